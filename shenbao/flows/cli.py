@@ -1,0 +1,156 @@
+"""The ``shenbao`` command line (DESIGN.md, "Command line").
+
+Exit status: 0 when the batch ran, quarantined files and findings included; 1 when the
+run itself failed, told in one line (a traceback only for what nobody expected).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from shenbao.pipeline.errors import PipelineError
+from shenbao.pipeline.model import Manifest
+from shenbao.pipeline.settings import Settings
+
+app = typer.Typer(
+    help="申报材料核验: check stamped paper applications against their online filings.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+samples_app = typer.Typer(help="The synthetic corpus with its ground truth.", no_args_is_help=True)
+app.add_typer(samples_app, name="samples")
+
+console = Console()
+error_console = Console(stderr=True)
+
+
+@app.command()
+def run(
+    paths: Annotated[list[Path], typer.Argument(help="files and folders of scanned submissions")],
+    online: Annotated[Path | None, typer.Option(help="the online platform's export")] = None,
+    batch: Annotated[
+        str | None,
+        typer.Option(help="batch id; by default derived from the inputs, the same on re-runs"),
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="store URI: a path, file:///abs/path or s3://bucket[/prefix] "
+            "(default: SHENBAO_STORE or var/store)"
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="files handled at once")] = 4,
+) -> None:
+    """Run a batch: every file under PATH into the store, with a summary table."""
+    # Prefect takes seconds to import; only this command needs it.
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from shenbao.flows.batch import check_run, process_batch
+
+    store_uri = store or Settings().store
+    arguments = {
+        "paths": [str(p) for p in paths],
+        "online": str(online) if online else None,
+        "batch": batch,
+    }
+    try:
+        # Checked before Prefect starts its server, so a typo fails at once.
+        object_store, _ = check_run(**arguments, store=store_uri)
+        flow = process_batch.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers))
+        with _expected_errors_without_traceback():
+            result = flow(**arguments, store=store_uri)
+        manifest = Manifest.model_validate_json(object_store.get_bytes(result.manifest_key))
+    except PipelineError as exc:
+        _fail(exc)
+    console.print(_manifest_table(manifest))
+    console.print(
+        f"{result.files} files: {result.processed} processed, {result.quarantined} quarantined"
+    )
+    if result.online is not None:
+        console.print(
+            Text(
+                f"online export: {result.online.file} "
+                f"(sha256 {result.online.sha256[:12]}…, recorded)"
+            )
+        )
+    console.print(Text(f"manifest: {result.manifest_location}"))
+
+
+@samples_app.command("generate")
+def samples_generate(
+    out: Annotated[Path, typer.Option(help="folder to write the corpus into")],
+    count: Annotated[int, typer.Option(min=1, help="submissions to generate")] = 12,
+    seed: Annotated[
+        int, typer.Option(help="random seed: the same seed, the same corpus")
+    ] = 20220801,
+) -> None:
+    """Generate the synthetic corpus (scans, online export, ground truth)."""
+    # The generator pulls in fonts and rendering that no other command needs.
+    from shenbao.samples.generator import generate_corpus
+
+    try:
+        generate_corpus(out=out, count=count, seed=seed)
+    except PipelineError as exc:
+        _fail(exc)
+    console.print(Text(f"{count} submissions generated in {out}"))
+
+
+def _manifest_table(manifest: Manifest) -> Table:
+    table = Table(title=f"batch {manifest.batch}", title_justify="left")
+    table.add_column("file")
+    table.add_column("state")
+    table.add_column("pages", justify="right")
+    table.add_column("reason")
+    for entry in manifest.files:
+        style = "red" if entry.state == "quarantined" else "green"
+        table.add_row(
+            Text(entry.file),
+            Text(entry.state, style=style),
+            "" if entry.pages is None else str(entry.pages),
+            Text(entry.reason or ""),
+        )
+    return table
+
+
+def _fail(error: PipelineError) -> NoReturn:
+    error_console.print(Text(f"error: {error}", style="red"), soft_wrap=True)
+    raise typer.Exit(code=1) from error
+
+
+class _NoTracebackForExpected(logging.Filter):
+    """Drops the traceback of an expected error from console logs: it is told in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, PipelineError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+@contextmanager
+def _expected_errors_without_traceback() -> Iterator[None]:
+    handlers = list(logging.getLogger().handlers)
+    quiet = _NoTracebackForExpected()
+    for handler in handlers:
+        handler.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(quiet)
+
+
+def main() -> None:
+    """The ``shenbao`` console script."""
+    app()

@@ -1,0 +1,307 @@
+"""The typed chain: Submission → Page → TextLine → Field / Seal → Finding → Report.
+
+Every model is frozen: stages return new objects instead of mutating these. Page images
+travel by key or path, never as pixels inside a model, so task results stay small.
+The report's JSON schema (``shenbao.report/1``, DESIGN.md) is generated from ``Report``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+REPORT_SCHEMA_ID = "shenbao.report/1"
+MANIFEST_SCHEMA_ID = "shenbao.manifest/1"
+
+
+class Frozen(BaseModel):
+    """Base for every model of the chain: immutable, no unknown keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_bbox(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = box
+    if not (0.0 <= x0 <= x1 <= 1.0 and 0.0 <= y0 <= y1 <= 1.0):
+        raise ValueError(f"bbox must be page fractions with x0<=x1, y0<=y1, got {box}")
+    return box
+
+
+BBox = Annotated[
+    tuple[float, float, float, float],
+    AfterValidator(_check_bbox),
+    Field(description="[x0, y0, x1, y1] as fractions of the page's width and height"),
+]
+Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
+PageNumber = Annotated[int, Field(ge=1, description="1-based within the submission")]
+
+
+class Annex(StrEnum):
+    """Which form a submission is."""
+
+    PILOT = "pilot"
+    CERTIFICATION = "certification"
+    UNKNOWN = "unknown"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    NEEDS_REVIEW = "needs_review"
+    FAIL = "fail"
+
+
+class FindingCode(StrEnum):
+    """The finding codes of DESIGN.md; each has one fixed severity (``severity_of``)."""
+
+    FILE_UNREADABLE = "FILE_UNREADABLE"
+    PAGE_UNREADABLE = "PAGE_UNREADABLE"
+    ANNEX_UNKNOWN = "ANNEX_UNKNOWN"
+    SECTION_MISSING = "SECTION_MISSING"
+    FIELD_MISSING = "FIELD_MISSING"
+    FIELD_INVALID = "FIELD_INVALID"
+    FIELD_LOW_CONFIDENCE = "FIELD_LOW_CONFIDENCE"
+    SEAL_MISSING = "SEAL_MISSING"
+    SEAL_OWNER_MISMATCH = "SEAL_OWNER_MISMATCH"
+    SEAL_UNVERIFIABLE = "SEAL_UNVERIFIABLE"
+    RECOMMENDATION_MISSING = "RECOMMENDATION_MISSING"
+    RECOMMENDATION_UNFAVOURABLE = "RECOMMENDATION_UNFAVOURABLE"
+    RECOMMENDATION_UNDATED = "RECOMMENDATION_UNDATED"
+    RECOMMENDATION_WRONG_AUTHORITY = "RECOMMENDATION_WRONG_AUTHORITY"
+    RECOMMENDATION_EXEMPT = "RECOMMENDATION_EXEMPT"
+    ONLINE_RECORD_MISSING = "ONLINE_RECORD_MISSING"
+    PAPER_MISSING = "PAPER_MISSING"
+    FIELD_MISMATCH = "FIELD_MISMATCH"
+    DEADLINE_MISSED = "DEADLINE_MISSED"
+    DOMAIN_INELIGIBLE = "DOMAIN_INELIGIBLE"
+    KPI_BELOW_TARGET = "KPI_BELOW_TARGET"
+    SELF_EVAL_INCONSISTENT = "SELF_EVAL_INCONSISTENT"
+    COPIES_DIFFER = "COPIES_DIFFER"
+
+    @property
+    def severity(self) -> Severity:
+        return _SEVERITY.get(self, Severity.ERROR)
+
+
+_SEVERITY: dict[FindingCode, Severity] = {
+    FindingCode.FIELD_LOW_CONFIDENCE: Severity.WARNING,
+    FindingCode.SEAL_UNVERIFIABLE: Severity.WARNING,
+    FindingCode.RECOMMENDATION_UNDATED: Severity.WARNING,
+    FindingCode.KPI_BELOW_TARGET: Severity.WARNING,
+    FindingCode.RECOMMENDATION_EXEMPT: Severity.INFO,
+}
+
+
+class SourceKind(StrEnum):
+    """How a page reached us: decides whether it needs OCR."""
+
+    SCAN = "scan"
+    TEXT_LAYER = "text_layer"
+    DOCX = "docx"
+
+
+class TextLine(Frozen):
+    """One line of positioned text, from OCR, a PDF text layer or a DOCX paragraph."""
+
+    text: str
+    bbox: BBox
+    confidence: Confidence = 1.0
+
+
+class Page(Frozen):
+    """One page of a submission. Pixels live in the store or on disk, under ``image``."""
+
+    number: PageNumber
+    source_page: int = Field(ge=1, description="1-based page number within the input file")
+    kind: SourceKind
+    width_pt: float = Field(gt=0, description="page width in PDF points (1/72 inch)")
+    height_pt: float = Field(gt=0, description="page height in PDF points")
+    image: str | None = Field(None, description="key or path of the normalised page image")
+    rotation: Literal[0, 90, 180, 270] = Field(
+        0, description="clockwise turn applied to upright it"
+    )
+    skew_deg: float = 0.0
+    lines: tuple[TextLine, ...] = ()
+
+
+class Member(Frozen):
+    """One row of the members table (成员单位表)."""
+
+    name: str
+    type: str
+    uscc: str
+
+
+FieldValue = str | int | float | list[str] | list[Member] | None
+
+
+class ExtractedField(Frozen):
+    """A value read off the paper, with its evidence. Serialised as a report's ``fields`` entry."""
+
+    value: FieldValue
+    raw: str
+    page: PageNumber | None = None
+    bbox: BBox | None = None
+    confidence: Confidence
+
+
+class Seal(Frozen):
+    """A seal found on a page, matched (or not) to a seal slot of the template."""
+
+    slot: str | None = Field(description="the template's seal slot it satisfies, if any")
+    page: PageNumber
+    bbox: BBox
+    text: str = Field("", description="the seal's text as read")
+    owner_match: bool | None = Field(None, description="None when the text could not be read")
+    confidence: Confidence
+
+
+class OnlineRecord(Frozen):
+    """One filing of the online platform's export, mapped to field keys."""
+
+    record_id: str
+    annex: Annex
+    row: int = Field(ge=1, description="row number in the export file (header = 1)")
+    fields: dict[str, FieldValue]
+    submitted_at: str | None = Field(None, description="ISO 8601 filing time, Asia/Shanghai")
+
+
+class OnlineMatch(Frozen):
+    """How a submission was matched to its online filing."""
+
+    matched_by: Literal["uscc", "org_name", "center_name"]
+    record_id: str
+    score: Confidence = 1.0
+
+
+class Finding(Frozen):
+    """A discrepancy or check result. Findings are data; exceptions are for broken runs."""
+
+    code: FindingCode
+    severity: Severity
+    field: str | None = None
+    slot: str | None = None
+    section: str | None = None
+    key: str | None = Field(None, description="what else the finding is keyed by (online/paper)")
+    paper: FieldValue = None
+    online: FieldValue = None
+    page: PageNumber | None = None
+    bbox: BBox | None = None
+    evidence: str | None = Field(None, description="object key of the evidence crop")
+    message: str = Field(description="for reviewers, in Chinese")
+
+    @model_validator(mode="after")
+    def _severity_is_the_codes(self) -> Finding:
+        if self.severity is not self.code.severity:
+            raise ValueError(f"{self.code} has severity {self.code.severity}, not {self.severity}")
+        return self
+
+    @classmethod
+    def of(cls, code: FindingCode, message: str, **evidence: object) -> Finding:
+        """A finding with the code's own severity."""
+        return cls.model_validate(
+            {"code": code, "severity": code.severity, "message": message} | evidence
+        )
+
+
+def status_of(findings: tuple[Finding, ...] | list[Finding]) -> Status:
+    """``fail`` on any error, else ``needs_review`` on any warning, else ``pass``."""
+    severities = {f.severity for f in findings}
+    if Severity.ERROR in severities:
+        return Status.FAIL
+    if Severity.WARNING in severities:
+        return Status.NEEDS_REVIEW
+    return Status.PASS
+
+
+class SubmissionSource(Frozen):
+    """Where a submission came from: the file and its page range (1-based, inclusive)."""
+
+    file: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    pages: tuple[int, int]
+
+
+class Submission(Frozen):
+    """One applicant's form as it moves through the pipeline."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,120}$")
+    annex: Annex = Annex.UNKNOWN
+    source: SubmissionSource
+    pages: tuple[Page, ...] = ()
+    fields: dict[str, ExtractedField] = Field(default_factory=dict)
+    seals: tuple[Seal, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+
+class EngineInfo(Frozen):
+    ocr: str | None = None
+    templates: str | None = None
+
+
+class Report(Frozen):
+    """The per-submission report: the contract of DESIGN.md (``shenbao.report/1``)."""
+
+    schema_: Literal["shenbao.report/1"] = Field(REPORT_SCHEMA_ID, alias="schema")
+    batch: str
+    submission_id: str
+    annex: Annex
+    source: SubmissionSource
+    status: Status
+    fields: dict[str, ExtractedField] = Field(default_factory=dict)
+    seals: tuple[Seal, ...] = ()
+    online: OnlineMatch | None = None
+    findings: tuple[Finding, ...] = ()
+    engine: EngineInfo = EngineInfo()
+    timings: dict[str, float] = Field(default_factory=dict)
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _status_follows_findings(self) -> Report:
+        if self.status is not status_of(self.findings):
+            raise ValueError(f"status {self.status} contradicts the findings")
+        return self
+
+    def to_json(self) -> str:
+        """The report as stored: Chinese kept readable, keys in a stable order."""
+        return self.model_dump_json(by_alias=True, indent=2)
+
+
+class ManifestEntry(Frozen):
+    """One input file of a batch and what became of it."""
+
+    file: str = Field(description="path relative to the batch input, sanitised")
+    sha256: str | None = Field(None, description="None only when the file could not be read")
+    size: int = Field(ge=0)
+    pages: int | None = None
+    state: Literal["processed", "quarantined"]
+    submissions: tuple[str, ...] = ()
+    reason: str | None = Field(None, description="for reviewers, in Chinese, when quarantined")
+    reason_en: str | None = Field(None, description="the same in English, for logs")
+
+
+class OnlineExportRef(Frozen):
+    """The online export a batch was checked against."""
+
+    file: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+
+
+class Manifest(Frozen):
+    """Every input file of a batch: processed into submissions, or quarantined with a reason."""
+
+    schema_: Literal["shenbao.manifest/1"] = Field(MANIFEST_SCHEMA_ID, alias="schema")
+    batch: str
+    online: OnlineExportRef | None = None
+    files: tuple[ManifestEntry, ...]
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)

@@ -1,0 +1,49 @@
+"""Run settings, read from the environment once at the edge and passed in explicitly.
+
+Stages never read these as globals: the command line (or a deployment) builds a
+``Settings`` and hands it down. Credentials live in ``MinioSettings`` as ``SecretStr``,
+so they never show up in a repr, a log line or a report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shenbao.pipeline import config
+
+
+class Settings(BaseSettings):
+    """What a run may touch and how much it may swallow (env prefix ``SHENBAO_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="SHENBAO_", frozen=True, extra="ignore")
+
+    store: str = Field(
+        "var/store",
+        description="object store URI: a relative path, file:///abs/path or s3://bucket[/prefix]",
+    )
+    templates_dir: Path = Field(config.DEFAULT_TEMPLATES_DIR, description="form templates (YAML)")
+    config_dir: Path = Field(config.DEFAULT_CONFIG_DIR, description="campaign and export mapping")
+    max_pixels: int = Field(
+        20000 * 20000 // 4,
+        gt=0,
+        description="largest image (width × height) decoded; beyond it a file is a bomb",
+    )
+    max_file_bytes: int = Field(
+        500 * 1024 * 1024,
+        gt=0,
+        description="largest input file, and the largest a DOCX may unpack to",
+    )
+
+
+class MinioSettings(BaseSettings):
+    """The S3-compatible store's endpoint and credentials (env prefix ``MINIO_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="MINIO_", frozen=True, extra="ignore")
+
+    endpoint: str = Field("localhost:9000", description="host:port of the S3 API")
+    access_key: SecretStr = SecretStr("")
+    secret_key: SecretStr = SecretStr("")
+    secure: bool = Field(True, description="use HTTPS")

@@ -1,0 +1,534 @@
+"""Ink marks drawn on a form: red official seals, handwriting and ticks.
+
+Every function is pure and deterministic: all randomness comes from the
+``numpy.random.Generator`` passed in, so the same seed gives byte-identical
+images. Ink images are RGBA where alpha is the ink coverage; ``stamp`` puts
+them on a page with multiply-like blending.
+
+Coordinates are continuous pixel coordinates: pixel ``(col, row)`` covers
+``[col, col + 1) x [row, row + 1)``, so an image of width ``w`` has its
+centre at ``w / 2``. Boxes are ``(x0, y0, x1, y1)`` with exclusive ends.
+Angles are in degrees, positive = counter-clockwise as seen on screen.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+__all__ = ["render_handwriting", "render_seal", "render_tick", "stamp"]
+
+# Punctuation that must not start a line (kept on the previous line).
+_NO_LINE_START = frozenset("，。、；：！？）》」』”’…%,.;:!?)")
+# Small punctuation marks: written small, in the lower left of a narrow cell.
+_SMALL_PUNCT = frozenset("，。、；：！？")
+
+
+def _linear(angle_deg: float, sx: float = 1.0, sy: float = 1.0) -> np.ndarray:
+    """Return the 2x2 matrix that scales, then rotates counter-clockwise (as seen on screen)."""
+    a = math.radians(angle_deg)
+    c, s = math.cos(a), math.sin(a)
+    return np.array([[c * sx, s * sy], [-s * sx, c * sy]])
+
+
+def _affine(
+    src_center: tuple[float, float], dst_center: tuple[float, float], lin: np.ndarray
+) -> np.ndarray:
+    """Return the 2x3 forward matrix applying ``lin`` about src_center, moved to dst_center."""
+    t = np.asarray(dst_center, dtype=np.float64) - lin @ np.asarray(src_center, dtype=np.float64)
+    return np.hstack([lin, t[:, None]])
+
+
+def _warp_region(
+    src: np.ndarray, matrix: np.ndarray, dst_hw: tuple[int, int]
+) -> tuple[np.ndarray, int, int] | None:
+    """Warp ``src`` with a forward continuous-coordinate matrix, only where it lands.
+
+    Args:
+        src: Float32 image, 2-D or with channels.
+        matrix: 2x3 forward matrix from ``src`` to the destination.
+        dst_hw: Destination (height, width) used to clip the region.
+
+    Returns:
+        ``(region, x0, y0)``: the warped pixels of the destination rectangle
+        starting at column x0, row y0; None when nothing lands inside.
+    """
+    h, w = src.shape[:2]
+    corners = np.array([[0, 0], [w, 0], [0, h], [w, h]], dtype=np.float64)
+    pts = corners @ matrix[:, :2].T + matrix[:, 2]
+    x0 = max(0, math.floor(pts[:, 0].min()))
+    y0 = max(0, math.floor(pts[:, 1].min()))
+    x1 = min(dst_hw[1], math.ceil(pts[:, 0].max()))
+    y1 = min(dst_hw[0], math.ceil(pts[:, 1].max()))
+    if x0 >= x1 or y0 >= y1:
+        return None
+    m = matrix.copy()
+    # Continuous -> index coordinates (pixel centres at integers), then crop.
+    m[:, 2] += matrix[:, :2] @ np.array([0.5, 0.5]) - 0.5 - np.array([x0, y0])
+    region = cv2.warpAffine(
+        src,
+        m,
+        (x1 - x0, y1 - y0),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
+    return region, x0, y0
+
+
+def _paste_max(dst: np.ndarray, src: np.ndarray, matrix: np.ndarray) -> None:
+    """Warp a coverage patch into ``dst`` in place, keeping the maximum coverage."""
+    placed = _warp_region(src, matrix, dst.shape[:2])
+    if placed is not None:
+        region, x0, y0 = placed
+        view = dst[y0 : y0 + region.shape[0], x0 : x0 + region.shape[1]]
+        np.maximum(view, region, out=view)
+
+
+def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cell_px: float) -> np.ndarray:
+    """Return smooth random noise of roughly unit standard deviation.
+
+    Args:
+        rng: Source of randomness.
+        shape: Output (height, width).
+        cell_px: Feature size in pixels (distance between random control points).
+
+    Returns:
+        Float32 array of ``shape``.
+    """
+    gh = max(2, math.ceil(shape[0] / cell_px) + 2)
+    gw = max(2, math.ceil(shape[1] / cell_px) + 2)
+    grid = rng.standard_normal((gh, gw)).astype(np.float32)
+    field = cv2.resize(grid, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
+    return field / max(float(field.std()), 1e-6)
+
+
+class _GlyphSource:
+    """Renders single characters centred in a square coverage patch."""
+
+    def __init__(self, font_path: Path, size_px: int, stroke_px: float = 0.0) -> None:
+        self.font = ImageFont.truetype(str(font_path), size_px)
+        self.size = size_px
+        self.stroke = stroke_px
+        _, top, _, bottom = self.font.getbbox("国", anchor="ls")
+        # Vertical centre of an ideograph relative to the baseline (negative = above).
+        self.mid_y = (top + bottom) / 2
+        self.cell = math.ceil(size_px * 1.6 + 2 * stroke_px)
+
+    def patch(self, ch: str) -> np.ndarray:
+        """Return the float32 coverage of ``ch``; its em-box centre is the patch centre."""
+        img = Image.new("L", (self.cell, self.cell), 0)
+        x = self.cell / 2 - self.font.getlength(ch) / 2
+        y = self.cell / 2 - self.mid_y
+        ImageDraw.Draw(img).text(
+            (x, y),
+            ch,
+            font=self.font,
+            fill=255,
+            anchor="ls",
+            stroke_width=self.stroke,
+            stroke_fill=255,
+        )
+        return np.asarray(img, dtype=np.float32) / 255.0
+
+
+def _roughen(
+    mask: np.ndarray, rng: np.random.Generator, grain_px: float, amount: float
+) -> np.ndarray:
+    """Make the edges of a coverage mask ragged, like ink soaking into paper fibres.
+
+    Args:
+        mask: Float32 coverage in [0, 1].
+        rng: Source of randomness.
+        grain_px: Size of the edge irregularities in pixels.
+        amount: How far (in coverage units) the edge threshold wanders.
+
+    Returns:
+        Roughened float32 coverage in [0, 1]; nothing appears away from the ink.
+    """
+    soft = cv2.GaussianBlur(mask, (0, 0), grain_px * 0.35)
+    noise = _smooth_noise(rng, mask.shape, grain_px)
+    rough = np.clip((soft - 0.5 + amount * noise) * 3.0 + 0.5, 0.0, 1.0)
+    rough[soft < 0.05] = 0.0
+    return rough
+
+
+def _to_rgba(alpha: np.ndarray, rgb: np.ndarray | tuple[int, int, int]) -> Image.Image:
+    """Pack float alpha in [0, 1] and a colour (per pixel or constant) into RGBA."""
+    h, w = alpha.shape
+    out = np.empty((h, w, 4), dtype=np.uint8)
+    out[..., :3] = np.broadcast_to(np.asarray(rgb), (h, w, 3))
+    out[..., 3] = np.rint(np.clip(alpha, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return Image.fromarray(out, "RGBA")
+
+
+def render_seal(
+    owner: str,
+    *,
+    diameter_px: int,
+    rng: np.random.Generator,
+    font_path: Path,
+    bottom_text: str | None = None,
+) -> Image.Image:
+    """Render a Chinese round official seal (公章) as ink only.
+
+    The owner's name runs clockwise along the upper arc, each character upright
+    relative to the radius; a five-pointed star sits in the centre and an
+    optional short horizontal line of text below it.
+
+    Args:
+        owner: Organisation name, typically 6–20 characters.
+        diameter_px: Outer diameter of the ring in pixels (42 mm at 200 dpi ≈ 330).
+        rng: Source of randomness (ink colour, density, arc span).
+        font_path: CJK font file (e.g. NotoSerifSC-Regular.otf).
+        bottom_text: Optional text under the star, e.g. "合同专用章".
+
+    Returns:
+        Square RGBA image, slightly larger than the diameter; the seal's
+        centre is the image centre. Alpha is the ink coverage.
+    """
+    chars = [ch for ch in owner if not ch.isspace()]
+    if not chars:
+        raise ValueError("owner must contain at least one character")
+    ss = 2  # supersampling factor
+    pad = max(3, round(0.03 * diameter_px))
+    out_size = diameter_px + 2 * pad
+    size = out_size * ss
+    d = diameter_px * ss
+    c = size / 2
+
+    coords = np.arange(size, dtype=np.float32) + 0.5 - c
+    r = np.hypot(coords[None, :], coords[:, None])
+    r_out = d / 2
+    ring_w = rng.uniform(0.025, 0.03) * d
+    mask = np.clip(r_out - r + 0.5, 0, 1) * np.clip(r - (r_out - ring_w) + 0.5, 0, 1)
+
+    # Five-pointed star, point up; fillPoly works in index coordinates.
+    star_r = rng.uniform(0.135, 0.145) * d
+    ang = np.deg2rad(-90.0 + 36.0 * np.arange(10))
+    radii = np.where(np.arange(10) % 2 == 0, star_r, star_r * 0.382)
+    pts = np.stack([c + radii * np.cos(ang), c + radii * np.sin(ang)], axis=1) - 0.5
+    star = np.zeros((size, size), dtype=np.uint8)
+    cv2.fillPoly(star, [np.rint(pts * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+    np.maximum(mask, star.astype(np.float32) / 255.0, out=mask)
+
+    n = len(chars)
+    glyph_h = float(np.interp(n, [6, 20], [0.185, 0.145])) * d
+    r_text = r_out - ring_w - 0.025 * d - glyph_h / 2
+    span = float(np.interp(n, [2, 6, 20], [100.0, 210.0, 250.0])) + rng.uniform(-4.0, 4.0)
+    step = span / max(n - 1, 1)
+    start = 90.0 + span / 2 if n > 1 else 90.0
+    xscale = min(1.0, 0.9 * r_text * math.radians(step) / glyph_h) if n > 1 else 1.0
+    glyphs = _GlyphSource(font_path, round(glyph_h), stroke_px=0.0035 * d)
+    for i, ch in enumerate(chars):
+        theta = start - i * step
+        rad = math.radians(theta)
+        centre = (c + r_text * math.cos(rad), c - r_text * math.sin(rad))
+        patch = glyphs.patch(ch)
+        half = patch.shape[0] / 2
+        _paste_max(mask, patch, _affine((half, half), centre, _linear(theta - 90.0, xscale)))
+
+    if bottom_text:
+        bt_h = 0.1 * d
+        bottom = _GlyphSource(font_path, round(bt_h), stroke_px=0.003 * d)
+        pitch = min(bt_h, 0.46 * d / len(bottom_text))
+        x_first = c - pitch * (len(bottom_text) - 1) / 2
+        for i, ch in enumerate(bottom_text):
+            patch = bottom.patch(ch)
+            half = patch.shape[0] / 2
+            lin = _linear(0.0, pitch / bt_h * 0.95)
+            _paste_max(mask, patch, _affine((half, half), (x_first + i * pitch, c + 0.27 * d), lin))
+
+    mask = _roughen(mask, rng, grain_px=1.5 * ss, amount=0.14)
+    cov = cv2.resize(mask, (out_size, out_size), interpolation=cv2.INTER_AREA)
+
+    # Ink density: patchy pressure, a tilt of the stamp, a few faded gaps, pinholes.
+    shape = cov.shape
+    density = 0.86 + 0.07 * _smooth_noise(rng, shape, diameter_px / 4)
+    density += 0.04 * _smooth_noise(rng, shape, 6.0)
+    rel = np.arange(out_size, dtype=np.float32) + 0.5 - out_size / 2  # px from the centre
+    tilt = rng.uniform(0.0, 2 * math.pi)
+    lean = (math.cos(tilt) * rel[None, :] + math.sin(tilt) * rel[:, None]) / (diameter_px / 2)
+    density -= rng.uniform(0.05, 0.18) * np.clip(lean, -1.0, 1.0)
+    for _ in range(int(rng.integers(1, 4))):
+        a = rng.uniform(0.0, 2 * math.pi)
+        rr = rng.uniform(0.3, 0.5) * diameter_px
+        sigma = rng.uniform(0.04, 0.09) * diameter_px
+        dist2 = (rel[None, :] - rr * math.cos(a)) ** 2 + (rel[:, None] - rr * math.sin(a)) ** 2
+        density -= rng.uniform(0.3, 0.6) * np.exp(-dist2 / (2 * sigma * sigma))
+    pinholes = _smooth_noise(rng, shape, 1.5) > 2.2
+    density[pinholes] *= 0.35
+    alpha = cov * np.clip(density, 0.0, 1.0)
+
+    red = (int(rng.integers(200, 231)), int(rng.integers(20, 51)), int(rng.integers(30, 61)))
+    return _to_rgba(alpha, red)
+
+
+def _layout_lines(
+    text: str, char_px: int, avail_px: float, rng: np.random.Generator, glyphs: _GlyphSource
+) -> list[list[tuple[str, float, float, float, float]]]:
+    """Break text into lines of glyphs with random handwriting parameters.
+
+    Returns:
+        Per line a list of ``(char, advance, scale, angle_deg, dy)``.
+    """
+    lines: list[list[tuple[str, float, float, float, float]]] = []
+    line: list[tuple[str, float, float, float, float]] = []
+    width = 0.0
+    for ch in text:
+        if ch == "\n":
+            lines.append(line)
+            line, width = [], 0.0
+            continue
+        scale = rng.uniform(0.9, 1.1)
+        if ch in _SMALL_PUNCT:
+            advance = char_px * rng.uniform(0.55, 0.7)
+        else:
+            em = glyphs.font.getlength(ch) / glyphs.size
+            advance = char_px * scale * em * rng.uniform(0.9, 1.06)
+        angle = float(np.clip(rng.normal(0.0, 2.5), -6.0, 6.0))
+        dy = float(rng.normal(0.0, 0.035 * char_px))
+        if line and width + advance > avail_px and ch not in _NO_LINE_START:
+            lines.append(line)
+            line, width = [], 0.0
+        line.append((ch, advance, scale, angle, dy))
+        width += advance
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _render_hand_line(
+    glyph_params: list[tuple[str, float, float, float, float]],
+    char_px: int,
+    slant: float,
+    rng: np.random.Generator,
+    glyphs: _GlyphSource,
+    ss: int,
+) -> tuple[np.ndarray, float]:
+    """Render one line of handwriting as coverage at 1x.
+
+    Args:
+        glyph_params: The line's glyphs from ``_layout_lines``.
+        char_px: Nominal character height.
+        slant: Shear of vertical strokes (tangent of the lean to the right).
+        rng: Source of randomness.
+        glyphs: Glyph renderer at ``char_px * ss``.
+        ss: Supersampling factor of ``glyphs``.
+
+    Returns:
+        ``(coverage, mid_y)``: float32 coverage and the row of the line's centre.
+    """
+    line_w = sum(g[1] for g in glyph_params)
+    slope = math.tan(math.radians(rng.uniform(-0.6, 0.6)))
+    amp = 0.04 * char_px
+    margin_x = char_px * (0.4 + slant) + amp
+    margin_y = char_px * 0.8 + abs(slope) * line_w / 2 + amp
+    w = math.ceil(line_w + 2 * margin_x)
+    h = math.ceil(2 * margin_y)
+    cov = np.zeros((h * ss, w * ss), dtype=np.float32)
+    half = glyphs.cell / 2
+    x = margin_x
+    for ch, advance, scale, angle, dy in glyph_params:
+        cx = x + char_px * scale * glyphs.font.getlength(ch) / glyphs.size / 2
+        # Vertical strokes lean right, horizontal strokes rise to the right.
+        rise = math.tan(math.radians(rng.uniform(2.0, 7.0)))
+        shear = np.array([[1.0, -slant], [-rise, 1.0]])
+        lin = _linear(angle, scale, scale) @ shear
+        m = _affine((half, half), (cx * ss, (margin_y + dy) * ss), lin)
+        _paste_max(cov, glyphs.patch(ch), m)
+        x += advance
+
+    # Pen pressure: thicker and thinner stretches of the stroke.
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    t = np.clip(0.6 * _smooth_noise(rng, cov.shape, char_px * ss * 0.8), -1.0, 1.0)
+    thick = cv2.dilate(cov, kernel)
+    thin = cv2.erode(cov, kernel)
+    cov = np.where(t > 0, cov + t * (thick - cov), cov - t * (thin - cov))
+
+    # Baseline slope plus a smooth elastic distortion at glyph and stroke scale, in one remap.
+    hh, ww = cov.shape
+    xs = np.arange(ww, dtype=np.float32)[None, :]
+    ys = np.arange(hh, dtype=np.float32)[:, None]
+    coarse, fine = char_px * ss * 1.1, char_px * ss * 0.35
+    dx = _smooth_noise(rng, (hh, ww), coarse) + 0.5 * _smooth_noise(rng, (hh, ww), fine)
+    dy = _smooth_noise(rng, (hh, ww), coarse) + 0.5 * _smooth_noise(rng, (hh, ww), fine)
+    map_x = xs + amp * ss * dx
+    map_y = ys + slope * (xs - ww / 2) + amp * ss * dy
+    cov = cv2.remap(cov, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return cv2.resize(cov, (w, h), interpolation=cv2.INTER_AREA), margin_y
+
+
+def render_handwriting(
+    text: str,
+    *,
+    char_px: int,
+    max_width_px: int,
+    rng: np.random.Generator,
+    font_path: Path,
+    ink: tuple[int, int, int] = (25, 35, 95),
+) -> tuple[Image.Image, list[tuple[str, tuple[int, int, int, int]]]]:
+    """Render text as blue-black ballpoint handwriting.
+
+    Glyphs get random scale, rotation, baseline jitter and spacing; each line
+    is slanted, gently warped and drawn with varying pressure and ink.
+
+    Args:
+        text: Text to write; ``\\n`` forces a line break.
+        char_px: Nominal character height in pixels (5 mm at 200 dpi ≈ 40).
+        max_width_px: Lines are wrapped so the image is at most this wide.
+        rng: Source of randomness.
+        font_path: CJK font file; a sans font (NotoSansSC) looks most pen-like.
+        ink: Base ink colour.
+
+    Returns:
+        ``(image, lines)``: an RGBA image (alpha = ink) and, per line, its
+        text and ink bbox ``(x0, y0, x1, y1)`` in pixels of that image.
+    """
+    ss = 2
+    glyphs = _GlyphSource(font_path, char_px * ss)
+    slant = math.tan(math.radians(rng.uniform(2.0, 9.0)))
+    pad = max(2, round(0.1 * char_px))
+    avail = max_width_px - 2 * pad - char_px * (0.8 + 2 * slant)
+    pitch = char_px * rng.uniform(1.45, 1.7)
+    layout = _layout_lines(text, char_px, max(avail, float(char_px)), rng, glyphs)
+
+    rendered: list[tuple[np.ndarray, int, int]] = []
+    for i, params in enumerate(layout):
+        cov, mid_y = _render_hand_line(params, char_px, slant, rng, glyphs, ss)
+        indent = rng.uniform(0.0, 0.15) * char_px
+        top = pad + char_px * 0.7 + i * pitch + rng.normal(0.0, 0.05 * char_px) - mid_y
+        ys, xs = np.nonzero(cov > 0.02)
+        if ys.size:
+            cov = cov[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+            rendered.append((cov, round(pad + indent), max(0, round(top + ys.min()))))
+        else:
+            rendered.append((np.zeros((0, 0), np.float32), pad, max(0, round(top))))
+
+    width = max([x + c.shape[1] for c, x, _ in rendered] + [1]) + pad
+    height = max([y + c.shape[0] for c, _, y in rendered] + [1]) + pad
+    alpha = np.zeros((height, width), dtype=np.float32)
+    rgb = np.empty((height, width, 3), dtype=np.float32)
+    rgb[:] = ink
+    lines: list[tuple[str, tuple[int, int, int, int]]] = []
+    for (cov, x0, y0), params in zip(rendered, layout, strict=True):
+        line_text = "".join(p[0] for p in params)
+        lh, lw = cov.shape
+        if lh == 0:
+            lines.append((line_text, (x0, y0, x0, y0)))
+            continue
+        density = np.clip(0.9 + 0.08 * _smooth_noise(rng, cov.shape, char_px * 0.7), 0.7, 1.0)
+        a = np.clip(cov * 1.2, 0.0, 1.0) * density
+        # Ink colour varies per stroke (connected component) and along the line.
+        n_labels, labels = cv2.connectedComponents((cov > 0.02).astype(np.uint8), connectivity=8)
+        offsets = rng.normal(0.0, 6.0, (n_labels, 3)).astype(np.float32)
+        colour = np.asarray(ink, np.float32) + offsets[labels]
+        colour += 5.0 * _smooth_noise(rng, cov.shape, char_px * 2.0)[..., None]
+        region_a = alpha[y0 : y0 + lh, x0 : x0 + lw]
+        region_rgb = rgb[y0 : y0 + lh, x0 : x0 + lw]
+        take = a > region_a
+        region_rgb[take] = colour[take]
+        region_a[take] = a[take]
+        lines.append((line_text, (x0, y0, x0 + lw, y0 + lh)))
+
+    image = _to_rgba(alpha, np.rint(np.clip(rgb, 0, 255)).astype(np.uint8))
+    if width > max_width_px:
+        f = max_width_px / width
+        image = image.resize((max_width_px, max(1, round(height * f))), Image.Resampling.LANCZOS)
+        lines = [
+            (t, (math.floor(x0 * f), math.floor(y0 * f), math.ceil(x1 * f), math.ceil(y1 * f)))
+            for t, (x0, y0, x1, y1) in lines
+        ]
+    return image, lines
+
+
+def render_tick(
+    size_px: int, rng: np.random.Generator, ink: tuple[int, int, int] = (25, 35, 95)
+) -> Image.Image:
+    """Render a quick hand-drawn tick mark (✓) in ballpoint ink.
+
+    Args:
+        size_px: Side of the square output image; the tick fills most of it.
+        rng: Source of randomness (shape, pen width, pressure).
+        ink: Ink colour.
+
+    Returns:
+        Square RGBA image, alpha = ink coverage.
+    """
+    ss = 4
+    s = size_px * ss
+    start = np.array([rng.uniform(0.1, 0.25), rng.uniform(0.42, 0.58)]) * s
+    turn = np.array([rng.uniform(0.33, 0.45), rng.uniform(0.8, 0.9)]) * s
+    end = np.array([rng.uniform(0.82, 0.95), rng.uniform(0.06, 0.2)]) * s
+    # Quadratic Bézier segments; control points bow the strokes slightly.
+    bow1 = (start + turn) / 2 + rng.normal(0.0, 0.04, 2) * s
+    bow2 = (turn + end) / 2 + np.array([rng.uniform(-0.08, 0.02), rng.uniform(0.0, 0.08)]) * s
+    t = np.linspace(0.0, 1.0, 48)[:, None]
+    seg1 = (1 - t) ** 2 * start + 2 * (1 - t) * t * bow1 + t**2 * turn
+    seg2 = (1 - t) ** 2 * turn + 2 * (1 - t) * t * bow2 + t**2 * end
+    path = np.vstack([seg1, seg2[1:]])
+    u = np.linspace(0.0, 1.0, len(path))
+    pen = max(1.2, size_px * rng.uniform(0.06, 0.09)) * ss
+    # Pressure: heavier at the turn, lifting off towards the end of the flick.
+    pressure = np.interp(u, [0.0, 0.1, 0.35, 0.6, 1.0], [0.7, 0.95, 1.0, 0.85, 0.35])
+    canvas = np.zeros((s, s), dtype=np.uint8)
+    for (px, py), p in zip(path, pressure, strict=True):
+        # Fixed-point (4 fractional bits) centre and radius in index coordinates.
+        centre = (round((px - 0.5) * 16), round((py - 0.5) * 16))
+        radius = round(pen * (0.55 + 0.45 * p) / 2 * 16)
+        cv2.circle(canvas, centre, radius, round(255 * (0.75 + 0.25 * p)), -1, cv2.LINE_AA, 4)
+    alpha = canvas.astype(np.float32) / 255.0
+    alpha = cv2.resize(alpha, (size_px, size_px), interpolation=cv2.INTER_AREA)
+    return _to_rgba(alpha, ink)
+
+
+def stamp(
+    page: Image.Image,
+    ink: Image.Image,
+    *,
+    center: tuple[float, float],
+    angle_deg: float,
+    rng: np.random.Generator,
+    opacity: float = 0.9,
+) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """Put ink on a copy of the page with multiply blending.
+
+    White paper takes the ink colour; dark print under the ink stays dark.
+
+    Args:
+        page: RGB page image (other modes are converted to RGB).
+        ink: RGBA ink image, e.g. from ``render_seal``.
+        center: Where the ink image's centre lands on the page (continuous px).
+        angle_deg: Counter-clockwise rotation of the ink about its centre.
+        rng: Source of randomness (slight variation of the pressure).
+        opacity: Ink strength in [0, 1].
+
+    Returns:
+        ``(new_page, bbox)``: the RGB page and the ink's bbox
+        ``(x0, y0, x1, y1)`` (exclusive ends, clipped to the page) of pixels
+        with ink (alpha × opacity ≥ 1/255); ``(0, 0, 0, 0)`` if the ink falls off the page.
+    """
+    base = np.asarray(page.convert("RGB"), dtype=np.float32)
+    rgba = np.asarray(ink.convert("RGBA"), dtype=np.float32) / 255.0
+    strength = opacity * rng.uniform(0.95, 1.0)
+    # Absorbance per channel (linear in alpha, so it interpolates correctly) plus alpha.
+    src = np.empty(rgba.shape, dtype=np.float32)
+    src[..., :3] = rgba[..., 3:4] * (1.0 - rgba[..., :3]) * strength
+    src[..., 3] = rgba[..., 3] * strength
+    h, w = rgba.shape[:2]
+    placed = _warp_region(src, _affine((w / 2, h / 2), center, _linear(angle_deg)), base.shape[:2])
+    if placed is None:
+        return Image.fromarray(base.astype(np.uint8), "RGB"), (0, 0, 0, 0)
+    region, x0, y0 = placed
+    view = base[y0 : y0 + region.shape[0], x0 : x0 + region.shape[1]]
+    view *= 1.0 - np.clip(region[..., :3], 0.0, 1.0)
+    out = Image.fromarray(np.rint(base).astype(np.uint8), "RGB")
+    ys, xs = np.nonzero(region[..., 3] >= 1.0 / 255.0)
+    if ys.size == 0:
+        return out, (0, 0, 0, 0)
+    bbox = (x0 + int(xs.min()), y0 + int(ys.min()), x0 + int(xs.max()) + 1, y0 + int(ys.max()) + 1)
+    return out, bbox

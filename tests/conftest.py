@@ -1,0 +1,52 @@
+"""Test-wide setup: Prefect runs against a throw-away home and database.
+
+Prefect reads its settings once, when first imported, so the environment is set here, at
+collection time, before any test module imports it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+
+import pytest
+
+_PREFECT_HOME = tempfile.mkdtemp(prefix="shenbao-test-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect server and database for every flow test of the session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=None):
+        yield
+
+
+def _pdf_bytes(pages: int = 1, password: str | None = None) -> bytes:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    document = canvas.Canvas(buffer, pagesize=A4, encrypt=password, invariant=True)
+    for number in range(1, pages + 1):
+        document.drawString(72, 720, f"page {number}")
+        document.showPage()
+    document.save()
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def pdf_bytes() -> Callable[..., bytes]:
+    """Makes a small valid PDF: ``pdf_bytes(pages=1, password=None)``."""
+    return _pdf_bytes

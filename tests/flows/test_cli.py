@@ -1,0 +1,133 @@
+"""The ``shenbao`` command: exit 0 when the batch ran, 1 in one line when it could not."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+# Prefect sets up its console logging on first import, on whatever stderr is current. The
+# command imports it lazily, which inside CliRunner would be a stream closed right after.
+import shenbao.flows.batch  # noqa: F401
+from shenbao.flows import cli
+from shenbao.flows.cli import app
+from shenbao.pipeline.errors import StorageError
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def batch_folder(tmp_path: Path, pdf_bytes: Callable[..., bytes]) -> Path:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "scan.pdf").write_bytes(pdf_bytes(pages=3))
+    (folder / "empty.pdf").write_bytes(b"")
+    return folder
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_run_prints_the_manifest_and_exits_0_despite_quarantine(
+    batch_folder: Path, tmp_path: Path
+) -> None:
+    export = tmp_path / "export.xlsx"
+    export.write_bytes(b"export")
+    store = tmp_path / "store"
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(batch_folder),
+            "--online",
+            str(export),
+            "--store",
+            str(store),
+            "--workers",
+            "2",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    (manifest,) = store.glob("batches/*/manifest.json")
+    for shown in (
+        "scan.pdf",
+        "empty.pdf",
+        "processed",
+        "quarantined",
+        "空文件",
+        "2 files: 1 processed, 1 quarantined",
+        "export.xlsx",
+        "manifest:",
+    ):
+        assert shown in result.output
+    assert manifest.parent.name in result.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--online", "{tmp}/missing.xlsx"], "cannot read"),
+        (["--store", "s3://bucket"], "S3 store not implemented yet"),
+        (["--batch", "../up"], "invalid batch id"),
+        (["{tmp}/no-such-folder"], "does not exist"),
+    ],
+)
+def test_run_failures_are_one_line(
+    batch_folder: Path, tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    arguments = [a.format(tmp=tmp_path) for a in arguments]
+    result = runner.invoke(
+        app, ["run", str(batch_folder), "--store", str(tmp_path / "store"), *arguments]
+    )
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_run_needs_a_path() -> None:
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 2
+
+
+def test_samples_generate_calls_the_generator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shenbao.samples.generator as generator
+
+    calls: list[tuple[Path, int, int]] = []
+
+    def generate_corpus(out: Path, count: int, seed: int) -> None:
+        calls.append((out, count, seed))
+
+    monkeypatch.setattr(generator, "generate_corpus", generate_corpus, raising=False)
+    result = runner.invoke(app, ["samples", "generate", "--out", str(tmp_path / "corpus")])
+    assert result.exit_code == 0, result.output
+    assert calls == [(tmp_path / "corpus", 12, 20220801)]
+    result = runner.invoke(
+        app, ["samples", "generate", "--out", str(tmp_path), "--count", "3", "--seed", "7"]
+    )
+    assert calls[-1] == (tmp_path, 3, 7)
+
+
+def test_only_the_commands_of_this_stage_exist() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    group = typer.main.get_group(app)
+    assert set(group.commands) == {"run", "samples"}
+    assert set(getattr(group.commands["samples"], "commands", {})) == {"generate"}
+
+
+def test_logs_of_expected_errors_lose_their_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    log = logging.getLogger("shenbao.tests")
+    with cli._expected_errors_without_traceback():
+        for error in (StorageError("disk full"), ValueError("a bug")):
+            try:
+                raise error
+            except Exception:
+                log.exception("run failed")
+    expected, unexpected = caplog.records[-2:]
+    assert expected.exc_info is None and "StorageError" not in caplog.text
+    assert unexpected.exc_info is not None and "ValueError: a bug" in caplog.text
