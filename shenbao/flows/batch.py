@@ -7,6 +7,7 @@ is only recorded; pages, OCR, reports and loading the export are later stages.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,13 @@ from prefect.client.schemas.objects import State, TaskRun
 from pydantic import Field
 
 from shenbao.pipeline import ingest
-from shenbao.pipeline.model import Frozen, Manifest, OnlineExportRef
+from shenbao.pipeline.config import TemplateSpec, load_templates
+from shenbao.pipeline.model import Annex, Frozen, Manifest, OnlineExportRef, Report
+from shenbao.pipeline.ocr.cache import cached_engine
+from shenbao.pipeline.ocr.engine import OcrEngine
+from shenbao.pipeline.run import Document, PageCache, build_report, read_document
 from shenbao.pipeline.settings import Settings
-from shenbao.storage.base import ObjectStore, json_bytes, manifest_key
+from shenbao.storage.base import ObjectStore, json_bytes, manifest_key, report_key
 from shenbao.storage.local_store import open_store
 
 
@@ -84,6 +89,25 @@ def sniff_file(source: ingest.InputFile, settings: Settings) -> ingest.SniffedFi
 
 
 @step
+def read_file(
+    sniffed: ingest.SniffedFile,
+    settings: Settings,
+    engine: OcrEngine,
+    templates: dict[Annex, TemplateSpec],
+) -> Document:
+    return read_document(
+        sniffed, settings, engine, templates, cache=PageCache(settings.cache_dir / "pages")
+    )
+
+
+@step
+def write_report(store: ObjectStore, report: Report) -> str:
+    key = report_key(report.batch, report.submission_id)
+    store.put_bytes(key, json_bytes(report), "application/json")
+    return key
+
+
+@step
 def write_manifest(store: ObjectStore, manifest: Manifest) -> str:
     key = manifest_key(manifest.batch)
     store.put_bytes(key, json_bytes(manifest), "application/json")
@@ -118,12 +142,37 @@ def process_batch(
 
     sources = find_files(paths)
     sniffed = sniff_file.map(sources, settings=unmapped(settings)).result()
-    entries = tuple(s.entry for s in sniffed)
-    for entry in entries:
-        if entry.state == "quarantined":
-            logger.info("quarantined %s: %s", entry.file, entry.reason_en)
+    for item in sniffed:
+        if item.quarantined:
+            logger.info("quarantined %s: %s", item.entry.file, item.entry.reason_en)
+    batch_id = batch or ingest.default_batch_id(Path(paths[0]), [s.entry for s in sniffed])
 
-    batch_id = batch or ingest.default_batch_id(Path(paths[0]), entries)
+    accepted = [s for s in sniffed if not s.quarantined]
+    templates = load_templates(settings.templates_dir)
+    # One engine for the run: its lock serialises OCR while other files render and
+    # normalise; ONNX Runtime gets every core for the page it reads.
+    ocr = settings.ocr.model_copy(update={"threads": os.cpu_count() or 1})
+    engine = cached_engine(ocr, settings.cache_dir)
+    documents = read_file.map(
+        accepted,
+        settings=unmapped(settings),
+        engine=unmapped(engine),
+        templates=unmapped(templates),
+    ).result()
+    submissions = {d.file: [s.id for s in d.submissions] for d in documents}
+    reports = [
+        build_report(s, batch_id, engine, templates, d.timings.get(s.id))
+        for d in documents
+        for s in d.submissions
+    ]
+    write_report.map(unmapped(object_store), reports).result()
+
+    entries = tuple(
+        s.entry.model_copy(update={"submissions": tuple(submissions.get(s.entry.file, ()))})
+        if not s.quarantined
+        else s.entry
+        for s in sniffed
+    )
     manifest = Manifest(batch=batch_id, online=online_export, files=entries)
     key = write_manifest(object_store, manifest)
     quarantined = sum(e.state == "quarantined" for e in entries)

@@ -6,6 +6,7 @@ run itself failed, told in one line (a traceback only for what nobody expected).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from shenbao.pipeline.errors import PipelineError
-from shenbao.pipeline.model import Manifest
+from shenbao.pipeline.model import Manifest, Report
 from shenbao.pipeline.settings import Settings
 
 app = typer.Typer(
@@ -29,6 +30,10 @@ app = typer.Typer(
 )
 samples_app = typer.Typer(help="The synthetic corpus with its ground truth.", no_args_is_help=True)
 app.add_typer(samples_app, name="samples")
+bench_app = typer.Typer(
+    help="Speed and accuracy against the corpus's ground truth.", no_args_is_help=True
+)
+app.add_typer(bench_app, name="bench")
 
 console = Console()
 error_console = Console(stderr=True)
@@ -86,6 +91,58 @@ def run(
     console.print(Text(f"manifest: {result.manifest_location}"))
 
 
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="one input file (PDF, TIFF, JPEG, PNG, DOCX)")],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="print the report(s) as JSON on stdout")
+    ] = False,
+) -> None:
+    """One file through the pipeline without a store: its report(s)."""
+    from shenbao.pipeline.config import load_templates
+    from shenbao.pipeline.ocr.cache import cached_engine
+    from shenbao.pipeline.run import PageCache, inspect_file
+
+    settings = Settings()
+    try:
+        engine = cached_engine(settings.ocr, settings.cache_dir)
+        templates = load_templates(settings.templates_dir)
+        cache = PageCache(settings.cache_dir / "pages")
+        reports = inspect_file(file, settings, engine, templates, cache=cache)
+    except PipelineError as exc:
+        _fail(exc)
+    if json_output:
+        data = [r.model_dump(mode="json", by_alias=True) for r in reports]
+        payload = data if len(data) > 1 else data[0]
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    for report in reports:
+        console.print(_report_summary(report))
+
+
+def _report_summary(report: Report) -> Table:
+    first, last = report.source.pages
+    table = Table(
+        title=f"{report.submission_id}  {report.annex.value}  pages {first}–{last}  "
+        f"{report.status.value}",
+        title_justify="left",
+    )
+    table.add_column("page", justify="right")
+    table.add_column("kind")
+    table.add_column("lines", justify="right")
+    table.add_column("first line")
+    for page in report.pages:
+        table.add_row(
+            str(page.number),
+            page.kind.value + (f" ↻{page.rotation}°" if page.rotation else ""),
+            str(len(page.lines)),
+            Text(page.lines[0].text if page.lines else ""),
+        )
+    for finding in report.findings:
+        table.add_row("", Text(finding.code.value, style="red"), "", Text(finding.message))
+    return table
+
+
 @samples_app.command("generate")
 def samples_generate(
     out: Annotated[Path, typer.Option(help="folder to write the corpus into")],
@@ -103,6 +160,61 @@ def samples_generate(
     except PipelineError as exc:
         _fail(exc)
     console.print(Text(f"{count} submissions generated in {out}"))
+
+
+@bench_app.command("ocr")
+def bench_ocr(
+    corpus: Annotated[Path, typer.Option(help="a corpus made by `samples generate`")] = Path(
+        "samples"
+    ),
+    workers: Annotated[int, typer.Option(min=1, help="worker processes reading pages")] = 2,
+    limit: Annotated[int | None, typer.Option(min=1, help="read only the first N pages")] = None,
+    tesseract: Annotated[
+        bool, typer.Option(help="read the same pages with Tesseract (chi_sim) when installed")
+    ] = True,
+) -> None:
+    """Pages/s, seconds per stage, peak RSS and CER of page reading, beside Tesseract."""
+    from shenbao.bench.ocr import bench_ocr as measure
+
+    settings = Settings()
+    figures = measure(corpus, settings.ocr, workers=workers, limit=limit, tesseract=tesseract)
+    table = Table(
+        title=f"bench ocr: {figures.pages} scanned pages, {figures.workers} workers",
+        title_justify="left",
+    )
+    table.add_column("measure")
+    table.add_column("PP-OCRv6 (rapidocr)", justify="right")
+    table.add_column("Tesseract chi_sim", justify="right")
+    per_page = sorted(figures.per_page_s)
+    tess = figures.tesseract_per_page_s
+    rows = [
+        ("pages/s (whole run)", f"{figures.pages_per_s:.2f}", ""),
+        ("wall s per page (whole run)", f"{figures.wall_s / max(1, figures.pages):.2f}", ""),
+        (
+            "median s per page, one worker's view",
+            f"{per_page[len(per_page) // 2]:.2f}",
+            "" if tess is None else f"{tess:.2f}",
+        ),
+        *(
+            (f"median {stage} s", f"{seconds:.3f}", "")
+            for stage, seconds in figures.stage_s.items()
+        ),
+        *(
+            (
+                f"CER {group}",
+                f"{rate:.2%}",
+                f"{figures.tesseract_cer.get(group, 0):.2%}" if figures.tesseract_cer else "",
+            )
+            for group, rate in figures.cer.items()
+        ),
+        ("cached re-run s per page", f"{figures.cached_per_page_s:.3f}", ""),
+        ("text-layer PDF s per page", f"{figures.text_layer_per_page_s:.3f}", ""),
+        ("DOCX s per page", f"{figures.docx_per_page_s:.3f}", ""),
+        ("peak RSS MB (largest process)", f"{figures.peak_rss_mb:.0f}", ""),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
 
 
 def _manifest_table(manifest: Manifest) -> Table:

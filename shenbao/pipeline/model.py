@@ -261,6 +261,11 @@ class Report(Frozen):
     findings: tuple[Finding, ...] = ()
     engine: EngineInfo = EngineInfo()
     timings: dict[str, float] = Field(default_factory=dict)
+    pages: tuple[Page, ...] = Field(
+        (),
+        description="each page as read: its text lines with boxes and confidences "
+        "(an addition to DESIGN.md's report, see the README)",
+    )
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

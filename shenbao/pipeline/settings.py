@@ -13,12 +13,15 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shenbao.pipeline import config
+from shenbao.pipeline.ocr.engine import OcrSettings
 
 
 class Settings(BaseSettings):
     """What a run may touch and how much it may swallow (env prefix ``SHENBAO_``)."""
 
-    model_config = SettingsConfigDict(env_prefix="SHENBAO_", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="SHENBAO_", env_nested_delimiter="__", frozen=True, extra="ignore"
+    )
 
     store: str = Field(
         "var/store",
@@ -26,6 +29,13 @@ class Settings(BaseSettings):
     )
     templates_dir: Path = Field(config.DEFAULT_TEMPLATES_DIR, description="form templates (YAML)")
     config_dir: Path = Field(config.DEFAULT_CONFIG_DIR, description="campaign and export mapping")
+    cache_dir: Path = Field(
+        Path("var/cache"), description="OCR results by page-image hash: a page is read once"
+    )
+    ocr: OcrSettings = Field(
+        default_factory=OcrSettings,
+        description="the OCR engine and its tuning (e.g. SHENBAO_OCR__DET_LIMIT_SIDE=1280)",
+    )
     max_pixels: int = Field(
         20000 * 20000 // 4,
         gt=0,

@@ -99,6 +99,11 @@ def manifest_key(batch: str) -> str:
     return safe_key("batches", batch, "manifest.json")
 
 
+def report_key(batch: str, submission: str) -> str:
+    """``reports/{batch}/{submission}/report.json``."""
+    return safe_key("reports", batch, submission, "report.json")
+
+
 def json_bytes(document: BaseModel) -> bytes:
     """A model as stored: by alias, Chinese kept readable, keys sorted, indented.
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from shenbao.pipeline.errors import StorageError
+from shenbao.pipeline.files import write_atomic
 from shenbao.pipeline.settings import MinioSettings
 from shenbao.storage.base import ObjectMissingError, ObjectStore, check_key
 
@@ -46,17 +46,7 @@ class LocalStore:
                 return
             path.parent.mkdir(parents=True, exist_ok=True)
             self._confine(path, key)  # again: the folders now exist and may be links
-            temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-            try:
-                descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-                with os.fdopen(descriptor, "wb") as stream:
-                    stream.write(data)
-                    stream.flush()
-                    os.fsync(stream.fileno())
-                temporary.replace(path)
-            finally:
-                temporary.unlink(missing_ok=True)
-            _sync_folder(path.parent)
+            write_atomic(path, data, durable=True)
         except OSError as exc:
             raise StorageError(
                 f"cannot write {key!r} in {self.root}: {exc.strerror or exc}", file=key
@@ -110,20 +100,6 @@ class LocalStore:
     def _confine(self, path: Path, key: str) -> None:
         if not path.resolve().is_relative_to(self.root):
             raise StorageError(f"object key {key!r} leads outside the store {self.root}", file=key)
-
-
-def _sync_folder(folder: Path) -> None:
-    # Makes the rename itself durable; not every platform lets a folder be opened.
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 def open_store(uri: str, settings: MinioSettings | None = None) -> ObjectStore:

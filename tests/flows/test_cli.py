@@ -116,8 +116,9 @@ def test_only_the_commands_of_this_stage_exist() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
     group = typer.main.get_group(app)
-    assert set(group.commands) == {"run", "samples"}
+    assert set(group.commands) == {"run", "inspect", "samples", "bench"}
     assert set(getattr(group.commands["samples"], "commands", {})) == {"generate"}
+    assert set(getattr(group.commands["bench"], "commands", {})) == {"ocr"}
 
 
 def test_logs_of_expected_errors_lose_their_traceback(caplog: pytest.LogCaptureFixture) -> None:

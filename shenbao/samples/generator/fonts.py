@@ -9,6 +9,7 @@ samples then look like what Word or WPS would export.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from fontTools import subset
 from fontTools.pens.cu2quPen import Cu2QuPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont, newTable
+
+from shenbao.pipeline.files import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +104,9 @@ def _to_truetype(source: Path, target: Path) -> None:
     if "VORG" in font:
         del font["VORG"]
     font.sfntVersion = "\x00\x01\x00\x00"
-    tmp = target.with_suffix(f".{os.getpid()}.tmp")
-    font.save(tmp)
-    tmp.replace(target)
+    buffer = io.BytesIO()
+    font.save(buffer)
+    write_atomic(target, buffer.getvalue())
 
 
 def cache_dir() -> Path:

@@ -1,0 +1,279 @@
+"""One input file through ingest, normalisation, OCR and splitting: pure, engine passed in.
+
+``read_document`` streams the file's pages: a text-layer or DOCX page keeps its own text;
+a scanned page is normalised (upright, deskewed, seal ink removed for reading) and read by
+the OCR engine. The pages are then split into submissions at each form's cover. An
+unreadable page is a PAGE_UNREADABLE finding of its submission, never an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from pydantic import TypeAdapter
+
+from shenbao.pipeline.config import TemplateSpec, template_fingerprint
+from shenbao.pipeline.errors import InputError
+from shenbao.pipeline.files import write_atomic
+from shenbao.pipeline.ingest import SniffedFile, discover, sniff
+from shenbao.pipeline.model import (
+    Annex,
+    EngineInfo,
+    Finding,
+    FindingCode,
+    Frozen,
+    Page,
+    Report,
+    Submission,
+    SubmissionSource,
+    status_of,
+)
+from shenbao.pipeline.ocr.engine import OcrEngine
+from shenbao.pipeline.pages import TARGET_DPI, SourcePage, iter_pages
+from shenbao.pipeline.preprocess import normalise_page
+from shenbao.pipeline.settings import Settings
+from shenbao.pipeline.split import split_stream
+
+log = logging.getLogger(__name__)
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+READER_VERSION = "1"  # bump when ingest, normalisation or splitting read pages differently
+
+
+class ReadPage(Frozen):
+    """A page as read, with what went wrong and how long reading took."""
+
+    page: Page
+    error: str | None = None
+    error_en: str | None = None
+    ocr_s: float = 0.0
+    normalise_s: float = 0.0
+
+
+_READ_PAGES = TypeAdapter(tuple[ReadPage, ...])
+
+
+@dataclass
+class Document:
+    """One input file, read and split."""
+
+    file: str
+    sha256: str
+    submissions: list[Submission] = field(default_factory=list)
+    timings: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def submission_id(file: str, sha256: str, first: int, last: int) -> str:
+    """``<name>-p<first>-<last>``, the name being the file's path in the batch without its
+    extension (folders joined by ``_``); a name that needed sanitising gets the file's hash."""
+    name = str(PurePosixPath(file).with_suffix("")).replace("/", "_")
+    safe = _UNSAFE.sub("_", name)[:60].strip("._-") or "file"
+    if safe != name:
+        safe = f"{safe}-{sha256[:8]}"
+    return f"{safe}-p{first:03d}-{last:03d}"
+
+
+def read_page(source: SourcePage, engine: OcrEngine) -> ReadPage:
+    """Turn one source page into a Page with text: its own, or OCR of the normalised image."""
+    base = {
+        "number": source.file_page,
+        "source_page": source.file_page,
+        "kind": source.kind,
+        "width_pt": source.width_pt,
+        "height_pt": source.height_pt,
+    }
+    if source.error is not None:
+        return ReadPage(page=Page(**base), error=source.error, error_en=source.error_en)
+    if source.image is None:
+        return ReadPage(page=Page(**base, lines=source.lines))
+    started = time.perf_counter()
+    try:
+        normalised = normalise_page(source.image, source.dpi or 200.0)
+        normalise_s = time.perf_counter() - started
+        started = time.perf_counter()
+        lines = engine.recognize(normalised.ocr_image)
+    except Exception as exc:  # one bad page is a finding; the batch goes on
+        log.warning("page %d could not be read: %s", source.file_page, exc, exc_info=True)
+        return ReadPage(
+            page=Page(**base),
+            error="页面图像无法识别（图像处理或文字识别失败）",
+            error_en=f"normalising or OCR failed: {type(exc).__name__}: {exc}",
+        )
+    ocr_s = time.perf_counter() - started
+    page = Page(
+        **base, rotation=normalised.rotation, skew_deg=round(normalised.skew_deg, 3), lines=lines
+    )
+    return ReadPage(page=page, ocr_s=round(ocr_s, 4), normalise_s=round(normalise_s, 4))
+
+
+def read_pages(sniffed: SniffedFile, settings: Settings, engine: OcrEngine) -> Iterator[ReadPage]:
+    """Every page of an accepted file, read one at a time."""
+    for source in iter_pages(sniffed.source.path, sniffed.kind, settings):
+        yield read_page(source, engine)
+
+
+def _unreadable(page: ReadPage, number: int) -> Finding:
+    return Finding.of(
+        FindingCode.PAGE_UNREADABLE,
+        f"第{page.page.source_page}页无法读取：{page.error}",
+        page=number,
+        key=str(page.page.source_page),
+    )
+
+
+def assemble(
+    file: str, sha256: str, read: list[ReadPage], templates: dict[Annex, TemplateSpec]
+) -> Document:
+    """Split the read pages into submissions, renumbering pages within each."""
+    document = Document(file=file, sha256=sha256)
+    for part in split_stream([r.page for r in read], templates):
+        chosen = [r for r in read if part.first <= r.page.source_page <= part.last]
+        pages = tuple(
+            r.page.model_copy(update={"number": i}) for i, r in enumerate(chosen, start=1)
+        )
+        findings = [_unreadable(r, i) for i, r in enumerate(chosen, start=1) if r.error]
+        if not part.starts_at_cover:
+            findings.append(
+                Finding.of(
+                    FindingCode.ANNEX_UNKNOWN,
+                    f"第{part.first}–{part.last}页前没有封面：扫描件可能从表单中间开始，或封面缺失",
+                    key="no_cover",
+                )
+            )
+        sid = submission_id(file, sha256, part.first, part.last)
+        document.submissions.append(
+            Submission(
+                id=sid,
+                annex=part.annex,
+                source=SubmissionSource(file=file, sha256=sha256, pages=(part.first, part.last)),
+                pages=pages,
+                findings=tuple(findings),
+            )
+        )
+        document.timings[sid] = {
+            "ocr_s": round(sum(r.ocr_s for r in chosen), 3),
+            "normalise_s": round(sum(r.normalise_s for r in chosen), 3),
+        }
+    return document
+
+
+class PageCache:
+    """Pages already read, by file content: an unchanged file is not rendered or OCR'd again.
+
+    Entries live under ``root/<reader fingerprint>/<ab>/<sha256>.json``; the fingerprint
+    covers the engine, its settings and this module's reading rules (``READER_VERSION``).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, sha256: str, engine: OcrEngine) -> Path:
+        reader = f"{READER_VERSION}|{TARGET_DPI}|{engine.fingerprint}"
+        fingerprint = hashlib.sha256(reader.encode()).hexdigest()[:16]
+        return self.root / fingerprint / sha256[:2] / f"{sha256}.json"
+
+    def get(self, sha256: str, engine: OcrEngine) -> list[ReadPage] | None:
+        path = self._path(sha256, engine)
+        try:
+            return list(_READ_PAGES.validate_json(path.read_bytes()))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring a corrupt page cache entry %s: %s", path.name, exc)
+            return None
+
+    def put(self, sha256: str, engine: OcrEngine, read: list[ReadPage]) -> None:
+        path = self._path(sha256, engine)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, _READ_PAGES.dump_json(tuple(read)))
+
+
+def read_document(
+    sniffed: SniffedFile,
+    settings: Settings,
+    engine: OcrEngine,
+    templates: dict[Annex, TemplateSpec],
+    *,
+    cache: PageCache | None = None,
+) -> Document:
+    """Read one accepted input file into its submissions (from the cache when unchanged)."""
+    sha256 = sniffed.entry.sha256
+    if sha256 is None or sniffed.quarantined:
+        raise ValueError(f"{sniffed.source.name} was not accepted: {sniffed.entry.reason_en}")
+    read = cache.get(sha256, engine) if cache else None
+    if read is None:
+        read = list(read_pages(sniffed, settings, engine))
+        # A page that failed may read on a later run (a transient fault): keep it uncached.
+        if cache and not any(r.error for r in read):
+            cache.put(sha256, engine, read)
+    return assemble(sniffed.source.name, sha256, read, templates)
+
+
+def build_report(
+    submission: Submission,
+    batch: str,
+    engine: OcrEngine | None,
+    templates: dict[Annex, TemplateSpec],
+    timings: dict[str, float] | None = None,
+) -> Report:
+    """The report of one submission with what the pipeline knows of it so far."""
+    template = templates.get(submission.annex)
+    return Report(
+        batch=batch,
+        submission_id=submission.id,
+        annex=submission.annex,
+        source=submission.source,
+        status=status_of(submission.findings),
+        fields=submission.fields,
+        seals=submission.seals,
+        findings=submission.findings,
+        engine=EngineInfo(
+            ocr=engine.name if engine else None,
+            templates=template_fingerprint(template) if template else None,
+        ),
+        timings=timings or {},
+        pages=submission.pages,
+    )
+
+
+def inspect_file(
+    path: Path,
+    settings: Settings,
+    engine: OcrEngine,
+    templates: dict[Annex, TemplateSpec],
+    *,
+    batch: str = "inspect",
+    cache: PageCache | None = None,
+) -> list[Report]:
+    """One file through the pipeline, no store: its reports (one per submission).
+
+    A file that cannot be used gives one report carrying FILE_UNREADABLE; a file that
+    cannot even be hashed raises ``InputError``.
+    """
+    (found,) = discover([path])
+    sniffed = sniff(found, settings)
+    if sniffed.quarantined:
+        sha256 = sniffed.entry.sha256
+        if sha256 is None:
+            raise InputError(f"{found.name}: {sniffed.entry.reason_en}", file=found.name)
+        finding = Finding.of(
+            FindingCode.FILE_UNREADABLE, f"文件无法处理：{sniffed.entry.reason}", key=found.name
+        )
+        submission = Submission(
+            id=submission_id(found.name, sha256, 1, max(1, sniffed.entry.pages or 1)),
+            source=SubmissionSource(
+                file=found.name, sha256=sha256, pages=(1, max(1, sniffed.entry.pages or 1))
+            ),
+            findings=(finding,),
+        )
+        return [build_report(submission, batch, None, templates)]
+    document = read_document(sniffed, settings, engine, templates, cache=cache)
+    return [
+        build_report(s, batch, engine, templates, document.timings.get(s.id))
+        for s in document.submissions
+    ]

@@ -1,0 +1,163 @@
+"""The OCR layer: the real PP-OCRv6 engine, the cache, replay, reading order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pylopdf_fonts_zh_cn
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from shenbao.pipeline.errors import OcrError
+from shenbao.pipeline.model import TextLine
+from shenbao.pipeline.ocr.cache import CachedEngine
+from shenbao.pipeline.ocr.engine import (
+    OcrEngine,
+    OcrSettings,
+    create_engine,
+    image_digest,
+    reading_order,
+)
+from shenbao.pipeline.ocr.replay import RecordingEngine, ReplayEngine
+
+FONT = Path(pylopdf_fonts_zh_cn.__file__).parent / "NotoSerifSC-Regular.otf"
+LINES = ["统一社会信用代码", "91520000214434146R", "贵州省制造业创新中心建设试点"]
+
+
+def _page() -> np.ndarray:
+    image = Image.new("RGB", (1200, 500), "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(str(FONT), 44)
+    draw.text((80, 60), LINES[0], font=font, fill="black")
+    draw.text((620, 60), LINES[1], font=font, fill="black")
+    draw.text((80, 300), LINES[2], font=font, fill="black")
+    return np.asarray(image)
+
+
+@pytest.fixture(scope="module")
+def rapid() -> OcrEngine:
+    return create_engine(OcrSettings())
+
+
+def test_rapidocr_reads_chinese_lines_with_boxes_in_reading_order(rapid: OcrEngine) -> None:
+    lines = rapid.recognize(_page())
+    assert [line.text for line in lines] == LINES
+    label, value, title = lines
+    assert label.bbox[2] < value.bbox[0]  # the value is right of its label
+    assert abs(label.bbox[1] - value.bbox[1]) < 0.05  # on the same row
+    assert title.bbox[1] > label.bbox[3]
+    assert all(line.confidence > 0.9 for line in lines)
+    assert rapid.name.startswith("rapidocr ") and "PP-OCRv6" in rapid.name
+
+
+def test_rapidocr_reads_greyscale_and_blank_pages(rapid: OcrEngine) -> None:
+    grey = np.asarray(Image.fromarray(_page()).convert("L"))
+    assert [line.text for line in rapid.recognize(grey)] == LINES
+    assert rapid.recognize(np.full((400, 300, 3), 255, np.uint8)) == ()
+
+
+@dataclass
+class CountingEngine:
+    """A fake engine that says what it was asked, and can be told to fail."""
+
+    calls: int = 0
+    fail: bool = False
+    lines: tuple[TextLine, ...] = field(
+        default_factory=lambda: (
+            TextLine(text="申报书", bbox=(0.1, 0.1, 0.3, 0.15), confidence=0.99),
+        )
+    )
+
+    name: str = "counting"
+    fingerprint: str = "counting-1"
+
+    def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
+        self.calls += 1
+        if self.fail:
+            raise OcrError("the engine crashed")
+        return self.lines
+
+
+def test_a_page_is_read_once_then_served_from_the_cache(tmp_path: Path) -> None:
+    inner = CountingEngine()
+    engine = CachedEngine(inner, tmp_path)
+    page = _page()
+    assert engine.recognize(page) == inner.lines
+    assert CachedEngine(inner, tmp_path).recognize(page.copy()) == inner.lines
+    assert inner.calls == 1
+    changed = page.copy()
+    changed[0, 0] = 0
+    engine.recognize(changed)
+    assert inner.calls == 2
+
+
+def test_the_cache_key_includes_the_engine_fingerprint(tmp_path: Path) -> None:
+    first, second = CountingEngine(), CountingEngine(fingerprint="counting-2")
+    CachedEngine(first, tmp_path).recognize(_page())
+    CachedEngine(second, tmp_path).recognize(_page())
+    assert (first.calls, second.calls) == (1, 1)
+
+
+def test_a_corrupt_cache_entry_is_a_miss_and_is_rewritten(tmp_path: Path) -> None:
+    inner = CountingEngine()
+    engine = CachedEngine(inner, tmp_path)
+    engine.recognize(_page())
+    (entry,) = [p for p in tmp_path.rglob("*.json")]
+    entry.write_text("{not json", encoding="utf-8")
+    assert engine.recognize(_page()) == inner.lines
+    assert inner.calls == 2
+    assert CachedEngine(inner, tmp_path).recognize(_page()) == inner.lines
+    assert inner.calls == 2
+
+
+def test_an_engine_failure_is_not_cached(tmp_path: Path) -> None:
+    inner = CountingEngine(fail=True)
+    with pytest.raises(OcrError):
+        CachedEngine(inner, tmp_path).recognize(_page())
+    assert not list(tmp_path.rglob("*.json"))
+
+
+def test_recorded_ocr_replays_for_the_same_pixels_only(tmp_path: Path) -> None:
+    recorder = RecordingEngine(CountingEngine())
+    recorder.recognize(_page())
+    frozen = tmp_path / "ocr.json"
+    recorder.save(frozen)
+    replay = create_engine(OcrSettings(kind="replay", replay_file=frozen))
+    assert isinstance(replay, ReplayEngine)
+    assert replay.recognize(_page()) == CountingEngine().lines
+    with pytest.raises(OcrError, match="no frozen OCR"):
+        replay.recognize(np.zeros((10, 10, 3), np.uint8))
+    assert "申报书" in frozen.read_text(encoding="utf-8")  # readable Chinese
+
+
+def test_image_digest_sees_shape_and_pixels() -> None:
+    page = _page()
+    assert image_digest(page) == image_digest(page.copy())
+    assert image_digest(page) != image_digest(page[:, :, 0])
+    assert image_digest(page) != image_digest(page.reshape(500, 3600, 1))
+
+
+def test_reading_order_rows_then_left_to_right() -> None:
+    def line(text: str, x: float, y: float) -> TextLine:
+        return TextLine(text=text, bbox=(x, y, x + 0.1, y + 0.02))
+
+    shuffled = [line("c", 0.1, 0.5), line("b", 0.6, 0.101), line("a", 0.1, 0.1)]
+    assert [t.text for t in reading_order(shuffled)] == ["a", "b", "c"]
+
+
+def test_ocr_settings_fingerprint_ignores_threads_only() -> None:
+    assert OcrSettings(threads=1).fingerprint() == OcrSettings(threads=2).fingerprint()
+    assert OcrSettings().fingerprint() != OcrSettings(det_limit_side=1280).fingerprint()
+
+
+def test_the_paddle_engine_says_how_to_get_it_when_absent() -> None:
+    pytest.importorskip("shenbao.pipeline.ocr.paddle")
+    try:
+        import paddleocr  # noqa: F401
+    except ImportError:
+        with pytest.raises(OcrError, match="paddle"):
+            create_engine(OcrSettings(kind="paddleocr"))
+    else:
+        pytest.skip("paddleocr is installed here")

@@ -1,0 +1,147 @@
+"""One file through ingest, normalisation, OCR and splitting (``pipeline/run.py``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+
+from shenbao.pipeline.config import load_templates
+from shenbao.pipeline.ingest import discover, sniff
+from shenbao.pipeline.model import Annex, FindingCode, SourceKind, TextLine
+from shenbao.pipeline.ocr.engine import OcrSettings, create_engine
+from shenbao.pipeline.run import PageCache, inspect_file, read_document
+from shenbao.pipeline.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "samples"
+TEMPLATES = load_templates()
+SETTINGS = Settings()
+
+
+class NoOcr:
+    """An engine for files that must not need OCR: it fails the test if asked."""
+
+    name = "none"
+    fingerprint = "none"
+
+    def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
+        raise AssertionError("OCR was asked for a page that carries its own text")
+
+
+class Broken:
+    """An engine that fails on every page (under any fingerprint it is given)."""
+
+    name = "broken"
+
+    def __init__(self, fingerprint: str = "broken-1") -> None:
+        self.fingerprint = fingerprint
+        self.calls = 0
+
+    def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
+        self.calls += 1
+        raise RuntimeError("onnxruntime exploded")
+
+
+def _read(path: Path, engine: object, cache: PageCache | None = None):  # type: ignore[no-untyped-def]
+    (found,) = discover([path])
+    return read_document(sniff(found, SETTINGS), SETTINGS, engine, TEMPLATES, cache=cache)  # type: ignore[arg-type]
+
+
+def _stream(tmp_path: Path, *names: str) -> Path:
+    stream = pdfium.PdfDocument.new()
+    for name in names:
+        stream.import_pages(pdfium.PdfDocument(SAMPLES / "electronic" / name))
+    out = tmp_path / "stream.pdf"
+    stream.save(out)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "annex", "pages"),
+    [
+        ("P001.pdf", Annex.PILOT, 9),
+        ("C003.pdf", Annex.CERTIFICATION, 6),
+        ("P001.docx", Annex.PILOT, 9),
+        ("C003.docx", Annex.CERTIFICATION, 6),
+    ],
+)
+def test_electronic_copies_are_read_without_ocr(name: str, annex: Annex, pages: int) -> None:
+    document = _read(SAMPLES / "electronic" / name, NoOcr())
+    (submission,) = document.submissions
+    assert submission.annex is annex
+    assert submission.source.pages == (1, pages)
+    assert submission.id == f"{Path(name).stem}-p001-{pages:03d}"
+    assert {p.kind for p in submission.pages} <= {SourceKind.TEXT_LAYER, SourceKind.DOCX}
+    assert [p.number for p in submission.pages] == list(range(1, pages + 1))
+    assert not submission.findings
+
+
+def test_a_stream_of_digital_forms_splits_into_submissions(tmp_path: Path) -> None:
+    document = _read(_stream(tmp_path, "C003.pdf", "P001.pdf", "C007.pdf"), NoOcr())
+    assert [(s.annex, s.source.pages) for s in document.submissions] == [
+        (Annex.CERTIFICATION, (1, 6)),
+        (Annex.PILOT, (7, 15)),
+        (Annex.CERTIFICATION, (16, 21)),
+    ]
+    assert [s.id for s in document.submissions] == [
+        "stream-p001-006",
+        "stream-p007-015",
+        "stream-p016-021",
+    ]
+    assert all(s.pages[0].number == 1 for s in document.submissions)
+
+
+def test_a_stream_that_starts_mid_form_is_reported(tmp_path: Path) -> None:
+    whole = pdfium.PdfDocument(SAMPLES / "electronic" / "P001.pdf")
+    stream = pdfium.PdfDocument.new()
+    stream.import_pages(whole, [6, 7, 8])  # the last three pages of a pilot form
+    stream.import_pages(pdfium.PdfDocument(SAMPLES / "electronic" / "C003.pdf"))
+    path = tmp_path / "mid.pdf"
+    stream.save(path)
+    fragment, form = _read(path, NoOcr()).submissions
+    assert fragment.source.pages == (1, 3) and fragment.annex is Annex.UNKNOWN
+    assert [f.code for f in fragment.findings] == [FindingCode.ANNEX_UNKNOWN]
+    assert form.annex is Annex.CERTIFICATION and not form.findings
+
+
+def test_a_page_the_engine_fails_on_is_a_finding_and_the_rest_goes_on(tmp_path: Path) -> None:
+    engine = Broken()
+    (submission,) = _read(SAMPLES / "batch" / "scan_0003.pdf", engine).submissions
+    assert engine.calls == 6
+    assert [f.code for f in submission.findings].count(FindingCode.PAGE_UNREADABLE) == 6
+    assert submission.findings[0].page == 1 and "无法识别" in submission.findings[0].message
+
+
+@pytest.mark.slow
+def test_a_scanned_stream_is_read_upright_and_split_with_real_ocr(tmp_path: Path) -> None:
+    """The end-to-end path on the committed scans: upside-down page, covers, cache."""
+    engine = create_engine(OcrSettings(threads=2))
+    cache = PageCache(tmp_path)
+    (submission,) = _read(SAMPLES / "batch" / "scan_0003.pdf", engine, cache).submissions
+    truth = json.loads((SAMPLES / "truth" / "C003.json").read_text(encoding="utf-8"))
+    scan = truth["sources"][0]
+    assert submission.annex is Annex.CERTIFICATION
+    upside_down = [p["number"] for p in scan["page_truth"] if p["upside_down"]]
+    assert [p.number for p in submission.pages if p.rotation == 180] == upside_down
+    text = "".join(line.text for page in submission.pages for line in page.lines)
+    for key in ("uscc", "legal_rep", "center_name"):
+        assert scan["fields"][key]["raw"] in text, key
+
+    # an unchanged file is served from the page cache: no OCR at all the second time
+    refusing = Broken(engine.fingerprint)
+    again = _read(SAMPLES / "batch" / "scan_0003.pdf", refusing, cache)
+    assert again.submissions == [submission]
+    assert refusing.calls == 0
+
+
+def test_inspect_of_a_file_that_is_not_a_document_reports_it_unreadable(tmp_path: Path) -> None:
+    bad = tmp_path / "scan.pdf"
+    bad.write_text("this is not a PDF", encoding="utf-8")
+    (report,) = inspect_file(bad, SETTINGS, NoOcr(), TEMPLATES)  # type: ignore[arg-type]
+    assert report.status == "fail"
+    assert [f.code for f in report.findings] == [FindingCode.FILE_UNREADABLE]
+    assert report.annex is Annex.UNKNOWN
