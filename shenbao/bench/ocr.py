@@ -32,12 +32,14 @@ from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from shenbao.pipeline.ingest import FileKind
+from shenbao.pipeline.config import load_templates
+from shenbao.pipeline.ingest import FileKind, discover, sniff
 from shenbao.pipeline.model import SourceKind
 from shenbao.pipeline.ocr.cache import CachedEngine
 from shenbao.pipeline.ocr.engine import OcrEngine, OcrSettings, create_engine
 from shenbao.pipeline.pages import iter_pages, render_page_image
 from shenbao.pipeline.preprocess import normalise_page
+from shenbao.pipeline.run import PageCache, read_document
 from shenbao.pipeline.settings import Settings
 from shenbao.samples.generator.truth import Truth
 
@@ -217,6 +219,27 @@ def _electronic_timing(corpus: Path, suffix: str, kind: FileKind) -> float:
     return (time.perf_counter() - started) / pages if pages else 0.0
 
 
+def _cached_rerun(jobs: list[PageJob], settings: OcrSettings, cache: Path) -> float:
+    """Seconds per page when a batch is read again unchanged: the real path, page cache on.
+
+    The page cache is filled first from the OCR cache the measured pass left (so no OCR
+    runs twice), then every file is read again and timed.
+    """
+    run_settings = Settings()
+    files = sorted({job.file for job in jobs})
+    engine = CachedEngine(create_engine(settings), cache)
+    page_cache = PageCache(cache / "pages")
+    templates = load_templates(run_settings.templates_dir)
+    sniffed = [sniff(found, run_settings) for found in discover(files)]
+    for item in sniffed:
+        read_document(item, run_settings, engine, templates, cache=page_cache)
+    pages = sum(item.entry.pages or 0 for item in sniffed)
+    started = time.perf_counter()
+    for item in sniffed:
+        read_document(item, run_settings, engine, templates, cache=page_cache)
+    return (time.perf_counter() - started) / max(1, pages)
+
+
 def bench_ocr(
     corpus: Path,
     settings: OcrSettings,
@@ -236,12 +259,7 @@ def bench_ocr(
         ) as pool:
             results = list(pool.map(_read, jobs))
         figures.wall_s = time.perf_counter() - started
-        started = time.perf_counter()
-        with ProcessPoolExecutor(
-            workers, initializer=_init_worker, initargs=(settings, cache, False)
-        ) as pool:
-            list(pool.map(_read, jobs))
-        figures.cached_per_page_s = (time.perf_counter() - started) / max(1, len(jobs))
+        figures.cached_per_page_s = _cached_rerun(jobs, settings, Path(cache))
     figures.per_page_s = [r.render_s + r.normalise_s + r.ocr_s for r in results]
     figures.stage_s = {
         "render": statistics.median(r.render_s for r in results),

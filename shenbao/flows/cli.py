@@ -222,6 +222,7 @@ def _manifest_table(manifest: Manifest) -> Table:
     table.add_column("file")
     table.add_column("state")
     table.add_column("pages", justify="right")
+    table.add_column("submissions")
     table.add_column("reason")
     for entry in manifest.files:
         style = "red" if entry.state == "quarantined" else "green"
@@ -229,6 +230,7 @@ def _manifest_table(manifest: Manifest) -> Table:
             Text(entry.file),
             Text(entry.state, style=style),
             "" if entry.pages is None else str(entry.pages),
+            Text("\n".join(entry.submissions)),
             Text(entry.reason or ""),
         )
     return table
