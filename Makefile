@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint bench clean
 
 install: $(INSTALLED)
 
@@ -32,6 +32,12 @@ run: $(INSTALLED) | $(PREFECT_HOME)
 test: $(INSTALLED) | $(PREFECT_HOME)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Measurements against the corpus's truth; Tesseract (Debian) is the peer OCR compared.
+bench: $(INSTALLED)
+	command -v tesseract >/dev/null || \
+		(apt-get update -q && apt-get install -y -q tesseract-ocr tesseract-ocr-chi-sim)
+	$(BIN)/shenbao bench ocr
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

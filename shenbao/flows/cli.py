@@ -207,7 +207,7 @@ def bench_ocr(
             )
             for group, rate in figures.cer.items()
         ),
-        ("cached re-run s per page", f"{figures.cached_per_page_s:.3f}", ""),
+        ("cached re-run s per page", f"{figures.cached_per_page_s:.4f}", ""),
         ("text-layer PDF s per page", f"{figures.text_layer_per_page_s:.3f}", ""),
         ("DOCX s per page", f"{figures.docx_per_page_s:.3f}", ""),
         ("peak RSS MB (largest process)", f"{figures.peak_rss_mb:.0f}", ""),

@@ -21,9 +21,9 @@ class OcrSettings(Frozen):
         "paddleocr: the paddle extra (fetches its models); replay: frozen OCR for tests",
     )
     det_limit_side: int = Field(
-        960, ge=320, le=4096, description="the long side the detector sees, px (speed vs recall)"
+        800, ge=320, le=4096, description="the long side the detector sees, px (speed vs recall)"
     )
-    rec_batch: int = Field(16, ge=1, le=128, description="text lines recognised per batch")
+    rec_batch: int = Field(6, ge=1, le=128, description="text lines recognised per batch")
     threads: int = Field(1, ge=1, le=64, description="ONNX Runtime intra-op threads per engine")
     use_angle_classifier: bool = Field(
         False, description="per-line 0/180 classifier; off when pages are already upright"
