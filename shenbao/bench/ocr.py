@@ -5,8 +5,9 @@ OCR), fanned out over worker processes; then the same pages again through the ca
 text-layer and DOCX files are read for their own timing; and Tesseract (chi_sim), when
 installed, reads the same normalised pages in the same run.
 
-CER: each truth line (NFKC, dash variants folded, whitespace removed) is aligned to its best match in the page's
-OCR text (all lines in reading order, joined); the edit distance over that alignment,
+CER: each truth line (NFKC, dash variants folded, whitespace removed) is aligned to its
+best match in the page's OCR text (all lines in reading order, joined); the edit distance
+over that alignment,
 summed over lines, divided by the truth's characters. Spurious extra text (e.g. a seal's
 own lettering read as a line) is not counted: the measure is of what should be read.
 """
