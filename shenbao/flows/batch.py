@@ -19,8 +19,7 @@ from pydantic import Field
 from shenbao.pipeline import ingest
 from shenbao.pipeline.config import TemplateSpec, load_templates
 from shenbao.pipeline.model import Annex, Frozen, Manifest, OnlineExportRef, Report
-from shenbao.pipeline.ocr.cache import cached_engine
-from shenbao.pipeline.ocr.engine import OcrEngine
+from shenbao.pipeline.pool import PagePool
 from shenbao.pipeline.run import Document, PageCache, build_report, read_document
 from shenbao.pipeline.settings import Settings
 from shenbao.storage.base import ObjectStore, json_bytes, manifest_key, report_key
@@ -92,12 +91,11 @@ def sniff_file(source: ingest.InputFile, settings: Settings) -> ingest.SniffedFi
 def read_file(
     sniffed: ingest.SniffedFile,
     settings: Settings,
-    engine: OcrEngine,
+    pool: PagePool,
     templates: dict[Annex, TemplateSpec],
 ) -> Document:
-    return read_document(
-        sniffed, settings, engine, templates, cache=PageCache(settings.cache_dir / "pages")
-    )
+    cache = PageCache(settings.cache_dir / "pages")
+    return read_document(sniffed, settings, pool.engine, templates, cache=cache, pool=pool)
 
 
 @step
@@ -149,16 +147,15 @@ def process_batch(
 
     accepted = [s for s in sniffed if not s.quarantined]
     templates = load_templates(settings.templates_dir)
-    # One engine for the run: its lock serialises OCR while other files render and
-    # normalise; ONNX Runtime gets every core for the page it reads.
-    ocr = settings.ocr.model_copy(update={"threads": os.cpu_count() or 1})
-    engine = cached_engine(ocr, settings.cache_dir)
-    documents = read_file.map(
-        accepted,
-        settings=unmapped(settings),
-        engine=unmapped(engine),
-        templates=unmapped(templates),
-    ).result()
+    # Scanned pages are read on one worker process per core, each with its own engine.
+    with PagePool(settings.ocr, settings.cache_dir, workers=os.cpu_count() or 1) as pool:
+        documents = read_file.map(
+            accepted,
+            settings=unmapped(settings),
+            pool=unmapped(pool),
+            templates=unmapped(templates),
+        ).result()
+    engine = pool.engine
     submissions = {d.file: [s.id for s in d.submissions] for d in documents}
     reports = [
         build_report(s, batch_id, engine, templates, d.timings.get(s.id))

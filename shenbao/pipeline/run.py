@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -27,32 +26,21 @@ from shenbao.pipeline.model import (
     EngineInfo,
     Finding,
     FindingCode,
-    Frozen,
-    Page,
     Report,
     Submission,
     SubmissionSource,
     status_of,
 )
 from shenbao.pipeline.ocr.engine import OcrEngine
-from shenbao.pipeline.pages import TARGET_DPI, SourcePage, iter_pages
-from shenbao.pipeline.preprocess import normalise_page
+from shenbao.pipeline.pages import TARGET_DPI, iter_pages
+from shenbao.pipeline.pool import PagePool
+from shenbao.pipeline.read import ReadPage, read_page
 from shenbao.pipeline.settings import Settings
 from shenbao.pipeline.split import split_stream
 
 log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 READER_VERSION = "1"  # bump when ingest, normalisation or splitting read pages differently
-
-
-class ReadPage(Frozen):
-    """A page as read, with what went wrong and how long reading took."""
-
-    page: Page
-    error: str | None = None
-    error_en: str | None = None
-    ocr_s: float = 0.0
-    normalise_s: float = 0.0
 
 
 _READ_PAGES = TypeAdapter(tuple[ReadPage, ...])
@@ -78,42 +66,15 @@ def submission_id(file: str, sha256: str, first: int, last: int) -> str:
     return f"{safe}-p{first:03d}-{last:03d}"
 
 
-def read_page(source: SourcePage, engine: OcrEngine) -> ReadPage:
-    """Turn one source page into a Page with text: its own, or OCR of the normalised image."""
-    base = {
-        "number": source.file_page,
-        "source_page": source.file_page,
-        "kind": source.kind,
-        "width_pt": source.width_pt,
-        "height_pt": source.height_pt,
-    }
-    if source.error is not None:
-        return ReadPage(page=Page(**base), error=source.error, error_en=source.error_en)
-    if source.image is None:
-        return ReadPage(page=Page(**base, lines=source.lines))
-    started = time.perf_counter()
-    try:
-        normalised = normalise_page(source.image, source.dpi or 200.0)
-        normalise_s = time.perf_counter() - started
-        started = time.perf_counter()
-        lines = engine.recognize(normalised.ocr_image)
-    except Exception as exc:  # one bad page is a finding; the batch goes on
-        log.warning("page %d could not be read: %s", source.file_page, exc, exc_info=True)
-        return ReadPage(
-            page=Page(**base),
-            error="页面图像无法识别（图像处理或文字识别失败）",
-            error_en=f"normalising or OCR failed: {type(exc).__name__}: {exc}",
-        )
-    ocr_s = time.perf_counter() - started
-    page = Page(
-        **base, rotation=normalised.rotation, skew_deg=round(normalised.skew_deg, 3), lines=lines
-    )
-    return ReadPage(page=page, ocr_s=round(ocr_s, 4), normalise_s=round(normalise_s, 4))
-
-
-def read_pages(sniffed: SniffedFile, settings: Settings, engine: OcrEngine) -> Iterator[ReadPage]:
-    """Every page of an accepted file, read one at a time."""
-    for source in iter_pages(sniffed.source.path, sniffed.kind, settings):
+def read_pages(
+    sniffed: SniffedFile, settings: Settings, engine: OcrEngine, pool: PagePool | None = None
+) -> Iterator[ReadPage]:
+    """Every page of an accepted file, in order: on the pool's workers when there is one."""
+    sources = iter_pages(sniffed.source.path, sniffed.kind, settings)
+    if pool is not None:
+        yield from pool.read(sources)
+        return
+    for source in sources:
         yield read_page(source, engine)
 
 
@@ -200,14 +161,19 @@ def read_document(
     templates: dict[Annex, TemplateSpec],
     *,
     cache: PageCache | None = None,
+    pool: PagePool | None = None,
 ) -> Document:
-    """Read one accepted input file into its submissions (from the cache when unchanged)."""
+    """Read one accepted input file into its submissions (from the cache when unchanged).
+
+    With a ``pool``, scanned pages are read on its worker processes (the pool's engine
+    must read as ``engine`` does: same fingerprint).
+    """
     sha256 = sniffed.entry.sha256
     if sha256 is None or sniffed.quarantined:
         raise ValueError(f"{sniffed.source.name} was not accepted: {sniffed.entry.reason_en}")
     read = cache.get(sha256, engine) if cache else None
     if read is None:
-        read = list(read_pages(sniffed, settings, engine))
+        read = list(read_pages(sniffed, settings, engine, pool))
         # A page that failed may read on a later run (a transient fault): keep it uncached.
         if cache and not any(r.error for r in read):
             cache.put(sha256, engine, read)

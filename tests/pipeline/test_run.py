@@ -13,6 +13,8 @@ from shenbao.pipeline.config import load_templates
 from shenbao.pipeline.ingest import discover, sniff
 from shenbao.pipeline.model import Annex, FindingCode, SourceKind, TextLine
 from shenbao.pipeline.ocr.engine import OcrSettings, create_engine
+from shenbao.pipeline.ocr.replay import RecordingEngine
+from shenbao.pipeline.pool import PagePool
 from shenbao.pipeline.run import PageCache, inspect_file, read_document
 from shenbao.pipeline.settings import Settings
 
@@ -119,7 +121,7 @@ def test_a_page_the_engine_fails_on_is_a_finding_and_the_rest_goes_on(tmp_path: 
 @pytest.mark.slow
 def test_a_scanned_stream_is_read_upright_and_split_with_real_ocr(tmp_path: Path) -> None:
     """The end-to-end path on the committed scans: upside-down page, covers, cache."""
-    engine = create_engine(OcrSettings(threads=2))
+    engine = RecordingEngine(create_engine(OcrSettings(threads=2)))
     cache = PageCache(tmp_path)
     (submission,) = _read(SAMPLES / "batch" / "scan_0003.pdf", engine, cache).submissions
     truth = json.loads((SAMPLES / "truth" / "C003.json").read_text(encoding="utf-8"))
@@ -136,6 +138,15 @@ def test_a_scanned_stream_is_read_upright_and_split_with_real_ocr(tmp_path: Path
     again = _read(SAMPLES / "batch" / "scan_0003.pdf", refusing, cache)
     assert again.submissions == [submission]
     assert refusing.calls == 0
+
+    # on worker processes (replaying what was just read) the pages come out the same
+    frozen = tmp_path / "ocr.json"
+    engine.save(frozen)
+    replay = OcrSettings(kind="replay", replay_file=frozen)
+    with PagePool(replay, tmp_path / "pool-cache", workers=2) as pool:
+        (found,) = discover([SAMPLES / "batch" / "scan_0003.pdf"])
+        pooled = read_document(sniff(found, SETTINGS), SETTINGS, pool.engine, TEMPLATES, pool=pool)
+    assert pooled.submissions == [submission]
 
 
 def test_inspect_of_a_file_that_is_not_a_document_reports_it_unreadable(tmp_path: Path) -> None:

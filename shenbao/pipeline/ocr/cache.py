@@ -16,7 +16,13 @@ from pydantic import TypeAdapter, ValidationError
 
 from shenbao.pipeline.files import write_atomic
 from shenbao.pipeline.model import TextLine
-from shenbao.pipeline.ocr.engine import OcrEngine, OcrSettings, create_engine, image_digest
+from shenbao.pipeline.ocr.engine import (
+    OcrEngine,
+    OcrSettings,
+    WrappingEngine,
+    create_engine,
+    image_digest,
+)
 
 log = logging.getLogger(__name__)
 _LINES = TypeAdapter(tuple[TextLine, ...])
@@ -29,20 +35,12 @@ class CacheStats:
 
 
 @dataclass
-class CachedEngine:
+class CachedEngine(WrappingEngine):
     """An engine whose results are kept on disk; the same page is never read twice."""
 
     inner: OcrEngine
     root: Path
     stats: CacheStats = field(default_factory=CacheStats)
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def fingerprint(self) -> str:
-        return self.inner.fingerprint
 
     def _path(self, digest: str) -> Path:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.inner.fingerprint)

@@ -56,6 +56,20 @@ class OcrEngine(Protocol):
         ...
 
 
+class WrappingEngine:
+    """Base of engines that add something around another: they read as it reads."""
+
+    inner: OcrEngine
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def fingerprint(self) -> str:
+        return self.inner.fingerprint
+
+
 def image_digest(image: np.ndarray) -> str:
     """The content hash of a page image: its shape, type and pixels."""
     digest = hashlib.sha256(f"{image.shape}|{image.dtype}|".encode())

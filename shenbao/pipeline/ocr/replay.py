@@ -14,7 +14,7 @@ from pydantic import Field
 
 from shenbao.pipeline.errors import OcrError
 from shenbao.pipeline.model import Frozen, TextLine
-from shenbao.pipeline.ocr.engine import OcrEngine, OcrSettings, image_digest
+from shenbao.pipeline.ocr.engine import OcrEngine, OcrSettings, WrappingEngine, image_digest
 
 
 class FrozenOcr(Frozen):
@@ -62,20 +62,12 @@ class ReplayEngine:
             raise OcrError(f"no frozen OCR for page image {digest[:12]}") from None
 
 
-class RecordingEngine:
+class RecordingEngine(WrappingEngine):
     """Wraps an engine and keeps every page it reads, to be saved as ``ocr.json``."""
 
     def __init__(self, inner: OcrEngine) -> None:
         self.inner = inner
         self.pages: dict[str, tuple[TextLine, ...]] = {}
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def fingerprint(self) -> str:
-        return self.inner.fingerprint
 
     def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
         lines = self.inner.recognize(image)
