@@ -39,6 +39,7 @@ from shenbao.pipeline.model import SourceKind
 from shenbao.pipeline.ocr.cache import CachedEngine
 from shenbao.pipeline.ocr.engine import OcrEngine, OcrSettings, create_engine
 from shenbao.pipeline.pages import iter_pages, render_page_image
+from shenbao.pipeline.pool import return_large_buffers_to_the_os
 from shenbao.pipeline.preprocess import normalise_page
 from shenbao.pipeline.run import PageCache, read_document
 from shenbao.pipeline.settings import Settings
@@ -129,6 +130,7 @@ _TESSERACT = False
 
 def _init_worker(settings: OcrSettings, cache: str | None, tesseract: bool) -> None:
     global _ENGINE, _TESSERACT
+    return_large_buffers_to_the_os()  # as the batch's page readers do
     engine = create_engine(settings)
     _ENGINE = CachedEngine(engine, Path(cache)) if cache else engine
     _TESSERACT = tesseract

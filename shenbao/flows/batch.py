@@ -20,7 +20,13 @@ from shenbao.pipeline import ingest
 from shenbao.pipeline.config import TemplateSpec, load_templates
 from shenbao.pipeline.model import Annex, Frozen, Manifest, OnlineExportRef, Report
 from shenbao.pipeline.pool import PagePool
-from shenbao.pipeline.run import Document, PageCache, build_report, read_document
+from shenbao.pipeline.run import (
+    Document,
+    PageCache,
+    build_report,
+    read_document,
+    unreadable_submission,
+)
 from shenbao.pipeline.settings import Settings
 from shenbao.storage.base import ObjectStore, json_bytes, manifest_key, report_key
 from shenbao.storage.local_store import open_store
@@ -156,18 +162,21 @@ def process_batch(
             templates=unmapped(templates),
         ).result()
     engine = pool.engine
-    submissions = {d.file: [s.id for s in d.submissions] for d in documents}
     reports = [
         build_report(s, batch_id, engine, templates, d.timings.get(s.id))
         for d in documents
         for s in d.submissions
     ]
+    # A quarantined file gets a report too (FILE_UNREADABLE), so reviewers see it.
+    unreadable = [u for u in map(unreadable_submission, sniffed) if u is not None]
+    reports += [build_report(u, batch_id, None, templates) for u in unreadable]
     write_report.map(unmapped(object_store), reports).result()
 
+    submissions: dict[str, list[str]] = {}
+    for report in reports:
+        submissions.setdefault(report.source.file, []).append(report.submission_id)
     entries = tuple(
         s.entry.model_copy(update={"submissions": tuple(submissions.get(s.entry.file, ()))})
-        if not s.quarantined
-        else s.entry
         for s in sniffed
     )
     manifest = Manifest(batch=batch_id, online=online_export, files=entries)

@@ -9,6 +9,8 @@ stays flat however long the file, and pages come back in order.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
 from collections import deque
@@ -27,10 +29,28 @@ from shenbao.pipeline.read import ReadPage, read_page
 log = logging.getLogger(__name__)
 
 _worker_engine: CachedEngine | None = None
+_M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+MMAP_THRESHOLD_BYTES = 4 << 20
+
+
+def return_large_buffers_to_the_os() -> None:
+    """Serve allocations of 4 MiB and more by mmap, so freeing them gives memory back.
+
+    glibc raises its mmap threshold as big buffers are freed, after which page images
+    and ONNX Runtime's tensors are carved from a heap that never shrinks: a reader's RSS
+    doubled over a batch (1.27 GB vs 0.69 GB after 30 pages, the same speed). No-op where
+    the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+    except (OSError, AttributeError):
+        log.debug("mallopt unavailable: page readers keep the C library's default heap")
 
 
 def _start_worker(ocr: OcrSettings, cache_dir: Path) -> None:
     global _worker_engine
+    return_large_buffers_to_the_os()
     _worker_engine = cached_engine(ocr, cache_dir)
 
 

@@ -207,6 +207,27 @@ def build_report(
     )
 
 
+def unreadable_submission(sniffed: SniffedFile) -> Submission | None:
+    """A quarantined file as a submission carrying FILE_UNREADABLE, so reviewers see it.
+
+    None for a file that was not quarantined, or that could not even be hashed (it
+    vanished, or is not a regular file): then the manifest alone tells of it.
+    """
+    sha256 = sniffed.entry.sha256
+    if sha256 is None or not sniffed.quarantined:
+        return None
+    name = sniffed.source.name
+    pages = (1, max(1, sniffed.entry.pages or 1))
+    finding = Finding.of(
+        FindingCode.FILE_UNREADABLE, f"文件无法处理：{sniffed.entry.reason}", key=name
+    )
+    return Submission(
+        id=submission_id(name, sha256, *pages),
+        source=SubmissionSource(file=name, sha256=sha256, pages=pages),
+        findings=(finding,),
+    )
+
+
 def inspect_file(
     path: Path,
     settings: Settings,
@@ -224,19 +245,9 @@ def inspect_file(
     (found,) = discover([path])
     sniffed = sniff(found, settings)
     if sniffed.quarantined:
-        sha256 = sniffed.entry.sha256
-        if sha256 is None:
+        submission = unreadable_submission(sniffed)
+        if submission is None:
             raise InputError(f"{found.name}: {sniffed.entry.reason_en}", file=found.name)
-        finding = Finding.of(
-            FindingCode.FILE_UNREADABLE, f"文件无法处理：{sniffed.entry.reason}", key=found.name
-        )
-        submission = Submission(
-            id=submission_id(found.name, sha256, 1, max(1, sniffed.entry.pages or 1)),
-            source=SubmissionSource(
-                file=found.name, sha256=sha256, pages=(1, max(1, sniffed.entry.pages or 1))
-            ),
-            findings=(finding,),
-        )
         return [build_report(submission, batch, None, templates)]
     document = read_document(sniffed, settings, engine, templates, cache=cache)
     return [

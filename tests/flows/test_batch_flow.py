@@ -40,6 +40,15 @@ def test_the_flow_writes_the_manifest(batch_folder: Path, tmp_path: Path) -> Non
     assert files["scan_0001.pdf"]["pages"] == 2
     assert files["notes.pdf"]["state"] == "quarantined"
     assert "PDF" in files["notes.pdf"]["reason"]
+    # every file has a report: the scan its pages, the quarantined one FILE_UNREADABLE
+    (scan_id,) = files["scan_0001.pdf"]["submissions"]
+    (notes_id,) = files["notes.pdf"]["submissions"]
+    scan = json.loads((store / "reports" / result.batch / scan_id / "report.json").read_text())
+    assert [p["number"] for p in scan["pages"]] == [1, 2]
+    assert scan["engine"]["ocr"].startswith("rapidocr")
+    notes = json.loads((store / "reports" / result.batch / notes_id / "report.json").read_text())
+    assert [f["code"] for f in notes["findings"]] == ["FILE_UNREADABLE"]
+    assert notes["status"] == "fail"
 
 
 def test_a_rerun_is_idempotent(batch_folder: Path, tmp_path: Path) -> None:
@@ -50,6 +59,11 @@ def test_a_rerun_is_idempotent(batch_folder: Path, tmp_path: Path) -> None:
     second = process_batch(paths=[str(batch_folder)], store=store)
     assert second == first
     assert (written.read_bytes(), written.stat().st_ino, written.stat().st_mtime_ns) == before
+    reports = sorted((tmp_path / "store" / "reports").rglob("report.json"))
+    assert len(reports) == 2
+    stamps = [(r.stat().st_ino, r.stat().st_mtime_ns) for r in reports]
+    process_batch(paths=[str(batch_folder)], store=store)
+    assert [(r.stat().st_ino, r.stat().st_mtime_ns) for r in reports] == stamps
 
 
 def test_a_given_batch_id_and_a_recorded_online_export(batch_folder: Path, tmp_path: Path) -> None:

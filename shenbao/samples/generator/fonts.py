@@ -110,10 +110,9 @@ def _to_truetype(source: Path, target: Path) -> None:
 
 
 def cache_dir() -> Path:
-    """Where converted fonts live: ``$SHENBAO_CACHE_DIR`` or ``~/.cache/shenbao``."""
-    root = os.environ.get("SHENBAO_CACHE_DIR")
-    base = Path(root) if root else Path.home() / ".cache" / "shenbao"
-    return base / "fonts"
+    """Where converted fonts live: ``$SHENBAO_FONT_DIR`` or ``~/.cache/shenbao/fonts``."""
+    root = os.environ.get("SHENBAO_FONT_DIR")
+    return Path(root) if root else Path.home() / ".cache" / "shenbao" / "fonts"
 
 
 @cache
