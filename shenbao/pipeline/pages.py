@@ -986,10 +986,10 @@ def _table_rows(table: Any) -> Iterator[_DocxRow]:
     # Lay the whole table out first: a vertical merge's height is known only at its end.
     laid_out: list[list[_GridCell]] = []
     open_merges: dict[int, _GridCell] = {}
-    for row in _table_row_elements(table):
+    for row in _child_elements(table, "tr"):
         cells: list[_GridCell] = []
         col = _grid_int(row.find(f"{_W}trPr"), "gridBefore")
-        for cell in _cell_elements(row):
+        for cell in _child_elements(row, "tc"):
             properties = cell.find(f"{_W}tcPr")
             span = max(_grid_int(properties, "gridSpan"), 1)
             merge = properties.find(f"{_W}vMerge") if properties is not None else None
@@ -1016,24 +1016,16 @@ def _table_rows(table: Any) -> Iterator[_DocxRow]:
             yield _DocxRow(cells=shown, ncols=ncols)
 
 
-def _table_row_elements(table: Any) -> Iterator[Any]:
-    for child in table:
-        if child.tag == f"{_W}tr":
+def _child_elements(parent: Any, tag: str) -> Iterator[Any]:
+    """``parent``'s children named ``tag`` (``tr`` of a table, ``tc`` of a row), looking
+    through the content controls and custom XML that Word may wrap around them."""
+    for child in parent:
+        if child.tag == f"{_W}{tag}":
             yield child
         elif child.tag in (f"{_W}sdt", f"{_W}customXml"):
             content = child.find(f"{_W}sdtContent") if child.tag == f"{_W}sdt" else child
             if content is not None:
-                yield from _table_row_elements(content)
-
-
-def _cell_elements(row: Any) -> Iterator[Any]:
-    for child in row:
-        if child.tag == f"{_W}tc":
-            yield child
-        elif child.tag in (f"{_W}sdt", f"{_W}customXml"):
-            content = child.find(f"{_W}sdtContent") if child.tag == f"{_W}sdt" else child
-            if content is not None:
-                yield from _cell_elements(content)
+                yield from _child_elements(content, tag)
 
 
 def _grid_int(properties: Any, name: str) -> int:
