@@ -1,0 +1,360 @@
+"""The value normalisers: format-only variants fold together, a changed digit never does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shenbao.extractors.normalize import (
+    is_valid_email,
+    is_valid_mobile,
+    is_valid_uscc,
+    load_rules,
+    normalize_email,
+    normalize_mobile,
+    normalize_org_name,
+    normalize_person_name,
+    normalize_text,
+    normalize_uscc,
+    normalize_value,
+    parse_date,
+    parse_integer,
+    parse_money_wan,
+    parse_month,
+    parse_percent,
+    parse_period,
+    split_name_list,
+)
+from shenbao.pipeline.codes import USCC_ALPHABET, uscc_check_char
+from shenbao.pipeline.config import Choice, FieldType
+from shenbao.pipeline.errors import ConfigError
+
+FAST = settings(max_examples=60, deadline=None)
+
+_FULL = str.maketrans("0123456789.,", "０１２３４５６７８９．，")
+_CN_DIGITS = "〇一二三四五六七八九"
+CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
+NAMES = st.text(CJK, min_size=2, max_size=8)
+DATES = st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2099, 12, 31))
+MONEY = st.decimals(min_value=0, max_value=Decimal("99999999.99"), places=2)
+MOBILES = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
+TEXTS = st.text(
+    st.characters(blacklist_categories=("Cs",), min_codepoint=0x20, max_codepoint=0xFFEF),
+    max_size=20,
+)
+
+
+def _full_width(s: str) -> str:
+    return s.translate(_FULL)
+
+
+def _cn_small(n: int) -> str:
+    """1–31 in Chinese numerals: 五, 十三, 二十五."""
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _CN_DIGITS[tens] + "十")
+    return head + (_CN_DIGITS[ones] if ones else "")
+
+
+def _date_styles(d: dt.date) -> list[str]:
+    cn_year = "".join(_CN_DIGITS[int(c)] for c in str(d.year))
+    return [
+        d.isoformat(),
+        f"{d.year}年{d.month}月{d.day}日",
+        f"{d.year}年{d.month:02d}月{d.day:02d}日",
+        f"{d.year}.{d.month}.{d.day}",
+        f"{d.year}/{d.month}/{d.day}",
+        f" {d.year} 年 {d.month} 月 {d.day} 日 ",
+        f"{cn_year}年{_cn_small(d.month)}月{_cn_small(d.day)}日",
+        _full_width(d.isoformat()),
+    ]
+
+
+def _money_styles(v: Decimal) -> list[str]:
+    return [
+        f"{v:.2f}",
+        f"{v:,.2f}",
+        f"{v:.6f}",
+        f"{v:,.4f}",
+        _full_width(f"{v:,.2f}"),
+        f"{v:.2f}万元",
+        f" {v:,.2f} 万元",
+        f"{v * 10000:.2f}元",
+        f"{v * 10000:,.0f}元" if v * 10000 == int(v * 10000) else f"{v:.2f}",
+    ]
+
+
+def _change_digit(s: str, data: st.DataObject) -> str:
+    positions = [i for i, c in enumerate(s) if c.isdigit()]
+    i = data.draw(st.sampled_from(positions))
+    new = data.draw(st.sampled_from([d for d in "0123456789" if d != s[i]]))
+    return s[:i] + new + s[i + 1 :]
+
+
+@st.composite
+def usccs(draw: st.DrawFn) -> str:
+    alpha = st.sampled_from(USCC_ALPHABET)
+    head = "".join(draw(st.lists(alpha, min_size=2, max_size=2)))
+    area = "".join(draw(st.lists(st.sampled_from("0123456789"), min_size=6, max_size=6)))
+    org = "".join(draw(st.lists(alpha, min_size=9, max_size=9)))
+    first17 = head + area + org
+    return first17 + uscc_check_char(first17)
+
+
+# --- idempotence -----------------------------------------------------------------------
+
+
+@FAST
+@given(TEXTS)
+def test_text_org_person_uscc_email_normalise_idempotently(s: str) -> None:
+    eq = (("有限责任公司", "有限公司"),)
+    for f in (normalize_text, normalize_person_name, normalize_uscc):
+        assert f(f(s)) == f(s)
+    assert normalize_org_name(normalize_org_name(s, eq), eq) == normalize_org_name(s, eq)
+    once = normalize_email(s)
+    assert once is None or normalize_email(once) == once
+
+
+@FAST
+@given(MOBILES, st.sampled_from(["", "+86", "86", "+86 ", "0086"]), st.booleans())
+def test_mobile_normalises_idempotently(m: str, prefix: str, dashed: bool) -> None:
+    raw = prefix + (f"{m[:3]}-{m[3:7]}-{m[7:]}" if dashed else m)
+    once = normalize_mobile(raw)
+    assert once == m
+    assert normalize_mobile(once) == once
+    assert is_valid_mobile(raw)
+
+
+# --- format-only variants fold together ------------------------------------------------
+
+
+@FAST
+@given(DATES)
+def test_date_styles_normalise_equal(d: dt.date) -> None:
+    assert {parse_date(s) for s in _date_styles(d)} == {d.isoformat()}
+
+
+@FAST
+@given(MONEY)
+def test_money_styles_normalise_equal(v: Decimal) -> None:
+    assert {parse_money_wan(s) for s in _money_styles(v)} == {round(float(v), 6)}
+
+
+@FAST
+@given(st.decimals(min_value=0, max_value=1000, places=2))
+def test_percent_styles_normalise_equal(v: Decimal) -> None:
+    styles = [f"{v}", f"{v}%", f"{v:.4f}", _full_width(f"{v}") + "％", f" {v} % "]
+    assert {parse_percent(s) for s in styles} == {float(v)}
+
+
+@FAST
+@given(st.integers(min_value=0, max_value=10**9))
+def test_integer_styles_normalise_equal(n: int) -> None:
+    styles = [str(n), f"{n:,}", _full_width(f"{n:,}"), f"{n}人", f" {n:,} 项"]
+    assert {parse_integer(s) for s in styles} == {n}
+
+
+@FAST
+@given(NAMES, st.data())
+def test_names_with_spaces_and_brackets_normalise_equal(name: str, data: st.DataObject) -> None:
+    cut = data.draw(st.integers(min_value=1, max_value=len(name) - 1))
+    spaced = f" {name[:cut]} \u3000{name[cut:]} "
+    assert normalize_person_name(spaced) == normalize_person_name(name) == name
+    half, full, lenticular = f"{name}(贵州)公司", f"{name}（贵州）公司", f"{name}【贵州】公司"
+    assert normalize_org_name(half) == normalize_org_name(full) == normalize_org_name(lenticular)
+
+
+@FAST
+@given(st.from_regex(r"[a-z0-9]{1,10}\.[a-z]{2,6}", fullmatch=True), st.data())
+def test_email_case_and_width_normalise_equal(domain: str, data: st.DataObject) -> None:
+    local = data.draw(st.from_regex(r"[a-z0-9][a-z0-9._]{0,10}[a-z0-9]", fullmatch=True))
+    addr = f"{local}@{domain}"
+    variants = [addr.upper(), f" {addr} ", addr.replace("@", "＠"), addr.title()]
+    assert {normalize_email(v) for v in variants} == {addr}
+    assert is_valid_email(addr.upper())
+
+
+@FAST
+@given(usccs())
+def test_uscc_case_and_spaces_normalise_equal(code: str) -> None:
+    spaced = f" {code[:6]} {code[6:12]} {code[12:]} ".lower()
+    assert normalize_uscc(spaced) == normalize_uscc(code) == code
+    assert is_valid_uscc(normalize_uscc(_full_width(spaced)))
+
+
+@FAST
+@given(st.lists(NAMES, min_size=1, max_size=5, unique=True), st.data())
+def test_name_list_separators_normalise_equal(names: list[str], data: st.DataObject) -> None:
+    sep = data.draw(st.sampled_from(["；", ";", "、", ",", "，", "\n", " ； "]))
+    assert split_name_list(sep.join(names) + sep) == names
+
+
+# --- a changed digit never folds -------------------------------------------------------
+
+
+@FAST
+@given(MONEY, st.data())
+def test_changed_money_digit_never_normalises_equal(v: Decimal, data: st.DataObject) -> None:
+    style = data.draw(st.sampled_from([*_money_styles(v)[:4], f"{v * 10000:.2f}元"]))
+    assert parse_money_wan(_change_digit(style, data)) != parse_money_wan(style)
+
+
+@FAST
+@given(DATES, st.data())
+def test_changed_date_digit_never_normalises_equal(d: dt.date, data: st.DataObject) -> None:
+    style = data.draw(st.sampled_from(_date_styles(d)[:5]))
+    assert parse_date(_change_digit(style, data)) != d.isoformat()
+
+
+@FAST
+@given(MOBILES, st.data())
+def test_changed_mobile_digit_never_normalises_equal(m: str, data: st.DataObject) -> None:
+    assert normalize_mobile(_change_digit(m, data)) != m
+
+
+@FAST
+@given(usccs(), st.data())
+def test_changed_uscc_character_is_caught(code: str, data: st.DataObject) -> None:
+    i = data.draw(st.integers(min_value=0, max_value=17))
+    new = data.draw(st.sampled_from([c for c in USCC_ALPHABET if c != code[i]]))
+    changed = code[:i] + new + code[i + 1 :]
+    assert normalize_uscc(changed) != normalize_uscc(code)
+    assert not is_valid_uscc(normalize_uscc(changed))
+
+
+# --- examples --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "wan"),
+    [
+        ("壹佰贰拾叁万肆仟伍佰陆拾柒元捌角玖分", 123.456789),
+        ("人民币伍拾万元整", 50.0),
+        ("壹拾万零伍佰元整", 10.05),
+        ("壹仟万元", 1000.0),
+        ("壹亿贰仟万元整", 12000.0),
+        ("123456元", 12.3456),
+        ("¥1,234,567.00元", 123.4567),
+        ("12.3万元", 12.3),
+        ("12.3万", 12.3),
+        ("123,456.78", 123456.78),
+        ("123456.7800", 123456.78),
+        ("１２３４５６.７８", 123456.78),
+    ],
+)
+def test_money_examples(raw: str, wan: float) -> None:
+    assert parse_money_wan(raw) == wan
+
+
+@pytest.mark.parametrize("raw", ["-5", "abc", "1,23,456", "12..3", "", "壹佰元伍", "五六十"])
+def test_money_garbage_is_none(raw: str) -> None:
+    assert parse_money_wan(raw) is None
+
+
+def test_money_label_unit_yuan_divides_but_written_unit_wins() -> None:
+    assert parse_money_wan("123456", label_unit="元") == 12.3456
+    assert parse_money_wan("12.3万元", label_unit="元") == 12.3
+    assert parse_money_wan("123456元") != parse_money_wan("123456")  # a unit slip stays one
+    with pytest.raises(ValueError, match="label_unit"):
+        parse_money_wan("1", label_unit="千元")
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("二〇二二年六月十三日", "2022-06-13"),
+        ("二〇二二年七月五日", "2022-07-05"),
+        ("二〇二二年十二月二十五日", "2022-12-25"),
+        ("二〇二二年十月三十一日", "2022-10-31"),
+        ("2022 年 7 月 5 日", "2022-07-05"),
+        ("2022年07月05日", "2022-07-05"),
+        ("2022.7.5", "2022-07-05"),
+        ("2024-02-29", "2024-02-29"),
+    ],
+)
+def test_date_examples(raw: str, iso: str) -> None:
+    assert parse_date(raw) == iso
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["2022-02-30", "2023-02-29", "2022年13月1日", "二〇二二年二月三十日", "2022年", "明天", ""],
+)
+def test_invalid_dates_are_none(raw: str) -> None:
+    assert parse_date(raw) is None
+
+
+def test_months_and_periods() -> None:
+    assert parse_month("2020年1月") == "2020-01"
+    assert parse_month("二〇二〇年十二月") == "2020-12"
+    assert parse_month("2020年13月") is None
+    for dash in ("—", "-", "–", "～", "至", "——", " - "):
+        assert parse_period(f"2020年1月{dash}2022年6月") == "2020-01/2022-06", dash
+    assert parse_period("2020-01-2022-06") == "2020-01/2022-06"
+    assert parse_period("2020年1月") is None
+
+
+def test_percent_does_not_guess_the_scale() -> None:
+    assert parse_percent("0.0523") == 0.0523
+    assert parse_percent("５.２３％") == 5.23
+    assert parse_percent("abc") is None
+
+
+def test_integer_examples() -> None:
+    assert parse_integer("一百二十三") == 123
+    assert parse_integer("123人") == 123
+    assert parse_integer("12个月", unit="个月") == 12
+    assert parse_integer("1.5") is None
+    assert parse_integer("-3") is None
+
+
+def test_mobile_and_email_examples() -> None:
+    assert normalize_mobile("+86 138-0013-8000") == "13800138000"
+    assert normalize_mobile("12800138000") is None
+    assert normalize_mobile("1380013800") is None
+    assert normalize_email(" Zhang.San＠QQ.com ") == "zhang.san@qq.com"
+    assert not is_valid_email("zhang@qq")
+    assert not is_valid_email("")
+
+
+def test_names_keep_the_middle_dot_and_suffixes_fold_only_when_configured() -> None:
+    assert normalize_person_name("阿依古丽・买买提") == "阿依古丽·买买提"
+    assert normalize_person_name("阿依古丽 · 买买提") == "阿依古丽·买买提"
+    eq = (("有限责任公司", "有限公司"),)
+    assert normalize_org_name("贵州甲有限责任公司", eq) == normalize_org_name("贵州甲有限公司", eq)
+    assert normalize_org_name("贵州甲有限责任公司") != normalize_org_name("贵州甲有限公司")
+
+
+def test_normalize_value_dispatches() -> None:
+    choices = (Choice(name="企业", aliases=("企业法人",)), Choice(name="高校"))
+    assert normalize_value(FieldType.CHOICE, " 企业法人 ", choices=choices) == "企业"
+    assert normalize_value(FieldType.CHOICE, "高 校", choices=choices) == "高校"
+    assert normalize_value(FieldType.CHOICE, "医院", choices=choices) is None
+    assert normalize_value(FieldType.MONEY_WAN, "1,000.50") == 1000.5
+    assert normalize_value(FieldType.DATE, "2022.7.5") == "2022-07-05"
+    assert normalize_value(FieldType.NAME_LIST, "甲；乙、丙") == ["甲", "乙", "丙"]
+    assert normalize_value(FieldType.DOC_NUMBER, "黔科通〔2022〕12号") == "黔科通(2022)12号"
+    assert normalize_value(FieldType.PERIOD, "2020年1月至2022年6月") == "2020-01/2022-06"
+    assert normalize_value(FieldType.TEXT, "   ") is None
+    eq = (("有限责任公司", "有限公司"),)
+    assert normalize_value(FieldType.ORG_NAME, "甲有限责任公司", equivalents=eq) == "甲有限公司"
+    for ft in FieldType:
+        assert normalize_value(ft, "") is None
+
+
+def test_malformed_rules_file_names_file_and_key(tmp_path: Path) -> None:
+    good = Path(__file__).resolve().parents[2] / "shenbao/extractors/rules/normalize.yaml"
+    assert load_rules(good).mobile.pattern
+    bad = tmp_path / "normalize.yaml"
+    bad.write_text(
+        good.read_text(encoding="utf-8").replace("pattern: '^1[3-9]", "pattern: '^1[3-9")
+    )
+    with pytest.raises(ConfigError, match=r"normalize\.yaml.*mobile\.pattern"):
+        load_rules(bad)
+    bad.write_text("fold: {}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="middle_dots"):
+        load_rules(bad)
