@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 from pydantic import Field
 
+from shenbao.extractors.sections import check_sections
 from shenbao.pipeline import ingest
 from shenbao.pipeline.config import TemplateSpec, load_templates
 from shenbao.pipeline.model import Annex, Frozen, Manifest, OnlineExportRef, Report
@@ -163,7 +164,7 @@ def process_batch(
         ).result()
     engine = pool.engine
     reports = [
-        build_report(s, batch_id, engine, templates, d.timings.get(s.id))
+        build_report(check_sections(s, templates), batch_id, engine, templates, d.timings.get(s.id))
         for d in documents
         for s in d.submissions
     ]

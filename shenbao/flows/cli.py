@@ -99,6 +99,7 @@ def inspect(
     ] = False,
 ) -> None:
     """One file through the pipeline without a store: its report(s)."""
+    from shenbao.extractors.sections import check_sections
     from shenbao.pipeline.config import load_templates
     from shenbao.pipeline.ocr.cache import cached_engine
     from shenbao.pipeline.run import PageCache, inspect_file
@@ -108,7 +109,14 @@ def inspect(
         engine = cached_engine(settings.ocr, settings.cache_dir)
         templates = load_templates(settings.templates_dir)
         cache = PageCache(settings.cache_dir / "pages")
-        reports = inspect_file(file, settings, engine, templates, cache=cache)
+        reports = inspect_file(
+            file,
+            settings,
+            engine,
+            templates,
+            cache=cache,
+            check=lambda submission: check_sections(submission, templates),
+        )
     except PipelineError as exc:
         _fail(exc)
     if json_output:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -236,11 +236,13 @@ def inspect_file(
     *,
     batch: str = "inspect",
     cache: PageCache | None = None,
+    check: Callable[[Submission], Submission] | None = None,
 ) -> list[Report]:
     """One file through the pipeline, no store: its reports (one per submission).
 
-    A file that cannot be used gives one report carrying FILE_UNREADABLE; a file that
-    cannot even be hashed raises ``InputError``.
+    ``check`` is what the outer layers do to each read submission (extraction and
+    validation) before its report is built. A file that cannot be used gives one report
+    carrying FILE_UNREADABLE; a file that cannot even be hashed raises ``InputError``.
     """
     (found,) = discover([path])
     sniffed = sniff(found, settings)
@@ -251,6 +253,6 @@ def inspect_file(
         return [build_report(submission, batch, None, templates)]
     document = read_document(sniffed, settings, engine, templates, cache=cache)
     return [
-        build_report(s, batch, engine, templates, document.timings.get(s.id))
+        build_report(check(s) if check else s, batch, engine, templates, document.timings.get(s.id))
         for s in document.submissions
     ]
