@@ -14,13 +14,13 @@ import ctypes.util
 import logging
 import multiprocessing
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
 
-from shenbao.pipeline.errors import OcrError
+from shenbao.pipeline.model import Page
 from shenbao.pipeline.ocr.cache import CachedEngine, cached_engine
 from shenbao.pipeline.ocr.engine import OcrSettings
 from shenbao.pipeline.pages import SourcePage
@@ -60,42 +60,83 @@ def _read_in_worker(source: SourcePage) -> ReadPage:
 
 
 class PagePool:
-    """A pool of page readers; use as a context manager, or ``close()`` it."""
+    """A pool of page readers; use as a context manager, or ``close()`` it.
+
+    A reader process that dies (a crash in native code on a hostile page) does not end
+    the batch: the pool is started again, the page is tried once more on its own, and if
+    it kills a reader again it becomes an unreadable page.
+    """
+
+    # What a reader process runs per page; tests put a crashing one here.
+    reader: Callable[[SourcePage], ReadPage] = staticmethod(_read_in_worker)
 
     def __init__(self, ocr: OcrSettings, cache_dir: Path, workers: int) -> None:
         self.workers = max(1, workers)
-        single = ocr.model_copy(update={"threads": 1})
+        self._ocr = ocr.model_copy(update={"threads": 1})
+        self._cache_dir = cache_dir
         # The engine here only names the reading (fingerprint for caches, name for
         # reports); its models never load in this process.
-        self.engine = cached_engine(single, cache_dir)
+        self.engine = cached_engine(self._ocr, cache_dir)
+        self._executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
         # spawn, not fork: the caller may be a threaded Prefect worker.
-        self._executor = ProcessPoolExecutor(
+        return ProcessPoolExecutor(
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(single, cache_dir),
+            initargs=(self._ocr, self._cache_dir),
         )
+
+    def _restart(self, broken: ProcessPoolExecutor) -> None:
+        if self._executor is broken:
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._executor = self._start()
+
+    def _retry_alone(self, source: SourcePage) -> ReadPage:
+        executor = self._executor
+        try:
+            return executor.submit(self.reader, source).result()
+        except BrokenProcessPool:
+            self._restart(executor)
+            log.error("page %d killed a reader process twice: set aside", source.file_page)
+            return ReadPage(
+                page=Page(
+                    number=source.file_page,
+                    source_page=source.file_page,
+                    kind=source.kind,
+                    width_pt=source.width_pt,
+                    height_pt=source.height_pt,
+                ),
+                error="该页导致识别进程崩溃，已跳过",
+                error_en="the page crashed the OCR reader process twice",
+            )
 
     def read(self, sources: Iterable[SourcePage]) -> Iterator[ReadPage]:
         """The pages read, in order; scans on the workers, text pages right here."""
-        pending: deque[Future[ReadPage] | ReadPage] = deque()
+        pending: deque[tuple[SourcePage, Future[ReadPage], ProcessPoolExecutor] | ReadPage]
+        pending = deque()
         in_flight = 2 * self.workers
 
         def oldest() -> ReadPage:
             head = pending.popleft()
             if isinstance(head, ReadPage):
                 return head
+            source, future, executor = head
             try:
-                return head.result()
-            except BrokenProcessPool as exc:
-                raise OcrError(f"a page reader process died: {exc}") from exc
+                return future.result()
+            except BrokenProcessPool:
+                log.warning("a reader process died on page %d: restarting", source.file_page)
+                self._restart(executor)
+                return self._retry_alone(source)
 
         for source in sources:
             if source.image is None:
                 pending.append(read_page(source, self.engine))
             else:
-                pending.append(self._executor.submit(_read_in_worker, source))
-            while sum(isinstance(p, Future) for p in pending) > in_flight:
+                executor = self._executor
+                pending.append((source, executor.submit(self.reader, source), executor))
+            while sum(not isinstance(p, ReadPage) for p in pending) > in_flight:
                 yield oldest()
         while pending:
             yield oldest()
