@@ -16,9 +16,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 from pydantic import Field
 
-from shenbao.extractors.sections import check_sections
+from shenbao.extractors.fields import extract
 from shenbao.pipeline import ingest
-from shenbao.pipeline.config import TemplateSpec, load_templates
+from shenbao.pipeline.config import TemplateSpec, load_campaign, load_templates
 from shenbao.pipeline.model import Annex, Frozen, Manifest, OnlineExportRef, Report
 from shenbao.pipeline.pool import PagePool
 from shenbao.pipeline.run import (
@@ -154,6 +154,7 @@ def process_batch(
 
     accepted = [s for s in sniffed if not s.quarantined]
     templates = load_templates(settings.templates_dir)
+    campaign = load_campaign(settings.config_dir / "campaign.yaml")
     # Scanned pages are read on one worker process per core, each with its own engine.
     with PagePool(settings.ocr, settings.cache_dir, workers=os.cpu_count() or 1) as pool:
         documents = read_file.map(
@@ -164,7 +165,9 @@ def process_batch(
         ).result()
     engine = pool.engine
     reports = [
-        build_report(check_sections(s, templates), batch_id, engine, templates, d.timings.get(s.id))
+        build_report(
+            extract(s, templates, campaign), batch_id, engine, templates, d.timings.get(s.id)
+        )
         for d in documents
         for s in d.submissions
     ]

@@ -99,8 +99,8 @@ def inspect(
     ] = False,
 ) -> None:
     """One file through the pipeline without a store: its report(s)."""
-    from shenbao.extractors.sections import check_sections
-    from shenbao.pipeline.config import load_templates
+    from shenbao.extractors.fields import extract
+    from shenbao.pipeline.config import load_campaign, load_templates
     from shenbao.pipeline.ocr.cache import cached_engine
     from shenbao.pipeline.run import PageCache, inspect_file
 
@@ -108,6 +108,7 @@ def inspect(
     try:
         engine = cached_engine(settings.ocr, settings.cache_dir)
         templates = load_templates(settings.templates_dir)
+        campaign = load_campaign(settings.config_dir / "campaign.yaml")
         cache = PageCache(settings.cache_dir / "pages")
         reports = inspect_file(
             file,
@@ -115,7 +116,7 @@ def inspect(
             engine,
             templates,
             cache=cache,
-            check=lambda submission: check_sections(submission, templates),
+            check=lambda submission: extract(submission, templates, campaign),
         )
     except PipelineError as exc:
         _fail(exc)

@@ -1,0 +1,70 @@
+"""Fields read by geometry off the electronic copies, against the corpus truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shenbao.extractors.fields import extract
+from shenbao.extractors.normalize import normalize_doc_number
+from shenbao.pipeline.config import ReadMethod, load_campaign, load_templates
+from shenbao.pipeline.ingest import discover, sniff
+from shenbao.pipeline.model import FieldValue, SourceKind, TextLine
+from shenbao.pipeline.run import read_document
+from shenbao.pipeline.settings import Settings
+from shenbao.samples.generator.truth import Truth
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+TEMPLATES = load_templates()
+CAMPAIGN = load_campaign()
+SETTINGS = Settings()
+TRUTHS = sorted((SAMPLES / "truth").glob("[PC]*.json"))
+
+
+class NoOcr:
+    name = fingerprint = "none"
+
+    def recognize(self, image: object) -> tuple[TextLine, ...]:
+        raise AssertionError("electronic copies need no OCR")
+
+
+def _same(read: FieldValue, truth: FieldValue) -> bool:
+    """Equal in meaning: a blank list is a blank, 〔〕 and () in document numbers alike."""
+    if truth == [] or truth is None:
+        return read in (None, [])
+    if isinstance(truth, str) and isinstance(read, str):
+        return normalize_doc_number(read) == normalize_doc_number(truth)
+    if isinstance(truth, float) and isinstance(read, int | float):
+        return abs(read - truth) < 1e-6
+    return read == truth
+
+
+@pytest.mark.parametrize("truth_file", TRUTHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("kind", [SourceKind.TEXT_LAYER, SourceKind.DOCX])
+def test_every_field_read_off_electronic_copies_is_the_truth(
+    truth_file: Path, kind: SourceKind
+) -> None:
+    truth = Truth.model_validate_json(truth_file.read_text(encoding="utf-8"))
+    source = next(s for s in truth.sources if s.kind is kind)
+    (found,) = discover([SAMPLES / source.file])
+    (read,) = read_document(sniff(found, SETTINGS), SETTINGS, NoOcr(), TEMPLATES).submissions  # type: ignore[arg-type]
+    fields = extract(read, TEMPLATES, CAMPAIGN).fields
+    template = TEMPLATES[truth.annex]
+    expected = {
+        f.key
+        for p in template.pages
+        for f in map(template.field, p.fields)
+        if f.method is not ReadMethod.CHECKBOX
+    }
+    wrong = {
+        k: (fields[k].value, source.fields[k].value)
+        for k in expected & set(fields)
+        if not _same(fields[k].value, source.fields[k].value)
+    }
+    assert not wrong
+    unread = {k for k in expected - set(fields) if source.fields[k].value not in (None, [])}
+    assert not unread
+    for key, field in fields.items():
+        assert field.page is not None and field.bbox is not None, key
+        assert field.confidence == 1.0, key  # text layers and DOCX are read exactly
