@@ -8,25 +8,13 @@ import pytest
 
 from shenbao.extractors.fields import extract
 from shenbao.extractors.normalize import normalize_doc_number
-from shenbao.pipeline.config import ReadMethod, load_campaign, load_templates
-from shenbao.pipeline.ingest import discover, sniff
-from shenbao.pipeline.model import FieldValue, SourceKind, TextLine
-from shenbao.pipeline.run import read_document
-from shenbao.pipeline.settings import Settings
+from shenbao.pipeline.config import ReadMethod, load_campaign
+from shenbao.pipeline.model import FieldValue, SourceKind
 from shenbao.samples.generator.truth import Truth
+from tests.readers import SAMPLES, TEMPLATES, read_electronic
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-TEMPLATES = load_templates()
 CAMPAIGN = load_campaign()
-SETTINGS = Settings()
 TRUTHS = sorted((SAMPLES / "truth").glob("[PC]*.json"))
-
-
-class NoOcr:
-    name = fingerprint = "none"
-
-    def recognize(self, image: object) -> tuple[TextLine, ...]:
-        raise AssertionError("electronic copies need no OCR")
 
 
 def _same(read: FieldValue, truth: FieldValue) -> bool:
@@ -47,9 +35,7 @@ def test_every_field_read_off_electronic_copies_is_the_truth(
 ) -> None:
     truth = Truth.model_validate_json(truth_file.read_text(encoding="utf-8"))
     source = next(s for s in truth.sources if s.kind is kind)
-    (found,) = discover([SAMPLES / source.file])
-    (read,) = read_document(sniff(found, SETTINGS), SETTINGS, NoOcr(), TEMPLATES).submissions  # type: ignore[arg-type]
-    fields = extract(read, TEMPLATES, CAMPAIGN).fields
+    fields = extract(read_electronic(SAMPLES / source.file), TEMPLATES, CAMPAIGN).fields
     template = TEMPLATES[truth.annex]
     expected = {
         f.key

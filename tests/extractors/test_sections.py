@@ -7,30 +7,11 @@ from pathlib import Path
 import pytest
 
 from shenbao.extractors.sections import check_sections, classify, find_sections, is_heading
-from shenbao.pipeline.config import load_templates
-from shenbao.pipeline.ingest import discover, sniff
 from shenbao.pipeline.model import Annex, FindingCode, Page, SourceKind, Submission, TextLine
-from shenbao.pipeline.run import read_document
-from shenbao.pipeline.settings import Settings
 from shenbao.samples.generator.truth import Truth
+from tests.readers import SAMPLES, TEMPLATES, read_electronic
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-TEMPLATES = load_templates()
-SETTINGS = Settings()
 TRUTHS = sorted((SAMPLES / "truth").glob("[PC]*.json"))
-
-
-class NoOcr:
-    name = fingerprint = "none"
-
-    def recognize(self, image: object) -> tuple[TextLine, ...]:
-        raise AssertionError("electronic copies need no OCR")
-
-
-def _submission(path: Path) -> Submission:
-    (found,) = discover([path])
-    (submission,) = read_document(sniff(found, SETTINGS), SETTINGS, NoOcr(), TEMPLATES).submissions  # type: ignore[arg-type]
-    return submission
 
 
 @pytest.mark.parametrize("truth_file", TRUTHS, ids=lambda p: p.stem)
@@ -40,7 +21,7 @@ def test_sections_found_are_the_truths_on_electronic_copies(
 ) -> None:
     truth = Truth.model_validate_json(truth_file.read_text(encoding="utf-8"))
     source = next(s for s in truth.sources if s.kind is kind)
-    checked = check_sections(_submission(SAMPLES / source.file), TEMPLATES)
+    checked = check_sections(read_electronic(SAMPLES / source.file), TEMPLATES)
     assert checked.annex is truth.annex
     missing = {f.section for f in checked.findings if f.code is FindingCode.SECTION_MISSING}
     expected = {

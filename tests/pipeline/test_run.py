@@ -9,29 +9,13 @@ import numpy as np
 import pypdfium2 as pdfium
 import pytest
 
-from shenbao.pipeline.config import load_templates
 from shenbao.pipeline.ingest import discover, sniff
 from shenbao.pipeline.model import Annex, FindingCode, SourceKind, TextLine
 from shenbao.pipeline.ocr.engine import OcrSettings, create_engine
 from shenbao.pipeline.ocr.replay import RecordingEngine
 from shenbao.pipeline.pool import PagePool
 from shenbao.pipeline.run import PageCache, inspect_file, read_document
-from shenbao.pipeline.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "samples"
-TEMPLATES = load_templates()
-SETTINGS = Settings()
-
-
-class NoOcr:
-    """An engine for files that must not need OCR: it fails the test if asked."""
-
-    name = "none"
-    fingerprint = "none"
-
-    def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
-        raise AssertionError("OCR was asked for a page that carries its own text")
+from tests.readers import SAMPLES, SETTINGS, TEMPLATES, NoOcr
 
 
 class Broken:

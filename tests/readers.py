@@ -1,0 +1,34 @@
+"""Shared test helpers for reading the committed corpus without OCR."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from shenbao.pipeline.config import load_templates
+from shenbao.pipeline.ingest import discover, sniff
+from shenbao.pipeline.model import Submission, TextLine
+from shenbao.pipeline.run import read_document
+from shenbao.pipeline.settings import Settings
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+TEMPLATES = load_templates()
+SETTINGS = Settings()
+
+
+class NoOcr:
+    """An engine for files that must not need OCR: it fails the test if asked."""
+
+    name = "none"
+    fingerprint = "none"
+
+    def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
+        raise AssertionError("OCR was asked for a page that carries its own text")
+
+
+def read_electronic(path: Path) -> Submission:
+    """The one submission of an electronic copy (text-layer PDF or DOCX), read without OCR."""
+    (found,) = discover([path])
+    (submission,) = read_document(sniff(found, SETTINGS), SETTINGS, NoOcr(), TEMPLATES).submissions
+    return submission
