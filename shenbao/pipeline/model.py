@@ -115,6 +115,21 @@ class TextLine(Frozen):
     confidence: Confidence = 1.0
 
 
+class TickBox(Frozen):
+    """A printed tick box (□) found on a page, and how much ink sits inside it.
+
+    On a scan ``ink`` is the share of the box's inside that is dark; a born-digital page
+    gives 1.0 for a drawn tick or a ☑ glyph and 0.0 for an empty box. Deciding which option
+    is ticked is the extractor's job: the page only says what is there.
+    """
+
+    bbox: BBox
+    ink: float = Field(ge=0.0, le=1.0, description="share of the box's inside that is inked")
+    source: Literal["image", "vector", "glyph"] = Field(
+        description="found in the scan's pixels, in a PDF's drawing, or as a ☑/□ character"
+    )
+
+
 class Page(Frozen):
     """One page of a submission. Pixels live in the store or on disk, under ``image``."""
 
@@ -129,6 +144,10 @@ class Page(Frozen):
     )
     skew_deg: float = 0.0
     lines: tuple[TextLine, ...] = ()
+    boxes: tuple[TickBox, ...] = Field((), description="printed tick boxes and their ink")
+    template_page: str | None = Field(
+        None, description="the template page it was recognised as (e.g. basic_info)"
+    )
 
 
 class Member(Frozen):
@@ -229,6 +248,16 @@ class SubmissionSource(Frozen):
     pages: tuple[int, int]
 
 
+class PageOrder(Frozen):
+    """The order pages were bound in, against the template's order."""
+
+    in_order: bool
+    found: tuple[str | None, ...] = Field(
+        description="the template page of each page as bound; None where unrecognised"
+    )
+    expected: tuple[str, ...] = Field(description="the template's page order")
+
+
 class Submission(Frozen):
     """One applicant's form as it moves through the pipeline."""
 
@@ -239,6 +268,7 @@ class Submission(Frozen):
     fields: dict[str, ExtractedField] = Field(default_factory=dict)
     seals: tuple[Seal, ...] = ()
     findings: tuple[Finding, ...] = ()
+    page_order: PageOrder | None = None
 
 
 class EngineInfo(Frozen):
@@ -265,6 +295,9 @@ class Report(Frozen):
         (),
         description="each page as read: its text lines with boxes and confidences "
         "(an addition to DESIGN.md's report, see the README)",
+    )
+    page_order: PageOrder | None = Field(
+        None, description="pages as bound against the template's order (an addition)"
     )
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)

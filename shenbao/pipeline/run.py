@@ -204,6 +204,7 @@ def build_report(
         ),
         timings=timings or {},
         pages=submission.pages,
+        page_order=submission.page_order,
     )
 
 
