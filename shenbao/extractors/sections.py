@@ -5,17 +5,30 @@ Headings are matched on normalised text (NFKC, brackets and spaces folded), so
 heading (or one of its aliases), or is a short line ending with it (``四、推荐意见``), or
 reads as it within a small edit distance. A required section that is absent, or a
 narrative one whose body is (nearly) empty, is a SECTION_MISSING finding.
+
+Each page is recognised as the template page whose section headings it carries (the
+first heading read on it decides between two), which gives the order the pages were bound
+in: a missing page is no inversion, only a page that comes after one it should precede.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from rapidfuzz import fuzz
 
 from shenbao.extractors.normalize import normalize_text
 from shenbao.pipeline.config import SectionKind, SectionSpec, TemplateSpec
-from shenbao.pipeline.model import Annex, BBox, Finding, FindingCode, Submission
+from shenbao.pipeline.model import (
+    Annex,
+    BBox,
+    Finding,
+    FindingCode,
+    Page,
+    PageOrder,
+    Submission,
+)
 
 HEADING_MATCH = 88.0  # rapidfuzz ratio a line's start must reach against a heading
 SHORT_LINE_SLACK = 4  # a short line may carry this many characters besides the heading
@@ -137,3 +150,44 @@ def check_sections(submission: Submission, templates: dict[Annex, TemplateSpec])
                 )
             )
     return submission.model_copy(update={"annex": annex, "findings": tuple(findings)})
+
+
+def recognise_page(page: Page, template: TemplateSpec) -> str | None:
+    """The template page a page is, by the section headings read on it; None when none is.
+
+    Every heading read votes for the page its section is printed on; the most votes win,
+    and a tie goes to the page whose heading comes first (the page's own title is on top).
+    """
+    votes: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for index, line in enumerate(page.lines):
+        for section in template.sections:
+            if is_heading(line.text, section):
+                votes[section.page] = votes.get(section.page, 0) + 1
+                first.setdefault(section.page, index)
+                break
+    if not votes:
+        return None
+    return max(votes, key=lambda page_id: (votes[page_id], -first[page_id]))
+
+
+def page_order(submission: Submission, template: TemplateSpec) -> tuple[Submission, PageOrder]:
+    """The submission with each page's ``template_page`` set, and the order it was bound in.
+
+    Pages are in order when the template pages recognised never step back: unrecognised
+    pages (copies of attachments, a blank page) and missing pages are no inversion.
+    """
+    expected = tuple(p.id for p in template.pages)
+    rank = {page_id: i for i, page_id in enumerate(expected)}
+    pages = tuple(
+        page.model_copy(update={"template_page": recognise_page(page, template)})
+        for page in submission.pages
+    )
+    found = tuple(page.template_page for page in pages)
+    ranks = [rank[page_id] for page_id in found if page_id is not None]
+    order = PageOrder(
+        in_order=all(a <= b for a, b in pairwise(ranks)),
+        found=found,
+        expected=expected,
+    )
+    return submission.model_copy(update={"pages": pages, "page_order": order}), order

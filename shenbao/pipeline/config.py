@@ -89,6 +89,58 @@ class ColumnSpec(Spec):
     label: str
     aliases: tuple[str, ...] = ()
     type: FieldType
+    options: tuple[Choice, ...] = Field(
+        (), description="closed choices of a choice column (those its header prints)"
+    )
+    numbering: bool = Field(
+        False, description="the rows' ordinal (序号): checks no row was lost, not a value"
+    )
+
+
+class TableReading(Spec):
+    """How sure the geometry must be before a table's header, rows and cells are trusted."""
+
+    header_match: float = Field(
+        85.0, ge=0, le=100, description="rapidfuzz ratio a header cell must reach"
+    )
+    row_label_match: float = Field(
+        85.0, ge=0, le=100, description="ratio a fixed row's label (first column) must reach"
+    )
+    choice_match: float = Field(
+        80.0, ge=0, le=100, description="ratio a misread choice must reach to count as it"
+    )
+    wrap_pitch: float = Field(
+        0.85,
+        gt=0,
+        le=1,
+        description="a band closer to the one above than this share of the row pitch, and "
+        "only in wrapping columns, continues the row above (a cell wrapped onto two lines)",
+    )
+    end_gap: float = Field(
+        3.0, gt=0, description="an empty gap this many line heights tall ends the table"
+    )
+    split_gap: float = Field(
+        1.5,
+        gt=0,
+        description="pieces of one cell further apart than this many line heights are two "
+        "cells run together (a neighbour column's header was not read)",
+    )
+    inferred_column_confidence: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="factor for the cells of a column whose header was not read and whose "
+        "place was inferred from its neighbours",
+    )
+    blank_scan_confidence: float = Field(
+        0.5, ge=0, le=1, description="confidence of a cell left blank on a scan (OCR may miss)"
+    )
+    unreadable_confidence: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="factor for a cell read but not readable as its type, or a bad check digit",
+    )
 
 
 class TableSpec(Spec):
@@ -101,6 +153,22 @@ class TableSpec(Spec):
         (), description="fixed rows (e.g. KPIs): each row's label in the first column"
     )
     min_rows: int = 0
+    reading: TableReading = TableReading()
+
+    @model_validator(mode="after")
+    def _columns_make_sense(self) -> TableSpec:
+        _unique(f"tables.{self.key}.columns", (c.key for c in self.columns))
+        _unique(f"tables.{self.key}.rows", (r.key for r in self.rows))
+        for column in self.columns:
+            if column.type is FieldType.CHOICE and not column.options:
+                raise ValueError(f"tables.{self.key}.{column.key}: a choice column needs options")
+        if not self.rows:
+            missing = {"name", "type", "uscc"} - {c.key for c in self.columns}
+            if missing:
+                raise ValueError(
+                    f"tables.{self.key}: free rows become members; no column {sorted(missing)}"
+                )
+        return self
 
 
 class SectionKind(StrEnum):

@@ -6,8 +6,23 @@ from pathlib import Path
 
 import pytest
 
-from shenbao.extractors.sections import check_sections, classify, find_sections, is_heading
-from shenbao.pipeline.model import Annex, FindingCode, Page, SourceKind, Submission, TextLine
+from shenbao.extractors.sections import (
+    check_sections,
+    classify,
+    find_sections,
+    is_heading,
+    page_order,
+    recognise_page,
+)
+from shenbao.pipeline.model import (
+    Annex,
+    FindingCode,
+    Page,
+    PageOrder,
+    SourceKind,
+    Submission,
+    TextLine,
+)
 from shenbao.samples.generator.truth import Truth
 from tests.readers import SAMPLES, TEMPLATES, read_electronic
 
@@ -78,3 +93,85 @@ def test_classification_by_keywords_when_there_is_no_cover() -> None:
     blank = check_sections(_unknown(_page("一页无关的文字")), TEMPLATES)
     assert blank.annex is Annex.UNKNOWN
     assert [f.code for f in blank.findings] == [FindingCode.ANNEX_UNKNOWN]
+
+
+# --- page order ------------------------------------------------------------------------
+
+
+def _electronic(applicant: str, kind: SourceKind = SourceKind.TEXT_LAYER) -> Submission:
+    truth = Truth.model_validate_json((SAMPLES / "truth" / f"{applicant}.json").read_text("utf-8"))
+    source = next(s for s in truth.sources if s.kind is kind)
+    return read_electronic(SAMPLES / source.file)
+
+
+def _rebound(submission: Submission, order: list[int]) -> Submission:
+    """The submission's pages bound in another order (1-based page numbers), renumbered."""
+    pages = tuple(
+        submission.pages[old - 1].model_copy(update={"number": new})
+        for new, old in enumerate(order, start=1)
+    )
+    return submission.model_copy(update={"pages": pages})
+
+
+@pytest.mark.parametrize("truth_file", TRUTHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("kind", [SourceKind.TEXT_LAYER, SourceKind.DOCX])
+def test_every_page_of_an_electronic_copy_is_recognised_in_order(
+    truth_file: Path, kind: SourceKind
+) -> None:
+    truth = Truth.model_validate_json(truth_file.read_text(encoding="utf-8"))
+    source = next(s for s in truth.sources if s.kind is kind)
+    template = TEMPLATES[truth.annex]
+    recognised, order = page_order(read_electronic(SAMPLES / source.file), template)
+    expected = tuple(p.id for p in template.pages)
+    assert order == PageOrder(in_order=True, found=expected, expected=expected)
+    assert tuple(p.template_page for p in recognised.pages) == expected
+    assert recognised.page_order == order
+    if source.page_truth:
+        assert order.found == tuple(p.template_page for p in source.page_truth)
+
+
+@pytest.mark.parametrize(
+    ("applicant", "bound"),
+    [
+        ("P001", [1, 2, 5, 4, 3, 6, 7, 8, 9]),  # basic_info and plan_1 swapped
+        ("P001", [1, 2, 3, 4, 5, 6, 8, 7, 9]),  # opinion before commitment
+        ("C003", [1, 2, 4, 3, 5, 6]),  # the KPIs before the basic information
+        ("C003", [6, 1, 2, 3, 4, 5]),  # the opinion bound on top
+    ],
+)
+def test_permuted_pages_are_out_of_order(applicant: str, bound: list[int]) -> None:
+    submission = _electronic(applicant)
+    template = TEMPLATES[submission.annex]
+    recognised, order = page_order(_rebound(submission, bound), template)
+    assert not order.in_order
+    assert order.found == tuple(template.pages[i - 1].id for i in bound)
+    assert [p.number for p in recognised.pages] == list(range(1, len(bound) + 1))
+
+
+def test_missing_and_unrecognised_pages_are_not_out_of_order() -> None:
+    submission = _electronic("P001")
+    template = TEMPLATES[Annex.PILOT]
+    # The members page and the second plan page are missing: a gap, not an inversion.
+    gapped = _rebound(submission, [1, 2, 3, 5, 7, 8, 9])
+    _, order = page_order(gapped, template)
+    assert order.in_order
+    assert "members" not in order.found and "plan_2" not in order.found
+    # A page with no heading (a licence copy, a blank page) is None, wherever it is.
+    licence = _page("营业执照", "统一社会信用代码 91520000214434146R").model_copy(
+        update={"kind": SourceKind.TEXT_LAYER}
+    )
+    pages = [*gapped.pages[:3], licence, *gapped.pages[3:]]
+    inserted = gapped.model_copy(
+        update={"pages": tuple(p.model_copy(update={"number": i}) for i, p in enumerate(pages, 1))}
+    )
+    _, order = page_order(inserted, template)
+    assert order.in_order
+    assert order.found[3] is None
+
+
+def test_a_page_is_its_first_headings_page_when_two_headings_tie() -> None:
+    cert = TEMPLATES[Annex.CERTIFICATION]
+    both = _page("四、申请单位承诺", "本单位承诺……", "五、推荐意见")
+    assert recognise_page(both, cert) == "commitment"
+    assert recognise_page(_page("二、试点建设目标完成情况", "三、自评结论"), cert) == "kpis"
+    assert recognise_page(_page("一页无关的文字"), cert) is None

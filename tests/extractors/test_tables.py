@@ -1,0 +1,377 @@
+"""The members table and the KPI table read as rows: the corpus's electronic copies against
+their truth, and hand-built pages for wrapped cells, unreadable cells and OCR noise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from shenbao.extractors.review import needs_review
+from shenbao.extractors.tables import bands, read_tables
+from shenbao.pipeline.config import TableSpec, load_campaign
+from shenbao.pipeline.model import (
+    Annex,
+    ExtractedField,
+    Member,
+    Page,
+    SourceKind,
+    Submission,
+    TextLine,
+)
+from shenbao.samples.generator.truth import Truth
+from tests.readers import SAMPLES, TEMPLATES, read_electronic
+
+CAMPAIGN = load_campaign()
+PILOT = TEMPLATES[Annex.PILOT]
+CERTIFICATION = TEMPLATES[Annex.CERTIFICATION]
+TRUTHS = sorted((SAMPLES / "truth").glob("[PC]*.json"))
+
+
+def _is_table_field(key: str) -> bool:
+    return key == "members" or key.startswith("kpi_")
+
+
+@pytest.mark.parametrize("truth_file", TRUTHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("kind", [SourceKind.TEXT_LAYER, SourceKind.DOCX])
+def test_tables_of_electronic_copies_equal_the_truth(truth_file: Path, kind: SourceKind) -> None:
+    truth = Truth.model_validate_json(truth_file.read_text(encoding="utf-8"))
+    source = next(s for s in truth.sources if s.kind is kind)
+    submission = read_electronic(SAMPLES / source.file)
+    fields = read_tables(submission, TEMPLATES[truth.annex], CAMPAIGN)
+    expected = {k: v for k, v in source.fields.items() if _is_table_field(k)}
+    assert expected, "every applicant has members or KPIs"
+    assert set(fields) == set(expected)
+    table_page = 4  # members (附件1) and KPIs (附件2) are both the form's fourth page
+    for key, truth_field in expected.items():
+        read = fields[key]
+        assert read.value == truth_field.value, key
+        if key != "members":
+            assert read.raw == truth_field.raw, key
+        assert read.page == table_page
+        assert read.bbox is not None
+        assert read.confidence == 1.0, key
+
+
+# --- hand-built pages ------------------------------------------------------------------
+
+
+def _line(text: str, x0: float, y0: float, x1: float, y1: float, conf: float = 1.0) -> TextLine:
+    return TextLine(text=text, bbox=(x0, y0, x1, y1), confidence=conf)
+
+
+def _page(lines: list[TextLine], kind: SourceKind = SourceKind.SCAN, number: int = 1) -> Page:
+    return Page(
+        number=number,
+        source_page=number,
+        kind=kind,
+        width_pt=595,
+        height_pt=842,
+        lines=tuple(lines),
+    )
+
+
+def _submission(*pages: Page, annex: Annex = Annex.PILOT) -> Submission:
+    return Submission(
+        id="t-p001-001",
+        annex=annex,
+        source={"file": "t.pdf", "sha256": "0" * 64, "pages": (1, len(pages))},
+        pages=pages,
+    )
+
+
+# Column centres as the generator prints the members table (text centred in its cell).
+_INDEX, _NAME, _TYPE, _USCC = 0.152, 0.347, 0.595, 0.781
+_ROW = 0.027  # a one-line row's pitch
+_WRAP = 0.019  # a cell's second line, below its first
+
+
+def _centred(text: str, centre: float, y: float, conf: float = 1.0, h: float = 0.012) -> TextLine:
+    half = 0.0085 * len(text)
+    return _line(text, round(centre - half, 4), round(y, 4), round(centre + half, 4), y + h, conf)
+
+
+def _members_header(y: float = 0.117) -> list[TextLine]:
+    return [
+        _centred("成员单位表", 0.5, 0.074, h=0.017),
+        _centred("序号", _INDEX, y),
+        _centred("单位名称", _NAME, y),
+        _centred("单位类型（企业/科研", _TYPE, y),
+        _centred("统一社会信用代码", _USCC, y),
+        _centred("院所/高校/其他）", _TYPE, y + _WRAP),
+    ]
+
+
+def _member_row(y: float, index: str, name: str, kind: str, uscc: str) -> list[TextLine]:
+    cells = [(index, _INDEX), (name, _NAME), (kind, _TYPE), (uscc, _USCC)]
+    return [_centred(text, x, y) for text, x in cells if text]
+
+
+def _members(lines: list[TextLine], kind: SourceKind = SourceKind.SCAN) -> ExtractedField:
+    fields = read_tables(_submission(_page(lines, kind)), PILOT, CAMPAIGN)
+    return fields["members"]
+
+
+USCC_A = "915203002772189699"
+USCC_B = "12520100096586789H"
+USCC_C = "1252030017343582XD"
+
+
+def test_a_name_wrapped_in_its_cell_and_a_wrapped_header_are_joined() -> None:
+    y = 0.163
+    lines = [
+        *_members_header(),
+        *_member_row(y, "1", "贵州省黔中经济区新型功能材料", "企业", USCC_A),
+        _centred("产业技术研究有限公司", _NAME, y + _WRAP),
+        *_member_row(y + _ROW + _WRAP, "2", "贵州省材料产业技术研究院", "科研院所", USCC_B),
+        *_member_row(y + 2 * _ROW + _WRAP, "3", "遵义医科大学", "高校", USCC_C),
+        _centred("— 4 —", 0.5, 0.949),  # the page number is not a row
+    ]
+    members = _members(lines)
+    assert members.value == [
+        Member(name="贵州省黔中经济区新型功能材料产业技术研究有限公司", type="企业", uscc=USCC_A),
+        Member(name="贵州省材料产业技术研究院", type="科研院所", uscc=USCC_B),
+        Member(name="遵义医科大学", type="高校", uscc=USCC_C),
+    ]
+    assert not needs_review(members.confidence)
+    assert members.page == 1
+    assert members.bbox is not None and members.bbox[1] < 0.12 and members.bbox[3] < 0.3
+
+
+def test_a_row_with_an_unreadable_cell_is_kept_and_flagged() -> None:
+    y = 0.163
+    lines = [
+        *_members_header(),
+        *_member_row(y, "1", "贵州花溪茶业有限公司", "企业", USCC_A),
+        *_member_row(y + _ROW, "2", "贵州省材料产业技术研究院", "科研院所", ""),  # lost
+        *_member_row(y + 2 * _ROW, "3", "遵义医科大学", "高校", USCC_C),
+    ]
+    members = _members(lines)
+    assert isinstance(members.value, list) and len(members.value) == 3
+    assert members.value[1] == Member(name="贵州省材料产业技术研究院", type="科研院所", uscc="")
+    assert needs_review(members.confidence)
+    # On a born-digital page a blank cell is blank, not unread: nothing to review.
+    assert not needs_review(_members(lines, SourceKind.TEXT_LAYER).confidence)
+
+
+def test_a_code_failing_its_check_digit_on_a_scan_is_flagged() -> None:
+    misread = USCC_A[:-1] + "8"
+    lines = [*_members_header(), *_member_row(0.163, "1", "贵州花溪茶业有限公司", "企业", misread)]
+    members = _members(lines)
+    assert isinstance(members.value, list) and members.value[0].uscc == misread
+    assert needs_review(members.confidence)
+
+
+@pytest.mark.parametrize(
+    ("printed", "value", "sure"),
+    [
+        ("企业", "企业", True),
+        ("高等院校", "高校", True),  # an alias of the template's choice
+        ("科研院听", "科研院所", False),  # one character misread: the choice, for review
+        ("合作社", "合作社", False),  # none of the choices: kept as read, for review
+    ],
+)
+def test_member_types_are_the_headers_choices(printed: str, value: str, sure: bool) -> None:
+    lines = [*_members_header(), *_member_row(0.163, "1", "贵州花溪茶业有限公司", printed, USCC_A)]
+    members = _members(lines)
+    assert isinstance(members.value, list) and members.value[0].type == value
+    assert needs_review(members.confidence) is not sure
+
+
+def test_a_skipped_number_means_a_lost_row() -> None:
+    lines = [
+        *_members_header(),
+        *_member_row(0.163, "1", "贵州花溪茶业有限公司", "企业", USCC_A),
+        *_member_row(0.163 + _ROW, "3", "遵义医科大学", "高校", USCC_C),
+    ]
+    members = _members(lines)
+    assert isinstance(members.value, list) and len(members.value) == 2
+    assert needs_review(members.confidence)
+
+
+def test_a_number_the_ocr_missed_is_no_lost_row() -> None:
+    lines = [
+        *_members_header(),
+        *_member_row(0.163, "", "贵州花溪茶业有限公司", "企业", USCC_A),  # "1" not read
+        *_member_row(0.163 + _ROW, "2", "遵义医科大学", "高校", USCC_C),
+    ]
+    members = _members(lines)
+    assert isinstance(members.value, list) and len(members.value) == 2
+    assert not needs_review(members.confidence)
+
+
+def test_a_lost_header_cell_is_placed_between_its_neighbours() -> None:
+    header = [t for t in _members_header() if t.text != "序号"]
+    rows = [
+        *_member_row(0.163, "1", "贵州花溪茶业有限公司", "企业", USCC_A),
+        *_member_row(0.163 + _ROW, "2", "遵义医科大学", "高校", USCC_C),
+    ]
+    members = _members([*header, *rows])
+    assert members.value == [
+        Member(name="贵州花溪茶业有限公司", type="企业", uscc=USCC_A),
+        Member(name="遵义医科大学", type="高校", uscc=USCC_C),
+    ]
+    assert not needs_review(members.confidence)  # 序号 is not part of the value
+    # Without the name's header its cells are placed by inference: right, but for review.
+    header = [t for t in _members_header() if t.text != "单位名称"]
+    members = _members([*header, *rows])
+    assert isinstance(members.value, list) and members.value[0].name == "贵州花溪茶业有限公司"
+    assert needs_review(members.confidence)
+
+
+def test_a_cell_in_pieces_far_apart_is_flagged() -> None:
+    lines = [
+        *_members_header(),
+        *_member_row(0.163, "1", "", "企业", USCC_A),
+        _line("贵州花溪", 0.22, 0.163, 0.28, 0.175),
+        _line("茶业有限公司", 0.37, 0.163, 0.47, 0.175),  # a gap of many characters
+    ]
+    members = _members(lines)
+    assert isinstance(members.value, list) and members.value[0].name == "贵州花溪茶业有限公司"
+    assert needs_review(members.confidence)
+
+
+def test_no_members_table_gives_no_field() -> None:
+    page = _page([_line("一、基本情况表", 0.4, 0.07, 0.6, 0.09)])
+    assert "members" not in read_tables(_submission(page), PILOT, CAMPAIGN)
+
+
+def test_an_empty_members_table_is_blank_not_a_list() -> None:
+    members = _members(_members_header(), SourceKind.TEXT_LAYER)
+    assert members.value is None
+
+
+# --- KPIs ------------------------------------------------------------------------------
+
+_LABEL, _TARGET, _ACTUAL = 0.286, 0.56, 0.774
+
+
+def _kpi_page(rows: list[tuple[str, str, str]], kind: SourceKind = SourceKind.SCAN) -> Page:
+    lines = [
+        _line("二、试点建设目标完成情况", 0.115, 0.071, 0.401, 0.092),
+        _centred("指标", _LABEL, 0.11, h=0.024),
+        _centred("试点方案目标值", _TARGET, 0.11, h=0.024),
+        _centred("实际完成值", _ACTUAL, 0.11, h=0.024),
+    ]
+    y = 0.139
+    for label, target, actual in rows:
+        for text, x in ((label, _LABEL), (target, _TARGET), (actual, _ACTUAL)):
+            if text:
+                lines.append(_centred(text, x, y, conf=0.97, h=0.022))
+        y += _ROW
+    lines += [
+        _line("三、自评结论", 0.111, y + 0.03, 0.262, y + 0.055),
+        _line("研发投入10万元，已达到认定条件。", 0.147, y + 0.07, 0.879, y + 0.09),
+    ]
+    return _page(lines, kind)
+
+
+def test_kpi_rows_are_found_by_their_labels_in_any_order_and_typed_by_row() -> None:
+    page = _kpi_page(
+        [
+            ("申请发明专利 (项)", "54", "73"),  # OCR: a space, half-width brackets
+            ("研发投入(万元)", "18030.00", "21,055.59"),
+            ("突破共性关键技术（项)", "5", "5"),
+            ("制定标准（项）", "3", "4"),
+            ("成果转化与孵化企业（家）", "1", "2"),
+            ("培养引进人才（人）", "89", "80"),
+            ("服务企业数（家）", "39", "47"),
+        ]
+    )
+    fields = read_tables(_submission(page, annex=Annex.CERTIFICATION), CERTIFICATION, CAMPAIGN)
+    assert len(fields) == 14
+    assert fields["kpi_rd_spend_target"].value == 18030.0
+    assert fields["kpi_rd_spend_actual"].value == 21055.59
+    assert fields["kpi_rd_spend_actual"].raw == "21,055.59"
+    assert fields["kpi_patents_target"].value == 54
+    assert fields["kpi_patents_actual"].value == 73
+    assert fields["kpi_served_actual"].value == 47
+    patents = fields["kpi_patents_target"]
+    assert patents.page == 1 and patents.bbox is not None
+    assert patents.bbox[0] > 0.5 and patents.bbox[1] < 0.15  # its own cell, first row
+    assert all(not needs_review(f.confidence) for f in fields.values())
+
+
+def test_a_blank_kpi_cell_and_an_unread_row_are_for_review() -> None:
+    page = _kpi_page(
+        [
+            ("研发投入（万元）", "18030.00", ""),  # the actual value left blank (or not read)
+            ("突破共性关键技术（项）", "5", "5"),
+            ("申请发明专利（项）", "54", "七十三"),
+            ("制定标准（项）", "3", "4"),
+            ("成果转化与孵化企业（家）", "1", "2"),
+            ("培养引进人才（人）", "89", "8O"),  # O for 0: not a number
+            # 服务企业数 is not on the page at all
+        ]
+    )
+    fields = read_tables(_submission(page, annex=Annex.CERTIFICATION), CERTIFICATION, CAMPAIGN)
+    blank = fields["kpi_rd_spend_actual"]
+    assert blank.value is None and blank.raw == ""
+    assert blank.bbox is not None and blank.bbox[0] > 0.6  # where the blank cell is
+    assert needs_review(blank.confidence)
+    assert fields["kpi_patents_actual"].value == 73  # Chinese numerals are numbers
+    assert fields["kpi_talent_actual"].value is None
+    assert needs_review(fields["kpi_talent_actual"].confidence)
+    assert fields["kpi_served_target"].value is None
+    assert fields["kpi_served_target"].confidence == 0.0
+    # The self-evaluation below the table is not read as a row.
+    assert fields["kpi_key_tech_actual"].value == 5
+
+
+def test_a_lost_kpi_header_cell_does_not_run_two_columns_together() -> None:
+    page = _kpi_page([("研发投入（万元）", "18030.00", "21,055.59"), ("制定标准（项）", "3", "4")])
+    lines = tuple(t for t in page.lines if t.text != "试点方案目标值")
+    headless = page.model_copy(update={"lines": lines})
+    fields = read_tables(_submission(headless, annex=Annex.CERTIFICATION), CERTIFICATION, CAMPAIGN)
+    assert fields["kpi_rd_spend_target"].value == 18030.0
+    assert fields["kpi_rd_spend_actual"].value == 21055.59
+    assert fields["kpi_standards_actual"].value == 4
+    assert needs_review(fields["kpi_standards_target"].confidence)  # its column was inferred
+    assert not needs_review(fields["kpi_standards_actual"].confidence)
+
+
+def test_a_blank_kpi_cell_on_a_born_digital_page_is_blank_for_sure() -> None:
+    page = _kpi_page([("研发投入（万元）", "18030.00", "")], SourceKind.TEXT_LAYER)
+    fields = read_tables(_submission(page, annex=Annex.CERTIFICATION), CERTIFICATION, CAMPAIGN)
+    assert fields["kpi_rd_spend_actual"].value is None
+    assert fields["kpi_rd_spend_actual"].confidence == 1.0
+
+
+def test_the_table_is_found_when_its_heading_was_not_read() -> None:
+    truth = Truth.model_validate_json((SAMPLES / "truth" / "P001.json").read_text("utf-8"))
+    source = next(s for s in truth.sources if s.kind is SourceKind.TEXT_LAYER)
+    submission = read_electronic(SAMPLES / source.file)
+    pages = tuple(
+        p.model_copy(update={"lines": tuple(t for t in p.lines if t.text != "成员单位表")})
+        for p in submission.pages
+    )
+    headless = submission.model_copy(update={"pages": pages})
+    assert read_tables(headless, PILOT, CAMPAIGN)["members"].value == source.fields["members"].value
+
+
+def test_bands_group_the_pieces_of_one_printed_line() -> None:
+    pieces = [
+        _line("贵州花溪", 0.2, 0.100, 0.3, 0.120),
+        _line("1", 0.13, 0.102, 0.15, 0.121),
+        _line("茶业有限公司", 0.31, 0.099, 0.45, 0.119),
+        _line("2", 0.13, 0.128, 0.15, 0.148),
+    ]
+    assert [[t.text for t in band] for band in bands(pieces)] == [
+        ["1", "贵州花溪", "茶业有限公司"],
+        ["2"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"columns": ({"key": "kind", "label": "单位类型", "type": "choice"},)}, "needs options"),
+        ({"columns": ({"key": "name", "label": "单位名称", "type": "org_name"},)}, "members"),
+        ({"reading": {"wrap_pitch": 1.5}}, "wrap_pitch"),
+    ],
+)
+def test_a_malformed_table_fails_at_load(change: dict[str, object], message: str) -> None:
+    members = PILOT.table("members").model_dump() | change
+    with pytest.raises(ValidationError, match=message):
+        TableSpec.model_validate(members)
