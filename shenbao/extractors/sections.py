@@ -61,7 +61,13 @@ def is_heading(text: str, section: SectionSpec) -> bool:
             return True
         if line.endswith(heading) and len(line) <= len(heading) + SHORT_LINE_SLACK:
             return True
-        if len(heading) >= 4 and fuzz.ratio(line[: len(heading)], heading) >= HEADING_MATCH:
+        # A misread heading: close to it, on a line that is not much more than it (a long
+        # line opening like a heading is prose, e.g. the instructions' 四、试点建设目标…应逐项填写).
+        if (
+            len(heading) >= 4
+            and len(line) <= len(heading) + SHORT_LINE_SLACK
+            and fuzz.ratio(line[: len(heading)], heading) >= HEADING_MATCH
+        ):
             return True
     return False
 
@@ -82,8 +88,9 @@ def find_sections(submission: Submission, template: TemplateSpec) -> dict[str, S
                 order.append((position, section.id))
                 break
     # A section's body runs from its heading to the next heading found.
-    for (start, section_id), following in zip(order, [*order[1:], (len(lines), "")], strict=True):
-        body = sum(len(normalize_text(lines[i][2].text)) for i in range(start + 1, following[0]))
+    ends = [position for position, _ in order[1:]] + [len(lines)]
+    for (start, section_id), end in zip(order, ends[: len(order)], strict=True):
+        body = sum(len(normalize_text(lines[i][2].text)) for i in range(start + 1, end))
         hit = hits[section_id]
         hits[section_id] = SectionHit(hit.section, hit.page, hit.line, hit.bbox, body)
     return hits

@@ -21,6 +21,7 @@ from shenbao.pipeline.model import (
     PageOrder,
     SourceKind,
     Submission,
+    SubmissionSource,
     TextLine,
 )
 from shenbao.samples.generator.truth import Truth
@@ -175,3 +176,27 @@ def test_a_page_is_its_first_headings_page_when_two_headings_tie() -> None:
     assert recognise_page(both, cert) == "commitment"
     assert recognise_page(_page("二、试点建设目标完成情况", "三、自评结论"), cert) == "kpis"
     assert recognise_page(_page("一页无关的文字"), cert) is None
+
+
+def test_no_heading_at_all_finds_nothing_instead_of_failing() -> None:
+    page = Page(
+        number=1,
+        source_page=1,
+        kind=SourceKind.SCAN,
+        width_pt=595,
+        height_pt=842,
+        lines=(TextLine(text="一张与表格无关的纸", bbox=(0.1, 0.1, 0.5, 0.12)),),
+    )
+    submission = Submission(
+        id="x",
+        source=SubmissionSource(file="x.pdf", sha256="0" * 64, pages=(1, 1)),
+        pages=(page,),
+    )
+    assert find_sections(submission, TEMPLATES[Annex.PILOT]) == {}
+
+
+def test_prose_opening_like_a_heading_is_not_the_heading() -> None:
+    kpis = TEMPLATES[Annex.CERTIFICATION].section("kpis")
+    assert is_heading("二、试点建设目标完成情况", kpis)
+    assert is_heading("二、试点建设目标完成惰况", kpis)  # misread, still the heading
+    assert not is_heading("四、试点建设目标完成情况应逐项填写试点方案目标值和实际完成值。", kpis)
