@@ -8,9 +8,17 @@ The report's JSON schema (``shenbao.report/1``, DESIGN.md) is generated from ``R
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 REPORT_SCHEMA_ID = "shenbao.report/1"
 MANIFEST_SCHEMA_ID = "shenbao.manifest/1"
@@ -113,6 +121,28 @@ class TextLine(Frozen):
     text: str
     bbox: BBox
     confidence: Confidence = 1.0
+    char_confidences: tuple[Confidence, ...] | None = Field(
+        None,
+        description="the recogniser's score of each character of text, when the engine "
+        "gives them; absent for text layers, DOCX and OCR cached before they were kept",
+    )
+
+    @model_validator(mode="after")
+    def _one_score_per_character(self) -> TextLine:
+        if self.char_confidences is not None and len(self.char_confidences) != len(self.text):
+            raise ValueError(
+                f"{len(self.char_confidences)} character scores for {len(self.text)} characters"
+            )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_char_confidences(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Lines without character scores serialise exactly as before they existed, so
+        # cached OCR, frozen ocr.json files and report goldens keep their bytes.
+        data = handler(self)
+        if self.char_confidences is None and isinstance(data, dict):
+            data.pop("char_confidences", None)
+        return data
 
 
 class TickBox(Frozen):

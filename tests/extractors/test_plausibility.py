@@ -1,0 +1,256 @@
+"""Calibrated confidence: character scores, plausibility of values, agreement of readings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shenbao.extractors import plausibility as pl
+from shenbao.extractors.nlp import gazetteer
+from shenbao.extractors.review import load_review_rules
+from shenbao.pipeline.config import Choice, FieldType, load_campaign
+from shenbao.pipeline.errors import ConfigError
+from shenbao.pipeline.model import ExtractedField
+
+RULES = pl.rules()
+THRESHOLD = load_review_rules().review_threshold
+CJK = RULES.characters.cjk
+DOMAINS = load_campaign().choices("domains")
+MISREAD = "遗州省智能制造装备制造业创新中心"  # scan_0010 p19, a seal over 贵
+CENTRE = "贵州省智能制造装备制造业创新中心"
+ORG = "黔西南乌江智能装备研究院"
+ORG_OFF = "贵州云岭药业有限公可"
+
+scores = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+characters = st.lists(
+    st.tuples(st.sampled_from("贵州省科技0123456789ABCxyz.-—；（）"), scores),
+    min_size=1,
+    max_size=30,
+)
+
+
+# --- character scores ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["cjk", "digit", "latin", "other"])
+@given(a=scores, b=scores)
+def test_a_weaker_character_never_allows_more_confidence(kind: str, a: float, b: float) -> None:
+    curve = RULES.characters.curve(kind)  # type: ignore[arg-type]
+    low, high = sorted((a, b))
+    assert pl.character_cap(low, curve) <= pl.character_cap(high, curve) + 1e-12
+
+
+@given(scores, characters)
+def test_a_value_is_as_sure_as_its_weakest_character(
+    line: float, chars: list[tuple[str, float]]
+) -> None:
+    got = pl.reading_confidence(line, chars)
+    caps = [pl.character_cap(s, RULES.characters.curve(pl.character_class(c))) for c, s in chars]
+    assert got == min(caps)
+    assert 0.0 <= got <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("ch", "kind"),
+    [
+        ("贵", "cjk"),
+        ("〇", "other"),
+        ("7", "digit"),
+        ("７", "digit"),
+        ("X", "latin"),
+        ("—", "other"),
+    ],
+)
+def test_characters_fall_into_classes(ch: str, kind: str) -> None:
+    assert pl.character_class(ch) == kind
+
+
+def test_one_misread_character_in_a_sure_line_is_flagged() -> None:
+    # scan_0010 p19: 遗州省智能制造装备制造业创新中心, line 0.96, 遗 scored 0.45
+    text = "遗州省智能制造装备制造业创新中心"
+    chars = list(zip(text, [0.45] + [0.99] * 15, strict=True))
+    assert sum(s for _, s in chars) / len(chars) > THRESHOLD  # the line score alone passes
+    assert pl.reading_confidence(0.96, chars) < THRESHOLD
+
+
+def test_low_scored_digits_and_punctuation_that_were_right_stay_sure() -> None:
+    # measured: 15 with its 5 at 0.72; 28144.40 with its point at 0.55; a dash at 0.39
+    assert pl.reading_confidence(0.86, [("1", 1.0), ("5", 0.72)]) >= THRESHOLD
+    money = list(zip("28144.40", [1.0] * 5 + [0.55] + [1.0] * 2, strict=True))
+    assert pl.reading_confidence(0.94, money) >= THRESHOLD
+    assert pl.reading_confidence(0.96, [("2", 1.0), ("—", 0.39), ("年", 1.0)]) >= THRESHOLD
+
+
+def test_a_value_is_judged_by_its_own_characters_not_its_labels() -> None:
+    # 申请日期：2022年6月16日 — the colon scored 0.57, the date itself 1.0
+    line = "申请日期：2022年6月16日"
+    scores_ = [0.99, 0.99, 0.99, 0.99, 0.57] + [1.0] * 10
+    value = pl.value_characters(line, scores_, "2022年6月16日")
+    assert value == tuple(zip("2022年6月16日", [1.0] * 10, strict=True))
+    assert pl.reading_confidence(0.91, value) == 1.0
+    assert pl.value_characters("abc", [0.5, 0.6, 0.7]) == (("a", 0.5), ("b", 0.6), ("c", 0.7))
+
+
+def test_without_character_scores_the_line_score_stands() -> None:
+    assert pl.value_characters("名称：abc", None, "abc") is None
+    assert pl.value_characters("名称： abc", [1.0] * 7, "abc") is None  # a space is dropped
+    assert pl.reading_confidence(0.93, None) == 0.93
+    assert pl.reading_confidence(0.93, ()) == 0.93
+
+
+# --- plausibility ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "near"),
+    [
+        ("遗州省智能制造装备制造业创新中心", "贵州省"),
+        ("贵州省贵杨市乌当区林城西路84号", "贵阳市"),
+        ("六盘氺市钟山区", "六盘水市"),
+    ],
+)
+def test_a_name_one_character_from_a_known_place_is_a_near_miss(name: str, near: str) -> None:
+    assert pl.place_near_miss(name, gazetteer()) == near
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "贵州省智能制造装备制造业创新中心",
+        "黔源建材有限责任公司",  # one character from 黔南, but 黔南 is too short to judge
+        "贵定县农产品开发有限公司",  # 贵定 is a county, one character from 贵安/贵阳
+        "中国振华电子集团",  # no place at the start is not a sign of anything
+        "贵州省贵阳市乌当区林城西路84号",
+    ],
+)
+def test_real_names_are_no_near_miss(name: str) -> None:
+    assert pl.place_near_miss(name, gazetteer()) is None
+
+
+def test_a_suffix_one_character_off_is_a_near_miss() -> None:
+    suffixes = gazetteer().org_suffixes
+    assert pl.suffix_near_miss("贵州云岭药业有限公可", suffixes) == "有限公司"
+    assert pl.suffix_near_miss("贵州云岭药业有限公司", suffixes) is None
+    assert pl.suffix_near_miss("贵州云岭药业", suffixes) is None
+
+
+def test_an_option_one_character_off_is_a_misread_option() -> None:
+    assert pl.choice_near_miss("新材科", DOMAINS) == "新材料"
+    assert pl.choice_near_miss("新材料", DOMAINS) is None
+    assert pl.choice_near_miss("房地产开发", DOMAINS) is None  # an ineligible domain, as written
+
+
+@pytest.mark.parametrize(
+    ("key", "field_type", "raw", "value", "parsed", "reason"),
+    [
+        ("center_name", FieldType.TEXT, MISREAD, MISREAD, True, "near_miss_place:贵州省"),
+        ("lead_org", FieldType.ORG_NAME, ORG_OFF, ORG_OFF, True, "near_miss_suffix:有限公司"),
+        ("domain", FieldType.CHOICE, "新材科", "新材科", False, "near_miss_choice:新材料"),
+        ("founded", FieldType.DATE, "2O19年5月3日", None, False, "unparsed"),
+        ("revenue", FieldType.MONEY_WAN, "12,3a4.5", None, False, "unparsed"),
+        ("apply_date", FieldType.DATE, "2072年6月16日", "2072-06-16", True, "out_of_range"),
+        ("rd_ratio", FieldType.PERCENT, "523", 523.0, True, "out_of_range"),
+    ],
+)  # fmt: skip
+def test_each_sign_of_a_misread_takes_the_confidence_below_the_threshold(
+    key: str, field_type: FieldType, raw: str, value: object, parsed: bool, reason: str
+) -> None:
+    got = pl.plausibility(key, field_type, raw, value, parsed=parsed, choices=DOMAINS)  # type: ignore[arg-type]
+    assert got.reasons == (reason,)
+    assert got.factor < THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("key", "field_type", "raw", "value", "parsed"),
+    [
+        ("center_name", FieldType.TEXT, CENTRE, CENTRE, True),
+        ("lead_org", FieldType.ORG_NAME, ORG, ORG, True),
+        ("domain", FieldType.CHOICE, "房地产开发", "房地产开发", False),
+        ("mobile", FieldType.MOBILE, "1390851234", "1390851234", False),
+        ("uscc", FieldType.USCC, "91520000214434146X", "91520000214434146X", False),
+        ("founded", FieldType.DATE, "1998年3月1日", "1998-03-01", True),
+        ("apply_date", FieldType.DATE, "2022年6月16日", "2022-06-16", True),
+        ("rd_ratio", FieldType.PERCENT, "5.23", 5.23, True),
+        ("email", FieldType.EMAIL, "", None, False),
+    ],
+)  # fmt: skip
+def test_plausible_values_keep_their_confidence(
+    key: str, field_type: FieldType, raw: str, value: object, parsed: bool
+) -> None:
+    got = pl.plausibility(key, field_type, raw, value, parsed=parsed, choices=DOMAINS)  # type: ignore[arg-type]
+    assert got.factor == 1.0 and got.reasons == ()
+
+
+# --- agreement -------------------------------------------------------------------------
+
+
+def _reading(value: str | None, confidence: float) -> ExtractedField:
+    return ExtractedField(value=value, raw=value or "", page=1, confidence=confidence)
+
+
+@given(scores, scores)
+def test_agreeing_readings_are_surer_than_either(a: float, b: float) -> None:
+    got = pl.combine_readings(_reading("贵州省创新中心", a), _reading("贵州省创新中心", b))
+    assert got.confidence >= max(a, b) - 1e-4
+    assert got.value == "贵州省创新中心"
+
+
+@given(scores, scores)
+def test_disagreeing_readings_are_flagged_unless_the_other_is_unsure(a: float, b: float) -> None:
+    got = pl.combine_readings(_reading("遗州省创新中心", a), _reading("贵州省创新中心", b))
+    assert got.value == "遗州省创新中心"  # which one to keep is the caller's choice
+    if b < THRESHOLD <= a:  # the other reading's own misread explains the difference
+        assert got.confidence == a
+    else:
+        assert got.confidence < THRESHOLD
+
+
+def test_a_blank_second_reading_changes_nothing() -> None:
+    kept = _reading("贵州省创新中心", 0.95)
+    assert pl.combine_readings(kept, _reading(None, 1.0)) == kept
+
+
+# --- the rules as data -----------------------------------------------------------------
+
+
+def _rules_yaml() -> dict[str, object]:
+    return yaml.safe_load(pl.DEFAULT_PLAUSIBILITY_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        (lambda d: d["characters"].update({"cjk": [[0.2, 0.0], [1.0, 1.0]]}), "0.0"),
+        (lambda d: d["characters"].update({"digit": [[0, 0.9], [0.5, 0.1], [1, 1]]}), "weaker"),
+        (lambda d: d["characters"].update({"latin": [[0, 0], [0, 0.5], [1, 1]]}), "increase"),
+        (lambda d: d["characters"].pop("other"), "other"),
+        (lambda d: d["factors"].update({"near_miss": 1.5}), "near_miss"),
+        (lambda d: d["date_ranges"].update({"founded": ["2022-01-01", "2000-01-01"]}), "founded"),
+        (lambda d: d.update({"near_miss_min_length": 1}), "near_miss_min_length"),
+        (lambda d: d.update({"unknown_key": 1}), "unknown_key"),
+    ],
+)  # fmt: skip
+def test_a_malformed_rules_file_fails_at_load_naming_the_key(
+    tmp_path: Path, change: object, complaint: str
+) -> None:
+    data = _rules_yaml()
+    change(data)  # type: ignore[operator]
+    path = tmp_path / "plausibility.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match=complaint):
+        pl.load_plausibility_rules(path)
+
+
+def test_every_factor_alone_flags_a_sure_reading() -> None:
+    for factor in (RULES.factors.unparsed, RULES.factors.near_miss, RULES.factors.out_of_range):
+        assert factor < THRESHOLD
+    assert RULES.agreement.disagreement_cap < THRESHOLD
+
+
+def test_choices_of_a_template_are_checked_like_the_campaigns() -> None:
+    options = (Choice(name="企业型", aliases=("企业型创新中心",)), Choice(name="院所型"))
+    assert pl.choice_near_miss("企业形", options) == "企业型"
