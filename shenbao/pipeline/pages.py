@@ -33,8 +33,9 @@ from PIL import Image, ImageOps
 
 from shenbao.pipeline.errors import InputError
 from shenbao.pipeline.ingest import PDFIUM_LOCK, FileKind
-from shenbao.pipeline.model import SourceKind, TextLine
+from shenbao.pipeline.model import SourceKind, TextLine, TickBox
 from shenbao.pipeline.settings import Settings
+from shenbao.pipeline.ticks import box_glyphs, glyph_boxes, vector_boxes
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ class SourcePage:
         width_pt: page width in PDF points (images: pixels × 72 / dpi).
         height_pt: page height in PDF points.
         lines: positioned text for text-layer and DOCX pages; empty for scans.
+        boxes: tick boxes a text-layer page draws or prints as ☑/□, and a DOCX page's
+            ☑/□ characters; empty for scans (found after normalisation, ``read.py``).
         image: RGB uint8 pixels (H, W, 3) for scans; None otherwise.
         dpi: the resolution of ``image``.
         error: why the page could not be read, in Chinese for reviewers (None when fine).
@@ -91,6 +94,7 @@ class SourcePage:
     width_pt: float
     height_pt: float
     lines: tuple[TextLine, ...] = ()
+    boxes: tuple[TickBox, ...] = ()
     image: np.ndarray | None = None
     dpi: float | None = None
     error: str | None = None
@@ -248,14 +252,15 @@ def _pdf_page(
     # PDFium counts characters cheaply; only pages that have some go through pdfminer,
     # which is slow and would load every image stream of a scanned page.
     if char_count >= MIN_TEXT_CHARS:
-        lines = text_reader.real_text_lines(index)
-        if lines is not None:
+        layer = text_reader.text_layer(index)
+        if layer is not None:
             return SourcePage(
                 file_page=number,
                 kind=SourceKind.TEXT_LAYER,
                 width_pt=width_pt,
                 height_pt=height_pt,
-                lines=lines,
+                lines=layer[0],
+                boxes=layer[1],
             )
 
     refusal = _size_refusal(width_pt, height_pt, dpi, settings.max_pixels)
@@ -349,8 +354,9 @@ class _TextLayerReader:
         self._pdf: PDF | None = None
         self._failed = False
 
-    def real_text_lines(self, index: int) -> tuple[TextLine, ...] | None:
-        """The page's text as lines when it holds real text, else None (read it as a scan)."""
+    def text_layer(self, index: int) -> tuple[tuple[TextLine, ...], tuple[TickBox, ...]] | None:
+        """The page's text lines and tick boxes when it holds real text, else None (read
+        it as a scan)."""
         pdf = self._open()
         if pdf is None:
             return None
@@ -360,7 +366,8 @@ class _TextLayerReader:
             log.warning("pdfplumber cannot load page %d of %s: %r", index + 1, self._path.name, exc)
             return None
         try:
-            return _real_text_lines(page)
+            lines = _real_text_lines(page)
+            return None if lines is None else (lines, _text_layer_boxes(page))
         except Exception as exc:  # a content stream pdfminer chokes on: PDFium may render it
             log.warning("pdfplumber cannot read page %d of %s: %r", index + 1, self._path.name, exc)
             return None
@@ -420,6 +427,36 @@ def _real_text_lines(page: PlumberPage) -> tuple[TextLine, ...] | None:
         return None
     words = page.extract_words(keep_blank_chars=False, use_text_flow=True)
     return tuple(_lines_from_words(words, box))
+
+
+def _text_layer_boxes(page: PlumberPage) -> tuple[TickBox, ...]:
+    """Tick boxes a text-layer page draws (squares, ticked by a path inside) or prints as
+    ☑/□ characters. A drawing pdfplumber cannot make sense of gives none, not an error."""
+    box = _visible_box(page)
+    if box is None:
+        return ()
+    x0, top, x1, bottom = box
+    width, height = x1 - x0, bottom - top
+    marks = box_glyphs()
+    try:
+        drawn = vector_boxes(page.rects, [*page.curves, *page.lines], box)
+        glyphs = glyph_boxes(
+            TextLine(
+                text=c["text"],
+                bbox=(
+                    _fraction(c["x0"] - x0, width),
+                    _fraction(c["top"] - top, height),
+                    _fraction(c["x1"] - x0, width),
+                    _fraction(c["bottom"] - top, height),
+                ),
+            )
+            for c in page.chars
+            if c["text"] in marks and c["x1"] > c["x0"] and c["bottom"] > c["top"]
+        )
+    except Exception as exc:  # odd path data in a drawing: the text is still good
+        log.warning("page %d: tick boxes not read: %r", page.page_number, exc)
+        return ()
+    return drawn + glyphs
 
 
 def _visible_box(page: PlumberPage) -> tuple[float, float, float, float] | None:
@@ -710,7 +747,8 @@ def _docx_pages(path: Path, settings: Settings) -> Iterator[SourcePage]:
             kind=SourceKind.DOCX,
             width_pt=A4_PT[0],
             height_pt=A4_PT[1],
-            lines=_lay_out(rows),
+            lines=(lines := _lay_out(rows)),
+            boxes=glyph_boxes(lines),
         )
 
 

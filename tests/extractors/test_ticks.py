@@ -1,0 +1,319 @@
+"""Tick-box fields decided by the ink in each box: hand-made pages and the whole corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from shenbao.extractors.fields import extract
+from shenbao.extractors.review import needs_review
+from shenbao.extractors.ticks import DEFAULT_TICKS_PATH, load_tick_rules, read_checkbox
+from shenbao.pipeline.config import ReadMethod, load_campaign
+from shenbao.pipeline.errors import ConfigError
+from shenbao.pipeline.model import Annex, Page, SourceKind, Submission, TextLine, TickBox
+from shenbao.pipeline.ocr.engine import OcrSettings, create_engine
+from shenbao.pipeline.pages import SourcePage, render_page_image
+from shenbao.pipeline.preprocess import normalise_page
+from shenbao.pipeline.read import read_page
+from shenbao.pipeline.ticks import image_boxes
+from shenbao.samples.generator.truth import Truth
+from tests.readers import SAMPLES, TEMPLATES, read_electronic
+
+CAMPAIGN = load_campaign()
+PILOT = TEMPLATES[Annex.PILOT]
+TRUTHS = sorted((SAMPLES / "truth").glob("[PC]*.json"))
+
+
+def _line(text: str, x0: float, y0: float, x1: float, y1: float) -> TextLine:
+    return TextLine(text=text, bbox=(x0, y0, x1, y1))
+
+
+def _box(x0: float, y0: float, ink: float, source: str = "image") -> TickBox:
+    return TickBox(bbox=(x0, y0, x0 + 0.016, y0 + 0.011), ink=ink, source=source)  # type: ignore[arg-type]
+
+
+def _org_nature_page(inks: list[float], *, extra: list[TickBox] = ()) -> Page:  # type: ignore[assignment]
+    """The 单位性质 row of the basic-information table: six options on two rows."""
+    xs = [0.39, 0.497, 0.604, 0.711, 0.39, 0.497]
+    ys = [0.199, 0.199, 0.199, 0.199, 0.22, 0.22]
+    names = ["国有企业", "民营企业", "外资企业", "科研院所", "高等院校", "其他"]
+    lines = [
+        _line("单位性质", 0.128, 0.197, 0.195, 0.209),
+        _line("隶属关系", 0.128, 0.246, 0.195, 0.258),
+        *(
+            _line(name, x + 0.02, y - 0.001, x + 0.02 + 0.0168 * len(name), y + 0.012)
+            for x, y, name in zip(xs, ys, names, strict=True)
+        ),
+    ]
+    boxes = [_box(x, y, ink) for x, y, ink in zip(xs, ys, inks, strict=True)]
+    # The next label's own boxes, which must stay out of this group.
+    boxes += [_box(0.39, 0.247, 0.3), _box(0.531, 0.247, 0.0)]
+    return Page(
+        number=3,
+        source_page=3,
+        kind=SourceKind.SCAN,
+        width_pt=595,
+        height_pt=842,
+        lines=tuple(lines),
+        boxes=tuple(sorted([*boxes, *extra], key=lambda b: (b.bbox[1], b.bbox[0]))),
+    )
+
+
+def _org_nature(page: Page):  # type: ignore[no-untyped-def]
+    return read_checkbox(PILOT.field("org_nature"), page, PILOT, CAMPAIGN)
+
+
+def test_one_clear_tick_reads_as_the_options_printed_name() -> None:
+    reading = _org_nature(_org_nature_page([0.0, 0.0, 0.0, 0.31, 0.0, 0.0]))
+
+    assert reading is not None
+    assert reading.value == "科研院所" and reading.raw == "科研院所"
+    assert reading.bbox == pytest.approx((0.711, 0.199, 0.727, 0.21))
+    assert not needs_review(reading.confidence)
+
+
+def test_a_tick_on_the_wrapped_row_belongs_to_the_group() -> None:
+    reading = _org_nature(_org_nature_page([0.0, 0.0, 0.0, 0.0, 0.0, 0.4]))
+
+    assert reading is not None and reading.value == "其他"
+    assert not needs_review(reading.confidence)
+
+
+def test_no_box_ticked_is_a_blank_not_a_guess() -> None:
+    reading = _org_nature(_org_nature_page([0.0] * 6))
+
+    assert reading is not None
+    assert reading.value is None and reading.raw == ""
+    assert reading.page == 3
+
+
+@pytest.mark.parametrize(
+    ("inks", "why"),
+    [
+        ([0.3, 0.0, 0.0, 0.31, 0.0, 0.0], "two boxes ticked"),
+        ([0.0, 0.0, 0.0, 0.31, 0.06, 0.0], "a smudge that is neither tick nor empty"),
+        ([0.0, 0.0, 0.06, 0.0, 0.0, 0.0], "only a smudge"),
+    ],
+)
+def test_unclear_ink_goes_to_review(inks: list[float], why: str) -> None:
+    reading = _org_nature(_org_nature_page(inks))
+
+    assert reading is not None
+    assert needs_review(reading.confidence), why
+    assert (
+        reading.value
+        == ["国有企业", "民营企业", "外资企业", "科研院所", "高等院校", "其他"][
+            int(np.argmax(inks))
+        ]
+    )
+
+
+def test_a_character_taken_for_a_box_is_left_out_by_the_text_beside_it() -> None:
+    # A square found over a character after the last option (白 of 白酒, inked inside):
+    # seven boxes for six options, the seventh followed by no option's name.
+    glyph = _box(0.80, 0.199, 0.25)
+    page = _org_nature_page([0.0, 0.0, 0.0, 0.33, 0.0, 0.0], extra=[glyph])
+    page = page.model_copy(update={"lines": (*page.lines, _line("白酒", 0.80, 0.198, 0.834, 0.21))})
+
+    reading = _org_nature(page)
+
+    assert reading is not None and reading.value == "科研院所"
+    assert not needs_review(reading.confidence)
+
+
+def test_a_box_not_found_sends_the_field_to_review() -> None:
+    page = _org_nature_page([0.0, 0.0, 0.0, 0.33, 0.0, 0.0])
+    missing = page.boxes[1]  # 民营企业's box
+    page = page.model_copy(update={"boxes": tuple(b for b in page.boxes if b is not missing)})
+
+    reading = _org_nature(page)
+
+    assert reading is not None and reading.value == "科研院所"
+    assert needs_review(reading.confidence)
+
+
+def test_text_contradicting_the_printed_order_goes_to_review() -> None:
+    page = _org_nature_page([0.0, 0.0, 0.0, 0.33, 0.0, 0.0])
+    swapped = tuple(
+        line.model_copy(
+            update={"text": {"民营企业": "外资企业", "外资企业": "民营企业"}[line.text]}
+        )
+        if line.text in ("民营企业", "外资企业")
+        else line
+        for line in page.lines
+    )
+
+    reading = _org_nature(page.model_copy(update={"lines": swapped}))
+
+    assert reading is not None and reading.value == "科研院所"
+    assert needs_review(reading.confidence)
+
+
+def test_no_label_on_the_page_reads_nothing() -> None:
+    page = _org_nature_page([0.0, 0.0, 0.0, 0.33, 0.0, 0.0])
+    without = tuple(line for line in page.lines if line.text != "单位性质")
+
+    assert _org_nature(page.model_copy(update={"lines": without})) is None
+
+
+def test_without_boxes_the_ocr_glyphs_give_a_reading_for_review() -> None:
+    page = Page(
+        number=1,
+        source_page=1,
+        kind=SourceKind.SCAN,
+        width_pt=595,
+        height_pt=842,
+        lines=(
+            _line("创新中心类型：", 0.16, 0.559, 0.304, 0.584),
+            _line("□企业型 ☑院所型", 0.38, 0.559, 0.58, 0.584),
+        ),
+    )
+
+    reading = read_checkbox(PILOT.field("center_type"), page, PILOT, CAMPAIGN)
+
+    assert reading is not None and reading.value == "院所型"
+    assert needs_review(reading.confidence)
+
+
+def test_a_docx_line_holding_label_and_glyphs_reads_exactly() -> None:
+    line = _line("创新中心类型：□企业型 ☑院所型", 0.1, 0.185, 0.9, 0.203)
+    from shenbao.pipeline.ticks import glyph_boxes
+
+    page = Page(
+        number=1,
+        source_page=1,
+        kind=SourceKind.DOCX,
+        width_pt=595,
+        height_pt=842,
+        lines=(line, _line("组建模式：☑独立法人 □公司+联盟", 0.1, 0.2075, 0.9, 0.2255)),
+    )
+    page = page.model_copy(update={"boxes": glyph_boxes(page.lines)})
+
+    center_type = read_checkbox(PILOT.field("center_type"), page, PILOT, CAMPAIGN)
+    setup_mode = read_checkbox(PILOT.field("setup_mode"), page, PILOT, CAMPAIGN)
+
+    assert center_type is not None and center_type.value == "院所型"
+    assert setup_mode is not None and setup_mode.value == "独立法人"
+    assert center_type.confidence == setup_mode.confidence == 1.0
+
+
+def test_rules_that_would_let_an_unsure_reading_pass_fail_at_load(tmp_path: Path) -> None:
+    assert load_tick_rules().ticked_ink > load_tick_rules().empty_ink
+    text = DEFAULT_TICKS_PATH.read_text(encoding="utf-8")
+    bad = tmp_path / "ticks.yaml"
+    bad.write_text(text.replace("several: 0.4", "several: 0.95"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="several"):
+        load_tick_rules(bad)
+    bad.write_text(text.replace("empty_ink: 0.03", "empty_ink: 0.5"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="empty_ink"):
+        load_tick_rules(bad)
+
+
+# --- the corpus ------------------------------------------------------------------------
+
+
+def _checkbox_keys(annex: Annex) -> list[str]:
+    template = TEMPLATES[annex]
+    keys = [k for p in template.pages for k in p.fields]
+    return [k for k in dict.fromkeys(keys) if template.field(k).method is ReadMethod.CHECKBOX]
+
+
+@pytest.mark.parametrize("truth_file", TRUTHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("kind", [SourceKind.TEXT_LAYER, SourceKind.DOCX])
+def test_every_tick_box_field_of_the_electronic_copies_is_the_truth(
+    truth_file: Path, kind: SourceKind
+) -> None:
+    truth = Truth.model_validate_json(truth_file.read_text(encoding="utf-8"))
+    source = next(s for s in truth.sources if s.kind is kind)
+
+    fields = extract(read_electronic(SAMPLES / source.file), TEMPLATES, CAMPAIGN).fields
+
+    for key in _checkbox_keys(truth.annex):
+        assert fields[key].value == source.fields[key].value, key
+        assert fields[key].confidence == 1.0, key
+
+
+def _truth_lines(page_truth: object, normalised: object) -> tuple[TextLine, ...]:
+    """The truth's text lines (source-scan fractions) moved into the normalised page."""
+    width, height = normalised.source_size  # type: ignore[attr-defined]
+    out_h, out_w = normalised.ocr_image.shape[:2]  # type: ignore[attr-defined]
+    lines = []
+    for line in page_truth.lines:  # type: ignore[attr-defined]
+        x0, y0, x1, y1 = line.bbox
+        corners = np.array([[x * width, y * height, 1.0] for x in (x0, x1) for y in (y0, y1)]).T
+        moved = normalised.transform @ corners  # type: ignore[attr-defined]
+        xs, ys = np.clip(moved[0] / out_w, 0, 1), np.clip(moved[1] / out_h, 0, 1)
+        lines.append(TextLine(text=line.text, bbox=(xs.min(), ys.min(), xs.max(), ys.max())))
+    return tuple(lines)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("truth_file", TRUTHS, ids=lambda p: p.stem)
+def test_every_tick_box_field_of_the_scans_is_the_truth(truth_file: Path) -> None:
+    """Boxes and ink from the real scans; the text is the truth's (no OCR, so fast)."""
+    truth = Truth.model_validate_json(truth_file.read_text(encoding="utf-8"))
+    source = next(s for s in truth.sources if s.kind is SourceKind.SCAN)
+    template = TEMPLATES[truth.annex]
+    first = source.pages[0]
+    read: dict[str, object] = {}
+    for page_truth in source.page_truth:
+        spec = next((p for p in template.pages if p.id == page_truth.template_page), None)
+        keys = [k for k in (spec.fields if spec else ()) if k in _checkbox_keys(truth.annex)]
+        if not keys:
+            continue
+        image = render_page_image(SAMPLES / source.file, page_truth.file_page, 200)
+        normalised = normalise_page(image, 200.0)
+        page = Page(
+            number=page_truth.file_page - first + 1,
+            source_page=page_truth.file_page,
+            kind=SourceKind.SCAN,
+            width_pt=595,
+            height_pt=842,
+            lines=_truth_lines(page_truth, normalised),
+            boxes=image_boxes(normalised.ocr_image, normalised.dpi),
+        )
+        for key in keys:
+            reading = read_checkbox(template.field(key), page, template, CAMPAIGN)
+            assert reading is not None, key
+            assert not needs_review(reading.confidence), key
+            read[key] = reading.value
+    assert read == {k: source.fields[k].value for k in _checkbox_keys(truth.annex)}
+
+
+@pytest.mark.slow
+def test_a_degraded_scan_end_to_end_with_the_real_ocr() -> None:
+    """scan_0004 (degraded): the cover and the table through normalisation, OCR and ticks."""
+    truth = Truth.model_validate_json((SAMPLES / "truth" / "P004.json").read_text("utf-8"))
+    source = next(s for s in truth.sources if s.kind is SourceKind.SCAN)
+    engine = create_engine(OcrSettings())
+    pages = []
+    for number in (1, 3):
+        image = render_page_image(SAMPLES / source.file, number, 200)
+        scan = SourcePage(
+            file_page=number,
+            kind=SourceKind.SCAN,
+            width_pt=595,
+            height_pt=842,
+            image=image,
+            dpi=200.0,
+        )
+        pages.append(read_page(scan, engine).page)
+    submission = Submission.model_validate(
+        {
+            "id": "scan_0004-p001-009",
+            "annex": Annex.PILOT,
+            "source": {"file": "scan_0004.pdf", "sha256": "0" * 64, "pages": (1, 9)},
+            "pages": pages,
+        }
+    )
+    for page in submission.pages:
+        for key in PILOT.page("cover" if page.number == 1 else "basic_info").fields:
+            spec = PILOT.field(key)
+            if spec.method is not ReadMethod.CHECKBOX:
+                continue
+            reading = read_checkbox(spec, page, PILOT, CAMPAIGN)
+            assert reading is not None, key
+            assert reading.value == source.fields[key].value, key
+            assert not needs_review(reading.confidence), key

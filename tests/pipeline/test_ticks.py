@@ -1,0 +1,385 @@
+"""Tick boxes found on pages: scan pixels, PDF drawings and ☑/□ characters, with their ink."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import cv2
+import docx
+import numpy as np
+import pytest
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from shenbao.pipeline import read as read_module
+from shenbao.pipeline.errors import ConfigError
+from shenbao.pipeline.ingest import FileKind
+from shenbao.pipeline.model import SourceKind, TextLine, TickBox
+from shenbao.pipeline.pages import SourcePage, iter_pages, render_page_image
+from shenbao.pipeline.preprocess import normalise_page, remove_seal_ink
+from shenbao.pipeline.read import read_page
+from shenbao.pipeline.settings import Settings
+from shenbao.pipeline.ticks import (
+    DEFAULT_TICK_BOXES_PATH,
+    TickDetection,
+    char_extents,
+    glyph_boxes,
+    image_boxes,
+    load_tick_detection,
+    vector_boxes,
+)
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+SETTINGS = Settings()
+DPI = 200.0
+MM = DPI / 25.4
+INK = (30, 30, 30)
+BALLPOINT = (25, 35, 95)
+
+
+def _page(size: tuple[int, int] = (700, 400)) -> np.ndarray:
+    return np.full((size[1], size[0], 3), 250, np.uint8)
+
+
+def _box(image: np.ndarray, x: int, y: int, side_mm: float = 3.5) -> int:
+    """A printed □ (0.6 pt border) with its top-left corner at (x, y); returns its side."""
+    side = round(side_mm * MM)
+    cv2.rectangle(image, (x, y), (x + side, y + side), INK, 1, cv2.LINE_AA)
+    return side
+
+
+def _printed_tick(image: np.ndarray, x: int, y: int, side: int) -> None:
+    points = [(0.18, 0.55), (0.42, 0.82), (0.86, 0.16)]
+    path = np.array([(x + a * side, y + b * side) for a, b in points], np.int32)
+    cv2.polylines(image, [path], False, INK, 2, cv2.LINE_AA)  # 1.1 pt
+
+
+def _hand_tick(image: np.ndarray, x: int, y: int, side: int) -> None:
+    """A ballpoint tick 1.35 times the box, overshooting its top and right edges."""
+    points = [(0.15, 0.45), (0.4, 0.88), (1.2, -0.25)]
+    path = np.array([(x + a * side, y + b * side) for a, b in points], np.int32)
+    cv2.polylines(image, [path], False, BALLPOINT, 2, cv2.LINE_AA)
+
+
+def _glyph_frame(image: np.ndarray, x: int, y: int, side: int) -> None:
+    """A character with a square frame and strokes inside it, as 国 or 日 print."""
+    cv2.rectangle(image, (x, y), (x + side, y + side), INK, 2)
+    cv2.line(image, (x + 5, y + side // 3), (x + side - 5, y + side // 3), INK, 2)
+    cv2.line(image, (x + 5, y + 2 * side // 3), (x + side - 5, y + 2 * side // 3), INK, 2)
+    cv2.line(image, (x + side // 2, y + 5), (x + side // 2, y + side - 5), INK, 2)
+
+
+def _scanned(image: np.ndarray, rng: np.random.Generator, *, degraded: bool) -> np.ndarray:
+    """Blur, noise and a JPEG round trip, as an office scanner gives."""
+    sigma, noise, quality = (1.2, 5.0, 35) if degraded else (0.5, 1.5, 70)
+    out = cv2.GaussianBlur(image, (0, 0), sigma).astype(np.float32)
+    out += rng.normal(0.0, noise, out.shape).astype(np.float32)
+    out = np.clip(out, 0, 255).astype(np.uint8)
+    ok, encoded = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
+
+
+def _centre_x(box: TickBox, width: int) -> float:
+    return (box.bbox[0] + box.bbox[2]) / 2 * width
+
+
+# --- scans -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("degraded", [False, True], ids=["clean", "degraded"])
+@pytest.mark.parametrize("greyscale", [False, True], ids=["colour", "greyscale"])
+def test_image_boxes_find_each_box_and_tell_ticked_from_empty(
+    degraded: bool, greyscale: bool
+) -> None:
+    image = _page()
+    xs = [60, 200, 340, 480]
+    sides = [_box(image, x, 150) for x in xs]
+    _printed_tick(image, xs[1], 150, sides[1])
+    _hand_tick(image, xs[3], 150, sides[3])
+    if greyscale:
+        image = np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    scan = _scanned(image, np.random.default_rng(7), degraded=degraded)
+
+    boxes = image_boxes(scan, DPI)
+
+    assert [round(_centre_x(b, scan.shape[1])) for b in boxes] == pytest.approx(
+        [x + s / 2 for x, s in zip(xs, sides, strict=True)], abs=3
+    )
+    inks = [b.ink for b in boxes]
+    assert inks[0] < 0.03 and inks[2] < 0.03
+    assert inks[1] > 0.1 and inks[3] > 0.1
+    assert all(b.source == "image" for b in boxes)
+
+
+def test_a_tick_overshooting_the_box_keeps_its_square_and_bbox() -> None:
+    image = _page()
+    side = _box(image, 300, 150)
+    _hand_tick(image, 300, 150, side)
+
+    (box,) = image_boxes(image, DPI)
+
+    height, width = image.shape[:2]
+    assert box.bbox[0] * width == pytest.approx(299, abs=2)
+    assert box.bbox[2] * width == pytest.approx(300 + side + 1, abs=2)
+    assert box.bbox[1] * height == pytest.approx(149, abs=2)
+    assert box.ink > 0.1
+
+
+def test_character_frames_and_tiny_or_huge_squares_are_not_boxes() -> None:
+    image = _page()
+    side = round(3.5 * MM)
+    _glyph_frame(image, 100, 150, side)
+    cv2.rectangle(image, (250, 150), (258, 158), INK, 1)  # 1 mm: a speck, not a box
+    cv2.rectangle(image, (400, 100), (560, 260), INK, 2)  # 2 cm: a table cell
+    # An empty frame pressed against the character before it (口 inside a word).
+    cv2.line(image, (570, 150 + side // 2), (570 + side, 150 + side // 2), INK, 2)
+    cv2.line(image, (570 + side // 2, 150), (570 + side // 2, 150 + side), INK, 2)
+    cv2.rectangle(image, (574 + side, 150), (574 + 2 * side, 150 + side), INK, 1)
+
+    assert image_boxes(image, DPI) == ()
+
+
+def test_seal_ink_over_a_box_is_not_a_tick_but_ballpoint_is() -> None:
+    image = _page()
+    empty_side = _box(image, 100, 150)
+    ticked_side = _box(image, 400, 150)
+    _hand_tick(image, 400, 150, ticked_side)
+    # A seal's red ring and characters across the empty box: ink over the print.
+    seal = np.zeros(image.shape[:2], np.uint8)
+    cv2.circle(seal, (100 + empty_side // 2, 150 + empty_side // 2 + 60), 66, 255, 6)
+    cv2.line(seal, (105, 160), (100 + empty_side - 4, 150 + empty_side - 6), 255, 5)
+    red = np.array([215, 45, 50], np.float32) / 255
+    tinted = image.astype(np.float32) * red
+    image = np.where(seal[..., None] > 0, tinted, image).astype(np.uint8)
+
+    boxes = image_boxes(remove_seal_ink(image), DPI)
+
+    assert len(boxes) == 2
+    assert boxes[0].ink < 0.03
+    assert boxes[1].ink > 0.1
+
+
+def test_boxes_are_page_fractions_in_reading_order() -> None:
+    image = _page((700, 500))
+    for y in (300, 100):
+        for x in (400, 100):
+            _box(image, x, y)
+
+    boxes = image_boxes(image, DPI)
+
+    assert len(boxes) == 4
+    centres = [((b.bbox[0] + b.bbox[2]) / 2, (b.bbox[1] + b.bbox[3]) / 2) for b in boxes]
+    assert centres == sorted(centres, key=lambda c: (round(c[1], 2), c[0]))
+    assert all(0.0 <= v <= 1.0 for b in boxes for v in b.bbox)
+
+
+def test_image_boxes_refuse_a_bad_resolution() -> None:
+    with pytest.raises(ValueError, match="dpi"):
+        image_boxes(_page(), 0.0)
+
+
+# --- the committed scans: every printed box found, ticks told apart --------------------
+
+
+def _scan_pages() -> list[tuple[str, int, str, int, int]]:
+    """(file, page, template page, boxes printed, boxes ticked) for the tick-box pages."""
+    boxes_on = {("pilot", "cover"): (4, 2), ("pilot", "basic_info"): (10, 2)}
+    boxes_on[("certification", "basic_info")] = (10, 2)
+    found = []
+    for truth_file in sorted((SAMPLES / "truth").glob("[PC]*.json")):
+        truth = json.loads(truth_file.read_text(encoding="utf-8"))
+        for source in truth["sources"]:
+            if source["kind"] != "scan":
+                continue
+            for page in source["page_truth"]:
+                expected = boxes_on.get((truth["annex"], page["template_page"]))
+                if expected:
+                    found.append(
+                        (source["file"], page["file_page"], page["template_page"], *expected)
+                    )
+    return found
+
+
+SCAN_PAGES = _scan_pages()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("file", "file_page", "template_page", "printed", "ticked"),
+    SCAN_PAGES,
+    ids=[f"{Path(f).stem}-p{p}-{t}" for f, p, t, _, _ in SCAN_PAGES],
+)
+def test_every_box_of_the_corpus_scans_is_found_and_only_ticked_ones_carry_ink(
+    file: str, file_page: int, template_page: str, printed: int, ticked: int
+) -> None:
+    image = render_page_image(SAMPLES / file, file_page, 200)
+    normalised = normalise_page(image, 200.0)
+
+    boxes = image_boxes(normalised.ocr_image, normalised.dpi)
+
+    assert len(boxes) == printed
+    inks = sorted((b.ink for b in boxes), reverse=True)
+    assert all(ink >= 0.15 for ink in inks[:ticked]), inks
+    assert all(ink <= 0.02 for ink in inks[ticked:]), inks
+
+
+def test_the_corpus_scans_cover_colour_greyscale_degraded_and_upside_down() -> None:
+    kinds = set()
+    for truth_file in sorted((SAMPLES / "truth").glob("[PC]*.json")):
+        for source in json.loads(truth_file.read_text(encoding="utf-8"))["sources"]:
+            for page in source["page_truth"]:
+                if page["template_page"] in ("cover", "basic_info"):
+                    kinds |= {k for k in ("greyscale", "degraded", "upside_down") if page[k]}
+    assert kinds == {"greyscale", "degraded", "upside_down"}
+    assert len(SCAN_PAGES) == 12 + 8  # 8 pilot covers + 12 basic-information tables
+
+
+# --- read_page -------------------------------------------------------------------------
+
+
+class _OneLine:
+    name = fingerprint = "one-line"
+
+    def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
+        return (TextLine(text="单位性质", bbox=(0.1, 0.4, 0.3, 0.45)),)
+
+
+def test_read_page_fills_the_boxes_of_a_scan_in_the_ocr_frame() -> None:
+    image = _page((1654, 2339))
+    side = _box(image, 800, 1000)
+    _hand_tick(image, 800, 1000, side)
+    source = SourcePage(
+        file_page=1, kind=SourceKind.SCAN, width_pt=595, height_pt=842, image=image, dpi=DPI
+    )
+
+    read = read_page(source, _OneLine())
+
+    assert read.error is None
+    (box,) = read.page.boxes
+    assert box.bbox[0] == pytest.approx(800 / 1654, abs=0.002)
+    assert box.bbox[1] == pytest.approx(1000 / 2339, abs=0.002)
+    assert box.ink > 0.1
+
+
+def test_read_page_keeps_the_text_when_finding_boxes_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(image: np.ndarray, dpi: float) -> tuple[TickBox, ...]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(read_module, "image_boxes", broken)
+    source = SourcePage(
+        file_page=1, kind=SourceKind.SCAN, width_pt=595, height_pt=842, image=_page(), dpi=DPI
+    )
+
+    read = read_page(source, _OneLine())
+
+    assert read.error is None
+    assert read.page.lines and read.page.boxes == ()
+
+
+# --- born-digital PDF ------------------------------------------------------------------
+
+
+def _form_pdf() -> bytes:
+    buffer = io.BytesIO()
+    document = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    document.setFont("Helvetica", 11)
+    document.drawString(72, 760, "Centre type: enterprise  institute  other options")
+    side = 11.4
+    for x, ticked in ((160, False), (260, True), (360, False)):
+        document.setLineWidth(0.6)
+        document.rect(x, 700, side, side, stroke=1, fill=0)
+        if ticked:
+            path = document.beginPath()
+            path.moveTo(x + 0.18 * side, 700 + 0.45 * side)
+            path.lineTo(x + 0.42 * side, 700 + 0.18 * side)
+            path.lineTo(x + 0.86 * side, 700 + 0.84 * side)
+            document.setLineWidth(1.1)
+            document.drawPath(path, stroke=1, fill=0)
+    document.rect(460, 700, side, side, stroke=0, fill=1)  # a filled square: ■
+    document.rect(72, 500, 400, 100, stroke=1, fill=0)  # a frame, not a box
+    document.showPage()
+    document.save()
+    return buffer.getvalue()
+
+
+def test_text_layer_pages_carry_drawn_boxes_ticked_by_a_path_inside(tmp_path: Path) -> None:
+    path = tmp_path / "form.pdf"
+    path.write_bytes(_form_pdf())
+
+    (page,) = iter_pages(path, FileKind.PDF, SETTINGS)
+
+    assert page.kind is SourceKind.TEXT_LAYER
+    assert [b.ink for b in page.boxes] == [0.0, 1.0, 0.0, 1.0]
+    assert all(b.source == "vector" for b in page.boxes)
+    left = page.boxes[0].bbox
+    assert left[0] == pytest.approx(160 / A4[0], abs=0.002)
+    assert left[1] == pytest.approx((A4[1] - 700 - 11.4) / A4[1], abs=0.002)
+
+
+def test_vector_boxes_ignore_a_box_outline_drawn_as_lines() -> None:
+    square = {"x0": 10.0, "top": 10.0, "x1": 21.0, "bottom": 21.0, "fill": False}
+    outline = [
+        {"x0": 10.0, "top": 10.0, "x1": 21.0, "bottom": 10.0},
+        {"x0": 21.0, "top": 10.0, "x1": 21.0, "bottom": 21.0},
+    ]
+    (box,) = vector_boxes([square], outline, (0.0, 0.0, 100.0, 100.0))
+    assert box.ink == 0.0
+    (box,) = vector_boxes(
+        [square], [{"x0": 12.0, "top": 12.0, "x1": 19.0, "bottom": 19.0}], (0, 0, 100, 100)
+    )
+    assert box.ink == 1.0
+
+
+# --- characters ------------------------------------------------------------------------
+
+
+def test_glyph_boxes_sit_where_their_characters_are() -> None:
+    line = TextLine(text="□企业型 ☑院所型", bbox=(0.5, 0.1, 0.9, 0.12))
+
+    boxes = glyph_boxes([line])
+
+    assert [b.ink for b in boxes] == [0.0, 1.0]
+    extents = char_extents(line.text, 0.5, 0.9)
+    assert boxes[1].bbox[0] == pytest.approx(extents[5][0])
+    assert boxes[0].bbox[0] == pytest.approx(0.5)
+    assert extents[-1][1] == pytest.approx(0.9)
+
+
+def test_docx_pages_carry_their_tick_characters(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_paragraph("创新中心类型：☑企业型  □院所型")
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "单位性质"
+    table.cell(0, 1).text = "□国有企业 ☑民营企业 □其他"
+    path = tmp_path / "form.docx"
+    document.save(str(path))
+
+    (page,) = iter_pages(path, FileKind.DOCX, SETTINGS)
+
+    assert [b.ink for b in page.boxes] == [1.0, 0.0, 0.0, 1.0, 0.0]
+    assert {b.source for b in page.boxes} == {"glyph"}
+    value_cell = next(line for line in page.lines if line.text.startswith("□国有"))
+    assert all(value_cell.bbox[0] <= b.bbox[0] for b in page.boxes[2:])
+
+
+# --- the parameters --------------------------------------------------------------------
+
+
+def test_the_parameters_load_and_bad_ones_fail_naming_the_key(tmp_path: Path) -> None:
+    rules = load_tick_detection()
+    assert isinstance(rules, TickDetection)
+    assert rules.box_side_mm[0] < rules.box_side_mm[1]
+
+    text = DEFAULT_TICK_BOXES_PATH.read_text(encoding="utf-8")
+    bad = tmp_path / "tick_boxes.yaml"
+    bad.write_text(text.replace("box_side_mm: [2.5, 6.5]", "box_side_mm: [6.5, 2.5]"), "utf-8")
+    with pytest.raises(ConfigError, match="box_side_mm"):
+        load_tick_detection(bad)
+    bad.write_text(text.replace("ink_share: 0.72", "ink_share: 1.5"), "utf-8")
+    with pytest.raises(ConfigError, match="ink_share"):
+        load_tick_detection(bad)
