@@ -23,6 +23,16 @@ _CACHE_DIR = tempfile.mkdtemp(prefix="shenbao-test-cache-")
 os.environ["SHENBAO_CACHE_DIR"] = _CACHE_DIR
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the fields goldens (tests/extractors/golden/fields) from the current "
+        "extraction instead of comparing with them",
+    )
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
     shutil.rmtree(_CACHE_DIR, ignore_errors=True)

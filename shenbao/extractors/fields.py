@@ -4,18 +4,27 @@ For each field a page of the template prints, the label is found among the page'
 (normalised, fuzzy); the value is the rest of the label's own line (``标签：值``), else the
 nearest line to its right on the same row (a table's next cell, a cover's underlined
 blank), else — for ``below`` fields — the line under it. The reading is normalised by the
-field's type; its confidence is the OCR confidence times how well the label matched.
-Tick-box fields are not read here yet: they need ink inside each box.
+field's type. Its confidence is how well the label matched, times how sure the OCR is of
+the value (its own characters' scores where the engine gives them, its line's otherwise),
+times — on scans — how plausible the value is (``plausibility.py``: text that does not
+parse, a name one character from a known place or suffix, a date out of range). A wrong
+value must land below the review threshold, a right one above it.
+Tick-box groups are decided by the ink inside each box (``ticks.py``), the members and
+KPI tables read as rows (``tables.py``), and the readings checked (``checks.py``).
 """
 
 from __future__ import annotations
 
 from rapidfuzz import fuzz
 
+from shenbao.extractors import plausibility
+from shenbao.extractors.checks import check_fields
 from shenbao.extractors.normalize import normalize_text, normalize_value
-from shenbao.extractors.sections import check_sections, find_sections
+from shenbao.extractors.sections import check_sections, find_sections, page_order
+from shenbao.extractors.tables import read_tables
+from shenbao.extractors.ticks import read_checkbox
 from shenbao.pipeline.config import Campaign, FieldSpec, FieldType, ReadMethod, TemplateSpec
-from shenbao.pipeline.model import Annex, ExtractedField, Page, Submission, TextLine
+from shenbao.pipeline.model import Annex, ExtractedField, Page, SourceKind, Submission, TextLine
 
 LABEL_MATCH = 90.0  # rapidfuzz ratio a line's start must reach against a label
 ROW_OVERLAP = 0.5  # share of the shorter line's height two lines must share to be one row
@@ -94,6 +103,11 @@ def read_field(
 ) -> ExtractedField | None:
     """One field from one page, or None when its label is not on it."""
     variants = _label_variants(spec, template)
+    opinion = template.opinion
+    printed = [
+        normalize_text(t)
+        for t in (opinion.note, opinion.signature, opinion.heading, *opinion.aliases)
+    ]
     for line in page.lines:
         match = _label_match(line, variants)
         if match is None:
@@ -106,16 +120,38 @@ def read_field(
                 if spec.method is ReadMethod.BELOW
                 else _right_of(line, page.lines)
             )
-        raw = rest if source is line else (source.text if source else "")
         if source is not None and source is not line:
-            raw += "".join(t.text for t in _continuation(source, page.lines))
+            # the box's printed note under a blank date is the form's text, not a value
+            text = normalize_text(source.text)
+            if any(fuzz.ratio(text, p) >= LABEL_MATCH for p in printed):
+                source = None
+        raw = rest if source is line else (source.text if source else "")
+        read_from = [] if source is None else [source]
+        if source is not None and source is not line:
+            read_from += _continuation(source, page.lines)
+            raw += "".join(t.text for t in read_from[1:])
         choices = campaign.choices(spec.options_from) if spec.options_from else spec.options
         value = normalize_value(
             spec.type, raw, choices=choices, equivalents=campaign.org_suffix_equivalents
         )
+        parsed = value is not None
         if value is None and spec.type in _KEEP_AS_READ and normalize_text(raw):
             value = normalize_text(raw)
-        confidence = quality * (source.confidence if source else 1.0)
+        characters: tuple[tuple[str, float], ...] | None = None
+        if source is line:
+            characters = plausibility.value_characters(line.text, line.char_confidences, rest)
+        else:
+            per_line = [
+                plausibility.value_characters(t.text, t.char_confidences) for t in read_from
+            ]
+            if per_line and all(c is not None for c in per_line):
+                characters = tuple(pair for c in per_line for pair in c or ())
+        line_confidence = min((t.confidence for t in read_from), default=1.0)
+        confidence = quality * plausibility.reading_confidence(line_confidence, characters)
+        if page.kind is SourceKind.SCAN:  # text layers and DOCX are read exactly
+            confidence *= plausibility.plausibility(
+                spec.key, spec.type, raw, value, parsed=parsed, choices=choices
+            ).factor
         return ExtractedField(
             value=value,
             raw=raw.strip(),
@@ -129,14 +165,16 @@ def read_field(
 def extract_fields(
     submission: Submission, template: TemplateSpec, campaign: Campaign
 ) -> dict[str, ExtractedField]:
-    """Every non-tick-box field the template's pages print, read where its page was found.
+    """Every labelled and tick-box field of the template, read on the page it was found on.
 
     A field printed on several pages (the centre's name on the cover and in the table)
-    keeps the reading from the page where it sits in a table when there is one.
+    keeps the reading from the page where it sits in a table when there is one; the other
+    reading then revises its confidence (``plausibility.combine_readings``): two readings
+    that agree are surer, two that disagree go to a reviewer.
     """
     hits = find_sections(submission, template)
     pages = {p.number: p for p in submission.pages}
-    fields: dict[str, ExtractedField] = {}
+    readings: dict[str, list[tuple[bool, ExtractedField]]] = {}
     for page_spec in template.pages:
         found = [hits[s] for s in page_spec.sections if s in hits]
         if not found or found[0].page not in pages:
@@ -144,23 +182,35 @@ def extract_fields(
         page = pages[found[0].page]
         for key in page_spec.fields:
             spec = template.field(key)
-            if spec.method is ReadMethod.CHECKBOX:
-                continue
-            reading = read_field(spec, page, template, campaign)
-            if reading is not None and (
-                key not in fields
-                or (spec.method is ReadMethod.TABLE_CELL and page_spec.id != "cover")
-            ):
-                fields[key] = reading
+            reading = (
+                read_checkbox(spec, page, template, campaign)
+                if spec.method is ReadMethod.CHECKBOX
+                else read_field(spec, page, template, campaign)
+            )
+            if reading is not None:
+                preferred = spec.method is ReadMethod.TABLE_CELL and page_spec.id != "cover"
+                readings.setdefault(key, []).append((preferred, reading))
+    fields: dict[str, ExtractedField] = {}
+    for key, found in readings.items():
+        kept = next((r for preferred, r in reversed(found) if preferred), found[0][1])
+        for _, other in found:
+            if other is not kept:
+                kept = plausibility.combine_readings(kept, other)
+        fields[key] = kept
     return fields
 
 
 def extract(
     submission: Submission, templates: dict[Annex, TemplateSpec], campaign: Campaign
 ) -> Submission:
-    """Annex, sections and fields of one read submission."""
+    """Annex, sections, page order, fields and tables of one read submission, and the
+    findings on what was read (FIELD_MISSING, FIELD_INVALID, FIELD_LOW_CONFIDENCE)."""
     checked = check_sections(submission, templates)
     if checked.annex is Annex.UNKNOWN:
         return checked
-    fields = extract_fields(checked, templates[checked.annex], campaign)
-    return checked.model_copy(update={"fields": fields})
+    template = templates[checked.annex]
+    ordered, _ = page_order(checked, template)
+    fields = extract_fields(ordered, template, campaign) | read_tables(ordered, template, campaign)
+    read = ordered.model_copy(update={"fields": fields})
+    findings = read.findings + check_fields(read, template, campaign)
+    return read.model_copy(update={"findings": findings})

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from rich.text import Text
 from shenbao.pipeline.errors import PipelineError
 from shenbao.pipeline.model import Manifest, Report
 from shenbao.pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from shenbao.bench.extract import ExtractFigures, FieldOutcome
 
 app = typer.Typer(
     help="申报材料核验: check stamped paper applications against their online filings.",
@@ -224,6 +227,162 @@ def bench_ocr(
     for row in rows:
         table.add_row(*row)
     console.print(table)
+
+
+@bench_app.command("extract")
+def bench_extract(
+    samples: Annotated[Path, typer.Option(help="a corpus made by `samples generate`")] = Path(
+        "samples"
+    ),
+    generate: Annotated[
+        int | None,
+        typer.Option(min=1, help="generate a fresh corpus of N submissions (temporary) instead"),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="the generated corpus's seed")] = 20220801,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes reading pages")] = 2,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="also write the figures as JSON here")
+    ] = None,
+) -> None:
+    """Exact-match accuracy of field extraction against the truth, and review flagging."""
+    from shenbao.bench.extract import bench_extract as measure
+    from shenbao.bench.extract import generated_corpus
+
+    settings = Settings()
+    try:
+        if generate is None:
+            figures = measure(samples, settings, workers=workers)
+        else:
+            with generated_corpus(generate, seed) as corpus:
+                figures = measure(corpus, settings, workers=workers)
+                figures = figures.model_copy(
+                    update={"corpus": f"generated: --generate {generate} --seed {seed}"}
+                )
+    except PipelineError as exc:
+        _fail(exc)
+    for table in _extract_tables(figures):
+        console.print(table)
+    if json_path is not None:
+        json_path.write_text(figures.model_dump_json(indent=2), encoding="utf-8")
+        console.print(Text(f"figures written to {json_path}"))
+
+
+def _extract_tables(figures: ExtractFigures) -> list[Table]:
+    from shenbao.bench.extract import DEGRADATIONS, SOURCE_NAMES
+
+    summary = Table(
+        title=f"bench extract: {figures.corpus}, {figures.sources} sources, "
+        f"{len(figures.outcomes)} fields (read {figures.read_s:.1f} s, "
+        f"extract {figures.extract_s:.1f} s)",
+        title_justify="left",
+    )
+    summary.add_column("measure")
+    summary.add_column("result", justify="right")
+    summary.add_column("target", justify="right")
+    goals = {t.measure: t for t in figures.targets}
+
+    def target(measure: str) -> Text:
+        goal = goals.get(measure)
+        if goal is None:
+            return Text("")
+        mark, style = {True: ("met", "green"), False: ("MISSED", "red"), None: ("n/a", "")}[
+            goal.met
+        ]
+        return Text(f"≥ {goal.goal:.1%} {mark}", style=style)
+
+    summary.add_row("exact, overall", str(figures.overall), "")
+    for kind, name in SOURCE_NAMES.items():
+        summary.add_row(
+            f"exact, {name}", str(figures.by_source[kind.value]), target(f"exact, {name}")
+        )
+    for degradation in DEGRADATIONS:
+        measure = f"exact, {degradation} scans"
+        summary.add_row(measure, str(figures.by_degradation[degradation]), target(measure))
+    summary.add_row(
+        "wrong values flagged (below the review threshold)",
+        str(figures.wrong_flagged),
+        target("wrong values flagged"),
+    )
+    summary.add_row("right values falsely flagged", str(figures.right_flagged), "")
+    summary.add_row("wrong because not extracted at all", str(figures.unread), "")
+    if figures.missing_submissions:
+        summary.add_row(
+            "submissions not produced", Text(", ".join(figures.missing_submissions)), ""
+        )
+
+    per_field = Table(title="exact per field", title_justify="left")
+    per_field.add_column("field")
+    for name in SOURCE_NAMES.values():
+        per_field.add_column(name, justify="right")
+    for key, row in figures.by_field.items():
+        cells = [row.get(kind.value) for kind in SOURCE_NAMES]
+        per_field.add_row(
+            key,
+            *(
+                Text("—")
+                if score is None
+                else Text(f"{score.right}/{score.total}", style="" if score.rate == 1 else "red")
+                for score in cells
+            ),
+        )
+
+    wrong = Table(
+        title=f"wrong values read ({len(figures.misread)}; review threshold "
+        f"{figures.review_threshold}: below it a value is flagged for review)",
+        title_justify="left",
+    )
+    for column in ("source", "submission", "field", "read", "truth", "confidence"):
+        wrong.add_column(column, justify="right" if column == "confidence" else "left")
+    for outcome in figures.misread:
+        source = SOURCE_NAMES[outcome.source]
+        if outcome.degradation:
+            source += f" ({'+'.join(outcome.degradation)})"
+        wrong.add_row(
+            source,
+            outcome.submission_id,
+            outcome.field,
+            Text(f"{_shown(outcome.read)}  ‹{outcome.raw}›"),
+            Text(_shown(outcome.truth)),
+            Text(
+                f"{outcome.confidence:.2f} " + ("flagged" if outcome.flagged else "SURE"),
+                style="" if outcome.flagged else "red",
+            ),
+        )
+
+    unread = Table(
+        title=f"not extracted though the truth has a value ({figures.unread})",
+        title_justify="left",
+    )
+    unread.add_column("field")
+    for name in SOURCE_NAMES.values():
+        unread.add_column(name, justify="right")
+    unread.add_column("submissions")
+    missing: dict[str, list[FieldOutcome]] = {}
+    for outcome in figures.wrong:
+        if not outcome.extracted:
+            missing.setdefault(outcome.field, []).append(outcome)
+    for key, outcomes in sorted(missing.items()):
+        ids = sorted({o.submission_id for o in outcomes})
+        unread.add_row(
+            key,
+            *(str(sum(o.source is kind for o in outcomes) or "") for kind in SOURCE_NAMES),
+            Text(", ".join(ids) if len(ids) <= 3 else f"{len(ids)} submissions"),
+        )
+    return [summary, per_field, wrong, unread]
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, list):
+        return (
+            "; ".join(
+                "/".join(str(v) for v in item.model_dump().values())
+                if hasattr(item, "model_dump")
+                else str(item)
+                for item in value
+            )
+            or "[]"
+        )
+    return "∅" if value is None else str(value)
 
 
 def _manifest_table(manifest: Manifest) -> Table:

@@ -8,6 +8,7 @@ unreadable page is a PAGE_UNREADABLE finding of its submission, never an excepti
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -37,10 +38,11 @@ from shenbao.pipeline.pool import PagePool
 from shenbao.pipeline.read import ReadPage, read_page
 from shenbao.pipeline.settings import Settings
 from shenbao.pipeline.split import split_stream
+from shenbao.pipeline.ticks import DEFAULT_TICK_BOXES_PATH
 
 log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-READER_VERSION = "1"  # bump when ingest, normalisation or splitting read pages differently
+READER_VERSION = "2"  # bump when ingest, normalisation or splitting read pages differently
 
 
 _READ_PAGES = TypeAdapter(tuple[ReadPage, ...])
@@ -123,18 +125,26 @@ def assemble(
     return document
 
 
+@functools.cache
+def _reading_data() -> str:
+    """Digest of the data files page reading depends on (tick-box detection), so editing
+    one re-reads pages instead of serving readings made under the old settings."""
+    return hashlib.sha256(DEFAULT_TICK_BOXES_PATH.read_bytes()).hexdigest()[:16]
+
+
 class PageCache:
     """Pages already read, by file content: an unchanged file is not rendered or OCR'd again.
 
     Entries live under ``root/<reader fingerprint>/<ab>/<sha256>.json``; the fingerprint
-    covers the engine, its settings and this module's reading rules (``READER_VERSION``).
+    covers the engine, its settings, this module's reading rules (``READER_VERSION``) and
+    the page-reading data files (``config/tick_boxes.yaml``).
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def _path(self, sha256: str, engine: OcrEngine) -> Path:
-        reader = f"{READER_VERSION}|{TARGET_DPI}|{engine.fingerprint}"
+        reader = f"{READER_VERSION}|{TARGET_DPI}|{engine.fingerprint}|{_reading_data()}"
         fingerprint = hashlib.sha256(reader.encode()).hexdigest()[:16]
         return self.root / fingerprint / sha256[:2] / f"{sha256}.json"
 

@@ -6,26 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from shenbao.bench.extract import same_value as _same
 from shenbao.extractors.fields import extract
-from shenbao.extractors.normalize import normalize_doc_number
 from shenbao.pipeline.config import ReadMethod, load_campaign
-from shenbao.pipeline.model import FieldValue, SourceKind
+from shenbao.pipeline.model import SourceKind
 from shenbao.samples.generator.truth import Truth
 from tests.readers import SAMPLES, TEMPLATES, read_electronic
 
 CAMPAIGN = load_campaign()
 TRUTHS = sorted((SAMPLES / "truth").glob("[PC]*.json"))
-
-
-def _same(read: FieldValue, truth: FieldValue) -> bool:
-    """Equal in meaning: a blank list is a blank, 〔〕 and () in document numbers alike."""
-    if truth == [] or truth is None:
-        return read in (None, [])
-    if isinstance(truth, str) and isinstance(read, str):
-        return normalize_doc_number(read) == normalize_doc_number(truth)
-    if isinstance(truth, float) and isinstance(read, int | float):
-        return abs(read - truth) < 1e-6
-    return read == truth
 
 
 @pytest.mark.parametrize("truth_file", TRUTHS, ids=lambda p: p.stem)

@@ -118,7 +118,7 @@ def test_only_the_commands_of_this_stage_exist() -> None:
     group = typer.main.get_group(app)
     assert set(group.commands) == {"run", "inspect", "samples", "bench"}
     assert set(getattr(group.commands["samples"], "commands", {})) == {"generate"}
-    assert set(getattr(group.commands["bench"], "commands", {})) == {"ocr"}
+    assert set(getattr(group.commands["bench"], "commands", {})) == {"ocr", "extract"}
 
 
 def test_logs_of_expected_errors_lose_their_traceback(caplog: pytest.LogCaptureFixture) -> None:
