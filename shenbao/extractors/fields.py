@@ -168,9 +168,9 @@ def extract_fields(
     """Every labelled and tick-box field of the template, read on the page it was found on.
 
     A field printed on several pages (the centre's name on the cover and in the table)
-    keeps the reading from the page where it sits in a table when there is one; the other
-    reading then revises its confidence (``plausibility.combine_readings``): two readings
-    that agree are surer, two that disagree go to a reviewer.
+    keeps a reading with a value over a blank one, and the table's over the cover's; the
+    other reading then revises its confidence (``plausibility.combine_readings``): two
+    readings that agree are surer, two that disagree go to a reviewer.
     """
     hits = find_sections(submission, template)
     pages = {p.number: p for p in submission.pages}
@@ -192,7 +192,10 @@ def extract_fields(
                 readings.setdefault(key, []).append((preferred, reading))
     fields: dict[str, ExtractedField] = {}
     for key, found in readings.items():
-        kept = next((r for preferred, r in reversed(found) if preferred), found[0][1])
+        # A reading with a value beats a blank one (the cover's name under a seal), and
+        # among those the table's beats the cover's.
+        filled = [(p, r) for p, r in found if r.value not in (None, [])] or found
+        kept = next((r for preferred, r in reversed(filled) if preferred), filled[0][1])
         for _, other in found:
             if other is not kept:
                 kept = plausibility.combine_readings(kept, other)

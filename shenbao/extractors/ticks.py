@@ -153,10 +153,22 @@ def _group(label: _Label, page: Page, rules: TickRules) -> list[TickBox]:
         if t is not label.line and t.bbox[1] >= ly1 - 0.25 * height and t.bbox[0] < left
     ]
     stop = min([*below, ly1 + rules.wrap_depth * height])
+    # Each box belongs to the nearest label-column line at or above its row: a wrapped
+    # row of the group above (□高等院校 □其他 under 单位性质) is not this label's, however
+    # tall the OCR made this label's box.
+    column = [t for t in page.lines if t.bbox[0] < left]
+
+    def owner(box: TickBox) -> TextLine | None:
+        centre = _centre_y(box.bbox)
+        above = [t for t in column if t.bbox[1] - 0.25 * (t.bbox[3] - t.bbox[1]) <= centre]
+        return max(above, key=lambda t: t.bbox[1], default=None)
+
     boxes = [
         b
         for b in page.boxes
-        if b.bbox[0] >= left and ly0 - 0.5 * height <= _centre_y(b.bbox) < stop
+        if b.bbox[0] >= left
+        and ly0 - 0.5 * height <= _centre_y(b.bbox) < stop
+        and owner(b) is label.line
     ]
     return _in_rows(boxes)
 

@@ -81,6 +81,27 @@ def test_a_tick_on_the_wrapped_row_belongs_to_the_group() -> None:
     assert not needs_review(reading.confidence)
 
 
+def test_the_wrapped_row_above_is_not_taken_by_a_tall_label_below() -> None:
+    """OCR can make the next label's box tall enough to reach the group above's wrapped row
+    (held-out corpus, scan_0002): those boxes stay with the label they are under."""
+    page = _org_nature_page([0.0, 0.3, 0.0, 0.0, 0.0, 0.0])
+    tall = tuple(
+        _line("隶属关系", 0.122, 0.237, 0.205, 0.264) if line.text == "隶属关系" else line
+        for line in page.lines
+    )
+    affiliation = read_checkbox(
+        PILOT.field("affiliation"), page.model_copy(update={"lines": tall}), PILOT, CAMPAIGN
+    )
+
+    # Only its own row's two boxes (of four options: so it goes to review, and says so);
+    # with the row above taken it would have mapped 高等院校/其他's boxes to its options.
+    assert affiliation is not None
+    assert affiliation.bbox == pytest.approx((0.39, 0.247, 0.547, 0.258))
+    assert needs_review(affiliation.confidence)
+    org_nature = _org_nature(page.model_copy(update={"lines": tall}))
+    assert org_nature is not None and org_nature.value == "民营企业"
+
+
 def test_no_box_ticked_is_a_blank_not_a_guess() -> None:
     reading = _org_nature(_org_nature_page([0.0] * 6))
 
