@@ -156,8 +156,10 @@ def _ink_page(
         for mark, part in _date_parts(opinion.date).items():
             mx0, my0, _, _ = layout.date_marks[mark]
             width = 3.0 * len(part) + 2
+            # Room for the widest hand: a day or month never wraps onto a second line (a
+            # 12 written as 1 over 2 reads as neither, and the truth would say 12).
             paper.handwrite(
-                part, mx0 - width - 0.5, my0 - 1.5, char_mm=5.0, width_mm=width + 4, rng=rng
+                part, mx0 - width - 0.5, my0 - 1.5, char_mm=5.0, width_mm=width + 14, rng=rng
             )
     for slot, anchor in layout.seal_anchors.items():
         owner = applicant.seal_owners.get(slot)
