@@ -1,11 +1,12 @@
 """Fields goldens: frozen OCR in, the extracted fields, findings and page order out.
 
 Stage one of the goldens is the frozen OCR of three scans (``golden/ocr/<scan>.json``,
-made by ``python -m tests.extractors.golden.record``); it depends only on the page
-images. Here those scans are rendered and normalised as a batch does, their OCR is
-replayed by image digest (the OCR models never run), and ``extract`` runs on each
-submission; the result is compared with ``golden/fields/<submission_id>.json``. Four
-electronic copies (text-layer PDF and DOCX of both annexes) need no OCR at all.
+made by ``python -m tests.extractors.golden.record``): each page as reading left it —
+turned, deskewed, OCR'd, its tick boxes measured. Here those pages are split into
+submissions as a batch splits them and ``extract`` runs on each; no page image is
+rendered and ONNX Runtime is never asked for a session. The result is compared with
+``golden/fields/<submission_id>.json``. Four electronic copies (text-layer PDF and DOCX
+of both annexes) need no OCR at all.
 
 When extraction changes on purpose, rewrite the goldens and review their diff::
 
@@ -23,18 +24,22 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import onnxruntime
 import pytest
 
 from shenbao.extractors.fields import extract
 from shenbao.pipeline.config import load_campaign
-from shenbao.pipeline.errors import OcrError
 from shenbao.pipeline.model import Submission
-from shenbao.pipeline.ocr import rapid
-from shenbao.pipeline.ocr.replay import FrozenOcr, ReplayEngine
-from shenbao.pipeline.run import assemble, read_pages
+from shenbao.pipeline.run import assemble
 from shenbao.samples.generator.truth import BatchTruth, Truth
-from tests.extractors.golden.record import COMMAND, SCANS, frozen_ocr_path, sniffed_scan
+from tests.extractors.golden.record import (
+    COMMAND,
+    SCANS,
+    FrozenScan,
+    frozen_ocr_path,
+    load_frozen,
+    sniffed_scan,
+)
 from tests.readers import SAMPLES, SETTINGS, TEMPLATES, read_electronic
 
 FIELDS_DIR = Path(__file__).resolve().parent / "golden" / "fields"
@@ -59,35 +64,31 @@ assert len({sid for _, sid in SCANNED + ELECTRONIC_IDS}) == len(SCANNED + ELECTR
 
 
 @pytest.fixture(autouse=True)
-def _no_ocr_models(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The goldens replay OCR: loading the real recogniser is a failure."""
+def _no_onnx_runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Stage two runs without ONNX Runtime: asking it for a session is a failure."""
 
-    def refuse(self: object) -> None:
-        raise AssertionError("a golden test started the real OCR engine")
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a golden test asked ONNX Runtime for a session")
 
-    monkeypatch.setattr(rapid.RapidEngine, "_load", refuse)
+    monkeypatch.setattr(onnxruntime, "InferenceSession", refuse)
     yield
 
 
 @cache
 def _replayed(scan: str) -> tuple[Submission, ...]:
-    """The submissions of one scan, read with its frozen OCR (once per session)."""
-    path = frozen_ocr_path(scan)
-    if not path.is_file():
-        pytest.fail(f"no frozen OCR {path}: record it with `{COMMAND} {scan}`")
-    engine = ReplayEngine(FrozenOcr.model_validate_json(path.read_text(encoding="utf-8")))
+    """The submissions of one scan, split from its frozen pages (once per session)."""
+    if not frozen_ocr_path(scan).is_file():
+        pytest.fail(f"no frozen OCR {frozen_ocr_path(scan)}: record it with `{COMMAND} {scan}`")
+    frozen = load_frozen(scan)
     sniffed = sniffed_scan(scan, SETTINGS)
-    read = list(read_pages(sniffed, SETTINGS, engine))
-    misses = [r.page.source_page for r in read if r.error_en and "no frozen OCR" in r.error_en]
-    if misses:
+    if frozen.sha256 != sniffed.entry.sha256:
         pytest.fail(
-            f"{scan}: the frozen OCR has no reading of the image of file page(s) {misses}: "
-            "page rendering or normalisation changed, so the images the OCR sees did. "
+            f"{scan} is not the scan its frozen OCR was recorded from (the sample changed). "
             f"Re-record with `{COMMAND} {scan}`, then `{UPDATE}`."
         )
+    read = list(frozen.pages)
     assert not [r for r in read if r.error], [r.error_en for r in read if r.error]
-    assert sniffed.entry.sha256 is not None
-    document = assemble(sniffed.source.name, sniffed.entry.sha256, read, TEMPLATES)
+    document = assemble(sniffed.source.name, frozen.sha256, read, TEMPLATES)
     return tuple(document.submissions)
 
 
@@ -151,14 +152,20 @@ def test_fields_of_an_electronic_copy_match_the_golden(
     _check_golden(extracted, request.config.getoption("--update-golden"))
 
 
-def test_the_replay_engine_fails_on_a_page_it_has_no_reading_of() -> None:
-    """Replay never falls back to reading: an unknown image is an error, not an OCR run."""
-    engine = ReplayEngine(
-        FrozenOcr.model_validate_json(frozen_ocr_path(SCANS[0]).read_text(encoding="utf-8"))
-    )
-    assert engine.fingerprint.startswith("replay-")
-    with pytest.raises(OcrError, match="no frozen OCR"):
-        engine.recognize(np.full((40, 30, 3), 255, np.uint8))
+def test_stage_two_really_has_no_onnx_runtime() -> None:
+    """The guard the goldens run under: any model session is refused."""
+    with pytest.raises(AssertionError, match="ONNX Runtime"):
+        onnxruntime.InferenceSession("model.onnx")
+
+
+def test_frozen_pages_carry_what_reading_found() -> None:
+    """Stage one kept each page's OCR lines (with character scores where the engine gave
+    them) and the tick boxes with their ink."""
+    frozen = load_frozen(SCANS[0])
+    assert frozen.engine and len(frozen.sha256) == 64
+    lines = [line for r in frozen.pages for line in r.page.lines]
+    assert lines and any(line.char_confidences is not None for line in lines)
+    assert any(r.page.boxes for r in frozen.pages)
 
 
 def test_every_golden_file_has_its_case() -> None:
@@ -170,21 +177,22 @@ def test_every_golden_file_has_its_case() -> None:
     }
 
 
-def test_a_page_image_the_frozen_ocr_lacks_asks_for_a_re_recording(
+def test_a_changed_scan_asks_for_a_re_recording(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """As after a change to page normalisation: the images no longer match the recording."""
+    """Frozen pages of another file than the sample's are never used silently."""
     scan = SCANS[0]
-    frozen = FrozenOcr.model_validate_json(frozen_ocr_path(scan).read_text(encoding="utf-8"))
-    (lost, *_) = frozen.pages
-    partial = tmp_path / "ocr.json"
-    partial.write_text(
-        frozen.model_copy(
-            update={"pages": {k: v for k, v in frozen.pages.items() if k != lost}}
-        ).to_json(),
+    stale = tmp_path / "ocr.json"
+    frozen = load_frozen(scan)
+    stale.write_text(
+        FrozenScan.model_validate(frozen.model_copy(update={"sha256": "0" * 64})).model_dump_json(),
         encoding="utf-8",
     )
-    monkeypatch.setattr(sys.modules[__name__], "frozen_ocr_path", lambda _: partial)
+    module = sys.modules[__name__]
+    monkeypatch.setattr(module, "frozen_ocr_path", lambda _: stale)
+    monkeypatch.setattr(
+        module, "load_frozen", lambda _: FrozenScan.model_validate_json(stale.read_text())
+    )
     asked = re.escape(f"Re-record with `{COMMAND} {scan}`")
     with pytest.raises(pytest.fail.Exception, match=asked):
         _replayed.__wrapped__(scan)

@@ -1,7 +1,12 @@
-"""Re-record the frozen OCR that the golden tests replay (``golden/ocr/<scan>.json``).
+"""Re-record the frozen OCR the golden tests start from (``golden/ocr/<scan>.json``).
 
-Run from the project root when the goldens say a page image has no frozen OCR (page
-rendering or normalisation changed, so the images the OCR sees changed)::
+A frozen file holds one scan's pages as reading left them: rendered, normalised (turn,
+deskew), OCR'd and their tick boxes measured — each page's text lines with boxes and
+character scores, its boxes with their ink, and the scan's sha256. Stage two (the fields
+goldens) starts from there, so it needs neither the page images nor ONNX Runtime.
+
+Run from the project root when the sample scans, page reading or the OCR engine changed
+(the golden test says so when the scan's sha256 no longer matches)::
 
     .venv/bin/python -m tests.extractors.golden.record            # every golden scan
     .venv/bin/python -m tests.extractors.golden.record scan_0008  # one
@@ -10,8 +15,7 @@ rendering or normalisation changed, so the images the OCR sees changed)::
 It runs the configured OCR engine (PP-OCRv6 by default) behind the OCR cache under
 ``SHENBAO_CACHE_DIR`` (``var/cache``), so pages already read are not read again; then
 rewrite the fields goldens with ``pytest tests/extractors/test_golden.py --update-golden``
-and review their diff. Extraction changes never need a re-recording: the frozen OCR
-depends only on the page images.
+and review their diff. Extraction changes never need a re-recording.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ import sys
 from pathlib import Path
 
 from shenbao.pipeline.ingest import SniffedFile, discover, sniff
+from shenbao.pipeline.model import Frozen
 from shenbao.pipeline.ocr.cache import CachedEngine
 from shenbao.pipeline.ocr.engine import OcrEngine, create_engine
-from shenbao.pipeline.ocr.replay import RecordingEngine
+from shenbao.pipeline.read import ReadPage
 from shenbao.pipeline.run import read_pages
 from shenbao.pipeline.settings import Settings
 
@@ -42,27 +47,39 @@ def frozen_ocr_path(scan: str) -> Path:
     return FROZEN_DIR / f"{Path(scan).stem}.json"
 
 
+class FrozenScan(Frozen):
+    """One scan's pages as read, with what identifies the scan and the reader."""
+
+    file: str
+    sha256: str
+    engine: str
+    pages: tuple[ReadPage, ...]
+
+
+def load_frozen(scan: str) -> FrozenScan:
+    return FrozenScan.model_validate_json(frozen_ocr_path(scan).read_text(encoding="utf-8"))
+
+
 def sniffed_scan(scan: str, settings: Settings) -> SniffedFile:
     (found,) = discover([SAMPLES / "batch" / scan])
     return sniff(found, settings)
 
 
 def record(scan: str, settings: Settings, *, use_cache: bool = True) -> Path:
-    """Read every page of one scan with the real OCR and save what it read."""
-    inner: OcrEngine = create_engine(settings.ocr)
+    """Read every page of one scan with the real OCR and save the pages as read."""
+    engine: OcrEngine = create_engine(settings.ocr)
     if use_cache:
-        inner = CachedEngine(inner, settings.cache_dir / "ocr")
-    engine = RecordingEngine(inner)
-    failed = [
-        f"page {r.page.source_page}: {r.error_en}"
-        for r in read_pages(sniffed_scan(scan, settings), settings, engine)
-        if r.error
-    ]
+        engine = CachedEngine(engine, settings.cache_dir / "ocr")
+    sniffed = sniffed_scan(scan, settings)
+    read = tuple(read_pages(sniffed, settings, engine))
+    failed = [f"page {r.page.source_page}: {r.error_en}" for r in read if r.error]
     if failed:
         raise SystemExit(f"{scan}: not recorded, pages failed: {'; '.join(failed)}")
+    assert sniffed.entry.sha256 is not None
+    frozen = FrozenScan(file=scan, sha256=sniffed.entry.sha256, engine=engine.name, pages=read)
     path = frozen_ocr_path(scan)
     path.parent.mkdir(parents=True, exist_ok=True)
-    engine.save(path)
+    path.write_text(frozen.model_dump_json(indent=1) + "\n", encoding="utf-8")
     return path
 
 
