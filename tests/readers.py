@@ -8,9 +8,10 @@ import numpy as np
 
 from shenbao.pipeline.config import load_templates
 from shenbao.pipeline.ingest import discover, sniff
-from shenbao.pipeline.model import Submission, TextLine
+from shenbao.pipeline.model import SourceKind, Submission, TextLine
 from shenbao.pipeline.run import read_document
 from shenbao.pipeline.settings import Settings
+from shenbao.samples.generator.truth import SourceTruth, Truth
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 TEMPLATES = load_templates()
@@ -32,3 +33,9 @@ def read_electronic(path: Path) -> Submission:
     (found,) = discover([path])
     (submission,) = read_document(sniff(found, SETTINGS), SETTINGS, NoOcr(), TEMPLATES).submissions
     return submission
+
+
+def truth_of(truth_file: Path, kind: SourceKind) -> tuple[Truth, SourceTruth]:
+    """A corpus truth file and its source of one kind (scan, text layer, DOCX)."""
+    truth = Truth.model_validate_json(truth_file.read_text(encoding="utf-8"))
+    return truth, next(s for s in truth.sources if s.kind is kind)

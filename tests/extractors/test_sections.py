@@ -25,7 +25,7 @@ from shenbao.pipeline.model import (
     TextLine,
 )
 from shenbao.samples.generator.truth import Truth
-from tests.readers import SAMPLES, TEMPLATES, read_electronic
+from tests.readers import SAMPLES, TEMPLATES, read_electronic, truth_of
 
 TRUTHS = sorted((SAMPLES / "truth").glob("[PC]*.json"))
 
@@ -35,8 +35,7 @@ TRUTHS = sorted((SAMPLES / "truth").glob("[PC]*.json"))
 def test_sections_found_are_the_truths_on_electronic_copies(
     truth_file: Path, kind: SourceKind
 ) -> None:
-    truth = Truth.model_validate_json(truth_file.read_text(encoding="utf-8"))
-    source = next(s for s in truth.sources if s.kind is kind)
+    truth, source = truth_of(truth_file, kind)
     checked = check_sections(read_electronic(SAMPLES / source.file), TEMPLATES)
     assert checked.annex is truth.annex
     missing = {f.section for f in checked.findings if f.code is FindingCode.SECTION_MISSING}
@@ -119,8 +118,7 @@ def _rebound(submission: Submission, order: list[int]) -> Submission:
 def test_every_page_of_an_electronic_copy_is_recognised_in_order(
     truth_file: Path, kind: SourceKind
 ) -> None:
-    truth = Truth.model_validate_json(truth_file.read_text(encoding="utf-8"))
-    source = next(s for s in truth.sources if s.kind is kind)
+    truth, source = truth_of(truth_file, kind)
     template = TEMPLATES[truth.annex]
     recognised, order = page_order(read_electronic(SAMPLES / source.file), template)
     expected = tuple(p.id for p in template.pages)

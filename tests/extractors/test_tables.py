@@ -21,7 +21,7 @@ from shenbao.pipeline.model import (
     TextLine,
 )
 from shenbao.samples.generator.truth import Truth
-from tests.readers import SAMPLES, TEMPLATES, read_electronic
+from tests.readers import SAMPLES, TEMPLATES, read_electronic, truth_of
 
 CAMPAIGN = load_campaign()
 PILOT = TEMPLATES[Annex.PILOT]
@@ -36,8 +36,7 @@ def _is_table_field(key: str) -> bool:
 @pytest.mark.parametrize("truth_file", TRUTHS, ids=lambda p: p.stem)
 @pytest.mark.parametrize("kind", [SourceKind.TEXT_LAYER, SourceKind.DOCX])
 def test_tables_of_electronic_copies_equal_the_truth(truth_file: Path, kind: SourceKind) -> None:
-    truth = Truth.model_validate_json(truth_file.read_text(encoding="utf-8"))
-    source = next(s for s in truth.sources if s.kind is kind)
+    truth, source = truth_of(truth_file, kind)
     submission = read_electronic(SAMPLES / source.file)
     fields = read_tables(submission, TEMPLATES[truth.annex], CAMPAIGN)
     expected = {k: v for k, v in source.fields.items() if _is_table_field(k)}

@@ -19,7 +19,7 @@ from shenbao.pipeline.preprocess import normalise_page
 from shenbao.pipeline.read import read_page
 from shenbao.pipeline.ticks import image_boxes
 from shenbao.samples.generator.truth import Truth
-from tests.readers import SAMPLES, TEMPLATES, read_electronic
+from tests.readers import SAMPLES, TEMPLATES, read_electronic, truth_of
 
 CAMPAIGN = load_campaign()
 PILOT = TEMPLATES[Annex.PILOT]
@@ -246,8 +246,7 @@ def _checkbox_keys(annex: Annex) -> list[str]:
 def test_every_tick_box_field_of_the_electronic_copies_is_the_truth(
     truth_file: Path, kind: SourceKind
 ) -> None:
-    truth = Truth.model_validate_json(truth_file.read_text(encoding="utf-8"))
-    source = next(s for s in truth.sources if s.kind is kind)
+    truth, source = truth_of(truth_file, kind)
 
     fields = extract(read_electronic(SAMPLES / source.file), TEMPLATES, CAMPAIGN).fields
 
