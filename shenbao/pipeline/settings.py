@@ -57,3 +57,34 @@ class MinioSettings(BaseSettings):
     access_key: SecretStr = SecretStr("")
     secret_key: SecretStr = SecretStr("")
     secure: bool = Field(True, description="use HTTPS")
+    ca_file: Path | None = Field(
+        None, description="CA bundle for a server with a private certificate authority"
+    )
+    region: str | None = Field(
+        None, description="the buckets' region; unset, it is asked of the server once per bucket"
+    )
+    attempts: int = Field(
+        5,
+        ge=1,
+        le=20,
+        description="tries per request when the failure is transient (connection refused or "
+        "reset, timeouts, 5xx, SlowDown); permanent failures are never retried",
+    )
+    backoff_s: float = Field(
+        0.5, gt=0, description="wait before the second try; doubled for each further try"
+    )
+    backoff_max_s: float = Field(10.0, gt=0, description="longest wait between two tries")
+    connect_timeout_s: float = Field(5.0, gt=0, description="time allowed to connect")
+    read_timeout_s: float = Field(60.0, gt=0, description="time allowed for a response")
+    part_size: int = Field(
+        16 * 1024 * 1024,
+        ge=5 * 1024 * 1024,
+        le=5 * 1024 * 1024 * 1024,
+        description="multipart part size in bytes: larger objects are uploaded in parts",
+    )
+    link_expiry_s: int = Field(
+        7 * 24 * 3600,
+        ge=1,
+        le=7 * 24 * 3600,
+        description="lifetime of presigned links (S3 allows at most seven days)",
+    )

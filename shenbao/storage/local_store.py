@@ -15,6 +15,7 @@ from shenbao.pipeline.errors import StorageError
 from shenbao.pipeline.files import write_atomic
 from shenbao.pipeline.settings import MinioSettings
 from shenbao.storage.base import ObjectMissingError, ObjectStore, check_key
+from shenbao.storage.minio_store import open_minio_store
 
 _URI_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
@@ -107,10 +108,13 @@ def open_store(uri: str, settings: MinioSettings | None = None) -> ObjectStore:
 
     Args:
         uri: the store URI (``Settings.store`` or ``--store``).
-        settings: the S3 endpoint and credentials, for ``s3://`` URIs.
+        settings: the S3 endpoint and credentials, for ``s3://`` URIs; by default read
+            from the ``MINIO_*`` environment.
 
     Raises:
-        StorageError: the URI is empty, malformed or names a backend not available.
+        StorageError: the URI is empty or malformed, names a backend not available, or the
+            S3 server refuses the credentials.
+        TransientStorageError: the S3 server is not reachable.
     """
     if not uri.strip():
         raise StorageError("empty store URI: give a path, file:///abs/path or s3://bucket")
@@ -127,10 +131,7 @@ def open_store(uri: str, settings: MinioSettings | None = None) -> ObjectStore:
                 )
             return LocalStore(Path(unquote(parts.path)))
         case "s3":
-            raise StorageError(
-                "S3 store not implemented yet: s3:// URIs need the MinIO backend, which is a "
-                "later issue; use a local path or file:///abs/path for now"
-            )
+            return open_minio_store(uri, settings if settings is not None else MinioSettings())
         case other:
             raise StorageError(
                 f"unsupported store URI scheme {other!r}: use a path, "

@@ -175,7 +175,7 @@ def test_open_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("uri", "message"),
     [
-        ("s3://bucket/prefix", "S3 store not implemented yet"),
+        ("s3://", "without a bucket"),
         ("file://relative/store", "absolute path"),
         ("ftp://host/store", "unsupported store URI scheme"),
         ("  ", "empty store URI"),
