@@ -53,7 +53,7 @@ def run(
     store: Annotated[
         str | None,
         typer.Option(
-            help="store URI: a path, file:///abs/path or s3://bucket[/prefix] "
+            help="store URI: a path, file:///abs/path, s3://bucket or s3://bucket/prefix "
             "(default: SHENBAO_STORE or var/store)"
         ),
     ] = None,

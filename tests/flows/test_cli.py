@@ -121,6 +121,18 @@ def test_only_the_commands_of_this_stage_exist() -> None:
     assert set(getattr(group.commands["bench"], "commands", {})) == {"ocr", "extract"}
 
 
+@pytest.mark.parametrize(
+    "command",
+    [[], ["run"], ["inspect"], ["samples", "generate"], ["bench", "ocr"], ["bench", "extract"]],
+    ids=lambda c: " ".join(c) or "shenbao",
+)
+def test_every_command_explains_itself(command: list[str]) -> None:
+    """--help renders (rich markup in a help text, like s3://bucket[/prefix], broke it)."""
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
 def test_logs_of_expected_errors_lose_their_traceback(caplog: pytest.LogCaptureFixture) -> None:
     log = logging.getLogger("shenbao.tests")
     with cli._expected_errors_without_traceback():
