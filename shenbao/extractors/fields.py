@@ -24,7 +24,15 @@ from shenbao.extractors.sections import check_sections, find_sections, page_orde
 from shenbao.extractors.tables import read_tables
 from shenbao.extractors.ticks import read_checkbox
 from shenbao.pipeline.config import Campaign, FieldSpec, FieldType, ReadMethod, TemplateSpec
-from shenbao.pipeline.model import Annex, ExtractedField, Page, SourceKind, Submission, TextLine
+from shenbao.pipeline.model import (
+    Annex,
+    ExtractedField,
+    Page,
+    SourceKind,
+    Submission,
+    TextLine,
+    UnreadInk,
+)
 
 LABEL_MATCH = 90.0  # rapidfuzz ratio a line's start must reach against a label
 ROW_OVERLAP = 0.5  # share of the shorter line's height two lines must share to be one row
@@ -93,6 +101,104 @@ def _continuation(value: TextLine, lines: tuple[TextLine, ...]) -> list[TextLine
     return following
 
 
+def _aspect(page: Page) -> float:
+    """The page's height over its width as read: a length in fractions of the height
+    times this is the same length in fractions of the width."""
+    width, height = page.width_pt, page.height_pt
+    if page.rotation in (90, 270):  # the sizes are the source's, before the turn
+        width, height = height, width
+    return height / width
+
+
+def _on_row(blob: UnreadInk, top: float, bottom: float, share: float) -> bool:
+    """Whether a blob covers ``share`` of a row's height (or of its own, if smaller)."""
+    overlap = min(blob.bbox[3], bottom) - max(blob.bbox[1], top)
+    return overlap > 0 and overlap >= share * min(bottom - top, blob.bbox[3] - blob.bbox[1])
+
+
+def _ink_where_value_is(spec: FieldSpec, label: TextLine, page: Page) -> bool:
+    """Whether unread ink lies where the label's value would be: right of it up to the
+    next line on its row (or the text's right edge), or — ``below`` — in the band under it.
+
+    Under a blank date the form prints its marks (年 月 日); the OCR may read one and miss
+    the others. On the row of a line made only of such marks, character-sized ink is
+    taken for the marks it missed; a date written there would be wider (2022).
+    """
+    r = plausibility.rules()
+    rules = r.unread_ink
+    lx0, ly0, lx1, ly1 = label.bbox
+    marks: list[TextLine] = []
+    if spec.method is ReadMethod.BELOW:
+        left, right, top, bottom = lx0, lx1, ly1, ly1 + rules.below_depth * (ly1 - ly0)
+        marks = [
+            t
+            for t in page.lines
+            if t.bbox[1] < bottom
+            and t.bbox[3] > top
+            and (text := normalize_text(t.text))
+            and all(ch in r.blank_marks for ch in text)
+        ]
+    else:
+        after = [
+            t.bbox[0]
+            for t in page.lines
+            if t is not label and _same_row(label, t) and t.bbox[0] >= lx1 - 0.005
+        ]
+        edge = max((t.bbox[2] for t in page.lines), default=1.0)
+        left, right, top, bottom = lx1, min(after, default=max(edge, lx1)), ly0, ly1
+    aspect = _aspect(page)
+
+    def printed_mark(blob: UnreadInk) -> bool:
+        for mark in marks:
+            height = mark.bbox[3] - mark.bbox[1]
+            size = rules.mark_size * height
+            if (
+                _on_row(blob, mark.bbox[1], mark.bbox[3], rules.row_overlap)
+                and blob.bbox[3] - blob.bbox[1] <= size
+                and blob.bbox[2] - blob.bbox[0] <= size * aspect
+            ):
+                return True
+        return False
+
+    return any(
+        min(b.bbox[2], right) > max(b.bbox[0], left)
+        and _on_row(b, top, bottom, rules.row_overlap)
+        and not printed_mark(b)
+        for b in page.unread
+    )
+
+
+def _ink_continues(lines: list[TextLine], page: Page) -> bool:
+    """Whether unread ink starts right where one of the value's lines ends (the reading
+    stopped short: the rest of the value went unseen).
+
+    The ink must begin within ``continuation_lead`` row heights before the line's end and
+    ``continuation_gap`` after it, and either sit on the line's row as writing does (inside
+    its band, ``continuation_margin`` of a row above and below), or cover the whole row
+    from under the line's last character (a seal over the value's end). A seal ring that
+    merely passes near the row — its bottom arc beside a date, a fragment above the end
+    of a value — does neither.
+    """
+    rules = plausibility.rules().unread_ink
+    aspect = _aspect(page)
+    for line in lines:
+        _, y0, x1, y1 = line.bbox
+        height = y1 - y0
+        row = height * aspect  # the row's height, in fractions of the page's width
+        margin = rules.continuation_margin * height
+        for blob in page.unread:
+            bx0, by0, bx1, by1 = blob.bbox
+            if not x1 - rules.continuation_lead * row <= bx0 <= x1 + rules.continuation_gap * row:
+                continue
+            if bx1 <= x1:
+                continue
+            on_row = by0 >= y0 - margin and by1 <= y1 + margin
+            over_end = by0 <= y0 and by1 >= y1 and bx0 <= x1
+            if on_row or over_end:
+                return True
+    return False
+
+
 # Kinds whose text is kept when it does not normalise: a domain outside the list or a
 # mobile number that is too short must reach the validators as read, not as a blank.
 _KEEP_AS_READ = {FieldType.CHOICE, FieldType.MOBILE, FieldType.EMAIL, FieldType.USCC}
@@ -152,6 +258,12 @@ def read_field(
             confidence *= plausibility.plausibility(
                 spec.key, spec.type, raw, value, parsed=parsed, choices=choices
             ).factor
+            if page.unread:  # ink the OCR did not read, where the value is or goes on
+                blank = source is None and not raw.strip()
+                confidence *= plausibility.unread_ink(
+                    blank_with_ink=blank and _ink_where_value_is(spec, line, page),
+                    ink_continues=bool(read_from) and _ink_continues(read_from, page),
+                ).factor
         return ExtractedField(
             value=value,
             raw=raw.strip(),

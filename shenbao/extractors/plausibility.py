@@ -89,6 +89,18 @@ class AgreementRules(Spec):
     disagreement_cap: float = Field(ge=0.0, le=1.0)
 
 
+class UnreadInkRules(Spec):
+    """Where unread ink on a scan makes a reading unsure (``unread_ink`` in the YAML)."""
+
+    factor: float = Field(ge=0.0, le=1.0)
+    row_overlap: float = Field(gt=0.0, le=1.0, description="share of a row's height")
+    continuation_gap: float = Field(ge=0.0, description="row heights past the value's end")
+    continuation_lead: float = Field(ge=0.0, description="row heights before its end")
+    continuation_margin: float = Field(ge=0.0, description="row heights above and below")
+    below_depth: float = Field(gt=0.0, description="label heights under a `below` label")
+    mark_size: float = Field(gt=0.0, description="a printed mark's size, in its row's heights")
+
+
 class PlausibilityRules(Spec):
     """The schema of ``rules/plausibility.yaml``."""
 
@@ -101,6 +113,7 @@ class PlausibilityRules(Spec):
     date_ranges: dict[str, tuple[dt.date, dt.date]] = Field(default_factory=dict)
     number_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
     agreement: AgreementRules
+    unread_ink: UnreadInkRules
 
     @model_validator(mode="after")
     def _ranges_are_ordered(self) -> PlausibilityRules:
@@ -353,3 +366,27 @@ def combine_readings(
     else:
         confidence = min(kept.confidence, r.agreement.disagreement_cap)
     return kept.model_copy(update={"confidence": round(confidence, 4)})
+
+
+# --- ink on the scan that nobody read --------------------------------------------------
+
+
+def unread_ink(
+    *, blank_with_ink: bool, ink_continues: bool, rules: PlausibilityRules | None = None
+) -> Plausibility:
+    """The signs that unread ink (``Page.unread``) leaves on a reading off a scan.
+
+    ``blank_with_ink``: nothing was read, yet ink lies where the value would be (the
+    value's print under a seal the OCR never proposed a box for). ``ink_continues``: a
+    value was read, but unread ink starts right where it ends on its row (the reading
+    stopped short). Each multiplies the confidence by ``unread_ink.factor``.
+    """
+    r = rules or globals()["rules"]()
+    factor, reasons = 1.0, []
+    if blank_with_ink:
+        factor *= r.unread_ink.factor
+        reasons.append("blank_with_ink")
+    if ink_continues:
+        factor *= r.unread_ink.factor
+        reasons.append("ink_continues")
+    return Plausibility(factor=factor, reasons=tuple(reasons))

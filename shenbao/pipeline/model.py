@@ -160,6 +160,19 @@ class TickBox(Frozen):
     )
 
 
+class UnreadInk(Frozen):
+    """A region of a scanned page carrying ink that no text line or tick box explains.
+
+    Found after OCR (``pipeline/unread.py``): the page's ink without the form's rules,
+    the OCR lines' boxes and the tick boxes, merged into blobs about a character's size.
+    A seal over an empty cell, or a value the OCR did not see (print under a seal that
+    scans as dark as the print): a blank read where it lies is not sure.
+    """
+
+    bbox: BBox
+    ink: float = Field(ge=0.0, le=1.0, description="share of the region's box that is inked")
+
+
 class Page(Frozen):
     """One page of a submission. Pixels live in the store or on disk, under ``image``."""
 
@@ -175,6 +188,11 @@ class Page(Frozen):
     skew_deg: float = 0.0
     lines: tuple[TextLine, ...] = ()
     boxes: tuple[TickBox, ...] = Field((), description="printed tick boxes and their ink")
+    unread: tuple[UnreadInk, ...] = Field(
+        (),
+        description="regions of a scan with ink no text line or tick box explains "
+        "(empty for text layers and DOCX)",
+    )
     template_page: str | None = Field(
         None, description="the template page it was recognised as (e.g. basic_info)"
     )

@@ -2,7 +2,10 @@
 
 A scan's tick boxes are found on the same seal-free image the OCR reads, so their boxes
 and the text lines share one frame (fractions of the normalised page), and red seal ink
-over a box does not count as a tick while blue or black ballpoint does.
+over a box does not count as a tick while blue or black ballpoint does. Then the ink no
+text line or tick box explains (``unread.py``): a value the OCR did not see at all (print
+under a seal as dark as the print) leaves ink there, so a blank read where it lies is not
+a sure blank.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ from __future__ import annotations
 import logging
 import time
 
-from shenbao.pipeline.model import Frozen, Page, TickBox
+from shenbao.pipeline.model import Frozen, Page, TextLine, TickBox, UnreadInk
 from shenbao.pipeline.ocr.engine import OcrEngine
 from shenbao.pipeline.pages import SourcePage
 from shenbao.pipeline.preprocess import NormalisedPage, normalise_page
 from shenbao.pipeline.ticks import image_boxes
+from shenbao.pipeline.unread import unread_ink
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +60,14 @@ def read_page(source: SourcePage, engine: OcrEngine) -> ReadPage:
             error_en=f"normalising or OCR failed: {type(exc).__name__}: {exc}",
         )
     ocr_s = time.perf_counter() - started
+    boxes = _tick_boxes(normalised, source.file_page)
     page = Page(
         **base,
         rotation=normalised.rotation,
         skew_deg=round(normalised.skew_deg, 3),
         lines=lines,
-        boxes=_tick_boxes(normalised, source.file_page),
+        boxes=boxes,
+        unread=_unread(normalised, lines, boxes, source.file_page),
     )
     return ReadPage(page=page, ocr_s=round(ocr_s, 4), normalise_s=round(normalise_s, 4))
 
@@ -72,4 +78,18 @@ def _tick_boxes(normalised: NormalisedPage, file_page: int) -> tuple[TickBox, ..
         return image_boxes(normalised.ocr_image, normalised.dpi)
     except Exception as exc:  # a failure here must not cost the page its text
         log.warning("page %d: tick boxes not found: %r", file_page, exc, exc_info=True)
+        return ()
+
+
+def _unread(
+    normalised: NormalisedPage,
+    lines: tuple[TextLine, ...],
+    boxes: tuple[TickBox, ...],
+    file_page: int,
+) -> tuple[UnreadInk, ...]:
+    """The page's unread ink; none when finding it fails (the text is still good)."""
+    try:
+        return unread_ink(normalised.ocr_image, normalised.dpi, lines, boxes)
+    except Exception as exc:  # a failure here must not cost the page its text
+        log.warning("page %d: unread ink not found: %r", file_page, exc, exc_info=True)
         return ()

@@ -39,10 +39,11 @@ from shenbao.pipeline.read import ReadPage, read_page
 from shenbao.pipeline.settings import Settings
 from shenbao.pipeline.split import split_stream
 from shenbao.pipeline.ticks import DEFAULT_TICK_BOXES_PATH
+from shenbao.pipeline.unread import DEFAULT_UNREAD_INK_PATH
 
 log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-READER_VERSION = "2"  # bump when ingest, normalisation or splitting read pages differently
+READER_VERSION = "3"  # bump when ingest, normalisation or splitting read pages differently
 
 
 _READ_PAGES = TypeAdapter(tuple[ReadPage, ...])
@@ -127,9 +128,13 @@ def assemble(
 
 @functools.cache
 def _reading_data() -> str:
-    """Digest of the data files page reading depends on (tick-box detection), so editing
-    one re-reads pages instead of serving readings made under the old settings."""
-    return hashlib.sha256(DEFAULT_TICK_BOXES_PATH.read_bytes()).hexdigest()[:16]
+    """Digest of the data files page reading depends on (tick-box and unread-ink
+    detection), so editing one re-reads pages instead of serving readings made under the
+    old settings."""
+    digest = hashlib.sha256()
+    for path in (DEFAULT_TICK_BOXES_PATH, DEFAULT_UNREAD_INK_PATH):
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
 
 
 class PageCache:
@@ -137,7 +142,7 @@ class PageCache:
 
     Entries live under ``root/<reader fingerprint>/<ab>/<sha256>.json``; the fingerprint
     covers the engine, its settings, this module's reading rules (``READER_VERSION``) and
-    the page-reading data files (``config/tick_boxes.yaml``).
+    the page-reading data files (``config/tick_boxes.yaml``, ``config/unread_ink.yaml``).
     """
 
     def __init__(self, root: Path) -> None:

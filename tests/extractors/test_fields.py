@@ -1,4 +1,5 @@
-"""Fields read by geometry off the electronic copies, against the corpus truth."""
+"""Fields read by geometry: off the electronic copies against the corpus truth, and blanks
+and readings on scans made unsure by ink the OCR did not read (``Page.unread``)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,21 @@ from pathlib import Path
 import pytest
 
 from shenbao.bench.extract import same_value as _same
-from shenbao.extractors.fields import extract
+from shenbao.extractors.checks import check_fields
+from shenbao.extractors.fields import extract, read_field
+from shenbao.extractors.review import needs_review
 from shenbao.pipeline.config import ReadMethod, load_campaign
-from shenbao.pipeline.model import SourceKind
+from shenbao.pipeline.model import (
+    Annex,
+    ExtractedField,
+    FindingCode,
+    Page,
+    SourceKind,
+    Submission,
+    SubmissionSource,
+    TextLine,
+    UnreadInk,
+)
 from shenbao.samples.generator.truth import Truth
 from tests.readers import SAMPLES, TEMPLATES, read_electronic
 
@@ -43,3 +56,117 @@ def test_every_field_read_off_electronic_copies_is_the_truth(
     for key, field in fields.items():
         assert field.page is not None and field.bbox is not None, key
         assert field.confidence == 1.0, key  # text layers and DOCX are read exactly
+
+
+# --- unread ink: a blank (or a reading cut short) where ink nobody read lies ------------
+
+PILOT = TEMPLATES[Annex.PILOT]
+A4 = {"width_pt": 595.0, "height_pt": 842.0}
+
+
+def _page(
+    lines: list[TextLine], unread: list[UnreadInk], kind: SourceKind = SourceKind.SCAN
+) -> Page:
+    return Page(number=1, source_page=1, kind=kind, lines=tuple(lines), unread=tuple(unread), **A4)
+
+
+def _line(text: str, bbox: tuple[float, float, float, float]) -> TextLine:
+    return TextLine(text=text, bbox=bbox, confidence=0.99)
+
+
+def _read(key: str, page: Page) -> ExtractedField:
+    reading = read_field(PILOT.field(key), page, PILOT, CAMPAIGN)
+    assert reading is not None
+    return reading
+
+
+# The cover: 创新中心名称：[value under a seal, not read] and the next row's label and value.
+COVER_LABEL = _line("创新中心名称：", (0.165, 0.429, 0.302, 0.450))
+NEXT_ROW = [
+    _line("运营单位（盖章）：", (0.167, 0.475, 0.321, 0.493)),
+    _line("贵州乌江冶炼集团有限公司", (0.386, 0.472, 0.634, 0.494)),
+]
+SEAL_OVER_VALUE = UnreadInk(bbox=(0.329, 0.407, 0.752, 0.538), ink=0.08)
+
+
+def test_a_blank_with_unread_ink_where_its_value_goes_is_not_sure() -> None:
+    reading = _read("center_name", _page([COVER_LABEL, *NEXT_ROW], [SEAL_OVER_VALUE]))
+    assert reading.value is None and reading.raw == ""
+    assert needs_review(reading.confidence)
+    # the check then asks a reviewer instead of asserting the field is missing
+    submission = Submission(
+        id="s-p001-001",
+        annex=Annex.PILOT,
+        source=SubmissionSource(file="s.pdf", sha256="0" * 64, pages=(1, 1)),
+        pages=(_page([COVER_LABEL, *NEXT_ROW], [SEAL_OVER_VALUE]),),
+        fields={"center_name": reading},
+    )
+    codes = {(f.code, f.field) for f in check_fields(submission, PILOT, CAMPAIGN)}
+    assert (FindingCode.FIELD_LOW_CONFIDENCE, "center_name") in codes
+    assert (FindingCode.FIELD_MISSING, "center_name") not in codes
+
+
+def test_a_blank_with_no_ink_there_stays_a_sure_blank() -> None:
+    elsewhere = [
+        UnreadInk(bbox=(0.48, 0.95, 0.52, 0.96), ink=0.12),  # a page number — 3 —
+        UnreadInk(bbox=(0.40, 0.52, 0.60, 0.60), ink=0.1),  # ink on other rows
+        UnreadInk(bbox=(0.05, 0.425, 0.12, 0.45), ink=0.3),  # left of the label
+    ]
+    for unread in ([], elsewhere):
+        reading = _read("center_name", _page([COVER_LABEL, *NEXT_ROW], unread))
+        assert reading.value is None and reading.confidence == 1.0
+    # text layers and DOCX are read exactly: no ink to doubt them by
+    page = _page([COVER_LABEL, *NEXT_ROW], [SEAL_OVER_VALUE], kind=SourceKind.TEXT_LAYER)
+    assert _read("center_name", page).confidence == 1.0
+
+
+# The commitment page: 牵头单位（盖章）with the date below it.
+COMMIT_LABEL = _line("牵头单位（盖章）", (0.523, 0.322, 0.660, 0.345))
+
+
+def test_a_blank_below_date_with_ink_under_its_label_is_not_sure() -> None:
+    written = UnreadInk(bbox=(0.53, 0.36, 0.67, 0.39), ink=0.2)  # 2022年6月7日, unread
+    assert needs_review(_read("commit_date", _page([COMMIT_LABEL], [written])).confidence)
+    far_below = UnreadInk(bbox=(0.53, 0.60, 0.67, 0.63), ink=0.2)
+    assert _read("commit_date", _page([COMMIT_LABEL], [far_below])).confidence == 1.0
+
+
+def test_the_printed_marks_of_a_blank_date_the_ocr_missed_are_no_value() -> None:
+    # 年 and 月 unread, 日 read: the form's printed blank, nothing written
+    day = _line("日", (0.705, 0.355, 0.736, 0.38))
+    marks = [
+        UnreadInk(bbox=(0.563, 0.356, 0.581, 0.375), ink=0.37),
+        UnreadInk(bbox=(0.640, 0.356, 0.655, 0.375), ink=0.38),
+    ]
+    reading = _read("commit_date", _page([COMMIT_LABEL, day], marks))
+    assert reading.value is None and reading.confidence == 1.0
+    # a year written before them is wider than a mark: not sure any more
+    year = UnreadInk(bbox=(0.49, 0.356, 0.56, 0.376), ink=0.3)  # 2022, 15 mm
+    reading = _read("commit_date", _page([COMMIT_LABEL, day], [*marks, year]))
+    assert reading.value is None and needs_review(reading.confidence)
+
+
+def test_a_reading_with_unread_ink_right_after_it_on_its_row_is_not_sure() -> None:
+    date = _line("2022年6月1", (0.521, 0.363, 0.632, 0.387))
+    sure = _read("commit_date", _page([COMMIT_LABEL, date], []))
+    assert sure.value == "2022-06-01" and sure.confidence > 0.9
+    cut_short = [
+        UnreadInk(bbox=(0.634, 0.362, 0.66, 0.388), ink=0.25),  # 7日, written, unread
+        UnreadInk(bbox=(0.621, 0.286, 0.822, 0.428), ink=0.12),  # a seal over its end
+    ]
+    for blob in cut_short:
+        reading = _read("commit_date", _page([COMMIT_LABEL, date], [blob]))
+        assert reading.value == "2022-06-01" and needs_review(reading.confidence), blob
+
+
+def test_a_seal_ring_near_a_complete_reading_leaves_it_sure() -> None:
+    date = _line("2022年6月7日", (0.531, 0.364, 0.668, 0.385))
+    near = [
+        UnreadInk(bbox=(0.673, 0.253, 0.873, 0.381), ink=0.16),  # its bottom arc beside
+        UnreadInk(bbox=(0.66, 0.345, 0.70, 0.378), ink=0.18),  # a fragment above the end
+        UnreadInk(bbox=(0.80, 0.364, 0.84, 0.385), ink=0.2),  # ink further along the row
+        UnreadInk(bbox=(0.40, 0.30, 0.75, 0.45), ink=0.1),  # a seal around it all
+    ]
+    for blob in near:
+        reading = _read("commit_date", _page([COMMIT_LABEL, date], [blob]))
+        assert reading.confidence > 0.9, blob
