@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,14 +70,25 @@ def test_run_prints_the_manifest_and_exits_0_despite_quarantine(
     ("arguments", "message"),
     [
         (["--online", "{tmp}/missing.xlsx"], "cannot read"),
-        (["--store", "s3://bucket"], "S3 store not implemented yet"),
+        (["--store", "s3://bucket"], "not reachable"),
         (["--batch", "../up"], "invalid batch id"),
         (["{tmp}/no-such-folder"], "does not exist"),
     ],
 )
 def test_run_failures_are_one_line(
-    batch_folder: Path, tmp_path: Path, arguments: list[str], message: str
+    batch_folder: Path,
+    tmp_path: Path,
+    arguments: list[str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # an S3 endpoint where nothing listens (a port just freed), tried once
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free_port = probe.getsockname()[1]
+    monkeypatch.setenv("MINIO_ENDPOINT", f"127.0.0.1:{free_port}")
+    monkeypatch.setenv("MINIO_SECURE", "false")
+    monkeypatch.setenv("MINIO_ATTEMPTS", "1")
     arguments = [a.format(tmp=tmp_path) for a in arguments]
     result = runner.invoke(
         app, ["run", str(batch_folder), "--store", str(tmp_path / "store"), *arguments]
