@@ -29,7 +29,14 @@ $(PREFECT_HOME):
 run: $(INSTALLED) | $(PREFECT_HOME)
 	$(BIN)/shenbao run samples/batch --online samples/online/export.xlsx
 
+# Headless Chromium (and CJK fonts) render report.html and index.html in the tests
+# (Debian packages; where they cannot be installed, those tests skip and say why).
 test: $(INSTALLED) | $(PREFECT_HOME)
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium) \
+		|| echo "warning: chromium not installed: the rendered-report tests will skip"
+	fc-list :lang=zh 2>/dev/null | grep -q . || \
+		(apt-get update -q && apt-get install -y -q fonts-noto-cjk) \
+		|| echo "warning: no CJK font: screenshots would show boxes"
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

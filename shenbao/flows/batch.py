@@ -1,13 +1,20 @@
 """The batch flow behind ``shenbao run``: every input file accounted for in the store.
 
-Thin: each step is a pipeline function run as a task. For now a batch ends at its
-manifest (which files were found, which were quarantined and why) and the online export
-is only recorded; pages, OCR, reports and loading the export are later stages.
+Thin: each step is a pipeline function run as a task. A batch reads its files, builds a
+report per submission and writes, per DESIGN.md's object layout: ``report.json`` (checked
+against the schema) and ``report.html`` with their earlier versions kept, the evidence
+crops, ``manifest.json``, ``index.html``, ``summary.xlsx`` and each input once under
+``originals/{sha256}``. Rendering is ``shenbao.reports``; here is only where it goes.
+Nothing is written when the store already holds the same bytes, so re-running an
+unchanged batch writes no object (on S3 the index is re-signed: its links expire). The
+online export is only recorded so far.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +24,62 @@ from prefect.client.schemas.objects import State, TaskRun
 from pydantic import Field
 
 from shenbao.extractors.fields import extract
+from shenbao.extractors.review import load_review_rules
 from shenbao.pipeline import ingest
 from shenbao.pipeline.config import TemplateSpec, load_campaign, load_templates
-from shenbao.pipeline.model import Annex, Frozen, Manifest, OnlineExportRef, Report
+from shenbao.pipeline.model import (
+    Annex,
+    Frozen,
+    Manifest,
+    OnlineExportRef,
+    Page,
+    Report,
+    SourceKind,
+)
 from shenbao.pipeline.pool import PagePool
 from shenbao.pipeline.run import (
     Document,
     PageCache,
     build_report,
+    normalised_page_images,
     read_document,
     unreadable_submission,
 )
 from shenbao.pipeline.settings import Settings
-from shenbao.storage.base import ObjectStore, json_bytes, manifest_key, report_key
+from shenbao.reports import (
+    LinkFor,
+    attach_evidence,
+    page_evidence,
+    page_marks,
+    pages_with_crops,
+    relative_link,
+    render_index_html,
+    render_report_html,
+    render_summary_xlsx,
+    thumbnail_png,
+)
+from shenbao.reports.validate import check_report_json
+from shenbao.storage.base import (
+    ObjectMissingError,
+    ObjectStore,
+    evidence_key,
+    index_key,
+    json_bytes,
+    manifest_key,
+    original_key,
+    put_versioned,
+    report_html_key,
+    report_key,
+    summary_key,
+)
 from shenbao.storage.local_store import open_store
+from shenbao.storage.minio_store import MinioStore
+
+# Evidence crops come from pages rendered at the resolution OCR read them at; pages that
+# only need a thumbnail are rendered small.
+EVIDENCE_DPI = 200
+THUMBNAIL_DPI = 36
+INDEX_LINK_LIFETIME = timedelta(days=7)  # the longest S3 allows
 
 
 def retry_if_transient(task: Task[..., Any], task_run: TaskRun, state: State) -> bool:
@@ -59,6 +108,9 @@ class BatchResult(Frozen):
     processed: int
     quarantined: int
     online: OnlineExportRef | None = None
+    index_key: str = ""
+    index_location: str = Field("", description="where a person opens the batch index")
+    written: int = Field(0, description="objects written by this run (0: nothing changed)")
 
 
 def check_run(
@@ -105,18 +157,133 @@ def read_file(
     return read_document(sniffed, settings, pool.engine, templates, cache=cache, pool=pool)
 
 
-@step
-def write_report(store: ObjectStore, report: Report) -> str:
-    key = report_key(report.batch, report.submission_id)
-    store.put_bytes(key, json_bytes(report), "application/json")
-    return key
+def put_if_changed(store: ObjectStore, key: str, data: bytes, content_type: str) -> bool:
+    """Write ``data`` unless ``key`` holds exactly it; whether anything was written."""
+    try:
+        if store.get_bytes(key) == data:
+            return False
+    except ObjectMissingError:
+        pass
+    store.put_bytes(key, data, content_type)
+    return True
 
 
 @step
-def write_manifest(store: ObjectStore, manifest: Manifest) -> str:
+def publish_reports(
+    store: ObjectStore,
+    sniffed: ingest.SniffedFile,
+    reports: list[Report],
+    templates: dict[Annex, TemplateSpec],
+    settings: Settings,
+) -> int:
+    """Write the reports of one input file: evidence, ``report.json``, ``report.html``.
+
+    The file's pages are rendered once for all its submissions, one page at a time.
+    Returns how many objects were written.
+    """
+    wanted: dict[int, list[tuple[Report, Page]]] = {}
+    detailed: set[int] = set()
+    for report in reports:
+        crops_on = pages_with_crops(report)
+        for page in report.pages:
+            if page.kind is SourceKind.DOCX:
+                continue
+            wanted.setdefault(page.source_page, []).append((report, page))
+            if page.number in crops_on:
+                detailed.add(page.source_page)
+    crops: dict[str, dict[str, bytes]] = {r.submission_id: {} for r in reports}
+    thumbnails: dict[str, dict[int, bytes]] = {r.submission_id: {} for r in reports}
+    if wanted and not sniffed.quarantined:
+        pages = {number: entries[0][1] for number, entries in wanted.items()}
+        images = normalised_page_images(
+            sniffed, pages, detailed, settings, detailed_dpi=EVIDENCE_DPI, small_dpi=THUMBNAIL_DPI
+        )
+        for file_page, image in images:
+            for report, page in wanted[file_page]:
+                crops[report.submission_id].update(page_evidence(report, page.number, image))
+                marks = page_marks(report, page.number)
+                thumbnails[report.submission_id][page.number] = thumbnail_png(image, marks)
+
+    threshold = load_review_rules().review_threshold
+    written = 0
+    for report in reports:
+        sid = report.submission_id
+        keys = {name: evidence_key(report.batch, sid, name) for name in crops[sid]}
+        for name, png in sorted(crops[sid].items()):
+            written += put_if_changed(store, keys[name], png, "image/png")
+        report = attach_evidence(report, keys)
+        report_json = json_bytes(report)
+        check_report_json(report_json)
+        written += put_versioned(
+            store, report_key(report.batch, sid), report_json, "application/json"
+        ).written
+        html = render_report_html(
+            report,
+            templates,
+            evidence=crops[sid],
+            thumbnails=thumbnails[sid],
+            review_threshold=threshold,
+        )
+        written += put_versioned(
+            store, report_html_key(report.batch, sid), html, "text/html; charset=utf-8"
+        ).written
+    return written
+
+
+@step
+def store_original(store: ObjectStore, sniffed: ingest.SniffedFile, settings: Settings) -> int:
+    """Keep the input under ``originals/{sha256}``, once: skipped when it is there."""
+    sha256 = sniffed.entry.sha256
+    if sha256 is None or sniffed.entry.size > settings.max_file_bytes:
+        return 0  # unreadable, or refused as too large: the manifest tells of it
+    key = original_key(sha256)
+    if store.exists(key):
+        return 0
+    try:
+        data = sniffed.source.path.read_bytes()
+    except OSError as exc:
+        get_run_logger().warning("%s not kept: %s", sniffed.source.name, exc.strerror or exc)
+        return 0
+    if hashlib.sha256(data).hexdigest() != sha256:
+        get_run_logger().warning("%s changed while the batch ran: not kept", sniffed.source.name)
+        return 0
+    store.put_bytes(key, data, "application/octet-stream")
+    return 1
+
+
+def index_links(store: ObjectStore, batch: str) -> LinkFor:
+    """Relative links on a local store; on S3, presigned links (the bucket is private)."""
+    if isinstance(store, MinioStore):
+        return lambda key: store.presigned_url(key, INDEX_LINK_LIFETIME)
+    return relative_link(index_key(batch))
+
+
+@step
+def write_manifest(store: ObjectStore, manifest: Manifest) -> tuple[str, int]:
     key = manifest_key(manifest.batch)
-    store.put_bytes(key, json_bytes(manifest), "application/json")
-    return key
+    return key, int(put_if_changed(store, key, json_bytes(manifest), "application/json"))
+
+
+@step
+def write_batch_pages(
+    store: ObjectStore,
+    manifest: Manifest,
+    reports: list[Report],
+    templates: dict[Annex, TemplateSpec],
+) -> tuple[str, int]:
+    """``index.html`` and ``summary.xlsx`` of the batch; the index's key and objects written."""
+    batch = manifest.batch
+    index = render_index_html(
+        manifest,
+        reports,
+        index_links(store, batch),
+        lambda report: report_html_key(batch, report.submission_id),
+    )
+    summary = render_summary_xlsx(manifest, reports, templates)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    written = put_if_changed(store, index_key(batch), index, "text/html; charset=utf-8")
+    written += put_if_changed(store, summary_key(batch), summary, xlsx)
+    return index_key(batch), written
 
 
 @flow(name="process-batch")
@@ -174,7 +341,23 @@ def process_batch(
     # A quarantined file gets a report too (FILE_UNREADABLE), so reviewers see it.
     unreadable = [u for u in map(unreadable_submission, sniffed) if u is not None]
     reports += [build_report(u, batch_id, None, templates) for u in unreadable]
-    write_report.map(unmapped(object_store), reports).result()
+
+    by_file: dict[str, list[Report]] = {}
+    for report in reports:
+        by_file.setdefault(report.source.file, []).append(report)
+    with_reports = [s for s in sniffed if s.entry.file in by_file]
+    written = sum(
+        publish_reports.map(
+            unmapped(object_store),
+            with_reports,
+            [by_file[s.entry.file] for s in with_reports],
+            templates=unmapped(templates),
+            settings=unmapped(settings),
+        ).result()
+    )
+    written += sum(
+        store_original.map(unmapped(object_store), sniffed, settings=unmapped(settings)).result()
+    )
 
     submissions: dict[str, list[str]] = {}
     for report in reports:
@@ -184,14 +367,17 @@ def process_batch(
         for s in sniffed
     )
     manifest = Manifest(batch=batch_id, online=online_export, files=entries)
-    key = write_manifest(object_store, manifest)
+    key, manifest_written = write_manifest(object_store, manifest)
+    index, pages_written = write_batch_pages(object_store, manifest, reports, templates)
+    written += manifest_written + pages_written
     quarantined = sum(e.state == "quarantined" for e in entries)
     logger.info(
-        "batch %s: %d files, %d quarantined; manifest at %s",
+        "batch %s: %d files, %d quarantined, %d objects written; index at %s",
         batch_id,
         len(entries),
         quarantined,
-        key,
+        written,
+        object_store.location(index),
     )
     return BatchResult(
         batch=batch_id,
@@ -201,4 +387,7 @@ def process_batch(
         processed=len(entries) - quarantined,
         quarantined=quarantined,
         online=online_export,
+        index_key=index,
+        index_location=object_store.location(index),
+        written=written,
     )

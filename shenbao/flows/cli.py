@@ -92,6 +92,7 @@ def run(
             )
         )
     console.print(Text(f"manifest: {result.manifest_location}"))
+    console.print(Text(f"index: {result.index_location}"))
 
 
 @app.command()

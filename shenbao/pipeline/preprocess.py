@@ -47,6 +47,7 @@ __all__ = [
     "normalise_page",
     "remove_seal_ink",
     "seal_ink_mask",
+    "upright_page",
 ]
 
 Rotation = Literal[0, 90, 180, 270]
@@ -802,6 +803,37 @@ def normalise_page(
         source_size=(w, h),
         transform=matrix,
     )
+
+
+def upright_page(
+    image: np.ndarray, rotation: Rotation, skew_deg: float, *, zoom: float = 1.0
+) -> np.ndarray:
+    """A page turned and deskewed as ``normalise_page`` recorded it, detecting nothing.
+
+    Re-creates the geometry of a normalised page from its recorded ``Page.rotation`` and
+    ``Page.skew_deg`` (no analysis, no ONNX), so boxes given as fractions of the normalised
+    page crop the same content here: the evidence crops of a report.
+
+    Args:
+        image: RGB uint8 source page, at any resolution (fractions do not depend on it).
+        rotation: The clockwise quarter turn that was applied (0/90/180/270).
+        skew_deg: The skew that was corrected (the source content's counter-clockwise skew).
+        zoom: Scale of the result against ``image`` (1.0: the same resolution).
+
+    Returns:
+        A new RGB uint8 page; ``image`` itself is not changed.
+    """
+    _check_rgb(image)
+    if rotation not in (0, 90, 180, 270):
+        raise ValueError(f"rotation must be 0, 90, 180 or 270, got {rotation}")
+    if zoom <= 0:
+        raise ValueError(f"zoom must be positive, got {zoom}")
+    quarter_turned = rotation in (90, 270)
+    plan = _Plan(quarter_turned, 1.0, SkewEstimate(float(skew_deg), 1.0), 1.0)
+    upright, _ = _geometry(image, plan, zoom)
+    if rotation in (180, 270):
+        upright = cv2.flip(upright, -1)
+    return upright
 
 
 def map_box_to_source(page: NormalisedPage, bbox: BoxFraction) -> BoxFraction:

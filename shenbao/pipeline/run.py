@@ -12,29 +12,33 @@ import functools
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 from pydantic import TypeAdapter
 
 from shenbao.pipeline.config import TemplateSpec, template_fingerprint
 from shenbao.pipeline.errors import InputError
 from shenbao.pipeline.files import write_atomic
-from shenbao.pipeline.ingest import SniffedFile, discover, sniff
+from shenbao.pipeline.ingest import FileKind, SniffedFile, discover, sniff
 from shenbao.pipeline.model import (
     Annex,
     EngineInfo,
     Finding,
     FindingCode,
+    Page,
     Report,
+    SourceKind,
     Submission,
     SubmissionSource,
     status_of,
 )
 from shenbao.pipeline.ocr.engine import OcrEngine
-from shenbao.pipeline.pages import TARGET_DPI, iter_pages
+from shenbao.pipeline.pages import TARGET_DPI, iter_pages, render_page_image
 from shenbao.pipeline.pool import PagePool
+from shenbao.pipeline.preprocess import upright_page
 from shenbao.pipeline.read import ReadPage, read_page
 from shenbao.pipeline.settings import Settings
 from shenbao.pipeline.split import split_stream
@@ -272,3 +276,38 @@ def inspect_file(
         build_report(check(s) if check else s, batch, engine, templates, document.timings.get(s.id))
         for s in document.submissions
     ]
+
+
+def normalised_page_images(
+    sniffed: SniffedFile,
+    pages: Mapping[int, Page],
+    detailed: set[int],
+    settings: Settings,
+    *,
+    detailed_dpi: int,
+    small_dpi: int,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """The normalised image of each file page in ``pages`` (by file page), in file order.
+
+    Rebuilt from the original with the recorded turn and deskew, so report boxes fit.
+    Pages in ``detailed`` (evidence to crop) come at ``detailed_dpi``, others at
+    ``small_dpi``. A page that cannot be rendered is left out: evidence is for people,
+    never a failure.
+    """
+    path = sniffed.source.path
+    if sniffed.kind is FileKind.PDF:
+        for file_page, page in sorted(pages.items()):
+            dpi = detailed_dpi if file_page in detailed else small_dpi
+            try:
+                image = render_page_image(path, file_page, dpi, max_pixels=settings.max_pixels)
+            except InputError as exc:
+                log.warning("no evidence from %s: %s", sniffed.source.name, exc)
+                continue
+            if page.kind is SourceKind.SCAN:
+                image = upright_page(image, page.rotation, page.skew_deg)
+            yield file_page, image
+    elif sniffed.kind in (FileKind.TIFF, FileKind.JPEG, FileKind.PNG):
+        for source in iter_pages(path, sniffed.kind, settings):
+            page = pages.get(source.file_page)
+            if page is not None and source.image is not None:
+                yield source.file_page, upright_page(source.image, page.rotation, page.skew_deg)

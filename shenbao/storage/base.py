@@ -208,6 +208,31 @@ def report_key(batch: str, submission: str) -> str:
     return safe_key("reports", batch, submission, "report.json")
 
 
+def report_html_key(batch: str, submission: str) -> str:
+    """``reports/{batch}/{submission}/report.html``."""
+    return safe_key("reports", batch, submission, "report.html")
+
+
+def evidence_key(batch: str, submission: str, name: str) -> str:
+    """``reports/{batch}/{submission}/evidence/{name}``."""
+    return safe_key("reports", batch, submission, "evidence", name)
+
+
+def index_key(batch: str) -> str:
+    """``batches/{batch}/index.html``."""
+    return safe_key("batches", batch, "index.html")
+
+
+def summary_key(batch: str) -> str:
+    """``batches/{batch}/summary.xlsx``."""
+    return safe_key("batches", batch, "summary.xlsx")
+
+
+def original_key(sha256: str) -> str:
+    """``originals/{sha256}``."""
+    return safe_key("originals", sha256)
+
+
 def json_bytes(document: BaseModel) -> bytes:
     """A model as stored: by alias, Chinese kept readable, keys sorted, indented.
 

@@ -1,17 +1,25 @@
-"""The batch flow really runs on Prefect: manifest in the store, idempotent re-runs."""
+"""The batch flow really runs on Prefect: manifest, reports, index and summary in the store;
+idempotent, versioned re-runs."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from prefect import flow
 from prefect.states import Failed
 
+from shenbao.flows import batch as batch_module
 from shenbao.flows.batch import process_batch, retry_if_transient, step
 from shenbao.pipeline.errors import InputError, StorageError, TransientStorageError
+from shenbao.storage.base import ObjectStore
+from shenbao.storage.local_store import LocalStore
+from tests.readers import SAMPLES
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -57,7 +65,8 @@ def test_a_rerun_is_idempotent(batch_folder: Path, tmp_path: Path) -> None:
     written = tmp_path / "store" / first.manifest_key
     before = written.read_bytes(), written.stat().st_ino, written.stat().st_mtime_ns
     second = process_batch(paths=[str(batch_folder)], store=store)
-    assert second == first
+    assert second.written == 0 < first.written
+    assert second.model_copy(update={"written": first.written}) == first
     assert (written.read_bytes(), written.stat().st_ino, written.stat().st_mtime_ns) == before
     reports = sorted((tmp_path / "store" / "reports").rglob("report.json"))
     assert len(reports) == 2
@@ -85,7 +94,7 @@ def test_a_given_batch_id_and_a_recorded_online_export(batch_folder: Path, tmp_p
     [
         ({"online": "missing.xlsx"}, InputError, "cannot read"),
         ({"batch": "../escape"}, InputError, "invalid batch id"),
-        ({"store": "s3://bucket"}, StorageError, "not implemented yet"),
+        ({"store": "ftp://bucket"}, StorageError, "unsupported store URI scheme"),
     ],
 )
 def test_run_failures_raise(
@@ -135,3 +144,87 @@ def test_only_transient_errors_are_retried() -> None:
 )
 def test_retry_condition(error: Exception, retry: bool) -> None:
     assert retry_if_transient(None, None, Failed(data=error)) is retry
+
+
+class CountingStore:
+    """A store that counts the objects written through it."""
+
+    def __init__(self, inner: ObjectStore) -> None:
+        self.inner = inner
+        self.puts: list[str] = []
+
+    def put_bytes(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> None:
+        self.puts.append(key)
+        self.inner.put_bytes(key, data, content_type)
+
+    def get_bytes(self, key: str) -> bytes:
+        return self.inner.get_bytes(key)
+
+    def exists(self, key: str) -> bool:
+        return self.inner.exists(key)
+
+    def list(self, prefix: str = "") -> list[str]:
+        return self.inner.list(prefix)
+
+    def location(self, key: str) -> str:
+        return self.inner.location(key)
+
+
+@pytest.fixture
+def electronic_batch(tmp_path: Path) -> Path:
+    """Two electronic copies (no OCR) and a file that is not what it claims."""
+    folder = tmp_path / "2022-pilot"
+    folder.mkdir()
+    for name in ("P001.pdf", "C003.docx"):
+        shutil.copy(SAMPLES / "electronic" / name, folder / name)
+    (folder / "notes.pdf").write_text("not a PDF", encoding="utf-8")
+    return folder
+
+
+def test_the_flow_writes_reports_evidence_index_summary_and_originals(
+    electronic_batch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "store"
+    counting = CountingStore(LocalStore(root))
+    monkeypatch.setattr(batch_module, "open_store", lambda uri: counting)
+    result = process_batch(paths=[str(electronic_batch)], batch="b1", store=str(root))
+
+    assert result.index_key == "batches/b1/index.html"
+    assert result.index_location == str(root / "batches" / "b1" / "index.html")
+    index = (root / result.index_key).read_text(encoding="utf-8")
+    assert 'href="../../reports/b1/P001-p001-009/report.html"' in index
+    assert "notes.pdf" in index and "隔离文件（1）" in index
+    book = load_workbook(root / "batches" / "b1" / "summary.xlsx")
+    assert book.sheetnames == ["申报汇总", "问题清单", "隔离文件"]
+    assert book["申报汇总"].max_row == 4  # header and three submissions (one FILE_UNREADABLE)
+
+    for sid in ("P001-p001-009", "C003-p001-006"):
+        folder = root / "reports" / "b1" / sid
+        assert (folder / "report.json").is_file()
+        html = (folder / "report.html").read_text(encoding="utf-8")
+        assert "通过" in html and 'id="findings"' in html
+    # the text-layer PDF has crops of its fields; the DOCX has no page images
+    evidence = sorted(p.name for p in (root / "reports/b1/P001-p001-009/evidence").iterdir())
+    assert "field-uscc.png" in evidence
+    assert not (root / "reports/b1/C003-p001-006/evidence").exists()
+    originals = {p.name for p in (root / "originals").iterdir()}
+    assert originals == {
+        hashlib.sha256(p.read_bytes()).hexdigest() for p in electronic_batch.iterdir()
+    }
+    assert result.written == len(counting.puts) == len(set(counting.puts))
+
+    # an unchanged re-run writes nothing at all
+    counting.puts.clear()
+    again = process_batch(paths=[str(electronic_batch)], batch="b1", store=str(root))
+    assert counting.puts == [] and again.written == 0
+
+    # a changed report becomes current; the one it replaces is kept beside it
+    report_json = root / "reports/b1/P001-p001-009/report.json"
+    previous = report_json.read_bytes()
+    report_json.write_bytes(previous.replace(b'"batch": "b1"', b'"batch": "b0"'))
+    process_batch(paths=[str(electronic_batch)], batch="b1", store=str(root))
+    assert report_json.read_bytes() == previous
+    (kept,) = (root / "reports/b1/P001-p001-009/versions").glob("report-0001-*.json")
+    assert b'"batch": "b0"' in kept.read_bytes()

@@ -23,6 +23,7 @@ import pytest
 
 from shenbao.pipeline import preprocess
 from shenbao.pipeline.ingest import PDFIUM_LOCK
+from shenbao.pipeline.pages import render_page_image
 from shenbao.pipeline.preprocess import (
     detect_orientation,
     detect_skew,
@@ -31,6 +32,7 @@ from shenbao.pipeline.preprocess import (
     normalise_page,
     remove_seal_ink,
     seal_ink_mask,
+    upright_page,
 )
 
 log = logging.getLogger(__name__)
@@ -469,3 +471,29 @@ def test_a_greyscale_page_is_unchanged(corpus: list[CorpusPage]) -> None:
     assert cleaned is not page.image
     assert np.array_equal(cleaned, page.image)
     assert not seal_ink_mask(page.image).any()
+
+
+def test_a_recorded_turn_and_skew_rebuild_the_normalised_page() -> None:
+    """``upright_page`` redoes what ``normalise_page`` did, from its record alone."""
+    # page 2 was fed upside down and is skewed (see the golden OCR of this scan)
+    image = render_page_image(SAMPLES / "batch" / "scan_0008.pdf", 2, 200)
+    normalised = normalise_page(image, 200)
+    assert normalised.rotation == 180 and normalised.skew_deg != 0.0
+    rebuilt = upright_page(image, normalised.rotation, normalised.skew_deg)
+    assert np.array_equal(rebuilt, normalised.image)
+    half = upright_page(image, normalised.rotation, normalised.skew_deg, zoom=0.5)
+    assert abs(half.shape[1] - normalised.image.shape[1] / 2) <= 1
+
+
+@pytest.mark.parametrize(("rotation", "turns"), [(0, 0), (90, -1), (180, 2), (270, 1)])
+def test_quarter_turns_are_exact(rotation: int, turns: int) -> None:
+    image = np.random.default_rng(1).integers(0, 255, (40, 30, 3), dtype=np.uint8)
+    assert np.array_equal(upright_page(image, rotation, 0.0), np.rot90(image, turns))  # type: ignore[arg-type]
+
+
+def test_upright_page_refuses_what_it_cannot_apply() -> None:
+    image = np.zeros((10, 10, 3), np.uint8)
+    with pytest.raises(ValueError, match="rotation"):
+        upright_page(image, 45, 0.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="zoom"):
+        upright_page(image, 0, 0.0, zoom=0)
