@@ -22,6 +22,9 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 _CACHE_DIR = tempfile.mkdtemp(prefix="shenbao-test-cache-")
 os.environ["SHENBAO_CACHE_DIR"] = _CACHE_DIR
 
+# The real S3 server's fixtures (seaweed, bucket_name, s3_store), for every test.
+from tests.seaweed import bucket_name, s3_store, seaweed  # noqa: E402, F401
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(

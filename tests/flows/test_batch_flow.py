@@ -4,8 +4,11 @@ idempotent, versioned re-runs."""
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
 import shutil
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +22,9 @@ from shenbao.flows.batch import process_batch, retry_if_transient, step
 from shenbao.pipeline.errors import InputError, StorageError, TransientStorageError
 from shenbao.storage.base import ObjectStore
 from shenbao.storage.local_store import LocalStore
+from shenbao.storage.minio_store import MinioStore
 from tests.readers import SAMPLES
+from tests.seaweed import SeaweedServer
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -228,3 +233,45 @@ def test_the_flow_writes_reports_evidence_index_summary_and_originals(
     assert report_json.read_bytes() == previous
     (kept,) = (root / "reports/b1/P001-p001-009/versions").glob("report-0001-*.json")
     assert b'"batch": "b0"' in kept.read_bytes()
+
+
+def test_the_flow_on_s3_links_the_index_with_presigned_urls(
+    electronic_batch: Path,
+    seaweed: SeaweedServer,
+    bucket_name: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`shenbao run --store s3://bucket` against a real S3 server (SeaweedFS)."""
+    settings = seaweed.settings()
+    for name, value in {
+        "MINIO_ENDPOINT": settings.endpoint,
+        "MINIO_ACCESS_KEY": settings.access_key.get_secret_value(),
+        "MINIO_SECRET_KEY": settings.secret_key.get_secret_value(),
+        "MINIO_SECURE": "false",
+        "MINIO_REGION": settings.region,
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    result = process_batch(
+        paths=[str(electronic_batch)], batch="b1", store=f"s3://{bucket_name}/office"
+    )
+
+    assert result.index_location == f"s3://{bucket_name}/office/batches/b1/index.html"
+    store = MinioStore(f"{bucket_name}", settings, prefix="office")
+    keys = set(store.list())
+    for sid in ("P001-p001-009", "C003-p001-006"):
+        assert {f"reports/b1/{sid}/report.json", f"reports/b1/{sid}/report.html"} <= keys
+    assert {"batches/b1/manifest.json", "batches/b1/summary.xlsx"} <= keys
+    assert sum(key.startswith("originals/") for key in keys) == 3
+    # the bucket is private: the index links to each report with a signed, expiring URL
+    index = store.get_bytes("batches/b1/index.html").decode("utf-8")
+    links = re.findall(r'href="([^"]+P001-p001-009/report\.html[^"]*)"', index)
+    assert links and "X-Amz-Signature" in links[0]
+    with urllib.request.urlopen(html.unescape(links[0]), timeout=10) as response:
+        assert "申报材料审核报告" in response.read().decode("utf-8")
+
+    # a re-run rewrites only the index (its links are signed anew), no report
+    again = process_batch(
+        paths=[str(electronic_batch)], batch="b1", store=f"s3://{bucket_name}/office"
+    )
+    assert again.written <= 1
+    assert not [key for key in store.list("reports/") if "/versions/" in key]

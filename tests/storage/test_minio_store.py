@@ -24,8 +24,7 @@ from shenbao.pipeline.settings import MinioSettings
 from shenbao.storage.base import manifest_key, put_versioned, report_key, versions_of
 from shenbao.storage.local_store import open_store
 from shenbao.storage.minio_store import SHA256_META, MinioStore
-
-from .conftest import DEFAULT_PORTS, SECRET_KEY, SeaweedServer, free_ports
+from tests.seaweed import DEFAULT_PORTS, SECRET_KEY, SeaweedServer, free_ports
 
 
 @pytest.fixture
