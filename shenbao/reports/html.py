@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from shenbao.extractors.review import needs_review
 from shenbao.pipeline.config import TemplateSpec
 from shenbao.pipeline.model import (
     Annex,
@@ -290,6 +291,8 @@ def report_view(
     title = (
         str(center.value) if center is not None and isinstance(center.value, str) else None
     ) or report.source.file
+    if center is not None and center.value and needs_review(center.confidence):
+        title += "（识别存疑，需人工核对）"
     first, last = report.source.pages
     online = (
         f"{report.online.record_id}（按{_MATCHED_BY[report.online.matched_by]}匹配）"
@@ -381,6 +384,7 @@ class IndexRow:
     warnings: int
     file: str
     center_name: str
+    center_unsure: bool = False
 
 
 @dataclass(frozen=True)
@@ -442,6 +446,7 @@ def render_index_html(
                 warnings=sum(f.severity is Severity.WARNING for f in report.findings),
                 file=report.source.file,
                 center_name=format_value(center.value) if center else EMPTY,
+                center_unsure=center is not None and needs_review(center.confidence),
             )
         )
     quarantined = [

@@ -188,3 +188,25 @@ def test_a_page_image_is_inlined_not_linked(hand_built: Report) -> None:
     crops = page_evidence(hand_built, 1, page_image())
     html = _render(hand_built, evidence=crops).decode()
     assert 'src="evidence/' not in html and html.count("data:image/png;base64,") == len(crops)
+
+
+def test_a_centre_name_read_unsure_is_marked_in_the_index_and_the_title() -> None:
+    """遗州 for 贵州 under a greyscale seal is flagged in report.json; a reviewer scanning
+    the index or a report's heading must not take it as read."""
+    report = electronic_report("P001.pdf")
+    name = report.fields["center_name"]
+    unsure = report.model_copy(
+        update={
+            "fields": report.fields | {"center_name": name.model_copy(update={"confidence": 0.2})}
+        }
+    )
+    index = render_index_html(
+        _manifest([unsure]), [unsure], relative_link("batches/b1/index.html"), lambda r: "k"
+    ).decode()
+    assert '<span class="unsure"' in index and f"{name.value}（存疑）" in index
+    page = render_report_html(unsure, TEMPLATES, review_threshold=THRESHOLD).decode()
+    assert f"{name.value}（识别存疑，需人工核对）" in page
+    sure = render_index_html(
+        _manifest([report]), [report], relative_link("batches/b1/index.html"), lambda r: "k"
+    ).decode()
+    assert "（存疑）" not in sure
