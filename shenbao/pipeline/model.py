@@ -173,6 +173,23 @@ class UnreadInk(Frozen):
     ink: float = Field(ge=0.0, le=1.0, description="share of the region's box that is inked")
 
 
+class SealMark(Frozen):
+    """A seal-like mark found on a page as read: where, what it looks like, what its ring says.
+
+    The page only says what is there; which seal slot it satisfies and whether its owner
+    is the right one is the validators' job (``Seal`` in the report).
+    """
+
+    bbox: BBox
+    shape: Literal["round", "oval", "square", "unknown"]
+    colour: Literal["red", "grey"] = Field(
+        description="red ink on a colour scan; grey when the scan is greyscale (shape only)"
+    )
+    confidence: Confidence = Field(description="that this is an official seal")
+    text: str = Field("", description="the lettering round its ring as read; '' if unreadable")
+    text_confidence: Confidence = 0.0
+
+
 class Page(Frozen):
     """One page of a submission. Pixels live in the store or on disk, under ``image``."""
 
@@ -188,6 +205,7 @@ class Page(Frozen):
     skew_deg: float = 0.0
     lines: tuple[TextLine, ...] = ()
     boxes: tuple[TickBox, ...] = Field((), description="printed tick boxes and their ink")
+    seals: tuple[SealMark, ...] = Field((), description="seal-like marks found on a scan")
     unread: tuple[UnreadInk, ...] = Field(
         (),
         description="regions of a scan with ink no text line or tick box explains "
