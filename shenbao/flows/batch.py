@@ -23,8 +23,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 from pydantic import Field
 
-from shenbao.extractors.fields import extract
 from shenbao.extractors.review import load_review_rules
+from shenbao.flows.checking import checker
 from shenbao.pipeline import ingest
 from shenbao.pipeline.config import TemplateSpec, load_campaign, load_templates
 from shenbao.pipeline.model import (
@@ -331,10 +331,9 @@ def process_batch(
             templates=unmapped(templates),
         ).result()
     engine = pool.engine
+    check = checker(templates, campaign)
     reports = [
-        build_report(
-            extract(s, templates, campaign), batch_id, engine, templates, d.timings.get(s.id)
-        )
+        build_report(check(s), batch_id, engine, templates, d.timings.get(s.id))
         for d in documents
         for s in d.submissions
     ]

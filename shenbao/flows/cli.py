@@ -103,7 +103,7 @@ def inspect(
     ] = False,
 ) -> None:
     """One file through the pipeline without a store: its report(s)."""
-    from shenbao.extractors.fields import extract
+    from shenbao.flows.checking import checker
     from shenbao.pipeline.config import load_campaign, load_templates
     from shenbao.pipeline.ocr.cache import cached_engine
     from shenbao.pipeline.run import PageCache, inspect_file
@@ -120,7 +120,7 @@ def inspect(
             engine,
             templates,
             cache=cache,
-            check=lambda submission: extract(submission, templates, campaign),
+            check=checker(templates, campaign),
         )
     except PipelineError as exc:
         _fail(exc)

@@ -1,0 +1,90 @@
+"""The validators' thresholds as data (``rules/*.yaml``), checked at load."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+
+from shenbao.pipeline.config import Spec, load_yaml
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+DEFAULT_SEAL_RULES_PATH = RULES_DIR / "seals.yaml"
+DEFAULT_OPINION_RULES_PATH = RULES_DIR / "opinion.yaml"
+
+
+class SlotGeometry(Spec):
+    """How far from its （盖章） anchor a mark may sit, in seal sizes."""
+
+    beside: float = Field(ge=0.0, description="to the left or right of the anchor line")
+    above: float = Field(ge=0.0, description="above the anchor line")
+    below: float = Field(ge=0.0, description="below the anchor line")
+    anchor_match: float = Field(ge=0.0, le=100.0, description="partial_ratio for the anchor")
+    nominal_seal: tuple[
+        Annotated[float, Field(gt=0.0, le=1.0)], Annotated[float, Field(gt=0.0, le=1.0)]
+    ] = Field(description="a seal's width and height (page fractions) when none is measured")
+
+
+class MarkRules(Spec):
+    min_confidence: float = Field(ge=0.0, le=1.0, description="a surer mark is a seal")
+    unread_ink_min_overlap: float = Field(
+        gt=0.0, le=1.0, description="share of an unread-ink blob inside a slot's zone"
+    )
+
+
+class OwnerRules(Spec):
+    """How a seal's lettering is matched to its expected owner."""
+
+    min_text_chars: int = Field(ge=1)
+    min_text_confidence: float = Field(ge=0.0, le=1.0)
+    match: float = Field(ge=0.0, le=100.0, description="ratio for 'reads as this name'")
+    margin: float = Field(ge=0.0, le=100.0, description="best name over the runner-up")
+    not_owner: float = Field(ge=0.0, le=100.0, description="at most this: not the owner")
+    unreadable_red_is_unverifiable: bool = False
+
+    @model_validator(mode="after")
+    def _not_owner_below_match(self) -> OwnerRules:
+        if self.not_owner >= self.match:
+            raise ValueError("not_owner must be below match")
+        return self
+
+
+class SealRules(Spec):
+    """The schema of ``rules/seals.yaml``."""
+
+    geometry: SlotGeometry
+    marks: MarkRules
+    owner: OwnerRules
+
+
+class OpinionRules(Spec):
+    """The schema of ``rules/opinion.yaml``."""
+
+    printed_match: float = Field(ge=0.0, le=100.0)
+    note_match: float = Field(ge=0.0, le=100.0)
+    min_opinion_chars: int = Field(ge=1)
+    seal_lettering_overlap: float = Field(gt=0.0, le=1.0)
+    seal_lettering_max_chars: int = Field(ge=0)
+    seal_lettering_match: float = Field(ge=0.0, le=100.0)
+    date_line: str = Field(description="a line wholly matching it is the date, not opinion")
+
+    @field_validator("date_line")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+
+def load_seal_rules(path: Path = DEFAULT_SEAL_RULES_PATH) -> SealRules:
+    """Load and check ``seals.yaml``; a malformed one raises ``ConfigError``."""
+    return load_yaml(path, SealRules)
+
+
+def load_opinion_rules(path: Path = DEFAULT_OPINION_RULES_PATH) -> OpinionRules:
+    """Load and check ``opinion.yaml``; a malformed one raises ``ConfigError``."""
+    return load_yaml(path, OpinionRules)

@@ -1,0 +1,281 @@
+"""Seal slots: the corpus's expected seal findings, and the rules one at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shenbao.extractors.fields import extract
+from shenbao.pipeline.errors import ConfigError
+from shenbao.pipeline.model import Finding, FindingCode, SealMark, Submission, UnreadInk
+from shenbao.validators import Context, registered, run_validator, validate, validator
+from shenbao.validators.thresholds import DEFAULT_SEAL_RULES_PATH, load_seal_rules
+from tests.readers import SAMPLES, read_electronic
+from tests.validators.corpus import (
+    CAMPAIGN,
+    CONTEXT,
+    TEMPLATES,
+    TRUTH_FILES,
+    assert_codes_as_truth,
+    codes,
+    page_id,
+    replace_page,
+    scanned_submission,
+    submission_of,
+    with_field,
+)
+
+ELECTRONIC = ("P006.pdf", "C009.pdf", "P010.docx", "C012.docx")
+
+
+@pytest.mark.parametrize("path", TRUTH_FILES, ids=[p.stem for p in TRUTH_FILES])
+def test_seal_findings_of_each_scan_are_the_truths(path: Path) -> None:
+    submission, source = scanned_submission(path)
+    validated = validate(submission, CONTEXT)
+    assert_codes_as_truth(
+        codes(validated, "SEAL_"),
+        sorted((f.code, f.slot) for f in source.expected_findings if f.code.startswith("SEAL_")),
+        [(f.code, f.slot) for f in source.tolerated_findings if f.code.startswith("SEAL_")],
+    )
+    # every seal of the truth is found at its own slot, and no slot twice
+    slots = [s.slot for s in validated.seals]
+    assert sorted(s for s in slots if s) == sorted(seal.slot for seal in source.seals)
+    for finding in validated.findings:
+        if finding.code.startswith("SEAL_"):
+            assert finding.slot and finding.page and finding.bbox, finding
+
+
+@pytest.mark.parametrize("name", ELECTRONIC)
+def test_electronic_copies_get_no_seal_or_recommendation_findings(name: str) -> None:
+    submission = extract(read_electronic(SAMPLES / "electronic" / name), TEMPLATES, CAMPAIGN)
+    validated = validate(submission, CONTEXT)
+    assert codes(validated, "SEAL_") == []
+    assert codes(validated, "RECOMMENDATION_") == []
+    assert validated.seals == ()
+    assert validated.findings == submission.findings
+
+
+def test_report_seals_carry_slot_page_box_and_owner_match() -> None:
+    validated = validate(submission_of("P010"), CONTEXT)
+    by_slot = {s.slot: s for s in validated.seals}
+    cover = by_slot["lead_org_cover"]
+    assert (cover.page, cover.owner_match, cover.text) == (1, False, "安顺筑城电子科技有限公司")
+    assert by_slot["lead_org_commitment"].owner_match is True
+    assert by_slot["recommender_opinion"].page == page_id(validated, "opinion")
+    (mismatch,) = [f for f in validated.findings if f.code is FindingCode.SEAL_OWNER_MISMATCH]
+    assert mismatch.bbox == cover.bbox
+    assert "封面“牵头单位（盖章）”处" in mismatch.message
+    assert "安顺筑城电子科技有限公司" in mismatch.message
+    assert "贵州织金电子科技有限责任公司" in mismatch.message
+
+
+def _greyscale(submission: Submission) -> Submission:
+    for page in submission.pages:
+        marks = tuple(m.model_copy(update={"colour": "grey"}) for m in page.seals)
+        submission = replace_page(submission, page.number, seals=marks)
+    return submission
+
+
+def _seal_codes(submission: Submission) -> list[tuple[str, str | None]]:
+    return codes(validate(submission, CONTEXT), "SEAL_")
+
+
+def test_greyscale_never_reports_a_missing_seal() -> None:
+    """P002's cover lacks the lead seal: on a colour scan SEAL_MISSING, on a greyscale one
+    the absence cannot be established."""
+    colour = submission_of("P002")
+    assert _seal_codes(colour) == [("SEAL_MISSING", "lead_org_cover")]
+    grey = _greyscale(colour)
+    assert _seal_codes(grey) == [("SEAL_UNVERIFIABLE", "lead_org_cover")]
+    # a whole greyscale applicant without any recommender seal and not exempt
+    p004 = _greyscale(submission_of("P004"))
+    assert "SEAL_MISSING" not in {c for c, _ in _seal_codes(p004)}
+    assert ("SEAL_UNVERIFIABLE", "recommender_cover") in _seal_codes(p004)
+
+
+def test_greyscale_mark_passes_only_when_its_lettering_reads_as_the_owner() -> None:
+    grey = _greyscale(submission_of("P001"))
+    assert _seal_codes(grey) == []
+    cover = page_id(grey, "cover")
+    page = grey.pages[cover - 1]
+    unread = tuple(
+        m.model_copy(update={"text": "", "text_confidence": 0.0}) if i == 0 else m
+        for i, m in enumerate(page.seals)
+    )
+    assert _seal_codes(replace_page(grey, cover, seals=unread)) == [
+        ("SEAL_UNVERIFIABLE", "lead_org_cover")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "text_confidence"),
+    [
+        ("遵义市工业和信息化局", 0.3),  # another authority, but read too unsurely
+        ("工业和信息", 0.9),  # readable but fits every authority alike
+        ("局", 0.95),  # too short to tell
+        ("", 0.0),  # unreadable
+    ],
+)
+def test_unsure_readings_are_not_mismatches(text: str, text_confidence: float) -> None:
+    submission = submission_of("P001")
+    opinion = page_id(submission, "opinion")
+    (mark,) = submission.pages[opinion - 1].seals
+    changed = mark.model_copy(update={"text": text, "text_confidence": text_confidence})
+    validated = validate(replace_page(submission, opinion, seals=(changed,)), CONTEXT)
+    assert codes(validated, "SEAL_") == []
+    assert codes(validated, "RECOMMENDATION_") == []
+    (record,) = [s for s in validated.seals if s.slot == "recommender_opinion"]
+    assert record.owner_match is None
+
+
+def test_a_wrong_seal_is_no_mismatch_when_the_owner_itself_is_unsure() -> None:
+    submission = with_field(submission_of("P010"), "lead_org", "贵州织金电子科技有限责任公司", 0.5)
+    assert _seal_codes(submission) == []
+
+
+def test_an_exempt_applicant_needs_no_recommender_seals() -> None:
+    p004 = submission_of("P004")  # no recommender seal anywhere
+    assert ("SEAL_MISSING", "recommender_cover") in _seal_codes(p004)
+    for affiliation in CAMPAIGN.exempt_affiliations:
+        assert _seal_codes(with_field(p004, "affiliation", affiliation)) == []
+
+
+def test_an_unsure_affiliation_makes_a_missing_recommender_seal_unverifiable() -> None:
+    p004 = with_field(submission_of("P004"), "affiliation", "其他", 0.4)
+    assert _seal_codes(p004) == [
+        ("SEAL_UNVERIFIABLE", "recommender_cover"),
+        ("SEAL_UNVERIFIABLE", "recommender_opinion"),
+    ]
+
+
+def test_the_locality_falls_back_to_the_address() -> None:
+    """P006 is in 毕节市 and sealed by 遵义市's authority; with the city cell unsure, the
+    registered address still names the locality."""
+    p006 = with_field(submission_of("P006"), "city", None, 0.3)
+    assert _seal_codes(p006) == [
+        ("SEAL_OWNER_MISMATCH", "recommender_cover"),
+        ("SEAL_OWNER_MISMATCH", "recommender_opinion"),
+    ]
+    nowhere = with_field(p006, "address", "不详", 1.0)
+    assert _seal_codes(nowhere) == []  # which authority is right is not known
+
+
+def _move_cover_lead_mark(submission: Submission, dx: float, dy: float) -> Submission:
+    page = submission.pages[page_id(submission, "cover") - 1]
+    anchor = next(line for line in page.lines if "牵头单位" in line.text)
+    mark = next(m for m in page.seals if m.text == submission.fields["lead_org"].value)
+    w, h = mark.bbox[2] - mark.bbox[0], mark.bbox[3] - mark.bbox[1]
+    x0, y0 = anchor.bbox[2] + dx * w, anchor.bbox[1] - h / 2 + dy * h
+    moved = mark.model_copy(update={"bbox": (x0, y0, x0 + w, y0 + h)})
+    others = tuple(m for m in page.seals if m is not mark)
+    return replace_page(submission, page.number, seals=(moved, *others))
+
+
+def test_a_seal_beside_its_anchor_counts_and_one_far_away_does_not() -> None:
+    p001 = submission_of("P001")
+    assert _seal_codes(_move_cover_lead_mark(p001, 0.5, 0.0)) == []  # right of the anchor
+    assert _seal_codes(_move_cover_lead_mark(p001, 0.5, -0.8)) == []  # and a little above
+    far = _move_cover_lead_mark(p001, 0.5, -2.6)  # two seals above: by the title
+    assert _seal_codes(far) == [("SEAL_MISSING", "lead_org_cover")]
+    stray = [s for s in validate(far, CONTEXT).seals if s.slot is None]
+    assert len(stray) == 1 and stray[0].owner_match is None
+
+
+def test_one_mark_serves_one_slot_only() -> None:
+    """The recommender seal on P002's cover is near the lead slot's anchor too; it is the
+    recommender slot's (nearer), and the lead slot stays missing."""
+    validated = validate(submission_of("P002"), CONTEXT)
+    assert [s.slot for s in validated.seals if s.page == 1] == ["recommender_cover"]
+
+
+def test_unexplained_ink_at_an_empty_slot_makes_it_unverifiable() -> None:
+    p002 = submission_of("P002")
+    page = p002.pages[page_id(p002, "cover") - 1]
+    anchor = next(line for line in page.lines if "牵头单位" in line.text)
+    _, y0, x1, y1 = anchor.bbox
+    ink = UnreadInk(bbox=(x1, y0 - 0.04, min(1.0, x1 + 0.15), y1 + 0.02), ink=0.2)
+    assert _seal_codes(replace_page(p002, page.number, unread=(ink,))) == [
+        ("SEAL_UNVERIFIABLE", "lead_org_cover")
+    ]
+
+
+def test_a_faint_mark_or_an_unfound_anchor_is_unverifiable_not_missing() -> None:
+    p001 = submission_of("P001")
+    commitment = page_id(p001, "commitment")
+    page = p001.pages[commitment - 1]
+    faint = tuple(m.model_copy(update={"confidence": 0.2}) for m in page.seals)
+    assert _seal_codes(replace_page(p001, commitment, seals=faint)) == [
+        ("SEAL_UNVERIFIABLE", "lead_org_commitment")
+    ]
+    no_anchor = tuple(line for line in page.lines if "盖章" not in line.text)
+    found = validate(replace_page(p001, commitment, lines=no_anchor, seals=()), CONTEXT)
+    (finding,) = [f for f in found.findings if f.code.startswith("SEAL_")]
+    assert (finding.code, finding.slot) == (FindingCode.SEAL_UNVERIFIABLE, "lead_org_commitment")
+
+
+def test_a_red_seal_with_unreadable_lettering_is_present() -> None:
+    p001 = submission_of("P001")
+    cover = page_id(p001, "cover")
+    blank = tuple(m.model_copy(update={"text": ""}) for m in p001.pages[cover - 1].seals)
+    assert _seal_codes(replace_page(p001, cover, seals=blank)) == []
+    strict = CONTEXT.model_copy(
+        update={
+            "seal_rules": CONTEXT.seal_rules.model_copy(
+                update={
+                    "owner": CONTEXT.seal_rules.owner.model_copy(
+                        update={"unreadable_red_is_unverifiable": True}
+                    )
+                }
+            )
+        }
+    )
+    found = codes(validate(replace_page(p001, cover, seals=blank), strict), "SEAL_")
+    assert found == [
+        ("SEAL_UNVERIFIABLE", "lead_org_cover"),
+        ("SEAL_UNVERIFIABLE", "recommender_cover"),
+    ]
+
+
+def test_a_mark_on_no_slot_page_is_kept_without_a_slot() -> None:
+    p001 = submission_of("P001")
+    basic = page_id(p001, "basic_info")
+    licence = SealMark(
+        bbox=(0.6, 0.7, 0.8, 0.84), shape="round", colour="red", confidence=0.9, text="x"
+    )
+    validated = validate(replace_page(p001, basic, seals=(licence,)), CONTEXT)
+    assert [(s.slot, s.page) for s in validated.seals if s.page == basic] == [(None, basic)]
+    assert codes(validated, "SEAL_") == []
+
+
+def test_seal_rules_are_checked_at_load(tmp_path: Path) -> None:
+    text = DEFAULT_SEAL_RULES_PATH.read_text(encoding="utf-8")
+    broken = tmp_path / "seals.yaml"
+    broken.write_text(text.replace("not_owner: 70", "not_owner: 90"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="not_owner"):
+        load_seal_rules(broken)
+    broken.write_text(text.replace("beside: 1.0", "beside: -1"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"geometry\.beside"):
+        load_seal_rules(broken)
+
+
+def test_validate_is_pure_and_runs_every_registered_validator() -> None:
+    p006 = submission_of("P006")
+    before = p006.model_dump()
+    once, twice = validate(p006, CONTEXT), validate(p006, CONTEXT)
+    assert p006.model_dump() == before
+    assert once == twice
+    assert {"seals", "recommendation_opinion"} <= set(registered())
+    only_seals = validate(p006, CONTEXT, names=("seals",))
+    assert codes(only_seals, "RECOMMENDATION_") == []
+    assert codes(only_seals, "SEAL_") == codes(once, "SEAL_")
+
+
+def test_registry_refuses_a_second_validator_of_a_name_and_unknown_names() -> None:
+    def again(submission: Submission, context: Context) -> list[Finding]:
+        return []
+
+    with pytest.raises(ValueError, match="twice"):
+        validator("seals")(again)
+    with pytest.raises(KeyError, match="no validator 'spelling'"):
+        run_validator("spelling", submission_of("P001"), CONTEXT)
