@@ -205,6 +205,9 @@ class Page(Frozen):
     skew_deg: float = 0.0
     lines: tuple[TextLine, ...] = ()
     boxes: tuple[TickBox, ...] = Field((), description="printed tick boxes and their ink")
+    greyscale: bool | None = Field(
+        None, description="a scan without colour (seals by shape only); None for text pages"
+    )
     seals: tuple[SealMark, ...] = Field((), description="seal-like marks found on a scan")
     unread: tuple[UnreadInk, ...] = Field(
         (),

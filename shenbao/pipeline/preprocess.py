@@ -596,7 +596,7 @@ def _channels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-def _is_greyscale(image: np.ndarray) -> bool:
+def is_greyscale(image: np.ndarray) -> bool:
     """All three channels equal (a greyscale scan rendered as RGB)."""
     sample = image[::16, ::16]
     if not (
@@ -624,7 +624,7 @@ def seal_ink_mask(image: np.ndarray) -> np.ndarray:
         Boolean array (H, W); all False for a greyscale page.
     """
     _check_rgb(image)
-    if _is_greyscale(image):
+    if is_greyscale(image):
         return np.zeros(image.shape[:2], bool)
     return (_redness(image) >= MASK_REDNESS) & (image[..., 0] >= MASK_MIN_RED)
 
@@ -672,7 +672,7 @@ def remove_seal_ink(image: np.ndarray) -> np.ndarray:
     """
     _check_rgb(image)
     out = image.copy()
-    if _is_greyscale(image):
+    if is_greyscale(image):
         return out
     redness = _redness(image)
     points = cv2.findNonZero(cv2.compare(redness, REDNESS_START, cv2.CMP_GT))

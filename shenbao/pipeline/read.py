@@ -5,7 +5,8 @@ and the text lines share one frame (fractions of the normalised page), and red s
 over a box does not count as a tick while blue or black ballpoint does. Then the ink no
 text line or tick box explains (``unread.py``): a value the OCR did not see at all (print
 under a seal as dark as the print) leaves ink there, so a blank read where it lies is not
-a sure blank.
+a sure blank. Seals are found on the colour image (``seals.py``, in the same frame) and
+their ring lettering read with the page's engine.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from __future__ import annotations
 import logging
 import time
 
-from shenbao.pipeline.model import Frozen, Page, TextLine, TickBox, UnreadInk
+from shenbao.pipeline.model import Frozen, Page, SealMark, TextLine, TickBox, UnreadInk
 from shenbao.pipeline.ocr.engine import OcrEngine
 from shenbao.pipeline.pages import SourcePage
-from shenbao.pipeline.preprocess import NormalisedPage, normalise_page
+from shenbao.pipeline.preprocess import NormalisedPage, is_greyscale, normalise_page
+from shenbao.pipeline.seals import read_seals
 from shenbao.pipeline.ticks import image_boxes
 from shenbao.pipeline.unread import unread_ink
 
@@ -31,6 +33,7 @@ class ReadPage(Frozen):
     error_en: str | None = None
     ocr_s: float = 0.0
     normalise_s: float = 0.0
+    seals_s: float = 0.0
 
 
 def read_page(source: SourcePage, engine: OcrEngine) -> ReadPage:
@@ -61,6 +64,9 @@ def read_page(source: SourcePage, engine: OcrEngine) -> ReadPage:
         )
     ocr_s = time.perf_counter() - started
     boxes = _tick_boxes(normalised, source.file_page)
+    started = time.perf_counter()
+    seals = _seals(normalised, engine, source.file_page)
+    seals_s = time.perf_counter() - started
     page = Page(
         **base,
         rotation=normalised.rotation,
@@ -68,8 +74,15 @@ def read_page(source: SourcePage, engine: OcrEngine) -> ReadPage:
         lines=lines,
         boxes=boxes,
         unread=_unread(normalised, lines, boxes, source.file_page),
+        greyscale=is_greyscale(normalised.image),
+        seals=seals,
     )
-    return ReadPage(page=page, ocr_s=round(ocr_s, 4), normalise_s=round(normalise_s, 4))
+    return ReadPage(
+        page=page,
+        ocr_s=round(ocr_s, 4),
+        normalise_s=round(normalise_s, 4),
+        seals_s=round(seals_s, 4),
+    )
 
 
 def _tick_boxes(normalised: NormalisedPage, file_page: int) -> tuple[TickBox, ...]:
@@ -92,4 +105,14 @@ def _unread(
         return unread_ink(normalised.ocr_image, normalised.dpi, lines, boxes)
     except Exception as exc:  # a failure here must not cost the page its text
         log.warning("page %d: unread ink not found: %r", file_page, exc, exc_info=True)
+        return ()
+
+
+def _seals(normalised: NormalisedPage, engine: OcrEngine, file_page: int) -> tuple[SealMark, ...]:
+    """The page's seals with their lettering; none when finding them fails (the text is
+    still good, and the validators then say the slot cannot be verified)."""
+    try:
+        return read_seals(normalised.image, normalised.dpi, engine)
+    except Exception as exc:  # a failure here must not cost the page its text
+        log.warning("page %d: seals not found: %r", file_page, exc, exc_info=True)
         return ()

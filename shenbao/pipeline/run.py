@@ -40,6 +40,7 @@ from shenbao.pipeline.pages import TARGET_DPI, iter_pages, render_page_image
 from shenbao.pipeline.pool import PagePool
 from shenbao.pipeline.preprocess import upright_page
 from shenbao.pipeline.read import ReadPage, read_page
+from shenbao.pipeline.seals import DEFAULT_SEAL_DETECTION_PATH
 from shenbao.pipeline.settings import Settings
 from shenbao.pipeline.split import split_stream
 from shenbao.pipeline.ticks import DEFAULT_TICK_BOXES_PATH
@@ -47,7 +48,7 @@ from shenbao.pipeline.unread import DEFAULT_UNREAD_INK_PATH
 
 log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-READER_VERSION = "3"  # bump when ingest, normalisation or splitting read pages differently
+READER_VERSION = "4"  # bump when ingest, normalisation or splitting read pages differently
 
 
 _READ_PAGES = TypeAdapter(tuple[ReadPage, ...])
@@ -132,11 +133,11 @@ def assemble(
 
 @functools.cache
 def _reading_data() -> str:
-    """Digest of the data files page reading depends on (tick-box and unread-ink
+    """Digest of the data files page reading depends on (tick-box, unread-ink and seal
     detection), so editing one re-reads pages instead of serving readings made under the
     old settings."""
     digest = hashlib.sha256()
-    for path in (DEFAULT_TICK_BOXES_PATH, DEFAULT_UNREAD_INK_PATH):
+    for path in (DEFAULT_TICK_BOXES_PATH, DEFAULT_UNREAD_INK_PATH, DEFAULT_SEAL_DETECTION_PATH):
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:16]
 

@@ -199,9 +199,17 @@ def judge_owner(
         return OwnerVerdict(True, None, owner_score)
     if best_other >= rules.match and best_other - owner_score >= rules.margin:
         return OwnerVerdict(False, other_name, owner_score)
-    # a fragment of the owner's name (a ring read only in part) is not "someone else"
+    # a fragment of the owner's name (a ring read only in part) is not "someone else";
+    # nor is a poor reading of a greyscale ring, read through the print under it
+    # (贵州乌江治练集有公司201 for 贵州乌江冶炼集团有限公司): there only a clear reading
+    # as another known name is a mismatch
     fragment = max(fuzz.partial_ratio(text, n) for n in owned) >= rules.match
-    if owner_score <= rules.not_owner and not fragment and best_other < rules.match:
+    if (
+        owner_score <= rules.not_owner
+        and not fragment
+        and best_other < rules.match
+        and mark.colour != "grey"
+    ):
         return OwnerVerdict(False, mark.text, owner_score)
     return OwnerVerdict(None, None, owner_score)
 
@@ -232,12 +240,17 @@ def is_scan(page: Page) -> bool:
 
 
 def is_greyscale(submission: Submission) -> bool:
-    """A greyscale scan: the detector marks every seal it finds there ``grey``.
+    """A greyscale scan, where seals are found by shape only.
 
-    ``Page`` carries no colour flag, so a greyscale scan on which no seal was found at all
-    cannot be told from a colour one; the unread-ink rule still keeps its slots from a
-    false SEAL_MISSING when ink lies there.
+    Judged for the whole submission, not page by page: a colour scan of a page that
+    carries no coloured ink (an opinion page left blank) has equal channels too, while
+    one red seal anywhere shows the scanner was in colour. So: every scanned page
+    without colour (``Page.greyscale``); for pages read before that flag existed, a seal
+    the detector marked ``grey``.
     """
+    flags = [p.greyscale for p in submission.pages if p.greyscale is not None]
+    if flags:
+        return all(flags)
     return any(m.colour == "grey" for p in submission.pages for m in p.seals)
 
 

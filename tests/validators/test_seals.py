@@ -108,6 +108,23 @@ def test_greyscale_mark_passes_only_when_its_lettering_reads_as_the_owner() -> N
     ]
 
 
+def test_a_poorly_read_greyscale_ring_is_no_mismatch() -> None:
+    """Held-out corpus, scan_0013: a greyscale ring read through the print under it reads
+    like no one; on a colour scan that would be someone else's seal, here it cannot tell."""
+    grey = _greyscale(submission_of("P001"))
+    cover = page_id(grey, "cover")
+    page = grey.pages[cover - 1]
+    garbled = tuple(
+        m.model_copy(update={"text": "贵州乌江治练集有公司201", "text_confidence": 0.9})
+        if i == 0
+        else m
+        for i, m in enumerate(page.seals)
+    )
+    assert _seal_codes(replace_page(grey, cover, seals=garbled)) == [
+        ("SEAL_UNVERIFIABLE", "lead_org_cover")
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "text_confidence"),
     [

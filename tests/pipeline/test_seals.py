@@ -1,0 +1,233 @@
+"""Seals on a scanned page: detection, shape, and the ring's lettering (pipeline/seals.py)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+from rapidfuzz import fuzz
+
+from shenbao.pipeline import read as read_module
+from shenbao.pipeline.errors import ConfigError
+from shenbao.pipeline.ingest import FileKind
+from shenbao.pipeline.model import SealMark, SourceKind, TextLine
+from shenbao.pipeline.ocr.engine import OcrEngine, OcrSettings, create_engine
+from shenbao.pipeline.pages import SourcePage, iter_pages
+from shenbao.pipeline.read import read_page
+from shenbao.pipeline.seals import (
+    DEFAULT_SEAL_DETECTION_PATH,
+    SealDetection,
+    detect_seals,
+    load_seal_detection,
+    read_seals,
+    unwrap_ring,
+)
+from shenbao.pipeline.settings import Settings
+from shenbao.samples.generator.fonts import fonts
+from shenbao.samples.generator.ink import render_handwriting, render_seal, stamp
+
+DPI = 200.0
+MM = DPI / 25.4
+W, H = 1654, 2339  # A4 at 200 dpi
+OWNER = "贵阳都匀农产品开发研究院有限公司"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(fonts().song_otf), size)
+
+
+def _form() -> Image.Image:
+    """A white A4 page with a few lines of black print."""
+    page = Image.new("RGB", (W, H), (250, 250, 247))
+    draw = ImageDraw.Draw(page)
+    font = _font(34)
+    for i, text in enumerate(
+        [
+            "创新中心名称：贵州省特色食品制造业创新中心",
+            "牵头单位（盖章）：",
+            "申报日期：2022年7月6日",
+        ]
+    ):
+        draw.text((200, 700 + 90 * i), text, font=font, fill=(20, 20, 20))
+    return page
+
+
+def _sealed(angle_deg: float, seed: int = 7) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    rng = np.random.default_rng(seed)
+    ink = render_seal(OWNER, diameter_px=round(42 * MM), rng=rng, font_path=fonts().song_otf)
+    return stamp(_form(), ink, center=(640.0, 800.0), angle_deg=angle_deg, rng=rng)
+
+
+def _fractions(box: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
+    return (box[0] / W, box[1] / H, box[2] / W, box[3] / H)
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union
+
+
+@cache
+def _engine() -> OcrEngine:
+    return create_engine(OcrSettings())
+
+
+@pytest.mark.parametrize("angle", [0.0, 25.0, 150.0])
+def test_a_red_round_seal_is_found_with_its_ring_and_star(angle: float) -> None:
+    page, box = _sealed(angle)
+    found = detect_seals(np.asarray(page), DPI)
+    assert len(found) == 1
+    seal = found[0]
+    assert (seal.shape, seal.colour, seal.star) == ("round", "red", True)
+    assert seal.confidence >= 0.85 and seal.ring_coverage >= 0.9
+    bbox = tuple(v / s for v, s in zip(seal.bbox_px(W, H), (W, H, W, H), strict=True))
+    assert _iou(bbox, _fractions(box)) >= 0.8
+    assert 40 * MM <= 2 * max(seal.axes) <= 44 * MM
+
+
+def test_red_print_lines_and_handwriting_are_not_seals() -> None:
+    page = _form()
+    draw = ImageDraw.Draw(page)
+    # A red masthead, a red rule under it, a short red heading in big type, a red block.
+    draw.text((180, 120), "贵州省工业和信息化厅文件", font=_font(110), fill=(215, 30, 40))
+    draw.line((150, 280, 1500, 280), fill=(215, 30, 40), width=6)
+    draw.text((700, 1300), "附件", font=_font(160), fill=(215, 30, 40))
+    draw.rectangle((1200, 1300, 1450, 1550), fill=(215, 30, 40))
+    rng = np.random.default_rng(3)
+    hand, _ = render_handwriting(
+        "同意推荐。\n经审核符合条件",
+        char_px=round(7 * MM),
+        max_width_px=900,
+        rng=rng,
+        font_path=fonts().hei_otf,
+        ink=(200, 30, 40),
+    )
+    page.paste(hand.convert("RGB"), (200, 1700), hand.getchannel("A"))
+    assert detect_seals(np.asarray(page), DPI) == []
+    assert read_seals(np.asarray(page), DPI, None) == ()
+
+
+def test_a_page_without_seals_has_none() -> None:
+    assert detect_seals(np.asarray(_form()), DPI) == []
+    grey = np.asarray(_form().convert("L").convert("RGB"))
+    assert detect_seals(grey, DPI) == []
+
+
+def test_a_greyscale_seal_is_found_by_its_shape_with_less_confidence() -> None:
+    page, box = _sealed(-20.0)
+    grey = np.asarray(page.convert("L").convert("RGB"))
+    found = detect_seals(grey, DPI)
+    assert len(found) == 1
+    seal = found[0]
+    assert (seal.shape, seal.colour) == ("round", "grey")
+    assert 0.3 <= seal.confidence <= load_seal_detection().max_confidence_grey
+    bbox = tuple(v / s for v, s in zip(seal.bbox_px(W, H), (W, H, W, H), strict=True))
+    assert _iou(bbox, _fractions(box)) >= 0.7
+
+
+def test_the_ring_unwraps_from_the_gap_whatever_way_the_stamp_was_turned() -> None:
+    # The strip starts in the gap under the lettering: both ends of the lettering rows are
+    # paper (the ring's inner edge may show along the top), the middle is ink.
+    for angle in (0.0, 100.0, -160.0):
+        page, _ = _sealed(angle)
+        image = np.asarray(page)
+        seal = detect_seals(image, DPI)[0]
+        ink = np.where(image[..., 0].astype(int) - image[..., 1:].max(axis=2) > 40, 0, 255)
+        strip, start = unwrap_ring(ink.astype(np.uint8), seal)
+        rows = strip.shape[0]
+        columns = (strip[rows // 4 : 3 * rows // 4] < 128).any(axis=0)
+        tenth = strip.shape[1] // 10
+        assert not columns[:tenth].any() and not columns[-tenth:].any(), angle
+        assert columns[4 * tenth : 6 * tenth].mean() > 0.5
+        # The gap sits at the bottom of the stamp: 90° (straight down) turned by the angle.
+        assert abs(((start - (90.0 - angle)) + 180) % 360 - 180) < 25, (angle, start)
+
+
+@pytest.mark.slow
+def test_the_ring_text_reads_as_the_owner_with_the_real_ocr() -> None:
+    page, _ = _sealed(135.0, seed=11)
+    marks = read_seals(np.asarray(page), DPI, _engine())
+    assert len(marks) == 1 and isinstance(marks[0], SealMark)
+    assert fuzz.ratio(marks[0].text, OWNER) >= 80, marks[0].text
+    assert marks[0].text_confidence >= 0.5
+
+
+def test_the_packaged_settings_load_and_bad_ones_are_refused(tmp_path: Path) -> None:
+    rules = load_seal_detection()
+    assert isinstance(rules, SealDetection)
+    text = DEFAULT_SEAL_DETECTION_PATH.read_text(encoding="utf-8")
+    bad = tmp_path / "seal_detection.yaml"
+    bad.write_text(text.replace("min_round_mm: 28.0", "min_round_mm: 80.0"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="min_round_mm"):
+        load_seal_detection(bad)
+    bad.write_text(text.replace("gap_band: [0.6, 0.85]", "gap_band: [0.3, 0.85]"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="gap_band"):
+        load_seal_detection(bad)
+    bad.write_text(text + "typo_key: 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_seal_detection(bad)
+    with pytest.raises(ValueError, match="dpi"):
+        detect_seals(np.asarray(_form()), 0.0, rules)
+
+
+class _Engine:
+    name = "fixed"
+    fingerprint = "fixed"
+
+    def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
+        return (TextLine(text="牵头单位（盖章）：", bbox=(0.1, 0.3, 0.4, 0.32), confidence=0.9),)
+
+
+def _source(image: np.ndarray) -> SourcePage:
+    return SourcePage(
+        file_page=1,
+        kind=SourceKind.SCAN,
+        width_pt=W * 72 / DPI,
+        height_pt=H * 72 / DPI,
+        image=image,
+        dpi=DPI,
+    )
+
+
+def test_read_page_fills_the_seals_and_survives_their_failure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    page, box = _sealed(10.0)
+    read = read_page(_source(np.asarray(page)), _Engine())  # type: ignore[arg-type]
+    assert read.error is None and len(read.page.seals) == 1
+    assert _iou(read.page.seals[0].bbox, _fractions(box)) >= 0.7
+
+    def broken(*args: object, **kwargs: object) -> tuple[SealMark, ...]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(read_module, "read_seals", broken)
+    read = read_page(_source(np.asarray(page)), _Engine())  # type: ignore[arg-type]
+    assert read.error is None and read.page.seals == ()
+    assert [line.text for line in read.page.lines] == ["牵头单位（盖章）："]
+
+
+@pytest.mark.slow
+def test_a_corpus_cover_page_end_to_end_with_the_real_ocr() -> None:
+    truth = json.loads((REPO / "samples/truth/P001.json").read_text(encoding="utf-8"))
+    source = truth["sources"][0]
+    expected = [s for s in source["seals"] if s["page"] == 1]
+    pdf = REPO / "samples" / source["file"]
+    first = next(iter_pages(pdf, FileKind.PDF, Settings()))
+    read = read_page(first, _engine())
+    assert read.error is None
+    seals = read.page.seals
+    assert len(seals) == len(expected) == 2
+    for want in expected:
+        # the normalised page is deskewed slightly: match by overlap
+        got = max(seals, key=lambda s: _iou(s.bbox, tuple(want["bbox"])))
+        assert _iou(got.bbox, tuple(want["bbox"])) >= 0.5
+        assert got.colour == "red" and got.shape == "round" and got.confidence >= 0.8
+        assert fuzz.ratio(got.text, want["owner"]) >= 80, (got.text, want["owner"])
