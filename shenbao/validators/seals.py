@@ -321,9 +321,13 @@ def owner_label(reading: SlotReading) -> str:
     return f"{kind}“{reading.owner[0]}”" if reading.owner else kind
 
 
-def _unread_ink_at(page: Page, zone: BBox, rules: SealRules) -> bool:
+def _unread_ink_at(page: Page, zone: BBox, seal: tuple[float, float], rules: SealRules) -> bool:
+    """Seal-sized ink no line explains in the slot's zone: a seal the detector missed."""
+    least = rules.marks.unread_ink_min_size
     return any(
         overlap_area(zone, ink.bbox) >= rules.marks.unread_ink_min_overlap * _area(ink.bbox)
+        and _size(ink.bbox)[0] >= least * seal[0]
+        and _size(ink.bbox)[1] >= least * seal[1]
         for ink in page.unread
         if _area(ink.bbox) > 0
     )
@@ -358,10 +362,11 @@ def slot_findings(
         return unverifiable(f"：第{page.number}页未能找到该字样，无法核对公章", None)
     mark = reading.mark
     if mark is None:
-        zone = slot_zone(reading.anchor.bbox, _nominal_size(submission, rules), rules)
+        seal = _nominal_size(submission, rules)
+        zone = slot_zone(reading.anchor.bbox, seal, rules)
         if greyscale:
             return unverifiable("未能确认公章（黑白扫描件，仅能凭形状识别）", zone)
-        if _unread_ink_at(page, zone, rules):
+        if _unread_ink_at(page, zone, seal, rules):
             return unverifiable("有未能识别的印迹，无法确认是否加盖公章", zone)
         if reading.required is None:
             return unverifiable("未见公章；隶属关系未能确认，无法判断是否须加盖", zone)

@@ -32,6 +32,12 @@ class MarkRules(Spec):
     unread_ink_min_overlap: float = Field(
         gt=0.0, le=1.0, description="share of an unread-ink blob inside a slot's zone"
     )
+    unread_ink_min_size: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="share of a seal's size (both ways) unexplained ink must reach to be a "
+        "seal the detector missed, not a printed mark the OCR missed",
+    )
 
 
 class OwnerRules(Spec):

@@ -217,6 +217,18 @@ def test_unexplained_ink_at_an_empty_slot_makes_it_unverifiable() -> None:
     ]
 
 
+def test_a_character_of_unread_ink_at_an_empty_slot_does_not_hide_a_missing_seal() -> None:
+    """A printed 年 the OCR missed near the slot (held-out corpus, scan_0004) is no seal."""
+    p002 = submission_of("P002")
+    page = p002.pages[page_id(p002, "cover") - 1]
+    anchor = next(line for line in page.lines if "牵头单位" in line.text)
+    _, y0, x1, y1 = anchor.bbox
+    glyph = UnreadInk(bbox=(x1 + 0.02, y0, x1 + 0.04, y1), ink=0.3)
+    assert _seal_codes(replace_page(p002, page.number, unread=(glyph,))) == [
+        ("SEAL_MISSING", "lead_org_cover")
+    ]
+
+
 def test_a_faint_mark_or_an_unfound_anchor_is_unverifiable_not_missing() -> None:
     p001 = submission_of("P001")
     commitment = page_id(p001, "commitment")
