@@ -17,26 +17,21 @@ field sits on (clean / degraded / greyscale), with the wrong values listed.
 
 from __future__ import annotations
 
-import tempfile
 import time
-from collections.abc import Collection, Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Collection
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from shenbao.bench.corpus import Score, Target, load_truths, read_submissions
 from shenbao.extractors.fields import extract
 from shenbao.extractors.normalize import normalize_doc_number
 from shenbao.extractors.review import ReviewRules, load_review_rules, needs_review
 from shenbao.pipeline.config import TemplateSpec, load_campaign, load_templates
 from shenbao.pipeline.errors import InputError
-from shenbao.pipeline.ingest import SniffedFile, discover, sniff
-from shenbao.pipeline.model import Annex, ExtractedField, FieldValue, SourceKind, Submission
-from shenbao.pipeline.ocr.cache import cached_engine
+from shenbao.pipeline.model import Annex, ExtractedField, FieldValue, SourceKind
 from shenbao.pipeline.ocr.engine import OcrEngine
-from shenbao.pipeline.pool import PagePool
-from shenbao.pipeline.run import PageCache, read_document
 from shenbao.pipeline.settings import Settings
 from shenbao.samples.generator.truth import SourceTruth, Truth, TruthPage
 
@@ -86,46 +81,6 @@ class FieldOutcome(BaseModel):
     @property
     def extracted(self) -> bool:
         return self.confidence is not None
-
-
-class Score(BaseModel):
-    """Right out of total."""
-
-    model_config = ConfigDict(frozen=True)
-
-    right: int
-    total: int
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def rate(self) -> float | None:
-        return round(self.right / self.total, 4) if self.total else None
-
-    @classmethod
-    def of(cls, outcomes: Iterable[FieldOutcome]) -> Score:
-        counted = list(outcomes)
-        return cls(right=sum(o.correct for o in counted), total=len(counted))
-
-    def __str__(self) -> str:
-        if not self.total:
-            return "—"
-        return f"{self.right}/{self.total} ({self.right / self.total:.1%})"
-
-
-class Target(BaseModel):
-    """A figure the issue asks for, and whether it is met."""
-
-    model_config = ConfigDict(frozen=True)
-
-    measure: str
-    goal: float = Field(description="the least acceptable rate")
-    score: Score
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def met(self) -> bool | None:
-        rate = self.score.rate
-        return None if rate is None else rate >= self.goal
 
 
 class ExtractFigures(BaseModel):
@@ -296,69 +251,8 @@ def score_source(
 
 
 # ---------------------------------------------------------------------------------------
-# Reading the corpus
+# Reading and scoring the corpus
 # ---------------------------------------------------------------------------------------
-
-
-def load_truths(corpus: Path, only: Collection[str] | None = None) -> list[Truth]:
-    """The corpus's per-applicant truth (``truth/<id>.json``), optionally only some ids."""
-    truths = [
-        Truth.model_validate_json(path.read_text(encoding="utf-8"))
-        for path in sorted((corpus / "truth").glob("*.json"))
-        if path.name != "batch.json"
-    ]
-    return [t for t in truths if only is None or t.applicant in only]
-
-
-def _sniffed(path: Path, settings: Settings) -> SniffedFile:
-    (found,) = discover([path])
-    return sniff(found, settings)
-
-
-def read_submissions(
-    files: Iterable[Path],
-    settings: Settings,
-    *,
-    scanned: Collection[Path] = (),
-    workers: int = 2,
-    engine: OcrEngine | None = None,
-) -> dict[str, Submission]:
-    """Every submission in the files, by id, read as a batch reads them.
-
-    Without an ``engine``: the configured OCR behind the OCR cache, the page cache under
-    ``settings.cache_dir``, and a page pool of ``workers`` processes — started only when
-    one of the ``scanned`` files is not in the page cache (electronic copies need none).
-    With one (a replay, in tests): read in this process, no caches.
-    """
-    templates = load_templates(settings.templates_dir)
-    sniffed = [_sniffed(path, settings) for path in files]
-    for item in sniffed:
-        if item.quarantined:
-            raise InputError(
-                f"{item.source.name} was not accepted: {item.entry.reason_en}",
-                file=item.source.name,
-            )
-    submissions: dict[str, Submission] = {}
-    with ExitStack() as stack:
-        cache: PageCache | None = None
-        pool: PagePool | None = None
-        if engine is None:
-            engine = cached_engine(
-                settings.ocr.model_copy(update={"threads": 1}), settings.cache_dir
-            )
-            cache = PageCache(settings.cache_dir / "pages")
-            unread = [
-                s.source.path
-                for s in sniffed
-                if s.source.path in scanned and cache.get(s.entry.sha256 or "", engine) is None
-            ]
-            if unread:
-                pool = stack.enter_context(PagePool(settings.ocr, settings.cache_dir, workers))
-                engine = pool.engine
-        for item in sniffed:
-            document = read_document(item, settings, engine, templates, cache=cache, pool=pool)
-            submissions.update((s.id, s) for s in document.submissions)
-    return submissions
 
 
 def bench_extract(
@@ -417,14 +311,3 @@ def bench_extract(
         extract_s=round(extract_s, 2),
         outcomes=tuple(outcomes),
     )
-
-
-@contextmanager
-def generated_corpus(count: int, seed: int) -> Iterator[Path]:
-    """A fresh corpus of ``count`` submissions in a temporary folder, removed afterwards."""
-    # The generator pulls in fonts and rendering that scoring alone does not need.
-    from shenbao.samples import generator
-
-    with tempfile.TemporaryDirectory(prefix="shenbao-bench-corpus-") as folder:
-        generator.generate_corpus(out=Path(folder), count=count, seed=seed)
-        yield Path(folder)

@@ -23,7 +23,9 @@ from shenbao.pipeline.model import Manifest, Report
 from shenbao.pipeline.settings import Settings
 
 if TYPE_CHECKING:
+    from shenbao.bench.corpus import Score, Target
     from shenbao.bench.extract import ExtractFigures, FieldOutcome
+    from shenbao.bench.seals import SealFigures
 
 app = typer.Typer(
     help="申报材料核验: check stamped paper applications against their online filings.",
@@ -246,8 +248,8 @@ def bench_extract(
     ] = None,
 ) -> None:
     """Exact-match accuracy of field extraction against the truth, and review flagging."""
+    from shenbao.bench.corpus import generated_corpus
     from shenbao.bench.extract import bench_extract as measure
-    from shenbao.bench.extract import generated_corpus
 
     settings = Settings()
     try:
@@ -370,6 +372,205 @@ def _extract_tables(figures: ExtractFigures) -> list[Table]:
             Text(", ".join(ids) if len(ids) <= 3 else f"{len(ids)} submissions"),
         )
     return [summary, per_field, wrong, unread]
+
+
+@bench_app.command("seals")
+def bench_seals(
+    samples: Annotated[Path, typer.Option(help="a corpus made by `samples generate`")] = Path(
+        "samples"
+    ),
+    generate: Annotated[
+        int | None,
+        typer.Option(min=1, help="generate a fresh corpus of N submissions (temporary) instead"),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="the generated corpus's seed")] = 20220801,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes reading pages")] = 2,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="also write the figures as JSON here")
+    ] = None,
+) -> None:
+    """Seal detection per slot, owner match, recommendation decisions and their findings,
+    on colour and greyscale scans."""
+    from shenbao.bench.corpus import generated_corpus
+    from shenbao.bench.seals import bench_seals as measure
+    from shenbao.flows.checking import checker
+
+    settings = Settings()
+    try:
+        if generate is None:
+            figures = measure(samples, settings, checker, workers=workers)
+        else:
+            with generated_corpus(generate, seed) as corpus:
+                figures = measure(corpus, settings, checker, workers=workers)
+                figures = figures.model_copy(
+                    update={"corpus": f"generated: --generate {generate} --seed {seed}"}
+                )
+    except PipelineError as exc:
+        _fail(exc)
+    for table in _seal_tables(figures):
+        console.print(table)
+    if json_path is not None:
+        json_path.write_text(figures.model_dump_json(indent=2), encoding="utf-8")
+        console.print(Text(f"figures written to {json_path}"))
+
+
+def _target_cell(goal: Target) -> Text:
+    mark, style = {True: ("met", "green"), False: ("MISSED", "red"), None: ("n/a", "")}[goal.met]
+    return Text(f"≥ {goal.goal:.0%} {mark}", style=style)
+
+
+def _fraction(score: Score) -> Text:
+    if not score.total:
+        return Text("—")
+    return Text(
+        f"{score.right}/{score.total} {score.right / score.total:.1%}",
+        style="" if score.right == score.total else "yellow",
+    )
+
+
+def _seal_tables(figures: SealFigures) -> list[Table]:
+    from shenbao.bench.seals import SCANS
+
+    columns = (*SCANS, "all")
+    counts = ", ".join(f"{n} {scans}" for scans, n in figures.submissions.items())
+    summary = Table(
+        title=f"bench seals: {figures.corpus}; scans: {counts} "
+        f"(read {figures.read_s:.1f} s, check {figures.check_s:.1f} s)",
+        title_justify="left",
+    )
+    summary.add_column("measure")
+    for scans in columns:
+        summary.add_column(scans, justify="right")
+    summary.add_column("target", justify="right")
+    goals = {t.measure: t for t in figures.targets}
+    detection = figures.detection
+    rows: list[tuple[str, dict[str, Score], str | None]] = [
+        (
+            "precision (slot)",
+            {k: d.precision for k, d in detection.items()},
+            "detection precision, colour",
+        ),
+        ("recall (slot)", {k: d.recall for k, d in detection.items()}, "detection recall, colour"),
+        ("precision, in place", {k: d.precision_in_place for k, d in detection.items()}, None),
+        ("recall, in place", {k: d.recall_in_place for k, d in detection.items()}, None),
+        ("owner match (decided)", figures.owner_match, "owner match"),
+        ("owner undecided", figures.owner_undecided, None),
+        ("recommendation decisions", figures.recommendation_decisions, "recommendation decisions"),
+    ]
+    for measure, cells, goal in rows:
+        summary.add_row(
+            measure,
+            *(_fraction(cells[k]) for k in columns),
+            _target_cell(goals[goal]) if goal else "",
+        )
+    false_missing = {
+        scans: sum(
+            f.scans == scans and f.code.value == "SEAL_MISSING" and f.verdict == "false"
+            for f in figures.findings
+        )
+        for scans in SCANS
+    }
+    grey = goals["greyscale scans without a false SEAL_MISSING"]
+    mark, style = {True: ("met", "green"), False: ("MISSED", "red"), None: ("n/a", "")}[grey.met]
+    summary.add_row(
+        "false SEAL_MISSING",
+        *(str(false_missing[k]) for k in SCANS),
+        str(sum(false_missing.values())),
+        Text(f"0 grey {mark}", style=style),
+    )
+    if figures.unslotted_seals:
+        summary.add_row("seals at no slot (unscored)", "", "", str(figures.unslotted_seals), "")
+    if figures.missing_submissions:
+        summary.add_row(
+            "submissions not produced", "", "", Text(", ".join(figures.missing_submissions)), ""
+        )
+
+    codes = Table(
+        title="seal and recommendation findings (code + slot): precision | recall",
+        title_justify="left",
+    )
+    codes.add_column("code")
+    for scans in columns:
+        codes.add_column(scans, justify="right")
+    codes.add_column("tolerated", justify="right")
+    for code in figures.by_code["all"]:
+        cells: list[Text] = []
+        for scans in columns:
+            score = figures.by_code[scans][code]
+            cells.append(
+                Text(
+                    f"{_short(score.precision)} | {_short(score.recall)}",
+                    style=""
+                    if score.precision.right == score.precision.total
+                    and score.recall.right == score.recall.total
+                    else "red",
+                )
+            )
+        codes.add_row(code, *cells, str(figures.by_code["all"][code].tolerated or ""))
+
+    wrong = Table(
+        title=f"wrong seal and recommendation findings ({len(figures.wrong_findings)})",
+        title_justify="left",
+    )
+    for column in ("submission", "code", "slot", "verdict"):
+        wrong.add_column(column)
+    for finding in figures.wrong_findings:
+        wrong.add_row(
+            f"{finding.submission_id} ({finding.scans})",
+            finding.code.value,
+            finding.slot or "",
+            Text(
+                "raised, not expected" if finding.verdict == "false" else "expected, not raised",
+                style="red",
+            ),
+        )
+
+    slots = Table(
+        title="seal slots not found, out of place, falsely found, or owner not decided right",
+        title_justify="left",
+    )
+    for column in ("submission", "slot", "p.", "truth owner", "read", "owner_match"):
+        slots.add_column(column, overflow="fold")
+    for slot in figures.slots:
+        owner_right = slot.owner_match == slot.expected_owner_match
+        if slot.truth and slot.read and slot.in_place and owner_right:
+            continue
+        if not slot.truth:
+            read = Text("FALSE", style="red")
+        elif not slot.read:
+            read = Text("NOT FOUND", style="red")
+        elif not slot.in_place:
+            read = Text(f"OUT OF PLACE ‹{slot.read_text}›", style="red")
+        else:
+            read = Text(f"‹{slot.read_text}›")
+        slots.add_row(
+            f"{slot.submission_id} ({slot.scans})",
+            slot.slot,
+            str(slot.page),
+            slot.truth_owner or "",
+            read,
+            Text(
+                "" if not slot.read else f"{slot.owner_match}, truth {slot.expected_owner_match}",
+                style="" if owner_right or slot.owner_match is None else "red",
+            ),
+        )
+
+    decisions = Table(title="wrong recommendation decisions", title_justify="left")
+    for column in ("submission", "raised", "expected", "tolerated"):
+        decisions.add_column(column)
+    for decision in figures.decisions:
+        if not decision.correct:
+            decisions.add_row(
+                f"{decision.submission_id} ({decision.scans})",
+                ", ".join(decision.read) or "—",
+                ", ".join(decision.expected) or "—",
+                ", ".join(decision.tolerated) or "—",
+            )
+    return [summary, codes, *(table for table in (wrong, slots, decisions) if table.row_count)]
+
+
+def _short(score: Score) -> str:
+    return f"{score.right}/{score.total}" if score.total else "—"
 
 
 def _shown(value: object) -> str:

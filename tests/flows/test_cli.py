@@ -130,12 +130,20 @@ def test_only_the_commands_of_this_stage_exist() -> None:
     group = typer.main.get_group(app)
     assert set(group.commands) == {"run", "inspect", "samples", "bench"}
     assert set(getattr(group.commands["samples"], "commands", {})) == {"generate"}
-    assert set(getattr(group.commands["bench"], "commands", {})) == {"ocr", "extract"}
+    assert set(getattr(group.commands["bench"], "commands", {})) == {"ocr", "extract", "seals"}
 
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["run"], ["inspect"], ["samples", "generate"], ["bench", "ocr"], ["bench", "extract"]],
+    [
+        [],
+        ["run"],
+        ["inspect"],
+        ["samples", "generate"],
+        ["bench", "ocr"],
+        ["bench", "extract"],
+        ["bench", "seals"],
+    ],
     ids=lambda c: " ".join(c) or "shenbao",
 )
 def test_every_command_explains_itself(command: list[str]) -> None:
