@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: install run test lint bench bench-extract clean
+.PHONY: install run test lint bench bench-extract bench-seals clean
 
 install: $(INSTALLED)
 
@@ -51,6 +51,11 @@ bench: $(INSTALLED)
 bench-extract: $(INSTALLED)
 	$(BIN)/shenbao bench extract
 	$(BIN)/shenbao bench extract --generate 24 --seed 7
+
+# Seals and the recommendation opinion against truth: the same two corpora.
+bench-seals: $(INSTALLED)
+	$(BIN)/shenbao bench seals
+	$(BIN)/shenbao bench seals --generate 24 --seed 7
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
