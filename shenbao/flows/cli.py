@@ -232,20 +232,26 @@ def bench_ocr(
     console.print(table)
 
 
+# The options every bench against the corpus's truth takes.
+CorpusOption = Annotated[Path, typer.Option(help="a corpus made by `samples generate`")]
+GenerateOption = Annotated[
+    int | None,
+    typer.Option(min=1, help="generate a fresh corpus of N submissions (temporary) instead"),
+]
+SeedOption = Annotated[int, typer.Option(help="the generated corpus's seed")]
+WorkersOption = Annotated[int, typer.Option(min=1, help="worker processes reading pages")]
+JsonOption = Annotated[
+    Path | None, typer.Option("--json", help="also write the figures as JSON here")
+]
+
+
 @bench_app.command("extract")
 def bench_extract(
-    samples: Annotated[Path, typer.Option(help="a corpus made by `samples generate`")] = Path(
-        "samples"
-    ),
-    generate: Annotated[
-        int | None,
-        typer.Option(min=1, help="generate a fresh corpus of N submissions (temporary) instead"),
-    ] = None,
-    seed: Annotated[int, typer.Option(help="the generated corpus's seed")] = 20220801,
-    workers: Annotated[int, typer.Option(min=1, help="worker processes reading pages")] = 2,
-    json_path: Annotated[
-        Path | None, typer.Option("--json", help="also write the figures as JSON here")
-    ] = None,
+    samples: CorpusOption = Path("samples"),
+    generate: GenerateOption = None,
+    seed: SeedOption = 20220801,
+    workers: WorkersOption = 2,
+    json_path: JsonOption = None,
 ) -> None:
     """Exact-match accuracy of field extraction against the truth, and review flagging."""
     from shenbao.bench.corpus import generated_corpus
@@ -376,18 +382,11 @@ def _extract_tables(figures: ExtractFigures) -> list[Table]:
 
 @bench_app.command("seals")
 def bench_seals(
-    samples: Annotated[Path, typer.Option(help="a corpus made by `samples generate`")] = Path(
-        "samples"
-    ),
-    generate: Annotated[
-        int | None,
-        typer.Option(min=1, help="generate a fresh corpus of N submissions (temporary) instead"),
-    ] = None,
-    seed: Annotated[int, typer.Option(help="the generated corpus's seed")] = 20220801,
-    workers: Annotated[int, typer.Option(min=1, help="worker processes reading pages")] = 2,
-    json_path: Annotated[
-        Path | None, typer.Option("--json", help="also write the figures as JSON here")
-    ] = None,
+    samples: CorpusOption = Path("samples"),
+    generate: GenerateOption = None,
+    seed: SeedOption = 20220801,
+    workers: WorkersOption = 2,
+    json_path: JsonOption = None,
 ) -> None:
     """Seal detection per slot, owner match, recommendation decisions and their findings,
     on colour and greyscale scans."""

@@ -14,9 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from shenbao.extractors.fields import extract
-from shenbao.extractors.nlp import recommendation_stance
-from shenbao.extractors.normalize import normalize_org_name
-from shenbao.extractors.review import load_review_rules
+from shenbao.flows.checking import validation_context
 from shenbao.pipeline.config import load_campaign
 from shenbao.pipeline.model import (
     ExtractedField,
@@ -30,20 +28,11 @@ from shenbao.pipeline.model import (
 )
 from shenbao.pipeline.run import assemble
 from shenbao.samples.generator.truth import SourceTruth, Truth
-from shenbao.validators import Context
 from tests.extractors.golden.record import SCANS, load_frozen, sniffed_scan
 from tests.readers import SAMPLES, SETTINGS, TEMPLATES
 
 CAMPAIGN = load_campaign()
-CONTEXT = Context(
-    templates=TEMPLATES,
-    campaign=CAMPAIGN,
-    review_threshold=load_review_rules().review_threshold,
-    normalize_org=functools.partial(
-        normalize_org_name, equivalents=CAMPAIGN.org_suffix_equivalents
-    ),
-    opinion_stance=recommendation_stance,
-)
+CONTEXT = validation_context(TEMPLATES, CAMPAIGN)  # as shenbao run checks
 TRUTH_FILES = sorted(p for p in (SAMPLES / "truth").glob("*.json") if p.stem != "batch")
 SEAL_CODES = ("SEAL_", "RECOMMENDATION_")
 
