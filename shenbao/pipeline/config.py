@@ -370,10 +370,22 @@ class ExportColumn(Spec):
     type: FieldType | Literal["record_id", "annex", "datetime", "member_list"]
 
 
+class ExportLimits(Spec):
+    """How much of an export file is read at all: beyond these it is refused, not truncated."""
+
+    max_file_bytes: int = Field(50 * 1024 * 1024, gt=0, description="largest export file")
+    max_unpacked_bytes: int = Field(
+        200 * 1024 * 1024, gt=0, description="largest an XLSX may unpack to (zip-bomb guard)"
+    )
+    max_rows: int = Field(20_000, gt=0, description="most data rows (filings) in one export")
+    max_columns: int = Field(200, gt=0, description="most columns in one export")
+
+
 class ExportMapping(Spec):
     """How the platform's export headers map to field keys (platforms add and reorder columns)."""
 
     columns: tuple[ExportColumn, ...]
+    limits: ExportLimits = ExportLimits()
     annex_values: dict[str, Annex] = Field(description="申报类型 cell text → annex")
     list_separator: str = "；"
     list_separator_aliases: tuple[str, ...] = (";", "、")
