@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -232,6 +233,8 @@ def bench_ocr(
     console.print(table)
 
 
+FiguresT = TypeVar("FiguresT", bound=BaseModel)
+
 # The options every bench against the corpus's truth takes.
 CorpusOption = Annotated[Path, typer.Option(help="a corpus made by `samples generate`")]
 GenerateOption = Annotated[
@@ -245,6 +248,35 @@ JsonOption = Annotated[
 ]
 
 
+def _run_bench(
+    measure: Callable[[Path], FiguresT],
+    tables: Callable[[FiguresT], list[Table]],
+    *,
+    samples: Path,
+    generate: int | None,
+    seed: int,
+    json_path: Path | None,
+) -> None:
+    """Measure the committed corpus, or a freshly generated one; print; write the JSON."""
+    from shenbao.bench.corpus import generated_corpus
+
+    try:
+        if generate is None:
+            figures = measure(samples)
+        else:
+            with generated_corpus(generate, seed) as corpus:
+                figures = measure(corpus).model_copy(
+                    update={"corpus": f"generated: --generate {generate} --seed {seed}"}
+                )
+    except PipelineError as exc:
+        _fail(exc)
+    for table in tables(figures):
+        console.print(table)
+    if json_path is not None:
+        json_path.write_text(figures.model_dump_json(indent=2), encoding="utf-8")
+        console.print(Text(f"figures written to {json_path}"))
+
+
 @bench_app.command("extract")
 def bench_extract(
     samples: CorpusOption = Path("samples"),
@@ -254,26 +286,17 @@ def bench_extract(
     json_path: JsonOption = None,
 ) -> None:
     """Exact-match accuracy of field extraction against the truth, and review flagging."""
-    from shenbao.bench.corpus import generated_corpus
     from shenbao.bench.extract import bench_extract as measure
 
     settings = Settings()
-    try:
-        if generate is None:
-            figures = measure(samples, settings, workers=workers)
-        else:
-            with generated_corpus(generate, seed) as corpus:
-                figures = measure(corpus, settings, workers=workers)
-                figures = figures.model_copy(
-                    update={"corpus": f"generated: --generate {generate} --seed {seed}"}
-                )
-    except PipelineError as exc:
-        _fail(exc)
-    for table in _extract_tables(figures):
-        console.print(table)
-    if json_path is not None:
-        json_path.write_text(figures.model_dump_json(indent=2), encoding="utf-8")
-        console.print(Text(f"figures written to {json_path}"))
+    _run_bench(
+        lambda corpus: measure(corpus, settings, workers=workers),
+        _extract_tables,
+        samples=samples,
+        generate=generate,
+        seed=seed,
+        json_path=json_path,
+    )
 
 
 def _extract_tables(figures: ExtractFigures) -> list[Table]:
@@ -390,27 +413,18 @@ def bench_seals(
 ) -> None:
     """Seal detection per slot, owner match, recommendation decisions and their findings,
     on colour and greyscale scans."""
-    from shenbao.bench.corpus import generated_corpus
     from shenbao.bench.seals import bench_seals as measure
     from shenbao.flows.checking import checker
 
     settings = Settings()
-    try:
-        if generate is None:
-            figures = measure(samples, settings, checker, workers=workers)
-        else:
-            with generated_corpus(generate, seed) as corpus:
-                figures = measure(corpus, settings, checker, workers=workers)
-                figures = figures.model_copy(
-                    update={"corpus": f"generated: --generate {generate} --seed {seed}"}
-                )
-    except PipelineError as exc:
-        _fail(exc)
-    for table in _seal_tables(figures):
-        console.print(table)
-    if json_path is not None:
-        json_path.write_text(figures.model_dump_json(indent=2), encoding="utf-8")
-        console.print(Text(f"figures written to {json_path}"))
+    _run_bench(
+        lambda corpus: measure(corpus, settings, checker, workers=workers),
+        _seal_tables,
+        samples=samples,
+        generate=generate,
+        seed=seed,
+        json_path=json_path,
+    )
 
 
 def _target_cell(goal: Target) -> Text:
