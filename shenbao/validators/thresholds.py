@@ -94,3 +94,35 @@ def load_seal_rules(path: Path = DEFAULT_SEAL_RULES_PATH) -> SealRules:
 def load_opinion_rules(path: Path = DEFAULT_OPINION_RULES_PATH) -> OpinionRules:
     """Load and check ``opinion.yaml``; a malformed one raises ``ConfigError``."""
     return load_yaml(path, OpinionRules)
+
+
+DEFAULT_MATCHING_RULES_PATH = RULES_DIR / "matching.yaml"
+
+
+class FuzzyStage(Spec):
+    """One fuzzy stage of matching paper to online: a pair is taken at ``threshold`` or
+    above, and only when it beats every rival (other filing, other paper) by ``margin``."""
+
+    threshold: float = Field(gt=0.0, le=100.0, description="rapidfuzz ratio, 0–100")
+    margin: float = Field(ge=0.0, lt=100.0, description="best over the runner-up, 0–100")
+
+    @model_validator(mode="after")
+    def _margin_below_threshold(self) -> FuzzyStage:
+        if self.margin >= self.threshold:
+            raise ValueError("margin must be below threshold")
+        return self
+
+
+class MatchingRules(Spec):
+    """The schema of ``rules/matching.yaml``."""
+
+    org_name: FuzzyStage
+    center_name: FuzzyStage
+    unsure_names: bool = Field(
+        description="names read below the review threshold still take part in fuzzy matching"
+    )
+
+
+def load_matching_rules(path: Path = DEFAULT_MATCHING_RULES_PATH) -> MatchingRules:
+    """Load and check ``matching.yaml``; a malformed one raises ``ConfigError``."""
+    return load_yaml(path, MatchingRules)
