@@ -24,9 +24,14 @@ from prefect.client.schemas.objects import State, TaskRun
 from pydantic import Field
 
 from shenbao.extractors.review import load_review_rules
-from shenbao.flows.checking import checker
+from shenbao.flows.checking import checker, validation_context
 from shenbao.pipeline import ingest
-from shenbao.pipeline.config import TemplateSpec, load_campaign, load_templates
+from shenbao.pipeline.config import (
+    TemplateSpec,
+    load_campaign,
+    load_export_mapping,
+    load_templates,
+)
 from shenbao.pipeline.model import (
     Annex,
     Frozen,
@@ -35,7 +40,10 @@ from shenbao.pipeline.model import (
     Page,
     Report,
     SourceKind,
+    Submission,
 )
+from shenbao.pipeline.ocr.engine import OcrEngine
+from shenbao.pipeline.online import OnlineExport, load_online_export
 from shenbao.pipeline.pool import PagePool
 from shenbao.pipeline.run import (
     Document,
@@ -74,6 +82,7 @@ from shenbao.storage.base import (
 )
 from shenbao.storage.local_store import open_store
 from shenbao.storage.minio_store import MinioStore
+from shenbao.validators.matching import match_batch
 
 # Evidence crops come from pages rendered at the resolution OCR read them at; pages that
 # only need a thumbnail are rendered small.
@@ -134,6 +143,24 @@ def check_run(
         return object_store, None
     sha256, size = ingest.file_digest(Path(online))
     return object_store, OnlineExportRef(file=Path(online).name, sha256=sha256, size=size)
+
+
+@step
+def load_export(path: Path, settings: Settings) -> OnlineExport:
+    """The online export through the column mapping; its bad rows logged, never dropped."""
+    export = load_online_export(
+        path, load_export_mapping(settings.config_dir / "export_columns.yaml")
+    )
+    logger = get_run_logger()
+    logger.info(
+        "online export %s: %d filings, %d rows with problems",
+        path.name,
+        len(export.records),
+        len(export.problems),
+    )
+    for problem in export.problems:
+        logger.warning("online export row %d: %s", problem.row, problem.reason_en)
+    return export
 
 
 @step
@@ -294,7 +321,8 @@ def process_batch(
 
     Args:
         paths: files and folders to read.
-        online: the online platform's export (xlsx/csv); recorded, loaded later.
+        online: the online platform's export (xlsx/csv/json): each submission is matched
+            to its filing (``online`` in the report, ONLINE_RECORD_MISSING without one).
         batch: the batch id; by default one derived from the inputs, the same on re-runs.
         store: the store URI; by default ``SHENBAO_STORE`` or ``var/store``.
 
@@ -305,12 +333,7 @@ def process_batch(
     logger = get_run_logger()
     settings = Settings()
     object_store, online_export = check_run(paths, online, batch, store or settings.store)
-    if online_export is not None:
-        logger.info(
-            "online export %s (sha256 %s) recorded; loading it is a later stage",
-            online_export.file,
-            online_export.sha256,
-        )
+    export = load_export(Path(online), settings) if online is not None else None
 
     sources = find_files(paths)
     sniffed = sniff_file.map(sources, settings=unmapped(settings)).result()
@@ -332,14 +355,39 @@ def process_batch(
         ).result()
     engine = pool.engine
     check = checker(templates, campaign)
-    reports = [
-        build_report(check(s), batch_id, engine, templates, d.timings.get(s.id))
-        for d in documents
-        for s in d.submissions
-    ]
+    checked = [(check(s), d.timings.get(s.id)) for d in documents for s in d.submissions]
     # A quarantined file gets a report too (FILE_UNREADABLE), so reviewers see it.
     unreadable = [u for u in map(unreadable_submission, sniffed) if u is not None]
-    reports += [build_report(u, batch_id, None, templates) for u in unreadable]
+    matched = (
+        match_batch(
+            [s for s, _ in checked] + unreadable,
+            export.records,
+            validation_context(templates, campaign),
+        )
+        if export is not None
+        else None
+    )
+
+    def report_of(
+        submission: Submission, reader: OcrEngine | None, timings: dict[str, float] | None
+    ) -> Report:
+        if matched is None:
+            return build_report(submission, batch_id, reader, templates, timings)
+        missing = matched.findings.get(submission.id, ())
+        return build_report(
+            submission.model_copy(update={"findings": submission.findings + missing}),
+            batch_id,
+            reader,
+            templates,
+            timings,
+            online=matched.matches.get(submission.id),
+        )
+
+    reports = [report_of(s, engine, t) for s, t in checked]
+    reports += [report_of(u, None, None) for u in unreadable]
+    if matched is not None:
+        for finding in matched.batch_findings:  # PAPER_MISSING: a batch report is next
+            logger.warning("online filing %s has no paper in this batch", finding.key)
 
     by_file: dict[str, list[Report]] = {}
     for report in reports:

@@ -28,6 +28,7 @@ from shenbao.pipeline.model import (
     EngineInfo,
     Finding,
     FindingCode,
+    OnlineMatch,
     Page,
     Report,
     SourceKind,
@@ -206,6 +207,7 @@ def build_report(
     engine: OcrEngine | None,
     templates: dict[Annex, TemplateSpec],
     timings: dict[str, float] | None = None,
+    online: OnlineMatch | None = None,
 ) -> Report:
     """The report of one submission with what the pipeline knows of it so far."""
     template = templates.get(submission.annex)
@@ -225,6 +227,7 @@ def build_report(
         timings=timings or {},
         pages=submission.pages,
         page_order=submission.page_order,
+        online=online,
     )
 
 

@@ -80,18 +80,46 @@ def test_a_rerun_is_idempotent(batch_folder: Path, tmp_path: Path) -> None:
     assert [(r.stat().st_ino, r.stat().st_mtime_ns) for r in reports] == stamps
 
 
-def test_a_given_batch_id_and_a_recorded_online_export(batch_folder: Path, tmp_path: Path) -> None:
-    export = tmp_path / "export.xlsx"
-    export.write_bytes(b"PK\x03\x04 not really a workbook yet")
+def test_a_given_batch_id_and_the_online_export_matched(
+    electronic_batch: Path, tmp_path: Path
+) -> None:
     result = process_batch(
-        paths=[str(batch_folder / "scan_0001.pdf")],
-        online=str(export),
+        paths=[str(electronic_batch / "P001.pdf")],
+        online=str(SAMPLES / "online" / "export.xlsx"),
         batch="2022-pilot-0801",
         store=str(tmp_path / "store"),
     )
     assert result.batch == "2022-pilot-0801"
     assert result.online is not None and result.online.file == "export.xlsx"
-    assert (tmp_path / "store" / "batches" / "2022-pilot-0801" / "manifest.json").is_file()
+    reports = tmp_path / "store" / "reports" / "2022-pilot-0801"
+    report = json.loads((reports / "P001-p001-009" / "report.json").read_text(encoding="utf-8"))
+    assert report["online"] == {"matched_by": "uscc", "record_id": "GZ2022-0108", "score": 1.0}
+
+
+def test_a_file_without_its_filing_is_online_record_missing(tmp_path: Path) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "electronic" / "P010.pdf", folder / "P010.pdf")  # no online row
+    process_batch(
+        paths=[str(folder)],
+        online=str(SAMPLES / "online" / "export.xlsx"),
+        batch="b2",
+        store=str(tmp_path / "store"),
+    )
+    report = json.loads(
+        (tmp_path / "store/reports/b2/P010-p001-009/report.json").read_text(encoding="utf-8")
+    )
+    assert report["online"] is None
+    assert [f["code"] for f in report["findings"]] == ["ONLINE_RECORD_MISSING"]
+
+
+def test_an_export_that_is_no_export_fails_the_run(batch_folder: Path, tmp_path: Path) -> None:
+    export = tmp_path / "export.xlsx"
+    export.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(InputError, match="XLSX"):
+        process_batch(
+            paths=[str(batch_folder)], online=str(export), batch="b3", store=str(tmp_path / "s")
+        )
 
 
 @pytest.mark.parametrize(

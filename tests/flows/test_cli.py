@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ import shenbao.flows.batch  # noqa: F401
 from shenbao.flows import cli
 from shenbao.flows.cli import app
 from shenbao.pipeline.errors import StorageError
+from tests.readers import SAMPLES
 
 runner = CliRunner()
 
@@ -35,7 +37,7 @@ def test_run_prints_the_manifest_and_exits_0_despite_quarantine(
     batch_folder: Path, tmp_path: Path
 ) -> None:
     export = tmp_path / "export.xlsx"
-    export.write_bytes(b"export")
+    shutil.copy(SAMPLES / "online" / "export.xlsx", export)
     store = tmp_path / "store"
     result = runner.invoke(
         app,
