@@ -11,6 +11,7 @@ Tests skip with a reason only when the ``weed`` binary is absent.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -33,6 +34,7 @@ from shenbao.storage.minio_store import MinioStore
 ACCESS_KEY = "shenbao-test-access"
 SECRET_KEY = "shenbao-test-secret-4f2a9c"
 START_TIMEOUT_S = 30.0
+READY_BUCKET = "shenbao-fixture-ready"  # the readiness probe's own bucket
 
 # The flags that take a port; weed mini's own defaults are never used.
 PORT_FLAGS = (
@@ -121,7 +123,11 @@ class SeaweedServer:
         ]
 
     def start(self) -> None:
-        """Start the server and wait (bounded) until a signed S3 request succeeds."""
+        """Start the server and wait (bounded) until it stores and serves an object.
+
+        Answering S3 is not enough: right after a restart SeaweedFS lists buckets while
+        its volume server still answers reads with 500 InternalError for a while.
+        """
         environment = os.environ | {
             "AWS_ACCESS_KEY_ID": ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
@@ -144,7 +150,7 @@ class SeaweedServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"weed mini exited at start:\n{self.log_tail()}")
             try:
-                client.list_buckets()
+                self._round_trip(client)
             except Exception as exc:  # any failure means: not up yet
                 last_error = exc
                 time.sleep(0.1)
@@ -156,6 +162,21 @@ class SeaweedServer:
             f"weed mini did not answer S3 within {START_TIMEOUT_S} s ({last_error}):\n"
             f"{self.log_tail()}"
         )
+
+    @staticmethod
+    def _round_trip(client: Minio) -> None:
+        """Write a small object and read it back (a bucket of the fixture's own)."""
+        if not client.bucket_exists(READY_BUCKET):
+            client.make_bucket(READY_BUCKET)
+        probe = uuid.uuid4().hex.encode()
+        client.put_object(READY_BUCKET, "probe", io.BytesIO(probe), len(probe))
+        response = client.get_object(READY_BUCKET, "probe")
+        try:
+            if response.read() != probe:
+                raise RuntimeError("the probe read back differs")
+        finally:
+            response.close()
+            response.release_conn()
 
     def kill(self) -> None:
         """Kill the server at once (SIGKILL), as a crash would."""
