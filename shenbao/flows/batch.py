@@ -24,7 +24,7 @@ from prefect.client.schemas.objects import State, TaskRun
 from pydantic import Field
 
 from shenbao.extractors.review import load_review_rules
-from shenbao.flows.checking import checker, validation_context
+from shenbao.flows.checking import checker, with_online
 from shenbao.pipeline import ingest
 from shenbao.pipeline.config import (
     TemplateSpec,
@@ -40,9 +40,7 @@ from shenbao.pipeline.model import (
     Page,
     Report,
     SourceKind,
-    Submission,
 )
-from shenbao.pipeline.ocr.engine import OcrEngine
 from shenbao.pipeline.online import OnlineExport, load_online_export
 from shenbao.pipeline.pool import PagePool
 from shenbao.pipeline.run import (
@@ -82,7 +80,6 @@ from shenbao.storage.base import (
 )
 from shenbao.storage.local_store import open_store
 from shenbao.storage.minio_store import MinioStore
-from shenbao.validators.matching import match_batch
 
 # Evidence crops come from pages rendered at the resolution OCR read them at; pages that
 # only need a thumbnail are rendered small.
@@ -358,35 +355,11 @@ def process_batch(
     checked = [(check(s), d.timings.get(s.id)) for d in documents for s in d.submissions]
     # A quarantined file gets a report too (FILE_UNREADABLE), so reviewers see it.
     unreadable = [u for u in map(unreadable_submission, sniffed) if u is not None]
-    matched = (
-        match_batch(
-            [s for s, _ in checked] + unreadable,
-            export.records,
-            validation_context(templates, campaign),
-        )
-        if export is not None
-        else None
-    )
-
-    def report_of(
-        submission: Submission, reader: OcrEngine | None, timings: dict[str, float] | None
-    ) -> Report:
-        if matched is None:
-            return build_report(submission, batch_id, reader, templates, timings)
-        missing = matched.findings.get(submission.id, ())
-        return build_report(
-            submission.model_copy(update={"findings": submission.findings + missing}),
-            batch_id,
-            reader,
-            templates,
-            timings,
-            online=matched.matches.get(submission.id),
-        )
-
-    reports = [report_of(s, engine, t) for s, t in checked]
-    reports += [report_of(u, None, None) for u in unreadable]
-    if matched is not None:
-        for finding in matched.batch_findings:  # PAPER_MISSING: a batch report is next
+    reports = [build_report(s, batch_id, engine, templates, t) for s, t in checked]
+    reports += [build_report(u, batch_id, None, templates) for u in unreadable]
+    if export is not None:
+        reports, paper_missing = with_online(reports, export.records, templates, campaign)
+        for finding in paper_missing:  # PAPER_MISSING: a batch report is next
             logger.warning("online filing %s has no paper in this batch", finding.key)
 
     by_file: dict[str, list[Report]] = {}

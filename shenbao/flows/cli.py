@@ -101,14 +101,19 @@ def run(
 @app.command()
 def inspect(
     file: Annotated[Path, typer.Argument(help="one input file (PDF, TIFF, JPEG, PNG, DOCX)")],
+    online: Annotated[
+        Path | None,
+        typer.Option(help="the online export (xlsx/csv/json) to match the file's submissions to"),
+    ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="print the report(s) as JSON on stdout")
     ] = False,
 ) -> None:
     """One file through the pipeline without a store: its report(s)."""
-    from shenbao.flows.checking import checker
-    from shenbao.pipeline.config import load_campaign, load_templates
+    from shenbao.flows.checking import checker, with_online
+    from shenbao.pipeline.config import load_campaign, load_export_mapping, load_templates
     from shenbao.pipeline.ocr.cache import cached_engine
+    from shenbao.pipeline.online import load_online_export
     from shenbao.pipeline.run import PageCache, inspect_file
 
     settings = Settings()
@@ -125,6 +130,11 @@ def inspect(
             cache=cache,
             check=checker(templates, campaign),
         )
+        if online is not None:
+            mapping = load_export_mapping(settings.config_dir / "export_columns.yaml")
+            export = load_online_export(online, mapping)
+            # one file is not a batch: filings without paper here are not findings
+            reports, _ = with_online(reports, export.records, templates, campaign)
     except PipelineError as exc:
         _fail(exc)
     if json_output:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import socket
@@ -166,3 +167,42 @@ def test_logs_of_expected_errors_lose_their_traceback(caplog: pytest.LogCaptureF
     expected, unexpected = caplog.records[-2:]
     assert expected.exc_info is None and "StorageError" not in caplog.text
     assert unexpected.exc_info is not None and "ValueError: a bug" in caplog.text
+
+
+def test_inspect_prints_the_report_as_json() -> None:
+    result = runner.invoke(app, ["inspect", str(SAMPLES / "electronic" / "P001.pdf"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["submission_id"] == "P001-p001-009" and report["annex"] == "pilot"
+    assert report["fields"]["uscc"]["value"] and report["online"] is None
+
+
+@pytest.mark.parametrize(
+    ("name", "export", "online", "codes"),
+    [
+        # its paper USCC is the planted bad one: matched by the organisation's name
+        ("P008.pdf", "export.xlsx", {"matched_by": "org_name", "record_id": "GZ2022-0157"}, []),
+        ("P010.docx", "export.csv", None, ["ONLINE_RECORD_MISSING"]),  # filed no online row
+    ],
+)
+def test_inspect_matches_the_file_to_its_online_filing(
+    name: str, export: str, online: dict[str, str] | None, codes: list[str]
+) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "inspect",
+            str(SAMPLES / "electronic" / name),
+            "--online",
+            str(SAMPLES / "online" / export),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    if online is None:
+        assert report["online"] is None
+    else:
+        assert {k: report["online"][k] for k in online} == online
+    assert [f["code"] for f in report["findings"] if "ONLINE" in f["code"]] == codes
+    assert not [f for f in report["findings"] if f["code"] == "PAPER_MISSING"]
