@@ -34,6 +34,7 @@ from shenbao.pipeline.config import (
 )
 from shenbao.pipeline.model import (
     Annex,
+    Finding,
     Frozen,
     Manifest,
     OnlineExportRef,
@@ -294,6 +295,7 @@ def write_batch_pages(
     manifest: Manifest,
     reports: list[Report],
     templates: dict[Annex, TemplateSpec],
+    batch_findings: tuple[Finding, ...] = (),
 ) -> tuple[str, int]:
     """``index.html`` and ``summary.xlsx`` of the batch; the index's key and objects written."""
     batch = manifest.batch
@@ -302,8 +304,9 @@ def write_batch_pages(
         reports,
         index_links(store, batch),
         lambda report: report_html_key(batch, report.submission_id),
+        batch_findings,
     )
-    summary = render_summary_xlsx(manifest, reports, templates)
+    summary = render_summary_xlsx(manifest, reports, templates, batch_findings)
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     written = put_if_changed(store, index_key(batch), index, "text/html; charset=utf-8")
     written += put_if_changed(store, summary_key(batch), summary, xlsx)
@@ -357,9 +360,10 @@ def process_batch(
     unreadable = [u for u in map(unreadable_submission, sniffed) if u is not None]
     reports = [build_report(s, batch_id, engine, templates, t) for s, t in checked]
     reports += [build_report(u, batch_id, None, templates) for u in unreadable]
+    paper_missing: tuple[Finding, ...] = ()
     if export is not None:
         reports, paper_missing = with_online(reports, export.records, templates, campaign)
-        for finding in paper_missing:  # PAPER_MISSING: a batch report is next
+        for finding in paper_missing:  # in the index and the summary, not a report
             logger.warning("online filing %s has no paper in this batch", finding.key)
 
     by_file: dict[str, list[Report]] = {}
@@ -388,7 +392,9 @@ def process_batch(
     )
     manifest = Manifest(batch=batch_id, online=online_export, files=entries)
     key, manifest_written = write_manifest(object_store, manifest)
-    index, pages_written = write_batch_pages(object_store, manifest, reports, templates)
+    index, pages_written = write_batch_pages(
+        object_store, manifest, reports, templates, paper_missing
+    )
     written += manifest_written + pages_written
     quarantined = sum(e.state == "quarantined" for e in entries)
     logger.info(

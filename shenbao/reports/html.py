@@ -400,6 +400,7 @@ class IndexView:
     manifest: Manifest
     rows: list[IndexRow]
     quarantined: list[QuarantineRow]
+    batch_findings: list[Finding]
     status_counts: list[tuple[str, str, int]]
     files: int
 
@@ -423,6 +424,7 @@ def render_index_html(
     reports: Sequence[Report],
     link: LinkFor,
     report_html_key: Callable[[Report], str],
+    batch_findings: Sequence[Finding] = (),
 ) -> bytes:
     """The batch at a glance: every submission with its status, and the quarantined files.
 
@@ -431,6 +433,7 @@ def render_index_html(
         reports: the batch's reports, in the order to list them.
         link: where the index sends a reader for a key (relative path or presigned URL).
         report_html_key: the key of a report's ``report.html``.
+        batch_findings: findings of the batch itself (PAPER_MISSING), listed on their own.
     """
     rows = []
     for report in reports:
@@ -463,6 +466,7 @@ def render_index_html(
         manifest=manifest,
         rows=rows,
         quarantined=quarantined,
+        batch_findings=list(batch_findings),
         status_counts=status_counts,
         files=len(manifest.files),
     )

@@ -23,7 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from shenbao.pipeline.config import TemplateSpec
-from shenbao.pipeline.model import Annex, FieldValue, Manifest, Report, Severity
+from shenbao.pipeline.model import Annex, FieldValue, Finding, Manifest, Report, Severity
 from shenbao.reports.html import format_value
 from shenbao.reports.labels import (
     ANNEX_LABELS,
@@ -51,7 +51,10 @@ SHEET_QUARANTINED = "隔离文件"
 
 
 def render_summary_xlsx(
-    manifest: Manifest, reports: Sequence[Report], templates: Mapping[Annex, TemplateSpec]
+    manifest: Manifest,
+    reports: Sequence[Report],
+    templates: Mapping[Annex, TemplateSpec],
+    batch_findings: Sequence[Finding] = (),
 ) -> bytes:
     """The batch summary workbook.
 
@@ -59,6 +62,8 @@ def render_summary_xlsx(
         manifest: every input file of the batch (the quarantined ones fill sheet 3).
         reports: the batch's reports, one row each on sheet 1, their findings on sheet 2.
         templates: the forms, for the printed labels of fields and seal slots.
+        batch_findings: findings of the batch itself (PAPER_MISSING: an online filing
+            with no paper), on sheet 2 without a submission.
     """
     labels = field_labels(templates)
     slots = seal_slot_labels(templates)
@@ -116,6 +121,21 @@ def render_summary_xlsx(
             ]
             for r in reports
             for f in r.findings
+        ]
+        + [
+            [
+                None,
+                None,
+                f.code.value,
+                SEVERITY_LABELS[f.severity],
+                CODE_LABELS[f.code],
+                _subject(f.field, f.slot, f.section, f.key, labels, slots, sections),
+                f.page,
+                _cell_value(f.paper),
+                _cell_value(f.online),
+                f.message,
+            ]
+            for f in batch_findings
         ],
     )
     _fill(

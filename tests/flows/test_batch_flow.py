@@ -94,6 +94,12 @@ def test_a_given_batch_id_and_the_online_export_matched(
     reports = tmp_path / "store" / "reports" / "2022-pilot-0801"
     report = json.loads((reports / "P001-p001-009" / "report.json").read_text(encoding="utf-8"))
     assert report["online"] == {"matched_by": "uscc", "record_id": "GZ2022-0108", "score": 1.0}
+    # the export's other filings have no paper in this batch: listed in index and summary
+    index = (tmp_path / "store/batches/2022-pilot-0801/index.html").read_text(encoding="utf-8")
+    assert 'id="paper-missing"' in index and "GZ2022-0192" in index
+    book = load_workbook(tmp_path / "store/batches/2022-pilot-0801/summary.xlsx")
+    codes = [row[2] for row in book["问题清单"].iter_rows(min_row=2, values_only=True)]
+    assert codes.count("PAPER_MISSING") == 11  # 12 filings, P001's matched
 
 
 def test_a_file_without_its_filing_is_online_record_missing(tmp_path: Path) -> None:
