@@ -92,6 +92,22 @@ def render_summary_xlsx(
             for r in reports
         ],
     )
+
+    def _finding_row(submission: str | None, file: str | None, f: Finding) -> list[object]:
+        """One row of the findings sheet; a batch's own findings have no submission."""
+        return [
+            submission,
+            file,
+            f.code.value,
+            SEVERITY_LABELS[f.severity],
+            CODE_LABELS[f.code],
+            _subject(f.field, f.slot, f.section, f.key, labels, slots, sections),
+            f.page,
+            _cell_value(f.paper),
+            _cell_value(f.online),
+            f.message,
+        ]
+
     _fill(
         book.create_sheet(SHEET_FINDINGS),
         [
@@ -107,35 +123,8 @@ def render_summary_xlsx(
             "说明",
         ],
         [
-            [
-                r.submission_id,
-                r.source.file,
-                f.code.value,
-                SEVERITY_LABELS[f.severity],
-                CODE_LABELS[f.code],
-                _subject(f.field, f.slot, f.section, f.key, labels, slots, sections),
-                f.page,
-                _cell_value(f.paper),
-                _cell_value(f.online),
-                f.message,
-            ]
-            for r in reports
-            for f in r.findings
-        ]
-        + [
-            [
-                None,
-                None,
-                f.code.value,
-                SEVERITY_LABELS[f.severity],
-                CODE_LABELS[f.code],
-                _subject(f.field, f.slot, f.section, f.key, labels, slots, sections),
-                f.page,
-                _cell_value(f.paper),
-                _cell_value(f.online),
-                f.message,
-            ]
-            for f in batch_findings
+            *(_finding_row(r.submission_id, r.source.file, f) for r in reports for f in r.findings),
+            *(_finding_row(None, None, f) for f in batch_findings),
         ],
     )
     _fill(
