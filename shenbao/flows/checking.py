@@ -9,20 +9,36 @@ the review threshold — is handed over in their ``Context`` here.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 
 from shenbao.extractors.fields import extract
 from shenbao.extractors.nlp import recommendation_stance
-from shenbao.extractors.normalize import normalize_org_name
+from shenbao.extractors.normalize import normalize_org_name, normalize_value
 from shenbao.extractors.review import load_review_rules
-from shenbao.pipeline.config import Campaign, TemplateSpec
-from shenbao.pipeline.model import Annex, Finding, OnlineRecord, Report, Submission, status_of
-from shenbao.validators import Context, validate
+from shenbao.pipeline.config import Campaign, Choice, FieldType, TemplateSpec
+from shenbao.pipeline.model import (
+    Annex,
+    FieldValue,
+    Finding,
+    OnlineRecord,
+    Report,
+    Submission,
+    status_of,
+)
+from shenbao.validators import Context, validate, validate_online
 from shenbao.validators.matching import match_batch
 
 
-def validation_context(templates: dict[Annex, TemplateSpec], campaign: Campaign) -> Context:
+def validation_context(
+    templates: dict[Annex, TemplateSpec], campaign: Campaign, received: dt.date | None = None
+) -> Context:
+    def normalize(field_type: FieldType, raw: str, choices: tuple[Choice, ...]) -> FieldValue:
+        return normalize_value(
+            field_type, raw, choices=choices, equivalents=campaign.org_suffix_equivalents
+        )
+
     return Context(
         templates=templates,
         campaign=campaign,
@@ -31,14 +47,16 @@ def validation_context(templates: dict[Annex, TemplateSpec], campaign: Campaign)
             normalize_org_name, equivalents=campaign.org_suffix_equivalents
         ),
         opinion_stance=recommendation_stance,
+        normalize_value=normalize,
+        received=received,
     )
 
 
 def checker(
-    templates: dict[Annex, TemplateSpec], campaign: Campaign
+    templates: dict[Annex, TemplateSpec], campaign: Campaign, received: dt.date | None = None
 ) -> Callable[[Submission], Submission]:
     """``submission → validate(extract(submission))`` with one context for the run."""
-    context = validation_context(templates, campaign)
+    context = validation_context(templates, campaign, received)
 
     def check(submission: Submission) -> Submission:
         return validate(extract(submission, templates, campaign), context)
@@ -52,14 +70,22 @@ def with_online(
     templates: dict[Annex, TemplateSpec],
     campaign: Campaign,
 ) -> tuple[list[Report], tuple[Finding, ...]]:
-    """The reports matched to their online filings across the batch: ``online`` set and
-    ONLINE_RECORD_MISSING added where there is none; and the batch's PAPER_MISSING."""
-    matched = match_batch(
-        [_submission_of(r) for r in reports], records, validation_context(templates, campaign)
-    )
+    """The reports matched to their online filings across the batch: ``online`` set,
+    ONLINE_RECORD_MISSING added where there is none, the ``online`` validators' findings
+    (paper against its filing); and the batch's PAPER_MISSING."""
+    context = validation_context(templates, campaign)
+    submissions = [_submission_of(r) for r in reports]
+    matched = match_batch(submissions, records, context)
+    by_id = {r.record_id: r for r in records}
     out = []
-    for report in reports:
-        findings = report.findings + matched.findings.get(report.submission_id, ())
+    for report, submission in zip(reports, submissions, strict=True):
+        match = matched.matches.get(report.submission_id)
+        record = by_id[match.record_id] if match is not None else None
+        findings = (
+            report.findings
+            + matched.findings.get(report.submission_id, ())
+            + tuple(validate_online(submission, context.model_copy(update={"online": record})))
+        )
         out.append(
             Report.model_validate(
                 report.model_dump(by_alias=True)

@@ -1,7 +1,9 @@
 """Validators: small pure functions ``(Submission, Context) -> list[Finding]``, by name.
 
-``validate`` runs every registered validator over an extracted submission and returns it
-with their findings appended and its ``seals`` (the seal-slot assignments) set.
+``validate`` runs the ``paper`` validators over an extracted submission and returns it with
+their findings appended and its ``seals`` (the seal-slot assignments) set;
+``validate_online`` runs the ``online`` ones once the batch is matched, with the filing in
+``Context.online``.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from shenbao.pipeline.model import Finding, Submission
 from shenbao.validators import opinion, seals
 from shenbao.validators.registry import (
     Context,
+    Stage,
     Stance,
     Validator,
+    ValueNormalizer,
     registered,
     run_validator,
     validator,
@@ -19,13 +23,16 @@ from shenbao.validators.registry import (
 
 __all__ = [
     "Context",
+    "Stage",
     "Stance",
     "Validator",
+    "ValueNormalizer",
     "opinion",
     "registered",
     "run_validator",
     "seals",
     "validate",
+    "validate_online",
     "validator",
 ]
 
@@ -39,7 +46,7 @@ def validate(
     ``seals`` set to each scanned page's seal marks with the slot each satisfies.
     """
     findings: list[Finding] = []
-    for name in names if names is not None else registered():
+    for name in names if names is not None else registered("paper"):
         findings += run_validator(name, submission, context)
     return submission.model_copy(
         update={
@@ -47,3 +54,12 @@ def validate(
             "seals": seals.seal_records(submission, context),
         }
     )
+
+
+def validate_online(submission: Submission, context: Context) -> list[Finding]:
+    """The ``online`` validators' findings for a submission matched (or not) to its filing,
+    which ``context.online`` carries (None: the paper has no filing)."""
+    findings: list[Finding] = []
+    for name in registered("online"):
+        findings += run_validator(name, submission, context)
+    return findings

@@ -12,13 +12,21 @@ Matcher-based opinion classifier, the review threshold) is handed in through the
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shenbao.pipeline.config import Campaign, TemplateSpec
-from shenbao.pipeline.model import Annex, ExtractedField, Finding, Submission
+from shenbao.pipeline.config import Campaign, Choice, FieldType, TemplateSpec
+from shenbao.pipeline.model import (
+    Annex,
+    ExtractedField,
+    FieldValue,
+    Finding,
+    OnlineRecord,
+    Submission,
+)
 from shenbao.validators.thresholds import (
     OpinionRules,
     SealRules,
@@ -28,6 +36,14 @@ from shenbao.validators.thresholds import (
 
 Stance = Literal["favourable", "unfavourable", "none"]
 """What a recommendation opinion says (the values of ``extractors.nlp.Stance``)."""
+
+Stage = Literal["paper", "online"]
+"""When a validator runs: ``paper`` on each submission as read (``validate``); ``online``
+once the batch is matched, with the submission's filing in ``Context.online``
+(``validate_online``)."""
+
+ValueNormalizer = Callable[[FieldType, str, tuple[Choice, ...]], FieldValue]
+"""``(field type, raw text, closed choices) -> normalised value`` (extractors.normalize)."""
 
 
 class Context(BaseModel):
@@ -50,6 +66,17 @@ class Context(BaseModel):
     opinion_stance: Callable[[str], str] = Field(
         description="the Matcher-based classifier of an opinion's text "
         "(extractors.nlp.recommendation_stance): favourable / unfavourable / none"
+    )
+    normalize_value: ValueNormalizer = Field(
+        description="the extractors' value normaliser (extractors.normalize.normalize_value "
+        "with the campaign's suffix equivalents): the online side is normalised exactly as "
+        "the paper side was"
+    )
+    online: OnlineRecord | None = Field(
+        None, description="the submission's matched online filing (``online`` validators only)"
+    )
+    received: dt.date | None = Field(
+        None, description="the day the batch's paper was received, when staff gave it"
     )
     seal_rules: SealRules = Field(default_factory=load_seal_rules)
     opinion_rules: OpinionRules = Field(default_factory=load_opinion_rules)
@@ -74,23 +101,25 @@ class Context(BaseModel):
 Validator = Callable[[Submission, Context], list[Finding]]
 
 _REGISTRY: dict[str, Validator] = {}
+_STAGES: dict[str, Stage] = {}
 
 
-def validator(name: str) -> Callable[[Validator], Validator]:
+def validator(name: str, stage: Stage = "paper") -> Callable[[Validator], Validator]:
     """Register a validator under ``name``; a name registered twice is a programming error."""
 
     def register(fn: Validator) -> Validator:
         if name in _REGISTRY:
             raise ValueError(f"validator {name!r} is registered twice")
         _REGISTRY[name] = fn
+        _STAGES[name] = stage
         return fn
 
     return register
 
 
-def registered() -> tuple[str, ...]:
-    """The registered validators' names, in the order they run."""
-    return tuple(_REGISTRY)
+def registered(stage: Stage | None = None) -> tuple[str, ...]:
+    """The registered validators' names (of one stage, or all), in the order they run."""
+    return tuple(n for n in _REGISTRY if stage is None or _STAGES[n] == stage)
 
 
 def run_validator(name: str, submission: Submission, context: Context) -> list[Finding]:
