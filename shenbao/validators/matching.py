@@ -75,6 +75,11 @@ class MatchResult(Frozen):
     batch_findings: tuple[Finding, ...] = Field(
         (), description="PAPER_MISSING per filing with no paper (key = record id)"
     )
+    copies: tuple[tuple[str, ...], ...] = Field(
+        (),
+        description="submission ids of the papers that are copies of one applicant's form "
+        "(two or more each, in batch order); each group was matched as one paper",
+    )
 
     def match(self, submission_id: str) -> OnlineMatch | None:
         return self.matches.get(submission_id)
@@ -113,13 +118,16 @@ def match_batch(
 
     matches: dict[str, OnlineMatch | None] = {s.id: None for s in submissions}
     reasons: dict[str, str] = {}
-    papers: list[_Paper] = []
+    candidates: list[Submission] = []
     for submission in submissions:
         excluded = _excluded(submission)
         if excluded is None:
-            papers.append(_Paper(submission))
+            candidates.append(submission)
         else:
             reasons[submission.id] = excluded
+    groups = copy_groups(candidates, context, rules)
+    # Copies are one applicant: the first copy takes part in matching for all of them.
+    papers = [_Paper(group[0]) for group in groups]
     open_records = {r.record_id: r for r in records}
 
     for paper, record in _by_uscc(papers, open_records, context):
@@ -142,20 +150,24 @@ def match_batch(
             del open_records[record.record_id]
 
     findings: dict[str, tuple[Finding, ...]] = {}
-    for paper in papers:
-        if matches[paper.submission.id] is not None:
+    for paper, group in zip(papers, groups, strict=True):
+        match = matches[paper.submission.id]
+        if match is not None:
+            for copy in group[1:]:
+                matches[copy.id] = match
             continue
         reason = (
             "；".join(paper.tried)
             or "纸质材料中没有可用于匹配的统一社会信用代码、单位名称或中心名称"
         )
-        reasons[paper.submission.id] = reason
-        findings[paper.submission.id] = (
-            Finding.of(
-                FindingCode.ONLINE_RECORD_MISSING,
-                f"未找到对应的网上填报记录（已尝试：{reason}）",
-            ),
-        )
+        for copy in group:
+            reasons[copy.id] = reason
+            findings[copy.id] = (
+                Finding.of(
+                    FindingCode.ONLINE_RECORD_MISSING,
+                    f"未找到对应的网上填报记录（已尝试：{reason}）",
+                ),
+            )
     unmatched = tuple(r for r in records if r.record_id in open_records)
     return MatchResult(
         matches=matches,
@@ -163,7 +175,52 @@ def match_batch(
         reasons=reasons,
         findings=findings,
         batch_findings=tuple(_paper_missing(r) for r in unmatched),
+        copies=tuple(tuple(s.id for s in group) for group in groups if len(group) > 1),
     )
+
+
+def copy_groups(
+    submissions: Sequence[Submission], context: Context, rules: MatchingRules | None = None
+) -> list[list[Submission]]:
+    """The submissions grouped into applicants: copies of one form together, batch order.
+
+    Two submissions are copies when they are of the same annex, both their organisation
+    and centre names score at least ``copies.name_threshold`` (names normalised by
+    ``Context.normalize_org``), and their USCCs do not contradict each other where both are
+    read sure. A submission joins the first group holding a copy of it (three copies form
+    one group).
+    """
+    rules = rules if rules is not None else load_matching_rules()
+    groups: list[list[Submission]] = []
+    for submission in submissions:
+        home = next(
+            (g for g in groups if any(_copies(submission, other, context, rules) for other in g)),
+            None,
+        )
+        if home is None:
+            groups.append([submission])
+        else:
+            home.append(submission)
+    return groups
+
+
+def _copies(a: Submission, b: Submission, context: Context, rules: MatchingRules) -> bool:
+    if a.annex is not b.annex:
+        return False
+    sure = [context.sure(s, "uscc") for s in (a, b)]
+    codes = [normalize_uscc(f.value) if f is not None else None for f in sure]
+    if codes[0] is not None and codes[1] is not None and codes[0] != codes[1]:
+        return False
+    for key in _STAGE_FIELD.values():
+        names = [
+            _name(s.fields[key].value, context.normalize_org) if key in s.fields else None
+            for s in (a, b)
+        ]
+        if names[0] is None or names[1] is None:
+            return False
+        if fuzz.ratio(names[0], names[1]) < rules.copies.name_threshold:
+            return False
+    return True
 
 
 def _refuse_repeats(ids: list[str], what: str) -> None:

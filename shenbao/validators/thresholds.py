@@ -113,11 +113,23 @@ class FuzzyStage(Spec):
         return self
 
 
+class CopiesRule(Spec):
+    """When two paper submissions of a batch are copies of one applicant's form (1式2份)."""
+
+    name_threshold: float = Field(
+        gt=0.0,
+        le=100.0,
+        description="rapidfuzz ratio (0–100) both the organisation and the centre names "
+        "must reach (with the same sure USCC, or the names alone when a USCC is unsure)",
+    )
+
+
 class MatchingRules(Spec):
     """The schema of ``rules/matching.yaml``."""
 
     org_name: FuzzyStage
     center_name: FuzzyStage
+    copies: CopiesRule
     unsure_names: bool = Field(
         description="names read below the review threshold still take part in fuzzy matching"
     )

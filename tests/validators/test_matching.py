@@ -180,6 +180,50 @@ def test_two_papers_with_the_same_uscc_are_not_guessed() -> None:
     assert _codes(result.batch_findings) == ["PAPER_MISSING"]
 
 
+def test_two_copies_of_one_form_both_get_the_filing() -> None:
+    org, center = "贵州黔源建材有限责任公司", "贵州省绿色建材制造业创新中心"
+    papers = [
+        _paper("a", uscc="91520100198287093A", org=org, center=center),
+        _paper("b", uscc="91520100198287093A", org=org, center=center),
+        _paper("c", uscc="91520100198287093A", org=org, center=center, uscc_confidence=0.5),
+    ]
+    result = match_batch(papers, [_filing("R1", uscc="91520100198287093A")], CONTEXT)
+    assert result.copies == (("a", "b", "c"),)
+    assert {result.match(s).record_id for s in "abc"} == {"R1"}  # type: ignore[union-attr]
+    assert {result.match(s).matched_by for s in "abc"} == {"uscc"}  # type: ignore[union-attr]
+    assert not result.findings and not result.batch_findings
+
+
+def test_copies_without_a_filing_all_get_online_record_missing() -> None:
+    org, center = "贵州黔源建材有限责任公司", "贵州省绿色建材制造业创新中心"
+    papers = [_paper(s, org=org, center=center) for s in "ab"]
+    result = match_batch(papers, [_filing("R1", org="遵义医科大学")], CONTEXT)
+    assert result.copies == (("a", "b"),)
+    assert _codes(result.findings["a"]) == _codes(result.findings["b"]) == ["ONLINE_RECORD_MISSING"]
+
+
+@pytest.mark.parametrize(
+    ("b_uscc", "b_org", "b_center", "b_annex"),
+    [
+        ("91520100198287094B", None, None, Annex.PILOT),  # a different sure USCC
+        (None, "贵州黔源新材料有限责任公司", None, Annex.PILOT),  # another organisation
+        (None, None, "贵州省新型建材制造业创新中心", Annex.PILOT),  # another centre
+        (None, None, None, Annex.CERTIFICATION),  # the other annex
+    ],
+)
+def test_papers_are_copies_only_when_nothing_tells_them_apart(
+    b_uscc: str | None, b_org: str | None, b_center: str | None, b_annex: Annex
+) -> None:
+    org, center, uscc = (
+        "贵州黔源建材有限责任公司",
+        "贵州省绿色建材制造业创新中心",
+        "91520100198287093A",
+    )
+    a = _paper("a", uscc=uscc, org=org, center=center)
+    b = _paper("b", b_annex, uscc=b_uscc or uscc, org=b_org or org, center=b_center or center)
+    assert match_batch([a, b], [], CONTEXT).copies == ()
+
+
 def test_a_near_tie_between_two_filings_is_left_unmatched() -> None:
     paper = _paper("a", org="贵州黔源建材有限公司")
     filings = [
