@@ -357,3 +357,23 @@ def recommendation_stance(text: str, nlp: Pipeline | None = None) -> Stance:
     if "RECOMMEND_FAVOURABLE" in labels:
         return Stance.FAVOURABLE
     return Stance.NONE
+
+
+class SelfEvalClaim(StrEnum):
+    """What a certification's self-evaluation conclusion (三、自评结论) claims."""
+
+    MET = "met"
+    NOT_MET = "not_met"
+    UNKNOWN = "unknown"
+
+
+def self_evaluation_claim(text: str, nlp: Pipeline | None = None) -> SelfEvalClaim:
+    """``met`` only when it claims the conditions or all targets met and nothing in it admits
+    a shortfall or hedges (部分指标未达到, 尚未达到, 基本达到: negations win); ``unknown`` when
+    it says neither (FORMS.md §4 三)."""
+    labels = {m.label for m in matches(text, nlp)}
+    if "SELF_EVAL_NOT_MET" in labels:
+        return SelfEvalClaim.NOT_MET
+    if "SELF_EVAL_MET" in labels:
+        return SelfEvalClaim.MET
+    return SelfEvalClaim.UNKNOWN

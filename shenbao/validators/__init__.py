@@ -8,7 +8,9 @@ their findings appended and its ``seals`` (the seal-slot assignments) set;
 
 from __future__ import annotations
 
+import shenbao.validators.compare  # noqa: F401  (registers the online_fields validator)
 from shenbao.pipeline.model import Finding, Submission
+from shenbao.validators import campaign_rules as campaign_rules  # registers its validators
 from shenbao.validators import opinion, seals
 from shenbao.validators.registry import (
     Context,

@@ -67,6 +67,10 @@ class Context(BaseModel):
         description="the Matcher-based classifier of an opinion's text "
         "(extractors.nlp.recommendation_stance): favourable / unfavourable / none"
     )
+    self_eval_claim: Callable[[str], str] = Field(
+        description="the Matcher-based classifier of a self-evaluation conclusion's text "
+        "(extractors.nlp.self_evaluation_claim): met / not_met / unknown"
+    )
     normalize_value: ValueNormalizer = Field(
         description="the extractors' value normaliser (extractors.normalize.normalize_value "
         "with the campaign's suffix equivalents): the online side is normalised exactly as "
