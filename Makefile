@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: install run test lint bench bench-extract bench-seals clean
+.PHONY: install run test lint bench bench-extract bench-seals bench-findings clean
 
 install: $(INSTALLED)
 
@@ -56,6 +56,13 @@ bench-extract: $(INSTALLED)
 bench-seals: $(INSTALLED)
 	$(BIN)/shenbao bench seals
 	$(BIN)/shenbao bench seals --generate 24 --seed 7
+
+# Every finding code's precision and recall against truth, per kind of source (scan, PDF,
+# DOCX), and paper against online: the export's format-only differences, and planted
+# discrepancies and format variants (one field of a filing at a time): the same two corpora.
+bench-findings: $(INSTALLED)
+	$(BIN)/shenbao bench findings
+	$(BIN)/shenbao bench findings --generate 24 --seed 7
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -5,23 +5,26 @@ and the figures they print (a score out of a total, a target met or missed).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from shenbao.pipeline.config import load_templates
+from shenbao.pipeline.config import Campaign, TemplateSpec, load_templates
 from shenbao.pipeline.errors import InputError
 from shenbao.pipeline.ingest import SniffedFile, discover, sniff
-from shenbao.pipeline.model import Submission
+from shenbao.pipeline.model import Annex, Submission
 from shenbao.pipeline.ocr.cache import cached_engine
 from shenbao.pipeline.ocr.engine import OcrEngine
 from shenbao.pipeline.pool import PagePool
 from shenbao.pipeline.run import PageCache, read_document
 from shenbao.pipeline.settings import Settings
 from shenbao.samples.generator.truth import Truth
+
+Checker = Callable[[dict[Annex, TemplateSpec], Campaign], Callable[[Submission], Submission]]
+"""``shenbao.flows.checking.checker``: handed in by the commands (flows are the layer above)."""
 
 # ---------------------------------------------------------------------------------------
 # Figures
@@ -73,6 +76,34 @@ class Target(BaseModel):
         return None if rate is None else rate >= self.goal
 
 
+class CodeScore(BaseModel):
+    """One finding code's precision and recall against the truth's expected findings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    precision: Score
+    recall: Score
+    tolerated: int = Field(description="raised where the truth tolerates it")
+    deferred: int = Field(
+        0,
+        description="expected, not raised, the field flagged FIELD_LOW_CONFIDENCE instead "
+        "(for review): in neither precision nor recall",
+    )
+
+    @classmethod
+    def of(cls, verdicts: Iterable[str]) -> CodeScore:
+        """From verdicts ``true`` (raised, expected), ``false`` (raised, neither expected nor
+        tolerated), ``missed``, ``tolerated`` and ``deferred``."""
+        counted = list(verdicts)
+        true, false, missed = (counted.count(v) for v in ("true", "false", "missed"))
+        return cls(
+            precision=Score(right=true, total=true + false),
+            recall=Score(right=true, total=true + missed),
+            tolerated=counted.count("tolerated"),
+            deferred=counted.count("deferred"),
+        )
+
+
 # ---------------------------------------------------------------------------------------
 # Reading the corpus
 # ---------------------------------------------------------------------------------------
@@ -106,8 +137,9 @@ def read_submissions(
     scanned: Collection[Path] = (),
     workers: int = 2,
     engine: OcrEngine | None = None,
-) -> dict[str, Submission]:
-    """Every submission in the files, by id, read as a batch reads them.
+) -> dict[tuple[str, str], Submission]:
+    """Every submission in the files, by file name and id, read as a batch reads them
+    (an applicant's PDF and DOCX give the same submission id: the file tells them apart).
 
     Without an ``engine``: the configured OCR behind the OCR cache, the page cache under
     ``settings.cache_dir``, and a page pool of ``workers`` processes — started only when
@@ -122,7 +154,7 @@ def read_submissions(
                 f"{item.source.name} was not accepted: {item.entry.reason_en}",
                 file=item.source.name,
             )
-    submissions: dict[str, Submission] = {}
+    submissions: dict[tuple[str, str], Submission] = {}
     with ExitStack() as stack:
         cache: PageCache | None = None
         pool: PagePool | None = None
@@ -141,7 +173,7 @@ def read_submissions(
                 engine = pool.engine
         for item in sniffed:
             document = read_document(item, settings, engine, templates, cache=cache, pool=pool)
-            submissions.update((s.id, s) for s in document.submissions)
+            submissions.update(((item.source.name, s.id), s) for s in document.submissions)
     return submissions
 
 

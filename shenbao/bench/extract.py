@@ -292,7 +292,7 @@ def bench_extract(
     missing: list[str] = []
     extract_s = 0.0
     for truth, source in wanted:
-        submission = submissions.get(source.submission_id)
+        submission = submissions.get((Path(source.file).name, source.submission_id))
         fields: dict[str, ExtractedField] = {}
         if submission is None:
             missing.append(source.submission_id)

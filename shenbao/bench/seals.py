@@ -31,10 +31,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from shenbao.bench.corpus import Score, Target, load_truths, read_submissions
-from shenbao.pipeline.config import Campaign, TemplateSpec, load_campaign, load_templates
+from shenbao.bench.corpus import (
+    Checker,
+    CodeScore,
+    Score,
+    Target,
+    load_truths,
+    read_submissions,
+)
+from shenbao.pipeline.config import load_campaign, load_templates
 from shenbao.pipeline.errors import InputError
-from shenbao.pipeline.model import Annex, BBox, FindingCode, Seal, SourceKind, Submission
+from shenbao.pipeline.model import BBox, FindingCode, Seal, SourceKind, Submission
 from shenbao.pipeline.ocr.engine import OcrEngine
 from shenbao.pipeline.settings import Settings
 from shenbao.samples.generator.faults import SEAL_AND_RECOMMENDATION
@@ -49,7 +56,6 @@ RECOMMENDATION_CODES: tuple[FindingCode, ...] = tuple(
     sorted((c for c in SEAL_AND_RECOMMENDATION if c.value.startswith("RECOMMENDATION_")), key=str)
 )
 Verdict = Literal["true", "false", "missed", "tolerated"]
-Checker = Callable[[dict[Annex, TemplateSpec], Campaign], Callable[[Submission], Submission]]
 
 
 class Frozen(BaseModel):
@@ -124,12 +130,6 @@ class Detection(Frozen):
     recall_in_place: Score
 
 
-class CodeScore(Frozen):
-    precision: Score
-    recall: Score
-    tolerated: int = Field(description="raised where the truth tolerates it")
-
-
 class SealFigures(BaseModel):
     """What ``bench seals`` measured; ``model_dump_json`` is the ``--json`` output."""
 
@@ -202,13 +202,7 @@ class SealFigures(BaseModel):
             rows = [f for f in self.findings if scans in ("all", f.scans)]
             table[scans] = {}
             for code in (*SEAL_CODES, *RECOMMENDATION_CODES):
-                verdicts = [f.verdict for f in rows if f.code is code]
-                true, false, missed = (verdicts.count(v) for v in ("true", "false", "missed"))
-                table[scans][code.value] = CodeScore(
-                    precision=Score(right=true, total=true + false),
-                    recall=Score(right=true, total=true + missed),
-                    tolerated=verdicts.count("tolerated"),
-                )
+                table[scans][code.value] = CodeScore.of(f.verdict for f in rows if f.code is code)
         return table
 
     @property
@@ -412,7 +406,7 @@ def bench_seals(
     unslotted = 0
     check_s = 0.0
     for truth, source in wanted:
-        submission = submissions.get(source.submission_id)
+        submission = submissions.get((Path(source.file).name, source.submission_id))
         if submission is None:
             missing.append(source.submission_id)
         else:

@@ -24,7 +24,7 @@ from prefect.client.schemas.objects import State, TaskRun
 from pydantic import Field
 
 from shenbao.extractors.review import load_review_rules
-from shenbao.flows.checking import checker, with_online
+from shenbao.flows.checking import check_batch, checker
 from shenbao.pipeline import ingest
 from shenbao.pipeline.config import (
     TemplateSpec,
@@ -50,6 +50,7 @@ from shenbao.pipeline.run import (
     build_report,
     normalised_page_images,
     read_document,
+    unique_ids,
     unreadable_submission,
 )
 from shenbao.pipeline.settings import Settings
@@ -121,7 +122,11 @@ class BatchResult(Frozen):
 
 
 def check_run(
-    paths: list[str], online: str | None, batch: str | None, store: str
+    paths: list[str],
+    online: str | None,
+    batch: str | None,
+    store: str,
+    received: str | None = None,
 ) -> tuple[ObjectStore, OnlineExportRef | None]:
     """What a run needs before it starts, checked, so a typo fails at once.
 
@@ -129,13 +134,15 @@ def check_run(
         The opened store and the recorded online export (None when not given).
 
     Raises:
-        InputError: no inputs, a missing input path, an invalid batch id, or an
-            unreadable online export.
+        InputError: no inputs, a missing input path, an invalid batch id or receipt
+            date, or an unreadable online export.
         StorageError: the store URI is malformed or its backend unavailable.
     """
     ingest.require_inputs([Path(p) for p in paths])
     if batch is not None:
         ingest.check_batch_id(batch)
+    if received is not None:
+        ingest.parse_received(received)
     object_store = open_store(store)
     if online is None:
         return object_store, None
@@ -196,14 +203,15 @@ def put_if_changed(store: ObjectStore, key: str, data: bytes, content_type: str)
 @step
 def publish_reports(
     store: ObjectStore,
-    sniffed: ingest.SniffedFile,
+    sniffed: ingest.SniffedFile | None,
     reports: list[Report],
     templates: dict[Annex, TemplateSpec],
     settings: Settings,
 ) -> int:
     """Write the reports of one input file: evidence, ``report.json``, ``report.html``.
 
-    The file's pages are rendered once for all its submissions, one page at a time.
+    The file's pages are rendered once for all its submissions, one page at a time; with
+    no file (``None``: its original is gone) the reports go without crops and thumbnails.
     Returns how many objects were written.
     """
     wanted: dict[int, list[tuple[Report, Page]]] = {}
@@ -218,7 +226,7 @@ def publish_reports(
                 detailed.add(page.source_page)
     crops: dict[str, dict[str, bytes]] = {r.submission_id: {} for r in reports}
     thumbnails: dict[str, dict[int, bytes]] = {r.submission_id: {} for r in reports}
-    if wanted and not sniffed.quarantined:
+    if wanted and sniffed is not None and not sniffed.quarantined:
         pages = {number: entries[0][1] for number, entries in wanted.items()}
         images = normalised_page_images(
             sniffed, pages, detailed, settings, detailed_dpi=EVIDENCE_DPI, small_dpi=THUMBNAIL_DPI
@@ -315,7 +323,11 @@ def write_batch_pages(
 
 @flow(name="process-batch")
 def process_batch(
-    paths: list[str], online: str | None = None, batch: str | None = None, store: str | None = None
+    paths: list[str],
+    online: str | None = None,
+    batch: str | None = None,
+    store: str | None = None,
+    received: str | None = None,
 ) -> BatchResult:
     """Run one batch: account for every file under ``paths`` and write the manifest.
 
@@ -325,6 +337,8 @@ def process_batch(
             to its filing (``online`` in the report, ONLINE_RECORD_MISSING without one).
         batch: the batch id; by default one derived from the inputs, the same on re-runs.
         store: the store URI; by default ``SHENBAO_STORE`` or ``var/store``.
+        received: the day the batch's paper was received (``YYYY-MM-DD``), checked
+            against the paper deadline; without it that deadline is not checked.
 
     Raises:
         InputError: see ``check_run``.
@@ -332,7 +346,8 @@ def process_batch(
     """
     logger = get_run_logger()
     settings = Settings()
-    object_store, online_export = check_run(paths, online, batch, store or settings.store)
+    object_store, online_export = check_run(paths, online, batch, store or settings.store, received)
+    received_on = ingest.parse_received(received) if received is not None else None
     export = load_export(Path(online), settings) if online is not None else None
 
     sources = find_files(paths)
@@ -354,17 +369,21 @@ def process_batch(
             templates=unmapped(templates),
         ).result()
     engine = pool.engine
-    check = checker(templates, campaign)
+    documents = unique_ids(documents)
+    check = checker(templates, campaign, received_on)
     checked = [(check(s), d.timings.get(s.id)) for d in documents for s in d.submissions]
     # A quarantined file gets a report too (FILE_UNREADABLE), so reviewers see it.
     unreadable = [u for u in map(unreadable_submission, sniffed) if u is not None]
-    reports = [build_report(s, batch_id, engine, templates, t) for s, t in checked]
-    reports += [build_report(u, batch_id, None, templates) for u in unreadable]
-    paper_missing: tuple[Finding, ...] = ()
-    if export is not None:
-        reports, paper_missing = with_online(reports, export.records, templates, campaign)
-        for finding in paper_missing:  # in the index and the summary, not a report
-            logger.warning("online filing %s has no paper in this batch", finding.key)
+    reports = [
+        build_report(s, batch_id, engine, templates, t, received=received_on) for s, t in checked
+    ]
+    reports += [
+        build_report(u, batch_id, None, templates, received=received_on) for u in unreadable
+    ]
+    records = export.records if export is not None else None
+    reports, paper_missing = check_batch(reports, records, templates, campaign)
+    for finding in paper_missing:  # in the index and the summary, not a report
+        logger.warning("online filing %s has no paper in this batch", finding.key)
 
     by_file: dict[str, list[Report]] = {}
     for report in reports:
@@ -390,7 +409,7 @@ def process_batch(
         s.entry.model_copy(update={"submissions": tuple(submissions.get(s.entry.file, ()))})
         for s in sniffed
     )
-    manifest = Manifest(batch=batch_id, online=online_export, files=entries)
+    manifest = Manifest(batch=batch_id, online=online_export, received=received_on, files=entries)
     key, manifest_written = write_manifest(object_store, manifest)
     index, pages_written = write_batch_pages(
         object_store, manifest, reports, templates, paper_missing

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable
 
 from shenbao.extractors.fields import extract
-from shenbao.extractors.nlp import recommendation_stance
+from shenbao.extractors.nlp import recommendation_stance, self_evaluation_claim
 from shenbao.extractors.normalize import normalize_org_name, normalize_value
 from shenbao.extractors.review import load_review_rules
 from shenbao.pipeline.config import Campaign, Choice, FieldType, TemplateSpec
@@ -22,13 +22,15 @@ from shenbao.pipeline.model import (
     Annex,
     FieldValue,
     Finding,
+    OnlineMatch,
     OnlineRecord,
     Report,
     Submission,
     status_of,
 )
 from shenbao.validators import Context, validate, validate_online
-from shenbao.validators.matching import match_batch
+from shenbao.validators.copies import copies_differ
+from shenbao.validators.matching import copy_groups, match_batch
 
 
 def validation_context(
@@ -47,6 +49,7 @@ def validation_context(
             normalize_org_name, equivalents=campaign.org_suffix_equivalents
         ),
         opinion_stance=recommendation_stance,
+        self_eval_claim=self_evaluation_claim,
         normalize_value=normalize,
         received=received,
     )
@@ -64,39 +67,51 @@ def checker(
     return check
 
 
-def with_online(
+def check_batch(
     reports: list[Report],
-    records: tuple[OnlineRecord, ...],
+    records: tuple[OnlineRecord, ...] | None,
     templates: dict[Annex, TemplateSpec],
     campaign: Campaign,
 ) -> tuple[list[Report], tuple[Finding, ...]]:
-    """The reports matched to their online filings across the batch: ``online`` set,
-    ONLINE_RECORD_MISSING added where there is none, the ``online`` validators' findings
-    (paper against its filing); and the batch's PAPER_MISSING."""
+    """What is checked across the batch, on the reports of its submissions.
+
+    Copies of one applicant's form are compared with each other (COPIES_DIFFER). With the
+    online export's ``records`` (None: no export given), each paper is matched to its
+    filing across the batch: ``online`` set, ONLINE_RECORD_MISSING where there is none,
+    and the ``online`` validators' findings (paper against its filing); the batch-level
+    PAPER_MISSING is returned beside the reports.
+    """
     context = validation_context(templates, campaign)
     submissions = [_submission_of(r) for r in reports]
-    matched = match_batch(submissions, records, context)
-    by_id = {r.record_id: r for r in records}
-    out = []
-    for report, submission in zip(reports, submissions, strict=True):
-        match = matched.matches.get(report.submission_id)
-        record = by_id[match.record_id] if match is not None else None
-        findings = (
-            report.findings
-            + matched.findings.get(report.submission_id, ())
-            + tuple(validate_online(submission, context.model_copy(update={"online": record})))
-        )
-        out.append(
-            Report.model_validate(
-                report.model_dump(by_alias=True)
-                | {
-                    "online": matched.matches.get(report.submission_id),
-                    "findings": findings,
-                    "status": status_of(findings),
-                }
+    added: dict[str, list[Finding]] = {s.id: [] for s in submissions}
+    matches: dict[str, OnlineMatch | None] = {}
+    batch_findings: tuple[Finding, ...] = ()
+    if records is None:
+        groups = [g for g in copy_groups(submissions, context) if len(g) > 1]
+    else:
+        matched = match_batch(submissions, records, context)
+        by_record = {r.record_id: r for r in records}
+        for submission in submissions:
+            match = matches[submission.id] = matched.matches.get(submission.id)
+            record = by_record[match.record_id] if match is not None else None
+            added[submission.id] += matched.findings.get(submission.id, ())
+            added[submission.id] += validate_online(
+                submission, context.model_copy(update={"online": record})
             )
-        )
-    return out, matched.batch_findings
+        by_id = {s.id: s for s in submissions}
+        groups = [[by_id[sid] for sid in group] for group in matched.copies]
+        batch_findings = matched.batch_findings
+    for group in groups:
+        for sid, found in copies_differ(group, context).items():
+            added[sid] += found
+    out = []
+    for report in reports:
+        findings = report.findings + tuple(added[report.submission_id])
+        update: dict[str, object] = {"findings": findings, "status": status_of(findings)}
+        if records is not None:
+            update["online"] = matches.get(report.submission_id)
+        out.append(Report.model_validate(report.model_dump(by_alias=True) | update))
+    return out, batch_findings
 
 
 def _submission_of(report: Report) -> Submission:

@@ -26,6 +26,7 @@ from shenbao.pipeline.settings import Settings
 if TYPE_CHECKING:
     from shenbao.bench.corpus import Score, Target
     from shenbao.bench.extract import ExtractFigures, FieldOutcome
+    from shenbao.bench.findings import FindingFigures
     from shenbao.bench.seals import SealFigures
 
 app = typer.Typer(
@@ -61,6 +62,13 @@ def run(
         ),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="files handled at once")] = 4,
+    received: Annotated[
+        str | None,
+        typer.Option(
+            help="the day the batch's paper was received (YYYY-MM-DD): checked against the "
+            "paper deadline; without it that deadline is not checked"
+        ),
+    ] = None,
 ) -> None:
     """Run a batch: every file under PATH into the store, with a summary table."""
     # Prefect takes seconds to import; only this command needs it.
@@ -73,6 +81,7 @@ def run(
         "paths": [str(p) for p in paths],
         "online": str(online) if online else None,
         "batch": batch,
+        "received": received,
     }
     try:
         # Checked before Prefect starts its server, so a typo fails at once.
@@ -99,6 +108,35 @@ def run(
 
 
 @app.command()
+def reconcile(
+    batch: Annotated[str, typer.Option(help="the id of a batch the store holds")],
+    online: Annotated[Path, typer.Option(help="the newer online platform's export")],
+    store: Annotated[
+        str | None,
+        typer.Option(help="store URI, as for run (default: SHENBAO_STORE or var/store)"),
+    ] = None,
+) -> None:
+    """Re-check a stored batch against a newer online export, without reading any page."""
+    from shenbao.flows.reconcile import check_reconcile, reconcile_batch
+
+    store_uri = store or Settings().store
+    try:
+        # Checked before Prefect starts its server, so a typo fails at once.
+        object_store, _, _ = check_reconcile(batch, str(online), store_uri)
+        with _expected_errors_without_traceback():
+            result = reconcile_batch(batch=batch, online=str(online), store=store_uri)
+        manifest = Manifest.model_validate_json(object_store.get_bytes(result.manifest_key))
+    except PipelineError as exc:
+        _fail(exc)
+    console.print(_manifest_table(manifest))
+    console.print(
+        Text(f"reconciled with {online.name}: {result.written} objects written (changed only)")
+    )
+    console.print(Text(f"manifest: {result.manifest_location}"))
+    console.print(Text(f"index: {result.index_location}"))
+
+
+@app.command()
 def inspect(
     file: Annotated[Path, typer.Argument(help="one input file (PDF, TIFF, JPEG, PNG, DOCX)")],
     online: Annotated[
@@ -110,7 +148,7 @@ def inspect(
     ] = False,
 ) -> None:
     """One file through the pipeline without a store: its report(s)."""
-    from shenbao.flows.checking import checker, with_online
+    from shenbao.flows.checking import check_batch, checker
     from shenbao.pipeline.config import load_campaign, load_export_mapping, load_templates
     from shenbao.pipeline.ocr.cache import cached_engine
     from shenbao.pipeline.online import load_online_export
@@ -130,11 +168,12 @@ def inspect(
             cache=cache,
             check=checker(templates, campaign),
         )
+        records = None
         if online is not None:
             mapping = load_export_mapping(settings.config_dir / "export_columns.yaml")
-            export = load_online_export(online, mapping)
-            # one file is not a batch: filings without paper here are not findings
-            reports, _ = with_online(reports, export.records, templates, campaign)
+            records = load_online_export(online, mapping).records
+        # one file is not a batch: filings without paper here are not findings
+        reports, _ = check_batch(reports, records, templates, campaign)
     except PipelineError as exc:
         _fail(exc)
     if json_output:
@@ -590,6 +629,221 @@ def _seal_tables(figures: SealFigures) -> list[Table]:
                 ", ".join(decision.tolerated) or "—",
             )
     return [summary, codes, *(table for table in (wrong, slots, decisions) if table.row_count)]
+
+
+@bench_app.command("findings")
+def bench_findings(
+    samples: CorpusOption = Path("samples"),
+    generate: GenerateOption = None,
+    seed: SeedOption = 20220801,
+    workers: WorkersOption = 2,
+    json_path: JsonOption = None,
+) -> None:
+    """Precision and recall per finding code against the truth, per kind of source; and
+    paper against online: format-only differences and planted discrepancies (drawn from
+    --seed)."""
+    from shenbao.bench.findings import bench_findings as measure
+    from shenbao.flows.checking import check_batch, checker
+
+    settings = Settings()
+    _run_bench(
+        lambda corpus: measure(corpus, settings, checker, check_batch, seed=seed, workers=workers),
+        _finding_tables,
+        samples=samples,
+        generate=generate,
+        seed=seed,
+        json_path=json_path,
+    )
+
+
+def _finding_tables(figures: FindingFigures) -> list[Table]:
+    from shenbao.bench.extract import SOURCE_NAMES
+    from shenbao.bench.findings import ALL, MUTATIONS
+
+    columns = figures.columns
+    names = {kind.value: name for kind, name in SOURCE_NAMES.items()} | {ALL: ALL}
+    counts = ", ".join(f"{n} {names[kind]}" for kind, n in figures.submissions.items())
+    summary = Table(
+        title=f"bench findings: {figures.corpus}; sources: {counts}; matched to "
+        f"{figures.export}; mutations from seed {figures.seed} (read {figures.read_s:.1f} s, "
+        f"check {figures.check_s:.1f} s, online {figures.online_s:.1f} s)",
+        title_justify="left",
+    )
+    summary.add_column("measure")
+    for column in columns:
+        summary.add_column(names[column], justify="right")
+    summary.add_column("target", justify="right")
+    goals = {t.measure: t for t in figures.targets}
+    overall = figures.overall
+    rows: list[tuple[str, dict[str, Score], str | None]] = [
+        (
+            "precision, all codes",
+            {k: s.precision for k, s in overall.items()},
+            "precision, overall",
+        ),
+        (
+            "recall, the truth's findings",
+            {k: s.recall for k, s in overall.items()},
+            "recall, the truth's findings",
+        ),
+        (
+            "format-only fields of the export: no FIELD_MISMATCH",
+            figures.format_only,
+            "format-only fields of the export without FIELD_MISMATCH",
+        ),
+        (
+            "planted discrepancies: FIELD_MISMATCH",
+            {k: s.score for k, s in figures.planted.items()},
+            "recall, planted online discrepancies",
+        ),
+        (
+            "format-only variants planted: no FIELD_MISMATCH",
+            {k: s.score for k, s in figures.format_planted.items()},
+            "format-only variants planted without FIELD_MISMATCH",
+        ),
+    ]
+    for measure, cells, goal in rows:
+        summary.add_row(
+            measure,
+            *(_fraction(cells[k]) for k in columns),
+            _target_cell(goals[goal]) if goal else "",
+        )
+    counted: list[tuple[str, dict[str, int]]] = [
+        (
+            "expected, deferred to review (FIELD_LOW_CONFIDENCE)",
+            {k: s.deferred for k, s in overall.items()},
+        ),
+        ("raised where tolerated", {k: s.tolerated for k, s in overall.items()}),
+        ("planted, deferred to review", {k: s.deferred for k, s in figures.planted.items()}),
+        (
+            "FIELD_LOW_CONFIDENCE raised (not scored)",
+            figures.low_confidence | {ALL: sum(figures.low_confidence.values())},
+        ),
+    ]
+    for measure, numbers in counted:
+        summary.add_row(measure, *(str(numbers.get(k, 0)) for k in columns), "")
+    if figures.missing_submissions:
+        summary.add_row(
+            "submissions not produced",
+            *("" for _ in columns[:-1]),
+            Text(", ".join(figures.missing_submissions)),
+            "",
+        )
+    for match in figures.wrong_matches:
+        summary.add_row(
+            Text(f"{match.submission_id} ({names[match.kind.value]}) matched", style="red"),
+            *("" for _ in columns[:-1]),
+            Text(f"{match.matched or '—'}, truth {match.truth or '—'}"),
+            "",
+        )
+
+    codes = Table(
+        title="findings (code + field|slot|section|key): precision | recall", title_justify="left"
+    )
+    codes.add_column("code", overflow="fold")
+    for column in columns:
+        codes.add_column(names[column], justify="right")
+    codes.add_column("deferred", justify="right")
+    codes.add_column("tolerated", justify="right")
+    for code, every in figures.by_code[ALL].items():
+        cells: list[Text] = []
+        for column in columns:
+            score = figures.by_code[column][code]
+            perfect = (
+                score.precision.right == score.precision.total
+                and score.recall.right == score.recall.total
+            )
+            cells.append(
+                Text(
+                    f"{_short(score.precision)} | {_short(score.recall)}",
+                    style="" if perfect else "red",
+                )
+            )
+        codes.add_row(code, *cells, str(every.deferred or ""), str(every.tolerated or ""))
+
+    mutations = Table(
+        title="online filings mutated one field at a time: planted caught (+ deferred) | "
+        "format-only without FIELD_MISMATCH",
+        title_justify="left",
+    )
+    mutations.add_column("mutation")
+    for column in columns:
+        mutations.add_column(names[column], justify="right")
+    for mutation in MUTATIONS:
+        row = figures.by_mutation[mutation.name]
+        mutations.add_row(
+            Text(f"{'planted' if mutation.planted else 'format'}: {mutation.description}"),
+            *(
+                Text(
+                    _short(row[k].score) + (f" (+{row[k].deferred})" if row[k].deferred else ""),
+                    style="" if row[k].score.right == row[k].score.total else "red",
+                )
+                for k in columns
+            ),
+        )
+
+    verdicts = {
+        "false": "raised, not expected",
+        "missed": "expected, not raised",
+        "deferred": "expected; the field deferred to review",
+    }
+    wrong = Table(title=f"wrong findings ({len(figures.wrong_findings)})", title_justify="left")
+    for column in ("submission", "code", "key", "verdict"):
+        wrong.add_column(column)
+    for finding in figures.wrong_findings:
+        wrong.add_row(
+            f"{finding.submission_id} ({names[finding.kind.value]})",
+            finding.code.value,
+            finding.key or "",
+            Text(
+                verdicts[finding.verdict],
+                style="yellow" if finding.verdict == "deferred" else "red",
+            ),
+        )
+
+    fields = Table(
+        title="format-only fields of the export given FIELD_MISMATCH", title_justify="left"
+    )
+    for column in ("submission", "field", "paper (read)", "online"):
+        fields.add_column(column)
+    for variant in figures.format_variants:
+        if variant.mismatch:
+            fields.add_row(
+                f"{variant.submission_id} ({names[variant.kind.value]})",
+                variant.field,
+                Text(_shown(variant.paper)),
+                Text(_shown(variant.online)),
+            )
+
+    planted = Table(
+        title=f"mutations missed, given FIELD_MISMATCH falsely, or deferred "
+        f"({len(figures.wrong_mutations)})",
+        title_justify="left",
+    )
+    for column in ("submission", "field", "mutation", "online", "paper (read)", "verdict"):
+        planted.add_column(column, overflow="fold")
+    shown = {
+        "missed": "silent match",
+        "false": "FIELD_MISMATCH",
+        "deferred": "deferred to review",
+    }
+    for outcome in figures.wrong_mutations:
+        paper = _shown(outcome.paper) + (" (misread)" if outcome.paper_misread else "")
+        verdict = shown[outcome.verdict] + ("" if outcome.matched else ", not matched")
+        planted.add_row(
+            f"{outcome.submission_id} ({names[outcome.kind.value]})",
+            outcome.field,
+            outcome.mutation,
+            Text(_shown(outcome.online)),
+            Text(paper),
+            Text(verdict, style="yellow" if outcome.verdict == "deferred" else "red"),
+        )
+    return [
+        summary,
+        codes,
+        mutations,
+        *(table for table in (wrong, fields, planted) if table.row_count),
+    ]
 
 
 def _short(score: Score) -> str:

@@ -9,6 +9,7 @@ carry (English). Turning accepted files into pages is a later stage.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -502,6 +503,20 @@ def _batch_label(path: Path) -> str:
     label = re.sub(r"[^A-Za-z0-9_.-]+", "-", unicodedata.normalize("NFKC", name))
     label = label.strip("-._")[:40].strip("-._")
     return label or "batch"
+
+
+def parse_received(text: str) -> dt.date:
+    """The receipt day a person gave (``YYYY-MM-DD``), checked.
+
+    Raises:
+        InputError: not a calendar date in that form.
+    """
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"invalid receipt date {text!r}: use YYYY-MM-DD (2022-08-12)") from None
 
 
 def check_batch_id(batch: str) -> str:

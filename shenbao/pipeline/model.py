@@ -7,6 +7,7 @@ The report's JSON schema (``shenbao.report/1``, DESIGN.md) is generated from ``R
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -368,6 +369,11 @@ class Report(Frozen):
     page_order: PageOrder | None = Field(
         None, description="pages as bound against the template's order (an addition)"
     )
+    received: dt.date | None = Field(
+        None,
+        description="the day the paper was received, as staff gave it for the batch; None: "
+        "not given, so the paper deadline was not checked (an addition)",
+    )
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -409,6 +415,11 @@ class Manifest(Frozen):
     schema_: Literal["shenbao.manifest/1"] = Field(MANIFEST_SCHEMA_ID, alias="schema")
     batch: str
     online: OnlineExportRef | None = None
+    received: dt.date | None = Field(
+        None,
+        description="the day the batch's paper was received (``--received``); None: not "
+        "given, the paper deadline unchecked (an addition)",
+    )
     files: tuple[ManifestEntry, ...]
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)

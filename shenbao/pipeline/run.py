@@ -8,10 +8,12 @@ unreadable page is a PAGE_UNREADABLE finding of its submission, never an excepti
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -48,6 +50,9 @@ from shenbao.pipeline.ticks import DEFAULT_TICK_BOXES_PATH
 from shenbao.pipeline.unread import DEFAULT_UNREAD_INK_PATH
 
 log = logging.getLogger(__name__)
+
+NO_COVER = "no_cover"
+"""The key of the ANNEX_UNKNOWN that reading gives a stream starting without a cover."""
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 READER_VERSION = "4"  # bump when ingest, normalisation or splitting read pages differently
 
@@ -73,6 +78,59 @@ def submission_id(file: str, sha256: str, first: int, last: int) -> str:
     if safe != name:
         safe = f"{safe}-{sha256[:8]}"
     return f"{safe}-p{first:03d}-{last:03d}"
+
+
+def unique_ids(documents: list[Document]) -> list[Document]:
+    """The batch's documents with every submission id unique across files.
+
+    Two files of a batch can share a name but for the extension (``P001.pdf`` and
+    ``P001.docx``: the applicant's two copies): their submissions then take the extension
+    after the id (``P001-p001-009-docx``), and the file's hash as well where that is not
+    enough.
+    Ids that are unique already are left as they are.
+    """
+    owners: dict[str, set[str]] = {}
+    for document in documents:
+        for submission in document.submissions:
+            owners.setdefault(submission.id, set()).add(document.file)
+    if all(len(files) == 1 for files in owners.values()):
+        return documents
+
+    def with_extension(document: Document, sid: str) -> str:
+        suffix = _UNSAFE.sub("_", PurePosixPath(document.file).suffix.lstrip(".")) or "file"
+        return f"{sid}-{suffix}"
+
+    taken = Counter(
+        with_extension(d, s.id) if len(owners[s.id]) > 1 else s.id
+        for d in documents
+        for s in d.submissions
+    )
+
+    def renamed(document: Document, submission: Submission) -> str:
+        if len(owners[submission.id]) == 1:
+            return submission.id
+        candidate = with_extension(document, submission.id)
+        return candidate if taken[candidate] == 1 else f"{candidate}-{document.sha256[:8]}"
+
+    out = []
+    for document in documents:
+        submissions = [
+            s.model_copy(update={"id": renamed(document, s)}) for s in document.submissions
+        ]
+        timings = {
+            renamed(document, s): document.timings[s.id]
+            for s in document.submissions
+            if s.id in document.timings
+        }
+        out.append(
+            Document(
+                file=document.file,
+                sha256=document.sha256,
+                submissions=submissions,
+                timings=timings,
+            )
+        )
+    return out
 
 
 def read_pages(
@@ -112,7 +170,7 @@ def assemble(
                 Finding.of(
                     FindingCode.ANNEX_UNKNOWN,
                     f"第{part.first}–{part.last}页前没有封面：扫描件可能从表单中间开始，或封面缺失",
-                    key="no_cover",
+                    key=NO_COVER,
                 )
             )
         sid = submission_id(file, sha256, part.first, part.last)
@@ -208,6 +266,7 @@ def build_report(
     templates: dict[Annex, TemplateSpec],
     timings: dict[str, float] | None = None,
     online: OnlineMatch | None = None,
+    received: dt.date | None = None,
 ) -> Report:
     """The report of one submission with what the pipeline knows of it so far."""
     template = templates.get(submission.annex)
@@ -228,6 +287,33 @@ def build_report(
         pages=submission.pages,
         page_order=submission.page_order,
         online=online,
+        received=received,
+    )
+
+
+READ_FINDINGS = frozenset({FindingCode.PAGE_UNREADABLE, FindingCode.FILE_UNREADABLE})
+"""What reading itself finds (``assemble``), besides a stream that starts without a cover."""
+
+
+def as_read(report: Report) -> Submission | None:
+    """A stored report's submission as it was before extraction: its pages as read and
+    what reading found, so it can be extracted and validated again without reading a page.
+
+    None for the placeholder of a quarantined file (FILE_UNREADABLE): it has no pages.
+    """
+    if any(f.code is FindingCode.FILE_UNREADABLE for f in report.findings):
+        return None
+    found = tuple(
+        f
+        for f in report.findings
+        if f.code in READ_FINDINGS or (f.code is FindingCode.ANNEX_UNKNOWN and f.key == NO_COVER)
+    )
+    return Submission(
+        id=report.submission_id,
+        annex=report.annex,
+        source=report.source,
+        pages=report.pages,
+        findings=tuple(f.model_copy(update={"evidence": None}) for f in found),
     )
 
 

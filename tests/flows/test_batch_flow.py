@@ -309,3 +309,26 @@ def test_the_flow_on_s3_links_the_index_with_presigned_urls(
     )
     assert again.written <= 1
     assert not [key for key in store.list("reports/") if "/versions/" in key]
+
+
+def test_two_copies_of_one_form_in_a_batch(tmp_path: Path) -> None:
+    """P001.pdf and P001.docx, one applicant's two copies: distinct ids, one filing for
+    both, and compared with each other (faithful copies: no COPIES_DIFFER)."""
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for name in ("P001.pdf", "P001.docx"):
+        shutil.copy(SAMPLES / "electronic" / name, folder / name)
+    process_batch(
+        paths=[str(folder)],
+        online=str(SAMPLES / "online" / "export.xlsx"),
+        batch="b4",
+        store=str(tmp_path / "store"),
+    )
+    reports = {
+        p.parent.name: json.loads(p.read_text(encoding="utf-8"))
+        for p in (tmp_path / "store/reports/b4").glob("*/report.json")
+    }
+    assert sorted(reports) == ["P001-p001-009-docx", "P001-p001-009-pdf"]
+    for report in reports.values():
+        assert report["online"]["record_id"] == "GZ2022-0108"
+        assert report["findings"] == []

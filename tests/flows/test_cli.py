@@ -131,9 +131,14 @@ def test_only_the_commands_of_this_stage_exist() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
     group = typer.main.get_group(app)
-    assert set(group.commands) == {"run", "inspect", "samples", "bench"}
+    assert set(group.commands) == {"run", "inspect", "reconcile", "samples", "bench"}
     assert set(getattr(group.commands["samples"], "commands", {})) == {"generate"}
-    assert set(getattr(group.commands["bench"], "commands", {})) == {"ocr", "extract", "seals"}
+    assert set(getattr(group.commands["bench"], "commands", {})) == {
+        "ocr",
+        "extract",
+        "seals",
+        "findings",
+    }
 
 
 @pytest.mark.parametrize(
@@ -142,10 +147,12 @@ def test_only_the_commands_of_this_stage_exist() -> None:
         [],
         ["run"],
         ["inspect"],
+        ["reconcile"],
         ["samples", "generate"],
         ["bench", "ocr"],
         ["bench", "extract"],
         ["bench", "seals"],
+        ["bench", "findings"],
     ],
     ids=lambda c: " ".join(c) or "shenbao",
 )
