@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -231,3 +232,24 @@ def test_a_corpus_cover_page_end_to_end_with_the_real_ocr() -> None:
         assert _iou(got.bbox, tuple(want["bbox"])) >= 0.5
         assert got.colour == "red" and got.shape == "round" and got.confidence >= 0.8
         assert fuzz.ratio(got.text, want["owner"]) >= 80, (got.text, want["owner"])
+
+
+# --- a real stamped document (tests/pipeline/real/README.md: source and licence) -------
+
+REAL = Path(__file__).parent / "real"
+
+
+def test_a_real_greyscale_scan_has_its_one_seal_found_where_it_is() -> None:
+    """A real scan (a university notice, greyscale, about 92 dpi): the round seal pressed
+    over the signature is found, by shape, at its place; nothing else on the page is."""
+    path = REAL / "hust-notice-2020.jpeg"
+    data = path.read_bytes()
+    assert hashlib.sha256(data).hexdigest().startswith("2e130c93b5922d5a")
+    image = np.asarray(Image.open(path).convert("RGB"))
+    dpi = image.shape[1] / (210 / 25.4)  # the page is A4 wide
+    (seal,) = detect_seals(image, dpi)
+    assert (seal.colour, seal.shape, seal.star) == ("grey", "round", True)
+    # where a person marks it: centre (441, 963) px, radius about 63 px (17 mm)
+    assert abs(seal.centre[0] - 441) < 8 and abs(seal.centre[1] - 963) < 8
+    assert 55 < seal.axes[0] < 70
+    assert seal.confidence <= 0.7  # by shape alone: never a sure reading on greyscale
