@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: install run test lint bench bench-extract bench-seals bench-findings clean
+.PHONY: install run test lint bench bench-extract bench-seals bench-findings bench-batch clean
 
 install: $(INSTALLED)
 
@@ -63,6 +63,12 @@ bench-seals: $(INSTALLED)
 bench-findings: $(INSTALLED)
 	$(BIN)/shenbao bench findings
 	$(BIN)/shenbao bench findings --generate 24 --seed 7
+
+# What Prefect costs a batch: 20 generated submissions without Prefect, through
+# process_batch (its server's start-up timed apart), and re-run unchanged — wall time,
+# pages/s, peak RSS of the process tree (OCR twice: several minutes on 2 cores).
+bench-batch: $(INSTALLED) | $(PREFECT_HOME)
+	$(BIN)/shenbao bench batch --count 20 --json var/bench-batch.json
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

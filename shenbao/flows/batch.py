@@ -1,37 +1,75 @@
 """The batch flow behind ``shenbao run``: every input file accounted for in the store.
 
-Thin: each step is a pipeline function run as a task. A batch reads its files, builds a
-report per submission and writes, per DESIGN.md's object layout: ``report.json`` (checked
-against the schema) and ``report.html`` with their earlier versions kept, the evidence
-crops, ``manifest.json``, ``index.html``, ``summary.xlsx`` and each input once under
+Thin: each step is a pipeline function run as a task. Ingest (``sniff_file`` per file),
+reading (pages, then the split of each whole file into submissions), ``check_submission``
+per submission (extraction and validation), the checks across the batch, then the reports
+and batch files, written per DESIGN.md's object layout: ``report.json`` (checked against
+the schema) and ``report.html`` with their earlier versions kept, the evidence crops,
+``manifest.json``, ``index.html``, ``summary.xlsx`` and each input once under
 ``originals/{sha256}``. Rendering is ``shenbao.reports``; here is only where it goes.
-Nothing is written when the store already holds the same bytes, so re-running an
-unchanged batch writes no object (on S3 the index is re-signed: its links expire). The
-online export is only recorded so far.
+
+Where the work runs is the flow's task runner's choice:
+
+* the default (``ThreadPoolTaskRunner``): files are read in ``read_file`` tasks, their
+  scanned pages on a ``PagePool`` (one OCR process per core);
+* prefect-dask's ``DaskTaskRunner`` (``shenbao run --dask ADDRESS`` or
+  ``--dask-workers N``): each scanned page is a ``read_page_task`` and each submission a
+  ``check_submission`` on the cluster, every worker process with its own OCR engine
+  (``worker_engine``). What touches the input files or the store — sniffing, rendering
+  pages, evidence, reports, originals, the manifest — stays on the flow's machine, in a
+  thread pool of its own: a cluster's workers need neither the files nor the store's
+  credentials.
+
+Only transient errors are retried (``retry_if_transient``). A scanned page not read
+within ``Settings.page_timeout_s`` is PAGE_UNREADABLE and the batch goes on. OCR is
+bounded by the page pool's processes, or on Dask by the cluster's worker slots and a
+bound of pages in flight (``pages_in_flight``). Nothing is cached by Prefect (a path
+says nothing about content); the page cache, keyed by each file's sha256 and the
+reader's fingerprint, is asked before any page is read, so an unchanged batch re-runs
+with no page rendered or OCR'd, on either runner. Nothing is written when the store
+already holds the same bytes, so re-running an unchanged batch writes no object (on S3
+the index is re-signed: its links expire).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import logging
 import os
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from prefect import Task, flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
+from prefect.context import FlowRunContext
+from prefect.futures import PrefectFuture
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from pydantic import Field
 
 from shenbao.extractors.review import load_review_rules
+from shenbao.flows import progress
+from shenbao.flows.artifacts import publish_batch_artifacts
 from shenbao.flows.checking import check_batch, checker
+from shenbao.flows.progress import Stage
 from shenbao.pipeline import ingest
 from shenbao.pipeline.config import (
+    Campaign,
     TemplateSpec,
     load_campaign,
     load_export_mapping,
     load_templates,
 )
+from shenbao.pipeline.errors import InputError
 from shenbao.pipeline.model import (
     Annex,
     Finding,
@@ -41,15 +79,21 @@ from shenbao.pipeline.model import (
     Page,
     Report,
     SourceKind,
+    Submission,
 )
+from shenbao.pipeline.ocr.cache import CachedEngine, cached_engine
+from shenbao.pipeline.ocr.engine import OcrEngine, OcrSettings
 from shenbao.pipeline.online import OnlineExport, load_online_export
-from shenbao.pipeline.pool import PagePool
+from shenbao.pipeline.pages import SourcePage, iter_pages
+from shenbao.pipeline.pool import PagePool, return_large_buffers_to_the_os, set_aside, timed_out
+from shenbao.pipeline.read import ReadPage, read_page
 from shenbao.pipeline.run import (
     Document,
     PageCache,
+    assemble,
     build_report,
     normalised_page_images,
-    read_document,
+    read_pages,
     unique_ids,
     unreadable_submission,
 )
@@ -83,11 +127,15 @@ from shenbao.storage.base import (
 from shenbao.storage.local_store import open_store
 from shenbao.storage.minio_store import MinioStore
 
+if TYPE_CHECKING:
+    from distributed import Client
+
 # Evidence crops come from pages rendered at the resolution OCR read them at; pages that
 # only need a thumbnail are rendered small.
 EVIDENCE_DPI = 200
 THUMBNAIL_DPI = 36
 INDEX_LINK_LIFETIME = timedelta(days=7)  # the longest S3 allows
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def retry_if_transient(task: Task[..., Any], task_run: TaskRun, state: State) -> bool:
@@ -119,6 +167,35 @@ class BatchResult(Frozen):
     index_key: str = ""
     index_location: str = Field("", description="where a person opens the batch index")
     written: int = Field(0, description="objects written by this run (0: nothing changed)")
+
+
+def task_runner(
+    threads: int, dask: str | None = None, dask_workers: int | None = None
+) -> TaskRunner[Any]:
+    """The runner a batch runs on (``shenbao run``): ``threads`` here, the default, or a
+    Dask cluster — the scheduler at ``dask`` (``tcp://host:8786``), or a
+    ``distributed.LocalCluster`` of ``dask_workers`` worker processes of one thread each
+    (one OCR engine per process, as the page pool has), started and stopped with the run.
+
+    Raises:
+        InputError: both ``dask`` and ``dask_workers`` given, or a worker count below one.
+    """
+    if dask is None and dask_workers is None:
+        return ThreadPoolTaskRunner(max_workers=threads)
+    if dask is not None and dask_workers is not None:
+        raise InputError("give --dask (a running cluster) or --dask-workers (a local one)")
+    from prefect_dask import DaskTaskRunner
+
+    if dask is not None:
+        return DaskTaskRunner(address=dask)
+    if dask_workers is None or dask_workers < 1:
+        raise InputError(f"--dask-workers must be at least 1, not {dask_workers}")
+    # The scheduler and nannies of a local cluster live in this process: their INFO lines
+    # (every worker started, registered, closed) would bury the run's own output.
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    return DaskTaskRunner(
+        cluster_kwargs={"n_workers": dask_workers, "threads_per_worker": 1, "processes": True}
+    )
 
 
 def check_run(
@@ -179,14 +256,251 @@ def sniff_file(source: ingest.InputFile, settings: Settings) -> ingest.SniffedFi
 
 
 @step
-def read_file(
-    sniffed: ingest.SniffedFile,
-    settings: Settings,
-    pool: PagePool,
+def read_file(sniffed: ingest.SniffedFile, settings: Settings, pool: PagePool) -> list[ReadPage]:
+    """Every page of one accepted file, read, in order: its scans on the pool's processes."""
+    pages = []
+    for page in read_pages(sniffed, settings, pool.engine, pool):
+        pages.append(page)
+        progress.advance(Stage.PAGES)
+    progress.advance(Stage.FILES)
+    return pages
+
+
+_worker_engines: dict[str, CachedEngine] = {}
+_worker_engines_lock = threading.Lock()
+
+
+def worker_engine(ocr: OcrSettings, cache_dir: Path) -> CachedEngine:
+    """This process's OCR engine for ``ocr``, made on first use and kept for the process.
+
+    On a Dask worker this is what a ``PagePool`` process has: one engine (its models load
+    on the first page) behind the OCR cache, and big buffers given back to the OS. Its
+    engine reads one page at a time, so a worker process with several threads still runs
+    one OCR at a time (``--nthreads 1`` per process, a process per core, is the setup).
+    """
+    key = f"{ocr.model_dump_json()}|{cache_dir}"
+    with _worker_engines_lock:
+        engine = _worker_engines.get(key)
+        if engine is None:
+            if not _worker_engines:
+                return_large_buffers_to_the_os()
+            engine = _worker_engines[key] = cached_engine(ocr, cache_dir)
+    return engine
+
+
+@step
+def read_page_task(source: SourcePage, ocr: OcrSettings, cache_dir: Path) -> ReadPage:
+    """One scanned page read on a cluster worker: normalised, OCR'd, its seals read.
+
+    Never raises for a bad page (``read_page``): what went wrong is the page's ``error``.
+    """
+    # The engine is looked up through a module-level function, never a global of this
+    # task's body: a task is pickled to the workers, and its globals with it.
+    return read_page(source, worker_engine(ocr, cache_dir))
+
+
+@step
+def check_submission(
+    submission: Submission,
     templates: dict[Annex, TemplateSpec],
-) -> Document:
+    campaign: Campaign,
+    received: dt.date | None,
+) -> Submission:
+    """Extraction and validation of one read submission (``checking.checker``)."""
+    return checker(templates, campaign, received)(submission)
+
+
+def reading_engine(settings: Settings) -> CachedEngine:
+    """The engine that names a run's reading: the page pool's and the cluster workers'
+    (one ONNX thread each), whose fingerprint keys the page cache. No model loads here."""
+    return cached_engine(settings.ocr.model_copy(update={"threads": 1}), settings.cache_dir)
+
+
+def cluster_of(runner: TaskRunner[Any] | None) -> Client | None:
+    """The Dask client when the flow runs on prefect-dask's ``DaskTaskRunner``, else None.
+
+    prefect-dask (and distributed) is imported only by whoever made such a runner, so the
+    default runner does not pay for importing it.
+    """
+    module = sys.modules.get("prefect_dask.task_runners")
+    if module is None or not isinstance(runner, module.DaskTaskRunner):
+        return None
+    return runner.client
+
+
+def pages_in_flight(client: Client) -> int:
+    """How many scanned pages the flow keeps on the cluster at once: two per worker slot
+    (one being read, one waiting), so every slot stays busy while the flow renders the
+    next page, and the flow never holds more page images than that."""
+    return max(4, 2 * sum(client.nthreads().values()))
+
+
+def read_on_cluster(
+    files: list[ingest.SniffedFile], settings: Settings, engine: OcrEngine, in_flight: int
+) -> Iterator[tuple[int, ReadPage]]:
+    """The pages of ``files``, each with its file's index, in file and page order.
+
+    The files are opened and their pages rendered here, one at a time; each scanned page
+    is a ``read_page_task`` on the cluster, at most ``in_flight`` of them at once (the
+    window runs across files, so the cluster does not idle between two). Text-layer and
+    DOCX pages need no OCR and are read here. A page not back ``page_timeout_s`` after
+    its turn came (every earlier page done), or that killed the workers it ran on, is
+    set aside as unreadable; the batch goes on.
+    """
+    from distributed import KilledWorker
+
+    ocr = settings.ocr.model_copy(update={"threads": 1})
+    timeout = settings.page_timeout_s
+    pending: deque[tuple[int, SourcePage, PrefectFuture[ReadPage]] | tuple[int, ReadPage]]
+    pending = deque()
+
+    def oldest() -> tuple[int, ReadPage]:
+        head = pending.popleft()
+        if len(head) == 2:
+            return head
+        index, source, future = head
+        try:
+            return index, future.result(timeout=timeout)
+        except TimeoutError:
+            future.wrapped_future.cancel()  # type: ignore[attr-defined]
+            return index, timed_out(source, timeout)
+        except KilledWorker as exc:
+            get_run_logger().error("page %d killed its workers: %s", source.file_page, exc)
+            return index, set_aside(
+                source,
+                "该页导致识别进程崩溃，已跳过",
+                f"the page crashed the OCR worker processes: {exc}",
+            )
+
+    for index, sniffed in enumerate(files):
+        for source in iter_pages(sniffed.source.path, sniffed.kind, settings):
+            if source.image is None:
+                pending.append((index, read_page(source, engine)))
+            else:
+                future = read_page_task.submit(source, ocr, settings.cache_dir)
+                pending.append((index, source, future))
+            while sum(len(p) == 3 for p in pending) > in_flight:
+                yield oldest()
+    while pending:
+        yield oldest()
+
+
+def read_documents(
+    accepted: list[ingest.SniffedFile],
+    settings: Settings,
+    templates: dict[Annex, TemplateSpec],
+    engine: OcrEngine,
+    client: Client | None,
+) -> list[Document]:
+    """Every accepted file read and split into its submissions, in input order.
+
+    A file the page cache holds (same sha256, same reader) is taken from it and not
+    opened; only when some file is not there does reading start: a ``PagePool``, or the
+    cluster's workers with a ``client``. A file read with no page in error goes into the
+    cache. The split sees each whole file.
+    """
     cache = PageCache(settings.cache_dir / "pages")
-    return read_document(sniffed, settings, pool.engine, templates, cache=cache, pool=pool)
+    read: dict[int, list[ReadPage]] = {}
+    afresh: list[int] = []
+    for index, sniffed in enumerate(accepted):
+        assert sniffed.entry.sha256 is not None  # accepted files are hashed
+        cached = cache.get(sniffed.entry.sha256, engine)
+        if cached is None:
+            afresh.append(index)
+        else:
+            read[index] = cached
+            progress.advance(Stage.PAGES, len(cached))
+            progress.advance(Stage.FILES)
+    if afresh and client is None:
+        workers = os.cpu_count() or 1
+        with PagePool(settings.ocr, settings.cache_dir, workers, settings.page_timeout_s) as pool:
+            pages = read_file.map(
+                [accepted[i] for i in afresh], settings=unmapped(settings), pool=unmapped(pool)
+            ).result()
+        read.update(zip(afresh, pages, strict=True))
+    elif afresh:
+        # Page images go to the workers in the task's arguments: one page (~12 MB at
+        # 200 dpi) is not the "large graph" distributed warns of.
+        import dask
+
+        get_run_logger().info("pages go to the Dask cluster %s", client)
+        large = {"distributed.admin.large-graph-warning-threshold": "256MB"}
+        with dask.config.set(large), api_for_workers(client):
+            for index, page in read_on_cluster(
+                [accepted[i] for i in afresh], settings, engine, pages_in_flight(client)
+            ):
+                read.setdefault(afresh[index], []).append(page)
+                progress.advance(Stage.PAGES)
+        progress.advance(Stage.FILES, len(afresh))
+    for index in afresh:
+        pages = read.setdefault(index, [])
+        # A page that failed may read on a later run (a transient fault): keep it uncached.
+        if not any(r.error for r in pages):
+            cache.put(accepted[index].entry.sha256 or "", engine, pages)
+    return [
+        assemble(s.source.name, s.entry.sha256 or "", read[i], templates)
+        for i, s in enumerate(accepted)
+    ]
+
+
+@contextmanager
+def api_for_workers(client: Client) -> Iterator[None]:
+    """The Prefect API the cluster's workers report their task runs to.
+
+    Task runs carry the flow's settings to the workers. A run on Prefect's temporary
+    server (no ``PREFECT_API_URL``) would leave each worker process starting a temporary
+    server of its own, its task runs invisible to the flow's: the workers are given the
+    flow's temporary server instead (on 127.0.0.1, so only a cluster on this machine can
+    reach it; a cluster on other machines needs ``PREFECT_API_URL`` of a real server).
+    """
+    if PREFECT_API_URL.value():
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the one this process's client started
+    if not server.running:
+        yield
+        return
+    workers = client.scheduler_info().get("workers", {})
+    hosts = {urlsplit(address).hostname for address in workers} - LOOPBACK
+    if hosts:
+        get_run_logger().warning(
+            "Dask workers on %s cannot reach this run's temporary Prefect server (%s): "
+            "set PREFECT_API_URL to a Prefect server they can reach",
+            ", ".join(sorted(h for h in hosts if h)),
+            server.api_url,
+        )
+    with temporary_settings({PREFECT_API_URL: server.api_url}):
+        yield
+
+
+def map_here(client: Client | None, step_task: Task[..., Any], **parameters: Any) -> list:
+    """``step_task`` mapped over ``parameters`` on this machine, for a step that needs the
+    input files or the store (only this machine is sure to have them): on the flow's own
+    runner, or on threads here when the flow's runner is a cluster (``client``)."""
+    if client is None:
+        return step_task.map(**parameters).result()
+    with ThreadPoolTaskRunner(max_workers=os.cpu_count() or 1) as here:
+        return here.map(step_task, parameters).result()
+
+
+def check_submissions(
+    submissions: list[Submission],
+    templates: dict[Annex, TemplateSpec],
+    campaign: Campaign,
+    received: dt.date | None,
+    client: Client | None,
+) -> list[Submission]:
+    """``check_submission`` of every read submission, in order: on the flow's runner (on
+    a cluster, its workers)."""
+    with api_for_workers(client) if client is not None else nullcontext():
+        return check_submission.map(
+            submissions,
+            templates=unmapped(templates),
+            campaign=unmapped(campaign),
+            received=unmapped(received),
+        ).result()
 
 
 def put_if_changed(store: ObjectStore, key: str, data: bytes, content_type: str) -> bool:
@@ -260,6 +574,7 @@ def publish_reports(
         written += put_versioned(
             store, report_html_key(report.batch, sid), html, "text/html; charset=utf-8"
         ).written
+        progress.advance(Stage.SUBMISSIONS)
     return written
 
 
@@ -349,37 +664,38 @@ def process_batch(
     object_store, online_export = check_run(paths, online, batch, store or settings.store, received)
     received_on = ingest.parse_received(received) if received is not None else None
     export = load_export(Path(online), settings) if online is not None else None
+    client = cluster_of(FlowRunContext.get().task_runner)  # type: ignore[union-attr]
 
     sources = find_files(paths)
-    sniffed = sniff_file.map(sources, settings=unmapped(settings)).result()
+    progress.set_total(Stage.FILES, len(sources))
+    sniffed = map_here(client, sniff_file, source=sources, settings=unmapped(settings))
     for item in sniffed:
         if item.quarantined:
             logger.info("quarantined %s: %s", item.entry.file, item.entry.reason_en)
     batch_id = batch or ingest.default_batch_id(Path(paths[0]), [s.entry for s in sniffed])
 
     accepted = [s for s in sniffed if not s.quarantined]
+    progress.advance(Stage.FILES, len(sniffed) - len(accepted))
+    progress.set_total(Stage.PAGES, sum(s.entry.pages or 0 for s in accepted))
     templates = load_templates(settings.templates_dir)
     campaign = load_campaign(settings.config_dir / "campaign.yaml")
-    # Scanned pages are read on one worker process per core, each with its own engine.
-    with PagePool(settings.ocr, settings.cache_dir, workers=os.cpu_count() or 1) as pool:
-        documents = read_file.map(
-            accepted,
-            settings=unmapped(settings),
-            pool=unmapped(pool),
-            templates=unmapped(templates),
-        ).result()
-    engine = pool.engine
-    documents = unique_ids(documents)
-    check = checker(templates, campaign, received_on)
-    checked = [(check(s), d.timings.get(s.id)) for d in documents for s in d.submissions]
+    # Scanned pages are read on one worker process per core (or the cluster's workers),
+    # each with its own engine; files the page cache holds are not read again.
+    engine = reading_engine(settings)
+    documents = unique_ids(read_documents(accepted, settings, templates, engine, client))
+    read = [s for d in documents for s in d.submissions]
+    timings = [d.timings.get(s.id) for d in documents for s in d.submissions]
+    checked = check_submissions(read, templates, campaign, received_on, client)
     # A quarantined file gets a report too (FILE_UNREADABLE), so reviewers see it.
     unreadable = [u for u in map(unreadable_submission, sniffed) if u is not None]
     reports = [
-        build_report(s, batch_id, engine, templates, t, received=received_on) for s, t in checked
+        build_report(s, batch_id, engine, templates, t, received=received_on)
+        for s, t in zip(checked, timings, strict=True)
     ]
     reports += [
         build_report(u, batch_id, None, templates, received=received_on) for u in unreadable
     ]
+    progress.set_total(Stage.SUBMISSIONS, len(reports))
     records = export.records if export is not None else None
     reports, paper_missing = check_batch(reports, records, templates, campaign)
     for finding in paper_missing:  # in the index and the summary, not a report
@@ -390,16 +706,24 @@ def process_batch(
         by_file.setdefault(report.source.file, []).append(report)
     with_reports = [s for s in sniffed if s.entry.file in by_file]
     written = sum(
-        publish_reports.map(
-            unmapped(object_store),
-            with_reports,
-            [by_file[s.entry.file] for s in with_reports],
+        map_here(
+            client,
+            publish_reports,
+            store=unmapped(object_store),
+            sniffed=with_reports,
+            reports=[by_file[s.entry.file] for s in with_reports],
             templates=unmapped(templates),
             settings=unmapped(settings),
-        ).result()
+        )
     )
     written += sum(
-        store_original.map(unmapped(object_store), sniffed, settings=unmapped(settings)).result()
+        map_here(
+            client,
+            store_original,
+            store=unmapped(object_store),
+            sniffed=sniffed,
+            settings=unmapped(settings),
+        )
     )
 
     submissions: dict[str, list[str]] = {}
@@ -414,6 +738,7 @@ def process_batch(
     index, pages_written = write_batch_pages(
         object_store, manifest, reports, templates, paper_missing
     )
+    publish_batch_artifacts(object_store, manifest, reports, paper_missing)
     written += manifest_written + pages_written
     quarantined = sum(e.state == "quarantined" for e in entries)
     logger.info(

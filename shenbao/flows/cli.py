@@ -27,7 +27,12 @@ if TYPE_CHECKING:
     from shenbao.bench.corpus import Score, Target
     from shenbao.bench.extract import ExtractFigures, FieldOutcome
     from shenbao.bench.findings import FindingFigures
+    from shenbao.bench.orchestration import BatchFigures as OrchestrationFigures
+    from shenbao.bench.orchestration import FlowPieces
     from shenbao.bench.seals import SealFigures
+    from shenbao.flows.artifacts import SubmissionRow
+    from shenbao.flows.progress import Stage
+    from shenbao.storage.base import ObjectStore
 
 app = typer.Typer(
     help="申报材料核验: check stamped paper applications against their online filings.",
@@ -69,12 +74,23 @@ def run(
             "paper deadline; without it that deadline is not checked"
         ),
     ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            help="run pages and submissions on the Dask cluster whose scheduler is at this "
+            "address (tcp://host:8786)"
+        ),
+    ] = None,
+    dask_workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="run pages and submissions on a local Dask cluster of N worker processes"
+        ),
+    ] = None,
 ) -> None:
     """Run a batch: every file under PATH into the store, with a summary table."""
     # Prefect takes seconds to import; only this command needs it.
-    from prefect.task_runners import ThreadPoolTaskRunner
-
-    from shenbao.flows.batch import check_run, process_batch
+    from shenbao.flows.batch import check_run, process_batch, task_runner
 
     store_uri = store or Settings().store
     arguments = {
@@ -86,13 +102,16 @@ def run(
     try:
         # Checked before Prefect starts its server, so a typo fails at once.
         object_store, _ = check_run(**arguments, store=store_uri)
-        flow = process_batch.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers))
-        with _expected_errors_without_traceback():
+        runner = task_runner(workers, dask, dask_workers)
+        flow = process_batch.with_options(task_runner=runner)
+        with _expected_errors_without_traceback(), _progress_shown():
             result = flow(**arguments, store=store_uri)
         manifest = Manifest.model_validate_json(object_store.get_bytes(result.manifest_key))
+        rows = _stored_rows(object_store, manifest)
     except PipelineError as exc:
         _fail(exc)
     console.print(_manifest_table(manifest))
+    console.print(_submissions_table(manifest.batch, rows))
     console.print(
         f"{result.files} files: {result.processed} processed, {result.quarantined} quarantined"
     )
@@ -117,23 +136,84 @@ def reconcile(
     ] = None,
 ) -> None:
     """Re-check a stored batch against a newer online export, without reading any page."""
+    from shenbao.flows.progress import Stage
     from shenbao.flows.reconcile import check_reconcile, reconcile_batch
 
     store_uri = store or Settings().store
     try:
         # Checked before Prefect starts its server, so a typo fails at once.
         object_store, _, _ = check_reconcile(batch, str(online), store_uri)
-        with _expected_errors_without_traceback():
+        # no page is read again: files and submissions only
+        with (
+            _expected_errors_without_traceback(),
+            _progress_shown((Stage.FILES, Stage.SUBMISSIONS)),
+        ):
             result = reconcile_batch(batch=batch, online=str(online), store=store_uri)
         manifest = Manifest.model_validate_json(object_store.get_bytes(result.manifest_key))
+        rows = _stored_rows(object_store, manifest)
     except PipelineError as exc:
         _fail(exc)
     console.print(_manifest_table(manifest))
+    console.print(_submissions_table(manifest.batch, rows))
     console.print(
         Text(f"reconciled with {online.name}: {result.written} objects written (changed only)")
     )
     console.print(Text(f"manifest: {result.manifest_location}"))
     console.print(Text(f"index: {result.index_location}"))
+
+
+@app.command()
+def serve(
+    cron: Annotated[
+        str | None,
+        typer.Option(
+            help="when reconcile-latest runs, a cron in TIMEZONE "
+            "(default: SHENBAO_RECONCILE_CRON or '0 2 * * *', nightly at 02:00)"
+        ),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            help="IANA time zone of the cron (default: SHENBAO_RECONCILE_TIMEZONE or Asia/Shanghai)"
+        ),
+    ] = None,
+    exports: Annotated[
+        Path | None,
+        typer.Option(
+            help="folder the online exports are dropped into; the newest is reconciled "
+            "(default: SHENBAO_EXPORTS_DIR or var/exports)"
+        ),
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="store URI both deployments use, as for run (default: SHENBAO_STORE or var/store)"
+        ),
+    ] = None,
+) -> None:
+    """Register the deployments (process-batch on demand, reconcile-latest on the cron)
+    with the Prefect server (PREFECT_API_URL, or a temporary one) and serve them until
+    Ctrl-C."""
+    from shenbao.flows.deploy import load_deploy_settings, serve_all
+    from shenbao.storage.local_store import open_store
+
+    store_uri = store or Settings().store
+    try:
+        # Checked before Prefect starts, so a typo fails at once.
+        settings = load_deploy_settings(cron=cron, timezone=timezone, exports=exports)
+        open_store(store_uri)
+    except PipelineError as exc:
+        _fail(exc)
+    if not settings.exports_dir.is_dir():
+        error_console.print(
+            Text(
+                f"warning: the exports folder {settings.exports_dir} does not exist yet: "
+                "reconcile-latest fails until it does",
+                style="yellow",
+            ),
+            soft_wrap=True,
+        )
+    serve_all(settings, store=store_uri)
 
 
 @app.command()
@@ -846,6 +926,118 @@ def _finding_tables(figures: FindingFigures) -> list[Table]:
     ]
 
 
+@bench_app.command("batch")
+def bench_batch(
+    count: Annotated[int, typer.Option(min=1, help="generated submissions in the batch")] = 20,
+    seed: SeedOption = 20220801,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="page-pool processes of the bare run (default: the cores)"),
+    ] = None,
+    json_path: JsonOption = None,
+) -> None:
+    """Orchestration overhead, pages/s, peak RSS and re-run time: a generated batch without
+    Prefect, through process_batch, and through it again unchanged (OCR twice: minutes)."""
+    from shenbao.bench.corpus import generated_corpus
+    from shenbao.bench.orchestration import bench_batch as measure
+
+    try:
+        with generated_corpus(count, seed) as corpus, _expected_errors_without_traceback():
+            figures = measure(
+                [corpus / "batch"],
+                corpus / "online" / "export.xlsx",
+                flow_pieces(),
+                settings=Settings(),
+                workers=workers,
+                corpus=f"generated: --count {count} --seed {seed}",
+                # the process's one-time start, paid before timing: on a PDF, no OCR
+                warm_up=sorted((corpus / "electronic").glob("*.pdf"))[:1] or None,
+                progress=lambda line: console.print(Text(line)),
+            )
+    except PipelineError as exc:
+        _fail(exc)
+    for table in _orchestration_tables(figures):
+        console.print(table)
+    if json_path is not None:
+        json_path.write_text(figures.model_dump_json(indent=2), encoding="utf-8")
+        console.print(Text(f"figures written to {json_path}"))
+
+
+def flow_pieces() -> FlowPieces:
+    """What ``bench batch`` runs of the flows: ``process_batch``, and for the run without
+    Prefect the checking functions and the batch flow's steps as plain functions."""
+    from prefect import flow
+
+    from shenbao.bench.orchestration import FlowPieces
+    from shenbao.flows import batch as batch_flow
+    from shenbao.flows.checking import check_batch, checker
+
+    @flow(name="bench-prefect-start")
+    def prefect_start() -> None:
+        """Nothing: its first run starts Prefect's server, a later one times a flow run."""
+
+    return FlowPieces(
+        process_batch=batch_flow.process_batch,
+        checker=checker,
+        check_batch=check_batch,
+        publish_reports=batch_flow.publish_reports.fn,
+        store_original=batch_flow.store_original.fn,
+        write_manifest=batch_flow.write_manifest.fn,
+        write_batch_pages=batch_flow.write_batch_pages.fn,
+        start_prefect=prefect_start,
+    )
+
+
+def _orchestration_tables(figures: OrchestrationFigures) -> list[Table]:
+    runs = (figures.bare, figures.prefect, figures.rerun)
+    table = Table(
+        title=f"bench batch: {figures.corpus}; {figures.bare.files} files, "
+        f"{figures.bare.submissions} submissions, {figures.bare.pages} pages; "
+        f"{figures.workers} page readers, {figures.cores} cores; warmed up untimed on "
+        f"{', '.join(figures.warm_up) or 'nothing'} ({figures.warm_up_s:.1f} s)",
+        title_justify="left",
+    )
+    table.add_column("measure")
+    table.add_column("bare pipeline", justify="right")
+    table.add_column("Prefect", justify="right")
+    table.add_column("Prefect re-run", justify="right")
+    start = figures.prefect_start_s
+    rows = [
+        ("wall s", *(f"{r.wall_s:.1f}" for r in runs)),
+        ("Prefect start-up s (apart)", "", "—" if start is None else f"{start:.1f}", ""),
+        ("pages/s", *("—" if r.pages_per_s is None else f"{r.pages_per_s:.2f}" for r in runs)),
+        ("files read afresh (OCR)", *(str(r.read_afresh) for r in runs)),
+        ("objects written", *(str(r.written) for r in runs)),
+        ("peak RSS MiB, process tree", *(f"{r.peak_rss_mb:.0f}" for r in runs)),
+    ]
+    for row in rows:
+        table.add_row(*row)
+
+    targets = Table(title="bench batch: targets (issue 8)", title_justify="left")
+    targets.add_column("measure")
+    targets.add_column("result", justify="right")
+    targets.add_column("target", justify="right")
+    for goal in figures.targets:
+        if goal.unit == "%":
+            value, limit = f"{goal.value:.1%}", f"≤ {goal.limit:.0%}"
+        else:
+            value, limit = f"{goal.value:.0f} {goal.unit}", f"≤ {goal.limit:.0f} {goal.unit}"
+        mark, style = ("met", "green") if goal.met else ("MISSED", "red")
+        targets.add_row(goal.measure, value, Text(f"{limit} {mark}", style=style))
+    targets.add_row(
+        "orchestration overhead, Prefect's server already up",
+        f"{figures.overhead_running:.1%}",
+        "",
+    )
+    if not figures.consistent:
+        targets.add_row(
+            Text("the runs disagree (files, reports, pages, fresh reads) or the re-run wrote"),
+            Text("inconsistent", style="red"),
+            "",
+        )
+    return [table, targets]
+
+
 def _short(score: Score) -> str:
     return f"{score.right}/{score.total}" if score.total else "—"
 
@@ -881,6 +1073,81 @@ def _manifest_table(manifest: Manifest) -> Table:
             Text(entry.reason or ""),
         )
     return table
+
+
+_STATUS_STYLES = {"pass": "green", "needs_review": "yellow", "fail": "red"}
+
+
+def _stored_rows(store: ObjectStore, manifest: Manifest) -> list[SubmissionRow]:
+    """The summary row of each report the store now holds for the batch, in manifest order,
+    one report in memory at a time (a report with its pages is large).
+
+    Raises:
+        InputError: a submission the manifest lists has no report.
+    """
+    from shenbao.flows.artifacts import row_of
+    from shenbao.pipeline.errors import InputError
+    from shenbao.storage.base import ObjectMissingError, report_key
+
+    rows = []
+    for entry in manifest.files:
+        for sid in entry.submissions:
+            key = report_key(manifest.batch, sid)
+            try:
+                rows.append(row_of(Report.model_validate_json(store.get_bytes(key))))
+            except ObjectMissingError:
+                raise InputError(f"the manifest lists {sid} but the store has no {key}") from None
+    return rows
+
+
+def _submissions_table(batch: str, rows: list[SubmissionRow]) -> Table:
+    """Per submission: id, annex, status, errors, warnings, the online filing matched."""
+    table = Table(title=f"submissions of batch {batch}", title_justify="left")
+    table.add_column("submission")
+    table.add_column("annex")
+    table.add_column("status")
+    table.add_column("errors", justify="right")
+    table.add_column("warnings", justify="right")
+    table.add_column("online record")
+    for row in rows:
+        table.add_row(
+            Text(row.submission),
+            row.annex.value,
+            Text(row.status.value, style=_STATUS_STYLES[row.status.value]),
+            str(row.errors),
+            str(row.warnings),
+            Text(row.online or "—"),
+        )
+    return table
+
+
+@contextmanager
+def _progress_shown(stages: tuple[Stage, ...] | None = None) -> Iterator[None]:
+    """The run's progress bars on the console; Prefect's console logs print above them."""
+    from shenbao.flows import progress
+
+    with progress.shown(console, stages or tuple(progress.Stage)), _logs_above_progress():
+        yield
+
+
+@contextmanager
+def _logs_above_progress() -> Iterator[None]:
+    """Prefect's console log handlers print through our console while the bars are drawn
+    (a line written past them to the terminal would tear them); restored after."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    if not console.is_terminal:
+        yield
+        return
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)]
+    own = [h.console for h in handlers]
+    for handler in handlers:
+        handler.console = console
+    try:
+        yield
+    finally:
+        for handler, previous in zip(handlers, own, strict=True):
+            handler.console = previous
 
 
 def _fail(error: PipelineError) -> NoReturn:

@@ -13,11 +13,15 @@ are rewritten.
 
 from __future__ import annotations
 
+import stat
 import tempfile
 from pathlib import Path
 
 from prefect import flow, get_run_logger
+from pydantic import Field
 
+from shenbao.flows import progress
+from shenbao.flows.artifacts import publish_batch_artifacts
 from shenbao.flows.batch import (
     BatchResult,
     load_export,
@@ -27,10 +31,11 @@ from shenbao.flows.batch import (
     write_manifest,
 )
 from shenbao.flows.checking import check_batch, checker
+from shenbao.flows.progress import Stage
 from shenbao.pipeline import ingest
 from shenbao.pipeline.config import load_campaign, load_templates
-from shenbao.pipeline.errors import InputError
-from shenbao.pipeline.model import EngineInfo, Manifest, OnlineExportRef, Report
+from shenbao.pipeline.errors import InputError, PipelineError
+from shenbao.pipeline.model import EngineInfo, Frozen, Manifest, OnlineExportRef, Report
 from shenbao.pipeline.run import as_read, build_report
 from shenbao.pipeline.settings import Settings
 from shenbao.storage.base import (
@@ -125,6 +130,7 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
     campaign = load_campaign(settings.config_dir / "campaign.yaml")
     check = checker(templates, campaign, manifest.received)
 
+    progress.set_total(Stage.FILES, len(manifest.files))
     stored = load_reports(object_store, manifest)
     rechecked = []
     for report in stored:
@@ -143,6 +149,7 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
         engine = EngineInfo(ocr=report.engine.ocr, templates=fresh.engine.templates)
         rechecked.append(fresh.model_copy(update={"engine": engine}))
     reports, paper_missing = check_batch(rechecked, export.records, templates, campaign)
+    progress.set_total(Stage.SUBMISSIONS, len(reports))
     for finding in paper_missing:
         logger.warning("online filing %s has no paper in this batch", finding.key)
 
@@ -152,6 +159,7 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
     written = 0
     with tempfile.TemporaryDirectory(prefix="shenbao-reconcile-") as folder:
         for entry in manifest.files:
+            progress.advance(Stage.FILES)
             if entry.file not in by_file:
                 continue
             original = fetch_original(
@@ -170,6 +178,7 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
     index, pages_written = write_batch_pages(
         object_store, manifest, reports, templates, paper_missing
     )
+    publish_batch_artifacts(object_store, manifest, reports, paper_missing)
     written += manifest_written + pages_written
     files = len(manifest.files)
     quarantined = sum(e.state == "quarantined" for e in manifest.files)
@@ -193,3 +202,153 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
         index_location=object_store.location(index),
         written=written,
     )
+
+
+# --- the nightly reconcile: every stored batch against the newest export --------------
+
+EXPORT_SUFFIXES = (".xlsx", ".csv", ".json")
+
+
+class ReconcileLatestResult(Frozen):
+    """What a ``reconcile_latest`` run did, batch by batch."""
+
+    export: OnlineExportRef | None = Field(
+        None, description="the newest export of the folder; None when it held none"
+    )
+    export_path: str | None = None
+    reconciled: tuple[str, ...] = Field((), description="batches re-checked against it")
+    skipped: tuple[str, ...] = Field((), description="batches already checked against it")
+    failed: tuple[str, ...] = Field((), description="batches that could not be re-checked")
+
+
+class ReconcileFailedError(PipelineError):
+    """Some batches could not be reconciled (the others were); the log says why."""
+
+
+def newest_export(folder: Path) -> Path | None:
+    """The newest online export (xlsx/csv/json) in ``folder``: by modification time, a tie
+    going to the name sorting last; None when the folder holds none.
+
+    Hidden files and Office lock files (``~$…``) are not exports.
+
+    Raises:
+        InputError: ``folder`` is not a folder.
+    """
+    if not folder.is_dir():
+        raise InputError(f"the exports folder {folder} does not exist or is not a folder")
+    candidates = []
+    for path in folder.iterdir():
+        if path.name.startswith((".", "~$")) or path.suffix.lower() not in EXPORT_SUFFIXES:
+            continue
+        try:
+            info = path.stat()
+        except OSError:
+            continue  # gone since listed
+        if stat.S_ISREG(info.st_mode):
+            candidates.append((info.st_mtime_ns, path.name, path))
+    return max(candidates)[2] if candidates else None
+
+
+def stored_batches(store: ObjectStore) -> list[str]:
+    """The ids of every batch the store holds (``batches/{id}/manifest.json``), sorted."""
+    found = []
+    for key in store.list("batches/"):
+        parts = key.split("/")
+        if len(parts) == 3 and parts[2] == "manifest.json":
+            found.append(parts[1])
+    return sorted(found)
+
+
+@step
+def read_manifest(store: ObjectStore, batch: str) -> Manifest:
+    """A stored batch's manifest.
+
+    Raises:
+        InputError: an invalid batch id, or a batch the store does not hold.
+        StorageError: the store cannot be read.
+    """
+    ingest.check_batch_id(batch)
+    try:
+        return Manifest.model_validate_json(store.get_bytes(manifest_key(batch)))
+    except ObjectMissingError:
+        raise InputError(f"the store holds no batch {batch!r} (no {manifest_key(batch)})") from None
+
+
+@flow(name="reconcile-latest")
+def reconcile_latest(
+    exports: str, store: str | None = None, batches: list[str] | None = None
+) -> ReconcileLatestResult:
+    """Re-check every stored batch not yet checked against the newest online export.
+
+    The newest export of ``exports`` (see ``newest_export``) is compared by sha256 with the
+    export each batch's manifest records; a batch already checked against it is skipped,
+    every other one is re-checked with ``reconcile_batch`` (no page is read). A batch that
+    fails is logged and the others still run; the run fails at the end if any failed.
+
+    Args:
+        exports: the folder the online platform's exports are dropped into.
+        store: the store URI; by default ``SHENBAO_STORE`` or ``var/store``.
+        batches: only these batch ids; by default every batch the store holds.
+
+    Raises:
+        InputError: ``exports`` is not a folder; the newest export cannot be read.
+        StorageError: the store cannot be opened or listed.
+        ReconcileFailedError: one or more batches failed (the others were reconciled).
+    """
+    logger = get_run_logger()
+    store_uri = store or Settings().store
+    export_path = newest_export(Path(exports))
+    if export_path is None:
+        logger.info("no online export (xlsx/csv/json) in %s: nothing to reconcile", exports)
+        return ReconcileLatestResult()
+    sha256, size = ingest.file_digest(export_path)
+    export = OnlineExportRef(file=export_path.name, sha256=sha256, size=size)
+    object_store = open_store(store_uri)
+    wanted = stored_batches(object_store) if batches is None else list(batches)
+    logger.info(
+        "newest export %s (sha256 %s…); %d batches to look at",
+        export_path.name,
+        sha256[:12],
+        len(wanted),
+    )
+
+    reconciled: list[str] = []
+    skipped: list[str] = []
+    failed: dict[str, str] = {}
+    for batch in wanted:
+        try:
+            manifest = read_manifest(object_store, batch)
+            if manifest.online is not None and manifest.online.sha256 == sha256:
+                logger.info("batch %s: already checked against %s, skipped", batch, export.file)
+                skipped.append(batch)
+                continue
+            reconcile_batch(batch=batch, online=str(export_path), store=store_uri)
+        except PipelineError as exc:
+            logger.error("batch %s not reconciled: %s", batch, exc)
+            failed[batch] = str(exc)
+        except Exception as exc:  # a bug in one batch must not keep the others unchecked
+            logger.exception("batch %s not reconciled", batch)
+            failed[batch] = f"{type(exc).__name__}: {exc}"
+        else:
+            reconciled.append(batch)
+
+    result = ReconcileLatestResult(
+        export=export,
+        export_path=str(export_path),
+        reconciled=tuple(reconciled),
+        skipped=tuple(skipped),
+        failed=tuple(failed),
+    )
+    logger.info(
+        "reconciled with %s: %d batches re-checked, %d already checked, %d failed",
+        export.file,
+        len(reconciled),
+        len(skipped),
+        len(failed),
+    )
+    if failed:
+        reasons = "; ".join(f"{batch}: {reason}" for batch, reason in failed.items())
+        raise ReconcileFailedError(
+            f"{len(failed)} of {len(wanted)} batches not reconciled with {export.file} ({reasons})"
+        )
+    return result

@@ -4,7 +4,9 @@ ONNX Runtime scales better across processes, one thread each, than across thread
 session, and normalisation is NumPy/OpenCV work that wants a core of its own too. The
 file is still opened and its pages produced in the calling process, one at a time; each
 scanned page goes to a worker (normalise + OCR) with a bounded number in flight, so memory
-stays flat however long the file, and pages come back in order.
+stays flat however long the file, and pages come back in order. A page that takes longer
+than the pool's page timeout to read is set aside as unreadable: its reader is stopped (the
+pool's processes are killed and started again, the other pages in flight sent again).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import ctypes
 import ctypes.util
 import logging
 import multiprocessing
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 _worker_engine: CachedEngine | None = None
 _M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
 MMAP_THRESHOLD_BYTES = 4 << 20
+_POLL_S = 0.5  # how often a page's reading is looked at for its timeout
 
 
 def return_large_buffers_to_the_os() -> None:
@@ -59,19 +63,59 @@ def _read_in_worker(source: SourcePage) -> ReadPage:
     return read_page(source, _worker_engine)
 
 
+def _ready() -> None:
+    """Nothing: done once a reader process of a fresh pool has started."""
+
+
+def set_aside(source: SourcePage, error: str, error_en: str) -> ReadPage:
+    """A scanned page given up on: no text, and why (a PAGE_UNREADABLE of its submission)."""
+    return ReadPage(
+        page=Page(
+            number=source.file_page,
+            source_page=source.file_page,
+            kind=source.kind,
+            width_pt=source.width_pt,
+            height_pt=source.height_pt,
+        ),
+        error=error,
+        error_en=error_en,
+    )
+
+
+def timed_out(source: SourcePage, timeout_s: float) -> ReadPage:
+    """A page whose reading took longer than ``timeout_s``."""
+    log.error("page %d took longer than %g s to read: set aside", source.file_page, timeout_s)
+    return set_aside(
+        source,
+        f"页面识别超时（超过{timeout_s:g}秒），已跳过",
+        f"reading the page took longer than {timeout_s:g} s",
+    )
+
+
 class PagePool:
     """A pool of page readers; use as a context manager, or ``close()`` it.
 
     A reader process that dies (a crash in native code on a hostile page) does not end
     the batch: the pool is started again, the page is tried once more on its own, and if
-    it kills a reader again it becomes an unreadable page.
+    it kills a reader again it becomes an unreadable page. With ``page_timeout_s``, a page
+    still not read that long after a reader took it is unreadable too, and the reader
+    stuck on it is killed. The clock starts when the page leaves the pool's queue (the
+    pool hands each reader its next page early: at most one page's time early), not when
+    it was submitted, so files sharing the pool do not eat each other's time.
     """
 
     # What a reader process runs per page; tests put a crashing one here.
     reader: Callable[[SourcePage], ReadPage] = staticmethod(_read_in_worker)
 
-    def __init__(self, ocr: OcrSettings, cache_dir: Path, workers: int) -> None:
+    def __init__(
+        self,
+        ocr: OcrSettings,
+        cache_dir: Path,
+        workers: int,
+        page_timeout_s: float | None = None,
+    ) -> None:
         self.workers = max(1, workers)
+        self.page_timeout_s = page_timeout_s
         self._ocr = ocr.model_copy(update={"threads": 1})
         self._cache_dir = cache_dir
         # The engine here only names the reading (fingerprint for caches, name for
@@ -93,23 +137,50 @@ class PagePool:
             broken.shutdown(wait=False, cancel_futures=True)
             self._executor = self._start()
 
+    def _kill(self, stuck: ProcessPoolExecutor) -> None:
+        """Stop a pool whose reader hangs (a running task cannot be cancelled) and start a
+        fresh one; what else was in flight on it fails as BrokenProcessPool. Returns once
+        a fresh reader is up, so its start is not counted against the next page's time."""
+        # Python 3.14 has kill_workers(); before it the processes are only reachable here.
+        kill_workers = getattr(stuck, "kill_workers", None)
+        if kill_workers is not None:
+            kill_workers()
+        else:
+            for process in list((getattr(stuck, "_processes", None) or {}).values()):
+                process.kill()
+        self._restart(stuck)
+        self._executor.submit(_ready).result()
+
+    def _result(self, future: Future[ReadPage]) -> ReadPage:
+        """The page as read; TimeoutError once a reader has had it ``page_timeout_s``."""
+        if self.page_timeout_s is None:
+            return future.result()
+        taken: float | None = None
+        while True:
+            try:
+                return future.result(timeout=_POLL_S)
+            except TimeoutError:
+                now = time.monotonic()
+                if taken is None:
+                    taken = now if future.running() else None
+                elif now - taken >= self.page_timeout_s:
+                    raise
+
     def _retry_alone(self, source: SourcePage) -> ReadPage:
         executor = self._executor
         try:
-            return executor.submit(self.reader, source).result()
+            return self._result(executor.submit(self.reader, source))
+        except TimeoutError:
+            assert self.page_timeout_s is not None
+            self._kill(executor)
+            return timed_out(source, self.page_timeout_s)
         except BrokenProcessPool:
             self._restart(executor)
             log.error("page %d killed a reader process twice: set aside", source.file_page)
-            return ReadPage(
-                page=Page(
-                    number=source.file_page,
-                    source_page=source.file_page,
-                    kind=source.kind,
-                    width_pt=source.width_pt,
-                    height_pt=source.height_pt,
-                ),
-                error="该页导致识别进程崩溃，已跳过",
-                error_en="the page crashed the OCR reader process twice",
+            return set_aside(
+                source,
+                "该页导致识别进程崩溃，已跳过",
+                "the page crashed the OCR reader process twice",
             )
 
     def read(self, sources: Iterable[SourcePage]) -> Iterator[ReadPage]:
@@ -124,7 +195,19 @@ class PagePool:
                 return head
             source, future, executor = head
             try:
-                return future.result()
+                return self._result(future)
+            except TimeoutError:
+                assert self.page_timeout_s is not None
+                self._kill(executor)
+                # the other pages in flight on the killed pool go to the fresh one
+                for i, entry in enumerate(pending):
+                    if isinstance(entry, ReadPage) or entry[2] is not executor:
+                        continue
+                    if entry[1].done() and not entry[1].cancelled() and not entry[1].exception():
+                        continue  # read before the kill
+                    again = self._executor
+                    pending[i] = (entry[0], again.submit(self.reader, entry[0]), again)
+                return timed_out(source, self.page_timeout_s)
             except BrokenProcessPool:
                 log.warning("a reader process died on page %d: restarting", source.file_page)
                 self._restart(executor)

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         gt=0,
         description="largest input file, and the largest a DOCX may unpack to",
     )
+    page_timeout_s: float = Field(
+        120.0,
+        gt=0,
+        description="longest one scanned page may take to read (normalisation, OCR, seals); "
+        "beyond it the page is PAGE_UNREADABLE and the batch goes on",
+    )
 
 
 class MinioSettings(BaseSettings):

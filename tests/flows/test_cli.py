@@ -131,13 +131,21 @@ def test_only_the_commands_of_this_stage_exist() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
     group = typer.main.get_group(app)
-    assert set(group.commands) == {"run", "inspect", "reconcile", "samples", "bench"}
+    assert set(group.commands) == {
+        "run",
+        "inspect",
+        "reconcile",
+        "serve",
+        "samples",
+        "bench",
+    }
     assert set(getattr(group.commands["samples"], "commands", {})) == {"generate"}
     assert set(getattr(group.commands["bench"], "commands", {})) == {
         "ocr",
         "extract",
         "seals",
         "findings",
+        "batch",
     }
 
 
@@ -148,11 +156,13 @@ def test_only_the_commands_of_this_stage_exist() -> None:
         ["run"],
         ["inspect"],
         ["reconcile"],
+        ["serve"],
         ["samples", "generate"],
         ["bench", "ocr"],
         ["bench", "extract"],
         ["bench", "seals"],
         ["bench", "findings"],
+        ["bench", "batch"],
     ],
     ids=lambda c: " ".join(c) or "shenbao",
 )

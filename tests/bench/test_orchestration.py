@@ -1,0 +1,324 @@
+"""``shenbao bench batch``: the RSS sampler sees a child's memory, the figures' arithmetic
+and targets on hand-made numbers, the command's tables, and one tiny run end to end on two
+born-digital copies (no OCR) whose figures are complete and consistent."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+import pytest
+from typer.testing import CliRunner
+
+from shenbao.bench import corpus as corpus_module
+from shenbao.bench import orchestration
+from shenbao.bench.orchestration import (
+    CACHE_ENV,
+    BatchFigures,
+    RssSampler,
+    RunFigures,
+    bench_batch,
+    cache_dir_env,
+    tree_rss,
+)
+from shenbao.flows import cli
+from shenbao.flows.cli import app
+from tests.readers import SAMPLES
+
+MIB = 1024 * 1024
+runner = CliRunner()
+
+
+def _run(wall_s: float, **changes: object) -> RunFigures:
+    values: dict[str, object] = {
+        "wall_s": wall_s,
+        "files": 20,
+        "submissions": 20,
+        "pages": 160,
+        "written": 500,
+        "read_afresh": 20,
+        "peak_rss_mb": 1200.0,
+    }
+    return RunFigures.model_validate(values | changes)
+
+
+def _figures(
+    bare: float = 100.0,
+    prefect: float = 110.0,
+    start: float | None = 5.0,
+    rerun: float = 8.0,
+    rss: float = 1500.0,
+) -> BatchFigures:
+    return BatchFigures(
+        corpus="hand-made",
+        workers=2,
+        cores=2,
+        bare=_run(bare),
+        prefect=_run(prefect, peak_rss_mb=rss),
+        prefect_start_s=start,
+        prefect_start_rss_mb=700.0,
+        rerun=_run(rerun, written=0, read_afresh=0, peak_rss_mb=900.0),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The RSS sampler
+# ---------------------------------------------------------------------------------------
+
+HOG = """
+import sys, time
+block = b"\\x01" * (int(sys.argv[1]) << 20)  # written, so resident
+print("ready", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+@contextmanager
+def _memory_hog(mib: int, seconds: float) -> Iterator[subprocess.Popen[str]]:
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOG, str(mib), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        yield child
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_the_sampler_sees_a_child_allocating_memory() -> None:
+    alone = tree_rss(psutil.Process())
+    with RssSampler(interval_s=0.05) as sampler, _memory_hog(200, 5):
+        time.sleep(0.3)  # several samples while the child holds its memory
+    assert sampler.samples >= 3
+    assert sampler.peak_bytes >= alone + 180 * MIB
+    assert sampler.peak_mb == round(sampler.peak_bytes / MIB, 1)
+    # the child gone, the tree is this process again
+    assert tree_rss(psutil.Process()) < alone + 100 * MIB
+
+
+def test_a_child_of_another_process_is_counted_with_it() -> None:
+    with _memory_hog(120, 5) as child:
+        assert tree_rss(psutil.Process(child.pid)) >= 110 * MIB
+        assert tree_rss(psutil.Process()) >= tree_rss(psutil.Process(child.pid))
+
+
+def test_a_process_gone_counts_nothing() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    process = psutil.Process(child.pid)
+    child.wait()
+    assert tree_rss(process) == 0
+
+
+# ---------------------------------------------------------------------------------------
+# The figures
+# ---------------------------------------------------------------------------------------
+
+
+def test_the_figures_arithmetic_on_hand_made_numbers() -> None:
+    figures = _figures()
+    assert figures.prefect_total_s == 115.0
+    assert figures.overhead == pytest.approx(0.15)
+    assert figures.overhead_running == pytest.approx(0.10)
+    assert figures.rerun_ratio == pytest.approx(round(8 / 110, 4))
+    assert figures.peak_rss_mb == 1500.0
+    assert figures.bare.pages_per_s == 1.6
+    assert figures.rerun.pages_per_s == 20.0
+    assert figures.consistent
+    assert [(t.value, t.limit, t.met) for t in figures.targets] == [
+        (pytest.approx(0.15), 0.25, True),
+        (1500.0, 2048.0, True),
+        (pytest.approx(0.0727), 0.10, True),
+    ]
+    # the JSON carries what the table shows
+    data = json.loads(figures.model_dump_json())
+    assert data["overhead"] == pytest.approx(0.15)
+    assert [t["met"] for t in data["targets"]] == [True, True, True]
+
+
+def test_targets_missed() -> None:
+    figures = _figures(bare=100.0, prefect=120.0, start=10.0, rerun=24.0, rss=2100.0)
+    assert figures.overhead == pytest.approx(0.30)
+    assert figures.overhead_running == pytest.approx(0.20)
+    assert figures.rerun_ratio == pytest.approx(0.2)
+    assert [t.met for t in figures.targets] == [False, False, False]
+    # exactly at the limit is within it
+    at = _figures(bare=100.0, prefect=120.0, start=5.0, rerun=12.0, rss=2048.0)
+    assert [t.met for t in at.targets] == [True, True, True]
+
+
+def test_without_a_start_up_measured_the_overhead_is_the_runs_alone() -> None:
+    figures = _figures(start=None)
+    assert figures.prefect_total_s == 110.0
+    assert figures.overhead == figures.overhead_running == pytest.approx(0.10)
+
+
+def test_consistency() -> None:
+    good = _figures()
+    assert good.consistent
+    for run, change in [
+        ("rerun", {"written": 3}),
+        ("rerun", {"read_afresh": 1}),
+        ("prefect", {"read_afresh": 0}),
+        ("prefect", {"pages": 159}),
+        ("bare", {"submissions": 19}),
+    ]:
+        changed = getattr(good, run).model_copy(update=change)
+        assert not good.model_copy(update={run: changed}).consistent, (run, change)
+    # neither first run read anything afresh: the cache was not fresh, the OCR not measured
+    nothing_read = {
+        r: getattr(good, r).model_copy(update={"read_afresh": 0}) for r in ("bare", "prefect")
+    }
+    assert not good.model_copy(update=nothing_read).consistent
+
+
+def test_the_cache_folder_is_set_inside_and_restored_after(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(CACHE_ENV, "before")
+    with cache_dir_env(tmp_path):
+        assert os.environ[CACHE_ENV] == str(tmp_path)
+    assert os.environ[CACHE_ENV] == "before"
+    monkeypatch.delenv(CACHE_ENV)
+    with pytest.raises(RuntimeError), cache_dir_env(tmp_path):
+        raise RuntimeError
+    assert CACHE_ENV not in os.environ
+
+
+# ---------------------------------------------------------------------------------------
+# The command
+# ---------------------------------------------------------------------------------------
+
+
+def test_the_command_prints_the_runs_and_targets_and_writes_json(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: list[tuple[int, int]] = []
+    measured: list[dict[str, object]] = []
+
+    @contextmanager
+    def generated(count: int, seed: int) -> Iterator[Path]:
+        calls.append((count, seed))
+        yield tmp_path
+
+    def measure(paths: list[Path], online: Path, pieces: object, **options: object) -> BatchFigures:
+        measured.append({"paths": paths, "online": online, "pieces": pieces} | options)
+        return _figures(bare=100.0, prefect=130.0, start=2.0, rerun=6.5).model_copy(
+            update={"corpus": str(options["corpus"])}
+        )
+
+    monkeypatch.setattr(corpus_module, "generated_corpus", generated)
+    monkeypatch.setattr(orchestration, "bench_batch", measure)
+    (tmp_path / "electronic").mkdir()
+    for name in ("C002.pdf", "P001.docx", "P001.pdf"):
+        (tmp_path / "electronic" / name).touch()
+    out = tmp_path / "figures.json"
+    result = runner.invoke(
+        app,
+        ["bench", "batch", "--count", "3", "--seed", "7", "--workers", "1", "--json", str(out)],
+        terminal_width=200,
+    )
+    assert result.exit_code == 0, result.output
+    assert calls == [(3, 7)]
+    (call,) = measured
+    assert call["paths"] == [tmp_path / "batch"]
+    assert call["online"] == tmp_path / "online" / "export.xlsx"
+    assert call["workers"] == 1
+    assert call["warm_up"] == [tmp_path / "electronic" / "C002.pdf"]  # a PDF: no OCR
+    assert isinstance(call["pieces"], orchestration.FlowPieces)
+    assert "generated: --count 3 --seed 7" in result.output
+    assert "32.0%" in result.output and "≤ 25% MISSED" in result.output
+    assert "≤ 2048 MiB met" in result.output
+    assert "5.0%" in result.output and "≤ 10% met" in result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["overhead"] == pytest.approx(0.32)
+    assert data["corpus"] == "generated: --count 3 --seed 7"
+
+
+def test_the_command_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    options: list[dict[str, object]] = []
+
+    @contextmanager
+    def generated(count: int, seed: int) -> Iterator[Path]:
+        options.append({"count": count, "seed": seed})
+        yield tmp_path
+
+    def measure(paths: list[Path], online: Path, pieces: object, **kw: object) -> BatchFigures:
+        options.append(kw)
+        return _figures()
+
+    monkeypatch.setattr(corpus_module, "generated_corpus", generated)
+    monkeypatch.setattr(orchestration, "bench_batch", measure)
+    result = runner.invoke(app, ["bench", "batch"])
+    assert result.exit_code == 0, result.output
+    assert options[0] == {"count": 20, "seed": 20220801}
+    assert options[1]["workers"] is None  # the bench takes the cores
+    assert options[1]["warm_up"] is None  # no electronic copy: the batch's first file
+
+
+# ---------------------------------------------------------------------------------------
+# End to end, tiny: two born-digital copies through all three runs
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_tiny_batch_end_to_end(tmp_path: Path) -> None:
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for name in ("P001.pdf", "C003.docx"):
+        shutil.copy(SAMPLES / "electronic" / name, batch / name)
+    cache_before = os.environ.get(CACHE_ENV)
+
+    figures = bench_batch(
+        [batch],
+        SAMPLES / "online" / "export.xlsx",
+        cli.flow_pieces(),
+        workers=1,
+        corpus="two electronic copies",
+        work_dir=tmp_path / "work",
+    )
+
+    assert os.environ.get(CACHE_ENV) == cache_before
+    assert figures.corpus == "two electronic copies"
+    assert (figures.workers, figures.cores) == (1, os.cpu_count())
+    assert len(figures.warm_up) == 1 and figures.warm_up[0] in ("P001.pdf", "C003.docx")
+    assert figures.warm_up_s > 0
+    runs = (figures.bare, figures.prefect, figures.rerun)
+    for run in runs:
+        assert (run.files, run.submissions) == (2, 2)
+        assert run.pages == figures.bare.pages > 2  # a PDF and a DOCX of several pages each
+        assert run.wall_s > 0
+        assert run.pages_per_s == round(run.pages / run.wall_s, 3)
+        assert run.peak_rss_mb > 0
+    # both first runs read both files into their own fresh caches; the re-run none
+    assert [r.read_afresh for r in runs] == [2, 2, 0]
+    assert figures.bare.written == figures.prefect.written > 0
+    assert figures.rerun.written == 0
+    assert figures.prefect_start_s is not None and figures.prefect_start_s >= 0
+    assert figures.consistent
+    assert figures.overhead == round(figures.prefect_total_s / figures.bare.wall_s - 1, 4)
+    assert figures.rerun_ratio == round(figures.rerun.wall_s / figures.prefect.wall_s, 4)
+    assert len(figures.targets) == 3
+    # the two first runs wrote the same objects into their stores
+    work = tmp_path / "work"
+    bare = sorted(
+        p.relative_to(work / "store-bare").as_posix()
+        for p in (work / "store-bare").rglob("*")
+        if p.is_file()
+    )
+    flow = sorted(
+        p.relative_to(work / "store-prefect").as_posix()
+        for p in (work / "store-prefect").rglob("*")
+        if p.is_file()
+    )
+    assert bare == flow
+    assert any(key.endswith("manifest.json") for key in bare)
