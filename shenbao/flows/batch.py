@@ -104,6 +104,7 @@ from shenbao.reports import (
     page_evidence,
     page_marks,
     pages_with_crops,
+    plan_evidence,
     relative_link,
     render_index_html,
     render_report_html,
@@ -514,6 +515,25 @@ def put_if_changed(store: ObjectStore, key: str, data: bytes, content_type: str)
     return True
 
 
+def already_published(store: ObjectStore, report: Report) -> bool:
+    """Whether the store holds this very report: the same ``report.json`` (its evidence
+    keys planned from the report itself, so no page is rendered to know), its
+    ``report.html`` and every evidence crop. The crops and the page are a function of the
+    report and the original file (whose hash the report carries), so nothing would change.
+    """
+    sid = report.submission_id
+    keys = {c.name: evidence_key(report.batch, sid, c.name) for c in plan_evidence(report)}
+    try:
+        stored = store.get_bytes(report_key(report.batch, sid))
+    except ObjectMissingError:
+        return False
+    return (
+        stored == json_bytes(attach_evidence(report, keys))
+        and store.exists(report_html_key(report.batch, sid))
+        and all(store.exists(key) for key in keys.values())
+    )
+
+
 @step
 def publish_reports(
     store: ObjectStore,
@@ -526,8 +546,14 @@ def publish_reports(
 
     The file's pages are rendered once for all its submissions, one page at a time; with
     no file (``None``: its original is gone) the reports go without crops and thumbnails.
+    A report the store already holds exactly (``already_published``) is skipped, pages and
+    all: an unchanged batch re-runs without rendering.
     Returns how many objects were written.
     """
+    published = {r.submission_id for r in reports if already_published(store, r)}
+    progress.advance(Stage.SUBMISSIONS, len(published))
+    # an unchanged report is not rendered again, nor are its pages
+    reports = [r for r in reports if r.submission_id not in published]
     wanted: dict[int, list[tuple[Report, Page]]] = {}
     detailed: set[int] = set()
     for report in reports:

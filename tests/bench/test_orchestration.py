@@ -233,7 +233,8 @@ def test_the_command_prints_the_runs_and_targets_and_writes_json(
     assert call["paths"] == [tmp_path / "batch"]
     assert call["online"] == tmp_path / "online" / "export.xlsx"
     assert call["workers"] == 1
-    assert call["warm_up"] == [tmp_path / "electronic" / "C002.pdf"]  # a PDF: no OCR
+    # a PDF (no OCR) of each annex
+    assert call["warm_up"] == [tmp_path / "electronic" / n for n in ("C002.pdf", "P001.pdf")]
     assert isinstance(call["pieces"], orchestration.FlowPieces)
     assert "generated: --count 3 --seed 7" in result.output
     assert "32.0%" in result.output and "≤ 25% MISSED" in result.output

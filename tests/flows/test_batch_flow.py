@@ -254,10 +254,19 @@ def test_the_flow_writes_reports_evidence_index_summary_and_originals(
     }
     assert result.written == len(counting.puts) == len(set(counting.puts))
 
-    # an unchanged re-run writes nothing at all
+    # an unchanged re-run writes nothing at all, and renders no page to find that out
     counting.puts.clear()
+    render = batch_module.normalised_page_images
+    rendered: list[str] = []
+
+    def counting_render(sniffed: object, *args: object, **kwargs: object) -> object:
+        rendered.append(str(sniffed))
+        return render(sniffed, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch_module, "normalised_page_images", counting_render)
     again = process_batch(paths=[str(electronic_batch)], batch="b1", store=str(root))
     assert counting.puts == [] and again.written == 0
+    assert rendered == []
 
     # a changed report becomes current; the one it replaces is kept beside it
     report_json = root / "reports/b1/P001-p001-009/report.json"
@@ -265,6 +274,7 @@ def test_the_flow_writes_reports_evidence_index_summary_and_originals(
     report_json.write_bytes(previous.replace(b'"batch": "b1"', b'"batch": "b0"'))
     process_batch(paths=[str(electronic_batch)], batch="b1", store=str(root))
     assert report_json.read_bytes() == previous
+    assert len(rendered) == 1  # only the changed report's file was rendered again
     (kept,) = (root / "reports/b1/P001-p001-009/versions").glob("report-0001-*.json")
     assert b'"batch": "b0"' in kept.read_bytes()
 
