@@ -18,7 +18,7 @@ import multiprocessing
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 _worker_engine: CachedEngine | None = None
 _M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+_CANCELLED_RETRIES = 3  # a page cancelled by other files' reader restarts is tried again
 MMAP_THRESHOLD_BYTES = 4 << 20
 _POLL_S = 0.5  # how often a page's reading is looked at for its timeout
 
@@ -167,21 +168,35 @@ class PagePool:
                     raise
 
     def _retry_alone(self, source: SourcePage) -> ReadPage:
-        executor = self._executor
-        try:
-            return self._result(executor.submit(self.reader, source))
-        except TimeoutError:
-            assert self.page_timeout_s is not None
-            self._kill(executor)
-            return timed_out(source, self.page_timeout_s)
-        except BrokenProcessPool:
-            self._restart(executor)
-            log.error("page %d killed a reader process twice: set aside", source.file_page)
-            return set_aside(
-                source,
-                "该页导致识别进程崩溃，已跳过",
-                "the page crashed the OCR reader process twice",
-            )
+        for _ in range(_CANCELLED_RETRIES):
+            executor = self._executor
+            try:
+                return self._result(executor.submit(self.reader, source))
+            except CancelledError:
+                # another file's page timed out and the pool it shared was killed: again
+                continue
+            except TimeoutError:
+                assert self.page_timeout_s is not None
+                self._kill(executor)
+                return timed_out(source, self.page_timeout_s)
+            except BrokenProcessPool:
+                self._restart(executor)
+                log.error("page %d killed a reader process twice: set aside", source.file_page)
+                return set_aside(
+                    source,
+                    "该页导致识别进程崩溃，已跳过",
+                    "the page crashed the OCR reader process twice",
+                )
+        log.error(
+            "page %d was cancelled %d times by restarts: set aside",
+            source.file_page,
+            _CANCELLED_RETRIES,
+        )
+        return set_aside(
+            source,
+            "识别进程多次重启，该页未能识别，已跳过",
+            f"the page was cancelled {_CANCELLED_RETRIES} times by reader restarts",
+        )
 
     def read(self, sources: Iterable[SourcePage]) -> Iterator[ReadPage]:
         """The pages read, in order; scans on the workers, text pages right here."""
@@ -211,6 +226,11 @@ class PagePool:
             except BrokenProcessPool:
                 log.warning("a reader process died on page %d: restarting", source.file_page)
                 self._restart(executor)
+                return self._retry_alone(source)
+            except CancelledError:
+                # Files share the pool: another file's page timed out and the pool was
+                # killed and restarted under this one. Not this page's fault: read again.
+                log.warning("page %d was cancelled by a reader restart: again", source.file_page)
                 return self._retry_alone(source)
 
         for source in sources:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -237,3 +238,49 @@ def test_a_hanging_page_on_the_cluster_is_unreadable(monkeypatch: pytest.MonkeyP
     assert [(i, r.page.source_page) for i, r in read] == [(0, 1), (0, 2), (0, 3), (0, 4)]
     assert [r.error is not None for _, r in read] == [False, True, False, False]
     assert "超时" in (read[1][1].error or "")
+
+
+def hang_on_page_two_and_take_a_second_from_page_ten(source: SourcePage) -> ReadPage:
+    if source.file_page >= 10:
+        time.sleep(1)
+    return hang_on_page_two(source)
+
+
+class SharedHangingPool(PagePool):
+    reader = staticmethod(hang_on_page_two_and_take_a_second_from_page_ten)
+
+
+def _slow_scans() -> Iterator[SourcePage]:
+    for source in _scans(20):
+        if source.file_page >= 10:
+            yield source
+
+
+def test_files_sharing_the_pool_survive_another_files_timeout(tmp_path: Path) -> None:
+    """One file's page hangs and the pool is killed under another file's pages in flight
+    (the batch reads files on threads sharing one pool): those are read again, not lost
+    and not a crashed batch."""
+    with SharedHangingPool(OcrSettings(), tmp_path, workers=2) as pool:
+        list(pool.read(_scans(1)))  # the readers are up
+        pool.page_timeout_s = 6
+        results: dict[str, list[ReadPage]] = {}
+        errors: list[BaseException] = []
+
+        def read(name: str, sources: Iterator[SourcePage]) -> None:
+            try:
+                results[name] = list(pool.read(sources))
+            except BaseException as exc:  # the test fails on any
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=read, args=("hanging", _scans(3))),
+            threading.Thread(target=read, args=("other", _slow_scans())),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    assert errors == []
+    assert [r.error is not None for r in results["hanging"]] == [False, True, False]
+    assert [r.page.source_page for r in results["other"]] == list(range(10, 21))
+    assert all(r.error is None for r in results["other"])
