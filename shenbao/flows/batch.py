@@ -687,6 +687,8 @@ def process_batch(
     """
     logger = get_run_logger()
     settings = Settings()
+    # This process renders every page the readers get: let freeing them return memory.
+    return_large_buffers_to_the_os()
     object_store, online_export = check_run(paths, online, batch, store or settings.store, received)
     received_on = ingest.parse_received(received) if received is not None else None
     export = load_export(Path(online), settings) if online is not None else None
