@@ -224,8 +224,17 @@ def check_run(
     object_store = open_store(store)
     if online is None:
         return object_store, None
+    return object_store, export_ref(online)
+
+
+def export_ref(online: str) -> OnlineExportRef:
+    """The online export as a batch records it: its name, sha256 and size.
+
+    Raises:
+        InputError: the file cannot be read.
+    """
     sha256, size = ingest.file_digest(Path(online))
-    return object_store, OnlineExportRef(file=Path(online).name, sha256=sha256, size=size)
+    return OnlineExportRef(file=Path(online).name, sha256=sha256, size=size)
 
 
 @step

@@ -24,6 +24,7 @@ from shenbao.flows import progress
 from shenbao.flows.artifacts import publish_batch_artifacts
 from shenbao.flows.batch import (
     BatchResult,
+    export_ref,
     load_export,
     publish_reports,
     step,
@@ -66,8 +67,7 @@ def check_reconcile(
         raise InputError(
             f"the store holds no batch {batch!r} (no {manifest_key(batch)}): run it first"
         ) from None
-    sha256, size = ingest.file_digest(Path(online))
-    return object_store, manifest, OnlineExportRef(file=Path(online).name, sha256=sha256, size=size)
+    return object_store, manifest, export_ref(online)
 
 
 @step
@@ -301,14 +301,13 @@ def reconcile_latest(
     if export_path is None:
         logger.info("no online export (xlsx/csv/json) in %s: nothing to reconcile", exports)
         return ReconcileLatestResult()
-    sha256, size = ingest.file_digest(export_path)
-    export = OnlineExportRef(file=export_path.name, sha256=sha256, size=size)
+    export = export_ref(str(export_path))
     object_store = open_store(store_uri)
     wanted = stored_batches(object_store) if batches is None else list(batches)
     logger.info(
         "newest export %s (sha256 %s…); %d batches to look at",
         export_path.name,
-        sha256[:12],
+        export.sha256[:12],
         len(wanted),
     )
 
@@ -318,7 +317,7 @@ def reconcile_latest(
     for batch in wanted:
         try:
             manifest = read_manifest(object_store, batch)
-            if manifest.online is not None and manifest.online.sha256 == sha256:
+            if manifest.online is not None and manifest.online.sha256 == export.sha256:
                 logger.info("batch %s: already checked against %s, skipped", batch, export.file)
                 skipped.append(batch)
                 continue
