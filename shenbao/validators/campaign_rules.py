@@ -36,7 +36,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-from pydantic import Field, field_validator
+from pydantic import Field
 from rapidfuzz import fuzz
 
 from shenbao.pipeline.config import Campaign, FieldType, Spec, TemplateSpec, load_yaml
@@ -53,7 +53,7 @@ from shenbao.pipeline.model import (
 )
 from shenbao.validators.registry import Context, validator
 from shenbao.validators.seals import find_line, page_of
-from shenbao.validators.thresholds import RULES_DIR
+from shenbao.validators.thresholds import RULES_DIR, Regex
 
 log = logging.getLogger(__name__)
 
@@ -87,19 +87,10 @@ class CampaignRules(Spec):
     next_heading_match: float = Field(
         ge=0.0, le=100.0, description="ratio of a whole line to another heading: text ends"
     )
-    page_number_line: str = Field(description="a line wholly matching it is a page number")
+    page_number_line: Regex = Field(description="a line wholly matching it is a page number")
     quote_chars: int = Field(
         80, ge=10, description="at most this much of the conclusion is quoted in a message"
     )
-
-    @field_validator("page_number_line")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from exc
-        return value
 
 
 def load_campaign_rules(path: Path = DEFAULT_CAMPAIGN_RULES_PATH) -> CampaignRules:

@@ -6,9 +6,22 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from shenbao.pipeline.config import Spec, load_yaml
+
+
+def compiles(value: str) -> str:
+    """A regular expression from a rules file, checked at load."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from exc
+    return value
+
+
+Regex = Annotated[str, AfterValidator(compiles)]
+"""A rules file's regular expression: one that does not compile is refused at load."""
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 DEFAULT_SEAL_RULES_PATH = RULES_DIR / "seals.yaml"
@@ -74,16 +87,7 @@ class OpinionRules(Spec):
     seal_lettering_overlap: float = Field(gt=0.0, le=1.0)
     seal_lettering_max_chars: int = Field(ge=0)
     seal_lettering_match: float = Field(ge=0.0, le=100.0)
-    date_line: str = Field(description="a line wholly matching it is the date, not opinion")
-
-    @field_validator("date_line")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from exc
-        return value
+    date_line: Regex = Field(description="a line wholly matching it is the date, not opinion")
 
 
 def load_seal_rules(path: Path = DEFAULT_SEAL_RULES_PATH) -> SealRules:
