@@ -161,8 +161,9 @@ def _names(value: FieldValue, normalize_org: Callable[[str], str]) -> list[str]:
 
 
 def _same_number(x: float, y: float, tolerance: float) -> bool:
-    # a hair of slack for binary fractions: 17372.005 - 17372.0 is 0.00500000000102
-    return abs(x - y) <= tolerance + 1e-9 * max(1.0, abs(x), abs(y))
+    # a hair of slack for binary fractions (17372.005 - 17372.0 is 0.00500000000102), far
+    # below a cent even for the largest amounts (1e-9 let 5203766.80 equal 5203766.81)
+    return abs(x - y) <= tolerance + 1e-12 * max(1.0, abs(x), abs(y))
 
 
 def _unit_slip(

@@ -495,3 +495,10 @@ def test_every_truth_has_its_filing_in_the_export() -> None:
     for path in TRUTH_FILES:
         t = truth(path)
         assert (t.online.record_id in _filings()) is t.online.present, path.stem
+
+
+def test_a_cent_more_in_a_large_amount_is_a_mismatch() -> None:
+    """Found by hypothesis: a relative slack of 1e-9 made 5203766.80 equal 5203766.81."""
+    (found,) = _one("revenue", 5203766.80, 5203766.81)
+    assert found.field == "revenue"
+    assert _one("revenue", 17372.0, 17372.005) == []  # within half a cent
