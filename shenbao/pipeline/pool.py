@@ -15,6 +15,7 @@ import ctypes
 import ctypes.util
 import logging
 import multiprocessing
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -117,6 +118,9 @@ class PagePool:
     ) -> None:
         self.workers = max(1, workers)
         self.page_timeout_s = page_timeout_s
+        # two pages per reader (one being read, one waiting), across all files read at once
+        self.in_flight = 2 * self.workers
+        self._slots = threading.BoundedSemaphore(self.in_flight)
         self._ocr = ocr.model_copy(update={"threads": 1})
         self._cache_dir = cache_dir
         # The engine here only names the reading (fingerprint for caches, name for
@@ -199,50 +203,91 @@ class PagePool:
         )
 
     def read(self, sources: Iterable[SourcePage]) -> Iterator[ReadPage]:
-        """The pages read, in order; scans on the workers, text pages right here."""
+        """The pages read, in order; scans on the workers, text pages right here.
+
+        Files read at once share the pool's ``in_flight`` slots: a slot is taken before
+        the next page is rendered and given back once its reading is taken, so the page
+        images in memory are bounded however many files are read at once. A file waiting
+        for a slot first hands on what it has read; it blocks only holding none, so files
+        waiting on each other's slots never deadlock.
+        """
         pending: deque[tuple[SourcePage, Future[ReadPage], ProcessPoolExecutor] | ReadPage]
         pending = deque()
-        in_flight = 2 * self.workers
 
         def oldest() -> ReadPage:
             head = pending.popleft()
             if isinstance(head, ReadPage):
                 return head
-            source, future, executor = head
             try:
-                return self._result(future)
-            except TimeoutError:
-                assert self.page_timeout_s is not None
-                self._kill(executor)
-                # the other pages in flight on the killed pool go to the fresh one
-                for i, entry in enumerate(pending):
-                    if isinstance(entry, ReadPage) or entry[2] is not executor:
-                        continue
-                    if entry[1].done() and not entry[1].cancelled() and not entry[1].exception():
-                        continue  # read before the kill
-                    again = self._executor
-                    pending[i] = (entry[0], again.submit(self.reader, entry[0]), again)
-                return timed_out(source, self.page_timeout_s)
-            except BrokenProcessPool:
-                log.warning("a reader process died on page %d: restarting", source.file_page)
-                self._restart(executor)
-                return self._retry_alone(source)
-            except CancelledError:
-                # Files share the pool: another file's page timed out and the pool was
-                # killed and restarted under this one. Not this page's fault: read again.
-                log.warning("page %d was cancelled by a reader restart: again", source.file_page)
-                return self._retry_alone(source)
+                return self._taken(head, pending)
+            finally:
+                self._slots.release()
 
-        for source in sources:
-            if source.image is None:
-                pending.append(read_page(source, self.engine))
-            else:
-                executor = self._executor
-                pending.append((source, executor.submit(self.reader, source), executor))
-            while sum(not isinstance(p, ReadPage) for p in pending) > in_flight:
+        def slot() -> Iterator[ReadPage]:
+            while not self._slots.acquire(blocking=False):
+                if not pending:
+                    self._slots.acquire()
+                    return
                 yield oldest()
-        while pending:
-            yield oldest()
+
+        pages = iter(sources)
+        try:
+            while True:
+                yield from slot()
+                try:
+                    source = next(pages)
+                except StopIteration:
+                    self._slots.release()
+                    break
+                except BaseException:  # rendering failed: not a page's error, the file's
+                    self._slots.release()
+                    raise
+                if source.image is None:
+                    self._slots.release()
+                    pending.append(read_page(source, self.engine))
+                else:
+                    executor = self._executor
+                    pending.append((source, executor.submit(self.reader, source), executor))
+            while pending:
+                yield oldest()
+        finally:  # left early (an error, or the caller stopped): the slots held go back
+            for entry in pending:
+                if not isinstance(entry, ReadPage):
+                    entry[1].cancel()
+                    self._slots.release()
+
+    def _taken(
+        self,
+        head: tuple[SourcePage, Future[ReadPage], ProcessPoolExecutor],
+        pending: deque[tuple[SourcePage, Future[ReadPage], ProcessPoolExecutor] | ReadPage],
+    ) -> ReadPage:
+        """The reading of the oldest page in flight of one ``read``; a page that hangs or
+        kills its reader set aside (the pages ``pending`` behind it on a killed pool are
+        sent to the fresh one)."""
+        source, future, executor = head
+        try:
+            return self._result(future)
+        except TimeoutError:
+            assert self.page_timeout_s is not None
+            self._kill(executor)
+            # the other pages in flight on the killed pool go to the fresh one
+            for i, entry in enumerate(pending):
+                if isinstance(entry, ReadPage) or entry[2] is not executor:
+                    continue
+                if entry[1].done() and not entry[1].cancelled() and not entry[1].exception():
+                    continue  # read before the kill
+                again = self._executor
+                pending[i] = (entry[0], again.submit(self.reader, entry[0]), again)
+            return timed_out(source, self.page_timeout_s)
+        except BrokenProcessPool:
+            log.warning("a reader process died on page %d: restarting", source.file_page)
+            self._restart(executor)
+            return self._retry_alone(source)
+        except CancelledError:
+            # Files share the pool: another file's page timed out and the pool was
+            # killed and restarted under this one. Not this page's fault: read again.
+            log.warning("page %d was cancelled by a reader restart: again", source.file_page)
+            return self._retry_alone(source)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -59,3 +62,68 @@ def test_pages_without_pixels_are_read_in_this_process(tmp_path: Path) -> None:
     with CrashingPool(OcrSettings(), tmp_path, workers=1) as pool:
         (read,) = pool.read([text_page])
     assert read.page.kind is SourceKind.TEXT_LAYER and read.error is None
+
+
+def slow_page(source: SourcePage) -> ReadPage:
+    """A reader that takes a while over each page, so pages pile up if nothing bounds them."""
+    time.sleep(0.05)
+    return ReadPage(
+        page=Page(
+            number=source.file_page,
+            source_page=source.file_page,
+            kind=source.kind,
+            width_pt=100,
+            height_pt=100,
+        )
+    )
+
+
+class SlowPool(PagePool):
+    reader = staticmethod(slow_page)
+
+
+def test_files_read_at_once_share_a_bound_on_the_page_images_in_memory(tmp_path: Path) -> None:
+    """Four files read at once on one pool: the pages rendered and not yet handed back
+    never exceed the pool's slots (plus the one each file may have just been handed), and
+    no file waits forever on another's slots."""
+    lock = threading.Lock()
+    alive, most = 0, 0
+
+    def rendered(count: int) -> Iterator[SourcePage]:
+        nonlocal alive, most
+        for number in range(1, count + 1):
+            with lock:
+                alive += 1
+                most = max(most, alive)
+            yield _source(number)
+
+    read: dict[int, list[int]] = {}
+
+    def read_file(index: int, pool: PagePool) -> None:
+        nonlocal alive
+        pages = []
+        for page in pool.read(rendered(8)):
+            with lock:
+                alive -= 1
+            pages.append(page.page.source_page)
+        read[index] = pages
+
+    with SlowPool(OcrSettings(), tmp_path, workers=1) as pool:
+        threads = [threading.Thread(target=read_file, args=(i, pool)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not any(t.is_alive() for t in threads), "a file waited forever for a slot"
+    assert read == {i: list(range(1, 9)) for i in range(4)}
+    assert pool.in_flight == 2
+    assert most <= pool.in_flight + len(threads)
+
+
+def test_a_file_left_early_gives_its_slots_back(tmp_path: Path) -> None:
+    with SlowPool(OcrSettings(), tmp_path, workers=1) as pool:
+        pages = pool.read(_source(n) for n in range(1, 10))
+        next(pages)
+        pages.close()  # the caller stopped with pages in flight
+        again = [r.page.source_page for r in pool.read(_source(n) for n in range(1, 4))]
+    assert again == [1, 2, 3]
