@@ -38,6 +38,7 @@ import hashlib
 import logging
 import os
 import sys
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -59,7 +60,7 @@ from pydantic import Field
 from shenbao.extractors.review import load_review_rules
 from shenbao.flows import progress
 from shenbao.flows.artifacts import publish_batch_artifacts
-from shenbao.flows.checking import check_batch, checker
+from shenbao.flows.checking import BatchCheck, batch_check, checker
 from shenbao.flows.progress import Stage
 from shenbao.pipeline import ingest
 from shenbao.pipeline.config import (
@@ -90,11 +91,13 @@ from shenbao.pipeline.read import ReadPage, read_page
 from shenbao.pipeline.run import (
     Document,
     PageCache,
+    ReportSpool,
+    SpooledReport,
     assemble,
     build_report,
     normalised_page_images,
     read_pages,
-    unique_ids,
+    unique_submission_ids,
     unreadable_submission,
 )
 from shenbao.pipeline.settings import Settings
@@ -401,56 +404,153 @@ def read_documents(
     templates: dict[Annex, TemplateSpec],
     engine: OcrEngine,
     client: Client | None,
-) -> list[Document]:
-    """Every accepted file read and split into its submissions, in input order.
+) -> Iterator[tuple[int, Document]]:
+    """Every accepted file read and split into its submissions, each as soon as it is read
+    (with its index in ``accepted``): the files the page cache holds first, then the
+    others in input order.
 
     A file the page cache holds (same sha256, same reader) is taken from it and not
     opened; only when some file is not there does reading start: a ``PagePool``, or the
     cluster's workers with a ``client``. A file read with no page in error goes into the
-    cache. The split sees each whole file.
+    cache. The split sees each whole file. Reading goes on while the caller works on the
+    files already read.
     """
     cache = PageCache(settings.cache_dir / "pages")
-    read: dict[int, list[ReadPage]] = {}
     afresh: list[int] = []
     for index, sniffed in enumerate(accepted):
         assert sniffed.entry.sha256 is not None  # accepted files are hashed
         cached = cache.get(sniffed.entry.sha256, engine)
         if cached is None:
             afresh.append(index)
-        else:
-            read[index] = cached
-            progress.advance(Stage.PAGES, len(cached))
-            progress.advance(Stage.FILES)
-    if afresh and client is None:
-        workers = os.cpu_count() or 1
-        with PagePool(settings.ocr, settings.cache_dir, workers, settings.page_timeout_s) as pool:
-            pages = read_file.map(
-                [accepted[i] for i in afresh], settings=unmapped(settings), pool=unmapped(pool)
-            ).result()
-        read.update(zip(afresh, pages, strict=True))
-    elif afresh:
-        # Page images go to the workers in the task's arguments: one page (~12 MB at
-        # 200 dpi) is not the "large graph" distributed warns of.
-        import dask
-
-        get_run_logger().info("pages go to the Dask cluster %s", client)
-        large = {"distributed.admin.large-graph-warning-threshold": "256MB"}
-        with dask.config.set(large), api_for_workers(client):
-            for index, page in read_on_cluster(
-                [accepted[i] for i in afresh], settings, engine, pages_in_flight(client)
-            ):
-                read.setdefault(afresh[index], []).append(page)
-                progress.advance(Stage.PAGES)
-        progress.advance(Stage.FILES, len(afresh))
-    for index in afresh:
-        pages = read.setdefault(index, [])
+            continue
+        progress.advance(Stage.PAGES, len(cached))
+        progress.advance(Stage.FILES)
+        yield index, assemble(sniffed.source.name, sniffed.entry.sha256, cached, templates)
+    if not afresh:
+        return
+    files = [accepted[i] for i in afresh]
+    for index, pages in zip(afresh, read_afresh(files, settings, engine, client), strict=True):
+        sha256 = accepted[index].entry.sha256 or ""
         # A page that failed may read on a later run (a transient fault): keep it uncached.
         if not any(r.error for r in pages):
-            cache.put(accepted[index].entry.sha256 or "", engine, pages)
-    return [
-        assemble(s.source.name, s.entry.sha256 or "", read[i], templates)
-        for i, s in enumerate(accepted)
+            cache.put(sha256, engine, pages)
+        yield index, assemble(accepted[index].source.name, sha256, pages, templates)
+
+
+def read_afresh(
+    files: list[ingest.SniffedFile], settings: Settings, engine: OcrEngine, client: Client | None
+) -> Iterator[list[ReadPage]]:
+    """The read pages of each of ``files``, in order, each file as soon as it and those
+    before it are read.
+
+    Here, files are read a core's worth at a time in ``read_file`` tasks of their own
+    (the flow's runner stays free for the work on the files already read), their scans on
+    one ``PagePool`` whose slots bound the page images in memory across them. On a
+    cluster, each scanned page is a ``read_page_task`` (``read_on_cluster``).
+    """
+    if client is None:
+        workers = os.cpu_count() or 1
+        with (
+            PagePool(settings.ocr, settings.cache_dir, workers, settings.page_timeout_s) as pool,
+            ThreadPoolTaskRunner(max_workers=workers) as readers,
+        ):
+            futures = deque(
+                readers.map(
+                    read_file,
+                    {"sniffed": files, "settings": unmapped(settings), "pool": unmapped(pool)},
+                )
+            )
+            while futures:  # handed on and let go one at a time: a file's pages, once
+                yield futures.popleft().result()
+        return
+    # Page images go to the workers in the task's arguments: one page (~12 MB at 200 dpi)
+    # is not the "large graph" distributed warns of.
+    import dask
+
+    get_run_logger().info("pages go to the Dask cluster %s", client)
+    large = {"distributed.admin.large-graph-warning-threshold": "256MB"}
+    with dask.config.set(large), api_for_workers(client):
+        done, pages = 0, []
+        for index, page in read_on_cluster(files, settings, engine, pages_in_flight(client)):
+            while index > done:  # the file before is whole
+                progress.advance(Stage.FILES)
+                yield pages
+                done, pages = done + 1, []
+            pages.append(page)
+            progress.advance(Stage.PAGES)
+        while done < len(files):
+            progress.advance(Stage.FILES)
+            yield pages
+            done, pages = done + 1, []
+
+
+def read_and_check(
+    accepted: list[ingest.SniffedFile],
+    sniffed: list[ingest.SniffedFile],
+    batch: str,
+    spool: ReportSpool,
+    settings: Settings,
+    templates: dict[Annex, TemplateSpec],
+    campaign: Campaign,
+    engine: OcrEngine,
+    client: Client | None,
+    received: dt.date | None,
+) -> list[tuple[SpooledReport, Report]]:
+    """Every submission of the batch read, checked (``check_submission``) and its report
+    built, each file's as soon as it is read: the full report waits in ``spool``, the
+    batch keeps it ``without_reading``. Then the quarantined files' reports
+    (FILE_UNREADABLE), so reviewers see them. In input order, every id unique across the
+    batch (``unique_submission_ids``).
+    """
+    read: dict[int, list[tuple[SpooledReport, Report]]] = {}
+    for index, document in read_documents(accepted, settings, templates, engine, client):
+        if not document.submissions:
+            continue
+        checked = check_submissions(document.submissions, templates, campaign, received, client)
+        read[index] = [
+            spool.put(
+                build_report(
+                    s, batch, engine, templates, document.timings.get(s.id), received=received
+                )
+            )
+            for s in checked
+        ]
+    files = [read.get(i, []) for i in range(len(accepted))]
+    renamed = unique_submission_ids(
+        [
+            (a.source.name, a.entry.sha256 or "", [lean.submission_id for _, lean in reports])
+            for a, reports in zip(accepted, files, strict=True)
+        ]
+    )
+    out = [
+        (
+            spooled.model_copy(update={"submission_id": sid}),
+            lean.model_copy(update={"submission_id": sid}),
+        )
+        for reports, ids in zip(files, renamed, strict=True)
+        for (spooled, lean), sid in zip(reports, ids, strict=True)
     ]
+    out += [
+        spool.put(build_report(u, batch, None, templates, received=received))
+        for u in map(unreadable_submission, sniffed)
+        if u is not None
+    ]
+    return out
+
+
+@step
+def publish_spooled(
+    store: ObjectStore,
+    sniffed: ingest.SniffedFile | None,
+    spooled: list[SpooledReport],
+    check: BatchCheck,
+    templates: dict[Annex, TemplateSpec],
+    settings: Settings,
+) -> int:
+    """``publish_reports`` of one input file's reports, taken from the spool with what the
+    checks across the batch found of them (``check``). Returns the objects written."""
+    reports = [check.apply(s.load()) for s in spooled]
+    return publish_reports.fn(store, sniffed, reports, templates, settings)
 
 
 @contextmanager
@@ -719,40 +819,46 @@ def process_batch(
     # Scanned pages are read on one worker process per core (or the cluster's workers),
     # each with its own engine; files the page cache holds are not read again.
     engine = reading_engine(settings)
-    documents = unique_ids(read_documents(accepted, settings, templates, engine, client))
-    read = [s for d in documents for s in d.submissions]
-    timings = [d.timings.get(s.id) for d in documents for s in d.submissions]
-    checked = check_submissions(read, templates, campaign, received_on, client)
-    # A quarantined file gets a report too (FILE_UNREADABLE), so reviewers see it.
-    unreadable = [u for u in map(unreadable_submission, sniffed) if u is not None]
-    reports = [
-        build_report(s, batch_id, engine, templates, t, received=received_on)
-        for s, t in zip(checked, timings, strict=True)
-    ]
-    reports += [
-        build_report(u, batch_id, None, templates, received=received_on) for u in unreadable
-    ]
-    progress.set_total(Stage.SUBMISSIONS, len(reports))
-    records = export.records if export is not None else None
-    reports, paper_missing = check_batch(reports, records, templates, campaign)
-    for finding in paper_missing:  # in the index and the summary, not a report
-        logger.warning("online filing %s has no paper in this batch", finding.key)
-
-    by_file: dict[str, list[Report]] = {}
-    for report in reports:
-        by_file.setdefault(report.source.file, []).append(report)
-    with_reports = [s for s in sniffed if s.entry.file in by_file]
-    written = sum(
-        map_here(
+    spool_root = settings.cache_dir / "spool"
+    spool_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="batch-", dir=spool_root) as folder:
+        spool = ReportSpool(Path(folder))
+        waiting = read_and_check(
+            accepted,
+            sniffed,
+            batch_id,
+            spool,
+            settings,
+            templates,
+            campaign,
+            engine,
             client,
-            publish_reports,
-            store=unmapped(object_store),
-            sniffed=with_reports,
-            reports=[by_file[s.entry.file] for s in with_reports],
-            templates=unmapped(templates),
-            settings=unmapped(settings),
+            received_on,
         )
-    )
+        progress.set_total(Stage.SUBMISSIONS, len(waiting))
+        records = export.records if export is not None else None
+        found = batch_check([lean for _, lean in waiting], records, templates, campaign)
+        for finding in found.batch_findings:  # in the index and the summary, not a report
+            logger.warning("online filing %s has no paper in this batch", finding.key)
+        reports = [found.apply(lean) for _, lean in waiting]
+
+        by_file: dict[str, list[SpooledReport]] = {}
+        for spooled, report in zip((s for s, _ in waiting), reports, strict=True):
+            by_file.setdefault(report.source.file, []).append(spooled)
+        with_reports = [s for s in sniffed if s.entry.file in by_file]
+        written = sum(
+            map_here(
+                client,
+                publish_spooled,
+                store=unmapped(object_store),
+                sniffed=with_reports,
+                spooled=[by_file[s.entry.file] for s in with_reports],
+                check=unmapped(found),
+                templates=unmapped(templates),
+                settings=unmapped(settings),
+            )
+        )
+    paper_missing = found.batch_findings
     written += sum(
         map_here(
             client,

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+from pydantic import Field
 
 from shenbao.extractors.fields import extract
 from shenbao.extractors.nlp import recommendation_stance, self_evaluation_claim
@@ -22,6 +24,7 @@ from shenbao.pipeline.model import (
     Annex,
     FieldValue,
     Finding,
+    Frozen,
     OnlineMatch,
     OnlineRecord,
     Report,
@@ -67,30 +70,60 @@ def checker(
     return check
 
 
-def check_batch(
-    reports: list[Report],
+class BatchCheck(Frozen):
+    """What the checks across a batch add to its reports (``batch_check``)."""
+
+    added: dict[str, tuple[Finding, ...]] = Field(
+        description="findings added to each submission (by id): copies, matching, online"
+    )
+    online: dict[str, OnlineMatch | None] | None = Field(
+        description="each submission's filing (None: none matched); None: no export given"
+    )
+    batch_findings: tuple[Finding, ...] = Field(
+        (), description="findings of the batch itself (PAPER_MISSING)"
+    )
+
+    def apply(self, report: Report) -> Report:
+        """``report`` with what the batch checks found of it: its added findings, its
+        status following them, and (with an export) its ``online`` match. A report the
+        batch checks did not see comes back as it was."""
+        if report.submission_id not in self.added:
+            return report
+        findings = report.findings + self.added[report.submission_id]
+        update: dict[str, object] = {"findings": findings, "status": status_of(findings)}
+        if self.online is not None:
+            update["online"] = self.online.get(report.submission_id)
+        return Report.model_validate(report.model_dump(by_alias=True) | update)
+
+
+def batch_check(
+    reports: Sequence[Report],
     records: tuple[OnlineRecord, ...] | None,
     templates: dict[Annex, TemplateSpec],
     campaign: Campaign,
-) -> tuple[list[Report], tuple[Finding, ...]]:
+) -> BatchCheck:
     """What is checked across the batch, on the reports of its submissions.
 
     Copies of one applicant's form are compared with each other (COPIES_DIFFER). With the
     online export's ``records`` (None: no export given), each paper is matched to its
     filing across the batch: ``online`` set, ONLINE_RECORD_MISSING where there is none,
     and the ``online`` validators' findings (paper against its filing); the batch-level
-    PAPER_MISSING is returned beside the reports.
+    PAPER_MISSING beside them.
+
+    Only the reports' fields, findings, source and annex are looked at, never their pages'
+    reading: reports without it (``without_reading``) are checked the same.
     """
     context = validation_context(templates, campaign)
     submissions = [_submission_of(r) for r in reports]
     added: dict[str, list[Finding]] = {s.id: [] for s in submissions}
-    matches: dict[str, OnlineMatch | None] = {}
+    matches: dict[str, OnlineMatch | None] | None = None
     batch_findings: tuple[Finding, ...] = ()
     if records is None:
         groups = [g for g in copy_groups(submissions, context) if len(g) > 1]
     else:
         matched = match_batch(submissions, records, context)
         by_record = {r.record_id: r for r in records}
+        matches = {}
         for submission in submissions:
             match = matches[submission.id] = matched.matches.get(submission.id)
             record = by_record[match.record_id] if match is not None else None
@@ -104,14 +137,23 @@ def check_batch(
     for group in groups:
         for sid, found in copies_differ(group, context).items():
             added[sid] += found
-    out = []
-    for report in reports:
-        findings = report.findings + tuple(added[report.submission_id])
-        update: dict[str, object] = {"findings": findings, "status": status_of(findings)}
-        if records is not None:
-            update["online"] = matches.get(report.submission_id)
-        out.append(Report.model_validate(report.model_dump(by_alias=True) | update))
-    return out, batch_findings
+    return BatchCheck(
+        added={sid: tuple(found) for sid, found in added.items()},
+        online=matches,
+        batch_findings=batch_findings,
+    )
+
+
+def check_batch(
+    reports: list[Report],
+    records: tuple[OnlineRecord, ...] | None,
+    templates: dict[Annex, TemplateSpec],
+    campaign: Campaign,
+) -> tuple[list[Report], tuple[Finding, ...]]:
+    """``batch_check`` applied: the reports with what the batch checks found, and the
+    batch-level findings (PAPER_MISSING) beside them."""
+    found = batch_check(reports, records, templates, campaign)
+    return [found.apply(r) for r in reports], found.batch_findings
 
 
 def _submission_of(report: Report) -> Submission:

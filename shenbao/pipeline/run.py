@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -30,6 +30,7 @@ from shenbao.pipeline.model import (
     EngineInfo,
     Finding,
     FindingCode,
+    Frozen,
     OnlineMatch,
     Page,
     Report,
@@ -81,56 +82,109 @@ def submission_id(file: str, sha256: str, first: int, last: int) -> str:
 
 
 def unique_ids(documents: list[Document]) -> list[Document]:
-    """The batch's documents with every submission id unique across files.
-
-    Two files of a batch can share a name but for the extension (``P001.pdf`` and
-    ``P001.docx``: the applicant's two copies): their submissions then take the extension
-    after the id (``P001-p001-009-docx``), and the file's hash as well where that is not
-    enough.
-    Ids that are unique already are left as they are.
-    """
-    owners: dict[str, set[str]] = {}
-    for document in documents:
-        for submission in document.submissions:
-            owners.setdefault(submission.id, set()).add(document.file)
-    if all(len(files) == 1 for files in owners.values()):
-        return documents
-
-    def with_extension(document: Document, sid: str) -> str:
-        suffix = _UNSAFE.sub("_", PurePosixPath(document.file).suffix.lstrip(".")) or "file"
-        return f"{sid}-{suffix}"
-
-    taken = Counter(
-        with_extension(d, s.id) if len(owners[s.id]) > 1 else s.id
-        for d in documents
-        for s in d.submissions
+    """The batch's documents with every submission id unique across files
+    (``unique_submission_ids``). Ids that are unique already are left as they are."""
+    renamed = unique_submission_ids(
+        [(d.file, d.sha256, [s.id for s in d.submissions]) for d in documents]
     )
-
-    def renamed(document: Document, submission: Submission) -> str:
-        if len(owners[submission.id]) == 1:
-            return submission.id
-        candidate = with_extension(document, submission.id)
-        return candidate if taken[candidate] == 1 else f"{candidate}-{document.sha256[:8]}"
-
+    if all(
+        new == s.id
+        for d, ids in zip(documents, renamed, strict=True)
+        for s, new in zip(d.submissions, ids, strict=True)
+    ):
+        return documents
     out = []
-    for document in documents:
-        submissions = [
-            s.model_copy(update={"id": renamed(document, s)}) for s in document.submissions
-        ]
-        timings = {
-            renamed(document, s): document.timings[s.id]
-            for s in document.submissions
-            if s.id in document.timings
-        }
+    for document, ids in zip(documents, renamed, strict=True):
+        new_id = dict(zip((s.id for s in document.submissions), ids, strict=True))
         out.append(
             Document(
                 file=document.file,
                 sha256=document.sha256,
-                submissions=submissions,
-                timings=timings,
+                submissions=[
+                    s.model_copy(update={"id": new_id[s.id]}) for s in document.submissions
+                ],
+                timings={new_id[sid]: t for sid, t in document.timings.items() if sid in new_id},
             )
         )
     return out
+
+
+def unique_submission_ids(files: Sequence[tuple[str, str, Sequence[str]]]) -> list[list[str]]:
+    """Every submission id unique across the batch's files, given each file's name,
+    sha256 and submission ids: the ids in the same shape.
+
+    Two files of a batch can share a name but for the extension (``P001.pdf`` and
+    ``P001.docx``: the applicant's two copies): their submissions then take the extension
+    after the id (``P001-p001-009-docx``), and the file's hash as well where that is not
+    enough. Ids that are unique already are left as they are.
+    """
+    owners: dict[str, set[str]] = {}
+    for file, _, ids in files:
+        for sid in ids:
+            owners.setdefault(sid, set()).add(file)
+
+    def with_extension(file: str, sid: str) -> str:
+        suffix = _UNSAFE.sub("_", PurePosixPath(file).suffix.lstrip(".")) or "file"
+        return f"{sid}-{suffix}"
+
+    taken = Counter(
+        with_extension(file, sid) if len(owners[sid]) > 1 else sid
+        for file, _, ids in files
+        for sid in ids
+    )
+
+    def renamed(file: str, sha256: str, sid: str) -> str:
+        if len(owners[sid]) == 1:
+            return sid
+        candidate = with_extension(file, sid)
+        return candidate if taken[candidate] == 1 else f"{candidate}-{sha256[:8]}"
+
+    return [[renamed(file, sha256, sid) for sid in ids] for file, sha256, ids in files]
+
+
+def without_reading(report: Report) -> Report:
+    """``report`` without what its pages read (text lines, tick boxes, seal marks, unread
+    ink): all the checks across a batch, the index and the summary look at (fields,
+    findings, seals, source), in a tenth of the memory. A batch keeps one of these per
+    submission while the full reports wait on disk (``ReportSpool``)."""
+    bare = {"lines": (), "boxes": (), "seals": (), "unread": ()}
+    pages = tuple(page.model_copy(update=bare) for page in report.pages)
+    return report.model_copy(update={"pages": pages})
+
+
+class SpooledReport(Frozen):
+    """A full report waiting on local disk (``ReportSpool``), and the id it goes under."""
+
+    path: Path
+    submission_id: str
+
+    def load(self) -> Report:
+        report = Report.model_validate_json(self.path.read_bytes())
+        if report.submission_id == self.submission_id:
+            return report
+        return report.model_copy(update={"submission_id": self.submission_id})
+
+
+class ReportSpool:
+    """A batch's full reports on local disk between reading and publishing.
+
+    A batch's reports are published only once the checks across the batch (matching,
+    copies) have seen every submission. Until then each full report waits here and the
+    batch keeps it ``without_reading``, so the memory a batch takes does not grow with
+    its pages. The folder is the caller's (a temporary one under the cache folder: on
+    disk, not in a RAM-backed ``/tmp``).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._count = 0
+
+    def put(self, report: Report) -> tuple[SpooledReport, Report]:
+        """Keep ``report``: where it waits, and the report ``without_reading``."""
+        self._count += 1
+        path = self.folder / f"{self._count:06d}.json"
+        write_atomic(path, report.model_dump_json(by_alias=True).encode("utf-8"))
+        return SpooledReport(path=path, submission_id=report.submission_id), without_reading(report)
 
 
 def read_pages(

@@ -14,7 +14,14 @@ from shenbao.pipeline.model import Annex, FindingCode, SourceKind, TextLine
 from shenbao.pipeline.ocr.engine import OcrSettings, create_engine
 from shenbao.pipeline.ocr.replay import RecordingEngine
 from shenbao.pipeline.pool import PagePool
-from shenbao.pipeline.run import PageCache, inspect_file, read_document
+from shenbao.pipeline.run import (
+    PageCache,
+    ReportSpool,
+    inspect_file,
+    read_document,
+    unique_submission_ids,
+    without_reading,
+)
 from tests.readers import SAMPLES, SETTINGS, TEMPLATES, NoOcr
 
 
@@ -140,3 +147,43 @@ def test_inspect_of_a_file_that_is_not_a_document_reports_it_unreadable(tmp_path
     assert report.status == "fail"
     assert [f.code for f in report.findings] == [FindingCode.FILE_UNREADABLE]
     assert report.annex is Annex.UNKNOWN
+
+
+def test_a_spooled_report_comes_back_whole_and_its_lean_copy_keeps_all_but_the_reading(
+    tmp_path: Path,
+) -> None:
+    (report,) = inspect_file(SAMPLES / "electronic" / "P001.pdf", SETTINGS, NoOcr(), TEMPLATES)
+    assert any(page.lines for page in report.pages)
+    spooled, lean = ReportSpool(tmp_path).put(report)
+
+    assert spooled.load() == report
+    assert lean == without_reading(report)
+    assert not any(p.lines or p.boxes or p.seals or p.unread for p in lean.pages)
+    assert [p.model_dump(exclude=READING) for p in lean.pages] == [
+        p.model_dump(exclude=READING) for p in report.pages
+    ]
+    assert lean.model_dump(exclude={"pages"}) == report.model_dump(exclude={"pages"})
+    assert len(lean.model_dump_json()) * 4 < len(report.model_dump_json())
+
+    renamed = spooled.model_copy(update={"submission_id": "P001-p001-009-pdf"}).load()
+    assert renamed == report.model_copy(update={"submission_id": "P001-p001-009-pdf"})
+
+
+READING = {"lines", "boxes", "seals", "unread"}
+
+
+def test_submission_ids_are_made_unique_across_a_batchs_files() -> None:
+    files = [
+        ("P001.pdf", "a" * 64, ["P001-p001-009"]),
+        ("P001.docx", "b" * 64, ["P001-p001-009"]),
+        ("P002.pdf", "c" * 64, ["P002-p001-009", "P002-p010-018"]),
+        ("x/P003.pdf", "d" * 64, ["x_P003-p001-009"]),
+        ("x_P003.pdf", "e" * 64, ["x_P003-p001-009"]),
+    ]
+    assert unique_submission_ids(files) == [
+        ["P001-p001-009-pdf"],
+        ["P001-p001-009-docx"],
+        ["P002-p001-009", "P002-p010-018"],
+        ["x_P003-p001-009-pdf-dddddddd"],
+        ["x_P003-p001-009-pdf-eeeeeeee"],
+    ]
