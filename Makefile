@@ -65,8 +65,9 @@ bench-findings: $(INSTALLED)
 	$(BIN)/shenbao bench findings --generate 24 --seed 7
 
 # What Prefect costs a batch: 20 generated submissions without Prefect, through
-# process_batch (its server's start-up timed apart), and re-run unchanged — wall time,
-# pages/s, peak RSS of the process tree (OCR twice: several minutes on 2 cores).
+# process_batch (its server's start-up timed apart), and re-run unchanged, each run in a
+# child process — wall time, pages/s, peak RSS of that child's process tree (OCR twice:
+# several minutes on 2 cores).
 bench-batch: $(INSTALLED) | $(PREFECT_HOME)
 	$(BIN)/shenbao bench batch --count 20 --json var/bench-batch.json
 

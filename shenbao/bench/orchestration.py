@@ -1,9 +1,8 @@
 """``shenbao bench batch``: what Prefect costs a batch — time, memory, and the re-run.
 
-One batch of files, three runs in one process, each into a fresh local store:
+One batch of files, three runs, each in a child process of its own (the hidden command
+``shenbao bench batch-run``, which hands in what is needed of the flows, ``FlowPieces``):
 
-0. **warm-up**, untimed: a file or two through the bare pipeline, so the process's
-   one-time start (imports, the NLP models) is in neither run's time;
 1. **bare**: the batch's work without Prefect — every file sniffed and read (scans on a
    page pool of ``workers`` processes behind the page cache, as the flow reads them),
    checked (``checker`` → ``build_report`` → ``check_batch``), its reports, originals,
@@ -11,16 +10,21 @@ One batch of files, three runs in one process, each into a fresh local store:
 2. **prefect**: ``process_batch`` on the same inputs. Prefect's server (the ephemeral one,
    unless ``PREFECT_API_URL`` names one) is started first by an empty flow, timed apart:
    the start-up is the first empty flow's time less a second one's;
-3. **re-run**: ``process_batch`` again on the unchanged batch into the same store.
+3. **re-run**: ``process_batch`` again on the unchanged batch into the same store, with the
+   same cache; its child starts Prefect first, untimed.
 
-Both first runs read with an empty cache folder of their own (OCR and page caches), so both
-do the OCR; the re-run keeps the Prefect run's. Each run's peak RSS is the largest sum of
-the resident memory of this process and all its descendants (page-pool workers, Prefect's
-server), sampled every 0.2 s. Pages are those of the reports written (a DOCX has pages
-too), counted the same way in each store.
+Each child first runs a warm-up, untimed: a file or two through the bare pipeline into a
+scratch store and cache, so its one-time start (imports, the NLP models) is in no run's
+time; it then times its run's work alone and writes what it measured (``MeasuredRun``) as
+JSON to a file the parent names. Both first runs read with an empty cache folder of their
+own (OCR and page caches, given by ``SHENBAO_CACHE_DIR`` in the child's environment, which
+is otherwise the bench's), so both do the OCR; the re-run keeps the Prefect run's.
 
-The flows are the layer above the benches, so the command hands in what is needed of them
-(``FlowPieces``).
+Each run's peak RSS is the largest sum of the resident memory of its child and all the
+child's descendants (page-pool workers, Prefect's server), sampled by the parent every
+0.2 s over the child's whole life — imports and warm-up included — so the figure is what
+that run costs alone, not the bench's own process (which generated the corpus). Pages are
+those of the reports written (a DOCX has pages too), counted the same way in each store.
 """
 
 from __future__ import annotations
@@ -28,17 +32,20 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
+import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
 import psutil
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
 from shenbao.bench.corpus import Checker
 from shenbao.bench.findings import OnlineCheck
@@ -49,7 +56,7 @@ from shenbao.pipeline.config import (
     load_export_mapping,
     load_templates,
 )
-from shenbao.pipeline.errors import InputError
+from shenbao.pipeline.errors import InputError, PipelineError
 from shenbao.pipeline.model import Annex, Finding, Manifest, OnlineExportRef, Report
 from shenbao.pipeline.online import load_online_export
 from shenbao.pipeline.pool import PagePool
@@ -72,7 +79,9 @@ MAX_RERUN_RATIO = 0.10
 """Issue 8: the unchanged batch re-runs in at most 10 % of the first run's time."""
 SAMPLE_EVERY_S = 0.2
 CACHE_ENV = "SHENBAO_CACHE_DIR"
-"""What ``process_batch`` builds its ``Settings`` from: the cache folder is set through it."""
+"""What a child builds its ``Settings`` from (``process_batch`` too): its cache folder."""
+LOG_TAIL_LINES = 20
+"""Lines of a failed child's output told in the error."""
 
 MIB = 1024 * 1024
 
@@ -196,7 +205,12 @@ class RunFigures(Frozen):
     pages: int = Field(ge=0, description="pages of its reports")
     written: int = Field(ge=0, description="objects written to the store")
     read_afresh: int = Field(ge=0, description="files read into the page cache by this run")
-    peak_rss_mb: float = Field(ge=0, description="MiB, this process and its descendants")
+    peak_rss_mb: float = Field(
+        ge=0, description="MiB, the run's child process and its descendants, over its life"
+    )
+    warm_up_s: float = Field(
+        0.0, ge=0, description="seconds of the child's warm-up before the run, in no run's time"
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -225,19 +239,21 @@ class BatchFigures(BaseModel):
     workers: int = Field(description="page-pool processes of the bare run")
     cores: int
     warm_up: tuple[str, ...] = Field(
-        (), description="files run through first, untimed (see bench_batch)"
+        (), description="files each child runs through first, untimed (see bench_batch)"
     )
-    warm_up_s: float = Field(0.0, description="seconds of that warm-up, in no run's time")
     bare: RunFigures
     prefect: RunFigures = Field(description="the first process_batch; its server already up")
     prefect_start_s: float | None = Field(
         description="Prefect's start-up: the first empty flow's seconds less a second one's "
         "(None: not measured)"
     )
-    prefect_start_rss_mb: float = Field(
-        0.0, description="peak MiB while Prefect started (its server among the children)"
-    )
     rerun: RunFigures = Field(description="process_batch again on the unchanged batch")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def warm_up_s(self) -> float:
+        """The longest of the children's warm-ups (seconds, in no run's time)."""
+        return max(self.bare.warm_up_s, self.prefect.warm_up_s, self.rerun.warm_up_s)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -266,12 +282,8 @@ class BatchFigures(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def peak_rss_mb(self) -> float:
-        return max(
-            self.bare.peak_rss_mb,
-            self.prefect.peak_rss_mb,
-            self.prefect_start_rss_mb,
-            self.rerun.peak_rss_mb,
-        )
+        """The largest run's: each child's process tree, sampled over its whole life."""
+        return max(self.bare.peak_rss_mb, self.prefect.peak_rss_mb, self.rerun.peak_rss_mb)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -316,18 +328,28 @@ class BatchFigures(BaseModel):
 # ---------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def cache_dir_env(path: Path) -> Iterator[None]:
-    """``SHENBAO_CACHE_DIR`` set to ``path`` inside, as it was after."""
-    before = os.environ.get(CACHE_ENV)
-    os.environ[CACHE_ENV] = str(path)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(CACHE_ENV, None)
-        else:
-            os.environ[CACHE_ENV] = before
+class RunMode(StrEnum):
+    """Which of the batch's runs a child process measures."""
+
+    BARE = "bare"
+    PREFECT = "prefect"
+    RERUN = "rerun"
+
+
+class MeasuredRun(Frozen):
+    """What a child measured of its run: the JSON it leaves for the parent."""
+
+    wall_s: float = Field(ge=0, description="seconds of the run's work alone")
+    manifest_key: str = Field(description="the run's manifest in its store")
+    written: int = Field(ge=0, description="objects written to the store")
+    prefect_start_s: float | None = Field(
+        None, description="Prefect's start-up, as BatchFigures.prefect_start_s (prefect run only)"
+    )
+    warm_up_s: float = Field(ge=0, description="seconds of the untimed warm-up before the run")
+
+
+class ChildRunError(PipelineError):
+    """A run's child process failed: it exited non-zero, or left no figures."""
 
 
 def cached_files(cache_dir: Path) -> int:
@@ -419,132 +441,252 @@ def _line(name: str, run: RunFigures) -> str:
     return (
         f"{name}: {run.wall_s:.1f} s, {run.pages} pages ({run.pages_per_s or 0:.2f}/s), "
         f"{run.read_afresh} files read afresh, {run.written} objects written, "
-        f"peak {run.peak_rss_mb:.0f} MiB"
+        f"peak {run.peak_rss_mb:.0f} MiB (warm-up {run.warm_up_s:.1f} s, untimed)"
     )
 
 
-def _timed(work: Callable[[], Any]) -> tuple[Any, float, float]:
-    """``work()``'s result, its wall seconds and the process tree's peak RSS (MiB) meanwhile."""
-    with RssSampler() as sampler:
-        started = time.perf_counter()
-        result = work()
-        wall_s = time.perf_counter() - started
-    return result, wall_s, sampler.peak_mb
+def _timed(work: Callable[[], Any]) -> tuple[Any, float]:
+    """``work()``'s result and its wall seconds."""
+    started = time.perf_counter()
+    result = work()
+    return result, time.perf_counter() - started
 
 
-def _figures(
-    store: ObjectStore, key: str, wall_s: float, written: int, read_afresh: int, peak_mb: float
-) -> RunFigures:
-    files, submissions, pages = stored_batch(store, key)
-    return RunFigures(
+def measure_run(
+    mode: RunMode,
+    paths: list[str],
+    online: str | None,
+    pieces: FlowPieces,
+    *,
+    store: str,
+    workers: int,
+    warm_up: list[str],
+    scratch: Path,
+    out: Path,
+) -> MeasuredRun:
+    """One run of the batch, in the child process ``bench_batch`` started for it.
+
+    The warm-up first, untimed; then, timed, the run's work alone: ``bare_batch``, or
+    ``process_batch`` once Prefect's server is up (for the prefect run, its start-up timed
+    apart: the first empty flow's seconds less a second one's).
+
+    Args:
+        mode: which run.
+        paths: the batch's files and folders.
+        online: the online export the batch is matched to.
+        pieces: what the command hands in of ``shenbao.flows``.
+        store: the run's store URI (the re-run's is the prefect run's).
+        workers: page-pool processes of the warm-up and the bare run.
+        warm_up: files run through the bare pipeline first, into ``scratch``.
+        scratch: where the warm-up's store and cache go.
+        out: where the figures go, as JSON; written last, so a child that failed leaves none.
+
+    Returns:
+        The figures written to ``out``.
+    """
+    settings = Settings()  # its cache folder from SHENBAO_CACHE_DIR, as process_batch's
+    warm_up_s = 0.0
+    if warm_up:
+        warm_settings = settings.model_copy(update={"cache_dir": scratch / "cache"})
+        _, warm_up_s = _timed(
+            lambda: bare_batch(
+                warm_up, online, open_store(str(scratch / "store")), warm_settings, pieces, workers
+            )
+        )
+    start_s: float | None = None
+    if mode is RunMode.BARE:
+        (key, written), wall_s = _timed(
+            lambda: bare_batch(paths, online, open_store(store), settings, pieces, workers)
+        )
+    else:
+        if pieces.start_prefect is not None:
+            _, first_s = _timed(pieces.start_prefect)
+            if mode is RunMode.PREFECT:
+                _, later_s = _timed(pieces.start_prefect)
+                start_s = round(max(0.0, first_s - later_s), 3)
+        result, wall_s = _timed(
+            lambda: pieces.process_batch(
+                paths=paths, online=online, batch=None, store=store, received=None
+            )
+        )
+        key, written = result.manifest_key, result.written
+    measured = MeasuredRun(
         wall_s=round(wall_s, 3),
+        manifest_key=key,
+        written=written,
+        prefect_start_s=start_s,
+        warm_up_s=round(warm_up_s, 3),
+    )
+    out.write_text(measured.model_dump_json(indent=2), encoding="utf-8")
+    return measured
+
+
+def _output_tail(log: Path) -> str:
+    lines = log.read_text(encoding="utf-8", errors="replace").rstrip().splitlines()
+    return "\n".join(lines[-LOG_TAIL_LINES:]) or "(no output)"
+
+
+def _end(child: subprocess.Popen[bytes]) -> None:
+    """Kills ``child`` and its descendants (the bench itself was stopped): none left running."""
+    try:
+        descendants = psutil.Process(child.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        descendants = []
+    child.kill()
+    for process in descendants:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    child.wait()
+
+
+def run_child(
+    name: str, command: Sequence[str], cache_dir: Path, out: Path, log: Path
+) -> tuple[MeasuredRun, float]:
+    """Runs ``command`` (which tells the child to write ``out``) in a child process with
+    ``cache_dir`` as its cache folder, sampling its process tree from start to exit; reads
+    the figures it left.
+
+    Args:
+        name: the run, as errors tell it ("bare").
+        command: the child's command line.
+        cache_dir: ``SHENBAO_CACHE_DIR`` in the child's environment (otherwise this one's).
+        out: where the child writes its figures (removed first, if there).
+        log: where its output goes.
+
+    Returns:
+        What the child measured, and the peak RSS (MiB) of its process tree.
+
+    Raises:
+        ChildRunError: it exited non-zero or left no figures; its output's last lines told.
+    """
+    out.unlink(missing_ok=True)
+    environment = os.environ | {CACHE_ENV: str(cache_dir)}
+    # a file, not a pipe: a pipe nobody reads while waiting would fill and stall the child
+    with log.open("wb") as sink:
+        child = subprocess.Popen(
+            list(command),
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=environment,
+        )
+        try:
+            with RssSampler(pid=child.pid) as sampler:
+                status = child.wait()
+        except BaseException:
+            _end(child)
+            raise
+    if status < 0:  # by a signal: the OOM killer's SIGKILL, say
+        problem = f"was killed by {signal.Signals(-status).name}"
+    elif status != 0:
+        problem = f"exited with status {status}"
+    elif not out.is_file():
+        problem = f"exited without writing its figures to {out}"
+    else:
+        try:
+            return MeasuredRun.model_validate_json(out.read_bytes()), sampler.peak_mb
+        except ValidationError as exc:
+            problem = f"wrote figures that do not read ({exc.error_count()} errors) to {out}"
+    raise ChildRunError(
+        f"the {name} run's child process {problem}; its output ({log}) ends:\n{_output_tail(log)}"
+    )
+
+
+def _child_run(
+    mode: RunMode, run_command: Sequence[str], arguments: list[str], work_dir: Path, name: str
+) -> tuple[RunFigures, MeasuredRun]:
+    """The ``mode`` run in a child, into ``store-{name}`` with ``cache-{name}``; its figures
+    (``read_afresh`` counts the whole cache: the caller subtracts what was there before)."""
+    store, cache = work_dir / f"store-{name}", work_dir / f"cache-{name}"
+    out, log = work_dir / f"{mode}.json", work_dir / f"{mode}.log"
+    command = [
+        *run_command,
+        mode.value,
+        *arguments,
+        "--store",
+        str(store),
+        "--scratch",
+        str(work_dir / f"warm-up-{mode}"),
+        "--out",
+        str(out),
+    ]
+    measured, peak_mb = run_child(mode.value, command, cache, out, log)
+    files, submissions, pages = stored_batch(open_store(str(store)), measured.manifest_key)
+    figures = RunFigures(
+        wall_s=measured.wall_s,
         files=files,
         submissions=submissions,
         pages=pages,
-        written=written,
-        read_afresh=read_afresh,
+        written=measured.written,
+        read_afresh=cached_files(cache),
         peak_rss_mb=peak_mb,
+        warm_up_s=measured.warm_up_s,
     )
+    return figures, measured
 
 
 def bench_batch(
     paths: list[Path],
     online: Path | None,
-    pieces: FlowPieces,
+    run_command: Sequence[str],
     *,
-    settings: Settings | None = None,
     workers: int | None = None,
     corpus: str = "",
     work_dir: Path | None = None,
     warm_up: list[Path] | None = None,
     progress: Callable[[str], object] | None = None,
 ) -> BatchFigures:
-    """Run the batch bare, through ``process_batch``, and through it again; measure each.
+    """Run the batch bare, through ``process_batch``, and through it again, each in a child
+    process of its own; measure each.
 
     Args:
         paths: the batch's files and folders.
         online: the online export the batch is matched to.
-        pieces: what the command hands in of ``shenbao.flows``.
-        settings: templates, campaign and OCR settings (the cache folder is replaced);
-            ``Settings()`` by default. ``process_batch`` builds its own from the
-            environment, with ``SHENBAO_CACHE_DIR`` set to its fresh folder.
+        run_command: starts a child that runs ``measure_run``, given the run's mode and
+            arguments after it: the flows' hidden ``shenbao bench batch-run``, which hands
+            in what is needed of them. The children inherit this process's environment
+            (Prefect's settings among it), each with its own ``SHENBAO_CACHE_DIR``.
         workers: page-pool processes of the bare run; by default the cores (as the flow).
         corpus: what the figures say the batch was.
-        work_dir: where the stores and caches go (a temporary folder, removed, by default).
-        warm_up: files run once through the bare pipeline, untimed, before anything is
-            measured: the process's one-time start (imports, jieba and the NLP models,
-            templates; ~15 s) is paid by whichever run comes first, so by neither. By
-            default the batch's first file (a scan: its OCR, into a scratch cache); a
-            born-digital copy warms as well without OCR.
+        work_dir: where the stores, caches, and each child's figures and output
+            (``bare.json``, ``bare.log`` …) go (a temporary folder, removed, by default).
+        warm_up: files each child runs once through the bare pipeline, untimed, before its
+            run: a process's one-time start (imports, jieba and the NLP models, templates;
+            ~15 s) is paid by no run. By default the batch's first file (a scan: its OCR,
+            into a scratch cache); a born-digital copy warms as well without OCR.
         progress: told a line as each run ends (a long bench shows what it has so far).
 
     Raises:
-        InputError: a run produced no manifest, or no inputs.
+        InputError: no inputs, or the batch has no files.
+        ChildRunError: a run's child failed (the message ends with its output's last lines).
     """
-    settings = settings or Settings()
     cores = os.cpu_count() or 1
     workers = workers or cores
-    arguments: dict[str, Any] = {
-        "paths": [str(p) for p in paths],
-        "online": str(online) if online is not None else None,
-        "batch": None,
-        "received": None,
-    }
+    warm_paths = warm_up or [ingest.discover(list(paths))[0].path]
+    arguments = [
+        *(str(p) for p in paths),
+        *(["--online", str(online)] if online is not None else []),
+        "--workers",
+        str(workers),
+        *(option for p in warm_paths for option in ("--warm-up", str(p))),
+    ]
+    tell = progress or (lambda line: None)
     with contextlib.ExitStack() as stack:
         if work_dir is None:
             work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="shenbao-bb-")))
-        bare_cache, flow_cache = work_dir / "cache-bare", work_dir / "cache-prefect"
-        bare_store = open_store(str(work_dir / "store-bare"))
-        flow_uri = str(work_dir / "store-prefect")
+        work_dir.mkdir(parents=True, exist_ok=True)
 
-        warm_paths = warm_up or [ingest.discover(list(paths))[0].path]
-        started = time.perf_counter()
-        bare_batch(
-            [str(p) for p in warm_paths],
-            arguments["online"],
-            open_store(str(work_dir / "store-warm-up")),
-            settings.model_copy(update={"cache_dir": work_dir / "cache-warm-up"}),
-            pieces,
-            workers,
-        )
-        warm_up_s = time.perf_counter() - started
-        tell = progress or (lambda line: None)
-        tell(f"warm-up ({', '.join(p.name for p in warm_paths)}): {warm_up_s:.1f} s")
-
-        bare_settings = settings.model_copy(update={"cache_dir": bare_cache})
-        (key, written), wall_s, peak = _timed(
-            lambda: bare_batch(
-                arguments["paths"], arguments["online"], bare_store, bare_settings, pieces, workers
-            )
-        )
-        bare = _figures(bare_store, key, wall_s, written, cached_files(bare_cache), peak)
+        bare, _ = _child_run(RunMode.BARE, run_command, arguments, work_dir, "bare")
         tell(_line("bare pipeline", bare))
-
-        with cache_dir_env(flow_cache):
-            start_s: float | None = None
-            start_peak = 0.0
-            if pieces.start_prefect is not None:
-                _, first_s, start_peak = _timed(pieces.start_prefect)
-                _, later_s, _ = _timed(pieces.start_prefect)
-                start_s = round(max(0.0, first_s - later_s), 3)
-                tell(f"Prefect start-up: {start_s:.1f} s (peak {start_peak:.0f} MiB)")
-            flow_store = open_store(flow_uri)
-            result, wall_s, peak = _timed(lambda: pieces.process_batch(**arguments, store=flow_uri))
-            afresh = cached_files(flow_cache)
-            prefect = _figures(
-                flow_store, result.manifest_key, wall_s, result.written, afresh, peak
-            )
-            tell(_line("Prefect", prefect))
-            result, wall_s, peak = _timed(lambda: pieces.process_batch(**arguments, store=flow_uri))
-            rerun = _figures(
-                flow_store,
-                result.manifest_key,
-                wall_s,
-                result.written,
-                cached_files(flow_cache) - afresh,
-                peak,
-            )
-            tell(_line("Prefect re-run", rerun))
+        prefect, measured = _child_run(RunMode.PREFECT, run_command, arguments, work_dir, "prefect")
+        start_s = measured.prefect_start_s
+        if start_s is not None:
+            tell(f"Prefect start-up: {start_s:.1f} s")
+        tell(_line("Prefect", prefect))
+        rerun, _ = _child_run(RunMode.RERUN, run_command, arguments, work_dir, "prefect")
+        # the re-run's cache is the prefect run's: only what it added was read afresh
+        rerun = rerun.model_copy(update={"read_afresh": rerun.read_afresh - prefect.read_afresh})
+        tell(_line("Prefect re-run", rerun))
     if not bare.files:
         raise InputError("the batch has no files")
     return BatchFigures(
@@ -552,10 +694,8 @@ def bench_batch(
         workers=workers,
         cores=cores,
         warm_up=tuple(p.name for p in warm_paths),
-        warm_up_s=round(warm_up_s, 3),
         bare=bare,
         prefect=prefect,
         prefect_start_s=start_s,
-        prefect_start_rss_mb=start_peak,
         rerun=rerun,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -937,7 +938,9 @@ def bench_batch(
     json_path: JsonOption = None,
 ) -> None:
     """Orchestration overhead, pages/s, peak RSS and re-run time: a generated batch without
-    Prefect, through process_batch, and through it again unchanged (OCR twice: minutes)."""
+    Prefect, through process_batch, and through it again unchanged (OCR twice: minutes),
+    each run in a child process of its own, warmed up untimed; a run's peak RSS is its
+    child's process tree's (the child, its page readers, Prefect's server) over its life."""
     from shenbao.bench.corpus import generated_corpus
     from shenbao.bench.orchestration import bench_batch as measure
 
@@ -946,11 +949,10 @@ def bench_batch(
             figures = measure(
                 [corpus / "batch"],
                 corpus / "online" / "export.xlsx",
-                flow_pieces(),
-                settings=Settings(),
+                BATCH_RUN_COMMAND,
                 workers=workers,
                 corpus=f"generated: --count {count} --seed {seed}",
-                # the process's one-time start, paid before timing: on born-digital PDFs
+                # each child's one-time start, paid before timing: on born-digital PDFs
                 # (no OCR), a pilot's and a certification's (each annex loads its own)
                 warm_up=_one_pdf_per_annex(corpus / "electronic") or None,
                 progress=lambda line: console.print(Text(line)),
@@ -964,6 +966,46 @@ def bench_batch(
         console.print(Text(f"figures written to {json_path}"))
 
 
+BATCH_RUN_COMMAND = (sys.executable, "-m", "shenbao.flows.cli", "bench", "batch-run")
+"""How ``bench batch`` starts the child process that measures one run."""
+
+
+@bench_app.command("batch-run", hidden=True)
+def bench_batch_run(
+    mode: Annotated[str, typer.Argument(help="bare, prefect or rerun")],
+    paths: Annotated[list[Path], typer.Argument(help="the batch's files and folders")],
+    store: Annotated[str, typer.Option(help="the run's store")],
+    scratch: Annotated[Path, typer.Option(help="the warm-up's store and cache")],
+    out: Annotated[Path, typer.Option(help="where the run's figures go, as JSON")],
+    online: Annotated[Path | None, typer.Option(help="the online platform's export")] = None,
+    workers: WorkersOption = 1,
+    warm_up: Annotated[
+        list[Path] | None, typer.Option(help="a file run through first, untimed (repeatable)")
+    ] = None,
+) -> None:
+    """One run of bench batch, measured in the child process it starts (its cache folder
+    in SHENBAO_CACHE_DIR)."""
+    from shenbao.bench.orchestration import RunMode, measure_run
+
+    if mode not in set(RunMode):
+        raise typer.BadParameter(f"one of {', '.join(RunMode)}", param_hint="MODE")
+    try:
+        with _expected_errors_without_traceback():
+            measure_run(
+                RunMode(mode),
+                [str(p) for p in paths],
+                str(online) if online is not None else None,
+                flow_pieces(),
+                store=store,
+                workers=workers,
+                warm_up=[str(p) for p in warm_up or ()],
+                scratch=scratch,
+                out=out,
+            )
+    except PipelineError as exc:
+        _fail(exc)
+
+
 def _one_pdf_per_annex(folder: Path) -> list[Path]:
     """The first PDF of each annex among a generated corpus's electronic copies (P…, C…)."""
     firsts: dict[str, Path] = {}
@@ -973,8 +1015,9 @@ def _one_pdf_per_annex(folder: Path) -> list[Path]:
 
 
 def flow_pieces() -> FlowPieces:
-    """What ``bench batch`` runs of the flows: ``process_batch``, and for the run without
-    Prefect the checking functions and the batch flow's steps as plain functions."""
+    """What a ``bench batch`` run's child runs of the flows: ``process_batch``, and for the
+    run without Prefect the checking functions and the batch flow's steps as plain
+    functions."""
     from prefect import flow
 
     from shenbao.bench.orchestration import FlowPieces
@@ -1002,8 +1045,8 @@ def _orchestration_tables(figures: OrchestrationFigures) -> list[Table]:
     table = Table(
         title=f"bench batch: {figures.corpus}; {figures.bare.files} files, "
         f"{figures.bare.submissions} submissions, {figures.bare.pages} pages; "
-        f"{figures.workers} page readers, {figures.cores} cores; warmed up untimed on "
-        f"{', '.join(figures.warm_up) or 'nothing'} ({figures.warm_up_s:.1f} s)",
+        f"{figures.workers} page readers, {figures.cores} cores; each run a child process, "
+        f"warmed up untimed on {', '.join(figures.warm_up) or 'nothing'}",
         title_justify="left",
     )
     table.add_column("measure")
@@ -1017,7 +1060,8 @@ def _orchestration_tables(figures: OrchestrationFigures) -> list[Table]:
         ("pages/s", *("—" if r.pages_per_s is None else f"{r.pages_per_s:.2f}" for r in runs)),
         ("files read afresh (OCR)", *(str(r.read_afresh) for r in runs)),
         ("objects written", *(str(r.written) for r in runs)),
-        ("peak RSS MiB, process tree", *(f"{r.peak_rss_mb:.0f}" for r in runs)),
+        ("peak RSS MiB, the run's process tree", *(f"{r.peak_rss_mb:.0f}" for r in runs)),
+        ("warm-up s (untimed, first)", *(f"{r.warm_up_s:.1f}" for r in runs)),
     ]
     for row in rows:
         table.add_row(*row)
@@ -1191,3 +1235,7 @@ def _expected_errors_without_traceback() -> Iterator[None]:
 def main() -> None:
     """The ``shenbao`` console script."""
     app()
+
+
+if __name__ == "__main__":  # BATCH_RUN_COMMAND: python -m shenbao.flows.cli
+    main()
