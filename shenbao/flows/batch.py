@@ -10,8 +10,9 @@ the schema) and ``report.html`` with their earlier versions kept, the evidence c
 
 Where the work runs is the flow's task runner's choice:
 
-* the default (``ThreadPoolTaskRunner``): files are read in ``read_file`` tasks, their
-  scanned pages on a ``PagePool`` (one OCR process per core);
+* the default (``ThreadPoolTaskRunner``): files are read in ``read_file`` tasks, a
+  core's worth at a time on threads of their own, their scanned pages on a ``PagePool``
+  (one OCR process per core, two page images in flight per process across all files);
 * prefect-dask's ``DaskTaskRunner`` (``shenbao run --dask ADDRESS`` or
   ``--dask-workers N``): each scanned page is a ``read_page_task`` and each submission a
   ``check_submission`` on the cluster, every worker process with its own OCR engine
@@ -19,6 +20,12 @@ Where the work runs is the flow's task runner's choice:
   pages, evidence, reports, originals, the manifest — stays on the flow's machine, in a
   thread pool of its own: a cluster's workers need neither the files nor the store's
   credentials.
+
+Memory does not grow with the batch's pages: each file's submissions are checked and
+their reports built as soon as the file is read, the full reports wait on local disk
+(``ReportSpool``) and the batch keeps them without their pages' reading, which is all the
+checks across the batch, the index and the summary need; each file's reports are then
+published from the spool.
 
 Only transient errors are retried (``retry_if_transient``). A scanned page not read
 within ``Settings.page_timeout_s`` is PAGE_UNREADABLE and the batch goes on. OCR is
@@ -42,7 +49,7 @@ import tempfile
 import threading
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import closing, contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -460,8 +467,12 @@ def read_afresh(
                     {"sniffed": files, "settings": unmapped(settings), "pool": unmapped(pool)},
                 )
             )
-            while futures:  # handed on and let go one at a time: a file's pages, once
-                yield futures.popleft().result()
+            try:
+                while futures:  # handed on and let go one at a time: a file's pages, once
+                    yield futures.popleft().result()
+            finally:  # the caller failed: the files not yet started are not read
+                for future in futures:
+                    future.wrapped_future.cancel()  # type: ignore[attr-defined]
         return
     # Page images go to the workers in the task's arguments: one page (~12 MB at 200 dpi)
     # is not the "large graph" distributed warns of.
@@ -503,18 +514,20 @@ def read_and_check(
     batch (``unique_submission_ids``).
     """
     read: dict[int, list[tuple[SpooledReport, Report]]] = {}
-    for index, document in read_documents(accepted, settings, templates, engine, client):
-        if not document.submissions:
-            continue
-        checked = check_submissions(document.submissions, templates, campaign, received, client)
-        read[index] = [
-            spool.put(
-                build_report(
-                    s, batch, engine, templates, document.timings.get(s.id), received=received
+    # closed on a failure here, so the reading stops at once
+    with closing(read_documents(accepted, settings, templates, engine, client)) as documents:
+        for index, document in documents:
+            if not document.submissions:
+                continue
+            checked = check_submissions(document.submissions, templates, campaign, received, client)
+            read[index] = [
+                spool.put(
+                    build_report(
+                        s, batch, engine, templates, document.timings.get(s.id), received=received
+                    )
                 )
-            )
-            for s in checked
-        ]
+                for s in checked
+            ]
     files = [read.get(i, []) for i in range(len(accepted))]
     renamed = unique_submission_ids(
         [

@@ -67,7 +67,14 @@ def run(
             "(default: SHENBAO_STORE or var/store)"
         ),
     ] = None,
-    workers: Annotated[int, typer.Option(min=1, help="files handled at once")] = 4,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="threads of the flow: submissions checked and files published at once "
+            "(pages are read on one process per core)",
+        ),
+    ] = 4,
     received: Annotated[
         str | None,
         typer.Option(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import flow, get_run_logger
@@ -26,18 +27,18 @@ from shenbao.flows.batch import (
     BatchResult,
     export_ref,
     load_export,
-    publish_reports,
+    publish_spooled,
     step,
     write_batch_pages,
     write_manifest,
 )
-from shenbao.flows.checking import check_batch, checker
+from shenbao.flows.checking import batch_check, checker
 from shenbao.flows.progress import Stage
 from shenbao.pipeline import ingest
 from shenbao.pipeline.config import load_campaign, load_templates
 from shenbao.pipeline.errors import InputError, PipelineError
 from shenbao.pipeline.model import EngineInfo, Frozen, Manifest, OnlineExportRef, Report
-from shenbao.pipeline.run import as_read, build_report
+from shenbao.pipeline.run import ReportSpool, SpooledReport, as_read, build_report
 from shenbao.pipeline.settings import Settings
 from shenbao.storage.base import (
     ObjectMissingError,
@@ -71,24 +72,22 @@ def check_reconcile(
 
 
 @step
-def load_reports(store: ObjectStore, manifest: Manifest) -> list[Report]:
-    """The batch's current reports, in manifest order.
+def load_reports(store: ObjectStore, manifest: Manifest) -> Iterator[Report]:
+    """The batch's current reports, in manifest order, one at a time.
 
     Raises:
         InputError: a submission the manifest lists has no report in the store.
     """
-    reports = []
     for entry in manifest.files:
         for sid in entry.submissions:
             key = report_key(manifest.batch, sid)
             try:
-                reports.append(Report.model_validate_json(store.get_bytes(key)))
+                yield Report.model_validate_json(store.get_bytes(key))
             except ObjectMissingError:
                 raise InputError(
                     f"batch {manifest.batch!r} lists submission {sid} but the store has no "
                     f"{key}: re-run the batch"
                 ) from None
-    return reports
 
 
 @step
@@ -131,44 +130,53 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
     check = checker(templates, campaign, manifest.received)
 
     progress.set_total(Stage.FILES, len(manifest.files))
-    stored = load_reports(object_store, manifest)
-    rechecked = []
-    for report in stored:
-        submission = as_read(report)
-        if submission is None:  # a quarantined file's placeholder: nothing to re-check
-            rechecked.append(report)
-            continue
-        fresh = build_report(
-            check(submission),
-            batch,
-            None,
-            templates,
-            report.timings,
-            received=manifest.received,
-        )
-        engine = EngineInfo(ocr=report.engine.ocr, templates=fresh.engine.templates)
-        rechecked.append(fresh.model_copy(update={"engine": engine}))
-    reports, paper_missing = check_batch(rechecked, export.records, templates, campaign)
-    progress.set_total(Stage.SUBMISSIONS, len(reports))
-    for finding in paper_missing:
-        logger.warning("online filing %s has no paper in this batch", finding.key)
+    spool_root = settings.cache_dir / "spool"
+    spool_root.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="reconcile-", dir=spool_root) as spooled,
+        tempfile.TemporaryDirectory(prefix="shenbao-reconcile-") as originals,
+    ):
+        # as the batch flow: full reports wait on disk, the batch keeps them lean
+        spool = ReportSpool(Path(spooled))
+        waiting = []
+        for report in load_reports(object_store, manifest):
+            submission = as_read(report)
+            if submission is None:  # a quarantined file's placeholder: nothing to re-check
+                waiting.append(spool.put(report))
+                continue
+            fresh = build_report(
+                check(submission),
+                batch,
+                None,
+                templates,
+                report.timings,
+                received=manifest.received,
+            )
+            engine = EngineInfo(ocr=report.engine.ocr, templates=fresh.engine.templates)
+            waiting.append(spool.put(fresh.model_copy(update={"engine": engine})))
+        found = batch_check([lean for _, lean in waiting], export.records, templates, campaign)
+        reports = [found.apply(lean) for _, lean in waiting]
+        paper_missing = found.batch_findings
+        progress.set_total(Stage.SUBMISSIONS, len(reports))
+        for finding in paper_missing:
+            logger.warning("online filing %s has no paper in this batch", finding.key)
 
-    by_file: dict[str, list[Report]] = {}
-    for report in reports:
-        by_file.setdefault(report.source.file, []).append(report)
-    written = 0
-    with tempfile.TemporaryDirectory(prefix="shenbao-reconcile-") as folder:
+        by_file: dict[str, list[SpooledReport]] = {}
+        for (spooled_report, _), report in zip(waiting, reports, strict=True):
+            by_file.setdefault(report.source.file, []).append(spooled_report)
+        written = 0
         for entry in manifest.files:
             progress.advance(Stage.FILES)
             if entry.file not in by_file:
                 continue
             original = fetch_original(
-                object_store, entry.file, entry.sha256, Path(folder), settings
+                object_store, entry.file, entry.sha256, Path(originals), settings
             )
-            written += publish_reports(
+            written += publish_spooled(
                 object_store,
                 original,
                 by_file[entry.file],
+                found,
                 templates=templates,
                 settings=settings,
             )

@@ -280,8 +280,14 @@ class PagePool:
                 pending[i] = (entry[0], again.submit(self.reader, entry[0]), again)
             return timed_out(source, self.page_timeout_s)
         except BrokenProcessPool:
-            log.warning("a reader process died on page %d: restarting", source.file_page)
-            self._restart(executor)
+            if executor is self._executor:
+                log.warning("a reader process died on page %d: restarting", source.file_page)
+                self._restart(executor)
+            else:  # the readers were stopped for another page that hung: not this one's fault
+                log.warning(
+                    "page %d was in flight on readers stopped for another page: again",
+                    source.file_page,
+                )
             return self._retry_alone(source)
         except CancelledError:
             # Files share the pool: another file's page timed out and the pool was

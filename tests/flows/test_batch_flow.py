@@ -342,3 +342,21 @@ def test_two_copies_of_one_form_in_a_batch(tmp_path: Path) -> None:
     for report in reports.values():
         assert report["online"]["record_id"] == "GZ2022-0108"
         assert report["findings"] == []
+
+
+def test_a_failure_while_checking_fails_the_run_and_publishes_nothing(
+    electronic_batch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reports wait in the spool until the whole batch is checked: a run that fails
+    half-way leaves no report, manifest or index behind, and no spooled report either."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in checking")
+
+    monkeypatch.setattr(batch_module, "check_submissions", broken)
+    monkeypatch.setenv("SHENBAO_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(RuntimeError, match="a bug in checking"):
+        process_batch(paths=[str(electronic_batch)], batch="b9", store=str(tmp_path / "store"))
+    assert not (tmp_path / "store" / "reports").exists()
+    assert not (tmp_path / "store" / "batches").exists()
+    assert list((tmp_path / "cache" / "spool").iterdir()) == []

@@ -1,5 +1,6 @@
 """The batch flow on Dask (prefect-dask) gets the reports the default runner gets; an
-unchanged batch re-runs without OCR; a page that hangs is unreadable, not a hung batch.
+unchanged batch re-runs without OCR; a page that hangs on the cluster is unreadable, not
+a hung batch (in the page pool: ``tests/pipeline/test_pool.py``).
 
 The cluster of the comparison is a real ``distributed.LocalCluster`` of two worker
 processes (one thread each, as ``shenbao run --dask-workers 2`` makes it): its pages are
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +35,6 @@ from shenbao.pipeline.errors import InputError
 from shenbao.pipeline.model import Page, SourceKind
 from shenbao.pipeline.ocr.engine import OcrSettings
 from shenbao.pipeline.pages import SourcePage
-from shenbao.pipeline.pool import PagePool
 from shenbao.pipeline.read import ReadPage
 from shenbao.pipeline.settings import Settings
 from tests.readers import SAMPLES
@@ -173,17 +172,6 @@ def _page(source: SourcePage) -> ReadPage:
     )
 
 
-def hang_on_page_two(source: SourcePage) -> ReadPage:
-    """A reader stuck on one page, as native code on a hostile image could be."""
-    if source.file_page == 2:
-        time.sleep(300)
-    return _page(source)
-
-
-class HangingPool(PagePool):
-    reader = staticmethod(hang_on_page_two)
-
-
 def _scans(count: int) -> Iterator[SourcePage]:
     for number in range(1, count + 1):
         yield SourcePage(
@@ -194,22 +182,6 @@ def _scans(count: int) -> Iterator[SourcePage]:
             image=np.full((20, 20, 3), number, np.uint8),
             dpi=200,
         )
-
-
-def test_a_hanging_page_in_the_pool_is_unreadable_and_its_reader_killed(tmp_path: Path) -> None:
-    with HangingPool(OcrSettings(), tmp_path, workers=2) as pool:
-        list(pool.read(_scans(1)))  # the readers are up: their start is not a page's time
-        # long enough for a fresh reader process to import this module, on a busy machine
-        pool.page_timeout_s = 8
-        started = time.perf_counter()
-        read = list(pool.read(_scans(5)))
-        elapsed = time.perf_counter() - started
-        again = list(pool.read(_scans(1)))  # the pool still works
-    assert [r.page.source_page for r in read] == [1, 2, 3, 4, 5]
-    assert [r.error is not None for r in read] == [False, True, False, False, False]
-    assert "超时" in (read[1].error or "") and "8 s" in (read[1].error_en or "")
-    assert elapsed < 60  # not the 300 s the page would take
-    assert [r.error for r in again] == [None]
 
 
 def test_a_hanging_page_on_the_cluster_is_unreadable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -238,49 +210,3 @@ def test_a_hanging_page_on_the_cluster_is_unreadable(monkeypatch: pytest.MonkeyP
     assert [(i, r.page.source_page) for i, r in read] == [(0, 1), (0, 2), (0, 3), (0, 4)]
     assert [r.error is not None for _, r in read] == [False, True, False, False]
     assert "超时" in (read[1][1].error or "")
-
-
-def hang_on_page_two_and_take_a_second_from_page_ten(source: SourcePage) -> ReadPage:
-    if source.file_page >= 10:
-        time.sleep(1)
-    return hang_on_page_two(source)
-
-
-class SharedHangingPool(PagePool):
-    reader = staticmethod(hang_on_page_two_and_take_a_second_from_page_ten)
-
-
-def _slow_scans() -> Iterator[SourcePage]:
-    for source in _scans(20):
-        if source.file_page >= 10:
-            yield source
-
-
-def test_files_sharing_the_pool_survive_another_files_timeout(tmp_path: Path) -> None:
-    """One file's page hangs and the pool is killed under another file's pages in flight
-    (the batch reads files on threads sharing one pool): those are read again, not lost
-    and not a crashed batch."""
-    with SharedHangingPool(OcrSettings(), tmp_path, workers=2) as pool:
-        list(pool.read(_scans(1)))  # the readers are up
-        pool.page_timeout_s = 6
-        results: dict[str, list[ReadPage]] = {}
-        errors: list[BaseException] = []
-
-        def read(name: str, sources: Iterator[SourcePage]) -> None:
-            try:
-                results[name] = list(pool.read(sources))
-            except BaseException as exc:  # the test fails on any
-                errors.append(exc)
-
-        threads = [
-            threading.Thread(target=read, args=("hanging", _scans(3))),
-            threading.Thread(target=read, args=("other", _slow_scans())),
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
-    assert errors == []
-    assert [r.error is not None for r in results["hanging"]] == [False, True, False]
-    assert [r.page.source_page for r in results["other"]] == list(range(10, 21))
-    assert all(r.error is None for r in results["other"])

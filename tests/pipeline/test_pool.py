@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +28,8 @@ def _source(number: int) -> SourcePage:
     )
 
 
-def crash_on_page_two(source: SourcePage) -> ReadPage:
-    """A reader that dies in native code on one page, as a hostile image could make it."""
-    if source.file_page == 2:
-        os._exit(70)
+def _blank(source: SourcePage) -> ReadPage:
+    """The page read as having nothing on it: what the fake readers give for a good page."""
     return ReadPage(
         page=Page(
             number=source.file_page,
@@ -41,6 +39,13 @@ def crash_on_page_two(source: SourcePage) -> ReadPage:
             height_pt=100,
         )
     )
+
+
+def crash_on_page_two(source: SourcePage) -> ReadPage:
+    """A reader that dies in native code on one page, as a hostile image could make it."""
+    if source.file_page == 2:
+        os._exit(70)
+    return _blank(source)
 
 
 class CrashingPool(PagePool):
@@ -67,15 +72,7 @@ def test_pages_without_pixels_are_read_in_this_process(tmp_path: Path) -> None:
 def slow_page(source: SourcePage) -> ReadPage:
     """A reader that takes a while over each page, so pages pile up if nothing bounds them."""
     time.sleep(0.05)
-    return ReadPage(
-        page=Page(
-            number=source.file_page,
-            source_page=source.file_page,
-            kind=source.kind,
-            width_pt=100,
-            height_pt=100,
-        )
-    )
+    return _blank(source)
 
 
 class SlowPool(PagePool):
@@ -127,3 +124,74 @@ def test_a_file_left_early_gives_its_slots_back(tmp_path: Path) -> None:
         pages.close()  # the caller stopped with pages in flight
         again = [r.page.source_page for r in pool.read(_source(n) for n in range(1, 4))]
     assert again == [1, 2, 3]
+
+
+def hang_on_page_two(source: SourcePage) -> ReadPage:
+    """A reader stuck on one page, as native code on a hostile image could be."""
+    if source.file_page == 2:
+        time.sleep(300)
+    return _blank(source)
+
+
+class HangingPool(PagePool):
+    reader = staticmethod(hang_on_page_two)
+
+
+def _sources(numbers: Iterable[int]) -> Iterator[SourcePage]:
+    return (_source(n) for n in numbers)
+
+
+def test_a_hanging_page_in_the_pool_is_unreadable_and_its_reader_killed(tmp_path: Path) -> None:
+    with HangingPool(OcrSettings(), tmp_path, workers=2) as pool:
+        list(pool.read(_sources([1])))  # the readers are up: their start is not a page's time
+        # long enough for a fresh reader process to import this module, on a busy machine
+        pool.page_timeout_s = 8
+        started = time.perf_counter()
+        read = list(pool.read(_sources(range(1, 6))))
+        elapsed = time.perf_counter() - started
+        again = list(pool.read(_sources([1])))  # the pool still works
+    assert [r.page.source_page for r in read] == [1, 2, 3, 4, 5]
+    assert [r.error is not None for r in read] == [False, True, False, False, False]
+    assert "超时" in (read[1].error or "") and "8 s" in (read[1].error_en or "")
+    assert elapsed < 60  # not the 300 s the page would take
+    assert [r.error for r in again] == [None]
+
+
+def hang_on_page_two_and_take_a_second_from_page_ten(source: SourcePage) -> ReadPage:
+    if source.file_page >= 10:
+        time.sleep(1)
+    return hang_on_page_two(source)
+
+
+class SharedHangingPool(PagePool):
+    reader = staticmethod(hang_on_page_two_and_take_a_second_from_page_ten)
+
+
+def test_files_sharing_the_pool_survive_another_files_timeout(tmp_path: Path) -> None:
+    """One file's page hangs and the pool is killed under another file's pages in flight
+    (the batch reads files on threads sharing one pool): those are read again, not lost
+    and not a crashed batch."""
+    with SharedHangingPool(OcrSettings(), tmp_path, workers=2) as pool:
+        list(pool.read(_sources([1])))  # the readers are up
+        pool.page_timeout_s = 6
+        results: dict[str, list[ReadPage]] = {}
+        errors: list[BaseException] = []
+
+        def read(name: str, sources: Iterator[SourcePage]) -> None:
+            try:
+                results[name] = list(pool.read(sources))
+            except BaseException as exc:  # the test fails on any
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=read, args=("hanging", _sources(range(1, 4)))),
+            threading.Thread(target=read, args=("other", _sources(range(10, 21)))),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    assert errors == []
+    assert [r.error is not None for r in results["hanging"]] == [False, True, False]
+    assert [r.page.source_page for r in results["other"]] == list(range(10, 21))
+    assert all(r.error is None for r in results["other"])
