@@ -67,7 +67,8 @@ bench-findings: $(INSTALLED)
 # What Prefect costs a batch: 20 generated submissions without Prefect, through
 # process_batch (its server's start-up timed apart), and re-run unchanged, each run in a
 # child process — wall time, pages/s, peak RSS of that child's process tree (OCR twice:
-# several minutes on 2 cores).
+# several minutes on 2 cores); then the batch once and five times over with the page
+# cache warm, each into an empty store: what a bigger batch adds to the peak RSS.
 bench-batch: $(INSTALLED) | $(PREFECT_HOME)
 	$(BIN)/shenbao bench batch --count 20 --json var/bench-batch.json
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -248,12 +249,35 @@ class BatchFigures(BaseModel):
         "(None: not measured)"
     )
     rerun: RunFigures = Field(description="process_batch again on the unchanged batch")
+    scale: int = Field(1, ge=1, description="how many times the batch the scaled run reads")
+    warm: RunFigures | None = Field(
+        None,
+        description="process_batch into an empty store, every page in the page cache: "
+        "every report published, no page read (None: scale 1, not run)",
+    )
+    scaled: RunFigures | None = Field(
+        None,
+        description="the same with the batch's files ``scale`` times over (None: not run)",
+    )
+
+    @property
+    def runs(self) -> tuple[RunFigures, ...]:
+        return tuple(r for r in (self.bare, self.prefect, self.rerun, self.warm, self.scaled) if r)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def warm_up_s(self) -> float:
         """The longest of the children's warm-ups (seconds, in no run's time)."""
-        return max(self.bare.warm_up_s, self.prefect.warm_up_s, self.rerun.warm_up_s)
+        return max(r.warm_up_s for r in self.runs)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def scaled_growth_mb(self) -> float | None:
+        """Peak RSS of the scaled run less the warm one's: what ``scale`` times the batch
+        adds (None: not run)."""
+        if self.warm is None or self.scaled is None:
+            return None
+        return round(self.scaled.peak_rss_mb - self.warm.peak_rss_mb, 1)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -283,19 +307,31 @@ class BatchFigures(BaseModel):
     @property
     def peak_rss_mb(self) -> float:
         """The largest run's: each child's process tree, sampled over its whole life."""
-        return max(self.bare.peak_rss_mb, self.prefect.peak_rss_mb, self.rerun.peak_rss_mb)
+        return max(r.peak_rss_mb for r in self.runs)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def consistent(self) -> bool:
-        """The runs did the same batch: same files, reports and pages; the re-run wrote
-        nothing; both first runs read every file afresh and the re-run none."""
-        runs = (self.bare, self.prefect, self.rerun)
+        """The runs did the same batch: same files, reports and pages (the scaled run
+        ``scale`` times them); the re-run wrote nothing; both first runs read every file
+        afresh, the others none."""
+        runs = (self.bare, self.prefect, self.rerun, *([self.warm] if self.warm else []))
+        scaled = self.scaled is None or (
+            (self.scaled.files, self.scaled.submissions, self.scaled.pages)
+            == (
+                self.scale * self.bare.files,
+                self.scale * self.bare.submissions,
+                self.scale * self.bare.pages,
+            )
+            and self.scaled.read_afresh == 0
+        )
         return (
             len({(r.files, r.submissions, r.pages) for r in runs}) == 1
             and self.rerun.written == 0
             and self.bare.read_afresh == self.prefect.read_afresh > 0
             and self.rerun.read_afresh == 0
+            and (self.warm is None or self.warm.read_afresh == 0)
+            and scaled
         )
 
     @computed_field  # type: ignore[prop-decorator]
@@ -593,12 +629,22 @@ def run_child(
 
 
 def _child_run(
-    mode: RunMode, run_command: Sequence[str], arguments: list[str], work_dir: Path, name: str
+    mode: RunMode,
+    run_command: Sequence[str],
+    arguments: list[str],
+    work_dir: Path,
+    name: str,
+    *,
+    store_of: str | None = None,
+    cache_of: str | None = None,
 ) -> tuple[RunFigures, MeasuredRun]:
-    """The ``mode`` run in a child, into ``store-{name}`` with ``cache-{name}``; its figures
-    (``read_afresh`` counts the whole cache: the caller subtracts what was there before)."""
-    store, cache = work_dir / f"store-{name}", work_dir / f"cache-{name}"
-    out, log = work_dir / f"{mode}.json", work_dir / f"{mode}.log"
+    """The ``mode`` run in a child, into ``store-{store_of or name}`` with
+    ``cache-{cache_of or name}``, its figures and output in ``{name}.json`` and
+    ``{name}.log``; its figures (``read_afresh`` counts the whole cache: the caller
+    subtracts what was there before)."""
+    store = work_dir / f"store-{store_of or name}"
+    cache = work_dir / f"cache-{cache_of or name}"
+    out, log = work_dir / f"{name}.json", work_dir / f"{name}.log"
     command = [
         *run_command,
         mode.value,
@@ -606,11 +652,11 @@ def _child_run(
         "--store",
         str(store),
         "--scratch",
-        str(work_dir / f"warm-up-{mode}"),
+        str(work_dir / f"warm-up-{name}"),
         "--out",
         str(out),
     ]
-    measured, peak_mb = run_child(mode.value, command, cache, out, log)
+    measured, peak_mb = run_child(name, command, cache, out, log)
     files, submissions, pages = stored_batch(open_store(str(store)), measured.manifest_key)
     figures = RunFigures(
         wall_s=measured.wall_s,
@@ -625,6 +671,24 @@ def _child_run(
     return figures, measured
 
 
+def scaled_batch(paths: Sequence[Path], folder: Path, times: int) -> Path:
+    """``folder`` holding every input file of ``paths`` ``times`` over, each copy under a
+    name of its own (``copy02_scan_0001.pdf``): linked where the file system allows, so a
+    batch ten times the size costs no disk. The same bytes, so the page cache has them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for found in ingest.discover(list(paths)):
+        flat = found.name.replace("/", "_")
+        for copy in range(1, times + 1):
+            target = folder / f"copy{copy:02d}_{flat}"
+            if target.exists():
+                continue
+            try:
+                os.link(found.path, target)
+            except OSError:  # another file system, or links refused
+                shutil.copyfile(found.path, target)
+    return folder
+
+
 def bench_batch(
     paths: list[Path],
     online: Path | None,
@@ -634,6 +698,7 @@ def bench_batch(
     corpus: str = "",
     work_dir: Path | None = None,
     warm_up: list[Path] | None = None,
+    scale: int = 1,
     progress: Callable[[str], object] | None = None,
 ) -> BatchFigures:
     """Run the batch bare, through ``process_batch``, and through it again, each in a child
@@ -654,6 +719,10 @@ def bench_batch(
             run: a process's one-time start (imports, jieba and the NLP models, templates;
             ~15 s) is paid by no run. By default the batch's first file (a scan: its OCR,
             into a scratch cache); a born-digital copy warms as well without OCR.
+        scale: above 1, two runs more, each ``process_batch`` into an empty store with the
+            Prefect run's page cache (no page read, every report published): the batch as
+            it is (``warm``), then its files ``scale`` times over under other names
+            (``scaled``): what a batch ``scale`` times the size adds to the peak RSS.
         progress: told a line as each run ends (a long bench shows what it has so far).
 
     Raises:
@@ -683,10 +752,34 @@ def bench_batch(
         if start_s is not None:
             tell(f"Prefect start-up: {start_s:.1f} s")
         tell(_line("Prefect", prefect))
-        rerun, _ = _child_run(RunMode.RERUN, run_command, arguments, work_dir, "prefect")
-        # the re-run's cache is the prefect run's: only what it added was read afresh
+        rerun, _ = _child_run(
+            RunMode.RERUN,
+            run_command,
+            arguments,
+            work_dir,
+            "rerun",
+            store_of="prefect",
+            cache_of="prefect",
+        )
+        # the re-run's store and cache are the prefect run's: only what it added was read
         rerun = rerun.model_copy(update={"read_afresh": rerun.read_afresh - prefect.read_afresh})
         tell(_line("Prefect re-run", rerun))
+        warm = scaled = None
+        if scale > 1:
+            options = arguments[len(paths) :]
+            warm, _ = _child_run(
+                RunMode.RERUN, run_command, arguments, work_dir, "warm", cache_of="prefect"
+            )
+            warm = warm.model_copy(update={"read_afresh": warm.read_afresh - prefect.read_afresh})
+            tell(_line("Prefect, page cache warm, empty store", warm))
+            copies = [str(scaled_batch(paths, work_dir / f"batch-x{scale}", scale)), *options]
+            scaled, _ = _child_run(
+                RunMode.RERUN, run_command, copies, work_dir, f"x{scale}", cache_of="prefect"
+            )
+            scaled = scaled.model_copy(
+                update={"read_afresh": scaled.read_afresh - prefect.read_afresh}
+            )
+            tell(_line(f"the same, {scale} times the batch", scaled))
     if not bare.files:
         raise InputError("the batch has no files")
     return BatchFigures(
@@ -698,4 +791,7 @@ def bench_batch(
         prefect=prefect,
         prefect_start_s=start_s,
         rerun=rerun,
+        scale=scale,
+        warm=warm,
+        scaled=scaled,
     )

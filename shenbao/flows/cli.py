@@ -942,6 +942,15 @@ def bench_batch(
         int | None,
         typer.Option(min=1, help="page-pool processes of the bare run (default: the cores)"),
     ] = None,
+    scale: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="then the batch's files this many times over through process_batch, the "
+            "page cache warm, against the batch once the same way: what a bigger batch adds "
+            "to the peak RSS (1: not run)",
+        ),
+    ] = 5,
     json_path: JsonOption = None,
 ) -> None:
     """Orchestration overhead, pages/s, peak RSS and re-run time: a generated batch without
@@ -962,6 +971,7 @@ def bench_batch(
                 # each child's one-time start, paid before timing: on born-digital PDFs
                 # (no OCR), a pilot's and a certification's (each annex loads its own)
                 warm_up=_one_pdf_per_annex(corpus / "electronic") or None,
+                scale=scale,
                 progress=lambda line: console.print(Text(line)),
             )
     except PipelineError as exc:
@@ -1048,7 +1058,7 @@ def flow_pieces() -> FlowPieces:
 
 
 def _orchestration_tables(figures: OrchestrationFigures) -> list[Table]:
-    runs = (figures.bare, figures.prefect, figures.rerun)
+    runs = figures.runs
     table = Table(
         title=f"bench batch: {figures.corpus}; {figures.bare.files} files, "
         f"{figures.bare.submissions} submissions, {figures.bare.pages} pages; "
@@ -1060,10 +1070,20 @@ def _orchestration_tables(figures: OrchestrationFigures) -> list[Table]:
     table.add_column("bare pipeline", justify="right")
     table.add_column("Prefect", justify="right")
     table.add_column("Prefect re-run", justify="right")
+    if figures.warm is not None:
+        table.add_column("Prefect, cache warm, empty store", justify="right")
+    if figures.scaled is not None:
+        table.add_column(f"the same, batch ×{figures.scale}", justify="right")
     start = figures.prefect_start_s
     rows = [
         ("wall s", *(f"{r.wall_s:.1f}" for r in runs)),
-        ("Prefect start-up s (apart)", "", "—" if start is None else f"{start:.1f}", ""),
+        ("submissions", *(str(r.submissions) for r in runs)),
+        (
+            "Prefect start-up s (apart)",
+            "",
+            "—" if start is None else f"{start:.1f}",
+            *([""] * (len(runs) - 2)),
+        ),
         ("pages/s", *("—" if r.pages_per_s is None else f"{r.pages_per_s:.2f}" for r in runs)),
         ("files read afresh (OCR)", *(str(r.read_afresh) for r in runs)),
         ("objects written", *(str(r.written) for r in runs)),
@@ -1089,6 +1109,12 @@ def _orchestration_tables(figures: OrchestrationFigures) -> list[Table]:
         f"{figures.overhead_running:.1%}",
         "",
     )
+    if figures.scaled_growth_mb is not None:
+        targets.add_row(
+            f"peak RSS added by a batch ×{figures.scale} (cache warm)",
+            f"{figures.scaled_growth_mb:+.0f} MiB",
+            "",
+        )
     if not figures.consistent:
         targets.add_row(
             Text("the runs disagree (files, reports, pages, fresh reads) or the re-run wrote"),

@@ -384,6 +384,7 @@ def test_the_command_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     assert options[0] == {"count": 20, "seed": 20220801}
     assert options[1]["workers"] is None  # the bench takes the cores
     assert options[1]["warm_up"] is None  # no electronic copy: the batch's first file
+    assert options[1]["scale"] == 5  # and the batch five times over, the cache warm
 
 
 def test_a_failing_run_ends_the_command_in_one_line(
@@ -438,6 +439,7 @@ def test_a_tiny_batch_end_to_end(tmp_path: Path) -> None:
         workers=1,
         corpus="two electronic copies",
         work_dir=tmp_path / "work",
+        scale=2,
         progress=told.append,
     )
 
@@ -463,17 +465,27 @@ def test_a_tiny_batch_end_to_end(tmp_path: Path) -> None:
     assert figures.consistent
     assert figures.overhead == round(figures.prefect_total_s / figures.bare.wall_s - 1, 4)
     assert figures.rerun_ratio == round(figures.rerun.wall_s / figures.prefect.wall_s, 4)
-    assert figures.peak_rss_mb == max(r.peak_rss_mb for r in runs)
+    # the batch again into empty stores from the Prefect run's cache: as it is, and twice
+    warm, scaled = figures.warm, figures.scaled
+    assert warm is not None and scaled is not None and figures.scale == 2
+    assert (warm.files, warm.submissions, warm.pages) == (2, 2, figures.bare.pages)
+    assert (scaled.files, scaled.submissions, scaled.pages) == (4, 4, 2 * figures.bare.pages)
+    assert warm.read_afresh == scaled.read_afresh == 0
+    assert warm.written == figures.prefect.written and scaled.written > warm.written
+    assert figures.scaled_growth_mb == round(scaled.peak_rss_mb - warm.peak_rss_mb, 1)
+    assert figures.peak_rss_mb == max(r.peak_rss_mb for r in figures.runs)
     assert len(figures.targets) == 3
     assert [line.split(":")[0] for line in told] == [
         "bare pipeline",
         "Prefect start-up",
         "Prefect",
         "Prefect re-run",
+        "Prefect, page cache warm, empty store",
+        "the same, 2 times the batch",
     ]
     work = tmp_path / "work"
     # each child left its figures and its output in the work folder, its warm-up apart
-    for mode in ("bare", "prefect", "rerun"):
+    for mode in ("bare", "prefect", "rerun", "warm", "x2"):
         measured = MeasuredRun.model_validate_json((work / f"{mode}.json").read_bytes())
         assert measured.manifest_key.endswith("manifest.json")
         assert (work / f"{mode}.log").is_file()
@@ -491,3 +503,28 @@ def test_a_tiny_batch_end_to_end(tmp_path: Path) -> None:
     )
     assert bare == flow
     assert any(key.endswith("manifest.json") for key in bare)
+
+
+def test_the_scaled_runs_figures() -> None:
+    figures = _figures()
+    warm = figures.rerun.model_copy(update={"written": 80, "peak_rss_mb": 700.0})
+    scaled = warm.model_copy(
+        update={
+            "files": 3 * warm.files,
+            "submissions": 3 * warm.submissions,
+            "pages": 3 * warm.pages,
+            "written": 240,
+            "peak_rss_mb": 760.0,
+        }
+    )
+    with_scale = figures.model_copy(update={"scale": 3, "warm": warm, "scaled": scaled})
+    assert with_scale.consistent
+    assert with_scale.scaled_growth_mb == 60.0
+    assert with_scale.peak_rss_mb == figures.peak_rss_mb  # the cold runs' is higher
+    hog = with_scale.model_copy(
+        update={"scaled": scaled.model_copy(update={"peak_rss_mb": 2100.0})}
+    )
+    assert hog.peak_rss_mb == 2100.0 and not hog.targets[1].met
+    short = scaled.model_copy(update={"submissions": scaled.submissions - 1})
+    assert not with_scale.model_copy(update={"scaled": short}).consistent
+    assert figures.scaled_growth_mb is None
