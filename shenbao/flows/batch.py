@@ -146,6 +146,10 @@ if TYPE_CHECKING:
 EVIDENCE_DPI = 200
 THUMBNAIL_DPI = 36
 INDEX_LINK_LIFETIME = timedelta(days=7)  # the longest S3 allows
+FLOW_THREADS = 4
+"""Threads of ``process_batch``'s default runner: submissions checked and files published
+at once (``shenbao run --workers``). Prefect's own default is unbounded, which would
+render every file's evidence at once: memory would grow with the batch."""
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -784,7 +788,7 @@ def write_batch_pages(
     return index_key(batch), written
 
 
-@flow(name="process-batch")
+@flow(name="process-batch", task_runner=ThreadPoolTaskRunner(max_workers=FLOW_THREADS))
 def process_batch(
     paths: list[str],
     online: str | None = None,

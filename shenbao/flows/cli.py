@@ -68,13 +68,13 @@ def run(
         ),
     ] = None,
     workers: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=1,
             help="threads of the flow: submissions checked and files published at once "
-            "(pages are read on one process per core)",
+            "(default 4; pages are read on one process per core)",
         ),
-    ] = 4,
+    ] = None,
     received: Annotated[
         str | None,
         typer.Option(
@@ -98,7 +98,7 @@ def run(
 ) -> None:
     """Run a batch: every file under PATH into the store, with a summary table."""
     # Prefect takes seconds to import; only this command needs it.
-    from shenbao.flows.batch import check_run, process_batch, task_runner
+    from shenbao.flows.batch import FLOW_THREADS, check_run, process_batch, task_runner
 
     store_uri = store or Settings().store
     arguments = {
@@ -110,7 +110,7 @@ def run(
     try:
         # Checked before Prefect starts its server, so a typo fails at once.
         object_store, _ = check_run(**arguments, store=store_uri)
-        runner = task_runner(workers, dask, dask_workers)
+        runner = task_runner(workers or FLOW_THREADS, dask, dask_workers)
         flow = process_batch.with_options(task_runner=runner)
         with _expected_errors_without_traceback(), _progress_shown():
             result = flow(**arguments, store=store_uri)

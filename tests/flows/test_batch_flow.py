@@ -16,6 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from prefect import flow
 from prefect.states import Failed
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from shenbao.flows import batch as batch_module
 from shenbao.flows.batch import process_batch, retry_if_transient, step
@@ -360,3 +361,11 @@ def test_a_failure_while_checking_fails_the_run_and_publishes_nothing(
     assert not (tmp_path / "store" / "reports").exists()
     assert not (tmp_path / "store" / "batches").exists()
     assert list((tmp_path / "cache" / "spool").iterdir()) == []
+
+
+def test_the_flows_own_runner_is_bounded() -> None:
+    """A served deployment or a direct call runs on the flow's own runner: Prefect's
+    default thread pool is unbounded, and would publish (render) every file at once."""
+    runner = process_batch.task_runner
+    assert isinstance(runner, ThreadPoolTaskRunner)
+    assert runner._max_workers == batch_module.FLOW_THREADS == 4  # no public accessor
