@@ -246,8 +246,27 @@ class PagePool:
                     self._slots.release()
                     pending.append(read_page(source, self.engine))
                 else:
-                    executor = self._executor
-                    pending.append((source, executor.submit(self.reader, source), executor))
+                    future: Future[ReadPage] | None = None
+                    try:
+                        while future is None:
+                            executor = self._executor
+                            try:
+                                future = executor.submit(self.reader, source)
+                            except BrokenProcessPool:
+                                # A reader died under a page in flight since. This file's
+                                # own such page is taken first (its turn restarts the pool
+                                # and tells of it); another file's: restarted here.
+                                if any(
+                                    not isinstance(p, ReadPage) and p[2] is executor
+                                    for p in pending
+                                ):
+                                    yield oldest()
+                                else:
+                                    self._restart(executor)
+                    except BaseException:  # left while waiting: this page's slot goes back
+                        self._slots.release()
+                        raise
+                    pending.append((source, future, executor))
             while pending:
                 yield oldest()
         finally:  # left early (an error, or the caller stopped): the slots held go back

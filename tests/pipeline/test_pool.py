@@ -195,3 +195,17 @@ def test_files_sharing_the_pool_survive_another_files_timeout(tmp_path: Path) ->
     assert [r.error is not None for r in results["hanging"]] == [False, True, False]
     assert [r.page.source_page for r in results["other"]] == list(range(10, 21))
     assert all(r.error is None for r in results["other"])
+
+
+def test_a_reader_dying_while_the_file_waits_for_a_slot_costs_one_page(tmp_path: Path) -> None:
+    """Page two kills its reader while the caller is busy with page one: the next page's
+    submission finds the pool broken. The dead page's turn restarts the pool, and only
+    that page is lost."""
+    read = []
+    with CrashingPool(OcrSettings(), tmp_path, workers=1) as pool:
+        for page in pool.read(_source(n) for n in range(1, 6)):
+            read.append(page)
+            if len(read) == 1:
+                time.sleep(2)  # page two is read (and its reader dies) meanwhile
+    assert [r.page.source_page for r in read] == [1, 2, 3, 4, 5]
+    assert [r.error is not None for r in read] == [False, True, False, False, False]
