@@ -145,8 +145,8 @@ def unique_submission_ids(files: Sequence[tuple[str, str, Sequence[str]]]) -> li
 def without_reading(report: Report) -> Report:
     """``report`` without what its pages read (text lines, tick boxes, seal marks, unread
     ink): all the checks across a batch, the index and the summary look at (fields,
-    findings, seals, source), in a tenth of the memory. A batch keeps one of these per
-    submission while the full reports wait on disk (``ReportSpool``)."""
+    findings, seals, source), in about a quarter of the memory. A batch keeps one of
+    these per submission while the full reports wait on disk (``ReportSpool``)."""
     bare = {"lines": (), "boxes": (), "seals": (), "unread": ()}
     pages = tuple(page.model_copy(update=bare) for page in report.pages)
     return report.model_copy(update={"pages": pages})
