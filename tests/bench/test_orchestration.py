@@ -456,7 +456,7 @@ def test_a_tiny_batch_end_to_end(tmp_path: Path) -> None:
         # the child's own tree over its life: at least an interpreter with the pipeline
         assert 100 < run.peak_rss_mb < MAX_CHILD_MB
         assert run.warm_up_s > 0  # each child warmed up, untimed
-    assert figures.warm_up_s == max(r.warm_up_s for r in runs)
+    assert figures.warm_up_s == max(r.warm_up_s for r in figures.runs)
     # both first runs read both files into their own fresh caches; the re-run none
     assert [r.read_afresh for r in runs] == [2, 2, 0]
     assert figures.bare.written == figures.prefect.written > 0
