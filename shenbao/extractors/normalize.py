@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from shenbao.pipeline.codes import uscc_is_valid as is_valid_uscc
-from shenbao.pipeline.config import Choice, FieldType, Spec, load_yaml
+from shenbao.pipeline.config import Choice, FieldType, Spec, compiles, load_yaml
 
 __all__ = [
     "DEFAULT_RULES_PATH",
@@ -61,14 +61,6 @@ def _single_chars(value: dict[str, object] | tuple[str, ...]) -> object:
     return value
 
 
-def _compiles(pattern: str) -> str:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression: {exc}") from exc
-    return pattern
-
-
 class Numerals(Spec):
     digits: dict[str, int] = Field(description="Chinese digit character → 0–9")
     units: dict[str, int] = Field(description="十百千 and 拾佰仟 → 10, 100, 1000")
@@ -101,13 +93,13 @@ class MobileRules(Spec):
     prefix: str
     pattern: str
 
-    _regex = field_validator("prefix", "pattern")(_compiles)
+    _regex = field_validator("prefix", "pattern")(compiles)
 
 
 class EmailRules(Spec):
     pattern: str
 
-    _regex = field_validator("pattern")(_compiles)
+    _regex = field_validator("pattern")(compiles)
 
 
 class NormalizeRules(Spec):

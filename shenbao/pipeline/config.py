@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from shenbao.pipeline.errors import ConfigError, TemplateError
 from shenbao.pipeline.model import Annex
@@ -22,6 +30,19 @@ from shenbao.pipeline.model import Annex
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TEMPLATES_DIR = PACKAGE_ROOT / "extractors" / "templates"
 DEFAULT_CONFIG_DIR = PACKAGE_ROOT / "config"
+
+
+def compiles(value: str) -> str:
+    """A regular expression from a rules file, checked at load."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from exc
+    return value
+
+
+Regex = Annotated[str, AfterValidator(compiles)]
+"""A rules file's regular expression: one that does not compile is refused at load."""
 
 
 class Spec(BaseModel):

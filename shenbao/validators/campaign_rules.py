@@ -39,7 +39,7 @@ import chinese_calendar
 from pydantic import Field
 from rapidfuzz import fuzz
 
-from shenbao.pipeline.config import Campaign, FieldType, Spec, TemplateSpec, load_yaml
+from shenbao.pipeline.config import Campaign, FieldType, Regex, Spec, TemplateSpec, load_yaml
 from shenbao.pipeline.errors import ConfigError
 from shenbao.pipeline.model import (
     Annex,
@@ -53,7 +53,7 @@ from shenbao.pipeline.model import (
 )
 from shenbao.validators.registry import Context, validator
 from shenbao.validators.seals import find_line, page_of
-from shenbao.validators.thresholds import RULES_DIR, Regex
+from shenbao.validators.thresholds import RULES_DIR
 
 log = logging.getLogger(__name__)
 

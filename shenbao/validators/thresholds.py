@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
-from shenbao.pipeline.config import Spec, load_yaml
-
-
-def compiles(value: str) -> str:
-    """A regular expression from a rules file, checked at load."""
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression: {exc}") from exc
-    return value
-
-
-Regex = Annotated[str, AfterValidator(compiles)]
-"""A rules file's regular expression: one that does not compile is refused at load."""
+from shenbao.pipeline.config import Regex, Spec, load_yaml
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 DEFAULT_SEAL_RULES_PATH = RULES_DIR / "seals.yaml"
