@@ -39,6 +39,7 @@ from shenbao.pipeline.model import (
     Status,
 )
 from shenbao.reports.labels import CODE_LABELS, SEVERITY_LABELS, SEVERITY_ORDER, STATUS_LABELS
+from shenbao.reports.shown import visible
 from shenbao.storage.base import ObjectStore, index_key, report_html_key
 from shenbao.storage.minio_store import MinioStore
 
@@ -125,7 +126,8 @@ def submission_rows(reports: Sequence[Report], links: ReportLink) -> list[dict[s
             row.online or NONE,
             row.link,
         )
-        rows.append(dict(zip(COLUMNS, cells, strict=True)))
+        shown = (visible(cell) if isinstance(cell, str) else cell for cell in cells)
+        rows.append(dict(zip(COLUMNS, shown, strict=True)))
     return rows
 
 
@@ -136,8 +138,10 @@ _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 
 
 def escape_markdown(text: str) -> str:
-    """``text`` as literal markdown, on one line (safe in a table cell)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", text))
+    """``text`` as literal markdown, on one line (safe in a table cell), its hidden
+    characters shown (``shown.visible``): every text the summary takes from input passes
+    here."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", visible(text)))
 
 
 def markdown_link(text: str, target: str) -> str:

@@ -274,9 +274,11 @@ def inspect(
 
 
 def _report_summary(report: Report) -> Table:
+    from shenbao.reports.shown import visible
+
     first, last = report.source.pages
     table = Table(
-        title=f"{report.submission_id}  {report.annex.value}  pages {first}–{last}  "
+        title=f"{visible(report.submission_id)}  {report.annex.value}  pages {first}–{last}  "
         f"{report.status.value}",
         title_justify="left",
     )
@@ -289,10 +291,10 @@ def _report_summary(report: Report) -> Table:
             str(page.number),
             page.kind.value + (f" ↻{page.rotation}°" if page.rotation else ""),
             str(len(page.lines)),
-            Text(page.lines[0].text if page.lines else ""),
+            Text(visible(page.lines[0].text) if page.lines else ""),
         )
     for finding in report.findings:
-        table.add_row("", Text(finding.code.value, style="red"), "", Text(finding.message))
+        table.add_row("", Text(finding.code.value, style="red"), "", Text(visible(finding.message)))
     return table
 
 
@@ -1143,6 +1145,8 @@ def _shown(value: object) -> str:
 
 
 def _manifest_table(manifest: Manifest) -> Table:
+    from shenbao.reports.shown import visible
+
     table = Table(title=f"batch {manifest.batch}", title_justify="left")
     table.add_column("file")
     table.add_column("state")
@@ -1152,11 +1156,11 @@ def _manifest_table(manifest: Manifest) -> Table:
     for entry in manifest.files:
         style = "red" if entry.state == "quarantined" else "green"
         table.add_row(
-            Text(entry.file),
+            Text(visible(entry.file)),
             Text(entry.state, style=style),
             "" if entry.pages is None else str(entry.pages),
-            Text("\n".join(entry.submissions)),
-            Text(entry.reason or ""),
+            Text(visible("\n".join(entry.submissions))),
+            Text(visible(entry.reason or "")),
         )
     return table
 
@@ -1188,6 +1192,8 @@ def _stored_rows(store: ObjectStore, manifest: Manifest) -> list[SubmissionRow]:
 
 def _submissions_table(batch: str, rows: list[SubmissionRow]) -> Table:
     """Per submission: id, annex, status, errors, warnings, the online filing matched."""
+    from shenbao.reports.shown import visible
+
     table = Table(title=f"submissions of batch {batch}", title_justify="left")
     table.add_column("submission")
     table.add_column("annex")
@@ -1197,12 +1203,12 @@ def _submissions_table(batch: str, rows: list[SubmissionRow]) -> Table:
     table.add_column("online record")
     for row in rows:
         table.add_row(
-            Text(row.submission),
+            Text(visible(row.submission)),
             row.annex.value,
             Text(row.status.value, style=_STATUS_STYLES[row.status.value]),
             str(row.errors),
             str(row.warnings),
-            Text(row.online or "—"),
+            Text(visible(row.online or "—")),
         )
     return table
 

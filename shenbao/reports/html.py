@@ -3,8 +3,10 @@
 Both pages are self-contained: the style sheet is inlined and a report's images are
 ``data:`` URIs, so a report opens offline, as a single downloaded file, through a
 presigned link (where relative links would carry no signature), and every kept version
-stays complete. Jinja2 escapes every value: all text from a document is untrusted. A
-Content-Security-Policy forbids scripts and any image that is not inline.
+stays complete. Jinja2 escapes every value: all text from a document is untrusted; and
+every value shows its hidden characters (bidi controls, NUL, zero-width) as markers
+(``shown.visible``), so no id can pass for another. A Content-Security-Policy forbids
+scripts and any image that is not inline.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from functools import cache
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from shenbao.extractors.review import needs_review
 from shenbao.pipeline.config import TemplateSpec
@@ -44,6 +47,7 @@ from shenbao.reports.labels import (
     seal_slot_labels,
     section_labels,
 )
+from shenbao.reports.shown import visible
 
 # Where a batch's index links to a report: the report's key in, a URL or path out.
 LinkFor = Callable[[str], str]
@@ -70,8 +74,18 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_shown,  # every {{ value }}, before it is escaped
     )
     return env
+
+
+def _shown(value: object) -> object:
+    """A template value with its hidden characters shown (markers hold no markup)."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value)))
+    if isinstance(value, str):
+        return visible(value)
+    return value
 
 
 def format_value(value: FieldValue) -> str:

@@ -3,7 +3,9 @@
 Three sheets with Chinese headers, the header row frozen, filters on, widths set. The
 bytes are the same for the same input (fixed document dates and zip timestamps), so a
 re-run of an unchanged batch rewrites nothing. Text from documents never becomes a
-formula: a value starting with ``=`` stays text.
+formula, not even once the sheet is re-saved as CSV: text starting like one (``=``,
+``+``, ``-``, ``@``) gets a leading ``'`` (``shown.cell_text``), and its hidden characters
+show as markers, as in the HTML pages.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -36,6 +37,7 @@ from shenbao.reports.labels import (
     seal_slot_labels,
     section_labels,
 )
+from shenbao.reports.shown import cell_text
 
 # The one date the workbook claims: fixed, so the same batch gives the same bytes.
 FIXED_DATE = dt.datetime(2022, 1, 1)
@@ -169,12 +171,11 @@ def _fill(sheet: Worksheet, header: list[str], rows: list[list[Any]]) -> None:
     for cell in sheet[1]:
         cell.font = _HEADER_FONT
         cell.fill = _HEADER_FILL
+    rows = [[_safe(value) for value in row] for row in rows]
     for row in rows:
-        sheet.append([_safe(value) for value in row])
+        sheet.append(row)
     for row_cells in sheet.iter_rows(min_row=2):
         for cell in row_cells:
-            if cell.data_type == "f":  # document text such as "=HYPERLINK(…)" stays text
-                cell.data_type = "s"
             if isinstance(cell.value, str) and "\n" in cell.value:
                 cell.alignment = _WRAP
     sheet.freeze_panes = "A2"
@@ -188,9 +189,10 @@ def _fill(sheet: Worksheet, header: list[str], rows: list[list[Any]]) -> None:
 
 
 def _safe(value: Any) -> Any:
-    """Text without the control characters a workbook cannot hold."""
+    """Text as a cell shows it: never a formula, no hidden character (none a workbook
+    cannot hold either); numbers as they are."""
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
+        return cell_text(value)
     return value
 
 

@@ -210,3 +210,62 @@ def test_a_centre_name_read_unsure_is_marked_in_the_index_and_the_title() -> Non
         _manifest([report]), [report], relative_link("batches/b1/index.html"), lambda r: "k"
     ).decode()
     assert "（存疑）" not in sure
+
+
+# Hostile text from the online export and the documents: a bidi override that makes a
+# record id display as another's, a NUL, zero-width characters.
+SPOOFED = "GZ2022-0\u202e351\u202c"
+HIDDEN = ("\u202e", "\u202c", "\x00", "\u200b", "\u200d", "\ufeff", "\u2066")
+
+
+def _hostile(report: Report) -> Report:
+    from shenbao.pipeline.model import Finding, FindingCode, OnlineMatch
+
+    assert report.online is not None
+    lead = report.fields["lead_org"].model_copy(
+        update={"value": "甲\u200b公司\x00", "raw": "\ufeff甲"}
+    )
+    return report.model_copy(
+        update={
+            "online": OnlineMatch(matched_by="uscc", record_id=SPOOFED),
+            "submission_id": "hand\u2066-p001-002",
+            "fields": report.fields | {"lead_org": lead},
+            "findings": (
+                *report.findings,
+                Finding.of(
+                    FindingCode.FIELD_MISMATCH, "名称\u200d不符", paper="甲\x00", online=SPOOFED
+                ),
+            ),
+        }
+    )
+
+
+def test_hidden_characters_show_as_markers_in_the_report(hand_built: Report) -> None:
+    html = _render(_hostile(hand_built))
+    text = html.decode("utf-8")
+    assert b"\x00" not in html
+    assert not [c for c in HIDDEN if c in text]
+    assert "GZ2022-0⟨U+202E⟩351⟨U+202C⟩" in text
+    assert "甲⟨U+200B⟩公司⟨U+0000⟩" in text and "⟨U+FEFF⟩甲" in text
+    assert "名称⟨U+200D⟩不符" in text and "hand⟨U+2066⟩-p001-002" in text
+
+
+def test_hidden_characters_show_as_markers_in_the_index(hand_built: Report) -> None:
+    from shenbao.pipeline.model import Finding, FindingCode
+
+    report = _hostile(hand_built)
+    manifest = _manifest([report])
+    quarantined = manifest.files[-1].model_copy(update={"file": "坏\x00文件\u202e.pdf"})
+    manifest = manifest.model_copy(update={"files": (*manifest.files[:-1], quarantined)})
+    missing = Finding.of(
+        FindingCode.PAPER_MISSING, f"网上填报记录 {SPOOFED} 没有纸质材料", key=SPOOFED
+    )
+    html = render_index_html(
+        manifest, [report], relative_link("batches/b1/index.html"), lambda r: "k", [missing]
+    )
+    text = html.decode("utf-8")
+    assert b"\x00" not in html
+    assert not [c for c in HIDDEN if c in text]
+    assert text.count("GZ2022-0⟨U+202E⟩351⟨U+202C⟩") == 2  # key and message
+    assert "坏⟨U+0000⟩文件⟨U+202E⟩.pdf" in text
+    assert "hand⟨U+2066⟩-p001-002" in text

@@ -8,6 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from shenbao.pipeline.model import Manifest, ManifestEntry, Report
+from shenbao.reports.labels import field_labels, label_of
 from shenbao.reports.xlsx import (
     MAX_WIDTH,
     MIN_WIDTH,
@@ -76,7 +77,7 @@ def test_the_summary_has_its_three_sheets(manifest: Manifest, reports: list[Repo
 
     quarantined = book[SHEET_QUARANTINED]
     assert list(quarantined.iter_rows(min_row=2, values_only=True)) == [
-        ("坏文件.pdf", 9, None, "扩展名为.pdf，但内容不是有效的PDF")  # control char dropped
+        ("坏文件.pdf", 9, None, "扩展名为.pdf，但内容不是有效的PDF⟨U+0007⟩")  # shown, not dropped
     ]
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2"
@@ -93,7 +94,7 @@ def test_document_text_never_becomes_a_formula(manifest: Manifest, hand_built: R
     sheet = book[SHEET_SUBMISSIONS]
     header = [c.value for c in sheet[1]]
     cell = sheet.cell(row=2, column=header.index("牵头单位名称") + 1)
-    assert cell.value == '=HYPERLINK("http://x")' and cell.data_type == "s"
+    assert cell.value == '\'=HYPERLINK("http://x")' and cell.data_type == "s"
 
 
 def test_the_same_batch_gives_the_same_bytes(manifest: Manifest, reports: list[Report]) -> None:
@@ -109,3 +110,51 @@ def test_an_empty_batch_still_makes_a_workbook() -> None:
     )
     assert book[SHEET_SUBMISSIONS].max_row == 1
     assert book[SHEET_FINDINGS].auto_filter.ref == "A1:J1"
+
+
+def test_formula_like_and_hidden_text_stays_text_even_as_csv(
+    manifest: Manifest, hand_built: Report
+) -> None:
+    """OWASP: a cell that starts with = + - @ (or tab, CR) gets a leading quote, so that it
+    stays text when the sheet is saved as CSV (where a text cell's type is lost); numbers,
+    negative ones too, stay numbers. Hidden characters show as markers, as in the HTML."""
+    from shenbao.pipeline.model import Finding, FindingCode, OnlineMatch
+
+    fields = hand_built.fields
+    report = hand_built.model_copy(
+        update={
+            "online": OnlineMatch(matched_by="uscc", record_id="GZ2022-0\u202e351\u202c"),
+            "fields": fields
+            | {
+                "center_name": fields["center_name"].model_copy(update={"value": "+1"}),
+                "uscc": fields["uscc"].model_copy(update={"value": "@SUM(A1:A9)"}),
+                "city": fields["uscc"].model_copy(update={"value": "-2+3"}),
+                "domain": fields["uscc"].model_copy(update={"value": "\t=1+1"}),
+                "legal_rep": fields["uscc"].model_copy(update={"value": "张\x00三\u200b"}),
+                "contact": fields["uscc"].model_copy(update={"value": -2.5}),
+            },
+            "findings": (Finding.of(FindingCode.FIELD_MISMATCH, "=1+1", paper=-3, online="-3"),),
+        }
+    )
+    book = load_workbook(io.BytesIO(render_summary_xlsx(manifest, [report], TEMPLATES)))
+    sheet = book[SHEET_SUBMISSIONS]
+    row = dict(zip([c.value for c in sheet[1]], sheet[2], strict=True))
+    shown = {title: (cell.value, cell.data_type) for title, cell in row.items()}
+    labels = field_labels(TEMPLATES)
+    assert shown[label_of("center_name", labels)] == ("'+1", "s")
+    assert shown[label_of("uscc", labels)] == ("'@SUM(A1:A9)", "s")
+    assert shown[label_of("city", labels)] == ("'-2+3", "s")
+    assert shown[label_of("domain", labels)] == ("'\t=1+1", "s")
+    assert shown["网上填报编号"] == ("GZ2022-0⟨U+202E⟩351⟨U+202C⟩", "s")
+    values = [cell.value for cell in sheet[2]]
+    assert "张⟨U+0000⟩三⟨U+200B⟩" in values
+    assert -2.5 in values  # a number stays a number
+    (finding,) = book[SHEET_FINDINGS].iter_rows(min_row=2)
+    assert [c.value for c in finding][-3:] == [-3, "'-3", "'=1+1"]
+    assert finding[-3].data_type == "n"
+    for sheet in book.worksheets:
+        for cells in sheet.iter_rows():
+            for cell in cells:
+                assert cell.data_type != "f"
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(("=", "+", "-", "@", "\t", "\r"))
