@@ -228,7 +228,8 @@ def check_run(
     Raises:
         InputError: no inputs, a missing input path, an invalid batch id or receipt
             date, or an unreadable online export.
-        StorageError: the store URI is malformed or its backend unavailable.
+        StorageError: the store URI is malformed, its backend unavailable, or it cannot
+            be written (read-only, full): found here, not after every page was read.
     """
     ingest.require_inputs([Path(p) for p in paths])
     if batch is not None:
@@ -236,6 +237,7 @@ def check_run(
     if received is not None:
         ingest.parse_received(received)
     object_store = open_store(store)
+    object_store.check_writable()
     if online is None:
         return object_store, None
     return object_store, export_ref(online)

@@ -58,10 +58,12 @@ def check_reconcile(
     Raises:
         InputError: an invalid batch id, a batch the store does not hold, or an
             unreadable online export.
-        StorageError: the store URI is malformed or its backend unavailable.
+        StorageError: the store URI is malformed, its backend unavailable, or it cannot
+            be written (read-only, full).
     """
     ingest.check_batch_id(batch)
     object_store = open_store(store)
+    object_store.check_writable()
     try:
         manifest = Manifest.model_validate_json(object_store.get_bytes(manifest_key(batch)))
     except ObjectMissingError:

@@ -21,6 +21,10 @@ from shenbao.pipeline.errors import StorageError
 MAX_KEY_PART_BYTES = 200
 MAX_KEY_BYTES = 900  # S3 allows 1024 bytes: room is left for a store's own prefix
 
+# The object a store writes and removes to learn that it can be written (``check_writable``):
+# a dot-name, so the store's own and never a key (``check_key`` refuses dot-names).
+WRITE_PROBE = ".shenbao-write-probe"
+
 # Slashes that NFKC leaves alone but a reader takes for one.
 _SEPARATOR_LOOK_ALIKES = frozenset("/\\\u2044\u2215\u2216\u29f8\u29f9\ufe68\uff0f\uff3c")
 
@@ -53,6 +57,12 @@ class ObjectStore(Protocol):
 
     def location(self, key: str) -> str:
         """Where a person finds the object: a file path or an ``s3://`` URL."""
+        ...
+
+    def check_writable(self) -> None:
+        """Write and remove a small object of the store's own (``WRITE_PROBE``), so that a
+        read-only or full store fails a run before it reads any page, not when it
+        publishes; raises ``StorageError`` naming the cause."""
         ...
 
 

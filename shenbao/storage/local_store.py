@@ -6,18 +6,29 @@ the root, and writing the bytes a key already holds leaves the file untouched.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
+import secrets
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from shenbao.pipeline.errors import StorageError
 from shenbao.pipeline.files import write_atomic
 from shenbao.pipeline.settings import MinioSettings
-from shenbao.storage.base import ObjectMissingError, ObjectStore, check_key
+from shenbao.storage.base import WRITE_PROBE, ObjectMissingError, ObjectStore, check_key
 from shenbao.storage.minio_store import open_minio_store
 
 _URI_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+# Why a folder cannot be written, in the words a person acts on.
+_WRITE_FAILURES = {
+    errno.EROFS: "read-only file system",
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied (operation not permitted)",
+}
 
 
 class LocalStore:
@@ -92,6 +103,24 @@ class LocalStore:
     def location(self, key: str) -> str:
         """The file that holds ``key``."""
         return str(self._path(key))
+
+    def check_writable(self) -> None:
+        """Write a probe file as every object is written (atomic, synced: a full disk may
+        refuse only the data), then remove it.
+
+        Raises:
+            StorageError: the folder cannot be written; the message names why.
+        """
+        # A name of its own per call: two runs starting together do not share one.
+        probe = self.root / f"{WRITE_PROBE}-{secrets.token_hex(4)}"
+        try:
+            write_atomic(probe, b"shenbao write probe\n", durable=True)
+        except OSError as exc:
+            cause = _WRITE_FAILURES.get(exc.errno or 0) or (exc.strerror or str(exc)).lower()
+            raise StorageError(f"the store {self.root} cannot be written: {cause}") from exc
+        finally:
+            with contextlib.suppress(OSError):  # it was never written
+                probe.unlink(missing_ok=True)
 
     def _path(self, key: str) -> Path:
         path = self.root.joinpath(*check_key(key).split("/"))

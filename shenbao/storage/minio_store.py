@@ -31,7 +31,13 @@ from minio.helpers import check_bucket_name
 
 from shenbao.pipeline.errors import StorageError, TransientStorageError
 from shenbao.pipeline.settings import MinioSettings
-from shenbao.storage.base import MAX_KEY_BYTES, ObjectMissingError, check_key, check_key_part
+from shenbao.storage.base import (
+    MAX_KEY_BYTES,
+    WRITE_PROBE,
+    ObjectMissingError,
+    check_key,
+    check_key_part,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +65,8 @@ _WRONG_CREDENTIALS = frozenset(
     {"SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidToken", "ExpiredToken"}
 )
 _MISSING_OBJECT = frozenset({"NoSuchKey", "NoSuchObject"})
+# A server (or bucket) out of space: not worth retrying within a run, though sent as a 5xx.
+_STORAGE_FULL = frozenset({"XMinioStorageFull", "QuotaExceeded", "XMinioAdminBucketQuotaExceeded"})
 _BUCKET_TAKEN = frozenset({"BucketAlreadyOwnedByYou", "BucketAlreadyExists"})
 # What the SDK and its transport raise; ValueError is its check of names and arguments.
 _SDK_ERRORS = (
@@ -233,6 +241,31 @@ class MinioStore:
         """``s3://bucket/prefix/key``."""
         return f"s3://{self.bucket}/{self._name(key)}"
 
+    def check_writable(self) -> None:
+        """Put a probe object under the store's prefix and remove it again.
+
+        A removal refused (a policy allowing writes but no deletes) is only logged: the
+        store can be written, which is what a run needs.
+
+        Raises:
+            StorageError: the write was refused (read-only credentials or bucket policy,
+                a full server); the message names why.
+            TransientStorageError: the server stayed unreachable or failing.
+        """
+        name = self.prefix + WRITE_PROBE
+        data = b"shenbao write probe\n"
+        self._call(
+            "write probe",
+            WRITE_PROBE,
+            lambda: self._client.put_object(self.bucket, name, io.BytesIO(data), len(data)),
+        )
+        try:
+            self._call(
+                "remove probe", WRITE_PROBE, lambda: self._client.remove_object(self.bucket, name)
+            )
+        except StorageError as exc:
+            logger.warning("%s; the probe object stays", exc)
+
     def presigned_url(self, key: str, expires: timedelta | None = None) -> str:
         """A time-limited GET link to ``key`` for people without credentials (the index).
 
@@ -347,6 +380,10 @@ class MinioStore:
                 f"{at} denied access (AccessDenied): check MINIO_ACCESS_KEY, MINIO_SECRET_KEY "
                 f"and the bucket's policy ({what})"
             )
+        elif failure.code in _STORAGE_FULL:
+            message = (
+                f"{at} has no space left ({failure.code}): free space or raise the quota ({what})"
+            )
         elif failure.code == "NoSuchBucket":
             message = f"{at} has no bucket {self.bucket!r} ({what})"
         elif failure.transient:
@@ -419,7 +456,9 @@ def _failure(exc: BaseException) -> _Failure:
     """Sort an SDK or transport error into transient or permanent, with a short reason."""
     if isinstance(exc, S3Error):
         status = exc.response.status if exc.response is not None else 0
-        transient = exc.code in _TRANSIENT_CODES or status >= 500 or status == 429
+        transient = exc.code not in _STORAGE_FULL and (
+            exc.code in _TRANSIENT_CODES or status >= 500 or status == 429
+        )
         reason = f"{exc.code}" + (f" ({exc.message})" if exc.message else "")
         return _Failure(transient, False, f"HTTP {status} {reason}", exc.code)
     if isinstance(exc, ServerError):

@@ -211,6 +211,9 @@ class CountingStore:
     def location(self, key: str) -> str:
         return self.inner.location(key)
 
+    def check_writable(self) -> None:
+        self.inner.check_writable()
+
 
 @pytest.fixture
 def electronic_batch(tmp_path: Path) -> Path:

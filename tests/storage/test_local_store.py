@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from shenbao.pipeline.errors import StorageError
 from shenbao.pipeline.model import Manifest, ManifestEntry
+from shenbao.storage import local_store
 from shenbao.storage.base import (
     ObjectMissingError,
     ObjectStore,
@@ -18,6 +20,7 @@ from shenbao.storage.base import (
     safe_key,
 )
 from shenbao.storage.local_store import LocalStore, open_store
+from tests.storage.unwritable import WAYS, unwritable
 
 HOSTILE_KEYS = [
     "",
@@ -184,3 +187,36 @@ def test_open_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_open_store_refuses(uri: str, message: str) -> None:
     with pytest.raises(StorageError, match=message):
         open_store(uri)
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_a_store_that_cannot_be_written_fails_the_write_probe(store: LocalStore, way: str) -> None:
+    with unwritable(store.root, way), pytest.raises(StorageError) as failed:
+        store.check_writable()
+    message = str(failed.value)
+    assert str(store.root) in message and "cannot be written" in message
+    assert "permission denied" in message or "read-only" in message
+    assert list(store.root.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "cause"),
+    [
+        (errno.ENOSPC, "no space left on device"),
+        (errno.EROFS, "read-only file system"),
+        (errno.EDQUOT, "disk quota exceeded"),
+        (errno.EACCES, "permission denied"),
+    ],
+)
+def test_the_write_probe_names_why_it_failed(
+    store: LocalStore, monkeypatch: pytest.MonkeyPatch, code: int, cause: str
+) -> None:
+    """A full disk (or a read-only mount) cannot be made in a test: the write it refuses
+    is, as the operating system would refuse it."""
+
+    def refused(path: Path, data: bytes, *, durable: bool = False) -> None:
+        raise OSError(code, os.strerror(code), str(path))
+
+    monkeypatch.setattr(local_store, "write_atomic", refused)
+    with pytest.raises(StorageError, match=f"cannot be written: {cause}$"):
+        store.check_writable()

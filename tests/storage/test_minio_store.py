@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import pickle
@@ -358,3 +359,45 @@ def test_server_killed_mid_batch_then_a_rerun_completes(
     # The re-run wrote only what the killed run had not: 5 reports, their 5 versions and
     # the manifest; the 5 finished before the kill were left alone.
     assert puts.calls == 11
+
+
+def test_a_bucket_that_refuses_writes_fails_the_write_probe(
+    s3_store: MinioStore, seaweed: SeaweedServer
+) -> None:
+    """Read-only for these credentials: the bucket's policy denies every put (SeaweedFS
+    enforces an explicit deny even for its admin)."""
+    s3_store.put_bytes("a/b.json", b"{}")  # writable so far
+    s3_store.check_writable()
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["s3:PutObject"],
+                "Resource": [f"arn:aws:s3:::{s3_store.bucket}/*"],
+            }
+        ],
+    }
+    seaweed.client().set_bucket_policy(s3_store.bucket, json.dumps(policy))
+    began = time.monotonic()
+    with pytest.raises(StorageError, match="denied access") as failed:
+        s3_store.check_writable()
+    assert not isinstance(failed.value, TransientStorageError)
+    assert time.monotonic() - began < 1.0  # not retried
+    assert "write probe" in str(failed.value) and "\n" not in str(failed.value)
+    assert SECRET_KEY not in str(failed.value)
+    assert s3_store.get_bytes("a/b.json") == b"{}"  # reading still works
+
+
+def test_a_full_server_fails_at_once_saying_so(
+    s3_store: MinioStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MinIO answers a write to a full drive with 507 XMinioStorageFull: a 5xx, but trying
+    again within the run cannot help."""
+    put = CountingCalls(s3_store._client.put_object, [s3_error(507, "XMinioStorageFull")] * 3)
+    monkeypatch.setattr(s3_store._client, "put_object", put)
+    with pytest.raises(StorageError, match="has no space left") as failed:
+        s3_store.check_writable()
+    assert not isinstance(failed.value, TransientStorageError)
+    assert put.calls == 1

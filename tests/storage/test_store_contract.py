@@ -212,3 +212,13 @@ def test_odd_but_legal_keys_are_stored_exactly_as_given(any_store: Store) -> Non
     assert raw_keys(any_store) == sorted(ODD_KEYS)
     for number, key in enumerate(ODD_KEYS):
         assert any_store.get_bytes(key) == str(number).encode()
+
+
+def test_a_writable_store_passes_the_write_probe_and_keeps_nothing(any_store: Store) -> None:
+    any_store.put_bytes(REPORT, b"{}")
+    before = raw_keys(any_store)
+    any_store.check_writable()
+    any_store.check_writable()  # again: the probe was removed, not left to be skipped
+    assert raw_keys(any_store) == before
+    if isinstance(any_store, LocalStore):  # no temporary file left either
+        assert sorted(p.name for p in any_store.root.iterdir()) == ["reports"]
