@@ -8,7 +8,6 @@ read-only, refused or full store at once.
 from __future__ import annotations
 
 import errno
-import json
 import os
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from shenbao.storage.local_store import LocalStore
 from shenbao.storage.minio_store import MinioStore
 from tests.readers import SAMPLES
 from tests.seaweed import SECRET_KEY, SeaweedServer
-from tests.storage.unwritable import WAYS, unwritable
+from tests.storage.unwritable import WAYS, deny_writes, unwritable
 
 EXPORT = SAMPLES / "online" / "export.csv"
 
@@ -116,18 +115,7 @@ def test_an_s3_bucket_refusing_writes_fails_the_run_at_once(
     """Read-only for these credentials (the bucket's policy denies puts)."""
     settings = seaweed.settings()
     MinioStore(bucket_name, settings)  # the bucket, created
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": ["s3:PutObject"],
-                "Resource": [f"arn:aws:s3:::{bucket_name}/*"],
-            }
-        ],
-    }
-    seaweed.client().set_bucket_policy(bucket_name, json.dumps(policy))
+    deny_writes(seaweed.client(), bucket_name)
     monkeypatch.setenv("MINIO_ENDPOINT", settings.endpoint)
     monkeypatch.setenv("MINIO_ACCESS_KEY", settings.access_key.get_secret_value())
     monkeypatch.setenv("MINIO_SECRET_KEY", SECRET_KEY)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import pickle
@@ -26,6 +25,7 @@ from shenbao.storage.base import manifest_key, put_versioned, report_key, versio
 from shenbao.storage.local_store import open_store
 from shenbao.storage.minio_store import SHA256_META, MinioStore
 from tests.seaweed import DEFAULT_PORTS, SECRET_KEY, SeaweedServer, free_ports
+from tests.storage.unwritable import deny_writes
 
 
 @pytest.fixture
@@ -368,18 +368,7 @@ def test_a_bucket_that_refuses_writes_fails_the_write_probe(
     enforces an explicit deny even for its admin)."""
     s3_store.put_bytes("a/b.json", b"{}")  # writable so far
     s3_store.check_writable()
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": ["s3:PutObject"],
-                "Resource": [f"arn:aws:s3:::{s3_store.bucket}/*"],
-            }
-        ],
-    }
-    seaweed.client().set_bucket_policy(s3_store.bucket, json.dumps(policy))
+    deny_writes(seaweed.client(), s3_store.bucket)
     began = time.monotonic()
     with pytest.raises(StorageError, match="denied access") as failed:
         s3_store.check_writable()

@@ -1,12 +1,14 @@
-"""Folders a store cannot write to, made two ways.
+"""Stores that cannot be written: folders made so two ways, and S3 buckets.
 
 ``chmod 0555`` stops everyone but root, and tests may run as root; an immutable folder
 (``chattr +i``) stops root too, where the file system and the capability allow it. Each
-way skips, saying why, only where it cannot work.
+way skips, saying why, only where it cannot work. A bucket is made read-only by a policy
+denying every put (SeaweedFS enforces an explicit deny even for its admin).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from minio import Minio
 
 WAYS = ("chmod", "immutable")
 
@@ -41,3 +44,15 @@ def unwritable(folder: Path, way: str) -> Iterator[None]:
         yield
     finally:
         subprocess.run([chattr, "-i", str(folder)], check=True)
+
+
+def deny_writes(client: Minio, bucket: str) -> None:
+    """The bucket refuses every put from now on; reads go on."""
+    statement = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": ["s3:PutObject"],
+        "Resource": [f"arn:aws:s3:::{bucket}/*"],
+    }
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    client.set_bucket_policy(bucket, json.dumps(policy))
