@@ -7,8 +7,8 @@ rules, matched across the batch to the new export, and published as the batch fl
 publishes: a report that changed becomes a new version (the one it replaces is kept), an
 unchanged one is not written. Evidence crops and thumbnails are cut from the originals the
 batch kept under ``originals/{sha256}``; where an original is not there, the report is
-published without them. The manifest records the new export; the index and the summary
-are rewritten.
+published without them. The manifest records the new export and the batch's own findings
+(PAPER_MISSING); the index and the summary are rewritten.
 """
 
 from __future__ import annotations
@@ -37,7 +37,13 @@ from shenbao.flows.progress import Stage
 from shenbao.pipeline import ingest
 from shenbao.pipeline.config import load_campaign, load_templates
 from shenbao.pipeline.errors import InputError, PipelineError
-from shenbao.pipeline.model import EngineInfo, Frozen, Manifest, OnlineExportRef, Report
+from shenbao.pipeline.model import (
+    EngineInfo,
+    Frozen,
+    Manifest,
+    OnlineExportRef,
+    Report,
+)
 from shenbao.pipeline.run import ReportSpool, SpooledReport, as_read, build_report
 from shenbao.pipeline.settings import Settings
 from shenbao.storage.base import (
@@ -156,9 +162,8 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
             waiting.append(spool.put(fresh.model_copy(update={"engine": engine})))
         found = batch_check([lean for _, lean in waiting], export.records, templates, campaign)
         reports = [found.apply(lean) for _, lean in waiting]
-        paper_missing = found.batch_findings
         progress.set_total(Stage.SUBMISSIONS, len(reports))
-        for finding in paper_missing:
+        for finding in found.batch_findings:
             logger.warning("online filing %s has no paper in this batch", finding.key)
 
         by_file: dict[str, list[SpooledReport]] = {}
@@ -181,12 +186,13 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
                 settings=settings,
             )
 
-    manifest = manifest.model_copy(update={"online": online_ref})
-    key, manifest_written = write_manifest(object_store, manifest)
-    index, pages_written = write_batch_pages(
-        object_store, manifest, reports, templates, paper_missing
+    manifest = Manifest.model_validate(
+        manifest.model_dump(by_alias=True)
+        | {"online": online_ref, "findings": found.batch_findings}
     )
-    publish_batch_artifacts(object_store, manifest, reports, paper_missing)
+    key, manifest_written = write_manifest(object_store, manifest)
+    index, pages_written = write_batch_pages(object_store, manifest, reports, templates)
+    publish_batch_artifacts(object_store, manifest, reports)
     written += manifest_written + pages_written
     files = len(manifest.files)
     quarantined = sum(e.state == "quarantined" for e in manifest.files)

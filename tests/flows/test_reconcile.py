@@ -10,6 +10,7 @@ from pathlib import Path
 
 import onnxruntime
 import pytest
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from shenbao.flows import reconcile as reconcile_module
@@ -164,3 +165,59 @@ def test_an_unknown_batch_fails_at_once(stored: Path) -> None:
     )
     assert result.exit_code != 0
     assert "no batch 'b9'" in result.output
+
+
+# --- batch-level findings in the manifest ------------------------------------------------
+
+
+def _manifest(store: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads((store / "batches/b1/manifest.json").read_text("utf-8"))
+
+
+def _export_record_ids() -> set[str]:
+    text = (SAMPLES / "online" / "export.csv").read_bytes().decode("gb18030")
+    return {row["申报编号"] for row in csv.DictReader(io.StringIO(text))}
+
+
+def _summary_codes_and_subjects(store: Path) -> list[tuple[str, str]]:
+    book = load_workbook(store / "batches/b1/summary.xlsx")
+    rows = book["问题清单"].iter_rows(min_row=2, values_only=True)
+    return sorted((row[2], row[5]) for row in rows if row[0] is None)  # no submission
+
+
+def test_the_manifest_holds_the_batch_findings_the_index_and_summary_show(stored: Path) -> None:
+    manifest = _manifest(stored)
+    matched = {_report(stored, sid)["online"]["record_id"] for sid in (P001, "C003-p001-006")}
+    paper_missing = [f for f in manifest["findings"] if f["code"] == "PAPER_MISSING"]
+    assert sorted(f["key"] for f in paper_missing) == sorted(_export_record_ids() - matched)
+    assert "GZ2022-0192" in {f["key"] for f in paper_missing}
+    assert all(f["severity"] == "error" and f["key"] in f["message"] for f in paper_missing)
+    ids = [f["id"] for f in manifest["findings"]]
+    assert len(set(ids)) == len(ids) and all(isinstance(i, str) for i in ids)
+    # one source: the summary's batch findings and the index's are the manifest's
+    assert _summary_codes_and_subjects(stored) == sorted(
+        (f["code"], f["key"]) for f in manifest["findings"]
+    )
+    index = (stored / "batches/b1/index.html").read_text("utf-8")
+    assert all(f["key"] in index for f in paper_missing)
+
+
+def test_finding_ids_survive_a_reconcile(stored: Path, tmp_path: Path) -> None:
+    before_manifest = _manifest(stored)
+    sids = [sid for entry in before_manifest["files"] for sid in entry["submissions"]]
+    assert len(sids) == 3  # P001, C003 and the quarantined file's FILE_UNREADABLE
+
+    def ids(sid: str) -> dict[tuple[str, str | None, str | None], str]:
+        return {
+            (f["code"], f["field"], f["key"]): f["id"] for f in _report(stored, sid)["findings"]
+        }
+
+    before = {sid: ids(sid) for sid in sids}
+    assert sum(map(len, before.values())) >= 1
+    newer = _newer_export(tmp_path, "GZ2022-0122", "上年度营业收入（万元）", "109675.9")
+    reconcile_batch(batch="b1", online=str(newer), store=str(stored))
+    assert _manifest(stored)["findings"] == before_manifest["findings"]
+    after = {sid: ids(sid) for sid in sids}
+    for sid in sids:
+        assert {k: after[sid][k] for k in before[sid]} == before[sid], sid
+    assert ("FIELD_MISMATCH", "revenue", None) in after["C003-p001-006"]  # new, with an id
