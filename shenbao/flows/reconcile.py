@@ -9,6 +9,10 @@ unchanged one is not written. Evidence crops and thumbnails are cut from the ori
 batch kept under ``originals/{sha256}``; where an original is not there, the report is
 published without them. The manifest records the new export and the batch's own findings
 (PAPER_MISSING); the index and the summary are rewritten.
+
+A stored report that cannot be read (truncated, or not a ``shenbao.report/1``) is not a
+reason to leave the batch unchecked: it is named in the log and in a FILE_UNREADABLE
+finding of the manifest, left as it is, and the others are reconciled.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import flow, get_run_logger
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from shenbao.flows import progress
 from shenbao.flows.artifacts import publish_batch_artifacts
@@ -38,7 +42,10 @@ from shenbao.pipeline import ingest
 from shenbao.pipeline.config import load_campaign, load_templates
 from shenbao.pipeline.errors import InputError, PipelineError
 from shenbao.pipeline.model import (
+    REPORT_SCHEMA_ID,
     EngineInfo,
+    Finding,
+    FindingCode,
     Frozen,
     Manifest,
     OnlineExportRef,
@@ -78,8 +85,12 @@ def check_reconcile(
 
 
 @step
-def load_reports(store: ObjectStore, manifest: Manifest) -> Iterator[Report]:
+def load_reports(store: ObjectStore, manifest: Manifest) -> Iterator[Report | Finding]:
     """The batch's current reports, in manifest order, one at a time.
+
+    In place of a stored report that cannot be read, the FILE_UNREADABLE finding that
+    names it (``UnreadableReport.finding``), logged in one line: one damaged object must not
+    keep the rest of the batch (or the nightly run's other batches) unchecked.
 
     Raises:
         InputError: a submission the manifest lists has no report in the store.
@@ -88,12 +99,66 @@ def load_reports(store: ObjectStore, manifest: Manifest) -> Iterator[Report]:
         for sid in entry.submissions:
             key = report_key(manifest.batch, sid)
             try:
-                yield Report.model_validate_json(store.get_bytes(key))
+                data = store.get_bytes(key)
             except ObjectMissingError:
                 raise InputError(
                     f"batch {manifest.batch!r} lists submission {sid} but the store has no "
                     f"{key}: re-run the batch"
                 ) from None
+            try:
+                report = Report.model_validate_json(data)
+            except ValidationError as exc:
+                why = UnreadableReport.of(exc)
+            else:
+                if (report.batch, report.submission_id) == (manifest.batch, sid):
+                    yield report
+                    continue
+                why = ANOTHER_REPORT
+            get_run_logger().error(
+                "%s: stored report unreadable, %s; submission %s not reconciled, left as it was",
+                key,
+                why.english,
+                sid,
+            )
+            yield why.finding(key, sid)
+
+
+class UnreadableReport(Frozen):
+    """Why a stored report cannot be read, for reviewers (Chinese) and the log."""
+
+    chinese: str
+    english: str
+
+    @classmethod
+    def of(cls, error: ValidationError) -> UnreadableReport:
+        if any(e["type"] == "json_invalid" for e in error.errors()):
+            return cls(
+                chinese="不是完整的 JSON，可能已被截断", english="not complete JSON (truncated?)"
+            )
+        where = ".".join(str(part) for part in error.errors()[0]["loc"]) or "its top level"
+        return cls(
+            chinese=f"不符合报告格式 {REPORT_SCHEMA_ID}",
+            english=f"not a {REPORT_SCHEMA_ID}: {error.error_count()} errors, first at {where}",
+        )
+
+    def finding(self, key: str, submission: str) -> Finding:
+        """The batch-level finding that names the object.
+
+        FILE_UNREADABLE (keyed by file): the stored file cannot be read, its key is the
+        finding's ``key``; the paper behind it was read once and is not re-checked now.
+        """
+        return Finding.of(
+            FindingCode.FILE_UNREADABLE,
+            f"已存报告 {key} 无法读取（{self.chinese}）：申报材料 {submission} 本次未重新核验，"
+            "原报告保持不变，其网上填报记录可能因此被列为无纸质材料。请重新运行该批次以重建报告。",
+            key=key,
+        )
+
+
+ANOTHER_REPORT = UnreadableReport(
+    chinese="内容是另一批次或另一份申报材料的报告",
+    english="it holds another batch's or submission's report",
+)
 
 
 @step
@@ -123,6 +188,8 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
         online: the (newer) online platform's export (xlsx/csv/json).
         store: the store URI; by default ``SHENBAO_STORE`` or ``var/store``.
 
+    A stored report that cannot be read is skipped and named (``load_reports``).
+
     Raises:
         InputError: see ``check_reconcile``; a report the manifest lists is missing.
         StorageError: the store cannot be read or written.
@@ -145,7 +212,11 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
         # as the batch flow: full reports wait on disk, the batch keeps them lean
         spool = ReportSpool(Path(spooled))
         waiting = []
+        skipped: list[Finding] = []  # stored reports that cannot be read, left as they are
         for report in load_reports(object_store, manifest):
+            if isinstance(report, Finding):
+                skipped.append(report)
+                continue
             submission = as_read(report)
             if submission is None:  # a quarantined file's placeholder: nothing to re-check
                 waiting.append(spool.put(report))
@@ -188,7 +259,7 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
 
     manifest = Manifest.model_validate(
         manifest.model_dump(by_alias=True)
-        | {"online": online_ref, "findings": found.batch_findings}
+        | {"online": online_ref, "findings": (*skipped, *found.batch_findings)}
     )
     key, manifest_written = write_manifest(object_store, manifest)
     index, pages_written = write_batch_pages(object_store, manifest, reports, templates)

@@ -485,7 +485,8 @@ class Manifest(Frozen):
     findings: tuple[Finding, ...] = Field(
         (),
         description="the batch's own findings, which belong to no one submission: "
-        "PAPER_MISSING (a filing without paper); each with its id (an addition)",
+        "PAPER_MISSING (a filing without paper), FILE_UNREADABLE (a stored report "
+        "reconcile could not read); each with its id (an addition)",
     )
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import onnxruntime
@@ -221,3 +222,60 @@ def test_finding_ids_survive_a_reconcile(stored: Path, tmp_path: Path) -> None:
     for sid in sids:
         assert {k: after[sid][k] for k in before[sid]} == before[sid], sid
     assert ("FIELD_MISMATCH", "revenue", None) in after["C003-p001-006"]  # new, with an id
+
+
+# --- a damaged stored report: named, skipped, the others reconciled ---------------------
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _break_the_schema(path: Path) -> None:
+    report = json.loads(path.read_text("utf-8"))
+    report["status"] = "maybe"
+    del report["source"]
+    path.write_text(json.dumps(report, ensure_ascii=False), "utf-8")
+
+
+def _put_another_report(path: Path) -> None:
+    shutil.copy(path.parent.parent / "C003-p001-006" / "report.json", path)
+
+
+@pytest.mark.parametrize("damage", [_truncate, _break_the_schema, _put_another_report])
+def test_a_damaged_report_is_named_skipped_and_the_others_reconciled(
+    stored: Path, tmp_path: Path, damage: Callable[[Path], None], caplog: pytest.LogCaptureFixture
+) -> None:
+    damaged = stored / "reports/b1" / P001 / "report.json"
+    damage(damaged)
+    left = damaged.read_bytes()
+    newer = _newer_export(tmp_path, "GZ2022-0122", "上年度营业收入（万元）", "109675.9")
+    result = reconcile_batch(batch="b1", online=str(newer), store=str(stored))
+
+    assert result.online is not None and result.online.file == "export-newer.csv"
+    assert damaged.read_bytes() == left  # not overwritten, no version made of it
+    assert not (damaged.parent / "versions").exists()
+    codes = [(f["code"], f["field"]) for f in _report(stored, "C003-p001-006")["findings"]]
+    assert ("FIELD_MISMATCH", "revenue") in codes  # the other one was reconciled
+    manifest = _manifest(stored)
+    assert manifest["online"]["file"] == "export-newer.csv"
+    key = f"reports/b1/{P001}/report.json"
+    (skipped,) = [f for f in manifest["findings"] if f["code"] != "PAPER_MISSING"]
+    assert (skipped["code"], skipped["key"]) == ("FILE_UNREADABLE", key)
+    assert P001 in skipped["message"] and key in skipped["message"] and skipped["id"]
+    named = [r.getMessage() for r in caplog.records if key in r.getMessage()]
+    assert len(named) == 1 and "\n" not in named[0]
+    index = (stored / "batches/b1/index.html").read_text("utf-8")
+    assert key in index
+
+
+def test_every_damaged_report_is_named_and_the_run_completes(stored: Path, tmp_path: Path) -> None:
+    _truncate(stored / "reports/b1" / P001 / "report.json")
+    _break_the_schema(stored / "reports/b1/C003-p001-006/report.json")
+    newer = _newer_export(tmp_path, "GZ2022-0122", "上年度营业收入（万元）", "109675.9")
+    result = reconcile_batch(batch="b1", online=str(newer), store=str(stored))
+    assert (result.files, result.processed, result.quarantined) == (3, 2, 1)
+    skipped = [f["key"] for f in _manifest(stored)["findings"] if f["code"] == "FILE_UNREADABLE"]
+    # in manifest order (C003.docx before P001.pdf)
+    assert skipped == ["reports/b1/C003-p001-006/report.json", f"reports/b1/{P001}/report.json"]
