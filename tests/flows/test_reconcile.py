@@ -279,3 +279,13 @@ def test_every_damaged_report_is_named_and_the_run_completes(stored: Path, tmp_p
     skipped = [f["key"] for f in _manifest(stored)["findings"] if f["code"] == "FILE_UNREADABLE"]
     # in manifest order (C003.docx before P001.pdf)
     assert skipped == ["reports/b1/C003-p001-006/report.json", f"reports/b1/{P001}/report.json"]
+
+
+def test_the_command_reconciles_past_a_damaged_report(stored: Path) -> None:
+    _truncate(stored / "reports/b1" / P001 / "report.json")
+    export = str(SAMPLES / "online" / "export.csv")
+    result = CliRunner().invoke(
+        app, ["reconcile", "--batch", "b1", "--online", export, "--store", str(stored)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and "C003-p001-006" in result.output
