@@ -58,7 +58,7 @@ from shenbao.pipeline.config import (
     load_templates,
 )
 from shenbao.pipeline.errors import InputError, PipelineError
-from shenbao.pipeline.model import Annex, Finding, Manifest, OnlineExportRef, Report
+from shenbao.pipeline.model import Annex, Manifest, OnlineExportRef, Report
 from shenbao.pipeline.online import load_online_export
 from shenbao.pipeline.pool import PagePool
 from shenbao.pipeline.run import (
@@ -118,8 +118,7 @@ class FlowPieces:
     store_original: Callable[[ObjectStore, ingest.SniffedFile, Settings], int]
     write_manifest: Callable[[ObjectStore, Manifest], tuple[str, int]]
     write_batch_pages: Callable[
-        [ObjectStore, Manifest, list[Report], dict[Annex, TemplateSpec], tuple[Finding, ...]],
-        tuple[str, int],
+        [ObjectStore, Manifest, list[Report], dict[Annex, TemplateSpec]], tuple[str, int]
     ]
     start_prefect: Callable[[], object] | None = None
     """an empty flow: its first call starts Prefect's server; None: start-up not measured"""
@@ -467,9 +466,9 @@ def bare_batch(
         )
         for s in sniffed
     )
-    manifest = Manifest(batch=batch_id, online=online_ref, files=entries)
+    manifest = Manifest(batch=batch_id, online=online_ref, files=entries, findings=paper_missing)
     key, manifest_written = pieces.write_manifest(store, manifest)
-    _, pages_written = pieces.write_batch_pages(store, manifest, reports, templates, paper_missing)
+    _, pages_written = pieces.write_batch_pages(store, manifest, reports, templates)
     return key, written + manifest_written + pages_written
 
 

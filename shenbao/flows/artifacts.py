@@ -9,7 +9,7 @@ store (``store_links``); a relative store key would lead nowhere from there.
 
 The batch flow calls, once its index is written::
 
-    publish_batch_artifacts(object_store, manifest, reports, paper_missing)
+    publish_batch_artifacts(object_store, manifest, reports)
 """
 
 from __future__ import annotations
@@ -356,15 +356,15 @@ def publish_batch_artifacts(
     store: ObjectStore,
     manifest: Manifest,
     reports: Sequence[Report],
-    batch_findings: Sequence[Finding] = (),
 ) -> tuple[UUID, UUID] | None:
-    """``publish_artifacts`` with the store's links: the flows' one-line hook."""
+    """``publish_artifacts`` with the store's links, the batch's own findings the
+    manifest's: the flows' one-line hook."""
     link = store_links(store)
     return publish_artifacts(
         manifest.batch,
         manifest,
         reports,
-        batch_findings,
+        manifest.findings,
         link(index_key(manifest.batch)),
         report_links(store, manifest.batch),
     )

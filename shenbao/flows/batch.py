@@ -80,7 +80,6 @@ from shenbao.pipeline.config import (
 from shenbao.pipeline.errors import InputError
 from shenbao.pipeline.model import (
     Annex,
-    Finding,
     Frozen,
     Manifest,
     OnlineExportRef,
@@ -772,18 +771,20 @@ def write_batch_pages(
     manifest: Manifest,
     reports: list[Report],
     templates: dict[Annex, TemplateSpec],
-    batch_findings: tuple[Finding, ...] = (),
 ) -> tuple[str, int]:
-    """``index.html`` and ``summary.xlsx`` of the batch; the index's key and objects written."""
+    """``index.html`` and ``summary.xlsx`` of the batch; the index's key and objects written.
+
+    The batch's own findings (PAPER_MISSING …) are the manifest's: one source for both.
+    """
     batch = manifest.batch
     index = render_index_html(
         manifest,
         reports,
         index_links(store, batch),
         lambda report: report_html_key(batch, report.submission_id),
-        batch_findings,
+        manifest.findings,
     )
-    summary = render_summary_xlsx(manifest, reports, templates, batch_findings)
+    summary = render_summary_xlsx(manifest, reports, templates, manifest.findings)
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     written = put_if_changed(store, index_key(batch), index, "text/html; charset=utf-8")
     written += put_if_changed(store, summary_key(batch), summary, xlsx)
@@ -857,7 +858,7 @@ def process_batch(
         progress.set_total(Stage.SUBMISSIONS, len(waiting))
         records = export.records if export is not None else None
         found = batch_check([lean for _, lean in waiting], records, templates, campaign)
-        for finding in found.batch_findings:  # in the index and the summary, not a report
+        for finding in found.batch_findings:  # in the manifest, not a report
             logger.warning("online filing %s has no paper in this batch", finding.key)
         reports = [found.apply(lean) for _, lean in waiting]
 
@@ -877,7 +878,6 @@ def process_batch(
                 settings=unmapped(settings),
             )
         )
-    paper_missing = found.batch_findings
     written += sum(
         map_here(
             client,
@@ -895,12 +895,16 @@ def process_batch(
         s.entry.model_copy(update={"submissions": tuple(submissions.get(s.entry.file, ()))})
         for s in sniffed
     )
-    manifest = Manifest(batch=batch_id, online=online_export, received=received_on, files=entries)
-    key, manifest_written = write_manifest(object_store, manifest)
-    index, pages_written = write_batch_pages(
-        object_store, manifest, reports, templates, paper_missing
+    manifest = Manifest(
+        batch=batch_id,
+        online=online_export,
+        received=received_on,
+        files=entries,
+        findings=found.batch_findings,
     )
-    publish_batch_artifacts(object_store, manifest, reports, paper_missing)
+    key, manifest_written = write_manifest(object_store, manifest)
+    index, pages_written = write_batch_pages(object_store, manifest, reports, templates)
+    publish_batch_artifacts(object_store, manifest, reports)
     written += manifest_written + pages_written
     quarantined = sum(e.state == "quarantined" for e in entries)
     logger.info(

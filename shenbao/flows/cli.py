@@ -1170,11 +1170,14 @@ _STATUS_STYLES = {"pass": "green", "needs_review": "yellow", "fail": "red"}
 
 def _stored_rows(store: ObjectStore, manifest: Manifest) -> list[SubmissionRow]:
     """The summary row of each report the store now holds for the batch, in manifest order,
-    one report in memory at a time (a report with its pages is large).
+    one report in memory at a time (a report with its pages is large). A report that
+    cannot be read has no row: reconcile skipped it and the manifest's findings name it.
 
     Raises:
         InputError: a submission the manifest lists has no report.
     """
+    from pydantic import ValidationError
+
     from shenbao.flows.artifacts import row_of
     from shenbao.pipeline.errors import InputError
     from shenbao.storage.base import ObjectMissingError, report_key
@@ -1187,6 +1190,8 @@ def _stored_rows(store: ObjectStore, manifest: Manifest) -> list[SubmissionRow]:
                 rows.append(row_of(Report.model_validate_json(store.get_bytes(key))))
             except ObjectMissingError:
                 raise InputError(f"the manifest lists {sid} but the store has no {key}") from None
+            except ValidationError:
+                continue
     return rows
 
 

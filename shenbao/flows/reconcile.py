@@ -7,8 +7,12 @@ rules, matched across the batch to the new export, and published as the batch fl
 publishes: a report that changed becomes a new version (the one it replaces is kept), an
 unchanged one is not written. Evidence crops and thumbnails are cut from the originals the
 batch kept under ``originals/{sha256}``; where an original is not there, the report is
-published without them. The manifest records the new export; the index and the summary
-are rewritten.
+published without them. The manifest records the new export and the batch's own findings
+(PAPER_MISSING); the index and the summary are rewritten.
+
+A stored report that cannot be read (truncated, or not a ``shenbao.report/1``) is not a
+reason to leave the batch unchecked: it is named in the log and in a FILE_UNREADABLE
+finding of the manifest, left as it is, and the others are reconciled.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import flow, get_run_logger
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from shenbao.flows import progress
 from shenbao.flows.artifacts import publish_batch_artifacts
@@ -37,7 +41,16 @@ from shenbao.flows.progress import Stage
 from shenbao.pipeline import ingest
 from shenbao.pipeline.config import load_campaign, load_templates
 from shenbao.pipeline.errors import InputError, PipelineError
-from shenbao.pipeline.model import EngineInfo, Frozen, Manifest, OnlineExportRef, Report
+from shenbao.pipeline.model import (
+    REPORT_SCHEMA_ID,
+    EngineInfo,
+    Finding,
+    FindingCode,
+    Frozen,
+    Manifest,
+    OnlineExportRef,
+    Report,
+)
 from shenbao.pipeline.run import ReportSpool, SpooledReport, as_read, build_report
 from shenbao.pipeline.settings import Settings
 from shenbao.storage.base import (
@@ -74,8 +87,12 @@ def check_reconcile(
 
 
 @step
-def load_reports(store: ObjectStore, manifest: Manifest) -> Iterator[Report]:
+def load_reports(store: ObjectStore, manifest: Manifest) -> Iterator[Report | Finding]:
     """The batch's current reports, in manifest order, one at a time.
+
+    In place of a stored report that cannot be read, the FILE_UNREADABLE finding that
+    names it (``UnreadableReport.finding``), logged in one line: one damaged object must not
+    keep the rest of the batch (or the nightly run's other batches) unchecked.
 
     Raises:
         InputError: a submission the manifest lists has no report in the store.
@@ -84,12 +101,66 @@ def load_reports(store: ObjectStore, manifest: Manifest) -> Iterator[Report]:
         for sid in entry.submissions:
             key = report_key(manifest.batch, sid)
             try:
-                yield Report.model_validate_json(store.get_bytes(key))
+                data = store.get_bytes(key)
             except ObjectMissingError:
                 raise InputError(
                     f"batch {manifest.batch!r} lists submission {sid} but the store has no "
                     f"{key}: re-run the batch"
                 ) from None
+            try:
+                report = Report.model_validate_json(data)
+            except ValidationError as exc:
+                why = UnreadableReport.of(exc)
+            else:
+                if (report.batch, report.submission_id) == (manifest.batch, sid):
+                    yield report
+                    continue
+                why = ANOTHER_REPORT
+            get_run_logger().error(
+                "%s: stored report unreadable, %s; submission %s not reconciled, left as it was",
+                key,
+                why.english,
+                sid,
+            )
+            yield why.finding(key, sid)
+
+
+class UnreadableReport(Frozen):
+    """Why a stored report cannot be read, for reviewers (Chinese) and the log."""
+
+    chinese: str
+    english: str
+
+    @classmethod
+    def of(cls, error: ValidationError) -> UnreadableReport:
+        if any(e["type"] == "json_invalid" for e in error.errors()):
+            return cls(
+                chinese="不是完整的 JSON，可能已被截断", english="not complete JSON (truncated?)"
+            )
+        where = ".".join(str(part) for part in error.errors()[0]["loc"]) or "its top level"
+        return cls(
+            chinese=f"不符合报告格式 {REPORT_SCHEMA_ID}",
+            english=f"not a {REPORT_SCHEMA_ID}: {error.error_count()} errors, first at {where}",
+        )
+
+    def finding(self, key: str, submission: str) -> Finding:
+        """The batch-level finding that names the object.
+
+        FILE_UNREADABLE (keyed by file): the stored file cannot be read, its key is the
+        finding's ``key``; the paper behind it was read once and is not re-checked now.
+        """
+        return Finding.of(
+            FindingCode.FILE_UNREADABLE,
+            f"已存报告 {key} 无法读取（{self.chinese}）：申报材料 {submission} 本次未重新核验，"
+            "原报告保持不变，其网上填报记录可能因此被列为无纸质材料。请重新运行该批次以重建报告。",
+            key=key,
+        )
+
+
+ANOTHER_REPORT = UnreadableReport(
+    chinese="内容是另一批次或另一份申报材料的报告",
+    english="it holds another batch's or submission's report",
+)
 
 
 @step
@@ -119,6 +190,8 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
         online: the (newer) online platform's export (xlsx/csv/json).
         store: the store URI; by default ``SHENBAO_STORE`` or ``var/store``.
 
+    A stored report that cannot be read is skipped and named (``load_reports``).
+
     Raises:
         InputError: see ``check_reconcile``; a report the manifest lists is missing.
         StorageError: the store cannot be read or written.
@@ -141,7 +214,11 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
         # as the batch flow: full reports wait on disk, the batch keeps them lean
         spool = ReportSpool(Path(spooled))
         waiting = []
+        skipped: list[Finding] = []  # stored reports that cannot be read, left as they are
         for report in load_reports(object_store, manifest):
+            if isinstance(report, Finding):
+                skipped.append(report)
+                continue
             submission = as_read(report)
             if submission is None:  # a quarantined file's placeholder: nothing to re-check
                 waiting.append(spool.put(report))
@@ -158,9 +235,8 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
             waiting.append(spool.put(fresh.model_copy(update={"engine": engine})))
         found = batch_check([lean for _, lean in waiting], export.records, templates, campaign)
         reports = [found.apply(lean) for _, lean in waiting]
-        paper_missing = found.batch_findings
         progress.set_total(Stage.SUBMISSIONS, len(reports))
-        for finding in paper_missing:
+        for finding in found.batch_findings:
             logger.warning("online filing %s has no paper in this batch", finding.key)
 
         by_file: dict[str, list[SpooledReport]] = {}
@@ -183,12 +259,13 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
                 settings=settings,
             )
 
-    manifest = manifest.model_copy(update={"online": online_ref})
-    key, manifest_written = write_manifest(object_store, manifest)
-    index, pages_written = write_batch_pages(
-        object_store, manifest, reports, templates, paper_missing
+    manifest = Manifest.model_validate(
+        manifest.model_dump(by_alias=True)
+        | {"online": online_ref, "findings": (*skipped, *found.batch_findings)}
     )
-    publish_batch_artifacts(object_store, manifest, reports, paper_missing)
+    key, manifest_written = write_manifest(object_store, manifest)
+    index, pages_written = write_batch_pages(object_store, manifest, reports, templates)
+    publish_batch_artifacts(object_store, manifest, reports)
     written += manifest_written + pages_written
     files = len(manifest.files)
     quarantined = sum(e.state == "quarantined" for e in manifest.files)

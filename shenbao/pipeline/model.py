@@ -8,6 +8,10 @@ The report's JSON schema (``shenbao.report/1``, DESIGN.md) is generated from ``R
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -17,6 +21,8 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -273,6 +279,15 @@ class OnlineMatch(Frozen):
 class Finding(Frozen):
     """A discrepancy or check result. Findings are data; exceptions are for broken runs."""
 
+    id: str | None = Field(
+        None,
+        pattern=r"^[0-9a-f]{12}$",
+        description="stable across re-runs, so a reviewer's decision finds its finding "
+        "again: a hash of the submission (or the batch), the code and the subject (field, "
+        "slot, section, key), never of the message, values or position. Set by the report "
+        "or manifest holding the finding (``identified``); None only before it is in one "
+        "(an addition)",
+    )
     code: FindingCode
     severity: Severity
     field: str | None = None
@@ -298,6 +313,42 @@ class Finding(Frozen):
         return cls.model_validate(
             {"code": code, "severity": code.severity, "message": message} | evidence
         )
+
+    @property
+    def subject(self) -> tuple[str | None, str | None, str | None, str | None]:
+        """What the finding is about beside its code: DESIGN.md's "keyed by"."""
+        return (self.field, self.slot, self.section, self.key)
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_id(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A finding not yet in a report (a submission's, the fields goldens') has no id
+        # to show; in a report or a manifest it always has one.
+        data = handler(self)
+        if self.id is None and isinstance(data, dict):
+            data.pop("id", None)
+        return data
+
+
+def identified(findings: Iterable[Finding], submission: str | None) -> tuple[Finding, ...]:
+    """``findings`` each with its stable ``id``, in the scope of ``submission`` (None: the
+    batch's own findings, in its manifest).
+
+    The id hashes the scope, the code and the subject, and how many findings alike (same
+    code and subject) come before it: two alike stay apart, and a finding keeps its id
+    when other findings come and go beside it. Message, values, page, box and evidence
+    are left out: they may change between runs without the finding changing.
+    """
+    seen: Counter[tuple[str, tuple[str | None, ...]]] = Counter()
+    out = []
+    for finding in findings:
+        alike = (finding.code.value, finding.subject)
+        ordinal = seen[alike]
+        seen[alike] += 1
+        # JSON tells None from "" and keeps the parts apart, whatever they contain
+        keyed = json.dumps([submission, finding.code.value, *finding.subject, ordinal])
+        digest = hashlib.sha256(keyed.encode("utf-8")).hexdigest()[:12]
+        out.append(finding if finding.id == digest else finding.model_copy(update={"id": digest}))
+    return tuple(out)
 
 
 def status_of(findings: tuple[Finding, ...] | list[Finding]) -> Status:
@@ -377,6 +428,16 @@ class Report(Frozen):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
+    @field_validator("findings")
+    @classmethod
+    def _findings_have_ids(
+        cls, findings: tuple[Finding, ...], info: ValidationInfo
+    ) -> tuple[Finding, ...]:
+        submission = info.data.get("submission_id")
+        if submission is None:  # invalid itself: that error is reported
+            return findings
+        return identified(findings, submission)
+
     @model_validator(mode="after")
     def _status_follows_findings(self) -> Report:
         if self.status is not status_of(self.findings):
@@ -421,5 +482,16 @@ class Manifest(Frozen):
         "given, the paper deadline unchecked (an addition)",
     )
     files: tuple[ManifestEntry, ...]
+    findings: tuple[Finding, ...] = Field(
+        (),
+        description="the batch's own findings, which belong to no one submission: "
+        "PAPER_MISSING (a filing without paper), FILE_UNREADABLE (a stored report "
+        "reconcile could not read); each with its id (an addition)",
+    )
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @field_validator("findings")
+    @classmethod
+    def _findings_have_ids(cls, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+        return identified(findings, None)
