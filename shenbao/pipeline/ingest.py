@@ -241,6 +241,18 @@ def sniff(source: InputFile, settings: Settings) -> SniffedFile:
     return SniffedFile(source=source, kind=kind, entry=entry)
 
 
+def quarantine(sniffed: SniffedFile, reason: str, reason_en: str) -> SniffedFile:
+    """An accepted file quarantined after all, when handling it failed later (reading it,
+    building its reports): its hash, size and pages kept, host paths kept out of the reason.
+    """
+    why = QuarantineError(reason, reason_en)
+    entry = sniffed.entry
+    quarantined = _quarantined(sniffed.source, sniffed.kind, entry.sha256, entry.size, why)
+    return quarantined.model_copy(
+        update={"entry": quarantined.entry.model_copy(update={"pages": entry.pages})}
+    )
+
+
 def _quarantined(
     source: InputFile, kind: FileKind, sha256: str | None, size: int, why: QuarantineError
 ) -> SniffedFile:
