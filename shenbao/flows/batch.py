@@ -525,7 +525,8 @@ def read_afresh(
     get_run_logger().info("pages go to the Dask cluster %s", client)
     large = {"distributed.admin.large-graph-warning-threshold": "256MB"}
     with dask.config.set(large), api_for_workers(client):
-        done, pages, error = 0, [], None
+        done, pages = 0, []
+        error: Exception | None = None  # what the file being gathered failed with
         for index, page in read_on_cluster(files, settings, engine, pages_in_flight(client)):
             while index > done:  # the file before is whole
                 progress.advance(Stage.FILES)
