@@ -65,7 +65,7 @@ from shenbao.pipeline.run import (
     PageCache,
     build_report,
     read_document,
-    unique_ids,
+    submission_ids,
     unreadable_submission,
 )
 from shenbao.pipeline.settings import Settings
@@ -429,13 +429,15 @@ def bare_batch(
     templates = load_templates(settings.templates_dir)
     campaign = load_campaign(settings.config_dir / "campaign.yaml")
     cache = PageCache(settings.cache_dir / "pages")
+    ids = submission_ids([(s.entry.file, s.entry.sha256) for s in sniffed if s.entry.sha256])
     with PagePool(settings.ocr, settings.cache_dir, workers, settings.page_timeout_s) as pool:
         documents = [
-            read_document(s, settings, pool.engine, templates, cache=cache, pool=pool)
+            read_document(
+                s, settings, pool.engine, templates, cache=cache, pool=pool, ids=ids[s.entry.file]
+            )
             for s in sniffed
             if not s.quarantined
         ]
-    documents = unique_ids(documents)
     check = pieces.checker(templates, campaign)
     reports = [
         build_report(check(s), batch_id, pool.engine, templates, d.timings.get(s.id))
@@ -444,8 +446,8 @@ def bare_batch(
     ]
     reports += [
         build_report(u, batch_id, None, templates)
-        for u in map(unreadable_submission, sniffed)
-        if u is not None
+        for s in sniffed
+        if (u := unreadable_submission(s, ids.get(s.entry.file))) is not None
     ]
     reports, paper_missing = pieces.check_batch(reports, records, templates, campaign)
 

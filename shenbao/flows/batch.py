@@ -99,11 +99,12 @@ from shenbao.pipeline.run import (
     PageCache,
     ReportSpool,
     SpooledReport,
+    SubmissionIds,
     assemble,
     build_report,
     normalised_page_images,
     read_pages,
-    unique_submission_ids,
+    submission_ids,
     unreadable_submission,
 )
 from shenbao.pipeline.settings import Settings
@@ -362,8 +363,9 @@ def pages_in_flight(client: Client) -> int:
 
 def read_on_cluster(
     files: list[ingest.SniffedFile], settings: Settings, engine: OcrEngine, in_flight: int
-) -> Iterator[tuple[int, ReadPage]]:
-    """The pages of ``files``, each with its file's index, in file and page order.
+) -> Iterator[tuple[int, ReadPage | Exception]]:
+    """The pages of ``files``, each with its file's index, in file and page order; after
+    the pages of a file that failed to open or render, what it failed with.
 
     The files are opened and their pages rendered here, one at a time; each scanned page
     is a ``read_page_task`` on the cluster, at most ``in_flight`` of them at once (the
@@ -376,10 +378,12 @@ def read_on_cluster(
 
     ocr = settings.ocr.model_copy(update={"threads": 1})
     timeout = settings.page_timeout_s
-    pending: deque[tuple[int, SourcePage, PrefectFuture[ReadPage]] | tuple[int, ReadPage]]
+    pending: deque[
+        tuple[int, SourcePage, PrefectFuture[ReadPage]] | tuple[int, ReadPage | Exception]
+    ]
     pending = deque()
 
-    def oldest() -> tuple[int, ReadPage]:
+    def oldest() -> tuple[int, ReadPage | Exception]:
         head = pending.popleft()
         if len(head) == 2:
             return head
@@ -398,7 +402,15 @@ def read_on_cluster(
             )
 
     for index, sniffed in enumerate(files):
-        for source in iter_pages(sniffed.source.path, sniffed.kind, settings):
+        sources = iter_pages(sniffed.source.path, sniffed.kind, settings)
+        while True:
+            try:
+                source = next(sources, None)
+            except Exception as exc:  # this file's trouble: the caller sets it aside
+                pending.append((index, exc))
+                break
+            if source is None:
+                break
             if source.image is None:
                 pending.append((index, read_page(source, engine)))
             else:
@@ -416,10 +428,12 @@ def read_documents(
     templates: dict[Annex, TemplateSpec],
     engine: OcrEngine,
     client: Client | None,
-) -> Iterator[tuple[int, Document]]:
+    ids: dict[str, SubmissionIds],
+) -> Iterator[tuple[int, Document | ingest.SniffedFile]]:
     """Every accepted file read and split into its submissions, each as soon as it is read
     (with its index in ``accepted``): the files the page cache holds first, then the
-    others in input order.
+    others in input order. Submissions are named by ``ids`` (by file name). A file whose
+    reading or split failed comes back quarantined (``ingest.quarantine``) instead.
 
     A file the page cache holds (same sha256, same reader) is taken from it and not
     opened; only when some file is not there does reading start: a ``PagePool``, or the
@@ -437,23 +451,49 @@ def read_documents(
             continue
         progress.advance(Stage.PAGES, len(cached))
         progress.advance(Stage.FILES)
-        yield index, assemble(sniffed.source.name, sniffed.entry.sha256, cached, templates)
+        yield index, assembled(sniffed, cached, templates, ids)
     if not afresh:
         return
     files = [accepted[i] for i in afresh]
     for index, pages in zip(afresh, read_afresh(files, settings, engine, client), strict=True):
-        sha256 = accepted[index].entry.sha256 or ""
+        if isinstance(pages, Exception):
+            yield index, failed(accepted[index], pages)
+            continue
         # A page that failed may read on a later run (a transient fault): keep it uncached.
         if not any(r.error for r in pages):
-            cache.put(sha256, engine, pages)
-        yield index, assemble(accepted[index].source.name, sha256, pages, templates)
+            cache.put(accepted[index].entry.sha256 or "", engine, pages)
+        yield index, assembled(accepted[index], pages, templates, ids)
+
+
+def assembled(
+    sniffed: ingest.SniffedFile,
+    pages: list[ReadPage],
+    templates: dict[Annex, TemplateSpec],
+    ids: dict[str, SubmissionIds],
+) -> Document | ingest.SniffedFile:
+    """``assemble`` of one file's read pages; the file quarantined if that fails."""
+    name = sniffed.source.name
+    try:
+        return assemble(name, sniffed.entry.sha256 or "", pages, templates, ids.get(name))
+    except Exception as exc:  # one file's trouble: set aside, the batch goes on
+        return failed(sniffed, exc)
+
+
+def failed(sniffed: ingest.SniffedFile, error: Exception) -> ingest.SniffedFile:
+    """An accepted file that failed after sniffing, quarantined with what went wrong."""
+    get_run_logger().error("%s set aside: %r", sniffed.source.name, error)
+    return ingest.quarantine(
+        sniffed,
+        "读取或处理文件时出错（文件可能在处理期间被改动或移走），未能处理",
+        f"failed while read or checked: {error!r}",
+    )
 
 
 def read_afresh(
     files: list[ingest.SniffedFile], settings: Settings, engine: OcrEngine, client: Client | None
-) -> Iterator[list[ReadPage]]:
+) -> Iterator[list[ReadPage] | Exception]:
     """The read pages of each of ``files``, in order, each file as soon as it and those
-    before it are read.
+    before it are read; for a file whose reading failed, what it failed with.
 
     Here, files are read a core's worth at a time in ``read_file`` tasks of their own
     (the flow's runner stays free for the work on the files already read), their scans on
@@ -474,7 +514,7 @@ def read_afresh(
             )
             try:
                 while futures:  # handed on and let go one at a time: a file's pages, once
-                    yield futures.popleft().result()
+                    yield read_or_error(futures.popleft())
             finally:  # the caller failed: the files not yet started are not read
                 for future in futures:
                     future.wrapped_future.cancel()  # type: ignore[attr-defined]
@@ -487,17 +527,31 @@ def read_afresh(
     large = {"distributed.admin.large-graph-warning-threshold": "256MB"}
     with dask.config.set(large), api_for_workers(client):
         done, pages = 0, []
+        error: Exception | None = None  # what the file being gathered failed with
         for index, page in read_on_cluster(files, settings, engine, pages_in_flight(client)):
             while index > done:  # the file before is whole
                 progress.advance(Stage.FILES)
-                yield pages
-                done, pages = done + 1, []
+                yield error or pages
+                done, pages, error = done + 1, [], None
+            if isinstance(page, Exception):
+                error = page
+                continue
             pages.append(page)
             progress.advance(Stage.PAGES)
         while done < len(files):
             progress.advance(Stage.FILES)
-            yield pages
-            done, pages = done + 1, []
+            yield error or pages
+            done, pages, error = done + 1, [], None
+
+
+def read_or_error(future: PrefectFuture[list[ReadPage]]) -> list[ReadPage] | Exception:
+    """A ``read_file``'s pages, or what it failed with: one file's trouble is not the
+    batch's."""
+    try:
+        return future.result()
+    except Exception as exc:
+        progress.advance(Stage.FILES)
+        return exc
 
 
 def read_and_check(
@@ -511,49 +565,50 @@ def read_and_check(
     engine: OcrEngine,
     client: Client | None,
     received: dt.date | None,
-) -> list[tuple[SpooledReport, Report]]:
+) -> tuple[list[tuple[SpooledReport, Report]], list[ingest.SniffedFile]]:
     """Every submission of the batch read, checked (``check_submission``) and its report
     built, each file's as soon as it is read: the full report waits in ``spool``, the
     batch keeps it ``without_reading``. Then the quarantined files' reports
-    (FILE_UNREADABLE), so reviewers see them. In input order, every id unique across the
-    batch (``unique_submission_ids``).
+    (FILE_UNREADABLE), so reviewers see them. Every id unique across the batch by
+    construction (``submission_ids``, over every file that has a hash).
+
+    Returns:
+        The reports, in input order, and ``sniffed`` with the files that failed while
+        read or while their reports were built quarantined (``ingest.quarantine``): one
+        file's trouble is not the batch's.
     """
+    ids = submission_ids([(s.entry.file, s.entry.sha256) for s in sniffed if s.entry.sha256])
     read: dict[int, list[tuple[SpooledReport, Report]]] = {}
+    set_aside: dict[str, ingest.SniffedFile] = {}
     # closed on a failure here, so the reading stops at once
-    with closing(read_documents(accepted, settings, templates, engine, client)) as documents:
+    documents = read_documents(accepted, settings, templates, engine, client, ids)
+    with closing(documents):
         for index, document in documents:
+            if isinstance(document, ingest.SniffedFile):
+                set_aside[document.entry.file] = document
+                continue
             if not document.submissions:
                 continue
             checked = check_submissions(document.submissions, templates, campaign, received, client)
-            read[index] = [
-                spool.put(
+            try:
+                built = [
                     build_report(
                         s, batch, engine, templates, document.timings.get(s.id), received=received
                     )
-                )
-                for s in checked
-            ]
-    files = [read.get(i, []) for i in range(len(accepted))]
-    renamed = unique_submission_ids(
-        [
-            (a.source.name, a.entry.sha256 or "", [lean.submission_id for _, lean in reports])
-            for a, reports in zip(accepted, files, strict=True)
-        ]
-    )
-    out = [
-        (
-            spooled.model_copy(update={"submission_id": sid}),
-            lean.model_copy(update={"submission_id": sid}),
-        )
-        for reports, ids in zip(files, renamed, strict=True)
-        for (spooled, lean), sid in zip(reports, ids, strict=True)
-    ]
+                    for s in checked
+                ]
+            except Exception as exc:  # one file's trouble: set aside, the batch goes on
+                set_aside[document.file] = failed(accepted[index], exc)
+                continue
+            read[index] = [spool.put(report) for report in built]
+    out = [report for index in sorted(read) for report in read[index]]
+    sniffed = [set_aside.get(s.entry.file, s) for s in sniffed]
     out += [
         spool.put(build_report(u, batch, None, templates, received=received))
-        for u in map(unreadable_submission, sniffed)
-        if u is not None
+        for s in sniffed
+        if (u := unreadable_submission(s, ids.get(s.entry.file))) is not None
     ]
-    return out
+    return out, sniffed
 
 
 @step
@@ -843,7 +898,7 @@ def process_batch(
     spool_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="batch-", dir=spool_root) as folder:
         spool = ReportSpool(Path(folder))
-        waiting = read_and_check(
+        waiting, sniffed = read_and_check(
             accepted,
             sniffed,
             batch_id,

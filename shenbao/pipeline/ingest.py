@@ -19,13 +19,15 @@ import stat
 import threading
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import StrEnum
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import IO
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from defusedxml import ElementTree as SafeElementTree
 from PIL import Image, ImageSequence
 from pydantic import Field
 
@@ -78,7 +80,7 @@ class SniffedFile(Frozen):
         return self.entry.state == "quarantined"
 
 
-class _QuarantineError(Exception):
+class QuarantineError(Exception):
     """Why a file is set aside: for reviewers (Chinese) and for logs (English)."""
 
     def __init__(self, reason: str, reason_en: str) -> None:
@@ -107,12 +109,12 @@ def discover(paths: Sequence[Path]) -> list[InputFile]:
     names: set[str] = set()
     for given in paths:
         if given.is_dir():
-            root = given.resolve()
+            root = _real(given)
             candidates: Iterator[tuple[Path, tuple[str, ...]]] = (
                 (given.joinpath(*parts), parts) for parts in sorted(_walk(given))
             )
         else:
-            root = given.resolve().parent
+            root = _real(given).parent
             candidates = iter([(given, (given.name,))])
         for path, parts in candidates:
             identity = os.path.normpath(path.absolute())
@@ -123,6 +125,12 @@ def discover(paths: Sequence[Path]) -> list[InputFile]:
             names.add(name)
             found.append(InputFile(path=path, name=name, root=root))
     return found
+
+
+def _real(path: Path) -> Path:
+    """``path`` with its links followed as far as they go: never raises, even on a loop
+    (``Path.resolve`` raises ``RuntimeError`` on one, which ``sniff`` reports)."""
+    return Path(os.path.realpath(path))
 
 
 def require_inputs(paths: Sequence[Path]) -> None:
@@ -208,22 +216,22 @@ def sniff(source: InputFile, settings: Settings) -> SniffedFile:
         _require_regular_file(source, path)
         sha256, size = file_digest(path)
         if size == 0:
-            raise _QuarantineError("空文件（0 字节）", "empty file (0 bytes)")
+            raise QuarantineError("空文件（0 字节）", "empty file (0 bytes)")
         if size > settings.max_file_bytes:
-            raise _QuarantineError(
+            raise QuarantineError(
                 f"文件过大（{_mb(size)}，上限 {_mb(settings.max_file_bytes)}）",
                 f"file too large ({size} bytes, limit {settings.max_file_bytes})",
             )
         kind = detect_kind(path)
         pages = _PAGE_COUNTERS[kind](path, settings)
-    except _QuarantineError as why:
+    except QuarantineError as why:
         return _quarantined(source, kind, sha256, size, why)
     except InputError as exc:
-        why = _QuarantineError("文件无法读取（可能没有权限或已被移走）", str(exc))
+        why = QuarantineError("文件无法读取（可能没有权限或已被移走）", str(exc))
         return _quarantined(source, kind, sha256, size, why)
     except Exception as exc:  # the last net: bad input must never stop a batch
         log.exception("unexpected error while sniffing %s", source.name)
-        why = _QuarantineError(
+        why = QuarantineError(
             "文件无法识别，读取时出错", f"unexpected error while sniffing: {exc!r}"
         )
         return _quarantined(source, kind, sha256, size, why)
@@ -233,11 +241,24 @@ def sniff(source: InputFile, settings: Settings) -> SniffedFile:
     return SniffedFile(source=source, kind=kind, entry=entry)
 
 
+def quarantine(sniffed: SniffedFile, reason: str, reason_en: str) -> SniffedFile:
+    """An accepted file quarantined after all, when handling it failed later (reading it,
+    building its reports): its hash, size and pages kept, host paths kept out of the reason.
+    """
+    why = QuarantineError(reason, reason_en)
+    entry = sniffed.entry
+    quarantined = _quarantined(sniffed.source, sniffed.kind, entry.sha256, entry.size, why)
+    return quarantined.model_copy(
+        update={"entry": quarantined.entry.model_copy(update={"pages": entry.pages})}
+    )
+
+
 def _quarantined(
-    source: InputFile, kind: FileKind, sha256: str | None, size: int, why: _QuarantineError
+    source: InputFile, kind: FileKind, sha256: str | None, size: int, why: QuarantineError
 ) -> SniffedFile:
     reason_en = why.reason_en
-    for local_path in sorted({str(source.path.resolve()), str(source.path)}, key=len, reverse=True):
+    local_paths = {str(_real(source.path)), str(source.path.absolute()), str(source.path)}
+    for local_path in sorted(local_paths, key=len, reverse=True):
         # Library messages quote the path; the manifest must not carry the host's folders.
         reason_en = reason_en.replace(local_path, source.name)
     log.debug("quarantined %s: %s", source.name, reason_en)
@@ -253,9 +274,14 @@ def _quarantined(
 
 
 def _confined(source: InputFile) -> Path:
-    resolved = source.path.resolve()
+    try:
+        resolved = source.path.resolve()
+    except (RuntimeError, OSError) as exc:  # Python 3.11 reports a link loop as RuntimeError
+        raise QuarantineError(
+            "链接循环（链接最终指向自身），无法打开", "symbolic link loop; not followed"
+        ) from exc
     if not resolved.is_relative_to(source.root):
-        raise _QuarantineError(
+        raise QuarantineError(
             "链接指向输入文件夹之外，出于安全未读取",
             "symbolic link leads outside the input folder; not followed",
         )
@@ -266,17 +292,17 @@ def _require_regular_file(source: InputFile, path: Path) -> None:
     try:
         status = path.stat()
     except OSError as exc:
-        raise _QuarantineError(
+        raise QuarantineError(
             "文件无法读取（链接失效或没有权限）", f"cannot stat: {exc.strerror}"
         ) from exc
     if stat.S_ISDIR(status.st_mode):
         if source.path.is_symlink():
-            raise _QuarantineError(
+            raise QuarantineError(
                 "指向文件夹的链接，未展开（请直接提交该文件夹）", "link to a folder; not followed"
             )
-        raise _QuarantineError("文件夹无法打开（没有权限）", "folder cannot be listed")
+        raise QuarantineError("文件夹无法打开（没有权限）", "folder cannot be listed")
     if not stat.S_ISREG(status.st_mode):
-        raise _QuarantineError(
+        raise QuarantineError(
             "不是普通文件（设备、管道或套接字）", "not a regular file (device, pipe or socket)"
         )
 
@@ -320,10 +346,18 @@ def detect_kind(path: Path) -> FileKind:
 
 
 def _is_docx(path: Path) -> bool:
+    return _zip_holds(path, "word/document.xml")
+
+
+def _is_xlsx(path: Path) -> bool:
+    return _zip_holds(path, "xl/workbook.xml")
+
+
+def _zip_holds(path: Path, member: str) -> bool:
     # Reads the ZIP's directory only, never its members.
     try:
         with zipfile.ZipFile(path) as archive:
-            return "word/document.xml" in archive.namelist()
+            return member in archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError):
         return False
 
@@ -348,22 +382,31 @@ _EXPECTED_BY_SUFFIX = {
     ".docx": "DOCX",
 }
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# What ``shenbao run --online`` reads: the online platform's export, not paper.
+_EXPORT_SUFFIXES = frozenset({".xlsx", ".xlsm", ".csv", ".json"})
 
 
 def _unsupported(path: Path, settings: Settings) -> int | None:
+    if path.suffix.lower() in _EXPORT_SUFFIXES or _is_xlsx(path):
+        raise QuarantineError(
+            "这是电子表格或数据文件（网上填报导出？），不是纸质申报材料；"
+            "如是网上填报导出，请用 --online 传入",
+            "a spreadsheet or data file (the online export?), not a paper submission: "
+            "pass an online export with --online",
+        )
     expected = _EXPECTED_BY_SUFFIX.get(path.suffix.lower())
     if expected is not None:
-        raise _QuarantineError(
+        raise QuarantineError(
             f"扩展名为 {path.suffix}，但内容不是有效的 {expected} 文件"
             "（类型不符或已损坏），无法处理",
             f"content is not a valid {expected} despite the {path.suffix} extension",
         )
     if _head(path).startswith(_OLE_MAGIC):
-        raise _QuarantineError(
+        raise QuarantineError(
             "旧版 Office 文件（.doc/.xls）不支持，请另存为 PDF 或 DOCX",
             "legacy Office (OLE2) file; unsupported",
         )
-    raise _QuarantineError(
+    raise QuarantineError(
         "不支持的文件类型（仅支持 PDF、TIFF、JPEG、PNG、DOCX）", "unsupported file type"
     )
 
@@ -374,21 +417,22 @@ def _pdf_pages(path: Path, settings: Settings) -> int:
             document = pdfium.PdfDocument(path)
         except pdfium.PdfiumError as exc:
             if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
-                raise _QuarantineError(
+                raise QuarantineError(
                     "PDF 已加密，需要密码才能打开", f"encrypted PDF: {exc}"
                 ) from exc
-            raise _QuarantineError(
+            raise QuarantineError(
                 "PDF 文件已损坏或不完整，无法打开", f"corrupt or truncated PDF: {exc}"
             ) from exc
         try:
             count = len(document)
             if count == 0:
-                raise _QuarantineError("PDF 中没有任何页面", "PDF has no pages")
+                raise QuarantineError("PDF 中没有任何页面", "PDF has no pages")
+            _within_page_cap(count, settings)
             for index in range(count):
                 try:
                     document[index].close()
                 except pdfium.PdfiumError as exc:
-                    raise _QuarantineError(
+                    raise QuarantineError(
                         f"PDF 第 {index + 1} 页已损坏，无法读取",
                         f"PDF page {index + 1} cannot be loaded: {exc}",
                     ) from exc
@@ -406,26 +450,39 @@ def _image_pages(path: Path, settings: Settings, *, kind: FileKind) -> int:
         with Image.open(path, formats=[label]) as image:
             frames = 0
             for frame in ImageSequence.Iterator(image):
+                if frames == settings.max_pages:  # stop before decoding one too many
+                    raise QuarantineError(
+                        f"页数过多（超过上限 {settings.max_pages} 页），未读取",
+                        f"too many pages (more than the limit {settings.max_pages})",
+                    )
                 _within_pixel_limit(frame.size, settings)
                 frame.load()  # decoding is the only honest test of a truncated file
                 frames += 1
             return frames
     except Image.DecompressionBombError as exc:
-        raise _QuarantineError(
+        raise QuarantineError(
             "图像尺寸异常，疑似解压炸弹，未解码", f"decompression bomb: {exc}"
         ) from exc
-    except _QuarantineError:
+    except QuarantineError:
         raise
     except Exception as exc:  # Pillow signals damage with many exception types
-        raise _QuarantineError(
+        raise QuarantineError(
             f"{label} 图像已损坏或不完整，无法读取", f"corrupt or truncated {label}: {exc}"
         ) from exc
+
+
+def _within_page_cap(pages: int, settings: Settings) -> None:
+    if pages > settings.max_pages:
+        raise QuarantineError(
+            f"页数过多（{pages} 页，上限 {settings.max_pages} 页），未读取",
+            f"too many pages ({pages} pages, limit {settings.max_pages})",
+        )
 
 
 def _within_pixel_limit(size: tuple[int, int], settings: Settings) -> None:
     width, height = size
     if width * height > settings.max_pixels:
-        raise _QuarantineError(
+        raise QuarantineError(
             f"图像尺寸异常（{width}×{height} 像素，超过上限 {settings.max_pixels} 像素），"
             "疑似解压炸弹，未解码",
             f"decompression bomb: {width}x{height} px exceeds {settings.max_pixels}",
@@ -433,15 +490,28 @@ def _within_pixel_limit(size: tuple[int, int], settings: Settings) -> None:
 
 
 _WORD_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+_DECLARATIONS = (b"<!doctype", b"<!entity")
+_SCAN_CHUNK = 1 << 20
 
 
-def _docx_pages(path: Path, settings: Settings) -> None:
+def check_docx(path: Path, settings: Settings) -> None:
+    """Refuse a DOCX that is damaged, unpacks unbounded, or whose XML declares a DTD or
+    entities (an XXE or billion-laughs attempt): the same door as a ZIP bomb, at sniff
+    time, and again before the file is parsed (it may have changed since).
+
+    python-docx parses with ``resolve_entities=False`` already; a Word document never
+    carries a DOCTYPE, so one is refused outright rather than trusted to the parser.
+
+    Raises:
+        QuarantineError: why the file is refused. Its pages are not known without laying
+            it out, so there is no count to return.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
             if any(m.compress_type not in _WORD_COMPRESSIONS for m in members):
                 # bzip2/lzma would decompress unbounded chunks; Word never writes them.
-                raise _QuarantineError(
+                raise QuarantineError(
                     "DOCX 使用了不支持的压缩方式，未解压",
                     "DOCX member with a compression Word never uses",
                 )
@@ -451,22 +521,101 @@ def _docx_pages(path: Path, settings: Settings) -> None:
             if unpacked > settings.max_file_bytes or (
                 unpacked > ZIP_RATIO_FLOOR_BYTES and ratio > MAX_ZIP_RATIO
             ):
-                raise _QuarantineError(
+                raise QuarantineError(
                     f"DOCX 解压后体积异常（{_mb(unpacked)}，压缩比 {ratio:.0f}:1），"
                     "疑似压缩炸弹，未解压",
                     f"zip bomb: unpacks to {unpacked} bytes, ratio {ratio:.0f}:1",
                 )
             # Bounded now: the declared sizes passed, and reading stops at them.
+            for member in _xml_members(archive):
+                if _declares_entities(archive, member):
+                    raise QuarantineError(
+                        "文件包含外部实体（DOCTYPE/ENTITY 声明），出于安全未解析",
+                        f"DOCX part {member.filename} declares a DOCTYPE or ENTITY; refused",
+                    )
             damaged = archive.testzip()
-    except _QuarantineError:
+    except QuarantineError:
         raise
-    except Exception as exc:
-        raise _QuarantineError("DOCX 文件已损坏，无法打开", f"corrupt DOCX: {exc}") from exc
+    except Exception as exc:  # zipfile and zlib signal damage with many exception types
+        raise QuarantineError("DOCX 文件已损坏，无法打开", f"corrupt DOCX: {exc}") from exc
     if damaged is not None:
-        raise _QuarantineError(
+        raise QuarantineError(
             "DOCX 文件已损坏（内容校验失败），无法打开", f"corrupt DOCX: bad CRC in {damaged}"
         )
-    return None  # pages of a DOCX are known only once it is laid out
+
+
+def _xml_members(archive: zipfile.ZipFile) -> Iterator[zipfile.ZipInfo]:
+    """Every part python-docx could parse as XML: by name, or by its declared content type."""
+    defaults: dict[str, str] = {}
+    overrides: dict[str, str] = {}
+    try:
+        types = archive.read("[Content_Types].xml")
+    except KeyError:
+        types = b""
+    if types:
+        if any(token in types.lower() for token in _DECLARATIONS):
+            raise QuarantineError(
+                "文件包含外部实体（DOCTYPE/ENTITY 声明），出于安全未解析",
+                "DOCX [Content_Types].xml declares a DOCTYPE or ENTITY; refused",
+            )
+        try:
+            root = SafeElementTree.fromstring(types)
+        except Exception as exc:  # defusedxml refuses DTDs; anything else is damage
+            raise QuarantineError(
+                "DOCX 内容类型表已损坏或不安全，未解析", f"bad [Content_Types].xml: {exc!r}"
+            ) from exc
+        for element in root:
+            tag = element.tag.rsplit("}", 1)[-1]
+            content_type = element.get("ContentType", "")
+            if tag == "Default":
+                defaults[element.get("Extension", "").lower()] = content_type
+            elif tag == "Override":
+                overrides[element.get("PartName", "").lstrip("/").lower()] = content_type
+    for member in archive.infolist():
+        name = member.filename.lower()
+        suffix = PurePosixPath(name).suffix.lstrip(".")
+        content_type = overrides.get(name) or defaults.get(suffix, "")
+        if suffix in ("xml", "rels") or content_type.endswith("xml"):
+            yield member
+
+
+def _declares_entities(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    tail = b""
+    with archive.open(member) as stream:
+        head = stream.read(4)
+        encoding = _xml_encoding(head)
+        stream_bytes: Iterable[bytes] = _chunks(stream, head)
+        if encoding is not None:
+            # UTF-16/32 would hide the declaration from a byte search: decode first.
+            text = b"".join(stream_bytes).decode(encoding, errors="replace").lower()
+            return any(token.decode() in text for token in _DECLARATIONS)
+        for chunk in stream_bytes:
+            window = (tail + chunk).lower()
+            if any(token in window for token in _DECLARATIONS):
+                return True
+            tail = window[-16:]
+    return False
+
+
+def _chunks(stream: IO[bytes], head: bytes) -> Iterator[bytes]:
+    yield head
+    while chunk := stream.read(_SCAN_CHUNK):
+        yield chunk
+
+
+def _xml_encoding(head: bytes) -> str | None:
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")) or head[:4] in (
+        b"<\x00\x00\x00",
+        b"\x00\x00\x00<",
+    ):
+        return "utf-32"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if head[:2] == b"<\x00":
+        return "utf-16-le"
+    if head[:2] == b"\x00<":
+        return "utf-16-be"
+    return None
 
 
 _PAGE_COUNTERS: dict[FileKind, Callable[[Path, Settings], int | None]] = {
@@ -474,7 +623,7 @@ _PAGE_COUNTERS: dict[FileKind, Callable[[Path, Settings], int | None]] = {
     FileKind.TIFF: partial(_image_pages, kind=FileKind.TIFF),
     FileKind.JPEG: partial(_image_pages, kind=FileKind.JPEG),
     FileKind.PNG: partial(_image_pages, kind=FileKind.PNG),
-    FileKind.DOCX: _docx_pages,
+    FileKind.DOCX: check_docx,
     FileKind.UNKNOWN: _unsupported,
 }
 
@@ -498,7 +647,7 @@ def default_batch_id(first_path: Path, entries: Sequence[ManifestEntry]) -> str:
 
 
 def _batch_label(path: Path) -> str:
-    resolved = path.resolve()
+    resolved = _real(path)
     name = resolved.stem if resolved.is_file() else resolved.name
     label = re.sub(r"[^A-Za-z0-9_.-]+", "-", unicodedata.normalize("NFKC", name))
     label = label.strip("-._")[:40].strip("-._")

@@ -16,23 +16,21 @@ import logging
 import math
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from pathlib import Path
+from typing import Any
 
 import docx
 import numpy as np
 import pdfplumber
 import pypdfium2 as pdfium
-from defusedxml import ElementTree as SafeElementTree
 from pdfplumber.page import Page as PlumberPage
 from pdfplumber.pdf import PDF
 from PIL import Image, ImageOps
 
 from shenbao.pipeline.errors import InputError
-from shenbao.pipeline.ingest import PDFIUM_LOCK, FileKind
+from shenbao.pipeline.ingest import PDFIUM_LOCK, FileKind, QuarantineError, check_docx
 from shenbao.pipeline.model import SourceKind, TextLine, TickBox
 from shenbao.pipeline.settings import Settings
 from shenbao.pipeline.ticks import box_glyphs, glyph_boxes, vector_boxes
@@ -695,19 +693,6 @@ def _rgb8(picture: Image.Image) -> np.ndarray:
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
-_DECLARATIONS = (b"<!doctype", b"<!entity")
-_SCAN_CHUNK = 1 << 20
-# bzip2/lzma would decompress unbounded chunks; Word writes neither.
-_WORD_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
-
-
-class _DocxRefusedError(Exception):
-    """A DOCX set aside unparsed: why, for reviewers (Chinese) and for logs (English)."""
-
-    def __init__(self, reason: str, reason_en: str) -> None:
-        super().__init__(reason_en)
-        self.reason = reason
-        self.reason_en = reason_en
 
 
 def _docx_pages(path: Path, settings: Settings) -> Iterator[SourcePage]:
@@ -726,9 +711,9 @@ def _docx_pages(path: Path, settings: Settings) -> Iterator[SourcePage]:
     0.8·(col+span)/ncols``; a vertically merged cell appears once, spanning its rows.
     """
     try:
-        _refuse_unsafe_docx(path, settings)
+        check_docx(path, settings)  # done at sniff time too: the file may have changed
         body = docx.Document(str(path)).element.body
-    except _DocxRefusedError as why:
+    except QuarantineError as why:
         log.warning("DOCX %s refused: %s", path.name, why.reason_en)
         yield _error_page(1, why.reason, why.reason_en, kind=SourceKind.DOCX)
         return
@@ -750,112 +735,6 @@ def _docx_pages(path: Path, settings: Settings) -> Iterator[SourcePage]:
             lines=(lines := _lay_out(rows)),
             boxes=glyph_boxes(lines),
         )
-
-
-def _refuse_unsafe_docx(path: Path, settings: Settings) -> None:
-    """Refuse a DOCX whose XML declares a DTD or entities, or that unpacks unbounded.
-
-    python-docx parses with ``resolve_entities=False`` already; a Word document never
-    carries a DOCTYPE, so one is refused outright rather than trusted to the parser.
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            if sum(m.file_size for m in members) > settings.max_file_bytes:
-                raise _DocxRefusedError(
-                    "DOCX 解压后体积超过上限，未解压", "DOCX unpacks beyond max_file_bytes"
-                )
-            if any(m.compress_type not in _WORD_COMPRESSIONS for m in members):
-                raise _DocxRefusedError(
-                    "DOCX 使用了不支持的压缩方式，未解压",
-                    "DOCX member with a compression Word never uses",
-                )
-            for member in _xml_members(archive):
-                if _declares_entities(archive, member):
-                    raise _DocxRefusedError(
-                        "文件包含外部实体（DOCTYPE/ENTITY 声明），出于安全未解析",
-                        f"DOCX part {member.filename} declares a DOCTYPE or ENTITY; refused",
-                    )
-    except _DocxRefusedError:
-        raise
-    except Exception as exc:  # zipfile and zlib signal damage with many exception types
-        raise _DocxRefusedError(
-            "DOCX 文件已损坏，无法打开", f"corrupt DOCX: {_without_path(exc, path)}"
-        ) from exc
-
-
-def _xml_members(archive: zipfile.ZipFile) -> Iterator[zipfile.ZipInfo]:
-    """Every part python-docx could parse as XML: by name, or by its declared content type."""
-    defaults: dict[str, str] = {}
-    overrides: dict[str, str] = {}
-    try:
-        types = archive.read("[Content_Types].xml")
-    except KeyError:
-        types = b""
-    if types:
-        if any(token in types.lower() for token in _DECLARATIONS):
-            raise _DocxRefusedError(
-                "文件包含外部实体（DOCTYPE/ENTITY 声明），出于安全未解析",
-                "DOCX [Content_Types].xml declares a DOCTYPE or ENTITY; refused",
-            )
-        try:
-            root = SafeElementTree.fromstring(types)
-        except Exception as exc:  # defusedxml refuses DTDs; anything else is damage
-            raise _DocxRefusedError(
-                "DOCX 内容类型表已损坏或不安全，未解析", f"bad [Content_Types].xml: {exc!r}"
-            ) from exc
-        for element in root:
-            tag = element.tag.rsplit("}", 1)[-1]
-            content_type = element.get("ContentType", "")
-            if tag == "Default":
-                defaults[element.get("Extension", "").lower()] = content_type
-            elif tag == "Override":
-                overrides[element.get("PartName", "").lstrip("/").lower()] = content_type
-    for member in archive.infolist():
-        name = member.filename.lower()
-        suffix = PurePosixPath(name).suffix.lstrip(".")
-        content_type = overrides.get(name) or defaults.get(suffix, "")
-        if suffix in ("xml", "rels") or content_type.endswith("xml"):
-            yield member
-
-
-def _declares_entities(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
-    tail = b""
-    with archive.open(member) as stream:
-        head = stream.read(4)
-        encoding = _xml_encoding(head)
-        stream_bytes: Iterable[bytes] = _chunks(stream, head)
-        if encoding is not None:
-            # UTF-16/32 would hide the declaration from a byte search: decode first.
-            text = b"".join(stream_bytes).decode(encoding, errors="replace").lower()
-            return any(token.decode() in text for token in _DECLARATIONS)
-        for chunk in stream_bytes:
-            window = (tail + chunk).lower()
-            if any(token in window for token in _DECLARATIONS):
-                return True
-            tail = window[-16:]
-    return False
-
-
-def _chunks(stream: IO[bytes], head: bytes) -> Iterator[bytes]:
-    yield head
-    while chunk := stream.read(_SCAN_CHUNK):
-        yield chunk
-
-
-def _xml_encoding(head: bytes) -> str | None:
-    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")) or head[:4] in (
-        b"<\x00\x00\x00",
-        b"\x00\x00\x00<",
-    ):
-        return "utf-32"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    if head[:2] == b"<\x00":
-        return "utf-16-le"
-    if head[:2] == b"\x00<":
-        return "utf-16-be"
-    return None
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,12 @@ import functools
 import hashlib
 import logging
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
-from pydantic import TypeAdapter
+from pydantic import Field, TypeAdapter
 
 from shenbao.pipeline.config import TemplateSpec, template_fingerprint
 from shenbao.pipeline.errors import InputError
@@ -71,75 +70,82 @@ class Document:
     timings: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
+class SubmissionIds(Frozen):
+    """How the submissions of one input file are named: ``<stem>-p<first>-<last><tail>``."""
+
+    stem: str = Field(description="the file's name without its extension, made safe")
+    tail: str = Field("", description="what tells the file from others of its stem")
+
+    def of(self, first: int, last: int) -> str:
+        """The id of the submission on pages ``first``–``last`` of the file."""
+        return f"{self.stem}-p{first:03d}-{last:03d}{self.tail}"
+
+
 def submission_id(file: str, sha256: str, first: int, last: int) -> str:
-    """``<name>-p<first>-<last>``, the name being the file's path in the batch without its
-    extension (folders joined by ``_``); a name that needed sanitising gets the file's hash."""
+    """The id of a submission of a file read alone (``submission_ids`` of a batch)."""
+    return SubmissionIds(stem=_id_stem(file, sha256)).of(first, last)
+
+
+def _id_stem(file: str, sha256: str) -> str:
+    """The file's path in the batch without its extension (folders joined by ``_``); a
+    name that needed sanitising gets the file's hash."""
     name = str(PurePosixPath(file).with_suffix("")).replace("/", "_")
     safe = _UNSAFE.sub("_", name)[:60].strip("._-") or "file"
     if safe != name:
         safe = f"{safe}-{sha256[:8]}"
-    return f"{safe}-p{first:03d}-{last:03d}"
+    return safe
 
 
-def unique_ids(documents: list[Document]) -> list[Document]:
-    """The batch's documents with every submission id unique across files
-    (``unique_submission_ids``). Ids that are unique already are left as they are."""
-    renamed = unique_submission_ids(
-        [(d.file, d.sha256, [s.id for s in d.submissions]) for d in documents]
-    )
-    if all(
-        new == s.id
-        for d, ids in zip(documents, renamed, strict=True)
-        for s, new in zip(d.submissions, ids, strict=True)
-    ):
-        return documents
-    out = []
-    for document, ids in zip(documents, renamed, strict=True):
-        new_id = dict(zip((s.id for s in document.submissions), ids, strict=True))
-        out.append(
-            Document(
-                file=document.file,
-                sha256=document.sha256,
-                submissions=[
-                    s.model_copy(update={"id": new_id[s.id]}) for s in document.submissions
-                ],
-                timings={new_id[sid]: t for sid, t in document.timings.items() if sid in new_id},
-            )
-        )
-    return out
+def submission_ids(files: Sequence[tuple[str, str]]) -> dict[str, SubmissionIds]:
+    """How each file of a batch names its submissions, given each file's display name
+    (distinct within a batch: ``ingest.discover``) and sha256, so that no two
+    submissions of the batch share an id, whatever their pages, and the same files get
+    the same ids on every run.
 
+    A file whose stem (``submission_id``) no other file has keeps it: ``P001.pdf`` →
+    ``P001-p001-009``. Files sharing a stem take their extension after the pages
+    (``P001.pdf`` and ``P001.docx``, the applicant's two copies: ``P001-p001-009-pdf``,
+    ``P001-p001-009-docx``), and where that is shared too (``sub/x.pdf`` and
+    ``sub_x.pdf``, ``a.PDF`` and ``a.pdf``, names sanitised alike) a digest of the
+    display name as well — never of the content, which two names may share.
 
-def unique_submission_ids(files: Sequence[tuple[str, str, Sequence[str]]]) -> list[list[str]]:
-    """Every submission id unique across the batch's files, given each file's name,
-    sha256 and submission ids: the ids in the same shape.
-
-    Two files of a batch can share a name but for the extension (``P001.pdf`` and
-    ``P001.docx``: the applicant's two copies): their submissions then take the extension
-    after the id (``P001-p001-009-docx``), and the file's hash as well where that is not
-    enough. Ids that are unique already are left as they are.
+    Unique by construction: a stem and its extension, or a stem, an extension and a name
+    digest, name one file; an extension has no ``-`` and a digest is 8 or more
+    characters, so an id with one tail never reads as another with a different tail (a
+    page number 8 digits long would be needed).
     """
-    owners: dict[str, set[str]] = {}
-    for file, _, ids in files:
-        for sid in ids:
-            owners.setdefault(sid, set()).add(file)
+    by_stem: dict[str, list[str]] = {}
+    for file, sha256 in files:
+        by_stem.setdefault(_id_stem(file, sha256), []).append(file)
+    ids: dict[str, SubmissionIds] = {}
+    for stem, names in by_stem.items():
+        if len(names) == 1:
+            ids[names[0]] = SubmissionIds(stem=stem)
+            continue
+        by_extension: dict[str, list[str]] = {}
+        for name in names:
+            by_extension.setdefault(_id_extension(name), []).append(name)
+        for extension, alike in by_extension.items():
+            if len(alike) == 1:
+                ids[alike[0]] = SubmissionIds(stem=stem, tail=f"-{extension}")
+                continue
+            for name, digest in _name_digests(alike).items():
+                ids[name] = SubmissionIds(stem=stem, tail=f"-{extension}-{digest}")
+    return ids
 
-    def with_extension(file: str, sid: str) -> str:
-        suffix = _UNSAFE.sub("_", PurePosixPath(file).suffix.lstrip(".")) or "file"
-        return f"{sid}-{suffix}"
 
-    taken = Counter(
-        with_extension(file, sid) if len(owners[sid]) > 1 else sid
-        for file, _, ids in files
-        for sid in ids
-    )
+def _id_extension(file: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", PurePosixPath(file).suffix.lstrip(".")) or "file"
 
-    def renamed(file: str, sha256: str, sid: str) -> str:
-        if len(owners[sid]) == 1:
-            return sid
-        candidate = with_extension(file, sid)
-        return candidate if taken[candidate] == 1 else f"{candidate}-{sha256[:8]}"
 
-    return [[renamed(file, sha256, sid) for sid in ids] for file, sha256, ids in files]
+def _name_digests(names: Sequence[str]) -> dict[str, str]:
+    """The first 8 hex digits of each distinct name's sha256, more while two are alike."""
+    full = {name: hashlib.sha256(name.encode()).hexdigest() for name in names}
+    for length in (8, 16):
+        digests = {name: digest[:length] for name, digest in full.items()}
+        if len(set(digests.values())) == len(digests):
+            return digests
+    return full
 
 
 def without_reading(report: Report) -> Report:
@@ -209,9 +215,15 @@ def _unreadable(page: ReadPage, number: int) -> Finding:
 
 
 def assemble(
-    file: str, sha256: str, read: list[ReadPage], templates: dict[Annex, TemplateSpec]
+    file: str,
+    sha256: str,
+    read: list[ReadPage],
+    templates: dict[Annex, TemplateSpec],
+    ids: SubmissionIds | None = None,
 ) -> Document:
-    """Split the read pages into submissions, renumbering pages within each."""
+    """Split the read pages into submissions, renumbering pages within each; each named by
+    ``ids`` (the file's in its batch: ``submission_ids``), by default as if read alone."""
+    ids = ids or SubmissionIds(stem=_id_stem(file, sha256))
     document = Document(file=file, sha256=sha256)
     for part in split_stream([r.page for r in read], templates):
         chosen = [r for r in read if part.first <= r.page.source_page <= part.last]
@@ -227,7 +239,7 @@ def assemble(
                     key=NO_COVER,
                 )
             )
-        sid = submission_id(file, sha256, part.first, part.last)
+        sid = ids.of(part.first, part.last)
         document.submissions.append(
             Submission(
                 id=sid,
@@ -295,11 +307,12 @@ def read_document(
     *,
     cache: PageCache | None = None,
     pool: PagePool | None = None,
+    ids: SubmissionIds | None = None,
 ) -> Document:
     """Read one accepted input file into its submissions (from the cache when unchanged).
 
     With a ``pool``, scanned pages are read on its worker processes (the pool's engine
-    must read as ``engine`` does: same fingerprint).
+    must read as ``engine`` does: same fingerprint). ``ids``: see ``assemble``.
     """
     sha256 = sniffed.entry.sha256
     if sha256 is None or sniffed.quarantined:
@@ -310,7 +323,7 @@ def read_document(
         # A page that failed may read on a later run (a transient fault): keep it uncached.
         if cache and not any(r.error for r in read):
             cache.put(sha256, engine, read)
-    return assemble(sniffed.source.name, sha256, read, templates)
+    return assemble(sniffed.source.name, sha256, read, templates, ids)
 
 
 def build_report(
@@ -371,8 +384,11 @@ def as_read(report: Report) -> Submission | None:
     )
 
 
-def unreadable_submission(sniffed: SniffedFile) -> Submission | None:
-    """A quarantined file as a submission carrying FILE_UNREADABLE, so reviewers see it.
+def unreadable_submission(
+    sniffed: SniffedFile, ids: SubmissionIds | None = None
+) -> Submission | None:
+    """A quarantined file as a submission carrying FILE_UNREADABLE, so reviewers see it,
+    named by ``ids`` (the file's in its batch: ``submission_ids``; by default as if alone).
 
     None for a file that was not quarantined, or that could not even be hashed (it
     vanished, or is not a regular file): then the manifest alone tells of it.
@@ -385,8 +401,9 @@ def unreadable_submission(sniffed: SniffedFile) -> Submission | None:
     finding = Finding.of(
         FindingCode.FILE_UNREADABLE, f"文件无法处理：{sniffed.entry.reason}", key=name
     )
+    ids = ids or SubmissionIds(stem=_id_stem(name, sha256))
     return Submission(
-        id=submission_id(name, sha256, *pages),
+        id=ids.of(*pages),
         source=SubmissionSource(file=name, sha256=sha256, pages=pages),
         findings=(finding,),
     )

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
         gt=0,
         description="largest input file, and the largest a DOCX may unpack to",
     )
+    max_pages: int = Field(
+        200,
+        gt=0,
+        description="most pages one input file may hold; beyond it the file is quarantined "
+        "before a page is read (a form with its attachments runs to a few dozen pages, a "
+        "scanner stream holds several forms: raise it for longer streams)",
+    )
     page_timeout_s: float = Field(
         120.0,
         gt=0,

@@ -372,3 +372,92 @@ def test_the_flows_own_runner_is_bounded() -> None:
     runner = process_batch.task_runner
     assert isinstance(runner, ThreadPoolTaskRunner)
     assert runner._max_workers == batch_module.FLOW_THREADS == 4  # no public accessor
+
+
+@pytest.fixture
+def hostile_batch(tmp_path: Path) -> Path:
+    """What a hostile tester put in one scan folder (issue 14): one real submission, the
+    online export twice (same stem), two empty scanner outputs of one stem, a link to
+    itself, and one file under two names that flatten alike."""
+    folder = tmp_path / "hostile"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(SAMPLES / "electronic" / "P001.pdf", folder / "P001.pdf")
+    for name in ("export.xlsx", "export.csv"):
+        shutil.copy(SAMPLES / "online" / name, folder / name)
+    (folder / "a.pdf").write_bytes(b"")
+    (folder / "a.tif").write_bytes(b"")
+    (folder / "loop.pdf").symlink_to(folder / "loop.pdf")
+    shutil.copy(SAMPLES / "electronic" / "P002.pdf", folder / "sub" / "x.pdf")
+    shutil.copy(SAMPLES / "electronic" / "P002.pdf", folder / "sub_x.pdf")
+    return folder
+
+
+def test_one_files_trouble_never_fails_the_batch(hostile_batch: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    online = str(SAMPLES / "online" / "export.xlsx")
+    result = process_batch(paths=[str(hostile_batch)], online=online, batch="b14", store=str(store))
+
+    manifest = json.loads((store / result.manifest_key).read_text(encoding="utf-8"))
+    files = {f["file"]: f for f in manifest["files"]}
+    assert sorted(files) == sorted(
+        [
+            "P001.pdf",
+            "a.pdf",
+            "a.tif",
+            "export.csv",
+            "export.xlsx",
+            "loop.pdf",
+            "sub/x.pdf",
+            "sub_x.pdf",
+        ]
+    )
+    processed = {"P001.pdf", "sub/x.pdf", "sub_x.pdf"}
+    assert {name for name, f in files.items() if f["state"] == "processed"} == processed
+    reasons = {name: f["reason"] for name, f in files.items() if name not in processed}
+    assert all("--online" in reasons[name] for name in ("export.xlsx", "export.csv"))
+    assert all("空文件" in reasons[name] for name in ("a.pdf", "a.tif"))
+    assert "循环" in reasons["loop.pdf"] and files["loop.pdf"]["sha256"] is None
+    assert (result.files, result.processed, result.quarantined) == (8, 3, 5)
+
+    # every file that could be hashed has its reports, each under an id of its own
+    ids = [sid for f in files.values() for sid in f["submissions"]]
+    assert len(ids) == len(set(ids)) == 7
+    assert files["P001.pdf"]["submissions"] == ["P001-p001-009"]  # an ordinary file's id
+    assert files["loop.pdf"]["submissions"] == []
+    for name, entry in files.items():
+        for sid in entry["submissions"]:
+            report = json.loads((store / "reports" / "b14" / sid / "report.json").read_bytes())
+            assert report["source"]["file"] == name
+            unreadable = [f for f in report["findings"] if f["code"] == "FILE_UNREADABLE"]
+            assert bool(unreadable) == (name not in processed)
+    # the same input gives the same keys: a re-run writes nothing
+    again = process_batch(paths=[str(hostile_batch)], online=online, batch="b14", store=str(store))
+    assert again.written == 0
+
+
+def test_a_file_that_fails_while_read_is_quarantined(
+    electronic_batch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file that cannot be read after it was sniffed (changed, moved, or a reader's
+    bug): set aside with its reason, the other files published."""
+    read_pages = batch_module.read_pages
+
+    def failing(sniffed: object, *args: object, **kwargs: object) -> object:
+        if sniffed.source.name == "C003.docx":  # type: ignore[attr-defined]
+            raise RuntimeError("the reader fell over")
+        return read_pages(sniffed, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch_module, "read_pages", failing)
+    monkeypatch.setenv("SHENBAO_CACHE_DIR", str(tmp_path / "cache"))  # nothing cached yet
+    store = tmp_path / "store"
+    result = process_batch(paths=[str(electronic_batch)], batch="b15", store=str(store))
+
+    assert (result.files, result.processed, result.quarantined) == (3, 1, 2)
+    manifest = json.loads((store / result.manifest_key).read_text(encoding="utf-8"))
+    (docx,) = [f for f in manifest["files"] if f["file"] == "C003.docx"]
+    assert docx["state"] == "quarantined" and "读取" in docx["reason"]
+    assert "the reader fell over" in docx["reason_en"]
+    (sid,) = docx["submissions"]
+    report = json.loads((store / "reports" / "b15" / sid / "report.json").read_bytes())
+    assert [f["code"] for f in report["findings"]] == ["FILE_UNREADABLE"]
+    assert (store / "reports" / "b15" / "P001-p001-009" / "report.json").is_file()

@@ -9,7 +9,7 @@ from shenbao.flows.checking import batch_check, check_batch, checker
 from shenbao.pipeline.config import load_campaign, load_export_mapping
 from shenbao.pipeline.model import FindingCode, OnlineRecord, Report
 from shenbao.pipeline.online import load_online_export
-from shenbao.pipeline.run import inspect_file, unique_submission_ids, without_reading
+from shenbao.pipeline.run import inspect_file, submission_ids, without_reading
 from tests.readers import SAMPLES, SETTINGS, TEMPLATES, NoOcr
 
 CAMPAIGN = load_campaign(SETTINGS.config_dir / "campaign.yaml")
@@ -24,13 +24,11 @@ def reports() -> list[Report]:
         inspect_file(SAMPLES / "electronic" / f, SETTINGS, NoOcr(), TEMPLATES, check=check)
         for f in FILES
     ]
-    ids = unique_submission_ids(
-        [(f, "0" * 64, [r.submission_id for r in rs]) for f, rs in zip(FILES, read, strict=True)]
-    )
+    ids = submission_ids([(f, "0" * 64) for f in FILES])
     return [
-        report.model_copy(update={"submission_id": sid})
-        for file_reports, file_ids in zip(read, ids, strict=True)
-        for report, sid in zip(file_reports, file_ids, strict=True)
+        report.model_copy(update={"submission_id": ids[f].of(*report.source.pages)})
+        for f, file_reports in zip(FILES, read, strict=True)
+        for report in file_reports
     ]
 
 

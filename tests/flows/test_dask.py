@@ -210,3 +210,31 @@ def test_a_hanging_page_on_the_cluster_is_unreadable(monkeypatch: pytest.MonkeyP
     assert [(i, r.page.source_page) for i, r in read] == [(0, 1), (0, 2), (0, 3), (0, 4)]
     assert [r.error is not None for _, r in read] == [False, True, False, False]
     assert "超时" in (read[1][1].error or "")
+
+
+def test_a_file_that_fails_to_open_on_the_cluster_path_is_told_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pages of the files around it are read; after the failing file's pages comes
+    what it failed with, under its own index (issue 14: set aside, the batch goes on)."""
+
+    def pages(path: str, kind: object, settings: object) -> Iterator[SourcePage]:
+        yield SourcePage(file_page=1, kind=SourceKind.TEXT_LAYER, width_pt=100, height_pt=100)
+        if path == "broken":
+            raise InputError("cannot open PDF: truncated")
+
+    monkeypatch.setattr(batch_module, "iter_pages", pages)
+    files = [
+        SimpleNamespace(source=SimpleNamespace(path=name), kind=None)
+        for name in ("first", "broken", "last")
+    ]
+    settings = Settings()
+    read = list(
+        read_on_cluster(files, settings, batch_module.reading_engine(settings), 4)  # type: ignore[arg-type]
+    )
+    assert [(i, type(r).__name__) for i, r in read] == [
+        (0, "ReadPage"),
+        (1, "ReadPage"),
+        (1, "InputError"),
+        (2, "ReadPage"),
+    ]

@@ -405,3 +405,115 @@ def test_check_batch_id_accepts(batch: str) -> None:
 def test_check_batch_id_refuses(batch: str) -> None:
     with pytest.raises(InputError, match="invalid batch id"):
         ingest.check_batch_id(batch)
+
+
+# --- issue 14: hostile inputs set aside, never raised --------------------------------
+
+
+@pytest.mark.parametrize("loop", ["self", "pair"])
+def test_a_symlink_loop_is_quarantined(tmp_path: Path, loop: str) -> None:
+    (tmp_path / "a.pdf").symlink_to(tmp_path / "a.pdf")
+    if loop == "pair":
+        (tmp_path / "a.pdf").unlink()
+        (tmp_path / "a.pdf").symlink_to(tmp_path / "b.pdf")
+        (tmp_path / "b.pdf").symlink_to(tmp_path / "a.pdf")
+    entries = _manifest([tmp_path])
+    assert entries and all(e.state == "quarantined" for e in entries)
+    for entry in entries:
+        assert "循环" in (entry.reason or "") and "loop" in (entry.reason_en or "")
+        assert str(tmp_path) not in (entry.reason_en or "")
+
+
+def test_a_symlink_loop_given_as_the_input_is_quarantined(tmp_path: Path) -> None:
+    (tmp_path / "a.pdf").symlink_to(tmp_path / "a.pdf")
+    (entry,) = _manifest([tmp_path / "a.pdf"])
+    assert entry.file == "a.pdf" and entry.state == "quarantined"
+
+
+def _xlsx_bytes() -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["申报编号", "统一社会信用代码"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("export.xlsx", _xlsx_bytes()),
+        ("export.csv", "申报编号,统一社会信用代码\nGZ2022-0108,91520000214434146R\n".encode()),
+        ("export.json", b'[{"record_id": "GZ2022-0108"}]'),
+        ("renamed.bin", _xlsx_bytes()),  # an XLSX by content, whatever its name
+    ],
+    ids=["xlsx", "csv", "json", "xlsx-by-content"],
+)
+def test_a_spreadsheet_is_no_paper_submission(tmp_path: Path, name: str, content: bytes) -> None:
+    """The online export dropped into the scan folder: the reason says where it belongs."""
+    (tmp_path / name).write_bytes(content)
+    (entry,) = _manifest([tmp_path])
+    assert entry.state == "quarantined" and entry.sha256 is not None
+    assert "--online" in (entry.reason or "") and CJK.search(entry.reason or "")
+    assert "--online" in (entry.reason_en or "") and "spreadsheet" in (entry.reason_en or "")
+
+
+def _blank_pdf(pages: int) -> bytes:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument.new()
+    for _ in range(pages):
+        document.new_page(595, 842).close()
+    buffer = io.BytesIO()
+    document.save(buffer)
+    document.close()
+    return buffer.getvalue()
+
+
+def test_a_file_over_the_page_cap_is_quarantined(tmp_path: Path) -> None:
+    """2000 blank pages in 0.8 MB held a batch for minutes: refused at the door."""
+    (tmp_path / "blank.pdf").write_bytes(_blank_pdf(2000))
+    (entry,) = _manifest([tmp_path])
+    assert entry.state == "quarantined" and entry.sha256 is not None
+    assert "2000" in (entry.reason or "") and "页" in (entry.reason or "")
+    assert "2000 pages" in (entry.reason_en or "")
+    assert f"limit {Settings().max_pages}" in (entry.reason_en or "")
+
+
+@pytest.mark.parametrize("kind", ["pdf", "tiff"])
+def test_the_page_cap_comes_from_settings(
+    tmp_path: Path, pdf_bytes: Callable[..., bytes], kind: str
+) -> None:
+    content = pdf_bytes(pages=3) if kind == "pdf" else image_bytes("TIFF", frames=3)
+    (tmp_path / f"three.{kind}").write_bytes(content)
+    (entry,) = _manifest([tmp_path], Settings(max_pages=2))
+    assert entry.state == "quarantined" and "limit 2" in (entry.reason_en or "")
+    (entry,) = _manifest([tmp_path], Settings(max_pages=3))
+    assert (entry.state, entry.pages) == ("processed", 3)
+
+
+def test_the_page_cap_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHENBAO_MAX_PAGES", "40")
+    assert Settings().max_pages == 40
+
+
+def _docx_with_declaration(path: Path, part: str) -> None:
+    """A DOCX one of whose XML parts declares an external entity (an XXE attempt)."""
+    with zipfile.ZipFile(io.BytesIO(docx_bytes())) as source, zipfile.ZipFile(path, "w") as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == part:
+                declaration, _, rest = data.decode("utf-8").partition("?>")
+                doctype = '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+                data = (declaration + "?>" + doctype + rest).encode("utf-8")
+            out.writestr(item, data)
+
+
+@pytest.mark.parametrize("part", ["word/document.xml", "word/styles.xml", "[Content_Types].xml"])
+def test_a_docx_declaring_entities_is_quarantined(tmp_path: Path, part: str) -> None:
+    """Hostile XML is refused at the door, as zip bombs are: never read into a page."""
+    _docx_with_declaration(tmp_path / "xxe.docx", part)
+    (entry,) = _manifest([tmp_path])
+    assert entry.state == "quarantined"
+    assert "外部实体" in (entry.reason or "") and "ENTITY" in (entry.reason_en or "")

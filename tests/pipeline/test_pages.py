@@ -512,7 +512,7 @@ def test_docx_parser_never_resolves_entities_even_unscreened(
     secret.write_text("MARKER-4f1c", encoding="utf-8")
     path = _docx(tmp_path / "xxe.docx", lambda d: d.add_paragraph("PLACEHOLDER"))
     _with_entity(path, secret)
-    monkeypatch.setattr(pages, "_refuse_unsafe_docx", lambda path, settings: None)
+    monkeypatch.setattr(pages, "check_docx", lambda path, settings: None)
 
     found = _pages(path, FileKind.DOCX)
 

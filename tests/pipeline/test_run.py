@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from shenbao.pipeline.ingest import discover, sniff
+from shenbao.pipeline.ingest import discover, display_name, sniff
 from shenbao.pipeline.model import Annex, FindingCode, SourceKind, TextLine
 from shenbao.pipeline.ocr.engine import OcrSettings, create_engine
 from shenbao.pipeline.ocr.replay import RecordingEngine
@@ -19,7 +23,8 @@ from shenbao.pipeline.run import (
     ReportSpool,
     inspect_file,
     read_document,
-    unique_submission_ids,
+    submission_id,
+    submission_ids,
     without_reading,
 )
 from tests.readers import SAMPLES, SETTINGS, TEMPLATES, NoOcr
@@ -172,18 +177,58 @@ def test_a_spooled_report_comes_back_whole_and_its_lean_copy_keeps_all_but_the_r
 READING = {"lines", "boxes", "seals", "unread"}
 
 
-def test_submission_ids_are_made_unique_across_a_batchs_files() -> None:
+EMPTY = hashlib.sha256(b"").hexdigest()
+
+
+def test_submission_ids_are_unique_across_a_batchs_files() -> None:
+    """Every file of a batch names its submissions apart, quarantined ones included:
+    the hostile folder of issue 14 and the applicant's two copies."""
     files = [
-        ("P001.pdf", "a" * 64, ["P001-p001-009"]),
-        ("P001.docx", "b" * 64, ["P001-p001-009"]),
-        ("P002.pdf", "c" * 64, ["P002-p001-009", "P002-p010-018"]),
-        ("x/P003.pdf", "d" * 64, ["x_P003-p001-009"]),
-        ("x_P003.pdf", "e" * 64, ["x_P003-p001-009"]),
+        ("P001.pdf", "a" * 64),
+        ("P001.docx", "b" * 64),
+        ("P002.pdf", "c" * 64),
+        ("export.xlsx", "d" * 64),  # quarantined: FILE_UNREADABLE, id of its own too
+        ("export.csv", "e" * 64),
+        ("a.pdf", EMPTY),  # two empty scanner outputs of one stem
+        ("a.tif", EMPTY),
+        ("sub/x.pdf", "f" * 64),  # one file under two names that flatten alike
+        ("sub_x.pdf", "f" * 64),
+        ("扫描件.pdf", "f" * 64),  # sanitised alike, same content
+        ("扫描表.pdf", "f" * 64),
+        ("b.PDF", "1" * 64),
+        ("b.pdf", "2" * 64),
     ]
-    assert unique_submission_ids(files) == [
-        ["P001-p001-009-pdf"],
-        ["P001-p001-009-docx"],
-        ["P002-p001-009", "P002-p010-018"],
-        ["x_P003-p001-009-pdf-dddddddd"],
-        ["x_P003-p001-009-pdf-eeeeeeee"],
-    ]
+    ids = submission_ids(files)
+    assert sorted(ids) == sorted(name for name, _ in files)
+    named = {name: ids[name].of(1, 9) for name, _ in files}
+    assert len(set(named.values())) == len(files)
+    # an ordinary file keeps its id; the applicant's two copies keep theirs
+    assert named["P002.pdf"] == "P002-p001-009" == submission_id("P002.pdf", "c" * 64, 1, 9)
+    assert (named["P001.pdf"], named["P001.docx"]) == ("P001-p001-009-pdf", "P001-p001-009-docx")
+    assert (named["export.xlsx"], named["a.tif"]) == ("export-p001-009-xlsx", "a-p001-009-tif")
+    assert re.fullmatch(r"sub_x-p001-009-pdf-[0-9a-f]{8}", named["sub/x.pdf"])
+    # the same files, in any order, get the same ids: a re-run writes the same keys
+    assert submission_ids(list(reversed(files))) == ids
+
+
+# display names as ``discover`` makes them: parts made safe, joined by "/"
+_NAMES = st.lists(st.text(alphabet="ab_-.pP01扫", max_size=6), min_size=1, max_size=3).map(
+    display_name
+)
+
+
+@given(
+    files=st.dictionaries(_NAMES, st.sampled_from(["a" * 64, "b" * 64, EMPTY]), max_size=12),
+    ranges=st.lists(
+        st.tuples(st.integers(1, 999), st.integers(0, 999)), min_size=1, max_size=4, unique=True
+    ),
+)
+def test_no_two_files_share_a_submission_id(
+    files: dict[str, str], ranges: list[tuple[int, int]]
+) -> None:
+    """Unique by construction, whatever the names (distinct, as ``discover`` makes them),
+    however alike their content, whatever pages each file's submissions span."""
+    ids = submission_ids(list(files.items()))
+    made = [ids[name].of(first, first + more) for name in files for first, more in ranges]
+    assert len(set(made)) == len(made)
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+", sid) for sid in made)

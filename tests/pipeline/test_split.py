@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from shenbao.pipeline.config import load_templates
-from shenbao.pipeline.model import Annex, Page, SourceKind, Submission, SubmissionSource, TextLine
-from shenbao.pipeline.run import Document, submission_id, unique_ids
+from shenbao.pipeline.model import Annex, Page, SourceKind, TextLine
+from shenbao.pipeline.run import submission_id, submission_ids
 from shenbao.pipeline.split import cover_annex, split_stream
 
 TEMPLATES = load_templates()
@@ -83,30 +83,17 @@ def test_submission_ids_are_safe_and_stable() -> None:
     assert hostile == "a_b_c-abababab-p001-002"
 
 
-def _document(file: str, sha: str, first: int = 1, last: int = 9) -> Document:
-    sid = submission_id(file, sha * 64, first, last)
-    source = SubmissionSource(file=file, sha256=sha * 64, pages=(first, last))
-    return Document(
-        file=file,
-        sha256=sha * 64,
-        submissions=[Submission(id=sid, source=source)],
-        timings={sid: {"ocr_s": 1.0}},
-    )
-
-
 def test_two_files_of_one_name_get_distinct_ids() -> None:
     """P001.pdf and P001.docx, the applicant's two copies, in one batch."""
-    documents = unique_ids(
-        [_document("P001.pdf", "a"), _document("P001.docx", "b"), _document("P002.pdf", "c")]
-    )
-    ids = [d.submissions[0].id for d in documents]
-    assert ids == ["P001-p001-009-pdf", "P001-p001-009-docx", "P002-p001-009"]
-    assert [list(d.timings) for d in documents] == [[i] for i in ids]
-    # a folder flattened into the name of a file beside it: the hash tells them apart
-    flattened = unique_ids([_document("a_b.pdf", "a"), _document("a/b.pdf", "b")])
-    assert [d.submissions[0].id for d in flattened] == [
-        "a_b-p001-009-pdf-aaaaaaaa",
-        "a_b-p001-009-pdf-bbbbbbbb",
+    files = [("P001.pdf", "a" * 64), ("P001.docx", "b" * 64), ("P002.pdf", "c" * 64)]
+    ids = submission_ids(files)
+    assert [ids[name].of(1, 9) for name, _ in files] == [
+        "P001-p001-009-pdf",
+        "P001-p001-009-docx",
+        "P002-p001-009",
     ]
-    untouched = [_document("P001.pdf", "a"), _document("P002.pdf", "b")]
-    assert unique_ids(untouched) is untouched
+    # a folder flattened into the name of a file beside it: a digest of each name tells
+    # them apart, even when their content is the same
+    flattened = submission_ids([("a_b.pdf", "a" * 64), ("a/b.pdf", "a" * 64)])
+    assert flattened["a_b.pdf"] != flattened["a/b.pdf"]
+    assert flattened["a_b.pdf"].of(1, 9).startswith("a_b-p001-009-pdf-")
