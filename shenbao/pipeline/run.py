@@ -159,16 +159,17 @@ def without_reading(report: Report) -> Report:
 
 
 class SpooledReport(Frozen):
-    """A full report waiting on local disk (``ReportSpool``), and the id it goes under."""
+    """A full report waiting on local disk (``ReportSpool``), and its submission's id.
+
+    Ids are final before a file is read (``submission_ids``), so a spooled report is never
+    renamed: what was put is what is loaded, its findings' ids computed from that id.
+    """
 
     path: Path
     submission_id: str
 
     def load(self) -> Report:
-        report = Report.model_validate_json(self.path.read_bytes())
-        if report.submission_id == self.submission_id:
-            return report
-        return report.model_copy(update={"submission_id": self.submission_id})
+        return Report.model_validate_json(self.path.read_bytes())
 
 
 class ReportSpool:
