@@ -4,11 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-# Prefect keeps its state under var/, starts its temporary server patiently, phones nobody.
-export PREFECT_HOME := $(CURDIR)/var/prefect
-export PREFECT_SERVER_ANALYTICS_ENABLED := false
-export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
-export PREFECT_LOGGING_LEVEL ?= WARNING
+# Prefect's settings (state under var/prefect, a patient start of its temporary server, no
+# analytics, warnings only) are the program's own defaults (shenbao/flows/prefect_env.py):
+# make and `shenbao` called directly run alike; set any of them in the environment to change it.
 
 .PHONY: install run test lint bench bench-extract bench-seals bench-findings bench-batch clean
 
@@ -23,15 +21,12 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e ".[dev]"
 	touch $@
 
-$(PREFECT_HOME):
-	mkdir -p $@
-
-run: $(INSTALLED) | $(PREFECT_HOME)
+run: $(INSTALLED)
 	$(BIN)/shenbao run samples/batch --online samples/online/export.xlsx
 
 # Headless Chromium (and CJK fonts) render report.html and index.html in the tests
 # (Debian packages; where they cannot be installed, those tests skip and say why).
-test: $(INSTALLED) | $(PREFECT_HOME)
+test: $(INSTALLED)
 	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium) \
 		|| echo "warning: chromium not installed: the rendered-report tests will skip"
 	fc-list :lang=zh 2>/dev/null | grep -q . || \
@@ -69,7 +64,7 @@ bench-findings: $(INSTALLED)
 # child process — wall time, pages/s, peak RSS of that child's process tree (OCR twice:
 # several minutes on 2 cores); then the batch once and five times over with the page
 # cache warm, each into an empty store: what a bigger batch adds to the peak RSS.
-bench-batch: $(INSTALLED) | $(PREFECT_HOME)
+bench-batch: $(INSTALLED)
 	$(BIN)/shenbao bench batch --count 20 --json var/bench-batch.json
 
 lint: $(INSTALLED)

@@ -18,6 +18,7 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="shenbao-test-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # as `shenbao` has it (prefect_env)
 # OCR and page caches of the tests' own: a test never reads what a run left in var/cache.
 _CACHE_DIR = tempfile.mkdtemp(prefix="shenbao-test-cache-")
 os.environ["SHENBAO_CACHE_DIR"] = _CACHE_DIR

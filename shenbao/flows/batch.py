@@ -41,9 +41,11 @@ the index is re-signed: its links expire).
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -151,6 +153,8 @@ FLOW_THREADS = 4
 at once (``shenbao run --workers``). Prefect's own default is unbounded, which would
 render every file's evidence at once: memory would grow with the batch."""
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+log = logging.getLogger(__name__)
 
 
 def retry_if_transient(task: Task[..., Any], task_run: TaskRun, state: State) -> bool:
@@ -686,6 +690,53 @@ def check_submissions(
         ).result()
 
 
+@contextmanager
+def run_spool(root: Path) -> Iterator[Path]:
+    """This run's own folder under ``root`` for its spooled reports, removed at the end;
+    first, the folders left there by runs that died (a killed run skips every cleanup, and
+    a batch's reports are as large as its pages' reading) are removed.
+
+    A run holds a lock on its folder's ``.lock`` while it lives, which the system releases
+    however the run ends: a folder whose lock can be taken is a dead run's, one held is a
+    run going on at the same time, left alone. A lock beside ``root`` (``spool.lock``) is
+    held while a folder is made and locked and while the dead are looked for, so no run
+    takes another's folder for dead in between.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    with _locked(root.with_name(f"{root.name}.lock")):
+        for folder in root.glob("batch-*"):
+            _remove_if_dead(folder)
+        folder = Path(tempfile.mkdtemp(prefix="batch-", dir=root))
+        held = (folder / ".lock").open("w")  # held for the run's life
+        fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        held.close()
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _remove_if_dead(folder: Path) -> None:
+    """Remove a run's spool folder unless its run still holds its lock."""
+    try:
+        # (made if missing: a folder left by a version without locks is a dead run's too)
+        with (folder / ".lock").open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # its run goes on
+            shutil.rmtree(folder)
+    except OSError as exc:
+        log.warning("%s not removed: %s", folder, exc.strerror or exc)
+
+
 def put_if_changed(store: ObjectStore, key: str, data: bytes, content_type: str) -> bool:
     """Write ``data`` unless ``key`` holds exactly it; whether anything was written."""
     try:
@@ -894,10 +945,8 @@ def process_batch(
     # Scanned pages are read on one worker process per core (or the cluster's workers),
     # each with its own engine; files the page cache holds are not read again.
     engine = reading_engine(settings)
-    spool_root = settings.cache_dir / "spool"
-    spool_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="batch-", dir=spool_root) as folder:
-        spool = ReportSpool(Path(folder))
+    with run_spool(settings.cache_dir / "spool") as folder:
+        spool = ReportSpool(folder)
         waiting, sniffed = read_and_check(
             accepted,
             sniffed,

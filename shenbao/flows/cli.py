@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from shenbao.flows import prefect_env
 from shenbao.pipeline.errors import PipelineError
 from shenbao.pipeline.model import Manifest, Report
 from shenbao.pipeline.settings import Settings
@@ -97,9 +98,6 @@ def run(
     ] = None,
 ) -> None:
     """Run a batch: every file under PATH into the store, with a summary table."""
-    # Prefect takes seconds to import; only this command needs it.
-    from shenbao.flows.batch import FLOW_THREADS, check_run, process_batch, task_runner
-
     store_uri = store or Settings().store
     arguments = {
         "paths": [str(p) for p in paths],
@@ -107,11 +105,17 @@ def run(
         "batch": batch,
         "received": received,
     }
+    # Prefect's server boots while Prefect (seconds to import; only the commands running
+    # flows need it) is imported and the inputs checked.
+    server = prefect_env.start_server()
+    from shenbao.flows.batch import FLOW_THREADS, check_run, process_batch, task_runner
+
     try:
-        # Checked before Prefect starts its server, so a typo fails at once.
+        # Checked before the flow waits for Prefect's server, so a typo fails at once.
         object_store, _ = check_run(**arguments, store=store_uri)
         runner = task_runner(workers or FLOW_THREADS, dask, dask_workers)
         flow = process_batch.with_options(task_runner=runner)
+        prefect_env.api_ready(server)
         with _expected_errors_without_traceback(), _progress_shown():
             result = flow(**arguments, store=store_uri)
         manifest = Manifest.model_validate_json(object_store.get_bytes(result.manifest_key))
@@ -124,14 +128,9 @@ def run(
         f"{result.files} files: {result.processed} processed, {result.quarantined} quarantined"
     )
     if result.online is not None:
-        console.print(
-            Text(
-                f"online export: {result.online.file} "
-                f"(sha256 {result.online.sha256[:12]}…, recorded)"
-            )
-        )
-    console.print(Text(f"manifest: {result.manifest_location}"))
-    console.print(Text(f"index: {result.index_location}"))
+        _say(f"online export: {result.online.file} (sha256 {result.online.sha256[:12]}…, recorded)")
+    _say(f"manifest: {result.manifest_location}")
+    _say(f"index: {result.index_location}")
 
 
 @app.command()
@@ -144,13 +143,15 @@ def reconcile(
     ] = None,
 ) -> None:
     """Re-check a stored batch against a newer online export, without reading any page."""
+    store_uri = store or Settings().store
+    server = prefect_env.start_server()  # boots while Prefect is imported
     from shenbao.flows.progress import Stage
     from shenbao.flows.reconcile import check_reconcile, reconcile_batch
 
-    store_uri = store or Settings().store
     try:
-        # Checked before Prefect starts its server, so a typo fails at once.
+        # Checked before the flow waits for Prefect's server, so a typo fails at once.
         object_store, _, _ = check_reconcile(batch, str(online), store_uri)
+        prefect_env.api_ready(server)
         # no page is read again: files and submissions only
         with (
             _expected_errors_without_traceback(),
@@ -163,11 +164,9 @@ def reconcile(
         _fail(exc)
     console.print(_manifest_table(manifest))
     console.print(_submissions_table(manifest.batch, rows))
-    console.print(
-        Text(f"reconciled with {online.name}: {result.written} objects written (changed only)")
-    )
-    console.print(Text(f"manifest: {result.manifest_location}"))
-    console.print(Text(f"index: {result.index_location}"))
+    _say(f"reconciled with {online.name}: {result.written} objects written (changed only)")
+    _say(f"manifest: {result.manifest_location}")
+    _say(f"index: {result.index_location}")
 
 
 @app.command()
@@ -202,14 +201,16 @@ def serve(
     """Register the deployments (process-batch on demand, reconcile-latest on the cron)
     with the Prefect server (PREFECT_API_URL, or a temporary one) and serve them until
     Ctrl-C."""
+    store_uri = store or Settings().store
+    server = prefect_env.start_server()  # boots while Prefect is imported
     from shenbao.flows.deploy import load_deploy_settings, serve_all
     from shenbao.storage.local_store import open_store
 
-    store_uri = store or Settings().store
     try:
-        # Checked before Prefect starts, so a typo fails at once.
+        # Checked before waiting for Prefect's server, so a typo fails at once.
         settings = load_deploy_settings(cron=cron, timezone=timezone, exports=exports)
         open_store(store_uri)
+        prefect_env.api_ready(server)
     except PipelineError as exc:
         _fail(exc)
     if not settings.exports_dir.is_dir():
@@ -314,7 +315,7 @@ def samples_generate(
         generate_corpus(out=out, count=count, seed=seed)
     except PipelineError as exc:
         _fail(exc)
-    console.print(Text(f"{count} submissions generated in {out}"))
+    _say(f"{count} submissions generated in {out}")
 
 
 @bench_app.command("ocr")
@@ -1247,6 +1248,12 @@ def _logs_above_progress() -> Iterator[None]:
             handler.console = previous
 
 
+def _say(line: str) -> None:
+    """A line that may hold a path or an address, printed whole: never wrapped (a path
+    broken over two lines cannot be copied) nor cropped, however narrow the terminal."""
+    console.print(Text(line), soft_wrap=True)
+
+
 def _fail(error: PipelineError) -> NoReturn:
     error_console.print(Text(f"error: {error}", style="red"), soft_wrap=True)
     raise typer.Exit(code=1) from error
@@ -1277,7 +1284,9 @@ def _expected_errors_without_traceback() -> Iterator[None]:
 
 
 def main() -> None:
-    """The ``shenbao`` console script."""
+    """The ``shenbao`` console script: Prefect's settings first (before Prefect is
+    imported), then the command."""
+    prefect_env.apply_defaults()
     app()
 
 

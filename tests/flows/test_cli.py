@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -225,3 +232,299 @@ def test_inspect_matches_the_file_to_its_online_filing(
         assert {k: report["online"][k] for k in online} == online
     assert [f["code"] for f in report["findings"] if "ONLINE" in f["code"]] == codes
     assert not [f for f in report["findings"] if f["code"] == "PAPER_MISSING"]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _as_a_user_would(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """A shell's environment without the Makefile's (nor these tests') Prefect settings:
+    ``shenbao`` called directly. Home and caches of the test's own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    env["HOME"] = str(tmp_path / "home")
+    env["SHENBAO_CACHE_DIR"] = str(tmp_path / "cache")
+    return {**env, **settings}
+
+
+def _shenbao(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", "shenbao.flows.cli", *arguments]
+
+
+@pytest.fixture
+def one_pdf(tmp_path: Path) -> Path:
+    """A folder holding one born-digital PDF (no OCR: what costs is Prefect's start-up)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "electronic" / "P001.pdf", folder / "P001.pdf")
+    return folder
+
+
+def test_run_called_directly_stands_on_its_own_and_ends_clean(
+    one_pdf: Path, tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        _shenbao("run", str(one_pdf), "--store", str(tmp_path / "store")),
+        cwd=tmp_path,
+        env=_as_a_user_would(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1 files: 1 processed, 0 quarantined" in result.stdout
+    # Prefect's state under the working folder, as `make run` has it
+    assert (tmp_path / "var" / "prefect" / "prefect.db").is_file()
+    # a good run's output tells of no failure: no traceback, no error
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    assert "Error" not in result.stderr, result.stderr
+
+
+def test_prefect_gets_the_commands_defaults_unless_the_user_set_them(tmp_path: Path) -> None:
+    from shenbao.flows import prefect_env
+
+    environ = {"PREFECT_LOGGING_LEVEL": "ERROR", "PREFECT_HOME": str(tmp_path / "mine" / "p")}
+    prefect_env.apply_defaults(environ)
+    assert environ["PREFECT_LOGGING_LEVEL"] == "ERROR"
+    assert environ["PREFECT_HOME"] == str(tmp_path / "mine" / "p")
+    assert (tmp_path / "mine" / "p").is_dir()  # Prefect would make only its last folder
+    assert environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] == "120"
+    # and Prefect, imported after, reads them
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from shenbao.flows.prefect_env import apply_defaults; apply_defaults()\n"
+            "from prefect.settings import get_current_settings\n"
+            "s = get_current_settings()\n"
+            "print(s.home, s.server.analytics_enabled, "
+            "s.server.ephemeral.startup_timeout_seconds, s.logging.level)",
+        ],
+        cwd=tmp_path,
+        env=_as_a_user_would(tmp_path, PREFECT_LOGGING_LEVEL="ERROR"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split() == [str(tmp_path / "var" / "prefect"), "False", "120", "ERROR"]
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "environ"),
+    [
+        (
+            "var/prefect/profiles.toml",
+            'active = "office"\n[profiles.office]\nPREFECT_API_URL = "http://prefect:4200/api"\n',
+            {},
+        ),
+        (
+            "p.toml",
+            '[profiles.office]\nPREFECT_API_URL = "http://prefect:4200/api"\n',
+            {"PREFECT_PROFILES_PATH": "p.toml", "PREFECT_PROFILE": "office"},
+        ),
+        ("prefect.toml", '[api]\nurl = "http://prefect:4200/api"\n', {}),
+        ("pyproject.toml", '[tool.prefect.api]\nurl = "http://prefect:4200/api"\n', {}),
+        (".env", "export PREFECT_API_URL=http://prefect:4200/api\n", {}),
+    ],
+    ids=["profile", "profiles-path", "prefect.toml", "pyproject", "dotenv"],
+)
+def test_a_server_named_in_prefects_files_is_used_not_a_temporary_one(
+    tmp_path: Path, file: str, text: str, environ: dict[str, str]
+) -> None:
+    from shenbao.flows import prefect_env
+
+    (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / file).write_text(text, encoding="utf-8")
+    environ = {
+        "PREFECT_HOME": str(tmp_path / "var" / "prefect"),
+        **{k: str(tmp_path / v) if k.endswith("PATH") else v for k, v in environ.items()},
+    }
+    assert prefect_env.api_url_configured_in_files(tmp_path, environ)
+
+
+def test_prefects_files_naming_no_server_leave_the_temporary_one(tmp_path: Path) -> None:
+    from shenbao.flows import prefect_env
+
+    home = tmp_path / "var" / "prefect"
+    home.mkdir(parents=True)
+    # another profile names a server, the active one does not; a broken prefect.toml
+    (home / "profiles.toml").write_text(
+        'active = "local"\n[profiles.local]\nPREFECT_LOGGING_LEVEL = "INFO"\n'
+        '[profiles.office]\nPREFECT_API_URL = "http://prefect:4200/api"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "prefect.toml").write_text("[api\nurl = ", encoding="utf-8")
+    (tmp_path / ".env").write_text("PREFECT_API_KEY=x\n", encoding="utf-8")
+    assert not prefect_env.api_url_configured_in_files(tmp_path, {"PREFECT_HOME": str(home)})
+
+
+def test_the_command_line_imports_no_prefect_before_a_command_needs_it() -> None:
+    """Prefect reads its settings when imported: the command's defaults and its server's
+    address must be set before. And Prefect takes seconds to import: --help need not."""
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, shenbao.flows.cli; print('prefect' in sys.modules)"],
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert imported.stdout.strip() == "False", imported.stderr
+
+
+A_FLOW_OF_MANY_TASKS = """
+from shenbao.flows import prefect_env
+
+prefect_env.apply_defaults()
+server = prefect_env.start_server()
+from prefect import flow, task
+
+
+@task
+def step(number):
+    return number
+
+
+@flow
+def many(count):
+    return [f.result() for f in step.map(range(count))]
+
+
+prefect_env.api_ready(server)
+many(30)
+"""
+
+
+def test_prefects_server_stops_without_tracebacks_right_after_a_flow(tmp_path: Path) -> None:
+    """The process ends as soon as its flow has: the server has its last task runs' events
+    still to record, and stopped mid-write it printed CancelledError tracebacks."""
+    result = subprocess.run(
+        [sys.executable, "-c", A_FLOW_OF_MANY_TASKS],
+        cwd=tmp_path,
+        env=_as_a_user_would(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "Error" not in result.stderr, result.stderr
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        # a busy machine: the server not up in time
+        ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "1", "did not start within 1 s"),
+        # a Prefect server named that is not there
+        ("PREFECT_API_URL", "http://127.0.0.1:{port}/api", "does not answer"),
+    ],
+)
+def test_a_prefect_that_cannot_start_is_one_line_and_exit_1(
+    one_pdf: Path, tmp_path: Path, setting: str, value: str, message: str
+) -> None:
+    result = subprocess.run(
+        _shenbao("run", str(one_pdf), "--store", str(tmp_path / "store")),
+        cwd=tmp_path,
+        env=_as_a_user_would(tmp_path, **{setting: value.format(port=_closed_port())}),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and message in line
+
+
+def _alive(processes: list[psutil.Process]) -> list[psutil.Process]:
+    """The processes not ended: a zombie nobody reaped has ended."""
+    running = []
+    for process in processes:
+        try:
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                running.append(process)
+        except psutil.NoSuchProcess:
+            pass
+    return running
+
+
+def _command_lines(processes: list[psutil.Process]) -> list[str]:
+    lines = []
+    for process in processes:
+        with contextlib.suppress(psutil.Error):  # ended meanwhile
+            lines.append(" ".join(process.cmdline())[:120])
+    return lines
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGKILL, signal.SIGTERM], ids=["KILL", "TERM"])
+def test_a_killed_run_leaves_no_process_behind(tmp_path: Path, signal_number: int) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "batch" / "scan_0001.pdf", folder)  # scanned: read on the readers
+    (tmp_path / "prefect").mkdir()
+    run = subprocess.Popen(
+        _shenbao("run", str(folder), "--store", str(tmp_path / "store")),
+        cwd=tmp_path,
+        # Prefect's settings as make gives them; a page cache and a database of its own
+        env={
+            **_as_a_user_would(tmp_path),
+            **{k: v for k, v in os.environ.items() if k.startswith("PREFECT_")},
+            "PREFECT_HOME": str(tmp_path / "prefect"),
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        # until Prefect's server runs and the page readers read
+        deadline = time.monotonic() + 300
+        while True:
+            assert run.poll() is None, "the run ended before its readers started"
+            assert time.monotonic() < deadline, "no readers after 300 s"
+            started = psutil.Process(run.pid).children(recursive=True)
+            lines = _command_lines(started)
+            if any("uvicorn" in c for c in lines) and any("spawn_main" in c for c in lines):
+                break
+            time.sleep(0.2)
+    finally:
+        run.send_signal(signal_number)
+        run.wait()
+    deadline = time.monotonic() + 20
+    while _alive(started) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(started), _command_lines(_alive(started))
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_run_removes_the_spool_a_killed_run_left(
+    batch_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHENBAO_CACHE_DIR", str(tmp_path / "cache"))
+    spool = tmp_path / "cache" / "spool"
+    # what killed runs left: one of a version before locks, one whose lock died with it
+    for name in ("batch-old", "batch-killed"):
+        (spool / name).mkdir(parents=True)
+        (spool / name / "000001.json").write_text("{}")
+    (spool / "batch-killed" / ".lock").touch()
+    arguments = ["run", str(batch_folder), "--store", str(tmp_path / "store")]
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    assert not (spool / "batch-old").exists() and not (spool / "batch-killed").exists()
+
+    from shenbao.flows.batch import run_spool
+
+    with run_spool(spool) as going_on:  # a run at the same time: its spool is left alone
+        (going_on / "000001.json").write_text("{}")
+        assert runner.invoke(app, arguments).exit_code == 0
+        assert (going_on / "000001.json").is_file()
+    assert list(spool.iterdir()) == []

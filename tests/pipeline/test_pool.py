@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+import psutil
 
 from shenbao.pipeline.model import Page, SourceKind
 from shenbao.pipeline.ocr.engine import OcrSettings
@@ -209,3 +213,86 @@ def test_a_reader_dying_while_the_file_waits_for_a_slot_costs_one_page(tmp_path:
                 time.sleep(2)  # page two is read (and its reader dies) meanwhile
     assert [r.page.source_page for r in read] == [1, 2, 3, 4, 5]
     assert [r.error is not None for r in read] == [False, True, False, False, False]
+
+
+def sleep_on_every_page(source: SourcePage) -> ReadPage:
+    """A reader busy for long on each page: it is there until someone stops it."""
+    time.sleep(600)
+    return _blank(source)
+
+
+class SleepingPool(PagePool):
+    reader = staticmethod(sleep_on_every_page)
+
+
+def hold_two_readers() -> None:
+    """Two readers, each busy on a page, and wait for them: a process the test kills."""
+    with SleepingPool(OcrSettings(), Path(tempfile.mkdtemp()), workers=2) as pool:
+        for _ in pool.read(_source(n) for n in (1, 2)):
+            pass
+
+
+def _readers(process: psutil.Process) -> list[psutil.Process]:
+    """The page readers among ``process``'s descendants."""
+    found = []
+    for child in process.children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.Error:
+            pass  # ended meanwhile
+    return found
+
+
+def _still_running(processes: list[psutil.Process]) -> list[psutil.Process]:
+    """The processes not ended: a zombie nobody reaped has ended."""
+    running = []
+    for process in processes:
+        try:
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                running.append(process)
+        except psutil.NoSuchProcess:
+            pass
+    return running
+
+
+def test_readers_end_when_the_process_that_started_them_is_killed() -> None:
+    root = Path(__file__).resolve().parents[2]
+    owner = subprocess.Popen(
+        [sys.executable, "-c", "from tests.pipeline.test_pool import hold_two_readers as h; h()"],
+        cwd=root,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+        },
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(readers := _readers(psutil.Process(owner.pid))) < 2:
+            assert owner.poll() is None and time.monotonic() < deadline, "no readers started"
+            time.sleep(0.2)
+        left = psutil.Process(owner.pid).children(recursive=True)  # the resource tracker too
+        assert len(left) >= len(readers)
+    finally:
+        owner.kill()
+        owner.wait()
+    deadline = time.monotonic() + 10
+    while _still_running(left) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _still_running(left), [p.cmdline()[-3:] for p in _still_running(left)]
+
+
+def test_a_reader_outlives_the_thread_that_started_it(tmp_path: Path) -> None:
+    """Readers are started from the threads of the tasks reading files, which end before
+    the pool: a reader does not die with its thread (as with a parent-death signal)."""
+    here = psutil.Process()
+    before = {p.pid for p in _readers(here)}
+    with SlowPool(OcrSettings(), tmp_path, workers=1) as pool:
+        started = threading.Thread(target=lambda: list(pool.read(_sources([1]))))
+        started.start()
+        started.join()
+        (reader,) = [p for p in _readers(here) if p.pid not in before]
+        time.sleep(2)  # longer than a reader takes to see its parent gone
+        assert reader.is_running()
+        assert [r.error for r in pool.read(_sources([2, 3]))] == [None, None]
+        assert [p for p in _readers(here) if p.pid not in before] == [reader]
