@@ -485,6 +485,9 @@ def assembled(
 
 def failed(sniffed: ingest.SniffedFile, error: Exception) -> ingest.SniffedFile:
     """An accepted file that failed after sniffing, quarantined with what went wrong."""
+    if isinstance(error, ingest.QuarantineError):  # refused while read (a DOCX over the cap)
+        get_run_logger().warning("%s set aside: %s", sniffed.source.name, error.reason_en)
+        return ingest.quarantine(sniffed, error.reason, error.reason_en)
     get_run_logger().error("%s set aside: %r", sniffed.source.name, error)
     return ingest.quarantine(
         sniffed,

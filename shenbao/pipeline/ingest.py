@@ -88,6 +88,10 @@ class QuarantineError(Exception):
         self.reason = reason
         self.reason_en = reason_en
 
+    def __reduce__(self) -> tuple[type[QuarantineError], tuple[str, str]]:
+        # both reasons survive a trip between processes (a Dask worker reading a file)
+        return (QuarantineError, (self.reason, self.reason_en))
+
 
 # --- finding the files -----------------------------------------------------------------
 
@@ -451,10 +455,7 @@ def _image_pages(path: Path, settings: Settings, *, kind: FileKind) -> int:
             frames = 0
             for frame in ImageSequence.Iterator(image):
                 if frames == settings.max_pages:  # stop before decoding one too many
-                    raise QuarantineError(
-                        f"页数过多（超过上限 {settings.max_pages} 页），未读取",
-                        f"too many pages (more than the limit {settings.max_pages})",
-                    )
+                    raise too_many_pages(settings)
                 _within_pixel_limit(frame.size, settings)
                 frame.load()  # decoding is the only honest test of a truncated file
                 frames += 1
@@ -473,10 +474,21 @@ def _image_pages(path: Path, settings: Settings, *, kind: FileKind) -> int:
 
 def _within_page_cap(pages: int, settings: Settings) -> None:
     if pages > settings.max_pages:
-        raise QuarantineError(
-            f"页数过多（{pages} 页，上限 {settings.max_pages} 页），未读取",
-            f"too many pages ({pages} pages, limit {settings.max_pages})",
+        raise too_many_pages(settings, pages)
+
+
+def too_many_pages(settings: Settings, pages: int | None = None) -> QuarantineError:
+    """Why a file over ``settings.max_pages`` is set aside; ``pages`` when it was counted
+    (a PDF), else it is only known to be more (a TIFF, a DOCX: counting stops there)."""
+    if pages is None:
+        return QuarantineError(
+            f"页数过多（超过上限 {settings.max_pages} 页），未读取",
+            f"too many pages (more than the limit {settings.max_pages})",
         )
+    return QuarantineError(
+        f"页数过多（{pages} 页，上限 {settings.max_pages} 页），未读取",
+        f"too many pages ({pages} pages, limit {settings.max_pages})",
+    )
 
 
 def _within_pixel_limit(size: tuple[int, int], settings: Settings) -> None:

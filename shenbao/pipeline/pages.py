@@ -30,7 +30,13 @@ from pdfplumber.pdf import PDF
 from PIL import Image, ImageOps
 
 from shenbao.pipeline.errors import InputError
-from shenbao.pipeline.ingest import PDFIUM_LOCK, FileKind, QuarantineError, check_docx
+from shenbao.pipeline.ingest import (
+    PDFIUM_LOCK,
+    FileKind,
+    QuarantineError,
+    check_docx,
+    too_many_pages,
+)
 from shenbao.pipeline.model import SourceKind, TextLine, TickBox
 from shenbao.pipeline.settings import Settings
 from shenbao.pipeline.ticks import box_glyphs, glyph_boxes, vector_boxes
@@ -727,6 +733,8 @@ def _docx_pages(path: Path, settings: Settings) -> Iterator[SourcePage]:
         )
         return
     for number, rows in enumerate(_docx_page_rows(body), start=1):
+        if number > settings.max_pages:  # its pages are known only now: the file is set aside
+            raise too_many_pages(settings)
         yield SourcePage(
             file_page=number,
             kind=SourceKind.DOCX,

@@ -23,7 +23,14 @@ from pydantic import Field, TypeAdapter
 from shenbao.pipeline.config import TemplateSpec, template_fingerprint
 from shenbao.pipeline.errors import InputError
 from shenbao.pipeline.files import write_atomic
-from shenbao.pipeline.ingest import FileKind, SniffedFile, discover, sniff
+from shenbao.pipeline.ingest import (
+    FileKind,
+    QuarantineError,
+    SniffedFile,
+    discover,
+    quarantine,
+    sniff,
+)
 from shenbao.pipeline.model import (
     Annex,
     EngineInfo,
@@ -428,12 +435,20 @@ def inspect_file(
     """
     (found,) = discover([path])
     sniffed = sniff(found, settings)
-    if sniffed.quarantined:
+    try:
+        document = (
+            None
+            if sniffed.quarantined
+            else read_document(sniffed, settings, engine, templates, cache=cache)
+        )
+    except QuarantineError as why:  # refused only once read (a DOCX over the page cap)
+        sniffed = quarantine(sniffed, why.reason, why.reason_en)
+        document = None
+    if document is None:
         submission = unreadable_submission(sniffed)
         if submission is None:
             raise InputError(f"{found.name}: {sniffed.entry.reason_en}", file=found.name)
         return [build_report(submission, batch, None, templates)]
-    document = read_document(sniffed, settings, engine, templates, cache=cache)
     return [
         build_report(check(s) if check else s, batch, engine, templates, document.timings.get(s.id))
         for s in document.submissions

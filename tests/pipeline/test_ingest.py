@@ -517,3 +517,12 @@ def test_a_docx_declaring_entities_is_quarantined(tmp_path: Path, part: str) -> 
     (entry,) = _manifest([tmp_path])
     assert entry.state == "quarantined"
     assert "外部实体" in (entry.reason or "") and "ENTITY" in (entry.reason_en or "")
+
+
+def test_a_quarantine_reason_survives_a_trip_between_processes() -> None:
+    import pickle
+
+    from shenbao.pipeline.ingest import QuarantineError
+
+    why = pickle.loads(pickle.dumps(QuarantineError("页数过多", "too many pages")))
+    assert (why.reason, why.reason_en, str(why)) == ("页数过多", "too many pages", "too many pages")

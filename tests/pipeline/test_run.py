@@ -154,6 +154,28 @@ def test_inspect_of_a_file_that_is_not_a_document_reports_it_unreadable(tmp_path
     assert report.annex is Annex.UNKNOWN
 
 
+def test_a_docx_over_the_page_cap_is_set_aside_once_its_pages_are_known(tmp_path: Path) -> None:
+    """A DOCX's pages are known only when it is laid out (not at sniff): the cap holds
+    there too, and the file is refused with the cap's reason, not read on."""
+    import docx
+    from docx.enum.text import WD_BREAK
+
+    document = docx.Document()
+    for number in range(4):
+        paragraph = document.add_paragraph(f"第{number + 1}页")
+        if number < 3:
+            paragraph.add_run().add_break(WD_BREAK.PAGE)
+    path = tmp_path / "long.docx"
+    document.save(str(path))
+
+    settings = SETTINGS.model_copy(update={"max_pages": 2})
+    (report,) = inspect_file(path, settings, NoOcr(), TEMPLATES)  # type: ignore[arg-type]
+    assert [f.code for f in report.findings] == [FindingCode.FILE_UNREADABLE]
+    assert "页数过多（超过上限 2 页）" in report.findings[0].message
+    (report,) = inspect_file(path, SETTINGS, NoOcr(), TEMPLATES)  # type: ignore[arg-type]
+    assert FindingCode.FILE_UNREADABLE not in [f.code for f in report.findings]
+
+
 def test_a_spooled_report_comes_back_whole_and_its_lean_copy_keeps_all_but_the_reading(
     tmp_path: Path,
 ) -> None:
@@ -169,7 +191,6 @@ def test_a_spooled_report_comes_back_whole_and_its_lean_copy_keeps_all_but_the_r
     ]
     assert lean.model_dump(exclude={"pages"}) == report.model_dump(exclude={"pages"})
     assert len(lean.model_dump_json()) * 4 < len(report.model_dump_json())
-
 
 
 READING = {"lines", "boxes", "seals", "unread"}
