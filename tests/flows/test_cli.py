@@ -26,6 +26,7 @@ import shenbao.flows.batch  # noqa: F401
 from shenbao.flows import cli
 from shenbao.flows.cli import app
 from shenbao.pipeline.errors import StorageError
+from tests.processes import still_running
 from tests.readers import SAMPLES
 
 runner = CliRunner()
@@ -447,18 +448,6 @@ def test_a_prefect_that_cannot_start_is_one_line_and_exit_1(
     assert line.startswith("error: ") and message in line
 
 
-def _alive(processes: list[psutil.Process]) -> list[psutil.Process]:
-    """The processes not ended: a zombie nobody reaped has ended."""
-    running = []
-    for process in processes:
-        try:
-            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
-                running.append(process)
-        except psutil.NoSuchProcess:
-            pass
-    return running
-
-
 def _command_lines(processes: list[psutil.Process]) -> list[str]:
     lines = []
     for process in processes:
@@ -500,9 +489,9 @@ def test_a_killed_run_leaves_no_process_behind(tmp_path: Path, signal_number: in
         run.send_signal(signal_number)
         run.wait()
     deadline = time.monotonic() + 20
-    while _alive(started) and time.monotonic() < deadline:
+    while still_running(started) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _alive(started), _command_lines(_alive(started))
+    assert not still_running(started), _command_lines(still_running(started))
 
 
 @pytest.mark.usefixtures("prefect_harness")

@@ -19,6 +19,7 @@ from shenbao.pipeline.ocr.engine import OcrSettings
 from shenbao.pipeline.pages import SourcePage
 from shenbao.pipeline.pool import PagePool
 from shenbao.pipeline.read import ReadPage
+from tests.processes import still_running
 
 
 def _source(number: int) -> SourcePage:
@@ -244,18 +245,6 @@ def _readers(process: psutil.Process) -> list[psutil.Process]:
     return found
 
 
-def _still_running(processes: list[psutil.Process]) -> list[psutil.Process]:
-    """The processes not ended: a zombie nobody reaped has ended."""
-    running = []
-    for process in processes:
-        try:
-            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
-                running.append(process)
-        except psutil.NoSuchProcess:
-            pass
-    return running
-
-
 def test_readers_end_when_the_process_that_started_them_is_killed() -> None:
     root = Path(__file__).resolve().parents[2]
     owner = subprocess.Popen(
@@ -277,9 +266,9 @@ def test_readers_end_when_the_process_that_started_them_is_killed() -> None:
         owner.kill()
         owner.wait()
     deadline = time.monotonic() + 10
-    while _still_running(left) and time.monotonic() < deadline:
+    while still_running(left) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _still_running(left), [p.cmdline()[-3:] for p in _still_running(left)]
+    assert not still_running(left), [p.cmdline()[-3:] for p in still_running(left)]
 
 
 def test_a_reader_outlives_the_thread_that_started_it(tmp_path: Path) -> None:
