@@ -1270,17 +1270,38 @@ class _NoTracebackForExpected(logging.Filter):
         return True
 
 
+class _HiddenCharactersShown(logging.Filter):
+    """Shows a log message's hidden characters as markers (``reports.shown.visible``): a
+    file name or an export's record id with a bidi control must not turn the console's, or
+    Prefect's UI's, line into another."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from shenbao.reports.shown import visible
+
+        message = record.getMessage()
+        shown = visible(message)
+        if shown != message:
+            record.msg, record.args = shown, None
+        return True
+
+
 @contextmanager
 def _expected_errors_without_traceback() -> Iterator[None]:
+    """While a command runs, the logs people read (the console, and the run logs Prefect's
+    UI shows) tell an expected error in one line and show hidden characters."""
     handlers = list(logging.getLogger().handlers)
-    quiet = _NoTracebackForExpected()
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        handlers += [h for h in logging.getLogger(name).handlers if h not in handlers]
+    filters: list[logging.Filter] = [_NoTracebackForExpected(), _HiddenCharactersShown()]
     for handler in handlers:
-        handler.addFilter(quiet)
+        for log_filter in filters:
+            handler.addFilter(log_filter)
     try:
         yield
     finally:
         for handler in handlers:
-            handler.removeFilter(quiet)
+            for log_filter in filters:
+                handler.removeFilter(log_filter)
 
 
 def main() -> None:

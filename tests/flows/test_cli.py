@@ -196,6 +196,16 @@ def test_logs_of_expected_errors_lose_their_traceback(caplog: pytest.LogCaptureF
     assert unexpected.exc_info is not None and "ValueError: a bug" in caplog.text
 
 
+def test_logs_people_read_show_hidden_characters(caplog: pytest.LogCaptureFixture) -> None:
+    log = logging.getLogger("shenbao.tests")
+    with cli._expected_errors_without_traceback():
+        log.warning("online filing %s has no paper in this batch", "GZ2022-\u202e2910")
+    log.warning("after the command: %s", "\u202e")
+    during, after = caplog.records[-2:]
+    assert during.getMessage() == "online filing GZ2022-⟨U+202E⟩2910 has no paper in this batch"
+    assert after.getMessage() == "after the command: \u202e"  # the filter is gone with it
+
+
 def test_inspect_prints_the_report_as_json() -> None:
     result = runner.invoke(app, ["inspect", str(SAMPLES / "electronic" / "P001.pdf"), "--json"])
     assert result.exit_code == 0, result.output
