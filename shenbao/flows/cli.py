@@ -209,7 +209,7 @@ def serve(
     try:
         # Checked before waiting for Prefect's server, so a typo fails at once.
         settings = load_deploy_settings(cron=cron, timezone=timezone, exports=exports)
-        open_store(store_uri)
+        open_store(store_uri).check_writable()  # both deployments write to it
         prefect_env.api_ready(server)
     except PipelineError as exc:
         _fail(exc)

@@ -89,6 +89,22 @@ def test_a_full_local_store_fails_the_run_at_once_saying_so(
 
 
 @pytest.mark.parametrize("way", WAYS)
+def test_a_read_only_store_fails_serve_at_once(
+    tmp_path: Path, way: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import prefect
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the deployments were served: the store was not checked first")
+
+    monkeypatch.setattr(prefect, "serve", refuse)
+    store = LocalStore(tmp_path / "store")
+    with unwritable(store.root, way):
+        output = _one_line_failure(["serve", "--store", str(store.root)])
+    assert "cannot be written" in output
+
+
+@pytest.mark.parametrize("way", WAYS)
 def test_a_read_only_store_fails_the_reconcile_at_once(
     tmp_path: Path, way: str, never_started: None
 ) -> None:
