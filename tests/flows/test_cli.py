@@ -459,10 +459,12 @@ def test_a_prefect_that_cannot_start_is_one_line_and_exit_1(
 
 
 def _command_lines(processes: list[psutil.Process]) -> list[str]:
+    """Each process's whole command line (cut, ``uvicorn`` or ``spawn_main`` would be lost
+    after a long interpreter path: a checkout in a deep folder)."""
     lines = []
     for process in processes:
         with contextlib.suppress(psutil.Error):  # ended meanwhile
-            lines.append(" ".join(process.cmdline())[:120])
+            lines.append(" ".join(process.cmdline()))
     return lines
 
 
@@ -475,12 +477,9 @@ def test_a_killed_run_leaves_no_process_behind(tmp_path: Path, signal_number: in
     run = subprocess.Popen(
         _shenbao("run", str(folder), "--store", str(tmp_path / "store")),
         cwd=tmp_path,
-        # Prefect's settings as make gives them; a page cache and a database of its own
-        env={
-            **_as_a_user_would(tmp_path),
-            **{k: v for k, v in os.environ.items() if k.startswith("PREFECT_")},
-            "PREFECT_HOME": str(tmp_path / "prefect"),
-        },
+        # as a user would run it (the command's own Prefect defaults); a page cache and a
+        # database of its own
+        env={**_as_a_user_would(tmp_path), "PREFECT_HOME": str(tmp_path / "prefect")},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
