@@ -1149,11 +1149,12 @@ def _manifest_table(manifest: Manifest) -> Table:
     from shenbao.reports.shown import visible
 
     table = Table(title=f"batch {manifest.batch}", title_justify="left")
-    table.add_column("file")
-    table.add_column("state")
+    # names, ids and reasons folded, never cut with an ellipsis: they are copied from here
+    table.add_column("file", overflow="fold")
+    table.add_column("state", min_width=len("quarantined"))
     table.add_column("pages", justify="right")
-    table.add_column("submissions")
-    table.add_column("reason")
+    table.add_column("submissions", overflow="fold")
+    table.add_column("reason", overflow="fold")
     for entry in manifest.files:
         style = "red" if entry.state == "quarantined" else "green"
         table.add_row(
@@ -1201,12 +1202,12 @@ def _submissions_table(batch: str, rows: list[SubmissionRow]) -> Table:
     from shenbao.reports.shown import visible
 
     table = Table(title=f"submissions of batch {batch}", title_justify="left")
-    table.add_column("submission")
+    table.add_column("submission", overflow="fold")  # copied from here: never cut
     table.add_column("annex")
     table.add_column("status")
     table.add_column("errors", justify="right")
     table.add_column("warnings", justify="right")
-    table.add_column("online record")
+    table.add_column("online record", overflow="fold")
     for row in rows:
         table.add_row(
             Text(visible(row.submission)),

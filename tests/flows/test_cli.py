@@ -77,6 +77,46 @@ def test_run_prints_the_manifest_and_exits_0_despite_quarantine(
     assert manifest.parent.name in result.output
 
 
+def test_the_tables_fold_ids_and_reasons_never_cut_them() -> None:
+    """On a narrow console (a log, a pipe: 80 columns) an id or a reason is folded onto
+    more lines, never cut with an ellipsis: a reviewer copies ids from here."""
+    import io
+
+    from rich.console import Console
+
+    from shenbao.pipeline.model import Manifest, ManifestEntry
+
+    sid = "sub_x-p001-006-pdf-1e4085a7"
+    reason = "这是电子表格或数据文件，不是纸质申报材料；如是网上填报导出，请用 --online 传入"
+    manifest = Manifest(
+        batch="b1",
+        files=(
+            ManifestEntry(
+                file="sub/x.pdf",
+                sha256="0" * 64,
+                size=1,
+                state="processed",
+                pages=6,
+                submissions=(sid,),
+            ),
+            ManifestEntry(
+                file="export.csv", sha256="1" * 64, size=1, state="quarantined", reason=reason
+            ),
+        ),
+    )
+    out = io.StringIO()
+    Console(file=out, width=60).print(cli._manifest_table(manifest))
+    printed = out.getvalue()
+    assert "…" not in printed
+
+    def column(index: int) -> str:
+        cells = [line.split("│")[index].strip() for line in printed.splitlines() if "│" in line]
+        return "".join(cells)
+
+    assert sid in column(4)
+    assert reason.replace(" ", "") in column(5).replace(" ", "")
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
