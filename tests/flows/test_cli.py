@@ -298,6 +298,21 @@ def _as_a_user_would(tmp_path: Path, **settings: str) -> dict[str, str]:
     return {**env, **settings}
 
 
+def _run_as_a_user_would(
+    command: list[str], tmp_path: Path, timeout: float = 600, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """``command`` run in ``tmp_path`` with ``_as_a_user_would``'s environment, its output
+    captured as text."""
+    return subprocess.run(
+        command,
+        cwd=tmp_path,
+        env=_as_a_user_would(tmp_path, **settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def _shenbao(*arguments: str) -> list[str]:
     return [sys.executable, "-m", "shenbao.flows.cli", *arguments]
 
@@ -314,13 +329,8 @@ def one_pdf(tmp_path: Path) -> Path:
 def test_run_called_directly_stands_on_its_own_and_ends_clean(
     one_pdf: Path, tmp_path: Path
 ) -> None:
-    result = subprocess.run(
-        _shenbao("run", str(one_pdf), "--store", str(tmp_path / "store")),
-        cwd=tmp_path,
-        env=_as_a_user_would(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=600,
+    result = _run_as_a_user_would(
+        _shenbao("run", str(one_pdf), "--store", str(tmp_path / "store")), tmp_path
     )
     assert result.returncode == 0, result.stderr
     assert "1 files: 1 processed, 0 quarantined" in result.stdout
@@ -342,7 +352,7 @@ def test_prefect_gets_the_commands_defaults_unless_the_user_set_them(tmp_path: P
     assert environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
     assert environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] == "120"
     # and Prefect, imported after, reads them
-    shown = subprocess.run(
+    shown = _run_as_a_user_would(
         [
             sys.executable,
             "-c",
@@ -352,11 +362,9 @@ def test_prefect_gets_the_commands_defaults_unless_the_user_set_them(tmp_path: P
             "print(s.home, s.server.analytics_enabled, "
             "s.server.ephemeral.startup_timeout_seconds, s.logging.level)",
         ],
-        cwd=tmp_path,
-        env=_as_a_user_would(tmp_path, PREFECT_LOGGING_LEVEL="ERROR"),
-        capture_output=True,
-        text=True,
+        tmp_path,
         timeout=300,
+        PREFECT_LOGGING_LEVEL="ERROR",
     )
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.split() == [str(tmp_path / "var" / "prefect"), "False", "120", "ERROR"]
@@ -453,14 +461,7 @@ many(30)
 def test_prefects_server_stops_without_tracebacks_right_after_a_flow(tmp_path: Path) -> None:
     """The process ends as soon as its flow has: the server has its last task runs' events
     still to record, and stopped mid-write it printed CancelledError tracebacks."""
-    result = subprocess.run(
-        [sys.executable, "-c", A_FLOW_OF_MANY_TASKS],
-        cwd=tmp_path,
-        env=_as_a_user_would(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = _run_as_a_user_would([sys.executable, "-c", A_FLOW_OF_MANY_TASKS], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     assert "Error" not in result.stderr, result.stderr
@@ -484,13 +485,10 @@ def _closed_port() -> int:
 def test_a_prefect_that_cannot_start_is_one_line_and_exit_1(
     one_pdf: Path, tmp_path: Path, setting: str, value: str, message: str
 ) -> None:
-    result = subprocess.run(
+    result = _run_as_a_user_would(
         _shenbao("run", str(one_pdf), "--store", str(tmp_path / "store")),
-        cwd=tmp_path,
-        env=_as_a_user_would(tmp_path, **{setting: value.format(port=_closed_port())}),
-        capture_output=True,
-        text=True,
-        timeout=600,
+        tmp_path,
+        **{setting: value.format(port=_closed_port())},
     )
     assert result.returncode == 1
     assert result.stdout == ""

@@ -97,20 +97,22 @@ def test_models_are_frozen() -> None:
         report.status = Status.FAIL  # type: ignore[misc]
 
 
+MISMATCH = Finding.of(
+    FindingCode.FIELD_MISMATCH,
+    "上年度营业收入：纸质材料为123456.78万元，网上填报为12345.68万元",
+    field="revenue",
+    paper=123456.78,
+    online=12345.68,
+    page=3,
+    bbox=(0.31, 0.22, 0.62, 0.24),
+)
+
+
 def test_report_json_matches_the_contract_shape() -> None:
     field = ExtractedField(
         value=123456.78, raw="123,456.78", page=3, bbox=(0.31, 0.22, 0.62, 0.24), confidence=0.97
     )
-    finding = Finding.of(
-        FindingCode.FIELD_MISMATCH,
-        "上年度营业收入：纸质材料为123456.78万元，网上填报为12345.68万元",
-        field="revenue",
-        paper=123456.78,
-        online=12345.68,
-        page=3,
-        bbox=(0.31, 0.22, 0.62, 0.24),
-    )
-    report = _report(finding).model_copy(update={"fields": {"revenue": field}})
+    report = _report(MISMATCH).model_copy(update={"fields": {"revenue": field}})
     data = json.loads(report.to_json())
     assert data["schema"] == "shenbao.report/1"
     assert data["status"] == "fail"
@@ -128,15 +130,6 @@ def test_report_json_matches_the_contract_shape() -> None:
 
 # --- finding ids: a reviewer's decision must find its finding again after a re-run -------
 
-MISMATCH = Finding.of(
-    FindingCode.FIELD_MISMATCH,
-    "上年度营业收入：纸质材料为123456.78万元，网上填报为12345.68万元",
-    field="revenue",
-    paper=123456.78,
-    online=12345.68,
-    page=3,
-    bbox=(0.31, 0.22, 0.62, 0.24),
-)
 SEAL = Finding.of(FindingCode.SEAL_MISSING, "封面缺少牵头单位公章", slot="lead_org_cover", page=1)
 
 
