@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 # Prefect's settings (state under var/prefect, a patient start of its temporary server, no
-# analytics, warnings only) are the program's own defaults (shenbao/flows/prefect_env.py):
+# analytics, warnings only) are the program's own defaults (flows/prefect_env.py):
 # make and `shenbao` called directly run alike; set any of them in the environment to change it.
 
 .PHONY: install run test lint bench bench-extract bench-seals bench-findings bench-batch clean
@@ -15,10 +15,11 @@ install: $(INSTALLED)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstalls only when pyproject.toml changes.
-$(INSTALLED): pyproject.toml | $(BIN)/python
+# Reinstalls only when a pyproject.toml changes: the project with its dev extra, and the lab
+# (lab/: the corpus generator and the benches, `shenbao samples|bench`), development only.
+$(INSTALLED): pyproject.toml lab/pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip install -e ".[dev]" -e ./lab
 	touch $@
 
 run: $(INSTALLED)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from shenbao_lab.generator.truth import SourceTruth, Truth
 
-from shenbao.pipeline.config import load_templates
-from shenbao.pipeline.ingest import discover, sniff
-from shenbao.pipeline.model import SourceKind, Submission, TextLine
-from shenbao.pipeline.run import read_document
-from shenbao.pipeline.settings import Settings
-from shenbao.samples.generator.truth import SourceTruth, Truth
+from pipeline.config import load_templates
+from pipeline.ingest import discover, sniff
+from pipeline.model import SourceKind, Submission, TextLine
+from pipeline.run import read_document
+from pipeline.settings import Settings
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 TEMPLATES = load_templates()

@@ -28,8 +28,8 @@ import pytest
 from minio import Minio
 from pydantic import SecretStr
 
-from shenbao.pipeline.settings import MinioSettings
-from shenbao.storage.minio_store import MinioStore
+from pipeline.settings import MinioSettings
+from storage.minio_store import MinioStore
 
 ACCESS_KEY = "shenbao-test-access"
 SECRET_KEY = "shenbao-test-secret-4f2a9c"

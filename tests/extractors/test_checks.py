@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from shenbao_lab.generator.truth import SourceTruth, Truth
 
-from shenbao.extractors.checks import (
+from extractors.checks import (
     DEFAULT_CHECKS_PATH,
     AtMostRule,
     CheckRules,
@@ -22,11 +23,11 @@ from shenbao.extractors.checks import (
     check_fields,
     load_check_rules,
 )
-from shenbao.extractors.fields import extract
-from shenbao.extractors.review import ReviewRules, load_review_rules
-from shenbao.pipeline.config import ReadMethod, TemplateSpec, load_campaign
-from shenbao.pipeline.errors import ConfigError
-from shenbao.pipeline.model import (
+from extractors.fields import extract
+from extractors.review import ReviewRules, load_review_rules
+from pipeline.config import ReadMethod, TemplateSpec, load_campaign
+from pipeline.errors import ConfigError
+from pipeline.model import (
     Annex,
     ExtractedField,
     FieldValue,
@@ -40,7 +41,6 @@ from shenbao.pipeline.model import (
     SubmissionSource,
     TextLine,
 )
-from shenbao.samples.generator.truth import SourceTruth, Truth
 from tests.readers import SAMPLES, TEMPLATES, read_electronic
 
 CAMPAIGN = load_campaign()
@@ -590,7 +590,7 @@ def test_an_unknown_key_gets_only_the_confidence_check() -> None:
 
 
 def test_no_value_reaches_the_log(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="shenbao.extractors.checks")
+    caplog.set_level(logging.DEBUG, logger="extractors.checks")
     findings = _check({"mobile": _field("1800706219"), "uscc": _field("915223001369762136")})
     assert len(findings) == 2
     assert caplog.records  # it does log: the codes and keys

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from shenbao.extractors.fields import extract
-from shenbao.pipeline.config import load_campaign
-from shenbao.pipeline.model import Submission
+from extractors.fields import extract
+from pipeline.config import load_campaign
+from pipeline.model import Submission
 from tests.readers import SAMPLES, TEMPLATES, read_electronic
 
 CAMPAIGN = load_campaign()

@@ -6,13 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from shenbao_lab.bench.extract import same_value as _same
+from shenbao_lab.generator.truth import Truth
 
-from shenbao.bench.extract import same_value as _same
-from shenbao.extractors.checks import check_fields
-from shenbao.extractors.fields import extract, read_field
-from shenbao.extractors.review import needs_review
-from shenbao.pipeline.config import ReadMethod, load_campaign
-from shenbao.pipeline.model import (
+from extractors.checks import check_fields
+from extractors.fields import extract, read_field
+from extractors.review import needs_review
+from pipeline.config import ReadMethod, load_campaign
+from pipeline.model import (
     Annex,
     ExtractedField,
     FindingCode,
@@ -23,7 +24,6 @@ from shenbao.pipeline.model import (
     TextLine,
     UnreadInk,
 )
-from shenbao.samples.generator.truth import Truth
 from tests.readers import SAMPLES, TEMPLATES, read_electronic
 
 CAMPAIGN = load_campaign()

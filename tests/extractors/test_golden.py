@@ -26,12 +26,12 @@ from typing import Any
 
 import onnxruntime
 import pytest
+from shenbao_lab.generator.truth import BatchTruth, Truth
 
-from shenbao.extractors.fields import extract
-from shenbao.pipeline.config import load_campaign
-from shenbao.pipeline.model import Submission
-from shenbao.pipeline.run import assemble
-from shenbao.samples.generator.truth import BatchTruth, Truth
+from extractors.fields import extract
+from pipeline.config import load_campaign
+from pipeline.model import Submission
+from pipeline.run import assemble
 from tests.extractors.golden.record import (
     COMMAND,
     SCANS,

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shenbao.extractors import nlp
-from shenbao.extractors.nlp import Stance
-from shenbao.pipeline.config import load_campaign
-from shenbao.pipeline.errors import ConfigError
+from extractors import nlp
+from extractors.nlp import Stance
+from pipeline.config import load_campaign
+from pipeline.errors import ConfigError
 
 
 @pytest.fixture(scope="module")

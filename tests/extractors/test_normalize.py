@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shenbao.extractors.normalize import (
+from extractors.normalize import (
     is_valid_email,
     is_valid_mobile,
     is_valid_uscc,
@@ -30,9 +30,9 @@ from shenbao.extractors.normalize import (
     parse_period,
     split_name_list,
 )
-from shenbao.pipeline.codes import USCC_ALPHABET, uscc_check_char
-from shenbao.pipeline.config import Choice, FieldType
-from shenbao.pipeline.errors import ConfigError
+from pipeline.codes import USCC_ALPHABET, uscc_check_char
+from pipeline.config import Choice, FieldType
+from pipeline.errors import ConfigError
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -347,7 +347,7 @@ def test_normalize_value_dispatches() -> None:
 
 
 def test_malformed_rules_file_names_file_and_key(tmp_path: Path) -> None:
-    good = Path(__file__).resolve().parents[2] / "shenbao/extractors/rules/normalize.yaml"
+    good = Path(__file__).resolve().parents[2] / "rules/normalize.yaml"
     assert load_rules(good).mobile.pattern
     bad = tmp_path / "normalize.yaml"
     bad.write_text(

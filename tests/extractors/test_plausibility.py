@@ -9,12 +9,12 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shenbao.extractors import plausibility as pl
-from shenbao.extractors.nlp import gazetteer
-from shenbao.extractors.review import load_review_rules
-from shenbao.pipeline.config import Choice, FieldType, load_campaign
-from shenbao.pipeline.errors import ConfigError
-from shenbao.pipeline.model import ExtractedField
+from extractors import plausibility as pl
+from extractors.nlp import gazetteer
+from extractors.review import load_review_rules
+from pipeline.config import Choice, FieldType, load_campaign
+from pipeline.errors import ConfigError
+from pipeline.model import ExtractedField
 
 RULES = pl.rules()
 THRESHOLD = load_review_rules().review_threshold

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from shenbao_lab.generator.truth import Truth
 
-from shenbao.extractors.sections import (
+from extractors.sections import (
     check_sections,
     classify,
     find_sections,
@@ -14,7 +15,7 @@ from shenbao.extractors.sections import (
     page_order,
     recognise_page,
 )
-from shenbao.pipeline.model import (
+from pipeline.model import (
     Annex,
     FindingCode,
     Page,
@@ -24,7 +25,6 @@ from shenbao.pipeline.model import (
     SubmissionSource,
     TextLine,
 )
-from shenbao.samples.generator.truth import Truth
 from tests.readers import SAMPLES, TEMPLATES, read_electronic, truth_of
 
 TRUTHS = sorted((SAMPLES / "truth").glob("[PC]*.json"))

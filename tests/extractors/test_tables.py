@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from shenbao_lab.generator.truth import Truth
 
-from shenbao.extractors.review import needs_review
-from shenbao.extractors.tables import bands, read_tables
-from shenbao.pipeline.config import TableSpec, load_campaign
-from shenbao.pipeline.model import (
+from extractors.review import needs_review
+from extractors.tables import bands, read_tables
+from pipeline.config import TableSpec, load_campaign
+from pipeline.model import (
     Annex,
     ExtractedField,
     Member,
@@ -20,7 +21,6 @@ from shenbao.pipeline.model import (
     Submission,
     TextLine,
 )
-from shenbao.samples.generator.truth import Truth
 from tests.readers import SAMPLES, TEMPLATES, read_electronic, truth_of
 
 CAMPAIGN = load_campaign()

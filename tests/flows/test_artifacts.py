@@ -15,8 +15,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from rich.console import Console
 
-from shenbao.flows import artifacts
-from shenbao.flows.artifacts import (
+from flows import artifacts
+from flows.artifacts import (
     artifact_key,
     escape_markdown,
     publish_artifacts,
@@ -26,7 +26,7 @@ from shenbao.flows.artifacts import (
     submission_rows,
     summary_markdown,
 )
-from shenbao.pipeline.model import (
+from pipeline.model import (
     Annex,
     Finding,
     FindingCode,
@@ -38,8 +38,8 @@ from shenbao.pipeline.model import (
     SubmissionSource,
     status_of,
 )
-from shenbao.storage.local_store import LocalStore
-from shenbao.storage.minio_store import MinioStore
+from storage.local_store import LocalStore
+from storage.minio_store import MinioStore
 from tests.readers import SAMPLES
 
 SHA = "ab" * 32
@@ -276,7 +276,7 @@ def test_published_inside_a_flow_run(
 
 
 def test_the_command_lines_summary_table(reports: list[Report]) -> None:
-    from shenbao.flows.cli import _submissions_table
+    from flows.cli import _submissions_table
 
     screen = io.StringIO()
     rows = [artifacts.row_of(r) for r in reports]
@@ -298,12 +298,15 @@ def test_run_ends_with_the_summary_table_then_the_index(
 ) -> None:
     from typer.testing import CliRunner
 
-    from shenbao.flows import cli
-    from shenbao.storage.base import index_key, manifest_key
+    from flows import cli
+    from flows import console as cli_console
+    from storage.base import index_key, manifest_key
 
     # Wider than the tables, narrower than the paths: a location printed in a terminal
     # of any width, from a folder of any length, stays on one line (one can copy it).
-    monkeypatch.setattr(cli, "console", Console(width=100))
+    wide = Console(width=100)
+    monkeypatch.setattr(cli, "console", wide)
+    monkeypatch.setattr(cli_console, "console", wide)
     base = tmp_path / ("a-folder-with-a-long-name-" * 5)
     folder = base / "in"
     folder.mkdir(parents=True)
@@ -352,9 +355,9 @@ def test_s3_store_links_are_presigned(s3_store: MinioStore) -> None:
 def test_the_command_line_reads_each_stored_report_to_its_row(
     reports: list[Report], manifest: Manifest, tmp_path: Path
 ) -> None:
-    from shenbao.flows.cli import _stored_rows
-    from shenbao.pipeline.errors import InputError
-    from shenbao.storage.base import json_bytes, report_key
+    from flows.cli import _stored_rows
+    from pipeline.errors import InputError
+    from storage.base import json_bytes, report_key
 
     store = LocalStore(tmp_path / "store")
     for report in (reports[0], reports[3]):

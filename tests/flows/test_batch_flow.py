@@ -18,12 +18,12 @@ from prefect import flow
 from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from shenbao.flows import batch as batch_module
-from shenbao.flows.batch import process_batch, retry_if_transient, step
-from shenbao.pipeline.errors import InputError, StorageError, TransientStorageError
-from shenbao.storage.base import ObjectStore
-from shenbao.storage.local_store import LocalStore
-from shenbao.storage.minio_store import MinioStore
+from flows import batch as batch_module
+from flows.batch import process_batch, retry_if_transient, step
+from pipeline.errors import InputError, StorageError, TransientStorageError
+from storage.base import ObjectStore
+from storage.local_store import LocalStore
+from storage.minio_store import MinioStore
 from tests.readers import SAMPLES
 from tests.seaweed import SeaweedServer
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from shenbao.flows.checking import batch_check, check_batch, checker
-from shenbao.pipeline.config import load_campaign, load_export_mapping
-from shenbao.pipeline.model import FindingCode, OnlineRecord, Report
-from shenbao.pipeline.online import load_online_export
-from shenbao.pipeline.run import inspect_file, submission_ids, without_reading
+from flows.checking import batch_check, check_batch, checker
+from pipeline.config import load_campaign, load_export_mapping
+from pipeline.model import FindingCode, OnlineRecord, Report
+from pipeline.online import load_online_export
+from pipeline.run import inspect_file, submission_ids, without_reading
 from tests.readers import SAMPLES, SETTINGS, TEMPLATES, NoOcr
 
 CAMPAIGN = load_campaign(SETTINGS.config_dir / "campaign.yaml")

@@ -22,10 +22,10 @@ from typer.testing import CliRunner
 
 # Prefect sets up its console logging on first import, on whatever stderr is current. The
 # command imports it lazily, which inside CliRunner would be a stream closed right after.
-import shenbao.flows.batch  # noqa: F401
-from shenbao.flows import cli
-from shenbao.flows.cli import app
-from shenbao.pipeline.errors import StorageError
+import flows.batch  # noqa: F401
+from flows import cli, console
+from flows.cli import app
+from pipeline.errors import StorageError
 from tests.processes import still_running
 from tests.readers import SAMPLES
 
@@ -84,7 +84,7 @@ def test_the_tables_fold_ids_and_reasons_never_cut_them() -> None:
 
     from rich.console import Console
 
-    from shenbao.pipeline.model import Manifest, ManifestEntry
+    from pipeline.model import Manifest, ManifestEntry
 
     sid = "sub_x-p001-006-pdf-1e4085a7"
     reason = "这是电子表格或数据文件，不是纸质申报材料；如是网上填报导出，请用 --online 传入"
@@ -158,7 +158,7 @@ def test_run_needs_a_path() -> None:
 def test_samples_generate_calls_the_generator(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import shenbao.samples.generator as generator
+    import shenbao_lab.generator as generator
 
     calls: list[tuple[Path, int, int]] = []
 
@@ -225,7 +225,7 @@ def test_every_command_explains_itself(command: list[str]) -> None:
 
 def test_logs_of_expected_errors_lose_their_traceback(caplog: pytest.LogCaptureFixture) -> None:
     log = logging.getLogger("shenbao.tests")
-    with cli._expected_errors_without_traceback():
+    with console.expected_errors_without_traceback():
         for error in (StorageError("disk full"), ValueError("a bug")):
             try:
                 raise error
@@ -238,7 +238,7 @@ def test_logs_of_expected_errors_lose_their_traceback(caplog: pytest.LogCaptureF
 
 def test_logs_people_read_show_hidden_characters(caplog: pytest.LogCaptureFixture) -> None:
     log = logging.getLogger("shenbao.tests")
-    with cli._expected_errors_without_traceback():
+    with console.expected_errors_without_traceback():
         log.warning("online filing %s has no paper in this batch", "GZ2022-\u202e2910")
     log.warning("after the command: %s", "\u202e")
     during, after = caplog.records[-2:]
@@ -314,7 +314,7 @@ def _run_as_a_user_would(
 
 
 def _shenbao(*arguments: str) -> list[str]:
-    return [sys.executable, "-m", "shenbao.flows.cli", *arguments]
+    return [sys.executable, "-m", "flows.cli", *arguments]
 
 
 @pytest.fixture
@@ -342,7 +342,7 @@ def test_run_called_directly_stands_on_its_own_and_ends_clean(
 
 
 def test_prefect_gets_the_commands_defaults_unless_the_user_set_them(tmp_path: Path) -> None:
-    from shenbao.flows import prefect_env
+    from flows import prefect_env
 
     environ = {"PREFECT_LOGGING_LEVEL": "ERROR", "PREFECT_HOME": str(tmp_path / "mine" / "p")}
     prefect_env.apply_defaults(environ)
@@ -356,7 +356,7 @@ def test_prefect_gets_the_commands_defaults_unless_the_user_set_them(tmp_path: P
         [
             sys.executable,
             "-c",
-            "from shenbao.flows.prefect_env import apply_defaults; apply_defaults()\n"
+            "from flows.prefect_env import apply_defaults; apply_defaults()\n"
             "from prefect.settings import get_current_settings\n"
             "s = get_current_settings()\n"
             "print(s.home, s.server.analytics_enabled, "
@@ -392,7 +392,7 @@ def test_prefect_gets_the_commands_defaults_unless_the_user_set_them(tmp_path: P
 def test_a_server_named_in_prefects_files_is_used_not_a_temporary_one(
     tmp_path: Path, file: str, text: str, environ: dict[str, str]
 ) -> None:
-    from shenbao.flows import prefect_env
+    from flows import prefect_env
 
     (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / file).write_text(text, encoding="utf-8")
@@ -404,7 +404,7 @@ def test_a_server_named_in_prefects_files_is_used_not_a_temporary_one(
 
 
 def test_prefects_files_naming_no_server_leave_the_temporary_one(tmp_path: Path) -> None:
-    from shenbao.flows import prefect_env
+    from flows import prefect_env
 
     home = tmp_path / "var" / "prefect"
     home.mkdir(parents=True)
@@ -423,7 +423,7 @@ def test_the_command_line_imports_no_prefect_before_a_command_needs_it() -> None
     """Prefect reads its settings when imported: the command's defaults and its server's
     address must be set before. And Prefect takes seconds to import: --help need not."""
     imported = subprocess.run(
-        [sys.executable, "-c", "import sys, shenbao.flows.cli; print('prefect' in sys.modules)"],
+        [sys.executable, "-c", "import sys, flows.cli; print('prefect' in sys.modules)"],
         env={
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -436,7 +436,7 @@ def test_the_command_line_imports_no_prefect_before_a_command_needs_it() -> None
 
 
 A_FLOW_OF_MANY_TASKS = """
-from shenbao.flows import prefect_env
+from flows import prefect_env
 
 prefect_env.apply_defaults()
 server = prefect_env.start_server()
@@ -557,7 +557,7 @@ def test_a_run_removes_the_spool_a_killed_run_left(
     assert result.exit_code == 0, result.output
     assert not (spool / "batch-old").exists() and not (spool / "batch-killed").exists()
 
-    from shenbao.flows.batch import run_spool
+    from flows.batch import run_spool
 
     with run_spool(spool) as going_on:  # a run at the same time: its spool is left alone
         (going_on / "000001.json").write_text("{}")

@@ -23,20 +23,20 @@ import pytest
 from prefect import flow
 from typer.testing import CliRunner
 
-from shenbao.flows import batch as batch_module
-from shenbao.flows.batch import (
+from flows import batch as batch_module
+from flows.batch import (
     BatchResult,
     process_batch,
     read_on_cluster,
     task_runner,
 )
-from shenbao.flows.cli import app
-from shenbao.pipeline.errors import InputError
-from shenbao.pipeline.model import Page, SourceKind
-from shenbao.pipeline.ocr.engine import OcrSettings
-from shenbao.pipeline.pages import SourcePage
-from shenbao.pipeline.read import ReadPage
-from shenbao.pipeline.settings import Settings
+from flows.cli import app
+from pipeline.errors import InputError
+from pipeline.model import Page, SourceKind
+from pipeline.ocr.engine import OcrSettings
+from pipeline.pages import SourcePage
+from pipeline.read import ReadPage
+from pipeline.settings import Settings
 from tests.readers import SAMPLES
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -22,19 +22,19 @@ from typer.testing import CliRunner
 
 # Prefect sets up its console logging on first import, on whatever stderr is current (see
 # test_cli.py): imported here, not first inside CliRunner.
-import shenbao.flows.batch  # noqa: F401
-from shenbao.flows import deploy
-from shenbao.flows.batch import process_batch
-from shenbao.flows.cli import app
-from shenbao.flows.deploy import DeploySettings, deployments, load_deploy_settings
-from shenbao.flows.reconcile import (
+import flows.batch  # noqa: F401
+from flows import deploy
+from flows.batch import process_batch
+from flows.cli import app
+from flows.deploy import DeploySettings, deployments, load_deploy_settings
+from flows.reconcile import (
     ReconcileFailedError,
     newest_export,
     reconcile_latest,
     stored_batches,
 )
-from shenbao.pipeline.errors import ConfigError, InputError
-from shenbao.storage.local_store import LocalStore
+from pipeline.errors import ConfigError, InputError
+from storage.local_store import LocalStore
 from tests.readers import SAMPLES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,11 +69,11 @@ def test_the_two_deployments_by_default() -> None:
     batch, reconcile = found["process-batch"], found["reconcile-latest"]
     assert (batch.flow_name, batch.entrypoint) == (
         "process-batch",
-        "shenbao.flows.batch.process_batch",
+        "flows.batch.process_batch",
     )
     assert (reconcile.flow_name, reconcile.entrypoint) == (
         "reconcile-latest",
-        "shenbao.flows.reconcile.reconcile_latest",
+        "flows.reconcile.reconcile_latest",
     )
     # on demand, with the store from Settings; paths given with each run
     assert batch.schedules == []
@@ -138,9 +138,9 @@ def test_applied_deployments_are_registered_with_their_schedule() -> None:
     with get_client(sync_client=True) as client:
         batch = client.read_deployment_by_name("process-batch/process-batch")
         reconcile = client.read_deployment_by_name("reconcile-latest/reconcile-latest")
-    assert batch.entrypoint == "shenbao.flows.batch.process_batch"
+    assert batch.entrypoint == "flows.batch.process_batch"
     assert batch.schedules == [] and batch.parameters == {"store": "var/store"}
-    assert reconcile.entrypoint == "shenbao.flows.reconcile.reconcile_latest"
+    assert reconcile.entrypoint == "flows.reconcile.reconcile_latest"
     assert _cron(reconcile) == ("0 2 * * *", "Asia/Shanghai")
     assert reconcile.schedules[0].active
     assert reconcile.parameters == {"exports": "var/exports", "store": "var/store"}

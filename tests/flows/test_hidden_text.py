@@ -1,6 +1,6 @@
 """Hidden characters (bidi controls, NUL, zero-width) in what the flows show people:
 Prefect's artifacts and the command line's tables show them as markers, as the HTML
-pages and summary.xlsx do (``shenbao.reports.shown``)."""
+pages and summary.xlsx do (``reports.shown``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import io
 
 from rich.console import Console
 
-from shenbao.flows import artifacts
-from shenbao.pipeline.model import (
+from flows import artifacts
+from pipeline.model import (
     Annex,
     Finding,
     FindingCode,
@@ -103,7 +103,7 @@ def _printed(table: object) -> str:
 
 
 def test_the_command_lines_tables_show_markers() -> None:
-    from shenbao.flows.cli import _manifest_table, _report_summary, _submissions_table
+    from flows.cli import _manifest_table, _report_summary, _submissions_table
 
     report = _report()
     submissions = _printed(_submissions_table(BATCH, [artifacts.row_of(report)]))

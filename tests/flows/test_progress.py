@@ -11,8 +11,8 @@ import threading
 import pytest
 from rich.console import Console
 
-from shenbao.flows import progress
-from shenbao.flows.progress import Count, Stage, Tally
+from flows import progress
+from flows.progress import Count, Stage, Tally
 
 
 def test_advancing_from_many_threads_counts_right() -> None:

@@ -14,12 +14,12 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from shenbao.flows import reconcile as reconcile_module
-from shenbao.flows.batch import process_batch
-from shenbao.flows.cli import app
-from shenbao.flows.reconcile import reconcile_batch
-from shenbao.pipeline import run as run_module
-from shenbao.pipeline.errors import InputError
+from flows import reconcile as reconcile_module
+from flows.batch import process_batch
+from flows.cli import app
+from flows.reconcile import reconcile_batch
+from pipeline import run as run_module
+from pipeline.errors import InputError
 from tests.readers import SAMPLES
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

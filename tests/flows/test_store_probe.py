@@ -16,15 +16,15 @@ from typer.testing import CliRunner
 
 # Prefect sets up its console logging on first import, on whatever stderr is current (see
 # test_cli.py): imported here, not first inside CliRunner.
-import shenbao.flows.batch as batch_module
-from shenbao.flows import reconcile as reconcile_module
-from shenbao.flows.cli import app
-from shenbao.pipeline.errors import StorageError
-from shenbao.pipeline.model import Manifest
-from shenbao.storage import local_store
-from shenbao.storage.base import json_bytes, manifest_key
-from shenbao.storage.local_store import LocalStore
-from shenbao.storage.minio_store import MinioStore
+import flows.batch as batch_module
+from flows import reconcile as reconcile_module
+from flows.cli import app
+from pipeline.errors import StorageError
+from pipeline.model import Manifest
+from storage import local_store
+from storage.base import json_bytes, manifest_key
+from storage.local_store import LocalStore
+from storage.minio_store import MinioStore
 from tests.readers import SAMPLES
 from tests.seaweed import SECRET_KEY, SeaweedServer
 from tests.storage.unwritable import WAYS, deny_writes, unwritable

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shenbao.pipeline.codes import (
+from pipeline.codes import (
     USCC_ALPHABET,
     org_code_check_char,
     uscc_check_char,

@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shenbao.pipeline.config import (
+from pipeline.config import (
     DEFAULT_TEMPLATES_DIR,
     load_campaign,
     load_export_mapping,
     load_template,
     load_templates,
 )
-from shenbao.pipeline.errors import ConfigError, TemplateError
-from shenbao.pipeline.model import Annex
+from pipeline.errors import ConfigError, TemplateError
+from pipeline.model import Annex
 
 
 def test_shipped_templates_cover_both_annexes_with_their_seal_slots() -> None:
@@ -114,7 +114,7 @@ def test_invalid_yaml_and_missing_files_are_config_errors(tmp_path: Path) -> Non
 
 
 def test_an_exemption_that_is_not_an_affiliation_is_refused(tmp_path: Path) -> None:
-    from shenbao.pipeline.config import DEFAULT_CONFIG_DIR
+    from pipeline.config import DEFAULT_CONFIG_DIR
 
     data = yaml.safe_load((DEFAULT_CONFIG_DIR / "campaign.yaml").read_text(encoding="utf-8"))
     data["exempt_affiliations"].append("外资企业")

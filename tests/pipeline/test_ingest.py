@@ -15,11 +15,11 @@ import docx
 import pytest
 from PIL import Image
 
-from shenbao.pipeline import ingest
-from shenbao.pipeline.errors import InputError
-from shenbao.pipeline.ingest import FileKind, discover, display_name, sniff
-from shenbao.pipeline.model import ManifestEntry
-from shenbao.pipeline.settings import Settings
+from pipeline import ingest
+from pipeline.errors import InputError
+from pipeline.ingest import FileKind, discover, display_name, sniff
+from pipeline.model import ManifestEntry
+from pipeline.settings import Settings
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # The broken TIFF makes Pillow complain before it fails; the complaint is expected.
@@ -522,7 +522,7 @@ def test_a_docx_declaring_entities_is_quarantined(tmp_path: Path, part: str) -> 
 def test_a_quarantine_reason_survives_a_trip_between_processes() -> None:
     import pickle
 
-    from shenbao.pipeline.ingest import QuarantineError
+    from pipeline.ingest import QuarantineError
 
     why = pickle.loads(pickle.dumps(QuarantineError("页数过多", "too many pages")))
     assert (why.reason, why.reason_en, str(why)) == ("页数过多", "too many pages", "too many pages")

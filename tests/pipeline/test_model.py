@@ -8,7 +8,7 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from shenbao.pipeline.model import (
+from pipeline.model import (
     Annex,
     ExtractedField,
     Finding,

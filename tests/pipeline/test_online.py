@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from shenbao.pipeline.config import (
+from pipeline.config import (
     Campaign,
     ExportLimits,
     ExportMapping,
     load_campaign,
     load_export_mapping,
 )
-from shenbao.pipeline.errors import InputError
-from shenbao.pipeline.model import Annex, OnlineRecord
-from shenbao.pipeline.online import OnlineExport, load_online_export
+from pipeline.errors import InputError
+from pipeline.model import Annex, OnlineRecord
+from pipeline.online import OnlineExport, load_online_export
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"

@@ -19,12 +19,12 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
-from shenbao.pipeline import pages
-from shenbao.pipeline.errors import InputError
-from shenbao.pipeline.ingest import FileKind
-from shenbao.pipeline.model import SourceKind, TextLine
-from shenbao.pipeline.pages import TARGET_DPI, SourcePage, iter_pages, render_page_image
-from shenbao.pipeline.settings import Settings
+from pipeline import pages
+from pipeline.errors import InputError
+from pipeline.ingest import FileKind
+from pipeline.model import SourceKind, TextLine
+from pipeline.pages import TARGET_DPI, SourcePage, iter_pages, render_page_image
+from pipeline.settings import Settings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 SETTINGS = Settings()

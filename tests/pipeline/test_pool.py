@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from shenbao.pipeline.model import Page, SourceKind
-from shenbao.pipeline.ocr.engine import OcrSettings
-from shenbao.pipeline.pages import SourcePage
-from shenbao.pipeline.pool import PagePool
-from shenbao.pipeline.read import ReadPage
+from pipeline.model import Page, SourceKind
+from pipeline.ocr.engine import OcrSettings
+from pipeline.pages import SourcePage
+from pipeline.pool import PagePool
+from pipeline.read import ReadPage
 from tests.processes import still_running
 
 

@@ -21,10 +21,10 @@ import numpy as np
 import pypdfium2 as pdfium
 import pytest
 
-from shenbao.pipeline import preprocess
-from shenbao.pipeline.ingest import PDFIUM_LOCK
-from shenbao.pipeline.pages import render_page_image
-from shenbao.pipeline.preprocess import (
+from pipeline import preprocess
+from pipeline.ingest import PDFIUM_LOCK
+from pipeline.pages import render_page_image
+from pipeline.preprocess import (
     detect_orientation,
     detect_skew,
     estimate_skew,

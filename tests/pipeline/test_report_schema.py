@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shenbao.pipeline import schema
+from pipeline import schema
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shenbao.pipeline.ingest import discover, display_name, sniff
-from shenbao.pipeline.model import Annex, FindingCode, SourceKind, TextLine
-from shenbao.pipeline.ocr.engine import OcrSettings, create_engine
-from shenbao.pipeline.ocr.replay import RecordingEngine
-from shenbao.pipeline.pool import PagePool
-from shenbao.pipeline.run import (
+from pipeline.ingest import discover, display_name, sniff
+from pipeline.model import Annex, FindingCode, SourceKind, TextLine
+from pipeline.ocr.engine import OcrSettings, create_engine
+from pipeline.ocr.replay import RecordingEngine
+from pipeline.pool import PagePool
+from pipeline.run import (
     PageCache,
     ReportSpool,
     inspect_file,

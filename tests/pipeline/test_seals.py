@@ -11,15 +11,17 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 from rapidfuzz import fuzz
+from shenbao_lab.generator.fonts import fonts
+from shenbao_lab.generator.ink import render_handwriting, render_seal, stamp
 
-from shenbao.pipeline import read as read_module
-from shenbao.pipeline.errors import ConfigError
-from shenbao.pipeline.ingest import FileKind
-from shenbao.pipeline.model import SealMark, SourceKind, TextLine
-from shenbao.pipeline.ocr.engine import OcrEngine, OcrSettings, create_engine
-from shenbao.pipeline.pages import SourcePage, iter_pages
-from shenbao.pipeline.read import read_page
-from shenbao.pipeline.seals import (
+from pipeline import read as read_module
+from pipeline.errors import ConfigError
+from pipeline.ingest import FileKind
+from pipeline.model import SealMark, SourceKind, TextLine
+from pipeline.ocr.engine import OcrEngine, OcrSettings, create_engine
+from pipeline.pages import SourcePage, iter_pages
+from pipeline.read import read_page
+from pipeline.seals import (
     DEFAULT_SEAL_DETECTION_PATH,
     SealDetection,
     detect_seals,
@@ -27,9 +29,7 @@ from shenbao.pipeline.seals import (
     read_seals,
     unwrap_ring,
 )
-from shenbao.pipeline.settings import Settings
-from shenbao.samples.generator.fonts import fonts
-from shenbao.samples.generator.ink import render_handwriting, render_seal, stamp
+from pipeline.settings import Settings
 
 DPI = 200.0
 MM = DPI / 25.4

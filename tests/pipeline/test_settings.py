@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shenbao.pipeline import config
-from shenbao.pipeline.settings import MinioSettings, Settings
+from pipeline import config
+from pipeline.settings import MinioSettings, Settings
 
 
 def test_defaults() -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from shenbao.pipeline.config import load_templates
-from shenbao.pipeline.model import Annex, Page, SourceKind, TextLine
-from shenbao.pipeline.run import submission_id, submission_ids
-from shenbao.pipeline.split import cover_annex, split_stream
+from pipeline.config import load_templates
+from pipeline.model import Annex, Page, SourceKind, TextLine
+from pipeline.run import submission_id, submission_ids
+from pipeline.split import cover_annex, split_stream
 
 TEMPLATES = load_templates()
 

@@ -13,15 +13,15 @@ import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from shenbao.pipeline import read as read_module
-from shenbao.pipeline.errors import ConfigError
-from shenbao.pipeline.ingest import FileKind
-from shenbao.pipeline.model import SourceKind, TextLine, TickBox
-from shenbao.pipeline.pages import SourcePage, iter_pages, render_page_image
-from shenbao.pipeline.preprocess import normalise_page, remove_seal_ink
-from shenbao.pipeline.read import read_page
-from shenbao.pipeline.settings import Settings
-from shenbao.pipeline.ticks import (
+from pipeline import read as read_module
+from pipeline.errors import ConfigError
+from pipeline.ingest import FileKind
+from pipeline.model import SourceKind, TextLine, TickBox
+from pipeline.pages import SourcePage, iter_pages, render_page_image
+from pipeline.preprocess import normalise_page, remove_seal_ink
+from pipeline.read import read_page
+from pipeline.settings import Settings
+from pipeline.ticks import (
     DEFAULT_TICK_BOXES_PATH,
     TickDetection,
     char_extents,

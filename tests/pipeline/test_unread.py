@@ -9,12 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
-from shenbao.pipeline import read as read_module
-from shenbao.pipeline.errors import ConfigError
-from shenbao.pipeline.model import SourceKind, TextLine, TickBox, UnreadInk
-from shenbao.pipeline.pages import SourcePage
-from shenbao.pipeline.read import read_page
-from shenbao.pipeline.unread import (
+from pipeline import read as read_module
+from pipeline.errors import ConfigError
+from pipeline.model import SourceKind, TextLine, TickBox, UnreadInk
+from pipeline.pages import SourcePage
+from pipeline.read import read_page
+from pipeline.unread import (
     DEFAULT_UNREAD_INK_PATH,
     UnreadDetection,
     load_unread_detection,

@@ -13,9 +13,9 @@ from functools import cache
 import numpy as np
 import pytest
 
-from shenbao.extractors.fields import extract
-from shenbao.pipeline.config import load_campaign
-from shenbao.pipeline.model import (
+from extractors.fields import extract
+from pipeline.config import load_campaign
+from pipeline.model import (
     Annex,
     EngineInfo,
     ExtractedField,
@@ -32,10 +32,10 @@ from shenbao.pipeline.model import (
     TextLine,
     status_of,
 )
-from shenbao.pipeline.pages import render_page_image
-from shenbao.pipeline.preprocess import upright_page
-from shenbao.pipeline.run import assemble, build_report
-from shenbao.reports import page_evidence, page_marks, thumbnail_png
+from pipeline.pages import render_page_image
+from pipeline.preprocess import upright_page
+from pipeline.run import assemble, build_report
+from reports import page_evidence, page_marks, thumbnail_png
 from tests.extractors.golden.record import load_frozen
 from tests.readers import SAMPLES, TEMPLATES, read_electronic
 

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from rapidfuzz import fuzz
 
-from shenbao.pipeline.model import Report, SourceKind
-from shenbao.pipeline.ocr.engine import create_engine
-from shenbao.pipeline.pages import render_page_image
-from shenbao.pipeline.settings import Settings
-from shenbao.reports.evidence import (
+from pipeline.model import Report, SourceKind
+from pipeline.ocr.engine import create_engine
+from pipeline.pages import render_page_image
+from pipeline.settings import Settings
+from reports.evidence import (
     MAX_CROP_WIDTH_PX,
     attach_evidence,
     crop_png,

@@ -6,9 +6,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from shenbao.pipeline.model import Manifest, ManifestEntry, Report, Severity
-from shenbao.reports.html import format_value, relative_link, render_index_html, render_report_html
-from shenbao.reports.labels import CODE_LABELS, field_labels
+from pipeline.model import Manifest, ManifestEntry, Report, Severity
+from reports.html import format_value, relative_link, render_index_html, render_report_html
+from reports.labels import CODE_LABELS, field_labels
 from tests.readers import TEMPLATES
 from tests.reports.conftest import (
     HOSTILE,
@@ -183,7 +183,7 @@ def test_relative_links_escape_what_a_url_cannot_hold() -> None:
 
 
 def test_a_page_image_is_inlined_not_linked(hand_built: Report) -> None:
-    from shenbao.reports import page_evidence
+    from reports import page_evidence
 
     crops = page_evidence(hand_built, 1, page_image())
     html = _render(hand_built, evidence=crops).decode()
@@ -219,7 +219,7 @@ HIDDEN = ("\u202e", "\u202c", "\x00", "\u200b", "\u200d", "\ufeff", "\u2066")
 
 
 def _hostile(report: Report) -> Report:
-    from shenbao.pipeline.model import Finding, FindingCode, OnlineMatch
+    from pipeline.model import Finding, FindingCode, OnlineMatch
 
     assert report.online is not None
     lead = report.fields["lead_org"].model_copy(
@@ -251,7 +251,7 @@ def test_hidden_characters_show_as_markers_in_the_report(hand_built: Report) -> 
 
 
 def test_hidden_characters_show_as_markers_in_the_index(hand_built: Report) -> None:
-    from shenbao.pipeline.model import Finding, FindingCode
+    from pipeline.model import Finding, FindingCode
 
     report = _hostile(hand_built)
     manifest = _manifest([report])

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from shenbao.pipeline.model import Manifest, ManifestEntry
-from shenbao.reports import relative_link, render_index_html, render_report_html
+from pipeline.model import Manifest, ManifestEntry
+from reports import relative_link, render_index_html, render_report_html
 from tests.readers import TEMPLATES
 from tests.reports.conftest import electronic_report, scan_evidence, scan_reports
 

@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from shenbao.reports.shown import cell_text, marker, visible
+from reports.shown import cell_text, marker, visible
 
 # Bidi controls: each can make a record id display as another record's.
 BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"

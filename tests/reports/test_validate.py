@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from shenbao.pipeline.model import Report
-from shenbao.reports.validate import InvalidReportError, check_report_json
-from shenbao.storage.base import json_bytes
+from pipeline.model import Report
+from reports.validate import InvalidReportError, check_report_json
+from storage.base import json_bytes
 from tests.reports.conftest import electronic_report, scan_reports
 
 

@@ -7,9 +7,9 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from shenbao.pipeline.model import Manifest, ManifestEntry, Report
-from shenbao.reports.labels import field_labels, label_of
-from shenbao.reports.xlsx import (
+from pipeline.model import Manifest, ManifestEntry, Report
+from reports.labels import field_labels, label_of
+from reports.xlsx import (
     MAX_WIDTH,
     MIN_WIDTH,
     SHEET_FINDINGS,
@@ -118,7 +118,7 @@ def test_formula_like_and_hidden_text_stays_text_even_as_csv(
     """OWASP: a cell that starts with = + - @ (or tab, CR) gets a leading quote, so that it
     stays text when the sheet is saved as CSV (where a text cell's type is lost); numbers,
     negative ones too, stay numbers. Hidden characters show as markers, as in the HTML."""
-    from shenbao.pipeline.model import Finding, FindingCode, OnlineMatch
+    from pipeline.model import Finding, FindingCode, OnlineMatch
 
     fields = hand_built.fields
     report = hand_built.model_copy(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from shenbao.storage.local_store import LocalStore
-from shenbao.storage.minio_store import MinioStore
+from storage.local_store import LocalStore
+from storage.minio_store import MinioStore
 
 
 @pytest.fixture(params=["local", "s3"])

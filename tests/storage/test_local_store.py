@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from shenbao.pipeline.errors import StorageError
-from shenbao.pipeline.model import Manifest, ManifestEntry
-from shenbao.storage import local_store
-from shenbao.storage.base import (
+from pipeline.errors import StorageError
+from pipeline.model import Manifest, ManifestEntry
+from storage import local_store
+from storage.base import (
     ObjectMissingError,
     ObjectStore,
     check_key,
@@ -19,7 +19,7 @@ from shenbao.storage.base import (
     manifest_key,
     safe_key,
 )
-from shenbao.storage.local_store import LocalStore, open_store
+from storage.local_store import LocalStore, open_store
 from tests.storage.unwritable import WAYS, unwritable
 
 HOSTILE_KEYS = [

@@ -19,11 +19,11 @@ import urllib3
 from minio.error import S3Error
 from pydantic import SecretStr
 
-from shenbao.pipeline.errors import StorageError, TransientStorageError
-from shenbao.pipeline.settings import MinioSettings
-from shenbao.storage.base import manifest_key, put_versioned, report_key, versions_of
-from shenbao.storage.local_store import open_store
-from shenbao.storage.minio_store import SHA256_META, MinioStore
+from pipeline.errors import StorageError, TransientStorageError
+from pipeline.settings import MinioSettings
+from storage.base import manifest_key, put_versioned, report_key, versions_of
+from storage.local_store import open_store
+from storage.minio_store import SHA256_META, MinioStore
 from tests.seaweed import DEFAULT_PORTS, SECRET_KEY, SeaweedServer, free_ports
 from tests.storage.unwritable import deny_writes
 

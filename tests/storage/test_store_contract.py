@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shenbao.pipeline.errors import StorageError
-from shenbao.storage.base import (
+from pipeline.errors import StorageError
+from storage.base import (
     ObjectMissingError,
     ObjectStore,
     VersionedWrite,
@@ -17,8 +17,8 @@ from shenbao.storage.base import (
     versions_key,
     versions_of,
 )
-from shenbao.storage.local_store import LocalStore
-from shenbao.storage.minio_store import MinioStore
+from storage.local_store import LocalStore
+from storage.minio_store import MinioStore
 
 Store = LocalStore | MinioStore
 

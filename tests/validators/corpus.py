@@ -13,10 +13,12 @@ import functools
 from collections import Counter
 from pathlib import Path
 
-from shenbao.extractors.fields import extract
-from shenbao.flows.checking import validation_context
-from shenbao.pipeline.config import load_campaign
-from shenbao.pipeline.model import (
+from shenbao_lab.generator.truth import SourceTruth, Truth
+
+from extractors.fields import extract
+from flows.checking import validation_context
+from pipeline.config import load_campaign
+from pipeline.model import (
     ExtractedField,
     Member,
     Page,
@@ -26,8 +28,7 @@ from shenbao.pipeline.model import (
     SubmissionSource,
     TextLine,
 )
-from shenbao.pipeline.run import assemble
-from shenbao.samples.generator.truth import SourceTruth, Truth
+from pipeline.run import assemble
 from tests.extractors.golden.record import SCANS, load_frozen, sniffed_scan
 from tests.readers import SAMPLES, SETTINGS, TEMPLATES
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import chinese_calendar
 import pytest
 
-from shenbao.extractors.fields import extract
-from shenbao.extractors.nlp import SelfEvalClaim, self_evaluation_claim
-from shenbao.pipeline.config import Campaign, load_export_mapping
-from shenbao.pipeline.errors import ConfigError
-from shenbao.pipeline.model import (
+from extractors.fields import extract
+from extractors.nlp import SelfEvalClaim, self_evaluation_claim
+from pipeline.config import Campaign, load_export_mapping
+from pipeline.errors import ConfigError
+from pipeline.model import (
     Annex,
     Finding,
     FindingCode,
@@ -25,15 +25,7 @@ from shenbao.pipeline.model import (
     SubmissionSource,
     TextLine,
 )
-from shenbao.pipeline.online import load_online_export
-from shenbao.validators import Context, run_validator
-from shenbao.validators.campaign_rules import (
-    DEFAULT_CAMPAIGN_RULES_PATH,
-    find_self_evaluation,
-    load_campaign_rules,
-    nth_working_day_after,
-    paper_deadline,
-)
+from pipeline.online import load_online_export
 from tests.readers import read_electronic
 from tests.validators.corpus import (
     CAMPAIGN,
@@ -47,6 +39,14 @@ from tests.validators.corpus import (
     scanned_submission,
     truth,
     with_field,
+)
+from validators import Context, run_validator
+from validators.campaign_rules import (
+    DEFAULT_CAMPAIGN_RULES_PATH,
+    find_self_evaluation,
+    load_campaign_rules,
+    nth_working_day_after,
+    paper_deadline,
 )
 
 CODES = (

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shenbao.extractors.fields import extract
-from shenbao.pipeline.config import FieldType, load_export_mapping
-from shenbao.pipeline.errors import ConfigError
-from shenbao.pipeline.model import (
+from extractors.fields import extract
+from pipeline.config import FieldType, load_export_mapping
+from pipeline.errors import ConfigError
+from pipeline.model import (
     Annex,
     ExtractedField,
     FieldValue,
@@ -26,17 +26,7 @@ from shenbao.pipeline.model import (
     Submission,
     SubmissionSource,
 )
-from shenbao.pipeline.online import load_online_export
-from shenbao.validators import compare, registered, validate_online
-from shenbao.validators.compare import (
-    DEFAULT_COMPARE_RULES_PATH,
-    Difference,
-    compare_online,
-    describe,
-    difference,
-    label_and_unit,
-    load_compare_rules,
-)
+from pipeline.online import load_online_export
 from tests.readers import SAMPLES, read_electronic, truth_of
 from tests.validators.corpus import (
     CAMPAIGN,
@@ -46,6 +36,16 @@ from tests.validators.corpus import (
     assert_codes_as_truth,
     scanned_submission,
     truth,
+)
+from validators import compare, registered, validate_online
+from validators.compare import (
+    DEFAULT_COMPARE_RULES_PATH,
+    Difference,
+    compare_online,
+    describe,
+    difference,
+    label_and_unit,
+    load_compare_rules,
 )
 
 RULES = load_compare_rules()

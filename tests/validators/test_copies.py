@@ -6,12 +6,12 @@ import functools
 
 import pytest
 
-from shenbao.extractors.fields import extract
-from shenbao.pipeline.model import Finding, Submission
-from shenbao.validators.copies import copies_differ
-from shenbao.validators.matching import copy_groups
+from extractors.fields import extract
+from pipeline.model import Finding, Submission
 from tests.readers import SAMPLES, TEMPLATES, read_electronic
 from tests.validators.corpus import CAMPAIGN, CONTEXT, with_field
+from validators.copies import copies_differ
+from validators.matching import copy_groups
 
 
 @functools.cache

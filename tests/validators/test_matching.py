@@ -6,10 +6,11 @@ import functools
 from pathlib import Path
 
 import pytest
+from shenbao_lab.generator.truth import BatchTruth
 
-from shenbao.pipeline.config import load_export_mapping
-from shenbao.pipeline.errors import ConfigError
-from shenbao.pipeline.model import (
+from pipeline.config import load_export_mapping
+from pipeline.errors import ConfigError
+from pipeline.model import (
     Annex,
     Finding,
     FindingCode,
@@ -17,12 +18,11 @@ from shenbao.pipeline.model import (
     Submission,
     SubmissionSource,
 )
-from shenbao.pipeline.online import load_online_export
-from shenbao.samples.generator.truth import BatchTruth
-from shenbao.validators.matching import MatchResult, match_batch, normalize_uscc
-from shenbao.validators.thresholds import load_matching_rules
+from pipeline.online import load_online_export
 from tests.readers import SAMPLES
 from tests.validators.corpus import CONTEXT, TRUTH_FILES, scanned_submission, truth, with_field
+from validators.matching import MatchResult, match_batch, normalize_uscc
+from validators.thresholds import load_matching_rules
 
 RULES = load_matching_rules()
 

@@ -6,11 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from shenbao.pipeline.errors import ConfigError
-from shenbao.pipeline.model import FindingCode, SealMark, Submission, TextLine
-from shenbao.validators import validate
-from shenbao.validators.opinion import find_box
-from shenbao.validators.thresholds import DEFAULT_OPINION_RULES_PATH, load_opinion_rules
+from pipeline.errors import ConfigError
+from pipeline.model import FindingCode, SealMark, Submission, TextLine
 from tests.validators.corpus import (
     CAMPAIGN,
     CONTEXT,
@@ -24,6 +21,9 @@ from tests.validators.corpus import (
     submission_of,
     with_field,
 )
+from validators import validate
+from validators.opinion import find_box
+from validators.thresholds import DEFAULT_OPINION_RULES_PATH, load_opinion_rules
 
 
 @pytest.mark.parametrize("path", TRUTH_FILES, ids=[p.stem for p in TRUTH_FILES])

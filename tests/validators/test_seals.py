@@ -6,11 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from shenbao.extractors.fields import extract
-from shenbao.pipeline.errors import ConfigError
-from shenbao.pipeline.model import Finding, FindingCode, SealMark, Submission, UnreadInk
-from shenbao.validators import Context, registered, run_validator, validate, validator
-from shenbao.validators.thresholds import DEFAULT_SEAL_RULES_PATH, load_seal_rules
+from extractors.fields import extract
+from pipeline.errors import ConfigError
+from pipeline.model import Finding, FindingCode, SealMark, Submission, UnreadInk
 from tests.readers import SAMPLES, read_electronic
 from tests.validators.corpus import (
     CAMPAIGN,
@@ -25,6 +23,8 @@ from tests.validators.corpus import (
     submission_of,
     with_field,
 )
+from validators import Context, registered, run_validator, validate, validator
+from validators.thresholds import DEFAULT_SEAL_RULES_PATH, load_seal_rules
 
 ELECTRONIC = ("P006.pdf", "C009.pdf", "P010.docx", "C012.docx")
 

@@ -24,13 +24,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from shenbao.pipeline.ingest import SniffedFile, discover, sniff
-from shenbao.pipeline.model import Frozen
-from shenbao.pipeline.ocr.cache import CachedEngine
-from shenbao.pipeline.ocr.engine import OcrEngine, create_engine
-from shenbao.pipeline.read import ReadPage
-from shenbao.pipeline.run import read_pages
-from shenbao.pipeline.settings import Settings
+from pipeline.ingest import SniffedFile, discover, sniff
+from pipeline.model import Frozen
+from pipeline.ocr.cache import CachedEngine
+from pipeline.ocr.engine import OcrEngine, create_engine
+from pipeline.read import ReadPage
+from pipeline.run import read_pages
+from pipeline.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "samples"

@@ -10,17 +10,17 @@ import pylopdf_fonts_zh_cn
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from shenbao.pipeline.errors import OcrError
-from shenbao.pipeline.model import TextLine
-from shenbao.pipeline.ocr.cache import CachedEngine
-from shenbao.pipeline.ocr.engine import (
+from pipeline.errors import OcrError
+from pipeline.model import TextLine
+from pipeline.ocr.cache import CachedEngine
+from pipeline.ocr.engine import (
     OcrEngine,
     OcrSettings,
     create_engine,
     image_digest,
     reading_order,
 )
-from shenbao.pipeline.ocr.replay import RecordingEngine, ReplayEngine
+from pipeline.ocr.replay import RecordingEngine, ReplayEngine
 
 FONT = Path(pylopdf_fonts_zh_cn.__file__).parent / "NotoSerifSC-Regular.otf"
 LINES = ["统一社会信用代码", "91520000214434146R", "贵州省制造业创新中心建设试点"]
@@ -153,7 +153,7 @@ def test_ocr_settings_fingerprint_ignores_threads_only() -> None:
 
 
 def test_the_paddle_engine_says_how_to_get_it_when_absent() -> None:
-    pytest.importorskip("shenbao.pipeline.ocr.paddle")
+    pytest.importorskip("pipeline.ocr.paddle")
     try:
         import paddleocr  # noqa: F401
     except ImportError:

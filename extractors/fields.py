@@ -1,0 +1,331 @@
+"""Reading label → value pairs by geometry (first cut: text lines, no tick boxes yet).
+
+For each field a page of the template prints, the label is found among the page's lines
+(normalised, fuzzy); the value is the rest of the label's own line (``标签：值``), else the
+nearest line to its right on the same row (a table's next cell, a cover's underlined
+blank), else — for ``below`` fields — the line under it. The reading is normalised by the
+field's type. Its confidence is how well the label matched, times how sure the OCR is of
+the value (its own characters' scores where the engine gives them, its line's otherwise),
+times — on scans — how plausible the value is (``plausibility.py``: text that does not
+parse, a name one character from a known place or suffix, a date out of range). A wrong
+value must land below the review threshold, a right one above it.
+Tick-box groups are decided by the ink inside each box (``ticks.py``), the members and
+KPI tables read as rows (``tables.py``), and the readings checked (``checks.py``).
+"""
+
+from __future__ import annotations
+
+from rapidfuzz import fuzz
+
+from extractors import plausibility
+from extractors.checks import check_fields
+from extractors.normalize import normalize_text, normalize_value
+from extractors.sections import check_sections, find_sections, page_order
+from extractors.tables import read_tables
+from extractors.ticks import read_checkbox
+from pipeline.config import Campaign, FieldSpec, FieldType, ReadMethod, TemplateSpec
+from pipeline.model import (
+    Annex,
+    ExtractedField,
+    Page,
+    SourceKind,
+    Submission,
+    TextLine,
+    UnreadInk,
+)
+
+LABEL_MATCH = 90.0  # rapidfuzz ratio a line's start must reach against a label
+ROW_OVERLAP = 0.5  # share of the shorter line's height two lines must share to be one row
+SEPARATORS = ":："
+
+
+def _label_variants(spec: FieldSpec, template: TemplateSpec) -> list[str]:
+    anchors = [s.anchor for s in template.seal_slots if s.owner == spec.key]
+    return [normalize_text(v) for v in (spec.label, *spec.aliases, *anchors) if v]
+
+
+def _label_match(line: TextLine, variants: list[str]) -> tuple[float, str] | None:
+    """(match quality 0–1, the text after the label) when the line starts with a label."""
+    text = normalize_text(line.text)
+    best: tuple[float, str] | None = None
+    for label in sorted(variants, key=len, reverse=True):
+        if text.startswith(label):
+            return 1.0, text[len(label) :].lstrip(SEPARATORS)
+        score = fuzz.ratio(text[: len(label)], label) if len(label) >= 4 else 0.0
+        if score >= LABEL_MATCH and (best is None or score / 100 > best[0]):
+            best = (score / 100, text[len(label) :].lstrip(SEPARATORS))
+    return best
+
+
+def _same_row(a: TextLine, b: TextLine) -> bool:
+    top, bottom = max(a.bbox[1], b.bbox[1]), min(a.bbox[3], b.bbox[3])
+    shorter = min(a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1])
+    return shorter > 0 and (bottom - top) >= ROW_OVERLAP * shorter
+
+
+def _right_of(label: TextLine, lines: tuple[TextLine, ...]) -> TextLine | None:
+    candidates = [
+        t
+        for t in lines
+        if t is not label and _same_row(label, t) and t.bbox[0] >= label.bbox[2] - 0.005
+    ]
+    return min(candidates, key=lambda t: t.bbox[0], default=None)
+
+
+def _below(label: TextLine, lines: tuple[TextLine, ...]) -> TextLine | None:
+    candidates = [
+        t
+        for t in lines
+        if t.bbox[1] >= label.bbox[3] - 0.002
+        and t.bbox[0] < label.bbox[2]
+        and t.bbox[2] > label.bbox[0]
+    ]
+    return min(candidates, key=lambda t: t.bbox[1], default=None)
+
+
+def _continuation(value: TextLine, lines: tuple[TextLine, ...]) -> list[TextLine]:
+    """Lines a value wraps onto inside its cell: straight below, starting where it starts,
+    with nothing to their left on their row (a new row would have its label there)."""
+    following: list[TextLine] = []
+    last = value
+    for line in sorted(lines, key=lambda t: t.bbox[1]):
+        if line.bbox[1] <= last.bbox[1] or abs(line.bbox[0] - value.bbox[0]) > 0.01:
+            continue
+        height = last.bbox[3] - last.bbox[1]
+        if line.bbox[1] - last.bbox[3] > height:
+            break
+        if any(_same_row(line, other) and other.bbox[2] <= line.bbox[0] for other in lines):
+            break
+        following.append(line)
+        last = line
+    return following
+
+
+def _aspect(page: Page) -> float:
+    """The page's height over its width as read: a length in fractions of the height
+    times this is the same length in fractions of the width."""
+    width, height = page.width_pt, page.height_pt
+    if page.rotation in (90, 270):  # the sizes are the source's, before the turn
+        width, height = height, width
+    return height / width
+
+
+def _on_row(blob: UnreadInk, top: float, bottom: float, share: float) -> bool:
+    """Whether a blob covers ``share`` of a row's height (or of its own, if smaller)."""
+    overlap = min(blob.bbox[3], bottom) - max(blob.bbox[1], top)
+    return overlap > 0 and overlap >= share * min(bottom - top, blob.bbox[3] - blob.bbox[1])
+
+
+def _ink_where_value_is(spec: FieldSpec, label: TextLine, page: Page) -> bool:
+    """Whether unread ink lies where the label's value would be: right of it up to the
+    next line on its row (or the text's right edge), or — ``below`` — in the band under it.
+
+    Under a blank date the form prints its marks (年 月 日); the OCR may read one and miss
+    the others. On the row of a line made only of such marks, character-sized ink is
+    taken for the marks it missed; a date written there would be wider (2022).
+    """
+    r = plausibility.rules()
+    rules = r.unread_ink
+    lx0, ly0, lx1, ly1 = label.bbox
+    marks: list[TextLine] = []
+    if spec.method is ReadMethod.BELOW:
+        left, right, top, bottom = lx0, lx1, ly1, ly1 + rules.below_depth * (ly1 - ly0)
+        marks = [
+            t
+            for t in page.lines
+            if t.bbox[1] < bottom
+            and t.bbox[3] > top
+            and (text := normalize_text(t.text))
+            and all(ch in r.blank_marks for ch in text)
+        ]
+    else:
+        after = [
+            t.bbox[0]
+            for t in page.lines
+            if t is not label and _same_row(label, t) and t.bbox[0] >= lx1 - 0.005
+        ]
+        edge = max((t.bbox[2] for t in page.lines), default=1.0)
+        left, right, top, bottom = lx1, min(after, default=max(edge, lx1)), ly0, ly1
+    aspect = _aspect(page)
+
+    def printed_mark(blob: UnreadInk) -> bool:
+        for mark in marks:
+            height = mark.bbox[3] - mark.bbox[1]
+            size = rules.mark_size * height
+            if (
+                _on_row(blob, mark.bbox[1], mark.bbox[3], rules.row_overlap)
+                and blob.bbox[3] - blob.bbox[1] <= size
+                and blob.bbox[2] - blob.bbox[0] <= size * aspect
+            ):
+                return True
+        return False
+
+    return any(
+        min(b.bbox[2], right) > max(b.bbox[0], left)
+        and _on_row(b, top, bottom, rules.row_overlap)
+        and not printed_mark(b)
+        for b in page.unread
+    )
+
+
+def _ink_continues(lines: list[TextLine], page: Page) -> bool:
+    """Whether unread ink starts right where one of the value's lines ends (the reading
+    stopped short: the rest of the value went unseen).
+
+    The ink must begin within ``continuation_lead`` row heights before the line's end and
+    ``continuation_gap`` after it, and either sit on the line's row as writing does (inside
+    its band, ``continuation_margin`` of a row above and below), or cover the whole row
+    from under the line's last character (a seal over the value's end). A seal ring that
+    merely passes near the row — its bottom arc beside a date, a fragment above the end
+    of a value — does neither.
+    """
+    rules = plausibility.rules().unread_ink
+    aspect = _aspect(page)
+    for line in lines:
+        _, y0, x1, y1 = line.bbox
+        height = y1 - y0
+        row = height * aspect  # the row's height, in fractions of the page's width
+        margin = rules.continuation_margin * height
+        for blob in page.unread:
+            bx0, by0, bx1, by1 = blob.bbox
+            if not x1 - rules.continuation_lead * row <= bx0 <= x1 + rules.continuation_gap * row:
+                continue
+            if bx1 <= x1:
+                continue
+            on_row = by0 >= y0 - margin and by1 <= y1 + margin
+            over_end = by0 <= y0 and by1 >= y1 and bx0 <= x1
+            if on_row or over_end:
+                return True
+    return False
+
+
+# Kinds whose text is kept when it does not normalise: a domain outside the list or a
+# mobile number that is too short must reach the validators as read, not as a blank.
+_KEEP_AS_READ = {FieldType.CHOICE, FieldType.MOBILE, FieldType.EMAIL, FieldType.USCC}
+
+
+def read_field(
+    spec: FieldSpec, page: Page, template: TemplateSpec, campaign: Campaign
+) -> ExtractedField | None:
+    """One field from one page, or None when its label is not on it."""
+    variants = _label_variants(spec, template)
+    opinion = template.opinion
+    printed = [
+        normalize_text(t)
+        for t in (opinion.note, opinion.signature, opinion.heading, *opinion.aliases)
+    ]
+    for line in page.lines:
+        match = _label_match(line, variants)
+        if match is None:
+            continue
+        quality, rest = match
+        source: TextLine | None = line if rest else None
+        if source is None:
+            source = (
+                _below(line, page.lines)
+                if spec.method is ReadMethod.BELOW
+                else _right_of(line, page.lines)
+            )
+        if source is not None and source is not line:
+            # the box's printed note under a blank date is the form's text, not a value
+            text = normalize_text(source.text)
+            if any(fuzz.ratio(text, p) >= LABEL_MATCH for p in printed):
+                source = None
+        raw = rest if source is line else (source.text if source else "")
+        read_from = [] if source is None else [source]
+        if source is not None and source is not line:
+            read_from += _continuation(source, page.lines)
+            raw += "".join(t.text for t in read_from[1:])
+        choices = campaign.choices(spec.options_from) if spec.options_from else spec.options
+        value = normalize_value(
+            spec.type, raw, choices=choices, equivalents=campaign.org_suffix_equivalents
+        )
+        parsed = value is not None
+        if value is None and spec.type in _KEEP_AS_READ and normalize_text(raw):
+            value = normalize_text(raw)
+        characters: tuple[tuple[str, float], ...] | None = None
+        if source is line:
+            characters = plausibility.value_characters(line.text, line.char_confidences, rest)
+        else:
+            per_line = [
+                plausibility.value_characters(t.text, t.char_confidences) for t in read_from
+            ]
+            if per_line and all(c is not None for c in per_line):
+                characters = tuple(pair for c in per_line for pair in c or ())
+        line_confidence = min((t.confidence for t in read_from), default=1.0)
+        confidence = quality * plausibility.reading_confidence(line_confidence, characters)
+        if page.kind is SourceKind.SCAN:  # text layers and DOCX are read exactly
+            confidence *= plausibility.plausibility(
+                spec.key, spec.type, raw, value, parsed=parsed, choices=choices
+            ).factor
+            if page.unread:  # ink the OCR did not read, where the value is or goes on
+                blank = source is None and not raw.strip()
+                confidence *= plausibility.unread_ink(
+                    blank_with_ink=blank and _ink_where_value_is(spec, line, page),
+                    ink_continues=bool(read_from) and _ink_continues(read_from, page),
+                ).factor
+        return ExtractedField(
+            value=value,
+            raw=raw.strip(),
+            page=page.number,
+            bbox=source.bbox if source else line.bbox,
+            confidence=round(confidence, 4),
+        )
+    return None
+
+
+def extract_fields(
+    submission: Submission, template: TemplateSpec, campaign: Campaign
+) -> dict[str, ExtractedField]:
+    """Every labelled and tick-box field of the template, read on the page it was found on.
+
+    A field printed on several pages (the centre's name on the cover and in the table)
+    keeps a reading with a value over a blank one, and the table's over the cover's; the
+    other reading then revises its confidence (``plausibility.combine_readings``): two
+    readings that agree are surer, two that disagree go to a reviewer.
+    """
+    hits = find_sections(submission, template)
+    pages = {p.number: p for p in submission.pages}
+    readings: dict[str, list[tuple[bool, ExtractedField]]] = {}
+    for page_spec in template.pages:
+        found = [hits[s] for s in page_spec.sections if s in hits]
+        if not found or found[0].page not in pages:
+            continue
+        page = pages[found[0].page]
+        for key in page_spec.fields:
+            spec = template.field(key)
+            reading = (
+                read_checkbox(spec, page, template, campaign)
+                if spec.method is ReadMethod.CHECKBOX
+                else read_field(spec, page, template, campaign)
+            )
+            if reading is not None:
+                preferred = spec.method is ReadMethod.TABLE_CELL and page_spec.id != "cover"
+                readings.setdefault(key, []).append((preferred, reading))
+    fields: dict[str, ExtractedField] = {}
+    for key, found in readings.items():
+        # A reading with a value beats a blank one (the cover's name under a seal), and
+        # among those the table's beats the cover's.
+        filled = [(p, r) for p, r in found if r.value not in (None, [])] or found
+        kept = next((r for preferred, r in reversed(filled) if preferred), filled[0][1])
+        for _, other in found:
+            if other is not kept:
+                kept = plausibility.combine_readings(kept, other)
+        fields[key] = kept
+    return fields
+
+
+def extract(
+    submission: Submission, templates: dict[Annex, TemplateSpec], campaign: Campaign
+) -> Submission:
+    """Annex, sections, page order, fields and tables of one read submission, and the
+    findings on what was read (FIELD_MISSING, FIELD_INVALID, FIELD_LOW_CONFIDENCE)."""
+    checked = check_sections(submission, templates)
+    if checked.annex is Annex.UNKNOWN:
+        return checked
+    template = templates[checked.annex]
+    ordered, _ = page_order(checked, template)
+    fields = extract_fields(ordered, template, campaign) | read_tables(ordered, template, campaign)
+    read = ordered.model_copy(update={"fields": fields})
+    findings = read.findings + check_fields(read, template, campaign)
+    return read.model_copy(update={"findings": findings})

@@ -1,0 +1,393 @@
+"""How sure a reading off a scan is: the OCR's own scores, and whether the value is plausible.
+
+A field's confidence must fall below the review threshold whenever its value is wrong
+(wrong-and-sure is the worst error), and stay above it when the value is right. The
+OCR's line score alone fails at the first: it is the mean of the line's characters, so
+one misread character under a seal (遗 for 贵, scored 0.45) hides in a 0.96 line. So:
+
+- **the weakest character** of the value caps its confidence (``reading_confidence``),
+  through a curve per character class measured on the corpus: a Chinese character's
+  score tells a misread, a digit's barely, punctuation's not at all; the value's own
+  characters are used, not the label's that share its line;
+- **plausibility** multiplies it by a factor per sign of a misread (``plausibility``):
+  text that does not parse as its type, a name one character away from a known place
+  or organisation suffix (遗州省 for 贵州省), a printed option one character away from
+  the text read, a date or number out of range;
+- **agreement**: two readings of one field (cover and table) that agree are surer than
+  either; two that disagree cap the one kept (``combine_readings``).
+
+Everything is a pure function; the numbers live in ``rules/plausibility.yaml`` and the
+places and suffixes in ``rules/entities.yaml`` (with the campaign's localities).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import itertools
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from rapidfuzz.distance import Hamming
+
+from extractors.nlp import Gazetteer, gazetteer
+from extractors.normalize import normalize_text
+from extractors.review import load_review_rules
+from pipeline.config import Choice, FieldType, Spec, load_yaml
+from pipeline.model import ExtractedField, FieldValue
+from rules import RULES_DIR
+
+DEFAULT_PLAUSIBILITY_PATH = RULES_DIR / "plausibility.yaml"
+
+Unit = float
+
+
+# --- rules/plausibility.yaml -----------------------------------------------------------
+
+
+Curve = tuple[tuple[Unit, Unit], ...]
+CharacterClass = Literal["cjk", "digit", "latin", "other"]
+
+
+def _a_rising_curve_over_0_1(points: Curve) -> Curve:
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    if xs[0] != 0.0 or xs[-1] != 1.0:
+        raise ValueError("the curve must run from score 0.0 to score 1.0")
+    if any(b <= a for a, b in itertools.pairwise(xs)):
+        raise ValueError("scores must strictly increase")
+    if any(b < a for a, b in itertools.pairwise(ys)):
+        raise ValueError("a weaker character can never allow more confidence")
+    if any(not 0.0 <= v <= 1.0 for v in (*xs, *ys)):
+        raise ValueError("scores and confidences are between 0 and 1")
+    return points
+
+
+class CharacterRules(Spec):
+    """Per character class: a piecewise-linear curve, character score → confidence cap."""
+
+    cjk: Curve = Field(min_length=2)
+    digit: Curve = Field(min_length=2)
+    latin: Curve = Field(min_length=2)
+    other: Curve = Field(min_length=2, description="punctuation and symbols")
+
+    _curves = field_validator("cjk", "digit", "latin", "other")(_a_rising_curve_over_0_1)
+
+    def curve(self, kind: CharacterClass) -> Curve:
+        return getattr(self, kind)  # type: ignore[no-any-return]
+
+
+class Factors(Spec):
+    unparsed: float = Field(ge=0.0, le=1.0)
+    near_miss: float = Field(ge=0.0, le=1.0)
+    out_of_range: float = Field(ge=0.0, le=1.0)
+
+
+class AgreementRules(Spec):
+    disagreement_cap: float = Field(ge=0.0, le=1.0)
+
+
+class UnreadInkRules(Spec):
+    """Where unread ink on a scan makes a reading unsure (``unread_ink`` in the YAML)."""
+
+    factor: float = Field(ge=0.0, le=1.0)
+    row_overlap: float = Field(gt=0.0, le=1.0, description="share of a row's height")
+    continuation_gap: float = Field(ge=0.0, description="row heights past the value's end")
+    continuation_lead: float = Field(ge=0.0, description="row heights before its end")
+    continuation_margin: float = Field(ge=0.0, description="row heights above and below")
+    below_depth: float = Field(gt=0.0, description="label heights under a `below` label")
+    mark_size: float = Field(gt=0.0, description="a printed mark's size, in its row's heights")
+
+
+class PlausibilityRules(Spec):
+    """The schema of ``rules/plausibility.yaml``."""
+
+    characters: CharacterRules
+    factors: Factors
+    near_miss_min_length: int = Field(ge=2)
+    blank_marks: str = Field("", description="characters of a printed blank (年月日)")
+    place_fields: tuple[str, ...] = Field((), description="keys whose start is a place")
+    suffix_fields: tuple[str, ...] = Field((), description="keys that end on an org suffix")
+    date_ranges: dict[str, tuple[dt.date, dt.date]] = Field(default_factory=dict)
+    number_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    agreement: AgreementRules
+    unread_ink: UnreadInkRules
+
+    @model_validator(mode="after")
+    def _ranges_are_ordered(self) -> PlausibilityRules:
+        ranges: dict[str, tuple[object, object]] = {**self.date_ranges, **self.number_ranges}
+        for key, (low, high) in ranges.items():
+            if not low <= high:  # type: ignore[operator]
+                raise ValueError(f"{key}: the range {low}..{high} is empty")
+        return self
+
+
+def load_plausibility_rules(path: Path = DEFAULT_PLAUSIBILITY_PATH) -> PlausibilityRules:
+    """Load and check ``plausibility.yaml``; a malformed one raises ``ConfigError``."""
+    return load_yaml(path, PlausibilityRules)
+
+
+@functools.cache
+def rules() -> PlausibilityRules:
+    """The packaged rules, loaded once."""
+    return load_plausibility_rules()
+
+
+# --- the OCR's own scores --------------------------------------------------------------
+
+
+def character_class(ch: str) -> CharacterClass:
+    """Which curve a character's score goes through (after NFKC: ５ is a digit)."""
+    folded = unicodedata.normalize("NFKC", ch)
+    if folded.isascii() and folded.isdigit():
+        return "digit"
+    if folded.isascii() and folded.isalpha():
+        return "latin"
+    if folded and unicodedata.category(folded[0]).startswith("L"):
+        return "cjk"
+    return "other"
+
+
+def character_cap(score: float, curve: Curve) -> float:
+    """The confidence a character of this score allows at most, on a curve."""
+    score = min(max(score, 0.0), 1.0)
+    for (x0, y0), (x1, y1) in itertools.pairwise(curve):
+        if score <= x1:
+            return y0 + (y1 - y0) * (score - x0) / (x1 - x0)
+    return curve[-1][1]  # pragma: no cover - a curve ends at 1.0
+
+
+def reading_confidence(
+    line_confidence: float,
+    characters: Sequence[tuple[str, float]] | None,
+    rules: PlausibilityRules | None = None,
+) -> float:
+    """How sure the OCR is of a value: its weakest character when known, else its line.
+
+    With character scores, each of the value's characters (not the label's that share
+    its line) allows what its class's curve gives; the value has the lowest of these.
+    """
+    if not characters:
+        return line_confidence
+    curves = (rules or globals()["rules"]()).characters
+    return min(character_cap(score, curves.curve(character_class(ch))) for ch, score in characters)
+
+
+def value_characters(
+    line_text: str, char_scores: Sequence[float] | None, value: str | None = None
+) -> tuple[tuple[str, float], ...] | None:
+    """The value's characters and their scores: the whole line, or where ``value`` ends it.
+
+    None when the line has no character scores, or when normalising changed its length
+    (then the value's characters cannot be told from the label's).
+    """
+    if char_scores is None or len(char_scores) != len(line_text):
+        return None
+    pairs = tuple(zip(line_text, char_scores, strict=True))
+    if value is None:
+        return pairs
+    if len(normalize_text(line_text)) != len(line_text) or not value:
+        return None
+    n = len(normalize_text(value))
+    return pairs[len(pairs) - n :] if n <= len(pairs) else None
+
+
+# --- plausibility ----------------------------------------------------------------------
+
+
+def _strip_places(name: str, places: Sequence[str]) -> str:
+    """The name after every exact place at its start (贵州省贵阳市… → …)."""
+    by_length = sorted(places, key=len, reverse=True)
+    stripped = True
+    while stripped and name:
+        stripped = False
+        for place in by_length:
+            if place and name.startswith(place):
+                name = name[len(place) :]
+                stripped = True
+                break
+    return name
+
+
+def place_near_miss(name: str, gaz: Gazetteer, min_length: int = 3) -> str | None:
+    """The place a name's start nearly is — one character changed (遗州省 → 贵州省) — or None.
+
+    Exact places at the start are skipped first; places shorter than ``min_length`` are
+    never near-matched (one character from 黔南 is 黔源, a real brand).
+    """
+    rest = _strip_places(normalize_text(name), gaz.places)
+    for place in gaz.places:
+        if (
+            len(place) >= min_length
+            and len(rest) >= len(place)
+            and Hamming.distance(rest[: len(place)], place) == 1
+        ):
+            return place
+    return None
+
+
+def suffix_near_miss(name: str, suffixes: Sequence[str], min_length: int = 3) -> str | None:
+    """The organisation suffix a name's end nearly is (有限公可 → 有限公司), or None."""
+    text = normalize_text(name)
+    if any(text.endswith(s) for s in suffixes):
+        return None
+    for suffix in suffixes:
+        if (
+            len(suffix) >= min_length
+            and len(text) > len(suffix)
+            and Hamming.distance(text[-len(suffix) :], suffix) == 1
+        ):
+            return suffix
+    return None
+
+
+def choice_near_miss(text: str, choices: Sequence[Choice]) -> str | None:
+    """The printed option a text is one character away from (新材科 → 新材料), or None."""
+    read = normalize_text(text)
+    for choice in choices:
+        for name in (choice.name, *choice.aliases):
+            option = normalize_text(name)
+            if read == option:
+                return None
+            if (
+                len(option) >= 2
+                and len(read) == len(option)
+                and Hamming.distance(read, option) == 1
+            ):
+                return choice.name
+    return None
+
+
+class Plausibility(Spec):
+    """How plausible a value is: a factor to multiply the confidence by, and why."""
+
+    factor: float = Field(ge=0.0, le=1.0)
+    reasons: tuple[str, ...] = ()
+
+
+def _in_range(key: str, value: FieldValue, rules: PlausibilityRules) -> bool:
+    if key in rules.date_ranges and isinstance(value, str):
+        low, high = rules.date_ranges[key]
+        try:
+            return low <= dt.date.fromisoformat(value) <= high
+        except ValueError:
+            return True  # not a date: the parse check speaks for it
+    if key in rules.number_ranges and isinstance(value, int | float):
+        lo, hi = rules.number_ranges[key]
+        return lo <= value <= hi
+    return True
+
+
+def plausibility(
+    key: str,
+    field_type: FieldType,
+    raw: str,
+    value: FieldValue,
+    *,
+    parsed: bool,
+    choices: Sequence[Choice] = (),
+    gaz: Gazetteer | None = None,
+    rules: PlausibilityRules | None = None,
+) -> Plausibility:
+    """The signs that a value was misread, each multiplying the confidence by its factor.
+
+    ``parsed`` is whether the field's normaliser read the text as its type (a value kept
+    as read, or none at all, is not parsed).
+    """
+    r = rules or globals()["rules"]()
+    g = gaz or gazetteer()
+    factor, reasons = 1.0, []
+    text = normalize_text(raw)
+    if not text or all(ch in r.blank_marks for ch in text):
+        return Plausibility(factor=1.0)
+    if not parsed:
+        if field_type is FieldType.CHOICE:
+            # an option outside the list can be what was written (an ineligible domain);
+            # one character from a printed option, it is a misread option
+            near = choice_near_miss(text, choices)
+            if near is not None:
+                factor *= r.factors.near_miss
+                reasons.append(f"near_miss_choice:{near}")
+        elif field_type in (FieldType.MOBILE, FieldType.EMAIL, FieldType.USCC):
+            pass  # kept as read for the validators (FIELD_INVALID), judged by the OCR scores
+        else:
+            factor *= r.factors.unparsed
+            reasons.append("unparsed")
+    is_org = field_type is FieldType.ORG_NAME
+    if is_org or key in r.place_fields:
+        place = place_near_miss(text, g, r.near_miss_min_length)
+        if place is not None:
+            factor *= r.factors.near_miss
+            reasons.append(f"near_miss_place:{place}")
+    if is_org or key in r.suffix_fields:
+        suffix = suffix_near_miss(text, g.org_suffixes, r.near_miss_min_length)
+        if suffix is not None:
+            factor *= r.factors.near_miss
+            reasons.append(f"near_miss_suffix:{suffix}")
+    if not _in_range(key, value, r):
+        factor *= r.factors.out_of_range
+        reasons.append("out_of_range")
+    return Plausibility(factor=factor, reasons=tuple(reasons))
+
+
+# --- two readings of one field ---------------------------------------------------------
+
+
+def _same_value(a: FieldValue, b: FieldValue) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return abs(float(a) - float(b)) < 1e-9
+    return a == b
+
+
+def combine_readings(
+    kept: ExtractedField,
+    other: ExtractedField,
+    rules: PlausibilityRules | None = None,
+    threshold: float | None = None,
+) -> ExtractedField:
+    """``kept`` with its confidence revised by a second reading of the same field.
+
+    Agreeing readings are wrong together only if both misread alike: the confidence is
+    ``1 - (1-a)(1-b)``. Disagreeing ones mean one is wrong: ``kept`` is capped at the
+    disagreement cap (below the review threshold) — unless the other is blank, or is
+    itself unsure (below the threshold) while ``kept`` is sure: then the other's misread
+    explains the difference (黔西南乌注… on the cover, its 注 scored 0.44).
+    """
+    r = rules or globals()["rules"]()
+    limit = load_review_rules().review_threshold if threshold is None else threshold
+    if other.value in (None, []) or kept.value in (None, []):
+        return kept
+    if _same_value(kept.value, other.value):
+        confidence = 1.0 - (1.0 - kept.confidence) * (1.0 - other.confidence)
+    elif other.confidence < limit <= kept.confidence:
+        return kept
+    else:
+        confidence = min(kept.confidence, r.agreement.disagreement_cap)
+    return kept.model_copy(update={"confidence": round(confidence, 4)})
+
+
+# --- ink on the scan that nobody read --------------------------------------------------
+
+
+def unread_ink(
+    *, blank_with_ink: bool, ink_continues: bool, rules: PlausibilityRules | None = None
+) -> Plausibility:
+    """The signs that unread ink (``Page.unread``) leaves on a reading off a scan.
+
+    ``blank_with_ink``: nothing was read, yet ink lies where the value would be (the
+    value's print under a seal the OCR never proposed a box for). ``ink_continues``: a
+    value was read, but unread ink starts right where it ends on its row (the reading
+    stopped short). Each multiplies the confidence by ``unread_ink.factor``.
+    """
+    r = rules or globals()["rules"]()
+    factor, reasons = 1.0, []
+    if blank_with_ink:
+        factor *= r.unread_ink.factor
+        reasons.append("blank_with_ink")
+    if ink_continues:
+        factor *= r.unread_ink.factor
+        reasons.append("ink_continues")
+    return Plausibility(factor=factor, reasons=tuple(reasons))

@@ -1,0 +1,391 @@
+"""Tick-box fields (□企业型 □院所型 …): which option is ticked, decided by the ink in each box.
+
+The page carries its boxes (``Page.boxes``: found in a scan's pixels, a PDF's drawing or
+as ☑/□ characters) and its text lines. For one field:
+
+1. the label line is found (normalised, fuzzy, as for the other fields);
+2. the group is the boxes right of the label, on its row and on rows wrapped under it,
+   down to the next line that starts in the label column (the next label);
+3. boxes are matched to the options: in the printed order when there are as many boxes
+   as options, checked against the text right of each box; by that text when the count
+   differs (a character taken for a box, a box not found);
+4. the ink decides: one box ticked and every other empty is a reading; none ticked is a
+   blank (value None, raw ""); two ticked, or ink that is neither, goes to review with a
+   confidence below the review threshold, never as a confident guess.
+
+The value is the option's printed name (DESIGN.md). Thresholds and confidences are data
+(``rules/ticks.yaml``), checked when loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from rapidfuzz import fuzz
+
+from extractors.normalize import normalize_text
+from extractors.review import DEFAULT_REVIEW_PATH, load_review_rules
+from pipeline.config import Campaign, Choice, FieldSpec, Spec, TemplateSpec, load_yaml
+from pipeline.errors import ConfigError
+from pipeline.model import BBox, ExtractedField, Page, TextLine, TickBox
+from pipeline.ticks import char_extents
+from rules import RULES_DIR
+
+DEFAULT_TICKS_PATH = RULES_DIR / "ticks.yaml"
+
+SEPARATORS = ":："
+# What OCR makes of a printed box in front of its option's text.
+_BOX_READINGS = "□☐☑☒▣■▢口√✓✔"
+_TICKED_READINGS = "☑☒▣■√✓✔"
+
+
+class TickConfidence(Spec):
+    """How sure each kind of tick-box reading is."""
+
+    exact: float = Field(ge=0.0, le=1.0)
+    scan: float = Field(ge=0.0, le=1.0)
+    mapped_by_text: float = Field(ge=0.0, le=1.0)
+    disagreement: float = Field(ge=0.0, le=1.0)
+    missing_boxes: float = Field(ge=0.0, le=1.0)
+    ambiguous: float = Field(ge=0.0, le=1.0)
+    several: float = Field(ge=0.0, le=1.0)
+    text_only: float = Field(ge=0.0, le=1.0)
+
+
+class TickRules(Spec):
+    """The schema of ``rules/ticks.yaml``."""
+
+    ticked_ink: float = Field(gt=0.0, le=1.0)
+    empty_ink: float = Field(ge=0.0, lt=1.0)
+    label_match: float = Field(ge=0.0, le=100.0)
+    wrap_depth: float = Field(ge=0.0)
+    option_match: float = Field(ge=0.0, le=100.0)
+    confidence: TickConfidence
+
+    @model_validator(mode="after")
+    def _ink_levels_ordered(self) -> TickRules:
+        if self.empty_ink >= self.ticked_ink:
+            raise ValueError("empty_ink must be below ticked_ink")
+        return self
+
+
+@lru_cache(maxsize=4)
+def load_tick_rules(
+    path: Path = DEFAULT_TICKS_PATH, review_path: Path = DEFAULT_REVIEW_PATH
+) -> TickRules:
+    """Load ``rules/ticks.yaml``; the readings meant for review must fall below its threshold."""
+    rules = load_yaml(path, TickRules)
+    threshold = load_review_rules(review_path).review_threshold
+    unsure = ("disagreement", "missing_boxes", "ambiguous", "several", "text_only")
+    for name in unsure:
+        if getattr(rules.confidence, name) >= threshold:
+            raise ConfigError(
+                f"{path}: confidence.{name}: must be below the review threshold {threshold}",
+                file=str(path),
+            )
+    for name in ("exact", "scan", "mapped_by_text"):
+        if getattr(rules.confidence, name) < threshold:
+            raise ConfigError(
+                f"{path}: confidence.{name}: a clear reading must reach the review "
+                f"threshold {threshold}",
+                file=str(path),
+            )
+    return rules
+
+
+# --- the label and the group -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Label:
+    line: TextLine
+    quality: float
+    end_x: float  # where the label's text ends (a DOCX line holds label and boxes)
+
+
+def _label_variants(spec: FieldSpec) -> list[str]:
+    return sorted({normalize_text(v) for v in (spec.label, *spec.aliases) if v}, key=len)[::-1]
+
+
+def _find_labels(spec: FieldSpec, page: Page, rules: TickRules) -> list[_Label]:
+    found: list[_Label] = []
+    for line in page.lines:
+        text = normalize_text(line.text)
+        for label in _label_variants(spec):
+            if text.startswith(label):
+                quality = 1.0
+            elif len(label) >= 4 and fuzz.ratio(text[: len(label)], label) >= rules.label_match:
+                quality = fuzz.ratio(text[: len(label)], label) / 100
+            else:
+                continue
+            used = len(label) + (1 if text[len(label) : len(label) + 1] in SEPARATORS else 0)
+            found.append(_Label(line, quality, _label_end(line, used, len(text))))
+            break
+    return found
+
+
+def _label_end(line: TextLine, used: int, normalised_length: int) -> float:
+    """Where the first ``used`` normalised characters of a line end, across the page."""
+    x0, _, x1, _ = line.bbox
+    kept = [i for i, c in enumerate(line.text) if not c.isspace()]
+    if not kept or normalised_length == 0 or used >= normalised_length:
+        return x1
+    # Normalising keeps characters one for one but for spaces, dropped on both sides.
+    last = kept[min(len(kept), round(used * len(kept) / normalised_length)) - 1]
+    return char_extents(line.text, x0, x1)[last][1]
+
+
+def _centre_y(bbox: BBox) -> float:
+    return (bbox[1] + bbox[3]) / 2
+
+
+def _group(label: _Label, page: Page, rules: TickRules) -> list[TickBox]:
+    """The boxes of a label's group, row by row, left to right."""
+    _, ly0, _, ly1 = label.line.bbox
+    height = max(ly1 - ly0, 1e-4)
+    left = label.end_x - 0.25 * height
+    # The next label: a line further down that starts in the label column.
+    below = [
+        t.bbox[1]
+        for t in page.lines
+        if t is not label.line and t.bbox[1] >= ly1 - 0.25 * height and t.bbox[0] < left
+    ]
+    stop = min([*below, ly1 + rules.wrap_depth * height])
+    # Each box belongs to the nearest label-column line at or above its row: a wrapped
+    # row of the group above (□高等院校 □其他 under 单位性质) is not this label's, however
+    # tall the OCR made this label's box.
+    column = [t for t in page.lines if t.bbox[0] < left]
+
+    def owner(box: TickBox) -> TextLine | None:
+        centre = _centre_y(box.bbox)
+        above = [t for t in column if t.bbox[1] - 0.25 * (t.bbox[3] - t.bbox[1]) <= centre]
+        return max(above, key=lambda t: t.bbox[1], default=None)
+
+    boxes = [
+        b
+        for b in page.boxes
+        if b.bbox[0] >= left
+        and ly0 - 0.5 * height <= _centre_y(b.bbox) < stop
+        and owner(b) is label.line
+    ]
+    return _in_rows(boxes)
+
+
+def _in_rows(boxes: list[TickBox]) -> list[TickBox]:
+    rows: list[list[TickBox]] = []
+    for box in sorted(boxes, key=lambda b: _centre_y(b.bbox)):
+        height = box.bbox[3] - box.bbox[1]
+        if rows and abs(_centre_y(box.bbox) - _centre_y(rows[-1][0].bbox)) <= 0.5 * height:
+            rows[-1].append(box)
+        else:
+            rows.append([box])
+    return [b for row in rows for b in sorted(row, key=lambda b: b.bbox[0])]
+
+
+# --- boxes to options ------------------------------------------------------------------
+
+
+def _text_after(box: TickBox, group: list[TickBox], page: Page) -> str:
+    """The text printed right of a box, up to the next box on its row."""
+    x0, y0, x1, y1 = box.bbox
+    side = x1 - x0
+    centre = _centre_y(box.bbox)
+    following = [
+        b.bbox[0]
+        for b in group
+        if b is not box and b.bbox[0] > x1 and abs(_centre_y(b.bbox) - centre) <= (y1 - y0)
+    ]
+    end = min(following, default=1.0) - 0.1 * side
+    return _text_between(page, centre, x1 - 0.3 * side, end)
+
+
+def _text_between(page: Page, y: float, start: float, end: float) -> str:
+    """The characters of the lines at height ``y`` whose middles lie between two x's.
+
+    A line's characters are spread over its box by width (``char_extents``): OCR and
+    DOCX lines give no finer geometry.
+    """
+    text = ""
+    for line in sorted(page.lines, key=lambda t: t.bbox[0]):
+        lx0, ly0, lx1, ly1 = line.bbox
+        if not (ly0 <= y <= ly1) or lx1 <= start or lx0 >= end:
+            continue
+        extents = char_extents(line.text, lx0, lx1)
+        text += "".join(
+            c for c, (a, b) in zip(line.text, extents, strict=True) if start <= (a + b) / 2 < end
+        )
+    return text
+
+
+def _option_score(text: str, option: Choice) -> float:
+    """How well the text beside a box names an option (0–100)."""
+    read = normalize_text(text)
+    candidates = [read]
+    if read[:1] in _BOX_READINGS:  # OCR read the box itself as a character
+        candidates.append(read.lstrip(_BOX_READINGS))
+    best = 0.0
+    for name in (option.name, *option.aliases):
+        wanted = normalize_text(name)
+        for candidate in candidates:
+            if not candidate or not wanted:
+                continue
+            if candidate.startswith(wanted):
+                return 100.0
+            best = max(best, fuzz.ratio(candidate[: len(wanted)], wanted))
+    return best
+
+
+@dataclass(frozen=True)
+class _Mapping:
+    pairs: list[tuple[TickBox, Choice]]
+    factor: float  # the confidence the mapping allows (1.0: no doubt)
+
+
+def _map_options(
+    group: list[TickBox], options: tuple[Choice, ...], page: Page, rules: TickRules
+) -> _Mapping:
+    texts = [_text_after(b, group, page) for b in group]
+    scores = [[_option_score(t, o) for o in options] for t in texts]
+    by_text: dict[int, tuple[int, float]] = {}  # option -> (box, score)
+    for box_index, row in enumerate(scores):
+        option_index = max(range(len(options)), key=lambda i: row[i])
+        score = row[option_index]
+        if score >= rules.option_match and (
+            option_index not in by_text or score > by_text[option_index][1]
+        ):
+            by_text[option_index] = (box_index, score)
+    if len(group) == len(options):
+        in_order = list(zip(group, options, strict=True))
+        contradicted = any(box_index != i for i, (box_index, _) in by_text.items())
+        if not contradicted:
+            return _Mapping(in_order, 1.0)
+        if len(by_text) == len(options):
+            pairs = [(group[by_text[i][0]], options[i]) for i in range(len(options))]
+            return _Mapping(pairs, rules.confidence.disagreement)
+        return _Mapping(in_order, rules.confidence.disagreement)
+    pairs = [(group[b], options[i]) for i, (b, _) in sorted(by_text.items())]
+    if len(by_text) == len(options):
+        return _Mapping(pairs, rules.confidence.mapped_by_text)
+    if not pairs and len(group) > len(options):
+        return _Mapping(list(zip(group, options, strict=False)), rules.confidence.missing_boxes)
+    return _Mapping(pairs, rules.confidence.missing_boxes)
+
+
+# --- deciding --------------------------------------------------------------------------
+
+
+def _union(boxes: list[TickBox]) -> BBox:
+    return (
+        min(b.bbox[0] for b in boxes),
+        min(b.bbox[1] for b in boxes),
+        max(b.bbox[2] for b in boxes),
+        max(b.bbox[3] for b in boxes),
+    )
+
+
+def _decide(
+    mapping: _Mapping, group: list[TickBox], page: Page, label: _Label, rules: TickRules
+) -> ExtractedField:
+    ranked = sorted(mapping.pairs, key=lambda p: p[0].ink, reverse=True)
+    ticked = [p for p in ranked if p[0].ink >= rules.ticked_ink]
+    inked = [p for p in ranked if p[0].ink > rules.empty_ink]
+    exact = all(b.source != "image" for b, _ in mapping.pairs)
+    clear = rules.confidence.exact if exact else rules.confidence.scan
+    if len(ticked) > 1:
+        confidence = rules.confidence.several
+    elif len(inked) > len(ticked):
+        confidence = rules.confidence.ambiguous
+    else:
+        confidence = clear
+    confidence = min(confidence, mapping.factor) * label.quality
+    if not inked:
+        return ExtractedField(
+            value=None,
+            raw="",
+            page=page.number,
+            bbox=_union(group),
+            confidence=round(confidence, 4),
+        )
+    box, option = inked[0]
+    return ExtractedField(
+        value=option.name,
+        raw="、".join(o.name for _, o in inked),
+        page=page.number,
+        bbox=box.bbox if len(inked) == 1 else _union([b for b, _ in inked]),
+        confidence=round(confidence, 4),
+    )
+
+
+def _from_text(
+    label: _Label, options: tuple[Choice, ...], page: Page, rules: TickRules
+) -> ExtractedField | None:
+    """No box found: the ☑/□ characters OCR read right of the label, a weak reading."""
+    text = _text_between(page, _centre_y(label.line.bbox), label.end_x, 1.0)
+    ticked = [
+        o
+        for o in options
+        if any(
+            text[i] in _TICKED_READINGS and _option_score(text[i + 1 :], o) >= 100
+            for i in range(len(text))
+        )
+    ]
+    if not any(c in _BOX_READINGS for c in text):
+        return None
+    confidence = rules.confidence.text_only * label.quality
+    if len(ticked) > 1:
+        confidence = min(confidence, rules.confidence.several)
+    return ExtractedField(
+        value=ticked[0].name if ticked else None,
+        raw="、".join(o.name for o in ticked),
+        page=page.number,
+        bbox=label.line.bbox,
+        confidence=round(confidence, 4),
+    )
+
+
+def read_checkbox(
+    spec: FieldSpec,
+    page: Page,
+    template: TemplateSpec,
+    campaign: Campaign,
+    rules: TickRules | None = None,
+) -> ExtractedField | None:
+    """One tick-box field from one page, or None when its label is not on it.
+
+    Args:
+        spec: the field (``method: checkbox``), its options inline or from the campaign.
+        page: the page as read: text lines and tick boxes in one frame.
+        template: the annex template (for the field's context; options come from spec).
+        campaign: where ``options_from`` lists live.
+        rules: thresholds and confidences (default: ``rules/ticks.yaml``).
+
+    Returns:
+        The ticked option's printed name as value; None with raw "" when no box is
+        ticked (a blank); a confidence below the review threshold when two are ticked,
+        the ink is unclear, or boxes and options do not match up.
+    """
+    del template  # the field's spec carries all a tick group needs
+    rules = rules or load_tick_rules()
+    options = campaign.choices(spec.options_from) if spec.options_from else spec.options
+    if not options:
+        return None
+    labels = _find_labels(spec, page, rules)
+    if not labels:
+        return None
+    grouped = [(label, _group(label, page, rules)) for label in labels]
+    label, group = max(grouped, key=lambda lg: (len(lg[1]) > 0, lg[0].quality, len(lg[1])))
+    if not group:
+        return _from_text(label, options, page, rules)
+    mapping = _map_options(group, options, page, rules)
+    if not mapping.pairs:
+        return ExtractedField(
+            value=None,
+            raw="",
+            page=page.number,
+            bbox=_union(group),
+            confidence=round(rules.confidence.missing_boxes * label.quality, 4),
+        )
+    return _decide(mapping, group, page, label, rules)

@@ -1,0 +1,389 @@
+"""The ``shenbao`` command line (DESIGN.md, "Command line").
+
+Exit status: 0 when the batch ran, quarantined files and findings included; 1 when the
+run itself failed, told in one line (a traceback only for what nobody expected).
+
+``run``, ``reconcile``, ``serve`` and ``inspect`` are here; other command groups (the
+lab's ``samples`` and ``bench``) join from the ``shenbao.commands`` entry points of what
+is installed.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from flows import prefect_env
+from flows.console import (
+    console,
+    error_console,
+    expected_errors_without_traceback,
+    fail,
+    progress_shown,
+    say,
+)
+from pipeline.errors import PipelineError
+from pipeline.model import Manifest, Report
+from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from flows.artifacts import SubmissionRow
+    from storage.base import ObjectStore
+
+COMMAND_GROUPS = "shenbao.commands"
+"""The entry-point group through which installed packages add command groups."""
+
+app = typer.Typer(
+    help="申报材料核验: check stamped paper applications against their online filings.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.command()
+def run(
+    paths: Annotated[list[Path], typer.Argument(help="files and folders of scanned submissions")],
+    online: Annotated[Path | None, typer.Option(help="the online platform's export")] = None,
+    batch: Annotated[
+        str | None,
+        typer.Option(help="batch id; by default derived from the inputs, the same on re-runs"),
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="store URI: a path, file:///abs/path, s3://bucket or s3://bucket/prefix "
+            "(default: SHENBAO_STORE or var/store)"
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="threads of the flow: submissions checked and files published at once "
+            "(default 4; pages are read on one process per core)",
+        ),
+    ] = None,
+    received: Annotated[
+        str | None,
+        typer.Option(
+            help="the day the batch's paper was received (YYYY-MM-DD): checked against the "
+            "paper deadline; without it that deadline is not checked"
+        ),
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            help="run pages and submissions on the Dask cluster whose scheduler is at this "
+            "address (tcp://host:8786)"
+        ),
+    ] = None,
+    dask_workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="run pages and submissions on a local Dask cluster of N worker processes"
+        ),
+    ] = None,
+) -> None:
+    """Run a batch: every file under PATH into the store, with a summary table."""
+    store_uri = store or Settings().store
+    arguments = {
+        "paths": [str(p) for p in paths],
+        "online": str(online) if online else None,
+        "batch": batch,
+        "received": received,
+    }
+    # Prefect's server boots while Prefect (seconds to import; only the commands running
+    # flows need it) is imported and the inputs checked.
+    server = prefect_env.start_server()
+    from flows.batch import FLOW_THREADS, check_run, process_batch, task_runner
+
+    try:
+        # Checked before the flow waits for Prefect's server, so a typo fails at once.
+        object_store, _ = check_run(**arguments, store=store_uri)
+        runner = task_runner(workers or FLOW_THREADS, dask, dask_workers)
+        flow = process_batch.with_options(task_runner=runner)
+        prefect_env.api_ready(server)
+        with expected_errors_without_traceback(), progress_shown():
+            result = flow(**arguments, store=store_uri)
+        manifest = Manifest.model_validate_json(object_store.get_bytes(result.manifest_key))
+        rows = _stored_rows(object_store, manifest)
+    except PipelineError as exc:
+        fail(exc)
+    console.print(_manifest_table(manifest))
+    console.print(_submissions_table(manifest.batch, rows))
+    console.print(
+        f"{result.files} files: {result.processed} processed, {result.quarantined} quarantined"
+    )
+    if result.online is not None:
+        say(f"online export: {result.online.file} (sha256 {result.online.sha256[:12]}…, recorded)")
+    say(f"manifest: {result.manifest_location}")
+    say(f"index: {result.index_location}")
+
+
+@app.command()
+def reconcile(
+    batch: Annotated[str, typer.Option(help="the id of a batch the store holds")],
+    online: Annotated[Path, typer.Option(help="the newer online platform's export")],
+    store: Annotated[
+        str | None,
+        typer.Option(help="store URI, as for run (default: SHENBAO_STORE or var/store)"),
+    ] = None,
+) -> None:
+    """Re-check a stored batch against a newer online export, without reading any page."""
+    store_uri = store or Settings().store
+    server = prefect_env.start_server()  # boots while Prefect is imported
+    from flows.progress import Stage
+    from flows.reconcile import check_reconcile, reconcile_batch
+
+    try:
+        # Checked before the flow waits for Prefect's server, so a typo fails at once.
+        object_store, _, _ = check_reconcile(batch, str(online), store_uri)
+        prefect_env.api_ready(server)
+        # no page is read again: files and submissions only
+        with (
+            expected_errors_without_traceback(),
+            progress_shown((Stage.FILES, Stage.SUBMISSIONS)),
+        ):
+            result = reconcile_batch(batch=batch, online=str(online), store=store_uri)
+        manifest = Manifest.model_validate_json(object_store.get_bytes(result.manifest_key))
+        rows = _stored_rows(object_store, manifest)
+    except PipelineError as exc:
+        fail(exc)
+    console.print(_manifest_table(manifest))
+    console.print(_submissions_table(manifest.batch, rows))
+    say(f"reconciled with {online.name}: {result.written} objects written (changed only)")
+    say(f"manifest: {result.manifest_location}")
+    say(f"index: {result.index_location}")
+
+
+@app.command()
+def serve(
+    cron: Annotated[
+        str | None,
+        typer.Option(
+            help="when reconcile-latest runs, a cron in TIMEZONE "
+            "(default: SHENBAO_RECONCILE_CRON or '0 2 * * *', nightly at 02:00)"
+        ),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            help="IANA time zone of the cron (default: SHENBAO_RECONCILE_TIMEZONE or Asia/Shanghai)"
+        ),
+    ] = None,
+    exports: Annotated[
+        Path | None,
+        typer.Option(
+            help="folder the online exports are dropped into; the newest is reconciled "
+            "(default: SHENBAO_EXPORTS_DIR or var/exports)"
+        ),
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="store URI both deployments use, as for run (default: SHENBAO_STORE or var/store)"
+        ),
+    ] = None,
+) -> None:
+    """Register the deployments (process-batch on demand, reconcile-latest on the cron)
+    with the Prefect server (PREFECT_API_URL, or a temporary one) and serve them until
+    Ctrl-C."""
+    store_uri = store or Settings().store
+    server = prefect_env.start_server()  # boots while Prefect is imported
+    from flows.deploy import load_deploy_settings, serve_all
+    from storage.local_store import open_store
+
+    try:
+        # Checked before waiting for Prefect's server, so a typo fails at once.
+        settings = load_deploy_settings(cron=cron, timezone=timezone, exports=exports)
+        open_store(store_uri).check_writable()  # both deployments write to it
+        prefect_env.api_ready(server)
+    except PipelineError as exc:
+        fail(exc)
+    if not settings.exports_dir.is_dir():
+        error_console.print(
+            Text(
+                f"warning: the exports folder {settings.exports_dir} does not exist yet: "
+                "reconcile-latest fails until it does",
+                style="yellow",
+            ),
+            soft_wrap=True,
+        )
+    serve_all(settings, store=store_uri)
+
+
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="one input file (PDF, TIFF, JPEG, PNG, DOCX)")],
+    online: Annotated[
+        Path | None,
+        typer.Option(help="the online export (xlsx/csv/json) to match the file's submissions to"),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="print the report(s) as JSON on stdout")
+    ] = False,
+) -> None:
+    """One file through the pipeline without a store: its report(s)."""
+    from flows.checking import check_batch, checker
+    from pipeline.config import load_campaign, load_export_mapping, load_templates
+    from pipeline.ocr.cache import cached_engine
+    from pipeline.online import load_online_export
+    from pipeline.run import PageCache, inspect_file
+
+    settings = Settings()
+    try:
+        engine = cached_engine(settings.ocr, settings.cache_dir)
+        templates = load_templates(settings.templates_dir)
+        campaign = load_campaign(settings.config_dir / "campaign.yaml")
+        cache = PageCache(settings.cache_dir / "pages")
+        reports = inspect_file(
+            file,
+            settings,
+            engine,
+            templates,
+            cache=cache,
+            check=checker(templates, campaign),
+        )
+        records = None
+        if online is not None:
+            mapping = load_export_mapping(settings.config_dir / "export_columns.yaml")
+            records = load_online_export(online, mapping).records
+        # one file is not a batch: filings without paper here are not findings
+        reports, _ = check_batch(reports, records, templates, campaign)
+    except PipelineError as exc:
+        fail(exc)
+    if json_output:
+        data = [r.model_dump(mode="json", by_alias=True) for r in reports]
+        payload = data if len(data) > 1 else data[0]
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    for report in reports:
+        console.print(_report_summary(report))
+
+
+def _report_summary(report: Report) -> Table:
+    from reports.shown import visible
+
+    first, last = report.source.pages
+    table = Table(
+        title=f"{visible(report.submission_id)}  {report.annex.value}  pages {first}–{last}  "
+        f"{report.status.value}",
+        title_justify="left",
+    )
+    table.add_column("page", justify="right")
+    table.add_column("kind")
+    table.add_column("lines", justify="right")
+    table.add_column("first line")
+    for page in report.pages:
+        table.add_row(
+            str(page.number),
+            page.kind.value + (f" ↻{page.rotation}°" if page.rotation else ""),
+            str(len(page.lines)),
+            Text(visible(page.lines[0].text) if page.lines else ""),
+        )
+    for finding in report.findings:
+        table.add_row("", Text(finding.code.value, style="red"), "", Text(visible(finding.message)))
+    return table
+
+
+def _manifest_table(manifest: Manifest) -> Table:
+    from reports.shown import visible
+
+    table = Table(title=f"batch {manifest.batch}", title_justify="left")
+    # names, ids and reasons folded, never cut with an ellipsis: they are copied from here
+    table.add_column("file", overflow="fold")
+    table.add_column("state", min_width=len("quarantined"))
+    table.add_column("pages", justify="right")
+    table.add_column("submissions", overflow="fold")
+    table.add_column("reason", overflow="fold")
+    for entry in manifest.files:
+        style = "red" if entry.state == "quarantined" else "green"
+        table.add_row(
+            Text(visible(entry.file)),
+            Text(entry.state, style=style),
+            "" if entry.pages is None else str(entry.pages),
+            Text(visible("\n".join(entry.submissions))),
+            Text(visible(entry.reason or "")),
+        )
+    return table
+
+
+_STATUS_STYLES = {"pass": "green", "needs_review": "yellow", "fail": "red"}
+
+
+def _stored_rows(store: ObjectStore, manifest: Manifest) -> list[SubmissionRow]:
+    """The summary row of each report the store now holds for the batch, in manifest order,
+    one report in memory at a time (a report with its pages is large). A report that
+    cannot be read has no row: reconcile skipped it and the manifest's findings name it.
+
+    Raises:
+        InputError: a submission the manifest lists has no report.
+    """
+    from pydantic import ValidationError
+
+    from flows.artifacts import row_of
+    from pipeline.errors import InputError
+    from storage.base import ObjectMissingError, report_key
+
+    rows = []
+    for entry in manifest.files:
+        for sid in entry.submissions:
+            key = report_key(manifest.batch, sid)
+            try:
+                rows.append(row_of(Report.model_validate_json(store.get_bytes(key))))
+            except ObjectMissingError:
+                raise InputError(f"the manifest lists {sid} but the store has no {key}") from None
+            except ValidationError:
+                continue
+    return rows
+
+
+def _submissions_table(batch: str, rows: list[SubmissionRow]) -> Table:
+    """Per submission: id, annex, status, errors, warnings, the online filing matched."""
+    from reports.shown import visible
+
+    table = Table(title=f"submissions of batch {batch}", title_justify="left")
+    table.add_column("submission", overflow="fold")  # copied from here: never cut
+    table.add_column("annex")
+    table.add_column("status")
+    table.add_column("errors", justify="right")
+    table.add_column("warnings", justify="right")
+    table.add_column("online record", overflow="fold")
+    for row in rows:
+        table.add_row(
+            Text(visible(row.submission)),
+            row.annex.value,
+            Text(row.status.value, style=_STATUS_STYLES[row.status.value]),
+            str(row.errors),
+            str(row.warnings),
+            Text(visible(row.online or "—")),
+        )
+    return table
+
+
+def _add_installed_command_groups() -> None:
+    """The command groups other installed packages offer (the lab's ``samples`` and
+    ``bench``), each under its entry point's name; loading one imports only its commands."""
+    for entry in entry_points(group=COMMAND_GROUPS):
+        app.add_typer(entry.load(), name=entry.name)
+
+
+_add_installed_command_groups()
+
+
+def main() -> None:
+    """The ``shenbao`` console script: Prefect's settings first (before Prefect is
+    imported), then the command."""
+    prefect_env.apply_defaults()
+    app()
+
+
+if __name__ == "__main__":  # BATCH_RUN_COMMAND: python -m flows.cli
+    main()

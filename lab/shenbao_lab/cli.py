@@ -1,0 +1,344 @@
+"""The lab's commands: ``shenbao samples …`` (the synthetic corpus) and ``shenbao bench …``
+(speed and accuracy against its truth).
+
+Registered into the ``shenbao`` command line through the ``shenbao.commands`` entry points
+when the lab is installed (``make install``: the development install); the runtime
+install has neither these commands nor their dependencies.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import typer
+from pydantic import BaseModel
+from rich.table import Table
+from rich.text import Text
+
+from flows.console import console, expected_errors_without_traceback, fail, say
+from pipeline.errors import PipelineError
+from pipeline.settings import Settings
+from shenbao_lab.bench import tables
+
+if TYPE_CHECKING:
+    from shenbao_lab.bench.orchestration import FlowPieces
+
+samples_app = typer.Typer(help="The synthetic corpus with its ground truth.", no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Speed and accuracy against the corpus's ground truth.", no_args_is_help=True
+)
+
+
+@samples_app.command("generate")
+def samples_generate(
+    out: Annotated[Path, typer.Option(help="folder to write the corpus into")],
+    count: Annotated[int, typer.Option(min=1, help="submissions to generate")] = 12,
+    seed: Annotated[
+        int, typer.Option(help="random seed: the same seed, the same corpus")
+    ] = 20220801,
+) -> None:
+    """Generate the synthetic corpus (scans, online export, ground truth)."""
+    # The generator pulls in fonts and rendering that no other command needs.
+    from shenbao_lab.generator import generate_corpus
+
+    try:
+        generate_corpus(out=out, count=count, seed=seed)
+    except PipelineError as exc:
+        fail(exc)
+    say(f"{count} submissions generated in {out}")
+
+
+@bench_app.command("ocr")
+def bench_ocr(
+    corpus: Annotated[Path, typer.Option(help="a corpus made by `samples generate`")] = Path(
+        "samples"
+    ),
+    workers: Annotated[int, typer.Option(min=1, help="worker processes reading pages")] = 2,
+    limit: Annotated[int | None, typer.Option(min=1, help="read only the first N pages")] = None,
+    tesseract: Annotated[
+        bool, typer.Option(help="read the same pages with Tesseract (chi_sim) when installed")
+    ] = True,
+) -> None:
+    """Pages/s, seconds per stage, peak RSS and CER of page reading, beside Tesseract."""
+    from shenbao_lab.bench.ocr import bench_ocr as measure
+
+    settings = Settings()
+    figures = measure(corpus, settings.ocr, workers=workers, limit=limit, tesseract=tesseract)
+    table = Table(
+        title=f"bench ocr: {figures.pages} scanned pages, {figures.workers} workers",
+        title_justify="left",
+    )
+    table.add_column("measure")
+    table.add_column("PP-OCRv6 (rapidocr)", justify="right")
+    table.add_column("Tesseract chi_sim", justify="right")
+    per_page = sorted(figures.per_page_s)
+    tess = figures.tesseract_per_page_s
+    rows = [
+        ("pages/s (whole run)", f"{figures.pages_per_s:.2f}", ""),
+        ("wall s per page (whole run)", f"{figures.wall_s / max(1, figures.pages):.2f}", ""),
+        (
+            "median s per page, one worker's view",
+            f"{per_page[len(per_page) // 2]:.2f}",
+            "" if tess is None else f"{tess:.2f}",
+        ),
+        *(
+            (f"median {stage} s", f"{seconds:.3f}", "")
+            for stage, seconds in figures.stage_s.items()
+        ),
+        *(
+            (
+                f"CER {group}",
+                f"{rate:.2%}",
+                f"{figures.tesseract_cer.get(group, 0):.2%}" if figures.tesseract_cer else "",
+            )
+            for group, rate in figures.cer.items()
+        ),
+        ("cached re-run s per page", f"{figures.cached_per_page_s:.4f}", ""),
+        ("text-layer PDF s per page", f"{figures.text_layer_per_page_s:.3f}", ""),
+        ("DOCX s per page", f"{figures.docx_per_page_s:.3f}", ""),
+        ("peak RSS MB (largest process)", f"{figures.peak_rss_mb:.0f}", ""),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+FiguresT = TypeVar("FiguresT", bound=BaseModel)
+
+# The options every bench against the corpus's truth takes.
+CorpusOption = Annotated[Path, typer.Option(help="a corpus made by `samples generate`")]
+GenerateOption = Annotated[
+    int | None,
+    typer.Option(min=1, help="generate a fresh corpus of N submissions (temporary) instead"),
+]
+SeedOption = Annotated[int, typer.Option(help="the generated corpus's seed")]
+WorkersOption = Annotated[int, typer.Option(min=1, help="worker processes reading pages")]
+JsonOption = Annotated[
+    Path | None, typer.Option("--json", help="also write the figures as JSON here")
+]
+
+
+def _run_bench(
+    measure: Callable[[Path], FiguresT],
+    tables: Callable[[FiguresT], list[Table]],
+    *,
+    samples: Path,
+    generate: int | None,
+    seed: int,
+    json_path: Path | None,
+) -> None:
+    """Measure the committed corpus, or a freshly generated one; print; write the JSON."""
+    from shenbao_lab.bench.corpus import generated_corpus
+
+    try:
+        if generate is None:
+            figures = measure(samples)
+        else:
+            with generated_corpus(generate, seed) as corpus:
+                figures = measure(corpus).model_copy(
+                    update={"corpus": f"generated: --generate {generate} --seed {seed}"}
+                )
+    except PipelineError as exc:
+        fail(exc)
+    for table in tables(figures):
+        console.print(table)
+    if json_path is not None:
+        json_path.write_text(figures.model_dump_json(indent=2), encoding="utf-8")
+        console.print(Text(f"figures written to {json_path}"))
+
+
+@bench_app.command("extract")
+def bench_extract(
+    samples: CorpusOption = Path("samples"),
+    generate: GenerateOption = None,
+    seed: SeedOption = 20220801,
+    workers: WorkersOption = 2,
+    json_path: JsonOption = None,
+) -> None:
+    """Exact-match accuracy of field extraction against the truth, and review flagging."""
+    from shenbao_lab.bench.extract import bench_extract as measure
+
+    settings = Settings()
+    _run_bench(
+        lambda corpus: measure(corpus, settings, workers=workers),
+        tables.extract_tables,
+        samples=samples,
+        generate=generate,
+        seed=seed,
+        json_path=json_path,
+    )
+
+
+@bench_app.command("seals")
+def bench_seals(
+    samples: CorpusOption = Path("samples"),
+    generate: GenerateOption = None,
+    seed: SeedOption = 20220801,
+    workers: WorkersOption = 2,
+    json_path: JsonOption = None,
+) -> None:
+    """Seal detection per slot, owner match, recommendation decisions and their findings,
+    on colour and greyscale scans."""
+    from flows.checking import checker
+    from shenbao_lab.bench.seals import bench_seals as measure
+
+    settings = Settings()
+    _run_bench(
+        lambda corpus: measure(corpus, settings, checker, workers=workers),
+        tables.seal_tables,
+        samples=samples,
+        generate=generate,
+        seed=seed,
+        json_path=json_path,
+    )
+
+
+@bench_app.command("findings")
+def bench_findings(
+    samples: CorpusOption = Path("samples"),
+    generate: GenerateOption = None,
+    seed: SeedOption = 20220801,
+    workers: WorkersOption = 2,
+    json_path: JsonOption = None,
+) -> None:
+    """Precision and recall per finding code against the truth, per kind of source; and
+    paper against online: format-only differences and planted discrepancies (drawn from
+    --seed)."""
+    from flows.checking import check_batch, checker
+    from shenbao_lab.bench.findings import bench_findings as measure
+
+    settings = Settings()
+    _run_bench(
+        lambda corpus: measure(corpus, settings, checker, check_batch, seed=seed, workers=workers),
+        tables.finding_tables,
+        samples=samples,
+        generate=generate,
+        seed=seed,
+        json_path=json_path,
+    )
+
+
+@bench_app.command("batch")
+def bench_batch(
+    count: Annotated[int, typer.Option(min=1, help="generated submissions in the batch")] = 20,
+    seed: SeedOption = 20220801,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="page-pool processes of the bare run (default: the cores)"),
+    ] = None,
+    scale: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="then the batch's files this many times over through process_batch, the "
+            "page cache warm, against the batch once the same way: what a bigger batch adds "
+            "to the peak RSS (1: not run)",
+        ),
+    ] = 5,
+    json_path: JsonOption = None,
+) -> None:
+    """Orchestration overhead, pages/s, peak RSS and re-run time: a generated batch without
+    Prefect, through process_batch, and through it again unchanged (OCR twice: minutes),
+    each run in a child process of its own, warmed up untimed; a run's peak RSS is its
+    child's process tree's (the child, its page readers, Prefect's server) over its life."""
+    from shenbao_lab.bench.corpus import generated_corpus
+    from shenbao_lab.bench.orchestration import bench_batch as measure
+
+    try:
+        with generated_corpus(count, seed) as corpus, expected_errors_without_traceback():
+            figures = measure(
+                [corpus / "batch"],
+                corpus / "online" / "export.xlsx",
+                BATCH_RUN_COMMAND,
+                workers=workers,
+                corpus=f"generated: --count {count} --seed {seed}",
+                # each child's one-time start, paid before timing: on born-digital PDFs
+                # (no OCR), a pilot's and a certification's (each annex loads its own)
+                warm_up=_one_pdf_per_annex(corpus / "electronic") or None,
+                scale=scale,
+                progress=lambda line: console.print(Text(line)),
+            )
+    except PipelineError as exc:
+        fail(exc)
+    for table in tables.orchestration_tables(figures):
+        console.print(table)
+    if json_path is not None:
+        json_path.write_text(figures.model_dump_json(indent=2), encoding="utf-8")
+        console.print(Text(f"figures written to {json_path}"))
+
+
+BATCH_RUN_COMMAND = (sys.executable, "-m", "flows.cli", "bench", "batch-run")
+"""How ``bench batch`` starts the child process that measures one run."""
+
+
+@bench_app.command("batch-run", hidden=True)
+def bench_batch_run(
+    mode: Annotated[str, typer.Argument(help="bare, prefect or rerun")],
+    paths: Annotated[list[Path], typer.Argument(help="the batch's files and folders")],
+    store: Annotated[str, typer.Option(help="the run's store")],
+    scratch: Annotated[Path, typer.Option(help="the warm-up's store and cache")],
+    out: Annotated[Path, typer.Option(help="where the run's figures go, as JSON")],
+    online: Annotated[Path | None, typer.Option(help="the online platform's export")] = None,
+    workers: WorkersOption = 1,
+    warm_up: Annotated[
+        list[Path] | None, typer.Option(help="a file run through first, untimed (repeatable)")
+    ] = None,
+) -> None:
+    """One run of bench batch, measured in the child process it starts (its cache folder
+    in SHENBAO_CACHE_DIR)."""
+    from shenbao_lab.bench.orchestration import RunMode, measure_run
+
+    if mode not in set(RunMode):
+        raise typer.BadParameter(f"one of {', '.join(RunMode)}", param_hint="MODE")
+    try:
+        with expected_errors_without_traceback():
+            measure_run(
+                RunMode(mode),
+                [str(p) for p in paths],
+                str(online) if online is not None else None,
+                flow_pieces(),
+                store=store,
+                workers=workers,
+                warm_up=[str(p) for p in warm_up or ()],
+                scratch=scratch,
+                out=out,
+            )
+    except PipelineError as exc:
+        fail(exc)
+
+
+def _one_pdf_per_annex(folder: Path) -> list[Path]:
+    """The first PDF of each annex among a generated corpus's electronic copies (P…, C…)."""
+    firsts: dict[str, Path] = {}
+    for path in sorted(folder.glob("*.pdf")):
+        firsts.setdefault(path.name[:1], path)
+    return list(firsts.values())
+
+
+def flow_pieces() -> FlowPieces:
+    """What a ``bench batch`` run's child runs of the flows: ``process_batch``, and for the
+    run without Prefect the checking functions and the batch flow's steps as plain
+    functions."""
+    from prefect import flow
+
+    from flows import batch as batch_flow
+    from flows.checking import check_batch, checker
+    from shenbao_lab.bench.orchestration import FlowPieces
+
+    @flow(name="bench-prefect-start")
+    def prefect_start() -> None:
+        """Nothing: its first run starts Prefect's server, a later one times a flow run."""
+
+    return FlowPieces(
+        process_batch=batch_flow.process_batch,
+        checker=checker,
+        check_batch=check_batch,
+        publish_reports=batch_flow.publish_reports.fn,
+        store_original=batch_flow.store_original.fn,
+        write_manifest=batch_flow.write_manifest.fn,
+        write_batch_pages=batch_flow.write_batch_pages.fn,
+        start_prefect=prefect_start,
+    )

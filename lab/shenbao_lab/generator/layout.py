@@ -1,0 +1,476 @@
+"""Lays an applicant's form out on A4 pages, driven by the template's labels and sections.
+
+The layout is a list of drawing primitives in millimetres from the page's top-left,
+so one layout renders to a born-digital PDF (``pdf.py``) and, rasterised and stamped, to
+the scanned paper (``scan.py``); and every piece of text knows its box, which becomes the
+OCR ground truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+from pipeline.config import Campaign, FieldSpec, ReadMethod, TemplateSpec
+from pipeline.model import Annex, Member
+from shenbao_lab.generator.applicant import Applicant
+from shenbao_lab.generator.fonts import fonts
+
+PAGE_W, PAGE_H = 210.0, 297.0
+MARGIN = 25.0
+PT = 25.4 / 72  # mm per point
+BODY, SMALL, HEADING = 10.5, 9.0, 14.0
+BoxMM = tuple[float, float, float, float]
+
+
+@cache
+def register_fonts() -> None:
+    """Register the generator's TrueType faces with reportlab (once per process)."""
+    faces = fonts()
+    pdfmetrics.registerFont(TTFont("song", str(faces.song)))
+    pdfmetrics.registerFont(TTFont("hei", str(faces.hei)))
+
+
+def text_width(text: str, font: str, size: float) -> float:
+    """Width in mm of ``text`` set in ``font`` at ``size`` points."""
+    register_fonts()
+    return pdfmetrics.stringWidth(text, font, size) * PT
+
+
+@dataclass(frozen=True)
+class Text:
+    x: float
+    y: float  # top of the line box
+    text: str
+    font: str
+    size: float
+    role: str = ""
+
+    @property
+    def box(self) -> BoxMM:
+        return (
+            self.x,
+            self.y,
+            self.x + text_width(self.text, self.font, self.size),
+            self.y + self.size * PT,
+        )
+
+
+@dataclass(frozen=True)
+class Rule:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    width: float = 0.6  # points
+
+
+@dataclass(frozen=True)
+class TickBox:
+    """A printed □ of a tick-box group; ``printed_tick`` when the tick is typed, not penned."""
+
+    x: float
+    y: float
+    size: float
+    ticked: bool
+    printed_tick: bool
+    field: str
+    option: str
+
+
+@dataclass
+class PageLayout:
+    """One page: primitives plus the spots the paper gets ink on (seals, pen)."""
+
+    id: str
+    texts: list[Text] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    boxes: list[TickBox] = field(default_factory=list)
+    seal_anchors: dict[str, BoxMM] = field(default_factory=dict)
+    opinion_area: BoxMM | None = None
+    date_marks: dict[str, BoxMM] = field(default_factory=dict)  # 年/月/日 of a hand-written date
+    signature_spot: BoxMM | None = None
+
+    def text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        *,
+        font: str = "song",
+        size: float = BODY,
+        role: str = "",
+    ) -> Text:
+        run = Text(x, y, text, font, size, role)
+        if text:
+            self.texts.append(run)
+        return run
+
+    def centred(
+        self, y: float, text: str, *, font: str = "hei", size: float = HEADING, role: str = ""
+    ) -> Text:
+        return self.text(
+            (PAGE_W - text_width(text, font, size)) / 2, y, text, font=font, size=size, role=role
+        )
+
+    def rule(self, x0: float, y0: float, x1: float, y1: float, width: float = 0.6) -> None:
+        self.rules.append(Rule(x0, y0, x1, y1, width))
+
+    def rect(self, x0: float, y0: float, x1: float, y1: float, width: float = 0.8) -> None:
+        for a, b, c, d in ((x0, y0, x1, y0), (x1, y0, x1, y1), (x1, y1, x0, y1), (x0, y1, x0, y0)):
+            self.rule(a, b, c, d, width)
+
+    def paragraph(
+        self,
+        x: float,
+        y: float,
+        width: float,
+        text: str,
+        *,
+        size: float = BODY,
+        font: str = "song",
+        leading: float = 1.75,
+        indent: int = 2,
+        role: str = "",
+    ) -> float:
+        """Set ``text`` wrapped to ``width`` (first line indented); return the y below it."""
+        step = size * PT * leading
+        for line_x, line in wrap(text, width, font, size, x=x, indent=indent):
+            self.text(line_x, y, line, font=font, size=size, role=role)
+            y += step
+        return y
+
+    def tick_group(
+        self,
+        x: float,
+        y: float,
+        width: float,
+        spec: FieldSpec,
+        options: list[str],
+        chosen: str | None,
+        *,
+        printed_tick: bool,
+        size: float = BODY,
+    ) -> float:
+        """□option □option … wrapped to ``width``; return the y below the last row."""
+        box = size * PT * 0.95
+        step = size * PT * 1.75
+        cx = x
+        for option in options:
+            needed = box + 1.0 + text_width(option, "song", size) + 4.0
+            if cx + needed > x + width and cx > x:
+                cx, y = x, y + step
+            self.boxes.append(
+                TickBox(cx, y + 0.15 * box, box, option == chosen, printed_tick, spec.key, option)
+            )
+            self.text(cx + box + 1.0, y, option, size=size, role=f"option:{spec.key}")
+            cx += needed
+        return y + step
+
+
+def wrap(
+    text: str, width: float, font: str, size: float, *, x: float = 0.0, indent: int = 0
+) -> list[tuple[float, str]]:
+    """Break ``text`` into lines no wider than ``width`` mm, character by character."""
+    lines: list[tuple[float, str]] = []
+    em = size * PT
+    line_x, line, used = x + indent * em, "", indent * em
+    for ch in text:
+        w = text_width(ch, font, size)
+        if used + w > width and line:
+            lines.append((line_x, line))
+            line_x, line, used = x, "", 0.0
+        line += ch
+        used += w
+    if line:
+        lines.append((line_x, line))
+    return lines
+
+
+class FormLayout:
+    """Builds every page of one applicant's form from its template."""
+
+    def __init__(
+        self, applicant: Applicant, template: TemplateSpec, campaign: Campaign, *, paper: bool
+    ) -> None:
+        self.a = applicant
+        self.t = template
+        self.c = campaign
+        self.paper = paper
+        self.annex_label = "附件1" if template.annex is Annex.PILOT else "附件2"
+
+    def pages(self) -> list[PageLayout]:
+        builders = {
+            "cover": self._cover,
+            "instructions": self._instructions,
+            "basic_info": self._basic_info,
+            "members": self._members,
+            "kpis": self._kpis,
+            "commitment": self._commitment,
+            "opinion": self._opinion,
+            "attachments": self._attachments,
+        }
+        pages: list[PageLayout] = []
+        for number, spec in enumerate(self.t.pages, start=1):
+            page = PageLayout(spec.id)
+            builders.get(spec.id, self._narrative)(page)
+            if number > 1:
+                page.centred(
+                    PAGE_H - 15, f"— {number} —", font="song", size=SMALL, role="page_number"
+                )
+            pages.append(page)
+        return pages
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _options(self, spec: FieldSpec) -> list[str]:
+        if spec.options:
+            return [o.name for o in spec.options]
+        assert spec.options_from is not None
+        return [o.name for o in self.c.choices(spec.options_from)]
+
+    def _printed_tick(self) -> bool:
+        return not (self.paper and self.a.hand_ticked)
+
+    def _value(self, key: str) -> str:
+        return self.a.printed.get(key, "")
+
+    def _heading(
+        self,
+        page: PageLayout,
+        section_id: str,
+        y: float,
+        *,
+        centred: bool = False,
+        size: float = HEADING,
+    ) -> float:
+        heading = self.t.section(section_id).heading
+        if centred:
+            page.centred(y, heading, size=size, role=f"heading:{section_id}")
+        else:
+            page.text(MARGIN, y, heading, font="hei", size=size, role=f"heading:{section_id}")
+        return y + size * PT * 2.2
+
+    # --- pages -----------------------------------------------------------------------
+
+    def _cover(self, page: PageLayout) -> None:
+        page.text(MARGIN, 20, self.annex_label, font="hei", size=HEADING, role="annex_label")
+        y = 62.0
+        for line in self.t.cover_lines:
+            page.centred(y, line, size=24, role="title")
+            y += 16
+        slots = {s.owner: s for s in self.t.seal_slots if s.page == "cover"}
+        x, value_x, right = 36.0, 82.0, PAGE_W - 30
+        y = 128.0
+        for key in self.t.pages[0].fields:
+            spec = self.t.field(key)
+            slot = slots.get(key)  # type: ignore[call-overload]
+            label = (slot.anchor if slot else spec.label) + "："
+            label_run = page.text(x, y, label, font="hei", size=12, role=f"label:{key}")
+            if slot:
+                page.seal_anchors[slot.id] = label_run.box
+            if spec.method is ReadMethod.CHECKBOX:
+                page.tick_group(
+                    value_x,
+                    y,
+                    right - value_x,
+                    spec,
+                    self._options(spec),
+                    str(self.a.values.get(key)),
+                    printed_tick=self._printed_tick(),
+                    size=12,
+                )
+            else:
+                page.text(value_x, y, self._value(key), size=12, role=f"value:{key}")
+                page.rule(value_x, y + 6.0, right, y + 6.0, 0.5)
+            y += 13.0
+        page.centred(250, self.t.footer[0], font="song", size=14, role="footer")
+        page.centred(259, self.t.footer[1], font="song", size=14, role="footer")
+
+    def _instructions(self, page: PageLayout) -> None:
+        section = self.t.section("instructions")
+        y = self._heading(page, "instructions", 30, centred=True, size=16)
+        for item in section.fixed_text:
+            y = (
+                page.paragraph(
+                    MARGIN, y, PAGE_W - 2 * MARGIN, item, size=12, indent=0, role="instructions"
+                )
+                + 3
+            )
+
+    def _basic_info(self, page: PageLayout) -> None:
+        y = self._heading(page, "basic_info", 22, centred=True)
+        x0, split, x1 = MARGIN, MARGIN + 55, PAGE_W - MARGIN
+        size = 10.0
+        step = size * PT * 1.6
+        page.rule(x0, y, x1, y)
+        for key in self.t.page("basic_info").fields:
+            spec = self.t.field(key)
+            top = y
+            label_lines = wrap(spec.label, split - x0 - 3, "song", size)
+            if spec.method is ReadMethod.CHECKBOX:
+                bottom = (
+                    page.tick_group(
+                        split + 2,
+                        y + 1.6,
+                        x1 - split - 3,
+                        spec,
+                        self._options(spec),
+                        str(self.a.values.get(key)),
+                        printed_tick=self._printed_tick(),
+                        size=size,
+                    )
+                    + 0.4
+                )
+            else:
+                value_lines = wrap(self._value(key), x1 - split - 4, "song", size)
+                for i, (_, line) in enumerate(value_lines):
+                    page.text(split + 2, y + 1.8 + i * step, line, size=size, role=f"value:{key}")
+                bottom = y + max(1, len(value_lines)) * step + 2.4
+            bottom = max(bottom, y + len(label_lines) * step + 2.4, y + 8.0)
+            for i, (_, line) in enumerate(label_lines):
+                page.text(x0 + 2, top + 1.8 + i * step, line, size=size, role=f"label:{key}")
+            page.rule(x0, bottom, x1, bottom)
+            page.rule(split, top, split, bottom)
+            y = bottom
+        top = self._heading_bottom(page, "basic_info")
+        page.rule(x0, top, x0, y)
+        page.rule(x1, top, x1, y)
+
+    def _heading_bottom(self, page: PageLayout, section_id: str) -> float:
+        heading = next(t for t in page.texts if t.role == f"heading:{section_id}")
+        return heading.y + heading.size * PT * 2.2
+
+    def _table(
+        self,
+        page: PageLayout,
+        y: float,
+        widths: list[float],
+        header: list[str],
+        rows: list[list[str]],
+        roles: list[str],
+        *,
+        size: float = 10.0,
+    ) -> float:
+        """A ruled grid with a header row; cells wrap. Returns the y below the table."""
+        step = size * PT * 1.6
+        xs = [MARGIN]
+        for w in widths:
+            xs.append(xs[-1] + w)
+        top = y
+        page.rule(xs[0], y, xs[-1], y)
+        for r, cells in enumerate([header, *rows]):
+            wrapped = [wrap(cell, widths[i] - 3, "song", size) for i, cell in enumerate(cells)]
+            height = max(8.0, max(len(w) for w in wrapped) * step + 2.4)
+            for i, lines in enumerate(wrapped):
+                for j, (_, line) in enumerate(lines):
+                    role = "table_header" if r == 0 else roles[i]
+                    lw = text_width(line, "song", size)
+                    page.text(
+                        xs[i] + (widths[i] - lw) / 2,
+                        y + 1.8 + j * step,
+                        line,
+                        font="hei" if r == 0 else "song",
+                        size=size,
+                        role=role,
+                    )
+            y += height
+            page.rule(xs[0], y, xs[-1], y)
+        for x in xs:
+            page.rule(x, top, x, y)
+        return y
+
+    def _members(self, page: PageLayout) -> None:
+        table = self.t.table("members")
+        y = self._heading(page, "members", 22, centred=True)
+        members = [m for m in self.a.values.get("members") or [] if isinstance(m, Member)]
+        rows = [[str(i), m.name, m.type, m.uscc] for i, m in enumerate(members, start=1)]
+        roles = [f"members.{c.key}" for c in table.columns]
+        self._table(page, y, [14, 68, 36, 42], [c.label for c in table.columns], rows, roles)
+
+    def _narrative(self, page: PageLayout) -> None:
+        spec = self.t.page(page.id)
+        y = 22.0
+        for section_id in spec.sections:
+            section = self.t.section(section_id)
+            if section.parent is None:
+                if page.id.endswith("_1") or len(spec.sections) == 1:
+                    y = self._heading(page, section_id, y)
+                continue
+            body = self.a.narratives.get(section_id)
+            if body is None:
+                continue  # a missing section: neither heading nor text
+            y = self._heading(page, section_id, y, size=12) - 1
+            y = page.paragraph(MARGIN, y, PAGE_W - 2 * MARGIN, body, role=f"body:{section_id}") + 4
+
+    def _kpis(self, page: PageLayout) -> None:
+        table = self.t.table("kpis")
+        y = self._heading(page, "kpis", 22)
+        rows = [
+            [row.label, self._value(f"{row.key}_target"), self._value(f"{row.key}_actual")]
+            for row in table.rows
+        ]
+        roles = ["kpi.label", "kpi.target", "kpi.actual"]
+        y = self._table(page, y, [70, 45, 45], [c.label for c in table.columns], rows, roles) + 10
+        body = self.a.narratives.get("self_eval")
+        if body is not None:
+            y = self._heading(page, "self_eval", y)
+            page.paragraph(MARGIN, y, PAGE_W - 2 * MARGIN, body, role="body:self_eval")
+
+    def _signature_block(
+        self, page: PageLayout, y: float, anchor: str, slot: str, date_key: str, *, typed_date: bool
+    ) -> None:
+        run = page.text(112, y, anchor, size=12, role=f"anchor:{slot}")
+        page.seal_anchors[slot] = run.box
+        if typed_date and self._value(date_key):
+            page.text(112, y + 12, self._value(date_key), size=12, role=f"value:{date_key}")
+        else:
+            x = 118.0
+            for mark in "年月日":
+                run = page.text(x, y + 12, mark, size=12, role="date_mark")
+                page.date_marks[mark] = run.box
+                x += 16.0
+
+    def _commitment(self, page: PageLayout) -> None:
+        section = self.t.section("commitment")
+        y = self._heading(page, "commitment", 30, centred=True)
+        for item in section.fixed_text:
+            y = (
+                page.paragraph(MARGIN, y, PAGE_W - 2 * MARGIN, item, size=12, role="commitment")
+                + 20
+            )
+        run = page.text(MARGIN + 10, y, "法定代表人（签字）：", size=12, role="label:signature")
+        page.signature_spot = (run.box[2] + 2, run.box[1] - 3, run.box[2] + 45, run.box[3] + 3)
+        slot = next(s for s in self.t.seal_slots if s.page == "commitment")
+        self._signature_block(page, y + 22, slot.anchor, slot.id, "commit_date", typed_date=True)
+
+    def _opinion(self, page: PageLayout) -> None:
+        opinion = self.t.opinion
+        y = self._heading(page, opinion.section, 30, centred=True)
+        top, bottom = y, y + 150
+        page.rect(MARGIN, top, PAGE_W - MARGIN, bottom)
+        page.text(MARGIN + 4, top + 5, opinion.heading, font="hei", size=12, role="opinion_heading")
+        page.opinion_area = (MARGIN + 8, top + 18, PAGE_W - MARGIN - 8, bottom - 45)
+        slot = next(s for s in self.t.seal_slots if s.page == "opinion")
+        self._signature_block(
+            page, bottom - 35, opinion.signature, slot.id, opinion.date_field, typed_date=False
+        )
+        page.paragraph(
+            MARGIN,
+            bottom + 4,
+            PAGE_W - 2 * MARGIN,
+            opinion.note,
+            size=SMALL,
+            indent=0,
+            role="opinion_note",
+        )
+
+    def _attachments(self, page: PageLayout) -> None:
+        section = self.t.section("attachments")
+        y = self._heading(page, "attachments", 30, centred=True)
+        for i, item in enumerate(section.fixed_text, start=1):
+            page.text(MARGIN + 8, y, f"{i}. {item}", size=12, role="attachment")
+            y += 10

@@ -1,0 +1,251 @@
+"""The paper copy: the printed form, inked by hand and by seal, then fed through a scanner.
+
+The printed pages are the paper layout rendered to PDF and rasterised with pypdfium2;
+then the applicant's pen (ticks, the legal representative's signature), the authority's
+pen (the opinion and its date) and the seals go on; then the scanner's profile. Every
+text line and seal is carried through the scanner's geometry into the truth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pypdfium2 as pdfium
+from PIL import Image
+
+from shenbao_lab.generator.applicant import Applicant
+from shenbao_lab.generator.fonts import fonts
+from shenbao_lab.generator.ink import render_handwriting, render_seal, render_tick, stamp
+from shenbao_lab.generator.layout import PAGE_H, PAGE_W, PageLayout
+from shenbao_lab.generator.pdf import render_pdf
+from shenbao_lab.generator.scanner import ScanProfile, random_profile, scan, transform_bbox
+from shenbao_lab.generator.truth import TruthLine, TruthPage, TruthSeal
+
+SEAL_MM = 42.0  # 公章: 40–42 mm across
+PX_BOX = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """How one submission's paper is scanned."""
+
+    dpi: int
+    greyscale: bool
+    degraded: bool
+    upside_down_page: int | None  # 1-based page fed upside down
+
+
+@dataclass(frozen=True)
+class ScannedPage:
+    image: Image.Image
+    profile: ScanProfile
+    truth: TruthPage
+    seals: tuple[TruthSeal, ...]
+
+
+class _Paper:
+    """Puts ink on one rasterised page and records where every piece of text went."""
+
+    def __init__(self, image: Image.Image, dpi: int) -> None:
+        self.image = image
+        self.dpi = dpi
+        self.lines: list[tuple[str, PX_BOX, bool]] = []
+        self.seals: list[tuple[str, str, PX_BOX, float]] = []
+
+    def px(self, mm: float) -> float:
+        return mm / 25.4 * self.dpi
+
+    def box_px(self, box: tuple[float, float, float, float]) -> PX_BOX:
+        return (self.px(box[0]), self.px(box[1]), self.px(box[2]), self.px(box[3]))
+
+    def handwrite(
+        self,
+        text: str,
+        left: float,
+        top: float,
+        *,
+        char_mm: float,
+        width_mm: float,
+        rng: np.random.Generator,
+    ) -> PX_BOX:
+        """Write ``text`` with its top-left near (left, top) mm; return the ink's px box."""
+        ink, lines = render_handwriting(
+            text,
+            char_px=round(self.px(char_mm)),
+            max_width_px=round(self.px(width_mm)),
+            rng=rng,
+            font_path=fonts().hei_otf,
+        )
+        x0, y0 = self.px(left), self.px(top)
+        centre = (x0 + ink.width / 2, y0 + ink.height / 2)
+        self.image, box = stamp(self.image, ink, center=centre, angle_deg=0.0, rng=rng, opacity=1.0)
+        for text_line, (lx0, ly0, lx1, ly1) in lines:
+            if lx1 > lx0:
+                self.lines.append((text_line, (x0 + lx0, y0 + ly0, x0 + lx1, y0 + ly1), True))
+        return box
+
+    def tick(self, box_mm: tuple[float, float, float], rng: np.random.Generator) -> None:
+        x, y, size = box_mm
+        tick = render_tick(round(self.px(size * 1.35)), rng)
+        centre = (self.px(x + size * 0.55), self.px(y + size * 0.4))
+        self.image, _ = stamp(
+            self.image,
+            tick,
+            center=centre,
+            angle_deg=float(rng.uniform(-8, 8)),
+            rng=rng,
+            opacity=1.0,
+        )
+
+    def seal(
+        self,
+        slot: str,
+        owner: str,
+        anchor: tuple[float, float, float, float],
+        rng: np.random.Generator,
+    ) -> None:
+        ink = render_seal(
+            owner, diameter_px=round(self.px(SEAL_MM)), rng=rng, font_path=fonts().song_otf
+        )
+        cx = self.px(anchor[2] + float(rng.uniform(-12, 18)))
+        cy = self.px((anchor[1] + anchor[3]) / 2 + float(rng.uniform(-6, 8)))
+        angle = (
+            float(rng.uniform(-30, 30)) if rng.random() < 0.85 else float(rng.uniform(-180, 180))
+        )
+        self.image, box = stamp(self.image, ink, center=(cx, cy), angle_deg=angle, rng=rng)
+        self.seals.append((slot, owner, box, angle))
+
+
+def rasterise(pdf: bytes, dpi: int) -> list[Image.Image]:
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return [
+            document[i].render(scale=dpi / 72).to_pil().convert("RGB") for i in range(len(document))
+        ]
+    finally:
+        document.close()
+
+
+def _date_parts(date: dt.date) -> dict[str, str]:
+    return {"年": str(date.year), "月": str(date.month), "日": str(date.day)}
+
+
+def _ink_page(
+    paper: _Paper, layout: PageLayout, applicant: Applicant, rng: np.random.Generator
+) -> None:
+    for box in layout.boxes:
+        if box.ticked and not box.printed_tick:
+            paper.tick((box.x, box.y, box.size), rng)
+    if layout.signature_spot is not None:
+        x0, y0, x1, _ = layout.signature_spot
+        paper.handwrite(applicant.signature, x0 + 2, y0, char_mm=7.5, width_mm=x1 - x0, rng=rng)
+    opinion = applicant.opinion
+    if layout.opinion_area is not None and opinion.text:
+        x0, y0, x1, _ = layout.opinion_area
+        paper.handwrite(
+            opinion.text,
+            x0 + float(rng.uniform(0, 8)),
+            y0 + float(rng.uniform(0, 6)),
+            char_mm=5.6,
+            width_mm=x1 - x0 - 10,
+            rng=rng,
+        )
+    if layout.date_marks and opinion.date is not None:
+        for mark, part in _date_parts(opinion.date).items():
+            mx0, my0, _, _ = layout.date_marks[mark]
+            width = 3.0 * len(part) + 2
+            # Room for the widest hand: a day or month never wraps onto a second line (a
+            # 12 written as 1 over 2 reads as neither, and the truth would say 12).
+            paper.handwrite(
+                part, mx0 - width - 0.5, my0 - 1.5, char_mm=5.0, width_mm=width + 14, rng=rng
+            )
+    for slot, anchor in layout.seal_anchors.items():
+        owner = applicant.seal_owners.get(slot)
+        if owner:
+            paper.seal(slot, owner, anchor, rng)
+
+
+def scan_submission(
+    applicant: Applicant,
+    layouts: list[PageLayout],
+    plan: ScanPlan,
+    rng: np.random.Generator,
+    *,
+    title: str,
+) -> list[ScannedPage]:
+    """The paper copy of one submission as the office scanner produces it."""
+    printed = rasterise(render_pdf(layouts, title=title), plan.dpi)
+    pages: list[ScannedPage] = []
+    for number, (layout, image) in enumerate(zip(layouts, printed, strict=True), start=1):
+        paper = _Paper(image, plan.dpi)
+        for text in layout.texts:
+            paper.lines.append((text.text, paper.box_px(text.box), False))
+        _ink_page(paper, layout, applicant, rng)
+        profile = random_profile(
+            rng,
+            dpi=plan.dpi,
+            greyscale=plan.greyscale,
+            upside_down=plan.upside_down_page == number,
+            degraded=plan.degraded,
+        )
+        scanned = scan(paper.image, profile, rng)
+        size = scanned.size
+
+        def fraction(
+            box: PX_BOX, size: tuple[int, int] = size, profile: ScanProfile = profile
+        ) -> tuple[float, float, float, float]:
+            x0, y0, x1, y1 = transform_bbox(box, size, profile)
+            w, h = size
+            return (max(0.0, x0 / w), max(0.0, y0 / h), min(1.0, x1 / w), min(1.0, y1 / h))
+
+        truth = TruthPage(
+            number=number,
+            file_page=number,
+            template_page=layout.id,
+            upside_down=profile.upside_down,
+            skew_deg=round(profile.skew_deg, 3),
+            greyscale=profile.greyscale,
+            degraded=plan.degraded,
+            dpi=plan.dpi,
+            lines=tuple(
+                TruthLine(text=t, bbox=_rounded(fraction(b)), handwritten=hand)
+                for t, b, hand in paper.lines
+            ),
+        )
+        seals = tuple(
+            TruthSeal(
+                slot=slot,
+                page=number,
+                owner=owner,
+                bbox=_rounded(fraction(box)),
+                angle_deg=round(angle, 2),
+            )
+            for slot, owner, box, angle in paper.seals
+        )
+        pages.append(ScannedPage(scanned, profile, truth, seals))
+    return pages
+
+
+def _rounded(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = (round(v, 4) for v in box)
+    return (x0, y0, max(x0, x1), max(y0, y1))
+
+
+def page_fractions(layout: PageLayout) -> list[TruthLine]:
+    """Text truth of a born-digital page: the layout's own boxes as page fractions."""
+    return [
+        TruthLine(
+            text=t.text,
+            bbox=_rounded(
+                (
+                    t.box[0] / PAGE_W,
+                    t.box[1] / PAGE_H,
+                    min(1.0, t.box[2] / PAGE_W),
+                    min(1.0, t.box[3] / PAGE_H),
+                )
+            ),
+        )
+        for t in layout.texts
+    ]

@@ -1,0 +1,686 @@
+"""Seal-like marks on a scanned page: where they are, their shape, and their ring's lettering.
+
+Two ways in, one result (``SealMark`` in fractions of the normalised page, the frame of
+the page's text lines):
+
+- colour scans: the red ink (``preprocess.seal_ink_mask``) is closed over small gaps so
+  a seal's glyphs, ring and star become one region; each region of a seal's size and
+  build is fitted with an ellipse (round, oval) or a rectangle (square), and kept when
+  red ink runs round its outline (the ring). Red printed headers and rules are too long
+  for their height; red handwriting and a header word have no ring round them; a
+  filled red block is too full.
+- greyscale scans: no colour to go by, so rings of a seal's size are found by the
+  Hough transform and kept when ink runs round the circle but not just outside it, and
+  the lettering band inside holds ink. The colour is ``grey`` and the confidence lower.
+
+The lettering of a round or oval seal runs clockwise along its top, with the gap at the
+bottom, whatever way the stamp was turned: the ring is unwrapped with a polar transform
+about the seal's centre, starting in the middle of the widest gap of the lettering band
+(its angular ink profile), so the strip reads left to right with the glyphs upright, and
+the page's OCR engine reads it. Colour seals are unwrapped from their red ink alone (the
+black print under them left out). Whose seal it is, is for the validators to say.
+
+Parameters are data (``config/seal_detection.yaml``), checked when loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+from pydantic import Field, model_validator
+
+from pipeline.config import DEFAULT_CONFIG_DIR, Spec, load_yaml
+from pipeline.model import SealMark, TextLine
+from pipeline.ocr.engine import OcrEngine
+from pipeline.preprocess import is_greyscale, seal_ink_mask
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_SEAL_DETECTION_PATH",
+    "SealCandidate",
+    "SealDetection",
+    "detect_seals",
+    "load_seal_detection",
+    "read_seal_text",
+    "read_seals",
+    "unwrap_ring",
+]
+
+DEFAULT_SEAL_DETECTION_PATH = DEFAULT_CONFIG_DIR / "seal_detection.yaml"
+
+Shape = Literal["round", "oval", "square", "unknown"]
+Colour = Literal["red", "grey"]
+
+
+def _range(value: tuple[float, float], name: str, *, upper: float | None = None) -> None:
+    low, high = value
+    if not 0.0 <= low < high or (upper is not None and high > upper):
+        raise ValueError(f"{name}: needs 0 <= low < high" + (f" <= {upper}" if upper else ""))
+
+
+class SealDetection(Spec):
+    """The schema of ``config/seal_detection.yaml``: how seals are found and read."""
+
+    work_dpi: float = Field(gt=20.0, le=300.0, description="detection resolution, dpi")
+    long_axis_mm: tuple[float, float] = Field(description="a seal's long axis, mm")
+    min_round_mm: float = Field(gt=0.0, description="smallest round or oval seal, mm")
+    max_aspect: float = Field(ge=1.0, description="long over short axis, at most")
+    oval_aspect: float = Field(ge=1.0, description="above this a ring is oval")
+    merge_mm: float = Field(gt=0.0, le=10.0)
+    ring_band: tuple[float, float]
+    ring_bins: int = Field(ge=36, le=1440)
+    ring_coverage: float = Field(gt=0.0, le=1.0)
+    fill_range: tuple[float, float]
+    square_fill: float = Field(gt=0.79, le=1.0)
+    star_radius: float = Field(gt=0.0, lt=0.5)
+    star_share: float = Field(gt=0.0, lt=1.0)
+    hough_canny: float = Field(gt=0.0)
+    hough_votes: float = Field(gt=0.0)
+    ring_coverage_grey: float = Field(gt=0.0, le=1.0)
+    ring_peak_grey: float = Field(gt=0.0, le=1.0)
+    ring_contrast_grey: float = Field(gt=0.0, le=1.0)
+    text_band_ink_grey: float = Field(ge=0.0, le=1.0)
+    grey_ink_share: float = Field(gt=0.0, lt=1.0)
+    max_confidence_grey: float = Field(gt=0.0, le=1.0)
+    text_band: tuple[float, float]
+    gap_band: tuple[float, float]
+    gap_window_deg: float = Field(gt=0.0, lt=180.0)
+    strip_height_px: int = Field(ge=16, le=256)
+    start_offsets_deg: tuple[float, ...] = Field(min_length=1)
+    min_text_confidence: float = Field(ge=0.0, le=1.0)
+    max_seals_read: int = Field(ge=0, le=50)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SealDetection:
+        _range(self.long_axis_mm, "long_axis_mm")
+        _range(self.ring_band, "ring_band", upper=1.5)
+        _range(self.fill_range, "fill_range", upper=1.0)
+        _range(self.text_band, "text_band", upper=1.0)
+        _range(self.gap_band, "gap_band", upper=1.0)
+        if not self.text_band[0] <= self.gap_band[0] < self.gap_band[1] <= self.text_band[1]:
+            raise ValueError("gap_band: must lie within text_band")
+        if not self.long_axis_mm[0] <= self.min_round_mm <= self.long_axis_mm[1]:
+            raise ValueError("min_round_mm: must lie within long_axis_mm")
+        if self.oval_aspect > self.max_aspect:
+            raise ValueError("oval_aspect: cannot exceed max_aspect")
+        return self
+
+
+@lru_cache(maxsize=4)
+def load_seal_detection(path: Path = DEFAULT_SEAL_DETECTION_PATH) -> SealDetection:
+    """The seal detection settings, validated (cached per path)."""
+    return load_yaml(path, SealDetection)
+
+
+@dataclass(frozen=True)
+class SealCandidate:
+    """A seal found on a page, in pixels of the page it was found on.
+
+    Attributes:
+        centre: ``(x, y)`` of the seal's centre.
+        axes: Semi-axes ``(a, b)``, ``a`` along ``angle_deg`` (for a square: half sides).
+        angle_deg: Direction of the first axis, clockwise on screen from +x.
+        shape: round, oval or square.
+        colour: red (colour scan) or grey (greyscale scan, found by shape only).
+        confidence: That this is an official seal.
+        ring_coverage: Share of directions with ink on the outline.
+        star: Whether a central star was seen.
+    """
+
+    centre: tuple[float, float]
+    axes: tuple[float, float]
+    angle_deg: float
+    shape: Shape
+    colour: Colour
+    confidence: float
+    ring_coverage: float
+    star: bool
+
+    def bbox_px(self, width: int, height: int) -> tuple[float, float, float, float]:
+        """The axis-aligned box round the outline, clipped to the page."""
+        a, b = self.axes
+        t = math.radians(self.angle_deg)
+        c, s = abs(math.cos(t)), abs(math.sin(t))
+        if self.shape == "square":
+            half_w, half_h = a * c + b * s, a * s + b * c
+        else:
+            half_w = math.hypot(a * c, b * s)
+            half_h = math.hypot(a * s, b * c)
+        x, y = self.centre
+        return (
+            max(0.0, x - half_w),
+            max(0.0, y - half_h),
+            min(float(width), x + half_w),
+            min(float(height), y + half_h),
+        )
+
+
+# ======================================================================================
+# Geometry helpers
+# ======================================================================================
+
+
+def _outline_points(
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle_deg: float,
+    square: bool,
+    shares: np.ndarray,
+    bins: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sample points ``(bins, len(shares))`` on scaled copies of an outline: x and y."""
+    theta = np.linspace(0.0, 2 * math.pi, bins, endpoint=False)
+    u, v = np.cos(theta), np.sin(theta)
+    if square:
+        # The square's perimeter in the same direction: scale the unit ray to the edge.
+        norm = np.maximum(np.abs(u), np.abs(v))
+        u, v = u / norm, v / norm
+    a, b = axes
+    local_x = np.outer(u * a, shares)
+    local_y = np.outer(v * b, shares)
+    t = math.radians(angle_deg)
+    c, s = math.cos(t), math.sin(t)
+    x = centre[0] + c * local_x - s * local_y
+    y = centre[1] + s * local_x + c * local_y
+    return x, y
+
+
+def _band_coverage(
+    mask: np.ndarray,
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle_deg: float,
+    square: bool,
+    band: tuple[float, float],
+    bins: int,
+) -> float:
+    """Share of directions with ink somewhere in a band of the outline (``mask`` bool)."""
+    shares = np.linspace(band[0], band[1], 9)
+    x, y = _outline_points(centre, axes, angle_deg, square, shares, bins)
+    h, w = mask.shape
+    xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
+    yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
+    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    hit = mask[yi, xi] & inside
+    return float(hit.any(axis=1).mean())
+
+
+def _disc_share(mask: np.ndarray, centre: tuple[float, float], radius: float) -> float:
+    """Share of a disc's pixels that are set in ``mask``."""
+    h, w = mask.shape
+    r = max(1, round(radius))
+    cx, cy = round(centre[0]), round(centre[1])
+    x0, x1 = max(0, cx - r), min(w, cx + r + 1)
+    y0, y1 = max(0, cy - r), min(h, cy + r + 1)
+    if x0 >= x1 or y0 >= y1:
+        return 0.0
+    ys, xs = np.mgrid[y0:y1, x0:x1]
+    disc = (xs - cx) ** 2 + (ys - cy) ** 2 <= r * r
+    return float(mask[y0:y1, x0:x1][disc].mean()) if disc.any() else 0.0
+
+
+def _resize_mask(mask: np.ndarray, scale: float) -> np.ndarray:
+    """A bool mask at ``scale`` (any ink in the area counts a little: area average > 0.15)."""
+    if scale == 1.0:
+        return mask
+    h, w = mask.shape
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(mask.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA)
+    return small > 40
+
+
+def _confidence(coverage: float, threshold: float, star: bool) -> float:
+    """0.55 at the ring threshold rising to 0.95 at a full ring; a star adds 0.04."""
+    strength = min(max((coverage - threshold) / max(0.97 - threshold, 1e-6), 0.0), 1.0)
+    return round(min(0.99, 0.55 + 0.4 * strength + (0.04 if star else 0.0)), 3)
+
+
+# ======================================================================================
+# Colour scans: red ink regions
+# ======================================================================================
+
+
+def _red_candidates(ink: np.ndarray, px_per_mm: float, rules: SealDetection) -> list[SealCandidate]:
+    """Seals among the red-ink regions of a (work-scale) mask."""
+    merge = max(3, round(rules.merge_mm * px_per_mm) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (merge, merge))
+    closed = cv2.morphologyEx(ink.astype(np.uint8) * 255, cv2.MORPH_CLOSE, kernel)
+    contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    low, high = (v * px_per_mm for v in rules.long_axis_mm)
+    tolerant = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    found: list[SealCandidate] = []
+    for contour in contours:
+        _, _, w, h = cv2.boundingRect(contour)
+        if max(w, h) < low or max(w, h) > high * 1.1 or min(w, h) * rules.max_aspect < max(w, h):
+            continue  # too small, too big, or a line of red print / a rule
+        hull = cv2.convexHull(contour)
+        if len(hull) < 5:
+            continue
+        candidate = _fit_red(hull, ink, tolerant, px_per_mm, rules)
+        if candidate is not None:
+            found.append(candidate)
+    return found
+
+
+def _fit_red(
+    hull: np.ndarray,
+    ink: np.ndarray,
+    tolerant: np.ndarray,
+    px_per_mm: float,
+    rules: SealDetection,
+) -> SealCandidate | None:
+    """A seal from one region's hull, or None when it has no ring or the wrong build."""
+    hull_area = float(cv2.contourArea(hull))
+    (rx, ry), (rw, rh), r_angle = cv2.minAreaRect(hull)
+    rect_fill = hull_area / max(rw * rh, 1.0)
+    square = rect_fill >= rules.square_fill
+    if square:
+        centre = (float(rx), float(ry))
+        axes = (rw / 2.0, rh / 2.0)
+        angle = float(r_angle)
+        area = rw * rh
+    else:
+        (ex, ey), (d1, d2), e_angle = cv2.fitEllipse(hull)
+        centre = (float(ex), float(ey))
+        axes = (d1 / 2.0, d2 / 2.0)
+        angle = float(e_angle)
+        area = math.pi * axes[0] * axes[1]
+        if 2 * max(axes) < rules.min_round_mm * px_per_mm:
+            return None  # a loop of red handwriting, a small logo
+    long, short = max(axes), min(axes)
+    if short <= 0 or long / short > rules.max_aspect:
+        return None
+    if not rules.long_axis_mm[0] <= 2 * long / px_per_mm <= rules.long_axis_mm[1]:
+        return None
+    mask = np.zeros(ink.shape, np.uint8)
+    cv2.drawContours(mask, [hull], -1, 1, thickness=cv2.FILLED)
+    fill = float(ink[mask > 0].sum()) / max(area, 1.0)
+    if not rules.fill_range[0] <= fill <= rules.fill_range[1]:
+        return None
+    coverage = _band_coverage(
+        tolerant, centre, axes, angle, square, rules.ring_band, rules.ring_bins
+    )
+    if coverage < rules.ring_coverage:
+        return None
+    star = _disc_share(ink, centre, rules.star_radius * short) >= rules.star_share
+    shape: Shape = "square" if square else ("oval" if long / short > rules.oval_aspect else "round")
+    return SealCandidate(
+        centre=centre,
+        axes=axes,
+        angle_deg=angle,
+        shape=shape,
+        colour="red",
+        confidence=_confidence(coverage, rules.ring_coverage, star),
+        ring_coverage=round(coverage, 3),
+        star=star,
+    )
+
+
+# ======================================================================================
+# Greyscale scans: rings by shape
+# ======================================================================================
+
+
+def _grey_ink(grey: np.ndarray, px_per_mm: float, share: float) -> np.ndarray:
+    """Ink (True): darker than ``share`` of the local paper brightness."""
+    window = max(3, round(2.0 * px_per_mm) | 1)
+    kernel = np.ones((window, window), np.uint8)
+    paper = cv2.blur(cv2.dilate(grey, kernel), (window, window))
+    return grey < cv2.convertScaleAbs(paper, alpha=share)
+
+
+def _grey_candidates(
+    grey: np.ndarray, px_per_mm: float, rules: SealDetection
+) -> list[SealCandidate]:
+    """Round seals on a (work-scale) grey page: Hough circles with ink round the ring."""
+    ink = _grey_ink(grey, px_per_mm, rules.grey_ink_share)
+    tolerant = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    r_min = rules.min_round_mm * px_per_mm / 2
+    r_max = rules.long_axis_mm[1] * px_per_mm / 2
+    blurred = cv2.GaussianBlur(grey, (5, 5), 1.2)
+    circles = cv2.HoughCircles(
+        blurred,
+        cv2.HOUGH_GRADIENT,
+        dp=1,
+        minDist=r_min,
+        param1=rules.hough_canny,
+        param2=rules.hough_votes,
+        minRadius=round(r_min),
+        maxRadius=round(r_max),
+    )
+    if circles is None:
+        return []
+    scored: list[SealCandidate] = []
+    for x, y, r in circles[0][:60]:
+        centre = (float(x), float(y))
+        # Hough's radius is a few pixels off at this scale, and a circle laid over print
+        # finds ink in most directions at some radius or other: a ring has ink in nearly
+        # every direction at one radius. Scan thin circles for it.
+        radii = np.arange(0.85 * r, 1.15 * r, 1.0)
+        thin = [
+            _band_coverage(ink, centre, (q, q), 0.0, False, (1.0, 1.0 + 1.5 / q), rules.ring_bins)
+            for q in radii
+        ]
+        best = int(np.argmax(thin))
+        if thin[best] < rules.ring_peak_grey:
+            continue
+        candidate = _check_grey_ring(centre, float(radii[best]) * 1.02, ink, tolerant, rules)
+        if candidate is not None:
+            scored.append(candidate)
+    return _suppress(scored)
+
+
+def _check_grey_ring(
+    centre: tuple[float, float],
+    radius: float,
+    ink: np.ndarray,
+    tolerant: np.ndarray,
+    rules: SealDetection,
+) -> SealCandidate | None:
+    axes = (radius, radius)
+    bins = rules.ring_bins
+    ring = _band_coverage(tolerant, centre, axes, 0.0, False, (0.93, 1.03), bins)
+    if ring < rules.ring_coverage_grey:
+        return None
+    outside = _band_coverage(ink, centre, axes, 0.0, False, (1.1, 1.22), bins)
+    if ring - outside < rules.ring_contrast_grey:
+        return None
+    lettering = _band_coverage(ink, centre, axes, 0.0, False, (0.6, 0.88), bins)
+    if lettering < rules.text_band_ink_grey:
+        return None
+    star = _disc_share(ink, centre, rules.star_radius * radius) >= rules.star_share
+    confidence = _confidence(ring, rules.ring_coverage_grey, star) * rules.max_confidence_grey
+    return SealCandidate(
+        centre=centre,
+        axes=axes,
+        angle_deg=0.0,
+        shape="round",
+        colour="grey",
+        confidence=round(confidence, 3),
+        ring_coverage=round(ring, 3),
+        star=star,
+    )
+
+
+def _suppress(candidates: Sequence[SealCandidate]) -> list[SealCandidate]:
+    """Keep the best ring of any overlapping set (centres closer than a radius)."""
+    kept: list[SealCandidate] = []
+    for candidate in sorted(candidates, key=lambda c: -c.ring_coverage):
+        cx, cy = candidate.centre
+        if all(math.hypot(cx - k.centre[0], cy - k.centre[1]) > max(k.axes) for k in kept):
+            kept.append(candidate)
+    return kept
+
+
+# ======================================================================================
+# Detection entry point
+# ======================================================================================
+
+
+def detect_seals(
+    image: np.ndarray, dpi: float, rules: SealDetection | None = None
+) -> list[SealCandidate]:
+    """The seals on a normalised scan, in its pixels, top to bottom.
+
+    Args:
+        image: The page with its seals, upright and deskewed: RGB uint8 (H, W, 3)
+            (``NormalisedPage.image``), or greyscale (H, W).
+        dpi: Its resolution.
+        rules: Detection settings; the packaged ones by default.
+
+    Returns:
+        Candidates in the pixels of ``image``; red on a colour page, grey on a greyscale one.
+    """
+    rules = rules or load_seal_detection()
+    if dpi <= 0:
+        raise ValueError(f"dpi must be positive, got {dpi}")
+    grey_page = image.ndim == 2 or is_greyscale(image)
+    scale = min(1.0, rules.work_dpi / dpi)
+    px_per_mm = dpi * scale / 25.4
+    if grey_page:
+        grey = image if image.ndim == 2 else cv2.extractChannel(image, 0)
+        h, w = grey.shape
+        if scale < 1.0:
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        found = _grey_candidates(grey, px_per_mm, rules)
+    else:
+        found = _red_candidates(_resize_mask(seal_ink_mask(image), scale), px_per_mm, rules)
+    back = 1.0 / scale
+    return sorted(
+        (
+            SealCandidate(
+                centre=(c.centre[0] * back, c.centre[1] * back),
+                axes=(c.axes[0] * back, c.axes[1] * back),
+                angle_deg=c.angle_deg,
+                shape=c.shape,
+                colour=c.colour,
+                confidence=c.confidence,
+                ring_coverage=c.ring_coverage,
+                star=c.star,
+            )
+            for c in found
+        ),
+        key=lambda c: (c.centre[1], c.centre[0]),
+    )
+
+
+# ======================================================================================
+# The ring's lettering
+# ======================================================================================
+
+
+def _ink_image(image: np.ndarray) -> np.ndarray:
+    """Dark-on-white single channel of the seal ink: redness for colour, grey as is."""
+    if image.ndim == 2:
+        return image
+    if is_greyscale(image):
+        return cv2.extractChannel(image, 0)
+    red = cv2.extractChannel(image, 0).astype(np.int16)
+    rest = np.maximum(cv2.extractChannel(image, 1), cv2.extractChannel(image, 2)).astype(np.int16)
+    redness = np.clip(red - rest, 0, 255).astype(np.float32)
+    top = float(np.percentile(redness[redness > 20], 90)) if (redness > 20).any() else 255.0
+    return np.clip(255.0 - redness * (255.0 / max(top, 1.0)), 0, 255).astype(np.uint8)
+
+
+def _to_circle(ink: np.ndarray, seal: SealCandidate, size: int) -> tuple[np.ndarray, float]:
+    """The seal as a circle of radius ``size / 2`` (an oval stretched round), white outside."""
+    a, b = seal.axes
+    radius = max(a, b)
+    t = math.radians(seal.angle_deg)
+    c, s = math.cos(t), math.sin(t)
+    rot = np.array([[c, s], [-s, c]])  # page -> seal axes
+    stretch = np.diag([radius / a, radius / b]) if seal.shape == "oval" else np.eye(2)
+    back = np.array([[c, -s], [s, c]])  # seal axes -> page directions (keeps orientation)
+    zoom = size / (2.0 * radius * 1.02)
+    linear = zoom * back @ stretch @ rot
+    centre = np.array(seal.centre)
+    offset = np.array([size / 2.0, size / 2.0]) - linear @ centre
+    matrix = np.hstack([linear, offset[:, None]])
+    out = cv2.warpAffine(
+        ink,
+        matrix,
+        (size, size),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=255,
+    )
+    return out, size / 2.0 / 1.02
+
+
+def unwrap_ring(
+    ink: np.ndarray, seal: SealCandidate, rules: SealDetection | None = None
+) -> tuple[np.ndarray, float]:
+    """The ring's lettering as a straight strip, starting in the middle of its gap.
+
+    Args:
+        ink: Dark-on-white single-channel page (seal ink only, for a colour page).
+        seal: The seal, in the pixels of ``ink``.
+        rules: Settings; the packaged ones by default.
+
+    Returns:
+        The strip (outer edge on top, clockwise left to right) and the angle, degrees
+        clockwise from +x on screen, where it starts (the gap's middle).
+    """
+    rules = rules or load_seal_detection()
+    lo, hi = rules.text_band
+    per_radius = rules.strip_height_px / (hi - lo)
+    size = round(2 * per_radius * 1.02)
+    disc, radius = _to_circle(ink, seal, size)
+    radial = round(per_radius)
+    angular = max(90, round(2 * math.pi * (lo + hi) / 2 * per_radius))
+    polar = cv2.warpPolar(
+        disc,
+        (radial, angular),
+        (size / 2.0, size / 2.0),
+        radius,
+        cv2.WARP_POLAR_LINEAR | cv2.INTER_LINEAR,
+    )
+    band = polar[:, round(lo * radial) : round(hi * radial)]
+    # Where the lettering pauses: the middle of the widest stretch of angles without ink
+    # in the core of the band (away from the ring and the star). The gap under the text
+    # spans 100-150 degrees, a space between glyphs a few: the least ink in a window of
+    # ``gap_window_deg`` finds the one and never the other.
+    core_lo, core_hi = (round((v - lo) / (hi - lo) * band.shape[1]) for v in rules.gap_band)
+    dark = (band[:, core_lo:core_hi] < 128).sum(axis=1).astype(np.float64)
+    window = max(3, round(rules.gap_window_deg / 360.0 * angular))
+    circular = np.concatenate([dark[-window:], dark, dark[:window]])
+    smooth = np.convolve(circular, np.ones(window) / window, "same")[window:-window]
+    # A wide gap leaves a run of windows with the least ink: start in its middle.
+    least = smooth <= float(smooth.min()) + 0.02 * float(smooth.max(initial=0.0)) + 1e-9
+    start_row = _run_middle(least)
+    strip = np.roll(band, -start_row, axis=0)
+    # Rows are angles (clockwise), columns radii (outward): turn so the outer edge is up.
+    strip = np.ascontiguousarray(np.flipud(strip.T))
+    return strip, start_row * 360.0 / angular
+
+
+def _run_middle(flags: np.ndarray) -> int:
+    """Index of the middle of the longest circular run of True (0 when there is none)."""
+    n = flags.size
+    if n == 0 or not flags.any() or flags.all():
+        return 0
+    first_false = int(np.flatnonzero(~flags)[0])
+    rolled = np.roll(flags, -first_false)  # no run wraps round from here
+    best_len, best_mid, run_start = 0, 0, -1
+    for i, value in enumerate(np.append(rolled, False)):
+        if value and run_start < 0:
+            run_start = i
+        elif not value and run_start >= 0:
+            if i - run_start > best_len:
+                best_len, best_mid = i - run_start, (run_start + i - 1) // 2
+            run_start = -1
+    return (best_mid + first_false) % n
+
+
+def _reading(lines: Sequence[TextLine]) -> tuple[str, float]:
+    """The strip's lettering left to right as one text, and a length-weighted confidence."""
+    # The lettering is the tallest type in the strip; print under the seal that the band
+    # also caught (a greyscale scan keeps it) is smaller.
+    tallest = max((line.bbox[3] - line.bbox[1] for line in lines), default=0.0)
+    kept = [line for line in lines if line.bbox[3] - line.bbox[1] >= 0.6 * tallest]
+    ordered = sorted(kept, key=lambda line: line.bbox[0])
+    text = "".join(unicodedata.normalize("NFKC", line.text) for line in ordered)
+    text = "".join(text.split())
+    if not text:
+        return "", 0.0
+    weight = sum(len(line.text) for line in ordered) or 1
+    confidence = sum(line.confidence * len(line.text) for line in ordered) / weight
+    return text, round(float(confidence), 3)
+
+
+def read_seal_text(
+    ink: np.ndarray,
+    seal: SealCandidate,
+    engine: OcrEngine,
+    rules: SealDetection | None = None,
+) -> tuple[str, float]:
+    """The lettering round a seal as the OCR reads it, and how sure it is.
+
+    A square seal is read as it stands (its text is in rows). A round or oval one is
+    unwrapped from the gap in its lettering and, if the read is unsure, from a few
+    start angles either side of it; the most confident reading is kept.
+
+    Returns:
+        ``(text, confidence)``; ``("", 0.0)`` when nothing readable was found.
+    """
+    rules = rules or load_seal_detection()
+    if seal.shape == "square":
+        h, w = ink.shape[:2]
+        x0, y0, x1, y1 = (round(v) for v in seal.bbox_px(w, h))
+        crop = ink[y0:y1, x0:x1]
+        candidates = [crop] if crop.size else []
+    else:
+        strip, _ = unwrap_ring(ink, seal, rules)
+        candidates = [strip]
+        for offset in rules.start_offsets_deg:
+            if offset:
+                shift = round(offset / 360.0 * strip.shape[1])
+                candidates.append(np.roll(strip, shift, axis=1))
+    best = ("", 0.0)
+    for index, candidate in enumerate(candidates):
+        pad = max(8, candidate.shape[0] // 4)
+        padded = cv2.copyMakeBorder(candidate, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+        text, confidence = _reading(engine.recognize(cv2.cvtColor(padded, cv2.COLOR_GRAY2RGB)))
+        if confidence > best[1]:
+            best = (text, confidence)
+        if index == 0 and best[1] >= 0.9:
+            break  # the gap was found right: the other starts would only cost time
+    if best[1] < rules.min_text_confidence:
+        return "", 0.0
+    return best
+
+
+def read_seals(
+    image: np.ndarray,
+    dpi: float,
+    engine: OcrEngine | None,
+    rules: SealDetection | None = None,
+) -> tuple[SealMark, ...]:
+    """The seals on a normalised scan with their lettering read: ``Page.seals``.
+
+    Args:
+        image: ``NormalisedPage.image`` (the colours kept).
+        dpi: Its resolution.
+        engine: The page's OCR engine; None leaves every seal's text ''.
+        rules: Settings; the packaged ones by default.
+
+    Returns:
+        One ``SealMark`` per seal, bbox in fractions of ``image``, top to bottom.
+    """
+    rules = rules or load_seal_detection()
+    found = detect_seals(image, dpi, rules)
+    if not found:
+        return ()
+    h, w = image.shape[:2]
+    ink = _ink_image(image) if engine is not None else None
+    marks: list[SealMark] = []
+    for index, seal in enumerate(found):
+        text, text_confidence = "", 0.0
+        if ink is not None and index < rules.max_seals_read:
+            try:
+                text, text_confidence = read_seal_text(ink, seal, engine, rules)  # type: ignore[arg-type]
+            except Exception as exc:  # the seal is still there when its text cannot be read
+                log.warning("seal text not read: %r", exc, exc_info=True)
+        x0, y0, x1, y1 = seal.bbox_px(w, h)
+        marks.append(
+            SealMark(
+                bbox=(round(x0 / w, 5), round(y0 / h, 5), round(x1 / w, 5), round(y1 / h, 5)),
+                shape=seal.shape,
+                colour=seal.colour,
+                confidence=seal.confidence,
+                text=text,
+                text_confidence=text_confidence,
+            )
+        )
+    return tuple(marks)

@@ -1,0 +1,379 @@
+"""Printed tick boxes (□) on a page, and how much ink sits inside each.
+
+Three sources, one result (``TickBox`` in page fractions, the frame of the page's lines):
+
+- ``image_boxes``: a scan, normalised (upright, deskewed). Boxes are squares of straight
+  ink runs; a tick's strokes are slanted, so one that overshoots the border leaves the
+  square intact. The ink inside (border and a margin left out) is the share of dark
+  pixels. Measure on the seal-free image: red seal ink is gone from it, blue or black
+  ballpoint and print are kept.
+- ``vector_boxes``: a born-digital PDF page. A box is a small stroked square; it is
+  ticked when a drawn path (the tick) lies inside it, or when the square is filled.
+- ``glyph_boxes``: text that prints the box as a character (☑ / □), as in a DOCX.
+
+Nothing here decides which option is ticked: the page only says what is there.
+Parameters are data (``config/tick_boxes.yaml``), checked when loaded.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from pydantic import Field, model_validator
+
+from pipeline.config import DEFAULT_CONFIG_DIR, Spec, load_yaml
+from pipeline.model import TextLine, TickBox
+
+DEFAULT_TICK_BOXES_PATH = DEFAULT_CONFIG_DIR / "tick_boxes.yaml"
+
+_MM_PER_PT = 25.4 / 72
+
+
+class TickDetection(Spec):
+    """The schema of ``config/tick_boxes.yaml``: how boxes are found and ink is measured."""
+
+    box_side_mm: tuple[float, float] = Field(description="smallest and largest box side, mm")
+    max_side_difference: float = Field(ge=0.0, lt=1.0)
+    ink_share: float = Field(gt=0.0, lt=1.0, description="ink is darker than this × paper")
+    paper_window_mm: float = Field(gt=0.0)
+    edge_run: float = Field(gt=0.0, le=1.0)
+    edge_cover: float = Field(gt=0.0, le=1.0)
+    inset: float = Field(ge=0.0, lt=0.4)
+    glyph_run: float = Field(gt=0.0, le=1.0)
+    glyph_straight_share: float = Field(gt=0.0, le=1.0)
+    cross_stroke: float = Field(gt=0.0, le=1.0)
+    left_clearance: float = Field(ge=0.0, le=1.0)
+    vector_inside: float = Field(gt=0.0, le=1.0)
+    ticked_glyphs: tuple[str, ...]
+    empty_glyphs: tuple[str, ...]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TickDetection:
+        low, high = self.box_side_mm
+        if not 0.0 < low < high:
+            raise ValueError("box_side_mm: needs 0 < smallest < largest")
+        glyphs = self.ticked_glyphs + self.empty_glyphs
+        if any(len(g) != 1 for g in glyphs):
+            raise ValueError("ticked_glyphs/empty_glyphs: one character each")
+        if set(self.ticked_glyphs) & set(self.empty_glyphs):
+            raise ValueError("a glyph cannot be both ticked and empty")
+        return self
+
+
+@lru_cache(maxsize=4)
+def load_tick_detection(path: Path = DEFAULT_TICK_BOXES_PATH) -> TickDetection:
+    return load_yaml(path, TickDetection)
+
+
+# --- scans -----------------------------------------------------------------------------
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return np.ascontiguousarray(image, dtype=np.uint8)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"expected an RGB uint8 array (H, W, 3), got {image.dtype} {image.shape}")
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
+def _odd(value: float) -> int:
+    n = max(3, round(value))
+    return n if n % 2 else n + 1
+
+
+def ink_mask(image: np.ndarray, dpi: float, rules: TickDetection | None = None) -> np.ndarray:
+    """Ink (255) and paper (0): darker than ``ink_share`` of the local paper brightness."""
+    rules = rules or load_tick_detection()
+    grey = _grey(image)
+    window = _odd(rules.paper_window_mm * dpi / 25.4)
+    kernel = np.ones((window, window), np.uint8)
+    paper = cv2.blur(cv2.dilate(grey, kernel), (window, window))
+    threshold = cv2.convertScaleAbs(paper, alpha=rules.ink_share)
+    return cv2.compare(grey, threshold, cv2.CMP_LT)
+
+
+def _edge(profile: np.ndarray, band: int, *, from_end: bool) -> tuple[float, int, int]:
+    """One edge of a square, from the coverage of each line near that side.
+
+    Returns the edge's best coverage, where the edge begins (its outer line, counted from
+    the side it is on: a tick's overshoot beyond it is no part of the box) and where the
+    inside begins past it.
+    """
+    part = profile[::-1][:band] if from_end else profile[:band]
+    best = float(part.max()) if part.size else 0.0
+    if best <= 0:
+        return 0.0, 0, 0
+    on_edge = np.flatnonzero(part >= 0.5 * best)
+    return best, int(on_edge.min()), int(on_edge.max()) + 1
+
+
+def image_boxes(
+    image: np.ndarray, dpi: float, rules: TickDetection | None = None
+) -> tuple[TickBox, ...]:
+    """The printed tick boxes on a normalised scan, with the ink inside each.
+
+    Args:
+        image: the page, upright and deskewed: RGB uint8 (H, W, 3) or greyscale (H, W).
+            Pass the seal-free image (``NormalisedPage.ocr_image``): red seal ink over a
+            box would otherwise count as a tick.
+        dpi: its resolution (box sizes are in millimetres).
+        rules: detection parameters (default: ``config/tick_boxes.yaml``).
+
+    Returns:
+        Boxes in reading order (top to bottom, left to right), ``source="image"``, bbox
+        as fractions of ``image``, ``ink`` the dark share of the inside without the border.
+    """
+    rules = rules or load_tick_detection()
+    if dpi <= 0:
+        raise ValueError(f"dpi must be positive, got {dpi}")
+    ink = ink_mask(image, dpi, rules)
+    height, width = ink.shape
+    px_per_mm = dpi / 25.4
+    low = rules.box_side_mm[0] * px_per_mm
+    high = rules.box_side_mm[1] * px_per_mm
+    run = max(3, round(rules.edge_run * low))
+    # Straight runs only: box borders (and the straight strokes of type) survive, a tick's
+    # slanted strokes do not, so an overshooting tick never joins or breaks a square.
+    across = _open(ink, (1, run))
+    down = _open(ink, (run, 1))
+    frame = cv2.bitwise_or(across, down)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(frame, connectivity=8)
+    found: list[TickBox] = []
+    for index in range(1, count):
+        x, y, w, h, _ = (int(v) for v in stats[index])
+        if not (low <= w <= high and low <= h <= high):
+            continue
+        if abs(w - h) > rules.max_side_difference * max(w, h):
+            continue
+        box = _measure(ink, across, down, labels, index, (x, y, w, h), rules)
+        if box is None:
+            continue
+        x0, y0, x1, y1 = box[0]
+        found.append(
+            TickBox(
+                bbox=(x0 / width, y0 / height, x1 / width, y1 / height),
+                ink=round(box[1], 4),
+                source="image",
+            )
+        )
+    return tuple(sorted(found, key=_reading_order))
+
+
+def _measure(
+    ink: np.ndarray,
+    across: np.ndarray,
+    down: np.ndarray,
+    labels: np.ndarray,
+    index: int,
+    rect: tuple[int, int, int, int],
+    rules: TickDetection,
+) -> tuple[tuple[int, int, int, int], float] | None:
+    """The square's box and inside ink share, or None when it is not a printed box."""
+    x, y, w, h = rect
+    mine = labels[y : y + h, x : x + w] == index
+    rows = ((across[y : y + h, x : x + w] > 0) & mine).mean(axis=1)
+    cols = ((down[y : y + h, x : x + w] > 0) & mine).mean(axis=0)
+    band = max(2, round(0.25 * min(w, h)))
+    top, out_top, past_top = _edge(rows, band, from_end=False)
+    bottom, out_bottom, past_bottom = _edge(rows, band, from_end=True)
+    left, out_left, past_left = _edge(cols, band, from_end=False)
+    right, out_right, past_right = _edge(cols, band, from_end=True)
+    if min(top, bottom, left, right) < rules.edge_cover:
+        return None
+    side = (w + h) / 2
+    # A character's frame has strokes across it joined to the frame (日, 田, 四): lines
+    # or columns well inside the square that the straight runs cover half across.
+    if (rows[past_top + 1 : h - past_bottom - 1] >= rules.cross_stroke).any():
+        return None
+    if (cols[past_left + 1 : w - past_right - 1] >= rules.cross_stroke).any():
+        return None
+    # A box stands clear of what precedes it; a character frame has its neighbour close.
+    clear = max(2, round(rules.left_clearance * side))
+    band = ink[y + round(0.15 * h) : y + h - round(0.15 * h), max(0, x - clear) : max(0, x - 1)]
+    if band.size and cv2.countNonZero(band) > 0.02 * band.size:
+        return None
+    margin = rules.inset * side
+    ix0 = round(x + past_left + margin)
+    iy0 = round(y + past_top + margin)
+    ix1 = round(x + w - past_right - margin)
+    iy1 = round(y + h - past_bottom - margin)
+    if ix1 - ix0 < 2 or iy1 - iy0 < 2:
+        return None
+    inside = ink[iy0:iy1, ix0:ix1]
+    # Mostly straight strokes inside: the square is a character's frame (国, 回). A tick's
+    # strokes are slanted; only where its arms meet does a short straight run appear.
+    inked = cv2.countNonZero(inside)
+    glyph = max(3, round(rules.glyph_run * side))
+    if inked and glyph <= min(inside.shape):
+        straight = cv2.bitwise_or(_open(inside, (1, glyph)), _open(inside, (glyph, 1)))
+        if cv2.countNonZero(straight) > rules.glyph_straight_share * inked:
+            return None
+    share = cv2.countNonZero(inside) / inside.size
+    return (x + out_left, y + out_top, x + w - out_right, y + h - out_bottom), float(share)
+
+
+def _open(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Morphological opening with paper beyond the edges (OpenCV's default extends ink)."""
+    return cv2.morphologyEx(
+        mask,
+        cv2.MORPH_OPEN,
+        np.ones(shape, np.uint8),
+        borderType=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
+
+
+def _reading_order(box: TickBox) -> tuple[float, float]:
+    x0, y0, _, y1 = box.bbox
+    return (round((y0 + y1) / 2, 2), x0)
+
+
+# --- born-digital PDF ------------------------------------------------------------------
+
+
+def vector_boxes(
+    rects: Iterable[Mapping[str, Any]],
+    paths: Iterable[Mapping[str, Any]],
+    page_box: tuple[float, float, float, float],
+    rules: TickDetection | None = None,
+) -> tuple[TickBox, ...]:
+    """The tick boxes a PDF page draws: small squares, ticked by a path drawn inside.
+
+    Args:
+        rects: pdfplumber ``page.rects`` (``x0``, ``top``, ``x1``, ``bottom`` in points).
+        paths: pdfplumber ``page.curves`` and ``page.lines``: candidate ticks.
+        page_box: the visible box ``(x0, top, x1, bottom)`` the fractions are taken of.
+        rules: detection parameters.
+
+    Returns:
+        Boxes in reading order, ``source="vector"``, ``ink`` 1.0 when a path lies inside
+        the box or the square is filled, else 0.0.
+    """
+    rules = rules or load_tick_detection()
+    low, high = (side / _MM_PER_PT for side in rules.box_side_mm)
+    left, top, right, bottom = page_box
+    width, height = right - left, bottom - top
+    if width <= 0 or height <= 0:
+        return ()
+    squares: list[tuple[float, float, float, float, bool]] = []
+    for rect in rects:
+        x0, y0, x1, y1 = (float(rect[k]) for k in ("x0", "top", "x1", "bottom"))
+        w, h = x1 - x0, y1 - y0
+        if not (low <= w <= high and low <= h <= high):
+            continue
+        if abs(w - h) > rules.max_side_difference * max(w, h):
+            continue
+        filled = bool(rect.get("fill")) and _dark(rect.get("non_stroking_color"))
+        squares.append((x0, y0, x1, y1, filled))
+    marks = [tuple(float(p[k]) for k in ("x0", "top", "x1", "bottom")) for p in paths]
+    found: list[TickBox] = []
+    for x0, y0, x1, y1, filled in squares:
+        ticked = filled or any(
+            _inside(mark, (x0, y0, x1, y1), rules.vector_inside) for mark in marks
+        )
+        bbox = tuple(
+            min(max(v, 0.0), 1.0)
+            for v in (
+                (x0 - left) / width,
+                (y0 - top) / height,
+                (x1 - left) / width,
+                (y1 - top) / height,
+            )
+        )
+        if bbox[2] > bbox[0] and bbox[3] > bbox[1]:
+            found.append(TickBox(bbox=bbox, ink=1.0 if ticked else 0.0, source="vector"))
+    return tuple(sorted(found, key=_reading_order))
+
+
+def _dark(colour: object) -> bool:
+    """A fill colour that prints as ink (grey, RGB or CMYK components in 0–1)."""
+    if isinstance(colour, int | float):
+        colour = (colour,)
+    if not isinstance(colour, tuple | list) or not colour:
+        return False
+    try:
+        values = [float(v) for v in colour]
+    except (TypeError, ValueError):
+        return False  # a pattern name, not a colour
+    if len(values) == 4:  # CMYK: ink is added, not light
+        return values[3] >= 0.5 or sum(values[:3]) / 3 >= 0.5
+    return sum(values) / len(values) < 0.5
+
+
+def _inside(mark: Sequence[float], box: tuple[float, float, float, float], share: float) -> bool:
+    mx0, my0, mx1, my1 = mark
+    x0, y0, x1, y1 = box
+    area = max(mx1 - mx0, 1e-3) * max(my1 - my0, 1e-3)
+    # A mark that is the box's own outline (drawn as four lines) is no tick.
+    if mx1 - mx0 >= 0.95 * (x1 - x0) and my1 - my0 <= 0.05 * (y1 - y0):
+        return False
+    if my1 - my0 >= 0.95 * (y1 - y0) and mx1 - mx0 <= 0.05 * (x1 - x0):
+        return False
+    w = min(mx1, x1) - max(mx0, x0)
+    h = min(my1, y1) - max(my0, y0)
+    if w < 0 or h < 0:
+        return False
+    return max(w, 1e-3) * max(h, 1e-3) / area >= share
+
+
+# --- characters ------------------------------------------------------------------------
+
+
+def box_glyphs(rules: TickDetection | None = None) -> frozenset[str]:
+    """The characters that print a tick box, ticked or empty."""
+    rules = rules or load_tick_detection()
+    return frozenset(rules.ticked_glyphs + rules.empty_glyphs)
+
+
+def char_extents(text: str, x0: float, x1: float) -> list[tuple[float, float]]:
+    """Where each character of a line sits across its box ``x0``–``x1``.
+
+    OCR and DOCX lines carry no per-character geometry: characters are spread by their
+    width, an ideograph (and, in Chinese type, the ambiguous-width ☑ □ （ “) a full em,
+    Latin letters, digits and spaces half of one.
+    """
+    widths = [1.0 if unicodedata.east_asian_width(c) in "WFA" else 0.5 for c in text]
+    total = sum(widths)
+    if total <= 0:
+        return []
+    extents: list[tuple[float, float]] = []
+    position = x0
+    for width in widths:
+        step = (x1 - x0) * width / total
+        extents.append((position, position + step))
+        position += step
+    return extents
+
+
+def glyph_boxes(
+    lines: Iterable[TextLine], rules: TickDetection | None = None
+) -> tuple[TickBox, ...]:
+    """Boxes printed as characters (☑ / □) in positioned text lines.
+
+    A line's characters are spread over its box by width (``char_extents``: DOCX lines
+    have no finer geometry), so a glyph's box is its share of the line.
+    """
+    rules = rules or load_tick_detection()
+    ticked, empty = set(rules.ticked_glyphs), set(rules.empty_glyphs)
+    found: list[TickBox] = []
+    for line in lines:
+        text = line.text
+        if not any(c in ticked or c in empty for c in text):
+            continue
+        x0, y0, x1, y1 = line.bbox
+        for char, (left, right) in zip(text, char_extents(text, x0, x1), strict=True):
+            if char in ticked or char in empty:
+                found.append(
+                    TickBox(
+                        bbox=(min(left, x1), y0, min(right, x1), y1),
+                        ink=1.0 if char in ticked else 0.0,
+                        source="glyph",
+                    )
+                )
+    return tuple(sorted(found, key=_reading_order))

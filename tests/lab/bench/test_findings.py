@@ -1,0 +1,618 @@
+"""``shenbao bench findings``: keying and scoring hand-made findings, the mutations' raw
+variants and their verdicts, and the command end to end on born-digital copies (no OCR)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from shenbao_lab.bench.findings import (
+    BATCH,
+    MUTATIONS,
+    SKIP,
+    FindingFigures,
+    FindingOutcome,
+    FormatOutcome,
+    MutableField,
+    MutationOutcome,
+    expected_paper_missing,
+    finding_key,
+    mutable_fields,
+    mutate,
+    mutation_rng,
+    online_form,
+    score_findings,
+)
+from shenbao_lab.generator.faults import ExpectedFinding
+from shenbao_lab.generator.truth import BatchTruth, SourceTruth, Truth, dump
+from typer.testing import CliRunner
+
+from flows.cli import app
+from pipeline.config import Choice, FieldType, load_campaign, load_export_mapping
+from pipeline.model import (
+    Annex,
+    ExtractedField,
+    FieldValue,
+    Finding,
+    FindingCode,
+    Member,
+    OnlineMatch,
+    OnlineRecord,
+    Report,
+    SourceKind,
+    Status,
+    SubmissionSource,
+)
+from tests.readers import SAMPLES, TEMPLATES
+
+C = FindingCode
+CAMPAIGN = load_campaign()
+MAPPING = load_export_mapping()
+BY_NAME = {m.name: m for m in MUTATIONS}
+
+
+def _finding(code: FindingCode, **keys: str) -> Finding:
+    return Finding.of(code, "测试", **keys)
+
+
+def _expected(code: FindingCode, **keys: str) -> ExpectedFinding:
+    return ExpectedFinding(code=code, **keys)
+
+
+def _truth(applicant: str) -> Truth:
+    return Truth.model_validate_json(
+        (SAMPLES / "truth" / f"{applicant}.json").read_text(encoding="utf-8")
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Keying and scoring
+# ---------------------------------------------------------------------------------------
+
+
+def test_a_finding_is_keyed_by_the_first_of_field_slot_section_and_key() -> None:
+    assert finding_key(_finding(C.FIELD_MISMATCH, field="revenue", key="unit_slip")) == (
+        C.FIELD_MISMATCH,
+        "revenue",
+    )
+    assert finding_key(_finding(C.SEAL_MISSING, slot="lead_org_cover")) == (
+        C.SEAL_MISSING,
+        "lead_org_cover",
+    )
+    assert finding_key(_finding(C.SECTION_MISSING, section="plan_budget")) == (
+        C.SECTION_MISSING,
+        "plan_budget",
+    )
+    assert finding_key(_finding(C.DEADLINE_MISSED, key="online")) == (C.DEADLINE_MISSED, "online")
+    assert finding_key(_finding(C.ONLINE_RECORD_MISSING)) == (C.ONLINE_RECORD_MISSING, None)
+    # the truth's findings are keyed the same way
+    assert finding_key(_expected(C.DEADLINE_MISSED, key="online")) == (C.DEADLINE_MISSED, "online")
+
+
+def test_findings_are_true_false_missed_tolerated_or_deferred() -> None:
+    raised = [
+        _finding(C.FIELD_MISMATCH, field="revenue"),  # true
+        _finding(C.FIELD_MISMATCH, field="revenue", key="unit_slip"),  # the same key: once
+        _finding(C.FIELD_INVALID, field="mobile"),  # false
+        _finding(C.SEAL_UNVERIFIABLE, slot="lead_org_cover"),  # tolerated
+        _finding(C.FIELD_LOW_CONFIDENCE, field="legal_rep"),  # not scored; defers legal_rep
+        _finding(C.FIELD_LOW_CONFIDENCE, field="address"),  # not scored, defers nothing
+    ]
+    expected = [
+        _expected(C.FIELD_MISMATCH, field="revenue"),
+        _expected(C.FIELD_MISMATCH, field="legal_rep"),  # deferred
+        _expected(C.FIELD_MISMATCH, field="city"),  # missed
+        _expected(C.RECOMMENDATION_EXEMPT),  # missed
+    ]
+    tolerated = [
+        _expected(C.SEAL_UNVERIFIABLE, slot="lead_org_cover"),
+        _expected(C.FIELD_MISMATCH, field="revenue"),  # expected wins over tolerated
+    ]
+    assert score_findings(raised, expected, tolerated) == [
+        ((C.FIELD_INVALID, "mobile"), "false"),
+        ((C.FIELD_MISMATCH, "city"), "missed"),
+        ((C.FIELD_MISMATCH, "legal_rep"), "deferred"),
+        ((C.FIELD_MISMATCH, "revenue"), "true"),
+        ((C.RECOMMENDATION_EXEMPT, None), "missed"),
+        ((C.SEAL_UNVERIFIABLE, "lead_org_cover"), "tolerated"),
+    ]
+    # a missing submission raised nothing: every expected finding is missed
+    assert {v for _, v in score_findings([], expected)} == {"missed"}
+
+
+def test_paper_missing_is_the_batch_truths_and_the_filings_without_paper_of_the_kind() -> None:
+    batch = BatchTruth.model_validate_json(
+        (SAMPLES / "truth" / "batch.json").read_text(encoding="utf-8")
+    )
+    truths = [_truth(a) for a in ("P001", "P002", "P010")]  # P010 has no filing
+    everyone = expected_paper_missing(batch, truths, {"P001", "P002", "P010"})
+    assert everyone == batch.expected_batch_findings
+    assert [finding_key(f) for f in everyone] == [(C.PAPER_MISSING, "GZ2022-0192")]
+    without_p002 = expected_paper_missing(batch, truths, {"P001"})
+    assert {finding_key(f) for f in without_p002} == {
+        (C.PAPER_MISSING, "GZ2022-0192"),
+        (C.PAPER_MISSING, "GZ2022-0115"),  # P002's; none for P010, which filed nothing
+    }
+
+
+def _outcome(kind: SourceKind, code: FindingCode, key: str | None, verdict: str) -> FindingOutcome:
+    return FindingOutcome.model_validate(
+        {"applicant": "P002", "submission_id": "s", "kind": kind, "code": code, "key": key}
+        | {"verdict": verdict}
+    )
+
+
+def _mutation(kind: SourceKind, name: str, verdict: str) -> MutationOutcome:
+    return MutationOutcome.model_validate(
+        {
+            "applicant": "P002",
+            "submission_id": "s",
+            "kind": kind,
+            "field": "revenue",
+            "mutation": name,
+            "planted": BY_NAME[name].planted,
+            "truth": 1.0,
+            "online": 2.0,
+            "paper": 1.0,
+            "paper_misread": False,
+            "matched": True,
+            "verdict": verdict,
+        }
+    )
+
+
+def _figures() -> FindingFigures:
+    pdf, docx = SourceKind.TEXT_LAYER, SourceKind.DOCX
+    return FindingFigures(
+        corpus="test",
+        export="online/export.xlsx",
+        seed=7,
+        kinds=(pdf, docx),
+        submissions={"text_layer": 1, "docx": 1},
+        low_confidence={"text_layer": 0, "docx": 2},
+        read_s=0,
+        check_s=0,
+        online_s=0,
+        findings=(
+            _outcome(pdf, C.FIELD_MISMATCH, "revenue", "true"),
+            _outcome(pdf, C.FIELD_INVALID, "mobile", "false"),
+            _outcome(pdf, C.PAPER_MISSING, "GZ2022-0192", "true"),
+            _outcome(docx, C.FIELD_MISMATCH, "revenue", "deferred"),
+            _outcome(docx, C.FIELD_MISMATCH, "city", "missed"),
+            _outcome(docx, C.SEAL_UNVERIFIABLE, "lead_org_cover", "tolerated"),
+            _outcome(docx, C.PAPER_MISSING, "GZ2022-0192", "true"),
+        ),
+        format_variants=(
+            FormatOutcome(
+                applicant="P002",
+                submission_id="s",
+                kind=pdf,
+                field="email",
+                paper="a@b.cn",
+                online="A@B.CN",
+                mismatch=False,
+            ),
+            FormatOutcome(
+                applicant="P002",
+                submission_id="s",
+                kind=docx,
+                field="email",
+                paper="a@b.cn",
+                online="A@B.CN",
+                mismatch=True,
+            ),
+        ),
+        mutations=(
+            _mutation(pdf, "digit", "caught"),
+            _mutation(pdf, "unit_slip", "missed"),
+            _mutation(docx, "digit", "deferred"),
+            _mutation(pdf, "thousands", "clean"),
+            _mutation(docx, "thousands", "false"),
+        ),
+    )
+
+
+def test_the_figures_add_up_per_kind_and_overall() -> None:
+    figures = _figures()
+    assert figures.columns == ("text_layer", "docx", "all")
+    overall = figures.overall
+    assert (overall["text_layer"].precision.right, overall["text_layer"].precision.total) == (2, 3)
+    assert (overall["text_layer"].recall.right, overall["text_layer"].recall.total) == (2, 2)
+    assert (overall["docx"].precision.right, overall["docx"].precision.total) == (1, 1)
+    assert (overall["docx"].recall.right, overall["docx"].recall.total) == (1, 2)
+    assert (overall["docx"].deferred, overall["docx"].tolerated) == (1, 1)
+    assert (overall["all"].precision.right, overall["all"].precision.total) == (3, 4)
+    mismatch = figures.by_code["all"]["FIELD_MISMATCH"]
+    assert (mismatch.recall.right, mismatch.recall.total, mismatch.deferred) == (1, 2, 1)
+    assert list(figures.by_code["all"]) == [  # in FindingCode's order
+        "FIELD_INVALID", "SEAL_UNVERIFIABLE", "PAPER_MISSING", "FIELD_MISMATCH",
+    ]  # fmt: skip
+    assert figures.format_only["text_layer"].rate == 1.0
+    assert (figures.format_only["all"].right, figures.format_only["all"].total) == (1, 2)
+    planted = figures.planted
+    assert (planted["text_layer"].score.right, planted["text_layer"].score.total) == (1, 2)
+    assert (planted["docx"].score.total, planted["docx"].deferred) == (0, 1)
+    format_planted = figures.format_planted["all"].score
+    assert (format_planted.right, format_planted.total) == (1, 2)
+    assert figures.by_mutation["digit"]["all"].score.total == 1
+    assert figures.by_mutation["digit"]["all"].deferred == 1
+    assert figures.by_mutation["member_added"]["all"].score.total == 0
+    assert {f.verdict for f in figures.wrong_findings} == {"false", "missed", "deferred"}
+    assert {m.verdict for m in figures.wrong_mutations} == {"missed", "deferred", "false"}
+    targets = {t.measure: t for t in figures.targets}
+    assert len(targets) == 5
+    assert targets["precision, overall"].met is False
+    assert targets["recall, planted online discrepancies"].score.rate == 0.5
+    again = FindingFigures.model_validate_json(figures.model_dump_json())
+    assert again.overall == figures.overall
+
+
+# ---------------------------------------------------------------------------------------
+# Mutations
+# ---------------------------------------------------------------------------------------
+
+MONEY = MutableField(key="revenue", type="money_wan")
+PERCENT = MutableField(key="rd_ratio", type="percent")
+INTEGER = MutableField(key="rd_staff", type="integer")
+MOBILE = MutableField(key="mobile", type="mobile")
+PERSON = MutableField(key="legal_rep", type="person_name")
+EMAIL = MutableField(key="email", type="email")
+DATE = MutableField(key="founded", type="date")
+MEMBERS = MutableField(key="members", type="member_list")
+TEXT = MutableField(key="address", type="text")
+CENTER_TYPE = MutableField(
+    key="center_type", type="choice", choices=CAMPAIGN.choices("center_types")
+)
+CITY = MutableField(key="city", type="choice", choices=CAMPAIGN.choices("localities"), city=True)
+NAMES = ["贵州大学", "贵州财经大学", "贵州省化工研究院"]
+
+
+def _made(name: str, value: FieldValue, field: MutableField, seed: int = 7) -> object:
+    return BY_NAME[name].make(value, field, mutation_rng(seed, "P001", field.key, name))
+
+
+def _one_digit_apart(before: str, after: str) -> bool:
+    return (
+        len(before) == len(after) and sum(a != b for a, b in zip(before, after, strict=True)) == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [(7492.54, MONEY), (800, MONEY), (11.33, PERCENT), (148, INTEGER), (7, INTEGER)],
+)
+def test_a_changed_digit_is_one_digit_of_the_same_type(value: float, field: MutableField) -> None:
+    for seed in range(20):
+        changed = _made("digit", value, field, seed)
+        assert type(changed) is type(value) and changed != value
+        assert _one_digit_apart(str(value), str(changed)) or (
+            # a float's last decimal changed to 0 is printed shorter: 848.71 → 848.7
+            isinstance(value, float) and str(value).startswith(str(changed))
+        )
+        assert not str(changed).startswith("0") or len(str(value).split(".")[0]) == 1
+
+
+def test_a_mobile_keeps_its_prefix_when_a_digit_changes() -> None:
+    for seed in range(20):
+        changed = _made("digit", "19852432091", MOBILE, seed)
+        assert isinstance(changed, str) and changed[:3] == "198"
+        assert _one_digit_apart("19852432091", changed)
+
+
+def test_planted_discrepancies_differ_in_meaning() -> None:
+    assert _made("unit_slip", 7492.54, MONEY) == pytest.approx(74925400.0)
+    assert _made("unit_slip", 800, MONEY) == 8_000_000
+    assert _made("unit_slip", 148, INTEGER) is SKIP  # counts have no 元 and 万元
+    other = _made("person", "余晓燕", PERSON)
+    assert isinstance(other, str) and other != "余晓燕" and len(other) >= 2
+    assert _made("choice", "院所型", CENTER_TYPE) == "企业型"
+    assert _made("choice", "贵阳市", CITY) is SKIP  # a city is the city mutation's
+    city = _made("city", "黔南州", CITY)
+    assert city in {c.name for c in CITY.choices} and city != "黔南州"
+    added = _made("member_added", NAMES, MEMBERS)
+    assert isinstance(added, list) and added[:3] == NAMES and len(added) == 4
+    assert added[3] not in NAMES
+    dropped = _made("member_dropped", NAMES, MEMBERS)
+    assert isinstance(dropped, list) and len(dropped) == 2 and set(dropped) < set(NAMES)
+    assert _made("member_dropped", [], MEMBERS) is SKIP
+    assert _made("emptied", NAMES, MEMBERS) == []
+    assert _made("emptied", "贵州省贵阳市白云区林城西路201号", TEXT) is None
+    assert _made("emptied", None, TEXT) is SKIP
+
+
+def test_format_only_variants_are_the_raw_forms_of_the_same_value() -> None:
+    assert _made("thousands", 17372, MONEY) == "17,372"
+    assert _made("thousands", 7492.54, MONEY) == "7,492.54"
+    assert _made("thousands", 800, MONEY) is SKIP  # nothing to separate
+    assert _made("trailing_zeros", 123.5, MONEY) == "123.50"
+    assert _made("trailing_zeros", 800, MONEY) == "800.00"
+    assert _made("trailing_zeros", 11.33, PERCENT) == "11.330"
+    assert _made("trailing_zeros", 148, INTEGER) is SKIP
+    assert _made("full_width", 7492.54, MONEY) == "７４９２．５４"
+    assert _made("full_width", 148, INTEGER) == "１４８"
+    assert _made("full_width", "19852432091", MOBILE) == "１９８５２４３２０９１"
+    spaced = _made("name_spaces", "余晓燕", PERSON)
+    assert spaced in ("余 晓燕", "余晓 燕")
+    assert _made("name_spaces", "韩涛", PERSON) == "韩 涛"
+    assert _made("email_upper", "liu662@126.com", EMAIL) == "LIU662@126.COM"
+    assert _made("date_chinese", "2022-07-05", DATE) == "2022年7月5日"
+    assert _made("date_dots", "2022-07-05", DATE) == "2022.7.5"
+    assert _made("date_slashes", "2022-07-05", DATE) == "2022/07/05"
+    assert _made("date_dots", "不详", DATE) is SKIP
+    shuffled = _made("members_shuffled", NAMES, MEMBERS)
+    assert isinstance(shuffled, list) and shuffled != NAMES and sorted(shuffled) == sorted(NAMES)
+    assert _made("members_shuffled", NAMES[:1], MEMBERS) is SKIP
+    assert _made("choice_alias", "院所型", CENTER_TYPE) == "院所型创新中心"
+    assert _made("choice_alias", "未知型", CENTER_TYPE) is SKIP
+    assert _made("city_alias", "黔南州", CITY) == "黔南布依族苗族自治州"
+    assert _made("city_alias", "贵阳市", CITY) == "贵阳"
+
+
+def test_every_mutation_skips_what_it_does_not_apply_to() -> None:
+    for mutation in MUTATIONS:
+        if mutation.name != "emptied":
+            assert mutation.make("贵州省贵阳市", TEXT, mutation_rng(7, "P001", "x", "y")) is SKIP
+
+
+def test_mutations_are_drawn_from_the_seed_applicant_field_and_mutation() -> None:
+    def draws(seed: int, applicant: str = "P001") -> list[object]:
+        return [
+            BY_NAME[name].make(value, field, mutation_rng(seed, applicant, field.key, name))
+            for name, value, field in (
+                ("digit", 7492.54, MONEY),
+                ("person", "余晓燕", PERSON),
+                ("city", "贵阳市", CITY),
+                ("member_added", NAMES, MEMBERS),
+                ("members_shuffled", NAMES * 2, MEMBERS),
+            )
+        ]
+
+    assert draws(7) == draws(7)
+    assert draws(7) != draws(8) or draws(7) != draws(9)
+    assert draws(7, "P001") != draws(7, "P002") or draws(7, "P001") != draws(7, "C003")
+
+
+def test_the_mutable_fields_are_the_exports_values_but_the_match_keys() -> None:
+    fields = mutable_fields(MAPPING, TEMPLATES[Annex.PILOT], CAMPAIGN)
+    assert not {"uscc", "lead_org", "center_name", "record_id", "annex", "submitted_at"} & set(
+        fields
+    )
+    assert fields["members"].type == "member_list"
+    assert fields["revenue"].type == FieldType.MONEY_WAN
+    assert fields["city"].city and not fields["center_type"].city
+    assert Choice(name="院所型", aliases=("院所型创新中心",)) in fields["center_type"].choices
+    assert online_form([Member(name="贵州大学", type="高校", uscc="1" * 18)]) == ["贵州大学"]
+
+
+# --- verdicts of mutate(), with a stand-in for check_batch -----------------------------
+
+
+def _report(source: SourceTruth, unsure: str) -> Report:
+    fields = {
+        key: ExtractedField(value=f.value, raw=f.raw, confidence=0.5 if key == unsure else 1.0)
+        for key, f in source.fields.items()
+    }
+    fields["reg_capital"] = fields["reg_capital"].model_copy(update={"value": 1})  # misread
+    return Report(
+        batch="test",
+        submission_id=source.submission_id,
+        annex=Annex.PILOT,
+        source=SubmissionSource(file=source.file, sha256="0" * 64, pages=source.pages),
+        status=Status.NEEDS_REVIEW,
+        fields=fields,
+        findings=(_finding(C.FIELD_LOW_CONFIDENCE, field=unsure),),
+    )
+
+
+def _record(truth: Truth) -> OnlineRecord:
+    values = dict(truth.online.values)
+    return OnlineRecord(record_id=truth.online.record_id, annex=truth.annex, row=2, fields=values)
+
+
+class StandIn:
+    """``check_batch`` for one report: FIELD_MISMATCH wherever the filing's value is not
+    exactly the truth's (format variants included), never on an unsure field."""
+
+    def __init__(self, truth: Truth, unsure: str, match: bool = True) -> None:
+        self.base = {k: online_form(f.value) for k, f in truth.sources[2].fields.items()}
+        self.unsure = unsure
+        self.match = match
+        self.records: list[OnlineRecord] = []
+
+    def __call__(self, report: Report, record: OnlineRecord) -> Report:
+        self.records.append(record)
+        differ = [
+            k
+            for k, v in record.fields.items()
+            if k in self.base and v != self.base[k] and k != self.unsure
+        ]
+        findings = report.findings + tuple(_finding(C.FIELD_MISMATCH, field=k) for k in differ)
+        online = OnlineMatch(matched_by="uscc", record_id=record.record_id) if self.match else None
+        return report.model_copy(update={"findings": findings, "online": online})
+
+
+def test_mutate_changes_one_field_at_a_time_and_judges_what_checking_raised() -> None:
+    truth = _truth("P002")
+    source = truth.sources[2]
+    assert source.kind is SourceKind.DOCX
+    record = _record(truth)
+    fields = mutable_fields(MAPPING, TEMPLATES[truth.annex], CAMPAIGN)
+    stand_in = StandIn(truth, unsure="legal_rep")
+    outcomes = mutate(truth, source, _report(source, "legal_rep"), record, fields, stand_in, seed=7)
+
+    assert len(stand_in.records) == len(outcomes)
+    for outcome, mutated in zip(outcomes, stand_in.records, strict=True):
+        changed = {k for k, v in mutated.fields.items() if v != record.fields[k]}
+        assert changed <= {outcome.field}  # that one field, nothing else
+        assert mutated.fields[outcome.field] == outcome.online
+        assert outcome.truth == online_form(source.fields[outcome.field].value)
+    keys = [(o.field, o.mutation) for o in outcomes]
+    assert len(keys) == len(set(keys))
+    assert {o.field for o in outcomes} <= set(fields) & set(source.fields)
+    assert {o.mutation for o in outcomes} == set(BY_NAME)  # P002 has something for each
+    by = {(o.field, o.mutation): o for o in outcomes}
+    assert by["revenue", "digit"].verdict == "caught"
+    assert by["revenue", "thousands"].verdict == "false"  # the stand-in compares exactly
+    assert by["legal_rep", "person"].verdict == "deferred"  # unsure: FIELD_LOW_CONFIDENCE
+    assert by["legal_rep", "name_spaces"].verdict == "clean"
+    assert by["reg_capital", "digit"].paper_misread and not by["revenue", "digit"].paper_misread
+    assert all(o.matched and o.kind is SourceKind.DOCX for o in outcomes)
+
+    again = StandIn(truth, unsure="legal_rep")
+    assert mutate(truth, source, _report(source, "legal_rep"), record, fields, again, 7) == outcomes
+    other = mutate(truth, source, _report(source, "legal_rep"), record, fields, again, 8)
+    assert [o.online for o in other] != [o.online for o in outcomes]
+
+
+def test_a_planted_discrepancy_nothing_was_raised_on_is_a_silent_match() -> None:
+    truth = _truth("P002")
+    source = truth.sources[2]
+    record = _record(truth)
+    fields = mutable_fields(MAPPING, TEMPLATES[truth.annex], CAMPAIGN)
+
+    def nothing(report: Report, record: OnlineRecord) -> Report:
+        return report  # no online validators: nothing raised, not even a match
+
+    outcomes = mutate(truth, source, _report(source, "address"), record, fields, nothing, seed=7)
+    verdicts = {(o.planted, o.verdict) for o in outcomes if o.field != "address"}
+    assert verdicts == {(True, "missed"), (False, "clean")}
+    assert {o.verdict for o in outcomes if o.field == "address"} == {"deferred"}
+    assert not any(o.matched for o in outcomes)
+
+
+# ---------------------------------------------------------------------------------------
+# The command, end to end on born-digital copies (no OCR)
+# ---------------------------------------------------------------------------------------
+
+KEPT = ("P002", "P010", "C012")
+
+
+def _electronic_corpus(root: Path, kept: tuple[str, ...] = KEPT) -> Path:
+    """The committed corpus's truth, export and batch truth, with the born-digital copies of
+    some applicants only: the others' paper never came (their truth lists no source)."""
+    (root / "truth").mkdir(parents=True)
+    shutil.copytree(SAMPLES / "online", root / "online")
+    shutil.copy(SAMPLES / "truth" / "batch.json", root / "truth" / "batch.json")
+    for path in sorted((SAMPLES / "truth").glob("[CP]*.json")):
+        truth = Truth.model_validate_json(path.read_text(encoding="utf-8"))
+        has_paper = truth.applicant in kept
+        sources = tuple(s for s in truth.sources if has_paper and s.kind is not SourceKind.SCAN)
+        (root / "truth" / path.name).write_text(
+            dump(truth.model_copy(update={"sources": sources})), encoding="utf-8"
+        )
+        for source in sources:
+            (root / source.file).parent.mkdir(exist_ok=True)
+            shutil.copy(SAMPLES / source.file, root / source.file)
+    return root
+
+
+def test_the_command_scores_born_digital_copies_and_its_figures_add_up(tmp_path: Path) -> None:
+    corpus = _electronic_corpus(tmp_path / "corpus")
+    out = tmp_path / "figures.json"
+    result = CliRunner().invoke(
+        app, ["bench", "findings", "--samples", str(corpus), "--seed", "7", "--json", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    for shown in (
+        "bench findings",
+        "precision,",
+        "recall, the",
+        "≥ 98%",
+        "digital PDF",
+        "DOCX",
+        "planted: a digit",
+        "format: full-width",
+    ):
+        assert shown in result.output
+    figures = FindingFigures.model_validate_json(out.read_text(encoding="utf-8"))
+    assert figures.seed == 7 and figures.export == "online/export.xlsx"
+    assert figures.kinds == (SourceKind.TEXT_LAYER, SourceKind.DOCX)
+    assert figures.submissions == {"text_layer": 3, "docx": 3}
+    assert not figures.missing_submissions
+
+    truths = {a: _truth(a) for a in KEPT}
+    batch = BatchTruth.model_validate_json(
+        (SAMPLES / "truth" / "batch.json").read_text(encoding="utf-8")
+    )
+    for kind in figures.kinds:
+        rows = [f for f in figures.findings if f.kind is kind]
+        # every expected finding is scored once, as true, missed or deferred
+        expected = {
+            (t.applicant, finding_key(e))
+            for t in truths.values()
+            for s in t.sources
+            if s.kind is kind
+            for e in s.expected_findings
+        }
+        # PAPER_MISSING: the online-only filing and the nine whose paper never came
+        papers = {f.key for f in rows if f.submission_id == BATCH and f.verdict != "false"}
+        assert papers == {
+            e.key for e in batch.expected_batch_findings
+        } | {
+            _truth(p.stem).online.record_id
+            for p in (SAMPLES / "truth").glob("[CP]*.json")
+            if p.stem not in KEPT
+        }  # fmt: skip
+        scored = {
+            (f.applicant, (f.code, f.key))
+            for f in rows
+            if f.submission_id != BATCH and f.verdict in ("true", "missed", "deferred")
+        }
+        assert scored == expected
+        score = figures.overall[kind.value]
+        assert score.recall.total + score.deferred == len(expected) + len(papers)
+        assert score.precision.total == sum(f.verdict in ("true", "false") for f in rows)
+        # format-only fields: those the truth lists, of the applicants with a filing
+        assert figures.format_only[kind.value].total == sum(
+            len(set(t.online.format_variants) - {
+                e.field for e in t.sources[1].expected_findings
+                if e.code is C.FIELD_MISMATCH
+            })
+            for t in truths.values() if t.online.present
+        )  # fmt: skip
+        planted = [m for m in figures.mutations if m.kind is kind]
+        assert {m.applicant for m in planted} == {"P002", "C012"}  # P010 filed nothing
+        assert figures.planted[kind.value].score.total + figures.planted[kind.value].deferred + (
+            figures.format_planted[kind.value].score.total
+        ) == len(planted)
+    for column in ("text_layer", "docx", "all"):
+        assert sum(s.recall.total for s in figures.by_code[column].values()) == (
+            figures.overall[column].recall.total
+        )
+    keys = {(m.kind, m.submission_id, m.field, m.mutation) for m in figures.mutations}
+    assert len(figures.mutations) == len(keys)
+    assert {t.measure for t in figures.targets} >= {
+        "precision, overall",
+        "recall, planted online discrepancies",
+    }
+    # the same plantings in either kind of copy
+    by_kind = {
+        kind: [(m.field, m.mutation, m.online) for m in figures.mutations if m.kind is kind]
+        for kind in figures.kinds
+    }
+    assert by_kind[SourceKind.TEXT_LAYER] == by_kind[SourceKind.DOCX]
+
+
+def test_the_command_draws_the_mutations_from_the_generated_corpus_seed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shenbao_lab.generator as generator
+
+    calls: list[tuple[int, int]] = []
+
+    def generate_corpus(out: Path, count: int, seed: int) -> None:
+        calls.append((count, seed))
+        shutil.rmtree(out)
+        _electronic_corpus(out, kept=("C012",))
+
+    monkeypatch.setattr(generator, "generate_corpus", generate_corpus)
+    out = tmp_path / "figures.json"
+    result = CliRunner().invoke(
+        app, ["bench", "findings", "--generate", "3", "--seed", "11", "--json", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert calls == [(3, 11)]
+    figures = FindingFigures.model_validate_json(out.read_text(encoding="utf-8"))
+    assert figures.corpus == "generated: --generate 3 --seed 11"
+    assert figures.seed == 11 and figures.mutations

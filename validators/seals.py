@@ -1,0 +1,437 @@
+"""Seal slots: each slot of the template satisfied by the right organisation's seal.
+
+The pages carry the seal-like marks found while reading (``Page.seals``); here each mark
+is given to at most one slot, and each slot is judged (FORMS.md §3–§4, DESIGN.md codes):
+
+- **Where.** A slot's seal sits over or beside its printed （盖章） anchor on the slot's
+  page: the mark overlaps the anchor line grown by about one seal size to the left, the
+  right and above, and a quarter below (``rules/seals.yaml``; below is kept short because
+  the next line down is usually the next slot's anchor). When a mark could serve two
+  slots, the nearer anchor wins: marks go to slots nearest pair first, one each.
+- **Whose.** ``lead_org`` slots expect the extracted lead organisation; ``recommender``
+  slots the authority of the applicant's locality, and none at all when the applicant is
+  exempt. The lettering is matched with rapidfuzz on normalised names against the
+  owner and against every other name the campaign knows (other authorities, the lead
+  organisation, member units): it matches when it reads as the owner by a margin, and is a
+  mismatch only when it reads clearly as someone else — a reading that is short, unsure,
+  a fragment of the owner's name or close to two names decides nothing.
+- **Greyscale.** Without colour a seal is found by shape only: a slot without a mark, or
+  with a mark whose lettering does not read as the owner, is SEAL_UNVERIFIABLE, never
+  SEAL_MISSING. So is an empty slot where the page has ink no line explains.
+- **Scans only.** Electronic copies (text-layer PDF, DOCX) carry no seals by nature.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from pipeline.config import SealSlotSpec, SectionKind, TemplateSpec
+from pipeline.model import (
+    BBox,
+    Finding,
+    FindingCode,
+    Page,
+    Seal,
+    SealMark,
+    SourceKind,
+    Submission,
+    TextLine,
+)
+from validators.applicant import Applicant, applicant_of, authority_names
+from validators.registry import Context, validator
+from validators.thresholds import OwnerRules, SealRules
+
+
+@dataclass(frozen=True)
+class OwnerVerdict:
+    """What a seal's lettering says about its owner."""
+
+    match: bool | None
+    read_as: str | None = None
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class SlotReading:
+    """One seal slot as found on the submission."""
+
+    slot: SealSlotSpec
+    page: Page | None
+    anchor: TextLine | None
+    mark: SealMark | None
+    required: bool | None
+    owner: tuple[str, ...]
+    verdict: OwnerVerdict
+
+
+# --- geometry --------------------------------------------------------------------------
+
+
+def page_of(submission: Submission, page_id: str) -> Page | None:
+    """The first page recognised as the template page ``page_id``."""
+    return next((p for p in submission.pages if p.template_page == page_id), None)
+
+
+def text_score(printed: str, line: str) -> float:
+    """How well a line reads as a printed text: partial when the line is longer (a label
+    run together with its value), plain ratio when shorter (so 盖章 alone is no anchor)."""
+    if not printed or not line:
+        return 0.0
+    if len(line) >= len(printed):
+        return fuzz.partial_ratio(printed, line)
+    return fuzz.ratio(printed, line)
+
+
+def find_line(
+    page: Page, printed: Iterable[str], context: Context, threshold: float
+) -> TextLine | None:
+    """The page's line that best reads as one of the printed texts, if any reaches it."""
+    wanted = [context.normalize_org(p) for p in printed if p]
+    best: tuple[float, TextLine] | None = None
+    for line in page.lines:
+        text = context.normalize_org(line.text)
+        score = max((text_score(w, text) for w in wanted), default=0.0)
+        if score >= threshold and (best is None or score > best[0]):
+            best = (score, line)
+    return best[1] if best else None
+
+
+def _size(mark: BBox) -> tuple[float, float]:
+    return mark[2] - mark[0], mark[3] - mark[1]
+
+
+def slot_zone(anchor: BBox, size: tuple[float, float], rules: SealRules) -> BBox:
+    """The anchor line grown by seal sizes: a mark overlapping it may satisfy the slot."""
+    w, h = size
+    g = rules.geometry
+    return (
+        max(0.0, anchor[0] - g.beside * w),
+        max(0.0, anchor[1] - g.above * h),
+        min(1.0, anchor[2] + g.beside * w),
+        min(1.0, anchor[3] + g.below * h),
+    )
+
+
+def overlap_area(a: BBox, b: BBox) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def _area(box: BBox) -> float:
+    return (box[2] - box[0]) * (box[3] - box[1])
+
+
+def _overlaps(a: BBox, b: BBox) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _distance(anchor: BBox, mark: BBox) -> tuple[float, float]:
+    """Gap between the boxes in seal sizes (0 when they overlap), then centre distance."""
+    w, h = _size(mark)
+    dx = max(0.0, anchor[0] - mark[2], mark[0] - anchor[2]) / w
+    dy = max(0.0, anchor[1] - mark[3], mark[1] - anchor[3]) / h
+    cx = ((anchor[0] + anchor[2]) - (mark[0] + mark[2])) / 2 / w
+    cy = ((anchor[1] + anchor[3]) - (mark[1] + mark[3])) / 2 / h
+    return math.hypot(dx, dy), math.hypot(cx, cy)
+
+
+def assign_marks(
+    pages: dict[str, Page],
+    anchors: dict[str, TextLine],
+    slots: tuple[SealSlotSpec, ...],
+    rules: SealRules,
+) -> dict[str, SealMark]:
+    """Marks to slots, nearest pair first, each mark and each slot used once."""
+    pairs: list[tuple[tuple[float, float], int, str, int]] = []
+    for order, slot in enumerate(slots):
+        page, anchor = pages.get(slot.id), anchors.get(slot.id)
+        if page is None or anchor is None:
+            continue
+        for index, mark in enumerate(page.seals):
+            w, h = _size(mark.bbox)
+            if w <= 0 or h <= 0:
+                continue
+            if _overlaps(slot_zone(anchor.bbox, (w, h), rules), mark.bbox):
+                pairs.append((_distance(anchor.bbox, mark.bbox), order, slot.id, index))
+    taken: dict[str, SealMark] = {}
+    used: set[tuple[int, int]] = set()
+    for _, _, slot_id, index in sorted(pairs):
+        page = pages[slot_id]
+        key = (page.number, index)
+        if slot_id in taken or key in used:
+            continue
+        taken[slot_id] = page.seals[index]
+        used.add(key)
+    return taken
+
+
+# --- owners ----------------------------------------------------------------------------
+
+
+def judge_owner(
+    mark: SealMark,
+    owner: tuple[str, ...],
+    others: tuple[str, ...],
+    rules: OwnerRules,
+    context: Context,
+) -> OwnerVerdict:
+    """Does the lettering read as the owner (True), clearly as someone else (False), or
+    can it not be told (None: unreadable, too short, unsure, or the owner unknown)?"""
+    text = context.normalize_org(mark.text)
+    if len(text) < rules.min_text_chars or mark.text_confidence < rules.min_text_confidence:
+        return OwnerVerdict(None)
+    if not owner:
+        return OwnerVerdict(None)
+    owned = {context.normalize_org(n) for n in owner}
+    owner_score = max(fuzz.ratio(text, n) for n in owned)
+    best_other, other_name = 0.0, None
+    for name in others:
+        normalised = context.normalize_org(name)
+        if normalised in owned:
+            continue
+        score = fuzz.ratio(text, normalised)
+        if score > best_other:
+            best_other, other_name = score, name
+    if owner_score >= rules.match and owner_score - best_other >= rules.margin:
+        return OwnerVerdict(True, None, owner_score)
+    if best_other >= rules.match and best_other - owner_score >= rules.margin:
+        return OwnerVerdict(False, other_name, owner_score)
+    # a fragment of the owner's name (a ring read only in part) is not "someone else";
+    # nor is a poor reading of a greyscale ring, read through the print under it
+    # (贵州乌江治练集有公司201 for 贵州乌江冶炼集团有限公司): there only a clear reading
+    # as another known name is a mismatch
+    fragment = max(fuzz.partial_ratio(text, n) for n in owned) >= rules.match
+    if (
+        owner_score <= rules.not_owner
+        and not fragment
+        and best_other < rules.match
+        and mark.colour != "grey"
+    ):
+        return OwnerVerdict(False, mark.text, owner_score)
+    return OwnerVerdict(None, None, owner_score)
+
+
+def owners_of(
+    slot: SealSlotSpec, applicant: Applicant, context: Context
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The slot's owner's names, and the other names its lettering may be mistaken for."""
+    if slot.owner == "lead_org":
+        owner = (applicant.lead_org,) if applicant.lead_org else ()
+        return owner, (*authority_names(context.campaign), *applicant.members)
+    others = authority_names(context.campaign, but=applicant.locality)
+    if applicant.locality is None:
+        others = ()  # which authority is right is not known: none is "another"
+    lead = (applicant.lead_org,) if applicant.lead_org else ()
+    return applicant.authority_names, (*others, *lead)
+
+
+def required(slot: SealSlotSpec, applicant: Applicant) -> bool | None:
+    """Whether the slot must be sealed; None when that hangs on an unsure exemption."""
+    if slot.required == "always":
+        return True
+    return None if applicant.exempt is None else not applicant.exempt
+
+
+def is_scan(page: Page) -> bool:
+    return page.kind is SourceKind.SCAN
+
+
+def is_greyscale(submission: Submission) -> bool:
+    """A greyscale scan, where seals are found by shape only.
+
+    Judged for the whole submission, not page by page: a colour scan of a page that
+    carries no coloured ink (an opinion page left blank) has equal channels too, while
+    one red seal anywhere shows the scanner was in colour. So: every scanned page
+    without colour (``Page.greyscale``); for pages read before that flag existed, a seal
+    the detector marked ``grey``.
+    """
+    flags = [p.greyscale for p in submission.pages if p.greyscale is not None]
+    if flags:
+        return all(flags)
+    return any(m.colour == "grey" for p in submission.pages for m in p.seals)
+
+
+def read_slots(submission: Submission, context: Context) -> tuple[SlotReading, ...]:
+    """Every seal slot of the submission's template on its scanned page, as found."""
+    template = context.template(submission)
+    if template is None:
+        return ()
+    applicant = applicant_of(submission, context)
+    rules = context.seal_rules
+    pages: dict[str, Page] = {}
+    anchors: dict[str, TextLine] = {}
+    for slot in template.seal_slots:
+        page = page_of(submission, slot.page)
+        if page is None or not is_scan(page):
+            continue
+        pages[slot.id] = page
+        anchor = find_line(
+            page, (slot.anchor, *slot.anchor_aliases), context, rules.geometry.anchor_match
+        )
+        if anchor is not None:
+            anchors[slot.id] = anchor
+    marks = assign_marks(pages, anchors, template.seal_slots, rules)
+    readings = []
+    for slot in template.seal_slots:
+        if slot.id not in pages:
+            continue
+        owner, others = owners_of(slot, applicant, context)
+        mark = marks.get(slot.id)
+        verdict = (
+            judge_owner(mark, owner, others, rules.owner, context) if mark else OwnerVerdict(None)
+        )
+        readings.append(
+            SlotReading(
+                slot=slot,
+                page=pages[slot.id],
+                anchor=anchors.get(slot.id),
+                mark=mark,
+                required=required(slot, applicant),
+                owner=owner,
+                verdict=verdict,
+            )
+        )
+    return tuple(readings)
+
+
+def reading_of(submission: Submission, context: Context, slot_id: str) -> SlotReading | None:
+    return next((r for r in read_slots(submission, context) if r.slot.id == slot_id), None)
+
+
+# --- findings --------------------------------------------------------------------------
+
+
+def place_of(template: TemplateSpec, reading: SlotReading) -> str:
+    """Where a slot is, for reviewers: 封面“牵头单位（盖章）”处 / 三、申报单位承诺页（第7页）…"""
+    assert reading.page is not None
+    covers = {s.page for s in template.sections if s.kind is SectionKind.COVER}
+    where = (
+        "封面"
+        if reading.slot.page in covers
+        else f"“{template.page(reading.slot.page).title}”页（第{reading.page.number}页）"
+    )
+    return f"{where}“{reading.slot.anchor}”处"
+
+
+def owner_label(reading: SlotReading) -> str:
+    kind = "牵头单位" if reading.slot.owner == "lead_org" else "属地推荐单位"
+    return f"{kind}“{reading.owner[0]}”" if reading.owner else kind
+
+
+def _unread_ink_at(page: Page, zone: BBox, seal: tuple[float, float], rules: SealRules) -> bool:
+    """Seal-sized ink no line explains in the slot's zone: a seal the detector missed."""
+    least = rules.marks.unread_ink_min_size
+    return any(
+        overlap_area(zone, ink.bbox) >= rules.marks.unread_ink_min_overlap * _area(ink.bbox)
+        and _size(ink.bbox)[0] >= least * seal[0]
+        and _size(ink.bbox)[1] >= least * seal[1]
+        for ink in page.unread
+        if _area(ink.bbox) > 0
+    )
+
+
+def _nominal_size(submission: Submission, rules: SealRules) -> tuple[float, float]:
+    """The largest seal the submission shows, else the configured size of one."""
+    sizes = [_size(m.bbox) for p in submission.pages for m in p.seals]
+    if not sizes:
+        return rules.geometry.nominal_seal
+    return max(s[0] for s in sizes), max(s[1] for s in sizes)
+
+
+def slot_findings(
+    reading: SlotReading, template: TemplateSpec, submission: Submission, context: Context
+) -> list[Finding]:
+    """The findings of one slot (none when it is satisfied by the right owner)."""
+    if reading.required is False or reading.page is None:
+        return []
+    rules = context.seal_rules
+    place = place_of(template, reading)
+    page = reading.page
+    greyscale = is_greyscale(submission)
+
+    def finding(code: FindingCode, message: str, bbox: BBox | None) -> list[Finding]:
+        return [Finding.of(code, message, slot=reading.slot.id, page=page.number, bbox=bbox)]
+
+    def unverifiable(why: str, bbox: BBox | None) -> list[Finding]:
+        return finding(FindingCode.SEAL_UNVERIFIABLE, f"{place}{why}", bbox)
+
+    if reading.anchor is None:
+        return unverifiable(f"：第{page.number}页未能找到该字样，无法核对公章", None)
+    mark = reading.mark
+    if mark is None:
+        seal = _nominal_size(submission, rules)
+        zone = slot_zone(reading.anchor.bbox, seal, rules)
+        if greyscale:
+            return unverifiable("未能确认公章（黑白扫描件，仅能凭形状识别）", zone)
+        if _unread_ink_at(page, zone, seal, rules):
+            return unverifiable("有未能识别的印迹，无法确认是否加盖公章", zone)
+        if reading.required is None:
+            return unverifiable("未见公章；隶属关系未能确认，无法判断是否须加盖", zone)
+        return finding(FindingCode.SEAL_MISSING, f"{place}未见公章", zone)
+    if mark.confidence < rules.marks.min_confidence:
+        return unverifiable(f"的印迹未能确认为公章（置信度{mark.confidence:.2f}）", mark.bbox)
+    verdict = reading.verdict
+    if verdict.match is True:
+        return []
+    if verdict.match is False:
+        return finding(
+            FindingCode.SEAL_OWNER_MISMATCH,
+            f"{place}公章为“{verdict.read_as}”，应为{owner_label(reading)}的公章",
+            mark.bbox,
+        )
+    if reading.required is None:
+        return unverifiable("公章未能核对：隶属关系未能确认，无法判断是否须加盖", mark.bbox)
+    read = f"“{mark.text}”" if mark.text else "无法辨认"
+    if mark.colour == "grey":
+        return unverifiable(
+            f"的公章仅凭形状识别（黑白扫描件），印文{read}，"
+            f"未能核对是否为{owner_label(reading)}的公章",
+            mark.bbox,
+        )
+    if rules.owner.unreadable_red_is_unverifiable:
+        return unverifiable(
+            f"的公章印文{read}，未能核对是否为{owner_label(reading)}的公章", mark.bbox
+        )
+    return []
+
+
+@validator("seals")
+def check_seals(submission: Submission, context: Context) -> list[Finding]:
+    """SEAL_MISSING / SEAL_OWNER_MISMATCH / SEAL_UNVERIFIABLE for each slot of a scan."""
+    template = context.template(submission)
+    if template is None:
+        return []
+    findings: list[Finding] = []
+    for reading in read_slots(submission, context):
+        findings += slot_findings(reading, template, submission, context)
+    return findings
+
+
+def seal_records(submission: Submission, context: Context) -> tuple[Seal, ...]:
+    """The report's ``seals``: each scanned page's marks, with the slot each satisfies and
+    whether its lettering reads as that slot's owner (None: not known, or no slot)."""
+    by_mark = {
+        (r.page.number, id(r.mark)): r
+        for r in read_slots(submission, context)
+        if r.page is not None and r.mark is not None
+    }
+    records: list[Seal] = []
+    for page in submission.pages:
+        if not is_scan(page):
+            continue
+        for mark in page.seals:
+            reading = by_mark.get((page.number, id(mark)))
+            records.append(
+                Seal(
+                    slot=reading.slot.id if reading else None,
+                    page=page.number,
+                    bbox=mark.bbox,
+                    text=mark.text,
+                    owner_match=reading.verdict.match if reading else None,
+                    confidence=mark.confidence,
+                )
+            )
+    return tuple(records)
