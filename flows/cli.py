@@ -102,7 +102,8 @@ def run(
     # Prefect's server boots while Prefect (seconds to import; only the commands running
     # flows need it) is imported and the inputs checked.
     server = prefect_env.start_server()
-    from flows.batch import FLOW_THREADS, check_run, process_batch, task_runner
+    from flows.batch import FLOW_THREADS, process_batch, task_runner
+    from usecases.read import check_run
 
     try:
         # Checked before the flow waits for Prefect's server, so a typo fails at once.
@@ -140,7 +141,8 @@ def reconcile(
     store_uri = store or Settings().store
     server = prefect_env.start_server()  # boots while Prefect is imported
     from flows.progress import Stage
-    from flows.reconcile import check_reconcile, reconcile_batch
+    from flows.reconcile import reconcile_batch
+    from usecases.reconcile import check_reconcile
 
     try:
         # Checked before the flow waits for Prefect's server, so a typo fails at once.
@@ -231,11 +233,11 @@ def inspect(
     ] = False,
 ) -> None:
     """One file through the pipeline without a store: its report(s)."""
-    from flows.checking import check_batch, checker
-    from pipeline.config import load_campaign, load_export_mapping, load_templates
+    from pipeline.config import load_campaign, load_templates
     from pipeline.ocr.cache import cached_engine
-    from pipeline.online import load_online_export
     from pipeline.run import PageCache, inspect_file
+    from usecases.check import check_batch, checker
+    from usecases.read import load_export
 
     settings = Settings()
     try:
@@ -251,10 +253,7 @@ def inspect(
             cache=cache,
             check=checker(templates, campaign),
         )
-        records = None
-        if online is not None:
-            mapping = load_export_mapping(settings.config_dir / "export_columns.yaml")
-            records = load_online_export(online, mapping).records
+        records = load_export(online, settings).records if online is not None else None
         # one file is not a batch: filings without paper here are not findings
         reports, _ = check_batch(reports, records, templates, campaign)
     except PipelineError as exc:

@@ -1,184 +1,46 @@
-"""The reconcile flow behind ``shenbao reconcile``: a stored batch against a newer export.
+"""The reconcile flows behind ``shenbao reconcile`` and the nightly deployment: a stored
+batch against a newer export, and every stored batch against the newest one.
 
-No page is read again. Each stored ``report.json`` holds its pages as read (text lines with
-boxes and confidences, tick boxes, unread ink, seal marks); the submission is rebuilt from
-them (``pipeline.run.as_read``), extracted and validated again with today's templates and
-rules, matched across the batch to the new export, and published as the batch flow
-publishes: a report that changed becomes a new version (the one it replaces is kept), an
-unchanged one is not written. Evidence crops and thumbnails are cut from the originals the
-batch kept under ``originals/{sha256}``; where an original is not there, the report is
-published without them. The manifest records the new export and the batch's own findings
-(PAPER_MISSING); the index and the summary are rewritten.
-
-A stored report that cannot be read (truncated, or not a ``shenbao.report/1``) is not a
-reason to leave the batch unchecked: it is named in the log and in a FILE_UNREADABLE
-finding of the manifest, left as it is, and the others are reconciled.
+No page is read again: each stored report's submission is re-checked from its pages as
+read (``usecases.reconcile``), matched across the batch to the new export and published as
+the batch flow publishes (``usecases.publish.publish_batch``): a report that changed
+becomes a new version (the one it replaces is kept), an unchanged one is not written.
+Evidence crops and thumbnails are cut from the originals the batch kept under
+``originals/{sha256}``; where an original is not there, the report is published without
+them. The manifest records the new export and the batch's own findings (PAPER_MISSING);
+the index and the summary are rewritten. A stored report that cannot be read is named in
+the log and in a FILE_UNREADABLE finding of the manifest, and the others are reconciled.
 """
 
 from __future__ import annotations
 
-import stat
+import functools
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import flow, get_run_logger
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from flows import progress
 from flows.artifacts import publish_batch_artifacts
-from flows.batch import (
-    BatchResult,
-    export_ref,
-    load_export,
-    publish_spooled,
-    step,
-    write_batch_pages,
-    write_manifest,
-)
-from flows.checking import batch_check, checker
+from flows.batch import load_export
 from flows.progress import Stage
-from pipeline import ingest
+from flows.tasks import RUN_LOG, AsTasks, as_step
 from pipeline.config import load_campaign, load_templates
-from pipeline.errors import InputError, PipelineError
-from pipeline.model import (
-    REPORT_SCHEMA_ID,
-    EngineInfo,
-    Finding,
-    FindingCode,
-    Frozen,
-    Manifest,
-    OnlineExportRef,
-    Report,
-)
-from pipeline.run import ReportSpool, SpooledReport, as_read, build_report
+from pipeline.errors import PipelineError
+from pipeline.model import Frozen, OnlineExportRef
+from pipeline.run import ReportSpool
 from pipeline.settings import Settings
-from storage.base import (
-    ObjectMissingError,
-    ObjectStore,
-    manifest_key,
-    original_key,
-    report_key,
-)
 from storage.local_store import open_store
+from usecases import reconcile
+from usecases.check import batch_check
+from usecases.publish import BatchResult, publish_batch
+from usecases.read import export_ref
+from usecases.reconcile import check_reconcile, newest_export, reconciled_manifest, stored_batches
 
-
-def check_reconcile(
-    batch: str, online: str, store: str
-) -> tuple[ObjectStore, Manifest, OnlineExportRef]:
-    """What a reconcile needs before it starts, checked, so a typo fails at once.
-
-    Raises:
-        InputError: an invalid batch id, a batch the store does not hold, or an
-            unreadable online export.
-        StorageError: the store URI is malformed, its backend unavailable, or it cannot
-            be written (read-only, full).
-    """
-    ingest.check_batch_id(batch)
-    object_store = open_store(store)
-    object_store.check_writable()
-    try:
-        manifest = Manifest.model_validate_json(object_store.get_bytes(manifest_key(batch)))
-    except ObjectMissingError:
-        raise InputError(
-            f"the store holds no batch {batch!r} (no {manifest_key(batch)}): run it first"
-        ) from None
-    return object_store, manifest, export_ref(online)
-
-
-@step
-def load_reports(store: ObjectStore, manifest: Manifest) -> Iterator[Report | Finding]:
-    """The batch's current reports, in manifest order, one at a time.
-
-    In place of a stored report that cannot be read, the FILE_UNREADABLE finding that
-    names it (``UnreadableReport.finding``), logged in one line: one damaged object must not
-    keep the rest of the batch (or the nightly run's other batches) unchecked.
-
-    Raises:
-        InputError: a submission the manifest lists has no report in the store.
-    """
-    for entry in manifest.files:
-        for sid in entry.submissions:
-            key = report_key(manifest.batch, sid)
-            try:
-                data = store.get_bytes(key)
-            except ObjectMissingError:
-                raise InputError(
-                    f"batch {manifest.batch!r} lists submission {sid} but the store has no "
-                    f"{key}: re-run the batch"
-                ) from None
-            try:
-                report = Report.model_validate_json(data)
-            except ValidationError as exc:
-                why = UnreadableReport.of(exc)
-            else:
-                if (report.batch, report.submission_id) == (manifest.batch, sid):
-                    yield report
-                    continue
-                why = ANOTHER_REPORT
-            get_run_logger().error(
-                "%s: stored report unreadable, %s; submission %s not reconciled, left as it was",
-                key,
-                why.english,
-                sid,
-            )
-            yield why.finding(key, sid)
-
-
-class UnreadableReport(Frozen):
-    """Why a stored report cannot be read, for reviewers (Chinese) and the log."""
-
-    chinese: str
-    english: str
-
-    @classmethod
-    def of(cls, error: ValidationError) -> UnreadableReport:
-        if any(e["type"] == "json_invalid" for e in error.errors()):
-            return cls(
-                chinese="不是完整的 JSON，可能已被截断", english="not complete JSON (truncated?)"
-            )
-        where = ".".join(str(part) for part in error.errors()[0]["loc"]) or "its top level"
-        return cls(
-            chinese=f"不符合报告格式 {REPORT_SCHEMA_ID}",
-            english=f"not a {REPORT_SCHEMA_ID}: {error.error_count()} errors, first at {where}",
-        )
-
-    def finding(self, key: str, submission: str) -> Finding:
-        """The batch-level finding that names the object.
-
-        FILE_UNREADABLE (keyed by file): the stored file cannot be read, its key is the
-        finding's ``key``; the paper behind it was read once and is not re-checked now.
-        """
-        return Finding.of(
-            FindingCode.FILE_UNREADABLE,
-            f"已存报告 {key} 无法读取（{self.chinese}）：申报材料 {submission} 本次未重新核验，"
-            "原报告保持不变，其网上填报记录可能因此被列为无纸质材料。请重新运行该批次以重建报告。",
-            key=key,
-        )
-
-
-ANOTHER_REPORT = UnreadableReport(
-    chinese="内容是另一批次或另一份申报材料的报告",
-    english="it holds another batch's or submission's report",
-)
-
-
-@step
-def fetch_original(
-    store: ObjectStore, entry_file: str, sha256: str | None, folder: Path, settings: Settings
-) -> ingest.SniffedFile | None:
-    """The batch's kept original of one input file, as the batch flow sniffed it; None
-    when the store does not hold it (the reports are then published without images)."""
-    if sha256 is None:
-        return None
-    try:
-        data = store.get_bytes(original_key(sha256))
-    except ObjectMissingError:
-        get_run_logger().warning("%s: original not in the store, no evidence crops", entry_file)
-        return None
-    path = folder / sha256
-    path.write_bytes(data)
-    return ingest.sniff(ingest.InputFile(path=path, name=entry_file, root=folder), settings)
+load_reports = as_step(reconcile.load_reports)
+fetch_original = as_step(reconcile.fetch_original)
+read_manifest = as_step(reconcile.read_manifest)
 
 
 @flow(name="reconcile-batch")
@@ -202,7 +64,6 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
     export = load_export(Path(online), settings)
     templates = load_templates(settings.templates_dir)
     campaign = load_campaign(settings.config_dir / "campaign.yaml")
-    check = checker(templates, campaign, manifest.received)
 
     progress.set_total(Stage.FILES, len(manifest.files))
     spool_root = settings.cache_dir / "spool"
@@ -212,88 +73,53 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
         tempfile.TemporaryDirectory(prefix="shenbao-reconcile-") as originals,
     ):
         # as the batch flow: full reports wait on disk, the batch keeps them lean
-        spool = ReportSpool(Path(spooled))
-        waiting = []
-        skipped: list[Finding] = []  # stored reports that cannot be read, left as they are
-        for report in load_reports(object_store, manifest):
-            if isinstance(report, Finding):
-                skipped.append(report)
-                continue
-            submission = as_read(report)
-            if submission is None:  # a quarantined file's placeholder: nothing to re-check
-                waiting.append(spool.put(report))
-                continue
-            fresh = build_report(
-                check(submission),
-                batch,
-                None,
-                templates,
-                report.timings,
-                received=manifest.received,
-            )
-            engine = EngineInfo(ocr=report.engine.ocr, templates=fresh.engine.templates)
-            waiting.append(spool.put(fresh.model_copy(update={"engine": engine})))
+        waiting, skipped = reconcile.recheck(
+            load_reports(object_store, manifest, log=RUN_LOG),
+            ReportSpool(Path(spooled)),
+            templates,
+            campaign,
+            manifest.received,
+        )
         found = batch_check([lean for _, lean in waiting], export.records, templates, campaign)
-        reports = [found.apply(lean) for _, lean in waiting]
-        progress.set_total(Stage.SUBMISSIONS, len(reports))
+        progress.set_total(Stage.SUBMISSIONS, len(waiting))
         for finding in found.batch_findings:
             logger.warning("online filing %s has no paper in this batch", finding.key)
 
-        by_file: dict[str, list[SpooledReport]] = {}
-        for (spooled_report, _), report in zip(waiting, reports, strict=True):
-            by_file.setdefault(report.source.file, []).append(spooled_report)
-        written = 0
+        with_reports = {lean.source.file for _, lean in waiting}
+        sources = {}
         for entry in manifest.files:
             progress.advance(Stage.FILES)
-            if entry.file not in by_file:
-                continue
-            original = fetch_original(
-                object_store, entry.file, entry.sha256, Path(originals), settings
-            )
-            written += publish_spooled(
-                object_store,
-                original,
-                by_file[entry.file],
-                found,
-                templates=templates,
-                settings=settings,
-            )
-
-    manifest = Manifest.model_validate(
-        manifest.model_dump(by_alias=True)
-        | {"online": online_ref, "findings": (*skipped, *found.batch_findings)}
-    )
-    key, manifest_written = write_manifest(object_store, manifest)
-    index, pages_written = write_batch_pages(object_store, manifest, reports, templates)
+            if entry.file in with_reports:
+                sources[entry.file] = fetch_original(
+                    object_store, entry.file, entry.sha256, Path(originals), settings, log=RUN_LOG
+                )
+        manifest = reconciled_manifest(manifest, online_ref, (*skipped, *found.batch_findings))
+        result, reports = publish_batch(
+            object_store,
+            manifest,
+            waiting,
+            found,
+            templates,
+            settings,
+            sources,
+            # one file at a time, as its original is fetched: rendering is what takes memory
+            steps=AsTasks(at_once=False),
+            done=functools.partial(progress.advance, Stage.SUBMISSIONS),
+            log=RUN_LOG,
+        )
     publish_batch_artifacts(object_store, manifest, reports)
-    written += manifest_written + pages_written
-    files = len(manifest.files)
-    quarantined = sum(e.state == "quarantined" for e in manifest.files)
     logger.info(
         "batch %s reconciled with %s: %d reports, %d objects written; index at %s",
         batch,
         online_ref.file,
         len(reports),
-        written,
-        object_store.location(index),
+        result.written,
+        result.index_location,
     )
-    return BatchResult(
-        batch=batch,
-        manifest_key=key,
-        manifest_location=object_store.location(key),
-        files=files,
-        processed=files - quarantined,
-        quarantined=quarantined,
-        online=online_ref,
-        index_key=index,
-        index_location=object_store.location(index),
-        written=written,
-    )
+    return result
 
 
 # --- the nightly reconcile: every stored batch against the newest export --------------
-
-EXPORT_SUFFIXES = (".xlsx", ".csv", ".json")
 
 
 class ReconcileLatestResult(Frozen):
@@ -310,55 +136,6 @@ class ReconcileLatestResult(Frozen):
 
 class ReconcileFailedError(PipelineError):
     """Some batches could not be reconciled (the others were); the log says why."""
-
-
-def newest_export(folder: Path) -> Path | None:
-    """The newest online export (xlsx/csv/json) in ``folder``: by modification time, a tie
-    going to the name sorting last; None when the folder holds none.
-
-    Hidden files and Office lock files (``~$…``) are not exports.
-
-    Raises:
-        InputError: ``folder`` is not a folder.
-    """
-    if not folder.is_dir():
-        raise InputError(f"the exports folder {folder} does not exist or is not a folder")
-    candidates = []
-    for path in folder.iterdir():
-        if path.name.startswith((".", "~$")) or path.suffix.lower() not in EXPORT_SUFFIXES:
-            continue
-        try:
-            info = path.stat()
-        except OSError:
-            continue  # gone since listed
-        if stat.S_ISREG(info.st_mode):
-            candidates.append((info.st_mtime_ns, path.name, path))
-    return max(candidates)[2] if candidates else None
-
-
-def stored_batches(store: ObjectStore) -> list[str]:
-    """The ids of every batch the store holds (``batches/{id}/manifest.json``), sorted."""
-    found = []
-    for key in store.list("batches/"):
-        parts = key.split("/")
-        if len(parts) == 3 and parts[2] == "manifest.json":
-            found.append(parts[1])
-    return sorted(found)
-
-
-@step
-def read_manifest(store: ObjectStore, batch: str) -> Manifest:
-    """A stored batch's manifest.
-
-    Raises:
-        InputError: an invalid batch id, or a batch the store does not hold.
-        StorageError: the store cannot be read.
-    """
-    ingest.check_batch_id(batch)
-    try:
-        return Manifest.model_validate_json(store.get_bytes(manifest_key(batch)))
-    except ObjectMissingError:
-        raise InputError(f"the store holds no batch {batch!r} (no {manifest_key(batch)})") from None
 
 
 @flow(name="reconcile-latest")

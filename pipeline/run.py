@@ -14,6 +14,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -307,6 +308,68 @@ class PageCache:
         write_atomic(path, _READ_PAGES.dump_json(tuple(read)))
 
 
+ReadAfresh = Callable[[list[SniffedFile]], Iterator[list[ReadPage] | Exception]]
+"""How the files the page cache does not hold are read: each file's pages, in file order,
+or what its reading failed with (``read_in_turn``; the batch flow reads on its runner)."""
+
+
+def read_in_turn(settings: Settings, engine: OcrEngine, pool: PagePool | None = None) -> ReadAfresh:
+    """Files read one after another, each file's scanned pages on the pool's processes
+    when there is one; a file whose reading failed gives what it failed with."""
+
+    def read(files: list[SniffedFile]) -> Iterator[list[ReadPage] | Exception]:
+        for sniffed in files:
+            try:
+                pages = list(read_pages(sniffed, settings, engine, pool))
+            except Exception as exc:  # one file's trouble: the caller decides
+                yield exc
+            else:
+                yield pages
+
+    return read
+
+
+def read_files(
+    files: Sequence[SniffedFile],
+    engine: OcrEngine,
+    read_afresh: ReadAfresh,
+    cache: PageCache | None = None,
+    *,
+    on_cached: Callable[[list[ReadPage]], object] | None = None,
+) -> Iterator[tuple[int, list[ReadPage] | Exception]]:
+    """The read pages of each accepted file, with its index in ``files``, each as soon as
+    it is read: the files the page cache holds first (``on_cached`` told of each), not
+    opened, then the others in order through ``read_afresh``; for a file whose reading
+    failed, what it failed with.
+
+    The one place the page cache is asked and filled: a file read with no page in error
+    goes into it (a page that failed may read on a later run: a transient fault).
+
+    Raises:
+        ValueError: a file that was not accepted (quarantined, or not hashed).
+    """
+    afresh: list[int] = []
+    for index, sniffed in enumerate(files):
+        sha256 = sniffed.entry.sha256
+        if sha256 is None or sniffed.quarantined:
+            raise ValueError(f"{sniffed.source.name} was not accepted: {sniffed.entry.reason_en}")
+        cached = cache.get(sha256, engine) if cache else None
+        if cached is None:
+            afresh.append(index)
+            continue
+        if on_cached is not None:
+            on_cached(cached)
+        yield index, cached
+    if not afresh:
+        return
+    # closed with this generator: a reader stops at once when its caller failed
+    with closing(read_afresh([files[i] for i in afresh])) as reading:
+        for index, read in zip(afresh, reading, strict=True):
+            if cache and not isinstance(read, Exception) and not any(r.error for r in read):
+                cache.put(files[index].entry.sha256 or "", engine, read)
+            yield index, read
+
+
 def read_document(
     sniffed: SniffedFile,
     settings: Settings,
@@ -321,17 +384,14 @@ def read_document(
 
     With a ``pool``, scanned pages are read on its worker processes (the pool's engine
     must read as ``engine`` does: same fingerprint). ``ids``: see ``assemble``.
+
+    Raises:
+        ValueError: the file was not accepted.
     """
-    sha256 = sniffed.entry.sha256
-    if sha256 is None or sniffed.quarantined:
-        raise ValueError(f"{sniffed.source.name} was not accepted: {sniffed.entry.reason_en}")
-    read = cache.get(sha256, engine) if cache else None
-    if read is None:
-        read = list(read_pages(sniffed, settings, engine, pool))
-        # A page that failed may read on a later run (a transient fault): keep it uncached.
-        if cache and not any(r.error for r in read):
-            cache.put(sha256, engine, read)
-    return assemble(sniffed.source.name, sha256, read, templates, ids)
+    ((_, read),) = read_files([sniffed], engine, read_in_turn(settings, engine, pool), cache)
+    if isinstance(read, Exception):
+        raise read
+    return assemble(sniffed.source.name, sniffed.entry.sha256 or "", read, templates, ids)
 
 
 def build_report(
@@ -370,6 +430,21 @@ READ_FINDINGS = frozenset({FindingCode.PAGE_UNREADABLE, FindingCode.FILE_UNREADA
 """What reading itself finds (``assemble``), besides a stream that starts without a cover."""
 
 
+def submission_of(report: Report) -> Submission:
+    """The submission a report was built from (``build_report`` undone): what the checks
+    across a batch look at, and, less what extraction added, what reconciling re-checks."""
+    return Submission(
+        id=report.submission_id,
+        annex=report.annex,
+        source=report.source,
+        pages=report.pages,
+        fields=report.fields,
+        seals=report.seals,
+        findings=report.findings,
+        page_order=report.page_order,
+    )
+
+
 def as_read(report: Report) -> Submission | None:
     """A stored report's submission as it was before extraction: its pages as read and
     what reading found, so it can be extracted and validated again without reading a page.
@@ -379,17 +454,12 @@ def as_read(report: Report) -> Submission | None:
     if any(f.code is FindingCode.FILE_UNREADABLE for f in report.findings):
         return None
     found = tuple(
-        f
+        f.model_copy(update={"evidence": None})
         for f in report.findings
         if f.code in READ_FINDINGS or (f.code is FindingCode.ANNEX_UNKNOWN and f.key == NO_COVER)
     )
-    return Submission(
-        id=report.submission_id,
-        annex=report.annex,
-        source=report.source,
-        pages=report.pages,
-        findings=tuple(f.model_copy(update={"evidence": None}) for f in found),
-    )
+    extraction_undone = {"fields": {}, "seals": (), "page_order": None, "findings": found}
+    return submission_of(report).model_copy(update=extraction_undone)
 
 
 def unreadable_submission(

@@ -1,8 +1,8 @@
-"""What a read submission goes through before its report: extraction, then the validators,
-then — across the batch — the match with its online filing.
+"""Checking a batch: what a read submission goes through before its report (extraction,
+then the validators), then — across the batch — the match with its online filing.
 
-One place for the batch flow, ``shenbao inspect`` and the benches, so all of them check
-a submission the same way. The validators cannot import the extractors (one layer), so
+One place for the batch and reconcile flows, ``shenbao inspect`` and the benches, so all
+of them check a submission the same way. The validators cannot import the extractors (one layer), so
 what they need from them — the organisation-name normaliser, the opinion classifier and
 the review threshold — is handed over in their ``Context`` here.
 """
@@ -31,6 +31,7 @@ from pipeline.model import (
     Submission,
     status_of,
 )
+from pipeline.run import submission_of
 from validators import Context, validate, validate_online
 from validators.copies import copies_differ
 from validators.matching import copy_groups, match_batch
@@ -68,6 +69,17 @@ def checker(
         return validate(extract(submission, templates, campaign), context)
 
     return check
+
+
+def check_submission(
+    submission: Submission,
+    templates: dict[Annex, TemplateSpec],
+    campaign: Campaign,
+    received: dt.date | None,
+) -> Submission:
+    """Extraction and validation of one read submission (``checker``): a step on its own,
+    which a flow can run anywhere (a cluster's worker) from its arguments alone."""
+    return checker(templates, campaign, received)(submission)
 
 
 class BatchCheck(Frozen):
@@ -114,7 +126,7 @@ def batch_check(
     reading: reports without it (``without_reading``) are checked the same.
     """
     context = validation_context(templates, campaign)
-    submissions = [_submission_of(r) for r in reports]
+    submissions = [submission_of(r) for r in reports]
     added: dict[str, list[Finding]] = {s.id: [] for s in submissions}
     matches: dict[str, OnlineMatch | None] | None = None
     batch_findings: tuple[Finding, ...] = ()
@@ -154,17 +166,3 @@ def check_batch(
     batch-level findings (PAPER_MISSING) beside them."""
     found = batch_check(reports, records, templates, campaign)
     return [found.apply(r) for r in reports], found.batch_findings
-
-
-def _submission_of(report: Report) -> Submission:
-    """What matching needs of a report, as the submission it was built from."""
-    return Submission(
-        id=report.submission_id,
-        annex=report.annex,
-        source=report.source,
-        pages=report.pages,
-        fields=report.fields,
-        seals=report.seals,
-        findings=report.findings,
-        page_order=report.page_order,
-    )
