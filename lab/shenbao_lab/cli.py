@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -22,9 +22,6 @@ from flows.console import console, expected_errors_without_traceback, fail, say
 from pipeline.errors import PipelineError
 from pipeline.settings import Settings
 from shenbao_lab.bench import tables
-
-if TYPE_CHECKING:
-    from shenbao_lab.bench.orchestration import FlowPieces
 
 samples_app = typer.Typer(help="The synthetic corpus with its ground truth.", no_args_is_help=True)
 bench_app = typer.Typer(
@@ -182,8 +179,8 @@ def bench_seals(
 ) -> None:
     """Seal detection per slot, owner match, recommendation decisions and their findings,
     on colour and greyscale scans."""
-    from flows.checking import checker
     from shenbao_lab.bench.seals import bench_seals as measure
+    from usecases.check import checker
 
     settings = Settings()
     _run_bench(
@@ -207,8 +204,8 @@ def bench_findings(
     """Precision and recall per finding code against the truth, per kind of source; and
     paper against online: format-only differences and planted discrepancies (drawn from
     --seed)."""
-    from flows.checking import check_batch, checker
     from shenbao_lab.bench.findings import bench_findings as measure
+    from usecases.check import check_batch, checker
 
     settings = Settings()
     _run_bench(
@@ -299,7 +296,6 @@ def bench_batch_run(
                 RunMode(mode),
                 [str(p) for p in paths],
                 str(online) if online is not None else None,
-                flow_pieces(),
                 store=store,
                 workers=workers,
                 warm_up=[str(p) for p in warm_up or ()],
@@ -316,29 +312,3 @@ def _one_pdf_per_annex(folder: Path) -> list[Path]:
     for path in sorted(folder.glob("*.pdf")):
         firsts.setdefault(path.name[:1], path)
     return list(firsts.values())
-
-
-def flow_pieces() -> FlowPieces:
-    """What a ``bench batch`` run's child runs of the flows: ``process_batch``, and for the
-    run without Prefect the checking functions and the batch flow's steps as plain
-    functions."""
-    from prefect import flow
-
-    from flows import batch as batch_flow
-    from flows.checking import check_batch, checker
-    from shenbao_lab.bench.orchestration import FlowPieces
-
-    @flow(name="bench-prefect-start")
-    def prefect_start() -> None:
-        """Nothing: its first run starts Prefect's server, a later one times a flow run."""
-
-    return FlowPieces(
-        process_batch=batch_flow.process_batch,
-        checker=checker,
-        check_batch=check_batch,
-        publish_reports=batch_flow.publish_reports.fn,
-        store_original=batch_flow.store_original.fn,
-        write_manifest=batch_flow.write_manifest.fn,
-        write_batch_pages=batch_flow.write_batch_pages.fn,
-        start_prefect=prefect_start,
-    )

@@ -19,13 +19,16 @@ from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import batch as batch_module
-from flows.batch import process_batch, retry_if_transient, step
+from flows.batch import process_batch
+from flows.tasks import retry_if_transient, step
 from pipeline.errors import InputError, StorageError, TransientStorageError
 from storage.base import ObjectStore
 from storage.local_store import LocalStore
 from storage.minio_store import MinioStore
 from tests.readers import SAMPLES
 from tests.seaweed import SeaweedServer
+from usecases import publish as publish_module
+from usecases import read as read_module
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -231,7 +234,7 @@ def test_the_flow_writes_reports_evidence_index_summary_and_originals(
 ) -> None:
     root = tmp_path / "store"
     counting = CountingStore(LocalStore(root))
-    monkeypatch.setattr(batch_module, "open_store", lambda uri: counting)
+    monkeypatch.setattr(read_module, "open_store", lambda uri: counting)
     result = process_batch(paths=[str(electronic_batch)], batch="b1", store=str(root))
 
     assert result.index_key == "batches/b1/index.html"
@@ -260,14 +263,14 @@ def test_the_flow_writes_reports_evidence_index_summary_and_originals(
 
     # an unchanged re-run writes nothing at all, and renders no page to find that out
     counting.puts.clear()
-    render = batch_module.normalised_page_images
+    render = publish_module.normalised_page_images
     rendered: list[str] = []
 
     def counting_render(sniffed: object, *args: object, **kwargs: object) -> object:
         rendered.append(str(sniffed))
         return render(sniffed, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(batch_module, "normalised_page_images", counting_render)
+    monkeypatch.setattr(publish_module, "normalised_page_images", counting_render)
     again = process_batch(paths=[str(electronic_batch)], batch="b1", store=str(root))
     assert counting.puts == [] and again.written == 0
     assert rendered == []

@@ -557,7 +557,7 @@ def test_a_run_removes_the_spool_a_killed_run_left(
     assert result.exit_code == 0, result.output
     assert not (spool / "batch-old").exists() and not (spool / "batch-killed").exists()
 
-    from flows.batch import run_spool
+    from flows.spool import run_spool
 
     with run_spool(spool) as going_on:  # a run at the same time: its spool is left alone
         (going_on / "000001.json").write_text("{}")

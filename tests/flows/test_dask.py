@@ -24,13 +24,10 @@ from prefect import flow
 from typer.testing import CliRunner
 
 from flows import batch as batch_module
-from flows.batch import (
-    BatchResult,
-    process_batch,
-    read_on_cluster,
-    task_runner,
-)
+from flows import cluster as cluster_module
+from flows.batch import process_batch, task_runner
 from flows.cli import app
+from flows.cluster import read_on_cluster
 from pipeline.errors import InputError
 from pipeline.model import Page, SourceKind
 from pipeline.ocr.engine import OcrSettings
@@ -38,6 +35,7 @@ from pipeline.pages import SourcePage
 from pipeline.read import ReadPage
 from pipeline.settings import Settings
 from tests.readers import SAMPLES
+from usecases.publish import BatchResult
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -193,8 +191,8 @@ def test_a_hanging_page_on_the_cluster_is_unreadable(monkeypatch: pytest.MonkeyP
             time.sleep(5)  # longer than the timeout; the thread is left to finish
         return _page(source)
 
-    monkeypatch.setattr(batch_module, "read_page_task", slow_page)
-    monkeypatch.setattr(batch_module, "iter_pages", lambda path, kind, settings: _scans(4))
+    monkeypatch.setattr(cluster_module, "read_page_task", slow_page)
+    monkeypatch.setattr(cluster_module, "iter_pages", lambda path, kind, settings: _scans(4))
     settings = Settings(page_timeout_s=2)
     files = [SimpleNamespace(source=SimpleNamespace(path=None), kind=None)]
     runner = DaskTaskRunner(
@@ -223,7 +221,7 @@ def test_a_file_that_fails_to_open_on_the_cluster_path_is_told_apart(
         if path == "broken":
             raise InputError("cannot open PDF: truncated")
 
-    monkeypatch.setattr(batch_module, "iter_pages", pages)
+    monkeypatch.setattr(cluster_module, "iter_pages", pages)
     files = [
         SimpleNamespace(source=SimpleNamespace(path=name), kind=None)
         for name in ("first", "broken", "last")

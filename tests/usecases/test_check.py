@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from flows.checking import batch_check, check_batch, checker
 from pipeline.config import load_campaign, load_export_mapping
 from pipeline.model import FindingCode, OnlineRecord, Report
 from pipeline.online import load_online_export
 from pipeline.run import inspect_file, submission_ids, without_reading
 from tests.readers import SAMPLES, SETTINGS, TEMPLATES, NoOcr
+from usecases.check import batch_check, check_batch, checker
 
 CAMPAIGN = load_campaign(SETTINGS.config_dir / "campaign.yaml")
 FILES = ("P001.pdf", "P001.docx", "P004.pdf", "P010.pdf", "C003.pdf", "C003.docx")

@@ -16,7 +16,6 @@ from pathlib import Path
 from shenbao_lab.generator.truth import SourceTruth, Truth
 
 from extractors.fields import extract
-from flows.checking import validation_context
 from pipeline.config import load_campaign
 from pipeline.model import (
     ExtractedField,
@@ -31,6 +30,7 @@ from pipeline.model import (
 from pipeline.run import assemble
 from tests.extractors.golden.record import SCANS, load_frozen, sniffed_scan
 from tests.readers import SAMPLES, SETTINGS, TEMPLATES
+from usecases.check import validation_context
 
 CAMPAIGN = load_campaign()
 CONTEXT = validation_context(TEMPLATES, CAMPAIGN)  # as shenbao run checks

@@ -1,12 +1,12 @@
 """``shenbao bench batch``: what Prefect costs a batch — time, memory, and the re-run.
 
 One batch of files, three runs, each in a child process of its own (the hidden command
-``shenbao bench batch-run``, which hands in what is needed of the flows, ``FlowPieces``):
+``shenbao bench batch-run``):
 
-1. **bare**: the batch's work without Prefect — every file sniffed and read (scans on a
-   page pool of ``workers`` processes behind the page cache, as the flow reads them),
-   checked (``checker`` → ``build_report`` → ``check_batch``), its reports, originals,
-   manifest, index and summary written by the flow's own step functions, called plainly;
+1. **bare**: the batch's work without Prefect — the use cases ``process_batch`` runs as
+   tasks, called plainly (``bare_batch``): every file sniffed and read (scans on a page
+   pool of ``workers`` processes behind the page cache), checked, and published — its
+   reports, originals, manifest, index and summary;
 2. **prefect**: ``process_batch`` on the same inputs. Prefect's server (the ephemeral one,
    unless ``PREFECT_API_URL`` names one) is started first by an empty flow, timed apart:
    the start-up is the first empty flow's time less a second one's;
@@ -39,38 +39,27 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 import psutil
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
+from pydantic import BaseModel, Field, ValidationError, computed_field
 
+from flows.spool import run_spool
 from pipeline import ingest
-from pipeline.config import (
-    TemplateSpec,
-    load_campaign,
-    load_export_mapping,
-    load_templates,
-)
+from pipeline.config import load_campaign, load_templates
 from pipeline.errors import InputError, PipelineError
-from pipeline.model import Annex, Manifest, OnlineExportRef, Report
-from pipeline.online import load_online_export
+from pipeline.model import Frozen, Manifest
 from pipeline.pool import PagePool
-from pipeline.run import (
-    PageCache,
-    build_report,
-    read_document,
-    submission_ids,
-    unreadable_submission,
-)
+from pipeline.run import PageCache, ReportSpool, read_in_turn
 from pipeline.settings import Settings
-from shenbao_lab.bench.corpus import Checker
-from shenbao_lab.bench.findings import OnlineCheck
 from storage.base import ObjectStore, report_key
 from storage.local_store import open_store
+from usecases.check import batch_check, checker
+from usecases.publish import batch_manifest, publish_batch
+from usecases.read import export_ref, load_export, read_and_check
 
 MAX_OVERHEAD = 0.25
 """Issue 8: the Prefect run at most 25 % slower than the bare pipeline."""
@@ -85,43 +74,6 @@ LOG_TAIL_LINES = 20
 """Lines of a failed child's output told in the error."""
 
 MIB = 1024 * 1024
-
-
-# ---------------------------------------------------------------------------------------
-# What the command hands in
-# ---------------------------------------------------------------------------------------
-
-
-class BatchOutcome(Protocol):
-    """What the bench reads of ``process_batch``'s result."""
-
-    @property
-    def manifest_key(self) -> str: ...
-
-    @property
-    def written(self) -> int: ...
-
-
-@dataclass(frozen=True)
-class FlowPieces:
-    """``flows`` pieces the bench runs: the flow itself, and for the bare run the
-    checking functions and the flow's steps as plain functions (a task's ``.fn``)."""
-
-    process_batch: Callable[..., BatchOutcome]
-    """called as ``process_batch(paths=, online=, batch=, store=, received=)``"""
-    checker: Checker
-    check_batch: OnlineCheck
-    publish_reports: Callable[
-        [ObjectStore, ingest.SniffedFile | None, list[Report], dict[Annex, TemplateSpec], Settings],
-        int,
-    ]
-    store_original: Callable[[ObjectStore, ingest.SniffedFile, Settings], int]
-    write_manifest: Callable[[ObjectStore, Manifest], tuple[str, int]]
-    write_batch_pages: Callable[
-        [ObjectStore, Manifest, list[Report], dict[Annex, TemplateSpec]], tuple[str, int]
-    ]
-    start_prefect: Callable[[], object] | None = None
-    """an empty flow: its first call starts Prefect's server; None: start-up not measured"""
 
 
 # ---------------------------------------------------------------------------------------
@@ -190,10 +142,6 @@ class RssSampler:
 # ---------------------------------------------------------------------------------------
 # Figures
 # ---------------------------------------------------------------------------------------
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
 
 class RunFigures(Frozen):
@@ -407,71 +355,52 @@ def bare_batch(
     online: str | None,
     store: ObjectStore,
     settings: Settings,
-    pieces: FlowPieces,
     workers: int,
 ) -> tuple[str, int]:
-    """The batch's work as ``process_batch`` does it, without Prefect (no received date).
+    """The batch's work as ``process_batch`` does it, without Prefect (no received date):
+    the same use cases, their steps called here one after another, the files read one
+    after another with their scans on a page pool of ``workers`` processes.
 
     Returns:
         The manifest's key and the objects written.
     """
     ingest.require_inputs([Path(p) for p in paths])
-    online_ref: OnlineExportRef | None = None
-    records = None
-    if online is not None:
-        sha256, size = ingest.file_digest(Path(online))
-        online_ref = OnlineExportRef(file=Path(online).name, sha256=sha256, size=size)
-        mapping = load_export_mapping(settings.config_dir / "export_columns.yaml")
-        records = load_online_export(Path(online), mapping).records
-
+    online_ref = export_ref(online) if online is not None else None
+    records = load_export(Path(online), settings).records if online is not None else None
     sniffed = [ingest.sniff(s, settings) for s in ingest.discover([Path(p) for p in paths])]
     batch_id = ingest.default_batch_id(Path(paths[0]), [s.entry for s in sniffed])
     templates = load_templates(settings.templates_dir)
     campaign = load_campaign(settings.config_dir / "campaign.yaml")
-    cache = PageCache(settings.cache_dir / "pages")
-    ids = submission_ids([(s.entry.file, s.entry.sha256) for s in sniffed if s.entry.sha256])
-    with PagePool(settings.ocr, settings.cache_dir, workers, settings.page_timeout_s) as pool:
-        documents = [
-            read_document(
-                s, settings, pool.engine, templates, cache=cache, pool=pool, ids=ids[s.entry.file]
-            )
-            for s in sniffed
-            if not s.quarantined
-        ]
-    check = pieces.checker(templates, campaign)
-    reports = [
-        build_report(check(s), batch_id, pool.engine, templates, d.timings.get(s.id))
-        for d in documents
-        for s in d.submissions
-    ]
-    reports += [
-        build_report(u, batch_id, None, templates)
-        for s in sniffed
-        if (u := unreadable_submission(s, ids.get(s.entry.file))) is not None
-    ]
-    reports, paper_missing = pieces.check_batch(reports, records, templates, campaign)
-
-    by_file: dict[str, list[Report]] = {}
-    for report in reports:
-        by_file.setdefault(report.source.file, []).append(report)
-    written = 0
-    for item in sniffed:
-        if item.entry.file in by_file:
-            written += pieces.publish_reports(
-                store, item, by_file[item.entry.file], templates, settings
-            )
-    for item in sniffed:
-        written += pieces.store_original(store, item, settings)
-    entries = tuple(
-        s.entry.model_copy(
-            update={"submissions": tuple(r.submission_id for r in by_file.get(s.entry.file, ()))}
+    check = checker(templates, campaign)
+    with (
+        PagePool(settings.ocr, settings.cache_dir, workers, settings.page_timeout_s) as pool,
+        run_spool(settings.cache_dir / "spool") as folder,
+    ):
+        waiting, sniffed = read_and_check(
+            sniffed,
+            batch_id,
+            ReportSpool(folder),
+            templates,
+            pool.engine,
+            PageCache(settings.cache_dir / "pages"),
+            read_afresh=read_in_turn(settings, pool.engine, pool),
+            check_all=lambda submissions: [check(s) for s in submissions],
+            received=None,
         )
-        for s in sniffed
-    )
-    manifest = Manifest(batch=batch_id, online=online_ref, files=entries, findings=paper_missing)
-    key, manifest_written = pieces.write_manifest(store, manifest)
-    _, pages_written = pieces.write_batch_pages(store, manifest, reports, templates)
-    return key, written + manifest_written + pages_written
+        leans = [lean for _, lean in waiting]
+        found = batch_check(leans, records, templates, campaign)
+        manifest = batch_manifest(batch_id, online_ref, None, sniffed, leans, found.batch_findings)
+        result, _ = publish_batch(
+            store,
+            manifest,
+            waiting,
+            found,
+            templates,
+            settings,
+            {s.entry.file: s for s in sniffed},
+            originals=sniffed,
+        )
+    return result.manifest_key, result.written
 
 
 def _line(name: str, run: RunFigures) -> str:
@@ -489,11 +418,22 @@ def _timed(work: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - started
 
 
+def _empty_flow() -> Callable[[], object]:
+    """A flow that does nothing: its first run starts Prefect's server, a later one times
+    a flow run."""
+    from prefect import flow
+
+    @flow(name="bench-prefect-start")
+    def prefect_start() -> None:
+        """Nothing."""
+
+    return prefect_start
+
+
 def measure_run(
     mode: RunMode,
     paths: list[str],
     online: str | None,
-    pieces: FlowPieces,
     *,
     store: str,
     workers: int,
@@ -511,7 +451,6 @@ def measure_run(
         mode: which run.
         paths: the batch's files and folders.
         online: the online export the batch is matched to.
-        pieces: what the command hands in of ``flows``.
         store: the run's store URI (the re-run's is the prefect run's).
         workers: page-pool processes of the warm-up and the bare run.
         warm_up: files run through the bare pipeline first, into ``scratch``.
@@ -521,28 +460,31 @@ def measure_run(
     Returns:
         The figures written to ``out``.
     """
+    # Prefect imported (seconds) before anything is timed, by every run alike
+    from flows.batch import process_batch
+
+    start_prefect = _empty_flow()
     settings = Settings()  # its cache folder from SHENBAO_CACHE_DIR, as process_batch's
     warm_up_s = 0.0
     if warm_up:
         warm_settings = settings.model_copy(update={"cache_dir": scratch / "cache"})
         _, warm_up_s = _timed(
             lambda: bare_batch(
-                warm_up, online, open_store(str(scratch / "store")), warm_settings, pieces, workers
+                warm_up, online, open_store(str(scratch / "store")), warm_settings, workers
             )
         )
     start_s: float | None = None
     if mode is RunMode.BARE:
         (key, written), wall_s = _timed(
-            lambda: bare_batch(paths, online, open_store(store), settings, pieces, workers)
+            lambda: bare_batch(paths, online, open_store(store), settings, workers)
         )
     else:
-        if pieces.start_prefect is not None:
-            _, first_s = _timed(pieces.start_prefect)
-            if mode is RunMode.PREFECT:
-                _, later_s = _timed(pieces.start_prefect)
-                start_s = round(max(0.0, first_s - later_s), 3)
+        _, first_s = _timed(start_prefect)
+        if mode is RunMode.PREFECT:
+            _, later_s = _timed(start_prefect)
+            start_s = round(max(0.0, first_s - later_s), 3)
         result, wall_s = _timed(
-            lambda: pieces.process_batch(
+            lambda: process_batch(
                 paths=paths, online=online, batch=None, store=store, received=None
             )
         )

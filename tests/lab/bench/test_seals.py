@@ -16,7 +16,6 @@ from shenbao_lab.bench.seals import (
 from shenbao_lab.generator.truth import SourceTruth, Truth, TruthPage
 from typer.testing import CliRunner
 
-from flows.checking import checker
 from flows.cli import app
 from pipeline.model import (
     BBox,
@@ -28,6 +27,7 @@ from pipeline.model import (
     SubmissionSource,
 )
 from tests.readers import SAMPLES
+from usecases.check import checker
 
 C = FindingCode
 
