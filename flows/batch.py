@@ -4,7 +4,7 @@ Thin: the use cases (``usecases``) do the work — reading the batch, checking i
 it — and the flow runs their steps as tasks. Ingest (``sniff_file`` per file), reading
 (pages, then the split of each whole file into submissions), ``check_submission`` per
 submission (extraction and validation), the checks across the batch, then the reports and
-batch files (``usecases.publish.publish_batch``).
+batch files (``usecases.publish.check_and_publish``).
 
 Where the work runs is the flow's task runner's choice:
 
@@ -39,7 +39,7 @@ import functools
 import logging
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,8 +67,7 @@ from pipeline.read import ReadPage
 from pipeline.run import PageCache, ReportSpool, read_pages
 from pipeline.settings import Settings
 from usecases import check, read
-from usecases.check import batch_check
-from usecases.publish import BatchResult, batch_manifest, publish_batch
+from usecases.publish import BatchResult, check_and_publish
 from usecases.read import check_run, read_and_check
 
 if TYPE_CHECKING:
@@ -156,7 +155,7 @@ def reading_engine(settings: Settings) -> CachedEngine:
 
 def read_afresh(
     files: list[ingest.SniffedFile], settings: Settings, engine: OcrEngine, client: Client | None
-) -> Iterator[list[ReadPage] | Exception]:
+) -> Generator[list[ReadPage] | Exception, None, None]:
     """The read pages of each of ``files``, in order, each file as soon as it and those
     before it are read; for a file whose reading failed, what it failed with.
 
@@ -292,23 +291,17 @@ def process_batch(
             log=RUN_LOG,
         )
         progress.set_total(Stage.SUBMISSIONS, len(waiting))
-        records = export.records if export is not None else None
-        leans = [lean for _, lean in waiting]
-        found = batch_check(leans, records, templates, campaign)
-        for finding in found.batch_findings:  # in the manifest, not a report
-            logger.warning("online filing %s has no paper in this batch", finding.key)
-        manifest = batch_manifest(
-            batch_id, online_export, received_on, sniffed, leans, found.batch_findings
-        )
-        result, reports = publish_batch(
+        result, manifest, reports = check_and_publish(
             object_store,
-            manifest,
+            batch_id,
+            online_export,
+            export.records if export is not None else None,
+            received_on,
+            sniffed,
             waiting,
-            found,
             templates,
+            campaign,
             settings,
-            {s.entry.file: s for s in sniffed},
-            originals=sniffed,
             steps=AsTasks(client),
             done=functools.partial(progress.advance, Stage.SUBMISSIONS),
             log=RUN_LOG,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -157,7 +157,7 @@ def read_on_cluster(
 
 def read_files_on_cluster(
     client: Client, files: list[ingest.SniffedFile], settings: Settings, engine: OcrEngine
-) -> Iterator[list[ReadPage] | Exception]:
+) -> Generator[list[ReadPage] | Exception, None, None]:
     """The read pages of each of ``files``, in order, each file as soon as it and those
     before it are read, its scanned pages on the cluster (``read_on_cluster``); for a file
     whose reading failed, what it failed with."""
@@ -168,7 +168,7 @@ def read_files_on_cluster(
     get_run_logger().info("pages go to the Dask cluster %s", client)
     large = {"distributed.admin.large-graph-warning-threshold": "256MB"}
     with dask.config.set(large), api_for_workers(client):
-        done, pages = 0, []
+        done, pages = 0, list[ReadPage]()
         error: Exception | None = None  # what the file being gathered failed with
         for index, page in read_on_cluster(files, settings, engine, pages_in_flight(client)):
             while index > done:  # the file before is whole

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from prefect import Task, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from distributed import Client
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def retry_if_transient(task: Task[..., Any], task_run: TaskRun, state: State) -> bool:
@@ -42,10 +44,14 @@ step = task(
 )
 
 
-@functools.cache
-def as_step(function: Callable[..., T]) -> Task[..., T]:
+def as_step(function: Callable[P, R]) -> Task[P, R]:
     """A use case's step as a task of the shared policy, named after the function (made
     once for each)."""
+    return cast("Task[P, R]", _task_of(function))
+
+
+@functools.cache
+def _task_of(function: Callable[..., object]) -> Task[..., object]:
     return step(function)
 
 

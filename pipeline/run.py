@@ -13,7 +13,7 @@ import functools
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -308,7 +308,7 @@ class PageCache:
         write_atomic(path, _READ_PAGES.dump_json(tuple(read)))
 
 
-ReadAfresh = Callable[[list[SniffedFile]], Iterator[list[ReadPage] | Exception]]
+ReadAfresh = Callable[[list[SniffedFile]], Generator[list[ReadPage] | Exception, None, None]]
 """How the files the page cache does not hold are read: each file's pages, in file order,
 or what its reading failed with (``read_in_turn``; the batch flow reads on its runner)."""
 
@@ -317,7 +317,7 @@ def read_in_turn(settings: Settings, engine: OcrEngine, pool: PagePool | None = 
     """Files read one after another, each file's scanned pages on the pool's processes
     when there is one; a file whose reading failed gives what it failed with."""
 
-    def read(files: list[SniffedFile]) -> Iterator[list[ReadPage] | Exception]:
+    def read(files: list[SniffedFile]) -> Generator[list[ReadPage] | Exception, None, None]:
         for sniffed in files:
             try:
                 pages = list(read_pages(sniffed, settings, engine, pool))
@@ -336,7 +336,7 @@ def read_files(
     cache: PageCache | None = None,
     *,
     on_cached: Callable[[list[ReadPage]], object] | None = None,
-) -> Iterator[tuple[int, list[ReadPage] | Exception]]:
+) -> Generator[tuple[int, list[ReadPage] | Exception], None, None]:
     """The read pages of each accepted file, with its index in ``files``, each as soon as
     it is read: the files the page cache holds first (``on_cached`` told of each), not
     opened, then the others in order through ``read_afresh``; for a file whose reading
@@ -458,7 +458,12 @@ def as_read(report: Report) -> Submission | None:
         for f in report.findings
         if f.code in READ_FINDINGS or (f.code is FindingCode.ANNEX_UNKNOWN and f.key == NO_COVER)
     )
-    extraction_undone = {"fields": {}, "seals": (), "page_order": None, "findings": found}
+    extraction_undone: dict[str, object] = {
+        "fields": {},
+        "seals": (),
+        "page_order": None,
+        "findings": found,
+    }
     return submission_of(report).model_copy(update=extraction_undone)
 
 

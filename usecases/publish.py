@@ -21,13 +21,14 @@ from pydantic import Field
 
 from extractors.review import load_review_rules
 from pipeline import ingest
-from pipeline.config import TemplateSpec
+from pipeline.config import Campaign, TemplateSpec
 from pipeline.model import (
     Annex,
     Finding,
     Frozen,
     Manifest,
     OnlineExportRef,
+    OnlineRecord,
     Page,
     Report,
     SourceKind,
@@ -62,7 +63,7 @@ from storage.base import (
     summary_key,
 )
 from storage.minio_store import MinioStore
-from usecases.check import BatchCheck
+from usecases.check import BatchCheck, batch_check
 from usecases.steps import InTurn, Log, Steps
 
 log = logging.getLogger(__name__)
@@ -264,7 +265,7 @@ def write_batch_pages(
     )
     summary = render_summary_xlsx(manifest, reports, templates, manifest.findings)
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    written = put_if_changed(store, index_key(batch), index, "text/html; charset=utf-8")
+    written = int(put_if_changed(store, index_key(batch), index, "text/html; charset=utf-8"))
     written += put_if_changed(store, summary_key(batch), summary, xlsx)
     return index_key(batch), written
 
@@ -366,3 +367,56 @@ def publish_batch(
         written=written,
     )
     return result, reports
+
+
+def check_and_publish(
+    store: ObjectStore,
+    batch: str,
+    online: OnlineExportRef | None,
+    records: tuple[OnlineRecord, ...] | None,
+    received: dt.date | None,
+    sniffed: Sequence[ingest.SniffedFile],
+    waiting: Sequence[tuple[SpooledReport, Report]],
+    templates: dict[Annex, TemplateSpec],
+    campaign: Campaign,
+    settings: Settings,
+    *,
+    steps: Steps | None = None,
+    done: Told | None = None,
+    log: Log = log,
+) -> tuple[BatchResult, Manifest, list[Report]]:
+    """The end of a batch run: the checks across the batch (``check.batch_check``), with
+    the online export's ``records`` (None: no export given), then the batch's manifest and
+    everything published (``publish_batch``), evidence rendered from each input file as
+    ``sniffed`` and every one kept.
+
+    Args:
+        batch: the batch's id.
+        online: the online export as the manifest records it.
+        received: the day the batch's paper was received, as the manifest records it.
+        sniffed: every input file of the batch (``read.read_and_check``'s).
+        waiting: the batch's reports (``read.read_and_check``'s).
+        steps, done: see ``publish_batch``.
+
+    Returns:
+        What the run produced, the manifest written, and the reports as published (lean).
+    """
+    leans = [lean for _, lean in waiting]
+    found = batch_check(leans, records, templates, campaign)
+    for finding in found.batch_findings:  # in the manifest, not a report
+        log.warning("online filing %s has no paper in this batch", finding.key)
+    manifest = batch_manifest(batch, online, received, sniffed, leans, found.batch_findings)
+    result, reports = publish_batch(
+        store,
+        manifest,
+        waiting,
+        found,
+        templates,
+        settings,
+        {s.entry.file: s for s in sniffed},
+        originals=sniffed,
+        steps=steps,
+        done=done,
+        log=log,
+    )
+    return result, manifest, reports

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import closing
 from pathlib import Path
 
@@ -109,7 +109,7 @@ def read_documents(
     *,
     on_cached: Callable[[list[ReadPage]], object] | None = None,
     log: Log = log,
-) -> Iterator[tuple[int, Document | ingest.SniffedFile]]:
+) -> Generator[tuple[int, Document | ingest.SniffedFile], None, None]:
     """Every accepted file read and split into its submissions, each as soon as it is read
     (with its index in ``accepted``): the files the page cache holds first, then the
     others in input order (``pipeline.run.read_files``). Submissions are named by ``ids``

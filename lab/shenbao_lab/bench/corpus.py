@@ -24,7 +24,7 @@ from pipeline.settings import Settings
 from shenbao_lab.generator.truth import Truth
 
 Checker = Callable[[dict[Annex, TemplateSpec], Campaign], Callable[[Submission], Submission]]
-"""``flows.checking.checker``: handed in by the commands (flows are the layer above)."""
+"""``usecases.check.checker``: handed in by the commands."""
 
 # ---------------------------------------------------------------------------------------
 # Figures

@@ -57,8 +57,8 @@ from pipeline.run import PageCache, ReportSpool, read_in_turn
 from pipeline.settings import Settings
 from storage.base import ObjectStore, report_key
 from storage.local_store import open_store
-from usecases.check import batch_check, checker
-from usecases.publish import batch_manifest, publish_batch
+from usecases.check import checker
+from usecases.publish import check_and_publish
 from usecases.read import export_ref, load_export, read_and_check
 
 MAX_OVERHEAD = 0.25
@@ -387,18 +387,17 @@ def bare_batch(
             check_all=lambda submissions: [check(s) for s in submissions],
             received=None,
         )
-        leans = [lean for _, lean in waiting]
-        found = batch_check(leans, records, templates, campaign)
-        manifest = batch_manifest(batch_id, online_ref, None, sniffed, leans, found.batch_findings)
-        result, _ = publish_batch(
+        result, _, _ = check_and_publish(
             store,
-            manifest,
+            batch_id,
+            online_ref,
+            records,
+            None,
+            sniffed,
             waiting,
-            found,
             templates,
+            campaign,
             settings,
-            {s.entry.file: s for s in sniffed},
-            originals=sniffed,
         )
     return result.manifest_key, result.written
 
