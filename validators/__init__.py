@@ -13,8 +13,8 @@ from pipeline.model import Finding, Submission
 from validators import campaign_rules as campaign_rules  # registers its validators
 from validators import opinion, seals
 from validators.registry import (
+    CheckStage,
     Context,
-    Stage,
     Stance,
     Validator,
     ValueNormalizer,
@@ -24,8 +24,8 @@ from validators.registry import (
 )
 
 __all__ = [
+    "CheckStage",
     "Context",
-    "Stage",
     "Stance",
     "Validator",
     "ValueNormalizer",

@@ -14,7 +14,8 @@ from extractors.ticks import DEFAULT_TICKS_PATH, load_tick_rules, read_checkbox
 from pipeline.config import ReadMethod, load_campaign
 from pipeline.errors import ConfigError
 from pipeline.model import Annex, Page, SourceKind, Submission, TextLine, TickBox
-from pipeline.ocr.engine import OcrSettings, create_engine
+from pipeline.ocr.engine import OcrSettings
+from pipeline.ocr.registry import create_engine
 from pipeline.pages import SourcePage, render_page_image
 from pipeline.preprocess import normalise_page
 from pipeline.read import read_page

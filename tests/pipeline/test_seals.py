@@ -18,7 +18,8 @@ from pipeline import read as read_module
 from pipeline.errors import ConfigError
 from pipeline.ingest import FileKind
 from pipeline.model import SealMark, SourceKind, TextLine
-from pipeline.ocr.engine import OcrEngine, OcrSettings, create_engine
+from pipeline.ocr.engine import OcrEngine, OcrSettings
+from pipeline.ocr.registry import create_engine
 from pipeline.pages import SourcePage, iter_pages
 from pipeline.read import read_page
 from pipeline.seals import (

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from pipeline.config import load_campaign, load_templates
 from pipeline.errors import InputError
-from pipeline.model import BBox, FindingCode, Seal, SourceKind, Submission
+from pipeline.model import BBox, FindingCode, Frozen, Seal, SourceKind, Submission
 from pipeline.ocr.engine import OcrEngine
 from pipeline.settings import Settings
 from shenbao_lab.bench.corpus import (
@@ -56,10 +56,6 @@ RECOMMENDATION_CODES: tuple[FindingCode, ...] = tuple(
     sorted((c for c in SEAL_AND_RECOMMENDATION if c.value.startswith("RECOMMENDATION_")), key=str)
 )
 Verdict = Literal["true", "false", "missed", "tolerated"]
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
 
 class SlotOutcome(Frozen):
@@ -92,6 +88,9 @@ class SlotOutcome(Frozen):
 
 class DecisionOutcome(Frozen):
     """One submission's RECOMMENDATION_* codes against the truth's."""
+
+    # The --json output carries the computed ``correct``; reading it back skips it.
+    model_config = ConfigDict(extra="ignore")
 
     applicant: str
     submission_id: str
