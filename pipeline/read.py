@@ -17,7 +17,8 @@ import time
 from pipeline.model import Frozen, Page, SealMark, TextLine, TickBox, UnreadInk
 from pipeline.ocr.engine import OcrEngine
 from pipeline.pages import SourcePage
-from pipeline.preprocess import NormalisedPage, is_greyscale, normalise_page
+from pipeline.pixels import is_greyscale
+from pipeline.preprocess import NormalisedPage, normalise_page
 from pipeline.seals import read_seals
 from pipeline.ticks import image_boxes
 from pipeline.unread import unread_ink

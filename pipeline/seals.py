@@ -3,7 +3,7 @@
 Two ways in, one result (``SealMark`` in fractions of the normalised page, the frame of
 the page's text lines):
 
-- colour scans: the red ink (``preprocess.seal_ink_mask``) is closed over small gaps so
+- colour scans: the red ink (``seal_ink.seal_ink_mask``) is closed over small gaps so
   a seal's glyphs, ring and star become one region; each region of a seal's size and
   build is fitted with an ellipse (round, oval) or a rectangle (square), and kept when
   red ink runs round its outline (the ring). Red printed headers and rules are too long
@@ -41,7 +41,8 @@ from pydantic import Field, model_validator
 from pipeline.config import DEFAULT_CONFIG_DIR, Spec, load_yaml
 from pipeline.model import SealMark, TextLine
 from pipeline.ocr.engine import OcrEngine
-from pipeline.preprocess import is_greyscale, seal_ink_mask
+from pipeline.pixels import is_greyscale
+from pipeline.seal_ink import seal_ink_mask
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,9 @@ from pipeline.errors import ConfigError
 from pipeline.ingest import FileKind
 from pipeline.model import SourceKind, TextLine, TickBox
 from pipeline.pages import SourcePage, iter_pages, render_page_image
-from pipeline.preprocess import normalise_page, remove_seal_ink
+from pipeline.preprocess import normalise_page
 from pipeline.read import read_page
+from pipeline.seal_ink import remove_seal_ink
 from pipeline.settings import Settings
 from pipeline.ticks import (
     DEFAULT_TICK_BOXES_PATH,
