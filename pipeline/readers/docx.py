@@ -16,10 +16,10 @@ from typing import Any
 import docx
 
 from pipeline.ingest import QuarantineError, check_docx, too_many_pages
+from pipeline.marks.tick_boxes import glyph_boxes
 from pipeline.model import SourceKind, TextLine
 from pipeline.readers.source_page import A4_PT, SourcePage, error_page, without_path
 from pipeline.settings import Settings
-from pipeline.ticks import glyph_boxes
 
 log = logging.getLogger(__name__)
 

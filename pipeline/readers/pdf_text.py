@@ -21,8 +21,8 @@ import pdfplumber
 from pdfplumber.page import Page as PlumberPage
 from pdfplumber.pdf import PDF
 
+from pipeline.marks.tick_boxes import box_glyphs, glyph_boxes, vector_boxes
 from pipeline.model import TextLine, TickBox
-from pipeline.ticks import box_glyphs, glyph_boxes, vector_boxes
 
 log = logging.getLogger(__name__)
 
