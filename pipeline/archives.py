@@ -1,7 +1,7 @@
 """Office packages (DOCX, XLSX) checked before any parser reads them.
 
 A DOCX or an XLSX is a zip of XML parts, and both come from outside: the applicants' DOCX
-(checked when ``ingest`` sniffs it, and again before ``readers.docx`` parses it: the file
+(checked when ``ingest`` sniffs it, and again before ``readers.docx_pages`` parses it: the file
 may have changed since) and the platform's XLSX export (``online``). Opened as they come,
 they may unpack without bound (a zip bomb) or declare a DTD whose entities expand a
 billion-fold or fetch the host's files (XXE, billion laughs). ``check_office_package``

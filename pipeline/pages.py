@@ -19,9 +19,9 @@ from pathlib import Path
 
 from pipeline.errors import InputError
 from pipeline.ingest import FileKind
-from pipeline.readers.docx import docx_pages
-from pipeline.readers.images import image_pages
-from pipeline.readers.pdf import TARGET_DPI, pdf_pages, render_page_image
+from pipeline.readers.docx_pages import docx_pages
+from pipeline.readers.image_pages import image_pages
+from pipeline.readers.pdf_pages import TARGET_DPI, pdf_pages, render_page_image
 from pipeline.readers.source_page import SourcePage
 from pipeline.settings import Settings
 

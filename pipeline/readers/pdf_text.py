@@ -1,7 +1,7 @@
 """A PDF page's text layer: whether it holds real text, and its words as lines.
 
 pdfplumber (pdfminer) gives exact text and geometry, no OCR; it is slow and would load
-every image stream of a scanned page, so ``readers.pdf`` asks it only about pages PDFium
+every image stream of a scanned page, so ``readers.pdf_pages`` asks it only about pages PDFium
 counts characters on. A page whose "text" is a broken ToUnicode map's private-use or
 ``(cid:42)`` characters, or a scan with a stamp of text on it, is not real text: it is read
 as a scan.

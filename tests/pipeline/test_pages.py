@@ -23,9 +23,7 @@ from pipeline.errors import InputError
 from pipeline.ingest import FileKind
 from pipeline.model import SourceKind, TextLine
 from pipeline.pages import TARGET_DPI, SourcePage, iter_pages, render_page_image
-from pipeline.readers import docx as docx_reader
-from pipeline.readers import pdf as pdf_reader
-from pipeline.readers import pdf_text
+from pipeline.readers import docx_pages, pdf_pages, pdf_text
 from pipeline.settings import Settings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -238,7 +236,7 @@ def test_page_that_fails_to_render_is_an_error_page(
 ) -> None:
     path = tmp_path / "two.pdf"
     path.write_bytes(pdf_bytes(pages=2))
-    real_render = pdf_reader._render
+    real_render = pdf_pages._render
     calls = {"n": 0}
 
     def failing_once(page: pdfium.PdfPage, dpi: int) -> np.ndarray:
@@ -247,7 +245,7 @@ def test_page_that_fails_to_render_is_an_error_page(
             raise pdfium.PdfiumError("injected render failure")
         return real_render(page, dpi)
 
-    monkeypatch.setattr(pdf_reader, "_render", failing_once)
+    monkeypatch.setattr(pdf_pages, "_render", failing_once)
 
     broken, fine = _pages(path, FileKind.PDF)
 
@@ -514,7 +512,7 @@ def test_docx_parser_never_resolves_entities_even_unscreened(
     secret.write_text("MARKER-4f1c", encoding="utf-8")
     path = _docx(tmp_path / "xxe.docx", lambda d: d.add_paragraph("PLACEHOLDER"))
     _with_entity(path, secret)
-    monkeypatch.setattr(docx_reader, "check_docx", lambda path, settings: None)
+    monkeypatch.setattr(docx_pages, "check_docx", lambda path, settings: None)
 
     found = _pages(path, FileKind.DOCX)
 
