@@ -1,14 +1,14 @@
 """Office packages (DOCX, XLSX) checked before any parser reads them.
 
-A DOCX or an XLSX is a zip of XML parts, and both come from outside: the applicants' DOCX
-(checked when ``ingest`` sniffs it, and again before ``readers.docx_pages`` parses it: the file
-may have changed since) and the platform's XLSX export (``online``). Opened as they come,
-they may unpack without bound (a zip bomb) or declare a DTD whose entities expand a
-billion-fold or fetch the host's files (XXE, billion laughs). ``check_office_package``
-reads the zip's directory first and refuses a compression Office never writes or an
-unpacked size beyond the caller's bound; only then, every size bounded, it reads the XML
-parts and refuses any DOCTYPE or ENTITY declaration. An Office part never carries one, so
-none is left to a parser's settings.
+A DOCX or an XLSX is a zip of XML parts, and both come from outside: the applicants'
+DOCX (checked when ``ingest`` sniffs it, and again before ``readers.docx_pages`` parses
+it: the file may have changed since) and the platform's XLSX export (``online``). Opened
+as they come, they may unpack without bound (a zip bomb) or declare a DTD whose entities
+expand a billion-fold or fetch the host's files (XXE, billion laughs).
+``check_office_package`` reads the zip's directory first and refuses a compression
+Office never writes or an unpacked size beyond the caller's bound; only then, every size
+bounded, it reads the XML parts and refuses any DOCTYPE or ENTITY declaration. An Office
+part never carries one, so none is left to a parser's settings.
 
 The two doors keep their own limits and words: a DOCX is paper, quarantined with the
 reasons reviewers know, and also refused for its compression ratio and a bad CRC; an
