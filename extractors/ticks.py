@@ -30,8 +30,8 @@ from extractors.normalize import normalize_text
 from extractors.review import DEFAULT_REVIEW_PATH, load_review_rules
 from pipeline.config import Campaign, Choice, FieldSpec, Spec, TemplateSpec, load_yaml
 from pipeline.errors import ConfigError
+from pipeline.marks.tick_boxes import char_extents
 from pipeline.model import BBox, ExtractedField, Page, TextLine, TickBox
-from pipeline.ticks import char_extents
 from rules import RULES_DIR
 
 DEFAULT_TICKS_PATH = RULES_DIR / "ticks.yaml"

@@ -42,6 +42,10 @@ class OcrError(PipelineError):
     """The OCR engine failed on a page."""
 
 
+class UnknownEngineError(ConfigError):
+    """No OCR engine is registered under the kind asked for; the message lists the known ones."""
+
+
 class StorageError(PipelineError):
     """The object store failed; transient failures are retryable."""
 

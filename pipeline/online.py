@@ -5,12 +5,12 @@ after NFKC and with all whitespace removed), so a platform that adds, drops or r
 columns still loads: added columns are listed as unknown, dropped ones as missing, and only
 a dropped required column (申报编号, 申报类型) refuses the file.
 
-Values come back as typed by their column, not normalised: text stays text (trimmed at
-the ends only), a numeric column gives a number when the cell holds a plain number and the
-cell's text otherwise (``17,372.00`` is left to the validators), dates become ISO strings
-when they read as a date, and the member column becomes a list of names. A field whose
-column the export lacks is absent from ``fields`` (not None), so "column dropped" is never
-mistaken for "value empty"; an empty member cell is an empty list.
+Values come back as typed by their column, not normalised (``online_values``): text stays
+text (trimmed at the ends only), a numeric column gives a number when the cell holds a
+plain number and the cell's text otherwise (``17,372.00`` is left to the validators), dates
+become ISO strings when they read as a date, and the member column becomes a list of names.
+A field whose column the export lacks is absent from ``fields`` (not None), so "column
+dropped" is never mistaken for "value empty"; an empty member cell is an empty list.
 
 A row that cannot become a record (empty 申报编号, unknown 申报类型, a repeated 申报编号) is
 reported in ``problems`` with its row number; a row with a bad value that is kept (an
@@ -21,12 +21,10 @@ dropped silently. A file that cannot be read at all raises ``InputError`` with o
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,27 +32,22 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
-from openpyxl.utils.datetime import from_excel
 from pydantic import Field
 
+from pipeline.archives import OfficeFormat, UnsafePackageError, check_office_package
 from pipeline.config import ExportColumn, ExportLimits, ExportMapping, FieldType
 from pipeline.errors import InputError
 from pipeline.model import Annex, FieldValue, Frozen, OnlineRecord
+from pipeline.online_values import Cell, cell_text, column_value, filing_time, is_blank, parse_date
 
 ExportFormat = Literal["xlsx", "csv", "json"]
-Cell = object
 
 HEADER_SCAN_ROWS = 10
 """The header is looked for in this many first non-empty rows (a title row may sit above)."""
 
 REQUIRED_TYPES = ("record_id", "annex")
-_XLSX_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-_TIME = re.compile(r"(\d{1,2})\s*[:时]\s*(\d{1,2})\s*(?:[:分]\s*(\d{1,2})\s*秒?)?")
 _NOT_AN_OBJECT = object()
 """Stands for a JSON record that is not an object (a bare string, number or list)."""
-_NUMERIC_TYPES = {FieldType.MONEY_WAN, FieldType.PERCENT, FieldType.INTEGER}
 
 
 class RowProblem(Frozen):
@@ -152,8 +145,11 @@ def _format_of(path: Path, data: bytes) -> ExportFormat:
 
 
 def _read_xlsx(path: Path, mapping: ExportMapping) -> _Table:
-    _refuse_unsafe_xlsx(path, mapping.limits)
     limits = mapping.limits
+    try:
+        check_office_package(path, OfficeFormat.XLSX, max_unpacked_bytes=limits.max_unpacked_bytes)
+    except UnsafePackageError as why:
+        raise _refuse(path, why.reason, why.reason_en) from why
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl signals a damaged package with many exception types
@@ -187,42 +183,6 @@ def _read_xlsx(path: Path, mapping: ExportMapping) -> _Table:
         raise _refuse(path, "XLSX 文件已损坏，无法读取", f"cannot read XLSX: {exc}") from exc
     finally:
         book.close()
-
-
-def _refuse_unsafe_xlsx(path: Path, limits: ExportLimits) -> None:
-    """Refuse an XLSX that is no zip, unpacks beyond the cap or declares a DTD/entities."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            unpacked = sum(m.file_size for m in members)
-            if unpacked > limits.max_unpacked_bytes:
-                raise _refuse(
-                    path,
-                    "XLSX 解压后体积超过上限，未解压",
-                    f"XLSX unpacks to {unpacked} bytes, beyond max_unpacked_bytes",
-                )
-            if any(m.compress_type not in _XLSX_COMPRESSIONS for m in members):
-                raise _refuse(
-                    path,
-                    "XLSX 使用了不支持的压缩方式，未解压",
-                    "XLSX member with a compression Excel never uses",
-                )
-            for member in members:
-                if member.filename.endswith((".xml", ".rels")):
-                    with archive.open(member) as part:
-                        prolog = part.read(4096)
-                    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
-                        raise _refuse(
-                            path,
-                            "文件包含 DOCTYPE/ENTITY 声明，出于安全未解析",
-                            f"XLSX part {member.filename} declares a DOCTYPE or ENTITY",
-                        )
-    except InputError:
-        raise
-    except Exception as exc:  # zipfile and zlib signal damage with many exception types
-        raise _refuse(
-            path, "不是有效的 XLSX 文件（无法解压）", f"not a valid XLSX package: {exc}"
-        ) from exc
 
 
 def _read_csv(path: Path, data: bytes, mapping: ExportMapping) -> _Table:
@@ -302,10 +262,10 @@ def _bounded_rows(
     kept: list[tuple[int, list[Cell]]] = []
     for number, row in rows:
         cells = list(row)
-        if not any(not _blank(c) for c in cells):
+        if not any(not is_blank(c) for c in cells):
             continue
         if len(cells) > limits.max_columns and any(
-            not _blank(c) for c in cells[limits.max_columns :]
+            not is_blank(c) for c in cells[limits.max_columns :]
         ):
             raise _too_many_columns(path, limits)
         kept.append((number, cells[: limits.max_columns]))
@@ -336,7 +296,7 @@ def _find_header(rows: list[tuple[int, list[Cell]]], mapping: ExportMapping) -> 
     best: tuple[int, int] | None = None
     for number, cells in rows[:HEADER_SCAN_ROWS]:
         matched = {
-            lookup[f].key for c in cells if not _blank(c) and (f := fold_header(c)) in lookup
+            lookup[f].key for c in cells if not is_blank(c) and (f := fold_header(c)) in lookup
         }
         record_id = next(c.key for c in mapping.columns if c.type == "record_id")
         if record_id in matched and (best is None or len(matched) > best[1]):
@@ -359,7 +319,7 @@ def _map(
     where: dict[str, tuple[int, ExportColumn]] = {}
     unknown: list[str] = []
     for index, cell in enumerate(table.header):
-        if _blank(cell):
+        if is_blank(cell):
             continue
         column = lookup.get(fold_header(cell))
         if column is None:
@@ -453,13 +413,13 @@ def _row(
         return cells[index] if index < len(cells) else None
 
     id_column = mapping.column(_key_of(mapping, "record_id"))
-    record_id = _text(cell(id_column))
+    record_id = cell_text(cell(id_column))
     if record_id is None:
         problem(id_column, "申报编号为空，本行未载入", "empty record id; row not loaded", False)
         return None, problems
 
     annex_column = mapping.column(_key_of(mapping, "annex"))
-    annex_text = _text(cell(annex_column))
+    annex_text = cell_text(cell(annex_column))
     annex = _annex(annex_text, mapping)
     if annex is None:
         shown = annex_text or "（空）"
@@ -479,9 +439,9 @@ def _row(
             continue
         raw = cell(column)
         if column.type == "datetime":
-            if _blank(raw):
+            if is_blank(raw):
                 continue
-            submitted_at = _datetime(raw, zone)
+            submitted_at = filing_time(raw, zone)
             if submitted_at is None:
                 problem(
                     column,
@@ -490,8 +450,8 @@ def _row(
                     True,
                 )
             continue
-        value = _value(column, raw, mapping)
-        if column.type == FieldType.DATE and isinstance(value, str) and _date(value) is None:
+        value = column_value(column, raw, mapping)
+        if column.type == FieldType.DATE and isinstance(value, str) and parse_date(value) is None:
             problem(
                 column,
                 f"{column.header}「{value}」无法识别为日期，按原文保留",
@@ -505,28 +465,6 @@ def _row(
     return record, problems
 
 
-# --- cell values -----------------------------------------------------------------------
-
-
-def _blank(cell: Cell) -> bool:
-    return cell is None or (isinstance(cell, str) and not cell.strip())
-
-
-def _text(cell: Cell) -> str | None:
-    """A cell as text: numbers without a spurious ``.0``, dates in ISO form."""
-    if _blank(cell):
-        return None
-    if isinstance(cell, bool):
-        return str(cell)
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    if isinstance(cell, dt.datetime | dt.date):
-        return cell.isoformat()
-    if isinstance(cell, list | dict):
-        return json.dumps(cell, ensure_ascii=False)
-    return str(cell).strip()
-
-
 def _annex(text: str | None, mapping: ExportMapping) -> Annex | None:
     if text is None:
         return None
@@ -535,100 +473,6 @@ def _annex(text: str | None, mapping: ExportMapping) -> Annex | None:
         if fold_header(label) == folded or folded == annex.value:
             return annex
     return None
-
-
-def _value(column: ExportColumn, raw: Cell, mapping: ExportMapping) -> FieldValue:
-    if column.type == "member_list" and _blank(raw):
-        return []  # an empty member column lists no members: a list, like any other
-    if _blank(raw):
-        return None
-    if column.type == "member_list":
-        if isinstance(raw, list):
-            return [t for item in raw if (t := _text(item))]
-        separators = (mapping.list_separator, *mapping.list_separator_aliases)
-        pattern = "|".join(re.escape(s) for s in separators)
-        return [part.strip() for part in re.split(pattern, _text(raw) or "") if part.strip()]
-    if column.type in _NUMERIC_TYPES:
-        return _number(raw)
-    if column.type == FieldType.DATE:
-        if isinstance(raw, dt.datetime):
-            return raw.date().isoformat()
-        if isinstance(raw, dt.date):
-            return raw.isoformat()
-        text = _text(raw) or ""
-        parsed = _date(text)
-        return parsed.isoformat() if parsed else text
-    return _text(raw)
-
-
-def _number(raw: Cell) -> FieldValue:
-    """A number for a numeric cell or a plain number's text; any other text as written."""
-    if isinstance(raw, bool):
-        return str(raw)
-    if isinstance(raw, int | float):
-        value: float = float(raw)
-    else:
-        text = _text(raw) or ""
-        if not _PLAIN_NUMBER.fullmatch(text):
-            return text
-        value = float(text)
-    if value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    return value  # a fraction in an integer column stays a fraction: the validators decide
-
-
-def _date(text: str) -> dt.date | None:
-    match = _DATE.fullmatch(unicodedata.normalize("NFKC", text).strip())
-    if not match:
-        return None
-    try:
-        return dt.date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return None
-
-
-def _datetime(raw: Cell, zone: ZoneInfo) -> str | None:
-    """ISO 8601 in ``zone`` for a datetime cell or text; a naive time is taken as ``zone``."""
-    moment: dt.datetime | None = None
-    if isinstance(raw, dt.datetime):
-        moment = raw
-    elif isinstance(raw, dt.date):
-        moment = dt.datetime(raw.year, raw.month, raw.day)
-    elif isinstance(raw, int | float) and not isinstance(raw, bool):
-        try:
-            moment = from_excel(raw)
-        except (ValueError, OverflowError):
-            moment = None
-    else:
-        moment = _parse_datetime_text(unicodedata.normalize("NFKC", str(raw)).strip())
-    if moment is None:
-        return None
-    moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
-    return moment.isoformat()
-
-
-def _parse_datetime_text(text: str) -> dt.datetime | None:
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    date_match = _DATE.match(text)
-    if not date_match:
-        return None
-    rest = text[date_match.end() :].strip().lstrip("T").strip()
-    hour = minute = second = 0
-    if rest:
-        time_match = _TIME.fullmatch(rest)
-        if not time_match:
-            return None
-        hour, minute = int(time_match[1]), int(time_match[2])
-        second = int(time_match[3] or 0)
-    try:
-        return dt.datetime(
-            int(date_match[1]), int(date_match[2]), int(date_match[3]), hour, minute, second
-        )
-    except ValueError:
-        return None
 
 
 # --- refusals --------------------------------------------------------------------------

@@ -3,10 +3,11 @@
 A scan's tick boxes are found on the same seal-free image the OCR reads, so their boxes
 and the text lines share one frame (fractions of the normalised page), and red seal ink
 over a box does not count as a tick while blue or black ballpoint does. Then the ink no
-text line or tick box explains (``unread.py``): a value the OCR did not see at all (print
-under a seal as dark as the print) leaves ink there, so a blank read where it lies is not
-a sure blank. Seals are found on the colour image (``seals.py``, in the same frame) and
-their ring lettering read with the page's engine.
+text line or tick box explains (``marks/unread_ink.py``): a value the OCR did not see at
+all (print under a seal as dark as the print) leaves ink there, so a blank read where it
+lies is not a sure blank. Seals are found on the colour image
+(``marks/seal_impressions.py``, in the same frame) and their ring lettering read with the
+page's engine (``marks/seal_lettering.py``).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from __future__ import annotations
 import logging
 import time
 
+from pipeline.marks.seal_lettering import read_seals
+from pipeline.marks.tick_boxes import image_boxes
+from pipeline.marks.unread_ink import unread_ink
 from pipeline.model import Frozen, Page, SealMark, TextLine, TickBox, UnreadInk
 from pipeline.ocr.engine import OcrEngine
 from pipeline.pages import SourcePage
-from pipeline.preprocess import NormalisedPage, is_greyscale, normalise_page
-from pipeline.seals import read_seals
-from pipeline.ticks import image_boxes
-from pipeline.unread import unread_ink
+from pipeline.pixels import is_greyscale
+from pipeline.preprocess import NormalisedPage, normalise_page
 
 log = logging.getLogger(__name__)
 

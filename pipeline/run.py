@@ -32,6 +32,9 @@ from pipeline.ingest import (
     quarantine,
     sniff,
 )
+from pipeline.marks.seal_impressions import DEFAULT_SEAL_DETECTION_PATH
+from pipeline.marks.tick_boxes import DEFAULT_TICK_BOXES_PATH
+from pipeline.marks.unread_ink import DEFAULT_UNREAD_INK_PATH
 from pipeline.model import (
     Annex,
     EngineInfo,
@@ -51,11 +54,8 @@ from pipeline.pages import TARGET_DPI, iter_pages, render_page_image
 from pipeline.pool import PagePool
 from pipeline.preprocess import upright_page
 from pipeline.read import ReadPage, read_page
-from pipeline.seals import DEFAULT_SEAL_DETECTION_PATH
 from pipeline.settings import Settings
 from pipeline.split import split_stream
-from pipeline.ticks import DEFAULT_TICK_BOXES_PATH
-from pipeline.unread import DEFAULT_UNREAD_INK_PATH
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import validators.compare  # noqa: F401  (registers the online_fields validator)
 from pipeline.model import Finding, Submission
 from validators import campaign_rules as campaign_rules  # registers its validators
-from validators import opinion, seals
+from validators import opinion, seal_slots
 from validators.registry import (
+    CheckStage,
     Context,
-    Stage,
     Stance,
     Validator,
     ValueNormalizer,
@@ -24,15 +24,15 @@ from validators.registry import (
 )
 
 __all__ = [
+    "CheckStage",
     "Context",
-    "Stage",
     "Stance",
     "Validator",
     "ValueNormalizer",
     "opinion",
     "registered",
     "run_validator",
-    "seals",
+    "seal_slots",
     "validate",
     "validate_online",
     "validator",
@@ -53,7 +53,7 @@ def validate(
     return submission.model_copy(
         update={
             "findings": (*submission.findings, *findings),
-            "seals": seals.seal_records(submission, context),
+            "seals": seal_slots.seal_records(submission, context),
         }
     )
 

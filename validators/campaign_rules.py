@@ -52,7 +52,7 @@ from pipeline.model import (
     TextLine,
 )
 from validators.registry import Context, validator
-from validators.seals import find_line, page_of
+from validators.seal_slots import find_line, page_of
 from validators.thresholds import RULES_DIR
 
 log = logging.getLogger(__name__)

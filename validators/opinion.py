@@ -6,7 +6,7 @@ The box is the opinion page's lines between the printed heading (属地工业和
 lettering of a seal pressed into it. What remains is the opinion; the Matcher-based
 classifier (handed in through the ``Context``) tells favourable from refused (同意推荐 vs
 不同意推荐 / 不予推荐 / 暂缓推荐). The date is the extracted ``recommend_date``; the seal is the
-``recommender_opinion`` slot's mark (``seals.py``).
+``recommender_opinion`` slot's mark (``seal_slots.py``).
 
 Exempt applicants (省属企业 / 中央在黔企业) need no recommendation: RECOMMENDATION_EXEMPT
 (info) and nothing else. Electronic copies leave the box empty by design: scans only.
@@ -24,7 +24,7 @@ from pipeline.config import OpinionSpec, SealSlotSpec, TemplateSpec
 from pipeline.model import BBox, Finding, FindingCode, Page, Submission, TextLine
 from validators.applicant import Applicant, applicant_of, authority_names
 from validators.registry import Context, Stance, validator
-from validators.seals import (
+from validators.seal_slots import (
     find_line,
     is_scan,
     judge_owner,

@@ -37,7 +37,7 @@ from validators.thresholds import (
 Stance = Literal["favourable", "unfavourable", "none"]
 """What a recommendation opinion says (the values of ``extractors.nlp.Stance``)."""
 
-Stage = Literal["paper", "online"]
+CheckStage = Literal["paper", "online"]
 """When a validator runs: ``paper`` on each submission as read (``validate``); ``online``
 once the batch is matched, with the submission's filing in ``Context.online``
 (``validate_online``)."""
@@ -105,10 +105,10 @@ class Context(BaseModel):
 Validator = Callable[[Submission, Context], list[Finding]]
 
 _REGISTRY: dict[str, Validator] = {}
-_STAGES: dict[str, Stage] = {}
+_STAGES: dict[str, CheckStage] = {}
 
 
-def validator(name: str, stage: Stage = "paper") -> Callable[[Validator], Validator]:
+def validator(name: str, stage: CheckStage = "paper") -> Callable[[Validator], Validator]:
     """Register a validator under ``name``; a name registered twice is a programming error."""
 
     def register(fn: Validator) -> Validator:
@@ -121,7 +121,7 @@ def validator(name: str, stage: Stage = "paper") -> Callable[[Validator], Valida
     return register
 
 
-def registered(stage: Stage | None = None) -> tuple[str, ...]:
+def registered(stage: CheckStage | None = None) -> tuple[str, ...]:
     """The registered validators' names (of one stage, or all), in the order they run."""
     return tuple(n for n in _REGISTRY if stage is None or _STAGES[n] == stage)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -22,6 +22,11 @@ from flows.console import console, expected_errors_without_traceback, fail, say
 from pipeline.errors import PipelineError
 from pipeline.settings import Settings
 from shenbao_lab.bench import tables
+
+if TYPE_CHECKING:
+    from shenbao_lab.bench.extract import ExtractFigures
+    from shenbao_lab.bench.finding_figures import FindingFigures
+    from shenbao_lab.bench.seals import SealFigures
 
 samples_app = typer.Typer(help="The synthetic corpus with its ground truth.", no_args_is_help=True)
 bench_app = typer.Typer(
@@ -118,104 +123,99 @@ JsonOption = Annotated[
 ]
 
 
-def _run_bench(
-    measure: Callable[[Path], FiguresT],
-    tables: Callable[[FiguresT], list[Table]],
-    *,
-    samples: Path,
-    generate: int | None,
-    seed: int,
-    json_path: Path | None,
+def _show_figures(
+    figures: FiguresT, tables_of: Callable[[FiguresT], list[Table]], json_path: Path | None
 ) -> None:
-    """Measure the committed corpus, or a freshly generated one; print; write the JSON."""
-    from shenbao_lab.bench.corpus import generated_corpus
-
-    try:
-        if generate is None:
-            figures = measure(samples)
-        else:
-            with generated_corpus(generate, seed) as corpus:
-                figures = measure(corpus).model_copy(
-                    update={"corpus": f"generated: --generate {generate} --seed {seed}"}
-                )
-    except PipelineError as exc:
-        fail(exc)
-    for table in tables(figures):
+    """Print a bench's tables; write its figures as JSON when asked."""
+    for table in tables_of(figures):
         console.print(table)
     if json_path is not None:
         json_path.write_text(figures.model_dump_json(indent=2), encoding="utf-8")
         console.print(Text(f"figures written to {json_path}"))
 
 
-@bench_app.command("extract")
-def bench_extract(
-    samples: CorpusOption = Path("samples"),
-    generate: GenerateOption = None,
-    seed: SeedOption = 20220801,
-    workers: WorkersOption = 2,
-    json_path: JsonOption = None,
+CorpusMeasure = Callable[[Path, Settings, int, int], FiguresT]
+"""A bench against the corpus's truth: ``(corpus, settings, seed, workers) -> figures``."""
+
+
+def _corpus_bench(
+    name: str,
+    measure: CorpusMeasure[FiguresT],
+    tables_of: Callable[[FiguresT], list[Table]],
+    help_text: str,
 ) -> None:
-    """Exact-match accuracy of field extraction against the truth, and review flagging."""
-    from shenbao_lab.bench.extract import bench_extract as measure
+    """Register ``shenbao bench <name>``, a bench against the corpus's truth: they all take
+    the same options and measure the committed corpus, or a freshly generated one."""
 
-    settings = Settings()
-    _run_bench(
-        lambda corpus: measure(corpus, settings, workers=workers),
-        tables.extract_tables,
-        samples=samples,
-        generate=generate,
-        seed=seed,
-        json_path=json_path,
-    )
+    def command(
+        samples: CorpusOption = Path("samples"),
+        generate: GenerateOption = None,
+        seed: SeedOption = 20220801,
+        workers: WorkersOption = 2,
+        json_path: JsonOption = None,
+    ) -> None:
+        from shenbao_lab.bench.corpus import generated_corpus
+
+        settings = Settings()
+        try:
+            if generate is None:
+                figures = measure(samples, settings, seed, workers)
+            else:
+                with generated_corpus(generate, seed) as corpus:
+                    figures = measure(corpus, settings, seed, workers).model_copy(
+                        update={"corpus": f"generated: --generate {generate} --seed {seed}"}
+                    )
+        except PipelineError as exc:
+            fail(exc)
+        _show_figures(figures, tables_of, json_path)
+
+    bench_app.command(name, help=help_text)(command)
 
 
-@bench_app.command("seals")
-def bench_seals(
-    samples: CorpusOption = Path("samples"),
-    generate: GenerateOption = None,
-    seed: SeedOption = 20220801,
-    workers: WorkersOption = 2,
-    json_path: JsonOption = None,
-) -> None:
-    """Seal detection per slot, owner match, recommendation decisions and their findings,
-    on colour and greyscale scans."""
-    from shenbao_lab.bench.seals import bench_seals as measure
+# Each bench's module loads when its command runs: the others' imports are not paid for.
+
+
+def _extract(corpus: Path, settings: Settings, seed: int, workers: int) -> ExtractFigures:
+    from shenbao_lab.bench.extract import bench_extract
+
+    return bench_extract(corpus, settings, workers=workers)
+
+
+def _seals(corpus: Path, settings: Settings, seed: int, workers: int) -> SealFigures:
+    from shenbao_lab.bench.seals import bench_seals
     from usecases.check import checker
 
-    settings = Settings()
-    _run_bench(
-        lambda corpus: measure(corpus, settings, checker, workers=workers),
-        tables.seal_tables,
-        samples=samples,
-        generate=generate,
-        seed=seed,
-        json_path=json_path,
-    )
+    return bench_seals(corpus, settings, checker, workers=workers)
 
 
-@bench_app.command("findings")
-def bench_findings(
-    samples: CorpusOption = Path("samples"),
-    generate: GenerateOption = None,
-    seed: SeedOption = 20220801,
-    workers: WorkersOption = 2,
-    json_path: JsonOption = None,
-) -> None:
-    """Precision and recall per finding code against the truth, per kind of source; and
-    paper against online: format-only differences and planted discrepancies (drawn from
-    --seed)."""
-    from shenbao_lab.bench.findings import bench_findings as measure
+def _findings(corpus: Path, settings: Settings, seed: int, workers: int) -> FindingFigures:
+    from shenbao_lab.bench.findings import bench_findings
     from usecases.check import check_batch, checker
 
-    settings = Settings()
-    _run_bench(
-        lambda corpus: measure(corpus, settings, checker, check_batch, seed=seed, workers=workers),
-        tables.finding_tables,
-        samples=samples,
-        generate=generate,
-        seed=seed,
-        json_path=json_path,
-    )
+    return bench_findings(corpus, settings, checker, check_batch, seed=seed, workers=workers)
+
+
+_corpus_bench(
+    "extract",
+    _extract,
+    tables.extract_tables,
+    "Exact-match accuracy of field extraction against the truth, and review flagging.",
+)
+_corpus_bench(
+    "seals",
+    _seals,
+    tables.seal_tables,
+    """Seal detection per slot, owner match, recommendation decisions and their findings,
+    on colour and greyscale scans.""",
+)
+_corpus_bench(
+    "findings",
+    _findings,
+    tables.finding_tables,
+    """Precision and recall per finding code against the truth, per kind of source; and
+    paper against online: format-only differences and planted discrepancies (drawn from
+    --seed).""",
+)
 
 
 @bench_app.command("batch")
@@ -260,11 +260,7 @@ def bench_batch(
             )
     except PipelineError as exc:
         fail(exc)
-    for table in tables.orchestration_tables(figures):
-        console.print(table)
-    if json_path is not None:
-        json_path.write_text(figures.model_dump_json(indent=2), encoding="utf-8")
-        console.print(Text(f"figures written to {json_path}"))
+    _show_figures(figures, tables.orchestration_tables, json_path)
 
 
 BATCH_RUN_COMMAND = (sys.executable, "-m", "flows.cli", "bench", "batch-run")

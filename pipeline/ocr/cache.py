@@ -16,13 +16,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from pipeline.files import write_atomic
 from pipeline.model import TextLine
-from pipeline.ocr.engine import (
-    OcrEngine,
-    OcrSettings,
-    WrappingEngine,
-    create_engine,
-    image_digest,
-)
+from pipeline.ocr.engine import OcrEngine, OcrSettings, WrappingEngine, image_digest
+from pipeline.ocr.registry import create_engine
 
 log = logging.getLogger(__name__)
 _LINES = TypeAdapter(tuple[TextLine, ...])

@@ -1,4 +1,8 @@
-"""The OCR engine protocol, its settings, and choosing an engine by its ``kind``."""
+"""The OCR engine protocol, its settings, and what every engine shares.
+
+Choosing an engine by its ``kind`` is ``pipeline.ocr.registry``'s: the engines import this
+module, so this one imports none of them.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,14 @@ from pydantic import Field
 
 from pipeline.model import Frozen, TextLine
 
+EngineKind = Literal["rapidocr", "paddleocr", "replay"]
+"""The engines a run may choose; ``pipeline.ocr.registry`` has a factory for each."""
+
 
 class OcrSettings(Frozen):
     """How pages are read. Everything here is part of the cache key."""
 
-    kind: Literal["rapidocr", "paddleocr", "replay"] = Field(
+    kind: EngineKind = Field(
         "rapidocr",
         description="rapidocr: PP-OCRv6 on ONNX Runtime, models from the wheel; "
         "paddleocr: the paddle extra (fetches its models); replay: frozen OCR for tests",
@@ -100,18 +107,3 @@ def quad_to_bbox(points: np.ndarray, width: int, height: int) -> tuple[float, fl
         round(min(max(float(xs.max()) / width, 0.0), 1.0), 5),
         round(min(max(float(ys.max()) / height, 0.0), 1.0), 5),
     )
-
-
-def create_engine(settings: OcrSettings) -> OcrEngine:
-    """The engine ``settings.kind`` names."""
-    if settings.kind == "rapidocr":
-        from pipeline.ocr.rapid import RapidEngine
-
-        return RapidEngine(settings)
-    if settings.kind == "paddleocr":
-        from pipeline.ocr.paddle import PaddleEngine
-
-        return PaddleEngine(settings)
-    from pipeline.ocr.replay import ReplayEngine
-
-    return ReplayEngine.load(settings)

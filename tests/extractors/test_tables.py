@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from shenbao_lab.generator.truth import Truth
 
 from extractors.review import needs_review
-from extractors.tables import bands, read_tables
+from extractors.table_grid import bands
+from extractors.tables import read_tables
 from pipeline.config import TableSpec, load_campaign
 from pipeline.model import (
     Annex,

@@ -13,12 +13,13 @@ from extractors.review import needs_review
 from extractors.ticks import DEFAULT_TICKS_PATH, load_tick_rules, read_checkbox
 from pipeline.config import ReadMethod, load_campaign
 from pipeline.errors import ConfigError
+from pipeline.marks.tick_boxes import image_boxes
 from pipeline.model import Annex, Page, SourceKind, Submission, TextLine, TickBox
-from pipeline.ocr.engine import OcrSettings, create_engine
+from pipeline.ocr.engine import OcrSettings
+from pipeline.ocr.registry import create_engine
 from pipeline.pages import SourcePage, render_page_image
 from pipeline.preprocess import normalise_page
 from pipeline.read import read_page
-from pipeline.ticks import image_boxes
 from tests.readers import SAMPLES, TEMPLATES, read_electronic, truth_of
 
 CAMPAIGN = load_campaign()
@@ -200,7 +201,7 @@ def test_without_boxes_the_ocr_glyphs_give_a_reading_for_review() -> None:
 
 def test_a_docx_line_holding_label_and_glyphs_reads_exactly() -> None:
     line = _line("创新中心类型：□企业型 ☑院所型", 0.1, 0.185, 0.9, 0.203)
-    from pipeline.ticks import glyph_boxes
+    from pipeline.marks.tick_boxes import glyph_boxes
 
     page = Page(
         number=1,

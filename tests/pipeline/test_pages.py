@@ -19,11 +19,11 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
-from pipeline import pages
 from pipeline.errors import InputError
 from pipeline.ingest import FileKind
 from pipeline.model import SourceKind, TextLine
 from pipeline.pages import TARGET_DPI, SourcePage, iter_pages, render_page_image
+from pipeline.readers import docx_pages, pdf_pages, pdf_text
 from pipeline.settings import Settings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -196,11 +196,11 @@ def test_broken_to_unicode_map_is_read_as_a_scan() -> None:
             self.chars = chars
             self.images: list[dict[str, float]] = []
 
-    assert pages._real_text_lines(FakePage()) is None
+    assert pdf_text._real_text_lines(FakePage()) is None
 
 
 def test_radicals_in_a_text_layer_read_as_ideographs() -> None:
-    assert pages._fix_radicals("\u2f00\u2f08\u5de5") == "一人工"
+    assert pdf_text._fix_radicals("\u2f00\u2f08\u5de5") == "一人工"
 
 
 def test_absurd_page_size_is_an_error_page_and_the_next_page_comes(tmp_path: Path) -> None:
@@ -236,7 +236,7 @@ def test_page_that_fails_to_render_is_an_error_page(
 ) -> None:
     path = tmp_path / "two.pdf"
     path.write_bytes(pdf_bytes(pages=2))
-    real_render = pages._render
+    real_render = pdf_pages._render
     calls = {"n": 0}
 
     def failing_once(page: pdfium.PdfPage, dpi: int) -> np.ndarray:
@@ -245,7 +245,7 @@ def test_page_that_fails_to_render_is_an_error_page(
             raise pdfium.PdfiumError("injected render failure")
         return real_render(page, dpi)
 
-    monkeypatch.setattr(pages, "_render", failing_once)
+    monkeypatch.setattr(pdf_pages, "_render", failing_once)
 
     broken, fine = _pages(path, FileKind.PDF)
 
@@ -512,7 +512,7 @@ def test_docx_parser_never_resolves_entities_even_unscreened(
     secret.write_text("MARKER-4f1c", encoding="utf-8")
     path = _docx(tmp_path / "xxe.docx", lambda d: d.add_paragraph("PLACEHOLDER"))
     _with_entity(path, secret)
-    monkeypatch.setattr(pages, "check_docx", lambda path, settings: None)
+    monkeypatch.setattr(docx_pages, "check_docx", lambda path, settings: None)
 
     found = _pages(path, FileKind.DOCX)
 

@@ -21,19 +21,17 @@ import numpy as np
 import pypdfium2 as pdfium
 import pytest
 
-from pipeline import preprocess
+from pipeline import orientation as orientation_module
 from pipeline.ingest import PDFIUM_LOCK
 from pipeline.pages import render_page_image
 from pipeline.preprocess import (
     detect_orientation,
-    detect_skew,
-    estimate_skew,
     map_box_to_source,
     normalise_page,
-    remove_seal_ink,
-    seal_ink_mask,
     upright_page,
 )
+from pipeline.seal_ink import remove_seal_ink, seal_ink_mask
+from pipeline.skew import SkewEstimate, detect_skew, estimate_skew
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +242,7 @@ def test_a_sparse_upside_down_page_is_kept_as_is_with_low_confidence(
     sparse[:] = paper
     sparse[int(0.09 * h) : int(0.19 * h)] = page.image[int(0.09 * h) : int(0.19 * h)]
     orientation = detect_orientation(np.ascontiguousarray(sparse[::-1, ::-1]))
-    assert orientation.lines < preprocess.FLIP_MIN_LINES
+    assert orientation.lines < orientation_module.FLIP_MIN_LINES
     assert orientation.rotation == 0
     assert orientation.confidence < 0.5
 
@@ -261,7 +259,7 @@ def test_a_sparse_upside_down_page_is_kept_as_is_with_low_confidence(
     ],
 )
 def test_flipping_needs_a_clear_confident_majority(probs: list[float], flip: bool) -> None:
-    decided, confidence, _ = preprocess._vote(np.array(probs), quarter_turned=False)
+    decided, confidence, _ = orientation_module._vote(np.array(probs), quarter_turned=False)
     assert decided is flip
     assert 0.0 <= confidence <= 1.0
 
@@ -278,11 +276,11 @@ def test_a_blank_page_is_left_alone_with_no_confidence() -> None:
 
 def test_noise_gives_no_skew() -> None:
     noise = np.random.default_rng(7).integers(0, 256, (1400, 1000, 3), dtype=np.uint8)
-    assert estimate_skew(noise) == preprocess.SkewEstimate(0.0, 0.0)
+    assert estimate_skew(noise) == SkewEstimate(0.0, 0.0)
 
 
 def test_the_classifier_session_is_made_once() -> None:
-    assert preprocess._cls_session(1) is preprocess._cls_session(1)
+    assert orientation_module._cls_session(1) is orientation_module._cls_session(1)
 
 
 # --------------------------------------------------------------------------------------

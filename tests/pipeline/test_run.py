@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from pipeline.ingest import discover, display_name, sniff
 from pipeline.model import Annex, FindingCode, SourceKind, TextLine
-from pipeline.ocr.engine import OcrSettings, create_engine
+from pipeline.ocr.engine import OcrSettings
+from pipeline.ocr.registry import create_engine
 from pipeline.ocr.replay import RecordingEngine
 from pipeline.pool import PagePool
 from pipeline.run import (

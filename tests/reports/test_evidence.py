@@ -8,7 +8,7 @@ import pytest
 from rapidfuzz import fuzz
 
 from pipeline.model import Report, SourceKind
-from pipeline.ocr.engine import create_engine
+from pipeline.ocr.registry import create_engine
 from pipeline.pages import render_page_image
 from pipeline.settings import Settings
 from reports.evidence import (

@@ -37,7 +37,8 @@ from pipeline.config import load_templates
 from pipeline.ingest import FileKind, discover, sniff
 from pipeline.model import SourceKind
 from pipeline.ocr.cache import CachedEngine
-from pipeline.ocr.engine import OcrEngine, OcrSettings, create_engine
+from pipeline.ocr.engine import OcrEngine, OcrSettings
+from pipeline.ocr.registry import create_engine
 from pipeline.pages import iter_pages, render_page_image
 from pipeline.pool import return_large_buffers_to_the_os
 from pipeline.preprocess import normalise_page

@@ -1,7 +1,7 @@
 """``shenbao bench seals``: seals and the recommendation opinion against the generator's truth.
 
 Every scan the truth lists is read as a batch reads it (the page pool behind the OCR and
-page caches) and checked as a batch checks it (``flows.checking.checker``, handed in by
+page caches) and checked as a batch checks it (``usecases.check.checker``, handed in by
 the command: extraction, then the validators). The report's ``seals`` and its SEAL_* and
 RECOMMENDATION_* findings are then scored against the scan's truth:
 
@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from pipeline.config import load_campaign, load_templates
 from pipeline.errors import InputError
-from pipeline.model import BBox, FindingCode, Seal, SourceKind, Submission
+from pipeline.model import BBox, FindingCode, Frozen, Seal, SourceKind, Submission
 from pipeline.ocr.engine import OcrEngine
 from pipeline.settings import Settings
 from shenbao_lab.bench.corpus import (
@@ -56,10 +56,6 @@ RECOMMENDATION_CODES: tuple[FindingCode, ...] = tuple(
     sorted((c for c in SEAL_AND_RECOMMENDATION if c.value.startswith("RECOMMENDATION_")), key=str)
 )
 Verdict = Literal["true", "false", "missed", "tolerated"]
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
 
 class SlotOutcome(Frozen):
@@ -92,6 +88,9 @@ class SlotOutcome(Frozen):
 
 class DecisionOutcome(Frozen):
     """One submission's RECOMMENDATION_* codes against the truth's."""
+
+    # The --json output carries the computed ``correct``; reading it back skips it.
+    model_config = ConfigDict(extra="ignore")
 
     applicant: str
     submission_id: str
@@ -379,7 +378,7 @@ def bench_seals(
     Args:
         corpus: a folder made by ``shenbao samples generate``.
         settings: where the templates, campaign and caches are; the OCR settings.
-        checker: ``flows.checking.checker``, which checks a submission as a batch
+        checker: ``usecases.check.checker``, which checks a submission as a batch
             does (handed in: the flows are the layer above the benches).
         workers: page-pool processes for scans not in the cache.
         engine: read with this engine in-process instead (tests: a replay).

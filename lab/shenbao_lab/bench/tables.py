@@ -10,7 +10,7 @@ from rich.text import Text
 if TYPE_CHECKING:
     from shenbao_lab.bench.corpus import Score, Target
     from shenbao_lab.bench.extract import ExtractFigures, FieldOutcome
-    from shenbao_lab.bench.findings import FindingFigures
+    from shenbao_lab.bench.finding_figures import FindingFigures
     from shenbao_lab.bench.orchestration import BatchFigures as OrchestrationFigures
     from shenbao_lab.bench.seals import SealFigures
 
@@ -276,7 +276,8 @@ def seal_tables(figures: SealFigures) -> list[Table]:
 
 def finding_tables(figures: FindingFigures) -> list[Table]:
     from shenbao_lab.bench.extract import SOURCE_NAMES
-    from shenbao_lab.bench.findings import ALL, MUTATIONS
+    from shenbao_lab.bench.finding_figures import ALL
+    from shenbao_lab.bench.mutations import MUTATIONS
 
     columns = figures.columns
     names = {kind.value: name for kind, name in SOURCE_NAMES.items()} | {ALL: ALL}

@@ -27,7 +27,8 @@ from pathlib import Path
 from pipeline.ingest import SniffedFile, discover, sniff
 from pipeline.model import Frozen
 from pipeline.ocr.cache import CachedEngine
-from pipeline.ocr.engine import OcrEngine, create_engine
+from pipeline.ocr.engine import OcrEngine
+from pipeline.ocr.registry import create_engine
 from pipeline.read import ReadPage
 from pipeline.run import read_pages
 from pipeline.settings import Settings

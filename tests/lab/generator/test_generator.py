@@ -24,7 +24,7 @@ from pipeline.codes import uscc_is_valid
 from pipeline.config import load_campaign, load_export_mapping, load_templates
 from pipeline.model import Annex, FindingCode, Member
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "samples"
 
 

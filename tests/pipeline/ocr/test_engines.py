@@ -13,13 +13,8 @@ from PIL import Image, ImageDraw, ImageFont
 from pipeline.errors import OcrError
 from pipeline.model import TextLine
 from pipeline.ocr.cache import CachedEngine
-from pipeline.ocr.engine import (
-    OcrEngine,
-    OcrSettings,
-    create_engine,
-    image_digest,
-    reading_order,
-)
+from pipeline.ocr.engine import OcrEngine, OcrSettings, image_digest, reading_order
+from pipeline.ocr.registry import create_engine
 from pipeline.ocr.replay import RecordingEngine, ReplayEngine
 
 FONT = Path(pylopdf_fonts_zh_cn.__file__).parent / "NotoSerifSC-Regular.otf"

@@ -12,7 +12,7 @@ Three sources, one result (``TickBox`` in page fractions, the frame of the page'
 - ``glyph_boxes``: text that prints the box as a character (☑ / □), as in a DOCX.
 
 Nothing here decides which option is ticked: the page only says what is there.
-Parameters are data (``config/tick_boxes.yaml``), checked when loaded.
+Parameters are data (``rules/tick_boxes.yaml``), checked when loaded.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from pydantic import Field, model_validator
 
 from pipeline.config import DEFAULT_CONFIG_DIR, Spec, load_yaml
 from pipeline.model import TextLine, TickBox
+from pipeline.pixels import check_rgb
 
 DEFAULT_TICK_BOXES_PATH = DEFAULT_CONFIG_DIR / "tick_boxes.yaml"
 
@@ -36,7 +37,7 @@ _MM_PER_PT = 25.4 / 72
 
 
 class TickDetection(Spec):
-    """The schema of ``config/tick_boxes.yaml``: how boxes are found and ink is measured."""
+    """The schema of ``rules/tick_boxes.yaml``: how boxes are found and ink is measured."""
 
     box_side_mm: tuple[float, float] = Field(description="smallest and largest box side, mm")
     max_side_difference: float = Field(ge=0.0, lt=1.0)
@@ -77,8 +78,7 @@ def load_tick_detection(path: Path = DEFAULT_TICK_BOXES_PATH) -> TickDetection:
 def _grey(image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         return np.ascontiguousarray(image, dtype=np.uint8)
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise ValueError(f"expected an RGB uint8 array (H, W, 3), got {image.dtype} {image.shape}")
+    check_rgb(image)
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
@@ -123,7 +123,7 @@ def image_boxes(
             Pass the seal-free image (``NormalisedPage.ocr_image``): red seal ink over a
             box would otherwise count as a tick.
         dpi: its resolution (box sizes are in millimetres).
-        rules: detection parameters (default: ``config/tick_boxes.yaml``).
+        rules: detection parameters (default: ``rules/tick_boxes.yaml``).
 
     Returns:
         Boxes in reading order (top to bottom, left to right), ``source="image"``, bbox

@@ -16,12 +16,7 @@ from reportlab.pdfgen import canvas
 from pipeline import read as read_module
 from pipeline.errors import ConfigError
 from pipeline.ingest import FileKind
-from pipeline.model import SourceKind, TextLine, TickBox
-from pipeline.pages import SourcePage, iter_pages, render_page_image
-from pipeline.preprocess import normalise_page, remove_seal_ink
-from pipeline.read import read_page
-from pipeline.settings import Settings
-from pipeline.ticks import (
+from pipeline.marks.tick_boxes import (
     DEFAULT_TICK_BOXES_PATH,
     TickDetection,
     char_extents,
@@ -30,8 +25,14 @@ from pipeline.ticks import (
     load_tick_detection,
     vector_boxes,
 )
+from pipeline.model import SourceKind, TextLine, TickBox
+from pipeline.pages import SourcePage, iter_pages, render_page_image
+from pipeline.preprocess import normalise_page
+from pipeline.read import read_page
+from pipeline.seal_ink import remove_seal_ink
+from pipeline.settings import Settings
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 SETTINGS = Settings()
 DPI = 200.0
 MM = DPI / 25.4

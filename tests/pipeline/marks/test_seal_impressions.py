@@ -1,4 +1,4 @@
-"""Seals on a scanned page: detection, shape, and the ring's lettering (pipeline/seals.py)."""
+"""Seals on a scanned page: detection, shape, and the ring's lettering (pipeline/marks/)."""
 
 from __future__ import annotations
 
@@ -17,25 +17,25 @@ from shenbao_lab.generator.ink import render_handwriting, render_seal, stamp
 from pipeline import read as read_module
 from pipeline.errors import ConfigError
 from pipeline.ingest import FileKind
-from pipeline.model import SealMark, SourceKind, TextLine
-from pipeline.ocr.engine import OcrEngine, OcrSettings, create_engine
-from pipeline.pages import SourcePage, iter_pages
-from pipeline.read import read_page
-from pipeline.seals import (
+from pipeline.marks.seal_impressions import (
     DEFAULT_SEAL_DETECTION_PATH,
     SealDetection,
     detect_seals,
     load_seal_detection,
-    read_seals,
-    unwrap_ring,
 )
+from pipeline.marks.seal_lettering import read_seals, unwrap_ring
+from pipeline.model import SealMark, SourceKind, TextLine
+from pipeline.ocr.engine import OcrEngine, OcrSettings
+from pipeline.ocr.registry import create_engine
+from pipeline.pages import SourcePage, iter_pages
+from pipeline.read import read_page
 from pipeline.settings import Settings
 
 DPI = 200.0
 MM = DPI / 25.4
 W, H = 1654, 2339  # A4 at 200 dpi
 OWNER = "贵阳都匀农产品开发研究院有限公司"
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont:
@@ -236,7 +236,7 @@ def test_a_corpus_cover_page_end_to_end_with_the_real_ocr() -> None:
 
 # --- a real stamped document (tests/pipeline/real/README.md: source and licence) -------
 
-REAL = Path(__file__).parent / "real"
+REAL = Path(__file__).resolve().parents[1] / "real"
 
 
 def test_a_real_greyscale_scan_has_its_one_seal_found_where_it_is() -> None:

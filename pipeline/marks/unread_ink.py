@@ -18,7 +18,7 @@ The steps, on the seal-free image OCR read (``NormalisedPage.ocr_image``), scale
 4. what is left is closed at about a character's size into blobs, and the blobs large
    enough to be writing are kept (scanner specks, dots and dashes are not).
 
-Parameters are data (``config/unread_ink.yaml``), checked when loaded.
+Parameters are data (``rules/unread_ink.yaml``), checked when loaded.
 """
 
 from __future__ import annotations
@@ -33,12 +33,13 @@ from pydantic import Field, model_validator
 
 from pipeline.config import DEFAULT_CONFIG_DIR, Spec, load_yaml
 from pipeline.model import TextLine, TickBox, UnreadInk
+from pipeline.pixels import check_rgb
 
 DEFAULT_UNREAD_INK_PATH = DEFAULT_CONFIG_DIR / "unread_ink.yaml"
 
 
 class UnreadDetection(Spec):
-    """The schema of ``config/unread_ink.yaml``: how unread ink is found on a scan."""
+    """The schema of ``rules/unread_ink.yaml``: how unread ink is found on a scan."""
 
     analysis_dpi: float = Field(gt=0.0, description="resolution the page is analysed at")
     ink_share: float = Field(gt=0.0, lt=1.0, description="ink is darker than this × paper")
@@ -70,8 +71,7 @@ def load_unread_detection(path: Path = DEFAULT_UNREAD_INK_PATH) -> UnreadDetecti
 def _grey(image: np.ndarray) -> np.ndarray:
     if image.ndim == 2 and image.dtype == np.uint8:
         return np.ascontiguousarray(image)
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise ValueError(f"expected an RGB uint8 array (H, W, 3), got {image.dtype} {image.shape}")
+    check_rgb(image)
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
@@ -129,7 +129,7 @@ def unread_ink(
         dpi: its resolution (sizes are in millimetres).
         lines: the OCR's lines on it (bbox as fractions of ``image``).
         boxes: the tick boxes found on it (same frame).
-        rules: detection parameters (default: ``config/unread_ink.yaml``).
+        rules: detection parameters (default: ``rules/unread_ink.yaml``).
 
     Returns:
         Blobs in reading order (top to bottom, left to right): bbox as fractions of

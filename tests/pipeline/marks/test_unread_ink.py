@@ -1,4 +1,4 @@
-"""Unread ink: ink on a scan that no OCR line or tick box explains (pipeline/unread.py)."""
+"""Unread ink: ink on a scan that no OCR line or tick box explains (marks/unread_ink.py)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ import pytest
 
 from pipeline import read as read_module
 from pipeline.errors import ConfigError
-from pipeline.model import SourceKind, TextLine, TickBox, UnreadInk
-from pipeline.pages import SourcePage
-from pipeline.read import read_page
-from pipeline.unread import (
+from pipeline.marks.unread_ink import (
     DEFAULT_UNREAD_INK_PATH,
     UnreadDetection,
     load_unread_detection,
     unread_ink,
 )
+from pipeline.model import SourceKind, TextLine, TickBox, UnreadInk
+from pipeline.pages import SourcePage
+from pipeline.read import read_page
 
 DPI = 200.0
 MM = DPI / 25.4
