@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 from urllib.parse import quote, urlsplit
 from urllib.request import url2pathname
 from uuid import UUID
@@ -334,13 +335,15 @@ def publish_artifacts(
         + "）"
     )
     try:
-        table = create_table_artifact(
+        # _sync: not the coroutine, whatever loop the caller runs in (Prefect's
+        # async_dispatch takes it; its signature does not say so)
+        table = create_table_artifact(  # type: ignore[call-arg]
             table=submission_rows(reports, links),
             key=artifact_key(batch, "submissions"),
             description=description,
-            _sync=True,  # not the coroutine, whatever loop the caller runs in
+            _sync=True,
         )
-        summary = create_markdown_artifact(
+        summary = create_markdown_artifact(  # type: ignore[call-arg]
             markdown=summary_markdown(manifest, reports, batch_findings, index_location, links),
             key=artifact_key(batch, "summary"),
             description=description,
@@ -349,7 +352,7 @@ def publish_artifacts(
     except httpx.HTTPError as exc:
         logger.warning("batch %s: artifacts not published: %s", batch, exc)
         return None
-    return table, summary
+    return cast(UUID, table), cast(UUID, summary)
 
 
 def publish_batch_artifacts(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -93,7 +93,7 @@ def run(
 ) -> None:
     """Run a batch: every file under PATH into the store, with a summary table."""
     store_uri = store or Settings().store
-    arguments = {
+    arguments: dict[str, Any] = {
         "paths": [str(p) for p in paths],
         "online": str(online) if online else None,
         "batch": batch,

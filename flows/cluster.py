@@ -84,14 +84,16 @@ def cluster_of(runner: TaskRunner[Any] | None) -> Client | None:
     module = sys.modules.get("prefect_dask.task_runners")
     if module is None or not isinstance(runner, module.DaskTaskRunner):
         return None
-    return runner.client
+    client: Client = runner.client
+    return client
 
 
 def pages_in_flight(client: Client) -> int:
     """How many scanned pages the flow keeps on the cluster at once: two per worker slot
     (one being read, one waiting), so every slot stays busy while the flow renders the
     next page, and the flow never holds more page images than that."""
-    return max(4, 2 * sum(client.nthreads().values()))
+    slots: dict[str, int] = client.nthreads()  # type: ignore[no-untyped-call]
+    return max(4, 2 * sum(slots.values()))
 
 
 def read_on_cluster(

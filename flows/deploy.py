@@ -14,11 +14,13 @@ finds its flow from any working directory where shenbao is installed.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 import prefect
 from prefect.client.schemas.schedules import CronSchedule
-from prefect.deployments.runner import EntrypointType, RunnerDeployment
+from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, Schedule
+from prefect.types.entrypoint import EntrypointType
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -67,7 +69,7 @@ def load_deploy_settings(
     Raises:
         ConfigError: the cron or the time zone is invalid (one line).
     """
-    given = {
+    given: dict[str, Any] = {
         name: value
         for name, value in (
             ("reconcile_cron", cron),
@@ -121,7 +123,8 @@ def deployments(
         tags=TAGS,
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
-    return [batch, reconcile]
+    # to_deployment is sync here (no running loop): Prefect types it as either
+    return [cast(RunnerDeployment, batch), cast(RunnerDeployment, reconcile)]
 
 
 def serve_all(settings: DeploySettings | None = None, store: str | None = None) -> None:

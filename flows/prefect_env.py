@@ -185,7 +185,7 @@ class TemporaryServer:
             seen = counted
             time.sleep(SETTLE_LOOK_S)
 
-    def _count(self, body: dict[str, object]) -> int:
+    def _count(self, body: Mapping[str, object]) -> int:
         request = urllib.request.Request(
             f"{self.api_url}/task_runs/count",
             data=json.dumps(body).encode(),

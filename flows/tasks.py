@@ -77,9 +77,12 @@ def map_here(client: Client | None, step_task: Task[..., Any], **parameters: Any
     input files or the store (only this machine is sure to have them): on the flow's own
     runner, or on threads here when the flow's runner is a cluster (``client``)."""
     if client is None:
-        return step_task.map(**parameters).result()
+        results: list[Any] = step_task.map(**parameters).result()
+        return results
+    here: ThreadPoolTaskRunner[Any]
     with ThreadPoolTaskRunner(max_workers=os.cpu_count() or 1) as here:
-        return here.map(step_task, parameters).result()
+        results = here.map(step_task, parameters).result()
+    return results
 
 
 class AsTasks:

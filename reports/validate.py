@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 
@@ -49,4 +49,4 @@ def check_report_json(data: bytes) -> dict[str, Any]:
         raise InvalidReportError(
             f"report {document.get('submission_id', '?')!r} breaks the report schema: {problems}"
         )
-    return document
+    return cast("dict[str, Any]", document)
