@@ -223,17 +223,17 @@ def sniff(source: InputFile, settings: Settings) -> SniffedFile:
             )
         kind = detect_kind(path)
         pages = _PAGE_COUNTERS[kind](path, settings)
-    except QuarantineError as why:
-        return _quarantined(source, kind, sha256, size, why)
+    except QuarantineError as refused:
+        return _quarantined(source, kind, sha256, size, refused)
     except InputError as exc:
-        why = QuarantineError("文件无法读取（可能没有权限或已被移走）", str(exc))
-        return _quarantined(source, kind, sha256, size, why)
+        unreadable = QuarantineError("文件无法读取（可能没有权限或已被移走）", str(exc))
+        return _quarantined(source, kind, sha256, size, unreadable)
     except Exception as exc:  # the last net: bad input must never stop a batch
         log.exception("unexpected error while sniffing %s", source.name)
-        why = QuarantineError(
+        unexpected = QuarantineError(
             "文件无法识别，读取时出错", f"unexpected error while sniffing: {exc!r}"
         )
-        return _quarantined(source, kind, sha256, size, why)
+        return _quarantined(source, kind, sha256, size, unexpected)
     entry = ManifestEntry(
         file=source.name, sha256=sha256, size=size, pages=pages, state="processed"
     )

@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AfterValidator,
@@ -27,8 +27,8 @@ from pydantic import (
     model_validator,
 )
 
-REPORT_SCHEMA_ID = "shenbao.report/1"
-MANIFEST_SCHEMA_ID = "shenbao.manifest/1"
+REPORT_SCHEMA_ID: Final = "shenbao.report/1"
+MANIFEST_SCHEMA_ID: Final = "shenbao.manifest/1"
 
 
 class Frozen(BaseModel):

@@ -79,7 +79,8 @@ def _local_paper(image: np.ndarray, redness: np.ndarray) -> np.ndarray:
     count = cv2.blur(weight, k)
     fallback = np.median(small[valid], axis=0)
     paper = np.where(count[..., None] > 0.05, total / np.maximum(count, 1e-6)[..., None], fallback)
-    return paper.astype(np.float32)
+    paper_f32: np.ndarray = paper.astype(np.float32)
+    return paper_f32
 
 
 def remove_seal_ink(image: np.ndarray) -> np.ndarray:
@@ -102,7 +103,7 @@ def remove_seal_ink(image: np.ndarray) -> np.ndarray:
     if is_greyscale(image):
         return out
     redness = _redness(image)
-    points = cv2.findNonZero(cv2.compare(redness, REDNESS_START, cv2.CMP_GT))
+    points = cv2.findNonZero((redness > REDNESS_START).astype(np.uint8))
     if points is None:
         return out
     points = points.reshape(-1, 2)

@@ -81,7 +81,7 @@ def line_ink(ink: np.ndarray) -> np.ndarray:
     """Half-scale ink (any ink in each 2x2 cell) without ruled lines, for finding lines."""
     h, w = ink.shape
     half = cv2.resize(ink, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
-    half = cv2.compare(half, 0, cv2.CMP_GT)
+    half = np.where(half > 0, np.uint8(255), np.uint8(0))  # cv2.compare(half, 0, CMP_GT)
     # Table borders and underlines are not text: long straight runs are taken out.
     horizontal = cv2.morphologyEx(half, cv2.MORPH_OPEN, np.ones((1, RULE_RUN_PX), np.uint8))
     vertical = cv2.morphologyEx(half, cv2.MORPH_OPEN, np.ones((RULE_RUN_PX, 1), np.uint8))

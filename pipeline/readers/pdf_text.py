@@ -258,7 +258,8 @@ def _split_at_gaps(words: Sequence[dict[str, Any]]) -> Iterator[list[dict[str, A
 
 def _char_width(word: dict[str, Any]) -> float:
     # A word's mean advance: an ideograph is as wide as the type is tall, a digit half that.
-    return max(word["x1"] - word["x0"], 0.0) / max(len(word["text"]), 1)
+    advance = max(float(word["x1"]) - float(word["x0"]), 0.0)
+    return advance / max(len(word["text"]), 1)
 
 
 def _fraction(value: float, extent: float) -> float:
