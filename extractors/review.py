@@ -5,18 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
-
-from pipeline.config import Spec, load_yaml
+from pipeline.config import load_yaml
+from pipeline.rulebook.review import ReviewRules
 from rules import RULES_DIR
 
 DEFAULT_REVIEW_PATH = RULES_DIR / "review.yaml"
-
-
-class ReviewRules(Spec):
-    """The schema of ``rules/review.yaml``."""
-
-    review_threshold: float = Field(gt=0.0, lt=1.0)
 
 
 @lru_cache(maxsize=4)

@@ -23,15 +23,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
 from rapidfuzz import fuzz
 
 from extractors.normalize import normalize_text
 from extractors.review import DEFAULT_REVIEW_PATH, load_review_rules
-from pipeline.config import Campaign, Choice, FieldSpec, Spec, TemplateSpec, load_yaml
+from pipeline.config import Campaign, Choice, FieldSpec, TemplateSpec, load_yaml
 from pipeline.errors import ConfigError
 from pipeline.marks.tick_boxes import char_extents
 from pipeline.model import BBox, ExtractedField, Page, TextLine, TickBox
+from pipeline.rulebook.ticks import TickRules
 from rules import RULES_DIR
 
 DEFAULT_TICKS_PATH = RULES_DIR / "ticks.yaml"
@@ -40,36 +40,6 @@ SEPARATORS = ":："
 # What OCR makes of a printed box in front of its option's text.
 _BOX_READINGS = "□☐☑☒▣■▢口√✓✔"
 _TICKED_READINGS = "☑☒▣■√✓✔"
-
-
-class TickConfidence(Spec):
-    """How sure each kind of tick-box reading is."""
-
-    exact: float = Field(ge=0.0, le=1.0)
-    scan: float = Field(ge=0.0, le=1.0)
-    mapped_by_text: float = Field(ge=0.0, le=1.0)
-    disagreement: float = Field(ge=0.0, le=1.0)
-    missing_boxes: float = Field(ge=0.0, le=1.0)
-    ambiguous: float = Field(ge=0.0, le=1.0)
-    several: float = Field(ge=0.0, le=1.0)
-    text_only: float = Field(ge=0.0, le=1.0)
-
-
-class TickRules(Spec):
-    """The schema of ``rules/ticks.yaml``."""
-
-    ticked_ink: float = Field(gt=0.0, le=1.0)
-    empty_ink: float = Field(ge=0.0, lt=1.0)
-    label_match: float = Field(ge=0.0, le=100.0)
-    wrap_depth: float = Field(ge=0.0)
-    option_match: float = Field(ge=0.0, le=100.0)
-    confidence: TickConfidence
-
-    @model_validator(mode="after")
-    def _ink_levels_ordered(self) -> TickRules:
-        if self.empty_ink >= self.ticked_ink:
-            raise ValueError("empty_ink must be below ticked_ink")
-        return self
 
 
 @lru_cache(maxsize=4)

@@ -30,16 +30,14 @@ import functools
 import logging
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-from pydantic import Field
 from rapidfuzz import fuzz
 
-from pipeline.config import Campaign, FieldType, Regex, Spec, TemplateSpec, load_yaml
+from pipeline.config import Campaign, FieldType, TemplateSpec, load_yaml
 from pipeline.errors import ConfigError
 from pipeline.model import (
     Annex,
@@ -51,6 +49,7 @@ from pipeline.model import (
     Submission,
     TextLine,
 )
+from pipeline.rulebook.campaign_rules import CampaignRules, PaperDeadlineRule
 from validators.registry import Context, validator
 from validators.seal_slots import find_line, page_of
 from validators.thresholds import RULES_DIR
@@ -64,33 +63,6 @@ SelfEvalClaim = Literal["met", "not_met", "unknown"]
 
 
 # --- the rules as data -----------------------------------------------------------------
-
-
-class PaperDeadlineRule(StrEnum):
-    """How an annex's paper deadline follows from the campaign's facts."""
-
-    WORKING_DAYS_AFTER_TRAINING = "working_days_after_training"
-    FIXED_DATE = "fixed_date"
-
-
-class CampaignRules(Spec):
-    """The schema of ``rules/campaign_rules.yaml``."""
-
-    paper_deadlines: dict[Literal[Annex.PILOT, Annex.CERTIFICATION], PaperDeadlineRule] = Field(
-        description="each annex's paper-deadline rule; an annex not listed has none checked"
-    )
-    kpi_table: str = Field(description="the template table whose fixed rows are the KPIs")
-    kpi_target_column: str = Field("target", description="the KPI table's target column")
-    kpi_actual_column: str = Field("actual", description="the KPI table's actual column")
-    self_eval_section: str = Field(description="the template section of the conclusion")
-    heading_match: float = Field(ge=0.0, le=100.0, description="the section's heading line")
-    next_heading_match: float = Field(
-        ge=0.0, le=100.0, description="ratio of a whole line to another heading: text ends"
-    )
-    page_number_line: Regex = Field(description="a line wholly matching it is a page number")
-    quote_chars: int = Field(
-        80, ge=10, description="at most this much of the conclusion is quoted in a message"
-    )
 
 
 def load_campaign_rules(path: Path = DEFAULT_CAMPAIGN_RULES_PATH) -> CampaignRules:

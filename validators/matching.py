@@ -44,8 +44,9 @@ from pipeline.model import (
     OnlineRecord,
     Submission,
 )
+from pipeline.rulebook.thresholds import FuzzyStage, MatchingRules
 from validators.registry import Context
-from validators.thresholds import FuzzyStage, MatchingRules, load_matching_rules
+from validators.thresholds import load_matching_rules
 
 _SPACE = re.compile(r"\s+")
 _ANNEX_LABEL = {Annex.PILOT: "试点", Annex.CERTIFICATION: "认定", Annex.UNKNOWN: "未知"}

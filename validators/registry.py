@@ -27,12 +27,8 @@ from pipeline.model import (
     OnlineRecord,
     Submission,
 )
-from validators.thresholds import (
-    OpinionRules,
-    SealRules,
-    load_opinion_rules,
-    load_seal_rules,
-)
+from pipeline.rulebook.thresholds import OpinionRules, SealRules
+from validators.thresholds import load_opinion_rules, load_seal_rules
 
 Stance = Literal["favourable", "unfavourable", "none"]
 """What a recommendation opinion says (the values of ``extractors.nlp.Stance``)."""

@@ -3,77 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import Field, model_validator
-
-from pipeline.config import Regex, Spec, load_yaml
+from pipeline.config import load_yaml
+from pipeline.rulebook.thresholds import (
+    MatchingRules,
+    OpinionRules,
+    SealRules,
+)
 from rules import RULES_DIR
 
 DEFAULT_SEAL_RULES_PATH = RULES_DIR / "seals.yaml"
 DEFAULT_OPINION_RULES_PATH = RULES_DIR / "opinion.yaml"
-
-
-class SlotGeometry(Spec):
-    """How far from its （盖章） anchor a mark may sit, in seal sizes."""
-
-    beside: float = Field(ge=0.0, description="to the left or right of the anchor line")
-    above: float = Field(ge=0.0, description="above the anchor line")
-    below: float = Field(ge=0.0, description="below the anchor line")
-    anchor_match: float = Field(ge=0.0, le=100.0, description="partial_ratio for the anchor")
-    nominal_seal: tuple[
-        Annotated[float, Field(gt=0.0, le=1.0)], Annotated[float, Field(gt=0.0, le=1.0)]
-    ] = Field(description="a seal's width and height (page fractions) when none is measured")
-
-
-class MarkRules(Spec):
-    min_confidence: float = Field(ge=0.0, le=1.0, description="a surer mark is a seal")
-    unread_ink_min_overlap: float = Field(
-        gt=0.0, le=1.0, description="share of an unread-ink blob inside a slot's zone"
-    )
-    unread_ink_min_size: float = Field(
-        ge=0.0,
-        le=1.0,
-        description="share of a seal's size (both ways) unexplained ink must reach to be a "
-        "seal the detector missed, not a printed mark the OCR missed",
-    )
-
-
-class OwnerRules(Spec):
-    """How a seal's lettering is matched to its expected owner."""
-
-    min_text_chars: int = Field(ge=1)
-    min_text_confidence: float = Field(ge=0.0, le=1.0)
-    match: float = Field(ge=0.0, le=100.0, description="ratio for 'reads as this name'")
-    margin: float = Field(ge=0.0, le=100.0, description="best name over the runner-up")
-    not_owner: float = Field(ge=0.0, le=100.0, description="at most this: not the owner")
-    unreadable_red_is_unverifiable: bool = False
-
-    @model_validator(mode="after")
-    def _not_owner_below_match(self) -> OwnerRules:
-        if self.not_owner >= self.match:
-            raise ValueError("not_owner must be below match")
-        return self
-
-
-class SealRules(Spec):
-    """The schema of ``rules/seals.yaml``."""
-
-    geometry: SlotGeometry
-    marks: MarkRules
-    owner: OwnerRules
-
-
-class OpinionRules(Spec):
-    """The schema of ``rules/opinion.yaml``."""
-
-    printed_match: float = Field(ge=0.0, le=100.0)
-    note_match: float = Field(ge=0.0, le=100.0)
-    min_opinion_chars: int = Field(ge=1)
-    seal_lettering_overlap: float = Field(gt=0.0, le=1.0)
-    seal_lettering_max_chars: int = Field(ge=0)
-    seal_lettering_match: float = Field(ge=0.0, le=100.0)
-    date_line: Regex = Field(description="a line wholly matching it is the date, not opinion")
 
 
 def load_seal_rules(path: Path = DEFAULT_SEAL_RULES_PATH) -> SealRules:
@@ -87,42 +27,6 @@ def load_opinion_rules(path: Path = DEFAULT_OPINION_RULES_PATH) -> OpinionRules:
 
 
 DEFAULT_MATCHING_RULES_PATH = RULES_DIR / "matching.yaml"
-
-
-class FuzzyStage(Spec):
-    """One fuzzy stage of matching paper to online: a pair is taken at ``threshold`` or
-    above, and only when it beats every rival (other filing, other paper) by ``margin``."""
-
-    threshold: float = Field(gt=0.0, le=100.0, description="rapidfuzz ratio, 0–100")
-    margin: float = Field(ge=0.0, lt=100.0, description="best over the runner-up, 0–100")
-
-    @model_validator(mode="after")
-    def _margin_below_threshold(self) -> FuzzyStage:
-        if self.margin >= self.threshold:
-            raise ValueError("margin must be below threshold")
-        return self
-
-
-class CopiesRule(Spec):
-    """When two paper submissions of a batch are copies of one applicant's form (1式2份)."""
-
-    name_threshold: float = Field(
-        gt=0.0,
-        le=100.0,
-        description="rapidfuzz ratio (0–100) both the organisation and the centre names "
-        "must reach (with the same sure USCC, or the names alone when a USCC is unsure)",
-    )
-
-
-class MatchingRules(Spec):
-    """The schema of ``rules/matching.yaml``."""
-
-    org_name: FuzzyStage
-    center_name: FuzzyStage
-    copies: CopiesRule
-    unsure_names: bool = Field(
-        description="names read below the review threshold still take part in fuzzy matching"
-    )
 
 
 def load_matching_rules(path: Path = DEFAULT_MATCHING_RULES_PATH) -> MatchingRules:

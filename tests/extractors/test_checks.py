@@ -15,16 +15,9 @@ import pytest
 import yaml
 from shenbao_lab.generator.truth import SourceTruth, Truth
 
-from extractors.checks import (
-    DEFAULT_CHECKS_PATH,
-    AtMostRule,
-    CheckRules,
-    RatioRule,
-    check_fields,
-    load_check_rules,
-)
+from extractors.checks import DEFAULT_CHECKS_PATH, check_fields, load_check_rules
 from extractors.fields import extract
-from extractors.review import ReviewRules, load_review_rules
+from extractors.review import load_review_rules
 from pipeline.config import ReadMethod, TemplateSpec, load_campaign
 from pipeline.errors import ConfigError
 from pipeline.model import (
@@ -41,6 +34,8 @@ from pipeline.model import (
     SubmissionSource,
     TextLine,
 )
+from pipeline.rulebook.checks import AtMostRule, CheckRules, RatioRule
+from pipeline.rulebook.review import ReviewRules
 from tests.readers import SAMPLES, TEMPLATES, read_electronic
 
 CAMPAIGN = load_campaign()

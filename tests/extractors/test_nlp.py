@@ -11,6 +11,8 @@ from extractors import nlp
 from extractors.nlp import Stance
 from pipeline.config import load_campaign
 from pipeline.errors import ConfigError
+from pipeline.rulebook import load_rules
+from tests.rulebook import rules_folder
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +158,7 @@ def test_a_malformed_entities_file_fails_at_load_naming_the_key(
     data = _entities_yaml()
     change(data)  # type: ignore[operator]
     with pytest.raises(ConfigError, match=complaint):
-        nlp.load_entity_rules(_write(tmp_path, data))
+        load_rules(rules_folder(tmp_path, {"entities.yaml": data}))
 
 
 @pytest.mark.parametrize(

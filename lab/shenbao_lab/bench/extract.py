@@ -26,11 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from extractors.fields import extract
 from extractors.normalize import normalize_doc_number
-from extractors.review import ReviewRules, load_review_rules, needs_review
+from extractors.review import load_review_rules, needs_review
 from pipeline.config import TemplateSpec, load_campaign, load_templates
 from pipeline.errors import InputError
 from pipeline.model import Annex, ExtractedField, FieldValue, SourceKind
 from pipeline.ocr.engine import OcrEngine
+from pipeline.rulebook.review import ReviewRules
 from pipeline.settings import Settings
 from shenbao_lab.bench.corpus import Score, Target, load_truths, read_submissions
 from shenbao_lab.generator.truth import SourceTruth, Truth, TruthPage
