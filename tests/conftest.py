@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from pipeline.rulebook import Rules, load_rules
-from rules import RULES_DIR
+from pipeline.rulebook import Rules
 
 _PREFECT_HOME = tempfile.mkdtemp(prefix="shenbao-test-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
@@ -76,4 +75,6 @@ def pdf_bytes() -> Callable[..., bytes]:
 @pytest.fixture(scope="session")
 def rules() -> Rules:
     """The shipped rules folder, loaded and validated once for the session."""
-    return load_rules(RULES_DIR)
+    from tests.rulebook import RULES
+
+    return RULES

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.rulebook import load_rules
 from rules import RULES_DIR
 
 
@@ -19,3 +20,7 @@ def rules_folder(tmp_path: Path, changed: dict[str, object] | None = None) -> Pa
         text = content if isinstance(content, str) else yaml.safe_dump(content, allow_unicode=True)
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+RULES = load_rules(RULES_DIR)
+"""The shipped rules, loaded once for the tests (the ``rules`` fixture is the same)."""

@@ -26,18 +26,16 @@ data: ``rules/campaign_rules.yaml``; the facts are the campaign's (config/campai
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from rapidfuzz import fuzz
 
-from pipeline.config import Campaign, FieldType, TemplateSpec, load_yaml
+from pipeline.config import Campaign, FieldType, TemplateSpec
 from pipeline.errors import ConfigError
 from pipeline.model import (
     Annex,
@@ -52,28 +50,14 @@ from pipeline.model import (
 from pipeline.rulebook.campaign_rules import CampaignRules, PaperDeadlineRule
 from validators.registry import Context, validator
 from validators.seal_slots import find_line, page_of
-from validators.thresholds import RULES_DIR
 
 log = logging.getLogger(__name__)
-
-DEFAULT_CAMPAIGN_RULES_PATH = RULES_DIR / "campaign_rules.yaml"
 
 SelfEvalClaim = Literal["met", "not_met", "unknown"]
 """What a self-evaluation conclusion claims (the values of ``extractors.nlp.SelfEvalClaim``)."""
 
 
 # --- the rules as data -----------------------------------------------------------------
-
-
-def load_campaign_rules(path: Path = DEFAULT_CAMPAIGN_RULES_PATH) -> CampaignRules:
-    """Load and check ``campaign_rules.yaml``; a malformed one raises ``ConfigError``."""
-    return load_yaml(path, CampaignRules)
-
-
-@functools.cache
-def campaign_rules() -> CampaignRules:
-    """The packaged rules, loaded once."""
-    return load_campaign_rules()
 
 
 # --- words for reviewers ---------------------------------------------------------------
@@ -138,12 +122,10 @@ def nth_working_day_after(start: dt.date, count: int) -> dt.date:
     return day
 
 
-def paper_deadline(
-    annex: Annex, campaign: Campaign, rules: CampaignRules | None = None
-) -> PaperDeadline | None:
+def paper_deadline(annex: Annex, campaign: Campaign, rules: CampaignRules) -> PaperDeadline | None:
     """The annex's paper deadline under the campaign's rules; None when the annex has no
     rule or the rule's fact is not known yet (the training date not announced)."""
-    rule = (rules or campaign_rules()).paper_deadlines.get(annex)
+    rule = rules.paper_deadlines.get(annex)
     if rule is PaperDeadlineRule.FIXED_DATE:
         due = campaign.certification_paper_deadline
         return PaperDeadline(due, f"纸质材料须于{_date(due)}（含当日）前报送")
@@ -201,7 +183,7 @@ def check_paper_deadline(submission: Submission, context: Context) -> list[Findi
     received = context.received
     if received is None:
         return []
-    deadline = paper_deadline(submission.annex, context.campaign)
+    deadline = paper_deadline(submission.annex, context.campaign, context.rules.campaign_rules)
     if deadline is None or received <= deadline.due:
         return []
     return [
@@ -274,7 +256,7 @@ def kpi_shortfalls(submission: Submission, context: Context) -> list[KpiShortfal
     """The KPI rows (template order) whose surely read actual is below the surely read target;
     none when the template has no KPI table."""
     template = context.template(submission)
-    rules = campaign_rules()
+    rules = context.rules.campaign_rules
     table = next(
         (t for t in (template.tables if template else ()) if t.key == rules.kpi_table), None
     )
@@ -354,7 +336,7 @@ def find_self_evaluation(
     """The conclusion on its template page: the heading, and the lines from there down to
     the next heading or the page's end (page numbers left out). None when the template has
     no such section, or its page or heading is not found."""
-    rules = campaign_rules()
+    rules = context.rules.campaign_rules
     section = next((s for s in template.sections if s.id == rules.self_eval_section), None)
     if section is None:
         return None
@@ -408,7 +390,7 @@ def check_self_evaluation(submission: Submission, context: Context) -> list[Find
     short = kpi_shortfalls(submission, context)
     if not short:
         return []
-    limit = campaign_rules().quote_chars
+    limit = context.rules.campaign_rules.quote_chars
     quoted = found.body if len(found.body) <= limit else found.body[:limit] + "…"
     return [
         Finding.of(

@@ -20,14 +20,12 @@ paper copies of one applicant (COPIES_DIFFER).
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-from pipeline.config import Choice, FieldSpec, FieldType, TemplateSpec, load_yaml
+from pipeline.config import Choice, FieldSpec, FieldType, TemplateSpec
 from pipeline.model import (
     ExtractedField,
     FieldValue,
@@ -39,21 +37,8 @@ from pipeline.model import (
 )
 from pipeline.rulebook.compare import CompareRules
 from validators.registry import Context, validator
-from validators.thresholds import RULES_DIR
-
-DEFAULT_COMPARE_RULES_PATH = RULES_DIR / "compare.yaml"
 
 PAPER, ONLINE = "纸质材料", "网上填报"
-
-
-def load_compare_rules(path: Path = DEFAULT_COMPARE_RULES_PATH) -> CompareRules:
-    """Load and check ``compare.yaml`` (once per path); a malformed one raises ``ConfigError``."""
-    return _load_compare_rules(path)
-
-
-@functools.cache
-def _load_compare_rules(path: Path) -> CompareRules:
-    return load_yaml(path, CompareRules)
 
 
 # --- the one notion of "same meaning" --------------------------------------------------
@@ -335,7 +320,7 @@ def compare_online(submission: Submission, context: Context) -> list[Finding]:
     record, template = context.online, context.template(submission)
     if record is None or template is None:
         return []
-    rules = load_compare_rules()
+    rules = context.rules.compare
     findings: list[Finding] = []
     for spec in compared_fields(template, context):
         if spec.key in rules.skip or spec.key not in record.fields:
@@ -367,7 +352,6 @@ def compare_online(submission: Submission, context: Context) -> list[Finding]:
 
 
 __all__ = [
-    "DEFAULT_COMPARE_RULES_PATH",
     "CompareRules",
     "Compared",
     "Difference",
@@ -377,7 +361,6 @@ __all__ = [
     "describe",
     "difference",
     "label_and_unit",
-    "load_compare_rules",
     "online_value",
     "paper_value",
     "shown",

@@ -16,7 +16,6 @@ from pathlib import Path
 from shenbao_lab.generator.truth import SourceTruth, Truth
 
 from extractors.fields import extract
-from pipeline.config import load_campaign
 from pipeline.model import (
     ExtractedField,
     Member,
@@ -30,10 +29,11 @@ from pipeline.model import (
 from pipeline.run import assemble
 from tests.extractors.golden.record import SCANS, load_frozen, sniffed_scan
 from tests.readers import SAMPLES, SETTINGS, TEMPLATES
+from tests.rulebook import RULES
 from usecases.check import validation_context
 
-CAMPAIGN = load_campaign()
-CONTEXT = validation_context(TEMPLATES, CAMPAIGN)  # as shenbao run checks
+CAMPAIGN = RULES.campaign
+CONTEXT = validation_context(RULES)  # as shenbao run checks
 TRUTH_FILES = sorted(p for p in (SAMPLES / "truth").glob("*.json") if p.stem != "batch")
 SEAL_CODES = ("SEAL_", "RECOMMENDATION_")
 

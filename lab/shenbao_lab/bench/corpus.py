@@ -12,13 +12,14 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from pipeline.config import Campaign, TemplateSpec, load_templates
+from pipeline.config import Campaign, TemplateSpec
 from pipeline.errors import InputError
 from pipeline.ingest import SniffedFile, discover, sniff
 from pipeline.model import Annex, Submission
 from pipeline.ocr.cache import cached_engine
 from pipeline.ocr.engine import OcrEngine
 from pipeline.pool import PagePool
+from pipeline.rulebook import load_rules
 from pipeline.run import PageCache, read_document
 from pipeline.settings import Settings
 from shenbao_lab.generator.truth import Truth
@@ -146,7 +147,7 @@ def read_submissions(
     one of the ``scanned`` files is not in the page cache (electronic copies need none).
     With one (a replay, in tests): read in this process, no caches.
     """
-    templates = load_templates(settings.templates_dir)
+    templates = load_rules(settings.rules_dir).templates
     sniffed = [_sniffed(path, settings) for path in files]
     for item in sniffed:
         if item.quarantined:
