@@ -33,8 +33,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import lru_cache
-from pathlib import Path
 
 from extractors.normalize import (
     is_valid_email,
@@ -42,7 +40,7 @@ from extractors.normalize import (
     normalize_text,
     normalize_uscc,
 )
-from extractors.review import load_review_rules, needs_review
+from extractors.review import needs_review
 from extractors.sections import find_sections
 from pipeline.codes import USCC_PATTERN, uscc_check_char, uscc_is_valid
 from pipeline.config import (
@@ -50,7 +48,6 @@ from pipeline.config import (
     ColumnSpec,
     FieldType,
     TemplateSpec,
-    load_yaml,
 )
 from pipeline.model import (
     ExtractedField,
@@ -63,26 +60,15 @@ from pipeline.model import (
 )
 from pipeline.rulebook.checks import AtMostRule, CheckRules, RatioRule
 from pipeline.rulebook.review import ReviewRules
-from rules import RULES_DIR
 
 __all__ = [
-    "DEFAULT_CHECKS_PATH",
     "AtMostRule",
     "CheckRules",
     "RatioRule",
     "check_fields",
-    "load_check_rules",
 ]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_CHECKS_PATH = RULES_DIR / "checks.yaml"
-
-
-@lru_cache(maxsize=4)
-def load_check_rules(path: Path = DEFAULT_CHECKS_PATH) -> CheckRules:
-    """``rules/checks.yaml``, validated; a fault names the file and the key."""
-    return load_yaml(path, CheckRules)
 
 
 # --- what the template prints ------------------------------------------------------------
@@ -391,8 +377,8 @@ def check_fields(
     template: TemplateSpec,
     campaign: Campaign,
     *,
-    rules: CheckRules | None = None,
-    review: ReviewRules | None = None,
+    rules: CheckRules,
+    review: ReviewRules,
 ) -> tuple[Finding, ...]:
     """FIELD_MISSING, FIELD_INVALID and FIELD_LOW_CONFIDENCE for one extracted submission.
 
@@ -401,14 +387,12 @@ def check_fields(
             tell a field whose label was not found from a field whose page is missing).
         template: the template of the submission's annex.
         campaign: the campaign (kept for checks that depend on its lists).
-        rules: the checks' settings; ``rules/checks.yaml`` when None.
-        review: the review threshold; ``rules/review.yaml`` when None.
+        rules: the checks' settings (``Rules.checks``).
+        review: the review threshold (``Rules.review``).
 
     Returns:
         The findings in the template's field order, consistency findings last.
     """
-    rules = rules or load_check_rules()
-    review = review or load_review_rules()
     printed = _printed(template, rules)
     ctx = _Context(rules=rules, review=review, printed=printed)
     fields = submission.fields

@@ -7,44 +7,34 @@ opinion's 同意推荐 / 不同意推荐. Every pattern lives in ``rules/entitie
 ``rules/matcher.yaml`` and is checked at load, so a typo fails with the file and key.
 
 jieba's dictionary load is the cost (a few seconds, ~100 MB): the pipeline is built once
-per process, on first use, and nothing here imports spaCy until then. The lexicon part of
-``entities.yaml`` (``load_entity_rules``, ``Gazetteer``) needs no spaCy at all.
+per ``Rules`` object, on first use, and nothing here imports spaCy until then. The lexicon
+part of ``entities.yaml`` (``Gazetteer``) needs no spaCy at all.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
-import threading
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from extractors.normalize import normalize_text
-from pipeline.config import Campaign, Spec, load_campaign, load_yaml
+from pipeline.config import Campaign, Spec
+from pipeline.rulebook import Rules, derived
 from pipeline.rulebook.nlp import (
     EntityRules,
     MatcherRules,
 )
-from rules import RULES_DIR
+from pipeline.rulebook.normalize import NormalizeRules
 
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.matcher import Matcher
 
-DEFAULT_ENTITIES_PATH = RULES_DIR / "entities.yaml"
-DEFAULT_MATCHER_PATH = RULES_DIR / "matcher.yaml"
-
 EntityLabel = Literal["ORG", "GPE", "DATE", "MONEY", "PERCENT"]
 PATTERN_LABEL = r"^[A-Z][A-Z0-9_]*$"
-
-
-def load_entity_rules(path: Path = DEFAULT_ENTITIES_PATH) -> EntityRules:
-    """Load and check ``entities.yaml``; a malformed one raises ``ConfigError``."""
-    return load_yaml(path, EntityRules)
 
 
 class Gazetteer(Spec):
@@ -55,28 +45,26 @@ class Gazetteer(Spec):
     org_suffixes: tuple[str, ...]
 
     @classmethod
-    def of(cls, rules: EntityRules, campaign: Campaign) -> Gazetteer:
+    def of(cls, rules: EntityRules, campaign: Campaign, normalize: NormalizeRules) -> Gazetteer:
         """The gazetteer of a campaign: its localities, their short forms, the province."""
         names: list[str] = [rules.province.name, *rules.province.aliases, *rules.places]
         names += rules.short_forms()
         for loc in campaign.localities:
             names += [loc.city, *loc.aliases]
-        places = tuple(dict.fromkeys(normalize_text(n) for n in names if normalize_text(n)))
+        places = tuple(dict.fromkeys(normalize.text(n) for n in names if normalize.text(n)))
         return cls(province=rules.province.name, places=places, org_suffixes=rules.org_suffixes)
 
 
-@functools.cache
-def gazetteer() -> Gazetteer:
-    """The packaged gazetteer (entities.yaml + the campaign), loaded once."""
-    return Gazetteer.of(load_entity_rules(), load_campaign())
+def _gazetteer(rules: Rules) -> Gazetteer:
+    return Gazetteer.of(rules.entities, rules.campaign, rules.normalize)
+
+
+def gazetteer(rules: Rules) -> Gazetteer:
+    """The rules' gazetteer (entities.yaml + the campaign), built once per ``Rules``."""
+    return derived(rules, _gazetteer)
 
 
 # --- rules/matcher.yaml ----------------------------------------------------------------
-
-
-def load_matcher_rules(path: Path = DEFAULT_MATCHER_PATH) -> MatcherRules:
-    """Load and check ``matcher.yaml``; a malformed one raises ``ConfigError``."""
-    return load_yaml(path, MatcherRules)
 
 
 # --- the pipeline ----------------------------------------------------------------------
@@ -147,18 +135,13 @@ def build_pipeline(
     return Pipeline(nlp, matcher, dict(matcher_rules.negated_by))
 
 
-_LOCK = threading.Lock()
+def _pipeline(rules: Rules) -> Pipeline:
+    return build_pipeline(rules.entities, rules.matcher, gazetteer(rules))
 
 
-@functools.cache
-def _packaged() -> Pipeline:
-    return build_pipeline(load_entity_rules(), load_matcher_rules(), gazetteer())
-
-
-def pipeline() -> Pipeline:
-    """The packaged pipeline, built on first use and kept for the process."""
-    with _LOCK:  # two threads must not load jieba's dictionary twice
-        return _packaged()
+def pipeline(rules: Rules) -> Pipeline:
+    """The rules' pipeline, built on first use and kept with them for the process."""
+    return derived(rules, _pipeline)
 
 
 # --- what callers use ------------------------------------------------------------------
@@ -178,18 +161,18 @@ class Match(Spec):
     end: int = Field(ge=0)
 
 
-def entities(text: str, nlp: Pipeline | None = None) -> tuple[Entity, ...]:
+def entities(text: str, nlp: Pipeline) -> tuple[Entity, ...]:
     """The entities of a text, after ``normalize_text`` (offsets are into that)."""
-    doc = (nlp or pipeline()).nlp(normalize_text(text))
+    doc = nlp.nlp(normalize_text(text))
     return tuple(
         Entity(label=e.label_, text=e.text, start=e.start_char, end=e.end_char)  # type: ignore[arg-type]
         for e in doc.ents
     )
 
 
-def matches(text: str, nlp: Pipeline | None = None) -> tuple[Match, ...]:
+def matches(text: str, nlp: Pipeline) -> tuple[Match, ...]:
     """The Matcher's phrases in a text, those cancelled by a negation left out."""
-    loaded = nlp or pipeline()
+    loaded = nlp
     doc = loaded.nlp(normalize_text(text))
     found = [
         (loaded.nlp.vocab.strings[m_id], start, end) for m_id, start, end in loaded.matcher(doc)
@@ -212,7 +195,7 @@ class Stance(StrEnum):
     NONE = "none"
 
 
-def recommendation_stance(text: str, nlp: Pipeline | None = None) -> Stance:
+def recommendation_stance(text: str, nlp: Pipeline) -> Stance:
     """Favourable only when it recommends and nothing in it refuses (FORMS.md §3 四)."""
     labels = {m.label for m in matches(text, nlp)}
     if "RECOMMEND_UNFAVOURABLE" in labels:
@@ -230,7 +213,7 @@ class SelfEvalClaim(StrEnum):
     UNKNOWN = "unknown"
 
 
-def self_evaluation_claim(text: str, nlp: Pipeline | None = None) -> SelfEvalClaim:
+def self_evaluation_claim(text: str, nlp: Pipeline) -> SelfEvalClaim:
     """``met`` only when it claims the conditions or all targets met and nothing in it admits
     a shortfall or hedges (部分指标未达到, 尚未达到, 基本达到: negations win); ``unknown`` when
     it says neither (FORMS.md §4 三)."""

@@ -23,41 +23,24 @@ places and suffixes in ``rules/entities.yaml`` (with the campaign's localities).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import itertools
 import unicodedata
 from collections.abc import Sequence
-from pathlib import Path
 
 from pydantic import Field
 from rapidfuzz.distance import Hamming
 
-from extractors.nlp import Gazetteer, gazetteer
+from extractors.nlp import Gazetteer
 from extractors.normalize import normalize_text
-from extractors.review import load_review_rules
-from pipeline.config import Choice, FieldType, Spec, load_yaml
+from pipeline.config import Choice, FieldType, Spec
 from pipeline.model import ExtractedField, FieldValue
 from pipeline.rulebook.plausibility import (
     CharacterClass,
     Curve,
     PlausibilityRules,
 )
-from rules import RULES_DIR
-
-DEFAULT_PLAUSIBILITY_PATH = RULES_DIR / "plausibility.yaml"
 
 Unit = float
-
-
-def load_plausibility_rules(path: Path = DEFAULT_PLAUSIBILITY_PATH) -> PlausibilityRules:
-    """Load and check ``plausibility.yaml``; a malformed one raises ``ConfigError``."""
-    return load_yaml(path, PlausibilityRules)
-
-
-@functools.cache
-def rules() -> PlausibilityRules:
-    """The packaged rules, loaded once."""
-    return load_plausibility_rules()
 
 
 # --- the OCR's own scores --------------------------------------------------------------
@@ -87,7 +70,7 @@ def character_cap(score: float, curve: Curve) -> float:
 def reading_confidence(
     line_confidence: float,
     characters: Sequence[tuple[str, float]] | None,
-    rules: PlausibilityRules | None = None,
+    rules: PlausibilityRules,
 ) -> float:
     """How sure the OCR is of a value: its weakest character when known, else its line.
 
@@ -96,7 +79,7 @@ def reading_confidence(
     """
     if not characters:
         return line_confidence
-    curves = (rules or globals()["rules"]()).characters
+    curves = rules.characters
     return min(character_cap(score, curves.curve(character_class(ch))) for ch, score in characters)
 
 
@@ -213,16 +196,15 @@ def plausibility(
     *,
     parsed: bool,
     choices: Sequence[Choice] = (),
-    gaz: Gazetteer | None = None,
-    rules: PlausibilityRules | None = None,
+    gaz: Gazetteer,
+    rules: PlausibilityRules,
 ) -> Plausibility:
     """The signs that a value was misread, each multiplying the confidence by its factor.
 
     ``parsed`` is whether the field's normaliser read the text as its type (a value kept
     as read, or none at all, is not parsed).
     """
-    r = rules or globals()["rules"]()
-    g = gaz or gazetteer()
+    r, g = rules, gaz
     factor, reasons = 1.0, []
     text = normalize_text(raw)
     if not text or all(ch in r.blank_marks for ch in text):
@@ -269,8 +251,8 @@ def _same_value(a: FieldValue, b: FieldValue) -> bool:
 def combine_readings(
     kept: ExtractedField,
     other: ExtractedField,
-    rules: PlausibilityRules | None = None,
-    threshold: float | None = None,
+    rules: PlausibilityRules,
+    threshold: float,
 ) -> ExtractedField:
     """``kept`` with its confidence revised by a second reading of the same field.
 
@@ -280,8 +262,7 @@ def combine_readings(
     itself unsure (below the threshold) while ``kept`` is sure: then the other's misread
     explains the difference (黔西南乌注… on the cover, its 注 scored 0.44).
     """
-    r = rules or globals()["rules"]()
-    limit = load_review_rules().review_threshold if threshold is None else threshold
+    r, limit = rules, threshold
     if other.value in (None, []) or kept.value in (None, []):
         return kept
     if _same_value(kept.value, other.value):
@@ -297,7 +278,7 @@ def combine_readings(
 
 
 def unread_ink(
-    *, blank_with_ink: bool, ink_continues: bool, rules: PlausibilityRules | None = None
+    *, blank_with_ink: bool, ink_continues: bool, rules: PlausibilityRules
 ) -> Plausibility:
     """The signs that unread ink (``Page.unread``) leaves on a reading off a scan.
 
@@ -306,7 +287,7 @@ def unread_ink(
     value was read, but unread ink starts right where it ends on its row (the reading
     stopped short). Each multiplies the confidence by ``unread_ink.factor``.
     """
-    r = rules or globals()["rules"]()
+    r = rules
     factor, reasons = 1.0, []
     if blank_with_ink:
         factor *= r.unread_ink.factor

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pydantic import Field
 
 from extractors.fields import extract
-from extractors.nlp import recommendation_stance, self_evaluation_claim
+from extractors.nlp import pipeline, recommendation_stance, self_evaluation_claim
 from extractors.normalize import normalize_org_name, normalize_value
 from pipeline.config import Choice, FieldType
 from pipeline.model import (
@@ -49,8 +49,9 @@ def validation_context(rules: Rules, received: dt.date | None = None) -> Context
         normalize_org=functools.partial(
             normalize_org_name, equivalents=campaign.org_suffix_equivalents
         ),
-        opinion_stance=recommendation_stance,
-        self_eval_claim=self_evaluation_claim,
+        # the spaCy pipeline is built on the first opinion read, not with the context
+        opinion_stance=lambda text: recommendation_stance(text, pipeline(rules)),
+        self_eval_claim=lambda text: self_evaluation_claim(text, pipeline(rules)),
         normalize_value=normalize,
         received=received,
     )
@@ -61,7 +62,7 @@ def checker(rules: Rules, received: dt.date | None = None) -> Callable[[Submissi
     context = validation_context(rules, received)
 
     def check(submission: Submission) -> Submission:
-        return validate(extract(submission, rules.templates, rules.campaign), context)
+        return validate(extract(submission, rules), context)
 
     return check
 

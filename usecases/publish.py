@@ -19,9 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pydantic import Field
 
 from pipeline import ingest
-from pipeline.config import TemplateSpec
 from pipeline.model import (
-    Annex,
     Finding,
     Frozen,
     Manifest,
@@ -247,7 +245,7 @@ def write_batch_pages(
     store: ObjectStore,
     manifest: Manifest,
     reports: list[Report],
-    templates: dict[Annex, TemplateSpec],
+    rules: Rules,
 ) -> tuple[str, int]:
     """``index.html`` and ``summary.xlsx`` of the batch; the index's key and objects written.
 
@@ -260,8 +258,9 @@ def write_batch_pages(
         index_links(store, batch),
         lambda report: report_html_key(batch, report.submission_id),
         manifest.findings,
+        review_threshold=rules.review.review_threshold,
     )
-    summary = render_summary_xlsx(manifest, reports, templates, manifest.findings)
+    summary = render_summary_xlsx(manifest, reports, rules.templates, manifest.findings)
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     written = int(put_if_changed(store, index_key(batch), index, "text/html; charset=utf-8"))
     written += put_if_changed(store, summary_key(batch), summary, xlsx)
@@ -352,7 +351,7 @@ def publish_batch(
         store=store,
         manifest=manifest,
         reports=reports,
-        templates=rules.templates,
+        rules=rules,
     )
     written += manifest_written + pages_written
     quarantined = sum(e.state == "quarantined" for e in manifest.files)

@@ -10,7 +10,10 @@ The command line builds it once and passes it down: no stage reads a rules file.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel
 
@@ -35,7 +38,7 @@ from pipeline.rulebook.review import ReviewRules
 from pipeline.rulebook.thresholds import MatchingRules, OpinionRules, SealRules
 from pipeline.rulebook.ticks import TickRules
 
-__all__ = ["PAGE_READING_FILES", "RULE_FILES", "Rules", "load_rules"]
+__all__ = ["PAGE_READING_FILES", "RULE_FILES", "Rules", "derived", "load_rules"]
 
 RULE_FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "campaign": ("campaign.yaml", Campaign),
@@ -153,3 +156,20 @@ def load_rules(directory: Path) -> Rules:
     _check_ticks(rules.ticks, rules.review, directory / "ticks.yaml")
     _check_entities(rules.entities, rules.normalize, directory / "entities.yaml")
     return rules
+
+
+T = TypeVar("T")
+
+_DERIVED: dict[tuple[int, Callable[[Rules], object]], tuple[Rules, object]] = {}
+_DERIVED_LOCK = threading.RLock()  # a build may ask for another (the pipeline, its gazetteer)
+
+
+def derived(rules: Rules, build: Callable[[Rules], T]) -> T:
+    """``build(rules)``, built once per ``Rules`` object and kept with it (a spaCy pipeline,
+    a gazetteer): what is derived follows the rules passed in, never a file read aside."""
+    key = (id(rules), build)
+    with _DERIVED_LOCK:  # two threads must not build one pipeline twice
+        held = _DERIVED.get(key)
+        if held is None or held[0] is not rules:  # the object held keeps its id unique
+            held = _DERIVED[key] = (rules, build(rules))
+        return held[1]  # type: ignore[return-value]

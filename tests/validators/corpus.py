@@ -74,7 +74,7 @@ def _replayed(scan: str) -> dict[str, Submission]:
     frozen = load_frozen(scan)
     sniffed = sniffed_scan(scan, SETTINGS)
     document = assemble(sniffed.source.name, frozen.sha256, list(frozen.pages), TEMPLATES)
-    return {s.id: extract(s, TEMPLATES, CAMPAIGN) for s in document.submissions}
+    return {s.id: extract(s, RULES) for s in document.submissions}
 
 
 def _field(value: object, raw: str) -> ExtractedField:

@@ -11,7 +11,7 @@ import chinese_calendar
 import pytest
 
 from extractors.fields import extract
-from extractors.nlp import SelfEvalClaim, self_evaluation_claim
+from extractors.nlp import SelfEvalClaim, pipeline, self_evaluation_claim
 from pipeline.config import Campaign
 from pipeline.errors import ConfigError
 from pipeline.model import (
@@ -79,7 +79,7 @@ def _online_records() -> dict[str, OnlineRecord]:
 
 @functools.cache
 def _electronic(file: str) -> Submission:
-    return extract(read_electronic(SAMPLES / file), TEMPLATES, CAMPAIGN)
+    return extract(read_electronic(SAMPLES / file), RULES)
 
 
 SOURCES = [
@@ -124,7 +124,10 @@ def test_the_corpus_conclusions_classify_as_generated(path: Path) -> None:
         found = find_self_evaluation(submission, TEMPLATES[Annex.CERTIFICATION], CONTEXT)
         assert found is not None and found.lines, source.file
         expected = "met" if t.self_eval_claims_met else "not_met"
-        assert self_evaluation_claim(found.text) == expected, (source.file, found.text)
+        assert self_evaluation_claim(found.text, pipeline(RULES)) == expected, (
+            source.file,
+            found.text,
+        )
 
 
 # --- the online deadline ---------------------------------------------------------------
@@ -491,7 +494,7 @@ def test_no_heading_or_no_text_says_nothing() -> None:
     ],
 )
 def test_self_evaluation_claim(text: str, claim: str) -> None:
-    assert self_evaluation_claim(text) is SelfEvalClaim(claim)
+    assert self_evaluation_claim(text, pipeline(RULES)) is SelfEvalClaim(claim)
 
 
 def test_the_classifier_runs_through_the_context() -> None:

@@ -32,7 +32,6 @@ from rules import RULES_DIR
 from tests.readers import SAMPLES, read_electronic, truth_of
 from tests.rulebook import rules_folder
 from tests.validators.corpus import (
-    CAMPAIGN,
     CONTEXT,
     TEMPLATES,
     TRUTH_FILES,
@@ -460,7 +459,7 @@ ELECTRONIC = [(path, kind) for path in FILED for kind in (SourceKind.TEXT_LAYER,
 )
 def test_mismatches_of_each_electronic_copy_are_the_truths(path: Path, kind: SourceKind) -> None:
     t, source = truth_of(path, kind)
-    submission = extract(read_electronic(SAMPLES / source.file), TEMPLATES, CAMPAIGN)
+    submission = extract(read_electronic(SAMPLES / source.file), CONTEXT.rules)
     found = _compare(submission, _filings()[t.online.record_id])
     fields = sorted(f.field or "" for f in found)
     expected = sorted(f.field or "" for f in source.expected_findings if f.code == "FIELD_MISMATCH")

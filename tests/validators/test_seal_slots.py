@@ -12,11 +12,10 @@ from pipeline.model import Finding, FindingCode, SealMark, Submission, UnreadInk
 from pipeline.rulebook import load_rules
 from rules import RULES_DIR
 from tests.readers import SAMPLES, read_electronic
-from tests.rulebook import rules_folder
+from tests.rulebook import RULES, rules_folder
 from tests.validators.corpus import (
     CAMPAIGN,
     CONTEXT,
-    TEMPLATES,
     TRUTH_FILES,
     assert_codes_as_truth,
     codes,
@@ -50,7 +49,7 @@ def test_seal_findings_of_each_scan_are_the_truths(path: Path) -> None:
 
 @pytest.mark.parametrize("name", ELECTRONIC)
 def test_electronic_copies_get_no_seal_or_recommendation_findings(name: str) -> None:
-    submission = extract(read_electronic(SAMPLES / "electronic" / name), TEMPLATES, CAMPAIGN)
+    submission = extract(read_electronic(SAMPLES / "electronic" / name), RULES)
     validated = validate(submission, CONTEXT, names=("seals", "recommendation_opinion"))
     assert codes(validated, "SEAL_") == []
     assert codes(validated, "RECOMMENDATION_") == []

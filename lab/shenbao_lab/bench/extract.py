@@ -288,7 +288,7 @@ def bench_extract(
     read_s = time.perf_counter() - started
 
     rules = load_rules(settings.rules_dir)
-    templates, campaign, review = rules.templates, rules.campaign, rules.review
+    templates, review = rules.templates, rules.review
     outcomes: list[FieldOutcome] = []
     missing: list[str] = []
     extract_s = 0.0
@@ -299,7 +299,7 @@ def bench_extract(
             missing.append(source.submission_id)
         else:
             started = time.perf_counter()
-            fields = extract(submission, templates, campaign).fields
+            fields = extract(submission, rules).fields
             extract_s += time.perf_counter() - started
         template = templates.get(truth.annex) if truth.annex is not Annex.UNKNOWN else None
         outcomes += score_source(truth, source, fields, template, review)
