@@ -272,7 +272,7 @@ def process_batch(
             ReportSpool(folder),
             rules.templates,
             engine,
-            PageCache(settings.cache_dir / "pages"),
+            PageCache(settings.cache_dir / "pages", rules),
             read_afresh=functools.partial(
                 read_afresh, settings=settings, engine=engine, client=client
             ),

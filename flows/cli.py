@@ -243,7 +243,7 @@ def inspect(
     try:
         engine = cached_engine(settings.ocr, settings.cache_dir)
         rules = load_rules(settings.rules_dir)
-        cache = PageCache(settings.cache_dir / "pages")
+        cache = PageCache(settings.cache_dir / "pages", rules)
         reports = inspect_file(
             file,
             settings,

@@ -147,7 +147,8 @@ def read_submissions(
     one of the ``scanned`` files is not in the page cache (electronic copies need none).
     With one (a replay, in tests): read in this process, no caches.
     """
-    templates = load_rules(settings.rules_dir).templates
+    rules = load_rules(settings.rules_dir)
+    templates = rules.templates
     sniffed = [_sniffed(path, settings) for path in files]
     for item in sniffed:
         if item.quarantined:
@@ -163,7 +164,7 @@ def read_submissions(
             engine = cached_engine(
                 settings.ocr.model_copy(update={"threads": 1}), settings.cache_dir
             )
-            cache = PageCache(settings.cache_dir / "pages")
+            cache = PageCache(settings.cache_dir / "pages", rules)
             unread = [
                 s.source.path
                 for s in sniffed

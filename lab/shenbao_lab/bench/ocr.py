@@ -235,8 +235,9 @@ def _cached_rerun(jobs: list[PageJob], settings: OcrSettings, cache: Path) -> fl
     run_settings = Settings()
     files = sorted({job.file for job in jobs})
     engine = CachedEngine(create_engine(settings), cache)
-    page_cache = PageCache(cache / "pages")
-    templates = load_rules(run_settings.rules_dir).templates
+    rules = load_rules(run_settings.rules_dir)
+    page_cache = PageCache(cache / "pages", rules)
+    templates = rules.templates
     sniffed = [sniff(found, run_settings) for found in discover(files)]
     for item in sniffed:
         read_document(item, run_settings, engine, templates, cache=page_cache)

@@ -381,7 +381,7 @@ def bare_batch(
             ReportSpool(folder),
             rules.templates,
             pool.engine,
-            PageCache(settings.cache_dir / "pages"),
+            PageCache(settings.cache_dir / "pages", rules),
             read_afresh=read_in_turn(settings, pool.engine, pool),
             check_all=lambda submissions: [check(s) for s in submissions],
             received=None,
