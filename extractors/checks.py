@@ -33,11 +33,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import lru_cache
-from pathlib import Path
-from typing import Annotated, Literal
-
-from pydantic import Field, field_validator
 
 from extractors.normalize import (
     is_valid_email,
@@ -45,16 +40,14 @@ from extractors.normalize import (
     normalize_text,
     normalize_uscc,
 )
-from extractors.review import ReviewRules, load_review_rules, needs_review
+from extractors.review import needs_review
 from extractors.sections import find_sections
 from pipeline.codes import USCC_PATTERN, uscc_check_char, uscc_is_valid
 from pipeline.config import (
     Campaign,
     ColumnSpec,
     FieldType,
-    Spec,
     TemplateSpec,
-    load_yaml,
 )
 from pipeline.model import (
     ExtractedField,
@@ -63,92 +56,19 @@ from pipeline.model import (
     FindingCode,
     Member,
     Page,
-    SourceKind,
     Submission,
 )
-from rules import RULES_DIR
+from pipeline.rulebook.checks import AtMostRule, CheckRules, RatioRule
+from pipeline.rulebook.review import ReviewRules
 
 __all__ = [
-    "DEFAULT_CHECKS_PATH",
     "AtMostRule",
     "CheckRules",
     "RatioRule",
     "check_fields",
-    "load_check_rules",
 ]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_CHECKS_PATH = RULES_DIR / "checks.yaml"
-
-FieldKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-
-
-# --- the rules as data -----------------------------------------------------------------
-
-
-class RatioRule(Spec):
-    """``field`` must equal ``numerator ÷ denominator × scale`` within ``tolerance``."""
-
-    kind: Literal["ratio"]
-    field: FieldKey
-    numerator: FieldKey
-    denominator: FieldKey
-    scale: float = Field(100.0, gt=0)
-    tolerance: float = Field(ge=0, description="in the field's own unit (percentage points)")
-    formula: str | None = Field(
-        None, description="how the message names the computation, e.g. 研发投入÷营业收入"
-    )
-
-
-class AtMostRule(Spec):
-    """``field`` (a part) must not be larger than ``bound`` (its whole)."""
-
-    kind: Literal["at_most"]
-    field: FieldKey
-    bound: FieldKey
-
-
-ConsistencyRule = Annotated[RatioRule | AtMostRule, Field(discriminator="kind")]
-AbsentLabelCode = Literal[FindingCode.FIELD_MISSING, FindingCode.FIELD_LOW_CONFIDENCE]
-
-
-class CheckRules(Spec):
-    """The schema of ``rules/checks.yaml``."""
-
-    blank_marks: tuple[str, ...] = Field(description="a value made only of these is blank")
-    absent_label: dict[SourceKind, AbsentLabelCode] = Field(
-        description="the finding for a required field whose label is not on a present page"
-    )
-    label_units: tuple[str, ...] = Field(
-        (), description="a label's trailing （unit） is moved from the label to the number"
-    )
-    label_drop_prefixes: tuple[str, ...] = ()
-    consistency: tuple[ConsistencyRule, ...] = ()
-
-    @field_validator("absent_label")
-    @classmethod
-    def _every_kind(
-        cls, value: dict[SourceKind, AbsentLabelCode]
-    ) -> dict[SourceKind, AbsentLabelCode]:
-        missing = [kind.value for kind in SourceKind if kind not in value]
-        if missing:
-            raise ValueError(f"no code for page kind(s) {', '.join(missing)}")
-        return value
-
-    @field_validator("blank_marks")
-    @classmethod
-    def _marks_are_single_chars(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for mark in value:
-            if len(mark) != 1:
-                raise ValueError(f"{mark!r} is not a single character")
-        return value
-
-
-@lru_cache(maxsize=4)
-def load_check_rules(path: Path = DEFAULT_CHECKS_PATH) -> CheckRules:
-    """``rules/checks.yaml``, validated; a fault names the file and the key."""
-    return load_yaml(path, CheckRules)
 
 
 # --- what the template prints ------------------------------------------------------------
@@ -457,8 +377,8 @@ def check_fields(
     template: TemplateSpec,
     campaign: Campaign,
     *,
-    rules: CheckRules | None = None,
-    review: ReviewRules | None = None,
+    rules: CheckRules,
+    review: ReviewRules,
 ) -> tuple[Finding, ...]:
     """FIELD_MISSING, FIELD_INVALID and FIELD_LOW_CONFIDENCE for one extracted submission.
 
@@ -467,14 +387,12 @@ def check_fields(
             tell a field whose label was not found from a field whose page is missing).
         template: the template of the submission's annex.
         campaign: the campaign (kept for checks that depend on its lists).
-        rules: the checks' settings; ``rules/checks.yaml`` when None.
-        review: the review threshold; ``rules/review.yaml`` when None.
+        rules: the checks' settings (``Rules.checks``).
+        review: the review threshold (``Rules.review``).
 
     Returns:
         The findings in the template's field order, consistency findings last.
     """
-    rules = rules or load_check_rules()
-    review = review or load_review_rules()
     printed = _printed(template, rules)
     ctx = _Context(rules=rules, review=review, printed=printed)
     fields = submission.fields

@@ -19,11 +19,12 @@ from rapidfuzz import fuzz
 
 from extractors import plausibility
 from extractors.checks import check_fields
+from extractors.nlp import gazetteer
 from extractors.normalize import normalize_text, normalize_value
 from extractors.sections import check_sections, find_sections, page_order
 from extractors.tables import read_tables
 from extractors.ticks import read_checkbox
-from pipeline.config import Campaign, FieldSpec, FieldType, ReadMethod, TemplateSpec
+from pipeline.config import FieldSpec, FieldType, ReadMethod, TemplateSpec
 from pipeline.model import (
     Annex,
     ExtractedField,
@@ -33,6 +34,8 @@ from pipeline.model import (
     TextLine,
     UnreadInk,
 )
+from pipeline.rulebook import Rules
+from pipeline.rulebook.plausibility import PlausibilityRules, UnreadInkRules
 
 LABEL_MATCH = 90.0  # rapidfuzz ratio a line's start must reach against a label
 ROW_OVERLAP = 0.5  # share of the shorter line's height two lines must share to be one row
@@ -116,7 +119,7 @@ def _on_row(blob: UnreadInk, top: float, bottom: float, share: float) -> bool:
     return overlap > 0 and overlap >= share * min(bottom - top, blob.bbox[3] - blob.bbox[1])
 
 
-def _ink_where_value_is(spec: FieldSpec, label: TextLine, page: Page) -> bool:
+def _ink_where_value_is(spec: FieldSpec, label: TextLine, page: Page, r: PlausibilityRules) -> bool:
     """Whether unread ink lies where the label's value would be: right of it up to the
     next line on its row (or the text's right edge), or — ``below`` — in the band under it.
 
@@ -124,7 +127,6 @@ def _ink_where_value_is(spec: FieldSpec, label: TextLine, page: Page) -> bool:
     the others. On the row of a line made only of such marks, character-sized ink is
     taken for the marks it missed; a date written there would be wider (2022).
     """
-    r = plausibility.rules()
     rules = r.unread_ink
     lx0, ly0, lx1, ly1 = label.bbox
     marks: list[TextLine] = []
@@ -168,7 +170,7 @@ def _ink_where_value_is(spec: FieldSpec, label: TextLine, page: Page) -> bool:
     )
 
 
-def _ink_continues(lines: list[TextLine], page: Page) -> bool:
+def _ink_continues(lines: list[TextLine], page: Page, rules: UnreadInkRules) -> bool:
     """Whether unread ink starts right where one of the value's lines ends (the reading
     stopped short: the rest of the value went unseen).
 
@@ -179,7 +181,6 @@ def _ink_continues(lines: list[TextLine], page: Page) -> bool:
     merely passes near the row — its bottom arc beside a date, a fragment above the end
     of a value — does neither.
     """
-    rules = plausibility.rules().unread_ink
     aspect = _aspect(page)
     for line in lines:
         _, y0, x1, y1 = line.bbox
@@ -205,9 +206,10 @@ _KEEP_AS_READ = {FieldType.CHOICE, FieldType.MOBILE, FieldType.EMAIL, FieldType.
 
 
 def read_field(
-    spec: FieldSpec, page: Page, template: TemplateSpec, campaign: Campaign
+    spec: FieldSpec, page: Page, template: TemplateSpec, rules: Rules
 ) -> ExtractedField | None:
     """One field from one page, or None when its label is not on it."""
+    campaign = rules.campaign
     variants = _label_variants(spec, template)
     opinion = template.opinion
     printed = [
@@ -253,16 +255,28 @@ def read_field(
             if per_line and all(c is not None for c in per_line):
                 characters = tuple(pair for c in per_line for pair in c or ())
         line_confidence = min((t.confidence for t in read_from), default=1.0)
-        confidence = quality * plausibility.reading_confidence(line_confidence, characters)
+        confidence = quality * plausibility.reading_confidence(
+            line_confidence, characters, rules.plausibility
+        )
         if page.kind is SourceKind.SCAN:  # text layers and DOCX are read exactly
             confidence *= plausibility.plausibility(
-                spec.key, spec.type, raw, value, parsed=parsed, choices=choices
+                spec.key,
+                spec.type,
+                raw,
+                value,
+                parsed=parsed,
+                choices=choices,
+                gaz=gazetteer(rules),
+                rules=rules.plausibility,
             ).factor
             if page.unread:  # ink the OCR did not read, where the value is or goes on
                 blank = source is None and not raw.strip()
+                unread = rules.plausibility.unread_ink
                 confidence *= plausibility.unread_ink(
-                    blank_with_ink=blank and _ink_where_value_is(spec, line, page),
-                    ink_continues=bool(read_from) and _ink_continues(read_from, page),
+                    blank_with_ink=blank
+                    and _ink_where_value_is(spec, line, page, rules.plausibility),
+                    ink_continues=bool(read_from) and _ink_continues(read_from, page, unread),
+                    rules=rules.plausibility,
                 ).factor
         return ExtractedField(
             value=value,
@@ -275,7 +289,7 @@ def read_field(
 
 
 def extract_fields(
-    submission: Submission, template: TemplateSpec, campaign: Campaign
+    submission: Submission, template: TemplateSpec, rules: Rules
 ) -> dict[str, ExtractedField]:
     """Every labelled and tick-box field of the template, read on the page it was found on.
 
@@ -295,9 +309,9 @@ def extract_fields(
         for key in page_spec.fields:
             spec = template.field(key)
             reading = (
-                read_checkbox(spec, page, template, campaign)
+                read_checkbox(spec, page, template, rules.campaign, rules.ticks)
                 if spec.method is ReadMethod.CHECKBOX
-                else read_field(spec, page, template, campaign)
+                else read_field(spec, page, template, rules)
             )
             if reading is not None:
                 preferred = spec.method is ReadMethod.TABLE_CELL and page_spec.id != "cover"
@@ -310,22 +324,26 @@ def extract_fields(
         kept = next((r for preferred, r in reversed(filled) if preferred), filled[0][1])
         for _, other in found:
             if other is not kept:
-                kept = plausibility.combine_readings(kept, other)
+                kept = plausibility.combine_readings(
+                    kept, other, rules.plausibility, rules.review.review_threshold
+                )
         fields[key] = kept
     return fields
 
 
-def extract(
-    submission: Submission, templates: dict[Annex, TemplateSpec], campaign: Campaign
-) -> Submission:
+def extract(submission: Submission, rules: Rules) -> Submission:
     """Annex, sections, page order, fields and tables of one read submission, and the
     findings on what was read (FIELD_MISSING, FIELD_INVALID, FIELD_LOW_CONFIDENCE)."""
-    checked = check_sections(submission, templates)
+    checked = check_sections(submission, rules.templates)
     if checked.annex is Annex.UNKNOWN:
         return checked
-    template = templates[checked.annex]
+    template = rules.templates[checked.annex]
     ordered, _ = page_order(checked, template)
-    fields = extract_fields(ordered, template, campaign) | read_tables(ordered, template, campaign)
+    fields = extract_fields(ordered, template, rules) | read_tables(
+        ordered, template, rules.campaign
+    )
     read = ordered.model_copy(update={"fields": fields})
-    findings = read.findings + check_fields(read, template, campaign)
+    findings = read.findings + check_fields(
+        read, template, rules.campaign, rules=rules.checks, review=rules.review
+    )
     return read.model_copy(update={"findings": findings})

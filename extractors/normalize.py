@@ -14,10 +14,11 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from pydantic import Field, field_validator
-
 from pipeline.codes import uscc_is_valid as is_valid_uscc
-from pipeline.config import Choice, FieldType, Spec, compiles, load_yaml
+from pipeline.config import Choice, FieldType, load_yaml
+from pipeline.rulebook.normalize import (
+    NormalizeRules,
+)
 from rules import RULES_DIR
 
 __all__ = [
@@ -50,73 +51,6 @@ __all__ = [
 DEFAULT_RULES_PATH = RULES_DIR / "normalize.yaml"
 
 Value = str | float | int | list[str]
-
-
-# --- the rules as data -----------------------------------------------------------------
-
-
-def _single_chars(value: dict[str, object] | tuple[str, ...]) -> object:
-    for ch in value:
-        if len(ch) != 1:
-            raise ValueError(f"{ch!r} is not a single character")
-    return value
-
-
-class Numerals(Spec):
-    digits: dict[str, int] = Field(description="Chinese digit character → 0–9")
-    units: dict[str, int] = Field(description="十百千 and 拾佰仟 → 10, 100, 1000")
-    big_units: dict[str, int] = Field(description="万 and 亿")
-    daxie: str = Field(min_length=1, description="characters that mark a 大写 amount")
-
-    _chars = field_validator("digits", "units", "big_units")(_single_chars)
-
-    @field_validator("digits")
-    @classmethod
-    def _digit_values(cls, value: dict[str, int]) -> dict[str, int]:
-        for ch, d in value.items():
-            if not 0 <= d <= 9:
-                raise ValueError(f"{ch!r}: {d} is not a digit")
-        return value
-
-
-class MoneyRules(Spec):
-    yuan: tuple[str, ...] = Field(min_length=1)
-    jiao: tuple[str, ...] = Field(min_length=1)
-    fen: tuple[str, ...] = Field(min_length=1)
-    whole: tuple[str, ...] = ()
-    wan_suffixes: tuple[str, ...] = Field(min_length=1)
-    yuan_suffixes: tuple[str, ...] = Field(min_length=1)
-    prefixes: tuple[str, ...] = ()
-
-
-class MobileRules(Spec):
-    strip: str = ""
-    prefix: str
-    pattern: str
-
-    _regex = field_validator("prefix", "pattern")(compiles)
-
-
-class EmailRules(Spec):
-    pattern: str
-
-    _regex = field_validator("pattern")(compiles)
-
-
-class NormalizeRules(Spec):
-    """The schema of ``rules/normalize.yaml``."""
-
-    fold: dict[str, str] = Field(description="character → replacement, applied after NFKC")
-    middle_dots: tuple[str, ...] = Field(min_length=1)
-    dashes: tuple[str, ...] = Field(min_length=1)
-    list_separators: tuple[str, ...] = Field(min_length=1)
-    numerals: Numerals
-    money: MoneyRules
-    integer_units: tuple[str, ...] = ()
-    mobile: MobileRules
-    email: EmailRules
-
-    _chars = field_validator("fold", "middle_dots")(_single_chars)
 
 
 def load_rules(path: Path = DEFAULT_RULES_PATH) -> NormalizeRules:

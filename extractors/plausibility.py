@@ -23,117 +23,24 @@ places and suffixes in ``rules/entities.yaml`` (with the campaign's localities).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import itertools
 import unicodedata
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field
 from rapidfuzz.distance import Hamming
 
-from extractors.nlp import Gazetteer, gazetteer
+from extractors.nlp import Gazetteer
 from extractors.normalize import normalize_text
-from extractors.review import load_review_rules
-from pipeline.config import Choice, FieldType, Spec, load_yaml
+from pipeline.config import Choice, FieldType, Spec
 from pipeline.model import ExtractedField, FieldValue
-from rules import RULES_DIR
-
-DEFAULT_PLAUSIBILITY_PATH = RULES_DIR / "plausibility.yaml"
+from pipeline.rulebook.plausibility import (
+    CharacterClass,
+    Curve,
+    PlausibilityRules,
+)
 
 Unit = float
-
-
-# --- rules/plausibility.yaml -----------------------------------------------------------
-
-
-Curve = tuple[tuple[Unit, Unit], ...]
-CharacterClass = Literal["cjk", "digit", "latin", "other"]
-
-
-def _a_rising_curve_over_0_1(points: Curve) -> Curve:
-    xs = [x for x, _ in points]
-    ys = [y for _, y in points]
-    if xs[0] != 0.0 or xs[-1] != 1.0:
-        raise ValueError("the curve must run from score 0.0 to score 1.0")
-    if any(b <= a for a, b in itertools.pairwise(xs)):
-        raise ValueError("scores must strictly increase")
-    if any(b < a for a, b in itertools.pairwise(ys)):
-        raise ValueError("a weaker character can never allow more confidence")
-    if any(not 0.0 <= v <= 1.0 for v in (*xs, *ys)):
-        raise ValueError("scores and confidences are between 0 and 1")
-    return points
-
-
-class CharacterRules(Spec):
-    """Per character class: a piecewise-linear curve, character score → confidence cap."""
-
-    cjk: Curve = Field(min_length=2)
-    digit: Curve = Field(min_length=2)
-    latin: Curve = Field(min_length=2)
-    other: Curve = Field(min_length=2, description="punctuation and symbols")
-
-    _curves = field_validator("cjk", "digit", "latin", "other")(_a_rising_curve_over_0_1)
-
-    def curve(self, kind: CharacterClass) -> Curve:
-        return getattr(self, kind)  # type: ignore[no-any-return]
-
-
-class Factors(Spec):
-    unparsed: float = Field(ge=0.0, le=1.0)
-    near_miss: float = Field(ge=0.0, le=1.0)
-    out_of_range: float = Field(ge=0.0, le=1.0)
-
-
-class AgreementRules(Spec):
-    disagreement_cap: float = Field(ge=0.0, le=1.0)
-
-
-class UnreadInkRules(Spec):
-    """Where unread ink on a scan makes a reading unsure (``unread_ink`` in the YAML)."""
-
-    factor: float = Field(ge=0.0, le=1.0)
-    row_overlap: float = Field(gt=0.0, le=1.0, description="share of a row's height")
-    continuation_gap: float = Field(ge=0.0, description="row heights past the value's end")
-    continuation_lead: float = Field(ge=0.0, description="row heights before its end")
-    continuation_margin: float = Field(ge=0.0, description="row heights above and below")
-    below_depth: float = Field(gt=0.0, description="label heights under a `below` label")
-    mark_size: float = Field(gt=0.0, description="a printed mark's size, in its row's heights")
-
-
-class PlausibilityRules(Spec):
-    """The schema of ``rules/plausibility.yaml``."""
-
-    characters: CharacterRules
-    factors: Factors
-    near_miss_min_length: int = Field(ge=2)
-    blank_marks: str = Field("", description="characters of a printed blank (年月日)")
-    place_fields: tuple[str, ...] = Field((), description="keys whose start is a place")
-    suffix_fields: tuple[str, ...] = Field((), description="keys that end on an org suffix")
-    date_ranges: dict[str, tuple[dt.date, dt.date]] = Field(default_factory=dict)
-    number_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
-    agreement: AgreementRules
-    unread_ink: UnreadInkRules
-
-    @model_validator(mode="after")
-    def _ranges_are_ordered(self) -> PlausibilityRules:
-        ranges: dict[str, tuple[object, object]] = {**self.date_ranges, **self.number_ranges}
-        for key, (low, high) in ranges.items():
-            if not low <= high:  # type: ignore[operator]
-                raise ValueError(f"{key}: the range {low}..{high} is empty")
-        return self
-
-
-def load_plausibility_rules(path: Path = DEFAULT_PLAUSIBILITY_PATH) -> PlausibilityRules:
-    """Load and check ``plausibility.yaml``; a malformed one raises ``ConfigError``."""
-    return load_yaml(path, PlausibilityRules)
-
-
-@functools.cache
-def rules() -> PlausibilityRules:
-    """The packaged rules, loaded once."""
-    return load_plausibility_rules()
 
 
 # --- the OCR's own scores --------------------------------------------------------------
@@ -163,7 +70,7 @@ def character_cap(score: float, curve: Curve) -> float:
 def reading_confidence(
     line_confidence: float,
     characters: Sequence[tuple[str, float]] | None,
-    rules: PlausibilityRules | None = None,
+    rules: PlausibilityRules,
 ) -> float:
     """How sure the OCR is of a value: its weakest character when known, else its line.
 
@@ -172,7 +79,7 @@ def reading_confidence(
     """
     if not characters:
         return line_confidence
-    curves = (rules or globals()["rules"]()).characters
+    curves = rules.characters
     return min(character_cap(score, curves.curve(character_class(ch))) for ch, score in characters)
 
 
@@ -289,16 +196,15 @@ def plausibility(
     *,
     parsed: bool,
     choices: Sequence[Choice] = (),
-    gaz: Gazetteer | None = None,
-    rules: PlausibilityRules | None = None,
+    gaz: Gazetteer,
+    rules: PlausibilityRules,
 ) -> Plausibility:
     """The signs that a value was misread, each multiplying the confidence by its factor.
 
     ``parsed`` is whether the field's normaliser read the text as its type (a value kept
     as read, or none at all, is not parsed).
     """
-    r = rules or globals()["rules"]()
-    g = gaz or gazetteer()
+    r, g = rules, gaz
     factor, reasons = 1.0, []
     text = normalize_text(raw)
     if not text or all(ch in r.blank_marks for ch in text):
@@ -345,8 +251,8 @@ def _same_value(a: FieldValue, b: FieldValue) -> bool:
 def combine_readings(
     kept: ExtractedField,
     other: ExtractedField,
-    rules: PlausibilityRules | None = None,
-    threshold: float | None = None,
+    rules: PlausibilityRules,
+    threshold: float,
 ) -> ExtractedField:
     """``kept`` with its confidence revised by a second reading of the same field.
 
@@ -356,8 +262,7 @@ def combine_readings(
     itself unsure (below the threshold) while ``kept`` is sure: then the other's misread
     explains the difference (黔西南乌注… on the cover, its 注 scored 0.44).
     """
-    r = rules or globals()["rules"]()
-    limit = load_review_rules().review_threshold if threshold is None else threshold
+    r, limit = rules, threshold
     if other.value in (None, []) or kept.value in (None, []):
         return kept
     if _same_value(kept.value, other.value):
@@ -373,7 +278,7 @@ def combine_readings(
 
 
 def unread_ink(
-    *, blank_with_ink: bool, ink_continues: bool, rules: PlausibilityRules | None = None
+    *, blank_with_ink: bool, ink_continues: bool, rules: PlausibilityRules
 ) -> Plausibility:
     """The signs that unread ink (``Page.unread``) leaves on a reading off a scan.
 
@@ -382,7 +287,7 @@ def unread_ink(
     value was read, but unread ink starts right where it ends on its row (the reading
     stopped short). Each multiplies the confidence by ``unread_ink.factor``.
     """
-    r = rules or globals()["rules"]()
+    r = rules
     factor, reasons = 1.0, []
     if blank_with_ink:
         factor *= r.unread_ink.factor

@@ -20,80 +20,19 @@ The value is the option's printed name (DESIGN.md). Thresholds and confidences a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-from pydantic import Field, model_validator
 from rapidfuzz import fuzz
 
 from extractors.normalize import normalize_text
-from extractors.review import DEFAULT_REVIEW_PATH, load_review_rules
-from pipeline.config import Campaign, Choice, FieldSpec, Spec, TemplateSpec, load_yaml
-from pipeline.errors import ConfigError
+from pipeline.config import Campaign, Choice, FieldSpec, TemplateSpec
 from pipeline.marks.tick_boxes import char_extents
 from pipeline.model import BBox, ExtractedField, Page, TextLine, TickBox
-from rules import RULES_DIR
-
-DEFAULT_TICKS_PATH = RULES_DIR / "ticks.yaml"
+from pipeline.rulebook.ticks import TickRules
 
 SEPARATORS = ":："
 # What OCR makes of a printed box in front of its option's text.
 _BOX_READINGS = "□☐☑☒▣■▢口√✓✔"
 _TICKED_READINGS = "☑☒▣■√✓✔"
-
-
-class TickConfidence(Spec):
-    """How sure each kind of tick-box reading is."""
-
-    exact: float = Field(ge=0.0, le=1.0)
-    scan: float = Field(ge=0.0, le=1.0)
-    mapped_by_text: float = Field(ge=0.0, le=1.0)
-    disagreement: float = Field(ge=0.0, le=1.0)
-    missing_boxes: float = Field(ge=0.0, le=1.0)
-    ambiguous: float = Field(ge=0.0, le=1.0)
-    several: float = Field(ge=0.0, le=1.0)
-    text_only: float = Field(ge=0.0, le=1.0)
-
-
-class TickRules(Spec):
-    """The schema of ``rules/ticks.yaml``."""
-
-    ticked_ink: float = Field(gt=0.0, le=1.0)
-    empty_ink: float = Field(ge=0.0, lt=1.0)
-    label_match: float = Field(ge=0.0, le=100.0)
-    wrap_depth: float = Field(ge=0.0)
-    option_match: float = Field(ge=0.0, le=100.0)
-    confidence: TickConfidence
-
-    @model_validator(mode="after")
-    def _ink_levels_ordered(self) -> TickRules:
-        if self.empty_ink >= self.ticked_ink:
-            raise ValueError("empty_ink must be below ticked_ink")
-        return self
-
-
-@lru_cache(maxsize=4)
-def load_tick_rules(
-    path: Path = DEFAULT_TICKS_PATH, review_path: Path = DEFAULT_REVIEW_PATH
-) -> TickRules:
-    """Load ``rules/ticks.yaml``; the readings meant for review must fall below its threshold."""
-    rules = load_yaml(path, TickRules)
-    threshold = load_review_rules(review_path).review_threshold
-    unsure = ("disagreement", "missing_boxes", "ambiguous", "several", "text_only")
-    for name in unsure:
-        if getattr(rules.confidence, name) >= threshold:
-            raise ConfigError(
-                f"{path}: confidence.{name}: must be below the review threshold {threshold}",
-                file=str(path),
-            )
-    for name in ("exact", "scan", "mapped_by_text"):
-        if getattr(rules.confidence, name) < threshold:
-            raise ConfigError(
-                f"{path}: confidence.{name}: a clear reading must reach the review "
-                f"threshold {threshold}",
-                file=str(path),
-            )
-    return rules
 
 
 # --- the label and the group -----------------------------------------------------------
@@ -351,7 +290,7 @@ def read_checkbox(
     page: Page,
     template: TemplateSpec,
     campaign: Campaign,
-    rules: TickRules | None = None,
+    rules: TickRules,
 ) -> ExtractedField | None:
     """One tick-box field from one page, or None when its label is not on it.
 
@@ -360,7 +299,7 @@ def read_checkbox(
         page: the page as read: text lines and tick boxes in one frame.
         template: the annex template (for the field's context; options come from spec).
         campaign: where ``options_from`` lists live.
-        rules: thresholds and confidences (default: ``rules/ticks.yaml``).
+        rules: thresholds and confidences (``Rules.ticks``).
 
     Returns:
         The ticked option's printed name as value; None with raw "" when no box is
@@ -368,7 +307,6 @@ def read_checkbox(
         the ink is unclear, or boxes and options do not match up.
     """
     del template  # the field's spec carries all a tick group needs
-    rules = rules or load_tick_rules()
     options = campaign.choices(spec.options_from) if spec.options_from else spec.options
     if not options:
         return None

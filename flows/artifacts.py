@@ -19,7 +19,6 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import timedelta
 from pathlib import Path
 from typing import cast
 from urllib.parse import quote, urlsplit
@@ -65,7 +64,6 @@ COLUMNS: tuple[str, ...] = (
     "报告",
 )
 STATUS_ORDER: tuple[Status, ...] = (Status.FAIL, Status.NEEDS_REVIEW, Status.PASS)
-LINK_LIFETIME = timedelta(days=7)  # the longest S3 allows
 MAX_LISTED = 20  # submissions named per finding code in the summary; the rest are counted
 NONE = "—"
 
@@ -290,11 +288,11 @@ def artifact_key(batch: str, kind: str) -> str:
 def store_links(store: ObjectStore) -> Callable[[str], str]:
     """key → where a person opens it from Prefect's UI.
 
-    On S3, a presigned URL (the bucket is private; it lasts ``LINK_LIFETIME``); on a local
-    store, the file's ``file://`` URI.
+    On S3, a presigned URL (the bucket is private; it lasts the store's one link
+    lifetime, ``MinioSettings.link_expiry_s``); on a local store, the file's ``file://`` URI.
     """
     if isinstance(store, MinioStore):
-        return lambda key: store.presigned_url(key, LINK_LIFETIME)
+        return lambda key: store.presigned_url(key)
     return lambda key: Path(store.location(key)).resolve().as_uri()
 
 

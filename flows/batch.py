@@ -56,14 +56,14 @@ from flows.progress import Stage
 from flows.spool import run_spool
 from flows.tasks import RUN_LOG, AsTasks, as_step, map_here, step
 from pipeline import ingest
-from pipeline.config import Campaign, TemplateSpec, load_campaign, load_templates
 from pipeline.errors import InputError
-from pipeline.model import Annex, Submission
+from pipeline.model import Submission
 from pipeline.ocr.cache import CachedEngine, cached_engine
 from pipeline.ocr.engine import OcrEngine
 from pipeline.online import OnlineExport
 from pipeline.pool import PagePool, return_large_buffers_to_the_os
 from pipeline.read import ReadPage
+from pipeline.rulebook import Rules, load_rules
 from pipeline.run import PageCache, ReportSpool, read_pages
 from pipeline.settings import Settings
 from usecases import check, read
@@ -111,9 +111,9 @@ def task_runner(
 
 
 @step
-def load_export(path: Path, settings: Settings) -> OnlineExport:
+def load_export(path: Path, rules: Rules) -> OnlineExport:
     """The online export through the column mapping; its bad rows logged, never dropped."""
-    export = read.load_export(path, settings)
+    export = read.load_export(path, rules)
     logger = get_run_logger()
     logger.info(
         "online export %s: %d filings, %d rows with problems",
@@ -204,8 +204,7 @@ def told_cached(pages: list[ReadPage]) -> None:
 
 def check_submissions(
     submissions: list[Submission],
-    templates: dict[Annex, TemplateSpec],
-    campaign: Campaign,
+    rules: Rules,
     received: dt.date | None,
     client: Client | None,
 ) -> list[Submission]:
@@ -214,8 +213,7 @@ def check_submissions(
     with api_for_workers(client) if client is not None else nullcontext():
         return check_submission.map(
             submissions,
-            templates=unmapped(templates),
-            campaign=unmapped(campaign),
+            rules=unmapped(rules),
             received=unmapped(received),
         ).result()
 
@@ -250,7 +248,8 @@ def process_batch(
     return_large_buffers_to_the_os()
     object_store, online_export = check_run(paths, online, batch, store or settings.store, received)
     received_on = ingest.parse_received(received) if received is not None else None
-    export = load_export(Path(online), settings) if online is not None else None
+    rules = load_rules(settings.rules_dir)
+    export = load_export(Path(online), rules) if online is not None else None
     client = cluster_of(FlowRunContext.get().task_runner)  # type: ignore[union-attr]
 
     sources = find_files(paths)
@@ -264,8 +263,6 @@ def process_batch(
     accepted = [s for s in sniffed if not s.quarantined]
     progress.advance(Stage.FILES, len(sniffed) - len(accepted))
     progress.set_total(Stage.PAGES, sum(s.entry.pages or 0 for s in accepted))
-    templates = load_templates(settings.templates_dir)
-    campaign = load_campaign(settings.config_dir / "campaign.yaml")
     # Scanned pages are read on one worker process per core (or the cluster's workers),
     # each with its own engine; files the page cache holds are not read again.
     engine = reading_engine(settings)
@@ -274,16 +271,15 @@ def process_batch(
             sniffed,
             batch_id,
             ReportSpool(folder),
-            templates,
+            rules.templates,
             engine,
-            PageCache(settings.cache_dir / "pages"),
+            PageCache(settings.cache_dir / "pages", rules),
             read_afresh=functools.partial(
                 read_afresh, settings=settings, engine=engine, client=client
             ),
             check_all=functools.partial(
                 check_submissions,
-                templates=templates,
-                campaign=campaign,
+                rules=rules,
                 received=received_on,
                 client=client,
             ),
@@ -300,8 +296,7 @@ def process_batch(
             received_on,
             sniffed,
             waiting,
-            templates,
-            campaign,
+            rules,
             settings,
             steps=AsTasks(client),
             done=functools.partial(progress.advance, Stage.SUBMISSIONS),

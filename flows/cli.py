@@ -233,8 +233,8 @@ def inspect(
     ] = False,
 ) -> None:
     """One file through the pipeline without a store: its report(s)."""
-    from pipeline.config import load_campaign, load_templates
     from pipeline.ocr.cache import cached_engine
+    from pipeline.rulebook import load_rules
     from pipeline.run import PageCache, inspect_file
     from usecases.check import check_batch, checker
     from usecases.read import load_export
@@ -242,20 +242,19 @@ def inspect(
     settings = Settings()
     try:
         engine = cached_engine(settings.ocr, settings.cache_dir)
-        templates = load_templates(settings.templates_dir)
-        campaign = load_campaign(settings.config_dir / "campaign.yaml")
-        cache = PageCache(settings.cache_dir / "pages")
+        rules = load_rules(settings.rules_dir)
+        cache = PageCache(settings.cache_dir / "pages", rules)
         reports = inspect_file(
             file,
             settings,
             engine,
-            templates,
+            rules.templates,
             cache=cache,
-            check=checker(templates, campaign),
+            check=checker(rules),
         )
-        records = load_export(online, settings).records if online is not None else None
+        records = load_export(online, rules).records if online is not None else None
         # one file is not a batch: filings without paper here are not findings
-        reports, _ = check_batch(reports, records, templates, campaign)
+        reports, _ = check_batch(reports, records, rules)
     except PipelineError as exc:
         fail(exc)
     if json_output:

@@ -26,9 +26,9 @@ from flows.artifacts import publish_batch_artifacts
 from flows.batch import load_export
 from flows.progress import Stage
 from flows.tasks import RUN_LOG, AsTasks, as_step
-from pipeline.config import load_campaign, load_templates
 from pipeline.errors import PipelineError
 from pipeline.model import Frozen, OnlineExportRef
+from pipeline.rulebook import load_rules
 from pipeline.run import ReportSpool
 from pipeline.settings import Settings
 from storage.local_store import open_store
@@ -61,9 +61,8 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
     logger = get_run_logger()
     settings = Settings()
     object_store, manifest, online_ref = check_reconcile(batch, online, store or settings.store)
-    export = load_export(Path(online), settings)
-    templates = load_templates(settings.templates_dir)
-    campaign = load_campaign(settings.config_dir / "campaign.yaml")
+    rules = load_rules(settings.rules_dir)
+    export = load_export(Path(online), rules)
 
     progress.set_total(Stage.FILES, len(manifest.files))
     spool_root = settings.cache_dir / "spool"
@@ -76,11 +75,10 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
         waiting, skipped = reconcile.recheck(
             load_reports(object_store, manifest, log=RUN_LOG),
             ReportSpool(Path(spooled)),
-            templates,
-            campaign,
+            rules,
             manifest.received,
         )
-        found = batch_check([lean for _, lean in waiting], export.records, templates, campaign)
+        found = batch_check([lean for _, lean in waiting], export.records, rules)
         progress.set_total(Stage.SUBMISSIONS, len(waiting))
         for finding in found.batch_findings:
             logger.warning("online filing %s has no paper in this batch", finding.key)
@@ -99,7 +97,7 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
             manifest,
             waiting,
             found,
-            templates,
+            rules,
             settings,
             sources,
             # one file at a time, as its original is fetched: rendering is what takes memory

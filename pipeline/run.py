@@ -9,7 +9,6 @@ unreadable page is a PAGE_UNREADABLE finding of its submission, never an excepti
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import logging
 import re
@@ -32,9 +31,6 @@ from pipeline.ingest import (
     quarantine,
     sniff,
 )
-from pipeline.marks.seal_impressions import DEFAULT_SEAL_DETECTION_PATH
-from pipeline.marks.tick_boxes import DEFAULT_TICK_BOXES_PATH
-from pipeline.marks.unread_ink import DEFAULT_UNREAD_INK_PATH
 from pipeline.model import (
     Annex,
     EngineInfo,
@@ -54,6 +50,7 @@ from pipeline.pages import TARGET_DPI, iter_pages, render_page_image
 from pipeline.pool import PagePool
 from pipeline.preprocess import upright_page
 from pipeline.read import ReadPage, read_page
+from pipeline.rulebook import Rules
 from pipeline.settings import Settings
 from pipeline.split import split_stream
 
@@ -265,30 +262,22 @@ def assemble(
     return document
 
 
-@functools.cache
-def _reading_data() -> str:
-    """Digest of the data files page reading depends on (tick-box, unread-ink and seal
-    detection), so editing one re-reads pages instead of serving readings made under the
-    old settings."""
-    digest = hashlib.sha256()
-    for path in (DEFAULT_TICK_BOXES_PATH, DEFAULT_UNREAD_INK_PATH, DEFAULT_SEAL_DETECTION_PATH):
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()[:16]
-
-
 class PageCache:
     """Pages already read, by file content: an unchanged file is not rendered or OCR'd again.
 
     Entries live under ``root/<reader fingerprint>/<ab>/<sha256>.json``; the fingerprint
     covers the engine, its settings, this module's reading rules (``READER_VERSION``) and
-    the page-reading data files (``config/tick_boxes.yaml``, ``config/unread_ink.yaml``).
+    the page-reading rules files (``Rules.page_reading_digest``: tick-box, unread-ink and
+    seal detection), so editing one re-reads pages instead of serving readings made under
+    the old settings.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, rules: Rules) -> None:
         self.root = root
+        self.reading_digest = rules.page_reading_digest
 
     def _path(self, sha256: str, engine: OcrEngine) -> Path:
-        reader = f"{READER_VERSION}|{TARGET_DPI}|{engine.fingerprint}|{_reading_data()}"
+        reader = f"{READER_VERSION}|{TARGET_DPI}|{engine.fingerprint}|{self.reading_digest}"
         fingerprint = hashlib.sha256(reader.encode()).hexdigest()[:16]
         return self.root / fingerprint / sha256[:2] / f"{sha256}.json"
 

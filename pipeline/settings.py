@@ -12,8 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pipeline import config
 from pipeline.ocr.engine import OcrSettings
+from rules import RULES_DIR
 
 
 class Settings(BaseSettings):
@@ -27,8 +27,11 @@ class Settings(BaseSettings):
         "var/store",
         description="object store URI: a relative path, file:///abs/path or s3://bucket[/prefix]",
     )
-    templates_dir: Path = Field(config.DEFAULT_TEMPLATES_DIR, description="form templates (YAML)")
-    config_dir: Path = Field(config.DEFAULT_CONFIG_DIR, description="campaign and export mapping")
+    rules_dir: Path = Field(
+        RULES_DIR,
+        description="the rules folder: form templates (templates/), the campaign, the export "
+        "mapping and every stage's thresholds (YAML, loaded once per command: load_rules)",
+    )
     cache_dir: Path = Field(
         Path("var/cache"), description="OCR results by page-image hash: a page is read once"
     )

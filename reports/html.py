@@ -21,7 +21,6 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from extractors.review import needs_review
 from pipeline.config import TemplateSpec
 from pipeline.model import (
     Annex,
@@ -305,7 +304,7 @@ def report_view(
     title = (
         str(center.value) if center is not None and isinstance(center.value, str) else None
     ) or report.source.file
-    if center is not None and center.value and needs_review(center.confidence):
+    if center is not None and center.value and center.confidence < review_threshold:
         title += "（识别存疑，需人工核对）"
     first, last = report.source.pages
     online = (
@@ -439,6 +438,8 @@ def render_index_html(
     link: LinkFor,
     report_html_key: Callable[[Report], str],
     batch_findings: Sequence[Finding] = (),
+    *,
+    review_threshold: float,
 ) -> bytes:
     """The batch at a glance: every submission with its status, and the quarantined files.
 
@@ -448,6 +449,7 @@ def render_index_html(
         link: where the index sends a reader for a key (relative path or presigned URL).
         report_html_key: the key of a report's ``report.html``.
         batch_findings: findings of the batch itself (PAPER_MISSING), listed on their own.
+        review_threshold: a centre name read with less confidence is marked unsure.
     """
     rows = []
     for report in reports:
@@ -463,7 +465,7 @@ def render_index_html(
                 warnings=sum(f.severity is Severity.WARNING for f in report.findings),
                 file=report.source.file,
                 center_name=format_value(center.value) if center else EMPTY,
-                center_unsure=center is not None and needs_review(center.confidence),
+                center_unsure=center is not None and center.confidence < review_threshold,
             )
         )
     quarantined = [

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from pipeline.rulebook import Rules
+
 _PREFECT_HOME = tempfile.mkdtemp(prefix="shenbao-test-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
@@ -68,3 +70,11 @@ def _pdf_bytes(pages: int = 1, password: str | None = None) -> bytes:
 def pdf_bytes() -> Callable[..., bytes]:
     """Makes a small valid PDF: ``pdf_bytes(pages=1, password=None)``."""
     return _pdf_bytes
+
+
+@pytest.fixture(scope="session")
+def rules() -> Rules:
+    """The shipped rules folder, loaded and validated once for the session."""
+    from tests.rulebook import RULES
+
+    return RULES

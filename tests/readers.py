@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 from shenbao_lab.generator.truth import SourceTruth, Truth
 
-from pipeline.config import load_templates
 from pipeline.ingest import discover, sniff
 from pipeline.model import SourceKind, Submission, TextLine
 from pipeline.run import read_document
 from pipeline.settings import Settings
+from tests.rulebook import RULES
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-TEMPLATES = load_templates()
+TEMPLATES = RULES.templates
 SETTINGS = Settings()
 
 

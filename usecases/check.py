@@ -16,12 +16,10 @@ from collections.abc import Callable, Sequence
 from pydantic import Field
 
 from extractors.fields import extract
-from extractors.nlp import recommendation_stance, self_evaluation_claim
+from extractors.nlp import pipeline, recommendation_stance, self_evaluation_claim
 from extractors.normalize import normalize_org_name, normalize_value
-from extractors.review import load_review_rules
-from pipeline.config import Campaign, Choice, FieldType, TemplateSpec
+from pipeline.config import Choice, FieldType
 from pipeline.model import (
-    Annex,
     FieldValue,
     Finding,
     Frozen,
@@ -31,55 +29,48 @@ from pipeline.model import (
     Submission,
     status_of,
 )
+from pipeline.rulebook import Rules
 from pipeline.run import submission_of
 from validators import Context, validate, validate_online
 from validators.copies import copies_differ
 from validators.matching import copy_groups, match_batch
 
 
-def validation_context(
-    templates: dict[Annex, TemplateSpec], campaign: Campaign, received: dt.date | None = None
-) -> Context:
+def validation_context(rules: Rules, received: dt.date | None = None) -> Context:
+    campaign = rules.campaign
+
     def normalize(field_type: FieldType, raw: str, choices: tuple[Choice, ...]) -> FieldValue:
         return normalize_value(
             field_type, raw, choices=choices, equivalents=campaign.org_suffix_equivalents
         )
 
     return Context(
-        templates=templates,
-        campaign=campaign,
-        review_threshold=load_review_rules().review_threshold,
+        rules=rules,
         normalize_org=functools.partial(
             normalize_org_name, equivalents=campaign.org_suffix_equivalents
         ),
-        opinion_stance=recommendation_stance,
-        self_eval_claim=self_evaluation_claim,
+        # the spaCy pipeline is built on the first opinion read, not with the context
+        opinion_stance=lambda text: recommendation_stance(text, pipeline(rules)),
+        self_eval_claim=lambda text: self_evaluation_claim(text, pipeline(rules)),
         normalize_value=normalize,
         received=received,
     )
 
 
-def checker(
-    templates: dict[Annex, TemplateSpec], campaign: Campaign, received: dt.date | None = None
-) -> Callable[[Submission], Submission]:
+def checker(rules: Rules, received: dt.date | None = None) -> Callable[[Submission], Submission]:
     """``submission → validate(extract(submission))`` with one context for the run."""
-    context = validation_context(templates, campaign, received)
+    context = validation_context(rules, received)
 
     def check(submission: Submission) -> Submission:
-        return validate(extract(submission, templates, campaign), context)
+        return validate(extract(submission, rules), context)
 
     return check
 
 
-def check_submission(
-    submission: Submission,
-    templates: dict[Annex, TemplateSpec],
-    campaign: Campaign,
-    received: dt.date | None,
-) -> Submission:
+def check_submission(submission: Submission, rules: Rules, received: dt.date | None) -> Submission:
     """Extraction and validation of one read submission (``checker``): a step on its own,
     which a flow can run anywhere (a cluster's worker) from its arguments alone."""
-    return checker(templates, campaign, received)(submission)
+    return checker(rules, received)(submission)
 
 
 class BatchCheck(Frozen):
@@ -111,8 +102,7 @@ class BatchCheck(Frozen):
 def batch_check(
     reports: Sequence[Report],
     records: tuple[OnlineRecord, ...] | None,
-    templates: dict[Annex, TemplateSpec],
-    campaign: Campaign,
+    rules: Rules,
 ) -> BatchCheck:
     """What is checked across the batch, on the reports of its submissions.
 
@@ -125,7 +115,7 @@ def batch_check(
     Only the reports' fields, findings, source and annex are looked at, never their pages'
     reading: reports without it (``without_reading``) are checked the same.
     """
-    context = validation_context(templates, campaign)
+    context = validation_context(rules)
     submissions = [submission_of(r) for r in reports]
     added: dict[str, list[Finding]] = {s.id: [] for s in submissions}
     matches: dict[str, OnlineMatch | None] | None = None
@@ -159,10 +149,9 @@ def batch_check(
 def check_batch(
     reports: list[Report],
     records: tuple[OnlineRecord, ...] | None,
-    templates: dict[Annex, TemplateSpec],
-    campaign: Campaign,
+    rules: Rules,
 ) -> tuple[list[Report], tuple[Finding, ...]]:
     """``batch_check`` applied: the reports with what the batch checks found, and the
     batch-level findings (PAPER_MISSING) beside them."""
-    found = batch_check(reports, records, templates, campaign)
+    found = batch_check(reports, records, rules)
     return [found.apply(r) for r in reports], found.batch_findings

@@ -15,15 +15,11 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
 
 from pydantic import Field
 
-from extractors.review import load_review_rules
 from pipeline import ingest
-from pipeline.config import Campaign, TemplateSpec
 from pipeline.model import (
-    Annex,
     Finding,
     Frozen,
     Manifest,
@@ -33,6 +29,7 @@ from pipeline.model import (
     Report,
     SourceKind,
 )
+from pipeline.rulebook import Rules
 from pipeline.run import SpooledReport, normalised_page_images
 from pipeline.settings import Settings
 from reports import (
@@ -72,7 +69,6 @@ log = logging.getLogger(__name__)
 # only need a thumbnail are rendered small.
 EVIDENCE_DPI = 200
 THUMBNAIL_DPI = 36
-INDEX_LINK_LIFETIME = timedelta(days=7)  # the longest S3 allows
 
 Told = Callable[[int], object]
 """Told how many more submissions are published (a progress display)."""
@@ -127,7 +123,7 @@ def publish_reports(
     store: ObjectStore,
     sniffed: ingest.SniffedFile | None,
     reports: list[Report],
-    templates: dict[Annex, TemplateSpec],
+    rules: Rules,
     settings: Settings,
     done: Told | None = None,
 ) -> int:
@@ -168,7 +164,6 @@ def publish_reports(
                 marks = page_marks(report, page.number)
                 thumbnails[report.submission_id][page.number] = thumbnail_png(image, marks)
 
-    threshold = load_review_rules().review_threshold
     written = 0
     for report in reports:
         sid = report.submission_id
@@ -183,10 +178,10 @@ def publish_reports(
         ).written
         html = render_report_html(
             report,
-            templates,
+            rules.templates,
             evidence=crops[sid],
             thumbnails=thumbnails[sid],
-            review_threshold=threshold,
+            review_threshold=rules.review.review_threshold,
         )
         written += put_versioned(
             store, report_html_key(report.batch, sid), html, "text/html; charset=utf-8"
@@ -201,14 +196,14 @@ def publish_spooled(
     sniffed: ingest.SniffedFile | None,
     spooled: list[SpooledReport],
     check: BatchCheck,
-    templates: dict[Annex, TemplateSpec],
+    rules: Rules,
     settings: Settings,
     done: Told | None = None,
 ) -> int:
     """``publish_reports`` of one input file's reports, taken from the spool with what the
     checks across the batch found of them (``check``). Returns the objects written."""
     reports = [check.apply(s.load()) for s in spooled]
-    return publish_reports(store, sniffed, reports, templates, settings, done)
+    return publish_reports(store, sniffed, reports, rules, settings, done)
 
 
 def store_original(
@@ -234,9 +229,10 @@ def store_original(
 
 
 def index_links(store: ObjectStore, batch: str) -> LinkFor:
-    """Relative links on a local store; on S3, presigned links (the bucket is private)."""
+    """Relative links on a local store; on S3, presigned links (the bucket is private),
+    lasting the store's one link lifetime (``MinioSettings.link_expiry_s``)."""
     if isinstance(store, MinioStore):
-        return lambda key: store.presigned_url(key, INDEX_LINK_LIFETIME)
+        return lambda key: store.presigned_url(key)
     return relative_link(index_key(batch))
 
 
@@ -249,7 +245,7 @@ def write_batch_pages(
     store: ObjectStore,
     manifest: Manifest,
     reports: list[Report],
-    templates: dict[Annex, TemplateSpec],
+    rules: Rules,
 ) -> tuple[str, int]:
     """``index.html`` and ``summary.xlsx`` of the batch; the index's key and objects written.
 
@@ -262,8 +258,9 @@ def write_batch_pages(
         index_links(store, batch),
         lambda report: report_html_key(batch, report.submission_id),
         manifest.findings,
+        review_threshold=rules.review.review_threshold,
     )
-    summary = render_summary_xlsx(manifest, reports, templates, manifest.findings)
+    summary = render_summary_xlsx(manifest, reports, rules.templates, manifest.findings)
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     written = int(put_if_changed(store, index_key(batch), index, "text/html; charset=utf-8"))
     written += put_if_changed(store, summary_key(batch), summary, xlsx)
@@ -295,7 +292,7 @@ def publish_batch(
     manifest: Manifest,
     waiting: Sequence[tuple[SpooledReport, Report]],
     check: BatchCheck,
-    templates: dict[Annex, TemplateSpec],
+    rules: Rules,
     settings: Settings,
     sources: Mapping[str, ingest.SniffedFile | None],
     *,
@@ -338,7 +335,7 @@ def publish_batch(
             },
             store=store,
             check=check,
-            templates=templates,
+            rules=rules,
             settings=settings,
             done=done,
         )
@@ -350,7 +347,11 @@ def publish_batch(
     )
     key, manifest_written = steps.one(write_manifest, store=store, manifest=manifest)
     index, pages_written = steps.one(
-        write_batch_pages, store=store, manifest=manifest, reports=reports, templates=templates
+        write_batch_pages,
+        store=store,
+        manifest=manifest,
+        reports=reports,
+        rules=rules,
     )
     written += manifest_written + pages_written
     quarantined = sum(e.state == "quarantined" for e in manifest.files)
@@ -377,8 +378,7 @@ def check_and_publish(
     received: dt.date | None,
     sniffed: Sequence[ingest.SniffedFile],
     waiting: Sequence[tuple[SpooledReport, Report]],
-    templates: dict[Annex, TemplateSpec],
-    campaign: Campaign,
+    rules: Rules,
     settings: Settings,
     *,
     steps: Steps | None = None,
@@ -402,7 +402,7 @@ def check_and_publish(
         What the run produced, the manifest written, and the reports as published (lean).
     """
     leans = [lean for _, lean in waiting]
-    found = batch_check(leans, records, templates, campaign)
+    found = batch_check(leans, records, rules)
     for finding in found.batch_findings:  # in the manifest, not a report
         log.warning("online filing %s has no paper in this batch", finding.key)
     manifest = batch_manifest(batch, online, received, sniffed, leans, found.batch_findings)
@@ -411,7 +411,7 @@ def check_and_publish(
         manifest,
         waiting,
         found,
-        templates,
+        rules,
         settings,
         {s.entry.file: s for s in sniffed},
         originals=sniffed,

@@ -21,11 +21,12 @@ from contextlib import closing
 from pathlib import Path
 
 from pipeline import ingest
-from pipeline.config import TemplateSpec, load_export_mapping
+from pipeline.config import TemplateSpec
 from pipeline.model import Annex, OnlineExportRef, Report, Submission
 from pipeline.ocr.engine import OcrEngine
 from pipeline.online import OnlineExport, load_online_export
 from pipeline.read import ReadPage
+from pipeline.rulebook import Rules
 from pipeline.run import (
     Document,
     PageCache,
@@ -39,7 +40,6 @@ from pipeline.run import (
     submission_ids,
     unreadable_submission,
 )
-from pipeline.settings import Settings
 from storage.base import ObjectStore
 from storage.local_store import open_store
 from usecases.steps import Log
@@ -91,12 +91,10 @@ def export_ref(online: str) -> OnlineExportRef:
     return OnlineExportRef(file=Path(online).name, sha256=sha256, size=size)
 
 
-def load_export(path: Path, settings: Settings) -> OnlineExport:
-    """The online export through the column mapping; its bad rows in ``problems``, never
-    dropped."""
-    return load_online_export(
-        path, load_export_mapping(settings.config_dir / "export_columns.yaml")
-    )
+def load_export(path: Path, rules: Rules) -> OnlineExport:
+    """The online export through the rules' column mapping; its bad rows in ``problems``,
+    never dropped."""
+    return load_online_export(path, rules.export_columns)
 
 
 def read_documents(

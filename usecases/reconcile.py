@@ -23,11 +23,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from pipeline import ingest
-from pipeline.config import Campaign, TemplateSpec
 from pipeline.errors import InputError
 from pipeline.model import (
     REPORT_SCHEMA_ID,
-    Annex,
     EngineInfo,
     Finding,
     FindingCode,
@@ -36,6 +34,7 @@ from pipeline.model import (
     OnlineExportRef,
     Report,
 )
+from pipeline.rulebook import Rules
 from pipeline.run import ReportSpool, SpooledReport, as_read, build_report
 from pipeline.settings import Settings
 from storage.base import ObjectMissingError, ObjectStore, manifest_key, original_key, report_key
@@ -153,8 +152,7 @@ ANOTHER_REPORT = UnreadableReport(
 def recheck(
     stored: Iterable[Report | Finding],
     spool: ReportSpool,
-    templates: dict[Annex, TemplateSpec],
-    campaign: Campaign,
+    rules: Rules,
     received: dt.date | None,
 ) -> tuple[list[tuple[SpooledReport, Report]], list[Finding]]:
     """Each stored report's submission extracted and validated again (``check.checker``)
@@ -166,7 +164,7 @@ def recheck(
         The reports, as the batch run's wait in ``spool`` (``read.read_and_check``), and
         the findings that stand for stored reports that cannot be read (``load_reports``).
     """
-    check = checker(templates, campaign, received)
+    check = checker(rules, received)
     waiting: list[tuple[SpooledReport, Report]] = []
     skipped: list[Finding] = []  # stored reports that cannot be read, left as they are
     for report in stored:
@@ -178,7 +176,12 @@ def recheck(
             waiting.append(spool.put(report))
             continue
         fresh = build_report(
-            check(submission), report.batch, None, templates, report.timings, received=received
+            check(submission),
+            report.batch,
+            None,
+            rules.templates,
+            report.timings,
+            received=received,
         )
         engine = EngineInfo(ocr=report.engine.ocr, templates=fresh.engine.templates)
         waiting.append(spool.put(fresh.model_copy(update={"engine": engine})))

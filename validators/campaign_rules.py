@@ -26,20 +26,16 @@ data: ``rules/campaign_rules.yaml``; the facts are the campaign's (config/campai
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import re
 from dataclasses import dataclass
-from enum import StrEnum
-from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-from pydantic import Field
 from rapidfuzz import fuzz
 
-from pipeline.config import Campaign, FieldType, Regex, Spec, TemplateSpec, load_yaml
+from pipeline.config import Campaign, FieldType, TemplateSpec
 from pipeline.errors import ConfigError
 from pipeline.model import (
     Annex,
@@ -51,57 +47,17 @@ from pipeline.model import (
     Submission,
     TextLine,
 )
+from pipeline.rulebook.campaign_rules import CampaignRules, PaperDeadlineRule
 from validators.registry import Context, validator
 from validators.seal_slots import find_line, page_of
-from validators.thresholds import RULES_DIR
 
 log = logging.getLogger(__name__)
-
-DEFAULT_CAMPAIGN_RULES_PATH = RULES_DIR / "campaign_rules.yaml"
 
 SelfEvalClaim = Literal["met", "not_met", "unknown"]
 """What a self-evaluation conclusion claims (the values of ``extractors.nlp.SelfEvalClaim``)."""
 
 
 # --- the rules as data -----------------------------------------------------------------
-
-
-class PaperDeadlineRule(StrEnum):
-    """How an annex's paper deadline follows from the campaign's facts."""
-
-    WORKING_DAYS_AFTER_TRAINING = "working_days_after_training"
-    FIXED_DATE = "fixed_date"
-
-
-class CampaignRules(Spec):
-    """The schema of ``rules/campaign_rules.yaml``."""
-
-    paper_deadlines: dict[Literal[Annex.PILOT, Annex.CERTIFICATION], PaperDeadlineRule] = Field(
-        description="each annex's paper-deadline rule; an annex not listed has none checked"
-    )
-    kpi_table: str = Field(description="the template table whose fixed rows are the KPIs")
-    kpi_target_column: str = Field("target", description="the KPI table's target column")
-    kpi_actual_column: str = Field("actual", description="the KPI table's actual column")
-    self_eval_section: str = Field(description="the template section of the conclusion")
-    heading_match: float = Field(ge=0.0, le=100.0, description="the section's heading line")
-    next_heading_match: float = Field(
-        ge=0.0, le=100.0, description="ratio of a whole line to another heading: text ends"
-    )
-    page_number_line: Regex = Field(description="a line wholly matching it is a page number")
-    quote_chars: int = Field(
-        80, ge=10, description="at most this much of the conclusion is quoted in a message"
-    )
-
-
-def load_campaign_rules(path: Path = DEFAULT_CAMPAIGN_RULES_PATH) -> CampaignRules:
-    """Load and check ``campaign_rules.yaml``; a malformed one raises ``ConfigError``."""
-    return load_yaml(path, CampaignRules)
-
-
-@functools.cache
-def campaign_rules() -> CampaignRules:
-    """The packaged rules, loaded once."""
-    return load_campaign_rules()
 
 
 # --- words for reviewers ---------------------------------------------------------------
@@ -166,12 +122,10 @@ def nth_working_day_after(start: dt.date, count: int) -> dt.date:
     return day
 
 
-def paper_deadline(
-    annex: Annex, campaign: Campaign, rules: CampaignRules | None = None
-) -> PaperDeadline | None:
+def paper_deadline(annex: Annex, campaign: Campaign, rules: CampaignRules) -> PaperDeadline | None:
     """The annex's paper deadline under the campaign's rules; None when the annex has no
     rule or the rule's fact is not known yet (the training date not announced)."""
-    rule = (rules or campaign_rules()).paper_deadlines.get(annex)
+    rule = rules.paper_deadlines.get(annex)
     if rule is PaperDeadlineRule.FIXED_DATE:
         due = campaign.certification_paper_deadline
         return PaperDeadline(due, f"纸质材料须于{_date(due)}（含当日）前报送")
@@ -229,7 +183,7 @@ def check_paper_deadline(submission: Submission, context: Context) -> list[Findi
     received = context.received
     if received is None:
         return []
-    deadline = paper_deadline(submission.annex, context.campaign)
+    deadline = paper_deadline(submission.annex, context.campaign, context.rules.campaign_rules)
     if deadline is None or received <= deadline.due:
         return []
     return [
@@ -302,7 +256,7 @@ def kpi_shortfalls(submission: Submission, context: Context) -> list[KpiShortfal
     """The KPI rows (template order) whose surely read actual is below the surely read target;
     none when the template has no KPI table."""
     template = context.template(submission)
-    rules = campaign_rules()
+    rules = context.rules.campaign_rules
     table = next(
         (t for t in (template.tables if template else ()) if t.key == rules.kpi_table), None
     )
@@ -382,7 +336,7 @@ def find_self_evaluation(
     """The conclusion on its template page: the heading, and the lines from there down to
     the next heading or the page's end (page numbers left out). None when the template has
     no such section, or its page or heading is not found."""
-    rules = campaign_rules()
+    rules = context.rules.campaign_rules
     section = next((s for s in template.sections if s.id == rules.self_eval_section), None)
     if section is None:
         return None
@@ -436,7 +390,7 @@ def check_self_evaluation(submission: Submission, context: Context) -> list[Find
     short = kpi_shortfalls(submission, context)
     if not short:
         return []
-    limit = campaign_rules().quote_chars
+    limit = context.rules.campaign_rules.quote_chars
     quoted = found.body if len(found.body) <= limit else found.body[:limit] + "…"
     return [
         Finding.of(

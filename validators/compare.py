@@ -20,16 +20,12 @@ paper copies of one applicant (COPIES_DIFFER).
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
-
-from pipeline.config import Choice, FieldSpec, FieldType, Spec, TemplateSpec, load_yaml
+from pipeline.config import Choice, FieldSpec, FieldType, TemplateSpec
 from pipeline.model import (
     ExtractedField,
     FieldValue,
@@ -39,68 +35,10 @@ from pipeline.model import (
     Member,
     Submission,
 )
+from pipeline.rulebook.compare import CompareRules
 from validators.registry import Context, validator
-from validators.thresholds import RULES_DIR
-
-DEFAULT_COMPARE_RULES_PATH = RULES_DIR / "compare.yaml"
 
 PAPER, ONLINE = "纸质材料", "网上填报"
-
-
-class CompareRules(Spec):
-    """The schema of ``rules/compare.yaml``."""
-
-    skip: tuple[str, ...] = Field((), description="field keys never compared")
-    money_tolerance: float = Field(ge=0.0, description="万元 amounts equal within this")
-    percent_tolerance: float = Field(ge=0.0, description="percentages equal within this")
-    integer_tolerance: float = Field(0.0, ge=0.0, description="counts equal within this")
-    field_tolerances: dict[str, float] = Field(
-        default_factory=dict, description="a field key's own tolerance, over its type's"
-    )
-    unit_slip_factor: float = Field(gt=1.0, description="元 entered as 万元: this many times")
-    unit_slip_tolerance: float = Field(
-        ge=0.0, lt=1.0, description="relative: how near the factor a ratio must be"
-    )
-    unit_slip_types: tuple[FieldType, ...] = Field(
-        (FieldType.MONEY_WAN,), description="the types a unit slip is looked for in"
-    )
-    units: tuple[str, ...] = Field(
-        (), description="a label's bracketed ending that is one of these is the value's unit"
-    )
-    type_units: dict[FieldType, str] = Field(
-        default_factory=dict, description="a type's unit when its label prints none"
-    )
-    show_confidence_below: float = Field(
-        ge=0.0, le=1.0, description="a paper reading less sure names its confidence"
-    )
-
-    @field_validator("field_tolerances")
-    @classmethod
-    def _not_negative(cls, value: dict[str, float]) -> dict[str, float]:
-        for key, tolerance in value.items():
-            if tolerance < 0:
-                raise ValueError(f"{key}: a tolerance cannot be negative")
-        return value
-
-    def tolerance(self, field_type: FieldType, key: str | None = None) -> float | None:
-        """How far apart two numbers of this type (or field) may be; None: not numeric."""
-        if key is not None and key in self.field_tolerances:
-            return self.field_tolerances[key]
-        return {
-            FieldType.MONEY_WAN: self.money_tolerance,
-            FieldType.PERCENT: self.percent_tolerance,
-            FieldType.INTEGER: self.integer_tolerance,
-        }.get(field_type)
-
-
-def load_compare_rules(path: Path = DEFAULT_COMPARE_RULES_PATH) -> CompareRules:
-    """Load and check ``compare.yaml`` (once per path); a malformed one raises ``ConfigError``."""
-    return _load_compare_rules(path)
-
-
-@functools.cache
-def _load_compare_rules(path: Path) -> CompareRules:
-    return load_yaml(path, CompareRules)
 
 
 # --- the one notion of "same meaning" --------------------------------------------------
@@ -382,7 +320,7 @@ def compare_online(submission: Submission, context: Context) -> list[Finding]:
     record, template = context.online, context.template(submission)
     if record is None or template is None:
         return []
-    rules = load_compare_rules()
+    rules = context.rules.compare
     findings: list[Finding] = []
     for spec in compared_fields(template, context):
         if spec.key in rules.skip or spec.key not in record.fields:
@@ -414,7 +352,6 @@ def compare_online(submission: Submission, context: Context) -> list[Finding]:
 
 
 __all__ = [
-    "DEFAULT_COMPARE_RULES_PATH",
     "CompareRules",
     "Compared",
     "Difference",
@@ -424,7 +361,6 @@ __all__ = [
     "describe",
     "difference",
     "label_and_unit",
-    "load_compare_rules",
     "online_value",
     "paper_value",
     "shown",

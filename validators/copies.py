@@ -22,7 +22,6 @@ from validators.compare import (
     describe,
     difference,
     label_and_unit,
-    load_compare_rules,
     paper_value,
 )
 from validators.registry import Context
@@ -43,7 +42,7 @@ def _differences(one: Submission, other: Submission, context: Context) -> list[F
     template = context.template(one)
     if template is None or other.annex is not one.annex:
         return []
-    rules = load_compare_rules()
+    rules = context.rules.compare
     out = []
     for spec in compared_fields(template, context):
         if spec.key in rules.skip:

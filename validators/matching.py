@@ -44,8 +44,8 @@ from pipeline.model import (
     OnlineRecord,
     Submission,
 )
+from pipeline.rulebook.thresholds import FuzzyStage, MatchingRules
 from validators.registry import Context
-from validators.thresholds import FuzzyStage, MatchingRules, load_matching_rules
 
 _SPACE = re.compile(r"\s+")
 _ANNEX_LABEL = {Annex.PILOT: "试点", Annex.CERTIFICATION: "认定", Annex.UNKNOWN: "未知"}
@@ -111,7 +111,7 @@ def match_batch(
     Raises:
         ValueError: two submissions share an id, or two filings a 申报编号.
     """
-    rules = rules if rules is not None else load_matching_rules()
+    rules = rules if rules is not None else context.rules.matching
     records = tuple(records)
     _refuse_repeats([s.id for s in submissions], "submission id")
     _refuse_repeats([r.record_id for r in records], "record id")
@@ -190,7 +190,7 @@ def copy_groups(
     read sure. A submission joins the first group holding a copy of it (three copies form
     one group).
     """
-    rules = rules if rules is not None else load_matching_rules()
+    rules = rules if rules is not None else context.rules.matching
     groups: list[list[Submission]] = []
     for submission in submissions:
         home = next(

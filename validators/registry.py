@@ -27,12 +27,8 @@ from pipeline.model import (
     OnlineRecord,
     Submission,
 )
-from validators.thresholds import (
-    OpinionRules,
-    SealRules,
-    load_opinion_rules,
-    load_seal_rules,
-)
+from pipeline.rulebook import Rules
+from pipeline.rulebook.thresholds import OpinionRules, SealRules
 
 Stance = Literal["favourable", "unfavourable", "none"]
 """What a recommendation opinion says (the values of ``extractors.nlp.Stance``)."""
@@ -51,14 +47,7 @@ class Context(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    templates: dict[Annex, TemplateSpec]
-    campaign: Campaign
-    review_threshold: float = Field(
-        gt=0.0,
-        lt=1.0,
-        description="a field read with less confidence is unsure: never decided on "
-        "(extractors' rules/review.yaml)",
-    )
+    rules: Rules = Field(description="the run's rules: the forms, the campaign, the thresholds")
     normalize_org: Callable[[str], str] = Field(
         description="organisation-name normaliser (extractors.normalize.normalize_org_name "
         "with the campaign's suffix equivalents)"
@@ -82,8 +71,27 @@ class Context(BaseModel):
     received: dt.date | None = Field(
         None, description="the day the batch's paper was received, when staff gave it"
     )
-    seal_rules: SealRules = Field(default_factory=load_seal_rules)
-    opinion_rules: OpinionRules = Field(default_factory=load_opinion_rules)
+
+    @property
+    def templates(self) -> dict[Annex, TemplateSpec]:
+        return self.rules.templates
+
+    @property
+    def campaign(self) -> Campaign:
+        return self.rules.campaign
+
+    @property
+    def review_threshold(self) -> float:
+        """A field read with less confidence is unsure: never decided on (review.yaml)."""
+        return self.rules.review.review_threshold
+
+    @property
+    def seal_rules(self) -> SealRules:
+        return self.rules.seals
+
+    @property
+    def opinion_rules(self) -> OpinionRules:
+        return self.rules.opinion
 
     def template(self, submission: Submission) -> TemplateSpec | None:
         return self.templates.get(submission.annex)

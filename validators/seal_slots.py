@@ -41,9 +41,9 @@ from pipeline.model import (
     Submission,
     TextLine,
 )
+from pipeline.rulebook.thresholds import OwnerRules, SealRules
 from validators.applicant import Applicant, applicant_of, authority_names
 from validators.registry import Context, validator
-from validators.thresholds import OwnerRules, SealRules
 
 
 @dataclass(frozen=True)

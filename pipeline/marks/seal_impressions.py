@@ -31,10 +31,10 @@ from typing import Literal
 
 import cv2
 import numpy as np
-from pydantic import Field, model_validator
 
-from pipeline.config import DEFAULT_CONFIG_DIR, Spec, load_yaml
+from pipeline.config import DEFAULT_CONFIG_DIR, load_yaml
 from pipeline.pixels import is_greyscale
+from pipeline.rulebook.marks import SealDetection
 from pipeline.seal_ink import seal_ink_mask
 
 __all__ = [
@@ -49,60 +49,6 @@ DEFAULT_SEAL_DETECTION_PATH = DEFAULT_CONFIG_DIR / "seal_detection.yaml"
 
 Shape = Literal["round", "oval", "square", "unknown"]
 Colour = Literal["red", "grey"]
-
-
-def _range(value: tuple[float, float], name: str, *, upper: float | None = None) -> None:
-    low, high = value
-    if not 0.0 <= low < high or (upper is not None and high > upper):
-        raise ValueError(f"{name}: needs 0 <= low < high" + (f" <= {upper}" if upper else ""))
-
-
-class SealDetection(Spec):
-    """The schema of ``rules/seal_detection.yaml``: how seals are found and read."""
-
-    work_dpi: float = Field(gt=20.0, le=300.0, description="detection resolution, dpi")
-    long_axis_mm: tuple[float, float] = Field(description="a seal's long axis, mm")
-    min_round_mm: float = Field(gt=0.0, description="smallest round or oval seal, mm")
-    max_aspect: float = Field(ge=1.0, description="long over short axis, at most")
-    oval_aspect: float = Field(ge=1.0, description="above this a ring is oval")
-    merge_mm: float = Field(gt=0.0, le=10.0)
-    ring_band: tuple[float, float]
-    ring_bins: int = Field(ge=36, le=1440)
-    ring_coverage: float = Field(gt=0.0, le=1.0)
-    fill_range: tuple[float, float]
-    square_fill: float = Field(gt=0.79, le=1.0)
-    star_radius: float = Field(gt=0.0, lt=0.5)
-    star_share: float = Field(gt=0.0, lt=1.0)
-    hough_canny: float = Field(gt=0.0)
-    hough_votes: float = Field(gt=0.0)
-    ring_coverage_grey: float = Field(gt=0.0, le=1.0)
-    ring_peak_grey: float = Field(gt=0.0, le=1.0)
-    ring_contrast_grey: float = Field(gt=0.0, le=1.0)
-    text_band_ink_grey: float = Field(ge=0.0, le=1.0)
-    grey_ink_share: float = Field(gt=0.0, lt=1.0)
-    max_confidence_grey: float = Field(gt=0.0, le=1.0)
-    text_band: tuple[float, float]
-    gap_band: tuple[float, float]
-    gap_window_deg: float = Field(gt=0.0, lt=180.0)
-    strip_height_px: int = Field(ge=16, le=256)
-    start_offsets_deg: tuple[float, ...] = Field(min_length=1)
-    min_text_confidence: float = Field(ge=0.0, le=1.0)
-    max_seals_read: int = Field(ge=0, le=50)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> SealDetection:
-        _range(self.long_axis_mm, "long_axis_mm")
-        _range(self.ring_band, "ring_band", upper=1.5)
-        _range(self.fill_range, "fill_range", upper=1.0)
-        _range(self.text_band, "text_band", upper=1.0)
-        _range(self.gap_band, "gap_band", upper=1.0)
-        if not self.text_band[0] <= self.gap_band[0] < self.gap_band[1] <= self.text_band[1]:
-            raise ValueError("gap_band: must lie within text_band")
-        if not self.long_axis_mm[0] <= self.min_round_mm <= self.long_axis_mm[1]:
-            raise ValueError("min_round_mm: must lie within long_axis_mm")
-        if self.oval_aspect > self.max_aspect:
-            raise ValueError("oval_aspect: cannot exceed max_aspect")
-        return self
 
 
 @lru_cache(maxsize=4)

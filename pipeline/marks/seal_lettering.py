@@ -8,7 +8,7 @@ the page's OCR engine reads it. Colour seals are unwrapped from their red ink al
 black print under them left out). A square seal is read as it stands. Whose seal it is,
 is for the validators to say.
 
-Parameters are data (``rules/seal_detection.yaml``, ``seal_impressions.SealDetection``).
+Parameters are data (``rules/seal_detection.yaml``, ``rulebook.marks.SealDetection``).
 """
 
 from __future__ import annotations
@@ -21,15 +21,11 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from pipeline.marks.seal_impressions import (
-    SealCandidate,
-    SealDetection,
-    detect_seals,
-    load_seal_detection,
-)
+from pipeline.marks.seal_impressions import SealCandidate, detect_seals, load_seal_detection
 from pipeline.model import SealMark, TextLine
 from pipeline.ocr.engine import OcrEngine
 from pipeline.pixels import is_greyscale
+from pipeline.rulebook.marks import SealDetection
 
 log = logging.getLogger(__name__)
 

@@ -25,46 +25,15 @@ from typing import Any
 
 import cv2
 import numpy as np
-from pydantic import Field, model_validator
 
-from pipeline.config import DEFAULT_CONFIG_DIR, Spec, load_yaml
+from pipeline.config import DEFAULT_CONFIG_DIR, load_yaml
 from pipeline.model import TextLine, TickBox
 from pipeline.pixels import check_rgb
+from pipeline.rulebook.marks import TickDetection
 
 DEFAULT_TICK_BOXES_PATH = DEFAULT_CONFIG_DIR / "tick_boxes.yaml"
 
 _MM_PER_PT = 25.4 / 72
-
-
-class TickDetection(Spec):
-    """The schema of ``rules/tick_boxes.yaml``: how boxes are found and ink is measured."""
-
-    box_side_mm: tuple[float, float] = Field(description="smallest and largest box side, mm")
-    max_side_difference: float = Field(ge=0.0, lt=1.0)
-    ink_share: float = Field(gt=0.0, lt=1.0, description="ink is darker than this × paper")
-    paper_window_mm: float = Field(gt=0.0)
-    edge_run: float = Field(gt=0.0, le=1.0)
-    edge_cover: float = Field(gt=0.0, le=1.0)
-    inset: float = Field(ge=0.0, lt=0.4)
-    glyph_run: float = Field(gt=0.0, le=1.0)
-    glyph_straight_share: float = Field(gt=0.0, le=1.0)
-    cross_stroke: float = Field(gt=0.0, le=1.0)
-    left_clearance: float = Field(ge=0.0, le=1.0)
-    vector_inside: float = Field(gt=0.0, le=1.0)
-    ticked_glyphs: tuple[str, ...]
-    empty_glyphs: tuple[str, ...]
-
-    @model_validator(mode="after")
-    def _consistent(self) -> TickDetection:
-        low, high = self.box_side_mm
-        if not 0.0 < low < high:
-            raise ValueError("box_side_mm: needs 0 < smallest < largest")
-        glyphs = self.ticked_glyphs + self.empty_glyphs
-        if any(len(g) != 1 for g in glyphs):
-            raise ValueError("ticked_glyphs/empty_glyphs: one character each")
-        if set(self.ticked_glyphs) & set(self.empty_glyphs):
-            raise ValueError("a glyph cannot be both ticked and empty")
-        return self
 
 
 @lru_cache(maxsize=4)

@@ -29,38 +29,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from pydantic import Field, model_validator
 
-from pipeline.config import DEFAULT_CONFIG_DIR, Spec, load_yaml
+from pipeline.config import DEFAULT_CONFIG_DIR, load_yaml
 from pipeline.model import TextLine, TickBox, UnreadInk
 from pipeline.pixels import check_rgb
+from pipeline.rulebook.marks import UnreadDetection
 
 DEFAULT_UNREAD_INK_PATH = DEFAULT_CONFIG_DIR / "unread_ink.yaml"
-
-
-class UnreadDetection(Spec):
-    """The schema of ``rules/unread_ink.yaml``: how unread ink is found on a scan."""
-
-    analysis_dpi: float = Field(gt=0.0, description="resolution the page is analysed at")
-    ink_share: float = Field(gt=0.0, lt=1.0, description="ink is darker than this × paper")
-    paper_window_mm: float = Field(gt=0.0)
-    rule_run_mm: float = Field(gt=0.0, description="straight runs this long are rules")
-    rule_margin_mm: float = Field(ge=0.0)
-    line_margin_mm: float = Field(ge=0.0, description="OCR line boxes grown by this much")
-    box_margin_mm: float = Field(ge=0.0, description="tick boxes grown by this much")
-    close_mm: float = Field(gt=0.0, description="strokes this close are one blob")
-    min_ink_mm2: float = Field(gt=0.0)
-    min_side_mm: float = Field(gt=0.0)
-    min_height_mm: float = Field(gt=0.0)
-    page_margin_mm: float = Field(ge=0.0)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> UnreadDetection:
-        if self.close_mm >= self.rule_run_mm:
-            raise ValueError("close_mm must be shorter than rule_run_mm (a blob is no rule)")
-        if self.min_height_mm > self.min_side_mm:
-            raise ValueError("min_height_mm cannot exceed min_side_mm (the longer side)")
-        return self
 
 
 @lru_cache(maxsize=4)

@@ -15,17 +15,9 @@ import pytest
 import yaml
 from shenbao_lab.generator.truth import SourceTruth, Truth
 
-from extractors.checks import (
-    DEFAULT_CHECKS_PATH,
-    AtMostRule,
-    CheckRules,
-    RatioRule,
-    check_fields,
-    load_check_rules,
-)
+from extractors.checks import check_fields
 from extractors.fields import extract
-from extractors.review import ReviewRules, load_review_rules
-from pipeline.config import ReadMethod, TemplateSpec, load_campaign
+from pipeline.config import ReadMethod, TemplateSpec, load_yaml
 from pipeline.errors import ConfigError
 from pipeline.model import (
     Annex,
@@ -41,12 +33,17 @@ from pipeline.model import (
     SubmissionSource,
     TextLine,
 )
+from pipeline.rulebook import load_rules
+from pipeline.rulebook.checks import AtMostRule, CheckRules, RatioRule
+from pipeline.rulebook.review import ReviewRules
+from rules import RULES_DIR
 from tests.readers import SAMPLES, TEMPLATES, read_electronic
+from tests.rulebook import RULES
 
-CAMPAIGN = load_campaign()
+CAMPAIGN = RULES.campaign
 PILOT = TEMPLATES[Annex.PILOT]
 CERTIFICATION = TEMPLATES[Annex.CERTIFICATION]
-THRESHOLD = load_review_rules().review_threshold
+THRESHOLD = RULES.review.review_threshold
 CHECKED = {FindingCode.FIELD_MISSING, FindingCode.FIELD_INVALID, FindingCode.FIELD_LOW_CONFIDENCE}
 BOX = (0.39, 0.40, 0.46, 0.42)
 
@@ -69,7 +66,7 @@ def _source(path: Path) -> SourceTruth:
 
 @cache
 def _extracted(path: Path) -> Submission:
-    return extract(read_electronic(path), TEMPLATES, CAMPAIGN)
+    return extract(read_electronic(path), RULES)
 
 
 def _built_by_others(template: TemplateSpec) -> set[str]:
@@ -104,7 +101,9 @@ def test_the_corpus_has_all_24_electronic_copies() -> None:
 def test_electronic_copy_gives_exactly_the_expected_field_findings(path: Path) -> None:
     submission = _extracted(path)
     source = _source(path)
-    findings = check_fields(submission, TEMPLATES[submission.annex], CAMPAIGN)
+    findings = check_fields(
+        submission, TEMPLATES[submission.annex], CAMPAIGN, rules=RULES.checks, review=RULES.review
+    )
     waiting = _not_extracted_yet()
     got = _keyed([f for f in findings if f.field not in waiting])
     assert got == _keyed_expected(source)
@@ -140,7 +139,9 @@ def test_truth_values_in_every_field_give_exactly_the_expected_findings(path: Pa
         for key, truth in source.fields.items()
     }
     with_truth = submission.model_copy(update={"fields": fields})
-    findings = check_fields(with_truth, TEMPLATES[submission.annex], CAMPAIGN)
+    findings = check_fields(
+        with_truth, TEMPLATES[submission.annex], CAMPAIGN, rules=RULES.checks, review=RULES.review
+    )
     assert _keyed(findings) == _keyed_expected(source)
 
 
@@ -149,7 +150,13 @@ def test_the_planted_faults_read_as_reviewers_expect() -> None:
         (path.stem, f.field): f.message
         for path in ELECTRONIC
         if path.suffix == ".pdf"
-        for f in check_fields(_extracted(path), TEMPLATES[_extracted(path).annex], CAMPAIGN)
+        for f in check_fields(
+            _extracted(path),
+            TEMPLATES[_extracted(path).annex],
+            CAMPAIGN,
+            rules=RULES.checks,
+            review=RULES.review,
+        )
         if f.field not in _not_extracted_yet()
     }
     assert messages == {
@@ -210,7 +217,11 @@ def _check(
     review: ReviewRules | None = None,
 ) -> tuple[Finding, ...]:
     return check_fields(
-        _submission(fields, pages, template.annex), template, CAMPAIGN, rules=rules, review=review
+        _submission(fields, pages, template.annex),
+        template,
+        CAMPAIGN,
+        rules=rules or RULES.checks,
+        review=review or RULES.review,
     )
 
 
@@ -472,7 +483,7 @@ def test_no_revenue_means_no_ratio_verdict(revenue: ExtractedField | None) -> No
 
 
 def test_a_tolerance_from_the_rules() -> None:
-    rules = load_check_rules().model_copy(
+    rules = RULES.checks.model_copy(
         update={
             "consistency": (
                 RatioRule(
@@ -513,7 +524,7 @@ def test_self_funds_above_total_invest_is_invalid_on_self_funds() -> None:
 
 
 def test_the_consistency_rules_name_fields_both_forms_print() -> None:
-    for rule in load_check_rules().consistency:
+    for rule in RULES.checks.consistency:
         keys = (
             (rule.field, rule.numerator, rule.denominator)
             if isinstance(rule, RatioRule)
@@ -602,7 +613,7 @@ def test_no_value_reaches_the_log(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_the_shipped_rules_load() -> None:
-    rules = load_check_rules(DEFAULT_CHECKS_PATH)
+    rules = load_rules(RULES_DIR).checks
     assert rules.absent_label[SourceKind.SCAN] is FindingCode.FIELD_LOW_CONFIDENCE
     assert {type(r) for r in rules.consistency} == {RatioRule, AtMostRule}
 
@@ -622,7 +633,7 @@ VALID_RULES: dict[str, object] = {
 def test_a_minimal_rules_file_loads(tmp_path: Path) -> None:
     path = tmp_path / "checks.yaml"
     path.write_text(yaml.safe_dump(VALID_RULES, allow_unicode=True), encoding="utf-8")
-    rules = load_check_rules(path)
+    rules = load_yaml(path, CheckRules)
     assert rules.consistency == (
         AtMostRule(kind="at_most", field="senior_staff", bound="rd_staff"),
     )
@@ -665,6 +676,6 @@ def test_a_malformed_rules_file_fails_at_load_naming_the_key(
     path = tmp_path / "checks.yaml"
     path.write_text(yaml.safe_dump({**VALID_RULES, **change}, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigError) as raised:
-        load_check_rules(path)
+        load_yaml(path, CheckRules)
     assert str(path) in str(raised.value)
     assert complaint in str(raised.value)

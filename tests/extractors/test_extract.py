@@ -5,7 +5,8 @@ from __future__ import annotations
 from extractors.fields import extract
 from pipeline.config import load_campaign
 from pipeline.model import Submission
-from tests.readers import SAMPLES, TEMPLATES, read_electronic
+from tests.readers import SAMPLES, read_electronic
+from tests.rulebook import RULES
 
 CAMPAIGN = load_campaign()
 
@@ -22,10 +23,10 @@ def _without_cover_value(submission: Submission, value: str) -> Submission:
 
 def test_a_blank_cover_reading_does_not_hide_the_tables_value() -> None:
     submission = read_electronic(SAMPLES / "electronic" / "P001.pdf")
-    name = extract(submission, TEMPLATES, CAMPAIGN).fields["center_name"]
+    name = extract(submission, RULES).fields["center_name"]
     assert name.page == 1 and name.value  # the cover is read first, the table agrees
 
-    hidden = extract(_without_cover_value(submission, str(name.value)), TEMPLATES, CAMPAIGN)
+    hidden = extract(_without_cover_value(submission, str(name.value)), RULES)
 
     assert hidden.fields["center_name"].value == name.value
     assert hidden.fields["center_name"].page == 3

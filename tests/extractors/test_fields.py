@@ -25,6 +25,7 @@ from pipeline.model import (
     UnreadInk,
 )
 from tests.readers import SAMPLES, TEMPLATES, read_electronic
+from tests.rulebook import RULES
 
 CAMPAIGN = load_campaign()
 TRUTHS = sorted((SAMPLES / "truth").glob("[PC]*.json"))
@@ -37,7 +38,7 @@ def test_every_field_read_off_electronic_copies_is_the_truth(
 ) -> None:
     truth = Truth.model_validate_json(truth_file.read_text(encoding="utf-8"))
     source = next(s for s in truth.sources if s.kind is kind)
-    fields = extract(read_electronic(SAMPLES / source.file), TEMPLATES, CAMPAIGN).fields
+    fields = extract(read_electronic(SAMPLES / source.file), RULES).fields
     template = TEMPLATES[truth.annex]
     expected = {
         f.key
@@ -75,7 +76,7 @@ def _line(text: str, bbox: tuple[float, float, float, float]) -> TextLine:
 
 
 def _read(key: str, page: Page) -> ExtractedField:
-    reading = read_field(PILOT.field(key), page, PILOT, CAMPAIGN)
+    reading = read_field(PILOT.field(key), page, PILOT, RULES)
     assert reading is not None
     return reading
 
@@ -92,7 +93,7 @@ SEAL_OVER_VALUE = UnreadInk(bbox=(0.329, 0.407, 0.752, 0.538), ink=0.08)
 def test_a_blank_with_unread_ink_where_its_value_goes_is_not_sure() -> None:
     reading = _read("center_name", _page([COVER_LABEL, *NEXT_ROW], [SEAL_OVER_VALUE]))
     assert reading.value is None and reading.raw == ""
-    assert needs_review(reading.confidence)
+    assert needs_review(reading.confidence, RULES.review)
     # the check then asks a reviewer instead of asserting the field is missing
     submission = Submission(
         id="s-p001-001",
@@ -101,7 +102,10 @@ def test_a_blank_with_unread_ink_where_its_value_goes_is_not_sure() -> None:
         pages=(_page([COVER_LABEL, *NEXT_ROW], [SEAL_OVER_VALUE]),),
         fields={"center_name": reading},
     )
-    codes = {(f.code, f.field) for f in check_fields(submission, PILOT, CAMPAIGN)}
+    codes = {
+        (f.code, f.field)
+        for f in check_fields(submission, PILOT, CAMPAIGN, rules=RULES.checks, review=RULES.review)
+    }
     assert (FindingCode.FIELD_LOW_CONFIDENCE, "center_name") in codes
     assert (FindingCode.FIELD_MISSING, "center_name") not in codes
 
@@ -126,7 +130,9 @@ COMMIT_LABEL = _line("牵头单位（盖章）", (0.523, 0.322, 0.660, 0.345))
 
 def test_a_blank_below_date_with_ink_under_its_label_is_not_sure() -> None:
     written = UnreadInk(bbox=(0.53, 0.36, 0.67, 0.39), ink=0.2)  # 2022年6月7日, unread
-    assert needs_review(_read("commit_date", _page([COMMIT_LABEL], [written])).confidence)
+    assert needs_review(
+        _read("commit_date", _page([COMMIT_LABEL], [written])).confidence, RULES.review
+    )
     far_below = UnreadInk(bbox=(0.53, 0.60, 0.67, 0.63), ink=0.2)
     assert _read("commit_date", _page([COMMIT_LABEL], [far_below])).confidence == 1.0
 
@@ -143,7 +149,7 @@ def test_the_printed_marks_of_a_blank_date_the_ocr_missed_are_no_value() -> None
     # a year written before them is wider than a mark: not sure any more
     year = UnreadInk(bbox=(0.49, 0.356, 0.56, 0.376), ink=0.3)  # 2022, 15 mm
     reading = _read("commit_date", _page([COMMIT_LABEL, day], [*marks, year]))
-    assert reading.value is None and needs_review(reading.confidence)
+    assert reading.value is None and needs_review(reading.confidence, RULES.review)
 
 
 def test_a_reading_with_unread_ink_right_after_it_on_its_row_is_not_sure() -> None:
@@ -156,7 +162,9 @@ def test_a_reading_with_unread_ink_right_after_it_on_its_row_is_not_sure() -> No
     ]
     for blob in cut_short:
         reading = _read("commit_date", _page([COMMIT_LABEL, date], [blob]))
-        assert reading.value == "2022-06-01" and needs_review(reading.confidence), blob
+        assert reading.value == "2022-06-01" and needs_review(reading.confidence, RULES.review), (
+            blob
+        )
 
 
 def test_a_seal_ring_near_a_complete_reading_leaves_it_sure() -> None:

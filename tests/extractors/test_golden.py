@@ -41,6 +41,7 @@ from tests.extractors.golden.record import (
     sniffed_scan,
 )
 from tests.readers import SAMPLES, SETTINGS, TEMPLATES, read_electronic
+from tests.rulebook import RULES
 
 FIELDS_DIR = Path(__file__).resolve().parent / "golden" / "fields"
 UPDATE = "pytest tests/extractors/test_golden.py --update-golden"
@@ -136,7 +137,7 @@ def test_fields_of_a_scan_from_frozen_ocr_match_the_golden(
 ) -> None:
     submissions = {s.id: s for s in _replayed(scan)}
     assert submission_id in submissions, f"{scan} split into {sorted(submissions)}"
-    extracted = extract(submissions[submission_id], TEMPLATES, CAMPAIGN)
+    extracted = extract(submissions[submission_id], RULES)
     _check_golden(extracted, request.config.getoption("--update-golden"))
 
 
@@ -148,7 +149,7 @@ def test_fields_of_an_electronic_copy_match_the_golden(
 ) -> None:
     submission = read_electronic(SAMPLES / "electronic" / name)
     assert submission.id == submission_id
-    extracted = extract(submission, TEMPLATES, CAMPAIGN)
+    extracted = extract(submission, RULES)
     _check_golden(extracted, request.config.getoption("--update-golden"))
 
 

@@ -9,13 +9,17 @@ import yaml
 
 from extractors import nlp
 from extractors.nlp import Stance
-from pipeline.config import load_campaign
+from pipeline.config import load_yaml
 from pipeline.errors import ConfigError
+from pipeline.rulebook import load_rules
+from pipeline.rulebook.nlp import MatcherRules
+from rules import RULES_DIR
+from tests.rulebook import RULES, rules_folder
 
 
 @pytest.fixture(scope="module")
 def pipeline() -> nlp.Pipeline:
-    return nlp.pipeline()
+    return nlp.pipeline(RULES)
 
 
 def _labelled(text: str, pipeline: nlp.Pipeline) -> list[tuple[str, str]]:
@@ -23,7 +27,7 @@ def _labelled(text: str, pipeline: nlp.Pipeline) -> list[tuple[str, str]]:
 
 
 def test_the_pipeline_is_built_once_per_process(pipeline: nlp.Pipeline) -> None:
-    assert nlp.pipeline() is pipeline
+    assert nlp.pipeline(RULES) is pipeline
     assert pipeline.nlp.lang == "zh"
     assert pipeline.nlp.tokenizer.segmenter == "jieba"  # type: ignore[attr-defined]
 
@@ -54,7 +58,7 @@ def test_an_organisation_is_found_inside_a_sentence(pipeline: nlp.Pipeline) -> N
 def test_every_locality_of_the_campaign_and_the_province_are_places(
     pipeline: nlp.Pipeline,
 ) -> None:
-    for loc in load_campaign().localities:
+    for loc in RULES.campaign.localities:
         for name in (loc.city, *loc.aliases):
             assert _labelled(name, pipeline) == [("GPE", name)], name
     assert _labelled("贵州省", pipeline) == [("GPE", "贵州省")]
@@ -110,7 +114,7 @@ def test_a_negated_recommendation_is_not_also_a_favourable_one(pipeline: nlp.Pip
 
 
 def test_the_gazetteer_holds_localities_short_forms_and_the_province() -> None:
-    gaz = nlp.gazetteer()
+    gaz = nlp.gazetteer(RULES)
     assert {"贵州省", "贵州", "贵阳市", "贵阳", "黔西南州", "黔西南布依族苗族自治州"} <= set(
         gaz.places
     )
@@ -124,16 +128,17 @@ def _write(tmp_path: Path, data: object) -> Path:
 
 
 def _entities_yaml() -> dict[str, object]:
-    return yaml.safe_load(nlp.DEFAULT_ENTITIES_PATH.read_text(encoding="utf-8"))
+    return yaml.safe_load((RULES_DIR / "entities.yaml").read_text(encoding="utf-8"))
 
 
 def _matcher_yaml() -> dict[str, object]:
-    return yaml.safe_load(nlp.DEFAULT_MATCHER_PATH.read_text(encoding="utf-8"))
+    return yaml.safe_load((RULES_DIR / "matcher.yaml").read_text(encoding="utf-8"))
 
 
 def test_the_packaged_rules_load() -> None:
-    assert nlp.load_entity_rules().org_suffixes
-    assert "RECOMMEND_FAVOURABLE" in nlp.load_matcher_rules().patterns
+    rules = load_rules(RULES_DIR)
+    assert rules.entities.org_suffixes
+    assert "RECOMMEND_FAVOURABLE" in rules.matcher.patterns
 
 
 @pytest.mark.parametrize(
@@ -156,7 +161,7 @@ def test_a_malformed_entities_file_fails_at_load_naming_the_key(
     data = _entities_yaml()
     change(data)  # type: ignore[operator]
     with pytest.raises(ConfigError, match=complaint):
-        nlp.load_entity_rules(_write(tmp_path, data))
+        load_rules(rules_folder(tmp_path, {"entities.yaml": data}))
 
 
 @pytest.mark.parametrize(
@@ -173,7 +178,7 @@ def test_a_malformed_matcher_file_fails_at_load_naming_the_key(
     data = _matcher_yaml()
     change(data)  # type: ignore[operator]
     with pytest.raises(ConfigError, match=complaint):
-        nlp.load_matcher_rules(_write(tmp_path, data))
+        load_yaml(_write(tmp_path, data), MatcherRules)
 
 
 def test_a_pipeline_builds_from_other_rules(tmp_path: Path) -> None:
@@ -181,7 +186,7 @@ def test_a_pipeline_builds_from_other_rules(tmp_path: Path) -> None:
     data["patterns"] = {"THANKS": [[{"TEXT": "谢谢"}]]}
     data["negated_by"] = {}
     built = nlp.build_pipeline(
-        nlp.load_entity_rules(), nlp.load_matcher_rules(_write(tmp_path, data)), nlp.gazetteer()
+        RULES.entities, load_yaml(_write(tmp_path, data), MatcherRules), nlp.gazetteer(RULES)
     )
     assert [m.label for m in nlp.matches("非常谢谢", built)] == ["THANKS"]
     assert nlp.recommendation_stance("同意推荐", built) is Stance.NONE

@@ -11,15 +11,17 @@ from hypothesis import strategies as st
 
 from extractors import plausibility as pl
 from extractors.nlp import gazetteer
-from extractors.review import load_review_rules
-from pipeline.config import Choice, FieldType, load_campaign
+from pipeline.config import Choice, FieldType, load_yaml
 from pipeline.errors import ConfigError
 from pipeline.model import ExtractedField
+from pipeline.rulebook.plausibility import PlausibilityRules
+from rules import RULES_DIR
+from tests.rulebook import RULES as ALL
 
-RULES = pl.rules()
-THRESHOLD = load_review_rules().review_threshold
+RULES = ALL.plausibility
+THRESHOLD = ALL.review.review_threshold
 CJK = RULES.characters.cjk
-DOMAINS = load_campaign().choices("domains")
+DOMAINS = ALL.campaign.choices("domains")
 MISREAD = "遗州省智能制造装备制造业创新中心"  # scan_0010 p19, a seal over 贵
 CENTRE = "贵州省智能制造装备制造业创新中心"
 ORG = "黔西南乌江智能装备研究院"
@@ -48,7 +50,7 @@ def test_a_weaker_character_never_allows_more_confidence(kind: str, a: float, b:
 def test_a_value_is_as_sure_as_its_weakest_character(
     line: float, chars: list[tuple[str, float]]
 ) -> None:
-    got = pl.reading_confidence(line, chars)
+    got = pl.reading_confidence(line, chars, RULES)
     caps = [pl.character_cap(s, RULES.characters.curve(pl.character_class(c))) for c, s in chars]
     assert got == min(caps)
     assert 0.0 <= got <= 1.0
@@ -74,15 +76,15 @@ def test_one_misread_character_in_a_sure_line_is_flagged() -> None:
     text = "遗州省智能制造装备制造业创新中心"
     chars = list(zip(text, [0.45] + [0.99] * 15, strict=True))
     assert sum(s for _, s in chars) / len(chars) > THRESHOLD  # the line score alone passes
-    assert pl.reading_confidence(0.96, chars) < THRESHOLD
+    assert pl.reading_confidence(0.96, chars, RULES) < THRESHOLD
 
 
 def test_low_scored_digits_and_punctuation_that_were_right_stay_sure() -> None:
     # measured: 15 with its 5 at 0.72; 28144.40 with its point at 0.55; a dash at 0.39
-    assert pl.reading_confidence(0.86, [("1", 1.0), ("5", 0.72)]) >= THRESHOLD
+    assert pl.reading_confidence(0.86, [("1", 1.0), ("5", 0.72)], RULES) >= THRESHOLD
     money = list(zip("28144.40", [1.0] * 5 + [0.55] + [1.0] * 2, strict=True))
-    assert pl.reading_confidence(0.94, money) >= THRESHOLD
-    assert pl.reading_confidence(0.96, [("2", 1.0), ("—", 0.39), ("年", 1.0)]) >= THRESHOLD
+    assert pl.reading_confidence(0.94, money, RULES) >= THRESHOLD
+    assert pl.reading_confidence(0.96, [("2", 1.0), ("—", 0.39), ("年", 1.0)], RULES) >= THRESHOLD
 
 
 def test_a_value_is_judged_by_its_own_characters_not_its_labels() -> None:
@@ -91,15 +93,15 @@ def test_a_value_is_judged_by_its_own_characters_not_its_labels() -> None:
     scores_ = [0.99, 0.99, 0.99, 0.99, 0.57] + [1.0] * 10
     value = pl.value_characters(line, scores_, "2022年6月16日")
     assert value == tuple(zip("2022年6月16日", [1.0] * 10, strict=True))
-    assert pl.reading_confidence(0.91, value) == 1.0
+    assert pl.reading_confidence(0.91, value, RULES) == 1.0
     assert pl.value_characters("abc", [0.5, 0.6, 0.7]) == (("a", 0.5), ("b", 0.6), ("c", 0.7))
 
 
 def test_without_character_scores_the_line_score_stands() -> None:
     assert pl.value_characters("名称：abc", None, "abc") is None
     assert pl.value_characters("名称： abc", [1.0] * 7, "abc") is None  # a space is dropped
-    assert pl.reading_confidence(0.93, None) == 0.93
-    assert pl.reading_confidence(0.93, ()) == 0.93
+    assert pl.reading_confidence(0.93, None, RULES) == 0.93
+    assert pl.reading_confidence(0.93, (), RULES) == 0.93
 
 
 # --- plausibility ----------------------------------------------------------------------
@@ -114,7 +116,7 @@ def test_without_character_scores_the_line_score_stands() -> None:
     ],
 )
 def test_a_name_one_character_from_a_known_place_is_a_near_miss(name: str, near: str) -> None:
-    assert pl.place_near_miss(name, gazetteer()) == near
+    assert pl.place_near_miss(name, gazetteer(ALL)) == near
 
 
 @pytest.mark.parametrize(
@@ -128,11 +130,11 @@ def test_a_name_one_character_from_a_known_place_is_a_near_miss(name: str, near:
     ],
 )
 def test_real_names_are_no_near_miss(name: str) -> None:
-    assert pl.place_near_miss(name, gazetteer()) is None
+    assert pl.place_near_miss(name, gazetteer(ALL)) is None
 
 
 def test_a_suffix_one_character_off_is_a_near_miss() -> None:
-    suffixes = gazetteer().org_suffixes
+    suffixes = gazetteer(ALL).org_suffixes
     assert pl.suffix_near_miss("贵州云岭药业有限公可", suffixes) == "有限公司"
     assert pl.suffix_near_miss("贵州云岭药业有限公司", suffixes) is None
     assert pl.suffix_near_miss("贵州云岭药业", suffixes) is None
@@ -159,7 +161,9 @@ def test_an_option_one_character_off_is_a_misread_option() -> None:
 def test_each_sign_of_a_misread_takes_the_confidence_below_the_threshold(
     key: str, field_type: FieldType, raw: str, value: object, parsed: bool, reason: str
 ) -> None:
-    got = pl.plausibility(key, field_type, raw, value, parsed=parsed, choices=DOMAINS)  # type: ignore[arg-type]
+    got = pl.plausibility(
+        key, field_type, raw, value, parsed=parsed, choices=DOMAINS, gaz=gazetteer(ALL), rules=RULES
+    )  # type: ignore[arg-type]
     assert got.reasons == (reason,)
     assert got.factor < THRESHOLD
 
@@ -181,7 +185,9 @@ def test_each_sign_of_a_misread_takes_the_confidence_below_the_threshold(
 def test_plausible_values_keep_their_confidence(
     key: str, field_type: FieldType, raw: str, value: object, parsed: bool
 ) -> None:
-    got = pl.plausibility(key, field_type, raw, value, parsed=parsed, choices=DOMAINS)  # type: ignore[arg-type]
+    got = pl.plausibility(
+        key, field_type, raw, value, parsed=parsed, choices=DOMAINS, gaz=gazetteer(ALL), rules=RULES
+    )  # type: ignore[arg-type]
     assert got.factor == 1.0 and got.reasons == ()
 
 
@@ -194,14 +200,18 @@ def _reading(value: str | None, confidence: float) -> ExtractedField:
 
 @given(scores, scores)
 def test_agreeing_readings_are_surer_than_either(a: float, b: float) -> None:
-    got = pl.combine_readings(_reading("贵州省创新中心", a), _reading("贵州省创新中心", b))
+    got = pl.combine_readings(
+        _reading("贵州省创新中心", a), _reading("贵州省创新中心", b), RULES, THRESHOLD
+    )
     assert got.confidence >= max(a, b) - 1e-4
     assert got.value == "贵州省创新中心"
 
 
 @given(scores, scores)
 def test_disagreeing_readings_are_flagged_unless_the_other_is_unsure(a: float, b: float) -> None:
-    got = pl.combine_readings(_reading("遗州省创新中心", a), _reading("贵州省创新中心", b))
+    got = pl.combine_readings(
+        _reading("遗州省创新中心", a), _reading("贵州省创新中心", b), RULES, THRESHOLD
+    )
     assert got.value == "遗州省创新中心"  # which one to keep is the caller's choice
     if b < THRESHOLD <= a:  # the other reading's own misread explains the difference
         assert got.confidence == a
@@ -211,14 +221,14 @@ def test_disagreeing_readings_are_flagged_unless_the_other_is_unsure(a: float, b
 
 def test_a_blank_second_reading_changes_nothing() -> None:
     kept = _reading("贵州省创新中心", 0.95)
-    assert pl.combine_readings(kept, _reading(None, 1.0)) == kept
+    assert pl.combine_readings(kept, _reading(None, 1.0), RULES, THRESHOLD) == kept
 
 
 # --- the rules as data -----------------------------------------------------------------
 
 
 def _rules_yaml() -> dict[str, object]:
-    return yaml.safe_load(pl.DEFAULT_PLAUSIBILITY_PATH.read_text(encoding="utf-8"))
+    return yaml.safe_load((RULES_DIR / "plausibility.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize(
@@ -242,7 +252,7 @@ def test_a_malformed_rules_file_fails_at_load_naming_the_key(
     path = tmp_path / "plausibility.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigError, match=complaint):
-        pl.load_plausibility_rules(path)
+        load_yaml(path, PlausibilityRules)
 
 
 def test_every_factor_alone_flags_a_sure_reading() -> None:

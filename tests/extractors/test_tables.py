@@ -23,6 +23,7 @@ from pipeline.model import (
     TextLine,
 )
 from tests.readers import SAMPLES, TEMPLATES, read_electronic, truth_of
+from tests.rulebook import RULES
 
 CAMPAIGN = load_campaign()
 PILOT = TEMPLATES[Annex.PILOT]
@@ -134,7 +135,7 @@ def test_a_name_wrapped_in_its_cell_and_a_wrapped_header_are_joined() -> None:
         Member(name="贵州省材料产业技术研究院", type="科研院所", uscc=USCC_B),
         Member(name="遵义医科大学", type="高校", uscc=USCC_C),
     ]
-    assert not needs_review(members.confidence)
+    assert not needs_review(members.confidence, RULES.review)
     assert members.page == 1
     assert members.bbox is not None and members.bbox[1] < 0.12 and members.bbox[3] < 0.3
 
@@ -150,9 +151,9 @@ def test_a_row_with_an_unreadable_cell_is_kept_and_flagged() -> None:
     members = _members(lines)
     assert isinstance(members.value, list) and len(members.value) == 3
     assert members.value[1] == Member(name="贵州省材料产业技术研究院", type="科研院所", uscc="")
-    assert needs_review(members.confidence)
+    assert needs_review(members.confidence, RULES.review)
     # On a born-digital page a blank cell is blank, not unread: nothing to review.
-    assert not needs_review(_members(lines, SourceKind.TEXT_LAYER).confidence)
+    assert not needs_review(_members(lines, SourceKind.TEXT_LAYER).confidence, RULES.review)
 
 
 def test_a_code_failing_its_check_digit_on_a_scan_is_flagged() -> None:
@@ -160,7 +161,7 @@ def test_a_code_failing_its_check_digit_on_a_scan_is_flagged() -> None:
     lines = [*_members_header(), *_member_row(0.163, "1", "贵州花溪茶业有限公司", "企业", misread)]
     members = _members(lines)
     assert isinstance(members.value, list) and members.value[0].uscc == misread
-    assert needs_review(members.confidence)
+    assert needs_review(members.confidence, RULES.review)
 
 
 @pytest.mark.parametrize(
@@ -176,7 +177,7 @@ def test_member_types_are_the_headers_choices(printed: str, value: str, sure: bo
     lines = [*_members_header(), *_member_row(0.163, "1", "贵州花溪茶业有限公司", printed, USCC_A)]
     members = _members(lines)
     assert isinstance(members.value, list) and members.value[0].type == value
-    assert needs_review(members.confidence) is not sure
+    assert needs_review(members.confidence, RULES.review) is not sure
 
 
 def test_a_skipped_number_means_a_lost_row() -> None:
@@ -187,7 +188,7 @@ def test_a_skipped_number_means_a_lost_row() -> None:
     ]
     members = _members(lines)
     assert isinstance(members.value, list) and len(members.value) == 2
-    assert needs_review(members.confidence)
+    assert needs_review(members.confidence, RULES.review)
 
 
 def test_a_number_the_ocr_missed_is_no_lost_row() -> None:
@@ -198,7 +199,7 @@ def test_a_number_the_ocr_missed_is_no_lost_row() -> None:
     ]
     members = _members(lines)
     assert isinstance(members.value, list) and len(members.value) == 2
-    assert not needs_review(members.confidence)
+    assert not needs_review(members.confidence, RULES.review)
 
 
 def test_a_lost_header_cell_is_placed_between_its_neighbours() -> None:
@@ -212,12 +213,12 @@ def test_a_lost_header_cell_is_placed_between_its_neighbours() -> None:
         Member(name="贵州花溪茶业有限公司", type="企业", uscc=USCC_A),
         Member(name="遵义医科大学", type="高校", uscc=USCC_C),
     ]
-    assert not needs_review(members.confidence)  # 序号 is not part of the value
+    assert not needs_review(members.confidence, RULES.review)  # 序号 is not part of the value
     # Without the name's header its cells are placed by inference: right, but for review.
     header = [t for t in _members_header() if t.text != "单位名称"]
     members = _members([*header, *rows])
     assert isinstance(members.value, list) and members.value[0].name == "贵州花溪茶业有限公司"
-    assert needs_review(members.confidence)
+    assert needs_review(members.confidence, RULES.review)
 
 
 def test_a_cell_in_pieces_far_apart_is_flagged() -> None:
@@ -229,7 +230,7 @@ def test_a_cell_in_pieces_far_apart_is_flagged() -> None:
     ]
     members = _members(lines)
     assert isinstance(members.value, list) and members.value[0].name == "贵州花溪茶业有限公司"
-    assert needs_review(members.confidence)
+    assert needs_review(members.confidence, RULES.review)
 
 
 def test_no_members_table_gives_no_field() -> None:
@@ -290,7 +291,7 @@ def test_kpi_rows_are_found_by_their_labels_in_any_order_and_typed_by_row() -> N
     patents = fields["kpi_patents_target"]
     assert patents.page == 1 and patents.bbox is not None
     assert patents.bbox[0] > 0.5 and patents.bbox[1] < 0.15  # its own cell, first row
-    assert all(not needs_review(f.confidence) for f in fields.values())
+    assert all(not needs_review(f.confidence, RULES.review) for f in fields.values())
 
 
 def test_a_blank_kpi_cell_and_an_unread_row_are_for_review() -> None:
@@ -309,10 +310,10 @@ def test_a_blank_kpi_cell_and_an_unread_row_are_for_review() -> None:
     blank = fields["kpi_rd_spend_actual"]
     assert blank.value is None and blank.raw == ""
     assert blank.bbox is not None and blank.bbox[0] > 0.6  # where the blank cell is
-    assert needs_review(blank.confidence)
+    assert needs_review(blank.confidence, RULES.review)
     assert fields["kpi_patents_actual"].value == 73  # Chinese numerals are numbers
     assert fields["kpi_talent_actual"].value is None
-    assert needs_review(fields["kpi_talent_actual"].confidence)
+    assert needs_review(fields["kpi_talent_actual"].confidence, RULES.review)
     assert fields["kpi_served_target"].value is None
     assert fields["kpi_served_target"].confidence == 0.0
     # The self-evaluation below the table is not read as a row.
@@ -327,8 +328,10 @@ def test_a_lost_kpi_header_cell_does_not_run_two_columns_together() -> None:
     assert fields["kpi_rd_spend_target"].value == 18030.0
     assert fields["kpi_rd_spend_actual"].value == 21055.59
     assert fields["kpi_standards_actual"].value == 4
-    assert needs_review(fields["kpi_standards_target"].confidence)  # its column was inferred
-    assert not needs_review(fields["kpi_standards_actual"].confidence)
+    assert needs_review(
+        fields["kpi_standards_target"].confidence, RULES.review
+    )  # its column was inferred
+    assert not needs_review(fields["kpi_standards_actual"].confidence, RULES.review)
 
 
 def test_a_blank_kpi_cell_on_a_born_digital_page_is_blank_for_sure() -> None:

@@ -10,8 +10,8 @@ from shenbao_lab.generator.truth import Truth
 
 from extractors.fields import extract
 from extractors.review import needs_review
-from extractors.ticks import DEFAULT_TICKS_PATH, load_tick_rules, read_checkbox
-from pipeline.config import ReadMethod, load_campaign
+from extractors.ticks import read_checkbox
+from pipeline.config import ReadMethod
 from pipeline.errors import ConfigError
 from pipeline.marks.tick_boxes import image_boxes
 from pipeline.model import Annex, Page, SourceKind, Submission, TextLine, TickBox
@@ -20,9 +20,12 @@ from pipeline.ocr.registry import create_engine
 from pipeline.pages import SourcePage, render_page_image
 from pipeline.preprocess import normalise_page
 from pipeline.read import read_page
+from pipeline.rulebook import load_rules
+from rules import RULES_DIR
 from tests.readers import SAMPLES, TEMPLATES, read_electronic, truth_of
+from tests.rulebook import RULES, rules_folder
 
-CAMPAIGN = load_campaign()
+CAMPAIGN = RULES.campaign
 PILOT = TEMPLATES[Annex.PILOT]
 TRUTHS = sorted((SAMPLES / "truth").glob("[PC]*.json"))
 
@@ -63,7 +66,7 @@ def _org_nature_page(inks: list[float], *, extra: list[TickBox] = ()) -> Page:  
 
 
 def _org_nature(page: Page):  # type: ignore[no-untyped-def]
-    return read_checkbox(PILOT.field("org_nature"), page, PILOT, CAMPAIGN)
+    return read_checkbox(PILOT.field("org_nature"), page, PILOT, CAMPAIGN, RULES.ticks)
 
 
 def test_one_clear_tick_reads_as_the_options_printed_name() -> None:
@@ -72,14 +75,14 @@ def test_one_clear_tick_reads_as_the_options_printed_name() -> None:
     assert reading is not None
     assert reading.value == "科研院所" and reading.raw == "科研院所"
     assert reading.bbox == pytest.approx((0.711, 0.199, 0.727, 0.21))
-    assert not needs_review(reading.confidence)
+    assert not needs_review(reading.confidence, RULES.review)
 
 
 def test_a_tick_on_the_wrapped_row_belongs_to_the_group() -> None:
     reading = _org_nature(_org_nature_page([0.0, 0.0, 0.0, 0.0, 0.0, 0.4]))
 
     assert reading is not None and reading.value == "其他"
-    assert not needs_review(reading.confidence)
+    assert not needs_review(reading.confidence, RULES.review)
 
 
 def test_the_wrapped_row_above_is_not_taken_by_a_tall_label_below() -> None:
@@ -91,14 +94,18 @@ def test_the_wrapped_row_above_is_not_taken_by_a_tall_label_below() -> None:
         for line in page.lines
     )
     affiliation = read_checkbox(
-        PILOT.field("affiliation"), page.model_copy(update={"lines": tall}), PILOT, CAMPAIGN
+        PILOT.field("affiliation"),
+        page.model_copy(update={"lines": tall}),
+        PILOT,
+        CAMPAIGN,
+        RULES.ticks,
     )
 
     # Only its own row's two boxes (of four options: so it goes to review, and says so);
     # with the row above taken it would have mapped 高等院校/其他's boxes to its options.
     assert affiliation is not None
     assert affiliation.bbox == pytest.approx((0.39, 0.247, 0.547, 0.258))
-    assert needs_review(affiliation.confidence)
+    assert needs_review(affiliation.confidence, RULES.review)
     org_nature = _org_nature(page.model_copy(update={"lines": tall}))
     assert org_nature is not None and org_nature.value == "民营企业"
 
@@ -123,7 +130,7 @@ def test_unclear_ink_goes_to_review(inks: list[float], why: str) -> None:
     reading = _org_nature(_org_nature_page(inks))
 
     assert reading is not None
-    assert needs_review(reading.confidence), why
+    assert needs_review(reading.confidence, RULES.review), why
     assert (
         reading.value
         == ["国有企业", "民营企业", "外资企业", "科研院所", "高等院校", "其他"][
@@ -142,7 +149,7 @@ def test_a_character_taken_for_a_box_is_left_out_by_the_text_beside_it() -> None
     reading = _org_nature(page)
 
     assert reading is not None and reading.value == "科研院所"
-    assert not needs_review(reading.confidence)
+    assert not needs_review(reading.confidence, RULES.review)
 
 
 def test_a_box_not_found_sends_the_field_to_review() -> None:
@@ -153,7 +160,7 @@ def test_a_box_not_found_sends_the_field_to_review() -> None:
     reading = _org_nature(page)
 
     assert reading is not None and reading.value == "科研院所"
-    assert needs_review(reading.confidence)
+    assert needs_review(reading.confidence, RULES.review)
 
 
 def test_text_contradicting_the_printed_order_goes_to_review() -> None:
@@ -170,7 +177,7 @@ def test_text_contradicting_the_printed_order_goes_to_review() -> None:
     reading = _org_nature(page.model_copy(update={"lines": swapped}))
 
     assert reading is not None and reading.value == "科研院所"
-    assert needs_review(reading.confidence)
+    assert needs_review(reading.confidence, RULES.review)
 
 
 def test_no_label_on_the_page_reads_nothing() -> None:
@@ -193,10 +200,10 @@ def test_without_boxes_the_ocr_glyphs_give_a_reading_for_review() -> None:
         ),
     )
 
-    reading = read_checkbox(PILOT.field("center_type"), page, PILOT, CAMPAIGN)
+    reading = read_checkbox(PILOT.field("center_type"), page, PILOT, CAMPAIGN, RULES.ticks)
 
     assert reading is not None and reading.value == "院所型"
-    assert needs_review(reading.confidence)
+    assert needs_review(reading.confidence, RULES.review)
 
 
 def test_a_docx_line_holding_label_and_glyphs_reads_exactly() -> None:
@@ -213,8 +220,8 @@ def test_a_docx_line_holding_label_and_glyphs_reads_exactly() -> None:
     )
     page = page.model_copy(update={"boxes": glyph_boxes(page.lines)})
 
-    center_type = read_checkbox(PILOT.field("center_type"), page, PILOT, CAMPAIGN)
-    setup_mode = read_checkbox(PILOT.field("setup_mode"), page, PILOT, CAMPAIGN)
+    center_type = read_checkbox(PILOT.field("center_type"), page, PILOT, CAMPAIGN, RULES.ticks)
+    setup_mode = read_checkbox(PILOT.field("setup_mode"), page, PILOT, CAMPAIGN, RULES.ticks)
 
     assert center_type is not None and center_type.value == "院所型"
     assert setup_mode is not None and setup_mode.value == "独立法人"
@@ -222,15 +229,18 @@ def test_a_docx_line_holding_label_and_glyphs_reads_exactly() -> None:
 
 
 def test_rules_that_would_let_an_unsure_reading_pass_fail_at_load(tmp_path: Path) -> None:
-    assert load_tick_rules().ticked_ink > load_tick_rules().empty_ink
-    text = DEFAULT_TICKS_PATH.read_text(encoding="utf-8")
-    bad = tmp_path / "ticks.yaml"
-    bad.write_text(text.replace("several: 0.4", "several: 0.95"), encoding="utf-8")
+    assert RULES.ticks.ticked_ink > RULES.ticks.empty_ink
+    text = (RULES_DIR / "ticks.yaml").read_text(encoding="utf-8")
+    bad = rules_folder(
+        tmp_path / "a", {"ticks.yaml": text.replace("several: 0.4", "several: 0.95")}
+    )
     with pytest.raises(ConfigError, match="several"):
-        load_tick_rules(bad)
-    bad.write_text(text.replace("empty_ink: 0.03", "empty_ink: 0.5"), encoding="utf-8")
+        load_rules(bad)
+    bad = rules_folder(
+        tmp_path / "b", {"ticks.yaml": text.replace("empty_ink: 0.03", "empty_ink: 0.5")}
+    )
     with pytest.raises(ConfigError, match="empty_ink"):
-        load_tick_rules(bad)
+        load_rules(bad)
 
 
 # --- the corpus ------------------------------------------------------------------------
@@ -249,7 +259,7 @@ def test_every_tick_box_field_of_the_electronic_copies_is_the_truth(
 ) -> None:
     truth, source = truth_of(truth_file, kind)
 
-    fields = extract(read_electronic(SAMPLES / source.file), TEMPLATES, CAMPAIGN).fields
+    fields = extract(read_electronic(SAMPLES / source.file), RULES).fields
 
     for key in _checkbox_keys(truth.annex):
         assert fields[key].value == source.fields[key].value, key
@@ -296,9 +306,9 @@ def test_every_tick_box_field_of_the_scans_is_the_truth(truth_file: Path) -> Non
             boxes=image_boxes(normalised.ocr_image, normalised.dpi),
         )
         for key in keys:
-            reading = read_checkbox(template.field(key), page, template, CAMPAIGN)
+            reading = read_checkbox(template.field(key), page, template, CAMPAIGN, RULES.ticks)
             assert reading is not None, key
-            assert not needs_review(reading.confidence), key
+            assert not needs_review(reading.confidence, RULES.review), key
             read[key] = reading.value
     assert read == {k: source.fields[k].value for k in _checkbox_keys(truth.annex)}
 
@@ -334,7 +344,7 @@ def test_a_degraded_scan_end_to_end_with_the_real_ocr() -> None:
             spec = PILOT.field(key)
             if spec.method is not ReadMethod.CHECKBOX:
                 continue
-            reading = read_checkbox(spec, page, PILOT, CAMPAIGN)
+            reading = read_checkbox(spec, page, PILOT, CAMPAIGN, RULES.ticks)
             assert reading is not None, key
             assert reading.value == source.fields[key].value, key
-            assert not needs_review(reading.confidence), key
+            assert not needs_review(reading.confidence, RULES.review), key

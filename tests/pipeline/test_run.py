@@ -29,6 +29,7 @@ from pipeline.run import (
     without_reading,
 )
 from tests.readers import SAMPLES, SETTINGS, TEMPLATES, NoOcr
+from tests.rulebook import RULES
 
 
 class Broken:
@@ -119,7 +120,7 @@ def test_a_page_the_engine_fails_on_is_a_finding_and_the_rest_goes_on(tmp_path: 
 def test_a_scanned_stream_is_read_upright_and_split_with_real_ocr(tmp_path: Path) -> None:
     """The end-to-end path on the committed scans: upside-down page, covers, cache."""
     engine = RecordingEngine(create_engine(OcrSettings(threads=2)))
-    cache = PageCache(tmp_path)
+    cache = PageCache(tmp_path, RULES)
     (submission,) = _read(SAMPLES / "batch" / "scan_0003.pdf", engine, cache).submissions
     truth = json.loads((SAMPLES / "truth" / "C003.json").read_text(encoding="utf-8"))
     scan = truth["sources"][0]

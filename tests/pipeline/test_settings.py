@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import config
 from pipeline.settings import MinioSettings, Settings
+from rules import RULES_DIR
 
 
 def test_defaults() -> None:
     settings = Settings()
     assert settings.store == "var/store"
-    assert settings.templates_dir == config.DEFAULT_TEMPLATES_DIR
-    assert settings.config_dir == config.DEFAULT_CONFIG_DIR
+    assert settings.rules_dir == RULES_DIR
     assert settings.max_pixels == 100_000_000
 
 

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from extractors.fields import extract
-from pipeline.config import load_campaign
 from pipeline.model import (
     Annex,
     EngineInfo,
@@ -38,6 +37,7 @@ from pipeline.run import assemble, build_report
 from reports import page_evidence, page_marks, thumbnail_png
 from tests.extractors.golden.record import load_frozen
 from tests.readers import SAMPLES, TEMPLATES, read_electronic
+from tests.rulebook import RULES
 
 SCAN = "scan_0008.pdf"
 HOSTILE = "<script>alert(1)</script>"
@@ -48,7 +48,7 @@ SHA = "ab" * 32
 def electronic_report(name: str) -> Report:
     """The report of one electronic copy of the corpus (``P001.pdf``, ``C003.docx`` …)."""
     submission = read_electronic(SAMPLES / "electronic" / name)
-    return build_report(extract(submission, TEMPLATES, load_campaign()), "b1", None, TEMPLATES)
+    return build_report(extract(submission, RULES), "b1", None, TEMPLATES)
 
 
 @cache
@@ -56,12 +56,9 @@ def scan_reports() -> tuple[Report, ...]:
     """The reports of ``scan_0008.pdf`` from its frozen OCR (no ONNX)."""
     frozen = load_frozen(SCAN)
     document = assemble(SCAN, frozen.sha256, list(frozen.pages), TEMPLATES)
-    campaign = load_campaign()
     engine = EngineInfo(ocr=frozen.engine)
     return tuple(
-        build_report(extract(s, TEMPLATES, campaign), "b1", None, TEMPLATES).model_copy(
-            update={"engine": engine}
-        )
+        build_report(extract(s, RULES), "b1", None, TEMPLATES).model_copy(update={"engine": engine})
         for s in document.submissions
     )
 

@@ -155,6 +155,7 @@ def test_the_index_links_every_report_and_lists_quarantined_files(hand_built: Re
         reports,
         relative_link("batches/b1/index.html"),
         lambda r: f"reports/b1/{r.submission_id}/report.html",
+        review_threshold=THRESHOLD,
     ).decode()
     parsed = _parse(html.encode())
     links = [a["href"] for tag, a in parsed.tags if tag == "a"]
@@ -171,7 +172,11 @@ def test_the_index_links_every_report_and_lists_quarantined_files(hand_built: Re
 def test_the_index_takes_any_link_function(hand_built: Report) -> None:
     signed = 'https://s3.example/b?X-Amz-Signature=abc&x="y"'
     html = render_index_html(
-        _manifest([hand_built]), [hand_built], lambda key: signed, lambda r: "k"
+        _manifest([hand_built]),
+        [hand_built],
+        lambda key: signed,
+        lambda r: "k",
+        review_threshold=THRESHOLD,
     )
     assert 'href="https://s3.example/b?X-Amz-Signature=abc&amp;x=&#34;y&#34;"' in html.decode()
 
@@ -201,13 +206,21 @@ def test_a_centre_name_read_unsure_is_marked_in_the_index_and_the_title() -> Non
         }
     )
     index = render_index_html(
-        _manifest([unsure]), [unsure], relative_link("batches/b1/index.html"), lambda r: "k"
+        _manifest([unsure]),
+        [unsure],
+        relative_link("batches/b1/index.html"),
+        lambda r: "k",
+        review_threshold=THRESHOLD,
     ).decode()
     assert '<span class="unsure"' in index and f"{name.value}（存疑）" in index
     page = render_report_html(unsure, TEMPLATES, review_threshold=THRESHOLD).decode()
     assert f"{name.value}（识别存疑，需人工核对）" in page
     sure = render_index_html(
-        _manifest([report]), [report], relative_link("batches/b1/index.html"), lambda r: "k"
+        _manifest([report]),
+        [report],
+        relative_link("batches/b1/index.html"),
+        lambda r: "k",
+        review_threshold=THRESHOLD,
     ).decode()
     assert "（存疑）" not in sure
 
@@ -261,7 +274,12 @@ def test_hidden_characters_show_as_markers_in_the_index(hand_built: Report) -> N
         FindingCode.PAPER_MISSING, f"网上填报记录 {SPOOFED} 没有纸质材料", key=SPOOFED
     )
     html = render_index_html(
-        manifest, [report], relative_link("batches/b1/index.html"), lambda r: "k", [missing]
+        manifest,
+        [report],
+        relative_link("batches/b1/index.html"),
+        lambda r: "k",
+        [missing],
+        review_threshold=THRESHOLD,
     )
     text = html.decode("utf-8")
     assert b"\x00" not in html

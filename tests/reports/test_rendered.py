@@ -67,6 +67,7 @@ def write_batch(root: Path) -> tuple[Path, Path]:
             reports,
             relative_link("batches/b1/index.html"),
             lambda r: f"reports/b1/{r.submission_id}/report.html",
+            review_threshold=0.9,
         )
     )
     return root / "reports" / "b1" / scan.submission_id / "report.html", index

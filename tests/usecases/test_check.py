@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import load_campaign, load_export_mapping
 from pipeline.model import FindingCode, OnlineRecord, Report
 from pipeline.online import load_online_export
 from pipeline.run import inspect_file, submission_ids, without_reading
 from tests.readers import SAMPLES, SETTINGS, TEMPLATES, NoOcr
+from tests.rulebook import RULES
 from usecases.check import batch_check, check_batch, checker
 
-CAMPAIGN = load_campaign(SETTINGS.config_dir / "campaign.yaml")
 FILES = ("P001.pdf", "P001.docx", "P004.pdf", "P010.pdf", "C003.pdf", "C003.docx")
 
 
 @pytest.fixture(scope="module")
 def reports() -> list[Report]:
     """Electronic copies, extracted and validated, their ids unique across the batch."""
-    check = checker(TEMPLATES, CAMPAIGN)
+    check = checker(RULES)
     read = [
         inspect_file(SAMPLES / "electronic" / f, SETTINGS, NoOcr(), TEMPLATES, check=check)
         for f in FILES
@@ -34,8 +33,7 @@ def reports() -> list[Report]:
 
 @pytest.fixture(scope="module")
 def records() -> tuple[OnlineRecord, ...]:
-    mapping = load_export_mapping(SETTINGS.config_dir / "export_columns.yaml")
-    return load_online_export(SAMPLES / "online" / "export.xlsx", mapping).records
+    return load_online_export(SAMPLES / "online" / "export.xlsx", RULES.export_columns).records
 
 
 @pytest.mark.parametrize("with_export", [True, False], ids=["export", "no-export"])
@@ -43,8 +41,8 @@ def test_lean_reports_are_checked_as_the_full_ones(
     reports: list[Report], records: tuple[OnlineRecord, ...], with_export: bool
 ) -> None:
     given = records if with_export else None
-    full, batch_findings = check_batch(reports, given, TEMPLATES, CAMPAIGN)
-    found = batch_check([without_reading(r) for r in reports], given, TEMPLATES, CAMPAIGN)
+    full, batch_findings = check_batch(reports, given, RULES)
+    found = batch_check([without_reading(r) for r in reports], given, RULES)
 
     assert [found.apply(r) for r in reports] == full
     assert found.batch_findings == batch_findings
@@ -63,5 +61,5 @@ def test_lean_reports_are_checked_as_the_full_ones(
 
 
 def test_a_report_the_batch_checks_did_not_see_is_left_as_it_was(reports: list[Report]) -> None:
-    found = batch_check(reports[:2], None, TEMPLATES, CAMPAIGN)
+    found = batch_check(reports[:2], None, RULES)
     assert found.apply(reports[-1]) is reports[-1]

@@ -16,7 +16,6 @@ from pathlib import Path
 from shenbao_lab.generator.truth import SourceTruth, Truth
 
 from extractors.fields import extract
-from pipeline.config import load_campaign
 from pipeline.model import (
     ExtractedField,
     Member,
@@ -30,10 +29,11 @@ from pipeline.model import (
 from pipeline.run import assemble
 from tests.extractors.golden.record import SCANS, load_frozen, sniffed_scan
 from tests.readers import SAMPLES, SETTINGS, TEMPLATES
+from tests.rulebook import RULES
 from usecases.check import validation_context
 
-CAMPAIGN = load_campaign()
-CONTEXT = validation_context(TEMPLATES, CAMPAIGN)  # as shenbao run checks
+CAMPAIGN = RULES.campaign
+CONTEXT = validation_context(RULES)  # as shenbao run checks
 TRUTH_FILES = sorted(p for p in (SAMPLES / "truth").glob("*.json") if p.stem != "batch")
 SEAL_CODES = ("SEAL_", "RECOMMENDATION_")
 
@@ -74,7 +74,7 @@ def _replayed(scan: str) -> dict[str, Submission]:
     frozen = load_frozen(scan)
     sniffed = sniffed_scan(scan, SETTINGS)
     document = assemble(sniffed.source.name, frozen.sha256, list(frozen.pages), TEMPLATES)
-    return {s.id: extract(s, TEMPLATES, CAMPAIGN) for s in document.submissions}
+    return {s.id: extract(s, RULES) for s in document.submissions}
 
 
 def _field(value: object, raw: str) -> ExtractedField:

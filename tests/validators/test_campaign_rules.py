@@ -11,8 +11,8 @@ import chinese_calendar
 import pytest
 
 from extractors.fields import extract
-from extractors.nlp import SelfEvalClaim, self_evaluation_claim
-from pipeline.config import Campaign, load_export_mapping
+from extractors.nlp import SelfEvalClaim, pipeline, self_evaluation_claim
+from pipeline.config import Campaign
 from pipeline.errors import ConfigError
 from pipeline.model import (
     Annex,
@@ -26,7 +26,10 @@ from pipeline.model import (
     TextLine,
 )
 from pipeline.online import load_online_export
+from pipeline.rulebook import load_rules
+from rules import RULES_DIR
 from tests.readers import read_electronic
+from tests.rulebook import RULES, rules_folder
 from tests.validators.corpus import (
     CAMPAIGN,
     CONTEXT,
@@ -42,9 +45,7 @@ from tests.validators.corpus import (
 )
 from validators import Context, run_validator
 from validators.campaign_rules import (
-    DEFAULT_CAMPAIGN_RULES_PATH,
     find_self_evaluation,
-    load_campaign_rules,
     nth_working_day_after,
     paper_deadline,
 )
@@ -72,13 +73,13 @@ def _keys(findings: list[Finding]) -> list[tuple[str, str | None]]:
 
 @functools.cache
 def _online_records() -> dict[str, OnlineRecord]:
-    export = load_online_export(SAMPLES / "online" / "export.xlsx", load_export_mapping())
+    export = load_online_export(SAMPLES / "online" / "export.xlsx", RULES.export_columns)
     return {r.record_id: r for r in export.records}
 
 
 @functools.cache
 def _electronic(file: str) -> Submission:
-    return extract(read_electronic(SAMPLES / file), TEMPLATES, CAMPAIGN)
+    return extract(read_electronic(SAMPLES / file), RULES)
 
 
 SOURCES = [
@@ -123,7 +124,10 @@ def test_the_corpus_conclusions_classify_as_generated(path: Path) -> None:
         found = find_self_evaluation(submission, TEMPLATES[Annex.CERTIFICATION], CONTEXT)
         assert found is not None and found.lines, source.file
         expected = "met" if t.self_eval_claims_met else "not_met"
-        assert self_evaluation_claim(found.text) == expected, (source.file, found.text)
+        assert self_evaluation_claim(found.text, pipeline(RULES)) == expected, (
+            source.file,
+            found.text,
+        )
 
 
 # --- the online deadline ---------------------------------------------------------------
@@ -190,7 +194,8 @@ def _campaign(**update: object) -> Campaign:
 
 
 def _received(day: dt.date | None, campaign: Campaign = CAMPAIGN) -> Context:
-    return CONTEXT.model_copy(update={"received": day, "campaign": campaign})
+    rules = CONTEXT.rules.model_copy(update={"campaign": campaign})
+    return CONTEXT.model_copy(update={"received": day, "rules": rules})
 
 
 def test_the_pilot_deadline_counts_chinese_working_days_across_national_day() -> None:
@@ -202,14 +207,14 @@ def test_the_pilot_deadline_counts_chinese_working_days_across_national_day() ->
     assert not chinese_calendar.is_workday(dt.date(2022, 10, 3))
     assert nth_working_day_after(dt.date(2022, 9, 29), 10) == dt.date(2022, 10, 18)
     campaign = _campaign(training_date=dt.date(2022, 9, 29))
-    deadline = paper_deadline(Annex.PILOT, campaign)
+    deadline = paper_deadline(Annex.PILOT, campaign, RULES.campaign_rules)
     assert deadline is not None and deadline.due == dt.date(2022, 10, 18)
     assert "10个工作日" in deadline.rule and "2022年9月29日" in deadline.rule
 
 
 def test_the_training_day_itself_is_not_counted() -> None:
     # the campaign's own: Wed 2022-08-03 → 08-04, 05, 08–12, 15, 16, 17
-    deadline = paper_deadline(Annex.PILOT, CAMPAIGN)
+    deadline = paper_deadline(Annex.PILOT, CAMPAIGN, RULES.campaign_rules)
     assert deadline is not None and deadline.due == dt.date(2022, 8, 17)
     assert nth_working_day_after(dt.date(2022, 8, 3), 1) == dt.date(2022, 8, 4)
     assert nth_working_day_after(dt.date(2022, 8, 5), 1) == dt.date(2022, 8, 8)  # a Friday
@@ -256,18 +261,18 @@ def test_no_receipt_day_unknown_annex_or_unannounced_training_say_nothing() -> N
     assert run_validator("paper_deadline", _bare(Annex.UNKNOWN), _received(late)) == []
     unannounced = _received(late, _campaign(training_date=None))
     assert run_validator("paper_deadline", _bare(Annex.PILOT), unannounced) == []
-    assert paper_deadline(Annex.PILOT, _campaign(training_date=None)) is None
+    assert paper_deadline(Annex.PILOT, _campaign(training_date=None), RULES.campaign_rules) is None
 
 
 def test_a_year_without_holiday_data_is_a_config_error_not_a_guess() -> None:
     campaign = _campaign(training_date=dt.date(2099, 7, 1))
     with pytest.raises(ConfigError, match="chinesecalendar"):
-        paper_deadline(Annex.PILOT, campaign)
+        paper_deadline(Annex.PILOT, campaign, RULES.campaign_rules)
     context = _received(dt.date(2099, 8, 1), campaign)
     with pytest.raises(ConfigError, match="training_date"):
         run_validator("paper_deadline", _bare(Annex.PILOT), context)
     # the certification's deadline is a fixed day: no calendar needed
-    assert paper_deadline(Annex.CERTIFICATION, campaign) is not None
+    assert paper_deadline(Annex.CERTIFICATION, campaign, RULES.campaign_rules) is not None
 
 
 # --- the domain ------------------------------------------------------------------------
@@ -489,7 +494,7 @@ def test_no_heading_or_no_text_says_nothing() -> None:
     ],
 )
 def test_self_evaluation_claim(text: str, claim: str) -> None:
-    assert self_evaluation_claim(text) is SelfEvalClaim(claim)
+    assert self_evaluation_claim(text, pipeline(RULES)) is SelfEvalClaim(claim)
 
 
 def test_the_classifier_runs_through_the_context() -> None:
@@ -506,7 +511,7 @@ def test_a_classifier_answering_nonsense_is_a_programming_error() -> None:
 
 
 def test_the_packaged_rules_load() -> None:
-    rules = load_campaign_rules()
+    rules = RULES.campaign_rules
     assert set(rules.paper_deadlines) == {Annex.PILOT, Annex.CERTIFICATION}
     assert rules.kpi_table in {t.key for t in TEMPLATES[Annex.CERTIFICATION].tables}
 
@@ -521,9 +526,8 @@ def test_the_packaged_rules_load() -> None:
     ],
 )
 def test_a_malformed_rules_file_names_the_key(tmp_path: Path, old: str, new: str, key: str) -> None:
-    text = DEFAULT_CAMPAIGN_RULES_PATH.read_text(encoding="utf-8")
+    text = (RULES_DIR / "campaign_rules.yaml").read_text(encoding="utf-8")
     assert old in text
-    path = tmp_path / "campaign_rules.yaml"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    folder = rules_folder(tmp_path, {"campaign_rules.yaml": text.replace(old, new, 1)})
     with pytest.raises(ConfigError, match=key):
-        load_campaign_rules(path)
+        load_rules(folder)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from extractors.fields import extract
-from pipeline.config import FieldType, load_export_mapping
+from pipeline.config import FieldType
 from pipeline.errors import ConfigError
 from pipeline.model import (
     Annex,
@@ -27,9 +27,11 @@ from pipeline.model import (
     SubmissionSource,
 )
 from pipeline.online import load_online_export
+from pipeline.rulebook import load_rules
+from rules import RULES_DIR
 from tests.readers import SAMPLES, read_electronic, truth_of
+from tests.rulebook import rules_folder
 from tests.validators.corpus import (
-    CAMPAIGN,
     CONTEXT,
     TEMPLATES,
     TRUTH_FILES,
@@ -37,18 +39,16 @@ from tests.validators.corpus import (
     scanned_submission,
     truth,
 )
-from validators import compare, registered, validate_online
+from validators import Context, registered, validate_online
 from validators.compare import (
-    DEFAULT_COMPARE_RULES_PATH,
     Difference,
     compare_online,
     describe,
     difference,
     label_and_unit,
-    load_compare_rules,
 )
 
-RULES = load_compare_rules()
+RULES = CONTEXT.rules.compare
 BBOX = (0.5, 0.2, 0.9, 0.22)
 FAST = settings(max_examples=60, deadline=None)
 
@@ -71,12 +71,16 @@ def _filing(annex: Annex = Annex.PILOT, **fields: FieldValue) -> OnlineRecord:
     return OnlineRecord(record_id="GZ2022-0999", annex=annex, row=2, fields=fields)
 
 
-def _compare(paper: Submission, filing: OnlineRecord | None) -> list[Finding]:
-    return compare_online(paper, CONTEXT.model_copy(update={"online": filing}))
+def _compare(
+    paper: Submission, filing: OnlineRecord | None, context: Context = CONTEXT
+) -> list[Finding]:
+    return compare_online(paper, context.model_copy(update={"online": filing}))
 
 
-def _one(key: str, paper: ExtractedField | FieldValue, online: FieldValue) -> list[Finding]:
-    return _compare(_paper(**{key: paper}), _filing(**{key: online}))
+def _one(
+    key: str, paper: ExtractedField | FieldValue, online: FieldValue, context: Context = CONTEXT
+) -> list[Finding]:
+    return _compare(_paper(**{key: paper}), _filing(**{key: online}), context)
 
 
 # --- each rule alone --------------------------------------------------------------------
@@ -276,11 +280,13 @@ def test_only_fields_the_template_declares_are_compared() -> None:
     assert _compare(_paper(kpi_talent=3), _filing(kpi_talent=4)) == []
 
 
-def test_skipped_keys_are_not_compared(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_skipped_keys_are_not_compared() -> None:
     rules = RULES.model_copy(update={"skip": ("revenue",)})
-    monkeypatch.setattr(compare, "load_compare_rules", lambda: rules)
-    assert _one("revenue", 1.0, 2.0) == []
-    assert _one("rd_spend", 1.0, 2.0)
+    context = CONTEXT.model_copy(
+        update={"rules": CONTEXT.rules.model_copy(update={"compare": rules})}
+    )
+    assert _one("revenue", 1.0, 2.0, context) == []
+    assert _one("rd_spend", 1.0, 2.0, context)
 
 
 # --- the shared notion of "same meaning" -------------------------------------------------
@@ -340,15 +346,14 @@ def test_label_units_come_from_the_bracket_or_the_type() -> None:
 
 
 def test_the_rules_are_loaded_once_and_checked(tmp_path: Path) -> None:
-    assert load_compare_rules() is load_compare_rules()
-    bad = tmp_path / "compare.yaml"
-    text = DEFAULT_COMPARE_RULES_PATH.read_text(encoding="utf-8")
-    bad.write_text(text + "\nmoney_tolerence: 0.01\n", encoding="utf-8")
+    assert RULES is CONTEXT.rules.compare  # the run's rules, loaded once, handed in
+    text = (RULES_DIR / "compare.yaml").read_text(encoding="utf-8")
+    bad = rules_folder(tmp_path / "a", {"compare.yaml": text + "\nmoney_tolerence: 0.01\n"})
     with pytest.raises(ConfigError, match="money_tolerence"):
-        load_compare_rules(bad)
-    bad.write_text(text.replace("unit_slip_factor: 10000", "unit_slip_factor: 1"), "utf-8")
+        load_rules(bad)
+    changed = text.replace("unit_slip_factor: 10000", "unit_slip_factor: 1")
     with pytest.raises(ConfigError, match="unit_slip_factor"):
-        load_compare_rules(bad)
+        load_rules(rules_folder(tmp_path / "b", {"compare.yaml": changed}))
 
 
 # --- format-only variants never, a changed digit always -----------------------------------
@@ -440,7 +445,7 @@ def test_mobile_spaced_is_equal_and_a_changed_digit_is_not(m: str, data: st.Data
 
 @functools.cache
 def _filings() -> dict[str, OnlineRecord]:
-    export = load_online_export(SAMPLES / "online" / "export.xlsx", load_export_mapping())
+    export = load_online_export(SAMPLES / "online" / "export.xlsx", CONTEXT.rules.export_columns)
     return {r.record_id: r for r in export.records}
 
 
@@ -454,7 +459,7 @@ ELECTRONIC = [(path, kind) for path in FILED for kind in (SourceKind.TEXT_LAYER,
 )
 def test_mismatches_of_each_electronic_copy_are_the_truths(path: Path, kind: SourceKind) -> None:
     t, source = truth_of(path, kind)
-    submission = extract(read_electronic(SAMPLES / source.file), TEMPLATES, CAMPAIGN)
+    submission = extract(read_electronic(SAMPLES / source.file), CONTEXT.rules)
     found = _compare(submission, _filings()[t.online.record_id])
     fields = sorted(f.field or "" for f in found)
     expected = sorted(f.field or "" for f in source.expected_findings if f.code == "FIELD_MISMATCH")

@@ -8,8 +8,9 @@ import pytest
 
 from extractors.fields import extract
 from pipeline.model import Finding, Submission
-from tests.readers import SAMPLES, TEMPLATES, read_electronic
-from tests.validators.corpus import CAMPAIGN, CONTEXT, with_field
+from tests.readers import SAMPLES, read_electronic
+from tests.rulebook import RULES
+from tests.validators.corpus import CONTEXT, with_field
 from validators.copies import copies_differ
 from validators.matching import copy_groups
 
@@ -19,7 +20,7 @@ def _copies(stem: str) -> tuple[Submission, Submission]:
     """An applicant's text-layer PDF and DOCX: the same form, read two ways (their ids made
     distinct as a batch makes them)."""
     pdf, docx = (
-        extract(read_electronic(SAMPLES / "electronic" / f"{stem}.{kind}"), TEMPLATES, CAMPAIGN)
+        extract(read_electronic(SAMPLES / "electronic" / f"{stem}.{kind}"), RULES)
         for kind in ("pdf", "docx")
     )
     return pdf, docx.model_copy(update={"id": f"{docx.id}-docx"})

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from shenbao_lab.generator.truth import BatchTruth
 
-from pipeline.config import load_export_mapping
 from pipeline.errors import ConfigError
 from pipeline.model import (
     Annex,
@@ -19,18 +18,19 @@ from pipeline.model import (
     SubmissionSource,
 )
 from pipeline.online import load_online_export
+from pipeline.rulebook import load_rules
 from tests.readers import SAMPLES
+from tests.rulebook import rules_folder
 from tests.validators.corpus import CONTEXT, TRUTH_FILES, scanned_submission, truth, with_field
 from validators.matching import MatchResult, match_batch, normalize_uscc
-from validators.thresholds import load_matching_rules
 
-RULES = load_matching_rules()
+RULES = CONTEXT.rules.matching
 
 
 @functools.cache
 def _corpus() -> tuple[tuple[Submission, ...], MatchResult]:
     submissions = tuple(scanned_submission(path)[0] for path in TRUTH_FILES)
-    export = load_online_export(SAMPLES / "online" / "export.xlsx", load_export_mapping())
+    export = load_online_export(SAMPLES / "online" / "export.xlsx", CONTEXT.rules.export_columns)
     return submissions, match_batch(submissions, export.records, CONTEXT)
 
 
@@ -312,11 +312,12 @@ def test_repeated_ids_are_refused() -> None:
 
 def test_the_rules_are_checked_at_load(tmp_path: Path) -> None:
     assert RULES.org_name.margin < RULES.org_name.threshold
-    bad = tmp_path / "matching.yaml"
-    bad.write_text(
-        "org_name: {threshold: 85, margin: 90}\n"
-        "center_name: {threshold: 90, margin: 5}\nunsure_names: true\n",
-        encoding="utf-8",
+    bad = rules_folder(
+        tmp_path,
+        {
+            "matching.yaml": "org_name: {threshold: 85, margin: 90}\n"
+            "center_name: {threshold: 90, margin: 5}\nunsure_names: true\n"
+        },
     )
     with pytest.raises(ConfigError):
-        load_matching_rules(bad)
+        load_rules(bad)

@@ -8,6 +8,9 @@ import pytest
 
 from pipeline.errors import ConfigError
 from pipeline.model import FindingCode, SealMark, Submission, TextLine
+from pipeline.rulebook import load_rules
+from rules import RULES_DIR
+from tests.rulebook import rules_folder
 from tests.validators.corpus import (
     CAMPAIGN,
     CONTEXT,
@@ -23,7 +26,6 @@ from tests.validators.corpus import (
 )
 from validators import validate
 from validators.opinion import find_box
-from validators.thresholds import DEFAULT_OPINION_RULES_PATH, load_opinion_rules
 
 
 @pytest.mark.parametrize("path", TRUTH_FILES, ids=[p.stem for p in TRUTH_FILES])
@@ -191,9 +193,10 @@ def test_without_a_signature_line_the_box_ends_at_the_printed_note() -> None:
 
 
 def test_opinion_rules_are_checked_at_load(tmp_path: Path) -> None:
-    text = DEFAULT_OPINION_RULES_PATH.read_text(encoding="utf-8")
-    broken = tmp_path / "opinion.yaml"
-    broken.write_text(text.replace("date_line: '^", "date_line: '(^"), encoding="utf-8")
+    text = (RULES_DIR / "opinion.yaml").read_text(encoding="utf-8")
+    broken = rules_folder(
+        tmp_path, {"opinion.yaml": text.replace("date_line: '^", "date_line: '(^")}
+    )
     with pytest.raises(ConfigError, match="date_line"):
-        load_opinion_rules(broken)
-    assert load_opinion_rules() == CONTEXT.opinion_rules
+        load_rules(broken)
+    assert load_rules(RULES_DIR).opinion == CONTEXT.opinion_rules

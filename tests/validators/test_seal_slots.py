@@ -9,11 +9,13 @@ import pytest
 from extractors.fields import extract
 from pipeline.errors import ConfigError
 from pipeline.model import Finding, FindingCode, SealMark, Submission, UnreadInk
+from pipeline.rulebook import load_rules
+from rules import RULES_DIR
 from tests.readers import SAMPLES, read_electronic
+from tests.rulebook import RULES, rules_folder
 from tests.validators.corpus import (
     CAMPAIGN,
     CONTEXT,
-    TEMPLATES,
     TRUTH_FILES,
     assert_codes_as_truth,
     codes,
@@ -24,7 +26,6 @@ from tests.validators.corpus import (
     with_field,
 )
 from validators import Context, registered, run_validator, validate, validator
-from validators.thresholds import DEFAULT_SEAL_RULES_PATH, load_seal_rules
 
 ELECTRONIC = ("P006.pdf", "C009.pdf", "P010.docx", "C012.docx")
 
@@ -48,7 +49,7 @@ def test_seal_findings_of_each_scan_are_the_truths(path: Path) -> None:
 
 @pytest.mark.parametrize("name", ELECTRONIC)
 def test_electronic_copies_get_no_seal_or_recommendation_findings(name: str) -> None:
-    submission = extract(read_electronic(SAMPLES / "electronic" / name), TEMPLATES, CAMPAIGN)
+    submission = extract(read_electronic(SAMPLES / "electronic" / name), RULES)
     validated = validate(submission, CONTEXT, names=("seals", "recommendation_opinion"))
     assert codes(validated, "SEAL_") == []
     assert codes(validated, "RECOMMENDATION_") == []
@@ -248,17 +249,9 @@ def test_a_red_seal_with_unreadable_lettering_is_present() -> None:
     cover = page_id(p001, "cover")
     blank = tuple(m.model_copy(update={"text": ""}) for m in p001.pages[cover - 1].seals)
     assert _seal_codes(replace_page(p001, cover, seals=blank)) == []
-    strict = CONTEXT.model_copy(
-        update={
-            "seal_rules": CONTEXT.seal_rules.model_copy(
-                update={
-                    "owner": CONTEXT.seal_rules.owner.model_copy(
-                        update={"unreadable_red_is_unverifiable": True}
-                    )
-                }
-            )
-        }
-    )
+    owner = CONTEXT.seal_rules.owner.model_copy(update={"unreadable_red_is_unverifiable": True})
+    seals = CONTEXT.seal_rules.model_copy(update={"owner": owner})
+    strict = CONTEXT.model_copy(update={"rules": CONTEXT.rules.model_copy(update={"seals": seals})})
     found = codes(validate(replace_page(p001, cover, seals=blank), strict), "SEAL_")
     assert found == [
         ("SEAL_UNVERIFIABLE", "lead_org_cover"),
@@ -278,14 +271,15 @@ def test_a_mark_on_no_slot_page_is_kept_without_a_slot() -> None:
 
 
 def test_seal_rules_are_checked_at_load(tmp_path: Path) -> None:
-    text = DEFAULT_SEAL_RULES_PATH.read_text(encoding="utf-8")
-    broken = tmp_path / "seals.yaml"
-    broken.write_text(text.replace("not_owner: 70", "not_owner: 90"), encoding="utf-8")
+    text = (RULES_DIR / "seals.yaml").read_text(encoding="utf-8")
+    broken = rules_folder(
+        tmp_path / "a", {"seals.yaml": text.replace("not_owner: 70", "not_owner: 90")}
+    )
     with pytest.raises(ConfigError, match="not_owner"):
-        load_seal_rules(broken)
-    broken.write_text(text.replace("beside: 1.0", "beside: -1"), encoding="utf-8")
+        load_rules(broken)
+    broken = rules_folder(tmp_path / "b", {"seals.yaml": text.replace("beside: 1.0", "beside: -1")})
     with pytest.raises(ConfigError, match=r"geometry\.beside"):
-        load_seal_rules(broken)
+        load_rules(broken)
 
 
 def test_validate_is_pure_and_runs_every_registered_validator() -> None:

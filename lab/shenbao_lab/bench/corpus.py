@@ -12,13 +12,14 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from pipeline.config import Campaign, TemplateSpec, load_templates
+from pipeline.config import Campaign, TemplateSpec
 from pipeline.errors import InputError
 from pipeline.ingest import SniffedFile, discover, sniff
 from pipeline.model import Annex, Submission
 from pipeline.ocr.cache import cached_engine
 from pipeline.ocr.engine import OcrEngine
 from pipeline.pool import PagePool
+from pipeline.rulebook import load_rules
 from pipeline.run import PageCache, read_document
 from pipeline.settings import Settings
 from shenbao_lab.generator.truth import Truth
@@ -146,7 +147,8 @@ def read_submissions(
     one of the ``scanned`` files is not in the page cache (electronic copies need none).
     With one (a replay, in tests): read in this process, no caches.
     """
-    templates = load_templates(settings.templates_dir)
+    rules = load_rules(settings.rules_dir)
+    templates = rules.templates
     sniffed = [_sniffed(path, settings) for path in files]
     for item in sniffed:
         if item.quarantined:
@@ -162,7 +164,7 @@ def read_submissions(
             engine = cached_engine(
                 settings.ocr.model_copy(update={"threads": 1}), settings.cache_dir
             )
-            cache = PageCache(settings.cache_dir / "pages")
+            cache = PageCache(settings.cache_dir / "pages", rules)
             unread = [
                 s.source.path
                 for s in sniffed

@@ -26,11 +26,13 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from extractors.fields import extract
 from extractors.normalize import normalize_doc_number
-from extractors.review import ReviewRules, load_review_rules, needs_review
-from pipeline.config import TemplateSpec, load_campaign, load_templates
+from extractors.review import needs_review
+from pipeline.config import TemplateSpec
 from pipeline.errors import InputError
 from pipeline.model import Annex, ExtractedField, FieldValue, SourceKind
 from pipeline.ocr.engine import OcrEngine
+from pipeline.rulebook import load_rules
+from pipeline.rulebook.review import ReviewRules
 from pipeline.settings import Settings
 from shenbao_lab.bench.corpus import Score, Target, load_truths, read_submissions
 from shenbao_lab.generator.truth import SourceTruth, Truth, TruthPage
@@ -285,9 +287,8 @@ def bench_extract(
     submissions = read_submissions(files, settings, scanned=scanned, workers=workers, engine=engine)
     read_s = time.perf_counter() - started
 
-    templates = load_templates(settings.templates_dir)
-    campaign = load_campaign(settings.config_dir / "campaign.yaml")
-    review = load_review_rules()
+    rules = load_rules(settings.rules_dir)
+    templates, review = rules.templates, rules.review
     outcomes: list[FieldOutcome] = []
     missing: list[str] = []
     extract_s = 0.0
@@ -298,7 +299,7 @@ def bench_extract(
             missing.append(source.submission_id)
         else:
             started = time.perf_counter()
-            fields = extract(submission, templates, campaign).fields
+            fields = extract(submission, rules).fields
             extract_s += time.perf_counter() - started
         template = templates.get(truth.annex) if truth.annex is not Annex.UNKNOWN else None
         outcomes += score_source(truth, source, fields, template, review)

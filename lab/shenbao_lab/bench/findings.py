@@ -49,14 +49,12 @@ from pathlib import Path
 from pipeline.config import (
     Campaign,
     TemplateSpec,
-    load_campaign,
-    load_export_mapping,
-    load_templates,
 )
 from pipeline.errors import InputError
 from pipeline.model import Annex, Finding, FindingCode, OnlineRecord, Report, SourceKind
 from pipeline.ocr.engine import OcrEngine
 from pipeline.online import load_online_export
+from pipeline.rulebook import load_rules
 from pipeline.run import build_report
 from pipeline.settings import Settings
 from shenbao_lab.bench.corpus import Checker, load_truths, read_submissions
@@ -259,16 +257,15 @@ def bench_findings(
     batch = load_batch_truth(corpus)
     if not batch.export_files:
         raise InputError(f"{corpus}: truth/batch.json names no online export")
-    templates = load_templates(settings.templates_dir)
-    campaign = load_campaign(settings.config_dir / "campaign.yaml")
-    mapping = load_export_mapping(settings.config_dir / "export_columns.yaml")
+    rules = load_rules(settings.rules_dir)
+    templates, campaign, mapping = rules.templates, rules.campaign, rules.export_columns
     records = load_online_export(corpus / batch.export_files[0], mapping).records
     by_record = {r.record_id: r for r in records}
     mutable = {annex: mutable_fields(mapping, t, campaign) for annex, t in templates.items()}
-    check = checker(templates, campaign)
+    check = checker(rules)
 
     def one(report: Report, record: OnlineRecord) -> Report:
-        (checked,), _ = check_batch([report], (record,), templates, campaign)
+        (checked,), _ = check_batch([report], (record,), rules)
         return checked
 
     findings: list[FindingOutcome] = []
@@ -311,7 +308,7 @@ def bench_findings(
         check_s += time.perf_counter() - started
 
         started = time.perf_counter()
-        matched, paper_missing = check_batch(list(reports.values()), records, templates, campaign)
+        matched, paper_missing = check_batch(list(reports.values()), records, rules)
         by_id = {r.submission_id: r for r in matched}
         with_paper = {
             t.applicant

@@ -33,7 +33,6 @@ from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from pipeline.config import load_templates
 from pipeline.ingest import FileKind, discover, sniff
 from pipeline.model import SourceKind
 from pipeline.ocr.cache import CachedEngine
@@ -42,6 +41,7 @@ from pipeline.ocr.registry import create_engine
 from pipeline.pages import iter_pages, render_page_image
 from pipeline.pool import return_large_buffers_to_the_os
 from pipeline.preprocess import normalise_page
+from pipeline.rulebook import load_rules
 from pipeline.run import PageCache, read_document
 from pipeline.settings import Settings
 from shenbao_lab.generator.truth import Truth
@@ -235,8 +235,9 @@ def _cached_rerun(jobs: list[PageJob], settings: OcrSettings, cache: Path) -> fl
     run_settings = Settings()
     files = sorted({job.file for job in jobs})
     engine = CachedEngine(create_engine(settings), cache)
-    page_cache = PageCache(cache / "pages")
-    templates = load_templates(run_settings.templates_dir)
+    rules = load_rules(run_settings.rules_dir)
+    page_cache = PageCache(cache / "pages", rules)
+    templates = rules.templates
     sniffed = [sniff(found, run_settings) for found in discover(files)]
     for item in sniffed:
         read_document(item, run_settings, engine, templates, cache=page_cache)

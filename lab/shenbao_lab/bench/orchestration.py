@@ -49,10 +49,10 @@ from pydantic import BaseModel, Field, ValidationError, computed_field
 
 from flows.spool import run_spool
 from pipeline import ingest
-from pipeline.config import load_campaign, load_templates
 from pipeline.errors import InputError, PipelineError
 from pipeline.model import Frozen, Manifest
 from pipeline.pool import PagePool
+from pipeline.rulebook import load_rules
 from pipeline.run import PageCache, ReportSpool, read_in_turn
 from pipeline.settings import Settings
 from storage.base import ObjectStore, report_key
@@ -366,12 +366,11 @@ def bare_batch(
     """
     ingest.require_inputs([Path(p) for p in paths])
     online_ref = export_ref(online) if online is not None else None
-    records = load_export(Path(online), settings).records if online is not None else None
+    rules = load_rules(settings.rules_dir)
+    records = load_export(Path(online), rules).records if online is not None else None
     sniffed = [ingest.sniff(s, settings) for s in ingest.discover([Path(p) for p in paths])]
     batch_id = ingest.default_batch_id(Path(paths[0]), [s.entry for s in sniffed])
-    templates = load_templates(settings.templates_dir)
-    campaign = load_campaign(settings.config_dir / "campaign.yaml")
-    check = checker(templates, campaign)
+    check = checker(rules)
     with (
         PagePool(settings.ocr, settings.cache_dir, workers, settings.page_timeout_s) as pool,
         run_spool(settings.cache_dir / "spool") as folder,
@@ -380,9 +379,9 @@ def bare_batch(
             sniffed,
             batch_id,
             ReportSpool(folder),
-            templates,
+            rules.templates,
             pool.engine,
-            PageCache(settings.cache_dir / "pages"),
+            PageCache(settings.cache_dir / "pages", rules),
             read_afresh=read_in_turn(settings, pool.engine, pool),
             check_all=lambda submissions: [check(s) for s in submissions],
             received=None,
@@ -395,8 +394,7 @@ def bare_batch(
             None,
             sniffed,
             waiting,
-            templates,
-            campaign,
+            rules,
             settings,
         )
     return result.manifest_key, result.written

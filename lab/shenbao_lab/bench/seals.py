@@ -31,10 +31,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from pipeline.config import load_campaign, load_templates
 from pipeline.errors import InputError
 from pipeline.model import BBox, FindingCode, Frozen, Seal, SourceKind, Submission
 from pipeline.ocr.engine import OcrEngine
+from pipeline.rulebook import load_rules
 from pipeline.settings import Settings
 from shenbao_lab.bench.corpus import (
     Checker,
@@ -395,9 +395,7 @@ def bench_seals(
     )
     read_s = time.perf_counter() - started
 
-    check = checker(
-        load_templates(settings.templates_dir), load_campaign(settings.config_dir / "campaign.yaml")
-    )
+    check = checker(load_rules(settings.rules_dir))
     slots: list[SlotOutcome] = []
     decisions: list[DecisionOutcome] = []
     findings: list[FindingOutcome] = []

@@ -26,11 +26,10 @@ from pipeline.config import (
     Campaign,
     ExportMapping,
     TemplateSpec,
-    load_campaign,
-    load_export_mapping,
-    load_templates,
 )
 from pipeline.model import Annex, FindingCode, Member, SourceKind
+from pipeline.rulebook import load_rules
+from rules import RULES_DIR
 from shenbao_lab.generator.applicant import Applicant, make_applicant
 from shenbao_lab.generator.docx_writer import render_docx
 from shenbao_lab.generator.export import export_rows, write_csv, write_xlsx
@@ -183,7 +182,8 @@ def generate(out: Path, count: int, seed: int) -> BatchTruth:
     """Write the corpus into ``out`` (created); return the batch truth."""
     if count < 1:
         raise ValueError("count must be at least 1")
-    ctx = Context(load_templates(), load_campaign(), load_export_mapping())
+    rules = load_rules(RULES_DIR)  # the corpus is made for the shipped forms
+    ctx = Context(rules.templates, rules.campaign, rules.export_columns)
     for sub in ("batch", "electronic", "online", "truth"):
         (out / sub).mkdir(parents=True, exist_ok=True)
 

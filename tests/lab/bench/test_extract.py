@@ -17,14 +17,14 @@ from shenbao_lab.bench.extract import (
 from shenbao_lab.generator.truth import Truth, dump
 from typer.testing import CliRunner
 
-from extractors.review import load_review_rules
 from flows.cli import app
 from pipeline.config import ReadMethod
 from pipeline.model import ExtractedField, FieldValue, Member, SourceKind
 from pipeline.settings import Settings
 from tests.readers import SAMPLES, SETTINGS, TEMPLATES, NoOcr
+from tests.rulebook import RULES
 
-REVIEW = load_review_rules()
+REVIEW = RULES.review
 MEMBER = Member(name="贵州大学", type="高校", uscc="12520000429200010M")
 
 

@@ -19,7 +19,6 @@ from pipeline.errors import ConfigError
 from pipeline.ingest import FileKind
 from pipeline.marks.seal_impressions import (
     DEFAULT_SEAL_DETECTION_PATH,
-    SealDetection,
     detect_seals,
     load_seal_detection,
 )
@@ -29,6 +28,7 @@ from pipeline.ocr.engine import OcrEngine, OcrSettings
 from pipeline.ocr.registry import create_engine
 from pipeline.pages import SourcePage, iter_pages
 from pipeline.read import read_page
+from pipeline.rulebook.marks import SealDetection
 from pipeline.settings import Settings
 
 DPI = 200.0

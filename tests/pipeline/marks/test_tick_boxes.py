@@ -18,7 +18,6 @@ from pipeline.errors import ConfigError
 from pipeline.ingest import FileKind
 from pipeline.marks.tick_boxes import (
     DEFAULT_TICK_BOXES_PATH,
-    TickDetection,
     char_extents,
     glyph_boxes,
     image_boxes,
@@ -29,6 +28,7 @@ from pipeline.model import SourceKind, TextLine, TickBox
 from pipeline.pages import SourcePage, iter_pages, render_page_image
 from pipeline.preprocess import normalise_page
 from pipeline.read import read_page
+from pipeline.rulebook.marks import TickDetection
 from pipeline.seal_ink import remove_seal_ink
 from pipeline.settings import Settings
 

@@ -11,15 +11,11 @@ import pytest
 
 from pipeline import read as read_module
 from pipeline.errors import ConfigError
-from pipeline.marks.unread_ink import (
-    DEFAULT_UNREAD_INK_PATH,
-    UnreadDetection,
-    load_unread_detection,
-    unread_ink,
-)
+from pipeline.marks.unread_ink import DEFAULT_UNREAD_INK_PATH, load_unread_detection, unread_ink
 from pipeline.model import SourceKind, TextLine, TickBox, UnreadInk
 from pipeline.pages import SourcePage
 from pipeline.read import read_page
+from pipeline.rulebook.marks import UnreadDetection
 
 DPI = 200.0
 MM = DPI / 25.4

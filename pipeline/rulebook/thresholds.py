@@ -1,17 +1,12 @@
-"""The validators' thresholds as data (``rules/*.yaml``), checked at load."""
+"""The schemas of ``rules/seals.yaml``, ``rules/opinion.yaml`` and ``rules/matching.yaml``."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from pipeline.config import Regex, Spec, load_yaml
-from rules import RULES_DIR
-
-DEFAULT_SEAL_RULES_PATH = RULES_DIR / "seals.yaml"
-DEFAULT_OPINION_RULES_PATH = RULES_DIR / "opinion.yaml"
+from pipeline.config import Regex, Spec
 
 
 class SlotGeometry(Spec):
@@ -76,19 +71,6 @@ class OpinionRules(Spec):
     date_line: Regex = Field(description="a line wholly matching it is the date, not opinion")
 
 
-def load_seal_rules(path: Path = DEFAULT_SEAL_RULES_PATH) -> SealRules:
-    """Load and check ``seals.yaml``; a malformed one raises ``ConfigError``."""
-    return load_yaml(path, SealRules)
-
-
-def load_opinion_rules(path: Path = DEFAULT_OPINION_RULES_PATH) -> OpinionRules:
-    """Load and check ``opinion.yaml``; a malformed one raises ``ConfigError``."""
-    return load_yaml(path, OpinionRules)
-
-
-DEFAULT_MATCHING_RULES_PATH = RULES_DIR / "matching.yaml"
-
-
 class FuzzyStage(Spec):
     """One fuzzy stage of matching paper to online: a pair is taken at ``threshold`` or
     above, and only when it beats every rival (other filing, other paper) by ``margin``."""
@@ -123,8 +105,3 @@ class MatchingRules(Spec):
     unsure_names: bool = Field(
         description="names read below the review threshold still take part in fuzzy matching"
     )
-
-
-def load_matching_rules(path: Path = DEFAULT_MATCHING_RULES_PATH) -> MatchingRules:
-    """Load and check ``matching.yaml``; a malformed one raises ``ConfigError``."""
-    return load_yaml(path, MatchingRules)

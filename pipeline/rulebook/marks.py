@@ -1,0 +1,118 @@
+"""The schemas of the page-mark detectors' files: ``rules/tick_boxes.yaml``,
+``rules/unread_ink.yaml`` and ``rules/seal_detection.yaml``."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from pipeline.config import Spec
+
+
+class TickDetection(Spec):
+    """The schema of ``rules/tick_boxes.yaml``: how boxes are found and ink is measured."""
+
+    box_side_mm: tuple[float, float] = Field(description="smallest and largest box side, mm")
+    max_side_difference: float = Field(ge=0.0, lt=1.0)
+    ink_share: float = Field(gt=0.0, lt=1.0, description="ink is darker than this × paper")
+    paper_window_mm: float = Field(gt=0.0)
+    edge_run: float = Field(gt=0.0, le=1.0)
+    edge_cover: float = Field(gt=0.0, le=1.0)
+    inset: float = Field(ge=0.0, lt=0.4)
+    glyph_run: float = Field(gt=0.0, le=1.0)
+    glyph_straight_share: float = Field(gt=0.0, le=1.0)
+    cross_stroke: float = Field(gt=0.0, le=1.0)
+    left_clearance: float = Field(ge=0.0, le=1.0)
+    vector_inside: float = Field(gt=0.0, le=1.0)
+    ticked_glyphs: tuple[str, ...]
+    empty_glyphs: tuple[str, ...]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TickDetection:
+        low, high = self.box_side_mm
+        if not 0.0 < low < high:
+            raise ValueError("box_side_mm: needs 0 < smallest < largest")
+        glyphs = self.ticked_glyphs + self.empty_glyphs
+        if any(len(g) != 1 for g in glyphs):
+            raise ValueError("ticked_glyphs/empty_glyphs: one character each")
+        if set(self.ticked_glyphs) & set(self.empty_glyphs):
+            raise ValueError("a glyph cannot be both ticked and empty")
+        return self
+
+
+class UnreadDetection(Spec):
+    """The schema of ``rules/unread_ink.yaml``: how unread ink is found on a scan."""
+
+    analysis_dpi: float = Field(gt=0.0, description="resolution the page is analysed at")
+    ink_share: float = Field(gt=0.0, lt=1.0, description="ink is darker than this × paper")
+    paper_window_mm: float = Field(gt=0.0)
+    rule_run_mm: float = Field(gt=0.0, description="straight runs this long are rules")
+    rule_margin_mm: float = Field(ge=0.0)
+    line_margin_mm: float = Field(ge=0.0, description="OCR line boxes grown by this much")
+    box_margin_mm: float = Field(ge=0.0, description="tick boxes grown by this much")
+    close_mm: float = Field(gt=0.0, description="strokes this close are one blob")
+    min_ink_mm2: float = Field(gt=0.0)
+    min_side_mm: float = Field(gt=0.0)
+    min_height_mm: float = Field(gt=0.0)
+    page_margin_mm: float = Field(ge=0.0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> UnreadDetection:
+        if self.close_mm >= self.rule_run_mm:
+            raise ValueError("close_mm must be shorter than rule_run_mm (a blob is no rule)")
+        if self.min_height_mm > self.min_side_mm:
+            raise ValueError("min_height_mm cannot exceed min_side_mm (the longer side)")
+        return self
+
+
+def _range(value: tuple[float, float], name: str, *, upper: float | None = None) -> None:
+    low, high = value
+    if not 0.0 <= low < high or (upper is not None and high > upper):
+        raise ValueError(f"{name}: needs 0 <= low < high" + (f" <= {upper}" if upper else ""))
+
+
+class SealDetection(Spec):
+    """The schema of ``rules/seal_detection.yaml``: how seals are found and read."""
+
+    work_dpi: float = Field(gt=20.0, le=300.0, description="detection resolution, dpi")
+    long_axis_mm: tuple[float, float] = Field(description="a seal's long axis, mm")
+    min_round_mm: float = Field(gt=0.0, description="smallest round or oval seal, mm")
+    max_aspect: float = Field(ge=1.0, description="long over short axis, at most")
+    oval_aspect: float = Field(ge=1.0, description="above this a ring is oval")
+    merge_mm: float = Field(gt=0.0, le=10.0)
+    ring_band: tuple[float, float]
+    ring_bins: int = Field(ge=36, le=1440)
+    ring_coverage: float = Field(gt=0.0, le=1.0)
+    fill_range: tuple[float, float]
+    square_fill: float = Field(gt=0.79, le=1.0)
+    star_radius: float = Field(gt=0.0, lt=0.5)
+    star_share: float = Field(gt=0.0, lt=1.0)
+    hough_canny: float = Field(gt=0.0)
+    hough_votes: float = Field(gt=0.0)
+    ring_coverage_grey: float = Field(gt=0.0, le=1.0)
+    ring_peak_grey: float = Field(gt=0.0, le=1.0)
+    ring_contrast_grey: float = Field(gt=0.0, le=1.0)
+    text_band_ink_grey: float = Field(ge=0.0, le=1.0)
+    grey_ink_share: float = Field(gt=0.0, lt=1.0)
+    max_confidence_grey: float = Field(gt=0.0, le=1.0)
+    text_band: tuple[float, float]
+    gap_band: tuple[float, float]
+    gap_window_deg: float = Field(gt=0.0, lt=180.0)
+    strip_height_px: int = Field(ge=16, le=256)
+    start_offsets_deg: tuple[float, ...] = Field(min_length=1)
+    min_text_confidence: float = Field(ge=0.0, le=1.0)
+    max_seals_read: int = Field(ge=0, le=50)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SealDetection:
+        _range(self.long_axis_mm, "long_axis_mm")
+        _range(self.ring_band, "ring_band", upper=1.5)
+        _range(self.fill_range, "fill_range", upper=1.0)
+        _range(self.text_band, "text_band", upper=1.0)
+        _range(self.gap_band, "gap_band", upper=1.0)
+        if not self.text_band[0] <= self.gap_band[0] < self.gap_band[1] <= self.text_band[1]:
+            raise ValueError("gap_band: must lie within text_band")
+        if not self.long_axis_mm[0] <= self.min_round_mm <= self.long_axis_mm[1]:
+            raise ValueError("min_round_mm: must lie within long_axis_mm")
+        if self.oval_aspect > self.max_aspect:
+            raise ValueError("oval_aspect: cannot exceed max_aspect")
+        return self

@@ -1,0 +1,89 @@
+"""The schema of ``rules/plausibility.yaml``: how sure a reading may be."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from pipeline.config import Spec
+
+Unit = float
+
+Curve = tuple[tuple[Unit, Unit], ...]
+CharacterClass = Literal["cjk", "digit", "latin", "other"]
+
+
+def _a_rising_curve_over_0_1(points: Curve) -> Curve:
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    if xs[0] != 0.0 or xs[-1] != 1.0:
+        raise ValueError("the curve must run from score 0.0 to score 1.0")
+    if any(b <= a for a, b in itertools.pairwise(xs)):
+        raise ValueError("scores must strictly increase")
+    if any(b < a for a, b in itertools.pairwise(ys)):
+        raise ValueError("a weaker character can never allow more confidence")
+    if any(not 0.0 <= v <= 1.0 for v in (*xs, *ys)):
+        raise ValueError("scores and confidences are between 0 and 1")
+    return points
+
+
+class CharacterRules(Spec):
+    """Per character class: a piecewise-linear curve, character score → confidence cap."""
+
+    cjk: Curve = Field(min_length=2)
+    digit: Curve = Field(min_length=2)
+    latin: Curve = Field(min_length=2)
+    other: Curve = Field(min_length=2, description="punctuation and symbols")
+
+    _curves = field_validator("cjk", "digit", "latin", "other")(_a_rising_curve_over_0_1)
+
+    def curve(self, kind: CharacterClass) -> Curve:
+        return getattr(self, kind)  # type: ignore[no-any-return]
+
+
+class Factors(Spec):
+    unparsed: float = Field(ge=0.0, le=1.0)
+    near_miss: float = Field(ge=0.0, le=1.0)
+    out_of_range: float = Field(ge=0.0, le=1.0)
+
+
+class AgreementRules(Spec):
+    disagreement_cap: float = Field(ge=0.0, le=1.0)
+
+
+class UnreadInkRules(Spec):
+    """Where unread ink on a scan makes a reading unsure (``unread_ink`` in the YAML)."""
+
+    factor: float = Field(ge=0.0, le=1.0)
+    row_overlap: float = Field(gt=0.0, le=1.0, description="share of a row's height")
+    continuation_gap: float = Field(ge=0.0, description="row heights past the value's end")
+    continuation_lead: float = Field(ge=0.0, description="row heights before its end")
+    continuation_margin: float = Field(ge=0.0, description="row heights above and below")
+    below_depth: float = Field(gt=0.0, description="label heights under a `below` label")
+    mark_size: float = Field(gt=0.0, description="a printed mark's size, in its row's heights")
+
+
+class PlausibilityRules(Spec):
+    """The schema of ``rules/plausibility.yaml``."""
+
+    characters: CharacterRules
+    factors: Factors
+    near_miss_min_length: int = Field(ge=2)
+    blank_marks: str = Field("", description="characters of a printed blank (年月日)")
+    place_fields: tuple[str, ...] = Field((), description="keys whose start is a place")
+    suffix_fields: tuple[str, ...] = Field((), description="keys that end on an org suffix")
+    date_ranges: dict[str, tuple[dt.date, dt.date]] = Field(default_factory=dict)
+    number_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    agreement: AgreementRules
+    unread_ink: UnreadInkRules
+
+    @model_validator(mode="after")
+    def _ranges_are_ordered(self) -> PlausibilityRules:
+        ranges: dict[str, tuple[object, object]] = {**self.date_ranges, **self.number_ranges}
+        for key, (low, high) in ranges.items():
+            if not low <= high:  # type: ignore[operator]
+                raise ValueError(f"{key}: the range {low}..{high} is empty")
+        return self

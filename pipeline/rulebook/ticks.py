@@ -1,0 +1,37 @@
+"""The schema of ``rules/ticks.yaml``: tick-box ink levels and confidences."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from pipeline.config import Spec
+
+
+class TickConfidence(Spec):
+    """How sure each kind of tick-box reading is."""
+
+    exact: float = Field(ge=0.0, le=1.0)
+    scan: float = Field(ge=0.0, le=1.0)
+    mapped_by_text: float = Field(ge=0.0, le=1.0)
+    disagreement: float = Field(ge=0.0, le=1.0)
+    missing_boxes: float = Field(ge=0.0, le=1.0)
+    ambiguous: float = Field(ge=0.0, le=1.0)
+    several: float = Field(ge=0.0, le=1.0)
+    text_only: float = Field(ge=0.0, le=1.0)
+
+
+class TickRules(Spec):
+    """The schema of ``rules/ticks.yaml``."""
+
+    ticked_ink: float = Field(gt=0.0, le=1.0)
+    empty_ink: float = Field(ge=0.0, lt=1.0)
+    label_match: float = Field(ge=0.0, le=100.0)
+    wrap_depth: float = Field(ge=0.0)
+    option_match: float = Field(ge=0.0, le=100.0)
+    confidence: TickConfidence
+
+    @model_validator(mode="after")
+    def _ink_levels_ordered(self) -> TickRules:
+        if self.empty_ink >= self.ticked_ink:
+            raise ValueError("empty_ink must be below ticked_ink")
+        return self
