@@ -34,6 +34,7 @@ test: $(INSTALLED)
 		(apt-get update -q && apt-get install -y -q fonts-noto-cjk) \
 		|| echo "warning: no CJK font: screenshots would show boxes"
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # Measurements against the corpus's truth; Tesseract (Debian) is the peer OCR compared.
@@ -70,7 +71,8 @@ bench-batch: $(INSTALLED)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache .hypothesis .import_linter_cache build dist
+	rm -rf var .pytest_cache .ruff_cache .mypy_cache .hypothesis .import_linter_cache build dist
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

@@ -317,12 +317,12 @@ def extract_fields(
                 preferred = spec.method is ReadMethod.TABLE_CELL and page_spec.id != "cover"
                 readings.setdefault(key, []).append((preferred, reading))
     fields: dict[str, ExtractedField] = {}
-    for key, found in readings.items():
+    for key, candidates in readings.items():
         # A reading with a value beats a blank one (the cover's name under a seal), and
         # among those the table's beats the cover's.
-        filled = [(p, r) for p, r in found if r.value not in (None, [])] or found
+        filled = [(p, r) for p, r in candidates if r.value not in (None, [])] or candidates
         kept = next((r for preferred, r in reversed(filled) if preferred), filled[0][1])
-        for _, other in found:
+        for _, other in candidates:
             if other is not kept:
                 kept = plausibility.combine_readings(
                     kept, other, rules.plausibility, rules.review.review_threshold

@@ -165,7 +165,7 @@ def entities(text: str, nlp: Pipeline) -> tuple[Entity, ...]:
     """The entities of a text, after ``normalize_text`` (offsets are into that)."""
     doc = nlp.nlp(normalize_text(text))
     return tuple(
-        Entity(label=e.label_, text=e.text, start=e.start_char, end=e.end_char)  # type: ignore[arg-type]
+        Entity(label=e.label_, text=e.text, start=e.start_char, end=e.end_char)
         for e in doc.ents
     )
 

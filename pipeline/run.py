@@ -549,6 +549,6 @@ def normalised_page_images(
             yield file_page, image
     elif sniffed.kind in (FileKind.TIFF, FileKind.JPEG, FileKind.PNG):
         for source in iter_pages(path, sniffed.kind, settings):
-            page = pages.get(source.file_page)
-            if page is not None and source.image is not None:
-                yield source.file_page, upright_page(source.image, page.rotation, page.skew_deg)
+            known = pages.get(source.file_page)
+            if known is not None and source.image is not None:
+                yield source.file_page, upright_page(source.image, known.rotation, known.skew_deg)

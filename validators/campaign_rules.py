@@ -28,8 +28,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -125,7 +126,8 @@ def nth_working_day_after(start: dt.date, count: int) -> dt.date:
 def paper_deadline(annex: Annex, campaign: Campaign, rules: CampaignRules) -> PaperDeadline | None:
     """The annex's paper deadline under the campaign's rules; None when the annex has no
     rule or the rule's fact is not known yet (the training date not announced)."""
-    rule = rules.paper_deadlines.get(annex)
+    # keyed by the two annexes a rule can name; any other annex has none
+    rule = cast("Mapping[Annex, PaperDeadlineRule]", rules.paper_deadlines).get(annex)
     if rule is PaperDeadlineRule.FIXED_DATE:
         due = campaign.certification_paper_deadline
         return PaperDeadline(due, f"纸质材料须于{_date(due)}（含当日）前报送")

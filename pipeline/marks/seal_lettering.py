@@ -42,7 +42,8 @@ def _ink_image(image: np.ndarray) -> np.ndarray:
     rest = np.maximum(cv2.extractChannel(image, 1), cv2.extractChannel(image, 2)).astype(np.int16)
     redness = np.clip(red - rest, 0, 255).astype(np.float32)
     top = float(np.percentile(redness[redness > 20], 90)) if (redness > 20).any() else 255.0
-    return np.clip(255.0 - redness * (255.0 / max(top, 1.0)), 0, 255).astype(np.uint8)
+    ring: np.ndarray = np.clip(255.0 - redness * (255.0 / max(top, 1.0)), 0, 255).astype(np.uint8)
+    return ring
 
 
 def _to_circle(ink: np.ndarray, seal: SealCandidate, size: int) -> tuple[np.ndarray, float]:

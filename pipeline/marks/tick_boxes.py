@@ -164,8 +164,8 @@ def _measure(
         return None
     # A box stands clear of what precedes it; a character frame has its neighbour close.
     clear = max(2, round(rules.left_clearance * side))
-    band = ink[y + round(0.15 * h) : y + h - round(0.15 * h), max(0, x - clear) : max(0, x - 1)]
-    if band.size and cv2.countNonZero(band) > 0.02 * band.size:
+    beside = ink[y + round(0.15 * h) : y + h - round(0.15 * h), max(0, x - clear) : max(0, x - 1)]
+    if beside.size and cv2.countNonZero(beside) > 0.02 * beside.size:
         return None
     margin = rules.inset * side
     ix0 = round(x + past_left + margin)
