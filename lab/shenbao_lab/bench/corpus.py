@@ -19,7 +19,7 @@ from pipeline.model import Annex, Submission
 from pipeline.ocr.cache import cached_engine
 from pipeline.ocr.engine import OcrEngine
 from pipeline.pool import PagePool
-from pipeline.rulebook import load_rules
+from pipeline.rulebook import Rules
 from pipeline.run import PageCache, read_document
 from pipeline.settings import Settings
 from shenbao_lab.generator.truth import Truth
@@ -134,6 +134,7 @@ def _sniffed(path: Path, settings: Settings) -> SniffedFile:
 def read_submissions(
     files: Iterable[Path],
     settings: Settings,
+    rules: Rules,
     *,
     scanned: Collection[Path] = (),
     workers: int = 2,
@@ -147,7 +148,6 @@ def read_submissions(
     one of the ``scanned`` files is not in the page cache (electronic copies need none).
     With one (a replay, in tests): read in this process, no caches.
     """
-    rules = load_rules(settings.rules_dir)
     templates = rules.templates
     sniffed = [_sniffed(path, settings) for path in files]
     for item in sniffed:

@@ -284,10 +284,12 @@ def bench_extract(
     files = sorted({corpus / s.file for _, s in wanted})
     started = time.perf_counter()
     scanned = {corpus / s.file for _, s in wanted if s.kind is SourceKind.SCAN}
-    submissions = read_submissions(files, settings, scanned=scanned, workers=workers, engine=engine)
+    rules = load_rules(settings.rules_dir)
+    submissions = read_submissions(
+        files, settings, rules, scanned=scanned, workers=workers, engine=engine
+    )
     read_s = time.perf_counter() - started
 
-    rules = load_rules(settings.rules_dir)
     templates, review = rules.templates, rules.review
     outcomes: list[FieldOutcome] = []
     missing: list[str] = []

@@ -294,6 +294,7 @@ def bench_findings(
         submissions = read_submissions(
             files,
             settings,
+            rules,
             scanned=set(files) if kind is SourceKind.SCAN else set(),
             workers=workers,
             engine=engine,

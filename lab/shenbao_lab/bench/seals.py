@@ -389,13 +389,14 @@ def bench_seals(
     if not wanted:
         raise InputError(f"{corpus}: the truth lists no scans to score")
     files = sorted({corpus / s.file for _, s in wanted})
+    rules = load_rules(settings.rules_dir)
     started = time.perf_counter()
     submissions = read_submissions(
-        files, settings, scanned=set(files), workers=workers, engine=engine
+        files, settings, rules, scanned=set(files), workers=workers, engine=engine
     )
     read_s = time.perf_counter() - started
 
-    check = checker(load_rules(settings.rules_dir))
+    check = checker(rules)
     slots: list[SlotOutcome] = []
     decisions: list[DecisionOutcome] = []
     findings: list[FindingOutcome] = []
