@@ -113,12 +113,11 @@ def run(
         prefect_env.api_ready(server)
         with expected_errors_without_traceback(), progress_shown():
             result = flow(**arguments, store=store_uri)
-        manifest = Manifest.model_validate_json(object_store.get_bytes(result.manifest_key))
-        rows = _stored_rows(object_store, manifest)
+        tables = _batch_tables(object_store, result.manifest_key)
     except PipelineError as exc:
         fail(exc)
-    console.print(_manifest_table(manifest))
-    console.print(_submissions_table(manifest.batch, rows))
+    for table in tables:
+        console.print(table)
     console.print(
         f"{result.files} files: {result.processed} processed, {result.quarantined} quarantined"
     )
@@ -154,12 +153,11 @@ def reconcile(
             progress_shown((Stage.FILES, Stage.SUBMISSIONS)),
         ):
             result = reconcile_batch(batch=batch, online=str(online), store=store_uri)
-        manifest = Manifest.model_validate_json(object_store.get_bytes(result.manifest_key))
-        rows = _stored_rows(object_store, manifest)
+        tables = _batch_tables(object_store, result.manifest_key)
     except PipelineError as exc:
         fail(exc)
-    console.print(_manifest_table(manifest))
-    console.print(_submissions_table(manifest.batch, rows))
+    for table in tables:
+        console.print(table)
     say(f"reconciled with {online.name}: {result.written} objects written (changed only)")
     say(f"manifest: {result.manifest_location}")
     say(f"index: {result.index_location}")
@@ -314,6 +312,14 @@ def _manifest_table(manifest: Manifest) -> Table:
 
 
 _STATUS_STYLES = {"pass": "green", "needs_review": "yellow", "fail": "red"}
+
+
+def _batch_tables(store: ObjectStore, manifest_key: str) -> tuple[Table, Table]:
+    """A stored batch as run and reconcile show it: its files, then its submissions."""
+    manifest = Manifest.model_validate_json(store.get_bytes(manifest_key))
+    return _manifest_table(manifest), _submissions_table(
+        manifest.batch, _stored_rows(store, manifest)
+    )
 
 
 def _stored_rows(store: ObjectStore, manifest: Manifest) -> list[SubmissionRow]:

@@ -93,12 +93,7 @@ class EntityRules(Spec):
         default_factory=dict
     )
 
-    @field_validator("patterns")
-    @classmethod
-    def _patterns(
-        cls, value: dict[str, tuple[TokenPattern, ...]]
-    ) -> dict[str, tuple[TokenPattern, ...]]:
-        return _non_empty(value)
+    _patterns = field_validator("patterns")(_non_empty)
 
     def short_forms(self) -> tuple[str, ...]:
         """The short form of every listed place that has one of two characters or more."""
@@ -133,12 +128,7 @@ class MatcherRules(Spec):
         default_factory=dict, description="label → the label whose overlapping match cancels it"
     )
 
-    @field_validator("patterns")
-    @classmethod
-    def _patterns(
-        cls, value: dict[str, tuple[TokenPattern, ...]]
-    ) -> dict[str, tuple[TokenPattern, ...]]:
-        return _non_empty(value)
+    _patterns = field_validator("patterns")(_non_empty)
 
     @model_validator(mode="after")
     def _negations_name_labels(self) -> MatcherRules:
