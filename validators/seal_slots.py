@@ -53,6 +53,9 @@ class OwnerVerdict:
     match: bool | None
     read_as: str | None = None
     score: float = 0.0
+    doubtful: bool = False
+    """Undecided on a legible reading that is not the owner's name nor a part of it, nor
+    clearly anyone else's: a misread ring, or one close to two names. A person looks."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,34 @@ def assign_marks(
 # --- owners ----------------------------------------------------------------------------
 
 
+def _rotations(text: str) -> tuple[str, ...]:
+    """The lettering read from every start round the ring: a ring has no first character,
+    and one read from the wrong place (公司仁花溪汽车科技有限责任) is still its name."""
+    return tuple(text[i:] + text[:i] for i in range(len(text))) or (text,)
+
+
+def _score(readings: tuple[str, ...], name: str) -> float:
+    return max(fuzz.ratio(r, name) for r in readings)
+
+
+def names_an_organisation(text: str, context: Context) -> bool:
+    """Whether a normalised reading is built like an organisation's name: a known place
+    first (the province, its places, the campaign's 市（州）), an organisation's or an
+    authority's ending last, something between. A misread ring seldom is."""
+    entities, owner = context.rules.entities, context.seal_rules.owner
+    places = (
+        entities.province.name,
+        *entities.province.aliases,
+        *entities.places,
+        *entities.short_forms(),
+        *(n for loc in context.campaign.localities for n in (loc.city, *loc.aliases)),
+    )
+    endings = (*entities.org_suffixes, *owner.name_endings)
+    starts = [len(p) for p in map(context.normalize_org, places) if p and text.startswith(p)]
+    ends = [len(e) for e in map(context.normalize_org, endings) if e and text.endswith(e)]
+    return bool(starts and ends) and max(starts) + max(ends) < len(text)
+
+
 def judge_owner(
     mark: SealMark,
     owner: tuple[str, ...],
@@ -179,20 +210,26 @@ def judge_owner(
     context: Context,
 ) -> OwnerVerdict:
     """Does the lettering read as the owner (True), clearly as someone else (False), or
-    can it not be told (None: unreadable, too short, unsure, or the owner unknown)?"""
+    can it not be told (None: unreadable, too short, unsure, or the owner unknown)?
+
+    Someone else means a name the campaign knows (another authority, the lead
+    organisation, a member unit) read clearly, or a well-formed name of no one known,
+    read surely and far from the owner's; a garble is never someone else.
+    """
     text = context.normalize_org(mark.text)
     if len(text) < rules.min_text_chars or mark.text_confidence < rules.min_text_confidence:
         return OwnerVerdict(None)
     if not owner:
         return OwnerVerdict(None)
+    readings = _rotations(text)
     owned = {context.normalize_org(n) for n in owner}
-    owner_score = max(fuzz.ratio(text, n) for n in owned)
+    owner_score = max(_score(readings, n) for n in owned)
     best_other, other_name = 0.0, None
     for name in others:
         normalised = context.normalize_org(name)
         if normalised in owned:
             continue
-        score = fuzz.ratio(text, normalised)
+        score = _score(readings, normalised)
         if score > best_other:
             best_other, other_name = score, name
     if owner_score >= rules.match and owner_score - best_other >= rules.margin:
@@ -201,17 +238,19 @@ def judge_owner(
         return OwnerVerdict(False, other_name, owner_score)
     # a fragment of the owner's name (a ring read only in part) is not "someone else";
     # nor is a poor reading of a greyscale ring, read through the print under it
-    # (贵州乌江治练集有公司201 for 贵州乌江冶炼集团有限公司): there only a clear reading
-    # as another known name is a mismatch
+    # (贵州乌江治练集有公司201 for 贵州乌江冶炼集团有限公司), nor a garble: there only a
+    # clear reading as another known name is a mismatch
     fragment = max(fuzz.partial_ratio(text, n) for n in owned) >= rules.match
     if (
         owner_score <= rules.not_owner
         and not fragment
         and best_other < rules.match
         and mark.colour != "grey"
+        and mark.text_confidence >= rules.sure_confidence
+        and names_an_organisation(text, context)
     ):
         return OwnerVerdict(False, mark.text, owner_score)
-    return OwnerVerdict(None, None, owner_score)
+    return OwnerVerdict(None, None, owner_score, doubtful=not fragment)
 
 
 def owners_of(
@@ -390,6 +429,10 @@ def slot_findings(
             f"的公章仅凭形状识别（黑白扫描件），印文{read}，"
             f"未能核对是否为{owner_label(reading)}的公章",
             mark.bbox,
+        )
+    if verdict.doubtful:
+        return unverifiable(
+            f"的公章印文读作{read}，未能确认是否为{owner_label(reading)}的公章", mark.bbox
         )
     if rules.owner.unreadable_red_is_unverifiable:
         return unverifiable(

@@ -42,12 +42,25 @@ class OwnerRules(Spec):
     match: float = Field(ge=0.0, le=100.0, description="ratio for 'reads as this name'")
     margin: float = Field(ge=0.0, le=100.0, description="best name over the runner-up")
     not_owner: float = Field(ge=0.0, le=100.0, description="at most this: not the owner")
+    sure_confidence: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="a reading that names no known organisation is another owner only "
+        "when read at least this surely",
+    )
+    name_endings: tuple[str, ...] = Field(
+        min_length=1,
+        description="how an authority's name ends, besides entities.yaml's org_suffixes: "
+        "a reading is built like a name when it ends so",
+    )
     unreadable_red_is_unverifiable: bool = False
 
     @model_validator(mode="after")
     def _not_owner_below_match(self) -> OwnerRules:
         if self.not_owner >= self.match:
             raise ValueError("not_owner must be below match")
+        if self.sure_confidence < self.min_text_confidence:
+            raise ValueError("sure_confidence must not be below min_text_confidence")
         return self
 
 

@@ -302,3 +302,62 @@ def test_registry_refuses_a_second_validator_of_a_name_and_unknown_names() -> No
         validator("seals")(again)
     with pytest.raises(KeyError, match="no validator 'spelling'"):
         run_validator("spelling", submission_of("P001"), CONTEXT)
+
+
+# --- owner readings: a misread ring is never someone else's seal (issue 16) -------------
+
+
+def _cover_read_as(text: str, text_confidence: float = 0.95) -> Submission:
+    """P001 (lead organisation 贵阳都匀农产品开发研究院有限公司, recommended by 贵阳市工业和
+    信息化局) with its cover's lead seal read as ``text``."""
+    p001 = submission_of("P001")
+    cover = page_id(p001, "cover")
+    marks = tuple(
+        m.model_copy(update={"text": text, "text_confidence": text_confidence}) if i == 0 else m
+        for i, m in enumerate(p001.pages[cover - 1].seals)
+    )
+    return replace_page(p001, cover, seals=marks)
+
+
+@pytest.mark.parametrize(
+    "garble",
+    [
+        "武州鹏民码化有限责任公司",  # the issue's independent corpus: a ring misread, the
+        "剧南州工业和售急化爬",  # garble was reported as another owner
+        "居民电筑城航空科技研究实有限公司",  # generated corpus, scan_0019
+    ],
+)
+def test_a_garbled_reading_is_unverifiable_naming_it_never_a_mismatch(garble: str) -> None:
+    validated = validate(_cover_read_as(garble), CONTEXT)
+    (found,) = [f for f in validated.findings if f.code.startswith("SEAL_")]
+    assert (found.code, found.slot) == ("SEAL_UNVERIFIABLE", "lead_org_cover")
+    assert garble in found.message and found.bbox is not None
+
+
+def test_the_owner_read_from_another_start_round_the_ring_is_the_owner() -> None:
+    """A ring has no first character: 研究院有限公司贵阳都匀农产品开发 is the owner's name."""
+    rotated = "研究院有限公司贵阳都匀农产品开发"
+    validated = validate(_cover_read_as(rotated), CONTEXT)
+    assert codes(validated, "SEAL_") == []
+    (record,) = [s for s in validated.seals if s.slot == "lead_org_cover"]
+    assert record.owner_match is True
+
+
+@pytest.mark.parametrize(
+    ("text", "text_confidence", "expected"),
+    [
+        # a well-formed name of no one known, read surely: another organisation's seal
+        ("安顺筑城电子科技有限公司", 0.95, "SEAL_OWNER_MISMATCH"),
+        ("贵州星辰科技有限公司", 0.95, "SEAL_OWNER_MISMATCH"),
+        # the same names read less surely: a person looks
+        ("安顺筑城电子科技有限公司", 0.7, "SEAL_UNVERIFIABLE"),
+        # built like a name but from no known place: a garble
+        ("武州星辰科技有限公司", 0.95, "SEAL_UNVERIFIABLE"),
+        # a place and no organisation's ending
+        ("贵州星辰科技有限", 0.95, "SEAL_UNVERIFIABLE"),
+    ],
+)
+def test_an_unknown_name_is_another_owner_only_when_well_formed_and_sure(
+    text: str, text_confidence: float, expected: str
+) -> None:
+    assert _seal_codes(_cover_read_as(text, text_confidence)) == [(expected, "lead_org_cover")]
