@@ -170,13 +170,13 @@ def test_each_sign_of_a_misread_takes_the_confidence_below_the_threshold(
         key,
         field_type,
         raw,
-        value,
+        value,  # type: ignore[arg-type]
         parsed=parsed,
         choices=DOMAINS,
         gaz=gazetteer(ALL),
         rules=RULES,
         normalize=NORMALIZE,
-    )  # type: ignore[arg-type]
+    )
     assert got.reasons == (reason,)
     assert got.factor < THRESHOLD
 
@@ -202,13 +202,13 @@ def test_plausible_values_keep_their_confidence(
         key,
         field_type,
         raw,
-        value,
+        value,  # type: ignore[arg-type]
         parsed=parsed,
         choices=DOMAINS,
         gaz=gazetteer(ALL),
         rules=RULES,
         normalize=NORMALIZE,
-    )  # type: ignore[arg-type]
+    )
     assert got.factor == 1.0 and got.reasons == ()
 
 
