@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from pipeline.codes import uscc_is_valid as is_valid_uscc
@@ -300,16 +301,20 @@ class Normalizer:
         """Whether ``s`` reads as a mainland mobile number."""
         return self.mobile(s) is not None
 
-    def email(self, s: str) -> str | None:
-        """NFKC (＠ → @), lower case, spaces removed; empty → None. Check with
-        ``is_valid_email``."""
+    def _text_in_case(self, s: str, case: Callable[[str], str]) -> str:
+        """``text`` in one case, to a fixpoint: a case change can let NFKC compose anew."""
         text = self.text(s)
         for _ in range(4):
-            out = self.text(text.lower())
+            out = self.text(case(text))
             if out == text:
                 break
             text = out
-        return text or None
+        return text
+
+    def email(self, s: str) -> str | None:
+        """NFKC (＠ → @), lower case, spaces removed; empty → None. Check with
+        ``is_valid_email``."""
+        return self._text_in_case(s, str.lower) or None
 
     def is_valid_email(self, s: str) -> bool:
         """Whether ``s`` normalises to a plausible e-mail address."""
@@ -319,13 +324,7 @@ class Normalizer:
     def uscc(self, s: str) -> str:
         """NFKC, upper case, spaces removed. No OCR-confusion guessing: check with
         ``is_valid_uscc``."""
-        text = self.text(s)
-        for _ in range(4):
-            out = self.text(text.upper())
-            if out == text:
-                break
-            text = out
-        return text
+        return self._text_in_case(s, str.upper)
 
     # --- dispatch ----------------------------------------------------------------------
 

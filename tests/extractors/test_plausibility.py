@@ -151,6 +151,23 @@ def test_an_option_one_character_off_is_a_misread_option() -> None:
     assert pl.choice_near_miss("房地产开发", DOMAINS, NORMALIZE) is None
 
 
+def _plausibility(
+    key: str, field_type: FieldType, raw: str, value: object, parsed: bool
+) -> pl.Plausibility:
+    """``plausibility`` with the shipped rules, the campaign's domains as the choices."""
+    return pl.plausibility(
+        key,
+        field_type,
+        raw,
+        value,  # type: ignore[arg-type]
+        parsed=parsed,
+        choices=DOMAINS,
+        gaz=gazetteer(ALL),
+        rules=RULES,
+        normalize=NORMALIZE,
+    )
+
+
 @pytest.mark.parametrize(
     ("key", "field_type", "raw", "value", "parsed", "reason"),
     [
@@ -166,17 +183,7 @@ def test_an_option_one_character_off_is_a_misread_option() -> None:
 def test_each_sign_of_a_misread_takes_the_confidence_below_the_threshold(
     key: str, field_type: FieldType, raw: str, value: object, parsed: bool, reason: str
 ) -> None:
-    got = pl.plausibility(
-        key,
-        field_type,
-        raw,
-        value,  # type: ignore[arg-type]
-        parsed=parsed,
-        choices=DOMAINS,
-        gaz=gazetteer(ALL),
-        rules=RULES,
-        normalize=NORMALIZE,
-    )
+    got = _plausibility(key, field_type, raw, value, parsed)
     assert got.reasons == (reason,)
     assert got.factor < THRESHOLD
 
@@ -198,17 +205,7 @@ def test_each_sign_of_a_misread_takes_the_confidence_below_the_threshold(
 def test_plausible_values_keep_their_confidence(
     key: str, field_type: FieldType, raw: str, value: object, parsed: bool
 ) -> None:
-    got = pl.plausibility(
-        key,
-        field_type,
-        raw,
-        value,  # type: ignore[arg-type]
-        parsed=parsed,
-        choices=DOMAINS,
-        gaz=gazetteer(ALL),
-        rules=RULES,
-        normalize=NORMALIZE,
-    )
+    got = _plausibility(key, field_type, raw, value, parsed)
     assert got.factor == 1.0 and got.reasons == ()
 
 
