@@ -223,7 +223,7 @@ def test_a_docx_line_holding_label_and_glyphs_reads_exactly() -> None:
         height_pt=842,
         lines=(line, _line("组建模式：☑独立法人 □公司+联盟", 0.1, 0.2075, 0.9, 0.2255)),
     )
-    page = page.model_copy(update={"boxes": glyph_boxes(page.lines)})
+    page = page.model_copy(update={"boxes": glyph_boxes(page.lines, RULES.tick_boxes)})
 
     center_type = read_checkbox(
         PILOT.field("center_type"), page, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE
@@ -312,7 +312,7 @@ def test_every_tick_box_field_of_the_scans_is_the_truth(truth_file: Path) -> Non
             width_pt=595,
             height_pt=842,
             lines=_truth_lines(page_truth, normalised),
-            boxes=image_boxes(normalised.ocr_image, normalised.dpi),
+            boxes=image_boxes(normalised.ocr_image, normalised.dpi, RULES.tick_boxes),
         )
         for key in keys:
             reading = read_checkbox(
@@ -341,7 +341,7 @@ def test_a_degraded_scan_end_to_end_with_the_real_ocr() -> None:
             image=image,
             dpi=200.0,
         )
-        pages.append(read_page(scan, engine).page)
+        pages.append(read_page(scan, engine, RULES).page)
     submission = Submission.model_validate(
         {
             "id": "scan_0004-p001-009",
