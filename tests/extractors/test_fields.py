@@ -13,7 +13,7 @@ from extractors.checks import check_fields
 from extractors.fields import extract, read_field
 from extractors.normalize import normalizer
 from extractors.review import needs_review
-from pipeline.config import ReadMethod, load_campaign
+from pipeline.config import ReadMethod
 from pipeline.model import (
     Annex,
     ExtractedField,
@@ -28,7 +28,7 @@ from pipeline.model import (
 from tests.readers import SAMPLES, TEMPLATES, read_electronic
 from tests.rulebook import RULES
 
-CAMPAIGN = load_campaign()
+CAMPAIGN = RULES.campaign
 TRUTHS = sorted((SAMPLES / "truth").glob("[PC]*.json"))
 NORMALIZE = normalizer(RULES)
 

@@ -13,7 +13,7 @@ from extractors.normalize import normalizer
 from extractors.review import needs_review
 from extractors.table_grid import bands
 from extractors.tables import read_tables
-from pipeline.config import TableSpec, load_campaign
+from pipeline.config import TableSpec
 from pipeline.model import (
     Annex,
     ExtractedField,
@@ -26,7 +26,7 @@ from pipeline.model import (
 from tests.readers import SAMPLES, TEMPLATES, read_electronic, truth_of
 from tests.rulebook import RULES
 
-CAMPAIGN = load_campaign()
+CAMPAIGN = RULES.campaign
 PILOT = TEMPLATES[Annex.PILOT]
 CERTIFICATION = TEMPLATES[Annex.CERTIFICATION]
 TRUTHS = sorted((SAMPLES / "truth").glob("[PC]*.json"))

@@ -22,7 +22,6 @@ from typer.testing import CliRunner
 
 from extractors.normalize import normalizer
 from flows.cli import app
-from pipeline.config import load_campaign, load_export_mapping
 from pipeline.model import (
     Annex,
     ExtractedField,
@@ -39,9 +38,9 @@ from tests.readers import SAMPLES, TEMPLATES
 from tests.rulebook import RULES
 
 C = FindingCode
-CAMPAIGN = load_campaign()
+CAMPAIGN = RULES.campaign
 NORMALIZE = normalizer(RULES)
-MAPPING = load_export_mapping()
+MAPPING = RULES.export_columns
 BY_NAME = {m.name: m for m in MUTATIONS}
 
 
