@@ -173,8 +173,7 @@ def entities(text: str, nlp: Pipeline) -> tuple[Entity, ...]:
     that)."""
     doc = nlp.nlp(nlp.normalize.text(text))
     return tuple(
-        Entity(label=e.label_, text=e.text, start=e.start_char, end=e.end_char)
-        for e in doc.ents
+        Entity(label=e.label_, text=e.text, start=e.start_char, end=e.end_char) for e in doc.ents
     )
 
 
