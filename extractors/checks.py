@@ -34,12 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from extractors.normalize import (
-    is_valid_email,
-    normalize_mobile,
-    normalize_text,
-    normalize_uscc,
-)
+from extractors.normalize import Normalizer
 from extractors.review import needs_review
 from extractors.sections import find_sections
 from pipeline.codes import USCC_PATTERN, uscc_check_char, uscc_is_valid
@@ -140,11 +135,13 @@ def _printed(template: TemplateSpec, rules: CheckRules) -> dict[str, _Printed]:
     return printed
 
 
-def _present_pages(submission: Submission, template: TemplateSpec) -> dict[str, Page]:
+def _present_pages(
+    submission: Submission, template: TemplateSpec, normalize: Normalizer
+) -> dict[str, Page]:
     """Template page id → the submission's page recognised as it (as ``extract_fields``)."""
     if not submission.pages:
         return {}  # fields without their pages (re-checking a stored extraction)
-    hits = find_sections(submission, template)
+    hits = find_sections(submission, template, normalize)
     pages = {p.number: p for p in submission.pages}
     present: dict[str, Page] = {}
     for page_spec in template.pages:
@@ -186,6 +183,7 @@ class _Context:
     rules: CheckRules
     review: ReviewRules
     printed: dict[str, _Printed]
+    normalize: Normalizer
 
     def label(self, key: str) -> str:
         printed = self.printed.get(key)
@@ -204,15 +202,16 @@ def _evidence(key: str, field: ExtractedField, paper: FieldValue) -> dict[str, o
     return {"field": key, "page": field.page, "bbox": field.bbox, "paper": paper}
 
 
-def _only_marks(text: str, rules: CheckRules) -> bool:
+def _only_marks(text: str, ctx: _Context) -> bool:
     """Whether a text holds nothing but blank marks (年 月 日, dashes, 无) and spaces."""
-    return all(ch in rules.blank_marks or ch.isspace() for ch in normalize_text(text))
+    marks = ctx.rules.blank_marks
+    return all(ch in marks or ch.isspace() for ch in ctx.normalize.text(text))
 
 
-def _is_blank(value: FieldValue, rules: CheckRules) -> bool:
+def _is_blank(value: FieldValue, ctx: _Context) -> bool:
     if value is None or value == []:
         return True
-    return isinstance(value, str) and _only_marks(value, rules)
+    return isinstance(value, str) and _only_marks(value, ctx)
 
 
 def _absent(printed: _Printed, present: dict[str, Page], ctx: _Context) -> Finding | None:
@@ -240,9 +239,9 @@ def _low_confidence(key: str, field: ExtractedField, ctx: _Context) -> Finding:
     )
 
 
-def _uscc_problem(code: str) -> str | None:
+def _uscc_problem(code: str, normalize: Normalizer) -> str | None:
     """Why a USCC is wrong, or None when it is right."""
-    text = normalize_uscc(code)
+    text = normalize.uscc(code)
     if uscc_is_valid(text):
         return None
     if USCC_PATTERN.match(text):
@@ -250,15 +249,17 @@ def _uscc_problem(code: str) -> str | None:
     return f"「{text}」格式不正确（应为18位数字或大写字母，不含I、O、S、V、Z）"
 
 
-def _format_problem(field_type: FieldType | None, value: FieldValue) -> str | None:
+def _format_problem(
+    field_type: FieldType | None, value: FieldValue, normalize: Normalizer
+) -> str | None:
     """Why a value of this type is malformed, or None when it is well-formed."""
     if not isinstance(value, str):
         return None
     if field_type is FieldType.USCC:
-        return _uscc_problem(value)
-    if field_type is FieldType.MOBILE and normalize_mobile(value) is None:
+        return _uscc_problem(value, normalize)
+    if field_type is FieldType.MOBILE and normalize.mobile(value) is None:
         return f"「{value}」不是有效的手机号码（应为11位大陆手机号）"
-    if field_type is FieldType.EMAIL and not is_valid_email(value):
+    if field_type is FieldType.EMAIL and not normalize.is_valid_email(value):
         return f"「{value}」不是有效的电子邮箱地址"
     return None
 
@@ -274,13 +275,13 @@ def _member_findings(
             if column.key not in Member.model_fields:
                 continue  # 序号: not kept on the row
             cell = getattr(member, column.key)
-            if _is_blank(cell, ctx.rules):
+            if _is_blank(cell, ctx):
                 yield Finding.of(
                     FindingCode.FIELD_MISSING,
                     f"{row}：{column.label}未填写",
                     **_evidence(key, field, cell or None),
                 )
-            elif problem := _format_problem(column.type, cell):
+            elif problem := _format_problem(column.type, cell, ctx.normalize):
                 yield Finding.of(
                     FindingCode.FIELD_INVALID,
                     f"{row}：{column.label}{problem}",
@@ -294,10 +295,10 @@ def _field_findings(
     """What one sure reading has wrong on its own: blank, unreadable or malformed."""
     field_type = printed.type if printed else None
     label = ctx.label(key)
-    if _is_blank(field.value, ctx.rules):
+    if _is_blank(field.value, ctx):
         if printed is None or not printed.required:
             return
-        if field_type in _PARSED and not _only_marks(field.raw, ctx.rules):
+        if field_type in _PARSED and not _only_marks(field.raw, ctx):
             yield Finding.of(
                 FindingCode.FIELD_INVALID,
                 f"{label}：填写内容「{field.raw}」无法识别为{_KIND_NAMES[field_type]}",
@@ -314,7 +315,7 @@ def _field_findings(
         members = [m for m in field.value if isinstance(m, Member)]
         yield from _member_findings(key, field, members, printed, ctx)
         return
-    if problem := _format_problem(field_type, field.value):
+    if problem := _format_problem(field_type, field.value, ctx.normalize):
         yield Finding.of(
             FindingCode.FIELD_INVALID, f"{label}{problem}", **_evidence(key, field, field.value)
         )
@@ -379,6 +380,7 @@ def check_fields(
     *,
     rules: CheckRules,
     review: ReviewRules,
+    normalize: Normalizer,
 ) -> tuple[Finding, ...]:
     """FIELD_MISSING, FIELD_INVALID and FIELD_LOW_CONFIDENCE for one extracted submission.
 
@@ -389,14 +391,15 @@ def check_fields(
         campaign: the campaign (kept for checks that depend on its lists).
         rules: the checks' settings (``Rules.checks``).
         review: the review threshold (``Rules.review``).
+        normalize: the normaliser the readings were made with (``normalizer``).
 
     Returns:
         The findings in the template's field order, consistency findings last.
     """
     printed = _printed(template, rules)
-    ctx = _Context(rules=rules, review=review, printed=printed)
+    ctx = _Context(rules=rules, review=review, printed=printed, normalize=normalize)
     fields = submission.fields
-    present = _present_pages(submission, template)
+    present = _present_pages(submission, template, normalize)
     findings: list[Finding] = []
     ordered = [*printed, *(k for k in fields if k not in printed)]
     for key in ordered:

@@ -20,7 +20,7 @@ from rapidfuzz import fuzz
 from extractors import plausibility
 from extractors.checks import check_fields
 from extractors.nlp import gazetteer
-from extractors.normalize import normalize_text, normalize_value
+from extractors.normalize import Normalizer, normalizer
 from extractors.sections import check_sections, find_sections, page_order
 from extractors.tables import read_tables
 from extractors.ticks import read_checkbox
@@ -42,14 +42,16 @@ ROW_OVERLAP = 0.5  # share of the shorter line's height two lines must share to 
 SEPARATORS = ":："
 
 
-def _label_variants(spec: FieldSpec, template: TemplateSpec) -> list[str]:
+def _label_variants(spec: FieldSpec, template: TemplateSpec, normalize: Normalizer) -> list[str]:
     anchors = [s.anchor for s in template.seal_slots if s.owner == spec.key]
-    return [normalize_text(v) for v in (spec.label, *spec.aliases, *anchors) if v]
+    return [normalize.text(v) for v in (spec.label, *spec.aliases, *anchors) if v]
 
 
-def _label_match(line: TextLine, variants: list[str]) -> tuple[float, str] | None:
+def _label_match(
+    line: TextLine, variants: list[str], normalize: Normalizer
+) -> tuple[float, str] | None:
     """(match quality 0–1, the text after the label) when the line starts with a label."""
-    text = normalize_text(line.text)
+    text = normalize.text(line.text)
     best: tuple[float, str] | None = None
     for label in sorted(variants, key=len, reverse=True):
         if text.startswith(label):
@@ -119,7 +121,9 @@ def _on_row(blob: UnreadInk, top: float, bottom: float, share: float) -> bool:
     return overlap > 0 and overlap >= share * min(bottom - top, blob.bbox[3] - blob.bbox[1])
 
 
-def _ink_where_value_is(spec: FieldSpec, label: TextLine, page: Page, r: PlausibilityRules) -> bool:
+def _ink_where_value_is(
+    spec: FieldSpec, label: TextLine, page: Page, r: PlausibilityRules, normalize: Normalizer
+) -> bool:
     """Whether unread ink lies where the label's value would be: right of it up to the
     next line on its row (or the text's right edge), or — ``below`` — in the band under it.
 
@@ -137,7 +141,7 @@ def _ink_where_value_is(spec: FieldSpec, label: TextLine, page: Page, r: Plausib
             for t in page.lines
             if t.bbox[1] < bottom
             and t.bbox[3] > top
-            and (text := normalize_text(t.text))
+            and (text := normalize.text(t.text))
             and all(ch in r.blank_marks for ch in text)
         ]
     else:
@@ -210,14 +214,15 @@ def read_field(
 ) -> ExtractedField | None:
     """One field from one page, or None when its label is not on it."""
     campaign = rules.campaign
-    variants = _label_variants(spec, template)
+    normalize = normalizer(rules)
+    variants = _label_variants(spec, template, normalize)
     opinion = template.opinion
     printed = [
-        normalize_text(t)
+        normalize.text(t)
         for t in (opinion.note, opinion.signature, opinion.heading, *opinion.aliases)
     ]
     for line in page.lines:
-        match = _label_match(line, variants)
+        match = _label_match(line, variants, normalize)
         if match is None:
             continue
         quality, rest = match
@@ -230,7 +235,7 @@ def read_field(
             )
         if source is not None and source is not line:
             # the box's printed note under a blank date is the form's text, not a value
-            text = normalize_text(source.text)
+            text = normalize.text(source.text)
             if any(fuzz.ratio(text, p) >= LABEL_MATCH for p in printed):
                 source = None
         raw = rest if source is line else (source.text if source else "")
@@ -239,18 +244,21 @@ def read_field(
             read_from += _continuation(source, page.lines)
             raw += "".join(t.text for t in read_from[1:])
         choices = campaign.choices(spec.options_from) if spec.options_from else spec.options
-        value = normalize_value(
+        value = normalize.value(
             spec.type, raw, choices=choices, equivalents=campaign.org_suffix_equivalents
         )
         parsed = value is not None
-        if value is None and spec.type in _KEEP_AS_READ and normalize_text(raw):
-            value = normalize_text(raw)
+        if value is None and spec.type in _KEEP_AS_READ and normalize.text(raw):
+            value = normalize.text(raw)
         characters: tuple[tuple[str, float], ...] | None = None
         if source is line:
-            characters = plausibility.value_characters(line.text, line.char_confidences, rest)
+            characters = plausibility.value_characters(
+                line.text, line.char_confidences, normalize, rest
+            )
         else:
             per_line = [
-                plausibility.value_characters(t.text, t.char_confidences) for t in read_from
+                plausibility.value_characters(t.text, t.char_confidences, normalize)
+                for t in read_from
             ]
             if per_line and all(c is not None for c in per_line):
                 characters = tuple(pair for c in per_line for pair in c or ())
@@ -268,13 +276,14 @@ def read_field(
                 choices=choices,
                 gaz=gazetteer(rules),
                 rules=rules.plausibility,
+                normalize=normalize,
             ).factor
             if page.unread:  # ink the OCR did not read, where the value is or goes on
                 blank = source is None and not raw.strip()
                 unread = rules.plausibility.unread_ink
                 confidence *= plausibility.unread_ink(
                     blank_with_ink=blank
-                    and _ink_where_value_is(spec, line, page, rules.plausibility),
+                    and _ink_where_value_is(spec, line, page, rules.plausibility, normalize),
                     ink_continues=bool(read_from) and _ink_continues(read_from, page, unread),
                     rules=rules.plausibility,
                 ).factor
@@ -298,7 +307,8 @@ def extract_fields(
     other reading then revises its confidence (``plausibility.combine_readings``): two
     readings that agree are surer, two that disagree go to a reviewer.
     """
-    hits = find_sections(submission, template)
+    normalize = normalizer(rules)
+    hits = find_sections(submission, template, normalize)
     pages = {p.number: p for p in submission.pages}
     readings: dict[str, list[tuple[bool, ExtractedField]]] = {}
     for page_spec in template.pages:
@@ -309,7 +319,7 @@ def extract_fields(
         for key in page_spec.fields:
             spec = template.field(key)
             reading = (
-                read_checkbox(spec, page, template, rules.campaign, rules.ticks)
+                read_checkbox(spec, page, template, rules.campaign, rules.ticks, normalize)
                 if spec.method is ReadMethod.CHECKBOX
                 else read_field(spec, page, template, rules)
             )
@@ -334,16 +344,22 @@ def extract_fields(
 def extract(submission: Submission, rules: Rules) -> Submission:
     """Annex, sections, page order, fields and tables of one read submission, and the
     findings on what was read (FIELD_MISSING, FIELD_INVALID, FIELD_LOW_CONFIDENCE)."""
-    checked = check_sections(submission, rules.templates)
+    normalize = normalizer(rules)
+    checked = check_sections(submission, rules.templates, normalize)
     if checked.annex is Annex.UNKNOWN:
         return checked
     template = rules.templates[checked.annex]
-    ordered, _ = page_order(checked, template)
+    ordered, _ = page_order(checked, template, normalize)
     fields = extract_fields(ordered, template, rules) | read_tables(
-        ordered, template, rules.campaign
+        ordered, template, rules.campaign, normalize
     )
     read = ordered.model_copy(update={"fields": fields})
     findings = read.findings + check_fields(
-        read, template, rules.campaign, rules=rules.checks, review=rules.review
+        read,
+        template,
+        rules.campaign,
+        rules=rules.checks,
+        review=rules.review,
+        normalize=normalize,
     )
     return read.model_copy(update={"findings": findings})

@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from extractors.normalize import normalize_text
+from extractors.normalize import Normalizer, normalizer
 from pipeline.config import Campaign, Spec
 from pipeline.rulebook import Rules, derived
 from pipeline.rulebook.nlp import (
     EntityRules,
     MatcherRules,
 )
-from pipeline.rulebook.normalize import NormalizeRules
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -45,7 +44,7 @@ class Gazetteer(Spec):
     org_suffixes: tuple[str, ...]
 
     @classmethod
-    def of(cls, rules: EntityRules, campaign: Campaign, normalize: NormalizeRules) -> Gazetteer:
+    def of(cls, rules: EntityRules, campaign: Campaign, normalize: Normalizer) -> Gazetteer:
         """The gazetteer of a campaign: its localities, their short forms, the province."""
         names: list[str] = [rules.province.name, *rules.province.aliases, *rules.places]
         names += rules.short_forms()
@@ -56,7 +55,7 @@ class Gazetteer(Spec):
 
 
 def _gazetteer(rules: Rules) -> Gazetteer:
-    return Gazetteer.of(rules.entities, rules.campaign, rules.normalize)
+    return Gazetteer.of(rules.entities, rules.campaign, normalizer(rules))
 
 
 def gazetteer(rules: Rules) -> Gazetteer:
@@ -103,16 +102,24 @@ def _entity_ruler_patterns(rules: EntityRules, gaz: Gazetteer) -> list[dict[str,
 
 
 class Pipeline:
-    """The loaded ``nlp`` and its Matcher, with the negation rules beside them."""
+    """The loaded ``nlp`` and its Matcher, with the negation rules beside them and the
+    normaliser its texts go through first."""
 
-    def __init__(self, nlp: Language, matcher: Matcher, negated_by: dict[str, str]) -> None:
+    def __init__(
+        self,
+        nlp: Language,
+        matcher: Matcher,
+        negated_by: dict[str, str],
+        normalize: Normalizer,
+    ) -> None:
         self.nlp = nlp
         self.matcher = matcher
         self.negated_by = negated_by
+        self.normalize = normalize
 
 
 def build_pipeline(
-    entity_rules: EntityRules, matcher_rules: MatcherRules, gaz: Gazetteer
+    entity_rules: EntityRules, matcher_rules: MatcherRules, gaz: Gazetteer, normalize: Normalizer
 ) -> Pipeline:
     """A blank zh pipeline with jieba, the EntityRuler and the Matcher from these rules.
 
@@ -132,11 +139,11 @@ def build_pipeline(
     matcher = Matcher(nlp.vocab, validate=True)
     for label, alternatives in matcher_rules.patterns.items():
         matcher.add(label, [[t.to_spacy() for t in p] for p in alternatives])
-    return Pipeline(nlp, matcher, dict(matcher_rules.negated_by))
+    return Pipeline(nlp, matcher, dict(matcher_rules.negated_by), normalize)
 
 
 def _pipeline(rules: Rules) -> Pipeline:
-    return build_pipeline(rules.entities, rules.matcher, gazetteer(rules))
+    return build_pipeline(rules.entities, rules.matcher, gazetteer(rules), normalizer(rules))
 
 
 def pipeline(rules: Rules) -> Pipeline:
@@ -162,18 +169,18 @@ class Match(Spec):
 
 
 def entities(text: str, nlp: Pipeline) -> tuple[Entity, ...]:
-    """The entities of a text, after ``normalize_text`` (offsets are into that)."""
-    doc = nlp.nlp(normalize_text(text))
+    """The entities of a text, after the pipeline's ``normalize.text`` (offsets are into
+    that)."""
+    doc = nlp.nlp(nlp.normalize.text(text))
     return tuple(
-        Entity(label=e.label_, text=e.text, start=e.start_char, end=e.end_char)
-        for e in doc.ents
+        Entity(label=e.label_, text=e.text, start=e.start_char, end=e.end_char) for e in doc.ents
     )
 
 
 def matches(text: str, nlp: Pipeline) -> tuple[Match, ...]:
     """The Matcher's phrases in a text, those cancelled by a negation left out."""
     loaded = nlp
-    doc = loaded.nlp(normalize_text(text))
+    doc = loaded.nlp(loaded.normalize.text(text))
     found = [
         (loaded.nlp.vocab.strings[m_id], start, end) for m_id, start, end in loaded.matcher(doc)
     ]

@@ -31,7 +31,7 @@ from pydantic import Field
 from rapidfuzz.distance import Hamming
 
 from extractors.nlp import Gazetteer
-from extractors.normalize import normalize_text
+from extractors.normalize import Normalizer
 from pipeline.config import Choice, FieldType, Spec
 from pipeline.model import ExtractedField, FieldValue
 from pipeline.rulebook.plausibility import (
@@ -84,7 +84,10 @@ def reading_confidence(
 
 
 def value_characters(
-    line_text: str, char_scores: Sequence[float] | None, value: str | None = None
+    line_text: str,
+    char_scores: Sequence[float] | None,
+    normalize: Normalizer,
+    value: str | None = None,
 ) -> tuple[tuple[str, float], ...] | None:
     """The value's characters and their scores: the whole line, or where ``value`` ends it.
 
@@ -96,9 +99,9 @@ def value_characters(
     pairs = tuple(zip(line_text, char_scores, strict=True))
     if value is None:
         return pairs
-    if len(normalize_text(line_text)) != len(line_text) or not value:
+    if len(normalize.text(line_text)) != len(line_text) or not value:
         return None
-    n = len(normalize_text(value))
+    n = len(normalize.text(value))
     return pairs[len(pairs) - n :] if n <= len(pairs) else None
 
 
@@ -119,13 +122,15 @@ def _strip_places(name: str, places: Sequence[str]) -> str:
     return name
 
 
-def place_near_miss(name: str, gaz: Gazetteer, min_length: int = 3) -> str | None:
+def place_near_miss(
+    name: str, gaz: Gazetteer, normalize: Normalizer, min_length: int = 3
+) -> str | None:
     """The place a name's start nearly is — one character changed (遗州省 → 贵州省) — or None.
 
     Exact places at the start are skipped first; places shorter than ``min_length`` are
     never near-matched (one character from 黔南 is 黔源, a real brand).
     """
-    rest = _strip_places(normalize_text(name), gaz.places)
+    rest = _strip_places(normalize.text(name), gaz.places)
     for place in gaz.places:
         if (
             len(place) >= min_length
@@ -136,9 +141,11 @@ def place_near_miss(name: str, gaz: Gazetteer, min_length: int = 3) -> str | Non
     return None
 
 
-def suffix_near_miss(name: str, suffixes: Sequence[str], min_length: int = 3) -> str | None:
+def suffix_near_miss(
+    name: str, suffixes: Sequence[str], normalize: Normalizer, min_length: int = 3
+) -> str | None:
     """The organisation suffix a name's end nearly is (有限公可 → 有限公司), or None."""
-    text = normalize_text(name)
+    text = normalize.text(name)
     if any(text.endswith(s) for s in suffixes):
         return None
     for suffix in suffixes:
@@ -151,12 +158,12 @@ def suffix_near_miss(name: str, suffixes: Sequence[str], min_length: int = 3) ->
     return None
 
 
-def choice_near_miss(text: str, choices: Sequence[Choice]) -> str | None:
+def choice_near_miss(text: str, choices: Sequence[Choice], normalize: Normalizer) -> str | None:
     """The printed option a text is one character away from (新材科 → 新材料), or None."""
-    read = normalize_text(text)
+    read = normalize.text(text)
     for choice in choices:
         for name in (choice.name, *choice.aliases):
-            option = normalize_text(name)
+            option = normalize.text(name)
             if read == option:
                 return None
             if (
@@ -198,6 +205,7 @@ def plausibility(
     choices: Sequence[Choice] = (),
     gaz: Gazetteer,
     rules: PlausibilityRules,
+    normalize: Normalizer,
 ) -> Plausibility:
     """The signs that a value was misread, each multiplying the confidence by its factor.
 
@@ -206,14 +214,14 @@ def plausibility(
     """
     r, g = rules, gaz
     factor, reasons = 1.0, []
-    text = normalize_text(raw)
+    text = normalize.text(raw)
     if not text or all(ch in r.blank_marks for ch in text):
         return Plausibility(factor=1.0)
     if not parsed:
         if field_type is FieldType.CHOICE:
             # an option outside the list can be what was written (an ineligible domain);
             # one character from a printed option, it is a misread option
-            near = choice_near_miss(text, choices)
+            near = choice_near_miss(text, choices, normalize)
             if near is not None:
                 factor *= r.factors.near_miss
                 reasons.append(f"near_miss_choice:{near}")
@@ -224,12 +232,12 @@ def plausibility(
             reasons.append("unparsed")
     is_org = field_type is FieldType.ORG_NAME
     if is_org or key in r.place_fields:
-        place = place_near_miss(text, g, r.near_miss_min_length)
+        place = place_near_miss(text, g, normalize, r.near_miss_min_length)
         if place is not None:
             factor *= r.factors.near_miss
             reasons.append(f"near_miss_place:{place}")
     if is_org or key in r.suffix_fields:
-        suffix = suffix_near_miss(text, g.org_suffixes, r.near_miss_min_length)
+        suffix = suffix_near_miss(text, g.org_suffixes, normalize, r.near_miss_min_length)
         if suffix is not None:
             factor *= r.factors.near_miss
             reasons.append(f"near_miss_suffix:{suffix}")

@@ -18,7 +18,7 @@ from itertools import pairwise
 
 from rapidfuzz import fuzz
 
-from extractors.normalize import normalize_text
+from extractors.normalize import Normalizer
 from pipeline.config import SectionKind, SectionSpec, TemplateSpec
 from pipeline.model import (
     Annex,
@@ -47,16 +47,16 @@ class SectionHit:
     body_chars: int = 0
 
 
-def _variants(section: SectionSpec) -> list[str]:
-    return [v for v in (normalize_text(h) for h in (section.heading, *section.aliases)) if v]
+def _variants(section: SectionSpec, normalize: Normalizer) -> list[str]:
+    return [v for v in (normalize.text(h) for h in (section.heading, *section.aliases)) if v]
 
 
-def is_heading(text: str, section: SectionSpec) -> bool:
+def is_heading(text: str, section: SectionSpec, normalize: Normalizer) -> bool:
     """Whether one read line is this section's heading."""
-    line = normalize_text(text)
+    line = normalize.text(text)
     if not line:
         return False
-    for heading in _variants(section):
+    for heading in _variants(section, normalize):
         if line.startswith(heading):
             return True
         if line.endswith(heading) and len(line) <= len(heading) + SHORT_LINE_SLACK:
@@ -72,7 +72,9 @@ def is_heading(text: str, section: SectionSpec) -> bool:
     return False
 
 
-def find_sections(submission: Submission, template: TemplateSpec) -> dict[str, SectionHit]:
+def find_sections(
+    submission: Submission, template: TemplateSpec, normalize: Normalizer
+) -> dict[str, SectionHit]:
     """The first heading of every section found, in page order, with its body's size."""
     lines = [
         (page.number, index, line)
@@ -83,27 +85,29 @@ def find_sections(submission: Submission, template: TemplateSpec) -> dict[str, S
     order: list[tuple[int, str]] = []  # (position in lines, section id)
     for position, (page, index, line) in enumerate(lines):
         for section in template.sections:
-            if section.id not in hits and is_heading(line.text, section):
+            if section.id not in hits and is_heading(line.text, section, normalize):
                 hits[section.id] = SectionHit(section.id, page, index, line.bbox)
                 order.append((position, section.id))
                 break
     # A section's body runs from its heading to the next heading found.
     ends = [position for position, _ in order[1:]] + [len(lines)]
     for (start, section_id), end in zip(order, ends[: len(order)], strict=True):
-        body = sum(len(normalize_text(lines[i][2].text)) for i in range(start + 1, end))
+        body = sum(len(normalize.text(lines[i][2].text)) for i in range(start + 1, end))
         hit = hits[section_id]
         hits[section_id] = SectionHit(hit.section, hit.page, hit.line, hit.bbox, body)
     return hits
 
 
-def classify(submission: Submission, templates: dict[Annex, TemplateSpec]) -> Annex:
+def classify(
+    submission: Submission, templates: dict[Annex, TemplateSpec], normalize: Normalizer
+) -> Annex:
     """The annex: the cover's when splitting found one, else by keywords on every page."""
     if submission.annex is not Annex.UNKNOWN:
         return submission.annex
-    text = normalize_text("".join(line.text for page in submission.pages for line in page.lines))
+    text = normalize.text("".join(line.text for page in submission.pages for line in page.lines))
     scores = sorted(
         (
-            (sum(normalize_text(k) in text for k in t.classify_keywords), annex)
+            (sum(normalize.text(k) in text for k in t.classify_keywords), annex)
             for annex, t in templates.items()
         ),
         reverse=True,
@@ -121,9 +125,11 @@ def _has_body(section: SectionSpec, hit: SectionHit, template: TemplateSpec) -> 
     return has_parts or hit.body_chars >= MIN_BODY_CHARS
 
 
-def check_sections(submission: Submission, templates: dict[Annex, TemplateSpec]) -> Submission:
+def check_sections(
+    submission: Submission, templates: dict[Annex, TemplateSpec], normalize: Normalizer
+) -> Submission:
     """The submission with its annex decided and ANNEX_UNKNOWN / SECTION_MISSING findings."""
-    annex = classify(submission, templates)
+    annex = classify(submission, templates, normalize)
     findings = list(submission.findings)
     if annex is Annex.UNKNOWN:
         if not any(f.code is FindingCode.ANNEX_UNKNOWN for f in findings):
@@ -135,7 +141,7 @@ def check_sections(submission: Submission, templates: dict[Annex, TemplateSpec])
             )
         return submission.model_copy(update={"annex": annex, "findings": tuple(findings)})
     template = templates[annex]
-    hits = find_sections(submission, template)
+    hits = find_sections(submission, template, normalize)
     for section in template.sections:
         if not section.required:
             continue
@@ -159,7 +165,7 @@ def check_sections(submission: Submission, templates: dict[Annex, TemplateSpec])
     return submission.model_copy(update={"annex": annex, "findings": tuple(findings)})
 
 
-def recognise_page(page: Page, template: TemplateSpec) -> str | None:
+def recognise_page(page: Page, template: TemplateSpec, normalize: Normalizer) -> str | None:
     """The template page a page is, by the section headings read on it; None when none is.
 
     Every heading read votes for the page its section is printed on; the most votes win,
@@ -169,7 +175,7 @@ def recognise_page(page: Page, template: TemplateSpec) -> str | None:
     first: dict[str, int] = {}
     for index, line in enumerate(page.lines):
         for section in template.sections:
-            if is_heading(line.text, section):
+            if is_heading(line.text, section, normalize):
                 votes[section.page] = votes.get(section.page, 0) + 1
                 first.setdefault(section.page, index)
                 break
@@ -178,7 +184,9 @@ def recognise_page(page: Page, template: TemplateSpec) -> str | None:
     return max(votes, key=lambda page_id: (votes[page_id], -first[page_id]))
 
 
-def page_order(submission: Submission, template: TemplateSpec) -> tuple[Submission, PageOrder]:
+def page_order(
+    submission: Submission, template: TemplateSpec, normalize: Normalizer
+) -> tuple[Submission, PageOrder]:
     """The submission with each page's ``template_page`` set, and the order it was bound in.
 
     Pages are in order when the template pages recognised never step back: unrecognised
@@ -187,7 +195,7 @@ def page_order(submission: Submission, template: TemplateSpec) -> tuple[Submissi
     expected = tuple(p.id for p in template.pages)
     rank = {page_id: i for i, page_id in enumerate(expected)}
     pages = tuple(
-        page.model_copy(update={"template_page": recognise_page(page, template)})
+        page.model_copy(update={"template_page": recognise_page(page, template, normalize)})
         for page in submission.pages
     )
     found = tuple(page.template_page for page in pages)

@@ -23,9 +23,7 @@ from itertools import pairwise
 
 from rapidfuzz import fuzz
 
-from extractors.normalize import (
-    normalize_text,
-)
+from extractors.normalize import Normalizer
 from extractors.sections import find_sections, is_heading
 from pipeline.config import (
     ColumnSpec,
@@ -179,17 +177,19 @@ def _column_of(line: TextLine, columns: Sequence[Column]) -> Column | None:
 # --- the header ------------------------------------------------------------------------
 
 
-def _label_score(text: str, spec: ColumnSpec, reading: TableReading) -> float:
+def _label_score(
+    text: str, spec: ColumnSpec, reading: TableReading, normalize: Normalizer
+) -> float:
     """How well a read text matches a column's label, 0–100.
 
     A text that starts with a label or alias (the first line of a wrapped header) scores
     the threshold itself: located, but joining its continuation can still improve it.
     """
-    read = normalize_text(text)
+    read = normalize.text(text)
     if not read:
         return 0.0
     score = 0.0
-    for variant in (normalize_text(v) for v in (spec.label, *spec.aliases)):
+    for variant in (normalize.text(v) for v in (spec.label, *spec.aliases)):
         if not variant:
             continue
         score = max(score, fuzz.ratio(read, variant))
@@ -199,12 +199,12 @@ def _label_score(text: str, spec: ColumnSpec, reading: TableReading) -> float:
 
 
 def _match_header(
-    band: Sequence[TextLine], table: TableSpec
+    band: Sequence[TextLine], table: TableSpec, normalize: Normalizer
 ) -> dict[str, tuple[list[TextLine], float]]:
     """The columns whose label is in this band: each its line and score, a line used once."""
     pairs = sorted(
         (
-            (_label_score(line.text, spec, table.reading), i, spec.key)
+            (_label_score(line.text, spec, table.reading, normalize), i, spec.key)
             for i, line in enumerate(band)
             for spec in table.columns
         ),
@@ -273,10 +273,12 @@ class _Header:
     bands_used: int  # bands of the candidate lines the header took (its wrapped lines too)
 
 
-def _find_header(candidate_bands: list[list[TextLine]], table: TableSpec) -> _Header | None:
+def _find_header(
+    candidate_bands: list[list[TextLine]], table: TableSpec, normalize: Normalizer
+) -> _Header | None:
     needed = len(table.columns) // 2 + 1  # most of the columns
     for start, band in enumerate(candidate_bands):
-        matched = _match_header(band, table)
+        matched = _match_header(band, table, normalize)
         if len(matched) < needed:
             continue
         used = 1
@@ -294,7 +296,7 @@ def _find_header(candidate_bands: list[list[TextLine]], table: TableSpec) -> _He
                 lines, score = matched[key]
                 spec = next(c for c in table.columns if c.key == key)
                 text = "".join(t.text for t in lines) + line.text
-                better = _label_score(text, spec, table.reading)
+                better = _label_score(text, spec, table.reading, normalize)
                 if better <= score:
                     break
                 joined[key] = ([*lines, line], better)
@@ -332,9 +334,11 @@ def _span_overlap(line: TextLine, span: tuple[float, float]) -> float:
 # --- rows ------------------------------------------------------------------------------
 
 
-def _ends_table(band: Sequence[TextLine], template: TemplateSpec, own_section: str) -> bool:
+def _ends_table(
+    band: Sequence[TextLine], template: TemplateSpec, own_section: str, normalize: Normalizer
+) -> bool:
     return any(
-        is_heading(line.text, section)
+        is_heading(line.text, section, normalize)
         for line in band
         for section in template.sections
         if section.id != own_section
@@ -403,12 +407,17 @@ def _scattered(lines: Sequence[TextLine], gap: float) -> bool:
 
 
 def read_grid(
-    page: Page, table: TableSpec, template: TemplateSpec, *, below: float = 0.0
+    page: Page,
+    table: TableSpec,
+    template: TemplateSpec,
+    normalize: Normalizer,
+    *,
+    below: float = 0.0,
 ) -> Grid | None:
     """The table on one page, its header searched below ``below``; None when not there."""
     candidates = [line for line in page.lines if line.bbox[1] >= below and line.text.strip()]
     candidate_bands = bands(candidates)
-    header = _find_header(candidate_bands, table)
+    header = _find_header(candidate_bands, table, normalize)
     if header is None:
         return None
     header_lines = [line for column in header.columns for line in column.header]
@@ -419,7 +428,7 @@ def read_grid(
         top = min(line.bbox[1] for line in band)
         if top - last_bottom > table.reading.end_gap * height:
             break
-        if _ends_table(band, template, table.section):
+        if _ends_table(band, template, table.section, normalize):
             break
         body.append(band)
         last_bottom = max(last_bottom, max(line.bbox[3] for line in band))
@@ -434,18 +443,20 @@ def read_grid(
     return Grid(page=page, columns=header.columns, rows=tuple(rows), bbox=bbox)
 
 
-def locate(submission: Submission, table: TableSpec, template: TemplateSpec) -> Grid | None:
+def locate(
+    submission: Submission, table: TableSpec, template: TemplateSpec, normalize: Normalizer
+) -> Grid | None:
     """The table: below its section's heading, else on any page whose lines hold its header."""
-    hit = find_sections(submission, template).get(table.section)
+    hit = find_sections(submission, template, normalize).get(table.section)
     pages = {page.number: page for page in submission.pages}
     if hit is not None and hit.page in pages:
-        grid = read_grid(pages[hit.page], table, template, below=hit.bbox[3] - 0.002)
+        grid = read_grid(pages[hit.page], table, template, normalize, below=hit.bbox[3] - 0.002)
         if grid is not None:
             return grid
     for page in submission.pages:
         if hit is not None and page.number == hit.page:
             continue
-        grid = read_grid(page, table, template)
+        grid = read_grid(page, table, template, normalize)
         if grid is not None:
             return grid
     return None

@@ -13,14 +13,7 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
-from extractors.normalize import (
-    is_valid_uscc,
-    normalize_org_name,
-    normalize_text,
-    normalize_uscc,
-    normalize_value,
-    parse_integer,
-)
+from extractors.normalize import Normalizer, is_valid_uscc
 from extractors.table_grid import Grid, Row, locate
 from pipeline.config import Campaign, ColumnSpec, FieldType, TableReading, TableSpec, TemplateSpec
 from pipeline.model import ExtractedField, Member, Page, SourceKind, Submission
@@ -33,16 +26,18 @@ def _blank_confidence(page: Page, reading: TableReading) -> float:
     return reading.blank_scan_confidence if page.kind is SourceKind.SCAN else 1.0
 
 
-def _member_type(raw: str, spec: ColumnSpec, reading: TableReading) -> tuple[str, float]:
+def _member_type(
+    raw: str, spec: ColumnSpec, reading: TableReading, normalize: Normalizer
+) -> tuple[str, float]:
     """The choice a type cell reads as, and how sure that is (1.0 when printed exactly)."""
-    exact = normalize_value(FieldType.CHOICE, raw, choices=spec.options)
+    exact = normalize.value(FieldType.CHOICE, raw, choices=spec.options)
     if isinstance(exact, str):
         return exact, 1.0
-    read = normalize_text(raw)
+    read = normalize.text(raw)
     best, score = read, 0.0
     for choice in spec.options:
         for variant in (choice.name, *choice.aliases):
-            ratio = fuzz.ratio(read, normalize_text(variant))
+            ratio = fuzz.ratio(read, normalize.text(variant))
             if ratio > score:
                 best, score = choice.name, ratio
     if score >= reading.choice_match:
@@ -54,7 +49,9 @@ def _row_raw(grid: Grid, row: Row) -> str:
     return CELL_SEPARATOR.join(row.cell(c.spec.key).text for c in grid.columns)
 
 
-def read_members(grid: Grid, table: TableSpec, campaign: Campaign) -> ExtractedField:
+def read_members(
+    grid: Grid, table: TableSpec, campaign: Campaign, normalize: Normalizer
+) -> ExtractedField:
     """The free rows of a members table as one field: a list of ``Member``."""
     reading = table.reading
     blank = _blank_confidence(grid.page, reading)
@@ -68,7 +65,7 @@ def read_members(grid: Grid, table: TableSpec, campaign: Campaign) -> ExtractedF
     raws: list[str] = []
     for position, row in enumerate(grid.rows, start=1):
         if numbering is not None:
-            index = parse_integer(row.cell(numbering.spec.key).text)
+            index = normalize.integer(row.cell(numbering.spec.key).text)
             if index is not None and index != position:
                 confidences.append(reading.unreadable_confidence)  # a row lost or split
         cells = {key: row.cell(key) for key in ("name", "type", "uscc")}
@@ -77,12 +74,12 @@ def read_members(grid: Grid, table: TableSpec, campaign: Campaign) -> ExtractedF
         raws.append(_row_raw(grid, row))
         for cell in cells.values():
             confidences.append(cell.confidence if cell.text else blank)
-        name = normalize_org_name(cells["name"].text, campaign.org_suffix_equivalents)
+        name = normalize.org_name(cells["name"].text, campaign.org_suffix_equivalents)
         kind, kind_confidence = ("", 1.0)
         if cells["type"].text:
-            kind, kind_confidence = _member_type(cells["type"].text, type_spec, reading)
+            kind, kind_confidence = _member_type(cells["type"].text, type_spec, reading, normalize)
         confidences.append(kind_confidence)
-        uscc = normalize_uscc(cells["uscc"].text)
+        uscc = normalize.uscc(cells["uscc"].text)
         if uscc and scan and not is_valid_uscc(uscc):
             confidences.append(reading.unreadable_confidence)  # most likely a misread
         members.append(Member(name=name, type=kind, uscc=uscc))
@@ -97,21 +94,23 @@ def read_members(grid: Grid, table: TableSpec, campaign: Campaign) -> ExtractedF
     )
 
 
-def _row_label_score(text: str, spec: ColumnSpec) -> float:
-    read = normalize_text(text)
+def _row_label_score(text: str, spec: ColumnSpec, normalize: Normalizer) -> float:
+    read = normalize.text(text)
     if not read:
         return 0.0
-    return max(fuzz.ratio(read, normalize_text(v)) for v in (spec.label, *spec.aliases))
+    return max(fuzz.ratio(read, normalize.text(v)) for v in (spec.label, *spec.aliases))
 
 
-def read_fixed_rows(grid: Grid, table: TableSpec) -> dict[str, ExtractedField]:
+def read_fixed_rows(
+    grid: Grid, table: TableSpec, normalize: Normalizer
+) -> dict[str, ExtractedField]:
     """Each fixed row found by its label in the first column: a field per value column."""
     reading = table.reading
     label_key = table.columns[0].key
     value_columns = table.columns[1:]
     pairs = sorted(
         (
-            (_row_label_score(row.cell(label_key).text, spec), r, spec.key)
+            (_row_label_score(row.cell(label_key).text, spec, normalize), r, spec.key)
             for r, row in enumerate(grid.rows)
             for spec in table.rows
         ),
@@ -140,7 +139,7 @@ def read_fixed_rows(grid: Grid, table: TableSpec) -> dict[str, ExtractedField]:
             quality = label_quality * placed.trust
             cell = row.cell(column.key)
             raw = cell.text
-            value = normalize_value(spec.type, raw)
+            value = normalize.value(spec.type, raw)
             if not raw:
                 confidence = quality * _blank_confidence(grid.page, reading)
             elif value is None:
@@ -158,7 +157,7 @@ def read_fixed_rows(grid: Grid, table: TableSpec) -> dict[str, ExtractedField]:
 
 
 def read_tables(
-    submission: Submission, template: TemplateSpec, campaign: Campaign
+    submission: Submission, template: TemplateSpec, campaign: Campaign, normalize: Normalizer
 ) -> dict[str, ExtractedField]:
     """Every table of the template read as rows: ``members``, ``kpi_<row>_<column>``.
 
@@ -167,11 +166,11 @@ def read_tables(
     """
     fields: dict[str, ExtractedField] = {}
     for table in template.tables:
-        grid = locate(submission, table, template)
+        grid = locate(submission, table, template, normalize)
         if grid is None:
             continue
         if table.rows:
-            fields.update(read_fixed_rows(grid, table))
+            fields.update(read_fixed_rows(grid, table, normalize))
         else:
-            fields[table.key] = read_members(grid, table, campaign)
+            fields[table.key] = read_members(grid, table, campaign, normalize)
     return fields

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from extractors.normalize import normalize_text
+from extractors.normalize import Normalizer
 from pipeline.config import Campaign, Choice, FieldSpec, TemplateSpec
 from pipeline.marks.tick_boxes import char_extents
 from pipeline.model import BBox, ExtractedField, Page, TextLine, TickBox
@@ -45,15 +45,17 @@ class _Label:
     end_x: float  # where the label's text ends (a DOCX line holds label and boxes)
 
 
-def _label_variants(spec: FieldSpec) -> list[str]:
-    return sorted({normalize_text(v) for v in (spec.label, *spec.aliases) if v}, key=len)[::-1]
+def _label_variants(spec: FieldSpec, normalize: Normalizer) -> list[str]:
+    return sorted({normalize.text(v) for v in (spec.label, *spec.aliases) if v}, key=len)[::-1]
 
 
-def _find_labels(spec: FieldSpec, page: Page, rules: TickRules) -> list[_Label]:
+def _find_labels(
+    spec: FieldSpec, page: Page, rules: TickRules, normalize: Normalizer
+) -> list[_Label]:
     found: list[_Label] = []
     for line in page.lines:
-        text = normalize_text(line.text)
-        for label in _label_variants(spec):
+        text = normalize.text(line.text)
+        for label in _label_variants(spec, normalize):
             if text.startswith(label):
                 quality = 1.0
             elif len(label) >= 4 and fuzz.ratio(text[: len(label)], label) >= rules.label_match:
@@ -159,15 +161,15 @@ def _text_between(page: Page, y: float, start: float, end: float) -> str:
     return text
 
 
-def _option_score(text: str, option: Choice) -> float:
+def _option_score(text: str, option: Choice, normalize: Normalizer) -> float:
     """How well the text beside a box names an option (0–100)."""
-    read = normalize_text(text)
+    read = normalize.text(text)
     candidates = [read]
     if read[:1] in _BOX_READINGS:  # OCR read the box itself as a character
         candidates.append(read.lstrip(_BOX_READINGS))
     best = 0.0
     for name in (option.name, *option.aliases):
-        wanted = normalize_text(name)
+        wanted = normalize.text(name)
         for candidate in candidates:
             if not candidate or not wanted:
                 continue
@@ -184,10 +186,14 @@ class _Mapping:
 
 
 def _map_options(
-    group: list[TickBox], options: tuple[Choice, ...], page: Page, rules: TickRules
+    group: list[TickBox],
+    options: tuple[Choice, ...],
+    page: Page,
+    rules: TickRules,
+    normalize: Normalizer,
 ) -> _Mapping:
     texts = [_text_after(b, group, page) for b in group]
-    scores = [[_option_score(t, o) for o in options] for t in texts]
+    scores = [[_option_score(t, o, normalize) for o in options] for t in texts]
     by_text: dict[int, tuple[int, float]] = {}  # option -> (box, score)
     for box_index, row in enumerate(scores):
         option_index = max(range(len(options)), key=lambda i: row[i])
@@ -259,7 +265,11 @@ def _decide(
 
 
 def _from_text(
-    label: _Label, options: tuple[Choice, ...], page: Page, rules: TickRules
+    label: _Label,
+    options: tuple[Choice, ...],
+    page: Page,
+    rules: TickRules,
+    normalize: Normalizer,
 ) -> ExtractedField | None:
     """No box found: the ☑/□ characters OCR read right of the label, a weak reading."""
     text = _text_between(page, _centre_y(label.line.bbox), label.end_x, 1.0)
@@ -267,7 +277,7 @@ def _from_text(
         o
         for o in options
         if any(
-            text[i] in _TICKED_READINGS and _option_score(text[i + 1 :], o) >= 100
+            text[i] in _TICKED_READINGS and _option_score(text[i + 1 :], o, normalize) >= 100
             for i in range(len(text))
         )
     ]
@@ -291,6 +301,7 @@ def read_checkbox(
     template: TemplateSpec,
     campaign: Campaign,
     rules: TickRules,
+    normalize: Normalizer,
 ) -> ExtractedField | None:
     """One tick-box field from one page, or None when its label is not on it.
 
@@ -300,6 +311,7 @@ def read_checkbox(
         template: the annex template (for the field's context; options come from spec).
         campaign: where ``options_from`` lists live.
         rules: thresholds and confidences (``Rules.ticks``).
+        normalize: the normaliser labels and options are matched with (``normalizer``).
 
     Returns:
         The ticked option's printed name as value; None with raw "" when no box is
@@ -310,14 +322,14 @@ def read_checkbox(
     options = campaign.choices(spec.options_from) if spec.options_from else spec.options
     if not options:
         return None
-    labels = _find_labels(spec, page, rules)
+    labels = _find_labels(spec, page, rules, normalize)
     if not labels:
         return None
     grouped = [(label, _group(label, page, rules)) for label in labels]
     label, group = max(grouped, key=lambda lg: (len(lg[1]) > 0, lg[0].quality, len(lg[1])))
     if not group:
-        return _from_text(label, options, page, rules)
-    mapping = _map_options(group, options, page, rules)
+        return _from_text(label, options, page, rules, normalize)
+    mapping = _map_options(group, options, page, rules, normalize)
     if not mapping.pairs:
         return ExtractedField(
             value=None,

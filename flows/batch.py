@@ -140,7 +140,7 @@ def sniff_file(source: ingest.InputFile, settings: Settings) -> ingest.SniffedFi
 def read_file(sniffed: ingest.SniffedFile, settings: Settings, pool: PagePool) -> list[ReadPage]:
     """Every page of one accepted file, read, in order: its scans on the pool's processes."""
     pages = []
-    for page in read_pages(sniffed, settings, pool.engine, pool):
+    for page in read_pages(sniffed, settings, pool.rules, pool.engine, pool):
         pages.append(page)
         progress.advance(Stage.PAGES)
     progress.advance(Stage.FILES)
@@ -154,7 +154,11 @@ def reading_engine(settings: Settings) -> CachedEngine:
 
 
 def read_afresh(
-    files: list[ingest.SniffedFile], settings: Settings, engine: OcrEngine, client: Client | None
+    files: list[ingest.SniffedFile],
+    settings: Settings,
+    rules: Rules,
+    engine: OcrEngine,
+    client: Client | None,
 ) -> Generator[list[ReadPage] | Exception, None, None]:
     """The read pages of each of ``files``, in order, each file as soon as it and those
     before it are read; for a file whose reading failed, what it failed with.
@@ -165,11 +169,11 @@ def read_afresh(
     cluster, each scanned page is a task (``flows.cluster``).
     """
     if client is not None:
-        yield from read_files_on_cluster(client, files, settings, engine)
+        yield from read_files_on_cluster(client, files, settings, rules, engine)
         return
     workers = os.cpu_count() or 1
     with (
-        PagePool(settings.ocr, settings.cache_dir, workers, settings.page_timeout_s) as pool,
+        PagePool(settings.ocr, settings.cache_dir, rules, workers, settings.page_timeout_s) as pool,
         ThreadPoolTaskRunner[list[ReadPage]](max_workers=workers) as readers,
     ):
         futures = deque(
@@ -275,7 +279,7 @@ def process_batch(
             engine,
             PageCache(settings.cache_dir / "pages", rules),
             read_afresh=functools.partial(
-                read_afresh, settings=settings, engine=engine, client=client
+                read_afresh, settings=settings, rules=rules, engine=engine, client=client
             ),
             check_all=functools.partial(
                 check_submissions,

@@ -246,7 +246,7 @@ def inspect(
             file,
             settings,
             engine,
-            rules.templates,
+            rules,
             cache=cache,
             check=checker(rules),
         )

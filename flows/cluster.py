@@ -35,6 +35,7 @@ from pipeline.ocr.engine import OcrEngine, OcrSettings
 from pipeline.pages import SourcePage, iter_pages
 from pipeline.pool import return_large_buffers_to_the_os, set_aside, timed_out
 from pipeline.read import ReadPage, read_page
+from pipeline.rulebook import Rules
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
@@ -65,14 +66,14 @@ def worker_engine(ocr: OcrSettings, cache_dir: Path) -> CachedEngine:
 
 
 @step
-def read_page_task(source: SourcePage, ocr: OcrSettings, cache_dir: Path) -> ReadPage:
+def read_page_task(source: SourcePage, rules: Rules, ocr: OcrSettings, cache_dir: Path) -> ReadPage:
     """One scanned page read on a cluster worker: normalised, OCR'd, its seals read.
 
     Never raises for a bad page (``read_page``): what went wrong is the page's ``error``.
     """
     # The engine is looked up through a module-level function, never a global of this
     # task's body: a task is pickled to the workers, and its globals with it.
-    return read_page(source, worker_engine(ocr, cache_dir))
+    return read_page(source, worker_engine(ocr, cache_dir), rules)
 
 
 def cluster_of(runner: TaskRunner[Any] | None) -> Client | None:
@@ -97,7 +98,11 @@ def pages_in_flight(client: Client) -> int:
 
 
 def read_on_cluster(
-    files: list[ingest.SniffedFile], settings: Settings, engine: OcrEngine, in_flight: int
+    files: list[ingest.SniffedFile],
+    settings: Settings,
+    rules: Rules,
+    engine: OcrEngine,
+    in_flight: int,
 ) -> Iterator[tuple[int, ReadPage | Exception]]:
     """The pages of ``files``, each with its file's index, in file and page order; after
     the pages of a file that failed to open or render, what it failed with.
@@ -137,7 +142,7 @@ def read_on_cluster(
             )
 
     for index, sniffed in enumerate(files):
-        sources = iter_pages(sniffed.source.path, sniffed.kind, settings)
+        sources = iter_pages(sniffed.source.path, sniffed.kind, settings, rules)
         while True:
             try:
                 source = next(sources, None)
@@ -147,9 +152,9 @@ def read_on_cluster(
             if source is None:
                 break
             if source.image is None:
-                pending.append((index, read_page(source, engine)))
+                pending.append((index, read_page(source, engine, rules)))
             else:
-                future = read_page_task.submit(source, ocr, settings.cache_dir)
+                future = read_page_task.submit(source, rules, ocr, settings.cache_dir)
                 pending.append((index, source, future))
             while sum(len(p) == 3 for p in pending) > in_flight:
                 yield oldest()
@@ -158,7 +163,11 @@ def read_on_cluster(
 
 
 def read_files_on_cluster(
-    client: Client, files: list[ingest.SniffedFile], settings: Settings, engine: OcrEngine
+    client: Client,
+    files: list[ingest.SniffedFile],
+    settings: Settings,
+    rules: Rules,
+    engine: OcrEngine,
 ) -> Generator[list[ReadPage] | Exception, None, None]:
     """The read pages of each of ``files``, in order, each file as soon as it and those
     before it are read, its scanned pages on the cluster (``read_on_cluster``); for a file
@@ -172,7 +181,8 @@ def read_files_on_cluster(
     with dask.config.set(large), api_for_workers(client):
         done, pages = 0, list[ReadPage]()
         error: Exception | None = None  # what the file being gathered failed with
-        for index, page in read_on_cluster(files, settings, engine, pages_in_flight(client)):
+        in_flight = pages_in_flight(client)
+        for index, page in read_on_cluster(files, settings, rules, engine, in_flight):
             while index > done:  # the file before is whole
                 progress.advance(Stage.FILES)
                 yield error or pages

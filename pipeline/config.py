@@ -26,10 +26,6 @@ from pydantic import (
 
 from pipeline.errors import ConfigError, TemplateError
 from pipeline.model import Annex
-from rules import RULES_DIR
-
-DEFAULT_TEMPLATES_DIR = RULES_DIR / "templates"
-DEFAULT_CONFIG_DIR = RULES_DIR
 
 
 def compiles(value: str) -> str:
@@ -451,7 +447,7 @@ def load_template(path: Path) -> TemplateSpec:
     return load_yaml(path, TemplateSpec, error=TemplateError)
 
 
-def load_templates(directory: Path = DEFAULT_TEMPLATES_DIR) -> dict[Annex, TemplateSpec]:
+def load_templates(directory: Path) -> dict[Annex, TemplateSpec]:
     """Every ``*.yaml`` template in a directory, by annex."""
     templates: dict[Annex, TemplateSpec] = {}
     for path in sorted(directory.glob("*.yaml")):
@@ -464,14 +460,6 @@ def load_templates(directory: Path = DEFAULT_TEMPLATES_DIR) -> dict[Annex, Templ
     if not templates:
         raise TemplateError(f"{directory}: no templates", file=str(directory))
     return templates
-
-
-def load_campaign(path: Path = DEFAULT_CONFIG_DIR / "campaign.yaml") -> Campaign:
-    return load_yaml(path, Campaign)
-
-
-def load_export_mapping(path: Path = DEFAULT_CONFIG_DIR / "export_columns.yaml") -> ExportMapping:
-    return load_yaml(path, ExportMapping)
 
 
 def template_fingerprint(template: TemplateSpec) -> str:

@@ -23,13 +23,14 @@ from pipeline.readers.docx_pages import docx_pages
 from pipeline.readers.image_pages import image_pages
 from pipeline.readers.pdf_pages import TARGET_DPI, pdf_pages, render_page_image
 from pipeline.readers.source_page import SourcePage
+from pipeline.rulebook import Rules
 from pipeline.settings import Settings
 
 __all__ = ["TARGET_DPI", "SourcePage", "iter_pages", "render_page_image"]
 
 
 def iter_pages(
-    path: Path, kind: FileKind, settings: Settings, *, dpi: int = TARGET_DPI
+    path: Path, kind: FileKind, settings: Settings, rules: Rules, *, dpi: int = TARGET_DPI
 ) -> Iterator[SourcePage]:
     """The pages of one accepted input file, one at a time, in file order.
 
@@ -37,6 +38,7 @@ def iter_pages(
         path: the file (already sniffed and accepted).
         kind: what ``ingest.sniff`` found it to be.
         settings: limits (``max_pixels``, ``max_file_bytes``).
+        rules: how the tick boxes a text layer or a DOCX draws are found (``tick_boxes``).
         dpi: resolution scanned PDF pages are rasterised at.
 
     Per kind:
@@ -63,10 +65,10 @@ def iter_pages(
         InputError: ``kind`` is ``UNKNOWN`` (callers pass accepted files only).
     """
     if kind is FileKind.PDF:
-        yield from pdf_pages(path, settings, dpi)
+        yield from pdf_pages(path, settings, rules, dpi)
     elif kind in (FileKind.TIFF, FileKind.JPEG, FileKind.PNG):
         yield from image_pages(path, kind, settings)
     elif kind is FileKind.DOCX:
-        yield from docx_pages(path, settings)
+        yield from docx_pages(path, settings, rules)
     else:
         raise InputError(f"cannot read pages of a file of kind {kind}", file=path.name)

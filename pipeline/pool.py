@@ -30,10 +30,12 @@ from pipeline.ocr.cache import CachedEngine, cached_engine
 from pipeline.ocr.engine import OcrSettings
 from pipeline.pages import SourcePage
 from pipeline.read import ReadPage, read_page
+from pipeline.rulebook import Rules
 
 log = logging.getLogger(__name__)
 
 _worker_engine: CachedEngine | None = None
+_worker_rules: Rules | None = None
 _M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
 _CANCELLED_RETRIES = 3  # a page cancelled by other files' reader restarts is tried again
 MMAP_THRESHOLD_BYTES = 4 << 20
@@ -75,16 +77,17 @@ def exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def _start_worker(ocr: OcrSettings, cache_dir: Path, parent: int) -> None:
-    global _worker_engine
+def _start_worker(ocr: OcrSettings, cache_dir: Path, rules: Rules, parent: int) -> None:
+    global _worker_engine, _worker_rules
     exit_with_parent(parent)
     return_large_buffers_to_the_os()
     _worker_engine = cached_engine(ocr, cache_dir)
+    _worker_rules = rules
 
 
 def _read_in_worker(source: SourcePage) -> ReadPage:
-    assert _worker_engine is not None, "worker started without its engine"
-    return read_page(source, _worker_engine)
+    assert _worker_engine is not None and _worker_rules is not None, "worker not started"
+    return read_page(source, _worker_engine, _worker_rules)
 
 
 def _ready() -> None:
@@ -117,7 +120,8 @@ def timed_out(source: SourcePage, timeout_s: float) -> ReadPage:
 
 
 class PagePool:
-    """A pool of page readers; use as a context manager, or ``close()`` it.
+    """A pool of page readers, each reading by the ``rules`` given (the marks of a page:
+    ``read_page``); use as a context manager, or ``close()`` it.
 
     A reader process that dies (a crash in native code on a hostile page) does not end
     the batch: the pool is started again, the page is tried once more on its own, and if
@@ -135,10 +139,13 @@ class PagePool:
         self,
         ocr: OcrSettings,
         cache_dir: Path,
+        rules: Rules,
         workers: int,
         page_timeout_s: float | None = None,
     ) -> None:
         self.workers = max(1, workers)
+        # what every reader finds a page's marks by: sent to each once, when it starts
+        self.rules = rules
         self.page_timeout_s = page_timeout_s
         # two pages per reader (one being read, one waiting), across all files read at once
         self.in_flight = 2 * self.workers
@@ -156,7 +163,7 @@ class PagePool:
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(self._ocr, self._cache_dir, os.getpid()),
+            initargs=(self._ocr, self._cache_dir, self.rules, os.getpid()),
         )
 
     def _restart(self, broken: ProcessPoolExecutor) -> None:
@@ -266,7 +273,7 @@ class PagePool:
                     raise
                 if source.image is None:
                     self._slots.release()
-                    pending.append(read_page(source, self.engine))
+                    pending.append(read_page(source, self.engine, self.rules))
                 else:
                     future: Future[ReadPage] | None = None
                     try:

@@ -23,6 +23,8 @@ from pipeline.ocr.engine import OcrEngine
 from pipeline.pages import SourcePage
 from pipeline.pixels import is_greyscale
 from pipeline.preprocess import NormalisedPage, normalise_page
+from pipeline.rulebook import Rules
+from pipeline.rulebook.marks import SealDetection, TickDetection, UnreadDetection
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +40,10 @@ class ReadPage(Frozen):
     seals_s: float = 0.0
 
 
-def read_page(source: SourcePage, engine: OcrEngine) -> ReadPage:
-    """Turn one source page into a Page with text: its own, or OCR of the normalised image."""
+def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
+    """Turn one source page into a Page with text: its own, or OCR of the normalised image,
+    its marks found by the detectors' rules (``tick_boxes``, ``unread_ink``,
+    ``seal_detection``)."""
     base = {
         "number": source.file_page,
         "source_page": source.file_page,
@@ -65,9 +69,9 @@ def read_page(source: SourcePage, engine: OcrEngine) -> ReadPage:
             error_en=f"normalising or OCR failed: {type(exc).__name__}: {exc}",
         )
     ocr_s = time.perf_counter() - started
-    boxes = _tick_boxes(normalised, source.file_page)
+    boxes = _tick_boxes(normalised, rules.tick_boxes, source.file_page)
     started = time.perf_counter()
-    seals = _seals(normalised, engine, source.file_page)
+    seals = _seals(normalised, engine, rules.seal_detection, source.file_page)
     seals_s = time.perf_counter() - started
     page = Page(
         **base,
@@ -75,7 +79,7 @@ def read_page(source: SourcePage, engine: OcrEngine) -> ReadPage:
         skew_deg=round(normalised.skew_deg, 3),
         lines=lines,
         boxes=boxes,
-        unread=_unread(normalised, lines, boxes, source.file_page),
+        unread=_unread(normalised, lines, boxes, rules.unread_ink, source.file_page),
         greyscale=is_greyscale(normalised.image),
         seals=seals,
     )
@@ -87,10 +91,12 @@ def read_page(source: SourcePage, engine: OcrEngine) -> ReadPage:
     )
 
 
-def _tick_boxes(normalised: NormalisedPage, file_page: int) -> tuple[TickBox, ...]:
+def _tick_boxes(
+    normalised: NormalisedPage, rules: TickDetection, file_page: int
+) -> tuple[TickBox, ...]:
     """The page's tick boxes; none when finding them fails (the text is still good)."""
     try:
-        return image_boxes(normalised.ocr_image, normalised.dpi)
+        return image_boxes(normalised.ocr_image, normalised.dpi, rules)
     except Exception as exc:  # a failure here must not cost the page its text
         log.warning("page %d: tick boxes not found: %r", file_page, exc, exc_info=True)
         return ()
@@ -100,21 +106,24 @@ def _unread(
     normalised: NormalisedPage,
     lines: tuple[TextLine, ...],
     boxes: tuple[TickBox, ...],
+    rules: UnreadDetection,
     file_page: int,
 ) -> tuple[UnreadInk, ...]:
     """The page's unread ink; none when finding it fails (the text is still good)."""
     try:
-        return unread_ink(normalised.ocr_image, normalised.dpi, lines, boxes)
+        return unread_ink(normalised.ocr_image, normalised.dpi, lines, boxes, rules)
     except Exception as exc:  # a failure here must not cost the page its text
         log.warning("page %d: unread ink not found: %r", file_page, exc, exc_info=True)
         return ()
 
 
-def _seals(normalised: NormalisedPage, engine: OcrEngine, file_page: int) -> tuple[SealMark, ...]:
+def _seals(
+    normalised: NormalisedPage, engine: OcrEngine, rules: SealDetection, file_page: int
+) -> tuple[SealMark, ...]:
     """The page's seals with their lettering; none when finding them fails (the text is
     still good, and the validators then say the slot cannot be verified)."""
     try:
-        return read_seals(normalised.image, normalised.dpi, engine)
+        return read_seals(normalised.image, normalised.dpi, engine, rules)
     except Exception as exc:  # a failure here must not cost the page its text
         log.warning("page %d: seals not found: %r", file_page, exc, exc_info=True)
         return ()

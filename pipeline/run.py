@@ -50,6 +50,7 @@ from pipeline.pages import TARGET_DPI, iter_pages, render_page_image
 from pipeline.pool import PagePool
 from pipeline.preprocess import upright_page
 from pipeline.read import ReadPage, read_page
+from pipeline.readers.image_pages import image_pages
 from pipeline.rulebook import Rules
 from pipeline.settings import Settings
 from pipeline.split import split_stream
@@ -200,15 +201,20 @@ class ReportSpool:
 
 
 def read_pages(
-    sniffed: SniffedFile, settings: Settings, engine: OcrEngine, pool: PagePool | None = None
+    sniffed: SniffedFile,
+    settings: Settings,
+    rules: Rules,
+    engine: OcrEngine,
+    pool: PagePool | None = None,
 ) -> Iterator[ReadPage]:
-    """Every page of an accepted file, in order: on the pool's workers when there is one."""
-    sources = iter_pages(sniffed.source.path, sniffed.kind, settings)
+    """Every page of an accepted file, in order: on the pool's workers when there is one
+    (it must read as ``engine`` and ``rules`` do: made with them)."""
+    sources = iter_pages(sniffed.source.path, sniffed.kind, settings, rules)
     if pool is not None:
         yield from pool.read(sources)
         return
     for source in sources:
-        yield read_page(source, engine)
+        yield read_page(source, engine, rules)
 
 
 def _unreadable(page: ReadPage, number: int) -> Finding:
@@ -302,14 +308,16 @@ ReadAfresh = Callable[[list[SniffedFile]], Generator[list[ReadPage] | Exception,
 or what its reading failed with (``read_in_turn``; the batch flow reads on its runner)."""
 
 
-def read_in_turn(settings: Settings, engine: OcrEngine, pool: PagePool | None = None) -> ReadAfresh:
+def read_in_turn(
+    settings: Settings, rules: Rules, engine: OcrEngine, pool: PagePool | None = None
+) -> ReadAfresh:
     """Files read one after another, each file's scanned pages on the pool's processes
     when there is one; a file whose reading failed gives what it failed with."""
 
     def read(files: list[SniffedFile]) -> Generator[list[ReadPage] | Exception, None, None]:
         for sniffed in files:
             try:
-                pages = list(read_pages(sniffed, settings, engine, pool))
+                pages = list(read_pages(sniffed, settings, rules, engine, pool))
             except Exception as exc:  # one file's trouble: the caller decides
                 yield exc
             else:
@@ -363,24 +371,27 @@ def read_document(
     sniffed: SniffedFile,
     settings: Settings,
     engine: OcrEngine,
-    templates: dict[Annex, TemplateSpec],
+    rules: Rules,
     *,
     cache: PageCache | None = None,
     pool: PagePool | None = None,
     ids: SubmissionIds | None = None,
 ) -> Document:
-    """Read one accepted input file into its submissions (from the cache when unchanged).
+    """Read one accepted input file into its submissions (from the cache when unchanged):
+    its pages' marks found by ``rules``, the pages split by its templates.
 
     With a ``pool``, scanned pages are read on its worker processes (the pool's engine
-    must read as ``engine`` does: same fingerprint). ``ids``: see ``assemble``.
+    must read as ``engine`` does: same fingerprint; its rules must be ``rules``). ``ids``:
+    see ``assemble``.
 
     Raises:
         ValueError: the file was not accepted.
     """
-    ((_, read),) = read_files([sniffed], engine, read_in_turn(settings, engine, pool), cache)
+    reading = read_in_turn(settings, rules, engine, pool)
+    ((_, read),) = read_files([sniffed], engine, reading, cache)
     if isinstance(read, Exception):
         raise read
-    return assemble(sniffed.source.name, sniffed.entry.sha256 or "", read, templates, ids)
+    return assemble(sniffed.source.name, sniffed.entry.sha256 or "", read, rules.templates, ids)
 
 
 def build_report(
@@ -485,7 +496,7 @@ def inspect_file(
     path: Path,
     settings: Settings,
     engine: OcrEngine,
-    templates: dict[Annex, TemplateSpec],
+    rules: Rules,
     *,
     batch: str = "inspect",
     cache: PageCache | None = None,
@@ -503,7 +514,7 @@ def inspect_file(
         document = (
             None
             if sniffed.quarantined
-            else read_document(sniffed, settings, engine, templates, cache=cache)
+            else read_document(sniffed, settings, engine, rules, cache=cache)
         )
     except QuarantineError as why:  # refused only once read (a DOCX over the page cap)
         sniffed = quarantine(sniffed, why.reason, why.reason_en)
@@ -512,9 +523,11 @@ def inspect_file(
         submission = unreadable_submission(sniffed)
         if submission is None:
             raise InputError(f"{found.name}: {sniffed.entry.reason_en}", file=found.name)
-        return [build_report(submission, batch, None, templates)]
+        return [build_report(submission, batch, None, rules.templates)]
     return [
-        build_report(check(s) if check else s, batch, engine, templates, document.timings.get(s.id))
+        build_report(
+            check(s) if check else s, batch, engine, rules.templates, document.timings.get(s.id)
+        )
         for s in document.submissions
     ]
 
@@ -548,7 +561,7 @@ def normalised_page_images(
                 image = upright_page(image, page.rotation, page.skew_deg)
             yield file_page, image
     elif sniffed.kind in (FileKind.TIFF, FileKind.JPEG, FileKind.PNG):
-        for source in iter_pages(path, sniffed.kind, settings):
+        for source in image_pages(path, sniffed.kind, settings):
             known = pages.get(source.file_page)
             if known is not None and source.image is not None:
                 yield source.file_page, upright_page(source.image, known.rotation, known.skew_deg)

@@ -31,7 +31,7 @@ class NoOcr:
 def read_electronic(path: Path) -> Submission:
     """The one submission of an electronic copy (text-layer PDF or DOCX), read without OCR."""
     (found,) = discover([path])
-    (submission,) = read_document(sniff(found, SETTINGS), SETTINGS, NoOcr(), TEMPLATES).submissions
+    (submission,) = read_document(sniff(found, SETTINGS), SETTINGS, NoOcr(), RULES).submissions
     return submission
 
 

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from extractors.fields import extract
 from extractors.nlp import pipeline, recommendation_stance, self_evaluation_claim
-from extractors.normalize import normalize_org_name, normalize_value
+from extractors.normalize import normalizer
 from pipeline.config import Choice, FieldType
 from pipeline.model import (
     FieldValue,
@@ -37,22 +37,19 @@ from validators.matching import copy_groups, match_batch
 
 
 def validation_context(rules: Rules, received: dt.date | None = None) -> Context:
-    campaign = rules.campaign
+    equivalents = rules.campaign.org_suffix_equivalents
+    normalize = normalizer(rules)
 
-    def normalize(field_type: FieldType, raw: str, choices: tuple[Choice, ...]) -> FieldValue:
-        return normalize_value(
-            field_type, raw, choices=choices, equivalents=campaign.org_suffix_equivalents
-        )
+    def normalize_value(field_type: FieldType, raw: str, choices: tuple[Choice, ...]) -> FieldValue:
+        return normalize.value(field_type, raw, choices=choices, equivalents=equivalents)
 
     return Context(
         rules=rules,
-        normalize_org=functools.partial(
-            normalize_org_name, equivalents=campaign.org_suffix_equivalents
-        ),
+        normalize_org=functools.partial(normalize.org_name, equivalents=equivalents),
         # the spaCy pipeline is built on the first opinion read, not with the context
         opinion_stance=lambda text: recommendation_stance(text, pipeline(rules)),
         self_eval_claim=lambda text: self_evaluation_claim(text, pipeline(rules)),
-        normalize_value=normalize,
+        normalize_value=normalize_value,
         received=received,
     )
 

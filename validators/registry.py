@@ -39,7 +39,7 @@ once the batch is matched, with the submission's filing in ``Context.online``
 (``validate_online``)."""
 
 ValueNormalizer = Callable[[FieldType, str, tuple[Choice, ...]], FieldValue]
-"""``(field type, raw text, closed choices) -> normalised value`` (extractors.normalize)."""
+"""``(field type, raw text, closed choices) -> normalised value`` (``Normalizer.value``)."""
 
 
 class Context(BaseModel):
@@ -49,7 +49,7 @@ class Context(BaseModel):
 
     rules: Rules = Field(description="the run's rules: the forms, the campaign, the thresholds")
     normalize_org: Callable[[str], str] = Field(
-        description="organisation-name normaliser (extractors.normalize.normalize_org_name "
+        description="organisation-name normaliser (extractors.normalize.Normalizer.org_name "
         "with the campaign's suffix equivalents)"
     )
     opinion_stance: Callable[[str], str] = Field(
@@ -61,7 +61,7 @@ class Context(BaseModel):
         "(extractors.nlp.self_evaluation_claim): met / not_met / unknown"
     )
     normalize_value: ValueNormalizer = Field(
-        description="the extractors' value normaliser (extractors.normalize.normalize_value "
+        description="the extractors' value normaliser (extractors.normalize.Normalizer.value "
         "with the campaign's suffix equivalents): the online side is normalised exactly as "
         "the paper side was"
     )

@@ -17,7 +17,8 @@ the page's text lines):
 Their lettering is read in ``seal_lettering``; whose seal it is, is for the validators to
 say.
 
-Parameters are data (``rules/seal_detection.yaml``), checked when loaded.
+Parameters are data (``rules/seal_detection.yaml``: ``Rules.seal_detection``), checked
+when the rules are loaded.
 """
 
 from __future__ import annotations
@@ -25,36 +26,23 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 import cv2
 import numpy as np
 
-from pipeline.config import DEFAULT_CONFIG_DIR, load_yaml
 from pipeline.pixels import is_greyscale
 from pipeline.rulebook.marks import SealDetection
 from pipeline.seal_ink import seal_ink_mask
 
 __all__ = [
-    "DEFAULT_SEAL_DETECTION_PATH",
     "SealCandidate",
     "SealDetection",
     "detect_seals",
-    "load_seal_detection",
 ]
-
-DEFAULT_SEAL_DETECTION_PATH = DEFAULT_CONFIG_DIR / "seal_detection.yaml"
 
 Shape = Literal["round", "oval", "square", "unknown"]
 Colour = Literal["red", "grey"]
-
-
-@lru_cache(maxsize=4)
-def load_seal_detection(path: Path = DEFAULT_SEAL_DETECTION_PATH) -> SealDetection:
-    """The seal detection settings, validated (cached per path)."""
-    return load_yaml(path, SealDetection)
 
 
 @dataclass(frozen=True)
@@ -362,21 +350,18 @@ def _suppress(candidates: Sequence[SealCandidate]) -> list[SealCandidate]:
 # ======================================================================================
 
 
-def detect_seals(
-    image: np.ndarray, dpi: float, rules: SealDetection | None = None
-) -> list[SealCandidate]:
+def detect_seals(image: np.ndarray, dpi: float, rules: SealDetection) -> list[SealCandidate]:
     """The seals on a normalised scan, in its pixels, top to bottom.
 
     Args:
         image: The page with its seals, upright and deskewed: RGB uint8 (H, W, 3)
             (``NormalisedPage.image``), or greyscale (H, W).
         dpi: Its resolution.
-        rules: Detection settings; the packaged ones by default.
+        rules: Detection settings (``Rules.seal_detection``).
 
     Returns:
         Candidates in the pixels of ``image``; red on a colour page, grey on a greyscale one.
     """
-    rules = rules or load_seal_detection()
     if dpi <= 0:
         raise ValueError(f"dpi must be positive, got {dpi}")
     grey_page = image.ndim == 2 or is_greyscale(image)

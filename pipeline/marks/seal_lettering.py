@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from pipeline.marks.seal_impressions import SealCandidate, detect_seals, load_seal_detection
+from pipeline.marks.seal_impressions import SealCandidate, detect_seals
 from pipeline.model import SealMark, TextLine
 from pipeline.ocr.engine import OcrEngine
 from pipeline.pixels import is_greyscale
@@ -72,20 +72,19 @@ def _to_circle(ink: np.ndarray, seal: SealCandidate, size: int) -> tuple[np.ndar
 
 
 def unwrap_ring(
-    ink: np.ndarray, seal: SealCandidate, rules: SealDetection | None = None
+    ink: np.ndarray, seal: SealCandidate, rules: SealDetection
 ) -> tuple[np.ndarray, float]:
     """The ring's lettering as a straight strip, starting in the middle of its gap.
 
     Args:
         ink: Dark-on-white single-channel page (seal ink only, for a colour page).
         seal: The seal, in the pixels of ``ink``.
-        rules: Settings; the packaged ones by default.
+        rules: Detection settings (``Rules.seal_detection``).
 
     Returns:
         The strip (outer edge on top, clockwise left to right) and the angle, degrees
         clockwise from +x on screen, where it starts (the gap's middle).
     """
-    rules = rules or load_seal_detection()
     lo, hi = rules.text_band
     per_radius = rules.strip_height_px / (hi - lo)
     size = round(2 * per_radius * 1.02)
@@ -156,7 +155,7 @@ def read_seal_text(
     ink: np.ndarray,
     seal: SealCandidate,
     engine: OcrEngine,
-    rules: SealDetection | None = None,
+    rules: SealDetection,
 ) -> tuple[str, float]:
     """The lettering round a seal as the OCR reads it, and how sure it is.
 
@@ -167,7 +166,6 @@ def read_seal_text(
     Returns:
         ``(text, confidence)``; ``("", 0.0)`` when nothing readable was found.
     """
-    rules = rules or load_seal_detection()
     if seal.shape == "square":
         h, w = ink.shape[:2]
         x0, y0, x1, y1 = (round(v) for v in seal.bbox_px(w, h))
@@ -198,7 +196,7 @@ def read_seals(
     image: np.ndarray,
     dpi: float,
     engine: OcrEngine | None,
-    rules: SealDetection | None = None,
+    rules: SealDetection,
 ) -> tuple[SealMark, ...]:
     """The seals on a normalised scan with their lettering read: ``Page.seals``.
 
@@ -206,12 +204,11 @@ def read_seals(
         image: ``NormalisedPage.image`` (the colours kept).
         dpi: Its resolution.
         engine: The page's OCR engine; None leaves every seal's text ''.
-        rules: Settings; the packaged ones by default.
+        rules: Detection settings (``Rules.seal_detection``).
 
     Returns:
         One ``SealMark`` per seal, bbox in fractions of ``image``, top to bottom.
     """
-    rules = rules or load_seal_detection()
     found = detect_seals(image, dpi, rules)
     if not found:
         return ()

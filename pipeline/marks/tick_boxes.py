@@ -12,33 +12,24 @@ Three sources, one result (``TickBox`` in page fractions, the frame of the page'
 - ``glyph_boxes``: text that prints the box as a character (☑ / □), as in a DOCX.
 
 Nothing here decides which option is ticked: the page only says what is there.
-Parameters are data (``rules/tick_boxes.yaml``), checked when loaded.
+Parameters are data (``rules/tick_boxes.yaml``: ``Rules.tick_boxes``), checked when the
+rules are loaded.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
-from pipeline.config import DEFAULT_CONFIG_DIR, load_yaml
 from pipeline.model import TextLine, TickBox
 from pipeline.pixels import check_rgb
 from pipeline.rulebook.marks import TickDetection
 
-DEFAULT_TICK_BOXES_PATH = DEFAULT_CONFIG_DIR / "tick_boxes.yaml"
-
 _MM_PER_PT = 25.4 / 72
-
-
-@lru_cache(maxsize=4)
-def load_tick_detection(path: Path = DEFAULT_TICK_BOXES_PATH) -> TickDetection:
-    return load_yaml(path, TickDetection)
 
 
 # --- scans -----------------------------------------------------------------------------
@@ -56,9 +47,8 @@ def _odd(value: float) -> int:
     return n if n % 2 else n + 1
 
 
-def ink_mask(image: np.ndarray, dpi: float, rules: TickDetection | None = None) -> np.ndarray:
+def ink_mask(image: np.ndarray, dpi: float, rules: TickDetection) -> np.ndarray:
     """Ink (255) and paper (0): darker than ``ink_share`` of the local paper brightness."""
-    rules = rules or load_tick_detection()
     grey = _grey(image)
     window = _odd(rules.paper_window_mm * dpi / 25.4)
     kernel = np.ones((window, window), np.uint8)
@@ -82,9 +72,7 @@ def _edge(profile: np.ndarray, band: int, *, from_end: bool) -> tuple[float, int
     return best, int(on_edge.min()), int(on_edge.max()) + 1
 
 
-def image_boxes(
-    image: np.ndarray, dpi: float, rules: TickDetection | None = None
-) -> tuple[TickBox, ...]:
+def image_boxes(image: np.ndarray, dpi: float, rules: TickDetection) -> tuple[TickBox, ...]:
     """The printed tick boxes on a normalised scan, with the ink inside each.
 
     Args:
@@ -92,13 +80,12 @@ def image_boxes(
             Pass the seal-free image (``NormalisedPage.ocr_image``): red seal ink over a
             box would otherwise count as a tick.
         dpi: its resolution (box sizes are in millimetres).
-        rules: detection parameters (default: ``rules/tick_boxes.yaml``).
+        rules: detection parameters (``Rules.tick_boxes``).
 
     Returns:
         Boxes in reading order (top to bottom, left to right), ``source="image"``, bbox
         as fractions of ``image``, ``ink`` the dark share of the inside without the border.
     """
-    rules = rules or load_tick_detection()
     if dpi <= 0:
         raise ValueError(f"dpi must be positive, got {dpi}")
     ink = ink_mask(image, dpi, rules)
@@ -210,7 +197,7 @@ def vector_boxes(
     rects: Iterable[Mapping[str, Any]],
     paths: Iterable[Mapping[str, Any]],
     page_box: tuple[float, float, float, float],
-    rules: TickDetection | None = None,
+    rules: TickDetection,
 ) -> tuple[TickBox, ...]:
     """The tick boxes a PDF page draws: small squares, ticked by a path drawn inside.
 
@@ -218,13 +205,12 @@ def vector_boxes(
         rects: pdfplumber ``page.rects`` (``x0``, ``top``, ``x1``, ``bottom`` in points).
         paths: pdfplumber ``page.curves`` and ``page.lines``: candidate ticks.
         page_box: the visible box ``(x0, top, x1, bottom)`` the fractions are taken of.
-        rules: detection parameters.
+        rules: detection parameters (``Rules.tick_boxes``).
 
     Returns:
         Boxes in reading order, ``source="vector"``, ``ink`` 1.0 when a path lies inside
         the box or the square is filled, else 0.0.
     """
-    rules = rules or load_tick_detection()
     low, high = (side / _MM_PER_PT for side in rules.box_side_mm)
     left, top, right, bottom = page_box
     width, height = right - left, bottom - top
@@ -294,9 +280,8 @@ def _inside(mark: Sequence[float], box: tuple[float, float, float, float], share
 # --- characters ------------------------------------------------------------------------
 
 
-def box_glyphs(rules: TickDetection | None = None) -> frozenset[str]:
+def box_glyphs(rules: TickDetection) -> frozenset[str]:
     """The characters that print a tick box, ticked or empty."""
-    rules = rules or load_tick_detection()
     return frozenset(rules.ticked_glyphs + rules.empty_glyphs)
 
 
@@ -320,15 +305,12 @@ def char_extents(text: str, x0: float, x1: float) -> list[tuple[float, float]]:
     return extents
 
 
-def glyph_boxes(
-    lines: Iterable[TextLine], rules: TickDetection | None = None
-) -> tuple[TickBox, ...]:
+def glyph_boxes(lines: Iterable[TextLine], rules: TickDetection) -> tuple[TickBox, ...]:
     """Boxes printed as characters (☑ / □) in positioned text lines.
 
     A line's characters are spread over its box by width (``char_extents``: DOCX lines
     have no finer geometry), so a glyph's box is its share of the line.
     """
-    rules = rules or load_tick_detection()
     ticked, empty = set(rules.ticked_glyphs), set(rules.empty_glyphs)
     found: list[TickBox] = []
     for line in lines:

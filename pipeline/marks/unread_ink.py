@@ -18,29 +18,20 @@ The steps, on the seal-free image OCR read (``NormalisedPage.ocr_image``), scale
 4. what is left is closed at about a character's size into blobs, and the blobs large
    enough to be writing are kept (scanner specks, dots and dashes are not).
 
-Parameters are data (``rules/unread_ink.yaml``), checked when loaded.
+Parameters are data (``rules/unread_ink.yaml``: ``Rules.unread_ink``), checked when the
+rules are loaded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-from pipeline.config import DEFAULT_CONFIG_DIR, load_yaml
 from pipeline.model import TextLine, TickBox, UnreadInk
 from pipeline.pixels import check_rgb
 from pipeline.rulebook.marks import UnreadDetection
-
-DEFAULT_UNREAD_INK_PATH = DEFAULT_CONFIG_DIR / "unread_ink.yaml"
-
-
-@lru_cache(maxsize=4)
-def load_unread_detection(path: Path = DEFAULT_UNREAD_INK_PATH) -> UnreadDetection:
-    return load_yaml(path, UnreadDetection)
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
@@ -93,8 +84,8 @@ def unread_ink(
     image: np.ndarray,
     dpi: float,
     lines: Sequence[TextLine],
-    boxes: Sequence[TickBox] = (),
-    rules: UnreadDetection | None = None,
+    boxes: Sequence[TickBox],
+    rules: UnreadDetection,
 ) -> tuple[UnreadInk, ...]:
     """The regions of a normalised scan that carry ink no text line or tick box explains.
 
@@ -104,13 +95,12 @@ def unread_ink(
         dpi: its resolution (sizes are in millimetres).
         lines: the OCR's lines on it (bbox as fractions of ``image``).
         boxes: the tick boxes found on it (same frame).
-        rules: detection parameters (default: ``rules/unread_ink.yaml``).
+        rules: detection parameters (``Rules.unread_ink``).
 
     Returns:
         Blobs in reading order (top to bottom, left to right): bbox as fractions of
         ``image``, ``ink`` the share of the box that is unread ink.
     """
-    rules = rules or load_unread_detection()
     if dpi <= 0:
         raise ValueError(f"dpi must be positive, got {dpi}")
     grey = _grey(image)

@@ -19,6 +19,7 @@ from pipeline.ingest import QuarantineError, check_docx, too_many_pages
 from pipeline.marks.tick_boxes import glyph_boxes
 from pipeline.model import SourceKind, TextLine
 from pipeline.readers.source_page import A4_PT, SourcePage, error_page, without_path
+from pipeline.rulebook import Rules
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,9 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 
 
-def docx_pages(path: Path, settings: Settings) -> Iterator[SourcePage]:
-    """A DOCX's paragraphs and table rows as lines on synthetic A4 pages.
+def docx_pages(path: Path, settings: Settings, rules: Rules) -> Iterator[SourcePage]:
+    """A DOCX's paragraphs and table rows as lines on synthetic A4 pages, its ☑/□
+    characters tick boxes (``rules.tick_boxes``).
 
     Pages end at explicit breaks only: ``w:br w:type="page"``, ``w:pageBreakBefore`` and
     a section break in a paragraph (unless the next section is continuous). Word's own
@@ -73,7 +75,7 @@ def docx_pages(path: Path, settings: Settings) -> Iterator[SourcePage]:
             width_pt=A4_PT[0],
             height_pt=A4_PT[1],
             lines=(lines := _lay_out(rows)),
-            boxes=glyph_boxes(lines),
+            boxes=glyph_boxes(lines, rules.tick_boxes),
         )
 
 

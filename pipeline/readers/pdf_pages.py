@@ -20,6 +20,7 @@ from pipeline.ingest import PDFIUM_LOCK
 from pipeline.model import SourceKind
 from pipeline.readers.pdf_text import MIN_TEXT_CHARS, TextLayerReader
 from pipeline.readers.source_page import SourcePage, error_page, without_path
+from pipeline.rulebook import Rules
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ TARGET_DPI = 200
 MAX_PAGE_SIDE_PT = 5000 / 25.4 * 72
 
 
-def pdf_pages(path: Path, settings: Settings, dpi: int) -> Iterator[SourcePage]:
+def pdf_pages(path: Path, settings: Settings, rules: Rules, dpi: int) -> Iterator[SourcePage]:
     """A PDF's pages in order: text layer or scan each (see ``pages.iter_pages``)."""
     with PDFIUM_LOCK:
         try:
@@ -50,7 +51,7 @@ def pdf_pages(path: Path, settings: Settings, dpi: int) -> Iterator[SourcePage]:
     if count == 0:
         yield error_page(1, "PDF 中没有任何页面", "PDF has no pages")
         return
-    text_reader = TextLayerReader(path)
+    text_reader = TextLayerReader(path, rules)
     try:
         for index in range(count):
             yield _pdf_page(document, text_reader, index, settings, dpi)

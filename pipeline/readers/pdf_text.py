@@ -23,6 +23,8 @@ from pdfplumber.pdf import PDF
 
 from pipeline.marks.tick_boxes import box_glyphs, glyph_boxes, vector_boxes
 from pipeline.model import TextLine, TickBox
+from pipeline.rulebook import Rules
+from pipeline.rulebook.marks import TickDetection
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +45,12 @@ SAME_LINE_OVERLAP = 0.5
 
 
 class TextLayerReader:
-    """pdfplumber over one PDF, opened on first use, memory bounded page by page."""
+    """pdfplumber over one PDF, opened on first use, memory bounded page by page; tick
+    boxes found by ``rules.tick_boxes``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, rules: Rules) -> None:
         self._path = path
+        self._ticks = rules.tick_boxes
         self._pdf: PDF | None = None
         self._failed = False
 
@@ -63,7 +67,7 @@ class TextLayerReader:
             return None
         try:
             lines = _real_text_lines(page)
-            return None if lines is None else (lines, _text_layer_boxes(page))
+            return None if lines is None else (lines, _text_layer_boxes(page, self._ticks))
         except Exception as exc:  # a content stream pdfminer chokes on: PDFium may render it
             log.warning("pdfplumber cannot read page %d of %s: %r", index + 1, self._path.name, exc)
             return None
@@ -125,7 +129,7 @@ def _real_text_lines(page: PlumberPage) -> tuple[TextLine, ...] | None:
     return tuple(_lines_from_words(words, box))
 
 
-def _text_layer_boxes(page: PlumberPage) -> tuple[TickBox, ...]:
+def _text_layer_boxes(page: PlumberPage, rules: TickDetection) -> tuple[TickBox, ...]:
     """Tick boxes a text-layer page draws (squares, ticked by a path inside) or prints as
     ☑/□ characters. A drawing pdfplumber cannot make sense of gives none, not an error."""
     box = _visible_box(page)
@@ -133,10 +137,10 @@ def _text_layer_boxes(page: PlumberPage) -> tuple[TickBox, ...]:
         return ()
     x0, top, x1, bottom = box
     width, height = x1 - x0, bottom - top
-    marks = box_glyphs()
+    marks = box_glyphs(rules)
     try:
-        drawn = vector_boxes(page.rects, [*page.curves, *page.lines], box)
-        glyphs = glyph_boxes(
+        drawn = vector_boxes(page.rects, [*page.curves, *page.lines], box, rules)
+        printed = (
             TextLine(
                 text=c["text"],
                 bbox=(
@@ -149,6 +153,7 @@ def _text_layer_boxes(page: PlumberPage) -> tuple[TickBox, ...]:
             for c in page.chars
             if c["text"] in marks and c["x1"] > c["x0"] and c["bottom"] > c["top"]
         )
+        glyphs = glyph_boxes(printed, rules)
     except Exception as exc:  # odd path data in a drawing: the text is still good
         log.warning("page %d: tick boxes not read: %r", page.page_number, exc)
         return ()

@@ -17,6 +17,7 @@ from shenbao_lab.generator.truth import SourceTruth, Truth
 
 from extractors.checks import check_fields
 from extractors.fields import extract
+from extractors.normalize import normalizer
 from pipeline.config import ReadMethod, TemplateSpec, load_yaml
 from pipeline.errors import ConfigError
 from pipeline.model import (
@@ -46,6 +47,7 @@ CERTIFICATION = TEMPLATES[Annex.CERTIFICATION]
 THRESHOLD = RULES.review.review_threshold
 CHECKED = {FindingCode.FIELD_MISSING, FindingCode.FIELD_INVALID, FindingCode.FIELD_LOW_CONFIDENCE}
 BOX = (0.39, 0.40, 0.46, 0.42)
+NORMALIZE = normalizer(RULES)
 
 
 # --- the corpus --------------------------------------------------------------------------
@@ -89,6 +91,19 @@ def _not_extracted_yet() -> frozenset[str]:
     return frozenset(waiting)
 
 
+def _field_checks(submission: Submission) -> tuple[Finding, ...]:
+    """``check_fields`` on the template of the submission's annex, with the shipped rules."""
+    template = TEMPLATES[submission.annex]
+    return check_fields(
+        submission,
+        template,
+        CAMPAIGN,
+        rules=RULES.checks,
+        review=RULES.review,
+        normalize=NORMALIZE,
+    )
+
+
 def _keyed(findings: tuple[Finding, ...] | list[Finding]) -> Counter[tuple[str, str | None]]:
     return Counter((f.code.value, f.field) for f in findings if f.code in CHECKED)
 
@@ -101,9 +116,7 @@ def test_the_corpus_has_all_24_electronic_copies() -> None:
 def test_electronic_copy_gives_exactly_the_expected_field_findings(path: Path) -> None:
     submission = _extracted(path)
     source = _source(path)
-    findings = check_fields(
-        submission, TEMPLATES[submission.annex], CAMPAIGN, rules=RULES.checks, review=RULES.review
-    )
+    findings = _field_checks(submission)
     waiting = _not_extracted_yet()
     got = _keyed([f for f in findings if f.field not in waiting])
     assert got == _keyed_expected(source)
@@ -139,9 +152,7 @@ def test_truth_values_in_every_field_give_exactly_the_expected_findings(path: Pa
         for key, truth in source.fields.items()
     }
     with_truth = submission.model_copy(update={"fields": fields})
-    findings = check_fields(
-        with_truth, TEMPLATES[submission.annex], CAMPAIGN, rules=RULES.checks, review=RULES.review
-    )
+    findings = _field_checks(with_truth)
     assert _keyed(findings) == _keyed_expected(source)
 
 
@@ -156,6 +167,7 @@ def test_the_planted_faults_read_as_reviewers_expect() -> None:
             CAMPAIGN,
             rules=RULES.checks,
             review=RULES.review,
+            normalize=NORMALIZE,
         )
         if f.field not in _not_extracted_yet()
     }
@@ -222,6 +234,7 @@ def _check(
         CAMPAIGN,
         rules=rules or RULES.checks,
         review=review or RULES.review,
+        normalize=NORMALIZE,
     )
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from extractors.fields import extract
-from pipeline.config import load_campaign
 from pipeline.model import Submission
 from tests.readers import SAMPLES, read_electronic
 from tests.rulebook import RULES
 
-CAMPAIGN = load_campaign()
+CAMPAIGN = RULES.campaign
 
 
 def _without_cover_value(submission: Submission, value: str) -> Submission:

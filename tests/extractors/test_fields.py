@@ -11,8 +11,9 @@ from shenbao_lab.generator.truth import Truth
 
 from extractors.checks import check_fields
 from extractors.fields import extract, read_field
+from extractors.normalize import normalizer
 from extractors.review import needs_review
-from pipeline.config import ReadMethod, load_campaign
+from pipeline.config import ReadMethod
 from pipeline.model import (
     Annex,
     ExtractedField,
@@ -27,8 +28,9 @@ from pipeline.model import (
 from tests.readers import SAMPLES, TEMPLATES, read_electronic
 from tests.rulebook import RULES
 
-CAMPAIGN = load_campaign()
+CAMPAIGN = RULES.campaign
 TRUTHS = sorted((SAMPLES / "truth").glob("[PC]*.json"))
+NORMALIZE = normalizer(RULES)
 
 
 @pytest.mark.parametrize("truth_file", TRUTHS, ids=lambda p: p.stem)
@@ -49,7 +51,7 @@ def test_every_field_read_off_electronic_copies_is_the_truth(
     wrong = {
         k: (fields[k].value, source.fields[k].value)
         for k in expected & set(fields)
-        if not _same(fields[k].value, source.fields[k].value)
+        if not _same(fields[k].value, source.fields[k].value, NORMALIZE)
     }
     assert not wrong
     unread = {k for k in expected - set(fields) if source.fields[k].value not in (None, [])}
@@ -104,7 +106,14 @@ def test_a_blank_with_unread_ink_where_its_value_goes_is_not_sure() -> None:
     )
     codes = {
         (f.code, f.field)
-        for f in check_fields(submission, PILOT, CAMPAIGN, rules=RULES.checks, review=RULES.review)
+        for f in check_fields(
+            submission,
+            PILOT,
+            CAMPAIGN,
+            rules=RULES.checks,
+            review=RULES.review,
+            normalize=NORMALIZE,
+        )
     }
     assert (FindingCode.FIELD_LOW_CONFIDENCE, "center_name") in codes
     assert (FindingCode.FIELD_MISSING, "center_name") not in codes

@@ -29,7 +29,6 @@ import pytest
 from shenbao_lab.generator.truth import BatchTruth, Truth
 
 from extractors.fields import extract
-from pipeline.config import load_campaign
 from pipeline.model import Submission
 from pipeline.run import assemble
 from tests.extractors.golden.record import (
@@ -45,7 +44,7 @@ from tests.rulebook import RULES
 
 FIELDS_DIR = Path(__file__).resolve().parent / "golden" / "fields"
 UPDATE = "pytest tests/extractors/test_golden.py --update-golden"
-CAMPAIGN = load_campaign()
+CAMPAIGN = RULES.campaign
 ELECTRONIC = ("P006.pdf", "C009.pdf", "P010.docx", "C012.docx")
 
 _BATCH = BatchTruth.model_validate_json(

@@ -9,6 +9,7 @@ import yaml
 
 from extractors import nlp
 from extractors.nlp import Stance
+from extractors.normalize import normalizer
 from pipeline.config import load_yaml
 from pipeline.errors import ConfigError
 from pipeline.rulebook import load_rules
@@ -186,7 +187,10 @@ def test_a_pipeline_builds_from_other_rules(tmp_path: Path) -> None:
     data["patterns"] = {"THANKS": [[{"TEXT": "谢谢"}]]}
     data["negated_by"] = {}
     built = nlp.build_pipeline(
-        RULES.entities, load_yaml(_write(tmp_path, data), MatcherRules), nlp.gazetteer(RULES)
+        RULES.entities,
+        load_yaml(_write(tmp_path, data), MatcherRules),
+        nlp.gazetteer(RULES),
+        normalizer(RULES),
     )
     assert [m.label for m in nlp.matches("非常谢谢", built)] == ["THANKS"]
     assert nlp.recommendation_stance("同意推荐", built) is Stance.NONE

@@ -10,31 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractors.normalize import (
-    is_valid_email,
-    is_valid_mobile,
-    is_valid_uscc,
-    load_rules,
-    normalize_email,
-    normalize_mobile,
-    normalize_org_name,
-    normalize_person_name,
-    normalize_text,
-    normalize_uscc,
-    normalize_value,
-    parse_date,
-    parse_integer,
-    parse_money_wan,
-    parse_month,
-    parse_percent,
-    parse_period,
-    split_name_list,
-)
+from extractors.normalize import Normalizer, is_valid_uscc, normalizer
 from pipeline.codes import USCC_ALPHABET, uscc_check_char
 from pipeline.config import Choice, FieldType
 from pipeline.errors import ConfigError
+from pipeline.rulebook import load_rules
+from rules import RULES_DIR
+from tests.rulebook import RULES, rules_folder
 
 FAST = settings(max_examples=60, deadline=None)
+normalize = normalizer(RULES)
 
 _FULL = str.maketrans("0123456789.,", "０１２３４５６７８９．，")
 _CN_DIGITS = "〇一二三四五六七八九"
@@ -112,21 +97,21 @@ def usccs(draw: st.DrawFn) -> str:
 @given(TEXTS)
 def test_text_org_person_uscc_email_normalise_idempotently(s: str) -> None:
     eq = (("有限责任公司", "有限公司"),)
-    for f in (normalize_text, normalize_person_name, normalize_uscc):
+    for f in (normalize.text, normalize.person_name, normalize.uscc):
         assert f(f(s)) == f(s)
-    assert normalize_org_name(normalize_org_name(s, eq), eq) == normalize_org_name(s, eq)
-    once = normalize_email(s)
-    assert once is None or normalize_email(once) == once
+    assert normalize.org_name(normalize.org_name(s, eq), eq) == normalize.org_name(s, eq)
+    once = normalize.email(s)
+    assert once is None or normalize.email(once) == once
 
 
 @FAST
 @given(MOBILES, st.sampled_from(["", "+86", "86", "+86 ", "0086"]), st.booleans())
 def test_mobile_normalises_idempotently(m: str, prefix: str, dashed: bool) -> None:
     raw = prefix + (f"{m[:3]}-{m[3:7]}-{m[7:]}" if dashed else m)
-    once = normalize_mobile(raw)
+    once = normalize.mobile(raw)
     assert once == m
-    assert normalize_mobile(once) == once
-    assert is_valid_mobile(raw)
+    assert normalize.mobile(once) == once
+    assert normalize.is_valid_mobile(raw)
 
 
 # --- format-only variants fold together ------------------------------------------------
@@ -135,27 +120,27 @@ def test_mobile_normalises_idempotently(m: str, prefix: str, dashed: bool) -> No
 @FAST
 @given(DATES)
 def test_date_styles_normalise_equal(d: dt.date) -> None:
-    assert {parse_date(s) for s in _date_styles(d)} == {d.isoformat()}
+    assert {normalize.date(s) for s in _date_styles(d)} == {d.isoformat()}
 
 
 @FAST
 @given(MONEY)
 def test_money_styles_normalise_equal(v: Decimal) -> None:
-    assert {parse_money_wan(s) for s in _money_styles(v)} == {round(float(v), 6)}
+    assert {normalize.money_wan(s) for s in _money_styles(v)} == {round(float(v), 6)}
 
 
 @FAST
 @given(st.decimals(min_value=0, max_value=1000, places=2))
 def test_percent_styles_normalise_equal(v: Decimal) -> None:
     styles = [f"{v}", f"{v}%", f"{v:.4f}", _full_width(f"{v}") + "％", f" {v} % "]
-    assert {parse_percent(s) for s in styles} == {float(v)}
+    assert {normalize.percent(s) for s in styles} == {float(v)}
 
 
 @FAST
 @given(st.integers(min_value=0, max_value=10**9))
 def test_integer_styles_normalise_equal(n: int) -> None:
     styles = [str(n), f"{n:,}", _full_width(f"{n:,}"), f"{n}人", f" {n:,} 项"]
-    assert {parse_integer(s) for s in styles} == {n}
+    assert {normalize.integer(s) for s in styles} == {n}
 
 
 @FAST
@@ -163,9 +148,9 @@ def test_integer_styles_normalise_equal(n: int) -> None:
 def test_names_with_spaces_and_brackets_normalise_equal(name: str, data: st.DataObject) -> None:
     cut = data.draw(st.integers(min_value=1, max_value=len(name) - 1))
     spaced = f" {name[:cut]} \u3000{name[cut:]} "
-    assert normalize_person_name(spaced) == normalize_person_name(name) == name
+    assert normalize.person_name(spaced) == normalize.person_name(name) == name
     half, full, lenticular = f"{name}(贵州)公司", f"{name}（贵州）公司", f"{name}【贵州】公司"
-    assert normalize_org_name(half) == normalize_org_name(full) == normalize_org_name(lenticular)
+    assert normalize.org_name(half) == normalize.org_name(full) == normalize.org_name(lenticular)
 
 
 @FAST
@@ -174,23 +159,23 @@ def test_email_case_and_width_normalise_equal(domain: str, data: st.DataObject) 
     local = data.draw(st.from_regex(r"[a-z0-9][a-z0-9._]{0,10}[a-z0-9]", fullmatch=True))
     addr = f"{local}@{domain}"
     variants = [addr.upper(), f" {addr} ", addr.replace("@", "＠"), addr.title()]
-    assert {normalize_email(v) for v in variants} == {addr}
-    assert is_valid_email(addr.upper())
+    assert {normalize.email(v) for v in variants} == {addr}
+    assert normalize.is_valid_email(addr.upper())
 
 
 @FAST
 @given(usccs())
 def test_uscc_case_and_spaces_normalise_equal(code: str) -> None:
     spaced = f" {code[:6]} {code[6:12]} {code[12:]} ".lower()
-    assert normalize_uscc(spaced) == normalize_uscc(code) == code
-    assert is_valid_uscc(normalize_uscc(_full_width(spaced)))
+    assert normalize.uscc(spaced) == normalize.uscc(code) == code
+    assert is_valid_uscc(normalize.uscc(_full_width(spaced)))
 
 
 @FAST
 @given(st.lists(NAMES, min_size=1, max_size=5, unique=True), st.data())
 def test_name_list_separators_normalise_equal(names: list[str], data: st.DataObject) -> None:
     sep = data.draw(st.sampled_from(["；", ";", "、", ",", "，", "\n", " ； "]))
-    assert split_name_list(sep.join(names) + sep) == names
+    assert normalize.name_list(sep.join(names) + sep) == names
 
 
 # --- a changed digit never folds -------------------------------------------------------
@@ -200,20 +185,20 @@ def test_name_list_separators_normalise_equal(names: list[str], data: st.DataObj
 @given(MONEY, st.data())
 def test_changed_money_digit_never_normalises_equal(v: Decimal, data: st.DataObject) -> None:
     style = data.draw(st.sampled_from([*_money_styles(v)[:4], f"{v * 10000:.2f}元"]))
-    assert parse_money_wan(_change_digit(style, data)) != parse_money_wan(style)
+    assert normalize.money_wan(_change_digit(style, data)) != normalize.money_wan(style)
 
 
 @FAST
 @given(DATES, st.data())
 def test_changed_date_digit_never_normalises_equal(d: dt.date, data: st.DataObject) -> None:
     style = data.draw(st.sampled_from(_date_styles(d)[:5]))
-    assert parse_date(_change_digit(style, data)) != d.isoformat()
+    assert normalize.date(_change_digit(style, data)) != d.isoformat()
 
 
 @FAST
 @given(MOBILES, st.data())
 def test_changed_mobile_digit_never_normalises_equal(m: str, data: st.DataObject) -> None:
-    assert normalize_mobile(_change_digit(m, data)) != m
+    assert normalize.mobile(_change_digit(m, data)) != m
 
 
 @FAST
@@ -222,8 +207,8 @@ def test_changed_uscc_character_is_caught(code: str, data: st.DataObject) -> Non
     i = data.draw(st.integers(min_value=0, max_value=17))
     new = data.draw(st.sampled_from([c for c in USCC_ALPHABET if c != code[i]]))
     changed = code[:i] + new + code[i + 1 :]
-    assert normalize_uscc(changed) != normalize_uscc(code)
-    assert not is_valid_uscc(normalize_uscc(changed))
+    assert normalize.uscc(changed) != normalize.uscc(code)
+    assert not is_valid_uscc(normalize.uscc(changed))
 
 
 # --- examples --------------------------------------------------------------------------
@@ -247,20 +232,20 @@ def test_changed_uscc_character_is_caught(code: str, data: st.DataObject) -> Non
     ],
 )
 def test_money_examples(raw: str, wan: float) -> None:
-    assert parse_money_wan(raw) == wan
+    assert normalize.money_wan(raw) == wan
 
 
 @pytest.mark.parametrize("raw", ["-5", "abc", "1,23,456", "12..3", "", "壹佰元伍", "五六十"])
 def test_money_garbage_is_none(raw: str) -> None:
-    assert parse_money_wan(raw) is None
+    assert normalize.money_wan(raw) is None
 
 
 def test_money_label_unit_yuan_divides_but_written_unit_wins() -> None:
-    assert parse_money_wan("123456", label_unit="元") == 12.3456
-    assert parse_money_wan("12.3万元", label_unit="元") == 12.3
-    assert parse_money_wan("123456元") != parse_money_wan("123456")  # a unit slip stays one
+    assert normalize.money_wan("123456", label_unit="元") == 12.3456
+    assert normalize.money_wan("12.3万元", label_unit="元") == 12.3
+    assert normalize.money_wan("123456元") != normalize.money_wan("123456")  # a unit slip stays one
     with pytest.raises(ValueError, match="label_unit"):
-        parse_money_wan("1", label_unit="千元")
+        normalize.money_wan("1", label_unit="千元")
 
 
 @pytest.mark.parametrize(
@@ -277,7 +262,7 @@ def test_money_label_unit_yuan_divides_but_written_unit_wins() -> None:
     ],
 )
 def test_date_examples(raw: str, iso: str) -> None:
-    assert parse_date(raw) == iso
+    assert normalize.date(raw) == iso
 
 
 @pytest.mark.parametrize(
@@ -285,76 +270,78 @@ def test_date_examples(raw: str, iso: str) -> None:
     ["2022-02-30", "2023-02-29", "2022年13月1日", "二〇二二年二月三十日", "2022年", "明天", ""],
 )
 def test_invalid_dates_are_none(raw: str) -> None:
-    assert parse_date(raw) is None
+    assert normalize.date(raw) is None
 
 
 def test_months_and_periods() -> None:
-    assert parse_month("2020年1月") == "2020-01"
-    assert parse_month("二〇二〇年十二月") == "2020-12"
-    assert parse_month("2020年13月") is None
+    assert normalize.month("2020年1月") == "2020-01"
+    assert normalize.month("二〇二〇年十二月") == "2020-12"
+    assert normalize.month("2020年13月") is None
     for dash in ("—", "-", "–", "～", "至", "——", " - "):
-        assert parse_period(f"2020年1月{dash}2022年6月") == "2020-01/2022-06", dash
-    assert parse_period("2020-01-2022-06") == "2020-01/2022-06"
-    assert parse_period("2020年1月") is None
+        assert normalize.period(f"2020年1月{dash}2022年6月") == "2020-01/2022-06", dash
+    assert normalize.period("2020-01-2022-06") == "2020-01/2022-06"
+    assert normalize.period("2020年1月") is None
 
 
 def test_percent_does_not_guess_the_scale() -> None:
-    assert parse_percent("0.0523") == 0.0523
-    assert parse_percent("５.２３％") == 5.23
-    assert parse_percent("abc") is None
+    assert normalize.percent("0.0523") == 0.0523
+    assert normalize.percent("５.２３％") == 5.23
+    assert normalize.percent("abc") is None
 
 
 def test_integer_examples() -> None:
-    assert parse_integer("一百二十三") == 123
-    assert parse_integer("123人") == 123
-    assert parse_integer("12个月", unit="个月") == 12
-    assert parse_integer("1.5") is None
-    assert parse_integer("-3") is None
+    assert normalize.integer("一百二十三") == 123
+    assert normalize.integer("123人") == 123
+    assert normalize.integer("12个月", unit="个月") == 12
+    assert normalize.integer("1.5") is None
+    assert normalize.integer("-3") is None
 
 
 def test_mobile_and_email_examples() -> None:
-    assert normalize_mobile("+86 138-0013-8000") == "13800138000"
-    assert normalize_mobile("12800138000") is None
-    assert normalize_mobile("1380013800") is None
-    assert normalize_email(" Zhang.San＠QQ.com ") == "zhang.san@qq.com"
-    assert not is_valid_email("zhang@qq")
-    assert not is_valid_email("")
+    assert normalize.mobile("+86 138-0013-8000") == "13800138000"
+    assert normalize.mobile("12800138000") is None
+    assert normalize.mobile("1380013800") is None
+    assert normalize.email(" Zhang.San＠QQ.com ") == "zhang.san@qq.com"
+    assert not normalize.is_valid_email("zhang@qq")
+    assert not normalize.is_valid_email("")
 
 
 def test_names_keep_the_middle_dot_and_suffixes_fold_only_when_configured() -> None:
-    assert normalize_person_name("阿依古丽・买买提") == "阿依古丽·买买提"
-    assert normalize_person_name("阿依古丽 · 买买提") == "阿依古丽·买买提"
+    assert normalize.person_name("阿依古丽・买买提") == "阿依古丽·买买提"
+    assert normalize.person_name("阿依古丽 · 买买提") == "阿依古丽·买买提"
     eq = (("有限责任公司", "有限公司"),)
-    assert normalize_org_name("贵州甲有限责任公司", eq) == normalize_org_name("贵州甲有限公司", eq)
-    assert normalize_org_name("贵州甲有限责任公司") != normalize_org_name("贵州甲有限公司")
+    assert normalize.org_name("贵州甲有限责任公司", eq) == normalize.org_name("贵州甲有限公司", eq)
+    assert normalize.org_name("贵州甲有限责任公司") != normalize.org_name("贵州甲有限公司")
 
 
 def test_normalize_value_dispatches() -> None:
     choices = (Choice(name="企业", aliases=("企业法人",)), Choice(name="高校"))
-    assert normalize_value(FieldType.CHOICE, " 企业法人 ", choices=choices) == "企业"
-    assert normalize_value(FieldType.CHOICE, "高 校", choices=choices) == "高校"
-    assert normalize_value(FieldType.CHOICE, "医院", choices=choices) is None
-    assert normalize_value(FieldType.MONEY_WAN, "1,000.50") == 1000.5
-    assert normalize_value(FieldType.DATE, "2022.7.5") == "2022-07-05"
-    assert normalize_value(FieldType.NAME_LIST, "甲；乙、丙") == ["甲", "乙", "丙"]
-    assert normalize_value(FieldType.DOC_NUMBER, "黔科通〔2022〕12号") == "黔科通(2022)12号"
-    assert normalize_value(FieldType.PERIOD, "2020年1月至2022年6月") == "2020-01/2022-06"
-    assert normalize_value(FieldType.TEXT, "   ") is None
+    assert normalize.value(FieldType.CHOICE, " 企业法人 ", choices=choices) == "企业"
+    assert normalize.value(FieldType.CHOICE, "高 校", choices=choices) == "高校"
+    assert normalize.value(FieldType.CHOICE, "医院", choices=choices) is None
+    assert normalize.value(FieldType.MONEY_WAN, "1,000.50") == 1000.5
+    assert normalize.value(FieldType.DATE, "2022.7.5") == "2022-07-05"
+    assert normalize.value(FieldType.NAME_LIST, "甲；乙、丙") == ["甲", "乙", "丙"]
+    assert normalize.value(FieldType.DOC_NUMBER, "黔科通〔2022〕12号") == "黔科通(2022)12号"
+    assert normalize.value(FieldType.PERIOD, "2020年1月至2022年6月") == "2020-01/2022-06"
+    assert normalize.value(FieldType.TEXT, "   ") is None
     eq = (("有限责任公司", "有限公司"),)
-    assert normalize_value(FieldType.ORG_NAME, "甲有限责任公司", equivalents=eq) == "甲有限公司"
+    assert normalize.value(FieldType.ORG_NAME, "甲有限责任公司", equivalents=eq) == "甲有限公司"
     for ft in FieldType:
-        assert normalize_value(ft, "") is None
+        assert normalize.value(ft, "") is None
 
 
 def test_malformed_rules_file_names_file_and_key(tmp_path: Path) -> None:
-    good = Path(__file__).resolve().parents[2] / "rules/normalize.yaml"
-    assert load_rules(good).mobile.pattern
-    bad = tmp_path / "normalize.yaml"
-    bad.write_text(
-        good.read_text(encoding="utf-8").replace("pattern: '^1[3-9]", "pattern: '^1[3-9")
-    )
+    good = (RULES_DIR / "normalize.yaml").read_text(encoding="utf-8")
+    assert RULES.normalize.mobile.pattern
+    bad = good.replace("pattern: '^1[3-9]", "pattern: '^1[3-9")
     with pytest.raises(ConfigError, match=r"normalize\.yaml.*mobile\.pattern"):
-        load_rules(bad)
-    bad.write_text("fold: {}\n", encoding="utf-8")
+        load_rules(rules_folder(tmp_path / "pattern", {"normalize.yaml": bad}))
     with pytest.raises(ConfigError, match="middle_dots"):
-        load_rules(bad)
+        load_rules(rules_folder(tmp_path / "dots", {"normalize.yaml": "fold: {}\n"}))
+
+
+def test_the_normaliser_folds_by_the_rules_it_is_given() -> None:
+    assert normalizer(RULES) is normalize  # built once per Rules
+    dashes_only = RULES.normalize.model_copy(update={"middle_dots": ("-", "・")})
+    assert Normalizer(dashes_only).person_name("阿依古丽・买买提") == "阿依古丽-买买提"

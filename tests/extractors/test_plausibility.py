@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from extractors import plausibility as pl
 from extractors.nlp import gazetteer
+from extractors.normalize import normalizer
 from pipeline.config import Choice, FieldType, load_yaml
 from pipeline.errors import ConfigError
 from pipeline.model import ExtractedField
@@ -19,6 +20,7 @@ from rules import RULES_DIR
 from tests.rulebook import RULES as ALL
 
 RULES = ALL.plausibility
+NORMALIZE = normalizer(ALL)
 THRESHOLD = ALL.review.review_threshold
 CJK = RULES.characters.cjk
 DOMAINS = ALL.campaign.choices("domains")
@@ -91,15 +93,17 @@ def test_a_value_is_judged_by_its_own_characters_not_its_labels() -> None:
     # 申请日期：2022年6月16日 — the colon scored 0.57, the date itself 1.0
     line = "申请日期：2022年6月16日"
     scores_ = [0.99, 0.99, 0.99, 0.99, 0.57] + [1.0] * 10
-    value = pl.value_characters(line, scores_, "2022年6月16日")
+    value = pl.value_characters(line, scores_, NORMALIZE, "2022年6月16日")
     assert value == tuple(zip("2022年6月16日", [1.0] * 10, strict=True))
     assert pl.reading_confidence(0.91, value, RULES) == 1.0
-    assert pl.value_characters("abc", [0.5, 0.6, 0.7]) == (("a", 0.5), ("b", 0.6), ("c", 0.7))
+    whole = (("a", 0.5), ("b", 0.6), ("c", 0.7))
+    assert pl.value_characters("abc", [0.5, 0.6, 0.7], NORMALIZE) == whole
 
 
 def test_without_character_scores_the_line_score_stands() -> None:
-    assert pl.value_characters("名称：abc", None, "abc") is None
-    assert pl.value_characters("名称： abc", [1.0] * 7, "abc") is None  # a space is dropped
+    assert pl.value_characters("名称：abc", None, NORMALIZE, "abc") is None
+    # a space is dropped
+    assert pl.value_characters("名称： abc", [1.0] * 7, NORMALIZE, "abc") is None
     assert pl.reading_confidence(0.93, None, RULES) == 0.93
     assert pl.reading_confidence(0.93, (), RULES) == 0.93
 
@@ -116,7 +120,7 @@ def test_without_character_scores_the_line_score_stands() -> None:
     ],
 )
 def test_a_name_one_character_from_a_known_place_is_a_near_miss(name: str, near: str) -> None:
-    assert pl.place_near_miss(name, gazetteer(ALL)) == near
+    assert pl.place_near_miss(name, gazetteer(ALL), NORMALIZE) == near
 
 
 @pytest.mark.parametrize(
@@ -130,20 +134,38 @@ def test_a_name_one_character_from_a_known_place_is_a_near_miss(name: str, near:
     ],
 )
 def test_real_names_are_no_near_miss(name: str) -> None:
-    assert pl.place_near_miss(name, gazetteer(ALL)) is None
+    assert pl.place_near_miss(name, gazetteer(ALL), NORMALIZE) is None
 
 
 def test_a_suffix_one_character_off_is_a_near_miss() -> None:
     suffixes = gazetteer(ALL).org_suffixes
-    assert pl.suffix_near_miss("贵州云岭药业有限公可", suffixes) == "有限公司"
-    assert pl.suffix_near_miss("贵州云岭药业有限公司", suffixes) is None
-    assert pl.suffix_near_miss("贵州云岭药业", suffixes) is None
+    assert pl.suffix_near_miss("贵州云岭药业有限公可", suffixes, NORMALIZE) == "有限公司"
+    assert pl.suffix_near_miss("贵州云岭药业有限公司", suffixes, NORMALIZE) is None
+    assert pl.suffix_near_miss("贵州云岭药业", suffixes, NORMALIZE) is None
 
 
 def test_an_option_one_character_off_is_a_misread_option() -> None:
-    assert pl.choice_near_miss("新材科", DOMAINS) == "新材料"
-    assert pl.choice_near_miss("新材料", DOMAINS) is None
-    assert pl.choice_near_miss("房地产开发", DOMAINS) is None  # an ineligible domain, as written
+    assert pl.choice_near_miss("新材科", DOMAINS, NORMALIZE) == "新材料"
+    assert pl.choice_near_miss("新材料", DOMAINS, NORMALIZE) is None
+    # an ineligible domain, as written
+    assert pl.choice_near_miss("房地产开发", DOMAINS, NORMALIZE) is None
+
+
+def _plausibility(
+    key: str, field_type: FieldType, raw: str, value: object, parsed: bool
+) -> pl.Plausibility:
+    """``plausibility`` with the shipped rules, the campaign's domains as the choices."""
+    return pl.plausibility(
+        key,
+        field_type,
+        raw,
+        value,  # type: ignore[arg-type]
+        parsed=parsed,
+        choices=DOMAINS,
+        gaz=gazetteer(ALL),
+        rules=RULES,
+        normalize=NORMALIZE,
+    )
 
 
 @pytest.mark.parametrize(
@@ -161,9 +183,7 @@ def test_an_option_one_character_off_is_a_misread_option() -> None:
 def test_each_sign_of_a_misread_takes_the_confidence_below_the_threshold(
     key: str, field_type: FieldType, raw: str, value: object, parsed: bool, reason: str
 ) -> None:
-    got = pl.plausibility(
-        key, field_type, raw, value, parsed=parsed, choices=DOMAINS, gaz=gazetteer(ALL), rules=RULES
-    )  # type: ignore[arg-type]
+    got = _plausibility(key, field_type, raw, value, parsed)
     assert got.reasons == (reason,)
     assert got.factor < THRESHOLD
 
@@ -185,9 +205,7 @@ def test_each_sign_of_a_misread_takes_the_confidence_below_the_threshold(
 def test_plausible_values_keep_their_confidence(
     key: str, field_type: FieldType, raw: str, value: object, parsed: bool
 ) -> None:
-    got = pl.plausibility(
-        key, field_type, raw, value, parsed=parsed, choices=DOMAINS, gaz=gazetteer(ALL), rules=RULES
-    )  # type: ignore[arg-type]
+    got = _plausibility(key, field_type, raw, value, parsed)
     assert got.factor == 1.0 and got.reasons == ()
 
 
@@ -263,4 +281,4 @@ def test_every_factor_alone_flags_a_sure_reading() -> None:
 
 def test_choices_of_a_template_are_checked_like_the_campaigns() -> None:
     options = (Choice(name="企业型", aliases=("企业型创新中心",)), Choice(name="院所型"))
-    assert pl.choice_near_miss("企业形", options) == "企业型"
+    assert pl.choice_near_miss("企业形", options, NORMALIZE) == "企业型"

@@ -9,10 +9,11 @@ import pytest
 from pydantic import ValidationError
 from shenbao_lab.generator.truth import Truth
 
+from extractors.normalize import normalizer
 from extractors.review import needs_review
 from extractors.table_grid import bands
 from extractors.tables import read_tables
-from pipeline.config import TableSpec, load_campaign
+from pipeline.config import TableSpec
 from pipeline.model import (
     Annex,
     ExtractedField,
@@ -25,10 +26,11 @@ from pipeline.model import (
 from tests.readers import SAMPLES, TEMPLATES, read_electronic, truth_of
 from tests.rulebook import RULES
 
-CAMPAIGN = load_campaign()
+CAMPAIGN = RULES.campaign
 PILOT = TEMPLATES[Annex.PILOT]
 CERTIFICATION = TEMPLATES[Annex.CERTIFICATION]
 TRUTHS = sorted((SAMPLES / "truth").glob("[PC]*.json"))
+NORMALIZE = normalizer(RULES)
 
 
 def _is_table_field(key: str) -> bool:
@@ -40,7 +42,7 @@ def _is_table_field(key: str) -> bool:
 def test_tables_of_electronic_copies_equal_the_truth(truth_file: Path, kind: SourceKind) -> None:
     truth, source = truth_of(truth_file, kind)
     submission = read_electronic(SAMPLES / source.file)
-    fields = read_tables(submission, TEMPLATES[truth.annex], CAMPAIGN)
+    fields = read_tables(submission, TEMPLATES[truth.annex], CAMPAIGN, NORMALIZE)
     expected = {k: v for k, v in source.fields.items() if _is_table_field(k)}
     assert expected, "every applicant has members or KPIs"
     assert set(fields) == set(expected)
@@ -110,7 +112,7 @@ def _member_row(y: float, index: str, name: str, kind: str, uscc: str) -> list[T
 
 
 def _members(lines: list[TextLine], kind: SourceKind = SourceKind.SCAN) -> ExtractedField:
-    fields = read_tables(_submission(_page(lines, kind)), PILOT, CAMPAIGN)
+    fields = read_tables(_submission(_page(lines, kind)), PILOT, CAMPAIGN, NORMALIZE)
     return fields["members"]
 
 
@@ -235,7 +237,7 @@ def test_a_cell_in_pieces_far_apart_is_flagged() -> None:
 
 def test_no_members_table_gives_no_field() -> None:
     page = _page([_line("一、基本情况表", 0.4, 0.07, 0.6, 0.09)])
-    assert "members" not in read_tables(_submission(page), PILOT, CAMPAIGN)
+    assert "members" not in read_tables(_submission(page), PILOT, CAMPAIGN, NORMALIZE)
 
 
 def test_an_empty_members_table_is_blank_not_a_list() -> None:
@@ -280,7 +282,9 @@ def test_kpi_rows_are_found_by_their_labels_in_any_order_and_typed_by_row() -> N
             ("服务企业数（家）", "39", "47"),
         ]
     )
-    fields = read_tables(_submission(page, annex=Annex.CERTIFICATION), CERTIFICATION, CAMPAIGN)
+    fields = read_tables(
+        _submission(page, annex=Annex.CERTIFICATION), CERTIFICATION, CAMPAIGN, NORMALIZE
+    )
     assert len(fields) == 14
     assert fields["kpi_rd_spend_target"].value == 18030.0
     assert fields["kpi_rd_spend_actual"].value == 21055.59
@@ -306,7 +310,9 @@ def test_a_blank_kpi_cell_and_an_unread_row_are_for_review() -> None:
             # 服务企业数 is not on the page at all
         ]
     )
-    fields = read_tables(_submission(page, annex=Annex.CERTIFICATION), CERTIFICATION, CAMPAIGN)
+    fields = read_tables(
+        _submission(page, annex=Annex.CERTIFICATION), CERTIFICATION, CAMPAIGN, NORMALIZE
+    )
     blank = fields["kpi_rd_spend_actual"]
     assert blank.value is None and blank.raw == ""
     assert blank.bbox is not None and blank.bbox[0] > 0.6  # where the blank cell is
@@ -324,7 +330,9 @@ def test_a_lost_kpi_header_cell_does_not_run_two_columns_together() -> None:
     page = _kpi_page([("研发投入（万元）", "18030.00", "21,055.59"), ("制定标准（项）", "3", "4")])
     lines = tuple(t for t in page.lines if t.text != "试点方案目标值")
     headless = page.model_copy(update={"lines": lines})
-    fields = read_tables(_submission(headless, annex=Annex.CERTIFICATION), CERTIFICATION, CAMPAIGN)
+    fields = read_tables(
+        _submission(headless, annex=Annex.CERTIFICATION), CERTIFICATION, CAMPAIGN, NORMALIZE
+    )
     assert fields["kpi_rd_spend_target"].value == 18030.0
     assert fields["kpi_rd_spend_actual"].value == 21055.59
     assert fields["kpi_standards_actual"].value == 4
@@ -336,7 +344,9 @@ def test_a_lost_kpi_header_cell_does_not_run_two_columns_together() -> None:
 
 def test_a_blank_kpi_cell_on_a_born_digital_page_is_blank_for_sure() -> None:
     page = _kpi_page([("研发投入（万元）", "18030.00", "")], SourceKind.TEXT_LAYER)
-    fields = read_tables(_submission(page, annex=Annex.CERTIFICATION), CERTIFICATION, CAMPAIGN)
+    fields = read_tables(
+        _submission(page, annex=Annex.CERTIFICATION), CERTIFICATION, CAMPAIGN, NORMALIZE
+    )
     assert fields["kpi_rd_spend_actual"].value is None
     assert fields["kpi_rd_spend_actual"].confidence == 1.0
 
@@ -350,7 +360,10 @@ def test_the_table_is_found_when_its_heading_was_not_read() -> None:
         for p in submission.pages
     )
     headless = submission.model_copy(update={"pages": pages})
-    assert read_tables(headless, PILOT, CAMPAIGN)["members"].value == source.fields["members"].value
+    assert (
+        read_tables(headless, PILOT, CAMPAIGN, NORMALIZE)["members"].value
+        == source.fields["members"].value
+    )
 
 
 def test_bands_group_the_pieces_of_one_printed_line() -> None:

@@ -9,6 +9,7 @@ import pytest
 from shenbao_lab.generator.truth import Truth
 
 from extractors.fields import extract
+from extractors.normalize import normalizer
 from extractors.review import needs_review
 from extractors.ticks import read_checkbox
 from pipeline.config import ReadMethod
@@ -28,6 +29,7 @@ from tests.rulebook import RULES, rules_folder
 CAMPAIGN = RULES.campaign
 PILOT = TEMPLATES[Annex.PILOT]
 TRUTHS = sorted((SAMPLES / "truth").glob("[PC]*.json"))
+NORMALIZE = normalizer(RULES)
 
 
 def _line(text: str, x0: float, y0: float, x1: float, y1: float) -> TextLine:
@@ -66,7 +68,7 @@ def _org_nature_page(inks: list[float], *, extra: list[TickBox] = ()) -> Page:  
 
 
 def _org_nature(page: Page):  # type: ignore[no-untyped-def]
-    return read_checkbox(PILOT.field("org_nature"), page, PILOT, CAMPAIGN, RULES.ticks)
+    return read_checkbox(PILOT.field("org_nature"), page, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE)
 
 
 def test_one_clear_tick_reads_as_the_options_printed_name() -> None:
@@ -99,6 +101,7 @@ def test_the_wrapped_row_above_is_not_taken_by_a_tall_label_below() -> None:
         PILOT,
         CAMPAIGN,
         RULES.ticks,
+        NORMALIZE,
     )
 
     # Only its own row's two boxes (of four options: so it goes to review, and says so);
@@ -200,7 +203,9 @@ def test_without_boxes_the_ocr_glyphs_give_a_reading_for_review() -> None:
         ),
     )
 
-    reading = read_checkbox(PILOT.field("center_type"), page, PILOT, CAMPAIGN, RULES.ticks)
+    reading = read_checkbox(
+        PILOT.field("center_type"), page, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE
+    )
 
     assert reading is not None and reading.value == "院所型"
     assert needs_review(reading.confidence, RULES.review)
@@ -218,10 +223,14 @@ def test_a_docx_line_holding_label_and_glyphs_reads_exactly() -> None:
         height_pt=842,
         lines=(line, _line("组建模式：☑独立法人 □公司+联盟", 0.1, 0.2075, 0.9, 0.2255)),
     )
-    page = page.model_copy(update={"boxes": glyph_boxes(page.lines)})
+    page = page.model_copy(update={"boxes": glyph_boxes(page.lines, RULES.tick_boxes)})
 
-    center_type = read_checkbox(PILOT.field("center_type"), page, PILOT, CAMPAIGN, RULES.ticks)
-    setup_mode = read_checkbox(PILOT.field("setup_mode"), page, PILOT, CAMPAIGN, RULES.ticks)
+    center_type = read_checkbox(
+        PILOT.field("center_type"), page, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE
+    )
+    setup_mode = read_checkbox(
+        PILOT.field("setup_mode"), page, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE
+    )
 
     assert center_type is not None and center_type.value == "院所型"
     assert setup_mode is not None and setup_mode.value == "独立法人"
@@ -303,10 +312,12 @@ def test_every_tick_box_field_of_the_scans_is_the_truth(truth_file: Path) -> Non
             width_pt=595,
             height_pt=842,
             lines=_truth_lines(page_truth, normalised),
-            boxes=image_boxes(normalised.ocr_image, normalised.dpi),
+            boxes=image_boxes(normalised.ocr_image, normalised.dpi, RULES.tick_boxes),
         )
         for key in keys:
-            reading = read_checkbox(template.field(key), page, template, CAMPAIGN, RULES.ticks)
+            reading = read_checkbox(
+                template.field(key), page, template, CAMPAIGN, RULES.ticks, NORMALIZE
+            )
             assert reading is not None, key
             assert not needs_review(reading.confidence, RULES.review), key
             read[key] = reading.value
@@ -330,7 +341,7 @@ def test_a_degraded_scan_end_to_end_with_the_real_ocr() -> None:
             image=image,
             dpi=200.0,
         )
-        pages.append(read_page(scan, engine).page)
+        pages.append(read_page(scan, engine, RULES).page)
     submission = Submission.model_validate(
         {
             "id": "scan_0004-p001-009",
@@ -344,7 +355,7 @@ def test_a_degraded_scan_end_to_end_with_the_real_ocr() -> None:
             spec = PILOT.field(key)
             if spec.method is not ReadMethod.CHECKBOX:
                 continue
-            reading = read_checkbox(spec, page, PILOT, CAMPAIGN, RULES.ticks)
+            reading = read_checkbox(spec, page, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE)
             assert reading is not None, key
             assert reading.value == source.fields[key].value, key
             assert not needs_review(reading.confidence, RULES.review), key

@@ -33,8 +33,10 @@ from pipeline.model import Page, SourceKind
 from pipeline.ocr.engine import OcrSettings
 from pipeline.pages import SourcePage
 from pipeline.read import ReadPage
+from pipeline.rulebook import Rules
 from pipeline.settings import Settings
 from tests.readers import SAMPLES
+from tests.rulebook import RULES
 from usecases.publish import BatchResult
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -186,13 +188,13 @@ def test_a_hanging_page_on_the_cluster_is_unreadable(monkeypatch: pytest.MonkeyP
     from prefect_dask import DaskTaskRunner
 
     @batch_module.step
-    def slow_page(source: SourcePage, ocr: OcrSettings, cache_dir: Path) -> ReadPage:
+    def slow_page(source: SourcePage, rules: Rules, ocr: OcrSettings, cache_dir: Path) -> ReadPage:
         if source.file_page == 2:
             time.sleep(5)  # longer than the timeout; the thread is left to finish
         return _page(source)
 
     monkeypatch.setattr(cluster_module, "read_page_task", slow_page)
-    monkeypatch.setattr(cluster_module, "iter_pages", lambda path, kind, settings: _scans(4))
+    monkeypatch.setattr(cluster_module, "iter_pages", lambda path, kind, settings, rules: _scans(4))
     settings = Settings(page_timeout_s=2)
     files = [SimpleNamespace(source=SimpleNamespace(path=None), kind=None)]
     runner = DaskTaskRunner(
@@ -202,7 +204,7 @@ def test_a_hanging_page_on_the_cluster_is_unreadable(monkeypatch: pytest.MonkeyP
     @flow(task_runner=runner)
     def read_four() -> list[tuple[int, ReadPage]]:
         engine = batch_module.reading_engine(settings)
-        return list(read_on_cluster(files, settings, engine, 4))  # type: ignore[arg-type]
+        return list(read_on_cluster(files, settings, RULES, engine, 4))  # type: ignore[arg-type]
 
     read = read_four()
     assert [(i, r.page.source_page) for i, r in read] == [(0, 1), (0, 2), (0, 3), (0, 4)]
@@ -216,7 +218,7 @@ def test_a_file_that_fails_to_open_on_the_cluster_path_is_told_apart(
     """The pages of the files around it are read; after the failing file's pages comes
     what it failed with, under its own index (issue 14: set aside, the batch goes on)."""
 
-    def pages(path: str, kind: object, settings: object) -> Iterator[SourcePage]:
+    def pages(path: str, kind: object, settings: object, rules: object) -> Iterator[SourcePage]:
         yield SourcePage(file_page=1, kind=SourceKind.TEXT_LAYER, width_pt=100, height_pt=100)
         if path == "broken":
             raise InputError("cannot open PDF: truncated")
@@ -228,7 +230,7 @@ def test_a_file_that_fails_to_open_on_the_cluster_path_is_told_apart(
     ]
     settings = Settings()
     read = list(
-        read_on_cluster(files, settings, batch_module.reading_engine(settings), 4)  # type: ignore[arg-type]
+        read_on_cluster(files, settings, RULES, batch_module.reading_engine(settings), 4)  # type: ignore[arg-type]
     )
     assert [(i, type(r).__name__) for i, r in read] == [
         (0, "ReadPage"),

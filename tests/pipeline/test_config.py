@@ -7,19 +7,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.config import (
-    DEFAULT_TEMPLATES_DIR,
-    load_campaign,
-    load_export_mapping,
-    load_template,
-    load_templates,
-)
+from pipeline.config import load_template
 from pipeline.errors import ConfigError, TemplateError
 from pipeline.model import Annex
+from pipeline.rulebook import load_rules
+from rules import RULES_DIR
+from tests.rulebook import RULES, rules_folder
 
 
 def test_shipped_templates_cover_both_annexes_with_their_seal_slots() -> None:
-    templates = load_templates()
+    templates = RULES.templates
     assert set(templates) == {Annex.PILOT, Annex.CERTIFICATION}
     for template in templates.values():
         slots = {s.id for s in template.seal_slots}
@@ -45,7 +42,7 @@ def test_shipped_templates_cover_both_annexes_with_their_seal_slots() -> None:
 
 
 def test_every_basic_info_label_of_forms_md_is_in_the_pilot_template() -> None:
-    pilot = load_templates()[Annex.PILOT]
+    pilot = RULES.templates[Annex.PILOT]
     labels = {pilot.field(k).label for k in pilot.page("basic_info").fields}
     assert {
         "统一社会信用代码",
@@ -59,7 +56,7 @@ def test_every_basic_info_label_of_forms_md_is_in_the_pilot_template() -> None:
 
 
 def test_campaign_localities_and_exemptions() -> None:
-    campaign = load_campaign()
+    campaign = RULES.campaign
     assert len(campaign.localities) == 10
     assert campaign.locality("黔东南苗族侗族自治州").authority == "黔东南州工业和信息化局"
     assert campaign.locality("贵安新区").authority == "贵安新区经济发展局"
@@ -69,14 +66,14 @@ def test_campaign_localities_and_exemptions() -> None:
 
 
 def test_export_mapping_follows_forms_md_order() -> None:
-    mapping = load_export_mapping()
+    mapping = RULES.export_columns
     assert mapping.columns[0].header == "申报编号"
     assert mapping.columns[-1].key == "submitted_at"
     assert len(mapping.columns) == 27
 
 
 def _broken_copy(tmp_path: Path, edit: callable) -> Path:  # type: ignore[valid-type]
-    data = yaml.safe_load((DEFAULT_TEMPLATES_DIR / "pilot.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((RULES_DIR / "templates" / "pilot.yaml").read_text(encoding="utf-8"))
     edit(data)
     path = tmp_path / "pilot.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -105,20 +102,17 @@ def test_a_malformed_template_names_the_file_and_the_key(
 
 
 def test_invalid_yaml_and_missing_files_are_config_errors(tmp_path: Path) -> None:
-    bad = tmp_path / "campaign.yaml"
-    bad.write_text("name: [unclosed", encoding="utf-8")
+    bad = rules_folder(tmp_path / "a", {"campaign.yaml": "name: [unclosed"})
     with pytest.raises(ConfigError, match="not valid YAML"):
-        load_campaign(bad)
+        load_rules(bad)
+    absent = rules_folder(tmp_path / "b")
+    (absent / "campaign.yaml").unlink()
     with pytest.raises(ConfigError, match="cannot read"):
-        load_campaign(tmp_path / "absent.yaml")
+        load_rules(absent)
 
 
 def test_an_exemption_that_is_not_an_affiliation_is_refused(tmp_path: Path) -> None:
-    from pipeline.config import DEFAULT_CONFIG_DIR
-
-    data = yaml.safe_load((DEFAULT_CONFIG_DIR / "campaign.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((RULES_DIR / "campaign.yaml").read_text(encoding="utf-8"))
     data["exempt_affiliations"].append("外资企业")
-    path = tmp_path / "campaign.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigError, match="exempt_affiliations: '外资企业' is not defined"):
-        load_campaign(path)
+        load_rules(rules_folder(tmp_path, {"campaign.yaml": data}))

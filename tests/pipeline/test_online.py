@@ -13,16 +13,11 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from pipeline.config import (
-    Campaign,
-    ExportLimits,
-    ExportMapping,
-    load_campaign,
-    load_export_mapping,
-)
+from pipeline.config import Campaign, ExportLimits, ExportMapping
 from pipeline.errors import InputError
 from pipeline.model import Annex, OnlineRecord
 from pipeline.online import OnlineExport, load_online_export
+from tests.rulebook import RULES
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -32,12 +27,12 @@ CSV = SAMPLES / "online" / "export.csv"
 
 @pytest.fixture(scope="module")
 def mapping() -> ExportMapping:
-    return load_export_mapping()
+    return RULES.export_columns
 
 
 @pytest.fixture(scope="module")
 def campaign() -> Campaign:
-    return load_campaign()
+    return RULES.campaign
 
 
 @pytest.fixture(scope="module")

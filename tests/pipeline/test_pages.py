@@ -25,13 +25,14 @@ from pipeline.model import SourceKind, TextLine
 from pipeline.pages import TARGET_DPI, SourcePage, iter_pages, render_page_image
 from pipeline.readers import docx_pages, pdf_pages, pdf_text
 from pipeline.settings import Settings
+from tests.rulebook import RULES
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 SETTINGS = Settings()
 
 
 def _pages(path: Path, kind: FileKind, settings: Settings = SETTINGS) -> list[SourcePage]:
-    return list(iter_pages(path, kind, settings))
+    return list(iter_pages(path, kind, settings, RULES))
 
 
 def _same_row(left: TextLine, right: TextLine) -> bool:
@@ -562,7 +563,7 @@ def test_long_pdf_streams_with_flat_memory(tmp_path: Path) -> None:
     peak = baseline
     kinds: list[SourceKind] = []
 
-    for page in iter_pages(path, FileKind.PDF, SETTINGS):
+    for page in iter_pages(path, FileKind.PDF, SETTINGS, RULES):
         kinds.append(page.kind)
         peak = max(peak, _rss_bytes())
         del page

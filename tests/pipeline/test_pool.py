@@ -20,6 +20,7 @@ from pipeline.pages import SourcePage
 from pipeline.pool import PagePool
 from pipeline.read import ReadPage
 from tests.processes import still_running
+from tests.rulebook import RULES
 
 
 def _source(number: int) -> SourcePage:
@@ -58,7 +59,7 @@ class CrashingPool(PagePool):
 
 
 def test_a_dying_reader_costs_one_page_not_the_batch(tmp_path: Path) -> None:
-    with CrashingPool(OcrSettings(), tmp_path, workers=2) as pool:
+    with CrashingPool(OcrSettings(), tmp_path, RULES, workers=2) as pool:
         read = list(pool.read(_source(n) for n in range(1, 6)))
         again = list(pool.read(_source(n) for n in (1, 3)))  # the pool still works
     assert [r.page.source_page for r in read] == [1, 2, 3, 4, 5]
@@ -69,7 +70,7 @@ def test_a_dying_reader_costs_one_page_not_the_batch(tmp_path: Path) -> None:
 
 def test_pages_without_pixels_are_read_in_this_process(tmp_path: Path) -> None:
     text_page = SourcePage(file_page=1, kind=SourceKind.TEXT_LAYER, width_pt=100, height_pt=100)
-    with CrashingPool(OcrSettings(), tmp_path, workers=1) as pool:
+    with CrashingPool(OcrSettings(), tmp_path, RULES, workers=1) as pool:
         (read,) = pool.read([text_page])
     assert read.page.kind is SourceKind.TEXT_LAYER and read.error is None
 
@@ -110,7 +111,7 @@ def test_files_read_at_once_share_a_bound_on_the_page_images_in_memory(tmp_path:
             pages.append(page.page.source_page)
         read[index] = pages
 
-    with SlowPool(OcrSettings(), tmp_path, workers=1) as pool:
+    with SlowPool(OcrSettings(), tmp_path, RULES, workers=1) as pool:
         threads = [threading.Thread(target=read_file, args=(i, pool)) for i in range(4)]
         for thread in threads:
             thread.start()
@@ -123,7 +124,7 @@ def test_files_read_at_once_share_a_bound_on_the_page_images_in_memory(tmp_path:
 
 
 def test_a_file_left_early_gives_its_slots_back(tmp_path: Path) -> None:
-    with SlowPool(OcrSettings(), tmp_path, workers=1) as pool:
+    with SlowPool(OcrSettings(), tmp_path, RULES, workers=1) as pool:
         pages = pool.read(_source(n) for n in range(1, 10))
         next(pages)
         pages.close()  # the caller stopped with pages in flight
@@ -147,7 +148,7 @@ def _sources(numbers: Iterable[int]) -> Iterator[SourcePage]:
 
 
 def test_a_hanging_page_in_the_pool_is_unreadable_and_its_reader_killed(tmp_path: Path) -> None:
-    with HangingPool(OcrSettings(), tmp_path, workers=2) as pool:
+    with HangingPool(OcrSettings(), tmp_path, RULES, workers=2) as pool:
         list(pool.read(_sources([1])))  # the readers are up: their start is not a page's time
         # long enough for a fresh reader process to import this module, on a busy machine
         pool.page_timeout_s = 8
@@ -176,7 +177,7 @@ def test_files_sharing_the_pool_survive_another_files_timeout(tmp_path: Path) ->
     """One file's page hangs and the pool is killed under another file's pages in flight
     (the batch reads files on threads sharing one pool): those are read again, not lost
     and not a crashed batch."""
-    with SharedHangingPool(OcrSettings(), tmp_path, workers=2) as pool:
+    with SharedHangingPool(OcrSettings(), tmp_path, RULES, workers=2) as pool:
         list(pool.read(_sources([1])))  # the readers are up
         pool.page_timeout_s = 6
         results: dict[str, list[ReadPage]] = {}
@@ -207,7 +208,7 @@ def test_a_reader_dying_while_the_file_waits_for_a_slot_costs_one_page(tmp_path:
     submission finds the pool broken. The dead page's turn restarts the pool, and only
     that page is lost."""
     read = []
-    with CrashingPool(OcrSettings(), tmp_path, workers=1) as pool:
+    with CrashingPool(OcrSettings(), tmp_path, RULES, workers=1) as pool:
         for page in pool.read(_source(n) for n in range(1, 6)):
             read.append(page)
             if len(read) == 1:
@@ -228,7 +229,7 @@ class SleepingPool(PagePool):
 
 def hold_two_readers() -> None:
     """Two readers, each busy on a page, and wait for them: a process the test kills."""
-    with SleepingPool(OcrSettings(), Path(tempfile.mkdtemp()), workers=2) as pool:
+    with SleepingPool(OcrSettings(), Path(tempfile.mkdtemp()), RULES, workers=2) as pool:
         for _ in pool.read(_source(n) for n in (1, 2)):
             pass
 
@@ -276,7 +277,7 @@ def test_a_reader_outlives_the_thread_that_started_it(tmp_path: Path) -> None:
     the pool: a reader does not die with its thread (as with a parent-death signal)."""
     here = psutil.Process()
     before = {p.pid for p in _readers(here)}
-    with SlowPool(OcrSettings(), tmp_path, workers=1) as pool:
+    with SlowPool(OcrSettings(), tmp_path, RULES, workers=1) as pool:
         started = threading.Thread(target=lambda: list(pool.read(_sources([1]))))
         started.start()
         started.join()

@@ -28,7 +28,7 @@ from pipeline.run import (
     submission_ids,
     without_reading,
 )
-from tests.readers import SAMPLES, SETTINGS, TEMPLATES, NoOcr
+from tests.readers import SAMPLES, SETTINGS, NoOcr
 from tests.rulebook import RULES
 
 
@@ -48,7 +48,7 @@ class Broken:
 
 def _read(path: Path, engine: object, cache: PageCache | None = None):  # type: ignore[no-untyped-def]
     (found,) = discover([path])
-    return read_document(sniff(found, SETTINGS), SETTINGS, engine, TEMPLATES, cache=cache)  # type: ignore[arg-type]
+    return read_document(sniff(found, SETTINGS), SETTINGS, engine, RULES, cache=cache)  # type: ignore[arg-type]
 
 
 def _stream(tmp_path: Path, *names: str) -> Path:
@@ -141,16 +141,16 @@ def test_a_scanned_stream_is_read_upright_and_split_with_real_ocr(tmp_path: Path
     frozen = tmp_path / "ocr.json"
     engine.save(frozen)
     replay = OcrSettings(kind="replay", replay_file=frozen)
-    with PagePool(replay, tmp_path / "pool-cache", workers=2) as pool:
+    with PagePool(replay, tmp_path / "pool-cache", RULES, workers=2) as pool:
         (found,) = discover([SAMPLES / "batch" / "scan_0003.pdf"])
-        pooled = read_document(sniff(found, SETTINGS), SETTINGS, pool.engine, TEMPLATES, pool=pool)
+        pooled = read_document(sniff(found, SETTINGS), SETTINGS, pool.engine, RULES, pool=pool)
     assert pooled.submissions == [submission]
 
 
 def test_inspect_of_a_file_that_is_not_a_document_reports_it_unreadable(tmp_path: Path) -> None:
     bad = tmp_path / "scan.pdf"
     bad.write_text("this is not a PDF", encoding="utf-8")
-    (report,) = inspect_file(bad, SETTINGS, NoOcr(), TEMPLATES)  # type: ignore[arg-type]
+    (report,) = inspect_file(bad, SETTINGS, NoOcr(), RULES)  # type: ignore[arg-type]
     assert report.status == "fail"
     assert [f.code for f in report.findings] == [FindingCode.FILE_UNREADABLE]
     assert report.annex is Annex.UNKNOWN
@@ -171,17 +171,17 @@ def test_a_docx_over_the_page_cap_is_set_aside_once_its_pages_are_known(tmp_path
     document.save(str(path))
 
     settings = SETTINGS.model_copy(update={"max_pages": 2})
-    (report,) = inspect_file(path, settings, NoOcr(), TEMPLATES)  # type: ignore[arg-type]
+    (report,) = inspect_file(path, settings, NoOcr(), RULES)  # type: ignore[arg-type]
     assert [f.code for f in report.findings] == [FindingCode.FILE_UNREADABLE]
     assert "页数过多（超过上限 2 页）" in report.findings[0].message
-    (report,) = inspect_file(path, SETTINGS, NoOcr(), TEMPLATES)  # type: ignore[arg-type]
+    (report,) = inspect_file(path, SETTINGS, NoOcr(), RULES)  # type: ignore[arg-type]
     assert FindingCode.FILE_UNREADABLE not in [f.code for f in report.findings]
 
 
 def test_a_spooled_report_comes_back_whole_and_its_lean_copy_keeps_all_but_the_reading(
     tmp_path: Path,
 ) -> None:
-    (report,) = inspect_file(SAMPLES / "electronic" / "P001.pdf", SETTINGS, NoOcr(), TEMPLATES)
+    (report,) = inspect_file(SAMPLES / "electronic" / "P001.pdf", SETTINGS, NoOcr(), RULES)
     assert any(page.lines for page in report.pages)
     spooled, lean = ReportSpool(tmp_path).put(report)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pipeline.config import load_templates
 from pipeline.model import Annex, Page, SourceKind, TextLine
 from pipeline.run import submission_id, submission_ids
 from pipeline.split import cover_annex, split_stream
+from tests.rulebook import RULES
 
-TEMPLATES = load_templates()
+TEMPLATES = RULES.templates
 
 
 def _page(number: int, *texts: tuple[str, float]) -> Page:

@@ -8,7 +8,7 @@ import pytest
 from pipeline.model import FindingCode, OnlineRecord, Report
 from pipeline.online import load_online_export
 from pipeline.run import inspect_file, submission_ids, without_reading
-from tests.readers import SAMPLES, SETTINGS, TEMPLATES, NoOcr
+from tests.readers import SAMPLES, SETTINGS, NoOcr
 from tests.rulebook import RULES
 from usecases.check import batch_check, check_batch, checker
 
@@ -20,7 +20,7 @@ def reports() -> list[Report]:
     """Electronic copies, extracted and validated, their ids unique across the batch."""
     check = checker(RULES)
     read = [
-        inspect_file(SAMPLES / "electronic" / f, SETTINGS, NoOcr(), TEMPLATES, check=check)
+        inspect_file(SAMPLES / "electronic" / f, SETTINGS, NoOcr(), RULES, check=check)
         for f in FILES
     ]
     ids = submission_ids([(f, "0" * 64) for f in FILES])

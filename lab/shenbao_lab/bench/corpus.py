@@ -148,7 +148,6 @@ def read_submissions(
     one of the ``scanned`` files is not in the page cache (electronic copies need none).
     With one (a replay, in tests): read in this process, no caches.
     """
-    templates = rules.templates
     sniffed = [_sniffed(path, settings) for path in files]
     for item in sniffed:
         if item.quarantined:
@@ -171,10 +170,12 @@ def read_submissions(
                 if s.source.path in scanned and cache.get(s.entry.sha256 or "", engine) is None
             ]
             if unread:
-                pool = stack.enter_context(PagePool(settings.ocr, settings.cache_dir, workers))
+                pool = stack.enter_context(
+                    PagePool(settings.ocr, settings.cache_dir, rules, workers)
+                )
                 engine = pool.engine
         for item in sniffed:
-            document = read_document(item, settings, engine, templates, cache=cache, pool=pool)
+            document = read_document(item, settings, engine, rules, cache=cache, pool=pool)
             submissions.update(((item.source.name, s.id), s) for s in document.submissions)
     return submissions
 

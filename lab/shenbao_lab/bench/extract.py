@@ -25,7 +25,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from extractors.fields import extract
-from extractors.normalize import normalize_doc_number
+from extractors.normalize import Normalizer, normalizer
 from extractors.review import needs_review
 from pipeline.config import TemplateSpec
 from pipeline.errors import InputError
@@ -46,7 +46,7 @@ SOURCE_NAMES: dict[SourceKind, str] = {
 }
 
 
-def same_value(read: FieldValue, truth: FieldValue) -> bool:
+def same_value(read: FieldValue, truth: FieldValue, normalize: Normalizer) -> bool:
     """Equal in meaning: a blank list is a blank, 〔〕 and () in document numbers alike.
 
     The truth writes an empty list (``platforms: []``) where extraction gives None, and
@@ -55,7 +55,7 @@ def same_value(read: FieldValue, truth: FieldValue) -> bool:
     if truth == [] or truth is None:
         return read in (None, [])
     if isinstance(truth, str) and isinstance(read, str):
-        return normalize_doc_number(read) == normalize_doc_number(truth)
+        return normalize.doc_number(read) == normalize.doc_number(truth)
     if isinstance(truth, float) and isinstance(read, int | float):
         return abs(read - truth) < 1e-6
     return read == truth
@@ -227,6 +227,7 @@ def score_source(
     fields: dict[str, ExtractedField],
     template: TemplateSpec | None,
     review: ReviewRules,
+    normalize: Normalizer,
 ) -> list[FieldOutcome]:
     """Every field the truth lists for one source, scored against what was extracted."""
     outcomes: list[FieldOutcome] = []
@@ -245,7 +246,7 @@ def score_source(
                 truth=expected,
                 raw=field.raw if field else None,
                 confidence=field.confidence if field else None,
-                correct=same_value(field.value if field else None, expected),
+                correct=same_value(field.value if field else None, expected, normalize),
                 flagged=field is not None and needs_review(field.confidence, review),
             )
         )
@@ -290,7 +291,7 @@ def bench_extract(
     )
     read_s = time.perf_counter() - started
 
-    templates, review = rules.templates, rules.review
+    templates, review, normalize = rules.templates, rules.review, normalizer(rules)
     outcomes: list[FieldOutcome] = []
     missing: list[str] = []
     extract_s = 0.0
@@ -304,7 +305,7 @@ def bench_extract(
             fields = extract(submission, rules).fields
             extract_s += time.perf_counter() - started
         template = templates.get(truth.annex) if truth.annex is not Annex.UNKNOWN else None
-        outcomes += score_source(truth, source, fields, template, review)
+        outcomes += score_source(truth, source, fields, template, review, normalize)
     return ExtractFigures(
         corpus=str(corpus),
         review_threshold=review.review_threshold,

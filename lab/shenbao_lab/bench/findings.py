@@ -46,6 +46,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 
+from extractors.normalize import Normalizer, normalizer
 from pipeline.config import (
     Campaign,
     TemplateSpec,
@@ -166,11 +167,14 @@ def mutate(
     online: Callable[[Report, OnlineRecord], Report],
     seed: int,
     mutations: Sequence[Mutation] = MUTATIONS,
+    *,
+    normalize: Normalizer,
 ) -> list[MutationOutcome]:
     """Every mutation of every mutable field of the filing, each checked on its own.
 
     ``report`` is the submission's report before matching; ``online`` matches one report
-    to one filing (``check_batch`` for a batch of one).
+    to one filing (``check_batch`` for a batch of one); ``normalize`` tells a misread
+    paper value from a format-only difference (``same_value``).
     """
     outcomes: list[MutationOutcome] = []
     for key, field in fields.items():
@@ -209,7 +213,9 @@ def mutate(
                     truth=base,
                     online=value,
                     paper=read.value if read else None,
-                    paper_misread=not same_value(read.value if read else None, true.value),
+                    paper_misread=not same_value(
+                        read.value if read else None, true.value, normalize
+                    ),
                     matched=checked.online is not None
                     and checked.online.record_id == record.record_id,
                     verdict=verdict,
@@ -263,6 +269,7 @@ def bench_findings(
     by_record = {r.record_id: r for r in records}
     mutable = {annex: mutable_fields(mapping, t, campaign) for annex, t in templates.items()}
     check = checker(rules)
+    normalize = normalizer(rules)
 
     def one(report: Report, record: OnlineRecord) -> Report:
         (checked,), _ = check_batch([report], (record,), rules)
@@ -366,6 +373,7 @@ def bench_findings(
                 one,
                 seed,
                 mutations,
+                normalize=normalize,
             )
         online_s += time.perf_counter() - started
 

@@ -41,7 +41,7 @@ from pipeline.ocr.registry import create_engine
 from pipeline.pages import iter_pages, render_page_image
 from pipeline.pool import return_large_buffers_to_the_os
 from pipeline.preprocess import normalise_page
-from pipeline.rulebook import load_rules
+from pipeline.rulebook import Rules, load_rules
 from pipeline.run import PageCache, read_document
 from pipeline.settings import Settings
 from shenbao_lab.generator.truth import Truth
@@ -217,34 +217,34 @@ def _cer_groups(results: list[PageResult], text_of: callable) -> dict[str, float
     return figures
 
 
-def _electronic_timing(corpus: Path, suffix: str, kind: FileKind) -> float:
-    settings = Settings()
+def _electronic_timing(
+    corpus: Path, suffix: str, kind: FileKind, settings: Settings, rules: Rules
+) -> float:
     pages = 0
     started = time.perf_counter()
     for path in sorted((corpus / "electronic").glob(f"*.{suffix}")):
-        pages += sum(1 for _ in iter_pages(path, kind, settings))
+        pages += sum(1 for _ in iter_pages(path, kind, settings, rules))
     return (time.perf_counter() - started) / pages if pages else 0.0
 
 
-def _cached_rerun(jobs: list[PageJob], settings: OcrSettings, cache: Path) -> float:
+def _cached_rerun(
+    jobs: list[PageJob], settings: OcrSettings, cache: Path, run_settings: Settings, rules: Rules
+) -> float:
     """Seconds per page when a batch is read again unchanged: the real path, page cache on.
 
     The page cache is filled first from the OCR cache the measured pass left (so no OCR
     runs twice), then every file is read again and timed.
     """
-    run_settings = Settings()
     files = sorted({job.file for job in jobs})
     engine = CachedEngine(create_engine(settings), cache)
-    rules = load_rules(run_settings.rules_dir)
     page_cache = PageCache(cache / "pages", rules)
-    templates = rules.templates
     sniffed = [sniff(found, run_settings) for found in discover(files)]
     for item in sniffed:
-        read_document(item, run_settings, engine, templates, cache=page_cache)
+        read_document(item, run_settings, engine, rules, cache=page_cache)
     pages = sum(item.entry.pages or 0 for item in sniffed)
     started = time.perf_counter()
     for item in sniffed:
-        read_document(item, run_settings, engine, templates, cache=page_cache)
+        read_document(item, run_settings, engine, rules, cache=page_cache)
     return (time.perf_counter() - started) / max(1, pages)
 
 
@@ -257,6 +257,8 @@ def bench_ocr(
     tesseract: bool = True,
 ) -> Figures:
     """Measure page reading on the corpus's scans; Tesseract beside it when installed."""
+    run_settings = Settings()  # the pipeline's, for the reruns through its real path
+    rules = load_rules(run_settings.rules_dir)
     jobs = scan_jobs(corpus)[:limit]
     use_tesseract = tesseract and shutil.which("tesseract") is not None
     figures = Figures(pages=len(jobs), workers=workers)
@@ -267,7 +269,7 @@ def bench_ocr(
         ) as pool:
             results = list(pool.map(_read, jobs))
         figures.wall_s = time.perf_counter() - started
-        figures.cached_per_page_s = _cached_rerun(jobs, settings, Path(cache))
+        figures.cached_per_page_s = _cached_rerun(jobs, settings, Path(cache), run_settings, rules)
     figures.per_page_s = [r.render_s + r.normalise_s + r.ocr_s for r in results]
     figures.stage_s = {
         "render": statistics.median(r.render_s for r in results),
@@ -275,8 +277,10 @@ def bench_ocr(
         "ocr": statistics.median(r.ocr_s for r in results),
     }
     figures.cer = _cer_groups(results, lambda r: r.text)
-    figures.text_layer_per_page_s = _electronic_timing(corpus, "pdf", FileKind.PDF)
-    figures.docx_per_page_s = _electronic_timing(corpus, "docx", FileKind.DOCX)
+    figures.text_layer_per_page_s = _electronic_timing(
+        corpus, "pdf", FileKind.PDF, run_settings, rules
+    )
+    figures.docx_per_page_s = _electronic_timing(corpus, "docx", FileKind.DOCX, run_settings, rules)
     if use_tesseract:
         with ProcessPoolExecutor(
             workers, initializer=_init_worker, initargs=(settings, None, True)

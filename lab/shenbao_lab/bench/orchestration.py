@@ -372,7 +372,7 @@ def bare_batch(
     batch_id = ingest.default_batch_id(Path(paths[0]), [s.entry for s in sniffed])
     check = checker(rules)
     with (
-        PagePool(settings.ocr, settings.cache_dir, workers, settings.page_timeout_s) as pool,
+        PagePool(settings.ocr, settings.cache_dir, rules, workers, settings.page_timeout_s) as pool,
         run_spool(settings.cache_dir / "spool") as folder,
     ):
         waiting, sniffed = read_and_check(
@@ -382,7 +382,7 @@ def bare_batch(
             rules.templates,
             pool.engine,
             PageCache(settings.cache_dir / "pages", rules),
-            read_afresh=read_in_turn(settings, pool.engine, pool),
+            read_afresh=read_in_turn(settings, rules, pool.engine, pool),
             check_all=lambda submissions: [check(s) for s in submissions],
             received=None,
         )

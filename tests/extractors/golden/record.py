@@ -30,6 +30,7 @@ from pipeline.ocr.cache import CachedEngine
 from pipeline.ocr.engine import OcrEngine
 from pipeline.ocr.registry import create_engine
 from pipeline.read import ReadPage
+from pipeline.rulebook import Rules, load_rules
 from pipeline.run import read_pages
 from pipeline.settings import Settings
 
@@ -66,13 +67,13 @@ def sniffed_scan(scan: str, settings: Settings) -> SniffedFile:
     return sniff(found, settings)
 
 
-def record(scan: str, settings: Settings, *, use_cache: bool = True) -> Path:
+def record(scan: str, settings: Settings, rules: Rules, *, use_cache: bool = True) -> Path:
     """Read every page of one scan with the real OCR and save the pages as read."""
     engine: OcrEngine = create_engine(settings.ocr)
     if use_cache:
         engine = CachedEngine(engine, settings.cache_dir / "ocr")
     sniffed = sniffed_scan(scan, settings)
-    read = tuple(read_pages(sniffed, settings, engine))
+    read = tuple(read_pages(sniffed, settings, rules, engine))
     failed = [f"page {r.page.source_page}: {r.error_en}" for r in read if r.error]
     if failed:
         raise SystemExit(f"{scan}: not recorded, pages failed: {'; '.join(failed)}")
@@ -90,9 +91,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-cache", action="store_true", help="OCR afresh, ignoring the cache")
     arguments = parser.parse_args(argv)
     settings = Settings()
+    rules = load_rules(settings.rules_dir)
     for scan in arguments.scans or SCANS:
         name = scan if scan.endswith(".pdf") else f"{scan}.pdf"
-        path = record(name, settings, use_cache=not arguments.no_cache)
+        path = record(name, settings, rules, use_cache=not arguments.no_cache)
         print(f"{name}: {path.relative_to(ROOT)} ({path.stat().st_size // 1024} KiB)")
 
 

@@ -17,6 +17,7 @@ from shenbao_lab.bench.extract import (
 from shenbao_lab.generator.truth import Truth, dump
 from typer.testing import CliRunner
 
+from extractors.normalize import normalizer
 from flows.cli import app
 from pipeline.config import ReadMethod
 from pipeline.model import ExtractedField, FieldValue, Member, SourceKind
@@ -25,6 +26,7 @@ from tests.readers import SAMPLES, SETTINGS, TEMPLATES, NoOcr
 from tests.rulebook import RULES
 
 REVIEW = RULES.review
+NORMALIZE = normalizer(RULES)
 MEMBER = Member(name="贵州大学", type="高校", uscc="12520000429200010M")
 
 
@@ -48,7 +50,7 @@ MEMBER = Member(name="贵州大学", type="高校", uscc="12520000429200010M")
     ],
 )
 def test_same_value(read: FieldValue, truth: FieldValue, same: bool) -> None:
-    assert same_value(read, truth) is same
+    assert same_value(read, truth, NORMALIZE) is same
 
 
 def _source(applicant: str, kind: SourceKind):  # type: ignore[no-untyped-def]
@@ -71,7 +73,7 @@ def test_scoring_counts_right_wrong_flagged_and_unread() -> None:
     fields["city"] = _field("贵阳币", 0.97, page=3)  # wrong and sure
     fields["revenue"] = _field(values["revenue"], 0.6, page=3)  # right, falsely flagged
     del fields["legal_rep"]  # not extracted
-    outcomes = score_source(truth, source, fields, TEMPLATES[truth.annex], REVIEW)
+    outcomes = score_source(truth, source, fields, TEMPLATES[truth.annex], REVIEW, NORMALIZE)
 
     assert [o.field for o in outcomes] == sorted(source.fields)
     by_key = {o.field: o for o in outcomes}
@@ -103,10 +105,10 @@ def test_scoring_counts_right_wrong_flagged_and_unread() -> None:
 
 def test_a_field_takes_the_degradation_of_its_page() -> None:
     truth, source = _source("C012", SourceKind.SCAN)  # greyscale, in the scanner stream
-    outcomes = score_source(truth, source, {}, TEMPLATES[truth.annex], REVIEW)
+    outcomes = score_source(truth, source, {}, TEMPLATES[truth.annex], REVIEW, NORMALIZE)
     assert {o.degradation for o in outcomes} == {("greyscale",)}
     truth, source = _source("C003", SourceKind.DOCX)
-    outcomes = score_source(truth, source, {}, TEMPLATES[truth.annex], REVIEW)
+    outcomes = score_source(truth, source, {}, TEMPLATES[truth.annex], REVIEW, NORMALIZE)
     assert {o.degradation for o in outcomes} == {()}  # electronic copies have none
 
 
@@ -122,7 +124,7 @@ def test_electronic_copies_are_scored_field_by_field_without_ocr() -> None:
     for outcome in figures.outcomes:
         expected = next(s for s in truths[outcome.applicant].sources if s.kind is outcome.source)
         assert outcome.truth == expected.fields[outcome.field].value
-        assert outcome.correct is same_value(outcome.read, outcome.truth)
+        assert outcome.correct is same_value(outcome.read, outcome.truth, NORMALIZE)
         assert outcome.confidence in (None, 1.0)  # text layers and DOCX are read exactly
         assert not outcome.flagged
     # Fields read by label were exact before tick boxes and tables existed: they stay so.

@@ -20,8 +20,8 @@ from shenbao_lab.generator.faults import ExpectedFinding
 from shenbao_lab.generator.truth import BatchTruth, SourceTruth, Truth, dump
 from typer.testing import CliRunner
 
+from extractors.normalize import normalizer
 from flows.cli import app
-from pipeline.config import load_campaign, load_export_mapping
 from pipeline.model import (
     Annex,
     ExtractedField,
@@ -35,10 +35,12 @@ from pipeline.model import (
     SubmissionSource,
 )
 from tests.readers import SAMPLES, TEMPLATES
+from tests.rulebook import RULES
 
 C = FindingCode
-CAMPAIGN = load_campaign()
-MAPPING = load_export_mapping()
+CAMPAIGN = RULES.campaign
+NORMALIZE = normalizer(RULES)
+MAPPING = RULES.export_columns
 BY_NAME = {m.name: m for m in MUTATIONS}
 
 
@@ -297,7 +299,8 @@ def test_mutate_changes_one_field_at_a_time_and_judges_what_checking_raised() ->
     record = _record(truth)
     fields = mutable_fields(MAPPING, TEMPLATES[truth.annex], CAMPAIGN)
     stand_in = StandIn(truth, unsure="legal_rep")
-    outcomes = mutate(truth, source, _report(source, "legal_rep"), record, fields, stand_in, seed=7)
+    paper = _report(source, "legal_rep")
+    outcomes = mutate(truth, source, paper, record, fields, stand_in, seed=7, normalize=NORMALIZE)
 
     assert len(stand_in.records) == len(outcomes)
     for outcome, mutated in zip(outcomes, stand_in.records, strict=True):
@@ -318,8 +321,8 @@ def test_mutate_changes_one_field_at_a_time_and_judges_what_checking_raised() ->
     assert all(o.matched and o.kind is SourceKind.DOCX for o in outcomes)
 
     again = StandIn(truth, unsure="legal_rep")
-    assert mutate(truth, source, _report(source, "legal_rep"), record, fields, again, 7) == outcomes
-    other = mutate(truth, source, _report(source, "legal_rep"), record, fields, again, 8)
+    assert mutate(truth, source, paper, record, fields, again, 7, normalize=NORMALIZE) == outcomes
+    other = mutate(truth, source, paper, record, fields, again, 8, normalize=NORMALIZE)
     assert [o.online for o in other] != [o.online for o in outcomes]
 
 
@@ -332,7 +335,8 @@ def test_a_planted_discrepancy_nothing_was_raised_on_is_a_silent_match() -> None
     def nothing(report: Report, record: OnlineRecord) -> Report:
         return report  # no online validators: nothing raised, not even a match
 
-    outcomes = mutate(truth, source, _report(source, "address"), record, fields, nothing, seed=7)
+    paper = _report(source, "address")
+    outcomes = mutate(truth, source, paper, record, fields, nothing, seed=7, normalize=NORMALIZE)
     verdicts = {(o.planted, o.verdict) for o in outcomes if o.field != "address"}
     assert verdicts == {(True, "missed"), (False, "clean")}
     assert {o.verdict for o in outcomes if o.field == "address"} == {"deferred"}

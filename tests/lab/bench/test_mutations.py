@@ -13,12 +13,13 @@ from shenbao_lab.bench.mutations import (
     online_form,
 )
 
-from pipeline.config import Choice, FieldType, load_campaign, load_export_mapping
+from pipeline.config import Choice, FieldType
 from pipeline.model import Annex, FieldValue, Member
 from tests.readers import TEMPLATES
+from tests.rulebook import RULES
 
-CAMPAIGN = load_campaign()
-MAPPING = load_export_mapping()
+CAMPAIGN = RULES.campaign
+MAPPING = RULES.export_columns
 BY_NAME = {m.name: m for m in MUTATIONS}
 
 MONEY = MutableField(key="revenue", type="money_wan")

@@ -21,8 +21,8 @@ from shenbao_lab.generator.fonts import CHARSET
 from shenbao_lab.generator.truth import BatchTruth, Truth
 
 from pipeline.codes import uscc_is_valid
-from pipeline.config import load_campaign, load_export_mapping, load_templates
 from pipeline.model import Annex, FindingCode, Member
+from tests.rulebook import RULES
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "samples"
@@ -57,7 +57,7 @@ def test_same_seed_gives_byte_identical_files_in_separate_processes(tmp_path: Pa
 
 
 def test_a_different_seed_gives_different_applicants() -> None:
-    templates, campaign = load_templates(), load_campaign()
+    templates, campaign = RULES.templates, RULES.campaign
     a = make_applicant(
         1, Annex.PILOT, templates[Annex.PILOT], campaign, frozenset(), np.random.default_rng([1, 0])
     )
@@ -83,8 +83,8 @@ def test_greyscale_scenarios_plant_no_seal_faults() -> None:
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_each_fault_changes_the_applicant_and_names_findings(fault: str) -> None:
-    templates, campaign = load_templates(), load_campaign()
-    mapping = load_export_mapping()
+    templates, campaign = RULES.templates, RULES.campaign
+    mapping = RULES.export_columns
     keys = frozenset(
         c.key for c in mapping.columns if c.type not in ("record_id", "annex", "datetime")
     )
@@ -215,7 +215,7 @@ def test_export_has_a_row_per_online_filing_and_the_csv_is_gb18030() -> None:
     book = openpyxl.load_workbook(SAMPLES / "online/export.xlsx", read_only=True)
     rows = list(book.active.iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
-    assert list(header) == [c.header for c in load_export_mapping().columns]
+    assert list(header) == [c.header for c in RULES.export_columns.columns]
     ids = {row[0] for row in body}
     online = {t.online.record_id for t in truths if t.online.present}
     batch = json.loads((SAMPLES / "truth/batch.json").read_text())

@@ -17,20 +17,20 @@ from shenbao_lab.generator.ink import render_handwriting, render_seal, stamp
 from pipeline import read as read_module
 from pipeline.errors import ConfigError
 from pipeline.ingest import FileKind
-from pipeline.marks.seal_impressions import (
-    DEFAULT_SEAL_DETECTION_PATH,
-    detect_seals,
-    load_seal_detection,
-)
+from pipeline.marks.seal_impressions import detect_seals
 from pipeline.marks.seal_lettering import read_seals, unwrap_ring
 from pipeline.model import SealMark, SourceKind, TextLine
 from pipeline.ocr.engine import OcrEngine, OcrSettings
 from pipeline.ocr.registry import create_engine
 from pipeline.pages import SourcePage, iter_pages
 from pipeline.read import read_page
+from pipeline.rulebook import load_rules
 from pipeline.rulebook.marks import SealDetection
 from pipeline.settings import Settings
+from rules import RULES_DIR
+from tests.rulebook import RULES, rules_folder
 
+SEALS = RULES.seal_detection
 DPI = 200.0
 MM = DPI / 25.4
 W, H = 1654, 2339  # A4 at 200 dpi
@@ -84,7 +84,7 @@ def _engine() -> OcrEngine:
 @pytest.mark.parametrize("angle", [0.0, 25.0, 150.0])
 def test_a_red_round_seal_is_found_with_its_ring_and_star(angle: float) -> None:
     page, box = _sealed(angle)
-    found = detect_seals(np.asarray(page), DPI)
+    found = detect_seals(np.asarray(page), DPI, SEALS)
     assert len(found) == 1
     seal = found[0]
     assert (seal.shape, seal.colour, seal.star) == ("round", "red", True)
@@ -112,24 +112,24 @@ def test_red_print_lines_and_handwriting_are_not_seals() -> None:
         ink=(200, 30, 40),
     )
     page.paste(hand.convert("RGB"), (200, 1700), hand.getchannel("A"))
-    assert detect_seals(np.asarray(page), DPI) == []
-    assert read_seals(np.asarray(page), DPI, None) == ()
+    assert detect_seals(np.asarray(page), DPI, SEALS) == []
+    assert read_seals(np.asarray(page), DPI, None, SEALS) == ()
 
 
 def test_a_page_without_seals_has_none() -> None:
-    assert detect_seals(np.asarray(_form()), DPI) == []
+    assert detect_seals(np.asarray(_form()), DPI, SEALS) == []
     grey = np.asarray(_form().convert("L").convert("RGB"))
-    assert detect_seals(grey, DPI) == []
+    assert detect_seals(grey, DPI, SEALS) == []
 
 
 def test_a_greyscale_seal_is_found_by_its_shape_with_less_confidence() -> None:
     page, box = _sealed(-20.0)
     grey = np.asarray(page.convert("L").convert("RGB"))
-    found = detect_seals(grey, DPI)
+    found = detect_seals(grey, DPI, SEALS)
     assert len(found) == 1
     seal = found[0]
     assert (seal.shape, seal.colour) == ("round", "grey")
-    assert 0.3 <= seal.confidence <= load_seal_detection().max_confidence_grey
+    assert 0.3 <= seal.confidence <= SEALS.max_confidence_grey
     bbox = tuple(v / s for v, s in zip(seal.bbox_px(W, H), (W, H, W, H), strict=True))
     assert _iou(bbox, _fractions(box)) >= 0.7
 
@@ -140,9 +140,9 @@ def test_the_ring_unwraps_from_the_gap_whatever_way_the_stamp_was_turned() -> No
     for angle in (0.0, 100.0, -160.0):
         page, _ = _sealed(angle)
         image = np.asarray(page)
-        seal = detect_seals(image, DPI)[0]
+        seal = detect_seals(image, DPI, SEALS)[0]
         ink = np.where(image[..., 0].astype(int) - image[..., 1:].max(axis=2) > 40, 0, 255)
-        strip, start = unwrap_ring(ink.astype(np.uint8), seal)
+        strip, start = unwrap_ring(ink.astype(np.uint8), seal, SEALS)
         rows = strip.shape[0]
         columns = (strip[rows // 4 : 3 * rows // 4] < 128).any(axis=0)
         tenth = strip.shape[1] // 10
@@ -155,26 +155,24 @@ def test_the_ring_unwraps_from_the_gap_whatever_way_the_stamp_was_turned() -> No
 @pytest.mark.slow
 def test_the_ring_text_reads_as_the_owner_with_the_real_ocr() -> None:
     page, _ = _sealed(135.0, seed=11)
-    marks = read_seals(np.asarray(page), DPI, _engine())
+    marks = read_seals(np.asarray(page), DPI, _engine(), SEALS)
     assert len(marks) == 1 and isinstance(marks[0], SealMark)
     assert fuzz.ratio(marks[0].text, OWNER) >= 80, marks[0].text
     assert marks[0].text_confidence >= 0.5
 
 
 def test_the_packaged_settings_load_and_bad_ones_are_refused(tmp_path: Path) -> None:
-    rules = load_seal_detection()
+    rules = SEALS
     assert isinstance(rules, SealDetection)
-    text = DEFAULT_SEAL_DETECTION_PATH.read_text(encoding="utf-8")
-    bad = tmp_path / "seal_detection.yaml"
-    bad.write_text(text.replace("min_round_mm: 28.0", "min_round_mm: 80.0"), encoding="utf-8")
+    text = (RULES_DIR / "seal_detection.yaml").read_text(encoding="utf-8")
+    round_beyond_long_axis = text.replace("min_round_mm: 28.0", "min_round_mm: 80.0")
     with pytest.raises(ConfigError, match="min_round_mm"):
-        load_seal_detection(bad)
-    bad.write_text(text.replace("gap_band: [0.6, 0.85]", "gap_band: [0.3, 0.85]"), encoding="utf-8")
+        load_rules(rules_folder(tmp_path / "a", {"seal_detection.yaml": round_beyond_long_axis}))
+    gap_outside_text = text.replace("gap_band: [0.6, 0.85]", "gap_band: [0.3, 0.85]")
     with pytest.raises(ConfigError, match="gap_band"):
-        load_seal_detection(bad)
-    bad.write_text(text + "typo_key: 1\n", encoding="utf-8")
+        load_rules(rules_folder(tmp_path / "b", {"seal_detection.yaml": gap_outside_text}))
     with pytest.raises(ConfigError):
-        load_seal_detection(bad)
+        load_rules(rules_folder(tmp_path / "c", {"seal_detection.yaml": text + "typo_key: 1\n"}))
     with pytest.raises(ValueError, match="dpi"):
         detect_seals(np.asarray(_form()), 0.0, rules)
 
@@ -202,7 +200,7 @@ def test_read_page_fills_the_seals_and_survives_their_failure(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     page, box = _sealed(10.0)
-    read = read_page(_source(np.asarray(page)), _Engine())  # type: ignore[arg-type]
+    read = read_page(_source(np.asarray(page)), _Engine(), RULES)  # type: ignore[arg-type]
     assert read.error is None and len(read.page.seals) == 1
     assert _iou(read.page.seals[0].bbox, _fractions(box)) >= 0.7
 
@@ -210,7 +208,7 @@ def test_read_page_fills_the_seals_and_survives_their_failure(
         raise RuntimeError("boom")
 
     monkeypatch.setattr(read_module, "read_seals", broken)
-    read = read_page(_source(np.asarray(page)), _Engine())  # type: ignore[arg-type]
+    read = read_page(_source(np.asarray(page)), _Engine(), RULES)  # type: ignore[arg-type]
     assert read.error is None and read.page.seals == ()
     assert [line.text for line in read.page.lines] == ["牵头单位（盖章）："]
 
@@ -221,8 +219,8 @@ def test_a_corpus_cover_page_end_to_end_with_the_real_ocr() -> None:
     source = truth["sources"][0]
     expected = [s for s in source["seals"] if s["page"] == 1]
     pdf = REPO / "samples" / source["file"]
-    first = next(iter_pages(pdf, FileKind.PDF, Settings()))
-    read = read_page(first, _engine())
+    first = next(iter_pages(pdf, FileKind.PDF, Settings(), RULES))
+    read = read_page(first, _engine(), RULES)
     assert read.error is None
     seals = read.page.seals
     assert len(seals) == len(expected) == 2
@@ -247,7 +245,7 @@ def test_a_real_greyscale_scan_has_its_one_seal_found_where_it_is() -> None:
     assert hashlib.sha256(data).hexdigest().startswith("2e130c93b5922d5a")
     image = np.asarray(Image.open(path).convert("RGB"))
     dpi = image.shape[1] / (210 / 25.4)  # the page is A4 wide
-    (seal,) = detect_seals(image, dpi)
+    (seal,) = detect_seals(image, dpi, SEALS)
     assert (seal.colour, seal.shape, seal.star) == ("grey", "round", True)
     # where a person marks it: centre (441, 963) px, radius about 63 px (17 mm)
     assert abs(seal.centre[0] - 441) < 8 and abs(seal.centre[1] - 963) < 8

@@ -17,23 +17,25 @@ from pipeline import read as read_module
 from pipeline.errors import ConfigError
 from pipeline.ingest import FileKind
 from pipeline.marks.tick_boxes import (
-    DEFAULT_TICK_BOXES_PATH,
     char_extents,
     glyph_boxes,
     image_boxes,
-    load_tick_detection,
     vector_boxes,
 )
 from pipeline.model import SourceKind, TextLine, TickBox
 from pipeline.pages import SourcePage, iter_pages, render_page_image
 from pipeline.preprocess import normalise_page
 from pipeline.read import read_page
+from pipeline.rulebook import load_rules
 from pipeline.rulebook.marks import TickDetection
 from pipeline.seal_ink import remove_seal_ink
 from pipeline.settings import Settings
+from rules import RULES_DIR
+from tests.rulebook import RULES, rules_folder
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 SETTINGS = Settings()
+TICKS = RULES.tick_boxes
 DPI = 200.0
 MM = DPI / 25.4
 INK = (30, 30, 30)
@@ -104,7 +106,7 @@ def test_image_boxes_find_each_box_and_tell_ticked_from_empty(
         image = np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
     scan = _scanned(image, np.random.default_rng(7), degraded=degraded)
 
-    boxes = image_boxes(scan, DPI)
+    boxes = image_boxes(scan, DPI, TICKS)
 
     assert [round(_centre_x(b, scan.shape[1])) for b in boxes] == pytest.approx(
         [x + s / 2 for x, s in zip(xs, sides, strict=True)], abs=3
@@ -120,7 +122,7 @@ def test_a_tick_overshooting_the_box_keeps_its_square_and_bbox() -> None:
     side = _box(image, 300, 150)
     _hand_tick(image, 300, 150, side)
 
-    (box,) = image_boxes(image, DPI)
+    (box,) = image_boxes(image, DPI, TICKS)
 
     height, width = image.shape[:2]
     assert box.bbox[0] * width == pytest.approx(299, abs=2)
@@ -140,7 +142,7 @@ def test_character_frames_and_tiny_or_huge_squares_are_not_boxes() -> None:
     cv2.line(image, (570 + side // 2, 150), (570 + side // 2, 150 + side), INK, 2)
     cv2.rectangle(image, (574 + side, 150), (574 + 2 * side, 150 + side), INK, 1)
 
-    assert image_boxes(image, DPI) == ()
+    assert image_boxes(image, DPI, TICKS) == ()
 
 
 def test_seal_ink_over_a_box_is_not_a_tick_but_ballpoint_is() -> None:
@@ -156,7 +158,7 @@ def test_seal_ink_over_a_box_is_not_a_tick_but_ballpoint_is() -> None:
     tinted = image.astype(np.float32) * red
     image = np.where(seal[..., None] > 0, tinted, image).astype(np.uint8)
 
-    boxes = image_boxes(remove_seal_ink(image), DPI)
+    boxes = image_boxes(remove_seal_ink(image), DPI, TICKS)
 
     assert len(boxes) == 2
     assert boxes[0].ink < 0.03
@@ -169,7 +171,7 @@ def test_boxes_are_page_fractions_in_reading_order() -> None:
         for x in (400, 100):
             _box(image, x, y)
 
-    boxes = image_boxes(image, DPI)
+    boxes = image_boxes(image, DPI, TICKS)
 
     assert len(boxes) == 4
     centres = [((b.bbox[0] + b.bbox[2]) / 2, (b.bbox[1] + b.bbox[3]) / 2) for b in boxes]
@@ -179,7 +181,7 @@ def test_boxes_are_page_fractions_in_reading_order() -> None:
 
 def test_image_boxes_refuse_a_bad_resolution() -> None:
     with pytest.raises(ValueError, match="dpi"):
-        image_boxes(_page(), 0.0)
+        image_boxes(_page(), 0.0, TICKS)
 
 
 # --- the committed scans: every printed box found, ticks told apart --------------------
@@ -219,7 +221,7 @@ def test_every_box_of_the_corpus_scans_is_found_and_only_ticked_ones_carry_ink(
     image = render_page_image(SAMPLES / file, file_page, 200)
     normalised = normalise_page(image, 200.0)
 
-    boxes = image_boxes(normalised.ocr_image, normalised.dpi)
+    boxes = image_boxes(normalised.ocr_image, normalised.dpi, TICKS)
 
     assert len(boxes) == printed
     inks = sorted((b.ink for b in boxes), reverse=True)
@@ -256,7 +258,7 @@ def test_read_page_fills_the_boxes_of_a_scan_in_the_ocr_frame() -> None:
         file_page=1, kind=SourceKind.SCAN, width_pt=595, height_pt=842, image=image, dpi=DPI
     )
 
-    read = read_page(source, _OneLine())
+    read = read_page(source, _OneLine(), RULES)
 
     assert read.error is None
     (box,) = read.page.boxes
@@ -268,7 +270,7 @@ def test_read_page_fills_the_boxes_of_a_scan_in_the_ocr_frame() -> None:
 def test_read_page_keeps_the_text_when_finding_boxes_fails(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def broken(image: np.ndarray, dpi: float) -> tuple[TickBox, ...]:
+    def broken(image: np.ndarray, dpi: float, rules: TickDetection) -> tuple[TickBox, ...]:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(read_module, "image_boxes", broken)
@@ -276,7 +278,7 @@ def test_read_page_keeps_the_text_when_finding_boxes_fails(
         file_page=1, kind=SourceKind.SCAN, width_pt=595, height_pt=842, image=_page(), dpi=DPI
     )
 
-    read = read_page(source, _OneLine())
+    read = read_page(source, _OneLine(), RULES)
 
     assert read.error is None
     assert read.page.lines and read.page.boxes == ()
@@ -312,7 +314,7 @@ def test_text_layer_pages_carry_drawn_boxes_ticked_by_a_path_inside(tmp_path: Pa
     path = tmp_path / "form.pdf"
     path.write_bytes(_form_pdf())
 
-    (page,) = iter_pages(path, FileKind.PDF, SETTINGS)
+    (page,) = iter_pages(path, FileKind.PDF, SETTINGS, RULES)
 
     assert page.kind is SourceKind.TEXT_LAYER
     assert [b.ink for b in page.boxes] == [0.0, 1.0, 0.0, 1.0]
@@ -328,10 +330,10 @@ def test_vector_boxes_ignore_a_box_outline_drawn_as_lines() -> None:
         {"x0": 10.0, "top": 10.0, "x1": 21.0, "bottom": 10.0},
         {"x0": 21.0, "top": 10.0, "x1": 21.0, "bottom": 21.0},
     ]
-    (box,) = vector_boxes([square], outline, (0.0, 0.0, 100.0, 100.0))
+    (box,) = vector_boxes([square], outline, (0.0, 0.0, 100.0, 100.0), TICKS)
     assert box.ink == 0.0
     (box,) = vector_boxes(
-        [square], [{"x0": 12.0, "top": 12.0, "x1": 19.0, "bottom": 19.0}], (0, 0, 100, 100)
+        [square], [{"x0": 12.0, "top": 12.0, "x1": 19.0, "bottom": 19.0}], (0, 0, 100, 100), TICKS
     )
     assert box.ink == 1.0
 
@@ -342,7 +344,7 @@ def test_vector_boxes_ignore_a_box_outline_drawn_as_lines() -> None:
 def test_glyph_boxes_sit_where_their_characters_are() -> None:
     line = TextLine(text="□企业型 ☑院所型", bbox=(0.5, 0.1, 0.9, 0.12))
 
-    boxes = glyph_boxes([line])
+    boxes = glyph_boxes([line], TICKS)
 
     assert [b.ink for b in boxes] == [0.0, 1.0]
     extents = char_extents(line.text, 0.5, 0.9)
@@ -360,7 +362,7 @@ def test_docx_pages_carry_their_tick_characters(tmp_path: Path) -> None:
     path = tmp_path / "form.docx"
     document.save(str(path))
 
-    (page,) = iter_pages(path, FileKind.DOCX, SETTINGS)
+    (page,) = iter_pages(path, FileKind.DOCX, SETTINGS, RULES)
 
     assert [b.ink for b in page.boxes] == [1.0, 0.0, 0.0, 1.0, 0.0]
     assert {b.source for b in page.boxes} == {"glyph"}
@@ -372,15 +374,13 @@ def test_docx_pages_carry_their_tick_characters(tmp_path: Path) -> None:
 
 
 def test_the_parameters_load_and_bad_ones_fail_naming_the_key(tmp_path: Path) -> None:
-    rules = load_tick_detection()
-    assert isinstance(rules, TickDetection)
-    assert rules.box_side_mm[0] < rules.box_side_mm[1]
+    assert isinstance(TICKS, TickDetection)
+    assert TICKS.box_side_mm[0] < TICKS.box_side_mm[1]
 
-    text = DEFAULT_TICK_BOXES_PATH.read_text(encoding="utf-8")
-    bad = tmp_path / "tick_boxes.yaml"
-    bad.write_text(text.replace("box_side_mm: [2.5, 6.5]", "box_side_mm: [6.5, 2.5]"), "utf-8")
+    text = (RULES_DIR / "tick_boxes.yaml").read_text(encoding="utf-8")
+    swapped = text.replace("box_side_mm: [2.5, 6.5]", "box_side_mm: [6.5, 2.5]")
     with pytest.raises(ConfigError, match="box_side_mm"):
-        load_tick_detection(bad)
-    bad.write_text(text.replace("ink_share: 0.72", "ink_share: 1.5"), "utf-8")
+        load_rules(rules_folder(tmp_path / "a", {"tick_boxes.yaml": swapped}))
+    too_dark = text.replace("ink_share: 0.72", "ink_share: 1.5")
     with pytest.raises(ConfigError, match="ink_share"):
-        load_tick_detection(bad)
+        load_rules(rules_folder(tmp_path / "b", {"tick_boxes.yaml": too_dark}))

@@ -11,12 +11,16 @@ import pytest
 
 from pipeline import read as read_module
 from pipeline.errors import ConfigError
-from pipeline.marks.unread_ink import DEFAULT_UNREAD_INK_PATH, load_unread_detection, unread_ink
+from pipeline.marks.unread_ink import unread_ink
 from pipeline.model import SourceKind, TextLine, TickBox, UnreadInk
 from pipeline.pages import SourcePage
 from pipeline.read import read_page
+from pipeline.rulebook import load_rules
 from pipeline.rulebook.marks import UnreadDetection
+from rules import RULES_DIR
+from tests.rulebook import RULES, rules_folder
 
+UNREAD = RULES.unread_ink
 DPI = 200.0
 MM = DPI / 25.4
 INK = (30, 30, 30)
@@ -81,7 +85,7 @@ def _form(*, unread: bool = True) -> tuple[np.ndarray, list[TextLine], list[Tick
 
 def test_ink_where_a_value_should_be_is_found_and_nothing_else() -> None:
     image, lines, boxes = _form()
-    found = unread_ink(image, DPI, lines, boxes)
+    found = unread_ink(image, DPI, lines, boxes, UNREAD)
     assert len(found) == 1
     (blob,) = found
     x0, y0, x1, y1 = blob.bbox
@@ -95,10 +99,10 @@ def test_ink_where_a_value_should_be_is_found_and_nothing_else() -> None:
 
 def test_ruling_lines_printed_text_and_tick_boxes_are_not_unread() -> None:
     image, lines, boxes = _form(unread=False)
-    assert unread_ink(image, DPI, lines, boxes) == ()
+    assert unread_ink(image, DPI, lines, boxes, UNREAD) == ()
     # the same page's print and ticks, with no OCR line or box to explain them, are
     # unread ink: the labels and the options, not the rules and the frame
-    unexplained = unread_ink(image, DPI, [], [])
+    unexplained = unread_ink(image, DPI, [], [], UNREAD)
     assert len(unexplained) >= 3
     assert all(b.bbox[2] - b.bbox[0] < 0.5 for b in unexplained)
 
@@ -110,16 +114,17 @@ def test_specks_and_a_dash_are_not_writing() -> None:
         x, y = int(rng.integers(60, W - 60)), int(rng.integers(60, H - 60))
         cv2.circle(image, (x, y), int(rng.integers(0, 2)), INK, -1)
     cv2.line(image, (500, 600), (530, 600), INK, 2)  # the — of a page number
-    assert unread_ink(image, DPI, [], []) == ()
+    assert unread_ink(image, DPI, [], [], UNREAD) == ()
 
 
 def test_a_greyscale_page_and_a_second_resolution_give_the_same_regions() -> None:
     image, lines, boxes = _form()
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    assert unread_ink(grey, DPI, lines, boxes) == unread_ink(image, DPI, lines, boxes)
+    in_grey = unread_ink(grey, DPI, lines, boxes, UNREAD)
+    assert in_grey == unread_ink(image, DPI, lines, boxes, UNREAD)
     double = cv2.resize(image, (2 * W, 2 * H), interpolation=cv2.INTER_LINEAR)
-    (big,) = unread_ink(double, 2 * DPI, lines, boxes)
-    (small,) = unread_ink(image, DPI, lines, boxes)
+    (big,) = unread_ink(double, 2 * DPI, lines, boxes, UNREAD)
+    (small,) = unread_ink(image, DPI, lines, boxes, UNREAD)
     assert big.bbox == pytest.approx(small.bbox, abs=0.01)
 
 
@@ -127,25 +132,23 @@ def test_an_a4_page_is_measured_quickly() -> None:
     image = np.full((2339, 1654, 3), 245, np.uint8)
     _scribble(image, 400, 800, 600, 60)
     started = time.perf_counter()
-    found = unread_ink(image, DPI, [], [])
+    found = unread_ink(image, DPI, [], [], UNREAD)
     assert time.perf_counter() - started < 0.25  # ~15 ms measured; slack for busy CI
     assert len(found) == 1
 
 
 def test_the_packaged_settings_load_and_bad_ones_are_refused(tmp_path: Path) -> None:
-    rules = load_unread_detection()
+    rules = UNREAD
     assert rules.close_mm < rules.rule_run_mm
-    text = DEFAULT_UNREAD_INK_PATH.read_text(encoding="utf-8")
-    bad = tmp_path / "unread_ink.yaml"
-    bad.write_text(text.replace("close_mm: 3.0", "close_mm: 20.0"), encoding="utf-8")
+    text = (RULES_DIR / "unread_ink.yaml").read_text(encoding="utf-8")
+    blob_as_long_as_a_rule = text.replace("close_mm: 3.0", "close_mm: 20.0")
     with pytest.raises(ConfigError, match="close_mm"):
-        load_unread_detection(bad)
-    bad.write_text(text.replace("ink_share: 0.72", "ink_share: 1.5"), encoding="utf-8")
+        load_rules(rules_folder(tmp_path / "a", {"unread_ink.yaml": blob_as_long_as_a_rule}))
+    too_dark = text.replace("ink_share: 0.72", "ink_share: 1.5")
     with pytest.raises(ConfigError):
-        load_unread_detection(bad)
-    bad.write_text(text + "typo_key: 1\n", encoding="utf-8")
+        load_rules(rules_folder(tmp_path / "b", {"unread_ink.yaml": too_dark}))
     with pytest.raises(ConfigError):
-        load_unread_detection(bad)
+        load_rules(rules_folder(tmp_path / "c", {"unread_ink.yaml": text + "typo_key: 1\n"}))
     with pytest.raises(ValueError, match="dpi"):
         unread_ink(_page(), 0.0, [], [], rules)
     assert isinstance(rules, UnreadDetection)
@@ -180,7 +183,7 @@ def test_read_page_keeps_the_unread_ink_and_survives_its_failure(
 ) -> None:
     image, lines, _ = _form()
     # normalisation keeps this upright, unskewed page as it is
-    read = read_page(_scan_source(image), _Engine(lines[:2]))  # type: ignore[arg-type]
+    read = read_page(_scan_source(image), _Engine(lines[:2]), RULES)  # type: ignore[arg-type]
     assert read.error is None
     assert read.page.unread, "the scribble right of Name: is unread ink"
     assert all(isinstance(b, UnreadInk) for b in read.page.unread)
@@ -189,6 +192,6 @@ def test_read_page_keeps_the_unread_ink_and_survives_its_failure(
         raise RuntimeError("boom")
 
     monkeypatch.setattr(read_module, "unread_ink", broken)
-    read = read_page(_scan_source(image), _Engine(lines[:2]))  # type: ignore[arg-type]
+    read = read_page(_scan_source(image), _Engine(lines[:2]), RULES)  # type: ignore[arg-type]
     assert read.error is None and read.page.unread == ()
     assert [t.text for t in read.page.lines] == ["Name:", "Email:"]
