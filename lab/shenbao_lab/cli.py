@@ -308,3 +308,43 @@ def _one_pdf_per_annex(folder: Path) -> list[Path]:
     for path in sorted(folder.glob("*.pdf")):
         firsts.setdefault(path.name[:1], path)
     return list(firsts.values())
+
+
+@bench_app.command("owners")
+def bench_owners_command(
+    readings: Annotated[
+        Path | None,
+        typer.Option(help="a seal-readings file (JSON lines; default: the committed set)"),
+    ] = None,
+    harvest: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="read the scans of this generated corpus and add every seal's reading to "
+            "the set (repeatable); with --out, the set is written there"
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="write the set judged here (JSON lines)")] = None,
+    workers: WorkersOption = 2,
+    json_path: JsonOption = None,
+) -> None:
+    """Seal-owner verdicts on a set of real ring misreadings: never a false mismatch.
+
+    Each reading is judged as its owner's own seal (a mismatch there would fail an honest
+    applicant) and as another's (a mismatch there is the wrong seal caught), under the
+    rules' thresholds and under a sweep of them.
+    """
+    from pipeline.rulebook import load_rules
+    from shenbao_lab.bench import owners
+
+    settings = Settings()
+    try:
+        rules = load_rules(settings.rules_dir)
+        found = owners.load_readings(readings or owners.READINGS)
+        for corpus in harvest or ():
+            found += owners.harvest(corpus, settings, rules, workers)
+        if out is not None:
+            owners.write_readings(found, out)
+        figures = owners.bench_owners(found, rules)
+    except PipelineError as exc:
+        fail(exc)
+    _show_figures(figures, owners.owner_tables, json_path)

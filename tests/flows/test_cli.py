@@ -195,6 +195,7 @@ def test_only_the_commands_of_this_stage_exist() -> None:
         "findings",
         "batch",
         "batch-run",  # hidden: one run of bench batch, in its child process
+        "owners",
     }
 
 
@@ -213,6 +214,7 @@ def test_only_the_commands_of_this_stage_exist() -> None:
         ["bench", "findings"],
         ["bench", "batch"],
         ["bench", "batch-run"],
+        ["bench", "owners"],
     ],
     ids=lambda c: " ".join(c) or "shenbao",
 )
