@@ -53,6 +53,33 @@ def samples_generate(
     say(f"{count} submissions generated in {out}")
 
 
+@samples_app.command("stamped")
+def samples_stamped(
+    out: Annotated[Path, typer.Option(help="folder to write the stamped images into")],
+    count: Annotated[int, typer.Option(min=1, help="images to make")] = 40,
+    seed: Annotated[int, typer.Option(help="random seed: the same seed, the same set")] = 1,
+    real: Annotated[
+        Path, typer.Option(help="the real images whose red seals are cut out, with the negatives")
+    ] = Path("tests/pipeline/real"),
+) -> None:
+    """The real-seal augmentation set: the real images' red seals cut out and stamped, with
+    truth, onto generated pages and the real negatives (scale, turn, strength, fading,
+    place, across the edge, two overlapping)."""
+    from shenbao_lab.generator.stamped import generate_stamped
+
+    try:
+        made = generate_stamped(out, count, seed, real)
+    except PipelineError as exc:
+        fail(exc)
+    stamps = sum(len(i.stamps) for i in made.images)
+    say(
+        f"{count} stamped images ({stamps} stamps from {len(made.sources)} real impressions) "
+        f"written to {out}"
+    )
+    for skipped in made.skipped:
+        say(f"not cut out: {skipped}")
+
+
 @bench_app.command("ocr")
 def bench_ocr(
     corpus: Annotated[Path, typer.Option(help="a corpus made by `samples generate`")] = Path(
