@@ -95,7 +95,7 @@ def absorbance(rgb: np.ndarray, window: int) -> np.ndarray:
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (window, window))
     paper = cv2.GaussianBlur(cv2.dilate(pixels, kernel), (0, 0), window / 2)
     paper = np.maximum(np.maximum(paper, pixels), 1.0)
-    return np.clip(1.0 - pixels / paper, 0.0, 1.0)
+    return np.asarray(np.clip(1.0 - pixels / paper, 0.0, 1.0), dtype=np.float32)
 
 
 def red_ink(rgb: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

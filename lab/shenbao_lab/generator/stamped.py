@@ -136,7 +136,7 @@ def _ellipse_points(
     disc = disc[(disc**2).sum(axis=1) <= 1]
     t = math.radians(angle_deg)
     rot = np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
-    return disc * np.asarray(axes) * grow @ rot.T + np.asarray(centre)
+    return np.asarray(disc * np.asarray(axes) * grow @ rot.T + np.asarray(centre))
 
 
 def _inside_share(points: np.ndarray, width: int, height: int) -> float:
@@ -185,7 +185,7 @@ def _faded(cut: CutOut, fading: float, rng: np.random.Generator) -> np.ndarray:
     cell = max(h, w) / 3
     grid = rng.random((max(2, math.ceil(h / cell) + 2), max(2, math.ceil(w / cell) + 2)))
     field = cv2.resize(grid.astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
-    return cut.alpha * np.clip(1.0 - fading * field, 0.0, 1.0)
+    return np.asarray(cut.alpha * np.clip(1.0 - fading * field, 0.0, 1.0), dtype=np.float32)
 
 
 def _put(page: Image.Image, plan: _Plan, rng: np.random.Generator) -> Image.Image:
