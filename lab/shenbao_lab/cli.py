@@ -19,14 +19,17 @@ from rich.table import Table
 from rich.text import Text
 
 from flows.console import console, expected_errors_without_traceback, fail, say
-from pipeline.errors import PipelineError
+from pipeline.errors import InputError, PipelineError
+from pipeline.rulebook import load_rules
 from pipeline.settings import Settings
 from shenbao_lab.bench import tables
+from shenbao_lab.generator.real_images import REAL_DIR
 
 if TYPE_CHECKING:
+    from pipeline.ocr.engine import OcrEngine
     from shenbao_lab.bench.extract import ExtractFigures
     from shenbao_lab.bench.finding_figures import FindingFigures
-    from shenbao_lab.bench.seals import SealFigures
+    from shenbao_lab.bench.seal_sets import SealBenchFigures
 
 samples_app = typer.Typer(help="The synthetic corpus with its ground truth.", no_args_is_help=True)
 bench_app = typer.Typer(
@@ -51,6 +54,33 @@ def samples_generate(
     except PipelineError as exc:
         fail(exc)
     say(f"{count} submissions generated in {out}")
+
+
+@samples_app.command("stamped")
+def samples_stamped(
+    out: Annotated[Path, typer.Option(help="folder to write the stamped images into")],
+    count: Annotated[int, typer.Option(min=1, help="images to make")] = 40,
+    seed: Annotated[int, typer.Option(help="random seed: the same seed, the same set")] = 1,
+    real: Annotated[
+        Path, typer.Option(help="the real images whose red seals are cut out, with the negatives")
+    ] = Path("tests/pipeline/real"),
+) -> None:
+    """The real-seal augmentation set: the real images' red seals cut out and stamped, with
+    truth, onto generated pages and the real negatives (scale, turn, strength, fading,
+    place, across the edge, two overlapping)."""
+    from shenbao_lab.generator.stamped import generate_stamped
+
+    try:
+        made = generate_stamped(out, count, seed, real)
+    except PipelineError as exc:
+        fail(exc)
+    stamps = sum(len(i.stamps) for i in made.images)
+    say(
+        f"{count} stamped images ({stamps} stamps from {len(made.sources)} real impressions) "
+        f"written to {out}"
+    )
+    for skipped in made.skipped:
+        say(f"not cut out: {skipped}")
 
 
 @bench_app.command("ocr")
@@ -181,13 +211,6 @@ def _extract(corpus: Path, settings: Settings, seed: int, workers: int) -> Extra
     return bench_extract(corpus, settings, workers=workers)
 
 
-def _seals(corpus: Path, settings: Settings, seed: int, workers: int) -> SealFigures:
-    from shenbao_lab.bench.seals import bench_seals
-    from usecases.check import checker
-
-    return bench_seals(corpus, settings, checker, workers=workers)
-
-
 def _findings(corpus: Path, settings: Settings, seed: int, workers: int) -> FindingFigures:
     from shenbao_lab.bench.findings import bench_findings
     from usecases.check import check_batch, checker
@@ -202,13 +225,6 @@ _corpus_bench(
     "Exact-match accuracy of field extraction against the truth, and review flagging.",
 )
 _corpus_bench(
-    "seals",
-    _seals,
-    tables.seal_tables,
-    """Seal detection per slot, owner match, recommendation decisions and their findings,
-    on colour and greyscale scans.""",
-)
-_corpus_bench(
     "findings",
     _findings,
     tables.finding_tables,
@@ -216,6 +232,157 @@ _corpus_bench(
     paper against online: format-only differences and planted discrepancies (drawn from
     --seed).""",
 )
+
+
+@bench_app.command("seals")
+def bench_seals_command(
+    samples: CorpusOption = Path("samples"),
+    generate: GenerateOption = None,
+    seed: Annotated[
+        int, typer.Option(help="the generated corpus's seed, and the stamped set's (--stamp)")
+    ] = 20220801,
+    workers: WorkersOption = 2,
+    json_path: JsonOption = None,
+    generated: Annotated[
+        bool, typer.Option(help="score the generated corpus (--samples or --generate)")
+    ] = True,
+    real: Annotated[
+        Path | None,
+        typer.Option(
+            help="the real images with labels.json and places.json "
+            f"[default: {REAL_DIR} when it exists]"
+        ),
+    ] = None,
+    no_real: Annotated[bool, typer.Option("--no-real", help="skip the real images")] = False,
+    stamped: Annotated[
+        Path | None, typer.Option(help="an augmentation set made by `samples stamped`")
+    ] = None,
+    stamp: Annotated[
+        int | None,
+        typer.Option(min=1, help="make an augmentation set of N images (temporary) instead"),
+    ] = None,
+    sample_pages: Annotated[
+        int, typer.Option(min=0, help="generated corpus: scanned pages timed for seal work")
+    ] = 12,
+) -> None:
+    """Seals on three sets, apart: the generated corpus (detection per slot, owner match,
+    recommendation decisions and their findings, on colour and greyscale scans); the
+    real images (red seals found at their place, false seals, negatives, colours, the
+    published owner); the real-seal augmentation set (recall and precision per
+    background, shape and case); and the seal work per page on each."""
+    from shenbao_lab.bench.seal_sets import SealBenchFigures
+
+    if stamped is not None and stamp is not None:
+        raise typer.BadParameter("--stamped or --stamp, not both", param_hint="--stamp")
+    real_dir = None if no_real else real or (REAL_DIR if REAL_DIR.is_dir() else None)
+    settings = Settings()
+    engine = _SealEngine(settings)
+    try:
+        figures = SealBenchFigures()
+        if generated:
+            figures = _generated_seals(
+                figures, samples, generate, seed, workers, settings, engine, sample_pages
+            )
+        figures = _real_and_stamped(figures, real_dir, stamped, stamp, seed, settings, engine)
+    except PipelineError as exc:
+        fail(exc)
+    _show_figures(figures, tables.seal_bench_tables, json_path)
+
+
+class _SealEngine:
+    """The OCR engine that reads seal lettering, made (and warmed up) when first needed:
+    a bench of the generated corpus alone may never need it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._engine: OcrEngine | None = None
+
+    def __call__(self) -> OcrEngine:
+        if self._engine is None:
+            from pipeline.ocr.registry import create_engine
+            from shenbao_lab.bench.seal_sets import warm_up
+
+            self._engine = create_engine(self.settings.ocr)
+            warm_up(self._engine)
+        return self._engine
+
+
+def _generated_seals(
+    figures: SealBenchFigures,
+    samples: Path,
+    generate: int | None,
+    seed: int,
+    workers: int,
+    settings: Settings,
+    engine: _SealEngine,
+    sample_pages: int,
+) -> SealBenchFigures:
+    """The generated corpus per slot as before, and the seal work on its first pages."""
+    from shenbao_lab.bench.corpus import generated_corpus
+    from shenbao_lab.bench.seal_sets import seal_work
+    from shenbao_lab.bench.seals import bench_seals
+    from usecases.check import checker
+
+    def measure(corpus: Path) -> SealBenchFigures:
+        scored = bench_seals(corpus, settings, checker, workers=workers)
+        batch = sorted((corpus / "batch").glob("*.pdf"))
+        work = None
+        if batch and sample_pages:
+            rules = load_rules(settings.rules_dir)
+            work = seal_work(batch, settings, rules, engine(), pages=sample_pages)
+        return figures.model_copy(update={"generated": scored, "generated_seal_work": work})
+
+    if generate is None:
+        return measure(samples)
+    with generated_corpus(generate, seed) as corpus:
+        measured = measure(corpus)
+    assert measured.generated is not None
+    return measured.model_copy(
+        update={
+            "generated": measured.generated.model_copy(
+                update={"corpus": f"generated: --generate {generate} --seed {seed}"}
+            )
+        }
+    )
+
+
+def _real_and_stamped(
+    figures: SealBenchFigures,
+    real: Path | None,
+    stamped: Path | None,
+    stamp: int | None,
+    seed: int,
+    settings: Settings,
+    engine: _SealEngine,
+) -> SealBenchFigures:
+    """The real images and the augmentation set (a folder, or made for this run)."""
+    import tempfile
+
+    from shenbao_lab.bench.seal_sets import bench_real, bench_stamped
+    from shenbao_lab.generator.stamped import generate_stamped, load_stamped
+
+    if real is None and stamped is None and stamp is None:
+        return figures
+    rules = load_rules(settings.rules_dir)
+    update: dict[str, object] = {}
+    if real is not None:
+        update["real"] = bench_real(real, settings, rules, engine())
+    if stamped is not None:
+        update["stamped"] = bench_stamped(stamped, load_stamped(stamped), settings, rules, engine())
+    elif stamp is not None:
+        if real is None:
+            raise InputError("--stamp makes its set from the real images: give --real")
+        with tempfile.TemporaryDirectory(prefix="shenbao-bench-stamped-") as folder:
+            made = generate_stamped(Path(folder), stamp, seed, real)
+            update["stamped"] = bench_stamped(
+                Path(folder),
+                made,
+                settings,
+                rules,
+                engine(),
+                corpus=f"generated: --stamp {stamp} --seed {seed}",
+            )
+    return figures.model_copy(update=update)
 
 
 @bench_app.command("batch")

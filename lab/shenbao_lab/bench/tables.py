@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.table import Table
@@ -12,6 +13,12 @@ if TYPE_CHECKING:
     from shenbao_lab.bench.extract import ExtractFigures, FieldOutcome
     from shenbao_lab.bench.finding_figures import FindingFigures
     from shenbao_lab.bench.orchestration import BatchFigures as OrchestrationFigures
+    from shenbao_lab.bench.seal_sets import (
+        RealFigures,
+        SealBenchFigures,
+        SealWork,
+        StampedFigures,
+    )
     from shenbao_lab.bench.seals import SealFigures
 
 
@@ -274,6 +281,179 @@ def seal_tables(figures: SealFigures) -> list[Table]:
     return [summary, codes, *(table for table in (wrong, slots, decisions) if table.row_count)]
 
 
+def seal_bench_tables(figures: SealBenchFigures) -> list[Table]:
+    """``bench seals``: the generated corpus's tables as they were, the real images', the
+    augmentation set's, and the seal work per page on each."""
+    shown: list[Table] = []
+    if figures.generated is not None:
+        shown += seal_tables(figures.generated)
+    if figures.real is not None:
+        shown += real_seal_tables(figures.real)
+    if figures.stamped is not None:
+        shown += stamped_seal_tables(figures.stamped)
+    work = [
+        (f"real images ({figures.real.folder})", figures.real.seal_work) if figures.real else None,
+        (f"augmentation set ({figures.stamped.corpus})", figures.stamped.seal_work)
+        if figures.stamped
+        else None,
+        (
+            f"generated corpus ({figures.generated.corpus}), first scanned pages",
+            figures.generated_seal_work,
+        )
+        if figures.generated and figures.generated_seal_work
+        else None,
+    ]
+    rows = [row for row in work if row is not None]
+    if rows:
+        shown.append(_seal_work_table(rows))
+    return shown
+
+
+def _seal_work_table(rows: list[tuple[str, SealWork]]) -> Table:
+    from shenbao_lab.bench.seal_sets import SEAL_SECONDS_GOAL
+
+    table = Table(
+        title="seal work per page (detection + lettering, read_seals)", title_justify="left"
+    )
+    for column in ("set", "pages", "mean s", "max s", "target"):
+        table.add_column(column, justify="left" if column == "set" else "right")
+    for name, work in rows:
+        mark, style = {True: ("met", "green"), False: ("MISSED", "red"), None: ("n/a", "")}[
+            work.met
+        ]
+        table.add_row(
+            name,
+            str(work.pages),
+            f"{work.mean_s:.3f}",
+            f"{work.max_s:.3f}",
+            Text(f"< {SEAL_SECONDS_GOAL} s {mark}", style=style),
+        )
+    return table
+
+
+def real_seal_tables(figures: RealFigures) -> list[Table]:
+    summary = Table(
+        title=f"bench seals, real images: {figures.folder}; {len(figures.images)} images "
+        f"(match: centres within half the shorter semi-axis, sizes within 2×)",
+        title_justify="left",
+    )
+    for column in ("measure", "result", "target"):
+        summary.add_column(column, justify="left" if column == "measure" else "right")
+    for target in figures.targets:
+        summary.add_row(target.measure, _fraction(target.score), _target_cell(target))
+    summary.add_row("false seals (at no labelled seal)", str(figures.false_seals), "0")
+    summary.add_row("found seals reported in their colour", _fraction(figures.colour_right), "")
+
+    kinds = Table(
+        title="labelled seals found at their place, per shape and colour", title_justify="left"
+    )
+    kinds.add_column("shape, colour")
+    kinds.add_column("found", justify="right")
+    for kind, score in figures.by_kind.items():
+        kinds.add_row(kind, _fraction(score))
+
+    images = Table(title="per image", title_justify="left")
+    for column in (
+        "image",
+        "labelled (red)",
+        "found at place",
+        "false",
+        "red reported",
+        "s",
+        "read",
+    ):
+        images.add_column(
+            column, justify="left" if column in ("image", "read") else "right", overflow="fold"
+        )
+    for image in figures.images:
+        found = sum(s.found is not None for s in image.seals)
+        bad = (image.negative and image.found) or (not image.red_expected and image.red_reported)
+        images.add_row(
+            _image_name(image.file),
+            f"{len(image.seals)} ({image.red_expected})",
+            Text(
+                f"{found}/{len(image.seals)}", style="" if found == len(image.seals) else "yellow"
+            ),
+            Text(str(image.false), style="red" if image.false else ""),
+            Text(str(image.red_reported), style="red" if bad else ""),
+            f"{image.seals_s:.2f}",
+            Text(
+                "; ".join(
+                    f"{f.shape} {f.colour}"
+                    + (f" ‹{f.text}›" if f.text else "")
+                    + ("" if f.matched else " FALSE")
+                    for f in image.found
+                )
+            ),
+        )
+
+    owners = Table(title="owners whose text is published", title_justify="left")
+    for column in ("seal", "published", "read (ring)", "read (inner)", "exact"):
+        owners.add_column(column, overflow="fold")
+    for image in figures.images:
+        for seal in image.seals:
+            if seal.published:
+                owners.add_row(
+                    f"{_image_name(image.file)} #{seal.number}",
+                    " / ".join(seal.published.split(" / ")[:2]),
+                    "NOT FOUND" if seal.found is None else f"‹{seal.found.text}›",
+                    "" if seal.found is None else f"‹{seal.found.inner}›",
+                    Text("yes", style="green") if seal.owner_exact else Text("no", style="red"),
+                )
+    return [summary, kinds, images, owners]
+
+
+def stamped_seal_tables(figures: StampedFigures) -> list[Table]:
+    summary = Table(
+        title=f"bench seals, augmentation set: {figures.corpus}; {len(figures.images)} images, "
+        f"{len(figures.stamps)} stamps",
+        title_justify="left",
+    )
+    for column in ("stamps", "recall", "precision", "target"):
+        summary.add_column(column, justify="left" if column == "stamps" else "right")
+    goals = {t.measure: t for t in figures.targets}
+    for group in figures.recall:
+        precision = figures.precision.get(group)
+        target = ""
+        if group == "all":
+            recall_goal, precision_goal = goals["detection recall"], goals["detection precision"]
+            target = Text.assemble(
+                "recall ", _target_cell(recall_goal), ", precision ", _target_cell(precision_goal)
+            )
+        summary.add_row(
+            group,
+            _fraction(figures.recall[group]),
+            _fraction(precision) if precision is not None else Text("—"),
+            target,
+        )
+    for group, precision in figures.precision.items():
+        if group not in figures.recall:  # a shape reported that no stamp has
+            summary.add_row(f"{group} (reported)", Text("—"), _fraction(precision), "")
+    if figures.owner_exact.total:
+        summary.add_row("published owner read exactly", _fraction(figures.owner_exact), "", "")
+
+    missed = Table(title="stamps not found (first 20)", title_justify="left")
+    for column in ("image", "background", "case", "shape", "source"):
+        missed.add_column(column)
+    for stamp in [s for s in figures.stamps if s.found is None][:20]:
+        missed.add_row(
+            Path(stamp.image).stem,
+            stamp.background,
+            stamp.case,
+            stamp.shape,
+            _image_name(stamp.source) + "#" + stamp.source.rpartition("#")[2],
+        )
+    false = Table(title="false seals (first 20)", title_justify="left")
+    for column in ("image", "background", "found"):
+        false.add_column(column)
+    rows = [(i, f) for i in figures.images for f in i.found if not f.matched]
+    for image, found in rows[:20]:
+        false.add_row(
+            Path(image.file).stem, image.background, f"{found.shape} {found.colour} ‹{found.text}›"
+        )
+    return [summary, *(t for t in (missed, false) if t.row_count)]
+
+
 def finding_tables(figures: FindingFigures) -> list[Table]:
     from shenbao_lab.bench.extract import SOURCE_NAMES
     from shenbao_lab.bench.finding_figures import ALL
@@ -530,6 +710,11 @@ def orchestration_tables(figures: OrchestrationFigures) -> list[Table]:
             "",
         )
     return [table, targets]
+
+
+def _image_name(file: str) -> str:
+    """A real image's short name: ``seal-03``, ``noseal-01``."""
+    return "-".join(file.split("-")[:2])
 
 
 def _short(score: Score) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import shenbao_lab.bench.seals as seals_bench
+from shenbao_lab.bench.seal_sets import SealBenchFigures
 from shenbao_lab.bench.seals import (
     Checker,
     SealFigures,
@@ -223,7 +224,7 @@ def test_the_command_prints_the_figures_and_targets(
     monkeypatch.setattr(seals_bench, "bench_seals", measure)
     out = tmp_path / "figures.json"
     result = CliRunner().invoke(
-        app, ["bench", "seals", "--samples", str(tmp_path), "--json", str(out)]
+        app, ["bench", "seals", "--samples", str(tmp_path), "--json", str(out), "--no-real"]
     )
     assert result.exit_code == 0, result.output
     assert calls == [tmp_path]
@@ -240,10 +241,11 @@ def test_the_command_prints_the_figures_and_targets(
         "RECOMMENDATION_MISSING",
     ):
         assert shown in result.output
-    assert SealFigures.model_validate_json(out.read_text(encoding="utf-8")) == _figures()
+    written = SealBenchFigures.model_validate_json(out.read_text(encoding="utf-8"))
+    assert written.generated == _figures() and written.real is None
 
 
 def test_a_folder_that_is_not_a_corpus_fails_in_one_line(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["bench", "seals", "--samples", str(tmp_path)])
+    result = CliRunner().invoke(app, ["bench", "seals", "--samples", str(tmp_path), "--no-real"])
     assert result.exit_code == 1
     assert "not a corpus" in result.output and "Traceback" not in result.output
