@@ -187,7 +187,7 @@ def test_only_the_commands_of_this_stage_exist() -> None:
         "samples",
         "bench",
     }
-    assert set(getattr(group.commands["samples"], "commands", {})) == {"generate"}
+    assert set(getattr(group.commands["samples"], "commands", {})) == {"generate", "stamped"}
     assert set(getattr(group.commands["bench"], "commands", {})) == {
         "ocr",
         "extract",
@@ -208,6 +208,7 @@ def test_only_the_commands_of_this_stage_exist() -> None:
         ["reconcile"],
         ["serve"],
         ["samples", "generate"],
+        ["samples", "stamped"],
         ["bench", "ocr"],
         ["bench", "extract"],
         ["bench", "seals"],
