@@ -265,15 +265,38 @@ def _red_candidates(
     """Seals in a (work-scale) red-ink mask: regions that are one seal (of the sure ink
     too: faint ink can join a seal to red print next to it), and rings fitted to the ink
     where seals touch, overlap, are cut by the edge or broken."""
+    if not sure.any():
+        return []
     tolerant = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    outlines = _region_outlines(ink, frame, rules) + _ring_outlines(ink, frame, rules)
+
+    def checked(outlines: list[_Outline]) -> list[SealCandidate]:
+        found = []
+        for centre, axes, angle, square in outlines:
+            seal = _check_red(centre, axes, angle, square, ink, tolerant, faint, frame, rules)
+            if seal is not None:
+                found.append(seal)
+        return found
+
+    outlines = _region_outlines(ink, frame, rules)
     if sure is not ink:
         outlines += _region_outlines(sure, frame, rules)
-    found = []
-    for centre, axes, angle, square in outlines:
-        candidate = _check_red(centre, axes, angle, square, ink, tolerant, faint, frame, rules)
-        if candidate is not None:
-            found.append(candidate)
+    found = _suppress(checked(outlines))
+    # Rings are looked for in the ink no region seal explains (most pages stop here:
+    # each seal its own region).
+    rest = ink.astype(np.uint8)
+    for seal in found:
+        a, b = seal.axes
+        if seal.shape == "square":
+            box = cv2.boxPoints((seal.centre, (2.3 * a, 2.3 * b), seal.angle_deg))
+            cv2.fillPoly(rest, [np.round(box).astype(np.int32)], 0)
+        else:
+            centre = (round(seal.centre[0]), round(seal.centre[1]))
+            cv2.ellipse(
+                rest, centre, (round(1.15 * a), round(1.15 * b)), seal.angle_deg, 0, 360, 0, -1
+            )
+    # Too little ink left for half of the smallest ring: nothing to look for.
+    if int(rest.sum()) >= math.pi * frame.long_axis[0] / 2:
+        found += checked(_ring_outlines(rest > 0, frame, rules))
     return _suppress(found)
 
 
