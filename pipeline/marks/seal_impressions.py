@@ -4,12 +4,21 @@ Two ways in, one result (``SealCandidate`` in the pixels of the normalised page,
 ``seal_lettering.read_seals`` turns into ``SealMark``s in fractions of it, the frame of
 the page's text lines):
 
-- colour scans: the red ink (``seal_ink.seal_ink_mask``) is closed over small gaps so
-  a seal's glyphs, ring and star become one region; each region of a seal's size and
-  build is fitted with an ellipse (round, oval) or a rectangle (square), and kept when
-  red ink runs round its outline (the ring). Red printed headers and rules are too long
-  for their height; red handwriting and a header word have no ring round them; a
-  filled red block is too full.
+- sizes: in millimetres when the page at its dpi is a paper size (the dpi is then
+  believed); else as shares of the image's short side, so that a seal filling a crop, on
+  a photographed ticket or on a page whose dpi was guessed is still the size of a seal.
+- colour scans: seal ink is judged against the paper round it
+  (``seal_ink.paper_relative_redness``: colour casts, uneven light and tinted paper
+  cancel out), faint ink kept where it joins surely red ink. Outlines come from two
+  sources: each region of closed ink of a seal's size (ellipse, or rectangle for a
+  square seal), and rings found by the Hough transform in the ink no region seal
+  explains, refitted as ellipses to the ring ink round them (seals that touch or overlap,
+  a seal cut by the edge, a partial impression, a circle seen at an angle). An outline
+  is a seal when red ink runs round it on one thin line (the ring) with paper just
+  outside, the ring is thin for its size, there is lettering (or a star) inside it, and
+  it is not filled. Red printed headers and rules are too long for their height; red
+  handwriting, a header word and red glyph clusters have no one ring; a marker circle
+  drawn round a cell is thick and has no red lettering inside; a filled block is too full.
 - greyscale scans: no colour to go by, so rings of a seal's size are found by the
   Hough transform and kept when ink runs round the circle but not just outside it, and
   the lettering band inside holds ink. The colour is ``grey`` and the confidence lower.
@@ -68,7 +77,7 @@ class SealCandidate:
         shape: round, oval or square.
         colour: red (colour scan) or grey (greyscale scan, found by shape only).
         confidence: That this is an official seal.
-        ring_coverage: Share of directions with ink on the outline.
+        ring_coverage: Share of directions (on the image) with ink on the ring's line.
         star: Whether a central star was seen.
     """
 
@@ -777,7 +786,8 @@ def detect_seals(
     Args:
         image: The page with its seals, upright and deskewed: RGB uint8 (H, W, 3)
             (``NormalisedPage.image``), or greyscale (H, W).
-        dpi: Its resolution.
+        dpi: Its resolution (seal sizes in mm only when the page is then a paper
+            size; else relative to the image).
         rules: Detection settings; the packaged ones by default.
 
     Returns:
