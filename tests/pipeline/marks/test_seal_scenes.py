@@ -6,14 +6,19 @@ real images in ``tests/pipeline/real`` taught is checked on more than those imag
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw, ImageFont
 from shenbao_lab.generator.fonts import fonts
 from shenbao_lab.generator.ink import render_seal, stamp
 
+from pipeline.errors import ConfigError
 from pipeline.marks.seal_impressions import SealCandidate, detect_seals
-from tests.rulebook import RULES
+from pipeline.rulebook import load_rules
+from rules import RULES_DIR
+from tests.rulebook import RULES, rules_folder
 
 DPI = 200.0
 MM = DPI / 25.4
@@ -148,3 +153,17 @@ def test_red_marks_that_are_not_seals_are_not_found() -> None:
 def test_a_blue_seal_is_never_red() -> None:
     page = _stamped(_page(), (800.0, 1100.0), 7, colour=(40, 60, 170))
     assert [s for s in detect_seals(np.asarray(page), DPI, SEALS) if s.colour == "red"] == []
+
+
+def test_the_new_settings_are_checked_when_loaded(tmp_path: Path) -> None:
+    text = (RULES_DIR / "seal_detection.yaml").read_text(encoding="utf-8")
+    for old, new, key in [
+        ("outside_band: [1.12, 1.3]", "outside_band: [1.0, 1.3]", "outside_band"),
+        ("ink_redness: [0.035, 0.12]", "ink_redness: [0.12, 0.035]", "ink_redness"),
+        ("long_axis_share: [0.07, 1.1]", "long_axis_share: [0.07, 3.0]", "long_axis_share"),
+        ("[148, 210]", "[210, 148]", "paper_sizes_mm"),
+    ]:
+        assert old in text, old
+        folder = rules_folder(tmp_path / key, {"seal_detection.yaml": text.replace(old, new)})
+        with pytest.raises(ConfigError, match=key):
+            load_rules(folder)
