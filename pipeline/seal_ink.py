@@ -135,3 +135,40 @@ def remove_seal_ink(image: np.ndarray) -> np.ndarray:
     blended = pixels + (recovered - pixels) * weight[:, None]
     out[ys, xs] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
     return out
+
+
+def paper_relative_redness(image: np.ndarray, window_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """How red each pixel is against the paper around it, whatever the paper's colour.
+
+    Each channel is divided by the local paper's level in that channel (the brightest
+    value within ``window_px``, smoothed), so a colour cast, uneven light across a phone
+    photo or tinted security paper (green tickets, yellowed copies) cancel out: paper
+    becomes (1, 1, 1) wherever it is. Seal ink of any red, from pink and orange-red to
+    maroon on green paper, then keeps its red share and loses green and blue; black print
+    loses all three alike, blue ink its red.
+
+    Args:
+        image: RGB uint8 page (best at the detection's work scale: this is per pixel).
+        window_px: Wider than the broadest ink stroke (a seal's ring, its star's arms),
+            narrow enough to follow the light across the page.
+
+    Returns:
+        ``(redness, red_share)``, float32 (H, W): red share minus the larger of the green
+        and blue shares (about 0 on paper and print, 0.15-0.7 on seal ink, below 0 on
+        blue ink), and the red channel as a share of the paper's (under 0.4: print).
+    """
+    check_rgb(image)
+    h, w = image.shape[:2]
+    # The paper level is smooth: find it at a quarter of the size (4x fewer pixels to
+    # dilate), then bring it back up.
+    factor = 4 if min(h, w) >= 64 else 1
+    small = cv2.resize(
+        image, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA
+    )
+    k = max(3, (window_px // factor) | 1)
+    paper = cv2.blur(cv2.dilate(small, np.ones((k, k), np.uint8)), (k, k))
+    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
+    shares = np.minimum(image.astype(np.float32) / np.maximum(paper.astype(np.float32), 16.0), 1.0)
+    red = shares[..., 0]
+    redness: np.ndarray = red - np.maximum(shares[..., 1], shares[..., 2])
+    return redness, red

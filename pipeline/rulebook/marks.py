@@ -74,14 +74,35 @@ class SealDetection(Spec):
     """The schema of ``rules/seal_detection.yaml``: how seals are found and read."""
 
     work_dpi: float = Field(gt=20.0, le=300.0, description="detection resolution, dpi")
+    paper_sizes_mm: tuple[tuple[float, float], ...] = Field(
+        min_length=1, description="paper sizes (short, long side) whose dpi is believed, mm"
+    )
+    paper_size_tolerance: float = Field(gt=0.0, lt=0.5)
+    work_long_side_px: int = Field(ge=200, le=4000, description="work size without a dpi")
+    long_axis_share: tuple[float, float] = Field(
+        description="a seal's long axis as shares of the image's short side, without a dpi"
+    )
     long_axis_mm: tuple[float, float] = Field(description="a seal's long axis, mm")
     min_round_mm: float = Field(gt=0.0, description="smallest round or oval seal, mm")
     max_aspect: float = Field(ge=1.0, description="long over short axis, at most")
     oval_aspect: float = Field(ge=1.0, description="above this a ring is oval")
+    paper_window_mm: float = Field(gt=0.0, le=50.0)
+    ink_redness: tuple[float, float] = Field(description="faint and sure seal ink's redness")
+    ink_min_red_share: float = Field(ge=0.0, lt=1.0)
     merge_mm: float = Field(gt=0.0, le=10.0)
+    hough_votes_red: float = Field(gt=0.0)
+    max_rings_tried: int = Field(ge=0, le=200)
+    min_ring_rays: int = Field(ge=5, le=120)
     ring_band: tuple[float, float]
     ring_bins: int = Field(ge=36, le=1440)
     ring_coverage: float = Field(gt=0.0, le=1.0)
+    ring_peak: float = Field(gt=0.0, le=1.0)
+    max_ring_width: float = Field(gt=0.0, le=0.5)
+    min_in_view: float = Field(gt=0.0, le=1.0)
+    outside_band: tuple[float, float]
+    ring_contrast: float = Field(ge=0.0, le=1.0)
+    lettering_band: tuple[float, float]
+    lettering_coverage: float = Field(ge=0.0, le=1.0)
     fill_range: tuple[float, float]
     square_fill: float = Field(gt=0.79, le=1.0)
     star_radius: float = Field(gt=0.0, lt=0.5)
@@ -105,6 +126,15 @@ class SealDetection(Spec):
     @model_validator(mode="after")
     def _consistent(self) -> SealDetection:
         _range(self.long_axis_mm, "long_axis_mm")
+        _range(self.long_axis_share, "long_axis_share", upper=2.0)
+        for short, long in self.paper_sizes_mm:
+            if not 0.0 < short <= long:
+                raise ValueError("paper_sizes_mm: each is (short side, long side), mm")
+        _range(self.outside_band, "outside_band", upper=2.0)
+        _range(self.lettering_band, "lettering_band", upper=1.0)
+        _range(self.ink_redness, "ink_redness", upper=1.0)
+        if self.outside_band[0] <= self.ring_band[1]:
+            raise ValueError("outside_band: must lie outside ring_band")
         _range(self.ring_band, "ring_band", upper=1.5)
         _range(self.fill_range, "fill_range", upper=1.0)
         _range(self.text_band, "text_band", upper=1.0)
