@@ -1,7 +1,8 @@
 """Marks on a page beyond its text, found when a page is read (``pipeline.read``).
 
 Each module is named after its rules file in ``rules/``: ``seal_impressions``
-(``seal_detection.yaml``: where the seals are, their shape) with ``seal_lettering`` (the
+(``seal_detection.yaml``: where the seals are, their shape; its colour path in
+``red_seals``, what both paths share in ``seal_outlines``) with ``seal_lettering`` (the
 text round a seal), ``tick_boxes`` (``tick_boxes.yaml``) and ``unread_ink``
 (``unread_ink.yaml``: ink no text line explains). The page only says what is there;
 extractors and validators decide what it means.

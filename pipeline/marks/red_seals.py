@@ -1,0 +1,437 @@
+"""Seals on colour scans: rings of red ink (the colour path of ``seal_impressions``).
+
+Seal ink is judged against the paper round it (``seal_ink.paper_relative_redness``:
+colour casts, uneven light and tinted paper cancel out), faint ink kept where it joins
+surely red ink. Outlines come from two sources: each region of closed ink of a seal's size
+(ellipse, or rectangle for a square seal), and rings found by the Hough transform in the
+ink no region seal explains, refitted as ellipses to the ring ink round them (seals that
+touch or overlap, a seal cut by the edge, a partial impression, a circle seen at an
+angle). An outline is a seal when red ink runs round it on one thin line (the ring) with
+paper just outside, the ring is thin for its size, there is lettering (or a star) inside
+it, and it is not filled. Red printed headers and rules are too long for their height; red
+handwriting, a header word and red glyph clusters have no one ring; a marker circle drawn
+round a cell is thick and has no red lettering inside; a filled block is too full.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from pipeline.marks.seal_outlines import (
+    Frame,
+    SealCandidate,
+    Shape,
+    disc_share,
+    outline_points,
+    seal_confidence,
+    suppress,
+)
+from pipeline.rulebook.marks import SealDetection
+from pipeline.seal_ink import paper_relative_redness
+
+
+def red_ink(
+    small: np.ndarray, frame: Frame, rules: SealDetection
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seal ink on the work-scale colour page, red against its own paper and not as dark
+    as print: ``(sure, ink, faint)``, the ink surely red, with the faint ink joined to it,
+    and all faintly red ink (thin lettering of a pale seal, maroon glyphs on green)."""
+    window = max(3, round(rules.paper_window_mm * frame.unit))
+    redness, red_share = paper_relative_redness(small, window)
+    bright = red_share >= rules.ink_min_red_share
+    sure = (redness >= rules.ink_redness[1]) & bright
+    # Faded and pale ink is taken where it joins ink that is surely red (hysteresis):
+    # a faint ring is continuous with its stronger parts, paper noise is not.
+    faint = ((redness >= rules.ink_redness[0]) & bright).astype(np.uint8)
+    count, labels = cv2.connectedComponents(faint, connectivity=8)
+    if count <= 1:
+        return sure, sure, faint > 0
+    seeded = np.zeros(count, bool)
+    seeded[labels[sure]] = True
+    seeded[0] = False
+    ink: np.ndarray = seeded[labels]
+    return sure, ink, faint > 0
+
+
+def red_candidates(
+    sure: np.ndarray, ink: np.ndarray, faint: np.ndarray, frame: Frame, rules: SealDetection
+) -> list[SealCandidate]:
+    """Seals in a (work-scale) red-ink mask: regions that are one seal (of the sure ink
+    too: faint ink can join a seal to red print next to it), and rings fitted to the ink
+    where seals touch, overlap, are cut by the edge or broken."""
+    if not sure.any():
+        return []
+    tolerant = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+
+    def checked(outlines: list[_Outline]) -> list[SealCandidate]:
+        found = []
+        for centre, axes, angle, square in outlines:
+            seal = _check_red(centre, axes, angle, square, ink, tolerant, faint, frame, rules)
+            if seal is not None:
+                found.append(seal)
+        return found
+
+    outlines = _region_outlines(ink, frame, rules)
+    if sure is not ink:
+        outlines += _region_outlines(sure, frame, rules)
+    found = suppress(checked(outlines))
+    # Rings are looked for in the ink no region seal explains (most pages stop here:
+    # each seal its own region).
+    rest = ink.astype(np.uint8)
+    for seal in found:
+        a, b = seal.axes
+        if seal.shape == "square":
+            box = cv2.boxPoints((seal.centre, (2.3 * a, 2.3 * b), seal.angle_deg))
+            cv2.fillPoly(rest, [np.round(box).astype(np.int32)], 0)
+        else:
+            centre = (round(seal.centre[0]), round(seal.centre[1]))
+            cv2.ellipse(
+                rest, centre, (round(1.15 * a), round(1.15 * b)), seal.angle_deg, 0, 360, 0, -1
+            )
+    # Too little ink left for half of the smallest ring: nothing to look for.
+    if int(rest.sum()) >= math.pi * frame.long_axis[0] / 2:
+        found += checked(_ring_outlines(rest > 0, frame, rules))
+    return suppress(found)
+
+
+# Rings are looked for by the Hough transform on a copy where the largest is this big.
+HOUGH_RADIUS_PX = 48.0
+
+_Outline = tuple[tuple[float, float], tuple[float, float], float, bool]
+
+
+def _region_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> list[_Outline]:
+    """One outline per region of closed ink of a seal's size: ellipse, or a rectangle
+    when the region's hull fills it (a square seal)."""
+    merge = max(3, round(rules.merge_mm * frame.unit) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (merge, merge))
+    closed = cv2.morphologyEx(ink.astype(np.uint8) * 255, cv2.MORPH_CLOSE, kernel)
+    contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    low, high = frame.long_axis
+    found: list[_Outline] = []
+    for contour in contours:
+        _, _, w, h = cv2.boundingRect(contour)
+        if max(w, h) < low or max(w, h) > high * 1.1 or min(w, h) * rules.max_aspect < max(w, h):
+            continue  # too small, too big, or a line of red print / a rule
+        hull = cv2.convexHull(contour)
+        if len(hull) < 5:
+            continue
+        hull_area = float(cv2.contourArea(hull))
+        (rx, ry), (rw, rh), r_angle = cv2.minAreaRect(hull)
+        if hull_area / max(rw * rh, 1.0) >= rules.square_fill:
+            found.append(((float(rx), float(ry)), (rw / 2.0, rh / 2.0), float(r_angle), True))
+        else:
+            (ex, ey), (d1, d2), e_angle = cv2.fitEllipse(hull)
+            found.append(((float(ex), float(ey)), (d1 / 2.0, d2 / 2.0), float(e_angle), False))
+    return found
+
+
+def _ring_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> list[_Outline]:
+    """Rings found by the Hough transform on the ink, each refitted as an ellipse to the
+    ring ink round it: seals that touch or overlap, arcs of a partial impression or of a
+    seal cut by the image's edge, ovals and circles seen at an angle.
+
+    The radii are searched an octave at a time, each on a copy scaled so its largest ring
+    is ``HOUGH_RADIUS_PX``: the cost stays flat whatever the seal's size, and big rings
+    (a red table frame) do not crowd out the seal-sized ones.
+    """
+    low, high = frame.long_axis
+    r_low = max(4.0, low / 2 / rules.max_aspect)
+    r_high = max(r_low + 2, high / 2)
+    mask = ink.astype(np.uint8) * 255
+    h, w = ink.shape
+    found: list[_Outline] = []
+    tried: list[tuple[float, float, float]] = []
+    band_low = r_low
+    while band_low < r_high:
+        band_high = min(r_high, 2.0 * band_low)
+        shrink = min(1.0, HOUGH_RADIUS_PX / band_high)
+        size = (max(1, round(w * shrink)), max(1, round(h * shrink)))
+        small = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) if shrink < 1.0 else mask
+        r_min = max(3, math.floor(band_low * shrink))
+        circles = cv2.HoughCircles(
+            cv2.GaussianBlur(small, (5, 5), 1.5),
+            cv2.HOUGH_GRADIENT,
+            dp=1.5,
+            minDist=r_min,
+            param1=100,
+            param2=rules.hough_votes_red,
+            minRadius=r_min,
+            maxRadius=max(r_min + 2, math.ceil(band_high * shrink)),
+        )
+        band_low = band_high
+        if circles is None:
+            continue
+        for x, y, r in circles[0][: rules.max_rings_tried] / shrink:
+            if any(
+                math.hypot(x - tx, y - ty) < 0.2 * r and abs(r - tr) < 0.2 * r
+                for tx, ty, tr in tried
+            ):
+                continue  # the same ring again
+            tried.append((float(x), float(y), float(r)))
+            fitted = _fit_ring(ink, (float(x), float(y)), float(r), rules)
+            if fitted is not None:
+                found.append((fitted[0], fitted[1], fitted[2], False))
+    return found
+
+
+def _fit_ring(
+    ink: np.ndarray, centre: tuple[float, float], radius: float, rules: SealDetection
+) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+    """An ellipse through the outer edge of the ring ink nearest a rough circle.
+
+    Along rays from the centre, the ink run nearest the current outline is taken and its
+    outer end kept; an ellipse is fitted to those points (the farthest fifth left out,
+    ink of a neighbouring seal or print), and the fit repeated from the new outline.
+    """
+    h, w = ink.shape
+    bins = 120
+    theta = np.linspace(0.0, 2 * math.pi, bins, endpoint=False)
+    cos_t, sin_t = np.cos(theta), np.sin(theta)
+    ellipse: tuple[tuple[float, float], tuple[float, float], float] = (
+        centre,
+        (radius, radius),
+        0.0,
+    )
+    for _ in range(3):
+        (cx, cy), (a, b), angle = ellipse
+        t = math.radians(angle)
+        # The outline's radius in each ray's direction.
+        u = cos_t * math.cos(t) + sin_t * math.sin(t)
+        v = -cos_t * math.sin(t) + sin_t * math.cos(t)
+        ref = 1.0 / np.sqrt((u / a) ** 2 + (v / b) ** 2)
+        shares = np.linspace(0.7, 1.3, 31)
+        rho = ref[:, None] * shares[None, :]
+        xs = cx + cos_t[:, None] * rho
+        ys = cy + sin_t[:, None] * rho
+        inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+        xi = np.clip(xs.astype(np.int64), 0, w - 1)
+        yi = np.clip(ys.astype(np.int64), 0, h - 1)
+        hit = ink[yi, xi] & inside
+        # Outer end of the ink run through each sample: before the next paper sample.
+        index = np.broadcast_to(np.arange(len(shares)), hit.shape)
+        paper_at = np.where(hit, len(shares), index)
+        end = np.minimum.accumulate(paper_at[:, ::-1], axis=1)[:, ::-1] - 1
+        distance = np.where(hit, np.abs(shares - 1.0)[None, :], np.inf)
+        nearest = distance.argmin(axis=1)
+        rays = np.isfinite(distance.min(axis=1))
+        if rays.sum() < rules.min_ring_rays:
+            return None
+        outer = end[np.arange(bins), nearest][rays]
+        px = xs[rays, outer]
+        py = ys[rays, outer]
+        residual = np.abs(shares[outer] - 1.0)
+        keep = (
+            residual <= np.partition(residual, (4 * len(residual)) // 5)[(4 * len(residual)) // 5]
+        )
+        points = np.stack([px[keep], py[keep]], axis=1).astype(np.float32)
+        if len(points) < 5:
+            return None
+        (ex, ey), (d1, d2), e_angle = cv2.fitEllipse(points)
+        if not (d1 > 2 and d2 > 2 and math.isfinite(ex) and math.isfinite(ey)):
+            return None
+        ellipse = ((float(ex), float(ey)), (d1 / 2.0, d2 / 2.0), float(e_angle))
+    return ellipse
+
+
+def _in_view(
+    shape: tuple[int, int],
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle_deg: float,
+    square: bool,
+    bins: int,
+) -> np.ndarray:
+    """Directions whose outline point lies on the image."""
+    x, y = outline_points(centre, axes, angle_deg, square, np.array([1.0]), bins)
+    h, w = shape
+    inside: np.ndarray = ((x >= 0) & (x < w) & (y >= 0) & (y < h))[:, 0]
+    return inside
+
+
+def _coverage_in_view(
+    mask: np.ndarray,
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle_deg: float,
+    square: bool,
+    band: tuple[float, float],
+    bins: int,
+    view: np.ndarray,
+) -> float:
+    """Share of the directions on the image with ink somewhere in a band of the outline."""
+    shares = np.linspace(band[0], band[1], 9)
+    x, y = outline_points(centre, axes, angle_deg, square, shares, bins)
+    h, w = mask.shape
+    xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
+    yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
+    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    hit = (mask[yi, xi] & inside).any(axis=1)
+    return float(hit[view].mean()) if view.any() else 0.0
+
+
+def _lettering(
+    ink: np.ndarray,
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle_deg: float,
+    square: bool,
+    rules: SealDetection,
+    view: np.ndarray,
+) -> float:
+    """Share of the directions on the image with ink inside the ring, clear of it.
+
+    Along each direction inward from the outline, the ring's own ink is passed first (a
+    thick marker line drawn round a cell reaches deep); ink after paper, down to the
+    lettering band's inner edge, is lettering.
+    """
+    low = rules.lettering_band[0]
+    shares = np.linspace(1.04, low, 32)
+    x, y = outline_points(centre, axes, angle_deg, square, shares, rules.ring_bins)
+    h, w = ink.shape
+    xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
+    yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
+    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    hit = ink[yi, xi] & inside
+    # The ring: ink from the outline inward (a gap of paper in the first samples is
+    # the outline lying a little outside the ring).
+    started = np.maximum.accumulate(hit, axis=1)
+    past_ring = np.maximum.accumulate(started & ~hit, axis=1)
+    # Ink past the ring but not in the ring band itself (the ring's inner edge).
+    deep = shares[None, :] <= rules.lettering_band[1]
+    found = (hit & past_ring & deep).any(axis=1)
+    return float(found[view].mean()) if view.any() else 0.0
+
+
+def _ring_width(
+    ink: np.ndarray,
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle_deg: float,
+    square: bool,
+    bins: int,
+    view: np.ndarray,
+) -> float:
+    """The ring's width as a share of the outline's radius: the outermost ink run's length
+    in the thinner third of the directions (print or lettering touching the ring thickens
+    it here and there; a seal's ring ~0.05-0.1, a marker line round a cell 0.2 and more)."""
+    step = 0.02
+    shares = np.arange(1.1, 0.6, -step)
+    x, y = outline_points(centre, axes, angle_deg, square, shares, bins)
+    h, w = ink.shape
+    xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
+    yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
+    hit = ink[yi, xi] & (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    has = hit.any(axis=1) & view
+    if not has.any():
+        return 0.0
+    started = np.maximum.accumulate(hit, axis=1)
+    ended = np.maximum.accumulate(started & ~hit, axis=1)
+    run = (started & ~ended).sum(axis=1)
+    return float(np.percentile(run[has], 33)) * step
+
+
+def _fill(
+    ink: np.ndarray,
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle: float,
+    square: bool,
+) -> float | None:
+    """Share of the outline's area on the image that is ink (None: none of it is)."""
+    h, w = ink.shape
+    reach = math.ceil(math.hypot(*axes)) + 1
+    x0, y0 = max(0, math.floor(centre[0]) - reach), max(0, math.floor(centre[1]) - reach)
+    x1, y1 = min(w, math.ceil(centre[0]) + reach), min(h, math.ceil(centre[1]) + reach)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    area = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    local = (centre[0] - x0, centre[1] - y0)
+    if square:
+        box = cv2.boxPoints((local, (2 * axes[0], 2 * axes[1]), angle))
+        cv2.fillPoly(area, [np.round(box).astype(np.int32)], 1)
+    else:
+        cv2.ellipse(
+            area,
+            (round(local[0]), round(local[1])),
+            (round(axes[0]), round(axes[1])),
+            angle,
+            0,
+            360,
+            1,
+            -1,
+        )
+    inside = area > 0
+    pixels = int(inside.sum())
+    if pixels == 0:
+        return None
+    return float(ink[y0:y1, x0:x1][inside].sum()) / pixels
+
+
+def _check_red(
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle: float,
+    square: bool,
+    ink: np.ndarray,
+    tolerant: np.ndarray,
+    faint: np.ndarray,
+    frame: Frame,
+    rules: SealDetection,
+) -> SealCandidate | None:
+    """A seal from an outline, or None when it has the wrong size or build or no ring."""
+    long, short = max(axes), min(axes)
+    if short <= 0 or long / short > rules.max_aspect:
+        return None
+    if not frame.long_axis[0] <= 2 * long <= frame.long_axis[1]:
+        return None
+    if not square and 2 * long < frame.min_round:
+        return None  # a loop of red handwriting, a small logo
+    bins = rules.ring_bins
+    view = _in_view(ink.shape, centre, axes, angle, square, bins)
+    if view.mean() < rules.min_in_view:
+        return None  # mostly off the image: too little left to judge
+    coverage = _coverage_in_view(tolerant, centre, axes, angle, square, rules.ring_band, bins, view)
+    if coverage < rules.ring_coverage:
+        return None
+    # The ring itself: one thin outline of ink (at some share of the fitted one) running
+    # round; the edge of a seal's lettering or a cluster of red glyphs has ink in the
+    # band but at no one radius all round.
+    peak = max(
+        _coverage_in_view(tolerant, centre, axes, angle, square, (q, q + 0.01), bins, view)
+        for q in np.linspace(rules.ring_band[0], rules.ring_band[1] - 0.01, 7)
+    )
+    if peak < rules.ring_peak:
+        return None
+    # A ring, not a patch of red print an outline happens to cross: clear paper just
+    # outside it.
+    outside = _coverage_in_view(ink, centre, axes, angle, square, rules.outside_band, bins, view)
+    if coverage - outside < rules.ring_contrast:
+        return None
+    # Red ink inside the outline (its part on the image), as a share of that area: a
+    # ring, its lettering and a star leave most of it paper; a filled block does not.
+    fill = _fill(ink, centre, axes, angle, square)
+    if fill is None or not rules.fill_range[0] <= fill <= rules.fill_range[1]:
+        return None
+    if _ring_width(ink, centre, axes, angle, square, bins, view) > rules.max_ring_width:
+        return None  # a thick line drawn round something: a seal's ring is thin
+    star = disc_share(ink, centre, rules.star_radius * short) >= rules.star_share
+    # Lettering (or a square seal's glyphs) inside the ring: a red circle drawn round a
+    # cell of black print, an annotation box, has none.
+    lettering = _lettering(faint, centre, axes, angle, square, rules, view)
+    if lettering < rules.lettering_coverage and not star:
+        return None
+    shape: Shape = "square" if square else ("oval" if long / short > rules.oval_aspect else "round")
+    return SealCandidate(
+        centre=centre,
+        axes=axes,
+        angle_deg=angle,
+        shape=shape,
+        colour="red",
+        confidence=seal_confidence(peak, rules.ring_peak, star),
+        ring_coverage=round(peak, 3),
+        star=star,
+    )

@@ -1,0 +1,246 @@
+"""What both ways of finding seals share: the seal found, the frame, outlines, one per seal.
+
+- ``SealCandidate``: a seal in the pixels of the page it was found on (``seal_lettering.
+  read_seals`` turns it into a ``SealMark`` in fractions of the page).
+- the frame (how big a seal may be on this image): sizes in millimetres when the page at
+  its dpi is a paper size (the dpi is then believed); else as shares of the image's short
+  side, so that a seal filling a crop, on a photographed ticket or on a page whose dpi was
+  guessed is still the size of a seal.
+- the geometry of an outline (ellipse or square): points sampled on it, the share of
+  directions with ink in a band of it, the ink in a disc, a confidence from the ring.
+- ``suppress``: one candidate per seal, for both the colour path (``red_seals``) and the
+  greyscale one (``seal_impressions``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from pipeline.rulebook.marks import SealDetection
+
+Shape = Literal["round", "oval", "square", "unknown"]
+Colour = Literal["red", "grey"]
+
+
+@dataclass(frozen=True)
+class SealCandidate:
+    """A seal found on a page, in pixels of the page it was found on.
+
+    Attributes:
+        centre: ``(x, y)`` of the seal's centre.
+        axes: Semi-axes ``(a, b)``, ``a`` along ``angle_deg`` (for a square: half sides).
+        angle_deg: Direction of the first axis, clockwise on screen from +x.
+        shape: round, oval or square.
+        colour: red (colour scan) or grey (greyscale scan, found by shape only).
+        confidence: That this is an official seal.
+        ring_coverage: Share of directions (on the image) with ink on the ring's line.
+        star: Whether a central star was seen.
+    """
+
+    centre: tuple[float, float]
+    axes: tuple[float, float]
+    angle_deg: float
+    shape: Shape
+    colour: Colour
+    confidence: float
+    ring_coverage: float
+    star: bool
+
+    def bbox_px(self, width: int, height: int) -> tuple[float, float, float, float]:
+        """The axis-aligned box round the outline, clipped to the page."""
+        a, b = self.axes
+        t = math.radians(self.angle_deg)
+        c, s = abs(math.cos(t)), abs(math.sin(t))
+        if self.shape == "square":
+            half_w, half_h = a * c + b * s, a * s + b * c
+        else:
+            half_w = math.hypot(a * c, b * s)
+            half_h = math.hypot(a * s, b * c)
+        x, y = self.centre
+        return (
+            max(0.0, x - half_w),
+            max(0.0, y - half_h),
+            min(float(width), x + half_w),
+            min(float(height), y + half_h),
+        )
+
+
+# ======================================================================================
+# Geometry helpers
+# ======================================================================================
+
+
+def outline_points(
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle_deg: float,
+    square: bool,
+    shares: np.ndarray,
+    bins: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sample points ``(bins, len(shares))`` on scaled copies of an outline: x and y."""
+    theta = np.linspace(0.0, 2 * math.pi, bins, endpoint=False)
+    u, v = np.cos(theta), np.sin(theta)
+    if square:
+        # The square's perimeter in the same direction: scale the unit ray to the edge.
+        norm = np.maximum(np.abs(u), np.abs(v))
+        u, v = u / norm, v / norm
+    a, b = axes
+    local_x = np.outer(u * a, shares)
+    local_y = np.outer(v * b, shares)
+    t = math.radians(angle_deg)
+    c, s = math.cos(t), math.sin(t)
+    x = centre[0] + c * local_x - s * local_y
+    y = centre[1] + s * local_x + c * local_y
+    return x, y
+
+
+def band_coverage(
+    mask: np.ndarray,
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle_deg: float,
+    square: bool,
+    band: tuple[float, float],
+    bins: int,
+) -> float:
+    """Share of directions with ink somewhere in a band of the outline (``mask`` bool)."""
+    shares = np.linspace(band[0], band[1], 9)
+    x, y = outline_points(centre, axes, angle_deg, square, shares, bins)
+    h, w = mask.shape
+    xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
+    yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
+    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    hit = mask[yi, xi] & inside
+    return float(hit.any(axis=1).mean())
+
+
+def disc_share(mask: np.ndarray, centre: tuple[float, float], radius: float) -> float:
+    """Share of a disc's pixels that are set in ``mask``."""
+    h, w = mask.shape
+    r = max(1, round(radius))
+    cx, cy = round(centre[0]), round(centre[1])
+    x0, x1 = max(0, cx - r), min(w, cx + r + 1)
+    y0, y1 = max(0, cy - r), min(h, cy + r + 1)
+    if x0 >= x1 or y0 >= y1:
+        return 0.0
+    ys, xs = np.mgrid[y0:y1, x0:x1]
+    disc = (xs - cx) ** 2 + (ys - cy) ** 2 <= r * r
+    return float(mask[y0:y1, x0:x1][disc].mean()) if disc.any() else 0.0
+
+
+def seal_confidence(coverage: float, threshold: float, star: bool) -> float:
+    """0.55 at the ring threshold rising to 0.95 at a full ring; a star adds 0.04."""
+    strength = min(max((coverage - threshold) / max(0.97 - threshold, 1e-6), 0.0), 1.0)
+    return round(min(0.99, 0.55 + 0.4 * strength + (0.04 if star else 0.0)), 3)
+
+
+# ======================================================================================
+# The frame: how big a seal may be on this image
+# ======================================================================================
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Sizes on the work-scale image, in its pixels.
+
+    Attributes:
+        scale: Work image over the given image.
+        unit: Work pixels per millimetre (nominal when the dpi is not believed).
+        long_axis: A seal's long axis (its whole length), smallest and largest.
+        min_round: Smallest long axis of a round or oval seal.
+        by_size: Whether the sizes come from the dpi (a paper-sized page) or from the
+            image's own size (a crop, a photo, a page whose dpi was guessed wrong).
+    """
+
+    scale: float
+    unit: float
+    long_axis: tuple[float, float]
+    min_round: float
+    by_size: bool
+
+
+def _even(scale: float) -> float:
+    """A scale within 5% of a whole reduction (1/2, 1/3, ...) made exactly that: OpenCV's
+    area reduction is several times faster at a whole factor."""
+    factor = 1.0 / scale
+    whole = round(factor)
+    return 1.0 / whole if whole >= 2 and abs(factor - whole) <= 0.05 * factor else scale
+
+
+def seal_frame(shape: tuple[int, ...], dpi: float, rules: SealDetection) -> Frame:
+    """Millimetres when the page at this dpi is a paper size; else shares of the image.
+
+    A dpi guessed for a crop or a photo (``readers.image_pages`` takes any image without
+    a believable dpi for A4) makes a seal that fills the image 280 mm wide: only a page
+    that comes out a paper size at its dpi is measured in millimetres.
+    """
+    h, w = shape[:2]
+    short_mm, long_mm = sorted((w * 25.4 / dpi, h * 25.4 / dpi))
+    tolerance = rules.paper_size_tolerance
+    paper = any(
+        abs(short_mm / s - 1.0) <= tolerance and abs(long_mm / g - 1.0) <= tolerance
+        for s, g in rules.paper_sizes_mm
+    )
+    if paper:
+        scale = _even(min(1.0, rules.work_dpi / dpi))
+        unit = dpi * scale / 25.4
+        low, high = rules.long_axis_mm
+        return Frame(scale, unit, (low * unit, high * unit), rules.min_round_mm * unit, True)
+    scale = _even(min(1.0, rules.work_long_side_px / max(h, w)))
+    short_px = min(h, w) * scale
+    # Nominal millimetres, for ink widths and gaps only: the image's short side taken as
+    # an A4 page's width.
+    unit = short_px / 210.0
+    low, high = rules.long_axis_share
+    return Frame(scale, unit, (low * short_px, high * short_px), low * short_px, False)
+
+
+# ======================================================================================
+# One candidate per seal
+# ======================================================================================
+
+
+def _inside_share(inner: SealCandidate, outer: SealCandidate) -> float:
+    """Share of ``inner``'s outline area that lies within ``outer``'s (sampled)."""
+    x, y = outline_points(
+        inner.centre, inner.axes, inner.angle_deg, inner.shape == "square", _FILL_SHARES, 24
+    )
+    t = math.radians(outer.angle_deg)
+    dx, dy = x - outer.centre[0], y - outer.centre[1]
+    u = (dx * math.cos(t) + dy * math.sin(t)) / max(outer.axes[0], 1e-6)
+    v = (-dx * math.sin(t) + dy * math.cos(t)) / max(outer.axes[1], 1e-6)
+    within = (
+        np.maximum(np.abs(u), np.abs(v)) <= 1.05
+        if outer.shape == "square"
+        else u * u + v * v <= 1.1
+    )
+    # Samples on rings of equal spacing in radius: weight by radius for area.
+    weights = np.broadcast_to(_FILL_SHARES, within.shape)
+    return float((within * weights).sum() / weights.sum())
+
+
+# Radii (shares of an outline) sampled to measure how much of one seal lies in another.
+_FILL_SHARES = np.linspace(0.1, 1.0, 8)
+
+
+def suppress(candidates: Sequence[SealCandidate]) -> list[SealCandidate]:
+    """One candidate per seal: the fullest ring first (coverage in steps of 0.05), then
+    the larger (a seal's outer ring, not an arc of its lettering); a candidate lying half
+    or more within one kept is the same seal. Two seals stamped half over each other
+    overlap less and both stay."""
+    kept: list[SealCandidate] = []
+    ranked = sorted(
+        candidates, key=lambda c: (-round(c.ring_coverage * 20), -c.axes[0] * c.axes[1])
+    )
+    for candidate in ranked:
+        if all(
+            _inside_share(candidate, k) < 0.5 and _inside_share(k, candidate) < 0.5 for k in kept
+        ):
+            kept.append(candidate)
+    return kept
