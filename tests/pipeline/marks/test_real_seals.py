@@ -61,7 +61,7 @@ KNOWN_FAILURES: dict[str, str] = {
 @cache
 def _page(name: str) -> NormalisedPage:
     path = REAL / name
-    source = next(iter_pages(path, detect_kind(path), Settings()))
+    source = next(iter_pages(path, detect_kind(path), Settings(), RULES))
     assert source.image is not None and source.dpi is not None
     return normalise_page(source.image, source.dpi)
 
