@@ -468,9 +468,10 @@ def _read_inner_and_code(
     if has_inner:
         parts.append(_upright(unwrapped, seal, middle_deg, rules.inner_radius))
     bottom = middle_deg + 180.0
-    has_code = _inked(
-        unwrapped.strip(bottom - rules.code_ink_deg / 2, rules.code_ink_deg), rules.min_ink_share
-    )
+    below = unwrapped.strip(bottom - rules.code_ink_deg / 2, rules.code_ink_deg)
+    lo, hi = rules.text_band
+    top, base = (round((hi - v) / (hi - lo) * below.shape[0]) for v in reversed(rules.gap_band))
+    has_code = _inked(below[top:base], rules.min_ink_share)  # clear of the ring's line
     if has_code:
         # The serial runs along the bottom facing the centre: its sector, turned half round.
         serial = unwrapped.strip(bottom - rules.code_sector_deg / 2, rules.code_sector_deg)
