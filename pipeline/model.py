@@ -195,6 +195,12 @@ class SealMark(Frozen):
     confidence: Confidence = Field(description="that this is an official seal")
     text: str = Field("", description="the lettering round its ring as read; '' if unreadable")
     text_confidence: Confidence = 0.0
+    inner: str = Field(
+        "", description="the horizontal lines inside the ring as read (发票专用章); '' if none"
+    )
+    inner_confidence: Confidence = 0.0
+    code: str = Field("", description="the serial number along its bottom, [0-9A-Z]; '' if none")
+    code_confidence: Confidence = 0.0
 
 
 class Page(Frozen):

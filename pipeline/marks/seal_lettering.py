@@ -1,12 +1,25 @@
-"""The lettering round a seal found on a page, read by the page's OCR engine.
+"""The lettering of a seal found on a page, read by the page's OCR engine.
 
-The lettering of a round or oval seal runs clockwise along its top, with the gap at the
-bottom, whatever way the stamp was turned: the ring is unwrapped with a polar transform
-about the seal's centre, starting in the middle of the widest gap of the lettering band
-(its angular ink profile), so the strip reads left to right with the glyphs upright, and
-the page's OCR engine reads it. Colour seals are unwrapped from their red ink alone (the
-black print under them left out). A square seal is read as it stands. Whose seal it is,
-is for the validators to say.
+A round or oval seal carries up to three texts: the owner's name running clockwise along
+the top of its ring (``text``), horizontal lines inside it (``inner``: 发票专用章, 财务专用章,
+or an oval's middle lines) and a serial number along the bottom of the ring, its glyphs
+facing the centre (``code``). Whatever way the stamp was turned:
+
+- the seal is mapped onto a circle along its fitted ellipse (an oval stretched round) and
+  its text band unwrapped with a polar transform into a strip, outer edge up, starting in
+  the middle of the widest gap of the band's ink; the OCR reads the strip;
+- the name is the arc of glyphs round the most confident line the OCR found, less what
+  lies in the sector opposite its middle (the serial, read upside down as junk). A name
+  the strip's ends cut is read once more from a strip centred on it;
+- its middle says which way is up: the serial's sector is unwrapped turned half round (so
+  its glyphs stand upright) and the inner disc cropped upright, and both are read in one
+  more OCR pass, only when they hold ink;
+- a reading that is unsure is tried once more mirrored (a seal seen through the paper, a
+  stamp cut mirrored); the more confident one is kept.
+
+Colour seals are unwrapped from their red ink alone (the black print under them left
+out). A square seal is read as it stands, turned or mirrored when that is unsure. Whose
+seal it is, is for the validators to say.
 
 Parameters are data (``rules/seal_detection.yaml``, ``rulebook.marks.SealDetection``).
 """
@@ -15,8 +28,10 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -29,15 +44,46 @@ from pipeline.rulebook.marks import SealDetection
 
 log = logging.getLogger(__name__)
 
-__all__ = ["read_seal_text", "read_seals", "unwrap_ring"]
+__all__ = ["Lettering", "read_lettering", "read_seal_text", "read_seals", "unwrap_ring"]
+
+_CODE_CHARS = re.compile(r"[0-9A-Z]")
 
 
-def _ink_image(image: np.ndarray) -> np.ndarray:
-    """Dark-on-white single channel of the seal ink: redness for colour, grey as is."""
+@dataclass(frozen=True)
+class Lettering:
+    """What a seal says, each text with the OCR's confidence ('' and 0.0 when unread).
+
+    Attributes:
+        text: The ring's lettering (the owner's name).
+        inner: The horizontal lines inside the ring, top to bottom, space-separated.
+        code: The serial number, [0-9A-Z] only.
+        ocr_calls: OCR passes spent on the seal.
+        mirrored: The more confident reading was of the mirrored impression.
+    """
+
+    text: str = ""
+    confidence: float = 0.0
+    inner: str = ""
+    inner_confidence: float = 0.0
+    code: str = ""
+    code_confidence: float = 0.0
+    ocr_calls: int = 0
+    mirrored: bool = False
+
+
+# --- the seal as a circle ---------------------------------------------------------------
+
+
+def _ink_image(image: np.ndarray, colour: str = "red") -> np.ndarray:
+    """Dark-on-white single channel of the seal ink: redness for a red seal on a colour
+    page, grey as is for anything else (a greyscale page, a black or blue seal)."""
     if image.ndim == 2:
         return image
     if is_greyscale(image):
         return cv2.extractChannel(image, 0)
+    if colour != "red":
+        grey: np.ndarray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        return grey
     red = cv2.extractChannel(image, 0).astype(np.int16)
     rest = np.maximum(cv2.extractChannel(image, 1), cv2.extractChannel(image, 2)).astype(np.int16)
     redness = np.clip(red - rest, 0, 255).astype(np.float32)
@@ -46,21 +92,25 @@ def _ink_image(image: np.ndarray) -> np.ndarray:
     return ring
 
 
-def _to_circle(ink: np.ndarray, seal: SealCandidate, size: int) -> tuple[np.ndarray, float]:
-    """The seal as a circle of radius ``size / 2`` (an oval stretched round), white outside."""
+def _disc(ink: np.ndarray, seal: SealCandidate, size: int, *, mirror: bool) -> np.ndarray:
+    """The seal in its own axes as a circle of radius ``size / 2.04``, white outside.
+
+    The first axis runs along +x: a direction at angle θ here is at θ + ``angle_deg`` on
+    the page (for a round seal exactly, for an oval near enough). An oval is stretched
+    round along its axes; ``mirror`` flips the seal left to right.
+    """
     a, b = seal.axes
     radius = max(a, b)
     t = math.radians(seal.angle_deg)
     c, s = math.cos(t), math.sin(t)
     rot = np.array([[c, s], [-s, c]])  # page -> seal axes
-    stretch = np.diag([radius / a, radius / b]) if seal.shape == "oval" else np.eye(2)
-    back = np.array([[c, -s], [s, c]])  # seal axes -> page directions (keeps orientation)
+    stretch = np.diag([radius / max(a, 1e-6), radius / max(b, 1e-6)])
+    flip = np.diag([-1.0 if mirror else 1.0, 1.0])
     zoom = size / (2.0 * radius * 1.02)
-    linear = zoom * back @ stretch @ rot
-    centre = np.array(seal.centre)
-    offset = np.array([size / 2.0, size / 2.0]) - linear @ centre
+    linear = zoom * flip @ stretch @ rot
+    offset = np.array([size / 2.0, size / 2.0]) - linear @ np.array(seal.centre)
     matrix = np.hstack([linear, offset[:, None]])
-    out = cv2.warpAffine(
+    out: np.ndarray = cv2.warpAffine(
         ink,
         matrix,
         (size, size),
@@ -68,7 +118,75 @@ def _to_circle(ink: np.ndarray, seal: SealCandidate, size: int) -> tuple[np.ndar
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=255,
     )
-    return out, size / 2.0 / 1.02
+    return _stretched(out)
+
+
+def _stretched(disc: np.ndarray) -> np.ndarray:
+    """The disc's ink stretched to full contrast: its darkest to black, its paper (the
+    median: a seal's ink covers well under half of it) to white. Faint and pale
+    impressions then read like strong ones; a strong one is left as it was."""
+    dark, paper = np.percentile(disc, [1, 50])
+    if paper - dark < 24.0 or (dark < 16.0 and paper > 240.0):
+        return disc
+    scaled = (disc.astype(np.float32) - float(dark)) * (255.0 / float(paper - dark))
+    out: np.ndarray = np.clip(scaled, 0, 255).astype(np.uint8)
+    return out
+
+
+@dataclass(frozen=True)
+class _Unwrapped:
+    """A seal's disc and its text band in polar form (rows: angles clockwise from +x)."""
+
+    disc: np.ndarray
+    band: np.ndarray
+    per_radius: float  # pixels per radius, in the disc and across the band
+    gap_deg: float  # the middle of the widest gap of the band's ink, disc degrees
+
+    @property
+    def rows(self) -> int:
+        return int(self.band.shape[0])
+
+    def row(self, deg: float) -> int:
+        return round(deg % 360.0 / 360.0 * self.rows) % self.rows
+
+    def strip(self, start_deg: float, span_deg: float = 360.0) -> np.ndarray:
+        """The band from ``start_deg`` clockwise over ``span_deg``: outer edge up."""
+        first = self.row(start_deg)
+        count = max(1, round(span_deg / 360.0 * self.rows))
+        rows = np.take(self.band, np.arange(first, first + count), axis=0, mode="wrap")
+        return np.ascontiguousarray(np.flipud(rows.T))
+
+
+def _unwrapped(
+    ink: np.ndarray, seal: SealCandidate, rules: SealDetection, *, mirror: bool = False
+) -> _Unwrapped:
+    lo, hi = rules.text_band
+    per_radius = rules.strip_height_px / (hi - lo)
+    size = round(2 * per_radius * 1.02)
+    disc = _disc(ink, seal, size, mirror=mirror)
+    radial = round(per_radius)
+    angular = max(90, round(2 * math.pi * (lo + hi) / 2 * per_radius))
+    polar = cv2.warpPolar(
+        disc,
+        (radial, angular),
+        (size / 2.0, size / 2.0),
+        size / 2.0 / 1.02,
+        cv2.WARP_POLAR_LINEAR | cv2.INTER_LINEAR,
+    )
+    band = polar[:, round(lo * radial) : round(hi * radial)]
+    # Where the lettering pauses: the middle of the widest stretch of angles without ink
+    # in the core of the band (away from the ring and the star). The gap under the text
+    # spans 100-150 degrees, a space between glyphs a few: the least ink in a window of
+    # ``gap_window_deg`` finds the one and never the other.
+    core_lo, core_hi = (round((v - lo) / (hi - lo) * band.shape[1]) for v in rules.gap_band)
+    dark = (band[:, core_lo:core_hi] < 128).sum(axis=1).astype(np.float64)
+    window = max(3, round(rules.gap_window_deg / 360.0 * angular))
+    circular = np.concatenate([dark[-window:], dark, dark[:window]])
+    smooth = np.convolve(circular, np.ones(window) / window, "same")[window:-window]
+    # A wide gap leaves a run of windows with the least ink: start in its middle.
+    least = smooth <= float(smooth.min()) + 0.02 * float(smooth.max(initial=0.0)) + 1e-9
+    gap_deg = _run_middle(least) * 360.0 / angular
+    return _Unwrapped(disc=disc, band=band, per_radius=per_radius, gap_deg=gap_deg)
 
 
 def unwrap_ring(
@@ -85,36 +203,8 @@ def unwrap_ring(
         The strip (outer edge on top, clockwise left to right) and the angle, degrees
         clockwise from +x on screen, where it starts (the gap's middle).
     """
-    lo, hi = rules.text_band
-    per_radius = rules.strip_height_px / (hi - lo)
-    size = round(2 * per_radius * 1.02)
-    disc, radius = _to_circle(ink, seal, size)
-    radial = round(per_radius)
-    angular = max(90, round(2 * math.pi * (lo + hi) / 2 * per_radius))
-    polar = cv2.warpPolar(
-        disc,
-        (radial, angular),
-        (size / 2.0, size / 2.0),
-        radius,
-        cv2.WARP_POLAR_LINEAR | cv2.INTER_LINEAR,
-    )
-    band = polar[:, round(lo * radial) : round(hi * radial)]
-    # Where the lettering pauses: the middle of the widest stretch of angles without ink
-    # in the core of the band (away from the ring and the star). The gap under the text
-    # spans 100-150 degrees, a space between glyphs a few: the least ink in a window of
-    # ``gap_window_deg`` finds the one and never the other.
-    core_lo, core_hi = (round((v - lo) / (hi - lo) * band.shape[1]) for v in rules.gap_band)
-    dark = (band[:, core_lo:core_hi] < 128).sum(axis=1).astype(np.float64)
-    window = max(3, round(rules.gap_window_deg / 360.0 * angular))
-    circular = np.concatenate([dark[-window:], dark, dark[:window]])
-    smooth = np.convolve(circular, np.ones(window) / window, "same")[window:-window]
-    # A wide gap leaves a run of windows with the least ink: start in its middle.
-    least = smooth <= float(smooth.min()) + 0.02 * float(smooth.max(initial=0.0)) + 1e-9
-    start_row = _run_middle(least)
-    strip = np.roll(band, -start_row, axis=0)
-    # Rows are angles (clockwise), columns radii (outward): turn so the outer edge is up.
-    strip = np.ascontiguousarray(np.flipud(strip.T))
-    return strip, start_row * 360.0 / angular
+    unwrapped = _unwrapped(ink, seal, rules)
+    return unwrapped.strip(unwrapped.gap_deg), (unwrapped.gap_deg + seal.angle_deg) % 360.0
 
 
 def _run_middle(flags: np.ndarray) -> int:
@@ -135,20 +225,365 @@ def _run_middle(flags: np.ndarray) -> int:
     return (best_mid + first_false) % n
 
 
-def _reading(lines: Sequence[TextLine]) -> tuple[str, float]:
-    """The strip's lettering left to right as one text, and a length-weighted confidence."""
+# --- OCR and what it read ---------------------------------------------------------------
+
+
+def _recognize(engine: OcrEngine, image: np.ndarray) -> tuple[tuple[TextLine, ...], int, int]:
+    """The lines in ``image`` padded with paper, and the padding and the padded width."""
+    pad = max(8, image.shape[0] // 4)
+    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    lines = engine.recognize(cv2.cvtColor(padded, cv2.COLOR_GRAY2RGB))
+    return lines, pad, int(padded.shape[1])
+
+
+def _chars(line: TextLine) -> list[tuple[str, float]]:
+    """A line's characters (NFKC, no spaces), each with its score."""
+    scores = line.char_confidences or (line.confidence,) * len(line.text)
+    out: list[tuple[str, float]] = []
+    for ch, score in zip(line.text, scores, strict=False):
+        for norm in unicodedata.normalize("NFKC", ch):
+            if not norm.isspace():
+                out.append((norm, float(score)))
+    return out
+
+
+def _mean(scores: Sequence[float]) -> float:
+    return round(float(sum(scores) / len(scores)), 3) if scores else 0.0
+
+
+@dataclass(frozen=True)
+class _Glyph:
+    deg: float  # from the strip's start, clockwise
+    char: str
+    score: float
+    line: int
+
+
+@dataclass(frozen=True)
+class _Ring:
+    """The name read from one strip."""
+
+    text: str
+    confidence: float
+    score: float  # sum of the kept glyphs' scores: longer and surer is better
+    middle_deg: float  # the name's middle, disc degrees
+    cut: bool  # the name reaches the strip's ends: it may be cut
+
+
+def _glyphs(lines: Sequence[TextLine], pad: int, padded_width: int, length: int) -> list[_Glyph]:
+    """The strip's glyphs, each placed at its angle (spread evenly along its line's box)."""
     # The lettering is the tallest type in the strip; print under the seal that the band
     # also caught (a greyscale scan keeps it) is smaller.
     tallest = max((line.bbox[3] - line.bbox[1] for line in lines), default=0.0)
-    kept = [line for line in lines if line.bbox[3] - line.bbox[1] >= 0.6 * tallest]
-    ordered = sorted(kept, key=lambda line: line.bbox[0])
-    text = "".join(unicodedata.normalize("NFKC", line.text) for line in ordered)
-    text = "".join(text.split())
-    if not text:
-        return "", 0.0
-    weight = sum(len(line.text) for line in ordered) or 1
-    confidence = sum(line.confidence * len(line.text) for line in ordered) / weight
-    return text, round(float(confidence), 3)
+    glyphs: list[_Glyph] = []
+    for index, line in enumerate(lines):
+        if line.bbox[3] - line.bbox[1] < 0.6 * tallest:
+            continue
+        chars = _chars(line)
+        x0, x1 = line.bbox[0] * padded_width - pad, line.bbox[2] * padded_width - pad
+        for i, (ch, score) in enumerate(chars):
+            x = x0 + (i + 0.5) * (x1 - x0) / len(chars)
+            glyphs.append(_Glyph(x / length * 360.0, ch, score, index))
+    return glyphs
+
+
+def _arc(degrees: Sequence[float]) -> tuple[float, float]:
+    """The shortest arc holding all the angles: (its start, its length), degrees."""
+    ordered = sorted(d % 360.0 for d in degrees)
+    if len(ordered) == 1:
+        return ordered[0], 0.0
+    gaps = [(ordered[(i + 1) % len(ordered)] - ordered[i]) % 360.0 for i in range(len(ordered))]
+    widest = int(np.argmax(gaps))
+    start = ordered[(widest + 1) % len(ordered)]
+    return start, 360.0 - gaps[widest]
+
+
+def _off(a: float, b: float) -> float:
+    """How far apart two directions are, degrees (0-180)."""
+    return abs((a - b + 180.0) % 360.0 - 180.0)
+
+
+def _ring(
+    lines: Sequence[TextLine],
+    pad: int,
+    padded_width: int,
+    length: int,
+    start_deg: float,
+    rules: SealDetection,
+) -> _Ring | None:
+    glyphs = [g for g in _glyphs(lines, pad, padded_width, length) if g.score > 0.0]
+    if not glyphs:
+        return None
+    by_line: dict[int, list[_Glyph]] = {}
+    for glyph in glyphs:
+        by_line.setdefault(glyph.line, []).append(glyph)
+    anchor = max(by_line.values(), key=lambda gs: sum(g.score for g in gs))
+    begin, span = _arc([g.deg for g in anchor])
+    middle = begin + span / 2
+    kept = glyphs
+    for _ in range(2):  # the sector opposite the name's middle holds the serial, not it
+        kept = [g for g in glyphs if _off(g.deg, middle + 180.0) > rules.serial_sector_deg / 2]
+        if not kept:
+            return None
+        begin, span = _arc([g.deg for g in kept])
+        middle = begin + span / 2
+    kept.sort(key=lambda g: (g.deg - begin) % 360.0)
+    text = "".join(g.char for g in kept)
+    scores = [g.score for g in kept]
+    end = begin + span
+    margin = rules.cut_margin_deg
+    cut = begin < margin or end > 360.0 - margin  # runs into (or over) the strip's ends
+    return _Ring(
+        text=text,
+        confidence=_mean(scores),
+        score=float(sum(scores)),
+        middle_deg=(start_deg + middle) % 360.0,
+        cut=cut,
+    )
+
+
+def _read_ring(
+    unwrapped: _Unwrapped, engine: OcrEngine, rules: SealDetection
+) -> tuple[_Ring | None, int]:
+    """The name from the strip starting in the gap, and once more centred on the name
+    when the strip's ends cut it. Returns the reading and the OCR passes spent."""
+    start = unwrapped.gap_deg
+    strip = unwrapped.strip(start)
+    lines, pad, width = _recognize(engine, strip)
+    first = _ring(lines, pad, width, strip.shape[1], start, rules)
+    if first is None or not first.cut:
+        return first, 1
+    start = first.middle_deg + 180.0
+    strip = unwrapped.strip(start)
+    lines, pad, width = _recognize(engine, strip)
+    second = _ring(lines, pad, width, strip.shape[1], start, rules)
+    if second is None:
+        return first, 2
+    return max((first, second), key=lambda r: (not r.cut, r.score)), 2
+
+
+# --- the serial number and the inner lines ----------------------------------------------
+
+
+def _upright(
+    unwrapped: _Unwrapped, seal: SealCandidate, up_deg: float, radius: float
+) -> np.ndarray:
+    """The disc within ``radius`` (a share of the seal's) turned so ``up_deg`` points up,
+    an oval squeezed back to its shape; paper outside."""
+    disc = unwrapped.disc
+    size = disc.shape[0]
+    centre = size / 2.0
+    a, b = seal.axes
+    squeeze = 1.0
+    if seal.shape == "oval":  # up is along the short axis, towards the name
+        short = 90.0 if a >= b else 0.0
+        up_deg = min((short, short + 180.0), key=lambda d: _off(d, up_deg))
+        squeeze = min(a, b) / max(a, b)
+    keep = np.full_like(disc, 255)
+    r_px = round(radius * unwrapped.per_radius)
+    cv2.circle(keep, (round(centre), round(centre)), r_px, 0, -1)
+    cut = np.maximum(disc, keep)
+    t = math.radians(up_deg + 90.0)  # turn the disc anticlockwise by up_deg - 270
+    c, s = math.cos(t), math.sin(t)
+    linear = np.diag([1.0, squeeze]) @ np.array([[c, s], [-s, c]])
+    offset = np.array([centre, centre]) - linear @ np.array([centre, centre])
+    turned = cv2.warpAffine(
+        cut,
+        np.hstack([linear, offset[:, None]]),
+        (size, size),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=255,
+    )
+    y_half = round(r_px * squeeze)
+    x0, x1 = round(centre) - r_px, round(centre) + r_px
+    y0, y1 = round(centre) - y_half, round(centre) + y_half
+    crop: np.ndarray = turned[max(0, y0) : y1, max(0, x0) : x1]
+    return crop
+
+
+def _inked(image: np.ndarray, share: float) -> bool:
+    return bool(image.size) and float((image < 128).mean()) >= share
+
+
+def _annulus(disc: np.ndarray, inner: float, outer: float, per_radius: float) -> np.ndarray:
+    """The disc's pixels between two shares of its radius."""
+    size = disc.shape[0]
+    yy, xx = np.mgrid[0:size, 0:size]
+    r = np.hypot(xx + 0.5 - size / 2.0, yy + 0.5 - size / 2.0) / per_radius
+    pixels: np.ndarray = disc[(r >= inner) & (r < outer)]
+    return pixels
+
+
+def _stack(parts: Sequence[np.ndarray], gap: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Images one under the other on paper, centred; each part's rows."""
+    width = max(p.shape[1] for p in parts)
+    height = sum(p.shape[0] for p in parts) + gap * (len(parts) - 1)
+    out = np.full((height, width), 255, np.uint8)
+    rows: list[tuple[int, int]] = []
+    y = 0
+    for part in parts:
+        x = (width - part.shape[1]) // 2
+        out[y : y + part.shape[0], x : x + part.shape[1]] = part
+        rows.append((y, y + part.shape[0]))
+        y += part.shape[0] + gap
+    return out, rows
+
+
+def _code_of(lines: Sequence[TextLine]) -> tuple[str, float]:
+    """The longest run of [0-9A-Z] the lines hold, and its characters' mean score."""
+    best: tuple[str, float] = ("", 0.0)
+    for line in lines:
+        chars = [(ch.upper(), s) for ch, s in _chars(line) if _CODE_CHARS.fullmatch(ch.upper())]
+        if len(chars) > len(best[0]):
+            best = ("".join(ch for ch, _ in chars), _mean([s for _, s in chars]))
+    return best
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
+def _is_code(text: str, rules: SealDetection) -> bool:
+    kept = sum(1 for ch in text if _CODE_CHARS.fullmatch(ch.upper()))
+    return kept >= rules.code_min_chars and kept >= 0.8 * len(text)
+
+
+def _read_inner_and_code(
+    unwrapped: _Unwrapped,
+    seal: SealCandidate,
+    middle_deg: float,
+    engine: OcrEngine,
+    rules: SealDetection,
+) -> tuple[Lettering, int]:
+    """The inner lines and the serial, in one OCR pass over both (none when neither holds
+    ink). ``middle_deg`` is the name's middle: up."""
+    parts: list[np.ndarray] = []
+    # Inner lines leave ink between the star and the ring's lettering; the serial, in the
+    # middle of the sector under the name (the gap, when there is none).
+    between = _annulus(
+        unwrapped.disc, rules.inner_ink_from, rules.text_band[0], unwrapped.per_radius
+    )
+    has_inner = _inked(between, rules.min_ink_share)
+    if has_inner:
+        parts.append(_upright(unwrapped, seal, middle_deg, rules.inner_radius))
+    bottom = middle_deg + 180.0
+    below = unwrapped.strip(bottom - rules.code_ink_deg / 2, rules.code_ink_deg)
+    lo, hi = rules.text_band
+    top, base = (round((hi - v) / (hi - lo) * below.shape[0]) for v in reversed(rules.gap_band))
+    has_code = _inked(below[top:base], rules.min_ink_share)  # clear of the ring's line
+    if has_code:
+        # The serial runs along the bottom facing the centre: its sector, turned half round.
+        serial = unwrapped.strip(bottom - rules.code_sector_deg / 2, rules.code_sector_deg)
+        parts.append(np.ascontiguousarray(np.rot90(serial, 2)))
+    if not parts:
+        return Lettering(), 0
+    image, rows = _stack(parts, gap=rules.strip_height_px // 2)
+    lines, pad, _ = _recognize(engine, image)
+    height = image.shape[0] + 2 * pad
+    inner_lines: list[TextLine] = []
+    code_lines: list[TextLine] = []
+    for line in lines:
+        y = (line.bbox[1] + line.bbox[3]) / 2 * height - pad
+        if has_inner and rows[0][0] <= y < rows[0][1]:
+            inner_lines.append(line)
+        elif has_code and rows[-1][0] <= y < rows[-1][1]:
+            code_lines.append(line)
+    code, code_confidence = _code_of(code_lines)
+    if len(code) < rules.code_min_chars:
+        code, code_confidence = "", 0.0
+    texts: list[str] = []
+    scores: list[float] = []
+    for line in sorted(inner_lines, key=lambda t: (t.bbox[1] + t.bbox[3]) / 2):
+        chars = _chars(line)
+        text = "".join(ch for ch, _ in chars)
+        if not text or _mean([s for _, s in chars]) < rules.min_text_confidence:
+            continue
+        if _is_code(text, rules):  # an oval's middle line: the taxpayer's number
+            if not code:
+                code, code_confidence = _code_of([line])
+            continue
+        if not any(_is_cjk(ch) for ch in text):  # the star or an emblem read as letters
+            continue
+        texts.append(text)
+        scores.extend(s for _, s in chars)
+    if code_confidence < rules.min_text_confidence:
+        code, code_confidence = "", 0.0
+    found = Lettering(
+        inner=" ".join(texts),
+        inner_confidence=_mean(scores),
+        code=code,
+        code_confidence=code_confidence,
+    )
+    return found, 1
+
+
+# --- a seal ------------------------------------------------------------------------------
+
+
+def _read_square(
+    ink: np.ndarray, seal: SealCandidate, engine: OcrEngine, rules: SealDetection
+) -> Lettering:
+    """A square seal read as it stands, and turned or mirrored while that is unsure."""
+    h, w = ink.shape[:2]
+    x0, y0, x1, y1 = (round(v) for v in seal.bbox_px(w, h))
+    crop = ink[y0:y1, x0:x1]
+    if not crop.size:
+        return Lettering()
+    tries = [crop, np.rot90(crop, 2), np.fliplr(crop), np.rot90(crop, 1), np.rot90(crop, 3)]
+    best, calls, mirrored = ("", 0.0), 0, False
+    for index, candidate in enumerate(tries[: rules.square_tries]):
+        lines, _, _ = _recognize(engine, np.ascontiguousarray(candidate))
+        calls += 1
+        chars = [c for line in lines for c in _chars(line)]
+        text, confidence = "".join(ch for ch, _ in chars), _mean([s for _, s in chars])
+        if confidence > best[1]:
+            best = (text, confidence)
+            mirrored = index == 2
+        if best[1] >= rules.retry_below:
+            break
+    if best[1] < rules.min_text_confidence:
+        return Lettering(ocr_calls=calls)
+    return Lettering(text=best[0], confidence=best[1], ocr_calls=calls, mirrored=mirrored)
+
+
+def read_lettering(
+    ink: np.ndarray,
+    seal: SealCandidate,
+    engine: OcrEngine,
+    rules: SealDetection,
+) -> Lettering:
+    """What a seal says: its ring, inner lines and serial, as the OCR reads them.
+
+    Args:
+        ink: Dark-on-white single-channel page (seal ink only, for a colour page).
+        seal: The seal, in the pixels of ``ink``.
+        engine: The page's OCR engine.
+        rules: Detection settings (``Rules.seal_detection``).
+    """
+    if seal.shape == "square":
+        return _read_square(ink, seal, engine, rules)
+    calls = 0
+    best: tuple[_Ring | None, _Unwrapped, bool] | None = None
+    for mirror in (False, True):
+        unwrapped = _unwrapped(ink, seal, rules, mirror=mirror)
+        ring, spent = _read_ring(unwrapped, engine, rules)
+        calls += spent
+        if best is None or (ring is not None and (best[0] is None or ring.score > best[0].score)):
+            best = (ring, unwrapped, mirror)
+        if ring is not None and ring.confidence >= rules.retry_below:
+            break
+    assert best is not None
+    ring, unwrapped, mirrored = best
+    # Nothing read round the ring: the gap is the best guess of where the bottom is.
+    middle = ring.middle_deg if ring is not None else unwrapped.gap_deg + 180.0
+    found, spent = _read_inner_and_code(unwrapped, seal, middle, engine, rules)
+    calls += spent
+    text, confidence = (ring.text, ring.confidence) if ring is not None else ("", 0.0)
+    # An owner's name is written in hanzi: a stray letter or mark read off the ring is not.
+    if confidence < rules.min_text_confidence or not any(_is_cjk(ch) for ch in text):
+        text, confidence = "", 0.0
+    return replace(found, text=text, confidence=confidence, ocr_calls=calls, mirrored=mirrored)
 
 
 def read_seal_text(
@@ -159,37 +594,11 @@ def read_seal_text(
 ) -> tuple[str, float]:
     """The lettering round a seal as the OCR reads it, and how sure it is.
 
-    A square seal is read as it stands (its text is in rows). A round or oval one is
-    unwrapped from the gap in its lettering and, if the read is unsure, from a few
-    start angles either side of it; the most confident reading is kept.
-
     Returns:
         ``(text, confidence)``; ``("", 0.0)`` when nothing readable was found.
     """
-    if seal.shape == "square":
-        h, w = ink.shape[:2]
-        x0, y0, x1, y1 = (round(v) for v in seal.bbox_px(w, h))
-        crop = ink[y0:y1, x0:x1]
-        candidates = [crop] if crop.size else []
-    else:
-        strip, _ = unwrap_ring(ink, seal, rules)
-        candidates = [strip]
-        for offset in rules.start_offsets_deg:
-            if offset:
-                shift = round(offset / 360.0 * strip.shape[1])
-                candidates.append(np.roll(strip, shift, axis=1))
-    best = ("", 0.0)
-    for index, candidate in enumerate(candidates):
-        pad = max(8, candidate.shape[0] // 4)
-        padded = cv2.copyMakeBorder(candidate, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-        text, confidence = _reading(engine.recognize(cv2.cvtColor(padded, cv2.COLOR_GRAY2RGB)))
-        if confidence > best[1]:
-            best = (text, confidence)
-        if index == 0 and best[1] >= 0.9:
-            break  # the gap was found right: the other starts would only cost time
-    if best[1] < rules.min_text_confidence:
-        return "", 0.0
-    return best
+    found = read_lettering(ink, seal, engine, rules)
+    return found.text, found.confidence
 
 
 def read_seals(
@@ -213,13 +622,15 @@ def read_seals(
     if not found:
         return ()
     h, w = image.shape[:2]
-    ink = _ink_image(image) if engine is not None else None
+    inks: dict[str, np.ndarray] = {}  # by the seal's colour, made once
     marks: list[SealMark] = []
     for index, seal in enumerate(found):
-        text, text_confidence = "", 0.0
-        if ink is not None and index < rules.max_seals_read:
+        lettering = Lettering()
+        if engine is not None and index < rules.max_seals_read:
             try:
-                text, text_confidence = read_seal_text(ink, seal, engine, rules)  # type: ignore[arg-type]
+                if seal.colour not in inks:
+                    inks[seal.colour] = _ink_image(image, seal.colour)
+                lettering = read_lettering(inks[seal.colour], seal, engine, rules)
             except Exception as exc:  # the seal is still there when its text cannot be read
                 log.warning("seal text not read: %r", exc, exc_info=True)
         x0, y0, x1, y1 = seal.bbox_px(w, h)
@@ -229,8 +640,12 @@ def read_seals(
                 shape=seal.shape,
                 colour=seal.colour,
                 confidence=seal.confidence,
-                text=text,
-                text_confidence=text_confidence,
+                text=lettering.text,
+                text_confidence=lettering.confidence,
+                inner=lettering.inner,
+                inner_confidence=lettering.inner_confidence,
+                code=lettering.code,
+                code_confidence=lettering.code_confidence,
             )
         )
     return tuple(marks)

@@ -119,7 +119,16 @@ class SealDetection(Spec):
     gap_band: tuple[float, float]
     gap_window_deg: float = Field(gt=0.0, lt=180.0)
     strip_height_px: int = Field(ge=16, le=256)
-    start_offsets_deg: tuple[float, ...] = Field(min_length=1)
+    serial_sector_deg: float = Field(ge=0.0, lt=180.0)
+    cut_margin_deg: float = Field(ge=0.0, lt=90.0)
+    code_sector_deg: float = Field(gt=0.0, le=180.0)
+    code_ink_deg: float = Field(gt=0.0, le=180.0)
+    code_min_chars: int = Field(ge=1, le=40)
+    inner_radius: float = Field(gt=0.0, le=1.0)
+    inner_ink_from: float = Field(ge=0.0, lt=1.0)
+    min_ink_share: float = Field(ge=0.0, lt=1.0)
+    retry_below: float = Field(ge=0.0, le=1.0)
+    square_tries: int = Field(ge=1, le=5)
     min_text_confidence: float = Field(ge=0.0, le=1.0)
     max_seals_read: int = Field(ge=0, le=50)
 
@@ -141,6 +150,10 @@ class SealDetection(Spec):
         _range(self.gap_band, "gap_band", upper=1.0)
         if not self.text_band[0] <= self.gap_band[0] < self.gap_band[1] <= self.text_band[1]:
             raise ValueError("gap_band: must lie within text_band")
+        if not self.inner_ink_from < self.text_band[0]:
+            raise ValueError("inner_ink_from: must lie inside text_band")
+        if self.code_ink_deg > self.code_sector_deg:
+            raise ValueError("code_ink_deg: cannot exceed code_sector_deg")
         if not self.long_axis_mm[0] <= self.min_round_mm <= self.long_axis_mm[1]:
             raise ValueError("min_round_mm: must lie within long_axis_mm")
         if self.oval_aspect > self.max_aspect:
