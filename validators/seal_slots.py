@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from pipeline.config import SealSlotSpec, SectionKind, TemplateSpec
 from pipeline.model import (
@@ -180,15 +181,39 @@ def _rotations(text: str) -> tuple[str, ...]:
     return tuple(text[i:] + text[:i] for i in range(len(text))) or (text,)
 
 
-def _score(readings: tuple[str, ...], name: str) -> float:
-    return max(fuzz.ratio(r, name) for r in readings)
+def _endings(context: Context) -> tuple[str, ...]:
+    """How organisations' and authorities' names end, normalised, longest first."""
+    entities, owner = context.rules.entities, context.seal_rules.owner
+    endings = {context.normalize_org(e) for e in (*entities.org_suffixes, *owner.name_endings)}
+    return tuple(sorted((e for e in endings if e), key=len, reverse=True))
+
+
+def _stem(name: str, endings: tuple[str, ...]) -> str:
+    """A name without its ending: what tells two names apart."""
+    ending = next((e for e in endings if name.endswith(e) and len(name) > len(e)), "")
+    return name[: len(name) - len(ending)]
+
+
+def _reads_as(
+    readings: tuple[str, ...], name: str, endings: tuple[str, ...], rules: OwnerRules
+) -> tuple[float, bool]:
+    """How well the lettering reads as a name: the whole names' ratio, and whether the
+    stems (the names without their endings) differ by no more characters than a misread
+    ring does. Two companies sharing a long ending (贵州织金电子科技有限责任公司 and
+    贵州花溪电子科技有限责任公司: 86 as wholes) differ in two of their stem's eight
+    characters: not one name misread."""
+    stem = _stem(name, endings)
+    allowed = max(1, math.floor(rules.stem_errors * len(stem)))
+    score = max(fuzz.ratio(r, name) for r in readings)
+    same = any(Levenshtein.distance(_stem(r, endings), stem) <= allowed for r in readings)
+    return score, same
 
 
 def names_an_organisation(text: str, context: Context) -> bool:
     """Whether a normalised reading is built like an organisation's name: a known place
     first (the province, its places, the campaign's 市（州）), an organisation's or an
     authority's ending last, something between. A misread ring seldom is."""
-    entities, owner = context.rules.entities, context.seal_rules.owner
+    entities = context.rules.entities
     places = (
         entities.province.name,
         *entities.province.aliases,
@@ -196,9 +221,8 @@ def names_an_organisation(text: str, context: Context) -> bool:
         *entities.short_forms(),
         *(n for loc in context.campaign.localities for n in (loc.city, *loc.aliases)),
     )
-    endings = (*entities.org_suffixes, *owner.name_endings)
     starts = [len(p) for p in map(context.normalize_org, places) if p and text.startswith(p)]
-    ends = [len(e) for e in map(context.normalize_org, endings) if e and text.endswith(e)]
+    ends = [len(e) for e in _endings(context) if text.endswith(e)]
     return bool(starts and ends) and max(starts) + max(ends) < len(text)
 
 
@@ -221,26 +245,27 @@ def judge_owner(
         return OwnerVerdict(None)
     if not owner:
         return OwnerVerdict(None)
-    readings = _rotations(text)
+    readings, endings = _rotations(text), _endings(context)
     owned = {context.normalize_org(n) for n in owner}
-    owner_score = max(_score(readings, n) for n in owned)
-    best_other, other_name = 0.0, None
+    owner_score, owner_stem = max(_reads_as(readings, n, endings, rules) for n in owned)
+    best_other, other_stem, other_name = 0.0, False, None
     for name in others:
         normalised = context.normalize_org(name)
         if normalised in owned:
             continue
-        score = _score(readings, normalised)
+        score, same = _reads_as(readings, normalised, endings, rules)
         if score > best_other:
-            best_other, other_name = score, name
-    if owner_score >= rules.match and owner_score - best_other >= rules.margin:
+            best_other, other_stem, other_name = score, same, name
+    if owner_score >= rules.match and owner_stem and owner_score - best_other >= rules.margin:
         return OwnerVerdict(True, None, owner_score)
-    if best_other >= rules.match and best_other - owner_score >= rules.margin:
+    if best_other >= rules.match and other_stem and best_other - owner_score >= rules.margin:
         return OwnerVerdict(False, other_name, owner_score)
-    # a fragment of the owner's name (a ring read only in part) is not "someone else";
+    # a fragment of the owner's name (a ring read only in part: shorter than the name)
+    # is not "someone else" and raises no doubt;
     # nor is a poor reading of a greyscale ring, read through the print under it
     # (贵州乌江治练集有公司201 for 贵州乌江冶炼集团有限公司), nor a garble: there only a
     # clear reading as another known name is a mismatch
-    fragment = max(fuzz.partial_ratio(text, n) for n in owned) >= rules.match
+    fragment = any(len(text) < len(n) and fuzz.partial_ratio(text, n) >= rules.match for n in owned)
     if (
         owner_score <= rules.not_owner
         and not fragment

@@ -42,6 +42,12 @@ class OwnerRules(Spec):
     match: float = Field(ge=0.0, le=100.0, description="ratio for 'reads as this name'")
     margin: float = Field(ge=0.0, le=100.0, description="best name over the runner-up")
     not_owner: float = Field(ge=0.0, le=100.0, description="at most this: not the owner")
+    stem_errors: float = Field(
+        ge=0.0,
+        le=0.5,
+        description="share of a name's stem (the name without its ending) a misread ring "
+        "may get wrong and still read as that name (at least one character)",
+    )
     sure_confidence: float = Field(
         ge=0.0,
         le=1.0,

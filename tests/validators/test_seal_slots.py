@@ -361,3 +361,14 @@ def test_an_unknown_name_is_another_owner_only_when_well_formed_and_sure(
     text: str, text_confidence: float, expected: str
 ) -> None:
     assert _seal_codes(_cover_read_as(text, text_confidence)) == [(expected, "lead_org_cover")]
+
+
+def test_another_company_sharing_the_long_ending_is_not_accepted_as_the_owner() -> None:
+    """贵阳凯里农产品开发研究院有限公司 scores 88 against the owner 贵阳都匀农产品开发研究院
+    有限公司 as wholes, but two of its stem's characters differ: not the owner's name
+    misread. Its seal is not confirmed (bench owners found 贵州织金电子科技有限责任公司
+    accepted as 贵州花溪电子科技有限责任公司 before this rule)."""
+    validated = validate(_cover_read_as("贵阳凯里农产品开发研究院有限公司"), CONTEXT)
+    (record,) = [s for s in validated.seals if s.slot == "lead_org_cover"]
+    assert record.owner_match is not True
+    assert codes(validated, "SEAL_") != []
