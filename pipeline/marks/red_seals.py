@@ -441,6 +441,10 @@ def _check_red(
     if lettering < rules.lettering_coverage and not star and width > rules.bare_ring_width:
         return None
     shape: Shape = "square" if square else ("oval" if long / short > rules.oval_aspect else "round")
+    if shape == "round":
+        # A round seal's fitted angle is noise (the two axes within a few per cent): the
+        # outline is reported as the circle it is, upright.
+        axes, angle = (math.sqrt(long * short),) * 2, 0.0
     return SealCandidate(
         centre=centre,
         axes=axes,
