@@ -46,11 +46,23 @@ def red_ink(
     # Faded and pale ink is taken where it joins ink that is surely red (hysteresis):
     # a faint ring is continuous with its stronger parts, paper noise is not.
     faint = ((redness >= rules.ink_redness[0]) & bright).astype(np.uint8)
-    count, labels = cv2.connectedComponents(faint, connectivity=8)
+    # Faint red that is broad, not a stroke, is tinted paper or a shaded table cell: not
+    # ink (a seal's strokes, star arms aside, are thinner than this).
+    side = max(3, round(rules.tint_mm * frame.unit) | 1)
+    broad = cv2.morphologyEx(
+        faint, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    )
+    faint[(broad > 0) & ~sure] = 0
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
     if count <= 1:
         return sure, sure, faint > 0
     seeded = np.zeros(count, bool)
     seeded[labels[sure]] = True
+    # A pale seal (pink ink, its lettering faded or blurred) may have no surely red pixel
+    # at all: a faintly red line as long as an arc of the smallest seal is its ring, not
+    # JPEG colour noise or the bleed round print (specks a few pixels long).
+    extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    seeded |= extent >= rules.faint_arc * frame.long_axis[0]
     seeded[0] = False
     ink: np.ndarray = seeded[labels]
     return sure, ink, faint > 0
@@ -64,7 +76,9 @@ def red_candidates(
     where seals touch, overlap, are cut by the edge or broken."""
     if not sure.any():
         return []
-    tolerant = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    # The ring is looked for in all faintly red ink (a pale ring breaks into arcs, some
+    # too short to count as ink by themselves), a pixel's slack either way.
+    tolerant = cv2.dilate(faint.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
     def checked(outlines: list[_Outline]) -> list[SealCandidate]:
         found = []
@@ -416,15 +430,21 @@ def _check_red(
     fill = _fill(ink, centre, axes, angle, square)
     if fill is None or not rules.fill_range[0] <= fill <= rules.fill_range[1]:
         return None
-    if _ring_width(ink, centre, axes, angle, square, bins, view) > rules.max_ring_width:
+    width = _ring_width(ink, centre, axes, angle, square, bins, view)
+    if width > rules.max_ring_width:
         return None  # a thick line drawn round something: a seal's ring is thin
-    star = disc_share(ink, centre, rules.star_radius * short) >= rules.star_share
+    # The star of a pale seal may be faint ink only, apart from the ring.
+    star = disc_share(faint, centre, rules.star_radius * short) >= rules.star_share
     # Lettering (or a square seal's glyphs) inside the ring: a red circle drawn round a
     # cell of black print, an annotation box, has none.
     lettering = _lettering(faint, centre, axes, angle, square, rules, view)
-    if lettering < rules.lettering_coverage and not star:
+    if lettering < rules.lettering_coverage and not star and width > rules.bare_ring_width:
         return None
     shape: Shape = "square" if square else ("oval" if long / short > rules.oval_aspect else "round")
+    if shape == "round":
+        # A round seal's fitted angle is noise (the two axes within a few per cent): the
+        # outline is reported as the circle it is, upright.
+        axes, angle = (math.sqrt(long * short),) * 2, 0.0
     return SealCandidate(
         centre=centre,
         axes=axes,

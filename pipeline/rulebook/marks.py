@@ -89,6 +89,8 @@ class SealDetection(Spec):
     paper_window_mm: float = Field(gt=0.0, le=50.0)
     ink_redness: tuple[float, float] = Field(description="faint and sure seal ink's redness")
     ink_min_red_share: float = Field(ge=0.0, lt=1.0)
+    tint_mm: float = Field(gt=0.0, le=20.0)
+    faint_arc: float = Field(gt=0.0, le=2.0, description="faint ink this long is ink")
     merge_mm: float = Field(gt=0.0, le=10.0)
     hough_votes_red: float = Field(gt=0.0)
     max_rings_tried: int = Field(ge=0, le=200)
@@ -103,6 +105,7 @@ class SealDetection(Spec):
     ring_contrast: float = Field(ge=0.0, le=1.0)
     lettering_band: tuple[float, float]
     lettering_coverage: float = Field(ge=0.0, le=1.0)
+    bare_ring_width: float = Field(ge=0.0, le=0.5)
     fill_range: tuple[float, float]
     square_fill: float = Field(gt=0.79, le=1.0)
     star_radius: float = Field(gt=0.0, lt=0.5)

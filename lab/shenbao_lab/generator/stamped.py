@@ -50,8 +50,20 @@ from shenbao_lab.generator.truth import TruthModel, dump
 Background = Literal["generated", "negative"]
 Case = Literal["plain", "edge", "overlap"]
 
-SEAL_MM = (25.0, 50.0)
-"""Across the seal's longer axis, on an A4 page."""
+SEAL_MM = (30.0, 50.0)
+"""Across the seal's longer axis, on an A4 page. The real impressions whose image has a
+believable dpi measure 42 mm (seal-02, seal-04); official round seals are 38-45 mm, an
+invoice seal's oval 40 mm long. (It was 25-50 mm: a round seal under the detector's
+``min_round_mm`` of 28 mm is a loop of handwriting by design, not a seal a person would
+call an official one.)"""
+FAINTEST_RING = 0.17
+"""The faintest real impression's ring, as red ink strength (absorbance of green minus
+that of red, the 95th percentile over the ring band): the cut-outs at full strength range
+0.17 (seal-03#3, seal-04#2) to 0.77 (seal-01), the real images themselves 0.19-0.77
+(seal-05#2, on green ticket paper, 0.06, is not cut out). A stamp is weakened (opacity,
+fading) at most down to this on average: the cut-outs are already real, sometimes faded,
+impressions, and weakening the faintest by 0.7 and fading 0.4 again made stamps of 0.07-
+0.10, fainter than any real one."""
 GENERATED_DPI = (110, 125, 136)
 """Generated pages' scan resolutions: A4 at 136 dpi is 1589 px long."""
 JPEG_QUALITY = 90
@@ -179,6 +191,38 @@ class _Plan:
         return (self.cut.angle_deg - self.rotation) % 180
 
 
+def ring_strength(cut: CutOut) -> float:
+    """The cut-out's ring as red ink strength (``FAINTEST_RING``): the 95th percentile of
+    its alpha in the ring band (0.8-1.05 of the outline), times its colour's red less green
+    transmittance (= green absorbance less red at full alpha)."""
+    h, w = cut.alpha.shape
+    ys, xs = np.mgrid[0:h, 0:w]
+    t = math.radians(cut.angle_deg)
+    dx, dy = xs + 0.5 - cut.centre[0], ys + 0.5 - cut.centre[1]
+    u = (dx * math.cos(t) + dy * math.sin(t)) / cut.axes[0]
+    v = (-dx * math.sin(t) + dy * math.cos(t)) / cut.axes[1]
+    r = np.sqrt(u * u + v * v)
+    ring = (r >= 0.8) & (r <= 1.05)
+    if not ring.any():
+        return 0.0
+    return float(np.percentile(cut.alpha[ring], 95)) * (cut.colour[0] - cut.colour[1])
+
+
+def _weakened(cut: CutOut, opacity: float, fading: float) -> tuple[float, float]:
+    """Opacity and fading as drawn, raised (opacity first, then less fading) so that the
+    stamp's ring on average (opacity × (1 - fading / 2)) is no fainter than the faintest
+    real impression's (``FAINTEST_RING``); a cut-out fainter than that stays as it is."""
+    own = ring_strength(cut)
+    if own <= FAINTEST_RING:
+        return 1.0, 0.0
+    least = FAINTEST_RING / own  # the mean strength it may be weakened to
+    if opacity * (1 - fading / 2) >= least:
+        return opacity, fading
+    opacity = min(1.0, least / (1 - fading / 2))
+    fading = min(fading, 2 * (1 - least / opacity))
+    return opacity, fading
+
+
 def _faded(cut: CutOut, fading: float, rng: np.random.Generator) -> np.ndarray:
     """The cut-out's alpha, unevenly pressed: weaker in patches by up to ``fading``."""
     h, w = cut.alpha.shape
@@ -238,13 +282,10 @@ def _plan_stamps(
             float(rng.uniform(margin, max(margin + 1, width - margin))),
             float(rng.uniform(margin, max(margin + 1, height - margin))),
         )
+        rotation = float(rng.uniform(0, 360))
+        opacity, fading = _weakened(cut, float(rng.uniform(0.7, 1.0)), float(rng.uniform(0.0, 0.4)))
         return _Plan(
-            cut=cut,
-            centre=where,
-            a=major,
-            rotation=float(rng.uniform(0, 360)),
-            strength=float(rng.uniform(0.7, 1.0)),
-            fading=float(rng.uniform(0.0, 0.4)),
+            cut=cut, centre=where, a=major, rotation=rotation, strength=opacity, fading=fading
         )
 
     def apart(plan: _Plan, others: list[_Plan]) -> bool:

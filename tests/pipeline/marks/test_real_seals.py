@@ -49,13 +49,7 @@ CHECKSUMS = _checksums()
 
 # Where the detector still fails, said openly (strict: a fix turns these into failures
 # to be removed).
-KNOWN_FAILURES: dict[str, str] = {
-    "seal-05-bus-ticket-photo-2-oval.jpg": (
-        "the right-hand stamped 发票专用章 is faint maroon on green paper over the printed "
-        "发票联: its ring's ink reaches only ~0.6 of its directions and its fitted outline "
-        "is off, so only the left (printed) oval is found"
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 @cache
