@@ -42,6 +42,8 @@ STARTUP_TIMEOUT = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 SETTLE_S = 10.0
 """How long a stopping temporary server is given to record what the flows sent it."""
 SETTLE_LOOK_S = 0.25
+SETTLE_LOOKS = 2
+"""Looks in a row the counts must hold still for: the recorder may lag its counts."""
 UNFINISHED = ("SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING")
 """A task run's states that are not final (Prefect's ``StateType``)."""
 
@@ -168,19 +170,22 @@ class TemporaryServer:
         an error with ``CancelledError`` tracebacks on the console (and written again at
         its shutdown: nothing is lost but the console's calm). Settled: every task run of
         the flow runs since the server started is in a final state, and their number did
-        not change over one more look.
+        not change over two more looks.
         """
         since = dt.datetime.fromtimestamp(self.started_at, dt.UTC).isoformat()
         runs = {"flow_runs": {"start_time": {"after_": since}}}
         unfinished = {"task_runs": {"state": {"type": {"any_": list(UNFINISHED)}}}}
         deadline = time.monotonic() + within_s
-        seen = None
+        seen, steady = None, 0
         while time.monotonic() < deadline:
             try:
                 counted = (self._count(runs), self._count({**runs, **unfinished}))
             except OSError:
                 return  # not answering: nothing more will be recorded
-            if counted[1] == 0 and counted == seen:
+            # steady over two more looks: on a busy machine the recorder may still hold
+            # an event of a run whose final state is already counted
+            steady = steady + 1 if counted[1] == 0 and counted == seen else 0
+            if steady >= SETTLE_LOOKS:
                 return
             seen = counted
             time.sleep(SETTLE_LOOK_S)
