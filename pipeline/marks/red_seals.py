@@ -24,6 +24,7 @@ from pipeline.marks.seal_outlines import (
     Frame,
     SealCandidate,
     Shape,
+    band_coverage,
     disc_share,
     outline_points,
     seal_confidence,
@@ -266,27 +267,6 @@ def _in_view(
     return inside
 
 
-def _coverage_in_view(
-    mask: np.ndarray,
-    centre: tuple[float, float],
-    axes: tuple[float, float],
-    angle_deg: float,
-    square: bool,
-    band: tuple[float, float],
-    bins: int,
-    view: np.ndarray,
-) -> float:
-    """Share of the directions on the image with ink somewhere in a band of the outline."""
-    shares = np.linspace(band[0], band[1], 9)
-    x, y = outline_points(centre, axes, angle_deg, square, shares, bins)
-    h, w = mask.shape
-    xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
-    yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
-    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-    hit = (mask[yi, xi] & inside).any(axis=1)
-    return float(hit[view].mean()) if view.any() else 0.0
-
-
 def _lettering(
     ink: np.ndarray,
     centre: tuple[float, float],
@@ -408,21 +388,21 @@ def _check_red(
     view = _in_view(ink.shape, centre, axes, angle, square, bins)
     if view.mean() < rules.min_in_view:
         return None  # mostly off the image: too little left to judge
-    coverage = _coverage_in_view(tolerant, centre, axes, angle, square, rules.ring_band, bins, view)
+    coverage = band_coverage(tolerant, centre, axes, angle, square, rules.ring_band, bins, view)
     if coverage < rules.ring_coverage:
         return None
     # The ring itself: one thin outline of ink (at some share of the fitted one) running
     # round; the edge of a seal's lettering or a cluster of red glyphs has ink in the
     # band but at no one radius all round.
     peak = max(
-        _coverage_in_view(tolerant, centre, axes, angle, square, (q, q + 0.01), bins, view)
+        band_coverage(tolerant, centre, axes, angle, square, (q, q + 0.01), bins, view)
         for q in np.linspace(rules.ring_band[0], rules.ring_band[1] - 0.01, 7)
     )
     if peak < rules.ring_peak:
         return None
     # A ring, not a patch of red print an outline happens to cross: clear paper just
     # outside it.
-    outside = _coverage_in_view(ink, centre, axes, angle, square, rules.outside_band, bins, view)
+    outside = band_coverage(ink, centre, axes, angle, square, rules.outside_band, bins, view)
     if coverage - outside < rules.ring_contrast:
         return None
     # Red ink inside the outline (its part on the image), as a share of that area: a

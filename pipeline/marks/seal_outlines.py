@@ -108,16 +108,20 @@ def band_coverage(
     square: bool,
     band: tuple[float, float],
     bins: int,
+    view: np.ndarray | None = None,
 ) -> float:
-    """Share of directions with ink somewhere in a band of the outline (``mask`` bool)."""
+    """Share of directions with ink somewhere in a band of the outline (``mask`` bool):
+    of all ``bins`` directions, or of those ``view`` marks (the ones on the image)."""
     shares = np.linspace(band[0], band[1], 9)
     x, y = outline_points(centre, axes, angle_deg, square, shares, bins)
     h, w = mask.shape
     xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
     yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
     inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-    hit = mask[yi, xi] & inside
-    return float(hit.any(axis=1).mean())
+    hit = (mask[yi, xi] & inside).any(axis=1)
+    if view is None:
+        return float(hit.mean())
+    return float(hit[view].mean()) if view.any() else 0.0
 
 
 def disc_share(mask: np.ndarray, centre: tuple[float, float], radius: float) -> float:
