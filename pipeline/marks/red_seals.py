@@ -26,6 +26,7 @@ from pipeline.marks.seal_outlines import (
     Shape,
     band_coverage,
     disc_share,
+    outline_hits,
     outline_points,
     seal_confidence,
     suppress,
@@ -284,19 +285,14 @@ def _lettering(
     """
     low = rules.lettering_band[0]
     shares = np.linspace(1.04, low, 32)
-    x, y = outline_points(centre, axes, angle_deg, square, shares, rules.ring_bins)
-    h, w = ink.shape
-    xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
-    yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
-    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-    hit = ink[yi, xi] & inside
+    hit = outline_hits(ink, centre, axes, angle_deg, square, shares, rules.ring_bins)
     # The ring: ink from the outline inward (a gap of paper in the first samples is
     # the outline lying a little outside the ring).
     started = np.maximum.accumulate(hit, axis=1)
     past_ring = np.maximum.accumulate(started & ~hit, axis=1)
     # Ink past the ring but not in the ring band itself (the ring's inner edge).
     deep = shares[None, :] <= rules.lettering_band[1]
-    found = (hit & past_ring & deep).any(axis=1)
+    found = np.asarray((hit & past_ring & deep).any(axis=1))
     return float(found[view].mean()) if view.any() else 0.0
 
 
@@ -314,11 +310,7 @@ def _ring_width(
     it here and there; a seal's ring ~0.05-0.1, a marker line round a cell 0.2 and more)."""
     step = 0.02
     shares = np.arange(1.1, 0.6, -step)
-    x, y = outline_points(centre, axes, angle_deg, square, shares, bins)
-    h, w = ink.shape
-    xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
-    yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
-    hit = ink[yi, xi] & (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    hit = outline_hits(ink, centre, axes, angle_deg, square, shares, bins)
     has = hit.any(axis=1) & view
     if not has.any():
         return 0.0

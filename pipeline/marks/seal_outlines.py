@@ -100,6 +100,26 @@ def outline_points(
     return x, y
 
 
+def outline_hits(
+    mask: np.ndarray,
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle_deg: float,
+    square: bool,
+    shares: np.ndarray,
+    bins: int,
+) -> np.ndarray:
+    """``mask`` (bool) sampled on scaled copies of an outline: ``(bins, len(shares))``,
+    False where a point falls off the image."""
+    x, y = outline_points(centre, axes, angle_deg, square, shares, bins)
+    h, w = mask.shape
+    xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
+    yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
+    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    hits: np.ndarray = mask[yi, xi] & inside
+    return hits
+
+
 def band_coverage(
     mask: np.ndarray,
     centre: tuple[float, float],
@@ -113,12 +133,7 @@ def band_coverage(
     """Share of directions with ink somewhere in a band of the outline (``mask`` bool):
     of all ``bins`` directions, or of those ``view`` marks (the ones on the image)."""
     shares = np.linspace(band[0], band[1], 9)
-    x, y = outline_points(centre, axes, angle_deg, square, shares, bins)
-    h, w = mask.shape
-    xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
-    yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
-    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-    hit = (mask[yi, xi] & inside).any(axis=1)
+    hit = np.asarray(outline_hits(mask, centre, axes, angle_deg, square, shares, bins).any(axis=1))
     if view is None:
         return float(hit.mean())
     return float(hit[view].mean()) if view.any() else 0.0
