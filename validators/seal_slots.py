@@ -28,7 +28,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
 
 from pipeline.config import SealSlotSpec, SectionKind, TemplateSpec
 from pipeline.model import (
@@ -45,6 +44,7 @@ from pipeline.model import (
 from pipeline.rulebook.thresholds import OwnerRules, SealRules
 from validators.applicant import Applicant, applicant_of, authority_names
 from validators.registry import Context, validator
+from validators.seal_names import Alike, similarity, start_distance
 
 
 @dataclass(frozen=True)
@@ -195,17 +195,22 @@ def _stem(name: str, endings: tuple[str, ...]) -> str:
 
 
 def _reads_as(
-    readings: tuple[str, ...], name: str, endings: tuple[str, ...], rules: OwnerRules
+    readings: tuple[str, ...],
+    name: str,
+    endings: tuple[str, ...],
+    rules: OwnerRules,
+    alike: Alike = frozenset(),
 ) -> tuple[float, bool]:
-    """How well the lettering reads as a name: the whole names' ratio, and whether the
-    stems (the names without their endings) differ by no more characters than a misread
-    ring does. Two companies sharing a long ending (贵州织金电子科技有限责任公司 and
-    贵州花溪电子科技有限责任公司: 86 as wholes) differ in two of their stem's eight
-    characters: not one name misread."""
+    """How well the lettering reads as a name: the whole names' similarity (the weighted
+    edit distance of ``validators.seal_names``: look-alike characters and the name's end
+    cost less), and whether the name's stem (the name without its ending) is at the
+    reading's start with no more errors than a misread ring makes. Two companies sharing
+    a long ending (贵州织金电子科技有限责任公司 and 贵州花溪电子科技有限责任公司: 86 as
+    wholes) differ in two of their stem's eight characters: not one name misread."""
     stem = _stem(name, endings)
     allowed = max(1, math.floor(rules.stem_errors * len(stem)))
-    score = max(fuzz.ratio(r, name) for r in readings)
-    same = any(Levenshtein.distance(_stem(r, endings), stem) <= allowed for r in readings)
+    score = max(similarity(r, name, alike, rules) for r in readings)
+    same = any(start_distance(r, stem, alike, rules) <= allowed for r in readings)
     return score, same
 
 
@@ -246,14 +251,15 @@ def judge_owner(
     if not owner:
         return OwnerVerdict(None)
     readings, endings = _rotations(text), _endings(context)
+    alike = context.rules.look_alikes.lookup
     owned = {context.normalize_org(n) for n in owner}
-    owner_score, owner_stem = max(_reads_as(readings, n, endings, rules) for n in owned)
+    owner_score, owner_stem = max(_reads_as(readings, n, endings, rules, alike) for n in owned)
     best_other, other_stem, other_name = 0.0, False, None
     for name in others:
         normalised = context.normalize_org(name)
         if normalised in owned:
             continue
-        score, same = _reads_as(readings, normalised, endings, rules)
+        score, same = _reads_as(readings, normalised, endings, rules, alike)
         if score > best_other:
             best_other, other_stem, other_name = score, same, name
     if owner_score >= rules.match and owner_stem and owner_score - best_other >= rules.margin:

@@ -477,6 +477,20 @@ def _one_pdf_per_annex(folder: Path) -> list[Path]:
     return list(firsts.values())
 
 
+@bench_app.command("look-alikes")
+def bench_look_alikes_command(
+    out: Annotated[Path, typer.Option(help="where to write the pairs (YAML)")] = Path(
+        "rules/look_alikes.yaml"
+    ),
+) -> None:
+    """Look-alike CJK characters (rendered glyphs' bitmaps close), for the owner check."""
+    from shenbao_lab.bench import look_alikes
+
+    pairs = look_alikes.look_alike_pairs(look_alikes.common_characters())
+    look_alikes.write_look_alikes(pairs, out)
+    say(f"{len(pairs)} look-alike pairs written to {out}")
+
+
 @bench_app.command("owners")
 def bench_owners_command(
     readings: Annotated[

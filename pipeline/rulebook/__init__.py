@@ -35,6 +35,7 @@ from pipeline.rulebook.nlp import EntityRules, MatcherRules
 from pipeline.rulebook.normalize import NormalizeRules
 from pipeline.rulebook.plausibility import PlausibilityRules
 from pipeline.rulebook.review import ReviewRules
+from pipeline.rulebook.seal_names import LookAlikes
 from pipeline.rulebook.thresholds import MatchingRules, OpinionRules, SealRules
 from pipeline.rulebook.ticks import TickRules
 
@@ -58,6 +59,7 @@ RULE_FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "matching": ("matching.yaml", MatchingRules),
     "opinion": ("opinion.yaml", OpinionRules),
     "seals": ("seals.yaml", SealRules),
+    "look_alikes": ("look_alikes.yaml", LookAlikes),
 }
 """Each field of ``Rules`` but the templates: its file in the rules folder and its schema."""
 
@@ -89,6 +91,7 @@ class Rules(Spec):
     matching: MatchingRules
     opinion: OpinionRules
     seals: SealRules
+    look_alikes: LookAlikes
     page_reading_digest: str
     """Digest of the page-reading files' bytes (``PAGE_READING_FILES``): editing one
     re-reads pages instead of serving readings made under the old settings."""

@@ -59,6 +59,11 @@ class OwnerRules(Spec):
         description="how an authority's name ends, besides entities.yaml's org_suffixes: "
         "a reading is built like a name when it ends so",
     )
+    look_alike_cost: float = Field(
+        ge=0.0, le=1.0, description="substituting a look-alike character (look_alikes.yaml)"
+    )
+    end_chars: int = Field(ge=0, description="a name's last characters, misread more often")
+    end_cost: float = Field(ge=0.0, le=1.0, description="an edit among them costs this much")
     unreadable_red_is_unverifiable: bool = False
 
     @model_validator(mode="after")

@@ -1,0 +1,33 @@
+"""The schema of ``rules/look_alikes.yaml``: characters an OCR may take for each other."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from pydantic import Field, field_validator
+
+from pipeline.config import Spec
+
+
+class LookAlikes(Spec):
+    """Pairs of look-alike characters (``shenbao bench look-alikes`` writes them)."""
+
+    pairs: tuple[str, ...] = Field(description="each two distinct characters")
+
+    @field_validator("pairs")
+    @classmethod
+    def _two_distinct(cls, pairs: tuple[str, ...]) -> tuple[str, ...]:
+        for pair in pairs:
+            if len(pair) != 2 or pair[0] == pair[1]:
+                raise ValueError(f"{pair!r}: a pair is two distinct characters")
+        return pairs
+
+    @cached_property
+    def lookup(self) -> frozenset[tuple[str, str]]:
+        """Both orders of every pair."""
+        return frozenset((p[0], p[1]) for p in self.pairs) | frozenset(
+            (p[1], p[0]) for p in self.pairs
+        )
+
+    def alike(self, a: str, b: str) -> bool:
+        return (a, b) in self.lookup
