@@ -98,6 +98,10 @@ class OwnerFigures(BaseModel):
 
 class OwnerBench(BaseModel):
     readings: int
+    distinct_pairs: int = Field(0, description="ordered pairs of distinct known names")
+    distinct_same: tuple[str, ...] = Field(
+        (), description="a known name read exactly, judged the seal of another known name"
+    )
     legible: int = Field(description="readings the owner check judges at all")
     chosen: OwnerFigures = Field(description="under the thresholds of the rules folder")
     sweep: tuple[OwnerFigures, ...]
@@ -231,6 +235,26 @@ def judge_set(
     return figures
 
 
+def distinct_names(
+    readings: Sequence[SealReading], context: Context, owner_rules: OwnerRules
+) -> tuple[int, list[str]]:
+    """Each known name (the campaign's authorities, the set's lead organisations) read
+    exactly and judged as the seal of each other: never the owner's."""
+    localities = context.campaign.localities
+    names = sorted(
+        {loc.authority for loc in localities}
+        | {r.printed for r in readings if _locality(r.printed, localities) is None}
+    )
+    pairs, same = 0, []
+    for read, owner in itertools.permutations(names, 2):
+        reading = SealReading(printed=owner, read=read, confidence=1.0, colour="red", source="")
+        own, _ = _cases(reading, [], localities, context)
+        pairs += 1
+        if judge_owner(_mark(reading), *own, owner_rules, context).match is True:
+            same.append(f"{read} as {owner}")
+    return pairs, same
+
+
 def bench_owners(readings: Sequence[SealReading], rules: Rules) -> OwnerBench:
     """The set judged under the rules' thresholds, and under each of the sweep's."""
     context = validation_context(rules)
@@ -249,8 +273,11 @@ def bench_owners(readings: Sequence[SealReading], rules: Rules) -> OwnerBench:
         for not_owner, sure in itertools.product(NOT_OWNER_SWEEP, SURE_SWEEP)
         if not_owner < owner.match and sure >= owner.min_text_confidence
     )
+    pairs, same = distinct_names(readings, context, owner)
     return OwnerBench(
         readings=len(readings),
+        distinct_pairs=pairs,
+        distinct_same=tuple(same),
         legible=legible,
         chosen=judge_set(readings, context, owner),
         sweep=sweep,
@@ -285,8 +312,15 @@ def owner_tables(bench: OwnerBench) -> list[Table]:
         _share(chosen.other.none, chosen.other.n),
         _share(chosen.other.false, chosen.other.n),
     )
+    head.add_row(
+        "distinct names",
+        f"{len(bench.distinct_same)}/{bench.distinct_pairs} judged the same"
+        + (" ✗" if bench.distinct_same else " (target 0)"),
+        "",
+        "",
+    )
     tables = [head]
-    if chosen.false_mismatches or chosen.wrong_accepts:
+    if chosen.false_mismatches or chosen.wrong_accepts or bench.distinct_same:
         wrong = Table(title="wrong verdicts under the rules", title_justify="left")
         wrong.add_column("kind")
         wrong.add_column("reading ← printed (source)")
@@ -294,6 +328,8 @@ def owner_tables(bench: OwnerBench) -> list[Table]:
             wrong.add_row("false SEAL_OWNER_MISMATCH", item)
         for item in chosen.wrong_accepts:
             wrong.add_row("wrong seal accepted", item)
+        for item in bench.distinct_same:
+            wrong.add_row("distinct names the same", item)
         tables.append(wrong)
     sweep = Table(
         title="sweep: false mismatches (own seals judged another's) | wrong seals caught",
