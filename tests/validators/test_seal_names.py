@@ -48,3 +48,24 @@ def test_the_stem_is_matched_against_the_reading_start() -> None:
     assert start_distance("贵州黔润磷化有限责任公司", "贵州黔润磷化", NONE, OWNER) == 0.0
     assert start_distance("贵州黔X磷化有限责任公司", "贵州黔润磷化", NONE, OWNER) == 1.0
     assert start_distance("有限责任公司贵州黔润磷化", "贵州黔润磷化", NONE, OWNER) >= 6.0
+
+
+def test_the_committed_misreadings_are_never_another_owner() -> None:
+    """`shenbao bench owners` on its committed set: no own seal judged another's, no
+    other's seal accepted, no two distinct known names judged the same."""
+    from shenbao_lab.bench.owners import bench_owners, load_readings
+
+    bench = bench_owners(load_readings(), RULES)
+    assert bench.chosen.own.false == 0
+    assert bench.chosen.other.true == 0
+    assert not bench.distinct_same
+    assert bench.chosen.own.true >= 105
+
+
+def test_the_held_out_misreadings_are_never_another_owner() -> None:
+    from shenbao_lab.bench.owners import HELD_OUT, bench_owners, load_readings
+
+    bench = bench_owners(load_readings(HELD_OUT), RULES)
+    assert bench.chosen.own.false == 0
+    assert bench.chosen.other.true == 0
+    assert not bench.distinct_same

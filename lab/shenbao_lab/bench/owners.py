@@ -49,6 +49,11 @@ from validators.seal_slots import judge_owner
 READINGS = Path(__file__).with_name("seal_readings.jsonl")
 """The committed set: readings harvested from generated scans and those of issue 16."""
 
+HELD_OUT = Path(__file__).with_name("seal_readings_gen11.jsonl")
+"""A held-out set, never used for calibration: the 40 readings harvested from
+``shenbao samples generate --count 12 --seed 11`` (``shenbao bench owners --readings
+lab/shenbao_lab/bench/seal_readings_gen11.jsonl``)."""
+
 NOT_OWNER_SWEEP = (50.0, 55.0, 60.0, 65.0, 70.0, 75.0, 80.0)
 SURE_SWEEP = (0.6, 0.7, 0.8, 0.9, 0.95)
 
