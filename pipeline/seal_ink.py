@@ -168,7 +168,13 @@ def paper_relative_redness(image: np.ndarray, window_px: int) -> tuple[np.ndarra
     k = max(3, (window_px // factor) | 1)
     paper = cv2.blur(cv2.dilate(small, np.ones((k, k), np.uint8)), (k, k))
     paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
-    shares = np.minimum(image.astype(np.float32) / np.maximum(paper.astype(np.float32), 16.0), 1.0)
-    red = shares[..., 0]
-    redness: np.ndarray = red - np.maximum(shares[..., 1], shares[..., 2])
+    # Per plane in float32 with OpenCV (the same float32 arithmetic as the array form,
+    # without its (H, W, 3) temporaries).
+    planes = []
+    for channel in range(3):
+        level = cv2.max(cv2.extractChannel(paper, channel).astype(np.float32), 16.0)
+        share = cv2.divide(cv2.extractChannel(image, channel).astype(np.float32), level)
+        planes.append(cv2.min(share, 1.0))
+    red = planes[0]
+    redness: np.ndarray = cv2.subtract(red, cv2.max(planes[1], planes[2]))
     return redness, red

@@ -124,8 +124,18 @@ def _region_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> lis
     when the region's hull fills it (a square seal)."""
     merge = max(3, round(rules.merge_mm * frame.unit) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (merge, merge))
-    closed = cv2.morphologyEx(ink.astype(np.uint8) * 255, cv2.MORPH_CLOSE, kernel)
-    contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    # Only the ink's bounding box, with more than the kernel round it, is closed: outside
+    # it the closing is empty (the same contours, shifted back, as on the whole page).
+    x, y, w, h = cv2.boundingRect(ink.astype(np.uint8))
+    if w == 0 or h == 0:
+        return []
+    x0, y0 = max(0, x - merge - 2), max(0, y - merge - 2)
+    x1, y1 = min(ink.shape[1], x + w + merge + 2), min(ink.shape[0], y + h + merge + 2)
+    crop = ink[y0:y1, x0:x1].astype(np.uint8) * 255
+    closed = cv2.morphologyEx(crop, cv2.MORPH_CLOSE, kernel)
+    contours, _ = cv2.findContours(
+        closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=(x0, y0)
+    )
     low, high = frame.long_axis
     found: list[_Outline] = []
     for contour in contours:

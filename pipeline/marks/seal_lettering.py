@@ -417,15 +417,16 @@ def read_lettering(
         calls += spent
         if best is None or (ring is not None and (best[0] is None or ring.score > best[0].score)):
             best = (ring, unwrapped, mirror)
-        if ring is not None and ring.confidence >= rules.retry_below:
+        # No line read at all: a mirror of nothing is nothing, no retry.
+        if ring is None or ring.confidence >= rules.retry_below:
             break
     assert best is not None
     ring, unwrapped, mirrored = best
-    # Nothing read round the ring: the gap is the best guess of where the bottom is.
-    middle = ring.middle_deg if ring is not None else unwrapped.gap_deg + 180.0
-    found, spent = _read_inner_and_code(unwrapped, seal, middle, engine, rules)
+    if ring is None:  # nothing read round the ring: no inner lines or serial either
+        return Lettering(ocr_calls=calls)
+    found, spent = _read_inner_and_code(unwrapped, seal, ring.middle_deg, engine, rules)
     calls += spent
-    text, confidence = (ring.text, ring.confidence) if ring is not None else ("", 0.0)
+    text, confidence = ring.text, ring.confidence
     # An owner's name is written in hanzi: a stray letter or mark read off the ring is not.
     if confidence < rules.min_text_confidence or not any(_is_cjk(ch) for ch in text):
         text, confidence = "", 0.0

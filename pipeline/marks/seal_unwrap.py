@@ -37,11 +37,16 @@ def ink_image(image: np.ndarray, colour: str = "red") -> np.ndarray:
     if colour != "red":
         grey: np.ndarray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         return grey
-    red = cv2.extractChannel(image, 0).astype(np.int16)
-    rest = np.maximum(cv2.extractChannel(image, 1), cv2.extractChannel(image, 2)).astype(np.int16)
-    redness = np.clip(red - rest, 0, 255).astype(np.float32)
-    top = float(np.percentile(redness[redness > 20], 90)) if (redness > 20).any() else 255.0
-    ring: np.ndarray = np.clip(255.0 - redness * (255.0 / max(top, 1.0)), 0, 255).astype(np.uint8)
+    # Saturating uint8 subtraction is the clip of red - rest at 0 (never above 255).
+    rest = cv2.max(cv2.extractChannel(image, 1), cv2.extractChannel(image, 2))
+    redness = cv2.subtract(cv2.extractChannel(image, 0), rest)
+    red = redness[redness > 20]
+    # The same float32 values as before, so the same percentile to the bit.
+    top = float(np.percentile(red.astype(np.float32), 90)) if red.size else 255.0
+    # 256 levels in, one float computation each: a lookup table does the per-pixel work.
+    levels = np.arange(256, dtype=np.float32)
+    table = np.clip(255.0 - levels * np.float32(255.0 / max(top, 1.0)), 0, 255).astype(np.uint8)
+    ring: np.ndarray = cv2.LUT(redness, table)
     return ring
 
 
