@@ -132,3 +132,14 @@ def test_black_and_blue_seals_are_never_red(name: str) -> None:
     seal-08 (a blue seal and printed round logos): no red seal. They may go unreported or
     be reported grey."""
     assert [seal for seal, _ in _found(name) if seal.colour == "red"] == []
+
+
+def test_the_blue_seal_is_found_blue_where_it_is() -> None:
+    """seal-08: its blue-violet oval seal (ink_seals), not the printed CNAB, IAF and ZDHY
+    logos round it."""
+    name = "seal-08-certificate-blue-oval-with-logos.png"
+    found = _found(name)
+    assert [seal.colour for seal, _ in found] == ["blue"], [f[1] for f in found]
+    (cx, cy, rx, ry), ((seal, at),) = PLACES[name][0], found
+    assert abs(at[0] - cx) <= rx / 2 and abs(at[1] - cy) <= ry / 2, at
+    assert seal.shape == "oval"
