@@ -79,5 +79,5 @@ def ink_candidates(small: np.ndarray, frame: Frame, rules: SealDetection) -> lis
         if inks is None:
             continue
         others = _other(small, frame, rules, colour, inks, shares)
-        found += [c for c in others if not overlapping(c, found)]
+        found += [c for c in others if c.shape in inks.shapes and not overlapping(c, found)]
     return found

@@ -80,6 +80,9 @@ class InkThresholds(Spec):
     max_spread: float = Field(1.0, gt=0.0, le=1.0, description="black: colour spread, at most")
     max_ring_width: float = Field(gt=0.0, le=0.5, description="replaces the red one")
     ring_peak: float = Field(gt=0.0, le=1.0, description="replaces the red one")
+    shapes: tuple[Literal["round", "oval", "square"], ...] = Field(
+        ("round", "oval", "square"), min_length=1, description="the shapes kept"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> InkThresholds:
