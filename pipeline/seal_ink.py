@@ -207,13 +207,18 @@ def paper_relative_blueness(image: np.ndarray, window_px: int) -> tuple[np.ndarr
     return hue_share(paper_relative_shares(image, window_px), 2)
 
 
-def paper_relative_darkness(image: np.ndarray, window_px: int) -> tuple[np.ndarray, np.ndarray]:
-    """How dark and colourless each pixel is against the paper around it: ``(darkness,
-    spread)``, one minus the largest paper-relative share (0 on paper, near 1 on black
-    ink) and the spread between the largest and smallest share (colour: near 0 on black
-    and grey ink, large on red or blue ink)."""
-    shares = paper_relative_shares(image, window_px)
+def relative_darkness(shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How dark and colourless each pixel is in paper-relative ``shares``: ``(darkness,
+    spread)``, one minus the largest share (0 on paper, near 1 on black ink) and the
+    spread between the largest and smallest share (colour: near 0 on black and grey
+    ink, large on red or blue ink)."""
     top = shares.max(axis=2)
     darkness: np.ndarray = 1.0 - top
     spread: np.ndarray = top - shares.min(axis=2)
     return darkness, spread
+
+
+def paper_relative_darkness(image: np.ndarray, window_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """How dark and colourless each pixel is against the paper around it: ``(darkness,
+    spread)`` of ``relative_darkness``."""
+    return relative_darkness(paper_relative_shares(image, window_px))

@@ -12,27 +12,27 @@ dark ring, a bluish cast) and is dropped.
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 
 from pipeline.marks.red_seals import InkMeasure, red_candidates, red_ink
 from pipeline.marks.seal_outlines import Frame, SealCandidate, overlapping
 from pipeline.rulebook.marks import InkThresholds, SealDetection
-from pipeline.seal_ink import hue_share, paper_relative_darkness, paper_relative_shares
+from pipeline.seal_ink import hue_share, paper_relative_shares, relative_darkness
 
 __all__ = ["ink_candidates"]
 
 
-def _blackness(
-    image: np.ndarray, window_px: int, max_spread: float
-) -> tuple[np.ndarray, np.ndarray]:
+def _blackness(shares: np.ndarray, max_spread: float) -> InkMeasure:
     """Dark, colourless ink against its paper: ``(darkness, ones)``; coloured pixels
     (red or blue ink, however dark: a spread of shares over ``max_spread``) count 0. No
     share test: black ink keeps none."""
-    darkness, spread = paper_relative_darkness(image, window_px)
-    black: np.ndarray = np.where(spread <= max_spread, darkness, 0.0).astype(np.float32)
-    return black, np.ones_like(darkness)
+
+    def measure(_image: np.ndarray, _window_px: int) -> tuple[np.ndarray, np.ndarray]:
+        darkness, spread = relative_darkness(shares)
+        black: np.ndarray = np.where(spread <= max_spread, darkness, 0.0).astype(np.float32)
+        return black, np.ones_like(darkness)
+
+    return measure
 
 
 def _other(
@@ -51,8 +51,7 @@ def _other(
     if colour == "blue":
         masks = red_ink(small, frame, rules, _of(shares, 2), inks.levels, inks.min_share)
         return red_candidates(*masks, frame, rules, colour="blue")
-    measure = partial(_blackness, max_spread=inks.max_spread)
-    masks = red_ink(small, frame, rules, measure, inks.levels, 0.0)
+    masks = red_ink(small, frame, rules, _blackness(shares, inks.max_spread), inks.levels, 0.0)
     return red_candidates(*masks, frame, rules, colour="black")
 
 
