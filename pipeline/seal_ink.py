@@ -212,9 +212,11 @@ def relative_darkness(shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     spread)``, one minus the largest share (0 on paper, near 1 on black ink) and the
     spread between the largest and smallest share (colour: near 0 on black and grey
     ink, large on red or blue ink)."""
-    top = shares.max(axis=2)
+    # Channel by channel (OpenCV): numpy's reduction over the last axis is ~20x slower.
+    red, green, blue = cv2.split(shares)
+    top = cv2.max(cv2.max(red, green), blue)
     darkness: np.ndarray = 1.0 - top
-    spread: np.ndarray = top - shares.min(axis=2)
+    spread: np.ndarray = cv2.subtract(top, cv2.min(cv2.min(red, green), blue))
     return darkness, spread
 
 
