@@ -189,8 +189,15 @@ class SealMark(Frozen):
 
     bbox: BBox
     shape: Literal["round", "oval", "square", "unknown"]
-    colour: Literal["red", "grey"] = Field(
-        description="red ink on a colour scan; grey when the scan is greyscale (shape only)"
+    colour: Literal["red", "blue", "black", "grey"] = Field(
+        description=(
+            "the ink on a colour scan (red; blue or black: not an official seal's colour, a"
+            " copy or a stamp of another kind); grey when the scan is greyscale (shape only)"
+        )
+    )
+    edge: Literal["left", "right", "top", "bottom"] | None = Field(
+        None,
+        description="the page edge a half seal runs off (骑缝章 across the binding); None: whole",
     )
     confidence: Confidence = Field(description="that this is an official seal")
     text: str = Field("", description="the lettering round its ring as read; '' if unreadable")
@@ -262,6 +269,12 @@ class Seal(Frozen):
     text: str = Field("", description="the seal's text as read")
     owner_match: bool | None = Field(None, description="None when the text could not be read")
     confidence: Confidence
+    colour: Literal["red", "blue", "black", "grey"] | None = Field(
+        None, description="the seal's ink as found (grey: a greyscale scan); None: not recorded"
+    )
+    edge: Literal["left", "right", "top", "bottom"] | None = Field(
+        None, description="the page edge a half seal (骑缝章) runs off; None: a whole seal"
+    )
 
 
 class OnlineRecord(Frozen):

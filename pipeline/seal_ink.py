@@ -137,25 +137,19 @@ def remove_seal_ink(image: np.ndarray) -> np.ndarray:
     return out
 
 
-def paper_relative_redness(image: np.ndarray, window_px: int) -> tuple[np.ndarray, np.ndarray]:
-    """How red each pixel is against the paper around it, whatever the paper's colour.
+def paper_relative_shares(image: np.ndarray, window_px: int) -> np.ndarray:
+    """Each channel as a share of the local paper's level in it (float32 (H, W, 3), 0-1).
 
-    Each channel is divided by the local paper's level in that channel (the brightest
-    value within ``window_px``, smoothed), so a colour cast, uneven light across a phone
-    photo or tinted security paper (green tickets, yellowed copies) cancel out: paper
-    becomes (1, 1, 1) wherever it is. Seal ink of any red, from pink and orange-red to
-    maroon on green paper, then keeps its red share and loses green and blue; black print
-    loses all three alike, blue ink its red.
+    The paper's level is the brightest value within ``window_px``, smoothed, so a colour
+    cast, uneven light across a phone photo or tinted security paper (green tickets,
+    yellowed copies) cancel out: paper becomes (1, 1, 1) wherever it is. Ink then keeps
+    the shares of the channels it does not absorb: red seal ink its red, blue ink its
+    blue, black print none.
 
     Args:
         image: RGB uint8 page (best at the detection's work scale: this is per pixel).
         window_px: Wider than the broadest ink stroke (a seal's ring, its star's arms),
             narrow enough to follow the light across the page.
-
-    Returns:
-        ``(redness, red_share)``, float32 (H, W): red share minus the larger of the green
-        and blue shares (about 0 on paper and print, 0.15-0.7 on seal ink, below 0 on
-        blue ink), and the red channel as a share of the paper's (under 0.4: print).
     """
     check_rgb(image)
     h, w = image.shape[:2]
@@ -175,6 +169,64 @@ def paper_relative_redness(image: np.ndarray, window_px: int) -> tuple[np.ndarra
         level = cv2.max(cv2.extractChannel(paper, channel).astype(np.float32), 16.0)
         share = cv2.divide(cv2.extractChannel(image, channel).astype(np.float32), level)
         planes.append(cv2.min(share, 1.0))
-    red = planes[0]
-    redness: np.ndarray = cv2.subtract(red, cv2.max(planes[1], planes[2]))
-    return redness, red
+    shares: np.ndarray = cv2.merge(planes)
+    return shares
+
+
+def hue_share(shares: np.ndarray, channel: int) -> tuple[np.ndarray, np.ndarray]:
+    """How much one channel stands out of the other two in paper-relative ``shares``:
+    ``(excess, share)``, the channel's share minus the larger of the others' (about 0
+    on paper and black print, well above on ink of that colour, below 0 on ink of
+    another) and the channel's share itself (low: dark, print)."""
+    planes = cv2.split(shares)
+    share = planes[channel]
+    others = [planes[c] for c in range(3) if c != channel]
+    excess: np.ndarray = cv2.subtract(share, cv2.max(others[0], others[1]))
+    return excess, share
+
+
+def paper_relative_redness(image: np.ndarray, window_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """How red each pixel is against the paper around it, whatever the paper's colour.
+
+    Seal ink of any red, from pink and orange-red to maroon on green paper, keeps its
+    red share and loses green and blue against its paper (``paper_relative_shares``);
+    black print loses all three alike, blue ink its red.
+
+    Args:
+        image: RGB uint8 page (best at the detection's work scale: this is per pixel).
+        window_px: Wider than the broadest ink stroke (a seal's ring, its star's arms),
+            narrow enough to follow the light across the page.
+
+    Returns:
+        ``(redness, red_share)``, float32 (H, W): red share minus the larger of the green
+        and blue shares (about 0 on paper and print, 0.15-0.7 on seal ink, below 0 on
+        blue ink), and the red channel as a share of the paper's (under 0.4: print).
+    """
+    return hue_share(paper_relative_shares(image, window_px), 0)
+
+
+def paper_relative_blueness(image: np.ndarray, window_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """How blue each pixel is against the paper around it: ``(blueness, blue_share)``,
+    blue share minus the larger of the red and green shares (about 0 on paper and black
+    print, well above 0 on blue and blue-violet stamp ink, below 0 on red ink), and the
+    blue channel as a share of the paper's (low: dark print)."""
+    return hue_share(paper_relative_shares(image, window_px), 2)
+
+
+def relative_darkness(shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How dark and colourless each pixel is in paper-relative ``shares``: ``(darkness,
+    spread)``, one minus the largest share (0 on paper, near 1 on black ink) and the
+    spread between the largest and smallest share (colour: near 0 on black and grey
+    ink, large on red or blue ink)."""
+    # Channel by channel (OpenCV): numpy's reduction over the last axis is ~20x slower.
+    red, green, blue = cv2.split(shares)
+    top = cv2.max(cv2.max(red, green), blue)
+    darkness: np.ndarray = 1.0 - top
+    spread: np.ndarray = cv2.subtract(top, cv2.min(cv2.min(red, green), blue))
+    return darkness, spread
+
+
+def paper_relative_darkness(image: np.ndarray, window_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """How dark and colourless each pixel is against the paper around it: ``(darkness,
+    spread)`` of ``relative_darkness``."""
+    return relative_darkness(paper_relative_shares(image, window_px))

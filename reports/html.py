@@ -38,6 +38,8 @@ from reports.evidence import plan_evidence, text_under
 from reports.labels import (
     ANNEX_LABELS,
     CODE_LABELS,
+    SEAL_COLOURS,
+    SEAL_EDGES,
     SEVERITY_LABELS,
     SEVERITY_ORDER,
     STATUS_LABELS,
@@ -149,6 +151,7 @@ class SealView:
     slot: str
     page: int
     text: str
+    colour: str
     owner: str
     confidence: str
     crop: str | None
@@ -262,9 +265,16 @@ def report_view(
     ]
     seal_views = [
         SealView(
-            slot=label_of(seal.slot, slots) if seal.slot else "（未对应印章位置）",
+            slot=(
+                f"骑缝章（{SEAL_EDGES[seal.edge]}）"
+                if seal.edge
+                else label_of(seal.slot, slots)
+                if seal.slot
+                else "（未对应印章位置）"
+            ),
             page=seal.page,
             text=seal.text or EMPTY,
+            colour=SEAL_COLOURS.get(seal.colour, EMPTY) if seal.colour else EMPTY,
             owner={True: "相符", False: "不符", None: "无法判断"}[seal.owner_match],
             confidence=f"{seal.confidence:.2f}",
             crop=crops.get(f"seal-{i:02d}.png"),

@@ -107,6 +107,16 @@ def field_labels(
     return labels
 
 
+# A seal's ink and the page edge a half seal runs off, for reviewers.
+SEAL_COLOURS: dict[str, str] = {"red": "红色", "blue": "蓝色", "black": "黑色", "grey": "灰度"}
+SEAL_EDGES: dict[str, str] = {
+    "left": "左边缘",
+    "right": "右边缘",
+    "top": "上边缘",
+    "bottom": "下边缘",
+}
+
+
 def seal_slot_labels(
     templates: Mapping[Annex, TemplateSpec], annex: Annex | None = None
 ) -> dict[str, str]:

@@ -18,6 +18,11 @@ is given to at most one slot, and each slot is judged (FORMS.md §3–§4, DESIG
 - **Greyscale.** Without colour a seal is found by shape only: a slot without a mark, or
   with a mark whose lettering does not read as the owner, is SEAL_UNVERIFIABLE, never
   SEAL_MISSING. So is an empty slot where the page has ink no line explains.
+- **Colour.** An official seal is red (``rules/seals.yaml``: ``official_colours``); a
+  blue or black seal on a colour scan fills its slot but is SEAL_UNVERIFIABLE (a copy, or
+  a stamp of another kind), its owner not matched.
+- **Page edges.** A half seal at a page's edge (骑缝章 across the binding, ``SealMark.
+  edge``) is reported in the page's seals but fills no slot.
 - **Scans only.** Electronic copies (text-layer PDF, DOCX) carry no seals by nature.
 """
 
@@ -156,8 +161,8 @@ def assign_marks(
             continue
         for index, mark in enumerate(page.seals):
             w, h = _size(mark.bbox)
-            if w <= 0 or h <= 0:
-                continue
+            if w <= 0 or h <= 0 or mark.edge is not None:
+                continue  # no seal, or half of a 骑缝章: no slot's seal
             if _overlaps(slot_zone(anchor.bbox, (w, h), rules), mark.bbox):
                 pairs.append((_distance(anchor.bbox, mark.bbox), order, slot.id, index))
     taken: dict[str, SealMark] = {}
@@ -351,7 +356,9 @@ def read_slots(submission: Submission, context: Context) -> tuple[SlotReading, .
         owner, others = owners_of(slot, applicant, context)
         mark = marks.get(slot.id)
         verdict = (
-            judge_owner(mark, owner, others, rules.owner, context) if mark else OwnerVerdict(None)
+            judge_owner(mark, owner, others, rules.owner, context)
+            if mark and mark.colour in rules.marks.official_colours
+            else OwnerVerdict(None)  # no seal, or not an official seal's ink: not matched
         )
         readings.append(
             SlotReading(
@@ -411,6 +418,10 @@ def _nominal_size(submission: Submission, rules: SealRules) -> tuple[float, floa
     return max(s[0] for s in sizes), max(s[1] for s in sizes)
 
 
+# The inks of seals, for reviewers.
+_INK_NAMES = {"red": "红色", "blue": "蓝色", "black": "黑色", "grey": "灰色"}
+
+
 def slot_findings(
     reading: SlotReading, template: TemplateSpec, submission: Submission, context: Context
 ) -> list[Finding]:
@@ -443,6 +454,13 @@ def slot_findings(
         return finding(FindingCode.SEAL_MISSING, f"{place}未见公章", zone)
     if mark.confidence < rules.marks.min_confidence:
         return unverifiable(f"的印迹未能确认为公章（置信度{mark.confidence:.2f}）", mark.bbox)
+    if mark.colour not in rules.marks.official_colours:
+        ink = _INK_NAMES.get(mark.colour, mark.colour)
+        return unverifiable(
+            f"的印章为{ink}印迹（公章应为红色），可能为复印件或其他印章，"
+            f"未能核对是否为{owner_label(reading)}的公章",
+            mark.bbox,
+        )
     verdict = reading.verdict
     if verdict.match is True:
         return []
@@ -506,6 +524,8 @@ def seal_records(submission: Submission, context: Context) -> tuple[Seal, ...]:
                     text=mark.text,
                     owner_match=reading.verdict.match if reading else None,
                     confidence=mark.confidence,
+                    colour=mark.colour,
+                    edge=mark.edge,
                 )
             )
     return tuple(records)

@@ -16,11 +16,14 @@ round a cell is thick and has no red lettering inside; a filled block is too ful
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import replace
 
 import cv2
 import numpy as np
 
 from pipeline.marks.seal_outlines import (
+    Colour,
     Frame,
     SealCandidate,
     Shape,
@@ -34,20 +37,33 @@ from pipeline.marks.seal_outlines import (
 from pipeline.rulebook.marks import SealDetection
 from pipeline.seal_ink import paper_relative_redness
 
+# An ink measure: ``(how much of the ink's colour, its channel's share)`` per pixel of a
+# work-scale RGB page, against paper within a window (px); ``seal_ink.paper_relative_*``.
+InkMeasure = Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]
+
 
 def red_ink(
-    small: np.ndarray, frame: Frame, rules: SealDetection
+    small: np.ndarray,
+    frame: Frame,
+    rules: SealDetection,
+    measure: InkMeasure = paper_relative_redness,
+    levels: tuple[float, float] | None = None,
+    min_share: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Seal ink on the work-scale colour page, red against its own paper and not as dark
     as print: ``(sure, ink, faint)``, the ink surely red, with the faint ink joined to it,
-    and all faintly red ink (thin lettering of a pale seal, maroon glyphs on green)."""
+    and all faintly red ink (thin lettering of a pale seal, maroon glyphs on green).
+
+    Another ink (``ink_seals``: blue, black) is found the same way with its own
+    ``measure``, faint and sure ``levels`` and ``min_share`` (default: the red ones)."""
     window = max(3, round(rules.paper_window_mm * frame.unit))
-    redness, red_share = paper_relative_redness(small, window)
-    bright = red_share >= rules.ink_min_red_share
-    sure = (redness >= rules.ink_redness[1]) & bright
+    redness, red_share = measure(small, window)
+    low, high = rules.ink_redness if levels is None else levels
+    bright = red_share >= (rules.ink_min_red_share if min_share is None else min_share)
+    sure = (redness >= high) & bright
     # Faded and pale ink is taken where it joins ink that is surely red (hysteresis):
     # a faint ring is continuous with its stronger parts, paper noise is not.
-    faint = ((redness >= rules.ink_redness[0]) & bright).astype(np.uint8)
+    faint = ((redness >= low) & bright).astype(np.uint8)
     # Faint red that is broad, not a stroke, is tinted paper or a shaded table cell: not
     # ink (a seal's strokes, star arms aside, are thinner than this).
     side = max(3, round(rules.tint_mm * frame.unit) | 1)
@@ -71,11 +87,17 @@ def red_ink(
 
 
 def red_candidates(
-    sure: np.ndarray, ink: np.ndarray, faint: np.ndarray, frame: Frame, rules: SealDetection
+    sure: np.ndarray,
+    ink: np.ndarray,
+    faint: np.ndarray,
+    frame: Frame,
+    rules: SealDetection,
+    colour: Colour = "red",
 ) -> list[SealCandidate]:
     """Seals in a (work-scale) red-ink mask: regions that are one seal (of the sure ink
     too: faint ink can join a seal to red print next to it), and rings fitted to the ink
-    where seals touch, overlap, are cut by the edge or broken."""
+    where seals touch, overlap, are cut by the edge or broken. ``colour``: the ink the
+    masks are of (``ink_seals`` runs this on blue and black ink too)."""
     if not sure.any():
         return []
     # The ring is looked for in all faintly red ink (a pale ring breaks into arcs, some
@@ -110,7 +132,8 @@ def red_candidates(
     # Too little ink left for half of the smallest ring: nothing to look for.
     if int(rest.sum()) >= math.pi * frame.long_axis[0] / 2:
         found += checked(_ring_outlines(rest > 0, frame, rules))
-    return suppress(found)
+    kept = suppress(found)
+    return kept if colour == "red" else [replace(seal, colour=colour) for seal in kept]
 
 
 # Rings are looked for by the Hough transform on a copy where the largest is this big.

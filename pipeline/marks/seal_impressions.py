@@ -5,7 +5,8 @@ Two ways in, one result (``SealCandidate`` in the pixels of the normalised page,
 the page's text lines); sizes come from the frame (``seal_outlines``: millimetres when the
 page at its dpi is a paper size, else shares of the image):
 
-- colour scans: rings of red ink, judged against the paper round them (``red_seals``).
+- colour scans: rings of red ink, judged against the paper round them (``red_seals``),
+  then of blue and black ink where no red seal is (``ink_seals``).
 - greyscale scans (here): no colour to go by, so rings of a seal's size are found by the
   Hough transform and kept when ink runs round the circle but not just outside it, and
   the lettering band inside holds ink. The colour is ``grey`` and the confidence lower.
@@ -22,7 +23,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.marks.red_seals import red_candidates, red_ink
+from pipeline.marks.ink_seals import ink_candidates
 from pipeline.marks.seal_outlines import (
     Frame,
     SealCandidate,
@@ -141,7 +142,8 @@ def detect_seals(image: np.ndarray, dpi: float, rules: SealDetection) -> list[Se
         rules: Detection settings (``Rules.seal_detection``).
 
     Returns:
-        Candidates in the pixels of ``image``; red on a colour page, grey on a greyscale one.
+        Candidates in the pixels of ``image``; red, blue or black on a colour page
+        (``ink_seals``), grey on a greyscale one.
     """
     if dpi <= 0:
         raise ValueError(f"dpi must be positive, got {dpi}")
@@ -157,7 +159,7 @@ def detect_seals(image: np.ndarray, dpi: float, rules: SealDetection) -> list[Se
         found = _grey_candidates(grey, frame, rules)
     else:
         small = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if scale < 1.0 else image
-        found = red_candidates(*red_ink(small, frame, rules), frame, rules)
+        found = ink_candidates(small, frame, rules)
     back = 1.0 / scale
     return sorted(
         (

@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from pipeline.marks.seal_edges import seal_edge
 from pipeline.marks.seal_impressions import SealCandidate, detect_seals
 from pipeline.marks.seal_unwrap import Unwrapped, ink_image, unwrap_ring, unwrap_seal
 from pipeline.model import SealMark, TextLine
@@ -463,7 +464,8 @@ def read_seals(
         rules: Detection settings (``Rules.seal_detection``).
 
     Returns:
-        One ``SealMark`` per seal, bbox in fractions of ``image``, top to bottom.
+        One ``SealMark`` per seal, bbox in fractions of ``image``, top to bottom; a seal
+        running off the page (a half 骑缝章) with its ``edge`` (``seal_edges``).
     """
     found = detect_seals(image, dpi, rules)
     if not found:
@@ -486,6 +488,7 @@ def read_seals(
                 bbox=(round(x0 / w, 5), round(y0 / h, 5), round(x1 / w, 5), round(y1 / h, 5)),
                 shape=seal.shape,
                 colour=seal.colour,
+                edge=seal_edge(seal, w, h, rules.edge_off_share),
                 confidence=seal.confidence,
                 text=lettering.text,
                 text_confidence=lettering.confidence,

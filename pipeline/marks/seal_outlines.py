@@ -24,7 +24,7 @@ import numpy as np
 from pipeline.rulebook.marks import SealDetection
 
 Shape = Literal["round", "oval", "square", "unknown"]
-Colour = Literal["red", "grey"]
+Colour = Literal["red", "blue", "black", "grey"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,8 @@ class SealCandidate:
         axes: Semi-axes ``(a, b)``, ``a`` along ``angle_deg`` (for a square: half sides).
         angle_deg: Direction of the first axis, clockwise on screen from +x.
         shape: round, oval or square.
-        colour: red (colour scan) or grey (greyscale scan, found by shape only).
+        colour: red, blue or black (the ink on a colour scan) or grey (greyscale scan,
+            found by shape only).
         confidence: That this is an official seal.
         ring_coverage: Share of directions (on the image) with ink on the ring's line.
         star: Whether a central star was seen.
@@ -246,6 +247,14 @@ def _inside_share(inner: SealCandidate, outer: SealCandidate) -> float:
 
 # Radii (shares of an outline) sampled to measure how much of one seal lies in another.
 _FILL_SHARES = np.linspace(0.1, 1.0, 8)
+
+
+def overlapping(candidate: SealCandidate, others: Sequence[SealCandidate]) -> bool:
+    """Whether ``candidate`` lies half or more within one of ``others`` or they within it
+    (the same seal: a red seal's dark or bluish ring found again in another ink)."""
+    return any(
+        _inside_share(candidate, k) >= 0.5 or _inside_share(k, candidate) >= 0.5 for k in others
+    )
 
 
 def suppress(candidates: Sequence[SealCandidate]) -> list[SealCandidate]:

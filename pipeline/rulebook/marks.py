@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from pipeline.config import Spec
@@ -70,6 +72,24 @@ def _range(value: tuple[float, float], name: str, *, upper: float | None = None)
         raise ValueError(f"{name}: needs 0 <= low < high" + (f" <= {upper}" if upper else ""))
 
 
+class InkThresholds(Spec):
+    """How a seal in another ink than red is found (``SealDetection.other_inks``)."""
+
+    levels: tuple[float, float] = Field(description="faint and sure ink's measure (0-1)")
+    min_share: float = Field(0.0, ge=0.0, lt=1.0, description="its channel's share, at least")
+    max_spread: float = Field(1.0, gt=0.0, le=1.0, description="black: colour spread, at most")
+    max_ring_width: float = Field(gt=0.0, le=0.5, description="replaces the red one")
+    ring_peak: float = Field(gt=0.0, le=1.0, description="replaces the red one")
+    shapes: tuple[Literal["round", "oval", "square"], ...] = Field(
+        ("round", "oval", "square"), min_length=1, description="the shapes kept"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InkThresholds:
+        _range(self.levels, "levels", upper=1.0)
+        return self
+
+
 class SealDetection(Spec):
     """The schema of ``rules/seal_detection.yaml``: how seals are found and read."""
 
@@ -91,6 +111,9 @@ class SealDetection(Spec):
     ink_min_red_share: float = Field(ge=0.0, lt=1.0)
     tint_mm: float = Field(gt=0.0, le=20.0)
     faint_arc: float = Field(gt=0.0, le=2.0, description="faint ink this long is ink")
+    other_inks: dict[Literal["blue", "black"], InkThresholds] = Field(
+        default_factory=dict, description="seals in other inks than red, on colour scans"
+    )
     merge_mm: float = Field(gt=0.0, le=10.0)
     hough_votes_red: float = Field(gt=0.0)
     max_rings_tried: int = Field(ge=0, le=200)
@@ -101,6 +124,7 @@ class SealDetection(Spec):
     ring_peak: float = Field(gt=0.0, le=1.0)
     max_ring_width: float = Field(gt=0.0, le=0.5)
     min_in_view: float = Field(gt=0.0, le=1.0)
+    edge_off_share: float = Field(gt=0.0, lt=1.0, description="outline off the page: 骑缝章")
     outside_band: tuple[float, float]
     ring_contrast: float = Field(ge=0.0, le=1.0)
     lettering_band: tuple[float, float]

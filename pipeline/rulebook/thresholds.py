@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -31,6 +31,11 @@ class MarkRules(Spec):
         le=1.0,
         description="share of a seal's size (both ways) unexplained ink must reach to be a "
         "seal the detector missed, not a printed mark the OCR missed",
+    )
+    official_colours: tuple[Literal["red", "blue", "black", "grey"], ...] = Field(
+        ("red", "grey"),
+        min_length=1,
+        description="a seal in another ink on a colour scan is not taken as the official seal",
     )
 
 

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from pipeline.model import Manifest, ManifestEntry, Report, Severity
+from pipeline.model import Manifest, ManifestEntry, Report, Seal, Severity
 from reports.html import format_value, relative_link, render_index_html, render_report_html
 from reports.labels import CODE_LABELS, field_labels
 from tests.readers import TEMPLATES
@@ -287,3 +287,30 @@ def test_hidden_characters_show_as_markers_in_the_index(hand_built: Report) -> N
     assert text.count("GZ2022-0⟨U+202E⟩351⟨U+202C⟩") == 2  # key and message
     assert "坏⟨U+0000⟩文件⟨U+202E⟩.pdf" in text
     assert "hand⟨U+2066⟩-p001-002" in text
+
+
+def test_the_seal_table_shows_each_seals_colour_and_a_half_seal_at_an_edge(
+    hand_built: Report,
+) -> None:
+    """A blue seal is shown blue; a 骑缝章 running off the right edge is shown as such, in
+    place of a slot; a seal recorded before colours were kept shows none."""
+    box = hand_built.seals[0].bbox
+    report = hand_built.model_copy(
+        update={
+            "seals": (
+                Seal(slot="lead_org_cover", page=1, bbox=box, confidence=0.9, colour="red"),
+                Seal(slot=None, page=1, bbox=box, confidence=0.8, colour="blue"),
+                Seal(slot=None, page=1, bbox=box, confidence=0.8, colour="red", edge="right"),
+                Seal(slot=None, page=1, bbox=box, confidence=0.4),
+            )
+        }
+    )
+    html = _render(report).decode("utf-8")
+    table = html[html.index('<table class="seals">') :]
+    table = table[: table.index("</table>")]
+    assert "<th>颜色</th>" in table
+    rows = table.split("<tr>")[2:]
+    assert "<td>红色</td>" in rows[0] and "（未对应印章位置）" not in rows[0]
+    assert "<td>蓝色</td>" in rows[1] and "（未对应印章位置）" in rows[1]
+    assert "骑缝章（右边缘）" in rows[2] and "<td>红色</td>" in rows[2]
+    assert "<td>（空）</td>" in rows[3]

@@ -372,3 +372,58 @@ def test_another_company_sharing_the_long_ending_is_not_accepted_as_the_owner() 
     (record,) = [s for s in validated.seals if s.slot == "lead_org_cover"]
     assert record.owner_match is not True
     assert codes(validated, "SEAL_") != []
+
+
+# --- seals in other inks and half seals at a page's edge --------------------------------
+
+
+def _cover_lead_mark(**update: object) -> Submission:
+    """P001 with its cover's lead seal changed by ``update`` (its lettering the owner's)."""
+    p001 = submission_of("P001")
+    cover = page_id(p001, "cover")
+    marks = tuple(
+        m.model_copy(update=update) if i == 0 else m
+        for i, m in enumerate(p001.pages[cover - 1].seals)
+    )
+    return replace_page(p001, cover, seals=marks)
+
+
+@pytest.mark.parametrize(("colour", "ink"), [("blue", "蓝色"), ("black", "黑色")])
+def test_a_blue_or_black_seal_on_a_colour_scan_is_unverifiable_naming_its_ink(
+    colour: str, ink: str
+) -> None:
+    """Its lettering reads as the owner's, yet an official seal is red: a copy or a stamp
+    of another kind, for a reviewer; its owner is not matched."""
+    assert _seal_codes(submission_of("P001")) == []
+    validated = validate(_cover_lead_mark(colour=colour), CONTEXT)
+    (found,) = [f for f in validated.findings if f.code.startswith("SEAL_")]
+    assert (found.code, found.slot) == ("SEAL_UNVERIFIABLE", "lead_org_cover")
+    assert f"的印章为{ink}印迹（公章应为红色），可能为复印件" in found.message
+    (record,) = [s for s in validated.seals if s.slot == "lead_org_cover"]
+    assert record.colour == colour and record.owner_match is None
+
+
+def test_a_blue_seal_reading_as_another_owner_is_no_mismatch() -> None:
+    validated = validate(
+        _cover_lead_mark(colour="blue", text="贵州织金电子科技有限责任公司"), CONTEXT
+    )
+    assert codes(validated, "SEAL_") == [("SEAL_UNVERIFIABLE", "lead_org_cover")]
+
+
+def test_a_half_seal_at_the_page_edge_fills_no_slot_and_is_reported() -> None:
+    """A 骑缝章 over the cover's lead anchor is not its seal: the slot is missing one."""
+    validated = validate(_cover_lead_mark(edge="right"), CONTEXT)
+    assert ("SEAL_MISSING", "lead_org_cover") in codes(validated, "SEAL_")
+    edges = [s for s in validated.seals if s.edge == "right"]
+    assert len(edges) == 1 and edges[0].slot is None and edges[0].colour == "red"
+
+
+def test_official_colours_are_checked_at_load(tmp_path: Path) -> None:
+    folder = rules_folder(tmp_path)
+    path = folder / "seals.yaml"
+    path.write_text(
+        path.read_text("utf-8").replace("official_colours: [red, grey]", "official_colours: []"),
+        "utf-8",
+    )
+    with pytest.raises(ConfigError):
+        load_rules(folder)
