@@ -420,8 +420,8 @@ def _check_red(
     # round; the edge of a seal's lettering or a cluster of red glyphs has ink in the
     # band but at no one radius all round.
     peak = max(
-        band_coverage(tolerant, centre, axes, angle, square, (q, q + 0.01), bins, view)
-        for q in np.linspace(rules.ring_band[0], rules.ring_band[1] - 0.01, 7)
+        band_coverage(tolerant, centre, axes, angle, square, (q, q + rules.ring_line), bins, view)
+        for q in np.linspace(rules.ring_band[0], rules.ring_band[1] - rules.ring_line, 7)
     )
     if peak < rules.ring_peak:
         return None
@@ -436,15 +436,19 @@ def _check_red(
     if fill is None or not rules.fill_range[0] <= fill <= rules.fill_range[1]:
         return None
     width = _ring_width(ink, centre, axes, angle, square, bins, view)
-    if width > rules.max_ring_width:
-        return None  # a thick line drawn round something: a seal's ring is thin
     # The star of a pale seal may be faint ink only, apart from the ring.
     star = disc_share(faint, centre, rules.star_radius * short) >= rules.star_share
     # Lettering (or a square seal's glyphs) inside the ring: a red circle drawn round a
     # cell of black print, an annotation box, has none.
     lettering = _lettering(faint, centre, axes, angle, square, rules, view)
-    if lettering < rules.lettering_coverage and not star and width > rules.bare_ring_width:
-        return None
+    lettered = (
+        lettering >= rules.lettered_coverage and lettering - outside >= rules.lettered_contrast
+    )
+    if width > (rules.lettered_ring_width if lettered else rules.max_ring_width):
+        return None  # a thick line drawn round something: a seal's ring is thin
+    bare = lettering < rules.lettering_coverage and not star
+    if bare and (width > rules.bare_ring_width or peak < rules.bare_ring_peak):
+        return None  # no lettering: only a thin ring running all round is a seal's
     shape: Shape = "square" if square else ("oval" if long / short > rules.oval_aspect else "round")
     if shape == "round":
         # A round seal's fitted angle is noise (the two axes within a few per cent): the

@@ -130,6 +130,11 @@ class SealDetection(Spec):
     lettering_band: tuple[float, float]
     lettering_coverage: float = Field(ge=0.0, le=1.0)
     bare_ring_width: float = Field(ge=0.0, le=0.5)
+    bare_ring_peak: float = Field(gt=0.0, le=1.0)
+    lettered_ring_width: float = Field(gt=0.0, le=0.5)
+    lettered_coverage: float = Field(ge=0.0, le=1.0)
+    lettered_contrast: float = Field(ge=0.0, le=1.0)
+    ring_line: float = Field(gt=0.0, le=0.2)
     fill_range: tuple[float, float]
     square_fill: float = Field(gt=0.79, le=1.0)
     star_radius: float = Field(gt=0.0, lt=0.5)

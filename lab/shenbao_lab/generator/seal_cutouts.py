@@ -41,6 +41,12 @@ OTHER_INK_MAX = 0.8
 """A cut-out whose ellipse holds more print than red ink beyond this share is skipped."""
 RED_MIN = 0.02
 """… and one whose red ink covers less than this share of its ellipse."""
+RING_MIN = 0.7
+"""… and one whose ring (the band 0.85-1.05 of its outline) has ink in fewer than this
+share of directions: a broken ring with no lettering (seal-05's first) is no fair truth
+stamp; the other cut-outs' rings (faint ink too, alpha ≥ 0.1) run round 0.8 and more."""
+RING_BINS = 180
+"""Directions the ring is sampled in."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,23 @@ def _outline(alpha: np.ndarray) -> tuple[tuple[float, float], tuple[float, float
     return (cx, cy), (d2 / 2, d1 / 2), (angle + 90) % 180
 
 
+def _ring_share(
+    mask: np.ndarray, outline: tuple[tuple[float, float], tuple[float, float], float]
+) -> float:
+    """Share of directions with ink in the band 0.85-1.05 of the outline's radius."""
+    (cx, cy), (a, b), angle = outline
+    theta = np.linspace(0.0, 2 * math.pi, RING_BINS, endpoint=False)[:, None]
+    shares = np.linspace(0.85, 1.05, 11)[None, :]
+    t = math.radians(angle)
+    x = cx + shares * (a * np.cos(theta) * math.cos(t) - b * np.sin(theta) * math.sin(t))
+    y = cy + shares * (a * np.cos(theta) * math.sin(t) + b * np.sin(theta) * math.cos(t))
+    h, w = mask.shape
+    xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
+    yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
+    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    return float((mask[yi, xi] & inside).any(axis=1).mean())
+
+
 def cut_out(rgb: np.ndarray, seal: RealSeal, source: str) -> CutOut | Skipped:
     """One labelled red seal of an image (RGB uint8) as a cut-out, or why it is not one."""
     h, w = rgb.shape[:2]
@@ -170,6 +193,9 @@ def cut_out(rgb: np.ndarray, seal: RealSeal, source: str) -> CutOut | Skipped:
     marked = ((cx - x0, cy - y0), (max(rx, ry), min(rx, ry)), 0.0 if rx >= ry else 90.0)
     if outline is None or not (0.75 <= outline[1][0] / marked[1][0] <= 1.3):
         outline = marked  # the ink's hull is no outline (a stray mark): the marks stand
+    ring = _ring_share(alpha >= 0.1, outline)
+    if ring < RING_MIN:
+        return Skipped(source, f"broken ring (ink in {ring:.0%} of directions)")
     return CutOut(
         source=source,
         alpha=alpha.astype(np.float32),

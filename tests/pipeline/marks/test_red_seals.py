@@ -1,0 +1,56 @@
+"""Small generated checks of the red ring rules (pipeline/marks/red_seals.py)."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from pipeline.marks.red_seals import _check_red
+from pipeline.marks.seal_outlines import Frame
+from tests.rulebook import RULES
+
+SEALS = RULES.seal_detection
+FRAME = Frame(scale=1.0, unit=4.0, long_axis=(56.0, 224.0), min_round=112.0, by_size=True)
+CENTRE = (150.0, 150.0)
+RADIUS = 80.0
+
+
+def _ring(width: float, sweep: float = 360.0, lettered: bool = False) -> np.ndarray:
+    """A ring of ``width`` (share of the radius) over ``sweep`` degrees, with radial
+    strokes of lettering inside when ``lettered``."""
+    mask = np.zeros((300, 300), np.uint8)
+    thickness = max(1, round(width * RADIUS))
+    radius = round(RADIUS - thickness / 2)
+    cv2.ellipse(mask, (150, 150), (radius, radius), 0, 0, sweep, 1, thickness)
+    if lettered:
+        for degrees in range(0, 360, 6):
+            t = math.radians(degrees)
+            inner = (0.55 * RADIUS, 0.72 * RADIUS)
+            p0 = (round(150 + inner[0] * math.cos(t)), round(150 + inner[0] * math.sin(t)))
+            p1 = (round(150 + inner[1] * math.cos(t)), round(150 + inner[1] * math.sin(t)))
+            cv2.line(mask, p0, p1, 1, 2)
+    return mask > 0
+
+
+def _seal(mask: np.ndarray) -> object:
+    return _check_red(CENTRE, (RADIUS, RADIUS), 0.0, False, mask, mask, mask, FRAME, SEALS)
+
+
+def test_a_thin_lettered_ring_is_a_seal() -> None:
+    assert _seal(_ring(0.06, lettered=True)) is not None
+
+
+def test_a_broad_lettered_ring_is_kept() -> None:
+    width = (SEALS.max_ring_width + SEALS.lettered_ring_width) / 2
+    assert _seal(_ring(width, lettered=True)) is not None
+
+
+def test_a_broad_ring_without_lettering_is_refused() -> None:
+    width = (SEALS.max_ring_width + SEALS.lettered_ring_width) / 2
+    assert _seal(_ring(width)) is None
+
+
+def test_a_broad_unlettered_half_ring_is_refused() -> None:
+    assert _seal(_ring(0.12, sweep=200.0)) is None
