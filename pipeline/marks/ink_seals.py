@@ -75,7 +75,7 @@ def ink_candidates(small: np.ndarray, frame: Frame, rules: SealDetection) -> lis
     found = red_candidates(*red_ink(small, frame, rules, _of(shares, 0)), frame, rules)
     for colour in ("blue", "black"):
         inks = rules.other_inks.get(colour)
-        if inks is None:
+        if inks is None or (inks.only_without_red and any(c.colour == "red" for c in found)):
             continue
         others = _other(small, frame, rules, colour, inks, shares)
         found += [c for c in others if c.shape in inks.shapes and not overlapping(c, found)]

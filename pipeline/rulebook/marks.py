@@ -83,6 +83,9 @@ class InkThresholds(Spec):
     shapes: tuple[Literal["round", "oval", "square"], ...] = Field(
         ("round", "oval", "square"), min_length=1, description="the shapes kept"
     )
+    only_without_red: bool = Field(
+        False, description="looked for only on a page where no red seal was found"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> InkThresholds:
