@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pipeline.rulebook.seal_names import Alike
 from pipeline.rulebook.thresholds import OwnerRules
 
-Alike = frozenset[tuple[str, str]]
+__all__ = ["Alike", "distance", "similarity", "start_distance"]
 
 
 @lru_cache(maxsize=1 << 18)

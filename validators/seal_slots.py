@@ -204,7 +204,7 @@ def _reads_as(
     name: str,
     endings: tuple[str, ...],
     rules: OwnerRules,
-    alike: Alike = frozenset(),
+    alike: Alike,
 ) -> tuple[float, bool]:
     """How well the lettering reads as a name: the whole names' similarity (the weighted
     edit distance of ``validators.seal_names``: look-alike characters and the name's end

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 
 from pydantic import Field, field_validator
 
 from pipeline.config import Spec
+
+
+class Alike:
+    """Look-alike pairs (both orders), hashed and compared by identity: a cache keyed on
+    them (``validators.seal_names``) never compares thousands of pairs to find an entry,
+    as it would for two equal frozensets loaded apart (a bench's rules beside the
+    tests')."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
+        self.pairs = frozenset(pairs)
+
+    def __contains__(self, pair: object) -> bool:
+        return pair in self.pairs
 
 
 class LookAlikes(Spec):
@@ -23,11 +39,9 @@ class LookAlikes(Spec):
         return pairs
 
     @cached_property
-    def lookup(self) -> frozenset[tuple[str, str]]:
+    def lookup(self) -> Alike:
         """Both orders of every pair."""
-        return frozenset((p[0], p[1]) for p in self.pairs) | frozenset(
-            (p[1], p[0]) for p in self.pairs
-        )
+        return Alike([(p[0], p[1]) for p in self.pairs] + [(p[1], p[0]) for p in self.pairs])
 
     def alike(self, a: str, b: str) -> bool:
         return (a, b) in self.lookup

@@ -7,11 +7,11 @@ from hypothesis import strategies as st
 from rapidfuzz.distance import Levenshtein
 
 from tests.rulebook import RULES
-from validators.seal_names import distance, similarity, start_distance
+from validators.seal_names import Alike, distance, similarity, start_distance
 
 OWNER = RULES.seals.owner
 ALIKE = RULES.look_alikes.lookup
-NONE: frozenset[tuple[str, str]] = frozenset()
+NONE = Alike()
 PLAIN = OWNER.model_copy(update={"look_alike_cost": 1.0, "end_chars": 0, "end_cost": 1.0})
 
 names = st.text(alphabet="黔南州贵阳工业和信息化局有限公司息急", max_size=9)
