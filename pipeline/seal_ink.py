@@ -205,14 +205,6 @@ def paper_relative_redness(image: np.ndarray, window_px: int) -> tuple[np.ndarra
     return hue_share(paper_relative_shares(image, window_px), 0)
 
 
-def paper_relative_blueness(image: np.ndarray, window_px: int) -> tuple[np.ndarray, np.ndarray]:
-    """How blue each pixel is against the paper around it: ``(blueness, blue_share)``,
-    blue share minus the larger of the red and green shares (about 0 on paper and black
-    print, well above 0 on blue and blue-violet stamp ink, below 0 on red ink), and the
-    blue channel as a share of the paper's (low: dark print)."""
-    return hue_share(paper_relative_shares(image, window_px), 2)
-
-
 def relative_darkness(shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """How dark and colourless each pixel is in paper-relative ``shares``: ``(darkness,
     spread)``, one minus the largest share (0 on paper, near 1 on black ink) and the
@@ -224,9 +216,3 @@ def relative_darkness(shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     darkness: np.ndarray = 1.0 - top
     spread: np.ndarray = cv2.subtract(top, cv2.min(cv2.min(red, green), blue))
     return darkness, spread
-
-
-def paper_relative_darkness(image: np.ndarray, window_px: int) -> tuple[np.ndarray, np.ndarray]:
-    """How dark and colourless each pixel is against the paper around it: ``(darkness,
-    spread)`` of ``relative_darkness``."""
-    return relative_darkness(paper_relative_shares(image, window_px))

@@ -4,7 +4,7 @@ An official seal is red; a blue or black one on a colour scan is still a seal on
 (a stamp of another kind, or a black-and-white copy of a red one with a coloured mark on
 it) and is reported with its colour, for the validators to judge. Each ink is found the
 same way as red (``red_seals``): its own mask, from its own measure against the paper
-(``seal_ink.paper_relative_blueness``, ``paper_relative_darkness``), with its own
+(``seal_ink.hue_share``, ``relative_darkness`` over ``paper_relative_shares``), with its own
 thresholds (``rules/seal_detection.yaml``: ``other_inks``), then the same outlines and
 ring checks. A blue or black candidate where a red seal already is, is that seal (its
 dark ring, a bluish cast) and is dropped.
@@ -57,7 +57,7 @@ def _other(
 
 def _of(shares: np.ndarray, channel: int) -> InkMeasure:
     """The measure of one ink from paper-relative shares found once for the page (as
-    ``paper_relative_redness`` / ``paper_relative_blueness`` would find them again)."""
+    ``paper_relative_redness`` would find them again)."""
 
     def measure(_image: np.ndarray, _window_px: int) -> tuple[np.ndarray, np.ndarray]:
         return hue_share(shares, channel)
