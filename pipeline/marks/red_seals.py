@@ -67,22 +67,30 @@ def red_ink(
     # Faint red that is broad, not a stroke, is tinted paper or a shaded table cell: not
     # ink (a seal's strokes, star arms aside, are thinner than this).
     side = max(3, round(rules.tint_mm * frame.unit) | 1)
+    # Only the faint ink's bounding box, with a kernel round it, is opened and labelled:
+    # outside it both are empty (the same masks as on the whole page, a third the work).
+    x, y, w, h = cv2.boundingRect(faint)
+    x0, y0 = max(0, x - side), max(0, y - side)
+    x1, y1 = min(faint.shape[1], x + w + side), min(faint.shape[0], y + h + side)
+    box = faint[y0:y1, x0:x1]  # a view: edits reach faint
+    sure_box = sure[y0:y1, x0:x1]
     broad = cv2.morphologyEx(
-        faint, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+        box, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
     )
-    faint[(broad > 0) & ~sure] = 0
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
+    box[(broad > 0) & ~sure_box] = 0
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(box, connectivity=8)
     if count <= 1:
         return sure, sure, faint > 0
     seeded = np.zeros(count, bool)
-    seeded[labels[sure]] = True
+    seeded[labels[sure_box]] = True
     # A pale seal (pink ink, its lettering faded or blurred) may have no surely red pixel
     # at all: a faintly red line as long as an arc of the smallest seal is its ring, not
     # JPEG colour noise or the bleed round print (specks a few pixels long).
     extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     seeded |= extent >= rules.faint_arc * frame.long_axis[0]
     seeded[0] = False
-    ink: np.ndarray = seeded[labels]
+    ink = np.zeros_like(sure)
+    ink[y0:y1, x0:x1] = seeded[labels]
     return sure, ink, faint > 0
 
 
