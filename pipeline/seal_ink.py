@@ -34,6 +34,9 @@ SOLID_SEAL_REDNESS = 80
 PAPER_GRID_PX = 8
 PAPER_WINDOW_CELLS = 9
 
+Planes = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""An RGB measure as three float32 (H, W) planes (``paper_relative_shares``)."""
+
 
 def _redness(image: np.ndarray) -> np.ndarray:
     """R - max(G, B), saturated at 0: how red each pixel is (uint8)."""
@@ -137,8 +140,9 @@ def remove_seal_ink(image: np.ndarray) -> np.ndarray:
     return out
 
 
-def paper_relative_shares(image: np.ndarray, window_px: int) -> np.ndarray:
-    """Each channel as a share of the local paper's level in it (float32 (H, W, 3), 0-1).
+def paper_relative_shares(image: np.ndarray, window_px: int) -> Planes:
+    """Each channel as a share of the local paper's level in it: three float32 (H, W)
+    planes, R, G, B, 0-1 (kept apart: every measure below works plane by plane).
 
     The paper's level is the brightest value within ``window_px``, smoothed, so a colour
     cast, uneven light across a phone photo or tinted security paper (green tickets,
@@ -169,18 +173,16 @@ def paper_relative_shares(image: np.ndarray, window_px: int) -> np.ndarray:
         level = cv2.max(cv2.extractChannel(paper, channel).astype(np.float32), 16.0)
         share = cv2.divide(cv2.extractChannel(image, channel).astype(np.float32), level)
         planes.append(cv2.min(share, 1.0))
-    shares: np.ndarray = cv2.merge(planes)
-    return shares
+    return planes[0], planes[1], planes[2]
 
 
-def hue_share(shares: np.ndarray, channel: int) -> tuple[np.ndarray, np.ndarray]:
+def hue_share(shares: Planes, channel: int) -> tuple[np.ndarray, np.ndarray]:
     """How much one channel stands out of the other two in paper-relative ``shares``:
     ``(excess, share)``, the channel's share minus the larger of the others' (about 0
     on paper and black print, well above on ink of that colour, below 0 on ink of
     another) and the channel's share itself (low: dark, print)."""
-    planes = cv2.split(shares)
-    share = planes[channel]
-    others = [planes[c] for c in range(3) if c != channel]
+    share = shares[channel]
+    others = [shares[c] for c in range(3) if c != channel]
     excess: np.ndarray = cv2.subtract(share, cv2.max(others[0], others[1]))
     return excess, share
 
@@ -205,13 +207,13 @@ def paper_relative_redness(image: np.ndarray, window_px: int) -> tuple[np.ndarra
     return hue_share(paper_relative_shares(image, window_px), 0)
 
 
-def relative_darkness(shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def relative_darkness(shares: Planes) -> tuple[np.ndarray, np.ndarray]:
     """How dark and colourless each pixel is in paper-relative ``shares``: ``(darkness,
     spread)``, one minus the largest share (0 on paper, near 1 on black ink) and the
     spread between the largest and smallest share (colour: near 0 on black and grey
     ink, large on red or blue ink)."""
     # Channel by channel (OpenCV): numpy's reduction over the last axis is ~20x slower.
-    red, green, blue = cv2.split(shares)
+    red, green, blue = shares
     top = cv2.max(cv2.max(red, green), blue)
     darkness: np.ndarray = 1.0 - top
     spread: np.ndarray = cv2.subtract(top, cv2.min(cv2.min(red, green), blue))

@@ -17,12 +17,12 @@ import numpy as np
 from pipeline.marks.red_seals import InkMeasure, red_candidates, red_ink
 from pipeline.marks.seal_outlines import Frame, SealCandidate, overlapping
 from pipeline.rulebook.marks import InkThresholds, SealDetection
-from pipeline.seal_ink import hue_share, paper_relative_shares, relative_darkness
+from pipeline.seal_ink import Planes, hue_share, paper_relative_shares, relative_darkness
 
 __all__ = ["ink_candidates"]
 
 
-def _blackness(shares: np.ndarray, max_spread: float) -> InkMeasure:
+def _blackness(shares: Planes, max_spread: float) -> InkMeasure:
     """Dark, colourless ink against its paper: ``(darkness, ones)``; coloured pixels
     (red or blue ink, however dark: a spread of shares over ``max_spread``) count 0. No
     share test: black ink keeps none."""
@@ -41,7 +41,7 @@ def _other(
     red_rules: SealDetection,
     colour: str,
     inks: InkThresholds,
-    shares: np.ndarray,
+    shares: Planes,
 ) -> list[SealCandidate]:
     # Stricter rings than red: printed logos in these inks (seal-08's CNAB swoosh, ring
     # 0.14 of its radius) pass the red thresholds, tuned for red print that is rarer.
@@ -55,7 +55,7 @@ def _other(
     return red_candidates(*masks, frame, rules, colour="black")
 
 
-def _of(shares: np.ndarray, channel: int) -> InkMeasure:
+def _of(shares: Planes, channel: int) -> InkMeasure:
     """The measure of one ink from paper-relative shares found once for the page (as
     ``paper_relative_redness`` would find them again)."""
 
