@@ -86,6 +86,15 @@ def red_ink(
     return sure, ink, faint > 0
 
 
+def paper_tint(small: np.ndarray) -> np.ndarray:
+    """How red each pixel of the work-scale RGB page is as it stands (not against the
+    paper round it): red over the larger of green and blue, 0-1 (white or grey paper 0,
+    peach or pink shading ~0.08, negative on blue or green paper)."""
+    rgb = small.astype(np.float32)
+    tint: np.ndarray = (rgb[..., 0] - np.maximum(rgb[..., 1], rgb[..., 2])) / 255.0
+    return tint
+
+
 def red_candidates(
     sure: np.ndarray,
     ink: np.ndarray,
@@ -93,11 +102,13 @@ def red_candidates(
     frame: Frame,
     rules: SealDetection,
     colour: Colour = "red",
+    tint: np.ndarray | None = None,
 ) -> list[SealCandidate]:
     """Seals in a (work-scale) red-ink mask: regions that are one seal (of the sure ink
     too: faint ink can join a seal to red print next to it), and rings fitted to the ink
     where seals touch, overlap, are cut by the edge or broken. ``colour``: the ink the
-    masks are of (``ink_seals`` runs this on blue and black ink too)."""
+    masks are of (``ink_seals`` runs this on blue and black ink too). ``tint``: the
+    page's ``paper_tint``, when the paper inside a ring is to be the paper round it."""
     if not sure.any():
         return []
     # The ring is looked for in all faintly red ink (a pale ring breaks into arcs, some
@@ -107,7 +118,7 @@ def red_candidates(
     def checked(outlines: list[_Outline]) -> list[SealCandidate]:
         found = []
         for centre, axes, angle, square in outlines:
-            seal = _check_red(centre, axes, angle, square, ink, tolerant, faint, frame, rules)
+            seal = _check_red(centre, axes, angle, square, ink, tolerant, faint, frame, rules, tint)
             if seal is not None:
                 found.append(seal)
         return found
@@ -390,6 +401,34 @@ def _fill(
     return float(ink[y0:y1, x0:x1][inside].sum()) / pixels
 
 
+def _inside_tint(
+    tint: np.ndarray,
+    paper: np.ndarray,
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle: float,
+    square: bool,
+    rules: SealDetection,
+) -> float:
+    """How much redder the paper inside the outline is than the paper round it: the
+    median ``paper_tint`` of the samples clear of ink (``paper``) in ``paper_inside_band``
+    less that in ``outside_band`` (0 when either has no paper sample on the image)."""
+
+    def median(band: tuple[float, float]) -> float | None:
+        shares = np.linspace(band[0], band[1], 8)
+        x, y = outline_points(centre, axes, angle, square, shares, rules.ring_bins // 2)
+        h, w = tint.shape
+        on = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
+        yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
+        samples = tint[yi, xi][on & paper[yi, xi]]
+        return float(np.median(samples)) if samples.size else None
+
+    inside = median(rules.paper_inside_band)
+    outside = median(rules.outside_band)
+    return 0.0 if inside is None or outside is None else inside - outside
+
+
 def _check_red(
     centre: tuple[float, float],
     axes: tuple[float, float],
@@ -400,8 +439,10 @@ def _check_red(
     faint: np.ndarray,
     frame: Frame,
     rules: SealDetection,
+    tint: np.ndarray | None = None,
 ) -> SealCandidate | None:
-    """A seal from an outline, or None when it has the wrong size or build or no ring."""
+    """A seal from an outline, or None when it has the wrong size or build or no ring.
+    ``tint``: the page's ``paper_tint`` (None: the paper inside is not compared)."""
     long, short = max(axes), min(axes)
     if short <= 0 or long / short > rules.max_aspect:
         return None
@@ -434,6 +475,14 @@ def _check_red(
     # ring, its lettering and a star leave most of it paper; a filled block does not.
     fill = _fill(ink, centre, axes, angle, square)
     if fill is None or not rules.fill_range[0] <= fill <= rules.fill_range[1]:
+        return None
+    # Stamped on the paper: the paper inside the ring is the paper round it; a block
+    # shaded redder than its surround (table header cells) is not a seal.
+    if (
+        tint is not None
+        and _inside_tint(tint, ~tolerant, centre, axes, angle, square, rules)
+        > rules.max_inside_tint
+    ):
         return None
     width = _ring_width(ink, centre, axes, angle, square, bins, view)
     # The star of a pale seal may be faint ink only, apart from the ring.

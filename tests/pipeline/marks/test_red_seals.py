@@ -7,7 +7,7 @@ import math
 import cv2
 import numpy as np
 
-from pipeline.marks.red_seals import _check_red
+from pipeline.marks.red_seals import _check_red, paper_tint
 from pipeline.marks.seal_outlines import Frame
 from tests.rulebook import RULES
 
@@ -54,3 +54,35 @@ def test_a_broad_ring_without_lettering_is_refused() -> None:
 
 def test_a_broad_unlettered_half_ring_is_refused() -> None:
     assert _seal(_ring(0.12, sweep=200.0)) is None
+
+
+def _tinted(inside: float, outside: float) -> np.ndarray:
+    """A page's ``paper_tint``: ``outside`` everywhere, ``inside`` within the ring."""
+    tint = np.full((300, 300), outside, np.float32)
+    cv2.circle(tint, (150, 150), round(0.9 * RADIUS), inside, -1)
+    return tint
+
+
+def _tinted_seal(tint: np.ndarray) -> object:
+    mask = _ring(0.06, lettered=True)
+    return _check_red(CENTRE, (RADIUS, RADIUS), 0.0, False, mask, mask, mask, FRAME, SEALS, tint)
+
+
+def test_a_ring_round_a_block_shaded_redder_than_its_paper_is_refused() -> None:
+    # Peach header cells of a table (noseal-02) whose borders look like a ring.
+    assert _tinted_seal(_tinted(2 * SEALS.max_inside_tint, 0.0)) is None
+
+
+def test_a_seal_on_tinted_paper_is_kept() -> None:
+    # The same tint inside and round it: a seal on pink or yellowish paper.
+    shade = 2 * SEALS.max_inside_tint
+    assert _tinted_seal(_tinted(shade, shade)) is not None
+    assert _tinted_seal(_tinted(0.0, 0.0)) is not None
+
+
+def test_paper_tint_is_red_over_green_and_blue() -> None:
+    page = np.array([[[255, 255, 255], [255, 235, 225], [200, 220, 255]]], np.uint8)
+    tint = paper_tint(page)
+    assert tint[0, 0] == 0.0
+    assert abs(float(tint[0, 1]) - 20 / 255) < 1e-6
+    assert tint[0, 2] < 0.0
