@@ -487,6 +487,8 @@ def _check_red(
     width = _ring_width(ink, centre, axes, angle, square, bins, view)
     # The star of a pale seal may be faint ink only, apart from the ring.
     star = disc_share(faint, centre, rules.star_radius * short) >= rules.star_share
+    if not star and coverage - outside < rules.starless_ring_contrast:
+        return None  # no star: the ring alone must stand clear of the ink round it
     # Lettering (or a square seal's glyphs) inside the ring: a red circle drawn round a
     # cell of black print, an annotation box, has none.
     lettering = _lettering(faint, centre, axes, angle, square, rules, view)
