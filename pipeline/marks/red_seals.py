@@ -348,20 +348,24 @@ def _ring_width(
     square: bool,
     bins: int,
     view: np.ndarray,
-) -> float:
+    share: float = 1 / 3,
+) -> tuple[float, float]:
     """The ring's width as a share of the outline's radius: the outermost ink run's length
     in the thinner third of the directions (print or lettering touching the ring thickens
-    it here and there; a seal's ring ~0.05-0.1, a marker line round a cell 0.2 and more)."""
+    it here and there; a seal's ring ~0.05-0.1, a marker line round a cell 0.2 and more);
+    and in the thinner ``share`` of them (glyph strokes crossing an outline fitted round
+    red print make it broad in many directions)."""
     step = 0.02
     shares = np.arange(1.1, 0.6, -step)
     hit = outline_hits(ink, centre, axes, angle_deg, square, shares, bins)
     has = hit.any(axis=1) & view
     if not has.any():
-        return 0.0
+        return 0.0, 0.0
     started = np.maximum.accumulate(hit, axis=1)
     ended = np.maximum.accumulate(started & ~hit, axis=1)
     run = (started & ~ended).sum(axis=1)
-    return float(np.percentile(run[has], 33)) * step
+    thin, line = np.percentile(run[has], [100 / 3, 100 * share])
+    return float(thin) * step, float(line) * step
 
 
 def _fill(
@@ -484,11 +488,11 @@ def _check_red(
         > rules.max_inside_tint
     ):
         return None
-    width = _ring_width(ink, centre, axes, angle, square, bins, view)
+    width, line = _ring_width(ink, centre, axes, angle, square, bins, view, rules.starless_line[0])
     # The star of a pale seal may be faint ink only, apart from the ring.
     star = disc_share(faint, centre, rules.star_radius * short) >= rules.star_share
-    if not star and coverage - outside < rules.starless_ring_contrast:
-        return None  # no star: the ring alone must stand clear of the ink round it
+    if not star and line > rules.starless_line[1]:
+        return None  # no star: the ring alone must be a line, not strokes across it
     # Lettering (or a square seal's glyphs) inside the ring: a red circle drawn round a
     # cell of black print, an annotation box, has none.
     lettering = _lettering(faint, centre, axes, angle, square, rules, view)
