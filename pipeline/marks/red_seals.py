@@ -94,6 +94,15 @@ def red_ink(
     return sure, ink, faint > 0
 
 
+def paper_tint(small: np.ndarray) -> np.ndarray:
+    """How red each pixel of the work-scale RGB page is as it stands (not against the
+    paper round it): red over the larger of green and blue, 0-1 (white or grey paper 0,
+    peach or pink shading ~0.08, negative on blue or green paper)."""
+    rgb = small.astype(np.float32)
+    tint: np.ndarray = (rgb[..., 0] - np.maximum(rgb[..., 1], rgb[..., 2])) / 255.0
+    return tint
+
+
 def red_candidates(
     sure: np.ndarray,
     ink: np.ndarray,
@@ -101,11 +110,13 @@ def red_candidates(
     frame: Frame,
     rules: SealDetection,
     colour: Colour = "red",
+    tint: np.ndarray | None = None,
 ) -> list[SealCandidate]:
     """Seals in a (work-scale) red-ink mask: regions that are one seal (of the sure ink
     too: faint ink can join a seal to red print next to it), and rings fitted to the ink
     where seals touch, overlap, are cut by the edge or broken. ``colour``: the ink the
-    masks are of (``ink_seals`` runs this on blue and black ink too)."""
+    masks are of (``ink_seals`` runs this on blue and black ink too). ``tint``: the
+    page's ``paper_tint``, when the paper inside a ring is to be the paper round it."""
     if not sure.any():
         return []
     # The ring is looked for in all faintly red ink (a pale ring breaks into arcs, some
@@ -115,7 +126,7 @@ def red_candidates(
     def checked(outlines: list[_Outline]) -> list[SealCandidate]:
         found = []
         for centre, axes, angle, square in outlines:
-            seal = _check_red(centre, axes, angle, square, ink, tolerant, faint, frame, rules)
+            seal = _check_red(centre, axes, angle, square, ink, tolerant, faint, frame, rules, tint)
             if seal is not None:
                 found.append(seal)
         return found
@@ -345,20 +356,24 @@ def _ring_width(
     square: bool,
     bins: int,
     view: np.ndarray,
-) -> float:
+    share: float = 1 / 3,
+) -> tuple[float, float]:
     """The ring's width as a share of the outline's radius: the outermost ink run's length
     in the thinner third of the directions (print or lettering touching the ring thickens
-    it here and there; a seal's ring ~0.05-0.1, a marker line round a cell 0.2 and more)."""
+    it here and there; a seal's ring ~0.05-0.1, a marker line round a cell 0.2 and more);
+    and in the thinner ``share`` of them (glyph strokes crossing an outline fitted round
+    red print make it broad in many directions)."""
     step = 0.02
     shares = np.arange(1.1, 0.6, -step)
     hit = outline_hits(ink, centre, axes, angle_deg, square, shares, bins)
     has = hit.any(axis=1) & view
     if not has.any():
-        return 0.0
+        return 0.0, 0.0
     started = np.maximum.accumulate(hit, axis=1)
     ended = np.maximum.accumulate(started & ~hit, axis=1)
     run = (started & ~ended).sum(axis=1)
-    return float(np.percentile(run[has], 33)) * step
+    thin, line = np.percentile(run[has], [100 / 3, 100 * share])
+    return float(thin) * step, float(line) * step
 
 
 def _fill(
@@ -398,6 +413,34 @@ def _fill(
     return float(ink[y0:y1, x0:x1][inside].sum()) / pixels
 
 
+def _inside_tint(
+    tint: np.ndarray,
+    paper: np.ndarray,
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle: float,
+    square: bool,
+    rules: SealDetection,
+) -> float:
+    """How much redder the paper inside the outline is than the paper round it: the
+    median ``paper_tint`` of the samples clear of ink (``paper``) in ``paper_inside_band``
+    less that in ``outside_band`` (0 when either has no paper sample on the image)."""
+
+    def median(band: tuple[float, float]) -> float | None:
+        shares = np.linspace(band[0], band[1], 8)
+        x, y = outline_points(centre, axes, angle, square, shares, rules.ring_bins // 2)
+        h, w = tint.shape
+        on = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
+        yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
+        samples = tint[yi, xi][on & paper[yi, xi]]
+        return float(np.median(samples)) if samples.size else None
+
+    inside = median(rules.paper_inside_band)
+    outside = median(rules.outside_band)
+    return 0.0 if inside is None or outside is None else inside - outside
+
+
 def _check_red(
     centre: tuple[float, float],
     axes: tuple[float, float],
@@ -408,8 +451,10 @@ def _check_red(
     faint: np.ndarray,
     frame: Frame,
     rules: SealDetection,
+    tint: np.ndarray | None = None,
 ) -> SealCandidate | None:
-    """A seal from an outline, or None when it has the wrong size or build or no ring."""
+    """A seal from an outline, or None when it has the wrong size or build or no ring.
+    ``tint``: the page's ``paper_tint`` (None: the paper inside is not compared)."""
     long, short = max(axes), min(axes)
     if short <= 0 or long / short > rules.max_aspect:
         return None
@@ -443,9 +488,19 @@ def _check_red(
     fill = _fill(ink, centre, axes, angle, square)
     if fill is None or not rules.fill_range[0] <= fill <= rules.fill_range[1]:
         return None
-    width = _ring_width(ink, centre, axes, angle, square, bins, view)
+    # Stamped on the paper: the paper inside the ring is the paper round it; a block
+    # shaded redder than its surround (table header cells) is not a seal.
+    if (
+        tint is not None
+        and _inside_tint(tint, ~tolerant, centre, axes, angle, square, rules)
+        > rules.max_inside_tint
+    ):
+        return None
+    width, line = _ring_width(ink, centre, axes, angle, square, bins, view, rules.starless_line[0])
     # The star of a pale seal may be faint ink only, apart from the ring.
     star = disc_share(faint, centre, rules.star_radius * short) >= rules.star_share
+    if not star and line > rules.starless_line[1]:
+        return None  # no star: the ring alone must be a line, not strokes across it
     # Lettering (or a square seal's glyphs) inside the ring: a red circle drawn round a
     # cell of black print, an annotation box, has none.
     lettering = _lettering(faint, centre, axes, angle, square, rules, view)

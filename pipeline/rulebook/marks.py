@@ -130,6 +130,9 @@ class SealDetection(Spec):
     edge_off_share: float = Field(gt=0.0, lt=1.0, description="outline off the page: 骑缝章")
     outside_band: tuple[float, float]
     ring_contrast: float = Field(ge=0.0, le=1.0)
+    starless_line: tuple[float, float] = Field(
+        description="a ring without a star: its width (share of radius) in this share of directions"
+    )
     lettering_band: tuple[float, float]
     lettering_coverage: float = Field(ge=0.0, le=1.0)
     bare_ring_width: float = Field(ge=0.0, le=0.5)
@@ -139,6 +142,8 @@ class SealDetection(Spec):
     lettered_contrast: float = Field(ge=0.0, le=1.0)
     ring_line: float = Field(gt=0.0, le=0.2)
     fill_range: tuple[float, float]
+    paper_inside_band: tuple[float, float]
+    max_inside_tint: float = Field(gt=0.0, le=1.0, description="paper inside a ring, redder")
     square_fill: float = Field(gt=0.79, le=1.0)
     star_radius: float = Field(gt=0.0, lt=0.5)
     star_share: float = Field(gt=0.0, lt=1.0)
@@ -181,6 +186,10 @@ class SealDetection(Spec):
             raise ValueError("outside_band: must lie outside ring_band")
         _range(self.ring_band, "ring_band", upper=1.5)
         _range(self.fill_range, "fill_range", upper=1.0)
+        _range(self.paper_inside_band, "paper_inside_band", upper=1.0)
+        share, width = self.starless_line
+        if not (1 / 3 <= share <= 1.0 and 0.0 < width <= 0.5):
+            raise ValueError("starless_line: (share of directions 1/3-1, width 0-0.5)")
         _range(self.text_band, "text_band", upper=1.0)
         _range(self.gap_band, "gap_band", upper=1.0)
         if not self.text_band[0] <= self.gap_band[0] < self.gap_band[1] <= self.text_band[1]:

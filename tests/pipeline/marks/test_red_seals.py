@@ -7,7 +7,7 @@ import math
 import cv2
 import numpy as np
 
-from pipeline.marks.red_seals import _check_red
+from pipeline.marks.red_seals import _check_red, paper_tint
 from pipeline.marks.seal_outlines import Frame
 from tests.rulebook import RULES
 
@@ -54,3 +54,56 @@ def test_a_broad_ring_without_lettering_is_refused() -> None:
 
 def test_a_broad_unlettered_half_ring_is_refused() -> None:
     assert _seal(_ring(0.12, sweep=200.0)) is None
+
+
+def _tinted(inside: float, outside: float) -> np.ndarray:
+    """A page's ``paper_tint``: ``outside`` everywhere, ``inside`` within the ring."""
+    tint = np.full((300, 300), outside, np.float32)
+    cv2.circle(tint, (150, 150), round(0.9 * RADIUS), inside, -1)
+    return tint
+
+
+def _tinted_seal(tint: np.ndarray) -> object:
+    mask = _ring(0.06, lettered=True)
+    return _check_red(CENTRE, (RADIUS, RADIUS), 0.0, False, mask, mask, mask, FRAME, SEALS, tint)
+
+
+def test_a_ring_round_a_block_shaded_redder_than_its_paper_is_refused() -> None:
+    # Peach header cells of a table (noseal-02) whose borders look like a ring.
+    assert _tinted_seal(_tinted(2 * SEALS.max_inside_tint, 0.0)) is None
+
+
+def test_a_seal_on_tinted_paper_is_kept() -> None:
+    # The same tint inside and round it: a seal on pink or yellowish paper.
+    shade = 2 * SEALS.max_inside_tint
+    assert _tinted_seal(_tinted(shade, shade)) is not None
+    assert _tinted_seal(_tinted(0.0, 0.0)) is not None
+
+
+def test_paper_tint_is_red_over_green_and_blue() -> None:
+    page = np.array([[[255, 255, 255], [255, 235, 225], [200, 220, 255]]], np.uint8)
+    tint = paper_tint(page)
+    assert tint[0, 0] == 0.0
+    assert abs(float(tint[0, 1]) - 20 / 255) < 1e-6
+    assert tint[0, 2] < 0.0
+
+
+def _crossed(mask: np.ndarray, share: float, star: bool) -> object:
+    """``mask`` with radial strokes across the ring's line in ``share`` of directions (red
+    glyphs an oval was fitted round: their strokes cross it), and a star when asked."""
+    page = mask.astype(np.uint8)
+    for degrees in np.arange(0.0, 360.0 * share, 2.0):
+        t = math.radians(float(degrees))
+        p0 = (round(150 + 0.7 * RADIUS * math.cos(t)), round(150 + 0.7 * RADIUS * math.sin(t)))
+        p1 = (round(150 + RADIUS * math.cos(t)), round(150 + RADIUS * math.sin(t)))
+        cv2.line(page, p0, p1, 1, 3)
+    if star:
+        cv2.circle(page, (150, 150), round(0.15 * RADIUS), 1, -1)
+    return _seal(page > 0)
+
+
+def test_a_ring_without_a_star_must_be_a_line_in_most_directions() -> None:
+    ring = _ring(0.06, lettered=True)
+    assert _crossed(ring, 0.6, star=False) is None
+    assert _crossed(ring, 0.6, star=True) is not None
+    assert _crossed(ring, 0.2, star=False) is not None
