@@ -98,8 +98,8 @@ def red_candidates(
     too: faint ink can join a seal to red print next to it), and rings fitted to the ink
     where seals touch, overlap, are cut by the edge or broken. ``colour``: the ink the
     masks are of (``ink_seals`` runs this on blue and black ink too)."""
-    if not sure.any():
-        return []
+    if not ink.any():
+        return []  # (a pale seal's ring may be faint ink only: ``red_ink``'s faint_arc)
     # The ring is looked for in all faintly red ink (a pale ring breaks into arcs, some
     # too short to count as ink by themselves), a pixel's slack either way.
     tolerant = cv2.dilate(faint.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
@@ -414,7 +414,8 @@ def _check_red(
     if view.mean() < rules.min_in_view:
         return None  # mostly off the image: too little left to judge
     coverage = band_coverage(tolerant, centre, axes, angle, square, rules.ring_band, bins, view)
-    if coverage < rules.ring_coverage:
+    partial = rules.partial_ring
+    if coverage < (rules.ring_coverage if partial is None else partial.coverage):
         return None
     # The ring itself: one thin outline of ink (at some share of the fitted one) running
     # round; the edge of a seal's lettering or a cluster of red glyphs has ink in the
@@ -423,12 +424,17 @@ def _check_red(
         band_coverage(tolerant, centre, axes, angle, square, (q, q + rules.ring_line), bins, view)
         for q in np.linspace(rules.ring_band[0], rules.ring_band[1] - rules.ring_line, 7)
     )
-    if peak < rules.ring_peak:
+    # A ring short of the usual coverage or peak is a partial impression only on clear
+    # paper, thin, with lettering or a star (checked below, with the width).
+    whole = coverage >= rules.ring_coverage and peak >= rules.ring_peak
+    if not whole and (partial is None or peak < partial.peak):
         return None
     # A ring, not a patch of red print an outline happens to cross: clear paper just
     # outside it.
     outside = band_coverage(ink, centre, axes, angle, square, rules.outside_band, bins, view)
     if coverage - outside < rules.ring_contrast:
+        return None
+    if not whole and partial is not None and outside > partial.max_outside:
         return None
     # Red ink inside the outline (its part on the image), as a share of that area: a
     # ring, its lettering and a star leave most of it paper; a filled block does not.
@@ -449,6 +455,8 @@ def _check_red(
     bare = lettering < rules.lettering_coverage and not star
     if bare and (width > rules.bare_ring_width or peak < rules.bare_ring_peak):
         return None  # no lettering: only a thin ring running all round is a seal's
+    if not whole and (bare or partial is None or width > partial.max_width):
+        return None  # a partial ring: a seal's only when thin and lettered
     shape: Shape = "square" if square else ("oval" if long / short > rules.oval_aspect else "round")
     if shape == "round":
         # A round seal's fitted angle is noise (the two axes within a few per cent): the

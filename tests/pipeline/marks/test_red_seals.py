@@ -9,6 +9,7 @@ import numpy as np
 
 from pipeline.marks.red_seals import _check_red
 from pipeline.marks.seal_outlines import Frame
+from pipeline.rulebook.marks import SealDetection
 from tests.rulebook import RULES
 
 SEALS = RULES.seal_detection
@@ -17,15 +18,17 @@ CENTRE = (150.0, 150.0)
 RADIUS = 80.0
 
 
-def _ring(width: float, sweep: float = 360.0, lettered: bool = False) -> np.ndarray:
+def _ring(
+    width: float, sweep: float = 360.0, lettered: bool = False, letters_deg: int = 360
+) -> np.ndarray:
     """A ring of ``width`` (share of the radius) over ``sweep`` degrees, with radial
-    strokes of lettering inside when ``lettered``."""
+    strokes of lettering inside over ``letters_deg`` degrees when ``lettered``."""
     mask = np.zeros((300, 300), np.uint8)
     thickness = max(1, round(width * RADIUS))
     radius = round(RADIUS - thickness / 2)
     cv2.ellipse(mask, (150, 150), (radius, radius), 0, 0, sweep, 1, thickness)
     if lettered:
-        for degrees in range(0, 360, 6):
+        for degrees in range(0, letters_deg, 6):
             t = math.radians(degrees)
             inner = (0.55 * RADIUS, 0.72 * RADIUS)
             p0 = (round(150 + inner[0] * math.cos(t)), round(150 + inner[0] * math.sin(t)))
@@ -34,8 +37,8 @@ def _ring(width: float, sweep: float = 360.0, lettered: bool = False) -> np.ndar
     return mask > 0
 
 
-def _seal(mask: np.ndarray) -> object:
-    return _check_red(CENTRE, (RADIUS, RADIUS), 0.0, False, mask, mask, mask, FRAME, SEALS)
+def _seal(mask: np.ndarray, rules: SealDetection = SEALS) -> object:
+    return _check_red(CENTRE, (RADIUS, RADIUS), 0.0, False, mask, mask, mask, FRAME, rules)
 
 
 def test_a_thin_lettered_ring_is_a_seal() -> None:
@@ -54,3 +57,45 @@ def test_a_broad_ring_without_lettering_is_refused() -> None:
 
 def test_a_broad_unlettered_half_ring_is_refused() -> None:
     assert _seal(_ring(0.12, sweep=200.0)) is None
+
+
+# A pale impression: its ring left in 0.6 of the directions (under ring_coverage, over
+# partial_ring's), thin.
+PARTIAL_SWEEP = 360.0 * 0.6
+
+
+def test_a_partial_lettered_ring_on_clear_paper_is_a_seal() -> None:
+    assert SEALS.partial_ring is not None
+    assert SEALS.partial_ring.coverage < 0.6 < SEALS.ring_coverage
+    assert _seal(_ring(0.06, sweep=PARTIAL_SWEEP, lettered=True)) is not None
+
+
+def test_a_partial_ring_with_ink_just_outside_is_refused() -> None:
+    mask = _ring(0.06, sweep=PARTIAL_SWEEP, lettered=True).astype(np.uint8)
+    # Print just outside the ring (a line of red glyphs it was laid over).
+    for degrees in range(0, 360, 10):
+        t = math.radians(degrees)
+        x, y = round(150 + 1.2 * RADIUS * math.cos(t)), round(150 + 1.2 * RADIUS * math.sin(t))
+        cv2.circle(mask, (x, y), 3, 1, -1)
+    assert _seal(mask > 0) is None
+
+
+def test_a_bare_partial_ring_is_refused() -> None:
+    assert _seal(_ring(0.06, sweep=PARTIAL_SWEEP)) is None
+
+
+def test_no_partial_ring_without_the_rule() -> None:
+    """``other_inks`` (blue, black) keep no partial ring."""
+    strict = SEALS.model_copy(update={"partial_ring": None})
+    assert _seal(_ring(0.06, sweep=PARTIAL_SWEEP, lettered=True), strict) is None
+
+
+def test_a_broad_ring_with_sparse_lettering_is_kept_in_red_only() -> None:
+    """A small oval seal's thick ring with faded lettering over half the circle only; the
+    other inks' lettered_coverage (a printed logo's swoosh) refuses it."""
+    width = (SEALS.max_ring_width + SEALS.lettered_ring_width) / 2
+    mask = _ring(width, lettered=True, letters_deg=180)
+    assert _seal(mask) is not None
+    blue = SEALS.other_inks["blue"]
+    strict = SEALS.model_copy(update={"lettered_coverage": blue.lettered_coverage})
+    assert _seal(mask, strict) is None
