@@ -120,6 +120,8 @@ def red_candidates(
     # each seal its own region).
     rest = ink.astype(np.uint8)
     for seal in found:
+        if seal.ring_coverage < rules.ring_search_peak:
+            continue  # maybe the joint outline of two seals half over each other
         a, b = seal.axes
         if seal.shape == "square":
             box = cv2.boxPoints((seal.centre, (2.3 * a, 2.3 * b), seal.angle_deg))
@@ -162,7 +164,12 @@ def _region_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> lis
     low, high = frame.long_axis
     found: list[_Outline] = []
     for contour in contours:
-        _, _, w, h = cv2.boundingRect(contour)
+        bx, by, w, h = cv2.boundingRect(contour)
+        # (Ink is measured against paper round it: within about the merge gap of the
+        # edge a seal's ring may fade out of the mask before the edge cuts it.)
+        near = merge
+        if min(bx, by) <= near or bx + w >= ink.shape[1] - near or by + h >= ink.shape[0] - near:
+            found += _cut_outlines(contour, ink, near, frame, rules)
         if max(w, h) < low or max(w, h) > high * 1.1 or min(w, h) * rules.max_aspect < max(w, h):
             continue  # too small, too big, or a line of red print / a rule
         hull = cv2.convexHull(contour)
@@ -175,6 +182,49 @@ def _region_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> lis
         else:
             (ex, ey), (d1, d2), e_angle = cv2.fitEllipse(hull)
             found.append(((float(ex), float(ey)), (d1 / 2.0, d2 / 2.0), float(e_angle), False))
+    return found
+
+
+def _cut_outlines(
+    contour: np.ndarray, ink: np.ndarray, near: int, frame: Frame, rules: SealDetection
+) -> list[_Outline]:
+    """The outline of a seal cut by the image's edge, from the region's contour off the
+    edge (the edge itself is a chord, not the seal's): a circle (also refitted to the ring
+    ink) and an ellipse fitted to that arc; ``near``: pixels from the edge that count as
+    on it. Such a region may be half as tall as wide, past max_aspect; the ring checks
+    judge the part on the image."""
+    h, w = ink.shape
+    points = contour[:, 0, :].astype(np.float64)
+    off_edge = (
+        (points[:, 0] > near)
+        & (points[:, 0] < w - 1 - near)
+        & (points[:, 1] > near)
+        & (points[:, 1] < h - 1 - near)
+    )
+    arc = points[off_edge]
+    low, high = frame.long_axis
+    span = float(np.ptp(arc, axis=0).max()) if len(arc) else 0.0
+    if len(arc) < 8 or span < low / 2 or span > high * 1.1:
+        return []
+    found: list[_Outline] = []
+    # A circle through the arc (least squares: x^2 + y^2 + D x + E y + F = 0).
+    design = np.column_stack([arc[:, 0], arc[:, 1], np.ones(len(arc))])
+    (d, e, f), *_ = np.linalg.lstsq(design, -(arc**2).sum(axis=1), rcond=None)
+    cx, cy = -d / 2.0, -e / 2.0
+    r2 = cx * cx + cy * cy - f
+    if r2 > 0 and 0 <= cx < w and 0 <= cy < h:
+        r = math.sqrt(r2)
+        if low <= 2 * r <= high:
+            found.append(((float(cx), float(cy)), (r, r), 0.0, False))
+            # The contour runs round the closed ink, a little off the ring's own line:
+            # refitted to the ring ink as the Hough rings are.
+            fitted = _fit_ring(ink, (float(cx), float(cy)), r, rules)
+            if fitted is not None:
+                found.append((fitted[0], fitted[1], fitted[2], False))
+    if len(arc) >= 5:
+        (ex, ey), (d1, d2), angle = cv2.fitEllipse(arc.astype(np.float32))
+        if 0 <= ex < w and 0 <= ey < h and min(d1, d2) > 0:
+            found.append(((float(ex), float(ey)), (d1 / 2.0, d2 / 2.0), float(angle), False))
     return found
 
 

@@ -133,6 +133,9 @@ class SealDetection(Spec):
     merge_mm: float = Field(gt=0.0, le=10.0)
     hough_votes_red: float = Field(gt=0.0)
     max_rings_tried: int = Field(ge=0, le=200)
+    ring_search_peak: float = Field(
+        ge=0.0, le=1.0, description="region seals with less ring than this keep their ink"
+    )
     min_ring_rays: int = Field(ge=5, le=120)
     ring_band: tuple[float, float]
     ring_bins: int = Field(ge=36, le=1440)

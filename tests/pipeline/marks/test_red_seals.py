@@ -7,7 +7,7 @@ import math
 import cv2
 import numpy as np
 
-from pipeline.marks.red_seals import _check_red
+from pipeline.marks.red_seals import _check_red, red_candidates
 from pipeline.marks.seal_outlines import Frame
 from pipeline.rulebook.marks import SealDetection
 from tests.rulebook import RULES
@@ -99,3 +99,42 @@ def test_a_broad_ring_with_sparse_lettering_is_kept_in_red_only() -> None:
     blue = SEALS.other_inks["blue"]
     strict = SEALS.model_copy(update={"lettered_coverage": blue.lettered_coverage})
     assert _seal(mask, strict) is None
+
+
+def _lettered_ring_at(mask: np.ndarray, centre: tuple[int, int], radius: int) -> None:
+    """A thin ring with radial lettering strokes and a star-like blob, drawn into ``mask``."""
+    cv2.circle(mask, centre, radius - 2, 1, 4)
+    for degrees in range(0, 360, 8):
+        t = math.radians(degrees)
+        inner = (0.58 * radius, 0.75 * radius)
+        p0 = (round(centre[0] + inner[0] * math.cos(t)), round(centre[1] + inner[0] * math.sin(t)))
+        p1 = (round(centre[0] + inner[1] * math.cos(t)), round(centre[1] + inner[1] * math.sin(t)))
+        cv2.line(mask, p0, p1, 1, 2)
+    cv2.circle(mask, centre, round(0.12 * radius), 1, -1)
+
+
+def _found(mask: np.ndarray) -> list[tuple[float, float]]:
+    ink = mask > 0
+    return [seal.centre for seal in red_candidates(ink, ink, ink, FRAME, SEALS)]
+
+
+def test_a_smaller_seal_over_a_seal_leaves_its_ring_in_place() -> None:
+    """A smaller seal stamped half over a seal: the region round both passes as a ring
+    (0.7-0.8 of it on one line); the first seal's own ring, found in that region's ink,
+    wins over it."""
+    mask = np.zeros((360, 520), np.uint8)
+    _lettered_ring_at(mask, (170, 180), 80)
+    _lettered_ring_at(mask, (240, 203), 60)
+    found = _found(mask)
+    assert any(math.dist(c, (170, 180)) < 5 for c in found)
+
+
+def test_a_half_seal_at_the_edge_is_found_at_its_centre() -> None:
+    """Half the seal off the image, its ink faded out a few pixels before the edge (ink is
+    measured against the paper round it): its outline from the arc off the edge."""
+    mask = np.zeros((300, 300), np.uint8)
+    _lettered_ring_at(mask, (150, 0), 80)
+    mask[:4] = 0
+    found = _found(mask)
+    assert len(found) == 1
+    assert math.dist(found[0], (150, 0)) < 5
