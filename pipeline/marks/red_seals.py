@@ -104,10 +104,12 @@ def red_candidates(
     # too short to count as ink by themselves), a pixel's slack either way.
     tolerant = cv2.dilate(faint.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
-    def checked(outlines: list[_Outline]) -> list[SealCandidate]:
+    def checked(outlines: list[_Outline], around: np.ndarray | None = None) -> list[SealCandidate]:
         found = []
         for centre, axes, angle, square in outlines:
-            seal = _check_red(centre, axes, angle, square, ink, tolerant, faint, frame, rules)
+            seal = _check_red(
+                centre, axes, angle, square, ink, tolerant, faint, frame, rules, around
+            )
             if seal is not None:
                 found.append(seal)
         return found
@@ -133,7 +135,17 @@ def red_candidates(
             )
     # Too little ink left for half of the smallest ring: nothing to look for.
     if int(rest.sum()) >= math.pi * frame.long_axis[0] / 2:
-        found += checked(_ring_outlines(rest > 0, frame, rules))
+        # Paper just outside a ring is judged without the rings of the seals found: a
+        # seal stamped half over another has that one's ring just outside its own.
+        around = ink.astype(np.uint8)
+        for seal in found:
+            if seal.shape != "square":
+                a, b = seal.axes
+                centre = (round(seal.centre[0]), round(seal.centre[1]))
+                band = max(2, round(0.2 * min(a, b)))
+                axes = (round(0.95 * a), round(0.95 * b))
+                cv2.ellipse(around, centre, axes, seal.angle_deg, 0, 360, 0, band)
+        found += checked(_ring_outlines(rest > 0, frame, rules), around > 0)
     kept = suppress(found)
     return kept if colour == "red" else [replace(seal, colour=colour) for seal in kept]
 
@@ -450,8 +462,10 @@ def _check_red(
     faint: np.ndarray,
     frame: Frame,
     rules: SealDetection,
+    around: np.ndarray | None = None,
 ) -> SealCandidate | None:
-    """A seal from an outline, or None when it has the wrong size or build or no ring."""
+    """A seal from an outline, or None when it has the wrong size or build or no ring.
+    ``around``: the ink paper just outside the ring is judged on (default ``ink``)."""
     long, short = max(axes), min(axes)
     if short <= 0 or long / short > rules.max_aspect:
         return None
@@ -481,7 +495,8 @@ def _check_red(
         return None
     # A ring, not a patch of red print an outline happens to cross: clear paper just
     # outside it.
-    outside = band_coverage(ink, centre, axes, angle, square, rules.outside_band, bins, view)
+    paper = ink if around is None else around
+    outside = band_coverage(paper, centre, axes, angle, square, rules.outside_band, bins, view)
     if coverage - outside < rules.ring_contrast:
         return None
     if not whole and partial is not None and outside > partial.max_outside:

@@ -138,3 +138,18 @@ def test_a_half_seal_at_the_edge_is_found_at_its_centre() -> None:
     found = _found(mask)
     assert len(found) == 1
     assert math.dist(found[0], (150, 0)) < 5
+
+
+def test_paper_outside_is_judged_without_the_seals_found() -> None:
+    """A seal stamped half over another: the other's ring and lettering lie just outside
+    its own ring in many directions. Judged on the ink (``around``) without the seals
+    already found, it keeps its paper contrast."""
+    ring = _ring(0.06, sweep=306.0, lettered=True).astype(np.uint8)
+    mask = ring.copy()
+    # The other seal's ink just outside the ring, over 0.6 of the directions.
+    cv2.ellipse(mask, (150, 150), (round(1.2 * RADIUS),) * 2, 0, 0, 216, 1, 10)
+    assert _seal(mask > 0) is None
+    found = _check_red(
+        CENTRE, (RADIUS, RADIUS), 0.0, False, mask > 0, mask > 0, mask > 0, FRAME, SEALS, ring > 0
+    )
+    assert found is not None
