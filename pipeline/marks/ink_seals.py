@@ -46,7 +46,12 @@ def _other(
     # Stricter rings than red: printed logos in these inks (seal-08's CNAB swoosh, ring
     # 0.14 of its radius) pass the red thresholds, tuned for red print that is rarer.
     rules = red_rules.model_copy(
-        update={"max_ring_width": inks.max_ring_width, "ring_peak": inks.ring_peak}
+        update={
+            "max_ring_width": inks.max_ring_width,
+            "ring_peak": inks.ring_peak,
+            "lettered_coverage": inks.lettered_coverage,
+            "partial_ring": inks.partial_ring,
+        }
     )
     if colour == "blue":
         masks = red_ink(small, frame, rules, _of(shares, 2), inks.levels, inks.min_share)

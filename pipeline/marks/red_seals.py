@@ -117,16 +117,18 @@ def red_candidates(
     where seals touch, overlap, are cut by the edge or broken. ``colour``: the ink the
     masks are of (``ink_seals`` runs this on blue and black ink too). ``tint``: the
     page's ``paper_tint``, when the paper inside a ring is to be the paper round it."""
-    if not sure.any():
-        return []
+    if not ink.any():
+        return []  # (a pale seal's ring may be faint ink only: ``red_ink``'s faint_arc)
     # The ring is looked for in all faintly red ink (a pale ring breaks into arcs, some
     # too short to count as ink by themselves), a pixel's slack either way.
     tolerant = cv2.dilate(faint.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
-    def checked(outlines: list[_Outline]) -> list[SealCandidate]:
+    def checked(outlines: list[_Outline], around: np.ndarray | None = None) -> list[SealCandidate]:
         found = []
         for centre, axes, angle, square in outlines:
-            seal = _check_red(centre, axes, angle, square, ink, tolerant, faint, frame, rules, tint)
+            seal = _check_red(
+                centre, axes, angle, square, ink, tolerant, faint, frame, rules, tint, around
+            )
             if seal is not None:
                 found.append(seal)
         return found
@@ -139,6 +141,8 @@ def red_candidates(
     # each seal its own region).
     rest = ink.astype(np.uint8)
     for seal in found:
+        if seal.ring_coverage < rules.ring_search_peak:
+            continue  # maybe the joint outline of two seals half over each other
         a, b = seal.axes
         if seal.shape == "square":
             box = cv2.boxPoints((seal.centre, (2.3 * a, 2.3 * b), seal.angle_deg))
@@ -150,7 +154,17 @@ def red_candidates(
             )
     # Too little ink left for half of the smallest ring: nothing to look for.
     if int(rest.sum()) >= math.pi * frame.long_axis[0] / 2:
-        found += checked(_ring_outlines(rest > 0, frame, rules))
+        # Paper just outside a ring is judged without the rings of the seals found: a
+        # seal stamped half over another has that one's ring just outside its own.
+        around = ink.astype(np.uint8)
+        for seal in found:
+            if seal.shape != "square":
+                a, b = seal.axes
+                centre = (round(seal.centre[0]), round(seal.centre[1]))
+                band = max(2, round(0.2 * min(a, b)))
+                axes = (round(0.95 * a), round(0.95 * b))
+                cv2.ellipse(around, centre, axes, seal.angle_deg, 0, 360, 0, band)
+        found += checked(_ring_outlines(rest > 0, frame, rules), around > 0)
     kept = suppress(found)
     return kept if colour == "red" else [replace(seal, colour=colour) for seal in kept]
 
@@ -181,7 +195,12 @@ def _region_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> lis
     low, high = frame.long_axis
     found: list[_Outline] = []
     for contour in contours:
-        _, _, w, h = cv2.boundingRect(contour)
+        bx, by, w, h = cv2.boundingRect(contour)
+        # (Ink is measured against paper round it: within about the merge gap of the
+        # edge a seal's ring may fade out of the mask before the edge cuts it.)
+        near = merge
+        if min(bx, by) <= near or bx + w >= ink.shape[1] - near or by + h >= ink.shape[0] - near:
+            found += _cut_outlines(contour, ink, near, frame, rules)
         if max(w, h) < low or max(w, h) > high * 1.1 or min(w, h) * rules.max_aspect < max(w, h):
             continue  # too small, too big, or a line of red print / a rule
         hull = cv2.convexHull(contour)
@@ -194,6 +213,49 @@ def _region_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> lis
         else:
             (ex, ey), (d1, d2), e_angle = cv2.fitEllipse(hull)
             found.append(((float(ex), float(ey)), (d1 / 2.0, d2 / 2.0), float(e_angle), False))
+    return found
+
+
+def _cut_outlines(
+    contour: np.ndarray, ink: np.ndarray, near: int, frame: Frame, rules: SealDetection
+) -> list[_Outline]:
+    """The outline of a seal cut by the image's edge, from the region's contour off the
+    edge (the edge itself is a chord, not the seal's): a circle (also refitted to the ring
+    ink) and an ellipse fitted to that arc; ``near``: pixels from the edge that count as
+    on it. Such a region may be half as tall as wide, past max_aspect; the ring checks
+    judge the part on the image."""
+    h, w = ink.shape
+    points = contour[:, 0, :].astype(np.float64)
+    off_edge = (
+        (points[:, 0] > near)
+        & (points[:, 0] < w - 1 - near)
+        & (points[:, 1] > near)
+        & (points[:, 1] < h - 1 - near)
+    )
+    arc = points[off_edge]
+    low, high = frame.long_axis
+    span = float(np.ptp(arc, axis=0).max()) if len(arc) else 0.0
+    if len(arc) < 8 or span < low / 2 or span > high * 1.1:
+        return []
+    found: list[_Outline] = []
+    # A circle through the arc (least squares: x^2 + y^2 + D x + E y + F = 0).
+    design = np.column_stack([arc[:, 0], arc[:, 1], np.ones(len(arc))])
+    (d, e, f), *_ = np.linalg.lstsq(design, -(arc**2).sum(axis=1), rcond=None)
+    cx, cy = -d / 2.0, -e / 2.0
+    r2 = cx * cx + cy * cy - f
+    if r2 > 0 and 0 <= cx < w and 0 <= cy < h:
+        r = math.sqrt(r2)
+        if low <= 2 * r <= high:
+            found.append(((float(cx), float(cy)), (r, r), 0.0, False))
+            # The contour runs round the closed ink, a little off the ring's own line:
+            # refitted to the ring ink as the Hough rings are.
+            fitted = _fit_ring(ink, (float(cx), float(cy)), r, rules)
+            if fitted is not None:
+                found.append((fitted[0], fitted[1], fitted[2], False))
+    if len(arc) >= 5:
+        (ex, ey), (d1, d2), angle = cv2.fitEllipse(arc.astype(np.float32))
+        if 0 <= ex < w and 0 <= ey < h and min(d1, d2) > 0:
+            found.append(((float(ex), float(ey)), (d1 / 2.0, d2 / 2.0), float(angle), False))
     return found
 
 
@@ -452,9 +514,11 @@ def _check_red(
     frame: Frame,
     rules: SealDetection,
     tint: np.ndarray | None = None,
+    around: np.ndarray | None = None,
 ) -> SealCandidate | None:
     """A seal from an outline, or None when it has the wrong size or build or no ring.
-    ``tint``: the page's ``paper_tint`` (None: the paper inside is not compared)."""
+    ``tint``: the page's ``paper_tint`` (None: the paper inside is not compared);
+    ``around``: the ink paper just outside the ring is judged on (default ``ink``)."""
     long, short = max(axes), min(axes)
     if short <= 0 or long / short > rules.max_aspect:
         return None
@@ -467,7 +531,8 @@ def _check_red(
     if view.mean() < rules.min_in_view:
         return None  # mostly off the image: too little left to judge
     coverage = band_coverage(tolerant, centre, axes, angle, square, rules.ring_band, bins, view)
-    if coverage < rules.ring_coverage:
+    partial = rules.partial_ring
+    if coverage < (rules.ring_coverage if partial is None else partial.coverage):
         return None
     # The ring itself: one thin outline of ink (at some share of the fitted one) running
     # round; the edge of a seal's lettering or a cluster of red glyphs has ink in the
@@ -476,12 +541,18 @@ def _check_red(
         band_coverage(tolerant, centre, axes, angle, square, (q, q + rules.ring_line), bins, view)
         for q in np.linspace(rules.ring_band[0], rules.ring_band[1] - rules.ring_line, 7)
     )
-    if peak < rules.ring_peak:
+    # A ring short of the usual coverage or peak is a partial impression only on clear
+    # paper, thin, with lettering or a star (checked below, with the width).
+    whole = coverage >= rules.ring_coverage and peak >= rules.ring_peak
+    if not whole and (partial is None or peak < partial.peak):
         return None
     # A ring, not a patch of red print an outline happens to cross: clear paper just
     # outside it.
-    outside = band_coverage(ink, centre, axes, angle, square, rules.outside_band, bins, view)
+    paper = ink if around is None else around
+    outside = band_coverage(paper, centre, axes, angle, square, rules.outside_band, bins, view)
     if coverage - outside < rules.ring_contrast:
+        return None
+    if not whole and partial is not None and outside > partial.max_outside:
         return None
     # Red ink inside the outline (its part on the image), as a share of that area: a
     # ring, its lettering and a star leave most of it paper; a filled block does not.
@@ -512,6 +583,8 @@ def _check_red(
     bare = lettering < rules.lettering_coverage and not star
     if bare and (width > rules.bare_ring_width or peak < rules.bare_ring_peak):
         return None  # no lettering: only a thin ring running all round is a seal's
+    if not whole and (bare or partial is None or width > partial.max_width):
+        return None  # a partial ring: a seal's only when thin and lettered
     shape: Shape = "square" if square else ("oval" if long / short > rules.oval_aspect else "round")
     if shape == "round":
         # A round seal's fitted angle is noise (the two axes within a few per cent): the

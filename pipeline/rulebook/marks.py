@@ -72,6 +72,15 @@ def _range(value: tuple[float, float], name: str, *, upper: float | None = None)
         raise ValueError(f"{name}: needs 0 <= low < high" + (f" <= {upper}" if upper else ""))
 
 
+class PartialRing(Spec):
+    """A partial or pale impression kept on clear paper (``SealDetection.partial_ring``)."""
+
+    coverage: float = Field(gt=0.0, le=1.0, description="ink in this share of directions")
+    peak: float = Field(gt=0.0, le=1.0, description="on the ring's one line in this share")
+    max_outside: float = Field(ge=0.0, le=1.0, description="ink just outside, at most")
+    max_width: float = Field(gt=0.0, le=0.5, description="the ring's width, at most")
+
+
 class InkThresholds(Spec):
     """How a seal in another ink than red is found (``SealDetection.other_inks``)."""
 
@@ -80,6 +89,10 @@ class InkThresholds(Spec):
     max_spread: float = Field(1.0, gt=0.0, le=1.0, description="black: colour spread, at most")
     max_ring_width: float = Field(gt=0.0, le=0.5, description="replaces the red one")
     ring_peak: float = Field(gt=0.0, le=1.0, description="replaces the red one")
+    lettered_coverage: float = Field(ge=0.0, le=1.0, description="replaces the red one")
+    partial_ring: PartialRing | None = Field(
+        None, description="replaces the red one (None: no partial ring is kept)"
+    )
     shapes: tuple[Literal["round", "oval", "square"], ...] = Field(
         ("round", "oval", "square"), min_length=1, description="the shapes kept"
     )
@@ -120,11 +133,17 @@ class SealDetection(Spec):
     merge_mm: float = Field(gt=0.0, le=10.0)
     hough_votes_red: float = Field(gt=0.0)
     max_rings_tried: int = Field(ge=0, le=200)
+    ring_search_peak: float = Field(
+        ge=0.0, le=1.0, description="region seals with less ring than this keep their ink"
+    )
     min_ring_rays: int = Field(ge=5, le=120)
     ring_band: tuple[float, float]
     ring_bins: int = Field(ge=36, le=1440)
     ring_coverage: float = Field(gt=0.0, le=1.0)
     ring_peak: float = Field(gt=0.0, le=1.0)
+    partial_ring: PartialRing | None = Field(
+        None, description="a partial ring kept on clear paper (None: none is)"
+    )
     max_ring_width: float = Field(gt=0.0, le=0.5)
     min_in_view: float = Field(gt=0.0, le=1.0)
     edge_off_share: float = Field(gt=0.0, lt=1.0, description="outline off the page: 骑缝章")

@@ -7,8 +7,9 @@ import math
 import cv2
 import numpy as np
 
-from pipeline.marks.red_seals import _check_red, paper_tint
+from pipeline.marks.red_seals import _check_red, paper_tint, red_candidates
 from pipeline.marks.seal_outlines import Frame
+from pipeline.rulebook.marks import SealDetection
 from tests.rulebook import RULES
 
 SEALS = RULES.seal_detection
@@ -17,15 +18,17 @@ CENTRE = (150.0, 150.0)
 RADIUS = 80.0
 
 
-def _ring(width: float, sweep: float = 360.0, lettered: bool = False) -> np.ndarray:
+def _ring(
+    width: float, sweep: float = 360.0, lettered: bool = False, letters_deg: int = 360
+) -> np.ndarray:
     """A ring of ``width`` (share of the radius) over ``sweep`` degrees, with radial
-    strokes of lettering inside when ``lettered``."""
+    strokes of lettering inside over ``letters_deg`` degrees when ``lettered``."""
     mask = np.zeros((300, 300), np.uint8)
     thickness = max(1, round(width * RADIUS))
     radius = round(RADIUS - thickness / 2)
     cv2.ellipse(mask, (150, 150), (radius, radius), 0, 0, sweep, 1, thickness)
     if lettered:
-        for degrees in range(0, 360, 6):
+        for degrees in range(0, letters_deg, 6):
             t = math.radians(degrees)
             inner = (0.55 * RADIUS, 0.72 * RADIUS)
             p0 = (round(150 + inner[0] * math.cos(t)), round(150 + inner[0] * math.sin(t)))
@@ -34,8 +37,8 @@ def _ring(width: float, sweep: float = 360.0, lettered: bool = False) -> np.ndar
     return mask > 0
 
 
-def _seal(mask: np.ndarray) -> object:
-    return _check_red(CENTRE, (RADIUS, RADIUS), 0.0, False, mask, mask, mask, FRAME, SEALS)
+def _seal(mask: np.ndarray, rules: SealDetection = SEALS) -> object:
+    return _check_red(CENTRE, (RADIUS, RADIUS), 0.0, False, mask, mask, mask, FRAME, rules)
 
 
 def test_a_thin_lettered_ring_is_a_seal() -> None:
@@ -107,3 +110,100 @@ def test_a_ring_without_a_star_must_be_a_line_in_most_directions() -> None:
     assert _crossed(ring, 0.6, star=False) is None
     assert _crossed(ring, 0.6, star=True) is not None
     assert _crossed(ring, 0.2, star=False) is not None
+
+
+# A pale impression: its ring left in 0.6 of the directions (under ring_coverage, over
+# partial_ring's), thin.
+PARTIAL_SWEEP = 360.0 * 0.6
+
+
+def test_a_partial_lettered_ring_on_clear_paper_is_a_seal() -> None:
+    assert SEALS.partial_ring is not None
+    assert SEALS.partial_ring.coverage < 0.6 < SEALS.ring_coverage
+    assert _seal(_ring(0.06, sweep=PARTIAL_SWEEP, lettered=True)) is not None
+
+
+def test_a_partial_ring_with_ink_just_outside_is_refused() -> None:
+    mask = _ring(0.06, sweep=PARTIAL_SWEEP, lettered=True).astype(np.uint8)
+    # Print just outside the ring (a line of red glyphs it was laid over).
+    for degrees in range(0, 360, 10):
+        t = math.radians(degrees)
+        x, y = round(150 + 1.2 * RADIUS * math.cos(t)), round(150 + 1.2 * RADIUS * math.sin(t))
+        cv2.circle(mask, (x, y), 3, 1, -1)
+    assert _seal(mask > 0) is None
+
+
+def test_a_bare_partial_ring_is_refused() -> None:
+    assert _seal(_ring(0.06, sweep=PARTIAL_SWEEP)) is None
+
+
+def test_no_partial_ring_without_the_rule() -> None:
+    """``other_inks`` (blue, black) keep no partial ring."""
+    strict = SEALS.model_copy(update={"partial_ring": None})
+    assert _seal(_ring(0.06, sweep=PARTIAL_SWEEP, lettered=True), strict) is None
+
+
+def test_a_broad_ring_with_sparse_lettering_is_kept_in_red_only() -> None:
+    """A small oval seal's thick ring with faded lettering over half the circle only; the
+    other inks' lettered_coverage (a printed logo's swoosh) refuses it."""
+    width = (SEALS.max_ring_width + SEALS.lettered_ring_width) / 2
+    mask = _ring(width, lettered=True, letters_deg=180)
+    assert _seal(mask) is not None
+    blue = SEALS.other_inks["blue"]
+    strict = SEALS.model_copy(update={"lettered_coverage": blue.lettered_coverage})
+    assert _seal(mask, strict) is None
+
+
+def _lettered_ring_at(mask: np.ndarray, centre: tuple[int, int], radius: int) -> None:
+    """A thin ring with radial lettering strokes and a star-like blob, drawn into ``mask``."""
+    cv2.circle(mask, centre, radius - 2, 1, 4)
+    for degrees in range(0, 360, 8):
+        t = math.radians(degrees)
+        inner = (0.58 * radius, 0.75 * radius)
+        p0 = (round(centre[0] + inner[0] * math.cos(t)), round(centre[1] + inner[0] * math.sin(t)))
+        p1 = (round(centre[0] + inner[1] * math.cos(t)), round(centre[1] + inner[1] * math.sin(t)))
+        cv2.line(mask, p0, p1, 1, 2)
+    cv2.circle(mask, centre, round(0.12 * radius), 1, -1)
+
+
+def _found(mask: np.ndarray) -> list[tuple[float, float]]:
+    ink = mask > 0
+    return [seal.centre for seal in red_candidates(ink, ink, ink, FRAME, SEALS)]
+
+
+def test_a_smaller_seal_over_a_seal_leaves_its_ring_in_place() -> None:
+    """A smaller seal stamped half over a seal: the region round both passes as a ring
+    (0.7-0.8 of it on one line); the first seal's own ring, found in that region's ink,
+    wins over it."""
+    mask = np.zeros((360, 520), np.uint8)
+    _lettered_ring_at(mask, (170, 180), 80)
+    _lettered_ring_at(mask, (240, 203), 60)
+    found = _found(mask)
+    assert any(math.dist(c, (170, 180)) < 5 for c in found)
+
+
+def test_a_half_seal_at_the_edge_is_found_at_its_centre() -> None:
+    """Half the seal off the image, its ink faded out a few pixels before the edge (ink is
+    measured against the paper round it): its outline from the arc off the edge."""
+    mask = np.zeros((300, 300), np.uint8)
+    _lettered_ring_at(mask, (150, 0), 80)
+    mask[:4] = 0
+    found = _found(mask)
+    assert len(found) == 1
+    assert math.dist(found[0], (150, 0)) < 5
+
+
+def test_paper_outside_is_judged_without_the_seals_found() -> None:
+    """A seal stamped half over another: the other's ring and lettering lie just outside
+    its own ring in many directions. Judged on the ink (``around``) without the seals
+    already found, it keeps its paper contrast."""
+    ring = _ring(0.06, sweep=306.0, lettered=True).astype(np.uint8)
+    mask = ring.copy()
+    # The other seal's ink just outside the ring, over 0.6 of the directions.
+    cv2.ellipse(mask, (150, 150), (round(1.2 * RADIUS),) * 2, 0, 0, 216, 1, 10)
+    assert _seal(mask > 0) is None
+    ink = mask > 0
+    found = _check_red(
+        CENTRE, (RADIUS, RADIUS), 0.0, False, ink, ink, ink, FRAME, SEALS, around=ring > 0
+    )
+    assert found is not None
