@@ -30,7 +30,7 @@ from pipeline.marks.seal_outlines import (
     band_coverage,
     disc_share,
     outline_hits,
-    outline_points,
+    outline_pixels,
     seal_confidence,
     suppress,
 )
@@ -376,9 +376,8 @@ def _in_view(
     bins: int,
 ) -> np.ndarray:
     """Directions whose outline point lies on the image."""
-    x, y = outline_points(centre, axes, angle_deg, square, np.array([1.0]), bins)
-    h, w = shape
-    inside: np.ndarray = ((x >= 0) & (x < w) & (y >= 0) & (y < h))[:, 0]
+    _, _, on = outline_pixels(shape, centre, axes, angle_deg, square, np.array([1.0]), bins)
+    inside: np.ndarray = on[:, 0]
     return inside
 
 
@@ -490,11 +489,9 @@ def _inside_tint(
 
     def median(band: tuple[float, float]) -> float | None:
         shares = np.linspace(band[0], band[1], 8)
-        x, y = outline_points(centre, axes, angle, square, shares, rules.ring_bins // 2)
-        h, w = tint.shape
-        on = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-        xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
-        yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
+        yi, xi, on = outline_pixels(
+            tint.shape, centre, axes, angle, square, shares, rules.ring_bins // 2
+        )
         samples = tint[yi, xi][on & paper[yi, xi]]
         return float(np.median(samples)) if samples.size else None
 

@@ -101,6 +101,26 @@ def outline_points(
     return x, y
 
 
+def outline_pixels(
+    shape: tuple[int, ...],
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle_deg: float,
+    square: bool,
+    shares: np.ndarray,
+    bins: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pixels under scaled copies of an outline on an image of ``shape``: row and
+    column indices (clipped to the image) and whether each point lies on the image, each
+    ``(bins, len(shares))``."""
+    x, y = outline_points(centre, axes, angle_deg, square, shares, bins)
+    h, w = shape[:2]
+    yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
+    xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
+    on = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    return yi, xi, on
+
+
 def outline_hits(
     mask: np.ndarray,
     centre: tuple[float, float],
@@ -112,12 +132,8 @@ def outline_hits(
 ) -> np.ndarray:
     """``mask`` (bool) sampled on scaled copies of an outline: ``(bins, len(shares))``,
     False where a point falls off the image."""
-    x, y = outline_points(centre, axes, angle_deg, square, shares, bins)
-    h, w = mask.shape
-    xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
-    yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
-    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-    hits: np.ndarray = mask[yi, xi] & inside
+    yi, xi, on = outline_pixels(mask.shape, centre, axes, angle_deg, square, shares, bins)
+    hits: np.ndarray = mask[yi, xi] & on
     return hits
 
 
