@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.marks.red_seals import InkMeasure, paper_tint, red_candidates, red_ink
+from pipeline.marks.red_seals import InkMeasure, red_candidates, red_ink
 from pipeline.marks.seal_outlines import Frame, SealCandidate, overlapping
 from pipeline.rulebook.marks import InkThresholds, SealDetection
 from pipeline.seal_ink import Planes, hue_share, paper_relative_shares, relative_darkness
@@ -74,12 +74,11 @@ def ink_candidates(small: np.ndarray, frame: Frame, rules: SealDetection) -> lis
     """The seals on a work-scale colour page: red ones, then blue and black ones where no
     seal already found lies (``rules.other_inks``; none when it is empty)."""
     # Red seals only: the paper inside a red ring is compared with the paper round it.
-    tint = paper_tint(small)
     if not rules.other_inks:
-        return red_candidates(*red_ink(small, frame, rules), frame, rules, tint=tint)
+        return red_candidates(*red_ink(small, frame, rules), frame, rules, page=small)
     # The paper-relative shares once for every ink (red_ink's window).
     shares = paper_relative_shares(small, max(3, round(rules.paper_window_mm * frame.unit)))
-    found = red_candidates(*red_ink(small, frame, rules, _of(shares, 0)), frame, rules, tint=tint)
+    found = red_candidates(*red_ink(small, frame, rules, _of(shares, 0)), frame, rules, page=small)
     for colour in ("blue", "black"):
         inks = rules.other_inks.get(colour)
         if inks is None or (inks.only_without_red and any(c.colour == "red" for c in found)):

@@ -110,15 +110,17 @@ def red_candidates(
     frame: Frame,
     rules: SealDetection,
     colour: Colour = "red",
-    tint: np.ndarray | None = None,
+    page: np.ndarray | None = None,
 ) -> list[SealCandidate]:
     """Seals in a (work-scale) red-ink mask: regions that are one seal (of the sure ink
     too: faint ink can join a seal to red print next to it), and rings fitted to the ink
     where seals touch, overlap, are cut by the edge or broken. ``colour``: the ink the
-    masks are of (``ink_seals`` runs this on blue and black ink too). ``tint``: the
-    page's ``paper_tint``, when the paper inside a ring is to be the paper round it."""
+    masks are of (``ink_seals`` runs this on blue and black ink too). ``page``: the
+    work-scale RGB page, when the paper inside a ring is to be the paper round it."""
     if not ink.any():
         return []  # (a pale seal's ring may be faint ink only: ``red_ink``'s faint_arc)
+    # (made here, past the pages with no ink: most pages carry no seal)
+    tint = None if page is None else paper_tint(page)
     # The ring is looked for in all faintly red ink (a pale ring breaks into arcs, some
     # too short to count as ink by themselves), a pixel's slack either way.
     tolerant = cv2.dilate(faint.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
