@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import TracebackType
 
@@ -42,6 +43,10 @@ MMAP_THRESHOLD_BYTES = 4 << 20
 _POLL_S = 0.5  # how often a page's reading is looked at for its timeout
 PARENT_WATCH_S = 0.5
 """How often a reader looks whether the process that started it is still there."""
+CLOSE_GRACE_S = 10.0
+"""How long a closing pool waits for its readers to end by themselves before it kills
+them. Idle readers end at once; one still busy on a page (the batch was stopped) or one
+that never heard it should end (a pool replaced after a crash or a hang) is killed."""
 
 
 def return_large_buffers_to_the_os() -> None:
@@ -119,6 +124,54 @@ def timed_out(source: SourcePage, timeout_s: float) -> ReadPage:
     )
 
 
+class _Readers:
+    """The reader processes of one executor and its manager thread, kept past its shutdown
+    (which forgets them) so that they can be waited for and, if need be, killed."""
+
+    def __init__(self, executor: ProcessPoolExecutor) -> None:
+        # the executor's own dict: readers it starts later are in it too
+        self.processes: dict[int, BaseProcess] = getattr(executor, "_processes", None) or {}
+        self.manager: threading.Thread | None = getattr(executor, "_executor_manager_thread", None)
+
+    def stop(self, deadline: float) -> None:
+        """Wait until ``deadline`` for the readers to end, then kill those left."""
+        if self.manager is not None:
+            self.manager.join(max(0.0, deadline - time.monotonic()))
+        for process in list(self.processes.values()):
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                log.warning("page reader %s did not end when the pool closed: killed", process.pid)
+                process.kill()
+                process.join(CLOSE_GRACE_S)
+        if self.manager is not None:
+            self.manager.join(CLOSE_GRACE_S)
+
+    def kill(self) -> None:
+        for process in list(self.processes.values()):
+            if process.is_alive():
+                process.kill()
+
+
+# Pools not yet closed, held (not weakly) so that the readers of one dropped unclosed are
+# still found at exit.
+_open_pools: set[PagePool] = set()
+
+
+def _kill_readers_left_at_exit() -> None:
+    """At interpreter exit, before concurrent.futures joins its executors' manager threads:
+    kill the readers of pools never closed. A manager waits on its readers, and a reader
+    that missed its pool's end (replaced after a hang while another file was submitting to
+    it) waits on its queue for ever: the process would never exit."""
+    for pool in list(_open_pools):
+        pool._closed = True  # a reading thread that sees its page fail starts no readers
+        for readers in pool._all_readers():
+            readers.kill()
+
+
+# Registered after concurrent.futures' own exit hook (imported above), so it runs first.
+threading._register_atexit(_kill_readers_left_at_exit)  # type: ignore[attr-defined]
+
+
 class PagePool:
     """A pool of page readers, each reading by the ``rules`` given (the marks of a page:
     ``read_page``); use as a context manager, or ``close()`` it.
@@ -155,7 +208,10 @@ class PagePool:
         # The engine here only names the reading (fingerprint for caches, name for
         # reports); its models never load in this process.
         self.engine = cached_engine(self._ocr, cache_dir)
+        self._retired: list[_Readers] = []  # readers of executors replaced
+        self._closed = False
         self._executor = self._start()
+        _open_pools.add(self)
 
     def _start(self) -> ProcessPoolExecutor:
         # spawn, not fork: the caller may be a threaded Prefect worker.
@@ -168,8 +224,13 @@ class PagePool:
 
     def _restart(self, broken: ProcessPoolExecutor) -> None:
         if self._executor is broken:
+            self._retired.append(_Readers(broken))
             broken.shutdown(wait=False, cancel_futures=True)
-            self._executor = self._start()
+            if not self._closed:  # else the next submit fails: the pool is closed
+                self._executor = self._start()
+
+    def _all_readers(self) -> list[_Readers]:
+        return [*self._retired, _Readers(self._executor)]
 
     def _kill(self, stuck: ProcessPoolExecutor) -> None:
         """Stop a pool whose reader hangs (a running task cannot be cancelled) and start a
@@ -344,7 +405,17 @@ class PagePool:
             return self._retry_alone(source)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """Stop every reader this pool started: those of the current executor once they
+        have finished what they hold, and any left from executors replaced after a crash
+        or a hang; a reader still there after ``CLOSE_GRACE_S`` is killed."""
+        self._closed = True
+        readers = self._all_readers()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + CLOSE_GRACE_S
+        for each in readers:
+            each.stop(deadline)
+        self._retired.clear()
+        _open_pools.discard(self)
 
     def __enter__(self) -> PagePool:
         return self

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import psutil
+import pytest
 
+import pipeline.pool
 from pipeline.model import Page, SourceKind
 from pipeline.ocr.engine import OcrSettings
 from pipeline.pages import SourcePage
@@ -286,3 +288,81 @@ def test_a_reader_outlives_the_thread_that_started_it(tmp_path: Path) -> None:
         assert reader.is_running()
         assert [r.error for r in pool.read(_sources([2, 3]))] == [None, None]
         assert [p for p in _readers(here) if p.pid not in before] == [reader]
+
+
+def _busy_reader(before: set[int], deadline_s: float = 120) -> psutil.Process:
+    """The one reader started since ``before``, once it has been at a page for a moment."""
+    deadline = time.monotonic() + deadline_s
+    while not (new := [p for p in _readers(psutil.Process()) if p.pid not in before]):
+        assert time.monotonic() < deadline, "no reader started"
+        time.sleep(0.2)
+    time.sleep(3)  # it imports this module and takes the page
+    return new[0]
+
+
+def test_closing_a_pool_stops_a_reader_still_busy_on_a_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch stopped while a page is being read: closing the pool does not wait for
+    that page for ever, and leaves no reader behind."""
+    monkeypatch.setattr(pipeline.pool, "CLOSE_GRACE_S", 1.0)
+    before = {p.pid for p in _readers(psutil.Process())}
+    pool = SleepingPool(OcrSettings(), tmp_path, RULES, workers=1)
+    failed: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            list(pool.read(_sources([1])))
+        except BaseException as exc:  # the page's reader is killed under it
+            failed.append(exc)
+
+    reading = threading.Thread(target=read, daemon=True)
+    reading.start()
+    reader = _busy_reader(before)
+    started = time.monotonic()
+    pool.close()
+    assert time.monotonic() - started < 30  # not the 600 s the page would take
+    assert still_running([reader]) == []
+    reading.join(30)
+    assert not reading.is_alive()
+    assert [p for p in _readers(psutil.Process()) if p.pid not in before] == []
+
+
+def leave_a_page_being_read() -> None:
+    """Start reading a page that takes ten minutes, and end without closing the pool."""
+    before = {p.pid for p in _readers(psutil.Process())}
+    pool = SleepingPool(OcrSettings(), Path(tempfile.mkdtemp()), RULES, workers=1)
+    threading.Thread(target=lambda: list(pool.read(_sources([1]))), daemon=True).start()
+    _busy_reader(before)
+
+
+def test_a_process_ending_with_a_page_being_read_exits_and_its_readers_with_it() -> None:
+    """The interpreter's exit joins each executor's manager thread, which waits for its
+    readers: a reader still busy (or one that missed its pool's end) must not keep the
+    process from exiting."""
+    root = Path(__file__).resolve().parents[2]
+    owner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from tests.pipeline.test_pool import leave_a_page_being_read as l; l()",
+        ],
+        cwd=root,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+        },
+    )
+    try:
+        deadline = time.monotonic() + 150
+        while owner.poll() is None and time.monotonic() < deadline:
+            left = psutil.Process(owner.pid).children(recursive=True)
+            time.sleep(0.2)
+        assert owner.poll() == 0, "the process did not exit"
+    finally:
+        owner.kill()
+        owner.wait()
+    deadline = time.monotonic() + 10
+    while still_running(left) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not still_running(left), [p.cmdline()[-3:] for p in still_running(left)]
