@@ -6,12 +6,15 @@ collection time, before any test module imports it.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 
+import psutil
 import pytest
 
 from pipeline.rulebook import Rules
@@ -39,7 +42,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _stop_leftover_workers() -> None:
+    """Kill worker processes (multiprocessing's spawned children) a test left running, and
+    say which: at exit the interpreter joins the threads that wait on them, so one left
+    blocked would hang the run after every test passed, where no test timeout reaches."""
+    left = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                left.append(child)
+        except psutil.Error:
+            pass  # ended meanwhile
+    for child in left:
+        sys.stderr.write(f"\nwarning: worker process {child.pid} left running by a test: killed\n")
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
+    _stop_leftover_workers()
     shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
     shutil.rmtree(_CACHE_DIR, ignore_errors=True)
 
