@@ -24,6 +24,7 @@ from pipeline.rulebook import load_rules
 from pipeline.settings import Settings
 from shenbao_lab.bench import tables
 from shenbao_lab.generator.real_images import REAL_DIR
+from shenbao_lab.generator.styles import StyleChoice
 
 if TYPE_CHECKING:
     from pipeline.ocr.engine import OcrEngine
@@ -37,6 +38,15 @@ bench_app = typer.Typer(
 )
 
 
+StylesOption = Annotated[
+    StyleChoice,
+    typer.Option(
+        help="the paper's style: the generator's own (house), or drawn per submission from "
+        "the style families tuned on, withheld from tuning, or all (styles.yaml)",
+    ),
+]
+
+
 @samples_app.command("generate")
 def samples_generate(
     out: Annotated[Path, typer.Option(help="folder to write the corpus into")],
@@ -44,13 +54,14 @@ def samples_generate(
     seed: Annotated[
         int, typer.Option(help="random seed: the same seed, the same corpus")
     ] = 20220801,
+    styles: StylesOption = StyleChoice.HOUSE,
 ) -> None:
     """Generate the synthetic corpus (scans, online export, ground truth)."""
     # The generator pulls in fonts and rendering that no other command needs.
     from shenbao_lab.generator import generate_corpus
 
     try:
-        generate_corpus(out=out, count=count, seed=seed)
+        generate_corpus(out=out, count=count, seed=seed, styles=styles.value)
     except PipelineError as exc:
         fail(exc)
     say(f"{count} submissions generated in {out}")
@@ -181,6 +192,7 @@ def _corpus_bench(
         samples: CorpusOption = Path("samples"),
         generate: GenerateOption = None,
         seed: SeedOption = 20220801,
+        styles: StylesOption = StyleChoice.HOUSE,
         workers: WorkersOption = 2,
         json_path: JsonOption = None,
     ) -> None:
@@ -191,9 +203,10 @@ def _corpus_bench(
             if generate is None:
                 figures = measure(samples, settings, seed, workers)
             else:
-                with generated_corpus(generate, seed) as corpus:
+                styled = "" if styles is StyleChoice.HOUSE else f" --styles {styles.value}"
+                with generated_corpus(generate, seed, styles.value) as corpus:
                     figures = measure(corpus, settings, seed, workers).model_copy(
-                        update={"corpus": f"generated: --generate {generate} --seed {seed}"}
+                        update={"corpus": f"generated: --generate {generate} --seed {seed}{styled}"}
                     )
         except PipelineError as exc:
             fail(exc)

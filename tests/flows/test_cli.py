@@ -160,19 +160,26 @@ def test_samples_generate_calls_the_generator(
 ) -> None:
     import shenbao_lab.generator as generator
 
-    calls: list[tuple[Path, int, int]] = []
+    calls: list[tuple[Path, int, int, str]] = []
 
-    def generate_corpus(out: Path, count: int, seed: int) -> None:
-        calls.append((out, count, seed))
+    def generate_corpus(out: Path, count: int, seed: int, styles: str = "house") -> None:
+        calls.append((out, count, seed, styles))
 
     monkeypatch.setattr(generator, "generate_corpus", generate_corpus, raising=False)
     result = runner.invoke(app, ["samples", "generate", "--out", str(tmp_path / "corpus")])
     assert result.exit_code == 0, result.output
-    assert calls == [(tmp_path / "corpus", 12, 20220801)]
+    assert calls == [(tmp_path / "corpus", 12, 20220801, "house")]
     result = runner.invoke(
         app, ["samples", "generate", "--out", str(tmp_path), "--count", "3", "--seed", "7"]
     )
-    assert calls[-1] == (tmp_path, 3, 7)
+    assert calls[-1] == (tmp_path, 3, 7, "house")
+    result = runner.invoke(
+        app, ["samples", "generate", "--out", str(tmp_path), "--styles", "tuned"]
+    )
+    assert result.exit_code == 0, result.output
+    assert calls[-1] == (tmp_path, 12, 20220801, "tuned")
+    result = runner.invoke(app, ["samples", "generate", "--out", str(tmp_path), "--styles", "x"])
+    assert result.exit_code != 0
 
 
 def test_only_the_commands_of_this_stage_exist() -> None:

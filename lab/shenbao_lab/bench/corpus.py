@@ -22,7 +22,8 @@ from pipeline.pool import PagePool
 from pipeline.rulebook import Rules
 from pipeline.run import PageCache, read_document
 from pipeline.settings import Settings
-from shenbao_lab.generator.truth import Truth
+from shenbao_lab.generator.styles import Style
+from shenbao_lab.generator.truth import STYLES_TRUTH, StylesTruth, Truth
 
 Checker = Callable[[dict[Annex, TemplateSpec], Campaign], Callable[[Submission], Submission]]
 """``usecases.check.checker``: handed in by the commands."""
@@ -119,11 +120,20 @@ def load_truths(corpus: Path, only: Collection[str] | None = None) -> list[Truth
     truths = [
         Truth.model_validate_json(path.read_text(encoding="utf-8"))
         for path in sorted((corpus / "truth").glob("*.json"))
-        if path.name != "batch.json"
+        if path.name not in ("batch.json", STYLES_TRUTH)
     ]
     if not truths:
         raise InputError(f"{corpus}: no truth/*.json: not a corpus made by `samples generate`")
     return [t for t in truths if only is None or t.applicant in only]
+
+
+def load_styles_truth(corpus: Path) -> dict[str, Style]:
+    """Each applicant's paper style (``truth/styles.json``); empty for a corpus in the
+    generator's own style, whose every submission is ``house``."""
+    path = corpus / "truth" / STYLES_TRUTH
+    if not path.exists():
+        return {}
+    return dict(StylesTruth.model_validate_json(path.read_text(encoding="utf-8")).applicants)
 
 
 def _sniffed(path: Path, settings: Settings) -> SniffedFile:
@@ -181,11 +191,11 @@ def read_submissions(
 
 
 @contextmanager
-def generated_corpus(count: int, seed: int) -> Iterator[Path]:
+def generated_corpus(count: int, seed: int, styles: str = "house") -> Iterator[Path]:
     """A fresh corpus of ``count`` submissions in a temporary folder, removed afterwards."""
     # The generator pulls in fonts and rendering that scoring alone does not need.
     from shenbao_lab import generator
 
     with tempfile.TemporaryDirectory(prefix="shenbao-bench-corpus-") as folder:
-        generator.generate_corpus(out=Path(folder), count=count, seed=seed)
+        generator.generate_corpus(out=Path(folder), count=count, seed=seed, styles=styles)
         yield Path(folder)

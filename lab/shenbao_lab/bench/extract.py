@@ -27,14 +27,21 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 from extractors.fields import extract
 from extractors.normalize import Normalizer, normalizer
 from extractors.review import needs_review
-from pipeline.config import TemplateSpec
+from pipeline.config import ReadMethod, TemplateSpec
 from pipeline.errors import InputError
 from pipeline.model import Annex, ExtractedField, FieldValue, SourceKind
 from pipeline.ocr.engine import OcrEngine
 from pipeline.rulebook import load_rules
 from pipeline.rulebook.review import ReviewRules
 from pipeline.settings import Settings
-from shenbao_lab.bench.corpus import Score, Target, load_truths, read_submissions
+from shenbao_lab.bench.corpus import (
+    Score,
+    Target,
+    load_styles_truth,
+    load_truths,
+    read_submissions,
+)
+from shenbao_lab.generator.styles import HOUSE, Split, Style
 from shenbao_lab.generator.truth import SourceTruth, Truth, TruthPage
 
 Degradation = Literal["clean", "degraded", "greyscale"]
@@ -79,10 +86,35 @@ class FieldOutcome(BaseModel):
     confidence: float | None = Field(description="None when the field was not extracted")
     correct: bool
     flagged: bool = Field(description="confidence below the review threshold")
+    tick: bool = Field(False, description="a tick-box field (read from marked boxes)")
+    style: str = Field("house", description="the style family of the paper (scans)")
+    split: Split = Field("house", description="its family's split: house, tuned, withheld")
 
     @property
     def extracted(self) -> bool:
         return self.confidence is not None
+
+
+SPLITS: tuple[Split, ...] = ("house", "tuned", "withheld")
+
+
+class StyleScores(BaseModel):
+    """The scans of one split of the style families."""
+
+    model_config = ConfigDict(frozen=True)
+
+    submissions: int
+    exact: Score
+    ticks: Score = Field(description="tick-box fields only")
+    right_flagged: Score = Field(description="right values sent to review (false warnings)")
+    wrong_unflagged: int = Field(description="wrong values read and not flagged (wrong and sure)")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def false_warnings_per_submission(self) -> float | None:
+        if not self.submissions:
+            return None
+        return round(self.right_flagged.right / self.submissions, 2)
 
 
 class ExtractFigures(BaseModel):
@@ -135,6 +167,43 @@ class ExtractFigures(BaseModel):
                 for kind in SOURCE_NAMES
             }
             table[key] = {kind: score for kind, score in row.items() if score.total}
+        return table
+
+    def _scans_of(self, split: str) -> list[FieldOutcome]:
+        return [o for o in self._where(SourceKind.SCAN) if o.split == split]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def by_split(self) -> dict[str, StyleScores]:
+        """Scans by the split of their paper's style family (issue 17): the withheld figure
+        is the one that counts. Only the splits present."""
+        table: dict[str, StyleScores] = {}
+        for split in SPLITS:
+            scans = self._scans_of(split)
+            if not scans:
+                continue
+            right = [o for o in scans if o.correct and o.extracted]
+            table[split] = StyleScores(
+                submissions=len({o.submission_id for o in scans}),
+                exact=Score.of(scans),
+                ticks=Score.of(o for o in scans if o.tick),
+                right_flagged=Score(right=sum(o.flagged for o in right), total=len(right)),
+                wrong_unflagged=sum(not o.flagged for o in scans if not o.correct and o.extracted),
+            )
+        return table
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def by_family(self) -> dict[str, dict[str, Score]]:
+        """Scans by style family: exact match over all fields and over the tick fields."""
+        families = sorted({o.style for o in self._where(SourceKind.SCAN)})
+        table: dict[str, dict[str, Score]] = {}
+        for family in families:
+            scans = [o for o in self._where(SourceKind.SCAN) if o.style == family]
+            table[family] = {
+                "exact": Score.of(scans),
+                "ticks": Score.of(o for o in scans if o.tick),
+            }
         return table
 
     @computed_field  # type: ignore[prop-decorator]
@@ -228,9 +297,15 @@ def score_source(
     template: TemplateSpec | None,
     review: ReviewRules,
     normalize: Normalizer,
+    style: Style = HOUSE,
 ) -> list[FieldOutcome]:
-    """Every field the truth lists for one source, scored against what was extracted."""
+    """Every field the truth lists for one source, scored against what was extracted;
+    a scan carries its paper's ``style``."""
     outcomes: list[FieldOutcome] = []
+    ticks = (
+        {f.key for f in template.fields if f.method is ReadMethod.CHECKBOX} if template else set()
+    )
+    scan = source.kind is SourceKind.SCAN
     for key in sorted(source.fields):
         expected = source.fields[key].value
         field = fields.get(key)
@@ -248,6 +323,9 @@ def score_source(
                 confidence=field.confidence if field else None,
                 correct=same_value(field.value if field else None, expected, normalize),
                 flagged=field is not None and needs_review(field.confidence, review),
+                tick=key in ticks,
+                style=style.family if scan else "house",
+                split=style.split if scan else "house",
             )
         )
     return outcomes
@@ -279,6 +357,7 @@ def bench_extract(
         kinds: source kinds to score.
     """
     truths = load_truths(corpus, only)
+    styles = load_styles_truth(corpus)
     if not truths:
         raise InputError(f"{corpus}: no truth/*.json: not a corpus made by `samples generate`")
     wanted = [(t, s) for t in truths for s in t.sources if s.kind in kinds]
@@ -305,7 +384,8 @@ def bench_extract(
             fields = extract(submission, rules).fields
             extract_s += time.perf_counter() - started
         template = templates.get(truth.annex) if truth.annex is not Annex.UNKNOWN else None
-        outcomes += score_source(truth, source, fields, template, review, normalize)
+        style = styles.get(truth.applicant, HOUSE)
+        outcomes += score_source(truth, source, fields, template, review, normalize, style)
     return ExtractFigures(
         corpus=str(corpus),
         review_threshold=review.review_threshold,

@@ -123,7 +123,43 @@ def extract_tables(figures: ExtractFigures) -> list[Table]:
             *(str(sum(o.source is kind for o in outcomes) or "") for kind in SOURCE_NAMES),
             Text(", ".join(ids) if len(ids) <= 3 else f"{len(ids)} submissions"),
         )
-    return [summary, per_field, wrong, unread]
+    return [summary, *_style_tables(figures), per_field, wrong, unread]
+
+
+def _style_tables(figures: ExtractFigures) -> list[Table]:
+    """Scans by the split of their paper's style family, and by family (issue 17); none
+    for a corpus in the generator's own style only."""
+    splits = figures.by_split
+    if set(splits) <= {"house"}:
+        return []
+    by_split = Table(
+        title="scans by style split (withheld: never tuned on, the figure that counts)",
+        title_justify="left",
+    )
+    for column in (
+        "split",
+        "submissions",
+        "exact",
+        "tick-box fields",
+        "false warnings / submission",
+        "wrong and sure",
+    ):
+        by_split.add_column(column, justify="left" if column == "split" else "right")
+    for split, scores in splits.items():
+        by_split.add_row(
+            split,
+            str(scores.submissions),
+            str(scores.exact),
+            str(scores.ticks),
+            f"{scores.false_warnings_per_submission}",
+            Text(str(scores.wrong_unflagged), style="red" if scores.wrong_unflagged else ""),
+        )
+    by_family = Table(title="scans by style family", title_justify="left")
+    for column in ("family", "exact", "tick-box fields"):
+        by_family.add_column(column, justify="left" if column == "family" else "right")
+    for family, row in figures.by_family.items():
+        by_family.add_row(family, str(row["exact"]), str(row["ticks"]))
+    return [by_split, by_family]
 
 
 def _target_cell(goal: Target) -> Text:

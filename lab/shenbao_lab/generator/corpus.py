@@ -42,11 +42,14 @@ from shenbao_lab.generator.layout import FormLayout
 from shenbao_lab.generator.paper import ScannedPage, ScanPlan, page_fractions, scan_submission
 from shenbao_lab.generator.pdf import render_pdf
 from shenbao_lab.generator.scanner import write_image_pdf
+from shenbao_lab.generator.styles import Style, draw_style
 from shenbao_lab.generator.truth import (
+    STYLES_TRUTH,
     BatchTruth,
     OnlineTruth,
     OpinionTruth,
     SourceTruth,
+    StylesTruth,
     Truth,
     TruthField,
     TruthPage,
@@ -128,9 +131,10 @@ class Made:
     expected: tuple[ExpectedFinding, ...]
     scenario: Scenario
     pages: tuple[ScannedPage, ...]
+    style: Style
 
 
-def _make(index: int, seed: int, ctx: Context) -> Made:
+def _make(index: int, seed: int, ctx: Context, styles: str = "house") -> Made:
     rng = np.random.default_rng([seed, index])
     plan = scenario(index, rng)
     template = ctx.templates[plan.annex]
@@ -144,7 +148,8 @@ def _make(index: int, seed: int, ctx: Context) -> Made:
         affiliation=plan.affiliation,
     )
     applicant, expected = plant(applicant, plan.faults, template, ctx.campaign, rng)
-    layouts = FormLayout(applicant, template, ctx.campaign, paper=True).pages()
+    style = draw_style(styles, seed, index)
+    layouts = FormLayout(applicant, template, ctx.campaign, paper=True, style=style).pages()
     scan_plan = ScanPlan(
         dpi=int(rng.choice([200, 200, 200, 240])),
         greyscale=plan.greyscale,
@@ -152,7 +157,7 @@ def _make(index: int, seed: int, ctx: Context) -> Made:
         upside_down_page=int(rng.integers(2, len(layouts) + 1)) if plan.upside_down else None,
     )
     pages = scan_submission(applicant, layouts, scan_plan, rng, title=template.title)
-    return Made(applicant, tuple(expected), plan, tuple(pages))
+    return Made(applicant, tuple(expected), plan, tuple(pages), style)
 
 
 def _fields(applicant: Applicant, *, paper: bool) -> dict[str, TruthField]:
@@ -178,8 +183,13 @@ def _tolerated(made: Made) -> tuple[ExpectedFinding, ...]:
     return tuple(ExpectedFinding(code=FindingCode.SEAL_UNVERIFIABLE, slot=s) for s in sorted(slots))
 
 
-def generate(out: Path, count: int, seed: int) -> BatchTruth:
-    """Write the corpus into ``out`` (created); return the batch truth."""
+def generate(out: Path, count: int, seed: int, styles: str = "house") -> BatchTruth:
+    """Write the corpus into ``out`` (created); return the batch truth.
+
+    ``styles`` (``styles.yaml``): ``house``, the generator's own habits (the committed
+    corpus), or the style families a submission's paper is drawn from: ``tuned``,
+    ``withheld`` or ``all``; then ``truth/styles.json`` says each submission's style.
+    """
     if count < 1:
         raise ValueError("count must be at least 1")
     rules = load_rules(RULES_DIR)  # the corpus is made for the shipped forms
@@ -187,7 +197,7 @@ def generate(out: Path, count: int, seed: int) -> BatchTruth:
     for sub in ("batch", "electronic", "online", "truth"):
         (out / sub).mkdir(parents=True, exist_ok=True)
 
-    made = [_make(i, seed, ctx) for i in range(count)]
+    made = [_make(i, seed, ctx, styles) for i in range(count)]
     stream_start = count - STREAM_SIZE if count > STREAM_SIZE else count
     groups = [[m] for m in made[:stream_start]]
     if stream_start < count:
@@ -250,7 +260,12 @@ def generate(out: Path, count: int, seed: int) -> BatchTruth:
         ),
     )
     (out / "truth" / "batch.json").write_text(dump(batch), encoding="utf-8")
-    (out / "README.md").write_text(_readme(count, seed, made, scan_sources), encoding="utf-8")
+    if styles != "house":
+        styled = StylesTruth(styles=styles, applicants={m.applicant.id: m.style for m in made})
+        (out / "truth" / STYLES_TRUTH).write_text(dump(styled), encoding="utf-8")
+    (out / "README.md").write_text(
+        _readme(count, seed, made, scan_sources, styles), encoding="utf-8"
+    )
     return batch
 
 
@@ -313,11 +328,14 @@ def _write_applicant(
     (out / "truth" / f"{a.id}.json").write_text(dump(truth), encoding="utf-8")
 
 
-def _readme(count: int, seed: int, made: list[Made], sources: dict[str, SourceTruth]) -> str:
+def _readme(
+    count: int, seed: int, made: list[Made], sources: dict[str, SourceTruth], styles: str
+) -> str:
+    option = "" if styles == "house" else f" --styles {styles}"
     lines = [
         "# 样例材料 — the synthetic corpus",
         "",
-        f"Made by `shenbao samples generate --out samples --count {count} --seed {seed}`;",
+        f"Made by `shenbao samples generate --out samples --count {count} --seed {seed}{option}`;",
         "running it again gives byte-identical files. Every value, seal and fault here is",
         "synthetic: no real applicant is described.",
         "",
@@ -339,6 +357,7 @@ def _readme(count: int, seed: int, made: list[Made], sources: dict[str, SourceTr
                 ("greyscale", m.scenario.greyscale),
                 ("degraded", m.scenario.degraded),
                 ("a page upside down", m.scenario.upside_down),
+                (f"style {m.style.family} ({m.style.split})", m.style.split != "house"),
             )
             if on
         ]

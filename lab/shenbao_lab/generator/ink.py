@@ -13,6 +13,7 @@ Angles are in degrees, positive = counter-clockwise as seen on screen.
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["render_handwriting", "render_seal", "render_tick", "stamp"]
+__all__ = ["render_handwriting", "render_pen_mark", "render_seal", "render_tick", "stamp"]
 
 # Punctuation that must not start a line (kept on the previous line).
 _NO_LINE_START = frozenset("，。、；：！？）》」』”’…%,.;:!?)")
@@ -484,6 +485,90 @@ def render_tick(
     alpha = canvas.astype(np.float32) / 255.0
     alpha = cv2.resize(alpha, (size_px, size_px), interpolation=cv2.INTER_AREA)
     return _to_rgba(alpha, ink)
+
+
+def _pen_strokes(
+    strokes: list[np.ndarray],
+    width_px: int,
+    height_px: int,
+    pen_px: float,
+    ink: tuple[int, int, int],
+) -> Image.Image:
+    """Draw pen strokes (each an (N, 2) path in fractions of the canvas) as RGBA ink,
+    pressed hardest in a stroke's middle and lifting off at its end."""
+    ss = 4
+    canvas = np.zeros((height_px * ss, width_px * ss), dtype=np.uint8)
+    scale = np.array([width_px * ss, height_px * ss], dtype=np.float64)
+    for stroke in strokes:
+        path = stroke * scale
+        u = np.linspace(0.0, 1.0, len(path))
+        pressure = np.interp(u, [0.0, 0.1, 0.5, 0.85, 1.0], [0.7, 0.95, 1.0, 0.9, 0.45])
+        for (px, py), p in zip(path, pressure, strict=True):
+            centre = (round((px - 0.5) * 16), round((py - 0.5) * 16))
+            radius = round(pen_px * ss * (0.55 + 0.45 * p) / 2 * 16)
+            cv2.circle(canvas, centre, radius, round(255 * (0.75 + 0.25 * p)), -1, cv2.LINE_AA, 4)
+    alpha = canvas.astype(np.float32) / 255.0
+    alpha = cv2.resize(alpha, (width_px, height_px), interpolation=cv2.INTER_AREA)
+    return _to_rgba(alpha, ink)
+
+
+def _bowed(
+    start: tuple[float, float], end: tuple[float, float], rng: np.random.Generator, bow: float
+) -> np.ndarray:
+    """A slightly bowed stroke from ``start`` to ``end`` (fractions), 40 points."""
+    a, b = np.asarray(start, dtype=np.float64), np.asarray(end, dtype=np.float64)
+    middle = (a + b) / 2 + rng.normal(0.0, bow, 2)
+    t = np.linspace(0.0, 1.0, 40)[:, None]
+    return np.asarray((1 - t) ** 2 * a + 2 * (1 - t) * t * middle + t**2 * b)
+
+
+def render_pen_mark(
+    kind: str,
+    width_px: int,
+    height_px: int,
+    rng: np.random.Generator,
+    ink: tuple[int, int, int] = (25, 35, 95),
+) -> Image.Image:
+    """A mark made by pen on a form: ``cross`` (×), ``fill`` (a box blacked in with
+    back-and-forth strokes) or ``circle`` (an oval drawn round something, its ends
+    overlapping), filling a ``width_px`` × ``height_px`` canvas; RGBA, alpha = ink."""
+    small = min(width_px, height_px)
+
+    def j() -> float:
+        return float(rng.uniform(-0.06, 0.06))
+
+    strokes: list[np.ndarray]
+    if kind == "cross":
+        strokes = [
+            _bowed((0.12 + j(), 0.12 + j()), (0.88 + j(), 0.88 + j()), rng, 0.03),
+            _bowed((0.86 + j(), 0.12 + j()), (0.14 + j(), 0.9 + j()), rng, 0.03),
+        ]
+        pen = max(1.2, small * rng.uniform(0.06, 0.09))
+    elif kind == "fill":
+        rows = int(rng.integers(6, 10))
+        points = []
+        for i in range(rows):
+            y = 0.12 + 0.76 * i / (rows - 1) + float(rng.uniform(-0.03, 0.03))
+            xs = (0.1, 0.9) if i % 2 == 0 else (0.9, 0.1)
+            points.extend([(xs[0] + float(rng.uniform(-0.05, 0.05)), y), (xs[1], y + 0.04)])
+        t = np.linspace(0.0, 1.0, 12)[:, None]
+        strokes = [
+            np.vstack(
+                [(1 - t) * np.asarray(a) + t * np.asarray(b) for a, b in itertools.pairwise(points)]
+            )
+        ]
+        pen = max(1.5, small * rng.uniform(0.14, 0.2))
+    elif kind == "circle":
+        start = float(rng.uniform(0, 2 * math.pi))
+        turn = 2 * math.pi + float(rng.uniform(0.25, 0.6))  # the ends overlap
+        t = np.linspace(start, start + turn, 160)
+        wobble = 1 + 0.04 * np.sin(3 * t + float(rng.uniform(0, 6)))
+        rx, ry = 0.46 * wobble, 0.42 * wobble * np.linspace(1.0, 1.08, t.size)
+        strokes = [np.stack([0.5 + rx * np.cos(t), 0.5 + ry * np.sin(t)], axis=1)]
+        pen = max(1.2, small * rng.uniform(0.05, 0.08))
+    else:
+        raise ValueError(f"unknown pen mark {kind!r}")
+    return _pen_strokes(strokes, width_px, height_px, pen, ink)
 
 
 def stamp(

@@ -18,6 +18,7 @@ from pipeline.config import Campaign, FieldSpec, ReadMethod, TemplateSpec
 from pipeline.model import Annex, Member
 from shenbao_lab.generator.applicant import Applicant
 from shenbao_lab.generator.fonts import fonts
+from shenbao_lab.generator.styles import HOUSE, Style, TickMark
 
 PAGE_W, PAGE_H = 210.0, 297.0
 MARGIN = 25.0
@@ -70,7 +71,11 @@ class Rule:
 
 @dataclass(frozen=True)
 class TickBox:
-    """A printed □ of a tick-box group; ``printed_tick`` when the tick is typed, not penned."""
+    """A printed □ of a tick-box group; ``printed_tick`` when the tick is typed, not penned.
+
+    ``mark`` says how the chosen box is marked (the submission's style); ``label_w`` is the
+    width of the option's words after the box (where a pen circles or ticks beside them).
+    """
 
     x: float
     y: float
@@ -79,6 +84,8 @@ class TickBox:
     printed_tick: bool
     field: str
     option: str
+    mark: TickMark = TickMark.HOUSE
+    label_w: float = 0.0
 
 
 @dataclass
@@ -154,18 +161,32 @@ class PageLayout:
         *,
         printed_tick: bool,
         size: float = BODY,
+        mark: TickMark = TickMark.HOUSE,
     ) -> float:
-        """□option □option … wrapped to ``width``; return the y below the last row."""
+        """□option □option … wrapped to ``width``; return the y below the last row.
+
+        With a ``mark`` whose boxes are typed glyphs, each box is the character □ (the
+        chosen one ■ or √) instead of a ruled square.
+        """
         box = size * PT * 0.95
         step = size * PT * 1.75
         cx = x
         for option in options:
-            needed = box + 1.0 + text_width(option, "song", size) + 4.0
+            label_w = text_width(option, "song", size)
+            needed = box + 1.0 + label_w + 4.0
             if cx + needed > x + width and cx > x:
                 cx, y = x, y + step
+            ticked = option == chosen
             self.boxes.append(
-                TickBox(cx, y + 0.15 * box, box, option == chosen, printed_tick, spec.key, option)
+                TickBox(
+                    cx, y + 0.15 * box, box, ticked, printed_tick, spec.key, option, mark, label_w
+                )
             )
+            if mark.glyph_boxes:
+                glyph = "□"
+                if ticked:
+                    glyph = "■" if mark is TickMark.TYPED_BLACK_SQUARE else "√"
+                self.text(cx, y, glyph, size=size, role=f"box:{spec.key}")
             self.text(cx + box + 1.0, y, option, size=size, role=f"option:{spec.key}")
             cx += needed
         return y + step
@@ -194,12 +215,20 @@ class FormLayout:
     """Builds every page of one applicant's form from its template."""
 
     def __init__(
-        self, applicant: Applicant, template: TemplateSpec, campaign: Campaign, *, paper: bool
+        self,
+        applicant: Applicant,
+        template: TemplateSpec,
+        campaign: Campaign,
+        *,
+        paper: bool,
+        style: Style = HOUSE,
     ) -> None:
         self.a = applicant
         self.t = template
         self.c = campaign
         self.paper = paper
+        # a style marks the paper's ticks its own way; electronic copies keep the house one
+        self.mark = style.ticks if paper else TickMark.HOUSE
         self.annex_label = "附件1" if template.annex is Annex.PILOT else "附件2"
 
     def pages(self) -> list[PageLayout]:
@@ -233,6 +262,8 @@ class FormLayout:
         return [o.name for o in self.c.choices(spec.options_from)]
 
     def _printed_tick(self) -> bool:
+        if self.mark is not TickMark.HOUSE:
+            return self.mark.typed
         return not (self.paper and self.a.hand_ticked)
 
     def _value(self, key: str) -> str:
@@ -282,6 +313,7 @@ class FormLayout:
                     str(self.a.values.get(key)),
                     printed_tick=self._printed_tick(),
                     size=12,
+                    mark=self.mark,
                 )
             else:
                 page.text(value_x, y, self._value(key), size=12, role=f"value:{key}")
@@ -322,6 +354,7 @@ class FormLayout:
                         str(self.a.values.get(key)),
                         printed_tick=self._printed_tick(),
                         size=size,
+                        mark=self.mark,
                     )
                     + 0.4
                 )

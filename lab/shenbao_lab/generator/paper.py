@@ -17,10 +17,17 @@ from PIL import Image
 
 from shenbao_lab.generator.applicant import Applicant
 from shenbao_lab.generator.fonts import fonts
-from shenbao_lab.generator.ink import render_handwriting, render_seal, render_tick, stamp
-from shenbao_lab.generator.layout import PAGE_H, PAGE_W, PageLayout
+from shenbao_lab.generator.ink import (
+    render_handwriting,
+    render_pen_mark,
+    render_seal,
+    render_tick,
+    stamp,
+)
+from shenbao_lab.generator.layout import PAGE_H, PAGE_W, PageLayout, TickBox
 from shenbao_lab.generator.pdf import render_pdf
 from shenbao_lab.generator.scanner import ScanProfile, random_profile, scan, transform_bbox
+from shenbao_lab.generator.styles import TickMark
 from shenbao_lab.generator.truth import TruthLine, TruthPage, TruthSeal
 
 SEAL_MM = 42.0  # 公章: 40–42 mm across
@@ -99,6 +106,47 @@ class _Paper:
             opacity=1.0,
         )
 
+    def mark(self, box: TickBox, rng: np.random.Generator) -> None:
+        """The chosen box marked by pen, the way the submission's style says."""
+        x, y, size = box.x, box.y, box.size
+        if box.mark is TickMark.HOUSE:
+            self.tick((x, y, size), rng)
+            return
+        angle = float(rng.uniform(-8, 8))
+        if box.mark is TickMark.PEN_CHECK_LARGE:
+            # twice the box: the turn inside it, the flick out past its top edge
+            ink = render_tick(round(self.px(size * 2.3)), rng)
+            centre = (x + size * 0.85, y + size * 0.05)
+        elif box.mark is TickMark.PEN_BESIDE:
+            # just after the option's words, in the gap before the next option's box
+            ink = render_tick(round(self.px(size)), rng)
+            centre = (x + size + 1.0 + box.label_w + 0.3 + size * 0.5, y + size * 0.4)
+        elif box.mark is TickMark.PEN_CIRCLE:
+            wide = size + 1.0 + box.label_w + 4.0
+            ink = render_pen_mark("circle", round(self.px(wide)), round(self.px(size * 2.0)), rng)
+            centre = (x + (size + 1.0 + box.label_w) / 2, y + size / 2)
+            angle = float(rng.uniform(-3, 3))
+        elif box.mark is TickMark.PEN_CROSS:
+            side = round(self.px(size * 1.3))
+            ink = render_pen_mark("cross", side, side, rng)
+            centre = (x + size / 2, y + size / 2)
+        elif box.mark is TickMark.PEN_FILL:
+            side = round(self.px(size * 0.95))
+            ink = render_pen_mark("fill", side, side, rng)
+            centre = (x + size / 2, y + size / 2)
+            angle = float(rng.uniform(-4, 4))
+        else:
+            raise ValueError(f"{box.mark} is not a pen mark")
+        jitter = rng.normal(0.0, 0.06 * size, 2)
+        self.image, _ = stamp(
+            self.image,
+            ink,
+            center=(self.px(centre[0] + jitter[0]), self.px(centre[1] + jitter[1])),
+            angle_deg=angle,
+            rng=rng,
+            opacity=1.0,
+        )
+
     def seal(
         self,
         slot: str,
@@ -137,7 +185,7 @@ def _ink_page(
 ) -> None:
     for box in layout.boxes:
         if box.ticked and not box.printed_tick:
-            paper.tick((box.x, box.y, box.size), rng)
+            paper.mark(box, rng)
     if layout.signature_spot is not None:
         x0, y0, x1, _ = layout.signature_spot
         paper.handwrite(applicant.signature, x0 + 2, y0, char_mm=7.5, width_mm=x1 - x0, rng=rng)

@@ -43,6 +43,8 @@ def render_pdf(pages: list[PageLayout], *, title: str, author: str = "") -> byte
             baseline = text.y + text.size * 25.4 / 72 * ASCENT
             canvas.drawString(text.x * mm, (PAGE_H - baseline) * mm, text.text)
         for box in page.boxes:
+            if box.mark.glyph_boxes:
+                continue  # typed as characters (□ ■ √): set with the text
             canvas.setLineWidth(0.6)
             canvas.rect(
                 box.x * mm,

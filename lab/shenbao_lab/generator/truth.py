@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.model import Annex, BBox, FieldValue, SourceKind
 from shenbao_lab.generator.faults import ExpectedFinding
+from shenbao_lab.generator.styles import Style
 
 
 class TruthModel(BaseModel):
@@ -109,6 +110,18 @@ class BatchTruth(TruthModel):
     expected_batch_findings: tuple[ExpectedFinding, ...] = Field(
         description="PAPER_MISSING for each online filing with no paper (key: record id)"
     )
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+STYLES_TRUTH = "styles.json"
+"""``truth/styles.json``: each submission's style, in a corpus made with ``--styles``."""
+
+
+class StylesTruth(TruthModel):
+    schema_: Literal["shenbao.truth.styles/1"] = Field("shenbao.truth.styles/1", alias="schema")
+    styles: str = Field(description="what --styles the corpus was made with")
+    applicants: dict[str, Style] = Field(description="applicant id → its style")
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

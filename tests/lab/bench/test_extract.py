@@ -14,6 +14,7 @@ from shenbao_lab.bench.extract import (
     same_value,
     score_source,
 )
+from shenbao_lab.generator.styles import Style, TickMark
 from shenbao_lab.generator.truth import Truth, dump
 from typer.testing import CliRunner
 
@@ -98,6 +99,36 @@ def test_scoring_counts_right_wrong_flagged_and_unread() -> None:
     assert figures.by_degradation["clean"].total == 0
     assert figures.by_source["scan"] == figures.overall
     assert figures.by_field["city"] == {"scan": figures.by_field["city"]["scan"]}
+
+
+def test_scans_are_scored_by_their_style_split_and_tick_fields_apart() -> None:
+    """A styled corpus: a scan carries its paper's family and split; the tick-box fields,
+    false warnings and wrong-and-sure values are counted per split (issue 17)."""
+    truth, source = _source("P001", SourceKind.SCAN)
+    values = {k: f.value for k, f in source.fields.items()}
+    fields = {k: _field(v, 0.99, page=3) for k, v in values.items() if v not in (None, [])}
+    fields["org_nature"] = _field("其他", 0.99, page=3)  # a tick read wrong, and sure
+    fields["city"] = _field(values["city"], 0.5, page=3)  # right, sent to review
+    withheld = Style(family="pen-fill", split="withheld", ticks=TickMark.PEN_FILL)
+    scored = score_source(
+        truth, source, fields, TEMPLATES[truth.annex], REVIEW, NORMALIZE, withheld
+    )
+    house = score_source(truth, source, fields, TEMPLATES[truth.annex], REVIEW, NORMALIZE)
+    assert {(o.style, o.split) for o in scored} == {("pen-fill", "withheld")}
+    ticks = {o.field for o in scored if o.tick}
+    assert ticks == {"center_type", "setup_mode", "org_nature", "affiliation"}
+    figures = ExtractFigures(
+        corpus="test", review_threshold=REVIEW.review_threshold, sources=2, read_s=0, extract_s=0,
+        outcomes=(*scored, *house),
+    )  # fmt: skip
+    withheld_scores = figures.by_split["withheld"]
+    assert withheld_scores.submissions == 1
+    assert (withheld_scores.ticks.right, withheld_scores.ticks.total) == (3, 4)
+    assert withheld_scores.wrong_unflagged == 1
+    assert withheld_scores.right_flagged.right == 1
+    assert withheld_scores.false_warnings_per_submission == 1.0
+    assert set(figures.by_split) == {"house", "withheld"}
+    assert figures.by_family["pen-fill"]["ticks"] == withheld_scores.ticks
     targets = {t.measure: t.met for t in figures.targets}
     assert targets["wrong values flagged"] is False
     assert targets["exact, digital PDF"] is None  # nothing measured
@@ -184,10 +215,10 @@ def test_the_command_can_bench_a_freshly_generated_corpus(
 ) -> None:
     import shenbao_lab.generator as generator
 
-    calls: list[tuple[int, int]] = []
+    calls: list[tuple[int, int, str]] = []
 
-    def generate_corpus(out: Path, count: int, seed: int) -> None:
-        calls.append((count, seed))
+    def generate_corpus(out: Path, count: int, seed: int, styles: str = "house") -> None:
+        calls.append((count, seed, styles))
         _tiny_corpus(out)
 
     monkeypatch.setattr(generator, "generate_corpus", generate_corpus)
@@ -196,10 +227,28 @@ def test_the_command_can_bench_a_freshly_generated_corpus(
         app, ["bench", "extract", "--generate", "2", "--seed", "7", "--json", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert calls == [(2, 7)]
     figures = ExtractFigures.model_validate_json(out.read_text(encoding="utf-8"))
     assert figures.corpus == "generated: --generate 2 --seed 7"
     assert figures.overall.total > 0
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "extract",
+            "--generate",
+            "2",
+            "--seed",
+            "7",
+            "--styles",
+            "withheld",
+            "--json",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert calls == [(2, 7, "house"), (2, 7, "withheld")]
+    figures = ExtractFigures.model_validate_json(out.read_text(encoding="utf-8"))
+    assert figures.corpus == "generated: --generate 2 --seed 7 --styles withheld"
 
 
 @pytest.mark.slow
