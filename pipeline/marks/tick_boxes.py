@@ -121,6 +121,44 @@ def image_boxes(image: np.ndarray, dpi: float, rules: TickDetection) -> tuple[Ti
     return tuple(sorted(found, key=_reading_order))
 
 
+def _solid(ink: np.ndarray, rect: tuple[int, int, int, int], rules: TickDetection) -> bool:
+    """A square blacked in edge to edge: in ``filled_rows`` of its rows and of its
+    columns, ink runs nearly (0.85) its whole side without a break. A dense character
+    blurred dark keeps paper between its strokes in most rows (属, 国)."""
+    x, y, w, h = rect
+    square = ink[y : y + h, x : x + w] > 0
+    rows = _longest_runs(square) >= 0.85 * w
+    cols = _longest_runs(square.T) >= 0.85 * h
+    return bool(rows.mean() >= rules.filled_rows and cols.mean() >= rules.filled_rows)
+
+
+def _clear_around(ink: np.ndarray, rect: tuple[int, int, int, int], rules: TickDetection) -> bool:
+    """Paper round a square: a ring ``filled_clearance`` of its side wide is nearly
+    blank (a typed ■ or a filled box stands apart; a blurred character touches its
+    neighbours)."""
+    x, y, w, h = rect
+    gap = max(2, round(rules.filled_clearance * (w + h) / 2))
+    height, width = ink.shape
+    x0, y0 = max(0, x - gap), max(0, y - gap)
+    x1, y1 = min(width, x + w + gap), min(height, y + h + gap)
+    ring = cv2.countNonZero(ink[y0:y1, x0:x1]) - cv2.countNonZero(ink[y : y + h, x : x + w])
+    area = (x1 - x0) * (y1 - y0) - w * h
+    return bool(area > 0 and ring <= 0.1 * area)
+
+
+def _longest_runs(mask: np.ndarray) -> np.ndarray:
+    """The longest run of True in each row of a boolean mask."""
+    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), np.int8)
+    padded[:, 1:-1] = mask
+    steps = np.diff(padded, axis=1)
+    longest = np.zeros(mask.shape[0], np.int64)
+    for row in range(mask.shape[0]):
+        begin = np.flatnonzero(steps[row] == 1)
+        if begin.size:
+            longest[row] = int((np.flatnonzero(steps[row] == -1) - begin).max())
+    return longest
+
+
 def _measure(
     ink: np.ndarray,
     across: np.ndarray,
@@ -143,22 +181,33 @@ def _measure(
     if min(top, bottom, left, right) < rules.edge_cover:
         return None
     side = (w + h) / 2
+    margin = rules.inset * side
+    ix0 = round(x + past_left + margin)
+    iy0 = round(y + past_top + margin)
+    ix1 = round(x + w - past_right - margin)
+    iy1 = round(y + h - past_bottom - margin)
+    # A box blacked in (typed ■, or filled by pen) is solid ink inside: no character is,
+    # its strokes need paper between them to be read.
+    filled = (
+        ix1 - ix0 >= 2
+        and iy1 - iy0 >= 2
+        and cv2.countNonZero(ink[iy0:iy1, ix0:ix1])
+        >= rules.filled_share * (ix1 - ix0) * (iy1 - iy0)
+        and _solid(ink, (x, y, w, h), rules)
+        and _clear_around(ink, (x, y, w, h), rules)
+    )
     # A character's frame has strokes across it joined to the frame (日, 田, 四): lines
     # or columns well inside the square that the straight runs cover half across.
-    if (rows[past_top + 1 : h - past_bottom - 1] >= rules.cross_stroke).any():
+    framed = not filled
+    if framed and (rows[past_top + 1 : h - past_bottom - 1] >= rules.cross_stroke).any():
         return None
-    if (cols[past_left + 1 : w - past_right - 1] >= rules.cross_stroke).any():
+    if framed and (cols[past_left + 1 : w - past_right - 1] >= rules.cross_stroke).any():
         return None
     # A box stands clear of what precedes it; a character frame has its neighbour close.
     clear = max(2, round(rules.left_clearance * side))
     beside = ink[y + round(0.15 * h) : y + h - round(0.15 * h), max(0, x - clear) : max(0, x - 1)]
     if beside.size and cv2.countNonZero(beside) > 0.02 * beside.size:
         return None
-    margin = rules.inset * side
-    ix0 = round(x + past_left + margin)
-    iy0 = round(y + past_top + margin)
-    ix1 = round(x + w - past_right - margin)
-    iy1 = round(y + h - past_bottom - margin)
     if ix1 - ix0 < 2 or iy1 - iy0 < 2:
         return None
     inside = ink[iy0:iy1, ix0:ix1]
@@ -166,7 +215,7 @@ def _measure(
     # strokes are slanted; only where its arms meet does a short straight run appear.
     inked = cv2.countNonZero(inside)
     glyph = max(3, round(rules.glyph_run * side))
-    if inked and glyph <= min(inside.shape):
+    if inked and not filled and glyph <= min(inside.shape):
         straight = cv2.bitwise_or(_open(inside, (1, glyph)), _open(inside, (glyph, 1)))
         if cv2.countNonZero(straight) > rules.glyph_straight_share * inked:
             return None

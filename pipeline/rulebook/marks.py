@@ -24,6 +24,9 @@ class TickDetection(Spec):
     glyph_straight_share: float = Field(gt=0.0, le=1.0)
     cross_stroke: float = Field(gt=0.0, le=1.0)
     left_clearance: float = Field(ge=0.0, le=1.0)
+    filled_share: float = Field(gt=0.5, le=1.0, description="a box this full inside is filled")
+    filled_rows: float = Field(gt=0.0, le=1.0)
+    filled_clearance: float = Field(gt=0.0, le=1.0)
     vector_inside: float = Field(gt=0.0, le=1.0)
     ticked_glyphs: tuple[str, ...]
     empty_glyphs: tuple[str, ...]

@@ -131,6 +131,28 @@ def test_a_tick_overshooting_the_box_keeps_its_square_and_bbox() -> None:
     assert box.ink > 0.1
 
 
+def test_a_typed_black_square_is_a_box_filled_and_a_dense_character_is_not() -> None:
+    """Word's ■ for the chosen option: a solid square standing apart is a ticked box.
+    A character blurred dark (属, 国 on a degraded scan) keeps paper between its strokes."""
+    image = _page()
+    side = round(3.5 * MM)
+    cv2.rectangle(image, (100, 150), (100 + side, 150 + side), INK, -1)  # ■
+    _box(image, 200, 150)  # □
+    # a dense character: a frame with thick strokes inside, nearly solid, gaps between
+    cv2.rectangle(image, (400, 150), (400 + side, 150 + side), INK, 3)
+    for offset in (6, 12, 18):
+        cv2.line(image, (403, 150 + offset), (397 + side, 150 + offset), INK, 4)
+    cv2.line(image, (400 + side // 2, 153), (400 + side // 2, 147 + side), INK, 4)
+    scan = _scanned(image, np.random.default_rng(3), degraded=True)
+
+    boxes = image_boxes(scan, DPI, TICKS)
+
+    assert [round(_centre_x(b, scan.shape[1])) for b in boxes] == pytest.approx(
+        [100 + side / 2, 200 + side / 2], abs=3
+    )
+    assert boxes[0].ink > 0.9 and boxes[1].ink < 0.03
+
+
 def test_character_frames_and_tiny_or_huge_squares_are_not_boxes() -> None:
     image = _page()
     side = round(3.5 * MM)
