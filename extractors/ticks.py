@@ -247,6 +247,8 @@ def _decide(
         confidence = clear
     confidence = min(confidence, mapping.factor) * label.quality
     if not inked:
+        if _unread_ink_round(group, page, rules):
+            confidence = min(confidence, rules.confidence.marked_elsewhere)
         return ExtractedField(
             value=None,
             raw="",
@@ -261,6 +263,22 @@ def _decide(
         page=page.number,
         bbox=box.bbox if len(inked) == 1 else _union([b for b, _ in inked]),
         confidence=round(confidence, 4),
+    )
+
+
+def _unread_ink_round(group: list[TickBox], page: Page, rules: TickRules) -> bool:
+    """Whether ink nobody read (``Page.unread``: no text line, tick box or rule explains
+    it) lies round a group's boxes and words: a mark made outside the boxes."""
+    if not group or not page.unread:
+        return False
+    x0, y0, x1, y1 = _union(group)
+    side = max(b.bbox[3] - b.bbox[1] for b in group)
+    width = max(b.bbox[2] - b.bbox[0] for b in group)
+    top, bottom = y0 - rules.near_sides * side, y1 + rules.near_sides * side
+    left, right = x0 - rules.near_sides * width, x1 + rules.near_words * width
+    return any(
+        b.bbox[0] < right and b.bbox[2] > left and b.bbox[1] < bottom and b.bbox[3] > top
+        for b in page.unread
     )
 
 

@@ -112,7 +112,14 @@ def _check_ticks(ticks: TickRules, review: ReviewRules, path: Path) -> None:
     """The tick readings meant for review must fall below its threshold, the clear ones
     reach it."""
     threshold = review.review_threshold
-    unsure = ("disagreement", "missing_boxes", "ambiguous", "several", "text_only")
+    unsure = (
+        "disagreement",
+        "missing_boxes",
+        "ambiguous",
+        "several",
+        "text_only",
+        "marked_elsewhere",
+    )
     for name in unsure:
         if getattr(ticks.confidence, name) >= threshold:
             raise ConfigError(

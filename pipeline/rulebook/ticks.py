@@ -18,6 +18,7 @@ class TickConfidence(Spec):
     ambiguous: float = Field(ge=0.0, le=1.0)
     several: float = Field(ge=0.0, le=1.0)
     text_only: float = Field(ge=0.0, le=1.0)
+    marked_elsewhere: float = Field(ge=0.0, le=1.0)
 
 
 class TickRules(Spec):
@@ -29,6 +30,8 @@ class TickRules(Spec):
     wrap_depth: float = Field(ge=0.0)
     option_match: float = Field(ge=0.0, le=100.0)
     confidence: TickConfidence
+    near_sides: float = Field(ge=0.0, description="unread ink this many box sides round")
+    near_words: float = Field(ge=0.0, description="...and this many right of the last box")
 
     @model_validator(mode="after")
     def _ink_levels_ordered(self) -> TickRules:

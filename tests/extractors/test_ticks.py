@@ -15,7 +15,7 @@ from extractors.ticks import read_checkbox
 from pipeline.config import ReadMethod
 from pipeline.errors import ConfigError
 from pipeline.marks.tick_boxes import image_boxes
-from pipeline.model import Annex, Page, SourceKind, Submission, TextLine, TickBox
+from pipeline.model import Annex, Page, SourceKind, Submission, TextLine, TickBox, UnreadInk
 from pipeline.ocr.engine import OcrSettings
 from pipeline.ocr.registry import create_engine
 from pipeline.pages import SourcePage, render_page_image
@@ -119,6 +119,33 @@ def test_no_box_ticked_is_a_blank_not_a_guess() -> None:
     assert reading is not None
     assert reading.value is None and reading.raw == ""
     assert reading.page == 3
+    assert not needs_review(reading.confidence, RULES.review)  # a blank, surely
+
+
+@pytest.mark.parametrize(
+    ("blob", "why"),
+    [
+        ((0.704, 0.19, 0.77, 0.196), "an arc of a pen circle above 科研院所"),
+        ((0.786, 0.198, 0.8, 0.21), "a ✓ right after 科研院所's words"),
+    ],
+)
+def test_no_box_ticked_but_ink_round_the_options_is_not_a_sure_blank(
+    blob: tuple[float, float, float, float], why: str
+) -> None:
+    """The option circled, or ticked beside its words: no box carries ink, but ink nobody
+    read lies among the options; the field goes to review instead of a sure blank."""
+    page = _org_nature_page([0.0] * 6).model_copy(
+        update={"unread": (UnreadInk(bbox=blob, ink=0.2),)}
+    )
+    reading = _org_nature(page)
+
+    assert reading is not None
+    assert reading.value is None
+    assert needs_review(reading.confidence, RULES.review), why
+    far = _org_nature_page([0.0] * 6).model_copy(
+        update={"unread": (UnreadInk(bbox=(0.1, 0.6, 0.2, 0.62), ink=0.2),)}
+    )
+    assert not needs_review(_org_nature(far).confidence, RULES.review)  # ink elsewhere
 
 
 @pytest.mark.parametrize(
