@@ -461,10 +461,10 @@ def test_the_command_draws_the_mutations_from_the_generated_corpus_seed(
 ) -> None:
     import shenbao_lab.generator as generator
 
-    calls: list[tuple[int, int]] = []
+    calls: list[tuple[int, int, str]] = []
 
-    def generate_corpus(out: Path, count: int, seed: int) -> None:
-        calls.append((count, seed))
+    def generate_corpus(out: Path, count: int, seed: int, styles: str = "house") -> None:
+        calls.append((count, seed, styles))
         shutil.rmtree(out)
         _electronic_corpus(out, kept=("C012",))
 
@@ -474,7 +474,7 @@ def test_the_command_draws_the_mutations_from_the_generated_corpus_seed(
         app, ["bench", "findings", "--generate", "3", "--seed", "11", "--json", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert calls == [(3, 11)]
+    assert calls == [(3, 11, "house")]
     figures = FindingFigures.model_validate_json(out.read_text(encoding="utf-8"))
     assert figures.corpus == "generated: --generate 3 --seed 11"
     assert figures.seed == 11 and figures.mutations
