@@ -59,23 +59,8 @@ def _grey_candidates(grey: np.ndarray, frame: Frame, rules: SealDetection) -> li
     """Round seals on a (work-scale) grey page: Hough circles with ink round the ring."""
     ink = _grey_ink(grey, frame.unit, rules.grey_ink_share)
     tolerant = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    r_min = frame.min_round / 2
-    r_max = frame.long_axis[1] / 2
-    blurred = cv2.GaussianBlur(grey, (5, 5), 1.2)
-    circles = cv2.HoughCircles(
-        blurred,
-        cv2.HOUGH_GRADIENT,
-        dp=1,
-        minDist=r_min,
-        param1=rules.hough_canny,
-        param2=rules.hough_votes,
-        minRadius=round(r_min),
-        maxRadius=round(r_max),
-    )
-    if circles is None:
-        return []
     scored: list[SealCandidate] = []
-    for x, y, r in circles[0][:60]:
+    for x, y, r in _grey_circles(grey, frame, rules):
         centre = (float(x), float(y))
         # Hough's radius is a few pixels off at this scale, and a circle laid over print
         # finds ink in most directions at some radius or other: a ring has ink in nearly
@@ -92,6 +77,51 @@ def _grey_candidates(grey: np.ndarray, frame: Frame, rules: SealDetection) -> li
         if candidate is not None:
             scored.append(candidate)
     return suppress(scored)
+
+
+def _grey_circles(grey: np.ndarray, frame: Frame, rules: SealDetection) -> list[np.ndarray]:
+    """Hough circles of a seal's radius on the (work-scale) grey page, ``(x, y, r)``.
+
+    A page measured in millimetres spans one octave of radii (a seal 28-56 mm) and is
+    searched as it stands. A page without believable millimetres (a crop, a photo, a dpi
+    guessed wrong) spans four octaves, up to a seal filling the image: a search over all
+    of them at once costs tens of seconds on a page of print (every edge pixel votes
+    along its whole radius range). Each octave past ``grey_hough_radius_px`` is searched
+    on a copy scaled so its largest radius is that (``red_seals._ring_outlines`` does the
+    same for red rings).
+    """
+    r_min = frame.min_round / 2
+    r_max = frame.long_axis[1] / 2
+    limit = rules.grey_hough_radius_px
+    if r_max <= limit:
+        octaves = [(r_min, r_max, 1.0)]
+    else:
+        octaves = []
+        low = r_min
+        while low < r_max:
+            high = min(r_max, 2.0 * low)
+            octaves.append((low, high, min(1.0, limit / high)))
+            low = high
+    h, w = grey.shape
+    found: list[np.ndarray] = []
+    for low, high, shrink in octaves:
+        small = grey
+        if shrink < 1.0:
+            size = (max(1, round(w * shrink)), max(1, round(h * shrink)))
+            small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        circles = cv2.HoughCircles(
+            cv2.GaussianBlur(small, (5, 5), 1.2),
+            cv2.HOUGH_GRADIENT,
+            dp=1,
+            minDist=low * shrink,
+            param1=rules.hough_canny,
+            param2=rules.hough_votes,
+            minRadius=round(low * shrink),
+            maxRadius=round(high * shrink),
+        )
+        if circles is not None:
+            found += list(circles[0][:60] / shrink)
+    return found
 
 
 def _check_grey_ring(
