@@ -62,27 +62,45 @@ def _grey_candidates(grey: np.ndarray, frame: Frame, rules: SealDetection) -> li
     ink = _grey_ink(grey, frame.unit, rules.grey_ink_share)
     tolerant = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     scored: list[SealCandidate] = []
-    for x, y, r in _grey_circles(grey, frame, rules):
-        centre = (float(x), float(y))
-        # Hough's radius is a few pixels off at this scale, and a circle laid over print
-        # finds ink in most directions at some radius or other: a ring has ink in nearly
-        # every direction at one radius. Scan thin circles for it.
-        radii = np.arange(0.85 * r, 1.15 * r, 1.0)
-        thin = [
-            band_coverage(ink, centre, (q, q), 0.0, False, (1.0, 1.0 + 1.5 / q), rules.ring_bins)
-            for q in radii
-        ]
-        best = int(np.argmax(thin))
-        if thin[best] < rules.ring_peak_grey:
+    for circle, rough in _grey_circles(grey, frame, rules):
+        ring = _thin_ring(ink, circle, rules)
+        if ring is None:
             continue
-        candidate = _check_grey_ring(centre, float(radii[best]) * 1.02, ink, tolerant, rules)
+        if rough:  # found on a scaled copy: placed to a few pixels, found again here
+            again = _thin_ring(ink, _refined(grey, circle, rules), rules)
+            ring = ring if again is None else again
+        candidate = _check_grey_ring(ring[0], ring[1] * 1.02, ink, tolerant, rules)
         if candidate is not None:
             scored.append(candidate)
     return suppress(scored)
 
 
-def _grey_circles(grey: np.ndarray, frame: Frame, rules: SealDetection) -> list[np.ndarray]:
-    """Hough circles of a seal's radius on the (work-scale) grey page, ``(x, y, r)``.
+def _thin_ring(
+    ink: np.ndarray, circle: np.ndarray, rules: SealDetection
+) -> tuple[tuple[float, float], float] | None:
+    """The centre and the radius of the thin circle round a Hough circle with ink in most
+    directions (at least ``ring_peak_grey``); None when there is none."""
+    x, y, r = circle  # (float32: the radii below in float32, as they always were)
+    centre = (float(x), float(y))
+    # Hough's radius is a few pixels off at this scale, and a circle laid over print
+    # finds ink in most directions at some radius or other: a ring has ink in nearly
+    # every direction at one radius. Scan thin circles for it.
+    radii = np.arange(0.85 * r, 1.15 * r, 1.0)
+    thin = [
+        band_coverage(ink, centre, (q, q), 0.0, False, (1.0, 1.0 + 1.5 / q), rules.ring_bins)
+        for q in radii
+    ]
+    best = int(np.argmax(thin))
+    if thin[best] < rules.ring_peak_grey:
+        return None
+    return centre, float(radii[best])
+
+
+def _grey_circles(
+    grey: np.ndarray, frame: Frame, rules: SealDetection
+) -> list[tuple[np.ndarray, bool]]:
+    """Hough circles of a seal's radius on the (work-scale) grey page, ``(x, y, r)``, each
+    with whether it was found on a scaled copy (rough: ``_refined`` places it again).
 
     A page measured in millimetres spans one octave of radii (a seal 28-56 mm) and is
     searched as it stands. A page without believable millimetres (a crop, a photo, a dpi
@@ -105,7 +123,7 @@ def _grey_circles(grey: np.ndarray, frame: Frame, rules: SealDetection) -> list[
             octaves.append((low, high, min(1.0, limit / high)))
             low = high
     h, w = grey.shape
-    found: list[np.ndarray] = []
+    found: list[tuple[np.ndarray, bool]] = []
     for low, high, shrink in octaves:
         small = grey
         if shrink < 1.0:
@@ -123,15 +141,15 @@ def _grey_circles(grey: np.ndarray, frame: Frame, rules: SealDetection) -> list[
         )
         if circles is None:
             continue
-        for circle in circles[0][:60] / shrink:
-            found.append(circle if shrink == 1.0 else _refined(grey, circle, rules))
+        found += [(circle, shrink < 1.0) for circle in circles[0][:60] / shrink]
     return found
 
 
 def _refined(grey: np.ndarray, circle: np.ndarray, rules: SealDetection) -> np.ndarray:
     """A circle found on a scaled copy, found again at full scale round where it lies
     (a window a little wider than it, radii within 15 %): the scaled copy places it only
-    to a few pixels. The rough circle when the window finds none."""
+    to a few pixels. The rough circle when the window finds none. (Only circles with a
+    thin ring round them are placed again: a page of print gives dozens that have none.)"""
     x, y, r = (float(v) for v in circle)
     h, w = grey.shape
     reach = 1.2 * r + 8
