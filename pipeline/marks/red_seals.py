@@ -33,6 +33,8 @@ from pipeline.marks.seal_outlines import (
     outline_pixels,
     seal_confidence,
     suppress,
+    thin_band_peak,
+    unit_rays,
 )
 from pipeline.rulebook.marks import SealDetection
 from pipeline.seal_ink import paper_relative_redness
@@ -98,8 +100,11 @@ def paper_tint(small: np.ndarray) -> np.ndarray:
     """How red each pixel of the work-scale RGB page is as it stands (not against the
     paper round it): red over the larger of green and blue, 0-1 (white or grey paper 0,
     peach or pink shading ~0.08, negative on blue or green paper)."""
-    rgb = small.astype(np.float32)
-    tint: np.ndarray = (rgb[..., 0] - np.maximum(rgb[..., 1], rgb[..., 2])) / 255.0
+    # In int16 then float32 (the same float32 values as the difference of float planes,
+    # without the page's float (H, W, 3) copy: a third of the time).
+    rest = cv2.max(cv2.extractChannel(small, 1), cv2.extractChannel(small, 2))
+    diff = cv2.extractChannel(small, 0).astype(np.int16) - rest
+    tint: np.ndarray = diff.astype(np.float32) / np.float32(255.0)
     return tint
 
 
@@ -321,8 +326,7 @@ def _fit_ring(
     """
     h, w = ink.shape
     bins = 120
-    theta = np.linspace(0.0, 2 * math.pi, bins, endpoint=False)
-    cos_t, sin_t = np.cos(theta), np.sin(theta)
+    cos_t, sin_t = unit_rays(bins)
     ellipse: tuple[tuple[float, float], tuple[float, float], float] = (
         centre,
         (radius, radius),
@@ -536,9 +540,8 @@ def _check_red(
     # The ring itself: one thin outline of ink (at some share of the fitted one) running
     # round; the edge of a seal's lettering or a cluster of red glyphs has ink in the
     # band but at no one radius all round.
-    peak = max(
-        band_coverage(tolerant, centre, axes, angle, square, (q, q + rules.ring_line), bins, view)
-        for q in np.linspace(rules.ring_band[0], rules.ring_band[1] - rules.ring_line, 7)
+    peak = thin_band_peak(
+        tolerant, centre, axes, angle, square, rules.ring_band, rules.ring_line, bins, view
     )
     # A ring short of the usual coverage or peak is a partial impression only on clear
     # paper, thin, with lettering or a star (checked below, with the width).

@@ -20,6 +20,8 @@ when the rules are loaded.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -59,39 +61,114 @@ def _grey_candidates(grey: np.ndarray, frame: Frame, rules: SealDetection) -> li
     """Round seals on a (work-scale) grey page: Hough circles with ink round the ring."""
     ink = _grey_ink(grey, frame.unit, rules.grey_ink_share)
     tolerant = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    r_min = frame.min_round / 2
-    r_max = frame.long_axis[1] / 2
-    blurred = cv2.GaussianBlur(grey, (5, 5), 1.2)
-    circles = cv2.HoughCircles(
-        blurred,
-        cv2.HOUGH_GRADIENT,
-        dp=1,
-        minDist=r_min,
-        param1=rules.hough_canny,
-        param2=rules.hough_votes,
-        minRadius=round(r_min),
-        maxRadius=round(r_max),
-    )
-    if circles is None:
-        return []
     scored: list[SealCandidate] = []
-    for x, y, r in circles[0][:60]:
-        centre = (float(x), float(y))
-        # Hough's radius is a few pixels off at this scale, and a circle laid over print
-        # finds ink in most directions at some radius or other: a ring has ink in nearly
-        # every direction at one radius. Scan thin circles for it.
-        radii = np.arange(0.85 * r, 1.15 * r, 1.0)
-        thin = [
-            band_coverage(ink, centre, (q, q), 0.0, False, (1.0, 1.0 + 1.5 / q), rules.ring_bins)
-            for q in radii
-        ]
-        best = int(np.argmax(thin))
-        if thin[best] < rules.ring_peak_grey:
+    for circle, rough in _grey_circles(grey, frame, rules):
+        ring = _thin_ring(ink, circle, rules)
+        if ring is None:
             continue
-        candidate = _check_grey_ring(centre, float(radii[best]) * 1.02, ink, tolerant, rules)
+        if rough:  # found on a scaled copy: placed to a few pixels, found again here
+            again = _thin_ring(ink, _refined(grey, circle, rules), rules)
+            ring = ring if again is None else again
+        candidate = _check_grey_ring(ring[0], ring[1] * 1.02, ink, tolerant, rules)
         if candidate is not None:
             scored.append(candidate)
     return suppress(scored)
+
+
+def _thin_ring(
+    ink: np.ndarray, circle: np.ndarray, rules: SealDetection
+) -> tuple[tuple[float, float], float] | None:
+    """The centre and the radius of the thin circle round a Hough circle with ink in most
+    directions (at least ``ring_peak_grey``); None when there is none."""
+    x, y, r = circle  # (float32: the radii below in float32, as they always were)
+    centre = (float(x), float(y))
+    # Hough's radius is a few pixels off at this scale, and a circle laid over print
+    # finds ink in most directions at some radius or other: a ring has ink in nearly
+    # every direction at one radius. Scan thin circles for it.
+    radii = np.arange(0.85 * r, 1.15 * r, 1.0)
+    thin = [
+        band_coverage(ink, centre, (q, q), 0.0, False, (1.0, 1.0 + 1.5 / q), rules.ring_bins)
+        for q in radii
+    ]
+    best = int(np.argmax(thin))
+    if thin[best] < rules.ring_peak_grey:
+        return None
+    return centre, float(radii[best])
+
+
+def _grey_circles(
+    grey: np.ndarray, frame: Frame, rules: SealDetection
+) -> list[tuple[np.ndarray, bool]]:
+    """Hough circles of a seal's radius on the (work-scale) grey page, ``(x, y, r)``, each
+    with whether it was found on a scaled copy (rough: ``_refined`` places it again).
+
+    A page measured in millimetres spans one octave of radii (a seal 28-56 mm) and is
+    searched as it stands. A page without believable millimetres (a crop, a photo, a dpi
+    guessed wrong) spans four octaves, up to a seal filling the image: a search over all
+    of them at once costs tens of seconds on a page of print (every edge pixel votes
+    along its whole radius range). Each octave past ``grey_hough_radius_px`` is searched
+    on a copy scaled so its largest radius is that (``red_seals._ring_outlines`` does the
+    same for red rings).
+    """
+    r_min = frame.min_round / 2
+    r_max = frame.long_axis[1] / 2
+    limit = rules.grey_hough_radius_px
+    if r_max <= limit:
+        octaves = [(r_min, r_max, 1.0)]
+    else:
+        octaves = []
+        low = r_min
+        while low < r_max:
+            high = min(r_max, 2.0 * low)
+            octaves.append((low, high, min(1.0, limit / high)))
+            low = high
+    h, w = grey.shape
+    found: list[tuple[np.ndarray, bool]] = []
+    for low, high, shrink in octaves:
+        small = grey
+        if shrink < 1.0:
+            size = (max(1, round(w * shrink)), max(1, round(h * shrink)))
+            small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        circles = cv2.HoughCircles(
+            cv2.GaussianBlur(small, (5, 5), 1.2),
+            cv2.HOUGH_GRADIENT,
+            dp=1,
+            minDist=low * shrink,
+            param1=rules.hough_canny,
+            param2=rules.hough_votes,
+            minRadius=round(low * shrink),
+            maxRadius=round(high * shrink),
+        )
+        if circles is None:
+            continue
+        found += [(circle, shrink < 1.0) for circle in circles[0][:60] / shrink]
+    return found
+
+
+def _refined(grey: np.ndarray, circle: np.ndarray, rules: SealDetection) -> np.ndarray:
+    """A circle found on a scaled copy, found again at full scale round where it lies
+    (a window a little wider than it, radii within 15 %): the scaled copy places it only
+    to a few pixels. The rough circle when the window finds none. (Only circles with a
+    thin ring round them are placed again: a page of print gives dozens that have none.)"""
+    x, y, r = (float(v) for v in circle)
+    h, w = grey.shape
+    reach = 1.2 * r + 8
+    x0, y0 = max(0, math.floor(x - reach)), max(0, math.floor(y - reach))
+    x1, y1 = min(w, math.ceil(x + reach)), min(h, math.ceil(y + reach))
+    again = cv2.HoughCircles(
+        cv2.GaussianBlur(grey[y0:y1, x0:x1], (5, 5), 1.2),
+        cv2.HOUGH_GRADIENT,
+        dp=1,
+        minDist=2 * reach,
+        param1=rules.hough_canny,
+        param2=rules.hough_votes,
+        minRadius=math.floor(0.85 * r),
+        maxRadius=math.ceil(1.15 * r),
+    )
+    if again is None:
+        return circle
+    best = again[0][0]
+    return np.array([best[0] + x0, best[1] + y0, best[2]], np.float32)
 
 
 def _check_grey_ring(

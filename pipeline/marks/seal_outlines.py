@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,6 +77,17 @@ class SealCandidate:
 # ======================================================================================
 
 
+@functools.lru_cache(maxsize=16)
+def unit_rays(bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine and sine of ``bins`` directions evenly round from +x (read-only, made once
+    per count: every outline sampled is sampled in these)."""
+    theta = np.linspace(0.0, 2 * math.pi, bins, endpoint=False)
+    cos_t, sin_t = np.cos(theta), np.sin(theta)
+    cos_t.setflags(write=False)
+    sin_t.setflags(write=False)
+    return cos_t, sin_t
+
+
 def outline_points(
     centre: tuple[float, float],
     axes: tuple[float, float],
@@ -85,8 +97,7 @@ def outline_points(
     bins: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sample points ``(bins, len(shares))`` on scaled copies of an outline: x and y."""
-    theta = np.linspace(0.0, 2 * math.pi, bins, endpoint=False)
-    u, v = np.cos(theta), np.sin(theta)
+    u, v = unit_rays(bins)
     if square:
         # The square's perimeter in the same direction: scale the unit ray to the edge.
         norm = np.maximum(np.abs(u), np.abs(v))
@@ -154,6 +165,34 @@ def band_coverage(
     if view is None:
         return float(hit.mean())
     return float(hit[view].mean()) if view.any() else 0.0
+
+
+def thin_band_peak(
+    mask: np.ndarray,
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle_deg: float,
+    square: bool,
+    band: tuple[float, float],
+    line: float,
+    bins: int,
+    view: np.ndarray | None = None,
+) -> float:
+    """The most ``band_coverage`` of a thin band ``line`` wide, at seven places from the
+    start of ``band`` to its end: where one thin outline of ink runs round. The same
+    figures as seven ``band_coverage`` calls, with the outline sampled once."""
+    starts = np.linspace(band[0], band[1] - line, 7)
+    shares = np.concatenate([np.linspace(q, q + line, 9) for q in starts])
+    hits = outline_hits(mask, centre, axes, angle_deg, square, shares, bins)
+    best = 0.0
+    for k in range(len(starts)):
+        hit = np.asarray(hits[:, 9 * k : 9 * (k + 1)].any(axis=1))
+        if view is None:
+            value = float(hit.mean())
+        else:
+            value = float(hit[view].mean()) if view.any() else 0.0
+        best = max(best, value)
+    return best
 
 
 def disc_share(mask: np.ndarray, centre: tuple[float, float], radius: float) -> float:

@@ -171,6 +171,7 @@ class SealDetection(Spec):
     star_share: float = Field(gt=0.0, lt=1.0)
     hough_canny: float = Field(gt=0.0)
     hough_votes: float = Field(gt=0.0)
+    grey_hough_radius_px: float = Field(gt=0.0)
     ring_coverage_grey: float = Field(gt=0.0, le=1.0)
     ring_peak_grey: float = Field(gt=0.0, le=1.0)
     ring_contrast_grey: float = Field(gt=0.0, le=1.0)

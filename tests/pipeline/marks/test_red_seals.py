@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from pipeline.marks.red_seals import _check_red, paper_tint, red_candidates
-from pipeline.marks.seal_outlines import Frame
+from pipeline.marks.seal_outlines import Frame, band_coverage, thin_band_peak
 from pipeline.rulebook.marks import SealDetection
 from tests.rulebook import RULES
 
@@ -207,3 +207,34 @@ def test_paper_outside_is_judged_without_the_seals_found() -> None:
         CENTRE, (RADIUS, RADIUS), 0.0, False, ink, ink, ink, FRAME, SEALS, around=ring > 0
     )
     assert found is not None
+
+
+# --- the same figures, computed faster ----------------------------------------------------
+
+
+def test_paper_tint_is_the_float_difference_to_the_bit() -> None:
+    """``paper_tint`` in int16 gives exactly the float32 (R - max(G, B)) / 255."""
+    rng = np.random.default_rng(7)
+    page = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    rgb = page.astype(np.float32)
+    expected = (rgb[..., 0] - np.maximum(rgb[..., 1], rgb[..., 2])) / 255.0
+    got = paper_tint(page)
+    assert got.dtype == np.float32
+    assert np.array_equal(got, expected)
+
+
+def test_thin_band_peak_is_the_most_of_seven_band_coverages() -> None:
+    """One sampling of the outline gives what seven ``band_coverage`` calls give, with
+    and without a view, on a partial ring (some directions inked at some radii only)."""
+    ink = _ring(0.06, sweep=250.0, lettered=True, letters_deg=200)
+    band, line, bins = SEALS.ring_band, SEALS.ring_line, SEALS.ring_bins
+    view = np.arange(bins) % 3 != 0
+    for centre, axes in ((CENTRE, (RADIUS, RADIUS)), ((146.0, 153.0), (83.0, 71.0))):
+        for seen in (None, view):
+            expected = max(
+                band_coverage(ink, centre, axes, 17.0, False, (q, q + line), bins, seen)
+                for q in np.linspace(band[0], band[1] - line, 7)
+            )
+            got = thin_band_peak(ink, centre, axes, 17.0, False, band, line, bins, seen)
+            assert got == expected
+            assert 0.0 < got < 1.0

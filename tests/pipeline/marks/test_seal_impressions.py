@@ -19,6 +19,7 @@ from pipeline.errors import ConfigError
 from pipeline.ingest import FileKind
 from pipeline.marks.seal_impressions import detect_seals
 from pipeline.marks.seal_lettering import read_seals, unwrap_ring
+from pipeline.marks.seal_outlines import seal_frame
 from pipeline.model import SealMark, SourceKind, TextLine
 from pipeline.ocr.engine import OcrEngine, OcrSettings
 from pipeline.ocr.registry import create_engine
@@ -251,3 +252,18 @@ def test_a_real_greyscale_scan_has_its_one_seal_found_where_it_is() -> None:
     assert abs(seal.centre[0] - 441) < 8 and abs(seal.centre[1] - 963) < 8
     assert 55 < seal.axes[0] < 70
     assert seal.confidence <= 0.7  # by shape alone: never a sure reading on greyscale
+
+
+def test_a_greyscale_scan_at_a_guessed_dpi_is_searched_by_octaves_and_its_seal_found() -> None:
+    """The same notice at a dpi that is no paper size (the image reader's guess for a
+    photo): the frame runs from a small seal to one filling the image, searched an
+    octave at a time on scaled copies (one Hough over all the radii took 27 s CPU and
+    found nothing); the seal is found at its place."""
+    image = np.asarray(Image.open(REAL / "hust-notice-2020.jpeg").convert("RGB"))
+    frame = seal_frame(image.shape, 200.0, SEALS)
+    assert not frame.by_size  # sizes from the image, not millimetres
+    assert frame.long_axis[1] / 2 > 2 * SEALS.grey_hough_radius_px
+    (seal,) = detect_seals(image, 200.0, SEALS)
+    assert (seal.colour, seal.shape) == ("grey", "round")
+    assert abs(seal.centre[0] - 441) < 8 and abs(seal.centre[1] - 963) < 8
+    assert 55 < seal.axes[0] < 70
