@@ -261,6 +261,45 @@ def _cut_outlines(
     return found
 
 
+def _ring_fits(
+    ink: np.ndarray,
+    centre: tuple[float, float],
+    radius: float,
+    rules: SealDetection,
+    cut_only: bool = False,
+) -> list[_Outline]:
+    """Outlines for a Hough ring: refitted as an ellipse to the ring ink; a ring cut by
+    the image's edge (``edge_off_share`` of it off the image or more) also as itself and
+    refitted as a circle (its arc on the page is too short to fix an ellipse's five
+    parameters: the fit swings off round the missing part, or too few rays reach ink).
+    ``cut_only``: only those, and only for a ring cut by the edge (the lower-vote
+    search, ``edge_ring_votes``)."""
+    found: list[_Outline] = []
+    if not cut_only:
+        fitted = _fit_ring(ink, centre, radius, rules)
+        if fitted is not None:
+            found.append((fitted[0], fitted[1], fitted[2], False))
+    view = _in_view(ink.shape, centre, (radius, radius), 0.0, False, rules.ring_bins)
+    if view.mean() <= 1.0 - rules.edge_off_share:
+        found.append((centre, (radius, radius), 0.0, False))
+        fitted = _fit_ring(ink, centre, radius, rules, circle=True)
+        if fitted is not None:
+            found.append((fitted[0], fitted[1], fitted[2], False))
+    return found
+
+
+def _fit_circle(points: np.ndarray) -> tuple[tuple[float, float], float] | None:
+    """The least-squares circle through ``points`` (n, 2): ``x^2 + y^2 + D x + E y + F =
+    0``; None when they fix none."""
+    design = np.column_stack([points[:, 0], points[:, 1], np.ones(len(points))])
+    (d, e, f), *_ = np.linalg.lstsq(design, -(points**2).sum(axis=1), rcond=None)
+    cx, cy = -d / 2.0, -e / 2.0
+    r2 = cx * cx + cy * cy - f
+    if not (r2 > 4 and math.isfinite(cx) and math.isfinite(cy)):
+        return None
+    return (float(cx), float(cy)), math.sqrt(r2)
+
+
 def _ring_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> list[_Outline]:
     """Rings found by the Hough transform on the ink, each refitted as an ellipse to the
     ring ink round it: seals that touch or overlap, arcs of a partial impression or of a
@@ -277,6 +316,8 @@ def _ring_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> list[
     h, w = ink.shape
     found: list[_Outline] = []
     tried: list[tuple[float, float, float]] = []
+    # A ring cut by the image's edge draws votes from its arc on the page only.
+    edge_votes = round(rules.hough_votes_red * rules.edge_ring_votes)
     band_low = r_low
     while band_low < r_high:
         band_high = min(r_high, 2.0 * band_low)
@@ -284,40 +325,54 @@ def _ring_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> list[
         size = (max(1, round(w * shrink)), max(1, round(h * shrink)))
         small = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) if shrink < 1.0 else mask
         r_min = max(3, math.floor(band_low * shrink))
-        circles = cv2.HoughCircles(
-            cv2.GaussianBlur(small, (5, 5), 1.5),
-            cv2.HOUGH_GRADIENT,
-            dp=1.5,
-            minDist=r_min,
-            param1=100,
-            param2=rules.hough_votes_red,
-            minRadius=r_min,
-            maxRadius=max(r_min + 2, math.ceil(band_high * shrink)),
-        )
+        blurred = cv2.GaussianBlur(small, (5, 5), 1.5)
+        r_max = max(r_min + 2, math.ceil(band_high * shrink))
         band_low = band_high
-        if circles is None:
-            continue
-        for x, y, r in circles[0][: rules.max_rings_tried] / shrink:
-            if any(
-                math.hypot(x - tx, y - ty) < 0.2 * r and abs(r - tr) < 0.2 * r
-                for tx, ty, tr in tried
-            ):
-                continue  # the same ring again
-            tried.append((float(x), float(y), float(r)))
-            fitted = _fit_ring(ink, (float(x), float(y)), float(r), rules)
-            if fitted is not None:
-                found.append((fitted[0], fitted[1], fitted[2], False))
+        for votes, cut in ((rules.hough_votes_red, False), (edge_votes, True)):
+            if votes <= 0:
+                continue
+            circles = cv2.HoughCircles(
+                blurred,
+                cv2.HOUGH_GRADIENT,
+                dp=1.5,
+                minDist=r_min,
+                param1=100,
+                param2=votes,
+                minRadius=r_min,
+                maxRadius=r_max,
+            )
+            if circles is None:
+                continue
+            rings = circles[0] / shrink
+            if cut:
+                # Only rings running off the image are taken at the lower vote.
+                x, y, r = rings[:, 0], rings[:, 1], rings[:, 2]
+                rings = rings[(np.minimum(x, y) < r) | (x + r > w) | (y + r > h)]
+            for x, y, r in rings[: rules.max_rings_tried]:
+                if any(
+                    math.hypot(x - tx, y - ty) < 0.2 * r and abs(r - tr) < 0.2 * r
+                    for tx, ty, tr in tried
+                ):
+                    continue  # the same ring again
+                tried.append((float(x), float(y), float(r)))
+                found += _ring_fits(ink, (float(x), float(y)), float(r), rules, cut_only=cut)
     return found
 
 
 def _fit_ring(
-    ink: np.ndarray, centre: tuple[float, float], radius: float, rules: SealDetection
+    ink: np.ndarray,
+    centre: tuple[float, float],
+    radius: float,
+    rules: SealDetection,
+    circle: bool = False,
 ) -> tuple[tuple[float, float], tuple[float, float], float] | None:
     """An ellipse through the outer edge of the ring ink nearest a rough circle.
 
     Along rays from the centre, the ink run nearest the current outline is taken and its
     outer end kept; an ellipse is fitted to those points (the farthest fifth left out,
     ink of a neighbouring seal or print), and the fit repeated from the new outline.
+    ``circle``: a circle is fitted instead (a ring cut by the image's edge), and the rays
+    that must reach ink are ``min_ring_rays`` of those on the image only.
     """
     h, w = ink.shape
     bins = 120
@@ -350,7 +405,10 @@ def _fit_ring(
         distance = np.where(hit, np.abs(shares - 1.0)[None, :], np.inf)
         nearest = distance.argmin(axis=1)
         rays = np.isfinite(distance.min(axis=1))
-        if rays.sum() < rules.min_ring_rays:
+        needed = rules.min_ring_rays
+        if circle:
+            needed = round(needed * inside[:, len(shares) // 2].mean())
+        if rays.sum() < needed:
             return None
         outer = end[np.arange(bins), nearest][rays]
         px = xs[rays, outer]
@@ -362,6 +420,13 @@ def _fit_ring(
         points = np.stack([px[keep], py[keep]], axis=1).astype(np.float32)
         if len(points) < 5:
             return None
+        if circle:
+            fitted = _fit_circle(points.astype(np.float64))
+            if fitted is None:
+                return None
+            (ex, ey), r = fitted
+            ellipse = ((ex, ey), (r, r), 0.0)
+            continue
         (ex, ey), (d1, d2), e_angle = cv2.fitEllipse(points)
         if not (d1 > 2 and d2 > 2 and math.isfinite(ex) and math.isfinite(ey)):
             return None

@@ -133,6 +133,9 @@ class SealDetection(Spec):
     merge_mm: float = Field(gt=0.0, le=10.0)
     hough_votes_red: float = Field(gt=0.0)
     max_rings_tried: int = Field(ge=0, le=200)
+    edge_ring_votes: float = Field(
+        0.0, ge=0.0, le=1.0, description="share of the votes a ring cut by the edge needs (0: none)"
+    )
     ring_search_peak: float = Field(
         ge=0.0, le=1.0, description="region seals with less ring than this keep their ink"
     )

@@ -7,7 +7,13 @@ import math
 import cv2
 import numpy as np
 
-from pipeline.marks.red_seals import _check_red, paper_tint, red_candidates
+from pipeline.marks.red_seals import (
+    _check_red,
+    _fit_ring,
+    _ring_outlines,
+    paper_tint,
+    red_candidates,
+)
 from pipeline.marks.seal_outlines import Frame
 from pipeline.rulebook.marks import SealDetection
 from tests.rulebook import RULES
@@ -207,3 +213,45 @@ def test_paper_outside_is_judged_without_the_seals_found() -> None:
         CENTRE, (RADIUS, RADIUS), 0.0, False, ink, ink, ink, FRAME, SEALS, around=ring > 0
     )
     assert found is not None
+
+
+def _dashed_ring(centre: tuple[int, int], dash: int = 11, sweep: int = 360) -> np.ndarray:
+    """A faint ring left in fragments: a dash of ``dash`` degrees every 30 degrees, over
+    ``sweep`` degrees."""
+    mask = np.zeros((400, 300), np.uint8)
+    for start in range(0, sweep, 30):
+        cv2.ellipse(mask, centre, (78, 78), 0, start, start + dash, 1, 3)
+    return mask > 0
+
+
+def _ring_near(ink: np.ndarray, centre: tuple[int, int], rules: SealDetection) -> bool:
+    return any(
+        math.dist(c, centre) < 4 and abs(max(axes) - 80) < 4
+        for c, axes, _, _ in _ring_outlines(ink, FRAME, rules)
+    )
+
+
+def test_a_faint_ring_cut_by_the_edge_is_looked_for_at_fewer_votes() -> None:
+    """A ring in fragments running a third off the image draws too few votes from its
+    arc on the page; the lower-vote search for rings cut by the edge finds it."""
+    ink = _dashed_ring((15, 200))
+    assert _ring_near(ink, (15, 200), SEALS)
+    assert not _ring_near(ink, (15, 200), SEALS.model_copy(update={"edge_ring_votes": 0.0}))
+
+
+def test_the_lower_vote_search_takes_only_rings_cut_by_the_edge() -> None:
+    """The same fragments (a third of the ring left out) on the page: not a ring cut by
+    the edge, so it must draw the full vote."""
+    ink = _dashed_ring((150, 200), sweep=240)
+    assert not _ring_near(ink, (150, 200), SEALS)
+
+
+def test_a_ring_cut_by_the_edge_is_refitted_as_a_circle() -> None:
+    """Its arc on the page fixes a circle's three parameters where an ellipse's five swing
+    off round the missing part."""
+    ink = _dashed_ring((15, 200), dash=20)
+    fitted = _fit_ring(ink, (22.0, 195.0), 74.0, SEALS, circle=True)
+    assert fitted is not None
+    (x, y), (a, b), _ = fitted
+    assert math.dist((x, y), (15, 200)) < 3
+    assert a == b and abs(a - 80) < 3
