@@ -16,7 +16,7 @@ round a cell is thick and has no red lettering inside; a filled block is too ful
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import cv2
@@ -167,6 +167,9 @@ def red_candidates(
                 axes = (round(0.95 * a), round(0.95 * b))
                 cv2.ellipse(around, centre, axes, seal.angle_deg, 0, 360, 0, band)
         found += checked(_ring_outlines(rest > 0, frame, rules), around > 0)
+        if rules.pair_oval_overlap > 0:
+            for outline, pieces in _pair_ovals(suppress(found), ink, rules):
+                found += [s for s in checked([outline], around > 0) if _fuller(s, pieces, rules)]
     kept = suppress(found)
     return kept if colour == "red" else [replace(seal, colour=colour) for seal in kept]
 
@@ -288,6 +291,45 @@ def _ring_fits(
     return found
 
 
+def _pair_ovals(
+    seals: list[SealCandidate], ink: np.ndarray, rules: SealDetection
+) -> list[tuple[_Outline, tuple[SealCandidate, SealCandidate]]]:
+    """An oval seal whose ring was found as two round pieces (the Hough search looks for
+    circles: the two ends of an oval, or an oval under another seal, each pass as a ring
+    of their own): an ellipse spanning each pair of round seals that overlap by
+    ``pair_oval_overlap`` of the smaller's radius or more, refitted to the ring ink.
+    Checked as every outline is; where it is a seal its ring is fuller than either piece's
+    and ``suppress`` keeps it over them (``pair_oval_gain``). Each with the two pieces it spans."""
+    found: list[tuple[_Outline, tuple[SealCandidate, SealCandidate]]] = []
+    rounds = [s for s in seals if s.shape == "round"]
+    for i, one in enumerate(rounds):
+        for two in rounds[i + 1 :]:
+            r1, r2 = one.axes[0], two.axes[0]
+            d = math.dist(one.centre, two.centre)
+            if r1 + r2 - d < rules.pair_oval_overlap * min(r1, r2) or d < 0.1 * max(r1, r2):
+                continue
+            (x1, y1), (x2, y2) = one.centre, two.centre
+            long = (d + r1 + r2) / 2
+            short = (r1 + r2) / 2
+            if long / short > rules.max_aspect:
+                continue
+            # The middle of the span, on the line through both centres.
+            shift = (r2 - r1) / 2 / d
+            centre = ((x1 + x2) / 2 + (x2 - x1) * shift, (y1 + y2) / 2 + (y2 - y1) * shift)
+            angle = math.degrees(math.atan2(y2 - y1, x2 - x1))
+            fitted = _fit_ring(ink, centre, short, rules, start=((long, short), angle))
+            if fitted is not None:
+                found.append(((fitted[0], fitted[1], fitted[2], False), (one, two)))
+    return found
+
+
+def _fuller(oval: SealCandidate, pieces: Sequence[SealCandidate], rules: SealDetection) -> bool:
+    """Whether an oval tried over two round pieces (``_pair_ovals``) has a ring fuller
+    than either's by ``pair_oval_gain``: two round seals stamped over each other leave an
+    outline round both whose ring is not."""
+    return oval.ring_coverage >= max(p.ring_coverage for p in pieces) + rules.pair_oval_gain
+
+
 def _fit_circle(points: np.ndarray) -> tuple[tuple[float, float], float] | None:
     """The least-squares circle through ``points`` (n, 2): ``x^2 + y^2 + D x + E y + F =
     0``; None when they fix none."""
@@ -365,6 +407,7 @@ def _fit_ring(
     radius: float,
     rules: SealDetection,
     circle: bool = False,
+    start: tuple[tuple[float, float], float] | None = None,
 ) -> tuple[tuple[float, float], tuple[float, float], float] | None:
     """An ellipse through the outer edge of the ring ink nearest a rough circle.
 
@@ -372,16 +415,15 @@ def _fit_ring(
     outer end kept; an ellipse is fitted to those points (the farthest fifth left out,
     ink of a neighbouring seal or print), and the fit repeated from the new outline.
     ``circle``: a circle is fitted instead (a ring cut by the image's edge), and the rays
-    that must reach ink are ``min_ring_rays`` of those on the image only.
+    that must reach ink are ``min_ring_rays`` of those on the image only. ``start``: the
+    first outline's semi-axes and angle, when not the circle of ``radius``.
     """
     h, w = ink.shape
     bins = 120
     theta = np.linspace(0.0, 2 * math.pi, bins, endpoint=False)
     cos_t, sin_t = np.cos(theta), np.sin(theta)
     ellipse: tuple[tuple[float, float], tuple[float, float], float] = (
-        centre,
-        (radius, radius),
-        0.0,
+        (centre, (radius, radius), 0.0) if start is None else (centre, start[0], start[1])
     )
     for _ in range(3):
         (cx, cy), (a, b), angle = ellipse

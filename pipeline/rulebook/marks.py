@@ -133,6 +133,12 @@ class SealDetection(Spec):
     merge_mm: float = Field(gt=0.0, le=10.0)
     hough_votes_red: float = Field(gt=0.0)
     max_rings_tried: int = Field(ge=0, le=200)
+    pair_oval_overlap: float = Field(
+        0.0, ge=0.0, le=2.0, description="two round seals overlapping this much: an oval tried"
+    )
+    pair_oval_gain: float = Field(
+        0.05, ge=0.0, le=1.0, description="that oval's ring fuller than either piece's by this"
+    )
     edge_ring_votes: float = Field(
         0.0, ge=0.0, le=1.0, description="share of the votes a ring cut by the edge needs (0: none)"
     )

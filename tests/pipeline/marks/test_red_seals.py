@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -10,11 +11,13 @@ import numpy as np
 from pipeline.marks.red_seals import (
     _check_red,
     _fit_ring,
+    _fuller,
+    _pair_ovals,
     _ring_outlines,
     paper_tint,
     red_candidates,
 )
-from pipeline.marks.seal_outlines import Frame
+from pipeline.marks.seal_outlines import Frame, SealCandidate
 from pipeline.rulebook.marks import SealDetection
 from tests.rulebook import RULES
 
@@ -255,3 +258,39 @@ def test_a_ring_cut_by_the_edge_is_refitted_as_a_circle() -> None:
     (x, y), (a, b), _ = fitted
     assert math.dist((x, y), (15, 200)) < 3
     assert a == b and abs(a - 80) < 3
+
+
+def _piece(centre: tuple[float, float], radius: float, peak: float) -> SealCandidate:
+    return SealCandidate(
+        centre=centre,
+        axes=(radius, radius),
+        angle_deg=0.0,
+        shape="round",
+        colour="red",
+        confidence=0.8,
+        ring_coverage=peak,
+        star=False,
+    )
+
+
+def test_an_oval_found_as_two_round_pieces_is_tried_as_one() -> None:
+    """The Hough search finds an oval's two ends as circles; an ellipse spanning both,
+    refitted to the ring ink, is the oval."""
+    mask = np.zeros((300, 400), np.uint8)
+    cv2.ellipse(mask, (200, 150), (98, 63), 20, 0, 360, 1, 4)
+    t = math.radians(20)
+    ends = [(200 + s * 36 * math.cos(t), 150 + s * 36 * math.sin(t)) for s in (-1, 1)]
+    pieces = [_piece(ends[0], 64, 0.85), _piece(ends[1], 64, 0.9)]
+    ((centre, axes, _, _), spanned), *_ = _pair_ovals(pieces, mask > 0, SEALS)
+    assert set(spanned) == set(pieces)
+    assert math.dist(centre, (200, 150)) < 3
+    assert abs(max(axes) - 100) < 4 and abs(min(axes) - 65) < 4
+
+
+def test_an_oval_over_two_pieces_needs_a_fuller_ring_than_theirs() -> None:
+    """An oval seal's whole ring is fuller than the arcs its two ends' circles follow; the
+    outline round two round seals stamped over each other is not (``pair_oval_gain``)."""
+    pieces = [_piece((150, 150), 64, 0.85), _piece((210, 150), 64, 0.9)]
+    assert _fuller(replace(pieces[0], ring_coverage=1.0, shape="oval"), pieces, SEALS)
+    faint = [_piece((150, 150), 64, 0.61), _piece((210, 150), 64, 0.69)]
+    assert not _fuller(replace(faint[0], ring_coverage=0.69, shape="oval"), faint, SEALS)
