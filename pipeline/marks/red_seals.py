@@ -142,18 +142,20 @@ def red_candidates(
     # Rings are looked for in the ink no region seal explains (most pages stop here:
     # each seal its own region).
     rest = ink.astype(np.uint8)
+    hidden = np.zeros_like(rest)  # where the seals found cover the ink: left out
     for seal in found:
         if seal.ring_coverage < rules.ring_search_peak:
             continue  # maybe the joint outline of two seals half over each other
         a, b = seal.axes
         if seal.shape == "square":
             box = cv2.boxPoints((seal.centre, (2.3 * a, 2.3 * b), seal.angle_deg))
-            cv2.fillPoly(rest, [np.round(box).astype(np.int32)], 0)
+            cv2.fillPoly(hidden, [np.round(box).astype(np.int32)], 1)
         else:
             centre = (round(seal.centre[0]), round(seal.centre[1]))
             cv2.ellipse(
-                rest, centre, (round(1.15 * a), round(1.15 * b)), seal.angle_deg, 0, 360, 0, -1
+                hidden, centre, (round(1.15 * a), round(1.15 * b)), seal.angle_deg, 0, 360, 1, -1
             )
+    rest[hidden > 0] = 0
     # Too little ink left for half of the smallest ring: nothing to look for.
     if int(rest.sum()) >= math.pi * frame.long_axis[0] / 2:
         # Paper just outside a ring is judged without the rings of the seals found: a
@@ -166,7 +168,7 @@ def red_candidates(
                 band = max(2, round(0.2 * min(a, b)))
                 axes = (round(0.95 * a), round(0.95 * b))
                 cv2.ellipse(around, centre, axes, seal.angle_deg, 0, 360, 0, band)
-        found += checked(_ring_outlines(rest > 0, frame, rules), around > 0)
+        found += checked(_ring_outlines(rest > 0, frame, rules, ink, hidden > 0), around > 0)
         if rules.pair_oval_overlap > 0:
             for outline, pieces in _pair_ovals(suppress(found), ink, rules):
                 found += [s for s in checked([outline], around > 0) if _fuller(s, pieces, rules)]
@@ -264,6 +266,17 @@ def _cut_outlines(
     return found
 
 
+def _cut_share(ring: np.ndarray, shape: tuple[int, ...], hidden: np.ndarray | None) -> float:
+    """Share of a Hough ring ``(x, y, r)`` off an image of ``shape`` or under ``hidden``
+    (bool)."""
+    x, y, r = (float(v) for v in ring)
+    yi, xi, on = outline_pixels(shape, (x, y), (r, r), 0.0, False, np.array([1.0]), 72)
+    off = ~on[:, 0]
+    if hidden is not None:
+        off |= hidden[yi[:, 0], xi[:, 0]]
+    return float(off.mean())
+
+
 def _ring_fits(
     ink: np.ndarray,
     centre: tuple[float, float],
@@ -275,15 +288,16 @@ def _ring_fits(
     the image's edge (``edge_off_share`` of it off the image or more) also as itself and
     refitted as a circle (its arc on the page is too short to fix an ellipse's five
     parameters: the fit swings off round the missing part, or too few rays reach ink).
-    ``cut_only``: only those, and only for a ring cut by the edge (the lower-vote
-    search, ``edge_ring_votes``)."""
+    ``cut_only``: a ring from the lower-vote search (``edge_ring_votes``): one cut by the
+    edge only as a circle."""
     found: list[_Outline] = []
-    if not cut_only:
+    view = _in_view(ink.shape, centre, (radius, radius), 0.0, False, rules.ring_bins)
+    edge = view.mean() <= 1.0 - rules.edge_off_share
+    if not (cut_only and edge):
         fitted = _fit_ring(ink, centre, radius, rules)
         if fitted is not None:
             found.append((fitted[0], fitted[1], fitted[2], False))
-    view = _in_view(ink.shape, centre, (radius, radius), 0.0, False, rules.ring_bins)
-    if view.mean() <= 1.0 - rules.edge_off_share:
+    if edge:
         found.append((centre, (radius, radius), 0.0, False))
         fitted = _fit_ring(ink, centre, radius, rules, circle=True)
         if fitted is not None:
@@ -342,10 +356,21 @@ def _fit_circle(points: np.ndarray) -> tuple[tuple[float, float], float] | None:
     return (float(cx), float(cy)), math.sqrt(r2)
 
 
-def _ring_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> list[_Outline]:
+def _ring_outlines(
+    ink: np.ndarray,
+    frame: Frame,
+    rules: SealDetection,
+    whole: np.ndarray | None = None,
+    hidden: np.ndarray | None = None,
+) -> list[_Outline]:
     """Rings found by the Hough transform on the ink, each refitted as an ellipse to the
     ring ink round it: seals that touch or overlap, arcs of a partial impression or of a
     seal cut by the image's edge, ovals and circles seen at an angle.
+
+    ``hidden``: where ``ink`` was left out (the seals already found), ``whole``: the ink
+    with it (rings are refitted to that). A ring cut by the image's edge or running under
+    ``hidden`` is looked for again at ``edge_ring_votes`` of the votes: its arc in view
+    draws fewer.
 
     The radii are searched an octave at a time, each on a copy scaled so its largest ring
     is ``HOUGH_RADIUS_PX``: the cost stays flat whatever the seal's size, and big rings
@@ -356,6 +381,7 @@ def _ring_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> list[
     r_high = max(r_low + 2, high / 2)
     mask = ink.astype(np.uint8) * 255
     h, w = ink.shape
+    fit_ink = ink if whole is None else whole
     found: list[_Outline] = []
     tried: list[tuple[float, float, float]] = []
     # A ring cut by the image's edge draws votes from its arc on the page only.
@@ -387,9 +413,10 @@ def _ring_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> list[
                 continue
             rings = circles[0] / shrink
             if cut:
-                # Only rings running off the image are taken at the lower vote.
-                x, y, r = rings[:, 0], rings[:, 1], rings[:, 2]
-                rings = rings[(np.minimum(x, y) < r) | (x + r > w) | (y + r > h)]
+                # Only rings cut by the edge or by a seal found are taken at the lower vote.
+                rings = rings[
+                    [_cut_share(ring, ink.shape, hidden) >= rules.edge_off_share for ring in rings]
+                ]
             for x, y, r in rings[: rules.max_rings_tried]:
                 if any(
                     math.hypot(x - tx, y - ty) < 0.2 * r and abs(r - tr) < 0.2 * r
@@ -397,7 +424,7 @@ def _ring_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> list[
                 ):
                     continue  # the same ring again
                 tried.append((float(x), float(y), float(r)))
-                found += _ring_fits(ink, (float(x), float(y)), float(r), rules, cut_only=cut)
+                found += _ring_fits(fit_ink, (float(x), float(y)), float(r), rules, cut_only=cut)
     return found
 
 

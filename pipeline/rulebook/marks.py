@@ -93,6 +93,12 @@ class InkThresholds(Spec):
     partial_ring: PartialRing | None = Field(
         None, description="replaces the red one (None: no partial ring is kept)"
     )
+    edge_ring_votes: float = Field(
+        0.0, ge=0.0, le=1.0, description="replaces the red one (0: no lower-vote search)"
+    )
+    pair_oval_overlap: float = Field(
+        0.0, ge=0.0, le=2.0, description="replaces the red one (0: no oval over two rounds)"
+    )
     shapes: tuple[Literal["round", "oval", "square"], ...] = Field(
         ("round", "oval", "square"), min_length=1, description="the shapes kept"
     )
@@ -140,7 +146,10 @@ class SealDetection(Spec):
         0.05, ge=0.0, le=1.0, description="that oval's ring fuller than either piece's by this"
     )
     edge_ring_votes: float = Field(
-        0.0, ge=0.0, le=1.0, description="share of the votes a ring cut by the edge needs (0: none)"
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="share of the votes a ring cut by the edge or a seal needs (0: none)",
     )
     ring_search_peak: float = Field(
         ge=0.0, le=1.0, description="region seals with less ring than this keep their ink"

@@ -294,3 +294,14 @@ def test_an_oval_over_two_pieces_needs_a_fuller_ring_than_theirs() -> None:
     assert _fuller(replace(pieces[0], ring_coverage=1.0, shape="oval"), pieces, SEALS)
     faint = [_piece((150, 150), 64, 0.61), _piece((210, 150), 64, 0.69)]
     assert not _fuller(replace(faint[0], ring_coverage=0.69, shape="oval"), faint, SEALS)
+
+
+def test_a_faint_ring_running_under_a_seal_found_is_looked_for_at_fewer_votes() -> None:
+    """The ink of a seal already found is left out of the ring search: a ring running
+    under it keeps only its arc outside it, and is looked for at the lower vote as a ring
+    cut by the edge is."""
+    ink = _dashed_ring((150, 200), sweep=240)
+    hidden = np.zeros(ink.shape, np.uint8)
+    cv2.circle(hidden, (round(150 + 78 * 0.5), round(200 - 78 * 0.87)), 50, 1, -1)
+    found = _ring_outlines(ink, FRAME, SEALS, ink, hidden > 0)
+    assert any(math.dist(c, (150, 200)) < 4 and abs(max(axes) - 80) < 4 for c, axes, _, _ in found)
