@@ -53,6 +53,7 @@ def _other(
             "partial_ring": inks.partial_ring,
             "edge_ring_votes": inks.edge_ring_votes,
             "pair_oval_overlap": inks.pair_oval_overlap,
+            "over_seal_offset": inks.over_seal_offset,
         }
     )
     if colour == "blue":

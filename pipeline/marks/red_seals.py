@@ -172,7 +172,7 @@ def red_candidates(
         if rules.pair_oval_overlap > 0:
             for outline, pieces in _pair_ovals(suppress(found), ink, rules):
                 found += [s for s in checked([outline], around > 0) if _fuller(s, pieces, rules)]
-    kept = suppress(found)
+    kept = suppress(found, rules.over_seal_offset, rules.over_seal_peak)
     return kept if colour == "red" else [replace(seal, colour=colour) for seal in kept]
 
 

@@ -99,6 +99,9 @@ class InkThresholds(Spec):
     pair_oval_overlap: float = Field(
         0.0, ge=0.0, le=2.0, description="replaces the red one (0: no oval over two rounds)"
     )
+    over_seal_offset: float = Field(
+        0.0, ge=0.0, le=2.0, description="replaces the red one (0: no seal within a seal)"
+    )
     shapes: tuple[Literal["round", "oval", "square"], ...] = Field(
         ("round", "oval", "square"), min_length=1, description="the shapes kept"
     )
@@ -145,6 +148,10 @@ class SealDetection(Spec):
     pair_oval_gain: float = Field(
         0.05, ge=0.0, le=1.0, description="that oval's ring fuller than either piece's by this"
     )
+    over_seal_offset: float = Field(
+        0.0, ge=0.0, le=2.0, description="a smaller seal centred this far out is another (0: none)"
+    )
+    over_seal_peak: float = Field(1.0, gt=0.0, le=1.0, description="... with this much ring")
     edge_ring_votes: float = Field(
         0.0,
         ge=0.0,

@@ -17,7 +17,7 @@ from pipeline.marks.red_seals import (
     paper_tint,
     red_candidates,
 )
-from pipeline.marks.seal_outlines import Frame, SealCandidate
+from pipeline.marks.seal_outlines import Frame, SealCandidate, suppress
 from pipeline.rulebook.marks import SealDetection
 from tests.rulebook import RULES
 
@@ -305,3 +305,31 @@ def test_a_faint_ring_running_under_a_seal_found_is_looked_for_at_fewer_votes() 
     cv2.circle(hidden, (round(150 + 78 * 0.5), round(200 - 78 * 0.87)), 50, 1, -1)
     found = _ring_outlines(ink, FRAME, SEALS, ink, hidden > 0)
     assert any(math.dist(c, (150, 200)) < 4 and abs(max(axes) - 80) < 4 for c, axes, _, _ in found)
+
+
+def _seal_at(
+    centre: tuple[float, float], radius: float, peak: float, star: bool = True
+) -> SealCandidate:
+    return replace(_piece(centre, radius, peak), star=star)
+
+
+def test_a_smaller_seal_stamped_mostly_over_a_seal_is_kept() -> None:
+    """A smaller seal with its own star, centred out near the kept seal's ring, lies more
+    than half within it: another seal (``over_seal_offset``), not a piece of it."""
+    big = _seal_at((200, 200), 93, 1.0)
+    small = _seal_at((200 + 0.87 * 93, 200), 56, 0.83)
+    assert len(suppress([big, small])) == 1
+    assert suppress([big, small], SEALS.over_seal_offset, SEALS.over_seal_peak) == [big, small]
+
+
+def test_a_ring_in_a_seals_lettering_stays_part_of_it() -> None:
+    """Off-centre rings inside a seal nearer its middle, or without a star of their own,
+    or with a weaker ring, are pieces of it (its lettering fitted as a ring)."""
+    big = _seal_at((200, 200), 75, 0.88)
+    rules = (SEALS.over_seal_offset, SEALS.over_seal_peak)
+    for piece in (
+        _seal_at((200 + 0.7 * 75, 200), 51, 0.8),
+        _seal_at((200 + 0.87 * 75, 200), 51, 0.8, star=False),
+        _seal_at((200 + 0.87 * 75, 200), 51, SEALS.over_seal_peak - 0.05),
+    ):
+        assert suppress([big, piece], *rules) == [big]
