@@ -51,6 +51,9 @@ def _other(
             "ring_peak": inks.ring_peak,
             "lettered_coverage": inks.lettered_coverage,
             "partial_ring": inks.partial_ring,
+            "edge_ring_votes": inks.edge_ring_votes,
+            "pair_oval_overlap": inks.pair_oval_overlap,
+            "over_seal_offset": inks.over_seal_offset,
         }
     )
     if colour == "blue":

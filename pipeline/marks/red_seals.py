@@ -16,7 +16,7 @@ round a cell is thick and has no red lettering inside; a filled block is too ful
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import cv2
@@ -147,18 +147,20 @@ def red_candidates(
     # Rings are looked for in the ink no region seal explains (most pages stop here:
     # each seal its own region).
     rest = ink.astype(np.uint8)
+    hidden = np.zeros_like(rest)  # where the seals found cover the ink: left out
     for seal in found:
         if seal.ring_coverage < rules.ring_search_peak:
             continue  # maybe the joint outline of two seals half over each other
         a, b = seal.axes
         if seal.shape == "square":
             box = cv2.boxPoints((seal.centre, (2.3 * a, 2.3 * b), seal.angle_deg))
-            cv2.fillPoly(rest, [np.round(box).astype(np.int32)], 0)
+            cv2.fillPoly(hidden, [np.round(box).astype(np.int32)], 1)
         else:
             centre = (round(seal.centre[0]), round(seal.centre[1]))
             cv2.ellipse(
-                rest, centre, (round(1.15 * a), round(1.15 * b)), seal.angle_deg, 0, 360, 0, -1
+                hidden, centre, (round(1.15 * a), round(1.15 * b)), seal.angle_deg, 0, 360, 1, -1
             )
+    rest[hidden > 0] = 0
     # Too little ink left for half of the smallest ring: nothing to look for.
     if int(rest.sum()) >= math.pi * frame.long_axis[0] / 2:
         # Paper just outside a ring is judged without the rings of the seals found: a
@@ -171,8 +173,11 @@ def red_candidates(
                 band = max(2, round(0.2 * min(a, b)))
                 axes = (round(0.95 * a), round(0.95 * b))
                 cv2.ellipse(around, centre, axes, seal.angle_deg, 0, 360, 0, band)
-        found += checked(_ring_outlines(rest > 0, frame, rules), around > 0)
-    kept = suppress(found)
+        found += checked(_ring_outlines(rest > 0, frame, rules, ink, hidden > 0), around > 0)
+        if rules.pair_oval_overlap > 0:
+            for outline, pieces in _pair_ovals(suppress(found), ink, rules):
+                found += [s for s in checked([outline], around > 0) if _fuller(s, pieces, rules)]
+    kept = suppress(found, rules.over_seal_offset, rules.over_seal_peak)
     return kept if colour == "red" else [replace(seal, colour=colour) for seal in kept]
 
 
@@ -266,10 +271,111 @@ def _cut_outlines(
     return found
 
 
-def _ring_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> list[_Outline]:
+def _cut_share(ring: np.ndarray, shape: tuple[int, ...], hidden: np.ndarray | None) -> float:
+    """Share of a Hough ring ``(x, y, r)`` off an image of ``shape`` or under ``hidden``
+    (bool)."""
+    x, y, r = (float(v) for v in ring)
+    yi, xi, on = outline_pixels(shape, (x, y), (r, r), 0.0, False, np.array([1.0]), 72)
+    off = ~on[:, 0]
+    if hidden is not None:
+        off |= hidden[yi[:, 0], xi[:, 0]]
+    return float(off.mean())
+
+
+def _ring_fits(
+    ink: np.ndarray,
+    centre: tuple[float, float],
+    radius: float,
+    rules: SealDetection,
+    cut_only: bool = False,
+) -> list[_Outline]:
+    """Outlines for a Hough ring: refitted as an ellipse to the ring ink; a ring cut by
+    the image's edge (``edge_off_share`` of it off the image or more) also as itself and
+    refitted as a circle (its arc on the page is too short to fix an ellipse's five
+    parameters: the fit swings off round the missing part, or too few rays reach ink).
+    ``cut_only``: a ring from the lower-vote search (``edge_ring_votes``): one cut by the
+    edge only as a circle."""
+    found: list[_Outline] = []
+    view = _in_view(ink.shape, centre, (radius, radius), 0.0, False, rules.ring_bins)
+    edge = view.mean() <= 1.0 - rules.edge_off_share
+    if not (cut_only and edge):
+        fitted = _fit_ring(ink, centre, radius, rules)
+        if fitted is not None:
+            found.append((fitted[0], fitted[1], fitted[2], False))
+    if edge:
+        found.append((centre, (radius, radius), 0.0, False))
+        fitted = _fit_ring(ink, centre, radius, rules, circle=True)
+        if fitted is not None:
+            found.append((fitted[0], fitted[1], fitted[2], False))
+    return found
+
+
+def _pair_ovals(
+    seals: list[SealCandidate], ink: np.ndarray, rules: SealDetection
+) -> list[tuple[_Outline, tuple[SealCandidate, SealCandidate]]]:
+    """An oval seal whose ring was found as two round pieces (the Hough search looks for
+    circles: the two ends of an oval, or an oval under another seal, each pass as a ring
+    of their own): an ellipse spanning each pair of round seals that overlap by
+    ``pair_oval_overlap`` of the smaller's radius or more, refitted to the ring ink.
+    Checked as every outline is; where it is a seal its ring is fuller than either piece's
+    and ``suppress`` keeps it over them (``pair_oval_gain``). Each with the two pieces it spans."""
+    found: list[tuple[_Outline, tuple[SealCandidate, SealCandidate]]] = []
+    rounds = [s for s in seals if s.shape == "round"]
+    for i, one in enumerate(rounds):
+        for two in rounds[i + 1 :]:
+            r1, r2 = one.axes[0], two.axes[0]
+            d = math.dist(one.centre, two.centre)
+            if r1 + r2 - d < rules.pair_oval_overlap * min(r1, r2) or d < 0.1 * max(r1, r2):
+                continue
+            (x1, y1), (x2, y2) = one.centre, two.centre
+            long = (d + r1 + r2) / 2
+            short = (r1 + r2) / 2
+            if long / short > rules.max_aspect:
+                continue
+            # The middle of the span, on the line through both centres.
+            shift = (r2 - r1) / 2 / d
+            centre = ((x1 + x2) / 2 + (x2 - x1) * shift, (y1 + y2) / 2 + (y2 - y1) * shift)
+            angle = math.degrees(math.atan2(y2 - y1, x2 - x1))
+            fitted = _fit_ring(ink, centre, short, rules, start=((long, short), angle))
+            if fitted is not None:
+                found.append(((fitted[0], fitted[1], fitted[2], False), (one, two)))
+    return found
+
+
+def _fuller(oval: SealCandidate, pieces: Sequence[SealCandidate], rules: SealDetection) -> bool:
+    """Whether an oval tried over two round pieces (``_pair_ovals``) has a ring fuller
+    than either's by ``pair_oval_gain``: two round seals stamped over each other leave an
+    outline round both whose ring is not."""
+    return oval.ring_coverage >= max(p.ring_coverage for p in pieces) + rules.pair_oval_gain
+
+
+def _fit_circle(points: np.ndarray) -> tuple[tuple[float, float], float] | None:
+    """The least-squares circle through ``points`` (n, 2): ``x^2 + y^2 + D x + E y + F =
+    0``; None when they fix none."""
+    design = np.column_stack([points[:, 0], points[:, 1], np.ones(len(points))])
+    (d, e, f), *_ = np.linalg.lstsq(design, -(points**2).sum(axis=1), rcond=None)
+    cx, cy = -d / 2.0, -e / 2.0
+    r2 = cx * cx + cy * cy - f
+    if not (r2 > 4 and math.isfinite(cx) and math.isfinite(cy)):
+        return None
+    return (float(cx), float(cy)), math.sqrt(r2)
+
+
+def _ring_outlines(
+    ink: np.ndarray,
+    frame: Frame,
+    rules: SealDetection,
+    whole: np.ndarray | None = None,
+    hidden: np.ndarray | None = None,
+) -> list[_Outline]:
     """Rings found by the Hough transform on the ink, each refitted as an ellipse to the
     ring ink round it: seals that touch or overlap, arcs of a partial impression or of a
     seal cut by the image's edge, ovals and circles seen at an angle.
+
+    ``hidden``: where ``ink`` was left out (the seals already found), ``whole``: the ink
+    with it (rings are refitted to that). A ring cut by the image's edge or running under
+    ``hidden`` is looked for again at ``edge_ring_votes`` of the votes: its arc in view
+    draws fewer.
 
     The radii are searched an octave at a time, each on a copy scaled so its largest ring
     is ``HOUGH_RADIUS_PX``: the cost stays flat whatever the seal's size, and big rings
@@ -280,8 +386,11 @@ def _ring_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> list[
     r_high = max(r_low + 2, high / 2)
     mask = ink.astype(np.uint8) * 255
     h, w = ink.shape
+    fit_ink = ink if whole is None else whole
     found: list[_Outline] = []
     tried: list[tuple[float, float, float]] = []
+    # A ring cut by the image's edge draws votes from its arc on the page only.
+    edge_votes = round(rules.hough_votes_red * rules.edge_ring_votes)
     band_low = r_low
     while band_low < r_high:
         band_high = min(r_high, 2.0 * band_low)
@@ -289,48 +398,63 @@ def _ring_outlines(ink: np.ndarray, frame: Frame, rules: SealDetection) -> list[
         size = (max(1, round(w * shrink)), max(1, round(h * shrink)))
         small = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) if shrink < 1.0 else mask
         r_min = max(3, math.floor(band_low * shrink))
-        circles = cv2.HoughCircles(
-            cv2.GaussianBlur(small, (5, 5), 1.5),
-            cv2.HOUGH_GRADIENT,
-            dp=1.5,
-            minDist=r_min,
-            param1=100,
-            param2=rules.hough_votes_red,
-            minRadius=r_min,
-            maxRadius=max(r_min + 2, math.ceil(band_high * shrink)),
-        )
+        blurred = cv2.GaussianBlur(small, (5, 5), 1.5)
+        r_max = max(r_min + 2, math.ceil(band_high * shrink))
         band_low = band_high
-        if circles is None:
-            continue
-        for x, y, r in circles[0][: rules.max_rings_tried] / shrink:
-            if any(
-                math.hypot(x - tx, y - ty) < 0.2 * r and abs(r - tr) < 0.2 * r
-                for tx, ty, tr in tried
-            ):
-                continue  # the same ring again
-            tried.append((float(x), float(y), float(r)))
-            fitted = _fit_ring(ink, (float(x), float(y)), float(r), rules)
-            if fitted is not None:
-                found.append((fitted[0], fitted[1], fitted[2], False))
+        for votes, cut in ((rules.hough_votes_red, False), (edge_votes, True)):
+            if votes <= 0:
+                continue
+            circles = cv2.HoughCircles(
+                blurred,
+                cv2.HOUGH_GRADIENT,
+                dp=1.5,
+                minDist=r_min,
+                param1=100,
+                param2=votes,
+                minRadius=r_min,
+                maxRadius=r_max,
+            )
+            if circles is None:
+                continue
+            rings = circles[0] / shrink
+            if cut:
+                # Only rings cut by the edge or by a seal found are taken at the lower vote.
+                rings = rings[
+                    [_cut_share(ring, ink.shape, hidden) >= rules.edge_off_share for ring in rings]
+                ]
+            for x, y, r in rings[: rules.max_rings_tried]:
+                if any(
+                    math.hypot(x - tx, y - ty) < 0.2 * r and abs(r - tr) < 0.2 * r
+                    for tx, ty, tr in tried
+                ):
+                    continue  # the same ring again
+                tried.append((float(x), float(y), float(r)))
+                found += _ring_fits(fit_ink, (float(x), float(y)), float(r), rules, cut_only=cut)
     return found
 
 
 def _fit_ring(
-    ink: np.ndarray, centre: tuple[float, float], radius: float, rules: SealDetection
+    ink: np.ndarray,
+    centre: tuple[float, float],
+    radius: float,
+    rules: SealDetection,
+    circle: bool = False,
+    start: tuple[tuple[float, float], float] | None = None,
 ) -> tuple[tuple[float, float], tuple[float, float], float] | None:
     """An ellipse through the outer edge of the ring ink nearest a rough circle.
 
     Along rays from the centre, the ink run nearest the current outline is taken and its
     outer end kept; an ellipse is fitted to those points (the farthest fifth left out,
     ink of a neighbouring seal or print), and the fit repeated from the new outline.
+    ``circle``: a circle is fitted instead (a ring cut by the image's edge), and the rays
+    that must reach ink are ``min_ring_rays`` of those on the image only. ``start``: the
+    first outline's semi-axes and angle, when not the circle of ``radius``.
     """
     h, w = ink.shape
     bins = 120
     cos_t, sin_t = unit_rays(bins)
     ellipse: tuple[tuple[float, float], tuple[float, float], float] = (
-        centre,
-        (radius, radius),
-        0.0,
+        (centre, (radius, radius), 0.0) if start is None else (centre, start[0], start[1])
     )
     for _ in range(3):
         (cx, cy), (a, b), angle = ellipse
@@ -354,7 +478,10 @@ def _fit_ring(
         distance = np.where(hit, np.abs(shares - 1.0)[None, :], np.inf)
         nearest = distance.argmin(axis=1)
         rays = np.isfinite(distance.min(axis=1))
-        if rays.sum() < rules.min_ring_rays:
+        needed = rules.min_ring_rays
+        if circle:
+            needed = round(needed * inside[:, len(shares) // 2].mean())
+        if rays.sum() < needed:
             return None
         outer = end[np.arange(bins), nearest][rays]
         px = xs[rays, outer]
@@ -366,6 +493,13 @@ def _fit_ring(
         points = np.stack([px[keep], py[keep]], axis=1).astype(np.float32)
         if len(points) < 5:
             return None
+        if circle:
+            fitted = _fit_circle(points.astype(np.float64))
+            if fitted is None:
+                return None
+            (ex, ey), r = fitted
+            ellipse = ((ex, ey), (r, r), 0.0)
+            continue
         (ex, ey), (d1, d2), e_angle = cv2.fitEllipse(points)
         if not (d1 > 2 and d2 > 2 and math.isfinite(ex) and math.isfinite(ey)):
             return None

@@ -312,18 +312,38 @@ def overlapping(candidate: SealCandidate, others: Sequence[SealCandidate]) -> bo
     )
 
 
-def suppress(candidates: Sequence[SealCandidate]) -> list[SealCandidate]:
+def suppress(
+    candidates: Sequence[SealCandidate], apart: float = 0.0, apart_peak: float = 1.0
+) -> list[SealCandidate]:
     """One candidate per seal: the fullest ring first (coverage in steps of 0.05), then
     the larger (a seal's outer ring, not an arc of its lettering); a candidate lying half
     or more within one kept is the same seal. Two seals stamped half over each other
-    overlap less and both stay."""
+    overlap less and both stay.
+
+    ``apart``: a smaller ring with a star of its own whose centre lies at least this share
+    of a kept seal's shorter semi-axis from that seal's centre (out by its ring, not in its
+    middle), its own ring running round on its line in ``apart_peak`` of its directions or
+    more, is another seal stamped mostly over the kept one, not a piece of it (0: none
+    is)."""
     kept: list[SealCandidate] = []
     ranked = sorted(
         candidates, key=lambda c: (-round(c.ring_coverage * 20), -c.axes[0] * c.axes[1])
     )
+
+    def same(candidate: SealCandidate, k: SealCandidate) -> bool:
+        if _inside_share(k, candidate) >= 0.5:
+            return True
+        if _inside_share(candidate, k) < 0.5:
+            return False
+        return not (
+            apart > 0
+            and candidate.star
+            and candidate.ring_coverage >= apart_peak
+            and max(candidate.axes) < max(k.axes)
+            and math.dist(candidate.centre, k.centre) >= apart * min(k.axes)
+        )
+
     for candidate in ranked:
-        if all(
-            _inside_share(candidate, k) < 0.5 and _inside_share(k, candidate) < 0.5 for k in kept
-        ):
+        if not any(same(candidate, k) for k in kept):
             kept.append(candidate)
     return kept

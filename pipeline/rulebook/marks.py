@@ -96,6 +96,15 @@ class InkThresholds(Spec):
     partial_ring: PartialRing | None = Field(
         None, description="replaces the red one (None: no partial ring is kept)"
     )
+    edge_ring_votes: float = Field(
+        0.0, ge=0.0, le=1.0, description="replaces the red one (0: no lower-vote search)"
+    )
+    pair_oval_overlap: float = Field(
+        0.0, ge=0.0, le=2.0, description="replaces the red one (0: no oval over two rounds)"
+    )
+    over_seal_offset: float = Field(
+        0.0, ge=0.0, le=2.0, description="replaces the red one (0: no seal within a seal)"
+    )
     shapes: tuple[Literal["round", "oval", "square"], ...] = Field(
         ("round", "oval", "square"), min_length=1, description="the shapes kept"
     )
@@ -136,6 +145,22 @@ class SealDetection(Spec):
     merge_mm: float = Field(gt=0.0, le=10.0)
     hough_votes_red: float = Field(gt=0.0)
     max_rings_tried: int = Field(ge=0, le=200)
+    pair_oval_overlap: float = Field(
+        0.0, ge=0.0, le=2.0, description="two round seals overlapping this much: an oval tried"
+    )
+    pair_oval_gain: float = Field(
+        0.05, ge=0.0, le=1.0, description="that oval's ring fuller than either piece's by this"
+    )
+    over_seal_offset: float = Field(
+        0.0, ge=0.0, le=2.0, description="a smaller seal centred this far out is another (0: none)"
+    )
+    over_seal_peak: float = Field(1.0, gt=0.0, le=1.0, description="... with this much ring")
+    edge_ring_votes: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="share of the votes a ring cut by the edge or a seal needs (0: none)",
+    )
     ring_search_peak: float = Field(
         ge=0.0, le=1.0, description="region seals with less ring than this keep their ink"
     )

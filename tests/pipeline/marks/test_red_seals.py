@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import cv2
 import numpy as np
 
-from pipeline.marks.red_seals import _check_red, paper_tint, red_candidates
-from pipeline.marks.seal_outlines import Frame, band_coverage, thin_band_peak
+from pipeline.marks.red_seals import (
+    _check_red,
+    _fit_ring,
+    _fuller,
+    _pair_ovals,
+    _ring_outlines,
+    paper_tint,
+    red_candidates,
+)
+from pipeline.marks.seal_outlines import (
+    Frame,
+    SealCandidate,
+    band_coverage,
+    suppress,
+    thin_band_peak,
+)
 from pipeline.rulebook.marks import SealDetection
 from tests.rulebook import RULES
 
@@ -238,3 +253,120 @@ def test_thin_band_peak_is_the_most_of_seven_band_coverages() -> None:
             got = thin_band_peak(ink, centre, axes, 17.0, False, band, line, bins, seen)
             assert got == expected
             assert 0.0 < got < 1.0
+
+
+def _dashed_ring(centre: tuple[int, int], dash: int = 11, sweep: int = 360) -> np.ndarray:
+    """A faint ring left in fragments: a dash of ``dash`` degrees every 30 degrees, over
+    ``sweep`` degrees."""
+    mask = np.zeros((400, 300), np.uint8)
+    for start in range(0, sweep, 30):
+        cv2.ellipse(mask, centre, (78, 78), 0, start, start + dash, 1, 3)
+    return mask > 0
+
+
+def _ring_near(ink: np.ndarray, centre: tuple[int, int], rules: SealDetection) -> bool:
+    return any(
+        math.dist(c, centre) < 4 and abs(max(axes) - 80) < 4
+        for c, axes, _, _ in _ring_outlines(ink, FRAME, rules)
+    )
+
+
+def test_a_faint_ring_cut_by_the_edge_is_looked_for_at_fewer_votes() -> None:
+    """A ring in fragments running a third off the image draws too few votes from its
+    arc on the page; the lower-vote search for rings cut by the edge finds it."""
+    ink = _dashed_ring((15, 200))
+    assert _ring_near(ink, (15, 200), SEALS)
+    assert not _ring_near(ink, (15, 200), SEALS.model_copy(update={"edge_ring_votes": 0.0}))
+
+
+def test_the_lower_vote_search_takes_only_rings_cut_by_the_edge() -> None:
+    """The same fragments (a third of the ring left out) on the page: not a ring cut by
+    the edge, so it must draw the full vote."""
+    ink = _dashed_ring((150, 200), sweep=240)
+    assert not _ring_near(ink, (150, 200), SEALS)
+
+
+def test_a_ring_cut_by_the_edge_is_refitted_as_a_circle() -> None:
+    """Its arc on the page fixes a circle's three parameters where an ellipse's five swing
+    off round the missing part."""
+    ink = _dashed_ring((15, 200), dash=20)
+    fitted = _fit_ring(ink, (22.0, 195.0), 74.0, SEALS, circle=True)
+    assert fitted is not None
+    (x, y), (a, b), _ = fitted
+    assert math.dist((x, y), (15, 200)) < 3
+    assert a == b and abs(a - 80) < 3
+
+
+def _piece(centre: tuple[float, float], radius: float, peak: float) -> SealCandidate:
+    return SealCandidate(
+        centre=centre,
+        axes=(radius, radius),
+        angle_deg=0.0,
+        shape="round",
+        colour="red",
+        confidence=0.8,
+        ring_coverage=peak,
+        star=False,
+    )
+
+
+def test_an_oval_found_as_two_round_pieces_is_tried_as_one() -> None:
+    """The Hough search finds an oval's two ends as circles; an ellipse spanning both,
+    refitted to the ring ink, is the oval."""
+    mask = np.zeros((300, 400), np.uint8)
+    cv2.ellipse(mask, (200, 150), (98, 63), 20, 0, 360, 1, 4)
+    t = math.radians(20)
+    ends = [(200 + s * 36 * math.cos(t), 150 + s * 36 * math.sin(t)) for s in (-1, 1)]
+    pieces = [_piece(ends[0], 64, 0.85), _piece(ends[1], 64, 0.9)]
+    ((centre, axes, _, _), spanned), *_ = _pair_ovals(pieces, mask > 0, SEALS)
+    assert set(spanned) == set(pieces)
+    assert math.dist(centre, (200, 150)) < 3
+    assert abs(max(axes) - 100) < 4 and abs(min(axes) - 65) < 4
+
+
+def test_an_oval_over_two_pieces_needs_a_fuller_ring_than_theirs() -> None:
+    """An oval seal's whole ring is fuller than the arcs its two ends' circles follow; the
+    outline round two round seals stamped over each other is not (``pair_oval_gain``)."""
+    pieces = [_piece((150, 150), 64, 0.85), _piece((210, 150), 64, 0.9)]
+    assert _fuller(replace(pieces[0], ring_coverage=1.0, shape="oval"), pieces, SEALS)
+    faint = [_piece((150, 150), 64, 0.61), _piece((210, 150), 64, 0.69)]
+    assert not _fuller(replace(faint[0], ring_coverage=0.69, shape="oval"), faint, SEALS)
+
+
+def test_a_faint_ring_running_under_a_seal_found_is_looked_for_at_fewer_votes() -> None:
+    """The ink of a seal already found is left out of the ring search: a ring running
+    under it keeps only its arc outside it, and is looked for at the lower vote as a ring
+    cut by the edge is."""
+    ink = _dashed_ring((150, 200), sweep=240)
+    hidden = np.zeros(ink.shape, np.uint8)
+    cv2.circle(hidden, (round(150 + 78 * 0.5), round(200 - 78 * 0.87)), 50, 1, -1)
+    found = _ring_outlines(ink, FRAME, SEALS, ink, hidden > 0)
+    assert any(math.dist(c, (150, 200)) < 4 and abs(max(axes) - 80) < 4 for c, axes, _, _ in found)
+
+
+def _seal_at(
+    centre: tuple[float, float], radius: float, peak: float, star: bool = True
+) -> SealCandidate:
+    return replace(_piece(centre, radius, peak), star=star)
+
+
+def test_a_smaller_seal_stamped_mostly_over_a_seal_is_kept() -> None:
+    """A smaller seal with its own star, centred out near the kept seal's ring, lies more
+    than half within it: another seal (``over_seal_offset``), not a piece of it."""
+    big = _seal_at((200, 200), 93, 1.0)
+    small = _seal_at((200 + 0.87 * 93, 200), 56, 0.83)
+    assert len(suppress([big, small])) == 1
+    assert suppress([big, small], SEALS.over_seal_offset, SEALS.over_seal_peak) == [big, small]
+
+
+def test_a_ring_in_a_seals_lettering_stays_part_of_it() -> None:
+    """Off-centre rings inside a seal nearer its middle, or without a star of their own,
+    or with a weaker ring, are pieces of it (its lettering fitted as a ring)."""
+    big = _seal_at((200, 200), 75, 0.88)
+    rules = (SEALS.over_seal_offset, SEALS.over_seal_peak)
+    for piece in (
+        _seal_at((200 + 0.7 * 75, 200), 51, 0.8),
+        _seal_at((200 + 0.87 * 75, 200), 51, 0.8, star=False),
+        _seal_at((200 + 0.87 * 75, 200), 51, SEALS.over_seal_peak - 0.05),
+    ):
+        assert suppress([big, piece], *rules) == [big]
