@@ -333,3 +333,23 @@ def test_a_ring_in_a_seals_lettering_stays_part_of_it() -> None:
         _seal_at((200 + 0.87 * 75, 200), 51, SEALS.over_seal_peak - 0.05),
     ):
         assert suppress([big, piece], *rules) == [big]
+
+
+def _wavering(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with its ring redrawn by hand: a broad line whose radius wavers between
+    0.74 and 1.02 of the radius over the turn, the lettering inside kept."""
+    out = mask.copy().astype(np.uint8)
+    cv2.circle(out, (150, 150), 80, 0, 30)  # the stamped ring away
+    turns = np.linspace(0.0, 2 * math.pi, 240, endpoint=False)
+    radius = RADIUS * (0.88 + 0.14 * np.sin(2 * turns))
+    points = np.stack([150 + radius * np.cos(turns), 150 + radius * np.sin(turns)], axis=1)
+    cv2.polylines(out, [np.round(points).astype(np.int32)], True, 1, round(0.16 * RADIUS))
+    return out > 0
+
+
+def test_a_broad_ring_drawn_by_hand_round_lettering_is_refused() -> None:
+    """Broad and lettered, but not one ellipse all round (lettered_ring_peak): a marker
+    line drawn round a cell over a faint seal's lettering, not an over-inked seal."""
+    drawn = _wavering(_ring(0.16, lettered=True))
+    assert _seal(drawn) is None
+    assert _seal(drawn, SEALS.model_copy(update={"lettered_ring_peak": 0.5})) is not None
