@@ -716,6 +716,8 @@ def _check_red(
     )
     if width > (rules.lettered_ring_width if lettered else rules.max_ring_width):
         return None  # a thick line drawn round something: a seal's ring is thin
+    if width > rules.max_ring_width and peak < rules.lettered_ring_peak:
+        return None  # thick and wavering: drawn by hand round print, not stamped by a die
     bare = lettering < rules.lettering_coverage and not star
     if bare and (width > rules.bare_ring_width or peak < rules.bare_ring_peak):
         return None  # no lettering: only a thin ring running all round is a seal's

@@ -324,15 +324,21 @@ def suppress(
     of a kept seal's shorter semi-axis from that seal's centre (out by its ring, not in its
     middle), its own ring running round on its line in ``apart_peak`` of its directions or
     more, is another seal stamped mostly over the kept one, not a piece of it (0: none
-    is)."""
+    is).
+
+    An outline dropped as the same seal both ways (each half or more within the other:
+    a second fit of a seal kept) still covers that seal: a later candidate that would be
+    a piece of it is a piece of the seal too (an arc of a faint seal's lettering and print
+    fitted as a small ring, off the kept fit's centre when that fit is off). An outline
+    round two seals (they within it, not it within them) covers no one seal and passes
+    nothing on."""
     kept: list[SealCandidate] = []
+    second: list[SealCandidate] = []  # dropped second fits of a kept seal
     ranked = sorted(
         candidates, key=lambda c: (-round(c.ring_coverage * 20), -c.axes[0] * c.axes[1])
     )
 
-    def same(candidate: SealCandidate, k: SealCandidate) -> bool:
-        if _inside_share(k, candidate) >= 0.5:
-            return True
+    def piece(candidate: SealCandidate, k: SealCandidate) -> bool:
         if _inside_share(candidate, k) < 0.5:
             return False
         return not (
@@ -344,6 +350,12 @@ def suppress(
         )
 
     for candidate in ranked:
-        if not any(same(candidate, k) for k in kept):
+        if any(piece(candidate, s) for s in second):
+            continue
+        if not any(_inside_share(k, candidate) >= 0.5 or piece(candidate, k) for k in kept):
             kept.append(candidate)
+        elif any(
+            _inside_share(k, candidate) >= 0.5 and _inside_share(candidate, k) >= 0.5 for k in kept
+        ):
+            second.append(candidate)
     return kept

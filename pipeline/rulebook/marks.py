@@ -185,6 +185,9 @@ class SealDetection(Spec):
     bare_ring_width: float = Field(ge=0.0, le=0.5)
     bare_ring_peak: float = Field(gt=0.0, le=1.0)
     lettered_ring_width: float = Field(gt=0.0, le=0.5)
+    lettered_ring_peak: float = Field(
+        gt=0.0, le=1.0, description="ring peak a ring wider than max_ring_width needs"
+    )
     lettered_coverage: float = Field(ge=0.0, le=1.0)
     lettered_contrast: float = Field(ge=0.0, le=1.0)
     ring_line: float = Field(gt=0.0, le=0.2)

@@ -370,3 +370,46 @@ def test_a_ring_in_a_seals_lettering_stays_part_of_it() -> None:
         _seal_at((200 + 0.87 * 75, 200), 51, SEALS.over_seal_peak - 0.05),
     ):
         assert suppress([big, piece], *rules) == [big]
+
+
+def _wavering(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with its ring redrawn by hand: a broad line whose radius wavers between
+    0.74 and 1.02 of the radius over the turn, the lettering inside kept."""
+    out = mask.copy().astype(np.uint8)
+    cv2.circle(out, (150, 150), 80, 0, 30)  # the stamped ring away
+    turns = np.linspace(0.0, 2 * math.pi, 240, endpoint=False)
+    radius = RADIUS * (0.88 + 0.14 * np.sin(2 * turns))
+    points = np.stack([150 + radius * np.cos(turns), 150 + radius * np.sin(turns)], axis=1)
+    cv2.polylines(out, [np.round(points).astype(np.int32)], True, 1, round(0.16 * RADIUS))
+    return out > 0
+
+
+def test_a_broad_ring_drawn_by_hand_round_lettering_is_refused() -> None:
+    """Broad and lettered, but not one ellipse all round (lettered_ring_peak): a marker
+    line drawn round a cell over a faint seal's lettering, not an over-inked seal."""
+    drawn = _wavering(_ring(0.16, lettered=True))
+    assert _seal(drawn) is None
+    assert _seal(drawn, SEALS.model_copy(update={"lettered_ring_peak": 0.5})) is not None
+
+
+def test_a_piece_within_a_second_fit_of_a_kept_seal_is_that_seal() -> None:
+    """A faint seal fitted twice (each fit half or more within the other; the surer one,
+    off its centre, kept): an arc of its lettering fitted as a small ring lies within the
+    second fit, not half within the kept one, and is that seal, not another."""
+    kept = replace(_piece((660.0, 1118.0), 0.0, 0.79), axes=(137.0, 166.0), angle_deg=87.0)
+    second = _piece((659.0, 1073.0), 178.0, 0.7)
+    arc = _seal_at((716.0, 984.0), 84.0, 0.63, star=False)
+    rules = (SEALS.over_seal_offset, SEALS.over_seal_peak)
+    assert suppress([kept, arc], *rules) == [kept, arc]  # alone, not within the kept fit
+    assert suppress([kept, second, arc], *rules) == [kept]
+
+
+def test_an_outline_round_two_seals_passes_nothing_on() -> None:
+    """An outline round two seals stamped over each other (they within it, not it within
+    them) is dropped, and a third seal within it but not within either stays."""
+    left = _piece((200.0, 180.0), 80.0, 0.9)
+    right = _piece((320.0, 180.0), 80.0, 0.9)
+    joint = _piece((260.0, 180.0), 150.0, 0.7)
+    third = _piece((260.0, 70.0), 50.0, 0.65)
+    rules = (SEALS.over_seal_offset, SEALS.over_seal_peak)
+    assert suppress([joint, left, right, third], *rules) == [left, right, third]
