@@ -39,7 +39,6 @@ from pipeline.rulebook.plausibility import PlausibilityRules, UnreadInkRules
 
 LABEL_MATCH = 90.0  # rapidfuzz ratio a line's start must reach against a label
 ROW_OVERLAP = 0.5  # share of the shorter line's height two lines must share to be one row
-SEPARATORS = ":："
 
 
 def _label_variants(spec: FieldSpec, template: TemplateSpec, normalize: Normalizer) -> list[str]:
@@ -52,13 +51,14 @@ def _label_match(
 ) -> tuple[float, str] | None:
     """(match quality 0–1, the text after the label) when the line starts with a label."""
     text = normalize.text(line.text)
+    separators = "".join(normalize.rules.label_separators)
     best: tuple[float, str] | None = None
     for label in sorted(variants, key=len, reverse=True):
         if text.startswith(label):
-            return 1.0, text[len(label) :].lstrip(SEPARATORS)
+            return 1.0, text[len(label) :].lstrip(separators)
         score = fuzz.ratio(text[: len(label)], label) if len(label) >= 4 else 0.0
         if score >= LABEL_MATCH and (best is None or score / 100 > best[0]):
-            best = (score / 100, text[len(label) :].lstrip(SEPARATORS))
+            best = (score / 100, text[len(label) :].lstrip(separators))
     return best
 
 

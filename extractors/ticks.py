@@ -29,7 +29,6 @@ from pipeline.marks.tick_boxes import char_extents
 from pipeline.model import BBox, ExtractedField, Page, TextLine, TickBox
 from pipeline.rulebook.ticks import TickRules
 
-SEPARATORS = ":："
 # What OCR makes of a printed box in front of its option's text.
 _BOX_READINGS = "□☐☑☒▣■▢口√✓✔"
 _TICKED_READINGS = "☑☒▣■√✓✔"
@@ -62,7 +61,8 @@ def _find_labels(
                 quality = fuzz.ratio(text[: len(label)], label) / 100
             else:
                 continue
-            used = len(label) + (1 if text[len(label) : len(label) + 1] in SEPARATORS else 0)
+            after = text[len(label) : len(label) + 1]
+            used = len(label) + (1 if after and after in normalize.rules.label_separators else 0)
             found.append(_Label(line, quality, _label_end(line, used, len(text))))
             break
     return found

@@ -66,13 +66,16 @@ class NormalizeRules(Spec):
     middle_dots: tuple[str, ...] = Field(min_length=1)
     dashes: tuple[str, ...] = Field(min_length=1)
     list_separators: tuple[str, ...] = Field(min_length=1)
+    label_separators: tuple[str, ...] = Field(
+        min_length=1, description="what may stand between a label and its value, as read"
+    )
     numerals: Numerals
     money: MoneyRules
     integer_units: tuple[str, ...] = ()
     mobile: MobileRules
     email: EmailRules
 
-    _chars = field_validator("fold", "middle_dots")(_single_chars)
+    _chars = field_validator("fold", "middle_dots", "label_separators")(_single_chars)
 
     @functools.cached_property
     def fold_table(self) -> dict[int, str]:

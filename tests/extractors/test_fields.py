@@ -133,6 +133,20 @@ def test_a_blank_with_no_ink_there_stays_a_sure_blank() -> None:
     assert _read("center_name", page).confidence == 1.0
 
 
+@pytest.mark.parametrize("colon", ["：", ":", ";", "；", "，", ".", "、"])
+def test_a_colon_misread_after_the_label_is_no_value(colon: str) -> None:
+    """The OCR reads the label's colon as another mark (所属产业领域; on a scan): the mark
+    is a separator, never the value; the value is the line right of the label."""
+    label = _line(f"所属产业领域{colon}", (0.167, 0.599, 0.309, 0.624))
+    value = _line("冶金", (0.387, 0.599, 0.441, 0.624))
+    reading = _read("domain", _page([label, value], []))
+    assert reading.value == "冶金", colon
+    inline = _read(
+        "domain", _page([_line(f"所属产业领域{colon}冶金", (0.167, 0.599, 0.45, 0.624))], [])
+    )
+    assert inline.value == "冶金", colon
+
+
 # The commitment page: 牵头单位（盖章）with the date below it.
 COMMIT_LABEL = _line("牵头单位（盖章）", (0.523, 0.322, 0.660, 0.345))
 
