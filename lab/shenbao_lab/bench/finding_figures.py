@@ -8,9 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
-from pipeline.model import FieldValue, FindingCode, Frozen, SourceKind
+from pipeline.model import FieldValue, FindingCode, Frozen, Severity, SourceKind
 from shenbao_lab.bench.corpus import CodeScore, Score, Target
 from shenbao_lab.bench.mutations import MUTATIONS
+from shenbao_lab.generator.styles import Split
+
+SPLITS: tuple[Split, ...] = ("house", "tuned", "withheld")
 
 FindingVerdict = Literal["true", "false", "missed", "deferred", "tolerated"]
 MutationVerdict = Literal["caught", "deferred", "missed", "clean", "false"]
@@ -32,6 +35,9 @@ class FindingOutcome(Frozen):
         description="true: raised and expected; false: raised, neither expected nor "
         "tolerated; missed: expected, not raised; deferred: expected, not raised, the field "
         "flagged FIELD_LOW_CONFIDENCE; tolerated: raised and tolerated"
+    )
+    split: Split = Field(
+        "house", description="the style split of the applicant's paper (scans; issue 17)"
     )
 
 
@@ -84,6 +90,18 @@ class MutationScore(Frozen):
     deferred: int = Field(0, description="planted, deferred to review (in neither)")
 
 
+class SplitFindings(Frozen):
+    """The scans of one style split: findings against the truth."""
+
+    submissions: int
+    all_codes: CodeScore
+    errors: CodeScore = Field(description="the error-level codes alone")
+    unexpected_warnings_per_submission: float = Field(
+        description="warnings raised that the truth does not expect (or only tolerates), "
+        "per submission: review work for nothing"
+    )
+
+
 class FindingFigures(BaseModel):
     """What ``bench findings`` measured; ``model_dump_json`` is the ``--json`` output."""
 
@@ -124,6 +142,33 @@ class FindingFigures(BaseModel):
             }
             for column in self.columns
         }
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def by_split(self) -> dict[str, SplitFindings]:
+        """Scans by the style split of their paper (issue 17), only the splits present:
+        every code, the error-level codes alone, and the warnings raised per submission."""
+        table: dict[str, SplitFindings] = {}
+        for split in SPLITS:
+            scans = [
+                f
+                for f in self.findings
+                if f.kind is SourceKind.SCAN and f.split == split and f.submission_id != BATCH
+            ]
+            if not scans:
+                continue
+            submissions = len({f.submission_id for f in scans})
+            warnings = sum(
+                f.code.severity is Severity.WARNING and f.verdict in ("false", "tolerated")
+                for f in scans
+            )
+            table[split] = SplitFindings(
+                submissions=submissions,
+                all_codes=CodeScore.of(f.verdict for f in scans),
+                errors=CodeScore.of(f.verdict for f in scans if f.code.severity is Severity.ERROR),
+                unexpected_warnings_per_submission=round(warnings / submissions, 2),
+            )
+        return table
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -58,7 +58,7 @@ from pipeline.online import load_online_export
 from pipeline.rulebook import load_rules
 from pipeline.run import build_report
 from pipeline.settings import Settings
-from shenbao_lab.bench.corpus import Checker, load_truths, read_submissions
+from shenbao_lab.bench.corpus import Checker, load_styles_truth, load_truths, read_submissions
 from shenbao_lab.bench.extract import SOURCE_NAMES, same_value
 from shenbao_lab.bench.finding_figures import (
     BATCH,
@@ -259,6 +259,7 @@ def bench_findings(
         mutations: the mutations planted (all by default; none: measures 1 and 2 only).
     """
     truths = load_truths(corpus)
+    styles = load_styles_truth(corpus)
     chosen = [t for t in truths if only is None or t.applicant in only]
     batch = load_batch_truth(corpus)
     if not batch.export_files:
@@ -337,6 +338,7 @@ def bench_findings(
                 missing.append(f"{kind.value}:{source.submission_id}")
             raised = report.findings if report else ()
             low[kind.value] += sum(f.code is FindingCode.FIELD_LOW_CONFIDENCE for f in raised)
+            split = styles[truth.applicant].split if truth.applicant in styles else "house"
             findings += [
                 FindingOutcome(
                     applicant=truth.applicant,
@@ -345,6 +347,7 @@ def bench_findings(
                     code=code,
                     key=key,
                     verdict=verdict,
+                    split=split if kind is SourceKind.SCAN else "house",
                 )
                 for (code, key), verdict in score_findings(
                     raised, source.expected_findings, source.tolerated_findings

@@ -292,6 +292,41 @@ class StandIn:
         return report.model_copy(update={"findings": findings, "online": online})
 
 
+def test_scans_are_scored_by_their_style_split_with_errors_and_warnings_apart() -> None:
+    """Issue 17: a styled corpus's scans per split; error-level precision and the
+    warnings raised that the truth does not expect, per submission."""
+    scan = SourceKind.SCAN
+
+    def outcome(submission: str, code: FindingCode, verdict: str, split: str) -> FindingOutcome:
+        return FindingOutcome.model_validate(
+            {"applicant": submission, "submission_id": submission, "kind": scan, "code": code}
+            | {"key": "k", "verdict": verdict, "split": split}
+        )
+
+    figures = _figures().model_copy(
+        update={
+            "findings": (
+                *_figures().findings,
+                outcome("a", C.FIELD_MISMATCH, "true", "tuned"),
+                outcome("a", C.FIELD_LOW_CONFIDENCE, "false", "tuned"),
+                outcome("b", C.DOMAIN_INELIGIBLE, "false", "withheld"),
+                outcome("b", C.SEAL_MISSING, "true", "withheld"),
+                outcome("c", C.SEAL_UNVERIFIABLE, "tolerated", "withheld"),
+                outcome("c", C.FIELD_MISMATCH, "missed", "withheld"),
+            )
+        }
+    )
+    splits = figures.by_split
+    assert set(splits) == {"tuned", "withheld"}  # electronic copies are in no split
+    assert splits["tuned"].submissions == 1
+    assert str(splits["tuned"].errors.precision) == "1/1 (100.0%)"
+    assert splits["tuned"].unexpected_warnings_per_submission == 1.0
+    withheld = splits["withheld"]
+    assert (withheld.submissions, withheld.errors.precision.right) == (2, 1)
+    assert (withheld.errors.precision.total, withheld.errors.recall.total) == (2, 2)
+    assert withheld.unexpected_warnings_per_submission == 0.5
+
+
 def test_mutate_changes_one_field_at_a_time_and_judges_what_checking_raised() -> None:
     truth = _truth("P002")
     source = truth.sources[2]
