@@ -123,6 +123,10 @@ class FindingFigures(BaseModel):
     findings: tuple[FindingOutcome, ...]
     format_variants: tuple[FormatOutcome, ...]
     mutations: tuple[MutationOutcome, ...]
+    split_submissions: dict[str, int] = Field(
+        default_factory=dict,
+        description="scanned submissions scored per style split (those with no finding too)",
+    )
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -157,7 +161,7 @@ class FindingFigures(BaseModel):
             ]
             if not scans:
                 continue
-            submissions = len({f.submission_id for f in scans})
+            submissions = self.split_submissions.get(split) or len({f.submission_id for f in scans})
             warnings = sum(
                 f.code.severity is Severity.WARNING and f.verdict in ("false", "tolerated")
                 for f in scans

@@ -380,6 +380,12 @@ def bench_findings(
             )
         online_s += time.perf_counter() - started
 
+    split_counts: dict[str, int] = {}
+    if SourceKind.SCAN in benched:
+        for truth in chosen:
+            if any(source.kind is SourceKind.SCAN for source in truth.sources):
+                split = styles[truth.applicant].split if truth.applicant in styles else "house"
+                split_counts[split] = split_counts.get(split, 0) + 1
     return FindingFigures(
         corpus=str(corpus),
         export=batch.export_files[0],
@@ -395,6 +401,7 @@ def bench_findings(
         findings=tuple(findings),
         format_variants=tuple(variants),
         mutations=tuple(planted),
+        split_submissions=split_counts,
     )
 
 

@@ -325,6 +325,9 @@ def test_scans_are_scored_by_their_style_split_with_errors_and_warnings_apart() 
     assert (withheld.submissions, withheld.errors.precision.right) == (2, 1)
     assert (withheld.errors.precision.total, withheld.errors.recall.total) == (2, 2)
     assert withheld.unexpected_warnings_per_submission == 0.5
+    # submissions with no finding at all count too, when the bench says how many there were
+    counted = figures.model_copy(update={"split_submissions": {"tuned": 4, "withheld": 2}})
+    assert counted.by_split["tuned"].unexpected_warnings_per_submission == 0.25
 
 
 def test_mutate_changes_one_field_at_a_time_and_judges_what_checking_raised() -> None:
