@@ -232,7 +232,12 @@ def _union(boxes: list[TickBox]) -> BBox:
 
 
 def _decide(
-    mapping: _Mapping, group: list[TickBox], page: Page, label: _Label, rules: TickRules
+    mapping: _Mapping,
+    group: list[TickBox],
+    page: Page,
+    label: _Label,
+    rules: TickRules,
+    normalize: Normalizer,
 ) -> ExtractedField:
     ranked = sorted(mapping.pairs, key=lambda p: p[0].ink, reverse=True)
     ticked = [p for p in ranked if p[0].ink >= rules.ticked_ink]
@@ -247,7 +252,7 @@ def _decide(
         confidence = clear
     confidence = min(confidence, mapping.factor) * label.quality
     if not inked:
-        if _unread_ink_round(group, page, rules):
+        if _unread_ink_round(group, page, rules) or _written_among(mapping, group, page, normalize):
             confidence = min(confidence, rules.confidence.marked_elsewhere)
         return ExtractedField(
             value=None,
@@ -280,6 +285,23 @@ def _unread_ink_round(group: list[TickBox], page: Page, rules: TickRules) -> boo
         b.bbox[0] < right and b.bbox[2] > left and b.bbox[1] < bottom and b.bbox[3] > top
         for b in page.unread
     )
+
+
+def _written_among(
+    mapping: _Mapping, group: list[TickBox], page: Page, normalize: Normalizer
+) -> bool:
+    """Whether the OCR read more than an option's printed words right of its box: a
+    letter or mark written beside them (a ✓ after the words, read as √, V or 丿) belongs
+    to no option. Punctuation and what OCR makes of a box are left out; an option read
+    otherwise than printed says nothing."""
+    for box, option in mapping.pairs:
+        read = normalize.text(_text_after(box, group, page)).lstrip(_BOX_READINGS)
+        name = normalize.text(option.name)
+        if not name or not read.startswith(name):
+            continue
+        if any(ch.isalnum() or ch in _TICKED_READINGS for ch in read[len(name) :]):
+            return True
+    return False
 
 
 def _from_text(
@@ -356,4 +378,4 @@ def read_checkbox(
             bbox=_union(group),
             confidence=round(rules.confidence.missing_boxes * label.quality, 4),
         )
-    return _decide(mapping, group, page, label, rules)
+    return _decide(mapping, group, page, label, rules, normalize)

@@ -148,6 +148,38 @@ def test_no_box_ticked_but_ink_round_the_options_is_not_a_sure_blank(
     assert not needs_review(_org_nature(far).confidence, RULES.review)  # ink elsewhere
 
 
+@pytest.mark.parametrize("written", ["√", "V", "丿", "✓"])
+def test_no_box_ticked_but_a_mark_read_after_an_options_words_is_not_a_sure_blank(
+    written: str,
+) -> None:
+    """A ✓ beside the words instead of in the box: OCR takes it into the option's line
+    (科研院所√, or V, 丿). More than the printed words right of a box is no blank."""
+    page = _org_nature_page([0.0] * 6)
+    lines = tuple(
+        line.model_copy(
+            update={
+                "text": line.text + written,
+                "bbox": (*line.bbox[:2], line.bbox[2] + 0.017, line.bbox[3]),
+            }
+        )
+        if line.text == "科研院所"
+        else line
+        for line in page.lines
+    )
+    reading = _org_nature(page.model_copy(update={"lines": lines}))
+
+    assert reading is not None
+    assert reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
+    # punctuation after the words is no mark
+    dotted = tuple(
+        line.model_copy(update={"text": line.text + "。"}) if line.text == "其他" else line
+        for line in page.lines
+    )
+    plain = _org_nature(page.model_copy(update={"lines": dotted}))
+    assert plain is not None and not needs_review(plain.confidence, RULES.review)
+
+
 @pytest.mark.parametrize(
     ("inks", "why"),
     [

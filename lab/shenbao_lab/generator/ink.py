@@ -530,8 +530,9 @@ def render_pen_mark(
     ink: tuple[int, int, int] = (25, 35, 95),
 ) -> Image.Image:
     """A mark made by pen on a form: ``cross`` (×), ``fill`` (a box blacked in with
-    back-and-forth strokes) or ``circle`` (an oval drawn round something, its ends
-    overlapping), filling a ``width_px`` × ``height_px`` canvas; RGBA, alpha = ink."""
+    back-and-forth strokes), ``circle`` (an oval drawn round something, its ends
+    overlapping) or ``underline`` (a line drawn under words, a little wavy), filling a
+    ``width_px`` × ``height_px`` canvas; RGBA, alpha = ink."""
     small = min(width_px, height_px)
 
     def j() -> float:
@@ -566,6 +567,13 @@ def render_pen_mark(
         rx, ry = 0.46 * wobble, 0.42 * wobble * np.linspace(1.0, 1.08, t.size)
         strokes = [np.stack([0.5 + rx * np.cos(t), 0.5 + ry * np.sin(t)], axis=1)]
         pen = max(1.2, small * rng.uniform(0.05, 0.08))
+    elif kind == "underline":
+        t = np.linspace(0.0, 1.0, 80)
+        wave = 0.12 * np.sin(
+            2 * np.pi * (t * float(rng.uniform(1.0, 2.0)) + float(rng.uniform(0, 1)))
+        )
+        strokes = [np.stack([0.03 + 0.94 * t, 0.5 + wave + 0.1 * (t - 0.5)], axis=1)]
+        pen = max(1.2, height_px * rng.uniform(0.18, 0.28))
     else:
         raise ValueError(f"unknown pen mark {kind!r}")
     return _pen_strokes(strokes, width_px, height_px, pen, ink)

@@ -126,6 +126,12 @@ class _Paper:
             ink = render_pen_mark("circle", round(self.px(wide)), round(self.px(size * 2.0)), rng)
             centre = (x + (size + 1.0 + box.label_w) / 2, y + size / 2)
             angle = float(rng.uniform(-3, 3))
+        elif box.mark is TickMark.PEN_UNDERLINE:
+            # under the option's words, just below their line
+            wide = box.label_w + 1.0
+            ink = render_pen_mark("underline", round(self.px(wide)), round(self.px(1.6)), rng)
+            centre = (x + size + 1.0 + box.label_w / 2, y + size + 0.9)
+            angle = float(rng.uniform(-2, 2))
         elif box.mark is TickMark.PEN_CROSS:
             side = round(self.px(size * 1.3))
             ink = render_pen_mark("cross", side, side, rng)

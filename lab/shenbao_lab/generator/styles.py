@@ -44,6 +44,7 @@ class TickMark(StrEnum):
     PEN_FILL = "pen_fill"
     PEN_CIRCLE = "pen_circle"
     PEN_BESIDE = "pen_beside"
+    PEN_UNDERLINE = "pen_underline"
 
     @property
     def typed(self) -> bool:

@@ -125,6 +125,15 @@ def test_a_circled_option_leaves_its_box_empty_and_rings_the_words() -> None:
     assert ys.min() < paper.px(box.y) and ys.max() > paper.px(box.y + box.size)
 
 
+def test_an_underline_runs_under_the_words_and_leaves_the_box_empty() -> None:
+    ink, box, paper = _marked(TickMark.PEN_UNDERLINE)
+    ys, xs = np.nonzero(ink)
+    words = (box.x + box.size + 1, box.x + box.size + 1 + box.label_w)
+    assert xs.min() >= paper.px(words[0] - 1.0) and xs.max() <= paper.px(words[1] + 1.0)
+    assert ys.min() >= paper.px(box.y + box.size - 0.5)  # under the line of the words
+    assert xs.max() - xs.min() > paper.px(0.8 * box.label_w)
+
+
 def test_a_mark_beside_sits_after_the_words_before_the_next_box() -> None:
     ink, box, paper = _marked(TickMark.PEN_BESIDE)
     _, xs = np.nonzero(ink)
