@@ -338,7 +338,29 @@ def extract_fields(
                     kept, other, rules.plausibility, rules.review.review_threshold
                 )
         fields[key] = kept
-    return fields
+    return _doubt_blank_ticks(fields, template, pages, rules)
+
+
+def _doubt_blank_ticks(
+    fields: dict[str, ExtractedField],
+    template: TemplateSpec,
+    pages: dict[int, Page],
+    rules: Rules,
+) -> dict[str, ExtractedField]:
+    """On a scan where no tick group was read ticked, no blank is sure: the applicant's
+    marks were made some way not seen (an underline, a circle, a mark beside the words),
+    or the form went back unticked, which a person confirms rather than the tool assumes.
+    Each blank goes to review (``rules/ticks.yaml`` ``none_ticked``)."""
+    ticks = [k for k in fields if template.field(k).method is ReadMethod.CHECKBOX]
+    if not ticks or any(fields[k].value not in (None, []) for k in ticks):
+        return fields
+    doubt = rules.ticks.confidence.none_ticked
+    scanned = {n for n, page in pages.items() if page.kind is SourceKind.SCAN}
+    return fields | {
+        k: fields[k].model_copy(update={"confidence": min(fields[k].confidence, doubt)})
+        for k in ticks
+        if fields[k].page in scanned
+    }
 
 
 def extract(submission: Submission, rules: Rules) -> Submission:

@@ -119,6 +119,7 @@ def _check_ticks(ticks: TickRules, review: ReviewRules, path: Path) -> None:
         "several",
         "text_only",
         "marked_elsewhere",
+        "none_ticked",
     )
     for name in unsure:
         if getattr(ticks.confidence, name) >= threshold:

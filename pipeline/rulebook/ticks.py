@@ -19,6 +19,7 @@ class TickConfidence(Spec):
     several: float = Field(ge=0.0, le=1.0)
     text_only: float = Field(ge=0.0, le=1.0)
     marked_elsewhere: float = Field(ge=0.0, le=1.0)
+    none_ticked: float = Field(ge=0.0, le=1.0)
 
 
 class TickRules(Spec):

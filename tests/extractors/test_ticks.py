@@ -8,14 +8,23 @@ import numpy as np
 import pytest
 from shenbao_lab.generator.truth import Truth
 
-from extractors.fields import extract
+from extractors.fields import _doubt_blank_ticks, extract
 from extractors.normalize import normalizer
 from extractors.review import needs_review
 from extractors.ticks import read_checkbox
 from pipeline.config import ReadMethod
 from pipeline.errors import ConfigError
 from pipeline.marks.tick_boxes import image_boxes
-from pipeline.model import Annex, Page, SourceKind, Submission, TextLine, TickBox, UnreadInk
+from pipeline.model import (
+    Annex,
+    ExtractedField,
+    Page,
+    SourceKind,
+    Submission,
+    TextLine,
+    TickBox,
+    UnreadInk,
+)
 from pipeline.ocr.engine import OcrSettings
 from pipeline.ocr.registry import create_engine
 from pipeline.pages import SourcePage, render_page_image
@@ -178,6 +187,37 @@ def test_no_box_ticked_but_a_mark_read_after_an_options_words_is_not_a_sure_blan
     )
     plain = _org_nature(page.model_copy(update={"lines": dotted}))
     assert plain is not None and not needs_review(plain.confidence, RULES.review)
+
+
+def _blank(page: int, confidence: float = 0.98) -> ExtractedField:
+    return ExtractedField(value=None, raw="", page=page, confidence=confidence)
+
+
+def test_a_scan_with_no_tick_group_ticked_sends_every_blank_to_review() -> None:
+    """Every choice of the form read blank: the marks were made some way the boxes do not
+    show (an underline, a circle), or nothing was ticked; a person decides which."""
+    scan = _org_nature_page([0.0] * 6)
+    pages = {3: scan, 1: scan.model_copy(update={"number": 1})}
+    blanks = {
+        "org_nature": _blank(3),
+        "affiliation": _blank(3),
+        "center_type": _blank(1),
+        "setup_mode": _blank(1),
+        "center_name": ExtractedField(value="x", raw="x", page=1, confidence=0.99),
+    }
+    doubted = _doubt_blank_ticks(blanks, PILOT, pages, RULES)
+    for key in ("org_nature", "affiliation", "center_type", "setup_mode"):
+        assert needs_review(doubted[key].confidence, RULES.review), key
+    assert doubted["center_name"] == blanks["center_name"]
+    # one group read ticked: the applicant's ticks are seen, the other blanks are sure
+    ticked = blanks | {
+        "org_nature": ExtractedField(value="国有企业", raw="国有企业", page=3, confidence=0.98)
+    }
+    assert _doubt_blank_ticks(ticked, PILOT, pages, RULES) == ticked
+    # an electronic copy is read exactly: its blanks are what the file holds
+    digital = {n: p.model_copy(update={"kind": SourceKind.TEXT_LAYER}) for n, p in pages.items()}
+    exact = {k: f.model_copy(update={"confidence": 1.0}) for k, f in blanks.items()}
+    assert _doubt_blank_ticks(exact, PILOT, digital, RULES) == exact
 
 
 @pytest.mark.parametrize(

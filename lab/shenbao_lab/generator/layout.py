@@ -185,7 +185,10 @@ class PageLayout:
             if mark.glyph_boxes:
                 glyph = "□"
                 if ticked:
-                    glyph = "■" if mark is TickMark.TYPED_BLACK_SQUARE else "√"
+                    glyph = {
+                        TickMark.TYPED_BLACK_SQUARE: "■",
+                        TickMark.TYPED_CROSS_GLYPH: "×",
+                    }.get(mark, "√")
                 self.text(cx, y, glyph, size=size, role=f"box:{spec.key}")
             self.text(cx + box + 1.0, y, option, size=size, role=f"option:{spec.key}")
             cx += needed

@@ -45,6 +45,7 @@ class TickMark(StrEnum):
     PEN_CIRCLE = "pen_circle"
     PEN_BESIDE = "pen_beside"
     PEN_UNDERLINE = "pen_underline"
+    TYPED_CROSS_GLYPH = "typed_cross_glyph"
 
     @property
     def typed(self) -> bool:
@@ -54,7 +55,11 @@ class TickMark(StrEnum):
     @property
     def glyph_boxes(self) -> bool:
         """The boxes are typed characters (□), not ruled squares."""
-        return self in (TickMark.TYPED_BLACK_SQUARE, TickMark.TYPED_CHECK_GLYPH)
+        return self in (
+            TickMark.TYPED_BLACK_SQUARE,
+            TickMark.TYPED_CHECK_GLYPH,
+            TickMark.TYPED_CROSS_GLYPH,
+        )
 
 
 class StyleFamily(BaseModel):

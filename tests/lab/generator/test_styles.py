@@ -143,7 +143,11 @@ def test_a_mark_beside_sits_after_the_words_before_the_next_box() -> None:
 
 
 def test_typed_glyph_boxes_are_characters_not_ruled_squares() -> None:
-    for mark, chosen in ((TickMark.TYPED_BLACK_SQUARE, "■"), (TickMark.TYPED_CHECK_GLYPH, "√")):
+    for mark, chosen in (
+        (TickMark.TYPED_BLACK_SQUARE, "■"),
+        (TickMark.TYPED_CHECK_GLYPH, "√"),
+        (TickMark.TYPED_CROSS_GLYPH, "×"),
+    ):
         page = PageLayout("basic_info")
         spec = RULES.templates[next(iter(RULES.templates))].field("org_nature")
         page.tick_group(
