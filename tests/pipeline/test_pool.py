@@ -248,16 +248,29 @@ def _readers(process: psutil.Process) -> list[psutil.Process]:
     return found
 
 
-def test_readers_end_when_the_process_that_started_them_is_killed() -> None:
+def _run_apart(function: str) -> subprocess.Popen[bytes]:
+    """A Python process of its own running ``function`` of this module."""
     root = Path(__file__).resolve().parents[2]
-    owner = subprocess.Popen(
-        [sys.executable, "-c", "from tests.pipeline.test_pool import hold_two_readers as h; h()"],
+    return subprocess.Popen(
+        [sys.executable, "-c", f"from tests.pipeline.test_pool import {function} as f; f()"],
         cwd=root,
         env={
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
         },
     )
+
+
+def _assert_gone(left: list[psutil.Process]) -> None:
+    """The processes end within 10 s."""
+    deadline = time.monotonic() + 10
+    while still_running(left) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not still_running(left), [p.cmdline()[-3:] for p in still_running(left)]
+
+
+def test_readers_end_when_the_process_that_started_them_is_killed() -> None:
+    owner = _run_apart("hold_two_readers")
     try:
         deadline = time.monotonic() + 120
         while len(readers := _readers(psutil.Process(owner.pid))) < 2:
@@ -268,10 +281,7 @@ def test_readers_end_when_the_process_that_started_them_is_killed() -> None:
     finally:
         owner.kill()
         owner.wait()
-    deadline = time.monotonic() + 10
-    while still_running(left) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not still_running(left), [p.cmdline()[-3:] for p in still_running(left)]
+    _assert_gone(left)
 
 
 def test_a_reader_outlives_the_thread_that_started_it(tmp_path: Path) -> None:
@@ -340,19 +350,7 @@ def test_a_process_ending_with_a_page_being_read_exits_and_its_readers_with_it()
     """The interpreter's exit joins each executor's manager thread, which waits for its
     readers: a reader still busy (or one that missed its pool's end) must not keep the
     process from exiting."""
-    root = Path(__file__).resolve().parents[2]
-    owner = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from tests.pipeline.test_pool import leave_a_page_being_read as l; l()",
-        ],
-        cwd=root,
-        env={
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
-        },
-    )
+    owner = _run_apart("leave_a_page_being_read")
     try:
         deadline = time.monotonic() + 150
         while owner.poll() is None and time.monotonic() < deadline:
@@ -362,7 +360,4 @@ def test_a_process_ending_with_a_page_being_read_exits_and_its_readers_with_it()
     finally:
         owner.kill()
         owner.wait()
-    deadline = time.monotonic() + 10
-    while still_running(left) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not still_running(left), [p.cmdline()[-3:] for p in still_running(left)]
+    _assert_gone(left)

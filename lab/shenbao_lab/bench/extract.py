@@ -41,7 +41,7 @@ from shenbao_lab.bench.corpus import (
     load_truths,
     read_submissions,
 )
-from shenbao_lab.generator.styles import HOUSE, Split, Style
+from shenbao_lab.generator.styles import HOUSE, SPLITS, Split, Style
 from shenbao_lab.generator.truth import SourceTruth, Truth, TruthPage
 
 Degradation = Literal["clean", "degraded", "greyscale"]
@@ -93,9 +93,6 @@ class FieldOutcome(BaseModel):
     @property
     def extracted(self) -> bool:
         return self.confidence is not None
-
-
-SPLITS: tuple[Split, ...] = ("house", "tuned", "withheld")
 
 
 class StyleScores(BaseModel):

@@ -11,9 +11,7 @@ from pydantic import BaseModel, Field, computed_field
 from pipeline.model import FieldValue, FindingCode, Frozen, Severity, SourceKind
 from shenbao_lab.bench.corpus import CodeScore, Score, Target
 from shenbao_lab.bench.mutations import MUTATIONS
-from shenbao_lab.generator.styles import Split
-
-SPLITS: tuple[Split, ...] = ("house", "tuned", "withheld")
+from shenbao_lab.generator.styles import SPLITS, Split
 
 FindingVerdict = Literal["true", "false", "missed", "deferred", "tolerated"]
 MutationVerdict = Literal["caught", "deferred", "missed", "clean", "false"]

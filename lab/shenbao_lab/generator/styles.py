@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 STYLES_FILE = Path(__file__).with_name("styles.yaml")
 Split = Literal["house", "tuned", "withheld"]
+SPLITS: tuple[Split, ...] = ("house", "tuned", "withheld")
 
 
 class StyleChoice(StrEnum):
