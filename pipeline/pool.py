@@ -241,8 +241,7 @@ class PagePool:
         if kill_workers is not None:
             kill_workers()
         else:
-            for process in list((getattr(stuck, "_processes", None) or {}).values()):
-                process.kill()
+            _Readers(stuck).kill()
         self._restart(stuck)
         self._executor.submit(_ready).result()
 
