@@ -166,7 +166,7 @@ class PageLayout:
         """□option □option … wrapped to ``width``; return the y below the last row.
 
         With a ``mark`` whose boxes are typed glyphs, each box is the character □ (the
-        chosen one ■ or √) instead of a ruled square.
+        chosen one ■, √ or ×) instead of a ruled square.
         """
         box = size * PT * 0.95
         step = size * PT * 1.75
