@@ -19,6 +19,7 @@ from rapidfuzz import fuzz
 
 from extractors import plausibility
 from extractors.checks import check_fields
+from extractors.doubts import Ledger, doubted, pruned
 from extractors.nlp import gazetteer
 from extractors.normalize import Normalizer, normalizer
 from extractors.sections import check_sections, find_sections, page_order
@@ -27,6 +28,7 @@ from extractors.ticks import read_checkbox
 from pipeline.config import FieldSpec, FieldType, ReadMethod, TemplateSpec
 from pipeline.model import (
     Annex,
+    Doubt,
     ExtractedField,
     Page,
     SourceKind,
@@ -263,11 +265,16 @@ def read_field(
             if per_line and all(c is not None for c in per_line):
                 characters = tuple(pair for c in per_line for pair in c or ())
         line_confidence = min((t.confidence for t in read_from), default=1.0)
-        confidence = quality * plausibility.reading_confidence(
-            line_confidence, characters, rules.plausibility
+        ledger = Ledger()
+        ledger.times(quality, Doubt.LABEL)
+        own = plausibility.reading_doubt(line_confidence, characters, rules.plausibility)
+        ledger.times(
+            plausibility.reading_confidence(line_confidence, characters, rules.plausibility),
+            own.cue,
+            own.detail,
         )
         if page.kind is SourceKind.SCAN:  # text layers and DOCX are read exactly
-            confidence *= plausibility.plausibility(
+            signs = plausibility.plausibility(
                 spec.key,
                 spec.type,
                 raw,
@@ -277,22 +284,25 @@ def read_field(
                 gaz=gazetteer(rules),
                 rules=rules.plausibility,
                 normalize=normalize,
-            ).factor
+            ).doubts
             if page.unread:  # ink the OCR did not read, where the value is or goes on
                 blank = source is None and not raw.strip()
                 unread = rules.plausibility.unread_ink
-                confidence *= plausibility.unread_ink(
+                signs += plausibility.unread_ink(
                     blank_with_ink=blank
                     and _ink_where_value_is(spec, line, page, rules.plausibility, normalize),
                     ink_continues=bool(read_from) and _ink_continues(read_from, page, unread),
                     rules=rules.plausibility,
-                ).factor
+                ).doubts
+            for sign in signs:
+                ledger.times(sign.effect, sign.cue, sign.detail)
         return ExtractedField(
             value=value,
             raw=raw.strip(),
             page=page.number,
             bbox=source.bbox if source else line.bbox,
-            confidence=round(confidence, 4),
+            confidence=round(ledger.confidence, 4),
+            doubts=ledger.doubts,
         )
     return None
 
@@ -357,7 +367,9 @@ def _doubt_blank_ticks(
     doubt = rules.ticks.confidence.none_ticked
     scanned = {n for n, page in pages.items() if page.kind is SourceKind.SCAN}
     return fields | {
-        k: fields[k].model_copy(update={"confidence": min(fields[k].confidence, doubt)})
+        k: doubted(
+            fields[k], min(fields[k].confidence, doubt), Doubt.TICK_NONE_TICKED, effect=doubt
+        )
         for k in ticks
         if fields[k].page in scanned
     }
@@ -372,9 +384,10 @@ def extract(submission: Submission, rules: Rules) -> Submission:
         return checked
     template = rules.templates[checked.annex]
     ordered, _ = page_order(checked, template, normalize)
-    fields = extract_fields(ordered, template, rules) | read_tables(
+    read_off = extract_fields(ordered, template, rules) | read_tables(
         ordered, template, rules.campaign, normalize
     )
+    fields = {key: pruned(field, rules.review) for key, field in read_off.items()}
     read = ordered.model_copy(update={"fields": fields})
     findings = read.findings + check_fields(
         read,
