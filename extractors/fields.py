@@ -64,6 +64,26 @@ def _label_match(
     return best
 
 
+def _label_tail(
+    label: TextLine, value: TextLine, variants: list[str], normalize: Normalizer
+) -> str:
+    """The value line's text after the end of the label, when the OCR split the label
+    across the two lines (推荐单位 | （盖章）：黔东南州…): the part of a longer label variant
+    the label line lacks, and the separators after it, are not the value. "" when the
+    value line does not start so."""
+    separators = "".join(normalize.rules.label_separators)
+    head = normalize.text(label.text).rstrip(separators)
+    text = normalize.text(value.text)
+    for variant in sorted(variants, key=len, reverse=True):
+        if len(variant) <= len(head) or not variant.startswith(head):
+            continue
+        tail = variant[len(head) :]
+        for start in (tail, tail.strip("()")):
+            if start and text.startswith(start):
+                return text[len(start) :].lstrip(separators + ")")
+    return ""
+
+
 def _same_row(a: TextLine, b: TextLine) -> bool:
     top, bottom = max(a.bbox[1], b.bbox[1]), min(a.bbox[3], b.bbox[3])
     shorter = min(a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1])
@@ -228,6 +248,7 @@ def read_field(
         if match is None:
             continue
         quality, rest = match
+        cut = ""  # the value's line after the label's end, when the label ran onto it
         source: TextLine | None = line if rest else None
         if source is None:
             source = (
@@ -240,7 +261,9 @@ def read_field(
             text = normalize.text(source.text)
             if any(fuzz.ratio(text, p) >= LABEL_MATCH for p in printed):
                 source = None
-        raw = rest if source is line else (source.text if source else "")
+            else:
+                cut = _label_tail(line, source, variants, normalize)
+        raw = rest if source is line else (cut or source.text if source else "")
         read_from = [] if source is None else [source]
         if source is not None and source is not line:
             read_from += _continuation(source, page.lines)
@@ -259,8 +282,10 @@ def read_field(
             )
         else:
             per_line = [
-                plausibility.value_characters(t.text, t.char_confidences, normalize)
-                for t in read_from
+                plausibility.value_characters(
+                    t.text, t.char_confidences, normalize, cut if i == 0 and cut else None
+                )
+                for i, t in enumerate(read_from)
             ]
             if per_line and all(c is not None for c in per_line):
                 characters = tuple(pair for c in per_line for pair in c or ())

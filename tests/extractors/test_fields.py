@@ -201,3 +201,17 @@ def test_a_seal_ring_near_a_complete_reading_leaves_it_sure() -> None:
     for blob in near:
         reading = _read("commit_date", _page([COMMIT_LABEL, date], [blob]))
         assert reading.confidence > 0.9, blob
+
+
+@pytest.mark.parametrize("tail", ["（盖章）：", "(盖章):", "盖章）：", "（盖章）"])
+def test_a_label_split_across_two_lines_is_not_kept_in_the_value(tail: str) -> None:
+    """The OCR read 推荐单位 and （盖章）：黔东南州… as two lines: the label's end and its
+    colon are the form's words, not the recommender's name."""
+    label = _line("推荐单位", (0.167, 0.520, 0.260, 0.542))
+    value = _line(f"{tail}黔东南州工业和信息化局", (0.262, 0.520, 0.600, 0.542))
+    reading = _read("recommender", _page([label, value], []))
+    assert reading.value == "黔东南州工业和信息化局"
+    assert reading.raw == "黔东南州工业和信息化局"
+    # a value that merely starts like a word of the label keeps it
+    plain = _line("盖州市工业和信息化局", (0.262, 0.520, 0.600, 0.542))
+    assert _read("recommender", _page([label, plain], [])).value == "盖州市工业和信息化局"
