@@ -110,9 +110,12 @@ def _below(label: TextLine, lines: tuple[TextLine, ...]) -> TextLine | None:
     return min(candidates, key=lambda t: t.bbox[1], default=None)
 
 
-def _continuation(value: TextLine, lines: tuple[TextLine, ...]) -> list[TextLine]:
+def _continuation(
+    value: TextLine, lines: tuple[TextLine, ...], label: tuple[TextLine, ...] = ()
+) -> list[TextLine]:
     """Lines a value wraps onto inside its cell: straight below, starting where it starts,
-    with nothing to their left on their row (a new row would have its label there)."""
+    with nothing to their left on their row (a new row would have its label there) but
+    the field's own label where it wrapped too (``label``: its lines)."""
     following: list[TextLine] = []
     last = value
     for line in sorted(lines, key=lambda t: t.bbox[1]):
@@ -121,11 +124,39 @@ def _continuation(value: TextLine, lines: tuple[TextLine, ...]) -> list[TextLine
         height = last.bbox[3] - last.bbox[1]
         if line.bbox[1] - last.bbox[3] > height:
             break
-        if any(_same_row(line, other) and other.bbox[2] <= line.bbox[0] for other in lines):
+        if any(
+            _same_row(line, other) and other.bbox[2] <= line.bbox[0] and other not in label
+            for other in lines
+        ):
             break
         following.append(line)
         last = line
     return following
+
+
+def _wrapped_label(
+    line: TextLine, lines: tuple[TextLine, ...], variants: list[str], normalize: Normalizer
+) -> TextLine | None:
+    """The line right under ``line`` that completes it into a label, when the label wrapped
+    in its cell (省级及以上 / 创新平台): straight below, starting where it starts, and the
+    two lines' text together a whole label."""
+    start = normalize.text(line.text)
+    if len(start) < 2 or not any(v.startswith(start) and len(v) > len(start) for v in variants):
+        return None
+    height = line.bbox[3] - line.bbox[1]
+    below = [
+        t
+        for t in lines
+        if t is not line
+        and abs(t.bbox[0] - line.bbox[0]) <= 0.01
+        and 0 <= t.bbox[1] - line.bbox[3] <= height
+    ]
+    for t in sorted(below, key=lambda t: t.bbox[1])[:1]:
+        joined = start + normalize.text(t.text)
+        separators = "".join(normalize.rules.label_separators)
+        if joined.rstrip(separators) in variants:
+            return t
+    return None
 
 
 def _aspect(page: Page) -> float:
@@ -245,6 +276,9 @@ def read_field(
     ]
     for line in page.lines:
         match = _label_match(line, variants, normalize)
+        wrapped = None
+        if match is None and (wrapped := _wrapped_label(line, page.lines, variants, normalize)):
+            match = 1.0, ""  # the label's two lines make it whole; its value is right of it
         if match is None:
             continue
         quality, rest = match
@@ -266,7 +300,8 @@ def read_field(
         raw = rest if source is line else (cut or source.text if source else "")
         read_from = [] if source is None else [source]
         if source is not None and source is not line:
-            read_from += _continuation(source, page.lines)
+            label_lines = (line,) if wrapped is None else (line, wrapped)
+            read_from += _continuation(source, page.lines, label_lines)
             raw += "".join(t.text for t in read_from[1:])
         choices = campaign.choices(spec.options_from) if spec.options_from else spec.options
         value = normalize.value(

@@ -215,3 +215,23 @@ def test_a_label_split_across_two_lines_is_not_kept_in_the_value(tail: str) -> N
     # a value that merely starts like a word of the label keeps it
     plain = _line("盖州市工业和信息化局", (0.262, 0.520, 0.600, 0.542))
     assert _read("recommender", _page([label, plain], [])).value == "盖州市工业和信息化局"
+
+
+def test_a_label_and_a_list_both_wrapped_in_their_cells_are_read_whole() -> None:
+    """省级及以上 / 创新平台 in the label cell, the list wrapped at the cell's end beside
+    it: the label is found from its two lines, and the list's second line — beside the
+    label's own second line, not a new row's label — is the list's."""
+    label = [
+        _line("省级及以上", (0.10, 0.400, 0.22, 0.415)),
+        _line("创新平台", (0.10, 0.420, 0.20, 0.435)),
+    ]
+    value = [
+        _line("贵州省工业互联网创新中心、贵州省工", (0.30, 0.400, 0.80, 0.415)),
+        _line("业设计中心", (0.30, 0.420, 0.42, 0.435)),
+    ]
+    next_row = [
+        _line("建设期总投资（万元）", (0.10, 0.445, 0.28, 0.460)),
+        _line("5000", (0.30, 0.445, 0.36, 0.460)),
+    ]
+    reading = _read("platforms", _page([*label, *value, *next_row], []))
+    assert reading.value == ["贵州省工业互联网创新中心", "贵州省工业设计中心"]
