@@ -317,7 +317,36 @@ def seal_tables(figures: SealFigures) -> list[Table]:
                 ", ".join(decision.expected) or "—",
                 ", ".join(decision.tolerated) or "—",
             )
-    return [summary, codes, *(table for table in (wrong, slots, decisions) if table.row_count)]
+    shown = [summary, *_seal_split_tables(figures), codes]
+    return [*shown, *(table for table in (wrong, slots, decisions) if table.row_count)]
+
+
+def _seal_split_tables(figures: SealFigures) -> list[Table]:
+    """Scans by the split of their paper's style family (issue 17); none for a corpus in
+    the generator's own style only."""
+    splits = figures.by_split
+    if set(splits) <= {"house"}:
+        return []
+    table = _split_table(
+        "precision (slot)",
+        "recall (slot)",
+        "owner match (decided)",
+        "recommendation decisions",
+        "false SEAL_OWNER_MISMATCH",
+        "wrong findings",
+    )
+    for split, row in splits.items():
+        table.add_row(
+            split,
+            str(row.submissions),
+            _fraction(row.precision),
+            _fraction(row.recall),
+            _fraction(row.owner_match),
+            _fraction(row.recommendation_decisions),
+            Text(str(row.false_owner_mismatch), style="red" if row.false_owner_mismatch else ""),
+            str(row.wrong_findings),
+        )
+    return [table]
 
 
 def seal_bench_tables(figures: SealBenchFigures) -> list[Table]:
