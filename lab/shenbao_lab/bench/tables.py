@@ -383,7 +383,7 @@ def _seal_work_table(rows: list[tuple[str, SealWork]]) -> Table:
     table = Table(
         title="seal work per page (detection + lettering, read_seals)", title_justify="left"
     )
-    for column in ("set", "pages", "mean s", "max s", "target"):
+    for column in ("set", "pages", "mean s", "max s", "mean CPU s", "target"):
         table.add_column(column, justify="left" if column == "set" else "right")
     for name, work in rows:
         mark, style = {True: ("met", "green"), False: ("MISSED", "red"), None: ("n/a", "")}[
@@ -394,6 +394,7 @@ def _seal_work_table(rows: list[tuple[str, SealWork]]) -> Table:
             str(work.pages),
             f"{work.mean_s:.3f}",
             f"{work.max_s:.3f}",
+            "" if work.cpu_mean_s is None else f"{work.cpu_mean_s:.3f}",
             Text(f"< {SEAL_SECONDS_GOAL} s {mark}", style=style),
         )
     return table
