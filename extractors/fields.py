@@ -84,6 +84,26 @@ def _label_tail(
     return ""
 
 
+def _reread_raw(
+    again: str,
+    label: TextLine,
+    source: TextLine,
+    cut: str,
+    variants: list[str],
+    normalize: Normalizer,
+) -> str | None:
+    """The value's text in a re-reading of its line (``TextLine.rereadings``), taken as the
+    first reading was: after the label when the label shares the line, after the label's
+    end when it ran onto the line; None when the re-reading has no label where it should."""
+    line = source.model_copy(update={"text": again, "char_confidences": None})
+    if source is label:
+        match = _label_match(line, variants, normalize)
+        return None if match is None else match[1]
+    if cut:
+        return _label_tail(label, line, variants, normalize) or None
+    return again
+
+
 def _same_row(a: TextLine, b: TextLine) -> bool:
     top, bottom = max(a.bbox[1], b.bbox[1]), min(a.bbox[3], b.bbox[3])
     shorter = min(a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1])
@@ -356,6 +376,23 @@ def read_field(
                 ).doubts
             for sign in signs:
                 ledger.times(sign.effect, sign.cue, sign.detail)
+            if source is not None and source.rereadings and value is not None:
+                for again in source.rereadings:
+                    if (
+                        raw_again := _reread_raw(again, line, source, cut, variants, normalize)
+                    ) is None:
+                        continue
+                    if read_from[1:]:
+                        raw_again += "".join(t.text for t in read_from[1:])
+                    other = normalize.value(
+                        spec.type,
+                        raw_again,
+                        choices=choices,
+                        equivalents=campaign.org_suffix_equivalents,
+                    )
+                    if other is not None and other != value:
+                        cap = rules.plausibility.agreement.disagreement_cap
+                        ledger.cap(cap, Doubt.REREAD, normalize.text(raw_again))
         return ExtractedField(
             value=value,
             raw=raw.strip(),
@@ -408,7 +445,35 @@ def extract_fields(
                     kept, other, rules.plausibility, rules.review.review_threshold
                 )
         fields[key] = kept
+    fields = _doubt_date_order(fields, template, pages, rules)
     return _doubt_blank_ticks(fields, template, pages, rules)
+
+
+def _doubt_date_order(
+    fields: dict[str, ExtractedField],
+    template: TemplateSpec,
+    pages: dict[int, Page],
+    rules: Rules,
+) -> dict[str, ExtractedField]:
+    """Two dates read off a scan in an order the forms cannot have (a recommendation
+    before the application): one of them is misread, so both go to review
+    (``rules/plausibility.yaml`` ``date_order``)."""
+    r = rules.plausibility
+    scanned = {n for n, page in pages.items() if page.kind is SourceKind.SCAN}
+    out = dict(fields)
+    for first, second in r.date_order:
+        a, b = fields.get(first), fields.get(second)
+        if a is None or b is None or a.page not in scanned or b.page not in scanned:
+            continue
+        if not (isinstance(a.value, str) and isinstance(b.value, str) and a.value > b.value):
+            continue  # ISO dates compare as text; a blank or unparsed one decides nothing
+        factor = r.factors.out_of_range
+        for key, field, other in ((first, a, second), (second, b, first)):
+            label = template.field(other).label
+            out[key] = doubted(
+                out[key], field.confidence * factor, Doubt.OUT_OF_ORDER, label, effect=factor
+            )
+    return out
 
 
 def _doubt_blank_ticks(

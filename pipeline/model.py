@@ -133,6 +133,11 @@ class TextLine(Frozen):
         description="the recogniser's score of each character of text, when the engine "
         "gives them; absent for text layers, DOCX and OCR cached before they were kept",
     )
+    rereadings: tuple[str, ...] | None = Field(
+        None,
+        description="the line read again from other crops of the page (a written date: "
+        "rules/second_reading.yaml); absent when it was not read again",
+    )
 
     @model_validator(mode="after")
     def _one_score_per_character(self) -> TextLine:
@@ -147,8 +152,11 @@ class TextLine(Frozen):
         # Lines without character scores serialise exactly as before they existed, so
         # cached OCR, frozen ocr.json files and report goldens keep their bytes.
         data = handler(self)
-        if self.char_confidences is None and isinstance(data, dict):
-            data.pop("char_confidences", None)
+        if isinstance(data, dict):
+            if self.char_confidences is None:
+                data.pop("char_confidences", None)
+            if self.rereadings is None:
+                data.pop("rereadings", None)
         return data
 
 
@@ -263,9 +271,11 @@ class Doubt(StrEnum):
     NEAR_PLACE = "near_place"  # one character from a known place (detail: it)
     NEAR_SUFFIX = "near_suffix"  # one character from an organisation suffix (detail: it)
     OUT_OF_RANGE = "out_of_range"  # a date or figure outside what is possible
+    OUT_OF_ORDER = "out_of_order"  # a date before one it must follow (detail: that field)
     BLANK_WITH_INK = "blank_with_ink"  # nothing read where ink lies
     INK_CONTINUES = "ink_continues"  # unread ink right where the reading stops
     DISAGREE = "disagree"  # another reading of the field differs (detail: it)
+    REREAD = "reread"  # the value's line read again from another crop differs (detail: it)
     TICK_SEVERAL = "tick_several"  # more than one box of the group marked
     TICK_AMBIGUOUS = "tick_ambiguous"  # a box with some ink, neither empty nor ticked
     TICK_ORDER = "tick_order"  # the boxes' words do not follow the printed options' order

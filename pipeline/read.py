@@ -25,6 +25,8 @@ from pipeline.pixels import is_greyscale
 from pipeline.preprocess import NormalisedPage, normalise_page
 from pipeline.rulebook import Rules
 from pipeline.rulebook.marks import SealDetection, TickDetection, UnreadDetection
+from pipeline.rulebook.second_reading import SecondReading
+from pipeline.second_reading import second_readings
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
             error="页面图像无法识别（图像处理或文字识别失败）",
             error_en=f"normalising or OCR failed: {type(exc).__name__}: {exc}",
         )
+    lines = _reread(normalised, lines, engine, rules.second_reading, source.file_page)
     ocr_s = time.perf_counter() - started
     boxes = _tick_boxes(normalised, rules.tick_boxes, source.file_page)
     started = time.perf_counter()
@@ -89,6 +92,21 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
         normalise_s=round(normalise_s, 4),
         seals_s=round(seals_s, 4),
     )
+
+
+def _reread(
+    normalised: NormalisedPage,
+    lines: tuple[TextLine, ...],
+    engine: OcrEngine,
+    rules: SecondReading,
+    file_page: int,
+) -> tuple[TextLine, ...]:
+    """The page's written dates read again; the lines as they are when that fails."""
+    try:
+        return second_readings(normalised.ocr_image, lines, engine, rules)
+    except Exception as exc:  # a failure here must not cost the page its text
+        log.warning("page %d: lines not read again: %r", file_page, exc, exc_info=True)
+        return lines
 
 
 def _tick_boxes(

@@ -36,6 +36,7 @@ from pipeline.rulebook.normalize import NormalizeRules
 from pipeline.rulebook.plausibility import PlausibilityRules
 from pipeline.rulebook.review import ReviewRules
 from pipeline.rulebook.seal_names import LookAlikes
+from pipeline.rulebook.second_reading import SecondReading
 from pipeline.rulebook.thresholds import MatchingRules, OpinionRules, SealRules
 from pipeline.rulebook.ticks import TickRules
 
@@ -47,6 +48,7 @@ RULE_FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "tick_boxes": ("tick_boxes.yaml", TickDetection),
     "unread_ink": ("unread_ink.yaml", UnreadDetection),
     "seal_detection": ("seal_detection.yaml", SealDetection),
+    "second_reading": ("second_reading.yaml", SecondReading),
     "normalize": ("normalize.yaml", NormalizeRules),
     "entities": ("entities.yaml", EntityRules),
     "matcher": ("matcher.yaml", MatcherRules),
@@ -63,7 +65,12 @@ RULE_FILES: dict[str, tuple[str, type[BaseModel]]] = {
 }
 """Each field of ``Rules`` but the templates: its file in the rules folder and its schema."""
 
-PAGE_READING_FILES = ("tick_boxes.yaml", "unread_ink.yaml", "seal_detection.yaml")
+PAGE_READING_FILES = (
+    "tick_boxes.yaml",
+    "unread_ink.yaml",
+    "seal_detection.yaml",
+    "second_reading.yaml",
+)
 """The files page reading depends on: their bytes key the page cache."""
 
 TEMPLATES = "templates"
@@ -79,6 +86,7 @@ class Rules(Spec):
     tick_boxes: TickDetection
     unread_ink: UnreadDetection
     seal_detection: SealDetection
+    second_reading: SecondReading
     normalize: NormalizeRules
     entities: EntityRules
     matcher: MatcherRules
