@@ -235,3 +235,26 @@ def test_rows_record_the_bands_in_page_fractions() -> None:
         BOX_MM / PAGE_MM[0], rel=0.15
     )
     assert all(isinstance(b, TickBox) for b in boxes)
+
+
+def test_a_ring_through_a_word_costs_the_ocr_a_character_and_still_reads() -> None:
+    """The OCR reads 外资企□ under the ring (its box broken too): the words are placed
+    with one character misread, never two."""
+    rng = np.random.default_rng(3)
+    image, placed = _form("circle", "外资企业", rng)
+    page = _page(image, placed, "外资企业")
+    boxes = tuple(b for b in page.boxes if not 0.48 < b.bbox[0] < 0.56)
+
+    def misread(text: str) -> Page:
+        lines = tuple(
+            line.model_copy(update={"text": "□" + text}) if line.text == "□外资企业" else line
+            for line in page.lines
+        )
+        return page.model_copy(update={"boxes": boxes, "lines": lines})
+
+    reading = _read(misread("外资企口"))
+    assert reading is not None and reading.value == "外资企业"
+    assert not needs_review(reading.confidence, RULES.review)
+    unplaced = _read(misread("外资口口"))
+    assert unplaced is not None and unplaced.value is None
+    assert needs_review(unplaced.confidence, RULES.review)
