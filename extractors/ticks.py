@@ -375,10 +375,15 @@ def _words_read(
             if at < 0:
                 continue
             first, last = where[at], where[at + len(name) - 1]
+            # A ✓ after the words, then the next box or the line's end: written beside
+            # them. One followed straight by words is the next option's box typed as √.
             after = read[at + len(name) :].lstrip(" ")
-            return (extents[first][0], extents[last][1]), after[:1] != "" and after[
-                0
-            ] in _CHECK_READINGS
+            checked = (
+                after[:1] != ""
+                and after[0] in _CHECK_READINGS
+                and (after[1:2] == "" or after[1] in _BOX_READINGS)
+            )
+            return (extents[first][0], extents[last][1]), checked
     return None
 
 
@@ -511,7 +516,7 @@ def _marked_outside(
         side = p.row.side
         longest = out.longest_stroke * side
         stroke, seen = strokes[id(p)]
-        gap = 0.0
+        gap, window_seen = 0.0, False
         # What follows on the row: the next box, or the next option's words less a box
         # and its gap (a ✓ written just before a box can hide the box from the finder).
         following = [
@@ -527,8 +532,11 @@ def _marked_outside(
             nearest = min(following)
             window = (max(nearest - out.gap[1] * side, p.words[1]), nearest - out.gap[0] * side)
             if window[1] - window[0] >= 0.3 * side:
-                gap = _covered(p.row.across, window, longest)
-        if stroke >= out.stroke_marked or gap >= out.gap_marked or p.checked:
+                gap, window_seen = _covered(p.row.across, window, longest), True
+        # A ✓ the OCR read after the words is ink in the gap after them, where the gap
+        # can be seen (a √ typed in place of the next option's box is not).
+        checked = p.checked and (not window_seen or gap > out.gap_clear)
+        if stroke >= out.stroke_marked or gap >= out.gap_marked or checked:
             marked.append(p)
             continue
         # A stroke both rows see, over the words of the one option ringed: its arc.

@@ -258,3 +258,29 @@ def test_a_ring_through_a_word_costs_the_ocr_a_character_and_still_reads() -> No
     unplaced = _read(misread("外资口口"))
     assert unplaced is not None and unplaced.value is None
     assert needs_review(unplaced.confidence, RULES.review)
+
+
+def test_a_check_read_before_the_next_options_words_is_not_a_mark_after_these() -> None:
+    """外资企业 √科研院所: a √ followed straight by words is the next option's box typed as
+    √, not a ✓ written after 外资企业; neither is read for sure. Nor is a √ the OCR read
+    after the words where the gap after them holds no ink."""
+    image, placed = _form(None, "", np.random.default_rng(4))
+    page = _page(image, placed, "")
+    lines = tuple(
+        line.model_copy(update={"text": "□外资企业 √科研院所"})
+        if line.text == "□外资企业"
+        else line
+        for line in page.lines
+        if line.text != "□科研院所"
+    )
+    reading = _read(page.model_copy(update={"lines": lines}))
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
+    beside = tuple(
+        line.model_copy(update={"text": "□外资企业√"}) if line.text == "□外资企业" else line
+        for line in page.lines
+    )
+    # a ✓ the OCR read after the words with no ink in the gap after them: review
+    reading = _read(page.model_copy(update={"lines": beside}))
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
