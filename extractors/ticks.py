@@ -517,17 +517,17 @@ def _marked_outside(
         longest = out.longest_stroke * side
         stroke, seen = strokes[id(p)]
         gap, window_seen = 0.0, False
-        # What follows on the row: the next box, or the next option's words less a box
-        # and its gap (a ✓ written just before a box can hide the box from the finder).
+        # What follows on the row: the next box found, when no other option's words lie
+        # before it (a box not found, typed over or broken, leaves no sure gap).
         following = [
             b.bbox[0]
             for b in group
             if b.bbox[0] > p.words[1] and p.row.bbox[1] <= _centre_y(b.bbox) <= p.row.bbox[3]
-        ] + [
-            q.words[0] - out.box_and_gap * side
-            for q in placed
-            if q.row is p.row and q.words[0] > p.words[1] + out.box_and_gap * side
         ]
+        if following and any(
+            q.row is p.row and p.words[1] < sum(q.words) / 2 < min(following) for q in placed
+        ):
+            following = []
         if following and p is not before_ring:
             nearest = min(following)
             window = (max(nearest - out.gap[1] * side, p.words[1]), nearest - out.gap[0] * side)

@@ -32,7 +32,6 @@ class OutsideMarks(Spec):
     gap: tuple[float, float] = Field(description="gap before the next box searched, sides")
     gap_marked: float = Field(gt=0.0, le=1.0, description="gap's share inked by a mark")
     gap_clear: float = Field(ge=0.0, lt=1.0, description="...at most this on the others")
-    box_and_gap: float = Field(gt=0.0, description="an option's box and gap before its words")
     longest_stroke: float = Field(gt=0.0, description="longer strokes (sides) are no mark")
 
     @model_validator(mode="after")
