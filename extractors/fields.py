@@ -482,12 +482,13 @@ def _doubt_blank_ticks(
     pages: dict[int, Page],
     rules: Rules,
 ) -> dict[str, ExtractedField]:
-    """On a scan where no tick group was read ticked, no blank is sure: the applicant's
-    marks were made some way not seen (an underline, a circle, a mark beside the words),
-    or the form went back unticked, which a person confirms rather than the tool assumes.
-    Each blank goes to review (``rules/ticks.yaml`` ``none_ticked``)."""
+    """On a scan where no tick group was read ticked in its box, no blank is sure: the
+    applicant's marks were made some way not seen, or made outside the boxes (a ring, an
+    underline, a ✓ after the words: read, but a blank beside them may be such a mark
+    missed), or the form went back unticked, which a person confirms rather than the tool
+    assumes. Each blank goes to review (``rules/ticks.yaml`` ``none_ticked``)."""
     ticks = [k for k in fields if template.field(k).method is ReadMethod.CHECKBOX]
-    if not ticks or any(fields[k].value not in (None, []) for k in ticks):
+    if not ticks or any(_ticked_in_a_box(fields[k], pages, rules) for k in ticks):
         return fields
     doubt = rules.ticks.confidence.none_ticked
     scanned = {n for n, page in pages.items() if page.kind is SourceKind.SCAN}
@@ -496,8 +497,18 @@ def _doubt_blank_ticks(
             fields[k], min(fields[k].confidence, doubt), Doubt.TICK_NONE_TICKED, effect=doubt
         )
         for k in ticks
-        if fields[k].page in scanned
+        if fields[k].page in scanned and fields[k].value in (None, [])
     }
+
+
+def _ticked_in_a_box(field: ExtractedField, pages: dict[int, Page], rules: Rules) -> bool:
+    """Whether a tick-box reading rests on ink inside a box (its evidence is the box)."""
+    page = pages.get(field.page) if field.page is not None else None
+    return (
+        field.value not in (None, [])
+        and page is not None
+        and any(b.bbox == field.bbox and b.ink >= rules.ticks.ticked_ink for b in page.boxes)
+    )
 
 
 def extract(submission: Submission, rules: Rules) -> Submission:

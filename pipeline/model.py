@@ -188,6 +188,28 @@ class UnreadInk(Frozen):
     ink: float = Field(ge=0.0, le=1.0, description="share of the region's box that is inked")
 
 
+Span = tuple[float, float]
+
+
+class TickRow(Frozen):
+    """A row of printed tick boxes on a scan, and where ink lies along it outside them.
+
+    A mark made outside the boxes (the option's words circled or underlined, a ✓ after
+    them) is ink in thin bands along the row: above the boxes' tops, below their bottoms,
+    and across the row itself. Each band is given as the x-ranges (page fractions) where
+    it is inked, merged over small gaps. Which option the ink belongs to, and whether it
+    is a mark at all, is the extractors' decision (``extractors/ticks.py``).
+    """
+
+    bbox: BBox = Field(description="the row's boxes, from the first box's left to the searched end")
+    side: float = Field(
+        gt=0.0, description="the boxes' side, as a fraction of the page's width (as the x-ranges)"
+    )
+    above: tuple[Span, ...] = Field((), description="x-ranges inked just above the boxes' tops")
+    across: tuple[Span, ...] = Field((), description="x-ranges inked across the row itself")
+    below: tuple[Span, ...] = Field((), description="x-ranges inked just below the boxes' bottoms")
+
+
 class SealMark(Frozen):
     """A seal-like mark found on a page as read: where, what it looks like, what its ring says.
 
@@ -240,6 +262,11 @@ class Page(Frozen):
     unread: tuple[UnreadInk, ...] = Field(
         (),
         description="regions of a scan with ink no text line or tick box explains "
+        "(empty for text layers and DOCX)",
+    )
+    tick_rows: tuple[TickRow, ...] = Field(
+        (),
+        description="rows of tick boxes on a scan with the ink along them outside the boxes "
         "(empty for text layers and DOCX)",
     )
     template_page: str | None = Field(

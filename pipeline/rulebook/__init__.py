@@ -30,7 +30,12 @@ from pipeline.model import Annex
 from pipeline.rulebook.campaign_rules import CampaignRules
 from pipeline.rulebook.checks import CheckRules
 from pipeline.rulebook.compare import CompareRules
-from pipeline.rulebook.marks import SealDetection, TickDetection, UnreadDetection
+from pipeline.rulebook.marks import (
+    SealDetection,
+    TickDetection,
+    TickRowDetection,
+    UnreadDetection,
+)
 from pipeline.rulebook.nlp import EntityRules, MatcherRules
 from pipeline.rulebook.normalize import NormalizeRules
 from pipeline.rulebook.plausibility import PlausibilityRules
@@ -47,6 +52,7 @@ RULE_FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "export_columns": ("export_columns.yaml", ExportMapping),
     "tick_boxes": ("tick_boxes.yaml", TickDetection),
     "unread_ink": ("unread_ink.yaml", UnreadDetection),
+    "tick_rows": ("tick_rows.yaml", TickRowDetection),
     "seal_detection": ("seal_detection.yaml", SealDetection),
     "second_reading": ("second_reading.yaml", SecondReading),
     "normalize": ("normalize.yaml", NormalizeRules),
@@ -68,6 +74,7 @@ RULE_FILES: dict[str, tuple[str, type[BaseModel]]] = {
 PAGE_READING_FILES = (
     "tick_boxes.yaml",
     "unread_ink.yaml",
+    "tick_rows.yaml",
     "seal_detection.yaml",
     "second_reading.yaml",
 )
@@ -85,6 +92,7 @@ class Rules(Spec):
     export_columns: ExportMapping
     tick_boxes: TickDetection
     unread_ink: UnreadDetection
+    tick_rows: TickRowDetection
     seal_detection: SealDetection
     second_reading: SecondReading
     normalize: NormalizeRules
@@ -135,7 +143,7 @@ def _check_ticks(ticks: TickRules, review: ReviewRules, path: Path) -> None:
                 f"{path}: confidence.{name}: must be below the review threshold {threshold}",
                 file=str(path),
             )
-    for name in ("exact", "scan", "mapped_by_text"):
+    for name in ("exact", "scan", "mapped_by_text", "outside"):
         if getattr(ticks.confidence, name) < threshold:
             raise ConfigError(
                 f"{path}: confidence.{name}: a clear reading must reach the review "

@@ -69,6 +69,31 @@ class UnreadDetection(Spec):
         return self
 
 
+class TickRowDetection(Spec):
+    """The schema of ``rules/tick_rows.yaml``: where ink is looked for along a row of tick
+    boxes, outside the boxes (a ring, an underline, a ✓ after the words)."""
+
+    row_tolerance: float = Field(gt=0.0, le=1.0, description="boxes share a row (sides)")
+    search_before: float = Field(ge=0.0, description="sides searched left of the first box")
+    search_after: float = Field(gt=0.0, description="sides searched right of the last box")
+    above: tuple[float, float] = Field(description="band above the boxes' tops, in sides")
+    across: tuple[float, float] = Field(description="band across the boxes, shares of a side")
+    below: tuple[float, float] = Field(description="band below the boxes' bottoms, in sides")
+    column_ink_mm: float = Field(gt=0.0, description="a band's column is inked past this")
+    rule_sides: float = Field(gt=0.0, description="straight runs this long (sides) are rules")
+    merge_gap: float = Field(ge=0.0, description="inked x-ranges this close (sides) are one")
+    min_span: float = Field(ge=0.0, description="shorter inked x-ranges (sides) are specks")
+    page_margin_mm: float = Field(ge=0.0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TickRowDetection:
+        for name in ("above", "below", "across"):
+            low, high = getattr(self, name)
+            if not -1.0 <= low < high <= 1.0:
+                raise ValueError(f"{name}: needs -1 <= low < high <= 1")
+        return self
+
+
 def _range(value: tuple[float, float], name: str, *, upper: float | None = None) -> None:
     low, high = value
     if not 0.0 <= low < high or (upper is not None and high > upper):
