@@ -168,6 +168,15 @@ class SealDetection(Spec):
         default_factory=dict, description="seals in other inks than red, on colour scans"
     )
     merge_mm: float = Field(gt=0.0, le=10.0)
+    beyond_page_mm: float = Field(
+        0.0,
+        ge=0.0,
+        le=50.0,
+        description="broad ink this wide at the image's edge, longer than a seal: beyond the page",
+    )
+    beyond_ring_peak: float = Field(
+        0.75, gt=0.0, le=1.0, description="ring peak an outline running over that ground needs"
+    )
     hough_votes_red: float = Field(gt=0.0)
     max_rings_tried: int = Field(ge=0, le=200)
     pair_oval_overlap: float = Field(
@@ -190,6 +199,9 @@ class SealDetection(Spec):
         ge=0.0, le=1.0, description="region seals with less ring than this keep their ink"
     )
     min_ring_rays: int = Field(ge=5, le=120)
+    ring_grow: float = Field(
+        1.0, ge=1.0, le=1.5, description="a ring's fit tried again from this much larger (1: not)"
+    )
     ring_band: tuple[float, float]
     ring_bins: int = Field(ge=36, le=1440)
     ring_coverage: float = Field(gt=0.0, le=1.0)
