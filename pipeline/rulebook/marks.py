@@ -256,6 +256,8 @@ class SealDetection(Spec):
     inner_ink_from: float = Field(ge=0.0, lt=1.0)
     min_ink_share: float = Field(ge=0.0, lt=1.0)
     retry_below: float = Field(ge=0.0, le=1.0)
+    mirror_min_glyphs: int = Field(ge=0, le=40)
+    unmirrored_marks: tuple[str, ...] = ()
     square_tries: int = Field(ge=1, le=5)
     min_text_confidence: float = Field(ge=0.0, le=1.0)
     max_seals_read: int = Field(ge=0, le=50)
