@@ -23,10 +23,21 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from extractors.doubts import ranked
 from extractors.normalize import Normalizer
 from pipeline.config import Campaign, Choice, FieldSpec, TemplateSpec
 from pipeline.marks.tick_boxes import char_extents
-from pipeline.model import BBox, ExtractedField, Page, Span, TextLine, TickBox, TickRow
+from pipeline.model import (
+    BBox,
+    Doubt,
+    ExtractedField,
+    FieldDoubt,
+    Page,
+    Span,
+    TextLine,
+    TickBox,
+    TickRow,
+)
 from pipeline.rulebook.ticks import TickRules
 
 # What OCR makes of a printed box in front of its option's text.
@@ -184,6 +195,11 @@ class _Mapping:
     pairs: list[tuple[TickBox, Choice]]
     factor: float  # the confidence the mapping allows (1.0: no doubt)
     contradicted: bool = False  # the text beside the boxes contradicts the printed order
+    cue: Doubt | None = None  # why the factor is below 1
+
+    @property
+    def doubt(self) -> tuple[Doubt, float] | None:
+        return None if self.cue is None else (self.cue, self.factor)
 
 
 def _map_options(
@@ -210,14 +226,16 @@ def _map_options(
             return _Mapping(in_order, 1.0)
         if len(by_text) == len(options):
             pairs = [(group[by_text[i][0]], options[i]) for i in range(len(options))]
-            return _Mapping(pairs, rules.confidence.disagreement, contradicted=True)
-        return _Mapping(in_order, rules.confidence.disagreement, contradicted=True)
+            return _Mapping(pairs, rules.confidence.disagreement, True, Doubt.TICK_ORDER)
+        return _Mapping(in_order, rules.confidence.disagreement, True, Doubt.TICK_ORDER)
     pairs = [(group[b], options[i]) for i, (b, _) in sorted(by_text.items())]
     if len(by_text) == len(options):
-        return _Mapping(pairs, rules.confidence.mapped_by_text)
+        return _Mapping(pairs, rules.confidence.mapped_by_text, cue=Doubt.TICK_MAPPED_BY_TEXT)
+    missing = rules.confidence.missing_boxes
     if not pairs and len(group) > len(options):
-        return _Mapping(list(zip(group, options, strict=False)), rules.confidence.missing_boxes)
-    return _Mapping(pairs, rules.confidence.missing_boxes)
+        in_order = list(zip(group, options, strict=False))
+        return _Mapping(in_order, missing, cue=Doubt.TICK_MISSING_BOXES)
+    return _Mapping(pairs, missing, cue=Doubt.TICK_MISSING_BOXES)
 
 
 # --- deciding --------------------------------------------------------------------------
@@ -262,13 +280,17 @@ def _decide(
                 page=page.number,
                 bbox=span,
                 confidence=round(min(rules.confidence.outside, factor) * label.quality, 4),
+                doubts=_doubts(label, mapping.doubt if mapping.contradicted else None),
             )
     exact = all(b.source != "image" for b, _ in mapping.pairs)
     clear = rules.confidence.exact if exact else rules.confidence.scan
+    cues: list[tuple[Doubt, float] | None] = [mapping.doubt]
     if len(ticked) > 1:
         confidence = rules.confidence.several
+        cues.append((Doubt.TICK_SEVERAL, confidence))
     elif len(inked) > len(ticked):
         confidence = rules.confidence.ambiguous
+        cues.append((Doubt.TICK_AMBIGUOUS, confidence))
     else:
         confidence = clear
     confidence = min(confidence, mapping.factor) * label.quality
@@ -279,12 +301,14 @@ def _decide(
             or _written_among(mapping, group, page, normalize)
         ):
             confidence = min(confidence, rules.confidence.marked_elsewhere)
+            cues.append((Doubt.TICK_MARKED_ELSEWHERE, rules.confidence.marked_elsewhere))
         return ExtractedField(
             value=None,
             raw="",
             page=page.number,
             bbox=_union(group),
             confidence=round(confidence, 4),
+            doubts=_doubts(label, *cues),
         )
     box, option = inked[0]
     return ExtractedField(
@@ -293,6 +317,15 @@ def _decide(
         page=page.number,
         bbox=box.bbox if len(inked) == 1 else _union([b for b, _ in inked]),
         confidence=round(confidence, 4),
+        doubts=_doubts(label, *cues),
+    )
+
+
+def _doubts(label: _Label, *cues: tuple[Doubt, float] | None) -> tuple[FieldDoubt, ...]:
+    """The cues that lowered a tick reading (``pipeline.model.Doubt``), the label's too."""
+    found = [(Doubt.LABEL, label.quality), *(c for c in cues if c is not None)]
+    return ranked(
+        FieldDoubt(cue=cue, effect=round(effect, 4)) for cue, effect in found if effect < 1.0
     )
 
 
@@ -578,14 +611,17 @@ def _from_text(
     if not any(c in _BOX_READINGS for c in text):
         return None
     confidence = rules.confidence.text_only * label.quality
+    cues: list[tuple[Doubt, float] | None] = [(Doubt.TICK_TEXT_ONLY, rules.confidence.text_only)]
     if len(ticked) > 1:
         confidence = min(confidence, rules.confidence.several)
+        cues.append((Doubt.TICK_SEVERAL, rules.confidence.several))
     return ExtractedField(
         value=ticked[0].name if ticked else None,
         raw="、".join(o.name for o in ticked),
         page=page.number,
         bbox=label.line.bbox,
         confidence=round(confidence, 4),
+        doubts=_doubts(label, *cues),
     )
 
 
@@ -631,5 +667,6 @@ def read_checkbox(
             page=page.number,
             bbox=_union(group),
             confidence=round(rules.confidence.missing_boxes * label.quality, 4),
+            doubts=_doubts(label, (Doubt.TICK_MISSING_BOXES, rules.confidence.missing_boxes)),
         )
     return _decide(mapping, group, options, page, label, rules, normalize)

@@ -17,6 +17,7 @@ from pipeline.errors import ConfigError
 from pipeline.marks.tick_boxes import image_boxes
 from pipeline.model import (
     Annex,
+    Doubt,
     ExtractedField,
     Page,
     SourceKind,
@@ -237,18 +238,23 @@ def test_a_scan_with_no_tick_group_ticked_sends_every_blank_to_review() -> None:
 
 
 @pytest.mark.parametrize(
-    ("inks", "why"),
+    ("inks", "why", "cue"),
     [
-        ([0.3, 0.0, 0.0, 0.31, 0.0, 0.0], "two boxes ticked"),
-        ([0.0, 0.0, 0.0, 0.31, 0.06, 0.0], "a smudge that is neither tick nor empty"),
-        ([0.0, 0.0, 0.06, 0.0, 0.0, 0.0], "only a smudge"),
+        ([0.3, 0.0, 0.0, 0.31, 0.0, 0.0], "two boxes ticked", Doubt.TICK_SEVERAL),
+        (
+            [0.0, 0.0, 0.0, 0.31, 0.06, 0.0],
+            "a smudge, neither tick nor empty",
+            Doubt.TICK_AMBIGUOUS,
+        ),
+        ([0.0, 0.0, 0.06, 0.0, 0.0, 0.0], "only a smudge", Doubt.TICK_AMBIGUOUS),
     ],
 )
-def test_unclear_ink_goes_to_review(inks: list[float], why: str) -> None:
+def test_unclear_ink_goes_to_review(inks: list[float], why: str, cue: Doubt) -> None:
     reading = _org_nature(_org_nature_page(inks))
 
     assert reading is not None
     assert needs_review(reading.confidence, RULES.review), why
+    assert reading.doubts[0].cue is cue, why  # the reviewer is told why
     assert (
         reading.value
         == ["国有企业", "民营企业", "外资企业", "科研院所", "高等院校", "其他"][
@@ -279,6 +285,7 @@ def test_a_box_not_found_sends_the_field_to_review() -> None:
 
     assert reading is not None and reading.value == "科研院所"
     assert needs_review(reading.confidence, RULES.review)
+    assert reading.doubts[0].cue is Doubt.TICK_MISSING_BOXES
 
 
 def test_text_contradicting_the_printed_order_goes_to_review() -> None:
@@ -296,6 +303,7 @@ def test_text_contradicting_the_printed_order_goes_to_review() -> None:
 
     assert reading is not None and reading.value == "科研院所"
     assert needs_review(reading.confidence, RULES.review)
+    assert reading.doubts[0].cue is Doubt.TICK_ORDER
 
 
 def test_no_label_on_the_page_reads_nothing() -> None:
