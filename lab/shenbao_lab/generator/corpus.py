@@ -342,6 +342,10 @@ def _write_applicant(
     (out / "truth" / f"{a.id}.json").write_text(dump(truth), encoding="utf-8")
 
 
+def _turned(made: Made) -> bool:
+    return made.style.scan.turned_page is not None and made.style.scan.turn != 0
+
+
 def _readme(
     count: int, seed: int, made: list[Made], sources: dict[str, SourceTruth], styles: str
 ) -> str:
@@ -372,6 +376,10 @@ def _readme(
                 ("black and white", m.style.scan.mode == "bilevel"),
                 ("degraded", m.scenario.degraded),
                 ("a page upside down", m.scenario.upside_down),
+                (f"page {m.style.scan.turned_page} turned {m.style.scan.turn}°", _turned(m)),
+                ("photocopied", m.style.scan.photocopy),
+                ("binding shadow", m.style.scan.binding_shadow),
+                ("punched holes", m.style.scan.punched_holes),
                 (f"style {m.style.family} ({m.style.split})", m.style.split != "house"),
             )
             if on
