@@ -24,6 +24,9 @@ PAGE_W, PAGE_H = 210.0, 297.0
 LABEL_SPACED_MAX = 4  # labels up to this many characters are spaced out by a style
 THICK_RULE = 1.6  # points: a style's thick table rules
 DOUBLE_GAP = 0.7  # mm between the two rules of a doubled frame
+# The basic-information grid is set no larger than this: at 13–14 pt it runs off an A4
+# sheet (a typist's form would go on to a second sheet, which the generator does not draw).
+GRID_MAX_PT = 12.0
 MARGIN = 25.0
 PT = 25.4 / 72  # mm per point
 BODY, SMALL, HEADING = 10.5, 9.0, 14.0
@@ -393,7 +396,7 @@ class FormLayout:
     def _basic_info(self, page: PageLayout) -> None:
         y = self._heading(page, "basic_info", 22, centred=True)
         x0, split, x1 = MARGIN, MARGIN + 55, PAGE_W - MARGIN
-        size = self._size(10.0)
+        size = min(self._size(10.0), GRID_MAX_PT)
         face = self._face("song")
         step = size * PT * 1.6
         self._hrule(page, x0, y, x1, frame=True)

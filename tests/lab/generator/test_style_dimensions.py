@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from shenbao_lab.generator import generate_corpus
 from shenbao_lab.generator.applicant import make_applicant
 from shenbao_lab.generator.corpus import Context
-from shenbao_lab.generator.layout import THICK_RULE, FormLayout, PageLayout
+from shenbao_lab.generator.layout import GRID_MAX_PT, PAGE_H, THICK_RULE, FormLayout, PageLayout
 from shenbao_lab.generator.scanner import (
     ScanProfile,
     binding_shadow,
@@ -184,7 +184,8 @@ def test_a_styles_face_size_spacing_and_colon_reach_every_label_and_value() -> N
     labels = [t for t in basic.texts if t.role.startswith("label:")]
     values = [t for t in basic.texts if t.role.startswith(("value:", "option:"))]
     assert labels and values
-    assert all(t.font == "hei" and t.size == 13.0 for t in labels + values)
+    # the grid is set at most GRID_MAX_PT: larger, it would run off the sheet
+    assert all(t.font == "hei" and t.size == GRID_MAX_PT for t in labels + values)
     texts = {t.text for t in labels}
     assert "单\u3000位\u3000性\u3000质:" in texts  # four characters: spaced out
     assert "统一社会信用代码:" in texts  # long labels are not
@@ -195,6 +196,15 @@ def test_a_styles_face_size_spacing_and_colon_reach_every_label_and_value() -> N
         key = label.role.removeprefix("label:")
         after = [t for t in cover.texts if t.role in (f"value:{key}", f"option:{key}")]
         assert all(t.x >= label.box[2] for t in after)
+
+
+@pytest.mark.parametrize("annex", [Annex.PILOT, Annex.CERTIFICATION])
+def test_the_largest_type_stays_on_the_sheet(annex: Annex) -> None:
+    type_ = TypeStyle(face="hei", size=14.0, spaced_labels=True, colon="fullwidth")
+    for page in _layout(_styled(type=type_, tables="double"), annex).values():
+        ink = [t.box[3] for t in page.texts if t.role != "page_number"]
+        ink += [r.y1 for r in page.rules]
+        assert max(ink, default=0.0) < PAGE_H - 16, page.id  # above the page number
 
 
 def test_house_type_is_untouched_by_a_tick_only_style() -> None:
