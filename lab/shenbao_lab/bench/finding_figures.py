@@ -181,11 +181,12 @@ class FindingFigures(BaseModel):
     def by_family(self) -> dict[str, SplitFindings]:
         """Scans by the style family of their paper, measured as the splits are."""
         scans = self._scans()
+        families = {f.style for f in scans} | set(self.family_submissions)  # none found too
         return {
             family: _split_findings(
                 [f for f in scans if f.style == family], self.family_submissions.get(family)
             )
-            for family in sorted({f.style for f in scans})
+            for family in sorted(families)
         }
 
     def _scans(self) -> list[FindingOutcome]:

@@ -337,6 +337,8 @@ def test_scans_are_scored_by_their_style_split_with_errors_and_warnings_apart() 
         1,
     )
     assert families["withheld-c"].errors.recall.total == 1
+    quiet = figures.model_copy(update={"family_submissions": {"tuned-a": 1, "tuned-d": 1}})
+    assert quiet.by_family["tuned-d"].errors.precision.total == 0  # a family nothing raised on
 
 
 def test_mutate_changes_one_field_at_a_time_and_judges_what_checking_raised() -> None:
