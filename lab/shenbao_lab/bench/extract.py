@@ -114,6 +114,18 @@ class StyleScores(BaseModel):
         return round(self.right_flagged.right / self.submissions, 2)
 
 
+def _style_scores(scans: list[FieldOutcome]) -> StyleScores:
+    """Exact, tick-box fields, right values sent to review, wrong values not sent."""
+    right = [o for o in scans if o.correct and o.extracted]
+    return StyleScores(
+        submissions=len({o.submission_id for o in scans}),
+        exact=Score.of(scans),
+        ticks=Score.of(o for o in scans if o.tick),
+        right_flagged=Score(right=sum(o.flagged for o in right), total=len(right)),
+        wrong_unflagged=sum(not o.flagged for o in scans if not o.correct and o.extracted),
+    )
+
+
 class ExtractFigures(BaseModel):
     """What ``bench extract`` measured; ``model_dump_json`` is the ``--json`` output."""
 
@@ -177,31 +189,19 @@ class ExtractFigures(BaseModel):
         table: dict[str, StyleScores] = {}
         for split in SPLITS:
             scans = self._scans_of(split)
-            if not scans:
-                continue
-            right = [o for o in scans if o.correct and o.extracted]
-            table[split] = StyleScores(
-                submissions=len({o.submission_id for o in scans}),
-                exact=Score.of(scans),
-                ticks=Score.of(o for o in scans if o.tick),
-                right_flagged=Score(right=sum(o.flagged for o in right), total=len(right)),
-                wrong_unflagged=sum(not o.flagged for o in scans if not o.correct and o.extracted),
-            )
+            if scans:
+                table[split] = _style_scores(scans)
         return table
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def by_family(self) -> dict[str, dict[str, Score]]:
-        """Scans by style family: exact match over all fields and over the tick fields."""
+    def by_family(self) -> dict[str, StyleScores]:
+        """Scans by style family, measured as the splits are."""
         families = sorted({o.style for o in self._where(SourceKind.SCAN)})
-        table: dict[str, dict[str, Score]] = {}
-        for family in families:
-            scans = [o for o in self._where(SourceKind.SCAN) if o.style == family]
-            table[family] = {
-                "exact": Score.of(scans),
-                "ticks": Score.of(o for o in scans if o.tick),
-            }
-        return table
+        return {
+            family: _style_scores([o for o in self._where(SourceKind.SCAN) if o.style == family])
+            for family in families
+        }
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -37,6 +37,7 @@ class FindingOutcome(Frozen):
     split: Split = Field(
         "house", description="the style split of the applicant's paper (scans; issue 17)"
     )
+    style: str = Field("house", description="the style family of the applicant's paper (scans)")
 
 
 class FieldOutcome(Frozen):
@@ -100,6 +101,20 @@ class SplitFindings(Frozen):
     )
 
 
+def _split_findings(scans: list[FindingOutcome], submissions: int | None) -> SplitFindings:
+    """Every code, the error-level codes alone, and the warnings raised per submission."""
+    count = submissions or len({f.submission_id for f in scans})
+    warnings = sum(
+        f.code.severity is Severity.WARNING and f.verdict in ("false", "tolerated") for f in scans
+    )
+    return SplitFindings(
+        submissions=count,
+        all_codes=CodeScore.of(f.verdict for f in scans),
+        errors=CodeScore.of(f.verdict for f in scans if f.code.severity is Severity.ERROR),
+        unexpected_warnings_per_submission=round(warnings / count, 2),
+    )
+
+
 class FindingFigures(BaseModel):
     """What ``bench findings`` measured; ``model_dump_json`` is the ``--json`` output."""
 
@@ -124,6 +139,10 @@ class FindingFigures(BaseModel):
     split_submissions: dict[str, int] = Field(
         default_factory=dict,
         description="scanned submissions scored per style split (those with no finding too)",
+    )
+    family_submissions: dict[str, int] = Field(
+        default_factory=dict,
+        description="scanned submissions scored per style family (those with no finding too)",
     )
 
     @property
@@ -152,25 +171,26 @@ class FindingFigures(BaseModel):
         every code, the error-level codes alone, and the warnings raised per submission."""
         table: dict[str, SplitFindings] = {}
         for split in SPLITS:
-            scans = [
-                f
-                for f in self.findings
-                if f.kind is SourceKind.SCAN and f.split == split and f.submission_id != BATCH
-            ]
-            if not scans:
-                continue
-            submissions = self.split_submissions.get(split) or len({f.submission_id for f in scans})
-            warnings = sum(
-                f.code.severity is Severity.WARNING and f.verdict in ("false", "tolerated")
-                for f in scans
-            )
-            table[split] = SplitFindings(
-                submissions=submissions,
-                all_codes=CodeScore.of(f.verdict for f in scans),
-                errors=CodeScore.of(f.verdict for f in scans if f.code.severity is Severity.ERROR),
-                unexpected_warnings_per_submission=round(warnings / submissions, 2),
-            )
+            scans = [f for f in self._scans() if f.split == split]
+            if scans:
+                table[split] = _split_findings(scans, self.split_submissions.get(split))
         return table
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def by_family(self) -> dict[str, SplitFindings]:
+        """Scans by the style family of their paper, measured as the splits are."""
+        scans = self._scans()
+        families = {f.style for f in scans} | set(self.family_submissions)  # none found too
+        return {
+            family: _split_findings(
+                [f for f in scans if f.style == family], self.family_submissions.get(family)
+            )
+            for family in sorted(families)
+        }
+
+    def _scans(self) -> list[FindingOutcome]:
+        return [f for f in self.findings if f.kind is SourceKind.SCAN and f.submission_id != BATCH]
 
     @computed_field  # type: ignore[prop-decorator]
     @property

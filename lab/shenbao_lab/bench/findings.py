@@ -339,6 +339,7 @@ def bench_findings(
             raised = report.findings if report else ()
             low[kind.value] += sum(f.code is FindingCode.FIELD_LOW_CONFIDENCE for f in raised)
             split = styles[truth.applicant].split if truth.applicant in styles else "house"
+            family = styles[truth.applicant].family if truth.applicant in styles else "house"
             findings += [
                 FindingOutcome(
                     applicant=truth.applicant,
@@ -348,6 +349,7 @@ def bench_findings(
                     key=key,
                     verdict=verdict,
                     split=split if kind is SourceKind.SCAN else "house",
+                    style=family if kind is SourceKind.SCAN else "house",
                 )
                 for (code, key), verdict in score_findings(
                     raised, source.expected_findings, source.tolerated_findings
@@ -381,11 +383,15 @@ def bench_findings(
         online_s += time.perf_counter() - started
 
     split_counts: dict[str, int] = {}
+    family_counts: dict[str, int] = {}
     if SourceKind.SCAN in benched:
         for truth in chosen:
             if any(source.kind is SourceKind.SCAN for source in truth.sources):
-                split = styles[truth.applicant].split if truth.applicant in styles else "house"
+                style = styles.get(truth.applicant)
+                split = style.split if style else "house"
                 split_counts[split] = split_counts.get(split, 0) + 1
+                family = style.family if style else "house"
+                family_counts[family] = family_counts.get(family, 0) + 1
     return FindingFigures(
         corpus=str(corpus),
         export=batch.export_files[0],
@@ -402,6 +408,7 @@ def bench_findings(
         format_variants=tuple(variants),
         mutations=tuple(planted),
         split_submissions=split_counts,
+        family_submissions=family_counts,
     )
 
 

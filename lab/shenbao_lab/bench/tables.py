@@ -135,20 +135,26 @@ def _style_tables(figures: ExtractFigures) -> list[Table]:
     by_split = _split_table(
         "exact", "tick-box fields", "false warnings / submission", "wrong and sure"
     )
-    for split, scores in splits.items():
-        by_split.add_row(
-            split,
-            str(scores.submissions),
-            str(scores.exact),
-            str(scores.ticks),
-            f"{scores.false_warnings_per_submission}",
-            Text(str(scores.wrong_unflagged), style="red" if scores.wrong_unflagged else ""),
-        )
     by_family = Table(title="scans by style family", title_justify="left")
-    for column in ("family", "exact", "tick-box fields"):
-        by_family.add_column(column, justify="left" if column == "family" else "right")
-    for family, row in figures.by_family.items():
-        by_family.add_row(family, str(row["exact"]), str(row["ticks"]))
+    by_family.add_column("family")
+    for column in (
+        "submissions",
+        "exact",
+        "tick-box fields",
+        "false warnings / submission",
+        "wrong and sure",
+    ):
+        by_family.add_column(column, justify="right")
+    for table, rows in ((by_split, splits), (by_family, figures.by_family)):
+        for name, scores in rows.items():
+            table.add_row(
+                name,
+                str(scores.submissions),
+                str(scores.exact),
+                str(scores.ticks),
+                f"{scores.false_warnings_per_submission}",
+                Text(str(scores.wrong_unflagged), style="red" if scores.wrong_unflagged else ""),
+            )
     return [by_split, by_family]
 
 
@@ -818,14 +824,26 @@ def _finding_style_tables(figures: FindingFigures) -> list[Table]:
         "recall, errors",
         "unexpected warnings / submission",
     )
-    for split, scores in splits.items():
-        table.add_row(
-            split,
-            str(scores.submissions),
-            str(scores.all_codes.precision),
-            str(scores.all_codes.recall),
-            str(scores.errors.precision),
-            str(scores.errors.recall),
-            f"{scores.unexpected_warnings_per_submission}",
-        )
-    return [table]
+    by_family = Table(title="scans by style family", title_justify="left")
+    by_family.add_column("family")
+    for column in (
+        "submissions",
+        "precision, all codes",
+        "recall, all codes",
+        "precision, errors",
+        "recall, errors",
+        "unexpected warnings / submission",
+    ):
+        by_family.add_column(column, justify="right")
+    for rows, target in ((splits, table), (figures.by_family, by_family)):
+        for name, scores in rows.items():
+            target.add_row(
+                name,
+                str(scores.submissions),
+                str(scores.all_codes.precision),
+                str(scores.all_codes.recall),
+                str(scores.errors.precision),
+                str(scores.errors.recall),
+                f"{scores.unexpected_warnings_per_submission}",
+            )
+    return [table, by_family]

@@ -42,7 +42,7 @@ from shenbao_lab.generator.layout import FormLayout
 from shenbao_lab.generator.paper import ScannedPage, ScanPlan, page_fractions, scan_submission
 from shenbao_lab.generator.pdf import render_pdf
 from shenbao_lab.generator.scanner import write_image_pdf
-from shenbao_lab.generator.styles import Style, draw_style
+from shenbao_lab.generator.styles import Style, draw_style, with_turned_page
 from shenbao_lab.generator.truth import (
     STYLES_TRUTH,
     BatchTruth,
@@ -150,11 +150,14 @@ def _make(index: int, seed: int, ctx: Context, styles: str = "house") -> Made:
     applicant, expected = plant(applicant, plan.faults, template, ctx.campaign, rng)
     style = draw_style(styles, seed, index)
     layouts = FormLayout(applicant, template, ctx.campaign, paper=True, style=style).pages()
+    style = with_turned_page(style, len(layouts), seed, index)
+    dpi = int(rng.choice([200, 200, 200, 240]))
     scan_plan = ScanPlan(
-        dpi=int(rng.choice([200, 200, 200, 240])),
+        dpi=style.scan.dpi or dpi,
         greyscale=plan.greyscale,
         degraded=plan.degraded,
         upside_down_page=int(rng.integers(2, len(layouts) + 1)) if plan.upside_down else None,
+        style=style.scan,
     )
     pages = scan_submission(applicant, layouts, scan_plan, rng, title=template.title)
     return Made(applicant, tuple(expected), plan, tuple(pages), style)
@@ -176,8 +179,14 @@ def _submission_id(stem: str, first: int, last: int) -> str:
     return f"{stem}-p{first:03d}-{last:03d}"
 
 
+def _colourless(made: Made) -> bool:
+    """No red to see a seal by: a greyscale or black-and-white scan, or a photocopy."""
+    scan = made.style.scan
+    return made.scenario.greyscale or scan.mode != "house" or scan.photocopy
+
+
 def _tolerated(made: Made) -> tuple[ExpectedFinding, ...]:
-    if not made.scenario.greyscale:
+    if not _colourless(made):
         return ()
     slots = {seal.slot for page in made.pages for seal in page.seals}
     return tuple(ExpectedFinding(code=FindingCode.SEAL_UNVERIFIABLE, slot=s) for s in sorted(slots))
@@ -210,7 +219,7 @@ def generate(out: Path, count: int, seed: int, styles: str = "house") -> BatchTr
         stem = Path(name).stem
         first = 1
         ids = []
-        images, qualities = [], []
+        images, qualities, dpis = [], [], []
         for m in group:
             last = first + len(m.pages) - 1
             sid = _submission_id(stem, first, last)
@@ -232,9 +241,14 @@ def generate(out: Path, count: int, seed: int, styles: str = "house") -> BatchTr
             )
             images.extend(p.image for p in m.pages)
             qualities.extend(p.profile.jpeg_quality for p in m.pages)
+            # a stream's pages all carry its first scan's resolution, as they always have;
+            # a style's own resolution is written as it is
+            dpis.extend(
+                p.profile.dpi if m.style.scan.dpi else group[0].pages[0].profile.dpi
+                for p in m.pages
+            )
             first = last + 1
-        dpi = group[0].pages[0].profile.dpi
-        write_image_pdf(images, out / name, dpi=dpi, jpeg_quality=qualities)
+        write_image_pdf(images, out / name, dpi=dpis, jpeg_quality=qualities)
         files[Path(name).name] = tuple(ids)
         log.info("wrote %s (%d submissions)", name, len(group))
 
@@ -328,6 +342,10 @@ def _write_applicant(
     (out / "truth" / f"{a.id}.json").write_text(dump(truth), encoding="utf-8")
 
 
+def _turned(made: Made) -> bool:
+    return made.style.scan.turned_page is not None and made.style.scan.turn != 0
+
+
 def _readme(
     count: int, seed: int, made: list[Made], sources: dict[str, SourceTruth], styles: str
 ) -> str:
@@ -354,9 +372,14 @@ def _readme(
         look = [
             name
             for name, on in (
-                ("greyscale", m.scenario.greyscale),
+                ("greyscale", m.scenario.greyscale or m.style.scan.mode == "greyscale"),
+                ("black and white", m.style.scan.mode == "bilevel"),
                 ("degraded", m.scenario.degraded),
                 ("a page upside down", m.scenario.upside_down),
+                (f"page {m.style.scan.turned_page} turned {m.style.scan.turn}°", _turned(m)),
+                ("photocopied", m.style.scan.photocopy),
+                ("binding shadow", m.style.scan.binding_shadow),
+                ("punched holes", m.style.scan.punched_holes),
                 (f"style {m.style.family} ({m.style.split})", m.style.split != "house"),
             )
             if on

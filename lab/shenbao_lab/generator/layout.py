@@ -18,9 +18,15 @@ from pipeline.config import Campaign, FieldSpec, ReadMethod, TemplateSpec
 from pipeline.model import Annex, Member
 from shenbao_lab.generator.applicant import Applicant
 from shenbao_lab.generator.fonts import fonts
-from shenbao_lab.generator.styles import HOUSE, Style, TickMark
+from shenbao_lab.generator.styles import HOUSE, Style, TableRules, TickMark, TypeStyle
 
 PAGE_W, PAGE_H = 210.0, 297.0
+LABEL_SPACED_MAX = 4  # labels up to this many characters are spaced out by a style
+THICK_RULE = 1.6  # points: a style's thick table rules
+DOUBLE_GAP = 0.7  # mm between the two rules of a doubled frame
+# The basic-information grid is set no larger than this: at 13–14 pt it runs off an A4
+# sheet (a typist's form would go on to a second sheet, which the generator does not draw).
+GRID_MAX_PT = 12.0
 MARGIN = 25.0
 PT = 25.4 / 72  # mm per point
 BODY, SMALL, HEADING = 10.5, 9.0, 14.0
@@ -162,6 +168,7 @@ class PageLayout:
         printed_tick: bool,
         size: float = BODY,
         mark: TickMark = TickMark.HOUSE,
+        font: str = "song",
     ) -> float:
         """□option □option … wrapped to ``width``; return the y below the last row.
 
@@ -172,7 +179,7 @@ class PageLayout:
         step = size * PT * 1.75
         cx = x
         for option in options:
-            label_w = text_width(option, "song", size)
+            label_w = text_width(option, font, size)
             needed = box + 1.0 + label_w + 4.0
             if cx + needed > x + width and cx > x:
                 cx, y = x, y + step
@@ -189,8 +196,8 @@ class PageLayout:
                         TickMark.TYPED_BLACK_SQUARE: "■",
                         TickMark.TYPED_CROSS_GLYPH: "×",
                     }.get(mark, "√")
-                self.text(cx, y, glyph, size=size, role=f"box:{spec.key}")
-            self.text(cx + box + 1.0, y, option, size=size, role=f"option:{spec.key}")
+                self.text(cx, y, glyph, font=font, size=size, role=f"box:{spec.key}")
+            self.text(cx + box + 1.0, y, option, font=font, size=size, role=f"option:{spec.key}")
             cx += needed
         return y + step
 
@@ -230,8 +237,11 @@ class FormLayout:
         self.t = template
         self.c = campaign
         self.paper = paper
-        # a style marks the paper's ticks its own way; electronic copies keep the house one
+        # a style marks, sets and rules the paper its own way; electronic copies keep the
+        # house habits
         self.mark = style.ticks if paper else TickMark.HOUSE
+        self.type = style.type if paper else TypeStyle()
+        self.table_rules: TableRules = style.tables if paper else "house"
         self.annex_label = "附件1" if template.annex is Annex.PILOT else "附件2"
 
     def pages(self) -> list[PageLayout]:
@@ -272,6 +282,38 @@ class FormLayout:
     def _value(self, key: str) -> str:
         return self.a.printed.get(key, "")
 
+    def _face(self, house: str) -> str:
+        """The face body text is set in: the style's one face, else the house's."""
+        return house if self.type.face == "house" else self.type.face
+
+    def _size(self, house: float) -> float:
+        return house if self.type.size is None else self.type.size
+
+    def _label(self, text: str, *, house_colon: str) -> str:
+        """A label as the style prints it: spaced out (单　位　性　质: a short label a typist
+        spreads towards the width of the long ones) and with its colon."""
+        if self.type.spaced_labels and len(text) <= LABEL_SPACED_MAX and text.isalpha():
+            text = "\u3000".join(text)
+        colon = {"house": house_colon, "fullwidth": "：", "ascii": ":", "none": ""}
+        return text + colon[self.type.colon]
+
+    def _rule_width(self, width: float) -> float:
+        return THICK_RULE if self.table_rules == "thick" else width
+
+    def _hrule(self, page: PageLayout, x0: float, y: float, x1: float, *, frame: bool) -> None:
+        """A table's horizontal rule; doubled when the style doubles the frame."""
+        page.rule(x0, y, x1, y, self._rule_width(0.6))
+        if frame and self.table_rules == "double":
+            page.rule(x0, y + DOUBLE_GAP, x1, y + DOUBLE_GAP, 0.6)
+
+    def _vrule(self, page: PageLayout, x: float, y0: float, y1: float, *, frame: int = 0) -> None:
+        """A table's vertical rule (``frame`` -1/1: the left/right edge of the frame)."""
+        if self.table_rules == "no_vertical":
+            return
+        page.rule(x, y0, x, y1, self._rule_width(0.6))
+        if frame and self.table_rules == "double":
+            page.rule(x - frame * DOUBLE_GAP, y0, x - frame * DOUBLE_GAP, y1, 0.6)
+
     def _heading(
         self,
         page: PageLayout,
@@ -297,15 +339,22 @@ class FormLayout:
             page.centred(y, line, size=24, role="title")
             y += 16
         slots = {s.owner: s for s in self.t.seal_slots if s.page == "cover"}
-        x, value_x, right = 36.0, 82.0, PAGE_W - 30
+        x, right = 36.0, PAGE_W - 30
         y = 128.0
         for key in self.t.pages[0].fields:
             spec = self.t.field(key)
             slot = slots.get(key)  # type: ignore[call-overload]
-            label = (slot.anchor if slot else spec.label) + "："
-            label_run = page.text(x, y, label, font="hei", size=12, role=f"label:{key}")
+            label = slot.anchor + self._label("", house_colon="：") if slot else spec.label
+            if not slot:
+                label = self._label(label, house_colon="：")
+            size = self._size(12)
+            label_run = page.text(
+                x, y, label, font=self._face("hei"), size=size, role=f"label:{key}"
+            )
             if slot:
                 page.seal_anchors[slot.id] = label_run.box
+            # a label set wider than the house's pushes its value right, as a typist would
+            value_x = max(82.0, label_run.box[2] + 2.0)
             if spec.method is ReadMethod.CHECKBOX:
                 page.tick_group(
                     value_x,
@@ -315,11 +364,19 @@ class FormLayout:
                     self._options(spec),
                     str(self.a.values.get(key)),
                     printed_tick=self._printed_tick(),
-                    size=12,
+                    size=size,
                     mark=self.mark,
+                    font=self._face("song"),
                 )
             else:
-                page.text(value_x, y, self._value(key), size=12, role=f"value:{key}")
+                page.text(
+                    value_x,
+                    y,
+                    self._value(key),
+                    font=self._face("song"),
+                    size=size,
+                    role=f"value:{key}",
+                )
                 page.rule(value_x, y + 6.0, right, y + 6.0, 0.5)
             y += 13.0
         page.centred(250, self.t.footer[0], font="song", size=14, role="footer")
@@ -339,13 +396,16 @@ class FormLayout:
     def _basic_info(self, page: PageLayout) -> None:
         y = self._heading(page, "basic_info", 22, centred=True)
         x0, split, x1 = MARGIN, MARGIN + 55, PAGE_W - MARGIN
-        size = 10.0
+        size = min(self._size(10.0), GRID_MAX_PT)
+        face = self._face("song")
         step = size * PT * 1.6
-        page.rule(x0, y, x1, y)
-        for key in self.t.page("basic_info").fields:
+        self._hrule(page, x0, y, x1, frame=True)
+        fields = self.t.page("basic_info").fields
+        for n, key in enumerate(fields, start=1):
             spec = self.t.field(key)
             top = y
-            label_lines = wrap(spec.label, split - x0 - 3, "song", size)
+            label = self._label(spec.label, house_colon="")
+            label_lines = wrap(label, split - x0 - 3, face, size)
             if spec.method is ReadMethod.CHECKBOX:
                 bottom = (
                     page.tick_group(
@@ -358,23 +418,33 @@ class FormLayout:
                         printed_tick=self._printed_tick(),
                         size=size,
                         mark=self.mark,
+                        font=face,
                     )
                     + 0.4
                 )
             else:
-                value_lines = wrap(self._value(key), x1 - split - 4, "song", size)
+                value_lines = wrap(self._value(key), x1 - split - 4, face, size)
                 for i, (_, line) in enumerate(value_lines):
-                    page.text(split + 2, y + 1.8 + i * step, line, size=size, role=f"value:{key}")
+                    page.text(
+                        split + 2,
+                        y + 1.8 + i * step,
+                        line,
+                        font=face,
+                        size=size,
+                        role=f"value:{key}",
+                    )
                 bottom = y + max(1, len(value_lines)) * step + 2.4
             bottom = max(bottom, y + len(label_lines) * step + 2.4, y + 8.0)
             for i, (_, line) in enumerate(label_lines):
-                page.text(x0 + 2, top + 1.8 + i * step, line, size=size, role=f"label:{key}")
-            page.rule(x0, bottom, x1, bottom)
-            page.rule(split, top, split, bottom)
+                page.text(
+                    x0 + 2, top + 1.8 + i * step, line, font=face, size=size, role=f"label:{key}"
+                )
+            self._hrule(page, x0, bottom, x1, frame=n == len(fields))
+            self._vrule(page, split, top, bottom)
             y = bottom
         top = self._heading_bottom(page, "basic_info")
-        page.rule(x0, top, x0, y)
-        page.rule(x1, top, x1, y)
+        self._vrule(page, x0, top, y, frame=-1)
+        self._vrule(page, x1, top, y, frame=1)
 
     def _heading_bottom(self, page: PageLayout, section_id: str) -> float:
         heading = next(t for t in page.texts if t.role == f"heading:{section_id}")
@@ -392,31 +462,36 @@ class FormLayout:
         size: float = 10.0,
     ) -> float:
         """A ruled grid with a header row; cells wrap. Returns the y below the table."""
+        size = self._size(size)
+        face = self._face("song")
         step = size * PT * 1.6
         xs = [MARGIN]
         for w in widths:
             xs.append(xs[-1] + w)
         top = y
-        page.rule(xs[0], y, xs[-1], y)
+        self._hrule(page, xs[0], y, xs[-1], frame=True)
         for r, cells in enumerate([header, *rows]):
-            wrapped = [wrap(cell, widths[i] - 3, "song", size) for i, cell in enumerate(cells)]
+            font = "hei" if r == 0 else face
+            # the house wraps and centres every cell by its 宋体 width, the header's too
+            measure = "song" if self.type.face == "house" else font
+            wrapped = [wrap(cell, widths[i] - 3, measure, size) for i, cell in enumerate(cells)]
             height = max(8.0, max(len(w) for w in wrapped) * step + 2.4)
             for i, lines in enumerate(wrapped):
                 for j, (_, line) in enumerate(lines):
                     role = "table_header" if r == 0 else roles[i]
-                    lw = text_width(line, "song", size)
+                    lw = text_width(line, measure, size)
                     page.text(
                         xs[i] + (widths[i] - lw) / 2,
                         y + 1.8 + j * step,
                         line,
-                        font="hei" if r == 0 else "song",
+                        font=font,
                         size=size,
                         role=role,
                     )
             y += height
-            page.rule(xs[0], y, xs[-1], y)
-        for x in xs:
-            page.rule(x, top, x, y)
+            self._hrule(page, xs[0], y, xs[-1], frame=r in (0, len(rows)))
+        for i, x in enumerate(xs):
+            self._vrule(page, x, top, y, frame=-1 if i == 0 else 1 if i == len(xs) - 1 else 0)
         return y
 
     def _members(self, page: PageLayout) -> None:

@@ -9,7 +9,7 @@ text line and seal is carried through the scanner's geometry into the truth.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -26,8 +26,16 @@ from shenbao_lab.generator.ink import (
 )
 from shenbao_lab.generator.layout import PAGE_H, PAGE_W, PageLayout, TickBox
 from shenbao_lab.generator.pdf import render_pdf
-from shenbao_lab.generator.scanner import ScanProfile, random_profile, scan, transform_bbox
-from shenbao_lab.generator.styles import TickMark
+from shenbao_lab.generator.scanner import (
+    ScanProfile,
+    binding_shadow,
+    photocopy,
+    punched_holes,
+    random_profile,
+    scan,
+    transform_bbox,
+)
+from shenbao_lab.generator.styles import ScanStyle, TickMark
 from shenbao_lab.generator.truth import TruthLine, TruthPage, TruthSeal
 
 SEAL_MM = 42.0  # 公章: 40–42 mm across
@@ -42,6 +50,7 @@ class ScanPlan:
     greyscale: bool
     degraded: bool
     upside_down_page: int | None  # 1-based page fed upside down
+    style: ScanStyle = field(default_factory=ScanStyle)  # the style family's scanner, paper
 
 
 @dataclass(frozen=True)
@@ -232,6 +241,10 @@ def scan_submission(
     """The paper copy of one submission as the office scanner produces it."""
     printed = rasterise(render_pdf(layouts, title=title), plan.dpi)
     pages: list[ScannedPage] = []
+    style = plan.style
+    # the style's own draws come from a stream of their own (``style_rng``), so a house
+    # submission draws exactly what it always did
+    style_rng = np.random.default_rng(rng.integers(2**63)) if not style.house else None
     for number, (layout, image) in enumerate(zip(layouts, printed, strict=True), start=1):
         paper = _Paper(image, plan.dpi)
         for text in layout.texts:
@@ -244,13 +257,19 @@ def scan_submission(
             upside_down=plan.upside_down_page == number,
             degraded=plan.degraded,
         )
+        if style_rng is not None:
+            paper.image, profile = _styled(paper.image, profile, style, number, style_rng)
+        clean_size = paper.image.size
         scanned = scan(paper.image, profile, rng)
         size = scanned.size
 
         def fraction(
-            box: PX_BOX, size: tuple[int, int] = size, profile: ScanProfile = profile
+            box: PX_BOX,
+            size: tuple[int, int] = size,
+            clean_size: tuple[int, int] = clean_size,
+            profile: ScanProfile = profile,
         ) -> tuple[float, float, float, float]:
-            x0, y0, x1, y1 = transform_bbox(box, size, profile)
+            x0, y0, x1, y1 = transform_bbox(box, clean_size, profile)
             w, h = size
             return (max(0.0, x0 / w), max(0.0, y0 / h), min(1.0, x1 / w), min(1.0, y1 / h))
 
@@ -260,7 +279,7 @@ def scan_submission(
             template_page=layout.id,
             upside_down=profile.upside_down,
             skew_deg=round(profile.skew_deg, 3),
-            greyscale=profile.greyscale,
+            greyscale=profile.greyscale or style.photocopy,
             degraded=plan.degraded,
             dpi=plan.dpi,
             lines=tuple(
@@ -280,6 +299,38 @@ def scan_submission(
         )
         pages.append(ScannedPage(scanned, profile, truth, seals))
     return pages
+
+
+def _styled(
+    image: Image.Image,
+    profile: ScanProfile,
+    style: ScanStyle,
+    number: int,
+    rng: np.random.Generator,
+) -> tuple[Image.Image, ScanProfile]:
+    """The paper and the scanner as the submission's style family has them."""
+    dpi = profile.dpi
+    if style.photocopy:
+        image = photocopy(image, rng, dpi=dpi)
+    if style.binding_shadow:
+        image = binding_shadow(image, rng, dpi=dpi)
+    if style.punched_holes:
+        image = punched_holes(image, rng, dpi=dpi)
+    update: dict[str, object] = {}
+    if style.mode != "house":
+        update["greyscale"] = True
+    if style.mode == "bilevel":
+        update["bilevel"] = True
+        update["threshold"] = int(rng.integers(125, 160))
+    if style.jpeg_quality is not None:
+        update["jpeg_quality"] = style.jpeg_quality
+    if style.skew_deg is not None:
+        update["skew_deg"] = round(float(rng.uniform(-style.skew_deg, style.skew_deg)), 3)
+    if style.turned_page == number:
+        update["upside_down"] = style.turn == 180
+        if style.turn in (90, 270):
+            update["quarter_turn"] = style.turn
+    return image, profile.model_copy(update=update)
 
 
 def _rounded(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:

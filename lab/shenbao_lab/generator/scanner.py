@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import io
 import math
+import zlib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import cv2
 import numpy as np
@@ -22,8 +23,11 @@ from pydantic import BaseModel, Field
 
 __all__ = [
     "ScanProfile",
+    "binding_shadow",
     "encode_jpeg",
     "jpeg_roundtrip",
+    "photocopy",
+    "punched_holes",
     "random_profile",
     "scan",
     "transform_bbox",
@@ -54,6 +58,15 @@ class ScanProfile(BaseModel, frozen=True):
         description="RGB colour of the paper as scanned (white paper = (255, 255, 255))."
     )
     offset_px: tuple[int, int] = Field(description="Shift (dx, dy) of the page on the glass, px.")
+    bilevel: bool = Field(
+        False, description="1-bit black and white: the greyscale scan thresholded ('1' image)."
+    )
+    threshold: int = Field(
+        140, ge=1, le=254, description="Grey level below which a bilevel scan is black."
+    )
+    quarter_turn: Literal[0, 90, 270] = Field(
+        0, description="Fed sideways: the scan is turned clockwise by this many degrees."
+    )
 
 
 def random_profile(
@@ -117,7 +130,8 @@ def transform_bbox(
 
     Args:
         bbox: ``(x0, y0, x1, y1)`` in pixels of the clean page.
-        size: ``(width, height)`` of the page (the scan has the same size).
+        size: ``(width, height)`` of the clean page (the scan has the same size, or the
+            two swapped when it was fed sideways).
         profile: The profile the page is scanned with.
 
     Returns:
@@ -130,6 +144,11 @@ def transform_bbox(
     pts = corners @ m[:, :2].T + m[:, 2]
     if profile.upside_down:
         pts = np.asarray(size, dtype=np.float64) - pts
+    if profile.quarter_turn:
+        w, h = size
+        x, y = pts[:, 0].copy(), pts[:, 1].copy()
+        # clockwise: (x, y) -> (h - y, x); anticlockwise (270 clockwise): (y, w - x)
+        pts = np.stack([h - y, x] if profile.quarter_turn == 90 else [y, w - x], axis=1)
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
 
@@ -193,7 +212,74 @@ def scan(page: Image.Image, profile: ScanProfile, rng: np.random.Generator) -> I
     out = np.clip(np.rint(img), 0, 255).astype(np.uint8)
     if profile.upside_down:
         out = out[::-1, ::-1]
+    if profile.quarter_turn:
+        out = np.rot90(out, k=-1 if profile.quarter_turn == 90 else 1)
+    if profile.bilevel:
+        grey = out if out.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(out), cv2.COLOR_RGB2GRAY)
+        black = grey < profile.threshold
+        return Image.fromarray(np.ascontiguousarray(~black)).convert("1")
     return Image.fromarray(np.ascontiguousarray(out), "L" if profile.greyscale else "RGB")
+
+
+def photocopy(
+    image: Image.Image, rng: np.random.Generator, *, dpi: int, generations: int = 2
+) -> Image.Image:
+    """The page as a copy of a copy: toner is black (colour lost), each generation blurs,
+    hardens the contrast and drops toner specks on the paper.
+
+    Args:
+        image: The inked page, any mode.
+        rng: Source of randomness (blur, contrast, specks).
+        dpi: The page's resolution; blur and speck size scale with it.
+        generations: How many times it was copied.
+
+    Returns:
+        An "RGB" image of the same size (grey: a copier prints black).
+    """
+    k = dpi / 200.0
+    grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    h, w = grey.shape
+    for _ in range(generations):
+        grey = cv2.GaussianBlur(grey, (0, 0), float(rng.uniform(0.5, 0.9)) * k)
+        # toner: mid greys go darker, the paper a touch grey, strokes thicken a little
+        gamma = float(rng.uniform(1.3, 1.8))
+        grey = 0.06 + 0.9 * np.power(np.clip(grey, 0.0, 1.0), gamma)
+        specks = rng.random((h, w), dtype=np.float32) < float(rng.uniform(2e-4, 6e-4))
+        size = max(1, round(1.5 * k))
+        specks = cv2.dilate(specks.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
+        grey[specks] = np.minimum(grey[specks], float(rng.uniform(0.05, 0.35)))
+    out = np.clip(np.rint(grey * 255.0), 0, 255).astype(np.uint8)
+    return Image.fromarray(out, "L").convert("RGB")
+
+
+def binding_shadow(image: Image.Image, rng: np.random.Generator, *, dpi: int) -> Image.Image:
+    """A dark band along the bound edge (left), fading inwards: the spine of a stapled or
+    bound set lifted off the glass."""
+    rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
+    width = max(2, round(float(rng.uniform(10.0, 24.0)) / 25.4 * dpi))
+    depth = float(rng.uniform(0.35, 0.65))
+    ramp = np.linspace(0.0, 1.0, width, dtype=np.float32) ** 1.6
+    gain = np.ones(rgb.shape[1], dtype=np.float32)
+    gain[:width] = 1.0 - depth * (1.0 - ramp)
+    out = np.clip(np.rint(rgb * gain[None, :, None]), 0, 255).astype(np.uint8)
+    return Image.fromarray(out, "RGB")
+
+
+def punched_holes(image: Image.Image, rng: np.random.Generator, *, dpi: int) -> Image.Image:
+    """Two filing holes in the left margin (6 mm across, 80 mm apart about the middle),
+    dark where the scanner's lid does not cover them."""
+    rgb = np.array(image.convert("RGB"))
+    h = rgb.shape[0]
+    px = dpi / 25.4
+    radius = round(3.0 * px)
+    cx = round(float(rng.uniform(9.0, 14.0)) * px)
+    shade = int(rng.integers(30, 90))
+    middle = h / 2 + float(rng.uniform(-6.0, 6.0)) * px
+    for dy in (-40.0, 40.0):
+        cv2.circle(
+            rgb, (cx, round(middle + dy * px)), radius, (shade, shade, shade), -1, cv2.LINE_AA
+        )
+    return Image.fromarray(rgb, "RGB")
 
 
 def encode_jpeg(image: Image.Image, quality: int) -> bytes:
@@ -216,35 +302,48 @@ def _num(value: float) -> str:
 
 
 def write_image_pdf(
-    pages: list[Image.Image], path: Path, *, dpi: int, jpeg_quality: int | list[int]
+    pages: list[Image.Image],
+    path: Path,
+    *,
+    dpi: int | list[int],
+    jpeg_quality: int | list[int],
 ) -> None:
-    """Write an image-only PDF: one DCT-compressed image per page, no text layer.
+    """Write an image-only PDF: one compressed image per page, no text layer.
 
-    Each page's size is its image size at ``dpi`` (an A4 raster at ``dpi``
+    Each page's size is its image size at its ``dpi`` (an A4 raster at ``dpi``
     gives an A4 page). The file has no dates or IDs, so identical input gives
-    identical bytes. "L" pages are stored as greyscale JPEGs.
+    identical bytes. "L" pages are stored as greyscale JPEGs, "1" pages (1-bit
+    black and white) as Flate-compressed bitmaps.
 
     Args:
-        pages: Page images, "L" or "RGB" (other modes are converted to RGB).
+        pages: Page images, "1", "L" or "RGB" (other modes are converted to RGB).
         path: Output file.
-        dpi: Resolution the images were scanned at.
-        jpeg_quality: One quality for all pages, or one per page.
+        dpi: Resolution the images were scanned at: one for all pages, or one per page.
+        jpeg_quality: One quality for all pages, or one per page (not used for "1").
     """
     if not pages:
         raise ValueError("at least one page is required")
     qualities = [jpeg_quality] * len(pages) if isinstance(jpeg_quality, int) else list(jpeg_quality)
     if len(qualities) != len(pages):
         raise ValueError("jpeg_quality list must have one entry per page")
+    dpis = [dpi] * len(pages) if isinstance(dpi, int) else list(dpi)
+    if len(dpis) != len(pages):
+        raise ValueError("dpi list must have one entry per page")
 
     objects: list[bytes] = []  # object n is objects[n - 1]
     kids = " ".join(f"{3 + 3 * i} 0 R" for i in range(len(pages)))
     objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
-    for i, (image, quality) in enumerate(zip(pages, qualities, strict=True)):
+    for i, (image, quality, page_dpi) in enumerate(zip(pages, qualities, dpis, strict=True)):
         image_no, content_no = 4 + 3 * i, 5 + 3 * i
-        data = encode_jpeg(image, quality)
-        colour = "/DeviceGray" if image.mode == "L" else "/DeviceRGB"
-        w_pt, h_pt = _num(image.width * 72 / dpi), _num(image.height * 72 / dpi)
+        if image.mode == "1":
+            data = zlib.compress(image.tobytes(), 9)
+            colour, bits, codec = "/DeviceGray", 1, "/FlateDecode"
+        else:
+            data = encode_jpeg(image, quality)
+            colour = "/DeviceGray" if image.mode == "L" else "/DeviceRGB"
+            bits, codec = 8, "/DCTDecode"
+        w_pt, h_pt = _num(image.width * 72 / page_dpi), _num(image.height * 72 / page_dpi)
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w_pt} {h_pt}] "
             f"/Resources << /XObject << /Im0 {image_no} 0 R >> >> "
@@ -252,7 +351,8 @@ def write_image_pdf(
         )
         objects.append(
             f"<< /Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
-            f"/ColorSpace {colour} /BitsPerComponent 8 /Filter /DCTDecode /Length {len(data)} >>\n"
+            f"/ColorSpace {colour} /BitsPerComponent {bits} /Filter {codec} "
+            f"/Length {len(data)} >>\n"
             f"stream\n".encode()
             + data
             + b"\nendstream"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import yaml
@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 STYLES_FILE = Path(__file__).with_name("styles.yaml")
 Split = Literal["house", "tuned", "withheld"]
 SPLITS: tuple[Split, ...] = ("house", "tuned", "withheld")
+T = TypeVar("T")
 
 
 class StyleChoice(StrEnum):
@@ -63,12 +64,114 @@ class TickMark(StrEnum):
         )
 
 
+Face = Literal["house", "song", "hei"]
+"""The form's body type: ``house`` (labels 黑体 on the cover, 宋体 elsewhere), or one face
+for every label, value, option and table cell. Only the faces the project installs can
+be used offline: 宋体-like Noto Serif SC (``song``) and 黑体-like Noto Sans SC (``hei``),
+from the ``pylopdf-fonts-zh-cn`` wheel; 楷体 and 仿宋 are not on the machine."""
+Colon = Literal["house", "fullwidth", "ascii", "none"]
+"""After a label: ``house`` (： on the cover, none in the table), ：, : or nothing."""
+ScanMode = Literal["house", "greyscale", "bilevel"]
+"""``house`` (colour or greyscale as the scenario says), greyscale, or 1-bit black/white."""
+TableRules = Literal["house", "no_vertical", "thick", "double"]
+"""Table rulings: ``house`` (a full grid of thin rules), no vertical rules at all, every
+rule thick, or the frame and the header's rule doubled."""
+Turn = Literal[0, 90, 180, 270]
+"""One page fed turned clockwise by this many degrees (0: none beyond the scenario's)."""
+
+MIN_PT, MAX_PT = 10.5, 14.0
+MIN_DPI, MAX_DPI = 150, 300
+
+
+def _one_of(values: tuple[object, ...], what: str) -> None:
+    if len(set(values)) != len(values):
+        raise ValueError(f"{what}: a choice is listed twice")
+
+
+class TypeChoices(BaseModel):
+    """What a family may choose for its type (one choice per submission)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    faces: tuple[Face, ...] = Field(("house",), min_length=1)
+    sizes: tuple[float | Literal["house"], ...] = Field(("house",), min_length=1)
+    spaced_labels: tuple[bool, ...] = Field((False,), min_length=1)
+    colons: tuple[Colon, ...] = Field(("house",), min_length=1)
+
+    @model_validator(mode="after")
+    def _in_range(self) -> TypeChoices:
+        for size in self.sizes:
+            if size != "house" and not MIN_PT <= float(size) <= MAX_PT:
+                raise ValueError(f"type size {size} pt is outside {MIN_PT}–{MAX_PT} pt")
+        for values, what in (
+            (self.faces, "faces"),
+            (self.sizes, "sizes"),
+            (self.spaced_labels, "spaced_labels"),
+            (self.colons, "colons"),
+        ):
+            _one_of(tuple(values), what)
+        return self
+
+
+class ScanChoices(BaseModel):
+    """What a family may choose for its scanner and the paper it was fed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    modes: tuple[ScanMode, ...] = Field(("house",), min_length=1)
+    dpi: tuple[int | Literal["house"], ...] = Field(("house",), min_length=1)
+    jpeg_quality: tuple[int, int] | None = Field(
+        None, description="JPEG quality drawn in [low, high]; None: the house profile's"
+    )
+    max_skew_deg: float | None = Field(
+        None, ge=0.0, le=15.0, description="skew drawn in ±this; None: the house profile's"
+    )
+    turns: tuple[Turn, ...] = Field((0,), min_length=1)
+    photocopy: tuple[bool, ...] = Field((False,), min_length=1)
+    binding_shadow: tuple[bool, ...] = Field((False,), min_length=1)
+    punched_holes: tuple[bool, ...] = Field((False,), min_length=1)
+
+    @model_validator(mode="after")
+    def _in_range(self) -> ScanChoices:
+        for dpi in self.dpi:
+            if dpi != "house" and not MIN_DPI <= int(dpi) <= MAX_DPI:
+                raise ValueError(f"scan dpi {dpi} is outside {MIN_DPI}–{MAX_DPI}")
+        if self.jpeg_quality is not None:
+            low, high = self.jpeg_quality
+            if not 10 <= low <= high <= 95:
+                raise ValueError("jpeg_quality must be [low, high] within 10–95")
+        for values, what in (
+            (self.modes, "modes"),
+            (self.dpi, "dpi"),
+            (self.turns, "turns"),
+            (self.photocopy, "photocopy"),
+            (self.binding_shadow, "binding_shadow"),
+            (self.punched_holes, "punched_holes"),
+        ):
+            _one_of(tuple(values), what)
+        return self
+
+
+class TableChoices(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rules: tuple[TableRules, ...] = Field(("house",), min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> TableChoices:
+        _one_of(self.rules, "rules")
+        return self
+
+
 class StyleFamily(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     split: Split
     ticks: tuple[TickMark, ...] = Field(min_length=1)
+    type: TypeChoices = TypeChoices()
+    scan: ScanChoices = ScanChoices()
+    tables: TableChoices = TableChoices()
 
 
 class Styles(BaseModel):
@@ -84,6 +187,9 @@ class Styles(BaseModel):
         house = [f for f in self.families if f.split == "house"]
         if [f.name for f in house] != ["house"] or house[0].ticks != (TickMark.HOUSE,):
             raise ValueError("exactly one house family, named house, with ticks [house]")
+        plain = (TypeChoices(), ScanChoices(), TableChoices())
+        if (house[0].type, house[0].scan, house[0].tables) != plain:
+            raise ValueError("the house family chooses no type, scan or tables")
         if any(TickMark.HOUSE in f.ticks for f in self.families if f.split != "house"):
             raise ValueError("only the house family marks ticks the house way")
         for split in ("tuned", "withheld"):
@@ -111,6 +217,37 @@ def load_styles(path: Path = STYLES_FILE) -> Styles:
     return Styles.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
+class TypeStyle(BaseModel):
+    """One submission's type (``house`` everywhere: the generator's own habits)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    face: Face = "house"
+    size: float | None = Field(None, description="body size in pt; None: the house sizes")
+    spaced_labels: bool = False
+    colon: Colon = "house"
+
+
+class ScanStyle(BaseModel):
+    """One submission's scanner and paper; None / False / 0: as the house does."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: ScanMode = "house"
+    dpi: int | None = None
+    jpeg_quality: int | None = None
+    skew_deg: float | None = Field(None, description="the most a page is skewed, ±degrees")
+    turn: Turn = 0
+    turned_page: int | None = Field(None, description="1-based page fed turned by `turn`")
+    photocopy: bool = False
+    binding_shadow: bool = False
+    punched_holes: bool = False
+
+    @property
+    def house(self) -> bool:
+        return self == ScanStyle()
+
+
 class Style(BaseModel):
     """One submission's style: its family and the choice drawn in each dimension."""
 
@@ -119,6 +256,9 @@ class Style(BaseModel):
     family: str
     split: Split
     ticks: TickMark
+    type: TypeStyle = TypeStyle()
+    scan: ScanStyle = ScanStyle()
+    tables: TableRules = "house"
 
 
 HOUSE = Style(family="house", split="house", ticks=TickMark.HOUSE)
@@ -138,5 +278,53 @@ def draw_style(choice: str, seed: int, index: int, styles: Styles | None = None)
     order = np.random.default_rng([seed, 17]).permutation(len(families))
     family = families[int(order[index % len(families)])]
     rng = np.random.default_rng([seed, index, 17])
-    ticks = family.ticks[int(rng.integers(len(family.ticks)))]
-    return Style(family=family.name, split=family.split, ticks=ticks)
+
+    def pick(options: tuple[T, ...]) -> T:
+        # one draw per dimension, even from a single choice: adding a choice to one
+        # dimension does not change what the others draw
+        return options[int(rng.integers(len(options)))]
+
+    ticks = pick(family.ticks)
+    t, s = family.type, family.scan
+    size = pick(t.sizes)
+    type_ = TypeStyle(
+        face=pick(t.faces),
+        size=None if size == "house" else float(size),
+        spaced_labels=pick(t.spaced_labels),
+        colon=pick(t.colons),
+    )
+    dpi = pick(s.dpi)
+    quality = (
+        int(rng.integers(s.jpeg_quality[0], s.jpeg_quality[1] + 1)) if s.jpeg_quality else None
+    )
+    turn = pick(s.turns)
+    scan = ScanStyle(
+        mode=pick(s.modes),
+        dpi=None if dpi == "house" else int(dpi),
+        jpeg_quality=quality,
+        skew_deg=s.max_skew_deg,
+        turn=turn,
+        # which page: drawn when the corpus knows the page count (``with_turned_page``)
+        turned_page=None,
+        photocopy=pick(s.photocopy),
+        binding_shadow=pick(s.binding_shadow),
+        punched_holes=pick(s.punched_holes),
+    )
+    return Style(
+        family=family.name,
+        split=family.split,
+        ticks=ticks,
+        type=type_,
+        scan=scan,
+        tables=pick(family.tables.rules),
+    )
+
+
+def with_turned_page(style: Style, pages: int, seed: int, index: int) -> Style:
+    """``style`` with the page its ``turn`` applies to drawn (never the cover: a person
+    feeding the stack checks the first sheet)."""
+    if style.scan.turn == 0 or pages < 2:
+        return style
+    rng = np.random.default_rng([seed, index, 17, 1])
+    page = int(rng.integers(2, pages + 1))
+    return style.model_copy(update={"scan": style.scan.model_copy(update={"turned_page": page})})

@@ -128,7 +128,7 @@ def test_scans_are_scored_by_their_style_split_and_tick_fields_apart() -> None:
     assert withheld_scores.right_flagged.right == 1
     assert withheld_scores.false_warnings_per_submission == 1.0
     assert set(figures.by_split) == {"house", "withheld"}
-    assert figures.by_family["pen-fill"]["ticks"] == withheld_scores.ticks
+    assert figures.by_family["pen-fill"] == withheld_scores
     targets = {t.measure: t.met for t in figures.targets}
     assert targets["wrong values flagged"] is False
     assert targets["exact, digital PDF"] is None  # nothing measured

@@ -300,7 +300,7 @@ def test_scans_are_scored_by_their_style_split_with_errors_and_warnings_apart() 
     def outcome(submission: str, code: FindingCode, verdict: str, split: str) -> FindingOutcome:
         return FindingOutcome.model_validate(
             {"applicant": submission, "submission_id": submission, "kind": scan, "code": code}
-            | {"key": "k", "verdict": verdict, "split": split}
+            | {"key": "k", "verdict": verdict, "split": split, "style": f"{split}-{submission}"}
         )
 
     figures = _figures().model_copy(
@@ -328,6 +328,17 @@ def test_scans_are_scored_by_their_style_split_with_errors_and_warnings_apart() 
     # submissions with no finding at all count too, when the bench says how many there were
     counted = figures.model_copy(update={"split_submissions": {"tuned": 4, "withheld": 2}})
     assert counted.by_split["tuned"].unexpected_warnings_per_submission == 0.25
+    # and per family, measured the same way
+    families = figures.by_family
+    assert set(families) == {"tuned-a", "withheld-b", "withheld-c"}
+    assert families["tuned-a"] == splits["tuned"]
+    assert (families["withheld-b"].errors.precision.right, families["withheld-b"].submissions) == (
+        1,
+        1,
+    )
+    assert families["withheld-c"].errors.recall.total == 1
+    quiet = figures.model_copy(update={"family_submissions": {"tuned-a": 1, "tuned-d": 1}})
+    assert quiet.by_family["tuned-d"].errors.precision.total == 0  # a family nothing raised on
 
 
 def test_mutate_changes_one_field_at_a_time_and_judges_what_checking_raised() -> None:
