@@ -139,9 +139,7 @@ def match_batch(
     for stage in _STAGES:
         rule = rules.org_name if stage == "org_name" else rules.center_name
         waiting = [p for p in papers if matches[p.submission.id] is None]
-        for paper, record, score in _fuzzy(
-            stage, rule, waiting, open_records, context, rules.unsure_names
-        ):
+        for paper, record, score in _fuzzy(stage, rule, waiting, open_records, context, rules):
             matches[paper.submission.id] = OnlineMatch(
                 matched_by=stage,
                 record_id=record.record_id,
@@ -303,13 +301,45 @@ def _name(value: FieldValue, normalize: Callable[[str], str]) -> str | None:
     return text or None
 
 
+def _another_applicant(
+    stage: NameStage, paper: _Paper, record: OnlineRecord, context: Context, rules: MatchingRules
+) -> bool:
+    """Whether the filing is clearly another applicant's, whatever the name of this stage
+    says: its 统一社会信用代码 and the other name both differ from the paper's sure
+    readings (two applicants may propose centres of one name; a typo online changes one
+    field, never both). A paper tried against it would get every field as a mismatch."""
+    submission = paper.submission
+    read = context.sure(submission, "uscc")
+    code, filed = (
+        (normalize_uscc(read.value) if read else None),
+        normalize_uscc(record.fields.get("uscc")),
+    )
+    if code is None or filed is None or code == filed:
+        return False
+    other: NameStage = "center_name" if stage == "org_name" else "org_name"
+    key = _STAGE_FIELD[other]
+    name = context.sure(submission, key)
+    mine = _name(name.value, context.normalize_org) if name is not None else None
+    theirs = _name(record.fields.get(key), context.normalize_org)
+    if mine is None or theirs is None:
+        return False
+    threshold = (rules.org_name if other == "org_name" else rules.center_name).threshold
+    if fuzz.ratio(mine, theirs) >= threshold:
+        return False
+    paper.tried.append(
+        f"网上记录 {record.record_id} 的统一社会信用代码与{_STAGE_LABEL[other]}均与纸质材料不同，"
+        "应为其他申报单位的记录，未按名称匹配"
+    )
+    return True
+
+
 def _fuzzy(
     stage: NameStage,
     rule: FuzzyStage,
     papers: list[_Paper],
     open_records: dict[str, OnlineRecord],
     context: Context,
-    unsure_names: bool,
+    rules: MatchingRules,
 ) -> list[tuple[_Paper, OnlineRecord, float]]:
     """Greedy best-first one-to-one pairs by name, each beating its rivals by the margin."""
     label = _STAGE_LABEL[stage]
@@ -320,7 +350,7 @@ def _fuzzy(
         name = _name(read.value, context.normalize_org) if read is not None else None
         if name is None:
             paper.tried.append(f"纸质材料未读出{label}")
-        elif not unsure_names and context.sure(paper.submission, key) is None:
+        elif not rules.unsure_names and context.sure(paper.submission, key) is None:
             paper.tried.append(f"{label}识别置信度低于复核阈值，未用于匹配")
         else:
             names[index] = name
@@ -335,6 +365,9 @@ def _fuzzy(
         for rid in record_names
         if open_records[rid].annex is papers[i].submission.annex
     }
+    for i, rid in [pair for pair, score in scores.items() if score >= rule.threshold]:
+        if _another_applicant(stage, papers[i], open_records[rid], context, rules):
+            del scores[i, rid]
 
     taken: list[tuple[_Paper, OnlineRecord, float]] = []
     live_papers = set(names)

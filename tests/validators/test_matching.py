@@ -293,6 +293,39 @@ def test_the_centre_name_is_the_last_resort() -> None:
     assert (match.record_id, match.matched_by) == ("R1", "center_name")
 
 
+USCC_A, USCC_B = "91520100MA6DKQ7X3T", "91520300MA6HE1KT8J"
+CENTRE = "贵州省绿色建材制造业创新中心"
+
+
+def test_a_filing_of_another_applicant_with_the_same_centre_name_is_not_matched() -> None:
+    """Two applicants may propose centres of one name: a filing whose credit code and
+    organisation both differ from the paper's sure readings is someone else's, and the
+    paper is left without a filing (ONLINE_RECORD_MISSING, the filing PAPER_MISSING)
+    instead of being compared field by field with another applicant's data."""
+    paper = _paper("a", uscc=USCC_A, org="贵州黔源建材有限公司", center=CENTRE)
+    other = _filing("R1", uscc=USCC_B, org="遵义市恒达新材料有限责任公司", center=CENTRE)
+    result = match_batch([paper], [other], CONTEXT)
+    assert result.match("a") is None
+    assert "应为其他申报单位的记录" in result.reasons["a"]
+    assert _codes(result.batch_findings) == ["PAPER_MISSING"]
+
+
+@pytest.mark.parametrize(
+    ("uscc", "org"),
+    [
+        (USCC_A, "遵义市恒达新材料有限责任公司"),  # the organisation typed otherwise online
+        (USCC_B, "贵州黔源建材有限公司"),  # the credit code typed otherwise online
+    ],
+)
+def test_one_field_typed_otherwise_online_still_matches_by_the_centre_name(
+    uscc: str, org: str
+) -> None:
+    paper = _paper("a", uscc=USCC_A, org="贵州黔源建材有限公司", center=CENTRE)
+    mine = _filing("R1", uscc=uscc, org=org, center=CENTRE)
+    match = match_batch([paper], [mine], CONTEXT).match("a")
+    assert match is not None and match.record_id == "R1"
+
+
 def test_unknown_annex_and_unreadable_files_get_no_online_record_missing() -> None:
     unknown = _paper("u", Annex.UNKNOWN, org="甲研究院")
     unreadable = _paper("x", org="乙研究院").model_copy(
