@@ -57,11 +57,26 @@ def _label_match(
     best: tuple[float, str] | None = None
     for label in sorted(variants, key=len, reverse=True):
         if text.startswith(label):
-            return 1.0, text[len(label) :].lstrip(separators)
+            return 1.0, _label_residue(text[len(label) :], label, variants).lstrip(separators)
         score = fuzz.ratio(text[: len(label)], label) if len(label) >= 4 else 0.0
         if score >= LABEL_MATCH and (best is None or score / 100 > best[0]):
             best = (score / 100, text[len(label) :].lstrip(separators))
     return best
+
+
+def _label_residue(rest: str, label: str, variants: list[str]) -> str:
+    """``rest`` without what a longer variant of the label prints after ``label``: a unit
+    the line ends in the middle of (研发投入占营业收入比重（% — its ）wrapped onto the next
+    line) or prints whole before a value. The value is then the next cell's."""
+    for longer in variants:
+        if len(longer) <= len(label) or not longer.startswith(label):
+            continue
+        tail = longer[len(label) :]
+        if tail.startswith(rest):
+            return ""
+        if rest.startswith(tail):
+            return rest[len(tail) :]
+    return rest
 
 
 def _label_tail(

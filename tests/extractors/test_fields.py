@@ -304,3 +304,15 @@ def test_a_recommendation_dated_before_the_application_sends_both_to_review(
         assert [(d.cue, d.detail) for d in doubted[key].doubts] == [(Doubt.OUT_OF_ORDER, other)]
     in_order = fields | {"recommend_date": _dated("2022-07-14", 8)}
     assert _doubt_date_order(in_order, PILOT, pages, RULES) == in_order
+
+
+@pytest.mark.parametrize(
+    "cut", ["研发投入占营业收入比重（%", "研发投入占营业收入比重（", "研发投入占营业收入比重（%）"]
+)
+def test_a_label_whose_unit_wrapped_leaves_no_value_of_its_own(cut: str) -> None:
+    """At 11–12 pt the label's unit wraps: 研发投入占营业收入比重（% on the line, ）below.
+    The bracket is the label's, the value is the next cell's."""
+    label = _line(cut, (0.125, 0.509, 0.375, 0.529))
+    value = _line("4.90%", (0.386, 0.509, 0.453, 0.531))
+    reading = _read("rd_ratio", _page([label, value], []))
+    assert reading.value == 4.9 and not needs_review(reading.confidence, RULES.review)
