@@ -25,6 +25,7 @@ from rapidfuzz import fuzz
 
 from extractors.normalize import Normalizer
 from extractors.sections import find_sections, is_heading
+from pipeline.codes import USCC_LENGTH
 from pipeline.config import (
     ColumnSpec,
     FieldType,
@@ -353,10 +354,11 @@ def _group_rows(
         for band in body
     ]
     placed = [band for band in placed if band]
-    anchors = [
+    anchors = [  # bands that open a row: a cell that never wraps, not a code's wrapped end
         _centre_y([line for line, _ in band])
         for band in placed
         if any(not column.wraps for _, column in band)
+        and not all(column.spec.type is FieldType.USCC for _, column in band)
     ]
     pitches = [b - a for a, b in pairwise(anchors) if b > a]
     pitch = min(pitches, default=2 * height)
@@ -373,7 +375,7 @@ def _group_rows(
             not held
             and rows
             and previous is not None
-            and partial
+            and (partial or _completes_code(band, rows[-1]))
             and centre - previous < reading.wrap_pitch * pitch
         )
         if not continues:
@@ -402,6 +404,18 @@ def _group_rows(
             )
         )
     return out
+
+
+def _completes_code(band: list[tuple[TextLine, Column]], row: dict[str, list[TextLine]]) -> bool:
+    """Whether a band only in credit-code columns is the end of the row's code, wrapped in
+    a narrow cell (large type): with it the code has exactly its 18 characters."""
+    for line, column in band:
+        if column.spec.type is not FieldType.USCC:
+            return False
+        before = "".join("".join(t.text.split()) for t in row.get(column.spec.key, []))
+        if not before or len(before) + len("".join(line.text.split())) != USCC_LENGTH:
+            return False
+    return True
 
 
 def _opens_next_row(

@@ -413,3 +413,20 @@ def test_a_name_wrapped_in_a_cell_centred_in_its_row_stays_whole() -> None:
         Member(name="遵义医科大学", type="高校", uscc=USCC_C),
     ]
     assert not needs_review(members.confidence, RULES.review)
+
+
+def test_a_credit_code_wrapped_in_a_narrow_cell_is_one_code_not_a_row() -> None:
+    """In large type the 18th character of a code wraps onto the cell's second line: it
+    ends the row's code; a line that would make the code too long is a row of its own."""
+    y = 0.163
+    lines = [
+        *_members_header(),
+        *_member_row(y, "1", "贵州省材料产业技术研究院", "科研院所", USCC_B[:17]),
+        _centred(USCC_B[17:], _USCC, y + _WRAP),
+        *_member_row(y + _ROW + _WRAP, "2", "遵义医科大学", "高校", USCC_C),
+    ]
+    members = _members(lines)
+    assert members.value == [
+        Member(name="贵州省材料产业技术研究院", type="科研院所", uscc=USCC_B),
+        Member(name="遵义医科大学", type="高校", uscc=USCC_C),
+    ]
