@@ -430,3 +430,30 @@ def test_a_credit_code_wrapped_in_a_narrow_cell_is_one_code_not_a_row() -> None:
         Member(name="贵州省材料产业技术研究院", type="科研院所", uscc=USCC_B),
         Member(name="遵义医科大学", type="高校", uscc=USCC_C),
     ]
+
+
+def test_a_header_wrapped_over_three_lines_is_joined_and_no_row() -> None:
+    """At 14 pt 单位类型（企业/科研院所/高校/其他） takes three lines of its cell: each
+    joined line brings the header closer to the label; none is read as a member."""
+    y = 0.117
+    header = [
+        _centred("成员单位表", 0.5, 0.074, h=0.017),
+        _centred("序号", _INDEX, y),
+        _centred("单位名称", _NAME, y),
+        _centred("单位类型（企业/", _TYPE, y),
+        _centred("统一社会信用代码", _USCC, y),
+        _centred("科研院所/高校/", _TYPE, y + _WRAP),
+        _centred("其他）", _TYPE, y + 2 * _WRAP),
+    ]
+    row = 0.117 + 3 * _WRAP + 0.01
+    lines = [
+        *header,
+        *_member_row(row, "1", "贵州省材料产业技术研究院", "科研院所", USCC_B),
+        *_member_row(row + _ROW, "2", "遵义医科大学", "高校", USCC_C),
+    ]
+    members = _members(lines)
+    assert members.value == [
+        Member(name="贵州省材料产业技术研究院", type="科研院所", uscc=USCC_B),
+        Member(name="遵义医科大学", type="高校", uscc=USCC_C),
+    ]
+    assert not needs_review(members.confidence, RULES.review)
