@@ -307,9 +307,11 @@ def _crossed_boxes(
 
     A printed form sets every box at one size, so a square is only taken when the page
     has boxes found clean and it matches them (``crossed_side``), stands on a row or in a
-    column of one of them, and passes every test a clean box passes (no character's inner
-    strokes, paper on its left). A page with no clean box (a cover without tick groups)
-    gets none this way, so no character's 口 is taken for one.
+    column of one of them (within two box sides above or below the rows they span), and
+    passes every test a clean box passes (no character's inner strokes, paper on its left;
+    only there a thick slanted pen stroke is not taken for a character's). A page with no
+    clean box (a cover without tick groups) gets none this way, so no character's 口 is
+    taken for one.
     """
     if not clean:
         return []
@@ -317,12 +319,18 @@ def _crossed_boxes(
     side = sides[len(sides) // 2]
     slack = rules.crossed_side * side
     frame = cv2.bitwise_or(across, down)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(across, connectivity=8)
+    # Only where a box on a clean box's row or column can be: the rows they span, a
+    # wrapped row above and below, right of the leftmost (a page's groups sit together).
+    reach = round(2 * side)
+    top = max(0, min(r[1] for r in clean) - reach)
+    left = max(0, min(r[0] for r in clean) - reach)
+    bottom = max(r[3] for r in clean) + reach
+    count, _, stats, _ = cv2.connectedComponentsWithStats(across[top:bottom, left:], connectivity=8)
     # Horizontal sides: thin straight runs at least one box long. One of the two must be a
     # box long (an anchor); the other may run on, joined by the mark to the words beside.
     edges = sorted(
         (
-            (int(x), int(y), int(x + w), int(y + h))
+            (int(x) + left, int(y) + top, int(x + w) + left, int(y + h) + top)
             for x, y, w, h, _ in stats[1:count]
             if w >= side - slack and h <= 0.3 * side
         ),
@@ -342,10 +350,9 @@ def _crossed_boxes(
             y0, y1 = top[1], bottom[3]
             # The sides: the columns near the edge's ends that run down the whole square
             # (a faint corner leaves an edge's straight run a pixel or two short).
-            reach = round(slack)
-            cover = rules.edge_cover
-            x0 = _side(down, y0, y1, range(anchor[0] - reach, anchor[0] + reach), cover)
-            x1 = _side(down, y0, y1, range(anchor[2] + reach, anchor[2] - reach, -1), cover)
+            near, cover = round(slack), rules.edge_cover
+            x0 = _side(down, y0, y1, range(anchor[0] - near, anchor[0] + near), cover)
+            x1 = _side(down, y0, y1, range(anchor[2] + near, anchor[2] - near, -1), cover)
             if x0 is None or x1 is None:
                 continue
             x1 += 1
