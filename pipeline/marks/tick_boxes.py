@@ -322,15 +322,16 @@ def _crossed_boxes(
     # Only where a box on a clean box's row or column can be: the rows they span, a
     # wrapped row above and below, right of the leftmost (a page's groups sit together).
     reach = round(2 * side)
-    top = max(0, min(r[1] for r in clean) - reach)
-    left = max(0, min(r[0] for r in clean) - reach)
-    bottom = max(r[3] for r in clean) + reach
-    count, _, stats, _ = cv2.connectedComponentsWithStats(across[top:bottom, left:], connectivity=8)
+    y_from = max(0, min(r[1] for r in clean) - reach)
+    x_from = max(0, min(r[0] for r in clean) - reach)
+    y_to = max(r[3] for r in clean) + reach
+    band = across[y_from:y_to, x_from:]
+    count, _, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
     # Horizontal sides: thin straight runs at least one box long. One of the two must be a
     # box long (an anchor); the other may run on, joined by the mark to the words beside.
     edges = sorted(
         (
-            (int(x) + left, int(y) + top, int(x + w) + left, int(y + h) + top)
+            (int(x) + x_from, int(y) + y_from, int(x + w) + x_from, int(y + h) + y_from)
             for x, y, w, h, _ in stats[1:count]
             if w >= side - slack and h <= 0.3 * side
         ),
