@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from extractors.doubts import explain
 from extractors.normalize import Normalizer
 from extractors.review import needs_review
 from extractors.sections import find_sections
@@ -231,10 +232,13 @@ def _absent(printed: _Printed, present: dict[str, Page], ctx: _Context) -> Findi
 def _low_confidence(key: str, field: ExtractedField, ctx: _Context) -> Finding:
     read = field.raw if field.value is None or field.value == [] else field.value
     shown = f"「{field.raw}」" if field.raw else "（空白）"
+    why = explain(field, ctx.review)
     return Finding.of(
         FindingCode.FIELD_LOW_CONFIDENCE,
         f"{ctx.label(key)}：识别结果{shown}置信度{field.confidence:.2f}，"
-        f"低于复核阈值{ctx.review.review_threshold:.2f}，需人工核对",
+        f"低于复核阈值{ctx.review.review_threshold:.2f}"
+        + (f"（{why}）" if why else "")
+        + "，需人工核对",
         **_evidence(key, field, read),
     )
 

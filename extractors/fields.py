@@ -19,6 +19,7 @@ from rapidfuzz import fuzz
 
 from extractors import plausibility
 from extractors.checks import check_fields
+from extractors.doubts import Ledger, doubted, pruned
 from extractors.nlp import gazetteer
 from extractors.normalize import Normalizer, normalizer
 from extractors.sections import check_sections, find_sections, page_order
@@ -27,6 +28,7 @@ from extractors.ticks import read_checkbox
 from pipeline.config import FieldSpec, FieldType, ReadMethod, TemplateSpec
 from pipeline.model import (
     Annex,
+    Doubt,
     ExtractedField,
     Page,
     SourceKind,
@@ -62,6 +64,46 @@ def _label_match(
     return best
 
 
+def _label_tail(
+    label: TextLine, value: TextLine, variants: list[str], normalize: Normalizer
+) -> str:
+    """The value line's text after the end of the label, when the OCR split the label
+    across the two lines (推荐单位 | （盖章）：黔东南州…): the part of a longer label variant
+    the label line lacks, and the separators after it, are not the value. "" when the
+    value line does not start so."""
+    separators = "".join(normalize.rules.label_separators)
+    head = normalize.text(label.text).rstrip(separators)
+    text = normalize.text(value.text)
+    for variant in sorted(variants, key=len, reverse=True):
+        if len(variant) <= len(head) or not variant.startswith(head):
+            continue
+        tail = variant[len(head) :]
+        for start in (tail, tail.strip("()")):
+            if start and text.startswith(start):
+                return text[len(start) :].lstrip(separators + ")")
+    return ""
+
+
+def _reread_raw(
+    again: str,
+    label: TextLine,
+    source: TextLine,
+    cut: str,
+    variants: list[str],
+    normalize: Normalizer,
+) -> str | None:
+    """The value's text in a re-reading of its line (``TextLine.rereadings``), taken as the
+    first reading was: after the label when the label shares the line, after the label's
+    end when it ran onto the line; None when the re-reading has no label where it should."""
+    line = source.model_copy(update={"text": again, "char_confidences": None})
+    if source is label:
+        match = _label_match(line, variants, normalize)
+        return None if match is None else match[1]
+    if cut:
+        return _label_tail(label, line, variants, normalize) or None
+    return again
+
+
 def _same_row(a: TextLine, b: TextLine) -> bool:
     top, bottom = max(a.bbox[1], b.bbox[1]), min(a.bbox[3], b.bbox[3])
     shorter = min(a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1])
@@ -88,9 +130,12 @@ def _below(label: TextLine, lines: tuple[TextLine, ...]) -> TextLine | None:
     return min(candidates, key=lambda t: t.bbox[1], default=None)
 
 
-def _continuation(value: TextLine, lines: tuple[TextLine, ...]) -> list[TextLine]:
+def _continuation(
+    value: TextLine, lines: tuple[TextLine, ...], label: tuple[TextLine, ...] = ()
+) -> list[TextLine]:
     """Lines a value wraps onto inside its cell: straight below, starting where it starts,
-    with nothing to their left on their row (a new row would have its label there)."""
+    with nothing to their left on their row (a new row would have its label there) but
+    the field's own label where it wrapped too (``label``: its lines)."""
     following: list[TextLine] = []
     last = value
     for line in sorted(lines, key=lambda t: t.bbox[1]):
@@ -99,11 +144,39 @@ def _continuation(value: TextLine, lines: tuple[TextLine, ...]) -> list[TextLine
         height = last.bbox[3] - last.bbox[1]
         if line.bbox[1] - last.bbox[3] > height:
             break
-        if any(_same_row(line, other) and other.bbox[2] <= line.bbox[0] for other in lines):
+        if any(
+            _same_row(line, other) and other.bbox[2] <= line.bbox[0] and other not in label
+            for other in lines
+        ):
             break
         following.append(line)
         last = line
     return following
+
+
+def _wrapped_label(
+    line: TextLine, lines: tuple[TextLine, ...], variants: list[str], normalize: Normalizer
+) -> TextLine | None:
+    """The line right under ``line`` that completes it into a label, when the label wrapped
+    in its cell (省级及以上 / 创新平台): straight below, starting where it starts, and the
+    two lines' text together a whole label."""
+    start = normalize.text(line.text)
+    if len(start) < 2 or not any(v.startswith(start) and len(v) > len(start) for v in variants):
+        return None
+    height = line.bbox[3] - line.bbox[1]
+    below = [
+        t
+        for t in lines
+        if t is not line
+        and abs(t.bbox[0] - line.bbox[0]) <= 0.01
+        and 0 <= t.bbox[1] - line.bbox[3] <= height
+    ]
+    for t in sorted(below, key=lambda t: t.bbox[1])[:1]:
+        joined = start + normalize.text(t.text)
+        separators = "".join(normalize.rules.label_separators)
+        if joined.rstrip(separators) in variants:
+            return t
+    return None
 
 
 def _aspect(page: Page) -> float:
@@ -223,9 +296,13 @@ def read_field(
     ]
     for line in page.lines:
         match = _label_match(line, variants, normalize)
+        wrapped = None
+        if match is None and (wrapped := _wrapped_label(line, page.lines, variants, normalize)):
+            match = 1.0, ""  # the label's two lines make it whole; its value is right of it
         if match is None:
             continue
         quality, rest = match
+        cut = ""  # the value's line after the label's end, when the label ran onto it
         source: TextLine | None = line if rest else None
         if source is None:
             source = (
@@ -238,10 +315,13 @@ def read_field(
             text = normalize.text(source.text)
             if any(fuzz.ratio(text, p) >= LABEL_MATCH for p in printed):
                 source = None
-        raw = rest if source is line else (source.text if source else "")
+            else:
+                cut = _label_tail(line, source, variants, normalize)
+        raw = rest if source is line else (cut or source.text if source else "")
         read_from = [] if source is None else [source]
         if source is not None and source is not line:
-            read_from += _continuation(source, page.lines)
+            label_lines = (line,) if wrapped is None else (line, wrapped)
+            read_from += _continuation(source, page.lines, label_lines)
             raw += "".join(t.text for t in read_from[1:])
         choices = campaign.choices(spec.options_from) if spec.options_from else spec.options
         value = normalize.value(
@@ -257,17 +337,24 @@ def read_field(
             )
         else:
             per_line = [
-                plausibility.value_characters(t.text, t.char_confidences, normalize)
-                for t in read_from
+                plausibility.value_characters(
+                    t.text, t.char_confidences, normalize, cut if i == 0 and cut else None
+                )
+                for i, t in enumerate(read_from)
             ]
             if per_line and all(c is not None for c in per_line):
                 characters = tuple(pair for c in per_line for pair in c or ())
         line_confidence = min((t.confidence for t in read_from), default=1.0)
-        confidence = quality * plausibility.reading_confidence(
-            line_confidence, characters, rules.plausibility
+        ledger = Ledger()
+        ledger.times(quality, Doubt.LABEL)
+        own = plausibility.reading_doubt(line_confidence, characters, rules.plausibility)
+        ledger.times(
+            plausibility.reading_confidence(line_confidence, characters, rules.plausibility),
+            own.cue,
+            own.detail,
         )
         if page.kind is SourceKind.SCAN:  # text layers and DOCX are read exactly
-            confidence *= plausibility.plausibility(
+            signs = plausibility.plausibility(
                 spec.key,
                 spec.type,
                 raw,
@@ -277,22 +364,42 @@ def read_field(
                 gaz=gazetteer(rules),
                 rules=rules.plausibility,
                 normalize=normalize,
-            ).factor
+            ).doubts
             if page.unread:  # ink the OCR did not read, where the value is or goes on
                 blank = source is None and not raw.strip()
                 unread = rules.plausibility.unread_ink
-                confidence *= plausibility.unread_ink(
+                signs += plausibility.unread_ink(
                     blank_with_ink=blank
                     and _ink_where_value_is(spec, line, page, rules.plausibility, normalize),
                     ink_continues=bool(read_from) and _ink_continues(read_from, page, unread),
                     rules=rules.plausibility,
-                ).factor
+                ).doubts
+            for sign in signs:
+                ledger.times(sign.effect, sign.cue, sign.detail)
+            if source is not None and source.rereadings and value is not None:
+                for again in source.rereadings:
+                    if (
+                        raw_again := _reread_raw(again, line, source, cut, variants, normalize)
+                    ) is None:
+                        continue
+                    if read_from[1:]:
+                        raw_again += "".join(t.text for t in read_from[1:])
+                    other = normalize.value(
+                        spec.type,
+                        raw_again,
+                        choices=choices,
+                        equivalents=campaign.org_suffix_equivalents,
+                    )
+                    if other is not None and other != value:
+                        cap = rules.plausibility.agreement.disagreement_cap
+                        ledger.cap(cap, Doubt.REREAD, normalize.text(raw_again))
         return ExtractedField(
             value=value,
             raw=raw.strip(),
             page=page.number,
             bbox=source.bbox if source else line.bbox,
-            confidence=round(confidence, 4),
+            confidence=round(ledger.confidence, 4),
+            doubts=ledger.doubts,
         )
     return None
 
@@ -338,7 +445,35 @@ def extract_fields(
                     kept, other, rules.plausibility, rules.review.review_threshold
                 )
         fields[key] = kept
+    fields = _doubt_date_order(fields, template, pages, rules)
     return _doubt_blank_ticks(fields, template, pages, rules)
+
+
+def _doubt_date_order(
+    fields: dict[str, ExtractedField],
+    template: TemplateSpec,
+    pages: dict[int, Page],
+    rules: Rules,
+) -> dict[str, ExtractedField]:
+    """Two dates read off a scan in an order the forms cannot have (a recommendation
+    before the application): one of them is misread, so both go to review
+    (``rules/plausibility.yaml`` ``date_order``)."""
+    r = rules.plausibility
+    scanned = {n for n, page in pages.items() if page.kind is SourceKind.SCAN}
+    out = dict(fields)
+    for first, second in r.date_order:
+        a, b = fields.get(first), fields.get(second)
+        if a is None or b is None or a.page not in scanned or b.page not in scanned:
+            continue
+        if not (isinstance(a.value, str) and isinstance(b.value, str) and a.value > b.value):
+            continue  # ISO dates compare as text; a blank or unparsed one decides nothing
+        factor = r.factors.out_of_range
+        for key, field, other in ((first, a, second), (second, b, first)):
+            label = template.field(other).label
+            out[key] = doubted(
+                out[key], field.confidence * factor, Doubt.OUT_OF_ORDER, label, effect=factor
+            )
+    return out
 
 
 def _doubt_blank_ticks(
@@ -347,20 +482,33 @@ def _doubt_blank_ticks(
     pages: dict[int, Page],
     rules: Rules,
 ) -> dict[str, ExtractedField]:
-    """On a scan where no tick group was read ticked, no blank is sure: the applicant's
-    marks were made some way not seen (an underline, a circle, a mark beside the words),
-    or the form went back unticked, which a person confirms rather than the tool assumes.
-    Each blank goes to review (``rules/ticks.yaml`` ``none_ticked``)."""
+    """On a scan where no tick group was read ticked in its box, no blank is sure: the
+    applicant's marks were made some way not seen, or made outside the boxes (a ring, an
+    underline, a ✓ after the words: read, but a blank beside them may be such a mark
+    missed), or the form went back unticked, which a person confirms rather than the tool
+    assumes. Each blank goes to review (``rules/ticks.yaml`` ``none_ticked``)."""
     ticks = [k for k in fields if template.field(k).method is ReadMethod.CHECKBOX]
-    if not ticks or any(fields[k].value not in (None, []) for k in ticks):
+    if not ticks or any(_ticked_in_a_box(fields[k], pages, rules) for k in ticks):
         return fields
     doubt = rules.ticks.confidence.none_ticked
     scanned = {n for n, page in pages.items() if page.kind is SourceKind.SCAN}
     return fields | {
-        k: fields[k].model_copy(update={"confidence": min(fields[k].confidence, doubt)})
+        k: doubted(
+            fields[k], min(fields[k].confidence, doubt), Doubt.TICK_NONE_TICKED, effect=doubt
+        )
         for k in ticks
-        if fields[k].page in scanned
+        if fields[k].page in scanned and fields[k].value in (None, [])
     }
+
+
+def _ticked_in_a_box(field: ExtractedField, pages: dict[int, Page], rules: Rules) -> bool:
+    """Whether a tick-box reading rests on ink inside a box (its evidence is the box)."""
+    page = pages.get(field.page) if field.page is not None else None
+    return (
+        field.value not in (None, [])
+        and page is not None
+        and any(b.bbox == field.bbox and b.ink >= rules.ticks.ticked_ink for b in page.boxes)
+    )
 
 
 def extract(submission: Submission, rules: Rules) -> Submission:
@@ -372,9 +520,10 @@ def extract(submission: Submission, rules: Rules) -> Submission:
         return checked
     template = rules.templates[checked.annex]
     ordered, _ = page_order(checked, template, normalize)
-    fields = extract_fields(ordered, template, rules) | read_tables(
+    read_off = extract_fields(ordered, template, rules) | read_tables(
         ordered, template, rules.campaign, normalize
     )
+    fields = {key: pruned(field, rules.review) for key, field in read_off.items()}
     read = ordered.model_copy(update={"fields": fields})
     findings = read.findings + check_fields(
         read,

@@ -24,16 +24,18 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 import unicodedata
 from collections.abc import Sequence
 
 from pydantic import Field
 from rapidfuzz.distance import Hamming
 
+from extractors.doubts import doubted
 from extractors.nlp import Gazetteer
 from extractors.normalize import Normalizer
 from pipeline.config import Choice, FieldType, Spec
-from pipeline.model import ExtractedField, FieldValue
+from pipeline.model import Doubt, ExtractedField, FieldDoubt, FieldValue
 from pipeline.rulebook.plausibility import (
     CharacterClass,
     Curve,
@@ -81,6 +83,22 @@ def reading_confidence(
         return line_confidence
     curves = rules.characters
     return min(character_cap(score, curves.curve(character_class(ch))) for ch, score in characters)
+
+
+def reading_doubt(
+    line_confidence: float,
+    characters: Sequence[tuple[str, float]] | None,
+    rules: PlausibilityRules,
+) -> FieldDoubt:
+    """``reading_confidence`` as a cue: the weakest character (its detail), else the line."""
+    if not characters:
+        return FieldDoubt(cue=Doubt.LINE, effect=round(line_confidence, 4))
+    curves = rules.characters
+    ch, cap = min(
+        ((ch, character_cap(score, curves.curve(character_class(ch)))) for ch, score in characters),
+        key=lambda pair: pair[1],
+    )
+    return FieldDoubt(cue=Doubt.CHARACTER, detail=ch, effect=round(cap, 4))
 
 
 def value_characters(
@@ -179,7 +197,12 @@ class Plausibility(Spec):
     """How plausible a value is: a factor to multiply the confidence by, and why."""
 
     factor: float = Field(ge=0.0, le=1.0)
-    reasons: tuple[str, ...] = ()
+    doubts: tuple[FieldDoubt, ...] = ()
+
+    @classmethod
+    def of(cls, doubts: list[FieldDoubt]) -> Plausibility:
+        """The product of the doubts' factors, with them."""
+        return cls(factor=math.prod(d.effect for d in doubts), doubts=tuple(doubts))
 
 
 def _in_range(key: str, value: FieldValue, rules: PlausibilityRules) -> bool:
@@ -213,7 +236,11 @@ def plausibility(
     as read, or none at all, is not parsed).
     """
     r, g = rules, gaz
-    factor, reasons = 1.0, []
+    doubts: list[FieldDoubt] = []
+
+    def sign(cue: Doubt, factor: float, detail: str = "") -> None:
+        doubts.append(FieldDoubt(cue=cue, detail=detail, effect=factor))
+
     text = normalize.text(raw)
     if not text or all(ch in r.blank_marks for ch in text):
         return Plausibility(factor=1.0)
@@ -223,28 +250,23 @@ def plausibility(
             # one character from a printed option, it is a misread option
             near = choice_near_miss(text, choices, normalize)
             if near is not None:
-                factor *= r.factors.near_miss
-                reasons.append(f"near_miss_choice:{near}")
+                sign(Doubt.NEAR_CHOICE, r.factors.near_miss, near)
         elif field_type in (FieldType.MOBILE, FieldType.EMAIL, FieldType.USCC):
             pass  # kept as read for the validators (FIELD_INVALID), judged by the OCR scores
         else:
-            factor *= r.factors.unparsed
-            reasons.append("unparsed")
+            sign(Doubt.UNPARSED, r.factors.unparsed)
     is_org = field_type is FieldType.ORG_NAME
     if is_org or key in r.place_fields:
         place = place_near_miss(text, g, normalize, r.near_miss_min_length)
         if place is not None:
-            factor *= r.factors.near_miss
-            reasons.append(f"near_miss_place:{place}")
+            sign(Doubt.NEAR_PLACE, r.factors.near_miss, place)
     if is_org or key in r.suffix_fields:
         suffix = suffix_near_miss(text, g.org_suffixes, normalize, r.near_miss_min_length)
         if suffix is not None:
-            factor *= r.factors.near_miss
-            reasons.append(f"near_miss_suffix:{suffix}")
+            sign(Doubt.NEAR_SUFFIX, r.factors.near_miss, suffix)
     if not _in_range(key, value, r):
-        factor *= r.factors.out_of_range
-        reasons.append("out_of_range")
-    return Plausibility(factor=factor, reasons=tuple(reasons))
+        sign(Doubt.OUT_OF_RANGE, r.factors.out_of_range)
+    return Plausibility.of(doubts)
 
 
 # --- two readings of one field ---------------------------------------------------------
@@ -278,7 +300,9 @@ def combine_readings(
     elif other.confidence < limit <= kept.confidence:
         return kept
     else:
-        confidence = min(kept.confidence, r.agreement.disagreement_cap)
+        cap = r.agreement.disagreement_cap
+        shown = other.raw or str(other.value)
+        return doubted(kept, min(kept.confidence, cap), Doubt.DISAGREE, shown, effect=cap)
     return kept.model_copy(update={"confidence": round(confidence, 4)})
 
 
@@ -295,12 +319,7 @@ def unread_ink(
     value was read, but unread ink starts right where it ends on its row (the reading
     stopped short). Each multiplies the confidence by ``unread_ink.factor``.
     """
-    r = rules
-    factor, reasons = 1.0, []
-    if blank_with_ink:
-        factor *= r.unread_ink.factor
-        reasons.append("blank_with_ink")
-    if ink_continues:
-        factor *= r.unread_ink.factor
-        reasons.append("ink_continues")
-    return Plausibility(factor=factor, reasons=tuple(reasons))
+    factor = rules.unread_ink.factor
+    seen = {Doubt.BLANK_WITH_INK: blank_with_ink, Doubt.INK_CONTINUES: ink_continues}
+    doubts = [FieldDoubt(cue=cue, effect=factor) for cue, there in seen.items() if there]
+    return Plausibility.of(doubts)

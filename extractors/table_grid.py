@@ -361,19 +361,26 @@ def _group_rows(
     pitches = [b - a for a, b in pairwise(anchors) if b > a]
     pitch = min(pitches, default=2 * height)
     rows: list[dict[str, list[TextLine]]] = []
+    held: list[tuple[TextLine, Column]] = []  # a centred cell's first line, for the next row
     previous: float | None = None
-    for band in placed:
+    for index, band in enumerate(placed):
         centre = _centre_y([line for line, _ in band])
+        partial = all(column.wraps for _, column in band)
+        if partial and _opens_next_row(band, placed[index + 1 :], centre, previous):
+            held += band  # a cell centred in a taller row: its first line above the others
+            continue
         continues = (
-            rows
+            not held
+            and rows
             and previous is not None
-            and all(column.wraps for _, column in band)
+            and partial
             and centre - previous < reading.wrap_pitch * pitch
         )
         if not continues:
             rows.append({})
-        for line, column in band:
+        for line, column in [*held, *band]:
             rows[-1].setdefault(column.spec.key, []).append(line)
+        held = []
         previous = centre
     out: list[Row] = []
     for cells in rows:
@@ -395,6 +402,28 @@ def _group_rows(
             )
         )
     return out
+
+
+def _opens_next_row(
+    band: list[tuple[TextLine, Column]],
+    after: list[list[tuple[TextLine, Column]]],
+    centre: float,
+    previous: float | None,
+) -> bool:
+    """Whether a band only in wrapping columns is the first line of a cell of the next row:
+    the cell is centred in a row made taller by its wrapping, so its first line sits
+    above the row's other cells. So when the next band has cells in other columns but
+    none in this band's, and stands nearer to it than the band above does."""
+    if not after:
+        return False
+    following = after[0]
+    columns = {column.spec.key for _, column in band}
+    if any(column.spec.key in columns for _, column in following):
+        return False
+    if all(column.wraps for _, column in following):
+        return False
+    gap_below = _centre_y([line for line, _ in following]) - centre
+    return previous is None or gap_below < centre - previous
 
 
 def _scattered(lines: Sequence[TextLine], gap: float) -> bool:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
+from extractors.doubts import Ledger
 from extractors.normalize import Normalizer, is_valid_uscc
 from extractors.table_grid import Grid, Row, locate
 from pipeline.config import Campaign, ColumnSpec, FieldType, TableReading, TableSpec, TemplateSpec
-from pipeline.model import ExtractedField, Member, Page, SourceKind, Submission
+from pipeline.model import Doubt, ExtractedField, FieldDoubt, Member, Page, SourceKind, Submission
 
 CELL_SEPARATOR = " | "  # between the cells of a row in a table's raw text
 
@@ -59,38 +60,43 @@ def read_members(
     type_spec = next(c for c in table.columns if c.key == "type")
     numbering = next((c for c in grid.columns if c.spec.numbering), None)
     members: list[Member] = []
-    confidences: list[float] = [min(c.trust for c in grid.columns if not c.spec.numbering)]
+    ledger = Ledger()  # the least sure cell's confidence, and why
+    ledger.cap(min(c.trust for c in grid.columns if not c.spec.numbering), Doubt.COLUMN)
     if len(grid.columns) < len(table.columns):
-        confidences.append(blank)  # a column that could not be placed: its cells are lost
+        ledger.cap(blank, Doubt.COLUMN_MISSING)  # a column not placed: its cells are lost
     raws: list[str] = []
     for position, row in enumerate(grid.rows, start=1):
         if numbering is not None:
             index = normalize.integer(row.cell(numbering.spec.key).text)
             if index is not None and index != position:
-                confidences.append(reading.unreadable_confidence)  # a row lost or split
+                ledger.cap(reading.unreadable_confidence, Doubt.ROW_SKIPPED)  # lost or split
         cells = {key: row.cell(key) for key in ("name", "type", "uscc")}
         if not any(cell.text for cell in cells.values()):
             continue  # an empty printed row
         raws.append(_row_raw(grid, row))
         for cell in cells.values():
-            confidences.append(cell.confidence if cell.text else blank)
+            if cell.text:
+                ledger.cap(cell.confidence, Doubt.CELL, cell.text)
+            else:
+                ledger.cap(blank, Doubt.CELL_BLANK)
         name = normalize.org_name(cells["name"].text, campaign.org_suffix_equivalents)
-        kind, kind_confidence = ("", 1.0)
+        kind = ""
         if cells["type"].text:
             kind, kind_confidence = _member_type(cells["type"].text, type_spec, reading, normalize)
-        confidences.append(kind_confidence)
+            ledger.cap(kind_confidence, Doubt.MEMBER_TYPE, cells["type"].text)
         uscc = normalize.uscc(cells["uscc"].text)
         if uscc and scan and not is_valid_uscc(uscc):
-            confidences.append(reading.unreadable_confidence)  # most likely a misread
+            ledger.cap(reading.unreadable_confidence, Doubt.USCC_CHECK, uscc)  # a misread
         members.append(Member(name=name, type=kind, uscc=uscc))
     if len(members) < table.min_rows:
-        confidences.append(blank)
+        ledger.cap(blank, Doubt.ROWS_FEW)
     return ExtractedField(
         value=members or None,
         raw="\n".join(raws),
         page=grid.page.number,
         bbox=grid.bbox,
-        confidence=round(max(0.0, min(confidences)), 4),
+        confidence=round(max(0.0, ledger.confidence), 4),
+        doubts=ledger.doubts,
     )
 
 
@@ -131,27 +137,36 @@ def read_fixed_rows(
             if spec.key not in found or placed is None:
                 # The table is there but this row's label (or the column) was not read:
                 # nothing to decide on, so a reviewer must look.
+                lost = Doubt.ROW_LABEL if spec.key not in found else Doubt.COLUMN_MISSING
                 fields[key] = ExtractedField(
-                    value=None, raw="", page=grid.page.number, bbox=None, confidence=0.0
+                    value=None,
+                    raw="",
+                    page=grid.page.number,
+                    bbox=None,
+                    confidence=0.0,
+                    doubts=(FieldDoubt(cue=lost, effect=0.0),),
                 )
                 continue
             row, label_quality = found[spec.key]
-            quality = label_quality * placed.trust
+            ledger = Ledger()
+            ledger.times(label_quality, Doubt.ROW_LABEL)
+            ledger.times(placed.trust, Doubt.COLUMN)
             cell = row.cell(column.key)
             raw = cell.text
             value = normalize.value(spec.type, raw)
             if not raw:
-                confidence = quality * _blank_confidence(grid.page, reading)
-            elif value is None:
-                confidence = quality * cell.confidence * reading.unreadable_confidence
+                ledger.times(_blank_confidence(grid.page, reading), Doubt.CELL_BLANK)
             else:
-                confidence = quality * cell.confidence
+                ledger.times(cell.confidence, Doubt.CELL, raw)
+                if value is None:
+                    ledger.times(reading.unreadable_confidence, Doubt.CELL_UNREADABLE, raw)
             fields[key] = ExtractedField(
                 value=value,
                 raw=raw,
                 page=grid.page.number,
                 bbox=grid.cell_box(row, column.key),
-                confidence=round(confidence, 4),
+                confidence=round(ledger.confidence, 4),
+                doubts=ledger.doubts,
             )
     return fields
 

@@ -26,7 +26,7 @@ from rapidfuzz import fuzz
 from extractors.normalize import Normalizer
 from pipeline.config import Campaign, Choice, FieldSpec, TemplateSpec
 from pipeline.marks.tick_boxes import char_extents
-from pipeline.model import BBox, ExtractedField, Page, TextLine, TickBox
+from pipeline.model import BBox, ExtractedField, Page, Span, TextLine, TickBox, TickRow
 from pipeline.rulebook.ticks import TickRules
 
 # What OCR makes of a printed box in front of its option's text.
@@ -194,6 +194,7 @@ def _option_score(text: str, option: Choice, normalize: Normalizer) -> float:
 class _Mapping:
     pairs: list[tuple[TickBox, Choice]]
     factor: float  # the confidence the mapping allows (1.0: no doubt)
+    contradicted: bool = False  # the text beside the boxes contradicts the printed order
 
 
 def _map_options(
@@ -220,8 +221,8 @@ def _map_options(
             return _Mapping(in_order, 1.0)
         if len(by_text) == len(options):
             pairs = [(group[by_text[i][0]], options[i]) for i in range(len(options))]
-            return _Mapping(pairs, rules.confidence.disagreement)
-        return _Mapping(in_order, rules.confidence.disagreement)
+            return _Mapping(pairs, rules.confidence.disagreement, contradicted=True)
+        return _Mapping(in_order, rules.confidence.disagreement, contradicted=True)
     pairs = [(group[b], options[i]) for i, (b, _) in sorted(by_text.items())]
     if len(by_text) == len(options):
         return _Mapping(pairs, rules.confidence.mapped_by_text)
@@ -245,6 +246,7 @@ def _union(boxes: list[TickBox]) -> BBox:
 def _decide(
     mapping: _Mapping,
     group: list[TickBox],
+    options: tuple[Choice, ...],
     page: Page,
     label: _Label,
     rules: TickRules,
@@ -253,6 +255,25 @@ def _decide(
     ranked = sorted(mapping.pairs, key=lambda p: p[0].ink, reverse=True)
     ticked = [p for p in ranked if p[0].ink >= rules.ticked_ink]
     inked = [p for p in ranked if p[0].ink > rules.empty_ink]
+    outside = (
+        None
+        if ticked
+        else _marked_outside(mapping, group, options, label.end_x, page, rules, normalize)
+    )
+    if outside is not None and outside.chosen is not None:
+        chosen, span = outside.chosen
+        # A box a ring crossed may hold a little of the ring: no other option's. A box
+        # not found is no doubt here (a ring across a box breaks its square; every option
+        # was placed by its words), the printed order contradicted is.
+        if all(o is chosen for _, o in inked):
+            factor = mapping.factor if mapping.contradicted else 1.0
+            return ExtractedField(
+                value=chosen.name,
+                raw=chosen.name,
+                page=page.number,
+                bbox=span,
+                confidence=round(min(rules.confidence.outside, factor) * label.quality, 4),
+            )
     exact = all(b.source != "image" for b, _ in mapping.pairs)
     clear = rules.confidence.exact if exact else rules.confidence.scan
     if len(ticked) > 1:
@@ -263,7 +284,11 @@ def _decide(
         confidence = clear
     confidence = min(confidence, mapping.factor) * label.quality
     if not inked:
-        if _unread_ink_round(group, page, rules) or _written_among(mapping, group, page, normalize):
+        if (
+            (outside is not None and outside.unsure)
+            or _unread_ink_round(group, page, rules)
+            or _written_among(mapping, group, page, normalize)
+        ):
             confidence = min(confidence, rules.confidence.marked_elsewhere)
         return ExtractedField(
             value=None,
@@ -426,6 +451,235 @@ def _typed_reading(
     )
 
 
+# --- marks made outside the boxes --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Outside:
+    chosen: tuple[Choice, BBox] | None  # the one option marked, and where its words are
+    unsure: bool  # ink round the options that marks none clearly, or marks several
+
+
+@dataclass(frozen=True)
+class _Placed:
+    option: Choice
+    row: TickRow
+    words: Span  # x-range of the option's printed words
+    checked: bool  # the OCR read a ✓ right after them
+    box: TickBox | None
+
+
+def _units(text: str) -> float:
+    """A text's width in ems, as ``char_extents`` counts it."""
+    return sum(e - s for s, e in char_extents(text, 0.0, float(len(text)))) if text else 0.0
+
+
+def _words_read(
+    option: Choice, row: TickRow, start: float, page: Page, normalize: Normalizer
+) -> tuple[Span, bool] | None:
+    """Where the OCR's characters put an option's printed words on a row, right of
+    ``start``, and whether a ✓ was read right after them (the OCR takes a ✓ written after
+    the words into their line: 科研院所√)."""
+    centre = (row.bbox[1] + row.bbox[3]) / 2
+    names = [normalize.text(n) for n in (option.name, *option.aliases)]
+    for line in sorted(page.lines, key=lambda t: t.bbox[0]):
+        x0, y0, x1, y1 = line.bbox
+        if not (y0 <= centre <= y1) or x1 <= start:
+            continue
+        extents = char_extents(line.text, x0, x1)
+        read, where = "", []  # normalised characters, and the line character each comes from
+        for index, char in enumerate(line.text):
+            folded = normalize.text(char)
+            read += folded
+            where += [index] * len(folded)
+        for name in names:
+            at = _find(read, name, [extents[i][0] >= start for i in where])
+            if at < 0:
+                continue
+            first, last = where[at], where[at + len(name) - 1]
+            # A ✓ after the words, then the next box or the line's end: written beside
+            # them. One followed straight by words is the next option's box typed as √.
+            after = read[at + len(name) :].lstrip(" ")
+            checked = (
+                after[:1] != ""
+                and after[0] in _CHECK_READINGS
+                and (after[1:2] == "" or after[1] in _BOX_READINGS)
+            )
+            return (extents[first][0], extents[last][1]), checked
+    return None
+
+
+_CHECK_READINGS = "√✓✔"
+
+
+def _find(read: str, name: str, allowed: list[bool]) -> int:
+    """Where ``name`` starts in ``read`` at an allowed position: exactly, else (names of
+    three characters or more) with one character misread — a ring drawn through a word
+    costs the OCR a character (独立法□ for 独立法人). -1 when nowhere."""
+    if not name:
+        return -1
+    starts = [i for i in range(len(read) - len(name) + 1) if allowed[i]]
+    for i in starts:
+        if read.startswith(name, i):
+            return i
+    if len(name) >= 3:
+        for i in starts:
+            if sum(a != b for a, b in zip(read[i : i + len(name)], name, strict=True)) <= 1:
+                return i
+    return -1
+
+
+def _covered(spans: tuple[Span, ...], within: Span, longest: float) -> float:
+    """The share of ``within`` that the x-ranges cover (ranges longer than ``longest``
+    left out: a rule, a seal's edge)."""
+    a, b = within
+    if b <= a:
+        return 0.0
+    inked = sum(max(0.0, min(e, b) - max(s, a)) for s, e in spans if e - s <= longest)
+    return min(1.0, inked / (b - a))
+
+
+def _minus(spans: tuple[Span, ...], taken: tuple[Span, ...]) -> tuple[Span, ...]:
+    """The x-ranges less the parts ``taken`` covers."""
+    left = list(spans)
+    for t0, t1 in taken:
+        left = [
+            part
+            for s0, s1 in left
+            for part in ((s0, min(s1, t0)), (max(s0, t1), s1))
+            if part[1] > part[0]
+        ]
+    return tuple(left)
+
+
+def _stroke(p: _Placed, page: Page, longest_sides: float) -> tuple[float, float]:
+    """The share of an option's words under a stroke above or below them, and the share
+    under a stroke two neighbouring rows both see between them (an underline run deep, a
+    ring's arc reaching the other row): that one is neither row's for sure, but makes a
+    blank unsure (a ring still has its other arc)."""
+    row = p.row
+    height = row.bbox[3] - row.bbox[1]
+    over = [r for r in page.tick_rows if 0 <= row.bbox[1] - r.bbox[3] < 1.5 * height]
+    under = [r for r in page.tick_rows if 0 <= r.bbox[1] - row.bbox[3] < 1.5 * height]
+    above = _minus(row.above, over[-1].below) if over else row.above
+    below = _minus(row.below, under[0].above) if under else row.below
+    longest = longest_sides * row.side
+    own = max(_covered(above, p.words, longest), _covered(below, p.words, longest))
+    seen = max(_covered(row.above, p.words, longest), _covered(row.below, p.words, longest))
+    return own, seen
+
+
+def _marked_outside(
+    mapping: _Mapping,
+    group: list[TickBox],
+    options: tuple[Choice, ...],
+    label_end: float,
+    page: Page,
+    rules: TickRules,
+    normalize: Normalizer,
+) -> _Outside | None:
+    """The option marked outside its box — its words circled or underlined, a ✓ written
+    after them — decided relative to the group's other options (``Page.tick_rows``; the
+    thresholds are ``rules/ticks.yaml`` ``outside``). None when the page has no rows."""
+    if not page.tick_rows or not group:
+        return None
+    centres = [_centre_y(b.bbox) for b in group]
+    rows = [r for r in page.tick_rows if any(r.bbox[1] <= c <= r.bbox[3] for c in centres)]
+    if not rows:
+        return None
+    boxes = {id(o): b for b, o in mapping.pairs}
+    placed: list[_Placed] = []
+    for option in options:
+        box = boxes.get(id(option))
+        candidates = (
+            [r for r in rows if r.bbox[1] <= _centre_y(box.bbox) <= r.bbox[3]] if box else rows
+        )
+        for row in candidates:
+            side = row.side
+            # The words follow their box; OCR geometry is approximate (characters spread
+            # evenly over a line), so a side of slack.
+            start = box.bbox[0] - side if box else label_end
+            read = _words_read(option, row, start, page, normalize)
+            if read is None and box is None:
+                continue
+            if box is not None:
+                # From the box; to where the OCR ends them, within the option's own room:
+                # its printed words and a mark after them, short of the next box.
+                begin = box.bbox[2] + 0.2 * side
+                units = _units(normalize.text(option.name))
+                end = read[0][1] if read and read[0][1] > begin + side else begin + units * side
+                room = [
+                    b.bbox[0] - 0.2 * side
+                    for b in group
+                    if b.bbox[0] > begin and row.bbox[1] <= _centre_y(b.bbox) <= row.bbox[3]
+                ]
+                words = (begin, min([end, begin + (units + 1) * side, *room]))
+            else:
+                assert read is not None
+                words = read[0]
+            placed.append(_Placed(option, row, words, bool(read and read[1]), box))
+            break
+    out = rules.outside
+    strokes = {id(p): _stroke(p, page, out.longest_stroke) for p in placed}
+    ringed = [p for p in placed if strokes[id(p)][0] >= out.stroke_marked]
+    # A ring's left end lies in the gap after the option before the ringed one.
+    before_ring = (
+        max(
+            (q for q in placed if q.row is ringed[0].row and sum(q.words) < sum(ringed[0].words)),
+            key=lambda q: q.words[1],
+            default=None,
+        )
+        if len(ringed) == 1
+        else None
+    )
+    marked: list[_Placed] = []
+    unclear: list[_Placed] = []
+    for p in placed:
+        side = p.row.side
+        longest = out.longest_stroke * side
+        stroke, seen = strokes[id(p)]
+        gap, window_seen = 0.0, False
+        # What follows on the row: the next box found, when no other option's words lie
+        # before it (a box not found, typed over or broken, leaves no sure gap).
+        following = [
+            b.bbox[0]
+            for b in group
+            if b.bbox[0] > p.words[1] and p.row.bbox[1] <= _centre_y(b.bbox) <= p.row.bbox[3]
+        ]
+        if following and any(
+            q.row is p.row and p.words[1] < sum(q.words) / 2 < min(following) for q in placed
+        ):
+            following = []
+        if following and p is not before_ring:
+            nearest = min(following)
+            window = (max(nearest - out.gap[1] * side, p.words[1]), nearest - out.gap[0] * side)
+            if window[1] - window[0] >= 0.3 * side:
+                gap, window_seen = _covered(p.row.across, window, longest), True
+        # A ✓ the OCR read after the words is ink in the gap after them, where the gap
+        # can be seen (a √ typed in place of the next option's box is not).
+        checked = p.checked and (not window_seen or gap > out.gap_clear)
+        if stroke >= out.stroke_marked or gap >= out.gap_marked or checked:
+            marked.append(p)
+            continue
+        # A stroke both rows see, over the words of the one option ringed: its arc.
+        ring_arc = (
+            len(ringed) == 1
+            and ringed[0].row is not p.row
+            and min(p.words[1], ringed[0].words[1]) > max(p.words[0], ringed[0].words[0])
+        )
+        if (
+            stroke > out.stroke_clear
+            or gap > out.gap_clear
+            or (seen > out.stroke_clear and not ring_arc)
+        ):
+            unclear.append(p)
+    if len(marked) == 1 and not unclear and len(placed) == len(options):
+        (p,) = marked
+        row = p.row
+        return _Outside((p.option, (p.words[0], row.bbox[1], p.words[1], row.bbox[3])), False)
+    return _Outside(None, bool(marked or unclear))
+
+
 def _from_text(
     label: _Label,
     options: tuple[Choice, ...],
@@ -506,4 +760,4 @@ def read_checkbox(
             bbox=_union(group),
             confidence=round(rules.confidence.missing_boxes * label.quality, 4),
         )
-    return _decide(mapping, group, page, label, rules, normalize)
+    return _decide(mapping, group, options, page, label, rules, normalize)

@@ -133,6 +133,11 @@ class TextLine(Frozen):
         description="the recogniser's score of each character of text, when the engine "
         "gives them; absent for text layers, DOCX and OCR cached before they were kept",
     )
+    rereadings: tuple[str, ...] | None = Field(
+        None,
+        description="the line read again from other crops of the page (a written date: "
+        "rules/second_reading.yaml); absent when it was not read again",
+    )
 
     @model_validator(mode="after")
     def _one_score_per_character(self) -> TextLine:
@@ -147,8 +152,11 @@ class TextLine(Frozen):
         # Lines without character scores serialise exactly as before they existed, so
         # cached OCR, frozen ocr.json files and report goldens keep their bytes.
         data = handler(self)
-        if self.char_confidences is None and isinstance(data, dict):
-            data.pop("char_confidences", None)
+        if isinstance(data, dict):
+            if self.char_confidences is None:
+                data.pop("char_confidences", None)
+            if self.rereadings is None:
+                data.pop("rereadings", None)
         return data
 
 
@@ -178,6 +186,28 @@ class UnreadInk(Frozen):
 
     bbox: BBox
     ink: float = Field(ge=0.0, le=1.0, description="share of the region's box that is inked")
+
+
+Span = tuple[float, float]
+
+
+class TickRow(Frozen):
+    """A row of printed tick boxes on a scan, and where ink lies along it outside them.
+
+    A mark made outside the boxes (the option's words circled or underlined, a ✓ after
+    them) is ink in thin bands along the row: above the boxes' tops, below their bottoms,
+    and across the row itself. Each band is given as the x-ranges (page fractions) where
+    it is inked, merged over small gaps. Which option the ink belongs to, and whether it
+    is a mark at all, is the extractors' decision (``extractors/ticks.py``).
+    """
+
+    bbox: BBox = Field(description="the row's boxes, from the first box's left to the searched end")
+    side: float = Field(
+        gt=0.0, description="the boxes' side, as a fraction of the page's width (as the x-ranges)"
+    )
+    above: tuple[Span, ...] = Field((), description="x-ranges inked just above the boxes' tops")
+    across: tuple[Span, ...] = Field((), description="x-ranges inked across the row itself")
+    below: tuple[Span, ...] = Field((), description="x-ranges inked just below the boxes' bottoms")
 
 
 class SealMark(Frozen):
@@ -234,6 +264,11 @@ class Page(Frozen):
         description="regions of a scan with ink no text line or tick box explains "
         "(empty for text layers and DOCX)",
     )
+    tick_rows: tuple[TickRow, ...] = Field(
+        (),
+        description="rows of tick boxes on a scan with the ink along them outside the boxes "
+        "(empty for text layers and DOCX)",
+    )
     template_page: str | None = Field(
         None, description="the template page it was recognised as (e.g. basic_info)"
     )
@@ -250,6 +285,54 @@ class Member(Frozen):
 FieldValue = str | int | float | list[str] | list[Member] | None
 
 
+class Doubt(StrEnum):
+    """A cue that lowered a reading's confidence: what a reviewer is asked to look at.
+
+    ``rules/review.yaml`` words each for reviewers (``doubts``)."""
+
+    LABEL = "label"  # the field's label read only approximately
+    CHARACTER = "character"  # a character of the value scored low (detail: the character)
+    LINE = "line"  # the value's line scored low (no scores per character)
+    UNPARSED = "unparsed"  # the text does not read as the field's type
+    NEAR_CHOICE = "near_choice"  # one character from a printed option (detail: it)
+    NEAR_PLACE = "near_place"  # one character from a known place (detail: it)
+    NEAR_SUFFIX = "near_suffix"  # one character from an organisation suffix (detail: it)
+    OUT_OF_RANGE = "out_of_range"  # a date or figure outside what is possible
+    OUT_OF_ORDER = "out_of_order"  # a date before one it must follow (detail: that field)
+    BLANK_WITH_INK = "blank_with_ink"  # nothing read where ink lies
+    INK_CONTINUES = "ink_continues"  # unread ink right where the reading stops
+    DISAGREE = "disagree"  # another reading of the field differs (detail: it)
+    REREAD = "reread"  # the value's line read again from another crop differs (detail: it)
+    TICK_SEVERAL = "tick_several"  # more than one box of the group marked
+    TICK_AMBIGUOUS = "tick_ambiguous"  # a box with some ink, neither empty nor ticked
+    TICK_ORDER = "tick_order"  # the boxes' words do not follow the printed options' order
+    TICK_MAPPED_BY_TEXT = "tick_mapped_by_text"  # boxes paired to options by words only
+    TICK_MISSING_BOXES = "tick_missing_boxes"  # fewer boxes found than options
+    TICK_TEXT_ONLY = "tick_text_only"  # no box found: read from ☑/□ characters
+    TICK_MARKED_ELSEWHERE = "tick_marked_elsewhere"  # boxes empty, a mark round the words
+    TICK_NONE_TICKED = "tick_none_ticked"  # no group of the scan read ticked
+    CELL = "cell"  # a table cell scored low (detail: its text)
+    CELL_BLANK = "cell_blank"  # a table cell left blank on a scan
+    CELL_UNREADABLE = "cell_unreadable"  # a cell's text does not read as its type
+    COLUMN = "column"  # a table column placed by position, its header not read
+    COLUMN_MISSING = "column_missing"  # a table column not found
+    ROW_LABEL = "row_label"  # a table row's label not read
+    ROW_SKIPPED = "row_skipped"  # the 序号 skips a number: a row lost or split
+    ROWS_FEW = "rows_few"  # fewer rows than the table asks for
+    MEMBER_TYPE = "member_type"  # a member's type read only approximately (detail: it)
+    USCC_CHECK = "uscc_check"  # a USCC whose check character fails (detail: it)
+
+
+class FieldDoubt(Frozen):
+    """One cue that lowered a reading's confidence, and by how much."""
+
+    cue: Doubt
+    detail: str = Field("", description="what the cue is about: a character, an option, a value")
+    effect: Confidence = Field(
+        description="the confidence this cue alone allows (a factor or a cap; 1.0: none)"
+    )
+
+
 class ExtractedField(Frozen):
     """A value read off the paper, with its evidence. Serialised as a report's ``fields`` entry."""
 
@@ -258,6 +341,17 @@ class ExtractedField(Frozen):
     page: PageNumber | None = None
     bbox: BBox | None = None
     confidence: Confidence
+    doubts: tuple[FieldDoubt, ...] = Field(
+        (), description="the cues that lowered the confidence, strongest first (scans)"
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_no_doubts(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A reading nothing cast doubt on serialises as before doubts were recorded.
+        data = handler(self)
+        if not self.doubts and isinstance(data, dict):
+            data.pop("doubts", None)
+        return data
 
 
 class Seal(Frozen):

@@ -5,9 +5,10 @@ and the text lines share one frame (fractions of the normalised page), and red s
 over a box does not count as a tick while blue or black ballpoint does. Then the ink no
 text line or tick box explains (``marks/unread_ink.py``): a value the OCR did not see at
 all (print under a seal as dark as the print) leaves ink there, so a blank read where it
-lies is not a sure blank. Seals are found on the colour image
-(``marks/seal_impressions.py``, in the same frame) and their ring lettering read with the
-page's engine (``marks/seal_lettering.py``).
+lies is not a sure blank. And the ink along each row of tick boxes, outside the boxes
+(``marks/tick_rows.py``): a ring, an underline or a ✓ after an option's words. Seals are
+found on the colour image (``marks/seal_impressions.py``, in the same frame) and their
+ring lettering read with the page's engine (``marks/seal_lettering.py``).
 """
 
 from __future__ import annotations
@@ -16,15 +17,23 @@ import logging
 import time
 
 from pipeline.marks.seal_lettering import read_seals
-from pipeline.marks.tick_boxes import image_boxes
+from pipeline.marks.tick_boxes import image_boxes, ink_mask
+from pipeline.marks.tick_rows import tick_rows
 from pipeline.marks.unread_ink import unread_ink
-from pipeline.model import Frozen, Page, SealMark, TextLine, TickBox, UnreadInk
+from pipeline.model import Frozen, Page, SealMark, TextLine, TickBox, TickRow, UnreadInk
 from pipeline.ocr.engine import OcrEngine
 from pipeline.pages import SourcePage
 from pipeline.pixels import is_greyscale
 from pipeline.preprocess import NormalisedPage, normalise_page
 from pipeline.rulebook import Rules
-from pipeline.rulebook.marks import SealDetection, TickDetection, UnreadDetection
+from pipeline.rulebook.marks import (
+    SealDetection,
+    TickDetection,
+    TickRowDetection,
+    UnreadDetection,
+)
+from pipeline.rulebook.second_reading import SecondReading
+from pipeline.second_reading import second_readings
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +77,7 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
             error="页面图像无法识别（图像处理或文字识别失败）",
             error_en=f"normalising or OCR failed: {type(exc).__name__}: {exc}",
         )
+    lines = _reread(normalised, lines, engine, rules.second_reading, source.file_page)
     ocr_s = time.perf_counter() - started
     boxes = _tick_boxes(normalised, rules.tick_boxes, source.file_page)
     started = time.perf_counter()
@@ -80,6 +90,9 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
         lines=lines,
         boxes=boxes,
         unread=_unread(normalised, lines, boxes, rules.unread_ink, source.file_page),
+        tick_rows=_tick_rows(
+            normalised, boxes, rules.tick_boxes, rules.tick_rows, source.file_page
+        ),
         greyscale=is_greyscale(normalised.image),
         seals=seals,
     )
@@ -91,6 +104,21 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
     )
 
 
+def _reread(
+    normalised: NormalisedPage,
+    lines: tuple[TextLine, ...],
+    engine: OcrEngine,
+    rules: SecondReading,
+    file_page: int,
+) -> tuple[TextLine, ...]:
+    """The page's written dates read again; the lines as they are when that fails."""
+    try:
+        return second_readings(normalised.ocr_image, lines, engine, rules)
+    except Exception as exc:  # a failure here must not cost the page its text
+        log.warning("page %d: lines not read again: %r", file_page, exc, exc_info=True)
+        return lines
+
+
 def _tick_boxes(
     normalised: NormalisedPage, rules: TickDetection, file_page: int
 ) -> tuple[TickBox, ...]:
@@ -99,6 +127,24 @@ def _tick_boxes(
         return image_boxes(normalised.ocr_image, normalised.dpi, rules)
     except Exception as exc:  # a failure here must not cost the page its text
         log.warning("page %d: tick boxes not found: %r", file_page, exc, exc_info=True)
+        return ()
+
+
+def _tick_rows(
+    normalised: NormalisedPage,
+    boxes: tuple[TickBox, ...],
+    detection: TickDetection,
+    rules: TickRowDetection,
+    file_page: int,
+) -> tuple[TickRow, ...]:
+    """The ink along the page's rows of tick boxes; none when measuring it fails."""
+    if not boxes:
+        return ()
+    try:
+        ink = ink_mask(normalised.ocr_image, normalised.dpi, detection)
+        return tick_rows(ink, normalised.dpi, boxes, rules)
+    except Exception as exc:  # a failure here must not cost the page its text
+        log.warning("page %d: ink along tick rows not measured: %r", file_page, exc, exc_info=True)
         return ()
 
 

@@ -32,6 +32,7 @@ from pipeline.marks.seal_outlines import (
     outline_hits,
     outline_pixels,
     seal_confidence,
+    starless_pieces,
     suppress,
     thin_band_peak,
     unit_rays,
@@ -122,6 +123,14 @@ def red_candidates(
     where seals touch, overlap, are cut by the edge or broken. ``colour``: the ink the
     masks are of (``ink_seals`` runs this on blue and black ink too). ``page``: the
     work-scale RGB page, when the paper inside a ring is to be the paper round it."""
+    # The background round a photographed page (a wooden table) is not ink, and an
+    # outline running over it runs off the page there.
+    beyond = beyond_page(sure, frame, rules)
+    if beyond is not None:
+        one = sure is ink
+        sure = sure & ~beyond
+        ink = sure if one else ink & ~beyond
+        faint = faint & ~beyond
     if not ink.any():
         return []  # (a pale seal's ring may be faint ink only: ``red_ink``'s faint_arc)
     # (made here, past the pages with no ink: most pages carry no seal)
@@ -134,7 +143,18 @@ def red_candidates(
         found = []
         for centre, axes, angle, square in outlines:
             seal = _check_red(
-                centre, axes, angle, square, ink, tolerant, faint, frame, rules, tint, around
+                centre,
+                axes,
+                angle,
+                square,
+                ink,
+                tolerant,
+                faint,
+                frame,
+                rules,
+                tint,
+                around,
+                beyond,
             )
             if seal is not None:
                 found.append(seal)
@@ -173,12 +193,44 @@ def red_candidates(
                 band = max(2, round(0.2 * min(a, b)))
                 axes = (round(0.95 * a), round(0.95 * b))
                 cv2.ellipse(around, centre, axes, seal.angle_deg, 0, 360, 0, band)
-        found += checked(_ring_outlines(rest > 0, frame, rules, ink, hidden > 0), around > 0)
+        found += checked(
+            _ring_outlines(rest > 0, frame, rules, ink, hidden > 0, beyond, faint), around > 0
+        )
         if rules.pair_oval_overlap > 0:
             for outline, pieces in _pair_ovals(suppress(found), ink, rules):
                 found += [s for s in checked([outline], around > 0) if _fuller(s, pieces, rules)]
-    kept = suppress(found, rules.over_seal_offset, rules.over_seal_peak)
+    kept = suppress(starless_pieces(found), rules.over_seal_offset, rules.over_seal_peak)
     return kept if colour == "red" else [replace(seal, colour=colour) for seal in kept]
+
+
+def beyond_page(sure: np.ndarray, frame: Frame, rules: SealDetection) -> np.ndarray | None:
+    """What lies beyond the page (``beyond_page_mm``): surely inked ground that is broad
+    (a disc that wide fits in it, once closed over ``merge_mm``), reaches the image's edge
+    and runs longer along it than the largest seal - the wooden table round a photographed
+    page - with its ragged rim (``merge_mm``); None where there is none. A seal's strokes are
+    thin, and a seal cut by the edge runs along it no longer than the seal."""
+    if rules.beyond_page_mm <= 0:
+        return None
+    h, w = sure.shape
+    merge = max(3, round(rules.merge_mm * frame.unit) | 1)
+    if not (sure[0].any() or sure[-1].any() or sure[:, 0].any() or sure[:, -1].any()):
+        return None  # (most pages: no sure ink on the image's edge at all)
+    rim = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (merge, merge))
+    closed = cv2.morphologyEx(sure.astype(np.uint8), cv2.MORPH_CLOSE, rim)
+    side = max(3, round(rules.beyond_page_mm * frame.unit) | 1)
+    broad = cv2.morphologyEx(
+        closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    )
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(broad, connectivity=8)
+    x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    bw, bh = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    edge = (x <= 0) | (y <= 0) | (x + bw >= w) | (y + bh >= h)
+    ground = edge & (np.maximum(bw, bh) > frame.long_axis[1])
+    ground[0] = False
+    if count <= 1 or not ground.any():
+        return None
+    beyond: np.ndarray = cv2.dilate(ground[labels].astype(np.uint8), rim) > 0
+    return beyond
 
 
 # Rings are looked for by the Hough transform on a copy where the largest is this big.
@@ -288,26 +340,59 @@ def _ring_fits(
     radius: float,
     rules: SealDetection,
     cut_only: bool = False,
+    beyond: np.ndarray | None = None,
+    faint: np.ndarray | None = None,
 ) -> list[_Outline]:
     """Outlines for a Hough ring: refitted as an ellipse to the ring ink; a ring cut by
     the image's edge (``edge_off_share`` of it off the image or more) also as itself and
     refitted as a circle (its arc on the page is too short to fix an ellipse's five
     parameters: the fit swings off round the missing part, or too few rays reach ink).
     ``cut_only``: a ring from the lower-vote search (``edge_ring_votes``): one cut by the
-    edge only as a circle."""
+    edge only as a circle. ``beyond``: the ground beyond the page, an edge as well;
+    ``faint``: where a star is looked for (``ring_grow``; default ``ink``)."""
     found: list[_Outline] = []
-    view = _in_view(ink.shape, centre, (radius, radius), 0.0, False, rules.ring_bins)
+    view = _in_view(ink.shape, centre, (radius, radius), 0.0, False, rules.ring_bins, beyond)
     edge = view.mean() <= 1.0 - rules.edge_off_share
+    grow = rules.ring_grow
     if not (cut_only and edge):
         fitted = _fit_ring(ink, centre, radius, rules)
         if fitted is not None:
             found.append((fitted[0], fitted[1], fitted[2], False))
+            if grow > 1.0:
+                # The fit may have settled on the lettering inside the ring: tried again
+                # from an outline that much larger (the ring is then the nearer ink).
+                (a, b), turn = fitted[1], fitted[2]
+                # Only round a star: loops of red handwriting grow into outlines too.
+                again = _fit_ring(ink, fitted[0], radius, rules, start=((grow * a, grow * b), turn))
+                if (
+                    again is not None
+                    and _grew(fitted, again, grow)
+                    and disc_share(
+                        ink if faint is None else faint,
+                        again[0],
+                        rules.star_radius * min(again[1]),
+                    )
+                    >= rules.star_share
+                ):
+                    found.append((again[0], again[1], again[2], False))
     if edge:
         found.append((centre, (radius, radius), 0.0, False))
         fitted = _fit_ring(ink, centre, radius, rules, circle=True)
         if fitted is not None:
             found.append((fitted[0], fitted[1], fitted[2], False))
     return found
+
+
+def _grew(
+    first: tuple[tuple[float, float], tuple[float, float], float],
+    again: tuple[tuple[float, float], tuple[float, float], float],
+    grow: float,
+) -> bool:
+    """Whether a fit tried again from a larger outline (``ring_grow``) came out another,
+    larger ring (not the first fit found again)."""
+    return math.sqrt(again[1][0] * again[1][1]) >= math.sqrt(first[1][0] * first[1][1]) * (
+        1.0 + (grow - 1.0) / 3.0
+    )
 
 
 def _pair_ovals(
@@ -367,15 +452,19 @@ def _ring_outlines(
     rules: SealDetection,
     whole: np.ndarray | None = None,
     hidden: np.ndarray | None = None,
+    beyond: np.ndarray | None = None,
+    faint: np.ndarray | None = None,
 ) -> list[_Outline]:
     """Rings found by the Hough transform on the ink, each refitted as an ellipse to the
     ring ink round it: seals that touch or overlap, arcs of a partial impression or of a
     seal cut by the image's edge, ovals and circles seen at an angle.
 
     ``hidden``: where ``ink`` was left out (the seals already found), ``whole``: the ink
-    with it (rings are refitted to that). A ring cut by the image's edge or running under
-    ``hidden`` is looked for again at ``edge_ring_votes`` of the votes: its arc in view
-    draws fewer.
+    with it (rings are refitted to that); ``beyond``: the ground beyond the page
+    (``beyond_page``), which cuts a ring as the image's edge does; ``faint``: all faintly
+    red ink, where a star is looked for (``ring_grow``; default the ink). A ring cut by the
+    image's edge or running under ``hidden`` is looked for again at ``edge_ring_votes`` of
+    the votes: its arc in view draws fewer.
 
     The radii are searched an octave at a time, each on a copy scaled so its largest ring
     is ``HOUGH_RADIUS_PX``: the cost stays flat whatever the seal's size, and big rings
@@ -387,6 +476,8 @@ def _ring_outlines(
     mask = ink.astype(np.uint8) * 255
     h, w = ink.shape
     fit_ink = ink if whole is None else whole
+    if beyond is not None:
+        hidden = beyond if hidden is None else hidden | beyond
     found: list[_Outline] = []
     tried: list[tuple[float, float, float]] = []
     # A ring cut by the image's edge draws votes from its arc on the page only.
@@ -429,7 +520,15 @@ def _ring_outlines(
                 ):
                     continue  # the same ring again
                 tried.append((float(x), float(y), float(r)))
-                found += _ring_fits(fit_ink, (float(x), float(y)), float(r), rules, cut_only=cut)
+                found += _ring_fits(
+                    fit_ink,
+                    (float(x), float(y)),
+                    float(r),
+                    rules,
+                    cut_only=cut,
+                    beyond=beyond,
+                    faint=faint,
+                )
     return found
 
 
@@ -514,10 +613,13 @@ def _in_view(
     angle_deg: float,
     square: bool,
     bins: int,
+    beyond: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Directions whose outline point lies on the image."""
-    _, _, on = outline_pixels(shape, centre, axes, angle_deg, square, np.array([1.0]), bins)
+    """Directions whose outline point lies on the image (and not ``beyond`` the page)."""
+    yi, xi, on = outline_pixels(shape, centre, axes, angle_deg, square, np.array([1.0]), bins)
     inside: np.ndarray = on[:, 0]
+    if beyond is not None:
+        inside = inside & ~beyond[yi[:, 0], xi[:, 0]]
     return inside
 
 
@@ -583,8 +685,10 @@ def _fill(
     axes: tuple[float, float],
     angle: float,
     square: bool,
+    beyond: np.ndarray | None = None,
 ) -> float | None:
-    """Share of the outline's area on the image that is ink (None: none of it is)."""
+    """Share of the outline's area on the image (not ``beyond`` the page) that is ink
+    (None: none of it is)."""
     h, w = ink.shape
     reach = math.ceil(math.hypot(*axes)) + 1
     x0, y0 = max(0, math.floor(centre[0]) - reach), max(0, math.floor(centre[1]) - reach)
@@ -608,6 +712,8 @@ def _fill(
             -1,
         )
     inside = area > 0
+    if beyond is not None:
+        inside &= ~beyond[y0:y1, x0:x1]
     pixels = int(inside.sum())
     if pixels == 0:
         return None
@@ -652,10 +758,12 @@ def _check_red(
     rules: SealDetection,
     tint: np.ndarray | None = None,
     around: np.ndarray | None = None,
+    beyond: np.ndarray | None = None,
 ) -> SealCandidate | None:
     """A seal from an outline, or None when it has the wrong size or build or no ring.
     ``tint``: the page's ``paper_tint`` (None: the paper inside is not compared);
-    ``around``: the ink paper just outside the ring is judged on (default ``ink``)."""
+    ``around``: the ink paper just outside the ring is judged on (default ``ink``);
+    ``beyond``: the ground beyond the page (``beyond_page``), judged as off the image."""
     long, short = max(axes), min(axes)
     if short <= 0 or long / short > rules.max_aspect:
         return None
@@ -667,6 +775,16 @@ def _check_red(
     view = _in_view(ink.shape, centre, axes, angle, square, bins)
     if view.mean() < rules.min_in_view:
         return None  # mostly off the image: too little left to judge
+    across = False
+    if beyond is not None:
+        # (The ground beyond the page shows nothing of a seal either way: the ring is
+        # judged on the page.)
+        on_page = _in_view(ink.shape, centre, axes, angle, square, bins, beyond)
+        if not on_page.any():
+            return None
+        # (an outline running over the ground by as much as a seal off the edge)
+        across = float((view & ~on_page).mean()) >= rules.edge_off_share
+        view = on_page
     coverage = band_coverage(tolerant, centre, axes, angle, square, rules.ring_band, bins, view)
     partial = rules.partial_ring
     if coverage < (rules.ring_coverage if partial is None else partial.coverage):
@@ -679,6 +797,8 @@ def _check_red(
     )
     # A ring short of the usual coverage or peak is a partial impression only on clear
     # paper, thin, with lettering or a star (checked below, with the width).
+    if across and peak < rules.beyond_ring_peak:
+        return None  # judged on its part on the page only: that part must be a clean ring
     whole = coverage >= rules.ring_coverage and peak >= rules.ring_peak
     if not whole and (partial is None or peak < partial.peak):
         return None
@@ -692,14 +812,22 @@ def _check_red(
         return None
     # Red ink inside the outline (its part on the image), as a share of that area: a
     # ring, its lettering and a star leave most of it paper; a filled block does not.
-    fill = _fill(ink, centre, axes, angle, square)
+    fill = _fill(ink, centre, axes, angle, square, beyond)
     if fill is None or not rules.fill_range[0] <= fill <= rules.fill_range[1]:
         return None
     # Stamped on the paper: the paper inside the ring is the paper round it; a block
     # shaded redder than its surround (table header cells) is not a seal.
     if (
         tint is not None
-        and _inside_tint(tint, ~tolerant, centre, axes, angle, square, rules)
+        and _inside_tint(
+            tint,
+            ~tolerant if beyond is None else ~(tolerant | beyond),
+            centre,
+            axes,
+            angle,
+            square,
+            rules,
+        )
         > rules.max_inside_tint
     ):
         return None

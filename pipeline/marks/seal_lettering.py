@@ -13,9 +13,10 @@ facing the centre (``code``). Whatever way the stamp was turned:
   the strip's ends cut is read once more from a strip centred on it;
 - its middle says which way is up: the serial's sector is unwrapped turned half round (so
   its glyphs stand upright) and the inner disc cropped upright, and both are read in one
-  more OCR pass, only when they hold ink;
+  more OCR pass, only when they hold ink and a name was read round the ring;
 - a reading that is unsure is tried once more mirrored (a seal seen through the paper, a
-  stamp cut mirrored); the more confident one is kept.
+  stamp cut mirrored), unless it is too short for a name or holds a legal form (公司)
+  read in order; the more confident one is kept.
 
 Colour seals are unwrapped from their red ink alone (the black print under them left
 out). A square seal is read as it stands, turned or mirrored when that is unsure. Whose
@@ -419,19 +420,32 @@ def read_lettering(
         if best is None or (ring is not None and (best[0] is None or ring.score > best[0].score)):
             best = (ring, unwrapped, mirror)
         # No line read at all: a mirror of nothing is nothing, no retry.
-        if ring is None or ring.confidence >= rules.retry_below:
+        if (
+            ring is None
+            or ring.confidence >= rules.retry_below
+            or not _may_be_mirrored(ring, rules)
+        ):
             break
     assert best is not None
     ring, unwrapped, mirrored = best
     if ring is None:  # nothing read round the ring: no inner lines or serial either
         return Lettering(ocr_calls=calls)
-    found, spent = _read_inner_and_code(unwrapped, seal, ring.middle_deg, engine, rules)
-    calls += spent
     text, confidence = ring.text, ring.confidence
     # An owner's name is written in hanzi: a stray letter or mark read off the ring is not.
     if confidence < rules.min_text_confidence or not any(_is_cjk(ch) for ch in text):
-        text, confidence = "", 0.0
+        # No name kept round the ring: its inner lines and serial are not read either.
+        return Lettering(ocr_calls=calls, mirrored=mirrored)
+    found, spent = _read_inner_and_code(unwrapped, seal, ring.middle_deg, engine, rules)
+    calls += spent
     return replace(found, text=text, confidence=confidence, ocr_calls=calls, mirrored=mirrored)
+
+
+def _may_be_mirrored(ring: _Ring, rules: SealDetection) -> bool:
+    """Whether an unsure ring reading may be of a mirrored impression, worth reading
+    once more mirrored: enough glyphs for a name, and no legal form read in order."""
+    if len(ring.text) < rules.mirror_min_glyphs:
+        return False
+    return not any(mark in ring.text for mark in rules.unmirrored_marks)
 
 
 def read_seal_text(

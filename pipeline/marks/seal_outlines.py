@@ -312,6 +312,23 @@ def overlapping(candidate: SealCandidate, others: Sequence[SealCandidate]) -> bo
     )
 
 
+def starless_pieces(candidates: Sequence[SealCandidate]) -> list[SealCandidate]:
+    """``candidates`` less each ring with no star lying half or more within a larger one
+    with a star: an arc of that seal's lettering (or of its ring and lettering) fitted as
+    a ring of its own, whose line may run round more fully than the seal's fainter ring
+    and would win over it in ``suppress``."""
+    starred = [c for c in candidates if c.star]
+    return [
+        c
+        for c in candidates
+        if c.star
+        or not any(
+            c.axes[0] * c.axes[1] < k.axes[0] * k.axes[1] and _inside_share(c, k) >= 0.5
+            for k in starred
+        )
+    ]
+
+
 def suppress(
     candidates: Sequence[SealCandidate], apart: float = 0.0, apart_peak: float = 1.0
 ) -> list[SealCandidate]:
@@ -324,7 +341,8 @@ def suppress(
     of a kept seal's shorter semi-axis from that seal's centre (out by its ring, not in its
     middle), its own ring running round on its line in ``apart_peak`` of its directions or
     more, is another seal stamped mostly over the kept one, not a piece of it (0: none
-    is).
+    is); the same two seals the other way round (the larger one, with a star and that
+    much ring, ranked after the smaller one) are two seals too, not an outline round it.
 
     An outline dropped as the same seal both ways (each half or more within the other:
     a second fit of a seal kept) still covers that seal: a later candidate that would be
@@ -338,21 +356,32 @@ def suppress(
         candidates, key=lambda c: (-round(c.ring_coverage * 20), -c.axes[0] * c.axes[1])
     )
 
+    def over(inner: SealCandidate, outer: SealCandidate) -> bool:
+        return (
+            apart > 0
+            and inner.star
+            and inner.ring_coverage >= apart_peak
+            and max(inner.axes) < max(outer.axes)
+            and math.dist(inner.centre, outer.centre) >= apart * min(outer.axes)
+        )
+
     def piece(candidate: SealCandidate, k: SealCandidate) -> bool:
         if _inside_share(candidate, k) < 0.5:
             return False
-        return not (
-            apart > 0
-            and candidate.star
-            and candidate.ring_coverage >= apart_peak
-            and max(candidate.axes) < max(k.axes)
-            and math.dist(candidate.centre, k.centre) >= apart * min(k.axes)
-        )
+        return not over(candidate, k)
+
+    def round_kept(candidate: SealCandidate, k: SealCandidate) -> bool:
+        # An outline round a kept seal - unless it is a seal of its own, with a star and
+        # its ring on its line in apart_peak of its directions, that the kept one was
+        # stamped mostly over (the kept one ranked first: its ring fuller).
+        if _inside_share(k, candidate) < 0.5:
+            return False
+        return not (candidate.star and candidate.ring_coverage >= apart_peak and over(k, candidate))
 
     for candidate in ranked:
         if any(piece(candidate, s) for s in second):
             continue
-        if not any(_inside_share(k, candidate) >= 0.5 or piece(candidate, k) for k in kept):
+        if not any(round_kept(candidate, k) or piece(candidate, k) for k in kept):
             kept.append(candidate)
         elif any(
             _inside_share(k, candidate) >= 0.5 and _inside_share(candidate, k) >= 0.5 for k in kept

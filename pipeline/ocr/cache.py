@@ -58,6 +58,24 @@ class CachedEngine(WrappingEngine):
         write_atomic(path, _LINES.dump_json(lines))
         return lines
 
+    def read_line(self, image: np.ndarray) -> TextLine | None:
+        """A cut-out line, cached as a page is (an empty tuple: nothing read)."""
+        path = self._path(image_digest(image)).with_suffix(".line.json")
+        try:
+            cached = _LINES.validate_json(path.read_bytes())
+        except FileNotFoundError:
+            pass
+        except (OSError, ValidationError, ValueError) as exc:
+            log.warning("ignoring a corrupt OCR cache entry %s: %s", path.name, exc)
+        else:
+            self.stats.hits += 1
+            return cached[0] if cached else None
+        self.stats.misses += 1
+        line = super().read_line(image)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, _LINES.dump_json(() if line is None else (line,)))
+        return line
+
 
 def cached_engine(settings: OcrSettings, cache_dir: Path) -> CachedEngine:
     """The configured engine behind the on-disk cache under ``cache_dir/ocr``."""

@@ -13,6 +13,7 @@ from typing import Literal, Protocol, runtime_checkable
 import numpy as np
 from pydantic import Field
 
+from pipeline.errors import OcrError
 from pipeline.model import Frozen, TextLine
 
 EngineKind = Literal["rapidocr", "paddleocr", "replay"]
@@ -63,6 +64,17 @@ class OcrEngine(Protocol):
         ...
 
 
+@runtime_checkable
+class LineReader(Protocol):
+    """An engine that can also recognise one line already cut out, without detection
+    (``pipeline.second_reading``: a written date read again from other crops)."""
+
+    def read_line(self, image: np.ndarray) -> TextLine | None:
+        """The text of an RGB or grey uint8 crop holding one line; None when nothing was
+        read. The bbox is the whole crop."""
+        ...
+
+
 class WrappingEngine:
     """Base of engines that add something around another: they read as it reads."""
 
@@ -75,6 +87,20 @@ class WrappingEngine:
     @property
     def fingerprint(self) -> str:
         return self.inner.fingerprint
+
+    def read_line(self, image: np.ndarray) -> TextLine | None:
+        if not isinstance(self.inner, LineReader):
+            raise OcrError(f"{self.inner.name} cannot read a line on its own")
+        return self.inner.read_line(image)
+
+
+def reads_lines(engine: OcrEngine) -> bool:
+    """Whether ``engine`` — through the engines wrapped round it — can read a line alone:
+    it is a ``LineReader`` and does not say otherwise (a replay recorded without lines
+    read alone has ``reads_lines`` False)."""
+    while isinstance(engine, WrappingEngine):
+        engine = engine.inner
+    return isinstance(engine, LineReader) and getattr(engine, "reads_lines", True)
 
 
 def image_digest(image: np.ndarray) -> str:

@@ -78,7 +78,16 @@ class RapidEngine:
             with self._lock:
                 if self._ocr is None:
                     self._ocr = self._load()
-                result = self._ocr(image, return_word_box=True, return_single_char_box=True)
+                # rapidocr keeps the steps of the last call (read_line's no detection):
+                # every call names its own.
+                result = self._ocr(
+                    image,
+                    use_det=True,
+                    use_cls=self.settings.use_angle_classifier,
+                    use_rec=True,
+                    return_word_box=True,
+                    return_single_char_box=True,
+                )
         except Exception as exc:
             raise OcrError(f"rapidocr failed on a {width}x{height} page: {exc}") from exc
         if result.boxes is None or result.txts is None:
@@ -97,6 +106,32 @@ class RapidEngine:
             if text.strip()
         ]
         return reading_order(lines)
+
+    def read_line(self, image: np.ndarray) -> TextLine | None:
+        """One cut-out line through the recogniser alone (no detection, no classifier)."""
+        if image.ndim == 2:
+            image = np.repeat(image[:, :, None], 3, axis=2)
+        try:
+            with self._lock:
+                if self._ocr is None:
+                    self._ocr = self._load()
+                result = self._ocr(
+                    image,
+                    use_det=False,
+                    use_cls=False,
+                    use_rec=True,
+                    return_word_box=False,
+                    return_single_char_box=False,
+                )
+        except Exception as exc:
+            raise OcrError(
+                f"rapidocr failed on a {image.shape[1]}x{image.shape[0]} line: {exc}"
+            ) from exc
+        if not result.txts or not result.txts[0].strip():
+            return None
+        return TextLine(
+            text=result.txts[0], bbox=(0.0, 0.0, 1.0, 1.0), confidence=_score(result.scores[0])
+        )
 
 
 def _score(value: float) -> float:

@@ -24,9 +24,14 @@ class FrozenOcr(Frozen):
     engine: str
     fingerprint: str
     pages: dict[str, tuple[TextLine, ...]] = Field(description="image digest → lines")
+    lines: dict[str, TextLine | None] = Field(
+        default_factory=dict, description="image digest → a line read alone (read_line)"
+    )
 
     def to_json(self) -> str:
         data = self.model_dump(mode="json", by_alias=True)
+        if not self.lines:  # files recorded before lines were read alone keep their bytes
+            data.pop("lines")
         return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
 
 
@@ -61,6 +66,18 @@ class ReplayEngine:
         except KeyError:
             raise OcrError(f"no frozen OCR for page image {digest[:12]}") from None
 
+    @property
+    def reads_lines(self) -> bool:
+        """Only a replay recorded with lines read alone serves them (``reads_lines``)."""
+        return bool(self._frozen.lines)
+
+    def read_line(self, image: np.ndarray) -> TextLine | None:
+        digest = image_digest(image)
+        try:
+            return self._frozen.lines[digest]
+        except KeyError:
+            raise OcrError(f"no frozen OCR for line image {digest[:12]}") from None
+
 
 class RecordingEngine(WrappingEngine):
     """Wraps an engine and keeps every page it reads, to be saved as ``ocr.json``."""
@@ -68,17 +85,24 @@ class RecordingEngine(WrappingEngine):
     def __init__(self, inner: OcrEngine) -> None:
         self.inner = inner
         self.pages: dict[str, tuple[TextLine, ...]] = {}
+        self.lines: dict[str, TextLine | None] = {}
 
     def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
         lines = self.inner.recognize(image)
         self.pages[image_digest(image)] = lines
         return lines
 
+    def read_line(self, image: np.ndarray) -> TextLine | None:
+        line = super().read_line(image)
+        self.lines[image_digest(image)] = line
+        return line
+
     def frozen(self) -> FrozenOcr:
         return FrozenOcr(
             engine=self.inner.name,
             fingerprint=self.inner.fingerprint,
             pages=dict(sorted(self.pages.items())),
+            lines=dict(sorted(self.lines.items())),
         )
 
     def save(self, path: Path) -> None:

@@ -30,12 +30,18 @@ from pipeline.model import Annex
 from pipeline.rulebook.campaign_rules import CampaignRules
 from pipeline.rulebook.checks import CheckRules
 from pipeline.rulebook.compare import CompareRules
-from pipeline.rulebook.marks import SealDetection, TickDetection, UnreadDetection
+from pipeline.rulebook.marks import (
+    SealDetection,
+    TickDetection,
+    TickRowDetection,
+    UnreadDetection,
+)
 from pipeline.rulebook.nlp import EntityRules, MatcherRules
 from pipeline.rulebook.normalize import NormalizeRules
 from pipeline.rulebook.plausibility import PlausibilityRules
 from pipeline.rulebook.review import ReviewRules
 from pipeline.rulebook.seal_names import LookAlikes
+from pipeline.rulebook.second_reading import SecondReading
 from pipeline.rulebook.thresholds import MatchingRules, OpinionRules, SealRules
 from pipeline.rulebook.ticks import TickRules
 
@@ -46,7 +52,9 @@ RULE_FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "export_columns": ("export_columns.yaml", ExportMapping),
     "tick_boxes": ("tick_boxes.yaml", TickDetection),
     "unread_ink": ("unread_ink.yaml", UnreadDetection),
+    "tick_rows": ("tick_rows.yaml", TickRowDetection),
     "seal_detection": ("seal_detection.yaml", SealDetection),
+    "second_reading": ("second_reading.yaml", SecondReading),
     "normalize": ("normalize.yaml", NormalizeRules),
     "entities": ("entities.yaml", EntityRules),
     "matcher": ("matcher.yaml", MatcherRules),
@@ -63,7 +71,13 @@ RULE_FILES: dict[str, tuple[str, type[BaseModel]]] = {
 }
 """Each field of ``Rules`` but the templates: its file in the rules folder and its schema."""
 
-PAGE_READING_FILES = ("tick_boxes.yaml", "unread_ink.yaml", "seal_detection.yaml")
+PAGE_READING_FILES = (
+    "tick_boxes.yaml",
+    "unread_ink.yaml",
+    "tick_rows.yaml",
+    "seal_detection.yaml",
+    "second_reading.yaml",
+)
 """The files page reading depends on: their bytes key the page cache."""
 
 TEMPLATES = "templates"
@@ -78,7 +92,9 @@ class Rules(Spec):
     export_columns: ExportMapping
     tick_boxes: TickDetection
     unread_ink: UnreadDetection
+    tick_rows: TickRowDetection
     seal_detection: SealDetection
+    second_reading: SecondReading
     normalize: NormalizeRules
     entities: EntityRules
     matcher: MatcherRules
@@ -127,7 +143,7 @@ def _check_ticks(ticks: TickRules, review: ReviewRules, path: Path) -> None:
                 f"{path}: confidence.{name}: must be below the review threshold {threshold}",
                 file=str(path),
             )
-    for name in ("exact", "scan", "mapped_by_text"):
+    for name in ("exact", "scan", "mapped_by_text", "outside"):
         if getattr(ticks.confidence, name) < threshold:
             raise ConfigError(
                 f"{path}: confidence.{name}: a clear reading must reach the review "

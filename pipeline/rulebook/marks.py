@@ -72,6 +72,31 @@ class UnreadDetection(Spec):
         return self
 
 
+class TickRowDetection(Spec):
+    """The schema of ``rules/tick_rows.yaml``: where ink is looked for along a row of tick
+    boxes, outside the boxes (a ring, an underline, a ✓ after the words)."""
+
+    row_tolerance: float = Field(gt=0.0, le=1.0, description="boxes share a row (sides)")
+    search_before: float = Field(ge=0.0, description="sides searched left of the first box")
+    search_after: float = Field(gt=0.0, description="sides searched right of the last box")
+    above: tuple[float, float] = Field(description="band above the boxes' tops, in sides")
+    across: tuple[float, float] = Field(description="band across the boxes, shares of a side")
+    below: tuple[float, float] = Field(description="band below the boxes' bottoms, in sides")
+    column_ink_mm: float = Field(gt=0.0, description="a band's column is inked past this")
+    rule_sides: float = Field(gt=0.0, description="straight runs this long (sides) are rules")
+    merge_gap: float = Field(ge=0.0, description="inked x-ranges this close (sides) are one")
+    min_span: float = Field(ge=0.0, description="shorter inked x-ranges (sides) are specks")
+    page_margin_mm: float = Field(ge=0.0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TickRowDetection:
+        for name in ("above", "below", "across"):
+            low, high = getattr(self, name)
+            if not -1.0 <= low < high <= 1.0:
+                raise ValueError(f"{name}: needs -1 <= low < high <= 1")
+        return self
+
+
 def _range(value: tuple[float, float], name: str, *, upper: float | None = None) -> None:
     low, high = value
     if not 0.0 <= low < high or (upper is not None and high > upper):
@@ -146,6 +171,15 @@ class SealDetection(Spec):
         default_factory=dict, description="seals in other inks than red, on colour scans"
     )
     merge_mm: float = Field(gt=0.0, le=10.0)
+    beyond_page_mm: float = Field(
+        0.0,
+        ge=0.0,
+        le=50.0,
+        description="broad ink this wide at the image's edge, longer than a seal: beyond the page",
+    )
+    beyond_ring_peak: float = Field(
+        0.75, gt=0.0, le=1.0, description="ring peak an outline running over that ground needs"
+    )
     hough_votes_red: float = Field(gt=0.0)
     max_rings_tried: int = Field(ge=0, le=200)
     pair_oval_overlap: float = Field(
@@ -168,6 +202,9 @@ class SealDetection(Spec):
         ge=0.0, le=1.0, description="region seals with less ring than this keep their ink"
     )
     min_ring_rays: int = Field(ge=5, le=120)
+    ring_grow: float = Field(
+        1.0, ge=1.0, le=1.5, description="a ring's fit tried again from this much larger (1: not)"
+    )
     ring_band: tuple[float, float]
     ring_bins: int = Field(ge=36, le=1440)
     ring_coverage: float = Field(gt=0.0, le=1.0)
@@ -222,6 +259,8 @@ class SealDetection(Spec):
     inner_ink_from: float = Field(ge=0.0, lt=1.0)
     min_ink_share: float = Field(ge=0.0, lt=1.0)
     retry_below: float = Field(ge=0.0, le=1.0)
+    mirror_min_glyphs: int = Field(ge=0, le=40)
+    unmirrored_marks: tuple[str, ...] = ()
     square_tries: int = Field(ge=1, le=5)
     min_text_confidence: float = Field(ge=0.0, le=1.0)
     max_seals_read: int = Field(ge=0, le=50)

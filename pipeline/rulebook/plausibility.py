@@ -77,8 +77,19 @@ class PlausibilityRules(Spec):
     suffix_fields: tuple[str, ...] = Field((), description="keys that end on an org suffix")
     date_ranges: dict[str, tuple[dt.date, dt.date]] = Field(default_factory=dict)
     number_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    date_order: tuple[tuple[str, str], ...] = Field(
+        (), description="pairs of date fields: the first on or before the second"
+    )
     agreement: AgreementRules
     unread_ink: UnreadInkRules
+
+    @model_validator(mode="after")
+    def _ordered_dates_are_dates(self) -> PlausibilityRules:
+        for pair in self.date_order:
+            unknown = [key for key in pair if key not in self.date_ranges]
+            if unknown:
+                raise ValueError(f"date_order: {', '.join(unknown)} not in date_ranges")
+        return self
 
     @model_validator(mode="after")
     def _ranges_are_ordered(self) -> PlausibilityRules:

@@ -21,6 +21,7 @@ class TickConfidence(Spec):
     marked_elsewhere: float = Field(ge=0.0, le=1.0)
     none_ticked: float = Field(ge=0.0, le=1.0)
     typed_glyph: float = Field(ge=0.0, le=1.0)
+    outside: float = Field(ge=0.0, le=1.0)
 
 
 class TypedMarks(Spec):
@@ -36,6 +37,26 @@ class TypedMarks(Spec):
         return self
 
 
+class OutsideMarks(Spec):
+    """How a mark made outside the boxes is told from the group's other options
+    (``outside`` in ``rules/ticks.yaml``; the ink is ``Page.tick_rows``)."""
+
+    stroke_marked: float = Field(gt=0.0, le=1.0, description="words' share under a stroke")
+    stroke_clear: float = Field(ge=0.0, lt=1.0, description="...at most this on the others")
+    gap: tuple[float, float] = Field(description="gap before the next box searched, sides")
+    gap_marked: float = Field(gt=0.0, le=1.0, description="gap's share inked by a mark")
+    gap_clear: float = Field(ge=0.0, lt=1.0, description="...at most this on the others")
+    longest_stroke: float = Field(gt=0.0, description="longer strokes (sides) are no mark")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OutsideMarks:
+        if self.stroke_clear >= self.stroke_marked or self.gap_clear >= self.gap_marked:
+            raise ValueError("a clear option must carry less ink than a marked one")
+        if not 0.0 <= self.gap[0] < self.gap[1]:
+            raise ValueError("gap: needs 0 <= near < far")
+        return self
+
+
 class TickRules(Spec):
     """The schema of ``rules/ticks.yaml``."""
 
@@ -48,6 +69,7 @@ class TickRules(Spec):
     near_sides: float = Field(ge=0.0, description="unread ink this many box sides round")
     near_words: float = Field(ge=0.0, description="...and this many right of the last box")
     typed_marks: TypedMarks
+    outside: OutsideMarks
 
     @model_validator(mode="after")
     def _ink_levels_ordered(self) -> TickRules:

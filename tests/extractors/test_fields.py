@@ -10,12 +10,13 @@ from shenbao_lab.bench.extract import same_value as _same
 from shenbao_lab.generator.truth import Truth
 
 from extractors.checks import check_fields
-from extractors.fields import extract, read_field
+from extractors.fields import _doubt_date_order, extract, read_field
 from extractors.normalize import normalizer
 from extractors.review import needs_review
 from pipeline.config import ReadMethod
 from pipeline.model import (
     Annex,
+    Doubt,
     ExtractedField,
     FindingCode,
     Page,
@@ -201,3 +202,105 @@ def test_a_seal_ring_near_a_complete_reading_leaves_it_sure() -> None:
     for blob in near:
         reading = _read("commit_date", _page([COMMIT_LABEL, date], [blob]))
         assert reading.confidence > 0.9, blob
+
+
+@pytest.mark.parametrize("tail", ["（盖章）：", "(盖章):", "盖章）：", "（盖章）"])
+def test_a_label_split_across_two_lines_is_not_kept_in_the_value(tail: str) -> None:
+    """The OCR read 推荐单位 and （盖章）：黔东南州… as two lines: the label's end and its
+    colon are the form's words, not the recommender's name."""
+    label = _line("推荐单位", (0.167, 0.520, 0.260, 0.542))
+    value = _line(f"{tail}黔东南州工业和信息化局", (0.262, 0.520, 0.600, 0.542))
+    reading = _read("recommender", _page([label, value], []))
+    assert reading.value == "黔东南州工业和信息化局"
+    assert reading.raw == "黔东南州工业和信息化局"
+    # a value that merely starts like a word of the label keeps it
+    plain = _line("盖州市工业和信息化局", (0.262, 0.520, 0.600, 0.542))
+    assert _read("recommender", _page([label, plain], [])).value == "盖州市工业和信息化局"
+
+
+def test_a_label_and_a_list_both_wrapped_in_their_cells_are_read_whole() -> None:
+    """省级及以上 / 创新平台 in the label cell, the list wrapped at the cell's end beside
+    it: the label is found from its two lines, and the list's second line — beside the
+    label's own second line, not a new row's label — is the list's."""
+    label = [
+        _line("省级及以上", (0.10, 0.400, 0.22, 0.415)),
+        _line("创新平台", (0.10, 0.420, 0.20, 0.435)),
+    ]
+    value = [
+        _line("贵州省工业互联网创新中心、贵州省工", (0.30, 0.400, 0.80, 0.415)),
+        _line("业设计中心", (0.30, 0.420, 0.42, 0.435)),
+    ]
+    next_row = [
+        _line("建设期总投资（万元）", (0.10, 0.445, 0.28, 0.460)),
+        _line("5000", (0.30, 0.445, 0.36, 0.460)),
+    ]
+    reading = _read("platforms", _page([*label, *value, *next_row], []))
+    assert reading.value == ["贵州省工业互联网创新中心", "贵州省工业设计中心"]
+
+
+# The opinion page: 推荐单位（盖章）with the written date below it.
+OPINION_LABEL = _line("推荐单位（盖章）", (0.533, 0.521, 0.696, 0.546))
+
+
+@pytest.mark.parametrize(
+    ("rereadings", "sure"),
+    [
+        (("2022年7月1日", "2022年7月11日"), False),  # read otherwise from one crop: review
+        (("2022年7月1日", "2022年7月1日"), True),  # read alike every time
+        (("2022年7月1日", "2022年月11日"), True),  # a re-reading that is no date says nothing
+        (None, True),  # not read again (an engine that cannot)
+    ],
+)
+def test_a_written_date_read_otherwise_from_another_crop_goes_to_review(
+    rereadings: tuple[str, ...] | None, sure: bool
+) -> None:
+    date = TextLine(
+        text="2022年7月1日",
+        bbox=(0.498, 0.562, 0.747, 0.588),
+        confidence=0.99,
+        rereadings=rereadings,
+    )
+    reading = read_field(
+        PILOT.field("recommend_date"), _page([OPINION_LABEL, date], []), PILOT, RULES
+    )
+    assert reading is not None and reading.value == "2022-07-01"
+    assert needs_review(reading.confidence, RULES.review) is not sure
+    if not sure:
+        strongest = reading.doubts[0]
+        assert (strongest.cue, strongest.detail) == (Doubt.REREAD, "2022年7月11日")
+
+
+def test_a_re_reading_of_a_line_with_its_label_is_taken_after_the_label() -> None:
+    inline = TextLine(
+        text="申报日期：2022年6月16日",
+        bbox=(0.167, 0.70, 0.50, 0.72),
+        confidence=0.99,
+        rereadings=("申报日期：2022年6月16日", "申报日期:2022年6月26日"),
+    )
+    reading = _read("apply_date", _page([inline], []))
+    assert reading.value == "2022-06-16"
+    assert needs_review(reading.confidence, RULES.review)
+
+
+def _dated(value: str, page: int) -> ExtractedField:
+    return ExtractedField(value=value, raw=value, page=page, confidence=0.99)
+
+
+@pytest.mark.parametrize("kind", [SourceKind.SCAN, SourceKind.TEXT_LAYER])
+def test_a_recommendation_dated_before_the_application_sends_both_to_review(
+    kind: SourceKind,
+) -> None:
+    """A written 7 read as 3: the recommendation (2022-03-14) before the application
+    (2022-07-11) cannot be, so one of them is misread; on a born-digital copy it is what
+    the paper says."""
+    pages = {1: _page([], [], kind), 8: _page([], [], kind).model_copy(update={"number": 8})}
+    fields = {"apply_date": _dated("2022-07-11", 1), "recommend_date": _dated("2022-03-14", 8)}
+    doubted = _doubt_date_order(fields, PILOT, pages, RULES)
+    if kind is SourceKind.TEXT_LAYER:
+        assert doubted == fields
+        return
+    for key, other in (("apply_date", "推荐单位（盖章）"), ("recommend_date", "申报日期")):
+        assert needs_review(doubted[key].confidence, RULES.review), key
+        assert [(d.cue, d.detail) for d in doubted[key].doubts] == [(Doubt.OUT_OF_ORDER, other)]
+    in_order = fields | {"recommend_date": _dated("2022-07-14", 8)}
+    assert _doubt_date_order(in_order, PILOT, pages, RULES) == in_order

@@ -14,7 +14,7 @@ from extractors.nlp import gazetteer
 from extractors.normalize import normalizer
 from pipeline.config import Choice, FieldType, load_yaml
 from pipeline.errors import ConfigError
-from pipeline.model import ExtractedField
+from pipeline.model import Doubt, ExtractedField
 from pipeline.rulebook.plausibility import PlausibilityRules
 from rules import RULES_DIR
 from tests.rulebook import RULES as ALL
@@ -171,21 +171,28 @@ def _plausibility(
 @pytest.mark.parametrize(
     ("key", "field_type", "raw", "value", "parsed", "reason"),
     [
-        ("center_name", FieldType.TEXT, MISREAD, MISREAD, True, "near_miss_place:贵州省"),
-        ("lead_org", FieldType.ORG_NAME, ORG_OFF, ORG_OFF, True, "near_miss_suffix:有限公司"),
-        ("domain", FieldType.CHOICE, "新材科", "新材科", False, "near_miss_choice:新材料"),
-        ("founded", FieldType.DATE, "2O19年5月3日", None, False, "unparsed"),
-        ("revenue", FieldType.MONEY_WAN, "12,3a4.5", None, False, "unparsed"),
-        ("apply_date", FieldType.DATE, "2072年6月16日", "2072-06-16", True, "out_of_range"),
-        ("rd_ratio", FieldType.PERCENT, "523", 523.0, True, "out_of_range"),
+        ("center_name", FieldType.TEXT, MISREAD, MISREAD, True, (Doubt.NEAR_PLACE, "贵州省")),
+        ("lead_org", FieldType.ORG_NAME, ORG_OFF, ORG_OFF, True, (Doubt.NEAR_SUFFIX, "有限公司")),
+        ("domain", FieldType.CHOICE, "新材科", "新材科", False, (Doubt.NEAR_CHOICE, "新材料")),
+        ("founded", FieldType.DATE, "2O19年5月3日", None, False, (Doubt.UNPARSED, "")),
+        ("revenue", FieldType.MONEY_WAN, "12,3a4.5", None, False, (Doubt.UNPARSED, "")),
+        ("apply_date", FieldType.DATE, "2072年6月16日", "2072-06-16", True,
+         (Doubt.OUT_OF_RANGE, "")),
+        ("rd_ratio", FieldType.PERCENT, "523", 523.0, True, (Doubt.OUT_OF_RANGE, "")),
     ],
 )  # fmt: skip
 def test_each_sign_of_a_misread_takes_the_confidence_below_the_threshold(
-    key: str, field_type: FieldType, raw: str, value: object, parsed: bool, reason: str
+    key: str,
+    field_type: FieldType,
+    raw: str,
+    value: object,
+    parsed: bool,
+    reason: tuple[Doubt, str],
 ) -> None:
     got = _plausibility(key, field_type, raw, value, parsed)
-    assert got.reasons == (reason,)
+    assert [(d.cue, d.detail) for d in got.doubts] == [reason]
     assert got.factor < THRESHOLD
+    assert got.doubts[0].effect == got.factor  # one sign: its factor is the whole
 
 
 @pytest.mark.parametrize(
@@ -206,7 +213,7 @@ def test_plausible_values_keep_their_confidence(
     key: str, field_type: FieldType, raw: str, value: object, parsed: bool
 ) -> None:
     got = _plausibility(key, field_type, raw, value, parsed)
-    assert got.factor == 1.0 and got.reasons == ()
+    assert got.factor == 1.0 and got.doubts == ()
 
 
 # --- agreement -------------------------------------------------------------------------

@@ -391,3 +391,25 @@ def test_a_malformed_table_fails_at_load(change: dict[str, object], message: str
     members = PILOT.table("members").model_dump() | change
     with pytest.raises(ValidationError, match=message):
         TableSpec.model_validate(members)
+
+
+def test_a_name_wrapped_in_a_cell_centred_in_its_row_stays_whole() -> None:
+    """Cells centred vertically (Word's 中部居中): the wrapped name's first line sits above
+    the row's other cells and its second line below them; both are that row's name."""
+    y = 0.163
+    middle = y + _ROW + _WRAP / 2  # the second row, made taller by its wrapped name
+    lines = [
+        *_members_header(),
+        *_member_row(y, "1", "贵州省材料产业技术研究院", "科研院所", USCC_B),
+        _centred("贵州省黔中经济区新型功能材料", _NAME, middle - _WRAP / 2),
+        *_member_row(middle, "2", "", "企业", USCC_A),
+        _centred("产业技术研究有限公司", _NAME, middle + _WRAP / 2),
+        *_member_row(middle + _ROW + _WRAP / 2, "3", "遵义医科大学", "高校", USCC_C),
+    ]
+    members = _members(lines)
+    assert members.value == [
+        Member(name="贵州省材料产业技术研究院", type="科研院所", uscc=USCC_B),
+        Member(name="贵州省黔中经济区新型功能材料产业技术研究有限公司", type="企业", uscc=USCC_A),
+        Member(name="遵义医科大学", type="高校", uscc=USCC_C),
+    ]
+    assert not needs_review(members.confidence, RULES.review)

@@ -209,11 +209,27 @@ def test_a_scan_with_no_tick_group_ticked_sends_every_blank_to_review() -> None:
     for key in ("org_nature", "affiliation", "center_type", "setup_mode"):
         assert needs_review(doubted[key].confidence, RULES.review), key
     assert doubted["center_name"] == blanks["center_name"]
-    # one group read ticked: the applicant's ticks are seen, the other blanks are sure
+    # one group read ticked in its box: the applicant's ticks are seen, the other blanks
+    # are sure
+    inked = _org_nature_page([0.3] + [0.0] * 5)
+    in_box = {3: inked, 1: pages[1]}
     ticked = blanks | {
-        "org_nature": ExtractedField(value="国有企业", raw="国有企业", page=3, confidence=0.98)
+        "org_nature": ExtractedField(
+            value="国有企业", raw="国有企业", page=3, bbox=inked.boxes[0].bbox, confidence=0.98
+        )
     }
-    assert _doubt_blank_ticks(ticked, PILOT, pages, RULES) == ticked
+    assert _doubt_blank_ticks(ticked, PILOT, in_box, RULES) == ticked
+    # one group read by a mark outside its boxes (a ring, an underline): a blank beside it
+    # may be such a mark missed, so it is not sure; the reading itself stands
+    outside = blanks | {
+        "org_nature": ExtractedField(
+            value="国有企业", raw="国有企业", page=3, bbox=(0.4, 0.2, 0.5, 0.21), confidence=0.95
+        )
+    }
+    doubted = _doubt_blank_ticks(outside, PILOT, in_box, RULES)
+    assert doubted["org_nature"] == outside["org_nature"]
+    for key in ("affiliation", "center_type", "setup_mode"):
+        assert needs_review(doubted[key].confidence, RULES.review), key
     # an electronic copy is read exactly: its blanks are what the file holds
     digital = {n: p.model_copy(update={"kind": SourceKind.TEXT_LAYER}) for n, p in pages.items()}
     exact = {k: f.model_copy(update={"confidence": 1.0}) for k, f in blanks.items()}

@@ -41,10 +41,12 @@ from shenbao_lab.bench.corpus import (
     CodeScore,
     Score,
     Target,
+    load_styles_truth,
     load_truths,
     read_submissions,
 )
 from shenbao_lab.generator.faults import SEAL_AND_RECOMMENDATION
+from shenbao_lab.generator.styles import HOUSE, SPLITS, Split
 from shenbao_lab.generator.truth import SourceTruth, Truth, TruthPage
 
 Scans = Literal["colour", "greyscale"]
@@ -64,6 +66,7 @@ class SlotOutcome(Frozen):
     applicant: str
     submission_id: str
     scans: Scans
+    split: Split = Field("house", description="its paper's style split (issue 17)")
     slot: str
     page: int
     truth_owner: str | None = Field(description="None: no seal here in the truth")
@@ -95,6 +98,7 @@ class DecisionOutcome(Frozen):
     applicant: str
     submission_id: str
     scans: Scans
+    split: Split = Field("house", description="its paper's style split (issue 17)")
     read: tuple[str, ...]
     expected: tuple[str, ...]
     tolerated: tuple[str, ...]
@@ -112,6 +116,7 @@ class FindingOutcome(Frozen):
     applicant: str
     submission_id: str
     scans: Scans
+    split: Split = Field("house", description="its paper's style split (issue 17)")
     code: FindingCode
     slot: str | None
     verdict: Verdict = Field(
@@ -127,6 +132,18 @@ class Detection(Frozen):
     recall: Score = Field(description="truth seals with a report seal at their slot")
     precision_in_place: Score = Field(description="… and the boxes' centres close")
     recall_in_place: Score
+
+
+class SplitSeals(Frozen):
+    """The scans of one style split (issue 17): detection per slot, owners, decisions."""
+
+    submissions: int
+    precision: Score
+    recall: Score
+    owner_match: Score = Field(description="of found seals whose owner was decided")
+    recommendation_decisions: Score
+    false_owner_mismatch: int = Field(description="SEAL_OWNER_MISMATCH raised, not expected")
+    wrong_findings: int = Field(description="seal and recommendation findings false or missed")
 
 
 class SealFigures(BaseModel):
@@ -202,6 +219,35 @@ class SealFigures(BaseModel):
             table[scans] = {}
             for code in (*SEAL_CODES, *RECOMMENDATION_CODES):
                 table[scans][code.value] = CodeScore.of(f.verdict for f in rows if f.code is code)
+        return table
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def by_split(self) -> dict[str, SplitSeals]:
+        """All scans by the style split of their paper (issue 17: the withheld figure is the
+        one that counts). Only the splits present."""
+        table: dict[str, SplitSeals] = {}
+        for split in SPLITS:
+            slots = [s for s in self.slots if s.split == split]
+            decisions = [d for d in self.decisions if d.split == split]
+            if not decisions:
+                continue
+            findings = [f for f in self.findings if f.split == split]
+            table[split] = SplitSeals(
+                submissions=len(decisions),
+                precision=_score([s for s in slots if s.read], lambda s: s.truth),
+                recall=_score([s for s in slots if s.truth], lambda s: s.read),
+                owner_match=_score(
+                    (s for s in slots if s.owner_decided),
+                    lambda s: s.owner_match == s.expected_owner_match,
+                ),
+                recommendation_decisions=Score.of(decisions),
+                false_owner_mismatch=sum(
+                    f.code is FindingCode.SEAL_OWNER_MISMATCH and f.verdict == "false"
+                    for f in findings
+                ),
+                wrong_findings=sum(f.verdict in ("false", "missed") for f in findings),
+            )
         return table
 
     @property
@@ -290,15 +336,20 @@ def _keyed(findings: Iterable[object]) -> set[tuple[FindingCode, str | None]]:
 
 
 def score_submission(
-    truth: Truth, source: SourceTruth, submission: Submission | None
+    truth: Truth, source: SourceTruth, submission: Submission | None, split: Split = "house"
 ) -> tuple[list[SlotOutcome], DecisionOutcome, list[FindingOutcome]]:
     """One scan's seals, recommendation decision and findings against its truth.
 
     A submission the pipeline did not produce (None) has read nothing: every truth seal
-    and expected finding is missed.
+    and expected finding is missed. ``split``: its paper's style split (issue 17).
     """
     scans = scans_of(source)
-    common = {"applicant": truth.applicant, "submission_id": source.submission_id, "scans": scans}
+    common = {
+        "applicant": truth.applicant,
+        "submission_id": source.submission_id,
+        "scans": scans,
+        "split": split,
+    }
     pages = {p.number: p for p in source.page_truth}
     read_seals: list[Seal] = list(submission.seals) if submission else []
     raised = _keyed(submission.findings) if submission else set()
@@ -385,6 +436,7 @@ def bench_seals(
         only: applicant ids (``P001``) to score; all by default.
     """
     truths = load_truths(corpus, only)
+    styles = load_styles_truth(corpus)
     wanted = [(t, s) for t in truths for s in t.sources if s.kind is SourceKind.SCAN]
     if not wanted:
         raise InputError(f"{corpus}: the truth lists no scans to score")
@@ -412,7 +464,8 @@ def bench_seals(
             submission = check(submission)
             check_s += time.perf_counter() - started
             unslotted += sum(s.slot is None for s in submission.seals)
-        scored = score_submission(truth, source, submission)
+        split = styles.get(truth.applicant, HOUSE).split
+        scored = score_submission(truth, source, submission, split)
         slots += scored[0]
         decisions.append(scored[1])
         findings += scored[2]

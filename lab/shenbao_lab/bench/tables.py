@@ -317,7 +317,36 @@ def seal_tables(figures: SealFigures) -> list[Table]:
                 ", ".join(decision.expected) or "—",
                 ", ".join(decision.tolerated) or "—",
             )
-    return [summary, codes, *(table for table in (wrong, slots, decisions) if table.row_count)]
+    shown = [summary, *_seal_split_tables(figures), codes]
+    return [*shown, *(table for table in (wrong, slots, decisions) if table.row_count)]
+
+
+def _seal_split_tables(figures: SealFigures) -> list[Table]:
+    """Scans by the split of their paper's style family (issue 17); none for a corpus in
+    the generator's own style only."""
+    splits = figures.by_split
+    if set(splits) <= {"house"}:
+        return []
+    table = _split_table(
+        "precision (slot)",
+        "recall (slot)",
+        "owner match (decided)",
+        "recommendation decisions",
+        "false SEAL_OWNER_MISMATCH",
+        "wrong findings",
+    )
+    for split, row in splits.items():
+        table.add_row(
+            split,
+            str(row.submissions),
+            _fraction(row.precision),
+            _fraction(row.recall),
+            _fraction(row.owner_match),
+            _fraction(row.recommendation_decisions),
+            Text(str(row.false_owner_mismatch), style="red" if row.false_owner_mismatch else ""),
+            str(row.wrong_findings),
+        )
+    return [table]
 
 
 def seal_bench_tables(figures: SealBenchFigures) -> list[Table]:
@@ -354,7 +383,7 @@ def _seal_work_table(rows: list[tuple[str, SealWork]]) -> Table:
     table = Table(
         title="seal work per page (detection + lettering, read_seals)", title_justify="left"
     )
-    for column in ("set", "pages", "mean s", "max s", "target"):
+    for column in ("set", "pages", "mean s", "max s", "mean CPU s", "target"):
         table.add_column(column, justify="left" if column == "set" else "right")
     for name, work in rows:
         mark, style = {True: ("met", "green"), False: ("MISSED", "red"), None: ("n/a", "")}[
@@ -365,6 +394,7 @@ def _seal_work_table(rows: list[tuple[str, SealWork]]) -> Table:
             str(work.pages),
             f"{work.mean_s:.3f}",
             f"{work.max_s:.3f}",
+            "" if work.cpu_mean_s is None else f"{work.cpu_mean_s:.3f}",
             Text(f"< {SEAL_SECONDS_GOAL} s {mark}", style=style),
         )
     return table

@@ -56,6 +56,7 @@ def test_a_tiny_real_folder_is_scored_image_by_image(tmp_path: Path) -> None:
             width=400,
             height=400,
             seals_s=0.1,
+            cpu_s=0.08,
             found=(
                 _found((82.0, 78.0, 322.0, 318.0), text="测试有限公司"),  # at the seal
                 _found((10.0, 10.0, 60.0, 60.0)),  # at no seal
@@ -64,7 +65,13 @@ def test_a_tiny_real_folder_is_scored_image_by_image(tmp_path: Path) -> None:
     )
     blank = score_real_image(
         images["blank.png"],
-        PageSeals(width=560, height=400, seals_s=0.3, found=(_found((60.0, 5.0, 120.0, 40.0)),)),
+        PageSeals(
+            width=560,
+            height=400,
+            seals_s=0.3,
+            cpu_s=0.12,
+            found=(_found((60.0, 5.0, 120.0, 40.0)),),
+        ),
     )
     assert [s.found is not None for s in seal.seals] == [True]
     assert (seal.red_found, seal.red_expected, seal.false) == (1, 1, 1)
@@ -75,6 +82,7 @@ def test_a_tiny_real_folder_is_scored_image_by_image(tmp_path: Path) -> None:
     assert (figures.negatives_clean.right, figures.negatives_clean.total) == (0, 1)
     assert figures.by_kind["round red"].rate == 1.0
     assert figures.seal_work.mean_s == pytest.approx(0.2)
+    assert figures.seal_work.cpu_mean_s == pytest.approx(0.1)  # the CPU time beside it
     assert figures.seal_work.met is False
     met = {t.measure: t.met for t in figures.targets}
     assert met["red seals found at their place"] and not met["negatives without a seal"]

@@ -9,7 +9,10 @@ import shenbao_lab.bench.seals as seals_bench
 from shenbao_lab.bench.seal_sets import SealBenchFigures
 from shenbao_lab.bench.seals import (
     Checker,
+    DecisionOutcome,
+    FindingOutcome,
     SealFigures,
+    SlotOutcome,
     in_place,
     score_submission,
     upright,
@@ -193,6 +196,35 @@ def test_the_figures_split_colour_and_greyscale() -> None:
     }
     again = SealFigures.model_validate_json(figures.model_dump_json())
     assert again.slots == figures.slots and again.findings == figures.findings
+
+
+def test_the_figures_split_the_style_splits_apart() -> None:
+    """A styled corpus (issue 17): each scan scored under its paper's split; the house
+    split alone prints no split table."""
+    figures = _figures()
+    assert set(figures.by_split) == {"house"}
+    withheld = [
+        o.model_copy(update={"split": "withheld"})
+        for o in (*figures.slots, *figures.decisions, *figures.findings)
+        if o.applicant == "C012"
+    ]
+    kept = [
+        o for o in (*figures.slots, *figures.decisions, *figures.findings) if o.applicant != "C012"
+    ]
+    mixed = figures.model_copy(
+        update={
+            "slots": tuple(o for o in (*kept, *withheld) if isinstance(o, SlotOutcome)),
+            "decisions": tuple(o for o in (*kept, *withheld) if isinstance(o, DecisionOutcome)),
+            "findings": tuple(o for o in (*kept, *withheld) if isinstance(o, FindingOutcome)),
+        }
+    )
+    house, grey = mixed.by_split["house"], mixed.by_split["withheld"]
+    assert (house.submissions, grey.submissions) == (1, 1)
+    assert (house.recall.right, house.recall.total) == (3, 4)  # the colour case
+    assert (grey.precision.right, grey.precision.total) == (1, 2)  # the greyscale case
+    assert house.false_owner_mismatch == 0 and house.wrong_findings == 2
+    assert grey.recommendation_decisions.rate == 0.0
+    assert "withheld" in SealFigures.model_validate_json(mixed.model_dump_json()).by_split
 
 
 def test_a_submission_not_produced_misses_everything() -> None:

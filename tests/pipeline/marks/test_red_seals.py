@@ -13,7 +13,9 @@ from pipeline.marks.red_seals import (
     _fit_ring,
     _fuller,
     _pair_ovals,
+    _ring_fits,
     _ring_outlines,
+    beyond_page,
     paper_tint,
     red_candidates,
 )
@@ -21,6 +23,7 @@ from pipeline.marks.seal_outlines import (
     Frame,
     SealCandidate,
     band_coverage,
+    starless_pieces,
     suppress,
     thin_band_peak,
 )
@@ -413,3 +416,108 @@ def test_an_outline_round_two_seals_passes_nothing_on() -> None:
     third = _piece((260.0, 70.0), 50.0, 0.65)
     rules = (SEALS.over_seal_offset, SEALS.over_seal_peak)
     assert suppress([joint, left, right, third], *rules) == [left, right, third]
+
+
+# --- the ground round a photographed page, a fit settled on the lettering ------------------
+
+
+def _on_the_table(seal_y: int) -> np.ndarray:
+    """A page photographed on a table: a broad band of 'red' ground along the image's top
+    (wood reads as red against the paper), a lettered seal with its centre ``seal_y``
+    below the image's top."""
+    mask = np.zeros((400, 500), np.uint8)
+    mask[:40] = 1
+    _lettered_ring_at(mask, (250, seal_y), 80)
+    return mask > 0
+
+
+def test_the_ground_round_a_photographed_page_is_beyond_it() -> None:
+    ink = _on_the_table(250)
+    beyond = beyond_page(ink, FRAME, SEALS)
+    assert beyond is not None
+    assert beyond[:40].all() and not beyond[60:].any()  # the band and its rim, no more
+    assert beyond_page(ink, FRAME, SEALS.model_copy(update={"beyond_page_mm": 0.0})) is None
+
+
+def test_a_seal_cut_by_the_edge_or_broad_in_the_page_is_not_ground() -> None:
+    """A seal cut by the image's edge runs along it no longer than a seal; a broad blob
+    (an over-inked star) inside the page does not reach the edge."""
+    mask = np.zeros((400, 500), np.uint8)
+    _lettered_ring_at(mask, (250, 0), 80)
+    mask[:6, 200:300] = 1  # over-inked where it meets the edge
+    cv2.circle(mask, (250, 250), 30, 1, -1)
+    assert beyond_page(mask > 0, FRAME, SEALS) is None
+
+
+def test_a_seal_running_onto_the_ground_is_judged_on_the_page() -> None:
+    """A seal stamped across the page's edge onto the table: the ground over most of it
+    is neither its ink nor paper (taken as ink it fills the outline like a solid block);
+    judged on its part on the page it is a seal."""
+    mask = np.zeros((400, 500), np.uint8)
+    _lettered_ring_at(mask, (250, 150), 80)
+    mask[:190] = 1
+    ink = mask > 0
+    beyond = beyond_page(ink, FRAME, SEALS)
+    assert beyond is not None
+    centre, axes = (250.0, 150.0), (80.0, 80.0)
+    assert _check_red(centre, axes, 0.0, False, ink, ink, ink, FRAME, SEALS) is None
+    page = ink & ~beyond
+    kept = _check_red(centre, axes, 0.0, False, page, page, page, FRAME, SEALS, beyond=beyond)
+    assert kept is not None
+
+
+def test_no_seal_is_found_in_the_ground() -> None:
+    """The band's broad edge is no ring; the seal on the page is found once."""
+    found = _found(_on_the_table(250))
+    assert len(found) == 1 and math.dist(found[0], (250, 250)) < 5
+
+
+def test_a_fit_settled_on_the_lettering_is_tried_again_larger() -> None:
+    """Heavy lettering close under a thin, broken ring: a fit started at the lettering
+    stays there; tried again from a larger outline it reaches the ring (round a star;
+    without one the larger fit is not taken)."""
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.ellipse(mask, (150, 150), (72, 72), 0, 0, 360, 1, 2)
+    mask[::7] = 0  # broken (a faint ring)
+    cv2.circle(mask, (150, 150), 10, 1, -1)  # the star
+    for degrees in range(0, 360, 4):
+        t = math.radians(degrees)
+        for share in (0.6, 0.7):
+            x, y = 150 + share * 80 * math.cos(t), 150 + share * 80 * math.sin(t)
+            cv2.circle(mask, (round(x), round(y)), 3, 1, -1)
+    ink = mask > 0
+
+    def radii(rules: SealDetection) -> list[float]:
+        return [max(axes) for _, axes, _, _ in _ring_fits(ink, CENTRE, 60.0, rules)]
+
+    assert not any(abs(r - 73) < 3 for r in radii(SEALS.model_copy(update={"ring_grow": 1.0})))
+    assert any(abs(r - 73) < 3 for r in radii(SEALS))
+    ink[140:161, 140:161] = False
+    assert not any(abs(r - 73) < 3 for r in radii(SEALS))
+
+
+def test_a_starless_ring_within_a_starred_seal_is_a_piece_of_it() -> None:
+    """An arc of a faint seal's lettering fitted as a ring runs round more fully than the
+    seal's own ring and ranks first; it has no star, lies within the starred seal: it is
+    a piece of that seal, which is kept."""
+    seal = _seal_at((300.0, 300.0), 80.0, 0.62)
+    arc = _seal_at((315.0, 290.0), 45.0, 0.75, star=False)
+    assert suppress([seal, arc]) == [arc]
+    assert suppress(starless_pieces([seal, arc])) == [seal]
+    # A starred ring within it (another seal stamped over it) is left to suppress; a
+    # starless one beside it stays.
+    other = _seal_at((315.0, 290.0), 45.0, 0.75)
+    beside = _seal_at((480.0, 300.0), 60.0, 0.75, star=False)
+    assert starless_pieces([seal, other, beside]) == [seal, other, beside]
+
+
+def test_a_seal_under_a_smaller_seal_ranked_first_is_kept() -> None:
+    """The same two seals the other way round: the smaller one's ring is fuller and it is
+    kept first; the larger one with its own star is not an outline round it. Without a
+    star the larger outline is one round the smaller seal (dropped)."""
+    big = _seal_at((200, 200), 88, 0.77)
+    small = _seal_at((200 + 0.9 * 88, 200), 69, 0.81)
+    rules = (SEALS.over_seal_offset, SEALS.over_seal_peak)
+    assert suppress([big, small]) == [small]
+    assert suppress([big, small], *rules) == [small, big]
+    assert suppress([replace(big, star=False), small], *rules) == [small]

@@ -173,3 +173,48 @@ def test_old_page_records_load_without_inner_and_code() -> None:
         0.0,
     )
     assert Lettering().text == ""
+
+
+class _Saying:
+    """An engine that reads the same line off any image, counting its passes."""
+
+    name = "saying"
+    fingerprint = "saying"
+
+    def __init__(self, text: str, confidence: float) -> None:
+        self.line = TextLine(text=text, bbox=(0.3, 0.3, 0.6, 0.7), confidence=confidence)
+        self.calls = 0
+
+    def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
+        self.calls += 1
+        return (self.line,)
+
+
+@cache
+def _stamped_seal() -> tuple[np.ndarray, SealCandidate]:
+    image = np.asarray(_page_with(_seal_with_inner_line_and_serial(seed=5), 0.0, seed=5))
+    (seal,) = detect_seals(image, DPI, SEALS)
+    return _ink_image(image), seal
+
+
+@pytest.mark.parametrize(
+    ("text", "confidence", "calls", "kept"),
+    [
+        # letters only round the ring: no name, so no inner/serial pass either
+        ("AB1", 0.9, 1, ""),
+        # too short a reading for a mirrored name: not retried mirrored
+        ("A", 0.5, 1, ""),
+        # an unsure name with its legal form in reading order: not mirrored, inner read
+        ("天津某商贸有限公司", 0.6, 2, "天津某商贸有限公司"),
+        # an unsure reading of hanzi without one (a mirrored name reads so): retried
+        ("后公育总突武开品", 0.6, 3, "后公育总突武开品"),
+    ],
+)
+def test_passes_are_spent_only_where_they_can_change_the_reading(
+    text: str, confidence: float, calls: int, kept: str
+) -> None:
+    ink, seal = _stamped_seal()
+    engine = _Saying(text, confidence)
+    found = read_lettering(ink, seal, engine, SEALS)  # type: ignore[arg-type]
+    assert found.text == kept, found
+    assert engine.calls == found.ocr_calls == calls, found

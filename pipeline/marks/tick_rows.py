@@ -1,0 +1,167 @@
+"""Ink along the rows of printed tick boxes, outside the boxes.
+
+Not everyone ticks inside the box: the chosen option's words are circled, underlined, or
+a ✓ is written after them, and the box is left empty. A person sees at a glance which
+option carries the extra ink. The page records, for each row of boxes on a scan, where
+three thin bands along it are inked (``TickRow``):
+
+- above: just above the boxes' tops, clear of the row's own glyphs and the row above (a
+  ring's upper arc);
+- below: just below the boxes' bottoms (an underline, a ring's lower arc);
+- across: through the row itself (the words, and a ✓ written after them).
+
+Each band is a set of x-ranges: the columns holding ink, merged over small gaps. Which
+option the ink belongs to — and whether it is a mark at all, or a rule, a seal, the
+words — is the extractors' decision, relative to the group's other options. Lengths are
+in box sides, so type size and resolution do not matter. Parameters are data
+(``rules/tick_rows.yaml``: ``Rules.tick_rows``), checked when the rules are loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from pipeline.model import Span, TickBox, TickRow
+from pipeline.rulebook.marks import TickRowDetection
+
+
+def _rows(boxes: Sequence[TickBox], tolerance: float) -> list[list[TickBox]]:
+    """Boxes found in the image, grouped into rows (centres within ``tolerance`` sides)."""
+    rows: list[list[TickBox]] = []
+    for box in sorted(boxes, key=lambda b: (b.bbox[1] + b.bbox[3]) / 2):
+        centre = (box.bbox[1] + box.bbox[3]) / 2
+        side = box.bbox[3] - box.bbox[1]
+        if rows:
+            last = rows[-1][-1]
+            if abs(centre - (last.bbox[1] + last.bbox[3]) / 2) <= tolerance * side:
+                rows[-1].append(box)
+                continue
+        rows.append([box])
+    return [sorted(row, key=lambda b: b.bbox[0]) for row in rows]
+
+
+def _spans(columns: np.ndarray, x0: int, width: int, gap: int, shortest: int) -> tuple[Span, ...]:
+    """The inked columns of a band as x-ranges (page fractions), merged over ``gap``."""
+    inked = np.flatnonzero(columns)
+    if inked.size == 0:
+        return ()
+    breaks = np.flatnonzero(np.diff(inked) > gap + 1)
+    starts = np.concatenate(([inked[0]], inked[breaks + 1]))
+    ends = np.concatenate((inked[breaks], [inked[-1]])) + 1
+    return tuple(
+        (round((x0 + a) / width, 4), round((x0 + b) / width, 4))
+        for a, b in zip(starts, ends, strict=True)
+        if b - a >= shortest
+    )
+
+
+def _band(
+    region: np.ndarray,
+    offset: tuple[int, int],
+    rows: tuple[float, float],
+    width: int,
+    side: float,
+    column_ink: int,
+    rules: TickRowDetection,
+) -> tuple[Span, ...]:
+    """The inked x-ranges (page fractions) of the band ``rows`` (page pixels) of a region
+    cut from the page at ``offset`` (x, y)."""
+    x0, y0 = offset
+    top, bottom = max(0, round(rows[0]) - y0), min(region.shape[0], round(rows[1]) - y0)
+    if bottom <= top:
+        return ()
+    counts = np.count_nonzero(region[top:bottom], axis=0)
+    gap = round(rules.merge_gap * side)
+    shortest = max(1, round(rules.min_span * side))
+    return _spans(counts >= column_ink, x0, width, gap, shortest)
+
+
+def _without_rules(ink: np.ndarray, rect: tuple[int, int, int, int], run: int) -> np.ndarray:
+    """The ink of ``rect`` without horizontal straight runs ``run`` pixels long or more (a
+    table's rules; a ring's arc or an underline is far shorter than a cell is wide)."""
+    x0, y0, x1, y1 = rect
+    part = np.ascontiguousarray(ink[y0:y1, x0:x1])
+    if part.size == 0 or run > part.shape[1]:
+        return part
+    ruled = cv2.morphologyEx(
+        part,
+        cv2.MORPH_OPEN,
+        np.ones((1, run), np.uint8),
+        borderType=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
+    ruled = cv2.dilate(ruled, np.ones((3, 1), np.uint8))  # the rule's blurred fringe
+    return cv2.subtract(part, ruled)
+
+
+def tick_rows(
+    ink: np.ndarray, dpi: float, boxes: Sequence[TickBox], rules: TickRowDetection
+) -> tuple[TickRow, ...]:
+    """The rows of tick boxes found on a scan, with the ink in the bands along each.
+
+    Args:
+        ink: the page's ink mask (``tick_boxes.ink_mask`` of the image the boxes were
+            found on: seal-free, upright, deskewed), 255 ink, 0 paper.
+        dpi: its resolution.
+        boxes: the tick boxes found on it (``source="image"``; others are left out).
+        rules: the bands and their thresholds (``Rules.tick_rows``).
+
+    Returns:
+        One ``TickRow`` per row of boxes, top to bottom.
+    """
+    if dpi <= 0:
+        raise ValueError(f"dpi must be positive, got {dpi}")
+    height, width = ink.shape
+    margin = round(rules.page_margin_mm * dpi / 25.4)
+    column_ink = max(1, round(rules.column_ink_mm * dpi / 25.4))
+    rows = _rows([b for b in boxes if b.source == "image"], rules.row_tolerance)
+    spans = [
+        (
+            float(np.median([b.bbox[1] for b in row])) * height,
+            float(np.median([b.bbox[3] for b in row])) * height,
+        )
+        for row in rows
+    ]
+    found: list[TickRow] = []
+    for index, row in enumerate(rows):
+        top, bottom = spans[index]
+        side = max(bottom - top, 1.0)
+        x0 = max(margin, round(row[0].bbox[0] * width - rules.search_before * side))
+        x1 = min(width - margin, round(row[-1].bbox[2] * width + rules.search_after * side))
+        if x1 <= x0:
+            continue
+        y0 = max(margin, round(top - side))
+        y1 = min(height - margin, round(bottom + side))
+        region = _without_rules(ink, (x0, y0, x1, y1), round(rules.rule_sides * side))
+        above = (top - rules.above[1] * side, top - rules.above[0] * side)
+        below = (bottom + rules.below[0] * side, bottom + rules.below[1] * side)
+        # A row close above or below shares the paper between them: each takes its half,
+        # so a stroke is the nearer row's (one across the middle both see).
+        if index > 0 and spans[index - 1][1] + rules.below[1] * side > above[0]:
+            above = (max(above[0], (spans[index - 1][1] + top) / 2), above[1])
+        if index + 1 < len(rows) and spans[index + 1][0] - rules.above[1] * side < below[1]:
+            below = (below[0], min(below[1], (bottom + spans[index + 1][0]) / 2))
+
+        def band(
+            rows_px: tuple[float, float], region: np.ndarray = region, y0: int = y0
+        ) -> tuple[Span, ...]:
+            return _band(region, (x0, y0), rows_px, width, side, column_ink, rules)  # noqa: B023
+
+        found.append(
+            TickRow(
+                bbox=(
+                    round(x0 / width, 4),
+                    round(top / height, 4),
+                    round(x1 / width, 4),
+                    round(bottom / height, 4),
+                ),
+                side=round(side / width, 5),
+                above=band(above),
+                across=band((top + rules.across[0] * side, top + rules.across[1] * side)),
+                below=band(below),
+            )
+        )
+    return tuple(found)

@@ -1,0 +1,87 @@
+"""Ink along rows of tick boxes, outside the boxes (``pipeline/marks/tick_rows.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from pipeline.errors import ConfigError
+from pipeline.marks.tick_boxes import ink_mask
+from pipeline.marks.tick_rows import tick_rows
+from pipeline.model import TickBox
+from pipeline.rulebook import load_rules
+from rules import RULES_DIR
+from tests.rulebook import RULES, rules_folder
+
+DPI = 200.0
+SIDE = round(3.5 / 25.4 * DPI)  # a 3.5 mm box
+INK = (30, 30, 30)
+PEN = (25, 35, 95)
+
+
+def _rows(gap_sides: float) -> tuple[np.ndarray, list[TickBox]]:
+    """Two rows of three boxes, ``gap_sides`` box sides apart (box bottom to box top)."""
+    image = np.full((400, 1400, 3), 250, np.uint8)
+    boxes = []
+    for r in range(2):
+        top = 100 + round(r * (1 + gap_sides) * SIDE)
+        for c in range(3):
+            x = 200 + c * 8 * SIDE
+            cv2.rectangle(image, (x, top), (x + SIDE, top + SIDE), INK, 1)
+            h, w = image.shape[:2]
+            boxes.append(
+                TickBox(
+                    bbox=(x / w, top / h, (x + SIDE) / w, (top + SIDE) / h), ink=0.0, source="image"
+                )
+            )
+    return image, boxes
+
+
+def _inked(spans: tuple[tuple[float, float], ...], a: float, b: float) -> float:
+    return sum(max(0.0, min(e, b) - max(s, a)) for s, e in spans) / (b - a)
+
+
+def test_an_underline_is_its_rows_and_not_the_row_below() -> None:
+    image, boxes = _rows(0.75)
+    top, bottom = boxes[0].bbox[1] * 400, boxes[0].bbox[3] * 400
+    x0, x1 = 200 + SIDE + 10, 200 + 5 * SIDE
+    y = round(bottom + 0.2 * SIDE)
+    cv2.line(image, (x0, y), (x1, y + 2), PEN, 3)  # a pen stroke under the first words
+    rows = tick_rows(ink_mask(image, DPI, RULES.tick_boxes), DPI, boxes, RULES.tick_rows)
+    assert len(rows) == 2
+    a, b = x0 / 1400, x1 / 1400
+    assert _inked(rows[0].below, a, b) > 0.9
+    assert _inked(rows[1].above, a, b) == 0.0
+    assert _inked(rows[0].above, a, b) == 0.0
+    del top
+
+
+def test_a_ring_is_seen_above_and_below_its_words() -> None:
+    image, boxes = _rows(2.0)
+    top, bottom = round(boxes[3].bbox[1] * 400), round(boxes[3].bbox[3] * 400)
+    centre = (200 + 3 * SIDE, (top + bottom) // 2)
+    cv2.ellipse(image, centre, (3 * SIDE, round(0.85 * SIDE)), 0, 0, 360, PEN, 3)
+    rows = tick_rows(ink_mask(image, DPI, RULES.tick_boxes), DPI, boxes, RULES.tick_rows)
+    a, b = (200 + 1.5 * SIDE) / 1400, (200 + 4.5 * SIDE) / 1400
+    assert _inked(rows[1].above, a, b) > 0.9 and _inked(rows[1].below, a, b) > 0.9
+    assert _inked(rows[0].below, a, b) == 0.0
+
+
+def test_a_table_rule_through_a_band_is_taken_away() -> None:
+    image, boxes = _rows(2.0)
+    y = round(boxes[0].bbox[1] * 400 - 0.3 * SIDE)
+    cv2.line(image, (100, y), (1300, y), INK, 2)
+    rows = tick_rows(ink_mask(image, DPI, RULES.tick_boxes), DPI, boxes, RULES.tick_rows)
+    assert rows[0].above == ()
+
+
+def test_band_limits_out_of_order_fail_at_load(tmp_path: Path) -> None:
+    text = (RULES_DIR / "tick_rows.yaml").read_text(encoding="utf-8")
+    folder = rules_folder(
+        tmp_path, {"tick_rows.yaml": text.replace("[0.12, 0.45]", "[0.45, 0.12]")}
+    )
+    with pytest.raises(ConfigError, match="above"):
+        load_rules(folder)
