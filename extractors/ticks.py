@@ -94,8 +94,26 @@ def _centre_y(bbox: BBox) -> float:
     return (bbox[1] + bbox[3]) / 2
 
 
-def _group(label: _Label, page: Page, rules: TickRules) -> list[TickBox]:
-    """The boxes of a label's group, row by row, left to right."""
+@dataclass(frozen=True)
+class _Region:
+    """Where a label's group lies: right of ``left``, from ``top`` down to ``stop``, on
+    rows whose nearest label-column line at or above them is the label's own."""
+
+    label: _Label
+    left: float
+    top: float
+    stop: float
+    column: tuple[TextLine, ...]
+
+    def holds(self, bbox: BBox) -> bool:
+        centre = _centre_y(bbox)
+        if bbox[0] < self.left or not self.top <= centre < self.stop:
+            return False
+        above = [t for t in self.column if t.bbox[1] - 0.25 * (t.bbox[3] - t.bbox[1]) <= centre]
+        return max(above, key=lambda t: t.bbox[1], default=None) is self.label.line
+
+
+def _region(label: _Label, page: Page, rules: TickRules) -> _Region:
     _, ly0, _, ly1 = label.line.bbox
     height = max(ly1 - ly0, 1e-4)
     left = label.end_x - 0.25 * height
@@ -109,21 +127,14 @@ def _group(label: _Label, page: Page, rules: TickRules) -> list[TickBox]:
     # Each box belongs to the nearest label-column line at or above its row: a wrapped
     # row of the group above (□高等院校 □其他 under 单位性质) is not this label's, however
     # tall the OCR made this label's box.
-    column = [t for t in page.lines if t.bbox[0] < left]
+    column = tuple(t for t in page.lines if t.bbox[0] < left)
+    return _Region(label, left, ly0 - 0.5 * height, stop, column)
 
-    def owner(box: TickBox) -> TextLine | None:
-        centre = _centre_y(box.bbox)
-        above = [t for t in column if t.bbox[1] - 0.25 * (t.bbox[3] - t.bbox[1]) <= centre]
-        return max(above, key=lambda t: t.bbox[1], default=None)
 
-    boxes = [
-        b
-        for b in page.boxes
-        if b.bbox[0] >= left
-        and ly0 - 0.5 * height <= _centre_y(b.bbox) < stop
-        and owner(b) is label.line
-    ]
-    return _in_rows(boxes)
+def _group(label: _Label, page: Page, rules: TickRules) -> list[TickBox]:
+    """The boxes of a label's group, row by row, left to right."""
+    region = _region(label, page, rules)
+    return _in_rows([b for b in page.boxes if region.holds(b.bbox)])
 
 
 def _in_rows(boxes: list[TickBox]) -> list[TickBox]:
@@ -360,6 +371,122 @@ def _written_among(
         if any(ch.isalnum() or ch in _TICKED_READINGS for ch in read[len(name) :]):
             return True
     return False
+
+
+# --- typed marks ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Typed:
+    """What the OCR read in front of one option's words: ``ticked``, ``empty`` (a typed
+    □), ``bare`` (nothing: the line starts with the words) or ``other`` text; ``joined``
+    when a mark sits straight after another option's words (whose mark it may be)."""
+
+    state: str
+    bbox: BBox
+    joined: bool = False
+
+
+def _typed_before(
+    name: str, lines: list[TextLine], rules: TickRules, normalize: Normalizer
+) -> _Typed | None:
+    """The mark typed in front of an option's printed words, from the OCR lines of its
+    group (the words found exactly, else at ``option_match``), or None: words not read."""
+    wanted = normalize.text(name)
+    best: tuple[float, TextLine, int] | None = None
+    for line in lines:
+        text = line.text
+        for start in range(len(text)):
+            if text[start].isspace():
+                continue
+            piece = normalize.text(text[start : start + len(name) + 2])[: len(wanted)]
+            score = 100.0 if piece == wanted else fuzz.ratio(piece, wanted)
+            if score >= rules.option_match and (best is None or score > best[0]):
+                best = (score, line, start)
+    if best is None:
+        return None
+    _, line, start = best
+    extents = char_extents(line.text, line.bbox[0], line.bbox[2])
+    before = start - 1
+    while before >= 0 and line.text[before].isspace():
+        before -= 1
+    y0, y1 = line.bbox[1], line.bbox[3]
+    if before < 0:
+        x = extents[start][0]
+        return _Typed("bare", (x, y0, x, y1))
+    mark = line.text[before]
+    bbox = (extents[before][0], y0, extents[before][1], y1)
+    marks = rules.typed_marks
+    if mark not in marks.ticked + marks.empty:
+        return _Typed("other", bbox)
+    # A mark straight after other words (no space between): it may be theirs (a ✓
+    # written after the option before), not this option's.
+    joined = (
+        before > 0
+        and not line.text[before - 1].isspace()
+        and line.text[before - 1] not in (marks.ticked + marks.empty)
+    )
+    return _Typed("ticked" if mark in marks.ticked else "empty", bbox, joined)
+
+
+def _typed_reading(
+    label: _Label,
+    options: tuple[Choice, ...],
+    boxed: dict[str, TickBox],
+    page: Page,
+    rules: TickRules,
+    normalize: Normalizer,
+) -> ExtractedField | None:
+    """A group whose options without a box found carry a typed mark in front of their
+    words (□ glyphs with one ☑ / ■ / √ / × in its place, or a ✔ before the chosen words
+    and no boxes at all): read from the OCR's characters, consistently with the boxes
+    found. None when some option is accounted for neither way (the caller then reads the
+    group as before)."""
+    region = _region(label, page, rules)
+    lines = [t for t in page.lines if t is not label.line and region.holds(t.bbox)]
+    lines += [label.line]  # a line may hold the label and its options (标签：□A □B)
+    typed: dict[str, _Typed] = {}
+    for option in options:
+        if option.name in boxed:
+            continue
+        found = _typed_before(option.name, lines, rules, normalize)
+        if found is None or found.state == "other":
+            return None
+        typed[option.name] = found
+    if not typed:
+        return None
+    states = {name: t.state for name, t in typed.items()}
+    # Words alone count as unticked only when no option of the group has a box at all
+    # (✔ typed before the chosen words); beside typed □s a bare option's mark went unread.
+    if "bare" in states.values() and (boxed or "empty" in states.values()):
+        return None
+    ticked_box = [n for n, b in boxed.items() if b.ink >= rules.ticked_ink]
+    unclear_box = [n for n, b in boxed.items() if rules.empty_ink < b.ink < rules.ticked_ink]
+    ticked = ticked_box + [n for n, st in states.items() if st == "ticked"]
+    if not ticked:
+        return None  # no typed mark read: the boxes found say what they say
+    confidence = rules.confidence.typed_glyph
+    cue: tuple[Doubt, float] | None = None
+    if len(ticked) > 1:
+        confidence = min(confidence, rules.confidence.several)
+        cue = (Doubt.TICK_SEVERAL, rules.confidence.several)
+    elif unclear_box:
+        confidence = min(confidence, rules.confidence.ambiguous)
+        cue = (Doubt.TICK_AMBIGUOUS, rules.confidence.ambiguous)
+    elif any(typed[n].joined for n in ticked if n in typed):
+        confidence = min(confidence, rules.confidence.text_only)
+        cue = (Doubt.TICK_TEXT_ONLY, rules.confidence.text_only)
+    chosen = [o for o in options if o.name in ticked]
+    first = chosen[0].name
+    bbox = boxed[first].bbox if first in boxed else typed[first].bbox
+    return ExtractedField(
+        value=first,
+        raw="、".join(o.name for o in chosen),
+        page=page.number,
+        bbox=bbox,
+        confidence=round(confidence * label.quality, 4),
+        doubts=_doubts(label, cue),
+    )
 
 
 # --- marks made outside the boxes --------------------------------------------------------
@@ -658,8 +785,14 @@ def read_checkbox(
     grouped = [(label, _group(label, page, rules)) for label in labels]
     label, group = max(grouped, key=lambda lg: (len(lg[1]) > 0, lg[0].quality, len(lg[1])))
     if not group:
-        return _from_text(label, options, page, rules, normalize)
+        typed = _typed_reading(label, options, {}, page, rules, normalize)
+        return typed or _from_text(label, options, page, rules, normalize)
     mapping = _map_options(group, options, page, rules, normalize)
+    if len(mapping.pairs) < len(options):
+        boxed = {o.name: b for b, o in mapping.pairs}
+        typed = _typed_reading(label, options, boxed, page, rules, normalize)
+        if typed is not None:
+            return typed
     if not mapping.pairs:
         return ExtractedField(
             value=None,

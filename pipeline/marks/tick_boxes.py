@@ -100,24 +100,26 @@ def image_boxes(image: np.ndarray, dpi: float, rules: TickDetection) -> tuple[Ti
     down = _open(ink, (run, 1))
     frame = cv2.bitwise_or(across, down)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(frame, connectivity=8)
-    found: list[TickBox] = []
+    clean: list[tuple[tuple[int, int, int, int], float]] = []
     for index in range(1, count):
         x, y, w, h, _ = (int(v) for v in stats[index])
         if not (low <= w <= high and low <= h <= high):
             continue
         if abs(w - h) > rules.max_side_difference * max(w, h):
             continue
-        box = _measure(ink, across, down, labels, index, (x, y, w, h), rules)
-        if box is None:
-            continue
-        x0, y0, x1, y1 = box[0]
-        found.append(
-            TickBox(
-                bbox=(x0 / width, y0 / height, x1 / width, y1 / height),
-                ink=round(box[1], 4),
-                source="image",
-            )
+        mine = labels[y : y + h, x : x + w] == index
+        box = _measure(ink, across, down, mine, (x, y, w, h), rules)
+        if box is not None:
+            clean.append(box)
+    measured = clean + _crossed_boxes(ink, across, down, [r for r, _ in clean], rules)
+    found = [
+        TickBox(
+            bbox=(x0 / width, y0 / height, x1 / width, y1 / height),
+            ink=round(share, 4),
+            source="image",
         )
+        for (x0, y0, x1, y1), share in measured
+    ]
     return tuple(sorted(found, key=_reading_order))
 
 
@@ -163,14 +165,20 @@ def _measure(
     ink: np.ndarray,
     across: np.ndarray,
     down: np.ndarray,
-    labels: np.ndarray,
-    index: int,
+    mine: np.ndarray,
     rect: tuple[int, int, int, int],
     rules: TickDetection,
+    *,
+    crossed: bool = False,
 ) -> tuple[tuple[int, int, int, int], float] | None:
-    """The square's box and inside ink share, or None when it is not a printed box."""
+    """The square's box and inside ink share, or None when it is not a printed box.
+
+    ``mine`` says which pixels of ``rect`` belong to the square's straight runs.
+    ``crossed``: the square was found from its sides, matching the page's clean boxes
+    (``_crossed_boxes``); straight runs inside it whose centre lines are slanted are then
+    a thick pen stroke's, not a character's.
+    """
     x, y, w, h = rect
-    mine = labels[y : y + h, x : x + w] == index
     rows = ((across[y : y + h, x : x + w] > 0) & mine).mean(axis=1)
     cols = ((down[y : y + h, x : x + w] > 0) & mine).mean(axis=0)
     band = max(2, round(0.25 * min(w, h)))
@@ -198,14 +206,24 @@ def _measure(
     )
     # A character's frame has strokes across it joined to the frame (日, 田, 四): lines
     # or columns well inside the square that the straight runs cover half across.
-    framed = not filled
-    if framed and (rows[past_top + 1 : h - past_bottom - 1] >= rules.cross_stroke).any():
-        return None
-    if framed and (cols[past_left + 1 : w - past_right - 1] >= rules.cross_stroke).any():
-        return None
+    # (A thick pen stroke's slant holds straight runs that reach as far; in a box found
+    # from its sides the centre line of the ink inside tells them apart.)
+    glyph = max(3, round(rules.glyph_run * side))
+    across_it = (rows[past_top + 1 : h - past_bottom - 1] >= rules.cross_stroke).any() or (
+        cols[past_left + 1 : w - past_right - 1] >= rules.cross_stroke
+    ).any()
+    if across_it and not filled:
+        inner = ink[iy0:iy1, ix0:ix1]
+        if not crossed or min(inner.shape) < glyph:
+            return None
+        if _straight_spine(inner, glyph, rules.glyph_straight_share):
+            return None
     # A box stands clear of what precedes it; a character frame has its neighbour close.
     clear = max(2, round(rules.left_clearance * side))
-    beside = ink[y + round(0.15 * h) : y + h - round(0.15 * h), max(0, x - clear) : max(0, x - 1)]
+    # (In a box found from its sides, only straight ink counts there: a × overshooting
+    # the box's left edge is slanted, a neighbouring character's strokes are not.)
+    near = cv2.bitwise_or(across, down) if crossed else ink
+    beside = near[y + round(0.15 * h) : y + h - round(0.15 * h), max(0, x - clear) : max(0, x - 1)]
     if beside.size and cv2.countNonZero(beside) > 0.02 * beside.size:
         return None
     if ix1 - ix0 < 2 or iy1 - iy0 < 2:
@@ -214,13 +232,166 @@ def _measure(
     # Mostly straight strokes inside: the square is a character's frame (国, 回). A tick's
     # strokes are slanted; only where its arms meet does a short straight run appear.
     inked = cv2.countNonZero(inside)
-    glyph = max(3, round(rules.glyph_run * side))
     if inked and not filled and glyph <= min(inside.shape):
         straight = cv2.bitwise_or(_open(inside, (1, glyph)), _open(inside, (glyph, 1)))
-        if cv2.countNonZero(straight) > rules.glyph_straight_share * inked:
+        if cv2.countNonZero(straight) > rules.glyph_straight_share * inked and (
+            not crossed or _straight_spine(inside, glyph, rules.glyph_straight_share)
+        ):
             return None
     share = cv2.countNonZero(inside) / inside.size
     return (x + out_left, y + out_top, x + w - out_right, y + h - out_bottom), float(share)
+
+
+def _straight_spine(inside: np.ndarray, glyph: int, share: float) -> bool:
+    """Whether the strokes' centre lines (one pixel wide) run straight: a character's do.
+
+    A thick pen stroke (a big ✓ where it turns, as thick as a fifth of the box) holds
+    straight runs of ink along its slant, as a character's strokes do; its centre line
+    is slanted and holds none.
+    """
+    spine = _skeleton(inside)
+    total = cv2.countNonZero(spine)
+    if not total:
+        return False
+    straight = cv2.bitwise_or(_open(spine, (1, glyph)), _open(spine, (glyph, 1)))
+    return cv2.countNonZero(straight) > share * total
+
+
+def _skeleton(mask: np.ndarray) -> np.ndarray:
+    """Zhang–Suen thinning of a small 0/255 mask to one-pixel centre lines."""
+    img = np.pad((mask > 0).astype(np.uint8), 1)
+    while True:
+        changed = False
+        for step in (0, 1):
+            p = [
+                np.roll(np.roll(img, -dy, 0), -dx, 1)
+                for dy, dx in ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))
+            ]
+            neighbours = sum(q.astype(np.int32) for q in p)
+            ring = p + p[:1]
+            transitions = sum(
+                ((ring[i] == 0) & (ring[i + 1] == 1)).astype(np.int32) for i in range(8)
+            )
+            p2, p4, p6, p8 = p[0], p[2], p[4], p[6]
+            if step == 0:
+                keep_a, keep_b = p2 * p4 * p6, p4 * p6 * p8
+            else:
+                keep_a, keep_b = p2 * p4 * p8, p2 * p6 * p8
+            drop = (
+                (img == 1)
+                & (neighbours >= 2)
+                & (neighbours <= 6)
+                & (transitions == 1)
+                & (keep_a == 0)
+                & (keep_b == 0)
+            )
+            if drop.any():
+                img[drop] = 0
+                changed = True
+        if not changed:
+            return (img[1:-1, 1:-1] * 255).astype(np.uint8)
+
+
+Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
+
+
+def _crossed_boxes(
+    ink: np.ndarray,
+    across: np.ndarray,
+    down: np.ndarray,
+    clean: list[Rect],
+    rules: TickDetection,
+) -> list[tuple[Rect, float]]:
+    """Boxes a pen mark crossing their edge joined to other ink (the words beside them, a
+    table rule), found from their four straight sides instead of as one component.
+
+    A printed form sets every box at one size, so a square is only taken when the page
+    has boxes found clean and it matches them (``crossed_side``), stands on a row or in a
+    column of one of them (within two box sides above or below the rows they span), and
+    passes every test a clean box passes (no character's inner strokes, paper on its left;
+    only there a thick slanted pen stroke is not taken for a character's). A page with no
+    clean box (a cover without tick groups) gets none this way, so no character's 口 is
+    taken for one.
+    """
+    if not clean:
+        return []
+    sides = sorted((x1 - x0 + y1 - y0) / 2 for x0, y0, x1, y1 in clean)
+    side = sides[len(sides) // 2]
+    slack = rules.crossed_side * side
+    frame = cv2.bitwise_or(across, down)
+    # Only where a box on a clean box's row or column can be: the rows they span, a
+    # wrapped row above and below, right of the leftmost (a page's groups sit together).
+    reach = round(2 * side)
+    y_from = max(0, min(r[1] for r in clean) - reach)
+    x_from = max(0, min(r[0] for r in clean) - reach)
+    y_to = max(r[3] for r in clean) + reach
+    band = across[y_from:y_to, x_from:]
+    count, _, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
+    # Horizontal sides: thin straight runs at least one box long. One of the two must be a
+    # box long (an anchor); the other may run on, joined by the mark to the words beside.
+    edges = sorted(
+        (
+            (int(x) + x_from, int(y) + y_from, int(x + w) + x_from, int(y + h) + y_from)
+            for x, y, w, h, _ in stats[1:count]
+            if w >= side - slack and h <= 0.3 * side
+        ),
+        key=lambda e: e[1],
+    )
+    found: list[tuple[Rect, float]] = []
+    taken = list(clean)
+    for anchor in edges:
+        if abs(anchor[2] - anchor[0] - side) > slack:
+            continue
+        for other in edges:
+            if other is anchor or other[0] > anchor[0] + slack or other[2] < anchor[2] - slack:
+                continue
+            top, bottom = (other, anchor) if other[1] < anchor[1] else (anchor, other)
+            if abs(bottom[3] - top[1] - side) > slack:
+                continue
+            y0, y1 = top[1], bottom[3]
+            # The sides: the columns near the edge's ends that run down the whole square
+            # (a faint corner leaves an edge's straight run a pixel or two short).
+            near, cover = round(slack), rules.edge_cover
+            x0 = _side(down, y0, y1, range(anchor[0] - near, anchor[0] + near), cover)
+            x1 = _side(down, y0, y1, range(anchor[2] + near, anchor[2] - near, -1), cover)
+            if x0 is None or x1 is None:
+                continue
+            x1 += 1
+            if any(_overlap((x0, y0, x1, y1), r) for r in taken):
+                continue
+            if not _among(clean, (x0, y0, x1, y1), side):
+                continue
+            w, h = x1 - x0, y1 - y0
+            mine = frame[y0:y1, x0:x1] > 0
+            box = _measure(ink, across, down, mine, (x0, y0, w, h), rules, crossed=True)
+            if box is None:
+                continue
+            found.append(box)
+            taken.append(box[0])
+            break
+    return found
+
+
+def _side(down: np.ndarray, y0: int, y1: int, columns: range, cover: float) -> int | None:
+    """The first of ``columns`` whose straight vertical runs cover ``cover`` of ``y0``–``y1``."""
+    width = down.shape[1]
+    for x in columns:
+        if 0 <= x < width and cv2.countNonZero(down[y0:y1, x]) >= cover * (y1 - y0):
+            return x
+    return None
+
+
+def _overlap(a: Rect, b: Rect) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _among(clean: list[Rect], rect: Rect, side: float) -> bool:
+    """A square on a row (centres level) or in a column (left edges aligned) of clean boxes."""
+    cy = (rect[1] + rect[3]) / 2
+    return any(
+        abs((r[1] + r[3]) / 2 - cy) <= 0.5 * side or abs(r[0] - rect[0]) <= 0.3 * side
+        for r in clean
+    )
 
 
 def _open(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

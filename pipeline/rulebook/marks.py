@@ -27,6 +27,9 @@ class TickDetection(Spec):
     filled_share: float = Field(gt=0.5, le=1.0, description="a box this full inside is filled")
     filled_rows: float = Field(gt=0.0, le=1.0)
     filled_clearance: float = Field(gt=0.0, le=1.0)
+    crossed_side: float = Field(
+        ge=0.0, lt=0.5, description="a box found from its sides matches the clean ones this close"
+    )
     vector_inside: float = Field(gt=0.0, le=1.0)
     ticked_glyphs: tuple[str, ...]
     empty_glyphs: tuple[str, ...]

@@ -20,7 +20,21 @@ class TickConfidence(Spec):
     text_only: float = Field(ge=0.0, le=1.0)
     marked_elsewhere: float = Field(ge=0.0, le=1.0)
     none_ticked: float = Field(ge=0.0, le=1.0)
+    typed_glyph: float = Field(ge=0.0, le=1.0)
     outside: float = Field(ge=0.0, le=1.0)
+
+
+class TypedMarks(Spec):
+    """What the OCR reads in front of an option's words where a box is typed, not ruled."""
+
+    ticked: str = Field(min_length=1)
+    empty: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _apart(self) -> TypedMarks:
+        if set(self.ticked) & set(self.empty):
+            raise ValueError("typed_marks: a character cannot be both ticked and empty")
+        return self
 
 
 class OutsideMarks(Spec):
@@ -54,6 +68,7 @@ class TickRules(Spec):
     confidence: TickConfidence
     near_sides: float = Field(ge=0.0, description="unread ink this many box sides round")
     near_words: float = Field(ge=0.0, description="...and this many right of the last box")
+    typed_marks: TypedMarks
     outside: OutsideMarks
 
     @model_validator(mode="after")

@@ -313,8 +313,9 @@ def test_no_label_on_the_page_reads_nothing() -> None:
     assert _org_nature(page.model_copy(update={"lines": without})) is None
 
 
-def test_without_boxes_the_ocr_glyphs_give_a_reading_for_review() -> None:
-    page = Page(
+def _center_type_page(*texts: tuple[str, float]) -> Page:
+    """The 创新中心类型 row of a scan with no box found: only the OCR's lines."""
+    return Page(
         number=1,
         source_page=1,
         kind=SourceKind.SCAN,
@@ -322,15 +323,80 @@ def test_without_boxes_the_ocr_glyphs_give_a_reading_for_review() -> None:
         height_pt=842,
         lines=(
             _line("创新中心类型：", 0.16, 0.559, 0.304, 0.584),
-            _line("□企业型 ☑院所型", 0.38, 0.559, 0.58, 0.584),
+            *(_line(t, x, 0.559, x + 0.024 * len(t), 0.584) for t, x in texts),
         ),
     )
 
-    reading = read_checkbox(
-        PILOT.field("center_type"), page, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE
-    )
+
+def _center_type(page: Page) -> ExtractedField | None:
+    return read_checkbox(PILOT.field("center_type"), page, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE)
+
+
+def test_without_boxes_typed_glyphs_before_every_option_read_at_a_glance() -> None:
+    # □ and ☑ typed in a symbol font too small to be found as boxes: the OCR reads them.
+    reading = _center_type(_center_type_page(("□企业型 ☑院所型", 0.38)))
+
+    assert reading is not None and reading.value == "院所型" and reading.raw == "院所型"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+def test_a_check_typed_before_the_chosen_words_with_no_boxes_reads_at_a_glance() -> None:
+    reading = _center_type(_center_type_page(("企业型", 0.38), ("✔院所型", 0.52)))
 
     assert reading is not None and reading.value == "院所型"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize(
+    ("texts", "why"),
+    [
+        ((("企业型✔院所型", 0.38),), "a mark straight after the words before: whose is it?"),
+        ((("☑企业型 ☑院所型", 0.38),), "two options typed ticked"),
+        ((("□企业型 院所型", 0.38),), "a typed □ before one option, nothing read before the other"),
+    ],
+)
+def test_typed_marks_that_do_not_add_up_go_to_review(
+    texts: tuple[tuple[str, float], ...], why: str
+) -> None:
+    reading = _center_type(_center_type_page(*texts))
+
+    assert reading is not None, why
+    assert needs_review(reading.confidence, RULES.review), why
+
+
+def test_a_typed_mark_in_place_of_a_box_completes_the_boxes_found() -> None:
+    # □ glyphs found as boxes (all empty); 民营企业's □ typed over as √, no box there.
+    page = _org_nature_page([0.0] * 6)
+    missing = page.boxes[1]
+    lines = tuple(
+        _line("√民营企业", 0.497, 0.198, 0.517 + 0.0168 * 4, 0.211) if t.text == "民营企业" else t
+        for t in page.lines
+    )
+    page = page.model_copy(
+        update={"boxes": tuple(b for b in page.boxes if b is not missing), "lines": lines}
+    )
+
+    reading = _org_nature(page)
+
+    assert reading is not None and reading.value == "民营企业"
+    assert not needs_review(reading.confidence, RULES.review)
+    assert reading.bbox[0] < 0.51  # the mark's place, before the words
+
+
+def test_a_typed_mark_beside_a_ticked_box_is_two_ticks() -> None:
+    page = _org_nature_page([0.0, 0.0, 0.0, 0.33, 0.0, 0.0])
+    missing = page.boxes[1]
+    lines = tuple(
+        _line("×民营企业", 0.497, 0.198, 0.517 + 0.0168 * 4, 0.211) if t.text == "民营企业" else t
+        for t in page.lines
+    )
+    page = page.model_copy(
+        update={"boxes": tuple(b for b in page.boxes if b is not missing), "lines": lines}
+    )
+
+    reading = _org_nature(page)
+
+    assert reading is not None and reading.raw == "民营企业、科研院所"
     assert needs_review(reading.confidence, RULES.review)
 
 

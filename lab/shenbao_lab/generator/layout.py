@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -41,9 +42,25 @@ def register_fonts() -> None:
     pdfmetrics.registerFont(TTFont("hei", str(faces.hei)))
 
 
+# Word sets ☑ ☒ ✔ in a symbol font; the generator's CJK faces (a GB 2312 subset) have none.
+SYMBOL = "sym"
+SYMBOL_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+@cache
+def register_symbol_font() -> None:
+    """Register the symbol face, only when a style types its marks in it (house never does,
+    so its PDFs stay byte-identical)."""
+    if not SYMBOL_FONT.exists():
+        raise FileNotFoundError(f"symbol font for typed ☑/☒/✔ marks not found: {SYMBOL_FONT}")
+    pdfmetrics.registerFont(TTFont(SYMBOL, str(SYMBOL_FONT)))
+
+
 def text_width(text: str, font: str, size: float) -> float:
     """Width in mm of ``text`` set in ``font`` at ``size`` points."""
     register_fonts()
+    if font == SYMBOL:
+        register_symbol_font()
     return pdfmetrics.stringWidth(text, font, size) * PT
 
 
@@ -173,11 +190,13 @@ class PageLayout:
         """□option □option … wrapped to ``width``; return the y below the last row.
 
         With a ``mark`` whose boxes are typed glyphs, each box is the character □ (the
-        chosen one ■, √ or ×) instead of a ruled square.
+        chosen one ■, √, ×, ☑ or ☒) instead of a ruled square; with a boxless mark there is
+        no box, only a ✔ typed where the chosen option's box would be.
         """
         box = size * PT * 0.95
         step = size * PT * 1.75
         cx = x
+        glyph_font = SYMBOL if mark.symbol_font else font
         for option in options:
             label_w = text_width(option, font, size)
             needed = box + 1.0 + label_w + 4.0
@@ -189,14 +208,17 @@ class PageLayout:
                     cx, y + 0.15 * box, box, ticked, printed_tick, spec.key, option, mark, label_w
                 )
             )
-            if mark.glyph_boxes:
+            if mark.glyph_boxes or (mark.boxless and ticked):
                 glyph = "□"
                 if ticked:
                     glyph = {
                         TickMark.TYPED_BLACK_SQUARE: "■",
                         TickMark.TYPED_CROSS_GLYPH: "×",
+                        TickMark.TYPED_BALLOT_CHECK: "☑",
+                        TickMark.TYPED_BALLOT_CROSS: "☒",
+                        TickMark.TYPED_CHECK_BEFORE: "✔",
                     }.get(mark, "√")
-                self.text(cx, y, glyph, font=font, size=size, role=f"box:{spec.key}")
+                self.text(cx, y, glyph, font=glyph_font, size=size, role=f"box:{spec.key}")
             self.text(cx + box + 1.0, y, option, font=font, size=size, role=f"option:{spec.key}")
             cx += needed
         return y + step

@@ -7,7 +7,15 @@ import io
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from shenbao_lab.generator.layout import PAGE_H, PAGE_W, PageLayout, TickBox, register_fonts
+from shenbao_lab.generator.layout import (
+    PAGE_H,
+    PAGE_W,
+    SYMBOL,
+    PageLayout,
+    TickBox,
+    register_fonts,
+    register_symbol_font,
+)
 
 ASCENT = 0.88  # of the em: where the baseline sits below the top of a line box
 
@@ -39,12 +47,14 @@ def render_pdf(pages: list[PageLayout], *, title: str, author: str = "") -> byte
                 rule.x0 * mm, (PAGE_H - rule.y0) * mm, rule.x1 * mm, (PAGE_H - rule.y1) * mm
             )
         for text in page.texts:
+            if text.font == SYMBOL:
+                register_symbol_font()
             canvas.setFont(text.font, text.size)
             baseline = text.y + text.size * 25.4 / 72 * ASCENT
             canvas.drawString(text.x * mm, (PAGE_H - baseline) * mm, text.text)
         for box in page.boxes:
-            if box.mark.glyph_boxes:
-                continue  # typed as characters (□ ■ √): set with the text
+            if box.mark.glyph_boxes or box.mark.boxless:
+                continue  # typed as characters (□ ■ √ ☑ ✔) or none: set with the text
             canvas.setLineWidth(0.6)
             canvas.rect(
                 box.x * mm,

@@ -48,6 +48,9 @@ class TickMark(StrEnum):
     PEN_BESIDE = "pen_beside"
     PEN_UNDERLINE = "pen_underline"
     TYPED_CROSS_GLYPH = "typed_cross_glyph"
+    TYPED_BALLOT_CHECK = "typed_ballot_check"
+    TYPED_BALLOT_CROSS = "typed_ballot_cross"
+    TYPED_CHECK_BEFORE = "typed_check_before"
 
     @property
     def typed(self) -> bool:
@@ -61,6 +64,22 @@ class TickMark(StrEnum):
             TickMark.TYPED_BLACK_SQUARE,
             TickMark.TYPED_CHECK_GLYPH,
             TickMark.TYPED_CROSS_GLYPH,
+            TickMark.TYPED_BALLOT_CHECK,
+            TickMark.TYPED_BALLOT_CROSS,
+        )
+
+    @property
+    def boxless(self) -> bool:
+        """No box at all, ruled or typed: the chosen option's words carry a mark before them."""
+        return self is TickMark.TYPED_CHECK_BEFORE
+
+    @property
+    def symbol_font(self) -> bool:
+        """Typed in a symbol font (Word's ☑ ☒ ✔ come from one), not the text's own face."""
+        return self in (
+            TickMark.TYPED_BALLOT_CHECK,
+            TickMark.TYPED_BALLOT_CROSS,
+            TickMark.TYPED_CHECK_BEFORE,
         )
 
 

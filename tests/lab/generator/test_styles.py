@@ -11,8 +11,9 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 from shenbao_lab.generator import generate_corpus
-from shenbao_lab.generator.layout import PageLayout, TickBox
+from shenbao_lab.generator.layout import SYMBOL, PageLayout, TickBox
 from shenbao_lab.generator.paper import _Paper
+from shenbao_lab.generator.pdf import render_pdf
 from shenbao_lab.generator.styles import (
     HOUSE,
     STYLES_FILE,
@@ -147,6 +148,8 @@ def test_typed_glyph_boxes_are_characters_not_ruled_squares() -> None:
         (TickMark.TYPED_BLACK_SQUARE, "■"),
         (TickMark.TYPED_CHECK_GLYPH, "√"),
         (TickMark.TYPED_CROSS_GLYPH, "×"),
+        (TickMark.TYPED_BALLOT_CHECK, "☑"),
+        (TickMark.TYPED_BALLOT_CROSS, "☒"),
     ):
         page = PageLayout("basic_info")
         spec = RULES.templates[next(iter(RULES.templates))].field("org_nature")
@@ -155,6 +158,40 @@ def test_typed_glyph_boxes_are_characters_not_ruled_squares() -> None:
         )
         assert [t.text for t in page.texts if t.role.startswith("box:")] == ["□", chosen]
         assert all(b.mark is mark for b in page.boxes)
+
+
+def test_ballot_glyphs_are_typed_in_a_symbol_font_and_a_check_before_has_no_box() -> None:
+    spec = RULES.templates[next(iter(RULES.templates))].field("org_nature")
+    page = PageLayout("basic_info")
+    page.tick_group(
+        30,
+        20,
+        150,
+        spec,
+        ["国有企业", "民营企业"],
+        "民营企业",
+        printed_tick=True,
+        mark=TickMark.TYPED_BALLOT_CROSS,
+    )
+    assert {t.font for t in page.texts if t.role.startswith("box:")} == {SYMBOL}
+    page = PageLayout("basic_info")
+    page.tick_group(
+        30,
+        20,
+        150,
+        spec,
+        ["国有企业", "民营企业"],
+        "民营企业",
+        printed_tick=True,
+        mark=TickMark.TYPED_CHECK_BEFORE,
+    )
+    typed = [t for t in page.texts if t.role.startswith("box:")]
+    assert [t.text for t in typed] == ["✔"]  # before the chosen words only
+    words = next(t for t in page.texts if t.text == "民营企业")
+    assert typed[0].x < words.x < typed[0].x + 6
+    pdf = render_pdf([page], title="t")
+    assert b"/DejaVuSans" in pdf or b"DejaVu" in pdf  # the glyph's own face, embedded
+    assert not any(b.mark.glyph_boxes for b in page.boxes)  # nothing ruled, nothing typed
 
 
 def test_a_styled_corpus_says_each_submissions_style_and_keeps_its_content(

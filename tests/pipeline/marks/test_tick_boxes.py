@@ -131,6 +131,63 @@ def test_a_tick_overshooting_the_box_keeps_its_square_and_bbox() -> None:
     assert box.ink > 0.1
 
 
+def _big_pen_tick(image: np.ndarray, x: int, y: int, side: int) -> None:
+    """A thick felt-pen ✓ twice the box: its turn inside, its flick out past the top edge
+    up into the table rule above and over the first word beside it."""
+    points = [(0.22, 0.42), (0.45, 0.72), (1.3, -1.0)]
+    path = np.array([(x + a * side, y + b * side) for a, b in points], np.int32)
+    cv2.polylines(image, [path], False, BALLPOINT, max(3, side // 5), cv2.LINE_AA)
+
+
+def _word(image: np.ndarray, x: int, y: int, side: int) -> None:
+    """A character's straight strokes just right of a box (其 of 其他)."""
+    cv2.line(image, (x, y + side // 4), (x + side - 6, y + side // 4), INK, 2)
+    cv2.line(image, (x + 4, y), (x + 4, y + side), INK, 2)
+    cv2.line(image, (x + side - 10, y), (x + side - 10, y + side), INK, 2)
+
+
+@pytest.mark.parametrize("greyscale", [False, True], ids=["colour", "greyscale"])
+def test_a_big_pen_tick_joining_its_box_to_the_rule_and_words_keeps_the_box(
+    greyscale: bool,
+) -> None:
+    image = _page()
+    cv2.line(image, (20, 128), (680, 128), INK, 2)  # the table's rule above the row
+    xs = [60, 200, 340]
+    sides = [_box(image, x, 150) for x in xs]
+    for x, side in zip(xs, sides, strict=True):
+        _word(image, x + side + 5, 150, side)
+    _big_pen_tick(image, xs[2], 150, sides[2])
+    if greyscale:
+        image = np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    scan = _scanned(image, np.random.default_rng(3), degraded=False)
+
+    boxes = image_boxes(scan, DPI, TICKS)
+
+    assert [round(_centre_x(b, scan.shape[1])) for b in boxes] == pytest.approx(
+        [x + s / 2 for x, s in zip(xs, sides, strict=True)], abs=3
+    )
+    assert [b.ink > 0.1 for b in boxes] == [False, False, True]
+
+
+def test_a_square_found_from_its_sides_needs_clean_boxes_of_its_size_beside_it() -> None:
+    # The same crossed box alone on its page (no clean box to compare with), and squares
+    # of type beside clean boxes but smaller than them (口 in a word), are not boxes.
+    image = _page()
+    cv2.line(image, (20, 128), (680, 128), INK, 2)
+    side = _box(image, 340, 150)
+    _word(image, 340 + side + 5, 150, side)
+    _big_pen_tick(image, 340, 150, side)
+    assert image_boxes(image, DPI, TICKS) == ()
+
+    image = _page()
+    side = _box(image, 60, 150)
+    small = round(0.78 * side)
+    cv2.line(image, (150 - 8, 150 + 8), (150 - 2, 150 + 8), INK, 2)
+    cv2.rectangle(image, (150, 150), (150 + small, 150 + small), INK, 2)  # 口 after a stroke
+    (box,) = image_boxes(image, DPI, TICKS)
+    assert box.bbox[0] * image.shape[1] == pytest.approx(59, abs=2)
+
+
 def test_a_typed_black_square_is_a_box_filled_and_a_dense_character_is_not() -> None:
     """Word's ■ for the chosen option: a solid square standing apart is a ticked box.
     A character blurred dark (属, 国 on a degraded scan) keeps paper between its strokes."""
