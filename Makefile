@@ -27,12 +27,16 @@ run: $(INSTALLED)
 
 # Headless Chromium (and CJK fonts) render report.html and index.html in the tests
 # (Debian packages; where they cannot be installed, those tests skip and say why).
+# DejaVu Sans (Debian's fonts-dejavu-core) has the ☑ ☒ ✔ the styled generator types.
 test: $(INSTALLED)
 	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium) \
 		|| echo "warning: chromium not installed: the rendered-report tests will skip"
 	fc-list :lang=zh 2>/dev/null | grep -q . || \
 		(apt-get update -q && apt-get install -y -q fonts-noto-cjk) \
 		|| echo "warning: no CJK font: screenshots would show boxes"
+	test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || \
+		(apt-get update -q && apt-get install -y -q fonts-dejavu-core) \
+		|| echo "warning: no DejaVu Sans: styles typing ☑/☒/✔ cannot be generated"
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
