@@ -269,7 +269,16 @@ def judge_owner(
             best_other, other_stem, other_name = score, same, name
     if owner_score >= rules.match and owner_stem and owner_score - best_other >= rules.margin:
         return OwnerVerdict(True, None, owner_score)
-    if best_other >= rules.match and other_stem and best_other - owner_score >= rules.margin:
+    # a reading wholly inside the owner's name (南州工业和信息化 of 黔西南州工业和信息化局, a
+    # ring read only in part) cannot show the seal is another's, however much closer it
+    # is to a shorter name (黔南州工业和信息化局) that holds it too
+    part_of_owner = any(len(text) < len(n) and text in n for n in owned)
+    if (
+        best_other >= rules.match
+        and other_stem
+        and best_other - owner_score >= rules.margin
+        and not part_of_owner
+    ):
         return OwnerVerdict(False, other_name, owner_score)
     # a fragment of the owner's name (a ring read only in part: shorter than the name)
     # is not "someone else" and raises no doubt;

@@ -26,6 +26,7 @@ from tests.validators.corpus import (
     with_field,
 )
 from validators import Context, registered, run_validator, validate, validator
+from validators.seal_slots import judge_owner
 
 ELECTRONIC = ("P006.pdf", "C009.pdf", "P010.docx", "C012.docx")
 
@@ -427,3 +428,35 @@ def test_official_colours_are_checked_at_load(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError):
         load_rules(folder)
+
+
+@pytest.mark.parametrize(
+    ("read", "verdict"),
+    [
+        ("南州工业和信息化", None),  # part of the owner's name: never another's
+        ("黔南州工业和信息化局", False),  # the other authority's whole name: a mismatch
+        ("黔西南州工业和信息化局", True),
+    ],
+)
+def test_a_ring_read_in_part_is_never_another_authority_holding_that_part(
+    read: str, verdict: bool | None
+) -> None:
+    """A grey ring read only in part (a withheld style's scan): 南州工业和信息化 is closer
+    by ratio to 黔南州工业和信息化局 than to the owner 黔西南州工业和信息化局, but it is wholly
+    part of the owner's name, so it cannot show the seal is the other authority's."""
+    mark = SealMark(
+        bbox=(0.5, 0.5, 0.7, 0.65),
+        shape="round",
+        colour="grey",
+        confidence=0.9,
+        text=read,
+        text_confidence=0.95,
+    )
+    got = judge_owner(
+        mark,
+        ("黔西南州工业和信息化局",),
+        ("黔南州工业和信息化局", "贵阳市工业和信息化局"),
+        CONTEXT.seal_rules.owner,
+        CONTEXT,
+    )
+    assert got.match is verdict

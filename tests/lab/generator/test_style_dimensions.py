@@ -87,7 +87,7 @@ def test_the_shipped_families_use_every_new_dimension_in_both_splits() -> None:
         for value in values
     }
     # every new withheld family makes a choice no tuned family makes
-    for name in ("bw-copy-glyph-check", "grey-pen-fill-skewed"):
+    for name in ("bw-copy-glyph-check", "song-copy-pen-fill"):
         f = styles.family(name)
         assert f.split == "withheld"
         own = {("colon", c) for c in f.type.colons} | {("turn", t) for t in f.scan.turns}
