@@ -8,6 +8,7 @@ A corrupt entry is treated as a miss and rewritten.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,8 +42,8 @@ class CachedEngine(WrappingEngine):
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.inner.fingerprint)
         return self.root / safe / digest[:2] / f"{digest}.json"
 
-    def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
-        path = self._path(image_digest(image))
+    def _cached(self, path: Path, read: Callable[[], tuple[TextLine, ...]]) -> tuple[TextLine, ...]:
+        """The lines stored at ``path``, else ``read()``'s, stored there first."""
         try:
             lines = _LINES.validate_json(path.read_bytes())
         except FileNotFoundError:
@@ -53,28 +54,24 @@ class CachedEngine(WrappingEngine):
             self.stats.hits += 1
             return lines
         self.stats.misses += 1
-        lines = self.inner.recognize(image)
+        lines = read()
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, _LINES.dump_json(lines))
         return lines
 
+    def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
+        return self._cached(self._path(image_digest(image)), lambda: self.inner.recognize(image))
+
     def read_line(self, image: np.ndarray) -> TextLine | None:
         """A cut-out line, cached as a page is (an empty tuple: nothing read)."""
+
+        def read() -> tuple[TextLine, ...]:
+            line = super(CachedEngine, self).read_line(image)
+            return () if line is None else (line,)
+
         path = self._path(image_digest(image)).with_suffix(".line.json")
-        try:
-            cached = _LINES.validate_json(path.read_bytes())
-        except FileNotFoundError:
-            pass
-        except (OSError, ValidationError, ValueError) as exc:
-            log.warning("ignoring a corrupt OCR cache entry %s: %s", path.name, exc)
-        else:
-            self.stats.hits += 1
-            return cached[0] if cached else None
-        self.stats.misses += 1
-        line = super().read_line(image)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, _LINES.dump_json(() if line is None else (line,)))
-        return line
+        cached = self._cached(path, read)
+        return cached[0] if cached else None
 
 
 def cached_engine(settings: OcrSettings, cache_dir: Path) -> CachedEngine:

@@ -70,26 +70,33 @@ class RapidEngine:
         # "chars": lines carry character scores, so pages cached without them are read anew
         return f"rapidocr-{self._version}-ppocrv6-small-chars-{self.settings.fingerprint()}"
 
-    def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
-        if image.ndim == 2:
-            image = np.repeat(image[:, :, None], 3, axis=2)
-        height, width = image.shape[:2]
+    def _run(self, image: np.ndarray, what: str, **steps: bool) -> Any:
+        """rapidocr on an RGB image (grey is widened) with ``steps`` named, one call at a
+        time; a failure is an ``OcrError`` naming ``what`` was read."""
         try:
             with self._lock:
                 if self._ocr is None:
                     self._ocr = self._load()
                 # rapidocr keeps the steps of the last call (read_line's no detection):
                 # every call names its own.
-                result = self._ocr(
-                    image,
-                    use_det=True,
-                    use_cls=self.settings.use_angle_classifier,
-                    use_rec=True,
-                    return_word_box=True,
-                    return_single_char_box=True,
-                )
+                return self._ocr(image, **steps)
         except Exception as exc:
-            raise OcrError(f"rapidocr failed on a {width}x{height} page: {exc}") from exc
+            height, width = image.shape[:2]
+            raise OcrError(f"rapidocr failed on a {width}x{height} {what}: {exc}") from exc
+
+    def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
+        if image.ndim == 2:
+            image = np.repeat(image[:, :, None], 3, axis=2)
+        height, width = image.shape[:2]
+        result = self._run(
+            image,
+            "page",
+            use_det=True,
+            use_cls=self.settings.use_angle_classifier,
+            use_rec=True,
+            return_word_box=True,
+            return_single_char_box=True,
+        )
         if result.boxes is None or result.txts is None:
             return ()
         char_scores = _char_scores(result.txts, result.word_results)
@@ -111,22 +118,15 @@ class RapidEngine:
         """One cut-out line through the recogniser alone (no detection, no classifier)."""
         if image.ndim == 2:
             image = np.repeat(image[:, :, None], 3, axis=2)
-        try:
-            with self._lock:
-                if self._ocr is None:
-                    self._ocr = self._load()
-                result = self._ocr(
-                    image,
-                    use_det=False,
-                    use_cls=False,
-                    use_rec=True,
-                    return_word_box=False,
-                    return_single_char_box=False,
-                )
-        except Exception as exc:
-            raise OcrError(
-                f"rapidocr failed on a {image.shape[1]}x{image.shape[0]} line: {exc}"
-            ) from exc
+        result = self._run(
+            image,
+            "line",
+            use_det=False,
+            use_cls=False,
+            use_rec=True,
+            return_word_box=False,
+            return_single_char_box=False,
+        )
         if not result.txts or not result.txts[0].strip():
             return None
         return TextLine(
