@@ -13,12 +13,13 @@ import pytest
 from PIL import Image, ImageDraw
 from shenbao_lab.generator.ink import render_handwriting, render_seal, render_tick, stamp
 from shenbao_lab.generator.scanner import (
-    ScanProfile,
     random_profile,
     scan,
     transform_bbox,
     write_image_pdf,
 )
+
+from tests.lab.scans import dark_bbox, scan_profile
 
 FONT_DIR = Path(pylopdf_fonts_zh_cn.__file__).parent
 SERIF = FONT_DIR / "NotoSerifSC-Regular.otf"
@@ -29,28 +30,6 @@ OWNER = "贵州黔峰智能制造（集团）有限公司"
 
 def _rng(seed: int = 7) -> np.random.Generator:
     return np.random.default_rng(seed)
-
-
-def _profile(**changes: object) -> ScanProfile:
-    base = ScanProfile(
-        dpi=200,
-        greyscale=False,
-        skew_deg=0.0,
-        upside_down=False,
-        noise_sigma=0.0,
-        blur_radius=0.0,
-        jpeg_quality=80,
-        light_falloff=0.0,
-        paper_tint=(255, 255, 255),
-        offset_px=(0, 0),
-    )
-    return base.model_copy(update=changes)
-
-
-def _dark_bbox(img: Image.Image, threshold: int = 128) -> tuple[int, int, int, int]:
-    grey = np.asarray(img.convert("L"))
-    ys, xs = np.nonzero(grey < threshold)
-    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
 @pytest.fixture(scope="module")
@@ -173,18 +152,18 @@ def test_transform_bbox_agrees_with_scan(
     box = (150, 200, 520, 330)
     page = Image.new("RGB", size, "white")
     ImageDraw.Draw(page).rectangle((box[0], box[1], box[2] - 1, box[3] - 1), fill="black")
-    profile = _profile(skew_deg=skew, offset_px=offset, upside_down=upside_down)
+    profile = scan_profile(skew_deg=skew, offset_px=offset, upside_down=upside_down)
     scanned = scan(page, profile, _rng())
     expected = transform_bbox(box, size, profile)
-    assert np.allclose(_dark_bbox(scanned), expected, atol=3)
+    assert np.allclose(dark_bbox(scanned), expected, atol=3)
 
 
 def test_upside_down_turns_the_page() -> None:
     page = Image.new("RGB", (400, 600), "white")
     ImageDraw.Draw(page).rectangle((10, 20, 59, 49), fill="black")  # near the top left
-    scanned = scan(page, _profile(upside_down=True), _rng())
-    assert _dark_bbox(scanned) == (400 - 60, 600 - 50, 400 - 10, 600 - 20)
-    assert transform_bbox((10, 20, 60, 50), (400, 600), _profile(upside_down=True)) == (
+    scanned = scan(page, scan_profile(upside_down=True), _rng())
+    assert dark_bbox(scanned) == (400 - 60, 600 - 50, 400 - 10, 600 - 20)
+    assert transform_bbox((10, 20, 60, 50), (400, 600), scan_profile(upside_down=True)) == (
         340.0,
         550.0,
         390.0,

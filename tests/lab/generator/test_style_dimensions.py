@@ -19,7 +19,6 @@ from shenbao_lab.generator.applicant import make_applicant
 from shenbao_lab.generator.corpus import Context
 from shenbao_lab.generator.layout import GRID_MAX_PT, PAGE_H, THICK_RULE, FormLayout, PageLayout
 from shenbao_lab.generator.scanner import (
-    ScanProfile,
     binding_shadow,
     photocopy,
     punched_holes,
@@ -40,30 +39,8 @@ from shenbao_lab.generator.styles import (
 from shenbao_lab.generator.truth import StylesTruth
 
 from pipeline.model import Annex
+from tests.lab.scans import dark_bbox, scan_profile
 from tests.rulebook import RULES
-
-
-def _profile(**changes: object) -> ScanProfile:
-    base = ScanProfile(
-        dpi=200,
-        greyscale=False,
-        skew_deg=0.0,
-        upside_down=False,
-        noise_sigma=0.0,
-        blur_radius=0.0,
-        jpeg_quality=80,
-        light_falloff=0.0,
-        paper_tint=(255, 255, 255),
-        offset_px=(0, 0),
-    )
-    return base.model_copy(update=changes)
-
-
-def _dark_bbox(img: Image.Image, threshold: int = 128) -> tuple[int, int, int, int]:
-    grey = np.asarray(img.convert("L"))
-    ys, xs = np.nonzero(grey < threshold)
-    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
-
 
 # --- the families as data ------------------------------------------------------------
 
@@ -243,20 +220,20 @@ def test_a_page_fed_sideways_is_turned_and_its_boxes_with_it(turn: int) -> None:
     box = (10, 20, 60, 50)
     page = Image.new("RGB", size, "white")
     ImageDraw.Draw(page).rectangle((box[0], box[1], box[2] - 1, box[3] - 1), fill="black")
-    profile = _profile(quarter_turn=turn)
+    profile = scan_profile(quarter_turn=turn)
     scanned = scan(page, profile, np.random.default_rng(1))
     assert scanned.size == (600, 400)
-    assert _dark_bbox(scanned) == tuple(round(v) for v in transform_bbox(box, size, profile))
+    assert dark_bbox(scanned) == tuple(round(v) for v in transform_bbox(box, size, profile))
     if turn == 90:  # clockwise: the top-left corner goes to the top right
-        assert _dark_bbox(scanned)[0] > 500
+        assert dark_bbox(scanned)[0] > 500
 
 
 def test_a_bilevel_scan_is_one_bit_and_written_as_a_bitmap(tmp_path: Path) -> None:
     page = Image.new("RGB", (300, 400), (245, 245, 240))
     ImageDraw.Draw(page).rectangle((50, 60, 149, 99), fill=(200, 30, 30))  # red ink
-    scanned = scan(page, _profile(greyscale=True, bilevel=True), np.random.default_rng(1))
+    scanned = scan(page, scan_profile(greyscale=True, bilevel=True), np.random.default_rng(1))
     assert scanned.mode == "1"
-    assert _dark_bbox(scanned) == (50, 60, 150, 100)  # red reads black, paper white
+    assert dark_bbox(scanned) == (50, 60, 150, 100)  # red reads black, paper white
     path = tmp_path / "bw.pdf"
     write_image_pdf(
         [scanned, Image.new("L", (300, 400), 200)], path, dpi=[150, 200], jpeg_quality=70
@@ -268,7 +245,7 @@ def test_a_bilevel_scan_is_one_bit_and_written_as_a_bitmap(tmp_path: Path) -> No
         rendered = pdf[0].render(scale=150 / 72).to_pil()
     finally:
         pdf.close()
-    assert _dark_bbox(rendered) == (50, 60, 150, 100)
+    assert dark_bbox(rendered) == (50, 60, 150, 100)
     assert b"/BitsPerComponent 1 /Filter /FlateDecode" in path.read_bytes()
 
 
