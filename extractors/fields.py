@@ -120,9 +120,7 @@ def _reread_raw(
 
 
 def _same_row(a: TextLine, b: TextLine) -> bool:
-    top, bottom = max(a.bbox[1], b.bbox[1]), min(a.bbox[3], b.bbox[3])
-    shorter = min(a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1])
-    return shorter > 0 and (bottom - top) >= ROW_OVERLAP * shorter
+    return a.shares_row(b, ROW_OVERLAP)
 
 
 def _right_of(label: TextLine, lines: tuple[TextLine, ...]) -> TextLine | None:
