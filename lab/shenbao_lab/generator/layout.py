@@ -323,6 +323,7 @@ class FormLayout:
         self.type = style.type if paper else TypeStyle()
         self.table_rules: TableRules = style.tables if paper else "house"
         self.lists: ListLines = style.lists if paper else "house"
+        self.merge_repeats = style.merged_cells if paper else False
         self.annex_label = "附件1" if template.annex is Annex.PILOT else "附件2"
 
     def pages(self) -> list[PageLayout]:
@@ -553,8 +554,13 @@ class FormLayout:
         roles: list[str],
         *,
         size: float = 10.0,
+        merge: tuple[int, ...] = (),
     ) -> float:
-        """A ruled grid with a header row; cells wrap. Returns the y below the table."""
+        """A ruled grid with a header row; cells wrap. Returns the y below the table.
+
+        In the ``merge`` columns, a run of body rows holding the same text shares one
+        merged cell: the text once, centred across the run, no rule between its rows.
+        """
         size = self._size(size)
         face = self._face("song")
         step = size * PT * 1.6
@@ -562,27 +568,58 @@ class FormLayout:
         for w in widths:
             xs.append(xs[-1] + w)
         top = y
-        self._hrule(page, xs[0], y, xs[-1], frame=True)
-        for r, cells in enumerate([header, *rows]):
+        table = [header, *rows]
+        # the first row of a merged run -> its last row, and the rows a run covers
+        runs: dict[tuple[int, int], int] = {}
+        covered: set[tuple[int, int]] = set()
+        for i in merge:
+            r = 1
+            while r < len(table):
+                end = r
+                while end + 1 < len(table) and table[end + 1][i] == table[r][i]:
+                    end += 1
+                if end > r:
+                    runs[(r, i)] = end
+                    covered.update((k, i) for k in range(r, end + 1))
+                r = end + 1
+        layout = []
+        for r, cells in enumerate(table):
             font = "hei" if r == 0 else face
             # the house wraps and centres every cell by its 宋体 width, the header's too
             measure = "song" if self.type.face == "house" else font
             wrapped = [wrap(cell, widths[i] - 3, measure, size) for i, cell in enumerate(cells)]
             height = max(8.0, max(len(w) for w in wrapped) * step + 2.4)
+            layout.append((font, measure, wrapped, height))
+        self._hrule(page, xs[0], y, xs[-1], frame=True)
+        for r, (font, measure, wrapped, height) in enumerate(layout):
             for i, lines in enumerate(wrapped):
+                offset = 0.0
+                if (r, i) in runs:  # centred across the merged run
+                    span = sum(layout[k][3] for k in range(r, runs[(r, i)] + 1))
+                    offset = (span - height) / 2
+                elif (r, i) in covered:
+                    continue  # written once, at the run's first row
                 for j, (_, line) in enumerate(lines):
                     role = "table_header" if r == 0 else roles[i]
                     lw = text_width(line, measure, size)
                     page.text(
                         xs[i] + (widths[i] - lw) / 2,
-                        y + 1.8 + j * step,
+                        y + offset + 1.8 + j * step,
                         line,
                         font=font,
                         size=size,
                         role=role,
                     )
             y += height
-            self._hrule(page, xs[0], y, xs[-1], frame=r in (0, len(rows)))
+            gaps = [i for i in merge if (r, i) in covered and (r + 1, i) in covered]
+            gaps = [i for i in gaps if not any(r + 1 == start for start, c in runs if c == i)]
+            if not gaps:
+                self._hrule(page, xs[0], y, xs[-1], frame=r in (0, len(rows)))
+            else:  # the rule stops at a merged cell and goes on after it
+                edges = [xs[0]] + [x for i in sorted(gaps) for x in (xs[i], xs[i + 1])] + [xs[-1]]
+                for a, b in zip(edges[::2], edges[1::2], strict=True):
+                    if b > a:
+                        self._hrule(page, a, y, b, frame=False)
         for i, x in enumerate(xs):
             self._vrule(page, x, top, y, frame=-1 if i == 0 else 1 if i == len(xs) - 1 else 0)
         return y
@@ -593,7 +630,10 @@ class FormLayout:
         members = [m for m in self.a.values.get("members") or [] if isinstance(m, Member)]
         rows = [[str(i), m.name, m.type, m.uscc] for i, m in enumerate(members, start=1)]
         roles = [f"members.{c.key}" for c in table.columns]
-        self._table(page, y, [14, 68, 36, 42], [c.label for c in table.columns], rows, roles)
+        merge = (2,) if self.merge_repeats else ()  # the member type's column
+        self._table(
+            page, y, [14, 68, 36, 42], [c.label for c in table.columns], rows, roles, merge=merge
+        )
 
     def _narrative(self, page: PageLayout) -> None:
         spec = self.t.page(page.id)

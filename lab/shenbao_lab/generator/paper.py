@@ -173,7 +173,8 @@ class _Paper:
             angle = float(rng.uniform(-6, 6))
         elif box.mark is TickMark.PEN_CHECK_FAINT:
             # small, inside the box, with a light hand on a pen running dry
-            faint = tuple(int(v) for v in rng.integers((80, 95, 140), (120, 130, 185)))
+            r, g, b = (int(v) for v in rng.integers((80, 95, 140), (120, 130, 185)))
+            faint = (r, g, b)
             ink = render_tick(round(self.px(size * float(rng.uniform(0.6, 0.8)))), rng, faint)
             centre = (x + size * 0.5, y + size * 0.5)
             opacity = float(rng.uniform(0.45, 0.65))

@@ -207,11 +207,13 @@ class TableChoices(BaseModel):
 
     rules: tuple[TableRules, ...] = Field(("house",), min_length=1)
     lists: tuple[ListLines, ...] = Field(("house",), min_length=1)
+    merged_cells: tuple[bool, ...] = Field((False,), min_length=1)
 
     @model_validator(mode="after")
     def _unique(self) -> TableChoices:
         _one_of(self.rules, "rules")
         _one_of(self.lists, "lists")
+        _one_of(self.merged_cells, "merged_cells")
         return self
 
 
@@ -332,6 +334,7 @@ class Style(BaseModel):
     scan: ScanStyle = ScanStyle()
     tables: TableRules = "house"
     lists: ListLines = "house"
+    merged_cells: bool = False
     hand: Hand = Hand.HOUSE
     ink: Ink = "house"
 
@@ -400,6 +403,7 @@ def draw_style(choice: str, seed: int, index: int, styles: Styles | None = None)
         lists=pick(family.tables.lists),
         hand=pick(family.handwriting.hands),
         ink=pick(family.handwriting.inks),
+        merged_cells=pick(family.tables.merged_cells),
     )
 
 

@@ -9,6 +9,7 @@ changes with the look.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import cv2
@@ -230,6 +231,43 @@ def test_a_list_cell_sets_each_item_on_a_line_of_its_own() -> None:
     assert joined == applicant.printed["platforms"]  # the house joins them in one run
 
 
+# --- merged cells -----------------------------------------------------------------------
+
+
+def test_a_run_of_members_of_one_type_shares_a_merged_type_cell() -> None:
+    ctx = Context(RULES.templates, RULES.campaign, RULES.export_columns)
+    template = ctx.templates[Annex.PILOT]
+    for index in range(1, 40):
+        rng = np.random.default_rng([5, index])
+        applicant = make_applicant(index, Annex.PILOT, template, ctx.campaign, ctx.online_keys, rng)
+        kinds = [m.type for m in applicant.values.get("members") or []]  # type: ignore[union-attr]
+        if any(a == b for a, b in itertools.pairwise(kinds)):
+            break
+    else:
+        pytest.fail("no applicant with two members of one type in a row")
+
+    def members(style: Style) -> PageLayout:
+        pages = FormLayout(applicant, template, ctx.campaign, paper=True, style=style).pages()
+        return next(p for p in pages if p.id == "members")
+
+    house, merged = members(HOUSE), members(_styled(merged_cells=True))
+    house_types = [t for t in house.texts if t.role == "members.type"]
+    merged_types = [t for t in merged.texts if t.role == "members.type"]
+    assert [t.text for t in house_types] == kinds  # the house writes each row's type
+    runs = [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k]
+    assert [t.text for t in merged_types] == runs  # once per run
+    names = [t for t in merged.texts if t.role == "members.name"]
+    assert [t.text for t in names] == [t.text for t in house.texts if t.role == "members.name"]
+    # the type column's x span; a rule crossing it between two rows of a run is gone
+    col = (house_types[0].x - 5, house_types[0].box[2] + 5)
+    across = [r for r in merged.rules if r.y0 == r.y1 and r.x0 < col[0] and r.x1 > col[1]]
+    house_across = [r for r in house.rules if r.y0 == r.y1 and r.x0 < col[0] and r.x1 > col[1]]
+    assert len(house_across) - len(across) == len(kinds) - len(runs)
+    for t in merged_types:  # a merged run's type sits between the rows of its run
+        run = [n for n in names if abs(n.y - t.y) < 20]
+        assert run and min(n.y for n in run) <= t.y + 0.01
+
+
 # --- hands and inks ---------------------------------------------------------------------
 
 
@@ -326,6 +364,7 @@ def test_every_new_dimension_has_a_tuned_family_and_the_new_withheld_ones_are_fr
         assert mark in tuned_marks
     assert any(True in f.type.wrapped_options for f in tuned)
     assert any("lines" in f.tables.lists for f in tuned)
+    assert any(True in f.tables.merged_cells for f in tuned)
     assert any(True in f.scan.phone_photo for f in tuned)
     assert any(set(f.handwriting.hands) - {Hand.HOUSE} for f in tuned)
     assert any(set(f.handwriting.inks) - {"house"} for f in tuned)
@@ -352,6 +391,7 @@ _WITHHELD = "{name: w, split: withheld, ticks: [pen_fill]}"
         ("{name: t, split: tuned, ticks: [pen_slash], handwriting: {hands: [scrawl]}}", "hands"),
         ("{name: t, split: tuned, ticks: [pen_slash], handwriting: {inks: [red]}}", "inks"),
         ("{name: t, split: tuned, ticks: [pen_slash], tables: {lists: [bullets]}}", "lists"),
+        ("{name: t, split: tuned, ticks: [pen_slash], tables: {merged_cells: [1, 2]}}", "merged"),
         ("{name: t, split: tuned, ticks: [pen_slash], scan: {phone_photo: [true, true]}}", "twice"),
         ("{name: t, split: tuned, ticks: [pen_slash], type: {wrapped_options: [x]}}", "wrapped"),
     ],
@@ -384,6 +424,7 @@ def test_the_new_dimensions_are_drawn_within_the_familys_choices() -> None:
             f = styles.family(style.family)
             assert style.hand in f.handwriting.hands and style.ink in f.handwriting.inks
             assert style.lists in f.tables.lists
+            assert style.merged_cells in f.tables.merged_cells
             assert style.type.wrapped_options in f.type.wrapped_options
             assert style.scan.phone_photo in f.scan.phone_photo
             seen.add(style.family)
