@@ -158,6 +158,8 @@ def _make(index: int, seed: int, ctx: Context, styles: str = "house") -> Made:
         degraded=plan.degraded,
         upside_down_page=int(rng.integers(2, len(layouts) + 1)) if plan.upside_down else None,
         style=style.scan,
+        hand=style.hand,
+        ink=style.ink,
     )
     pages = scan_submission(applicant, layouts, scan_plan, rng, title=template.title)
     return Made(applicant, tuple(expected), plan, tuple(pages), style)
@@ -380,6 +382,7 @@ def _readme(
                 ("photocopied", m.style.scan.photocopy),
                 ("binding shadow", m.style.scan.binding_shadow),
                 ("punched holes", m.style.scan.punched_holes),
+                ("phone photo", m.style.scan.phone_photo),
                 (f"style {m.style.family} ({m.style.split})", m.style.split != "house"),
             )
             if on

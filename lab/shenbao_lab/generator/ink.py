@@ -15,18 +15,106 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["render_handwriting", "render_pen_mark", "render_seal", "render_tick", "stamp"]
+__all__ = [
+    "HANDS",
+    "HandParams",
+    "render_handwriting",
+    "render_pen_mark",
+    "render_seal",
+    "render_tick",
+    "stamp",
+]
 
 # Punctuation that must not start a line (kept on the previous line).
 _NO_LINE_START = frozenset("，。、；：！？）》」』”’…%,.;:!?)")
 # Small punctuation marks: written small, in the lower left of a narrow cell.
 _SMALL_PUNCT = frozenset("，。、；：！？")
+
+
+@dataclass(frozen=True)
+class HandParams:
+    """How one hand writes: the draws of ``render_handwriting`` (ranges are uniform draws,
+    ``_sd`` normal spreads; lengths in character heights).
+
+    No handwriting-like CJK face is on the machine, so a hand is a typeface's glyphs
+    moved the way that hand moves them: slant, per-glyph size, rotation and baseline,
+    a wobble of the strokes, and the weight of the pen.
+    """
+
+    slant_deg: tuple[float, float] = (2.0, 9.0)  # vertical strokes lean right (negative: left)
+    pitch: tuple[float, float] = (1.45, 1.7)  # line pitch
+    glyph_scale: tuple[float, float] = (0.9, 1.1)
+    advance: tuple[float, float] = (0.9, 1.06)  # spacing, times the glyph's width
+    rotation_sd: float = 2.5
+    rotation_max: float = 6.0
+    baseline_sd: float = 0.035
+    line_slope_deg: float = 0.6  # each line's baseline slope, ±
+    rise_deg: tuple[float, float] = (2.0, 7.0)  # horizontal strokes rise to the right
+    wobble: float = 0.04  # the elastic distortion of strokes
+    weight: int = 0  # -1 a fine pen, 0 a ballpoint, 1 a felt-tip (erode / dilate the strokes)
+
+
+HANDS: dict[str, HandParams] = {
+    # the generator's own hand (the committed corpus)
+    "house": HandParams(),
+    # upright, even and careful
+    "neat": HandParams(
+        slant_deg=(0.0, 3.0),
+        glyph_scale=(0.96, 1.04),
+        advance=(0.95, 1.02),
+        rotation_sd=1.0,
+        rotation_max=3.0,
+        baseline_sd=0.015,
+        line_slope_deg=0.3,
+        wobble=0.02,
+    ),
+    # fast: strongly slanted, uneven sizes, a wandering baseline, a fine pen
+    "hurried": HandParams(
+        slant_deg=(9.0, 15.0),
+        pitch=(1.3, 1.5),
+        glyph_scale=(0.85, 1.15),
+        advance=(0.85, 1.0),
+        rotation_sd=3.5,
+        rotation_max=8.0,
+        baseline_sd=0.06,
+        line_slope_deg=1.5,
+        rise_deg=(4.0, 9.0),
+        wobble=0.06,
+        weight=-1,
+    ),
+    # a broad felt-tip pressed hard
+    "heavy": HandParams(
+        slant_deg=(0.0, 5.0),
+        glyph_scale=(0.9, 1.15),
+        rotation_sd=3.0,
+        baseline_sd=0.05,
+        wobble=0.05,
+        weight=1,
+    ),
+    # a left-leaning hand
+    "backhand": HandParams(
+        slant_deg=(-10.0, -4.0),
+        glyph_scale=(0.88, 1.1),
+        rotation_sd=3.0,
+        rotation_max=8.0,
+        baseline_sd=0.05,
+        rise_deg=(0.0, 4.0),
+        wobble=0.06,
+    ),
+}
+HOUSE_INK = (25, 35, 95)
+INKS: dict[str, tuple[int, int, int]] = {
+    "house": HOUSE_INK,
+    "blue": (30, 62, 175),
+    "black": (28, 28, 32),
+}
 
 
 def _linear(angle_deg: float, sx: float = 1.0, sy: float = 1.0) -> np.ndarray:
@@ -270,7 +358,12 @@ def render_seal(
 
 
 def _layout_lines(
-    text: str, char_px: int, avail_px: float, rng: np.random.Generator, glyphs: _GlyphSource
+    text: str,
+    char_px: int,
+    avail_px: float,
+    rng: np.random.Generator,
+    glyphs: _GlyphSource,
+    hand: HandParams,
 ) -> list[list[tuple[str, float, float, float, float]]]:
     """Break text into lines of glyphs with random handwriting parameters.
 
@@ -285,14 +378,16 @@ def _layout_lines(
             lines.append(line)
             line, width = [], 0.0
             continue
-        scale = rng.uniform(0.9, 1.1)
+        scale = rng.uniform(*hand.glyph_scale)
         if ch in _SMALL_PUNCT:
             advance = char_px * rng.uniform(0.55, 0.7)
         else:
             em = glyphs.font.getlength(ch) / glyphs.size
-            advance = char_px * scale * em * rng.uniform(0.9, 1.06)
-        angle = float(np.clip(rng.normal(0.0, 2.5), -6.0, 6.0))
-        dy = float(rng.normal(0.0, 0.035 * char_px))
+            advance = char_px * scale * em * rng.uniform(*hand.advance)
+        angle = float(
+            np.clip(rng.normal(0.0, hand.rotation_sd), -hand.rotation_max, hand.rotation_max)
+        )
+        dy = float(rng.normal(0.0, hand.baseline_sd * char_px))
         if line and width + advance > avail_px and ch not in _NO_LINE_START:
             lines.append(line)
             line, width = [], 0.0
@@ -310,6 +405,7 @@ def _render_hand_line(
     rng: np.random.Generator,
     glyphs: _GlyphSource,
     ss: int,
+    hand: HandParams,
 ) -> tuple[np.ndarray, float]:
     """Render one line of handwriting as coverage at 1x.
 
@@ -320,14 +416,15 @@ def _render_hand_line(
         rng: Source of randomness.
         glyphs: Glyph renderer at ``char_px * ss``.
         ss: Supersampling factor of ``glyphs``.
+        hand: How the hand moves.
 
     Returns:
         ``(coverage, mid_y)``: float32 coverage and the row of the line's centre.
     """
     line_w = sum(g[1] for g in glyph_params)
-    slope = math.tan(math.radians(rng.uniform(-0.6, 0.6)))
-    amp = 0.04 * char_px
-    margin_x = char_px * (0.4 + slant) + amp
+    slope = math.tan(math.radians(rng.uniform(-hand.line_slope_deg, hand.line_slope_deg)))
+    amp = hand.wobble * char_px
+    margin_x = char_px * (0.4 + abs(slant)) + amp
     margin_y = char_px * 0.8 + abs(slope) * line_w / 2 + amp
     w = math.ceil(line_w + 2 * margin_x)
     h = math.ceil(2 * margin_y)
@@ -337,7 +434,7 @@ def _render_hand_line(
     for ch, advance, scale, angle, dy in glyph_params:
         cx = x + char_px * scale * glyphs.font.getlength(ch) / glyphs.size / 2
         # Vertical strokes lean right, horizontal strokes rise to the right.
-        rise = math.tan(math.radians(rng.uniform(2.0, 7.0)))
+        rise = math.tan(math.radians(rng.uniform(*hand.rise_deg)))
         shear = np.array([[1.0, -slant], [-rise, 1.0]])
         lin = _linear(angle, scale, scale) @ shear
         m = _affine((half, half), (cx * ss, (margin_y + dy) * ss), lin)
@@ -350,6 +447,10 @@ def _render_hand_line(
     thick = cv2.dilate(cov, kernel)
     thin = cv2.erode(cov, kernel)
     cov = np.where(t > 0, cov + t * (thick - cov), cov - t * (thin - cov))
+    if hand.weight > 0:  # a broad pen: every stroke wider
+        cov = cv2.dilate(cov, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ss + 1,) * 2))
+    elif hand.weight < 0:  # a fine pen: every stroke thinner, never gone
+        cov = np.maximum(cv2.erode(cov, kernel), 0.5 * cov)
 
     # Baseline slope plus a smooth elastic distortion at glyph and stroke scale, in one remap.
     hh, ww = cov.shape
@@ -371,7 +472,8 @@ def render_handwriting(
     max_width_px: int,
     rng: np.random.Generator,
     font_path: Path,
-    ink: tuple[int, int, int] = (25, 35, 95),
+    ink: tuple[int, int, int] = HOUSE_INK,
+    hand: HandParams = HANDS["house"],
 ) -> tuple[Image.Image, list[tuple[str, tuple[int, int, int, int]]]]:
     """Render text as blue-black ballpoint handwriting.
 
@@ -385,6 +487,7 @@ def render_handwriting(
         rng: Source of randomness.
         font_path: CJK font file; a sans font (NotoSansSC) looks most pen-like.
         ink: Base ink colour.
+        hand: How the hand moves (``HANDS``); the house's by default.
 
     Returns:
         ``(image, lines)``: an RGBA image (alpha = ink) and, per line, its
@@ -392,15 +495,15 @@ def render_handwriting(
     """
     ss = 2
     glyphs = _GlyphSource(font_path, char_px * ss)
-    slant = math.tan(math.radians(rng.uniform(2.0, 9.0)))
+    slant = math.tan(math.radians(rng.uniform(*hand.slant_deg)))
     pad = max(2, round(0.1 * char_px))
-    avail = max_width_px - 2 * pad - char_px * (0.8 + 2 * slant)
-    pitch = char_px * rng.uniform(1.45, 1.7)
-    layout = _layout_lines(text, char_px, max(avail, float(char_px)), rng, glyphs)
+    avail = max_width_px - 2 * pad - char_px * (0.8 + 2 * abs(slant))
+    pitch = char_px * rng.uniform(*hand.pitch)
+    layout = _layout_lines(text, char_px, max(avail, float(char_px)), rng, glyphs, hand)
 
     rendered: list[tuple[np.ndarray, int, int]] = []
     for i, params in enumerate(layout):
-        cov, mid_y = _render_hand_line(params, char_px, slant, rng, glyphs, ss)
+        cov, mid_y = _render_hand_line(params, char_px, slant, rng, glyphs, ss, hand)
         indent = rng.uniform(0.0, 0.15) * char_px
         top = pad + char_px * 0.7 + i * pitch + rng.normal(0.0, 0.05 * char_px) - mid_y
         ys, xs = np.nonzero(cov > 0.02)
@@ -531,8 +634,10 @@ def render_pen_mark(
 ) -> Image.Image:
     """A mark made by pen on a form: ``cross`` (×), ``fill`` (a box blacked in with
     back-and-forth strokes), ``circle`` (an oval drawn round something, its ends
-    overlapping) or ``underline`` (a line drawn under words, a little wavy), filling a
-    ``width_px`` × ``height_px`` canvas; RGBA, alpha = ink."""
+    overlapping), ``underline`` (a line drawn under words, a little wavy), ``slash`` (one
+    quick stroke from the lower left to the upper right, /) or ``strike`` (a line struck
+    through words, nearly straight, rising a little), filling a ``width_px`` ×
+    ``height_px`` canvas; RGBA, alpha = ink."""
     small = min(width_px, height_px)
 
     def j() -> float:
@@ -574,6 +679,13 @@ def render_pen_mark(
         )
         strokes = [np.stack([0.03 + 0.94 * t, 0.5 + wave + 0.1 * (t - 0.5)], axis=1)]
         pen = max(1.2, height_px * rng.uniform(0.18, 0.28))
+    elif kind == "slash":
+        strokes = [_bowed((0.18 + j(), 0.9 + j()), (0.82 + j(), 0.1 + j()), rng, 0.025)]
+        pen = max(1.2, small * rng.uniform(0.06, 0.09))
+    elif kind == "strike":
+        rise = float(rng.uniform(-0.12, 0.12))
+        strokes = [_bowed((0.02, 0.5 + rise), (0.98, 0.5 - rise), rng, 0.04)]
+        pen = max(1.2, height_px * rng.uniform(0.16, 0.24))
     else:
         raise ValueError(f"unknown pen mark {kind!r}")
     return _pen_strokes(strokes, width_px, height_px, pen, ink)

@@ -8,6 +8,7 @@ OCR ground truth.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -19,7 +20,14 @@ from pipeline.config import Campaign, FieldSpec, ReadMethod, TemplateSpec
 from pipeline.model import Annex, Member
 from shenbao_lab.generator.applicant import Applicant
 from shenbao_lab.generator.fonts import fonts
-from shenbao_lab.generator.styles import HOUSE, Style, TableRules, TickMark, TypeStyle
+from shenbao_lab.generator.styles import (
+    HOUSE,
+    ListLines,
+    Style,
+    TableRules,
+    TickMark,
+    TypeStyle,
+)
 
 PAGE_W, PAGE_H = 210.0, 297.0
 LABEL_SPACED_MAX = 4  # labels up to this many characters are spaced out by a style
@@ -28,6 +36,11 @@ DOUBLE_GAP = 0.7  # mm between the two rules of a doubled frame
 # The basic-information grid is set no larger than this: at 13–14 pt it runs off an A4
 # sheet (a typist's form would go on to a second sheet, which the generator does not draw).
 GRID_MAX_PT = 12.0
+# The basic-information grid's label column, mm: the house's, and a style's wider one
+# (its option cells narrower, so tick groups' options break at the cell's edge).
+LABEL_COLUMN, WIDE_LABEL_COLUMN = 55.0, 80.0
+LIST_SEPARATORS = "；、"  # how a list value is joined when printed as one run
+OPENING, CLOSING = "（(“《", "）)”》、，。；："  # a line never ends / starts with these
 MARGIN = 25.0
 PT = 25.4 / 72  # mm per point
 BODY, SMALL, HEADING = 10.5, 9.0, 14.0
@@ -97,7 +110,9 @@ class TickBox:
     """A printed □ of a tick-box group; ``printed_tick`` when the tick is typed, not penned.
 
     ``mark`` says how the chosen box is marked (the submission's style); ``label_w`` is the
-    width of the option's words after the box (where a pen circles or ticks beside them).
+    width of the option's words after the box (where a pen circles or ticks beside them);
+    ``run_on`` (x, y, width), when the words were broken at the cell's edge: where the rest
+    of them runs on at the start of the next line (y as ``y``: the top of a box there).
     """
 
     x: float
@@ -109,6 +124,7 @@ class TickBox:
     option: str
     mark: TickMark = TickMark.HOUSE
     label_w: float = 0.0
+    run_on: tuple[float, float, float] | None = None
 
 
 @dataclass
@@ -186,12 +202,16 @@ class PageLayout:
         size: float = BODY,
         mark: TickMark = TickMark.HOUSE,
         font: str = "song",
+        break_words: bool = False,
     ) -> float:
         """□option □option … wrapped to ``width``; return the y below the last row.
 
         With a ``mark`` whose boxes are typed glyphs, each box is the character □ (the
         chosen one ■, √, ×, ☑ or ☒) instead of a ruled square; with a boxless mark there is
-        no box, only a ✔ typed where the chosen option's box would be.
+        no box, only a ✔ typed where the chosen option's box would be. With
+        ``break_words``, an option that does not fit at a line's end is broken there (as
+        Word does in a narrow cell): its box and first characters at the end of the line,
+        the rest of its words at the start of the next.
         """
         box = size * PT * 0.95
         step = size * PT * 1.75
@@ -200,12 +220,30 @@ class PageLayout:
         for option in options:
             label_w = text_width(option, font, size)
             needed = box + 1.0 + label_w + 4.0
+            words = [(option, label_w)]
+            run_on: tuple[float, float, float] | None = None
             if cx + needed > x + width and cx > x:
-                cx, y = x, y + step
+                head = _head_fitting(option, x + width - (cx + box + 1.0), font, size)
+                if break_words and 0 < len(head) < len(option):
+                    tail = option[len(head) :]
+                    tail_w = text_width(tail, font, size)
+                    words = [(head, text_width(head, font, size)), (tail, tail_w)]
+                    run_on = (x, y + step + 0.15 * box, tail_w)
+                elif not (break_words and head == option):
+                    cx, y = x, y + step
             ticked = option == chosen
             self.boxes.append(
                 TickBox(
-                    cx, y + 0.15 * box, box, ticked, printed_tick, spec.key, option, mark, label_w
+                    cx,
+                    y + 0.15 * box,
+                    box,
+                    ticked,
+                    printed_tick,
+                    spec.key,
+                    option,
+                    mark,
+                    words[0][1],
+                    run_on,
                 )
             )
             if mark.glyph_boxes or (mark.boxless and ticked):
@@ -219,9 +257,29 @@ class PageLayout:
                         TickMark.TYPED_CHECK_BEFORE: "✔",
                     }.get(mark, "√")
                 self.text(cx, y, glyph, font=glyph_font, size=size, role=f"box:{spec.key}")
-            self.text(cx + box + 1.0, y, option, font=font, size=size, role=f"option:{spec.key}")
-            cx += needed
+            self.text(
+                cx + box + 1.0, y, words[0][0], font=font, size=size, role=f"option:{spec.key}"
+            )
+            if run_on is None:
+                cx += needed
+            else:  # the rest of the words at the start of the next line
+                y += step
+                self.text(x, y, words[1][0], font=font, size=size, role=f"option:{spec.key}")
+                cx = x + words[1][1] + 4.0
         return y + step
+
+
+def _head_fitting(text: str, room: float, font: str, size: float) -> str:
+    """The longest start of ``text`` no wider than ``room`` mm that Word would end a line
+    with: never an opening bracket at its end, never a closing one left to start the rest."""
+    head = ""
+    for ch in text:
+        if text_width(head + ch, font, size) > room:
+            break
+        head += ch
+    while head and head != text and (head[-1] in OPENING or text[len(head)] in CLOSING):
+        head = head[:-1]
+    return head
 
 
 def wrap(
@@ -264,6 +322,8 @@ class FormLayout:
         self.mark = style.ticks if paper else TickMark.HOUSE
         self.type = style.type if paper else TypeStyle()
         self.table_rules: TableRules = style.tables if paper else "house"
+        self.lists: ListLines = style.lists if paper else "house"
+        self.merge_repeats = style.merged_cells if paper else False
         self.annex_label = "附件1" if template.annex is Annex.PILOT else "附件2"
 
     def pages(self) -> list[PageLayout]:
@@ -417,7 +477,8 @@ class FormLayout:
 
     def _basic_info(self, page: PageLayout) -> None:
         y = self._heading(page, "basic_info", 22, centred=True)
-        x0, split, x1 = MARGIN, MARGIN + 55, PAGE_W - MARGIN
+        column = WIDE_LABEL_COLUMN if self.type.wrapped_options else LABEL_COLUMN
+        x0, split, x1 = MARGIN, MARGIN + column, PAGE_W - MARGIN
         size = min(self._size(10.0), GRID_MAX_PT)
         face = self._face("song")
         step = size * PT * 1.6
@@ -441,11 +502,12 @@ class FormLayout:
                         size=size,
                         mark=self.mark,
                         font=face,
+                        break_words=self.type.wrapped_options,
                     )
                     + 0.4
                 )
             else:
-                value_lines = wrap(self._value(key), x1 - split - 4, face, size)
+                value_lines = self._cell_lines(spec, self._value(key), x1 - split - 4, face, size)
                 for i, (_, line) in enumerate(value_lines):
                     page.text(
                         split + 2,
@@ -468,6 +530,16 @@ class FormLayout:
         self._vrule(page, x0, top, y, frame=-1)
         self._vrule(page, x1, top, y, frame=1)
 
+    def _cell_lines(
+        self, spec: FieldSpec, value: str, width: float, face: str, size: float
+    ) -> list[tuple[float, str]]:
+        """A value cell's lines: wrapped at its edge, or for a list a style sets one item
+        a line, each item on a line of its own (wrapped if it is longer than the cell)."""
+        if self.lists == "lines" and spec.type == "name_list" and value:
+            items = [i for i in re.split(f"[{LIST_SEPARATORS}]", value) if i]
+            return [line for item in items for line in wrap(item, width, face, size)]
+        return wrap(value, width, face, size)
+
     def _heading_bottom(self, page: PageLayout, section_id: str) -> float:
         heading = next(t for t in page.texts if t.role == f"heading:{section_id}")
         return heading.y + heading.size * PT * 2.2
@@ -482,8 +554,13 @@ class FormLayout:
         roles: list[str],
         *,
         size: float = 10.0,
+        merge: tuple[int, ...] = (),
     ) -> float:
-        """A ruled grid with a header row; cells wrap. Returns the y below the table."""
+        """A ruled grid with a header row; cells wrap. Returns the y below the table.
+
+        In the ``merge`` columns, a run of body rows holding the same text shares one
+        merged cell: the text once, centred across the run, no rule between its rows.
+        """
         size = self._size(size)
         face = self._face("song")
         step = size * PT * 1.6
@@ -491,27 +568,58 @@ class FormLayout:
         for w in widths:
             xs.append(xs[-1] + w)
         top = y
-        self._hrule(page, xs[0], y, xs[-1], frame=True)
-        for r, cells in enumerate([header, *rows]):
+        table = [header, *rows]
+        # the first row of a merged run -> its last row, and the rows a run covers
+        runs: dict[tuple[int, int], int] = {}
+        covered: set[tuple[int, int]] = set()
+        for i in merge:
+            r = 1
+            while r < len(table):
+                end = r
+                while end + 1 < len(table) and table[end + 1][i] == table[r][i]:
+                    end += 1
+                if end > r:
+                    runs[(r, i)] = end
+                    covered.update((k, i) for k in range(r, end + 1))
+                r = end + 1
+        layout = []
+        for r, cells in enumerate(table):
             font = "hei" if r == 0 else face
             # the house wraps and centres every cell by its 宋体 width, the header's too
             measure = "song" if self.type.face == "house" else font
             wrapped = [wrap(cell, widths[i] - 3, measure, size) for i, cell in enumerate(cells)]
             height = max(8.0, max(len(w) for w in wrapped) * step + 2.4)
+            layout.append((font, measure, wrapped, height))
+        self._hrule(page, xs[0], y, xs[-1], frame=True)
+        for r, (font, measure, wrapped, height) in enumerate(layout):
             for i, lines in enumerate(wrapped):
+                offset = 0.0
+                if (r, i) in runs:  # centred across the merged run
+                    span = sum(layout[k][3] for k in range(r, runs[(r, i)] + 1))
+                    offset = (span - height) / 2
+                elif (r, i) in covered:
+                    continue  # written once, at the run's first row
                 for j, (_, line) in enumerate(lines):
                     role = "table_header" if r == 0 else roles[i]
                     lw = text_width(line, measure, size)
                     page.text(
                         xs[i] + (widths[i] - lw) / 2,
-                        y + 1.8 + j * step,
+                        y + offset + 1.8 + j * step,
                         line,
                         font=font,
                         size=size,
                         role=role,
                     )
             y += height
-            self._hrule(page, xs[0], y, xs[-1], frame=r in (0, len(rows)))
+            gaps = [i for i in merge if (r, i) in covered and (r + 1, i) in covered]
+            gaps = [i for i in gaps if not any(r + 1 == start for start, c in runs if c == i)]
+            if not gaps:
+                self._hrule(page, xs[0], y, xs[-1], frame=r in (0, len(rows)))
+            else:  # the rule stops at a merged cell and goes on after it
+                edges = [xs[0]] + [x for i in sorted(gaps) for x in (xs[i], xs[i + 1])] + [xs[-1]]
+                for a, b in zip(edges[::2], edges[1::2], strict=True):
+                    if b > a:
+                        self._hrule(page, a, y, b, frame=False)
         for i, x in enumerate(xs):
             self._vrule(page, x, top, y, frame=-1 if i == 0 else 1 if i == len(xs) - 1 else 0)
         return y
@@ -522,7 +630,10 @@ class FormLayout:
         members = [m for m in self.a.values.get("members") or [] if isinstance(m, Member)]
         rows = [[str(i), m.name, m.type, m.uscc] for i, m in enumerate(members, start=1)]
         roles = [f"members.{c.key}" for c in table.columns]
-        self._table(page, y, [14, 68, 36, 42], [c.label for c in table.columns], rows, roles)
+        merge = (2,) if self.merge_repeats else ()  # the member type's column
+        self._table(
+            page, y, [14, 68, 36, 42], [c.label for c in table.columns], rows, roles, merge=merge
+        )
 
     def _narrative(self, page: PageLayout) -> None:
         spec = self.t.page(page.id)

@@ -18,6 +18,10 @@ from PIL import Image
 from shenbao_lab.generator.applicant import Applicant
 from shenbao_lab.generator.fonts import fonts
 from shenbao_lab.generator.ink import (
+    HANDS,
+    HOUSE_INK,
+    INKS,
+    HandParams,
     render_handwriting,
     render_pen_mark,
     render_seal,
@@ -29,13 +33,15 @@ from shenbao_lab.generator.pdf import render_pdf
 from shenbao_lab.generator.scanner import (
     ScanProfile,
     binding_shadow,
+    phone_photo,
     photocopy,
     punched_holes,
     random_profile,
     scan,
     transform_bbox,
+    warp_box,
 )
-from shenbao_lab.generator.styles import ScanStyle, TickMark
+from shenbao_lab.generator.styles import Hand, Ink, ScanStyle, TickMark
 from shenbao_lab.generator.truth import TruthLine, TruthPage, TruthSeal
 
 SEAL_MM = 42.0  # 公章: 40–42 mm across
@@ -51,6 +57,8 @@ class ScanPlan:
     degraded: bool
     upside_down_page: int | None  # 1-based page fed upside down
     style: ScanStyle = field(default_factory=ScanStyle)  # the style family's scanner, paper
+    hand: Hand = Hand.HOUSE  # whose hand writes the opinion and its date
+    ink: Ink = "house"  # and with what pen
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,8 @@ class _Paper:
         char_mm: float,
         width_mm: float,
         rng: np.random.Generator,
+        hand: HandParams = HANDS["house"],
+        colour: tuple[int, int, int] = HOUSE_INK,
     ) -> PX_BOX:
         """Write ``text`` with its top-left near (left, top) mm; return the ink's px box."""
         ink, lines = render_handwriting(
@@ -93,6 +103,8 @@ class _Paper:
             max_width_px=round(self.px(width_mm)),
             rng=rng,
             font_path=fonts().hei_otf,
+            ink=colour,
+            hand=hand,
         )
         x0, y0 = self.px(left), self.px(top)
         centre = (x0 + ink.width / 2, y0 + ink.height / 2)
@@ -121,7 +133,10 @@ class _Paper:
         if box.mark is TickMark.HOUSE:
             self.tick((x, y, size), rng)
             return
+        if box.mark is TickMark.PEN_STRIKE_OTHERS:
+            return  # the chosen option is the one left standing: nothing on it
         angle = float(rng.uniform(-8, 8))
+        opacity = 1.0
         if box.mark is TickMark.PEN_CHECK_LARGE:
             # twice the box: the turn inside it, the flick out past its top edge
             ink = render_tick(round(self.px(size * 2.3)), rng)
@@ -130,7 +145,7 @@ class _Paper:
             # just after the option's words, in the gap before the next option's box
             ink = render_tick(round(self.px(size)), rng)
             centre = (x + size + 1.0 + box.label_w + 0.3 + size * 0.5, y + size * 0.4)
-        elif box.mark is TickMark.PEN_CIRCLE:
+        elif box.mark in (TickMark.PEN_CIRCLE, TickMark.PEN_CIRCLE_STRIKE):
             wide = size + 1.0 + box.label_w + 4.0
             ink = render_pen_mark("circle", round(self.px(wide)), round(self.px(size * 2.0)), rng)
             centre = (x + (size + 1.0 + box.label_w) / 2, y + size / 2)
@@ -150,6 +165,19 @@ class _Paper:
             ink = render_pen_mark("fill", side, side, rng)
             centre = (x + size / 2, y + size / 2)
             angle = float(rng.uniform(-4, 4))
+        elif box.mark is TickMark.PEN_SLASH:
+            # one quick stroke through the box, a little longer than its side
+            side = round(self.px(size * float(rng.uniform(1.3, 1.7))))
+            ink = render_pen_mark("slash", side, side, rng)
+            centre = (x + size / 2, y + size / 2)
+            angle = float(rng.uniform(-6, 6))
+        elif box.mark is TickMark.PEN_CHECK_FAINT:
+            # small, inside the box, with a light hand on a pen running dry
+            r, g, b = (int(v) for v in rng.integers((80, 95, 140), (120, 130, 185)))
+            faint = (r, g, b)
+            ink = render_tick(round(self.px(size * float(rng.uniform(0.6, 0.8)))), rng, faint)
+            centre = (x + size * 0.5, y + size * 0.5)
+            opacity = float(rng.uniform(0.45, 0.65))
         else:
             raise ValueError(f"{box.mark} is not a pen mark")
         jitter = rng.normal(0.0, 0.06 * size, 2)
@@ -159,8 +187,31 @@ class _Paper:
             center=(self.px(centre[0] + jitter[0]), self.px(centre[1] + jitter[1])),
             angle_deg=angle,
             rng=rng,
-            opacity=1.0,
+            opacity=opacity,
         )
+
+    def strike(self, box: TickBox, rng: np.random.Generator) -> None:
+        """An option not chosen struck out by pen: a line through its words (and through
+        the rest of them where they run on at the next line's start)."""
+        runs = [(box.x + box.size + 1.0, box.y, box.label_w)]
+        if box.run_on is not None:
+            runs.append(box.run_on)
+        for x, y, width in runs:
+            # the pen starts a little before the words or just inside them, ends past them
+            start = x - float(rng.uniform(-0.3, 0.8))
+            end = x + width + float(rng.uniform(0.0, 1.2))
+            ink = render_pen_mark(
+                "strike", round(self.px(end - start)), round(self.px(box.size * 0.8)), rng
+            )
+            centre = (self.px((start + end) / 2), self.px(y + box.size * 0.42))
+            self.image, _ = stamp(
+                self.image,
+                ink,
+                center=(centre[0], centre[1] + float(rng.normal(0.0, self.px(0.15)))),
+                angle_deg=float(rng.uniform(-2, 2)),
+                rng=rng,
+                opacity=1.0,
+            )
 
     def seal(
         self,
@@ -195,12 +246,30 @@ def _date_parts(date: dt.date) -> dict[str, str]:
     return {"年": str(date.year), "月": str(date.month), "日": str(date.day)}
 
 
-def _ink_page(
-    paper: _Paper, layout: PageLayout, applicant: Applicant, rng: np.random.Generator
-) -> None:
-    for box in layout.boxes:
+def mark_boxes(paper: _Paper, boxes: list[TickBox], rng: np.random.Generator) -> None:
+    """The pen on a page's tick groups: each chosen box marked the style's way, and where
+    the style strikes the other options out, those struck (a group left blank is left
+    alone)."""
+    for box in boxes:
         if box.ticked and not box.printed_tick:
             paper.mark(box, rng)
+    struck = {b.field for b in boxes if b.ticked and b.mark.strikes_others}
+    for box in boxes:
+        if not box.ticked and box.field in struck:
+            paper.strike(box, rng)
+
+
+def _ink_page(
+    paper: _Paper,
+    layout: PageLayout,
+    applicant: Applicant,
+    rng: np.random.Generator,
+    *,
+    hand: Hand = Hand.HOUSE,
+    ink: Ink = "house",
+) -> None:
+    mark_boxes(paper, layout.boxes, rng)
+    writer, colour = HANDS[hand.value], INKS[ink]
     if layout.signature_spot is not None:
         x0, y0, x1, _ = layout.signature_spot
         paper.handwrite(applicant.signature, x0 + 2, y0, char_mm=7.5, width_mm=x1 - x0, rng=rng)
@@ -214,6 +283,8 @@ def _ink_page(
             char_mm=5.6,
             width_mm=x1 - x0 - 10,
             rng=rng,
+            hand=writer,
+            colour=colour,
         )
     if layout.date_marks and opinion.date is not None:
         for mark, part in _date_parts(opinion.date).items():
@@ -222,7 +293,14 @@ def _ink_page(
             # Room for the widest hand: a day or month never wraps onto a second line (a
             # 12 written as 1 over 2 reads as neither, and the truth would say 12).
             paper.handwrite(
-                part, mx0 - width - 0.5, my0 - 1.5, char_mm=5.0, width_mm=width + 14, rng=rng
+                part,
+                mx0 - width - 0.5,
+                my0 - 1.5,
+                char_mm=5.0,
+                width_mm=width + 14,
+                rng=rng,
+                hand=writer,
+                colour=colour,
             )
     for slot, anchor in layout.seal_anchors.items():
         owner = applicant.seal_owners.get(slot)
@@ -249,7 +327,7 @@ def scan_submission(
         paper = _Paper(image, plan.dpi)
         for text in layout.texts:
             paper.lines.append((text.text, paper.box_px(text.box), False))
-        _ink_page(paper, layout, applicant, rng)
+        _ink_page(paper, layout, applicant, rng, hand=plan.hand, ink=plan.ink)
         profile = random_profile(
             rng,
             dpi=plan.dpi,
@@ -259,6 +337,13 @@ def scan_submission(
         )
         if style_rng is not None:
             paper.image, profile = _styled(paper.image, profile, style, number, style_rng)
+            if style.phone_photo:
+                paper.image, homography = phone_photo(paper.image, style_rng, dpi=plan.dpi)
+                paper.lines = [(t, warp_box(b, homography), w) for t, b, w in paper.lines]
+                paper.seals = [
+                    (slot, owner, warp_box(b, homography), angle)
+                    for slot, owner, b, angle in paper.seals
+                ]
         clean_size = paper.image.size
         scanned = scan(paper.image, profile, rng)
         size = scanned.size

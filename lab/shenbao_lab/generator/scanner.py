@@ -26,11 +26,13 @@ __all__ = [
     "binding_shadow",
     "encode_jpeg",
     "jpeg_roundtrip",
+    "phone_photo",
     "photocopy",
     "punched_holes",
     "random_profile",
     "scan",
     "transform_bbox",
+    "warp_box",
     "write_image_pdf",
 ]
 
@@ -280,6 +282,75 @@ def punched_holes(image: Image.Image, rng: np.random.Generator, *, dpi: int) -> 
             rgb, (cx, round(middle + dy * px)), radius, (shade, shade, shade), -1, cv2.LINE_AA
         )
     return Image.fromarray(rgb, "RGB")
+
+
+def phone_photo(
+    image: Image.Image, rng: np.random.Generator, *, dpi: int
+) -> tuple[Image.Image, np.ndarray]:
+    """The page photographed by phone instead of scanned: held a little off square (each
+    corner pulled in, one edge narrower than the other: perspective), lit unevenly (a
+    vignette, light from one side, a soft shadow of the hand or phone), a touch out of
+    focus, and with the colour of the room's light.
+
+    Args:
+        image: The inked page, any mode.
+        rng: Source of randomness.
+        dpi: The page's resolution; blur scales with it.
+
+    Returns:
+        ``(photo, homography)``: an "RGB" image of the same size (the desk around the
+        page where the page does not reach) and the 3×3 matrix taking a point of the
+        page (continuous pixel coordinates) to the photo (``warp_box``).
+    """
+    rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
+    h, w = rgb.shape[:2]
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
+    inward = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]], dtype=np.float64)
+    inset = rng.uniform(0.005, 0.03, (4, 2)) * np.array([w, h])
+    keystone = float(rng.uniform(0.01, 0.035)) * w  # the far edge is narrower
+    far = (0, 1) if rng.random() < 0.5 else (2, 3)
+    inset[list(far), 0] += keystone
+    dst = src + inward * inset
+    matrix = cv2.getPerspectiveTransform(src.astype(np.float32), dst.astype(np.float32))
+    shift = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]])
+    index = np.linalg.inv(shift) @ matrix @ shift  # continuous -> index coordinates
+    desk = tuple(float(v) for v in rng.integers(70, 150) + rng.integers(-12, 13, 3))
+    warped = cv2.warpPerspective(
+        rgb,
+        index,
+        (w, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=desk,
+    )
+    # light: a vignette and a side brighter than the other, and a soft shadow
+    ys = (np.arange(h, dtype=np.float32)[:, None] + 0.5) / h - 0.5
+    xs = (np.arange(w, dtype=np.float32)[None, :] + 0.5) / w - 0.5
+    phi = float(rng.uniform(0.0, 2 * math.pi))
+    gain = 1.0 - float(rng.uniform(0.25, 0.45)) * (xs**2 + ys**2)
+    gain = gain - float(rng.uniform(0.05, 0.15)) * (math.cos(phi) * xs + math.sin(phi) * ys + 0.5)
+    sx, sy = rng.uniform(-0.4, 0.4, 2)
+    sigma = float(rng.uniform(0.12, 0.25))
+    shadow = np.exp(-((xs - sx) ** 2 + (ys - sy) ** 2) / (2 * sigma * sigma))
+    gain = gain - float(rng.uniform(0.08, 0.18)) * shadow
+    cast = 1.0 + rng.uniform(-0.1, 0.03, 3)  # warm or cool room light
+    cast = (cast / cast.max()).astype(np.float32)
+    photo = warped * np.clip(gain, 0.3, 1.0)[..., None] * cast
+    photo = cv2.GaussianBlur(photo, (0, 0), float(rng.uniform(0.6, 1.1)) * dpi / 200.0)
+    out = np.clip(np.rint(photo), 0, 255).astype(np.uint8)
+    return Image.fromarray(out, "RGB"), matrix
+
+
+def warp_box(
+    box: tuple[float, float, float, float], homography: np.ndarray
+) -> tuple[float, float, float, float]:
+    """The axis-aligned box around ``box``'s corners taken through ``homography``."""
+    x0, y0, x1, y1 = box
+    corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], dtype=np.float64)
+    pts = corners @ homography.T
+    pts = pts[:, :2] / pts[:, 2:3]
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
 
 
 def encode_jpeg(image: Image.Image, quality: int) -> bytes:

@@ -51,6 +51,15 @@ class TickMark(StrEnum):
     TYPED_BALLOT_CHECK = "typed_ballot_check"
     TYPED_BALLOT_CROSS = "typed_ballot_cross"
     TYPED_CHECK_BEFORE = "typed_check_before"
+    PEN_SLASH = "pen_slash"
+    PEN_CHECK_FAINT = "pen_check_faint"
+    PEN_CIRCLE_STRIKE = "pen_circle_strike"
+    PEN_STRIKE_OTHERS = "pen_strike_others"
+
+    @property
+    def strikes_others(self) -> bool:
+        """The options not chosen are struck out by pen (a line through their words)."""
+        return self in (TickMark.PEN_CIRCLE_STRIKE, TickMark.PEN_STRIKE_OTHERS)
 
     @property
     def typed(self) -> bool:
@@ -95,8 +104,26 @@ ScanMode = Literal["house", "greyscale", "bilevel"]
 TableRules = Literal["house", "no_vertical", "thick", "double"]
 """Table rulings: ``house`` (a full grid of thin rules), no vertical rules at all, every
 rule thick, or the frame and the header's rule doubled."""
+ListLines = Literal["house", "lines"]
+"""A list cell (the platforms): ``house`` (one run joined by 、 or ；, wrapped at the cell's
+edge) or ``lines`` (each item on a line of its own, no separator)."""
 Turn = Literal[0, 90, 180, 270]
 """One page fed turned clockwise by this many degrees (0: none beyond the scenario's)."""
+
+
+class Hand(StrEnum):
+    """Whose hand writes the recommendation opinion and its date (``styles.yaml`` says
+    each; ``ink.HANDS`` holds what each means for the pen)."""
+
+    HOUSE = "house"
+    NEAT = "neat"
+    HURRIED = "hurried"
+    HEAVY = "heavy"
+    BACKHAND = "backhand"
+
+
+Ink = Literal["house", "blue", "black"]
+"""The colour of the pen that writes the opinion and its date: ``house`` (blue-black)."""
 
 MIN_PT, MAX_PT = 10.5, 14.0
 MIN_DPI, MAX_DPI = 150, 300
@@ -116,6 +143,7 @@ class TypeChoices(BaseModel):
     sizes: tuple[float | Literal["house"], ...] = Field(("house",), min_length=1)
     spaced_labels: tuple[bool, ...] = Field((False,), min_length=1)
     colons: tuple[Colon, ...] = Field(("house",), min_length=1)
+    wrapped_options: tuple[bool, ...] = Field((False,), min_length=1)
 
     @model_validator(mode="after")
     def _in_range(self) -> TypeChoices:
@@ -127,6 +155,7 @@ class TypeChoices(BaseModel):
             (self.sizes, "sizes"),
             (self.spaced_labels, "spaced_labels"),
             (self.colons, "colons"),
+            (self.wrapped_options, "wrapped_options"),
         ):
             _one_of(tuple(values), what)
         return self
@@ -149,6 +178,7 @@ class ScanChoices(BaseModel):
     photocopy: tuple[bool, ...] = Field((False,), min_length=1)
     binding_shadow: tuple[bool, ...] = Field((False,), min_length=1)
     punched_holes: tuple[bool, ...] = Field((False,), min_length=1)
+    phone_photo: tuple[bool, ...] = Field((False,), min_length=1)
 
     @model_validator(mode="after")
     def _in_range(self) -> ScanChoices:
@@ -166,6 +196,7 @@ class ScanChoices(BaseModel):
             (self.photocopy, "photocopy"),
             (self.binding_shadow, "binding_shadow"),
             (self.punched_holes, "punched_holes"),
+            (self.phone_photo, "phone_photo"),
         ):
             _one_of(tuple(values), what)
         return self
@@ -175,10 +206,29 @@ class TableChoices(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rules: tuple[TableRules, ...] = Field(("house",), min_length=1)
+    lists: tuple[ListLines, ...] = Field(("house",), min_length=1)
+    merged_cells: tuple[bool, ...] = Field((False,), min_length=1)
 
     @model_validator(mode="after")
     def _unique(self) -> TableChoices:
         _one_of(self.rules, "rules")
+        _one_of(self.lists, "lists")
+        _one_of(self.merged_cells, "merged_cells")
+        return self
+
+
+class HandChoices(BaseModel):
+    """Whose hand, and what pen, may write the opinion and its date."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    hands: tuple[Hand, ...] = Field((Hand.HOUSE,), min_length=1)
+    inks: tuple[Ink, ...] = Field(("house",), min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> HandChoices:
+        _one_of(self.hands, "hands")
+        _one_of(self.inks, "inks")
         return self
 
 
@@ -191,6 +241,7 @@ class StyleFamily(BaseModel):
     type: TypeChoices = TypeChoices()
     scan: ScanChoices = ScanChoices()
     tables: TableChoices = TableChoices()
+    handwriting: HandChoices = HandChoices()
 
 
 class Styles(BaseModel):
@@ -206,9 +257,9 @@ class Styles(BaseModel):
         house = [f for f in self.families if f.split == "house"]
         if [f.name for f in house] != ["house"] or house[0].ticks != (TickMark.HOUSE,):
             raise ValueError("exactly one house family, named house, with ticks [house]")
-        plain = (TypeChoices(), ScanChoices(), TableChoices())
-        if (house[0].type, house[0].scan, house[0].tables) != plain:
-            raise ValueError("the house family chooses no type, scan or tables")
+        plain = (TypeChoices(), ScanChoices(), TableChoices(), HandChoices())
+        if (house[0].type, house[0].scan, house[0].tables, house[0].handwriting) != plain:
+            raise ValueError("the house family chooses no type, scan, tables or handwriting")
         if any(TickMark.HOUSE in f.ticks for f in self.families if f.split != "house"):
             raise ValueError("only the house family marks ticks the house way")
         for split in ("tuned", "withheld"):
@@ -245,6 +296,9 @@ class TypeStyle(BaseModel):
     size: float | None = Field(None, description="body size in pt; None: the house sizes")
     spaced_labels: bool = False
     colon: Colon = "house"
+    wrapped_options: bool = Field(
+        False, description="a narrower option cell; options broken at its edge run on below"
+    )
 
 
 class ScanStyle(BaseModel):
@@ -261,6 +315,7 @@ class ScanStyle(BaseModel):
     photocopy: bool = False
     binding_shadow: bool = False
     punched_holes: bool = False
+    phone_photo: bool = False
 
     @property
     def house(self) -> bool:
@@ -278,6 +333,10 @@ class Style(BaseModel):
     type: TypeStyle = TypeStyle()
     scan: ScanStyle = ScanStyle()
     tables: TableRules = "house"
+    lists: ListLines = "house"
+    merged_cells: bool = False
+    hand: Hand = Hand.HOUSE
+    ink: Ink = "house"
 
 
 HOUSE = Style(family="house", split="house", ticks=TickMark.HOUSE)
@@ -329,13 +388,22 @@ def draw_style(choice: str, seed: int, index: int, styles: Styles | None = None)
         binding_shadow=pick(s.binding_shadow),
         punched_holes=pick(s.punched_holes),
     )
+    tables = pick(family.tables.rules)
+    # the dimensions added later draw after the earlier ones: a family that does not use
+    # them draws the same as before they existed
+    type_ = type_.model_copy(update={"wrapped_options": pick(t.wrapped_options)})
+    scan = scan.model_copy(update={"phone_photo": pick(s.phone_photo)})
     return Style(
         family=family.name,
         split=family.split,
         ticks=ticks,
         type=type_,
         scan=scan,
-        tables=pick(family.tables.rules),
+        tables=tables,
+        lists=pick(family.tables.lists),
+        hand=pick(family.handwriting.hands),
+        ink=pick(family.handwriting.inks),
+        merged_cells=pick(family.tables.merged_cells),
     )
 
 
