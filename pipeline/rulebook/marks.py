@@ -133,6 +133,9 @@ class InkThresholds(Spec):
     over_seal_offset: float = Field(
         0.0, ge=0.0, le=2.0, description="replaces the red one (0: no seal within a seal)"
     )
+    ring_swing: float = Field(
+        0.0, ge=0.0, le=1.0, description="replaces the red one (0: no circle for a swung fit)"
+    )
     shapes: tuple[Literal["round", "oval", "square"], ...] = Field(
         ("round", "oval", "square"), min_length=1, description="the shapes kept"
     )
@@ -198,10 +201,20 @@ class SealDetection(Spec):
         le=1.0,
         description="share of the votes a ring cut by the edge or a seal needs (0: none)",
     )
+    starred_ring_votes: bool = Field(
+        False, description="rings round a star also taken at edge_ring_votes"
+    )
     ring_search_peak: float = Field(
         ge=0.0, le=1.0, description="region seals with less ring than this keep their ink"
     )
     min_ring_rays: int = Field(ge=5, le=120)
+    ring_swing: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="an ellipse refit moved this share of the ring's radius is refitted as a "
+        "circle too (0: not)",
+    )
     ring_grow: float = Field(
         1.0, ge=1.0, le=1.5, description="a ring's fit tried again from this much larger (1: not)"
     )
