@@ -112,6 +112,15 @@ class PartialRing(Spec):
     max_width: float = Field(gt=0.0, le=0.5, description="the ring's width, at most")
 
 
+class GreyPartialRing(Spec):
+    """A grey ring broken where a 1-bit or photocopied scan lost its faint ink
+    (``SealDetection.partial_ring_grey``): kept with a star inside and paper round it."""
+
+    coverage: float = Field(gt=0.0, le=1.0, description="ink in this share of directions")
+    peak: float = Field(gt=0.0, le=1.0, description="on one thin circle in this share")
+    max_outside: float = Field(ge=0.0, le=1.0, description="ink just outside, at most")
+
+
 class InkThresholds(Spec):
     """How a seal in another ink than red is found (``SealDetection.other_inks``)."""
 
@@ -255,6 +264,9 @@ class SealDetection(Spec):
     grey_hough_radius_px: float = Field(gt=0.0)
     ring_coverage_grey: float = Field(gt=0.0, le=1.0)
     ring_peak_grey: float = Field(gt=0.0, le=1.0)
+    partial_ring_grey: GreyPartialRing | None = Field(
+        None, description="a broken grey ring kept round a star on clear paper (None: none is)"
+    )
     ring_contrast_grey: float = Field(gt=0.0, le=1.0)
     text_band_ink_grey: float = Field(ge=0.0, le=1.0)
     grey_ink_share: float = Field(gt=0.0, lt=1.0)
