@@ -54,6 +54,7 @@ def _other(
             "edge_ring_votes": inks.edge_ring_votes,
             "pair_oval_overlap": inks.pair_oval_overlap,
             "over_seal_offset": inks.over_seal_offset,
+            "ring_swing": inks.ring_swing,
         }
     )
     if colour == "blue":

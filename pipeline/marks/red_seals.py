@@ -139,9 +139,12 @@ def red_candidates(
     # too short to count as ink by themselves), a pixel's slack either way.
     tolerant = cv2.dilate(faint.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
-    def checked(outlines: list[_Outline], around: np.ndarray | None = None) -> list[SealCandidate]:
+    def checked(
+        outlines: list[_Outline], around: np.ndarray | None = None, clear: bool = False
+    ) -> list[SealCandidate]:
         found = []
-        for centre, axes, angle, square in outlines:
+        for outline in outlines:
+            centre, axes, angle, square = outline
             seal = _check_red(
                 centre,
                 axes,
@@ -155,6 +158,7 @@ def red_candidates(
                 tint,
                 around,
                 beyond,
+                clear=clear,
             )
             if seal is not None:
                 found.append(seal)
@@ -193,14 +197,23 @@ def red_candidates(
                 band = max(2, round(0.2 * min(a, b)))
                 axes = (round(0.95 * a), round(0.95 * b))
                 cv2.ellipse(around, centre, axes, seal.angle_deg, 0, 360, 0, band)
-        found += checked(
-            _ring_outlines(rest > 0, frame, rules, ink, hidden > 0, beyond, faint), around > 0
-        )
+        weak: list[_Outline] = []
+        rings = _ring_outlines(rest > 0, frame, rules, ink, hidden > 0, beyond, faint, weak)
+        found += checked([o for o in rings if o not in weak], around > 0)
+        # What only a weaker search found is kept where nothing else was: it is there for
+        # a seal the others missed, not to outrank them (an arc of a seal's lettering).
+        alone = checked(weak, around > 0, clear=True)
         if rules.pair_oval_overlap > 0:
             for outline, pieces in _pair_ovals(suppress(found), ink, rules):
                 found += [s for s in checked([outline], around > 0) if _fuller(s, pieces, rules)]
+        found += [seal for seal in alone if not any(_near(seal, other) for other in found)]
     kept = suppress(starless_pieces(found), rules.over_seal_offset, rules.over_seal_peak)
     return kept if colour == "red" else [replace(seal, colour=colour) for seal in kept]
+
+
+def _near(one: SealCandidate, two: SealCandidate) -> bool:
+    """Whether either seal's centre lies within the other's larger semi-axis."""
+    return math.dist(one.centre, two.centre) < max(*one.axes, *two.axes)
 
 
 def beyond_page(sure: np.ndarray, frame: Frame, rules: SealDetection) -> np.ndarray | None:
@@ -342,6 +355,7 @@ def _ring_fits(
     cut_only: bool = False,
     beyond: np.ndarray | None = None,
     faint: np.ndarray | None = None,
+    weak: list[_Outline] | None = None,
 ) -> list[_Outline]:
     """Outlines for a Hough ring: refitted as an ellipse to the ring ink; a ring cut by
     the image's edge (``edge_off_share`` of it off the image or more) also as itself and
@@ -349,13 +363,16 @@ def _ring_fits(
     parameters: the fit swings off round the missing part, or too few rays reach ink).
     ``cut_only``: a ring from the lower-vote search (``edge_ring_votes``): one cut by the
     edge only as a circle. ``beyond``: the ground beyond the page, an edge as well;
-    ``faint``: where a star is looked for (``ring_grow``; default ``ink``)."""
+    ``faint``: where a star is looked for (``ring_grow``; default ``ink``). ``weak``: where
+    the circle refitted for an ellipse fit that swung off (``ring_swing``) is also put."""
     found: list[_Outline] = []
     view = _in_view(ink.shape, centre, (radius, radius), 0.0, False, rules.ring_bins, beyond)
     edge = view.mean() <= 1.0 - rules.edge_off_share
     grow = rules.ring_grow
+    swung = False
     if not (cut_only and edge):
         fitted = _fit_ring(ink, centre, radius, rules)
+        swung = fitted is None or _swung(fitted, centre, radius, rules.ring_swing)
         if fitted is not None:
             found.append((fitted[0], fitted[1], fitted[2], False))
             if grow > 1.0:
@@ -377,10 +394,27 @@ def _ring_fits(
                     found.append((again[0], again[1], again[2], False))
     if edge:
         found.append((centre, (radius, radius), 0.0, False))
+    if edge or (swung and rules.ring_swing > 0):
+        # (A partial impression whose faint side left no ring ink is an arc as a ring cut
+        # by the edge is: an ellipse fit to it swings off round the missing part.)
         fitted = _fit_ring(ink, centre, radius, rules, circle=True)
         if fitted is not None:
             found.append((fitted[0], fitted[1], fitted[2], False))
+            if not edge and weak is not None:
+                weak.append(found[-1])
     return found
+
+
+def _swung(
+    fitted: tuple[tuple[float, float], tuple[float, float], float],
+    centre: tuple[float, float],
+    radius: float,
+    share: float,
+) -> bool:
+    """Whether an ellipse refitted to a Hough ring swung away from it (``ring_swing``):
+    its centre moved, or its size changed, by more than that share of the ring's radius."""
+    size = math.sqrt(fitted[1][0] * fitted[1][1])
+    return math.dist(fitted[0], centre) > share * radius or abs(size - radius) > share * radius
 
 
 def _grew(
@@ -454,6 +488,7 @@ def _ring_outlines(
     hidden: np.ndarray | None = None,
     beyond: np.ndarray | None = None,
     faint: np.ndarray | None = None,
+    weak: list[_Outline] | None = None,
 ) -> list[_Outline]:
     """Rings found by the Hough transform on the ink, each refitted as an ellipse to the
     ring ink round it: seals that touch or overlap, arcs of a partial impression or of a
@@ -464,7 +499,10 @@ def _ring_outlines(
     (``beyond_page``), which cuts a ring as the image's edge does; ``faint``: all faintly
     red ink, where a star is looked for (``ring_grow``; default the ink). A ring cut by the
     image's edge or running under ``hidden`` is looked for again at ``edge_ring_votes`` of
-    the votes: its arc in view draws fewer.
+    the votes: its arc in view draws fewer; so is one round a star (``starred_ring_votes``).
+    ``weak``: where the outlines only those weaker searches found are also put (a ring taken
+    at fewer votes for its star alone, a circle for a fit that swung off): ``_check_red``
+    wants clear paper round them (``clear``).
 
     The radii are searched an octave at a time, each on a copy scaled so its largest ring
     is ``HOUGH_RADIUS_PX``: the cost stays flat whatever the seal's size, and big rings
@@ -480,6 +518,8 @@ def _ring_outlines(
         hidden = beyond if hidden is None else hidden | beyond
     found: list[_Outline] = []
     tried: list[tuple[float, float, float]] = []
+    starred_tried: list[tuple[float, float, float]] = []
+    star_ink = ink if faint is None else faint
     # A ring cut by the image's edge draws votes from its arc on the page only.
     edge_votes = round(rules.hough_votes_red * rules.edge_ring_votes)
     band_low = r_low
@@ -508,11 +548,22 @@ def _ring_outlines(
             if circles is None:
                 continue
             rings = circles[0] / shrink
+            starred = rings[:0]
             if cut:
-                # Only rings cut by the edge or by a seal found are taken at the lower vote.
-                rings = rings[
-                    [_cut_share(ring, ink.shape, hidden) >= rules.edge_off_share for ring in rings]
+                # Only rings cut by the edge or by a seal found are taken at the lower vote,
+                # and (``starred_ring_votes``, apart) rings round a star: a faint impression
+                # whose ring is left in arcs draws fewer votes, its star marks a seal's centre.
+                cut_by = [
+                    _cut_share(ring, ink.shape, hidden) >= rules.edge_off_share for ring in rings
                 ]
+                if rules.starred_ring_votes and weak is not None:
+                    starred = rings[
+                        [
+                            not by and _starred(star_ink, ring, rules)
+                            for ring, by in zip(rings, cut_by, strict=True)
+                        ]
+                    ]
+                rings = rings[cut_by]
             for x, y, r in rings[: rules.max_rings_tried]:
                 if any(
                     math.hypot(x - tx, y - ty) < 0.2 * r and abs(r - tr) < 0.2 * r
@@ -528,8 +579,29 @@ def _ring_outlines(
                     cut_only=cut,
                     beyond=beyond,
                     faint=faint,
+                    weak=weak,
                 )
+            for x, y, r in starred[: rules.max_rings_tried]:
+                if any(
+                    math.hypot(x - tx, y - ty) < 0.2 * r and abs(r - tr) < 0.2 * r
+                    for tx, ty, tr in tried + starred_tried
+                ):
+                    continue  # the same ring again
+                starred_tried.append((float(x), float(y), float(r)))
+                # Taken for its star alone: refitted as a circle only (an ellipse fitted to
+                # a faint seal's arcs swings off into an oval of its lettering), and weak.
+                fitted = _fit_ring(fit_ink, (float(x), float(y)), float(r), rules, circle=True)
+                if fitted is not None and weak is not None:
+                    found.append((fitted[0], fitted[1], fitted[2], False))
+                    weak.append(found[-1])
     return found
+
+
+def _starred(ink: np.ndarray, ring: np.ndarray, rules: SealDetection) -> bool:
+    """Whether a Hough ring ``(x, y, r)`` has a star at its centre (``star_radius``,
+    ``star_share``) in ``ink``."""
+    x, y, r = (float(v) for v in ring)
+    return disc_share(ink, (x, y), rules.star_radius * r) >= rules.star_share
 
 
 def _fit_ring(
@@ -759,11 +831,15 @@ def _check_red(
     tint: np.ndarray | None = None,
     around: np.ndarray | None = None,
     beyond: np.ndarray | None = None,
+    clear: bool = False,
 ) -> SealCandidate | None:
     """A seal from an outline, or None when it has the wrong size or build or no ring.
     ``tint``: the page's ``paper_tint`` (None: the paper inside is not compared);
     ``around``: the ink paper just outside the ring is judged on (default ``ink``);
-    ``beyond``: the ground beyond the page (``beyond_page``), judged as off the image."""
+    ``beyond``: the ground beyond the page (``beyond_page``), judged as off the image;
+    ``clear``: an outline only a weaker search found (``_ring_outlines``' ``weak``), which
+    must have clear paper round it (``partial_ring.max_outside``) even when its ring is
+    whole: red print round it (a red title's glyphs) makes stars and arcs too."""
     long, short = max(axes), min(axes)
     if short <= 0 or long / short > rules.max_aspect:
         return None
@@ -808,7 +884,7 @@ def _check_red(
     outside = band_coverage(paper, centre, axes, angle, square, rules.outside_band, bins, view)
     if coverage - outside < rules.ring_contrast:
         return None
-    if not whole and partial is not None and outside > partial.max_outside:
+    if (clear or not whole) and partial is not None and outside > partial.max_outside:
         return None
     # Red ink inside the outline (its part on the image), as a share of that area: a
     # ring, its lettering and a star leave most of it paper; a filled block does not.

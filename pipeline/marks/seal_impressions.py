@@ -69,7 +69,7 @@ def _grey_candidates(grey: np.ndarray, frame: Frame, rules: SealDetection) -> li
         if rough:  # found on a scaled copy: placed to a few pixels, found again here
             again = _thin_ring(ink, _refined(grey, circle, rules), rules)
             ring = ring if again is None else again
-        candidate = _check_grey_ring(ring[0], ring[1] * 1.02, ink, tolerant, rules)
+        candidate = _check_grey_ring(ring[0], ring[1] * 1.02, ink, tolerant, rules, ring[2])
         if candidate is not None:
             scored.append(candidate)
     return suppress(scored)
@@ -77,10 +77,13 @@ def _grey_candidates(grey: np.ndarray, frame: Frame, rules: SealDetection) -> li
 
 def _thin_ring(
     ink: np.ndarray, circle: np.ndarray, rules: SealDetection
-) -> tuple[tuple[float, float], float] | None:
+) -> tuple[tuple[float, float], float, float] | None:
     """The centre and the radius of the thin circle round a Hough circle with ink in most
-    directions (at least ``ring_peak_grey``); None when there is none."""
+    directions (at least ``ring_peak_grey``, or ``partial_ring_grey``'s peak); None when
+    there is none); and that share."""
     x, y, r = circle  # (float32: the radii below in float32, as they always were)
+    partial = rules.partial_ring_grey
+    least = rules.ring_peak_grey if partial is None else min(rules.ring_peak_grey, partial.peak)
     centre = (float(x), float(y))
     # Hough's radius is a few pixels off at this scale, and a circle laid over print
     # finds ink in most directions at some radius or other: a ring has ink in nearly
@@ -91,9 +94,9 @@ def _thin_ring(
         for q in radii
     ]
     best = int(np.argmax(thin))
-    if thin[best] < rules.ring_peak_grey:
+    if thin[best] < least:
         return None
-    return centre, float(radii[best])
+    return centre, float(radii[best]), float(thin[best])
 
 
 def _grey_circles(
@@ -177,11 +180,15 @@ def _check_grey_ring(
     ink: np.ndarray,
     tolerant: np.ndarray,
     rules: SealDetection,
+    peak: float = 1.0,
 ) -> SealCandidate | None:
+    """A grey seal on the circle of ``radius``, or None; ``peak``: the share of directions
+    with ink on its one thin circle (``_thin_ring``)."""
     axes = (radius, radius)
     bins = rules.ring_bins
     ring = band_coverage(tolerant, centre, axes, 0.0, False, (0.93, 1.03), bins)
-    if ring < rules.ring_coverage_grey:
+    partial = rules.partial_ring_grey
+    if ring < (rules.ring_coverage_grey if partial is None else partial.coverage):
         return None
     outside = band_coverage(ink, centre, axes, 0.0, False, (1.1, 1.22), bins)
     if ring - outside < rules.ring_contrast_grey:
@@ -190,6 +197,11 @@ def _check_grey_ring(
     if lettering < rules.text_band_ink_grey:
         return None
     star = disc_share(ink, centre, rules.star_radius * radius) >= rules.star_share
+    # A broken ring (less than the whole ring's coverage, or on no one thin circle in
+    # ring_peak_grey of its directions): a seal's only round its star, on clear paper.
+    whole = ring >= rules.ring_coverage_grey and peak >= rules.ring_peak_grey
+    if not whole and (partial is None or not star or outside > partial.max_outside):
+        return None
     confidence = seal_confidence(ring, rules.ring_coverage_grey, star) * rules.max_confidence_grey
     return SealCandidate(
         centre=centre,

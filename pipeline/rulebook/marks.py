@@ -112,6 +112,15 @@ class PartialRing(Spec):
     max_width: float = Field(gt=0.0, le=0.5, description="the ring's width, at most")
 
 
+class GreyPartialRing(Spec):
+    """A grey ring broken where a 1-bit or photocopied scan lost its faint ink
+    (``SealDetection.partial_ring_grey``): kept with a star inside and paper round it."""
+
+    coverage: float = Field(gt=0.0, le=1.0, description="ink in this share of directions")
+    peak: float = Field(gt=0.0, le=1.0, description="on one thin circle in this share")
+    max_outside: float = Field(ge=0.0, le=1.0, description="ink just outside, at most")
+
+
 class InkThresholds(Spec):
     """How a seal in another ink than red is found (``SealDetection.other_inks``)."""
 
@@ -132,6 +141,9 @@ class InkThresholds(Spec):
     )
     over_seal_offset: float = Field(
         0.0, ge=0.0, le=2.0, description="replaces the red one (0: no seal within a seal)"
+    )
+    ring_swing: float = Field(
+        0.0, ge=0.0, le=1.0, description="replaces the red one (0: no circle for a swung fit)"
     )
     shapes: tuple[Literal["round", "oval", "square"], ...] = Field(
         ("round", "oval", "square"), min_length=1, description="the shapes kept"
@@ -198,10 +210,20 @@ class SealDetection(Spec):
         le=1.0,
         description="share of the votes a ring cut by the edge or a seal needs (0: none)",
     )
+    starred_ring_votes: bool = Field(
+        False, description="rings round a star also taken at edge_ring_votes"
+    )
     ring_search_peak: float = Field(
         ge=0.0, le=1.0, description="region seals with less ring than this keep their ink"
     )
     min_ring_rays: int = Field(ge=5, le=120)
+    ring_swing: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="an ellipse refit moved this share of the ring's radius is refitted as a "
+        "circle too (0: not)",
+    )
     ring_grow: float = Field(
         1.0, ge=1.0, le=1.5, description="a ring's fit tried again from this much larger (1: not)"
     )
@@ -242,6 +264,9 @@ class SealDetection(Spec):
     grey_hough_radius_px: float = Field(gt=0.0)
     ring_coverage_grey: float = Field(gt=0.0, le=1.0)
     ring_peak_grey: float = Field(gt=0.0, le=1.0)
+    partial_ring_grey: GreyPartialRing | None = Field(
+        None, description="a broken grey ring kept round a star on clear paper (None: none is)"
+    )
     ring_contrast_grey: float = Field(gt=0.0, le=1.0)
     text_band_ink_grey: float = Field(ge=0.0, le=1.0)
     grey_ink_share: float = Field(gt=0.0, lt=1.0)

@@ -521,3 +521,60 @@ def test_a_seal_under_a_smaller_seal_ranked_first_is_kept() -> None:
     assert suppress([big, small]) == [small]
     assert suppress([big, small], *rules) == [small, big]
     assert suppress([replace(big, star=False), small], *rules) == [small]
+
+
+def test_an_ellipse_fit_swung_off_a_partial_ring_is_refitted_as_a_circle() -> None:
+    """A seal whose faint side left no ring ink (its arc on one side, a star, specks of
+    lettering): the ellipse fit from a Hough ring swings off round the missing part; the
+    ring is refitted as a circle too, as one cut by the image's edge is."""
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.ellipse(mask, (150, 150), (72, 72), 0, -80, 80, 1, 4)
+    cv2.circle(mask, (150, 150), 10, 1, -1)
+    for speck in ((120, 140), (130, 175), (175, 120)):
+        cv2.circle(mask, speck, 4, 1, -1)
+    ink = mask > 0
+
+    def on_the_ring(rules: SealDetection) -> bool:
+        return any(
+            math.dist(c, (150, 150)) < 3 and abs(max(axes) - 73) < 3
+            for c, axes, _, _ in _ring_fits(ink, (145.0, 150.0), 60.0, rules)
+        )
+
+    assert on_the_ring(SEALS)
+    assert not on_the_ring(SEALS.model_copy(update={"ring_swing": 0.0}))
+
+
+def test_a_faint_ring_round_a_star_is_looked_for_at_fewer_votes_as_a_weak_outline() -> None:
+    """A faint ring in short fragments on the page draws too few votes; round a star it
+    is looked for at the lower vote, refitted as a circle and marked weak (clear paper
+    round it, kept only where nothing else was found)."""
+    mask = _dashed_ring((150, 200), dash=9).astype(np.uint8)
+    cv2.circle(mask, (150, 200), 12, 1, -1)
+    ink = mask > 0
+
+    def rings(rules: SealDetection) -> tuple[list[tuple[float, float]], int]:
+        weak: list[tuple[tuple[float, float], tuple[float, float], float, bool]] = []
+        found = _ring_outlines(ink, FRAME, rules, faint=ink, weak=weak)
+        return [c for c, axes, _, _ in found if math.dist(c, (150, 200)) < 4], len(weak)
+
+    found, weak = rings(SEALS)
+    assert len(found) == 1 and weak == 1
+    assert rings(SEALS.model_copy(update={"starred_ring_votes": False})) == ([], 0)
+    # Without the star it is not taken.
+    mask[180:221, 130:171] = 0
+    ink = mask > 0
+    assert rings(SEALS) == ([], 0)
+
+
+def test_a_weak_outline_needs_clear_paper_round_it() -> None:
+    """A whole lettered ring with red print just outside passes as a seal; found only by
+    a weaker search (``clear``) it does not."""
+    mask = _ring(0.06, lettered=True)
+    cv2.circle(mask.view(np.uint8), (150, 150), 10, 1, -1)
+    for degrees in range(0, 360, 9):
+        t = math.radians(degrees)
+        x, y = 150 + 1.2 * RADIUS * math.cos(t), 150 + 1.2 * RADIUS * math.sin(t)
+        cv2.circle(mask.view(np.uint8), (round(x), round(y)), 2, 1, -1)
+    args = (CENTRE, (RADIUS, RADIUS), 0.0, False, mask, mask, mask, FRAME, SEALS)
+    assert _check_red(*args) is not None
+    assert _check_red(*args, clear=True) is None

@@ -267,3 +267,30 @@ def test_a_greyscale_scan_at_a_guessed_dpi_is_searched_by_octaves_and_its_seal_f
     assert (seal.colour, seal.shape) == ("grey", "round")
     assert abs(seal.centre[0] - 441) < 8 and abs(seal.centre[1] - 963) < 8
     assert 55 < seal.axes[0] < 70
+
+
+def _broken_grey(star: bool = True) -> np.ndarray:
+    """The greyscale seal with its ring lost over 110 degrees (a 1-bit or photocopied scan
+    drops a pale impression's faintest ink), its star too when not ``star``."""
+    page, box = _sealed(-20.0)
+    grey = page.convert("L")
+    draw = ImageDraw.Draw(grey)
+    r = 21 * MM
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    draw.arc((cx - r - 6, cy - r - 6, cx + r + 6, cy + r + 6), 20, 130, fill=250, width=22)
+    if not star:
+        draw.ellipse((cx - 0.3 * r, cy - 0.3 * r, cx + 0.3 * r, cy + 0.3 * r), fill=250)
+    return np.asarray(grey.convert("RGB"))
+
+
+def test_a_broken_greyscale_ring_round_a_star_is_a_seal() -> None:
+    """Kept by ``partial_ring_grey`` (less sure than a whole ring); not without the rule,
+    nor without its star."""
+    found = detect_seals(_broken_grey(), DPI, SEALS)
+    assert [s.colour for s in found] == ["grey"]
+    assert found[0].confidence < SEALS.max_confidence_grey * 0.6
+    assert (
+        detect_seals(_broken_grey(), DPI, SEALS.model_copy(update={"partial_ring_grey": None}))
+        == []
+    )
+    assert detect_seals(_broken_grey(star=False), DPI, SEALS) == []
