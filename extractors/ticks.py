@@ -19,6 +19,7 @@ The value is the option's printed name (DESIGN.md). Thresholds and confidences a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -252,7 +253,7 @@ def _map_options(
 # --- deciding --------------------------------------------------------------------------
 
 
-def _union(boxes: list[TickBox]) -> BBox:
+def _union(boxes: Sequence[TickBox | _Typed]) -> BBox:
     return (
         min(b.bbox[0] for b in boxes),
         min(b.bbox[1] for b in boxes),
@@ -388,10 +389,16 @@ class _Typed:
 
 
 def _typed_before(
-    name: str, lines: list[TextLine], rules: TickRules, normalize: Normalizer
+    name: str,
+    lines: list[TextLine],
+    rules: TickRules,
+    normalize: Normalizer,
+    others: tuple[str, ...] = (),
 ) -> _Typed | None:
     """The mark typed in front of an option's printed words, from the OCR lines of its
-    group (the words found exactly, else at ``option_match``), or None: words not read."""
+    group (the words found exactly, else at ``option_match``), or None: words not read.
+    Words straight after another option's (``others``: the OCR dropped the space between
+    them) have nothing typed before them."""
     wanted = normalize.text(name)
     best: tuple[float, TextLine, int] | None = None
     for line in lines:
@@ -411,7 +418,8 @@ def _typed_before(
     while before >= 0 and line.text[before].isspace():
         before -= 1
     y0, y1 = line.bbox[1], line.bbox[3]
-    if before < 0:
+    preceding = normalize.text(line.text[: before + 1])
+    if before < 0 or any(o and preceding.endswith(normalize.text(o)) for o in others):
         x = extents[start][0]
         return _Typed("bare", (x, y0, x, y1))
     mark = line.text[before]
@@ -449,7 +457,8 @@ def _typed_reading(
     for option in options:
         if option.name in boxed:
             continue
-        found = _typed_before(option.name, lines, rules, normalize)
+        others = tuple(o.name for o in options if o is not option)
+        found = _typed_before(option.name, lines, rules, normalize, others)
         if found is None or found.state == "other":
             return None
         typed[option.name] = found
@@ -463,6 +472,18 @@ def _typed_reading(
     ticked_box = [n for n, b in boxed.items() if b.ink >= rules.ticked_ink]
     unclear_box = [n for n, b in boxed.items() if rules.empty_ink < b.ink < rules.ticked_ink]
     ticked = ticked_box + [n for n, st in states.items() if st == "ticked"]
+    if not ticked and not boxed and set(states.values()) == {"bare"}:
+        # No box at all and every option's words read with nothing before them: options
+        # marked by a glyph typed before the chosen words (✔ 公司+联盟), the glyph lost
+        # by the OCR, or a form sent back unticked. A blank, never a sure one.
+        return ExtractedField(
+            value=None,
+            raw="",
+            page=page.number,
+            bbox=_union(list(typed.values())),
+            confidence=round(rules.confidence.text_only * label.quality, 4),
+            doubts=_doubts(label, (Doubt.TICK_TEXT_ONLY, rules.confidence.text_only)),
+        )
     if not ticked:
         return None  # no typed mark read: the boxes found say what they say
     confidence = rules.confidence.typed_glyph

@@ -347,6 +347,19 @@ def test_a_check_typed_before_the_chosen_words_with_no_boxes_reads_at_a_glance()
     assert not needs_review(reading.confidence, RULES.review)
 
 
+@pytest.mark.parametrize("texts", [(("企业型", 0.38), ("院所型", 0.52)), (("企业型院所型", 0.38),)])
+def test_words_alone_with_no_box_and_no_mark_read_are_an_unsure_blank(
+    texts: tuple[tuple[str, float], ...],
+) -> None:
+    """No box and no mark read before any option's words: the ✔ typed before the chosen
+    words may be lost by the OCR. A blank, sent to review rather than left unread."""
+    reading = _center_type(_center_type_page(*texts))
+
+    assert reading is not None and reading.value is None and reading.raw == ""
+    assert needs_review(reading.confidence, RULES.review)
+    assert [d.cue for d in reading.doubts] == [Doubt.TICK_TEXT_ONLY]
+
+
 @pytest.mark.parametrize(
     ("texts", "why"),
     [
