@@ -26,7 +26,7 @@ from rapidfuzz import fuzz
 
 from extractors.doubts import ranked
 from extractors.normalize import Normalizer
-from pipeline.config import Campaign, Choice, FieldSpec, TemplateSpec
+from pipeline.config import Campaign, Choice, FieldSpec, ReadMethod, TemplateSpec
 from pipeline.marks.tick_boxes import char_extents
 from pipeline.model import (
     BBox,
@@ -78,6 +78,51 @@ def _find_labels(
             found.append(_Label(line, quality, _label_end(line, used, len(text))))
             break
     return found
+
+
+def _label_by_options(
+    spec: FieldSpec,
+    options: tuple[Choice, ...],
+    page: Page,
+    template: TemplateSpec,
+    campaign: Campaign,
+    rules: TickRules,
+    normalize: Normalizer,
+) -> tuple[_Label, Page] | None:
+    """A label the OCR misread or did not read, found by its group's own options: the one
+    line holding two or more options of three characters or more that no other tick field
+    of the template prints. The label is the line left of it on its row (misread), else a
+    stand-in put in the label column there (not read). Returns the label, at
+    ``unread_label`` quality, and the page with the label among its lines."""
+    others: set[str] = set()
+    for field in template.fields:
+        if field.key != spec.key and field.method is ReadMethod.CHECKBOX:
+            choices = campaign.choices(field.options_from) if field.options_from else field.options
+            others |= {normalize.text(o.name) for o in choices}
+    own = {normalize.text(o.name) for o in options} - others
+    own = {name for name in own if len(name) >= 3}
+    holding = [
+        line for line in page.lines if sum(name in normalize.text(line.text) for name in own) >= 2
+    ]
+    if len(holding) != 1:
+        return None
+    (first,) = holding
+    x0, y0, _, y1 = first.bbox
+    # The label misread (求属关系 for 隶属关系): the line left of the options on their row.
+    beside = [
+        t
+        for t in page.lines
+        if t.bbox[2] <= x0 and min(t.bbox[3], y1) - max(t.bbox[1], y0) >= 0.5 * (y1 - y0)
+    ]
+    if beside:
+        misread = max(beside, key=lambda t: t.bbox[2])
+        return _Label(misread, rules.unread_label, misread.bbox[2]), page
+    column = [t.bbox[0] for t in page.lines if t.bbox[2] < x0]
+    start = min(column, default=max(0.0, x0 - 0.2))
+    end = max(start, x0 - 0.5 * (y1 - y0))
+    stand_in = TextLine(text=spec.label, bbox=(start, y0, end, y1), confidence=rules.unread_label)
+    page = page.model_copy(update={"lines": (*page.lines, stand_in)})
+    return _Label(stand_in, rules.unread_label, end), page
 
 
 def _label_end(line: TextLine, used: int, normalised_length: int) -> float:
@@ -786,7 +831,7 @@ def read_checkbox(
     Args:
         spec: the field (``method: checkbox``), its options inline or from the campaign.
         page: the page as read: text lines and tick boxes in one frame.
-        template: the annex template (for the field's context; options come from spec).
+        template: the annex template (its other tick fields, when the label was not read).
         campaign: where ``options_from`` lists live.
         rules: thresholds and confidences (``Rules.ticks``).
         normalize: the normaliser labels and options are matched with (``normalizer``).
@@ -796,13 +841,15 @@ def read_checkbox(
         ticked (a blank); a confidence below the review threshold when two are ticked,
         the ink is unclear, or boxes and options do not match up.
     """
-    del template  # the field's spec carries all a tick group needs
     options = campaign.choices(spec.options_from) if spec.options_from else spec.options
     if not options:
         return None
     labels = _find_labels(spec, page, rules, normalize)
     if not labels:
-        return None
+        found = _label_by_options(spec, options, page, template, campaign, rules, normalize)
+        if found is None:
+            return None
+        labels, page = [found[0]], found[1]
     grouped = [(label, _group(label, page, rules)) for label in labels]
     label, group = max(grouped, key=lambda lg: (len(lg[1]) > 0, lg[0].quality, len(lg[1])))
     if not group:

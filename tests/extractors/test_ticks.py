@@ -561,3 +561,26 @@ def test_a_degraded_scan_end_to_end_with_the_real_ocr() -> None:
             assert reading is not None, key
             assert reading.value == source.fields[key].value, key
             assert not needs_review(reading.confidence, RULES.review), key
+
+
+def test_a_misread_label_is_found_by_its_own_options() -> None:
+    """隶属关系 read 求属关系 off a thin 1-bit scan: the line holding options no other tick
+    field prints (中央在黔企业, 省属企业) names the group; its ■ still reads."""
+    spec = PILOT.field("affiliation")
+    lines = (
+        TextLine(text="求属关系", bbox=(0.129, 0.255, 0.213, 0.277)),
+        TextLine(text="□中央在黔企业□省属企业□市（州）属企业", bbox=(0.39, 0.255, 0.821, 0.275)),
+        TextLine(text="■其他", bbox=(0.39, 0.277, 0.462, 0.3)),
+        TextLine(text="注册地址", bbox=(0.127, 0.307, 0.213, 0.33)),
+    )
+    page = Page(
+        number=1, source_page=1, kind=SourceKind.SCAN, width_pt=595, height_pt=842, lines=lines
+    )
+    reading = read_checkbox(spec, page, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE)
+
+    assert reading is not None and reading.value == "其他"
+    assert [d.cue for d in reading.doubts] == [Doubt.LABEL]
+    # the options of a field printed beside another's are not its own: no label, no group
+    other = page.model_copy(update={"lines": lines[1:2]})
+    wrong = read_checkbox(PILOT.field("org_nature"), other, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE)
+    assert wrong is None
