@@ -67,7 +67,8 @@ def _label_match(
 def _label_residue(rest: str, label: str, variants: list[str]) -> str:
     """``rest`` without what a longer variant of the label prints after ``label``: a unit
     the line ends in the middle of (研发投入占营业收入比重（% — its ）wrapped onto the next
-    line) or prints whole before a value. The value is then the next cell's."""
+    line: the value is then the next cell's), prints whole before a value, or begins
+    before a value read on the same line."""
     for longer in variants:
         if len(longer) <= len(label) or not longer.startswith(label):
             continue
@@ -76,6 +77,11 @@ def _label_residue(rest: str, label: str, variants: list[str]) -> str:
             return ""
         if rest.startswith(tail):
             return rest[len(tail) :]
+        # the unit begun on the line, its end wrapped below, and the value read on to it
+        # (研发投入占营业收入比重（4.89% over %）: no rule between label and value)
+        begun = next((n for n in range(len(tail) - 1, 0, -1) if rest.startswith(tail[:n])), 0)
+        if begun:
+            return rest[begun:]
     return rest
 
 
@@ -120,9 +126,7 @@ def _reread_raw(
 
 
 def _same_row(a: TextLine, b: TextLine) -> bool:
-    top, bottom = max(a.bbox[1], b.bbox[1]), min(a.bbox[3], b.bbox[3])
-    shorter = min(a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1])
-    return shorter > 0 and (bottom - top) >= ROW_OVERLAP * shorter
+    return a.shares_row(b, ROW_OVERLAP)
 
 
 def _right_of(label: TextLine, lines: tuple[TextLine, ...]) -> TextLine | None:

@@ -184,7 +184,10 @@ def _label_score(
     """How well a read text matches a column's label, 0–100.
 
     A text that starts with a label or alias (the first line of a wrapped header) scores
-    the threshold itself: located, but joining its continuation can still improve it.
+    the threshold itself: located, but joining its continuation can still improve it. A
+    text that is the start of a label (单位类型（企 of 单位类型（企业/科研院所/高校/其他）,
+    wrapped over three lines) scores from the threshold up by how much of the label it
+    holds, so each further line of the wrapped cell improves it.
     """
     read = normalize.text(text)
     if not read:
@@ -196,6 +199,9 @@ def _label_score(
         score = max(score, fuzz.ratio(read, variant))
         if len(variant) >= 2 and read.startswith(variant):
             score = max(score, reading.header_match)
+        if len(read) >= 2 and variant.startswith(read):
+            held = len(read) / len(variant)
+            score = max(score, reading.header_match + (100 - reading.header_match) * held)
     return score
 
 
@@ -354,11 +360,11 @@ def _group_rows(
         for band in body
     ]
     placed = [band for band in placed if band]
-    anchors = [  # bands that open a row: a cell that never wraps, not a code's wrapped end
+    anchors = [  # bands that open a row: a cell that never wraps (a code's end may: a
+        # wrapped name beside a wrapped code opens nothing)
         _centre_y([line for line, _ in band])
         for band in placed
-        if any(not column.wraps for _, column in band)
-        and not all(column.spec.type is FieldType.USCC for _, column in band)
+        if any(not column.wraps and column.spec.type is not FieldType.USCC for _, column in band)
     ]
     pitches = [b - a for a, b in pairwise(anchors) if b > a]
     pitch = min(pitches, default=2 * height)
@@ -407,9 +413,14 @@ def _group_rows(
 
 
 def _completes_code(band: list[tuple[TextLine, Column]], row: dict[str, list[TextLine]]) -> bool:
-    """Whether a band only in credit-code columns is the end of the row's code, wrapped in
-    a narrow cell (large type): with it the code has exactly its 18 characters."""
-    for line, column in band:
+    """Whether a band with a credit code's line is the end of the row's code, wrapped in a
+    narrow cell (large type): with it the code has exactly its 18 characters. Its other
+    lines may only be wrapped ends of the row's other cells (贵州云岭汽车科技股份有限公 | 司
+    beside 91522600108589 | 590K)."""
+    codes = [(line, column) for line, column in band if not column.wraps]
+    if not codes:
+        return False
+    for line, column in codes:
         if column.spec.type is not FieldType.USCC:
             return False
         before = "".join("".join(t.text.split()) for t in row.get(column.spec.key, []))

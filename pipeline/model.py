@@ -159,6 +159,12 @@ class TextLine(Frozen):
                 data.pop("rereadings", None)
         return data
 
+    def shares_row(self, other: TextLine, share: float) -> bool:
+        """Whether the two lines overlap vertically by ``share`` of the shorter's height."""
+        top, bottom = max(self.bbox[1], other.bbox[1]), min(self.bbox[3], other.bbox[3])
+        shorter = min(self.bbox[3] - self.bbox[1], other.bbox[3] - other.bbox[1])
+        return shorter > 0 and (bottom - top) >= share * shorter
+
 
 class TickBox(Frozen):
     """A printed tick box (□) found on a page, and how much ink sits inside it.

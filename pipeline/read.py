@@ -15,27 +15,24 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from pipeline.marks.seal_lettering import read_seals
 from pipeline.marks.tick_boxes import image_boxes, ink_mask
 from pipeline.marks.tick_rows import tick_rows
 from pipeline.marks.unread_ink import unread_ink
-from pipeline.model import Frozen, Page, SealMark, TextLine, TickBox, TickRow, UnreadInk
+from pipeline.model import Frozen, Page, SealMark, TickBox, TickRow, UnreadInk
 from pipeline.ocr.engine import OcrEngine
 from pipeline.pages import SourcePage
 from pipeline.pixels import is_greyscale
-from pipeline.preprocess import NormalisedPage, normalise_page
+from pipeline.preprocess import normalise_page
 from pipeline.rulebook import Rules
-from pipeline.rulebook.marks import (
-    SealDetection,
-    TickDetection,
-    TickRowDetection,
-    UnreadDetection,
-)
-from pipeline.rulebook.second_reading import SecondReading
 from pipeline.second_reading import second_readings
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class ReadPage(Frozen):
@@ -77,22 +74,51 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
             error="页面图像无法识别（图像处理或文字识别失败）",
             error_en=f"normalising or OCR failed: {type(exc).__name__}: {exc}",
         )
-    lines = _reread(normalised, lines, engine, rules.second_reading, source.file_page)
+    number = source.file_page
+    image, dpi = normalised.ocr_image, normalised.dpi
+    read = lines
+    lines = _guarded(
+        lambda: second_readings(image, read, engine, rules.second_reading),
+        read,
+        "lines not read again",
+        number,
+    )
     ocr_s = time.perf_counter() - started
-    boxes = _tick_boxes(normalised, rules.tick_boxes, source.file_page)
+    boxes: tuple[TickBox, ...] = _guarded(
+        lambda: image_boxes(image, dpi, rules.tick_boxes), (), "tick boxes not found", number
+    )
     started = time.perf_counter()
-    seals = _seals(normalised, engine, rules.seal_detection, source.file_page)
+    seals: tuple[SealMark, ...] = _guarded(
+        lambda: read_seals(normalised.image, dpi, engine, rules.seal_detection),
+        (),
+        "seals not found",
+        number,
+    )
     seals_s = time.perf_counter() - started
+    unread: tuple[UnreadInk, ...] = _guarded(
+        lambda: unread_ink(image, dpi, lines, boxes, rules.unread_ink),
+        (),
+        "unread ink not found",
+        number,
+    )
+    rows: tuple[TickRow, ...] = (
+        _guarded(
+            lambda: tick_rows(ink_mask(image, dpi, rules.tick_boxes), dpi, boxes, rules.tick_rows),
+            (),
+            "ink along tick rows not measured",
+            number,
+        )
+        if boxes
+        else ()
+    )
     page = Page(
         **base,
         rotation=normalised.rotation,
         skew_deg=round(normalised.skew_deg, 3),
         lines=lines,
         boxes=boxes,
-        unread=_unread(normalised, lines, boxes, rules.unread_ink, source.file_page),
-        tick_rows=_tick_rows(
-            normalised, boxes, rules.tick_boxes, rules.tick_rows, source.file_page
-        ),
+        unread=unread,
+        tick_rows=rows,
         greyscale=is_greyscale(normalised.image),
         seals=seals,
     )
@@ -104,72 +130,12 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
     )
 
 
-def _reread(
-    normalised: NormalisedPage,
-    lines: tuple[TextLine, ...],
-    engine: OcrEngine,
-    rules: SecondReading,
-    file_page: int,
-) -> tuple[TextLine, ...]:
-    """The page's written dates read again; the lines as they are when that fails."""
+def _guarded(step: Callable[[], T], default: T, what: str, file_page: int) -> T:
+    """One mark-finding step of a page; ``default`` when it fails: a failure there must not
+    cost the page its text (for seals, the validators then say the slot cannot be
+    verified)."""
     try:
-        return second_readings(normalised.ocr_image, lines, engine, rules)
-    except Exception as exc:  # a failure here must not cost the page its text
-        log.warning("page %d: lines not read again: %r", file_page, exc, exc_info=True)
-        return lines
-
-
-def _tick_boxes(
-    normalised: NormalisedPage, rules: TickDetection, file_page: int
-) -> tuple[TickBox, ...]:
-    """The page's tick boxes; none when finding them fails (the text is still good)."""
-    try:
-        return image_boxes(normalised.ocr_image, normalised.dpi, rules)
-    except Exception as exc:  # a failure here must not cost the page its text
-        log.warning("page %d: tick boxes not found: %r", file_page, exc, exc_info=True)
-        return ()
-
-
-def _tick_rows(
-    normalised: NormalisedPage,
-    boxes: tuple[TickBox, ...],
-    detection: TickDetection,
-    rules: TickRowDetection,
-    file_page: int,
-) -> tuple[TickRow, ...]:
-    """The ink along the page's rows of tick boxes; none when measuring it fails."""
-    if not boxes:
-        return ()
-    try:
-        ink = ink_mask(normalised.ocr_image, normalised.dpi, detection)
-        return tick_rows(ink, normalised.dpi, boxes, rules)
-    except Exception as exc:  # a failure here must not cost the page its text
-        log.warning("page %d: ink along tick rows not measured: %r", file_page, exc, exc_info=True)
-        return ()
-
-
-def _unread(
-    normalised: NormalisedPage,
-    lines: tuple[TextLine, ...],
-    boxes: tuple[TickBox, ...],
-    rules: UnreadDetection,
-    file_page: int,
-) -> tuple[UnreadInk, ...]:
-    """The page's unread ink; none when finding it fails (the text is still good)."""
-    try:
-        return unread_ink(normalised.ocr_image, normalised.dpi, lines, boxes, rules)
-    except Exception as exc:  # a failure here must not cost the page its text
-        log.warning("page %d: unread ink not found: %r", file_page, exc, exc_info=True)
-        return ()
-
-
-def _seals(
-    normalised: NormalisedPage, engine: OcrEngine, rules: SealDetection, file_page: int
-) -> tuple[SealMark, ...]:
-    """The page's seals with their lettering; none when finding them fails (the text is
-    still good, and the validators then say the slot cannot be verified)."""
-    try:
-        return read_seals(normalised.image, normalised.dpi, engine, rules)
-    except Exception as exc:  # a failure here must not cost the page its text
-        log.warning("page %d: seals not found: %r", file_page, exc, exc_info=True)
-        return ()
+        return step()
+    except Exception as exc:
+        log.warning("page %d: %s: %r", file_page, what, exc, exc_info=True)
+        return default

@@ -336,8 +336,8 @@ def find_self_evaluation(
     submission: Submission, template: TemplateSpec, context: Context
 ) -> SelfEvaluation | None:
     """The conclusion on its template page: the heading, and the lines from there down to
-    the next heading or the page's end (page numbers left out). None when the template has
-    no such section, or its page or heading is not found."""
+    the next heading or the page's end (page numbers and wordless lines left out). None
+    when the template has no such section, or its page or heading is not found."""
     rules = context.rules.campaign_rules
     section = next((s for s in template.sections if s.id == rules.self_eval_section), None)
     if section is None:
@@ -350,6 +350,7 @@ def find_self_evaluation(
         return None
     others = [context.normalize_org(h) for h in _other_headings(template, section.id)]
     page_number = re.compile(rules.page_number_line)
+    wordless = re.compile(rules.wordless_line)
     below = sorted(
         (
             line
@@ -363,7 +364,7 @@ def find_self_evaluation(
         text = context.normalize_org(line.text)
         if any(fuzz.ratio(h, text) >= rules.next_heading_match for h in others):
             break
-        if not text or page_number.fullmatch(text):
+        if page_number.fullmatch(text) or wordless.fullmatch(text):
             continue
         kept.append(line)
     return SelfEvaluation(page=page, heading=heading, lines=tuple(kept))

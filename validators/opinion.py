@@ -132,11 +132,13 @@ def decide(box: OpinionBox, context: Context) -> tuple[bool, Stance, bool]:
 
 
 def dated(submission: Submission, template: TemplateSpec, context: Context) -> bool | None:
-    """The date field read and not blank; None when the reading is unsure."""
+    """The date field read and not blank; None when the reading is unsure, or when the
+    date's place was not found at all (its label under a seal or misread: whether a date
+    is written there is unknown, not blank)."""
     date = submission.fields.get(template.opinion.date_field)
-    if date is not None and date.confidence < context.review_threshold:
+    if date is None or date.confidence < context.review_threshold:
         return None
-    return date is not None and bool(date.value)
+    return bool(date.value)
 
 
 def opinion_slot(template: TemplateSpec) -> SealSlotSpec | None:
@@ -191,11 +193,24 @@ def check_opinion(submission: Submission, context: Context) -> list[Finding]:
                 **evidence,
             )
         )
-    if dated(submission, template, context) is False:
+    when = dated(submission, template, context)
+    if when is False:
         findings.append(
             Finding.of(
                 FindingCode.RECOMMENDATION_UNDATED,
                 "推荐意见未填写日期（“年 月 日”处空白）",
+                **evidence,
+            )
+        )
+    elif when is None and template.opinion.date_field not in submission.fields:
+        # an unsure reading is the extractors' FIELD_LOW_CONFIDENCE; a date not found
+        # at all is said here, where it matters
+        findings.append(
+            Finding.of(
+                FindingCode.FIELD_LOW_CONFIDENCE,
+                f"推荐意见日期：第{page.number}页未能找到落款日期处，无法确认是否填写日期，"
+                "需人工核对",
+                field=template.opinion.date_field,
                 **evidence,
             )
         )

@@ -46,7 +46,7 @@ from pipeline.model import (
     Submission,
     TextLine,
 )
-from pipeline.rulebook.thresholds import OwnerRules, SealRules
+from pipeline.rulebook.thresholds import OwnerRules, RowPieces, SealRules
 from validators.applicant import Applicant, applicant_of, authority_names
 from validators.registry import Context, validator
 from validators.seal_names import Alike, similarity, start_distance
@@ -96,17 +96,60 @@ def text_score(printed: str, line: str) -> float:
 
 
 def find_line(
-    page: Page, printed: Iterable[str], context: Context, threshold: float
+    page: Page,
+    printed: Iterable[str],
+    context: Context,
+    threshold: float,
+    pieces: RowPieces | None = None,
 ) -> TextLine | None:
-    """The page's line that best reads as one of the printed texts, if any reaches it."""
+    """The page's line that best reads as one of the printed texts, if any reaches it.
+
+    With ``pieces``, also each line run together with the next on its row: a printed
+    label a seal was stamped over the middle of is read in two pieces (推荐单 | 盖章)),
+    and the two read as the label again (the line returned then spans both)."""
     wanted = [context.normalize_org(p) for p in printed if p]
     best: tuple[float, TextLine] | None = None
-    for line in page.lines:
+    lines = page.lines if pieces is None else (*page.lines, *_joined(page.lines, pieces))
+    for line in lines:
         text = context.normalize_org(line.text)
         score = max((text_score(w, text) for w in wanted), default=0.0)
         if score >= threshold and (best is None or score > best[0]):
             best = (score, line)
     return best[1] if best else None
+
+
+def _joined(lines: tuple[TextLine, ...], rules: RowPieces) -> list[TextLine]:
+    """Each line with the nearest line right of it on its row, run together, when the gap
+    between them is at most ``rules.gap`` of the line's height."""
+    joined = []
+    for left in lines:
+        height = left.bbox[3] - left.bbox[1]
+        right = min(
+            (
+                t
+                for t in lines
+                if t is not left
+                and left.shares_row(t, rules.row_overlap)
+                and t.bbox[0] >= left.bbox[2] - rules.overlap * height
+                and t.bbox[0] - left.bbox[2] <= rules.gap * height
+            ),
+            key=lambda t: t.bbox[0],
+            default=None,
+        )
+        if right is not None:
+            joined.append(
+                TextLine(
+                    text=left.text + right.text,
+                    bbox=(
+                        left.bbox[0],
+                        min(left.bbox[1], right.bbox[1]),
+                        right.bbox[2],
+                        max(left.bbox[3], right.bbox[3]),
+                    ),
+                    confidence=min(left.confidence, right.confidence),
+                )
+            )
+    return joined
 
 
 def _size(mark: BBox) -> tuple[float, float]:
@@ -353,7 +396,11 @@ def read_slots(submission: Submission, context: Context) -> tuple[SlotReading, .
             continue
         pages[slot.id] = page
         anchor = find_line(
-            page, (slot.anchor, *slot.anchor_aliases), context, rules.geometry.anchor_match
+            page,
+            (slot.anchor, *slot.anchor_aliases),
+            context,
+            rules.geometry.anchor_match,
+            rules.geometry.anchor_pieces,
         )
         if anchor is not None:
             anchors[slot.id] = anchor

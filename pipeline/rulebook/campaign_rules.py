@@ -33,6 +33,7 @@ class CampaignRules(Spec):
         ge=0.0, le=100.0, description="ratio of a whole line to another heading: text ends"
     )
     page_number_line: Regex = Field(description="a line wholly matching it is a page number")
+    wordless_line: Regex = Field(description="a line wholly matching it carries no word")
     quote_chars: int = Field(
         80, ge=10, description="at most this much of the conclusion is quoted in a message"
     )

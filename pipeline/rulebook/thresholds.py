@@ -9,6 +9,18 @@ from pydantic import Field, model_validator
 from pipeline.config import Regex, Spec
 
 
+class RowPieces(Spec):
+    """When two lines of one row are read as one printed text run together."""
+
+    row_overlap: float = Field(
+        gt=0.0, le=1.0, description="share of the shorter line's height both must share"
+    )
+    gap: float = Field(ge=0.0, description="the most space between them, in line heights")
+    overlap: float = Field(
+        ge=0.0, description="how far (line heights) the right one may start over the left"
+    )
+
+
 class SlotGeometry(Spec):
     """How far from its （盖章） anchor a mark may sit, in seal sizes."""
 
@@ -16,6 +28,7 @@ class SlotGeometry(Spec):
     above: float = Field(ge=0.0, description="above the anchor line")
     below: float = Field(ge=0.0, description="below the anchor line")
     anchor_match: float = Field(ge=0.0, le=100.0, description="partial_ratio for the anchor")
+    anchor_pieces: RowPieces = Field(description="an anchor read in two pieces on its row")
     nominal_seal: tuple[
         Annotated[float, Field(gt=0.0, le=1.0)], Annotated[float, Field(gt=0.0, le=1.0)]
     ] = Field(description="a seal's width and height (page fractions) when none is measured")

@@ -328,3 +328,12 @@ def test_a_label_whose_unit_wrapped_leaves_no_value_of_its_own(cut: str) -> None
     value = _line("4.90%", (0.386, 0.509, 0.453, 0.531))
     reading = _read("rd_ratio", _page([label, value], []))
     assert reading.value == 4.9 and not needs_review(reading.confidence, RULES.review)
+
+
+def test_a_value_read_on_to_the_start_of_a_wrapped_unit_is_the_value() -> None:
+    """No rule between label and value (黑体, spaced labels): the OCR reads 研发投入占营业收入
+    比重（4.89% as one line, the unit's %）wrapped below. The （ is the label's."""
+    line = _line("研发投入占营业收入比重（4.89%", (0.12, 0.537, 0.451, 0.559))
+    wrapped = _line("%)", (0.117, 0.558, 0.16, 0.584))
+    reading = _read("rd_ratio", _page([line, wrapped], []))
+    assert reading.value == 4.89 and not needs_review(reading.confidence, RULES.review)

@@ -432,7 +432,36 @@ def test_a_credit_code_wrapped_in_a_narrow_cell_is_one_code_not_a_row() -> None:
     ]
 
 
-def test_a_header_wrapped_over_three_lines_is_joined_and_no_row() -> None:
+def test_a_wrapped_name_beside_a_wrapped_code_end_stays_in_its_row() -> None:
+    """In large type both the name and the code wrap: the band holding the name's end
+    and the code's last characters is the row's, not a row of its own."""
+    y = 0.163
+    lines = [
+        *_members_header(),
+        *_member_row(y, "1", "贵州云岭汽车科技股份有限公", "企业", USCC_A[:14]),
+        _centred("司", _NAME, y + _WRAP),
+        _centred(USCC_A[14:], _USCC, y + _WRAP),
+        *_member_row(y + _ROW + _WRAP, "2", "遵义医科大学", "高校", USCC_C[:14]),
+        _centred(USCC_C[14:], _USCC, y + _ROW + 2 * _WRAP),
+    ]
+    members = _members(lines)
+    assert members.value == [
+        Member(name="贵州云岭汽车科技股份有限公司", type="企业", uscc=USCC_A),
+        Member(name="遵义医科大学", type="高校", uscc=USCC_C),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("type_lines", "uscc_lines"),
+    [
+        (("单位类型（企业/", "科研院所/高校/", "其他）"), ("统一社会信用代码",)),
+        # its first line too short to read as the label on its own once joined
+        (("单位类型（企", "业/科研院所/", "高校/其他）"), ("统一社会信用代", "码")),
+    ],
+)
+def test_a_header_wrapped_over_three_lines_is_joined_and_no_row(
+    type_lines: tuple[str, ...], uscc_lines: tuple[str, ...]
+) -> None:
     """At 14 pt 单位类型（企业/科研院所/高校/其他） takes three lines of its cell: each
     joined line brings the header closer to the label; none is read as a member."""
     y = 0.117
@@ -440,10 +469,8 @@ def test_a_header_wrapped_over_three_lines_is_joined_and_no_row() -> None:
         _centred("成员单位表", 0.5, 0.074, h=0.017),
         _centred("序号", _INDEX, y),
         _centred("单位名称", _NAME, y),
-        _centred("单位类型（企业/", _TYPE, y),
-        _centred("统一社会信用代码", _USCC, y),
-        _centred("科研院所/高校/", _TYPE, y + _WRAP),
-        _centred("其他）", _TYPE, y + 2 * _WRAP),
+        *(_centred(text, _TYPE, y + i * _WRAP) for i, text in enumerate(type_lines)),
+        *(_centred(text, _USCC, y + i * _WRAP) for i, text in enumerate(uscc_lines)),
     ]
     row = 0.117 + 3 * _WRAP + 0.01
     lines = [

@@ -435,6 +435,22 @@ def test_an_unsure_line_decides_nothing() -> None:
     assert _self_eval(unsure) == []
 
 
+def test_a_wordless_speck_beside_the_text_does_not_make_it_unsure() -> None:
+    """A filing hole or toner speck read as ● at low confidence carries no word: the
+    conclusion still decides (an unsure line with words would not)."""
+    c003 = _with_conclusion(_c003(), "经自评，本创新中心已达到认定条件。", "●", "·")
+    number = page_id(c003, "kpis")
+    page = c003.pages[number - 1]
+    specks = tuple(
+        line.model_copy(update={"confidence": 0.5}) if line.text in ("●", "·") else line
+        for line in page.lines
+    )
+    c003 = replace_page(c003, number, lines=specks)
+    found = find_self_evaluation(c003, TEMPLATES[Annex.CERTIFICATION], CONTEXT)
+    assert found is not None and found.body == "经自评，本创新中心已达到认定条件。"
+    assert [f.code for f in _self_eval(c003)] == [FindingCode.SELF_EVAL_INCONSISTENT]
+
+
 def test_the_text_ends_at_the_next_heading() -> None:
     c003 = _with_conclusion(
         _c003(),

@@ -105,6 +105,17 @@ def test_undated_only_when_the_date_is_surely_blank() -> None:
     assert _recommendation(with_field(p001, "recommend_date", "2022-07-08", 0.95)) == []
 
 
+def test_a_date_whose_place_was_not_found_is_for_review_not_undated() -> None:
+    """The date's label under a seal or misread: the date is unknown, not blank."""
+    p001 = submission_of("P001")
+    fields = {k: v for k, v in p001.fields.items() if k != "recommend_date"}
+    found = validate(p001.model_copy(update={"fields": fields}), CONTEXT).findings
+    assert not [f for f in found if f.code is FindingCode.RECOMMENDATION_UNDATED]
+    (review,) = [f for f in found if f.field == "recommend_date"]
+    assert review.code is FindingCode.FIELD_LOW_CONFIDENCE
+    assert review.page == page_id(p001, "opinion") and "需人工核对" in review.message
+
+
 def _opinion_seal(submission: Submission, text: str) -> Submission:
     number = page_id(submission, "opinion")
     (mark,) = submission.pages[number - 1].seals

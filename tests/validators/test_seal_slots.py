@@ -8,7 +8,7 @@ import pytest
 
 from extractors.fields import extract
 from pipeline.errors import ConfigError
-from pipeline.model import Finding, FindingCode, SealMark, Submission, UnreadInk
+from pipeline.model import Finding, FindingCode, SealMark, Submission, TextLine, UnreadInk
 from pipeline.rulebook import load_rules
 from rules import RULES_DIR
 from tests.readers import SAMPLES, read_electronic
@@ -243,6 +243,31 @@ def test_a_faint_mark_or_an_unfound_anchor_is_unverifiable_not_missing() -> None
     found = validate(replace_page(p001, commitment, lines=no_anchor, seals=()), CONTEXT)
     (finding,) = [f for f in found.findings if f.code.startswith("SEAL_")]
     assert (finding.code, finding.slot) == (FindingCode.SEAL_UNVERIFIABLE, "lead_org_commitment")
+
+
+def test_an_anchor_read_in_two_pieces_round_its_seal_is_still_the_anchor() -> None:
+    """A seal stamped over the middle of 牵头单位（盖章） hides 位（: the OCR reads 牵头单 and
+    盖章） apart on the row, and the two read as the anchor again. Two pieces far apart,
+    or on different rows, are not joined."""
+    p001 = submission_of("P001")
+    commitment = page_id(p001, "commitment")
+    page = p001.pages[commitment - 1]
+    (anchor,) = [line for line in page.lines if "盖章" in line.text]
+    x0, y0, _, y1 = anchor.bbox
+    height = y1 - y0
+
+    def split(gap: float, drop: float = 0.0) -> tuple[TextLine, ...]:
+        left = anchor.model_copy(update={"text": "牵头单", "bbox": (x0, y0, x0 + 1.5 * height, y1)})
+        start = x0 + 1.5 * height + gap * height
+        right = anchor.model_copy(
+            update={"text": "盖章）", "bbox": (start, y0 + drop, start + 1.5 * height, y1 + drop)}
+        )
+        return (*(line for line in page.lines if line is not anchor), left, right)
+
+    assert _seal_codes(replace_page(p001, commitment, lines=split(gap=1.0))) == []
+    unfound = [("SEAL_UNVERIFIABLE", "lead_org_commitment")]
+    assert _seal_codes(replace_page(p001, commitment, lines=split(gap=6.0))) == unfound
+    assert _seal_codes(replace_page(p001, commitment, lines=split(1.0, 2 * height))) == unfound
 
 
 def test_a_red_seal_with_unreadable_lettering_is_present() -> None:
