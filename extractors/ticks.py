@@ -109,11 +109,7 @@ def _label_by_options(
     (first,) = holding
     x0, y0, _, y1 = first.bbox
     # The label misread (求属关系 for 隶属关系): the line left of the options on their row.
-    beside = [
-        t
-        for t in page.lines
-        if t.bbox[2] <= x0 and min(t.bbox[3], y1) - max(t.bbox[1], y0) >= 0.5 * (y1 - y0)
-    ]
+    beside = [t for t in page.lines if t.bbox[2] <= x0 and t.shares_row(first, 0.5)]
     if beside:
         misread = max(beside, key=lambda t: t.bbox[2])
         return _Label(misread, rules.unread_label, misread.bbox[2]), page
