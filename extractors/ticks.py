@@ -204,7 +204,14 @@ def _text_after(box: TickBox, group: list[TickBox], page: Page) -> str:
         if b is not box and b.bbox[0] > x1 and abs(_centre_y(b.bbox) - centre) <= (y1 - y0)
     ]
     end = min(following, default=1.0) - 0.1 * side
-    return _text_between(page, centre, x1 - 0.3 * side, end)
+    start = x1 - 0.3 * side
+    # A line the OCR began over the box without reading it as a character (a typed ■ on
+    # a 1-bit scan: ■其他 read 其他) spreads its words over the box too: they follow it.
+    for line in page.lines:
+        lx0, ly0, _, ly1 = line.bbox
+        if ly0 <= centre <= ly1 and x0 - side <= lx0 < start and line.text[:1] not in _BOX_READINGS:
+            start = min(start, lx0)
+    return _text_between(page, centre, start, end)
 
 
 def _text_between(page: Page, y: float, start: float, end: float) -> str:

@@ -584,3 +584,27 @@ def test_a_misread_label_is_found_by_its_own_options() -> None:
     other = page.model_copy(update={"lines": lines[1:2]})
     wrong = read_checkbox(PILOT.field("org_nature"), other, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE)
     assert wrong is None
+
+
+def test_words_the_ocr_spread_over_a_box_it_did_not_read_still_name_its_option() -> None:
+    """■其他 read as 其他, the line begun over the ■: its words follow the box."""
+    spec = PILOT.field("affiliation")
+    lines = (
+        TextLine(text="隶属关系", bbox=(0.129, 0.255, 0.213, 0.277)),
+        TextLine(text="□中央在黔企业□省属企业□市（州）属企业", bbox=(0.39, 0.255, 0.821, 0.275)),
+        TextLine(text="其他", bbox=(0.39, 0.277, 0.462, 0.3)),
+    )
+    ticked = TickBox(bbox=(0.3976, 0.2826, 0.4133, 0.2937), ink=1.0, source="image")
+    page = Page(
+        number=1,
+        source_page=1,
+        kind=SourceKind.SCAN,
+        width_pt=595,
+        height_pt=842,
+        lines=lines,
+        boxes=(ticked,),
+    )
+    reading = read_checkbox(spec, page, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE)
+
+    assert reading is not None and reading.value == "其他"
+    assert not needs_review(reading.confidence, RULES.review)
