@@ -87,11 +87,11 @@ def _label_residue(rest: str, label: str, variants: list[str]) -> str:
 
 def _label_tail(
     label: TextLine, value: TextLine, variants: list[str], normalize: Normalizer
-) -> str:
+) -> str | None:
     """The value line's text after the end of the label, when the OCR split the label
     across the two lines (推荐单位 | （盖章）：黔东南州…): the part of a longer label variant
-    the label line lacks, and the separators after it, are not the value. "" when the
-    value line does not start so."""
+    the label line lacks, and the separators after it, are not the value. None when the
+    value line does not start so; "" when it holds that part of the label alone."""
     separators = "".join(normalize.rules.label_separators)
     head = normalize.text(label.text).rstrip(separators)
     text = normalize.text(value.text)
@@ -102,7 +102,7 @@ def _label_tail(
         for start in (tail, tail.strip("()")):
             if start and text.startswith(start):
                 return text[len(start) :].lstrip(separators + ")")
-    return ""
+    return None
 
 
 def _reread_raw(
@@ -335,7 +335,16 @@ def read_field(
             if any(fuzz.ratio(text, p) >= LABEL_MATCH for p in printed):
                 source = None
             else:
-                cut = _label_tail(line, source, variants, normalize)
+                tail = _label_tail(line, source, variants, normalize)
+                if tail == "":
+                    # the OCR cut the label in three (推荐单位 | 盖章) | 黔西南州…): the line
+                    # is the rest of the label, the value is the next one on
+                    source = (
+                        _below(source, page.lines)
+                        if spec.method is ReadMethod.BELOW
+                        else _right_of(source, page.lines)
+                    )
+                cut = tail or ""
         raw = rest if source is line else (cut or source.text if source else "")
         read_from = [] if source is None else [source]
         if source is not None and source is not line:

@@ -19,13 +19,14 @@ The value is the option's printed name (DESIGN.md). Thresholds and confidences a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
 from extractors.doubts import ranked
 from extractors.normalize import Normalizer
-from pipeline.config import Campaign, Choice, FieldSpec, TemplateSpec
+from pipeline.config import Campaign, Choice, FieldSpec, ReadMethod, TemplateSpec
 from pipeline.marks.tick_boxes import char_extents
 from pipeline.model import (
     BBox,
@@ -77,6 +78,47 @@ def _find_labels(
             found.append(_Label(line, quality, _label_end(line, used, len(text))))
             break
     return found
+
+
+def _label_by_options(
+    spec: FieldSpec,
+    options: tuple[Choice, ...],
+    page: Page,
+    template: TemplateSpec,
+    campaign: Campaign,
+    rules: TickRules,
+    normalize: Normalizer,
+) -> tuple[_Label, Page] | None:
+    """A label the OCR misread or did not read, found by its group's own options: the one
+    line holding two or more options of three characters or more that no other tick field
+    of the template prints. The label is the line left of it on its row (misread), else a
+    stand-in put in the label column there (not read). Returns the label, at
+    ``unread_label`` quality, and the page with the label among its lines."""
+    others: set[str] = set()
+    for field in template.fields:
+        if field.key != spec.key and field.method is ReadMethod.CHECKBOX:
+            choices = campaign.choices(field.options_from) if field.options_from else field.options
+            others |= {normalize.text(o.name) for o in choices}
+    own = {normalize.text(o.name) for o in options} - others
+    own = {name for name in own if len(name) >= 3}
+    holding = [
+        line for line in page.lines if sum(name in normalize.text(line.text) for name in own) >= 2
+    ]
+    if len(holding) != 1:
+        return None
+    (first,) = holding
+    x0, y0, _, y1 = first.bbox
+    # The label misread (求属关系 for 隶属关系): the line left of the options on their row.
+    beside = [t for t in page.lines if t.bbox[2] <= x0 and t.shares_row(first, 0.5)]
+    if beside:
+        misread = max(beside, key=lambda t: t.bbox[2])
+        return _Label(misread, rules.unread_label, misread.bbox[2]), page
+    column = [t.bbox[0] for t in page.lines if t.bbox[2] < x0]
+    start = min(column, default=max(0.0, x0 - 0.2))
+    end = max(start, x0 - 0.5 * (y1 - y0))
+    stand_in = TextLine(text=spec.label, bbox=(start, y0, end, y1), confidence=rules.unread_label)
+    page = page.model_copy(update={"lines": (*page.lines, stand_in)})
+    return _Label(stand_in, rules.unread_label, end), page
 
 
 def _label_end(line: TextLine, used: int, normalised_length: int) -> float:
@@ -162,7 +204,14 @@ def _text_after(box: TickBox, group: list[TickBox], page: Page) -> str:
         if b is not box and b.bbox[0] > x1 and abs(_centre_y(b.bbox) - centre) <= (y1 - y0)
     ]
     end = min(following, default=1.0) - 0.1 * side
-    return _text_between(page, centre, x1 - 0.3 * side, end)
+    start = x1 - 0.3 * side
+    # A line the OCR began over the box without reading it as a character (a typed ■ on
+    # a 1-bit scan: ■其他 read 其他) spreads its words over the box too: they follow it.
+    for line in page.lines:
+        lx0, ly0, _, ly1 = line.bbox
+        if ly0 <= centre <= ly1 and x0 - side <= lx0 < start and line.text[:1] not in _BOX_READINGS:
+            start = min(start, lx0)
+    return _text_between(page, centre, start, end)
 
 
 def _text_between(page: Page, y: float, start: float, end: float) -> str:
@@ -252,7 +301,7 @@ def _map_options(
 # --- deciding --------------------------------------------------------------------------
 
 
-def _union(boxes: list[TickBox]) -> BBox:
+def _union(boxes: Sequence[TickBox | _Typed]) -> BBox:
     return (
         min(b.bbox[0] for b in boxes),
         min(b.bbox[1] for b in boxes),
@@ -388,10 +437,16 @@ class _Typed:
 
 
 def _typed_before(
-    name: str, lines: list[TextLine], rules: TickRules, normalize: Normalizer
+    name: str,
+    lines: list[TextLine],
+    rules: TickRules,
+    normalize: Normalizer,
+    others: tuple[str, ...] = (),
 ) -> _Typed | None:
     """The mark typed in front of an option's printed words, from the OCR lines of its
-    group (the words found exactly, else at ``option_match``), or None: words not read."""
+    group (the words found exactly, else at ``option_match``), or None: words not read.
+    Words straight after another option's (``others``: the OCR dropped the space between
+    them) have nothing typed before them."""
     wanted = normalize.text(name)
     best: tuple[float, TextLine, int] | None = None
     for line in lines:
@@ -411,7 +466,8 @@ def _typed_before(
     while before >= 0 and line.text[before].isspace():
         before -= 1
     y0, y1 = line.bbox[1], line.bbox[3]
-    if before < 0:
+    preceding = normalize.text(line.text[: before + 1])
+    if before < 0 or any(o and preceding.endswith(normalize.text(o)) for o in others):
         x = extents[start][0]
         return _Typed("bare", (x, y0, x, y1))
     mark = line.text[before]
@@ -449,7 +505,8 @@ def _typed_reading(
     for option in options:
         if option.name in boxed:
             continue
-        found = _typed_before(option.name, lines, rules, normalize)
+        others = tuple(o.name for o in options if o is not option)
+        found = _typed_before(option.name, lines, rules, normalize, others)
         if found is None or found.state == "other":
             return None
         typed[option.name] = found
@@ -463,6 +520,18 @@ def _typed_reading(
     ticked_box = [n for n, b in boxed.items() if b.ink >= rules.ticked_ink]
     unclear_box = [n for n, b in boxed.items() if rules.empty_ink < b.ink < rules.ticked_ink]
     ticked = ticked_box + [n for n, st in states.items() if st == "ticked"]
+    if not ticked and not boxed and set(states.values()) == {"bare"}:
+        # No box at all and every option's words read with nothing before them: options
+        # marked by a glyph typed before the chosen words (✔ 公司+联盟), the glyph lost
+        # by the OCR, or a form sent back unticked. A blank, never a sure one.
+        return ExtractedField(
+            value=None,
+            raw="",
+            page=page.number,
+            bbox=_union(list(typed.values())),
+            confidence=round(rules.confidence.text_only * label.quality, 4),
+            doubts=_doubts(label, (Doubt.TICK_TEXT_ONLY, rules.confidence.text_only)),
+        )
     if not ticked:
         return None  # no typed mark read: the boxes found say what they say
     confidence = rules.confidence.typed_glyph
@@ -765,7 +834,7 @@ def read_checkbox(
     Args:
         spec: the field (``method: checkbox``), its options inline or from the campaign.
         page: the page as read: text lines and tick boxes in one frame.
-        template: the annex template (for the field's context; options come from spec).
+        template: the annex template (its other tick fields, when the label was not read).
         campaign: where ``options_from`` lists live.
         rules: thresholds and confidences (``Rules.ticks``).
         normalize: the normaliser labels and options are matched with (``normalizer``).
@@ -775,13 +844,15 @@ def read_checkbox(
         ticked (a blank); a confidence below the review threshold when two are ticked,
         the ink is unclear, or boxes and options do not match up.
     """
-    del template  # the field's spec carries all a tick group needs
     options = campaign.choices(spec.options_from) if spec.options_from else spec.options
     if not options:
         return None
     labels = _find_labels(spec, page, rules, normalize)
     if not labels:
-        return None
+        found = _label_by_options(spec, options, page, template, campaign, rules, normalize)
+        if found is None:
+            return None
+        labels, page = [found[0]], found[1]
     grouped = [(label, _group(label, page, rules)) for label in labels]
     label, group = max(grouped, key=lambda lg: (len(lg[1]) > 0, lg[0].quality, len(lg[1])))
     if not group:

@@ -101,6 +101,7 @@ def image_boxes(image: np.ndarray, dpi: float, rules: TickDetection) -> tuple[Ti
     frame = cv2.bitwise_or(across, down)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(frame, connectivity=8)
     clean: list[tuple[tuple[int, int, int, int], float]] = []
+    refused: list[tuple[int, int, int, int, np.ndarray]] = []
     for index in range(1, count):
         x, y, w, h, _ = (int(v) for v in stats[index])
         if not (low <= w <= high and low <= h <= high):
@@ -111,7 +112,11 @@ def image_boxes(image: np.ndarray, dpi: float, rules: TickDetection) -> tuple[Ti
         box = _measure(ink, across, down, mine, (x, y, w, h), rules)
         if box is not None:
             clean.append(box)
-    measured = clean + _crossed_boxes(ink, across, down, [r for r, _ in clean], rules)
+        else:
+            refused.append((x, y, w, h, mine))
+    rects = [r for r, _ in clean]
+    measured = clean + _crossed_boxes(ink, across, down, rects, rules)
+    measured += _marked_squares(ink, across, down, refused, rects, [r for r, _ in measured], rules)
     found = [
         TickBox(
             bbox=(x0 / width, y0 / height, x1 / width, y1 / height),
@@ -174,9 +179,10 @@ def _measure(
     """The square's box and inside ink share, or None when it is not a printed box.
 
     ``mine`` says which pixels of ``rect`` belong to the square's straight runs.
-    ``crossed``: the square was found from its sides, matching the page's clean boxes
-    (``_crossed_boxes``); straight runs inside it whose centre lines are slanted are then
-    a thick pen stroke's, not a character's.
+    ``crossed``: the square matches the page's clean boxes and stands among them
+    (``_crossed_boxes``, ``_marked_squares``); straight runs inside it whose centre lines
+    are slanted are then a thick pen stroke's, not a character's (no straight run of
+    ``marked_spine`` of ``glyph_run``: a small character's strokes are short).
     """
     x, y, w, h = rect
     rows = ((across[y : y + h, x : x + w] > 0) & mine).mean(axis=1)
@@ -188,6 +194,18 @@ def _measure(
     right, out_right, past_right = _edge(cols, band, from_end=True)
     if min(top, bottom, left, right) < rules.edge_cover:
         return None
+    if crossed:
+        # A printed border is as thick all round: a mark's thick stroke joined to an edge
+        # thickens that edge's straight runs, not the border. The inside begins one
+        # border (the thinnest edge) past each edge.
+        border = min(
+            past_top - out_top,
+            past_bottom - out_bottom,
+            past_left - out_left,
+            past_right - out_right,
+        )
+        past_top, past_bottom = out_top + border, out_bottom + border
+        past_left, past_right = out_left + border, out_right + border
     side = (w + h) / 2
     margin = rules.inset * side
     ix0 = round(x + past_left + margin)
@@ -209,6 +227,7 @@ def _measure(
     # (A thick pen stroke's slant holds straight runs that reach as far; in a box found
     # from its sides the centre line of the ink inside tells them apart.)
     glyph = max(3, round(rules.glyph_run * side))
+    spine = max(3, round(rules.marked_spine * glyph))
     across_it = (rows[past_top + 1 : h - past_bottom - 1] >= rules.cross_stroke).any() or (
         cols[past_left + 1 : w - past_right - 1] >= rules.cross_stroke
     ).any()
@@ -216,7 +235,7 @@ def _measure(
         inner = ink[iy0:iy1, ix0:ix1]
         if not crossed or min(inner.shape) < glyph:
             return None
-        if _straight_spine(inner, glyph, rules.glyph_straight_share):
+        if _straight_spine(inner, spine, rules.glyph_straight_share):
             return None
     # A box stands clear of what precedes it; a character frame has its neighbour close.
     clear = max(2, round(rules.left_clearance * side))
@@ -235,7 +254,7 @@ def _measure(
     if inked and not filled and glyph <= min(inside.shape):
         straight = cv2.bitwise_or(_open(inside, (1, glyph)), _open(inside, (glyph, 1)))
         if cv2.countNonZero(straight) > rules.glyph_straight_share * inked and (
-            not crossed or _straight_spine(inside, glyph, rules.glyph_straight_share)
+            not crossed or _straight_spine(inside, spine, rules.glyph_straight_share)
         ):
             return None
     share = cv2.countNonZero(inside) / inside.size
@@ -369,6 +388,51 @@ def _crossed_boxes(
             found.append(box)
             taken.append(box[0])
             break
+    return found
+
+
+def _marked_squares(
+    ink: np.ndarray,
+    across: np.ndarray,
+    down: np.ndarray,
+    refused: list[tuple[int, int, int, int, np.ndarray]],
+    clean: list[Rect],
+    taken: list[Rect],
+    rules: TickDetection,
+) -> list[tuple[Rect, float]]:
+    """Squares first refused as a character's frame that are the page's boxes with a thick
+    pen mark inside: a × whose arms cross, or a ✓ where it turns, thickened by a
+    photocopy's blur, holds straight runs across the square as a character's inner strokes
+    do (日, 国). Taken only when the page has boxes found clean, the square (its own
+    edges, a mark's overshoot left out) matches them in size (``crossed_side``), lies in
+    the block the page's boxes span (``marked_reach``) and the centre lines of the ink
+    inside are slanted even over short runs (``marked_spine``: a small character's strokes,
+    国 in 11 pt type, are only a few pixels long)."""
+    if not clean:
+        return []
+    sides = sorted((x1 - x0 + y1 - y0) / 2 for x0, y0, x1, y1 in clean)
+    side = sides[len(sides) // 2]
+    slack = rules.crossed_side * side
+    reach = rules.marked_reach * side
+    top = min(r[1] for r in taken) - reach
+    bottom = max(r[3] for r in taken) + reach
+    left = min(r[0] for r in taken) - reach
+    found: list[tuple[Rect, float]] = []
+    taken = list(taken)
+    for x, y, w, h, mine in refused:
+        box = _measure(ink, across, down, mine, (x, y, w, h), rules, crossed=True)
+        if box is None:
+            continue
+        # The square's own edges, a mark's overshoot beyond them left out.
+        rect = box[0]
+        if abs(rect[2] - rect[0] - side) > slack or abs(rect[3] - rect[1] - side) > slack:
+            continue
+        if not (top <= (rect[1] + rect[3]) / 2 <= bottom and rect[0] >= left):
+            continue
+        if any(_overlap(rect, r) for r in taken):
+            continue
+        found.append(box)
+        taken.append(rect)
     return found
 
 

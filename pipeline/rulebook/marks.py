@@ -30,6 +30,10 @@ class TickDetection(Spec):
     crossed_side: float = Field(
         ge=0.0, lt=0.5, description="a box found from its sides matches the clean ones this close"
     )
+    marked_reach: float = Field(
+        gt=0.0, description="a marked square lies this many box sides from the page's boxes"
+    )
+    marked_spine: float = Field(gt=0.0, le=1.0, description="share of glyph_run")
     vector_inside: float = Field(gt=0.0, le=1.0)
     ticked_glyphs: tuple[str, ...]
     empty_glyphs: tuple[str, ...]

@@ -65,6 +65,9 @@ class TickRules(Spec):
     label_match: float = Field(ge=0.0, le=100.0)
     wrap_depth: float = Field(ge=0.0)
     option_match: float = Field(ge=0.0, le=100.0)
+    unread_label: float = Field(
+        gt=0.0, le=1.0, description="the label's quality when its own options' words stand in"
+    )
     confidence: TickConfidence
     near_sides: float = Field(ge=0.0, description="unread ink this many box sides round")
     near_words: float = Field(ge=0.0, description="...and this many right of the last box")

@@ -218,6 +218,18 @@ def test_a_label_split_across_two_lines_is_not_kept_in_the_value(tail: str) -> N
     assert _read("recommender", _page([label, plain], [])).value == "盖州市工业和信息化局"
 
 
+@pytest.mark.parametrize("tail", ["盖章)", "（盖章）：", "(盖章)"])
+def test_a_label_cut_in_three_lines_leaves_its_tail_out_of_the_value(tail: str) -> None:
+    """The OCR read 推荐单位 | 盖章) | 黔西南州… as three lines (a photocopy lost the （):
+    the middle line is the rest of the label, the value is the line after it."""
+    label = _line("推荐单位", (0.165, 0.645, 0.276, 0.671))
+    rest = _line(tail, (0.288, 0.646, 0.349, 0.669))
+    value = _line("黔西南州工业和信息化局", (0.356, 0.644, 0.658, 0.673))
+    reading = _read("recommender", _page([label, rest, value], []))
+    assert reading.value == "黔西南州工业和信息化局"
+    assert reading.raw == "黔西南州工业和信息化局"
+
+
 def test_a_label_and_a_list_both_wrapped_in_their_cells_are_read_whole() -> None:
     """省级及以上 / 创新平台 in the label cell, the list wrapped at the cell's end beside
     it: the label is found from its two lines, and the list's second line — beside the

@@ -50,6 +50,21 @@ def _box(x0: float, y0: float, ink: float, source: str = "image") -> TickBox:
     return TickBox(bbox=(x0, y0, x0 + 0.016, y0 + 0.011), ink=ink, source=source)  # type: ignore[arg-type]
 
 
+def _scan_page(
+    lines: tuple[TextLine, ...], boxes: tuple[TickBox, ...] = (), number: int = 1
+) -> Page:
+    """An A4 scanned page holding ``lines`` and ``boxes``."""
+    return Page(
+        number=number,
+        source_page=number,
+        kind=SourceKind.SCAN,
+        width_pt=595,
+        height_pt=842,
+        lines=lines,
+        boxes=boxes,
+    )
+
+
 def _org_nature_page(inks: list[float], *, extra: list[TickBox] = ()) -> Page:  # type: ignore[assignment]
     """The 单位性质 row of the basic-information table: six options on two rows."""
     xs = [0.39, 0.497, 0.604, 0.711, 0.39, 0.497]
@@ -66,14 +81,8 @@ def _org_nature_page(inks: list[float], *, extra: list[TickBox] = ()) -> Page:  
     boxes = [_box(x, y, ink) for x, y, ink in zip(xs, ys, inks, strict=True)]
     # The next label's own boxes, which must stay out of this group.
     boxes += [_box(0.39, 0.247, 0.3), _box(0.531, 0.247, 0.0)]
-    return Page(
-        number=3,
-        source_page=3,
-        kind=SourceKind.SCAN,
-        width_pt=595,
-        height_pt=842,
-        lines=tuple(lines),
-        boxes=tuple(sorted([*boxes, *extra], key=lambda b: (b.bbox[1], b.bbox[0]))),
+    return _scan_page(
+        tuple(lines), tuple(sorted([*boxes, *extra], key=lambda b: (b.bbox[1], b.bbox[0]))), 3
     )
 
 
@@ -315,16 +324,11 @@ def test_no_label_on_the_page_reads_nothing() -> None:
 
 def _center_type_page(*texts: tuple[str, float]) -> Page:
     """The 创新中心类型 row of a scan with no box found: only the OCR's lines."""
-    return Page(
-        number=1,
-        source_page=1,
-        kind=SourceKind.SCAN,
-        width_pt=595,
-        height_pt=842,
-        lines=(
+    return _scan_page(
+        (
             _line("创新中心类型：", 0.16, 0.559, 0.304, 0.584),
             *(_line(t, x, 0.559, x + 0.024 * len(t), 0.584) for t, x in texts),
-        ),
+        )
     )
 
 
@@ -345,6 +349,19 @@ def test_a_check_typed_before_the_chosen_words_with_no_boxes_reads_at_a_glance()
 
     assert reading is not None and reading.value == "院所型"
     assert not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize("texts", [(("企业型", 0.38), ("院所型", 0.52)), (("企业型院所型", 0.38),)])
+def test_words_alone_with_no_box_and_no_mark_read_are_an_unsure_blank(
+    texts: tuple[tuple[str, float], ...],
+) -> None:
+    """No box and no mark read before any option's words: the ✔ typed before the chosen
+    words may be lost by the OCR. A blank, sent to review rather than left unread."""
+    reading = _center_type(_center_type_page(*texts))
+
+    assert reading is not None and reading.value is None and reading.raw == ""
+    assert needs_review(reading.confidence, RULES.review)
+    assert [d.cue for d in reading.doubts] == [Doubt.TICK_TEXT_ONLY]
 
 
 @pytest.mark.parametrize(
@@ -548,3 +565,40 @@ def test_a_degraded_scan_end_to_end_with_the_real_ocr() -> None:
             assert reading is not None, key
             assert reading.value == source.fields[key].value, key
             assert not needs_review(reading.confidence, RULES.review), key
+
+
+def test_a_misread_label_is_found_by_its_own_options() -> None:
+    """隶属关系 read 求属关系 off a thin 1-bit scan: the line holding options no other tick
+    field prints (中央在黔企业, 省属企业) names the group; its ■ still reads."""
+    spec = PILOT.field("affiliation")
+    lines = (
+        TextLine(text="求属关系", bbox=(0.129, 0.255, 0.213, 0.277)),
+        TextLine(text="□中央在黔企业□省属企业□市（州）属企业", bbox=(0.39, 0.255, 0.821, 0.275)),
+        TextLine(text="■其他", bbox=(0.39, 0.277, 0.462, 0.3)),
+        TextLine(text="注册地址", bbox=(0.127, 0.307, 0.213, 0.33)),
+    )
+    page = _scan_page(lines)
+    reading = read_checkbox(spec, page, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE)
+
+    assert reading is not None and reading.value == "其他"
+    assert [d.cue for d in reading.doubts] == [Doubt.LABEL]
+    # the options of a field printed beside another's are not its own: no label, no group
+    other = page.model_copy(update={"lines": lines[1:2]})
+    wrong = read_checkbox(PILOT.field("org_nature"), other, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE)
+    assert wrong is None
+
+
+def test_words_the_ocr_spread_over_a_box_it_did_not_read_still_name_its_option() -> None:
+    """■其他 read as 其他, the line begun over the ■: its words follow the box."""
+    spec = PILOT.field("affiliation")
+    lines = (
+        TextLine(text="隶属关系", bbox=(0.129, 0.255, 0.213, 0.277)),
+        TextLine(text="□中央在黔企业□省属企业□市（州）属企业", bbox=(0.39, 0.255, 0.821, 0.275)),
+        TextLine(text="其他", bbox=(0.39, 0.277, 0.462, 0.3)),
+    )
+    ticked = TickBox(bbox=(0.3976, 0.2826, 0.4133, 0.2937), ink=1.0, source="image")
+    page = _scan_page(lines, (ticked,))
+    reading = read_checkbox(spec, page, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE)
+
+    assert reading is not None and reading.value == "其他"
+    assert not needs_review(reading.confidence, RULES.review)
