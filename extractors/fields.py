@@ -77,12 +77,31 @@ def _label_residue(rest: str, label: str, variants: list[str]) -> str:
             return ""
         if rest.startswith(tail):
             return rest[len(tail) :]
-        # the unit begun on the line, its end wrapped below, and the value read on to it
-        # (研发投入占营业收入比重（4.89% over %）: no rule between label and value)
-        begun = next((n for n in range(len(tail) - 1, 0, -1) if rest.startswith(tail[:n])), 0)
-        if begun:
-            return rest[begun:]
+        # the unit's bracket opened on the line, the unit wrapped below, and the value read
+        # on to it (研发投入占营业收入比重（4.89% over %）: no rule between label and value);
+        # a unit read further than its bracket ends the label's part of the line there
+        # (研发投入占营业收入比重(%0: its ）read as 0): the value is the next cell's
+        if begun := _begun(rest, tail):
+            return rest[begun:] if begun == 1 else ""
     return rest
+
+
+def _begun(rest: str, tail: str) -> int:
+    """How many characters of a label's unit (``tail``, （%）) ``rest`` starts with, short
+    of the whole unit; 0 when none."""
+    return next((n for n in range(len(tail) - 1, 0, -1) if rest.startswith(tail[:n])), 0)
+
+
+def _unit_begun(line: TextLine, variants: list[str], normalize: Normalizer) -> bool:
+    """Whether the line is a label whose unit it begins but does not finish (研发投入占
+    营业收入比重（00: its ％ misread, its ）wrapped below)."""
+    text = normalize.text(line.text)
+    return any(
+        text.startswith(label) and _begun(text[len(label) :], longer[len(label) :]) > 0
+        for label in variants
+        for longer in variants
+        if len(longer) > len(label) and longer.startswith(label)
+    )
 
 
 def _label_tail(
@@ -130,10 +149,15 @@ def _same_row(a: TextLine, b: TextLine) -> bool:
 
 
 def _right_of(label: TextLine, lines: tuple[TextLine, ...]) -> TextLine | None:
+    """The nearest line right of the label on its row. The OCR's boxes of two pieces of
+    one printed line may overlap (推荐单位 | 【盖章）：黔西南州…, 0.007 of the page): up to
+    half the label's character width of overlap is slack."""
+    x0, _, x1, _ = label.bbox
+    slack = max(0.005, 0.5 * (x1 - x0) / max(1, len(label.text.strip())))
     candidates = [
         t
         for t in lines
-        if t is not label and _same_row(label, t) and t.bbox[0] >= label.bbox[2] - 0.005
+        if t is not label and _same_row(label, t) and t.bbox[0] >= x1 - slack and t.bbox[0] > x0
     ]
     return min(candidates, key=lambda t: t.bbox[0], default=None)
 
@@ -323,6 +347,14 @@ def read_field(
         quality, rest = match
         cut = ""  # the value's line after the label's end, when the label ran onto it
         source: TextLine | None = line if rest else None
+        if (
+            source is line
+            and spec.method is not ReadMethod.BELOW
+            and _right_of(line, page.lines) is not None
+            and _unit_begun(line, variants, normalize)
+        ):
+            source = None  # what follows the unit's start is the unit misread (（00 for （%）:
+            # the value is the next cell's; with no cell right of it, it is the value
         if source is None:
             source = (
                 _below(line, page.lines)

@@ -72,6 +72,8 @@ class Normalizer:
         self._mobile_pattern = re.compile(rules.mobile.pattern, re.ASCII)
         self._mobile_strip = str.maketrans("", "", rules.mobile.strip)
         self._email_pattern = re.compile(rules.email.pattern, re.ASCII)
+        self._uscc_strip = str.maketrans("", "", rules.uscc.strip)
+        self._doc_number = re.compile(rules.doc_number.pattern)
 
     # --- text and names ----------------------------------------------------------------
 
@@ -96,8 +98,13 @@ class Normalizer:
         return self.text(s).translate(self._dot_table)
 
     def doc_number(self, s: str) -> str:
-        """A document number (黔科通〔2022〕12号): ``text`` with [] folded to () too."""
-        return self.text(s).replace("[", "(").replace("]", ")")
+        """A document number (黔科通〔2022〕12号): ``text`` with [] folded to () too, and
+        the year's brackets put back where they were lost (黔科通 2022 12号)."""
+        text = self.text(s).replace("[", "(").replace("]", ")")
+        found = self._doc_number.match(text)
+        if found is None:
+            return text
+        return f"{found['issuer']}({found['year']}){found['serial']}号"
 
     def name_list(
         self,
@@ -312,9 +319,14 @@ class Normalizer:
         return text
 
     def email(self, s: str) -> str | None:
-        """NFKC (＠ → @), lower case, spaces removed; empty → None. Check with
-        ``is_valid_email``."""
-        return self._text_in_case(s, str.lower) or None
+        """NFKC (＠ → @), lower case, spaces removed, an @ read as (a put back; empty →
+        None. Check with ``is_valid_email``."""
+        text = self._text_in_case(s, str.lower)
+        if "@" not in text:
+            found = [r for r in self.rules.email.at_readings if r in text]
+            if len(found) == 1 and text.count(found[0]) == 1:
+                text = text.replace(found[0], "@")
+        return text or None
 
     def is_valid_email(self, s: str) -> bool:
         """Whether ``s`` normalises to a plausible e-mail address."""
@@ -322,9 +334,9 @@ class Normalizer:
         return text is not None and bool(self._email_pattern.match(text))
 
     def uscc(self, s: str) -> str:
-        """NFKC, upper case, spaces removed. No OCR-confusion guessing: check with
-        ``is_valid_uscc``."""
-        return self._text_in_case(s, str.upper)
+        """NFKC, upper case, spaces and stray marks (``uscc.strip``) removed. No
+        OCR-confusion guessing of letters and digits: check with ``is_valid_uscc``."""
+        return self._text_in_case(s, str.upper).translate(self._uscc_strip)
 
     # --- dispatch ----------------------------------------------------------------------
 

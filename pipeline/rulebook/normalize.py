@@ -55,8 +55,32 @@ class MobileRules(Spec):
 
 class EmailRules(Spec):
     pattern: str
+    at_readings: tuple[str, ...] = Field(
+        (), description="what the OCR reads an @ as; one of them in an address without @ is it"
+    )
 
     _regex = field_validator("pattern")(compiles)
+
+
+class UsccRules(Spec):
+    strip: str = Field("", description="characters never part of a code, removed")
+
+
+class DocNumberRules(Spec):
+    pattern: str = Field(
+        description="a document number whose year's brackets were lost or misread: groups "
+        "issuer, year and serial"
+    )
+
+    _regex = field_validator("pattern")(compiles)
+
+    @field_validator("pattern")
+    @classmethod
+    def _named_groups(cls, value: str) -> str:
+        missing = {"issuer", "year", "serial"} - set(re.compile(value).groupindex)
+        if missing:
+            raise ValueError(f"pattern lacks the groups {sorted(missing)}")
+        return value
 
 
 class NormalizeRules(Spec):
@@ -74,6 +98,8 @@ class NormalizeRules(Spec):
     integer_units: tuple[str, ...] = ()
     mobile: MobileRules
     email: EmailRules
+    uscc: UsccRules = UsccRules()
+    doc_number: DocNumberRules
 
     _chars = field_validator("fold", "middle_dots", "label_separators")(_single_chars)
 

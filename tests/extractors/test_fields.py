@@ -337,3 +337,24 @@ def test_a_value_read_on_to_the_start_of_a_wrapped_unit_is_the_value() -> None:
     wrapped = _line("%)", (0.117, 0.558, 0.16, 0.584))
     reading = _read("rd_ratio", _page([line, wrapped], []))
     assert reading.value == 4.89 and not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize("read", ["研发投入占营业收入比重（00", "研发投入占营业收入比重(%0"])
+def test_a_misread_unit_begun_on_the_label_line_is_not_the_value_beside_it(read: str) -> None:
+    """On 1-bit paper the unit is misread on the label's line (its ％ as 00, its ）as 0;
+    the rest wrapped below); the value is the next cell's 6.76, never 0."""
+    line = _line(read, (0.123, 0.513, 0.375, 0.533))
+    value = _line("6.76", (0.38, 0.513, 0.436, 0.535))
+    wrapped = _line(")", (0.123, 0.535, 0.139, 0.55))
+    reading = _read("rd_ratio", _page([line, value, wrapped], []))
+    assert reading.value == 6.76 and not needs_review(reading.confidence, RULES.review)
+
+
+def test_the_rest_of_a_split_label_is_found_though_its_box_overlaps_the_label() -> None:
+    """The OCR split 推荐单位【盖章）：黔西南州工业和信息化局 in two, the second box starting a
+    little left of the first's end: it is still the line right of the label, and the value
+    is after the label's end, not a sure blank."""
+    label = _line("推荐单位", (0.161, 0.644, 0.278, 0.669))
+    rest = _line("【盖章）：黔西南州工业和信息化局", (0.271, 0.644, 0.651, 0.669))
+    reading = _read("recommender", _page([label, rest], []))
+    assert reading.value == "黔西南州工业和信息化局"

@@ -304,6 +304,35 @@ def test_mobile_and_email_examples() -> None:
     assert normalize.email(" Zhang.San＠QQ.com ") == "zhang.san@qq.com"
     assert not normalize.is_valid_email("zhang@qq")
     assert not normalize.is_valid_email("")
+    # an @ the OCR read as (a on 1-bit paper is put back; only when the address has none
+    assert normalize.email("luo108(asina.com") == "luo108@sina.com"
+    assert normalize.is_valid_email("luo108（asina.com")
+    assert normalize.email("a(ab@qq.com") == "a(ab@qq.com"
+
+
+def test_a_speck_after_a_credit_code_is_no_part_of_it() -> None:
+    assert normalize.uscc("915202006568176382.") == "915202006568176382"
+    assert normalize.uscc("9152-0200 6568 1763 82") == "915202006568176382"
+    assert normalize.uscc("91520200656817638O") == "91520200656817638O"  # no guessing
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "黔工信科技〔2020〕39号",
+        "黔工信科技 2020 39号",
+        "黔工信科技[2020]39号",
+        "黔工信科技（2020）39号",
+    ],
+)
+def test_a_document_number_gets_its_years_brackets_back(raw: str) -> None:
+    assert normalize.doc_number(raw) == "黔工信科技(2020)39号"
+
+
+@FAST
+@given(TEXTS)
+def test_document_numbers_normalise_idempotently(s: str) -> None:
+    assert normalize.doc_number(normalize.doc_number(s)) == normalize.doc_number(s)
 
 
 def test_names_keep_the_middle_dot_and_suffixes_fold_only_when_configured() -> None:
