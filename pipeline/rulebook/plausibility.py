@@ -72,6 +72,9 @@ class PlausibilityRules(Spec):
     characters: CharacterRules
     factors: Factors
     near_miss_min_length: int = Field(ge=2)
+    org_name_min_length: int = Field(
+        ge=1, description="an organisation's name is never shorter (characters)"
+    )
     blank_marks: str = Field("", description="characters of a printed blank (年月日)")
     place_fields: tuple[str, ...] = Field((), description="keys whose start is a place")
     suffix_fields: tuple[str, ...] = Field((), description="keys that end on an org suffix")

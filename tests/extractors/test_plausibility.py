@@ -117,6 +117,8 @@ def test_without_character_scores_the_line_score_stands() -> None:
         ("遗州省智能制造装备制造业创新中心", "贵州省"),
         ("贵州省贵杨市乌当区林城西路84号", "贵阳市"),
         ("六盘氺市钟山区", "六盘水市"),
+        # the first character hidden under a dark seal on a photocopied cover (session 13)
+        ("顺市工业和信息化局", "安顺市"),
     ],
 )
 def test_a_name_one_character_from_a_known_place_is_a_near_miss(name: str, near: str) -> None:
@@ -149,6 +151,17 @@ def test_an_option_one_character_off_is_a_misread_option() -> None:
     assert pl.choice_near_miss("新材料", DOMAINS, NORMALIZE) is None
     # an ineligible domain, as written
     assert pl.choice_near_miss("房地产开发", DOMAINS, NORMALIZE) is None
+    # one character missing (a dark seal over 冶 on a photocopied cover, session 13)
+    assert pl.choice_near_miss("金", DOMAINS, NORMALIZE) == "冶金"
+    assert pl.choice_near_miss("化工", DOMAINS, NORMALIZE) is None  # two from 现代化工
+
+
+def test_a_part_of_a_name_does_not_read_as_an_organisation() -> None:
+    # 安 of 贵安新区经济发展局, the rest under a dark seal
+    got = _plausibility("recommender", FieldType.ORG_NAME, "安", "安", True)
+    assert [d.cue for d in got.doubts] == [Doubt.UNPARSED]
+    assert got.factor < THRESHOLD
+    assert not _plausibility("lead_org", FieldType.ORG_NAME, "贵州大学", "贵州大学", True).doubts
 
 
 def _plausibility(
