@@ -30,6 +30,7 @@ from shenbao_lab.generator.styles import (
     HOUSE,
     ScanStyle,
     Style,
+    StyleFamily,
     TickMark,
     TypeStyle,
     draw_style,
@@ -45,31 +46,41 @@ from tests.rulebook import RULES
 # --- the families as data ------------------------------------------------------------
 
 
-def test_the_shipped_families_use_every_new_dimension_in_both_splits() -> None:
+def _uses_every_new_dimension(families: tuple[StyleFamily, ...]) -> bool:
+    return (
+        any(f.type.spaced_labels != (False,) for f in families)
+        and any(set(f.scan.modes) & {"greyscale", "bilevel"} for f in families)
+        and any(f.scan.turns != (0,) for f in families)
+        and any(f.tables.rules != ("house",) for f in families)
+    )
+
+
+def test_the_shipped_tuned_families_use_every_new_dimension() -> None:
+    assert _uses_every_new_dimension(load_styles().of("tuned"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="session 13 retired the withheld families that carried the type, scan and "
+    "table dimensions (bw-copy-glyph-check, song-copy-pen-fill) after they taught their "
+    "lessons; new withheld families carrying them are due (issue 17's protocol)",
+)
+def test_the_shipped_withheld_families_use_every_new_dimension() -> None:
+    assert _uses_every_new_dimension(load_styles().of("withheld"))
+
+
+def test_every_withheld_family_makes_a_choice_no_tuned_family_makes() -> None:
     styles = load_styles()
-    for split in ("tuned", "withheld"):
-        families = styles.of(split)
-        assert any(f.type.spaced_labels != (False,) for f in families)
-        assert any(set(f.scan.modes) & {"greyscale", "bilevel"} for f in families)
-        assert any(f.scan.turns != (0,) for f in families)
-        assert any(f.tables.rules != ("house",) for f in families)
-    tuned_choices = {
-        (dimension, value)
-        for f in styles.of("tuned")
-        for dimension, values in (
-            ("colon", f.type.colons),
-            ("turn", f.scan.turns),
-            ("rules", f.tables.rules),
-        )
-        for value in values
-    }
-    # every new withheld family makes a choice no tuned family makes
-    for name in ("bw-copy-glyph-check", "song-copy-pen-fill"):
-        f = styles.family(name)
-        assert f.split == "withheld"
-        own = {("colon", c) for c in f.type.colons} | {("turn", t) for t in f.scan.turns}
-        own |= {("rules", r) for r in f.tables.rules} | {("skew", f.scan.max_skew_deg)}
-        assert own - tuned_choices
+
+    def choices(f: StyleFamily) -> set[tuple[str, object]]:
+        own: set[tuple[str, object]] = {("ticks", t) for t in f.ticks}
+        own |= {("colon", c) for c in f.type.colons} | {("turn", t) for t in f.scan.turns}
+        own |= {("rules", r) for r in f.tables.rules}
+        return own
+
+    tuned = set().union(*(choices(f) for f in styles.of("tuned")))
+    for f in styles.of("withheld"):
+        assert choices(f) - tuned, f.name
 
 
 _HOUSE = "{name: house, split: house, ticks: [house]}"
