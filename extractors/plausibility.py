@@ -260,8 +260,11 @@ def plausibility(
         else:
             sign(Doubt.UNPARSED, r.factors.unparsed)
     is_org = field_type is FieldType.ORG_NAME
-    if is_org and len(text) < r.org_name_min_length:
-        sign(Doubt.UNPARSED, r.factors.unparsed)  # a part of a name, never a whole one
+    # a part of a name, never a whole one; a locality's authority names its place first
+    short = is_org and len(text) < r.org_name_min_length
+    placeless = key in r.place_start_fields and not any(text.startswith(p) for p in g.places)
+    if short or placeless:
+        sign(Doubt.UNPARSED, r.factors.unparsed)
     if is_org or key in r.place_fields:
         place = place_near_miss(text, g, normalize, r.near_miss_min_length)
         if place is not None:

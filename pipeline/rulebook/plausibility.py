@@ -78,6 +78,9 @@ class PlausibilityRules(Spec):
     blank_marks: str = Field("", description="characters of a printed blank (年月日)")
     place_fields: tuple[str, ...] = Field((), description="keys whose start is a place")
     suffix_fields: tuple[str, ...] = Field((), description="keys that end on an org suffix")
+    place_start_fields: tuple[str, ...] = Field(
+        (), description="keys whose value always begins with a known place"
+    )
     date_ranges: dict[str, tuple[dt.date, dt.date]] = Field(default_factory=dict)
     number_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
     date_order: tuple[tuple[str, str], ...] = Field(

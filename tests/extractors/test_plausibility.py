@@ -164,6 +164,17 @@ def test_a_part_of_a_name_does_not_read_as_an_organisation() -> None:
     assert not _plausibility("lead_org", FieldType.ORG_NAME, "贵州大学", "贵州大学", True).doubts
 
 
+def test_a_recommending_authority_read_without_its_place_is_doubted() -> None:
+    got = _plausibility("recommender", FieldType.ORG_NAME, "工业和信息化局", "工业和信息化局", True)
+    assert [d.cue for d in got.doubts] == [Doubt.UNPARSED]
+    for name in (
+        "贵阳市工业和信息化局",
+        "贵安新区经济发展局",
+        "黔南布依族苗族自治州工业和信息化局",
+    ):
+        assert not _plausibility("recommender", FieldType.ORG_NAME, name, name, True).doubts
+
+
 def _plausibility(
     key: str, field_type: FieldType, raw: str, value: object, parsed: bool
 ) -> pl.Plausibility:
