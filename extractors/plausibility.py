@@ -178,6 +178,19 @@ def suffix_near_miss(
     return None
 
 
+def issuer_near_miss(text: str, issuers: Sequence[str], normalize: Normalizer) -> str | None:
+    """The issuer a document number's start is one character from (黔王信 → 黔工信), or None
+    when it begins with one of them, or with none nearly."""
+    read = normalize.text(text)
+    names = [normalize.text(i) for i in issuers if normalize.text(i)]
+    if any(read.startswith(name) for name in names):
+        return None
+    for name in names:
+        if len(read) >= len(name) and Hamming.distance(read[: len(name)], name) == 1:
+            return name
+    return None
+
+
 def choice_near_miss(text: str, choices: Sequence[Choice], normalize: Normalizer) -> str | None:
     """The printed option a text is one character away from — one changed (新材科 → 新材料)
     or one missing (金 → 冶金: a dark seal over the option's first character) — or None."""
@@ -273,6 +286,10 @@ def plausibility(
         suffix = suffix_near_miss(text, g.org_suffixes, normalize, r.near_miss_min_length)
         if suffix is not None:
             sign(Doubt.NEAR_SUFFIX, r.factors.near_miss, suffix)
+    if field_type is FieldType.DOC_NUMBER:
+        issuer = issuer_near_miss(text, r.doc_issuers, normalize)
+        if issuer is not None:
+            sign(Doubt.NEAR_ISSUER, r.factors.near_miss, issuer)
     if not _in_range(key, value, r):
         sign(Doubt.OUT_OF_RANGE, r.factors.out_of_range)
     return Plausibility.of(doubts)

@@ -78,6 +78,9 @@ class PlausibilityRules(Spec):
     blank_marks: str = Field("", description="characters of a printed blank (年月日)")
     place_fields: tuple[str, ...] = Field((), description="keys whose start is a place")
     suffix_fields: tuple[str, ...] = Field((), description="keys that end on an org suffix")
+    doc_issuers: tuple[str, ...] = Field(
+        (), description="issuers' abbreviations a document number begins with"
+    )
     place_start_fields: tuple[str, ...] = Field(
         (), description="keys whose value always begins with a known place"
     )

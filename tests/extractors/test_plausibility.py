@@ -203,6 +203,8 @@ def _plausibility(
         ("apply_date", FieldType.DATE, "2072年6月16日", "2072-06-16", True,
          (Doubt.OUT_OF_RANGE, "")),
         ("rd_ratio", FieldType.PERCENT, "523", 523.0, True, (Doubt.OUT_OF_RANGE, "")),
+        ("pilot_approval_no", FieldType.DOC_NUMBER, "黔王信科技〔2020〕53号",
+         "黔王信科技〔2020〕53号", True, (Doubt.NEAR_ISSUER, "黔工信")),
     ],
 )  # fmt: skip
 def test_each_sign_of_a_misread_takes_the_confidence_below_the_threshold(
@@ -313,3 +315,9 @@ def test_every_factor_alone_flags_a_sure_reading() -> None:
 def test_choices_of_a_template_are_checked_like_the_campaigns() -> None:
     options = (Choice(name="企业型", aliases=("企业型创新中心",)), Choice(name="院所型"))
     assert pl.choice_near_miss("企业形", options, NORMALIZE) == "企业型"
+
+
+def test_a_document_number_from_a_known_issuer_or_another_is_no_near_miss() -> None:
+    for number in ("黔工信科技〔2020〕53号", "工信部科〔2019〕12号"):
+        got = _plausibility("pilot_approval_no", FieldType.DOC_NUMBER, number, number, True)
+        assert not got.doubts
