@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from pydantic import Field
-from rapidfuzz.distance import Hamming
+from rapidfuzz.distance import Hamming, Levenshtein
 
 from extractors.doubts import doubted
 from extractors.nlp import Gazetteer
@@ -143,18 +143,20 @@ def _strip_places(name: str, places: Sequence[str]) -> str:
 def place_near_miss(
     name: str, gaz: Gazetteer, normalize: Normalizer, min_length: int = 3
 ) -> str | None:
-    """The place a name's start nearly is — one character changed (遗州省 → 贵州省) — or None.
+    """The place a name's start nearly is — one character changed (遗州省 → 贵州省), or its
+    first character missing (顺市… for 安顺市…: a dark seal over the name's start hid it
+    from the OCR) — or None.
 
     Exact places at the start are skipped first; places shorter than ``min_length`` are
     never near-matched (one character from 黔南 is 黔源, a real brand).
     """
     rest = _strip_places(normalize.text(name), gaz.places)
     for place in gaz.places:
-        if (
-            len(place) >= min_length
-            and len(rest) >= len(place)
-            and Hamming.distance(rest[: len(place)], place) == 1
-        ):
+        if len(place) < min_length:
+            continue
+        if len(rest) >= len(place) and Hamming.distance(rest[: len(place)], place) == 1:
+            return place
+        if len(rest) > len(place) - 1 and rest.startswith(place[1:]):
             return place
     return None
 
@@ -176,20 +178,35 @@ def suffix_near_miss(
     return None
 
 
-def choice_near_miss(text: str, choices: Sequence[Choice], normalize: Normalizer) -> str | None:
-    """The printed option a text is one character away from (新材科 → 新材料), or None."""
+def issuer_near_miss(text: str, issuers: Sequence[str], normalize: Normalizer) -> str | None:
+    """The issuer a document number's start is one character from (黔王信 → 黔工信), or None
+    when it begins with one of them, or with none nearly."""
     read = normalize.text(text)
-    for choice in choices:
-        for name in (choice.name, *choice.aliases):
-            option = normalize.text(name)
-            if read == option:
-                return None
-            if (
-                len(option) >= 2
-                and len(read) == len(option)
-                and Hamming.distance(read, option) == 1
-            ):
-                return choice.name
+    names = [normalize.text(i) for i in issuers if normalize.text(i)]
+    if any(read.startswith(name) for name in names):
+        return None
+    for name in names:
+        if len(read) >= len(name) and Hamming.distance(read[: len(name)], name) == 1:
+            return name
+    return None
+
+
+def choice_near_miss(text: str, choices: Sequence[Choice], normalize: Normalizer) -> str | None:
+    """The printed option a text is one character away from — one changed (新材科 → 新材料)
+    or one missing (金 → 冶金: a dark seal over the option's first character) — or None."""
+    read = normalize.text(text)
+    named = [
+        (choice, normalize.text(n)) for choice in choices for n in (choice.name, *choice.aliases)
+    ]
+    if any(read == option for _, option in named):
+        return None
+    for choice, option in named:
+        if (
+            len(option) >= 2
+            and len(option) - 1 <= len(read) <= len(option)
+            and Levenshtein.distance(read, option) == 1
+        ):
+            return choice.name
     return None
 
 
@@ -256,6 +273,11 @@ def plausibility(
         else:
             sign(Doubt.UNPARSED, r.factors.unparsed)
     is_org = field_type is FieldType.ORG_NAME
+    # a part of a name, never a whole one; a locality's authority names its place first
+    short = is_org and len(text) < r.org_name_min_length
+    placeless = key in r.place_start_fields and not any(text.startswith(p) for p in g.places)
+    if short or placeless:
+        sign(Doubt.UNPARSED, r.factors.unparsed)
     if is_org or key in r.place_fields:
         place = place_near_miss(text, g, normalize, r.near_miss_min_length)
         if place is not None:
@@ -264,6 +286,10 @@ def plausibility(
         suffix = suffix_near_miss(text, g.org_suffixes, normalize, r.near_miss_min_length)
         if suffix is not None:
             sign(Doubt.NEAR_SUFFIX, r.factors.near_miss, suffix)
+    if field_type is FieldType.DOC_NUMBER:
+        issuer = issuer_near_miss(text, r.doc_issuers, normalize)
+        if issuer is not None:
+            sign(Doubt.NEAR_ISSUER, r.factors.near_miss, issuer)
     if not _in_range(key, value, r):
         sign(Doubt.OUT_OF_RANGE, r.factors.out_of_range)
     return Plausibility.of(doubts)

@@ -101,7 +101,7 @@ def image_boxes(image: np.ndarray, dpi: float, rules: TickDetection) -> tuple[Ti
     frame = cv2.bitwise_or(across, down)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(frame, connectivity=8)
     clean: list[tuple[tuple[int, int, int, int], float]] = []
-    refused: list[tuple[int, int, int, int, np.ndarray]] = []
+    refused: list[tuple[tuple[int, int, int, int], np.ndarray]] = []
     for index in range(1, count):
         x, y, w, h, _ = (int(v) for v in stats[index])
         if not (low <= w <= high and low <= h <= high):
@@ -113,9 +113,10 @@ def image_boxes(image: np.ndarray, dpi: float, rules: TickDetection) -> tuple[Ti
         if box is not None:
             clean.append(box)
         else:
-            refused.append((x, y, w, h, mine))
+            refused.append(((x, y, w, h), mine))
     rects = [r for r, _ in clean]
-    measured = clean + _crossed_boxes(ink, across, down, rects, rules)
+    measured = clean + _filled_among(ink, across, down, refused, rects, rules)
+    measured += _crossed_boxes(ink, across, down, [r for r, _ in measured], rules)
     measured += _marked_squares(ink, across, down, refused, rects, [r for r, _ in measured], rules)
     found = [
         TickBox(
@@ -126,6 +127,41 @@ def image_boxes(image: np.ndarray, dpi: float, rules: TickDetection) -> tuple[Ti
         for (x0, y0, x1, y1), share in measured
     ]
     return tuple(sorted(found, key=_reading_order))
+
+
+def _filled_among(
+    ink: np.ndarray,
+    across: np.ndarray,
+    down: np.ndarray,
+    refused: list[tuple[tuple[int, int, int, int], np.ndarray]],
+    clean: list[Rect],
+    rules: TickDetection,
+) -> list[tuple[Rect, float]]:
+    """Squares blacked in by pen among the page's empty boxes, refused on their own.
+
+    A pen's back-and-forth strokes leave paper between the fill and the border on many
+    rows, so the square is not solid edge to edge as a typed ■ is. Beside boxes of its
+    own size on its own row (``crossed_side``; ``_among``), a square whose inside is
+    solid is that box filled: a character's frame is neither the box's size on its row
+    nor solid inside with paper round it (``_measure``, ``among``).
+    """
+    if not clean:
+        return []
+    sides = sorted((x1 - x0 + y1 - y0) / 2 for x0, y0, x1, y1 in clean)
+    side = sides[len(sides) // 2]
+    slack = rules.crossed_side * side
+    found: list[tuple[Rect, float]] = []
+    for rect, mine in refused:
+        box = _measure(ink, across, down, mine, rect, rules, among=True)
+        if box is None or box[1] < rules.filled_share:
+            continue
+        # the box within its border (a fill running out past it is no part of its size)
+        x0, y0, x1, y1 = box[0]
+        if abs(x1 - x0 - side) > slack or abs(y1 - y0 - side) > slack:
+            continue
+        if any(abs((r[1] + r[3]) / 2 - (y0 + y1) / 2) <= 0.5 * side for r in clean):
+            found.append(box)
+    return found
 
 
 def _solid(ink: np.ndarray, rect: tuple[int, int, int, int], rules: TickDetection) -> bool:
@@ -175,6 +211,7 @@ def _measure(
     rules: TickDetection,
     *,
     crossed: bool = False,
+    among: bool = False,
 ) -> tuple[tuple[int, int, int, int], float] | None:
     """The square's box and inside ink share, or None when it is not a printed box.
 
@@ -182,7 +219,9 @@ def _measure(
     ``crossed``: the square matches the page's clean boxes and stands among them
     (``_crossed_boxes``, ``_marked_squares``); straight runs inside it whose centre lines
     are slanted are then a thick pen stroke's, not a character's (no straight run of
-    ``marked_spine`` of ``glyph_run``: a small character's strokes are short).
+    ``marked_spine`` of ``glyph_run``: a small character's strokes are short). ``among``:
+    the square is the size of the page's clean boxes, on their row (``_filled_among``);
+    solid ink inside the border, not edge to edge, then makes it a box filled by pen.
     """
     x, y, w, h = rect
     rows = ((across[y : y + h, x : x + w] > 0) & mine).mean(axis=1)
@@ -219,7 +258,10 @@ def _measure(
         and iy1 - iy0 >= 2
         and cv2.countNonZero(ink[iy0:iy1, ix0:ix1])
         >= rules.filled_share * (ix1 - ix0) * (iy1 - iy0)
-        and _solid(ink, (x, y, w, h), rules)
+        and (
+            _solid(ink, (x, y, w, h), rules)
+            or (among and _solid(ink, (ix0, iy0, ix1 - ix0, iy1 - iy0), rules))
+        )
         and _clear_around(ink, (x, y, w, h), rules)
     )
     # A character's frame has strokes across it joined to the frame (日, 田, 四): lines
@@ -395,7 +437,7 @@ def _marked_squares(
     ink: np.ndarray,
     across: np.ndarray,
     down: np.ndarray,
-    refused: list[tuple[int, int, int, int, np.ndarray]],
+    refused: list[tuple[tuple[int, int, int, int], np.ndarray]],
     clean: list[Rect],
     taken: list[Rect],
     rules: TickDetection,
@@ -419,8 +461,8 @@ def _marked_squares(
     left = min(r[0] for r in taken) - reach
     found: list[tuple[Rect, float]] = []
     taken = list(taken)
-    for x, y, w, h, mine in refused:
-        box = _measure(ink, across, down, mine, (x, y, w, h), rules, crossed=True)
+    for square, mine in refused:
+        box = _measure(ink, across, down, mine, square, rules, crossed=True)
         if box is None:
             continue
         # The square's own edges, a mark's overshoot beyond them left out.

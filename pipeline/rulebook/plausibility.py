@@ -72,9 +72,18 @@ class PlausibilityRules(Spec):
     characters: CharacterRules
     factors: Factors
     near_miss_min_length: int = Field(ge=2)
+    org_name_min_length: int = Field(
+        ge=1, description="an organisation's name is never shorter (characters)"
+    )
     blank_marks: str = Field("", description="characters of a printed blank (年月日)")
     place_fields: tuple[str, ...] = Field((), description="keys whose start is a place")
     suffix_fields: tuple[str, ...] = Field((), description="keys that end on an org suffix")
+    doc_issuers: tuple[str, ...] = Field(
+        (), description="issuers' abbreviations a document number begins with"
+    )
+    place_start_fields: tuple[str, ...] = Field(
+        (), description="keys whose value always begins with a known place"
+    )
     date_ranges: dict[str, tuple[dt.date, dt.date]] = Field(default_factory=dict)
     number_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
     date_order: tuple[tuple[str, str], ...] = Field(

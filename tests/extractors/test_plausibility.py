@@ -117,6 +117,8 @@ def test_without_character_scores_the_line_score_stands() -> None:
         ("遗州省智能制造装备制造业创新中心", "贵州省"),
         ("贵州省贵杨市乌当区林城西路84号", "贵阳市"),
         ("六盘氺市钟山区", "六盘水市"),
+        # the first character hidden under a dark seal on a photocopied cover (session 13)
+        ("顺市工业和信息化局", "安顺市"),
     ],
 )
 def test_a_name_one_character_from_a_known_place_is_a_near_miss(name: str, near: str) -> None:
@@ -149,6 +151,28 @@ def test_an_option_one_character_off_is_a_misread_option() -> None:
     assert pl.choice_near_miss("新材料", DOMAINS, NORMALIZE) is None
     # an ineligible domain, as written
     assert pl.choice_near_miss("房地产开发", DOMAINS, NORMALIZE) is None
+    # one character missing (a dark seal over 冶 on a photocopied cover, session 13)
+    assert pl.choice_near_miss("金", DOMAINS, NORMALIZE) == "冶金"
+    assert pl.choice_near_miss("化工", DOMAINS, NORMALIZE) is None  # two from 现代化工
+
+
+def test_a_part_of_a_name_does_not_read_as_an_organisation() -> None:
+    # 安 of 贵安新区经济发展局, the rest under a dark seal
+    got = _plausibility("recommender", FieldType.ORG_NAME, "安", "安", True)
+    assert [d.cue for d in got.doubts] == [Doubt.UNPARSED]
+    assert got.factor < THRESHOLD
+    assert not _plausibility("lead_org", FieldType.ORG_NAME, "贵州大学", "贵州大学", True).doubts
+
+
+def test_a_recommending_authority_read_without_its_place_is_doubted() -> None:
+    got = _plausibility("recommender", FieldType.ORG_NAME, "工业和信息化局", "工业和信息化局", True)
+    assert [d.cue for d in got.doubts] == [Doubt.UNPARSED]
+    for name in (
+        "贵阳市工业和信息化局",
+        "贵安新区经济发展局",
+        "黔南布依族苗族自治州工业和信息化局",
+    ):
+        assert not _plausibility("recommender", FieldType.ORG_NAME, name, name, True).doubts
 
 
 def _plausibility(
@@ -179,6 +203,8 @@ def _plausibility(
         ("apply_date", FieldType.DATE, "2072年6月16日", "2072-06-16", True,
          (Doubt.OUT_OF_RANGE, "")),
         ("rd_ratio", FieldType.PERCENT, "523", 523.0, True, (Doubt.OUT_OF_RANGE, "")),
+        ("pilot_approval_no", FieldType.DOC_NUMBER, "黔王信科技〔2020〕53号",
+         "黔王信科技〔2020〕53号", True, (Doubt.NEAR_ISSUER, "黔工信")),
     ],
 )  # fmt: skip
 def test_each_sign_of_a_misread_takes_the_confidence_below_the_threshold(
@@ -289,3 +315,9 @@ def test_every_factor_alone_flags_a_sure_reading() -> None:
 def test_choices_of_a_template_are_checked_like_the_campaigns() -> None:
     options = (Choice(name="企业型", aliases=("企业型创新中心",)), Choice(name="院所型"))
     assert pl.choice_near_miss("企业形", options, NORMALIZE) == "企业型"
+
+
+def test_a_document_number_from_a_known_issuer_or_another_is_no_near_miss() -> None:
+    for number in ("黔工信科技〔2020〕53号", "工信部科〔2019〕12号"):
+        got = _plausibility("pilot_approval_no", FieldType.DOC_NUMBER, number, number, True)
+        assert not got.doubts

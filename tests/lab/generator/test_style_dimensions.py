@@ -30,6 +30,7 @@ from shenbao_lab.generator.styles import (
     HOUSE,
     ScanStyle,
     Style,
+    StyleFamily,
     TickMark,
     TypeStyle,
     draw_style,
@@ -49,42 +50,32 @@ def test_the_shipped_families_use_every_new_dimension_in_both_splits() -> None:
     styles = load_styles()
     for split in ("tuned", "withheld"):
         families = styles.of(split)
-        assert any(f.type.spaced_labels != (False,) for f in families)
-        assert any(set(f.scan.modes) & {"greyscale", "bilevel"} for f in families)
-        assert any(f.scan.turns != (0,) for f in families)
-        assert any(f.tables.rules != ("house",) for f in families)
+        assert any(f.type.spaced_labels != (False,) for f in families), split
+        assert any(set(f.scan.modes) & {"greyscale", "bilevel"} for f in families), split
+        assert any(f.scan.turns != (0,) for f in families), split
+        assert any(f.tables.rules != ("house",) for f in families), split
         # session 13's: options broken at a narrow cell's edge, list lines, merged cells,
         # other hands, phone photos
-        assert any(True in f.type.wrapped_options for f in families)
-        assert any("lines" in f.tables.lists for f in families)
-        assert any(True in f.tables.merged_cells for f in families)
-        assert any(f.handwriting.hands != ("house",) for f in families)
-        assert any(True in f.scan.phone_photo for f in families)
-    tuned_choices = {
-        (dimension, value)
-        for f in styles.of("tuned")
-        for dimension, values in (
-            ("colon", f.type.colons),
-            ("turn", f.scan.turns),
-            ("rules", f.tables.rules),
-            ("ticks", f.ticks),
-            ("hand", f.handwriting.hands),
-        )
-        for value in values
-    }
-    # every new withheld family makes a choice no tuned family makes
-    for name in (
-        "bw-copy-glyph-check",
-        "song-copy-pen-fill",
-        "pen-strike-others-heavy-hand",
-        "phone-faint-tick-backhand",
-    ):
-        f = styles.family(name)
-        assert f.split == "withheld"
-        own = {("colon", c) for c in f.type.colons} | {("turn", t) for t in f.scan.turns}
+        assert any(True in f.type.wrapped_options for f in families), split
+        assert any("lines" in f.tables.lists for f in families), split
+        assert any(True in f.tables.merged_cells for f in families), split
+        assert any(f.handwriting.hands != ("house",) for f in families), split
+        assert any(True in f.scan.phone_photo for f in families), split
+
+
+def test_every_withheld_family_makes_a_choice_no_tuned_family_makes() -> None:
+    styles = load_styles()
+
+    def choices(f: StyleFamily) -> set[tuple[str, object]]:
+        own: set[tuple[str, object]] = {("ticks", t) for t in f.ticks}
+        own |= {("colon", c) for c in f.type.colons} | {("turn", t) for t in f.scan.turns}
         own |= {("rules", r) for r in f.tables.rules} | {("skew", f.scan.max_skew_deg)}
-        own |= {("ticks", m) for m in f.ticks} | {("hand", h) for h in f.handwriting.hands}
-        assert own - tuned_choices, name
+        own |= {("hand", h) for h in f.handwriting.hands}
+        return own
+
+    tuned = set().union(*(choices(f) for f in styles.of("tuned")))
+    for f in styles.of("withheld"):
+        assert choices(f) - tuned, f.name
 
 
 _HOUSE = "{name: house, split: house, ticks: [house]}"

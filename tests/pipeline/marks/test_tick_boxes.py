@@ -463,3 +463,41 @@ def test_the_parameters_load_and_bad_ones_fail_naming_the_key(tmp_path: Path) ->
     too_dark = text.replace("ink_share: 0.72", "ink_share: 1.5")
     with pytest.raises(ConfigError, match="ink_share"):
         load_rules(rules_folder(tmp_path / "b", {"tick_boxes.yaml": too_dark}))
+
+
+def _pen_fill(image: np.ndarray, x: int, y: int, side: int) -> None:
+    """A box blacked in by pen: back-and-forth strokes, paper left between the fill and
+    the border at the strokes' turns, running out a little past its right edge."""
+    rows = 7
+    for i in range(rows):
+        yy = y + round(side * (0.15 + 0.7 * i / (rows - 1)))
+        start, end = (x + round(0.22 * side), x + side + 2) if i % 2 else (x + 2, x + side - 5)
+        cv2.line(image, (start, yy), (end, yy + 1), BALLPOINT, 4)
+
+
+def test_a_box_blacked_in_by_pen_is_read_beside_its_empty_neighbours_only() -> None:
+    """A pen's fill is not solid edge to edge as a typed ■ is: among empty boxes of its
+    size on its row, a square solid inside is that box filled (issue 17, session 13)."""
+    image = _page()
+    side = _box(image, 100, 150)
+    _pen_fill(image, 100, 150, side)
+    _box(image, 250, 150)
+    _box(image, 400, 150)
+    scan = _scanned(image, np.random.default_rng(5), degraded=True)
+
+    boxes = image_boxes(scan, DPI, TICKS)
+
+    assert [round(_centre_x(b, scan.shape[1])) for b in boxes] == pytest.approx(
+        [100 + side / 2, 250 + side / 2, 400 + side / 2], abs=3
+    )
+    assert boxes[0].ink > 0.7 and all(b.ink < 0.03 for b in boxes[1:])
+
+    # alone, with no empty box of its size on its row, it is not taken for one
+    alone = _page()
+    _box(alone, 100, 150)
+    _pen_fill(alone, 100, 150, side)
+    _box(alone, 250, 300)
+    found = image_boxes(_scanned(alone, np.random.default_rng(5), degraded=True), DPI, TICKS)
+    assert [round(_centre_x(b, alone.shape[1])) for b in found] == pytest.approx(
+        [250 + side / 2], abs=3
+    )
