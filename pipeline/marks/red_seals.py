@@ -33,6 +33,7 @@ from pipeline.marks.seal_outlines import (
     outline_hits,
     outline_pixels,
     seal_confidence,
+    share_in_view,
     spaced,
     starless_pieces,
     suppress,
@@ -657,7 +658,7 @@ def _lettering(
     # Ink past the ring but not in the ring band itself (the ring's inner edge).
     deep = shares[None, :] <= rules.lettering_band[1]
     found = np.asarray((hit & past_ring & deep).any(axis=1))
-    return float(found[view].mean()) if view.any() else 0.0
+    return share_in_view(found, view)
 
 
 def _ring_width(

@@ -191,9 +191,17 @@ def band_coverage(
     of all ``bins`` directions, or of those ``view`` marks (the ones on the image)."""
     shares = spaced(band[0], band[1], 9)
     hit = np.asarray(outline_hits(mask, centre, axes, angle_deg, square, shares, bins).any(axis=1))
+    return share_in_view(hit, view)
+
+
+def share_in_view(hit: np.ndarray, view: np.ndarray | None) -> float:
+    """Share of the directions (bool ``hit``) that are set: of all of them, or of those
+    ``view`` marks (0 when it marks none). ``hit.mean()`` and ``hit[view].mean()`` as
+    they were, counted without numpy's mean wrapper (thousands of calls a page)."""
     if view is None:
-        return float(hit.mean())
-    return float(hit[view].mean()) if view.any() else 0.0
+        return np.count_nonzero(hit) / hit.size
+    seen = np.count_nonzero(view)
+    return np.count_nonzero(hit & view) / seen if seen else 0.0
 
 
 def thin_band_peak(
@@ -215,11 +223,7 @@ def thin_band_peak(
     best = 0.0
     for k in range(len(starts)):
         hit = np.asarray(hits[:, 9 * k : 9 * (k + 1)].any(axis=1))
-        if view is None:
-            value = float(hit.mean())
-        else:
-            value = float(hit[view].mean()) if view.any() else 0.0
-        best = max(best, value)
+        best = max(best, share_in_view(hit, view))
     return best
 
 
