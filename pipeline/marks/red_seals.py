@@ -28,10 +28,13 @@ from pipeline.marks.seal_outlines import (
     SealCandidate,
     Shape,
     band_coverage,
+    clipped,
     disc_share,
     outline_hits,
     outline_pixels,
     seal_confidence,
+    share_in_view,
+    spaced,
     starless_pieces,
     suppress,
     thin_band_peak,
@@ -604,6 +607,14 @@ def _starred(ink: np.ndarray, ring: np.ndarray, rules: SealDetection) -> bool:
     return disc_share(ink, (x, y), rules.star_radius * r) >= rules.star_share
 
 
+# ``_fit_ring``'s rays and the shares of the outline sampled along each (made once).
+_FIT_BINS = 120
+_FIT_SHARES = spaced(0.7, 1.3, 31)
+_FIT_OFF = np.abs(_FIT_SHARES - 1.0)[None, :]
+_FIT_ROWS = np.arange(_FIT_BINS)
+_FIT_INDEX = np.broadcast_to(np.arange(len(_FIT_SHARES)), (_FIT_BINS, len(_FIT_SHARES)))
+
+
 def _fit_ring(
     ink: np.ndarray,
     centre: tuple[float, float],
@@ -622,8 +633,9 @@ def _fit_ring(
     first outline's semi-axes and angle, when not the circle of ``radius``.
     """
     h, w = ink.shape
-    bins = 120
+    bins = _FIT_BINS
     cos_t, sin_t = unit_rays(bins)
+    shares, off_line = _FIT_SHARES, _FIT_OFF
     ellipse: tuple[tuple[float, float], tuple[float, float], float] = (
         (centre, (radius, radius), 0.0) if start is None else (centre, start[0], start[1])
     )
@@ -634,30 +646,28 @@ def _fit_ring(
         u = cos_t * math.cos(t) + sin_t * math.sin(t)
         v = -cos_t * math.sin(t) + sin_t * math.cos(t)
         ref = 1.0 / np.sqrt((u / a) ** 2 + (v / b) ** 2)
-        shares = np.linspace(0.7, 1.3, 31)
         rho = ref[:, None] * shares[None, :]
         xs = cx + cos_t[:, None] * rho
         ys = cy + sin_t[:, None] * rho
         inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
-        xi = np.clip(xs.astype(np.int64), 0, w - 1)
-        yi = np.clip(ys.astype(np.int64), 0, h - 1)
+        xi = clipped(xs.astype(np.int64), w - 1)
+        yi = clipped(ys.astype(np.int64), h - 1)
         hit = ink[yi, xi] & inside
         # Outer end of the ink run through each sample: before the next paper sample.
-        index = np.broadcast_to(np.arange(len(shares)), hit.shape)
-        paper_at = np.where(hit, len(shares), index)
+        paper_at = np.where(hit, len(shares), _FIT_INDEX)
         end = np.minimum.accumulate(paper_at[:, ::-1], axis=1)[:, ::-1] - 1
-        distance = np.where(hit, np.abs(shares - 1.0)[None, :], np.inf)
+        distance = np.where(hit, off_line, np.inf)
         nearest = distance.argmin(axis=1)
-        rays = np.isfinite(distance.min(axis=1))
+        rays = hit.any(axis=1)  # (a finite distance: ink on the ray)
         needed = rules.min_ring_rays
         if circle:
             needed = round(needed * inside[:, len(shares) // 2].mean())
         if rays.sum() < needed:
             return None
-        outer = end[np.arange(bins), nearest][rays]
+        outer = end[_FIT_ROWS, nearest][rays]
         px = xs[rays, outer]
         py = ys[rays, outer]
-        residual = np.abs(shares[outer] - 1.0)
+        residual = off_line[0, outer]
         keep = (
             residual <= np.partition(residual, (4 * len(residual)) // 5)[(4 * len(residual)) // 5]
         )
@@ -711,7 +721,7 @@ def _lettering(
     lettering band's inner edge, is lettering.
     """
     low = rules.lettering_band[0]
-    shares = np.linspace(1.04, low, 32)
+    shares = spaced(1.04, low, 32)
     hit = outline_hits(ink, centre, axes, angle_deg, square, shares, rules.ring_bins)
     # The ring: ink from the outline inward (a gap of paper in the first samples is
     # the outline lying a little outside the ring).
@@ -720,7 +730,7 @@ def _lettering(
     # Ink past the ring but not in the ring band itself (the ring's inner edge).
     deep = shares[None, :] <= rules.lettering_band[1]
     found = np.asarray((hit & past_ring & deep).any(axis=1))
-    return float(found[view].mean()) if view.any() else 0.0
+    return share_in_view(found, view)
 
 
 def _ring_width(
@@ -806,7 +816,7 @@ def _inside_tint(
     less that in ``outside_band`` (0 when either has no paper sample on the image)."""
 
     def median(band: tuple[float, float]) -> float | None:
-        shares = np.linspace(band[0], band[1], 8)
+        shares = spaced(band[0], band[1], 8)
         yi, xi, on = outline_pixels(
             tint.shape, centre, axes, angle, square, shares, rules.ring_bins // 2
         )
