@@ -332,6 +332,8 @@ def _cut_outlines(
             fitted = _fit_ring(ink, (float(cx), float(cy)), r, rules)
             if fitted is not None:
                 found.append((fitted[0], fitted[1], fitted[2], False))
+            if rules.edge_held_ellipse:
+                found.extend(_held_ellipse(ink, ((float(cx), float(cy)), (r, r), 0.0), rules))
     if len(arc) >= 5:
         (ex, ey), (d1, d2), angle = cv2.fitEllipse(arc.astype(np.float32))
         if 0 <= ex < w and 0 <= ey < h and min(d1, d2) > 0:
@@ -405,7 +407,22 @@ def _ring_fits(
             found.append((fitted[0], fitted[1], fitted[2], False))
             if not edge and weak is not None:
                 weak.append(found[-1])
+            elif edge and rules.edge_held_ellipse:
+                found.extend(_held_ellipse(ink, fitted, rules))
     return found
+
+
+def _held_ellipse(
+    ink: np.ndarray,
+    circle: tuple[tuple[float, float], tuple[float, float], float],
+    rules: SealDetection,
+) -> list[_Outline]:
+    """An oval or an angled seal cut by the image's edge (``edge_held_ellipse``): the
+    circle refitted to its arc settles on its short axis (too small for a seal), and a
+    free ellipse fit swings off round the missing part; an ellipse round the circle's
+    centre, held there, takes its axes and angle from the arc."""
+    held = _fit_ring(ink, circle[0], circle[1][0], rules, start=(circle[1], 0.0), held=True)
+    return [] if held is None else [(held[0], held[1], held[2], False)]
 
 
 def _swung(
@@ -469,6 +486,27 @@ def _fuller(oval: SealCandidate, pieces: Sequence[SealCandidate], rules: SealDet
     than either's by ``pair_oval_gain``: two round seals stamped over each other leave an
     outline round both whose ring is not."""
     return oval.ring_coverage >= max(p.ring_coverage for p in pieces) + rules.pair_oval_gain
+
+
+def _fit_centred_ellipse(
+    points: np.ndarray, centre: tuple[float, float]
+) -> tuple[tuple[float, float], float] | None:
+    """The least-squares ellipse round ``centre`` through ``points`` (n, 2): ``A x^2 + B x y
+    + C y^2 = 1`` about the centre, three parameters an arc fixes where five do not;
+    its semi-axes and angle (degrees), None when the points fix no ellipse."""
+    x = points[:, 0] - centre[0]
+    y = points[:, 1] - centre[1]
+    design = np.column_stack([x * x, x * y, y * y])
+    (a, b, c), *_ = np.linalg.lstsq(design, np.ones(len(points)), rcond=None)
+    # Eigenvalues of [[a, b/2], [b/2, c]]: 1 / semi-axis^2 along its eigenvectors.
+    mean, half = (a + c) / 2.0, math.hypot((a - c) / 2.0, b / 2.0)
+    small, large = mean - half, mean + half
+    if not (small > 0 and math.isfinite(large)):
+        return None
+    angle = 0.5 * math.degrees(math.atan2(b, a - c))  # direction of the larger eigenvalue
+    # cv2 convention: axes[0] along ``angle``; the short semi-axis lies along the larger
+    # eigenvalue's direction.
+    return (1.0 / math.sqrt(large), 1.0 / math.sqrt(small)), angle
 
 
 def _fit_circle(points: np.ndarray) -> tuple[tuple[float, float], float] | None:
@@ -622,6 +660,7 @@ def _fit_ring(
     rules: SealDetection,
     circle: bool = False,
     start: tuple[tuple[float, float], float] | None = None,
+    held: bool = False,
 ) -> tuple[tuple[float, float], tuple[float, float], float] | None:
     """An ellipse through the outer edge of the ring ink nearest a rough circle.
 
@@ -630,7 +669,9 @@ def _fit_ring(
     ink of a neighbouring seal or print), and the fit repeated from the new outline.
     ``circle``: a circle is fitted instead (a ring cut by the image's edge), and the rays
     that must reach ink are ``min_ring_rays`` of those on the image only. ``start``: the
-    first outline's semi-axes and angle, when not the circle of ``radius``.
+    first outline's semi-axes and angle, when not the circle of ``radius``. ``held``: an
+    ellipse whose centre is held at ``centre`` (``_fit_centred_ellipse``), rays counted
+    as for a circle (``edge_held_ellipse``).
     """
     h, w = ink.shape
     bins = _FIT_BINS
@@ -660,7 +701,7 @@ def _fit_ring(
         nearest = distance.argmin(axis=1)
         rays = hit.any(axis=1)  # (a finite distance: ink on the ray)
         needed = rules.min_ring_rays
-        if circle:
+        if circle or held:
             needed = round(needed * inside[:, len(shares) // 2].mean())
         if rays.sum() < needed:
             return None
@@ -680,6 +721,12 @@ def _fit_ring(
                 return None
             (ex, ey), r = fitted
             ellipse = ((ex, ey), (r, r), 0.0)
+            continue
+        if held:
+            fitted_held = _fit_centred_ellipse(points.astype(np.float64), centre)
+            if fitted_held is None:
+                return None
+            ellipse = (centre, fitted_held[0], fitted_held[1])
             continue
         (ex, ey), (d1, d2), e_angle = cv2.fitEllipse(points)
         if not (d1 > 2 and d2 > 2 and math.isfinite(ex) and math.isfinite(ey)):
