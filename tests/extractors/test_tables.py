@@ -484,3 +484,67 @@ def test_a_header_wrapped_over_three_lines_is_joined_and_no_row(
         Member(name="遵义医科大学", type="高校", uscc=USCC_C),
     ]
     assert not needs_review(members.confidence, RULES.review)
+
+
+# --- merged cells ------------------------------------------------------------------------
+
+USCC_D = "91520900400655620P"
+USCC_E = "915204007671351704"
+USCC_F = "12520600052611823F"
+
+
+def test_a_merged_type_cell_gives_its_value_to_every_row_it_spans() -> None:
+    # 1 高校 in its own row; 企业 once, centred across rows 2-4 (on row 3's line); 科研院所
+    # once, centred across rows 5-6 (between their lines): no rules read, only the text.
+    y = 0.163
+    rows = [
+        ("1", "贵州民族大学", "高校", USCC_A),
+        ("2", "贵安新区织金电池材料有限责任公司", "", USCC_B),
+        ("3", "贵州兴义新材料集团有限公司", "企业", USCC_C),
+        ("4", "贵州娄山电池材料有限责任公司", "", USCC_D),
+        ("5", "贵州省分析测试研究院", "", USCC_E),
+        ("6", "贵州省材料产业技术研究院", "", USCC_F),
+    ]
+    lines = [*_members_header()]
+    for i, row in enumerate(rows):
+        lines += _member_row(y + i * _ROW, *row)
+    lines.append(_centred("科研院所", _TYPE, y + 4.5 * _ROW))
+    members = _members(lines)
+    assert members.value is not None
+    kinds = ["高校", "企业", "企业", "企业", "科研院所", "科研院所"]
+    assert [m.type for m in members.value] == kinds
+    assert [m.name for m in members.value] == [r[1] for r in rows]  # no row of its own
+    assert not needs_review(members.confidence, RULES.review)
+
+
+def test_rows_with_their_own_type_cells_keep_them_beside_a_merged_one() -> None:
+    y = 0.163
+    lines = [
+        *_members_header(),
+        *_member_row(y, "1", "贵州民族大学", "高校", USCC_A),
+        *_member_row(y + _ROW, "2", "贵安新区织金电池材料有限责任公司", "", USCC_B),
+        *_member_row(y + 2 * _ROW, "3", "贵州兴义新材料集团有限公司", "", USCC_C),
+        _centred("企业", _TYPE, y + 1.5 * _ROW),
+        *_member_row(y + 3 * _ROW, "4", "贵州省分析测试研究院", "科研院所", USCC_D),
+    ]
+    members = _members(lines)
+    assert members.value is not None
+    assert [m.type for m in members.value] == ["高校", "企业", "企业", "科研院所"]
+
+
+def test_a_blank_type_cell_beside_a_row_centred_one_stays_blank() -> None:
+    # 企业 on row 2's line, row 3 blank between it and row 4's own cell: no run of rows
+    # without their own cell has its middle at 企业 but row 2 itself, so row 3 stays blank
+    # (and is reviewed): a blank is not filled from a neighbour.
+    y = 0.163
+    lines = [
+        *_members_header(),
+        *_member_row(y, "1", "贵州民族大学", "高校", USCC_A),
+        *_member_row(y + _ROW, "2", "贵安新区织金电池材料有限责任公司", "企业", USCC_B),
+        *_member_row(y + 2 * _ROW, "3", "贵州兴义新材料集团有限公司", "", USCC_C),
+        *_member_row(y + 3 * _ROW, "4", "贵州省分析测试研究院", "科研院所", USCC_D),
+    ]
+    members = _members(lines)
+    assert members.value is not None
+    assert [m.type for m in members.value] == ["高校", "企业", "", "科研院所"]
+    assert needs_review(members.confidence, RULES.review)
