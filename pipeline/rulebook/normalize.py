@@ -66,6 +66,13 @@ class NormalizeRules(Spec):
     middle_dots: tuple[str, ...] = Field(min_length=1)
     dashes: tuple[str, ...] = Field(min_length=1)
     list_separators: tuple[str, ...] = Field(min_length=1)
+    list_line_short: float = Field(
+        2.0,
+        gt=0,
+        description="a list's line that ends this many character widths short of the "
+        "furthest right a value in its column reaches was ended by the writer, not by the "
+        "cell's edge: the line break separates two items",
+    )
     label_separators: tuple[str, ...] = Field(
         min_length=1, description="what may stand between a label and its value, as read"
     )

@@ -238,6 +238,41 @@ def test_a_label_and_a_list_both_wrapped_in_their_cells_are_read_whole() -> None
     assert reading.value == ["贵州省工业互联网创新中心", "贵州省工业设计中心"]
 
 
+PLATFORM_LABEL = _line("省级及以上创新平台", (0.124, 0.537, 0.287, 0.561))
+ADDRESS_ROW = [  # a value of the same column that reaches the cell's right edge
+    _line("注册地址", (0.125, 0.269, 0.205, 0.291)),
+    _line("贵州省黔东南苗族侗族自治州镇远县工业园路40号东区", (0.39, 0.270, 0.86, 0.290)),
+]
+PLATFORM_NEXT_ROW = [
+    _line("建设期总投资（万元）", (0.129, 0.640, 0.292, 0.657)),
+    _line("4578.00", (0.387, 0.638, 0.462, 0.660)),
+]
+
+
+def test_a_list_one_item_a_line_is_read_as_its_items() -> None:
+    """Each platform on a line of its own, no separator: each line ends well short of
+    the cell's edge, so each line break ends an item."""
+    items = [
+        _line("省级企业技术中心", (0.389, 0.540, 0.545, 0.561)),
+        _line("贵州省工程研究中心", (0.389, 0.565, 0.566, 0.586)),
+        _line("省级技术创新示范企业", (0.389, 0.590, 0.586, 0.611)),
+    ]
+    page = _page([*ADDRESS_ROW, PLATFORM_LABEL, *items, *PLATFORM_NEXT_ROW], [])
+    reading = _read("platforms", page)
+    assert reading.value == ["省级企业技术中心", "贵州省工程研究中心", "省级技术创新示范企业"]
+
+
+def test_an_item_wrapped_at_the_cell_edge_stays_one_item_in_a_list_a_line_each() -> None:
+    items = [
+        _line("贵州省黔中经济区新型功能材料产业技术创新", (0.389, 0.540, 0.858, 0.561)),
+        _line("战略联盟", (0.389, 0.565, 0.466, 0.586)),
+        _line("省级企业技术中心", (0.389, 0.590, 0.545, 0.611)),
+    ]
+    page = _page([*ADDRESS_ROW, PLATFORM_LABEL, *items, *PLATFORM_NEXT_ROW], [])
+    reading = _read("platforms", page)
+    assert reading.value == ["贵州省黔中经济区新型功能材料产业技术创新战略联盟", "省级企业技术中心"]
+
+
 # The opinion page: 推荐单位（盖章）with the written date below it.
 OPINION_LABEL = _line("推荐单位（盖章）", (0.533, 0.521, 0.696, 0.546))
 
