@@ -365,6 +365,9 @@ def read_field(
         value = normalize.value(
             spec.type, raw, choices=choices, equivalents=campaign.org_suffix_equivalents
         )
+        written = ""  # a date read only by taking a character for a written digit
+        if spec.type is FieldType.DATE and value is None and (found := normalize.written_date(raw)):
+            value, written = found
         parsed = value is not None
         if value is None and spec.type in _KEEP_AS_READ and normalize.text(raw):
             value = normalize.text(raw)
@@ -428,9 +431,13 @@ def read_field(
                         choices=choices,
                         equivalents=campaign.org_suffix_equivalents,
                     )
+                    if other is None and spec.type is FieldType.DATE:
+                        other = (normalize.written_date(raw_again) or (None, ""))[0]
                     if other is not None and other != value:
                         cap = rules.plausibility.agreement.disagreement_cap
                         ledger.cap(cap, Doubt.REREAD, normalize.text(raw_again))
+        if written:  # a proposal: a reviewer confirms the digit
+            ledger.cap(rules.normalize.written_digit_cap, Doubt.WRITTEN_DIGIT, written)
         return ExtractedField(
             value=value,
             raw=raw.strip(),

@@ -305,6 +305,30 @@ def test_a_written_date_read_otherwise_from_another_crop_goes_to_review(
         assert (strongest.cue, strongest.detail) == (Doubt.REREAD, "2022年7月11日")
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2022年了月15日", "2022-07-15"),  # a hurried 7 read 了: proposed, for review
+        ("2022年了了月15日", None),  # 77月 is no month: still unread
+        ("2022年月15日", None),  # nothing to take for a digit
+    ],
+)
+def test_a_written_digit_read_as_a_character_is_proposed_for_review(
+    text: str, value: str | None
+) -> None:
+    date = TextLine(text=text, bbox=(0.493, 0.561, 0.741, 0.586), confidence=0.95)
+    reading = read_field(
+        PILOT.field("recommend_date"), _page([OPINION_LABEL, date], []), PILOT, RULES
+    )
+    assert reading is not None and reading.value == value
+    assert needs_review(reading.confidence, RULES.review)  # never sure
+    if value is not None:
+        assert (reading.doubts[0].cue, reading.doubts[0].detail) == (
+            Doubt.WRITTEN_DIGIT,
+            "2022年7月15日",
+        )
+
+
 def test_a_re_reading_of_a_line_with_its_label_is_taken_after_the_label() -> None:
     inline = TextLine(
         text="申报日期：2022年6月16日",
