@@ -249,28 +249,32 @@ PLATFORM_NEXT_ROW = [
 ]
 
 
-def test_a_list_one_item_a_line_is_read_as_its_items() -> None:
-    """Each platform on a line of its own, no separator: each line ends well short of
-    the cell's edge, so each line break ends an item."""
-    items = [
-        _line("省级企业技术中心", (0.389, 0.540, 0.545, 0.561)),
-        _line("贵州省工程研究中心", (0.389, 0.565, 0.566, 0.586)),
-        _line("省级技术创新示范企业", (0.389, 0.590, 0.586, 0.611)),
-    ]
-    page = _page([*ADDRESS_ROW, PLATFORM_LABEL, *items, *PLATFORM_NEXT_ROW], [])
-    reading = _read("platforms", page)
-    assert reading.value == ["省级企业技术中心", "贵州省工程研究中心", "省级技术创新示范企业"]
+ONE_A_LINE = (  # each platform on a line of its own, well short of the cell's edge
+    [
+        ("省级企业技术中心", (0.389, 0.540, 0.545, 0.561)),
+        ("贵州省工程研究中心", (0.389, 0.565, 0.566, 0.586)),
+        ("省级技术创新示范企业", (0.389, 0.590, 0.586, 0.611)),
+    ],
+    ["省级企业技术中心", "贵州省工程研究中心", "省级技术创新示范企业"],
+)
+WRAPPED_ITEM = (  # the first item too long for the cell: wrapped at its edge, one item
+    [
+        ("贵州省黔中经济区新型功能材料产业技术创新", (0.389, 0.540, 0.858, 0.561)),
+        ("战略联盟", (0.389, 0.565, 0.466, 0.586)),
+        ("省级企业技术中心", (0.389, 0.590, 0.545, 0.611)),
+    ],
+    ["贵州省黔中经济区新型功能材料产业技术创新战略联盟", "省级企业技术中心"],
+)
 
 
-def test_an_item_wrapped_at_the_cell_edge_stays_one_item_in_a_list_a_line_each() -> None:
-    items = [
-        _line("贵州省黔中经济区新型功能材料产业技术创新", (0.389, 0.540, 0.858, 0.561)),
-        _line("战略联盟", (0.389, 0.565, 0.466, 0.586)),
-        _line("省级企业技术中心", (0.389, 0.590, 0.545, 0.611)),
-    ]
-    page = _page([*ADDRESS_ROW, PLATFORM_LABEL, *items, *PLATFORM_NEXT_ROW], [])
-    reading = _read("platforms", page)
-    assert reading.value == ["贵州省黔中经济区新型功能材料产业技术创新战略联盟", "省级企业技术中心"]
+@pytest.mark.parametrize(("lines", "items"), [ONE_A_LINE, WRAPPED_ITEM])
+def test_a_list_one_item_a_line_is_read_as_its_items(
+    lines: list[tuple[str, tuple[float, float, float, float]]], items: list[str]
+) -> None:
+    """A line break ends an item where its line ends well short of the cell's edge."""
+    written = [_line(text, box) for text, box in lines]
+    page = _page([*ADDRESS_ROW, PLATFORM_LABEL, *written, *PLATFORM_NEXT_ROW], [])
+    assert _read("platforms", page).value == items
 
 
 # The opinion page: 推荐单位（盖章）with the written date below it.
