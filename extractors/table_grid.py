@@ -442,6 +442,9 @@ def _spread_merged(
         box = _union(line.bbox for lines in row.values() for line in lines)
         assert box is not None
         extents.append((box[1], box[3]))
+    # the pitch of the rows as made (with no 序号 read, the anchors' pitch is a guess)
+    centres = [(top + bottom) / 2 for top, bottom in extents]
+    pitch = min([pitch, *(b - a for a, b in pairwise(centres) if b > a)])
     for key in dict.fromkeys(column.spec.key for _, column in merging):
         lines = sorted(
             (line for line, column in merging if column.spec.key == key),

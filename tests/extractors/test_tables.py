@@ -517,19 +517,24 @@ def test_a_merged_type_cell_gives_its_value_to_every_row_it_spans() -> None:
     assert not needs_review(members.confidence, RULES.review)
 
 
-def test_rows_with_their_own_type_cells_keep_them_beside_a_merged_one() -> None:
+@pytest.mark.parametrize("numbered", [True, False])
+def test_rows_with_their_own_type_cells_keep_them_beside_a_merged_one(numbered: bool) -> None:
+    # with no 序号 written the rows' pitch is still their own: 高校 and 科研院所 one row
+    # apart are two cells, not one wrapped one
     y = 0.163
+    index = ["1", "2", "3", "4", "5"] if numbered else [""] * 5
     lines = [
         *_members_header(),
-        *_member_row(y, "1", "贵州民族大学", "高校", USCC_A),
-        *_member_row(y + _ROW, "2", "贵安新区织金电池材料有限责任公司", "", USCC_B),
-        *_member_row(y + 2 * _ROW, "3", "贵州兴义新材料集团有限公司", "", USCC_C),
+        *_member_row(y, index[0], "贵州民族大学", "高校", USCC_A),
+        *_member_row(y + _ROW, index[1], "贵安新区织金电池材料有限责任公司", "", USCC_B),
+        *_member_row(y + 2 * _ROW, index[2], "贵州兴义新材料集团有限公司", "", USCC_C),
         _centred("企业", _TYPE, y + 1.5 * _ROW),
-        *_member_row(y + 3 * _ROW, "4", "贵州省分析测试研究院", "科研院所", USCC_D),
+        *_member_row(y + 3 * _ROW, index[3], "贵州省分析测试研究院", "科研院所", USCC_D),
+        *_member_row(y + 4 * _ROW, index[4], "贵州大学", "高校", USCC_E),
     ]
     members = _members(lines)
     assert members.value is not None
-    assert [m.type for m in members.value] == ["高校", "企业", "企业", "科研院所"]
+    assert [m.type for m in members.value] == ["高校", "企业", "企业", "科研院所", "高校"]
 
 
 def test_a_blank_type_cell_beside_a_row_centred_one_stays_blank() -> None:
@@ -548,3 +553,22 @@ def test_a_blank_type_cell_beside_a_row_centred_one_stays_blank() -> None:
     assert members.value is not None
     assert [m.type for m in members.value] == ["高校", "企业", "", "科研院所"]
     assert needs_review(members.confidence, RULES.review)
+
+
+def test_type_cells_a_row_apart_are_two_cells_with_no_numbering_read() -> None:
+    # no 序号 read: the rows' own pitch (not a guess from the line height, here large)
+    # tells 高校 and 企业 one row apart from a cell wrapped onto two lines
+    y, tall = 0.163, 0.02
+    rows = [("贵州民族大学", "高校", USCC_A), ("贵州兴义新材料集团有限公司", "企业", USCC_B)]
+    lines = [*_members_header()]
+    for i, row in enumerate(rows):
+        for text, x in zip(row, (_NAME, _TYPE, _USCC), strict=True):
+            lines.append(_centred(text, x, y + i * _ROW, h=tall))
+    header = {"序号", "单位名称", "单位类型（企业/科研", "院所/高校/其他）", "统一社会信用代码"}
+    lines = [
+        _centred(t.text, (t.bbox[0] + t.bbox[2]) / 2, t.bbox[1], h=tall) if t.text in header else t
+        for t in lines
+    ]
+    members = _members(lines)
+    assert members.value is not None
+    assert [m.type for m in members.value] == ["高校", "企业"]
