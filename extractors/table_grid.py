@@ -10,8 +10,11 @@ x-span around its centre, half-way to its neighbours; each line below is given t
 column it overlaps most, and a cell whose pieces stand far apart is flagged. Lines are
 grouped into bands (one printed line of the table); a band only in wrapping columns
 (names, choices) that sits closer to the band above than a row's pitch continues that
-row's cells, anything else starts a new row. The table ends at another section's heading
-or at an empty gap several lines tall. What the rows say is read in ``tables``.
+row's cells, anything else starts a new row. A column that may hold merged cells (a run
+of rows of one member type, its value written once and centred across the run) is left
+out of that grouping; each of its cells then goes to the run of rows whose middle it
+stands at (``_spread_merged``). The table ends at another section's heading or at an
+empty gap several lines tall. What the rows say is read in ``tables``.
 """
 
 from __future__ import annotations
