@@ -15,6 +15,8 @@ KPI tables read as rows (``tables.py``), and the readings checked (``checks.py``
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from rapidfuzz import fuzz
 
 from extractors import plausibility
@@ -195,6 +197,23 @@ def _continuation(
         following.append(line)
         last = line
     return following
+
+
+def _joined(lines: list[TextLine], page: Page, field_type: FieldType, short: float) -> str:
+    """The text of a value's lines after its first, as they continue it. A list's line
+    that ends well short (``short`` character widths) of the furthest right a value of its
+    column reaches on the page was ended by the writer, one item a line: the break is
+    kept as a line break (a list separator). Any other line ran to the cell's edge and
+    wrapped: it is joined as one text."""
+    if field_type is not FieldType.NAME_LIST or len(lines) < 2:
+        return "".join(t.text for t in lines[1:])
+    left = lines[0].bbox[0]
+    edge = max(t.bbox[2] for t in page.lines if abs(t.bbox[0] - left) <= 0.01)
+    out = ""
+    for before, line in pairwise(lines):
+        width = (before.bbox[3] - before.bbox[1]) * _aspect(page)  # a character, as x
+        out += ("\n" if edge - before.bbox[2] > short * width else "") + line.text
+    return out
 
 
 def _wrapped_label(
@@ -382,11 +401,14 @@ def read_field(
         if source is not None and source is not line:
             label_lines = (line,) if wrapped is None else (line, wrapped)
             read_from += _continuation(source, page.lines, label_lines)
-            raw += "".join(t.text for t in read_from[1:])
+            raw += _joined(read_from, page, spec.type, rules.normalize.list_line_short)
         choices = campaign.choices(spec.options_from) if spec.options_from else spec.options
         value = normalize.value(
             spec.type, raw, choices=choices, equivalents=campaign.org_suffix_equivalents
         )
+        written = ""  # a date read only by taking a character for a written digit
+        if spec.type is FieldType.DATE and value is None and (found := normalize.written_date(raw)):
+            value, written = found
         parsed = value is not None
         if value is None and spec.type in _KEEP_AS_READ and normalize.text(raw):
             value = normalize.text(raw)
@@ -450,9 +472,13 @@ def read_field(
                         choices=choices,
                         equivalents=campaign.org_suffix_equivalents,
                     )
+                    if other is None and spec.type is FieldType.DATE:
+                        other = (normalize.written_date(raw_again) or (None, ""))[0]
                     if other is not None and other != value:
                         cap = rules.plausibility.agreement.disagreement_cap
                         ledger.cap(cap, Doubt.REREAD, normalize.text(raw_again))
+        if written:  # a proposal: a reviewer confirms the digit
+            ledger.cap(rules.normalize.written_digit_cap, Doubt.WRITTEN_DIGIT, written)
         return ExtractedField(
             value=value,
             raw=raw.strip(),

@@ -193,6 +193,18 @@ class Normalizer:
         except ValueError:
             return None
 
+    def written_date(self, s: str) -> tuple[str, str] | None:
+        """A date that parses only with the characters a hand's digits are misread as
+        taken as those digits (``written_digits``): the date and the text it was read
+        from; None when that does not make a date either."""
+        digits = self.rules.written_digits
+        text = self.text(s)
+        if not digits or not any(c in digits for c in text):
+            return None
+        fixed = "".join(digits.get(c, c) for c in text)
+        value = self.date(fixed)
+        return None if value is None else (value, fixed)
+
     def month(self, s: str) -> str | None:
         """2020年1月 / 2020-01 / 2020.1 → ``YYYY-MM``."""
         text = self._date_text(s)

@@ -10,8 +10,11 @@ x-span around its centre, half-way to its neighbours; each line below is given t
 column it overlaps most, and a cell whose pieces stand far apart is flagged. Lines are
 grouped into bands (one printed line of the table); a band only in wrapping columns
 (names, choices) that sits closer to the band above than a row's pitch continues that
-row's cells, anything else starts a new row. The table ends at another section's heading
-or at an empty gap several lines tall. What the rows say is read in ``tables``.
+row's cells, anything else starts a new row. A column that may hold merged cells (a run
+of rows of one member type, its value written once and centred across the run) is left
+out of that grouping; each of its cells then goes to the run of rows whose middle it
+stands at (``_spread_merged``). The table ends at another section's heading or at an
+empty gap several lines tall. What the rows say is read in ``tables``.
 """
 
 from __future__ import annotations
@@ -360,6 +363,11 @@ def _group_rows(
         for band in body
     ]
     placed = [band for band in placed if band]
+    # A merging column's lines are not rows' lines: a merged cell is centred across the
+    # run of rows it spans, so it is neither a wrapped line nor a row of its own. They are
+    # given to rows once the other columns have made them (``_spread_merged``).
+    merging = [(line, column) for band in placed for line, column in band if column.spec.merges]
+    placed = [kept for band in placed if (kept := [p for p in band if not p[1].spec.merges])]
     anchors = [  # bands that open a row: a cell that never wraps (a code's end may: a
         # wrapped name beside a wrapped code opens nothing)
         _centre_y([line for line, _ in band])
@@ -390,6 +398,8 @@ def _group_rows(
             rows[-1].setdefault(column.spec.key, []).append(line)
         held = []
         previous = centre
+    if merging:
+        rows = _spread_merged(merging, rows, reading, pitch)
     out: list[Row] = []
     for cells in rows:
         box = _union(line.bbox for lines in cells.values() for line in lines)
@@ -410,6 +420,82 @@ def _group_rows(
             )
         )
     return out
+
+
+def _spread_merged(
+    merging: list[tuple[TextLine, Column]],
+    rows: list[dict[str, list[TextLine]]],
+    reading: TableReading,
+    pitch: float,
+) -> list[dict[str, list[TextLine]]]:
+    """The rows with the cells of merging columns given to them, as a person reads them.
+
+    A cell's lines are those closer together than a wrapped line's pitch. A cell sits in a
+    row (its centre within the row's extent) or between two rows; the rows holding no cell
+    of that column themselves are the ones a merged cell may span. Of the runs of such rows
+    around the cell, the longest whose middle is the cell's centre (within
+    ``merged_centre`` of the row pitch) takes its value: a value written once, centred
+    across its rows, is each row's value. A cell that fits no run stays in its own (or
+    nearest) row; a row two cells land in holds both (read as unreadable, so reviewed).
+    """
+    if not rows:
+        return rows
+    extents = []
+    for row in rows:
+        box = _union(line.bbox for lines in row.values() for line in lines)
+        assert box is not None
+        extents.append((box[1], box[3]))
+    # the pitch of the rows as made (with no 序号 read, the anchors' pitch is a guess)
+    centres = [(top + bottom) / 2 for top, bottom in extents]
+    pitch = min([pitch, *(b - a for a, b in pairwise(centres) if b > a)])
+    for key in dict.fromkeys(column.spec.key for _, column in merging):
+        lines = sorted(
+            (line for line, column in merging if column.spec.key == key),
+            key=lambda t: (t.bbox[1] + t.bbox[3]) / 2,
+        )
+        pieces: list[list[TextLine]] = []
+        for line in lines:
+            centre = (line.bbox[1] + line.bbox[3]) / 2
+            if pieces and centre - _centre_y(pieces[-1][-1:]) < reading.wrap_pitch * pitch:
+                pieces[-1].append(line)
+            else:
+                pieces.append([line])
+        sits: list[tuple[list[TextLine], float, list[int]]] = []
+        for cell in pieces:
+            box = _union(line.bbox for line in cell)
+            assert box is not None
+            centre = (box[1] + box[3]) / 2
+            inside = [r for r, (top, bottom) in enumerate(extents) if top <= centre <= bottom]
+            if not inside:
+                below = [r for r, (top, _) in enumerate(extents) if top > centre]
+                above = [r for r, (_, bottom) in enumerate(extents) if bottom < centre]
+                inside = [*above[-1:], *below[:1]]  # the rows just above and below
+            sits.append((cell, centre, inside))
+        held = {r for _, _, inside in sits for r in inside}
+        for cell, centre, inside in sits:
+            first, last = min(inside), max(inside)
+            lo, hi = first, last
+            while lo > 0 and lo - 1 not in held:
+                lo -= 1
+            while hi + 1 < len(rows) and hi + 1 not in held:
+                hi += 1
+            runs = [
+                (b - a, -abs((extents[a][0] + extents[b][1]) / 2 - centre), a, b)
+                for a in range(lo, first + 1)
+                for b in range(last, hi + 1)
+            ]
+            fits = [run for run in runs if -run[1] <= reading.merged_centre * pitch]
+            if fits:
+                _, _, a, b = max(fits)
+                spanned = range(a, b + 1)
+            elif len(inside) == 1:
+                spanned = range(first, first + 1)
+            else:  # between two rows, fitting neither: the nearer one's
+                nearest = min(inside, key=lambda r: abs(sum(extents[r]) / 2 - centre))
+                spanned = range(nearest, nearest + 1)
+            for r in spanned:
+                rows[r].setdefault(key, []).extend(cell)
+    return rows
 
 
 def _completes_code(band: list[tuple[TextLine, Column]], row: dict[str, list[TextLine]]) -> bool:

@@ -112,6 +112,11 @@ class ColumnSpec(Spec):
     numbering: bool = Field(
         False, description="the rows' ordinal (序号): checks no row was lost, not a value"
     )
+    merges: bool = Field(
+        False,
+        description="a run of rows with one value may share one merged cell, written once "
+        "and centred across the run: its value is each of those rows' value",
+    )
 
 
 class TableReading(Spec):
@@ -135,6 +140,14 @@ class TableReading(Spec):
     )
     end_gap: float = Field(
         3.0, gt=0, description="an empty gap this many line heights tall ends the table"
+    )
+    merged_centre: float = Field(
+        0.25,
+        ge=0,
+        le=0.5,
+        description="a cell of a merging column whose centre lies within this share of the "
+        "row pitch of the middle of a run of rows (the others without a cell of their own "
+        "in that column) is one merged cell giving its value to every row of the run",
     )
     split_gap: float = Field(
         1.5,

@@ -310,6 +310,8 @@ class Doubt(StrEnum):
     INK_CONTINUES = "ink_continues"  # unread ink right where the reading stops
     DISAGREE = "disagree"  # another reading of the field differs (detail: it)
     REREAD = "reread"  # the value's line read again from another crop differs (detail: it)
+    WRITTEN_DIGIT = "written_digit"  # a date read by taking a character for a written
+    # digit (detail: the date as then read)
     TICK_SEVERAL = "tick_several"  # more than one box of the group marked
     TICK_AMBIGUOUS = "tick_ambiguous"  # a box with some ink, neither empty nor ticked
     TICK_ORDER = "tick_order"  # the boxes' words do not follow the printed options' order

@@ -167,11 +167,12 @@ def paper_relative_shares(image: np.ndarray, window_px: int) -> Planes:
     paper = cv2.blur(cv2.dilate(small, np.ones((k, k), np.uint8)), (k, k))
     paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
     # Per plane in float32 with OpenCV (the same float32 arithmetic as the array form,
-    # without its (H, W, 3) temporaries).
+    # without its (H, W, 3) temporaries); both images split once.
+    papers, inks = cv2.split(paper), cv2.split(image)
     planes = []
     for channel in range(3):
-        level = cv2.max(cv2.extractChannel(paper, channel).astype(np.float32), 16.0)
-        share = cv2.divide(cv2.extractChannel(image, channel).astype(np.float32), level)
+        level = cv2.max(papers[channel].astype(np.float32), 16.0)
+        share = cv2.divide(inks[channel].astype(np.float32), level)
         planes.append(cv2.min(share, 1.0))
     return planes[0], planes[1], planes[2]
 

@@ -289,6 +289,11 @@ def bench_seals_command(
         raise typer.BadParameter("--stamped or --stamp, not both", param_hint="--stamp")
     real_dir = None if no_real else real or (REAL_DIR if REAL_DIR.is_dir() else None)
     settings = Settings()
+    # The seal work is timed in this process: its heap kept as the batch's page readers
+    # keep theirs (as bench ocr's workers do), so the CPU a page is what a reader spends.
+    from pipeline.pool import return_large_buffers_to_the_os
+
+    return_large_buffers_to_the_os()
     engine = _SealEngine(settings)
     try:
         figures = SealBenchFigures()

@@ -55,6 +55,7 @@ def _other(
             "pair_oval_overlap": inks.pair_oval_overlap,
             "over_seal_offset": inks.over_seal_offset,
             "ring_swing": inks.ring_swing,
+            "edge_held_ellipse": inks.edge_held_ellipse,
         }
     )
     if colour == "blue":

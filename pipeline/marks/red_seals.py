@@ -28,10 +28,13 @@ from pipeline.marks.seal_outlines import (
     SealCandidate,
     Shape,
     band_coverage,
+    clipped,
     disc_share,
     outline_hits,
     outline_pixels,
     seal_confidence,
+    share_in_view,
+    spaced,
     starless_pieces,
     suppress,
     thin_band_peak,
@@ -329,6 +332,8 @@ def _cut_outlines(
             fitted = _fit_ring(ink, (float(cx), float(cy)), r, rules)
             if fitted is not None:
                 found.append((fitted[0], fitted[1], fitted[2], False))
+            if rules.edge_held_ellipse:
+                found.extend(_held_ellipse(ink, ((float(cx), float(cy)), (r, r), 0.0), rules))
     if len(arc) >= 5:
         (ex, ey), (d1, d2), angle = cv2.fitEllipse(arc.astype(np.float32))
         if 0 <= ex < w and 0 <= ey < h and min(d1, d2) > 0:
@@ -402,7 +407,22 @@ def _ring_fits(
             found.append((fitted[0], fitted[1], fitted[2], False))
             if not edge and weak is not None:
                 weak.append(found[-1])
+            elif edge and rules.edge_held_ellipse:
+                found.extend(_held_ellipse(ink, fitted, rules))
     return found
+
+
+def _held_ellipse(
+    ink: np.ndarray,
+    circle: tuple[tuple[float, float], tuple[float, float], float],
+    rules: SealDetection,
+) -> list[_Outline]:
+    """An oval or an angled seal cut by the image's edge (``edge_held_ellipse``): the
+    circle refitted to its arc settles on its short axis (too small for a seal), and a
+    free ellipse fit swings off round the missing part; an ellipse round the circle's
+    centre, held there, takes its axes and angle from the arc."""
+    held = _fit_ring(ink, circle[0], circle[1][0], rules, start=(circle[1], 0.0), held=True)
+    return [] if held is None else [(held[0], held[1], held[2], False)]
 
 
 def _swung(
@@ -466,6 +486,27 @@ def _fuller(oval: SealCandidate, pieces: Sequence[SealCandidate], rules: SealDet
     than either's by ``pair_oval_gain``: two round seals stamped over each other leave an
     outline round both whose ring is not."""
     return oval.ring_coverage >= max(p.ring_coverage for p in pieces) + rules.pair_oval_gain
+
+
+def _fit_centred_ellipse(
+    points: np.ndarray, centre: tuple[float, float]
+) -> tuple[tuple[float, float], float] | None:
+    """The least-squares ellipse round ``centre`` through ``points`` (n, 2): ``A x^2 + B x y
+    + C y^2 = 1`` about the centre, three parameters an arc fixes where five do not;
+    its semi-axes and angle (degrees), None when the points fix no ellipse."""
+    x = points[:, 0] - centre[0]
+    y = points[:, 1] - centre[1]
+    design = np.column_stack([x * x, x * y, y * y])
+    (a, b, c), *_ = np.linalg.lstsq(design, np.ones(len(points)), rcond=None)
+    # Eigenvalues of [[a, b/2], [b/2, c]]: 1 / semi-axis^2 along its eigenvectors.
+    mean, half = (a + c) / 2.0, math.hypot((a - c) / 2.0, b / 2.0)
+    small, large = mean - half, mean + half
+    if not (small > 0 and math.isfinite(large)):
+        return None
+    angle = 0.5 * math.degrees(math.atan2(b, a - c))  # direction of the larger eigenvalue
+    # cv2 convention: axes[0] along ``angle``; the short semi-axis lies along the larger
+    # eigenvalue's direction.
+    return (1.0 / math.sqrt(large), 1.0 / math.sqrt(small)), angle
 
 
 def _fit_circle(points: np.ndarray) -> tuple[tuple[float, float], float] | None:
@@ -604,6 +645,14 @@ def _starred(ink: np.ndarray, ring: np.ndarray, rules: SealDetection) -> bool:
     return disc_share(ink, (x, y), rules.star_radius * r) >= rules.star_share
 
 
+# ``_fit_ring``'s rays and the shares of the outline sampled along each (made once).
+_FIT_BINS = 120
+_FIT_SHARES = spaced(0.7, 1.3, 31)
+_FIT_OFF = np.abs(_FIT_SHARES - 1.0)[None, :]
+_FIT_ROWS = np.arange(_FIT_BINS)
+_FIT_INDEX = np.broadcast_to(np.arange(len(_FIT_SHARES)), (_FIT_BINS, len(_FIT_SHARES)))
+
+
 def _fit_ring(
     ink: np.ndarray,
     centre: tuple[float, float],
@@ -611,6 +660,7 @@ def _fit_ring(
     rules: SealDetection,
     circle: bool = False,
     start: tuple[tuple[float, float], float] | None = None,
+    held: bool = False,
 ) -> tuple[tuple[float, float], tuple[float, float], float] | None:
     """An ellipse through the outer edge of the ring ink nearest a rough circle.
 
@@ -619,11 +669,14 @@ def _fit_ring(
     ink of a neighbouring seal or print), and the fit repeated from the new outline.
     ``circle``: a circle is fitted instead (a ring cut by the image's edge), and the rays
     that must reach ink are ``min_ring_rays`` of those on the image only. ``start``: the
-    first outline's semi-axes and angle, when not the circle of ``radius``.
+    first outline's semi-axes and angle, when not the circle of ``radius``. ``held``: an
+    ellipse whose centre is held at ``centre`` (``_fit_centred_ellipse``), rays counted
+    as for a circle (``edge_held_ellipse``).
     """
     h, w = ink.shape
-    bins = 120
+    bins = _FIT_BINS
     cos_t, sin_t = unit_rays(bins)
+    shares, off_line = _FIT_SHARES, _FIT_OFF
     ellipse: tuple[tuple[float, float], tuple[float, float], float] = (
         (centre, (radius, radius), 0.0) if start is None else (centre, start[0], start[1])
     )
@@ -634,30 +687,28 @@ def _fit_ring(
         u = cos_t * math.cos(t) + sin_t * math.sin(t)
         v = -cos_t * math.sin(t) + sin_t * math.cos(t)
         ref = 1.0 / np.sqrt((u / a) ** 2 + (v / b) ** 2)
-        shares = np.linspace(0.7, 1.3, 31)
         rho = ref[:, None] * shares[None, :]
         xs = cx + cos_t[:, None] * rho
         ys = cy + sin_t[:, None] * rho
         inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
-        xi = np.clip(xs.astype(np.int64), 0, w - 1)
-        yi = np.clip(ys.astype(np.int64), 0, h - 1)
+        xi = clipped(xs.astype(np.int64), w - 1)
+        yi = clipped(ys.astype(np.int64), h - 1)
         hit = ink[yi, xi] & inside
         # Outer end of the ink run through each sample: before the next paper sample.
-        index = np.broadcast_to(np.arange(len(shares)), hit.shape)
-        paper_at = np.where(hit, len(shares), index)
+        paper_at = np.where(hit, len(shares), _FIT_INDEX)
         end = np.minimum.accumulate(paper_at[:, ::-1], axis=1)[:, ::-1] - 1
-        distance = np.where(hit, np.abs(shares - 1.0)[None, :], np.inf)
+        distance = np.where(hit, off_line, np.inf)
         nearest = distance.argmin(axis=1)
-        rays = np.isfinite(distance.min(axis=1))
+        rays = hit.any(axis=1)  # (a finite distance: ink on the ray)
         needed = rules.min_ring_rays
-        if circle:
+        if circle or held:
             needed = round(needed * inside[:, len(shares) // 2].mean())
         if rays.sum() < needed:
             return None
-        outer = end[np.arange(bins), nearest][rays]
+        outer = end[_FIT_ROWS, nearest][rays]
         px = xs[rays, outer]
         py = ys[rays, outer]
-        residual = np.abs(shares[outer] - 1.0)
+        residual = off_line[0, outer]
         keep = (
             residual <= np.partition(residual, (4 * len(residual)) // 5)[(4 * len(residual)) // 5]
         )
@@ -670,6 +721,12 @@ def _fit_ring(
                 return None
             (ex, ey), r = fitted
             ellipse = ((ex, ey), (r, r), 0.0)
+            continue
+        if held:
+            fitted_held = _fit_centred_ellipse(points.astype(np.float64), centre)
+            if fitted_held is None:
+                return None
+            ellipse = (centre, fitted_held[0], fitted_held[1])
             continue
         (ex, ey), (d1, d2), e_angle = cv2.fitEllipse(points)
         if not (d1 > 2 and d2 > 2 and math.isfinite(ex) and math.isfinite(ey)):
@@ -711,7 +768,7 @@ def _lettering(
     lettering band's inner edge, is lettering.
     """
     low = rules.lettering_band[0]
-    shares = np.linspace(1.04, low, 32)
+    shares = spaced(1.04, low, 32)
     hit = outline_hits(ink, centre, axes, angle_deg, square, shares, rules.ring_bins)
     # The ring: ink from the outline inward (a gap of paper in the first samples is
     # the outline lying a little outside the ring).
@@ -720,7 +777,7 @@ def _lettering(
     # Ink past the ring but not in the ring band itself (the ring's inner edge).
     deep = shares[None, :] <= rules.lettering_band[1]
     found = np.asarray((hit & past_ring & deep).any(axis=1))
-    return float(found[view].mean()) if view.any() else 0.0
+    return share_in_view(found, view)
 
 
 def _ring_width(
@@ -806,7 +863,7 @@ def _inside_tint(
     less that in ``outside_band`` (0 when either has no paper sample on the image)."""
 
     def median(band: tuple[float, float]) -> float | None:
-        shares = np.linspace(band[0], band[1], 8)
+        shares = spaced(band[0], band[1], 8)
         yi, xi, on = outline_pixels(
             tint.shape, centre, axes, angle, square, shares, rules.ring_bins // 2
         )

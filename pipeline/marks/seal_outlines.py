@@ -88,6 +88,25 @@ def unit_rays(bins: int) -> tuple[np.ndarray, np.ndarray]:
     return cos_t, sin_t
 
 
+@functools.lru_cache(maxsize=256)
+def spaced(start: float, stop: float, count: int) -> np.ndarray:
+    """``np.linspace(start, stop, count)``, read-only and made once per figures: the same
+    bands of an outline are sampled for every candidate on every page."""
+    values = np.linspace(start, stop, count)
+    values.setflags(write=False)
+    return values
+
+
+@functools.lru_cache(maxsize=64)
+def _thin_bands(band: tuple[float, float], line: float) -> tuple[np.ndarray, np.ndarray]:
+    """``thin_band_peak``'s seven starts and their samples, read-only, made once."""
+    starts = np.linspace(band[0], band[1] - line, 7)
+    shares = np.concatenate([np.linspace(q, q + line, 9) for q in starts])
+    starts.setflags(write=False)
+    shares.setflags(write=False)
+    return starts, shares
+
+
 def outline_points(
     centre: tuple[float, float],
     axes: tuple[float, float],
@@ -103,8 +122,10 @@ def outline_points(
         norm = np.maximum(np.abs(u), np.abs(v))
         u, v = u / norm, v / norm
     a, b = axes
-    local_x = np.outer(u * a, shares)
-    local_y = np.outer(v * b, shares)
+    # (broadcast products: the same figures as np.outer, without its wrapper's cost on
+    # the thousands of outlines a page's candidates sample)
+    local_x = (u * a)[:, None] * shares[None, :]
+    local_y = (v * b)[:, None] * shares[None, :]
     t = math.radians(angle_deg)
     c, s = math.cos(t), math.sin(t)
     x = centre[0] + c * local_x - s * local_y
@@ -126,10 +147,18 @@ def outline_pixels(
     ``(bins, len(shares))``."""
     x, y = outline_points(centre, axes, angle_deg, square, shares, bins)
     h, w = shape[:2]
-    yi = np.clip(np.floor(y).astype(np.int64), 0, h - 1)
-    xi = np.clip(np.floor(x).astype(np.int64), 0, w - 1)
+    yi = clipped(np.floor(y).astype(np.int64), h - 1)
+    xi = clipped(np.floor(x).astype(np.int64), w - 1)
     on = (x >= 0) & (x < w) & (y >= 0) & (y < h)
     return yi, xi, on
+
+
+def clipped(index: np.ndarray, top: int) -> np.ndarray:
+    """``index`` (a fresh int array, changed in place) held within ``0..top``: what
+    ``np.clip`` gives, without its wrapper's cost (most of the time on small arrays)."""
+    np.maximum(index, 0, out=index)
+    np.minimum(index, top, out=index)
+    return index
 
 
 def outline_hits(
@@ -160,11 +189,19 @@ def band_coverage(
 ) -> float:
     """Share of directions with ink somewhere in a band of the outline (``mask`` bool):
     of all ``bins`` directions, or of those ``view`` marks (the ones on the image)."""
-    shares = np.linspace(band[0], band[1], 9)
+    shares = spaced(band[0], band[1], 9)
     hit = np.asarray(outline_hits(mask, centre, axes, angle_deg, square, shares, bins).any(axis=1))
+    return share_in_view(hit, view)
+
+
+def share_in_view(hit: np.ndarray, view: np.ndarray | None) -> float:
+    """Share of the directions (bool ``hit``) that are set: of all of them, or of those
+    ``view`` marks (0 when it marks none). ``hit.mean()`` and ``hit[view].mean()`` as
+    they were, counted without numpy's mean wrapper (thousands of calls a page)."""
     if view is None:
-        return float(hit.mean())
-    return float(hit[view].mean()) if view.any() else 0.0
+        return np.count_nonzero(hit) / hit.size
+    seen = np.count_nonzero(view)
+    return np.count_nonzero(hit & view) / seen if seen else 0.0
 
 
 def thin_band_peak(
@@ -181,17 +218,12 @@ def thin_band_peak(
     """The most ``band_coverage`` of a thin band ``line`` wide, at seven places from the
     start of ``band`` to its end: where one thin outline of ink runs round. The same
     figures as seven ``band_coverage`` calls, with the outline sampled once."""
-    starts = np.linspace(band[0], band[1] - line, 7)
-    shares = np.concatenate([np.linspace(q, q + line, 9) for q in starts])
+    starts, shares = _thin_bands((float(band[0]), float(band[1])), float(line))
     hits = outline_hits(mask, centre, axes, angle_deg, square, shares, bins)
     best = 0.0
     for k in range(len(starts)):
         hit = np.asarray(hits[:, 9 * k : 9 * (k + 1)].any(axis=1))
-        if view is None:
-            value = float(hit.mean())
-        else:
-            value = float(hit[view].mean()) if view.any() else 0.0
-        best = max(best, value)
+        best = max(best, share_in_view(hit, view))
     return best
 
 

@@ -149,6 +149,9 @@ class InkThresholds(Spec):
     ring_swing: float = Field(
         0.0, ge=0.0, le=1.0, description="replaces the red one (0: no circle for a swung fit)"
     )
+    edge_held_ellipse: bool = Field(
+        False, description="replaces the red one (false: no held ellipse at the edge)"
+    )
     shapes: tuple[Literal["round", "oval", "square"], ...] = Field(
         ("round", "oval", "square"), min_length=1, description="the shapes kept"
     )
@@ -227,6 +230,11 @@ class SealDetection(Spec):
         le=1.0,
         description="an ellipse refit moved this share of the ring's radius is refitted as a "
         "circle too (0: not)",
+    )
+    edge_held_ellipse: bool = Field(
+        False,
+        description="a ring cut by the edge also fitted as an ellipse held round its circle's "
+        "centre",
     )
     ring_grow: float = Field(
         1.0, ge=1.0, le=1.5, description="a ring's fit tried again from this much larger (1: not)"

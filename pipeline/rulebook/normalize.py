@@ -90,6 +90,25 @@ class NormalizeRules(Spec):
     middle_dots: tuple[str, ...] = Field(min_length=1)
     dashes: tuple[str, ...] = Field(min_length=1)
     list_separators: tuple[str, ...] = Field(min_length=1)
+    list_line_short: float = Field(
+        2.0,
+        gt=0,
+        description="a list's line that ends this many character widths short of the "
+        "furthest right a value in its column reaches was ended by the writer, not by the "
+        "cell's edge: the line break separates two items",
+    )
+    written_digits: dict[str, str] = Field(
+        default_factory=dict,
+        description="a character the OCR reads where a hand wrote a digit → that digit; "
+        "tried only on a date that does not parse as read",
+    )
+    written_digit_cap: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="confidence at most of a date read only by taking a character for a "
+        "written digit: below the review threshold, a reviewer confirms it",
+    )
     label_separators: tuple[str, ...] = Field(
         min_length=1, description="what may stand between a label and its value, as read"
     )

@@ -250,6 +250,45 @@ def test_a_label_and_a_list_both_wrapped_in_their_cells_are_read_whole() -> None
     assert reading.value == ["贵州省工业互联网创新中心", "贵州省工业设计中心"]
 
 
+PLATFORM_LABEL = _line("省级及以上创新平台", (0.124, 0.537, 0.287, 0.561))
+ADDRESS_ROW = [  # a value of the same column that reaches the cell's right edge
+    _line("注册地址", (0.125, 0.269, 0.205, 0.291)),
+    _line("贵州省黔东南苗族侗族自治州镇远县工业园路40号东区", (0.39, 0.270, 0.86, 0.290)),
+]
+PLATFORM_NEXT_ROW = [
+    _line("建设期总投资（万元）", (0.129, 0.640, 0.292, 0.657)),
+    _line("4578.00", (0.387, 0.638, 0.462, 0.660)),
+]
+
+
+ONE_A_LINE = (  # each platform on a line of its own, well short of the cell's edge
+    [
+        ("省级企业技术中心", (0.389, 0.540, 0.545, 0.561)),
+        ("贵州省工程研究中心", (0.389, 0.565, 0.566, 0.586)),
+        ("省级技术创新示范企业", (0.389, 0.590, 0.586, 0.611)),
+    ],
+    ["省级企业技术中心", "贵州省工程研究中心", "省级技术创新示范企业"],
+)
+WRAPPED_ITEM = (  # the first item too long for the cell: wrapped at its edge, one item
+    [
+        ("贵州省黔中经济区新型功能材料产业技术创新", (0.389, 0.540, 0.858, 0.561)),
+        ("战略联盟", (0.389, 0.565, 0.466, 0.586)),
+        ("省级企业技术中心", (0.389, 0.590, 0.545, 0.611)),
+    ],
+    ["贵州省黔中经济区新型功能材料产业技术创新战略联盟", "省级企业技术中心"],
+)
+
+
+@pytest.mark.parametrize(("lines", "items"), [ONE_A_LINE, WRAPPED_ITEM])
+def test_a_list_one_item_a_line_is_read_as_its_items(
+    lines: list[tuple[str, tuple[float, float, float, float]]], items: list[str]
+) -> None:
+    """A line break ends an item where its line ends well short of the cell's edge."""
+    written = [_line(text, box) for text, box in lines]
+    page = _page([*ADDRESS_ROW, PLATFORM_LABEL, *written, *PLATFORM_NEXT_ROW], [])
+    assert _read("platforms", page).value == items
+
+
 # The opinion page: 推荐单位（盖章）with the written date below it.
 OPINION_LABEL = _line("推荐单位（盖章）", (0.533, 0.521, 0.696, 0.546))
 
@@ -280,6 +319,30 @@ def test_a_written_date_read_otherwise_from_another_crop_goes_to_review(
     if not sure:
         strongest = reading.doubts[0]
         assert (strongest.cue, strongest.detail) == (Doubt.REREAD, "2022年7月11日")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2022年了月15日", "2022-07-15"),  # a hurried 7 read 了: proposed, for review
+        ("2022年了了月15日", None),  # 77月 is no month: still unread
+        ("2022年月15日", None),  # nothing to take for a digit
+    ],
+)
+def test_a_written_digit_read_as_a_character_is_proposed_for_review(
+    text: str, value: str | None
+) -> None:
+    date = TextLine(text=text, bbox=(0.493, 0.561, 0.741, 0.586), confidence=0.95)
+    reading = read_field(
+        PILOT.field("recommend_date"), _page([OPINION_LABEL, date], []), PILOT, RULES
+    )
+    assert reading is not None and reading.value == value
+    assert needs_review(reading.confidence, RULES.review)  # never sure
+    if value is not None:
+        assert (reading.doubts[0].cue, reading.doubts[0].detail) == (
+            Doubt.WRITTEN_DIGIT,
+            "2022年7月15日",
+        )
 
 
 def test_a_re_reading_of_a_line_with_its_label_is_taken_after_the_label() -> None:

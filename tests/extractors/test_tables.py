@@ -484,3 +484,91 @@ def test_a_header_wrapped_over_three_lines_is_joined_and_no_row(
         Member(name="遵义医科大学", type="高校", uscc=USCC_C),
     ]
     assert not needs_review(members.confidence, RULES.review)
+
+
+# --- merged cells ------------------------------------------------------------------------
+
+USCC_D = "91520900400655620P"
+USCC_E = "915204007671351704"
+USCC_F = "12520600052611823F"
+
+
+def test_a_merged_type_cell_gives_its_value_to_every_row_it_spans() -> None:
+    # 1 高校 in its own row; 企业 once, centred across rows 2-4 (on row 3's line); 科研院所
+    # once, centred across rows 5-6 (between their lines): no rules read, only the text.
+    y = 0.163
+    rows = [
+        ("1", "贵州民族大学", "高校", USCC_A),
+        ("2", "贵安新区织金电池材料有限责任公司", "", USCC_B),
+        ("3", "贵州兴义新材料集团有限公司", "企业", USCC_C),
+        ("4", "贵州娄山电池材料有限责任公司", "", USCC_D),
+        ("5", "贵州省分析测试研究院", "", USCC_E),
+        ("6", "贵州省材料产业技术研究院", "", USCC_F),
+    ]
+    lines = [*_members_header()]
+    for i, row in enumerate(rows):
+        lines += _member_row(y + i * _ROW, *row)
+    lines.append(_centred("科研院所", _TYPE, y + 4.5 * _ROW))
+    members = _members(lines)
+    assert members.value is not None
+    kinds = ["高校", "企业", "企业", "企业", "科研院所", "科研院所"]
+    assert [m.type for m in members.value] == kinds
+    assert [m.name for m in members.value] == [r[1] for r in rows]  # no row of its own
+    assert not needs_review(members.confidence, RULES.review)
+
+
+@pytest.mark.parametrize("numbered", [True, False])
+def test_rows_with_their_own_type_cells_keep_them_beside_a_merged_one(numbered: bool) -> None:
+    # with no 序号 written the rows' pitch is still their own: 高校 and 科研院所 one row
+    # apart are two cells, not one wrapped one
+    y = 0.163
+    index = ["1", "2", "3", "4", "5"] if numbered else [""] * 5
+    lines = [
+        *_members_header(),
+        *_member_row(y, index[0], "贵州民族大学", "高校", USCC_A),
+        *_member_row(y + _ROW, index[1], "贵安新区织金电池材料有限责任公司", "", USCC_B),
+        *_member_row(y + 2 * _ROW, index[2], "贵州兴义新材料集团有限公司", "", USCC_C),
+        _centred("企业", _TYPE, y + 1.5 * _ROW),
+        *_member_row(y + 3 * _ROW, index[3], "贵州省分析测试研究院", "科研院所", USCC_D),
+        *_member_row(y + 4 * _ROW, index[4], "贵州大学", "高校", USCC_E),
+    ]
+    members = _members(lines)
+    assert members.value is not None
+    assert [m.type for m in members.value] == ["高校", "企业", "企业", "科研院所", "高校"]
+
+
+def test_a_blank_type_cell_beside_a_row_centred_one_stays_blank() -> None:
+    # 企业 on row 2's line, row 3 blank between it and row 4's own cell: no run of rows
+    # without their own cell has its middle at 企业 but row 2 itself, so row 3 stays blank
+    # (and is reviewed): a blank is not filled from a neighbour.
+    y = 0.163
+    lines = [
+        *_members_header(),
+        *_member_row(y, "1", "贵州民族大学", "高校", USCC_A),
+        *_member_row(y + _ROW, "2", "贵安新区织金电池材料有限责任公司", "企业", USCC_B),
+        *_member_row(y + 2 * _ROW, "3", "贵州兴义新材料集团有限公司", "", USCC_C),
+        *_member_row(y + 3 * _ROW, "4", "贵州省分析测试研究院", "科研院所", USCC_D),
+    ]
+    members = _members(lines)
+    assert members.value is not None
+    assert [m.type for m in members.value] == ["高校", "企业", "", "科研院所"]
+    assert needs_review(members.confidence, RULES.review)
+
+
+def test_type_cells_a_row_apart_are_two_cells_with_no_numbering_read() -> None:
+    # no 序号 read: the rows' own pitch (not a guess from the line height, here large)
+    # tells 高校 and 企业 one row apart from a cell wrapped onto two lines
+    y, tall = 0.163, 0.02
+    rows = [("贵州民族大学", "高校", USCC_A), ("贵州兴义新材料集团有限公司", "企业", USCC_B)]
+    lines = [*_members_header()]
+    for i, row in enumerate(rows):
+        for text, x in zip(row, (_NAME, _TYPE, _USCC), strict=True):
+            lines.append(_centred(text, x, y + i * _ROW, h=tall))
+    header = {"序号", "单位名称", "单位类型（企业/科研", "院所/高校/其他）", "统一社会信用代码"}
+    lines = [
+        _centred(t.text, (t.bbox[0] + t.bbox[2]) / 2, t.bbox[1], h=tall) if t.text in header else t
+        for t in lines
+    ]
+    members = _members(lines)
+    assert members.value is not None
+    assert [m.type for m in members.value] == ["高校", "企业"]

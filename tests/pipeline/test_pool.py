@@ -361,3 +361,20 @@ def test_a_process_ending_with_a_page_being_read_exits_and_its_readers_with_it()
         owner.kill()
         owner.wait()
     _assert_gone(left)
+
+
+def test_readers_heap_returns_big_buffers_and_keeps_its_top(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Buffers of 4 MiB and more are mmapped (given back when freed); the heap keeps up
+    to 64 MiB free at its top, so seal detection's masks are not faulted in anew."""
+    calls: list[tuple[int, int]] = []
+
+    class FakeLibc:
+        def mallopt(self, option: int, value: int) -> int:
+            calls.append((option, value))
+            return 1
+
+    monkeypatch.setattr(pipeline.pool.ctypes, "CDLL", lambda _name: FakeLibc())
+    pipeline.pool.return_large_buffers_to_the_os()
+    assert calls == [(-3, 4 << 20), (-1, 64 << 20)]

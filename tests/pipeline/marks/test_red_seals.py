@@ -10,6 +10,7 @@ import numpy as np
 
 from pipeline.marks.red_seals import (
     _check_red,
+    _fit_centred_ellipse,
     _fit_ring,
     _fuller,
     _pair_ovals,
@@ -578,3 +579,54 @@ def test_a_weak_outline_needs_clear_paper_round_it() -> None:
     args = (CENTRE, (RADIUS, RADIUS), 0.0, False, mask, mask, mask, FRAME, SEALS)
     assert _check_red(*args) is not None
     assert _check_red(*args, clear=True) is None
+
+
+def test_an_ellipse_round_a_held_centre_is_fixed_by_half_its_arc() -> None:
+    """Three parameters (axes and angle) round a known centre: half an ellipse's arc fixes
+    them; cv2's convention, the first semi-axis along the angle."""
+    t = np.linspace(0.0, math.pi, 40)
+    turn = math.radians(30.0)
+    x, y = 60.0 * np.cos(t), 48.0 * np.sin(t)
+    points = np.stack(
+        [
+            100 + x * math.cos(turn) - y * math.sin(turn),
+            80 + x * math.sin(turn) + y * math.cos(turn),
+        ],
+        axis=1,
+    )
+    fitted = _fit_centred_ellipse(points, (100.0, 80.0))
+    assert fitted is not None
+    (first, second), angle = fitted
+    assert abs(first - 48.0) < 0.5 and abs(second - 60.0) < 0.5
+    assert abs((angle - 120.0 + 90.0) % 180.0 - 90.0) < 0.5  # the short axis at 120 degrees
+
+
+def _cut_oval(angle: float) -> np.ndarray:
+    """An oval ring (64 x 50) in dashes, its centre on the image's bottom edge."""
+    mask = np.zeros((300, 300), np.uint8)
+    for start in range(0, 360, 30):
+        cv2.ellipse(mask, (150, 299), (64, 50), angle, start, start + 20, 1, 3)
+    return mask > 0
+
+
+def test_an_oval_cut_by_the_edge_is_fitted_round_its_held_centre() -> None:
+    """Half an oval on the image, stood upright: its circle refit settles near its short
+    axis; the ellipse held round the centre takes its long axis from the arc."""
+    ink = _cut_oval(90.0)
+    fitted = _fit_ring(ink, (150.0, 299.0), 57.0, SEALS, start=((57.0, 57.0), 0.0), held=True)
+    assert fitted is not None
+    centre, axes, _ = fitted
+    assert centre == (150.0, 299.0)
+    assert abs(max(axes) - 64) < 3 and abs(min(axes) - 50) < 3
+
+
+def test_a_ring_cut_by_the_edge_is_also_tried_as_a_held_ellipse() -> None:
+    """A ring cut by the edge: one more outline, an ellipse, with the rule; none without."""
+    ink = _cut_oval(90.0)
+    on = _ring_fits(ink, (150.0, 299.0), 57.0, SEALS)
+    off = _ring_fits(
+        ink, (150.0, 299.0), 57.0, SEALS.model_copy(update={"edge_held_ellipse": False})
+    )
+    assert len(on) == len(off) + 1
+    (_, axes, _, _) = on[-1]
+    assert axes[0] != axes[1]
