@@ -96,6 +96,12 @@ _WITHHELD = "{name: w, split: withheld, ticks: [pen_fill]}"
             "{name: t, split: tuned, ticks: [pen_cross], scan: {jpeg_quality: [70, 40]}}",
             "jpeg_quality",
         ),
+        ("{name: t, split: tuned, ticks: [pen_slash], handwriting: {hands: [scrawl]}}", "hands"),
+        ("{name: t, split: tuned, ticks: [pen_slash], handwriting: {inks: [red]}}", "inks"),
+        ("{name: t, split: tuned, ticks: [pen_slash], tables: {lists: [bullets]}}", "lists"),
+        ("{name: t, split: tuned, ticks: [pen_slash], tables: {merged_cells: [1, 2]}}", "merged"),
+        ("{name: t, split: tuned, ticks: [pen_slash], scan: {phone_photo: [true, true]}}", "twice"),
+        ("{name: t, split: tuned, ticks: [pen_slash], type: {wrapped_options: [x]}}", "wrapped"),
     ],
 )
 def test_malformed_dimensions_are_refused_when_loaded(
@@ -107,9 +113,10 @@ def test_malformed_dimensions_are_refused_when_loaded(
         load_styles(path)
 
 
-def test_the_house_family_chooses_nothing_beyond_its_ticks(tmp_path: Path) -> None:
+@pytest.mark.parametrize("choice", ["scan: {modes: [greyscale]}", "handwriting: {hands: [neat]}"])
+def test_the_house_family_chooses_nothing_beyond_its_ticks(tmp_path: Path, choice: str) -> None:
     path = tmp_path / "styles.yaml"
-    house = "{name: house, split: house, ticks: [house], scan: {modes: [greyscale]}}"
+    house = f"{{name: house, split: house, ticks: [house], {choice}}}"
     tuned = "{name: t, split: tuned, ticks: [pen_cross]}"
     path.write_text(f"families: [{house}, {tuned}, {_WITHHELD}]\n", encoding="utf-8")
     with pytest.raises(ValidationError, match="house family chooses no"):

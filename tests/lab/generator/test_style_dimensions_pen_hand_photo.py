@@ -10,13 +10,11 @@ changes with the look.
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
-from pydantic import ValidationError
 from shenbao_lab.generator.applicant import make_applicant
 from shenbao_lab.generator.corpus import Context
 from shenbao_lab.generator.fonts import fonts
@@ -379,39 +377,6 @@ def test_every_new_dimension_has_a_tuned_family_and_the_new_withheld_ones_are_fr
         own |= {("ink", i) for i in f.handwriting.inks}
         assert own - tuned_choices, name
         assert not set(f.ticks) & tuned_marks  # no withheld mark seen while tuning
-
-
-_HOUSE = "{name: house, split: house, ticks: [house]}"
-_WITHHELD = "{name: w, split: withheld, ticks: [pen_fill]}"
-
-
-@pytest.mark.parametrize(
-    ("tuned", "error"),
-    [
-        ("{name: t, split: tuned, ticks: [pen_slash], handwriting: {hands: [scrawl]}}", "hands"),
-        ("{name: t, split: tuned, ticks: [pen_slash], handwriting: {inks: [red]}}", "inks"),
-        ("{name: t, split: tuned, ticks: [pen_slash], tables: {lists: [bullets]}}", "lists"),
-        ("{name: t, split: tuned, ticks: [pen_slash], tables: {merged_cells: [1, 2]}}", "merged"),
-        ("{name: t, split: tuned, ticks: [pen_slash], scan: {phone_photo: [true, true]}}", "twice"),
-        ("{name: t, split: tuned, ticks: [pen_slash], type: {wrapped_options: [x]}}", "wrapped"),
-    ],
-)
-def test_malformed_new_dimensions_are_refused_when_loaded(
-    tmp_path: Path, tuned: str, error: str
-) -> None:
-    path = tmp_path / "styles.yaml"
-    path.write_text(f"families: [{_HOUSE}, {tuned}, {_WITHHELD}]\n", encoding="utf-8")
-    with pytest.raises(ValidationError, match=error):
-        load_styles(path)
-
-
-def test_the_house_family_writes_with_the_house_hand(tmp_path: Path) -> None:
-    path = tmp_path / "styles.yaml"
-    house = "{name: house, split: house, ticks: [house], handwriting: {hands: [neat]}}"
-    tuned = "{name: t, split: tuned, ticks: [pen_cross]}"
-    path.write_text(f"families: [{house}, {tuned}, {_WITHHELD}]\n", encoding="utf-8")
-    with pytest.raises(ValidationError, match="house family chooses no"):
-        load_styles(path)
 
 
 def test_the_new_dimensions_are_drawn_within_the_familys_choices() -> None:
