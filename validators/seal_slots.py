@@ -118,19 +118,42 @@ def find_line(
     return best[1] if best else None
 
 
+def _another_slots_anchor(
+    line: TextLine, slot: SealSlotSpec, template: TemplateSpec, context: Context
+) -> bool:
+    """Whether the line found as the slot's anchor reads better as another slot's anchor
+    on its page (推荐单位（盖章） scores 86 against 牵头单位（盖章）, whose own line the OCR
+    split in two): it is that slot's, and this slot's anchor was not found."""
+    text = context.normalize_org(line.text)
+
+    def score(printed: tuple[str, ...]) -> float:
+        return max(text_score(context.normalize_org(p), text) for p in printed if p)
+
+    own = score((slot.anchor, *slot.anchor_aliases))
+    return any(
+        score((other.anchor, *other.anchor_aliases)) > own
+        for other in template.seal_slots
+        if other.page == slot.page and other.anchor != slot.anchor
+    )
+
+
 def _joined(lines: tuple[TextLine, ...], rules: RowPieces) -> list[TextLine]:
     """Each line with the nearest line right of it on its row, run together, when the gap
     between them is at most ``rules.gap`` of the line's height."""
     joined = []
     for left in lines:
         height = left.bbox[3] - left.bbox[1]
+        # the OCR's boxes of two pieces may overlap: by up to `overlap` of the left
+        # piece's character width (its width over its characters)
+        char = (left.bbox[2] - left.bbox[0]) / max(1, len(left.text.strip()))
         right = min(
             (
                 t
                 for t in lines
                 if t is not left
                 and left.shares_row(t, rules.row_overlap)
-                and t.bbox[0] >= left.bbox[2] - rules.overlap * height
+                and t.bbox[0] > left.bbox[0]
+                and t.bbox[0] >= left.bbox[2] - rules.overlap * char
                 and t.bbox[0] - left.bbox[2] <= rules.gap * height
             ),
             key=lambda t: t.bbox[0],
@@ -402,7 +425,7 @@ def read_slots(submission: Submission, context: Context) -> tuple[SlotReading, .
             rules.geometry.anchor_match,
             rules.geometry.anchor_pieces,
         )
-        if anchor is not None:
+        if anchor is not None and not _another_slots_anchor(anchor, slot, template, context):
             anchors[slot.id] = anchor
     marks = assign_marks(pages, anchors, template.seal_slots, rules)
     readings = []

@@ -17,7 +17,8 @@ class RowPieces(Spec):
     )
     gap: float = Field(ge=0.0, description="the most space between them, in line heights")
     overlap: float = Field(
-        ge=0.0, description="how far (line heights) the right one may start over the left"
+        ge=0.0,
+        description="how far (the left one's character widths) the right may start over it",
     )
 
 

@@ -257,17 +257,37 @@ def test_an_anchor_read_in_two_pieces_round_its_seal_is_still_the_anchor() -> No
     height = y1 - y0
 
     def split(gap: float, drop: float = 0.0) -> tuple[TextLine, ...]:
-        left = anchor.model_copy(update={"text": "牵头单", "bbox": (x0, y0, x0 + 1.5 * height, y1)})
-        start = x0 + 1.5 * height + gap * height
+        left = anchor.model_copy(update={"text": "牵头单", "bbox": (x0, y0, x0 + 3 * height, y1)})
+        start = x0 + 3 * height + gap * height
         right = anchor.model_copy(
             update={"text": "盖章）", "bbox": (start, y0 + drop, start + 1.5 * height, y1 + drop)}
         )
         return (*(line for line in page.lines if line is not anchor), left, right)
 
     assert _seal_codes(replace_page(p001, commitment, lines=split(gap=1.0))) == []
+    # the OCR's boxes of the two pieces overlapping by 0.4 of a character
+    assert _seal_codes(replace_page(p001, commitment, lines=split(gap=-0.4))) == []
     unfound = [("SEAL_UNVERIFIABLE", "lead_org_commitment")]
     assert _seal_codes(replace_page(p001, commitment, lines=split(gap=6.0))) == unfound
     assert _seal_codes(replace_page(p001, commitment, lines=split(1.0, 2 * height))) == unfound
+
+
+def test_another_slots_anchor_is_not_taken_for_a_slot_whose_own_was_not_read() -> None:
+    """The cover's 牵头单位（盖章） unread: 推荐单位（盖章） reads 86 against it, but 100 as
+    the recommender's own. It stays the recommender's; the lead's slot cannot be verified
+    and neither seal is judged in the other's slot (no false SEAL_OWNER_MISMATCH)."""
+    p001 = submission_of("P001")
+    cover = page_id(p001, "cover")
+    page = p001.pages[cover - 1]
+    unread = tuple(
+        line.model_copy(update={"text": "推荐单位（盖章）"}) if "推荐单位" in line.text else line
+        for line in page.lines
+        if "牵头单位" not in line.text
+    )
+    assert len(unread) < len(page.lines)
+    assert _seal_codes(replace_page(p001, cover, lines=unread)) == [
+        ("SEAL_UNVERIFIABLE", "lead_org_cover")
+    ]
 
 
 def test_a_red_seal_with_unreadable_lettering_is_present() -> None:
