@@ -165,14 +165,22 @@ def _right_of(label: TextLine, lines: tuple[TextLine, ...]) -> TextLine | None:
 
 
 def _below(label: TextLine, lines: tuple[TextLine, ...]) -> TextLine | None:
-    candidates = [
+    """The nearest line under the label, overlapping it across. With none, a tall line (a
+    date read with a seal's ink round it) that rises into the label's row: under the
+    label when its middle is and it does not share the label's row."""
+    across = [
         t
         for t in lines
-        if t.bbox[1] >= label.bbox[3] - 0.002
-        and t.bbox[0] < label.bbox[2]
-        and t.bbox[2] > label.bbox[0]
+        if t is not label and t.bbox[0] < label.bbox[2] and t.bbox[2] > label.bbox[0]
     ]
-    return min(candidates, key=lambda t: t.bbox[1], default=None)
+    under = [t for t in across if t.bbox[1] >= label.bbox[3] - 0.002]
+    if not under:
+        under = [
+            t
+            for t in across
+            if (t.bbox[1] + t.bbox[3]) / 2 > label.bbox[3] and not _same_row(label, t)
+        ]
+    return min(under, key=lambda t: t.bbox[1], default=None)
 
 
 def _continuation(
@@ -370,10 +378,12 @@ def read_field(
             source is line
             and spec.method is not ReadMethod.BELOW
             and _right_of(line, page.lines) is not None
-            and _unit_begun(line, variants, normalize)
+            and (_unit_begun(line, variants, normalize) or not any(c.isalnum() for c in rest))
         ):
-            source = None  # what follows the unit's start is the unit misread (（00 for （%）:
-            # the value is the next cell's; with no cell right of it, it is the value
+            # what follows the unit's start is the unit misread (（00 for （%）), or only a
+            # mark (a colon read as _): the value is the next cell's; with no cell right of
+            # it, it is the value
+            source = None
         if source is None:
             source = (
                 _below(line, page.lines)

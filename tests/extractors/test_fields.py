@@ -65,6 +65,7 @@ def test_every_field_read_off_electronic_copies_is_the_truth(
 # --- unread ink: a blank (or a reading cut short) where ink nobody read lies ------------
 
 PILOT = TEMPLATES[Annex.PILOT]
+CERTIFICATION = TEMPLATES[Annex.CERTIFICATION]
 A4 = {"width_pt": 595.0, "height_pt": 842.0}
 
 
@@ -421,3 +422,24 @@ def test_the_rest_of_a_split_label_is_found_though_its_box_overlaps_the_label() 
     rest = _line("【盖章）：黔西南州工业和信息化局", (0.271, 0.644, 0.651, 0.669))
     reading = _read("recommender", _page([label, rest], []))
     assert reading.value == "黔西南州工业和信息化局"
+
+
+def test_a_colon_misread_as_a_mark_after_the_label_leaves_the_value_to_the_next_cell() -> None:
+    """其中：自筹资金（万元）_ — the colon read as _ — and 3,708.90 right of it: the value is
+    3708.9, not a sure blank."""
+    label = _line("其中：自筹资金（万元）_", (0.125, 0.651, 0.338, 0.671))
+    value = _line("3,708.90", (0.387, 0.651, 0.471, 0.674))
+    reading = _read("self_funds", _page([label, value], []))
+    assert reading.value == 3708.9 and not needs_review(reading.confidence, RULES.review)
+
+
+def test_a_tall_date_rising_into_the_labels_row_is_under_it_not_a_sure_blank() -> None:
+    """运营单位(盖章) with the date read as one tall line (2022, the rest under a seal)
+    starting just above the label's bottom: it is the value's place, read and unsure."""
+    label = _line("运营单位(盖章)", (0.527, 0.324, 0.688, 0.35))
+    date = _line("2022", (0.514, 0.339, 0.729, 0.41))
+    reading = read_field(
+        CERTIFICATION.field("commit_date"), _page([label, date], []), CERTIFICATION, RULES
+    )
+    assert reading is not None and reading.raw == "2022"
+    assert needs_review(reading.confidence, RULES.review)

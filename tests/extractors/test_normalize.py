@@ -23,7 +23,11 @@ normalize = normalizer(RULES)
 
 _FULL = str.maketrans("0123456789.,", "０１２３４５６７８９．，")
 _CN_DIGITS = "〇一二三四五六七八九"
-CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
+# names are drawn from characters the rules keep as they are (not the traditional forms
+# they fold to the simplified)
+CJK = st.characters(
+    min_codepoint=0x4E00, max_codepoint=0x9FA5, exclude_characters="".join(RULES.normalize.fold)
+)
 NAMES = st.text(CJK, min_size=2, max_size=8)
 DATES = st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2099, 12, 31))
 MONEY = st.decimals(min_value=0, max_value=Decimal("99999999.99"), places=2)
@@ -374,3 +378,8 @@ def test_the_normaliser_folds_by_the_rules_it_is_given() -> None:
     assert normalizer(RULES) is normalize  # built once per Rules
     dashes_only = RULES.normalize.model_copy(update={"middle_dots": ("-", "・")})
     assert Normalizer(dashes_only).person_name("阿依古丽・买买提") == "阿依古丽-买买提"
+
+
+def test_traditional_forms_the_ocr_gives_fold_to_the_simplified() -> None:
+    assert normalize.text("（一）領域現状与发展需求") == "(一)领域现状与发展需求"
+    assert normalize.org_name("贵州省中药現代化制造业创新中心") == "贵州省中药现代化制造业创新中心"
