@@ -155,7 +155,7 @@ def _right_of(label: TextLine, lines: tuple[TextLine, ...]) -> TextLine | None:
     one printed line may overlap (推荐单位 | 【盖章）：黔西南州…, 0.007 of the page): up to
     half the label's character width of overlap is slack."""
     x0, _, x1, _ = label.bbox
-    slack = max(0.005, 0.5 * (x1 - x0) / max(1, len(label.text.strip())))
+    slack = max(0.005, 0.5 * label.char_width)
     candidates = [
         t
         for t in lines
@@ -377,13 +377,13 @@ def read_field(
         if (
             source is line
             and spec.method is not ReadMethod.BELOW
-            and _right_of(line, page.lines) is not None
             and (_unit_begun(line, variants, normalize) or not any(c.isalnum() for c in rest))
         ):
             # what follows the unit's start is the unit misread (（00 for （%）), or only a
             # mark (a colon read as _): the value is the next cell's; with no cell right of
             # it, it is the value
-            source = None
+            right = _right_of(line, page.lines)
+            source = line if right is None else right
         if source is None:
             source = (
                 _below(line, page.lines)

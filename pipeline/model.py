@@ -159,6 +159,12 @@ class TextLine(Frozen):
                 data.pop("rereadings", None)
         return data
 
+    @property
+    def char_width(self) -> float:
+        """The line's width over its characters: about one character's width (the OCR's
+        boxes of two pieces of one printed line may overlap by a part of it)."""
+        return (self.bbox[2] - self.bbox[0]) / max(1, len(self.text.strip()))
+
     def shares_row(self, other: TextLine, share: float) -> bool:
         """Whether the two lines overlap vertically by ``share`` of the shorter's height."""
         top, bottom = max(self.bbox[1], other.bbox[1]), min(self.bbox[3], other.bbox[3])

@@ -144,8 +144,7 @@ def _joined(lines: tuple[TextLine, ...], rules: RowPieces) -> list[TextLine]:
     for left in lines:
         height = left.bbox[3] - left.bbox[1]
         # the OCR's boxes of two pieces may overlap: by up to `overlap` of the left
-        # piece's character width (its width over its characters)
-        char = (left.bbox[2] - left.bbox[0]) / max(1, len(left.text.strip()))
+        # piece's character width
         right = min(
             (
                 t
@@ -153,7 +152,7 @@ def _joined(lines: tuple[TextLine, ...], rules: RowPieces) -> list[TextLine]:
                 if t is not left
                 and left.shares_row(t, rules.row_overlap)
                 and t.bbox[0] > left.bbox[0]
-                and t.bbox[0] >= left.bbox[2] - rules.overlap * char
+                and t.bbox[0] >= left.bbox[2] - rules.overlap * left.char_width
                 and t.bbox[0] - left.bbox[2] <= rules.gap * height
             ),
             key=lambda t: t.bbox[0],

@@ -381,17 +381,24 @@ def test_typed_marks_that_do_not_add_up_go_to_review(
     assert needs_review(reading.confidence, RULES.review), why
 
 
-def test_a_typed_mark_in_place_of_a_box_completes_the_boxes_found() -> None:
-    # □ glyphs found as boxes (all empty); 民营企业's □ typed over as √, no box there.
-    page = _org_nature_page([0.0] * 6)
+def _typed_in_place(page: Page, glyph: str) -> Page:
+    """The page with 民营企业's □ typed over as ``glyph``: no box found there, the glyph
+    read before the words."""
     missing = page.boxes[1]
     lines = tuple(
-        _line("√民营企业", 0.497, 0.198, 0.517 + 0.0168 * 4, 0.211) if t.text == "民营企业" else t
+        _line(glyph + "民营企业", 0.497, 0.198, 0.517 + 0.0168 * 4, 0.211)
+        if t.text == "民营企业"
+        else t
         for t in page.lines
     )
-    page = page.model_copy(
+    return page.model_copy(
         update={"boxes": tuple(b for b in page.boxes if b is not missing), "lines": lines}
     )
+
+
+def test_a_typed_mark_in_place_of_a_box_completes_the_boxes_found() -> None:
+    # □ glyphs found as boxes (all empty); 民营企业's □ typed over as √, no box there.
+    page = _typed_in_place(_org_nature_page([0.0] * 6), "√")
 
     reading = _org_nature(page)
 
@@ -401,15 +408,7 @@ def test_a_typed_mark_in_place_of_a_box_completes_the_boxes_found() -> None:
 
 
 def test_a_typed_mark_beside_a_ticked_box_is_two_ticks() -> None:
-    page = _org_nature_page([0.0, 0.0, 0.0, 0.33, 0.0, 0.0])
-    missing = page.boxes[1]
-    lines = tuple(
-        _line("×民营企业", 0.497, 0.198, 0.517 + 0.0168 * 4, 0.211) if t.text == "民营企业" else t
-        for t in page.lines
-    )
-    page = page.model_copy(
-        update={"boxes": tuple(b for b in page.boxes if b is not missing), "lines": lines}
-    )
+    page = _typed_in_place(_org_nature_page([0.0, 0.0, 0.0, 0.33, 0.0, 0.0]), "×")
 
     reading = _org_nature(page)
 

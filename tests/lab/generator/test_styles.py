@@ -162,29 +162,17 @@ def test_typed_glyph_boxes_are_characters_not_ruled_squares() -> None:
 
 def test_ballot_glyphs_are_typed_in_a_symbol_font_and_a_check_before_has_no_box() -> None:
     spec = RULES.templates[next(iter(RULES.templates))].field("org_nature")
-    page = PageLayout("basic_info")
-    page.tick_group(
-        30,
-        20,
-        150,
-        spec,
-        ["国有企业", "民营企业"],
-        "民营企业",
-        printed_tick=True,
-        mark=TickMark.TYPED_BALLOT_CROSS,
-    )
+
+    def group(mark: TickMark) -> PageLayout:
+        page = PageLayout("basic_info")
+        page.tick_group(
+            30, 20, 150, spec, ["国有企业", "民营企业"], "民营企业", printed_tick=True, mark=mark
+        )
+        return page
+
+    page = group(TickMark.TYPED_BALLOT_CROSS)
     assert {t.font for t in page.texts if t.role.startswith("box:")} == {SYMBOL}
-    page = PageLayout("basic_info")
-    page.tick_group(
-        30,
-        20,
-        150,
-        spec,
-        ["国有企业", "民营企业"],
-        "民营企业",
-        printed_tick=True,
-        mark=TickMark.TYPED_CHECK_BEFORE,
-    )
+    page = group(TickMark.TYPED_CHECK_BEFORE)
     typed = [t for t in page.texts if t.role.startswith("box:")]
     assert [t.text for t in typed] == ["✔"]  # before the chosen words only
     words = next(t for t in page.texts if t.text == "民营企业")
