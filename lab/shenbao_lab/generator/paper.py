@@ -173,6 +173,12 @@ class _Paper:
             ink = render_tick(round(self.px(tall)), rng)
             words_mid = x + size + 1.0 + box.label_w / 2
             centre = (words_mid + float(rng.uniform(-0.15, 0.15)) * box.label_w, y + size * 0.3)
+        elif box.mark is TickMark.PEN_SCRIBBLE:
+            # an open zig-zag scribbled over the box, a little past its sides, slanted
+            side = round(self.px(size * float(rng.uniform(1.1, 1.3))))
+            ink = render_pen_mark("scribble", side, side, rng)
+            centre = (x + size / 2, y + size / 2)
+            angle = float(rng.choice([-1.0, 1.0]) * rng.uniform(20, 40))
         elif box.mark is TickMark.PEN_FILL:
             side = round(self.px(size * 0.95))
             ink = render_pen_mark("fill", side, side, rng)

@@ -59,6 +59,7 @@ class TickMark(StrEnum):
     PEN_CHECK_WORDS = "pen_check_words"
     TYPED_CHECK_AFTER = "typed_check_after"
     TYPED_BLACK_CIRCLE = "typed_black_circle"
+    PEN_SCRIBBLE = "pen_scribble"
 
     @property
     def strikes_others(self) -> bool:

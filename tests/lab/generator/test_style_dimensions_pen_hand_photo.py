@@ -359,6 +359,7 @@ NEW_WITHHELD = (
     "wrapped-big-cross-merged",
     "grey-word-check-after",
     "bw-black-circle-holes",
+    "copy-scribble-hurried",
 )
 
 

@@ -1,7 +1,7 @@
 """Tick marks added in session 14 (issue 17) for the withheld families that replaced the
 retired ones: a big pen × overshooting the box on every side, a pen ✓ over the chosen
 option's words (the box left empty), a √ typed after the chosen option's words (every box
-left □), and a ● typed for the chosen □.
+left □), a ● typed for the chosen □, and an open pen scribble over the box.
 
 Each mark is drawn where a person would read it as the choice, on the chosen option only;
 the values (the truth) never change with the mark.
@@ -30,6 +30,7 @@ NEW_MARKS = (
     TickMark.PEN_CHECK_WORDS,
     TickMark.TYPED_CHECK_AFTER,
     TickMark.TYPED_BLACK_CIRCLE,
+    TickMark.PEN_SCRIBBLE,
 )
 RETIRED = ("pen-strike-others-heavy-hand", "phone-faint-tick-backhand", "grey-faint-tick-skewed")
 NEW_WITHHELD = (
@@ -37,6 +38,7 @@ NEW_WITHHELD = (
     "wrapped-big-cross-merged",
     "grey-word-check-after",
     "bw-black-circle-holes",
+    "copy-scribble-hurried",
 )
 
 
@@ -106,6 +108,24 @@ def test_a_tick_on_the_words_lies_over_them_and_leaves_the_box_empty(seed: int) 
     assert ys.min() < mid_row < ys.max()  # across the words, not above or under them
     assert paper.px(chosen.y - chosen.size) < ys.min()
     assert ys.max() < paper.px(chosen.y + 1.6 * chosen.size)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_scribble_covers_the_box_openly_unlike_a_fill(seed: int) -> None:
+    page, paper = _pen(TickMark.PEN_SCRIBBLE, seed)
+    ink = _ink(paper.image)
+    first, chosen, third = page.boxes
+    inside = ink[_inside(paper, chosen)]
+    assert 0.1 < inside.mean() < 0.5  # much of the box inked, the paper showing between
+    h, w = inside.shape
+    for quarter in (inside[: h // 2, : w // 2], inside[: h // 2, w // 2 :]):
+        assert quarter.mean() > 0.03  # over the whole box, not one stroke in a corner
+    for quarter in (inside[h // 2 :, : w // 2], inside[h // 2 :, w // 2 :]):
+        assert quarter.mean() > 0.03
+    _, filled = _pen(TickMark.PEN_FILL, seed)
+    assert _ink(filled.image)[_inside(filled, chosen)].mean() > inside.mean() + 0.2
+    for other in (first, third):
+        assert not ink[_inside(paper, other, 0.0)].any()
 
 
 # --- typed marks -------------------------------------------------------------------------
