@@ -204,12 +204,17 @@ def red_candidates(
         rings = _ring_outlines(rest > 0, frame, rules, ink, hidden > 0, beyond, faint, weak)
         found += checked([o for o in rings if o not in weak], around > 0)
         # What only a weaker search found is kept where nothing else was: it is there for
-        # a seal the others missed, not to outrank them (an arc of a seal's lettering).
+        # a seal the others missed, not to outrank them (an arc of a seal's lettering) -
+        # or where it is another seal stamped over one found (``_over``).
         alone = checked(weak, around > 0, clear=True)
         if rules.pair_oval_overlap > 0:
             for outline, pieces in _pair_ovals(suppress(found), ink, rules):
                 found += [s for s in checked([outline], around > 0) if _fuller(s, pieces, rules)]
-        found += [seal for seal in alone if not any(_near(seal, other) for other in found)]
+        found += [
+            seal
+            for seal in alone
+            if not any(_near(seal, other) and not _over(seal, other, rules) for other in found)
+        ]
     kept = suppress(starless_pieces(found), rules.over_seal_offset, rules.over_seal_peak)
     return kept if colour == "red" else [replace(seal, colour=colour) for seal in kept]
 
@@ -217,6 +222,20 @@ def red_candidates(
 def _near(one: SealCandidate, two: SealCandidate) -> bool:
     """Whether either seal's centre lies within the other's larger semi-axis."""
     return math.dist(one.centre, two.centre) < max(*one.axes, *two.axes)
+
+
+def _over(weak: SealCandidate, seal: SealCandidate, rules: SealDetection) -> bool:
+    """Whether an outline only a weaker search found, near a seal found (``_near``), is
+    another seal stamped over it (``weak_over_seal``): a star of its own, its ring on its
+    line in ``over_seal_peak`` of its directions, and each centre out by its ring from the
+    other's (``over_seal_offset`` of either's shorter semi-axis), not in its middle where
+    an arc of its lettering would lie. ``suppress`` then judges the two as any others."""
+    if not (rules.weak_over_seal and rules.over_seal_offset > 0 and weak.star):
+        return False
+    if weak.ring_coverage < rules.over_seal_peak:
+        return False
+    apart = math.dist(weak.centre, seal.centre)
+    return apart >= rules.over_seal_offset * max(min(weak.axes), min(seal.axes))
 
 
 def beyond_page(sure: np.ndarray, frame: Frame, rules: SealDetection) -> np.ndarray | None:

@@ -211,6 +211,11 @@ class SealDetection(Spec):
         0.0, ge=0.0, le=2.0, description="a smaller seal centred this far out is another (0: none)"
     )
     over_seal_peak: float = Field(1.0, gt=0.0, le=1.0, description="... with this much ring")
+    weak_over_seal: bool = Field(
+        False,
+        description="an outline only a weaker search found, near a seal found, kept when it "
+        "is another seal over it (over_seal_offset, over_seal_peak)",
+    )
     edge_ring_votes: float = Field(
         0.0,
         ge=0.0,

@@ -13,6 +13,7 @@ from pipeline.marks.red_seals import (
     _fit_centred_ellipse,
     _fit_ring,
     _fuller,
+    _over,
     _pair_ovals,
     _ring_fits,
     _ring_outlines,
@@ -630,3 +631,21 @@ def test_a_ring_cut_by_the_edge_is_also_tried_as_a_held_ellipse() -> None:
     assert len(on) == len(off) + 1
     (_, axes, _, _) = on[-1]
     assert axes[0] != axes[1]
+
+
+def test_a_weak_outline_near_a_seal_is_kept_only_as_another_seal_over_it() -> None:
+    """An outline only a weaker search found, near a seal found, is kept when it is
+    another seal stamped half over that one (``weak_over_seal``: its own star and ring,
+    the centres out by their rings: tuning seed 9 page 0011, 0.89 out, ring 0.66); an
+    arc nearer the seal's middle, one without a star or with less ring is not."""
+    found = _seal_at((395.0, 126.0), 86.0, 0.63)
+    other = _seal_at((453.0, 176.0), 65.0, 0.66)
+    assert _over(other, found, SEALS)
+    assert not _over(other, found, SEALS.model_copy(update={"weak_over_seal": False}))
+    assert not _over(other, found, SEALS.model_copy(update={"over_seal_offset": 0.0}))
+    for piece in (
+        _seal_at((395.0 + 0.6 * 86, 126.0), 65.0, 0.66),
+        _seal_at((453.0, 176.0), 65.0, 0.66, star=False),
+        _seal_at((453.0, 176.0), 65.0, SEALS.over_seal_peak - 0.05),
+    ):
+        assert not _over(piece, found, SEALS)
