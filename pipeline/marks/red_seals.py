@@ -388,7 +388,8 @@ def _ring_fits(
     ``cut_only``: a ring from the lower-vote search (``edge_ring_votes``): one cut by the
     edge only as a circle. ``beyond``: the ground beyond the page, an edge as well;
     ``faint``: where a star is looked for (``ring_grow``; default ``ink``). ``weak``: where
-    the circle refitted for an ellipse fit that swung off (``ring_swing``) is also put."""
+    the circle refitted for an ellipse fit that swung off (``ring_swing``) and the ellipse
+    held round a cut ring's own centre (``edge_hough_held``) are also put."""
     found: list[_Outline] = []
     view = _in_view(ink.shape, centre, (radius, radius), 0.0, False, rules.ring_bins, beyond)
     edge = view.mean() <= 1.0 - rules.edge_off_share
@@ -418,6 +419,15 @@ def _ring_fits(
                     found.append((again[0], again[1], again[2], False))
     if edge:
         found.append((centre, (radius, radius), 0.0, False))
+        if rules.edge_held_ellipse and rules.edge_hough_held:
+            # (The Hough ring's own centre may be nearer the seal's than its circle
+            # refit's: an angled seal's circle settles on its short axis, off centre.)
+            # Weak: red print along the edge makes such outlines too (the real seal-06's
+            # title, seal-05's ticket).
+            held = _held_ellipse(ink, (centre, (radius, radius), 0.0), rules)
+            found.extend(held)
+            if weak is not None:
+                weak.extend(held)
     if edge or (swung and rules.ring_swing > 0):
         # (A partial impression whose faint side left no ring ink is an arc as a ring cut
         # by the edge is: an ellipse fit to it swings off round the missing part.)

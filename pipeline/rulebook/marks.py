@@ -241,6 +241,11 @@ class SealDetection(Spec):
         description="a ring cut by the edge also fitted as an ellipse held round its circle's "
         "centre",
     )
+    edge_hough_held: bool = Field(
+        False,
+        description="a ring cut by the edge also fitted as an ellipse held round the Hough "
+        "ring's own centre",
+    )
     ring_grow: float = Field(
         1.0, ge=1.0, le=1.5, description="a ring's fit tried again from this much larger (1: not)"
     )

@@ -624,13 +624,34 @@ def test_an_oval_cut_by_the_edge_is_fitted_round_its_held_centre() -> None:
 def test_a_ring_cut_by_the_edge_is_also_tried_as_a_held_ellipse() -> None:
     """A ring cut by the edge: one more outline, an ellipse, with the rule; none without."""
     ink = _cut_oval(90.0)
-    on = _ring_fits(ink, (150.0, 299.0), 57.0, SEALS)
+    rules = SEALS.model_copy(update={"edge_hough_held": False})
+    on = _ring_fits(ink, (150.0, 299.0), 57.0, rules)
     off = _ring_fits(
-        ink, (150.0, 299.0), 57.0, SEALS.model_copy(update={"edge_held_ellipse": False})
+        ink, (150.0, 299.0), 57.0, rules.model_copy(update={"edge_held_ellipse": False})
     )
     assert len(on) == len(off) + 1
     (_, axes, _, _) = on[-1]
     assert axes[0] != axes[1]
+
+
+def test_a_ring_cut_by_the_edge_is_also_held_round_the_hough_rings_centre() -> None:
+    """``edge_hough_held``: one more ellipse, held round the Hough ring's own centre (not
+    its circle refit's), taking the oval's axes from the arc, and weak; not without the
+    rule, nor without ``edge_held_ellipse`` (other inks)."""
+    ink = _cut_oval(90.0)
+    on = _ring_fits(ink, (150.0, 299.0), 57.0, SEALS)
+    off = _ring_fits(ink, (150.0, 299.0), 57.0, SEALS.model_copy(update={"edge_hough_held": False}))
+    assert len(on) == len(off) + 1
+    held = [o for o in on if o not in off]
+    assert len(held) == 1
+    (centre, axes, _, _) = held[0]
+    assert centre == (150.0, 299.0)
+    assert abs(max(axes) - 64) < 3 and abs(min(axes) - 50) < 3
+    weak: list[tuple[tuple[float, float], tuple[float, float], float, bool]] = []
+    assert _ring_fits(ink, (150.0, 299.0), 57.0, SEALS, weak=weak) == on
+    assert weak == held  # weak: red print along the edge makes such outlines too
+    neither = SEALS.model_copy(update={"edge_held_ellipse": False})
+    assert len(_ring_fits(ink, (150.0, 299.0), 57.0, neither)) == len(off) - 1
 
 
 def test_a_weak_outline_near_a_seal_is_kept_only_as_another_seal_over_it() -> None:
