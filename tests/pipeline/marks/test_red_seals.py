@@ -17,6 +17,8 @@ from pipeline.marks.red_seals import (
     _pair_ovals,
     _ring_fits,
     _ring_outlines,
+    _sure_seal,
+    _without_rings,
     beyond_page,
     paper_tint,
     red_candidates,
@@ -670,3 +672,22 @@ def test_a_weak_outline_near_a_seal_is_kept_only_as_another_seal_over_it() -> No
         _seal_at((453.0, 176.0), 65.0, SEALS.over_seal_peak - 0.05),
     ):
         assert not _over(piece, found, SEALS)
+
+
+def test_a_sure_seals_whole_ink_is_left_out_of_the_paper_round_other_rings() -> None:
+    """``around_ring_seals``: once the ring search found a sure seal (a star, its ring on
+    its line in ``over_seal_peak``), a seal half over it is judged without its ring and
+    lettering just outside (the disc, to 1.05 of its outline); before, only its ring."""
+    mask = _ring(0.06, lettered=True).astype(np.uint8)
+    seal = _seal_at(CENTRE, RADIUS, 0.72)
+    band = _without_rings(mask.copy(), [seal])
+    disc = _without_rings(mask.copy(), [seal], disc=True)
+    assert band.any() and not disc.any()  # the lettering stays with the ring alone out
+    assert _sure_seal(seal, SEALS)
+    for unsure in (
+        _seal_at(CENTRE, RADIUS, 0.72, star=False),
+        _seal_at(CENTRE, RADIUS, SEALS.over_seal_peak - 0.05),
+    ):
+        assert not _sure_seal(unsure, SEALS)
+    assert not _sure_seal(seal, SEALS.model_copy(update={"around_ring_seals": False}))
+    assert not _sure_seal(seal, SEALS.model_copy(update={"over_seal_offset": 0.0}))
