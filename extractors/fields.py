@@ -418,15 +418,20 @@ def _sealed_labels(
 def _seal_places(page: Page, rules: Rules) -> Iterator[TextLine]:
     """Where a label no line reads at all would be: a seal found on the page, stamped over
     its label, with a date read under its middle and inside it (the date the seal's
-    lower half covers). The place is given as a line of no text across the seal, ending
-    at its middle."""
+    lower half covers). The place is given as a line of no text over the date's first
+    piece (the leftmost on the first row under the seal's middle), ending at the middle."""
     for seal in page.seals:
         x0, y0, x1, y1 = seal.bbox
         middle = (y0 + y1) / 2
-        place = TextLine(text="", bbox=(x0, y0, x1, middle))
-        below = _below(place, page.lines)
-        if below is not None and below.bbox[1] < y1 and _dated(below, rules):
-            yield place
+        below = _below(TextLine(text="", bbox=(x0, y0, x1, middle)), page.lines)
+        if below is None or below.bbox[1] >= y1:
+            continue
+        first = min(
+            (t for t in page.lines if _same_row(t, below) and t.bbox[2] > x0 and t.bbox[0] < x1),
+            key=lambda t: t.bbox[0],
+        )
+        if _dated(first, rules):
+            yield TextLine(text="", bbox=(first.bbox[0], y0, first.bbox[2], middle))
 
 
 def _date_pieces(

@@ -580,3 +580,20 @@ def test_a_date_read_in_pieces_along_its_row_is_joined(
     if value is not None:
         assert reading.raw == "".join(pieces)
         assert not needs_review(reading.confidence, RULES.review)
+
+
+def test_a_date_begun_left_of_a_seal_whose_label_no_line_reads_is_read_from_its_start() -> None:
+    # no 推荐单位（盖章） read; the seal over it, the date's pieces under its middle, the
+    # year outside the seal's left edge and the month (higher by a hair) inside it
+    seal = SealMark(bbox=(0.543, 0.461, 0.734, 0.596), shape="round", colour="grey", confidence=0.9)
+    year = _line("2022", (0.491, 0.559, 0.55, 0.582))
+    month = _line("7月24日", (0.61, 0.558, 0.70, 0.581))
+    page = _page([year, month], []).model_copy(update={"seals": (seal,)})
+    reading = read_field(PILOT.field("recommend_date"), page, PILOT, RULES)
+    assert reading is not None and reading.raw == "2022" and reading.value is None
+    # its row read again whole through the seal: proposed, for review
+    again = year.model_copy(update={"row_reading": "2022年7月24日"})
+    page = page.model_copy(update={"lines": (again, month)})
+    reading = read_field(PILOT.field("recommend_date"), page, PILOT, RULES)
+    assert reading is not None and reading.value == "2022-07-24"
+    assert needs_review(reading.confidence, RULES.review)
