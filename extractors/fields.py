@@ -4,7 +4,11 @@ For each field a page of the template prints, the label is found among the page'
 (normalised, fuzzy); the value is the rest of the label's own line (``标签：值``), else the
 nearest line to its right on the same row (a table's next cell, a cover's underlined
 blank), else — for ``below`` fields — the line under it. The reading is normalised by the
-field's type. Its confidence is how well the label matched, times how sure the OCR is of
+field's type. A ``below`` date whose label its own seal left in part (牵头单(盖章) is
+anchored at the partial label, or — no line reading it at all — at the seal stamped over
+it, at a lower label quality; a date the OCR read in pieces along its row is joined, and
+one a seal cuts is proposed from its row read again whole (``TextLine.row_reading``), for
+review. Its confidence is how well the label matched, times how sure the OCR is of
 the value (its own characters' scores where the engine gives them, its line's otherwise),
 times — on scans — how plausible the value is (``plausibility.py``: text that does not
 parse, a name one character from a known place or suffix, a date out of range). A wrong
@@ -15,6 +19,8 @@ KPI tables read as rows (``tables.py``), and the readings checked (``checks.py``
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from itertools import pairwise
 
 from rapidfuzz import fuzz
@@ -40,6 +46,7 @@ from pipeline.model import (
 )
 from pipeline.rulebook import Rules
 from pipeline.rulebook.plausibility import PlausibilityRules, UnreadInkRules
+from pipeline.second_reading import row_pieces
 
 LABEL_MATCH = 90.0  # rapidfuzz ratio a line's start must reach against a label
 ROW_OVERLAP = 0.5  # share of the shorter line's height two lines must share to be one row
@@ -79,6 +86,14 @@ def _label_residue(rest: str, label: str, variants: list[str]) -> str:
             return ""
         if rest.startswith(tail):
             return rest[len(tail) :]
+        # the unit's opening bracket lost (牵头单位盖章), a seal's ring over it: the
+        # bracketed words after the label, whole or begun, are still the label's
+        words = tail.removeprefix("(")
+        if words != tail and len(words) > 2 and rest.startswith(words[:2]):
+            if words.startswith(rest):
+                return ""
+            if rest.startswith(words):
+                return rest[len(words) :]
         # the unit's bracket opened on the line, the unit wrapped below, and the value read
         # on to it (研发投入占营业收入比重（4.89% over %）: no rule between label and value);
         # a unit read further than its bracket ends the label's part of the line there
@@ -352,6 +367,148 @@ def _ink_continues(lines: list[TextLine], page: Page, rules: UnreadInkRules) -> 
 _KEEP_AS_READ = {FieldType.CHOICE, FieldType.MOBILE, FieldType.EMAIL, FieldType.USCC}
 
 
+def _anchors(
+    spec: FieldSpec, page: Page, variants: list[str], rules: Rules
+) -> Iterator[tuple[TextLine, tuple[float, str], TextLine | None]]:
+    """The field's label lines on the page, in reading order, each with its match (quality,
+    the text after the label) and the line it wrapped onto; after them, for a ``below``
+    date, the lines its own seal may have left a label in part (``_sealed_labels``)."""
+    normalize = normalizer(rules)
+    found = False
+    for line in page.lines:
+        match = _label_match(line, variants, normalize)
+        wrapped = None
+        if match is None and (wrapped := _wrapped_label(line, page.lines, variants, normalize)):
+            match = 1.0, ""  # the label's two lines make it whole; its value is right of it
+        if match is not None:
+            found = True
+            yield line, match, wrapped
+    if not found and spec.method is ReadMethod.BELOW and spec.type is FieldType.DATE:
+        for line, quality in _sealed_labels(page, variants, rules):
+            found = True
+            yield line, (quality, ""), None
+        if not found:
+            for place in _seal_places(page, rules):
+                yield place, (rules.plausibility.sealed_label.seal_only_quality, ""), None
+
+
+def _sealed_labels(
+    page: Page, variants: list[str], rules: Rules
+) -> Iterator[tuple[TextLine, float]]:
+    """Short lines read like a label in part (牵头单(盖章, 买单位（盖章）: its seal stamped
+    over it) with a date straight below, and the label quality each anchors at: higher
+    when a seal found on the page covers the line (``rules/plausibility.yaml``
+    ``sealed_label``)."""
+    r = rules.plausibility.sealed_label
+    normalize = normalizer(rules)
+    labels = [v for v in variants if len(v) >= r.min_length]
+    for line in page.lines:
+        text = normalize.text(line.text)
+        if not any(
+            len(text) <= len(v) + r.max_extra and fuzz.ratio(text, v) >= r.min_ratio for v in labels
+        ):
+            continue
+        below = _below(line, page.lines)
+        if below is None or not _dated(below, rules):
+            continue
+        sealed = any(_covered(line.bbox, seal.bbox) >= r.seal_overlap for seal in page.seals)
+        yield line, r.sealed_quality if sealed else r.quality
+
+
+def _seal_places(page: Page, rules: Rules) -> Iterator[TextLine]:
+    """Where a label no line reads at all would be: a seal found on the page, stamped over
+    its label, with a date read under its middle and inside it (the date the seal's
+    lower half covers). The place is given as a line of no text over the date's first
+    piece (the leftmost on the first row under the seal's middle), ending at the middle."""
+    for seal in page.seals:
+        x0, y0, x1, y1 = seal.bbox
+        middle = (y0 + y1) / 2
+        below = _below(TextLine(text="", bbox=(x0, y0, x1, middle)), page.lines)
+        if below is None or below.bbox[1] >= y1:
+            continue
+        first = min(
+            (t for t in page.lines if _same_row(t, below) and t.bbox[2] > x0 and t.bbox[0] < x1),
+            key=lambda t: t.bbox[0],
+        )
+        if _dated(first, rules):
+            yield TextLine(text="", bbox=(first.bbox[0], y0, first.bbox[2], middle))
+
+
+def _date_pieces(
+    source: TextLine, page: Page, rules: Rules, normalize: Normalizer
+) -> list[TextLine]:
+    """The rest of a date the OCR read in pieces along its row (2022年 | 7月16日: a seal's
+    ring between them): the lines right of ``source`` on its row, each close to the one
+    before (``rules/second_reading.yaml`` ``row``), when the line alone is no date and the
+    pieces together are."""
+    row = rules.second_reading.row
+    if _reads_as_date(source.text, normalize) or re.search(row.whole, source.text):
+        return []
+    pieces = row_pieces(source, page.lines, row)[1:]
+    joined = source.text + "".join(t.text for t in pieces)
+    return pieces if pieces and _reads_as_date(joined, normalize) else []
+
+
+def _row_read_again(
+    source: TextLine | None, page: Page, rules: Rules, normalize: Normalizer
+) -> tuple[str, str] | None:
+    """The date a seal-cut row of the value reads as in one crop (``TextLine.row_reading``,
+    ``pipeline.second_reading.row_readings``) and its text, when it is another date than
+    the pieces read alone make and keeps every character of those pieces in order (what
+    it adds was under the seal; one that reads a piece otherwise is not taken)."""
+    if source is None:
+        return None
+    row = rules.second_reading.row
+    for carrier in page.lines:
+        if not carrier.row_reading:
+            continue
+        pieces = row_pieces(carrier, page.lines, row)
+        if not any(t is source for t in pieces):
+            continue
+        again = normalize.text(carrier.row_reading)
+        read = normalize.text("".join(t.text for t in pieces))
+        if not _in_order(_date_marks(read), _date_marks(again)):
+            return None
+        value = normalize.value(FieldType.DATE, again)
+        if value is None:
+            value = (normalize.written_date(again) or (None, ""))[0]
+        first = normalize.value(FieldType.DATE, read)
+        return (again, value) if isinstance(value, str) and value != first else None
+    return None
+
+
+def _date_marks(text: str) -> str:
+    """A date's digits and 年月日, the rest left out."""
+    return "".join(c for c in text if c.isdigit() or c in "年月日")
+
+
+def _in_order(part: str, whole: str) -> bool:
+    """Whether every character of ``part`` comes in ``whole``, in order."""
+    rest = iter(whole)
+    return all(c in rest for c in part)
+
+
+def _dated(line: TextLine, rules: Rules) -> bool:
+    """Whether the line reads as a date, or begins one (2022年, the rest under a seal)."""
+    start = rules.second_reading.row.start
+    return _reads_as_date(line.text, normalizer(rules)) or re.search(start, line.text) is not None
+
+
+def _reads_as_date(text: str, normalize: Normalizer) -> bool:
+    return (
+        normalize.value(FieldType.DATE, text) is not None
+        or normalize.written_date(text) is not None
+    )
+
+
+def _covered(box: tuple[float, float, float, float], cover: tuple[float, ...]) -> float:
+    """The share of ``box``'s area inside ``cover``."""
+    width = min(box[2], cover[2]) - max(box[0], cover[0])
+    height = min(box[3], cover[3]) - max(box[1], cover[1])
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    return max(0.0, width) * max(0.0, height) / area if area > 0 else 0.0
+
+
 def read_field(
     spec: FieldSpec, page: Page, template: TemplateSpec, rules: Rules
 ) -> ExtractedField | None:
@@ -364,13 +521,7 @@ def read_field(
         normalize.text(t)
         for t in (opinion.note, opinion.signature, opinion.heading, *opinion.aliases)
     ]
-    for line in page.lines:
-        match = _label_match(line, variants, normalize)
-        wrapped = None
-        if match is None and (wrapped := _wrapped_label(line, page.lines, variants, normalize)):
-            match = 1.0, ""  # the label's two lines make it whole; its value is right of it
-        if match is None:
-            continue
+    for line, match, wrapped in _anchors(spec, page, variants, rules):
         quality, rest = match
         cut = ""  # the value's line after the label's end, when the label ran onto it
         source: TextLine | None = line if rest else None
@@ -410,6 +561,8 @@ def read_field(
         read_from = [] if source is None else [source]
         if source is not None and source is not line:
             label_lines = (line,) if wrapped is None else (line, wrapped)
+            if spec.type is FieldType.DATE and spec.method is ReadMethod.BELOW:
+                read_from += _date_pieces(source, page, rules, normalize)
             read_from += _continuation(source, page.lines, label_lines)
             raw += _joined(read_from, page, spec.type, rules.normalize.list_line_short)
         choices = campaign.choices(spec.options_from) if spec.options_from else spec.options
@@ -419,6 +572,12 @@ def read_field(
         written = ""  # a date read only by taking a character for a written digit
         if spec.type is FieldType.DATE and value is None and (found := normalize.written_date(raw)):
             value, written = found
+        row = (
+            _row_read_again(source, page, rules, normalize) if spec.type is FieldType.DATE else None
+        )
+        if row is not None and value is None:
+            # the date's pieces read together through the seal cutting them: a proposal
+            raw, value = row
         parsed = value is not None
         if value is None and spec.type in _KEEP_AS_READ and normalize.text(raw):
             value = normalize.text(raw)
@@ -487,6 +646,10 @@ def read_field(
                     if other is not None and other != value:
                         cap = rules.plausibility.agreement.disagreement_cap
                         ledger.cap(cap, Doubt.REREAD, normalize.text(raw_again))
+        if row is not None:
+            # the row read through the seal makes another date than its pieces: what it
+            # adds lay under the seal, a reviewer confirms it
+            ledger.cap(rules.plausibility.agreement.disagreement_cap, Doubt.REREAD, row[0])
         if written:  # a proposal: a reviewer confirms the digit
             ledger.cap(rules.normalize.written_digit_cap, Doubt.WRITTEN_DIGIT, written)
         return ExtractedField(

@@ -138,6 +138,11 @@ class TextLine(Frozen):
         description="the line read again from other crops of the page (a written date: "
         "rules/second_reading.yaml); absent when it was not read again",
     )
+    row_reading: str | None = Field(
+        None,
+        description="a date line a seal cuts, its row read again as one crop spanning its "
+        "pieces and the seal (rules/second_reading.yaml `row`); absent when not read so",
+    )
 
     @model_validator(mode="after")
     def _one_score_per_character(self) -> TextLine:
@@ -157,6 +162,8 @@ class TextLine(Frozen):
                 data.pop("char_confidences", None)
             if self.rereadings is None:
                 data.pop("rereadings", None)
+            if self.row_reading is None:
+                data.pop("row_reading", None)
         return data
 
     @property

@@ -28,7 +28,7 @@ from pipeline.pages import SourcePage
 from pipeline.pixels import is_greyscale
 from pipeline.preprocess import normalise_page
 from pipeline.rulebook import Rules
-from pipeline.second_reading import second_readings
+from pipeline.second_reading import row_readings, second_readings
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +84,6 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
         number,
     )
     ocr_s = time.perf_counter() - started
-    boxes: tuple[TickBox, ...] = _guarded(
-        lambda: image_boxes(image, dpi, rules.tick_boxes), (), "tick boxes not found", number
-    )
     started = time.perf_counter()
     seals: tuple[SealMark, ...] = _guarded(
         lambda: read_seals(normalised.image, dpi, engine, rules.seal_detection),
@@ -95,6 +92,18 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
         number,
     )
     seals_s = time.perf_counter() - started
+    started = time.perf_counter()
+    cut = lines
+    lines = _guarded(
+        lambda: row_readings(image, cut, seals, engine, rules.second_reading),
+        cut,
+        "date rows cut by a seal not read again",
+        number,
+    )
+    ocr_s += time.perf_counter() - started
+    boxes: tuple[TickBox, ...] = _guarded(
+        lambda: image_boxes(image, dpi, rules.tick_boxes), (), "tick boxes not found", number
+    )
     unread: tuple[UnreadInk, ...] = _guarded(
         lambda: unread_ink(image, dpi, lines, boxes, rules.unread_ink),
         (),

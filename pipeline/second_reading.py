@@ -16,9 +16,9 @@ import re
 
 import numpy as np
 
-from pipeline.model import TextLine
+from pipeline.model import SealMark, TextLine
 from pipeline.ocr.engine import LineReader, OcrEngine, reads_lines
-from pipeline.rulebook.second_reading import SecondReading
+from pipeline.rulebook.second_reading import RowReading, SecondReading
 
 log = logging.getLogger(__name__)
 
@@ -52,4 +52,72 @@ def second_readings(
             again = engine.read_line(crop)
             readings.append(again.text if again is not None else "")
         out[i] = line.model_copy(update={"rereadings": tuple(readings)})
+    return tuple(out)
+
+
+def row_pieces(line: TextLine, lines: tuple[TextLine, ...], rules: RowReading) -> list[TextLine]:
+    """``line`` and the lines right of it on its row, each no more than ``rules.gap``
+    character widths past the one before."""
+    pieces = [line]
+    rest = sorted(
+        (t for t in lines if t is not line and t.bbox[0] > line.bbox[0]),
+        key=lambda t: t.bbox[0],
+    )
+    for t in rest:
+        last = pieces[-1]
+        if t.shares_row(line, rules.row_overlap) and t.bbox[0] - last.bbox[2] <= (
+            rules.gap * last.char_width
+        ):
+            pieces.append(t)
+    return pieces
+
+
+def _cutting_seal(
+    pieces: list[TextLine], seals: tuple[SealMark, ...], reach: float
+) -> float | None:
+    """The right edge of a seal over the row's end (beginning no more than ``reach``
+    character widths past it, across its height), or None."""
+    first, last = pieces[0], pieces[-1]
+    top, bottom = min(t.bbox[1] for t in pieces), max(t.bbox[3] for t in pieces)
+    edges = [
+        seal.bbox[2]
+        for seal in seals
+        if seal.bbox[1] < bottom
+        and seal.bbox[3] > top
+        and seal.bbox[0] <= last.bbox[2] + reach * last.char_width
+        and seal.bbox[2] > first.bbox[0]
+    ]
+    return max(edges, default=None)
+
+
+def row_readings(
+    image: np.ndarray,
+    lines: tuple[TextLine, ...],
+    seals: tuple[SealMark, ...],
+    engine: OcrEngine,
+    rules: SecondReading,
+) -> tuple[TextLine, ...]:
+    """``lines`` with each date line a seal cuts (``rules.row``) read again as one crop
+    spanning its row's pieces and the seal."""
+    if not seals or not reads_lines(engine) or not isinstance(engine, LineReader):
+        return lines
+    start, whole = re.compile(rules.row.start), re.compile(rules.row.whole)
+    out = list(lines)
+    for i, line in enumerate(lines):
+        if not start.search(line.text):
+            continue
+        pieces = row_pieces(line, lines, rules.row)
+        if whole.search("".join(t.text for t in pieces)):
+            continue
+        right = _cutting_seal(pieces, seals, rules.row.reach)
+        if right is None:
+            continue
+        top, bottom = min(t.bbox[1] for t in pieces), max(t.bbox[3] for t in pieces)
+        crop = crop_line(
+            image, (line.bbox[0], top, max(right, pieces[-1].bbox[2]), bottom), rules.row.pad
+        )
+        if crop.size == 0:
+            continue
+        again = engine.read_line(crop)
+        out[i] = line.model_copy(update={"row_reading": again.text if again is not None else ""})
     return tuple(out)

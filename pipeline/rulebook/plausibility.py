@@ -66,6 +66,26 @@ class UnreadInkRules(Spec):
     mark_size: float = Field(gt=0.0, description="a printed mark's size, in its row's heights")
 
 
+class SealedLabelRules(Spec):
+    """A ``below`` label its own seal is stamped over (``extractors.fields``)."""
+
+    min_ratio: float = Field(
+        ge=0.0, le=100.0, description="rapidfuzz ratio a whole short line reaches against a label"
+    )
+    max_extra: int = Field(ge=0, description="characters the line may hold beyond the label")
+    min_length: int = Field(ge=2, description="labels shorter than this are never guessed")
+    quality: float = Field(ge=0.0, le=1.0, description="label quality, no seal over the line")
+    sealed_quality: float = Field(
+        ge=0.0, le=1.0, description="label quality when a found seal covers the line"
+    )
+    seal_overlap: float = Field(
+        gt=0.0, le=1.0, description="share of the line's box a seal's box must cover"
+    )
+    seal_only_quality: float = Field(
+        ge=0.0, le=1.0, description="label quality when no line reads the label, a seal does"
+    )
+
+
 class PlausibilityRules(Spec):
     """The schema of ``rules/plausibility.yaml``."""
 
@@ -91,6 +111,7 @@ class PlausibilityRules(Spec):
     )
     agreement: AgreementRules
     unread_ink: UnreadInkRules
+    sealed_label: SealedLabelRules
 
     @model_validator(mode="after")
     def _ordered_dates_are_dates(self) -> PlausibilityRules:

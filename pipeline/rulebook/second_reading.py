@@ -9,6 +9,28 @@ from pydantic import Field, field_validator
 from pipeline.config import Spec
 
 
+class RowReading(Spec):
+    """A date line a seal cuts, its row read again as one crop (``second_reading.row_readings``)."""
+
+    start: str = Field(description="a line whose text this matches begins a written date")
+    whole: str = Field(description="a row whose joined text this matches holds a whole date")
+    gap: float = Field(ge=0.0, description="character widths between two pieces of one row")
+    reach: float = Field(
+        ge=0.0, description="character widths past the row's end a seal may begin and cut it"
+    )
+    pad: float = Field(ge=0.0, le=3.0, description="margin round the row's crop, line heights")
+    row_overlap: float = Field(gt=0.0, le=1.0, description="share of a height to share a row")
+
+    @field_validator("start", "whole")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from exc
+        return value
+
+
 class SecondReading(Spec):
     """The schema of ``rules/second_reading.yaml``."""
 
@@ -17,6 +39,7 @@ class SecondReading(Spec):
         description="margins round the line, in line heights: one re-reading each"
     )
     max_lines: int = Field(ge=0, description="at most this many lines of a page re-read")
+    row: RowReading
 
     @field_validator("pattern")
     @classmethod

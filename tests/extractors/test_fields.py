@@ -20,6 +20,7 @@ from pipeline.model import (
     ExtractedField,
     FindingCode,
     Page,
+    SealMark,
     SourceKind,
     Submission,
     SubmissionSource,
@@ -442,4 +443,157 @@ def test_a_tall_date_rising_into_the_labels_row_is_under_it_not_a_sure_blank() -
         CERTIFICATION.field("commit_date"), _page([label, date], []), CERTIFICATION, RULES
     )
     assert reading is not None and reading.raw == "2022"
+    assert needs_review(reading.confidence, RULES.review)
+
+
+# --- a seal-slot label its own seal is stamped over -------------------------------------
+
+COMMIT_DATE = _line("2022年7月12日", (0.531, 0.363, 0.680, 0.387))
+SEAL_ON_LABEL = SealMark(
+    bbox=(0.545, 0.287, 0.738, 0.424), shape="round", colour="grey", confidence=0.9
+)
+
+
+def _sealed_page(lines: list[TextLine], seals: tuple[SealMark, ...]) -> Page:
+    return _page(lines, []).model_copy(update={"seals": seals})
+
+
+@pytest.mark.parametrize(
+    ("label", "seals", "sure"),
+    [
+        ("买单位（盖章）", (SEAL_ON_LABEL,), True),  # read in part under a found seal
+        ("牵头单(盖章", (SEAL_ON_LABEL,), True),
+        ("买单位（盖章）", (), False),  # in part, no seal found over it: a reviewer looks
+    ],
+)
+def test_a_date_under_a_label_its_seal_left_in_part_is_read(
+    label: str, seals: tuple[SealMark, ...], sure: bool
+) -> None:
+    page = _sealed_page([_line(label, (0.555, 0.322, 0.722, 0.348)), COMMIT_DATE], seals)
+    reading = _read("commit_date", page)
+    assert reading.value == "2022-07-12"
+    assert needs_review(reading.confidence, RULES.review) is not sure
+    assert Doubt.LABEL in {d.cue for d in reading.doubts or ()}
+
+
+def test_a_line_like_the_label_with_no_date_under_it_anchors_nothing() -> None:
+    page = _sealed_page(
+        [
+            _line("买单位（盖章）", (0.555, 0.322, 0.722, 0.348)),
+            _line("邓洋", (0.56, 0.363, 0.6, 0.387)),
+        ],
+        (SEAL_ON_LABEL,),
+    )
+    assert read_field(PILOT.field("commit_date"), page, PILOT, RULES) is None
+
+
+def test_a_sentence_sharing_words_with_the_label_is_no_label() -> None:
+    sentence = _line("本单位承诺所提交的申报材料真实", (0.16, 0.322, 0.87, 0.348))
+    page = _sealed_page([sentence, COMMIT_DATE], ())
+    assert read_field(PILOT.field("commit_date"), page, PILOT, RULES) is None
+
+
+def test_a_date_in_a_seal_whose_label_no_line_reads_goes_to_review() -> None:
+    reading = _read("commit_date", _sealed_page([COMMIT_DATE], (SEAL_ON_LABEL,)))
+    assert reading.value == "2022-07-12"
+    assert needs_review(reading.confidence, RULES.review)
+    # no seal: no place to anchor to
+    assert (
+        read_field(PILOT.field("commit_date"), _sealed_page([COMMIT_DATE], ()), PILOT, RULES)
+        is None
+    )
+
+
+# --- a date row a seal cuts, read again as one crop (TextLine.row_reading) --------------
+
+OPINION_SEAL_LABEL = _line("推荐单位（盖章）", (0.526, 0.519, 0.680, 0.540))
+
+
+def _opinion_row(pieces: list[tuple[str, tuple[float, float, float, float]]], again: str) -> Page:
+    lines = [_line(text, bbox) for text, bbox in pieces]
+    lines[0] = lines[0].model_copy(update={"row_reading": again})
+    return _page([OPINION_SEAL_LABEL, *lines], [])
+
+
+@pytest.mark.parametrize(
+    ("pieces", "again", "value"),
+    [
+        # 2022年7月 | 日, the day under the seal: the row read whole proposes it
+        (
+            [("2022年7月", (0.484, 0.56, 0.672, 0.588)), ("日", (0.706, 0.566, 0.733, 0.584))],
+            "2022年7月11日",
+            "2022-07-11",
+        ),
+        # 2022年 | 6月 read 2022年5月8日 through the seal: a piece read otherwise, not taken
+        (
+            [("2022年", (0.489, 0.561, 0.594, 0.588)), ("6月", (0.61, 0.562, 0.662, 0.586))],
+            "2022年5月8日",
+            None,
+        ),
+        # the row's reading no date at all
+        ([("2022年", (0.489, 0.561, 0.594, 0.588))], "2022年月", None),
+    ],
+)
+def test_a_date_row_a_seal_cuts_is_proposed_from_its_whole_reading_for_review(
+    pieces: list[tuple[str, tuple[float, float, float, float]]], again: str, value: str | None
+) -> None:
+    reading = read_field(PILOT.field("recommend_date"), _opinion_row(pieces, again), PILOT, RULES)
+    assert reading is not None and reading.value == value
+    assert needs_review(reading.confidence, RULES.review)  # never sure: it was under a seal
+    if value is not None:
+        assert reading.raw == again
+        assert (Doubt.REREAD, again) in {(d.cue, d.detail) for d in reading.doubts or ()}
+
+
+def test_a_whole_date_its_row_reads_alike_stays_sure() -> None:
+    page = _opinion_row([("2022年7月11日", (0.484, 0.56, 0.70, 0.588))], "2022年7月11日")
+    reading = read_field(PILOT.field("recommend_date"), page, PILOT, RULES)
+    assert reading is not None and reading.value == "2022-07-11"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize("label", ["牵头单位盖章)", "牵头单位盖章"])
+def test_a_label_whose_brackets_a_seal_took_keeps_its_words_out_of_the_value(label: str) -> None:
+    page = _page([_line(label, (0.524, 0.321, 0.691, 0.346)), COMMIT_DATE], [])
+    reading = _read("commit_date", page)
+    assert reading.value == "2022-07-12" and reading.raw == "2022年7月12日"
+
+
+@pytest.mark.parametrize(
+    ("pieces", "value"),
+    [
+        # a seal's ring between the year and the rest: one date, read as the OCR saw it
+        (["2022年", "7月16日"], "2022-07-16"),
+        # pieces that together make no date leave the reading as it was
+        (["2022年", "有限公司"], None),
+    ],
+)
+def test_a_date_read_in_pieces_along_its_row_is_joined(
+    pieces: list[str], value: str | None
+) -> None:
+    year = _line(pieces[0], (0.489, 0.56, 0.589, 0.586))
+    rest = _line(pieces[1], (0.606, 0.56, 0.74, 0.585))
+    reading = read_field(
+        PILOT.field("recommend_date"), _page([OPINION_SEAL_LABEL, year, rest], []), PILOT, RULES
+    )
+    assert reading is not None and reading.value == value
+    if value is not None:
+        assert reading.raw == "".join(pieces)
+        assert not needs_review(reading.confidence, RULES.review)
+
+
+def test_a_date_begun_left_of_a_seal_whose_label_no_line_reads_is_read_from_its_start() -> None:
+    # no 推荐单位（盖章） read; the seal over it, the date's pieces under its middle, the
+    # year outside the seal's left edge and the month (higher by a hair) inside it
+    seal = SealMark(bbox=(0.543, 0.461, 0.734, 0.596), shape="round", colour="grey", confidence=0.9)
+    year = _line("2022", (0.491, 0.559, 0.55, 0.582))
+    month = _line("7月24日", (0.61, 0.558, 0.70, 0.581))
+    page = _page([year, month], []).model_copy(update={"seals": (seal,)})
+    reading = read_field(PILOT.field("recommend_date"), page, PILOT, RULES)
+    assert reading is not None and reading.raw == "2022" and reading.value is None
+    # its row read again whole through the seal: proposed, for review
+    again = year.model_copy(update={"row_reading": "2022年7月24日"})
+    page = page.model_copy(update={"lines": (again, month)})
+    reading = read_field(PILOT.field("recommend_date"), page, PILOT, RULES)
+    assert reading is not None and reading.value == "2022-07-24"
     assert needs_review(reading.confidence, RULES.review)

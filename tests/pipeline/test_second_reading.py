@@ -11,18 +11,23 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.errors import ConfigError
-from pipeline.model import TextLine
+from pipeline.model import SealMark, TextLine
 from pipeline.ocr.cache import CachedEngine
 from pipeline.ocr.engine import OcrSettings, reads_lines
 from pipeline.ocr.rapid import RapidEngine
 from pipeline.ocr.replay import RecordingEngine
 from pipeline.rulebook import load_rules
 from pipeline.rulebook.second_reading import SecondReading
-from pipeline.second_reading import crop_line, second_readings
+from pipeline.second_reading import crop_line, row_readings, second_readings
 from tests.rulebook import RULES, rules_folder
 
 FONT = Path(pylopdf_fonts_zh_cn.__file__).parent / "NotoSerifSC-Regular.otf"
-RULES_2 = SecondReading(pattern=RULES.second_reading.pattern, pads=(0.3, 0.6), max_lines=2)
+RULES_2 = SecondReading(
+    pattern=RULES.second_reading.pattern,
+    pads=(0.3, 0.6),
+    max_lines=2,
+    row=RULES.second_reading.row,
+)
 
 
 @dataclass
@@ -113,6 +118,54 @@ def test_the_real_recogniser_reads_a_cut_out_date_and_then_pages_as_before() -> 
 
 
 def test_a_pattern_that_does_not_compile_fails_at_load(tmp_path: Path) -> None:
-    changed = {"pattern": "[0-9", "pads": [0.3], "max_lines": 8}
+    row = RULES.second_reading.row.model_dump()
+    changed = {"pattern": "[0-9", "pads": [0.3], "max_lines": 8, "row": row}
     with pytest.raises(ConfigError, match="regular expression"):
         load_rules(rules_folder(tmp_path, {"second_reading.yaml": changed}))
+
+
+# --- a date line a seal cuts: its row read again as one crop -----------------------------
+
+YEAR = TextLine(text="2022年", bbox=(0.49, 0.56, 0.59, 0.588), confidence=0.99)
+MONTH = TextLine(text="6月", bbox=(0.61, 0.56, 0.66, 0.588), confidence=0.81)
+SEAL = SealMark(bbox=(0.64, 0.46, 0.84, 0.60), shape="round", colour="grey", confidence=0.9)
+
+
+@dataclass
+class RowEngine:
+    """A fake engine that reads any crop as one date, keeping each crop's size."""
+
+    name: str = "rows"
+    fingerprint: str = "rows-1"
+    crops: list[tuple[int, int]] = field(default_factory=list)
+
+    def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
+        raise AssertionError("a row is read without detection")
+
+    def read_line(self, image: np.ndarray) -> TextLine | None:
+        self.crops.append(image.shape[:2])
+        return TextLine(text="2022年6月18日", bbox=(0.0, 0.0, 1.0, 1.0), confidence=0.9)
+
+
+def test_a_date_row_a_seal_cuts_is_read_once_from_its_start_to_the_seals_edge() -> None:
+    engine = RowEngine()
+    year, month = row_readings(PAGE, (YEAR, MONTH), (SEAL,), engine, RULES_2)
+    assert year.row_reading == "2022年6月18日" and month.row_reading is None
+    assert year.text == YEAR.text  # the first reading stays
+    ((height, width),) = engine.crops
+    # from the year's left edge to the seal's right edge, with a margin on each side
+    assert 0.84 - 0.49 < width / PAGE.shape[1] < 0.84 - 0.49 + 0.03
+    assert height > (0.588 - 0.56) * PAGE.shape[0]
+
+
+def test_a_whole_date_or_a_row_no_seal_cuts_is_not_read_again() -> None:
+    engine = RowEngine()
+    whole = YEAR.model_copy(update={"text": "2022年6月18日"})
+    assert row_readings(PAGE, (whole,), (SEAL,), engine, RULES_2) == (whole,)
+    assert row_readings(PAGE, (YEAR, MONTH), (), engine, RULES_2) == (YEAR, MONTH)
+    far = SEAL.model_copy(update={"bbox": (0.2, 0.1, 0.4, 0.3)})  # elsewhere on the page
+    assert row_readings(PAGE, (YEAR, MONTH), (far,), engine, RULES_2) == (YEAR, MONTH)
+    name = YEAR.model_copy(update={"text": "贵州省2022年"})  # no date's start
+    assert row_readings(PAGE, (name,), (SEAL,), engine, RULES_2) == (name,)
+    assert engine.crops == []
+    assert row_readings(PAGE, (YEAR,), (SEAL,), PageOnly(), RULES_2) == (YEAR,)
