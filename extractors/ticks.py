@@ -326,11 +326,13 @@ def _decide(
     if not ticked:
         # No box darkly ticked: a pale mark counts against the group's other boxes (their
         # empty state). Any box pale-marked past ``clear`` is not clearly empty.
+        # Read only where no box holds dark ink at all: dark ink short of a tick (a
+        # smudge, a stroke grazing the box) stays unclear, as before.
         pale = sorted(mapping.pairs, key=lambda p: p[0].pale, reverse=True)
         marked = [p for p in pale if p[0].pale > rules.pale.clear]
-        inked += [p for p in marked if p not in inked]
-        if len(marked) == 1 and marked[0][0].pale >= rules.pale.marked and inked == marked:
+        if not inked and len(marked) == 1 and marked[0][0].pale >= rules.pale.marked:
             faint = marked[0]
+        inked += [p for p in marked if p not in inked]
     outside = (
         None
         if ticked

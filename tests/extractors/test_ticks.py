@@ -315,6 +315,15 @@ def test_faint_ink_not_clear_of_the_other_boxes_goes_to_review(
     assert reading.value == "科研院所", why  # the likeliest, proposed to the reviewer
 
 
+def test_dark_ink_short_of_a_tick_stays_unclear_whatever_its_pale_ink() -> None:
+    # a smudge or a stroke grazing the box: some dark ink, more pale round it
+    reading = _org_nature(_pale_page([0.0, 0.0, 0.0, 0.05, 0.0, 0.0], [0, 0, 0, 0.2, 0, 0]))
+
+    assert reading is not None and reading.value == "科研院所"
+    assert needs_review(reading.confidence, RULES.review)
+    assert reading.doubts[0].cue is Doubt.TICK_AMBIGUOUS
+
+
 def test_pale_ink_does_not_weigh_against_a_box_ticked_in_dark_ink() -> None:
     # a ring's pale edge or a photo's grey in another box: the dark tick decides as before
     reading = _org_nature(_pale_page([0.0, 0.0, 0.0, 0.31, 0.0, 0.0], [0, 0.05, 0, 0.4, 0, 0]))
