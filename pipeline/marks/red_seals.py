@@ -143,7 +143,10 @@ def red_candidates(
     tolerant = cv2.dilate(faint.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
     def checked(
-        outlines: list[_Outline], around: np.ndarray | None = None, clear: bool = False
+        outlines: list[_Outline],
+        around: np.ndarray | None = None,
+        clear: bool = False,
+        partial_around: np.ndarray | None = None,
     ) -> list[SealCandidate]:
         found = []
         for outline in outlines:
@@ -162,6 +165,7 @@ def red_candidates(
                 around,
                 beyond,
                 clear=clear,
+                partial_around=partial_around,
             )
             if seal is not None:
                 found.append(seal)
@@ -192,31 +196,86 @@ def red_candidates(
     if int(rest.sum()) >= math.pi * frame.long_axis[0] / 2:
         # Paper just outside a ring is judged without the rings of the seals found: a
         # seal stamped half over another has that one's ring just outside its own.
-        around = ink.astype(np.uint8)
-        for seal in found:
-            if seal.shape != "square":
-                a, b = seal.axes
-                centre = (round(seal.centre[0]), round(seal.centre[1]))
-                band = max(2, round(0.2 * min(a, b)))
-                axes = (round(0.95 * a), round(0.95 * b))
-                cv2.ellipse(around, centre, axes, seal.angle_deg, 0, 360, 0, band)
+        around = _without_rings(ink.astype(np.uint8), found)
         weak: list[_Outline] = []
         rings = _ring_outlines(rest > 0, frame, rules, ink, hidden > 0, beyond, faint, weak)
-        found += checked([o for o in rings if o not in weak], around > 0)
+        strong = [o for o in rings if o not in weak]
+        more = [checked([o], around > 0) for o in strong]
+        found += [s for one in more for s in one]
         # What only a weaker search found is kept where nothing else was: it is there for
-        # a seal the others missed, not to outrank them (an arc of a seal's lettering).
+        # a seal the others missed, not to outrank them (an arc of a seal's lettering) -
+        # or where it is another seal stamped over one found (``_over``).
         alone = checked(weak, around > 0, clear=True)
+        # So is a partial ring whose clear paper is judged without all the ink, ring and
+        # lettering, of the sure seals found (``around_ring_seals``): a faint seal stamped
+        # half over one has both just outside its own ring. The ring search's outlines
+        # that failed are checked once more so, and kept with a star of their own.
+        # (Whole rings are judged as before: with all outside checks so, arcs of two seals
+        # over each other and of the real seal-06's red title passed too.)
+        confident = [s for s in found if _sure_seal(s, rules)]
+        if confident:
+            cleared = _without_rings(around.copy(), confident, disc=True) > 0
+            for outline, passed in zip(strong, more, strict=True):
+                if not passed:
+                    rechecked = checked([outline], around > 0, partial_around=cleared)
+                    alone += [s for s in rechecked if s.star]
         if rules.pair_oval_overlap > 0:
             for outline, pieces in _pair_ovals(suppress(found), ink, rules):
                 found += [s for s in checked([outline], around > 0) if _fuller(s, pieces, rules)]
-        found += [seal for seal in alone if not any(_near(seal, other) for other in found)]
+        found += [
+            seal
+            for seal in alone
+            if not any(_near(seal, other) and not _over(seal, other, rules) for other in found)
+        ]
     kept = suppress(starless_pieces(found), rules.over_seal_offset, rules.over_seal_peak)
     return kept if colour == "red" else [replace(seal, colour=colour) for seal in kept]
+
+
+def _without_rings(
+    ink: np.ndarray, seals: Sequence[SealCandidate], disc: bool = False
+) -> np.ndarray:
+    """``ink`` (uint8, changed in place) less the rings of ``seals`` (round and oval), or
+    their whole ``disc``: the ink paper just outside another ring is judged on."""
+    for seal in seals:
+        if seal.shape != "square":
+            a, b = seal.axes
+            centre = (round(seal.centre[0]), round(seal.centre[1]))
+            if disc:
+                axes = (round(1.05 * a), round(1.05 * b))
+                cv2.ellipse(ink, centre, axes, seal.angle_deg, 0, 360, 0, -1)
+                continue
+            band = max(2, round(0.2 * min(a, b)))
+            axes = (round(0.95 * a), round(0.95 * b))
+            cv2.ellipse(ink, centre, axes, seal.angle_deg, 0, 360, 0, band)
+    return ink
+
+
+def _sure_seal(seal: SealCandidate, rules: SealDetection) -> bool:
+    """Whether a seal found is sure enough that all its ink is left out of the paper just
+    outside other rings when they are checked again (``around_ring_seals``): a star and
+    its ring on its line in ``over_seal_peak`` of its directions."""
+    if not (rules.around_ring_seals and rules.over_seal_offset > 0):
+        return False  # (other inks: no seal within a seal, over_seal_offset 0)
+    return seal.star and seal.ring_coverage >= rules.over_seal_peak
 
 
 def _near(one: SealCandidate, two: SealCandidate) -> bool:
     """Whether either seal's centre lies within the other's larger semi-axis."""
     return math.dist(one.centre, two.centre) < max(*one.axes, *two.axes)
+
+
+def _over(weak: SealCandidate, seal: SealCandidate, rules: SealDetection) -> bool:
+    """Whether an outline only a weaker search found, near a seal found (``_near``), is
+    another seal stamped over it (``weak_over_seal``): a star of its own, its ring on its
+    line in ``over_seal_peak`` of its directions, and each centre out by its ring from the
+    other's (``over_seal_offset`` of either's shorter semi-axis), not in its middle where
+    an arc of its lettering would lie. ``suppress`` then judges the two as any others."""
+    if not (rules.weak_over_seal and rules.over_seal_offset > 0 and weak.star):
+        return False
+    if weak.ring_coverage < rules.over_seal_peak:
+        return False
+    apart = math.dist(weak.centre, seal.centre)
+    return apart >= rules.over_seal_offset * max(min(weak.axes), min(seal.axes))
 
 
 def beyond_page(sure: np.ndarray, frame: Frame, rules: SealDetection) -> np.ndarray | None:
@@ -369,7 +428,8 @@ def _ring_fits(
     ``cut_only``: a ring from the lower-vote search (``edge_ring_votes``): one cut by the
     edge only as a circle. ``beyond``: the ground beyond the page, an edge as well;
     ``faint``: where a star is looked for (``ring_grow``; default ``ink``). ``weak``: where
-    the circle refitted for an ellipse fit that swung off (``ring_swing``) is also put."""
+    the circle refitted for an ellipse fit that swung off (``ring_swing``) and the ellipse
+    held round a cut ring's own centre (``edge_hough_held``) are also put."""
     found: list[_Outline] = []
     view = _in_view(ink.shape, centre, (radius, radius), 0.0, False, rules.ring_bins, beyond)
     edge = view.mean() <= 1.0 - rules.edge_off_share
@@ -399,6 +459,15 @@ def _ring_fits(
                     found.append((again[0], again[1], again[2], False))
     if edge:
         found.append((centre, (radius, radius), 0.0, False))
+        if rules.edge_held_ellipse and rules.edge_hough_held:
+            # (The Hough ring's own centre may be nearer the seal's than its circle
+            # refit's: an angled seal's circle settles on its short axis, off centre.)
+            # Weak: red print along the edge makes such outlines too (the real seal-06's
+            # title, seal-05's ticket).
+            held = _held_ellipse(ink, (centre, (radius, radius), 0.0), rules)
+            found.extend(held)
+            if weak is not None:
+                weak.extend(held)
     if edge or (swung and rules.ring_swing > 0):
         # (A partial impression whose faint side left no ring ink is an arc as a ring cut
         # by the edge is: an ellipse fit to it swings off round the missing part.)
@@ -889,6 +958,7 @@ def _check_red(
     around: np.ndarray | None = None,
     beyond: np.ndarray | None = None,
     clear: bool = False,
+    partial_around: np.ndarray | None = None,
 ) -> SealCandidate | None:
     """A seal from an outline, or None when it has the wrong size or build or no ring.
     ``tint``: the page's ``paper_tint`` (None: the paper inside is not compared);
@@ -896,7 +966,9 @@ def _check_red(
     ``beyond``: the ground beyond the page (``beyond_page``), judged as off the image;
     ``clear``: an outline only a weaker search found (``_ring_outlines``' ``weak``), which
     must have clear paper round it (``partial_ring.max_outside``) even when its ring is
-    whole: red print round it (a red title's glyphs) makes stars and arcs too."""
+    whole: red print round it (a red title's glyphs) makes stars and arcs too;
+    ``partial_around``: the ink a partial ring's clear paper is judged on instead
+    (``around_ring_seals``: without all the ink of the sure seals found)."""
     long, short = max(axes), min(axes)
     if short <= 0 or long / short > rules.max_aspect:
         return None
@@ -941,8 +1013,15 @@ def _check_red(
     outside = band_coverage(paper, centre, axes, angle, square, rules.outside_band, bins, view)
     if coverage - outside < rules.ring_contrast:
         return None
-    if (clear or not whole) and partial is not None and outside > partial.max_outside:
-        return None
+    if (clear or not whole) and partial is not None:
+        # (``partial_around``: judged without the ink of sure seals found next to it)
+        near = outside
+        if partial_around is not None:
+            near = band_coverage(
+                partial_around, centre, axes, angle, square, rules.outside_band, bins, view
+            )
+        if near > partial.max_outside:
+            return None
     # Red ink inside the outline (its part on the image), as a share of that area: a
     # ring, its lettering and a star leave most of it paper; a filled block does not.
     fill = _fill(ink, centre, axes, angle, square, beyond)

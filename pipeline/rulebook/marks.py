@@ -216,6 +216,16 @@ class SealDetection(Spec):
         0.0, ge=0.0, le=2.0, description="a smaller seal centred this far out is another (0: none)"
     )
     over_seal_peak: float = Field(1.0, gt=0.0, le=1.0, description="... with this much ring")
+    around_ring_seals: bool = Field(
+        False,
+        description="ring outlines that failed checked again with paper just outside judged "
+        "without all the ink of the sure seals found (star, over_seal_peak)",
+    )
+    weak_over_seal: bool = Field(
+        False,
+        description="an outline only a weaker search found, near a seal found, kept when it "
+        "is another seal over it (over_seal_offset, over_seal_peak)",
+    )
     edge_ring_votes: float = Field(
         0.0,
         ge=0.0,
@@ -240,6 +250,11 @@ class SealDetection(Spec):
         False,
         description="a ring cut by the edge also fitted as an ellipse held round its circle's "
         "centre",
+    )
+    edge_hough_held: bool = Field(
+        False,
+        description="a ring cut by the edge also fitted as an ellipse held round the Hough "
+        "ring's own centre",
     )
     ring_grow: float = Field(
         1.0, ge=1.0, le=1.5, description="a ring's fit tried again from this much larger (1: not)"

@@ -635,7 +635,8 @@ def render_pen_mark(
     """A mark made by pen on a form: ``cross`` (×), ``fill`` (a box blacked in with
     back-and-forth strokes), ``circle`` (an oval drawn round something, its ends
     overlapping), ``underline`` (a line drawn under words, a little wavy), ``slash`` (one
-    quick stroke from the lower left to the upper right, /) or ``strike`` (a line struck
+    quick stroke from the lower left to the upper right, /), ``scribble`` (a quick open
+    zig-zag, the paper showing between its rows) or ``strike`` (a line struck
     through words, nearly straight, rising a little), filling a ``width_px`` ×
     ``height_px`` canvas; RGBA, alpha = ink."""
     small = min(width_px, height_px)
@@ -679,6 +680,22 @@ def render_pen_mark(
         )
         strokes = [np.stack([0.03 + 0.94 * t, 0.5 + wave + 0.1 * (t - 0.5)], axis=1)]
         pen = max(1.2, height_px * rng.uniform(0.18, 0.28))
+    elif kind == "scribble":
+        # a quick zig-zag back and forth across the canvas, its rows far apart and the
+        # pen fine, so the paper shows between them (a fill's rows touch)
+        rows = int(rng.integers(5, 8))
+        points = []
+        for i in range(rows):
+            y = 0.1 + 0.75 * i / (rows - 1) + float(rng.uniform(-0.03, 0.03))
+            xs = (0.08, 0.92) if i % 2 == 0 else (0.92, 0.08)
+            points.extend([(xs[0] + float(rng.uniform(-0.06, 0.06)), y), (xs[1], y + 0.08)])
+        t = np.linspace(0.0, 1.0, 12)[:, None]
+        strokes = [
+            np.vstack(
+                [(1 - t) * np.asarray(a) + t * np.asarray(b) for a, b in itertools.pairwise(points)]
+            )
+        ]
+        pen = max(1.2, small * rng.uniform(0.06, 0.08))
     elif kind == "slash":
         strokes = [_bowed((0.18 + j(), 0.9 + j()), (0.82 + j(), 0.1 + j()), rng, 0.025)]
         pen = max(1.2, small * rng.uniform(0.06, 0.09))

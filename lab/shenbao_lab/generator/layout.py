@@ -42,6 +42,7 @@ LABEL_COLUMN, WIDE_LABEL_COLUMN = 55.0, 80.0
 LIST_SEPARATORS = "；、"  # how a list value is joined when printed as one run
 OPENING, CLOSING = "（(“《", "）)”》、，。；："  # a line never ends / starts with these
 MARGIN = 25.0
+AFTER_GAP = 0.3  # mm between an option's words and a √ typed after them (no space typed)
 PT = 25.4 / 72  # mm per point
 BODY, SMALL, HEADING = 10.5, 9.0, 14.0
 BoxMM = tuple[float, float, float, float]
@@ -207,8 +208,9 @@ class PageLayout:
         """□option □option … wrapped to ``width``; return the y below the last row.
 
         With a ``mark`` whose boxes are typed glyphs, each box is the character □ (the
-        chosen one ■, √, ×, ☑ or ☒) instead of a ruled square; with a boxless mark there is
-        no box, only a ✔ typed where the chosen option's box would be. With
+        chosen one ■, √, ×, ●, ☑ or ☒; or left □ with a √ typed just after its words)
+        instead of a ruled square; with a boxless mark there is no box, only a ✔ typed
+        where the chosen option's box would be. With
         ``break_words``, an option that does not fit at a line's end is broken there (as
         Word does in a narrow cell): its box and first characters at the end of the line,
         the rest of its words at the start of the next.
@@ -218,8 +220,12 @@ class PageLayout:
         cx = x
         glyph_font = SYMBOL if mark.symbol_font else font
         for option in options:
+            ticked = option == chosen
             label_w = text_width(option, font, size)
-            needed = box + 1.0 + label_w + 4.0
+            # a √ typed after the chosen option's words takes its room on the line
+            after = ticked and mark.typed_after_words
+            after_w = AFTER_GAP + text_width("√", font, size) if after else 0.0
+            needed = box + 1.0 + label_w + after_w + 4.0
             words = [(option, label_w)]
             run_on: tuple[float, float, float] | None = None
             if cx + needed > x + width and cx > x:
@@ -229,9 +235,8 @@ class PageLayout:
                     tail_w = text_width(tail, font, size)
                     words = [(head, text_width(head, font, size)), (tail, tail_w)]
                     run_on = (x, y + step + 0.15 * box, tail_w)
-                elif not (break_words and head == option):
+                elif not (break_words and head == option and not after):
                     cx, y = x, y + step
-            ticked = option == chosen
             self.boxes.append(
                 TickBox(
                     cx,
@@ -248,24 +253,31 @@ class PageLayout:
             )
             if mark.glyph_boxes or (mark.boxless and ticked):
                 glyph = "□"
-                if ticked:
+                if ticked and not after:
                     glyph = {
                         TickMark.TYPED_BLACK_SQUARE: "■",
                         TickMark.TYPED_CROSS_GLYPH: "×",
                         TickMark.TYPED_BALLOT_CHECK: "☑",
                         TickMark.TYPED_BALLOT_CROSS: "☒",
                         TickMark.TYPED_CHECK_BEFORE: "✔",
+                        TickMark.TYPED_BLACK_CIRCLE: "●",
                     }.get(mark, "√")
                 self.text(cx, y, glyph, font=glyph_font, size=size, role=f"box:{spec.key}")
             self.text(
                 cx + box + 1.0, y, words[0][0], font=font, size=size, role=f"option:{spec.key}"
             )
             if run_on is None:
+                words_end = cx + box + 1.0 + words[0][1]
                 cx += needed
             else:  # the rest of the words at the start of the next line
                 y += step
                 self.text(x, y, words[1][0], font=font, size=size, role=f"option:{spec.key}")
-                cx = x + words[1][1] + 4.0
+                words_end = x + words[1][1]
+                cx = x + words[1][1] + after_w + 4.0
+            if after:  # √ typed just after the (last of the) chosen option's words
+                self.text(
+                    words_end + AFTER_GAP, y, "√", font=font, size=size, role=f"box:{spec.key}"
+                )
         return y + step
 
 

@@ -160,6 +160,25 @@ class _Paper:
             side = round(self.px(size * 1.3))
             ink = render_pen_mark("cross", side, side, rng)
             centre = (x + size / 2, y + size / 2)
+        elif box.mark is TickMark.PEN_CROSS_OVERSHOOT:
+            # a big × drawn with a sweep: twice the box or more, its four arms running out
+            # past every side of it
+            side = round(self.px(size * float(rng.uniform(2.0, 2.5))))
+            ink = render_pen_mark("cross", side, side, rng)
+            centre = (x + size / 2, y + size / 2)
+        elif box.mark is TickMark.PEN_CHECK_WORDS:
+            # a ✓ over the chosen option's words (their first part, where they run on), the
+            # box left empty: taller than the words, its turn on their lower half
+            tall = size * float(rng.uniform(1.7, 2.1))
+            ink = render_tick(round(self.px(tall)), rng)
+            words_mid = x + size + 1.0 + box.label_w / 2
+            centre = (words_mid + float(rng.uniform(-0.15, 0.15)) * box.label_w, y + size * 0.3)
+        elif box.mark is TickMark.PEN_SCRIBBLE:
+            # an open zig-zag scribbled over the box, a little past its sides, slanted
+            side = round(self.px(size * float(rng.uniform(1.1, 1.3))))
+            ink = render_pen_mark("scribble", side, side, rng)
+            centre = (x + size / 2, y + size / 2)
+            angle = float(rng.choice([-1.0, 1.0]) * rng.uniform(20, 40))
         elif box.mark is TickMark.PEN_FILL:
             side = round(self.px(size * 0.95))
             ink = render_pen_mark("fill", side, side, rng)

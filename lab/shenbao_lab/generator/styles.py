@@ -55,6 +55,11 @@ class TickMark(StrEnum):
     PEN_CHECK_FAINT = "pen_check_faint"
     PEN_CIRCLE_STRIKE = "pen_circle_strike"
     PEN_STRIKE_OTHERS = "pen_strike_others"
+    PEN_CROSS_OVERSHOOT = "pen_cross_overshoot"
+    PEN_CHECK_WORDS = "pen_check_words"
+    TYPED_CHECK_AFTER = "typed_check_after"
+    TYPED_BLACK_CIRCLE = "typed_black_circle"
+    PEN_SCRIBBLE = "pen_scribble"
 
     @property
     def strikes_others(self) -> bool:
@@ -75,7 +80,15 @@ class TickMark(StrEnum):
             TickMark.TYPED_CROSS_GLYPH,
             TickMark.TYPED_BALLOT_CHECK,
             TickMark.TYPED_BALLOT_CROSS,
+            TickMark.TYPED_CHECK_AFTER,
+            TickMark.TYPED_BLACK_CIRCLE,
         )
+
+    @property
+    def typed_after_words(self) -> bool:
+        """The chosen option's box is left as the others (□) and a √ is typed just after
+        its words."""
+        return self is TickMark.TYPED_CHECK_AFTER
 
     @property
     def boxless(self) -> bool:

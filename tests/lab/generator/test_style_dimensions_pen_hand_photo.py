@@ -351,7 +351,16 @@ def test_a_phone_photo_keeps_the_page_where_its_homography_says() -> None:
 
 # --- the families -----------------------------------------------------------------------
 
-NEW_WITHHELD = ("pen-strike-others-heavy-hand", "phone-faint-tick-backhand")
+# session 13's new withheld families (pen-strike-others-heavy-hand,
+# phone-faint-tick-backhand) were retired to tuned in session 14; the withheld ones that
+# carry the hands, list lines, merged cells, wrapped options and phone photos now:
+NEW_WITHHELD = (
+    "phone-tick-on-words",
+    "wrapped-big-cross-merged",
+    "grey-word-check-after",
+    "bw-black-circle-holes",
+    "copy-scribble-hurried",
+)
 
 
 def test_every_new_dimension_has_a_tuned_family_and_the_new_withheld_ones_are_fresh() -> None:

@@ -13,9 +13,12 @@ from pipeline.marks.red_seals import (
     _fit_centred_ellipse,
     _fit_ring,
     _fuller,
+    _over,
     _pair_ovals,
     _ring_fits,
     _ring_outlines,
+    _sure_seal,
+    _without_rings,
     beyond_page,
     paper_tint,
     red_candidates,
@@ -623,10 +626,68 @@ def test_an_oval_cut_by_the_edge_is_fitted_round_its_held_centre() -> None:
 def test_a_ring_cut_by_the_edge_is_also_tried_as_a_held_ellipse() -> None:
     """A ring cut by the edge: one more outline, an ellipse, with the rule; none without."""
     ink = _cut_oval(90.0)
-    on = _ring_fits(ink, (150.0, 299.0), 57.0, SEALS)
+    rules = SEALS.model_copy(update={"edge_hough_held": False})
+    on = _ring_fits(ink, (150.0, 299.0), 57.0, rules)
     off = _ring_fits(
-        ink, (150.0, 299.0), 57.0, SEALS.model_copy(update={"edge_held_ellipse": False})
+        ink, (150.0, 299.0), 57.0, rules.model_copy(update={"edge_held_ellipse": False})
     )
     assert len(on) == len(off) + 1
     (_, axes, _, _) = on[-1]
     assert axes[0] != axes[1]
+
+
+def test_a_ring_cut_by_the_edge_is_also_held_round_the_hough_rings_centre() -> None:
+    """``edge_hough_held``: one more ellipse, held round the Hough ring's own centre (not
+    its circle refit's), taking the oval's axes from the arc, and weak; not without the
+    rule, nor without ``edge_held_ellipse`` (other inks)."""
+    ink = _cut_oval(90.0)
+    on = _ring_fits(ink, (150.0, 299.0), 57.0, SEALS)
+    off = _ring_fits(ink, (150.0, 299.0), 57.0, SEALS.model_copy(update={"edge_hough_held": False}))
+    assert len(on) == len(off) + 1
+    held = [o for o in on if o not in off]
+    assert len(held) == 1
+    (centre, axes, _, _) = held[0]
+    assert centre == (150.0, 299.0)
+    assert abs(max(axes) - 64) < 3 and abs(min(axes) - 50) < 3
+    weak: list[tuple[tuple[float, float], tuple[float, float], float, bool]] = []
+    assert _ring_fits(ink, (150.0, 299.0), 57.0, SEALS, weak=weak) == on
+    assert weak == held  # weak: red print along the edge makes such outlines too
+    neither = SEALS.model_copy(update={"edge_held_ellipse": False})
+    assert len(_ring_fits(ink, (150.0, 299.0), 57.0, neither)) == len(off) - 1
+
+
+def test_a_weak_outline_near_a_seal_is_kept_only_as_another_seal_over_it() -> None:
+    """An outline only a weaker search found, near a seal found, is kept when it is
+    another seal stamped half over that one (``weak_over_seal``: its own star and ring,
+    the centres out by their rings: tuning seed 9 page 0011, 0.89 out, ring 0.66); an
+    arc nearer the seal's middle, one without a star or with less ring is not."""
+    found = _seal_at((395.0, 126.0), 86.0, 0.63)
+    other = _seal_at((453.0, 176.0), 65.0, 0.66)
+    assert _over(other, found, SEALS)
+    assert not _over(other, found, SEALS.model_copy(update={"weak_over_seal": False}))
+    assert not _over(other, found, SEALS.model_copy(update={"over_seal_offset": 0.0}))
+    for piece in (
+        _seal_at((395.0 + 0.6 * 86, 126.0), 65.0, 0.66),
+        _seal_at((453.0, 176.0), 65.0, 0.66, star=False),
+        _seal_at((453.0, 176.0), 65.0, SEALS.over_seal_peak - 0.05),
+    ):
+        assert not _over(piece, found, SEALS)
+
+
+def test_a_sure_seals_whole_ink_is_left_out_of_the_paper_round_other_rings() -> None:
+    """``around_ring_seals``: once the ring search found a sure seal (a star, its ring on
+    its line in ``over_seal_peak``), a seal half over it is judged without its ring and
+    lettering just outside (the disc, to 1.05 of its outline); before, only its ring."""
+    mask = _ring(0.06, lettered=True).astype(np.uint8)
+    seal = _seal_at(CENTRE, RADIUS, 0.72)
+    band = _without_rings(mask.copy(), [seal])
+    disc = _without_rings(mask.copy(), [seal], disc=True)
+    assert band.any() and not disc.any()  # the lettering stays with the ring alone out
+    assert _sure_seal(seal, SEALS)
+    for unsure in (
+        _seal_at(CENTRE, RADIUS, 0.72, star=False),
+        _seal_at(CENTRE, RADIUS, SEALS.over_seal_peak - 0.05),
+    ):
+        assert not _sure_seal(unsure, SEALS)
+    assert not _sure_seal(seal, SEALS.model_copy(update={"around_ring_seals": False}))
+    assert not _sure_seal(seal, SEALS.model_copy(update={"over_seal_offset": 0.0}))
