@@ -322,11 +322,29 @@ def _decide(
     ranked = sorted(mapping.pairs, key=lambda p: p[0].ink, reverse=True)
     ticked = [p for p in ranked if p[0].ink >= rules.ticked_ink]
     inked = [p for p in ranked if p[0].ink > rules.empty_ink]
+    faint: tuple[TickBox, Choice] | None = None
+    if not ticked:
+        # No box darkly ticked: a pale mark counts against the group's other boxes (their
+        # empty state). Any box pale-marked past ``clear`` is not clearly empty.
+        # Read only where no box holds dark ink at all: dark ink short of a tick (a
+        # smudge, a stroke grazing the box) stays unclear, as before.
+        pale = sorted(mapping.pairs, key=lambda p: p[0].pale, reverse=True)
+        marked = [p for p in pale if p[0].pale > rules.pale.clear]
+        if not inked and len(marked) == 1 and marked[0][0].pale >= rules.pale.marked:
+            faint = marked[0]
+        inked += [p for p in marked if p not in inked]
     outside = (
         None
         if ticked
         else _marked_outside(mapping, group, options, label.end_x, page, rules, normalize)
     )
+    if (
+        faint is not None
+        and outside is not None
+        and outside.chosen is not None
+        and outside.chosen[0] is not faint[1]
+    ):
+        faint = None  # a faint mark in one box, a ring round another option: review
     if outside is not None and outside.chosen is not None:
         chosen, span = outside.chosen
         # A box a ring crossed may hold a little of the ring: no other option's. A box
@@ -344,6 +362,8 @@ def _decide(
             )
     exact = all(b.source != "image" for b, _ in mapping.pairs)
     clear = rules.confidence.exact if exact else rules.confidence.scan
+    if faint is not None:
+        ticked, clear = [faint], rules.confidence.pale
     cues: list[tuple[Doubt, float] | None] = [mapping.doubt]
     if len(ticked) > 1:
         confidence = rules.confidence.several

@@ -182,13 +182,24 @@ class TextLine(Frozen):
 class TickBox(Frozen):
     """A printed tick box (□) found on a page, and how much ink sits inside it.
 
-    On a scan ``ink`` is the share of the box's inside that is dark; a born-digital page
+    On a scan ``ink`` is the share of the box's inside that is dark, and ``pale`` the share
+    marked at least faintly (a pale pen's strokes, judged against the box's own printed
+    border: ``pale`` is at least ``ink`` up to rounding); a born-digital page
     gives 1.0 for a drawn tick or a ☑ glyph and 0.0 for an empty box. Deciding which option
     is ticked is the extractor's job: the page only says what is there.
     """
 
     bbox: BBox
     ink: float = Field(ge=0.0, le=1.0, description="share of the box's inside that is inked")
+    pale: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "scans: share of the box's inside marked at least faintly (darker than the paper "
+            "by a share of the box border's own contrast); 0 elsewhere"
+        ),
+    )
     source: Literal["image", "vector", "glyph"] = Field(
         description="found in the scan's pixels, in a PDF's drawing, or as a ☑/□ character"
     )

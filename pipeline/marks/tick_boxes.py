@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -30,6 +30,8 @@ from pipeline.pixels import check_rgb
 from pipeline.rulebook.marks import TickDetection
 
 _MM_PER_PT = 25.4 / 72
+
+Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
 
 
 # --- scans -----------------------------------------------------------------------------
@@ -47,14 +49,70 @@ def _odd(value: float) -> int:
     return n if n % 2 else n + 1
 
 
+def _paper(grey: np.ndarray, dpi: float, rules: TickDetection) -> np.ndarray:
+    """The local paper brightness: the brightest value near each pixel, smoothed."""
+    window = _odd(rules.paper_window_mm * dpi / 25.4)
+    kernel = np.ones((window, window), np.uint8)
+    return cv2.blur(cv2.dilate(grey, kernel), (window, window))
+
+
+def _ink(grey: np.ndarray, paper: np.ndarray, rules: TickDetection) -> np.ndarray:
+    threshold = cv2.convertScaleAbs(paper, alpha=rules.ink_share)
+    return cv2.compare(grey, threshold, cv2.CMP_LT)
+
+
 def ink_mask(image: np.ndarray, dpi: float, rules: TickDetection) -> np.ndarray:
     """Ink (255) and paper (0): darker than ``ink_share`` of the local paper brightness."""
     grey = _grey(image)
-    window = _odd(rules.paper_window_mm * dpi / 25.4)
-    kernel = np.ones((window, window), np.uint8)
-    paper = cv2.blur(cv2.dilate(grey, kernel), (window, window))
-    threshold = cv2.convertScaleAbs(paper, alpha=rules.ink_share)
-    return cv2.compare(grey, threshold, cv2.CMP_LT)
+    return _ink(grey, _paper(grey, dpi, rules), rules)
+
+
+class _Measured(NamedTuple):
+    """A square taken as a box: its outer edges, the ink share of its inside, the inside."""
+
+    rect: Rect
+    share: float
+    inside: Rect
+
+
+def _pale(
+    grey: np.ndarray, paper: np.ndarray, frame: np.ndarray, box: _Measured, rules: TickDetection
+) -> float:
+    """The share of the box's inside marked in pale ink, judged against the box's own print.
+
+    A faint pen (a light hand, a pen running dry) leaves strokes a person sees at a glance
+    on clean paper that stay lighter than ``ink_share`` of it, more so on a phone photo or
+    a greyscale scan where the print itself is grey. The box's border says how dark print
+    came out on this scan, here: a pixel is pale ink when it is darker than the paper by
+    ``pale_contrast`` of the border's own contrast (never lighter than ``pale_lightest`` of
+    the paper, where JPEG noise and paper grain lie). Only strokes count: connected pale
+    ink spanning ``pale_span`` of the inside (a toner speck or a JPEG blotch does not).
+    """
+    x0, y0, x1, y1 = box.rect
+    ix0, iy0, ix1, iy1 = box.inside
+    if ix1 - ix0 < 2 or iy1 - iy0 < 2:
+        return 0.0
+    light = np.maximum(paper[y0:y1, x0:x1].astype(np.float32), 1.0)
+    shade = grey[y0:y1, x0:x1].astype(np.float32) / light
+    edge = frame[y0:y1, x0:x1] > 0
+    edge[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = False
+    if not edge.any():
+        return 0.0
+    border = float(np.median(shade[edge]))
+    lightest = min(rules.pale_lightest, 1.0 - rules.pale_contrast * (1.0 - border))
+    inside = shade[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0]
+    marked = (inside < lightest).astype(np.uint8)
+    # Strokes, not specks: a mark's connected part spans ``pale_span`` of the inside.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(marked, connectivity=8)
+    reach = rules.pale_span * min(inside.shape)
+    strokes = [
+        i
+        for i in range(1, count)
+        if max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) >= reach
+    ]
+    if not strokes:
+        return 0.0
+    return float(np.isin(labels, strokes).mean())
 
 
 def _edge(profile: np.ndarray, band: int, *, from_end: bool) -> tuple[float, int, int]:
@@ -88,7 +146,9 @@ def image_boxes(image: np.ndarray, dpi: float, rules: TickDetection) -> tuple[Ti
     """
     if dpi <= 0:
         raise ValueError(f"dpi must be positive, got {dpi}")
-    ink = ink_mask(image, dpi, rules)
+    grey = _grey(image)
+    paper = _paper(grey, dpi, rules)
+    ink = _ink(grey, paper, rules)
     height, width = ink.shape
     px_per_mm = dpi / 25.4
     low = rules.box_side_mm[0] * px_per_mm
@@ -100,7 +160,7 @@ def image_boxes(image: np.ndarray, dpi: float, rules: TickDetection) -> tuple[Ti
     down = _open(ink, (run, 1))
     frame = cv2.bitwise_or(across, down)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(frame, connectivity=8)
-    clean: list[tuple[tuple[int, int, int, int], float]] = []
+    clean: list[_Measured] = []
     refused: list[tuple[tuple[int, int, int, int], np.ndarray]] = []
     for index in range(1, count):
         x, y, w, h, _ = (int(v) for v in stats[index])
@@ -114,17 +174,21 @@ def image_boxes(image: np.ndarray, dpi: float, rules: TickDetection) -> tuple[Ti
             clean.append(box)
         else:
             refused.append(((x, y, w, h), mine))
-    rects = [r for r, _ in clean]
+    rects = [m.rect for m in clean]
     measured = clean + _filled_among(ink, across, down, refused, rects, rules)
-    measured += _crossed_boxes(ink, across, down, [r for r, _ in measured], rules)
-    measured += _marked_squares(ink, across, down, refused, rects, [r for r, _ in measured], rules)
+    measured += _crossed_boxes(ink, across, down, [m.rect for m in measured], rules)
+    measured += _marked_squares(
+        ink, across, down, refused, rects, [m.rect for m in measured], rules
+    )
     found = [
         TickBox(
             bbox=(x0 / width, y0 / height, x1 / width, y1 / height),
-            ink=round(share, 4),
+            ink=round(m.share, 4),
+            pale=round(_pale(grey, paper, frame, m, rules), 4),
             source="image",
         )
-        for (x0, y0, x1, y1), share in measured
+        for m in measured
+        for x0, y0, x1, y1 in (m.rect,)
     ]
     return tuple(sorted(found, key=_reading_order))
 
@@ -136,7 +200,7 @@ def _filled_among(
     refused: list[tuple[tuple[int, int, int, int], np.ndarray]],
     clean: list[Rect],
     rules: TickDetection,
-) -> list[tuple[Rect, float]]:
+) -> list[_Measured]:
     """Squares blacked in by pen among the page's empty boxes, refused on their own.
 
     A pen's back-and-forth strokes leave paper between the fill and the border on many
@@ -150,13 +214,13 @@ def _filled_among(
     sides = sorted((x1 - x0 + y1 - y0) / 2 for x0, y0, x1, y1 in clean)
     side = sides[len(sides) // 2]
     slack = rules.crossed_side * side
-    found: list[tuple[Rect, float]] = []
+    found: list[_Measured] = []
     for rect, mine in refused:
         box = _measure(ink, across, down, mine, rect, rules, among=True)
-        if box is None or box[1] < rules.filled_share:
+        if box is None or box.share < rules.filled_share:
             continue
         # the box within its border (a fill running out past it is no part of its size)
-        x0, y0, x1, y1 = box[0]
+        x0, y0, x1, y1 = box.rect
         if abs(x1 - x0 - side) > slack or abs(y1 - y0 - side) > slack:
             continue
         if any(abs((r[1] + r[3]) / 2 - (y0 + y1) / 2) <= 0.5 * side for r in clean):
@@ -212,7 +276,7 @@ def _measure(
     *,
     crossed: bool = False,
     among: bool = False,
-) -> tuple[tuple[int, int, int, int], float] | None:
+) -> _Measured | None:
     """The square's box and inside ink share, or None when it is not a printed box.
 
     ``mine`` says which pixels of ``rect`` belong to the square's straight runs.
@@ -300,7 +364,11 @@ def _measure(
         ):
             return None
     share = cv2.countNonZero(inside) / inside.size
-    return (x + out_left, y + out_top, x + w - out_right, y + h - out_bottom), float(share)
+    return _Measured(
+        (x + out_left, y + out_top, x + w - out_right, y + h - out_bottom),
+        float(share),
+        (ix0, iy0, ix1, iy1),
+    )
 
 
 def _straight_spine(inside: np.ndarray, glyph: int, share: float) -> bool:
@@ -353,16 +421,13 @@ def _skeleton(mask: np.ndarray) -> np.ndarray:
             return (img[1:-1, 1:-1] * 255).astype(np.uint8)
 
 
-Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
-
-
 def _crossed_boxes(
     ink: np.ndarray,
     across: np.ndarray,
     down: np.ndarray,
     clean: list[Rect],
     rules: TickDetection,
-) -> list[tuple[Rect, float]]:
+) -> list[_Measured]:
     """Boxes a pen mark crossing their edge joined to other ink (the words beside them, a
     table rule), found from their four straight sides instead of as one component.
 
@@ -398,7 +463,7 @@ def _crossed_boxes(
         ),
         key=lambda e: e[1],
     )
-    found: list[tuple[Rect, float]] = []
+    found: list[_Measured] = []
     taken = list(clean)
     for anchor in edges:
         if abs(anchor[2] - anchor[0] - side) > slack:
@@ -428,7 +493,7 @@ def _crossed_boxes(
             if box is None:
                 continue
             found.append(box)
-            taken.append(box[0])
+            taken.append(box.rect)
             break
     return found
 
@@ -441,7 +506,7 @@ def _marked_squares(
     clean: list[Rect],
     taken: list[Rect],
     rules: TickDetection,
-) -> list[tuple[Rect, float]]:
+) -> list[_Measured]:
     """Squares first refused as a character's frame that are the page's boxes with a thick
     pen mark inside: a × whose arms cross, or a ✓ where it turns, thickened by a
     photocopy's blur, holds straight runs across the square as a character's inner strokes
@@ -459,14 +524,14 @@ def _marked_squares(
     top = min(r[1] for r in taken) - reach
     bottom = max(r[3] for r in taken) + reach
     left = min(r[0] for r in taken) - reach
-    found: list[tuple[Rect, float]] = []
+    found: list[_Measured] = []
     taken = list(taken)
     for square, mine in refused:
         box = _measure(ink, across, down, mine, square, rules, crossed=True)
         if box is None:
             continue
         # The square's own edges, a mark's overshoot beyond them left out.
-        rect = box[0]
+        rect = box.rect
         if abs(rect[2] - rect[0] - side) > slack or abs(rect[3] - rect[1] - side) > slack:
             continue
         if not (top <= (rect[1] + rect[3]) / 2 <= bottom and rect[0] >= left):

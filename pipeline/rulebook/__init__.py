@@ -143,7 +143,7 @@ def _check_ticks(ticks: TickRules, review: ReviewRules, path: Path) -> None:
                 f"{path}: confidence.{name}: must be below the review threshold {threshold}",
                 file=str(path),
             )
-    for name in ("exact", "scan", "mapped_by_text", "outside"):
+    for name in ("exact", "scan", "mapped_by_text", "outside", "pale"):
         if getattr(ticks.confidence, name) < threshold:
             raise ConfigError(
                 f"{path}: confidence.{name}: a clear reading must reach the review "

@@ -34,6 +34,11 @@ class TickDetection(Spec):
         gt=0.0, description="a marked square lies this many box sides from the page's boxes"
     )
     marked_spine: float = Field(gt=0.0, le=1.0, description="share of glyph_run")
+    pale_contrast: float = Field(
+        gt=0.0, lt=1.0, description="pale ink: darker than paper by this share of the border's"
+    )
+    pale_lightest: float = Field(gt=0.0, lt=1.0, description="pale ink is darker than this × paper")
+    pale_span: float = Field(gt=0.0, le=1.0, description="a pale stroke spans this of the inside")
     vector_inside: float = Field(gt=0.0, le=1.0)
     ticked_glyphs: tuple[str, ...]
     empty_glyphs: tuple[str, ...]

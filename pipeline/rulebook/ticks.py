@@ -22,6 +22,7 @@ class TickConfidence(Spec):
     none_ticked: float = Field(ge=0.0, le=1.0)
     typed_glyph: float = Field(ge=0.0, le=1.0)
     outside: float = Field(ge=0.0, le=1.0)
+    pale: float = Field(ge=0.0, le=1.0)
 
 
 class TypedMarks(Spec):
@@ -57,6 +58,20 @@ class OutsideMarks(Spec):
         return self
 
 
+class PaleMarks(Spec):
+    """When a box with no dark ink is read from its pale ink (``pale`` in
+    ``rules/ticks.yaml``; the measure is ``TickBox.pale``)."""
+
+    marked: float = Field(gt=0.0, le=1.0, description="the box's inside this pale-marked")
+    clear: float = Field(ge=0.0, lt=1.0, description="...while every other box is at most this")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PaleMarks:
+        if self.clear >= self.marked:
+            raise ValueError("pale: a clear box must carry less pale ink than a marked one")
+        return self
+
+
 class TickRules(Spec):
     """The schema of ``rules/ticks.yaml``."""
 
@@ -73,6 +88,7 @@ class TickRules(Spec):
     near_words: float = Field(ge=0.0, description="...and this many right of the last box")
     typed_marks: TypedMarks
     outside: OutsideMarks
+    pale: PaleMarks
 
     @model_validator(mode="after")
     def _ink_levels_ordered(self) -> TickRules:

@@ -272,6 +272,66 @@ def test_unclear_ink_goes_to_review(inks: list[float], why: str, cue: Doubt) -> 
     )
 
 
+def _pale_page(inks: list[float], pales: list[float]) -> Page:
+    page = _org_nature_page(inks)
+    group = [b for b in page.boxes if b.bbox[1] < 0.24]  # 单位性质's six, in reading order
+    paled = {id(b): p for b, p in zip(group, pales, strict=True)}
+    return page.model_copy(
+        update={
+            "boxes": tuple(
+                b.model_copy(update={"pale": max(paled.get(id(b), b.ink), b.ink)})
+                for b in page.boxes
+            )
+        }
+    )
+
+
+def test_a_faint_tick_clear_of_its_neighbours_empty_state_reads_at_a_glance() -> None:
+    """A small ✓ in pale ink darkens no box past ``ticked_ink``; its box's pale ink while
+    every other box of the group is clean is a reading a person makes at a glance."""
+    reading = _org_nature(_pale_page([0.0, 0.0, 0.0, 0.004, 0.0, 0.0], [0, 0, 0, 0.19, 0, 0]))
+
+    assert reading is not None and reading.value == "科研院所"
+    assert reading.confidence == RULES.ticks.confidence.pale
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize(
+    ("pales", "why"),
+    [
+        ([0.0, 0.0, 0.0, 0.04, 0.0, 0.0], "faint, but not clearly a mark"),
+        ([0.0, 0.15, 0.0, 0.19, 0.0, 0.0], "two boxes faintly marked"),
+        ([0.0, 0.0, 0.0, 0.19, 0.0, 0.03], "another box not clearly empty"),
+    ],
+)
+def test_faint_ink_not_clear_of_the_other_boxes_goes_to_review(
+    pales: list[float], why: str
+) -> None:
+    reading = _org_nature(_pale_page([0.0] * 6, pales))
+
+    assert reading is not None
+    assert needs_review(reading.confidence, RULES.review), why
+    assert reading.doubts[0].cue is Doubt.TICK_AMBIGUOUS, why
+    assert reading.value == "科研院所", why  # the likeliest, proposed to the reviewer
+
+
+def test_dark_ink_short_of_a_tick_stays_unclear_whatever_its_pale_ink() -> None:
+    # a smudge or a stroke grazing the box: some dark ink, more pale round it
+    reading = _org_nature(_pale_page([0.0, 0.0, 0.0, 0.05, 0.0, 0.0], [0, 0, 0, 0.2, 0, 0]))
+
+    assert reading is not None and reading.value == "科研院所"
+    assert needs_review(reading.confidence, RULES.review)
+    assert reading.doubts[0].cue is Doubt.TICK_AMBIGUOUS
+
+
+def test_pale_ink_does_not_weigh_against_a_box_ticked_in_dark_ink() -> None:
+    # a ring's pale edge or a photo's grey in another box: the dark tick decides as before
+    reading = _org_nature(_pale_page([0.0, 0.0, 0.0, 0.31, 0.0, 0.0], [0, 0.05, 0, 0.4, 0, 0]))
+
+    assert reading is not None and reading.value == "科研院所"
+    assert reading.confidence == RULES.ticks.confidence.scan
+
+
 def test_a_character_taken_for_a_box_is_left_out_by_the_text_beside_it() -> None:
     # A square found over a character after the last option (白 of 白酒, inked inside):
     # seven boxes for six options, the seventh followed by no option's name.

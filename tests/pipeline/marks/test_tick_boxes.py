@@ -306,6 +306,11 @@ def test_every_box_of_the_corpus_scans_is_found_and_only_ticked_ones_carry_ink(
     inks = sorted((b.ink for b in boxes), reverse=True)
     assert all(ink >= 0.15 for ink in inks[:ticked]), inks
     assert all(ink <= 0.02 for ink in inks[ticked:]), inks
+    # the empty ones hold no pale ink either (their empty state, against which a faint
+    # mark is read): degraded, greyscale and upside-down scans alike
+    pales = sorted((b.pale for b in boxes), reverse=True)
+    assert all(pale <= RULES.ticks.pale.clear for pale in pales[ticked:]), pales
+    assert all(pale >= RULES.ticks.pale.marked for pale in pales[:ticked]), pales
 
 
 def test_the_corpus_scans_cover_colour_greyscale_degraded_and_upside_down() -> None:
@@ -501,3 +506,61 @@ def test_a_box_blacked_in_by_pen_is_read_beside_its_empty_neighbours_only() -> N
     assert [round(_centre_x(b, alone.shape[1])) for b in found] == pytest.approx(
         [250 + side / 2], abs=3
     )
+
+
+def _faint_tick(image: np.ndarray, x: int, y: int, side: int, strength: float) -> None:
+    """A small pen ✓ (0.7 of the box) inside the box, in pale blue ink laid on at
+    ``strength``: a light hand on a pen running dry."""
+    layer = image.copy()
+    points = [(0.3, 0.5), (0.45, 0.75), (0.75, 0.25)]
+    path = np.array([(x + a * side, y + b * side) for a, b in points], np.int32)
+    cv2.polylines(layer, [path], False, (100, 112, 162), 2, cv2.LINE_AA)
+    cv2.addWeighted(layer, strength, image, 1.0 - strength, 0.0, dst=image)
+
+
+@pytest.mark.parametrize("degraded", [False, True], ids=["clean", "degraded"])
+@pytest.mark.parametrize("greyscale", [False, True], ids=["colour", "greyscale"])
+def test_a_faint_small_tick_is_pale_ink_and_empty_boxes_and_specks_are_not(
+    degraded: bool, greyscale: bool
+) -> None:
+    """A pale ✓ stays lighter than ``ink_share`` of the paper (no dark ink in its box), yet
+    a person sees it: its box carries pale ink, the empty boxes and a box holding only a
+    toner speck none (issue 17, session 14: the faint-tick families read 0/14)."""
+    image = _page()
+    xs = [60, 200, 340, 480]
+    sides = [_box(image, x, 150) for x in xs]
+    _faint_tick(image, xs[1], 150, sides[1], 0.45)
+    cv2.circle(image, (xs[2] + sides[2] // 2, 150 + sides[2] // 2), 1, INK, -1)  # a speck
+    _printed_tick(image, xs[3], 150, sides[3])
+    if greyscale:
+        image = np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    scan = _scanned(image, np.random.default_rng(3), degraded=degraded)
+
+    boxes = image_boxes(scan, DPI, TICKS)
+
+    assert len(boxes) == 4
+    empty, faint, speck, dark = boxes
+    assert faint.ink < RULES.ticks.ticked_ink  # too pale for the dark-ink measure
+    assert faint.pale >= RULES.ticks.pale.marked
+    assert empty.pale <= RULES.ticks.pale.clear and speck.pale <= RULES.ticks.pale.clear
+    assert dark.ink > 0.1 and dark.pale >= dark.ink
+
+
+def test_pale_ink_is_judged_against_the_boxes_own_print() -> None:
+    """A phone photo of the page: paper grey (215), print far from black (130). The faint
+    ✓'s strokes sit only ~10 % below the paper there, as close as JPEG noise is on a
+    black-and-white scan; judged against its box's own grey border they are a mark, and
+    the empty box's paper is not."""
+    image = _page()
+    side = round(3.5 * MM)
+    for x in (100, 300):  # a 1 pt border: a thinner one fades below ink_share on the photo
+        cv2.rectangle(image, (x, 150), (x + side, 150 + side), INK, 2, cv2.LINE_AA)
+    _faint_tick(image, 300, 150, side, 0.45)
+    photo = np.clip(120.0 + 0.38 * image.astype(np.float32), 0, 255).astype(np.uint8)
+
+    empty, faint = image_boxes(
+        _scanned(photo, np.random.default_rng(4), degraded=False), DPI, TICKS
+    )
+
+    assert faint.ink == 0.0 and faint.pale >= RULES.ticks.pale.marked
+    assert empty.pale <= RULES.ticks.pale.clear
