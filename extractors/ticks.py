@@ -782,6 +782,25 @@ def _struck_share(p: _Placed, outside: OutsideMarks) -> tuple[float, float]:
     return min(judged), max(judged)
 
 
+def _strikes_fooled(page: Page, rules: TickRules) -> bool:
+    """Whether the words straight after a ticked box on the page (a choice, which nobody
+    strikes out) read as struck: then a level line fits through the page's type itself
+    and its strikes are no evidence."""
+    out = rules.outside
+    for box in page.boxes:
+        if box.source != "image" or box.ink < rules.ticked_ink:
+            continue
+        centre = _centre_y(box.bbox)
+        for row in page.tick_rows:
+            if row.bbox[1] <= centre <= row.bbox[3]:
+                begin = box.bbox[2] + 0.2 * row.side
+                words = (begin, begin + out.struck_part * row.side)
+                longest = out.longest_stroke * row.side
+                if _covered(row.struck, words, longest) > out.struck_clear:
+                    return True
+    return False
+
+
 def _marked_outside(
     mapping: _Mapping,
     group: list[TickBox],
@@ -849,7 +868,10 @@ def _marked_outside(
         else None
     )
     shares = {id(p): _struck_share(p, out) for p in placed}
-    struck = [p for p in placed if shares[id(p)][0] >= out.struck_marked]
+    # On a page where a ticked box's own words read struck, strikes are no evidence: only
+    # doubt (type so dense that a level line fits through its words: a bold 1-bit copy).
+    trusted = not _strikes_fooled(page, rules)
+    struck = [p for p in placed if trusted and shares[id(p)][0] >= out.struck_marked]
     standing = [p for p in placed if shares[id(p)][1] <= out.struck_clear]
     marked: list[_Placed] = []
     unclear: list[_Placed] = [p for p in placed if p not in struck and p not in standing]

@@ -483,3 +483,24 @@ def test_a_struck_option_the_ocr_misread_keeps_its_box_by_the_printed_order() ->
     reading = _read(page.model_copy(update={"lines": lines, "boxes": boxes}))
     assert reading is not None and reading.value == "科研院所"
     assert not needs_review(reading.confidence, RULES.review)
+
+
+def test_strikes_are_no_evidence_on_a_page_whose_ticked_words_read_struck() -> None:
+    """Another group on the page has a ticked box whose own words read struck (type so
+    dense that a level line fits through it): the strikes here are doubt, not a reading."""
+    image, placed = _form(None, "", np.random.default_rng(22), struck=_others("民营企业"))
+    page = _page(image, placed, "民营企业")
+    assert _read(page).value == "民营企业"  # type: ignore[union-attr]
+    row = page.tick_rows[0]
+    shift = 0.5  # another group, lower on the page
+    x0, y0, x1, y1 = page.boxes[0].bbox
+    ticked = page.boxes[0].model_copy(update={"bbox": (x0, y0 + shift, x1, y1 + shift), "ink": 0.4})
+    other = row.model_copy(
+        update={"bbox": (row.bbox[0], row.bbox[1] + shift, row.bbox[2], row.bbox[3] + shift)}
+    )
+    fooled = page.model_copy(
+        update={"boxes": (*page.boxes, ticked), "tick_rows": (*page.tick_rows, other)}
+    )
+    reading = _read(fooled)
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
