@@ -120,6 +120,11 @@ def _page(image: np.ndarray, placed: list[tuple[str, float, float, float]], read
             )
         )
     del height, width
+    return _as_read(image, boxes, lines)
+
+
+def _as_read(image: np.ndarray, boxes: tuple[TickBox, ...], lines: list[TextLine]) -> Page:
+    """The scanned page as read: its OCR lines, its boxes and the ink along their rows."""
     return Page(
         number=3,
         source_page=3,
@@ -426,16 +431,7 @@ def _wrapped_form(struck: tuple[str, ...], rng: np.random.Generator) -> Page:
         end = ((x + BOX_MM + 1.0 if boxed else x) + words) / PAGE_MM[0]
         bbox = (x / PAGE_MM[0], (top - 0.6) / PAGE_MM[1], end, (top + 4.2) / PAGE_MM[1])
         lines.append(TextLine(text=("□" if boxed else "") + text, bbox=bbox))
-    return Page(
-        number=3,
-        source_page=3,
-        kind=SourceKind.SCAN,
-        width_pt=595,
-        height_pt=595 * PAGE_MM[1] / PAGE_MM[0],
-        lines=tuple(lines),
-        boxes=boxes,
-        tick_rows=tick_rows(ink_mask(image, DPI, RULES.tick_boxes), DPI, boxes, RULES.tick_rows),
-    )
+    return _as_read(image, boxes, lines)
 
 
 def _affiliation(page: Page):  # type: ignore[no-untyped-def]
