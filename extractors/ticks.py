@@ -39,7 +39,7 @@ from pipeline.model import (
     TickBox,
     TickRow,
 )
-from pipeline.rulebook.ticks import TickRules
+from pipeline.rulebook.ticks import OutsideMarks, TickRules
 
 # What OCR makes of a printed box in front of its option's text.
 _BOX_READINGS = "□☐☑☒▣■▢口√✓✔"
@@ -352,12 +352,13 @@ def _decide(
         # was placed by its words), the printed order contradicted is.
         if all(o is chosen for _, o in inked):
             factor = mapping.factor if mapping.contradicted else 1.0
+            level = rules.confidence.struck_others if outside.struck else rules.confidence.outside
             return ExtractedField(
                 value=chosen.name,
                 raw=chosen.name,
                 page=page.number,
                 bbox=span,
-                confidence=round(min(rules.confidence.outside, factor) * label.quality, 4),
+                confidence=round(min(level, factor) * label.quality, 4),
                 doubts=_doubts(label, mapping.doubt if mapping.contradicted else None),
             )
     exact = all(b.source != "image" for b, _ in mapping.pairs)
@@ -585,6 +586,7 @@ def _typed_reading(
 class _Outside:
     chosen: tuple[Choice, BBox] | None  # the one option marked, and where its words are
     unsure: bool  # ink round the options that marks none clearly, or marks several
+    struck: bool = False  # chosen as the one option of its group not struck out
 
 
 @dataclass(frozen=True)
@@ -594,6 +596,9 @@ class _Placed:
     words: Span  # x-range of the option's printed words
     checked: bool  # the OCR read a ✓ right after them
     box: TickBox | None
+    # where the words lie for a strike through them: the row's words, or — an option
+    # wrapped at the cell's edge (□市 / （州）属企业) — its two parts on their two rows
+    parts: tuple[tuple[TickRow, Span], ...] = ()
 
 
 def _units(text: str) -> float:
@@ -696,6 +701,126 @@ def _stroke(p: _Placed, page: Page, longest_sides: float) -> tuple[float, float]
     return own, seen
 
 
+def _by_order(
+    boxes: dict[int, TickBox], group: list[TickBox], options: tuple[Choice, ...]
+) -> dict[int, TickBox]:
+    """The boxes paired with options (by ``id`` of the option), completed by the printed
+    order: a run of options without a box whose neighbours' boxes are paired, with as
+    many boxes not paired between those neighbours' boxes (in reading order), takes them
+    one to one (□其他 struck through and read 共审 by the OCR, its box found). A run
+    with more or fewer boxes between is left as it is."""
+    order = {id(b): i for i, b in enumerate(group)}
+    taken = {id(b) for b in boxes.values()}
+    paired = dict(boxes)
+    index = 0
+    while index < len(options):
+        if id(options[index]) in boxes:
+            index += 1
+            continue
+        end = index
+        while end < len(options) and id(options[end]) not in boxes:
+            end += 1
+        low = order[id(boxes[id(options[index - 1])])] if index > 0 else -1
+        high = order[id(boxes[id(options[end])])] if end < len(options) else len(group)
+        between = [b for b in group[low + 1 : high] if id(b) not in taken]
+        if low < high and len(between) == end - index:
+            paired.update((id(o), b) for o, b in zip(options[index:end], between, strict=True))
+        index = end
+    return paired
+
+
+def _wrapped(
+    option: Choice,
+    box: TickBox,
+    row: TickRow,
+    words: Span,
+    group: list[TickBox],
+    page: Page,
+    normalize: Normalizer,
+) -> tuple[tuple[TickRow, Span], ...] | None:
+    """An option broken at its cell's edge (□市 at a row's end, （州）属企业 at the next
+    row's start): its words' two parts, each on its row, or None when its words do not
+    run on. The words run on when the OCR line after the box ends well short of them and
+    nothing follows it on the row; the rest starts the next row of boxes below, at the
+    group's left, and is as wide as the characters not yet printed."""
+    side = row.side
+    centre = (row.bbox[1] + row.bbox[3]) / 2
+    begin = words[0]
+    holding = [
+        t
+        for t in page.lines
+        if t.bbox[1] <= centre <= t.bbox[3] and t.bbox[0] <= begin + side and t.bbox[2] > begin
+    ]
+    if not holding:
+        return None
+    line = max(holding, key=lambda t: t.bbox[2])
+    end = line.bbox[2]
+    units = _units(normalize.text(option.name))
+    rest = units - (end - begin) / side
+    if rest < 0.5 or any(
+        t.bbox[1] <= centre <= t.bbox[3] and end <= t.bbox[0] < end + 2 * side for t in page.lines
+    ):
+        return None
+    height = row.bbox[3] - row.bbox[1]
+    below = [r for r in page.tick_rows if 0 <= r.bbox[1] - row.bbox[3] < 1.5 * height]
+    if not below:
+        return None
+    under = below[0]
+    under_centre = (under.bbox[1] + under.bbox[3]) / 2
+    start = min(b.bbox[0] for b in group)
+    opening = [
+        t.bbox[0]
+        for t in page.lines
+        if t.bbox[1] <= under_centre <= t.bbox[3] and abs(t.bbox[0] - start) <= side
+    ]
+    start = min(opening, default=start)
+    next_box = [
+        b.bbox[0] - 0.2 * side
+        for b in group
+        if b.bbox[0] > start and under.bbox[1] <= _centre_y(b.bbox) <= under.bbox[3]
+    ]
+    return ((row, (begin, end)), (under, (start, min([start + rest * side, *next_box]))))
+
+
+def _struck_share(p: _Placed, outside: OutsideMarks) -> tuple[float, float]:
+    """How far a strike (``TickRow.struck``) runs through an option's words: the least
+    and the most share over its parts long enough to judge on their own (``struck_part``;
+    a wrapped option is struck on each), or over all its words when none is."""
+    shares: list[tuple[float, float]] = []  # (share, width in sides)
+    for row, span in p.parts:
+        width = span[1] - span[0]
+        if width > 0:
+            covered = _covered(row.struck, span, outside.longest_stroke * row.side)
+            shares.append((covered, width / row.side))
+    if not shares:
+        return 0.0, 0.0
+    judged = [share for share, sides in shares if sides >= outside.struck_part]
+    if not judged:
+        total = sum(sides for _, sides in shares)
+        whole = sum(share * sides for share, sides in shares) / total
+        return whole, whole
+    return min(judged), max(judged)
+
+
+def _strikes_fooled(page: Page, rules: TickRules) -> bool:
+    """Whether the words straight after a ticked box on the page (a choice, which nobody
+    strikes out) read as struck: then a level line fits through the page's type itself
+    and its strikes are no evidence."""
+    out = rules.outside
+    for box in page.boxes:
+        if box.source != "image" or box.ink < rules.ticked_ink:
+            continue
+        centre = _centre_y(box.bbox)
+        for row in page.tick_rows:
+            if row.bbox[1] <= centre <= row.bbox[3]:
+                begin = box.bbox[2] + 0.2 * row.side
+                words = (begin, begin + out.struck_part * row.side)
+                longest = out.longest_stroke * row.side
+                if _covered(row.struck, words, longest) > out.struck_clear:
+                    return True
+    return False
+
+
 def _marked_outside(
     mapping: _Mapping,
     group: list[TickBox],
@@ -714,7 +839,7 @@ def _marked_outside(
     rows = [r for r in page.tick_rows if any(r.bbox[1] <= c <= r.bbox[3] for c in centres)]
     if not rows:
         return None
-    boxes = {id(o): b for b, o in mapping.pairs}
+    boxes = _by_order({id(o): b for b, o in mapping.pairs}, group, options)
     placed: list[_Placed] = []
     for option in options:
         box = boxes.get(id(option))
@@ -744,7 +869,10 @@ def _marked_outside(
             else:
                 assert read is not None
                 words = read[0]
-            placed.append(_Placed(option, row, words, bool(read and read[1]), box))
+            parts: tuple[tuple[TickRow, Span], ...] = ((row, words),)
+            if box is not None and read is None:
+                parts = _wrapped(option, box, row, words, group, page, normalize) or parts
+            placed.append(_Placed(option, row, words, bool(read and read[1]), box, parts))
             break
     out = rules.outside
     strokes = {id(p): _stroke(p, page, out.longest_stroke) for p in placed}
@@ -759,8 +887,14 @@ def _marked_outside(
         if len(ringed) == 1
         else None
     )
+    shares = {id(p): _struck_share(p, out) for p in placed}
+    # On a page where a ticked box's own words read struck, strikes are no evidence: only
+    # doubt (type so dense that a level line fits through its words: a bold 1-bit copy).
+    trusted = not _strikes_fooled(page, rules)
+    struck = [p for p in placed if trusted and shares[id(p)][0] >= out.struck_marked]
+    standing = [p for p in placed if shares[id(p)][1] <= out.struck_clear]
     marked: list[_Placed] = []
-    unclear: list[_Placed] = []
+    unclear: list[_Placed] = [p for p in placed if p not in struck and p not in standing]
     for p in placed:
         side = p.row.side
         longest = out.longest_stroke * side
@@ -788,6 +922,8 @@ def _marked_outside(
         if stroke >= out.stroke_marked or gap >= out.gap_marked or checked:
             marked.append(p)
             continue
+        if p in struck:
+            continue  # the strike runs on past the words into the gap: not a mark there
         # A stroke both rows see, over the words of the one option ringed: its arc.
         ring_arc = (
             len(ringed) == 1
@@ -800,11 +936,25 @@ def _marked_outside(
             or (seen > out.stroke_clear and not ring_arc)
         ):
             unclear.append(p)
-    if len(marked) == 1 and not unclear and len(placed) == len(options):
+    complete = len(placed) == len(options)
+    if len(marked) == 1 and not unclear and complete and marked[0] not in struck:
         (p,) = marked
         row = p.row
         return _Outside((p.option, (p.words[0], row.bbox[1], p.words[1], row.bbox[3])), False)
-    return _Outside(None, bool(marked or unclear))
+    # The others struck out, the chosen one left standing (and nothing else marked).
+    if (
+        not marked
+        and not unclear
+        and complete
+        and len(struck) == len(options) - 1
+        and len(standing) == 1
+    ):
+        (p,) = standing
+        row = p.row
+        return _Outside(
+            (p.option, (p.words[0], row.bbox[1], p.words[1], row.bbox[3])), False, struck=True
+        )
+    return _Outside(None, bool(marked or unclear or struck))
 
 
 def _from_text(

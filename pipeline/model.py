@@ -238,6 +238,9 @@ class TickRow(Frozen):
     above: tuple[Span, ...] = Field((), description="x-ranges inked just above the boxes' tops")
     across: tuple[Span, ...] = Field((), description="x-ranges inked across the row itself")
     below: tuple[Span, ...] = Field((), description="x-ranges inked just below the boxes' bottoms")
+    struck: tuple[Span, ...] = Field(
+        (), description="x-ranges a long, nearly level line runs through the row (words struck out)"
+    )
 
 
 class SealMark(Frozen):

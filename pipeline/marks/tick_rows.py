@@ -97,6 +97,52 @@ def _without_rules(ink: np.ndarray, rect: tuple[int, int, int, int], run: int) -
     return cv2.subtract(part, ruled)
 
 
+def _line_kernel(length: int, degrees: float) -> np.ndarray:
+    """A one-pixel straight line ``length`` pixels across, at ``degrees`` from level."""
+    rise = round(length * abs(np.tan(np.radians(degrees))))
+    kernel = np.zeros((rise + 1, length), np.uint8)
+    ends = ((0, rise), (length - 1, 0)) if degrees > 0 else ((0, 0), (length - 1, rise))
+    cv2.line(kernel, ends[0], ends[1], 1, 1)
+    return kernel
+
+
+def _struck(
+    region: np.ndarray,
+    offset: tuple[int, int],
+    rows: tuple[float, float],
+    width: int,
+    side: float,
+    rules: TickRowDetection,
+) -> tuple[Span, ...]:
+    """The x-ranges (page fractions) a long, nearly level, straight stroke runs through in
+    the band ``rows`` (page pixels): a pen line struck through words. A line of ink at
+    least ``strike_run`` sides long, at most ``strike_degrees`` from level, must fit in the
+    ink: a glyph's level stroke is at most a character wide and the paper between
+    characters breaks it; a ✓'s strokes are steep, a ring's arcs curve away."""
+    x0, y0 = offset
+    top, bottom = max(0, round(rows[0]) - y0), min(region.shape[0], round(rows[1]) - y0)
+    run = round(rules.strike_run * side)
+    if bottom <= top or run < 2 or run > region.shape[1]:
+        return ()
+    band = np.ascontiguousarray(region[top:bottom])
+    steps = max(1, round(rules.strike_degrees / rules.strike_step))
+    columns = np.zeros(band.shape[1], bool)
+    for step in range(-steps, steps + 1):
+        kernel = _line_kernel(run, step * rules.strike_step)
+        if kernel.shape[0] > band.shape[0]:
+            continue
+        fitted = cv2.morphologyEx(
+            band,
+            cv2.MORPH_OPEN,
+            kernel,
+            borderType=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
+        columns |= np.count_nonzero(fitted, axis=0) > 0
+    gap = round(rules.merge_gap * side)
+    return _spans(columns, x0, width, gap, run)
+
+
 def tick_rows(
     ink: np.ndarray, dpi: float, boxes: Sequence[TickBox], rules: TickRowDetection
 ) -> tuple[TickRow, ...]:
@@ -162,6 +208,14 @@ def tick_rows(
                 above=band(above),
                 across=band((top + rules.across[0] * side, top + rules.across[1] * side)),
                 below=band(below),
+                struck=_struck(
+                    region,
+                    (x0, y0),
+                    (top + rules.struck[0] * side, top + rules.struck[1] * side),
+                    width,
+                    side,
+                    rules,
+                ),
             )
         )
     return tuple(found)

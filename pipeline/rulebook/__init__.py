@@ -124,9 +124,10 @@ def _page_reading_digest(directory: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _check_ticks(ticks: TickRules, review: ReviewRules, path: Path) -> None:
+def _check_ticks(ticks: TickRules, review: ReviewRules, rows: TickRowDetection, path: Path) -> None:
     """The tick readings meant for review must fall below its threshold, the clear ones
-    reach it."""
+    reach it; a part of an option judged struck on its own is long enough for the page to
+    have looked for a strike through it."""
     threshold = review.review_threshold
     unsure = (
         "disagreement",
@@ -143,7 +144,13 @@ def _check_ticks(ticks: TickRules, review: ReviewRules, path: Path) -> None:
                 f"{path}: confidence.{name}: must be below the review threshold {threshold}",
                 file=str(path),
             )
-    for name in ("exact", "scan", "mapped_by_text", "outside", "pale"):
+    if ticks.outside.struck_part < rows.strike_run:
+        raise ConfigError(
+            f"{path}: outside.struck_part: must be at least tick_rows.yaml strike_run "
+            f"({rows.strike_run}): a shorter part's strike is never recorded",
+            file=str(path),
+        )
+    for name in ("exact", "scan", "mapped_by_text", "outside", "pale", "struck_others"):
         if getattr(ticks.confidence, name) < threshold:
             raise ConfigError(
                 f"{path}: confidence.{name}: a clear reading must reach the review "
@@ -180,7 +187,7 @@ def load_rules(directory: Path) -> Rules:
             "page_reading_digest": _page_reading_digest(directory),
         }
     )
-    _check_ticks(rules.ticks, rules.review, directory / "ticks.yaml")
+    _check_ticks(rules.ticks, rules.review, rules.tick_rows, directory / "ticks.yaml")
     _check_entities(rules.entities, rules.normalize, directory / "entities.yaml")
     return rules
 

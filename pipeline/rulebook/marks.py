@@ -96,10 +96,14 @@ class TickRowDetection(Spec):
     merge_gap: float = Field(ge=0.0, description="inked x-ranges this close (sides) are one")
     min_span: float = Field(ge=0.0, description="shorter inked x-ranges (sides) are specks")
     page_margin_mm: float = Field(ge=0.0)
+    struck: tuple[float, float] = Field(description="band a strike is looked for, shares of a side")
+    strike_run: float = Field(gt=0.0, description="a level run this long (sides) is a strike")
+    strike_degrees: float = Field(ge=0.0, le=20.0, description="a strike's slope, at most")
+    strike_step: float = Field(gt=0.0, description="the slopes tried, this many degrees apart")
 
     @model_validator(mode="after")
     def _consistent(self) -> TickRowDetection:
-        for name in ("above", "below", "across"):
+        for name in ("above", "below", "across", "struck"):
             low, high = getattr(self, name)
             if not -1.0 <= low < high <= 1.0:
                 raise ValueError(f"{name}: needs -1 <= low < high <= 1")

@@ -23,6 +23,7 @@ class TickConfidence(Spec):
     typed_glyph: float = Field(ge=0.0, le=1.0)
     outside: float = Field(ge=0.0, le=1.0)
     pale: float = Field(ge=0.0, le=1.0)
+    struck_others: float = Field(ge=0.0, le=1.0)
 
 
 class TypedMarks(Spec):
@@ -48,10 +49,17 @@ class OutsideMarks(Spec):
     gap_marked: float = Field(gt=0.0, le=1.0, description="gap's share inked by a mark")
     gap_clear: float = Field(ge=0.0, lt=1.0, description="...at most this on the others")
     longest_stroke: float = Field(gt=0.0, description="longer strokes (sides) are no mark")
+    struck_marked: float = Field(gt=0.0, le=1.0, description="words' share struck through")
+    struck_clear: float = Field(ge=0.0, lt=1.0, description="...at most this on the one left")
+    struck_part: float = Field(gt=0.0, description="parts this long (sides) judged on their own")
 
     @model_validator(mode="after")
     def _ordered(self) -> OutsideMarks:
-        if self.stroke_clear >= self.stroke_marked or self.gap_clear >= self.gap_marked:
+        if (
+            self.stroke_clear >= self.stroke_marked
+            or self.gap_clear >= self.gap_marked
+            or self.struck_clear >= self.struck_marked
+        ):
             raise ValueError("a clear option must carry less ink than a marked one")
         if not 0.0 <= self.gap[0] < self.gap[1]:
             raise ValueError("gap: needs 0 <= near < far")

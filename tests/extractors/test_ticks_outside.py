@@ -1,5 +1,7 @@
 """Tick groups marked outside the boxes: the option's words circled or underlined, or a ✓
-written after them, the box left empty (issue 17: pen-circle, pen-underline, pen-beside).
+written after them, the box left empty (issue 17: pen-circle, pen-underline, pen-beside);
+or every other option struck out by pen, the chosen one left standing (pen-strike-others,
+pen-circle-strike).
 
 The fixtures are small generated rows: printed boxes and stand-in glyphs laid out as the
 form prints the 单位性质 group, the chosen option marked with the generator's own pen
@@ -48,10 +50,14 @@ def _glyph(image: np.ndarray, x: float, y: float) -> None:
 
 
 def _form(
-    mark: str | None, chosen: str, rng: np.random.Generator
+    mark: str | None,
+    chosen: str,
+    rng: np.random.Generator,
+    struck: tuple[str, ...] = (),
 ) -> tuple[np.ndarray, list[tuple[str, float, float, float]]]:
     """The 单位性质 rows drawn as the generator lays them out (box, 1 mm, words, 4 mm),
-    the chosen option marked ``mark``; returns the image and each option's box (mm)."""
+    the chosen option marked ``mark`` and the options ``struck`` struck out as the
+    generator strikes them; returns the image and each option's box (mm)."""
     image = np.full((_px(PAGE_MM[1]), _px(PAGE_MM[0]), 3), 250, np.uint8)
     placed = []
     for r, row in enumerate(ROWS):
@@ -66,6 +72,15 @@ def _form(
             x += BOX_MM + 1.0 + len(option) * EM_MM + 4.0
     page = Image.fromarray(image)
     for option, x, top, words in placed:
+        if option in struck:
+            # the pen starts a little before the words or just inside them, ends past them
+            start = x + BOX_MM + 1.0 - float(rng.uniform(-0.3, 0.8))
+            end = x + BOX_MM + 1.0 + words + float(rng.uniform(0.0, 1.2))
+            ink = render_pen_mark("strike", _px(end - start), _px(BOX_MM * 0.8), rng)
+            centre = ((start + end) / 2, top + BOX_MM * 0.42)
+            angle = float(rng.uniform(-2, 2))
+            at = (_px(centre[0]), _px(centre[1]))
+            page, _ = stamp(page, ink, center=at, angle_deg=angle, rng=rng, opacity=1.0)
         if option != chosen or mark is None:
             continue
         if mark == "beside":
@@ -105,6 +120,11 @@ def _page(image: np.ndarray, placed: list[tuple[str, float, float, float]], read
             )
         )
     del height, width
+    return _as_read(image, boxes, lines)
+
+
+def _as_read(image: np.ndarray, boxes: tuple[TickBox, ...], lines: list[TextLine]) -> Page:
+    """The scanned page as read: its OCR lines, its boxes and the ink along their rows."""
     return Page(
         number=3,
         source_page=3,
@@ -282,5 +302,201 @@ def test_a_check_read_before_the_next_options_words_is_not_a_mark_after_these() 
     )
     # a ✓ the OCR read after the words with no ink in the gap after them: review
     reading = _read(page.model_copy(update={"lines": beside}))
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
+
+
+# --- the others struck out ------------------------------------------------------------
+
+
+def _others(chosen: str) -> tuple[str, ...]:
+    return tuple(o for o in OPTIONS if o != chosen)
+
+
+def test_strikes_are_recorded_and_level_glyph_strokes_are_not() -> None:
+    """A pen line through an option's words is a strike on its row; the stand-in glyphs'
+    own level strokes, at one height across every character but broken by the paper
+    between characters, are not (nor is a blank form struck anywhere)."""
+    image, placed = _form(None, "", np.random.default_rng(10))
+    assert all(r.struck == () for r in _page(image, placed, "").tick_rows)
+    image, placed = _form(None, "", np.random.default_rng(10), struck=("外资企业", "其他"))
+    page = _page(image, placed, "")
+    a, b = _words(placed, "外资企业")
+    assert _share(page.tick_rows[0].struck, a, b) > 0.8
+    a, b = _words(placed, "其他")
+    assert _share(page.tick_rows[1].struck, a, b) > 0.6
+    for option in ("国有企业", "民营企业", "科研院所"):
+        assert _share(page.tick_rows[0].struck, *_words(placed, option)) == 0.0
+
+
+def _share(spans: tuple[tuple[float, float], ...], a: float, b: float) -> float:
+    return sum(max(0.0, min(e, b) - max(s, a)) for s, e in spans) / (b - a)
+
+
+@pytest.mark.parametrize("chosen", ["国有企业", "科研院所", "其他"])
+@pytest.mark.parametrize("mark", [None, "circle"])
+def test_the_one_option_left_standing_is_the_choice(mark: str | None, chosen: str) -> None:
+    rng = np.random.default_rng([23, len(chosen), mark is None])
+    image, placed = _form(mark, chosen, rng, struck=_others(chosen))
+    reading = _read(_page(image, placed, chosen))
+    assert reading is not None and reading.value == chosen
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize(
+    "struck",
+    [
+        tuple(OPTIONS),  # every option struck: nothing left to choose
+        ("国有企业", "民营企业", "外资企业", "科研院所"),  # two left standing
+    ],
+)
+def test_strikes_that_leave_no_one_option_go_to_review(struck: tuple[str, ...]) -> None:
+    image, placed = _form(None, "", np.random.default_rng(11), struck=struck)
+    reading = _read(_page(image, placed, ""))
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
+
+
+def test_an_option_struck_in_part_is_doubt_not_a_reading() -> None:
+    """Every other option struck, but one of them only over a third of its words (a pen
+    that stopped, or a glyph's stroke taken for a strike): the one left is not sure."""
+    image, placed = _form(None, "", np.random.default_rng(12), struck=_others("民营企业"))
+    page = _page(image, placed, "民营企业")
+    a, b = _words(placed, "国有企业")
+    rows = list(page.tick_rows)
+    rows[0] = rows[0].model_copy(
+        update={"struck": (*_minus_span(rows[0].struck, (a + 0.35 * (b - a), b)),)}
+    )
+    reading = _read(page.model_copy(update={"tick_rows": tuple(rows)}))
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
+
+
+def _minus_span(
+    spans: tuple[tuple[float, float], ...], cut: tuple[float, float]
+) -> list[tuple[float, float]]:
+    return [
+        part
+        for s, e in spans
+        for part in ((s, min(e, cut[0])), (max(s, cut[1]), e))
+        if part[1] > part[0]
+    ]
+
+
+def test_a_struck_option_also_ringed_is_doubt() -> None:
+    """The ringed option struck as well (the others struck too): which stands is for a
+    person to say."""
+    image, placed = _form("circle", "民营企业", np.random.default_rng(13), struck=tuple(OPTIONS))
+    reading = _read(_page(image, placed, "民营企业"))
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
+
+
+AFFILIATION = (("中央在黔企业", "省属企业", "市"), ("（州）属企业", "其他"))
+
+
+def _wrapped_form(struck: tuple[str, ...], rng: np.random.Generator) -> Page:
+    """隶属关系 in a narrow cell: □中央在黔企业 □省属企业 □市 / （州）属企业 □其他 (the
+    option broken at the cell's edge runs on at the next row's start, with no box), the
+    options ``struck`` struck out on every part; the page as read, one OCR line a part."""
+    image = np.full((_px(PAGE_MM[1]), _px(PAGE_MM[0]), 3), 250, np.uint8)
+    parts: list[tuple[str, float, float, float, bool]] = []  # text, x, top, words, boxed
+    for r, row in enumerate(AFFILIATION):
+        top = 15.0 + r * 1.75 * EM_MM + 0.15 * BOX_MM
+        x = 80.0
+        for text in row:
+            boxed = not text.startswith("（")
+            if boxed:
+                box = (_px(x), _px(top)), (_px(x + BOX_MM), _px(top + BOX_MM))
+                cv2.rectangle(image, *box, PRINT, 1)
+            start = x + BOX_MM + 1.0 if boxed else x
+            for i in range(len(text)):
+                _glyph(image, start + i * EM_MM, top - 0.15 * BOX_MM + 0.2)  # as _form
+            parts.append((text, x, top, len(text) * EM_MM, boxed))
+            x = start + len(text) * EM_MM + 4.0
+    page_image = Image.fromarray(image)
+    for text, x, top, words, boxed in parts:
+        if not any(o.startswith(text) or o.endswith(text) for o in struck):
+            continue
+        start = (x + BOX_MM + 1.0 if boxed else x) - float(rng.uniform(-0.3, 0.8))
+        end = start + words + float(rng.uniform(0.5, 1.2))
+        ink = render_pen_mark("strike", _px(end - start), _px(BOX_MM * 0.8), rng)
+        centre = (_px((start + end) / 2), _px(top + BOX_MM * 0.42))
+        page_image, _ = stamp(page_image, ink, center=centre, angle_deg=0.5, rng=rng, opacity=1.0)
+    # a scan's slight blur: the generator's long pen line is a row of dots until scanned
+    image = cv2.GaussianBlur(np.array(page_image.convert("RGB")), (3, 3), 0)
+    boxes = image_boxes(image, DPI, RULES.tick_boxes)
+    lines = [TextLine(text="隶属关系", bbox=(0.1, 15.0 / PAGE_MM[1], 0.2, 19.0 / PAGE_MM[1]))]
+    for text, x, top, words, boxed in parts:
+        end = ((x + BOX_MM + 1.0 if boxed else x) + words) / PAGE_MM[0]
+        bbox = (x / PAGE_MM[0], (top - 0.6) / PAGE_MM[1], end, (top + 4.2) / PAGE_MM[1])
+        lines.append(TextLine(text=("□" if boxed else "") + text, bbox=bbox))
+    return _as_read(image, boxes, lines)
+
+
+def _affiliation(page: Page):  # type: ignore[no-untyped-def]
+    return read_checkbox(
+        PILOT.field("affiliation"), page, PILOT, RULES.campaign, RULES.ticks, NORMALIZE
+    )
+
+
+@pytest.mark.parametrize("chosen", ["省属企业", "其他", "市（州）属企业"])
+def test_an_option_wrapped_onto_the_next_line_is_struck_on_both_parts(chosen: str) -> None:
+    """市 alone is shorter than a strike is looked for: the wrapped option is judged by
+    both its parts, so struck it is out, and standing it is the choice."""
+    names = ("中央在黔企业", "省属企业", "市（州）属企业", "其他")
+    rng = np.random.default_rng([14, len(chosen)])  # a pen line run into a box can hide it
+    page = _wrapped_form(tuple(o for o in names if o != chosen), rng)
+    assert len(page.boxes) == 4
+    reading = _affiliation(page)
+    assert reading is not None and reading.value == chosen
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+def test_a_wrapped_option_struck_on_its_first_part_only_is_doubt() -> None:
+    """The others struck, but 市（州）属企业 only on 市 (其他 standing): the run-on part
+    stands, so two options stand and a person would ask; so does the reader."""
+    page = _wrapped_form(("中央在黔企业", "省属企业", "市"), np.random.default_rng(15))
+    reading = _affiliation(page)
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
+
+
+def test_a_struck_option_the_ocr_misread_keeps_its_box_by_the_printed_order() -> None:
+    """The ring breaks 科研院所's box (one box fewer than options) and the strike through
+    其他 makes the OCR read 共审: 其他's box is the one box left between its neighbours'
+    in the printed order, so its strike is measured and the ringed option reads."""
+    rng = np.random.default_rng(21)
+    image, placed = _form("circle", "科研院所", rng, struck=_others("科研院所"))
+    page = _page(image, placed, "科研院所")
+    x = _words(placed, "科研院所")[0]
+    lines = tuple(
+        line.model_copy(update={"text": "□共审"}) if line.text == "□其他" else line
+        for line in page.lines
+    )
+    boxes = tuple(b for b in page.boxes if not x - 0.03 < b.bbox[0] < x)
+    assert len(boxes) == len(OPTIONS) - 1
+    reading = _read(page.model_copy(update={"lines": lines, "boxes": boxes}))
+    assert reading is not None and reading.value == "科研院所"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+def test_strikes_are_no_evidence_on_a_page_whose_ticked_words_read_struck() -> None:
+    """Another group on the page has a ticked box whose own words read struck (type so
+    dense that a level line fits through it): the strikes here are doubt, not a reading."""
+    image, placed = _form(None, "", np.random.default_rng(22), struck=_others("民营企业"))
+    page = _page(image, placed, "民营企业")
+    assert _read(page).value == "民营企业"  # type: ignore[union-attr]
+    row = page.tick_rows[0]
+    shift = 0.5  # another group, lower on the page
+    x0, y0, x1, y1 = page.boxes[0].bbox
+    ticked = page.boxes[0].model_copy(update={"bbox": (x0, y0 + shift, x1, y1 + shift), "ink": 0.4})
+    other = row.model_copy(
+        update={"bbox": (row.bbox[0], row.bbox[1] + shift, row.bbox[2], row.bbox[3] + shift)}
+    )
+    fooled = page.model_copy(
+        update={"boxes": (*page.boxes, ticked), "tick_rows": (*page.tick_rows, other)}
+    )
+    reading = _read(fooled)
     assert reading is not None and reading.value is None
     assert needs_review(reading.confidence, RULES.review)

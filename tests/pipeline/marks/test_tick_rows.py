@@ -85,3 +85,36 @@ def test_band_limits_out_of_order_fail_at_load(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="above"):
         load_rules(folder)
+
+
+def test_a_line_struck_through_the_words_is_recorded_and_glyph_strokes_are_not() -> None:
+    """A pen line through the first option's words, rising a little, is struck; level
+    strokes at one height in every character, broken by the paper between characters
+    (a row of 二 or 三), are not, nor is a ✓'s steep stroke after the second option."""
+    image, boxes = _rows(2.0)
+    top = round(boxes[0].bbox[1] * 400)
+    y = top + SIDE // 2
+    first = 200 + SIDE + 10
+    for i in range(4):  # glyph stand-ins after the second box: level strokes, 0.5 mm apart
+        x = 200 + 8 * SIDE + SIDE + 10 + i * (SIDE + 4)
+        for dy in (-SIDE // 4, 0, SIDE // 4):
+            cv2.line(image, (x, y + dy), (x + SIDE, y + dy), INK, 2)
+    cv2.line(image, (first, y + 2), (first + 5 * SIDE, y - 2), PEN, 4)  # the strike
+    tick = 200 + 16 * SIDE - SIDE
+    cv2.line(image, (tick, y - SIDE // 2), (tick + SIDE // 2, y + SIDE // 2), PEN, 4)
+    rows = tick_rows(ink_mask(image, DPI, RULES.tick_boxes), DPI, boxes, RULES.tick_rows)
+    w = 1400
+    assert _inked(rows[0].struck, first / w, (first + 5 * SIDE) / w) > 0.95
+    glyphs = (200 + 9 * SIDE + 10) / w, (200 + 9 * SIDE + 10 + 4 * (SIDE + 4)) / w
+    assert _inked(rows[0].struck, *glyphs) == 0.0
+    assert _inked(rows[0].struck, tick / w, (tick + SIDE) / w) == 0.0
+    assert rows[1].struck == ()
+
+
+def test_a_strike_part_shorter_than_a_strike_is_looked_for_fails_at_load(tmp_path: Path) -> None:
+    text = (RULES_DIR / "ticks.yaml").read_text(encoding="utf-8")
+    folder = rules_folder(
+        tmp_path, {"ticks.yaml": text.replace("struck_part: 1.6", "struck_part: 1.0")}
+    )
+    with pytest.raises(ConfigError, match="struck_part"):
+        load_rules(folder)
