@@ -41,7 +41,7 @@ from pipeline.marks.seal_edges import seal_edge
 from pipeline.marks.seal_impressions import SealCandidate, detect_seals
 from pipeline.marks.seal_unwrap import Unwrapped, ink_image, unwrap_ring, unwrap_seal
 from pipeline.model import SealMark, TextLine
-from pipeline.ocr.engine import OcrEngine
+from pipeline.ocr.engine import OcrEngine, recognize_tight
 from pipeline.rulebook.marks import SealDetection
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,8 @@ def _recognize(engine: OcrEngine, image: np.ndarray) -> tuple[tuple[TextLine, ..
     """The lines in ``image`` padded with paper, and the padding and the padded width."""
     pad = max(8, image.shape[0] // 4)
     padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-    lines = engine.recognize(cv2.cvtColor(padded, cv2.COLOR_GRAY2RGB))
+    # Each line at its own width: a strip's few short lines are not padded to a page's.
+    lines = recognize_tight(engine, cv2.cvtColor(padded, cv2.COLOR_GRAY2RGB))
     return lines, pad, int(padded.shape[1])
 
 
