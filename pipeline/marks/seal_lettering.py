@@ -179,6 +179,13 @@ def _ring(
         begin, span = _arc([g.deg for g in kept])
         middle = begin + span / 2
     kept.sort(key=lambda g: (g.deg - begin) % 360.0)
+    # The name runs in hanzi: digits, letters and marks at its ends are the serial's ends
+    # or specks beside it, read as glyphs (a tight reading reads narrow boxes surely).
+    hanzi = [i for i, g in enumerate(kept) if _is_cjk(g.char)]
+    if hanzi and len(hanzi) < len(kept):
+        kept = kept[hanzi[0] : hanzi[-1] + 1]
+        begin, span = _arc([g.deg for g in kept])
+        middle = begin + span / 2
     text = "".join(g.char for g in kept)
     scores = [g.score for g in kept]
     end = begin + span

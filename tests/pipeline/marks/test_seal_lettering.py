@@ -133,7 +133,10 @@ def test_the_seal_01_owner_inner_line_and_serial_are_read_from_where_it_lies() -
     assert found.text == "天津君和缘商贸有限公司", found
     assert found.inner.split()[0] == "发票专用章", found
     assert found.code == "5263647368706", found
-    assert found.ocr_calls <= 2
+    # The ring, the ring once more centred on the name (the tight reading also reads a
+    # short line of specks under it to the strip's end), the inner lines and serial: no
+    # mirrored pass.
+    assert found.ocr_calls <= 3 and not found.mirrored, found
 
 
 # --- without the OCR ----------------------------------------------------------------------
