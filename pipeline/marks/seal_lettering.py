@@ -41,7 +41,7 @@ from pipeline.marks.seal_edges import seal_edge
 from pipeline.marks.seal_impressions import SealCandidate, detect_seals
 from pipeline.marks.seal_unwrap import Unwrapped, ink_image, unwrap_ring, unwrap_seal
 from pipeline.model import SealMark, TextLine
-from pipeline.ocr.engine import OcrEngine
+from pipeline.ocr.engine import OcrEngine, recognize_tight
 from pipeline.rulebook.marks import SealDetection
 
 log = logging.getLogger(__name__)
@@ -78,11 +78,15 @@ class Lettering:
 # --- OCR and what it read ---------------------------------------------------------------
 
 
-def _recognize(engine: OcrEngine, image: np.ndarray) -> tuple[tuple[TextLine, ...], int, int]:
+def _recognize(
+    engine: OcrEngine, image: np.ndarray, rules: SealDetection
+) -> tuple[tuple[TextLine, ...], int, int]:
     """The lines in ``image`` padded with paper, and the padding and the padded width."""
     pad = max(8, image.shape[0] // 4)
     padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-    lines = engine.recognize(cv2.cvtColor(padded, cv2.COLOR_GRAY2RGB))
+    rgb = cv2.cvtColor(padded, cv2.COLOR_GRAY2RGB)
+    # Each line at its own width: a strip's few short lines are not padded to a page's.
+    lines = recognize_tight(engine, rgb) if rules.tight_lines else engine.recognize(rgb)
     return lines, pad, int(padded.shape[1])
 
 
@@ -178,6 +182,13 @@ def _ring(
         begin, span = _arc([g.deg for g in kept])
         middle = begin + span / 2
     kept.sort(key=lambda g: (g.deg - begin) % 360.0)
+    # The name runs in hanzi: digits, letters and marks at its ends are the serial's ends
+    # or specks beside it, read as glyphs (a tight reading reads narrow boxes surely).
+    hanzi = [i for i, g in enumerate(kept) if _is_cjk(g.char)]
+    if hanzi and len(hanzi) < len(kept):
+        kept = kept[hanzi[0] : hanzi[-1] + 1]
+        begin, span = _arc([g.deg for g in kept])
+        middle = begin + span / 2
     text = "".join(g.char for g in kept)
     scores = [g.score for g in kept]
     end = begin + span
@@ -199,13 +210,13 @@ def _read_ring(
     when the strip's ends cut it. Returns the reading and the OCR passes spent."""
     start = unwrapped.gap_deg
     strip = unwrapped.strip(start)
-    lines, pad, width = _recognize(engine, strip)
+    lines, pad, width = _recognize(engine, strip, rules)
     first = _ring(lines, pad, width, strip.shape[1], start, rules)
     if first is None or not first.cut:
         return first, 1
     start = first.middle_deg + 180.0
     strip = unwrapped.strip(start)
-    lines, pad, width = _recognize(engine, strip)
+    lines, pad, width = _recognize(engine, strip, rules)
     second = _ring(lines, pad, width, strip.shape[1], start, rules)
     if second is None:
         return first, 2
@@ -327,7 +338,7 @@ def _read_inner_and_code(
     if not parts:
         return Lettering(), 0
     image, rows = _stack(parts, gap=rules.strip_height_px // 2)
-    lines, pad, _ = _recognize(engine, image)
+    lines, pad, _ = _recognize(engine, image, rules)
     height = image.shape[0] + 2 * pad
     inner_lines: list[TextLine] = []
     code_lines: list[TextLine] = []
@@ -381,7 +392,7 @@ def _read_square(
     tries = [crop, np.rot90(crop, 2), np.fliplr(crop), np.rot90(crop, 1), np.rot90(crop, 3)]
     best, calls, mirrored = ("", 0.0), 0, False
     for index, candidate in enumerate(tries[: rules.square_tries]):
-        lines, _, _ = _recognize(engine, np.ascontiguousarray(candidate))
+        lines, _, _ = _recognize(engine, np.ascontiguousarray(candidate), rules)
         calls += 1
         chars = [c for line in lines for c in _chars(line)]
         text, confidence = "".join(ch for ch, _ in chars), _mean([s for _, s in chars])

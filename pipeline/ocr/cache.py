@@ -17,7 +17,13 @@ from pydantic import TypeAdapter, ValidationError
 
 from pipeline.files import write_atomic
 from pipeline.model import TextLine
-from pipeline.ocr.engine import OcrEngine, OcrSettings, WrappingEngine, image_digest
+from pipeline.ocr.engine import (
+    OcrEngine,
+    OcrSettings,
+    WrappingEngine,
+    image_digest,
+    recognize_tight,
+)
 from pipeline.ocr.registry import create_engine
 
 log = logging.getLogger(__name__)
@@ -61,6 +67,11 @@ class CachedEngine(WrappingEngine):
 
     def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
         return self._cached(self._path(image_digest(image)), lambda: self.inner.recognize(image))
+
+    def recognize_tight(self, image: np.ndarray) -> tuple[TextLine, ...]:
+        """The inner engine's tight reading (``TightReader``), cached apart from a page's."""
+        path = self._path(image_digest(image)).with_suffix(".tight.json")
+        return self._cached(path, lambda: recognize_tight(self.inner, image))
 
     def read_line(self, image: np.ndarray) -> TextLine | None:
         """A cut-out line, cached as a page is (an empty tuple: nothing read)."""

@@ -94,6 +94,26 @@ class WrappingEngine:
         return self.inner.read_line(image)
 
 
+@runtime_checkable
+class TightReader(Protocol):
+    """An engine that can also recognise each line found at its own width, not padded to
+    the page's line width or to the widest line read with it (a seal's lettering: its
+    strips hold a few short lines, and padding was most of their recognition's cost)."""
+
+    def recognize_tight(self, image: np.ndarray) -> tuple[TextLine, ...]:
+        """The text lines of an RGB or grey uint8 image, as ``recognize``'s, each line
+        recognised alone at its own width."""
+        ...
+
+
+def recognize_tight(engine: OcrEngine, image: np.ndarray) -> tuple[TextLine, ...]:
+    """``engine``'s tight reading of ``image`` when it has one (``TightReader``), else its
+    ordinary reading (a replay, a recorder, another engine)."""
+    if isinstance(engine, TightReader):
+        return engine.recognize_tight(image)
+    return engine.recognize(image)
+
+
 def reads_lines(engine: OcrEngine) -> bool:
     """Whether ``engine`` — through the engines wrapped round it — can read a line alone:
     it is a ``LineReader`` and does not say otherwise (a replay recorded without lines

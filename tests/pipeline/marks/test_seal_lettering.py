@@ -133,7 +133,10 @@ def test_the_seal_01_owner_inner_line_and_serial_are_read_from_where_it_lies() -
     assert found.text == "天津君和缘商贸有限公司", found
     assert found.inner.split()[0] == "发票专用章", found
     assert found.code == "5263647368706", found
-    assert found.ocr_calls <= 2
+    # The ring, the ring once more centred on the name (the tight reading also reads a
+    # short line of specks under it to the strip's end), the inner lines and serial: no
+    # mirrored pass.
+    assert found.ocr_calls <= 3 and not found.mirrored, found
 
 
 # --- without the OCR ----------------------------------------------------------------------
@@ -218,3 +221,35 @@ def test_passes_are_spent_only_where_they_can_change_the_reading(
     found = read_lettering(ink, seal, engine, SEALS)  # type: ignore[arg-type]
     assert found.text == kept, found
     assert engine.calls == found.ocr_calls == calls, found
+
+
+def test_a_name_keeps_the_hanzi_between_its_ends() -> None:
+    # a tight reading reads the serial's last digits and a speck beside the name surely
+    lines = [_line("7.天津君和缘商贸有限公司3", 255, 640)]
+    ring = _ring(lines, _PAD, _WIDTH, _STRIP, 20.0, SEALS)
+    assert ring is not None and ring.text == "天津君和缘商贸有限公司"
+    lines = [_line("力直当网信息技术(眉山)有限公", 200, 640)]  # marks inside are kept
+    ring = _ring(lines, _PAD, _WIDTH, _STRIP, 20.0, SEALS)
+    assert ring is not None and ring.text == "力直当网信息技术(眉山)有限公"
+
+
+class _SayingTightly(_Saying):
+    """``_Saying`` with a tight reading (``TightReader``) that says something else."""
+
+    def __init__(self) -> None:
+        super().__init__("页上的字", 0.95)
+        self.tight = 0
+
+    def recognize_tight(self, image: np.ndarray) -> tuple[TextLine, ...]:
+        self.tight += 1
+        return (self.line.model_copy(update={"text": "天津某商贸有限公司"}),)
+
+
+@pytest.mark.parametrize("tight", [True, False])
+def test_the_lettering_is_read_tightly_when_the_rules_say_so(tight: bool) -> None:
+    ink, seal = _stamped_seal()
+    engine = _SayingTightly()
+    rules = SEALS.model_copy(update={"tight_lines": tight})
+    found = read_lettering(ink, seal, engine, rules)  # type: ignore[arg-type]
+    assert found.text == ("天津某商贸有限公司" if tight else "页上的字"), found
+    assert (engine.tight, engine.calls) == ((found.ocr_calls, 0) if tight else (0, found.ocr_calls))

@@ -13,7 +13,14 @@ from PIL import Image, ImageDraw, ImageFont
 from pipeline.errors import OcrError
 from pipeline.model import TextLine
 from pipeline.ocr.cache import CachedEngine
-from pipeline.ocr.engine import OcrEngine, OcrSettings, image_digest, reading_order
+from pipeline.ocr.engine import (
+    OcrEngine,
+    OcrSettings,
+    TightReader,
+    image_digest,
+    reading_order,
+    recognize_tight,
+)
 from pipeline.ocr.registry import create_engine
 from pipeline.ocr.replay import RecordingEngine, ReplayEngine
 
@@ -51,6 +58,49 @@ def test_rapidocr_reads_greyscale_and_blank_pages(rapid: OcrEngine) -> None:
     grey = np.asarray(Image.fromarray(_page()).convert("L"))
     assert [line.text for line in rapid.recognize(grey)] == LINES
     assert rapid.recognize(np.full((400, 300, 3), 255, np.uint8)) == ()
+
+
+def test_a_tight_reading_reads_the_same_lines_and_leaves_the_page_reading_as_it_was(
+    rapid: OcrEngine,
+) -> None:
+    assert isinstance(rapid, TightReader)
+    before = rapid.recognize(_page())
+    tight = rapid.recognize_tight(_page())
+    assert [line.text for line in tight] == LINES
+    assert all(line.confidence > 0.9 for line in tight)
+    assert rapid.recognize(_page()) == before  # the recogniser's padding is restored
+
+
+@dataclass
+class TightCountingEngine:
+    """A fake engine with a tight reading that says which reading it was asked for."""
+
+    calls: list[str] = field(default_factory=list)
+    name: str = "tight-counting"
+    fingerprint: str = "tight-counting-1"
+
+    def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
+        self.calls.append("page")
+        return (TextLine(text="页", bbox=(0.1, 0.1, 0.2, 0.2), confidence=0.9),)
+
+    def recognize_tight(self, image: np.ndarray) -> tuple[TextLine, ...]:
+        self.calls.append("tight")
+        return (TextLine(text="章", bbox=(0.1, 0.1, 0.2, 0.2), confidence=0.9),)
+
+
+def test_a_tight_reading_is_cached_apart_and_falls_back_to_the_page_reading(
+    tmp_path: Path,
+) -> None:
+    inner = TightCountingEngine()
+    engine = CachedEngine(inner, tmp_path)
+    assert [t.text for t in recognize_tight(engine, _page())] == ["章"]
+    assert [t.text for t in engine.recognize(_page())] == ["页"]  # not the tight entry
+    assert [t.text for t in recognize_tight(CachedEngine(inner, tmp_path), _page())] == ["章"]
+    assert inner.calls == ["tight", "page"]
+    # An engine without one (a replay, a recorder) reads as it reads a page.
+    plain = CountingEngine()
+    assert recognize_tight(RecordingEngine(plain), _page()) == plain.lines
+    assert plain.calls == 1
 
 
 @dataclass
