@@ -193,7 +193,9 @@ def issuer_near_miss(text: str, issuers: Sequence[str], normalize: Normalizer) -
 
 def choice_near_miss(text: str, choices: Sequence[Choice], normalize: Normalizer) -> str | None:
     """The printed option a text is one character away from — one changed (新材科 → 新材料)
-    or one missing (金 → 冶金: a dark seal over the option's first character) — or None."""
+    or one missing (金 → 冶金: a dark seal over the option's first character) — or the
+    start or end of (生态特色 of 生态特色食品: the rest under a seal or past the cell's
+    edge), or None. An option outside the list written whole (金融服务) is none of these."""
     read = normalize.text(text)
     named = [
         (choice, normalize.text(n)) for choice in choices for n in (choice.name, *choice.aliases)
@@ -207,7 +209,18 @@ def choice_near_miss(text: str, choices: Sequence[Choice], normalize: Normalizer
             and Levenshtein.distance(read, option) == 1
         ):
             return choice.name
+    for choice, option in named:
+        if 2 <= len(read) < len(option) and (option.startswith(read) or option.endswith(read)):
+            return choice.name
     return None
+
+
+def _at_misread(text: str, normalize: Normalizer) -> bool:
+    """Whether an e-mail reading has no @ and becomes a valid address with one character
+    taken for it."""
+    return "@" not in text and any(
+        normalize.is_valid_email(text[:i] + "@" + text[i + 1 :]) for i in range(1, len(text) - 1)
+    )
 
 
 class Plausibility(Spec):
@@ -268,13 +281,20 @@ def plausibility(
             near = choice_near_miss(text, choices, normalize)
             if near is not None:
                 sign(Doubt.NEAR_CHOICE, r.factors.near_miss, near)
+        elif field_type is FieldType.EMAIL and _at_misread(text, normalize):
+            # no @, and one character in its place makes an address: the @ misread
+            # (zhou778a126.com on a 1-bit scan, session 14), not an invalid address written
+            sign(Doubt.UNPARSED, r.factors.unparsed, "@")
         elif field_type in (FieldType.MOBILE, FieldType.EMAIL, FieldType.USCC):
             pass  # kept as read for the validators (FIELD_INVALID), judged by the OCR scores
         else:
             sign(Doubt.UNPARSED, r.factors.unparsed)
     is_org = field_type is FieldType.ORG_NAME
-    # a part of a name, never a whole one; a locality's authority names its place first
-    short = is_org and len(text) < r.org_name_min_length
+    # a part of a name, never a whole one (an organisation's or a person's); a locality's
+    # authority names its place first
+    short = (is_org and len(text) < r.org_name_min_length) or (
+        field_type is FieldType.PERSON_NAME and len(text) < r.person_name_min_length
+    )
     placeless = key in r.place_start_fields and not any(text.startswith(p) for p in g.places)
     if short or placeless:
         sign(Doubt.UNPARSED, r.factors.unparsed)

@@ -95,6 +95,9 @@ class PlausibilityRules(Spec):
     org_name_min_length: int = Field(
         ge=1, description="an organisation's name is never shorter (characters)"
     )
+    person_name_min_length: int = Field(
+        ge=1, description="a person's name in Chinese characters is never shorter"
+    )
     blank_marks: str = Field("", description="characters of a printed blank (年月日)")
     place_fields: tuple[str, ...] = Field((), description="keys whose start is a place")
     suffix_fields: tuple[str, ...] = Field((), description="keys that end on an org suffix")

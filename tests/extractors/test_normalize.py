@@ -178,7 +178,7 @@ def test_uscc_case_and_spaces_normalise_equal(code: str) -> None:
 @FAST
 @given(st.lists(NAMES, min_size=1, max_size=5, unique=True), st.data())
 def test_name_list_separators_normalise_equal(names: list[str], data: st.DataObject) -> None:
-    sep = data.draw(st.sampled_from(["；", ";", "、", ",", "，", "\n", " ； "]))
+    sep = data.draw(st.sampled_from(["；", ";", "、", ",", "，", "\n", " ； ", "：", ":"]))
     assert normalize.name_list(sep.join(names) + sep) == names
 
 

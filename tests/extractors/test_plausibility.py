@@ -153,7 +153,12 @@ def test_an_option_one_character_off_is_a_misread_option() -> None:
     assert pl.choice_near_miss("房地产开发", DOMAINS, NORMALIZE) is None
     # one character missing (a dark seal over 冶 on a photocopied cover, session 13)
     assert pl.choice_near_miss("金", DOMAINS, NORMALIZE) == "冶金"
-    assert pl.choice_near_miss("化工", DOMAINS, NORMALIZE) is None  # two from 现代化工
+    # the start or the end of an option, the rest hidden (生态特色 of 生态特色食品 read sure
+    # on a 1-bit photocopy, session 14): a person would not take it for another domain
+    assert pl.choice_near_miss("生态特色", DOMAINS, NORMALIZE) == "生态特色食品"
+    assert pl.choice_near_miss("化工", DOMAINS, NORMALIZE) == "现代化工"
+    assert pl.choice_near_miss("金融服务", DOMAINS, NORMALIZE) is None
+    assert pl.choice_near_miss("材", DOMAINS, NORMALIZE) is None  # one character: too little
 
 
 def test_a_part_of_a_name_does_not_read_as_an_organisation() -> None:
@@ -321,3 +326,17 @@ def test_a_document_number_from_a_known_issuer_or_another_is_no_near_miss() -> N
     for number in ("黔工信科技〔2020〕53号", "工信部科〔2019〕12号"):
         got = _plausibility("pilot_approval_no", FieldType.DOC_NUMBER, number, number, True)
         assert not got.doubts
+
+
+def test_a_single_character_does_not_read_as_a_person_s_name() -> None:
+    # 明 of 冯明 on a 1-bit scan, read sure (tuned bw-sideways, session 14)
+    got = _plausibility("legal_rep", FieldType.PERSON_NAME, "明", "明", True)
+    assert [d.cue for d in got.doubts] == [Doubt.UNPARSED]
+    assert _plausibility("legal_rep", FieldType.PERSON_NAME, "冯明", "冯明", True).doubts == ()
+
+
+def test_an_address_whose_at_was_misread_is_doubted_and_an_invalid_one_is_kept() -> None:
+    got = _plausibility("email", FieldType.EMAIL, "zhou778a126.com", "zhou778a126.com", False)
+    assert [(d.cue, d.detail) for d in got.doubts] == [(Doubt.UNPARSED, "@")]
+    # no character in the @'s place makes it an address: kept as read (FIELD_INVALID)
+    assert _plausibility("email", FieldType.EMAIL, "zhou778", "zhou778", False).doubts == ()
