@@ -438,6 +438,17 @@ def read_slots(submission: Submission, context: Context) -> tuple[SlotReading, .
             if mark and mark.colour in rules.marks.official_colours
             else OwnerVerdict(None)  # no seal, or not an official seal's ink: not matched
         )
+        if mark is not None and verdict.match is False:
+            # a seal stamped over its own slot's label hides it: the seal then lies nearest
+            # another slot's label, and reading as the hidden slot's owner it is that
+            # slot's seal, not a wrong one here (a photocopied cover, session 14)
+            for other in template.seal_slots:
+                if other.page != slot.page or other.id == slot.id or other.id in anchors:
+                    continue
+                their, rest = owners_of(other, applicant, context)
+                if judge_owner(mark, their, rest, rules.owner, context).match is True:
+                    mark, verdict = None, OwnerVerdict(None)
+                    break
         readings.append(
             SlotReading(
                 slot=slot,

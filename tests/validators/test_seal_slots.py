@@ -505,3 +505,27 @@ def test_a_ring_read_in_part_is_never_another_authority_holding_that_part(
         CONTEXT,
     )
     assert got.match is verdict
+
+
+def test_a_seal_over_its_own_hidden_label_is_not_a_wrong_seal_at_the_next_slot() -> None:
+    """The lead's seal on a photocopied cover hides 牵头单位（盖章）, the recommender's slot
+    is empty, and the lead's seal lies nearest 推荐单位（盖章）: it reads as the lead, whose
+    label is hidden, so it is the lead's seal — not the recommender's wrong seal (a false
+    SEAL_OWNER_MISMATCH on a tuned song-copy-pen-fill cover, session 14)."""
+    p001 = submission_of("P001")
+    cover = page_id(p001, "cover")
+    page = p001.pages[cover - 1]
+    lead = p001.fields["lead_org"].value
+    mark = next(m for m in page.seals if m.text == lead)
+    recommender = next(line for line in page.lines if "推荐单位" in line.text)
+    w, h = mark.bbox[2] - mark.bbox[0], mark.bbox[3] - mark.bbox[1]
+    x0, y0 = recommender.bbox[2] + 0.5 * w, recommender.bbox[1] - h / 2
+    moved = mark.model_copy(update={"bbox": (x0, y0, x0 + w, y0 + h)})
+    hidden = tuple(line for line in page.lines if "牵头单位" not in line.text)
+    codes_found = _seal_codes(replace_page(p001, cover, lines=hidden, seals=(moved,)))
+    assert ("SEAL_OWNER_MISMATCH", "recommender_cover") not in codes_found
+    assert ("SEAL_MISSING", "recommender_cover") in codes_found
+    assert ("SEAL_UNVERIFIABLE", "lead_org_cover") in codes_found
+    # with the lead's label read, the same seal at the recommender's slot is a wrong seal
+    shown = _seal_codes(replace_page(p001, cover, seals=(moved,)))
+    assert ("SEAL_OWNER_MISMATCH", "recommender_cover") in shown
