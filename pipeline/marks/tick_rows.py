@@ -79,9 +79,78 @@ def _band(
     return _spans(counts >= column_ink, x0, width, gap, shortest)
 
 
-def _without_rules(ink: np.ndarray, rect: tuple[int, int, int, int], run: int) -> np.ndarray:
-    """The ink of ``rect`` without horizontal straight runs ``run`` pixels long or more (a
-    table's rules; a ring's arc or an underline is far shorter than a cell is wide)."""
+def _followed_rules(
+    part: np.ndarray,
+    run: int,
+    side: float,
+    words: tuple[float, float],
+    rules: TickRowDetection,
+) -> np.ndarray:
+    """The pixels of ``part`` on a table rule that is not straight or not level (a phone
+    photo's perspective, a skewed or warped scan), as a mask.
+
+    A rule is found by following it: its level-ish pieces (ink a level run of
+    ``rule_piece`` sides fits in: a rule rising a few degrees still holds such runs, each
+    overlapping the next) joined into one stroke over breaks up to ``rule_gap`` sides,
+    reaching ``run`` pixels across, thin (its median column at most ``rule_thick`` sides of
+    ink), and following a smooth path (a parabola through its columns' centres, never
+    steeper than ``rule_degrees``). Only the ink within the rule's own thickness of that
+    path is the rule: a ring's arc or an underline touching it curves or runs away and is
+    kept. A table's rule runs between rows of boxes, never through their words: a path
+    entering ``words`` (the band a strike is looked for, rows of ``part``) is a pen line
+    struck through them, and kept."""
+    piece = max(2, round(rules.rule_piece * side))
+    found = np.zeros(part.shape, np.uint8)
+    if piece > part.shape[1] or run > part.shape[1]:
+        return found
+    level = cv2.morphologyEx(
+        part,
+        cv2.MORPH_OPEN,
+        np.ones((1, piece), np.uint8),
+        borderType=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
+    gap = round(rules.rule_gap * side)
+    joined = cv2.dilate(level, np.ones((3, 2 * gap + 1), np.uint8)) if gap > 0 else level
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    thick = rules.rule_thick * side
+    slope = float(np.tan(np.radians(rules.rule_degrees)))
+    rows = np.arange(part.shape[0], dtype=float)[:, None]
+    for label in range(1, count):
+        if stats[label, cv2.CC_STAT_WIDTH] < run:
+            continue
+        x, width = stats[label, cv2.CC_STAT_LEFT], stats[label, cv2.CC_STAT_WIDTH]
+        own = (labels[:, x : x + width] == label) & (level[:, x : x + width] > 0)
+        heights = own.sum(axis=0)
+        columns = np.flatnonzero(heights)
+        height = float(np.median(heights[columns]))
+        if columns.size < run / 2 or height > thick:
+            continue
+        centres = (own * rows).sum(axis=0)[columns] / heights[columns]
+        path = np.polynomial.Polynomial.fit(columns, centres, 2)
+        across = np.arange(width, dtype=float)
+        centre = path(across)
+        if float(np.abs(path.deriv()(across)).max()) > slope or bool(
+            np.any((centre > words[0]) & (centre < words[1]))
+        ):
+            continue
+        near = np.abs(rows - centre[None, :]) <= height  # half a stroke off the fit
+        found[:, x : x + width] |= (near & (part[:, x : x + width] > 0)).astype(np.uint8)
+    return found * 255
+
+
+def _without_rules(
+    ink: np.ndarray,
+    rect: tuple[int, int, int, int],
+    run: int,
+    side: float,
+    words: tuple[float, float],
+    rules: TickRowDetection,
+) -> np.ndarray:
+    """The ink of ``rect`` without a table's rules: horizontal straight runs ``run`` pixels
+    long or more, and rules as long that are slightly slanted or curved, followed along
+    their path (``_followed_rules``; a ring's arc or an underline is far shorter than a
+    cell is wide). ``words``: the band of the row a strike is looked for (page pixels)."""
     x0, y0, x1, y1 = rect
     part = np.ascontiguousarray(ink[y0:y1, x0:x1])
     if part.size == 0 or run > part.shape[1]:
@@ -93,6 +162,8 @@ def _without_rules(ink: np.ndarray, rect: tuple[int, int, int, int], run: int) -
         borderType=cv2.BORDER_CONSTANT,
         borderValue=0,
     )
+    inside = (words[0] - y0, words[1] - y0)
+    ruled = cv2.bitwise_or(ruled, _followed_rules(part, run, side, inside, rules))
     ruled = cv2.dilate(ruled, np.ones((3, 1), np.uint8))  # the rule's blurred fringe
     return cv2.subtract(part, ruled)
 
@@ -181,7 +252,10 @@ def tick_rows(
             continue
         y0 = max(margin, round(top - side))
         y1 = min(height - margin, round(bottom + side))
-        region = _without_rules(ink, (x0, y0, x1, y1), round(rules.rule_sides * side))
+        words = (top + rules.struck[0] * side, top + rules.struck[1] * side)
+        region = _without_rules(
+            ink, (x0, y0, x1, y1), round(rules.rule_sides * side), side, words, rules
+        )
         above = (top - rules.above[1] * side, top - rules.above[0] * side)
         below = (bottom + rules.below[0] * side, bottom + rules.below[1] * side)
         # A row close above or below shares the paper between them: each takes its half,

@@ -9,6 +9,15 @@ from pydantic import Field, field_validator
 from pipeline.config import Spec
 
 
+def _regular_expression(value: str) -> str:
+    """``value`` when it compiles as a regular expression."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression: {exc}") from exc
+    return value
+
+
 class RowReading(Spec):
     """A date line a seal cuts, its row read again as one crop (``second_reading.row_readings``)."""
 
@@ -24,11 +33,7 @@ class RowReading(Spec):
     @field_validator("start", "whole")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a regular expression: {exc}") from exc
-        return value
+        return _regular_expression(value)
 
 
 class SecondReading(Spec):
@@ -44,11 +49,7 @@ class SecondReading(Spec):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a regular expression: {exc}") from exc
-        return value
+        return _regular_expression(value)
 
     @field_validator("pads")
     @classmethod

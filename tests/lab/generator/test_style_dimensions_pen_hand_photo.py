@@ -42,6 +42,7 @@ from shenbao_lab.generator.styles import (
 
 from pipeline.config import FieldSpec
 from pipeline.model import Annex
+from tests.lab.generator.paper_regions import box_inside, region
 from tests.rulebook import RULES
 
 DPI = 200
@@ -70,21 +71,9 @@ def _group(
     return page, paper
 
 
-def _region(paper: _Paper, x0: float, y0: float, x1: float, y1: float) -> tuple[slice, slice]:
-    return slice(round(paper.px(y0)), round(paper.px(y1))), slice(
-        round(paper.px(x0)), round(paper.px(x1))
-    )
-
-
-def _inside(paper: _Paper, box: TickBox, inset: float = 0.4) -> tuple[slice, slice]:
-    return _region(
-        paper, box.x + inset, box.y + inset, box.x + box.size - inset, box.y + box.size - inset
-    )
-
-
 def _words(paper: _Paper, box: TickBox) -> tuple[slice, slice]:
     x = box.x + box.size + 1.0
-    return _region(paper, x, box.y - 0.2, x + box.label_w, box.y + box.size)
+    return region(paper, x, box.y - 0.2, x + box.label_w, box.y + box.size)
 
 
 def _struck(ink: np.ndarray, paper: _Paper, box: TickBox) -> bool:
@@ -103,8 +92,8 @@ def test_the_options_not_chosen_are_struck_through_their_words(mark: TickMark) -
     assert _struck(ink, paper, first) and _struck(ink, paper, third)
     assert not _struck(ink, paper, chosen)
     for box in page.boxes:  # the boxes themselves stay (nearly) empty
-        assert ink[_inside(paper, box)].mean() < 0.03
-    ring = ink[_region(paper, chosen.x - 2, chosen.y - 3, chosen.x - 0.3, chosen.y + 5)]
+        assert ink[box_inside(paper, box)].mean() < 0.03
+    ring = ink[region(paper, chosen.x - 2, chosen.y - 3, chosen.x - 0.3, chosen.y + 5)]
     if mark is TickMark.PEN_CIRCLE_STRIKE:  # the chosen option is ringed
         assert ring.any()
     else:  # nothing on the one left standing
@@ -121,12 +110,12 @@ def test_a_slash_runs_corner_to_corner_through_the_box() -> None:
     ink = _ink(paper.image)
     box = page.boxes[1]
     half = box.size / 2
-    low_left = ink[_region(paper, box.x, box.y + half, box.x + half, box.y + box.size)].mean()
-    up_right = ink[_region(paper, box.x + half, box.y, box.x + box.size, box.y + half)].mean()
-    up_left = ink[_region(paper, box.x, box.y, box.x + half * 0.6, box.y + half * 0.6)].mean()
+    low_left = ink[region(paper, box.x, box.y + half, box.x + half, box.y + box.size)].mean()
+    up_right = ink[region(paper, box.x + half, box.y, box.x + box.size, box.y + half)].mean()
+    up_left = ink[region(paper, box.x, box.y, box.x + half * 0.6, box.y + half * 0.6)].mean()
     assert low_left > 0.04 and up_right > 0.04
     assert up_left < 0.01  # a /, not a × or a fill
-    assert not ink[_inside(paper, page.boxes[0])].any()
+    assert not ink[box_inside(paper, page.boxes[0])].any()
 
 
 def test_a_faint_tick_is_small_inside_the_box_and_paler_than_a_pen_tick() -> None:

@@ -14,13 +14,14 @@ import pytest
 from PIL import Image
 from shenbao_lab.generator.applicant import make_applicant
 from shenbao_lab.generator.corpus import Context
-from shenbao_lab.generator.layout import AFTER_GAP, FormLayout, PageLayout, Text, TickBox
+from shenbao_lab.generator.layout import AFTER_GAP, FormLayout, PageLayout, Text
 from shenbao_lab.generator.paper import _Paper, mark_boxes, rasterise
 from shenbao_lab.generator.pdf import render_pdf
 from shenbao_lab.generator.styles import Style, StyleFamily, TickMark, load_styles
 
 from pipeline.config import FieldSpec
 from pipeline.model import Annex
+from tests.lab.generator.paper_regions import box_inside, region
 from tests.rulebook import RULES
 
 DPI = 200
@@ -60,18 +61,6 @@ def _pen(mark: TickMark, seed: int) -> tuple[PageLayout, _Paper]:
     return page, paper
 
 
-def _region(paper: _Paper, x0: float, y0: float, x1: float, y1: float) -> tuple[slice, slice]:
-    return slice(round(paper.px(y0)), round(paper.px(y1))), slice(
-        round(paper.px(x0)), round(paper.px(x1))
-    )
-
-
-def _inside(paper: _Paper, box: TickBox, inset: float = 0.4) -> tuple[slice, slice]:
-    return _region(
-        paper, box.x + inset, box.y + inset, box.x + box.size - inset, box.y + box.size - inset
-    )
-
-
 # --- pen marks ---------------------------------------------------------------------------
 
 
@@ -80,14 +69,14 @@ def test_a_big_cross_runs_out_past_every_side_of_the_box(seed: int) -> None:
     page, paper = _pen(TickMark.PEN_CROSS_OVERSHOOT, seed)
     ink = _ink(paper.image)
     first, chosen, third = page.boxes
-    assert ink[_inside(paper, chosen)].mean() > 0.04  # through the box
+    assert ink[box_inside(paper, chosen)].mean() > 0.04  # through the box
     ys, xs = np.nonzero(ink)
     out = 0.2 * chosen.size  # its arms end well past each side
     assert xs.min() < paper.px(chosen.x - out) and xs.max() > paper.px(chosen.x + chosen.size + out)
     assert ys.min() < paper.px(chosen.y - out) and ys.max() > paper.px(chosen.y + chosen.size + out)
     assert xs.max() - xs.min() > paper.px(1.4 * chosen.size)  # a pen × stays about the box
     for other in (first, third):  # nothing on the options not chosen
-        assert not ink[_inside(paper, other, 0.0)].any()
+        assert not ink[box_inside(paper, other, 0.0)].any()
     _, small = _pen(TickMark.PEN_CROSS, seed)
     sys, sxs = np.nonzero(_ink(small.image))
     assert np.ptp(xs) > 1.3 * np.ptp(sxs) and np.ptp(ys) > 1.3 * np.ptp(sys)
@@ -99,7 +88,7 @@ def test_a_tick_on_the_words_lies_over_them_and_leaves_the_box_empty(seed: int) 
     ink = _ink(paper.image)
     chosen = page.boxes[1]
     for box in page.boxes:
-        assert ink[_inside(paper, box, 0.0)].mean() < 0.005  # every box left empty
+        assert ink[box_inside(paper, box, 0.0)].mean() < 0.005  # every box left empty
     ys, xs = np.nonzero(ink)
     words = (chosen.x + chosen.size + 1.0, chosen.x + chosen.size + 1.0 + chosen.label_w)
     assert paper.px(words[0]) <= xs.min() and xs.max() <= paper.px(words[1])  # on the words
@@ -115,7 +104,7 @@ def test_a_scribble_covers_the_box_openly_unlike_a_fill(seed: int) -> None:
     page, paper = _pen(TickMark.PEN_SCRIBBLE, seed)
     ink = _ink(paper.image)
     first, chosen, third = page.boxes
-    inside = ink[_inside(paper, chosen)]
+    inside = ink[box_inside(paper, chosen)]
     assert 0.1 < inside.mean() < 0.5  # much of the box inked, the paper showing between
     h, w = inside.shape
     for quarter in (inside[: h // 2, : w // 2], inside[: h // 2, w // 2 :]):
@@ -123,9 +112,9 @@ def test_a_scribble_covers_the_box_openly_unlike_a_fill(seed: int) -> None:
     for quarter in (inside[h // 2 :, : w // 2], inside[h // 2 :, w // 2 :]):
         assert quarter.mean() > 0.03
     _, filled = _pen(TickMark.PEN_FILL, seed)
-    assert _ink(filled.image)[_inside(filled, chosen)].mean() > inside.mean() + 0.2
+    assert _ink(filled.image)[box_inside(filled, chosen)].mean() > inside.mean() + 0.2
     for other in (first, third):
-        assert not ink[_inside(paper, other, 0.0)].any()
+        assert not ink[box_inside(paper, other, 0.0)].any()
 
 
 # --- typed marks -------------------------------------------------------------------------
@@ -183,7 +172,7 @@ def test_a_black_circle_is_typed_for_the_chosen_box_and_prints_solid() -> None:
         """How much of the glyph's middle (a third of its size each way) is ink."""
         x0, y0, x1, y1 = glyph.box
         cx, cy, r = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 6
-        return float((grey[_region(paper, cx - r, cy - r, cx + r, cy + r)] < 128).mean())
+        return float((grey[region(paper, cx - r, cy - r, cx + r, cy + r)] < 128).mean())
 
     empty, dot = glyphs[0], glyphs[1]
     assert darkness(dot) > 0.9 and darkness(empty) < 0.05  # solid, where □ is open
@@ -197,8 +186,8 @@ def test_a_typed_check_after_renders_where_the_layout_puts_it() -> None:
     grey = np.asarray(image, dtype=np.float32)
     paper = _Paper(image, DPI)
     x0, y0, x1, y1 = check.box
-    assert (grey[_region(paper, x0, y0, x1, y1)] < 128).any()  # ink where the √ is set
-    gap = _region(paper, x0 - AFTER_GAP, y0, x0 - 0.05, y1)
+    assert (grey[region(paper, x0, y0, x1, y1)] < 128).any()  # ink where the √ is set
+    gap = region(paper, x0 - AFTER_GAP, y0, x0 - 0.05, y1)
     assert (grey[gap] < 128).mean() < 0.2  # just after the words, not on them
 
 

@@ -118,3 +118,66 @@ def test_a_strike_part_shorter_than_a_strike_is_looked_for_fails_at_load(tmp_pat
     )
     with pytest.raises(ConfigError, match="struck_part"):
         load_rules(folder)
+
+
+def _bent_rule(image: np.ndarray, y: int, sag: int, rise: int, gaps: int = 0) -> None:
+    """A table rule across the page as a phone photo or a warped scan shows it: bowed by
+    ``sag`` pixels at its middle, rising ``rise`` pixels from left to right, broken every
+    150 pixels by ``gaps`` pixels of paper (uneven light thins a pale rule)."""
+    xs = np.arange(60, 1340)
+    ys = y - rise * (xs - 60) / 1280 + sag * (1 - ((xs - 700) / 640) ** 2)
+    points = np.stack([xs, np.round(ys)], axis=1).astype(np.int32)
+    for start in range(0, len(points), 150):
+        piece = points[start : start + 150 - gaps]
+        cv2.polylines(image, [piece.reshape(-1, 1, 2)], False, INK, 2)
+
+
+def test_a_slanted_bowed_broken_rule_is_followed_and_taken_away() -> None:
+    """A rule 2 degrees off level and bowed (no straight run 16 sides long fits in it),
+    broken by short gaps, running through the band above a row: a rule, not a ring over
+    every option. The straight-run test alone leaves it (the band read inked)."""
+    image, boxes = _rows(2.0)
+    top = round(boxes[0].bbox[1] * 400)
+    _bent_rule(image, top - 4, sag=6, rise=44, gaps=5)
+    ink = ink_mask(image, DPI, RULES.tick_boxes)
+    rows = tick_rows(ink, DPI, boxes, RULES.tick_rows)
+    assert rows[0].above == ()
+    unfollowed = RULES.tick_rows.model_copy(update={"rule_piece": 1000.0})
+    assert tick_rows(ink, DPI, boxes, unfollowed)[0].above != ()
+
+
+def test_a_ring_touching_a_bent_rule_keeps_its_arc() -> None:
+    """A ring round the second option's words crossed near its top by a slanted rule: the
+    rule is taken away, the arc (curving away from the rule's path) stays."""
+    image, boxes = _rows(2.0)
+    top, bottom = round(boxes[0].bbox[1] * 400), round(boxes[0].bbox[3] * 400)
+    left = round(boxes[1].bbox[0] * 1400)
+    centre = (left + 4 * SIDE, (top + bottom) // 2)
+    cv2.ellipse(image, centre, (3 * SIDE, round(0.85 * SIDE)), 0, 0, 360, PEN, 3)
+    ring_top = centre[1] - round(0.85 * SIDE)
+    # 5 px under the ring's top where the ring is, through the band above the third option
+    _bent_rule(image, ring_top + 5 + round(20 * (centre[0] - 60) / 1280), sag=0, rise=20)
+    rows = tick_rows(ink_mask(image, DPI, RULES.tick_boxes), DPI, boxes, RULES.tick_rows)
+    words = (left + 2.5 * SIDE) / 1400, (left + 5.5 * SIDE) / 1400
+    assert _inked(rows[0].above, *words) >= 0.5  # ticks.yaml stroke_marked: still a ring
+    assert _inked(rows[0].below, *words) > 0.9
+    third = (200 + 17.5 * SIDE) / 1400, (200 + 20.5 * SIDE) / 1400
+    assert _inked(rows[0].above, *third) == 0.0  # the rule over the third option is gone
+
+
+def test_strikes_joined_through_the_row_are_no_rule() -> None:
+    """Three options struck by pen lines meeting end to end (17 sides in all, nearly
+    level): they run through the row's boxes, where no table rule runs, so they are kept
+    as strikes."""
+    image, boxes = _rows(2.0)
+    top = round(boxes[0].bbox[1] * 400)
+    y = top + SIDE // 2
+    start = 200 + SIDE + 10
+    for i, tilt in enumerate((2, -1, 1)):
+        x = start + i * 6 * SIDE
+        cv2.line(image, (x, y), (x + 6 * SIDE, y + tilt), PEN, 3)
+    ink = ink_mask(image, DPI, RULES.tick_boxes)
+    rows = tick_rows(ink, DPI, boxes, RULES.tick_rows)
+    assert _inked(rows[0].struck, start / 1400, (start + 17 * SIDE) / 1400) > 0.85
+    unfollowed = RULES.tick_rows.model_copy(update={"rule_piece": 1000.0})
+    assert rows[0].struck == tick_rows(ink, DPI, boxes, unfollowed)[0].struck
