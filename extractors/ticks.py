@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from unicodedata import east_asian_width
 
 from rapidfuzz import fuzz
 
@@ -33,13 +34,14 @@ from pipeline.model import (
     Doubt,
     ExtractedField,
     FieldDoubt,
+    LineInk,
     Page,
     Span,
     TextLine,
     TickBox,
     TickRow,
 )
-from pipeline.rulebook.ticks import OutsideMarks, TickRules
+from pipeline.rulebook.ticks import GlyphBefore, OutsideMarks, TickRules
 
 # What OCR makes of a printed box in front of its option's text.
 _BOX_READINGS = "□☐☑☒▣■▢口√✓✔"
@@ -455,6 +457,8 @@ class _Typed:
     state: str
     bbox: BBox
     joined: bool = False
+    line: TextLine | None = None  # the OCR line the words were read on
+    words: BBox | None = None  # where the OCR's characters put the words on it
 
 
 def _typed_before(
@@ -488,14 +492,15 @@ def _typed_before(
         before -= 1
     y0, y1 = line.bbox[1], line.bbox[3]
     preceding = normalize.text(line.text[: before + 1])
+    last = min(len(line.text), start + len(name)) - 1
+    words = (extents[start][0], y0, extents[last][1], y1)
     if before < 0 or any(o and preceding.endswith(normalize.text(o)) for o in others):
-        x = extents[start][0]
-        return _Typed("bare", (x, y0, x, y1))
+        return _Typed("bare", words, line=line, words=words)
     mark = line.text[before]
     bbox = (extents[before][0], y0, extents[before][1], y1)
     marks = rules.typed_marks
     if mark not in marks.ticked + marks.empty:
-        return _Typed("other", bbox)
+        return _Typed("other", bbox, line=line, words=words)
     # A mark straight after other words (no space between): it may be theirs (a ✓
     # written after the option before), not this option's.
     joined = (
@@ -503,7 +508,8 @@ def _typed_before(
         and not line.text[before - 1].isspace()
         and line.text[before - 1] not in (marks.ticked + marks.empty)
     )
-    return _Typed("ticked" if mark in marks.ticked else "empty", bbox, joined)
+    state = "ticked" if mark in marks.ticked else "empty"
+    return _Typed(state, bbox, joined, line=line, words=words)
 
 
 def _typed_reading(
@@ -544,7 +550,19 @@ def _typed_reading(
     if not ticked and not boxed and set(states.values()) == {"bare"}:
         # No box at all and every option's words read with nothing before them: options
         # marked by a glyph typed before the chosen words (✔ 公司+联盟), the glyph lost
-        # by the OCR, or a form sent back unticked. A blank, never a sure one.
+        # by the OCR, or a form sent back unticked. The ink along the lines says which:
+        # one option with a glyph's ink before its words, every other clear, is read.
+        chosen_name = _glyph_before(options, typed, page, rules.glyph_before)
+        if chosen_name is not None:
+            return ExtractedField(
+                value=chosen_name,
+                raw=chosen_name,
+                page=page.number,
+                bbox=typed[chosen_name].bbox,
+                confidence=round(rules.confidence.glyph_before * label.quality, 4),
+                doubts=_doubts(label),
+            )
+        # Otherwise a blank, never a sure one.
         return ExtractedField(
             value=None,
             raw="",
@@ -563,7 +581,12 @@ def _typed_reading(
     elif unclear_box:
         confidence = min(confidence, rules.confidence.ambiguous)
         cue = (Doubt.TICK_AMBIGUOUS, rules.confidence.ambiguous)
-    elif any(typed[n].joined for n in ticked if n in typed):
+    elif any(typed[n].joined for n in ticked if n in typed) and (
+        boxed or _glyph_before(options, typed, page, rules.glyph_before) != ticked[0]
+    ):
+        # A mark straight after other words may be theirs (a ✓ typed after them); with
+        # no box at all, the ink along the row tells (the paper is on the mark's other
+        # side): only a glyph before this option's words, every other option clear, reads.
         confidence = min(confidence, rules.confidence.text_only)
         cue = (Doubt.TICK_TEXT_ONLY, rules.confidence.text_only)
     chosen = [o for o in options if o.name in ticked]
@@ -577,6 +600,199 @@ def _typed_reading(
         confidence=round(confidence * label.quality, 4),
         doubts=_doubts(label, cue),
     )
+
+
+def _ems(text: str) -> float:
+    """A text's printed width in ems: an ideograph (and, in Chinese type, the
+    ambiguous-width signs) a full em, Latin letters, digits and signs half of one."""
+    return max(sum(1.0 if east_asian_width(c) in "WFA" else 0.5 for c in text), 1.0)
+
+
+def _clusters(spans: Sequence[Span], split: float) -> list[list[Span]]:
+    """A row's inked x-ranges grouped where the paper between them is narrower than
+    ``split``: an option's words (set solid) are one group, options stand apart."""
+    groups: list[list[Span]] = []
+    for span in sorted(spans):
+        if groups and span[0] - groups[-1][-1][1] < split:
+            groups[-1].append(span)
+        else:
+            groups.append([span])
+    return groups
+
+
+def _width(spans: Sequence[Span]) -> float:
+    return spans[-1][1] - spans[0][0] if spans else 0.0
+
+
+@dataclass(frozen=True)
+class _InkRow:
+    """The ink across one row of options: the ``Page.line_ink`` of its lines together."""
+
+    start: float
+    end: float
+    height: float
+    spans: tuple[Span, ...]
+    names: list[str]
+
+
+def _ink_rows(
+    options: tuple[Choice, ...], typed: dict[str, _Typed], page: Page
+) -> list[_InkRow] | None:
+    """The options' words grouped by row (the OCR may cut a row into several lines), each
+    row with the ink measured along its lines; None when a line was not measured."""
+    inks = {li.line: li for li in page.line_ink}
+    rows: list[tuple[float, list[LineInk], list[str]]] = []
+    for option in options:
+        found = typed.get(option.name)
+        if found is None or found.line is None:
+            return None
+        index = next((i for i, t in enumerate(page.lines) if t is found.line), -1)
+        li = inks.get(index)
+        if li is None:
+            return None
+        centre = (li.bbox[1] + li.bbox[3]) / 2
+        tall = li.bbox[3] - li.bbox[1]
+        row = next((r for r in rows if abs(r[0] - centre) < tall), None)
+        if row is None:
+            rows.append((centre, [li], [option.name]))
+        else:
+            if all(other is not li for other in row[1]):
+                row[1].append(li)
+            row[2].append(option.name)
+    found_rows: list[_InkRow] = []
+    for _, lis, names in rows:
+        merged: list[Span] = []
+        for lo, hi in sorted(span for li in lis for span in li.spans):
+            if merged and lo <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+            else:
+                merged.append((lo, hi))
+        found_rows.append(
+            _InkRow(
+                start=min(li.bbox[0] for li in lis),
+                end=max(li.bbox[2] for li in lis),
+                height=sorted(li.height for li in lis)[len(lis) // 2],
+                spans=tuple(merged),
+                names=names,
+            )
+        )
+    return found_rows
+
+
+def _glyph_first(group: list[Span], ems: float, em: float, rules: GlyphBefore) -> bool | None:
+    """Whether an option's ink is a glyph then its words (True), its words then a glyph
+    (False: a ✓ typed after them), or neither (None): the glyph's part ``glyph`` ems
+    wide, the rest as wide as the printed words take (within ``clear`` ems). When both
+    fit (a glyph as wide as a character), the side with the wider paper between glyph and
+    words is the glyph's: a glyph is typed a space apart, characters are set solid."""
+    words = ems * em
+
+    def fits(glyph: list[Span], rest: list[Span]) -> bool:
+        return (
+            rules.glyph[0] * em <= _width(glyph) <= rules.glyph[1] * em
+            and abs(_width(rest) - words) <= rules.clear * em
+        )
+
+    cuts = range(1, len(group))
+    first = [group[k][0] - group[k - 1][1] for k in cuts if fits(group[:k], group[k:])]
+    last = [group[k][0] - group[k - 1][1] for k in cuts if fits(group[k:], group[:k])]
+    if not first and not last:
+        return None
+    if first and last and max(first) == max(last):
+        return None
+    return max(first, default=-1.0) > max(last, default=-1.0)
+
+
+def _glyph_before(
+    options: tuple[Choice, ...],
+    typed: dict[str, _Typed],
+    page: Page,
+    rules: GlyphBefore,
+) -> str | None:
+    """The one option of a box-less group with a glyph's ink just before its words while
+    every other option has paper there (``Page.line_ink``), or None: no such reading.
+
+    Each option's words are the group of ink (``_clusters``) its OCR'd characters overlap
+    most. A glyph before them is either its own group of ink just before (nearer these
+    words than the ink before it: after the previous option's words, or at the row's
+    start) or joined to the words, which then run wider than the words alone by about a
+    character, a glyph-wide part at their start (``_glyph_first``). The width the words
+    alone take is measured on the group's other options (ink per printed character), so
+    type and scan do not matter. A glyph after an option's words (a ✓ typed after them),
+    two marked options, an option neither clearly marked nor clearly clear, ink before
+    words that is no glyph, or words not found as their own ink: None.
+    """
+    rows = _ink_rows(options, typed, page)
+    if rows is None:
+        return None
+    words: dict[str, list[Span]] = {}
+    before: dict[str, list[Span]] = {}  # a glyph's own ink just before the words
+    for row in rows:
+        edge = rules.split * row.height
+        groups = [
+            g
+            for g in _clusters(row.spans, edge)
+            if g[0][0] > row.start + edge / 2 and g[-1][1] < row.end - edge / 2
+        ]  # ink cut at the band's ends is a label's, a cell's, another row's: not judged
+        owners: list[str | None] = []
+        for group in groups:
+            best, overlap = None, 0.0
+            for name in row.names:
+                x0, _, x1, _ = typed[name].words or typed[name].bbox
+                shared = min(group[-1][1], x1) - max(group[0][0], x0)
+                if shared > overlap:
+                    best, overlap = name, shared
+            owners.append(best)
+        for name in row.names:
+            mine = [i for i, o in enumerate(owners) if o == name]
+            if not mine:
+                return None  # the words are not ink of their own
+            # The OCR's characters are spread over its line's box, which a lost glyph
+            # widens: the widest group is the words, the others nobody's.
+            widest = max(mine, key=lambda i: _width(groups[i]))
+            for i in mine:
+                if i != widest:
+                    owners[i] = None
+            words[name] = groups[widest]
+        for at, owner in enumerate(owners):
+            if owner is not None:
+                continue
+            nxt = owners[at + 1] if at + 1 < len(owners) else None
+            prev = owners[at - 1] if at > 0 else None
+            if nxt is None:
+                if prev is not None:
+                    return None  # ink right after an option's words: a mark after them?
+                continue
+            after_prev = groups[at][0][0] - (groups[at - 1][-1][1] if at > 0 else row.start)
+            to_next = groups[at + 1][0][0] - groups[at][-1][1]
+            if to_next >= after_prev:
+                return None  # nearer the words before it: theirs, if anyone's
+            before[nxt] = groups[at]
+    # ink per printed character, measured on each option's words
+    widths = {o.name: _width(words[o.name]) / _ems(o.name) for o in options}
+    marked: list[str] = []
+    for option in options:
+        group = words[option.name]
+        units = _ems(option.name)
+        others = sorted(w for n, w in widths.items() if n != option.name)
+        if not others:
+            return None
+        em = others[len(others) // 2]
+        loose = before.get(option.name)
+        if loose is not None:
+            if not rules.glyph[0] * em <= _width(loose) <= rules.glyph[1] * em:
+                return None  # ink before the words that is no glyph: for a person
+            if abs(_width(group) - units * em) > rules.clear * em:
+                return None
+            marked.append(option.name)
+            continue
+        excess = _width(group) - units * em
+        if excess <= rules.clear * em:
+            continue
+        if excess < rules.marked * em or not _glyph_first(group, units, em, rules):
+            return None  # neither clearly marked nor clearly clear, or a mark after
+        marked.append(option.name)
+    return marked[0] if len(marked) == 1 else None
 
 
 # --- marks made outside the boxes --------------------------------------------------------

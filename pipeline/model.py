@@ -243,6 +243,23 @@ class TickRow(Frozen):
     )
 
 
+class LineInk(Frozen):
+    """Where ink lies across one text line of a scan, a little beyond its ends.
+
+    The OCR may lose a glyph typed before an option's words (✔ before the chosen one, no
+    boxes); the ink shows it. The x-ranges (page fractions) are the inked columns of the
+    line's middle band, merged over small gaps: the words' characters, and anything the OCR
+    did not read. What the ink means is the extractors' decision (``extractors/ticks.py``).
+    """
+
+    line: int = Field(ge=0, description="index of the text line in ``Page.lines``")
+    bbox: BBox = Field(description="the band measured: the line's middle, reaching past its ends")
+    height: float = Field(
+        gt=0.0, description="the line's height, as a fraction of the page's width (as the x-ranges)"
+    )
+    spans: tuple[Span, ...] = Field((), description="x-ranges inked across the band")
+
+
 class SealMark(Frozen):
     """A seal-like mark found on a page as read: where, what it looks like, what its ring says.
 
@@ -300,6 +317,11 @@ class Page(Frozen):
     tick_rows: tuple[TickRow, ...] = Field(
         (),
         description="rows of tick boxes on a scan with the ink along them outside the boxes "
+        "(empty for text layers and DOCX)",
+    )
+    line_ink: tuple[LineInk, ...] = Field(
+        (),
+        description="the ink across each text line of a scan, a little beyond its ends "
         "(empty for text layers and DOCX)",
     )
     template_page: str | None = Field(

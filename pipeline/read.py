@@ -18,11 +18,14 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+import numpy as np
+
+from pipeline.marks.line_ink import line_ink
 from pipeline.marks.seal_lettering import read_seals
 from pipeline.marks.tick_boxes import image_boxes, ink_mask
 from pipeline.marks.tick_rows import tick_rows
 from pipeline.marks.unread_ink import unread_ink
-from pipeline.model import Frozen, Page, SealMark, TickBox, TickRow, UnreadInk
+from pipeline.model import Frozen, LineInk, Page, SealMark, TickBox, TickRow, UnreadInk
 from pipeline.ocr.engine import OcrEngine
 from pipeline.pages import SourcePage
 from pipeline.pixels import is_greyscale
@@ -110,14 +113,27 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
         "unread ink not found",
         number,
     )
+    mask: np.ndarray | None = _guarded(
+        lambda: ink_mask(image, dpi, rules.tick_boxes), None, "ink not found", number
+    )
     rows: tuple[TickRow, ...] = (
         _guarded(
-            lambda: tick_rows(ink_mask(image, dpi, rules.tick_boxes), dpi, boxes, rules.tick_rows),
+            lambda: tick_rows(mask, dpi, boxes, rules.tick_rows),
             (),
             "ink along tick rows not measured",
             number,
         )
-        if boxes
+        if boxes and mask is not None
+        else ()
+    )
+    inked: tuple[LineInk, ...] = (
+        _guarded(
+            lambda: line_ink(mask, dpi, lines, rules.line_ink),
+            (),
+            "ink along text lines not measured",
+            number,
+        )
+        if mask is not None
         else ()
     )
     page = Page(
@@ -128,6 +144,7 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
         boxes=boxes,
         unread=unread,
         tick_rows=rows,
+        line_ink=inked,
         greyscale=is_greyscale(normalised.image),
         seals=seals,
     )

@@ -31,6 +31,7 @@ from pipeline.rulebook.campaign_rules import CampaignRules
 from pipeline.rulebook.checks import CheckRules
 from pipeline.rulebook.compare import CompareRules
 from pipeline.rulebook.marks import (
+    LineInkDetection,
     SealDetection,
     TickDetection,
     TickRowDetection,
@@ -53,6 +54,7 @@ RULE_FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "tick_boxes": ("tick_boxes.yaml", TickDetection),
     "unread_ink": ("unread_ink.yaml", UnreadDetection),
     "tick_rows": ("tick_rows.yaml", TickRowDetection),
+    "line_ink": ("line_ink.yaml", LineInkDetection),
     "seal_detection": ("seal_detection.yaml", SealDetection),
     "second_reading": ("second_reading.yaml", SecondReading),
     "normalize": ("normalize.yaml", NormalizeRules),
@@ -75,6 +77,7 @@ PAGE_READING_FILES = (
     "tick_boxes.yaml",
     "unread_ink.yaml",
     "tick_rows.yaml",
+    "line_ink.yaml",
     "seal_detection.yaml",
     "second_reading.yaml",
 )
@@ -93,6 +96,7 @@ class Rules(Spec):
     tick_boxes: TickDetection
     unread_ink: UnreadDetection
     tick_rows: TickRowDetection
+    line_ink: LineInkDetection
     seal_detection: SealDetection
     second_reading: SecondReading
     normalize: NormalizeRules
@@ -150,7 +154,8 @@ def _check_ticks(ticks: TickRules, review: ReviewRules, rows: TickRowDetection, 
             f"({rows.strike_run}): a shorter part's strike is never recorded",
             file=str(path),
         )
-    for name in ("exact", "scan", "mapped_by_text", "outside", "pale", "struck_others"):
+    clear = ("exact", "scan", "mapped_by_text", "outside", "pale", "struck_others", "glyph_before")
+    for name in clear:
         if getattr(ticks.confidence, name) < threshold:
             raise ConfigError(
                 f"{path}: confidence.{name}: a clear reading must reach the review "

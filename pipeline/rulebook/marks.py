@@ -114,6 +114,23 @@ class TickRowDetection(Spec):
         return self
 
 
+class LineInkDetection(Spec):
+    """The schema of ``rules/line_ink.yaml``: where ink is measured across a text line."""
+
+    min_chars: int = Field(ge=1, description="lines with fewer characters are not measured")
+    band: tuple[float, float] = Field(description="the band measured, shares of the height")
+    reach: float = Field(ge=0.0, description="heights measured beyond the line's ends")
+    column_ink_mm: float = Field(gt=0.0, description="a column is inked past this")
+    merge_gap: float = Field(ge=0.0, description="inked x-ranges this close (heights) are one")
+    min_span: float = Field(ge=0.0, description="narrower inked x-ranges (heights) are left out")
+    page_margin_mm: float = Field(ge=0.0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LineInkDetection:
+        _range(self.band, "band", upper=1.0)
+        return self
+
+
 def _range(value: tuple[float, float], name: str, *, upper: float | None = None) -> None:
     low, high = value
     if not 0.0 <= low < high or (upper is not None and high > upper):

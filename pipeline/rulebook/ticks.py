@@ -24,6 +24,7 @@ class TickConfidence(Spec):
     outside: float = Field(ge=0.0, le=1.0)
     pale: float = Field(ge=0.0, le=1.0)
     struck_others: float = Field(ge=0.0, le=1.0)
+    glyph_before: float = Field(ge=0.0, le=1.0)
 
 
 class TypedMarks(Spec):
@@ -80,6 +81,24 @@ class PaleMarks(Spec):
         return self
 
 
+class GlyphBefore(Spec):
+    """When a box-less group is read from a glyph's ink before one option's words
+    (``glyph_before`` in ``rules/ticks.yaml``; the ink is ``Page.line_ink``)."""
+
+    split: float = Field(gt=0.0, description="paper this wide (line heights) parts options")
+    glyph: tuple[float, float] = Field(description="a glyph's width, in the words' ems")
+    marked: float = Field(gt=0.0, description="words this many ems wider carry a glyph")
+    clear: float = Field(ge=0.0, description="words at most this many ems wider are clear")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GlyphBefore:
+        if not 0.0 < self.glyph[0] < self.glyph[1]:
+            raise ValueError("glyph: needs 0 < low < high")
+        if self.clear >= self.marked:
+            raise ValueError("clear must be below marked")
+        return self
+
+
 class TickRules(Spec):
     """The schema of ``rules/ticks.yaml``."""
 
@@ -97,6 +116,7 @@ class TickRules(Spec):
     typed_marks: TypedMarks
     outside: OutsideMarks
     pale: PaleMarks
+    glyph_before: GlyphBefore
 
     @model_validator(mode="after")
     def _ink_levels_ordered(self) -> TickRules:

@@ -19,6 +19,7 @@ from pipeline.model import (
     Annex,
     Doubt,
     ExtractedField,
+    LineInk,
     Page,
     SourceKind,
     Submission,
@@ -661,3 +662,90 @@ def test_words_the_ocr_spread_over_a_box_it_did_not_read_still_name_its_option()
 
     assert reading is not None and reading.value == "其他"
     assert not needs_review(reading.confidence, RULES.review)
+
+
+# --- a glyph typed before the chosen words, lost by the OCR (Page.line_ink) ---------------
+
+EM = 0.02  # the type's em, as a page-width fraction
+HEIGHT = 0.03  # the OCR line's height, the same way
+
+
+def _chars(x: float, n: int) -> list[tuple[float, float]]:
+    """The ink of ``n`` characters set solid from ``x``: each 0.9 em with paper between."""
+    return [(round(x + i * EM, 4), round(x + i * EM + 0.9 * EM, 4)) for i in range(n)]
+
+
+def _glyph_page(spans: list[tuple[float, float]], text: str = "企业型院所型") -> Page:
+    """The 创新中心类型 row with no box: the OCR read ``text`` as one line over the ink,
+    the ink measured across it (``spans``)."""
+    x0, x1 = spans[0][0], spans[-1][1]
+    page = _center_type_page()
+    line = _line(text, x0, 0.559, x1, 0.584)
+    lines = (*page.lines, line)
+    band = (x0 - 2 * HEIGHT, 0.564, x1 + 2 * HEIGHT, 0.579)
+    ink = LineInk(line=len(lines) - 1, bbox=band, height=HEIGHT, spans=tuple(spans))
+    return page.model_copy(update={"lines": lines, "line_ink": (ink,)})
+
+
+def test_a_check_lost_by_the_ocr_before_the_chosen_words_is_read_from_the_ink() -> None:
+    # 企业型, a box's width of paper, ✔ (0.8 em) joined to 院所型 by 0.3 em of paper.
+    spans = [*_chars(0.40, 3), (0.48, 0.496), *_chars(0.502, 3)]
+
+    reading = _center_type(_glyph_page(spans))
+
+    assert reading is not None and reading.value == "院所型" and reading.raw == "院所型"
+    assert not needs_review(reading.confidence, RULES.review)
+    assert reading.doubts == ()
+
+
+def test_a_check_standing_apart_before_the_first_option_is_read_from_the_ink() -> None:
+    # ✔ at the line's start, 0.6 em of paper before 企业型; 院所型 two ems further on.
+    spans = [(0.40, 0.416), *_chars(0.428, 3), *_chars(0.528, 3)]
+
+    reading = _center_type(_glyph_page(spans))
+
+    assert reading is not None and reading.value == "企业型"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize(
+    ("spans", "why"),
+    [
+        ([*_chars(0.40, 3), *_chars(0.50, 3)], "no glyph anywhere: unticked, or lost for good"),
+        (
+            [*_chars(0.40, 3), (0.4625, 0.4785), *_chars(0.52, 3)],
+            "a ✓ typed after 企业型 (paper on its far side): not a mark before 院所型",
+        ),
+        (
+            [(0.40, 0.416), *_chars(0.422, 3), (0.50, 0.516), *_chars(0.522, 3)],
+            "a glyph before both options",
+        ),
+        (
+            [*_chars(0.40, 3), (0.47, 0.476), *_chars(0.482, 3)],
+            "ink before 院所型 too narrow for a glyph, too wide for nothing",
+        ),
+    ],
+)
+def test_ink_round_words_read_alone_that_marks_no_one_option_stays_for_review(
+    spans: list[tuple[float, float]], why: str
+) -> None:
+    reading = _center_type(_glyph_page(spans))
+
+    assert reading is not None and reading.value is None, why
+    assert needs_review(reading.confidence, RULES.review), why
+    assert [d.cue for d in reading.doubts] == [Doubt.TICK_TEXT_ONLY], why
+
+
+def test_a_check_read_joined_to_the_words_before_is_sure_only_when_the_ink_says_whose() -> None:
+    # The OCR read 企业型✔院所型: its ✔ right after 企业型. The ink puts it before 院所型
+    # (paper before it, its words right after): sure. Ink after 企业型: still for review.
+    before = [*_chars(0.40, 3), (0.48, 0.496), *_chars(0.502, 3)]
+    after = [*_chars(0.40, 3), (0.4625, 0.4785), *_chars(0.52, 3)]
+
+    sure = _center_type(_glyph_page(before, "企业型✔院所型"))
+    unsure = _center_type(_glyph_page(after, "企业型✔院所型"))
+
+    assert sure is not None and sure.value == "院所型"
+    assert not needs_review(sure.confidence, RULES.review)
+    assert unsure is not None and needs_review(unsure.confidence, RULES.review)
+    assert [d.cue for d in unsure.doubts] == [Doubt.TICK_TEXT_ONLY]
