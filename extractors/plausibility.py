@@ -281,14 +281,15 @@ def plausibility(
             near = choice_near_miss(text, choices, normalize)
             if near is not None:
                 sign(Doubt.NEAR_CHOICE, r.factors.near_miss, near)
-        elif field_type is FieldType.EMAIL and _at_misread(text, normalize):
-            # no @, and one character in its place makes an address: the @ misread
-            # (zhou778a126.com on a 1-bit scan, session 14), not an invalid address written
-            sign(Doubt.UNPARSED, r.factors.unparsed, "@")
         elif field_type in (FieldType.MOBILE, FieldType.EMAIL, FieldType.USCC):
             pass  # kept as read for the validators (FIELD_INVALID), judged by the OCR scores
         else:
             sign(Doubt.UNPARSED, r.factors.unparsed)
+    if field_type is FieldType.EMAIL and _at_misread(text, normalize):
+        # no @, and one character in its place makes an address: the @ misread
+        # (zhou778a126.com on a 1-bit scan, session 14), not an invalid address written;
+        # the e-mail normaliser keeps any text, so this is judged parsed or not
+        sign(Doubt.UNPARSED, r.factors.unparsed, "@")
     is_org = field_type is FieldType.ORG_NAME
     # a part of a name, never a whole one (an organisation's or a person's); a locality's
     # authority names its place first
