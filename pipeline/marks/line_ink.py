@@ -17,24 +17,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pipeline.model import LineInk, Span, TextLine
+from pipeline.marks.tick_rows import inked_spans
+from pipeline.model import LineInk, TextLine
 from pipeline.rulebook.marks import LineInkDetection
-
-
-def _spans(columns: np.ndarray, x0: int, width: int, gap: int, shortest: int) -> tuple[Span, ...]:
-    """The inked columns as x-ranges (page fractions), merged over ``gap`` pixels; ranges
-    narrower than ``shortest`` pixels (a table's vertical rule, a speck) left out."""
-    inked = np.flatnonzero(columns)
-    if inked.size == 0:
-        return ()
-    breaks = np.flatnonzero(np.diff(inked) > gap + 1)
-    starts = np.concatenate(([inked[0]], inked[breaks + 1]))
-    ends = np.concatenate((inked[breaks], [inked[-1]])) + 1
-    return tuple(
-        (round((x0 + a) / width, 4), round((x0 + b) / width, 4))
-        for a, b in zip(starts, ends, strict=True)
-        if b - a >= shortest
-    )
 
 
 def line_ink(
@@ -72,7 +57,7 @@ def line_ink(
         if bottom <= top or x1 <= x0:
             continue
         counts = np.count_nonzero(ink[top:bottom, x0:x1], axis=0)
-        spans = _spans(
+        spans = inked_spans(
             counts >= column_ink,
             x0,
             width,

@@ -43,8 +43,11 @@ def _rows(boxes: Sequence[TickBox], tolerance: float) -> list[list[TickBox]]:
     return [sorted(row, key=lambda b: b.bbox[0]) for row in rows]
 
 
-def _spans(columns: np.ndarray, x0: int, width: int, gap: int, shortest: int) -> tuple[Span, ...]:
-    """The inked columns of a band as x-ranges (page fractions), merged over ``gap``."""
+def inked_spans(
+    columns: np.ndarray, x0: int, width: int, gap: int, shortest: int
+) -> tuple[Span, ...]:
+    """The inked columns of a band as x-ranges (page fractions), merged over ``gap`` pixels;
+    ranges narrower than ``shortest`` pixels (a table's vertical rule, a speck) left out."""
     inked = np.flatnonzero(columns)
     if inked.size == 0:
         return ()
@@ -76,7 +79,7 @@ def _band(
     counts = np.count_nonzero(region[top:bottom], axis=0)
     gap = round(rules.merge_gap * side)
     shortest = max(1, round(rules.min_span * side))
-    return _spans(counts >= column_ink, x0, width, gap, shortest)
+    return inked_spans(counts >= column_ink, x0, width, gap, shortest)
 
 
 def _followed_rules(
@@ -211,7 +214,7 @@ def _struck(
         )
         columns |= np.count_nonzero(fitted, axis=0) > 0
     gap = round(rules.merge_gap * side)
-    return _spans(columns, x0, width, gap, run)
+    return inked_spans(columns, x0, width, gap, run)
 
 
 def tick_rows(
