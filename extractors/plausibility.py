@@ -223,6 +223,15 @@ def _at_misread(text: str, normalize: Normalizer) -> bool:
     )
 
 
+def _digit_look_alike(text: str, letters: str) -> str:
+    """The first of ``letters`` beside a digit in an e-mail's name part, or ""."""
+    name = text.split("@", 1)[0]
+    for i, ch in enumerate(name):
+        if ch in letters and any(0 <= j < len(name) and name[j].isdigit() for j in (i - 1, i + 1)):
+            return ch
+    return ""
+
+
 class Plausibility(Spec):
     """How plausible a value is: a factor to multiply the confidence by, and why."""
 
@@ -290,6 +299,10 @@ def plausibility(
         # (zhou778a126.com on a 1-bit scan, session 14), not an invalid address written;
         # the e-mail normaliser keeps any text, so this is judged parsed or not
         sign(Doubt.UNPARSED, r.factors.unparsed, "@")
+    if field_type is FieldType.EMAIL and (
+        look_alike := _digit_look_alike(text, r.email_digit_look_alikes)
+    ):
+        sign(Doubt.CHARACTER, r.factors.near_miss, look_alike)
     is_org = field_type is FieldType.ORG_NAME
     # a part of a name, never a whole one (an organisation's or a person's); a locality's
     # authority names its place first

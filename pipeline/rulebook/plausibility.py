@@ -98,6 +98,9 @@ class PlausibilityRules(Spec):
     person_name_min_length: int = Field(
         ge=1, description="a person's name in Chinese characters is never shorter"
     )
+    email_digit_look_alikes: str = Field(
+        "", description="letters an e-mail's digits are misread as, doubted beside a digit"
+    )
     blank_marks: str = Field("", description="characters of a printed blank (年月日)")
     place_fields: tuple[str, ...] = Field((), description="keys whose start is a place")
     suffix_fields: tuple[str, ...] = Field((), description="keys that end on an org suffix")

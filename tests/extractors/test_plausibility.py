@@ -344,3 +344,11 @@ def test_an_address_whose_at_was_misread_is_doubted_and_an_invalid_one_is_kept()
     assert (
         _plausibility("email", FieldType.EMAIL, "zhou@126.com", "zhou@126.com", True).doubts == ()
     )
+
+
+def test_a_letter_beside_an_e_mail_s_digits_that_a_digit_looks_like_is_doubted() -> None:
+    # he142 read hel42 at 0.999 (tuned pen-circle-strike, session 14)
+    got = _plausibility("email", FieldType.EMAIL, "hel42@qq.com", "hel42@qq.com", True)
+    assert [(d.cue, d.detail) for d in got.doubts] == [(Doubt.CHARACTER, "l")]
+    for right in ("he142@qq.com", "liu42@qq.com", "zhao1988@163.com", "lily@126.com"):
+        assert _plausibility("email", FieldType.EMAIL, right, right, True).doubts == ()
