@@ -37,3 +37,11 @@ def is_greyscale(image: np.ndarray) -> bool:
         return False  # the usual colour page: settled on a sample
     red, green, blue = rgb_channels(image)
     return bool(np.array_equal(red, green) and np.array_equal(green, blue))
+
+
+def morph_on_paper(mask: np.ndarray, op: int, kernel: tuple[int, int] | np.ndarray) -> np.ndarray:
+    """A morphological operation (``cv2.MORPH_*``) with paper beyond the image's edges
+    (OpenCV's default border extends ink); ``kernel`` a shape of ones, or the kernel."""
+    if isinstance(kernel, tuple):
+        kernel = np.ones(kernel, np.uint8)
+    return cv2.morphologyEx(mask, op, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)

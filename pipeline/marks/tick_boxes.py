@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from pipeline.model import TextLine, TickBox
-from pipeline.pixels import check_rgb
+from pipeline.pixels import check_rgb, morph_on_paper
 from pipeline.rulebook.marks import TickDetection
 
 _MM_PER_PT = 25.4 / 72
@@ -156,8 +156,8 @@ def image_boxes(image: np.ndarray, dpi: float, rules: TickDetection) -> tuple[Ti
     run = max(3, round(rules.edge_run * low))
     # Straight runs only: box borders (and the straight strokes of type) survive, a tick's
     # slanted strokes do not, so an overshooting tick never joins or breaks a square.
-    across = _open(ink, (1, run))
-    down = _open(ink, (run, 1))
+    across = morph_on_paper(ink, cv2.MORPH_OPEN, (1, run))
+    down = morph_on_paper(ink, cv2.MORPH_OPEN, (run, 1))
     frame = cv2.bitwise_or(across, down)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(frame, connectivity=8)
     clean: list[_Measured] = []
@@ -358,7 +358,10 @@ def _measure(
     # strokes are slanted; only where its arms meet does a short straight run appear.
     inked = cv2.countNonZero(inside)
     if inked and not filled and glyph <= min(inside.shape):
-        straight = cv2.bitwise_or(_open(inside, (1, glyph)), _open(inside, (glyph, 1)))
+        straight = cv2.bitwise_or(
+            morph_on_paper(inside, cv2.MORPH_OPEN, (1, glyph)),
+            morph_on_paper(inside, cv2.MORPH_OPEN, (glyph, 1)),
+        )
         if cv2.countNonZero(straight) > rules.glyph_straight_share * inked and (
             not crossed or _straight_spine(inside, spine, rules.glyph_straight_share)
         ):
@@ -382,7 +385,10 @@ def _straight_spine(inside: np.ndarray, glyph: int, share: float) -> bool:
     total = cv2.countNonZero(spine)
     if not total:
         return False
-    straight = cv2.bitwise_or(_open(spine, (1, glyph)), _open(spine, (glyph, 1)))
+    straight = cv2.bitwise_or(
+        morph_on_paper(spine, cv2.MORPH_OPEN, (1, glyph)),
+        morph_on_paper(spine, cv2.MORPH_OPEN, (glyph, 1)),
+    )
     return cv2.countNonZero(straight) > share * total
 
 
@@ -562,17 +568,6 @@ def _among(clean: list[Rect], rect: Rect, side: float) -> bool:
     return any(
         abs((r[1] + r[3]) / 2 - cy) <= 0.5 * side or abs(r[0] - rect[0]) <= 0.3 * side
         for r in clean
-    )
-
-
-def _open(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Morphological opening with paper beyond the edges (OpenCV's default extends ink)."""
-    return cv2.morphologyEx(
-        mask,
-        cv2.MORPH_OPEN,
-        np.ones(shape, np.uint8),
-        borderType=cv2.BORDER_CONSTANT,
-        borderValue=0,
     )
 
 

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from pipeline.model import Span, TickBox, TickRow
+from pipeline.pixels import morph_on_paper
 from pipeline.rulebook.marks import TickRowDetection
 
 
@@ -106,13 +107,7 @@ def _followed_rules(
     found = np.zeros(part.shape, np.uint8)
     if piece > part.shape[1] or run > part.shape[1]:
         return found
-    level = cv2.morphologyEx(
-        part,
-        cv2.MORPH_OPEN,
-        np.ones((1, piece), np.uint8),
-        borderType=cv2.BORDER_CONSTANT,
-        borderValue=0,
-    )
+    level = morph_on_paper(part, cv2.MORPH_OPEN, (1, piece))
     gap = round(rules.rule_gap * side)
     joined = cv2.dilate(level, np.ones((3, 2 * gap + 1), np.uint8)) if gap > 0 else level
     count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
@@ -158,13 +153,7 @@ def _without_rules(
     part = np.ascontiguousarray(ink[y0:y1, x0:x1])
     if part.size == 0 or run > part.shape[1]:
         return part
-    ruled = cv2.morphologyEx(
-        part,
-        cv2.MORPH_OPEN,
-        np.ones((1, run), np.uint8),
-        borderType=cv2.BORDER_CONSTANT,
-        borderValue=0,
-    )
+    ruled = morph_on_paper(part, cv2.MORPH_OPEN, (1, run))
     inside = (words[0] - y0, words[1] - y0)
     ruled = cv2.bitwise_or(ruled, _followed_rules(part, run, side, inside, rules))
     ruled = cv2.dilate(ruled, np.ones((3, 1), np.uint8))  # the rule's blurred fringe
@@ -205,13 +194,7 @@ def _struck(
         kernel = _line_kernel(run, step * rules.strike_step)
         if kernel.shape[0] > band.shape[0]:
             continue
-        fitted = cv2.morphologyEx(
-            band,
-            cv2.MORPH_OPEN,
-            kernel,
-            borderType=cv2.BORDER_CONSTANT,
-            borderValue=0,
-        )
+        fitted = morph_on_paper(band, cv2.MORPH_OPEN, kernel)
         columns |= np.count_nonzero(fitted, axis=0) > 0
     gap = round(rules.merge_gap * side)
     return inked_spans(columns, x0, width, gap, run)

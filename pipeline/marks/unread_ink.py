@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from pipeline.model import TextLine, TickBox, UnreadInk
-from pipeline.pixels import check_rgb
+from pipeline.pixels import check_rgb, morph_on_paper
 from pipeline.rulebook.marks import UnreadDetection
 
 
@@ -53,13 +53,6 @@ def _darkest(grey: np.ndarray, factor: int) -> np.ndarray:
         borderValue=255,
     )
     return np.ascontiguousarray(eroded[::factor, ::factor])
-
-
-def _morph(mask: np.ndarray, op: int, shape: tuple[int, int]) -> np.ndarray:
-    """A morphological operation with paper beyond the page's edges."""
-    return cv2.morphologyEx(
-        mask, op, np.ones(shape, np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0
-    )
 
 
 def _clear(
@@ -115,7 +108,7 @@ def unread_ink(
 
     run = max(3, round(rules.rule_run_mm * px_per_mm))
     ruled = cv2.bitwise_or(
-        _morph(ink, cv2.MORPH_OPEN, (1, run)), _morph(ink, cv2.MORPH_OPEN, (run, 1))
+        morph_on_paper(ink, cv2.MORPH_OPEN, (1, run)), morph_on_paper(ink, cv2.MORPH_OPEN, (run, 1))
     )
     grow = 1 + 2 * max(1, round(rules.rule_margin_mm * px_per_mm))
     rest = cv2.subtract(ink, cv2.dilate(ruled, np.ones((grow, grow), np.uint8)))
@@ -134,7 +127,7 @@ def unread_ink(
         _clear(rest, box.bbox, scale, rules.box_margin_mm * px_per_mm)
 
     close = max(1, round(rules.close_mm * px_per_mm))
-    blobs = _morph(rest, cv2.MORPH_CLOSE, (close, close))
+    blobs = morph_on_paper(rest, cv2.MORPH_CLOSE, (close, close))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
     if count <= 1:
         return ()
