@@ -635,7 +635,8 @@ def render_pen_mark(
     """A mark made by pen on a form: ``cross`` (×), ``fill`` (a box blacked in with
     back-and-forth strokes), ``circle`` (an oval drawn round something, its ends
     overlapping), ``underline`` (a line drawn under words, a little wavy), ``slash`` (one
-    quick stroke from the lower left to the upper right, /), ``scribble`` (a quick open
+    quick stroke from the lower left to the upper right, /), ``dot`` (a heavy round blot, a
+    pen pressed and turned in one place), ``scribble`` (a quick open
     zig-zag, the paper showing between its rows) or ``strike`` (a line struck
     through words, nearly straight, rising a little), filling a ``width_px`` ×
     ``height_px`` canvas; RGBA, alpha = ink."""
@@ -696,6 +697,19 @@ def render_pen_mark(
             )
         ]
         pen = max(1.2, small * rng.uniform(0.06, 0.08))
+    elif kind == "dot":
+        # a heavy dot: the pen set down in one place and turned round two or three times,
+        # pressed hard (its line as broad as the spiral is wide), so the middle is solid
+        start = float(rng.uniform(0, 2 * math.pi))
+        turns = float(rng.uniform(2.0, 3.0))
+        t = np.linspace(0.0, 1.0, 90)
+        angle = start + 2 * math.pi * turns * t
+        radius = (0.06 + 0.25 * t) * (1 + 0.08 * np.sin(5 * t + float(rng.uniform(0, 6))))
+        squash = float(rng.uniform(0.8, 1.0))  # a little oval
+        strokes = [
+            np.stack([0.5 + radius * np.cos(angle), 0.5 + squash * radius * np.sin(angle)], axis=1)
+        ]
+        pen = max(1.5, small * rng.uniform(0.34, 0.42))
     elif kind == "slash":
         strokes = [_bowed((0.18 + j(), 0.9 + j()), (0.82 + j(), 0.1 + j()), rng, 0.025)]
         pen = max(1.2, small * rng.uniform(0.06, 0.09))

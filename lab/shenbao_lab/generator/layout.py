@@ -43,6 +43,14 @@ LIST_SEPARATORS = "；、"  # how a list value is joined when printed as one run
 OPENING, CLOSING = "（(“《", "）)”》、，。；："  # a line never ends / starts with these
 MARGIN = 25.0
 AFTER_GAP = 0.3  # mm between an option's words and a √ typed after them (no space typed)
+# Word's character shading (底纹) behind a chosen option's words: 25 % grey ("深色 25%"),
+# over the line's height (from a little above the em box to below the descenders)
+SHADING_GREY = 0.75  # 0 black, 1 white
+SHADING_ABOVE, SHADING_BELOW = 0.12, 1.12  # of the em, from the top of the em box
+# Word's underline under a chosen option's words typed bold: below the baseline (at 0.88
+# of the em from the top, see pdf.ASCENT), as thick as a bold face's underline
+UNDERLINE_AT = 1.08  # of the em, from the top of the em box (a gap under the ideographs)
+UNDERLINE_PT = 0.075  # of the size in points: 0.8 pt at 10.5 pt
 PT = 25.4 / 72  # mm per point
 BODY, SMALL, HEADING = 10.5, 9.0, 14.0
 BoxMM = tuple[float, float, float, float]
@@ -86,6 +94,7 @@ class Text:
     font: str
     size: float
     role: str = ""
+    bold: bool = False  # Word's bold for a face with no bold: the outline stroked too
 
     @property
     def box(self) -> BoxMM:
@@ -104,6 +113,17 @@ class Rule:
     x1: float
     y1: float
     width: float = 0.6  # points
+
+
+@dataclass(frozen=True)
+class Shade:
+    """A grey area printed behind text (Word's character shading); ``grey`` 0 black, 1 white."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    grey: float = SHADING_GREY
 
 
 @dataclass(frozen=True)
@@ -136,6 +156,7 @@ class PageLayout:
     texts: list[Text] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
     boxes: list[TickBox] = field(default_factory=list)
+    shades: list[Shade] = field(default_factory=list)
     seal_anchors: dict[str, BoxMM] = field(default_factory=dict)
     opinion_area: BoxMM | None = None
     date_marks: dict[str, BoxMM] = field(default_factory=dict)  # 年/月/日 of a hand-written date
@@ -150,8 +171,9 @@ class PageLayout:
         font: str = "song",
         size: float = BODY,
         role: str = "",
+        bold: bool = False,
     ) -> Text:
-        run = Text(x, y, text, font, size, role)
+        run = Text(x, y, text, font, size, role, bold)
         if text:
             self.texts.append(run)
         return run
@@ -208,9 +230,11 @@ class PageLayout:
         """□option □option … wrapped to ``width``; return the y below the last row.
 
         With a ``mark`` whose boxes are typed glyphs, each box is the character □ (the
-        chosen one ■, √, ×, ●, ☑ or ☒; or left □ with a √ typed just after its words)
-        instead of a ruled square; with a boxless mark there is no box, only a ✔ typed
-        where the chosen option's box would be. With
+        chosen one ■, √, ×, ●, ◎, ☑ or ☒; or left □ with a √ typed just after its words,
+        or with its words shaded grey, or typed bold and underlined) instead of a ruled
+        square; with a boxless mark there is no box, only a ✔ typed where the chosen
+        option's box would be. A mark that deletes the others leaves the chosen option's
+        words alone where the group began (a group left blank keeps every □). With
         ``break_words``, an option that does not fit at a line's end is broken there (as
         Word does in a narrow cell): its box and first characters at the end of the line,
         the rest of its words at the start of the next.
@@ -219,17 +243,22 @@ class PageLayout:
         step = size * PT * 1.75
         cx = x
         glyph_font = SYMBOL if mark.symbol_font else font
+        if mark.deletes_others and chosen in options:
+            options = [chosen]  # the others deleted in Word, their boxes with them
         for option in options:
             ticked = option == chosen
+            # the chosen option left alone in the cell: its words where its box was
+            bare = ticked and mark.deletes_others
             label_w = text_width(option, font, size)
             # a √ typed after the chosen option's words takes its room on the line
             after = ticked and mark.typed_after_words
             after_w = AFTER_GAP + text_width("√", font, size) if after else 0.0
-            needed = box + 1.0 + label_w + after_w + 4.0
+            needed = (0.0 if bare else box + 1.0) + label_w + after_w + 4.0
             words = [(option, label_w)]
             run_on: tuple[float, float, float] | None = None
             if cx + needed > x + width and cx > x:
-                head = _head_fitting(option, x + width - (cx + box + 1.0), font, size)
+                room = x + width - (cx if bare else cx + box + 1.0)
+                head = _head_fitting(option, room, font, size)
                 if break_words and 0 < len(head) < len(option):
                     tail = option[len(head) :]
                     tail_w = text_width(tail, font, size)
@@ -237,6 +266,7 @@ class PageLayout:
                     run_on = (x, y + step + 0.15 * box, tail_w)
                 elif not (break_words and head == option and not after):
                     cx, y = x, y + step
+            words_x = cx if bare else cx + box + 1.0
             self.boxes.append(
                 TickBox(
                     cx,
@@ -251,9 +281,9 @@ class PageLayout:
                     run_on,
                 )
             )
-            if mark.glyph_boxes or (mark.boxless and ticked):
+            if (mark.glyph_boxes and not bare) or (mark.boxless and ticked):
                 glyph = "□"
-                if ticked and not after:
+                if ticked and not after and not mark.marks_words:
                     glyph = {
                         TickMark.TYPED_BLACK_SQUARE: "■",
                         TickMark.TYPED_CROSS_GLYPH: "×",
@@ -261,23 +291,40 @@ class PageLayout:
                         TickMark.TYPED_BALLOT_CROSS: "☒",
                         TickMark.TYPED_CHECK_BEFORE: "✔",
                         TickMark.TYPED_BLACK_CIRCLE: "●",
+                        TickMark.TYPED_DOUBLE_CIRCLE: "◎",
                     }.get(mark, "√")
                 self.text(cx, y, glyph, font=glyph_font, size=size, role=f"box:{spec.key}")
+            # the chosen option's words set apart in Word (shaded, or bold and underlined)
+            set_apart = ticked and mark.marks_words
+            bold = set_apart and mark is TickMark.TYPED_BOLD_UNDERLINE
+            parts = [(words_x, y, words[0])]
             self.text(
-                cx + box + 1.0, y, words[0][0], font=font, size=size, role=f"option:{spec.key}"
+                words_x, y, words[0][0], font=font, size=size, role=f"option:{spec.key}", bold=bold
             )
             if run_on is None:
-                words_end = cx + box + 1.0 + words[0][1]
+                words_end = words_x + words[0][1]
                 cx += needed
             else:  # the rest of the words at the start of the next line
                 y += step
-                self.text(x, y, words[1][0], font=font, size=size, role=f"option:{spec.key}")
+                self.text(
+                    x, y, words[1][0], font=font, size=size, role=f"option:{spec.key}", bold=bold
+                )
+                parts.append((x, y, words[1]))
                 words_end = x + words[1][1]
                 cx = x + words[1][1] + after_w + 4.0
             if after:  # √ typed just after the (last of the) chosen option's words
                 self.text(
                     words_end + AFTER_GAP, y, "√", font=font, size=size, role=f"box:{spec.key}"
                 )
+            if set_apart:
+                em = size * PT
+                for px, py, (_, pw) in parts:
+                    if mark is TickMark.TYPED_SHADING:
+                        top, bottom = py - SHADING_ABOVE * em, py + SHADING_BELOW * em
+                        self.shades.append(Shade(px, top, px + pw, bottom))
+                    else:
+                        under = py + UNDERLINE_AT * em
+                        self.rule(px, under, px + pw, under, UNDERLINE_PT * size)
         return y + step
 
 

@@ -179,6 +179,14 @@ class _Paper:
             ink = render_pen_mark("scribble", side, side, rng)
             centre = (x + size / 2, y + size / 2)
             angle = float(rng.choice([-1.0, 1.0]) * rng.uniform(20, 40))
+        elif box.mark is TickMark.PEN_DOT:
+            # a heavy dot pressed into the box, 0.55–0.75 of its side, about its middle
+            side = round(self.px(size * float(rng.uniform(0.55, 0.75))))
+            ink = render_pen_mark("dot", side, side, rng)
+            centre = (
+                x + size * float(rng.uniform(0.43, 0.57)),
+                y + size * float(rng.uniform(0.43, 0.57)),
+            )
         elif box.mark is TickMark.PEN_FILL:
             side = round(self.px(size * 0.95))
             ink = render_pen_mark("fill", side, side, rng)

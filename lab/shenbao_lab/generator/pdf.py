@@ -18,6 +18,9 @@ from shenbao_lab.generator.layout import (
 )
 
 ASCENT = 0.88  # of the em: where the baseline sits below the top of a line box
+# Word's bold in a face with no bold weight (宋体 has none): the glyphs' outlines are
+# stroked as well as filled, this fraction of the size in points wide
+FAKE_BOLD = 0.035
 
 
 def _tick(canvas: Canvas, box: TickBox) -> None:
@@ -40,6 +43,17 @@ def render_pdf(pages: list[PageLayout], *, title: str, author: str = "") -> byte
     canvas.setCreator("shenbao samples generate")
     for page in pages:
         canvas.setStrokeColorRGB(0, 0, 0)
+        if page.shades:  # behind the text they shade (a house page has none)
+            for shade in page.shades:
+                canvas.setFillGray(shade.grey)
+                canvas.rect(
+                    shade.x0 * mm,
+                    (PAGE_H - shade.y1) * mm,
+                    (shade.x1 - shade.x0) * mm,
+                    (shade.y1 - shade.y0) * mm,
+                    stroke=0,
+                    fill=1,
+                )
         canvas.setFillColorRGB(0, 0, 0)
         for rule in page.rules:
             canvas.setLineWidth(rule.width)
@@ -51,7 +65,11 @@ def render_pdf(pages: list[PageLayout], *, title: str, author: str = "") -> byte
                 register_symbol_font()
             canvas.setFont(text.font, text.size)
             baseline = text.y + text.size * 25.4 / 72 * ASCENT
-            canvas.drawString(text.x * mm, (PAGE_H - baseline) * mm, text.text)
+            if text.bold:  # filled and stroked (render mode 2)
+                canvas.setLineWidth(FAKE_BOLD * text.size)
+                canvas.drawString(text.x * mm, (PAGE_H - baseline) * mm, text.text, mode=2)
+            else:
+                canvas.drawString(text.x * mm, (PAGE_H - baseline) * mm, text.text)
         for box in page.boxes:
             if box.mark.glyph_boxes or box.mark.boxless:
                 continue  # typed as characters (□ ■ √ ☑ ✔) or none: set with the text

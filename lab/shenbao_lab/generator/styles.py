@@ -60,6 +60,11 @@ class TickMark(StrEnum):
     TYPED_CHECK_AFTER = "typed_check_after"
     TYPED_BLACK_CIRCLE = "typed_black_circle"
     PEN_SCRIBBLE = "pen_scribble"
+    TYPED_SHADING = "typed_shading"
+    TYPED_OTHERS_DELETED = "typed_others_deleted"
+    TYPED_BOLD_UNDERLINE = "typed_bold_underline"
+    TYPED_DOUBLE_CIRCLE = "typed_double_circle"
+    PEN_DOT = "pen_dot"
 
     @property
     def strikes_others(self) -> bool:
@@ -82,6 +87,10 @@ class TickMark(StrEnum):
             TickMark.TYPED_BALLOT_CROSS,
             TickMark.TYPED_CHECK_AFTER,
             TickMark.TYPED_BLACK_CIRCLE,
+            TickMark.TYPED_SHADING,
+            TickMark.TYPED_OTHERS_DELETED,
+            TickMark.TYPED_BOLD_UNDERLINE,
+            TickMark.TYPED_DOUBLE_CIRCLE,
         )
 
     @property
@@ -89,6 +98,19 @@ class TickMark(StrEnum):
         """The chosen option's box is left as the others (□) and a √ is typed just after
         its words."""
         return self is TickMark.TYPED_CHECK_AFTER
+
+    @property
+    def marks_words(self) -> bool:
+        """The chosen option's box is left as the others (□) and its words are set apart
+        in Word: shaded grey behind them, or typed bold and underlined."""
+        return self in (TickMark.TYPED_SHADING, TickMark.TYPED_BOLD_UNDERLINE)
+
+    @property
+    def deletes_others(self) -> bool:
+        """The other options of a ticked group were deleted in Word, boxes and words: only
+        the chosen option's words are left in the cell, with no box before them (a group
+        left blank keeps every option and its □)."""
+        return self is TickMark.TYPED_OTHERS_DELETED
 
     @property
     def boxless(self) -> bool:

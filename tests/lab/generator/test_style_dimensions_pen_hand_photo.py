@@ -43,6 +43,7 @@ from shenbao_lab.generator.styles import (
 from pipeline.config import FieldSpec
 from pipeline.model import Annex
 from tests.lab.generator.paper_regions import box_inside, region
+from tests.lab.generator.withheld_history import NEW_WITHHELD
 from tests.rulebook import RULES
 
 DPI = 200
@@ -340,16 +341,9 @@ def test_a_phone_photo_keeps_the_page_where_its_homography_says() -> None:
 
 # --- the families -----------------------------------------------------------------------
 
-# session 13's new withheld families (pen-strike-others-heavy-hand,
-# phone-faint-tick-backhand) were retired to tuned in session 14; the withheld ones that
-# carry the hands, list lines, merged cells, wrapped options and phone photos now:
-NEW_WITHHELD = (
-    "phone-tick-on-words",
-    "wrapped-big-cross-merged",
-    "grey-word-check-after",
-    "bw-black-circle-holes",
-    "copy-scribble-hurried",
-)
+# session 13's new withheld families were retired to tuned in session 14, and most of
+# session 14's in session 15; the withheld ones that carry the hands, list lines, merged
+# cells, wrapped options and phone photos now are the newest (withheld_history.py)
 
 
 def test_every_new_dimension_has_a_tuned_family_and_the_new_withheld_ones_are_fresh() -> None:

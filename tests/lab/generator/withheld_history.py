@@ -1,0 +1,75 @@
+"""The style split's history (issue 17), in one place for the tests of every session's marks
+and dimensions: which families each session retired from withheld to tuned, which it
+added as withheld, and the tick marks those brought. A fixed expectation, not read from
+styles.yaml: a test fails when the file and the history disagree.
+"""
+
+from __future__ import annotations
+
+from shenbao_lab.generator.styles import StyleFamily, TickMark
+
+# session 14: three withheld families retired (struck options, faint ticks) ...
+SESSION_14_RETIRED = (
+    "pen-strike-others-heavy-hand",
+    "phone-faint-tick-backhand",
+    "grey-faint-tick-skewed",
+)
+# ... and five added as withheld, each with a mark the generator did not draw before
+SESSION_14_WITHHELD = (
+    "phone-tick-on-words",
+    "wrapped-big-cross-merged",
+    "grey-word-check-after",
+    "bw-black-circle-holes",
+    "copy-scribble-hurried",
+)
+SESSION_14_MARKS = (
+    TickMark.PEN_CROSS_OVERSHOOT,
+    TickMark.PEN_CHECK_WORDS,
+    TickMark.TYPED_CHECK_AFTER,
+    TickMark.TYPED_BLACK_CIRCLE,
+    TickMark.PEN_SCRIBBLE,
+)
+
+# session 15: four of session 14's and bw-turned-glyph-cross (session 13's) retired ...
+SESSION_15_RETIRED = (
+    "phone-tick-on-words",
+    "wrapped-big-cross-merged",
+    "grey-word-check-after",
+    "bw-black-circle-holes",
+    "bw-turned-glyph-cross",
+)
+# ... and five added as withheld, each with a mark the generator did not draw before
+SESSION_15_WITHHELD = (
+    "grey-shaded-words-holes",
+    "bw-deleted-options-double",
+    "phone-bold-underlined",
+    "grey-double-circle-copy",
+    "pen-dot-narrow-lists",
+)
+SESSION_15_MARKS = (
+    TickMark.TYPED_SHADING,
+    TickMark.TYPED_OTHERS_DELETED,
+    TickMark.TYPED_BOLD_UNDERLINE,
+    TickMark.TYPED_DOUBLE_CIRCLE,
+    TickMark.PEN_DOT,
+)
+
+# the newest withheld families: the ones that must carry the dimensions the retired took
+NEW_WITHHELD = SESSION_15_WITHHELD
+NEW_MARKS = SESSION_15_MARKS
+
+
+def other_choices(f: StyleFamily) -> set[tuple[str, object]]:
+    """A family's choices beyond its tick mark that a reader could have learnt from: its
+    dpi, type size, skew, JPEG range, and the hand and ink of its opinion."""
+    own: set[tuple[str, object]] = {("dpi", d) for d in f.scan.dpi if d != "house"}
+    own |= {("size", s) for s in f.type.sizes if s != "house"}
+    own |= {("skew", f.scan.max_skew_deg)} if f.scan.max_skew_deg is not None else set()
+    own |= {("jpeg", f.scan.jpeg_quality)} if f.scan.jpeg_quality is not None else set()
+    own |= {
+        ("pen", (h, i))
+        for h in f.handwriting.hands
+        for i in f.handwriting.inks
+        if (h, i) != ("house", "house")
+    }
+    return own
