@@ -333,6 +333,7 @@ class SealDetection(Spec):
     gap_window_deg: float = Field(gt=0.0, lt=180.0)
     strip_height_px: int = Field(ge=16, le=256)
     tight_lines: bool = True
+    lettering_det_scale: float = Field(1.0, gt=0.0, le=1.0)
     serial_sector_deg: float = Field(ge=0.0, lt=180.0)
     cut_margin_deg: float = Field(ge=0.0, lt=90.0)
     code_sector_deg: float = Field(gt=0.0, le=180.0)
