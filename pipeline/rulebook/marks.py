@@ -182,6 +182,9 @@ class InkThresholds(Spec):
     edge_held_ellipse: bool = Field(
         False, description="replaces the red one (false: no held ellipse at the edge)"
     )
+    ring_search_extent: float = Field(
+        0.0, ge=0.0, le=2.0, description="replaces the red one (0: all the ink is searched)"
+    )
     shapes: tuple[Literal["round", "oval", "square"], ...] = Field(
         ("round", "oval", "square"), min_length=1, description="the shapes kept"
     )
@@ -275,6 +278,13 @@ class SealDetection(Spec):
         False,
         description="a ring cut by the edge also fitted as an ellipse held round its circle's "
         "centre",
+    )
+    ring_search_extent: float = Field(
+        0.0,
+        ge=0.0,
+        le=2.0,
+        description="rings looked for only in ink regions this share of the smallest seal "
+        "across (0: all the ink; red: 0, other_inks set their own)",
     )
     edge_hough_held: bool = Field(
         False,
