@@ -100,7 +100,7 @@ class RapidEngine:
                     # every call names its own.
                     return self._ocr(image, **steps)
                 rec = self._ocr._load_rec_model()
-                det = self._ocr.text_det
+                det = self._ocr._load_det_model()
                 shape, batch = list(rec.rec_image_shape), rec.rec_batch_num
                 limit, limit_type = det.limit_side_len, det.limit_type
                 rec.rec_image_shape = [*shape[:2], round(shape[1] * TIGHT_MIN_RATIO), *shape[3:]]
