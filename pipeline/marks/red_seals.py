@@ -241,7 +241,7 @@ def _ring_sized(rest: np.ndarray, least_px: float) -> np.ndarray:
     extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     keep = extent >= least_px
     keep[0] = False
-    if count <= 1 or keep.all():
+    if count <= 1:
         return rest
     sized: np.ndarray = keep[labels].astype(np.uint8)
     return sized
