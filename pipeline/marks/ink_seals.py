@@ -56,6 +56,7 @@ def _other(
             "over_seal_offset": inks.over_seal_offset,
             "ring_swing": inks.ring_swing,
             "edge_held_ellipse": inks.edge_held_ellipse,
+            "ring_search_extent": inks.ring_search_extent,
         }
     )
     if colour == "blue":

@@ -192,6 +192,8 @@ def red_candidates(
                 hidden, centre, (round(1.15 * a), round(1.15 * b)), seal.angle_deg, 0, 360, 1, -1
             )
     rest[hidden > 0] = 0
+    if rules.ring_search_extent > 0:
+        rest = _ring_sized(rest, rules.ring_search_extent * frame.long_axis[0])
     # Too little ink left for half of the smallest ring: nothing to look for.
     if int(rest.sum()) >= math.pi * frame.long_axis[0] / 2:
         # Paper just outside a ring is judged without the rings of the seals found: a
@@ -229,6 +231,20 @@ def red_candidates(
         ]
     kept = suppress(starless_pieces(found), rules.over_seal_offset, rules.over_seal_peak)
     return kept if colour == "red" else [replace(seal, colour=colour) for seal in kept]
+
+
+def _ring_sized(rest: np.ndarray, least_px: float) -> np.ndarray:
+    """The regions of ``rest`` (uint8, 0/1) at least ``least_px`` across (the ring search's
+    ink when ``ring_search_extent`` is set): a ring nearly whole runs in one or a few long
+    arcs, a line of print in glyphs far shorter than the smallest seal."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    keep = extent >= least_px
+    keep[0] = False
+    if count <= 1:
+        return rest
+    sized: np.ndarray = keep[labels].astype(np.uint8)
+    return sized
 
 
 def _without_rings(

@@ -86,7 +86,10 @@ def _recognize(
     padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
     rgb = cv2.cvtColor(padded, cv2.COLOR_GRAY2RGB)
     # Each line at its own width: a strip's few short lines are not padded to a page's.
-    lines = recognize_tight(engine, rgb) if rules.tight_lines else engine.recognize(rgb)
+    if rules.tight_lines:
+        lines = recognize_tight(engine, rgb, rules.lettering_det_scale)
+    else:
+        lines = engine.recognize(rgb)
     return lines, pad, int(padded.shape[1])
 
 

@@ -68,10 +68,12 @@ class CachedEngine(WrappingEngine):
     def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
         return self._cached(self._path(image_digest(image)), lambda: self.inner.recognize(image))
 
-    def recognize_tight(self, image: np.ndarray) -> tuple[TextLine, ...]:
-        """The inner engine's tight reading (``TightReader``), cached apart from a page's."""
-        path = self._path(image_digest(image)).with_suffix(".tight.json")
-        return self._cached(path, lambda: recognize_tight(self.inner, image))
+    def recognize_tight(self, image: np.ndarray, det_scale: float = 1.0) -> tuple[TextLine, ...]:
+        """The inner engine's tight reading (``TightReader``), cached apart from a page's
+        (and apart for each ``det_scale``)."""
+        suffix = ".tight.json" if det_scale >= 1.0 else f".tight-{det_scale:g}.json"
+        path = self._path(image_digest(image)).with_suffix(suffix)
+        return self._cached(path, lambda: recognize_tight(self.inner, image, det_scale))
 
     def read_line(self, image: np.ndarray) -> TextLine | None:
         """A cut-out line, cached as a page is (an empty tuple: nothing read)."""

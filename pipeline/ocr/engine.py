@@ -100,17 +100,20 @@ class TightReader(Protocol):
     the page's line width or to the widest line read with it (a seal's lettering: its
     strips hold a few short lines, and padding was most of their recognition's cost)."""
 
-    def recognize_tight(self, image: np.ndarray) -> tuple[TextLine, ...]:
+    def recognize_tight(self, image: np.ndarray, det_scale: float = 1.0) -> tuple[TextLine, ...]:
         """The text lines of an RGB or grey uint8 image, as ``recognize``'s, each line
-        recognised alone at its own width."""
+        recognised alone at its own width; the lines found on a copy of the image scaled
+        by ``det_scale`` (at most 1), recognised from the image itself."""
         ...
 
 
-def recognize_tight(engine: OcrEngine, image: np.ndarray) -> tuple[TextLine, ...]:
+def recognize_tight(
+    engine: OcrEngine, image: np.ndarray, det_scale: float = 1.0
+) -> tuple[TextLine, ...]:
     """``engine``'s tight reading of ``image`` when it has one (``TightReader``), else its
     ordinary reading (a replay, a recorder, another engine)."""
     if isinstance(engine, TightReader):
-        return engine.recognize_tight(image)
+        return engine.recognize_tight(image, det_scale)
     return engine.recognize(image)
 
 

@@ -77,10 +77,20 @@ class RapidEngine:
         # "chars": lines carry character scores, so pages cached without them are read anew
         return f"rapidocr-{self._version}-ppocrv6-small-chars-{self.settings.fingerprint()}"
 
-    def _run(self, image: np.ndarray, what: str, *, tight: bool = False, **steps: bool) -> Any:
+    def _run(
+        self,
+        image: np.ndarray,
+        what: str,
+        *,
+        tight: bool = False,
+        det_scale: float = 1.0,
+        **steps: bool,
+    ) -> Any:
         """rapidocr on an RGB image (grey is widened) with ``steps`` named, one call at a
         time; a failure is an ``OcrError`` naming ``what`` was read. ``tight``: each line
-        recognised alone, padded to no less than ``TIGHT_MIN_RATIO`` × its height."""
+        recognised alone, padded to no less than ``TIGHT_MIN_RATIO`` × its height;
+        ``det_scale``: the lines found on a copy scaled by it (a tight reading only), and
+        recognised from the image as it stands."""
         try:
             with self._lock:
                 if self._ocr is None:
@@ -90,13 +100,20 @@ class RapidEngine:
                     # every call names its own.
                     return self._ocr(image, **steps)
                 rec = self._ocr._load_rec_model()
+                det = self._ocr._load_det_model()
                 shape, batch = list(rec.rec_image_shape), rec.rec_batch_num
+                limit, limit_type = det.limit_side_len, det.limit_type
                 rec.rec_image_shape = [*shape[:2], round(shape[1] * TIGHT_MIN_RATIO), *shape[3:]]
                 rec.rec_batch_num = 1
+                if det_scale < 1.0:
+                    # rapidocr's detector scales the image so its long side is the limit.
+                    det.limit_side_len = max(32, round(max(image.shape[:2]) * det_scale))
+                    det.limit_type = "max"
                 try:
                     return self._ocr(image, **steps)
                 finally:
                     rec.rec_image_shape, rec.rec_batch_num = shape, batch
+                    det.limit_side_len, det.limit_type = limit, limit_type
         except Exception as exc:
             height, width = image.shape[:2]
             raise OcrError(f"rapidocr failed on a {width}x{height} {what}: {exc}") from exc
@@ -104,7 +121,9 @@ class RapidEngine:
     def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
         return self._recognize(image, tight=False)
 
-    def _recognize(self, image: np.ndarray, *, tight: bool) -> tuple[TextLine, ...]:
+    def _recognize(
+        self, image: np.ndarray, *, tight: bool, det_scale: float = 1.0
+    ) -> tuple[TextLine, ...]:
         if image.ndim == 2:
             image = np.repeat(image[:, :, None], 3, axis=2)
         height, width = image.shape[:2]
@@ -112,6 +131,7 @@ class RapidEngine:
             image,
             "page",
             tight=tight,
+            det_scale=det_scale,
             use_det=True,
             use_cls=self.settings.use_angle_classifier,
             use_rec=True,
@@ -135,9 +155,10 @@ class RapidEngine:
         ]
         return reading_order(lines)
 
-    def recognize_tight(self, image: np.ndarray) -> tuple[TextLine, ...]:
-        """``recognize``, each line recognised alone at its own width (``TightReader``)."""
-        return self._recognize(image, tight=True)
+    def recognize_tight(self, image: np.ndarray, det_scale: float = 1.0) -> tuple[TextLine, ...]:
+        """``recognize``, each line recognised alone at its own width (``TightReader``),
+        the lines found on a copy scaled by ``det_scale``."""
+        return self._recognize(image, tight=True, det_scale=det_scale)
 
     def read_line(self, image: np.ndarray) -> TextLine | None:
         """One cut-out line through the recogniser alone (no detection, no classifier)."""

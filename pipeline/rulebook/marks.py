@@ -182,6 +182,9 @@ class InkThresholds(Spec):
     edge_held_ellipse: bool = Field(
         False, description="replaces the red one (false: no held ellipse at the edge)"
     )
+    ring_search_extent: float = Field(
+        0.0, ge=0.0, le=2.0, description="replaces the red one (0: all the ink is searched)"
+    )
     shapes: tuple[Literal["round", "oval", "square"], ...] = Field(
         ("round", "oval", "square"), min_length=1, description="the shapes kept"
     )
@@ -276,6 +279,13 @@ class SealDetection(Spec):
         description="a ring cut by the edge also fitted as an ellipse held round its circle's "
         "centre",
     )
+    ring_search_extent: float = Field(
+        0.0,
+        ge=0.0,
+        le=2.0,
+        description="rings looked for only in ink regions this share of the smallest seal "
+        "across (0: all the ink; red: 0, other_inks set their own)",
+    )
     edge_hough_held: bool = Field(
         False,
         description="a ring cut by the edge also fitted as an ellipse held round the Hough "
@@ -333,6 +343,7 @@ class SealDetection(Spec):
     gap_window_deg: float = Field(gt=0.0, lt=180.0)
     strip_height_px: int = Field(ge=16, le=256)
     tight_lines: bool = True
+    lettering_det_scale: float = Field(1.0, gt=0.0, le=1.0)
     serial_sector_deg: float = Field(ge=0.0, lt=180.0)
     cut_margin_deg: float = Field(ge=0.0, lt=90.0)
     code_sector_deg: float = Field(gt=0.0, le=180.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from PIL import Image
 from shenbao_lab.generator.fonts import fonts
@@ -38,3 +39,24 @@ def test_no_black_seal_is_looked_for_on_a_page_with_a_red_one() -> None:
     both, _ = stamp(black_page, ink, center=(1100.0, 1700.0), angle_deg=0.0, rng=rng)
     found = detect_seals(np.asarray(both.convert("RGB")), DPI, SEALS)
     assert [seal.colour for seal in found] == ["red"]
+
+
+def test_the_black_ring_search_sees_only_regions_of_a_seals_size() -> None:
+    """``ring_search_extent``: glyph-sized black regions are left out of the ring search
+    (each would vote for circles), a ring's long arcs are kept."""
+    from pipeline.marks.red_seals import _ring_sized
+
+    rest = np.zeros((200, 200), np.uint8)
+    cv2.ellipse(rest, (100, 100), (60, 60), 0, 10, 170, 1, 2)  # an arc 120 px across
+    cv2.ellipse(rest, (100, 100), (60, 60), 0, 190, 350, 1, 2)
+    for x in range(10, 190, 12):  # a line of print: glyphs 8 px across
+        rest[185:193, x : x + 8] = 1
+    sized = _ring_sized(rest, 40.0)
+    assert sized[185:193].sum() == 0
+    assert sized[:180].sum() == rest[:180].sum()
+    assert _ring_sized(np.zeros((10, 10), np.uint8), 4.0).sum() == 0
+
+
+def test_black_rings_are_looked_for_in_regions_of_a_seals_size_only() -> None:
+    assert SEALS.other_inks["black"].ring_search_extent > 0
+    assert SEALS.ring_search_extent == 0  # red: all the ink

@@ -239,9 +239,11 @@ class _SayingTightly(_Saying):
     def __init__(self) -> None:
         super().__init__("页上的字", 0.95)
         self.tight = 0
+        self.det_scales: set[float] = set()
 
-    def recognize_tight(self, image: np.ndarray) -> tuple[TextLine, ...]:
+    def recognize_tight(self, image: np.ndarray, det_scale: float = 1.0) -> tuple[TextLine, ...]:
         self.tight += 1
+        self.det_scales.add(det_scale)
         return (self.line.model_copy(update={"text": "天津某商贸有限公司"}),)
 
 
@@ -253,3 +255,6 @@ def test_the_lettering_is_read_tightly_when_the_rules_say_so(tight: bool) -> Non
     found = read_lettering(ink, seal, engine, rules)  # type: ignore[arg-type]
     assert found.text == ("天津某商贸有限公司" if tight else "页上的字"), found
     assert (engine.tight, engine.calls) == ((found.ocr_calls, 0) if tight else (0, found.ocr_calls))
+    # the lines found on a copy scaled as the rules say (lettering_det_scale)
+    assert engine.det_scales == ({SEALS.lettering_det_scale} if tight else set())
+    assert SEALS.lettering_det_scale < 1.0

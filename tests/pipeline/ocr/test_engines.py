@@ -71,6 +71,20 @@ def test_a_tight_reading_reads_the_same_lines_and_leaves_the_page_reading_as_it_
     assert rapid.recognize(_page()) == before  # the recogniser's padding is restored
 
 
+def test_a_tight_reading_finds_lines_on_a_scaled_copy_on_a_fresh_engine() -> None:
+    """``det_scale``: the lines found on a smaller copy, read from the image itself; on
+    an engine that has read nothing yet (its detector not loaded: a page served from the
+    cache), and the page reading's detector settings left as they were."""
+    fresh = create_engine(OcrSettings())
+    assert isinstance(fresh, TightReader)
+    tight = fresh.recognize_tight(_page(), 0.67)
+    assert [line.text for line in tight] == LINES
+    assert all(line.confidence > 0.9 for line in tight)
+    assert [line.text for line in fresh.recognize(_page())] == LINES
+    det = fresh._ocr.text_det  # type: ignore[attr-defined]
+    assert (det.limit_side_len, det.limit_type) == (OcrSettings().det_limit_side, "max")
+
+
 @dataclass
 class TightCountingEngine:
     """A fake engine with a tight reading that says which reading it was asked for."""
@@ -83,8 +97,8 @@ class TightCountingEngine:
         self.calls.append("page")
         return (TextLine(text="页", bbox=(0.1, 0.1, 0.2, 0.2), confidence=0.9),)
 
-    def recognize_tight(self, image: np.ndarray) -> tuple[TextLine, ...]:
-        self.calls.append("tight")
+    def recognize_tight(self, image: np.ndarray, det_scale: float = 1.0) -> tuple[TextLine, ...]:
+        self.calls.append("tight" if det_scale == 1.0 else f"tight {det_scale:g}")
         return (TextLine(text="章", bbox=(0.1, 0.1, 0.2, 0.2), confidence=0.9),)
 
 
@@ -97,6 +111,10 @@ def test_a_tight_reading_is_cached_apart_and_falls_back_to_the_page_reading(
     assert [t.text for t in engine.recognize(_page())] == ["页"]  # not the tight entry
     assert [t.text for t in recognize_tight(CachedEngine(inner, tmp_path), _page())] == ["章"]
     assert inner.calls == ["tight", "page"]
+    # each scale of the copy the lines are found on has its own entry
+    assert [t.text for t in recognize_tight(engine, _page(), 0.67)] == ["章"]
+    assert [t.text for t in recognize_tight(CachedEngine(inner, tmp_path), _page(), 0.67)] == ["章"]
+    assert inner.calls == ["tight", "page", "tight 0.67"]
     # An engine without one (a replay, a recorder) reads as it reads a page.
     plain = CountingEngine()
     assert recognize_tight(RecordingEngine(plain), _page()) == plain.lines
