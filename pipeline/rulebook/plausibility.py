@@ -84,6 +84,10 @@ class SealedLabelRules(Spec):
     seal_only_quality: float = Field(
         ge=0.0, le=1.0, description="label quality when no line reads the label, a seal does"
     )
+    lettering_ratio: float = Field(
+        ge=0.0, le=100.0, description="rapidfuzz ratio a value reaches against a seal's lettering"
+    )
+    name_pattern: str = Field(description="a value read under a hidden label looks like this")
 
 
 class PlausibilityRules(Spec):

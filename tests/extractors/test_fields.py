@@ -597,3 +597,60 @@ def test_a_date_begun_left_of_a_seal_whose_label_no_line_reads_is_read_from_its_
     reading = read_field(PILOT.field("recommend_date"), page, PILOT, RULES)
     assert reading is not None and reading.value == "2022-07-24"
     assert needs_review(reading.confidence, RULES.review)
+
+
+# --- a cover label its seal hid whole (推荐单位（盖章）： under the authority's seal) -------
+
+COVER_ABOVE = [
+    _line("创新中心类型：", (0.17, 0.556, 0.309, 0.578)),
+    _line("☑企业型 □院所型", (0.386, 0.555, 0.587, 0.58)),
+    _line("组建模式：", (0.169, 0.6, 0.267, 0.621)),
+]
+COVER_BELOW = [
+    _line("申报日期:", (0.169, 0.687, 0.269, 0.71)),
+    _line("2022年7月5日", (0.386, 0.686, 0.527, 0.711)),
+]
+AUTHORITY_SEAL = SealMark(
+    bbox=(0.30147, 0.5998, 0.49491, 0.73667),
+    shape="round",
+    colour="grey",
+    confidence=0.7,
+    text="贵阳市工位和信息化局",
+)
+
+
+def _cover(row: list[TextLine], seals: tuple[SealMark, ...] = (AUTHORITY_SEAL,)) -> Page:
+    return _sealed_page([*COVER_ABOVE, *row, *COVER_BELOW], seals)
+
+
+def test_a_value_whose_label_its_seal_hid_whole_is_read_where_the_form_puts_it() -> None:
+    value = _line("贵阳市工业和信息化局", (0.376, 0.641, 0.601, 0.666))
+    reading = _read("recommender", _cover([value]))
+    assert reading.value == "贵阳市工业和信息化局"
+    assert not needs_review(reading.confidence, RULES.review)  # the seal's lettering agrees
+    # a seal whose lettering names someone else: the place is a guess, a reviewer looks
+    other = AUTHORITY_SEAL.model_copy(update={"text": "贵州花溪智能终端有限公司"})
+    reading = _read("recommender", _cover([value], (other,)))
+    assert reading.value == "贵阳市工业和信息化局"
+    assert needs_review(reading.confidence, RULES.review)
+    # no seal over the row: no label hidden, nothing read
+    assert read_field(PILOT.field("recommender"), _cover([value], ()), PILOT, RULES) is None
+
+
+def test_an_option_row_standing_alone_under_the_seal_is_no_value() -> None:
+    options = _line("独立法人 □公司+联盟", (0.386, 0.608, 0.615, 0.628))
+    value = _line("贵阳市工业和信息化局", (0.376, 0.641, 0.601, 0.666))
+    assert _read("recommender", _cover([options, value])).value == "贵阳市工业和信息化局"
+    assert read_field(PILOT.field("recommender"), _cover([options]), PILOT, RULES) is None
+
+
+def test_a_value_missing_the_start_its_seal_hid_takes_it_from_the_lettering_for_review() -> None:
+    seal = AUTHORITY_SEAL.model_copy(
+        update={"bbox": (0.235, 0.588, 0.428, 0.725), "text": "遵义市工业和信息化局"}
+    )
+    remnant = _line("推荐单盖章", (0.16, 0.637, 0.36, 0.67))
+    value = _line("义市工业和信息化局", (0.378, 0.638, 0.611, 0.668))
+    reading = _read("recommender", _cover([remnant, value], (seal,)))
+    assert reading.value == "遵义市工业和信息化局"
+    assert needs_review(reading.confidence, RULES.review)
+    assert Doubt.DISAGREE in {d.cue for d in reading.doubts or ()}
