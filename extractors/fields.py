@@ -135,7 +135,10 @@ def _label_tail(
         if len(variant) <= len(head) or not variant.startswith(head):
             continue
         tail = variant[len(head) :]
-        for start in (tail, tail.strip("()")):
+        # the tail whole, without its brackets, or its end only (章）：安顺市…: the seal's
+        # ring took the start of （盖章）)
+        ends = [tail[i:] for i in range(1, len(tail) - 1) if any(c.isalnum() for c in tail[i:])]
+        for start in (tail, tail.strip("()"), *ends):
             if start and text.startswith(start):
                 return text[len(start) :].lstrip(separators + ")")
     return None

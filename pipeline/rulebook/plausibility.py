@@ -114,6 +114,12 @@ class PlausibilityRules(Spec):
     place_start_fields: tuple[str, ...] = Field(
         (), description="keys whose value always begins with a known place"
     )
+    authority_fields: tuple[str, ...] = Field(
+        (), description="keys whose value is one of the campaign's authorities"
+    )
+    authority_near: float = Field(
+        100.0, ge=0.0, le=100.0, description="rapidfuzz ratio of a misread authority"
+    )
     date_ranges: dict[str, tuple[dt.date, dt.date]] = Field(default_factory=dict)
     number_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
     date_order: tuple[tuple[str, str], ...] = Field(

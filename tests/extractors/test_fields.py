@@ -654,3 +654,9 @@ def test_a_value_missing_the_start_its_seal_hid_takes_it_from_the_lettering_for_
     assert reading.value == "遵义市工业和信息化局"
     assert needs_review(reading.confidence, RULES.review)
     assert Doubt.DISAGREE in {d.cue for d in reading.doubts or ()}
+
+
+def test_the_end_of_a_label_its_seal_cut_is_kept_out_of_the_value() -> None:
+    label = _line("推荐单位", (0.16, 0.642, 0.269, 0.669))
+    rest = _line("章）：安顺市工业和信息化局", (0.265, 0.633, 0.615, 0.675))
+    assert _read("recommender", _page([label, rest], [])).value == "安顺市工业和信息化局"
