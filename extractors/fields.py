@@ -558,6 +558,27 @@ def _lettering_start(
     return None
 
 
+def _past_lettering(label: TextLine, source: TextLine, page: Page, rules: Rules) -> TextLine:
+    """The line right of the label past a piece of a seal's lettering the OCR read as a
+    line between them (有限 of 贵州清镇冶金科技有限公司, the lead's seal over the row
+    of 创新中心名称: the centre's name right of it was never taken). A piece of lettering
+    lies inside a found seal and stands taller than the label's row (the ring's curve);
+    it is passed only when a line right of it on the row lies outside every seal."""
+    r = rules.plausibility.sealed_label
+    height = label.bbox[3] - label.bbox[1]
+    if (source.bbox[3] - source.bbox[1]) < r.lettering_height * height or not any(
+        _covered(source.bbox, seal.bbox) >= r.lettering_inside for seal in page.seals
+    ):
+        return source
+    rest = tuple(t for t in page.lines if t is not source and t.bbox[0] >= source.bbox[0])
+    further = _right_of(label, rest)
+    if further is None or any(
+        _covered(further.bbox, seal.bbox) >= r.lettering_inside for seal in page.seals
+    ):
+        return source
+    return further
+
+
 def _date_pieces(
     source: TextLine, page: Page, rules: Rules, normalize: Normalizer
 ) -> list[TextLine]:
@@ -665,6 +686,8 @@ def read_field(
                 if spec.method is ReadMethod.BELOW
                 else _right_of(line, page.lines)
             )
+        if source is not None and source is not line and spec.method is not ReadMethod.BELOW:
+            source = _past_lettering(line, source, page, rules)
         if source is not None and source is not line:
             # the box's printed note under a blank date is the form's text, not a value
             text = normalize.text(source.text)
@@ -712,6 +735,11 @@ def read_field(
         parsed = value is not None
         if value is None and spec.type in _KEEP_AS_READ and normalize.text(raw):
             value = normalize.text(raw)
+            if spec.type is FieldType.CHOICE and page.kind is SourceKind.SCAN:
+                # a printed option cut or one character off on a scan (端装备制造, 生态特色:
+                # the rest under a seal or past the cell): the option is proposed, and the
+                # plausibility check sends it to review (near_choice, detail the option)
+                value = plausibility.choice_near_miss(raw, choices, normalize) or value
         characters: tuple[tuple[str, float], ...] | None = None
         if source is line:
             characters = plausibility.value_characters(

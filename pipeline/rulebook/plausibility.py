@@ -87,6 +87,10 @@ class SealedLabelRules(Spec):
     lettering_ratio: float = Field(
         ge=0.0, le=100.0, description="rapidfuzz ratio a value reaches against a seal's lettering"
     )
+    lettering_inside: float = Field(
+        gt=0.0, le=1.0, description="share of a line inside a seal to be its lettering"
+    )
+    lettering_height: float = Field(gt=0.0, description="label heights a lettering piece stands")
     name_pattern: str = Field(description="a value read under a hidden label looks like this")
 
 

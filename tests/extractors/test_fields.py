@@ -660,3 +660,34 @@ def test_the_end_of_a_label_its_seal_cut_is_kept_out_of_the_value() -> None:
     label = _line("推荐单位", (0.16, 0.642, 0.269, 0.669))
     rest = _line("章）：安顺市工业和信息化局", (0.265, 0.633, 0.615, 0.675))
     assert _read("recommender", _page([label, rest], [])).value == "安顺市工业和信息化局"
+
+
+@pytest.mark.parametrize(
+    ("read", "value"),
+    [
+        ("端装备制造", "高端装备制造"),  # its start under a seal
+        ("生态特色", "生态特色食品"),  # its end past the cell
+        ("金融服务", "金融服务"),  # an option outside the list, written whole: kept as read
+    ],
+)
+def test_a_cut_option_on_a_scan_is_proposed_for_review(read: str, value: str) -> None:
+    label = _line("所属产业领域：", (0.169, 0.513, 0.309, 0.534))
+    page = _page([label, _line(read, (0.39, 0.513, 0.62, 0.534))], [])
+    reading = _read("domain", page)
+    assert reading.value == value and reading.raw == read
+    if value != read:
+        assert needs_review(reading.confidence, RULES.review)
+
+
+def test_a_piece_of_seal_lettering_between_label_and_value_is_passed() -> None:
+    seal = SealMark(
+        bbox=(0.15466, 0.39759, 0.34685, 0.53358), shape="round", colour="grey", confidence=0.7
+    )
+    label = _line("创新中心名称", (0.16, 0.424, 0.28, 0.449))
+    lettering = _line("有限", (0.294, 0.433, 0.345, 0.484))
+    value = _line("贵州省冶金装备制造业创新中心", (0.38, 0.426, 0.634, 0.446))
+    page = _sealed_page([label, lettering, value], (seal,))
+    assert _read("center_name", page).value == "贵州省冶金装备制造业创新中心"
+    # a value of the row's height inside the seal is the value
+    short = _line("冶金", (0.294, 0.426, 0.34, 0.448))
+    assert _read("center_name", _sealed_page([label, short, value], (seal,))).value == "冶金"
