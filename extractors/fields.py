@@ -579,6 +579,30 @@ def _past_lettering(label: TextLine, source: TextLine, page: Page, rules: Rules)
     return further
 
 
+def _past_lettering_in_label(
+    label: TextLine, rest: str, page: Page, rules: Rules, normalize: Normalizer
+) -> TextLine:
+    """The line right of the label when what the label's line reads after the label is a
+    piece of a seal's lettering the OCR ran into it (创新中心名称匀冶炼: 匀冶炼 of the lead's
+    seal 贵州都匀冶炼有限责任公司 over the label's end, the centre's name right of it):
+    that part of the line lies inside a found seal, the line stands taller than the line
+    right of it (the ring's curve), and that line lies outside every seal. Else the
+    label's own line."""
+    r = rules.plausibility.sealed_label
+    text = normalize.text(label.text)
+    right = _right_of(label, page.lines)
+    if right is None or not text or not page.seals:
+        return label
+    x0, y0, x1, y1 = label.bbox
+    part = (x1 - (x1 - x0) * len(rest) / len(text), y0, x1, y1)
+    tall = (y1 - y0) >= r.lettering_height * (right.bbox[3] - right.bbox[1])
+    if not tall or not any(_covered(part, seal.bbox) >= r.lettering_inside for seal in page.seals):
+        return label
+    if any(_covered(right.bbox, seal.bbox) >= r.lettering_inside for seal in page.seals):
+        return label
+    return right
+
+
 def _date_pieces(
     source: TextLine, page: Page, rules: Rules, normalize: Normalizer
 ) -> list[TextLine]:
@@ -680,6 +704,8 @@ def read_field(
             # it, it is the value
             right = _right_of(line, page.lines)
             source = line if right is None else right
+        if source is line and spec.method is not ReadMethod.BELOW:
+            source = _past_lettering_in_label(line, rest, page, rules, normalize)
         if source is None:
             source = (
                 _below(line, page.lines)

@@ -691,3 +691,15 @@ def test_a_piece_of_seal_lettering_between_label_and_value_is_passed() -> None:
     # a value of the row's height inside the seal is the value
     short = _line("冶金", (0.294, 0.426, 0.34, 0.448))
     assert _read("center_name", _sealed_page([label, short, value], (seal,))).value == "冶金"
+
+
+def test_seal_lettering_the_ocr_ran_into_the_label_is_not_the_value() -> None:
+    seal = SealMark(
+        bbox=(0.23135, 0.41594, 0.42726, 0.55456), shape="round", colour="grey", confidence=0.7
+    )
+    label = _line("创新中心名称匀冶炼", (0.161, 0.416, 0.377, 0.454))
+    value = _line("贵州省铝及铝加工制造业创新中心", (0.387, 0.429, 0.662, 0.449))
+    page = _sealed_page([label, value], (seal,))
+    assert _read("center_name", page).value == "贵州省铝及铝加工制造业创新中心"
+    # no seal there: the label's line holds its value
+    assert _read("center_name", _sealed_page([label, value], ())).value == "匀冶炼"
