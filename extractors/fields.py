@@ -45,7 +45,7 @@ from pipeline.model import (
     UnreadInk,
 )
 from pipeline.rulebook import Rules
-from pipeline.rulebook.plausibility import PlausibilityRules, UnreadInkRules
+from pipeline.rulebook.plausibility import PlausibilityRules, SealedLabelRules, UnreadInkRules
 from pipeline.second_reading import row_pieces
 
 LABEL_MATCH = 90.0  # rapidfuzz ratio a line's start must reach against a label
@@ -135,7 +135,10 @@ def _label_tail(
         if len(variant) <= len(head) or not variant.startswith(head):
             continue
         tail = variant[len(head) :]
-        for start in (tail, tail.strip("()")):
+        # the tail whole, without its brackets, or its end only (章）：安顺市…: the seal's
+        # ring took the start of （盖章）)
+        ends = [tail[i:] for i in range(1, len(tail) - 1) if any(c.isalnum() for c in tail[i:])]
+        for start in (tail, tail.strip("()"), *ends):
             if start and text.startswith(start):
                 return text[len(start) :].lstrip(separators + ")")
     return None
@@ -368,11 +371,13 @@ _KEEP_AS_READ = {FieldType.CHOICE, FieldType.MOBILE, FieldType.EMAIL, FieldType.
 
 
 def _anchors(
-    spec: FieldSpec, page: Page, variants: list[str], rules: Rules
+    spec: FieldSpec, page: Page, variants: list[str], template: TemplateSpec, rules: Rules
 ) -> Iterator[tuple[TextLine, tuple[float, str], TextLine | None]]:
     """The field's label lines on the page, in reading order, each with its match (quality,
     the text after the label) and the line it wrapped onto; after them, for a ``below``
-    date, the lines its own seal may have left a label in part (``_sealed_labels``)."""
+    date, the lines its own seal may have left a label in part (``_sealed_labels``), and
+    for an ``anchor_right`` seal-slot label, the place its seal hid it whole
+    (``_sealed_row``)."""
     normalize = normalizer(rules)
     found = False
     for line in page.lines:
@@ -390,6 +395,13 @@ def _anchors(
         if not found:
             for place in _seal_places(page, rules):
                 yield place, (rules.plausibility.sealed_label.seal_only_quality, ""), None
+    sealed = (
+        _sealed_row(spec, page, template, rules)
+        if not found and spec.method is ReadMethod.ANCHOR_RIGHT
+        else None
+    )
+    if sealed is not None:
+        yield sealed[0], (sealed[1], ""), None
 
 
 def _sealed_labels(
@@ -432,6 +444,163 @@ def _seal_places(page: Page, rules: Rules) -> Iterator[TextLine]:
         )
         if _dated(first, rules):
             yield TextLine(text="", bbox=(first.bbox[0], y0, first.bbox[2], middle))
+
+
+def _sealed_row(
+    spec: FieldSpec, page: Page, template: TemplateSpec, rules: Rules
+) -> tuple[TextLine, float] | None:
+    """Where a label its own seal hid whole would be (推荐单位（盖章）： on a greyscale or
+    copied cover, the seal as dark as the type: no line reads any of it), and the label
+    quality its value is read at. The labels of the fields printed before and after it on
+    the page (the form's order) bound its row; the value is the first line between them
+    with nothing read left of it on its row, beginning right of a seal found over that row
+    and reading as the field's type. It is given as a line of no text just left of the
+    value. The value agreeing with the seal's lettering (the seal names the field's owner)
+    is read as under a whole label (``sealed_quality``); otherwise a reviewer looks
+    (``seal_only_quality``). Only a field that owns a seal slot on the page
+    (``rules/plausibility.yaml`` ``sealed_label``)."""
+    if not any(slot.owner == spec.key for slot in template.seal_slots) or not page.seals:
+        return None
+    order = next((p.fields for p in template.pages if spec.key in p.fields), ())
+    if spec.key not in order:
+        return None
+    normalize = normalizer(rules)
+    labels: dict[str, TextLine] = {}
+    for key in order:
+        if key == spec.key:
+            continue
+        variants = _label_variants(template.field(key), template, normalize)
+        line = next((t for t in page.lines if _label_match(t, variants, normalize)), None)
+        if line is not None:
+            labels[key] = line
+    at = order.index(spec.key)
+    above = next((labels[k] for k in reversed(order[:at]) if k in labels), None)
+    below = next((labels[k] for k in order[at + 1 :] if k in labels), None)
+    if above is None or below is None or above.bbox[3] >= below.bbox[1]:
+        return None
+    r = rules.plausibility.sealed_label
+    own = _label_variants(spec, template, normalize)
+    column = max(above.bbox[2], below.bbox[2])  # the value column begins right of the labels
+    others = set(map(id, labels.values()))
+    found: list[tuple[TextLine, bool]] = []
+    for line in page.lines:
+        middle = (line.bbox[1] + line.bbox[3]) / 2
+        if id(line) in others or not above.bbox[3] < middle < below.bbox[1]:
+            continue
+        if line.bbox[0] <= column or any(
+            t is not line
+            and _same_row(t, line)
+            and t.bbox[0] < line.bbox[0]
+            and not _label_remnant(t, own, r, normalize)
+            for t in page.lines
+        ):
+            continue
+        seals = [
+            s for s in page.seals if s.bbox[1] < middle < s.bbox[3] and s.bbox[0] < line.bbox[0]
+        ]
+        text = normalize.text(line.text)
+        if not seals or not re.fullmatch(r.name_pattern, text):
+            continue
+        agrees = any(
+            fuzz.ratio(normalize.text(s.text), text) >= r.lettering_ratio for s in seals if s.text
+        )
+        found.append((line, agrees))
+    if not found:
+        return None
+    # a line the seal's lettering names first (an option row of a tick field may stand
+    # alone on a row too)
+    line, agrees = max(found, key=lambda f: f[1])
+    x0 = line.bbox[0]
+    place = TextLine(text="", bbox=(x0 - line.char_width, line.bbox[1], x0, line.bbox[3]))
+    return place, r.sealed_quality if agrees else r.seal_only_quality
+
+
+def _label_remnant(
+    line: TextLine, variants: list[str], r: SealedLabelRules, normalize: Normalizer
+) -> bool:
+    """Whether the line is what a seal left of the label (推荐单盖章): a short line like a
+    variant of it (``_sealed_labels``' measure)."""
+    text = normalize.text(line.text)
+    return any(
+        len(v) >= r.min_length
+        and len(text) <= len(v) + r.max_extra
+        and fuzz.ratio(text, v) >= r.min_ratio
+        for v in variants
+    )
+
+
+def _lettering_start(
+    spec: FieldSpec,
+    source: TextLine,
+    raw: str,
+    page: Page,
+    template: TemplateSpec,
+    normalize: Normalizer,
+) -> str | None:
+    """The seal's lettering, when the value a seal-slot owner's seal is stamped over is read
+    without its start (义市工业和信息化局: 遵 under the ring) and the lettering
+    (遵义市工业和信息化局) ends with it: the start the seal hid."""
+    if spec.method is not ReadMethod.ANCHOR_RIGHT or not any(
+        slot.owner == spec.key for slot in template.seal_slots
+    ):
+        return None
+    text = normalize.text(raw)
+    if not text:
+        return None
+    middle = (source.bbox[1] + source.bbox[3]) / 2
+    for seal in page.seals:
+        x0, y0, x1, y1 = seal.bbox
+        if not (y0 < middle < y1 and x0 < source.bbox[0] < x1):
+            continue
+        lettering = normalize.text(seal.text)
+        if len(lettering) > len(text) and lettering.endswith(text):
+            return lettering
+    return None
+
+
+def _past_lettering(label: TextLine, source: TextLine, page: Page, rules: Rules) -> TextLine:
+    """The line right of the label past a piece of a seal's lettering the OCR read as a
+    line between them (有限 of 贵州清镇冶金科技有限公司, the lead's seal over the row
+    of 创新中心名称: the centre's name right of it was never taken). A piece of lettering
+    lies inside a found seal and stands taller than the label's row (the ring's curve);
+    it is passed only when a line right of it on the row lies outside every seal."""
+    r = rules.plausibility.sealed_label
+    height = label.bbox[3] - label.bbox[1]
+    if (source.bbox[3] - source.bbox[1]) < r.lettering_height * height or not any(
+        _covered(source.bbox, seal.bbox) >= r.lettering_inside for seal in page.seals
+    ):
+        return source
+    rest = tuple(t for t in page.lines if t is not source and t.bbox[0] >= source.bbox[0])
+    further = _right_of(label, rest)
+    if further is None or any(
+        _covered(further.bbox, seal.bbox) >= r.lettering_inside for seal in page.seals
+    ):
+        return source
+    return further
+
+
+def _past_lettering_in_label(
+    label: TextLine, rest: str, page: Page, rules: Rules, normalize: Normalizer
+) -> TextLine:
+    """The line right of the label when what the label's line reads after the label is a
+    piece of a seal's lettering the OCR ran into it (创新中心名称匀冶炼: 匀冶炼 of the lead's
+    seal 贵州都匀冶炼有限责任公司 over the label's end, the centre's name right of it):
+    that part of the line lies inside a found seal, the line stands taller than the line
+    right of it (the ring's curve), and that line lies outside every seal. Else the
+    label's own line."""
+    r = rules.plausibility.sealed_label
+    text = normalize.text(label.text)
+    right = _right_of(label, page.lines)
+    if right is None or not text or not page.seals:
+        return label
+    x0, y0, x1, y1 = label.bbox
+    part = (x1 - (x1 - x0) * len(rest) / len(text), y0, x1, y1)
+    tall = (y1 - y0) >= r.lettering_height * (right.bbox[3] - right.bbox[1])
+    if not tall or not any(_covered(part, seal.bbox) >= r.lettering_inside for seal in page.seals):
+        return label
+    if any(_covered(right.bbox, seal.bbox) >= r.lettering_inside for seal in page.seals):
+        return label
+    return right
 
 
 def _date_pieces(
@@ -521,7 +690,7 @@ def read_field(
         normalize.text(t)
         for t in (opinion.note, opinion.signature, opinion.heading, *opinion.aliases)
     ]
-    for line, match, wrapped in _anchors(spec, page, variants, rules):
+    for line, match, wrapped in _anchors(spec, page, variants, template, rules):
         quality, rest = match
         cut = ""  # the value's line after the label's end, when the label ran onto it
         source: TextLine | None = line if rest else None
@@ -535,12 +704,16 @@ def read_field(
             # it, it is the value
             right = _right_of(line, page.lines)
             source = line if right is None else right
+        if source is line and spec.method is not ReadMethod.BELOW:
+            source = _past_lettering_in_label(line, rest, page, rules, normalize)
         if source is None:
             source = (
                 _below(line, page.lines)
                 if spec.method is ReadMethod.BELOW
                 else _right_of(line, page.lines)
             )
+        if source is not None and source is not line and spec.method is not ReadMethod.BELOW:
+            source = _past_lettering(line, source, page, rules)
         if source is not None and source is not line:
             # the box's printed note under a blank date is the form's text, not a value
             text = normalize.text(source.text)
@@ -565,6 +738,13 @@ def read_field(
                 read_from += _date_pieces(source, page, rules, normalize)
             read_from += _continuation(source, page.lines, label_lines)
             raw += _joined(read_from, page, spec.type, rules.normalize.list_line_short)
+        lettering = (
+            _lettering_start(spec, source, raw, page, template, normalize)
+            if source is not None and page.kind is SourceKind.SCAN
+            else None
+        )
+        if lettering is not None:
+            lettering, raw = raw, lettering
         choices = campaign.choices(spec.options_from) if spec.options_from else spec.options
         value = normalize.value(
             spec.type, raw, choices=choices, equivalents=campaign.org_suffix_equivalents
@@ -581,6 +761,11 @@ def read_field(
         parsed = value is not None
         if value is None and spec.type in _KEEP_AS_READ and normalize.text(raw):
             value = normalize.text(raw)
+            if spec.type is FieldType.CHOICE and page.kind is SourceKind.SCAN:
+                # a printed option cut or one character off on a scan (端装备制造, 生态特色:
+                # the rest under a seal or past the cell): the option is proposed, and the
+                # plausibility check sends it to review (near_choice, detail the option)
+                value = plausibility.choice_near_miss(raw, choices, normalize) or value
         characters: tuple[tuple[str, float], ...] | None = None
         if source is line:
             characters = plausibility.value_characters(
@@ -646,6 +831,9 @@ def read_field(
                     if other is not None and other != value:
                         cap = rules.plausibility.agreement.disagreement_cap
                         ledger.cap(cap, Doubt.REREAD, normalize.text(raw_again))
+        if lettering is not None:
+            # the value's start taken from the seal's lettering: a reviewer confirms it
+            ledger.cap(rules.plausibility.agreement.disagreement_cap, Doubt.DISAGREE, lettering)
         if row is not None:
             # the row read through the seal makes another date than its pieces: what it
             # adds lay under the seal, a reviewer confirms it

@@ -42,6 +42,9 @@ class Gazetteer(Spec):
     province: str
     places: tuple[str, ...] = Field(description="every place name, short forms included")
     org_suffixes: tuple[str, ...]
+    authorities: tuple[str, ...] = Field(
+        (), description="the localities' recommending authorities, with their long forms"
+    )
 
     @classmethod
     def of(cls, rules: EntityRules, campaign: Campaign, normalize: Normalizer) -> Gazetteer:
@@ -51,7 +54,19 @@ class Gazetteer(Spec):
         for loc in campaign.localities:
             names += [loc.city, *loc.aliases]
         places = tuple(dict.fromkeys(normalize.text(n) for n in names if normalize.text(n)))
-        return cls(province=rules.province.name, places=places, org_suffixes=rules.org_suffixes)
+        authorities = tuple(
+            dict.fromkeys(
+                normalize.text(a)
+                for loc in campaign.localities
+                for a in (loc.authority, *loc.authority_aliases)
+            )
+        )
+        return cls(
+            province=rules.province.name,
+            places=places,
+            org_suffixes=rules.org_suffixes,
+            authorities=authorities,
+        )
 
 
 def _gazetteer(rules: Rules) -> Gazetteer:

@@ -29,6 +29,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from pydantic import Field
+from rapidfuzz import fuzz
 from rapidfuzz.distance import Hamming, Levenshtein
 
 from extractors.doubts import doubted
@@ -312,6 +313,8 @@ def plausibility(
     placeless = key in r.place_start_fields and not any(text.startswith(p) for p in g.places)
     if short or placeless:
         sign(Doubt.UNPARSED, r.factors.unparsed)
+    if key in r.authority_fields and (near := _authority_near_miss(text, g, r)) is not None:
+        sign(Doubt.NEAR_CHOICE, r.factors.near_miss, near)
     if is_org or key in r.place_fields:
         place = place_near_miss(text, g, normalize, r.near_miss_min_length)
         if place is not None:
@@ -327,6 +330,15 @@ def plausibility(
     if not _in_range(key, value, r):
         sign(Doubt.OUT_OF_RANGE, r.factors.out_of_range)
     return Plausibility.of(doubts)
+
+
+def _authority_near_miss(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> str | None:
+    """The campaign's authority the text is near to but not (黔南工业和信息化局: a
+    character lost under the seal), or None when it is one or is near none."""
+    if not gaz.authorities or text in gaz.authorities:
+        return None
+    best = max(gaz.authorities, key=lambda a: fuzz.ratio(text, a))
+    return best if fuzz.ratio(text, best) >= rules.authority_near else None
 
 
 # --- two readings of one field ---------------------------------------------------------

@@ -101,7 +101,7 @@ def row_readings(
     spanning its row's pieces and the seal."""
     if not seals or not reads_lines(engine) or not isinstance(engine, LineReader):
         return lines
-    start, whole = re.compile(rules.row.start), re.compile(rules.row.whole)
+    start, whole, end = (re.compile(p) for p in (rules.row.start, rules.row.whole, rules.row.end))
     out = list(lines)
     for i, line in enumerate(lines):
         if not start.search(line.text):
@@ -113,11 +113,18 @@ def row_readings(
         if right is None:
             continue
         top, bottom = min(t.bbox[1] for t in pieces), max(t.bbox[3] for t in pieces)
-        crop = crop_line(
-            image, (line.bbox[0], top, max(right, pieces[-1].bbox[2]), bottom), rules.row.pad
-        )
-        if crop.size == 0:
-            continue
-        again = engine.read_line(crop)
-        out[i] = line.model_copy(update={"row_reading": again.text if again is not None else ""})
+        ends = [max(right, pieces[-1].bbox[2])]
+        if end.search(pieces[-1].text) and right > pieces[-1].bbox[2]:
+            ends.insert(0, pieces[-1].bbox[2])  # the date's end read: the seal beyond left out
+        reading = None
+        for x1 in ends:
+            crop = crop_line(image, (line.bbox[0], top, x1, bottom), rules.row.pad)
+            if crop.size == 0:
+                continue
+            again = engine.read_line(crop)
+            reading = again.text if again is not None else ""
+            if whole.search(reading):
+                break
+        if reading is not None:
+            out[i] = line.model_copy(update={"row_reading": reading})
     return tuple(out)

@@ -84,6 +84,14 @@ class SealedLabelRules(Spec):
     seal_only_quality: float = Field(
         ge=0.0, le=1.0, description="label quality when no line reads the label, a seal does"
     )
+    lettering_ratio: float = Field(
+        ge=0.0, le=100.0, description="rapidfuzz ratio a value reaches against a seal's lettering"
+    )
+    lettering_inside: float = Field(
+        gt=0.0, le=1.0, description="share of a line inside a seal to be its lettering"
+    )
+    lettering_height: float = Field(gt=0.0, description="label heights a lettering piece stands")
+    name_pattern: str = Field(description="a value read under a hidden label looks like this")
 
 
 class PlausibilityRules(Spec):
@@ -109,6 +117,12 @@ class PlausibilityRules(Spec):
     )
     place_start_fields: tuple[str, ...] = Field(
         (), description="keys whose value always begins with a known place"
+    )
+    authority_fields: tuple[str, ...] = Field(
+        (), description="keys whose value is one of the campaign's authorities"
+    )
+    authority_near: float = Field(
+        100.0, ge=0.0, le=100.0, description="rapidfuzz ratio of a misread authority"
     )
     date_ranges: dict[str, tuple[dt.date, dt.date]] = Field(default_factory=dict)
     number_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)

@@ -29,8 +29,9 @@ class RowReading(Spec):
     )
     pad: float = Field(ge=0.0, le=3.0, description="margin round the row's crop, line heights")
     row_overlap: float = Field(gt=0.0, le=1.0, description="share of a height to share a row")
+    end: str = Field(description="a last piece whose text this matches ends the date")
 
-    @field_validator("start", "whole")
+    @field_validator("start", "whole", "end")
     @classmethod
     def _compiles(cls, value: str) -> str:
         return _regular_expression(value)

@@ -597,3 +597,109 @@ def test_a_date_begun_left_of_a_seal_whose_label_no_line_reads_is_read_from_its_
     reading = read_field(PILOT.field("recommend_date"), page, PILOT, RULES)
     assert reading is not None and reading.value == "2022-07-24"
     assert needs_review(reading.confidence, RULES.review)
+
+
+# --- a cover label its seal hid whole (推荐单位（盖章）： under the authority's seal) -------
+
+COVER_ABOVE = [
+    _line("创新中心类型：", (0.17, 0.556, 0.309, 0.578)),
+    _line("☑企业型 □院所型", (0.386, 0.555, 0.587, 0.58)),
+    _line("组建模式：", (0.169, 0.6, 0.267, 0.621)),
+]
+COVER_BELOW = [
+    _line("申报日期:", (0.169, 0.687, 0.269, 0.71)),
+    _line("2022年7月5日", (0.386, 0.686, 0.527, 0.711)),
+]
+AUTHORITY_SEAL = SealMark(
+    bbox=(0.30147, 0.5998, 0.49491, 0.73667),
+    shape="round",
+    colour="grey",
+    confidence=0.7,
+    text="贵阳市工位和信息化局",
+)
+
+
+def _cover(row: list[TextLine], seals: tuple[SealMark, ...] = (AUTHORITY_SEAL,)) -> Page:
+    return _sealed_page([*COVER_ABOVE, *row, *COVER_BELOW], seals)
+
+
+def test_a_value_whose_label_its_seal_hid_whole_is_read_where_the_form_puts_it() -> None:
+    value = _line("贵阳市工业和信息化局", (0.376, 0.641, 0.601, 0.666))
+    reading = _read("recommender", _cover([value]))
+    assert reading.value == "贵阳市工业和信息化局"
+    assert not needs_review(reading.confidence, RULES.review)  # the seal's lettering agrees
+    # a seal whose lettering names someone else: the place is a guess, a reviewer looks
+    other = AUTHORITY_SEAL.model_copy(update={"text": "贵州花溪智能终端有限公司"})
+    reading = _read("recommender", _cover([value], (other,)))
+    assert reading.value == "贵阳市工业和信息化局"
+    assert needs_review(reading.confidence, RULES.review)
+    # no seal over the row: no label hidden, nothing read
+    assert read_field(PILOT.field("recommender"), _cover([value], ()), PILOT, RULES) is None
+
+
+def test_an_option_row_standing_alone_under_the_seal_is_no_value() -> None:
+    options = _line("独立法人 □公司+联盟", (0.386, 0.608, 0.615, 0.628))
+    value = _line("贵阳市工业和信息化局", (0.376, 0.641, 0.601, 0.666))
+    assert _read("recommender", _cover([options, value])).value == "贵阳市工业和信息化局"
+    assert read_field(PILOT.field("recommender"), _cover([options]), PILOT, RULES) is None
+
+
+def test_a_value_missing_the_start_its_seal_hid_takes_it_from_the_lettering_for_review() -> None:
+    seal = AUTHORITY_SEAL.model_copy(
+        update={"bbox": (0.235, 0.588, 0.428, 0.725), "text": "遵义市工业和信息化局"}
+    )
+    remnant = _line("推荐单盖章", (0.16, 0.637, 0.36, 0.67))
+    value = _line("义市工业和信息化局", (0.378, 0.638, 0.611, 0.668))
+    reading = _read("recommender", _cover([remnant, value], (seal,)))
+    assert reading.value == "遵义市工业和信息化局"
+    assert needs_review(reading.confidence, RULES.review)
+    assert Doubt.DISAGREE in {d.cue for d in reading.doubts or ()}
+
+
+def test_the_end_of_a_label_its_seal_cut_is_kept_out_of_the_value() -> None:
+    label = _line("推荐单位", (0.16, 0.642, 0.269, 0.669))
+    rest = _line("章）：安顺市工业和信息化局", (0.265, 0.633, 0.615, 0.675))
+    assert _read("recommender", _page([label, rest], [])).value == "安顺市工业和信息化局"
+
+
+@pytest.mark.parametrize(
+    ("read", "value"),
+    [
+        ("端装备制造", "高端装备制造"),  # its start under a seal
+        ("生态特色", "生态特色食品"),  # its end past the cell
+        ("金融服务", "金融服务"),  # an option outside the list, written whole: kept as read
+    ],
+)
+def test_a_cut_option_on_a_scan_is_proposed_for_review(read: str, value: str) -> None:
+    label = _line("所属产业领域：", (0.169, 0.513, 0.309, 0.534))
+    page = _page([label, _line(read, (0.39, 0.513, 0.62, 0.534))], [])
+    reading = _read("domain", page)
+    assert reading.value == value and reading.raw == read
+    if value != read:
+        assert needs_review(reading.confidence, RULES.review)
+
+
+def test_a_piece_of_seal_lettering_between_label_and_value_is_passed() -> None:
+    seal = SealMark(
+        bbox=(0.15466, 0.39759, 0.34685, 0.53358), shape="round", colour="grey", confidence=0.7
+    )
+    label = _line("创新中心名称", (0.16, 0.424, 0.28, 0.449))
+    lettering = _line("有限", (0.294, 0.433, 0.345, 0.484))
+    value = _line("贵州省冶金装备制造业创新中心", (0.38, 0.426, 0.634, 0.446))
+    page = _sealed_page([label, lettering, value], (seal,))
+    assert _read("center_name", page).value == "贵州省冶金装备制造业创新中心"
+    # a value of the row's height inside the seal is the value
+    short = _line("冶金", (0.294, 0.426, 0.34, 0.448))
+    assert _read("center_name", _sealed_page([label, short, value], (seal,))).value == "冶金"
+
+
+def test_seal_lettering_the_ocr_ran_into_the_label_is_not_the_value() -> None:
+    seal = SealMark(
+        bbox=(0.23135, 0.41594, 0.42726, 0.55456), shape="round", colour="grey", confidence=0.7
+    )
+    label = _line("创新中心名称匀冶炼", (0.161, 0.416, 0.377, 0.454))
+    value = _line("贵州省铝及铝加工制造业创新中心", (0.387, 0.429, 0.662, 0.449))
+    page = _sealed_page([label, value], (seal,))
+    assert _read("center_name", page).value == "贵州省铝及铝加工制造业创新中心"
+    # no seal there: the label's line holds its value
+    assert _read("center_name", _sealed_page([label, value], ())).value == "匀冶炼"

@@ -352,3 +352,21 @@ def test_a_letter_beside_an_e_mail_s_digits_that_a_digit_looks_like_is_doubted()
     assert [(d.cue, d.detail) for d in got.doubts] == [(Doubt.CHARACTER, "l")]
     for right in ("he142@qq.com", "liu42@qq.com", "zhao1988@163.com", "lily@126.com"):
         assert _plausibility("email", FieldType.EMAIL, right, right, True).doubts == ()
+
+
+@pytest.mark.parametrize(
+    ("read", "near"),
+    [
+        ("黔南工业和信息化局", "黔南州工业和信息化局"),  # 州 lost under the seal: 黔南 is a place
+        ("安顺理工业和信息化局", "安顺市工业和信息化局"),
+        ("贵阳市工业和信息化局", None),  # an authority of the campaign
+        ("黔南布依族苗族自治州工业和信息化局", None),  # its long form
+        ("贵阳市白云区工业和信息化局", None),  # another's, not a misread of one
+    ],
+)
+def test_a_recommender_near_an_authority_but_not_it_goes_to_review(
+    read: str, near: str | None
+) -> None:
+    doubts = _plausibility("recommender", FieldType.ORG_NAME, read, read, True).doubts or ()
+    got = [d.detail for d in doubts if d.cue is Doubt.NEAR_CHOICE]
+    assert got == ([near] if near else [])

@@ -169,3 +169,38 @@ def test_a_whole_date_or_a_row_no_seal_cuts_is_not_read_again() -> None:
     assert row_readings(PAGE, (name,), (SEAL,), engine, RULES_2) == (name,)
     assert engine.crops == []
     assert row_readings(PAGE, (YEAR,), (SEAL,), PageOnly(), RULES_2) == (YEAR,)
+
+
+@dataclass
+class ScriptedRows(RowEngine):
+    """Reads the crops in turn as ``texts`` says."""
+
+    texts: list[str] = field(default_factory=list)
+
+    def read_line(self, image: np.ndarray) -> TextLine | None:
+        self.crops.append(image.shape[:2])
+        return TextLine(text=self.texts[len(self.crops) - 1], bbox=(0, 0, 1, 1), confidence=0.9)
+
+
+DAY = TextLine(text="21日", bbox=(0.654, 0.557, 0.746, 0.587), confidence=0.99)
+
+
+@pytest.mark.parametrize(
+    ("texts", "reading", "crops"),
+    [
+        # the row to the date's end holds the date: the seal beyond is left out
+        (["2022年7月21日"], "2022年7月21日", 1),
+        # it does not: the row is read to the seal's edge as before
+        (["2022年1721日", "2022年7月21日"], "2022年7月21日", 2),
+        (["2022年月21日", "2022年月21日"], "2022年月21日", 2),
+    ],
+)
+def test_a_row_whose_end_is_read_is_read_first_to_that_end(
+    texts: list[str], reading: str, crops: int
+) -> None:
+    engine = ScriptedRows(texts=texts)
+    year, _ = row_readings(PAGE, (YEAR, DAY), (SEAL,), engine, RULES_2)
+    assert year.row_reading == reading
+    assert len(engine.crops) == crops
+    # the first crop ends at the day (with its margin), short of the seal's edge at 0.84
+    assert engine.crops[0][1] / PAGE.shape[1] < 0.746 - 0.49 + 0.03
