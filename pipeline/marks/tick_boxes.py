@@ -551,7 +551,8 @@ def _marked_squares(
     photocopy's blur, holds straight runs across the square as a character's inner strokes
     do (日, 国). Taken only when the page has boxes found clean, the square (its own
     edges, a mark's overshoot left out) matches them in size (``crossed_side``), lies in
-    the block the page's boxes span (``marked_reach``) and the centre lines of the ink
+    the block the page's boxes span (``marked_reach``) or on a clean box's row within
+    ``marked_row_reach`` of it, and the centre lines of the ink
     inside are slanted even over short runs (``marked_spine``: a small character's strokes,
     国 in 11 pt type, are only a few pixels long)."""
     if not clean:
@@ -573,7 +574,16 @@ def _marked_squares(
         rect = box.rect
         if abs(rect[2] - rect[0] - side) > slack or abs(rect[3] - rect[1] - side) > slack:
             continue
-        if not (top <= (rect[1] + rect[3]) / 2 <= bottom and rect[0] >= left):
+        centre = (rect[1] + rect[3]) / 2
+        in_block = top <= centre <= bottom and rect[0] >= left
+        # On a clean box's row, further left: the row's other options all marked (only
+        # the last option's box left clean, the marked ones a few words before it).
+        on_row = any(
+            abs((r[1] + r[3]) / 2 - centre) <= 0.5 * side
+            and rect[0] >= r[0] - rules.marked_row_reach * side
+            for r in clean
+        )
+        if not (in_block or on_row):
             continue
         if any(_overlap(rect, r) for r in taken):
             continue

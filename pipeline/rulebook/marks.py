@@ -30,6 +30,9 @@ class TickDetection(Spec):
     crossed_side: float = Field(
         ge=0.0, lt=0.5, description="a box found from its sides matches the clean ones this close"
     )
+    marked_row_reach: float = Field(
+        gt=0.0, description="or on a clean box's row, this many box sides left of it"
+    )
     marked_reach: float = Field(
         gt=0.0, description="a marked square lies this many box sides from the page's boxes"
     )
