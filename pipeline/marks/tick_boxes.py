@@ -32,6 +32,7 @@ from pipeline.rulebook.marks import TickDetection
 _MM_PER_PT = 25.4 / 72
 
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
+_JOINED_TRIES = 60  # squares judged by a seal on one page at most (time, not accuracy)
 
 
 # --- scans -----------------------------------------------------------------------------
@@ -705,9 +706,16 @@ def _joined_boxes(
     found: list[_Measured] = []
     taken = list(taken)
     tried: list[Rect] = []
+    # A refused square rules out its near copies only (a shift of a few pixels): the box
+    # may lie a little beside a better-covered square of seal ink that is refused.
+    near = max(2, round(0.15 * side))
     for _, rect in sorted(candidates, key=lambda c: -c[0]):
-        if any(_overlap(rect, r) for r in taken + tried):
+        if any(_overlap(rect, r) for r in taken):
             continue
+        if any(max(abs(a - b) for a, b in zip(rect, r, strict=True)) <= near for r in tried):
+            continue
+        if len(tried) >= _JOINED_TRIES:
+            break
         tried.append(rect)
         x0, y0, x1, y1 = rect
         mine = frame[y0:y1, x0:x1] > 0
