@@ -32,7 +32,6 @@ from pipeline.rulebook.marks import TickDetection
 _MM_PER_PT = 25.4 / 72
 
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
-_JOINED_TRIES = 60  # squares judged by a seal on one page at most (time, not accuracy)
 
 
 # --- scans -----------------------------------------------------------------------------
@@ -714,7 +713,7 @@ def _joined_boxes(
             continue
         if any(max(abs(a - b) for a, b in zip(rect, r, strict=True)) <= near for r in tried):
             continue
-        if len(tried) >= _JOINED_TRIES:
+        if len(tried) >= rules.joined_tries:
             break
         tried.append(rect)
         x0, y0, x1, y1 = rect

@@ -43,6 +43,7 @@ class TickDetection(Spec):
     seal_ring_peak: float = Field(
         gt=0.0, le=1.0, description="the ring's ink: this share of its densest radius or more"
     )
+    joined_tries: int = Field(gt=0, description="squares judged by seals on a page at most")
     seal_ring_free: float = Field(
         gt=0.0, le=1.0, description="a box by a seal is judged on this share of its inside free"
     )
