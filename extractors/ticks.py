@@ -195,6 +195,41 @@ def _seal_lettering(line: TextLine, label: _Label, page: Page, share: float) -> 
     return False
 
 
+def _off_seal_rings(row: TickRow, page: Page, band: float) -> TickRow:
+    """The row without the ink along it that lies on a seal's ring: a copy's grey seal
+    stays on the OCR image, and its ring running level through an option's words is no
+    strike, nor its arc over or under them a pen's ring round them (tuned copier-grey: a
+    seal's top ran through 企业型, read as struck out, 院所型 left standing, sure).
+
+    A seal found on the page (not red: red ink is off the image the rows are measured
+    on) has its ring round its box's edge; ink whose middle lies within ``band`` of it
+    (shares of the box's half sides) is the ring's."""
+    rings = [s.bbox for s in page.seals if s.colour != "red"]
+    if not rings:
+        return row
+
+    def on_ring(span: Span, y: float) -> bool:
+        x = (span[0] + span[1]) / 2
+        for x0, y0, x1, y1 in rings:
+            a, b = (x1 - x0) / 2, (y1 - y0) / 2
+            if a <= 0 or b <= 0:
+                continue
+            radius = (((x - x0 - a) / a) ** 2 + ((y - y0 - b) / b) ** 2) ** 0.5
+            if abs(radius - 1.0) <= band:
+                return True
+        return False
+
+    top, bottom = row.bbox[1], row.bbox[3]
+    middle = (top + bottom) / 2
+    return row.model_copy(
+        update={
+            "struck": tuple(s for s in row.struck if not on_ring(s, middle)),
+            "above": tuple(s for s in row.above if not on_ring(s, top)),
+            "below": tuple(s for s in row.below if not on_ring(s, bottom)),
+        }
+    )
+
+
 def _group(label: _Label, page: Page, rules: TickRules) -> list[TickBox]:
     """The boxes of a label's group, row by row, left to right."""
     region = _region(label, page, rules)
@@ -1055,41 +1090,6 @@ def _strikes_fooled(page: Page, rules: TickRules) -> bool:
                 if _covered(row.struck, words, longest) > out.struck_clear:
                     return True
     return False
-
-
-def _off_seal_rings(row: TickRow, page: Page, band: float) -> TickRow:
-    """The row without the ink along it that lies on a seal's ring: a copy's grey seal
-    stays on the OCR image, and its ring running level through an option's words is no
-    strike, nor its arc over or under them a pen's ring round them (tuned copier-grey: a
-    seal's top ran through 企业型, read as struck out, 院所型 left standing, sure).
-
-    A seal found on the page (not red: red ink is off the image the rows are measured
-    on) has its ring round its box's edge; ink whose middle lies within ``band`` of it
-    (shares of the box's half sides) is the ring's."""
-    rings = [s.bbox for s in page.seals if s.colour != "red"]
-    if not rings:
-        return row
-
-    def on_ring(span: Span, y: float) -> bool:
-        x = (span[0] + span[1]) / 2
-        for x0, y0, x1, y1 in rings:
-            a, b = (x1 - x0) / 2, (y1 - y0) / 2
-            if a <= 0 or b <= 0:
-                continue
-            radius = (((x - x0 - a) / a) ** 2 + ((y - y0 - b) / b) ** 2) ** 0.5
-            if abs(radius - 1.0) <= band:
-                return True
-        return False
-
-    top, bottom = row.bbox[1], row.bbox[3]
-    middle = (top + bottom) / 2
-    return row.model_copy(
-        update={
-            "struck": tuple(s for s in row.struck if not on_ring(s, middle)),
-            "above": tuple(s for s in row.above if not on_ring(s, top)),
-            "below": tuple(s for s in row.below if not on_ring(s, bottom)),
-        }
-    )
 
 
 def _marked_outside(
