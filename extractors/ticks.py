@@ -161,18 +161,73 @@ def _region(label: _Label, page: Page, rules: TickRules) -> _Region:
     _, ly0, _, ly1 = label.line.bbox
     height = max(ly1 - ly0, 1e-4)
     left = label.end_x - 0.25 * height
+    lines = [t for t in page.lines if not _seal_lettering(t, label, page, rules.seal_lettering)]
     # The next label: a line further down that starts in the label column.
     below = [
         t.bbox[1]
-        for t in page.lines
+        for t in lines
         if t is not label.line and t.bbox[1] >= ly1 - 0.25 * height and t.bbox[0] < left
     ]
     stop = min([*below, ly1 + rules.wrap_depth * height])
     # Each box belongs to the nearest label-column line at or above its row: a wrapped
     # row of the group above (□高等院校 □其他 under 单位性质) is not this label's, however
     # tall the OCR made this label's box.
-    column = tuple(t for t in page.lines if t.bbox[0] < left)
+    column = tuple(t for t in lines if t.bbox[0] < left)
     return _Region(label, left, ly0 - 0.5 * height, stop, column)
+
+
+def _seal_lettering(line: TextLine, label: _Label, page: Page, share: float) -> bool:
+    """Whether a line is a seal's lettering, not a label: it lies inside a seal found on
+    the page (``seal_lettering`` of its box) and starts well right of the label's start
+    (two of the label's heights): labels are set flush in their column, under a seal too,
+    a ring's words run round wherever the seal was put (a copy's grey seal over the label
+    column read 区经洗 just below 创新中心类型, taking the boxes of the row from it)."""
+    x0, y0, x1, y1 = line.bbox
+    lx0, ly0, _, ly1 = label.line.bbox
+    if line is label.line or x0 - lx0 <= 2 * (ly1 - ly0):
+        return False
+    area = max(x1 - x0, 1e-6) * max(y1 - y0, 1e-6)
+    for seal in page.seals:
+        sx0, sy0, sx1, sy1 = seal.bbox
+        w, h = min(x1, sx1) - max(x0, sx0), min(y1, sy1) - max(y0, sy0)
+        if w > 0 and h > 0 and w * h >= share * area:
+            return True
+    return False
+
+
+def _off_seal_rings(row: TickRow, page: Page, band: float) -> TickRow:
+    """The row without the ink along it that lies on a seal's ring: a copy's grey seal
+    stays on the OCR image, and its ring running level through an option's words is no
+    strike, nor its arc over or under them a pen's ring round them (tuned copier-grey: a
+    seal's top ran through 企业型, read as struck out, 院所型 left standing, sure).
+
+    A seal found on the page (not red: red ink is off the image the rows are measured
+    on) has its ring round its box's edge; ink whose middle lies within ``band`` of it
+    (shares of the box's half sides) is the ring's."""
+    rings = [s.bbox for s in page.seals if s.colour != "red"]
+    if not rings:
+        return row
+
+    def on_ring(span: Span, y: float) -> bool:
+        x = (span[0] + span[1]) / 2
+        for x0, y0, x1, y1 in rings:
+            a, b = (x1 - x0) / 2, (y1 - y0) / 2
+            if a <= 0 or b <= 0:
+                continue
+            radius = (((x - x0 - a) / a) ** 2 + ((y - y0 - b) / b) ** 2) ** 0.5
+            if abs(radius - 1.0) <= band:
+                return True
+        return False
+
+    top, bottom = row.bbox[1], row.bbox[3]
+    middle = (top + bottom) / 2
+    return row.model_copy(
+        update={
+            "struck": tuple(s for s in row.struck if not on_ring(s, middle)),
+            "above": tuple(s for s in row.above if not on_ring(s, top)),
+            "below": tuple(s for s in row.below if not on_ring(s, bottom)),
+        }
+    )
 
 
 def _group(label: _Label, page: Page, rules: TickRules) -> list[TickBox]:
@@ -1052,7 +1107,11 @@ def _marked_outside(
     if not page.tick_rows or not group:
         return None
     centres = [_centre_y(b.bbox) for b in group]
-    rows = [r for r in page.tick_rows if any(r.bbox[1] <= c <= r.bbox[3] for c in centres)]
+    rows = [
+        _off_seal_rings(r, page, rules.seal_ring)
+        for r in page.tick_rows
+        if any(r.bbox[1] <= c <= r.bbox[3] for c in centres)
+    ]
     if not rows:
         return None
     boxes = _by_order({id(o): b for b, o in mapping.pairs}, group, options)

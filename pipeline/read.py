@@ -104,8 +104,13 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
         number,
     )
     ocr_s += time.perf_counter() - started
+    # a red seal's ink is off the OCR image; any other seal's is on it, joined to boxes
+    inked_seals = tuple(s.bbox for s in seals if s.colour != "red")
     boxes: tuple[TickBox, ...] = _guarded(
-        lambda: image_boxes(image, dpi, rules.tick_boxes), (), "tick boxes not found", number
+        lambda: image_boxes(image, dpi, rules.tick_boxes, inked_seals),
+        (),
+        "tick boxes not found",
+        number,
     )
     unread: tuple[UnreadInk, ...] = _guarded(
         lambda: unread_ink(image, dpi, lines, boxes, rules.unread_ink),

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import cv2
 import numpy as np
 
-from pipeline.model import TextLine, TickBox
+from pipeline.model import BBox, TextLine, TickBox
 from pipeline.pixels import check_rgb, morph_on_paper
 from pipeline.rulebook.marks import TickDetection
 
@@ -76,7 +76,12 @@ class _Measured(NamedTuple):
 
 
 def _pale(
-    grey: np.ndarray, paper: np.ndarray, frame: np.ndarray, box: _Measured, rules: TickDetection
+    grey: np.ndarray,
+    paper: np.ndarray,
+    frame: np.ndarray,
+    box: _Measured,
+    rules: TickDetection,
+    ring: np.ndarray | None = None,
 ) -> float:
     """The share of the box's inside marked in pale ink, judged against the box's own print.
 
@@ -87,6 +92,7 @@ def _pale(
     ``pale_contrast`` of the border's own contrast (never lighter than ``pale_lightest`` of
     the paper, where JPEG noise and paper grain lie). Only strokes count: connected pale
     ink spanning ``pale_span`` of the inside (a toner speck or a JPEG blotch does not).
+    A seal's ring (``ring``, ``_seal_rings``) is no mark: its pixels are left out.
     """
     x0, y0, x1, y1 = box.rect
     ix0, iy0, ix1, iy1 = box.inside
@@ -102,6 +108,8 @@ def _pale(
     lightest = min(rules.pale_lightest, 1.0 - rules.pale_contrast * (1.0 - border))
     inside = shade[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0]
     marked = (inside < lightest).astype(np.uint8)
+    if ring is not None:
+        marked[ring[iy0:iy1, ix0:ix1] > 0] = 0
     # Strokes, not specks: a mark's connected part spans ``pale_span`` of the inside.
     count, labels, stats, _ = cv2.connectedComponentsWithStats(marked, connectivity=8)
     reach = rules.pale_span * min(inside.shape)
@@ -130,7 +138,9 @@ def _edge(profile: np.ndarray, band: int, *, from_end: bool) -> tuple[float, int
     return best, int(on_edge.min()), int(on_edge.max()) + 1
 
 
-def image_boxes(image: np.ndarray, dpi: float, rules: TickDetection) -> tuple[TickBox, ...]:
+def image_boxes(
+    image: np.ndarray, dpi: float, rules: TickDetection, seals: Sequence[BBox] = ()
+) -> tuple[TickBox, ...]:
     """The printed tick boxes on a normalised scan, with the ink inside each.
 
     Args:
@@ -139,6 +149,9 @@ def image_boxes(image: np.ndarray, dpi: float, rules: TickDetection) -> tuple[Ti
             box would otherwise count as a tick.
         dpi: its resolution (box sizes are in millimetres).
         rules: detection parameters (``Rules.tick_boxes``).
+        seals: the seals found on the page (``SealMark.bbox``, fractions of ``image``):
+            a box their ink joins is looked for by its sides near them
+            (``_joined_boxes``), its ink measured with their ring left out.
 
     Returns:
         Boxes in reading order (top to bottom, left to right), ``source="image"``, bbox
@@ -180,11 +193,17 @@ def image_boxes(image: np.ndarray, dpi: float, rules: TickDetection) -> tuple[Ti
     measured += _marked_squares(
         ink, across, down, refused, rects, [m.rect for m in measured], rules
     )
+    ring = _seal_rings(ink, seals, rules) if seals and rects else None
+    if ring is not None:
+        places = [_pixels(s, width, height) for s in seals]
+        measured += _joined_boxes(
+            ink, across, down, rects, [m.rect for m in measured], places, ring, rules
+        )
     found = [
         TickBox(
             bbox=(x0 / width, y0 / height, x1 / width, y1 / height),
             ink=round(m.share, 4),
-            pale=round(_pale(grey, paper, frame, m, rules), 4),
+            pale=round(_pale(grey, paper, frame, m, rules, ring), 4),
             source="image",
         )
         for m in measured
@@ -276,6 +295,7 @@ def _measure(
     *,
     crossed: bool = False,
     among: bool = False,
+    free: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> _Measured | None:
     """The square's box and inside ink share, or None when it is not a printed box.
 
@@ -286,6 +306,9 @@ def _measure(
     ``marked_spine`` of ``glyph_run``: a small character's strokes are short). ``among``:
     the square is the size of the page's clean boxes, on their row (``_filled_among``);
     solid ink inside the border, not edge to edge, then makes it a box filled by pen.
+    ``free``: the square joins a seal's ring (``_joined_boxes``): its edges are measured
+    on the page's ink, the rest on ``free`` (ink, straight runs across and down without
+    the ring, the ring), and its inside share on the part the ring leaves free.
     """
     x, y, w, h = rect
     rows = ((across[y : y + h, x : x + w] > 0) & mine).mean(axis=1)
@@ -309,6 +332,11 @@ def _measure(
         )
         past_top, past_bottom = out_top + border, out_bottom + border
         past_left, past_right = out_left + border, out_right + border
+    ring: np.ndarray | None = None
+    if free is not None:
+        ink, across, down, ring = free
+        rows = ((across[y : y + h, x : x + w] > 0) & mine).mean(axis=1)
+        cols = ((down[y : y + h, x : x + w] > 0) & mine).mean(axis=0)
     side = (w + h) / 2
     margin = rules.inset * side
     ix0 = round(x + past_left + margin)
@@ -367,6 +395,11 @@ def _measure(
         ):
             return None
     share = cv2.countNonZero(inside) / inside.size
+    if ring is not None:
+        clear = ring[iy0:iy1, ix0:ix1] == 0
+        if clear.mean() < rules.seal_ring_free:
+            return None
+        share = float(np.count_nonzero((inside > 0) & clear)) / float(np.count_nonzero(clear))
     return _Measured(
         (x + out_left, y + out_top, x + w - out_right, y + h - out_bottom),
         float(share),
@@ -518,7 +551,8 @@ def _marked_squares(
     photocopy's blur, holds straight runs across the square as a character's inner strokes
     do (日, 国). Taken only when the page has boxes found clean, the square (its own
     edges, a mark's overshoot left out) matches them in size (``crossed_side``), lies in
-    the block the page's boxes span (``marked_reach``) and the centre lines of the ink
+    the block the page's boxes span (``marked_reach``) or on a clean box's row within
+    ``marked_row_reach`` of it, and the centre lines of the ink
     inside are slanted even over short runs (``marked_spine``: a small character's strokes,
     国 in 11 pt type, are only a few pixels long)."""
     if not clean:
@@ -540,13 +574,189 @@ def _marked_squares(
         rect = box.rect
         if abs(rect[2] - rect[0] - side) > slack or abs(rect[3] - rect[1] - side) > slack:
             continue
-        if not (top <= (rect[1] + rect[3]) / 2 <= bottom and rect[0] >= left):
+        centre = (rect[1] + rect[3]) / 2
+        in_block = top <= centre <= bottom and rect[0] >= left
+        # On a clean box's row, further left: the row's other options all marked (only
+        # the last option's box left clean, the marked ones a few words before it).
+        on_row = any(
+            abs((r[1] + r[3]) / 2 - centre) <= 0.5 * side
+            and rect[0] >= r[0] - rules.marked_row_reach * side
+            for r in clean
+        )
+        if not (in_block or on_row):
             continue
         if any(_overlap(rect, r) for r in taken):
             continue
         found.append(box)
         taken.append(rect)
     return found
+
+
+def _pixels(bbox: BBox, width: int, height: int) -> Rect:
+    x0, y0, x1, y1 = bbox
+    return round(x0 * width), round(y0 * height), round(x1 * width), round(y1 * height)
+
+
+def _seal_rings(ink: np.ndarray, seals: Sequence[BBox], rules: TickDetection) -> np.ndarray | None:
+    """The pixels of the seals' rings (255), or None when no seal has a ring of ink.
+
+    A seal's ring is the ellipse its found box holds, as thick as its ink says: the radii
+    (shares of the box's half sides, ``seal_ring_search``) where the seal's ink is densest,
+    every one holding ``seal_ring_peak`` of the densest one's share or more (the ring runs
+    round; the lettering inside leaves paper between its strokes).
+    """
+    height, width = ink.shape
+    ring = np.zeros_like(ink)
+    inner, outer = rules.seal_ring_search
+    steps = np.arange(inner, outer, 0.01)
+    found = False
+    for bbox in seals:
+        x0, y0, x1, y1 = _pixels(bbox, width, height)
+        a, b = (x1 - x0) / 2, (y1 - y0) / 2
+        if a < 4 or b < 4:
+            continue
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        top, left = max(0, round(cy - outer * b)), max(0, round(cx - outer * a))
+        bottom, right = (
+            min(height, round(cy + outer * b) + 1),
+            min(width, round(cx + outer * a) + 1),
+        )
+        ys, xs = np.mgrid[top:bottom, left:right]
+        radius = np.sqrt(((xs - cx) / a) ** 2 + ((ys - cy) / b) ** 2)
+        inked = ink[top:bottom, left:right] > 0
+        which = np.digitize(radius, steps) - 1
+        within = (radius >= inner) & (radius < outer)
+        counts = np.bincount(which[within], minlength=len(steps))
+        dark = np.bincount(which[within], weights=inked[within], minlength=len(steps))
+        density = dark / np.maximum(counts, 1)
+        peak = int(np.argmax(density))
+        if density[peak] <= 0:
+            continue
+        low = high = peak
+        while low > 0 and density[low - 1] >= rules.seal_ring_peak * density[peak]:
+            low -= 1
+        while high < len(steps) - 1 and density[high + 1] >= rules.seal_ring_peak * density[peak]:
+            high += 1
+        # one step more each way: the ring's soft edge
+        band = (radius >= steps[low] - 0.01) & (radius < steps[high] + 0.02)
+        ring[top:bottom, left:right][band] = 255
+        found = True
+    return ring if found else None
+
+
+def _joined_boxes(
+    ink: np.ndarray,
+    across: np.ndarray,
+    down: np.ndarray,
+    clean: list[Rect],
+    taken: list[Rect],
+    seals: list[Rect],
+    ring: np.ndarray,
+    rules: TickDetection,
+) -> list[_Measured]:
+    """Boxes a seal's ink joined into one blob with its ring or lettering, found by their
+    four sides near the seal, on the rows of the page's boxes.
+
+    A photocopy's seal is no longer red, so it stays on the OCR image; where its ring runs
+    over or touches a box, the box and the ring are one component and its square is lost
+    (the ring's top is a straight run too). A printed form sets every box at one size, so
+    on each row of the boxes found so far, within a box side of a seal, a square of the
+    clean boxes' size (``crossed_side``) whose four sides are straight runs covering
+    ``edge_cover`` is
+    a candidate, best covered first; it is taken when it passes every test a clean box
+    passes with the ring's pixels left out (``_measure``: no character's strokes inside,
+    paper on its left, its ink measured on the inside the ring leaves free).
+    """
+    sides = sorted((x1 - x0 + y1 - y0) / 2 for x0, y0, x1, y1 in clean)
+    side = sides[len(sides) // 2]
+    slack = rules.crossed_side * side
+    height, width = ink.shape
+    keep = cv2.bitwise_not(ring)
+    free = (
+        cv2.bitwise_and(ink, keep),
+        cv2.bitwise_and(across, keep),
+        cv2.bitwise_and(down, keep),
+        ring,
+    )
+    frame = cv2.bitwise_or(across, down)
+    rows: list[float] = []
+    for r in sorted(taken, key=lambda r: r[1] + r[3]):
+        cy = (r[1] + r[3]) / 2
+        if not rows or cy - rows[-1] > 0.5 * side:
+            rows.append(cy)
+    sizes = range(round(side - slack), round(side + slack) + 1)
+    thick = max(2, round(0.15 * side))
+    candidates: list[tuple[float, Rect]] = []
+    for sx0, sy0, sx1, sy1 in seals:
+        for cy in rows:
+            if not sy0 - side <= cy <= sy1 + side:
+                continue
+            for size in sizes:
+                ya = max(0, round(cy - size / 2 - slack))
+                yb = min(height - size, round(cy - size / 2 + slack))
+                xa = max(0, round(sx0 - side))
+                xb = min(width - size, round(sx1 + side))
+                if yb < ya or xb < xa:
+                    continue
+                cover = _four_sides(across, down, (xa, ya, xb, yb), size, thick)
+                for dy, dx in zip(*np.nonzero(cover >= rules.edge_cover), strict=True):
+                    x0, y0 = xa + int(dx), ya + int(dy)
+                    candidates.append((float(cover[dy, dx]), (x0, y0, x0 + size, y0 + size)))
+    found: list[_Measured] = []
+    taken = list(taken)
+    tried: list[Rect] = []
+    # A refused square rules out its near copies only (a shift of a few pixels): the box
+    # may lie a little beside a better-covered square of seal ink that is refused.
+    near = max(2, round(0.15 * side))
+    for _, rect in sorted(candidates, key=lambda c: -c[0]):
+        if any(_overlap(rect, r) for r in taken):
+            continue
+        if any(max(abs(a - b) for a, b in zip(rect, r, strict=True)) <= near for r in tried):
+            continue
+        if len(tried) >= rules.joined_tries:
+            break
+        tried.append(rect)
+        x0, y0, x1, y1 = rect
+        mine = frame[y0:y1, x0:x1] > 0
+        box = _measure(
+            ink, across, down, mine, (x0, y0, x1 - x0, y1 - y0), rules, crossed=True, free=free
+        )
+        if box is None:
+            continue
+        found.append(box)
+        taken.append(box.rect)
+    return found
+
+
+def _four_sides(
+    across: np.ndarray, down: np.ndarray, corners: Rect, size: int, thick: int
+) -> np.ndarray:
+    """For each top-left corner in ``corners`` (x from, y from, x to, y to, inclusive), the
+    least of a ``size`` square's four sides' coverage by straight runs (each side's best
+    line within ``thick`` of it)."""
+    xa, ya, xb, yb = corners
+    flat = (across[ya : yb + size, xa : xb + size] > 0).astype(np.int32)
+    tall = (down[ya : yb + size, xa : xb + size] > 0).astype(np.int32)
+    # runs along each line of the square's length: sums over size pixels
+    run_x = np.cumsum(np.pad(flat, ((0, 0), (1, 0))), axis=1)
+    lines_x = (run_x[:, size:] - run_x[:, :-size]) / size  # (rows, corners across)
+    run_y = np.cumsum(np.pad(tall, ((1, 0), (0, 0))), axis=0)
+    lines_y = (run_y[size:, :] - run_y[:-size, :]) / size  # (corners down, columns)
+    n_y, n_x = yb - ya + 1, xb - xa + 1
+
+    def best(lines: np.ndarray, offsets: range, axis: int) -> np.ndarray:
+        out = np.zeros((n_y, n_x))
+        for k in offsets:
+            part = lines[k : k + n_y, :n_x] if axis == 0 else lines[:n_y, k : k + n_x]
+            out = np.maximum(out, part)
+        return out
+
+    top = best(lines_x, range(thick), 0)
+    bottom = best(lines_x, range(size - thick, size), 0)
+    left = best(lines_y, range(thick), 1)
+    right = best(lines_y, range(size - thick, size), 1)
+    least: np.ndarray = np.minimum(np.minimum(top, bottom), np.minimum(left, right))
+    return least
 
 
 def _side(down: np.ndarray, y0: int, y1: int, columns: range, cover: float) -> int | None:

@@ -30,10 +30,23 @@ class TickDetection(Spec):
     crossed_side: float = Field(
         ge=0.0, lt=0.5, description="a box found from its sides matches the clean ones this close"
     )
+    marked_row_reach: float = Field(
+        gt=0.0, description="or on a clean box's row, this many box sides left of it"
+    )
     marked_reach: float = Field(
         gt=0.0, description="a marked square lies this many box sides from the page's boxes"
     )
     marked_spine: float = Field(gt=0.0, le=1.0, description="share of glyph_run")
+    seal_ring_search: tuple[float, float] = Field(
+        description="a seal's ring lies between these radii, shares of its box's half sides"
+    )
+    seal_ring_peak: float = Field(
+        gt=0.0, le=1.0, description="the ring's ink: this share of its densest radius or more"
+    )
+    joined_tries: int = Field(gt=0, description="squares judged by seals on a page at most")
+    seal_ring_free: float = Field(
+        gt=0.0, le=1.0, description="a box by a seal is judged on this share of its inside free"
+    )
     pale_contrast: float = Field(
         gt=0.0, lt=1.0, description="pale ink: darker than paper by this share of the border's"
     )
@@ -48,6 +61,9 @@ class TickDetection(Spec):
         low, high = self.box_side_mm
         if not 0.0 < low < high:
             raise ValueError("box_side_mm: needs 0 < smallest < largest")
+        inner, outer = self.seal_ring_search
+        if not 0.0 < inner < 1.0 < outer:
+            raise ValueError("seal_ring_search: needs 0 < inner < 1 < outer")
         glyphs = self.ticked_glyphs + self.empty_glyphs
         if any(len(g) != 1 for g in glyphs):
             raise ValueError("ticked_glyphs/empty_glyphs: one character each")

@@ -106,6 +106,14 @@ class TickRules(Spec):
     empty_ink: float = Field(ge=0.0, lt=1.0)
     label_match: float = Field(ge=0.0, le=100.0)
     wrap_depth: float = Field(ge=0.0)
+    seal_ring: float = Field(
+        ge=0.0, lt=1.0, description="ink this near a non-red seal's ring is the ring's"
+    )
+    seal_lettering: float = Field(
+        gt=0.0,
+        le=1.0,
+        description="a line this much inside a seal, off the label column, is its words",
+    )
     option_match: float = Field(ge=0.0, le=100.0)
     unread_label: float = Field(
         gt=0.0, le=1.0, description="the label's quality when its own options' words stand in"

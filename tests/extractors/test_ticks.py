@@ -21,6 +21,7 @@ from pipeline.model import (
     ExtractedField,
     LineInk,
     Page,
+    SealMark,
     SourceKind,
     Submission,
     TextLine,
@@ -749,3 +750,26 @@ def test_a_check_read_joined_to_the_words_before_is_sure_only_when_the_ink_says_
     assert not needs_review(sure.confidence, RULES.review)
     assert unsure is not None and needs_review(unsure.confidence, RULES.review)
     assert [d.cue for d in unsure.doubts] == [Doubt.TICK_TEXT_ONLY]
+
+
+def test_a_seals_lettering_read_under_the_label_does_not_take_its_boxes() -> None:
+    # A copy's grey seal over the label column: its lettering read as a line (区经洗) just
+    # under 创新中心类型, starting right of the column; the row's boxes stay the label's.
+    lines = (
+        _line("创新中心类型：", 0.169, 0.56, 0.332, 0.585),
+        _line("企业型", 0.413, 0.561, 0.48, 0.582),
+        _line("院所型", 0.53, 0.561, 0.61, 0.582),
+        _line("区经洗", 0.306, 0.571, 0.432, 0.614),
+        _line("组建模式：", 0.165, 0.602, 0.3, 0.63),
+    )
+    boxes = (_box(0.395, 0.568, 0.0), _box(0.511, 0.566, 0.41))
+    page = _scan_page(lines, boxes)
+    assert _center_type(page) is None  # the lettering line took the row
+    seal = SealMark(bbox=(0.261, 0.54, 0.458, 0.715), shape="round", colour="grey", confidence=0.9)
+    reading = _center_type(page.model_copy(update={"seals": (seal,)}))
+    assert reading is not None and reading.value == "院所型" and reading.confidence >= 0.9
+    # a label under the seal, flush in its column, still ends the group above
+    flush = _line("组建模式：", 0.169, 0.6, 0.3, 0.628)
+    page = _scan_page((*lines[:3], flush), (*boxes, _box(0.395, 0.606, 0.5)))
+    reading = _center_type(page.model_copy(update={"seals": (seal,)}))
+    assert reading is not None and reading.value == "院所型"

@@ -22,7 +22,7 @@ from extractors.review import needs_review
 from extractors.ticks import read_checkbox
 from pipeline.marks.tick_boxes import image_boxes, ink_mask
 from pipeline.marks.tick_rows import tick_rows
-from pipeline.model import Annex, Page, SourceKind, TextLine, TickBox, TickRow
+from pipeline.model import Annex, Page, SealMark, SourceKind, TextLine, TickBox, TickRow
 from tests.readers import TEMPLATES
 from tests.rulebook import RULES
 
@@ -500,3 +500,25 @@ def test_strikes_are_no_evidence_on_a_page_whose_ticked_words_read_struck() -> N
     reading = _read(fooled)
     assert reading is not None and reading.value is None
     assert needs_review(reading.confidence, RULES.review)
+
+
+def test_a_grey_seals_ring_along_a_row_is_no_strike() -> None:
+    """A copy's grey seal stays on the image: its ring's top running level through the
+    options' words is the ring, not strikes leaving one option standing (a red seal's ink
+    is off the image, so what is found under it is the pen's)."""
+    image, placed = _form(None, "", np.random.default_rng(31), struck=_others("国有企业"))
+    page = _page(image, placed, "国有企业")
+    reading = _read(page)
+    assert reading is not None and reading.value == "国有企业"
+    row = page.tick_rows[0]
+    middle = (row.bbox[1] + row.bbox[3]) / 2
+    a, b = 0.2, 0.1
+    centre = sum(_words(placed, "外资企业")) / 2
+    ring = (centre - a, middle, centre + a, middle + 2 * b)  # its top along the row
+    for colour, sure in (("grey", False), ("red", True)):
+        seal = SealMark(bbox=ring, shape="round", colour=colour, confidence=0.9)  # type: ignore[arg-type]
+        reading = _read(page.model_copy(update={"seals": (seal,)}))
+        assert reading is not None
+        assert (
+            reading.value == "国有企业" and not needs_review(reading.confidence, RULES.review)
+        ) is sure

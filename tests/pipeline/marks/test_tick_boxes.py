@@ -564,3 +564,51 @@ def test_pale_ink_is_judged_against_the_boxes_own_print() -> None:
 
     assert faint.ink == 0.0 and faint.pale >= RULES.ticks.pale.marked
     assert empty.pale <= RULES.ticks.pale.clear
+
+
+def _grey_seal(image: np.ndarray, centre: tuple[int, int], radius: int) -> tuple[float, ...]:
+    """A photocopied seal's ring (no longer red: dark grey, 3 px thick); its box as page
+    fractions, as the seal finder gives it."""
+    cv2.circle(image, centre, radius - 2, (70, 70, 70), 4, cv2.LINE_AA)
+    height, width = image.shape[:2]
+    x, y = centre
+    x0, y0, x1, y1 = x - radius, y - radius, x + radius, y + radius
+    return (x0 / width, y0 / height, x1 / width, y1 / height)
+
+
+@pytest.mark.parametrize("degraded", [False, True], ids=["clean", "degraded"])
+def test_a_box_a_grey_seals_ring_runs_into_is_found_by_its_sides_with_the_ring_left_out(
+    degraded: bool,
+) -> None:
+    image = _page()
+    xs = [60, 200, 340, 480]
+    sides = [_box(image, x, 150) for x in xs]
+    _hand_tick(image, xs[3], 150, sides[3])
+    # the ring's top runs over the second box's upper half and joins it to the ring
+    seal = _grey_seal(image, (200 + sides[1] // 2, 150 + 6 + 90), 90)
+    image = np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    scan = _scanned(image, np.random.default_rng(11), degraded=degraded)
+
+    without = image_boxes(scan, DPI, TICKS)
+    boxes = image_boxes(scan, DPI, TICKS, [seal])
+
+    assert len(without) == 3  # the ring's box is one blob with the ring
+    assert [round(_centre_x(b, scan.shape[1])) for b in boxes] == pytest.approx(
+        [x + s / 2 for x, s in zip(xs, sides, strict=True)], abs=3
+    )
+    assert [b.ink > 0.1 for b in boxes] == [False, False, False, True]
+    assert boxes[1].ink < 0.03 and boxes[1].pale < 0.03  # the ring is no tick
+
+
+def test_no_box_is_looked_for_by_a_seal_off_the_rows_of_the_pages_boxes() -> None:
+    image = _page()
+    _box(image, 60, 100)
+    _box(image, 200, 100)
+    # a square of the boxes' size joined to a seal's ring, well below the boxes' row
+    side = _box(image, 340, 300)
+    seal = _grey_seal(image, (340 + side // 2, 300 + 6 + 60), 60)
+    image = np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+
+    boxes = image_boxes(image, DPI, TICKS, [seal])
+
+    assert len(boxes) == 2
