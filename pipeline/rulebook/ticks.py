@@ -32,11 +32,16 @@ class TypedMarks(Spec):
 
     ticked: str = Field(min_length=1)
     empty: str = Field(min_length=1)
+    in_box: str = Field(
+        min_length=1, description="ticked marks that fill a box's place (never typed after words)"
+    )
 
     @model_validator(mode="after")
     def _apart(self) -> TypedMarks:
         if set(self.ticked) & set(self.empty):
             raise ValueError("typed_marks: a character cannot be both ticked and empty")
+        if not set(self.in_box) <= set(self.ticked):
+            raise ValueError("typed_marks: in_box marks must be ticked marks")
         return self
 
 
@@ -53,6 +58,9 @@ class OutsideMarks(Spec):
     struck_marked: float = Field(gt=0.0, le=1.0, description="words' share struck through")
     struck_clear: float = Field(ge=0.0, lt=1.0, description="...at most this on the one left")
     struck_part: float = Field(gt=0.0, description="parts this long (sides) judged on their own")
+    after_em: float = Field(
+        gt=0.0, description="words' ink this many ems wider than the siblings' print: a glyph after"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> OutsideMarks:
@@ -109,6 +117,9 @@ class TickRules(Spec):
     option_match: float = Field(ge=0.0, le=100.0)
     unread_label: float = Field(
         gt=0.0, le=1.0, description="the label's quality when its own options' words stand in"
+    )
+    box_gap: float = Field(
+        gt=0.0, description="a box starting nearer than this many sides after another is a glyph"
     )
     confidence: TickConfidence
     near_sides: float = Field(ge=0.0, description="unread ink this many box sides round")
