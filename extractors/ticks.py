@@ -1224,6 +1224,7 @@ def _marked_outside(
     standing = [p for p in placed if shares[id(p)][1] <= out.struck_clear]
     marked: list[_Placed] = []
     unclear: list[_Placed] = [p for p in placed if p not in struck and p not in standing]
+    gaps: dict[int, float] = {}
     for p in placed:
         side = p.row.side
         longest = out.longest_stroke * side
@@ -1254,6 +1255,7 @@ def _marked_outside(
             or gap > out.gap_clear
             or (p.checked < window[0] and _ink_past_words(p, placed, group, normalize, out))
         )
+        gaps[id(p)] = gap
         if stroke >= out.stroke_marked or gap >= out.gap_marked or checked:
             marked.append(p)
             continue
@@ -1272,7 +1274,22 @@ def _marked_outside(
         ):
             unclear.append(p)
     complete = len(placed) == len(options)
-
+    lone = list({id(q): q for q in unclear}.values())
+    if not marked and not struck and complete and len(lone) == 1:
+        # The odd one out: one option alone carries a stroke above its words (a big ×
+        # run out of its box over them, a ✓ drawn on them reaching above), short of a
+        # ring's share, while every other option of the group, printed alike, shows none
+        # above or below and no ink in its gap. Only the band above counts for the one:
+        # the type's tops are level, its feet are not (院所型's reach the band below).
+        (p,) = lone
+        quiet = all(
+            max(strokes[id(q)]) <= out.stroke_quiet and gaps[id(q)] <= out.gap_clear
+            for q in placed
+            if q is not p
+        )
+        above = 0.0 if printed[0] else bands[id(p)][0][0]
+        if quiet and above >= out.stroke_alone and gaps[id(p)] <= out.gap_clear:
+            marked, unclear = [p], []
     if len(marked) == 1 and not unclear and complete and marked[0] not in struck:
         (p,) = marked
         row = p.row

@@ -51,6 +51,12 @@ class OutsideMarks(Spec):
 
     stroke_marked: float = Field(gt=0.0, le=1.0, description="words' share under a stroke")
     stroke_clear: float = Field(ge=0.0, lt=1.0, description="...at most this on the others")
+    stroke_alone: float = Field(
+        gt=0.0, le=1.0, description="a stroke's share that marks the one option carrying one"
+    )
+    stroke_quiet: float = Field(
+        ge=0.0, lt=1.0, description="...while the others carry this at most"
+    )
     gap: tuple[float, float] = Field(description="gap before the next box searched, sides")
     gap_marked: float = Field(gt=0.0, le=1.0, description="gap's share inked by a mark")
     gap_clear: float = Field(ge=0.0, lt=1.0, description="...at most this on the others")

@@ -11,7 +11,7 @@ from shenbao_lab.generator.truth import Truth
 from extractors.fields import _doubt_blank_ticks, extract
 from extractors.normalize import normalizer
 from extractors.review import needs_review
-from extractors.ticks import read_checkbox
+from extractors.ticks import _printed_bands, read_checkbox
 from pipeline.config import ReadMethod
 from pipeline.errors import ConfigError
 from pipeline.marks.tick_boxes import image_boxes
@@ -466,6 +466,62 @@ def test_a_typed_mark_in_place_of_a_box_completes_the_boxes_found() -> None:
     assert reading is not None and reading.value == "民营企业"
     assert not needs_review(reading.confidence, RULES.review)
     assert reading.bbox[0] < 0.51  # the mark's place, before the words
+
+
+def test_a_black_circle_typed_for_the_box_is_a_typed_tick() -> None:
+    # □ glyphs found as boxes (all empty); 民营企业's □ typed as ●, read before the words.
+    reading = _org_nature(_typed_in_place(_org_nature_page([0.0] * 6), "●"))
+
+    assert reading is not None and reading.value == "民营企业"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize(
+    ("text", "sure"),
+    [
+        ("□企业型×院所型", True),  # × only ever fills a box: 院所型's, its □ typed over
+        ("□企业型●院所型", True),
+        ("□企业型√院所型", False),  # a √ may be typed after 企业型's words
+        ("企业型×院所型", False),  # 企业型's box not there either: whose is the ×?
+    ],
+)
+def test_a_box_mark_joined_to_the_words_before_stands_in_the_next_box(
+    text: str, sure: bool
+) -> None:
+    reading = _center_type(_center_type_page((text, 0.38)))
+
+    assert reading is not None
+    if sure:
+        assert reading.value == "院所型"
+        assert not needs_review(reading.confidence, RULES.review)
+    else:
+        assert needs_review(reading.confidence, RULES.review)
+
+
+def test_a_square_glyph_right_after_a_box_is_no_box() -> None:
+    """国 of □国有企业 in bold type on a coarse scan, taken for a marked box 0.4 side after
+    国有企业's □: the first character of the words, never 民营企业's box ticked."""
+    glyph = TickBox(bbox=(0.4104, 0.199, 0.4214, 0.21), ink=0.7, source="image")
+    page = _org_nature_page([0.0] * 6, extra=[glyph])
+
+    reading = _org_nature(page)
+
+    assert reading is not None and reading.value is None
+    # with the rule off, the square is read as a ticked box
+    loose = RULES.ticks.model_copy(update={"box_gap": 0.01})
+    misread = read_checkbox(PILOT.field("org_nature"), page, PILOT, CAMPAIGN, loose, NORMALIZE)
+    assert misread is not None and misread.value is not None
+
+
+def test_a_band_every_option_shows_alike_is_print() -> None:
+    quiet, inked = ((0.0, 0.0), (0.6, 0.6)), ((0.0, 0.0), (0.0, 0.0))
+    # the band below inked over every option's words (type's feet below typed □s)
+    assert _printed_bands([quiet, quiet, quiet], 0.15) == (False, True)
+    # ...over all but one of four: still the print (one option's words misplaced)
+    assert _printed_bands([quiet, quiet, quiet, inked], 0.15) == (False, True)
+    # ...over one of two, or two of three: a mark may be there
+    assert _printed_bands([quiet, inked], 0.15) == (False, False)
+    assert _printed_bands([quiet, quiet, inked], 0.15) == (False, False)
 
 
 def test_a_typed_mark_beside_a_ticked_box_is_two_ticks() -> None:
