@@ -1099,6 +1099,19 @@ def _strikes_fooled(page: Page, rules: TickRules) -> bool:
     return False
 
 
+def _above_box_place(p: _Placed, out: OutsideMarks) -> float:
+    """The share of the band above an option's box's place (half a side either side of
+    its box; where its box was not found, the 1.5 sides before its words) that is inked,
+    the band as its row sees it (a wrapped row's band above is shared with the row over
+    it: a mark there is this row's when the row over it shows none over its own words)."""
+    side = p.row.side
+    if p.box is not None:
+        place = (p.box.bbox[0] - 0.5 * side, p.box.bbox[2] + 0.5 * side)
+    else:
+        place = (p.words[0] - 1.6 * side, p.words[0] - 0.1 * side)
+    return _covered(p.row.above, place, out.longest_stroke * side)
+
+
 def _words_ink(p: _Placed, group: list[TickBox]) -> float | None:
     """How wide the ink of an option's words runs from its box (x-range of the row's
     ``across`` band, pieces closer than half a side joined), up to the next box on the
@@ -1288,7 +1301,13 @@ def _marked_outside(
             if q is not p
         )
         above = 0.0 if printed[0] else bands[id(p)][0][0]
-        if quiet and above >= out.stroke_alone and gaps[id(p)] <= out.gap_clear:
+        # ...or above its box's place: a big × breaks the box it crosses (not found) and
+        # its arms run out above it, where no other option's box has ink.
+        places = {id(q): _above_box_place(q, out) for q in placed}
+        place = places[id(p)] >= out.place_alone and all(
+            places[id(q)] <= out.place_quiet for q in placed if q is not p
+        )
+        if quiet and (above >= out.stroke_alone or place) and gaps[id(p)] <= out.gap_clear:
             marked, unclear = [p], []
     if len(marked) == 1 and not unclear and complete and marked[0] not in struck:
         (p,) = marked

@@ -57,6 +57,10 @@ class OutsideMarks(Spec):
     stroke_quiet: float = Field(
         ge=0.0, lt=1.0, description="...while the others carry this at most"
     )
+    place_alone: float = Field(
+        gt=0.0, le=1.0, description="share inked above the one option's box place"
+    )
+    place_quiet: float = Field(ge=0.0, lt=1.0, description="...at most this above the others'")
     gap: tuple[float, float] = Field(description="gap before the next box searched, sides")
     gap_marked: float = Field(gt=0.0, le=1.0, description="gap's share inked by a mark")
     gap_clear: float = Field(ge=0.0, lt=1.0, description="...at most this on the others")

@@ -25,6 +25,7 @@ from pipeline.model import (
     Submission,
     TextLine,
     TickBox,
+    TickRow,
     UnreadInk,
 )
 from pipeline.ocr.engine import OcrSettings
@@ -511,6 +512,41 @@ def test_a_square_glyph_right_after_a_box_is_no_box() -> None:
     loose = RULES.ticks.model_copy(update={"box_gap": 0.01})
     misread = read_checkbox(PILOT.field("org_nature"), page, PILOT, CAMPAIGN, loose, NORMALIZE)
     assert misread is not None and misread.value is not None
+
+
+def _crossed_page(above: tuple[tuple[float, float], ...], below_words: float) -> Page:
+    """创新中心类型 with 企业型's box crossed out of sight by a big pen × (not found: the
+    OCR line starts at its place), 院所型's box found empty; the ×'s arms inked above
+    企业型's box place and a little below its words."""
+    side = 0.0193
+    row = TickRow(
+        bbox=(0.2544, 0.5628, 0.7764, 0.5765),
+        side=side,
+        above=above,
+        across=((0.38, 0.462), (0.4864, 0.4882), (0.5039, 0.5057), (0.5106, 0.571)),
+        below=((0.38, 0.38 + below_words), (0.4864, 0.5057)),
+    )
+    return _scan_page(
+        (
+            _line("创新中心类型：", 0.16, 0.559, 0.304, 0.584),
+            _line("企业型□院所型", 0.38, 0.5564, 0.571, 0.5812),
+        ),
+        (TickBox(bbox=(0.4864, 0.5628, 0.5057, 0.5765), ink=0.0, source="image"),),
+    ).model_copy(update={"tick_rows": (row,)})
+
+
+def test_ink_above_the_one_box_place_no_other_shows_is_the_mark() -> None:
+    crossed = _center_type(_crossed_page(((0.352, 0.36), (0.368, 0.376)), 0.015))
+    assert crossed is not None and crossed.value == "企业型"
+    assert not needs_review(crossed.confidence, RULES.review)
+    # the same ink above 院所型's box too: no option stands out
+    both = _center_type(
+        _crossed_page(((0.352, 0.36), (0.368, 0.376), (0.48, 0.492), (0.5, 0.51)), 0.015)
+    )
+    assert both is not None and needs_review(both.confidence, RULES.review)
+    # a speck above the box place only (under place_alone): not a mark
+    speck = _center_type(_crossed_page(((0.352, 0.356),), 0.015))
+    assert speck is not None and needs_review(speck.confidence, RULES.review)
 
 
 def test_a_band_every_option_shows_alike_is_print() -> None:
