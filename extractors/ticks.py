@@ -200,6 +200,40 @@ def _glyphs_left_out(boxes: list[TickBox], rules: TickRules) -> list[TickBox]:
     return kept
 
 
+def _inside_words_left_out(
+    group: list[TickBox], options: tuple[Choice, ...], page: Page, normalize: Normalizer
+) -> list[TickBox]:
+    """The boxes less those lying inside an option's words as the OCR read them on the
+    box's row (past their first two characters, short of their last): a character of
+    the words taken for a box (属 of 市（州）属企业, solid in bold 1-bit type, taken for a
+    filled box), never an option's box, which stands before its words."""
+    names = [normalize.text(n) for o in options for n in (o.name, *o.aliases)]
+    inside: list[tuple[float, float, float, float]] = []  # x0, x1, y0, y1
+    for line in page.lines:
+        read, where = "", []
+        for index, char in enumerate(line.text):
+            folded = normalize.text(char)
+            read += folded
+            where += [index] * len(folded)
+        extents = char_extents(line.text, line.bbox[0], line.bbox[2])
+        for name in names:
+            if len(name) < 3:
+                continue
+            at = read.find(name)
+            while at >= 0:
+                second, last = where[at + 1], where[at + len(name) - 1]
+                inside.append((extents[second][1], extents[last][0], line.bbox[1], line.bbox[3]))
+                at = read.find(name, at + 1)
+    return [
+        b
+        for b in group
+        if not any(
+            x0 < (b.bbox[0] + b.bbox[2]) / 2 < x1 and y0 <= _centre_y(b.bbox) <= y1
+            for x0, x1, y0, y1 in inside
+        )
+    ]
+
+
 def _in_rows(boxes: list[TickBox]) -> list[TickBox]:
     rows: list[list[TickBox]] = []
     for box in sorted(boxes, key=lambda b: _centre_y(b.bbox)):
@@ -1397,6 +1431,7 @@ def read_checkbox(
         labels, page = [found[0]], found[1]
     grouped = [(label, _group(label, page, rules)) for label in labels]
     label, group = max(grouped, key=lambda lg: (len(lg[1]) > 0, lg[0].quality, len(lg[1])))
+    group = _inside_words_left_out(group, options, page, normalize)
     if not group:
         typed = _typed_reading(label, options, {}, page, rules, normalize)
         return typed or _from_text(label, options, page, rules, normalize)

@@ -549,6 +549,33 @@ def test_ink_above_the_one_box_place_no_other_shows_is_the_mark() -> None:
     assert speck is not None and needs_review(speck.confidence, RULES.review)
 
 
+def test_a_square_inside_an_options_words_is_no_box() -> None:
+    """属 of 市（州）属企业, solid in bold 1-bit type, taken for a filled box inside the words
+    the OCR read (省属企业's □ typed over as × and not found): never 市（州）属企业 ticked."""
+    lines = (
+        _line("隶属关系", 0.117, 0.26, 0.278, 0.285),
+        _line("☐中央在黔企业省属企业☐市（州）属企业", 0.382, 0.261, 0.8435, 0.2826),
+        _line("□其他", 0.38, 0.285, 0.4586, 0.3074),
+    )
+    boxes = (
+        TickBox(bbox=(0.3879, 0.2655, 0.406, 0.2783), ink=0.0, source="image"),
+        TickBox(bbox=(0.6755, 0.2655, 0.6937, 0.2783), ink=0.0, source="image"),
+        TickBox(bbox=(0.7813, 0.2651, 0.797, 0.2762), ink=1.0, source="image"),
+        TickBox(bbox=(0.3879, 0.2907, 0.406, 0.3031), ink=0.0, source="image"),
+    )
+    reading = read_checkbox(
+        PILOT.field("affiliation"),
+        _scan_page(lines, boxes, 3),
+        PILOT,
+        CAMPAIGN,
+        RULES.ticks,
+        NORMALIZE,
+    )
+
+    assert reading is not None and reading.value != "市（州）属企业"
+    assert needs_review(reading.confidence, RULES.review)
+
+
 def test_a_band_every_option_shows_alike_is_print() -> None:
     quiet, inked = ((0.0, 0.0), (0.6, 0.6)), ((0.0, 0.0), (0.0, 0.0))
     # the band below inked over every option's words (type's feet below typed □s)
