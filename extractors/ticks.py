@@ -233,7 +233,60 @@ def _off_seal_rings(row: TickRow, page: Page, band: float) -> TickRow:
 def _group(label: _Label, page: Page, rules: TickRules) -> list[TickBox]:
     """The boxes of a label's group, row by row, left to right."""
     region = _region(label, page, rules)
-    return _in_rows([b for b in page.boxes if region.holds(b.bbox)])
+    return _glyphs_left_out(_in_rows([b for b in page.boxes if region.holds(b.bbox)]), rules)
+
+
+def _glyphs_left_out(boxes: list[TickBox], rules: TickRules) -> list[TickBox]:
+    """The boxes less those that start right after another box on its row (nearer than
+    ``box_gap`` sides): a form sets words between two boxes, so such a square is the first
+    character of the words (国 of □国有企业, a square ideograph the finder took for a
+    marked box), never an option's box."""
+    kept: list[TickBox] = []
+    for box in boxes:
+        side = box.bbox[3] - box.bbox[1]
+        before = kept[-1] if kept else None
+        if (
+            before is not None
+            and abs(_centre_y(before.bbox) - _centre_y(box.bbox)) <= 0.5 * side
+            and -0.2 * side <= box.bbox[0] - before.bbox[2] < rules.box_gap * side
+        ):
+            continue
+        kept.append(box)
+    return kept
+
+
+def _inside_words_left_out(
+    group: list[TickBox], options: tuple[Choice, ...], page: Page, normalize: Normalizer
+) -> list[TickBox]:
+    """The boxes less those lying inside an option's words as the OCR read them on the
+    box's row (past their first two characters, short of their last): a character of
+    the words taken for a box (属 of 市（州）属企业, solid in bold 1-bit type, taken for a
+    filled box), never an option's box, which stands before its words."""
+    names = [normalize.text(n) for o in options for n in (o.name, *o.aliases)]
+    inside: list[tuple[float, float, float, float]] = []  # x0, x1, y0, y1
+    for line in page.lines:
+        read, where = "", []
+        for index, char in enumerate(line.text):
+            folded = normalize.text(char)
+            read += folded
+            where += [index] * len(folded)
+        extents = char_extents(line.text, line.bbox[0], line.bbox[2])
+        for name in names:
+            if len(name) < 3:
+                continue
+            at = read.find(name)
+            while at >= 0:
+                second, last = where[at + 1], where[at + len(name) - 1]
+                inside.append((extents[second][1], extents[last][0], line.bbox[1], line.bbox[3]))
+                at = read.find(name, at + 1)
+    return [
+        b
+        for b in group
+        if not any(
+            x0 < (b.bbox[0] + b.bbox[2]) / 2 < x1 and y0 <= _centre_y(b.bbox) <= y1
+            for x0, x1, y0, y1 in inside
+        )
+    ]
 
 
 def _in_rows(boxes: list[TickBox]) -> list[TickBox]:
@@ -514,6 +567,7 @@ class _Typed:
     joined: bool = False
     line: TextLine | None = None  # the OCR line the words were read on
     words: BBox | None = None  # where the OCR's characters put the words on it
+    mark: str = ""  # the character read in front of the words
 
 
 def _typed_before(
@@ -564,7 +618,7 @@ def _typed_before(
         and line.text[before - 1] not in (marks.ticked + marks.empty)
     )
     state = "ticked" if mark in marks.ticked else "empty"
-    return _Typed(state, bbox, joined, line=line, words=words)
+    return _Typed(state, bbox, joined, line=line, words=words, mark=mark)
 
 
 def _typed_reading(
@@ -636,8 +690,10 @@ def _typed_reading(
     elif unclear_box:
         confidence = min(confidence, rules.confidence.ambiguous)
         cue = (Doubt.TICK_AMBIGUOUS, rules.confidence.ambiguous)
-    elif any(typed[n].joined for n in ticked if n in typed) and (
-        boxed or _glyph_before(options, typed, page, rules.glyph_before) != ticked[0]
+    elif (
+        any(typed[n].joined for n in ticked if n in typed)
+        and not _in_box_place(ticked[0], typed, boxed, rules)
+        and (boxed or _glyph_before(options, typed, page, rules.glyph_before) != ticked[0])
     ):
         # A mark straight after other words may be theirs (a ✓ typed after them); with
         # no box at all, the ink along the row tells (the paper is on the mark's other
@@ -655,6 +711,18 @@ def _typed_reading(
         confidence=round(confidence * label.quality, 4),
         doubts=_doubts(label, cue),
     )
+
+
+def _in_box_place(
+    name: str, typed: dict[str, _Typed], boxed: dict[str, TickBox], rules: TickRules
+) -> bool:
+    """Whether a ticked mark read joined to the words before it (省属企业×市（州）属企业) stands
+    in this option's box's place: a mark only ever typed in a box (× ■ ☑ ●, never after
+    words as a √ may be), the form's other boxes there (found, or read as a typed □ before
+    their words), this option's not found."""
+    mark = typed[name].mark if name in typed else ""
+    others = bool(boxed) or any(t.state == "empty" for n, t in typed.items() if n != name)
+    return others and name not in boxed and mark != "" and mark in rules.typed_marks.in_box
 
 
 def _ems(text: str) -> float:
@@ -865,7 +933,7 @@ class _Placed:
     option: Choice
     row: TickRow
     words: Span  # x-range of the option's printed words
-    checked: bool  # the OCR read a ✓ right after them
+    checked: float | None  # where the OCR read a ✓ right after them (its middle's x)
     box: TickBox | None
     # where the words lie for a strike through them: the row's words, or — an option
     # wrapped at the cell's edge (□市 / （州）属企业) — its two parts on their two rows
@@ -879,10 +947,10 @@ def _units(text: str) -> float:
 
 def _words_read(
     option: Choice, row: TickRow, start: float, page: Page, normalize: Normalizer
-) -> tuple[Span, bool] | None:
+) -> tuple[Span, float | None] | None:
     """Where the OCR's characters put an option's printed words on a row, right of
-    ``start``, and whether a ✓ was read right after them (the OCR takes a ✓ written after
-    the words into their line: 科研院所√)."""
+    ``start``, and where a ✓ was read right after them (the OCR takes a ✓ written after
+    the words into their line: 科研院所√), or None."""
     centre = (row.bbox[1] + row.bbox[3]) / 2
     names = [normalize.text(n) for n in (option.name, *option.aliases)]
     for line in sorted(page.lines, key=lambda t: t.bbox[0]):
@@ -902,13 +970,20 @@ def _words_read(
             first, last = where[at], where[at + len(name) - 1]
             # A ✓ after the words, then the next box or the line's end: written beside
             # them. One followed straight by words is the next option's box typed as √.
-            after = read[at + len(name) :].lstrip(" ")
+            # Spaces typed between the ✓ and the next box do not matter (科研院所√ □高等院校).
+            tail = read[at + len(name) :]
+            after = tail.lstrip(" ")
+            rest = after[1:].lstrip(" ")
             checked = (
                 after[:1] != ""
                 and after[0] in _CHECK_READINGS
-                and (after[1:2] == "" or after[1] in _BOX_READINGS)
+                and (rest == "" or rest[0] in _BOX_READINGS)
             )
-            return (extents[first][0], extents[last][1]), checked
+            check_at = None
+            if checked:
+                a, b = extents[where[at + len(name) + len(tail) - len(after)]]
+                check_at = (a + b) / 2
+            return (extents[first][0], extents[last][1]), check_at
     return None
 
 
@@ -955,11 +1030,11 @@ def _minus(spans: tuple[Span, ...], taken: tuple[Span, ...]) -> tuple[Span, ...]
     return tuple(left)
 
 
-def _stroke(p: _Placed, page: Page, longest_sides: float) -> tuple[float, float]:
-    """The share of an option's words under a stroke above or below them, and the share
-    under a stroke two neighbouring rows both see between them (an underline run deep, a
-    ring's arc reaching the other row): that one is neither row's for sure, but makes a
-    blank unsure (a ring still has its other arc)."""
+def _bands(p: _Placed, page: Page, longest_sides: float) -> tuple[tuple[float, float], ...]:
+    """Per band (above, below): the share of an option's words under a stroke there, and
+    the share under a stroke two neighbouring rows both see between them (an underline
+    run deep, a ring's arc reaching the other row): that one is neither row's for sure,
+    but makes a blank unsure (a ring still has its other arc)."""
     row = p.row
     height = row.bbox[3] - row.bbox[1]
     over = [r for r in page.tick_rows if 0 <= row.bbox[1] - r.bbox[3] < 1.5 * height]
@@ -967,9 +1042,30 @@ def _stroke(p: _Placed, page: Page, longest_sides: float) -> tuple[float, float]
     above = _minus(row.above, over[-1].below) if over else row.above
     below = _minus(row.below, under[0].above) if under else row.below
     longest = longest_sides * row.side
-    own = max(_covered(above, p.words, longest), _covered(below, p.words, longest))
-    seen = max(_covered(row.above, p.words, longest), _covered(row.below, p.words, longest))
-    return own, seen
+    return (
+        (_covered(above, p.words, longest), _covered(row.above, p.words, longest)),
+        (_covered(below, p.words, longest), _covered(row.below, p.words, longest)),
+    )
+
+
+def _printed_bands(bands: list[tuple[tuple[float, float], ...]], clear: float) -> tuple[bool, ...]:
+    """Which bands every option of the group shows alike (all of them, or all but one
+    in a group of four or more): the options are printed alike, so ink there is their
+    print — type whose feet reach below typed □ glyphs — never a mark on one of them."""
+    count = len(bands)
+    if count < 2:
+        return tuple(False for _ in bands[0]) if bands else ()
+    need = count if count <= 3 else count - 1
+    return tuple(sum(b[index][0] > clear for b in bands) >= need for index in range(len(bands[0])))
+
+
+def _stroke(
+    bands: tuple[tuple[float, float], ...], printed: tuple[bool, ...]
+) -> tuple[float, float]:
+    """The share of an option's words under a stroke above or below them (own, seen),
+    bands the whole group shows alike left out."""
+    kept = [b for b, alike in zip(bands, printed, strict=True) if not alike]
+    return max((b[0] for b in kept), default=0.0), max((b[1] for b in kept), default=0.0)
 
 
 def _by_order(
@@ -1092,6 +1188,68 @@ def _strikes_fooled(page: Page, rules: TickRules) -> bool:
     return False
 
 
+def _above_box_place(p: _Placed, out: OutsideMarks) -> float:
+    """The share of the band above an option's box's place (half a side either side of
+    its box; where its box was not found, the 1.5 sides before its words) that is inked,
+    the band as its row sees it (a wrapped row's band above is shared with the row over
+    it: a mark there is this row's when the row over it shows none over its own words)."""
+    side = p.row.side
+    if p.box is not None:
+        place = (p.box.bbox[0] - 0.5 * side, p.box.bbox[2] + 0.5 * side)
+    else:
+        place = (p.words[0] - 1.6 * side, p.words[0] - 0.1 * side)
+    return _covered(p.row.above, place, out.longest_stroke * side)
+
+
+def _words_ink(p: _Placed, group: list[TickBox]) -> float | None:
+    """How wide the ink of an option's words runs from its box (x-range of the row's
+    ``across`` band, pieces closer than half a side joined), up to the next box on the
+    row; None when the option has no box found or no ink starts where its words do."""
+    if p.box is None:
+        return None
+    side = p.row.side
+    begin = p.box.bbox[2] + 0.1 * side
+    stop = min(
+        (
+            b.bbox[0] - 0.1 * side
+            for b in group
+            if b.bbox[0] > begin and p.row.bbox[1] <= _centre_y(b.bbox) <= p.row.bbox[3]
+        ),
+        default=p.row.bbox[2],
+    )
+    spans = sorted(s for s in p.row.across if s[1] > begin and s[0] < stop)
+    if not spans or spans[0][0] > begin + 0.6 * side:
+        return None
+    end = spans[0][1]
+    for s0, s1 in spans[1:]:
+        if s0 - end >= 0.5 * side:
+            break
+        end = max(end, s1)
+    return min(end, stop) - begin
+
+
+def _ink_past_words(
+    p: _Placed,
+    placed: list[_Placed],
+    group: list[TickBox],
+    normalize: Normalizer,
+    out: OutsideMarks,
+) -> bool:
+    """Whether an option's words' ink runs past what its characters take by at least
+    ``after_em`` ems, an em measured on the group's other options (printed alike): a
+    glyph typed or written straight after them."""
+    own = _words_ink(p, group)
+    ems = []
+    for q in placed:
+        width = _words_ink(q, group) if q is not p and q.checked is None else None
+        if width is not None and q.parts == ((q.row, q.words),):
+            ems.append(width / _ems(normalize.text(q.option.name)))
+    if own is None or not ems:
+        return False
+    em = sorted(ems)[len(ems) // 2]
+    return em > 0 and (own - _ems(normalize.text(p.option.name)) * em) / em >= out.after_em
+
+
 def _marked_outside(
     mapping: _Mapping,
     group: list[TickBox],
@@ -1147,10 +1305,12 @@ def _marked_outside(
             parts: tuple[tuple[TickRow, Span], ...] = ((row, words),)
             if box is not None and read is None:
                 parts = _wrapped(option, box, row, words, group, page, normalize) or parts
-            placed.append(_Placed(option, row, words, bool(read and read[1]), box, parts))
+            placed.append(_Placed(option, row, words, read[1] if read else None, box, parts))
             break
     out = rules.outside
-    strokes = {id(p): _stroke(p, page, out.longest_stroke) for p in placed}
+    bands = {id(p): _bands(p, page, out.longest_stroke) for p in placed}
+    printed = _printed_bands(list(bands.values()), out.stroke_clear)
+    strokes = {id(p): _stroke(bands[id(p)], printed) for p in placed}
     ringed = [p for p in placed if strokes[id(p)][0] >= out.stroke_marked]
     # A ring's left end lies in the gap after the option before the ringed one.
     before_ring = (
@@ -1170,6 +1330,7 @@ def _marked_outside(
     standing = [p for p in placed if shares[id(p)][1] <= out.struck_clear]
     marked: list[_Placed] = []
     unclear: list[_Placed] = [p for p in placed if p not in struck and p not in standing]
+    gaps: dict[int, float] = {}
     for p in placed:
         side = p.row.side
         longest = out.longest_stroke * side
@@ -1192,8 +1353,15 @@ def _marked_outside(
             if window[1] - window[0] >= 0.3 * side:
                 gap, window_seen = _covered(p.row.across, window, longest), True
         # A ✓ the OCR read after the words is ink in the gap after them, where the gap
-        # can be seen (a √ typed in place of the next option's box is not).
-        checked = p.checked and (not window_seen or gap > out.gap_clear)
+        # can be seen (a √ typed in place of the next option's box is not). A ✓ read
+        # before that gap (typed straight after the words, the next box further on) is
+        # ink between the words' end and the gap.
+        checked = p.checked is not None and (
+            not window_seen
+            or gap > out.gap_clear
+            or (p.checked < window[0] and _ink_past_words(p, placed, group, normalize, out))
+        )
+        gaps[id(p)] = gap
         if stroke >= out.stroke_marked or gap >= out.gap_marked or checked:
             marked.append(p)
             continue
@@ -1212,6 +1380,28 @@ def _marked_outside(
         ):
             unclear.append(p)
     complete = len(placed) == len(options)
+    lone = list({id(q): q for q in unclear}.values())
+    if not marked and not struck and complete and len(lone) == 1:
+        # The odd one out: one option alone carries a stroke above its words (a big ×
+        # run out of its box over them, a ✓ drawn on them reaching above), short of a
+        # ring's share, while every other option of the group, printed alike, shows none
+        # above or below and no ink in its gap. Only the band above counts for the one:
+        # the type's tops are level, its feet are not (院所型's reach the band below).
+        (p,) = lone
+        quiet = all(
+            max(strokes[id(q)]) <= out.stroke_quiet and gaps[id(q)] <= out.gap_clear
+            for q in placed
+            if q is not p
+        )
+        above = 0.0 if printed[0] else bands[id(p)][0][0]
+        # ...or above its box's place: a big × breaks the box it crosses (not found) and
+        # its arms run out above it, where no other option's box has ink.
+        places = {id(q): _above_box_place(q, out) for q in placed}
+        place = places[id(p)] >= out.place_alone and all(
+            places[id(q)] <= out.place_quiet for q in placed if q is not p
+        )
+        if quiet and (above >= out.stroke_alone or place) and gaps[id(p)] <= out.gap_clear:
+            marked, unclear = [p], []
     if len(marked) == 1 and not unclear and complete and marked[0] not in struck:
         (p,) = marked
         row = p.row
@@ -1300,6 +1490,7 @@ def read_checkbox(
         labels, page = [found[0]], found[1]
     grouped = [(label, _group(label, page, rules)) for label in labels]
     label, group = max(grouped, key=lambda lg: (len(lg[1]) > 0, lg[0].quality, len(lg[1])))
+    group = _inside_words_left_out(group, options, page, normalize)
     if not group:
         typed = _typed_reading(label, options, {}, page, rules, normalize)
         return typed or _from_text(label, options, page, rules, normalize)

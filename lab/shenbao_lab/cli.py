@@ -24,7 +24,7 @@ from pipeline.rulebook import load_rules
 from pipeline.settings import Settings
 from shenbao_lab.bench import tables
 from shenbao_lab.generator.real_images import REAL_DIR
-from shenbao_lab.generator.styles import StyleChoice
+from shenbao_lab.generator.styles import StyleChoice, load_styles
 
 if TYPE_CHECKING:
     from pipeline.ocr.engine import OcrEngine
@@ -38,11 +38,22 @@ bench_app = typer.Typer(
 )
 
 
+def _styles_choice(value: str) -> str:
+    """``--styles``: a split, ``all``, or tuned families' names (``Styles.of`` checks)."""
+    try:
+        load_styles().of(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    return value
+
+
 StylesOption = Annotated[
-    StyleChoice,
+    str,
     typer.Option(
         help="the paper's style: the generator's own (house), or drawn per submission from "
-        "the style families tuned on, withheld from tuning, or all (styles.yaml)",
+        "the style families tuned on, withheld from tuning, or all (styles.yaml); or a "
+        "comma-separated list of tuned families' names (withheld ones are refused)",
+        callback=_styles_choice,
     ),
 ]
 
@@ -54,14 +65,14 @@ def samples_generate(
     seed: Annotated[
         int, typer.Option(help="random seed: the same seed, the same corpus")
     ] = 20220801,
-    styles: StylesOption = StyleChoice.HOUSE,
+    styles: StylesOption = StyleChoice.HOUSE.value,
 ) -> None:
     """Generate the synthetic corpus (scans, online export, ground truth)."""
     # The generator pulls in fonts and rendering that no other command needs.
     from shenbao_lab.generator import generate_corpus
 
     try:
-        generate_corpus(out=out, count=count, seed=seed, styles=styles.value)
+        generate_corpus(out=out, count=count, seed=seed, styles=styles)
     except PipelineError as exc:
         fail(exc)
     say(f"{count} submissions generated in {out}")
@@ -192,7 +203,7 @@ def _corpus_bench(
         samples: CorpusOption = Path("samples"),
         generate: GenerateOption = None,
         seed: SeedOption = 20220801,
-        styles: StylesOption = StyleChoice.HOUSE,
+        styles: StylesOption = StyleChoice.HOUSE.value,
         workers: WorkersOption = 2,
         json_path: JsonOption = None,
     ) -> None:
@@ -203,8 +214,8 @@ def _corpus_bench(
             if generate is None:
                 figures = measure(samples, settings, seed, workers)
             else:
-                styled = "" if styles is StyleChoice.HOUSE else f" --styles {styles.value}"
-                with generated_corpus(generate, seed, styles.value) as corpus:
+                styled = "" if styles == StyleChoice.HOUSE else f" --styles {styles}"
+                with generated_corpus(generate, seed, styles) as corpus:
                     figures = measure(corpus, settings, seed, workers).model_copy(
                         update={"corpus": f"generated: --generate {generate} --seed {seed}{styled}"}
                     )

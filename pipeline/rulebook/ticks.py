@@ -32,11 +32,16 @@ class TypedMarks(Spec):
 
     ticked: str = Field(min_length=1)
     empty: str = Field(min_length=1)
+    in_box: str = Field(
+        min_length=1, description="ticked marks that fill a box's place (never typed after words)"
+    )
 
     @model_validator(mode="after")
     def _apart(self) -> TypedMarks:
         if set(self.ticked) & set(self.empty):
             raise ValueError("typed_marks: a character cannot be both ticked and empty")
+        if not set(self.in_box) <= set(self.ticked):
+            raise ValueError("typed_marks: in_box marks must be ticked marks")
         return self
 
 
@@ -46,6 +51,16 @@ class OutsideMarks(Spec):
 
     stroke_marked: float = Field(gt=0.0, le=1.0, description="words' share under a stroke")
     stroke_clear: float = Field(ge=0.0, lt=1.0, description="...at most this on the others")
+    stroke_alone: float = Field(
+        gt=0.0, le=1.0, description="a stroke's share that marks the one option carrying one"
+    )
+    stroke_quiet: float = Field(
+        ge=0.0, lt=1.0, description="...while the others carry this at most"
+    )
+    place_alone: float = Field(
+        gt=0.0, le=1.0, description="share inked above the one option's box place"
+    )
+    place_quiet: float = Field(ge=0.0, lt=1.0, description="...at most this above the others'")
     gap: tuple[float, float] = Field(description="gap before the next box searched, sides")
     gap_marked: float = Field(gt=0.0, le=1.0, description="gap's share inked by a mark")
     gap_clear: float = Field(ge=0.0, lt=1.0, description="...at most this on the others")
@@ -53,6 +68,9 @@ class OutsideMarks(Spec):
     struck_marked: float = Field(gt=0.0, le=1.0, description="words' share struck through")
     struck_clear: float = Field(ge=0.0, lt=1.0, description="...at most this on the one left")
     struck_part: float = Field(gt=0.0, description="parts this long (sides) judged on their own")
+    after_em: float = Field(
+        gt=0.0, description="words' ink this many ems wider than the siblings' print: a glyph after"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> OutsideMarks:
@@ -117,6 +135,9 @@ class TickRules(Spec):
     option_match: float = Field(ge=0.0, le=100.0)
     unread_label: float = Field(
         gt=0.0, le=1.0, description="the label's quality when its own options' words stand in"
+    )
+    box_gap: float = Field(
+        gt=0.0, description="a box starting nearer than this many sides after another is a glyph"
     )
     confidence: TickConfidence
     near_sides: float = Field(ge=0.0, description="unread ink this many box sides round")

@@ -11,7 +11,7 @@ from shenbao_lab.generator.truth import Truth
 from extractors.fields import _doubt_blank_ticks, extract
 from extractors.normalize import normalizer
 from extractors.review import needs_review
-from extractors.ticks import read_checkbox
+from extractors.ticks import _printed_bands, read_checkbox
 from pipeline.config import ReadMethod
 from pipeline.errors import ConfigError
 from pipeline.marks.tick_boxes import image_boxes
@@ -26,6 +26,7 @@ from pipeline.model import (
     Submission,
     TextLine,
     TickBox,
+    TickRow,
     UnreadInk,
 )
 from pipeline.ocr.engine import OcrSettings
@@ -467,6 +468,124 @@ def test_a_typed_mark_in_place_of_a_box_completes_the_boxes_found() -> None:
     assert reading is not None and reading.value == "民营企业"
     assert not needs_review(reading.confidence, RULES.review)
     assert reading.bbox[0] < 0.51  # the mark's place, before the words
+
+
+def test_a_black_circle_typed_for_the_box_is_a_typed_tick() -> None:
+    # □ glyphs found as boxes (all empty); 民营企业's □ typed as ●, read before the words.
+    reading = _org_nature(_typed_in_place(_org_nature_page([0.0] * 6), "●"))
+
+    assert reading is not None and reading.value == "民营企业"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize(
+    ("text", "sure"),
+    [
+        ("□企业型×院所型", True),  # × only ever fills a box: 院所型's, its □ typed over
+        ("□企业型●院所型", True),
+        ("□企业型√院所型", False),  # a √ may be typed after 企业型's words
+        ("企业型×院所型", False),  # 企业型's box not there either: whose is the ×?
+    ],
+)
+def test_a_box_mark_joined_to_the_words_before_stands_in_the_next_box(
+    text: str, sure: bool
+) -> None:
+    reading = _center_type(_center_type_page((text, 0.38)))
+
+    assert reading is not None
+    if sure:
+        assert reading.value == "院所型"
+        assert not needs_review(reading.confidence, RULES.review)
+    else:
+        assert needs_review(reading.confidence, RULES.review)
+
+
+def test_a_square_glyph_right_after_a_box_is_no_box() -> None:
+    """国 of □国有企业 in bold type on a coarse scan, taken for a marked box 0.4 side after
+    国有企业's □: the first character of the words, never 民营企业's box ticked."""
+    glyph = TickBox(bbox=(0.4104, 0.199, 0.4214, 0.21), ink=0.7, source="image")
+    page = _org_nature_page([0.0] * 6, extra=[glyph])
+
+    reading = _org_nature(page)
+
+    assert reading is not None and reading.value is None
+    # with the rule off, the square is read as a ticked box
+    loose = RULES.ticks.model_copy(update={"box_gap": 0.01})
+    misread = read_checkbox(PILOT.field("org_nature"), page, PILOT, CAMPAIGN, loose, NORMALIZE)
+    assert misread is not None and misread.value is not None
+
+
+def _crossed_page(above: tuple[tuple[float, float], ...], below_words: float) -> Page:
+    """创新中心类型 with 企业型's box crossed out of sight by a big pen × (not found: the
+    OCR line starts at its place), 院所型's box found empty; the ×'s arms inked above
+    企业型's box place and a little below its words."""
+    side = 0.0193
+    row = TickRow(
+        bbox=(0.2544, 0.5628, 0.7764, 0.5765),
+        side=side,
+        above=above,
+        across=((0.38, 0.462), (0.4864, 0.4882), (0.5039, 0.5057), (0.5106, 0.571)),
+        below=((0.38, 0.38 + below_words), (0.4864, 0.5057)),
+    )
+    return _scan_page(
+        (
+            _line("创新中心类型：", 0.16, 0.559, 0.304, 0.584),
+            _line("企业型□院所型", 0.38, 0.5564, 0.571, 0.5812),
+        ),
+        (TickBox(bbox=(0.4864, 0.5628, 0.5057, 0.5765), ink=0.0, source="image"),),
+    ).model_copy(update={"tick_rows": (row,)})
+
+
+def test_ink_above_the_one_box_place_no_other_shows_is_the_mark() -> None:
+    crossed = _center_type(_crossed_page(((0.352, 0.36), (0.368, 0.376)), 0.015))
+    assert crossed is not None and crossed.value == "企业型"
+    assert not needs_review(crossed.confidence, RULES.review)
+    # the same ink above 院所型's box too: no option stands out
+    both = _center_type(
+        _crossed_page(((0.352, 0.36), (0.368, 0.376), (0.48, 0.492), (0.5, 0.51)), 0.015)
+    )
+    assert both is not None and needs_review(both.confidence, RULES.review)
+    # a speck above the box place only (under place_alone): not a mark
+    speck = _center_type(_crossed_page(((0.352, 0.356),), 0.015))
+    assert speck is not None and needs_review(speck.confidence, RULES.review)
+
+
+def test_a_square_inside_an_options_words_is_no_box() -> None:
+    """属 of 市（州）属企业, solid in bold 1-bit type, taken for a filled box inside the words
+    the OCR read (省属企业's □ typed over as × and not found): never 市（州）属企业 ticked."""
+    lines = (
+        _line("隶属关系", 0.117, 0.26, 0.278, 0.285),
+        _line("☐中央在黔企业省属企业☐市（州）属企业", 0.382, 0.261, 0.8435, 0.2826),
+        _line("□其他", 0.38, 0.285, 0.4586, 0.3074),
+    )
+    boxes = (
+        TickBox(bbox=(0.3879, 0.2655, 0.406, 0.2783), ink=0.0, source="image"),
+        TickBox(bbox=(0.6755, 0.2655, 0.6937, 0.2783), ink=0.0, source="image"),
+        TickBox(bbox=(0.7813, 0.2651, 0.797, 0.2762), ink=1.0, source="image"),
+        TickBox(bbox=(0.3879, 0.2907, 0.406, 0.3031), ink=0.0, source="image"),
+    )
+    reading = read_checkbox(
+        PILOT.field("affiliation"),
+        _scan_page(lines, boxes, 3),
+        PILOT,
+        CAMPAIGN,
+        RULES.ticks,
+        NORMALIZE,
+    )
+
+    assert reading is not None and reading.value != "市（州）属企业"
+    assert needs_review(reading.confidence, RULES.review)
+
+
+def test_a_band_every_option_shows_alike_is_print() -> None:
+    quiet, inked = ((0.0, 0.0), (0.6, 0.6)), ((0.0, 0.0), (0.0, 0.0))
+    # the band below inked over every option's words (type's feet below typed □s)
+    assert _printed_bands([quiet, quiet, quiet], 0.15) == (False, True)
+    # ...over all but one of four: still the print (one option's words misplaced)
+    assert _printed_bands([quiet, quiet, quiet, inked], 0.15) == (False, True)
+    # ...over one of two, or two of three: a mark may be there
+    assert _printed_bands([quiet, inked], 0.15) == (False, False)
+    assert _printed_bands([quiet, quiet, inked], 0.15) == (False, False)
 
 
 def test_a_typed_mark_beside_a_ticked_box_is_two_ticks() -> None:

@@ -304,6 +304,20 @@ def test_a_check_read_before_the_next_options_words_is_not_a_mark_after_these() 
     reading = _read(page.model_copy(update={"lines": beside}))
     assert reading is not None and reading.value is None
     assert needs_review(reading.confidence, RULES.review)
+    # ...nor where the OCR's line runs on by the √ it read, over paper (a √ typed straight
+    # after the words would be ink there)
+    em = next((t.bbox[2] - t.bbox[0]) / 5 for t in page.lines if t.text == "□外资企业")
+    longer = tuple(
+        line.model_copy(
+            update={"text": "□外资企业√", "bbox": (*line.bbox[:2], line.bbox[2] + em, line.bbox[3])}
+        )
+        if line.text == "□外资企业"
+        else line
+        for line in page.lines
+    )
+    reading = _read(page.model_copy(update={"lines": longer}))
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
 
 
 # --- the others struck out ------------------------------------------------------------

@@ -309,12 +309,36 @@ class Styles(BaseModel):
         raise KeyError(name)
 
     def of(self, choice: str) -> tuple[StyleFamily, ...]:
-        """The families ``--styles`` names: a split, or ``all`` (every one but house)."""
-        if choice not in STYLE_CHOICES:
-            raise ValueError(f"styles must be one of {', '.join(STYLE_CHOICES)}")
+        """The families ``--styles`` names: a split, ``all`` (every one but house), or a
+        comma-separated list of tuned families' names (a corpus to tune a reader on a few
+        habits). A withheld family is never drawn by name: it is only measured, with the
+        rest of its split (``withheld`` or ``all``)."""
         if choice == "all":
             return tuple(f for f in self.families if f.split != "house")
-        return tuple(f for f in self.families if f.split == choice)
+        if choice in STYLE_CHOICES:
+            return tuple(f for f in self.families if f.split == choice)
+        names = [n.strip() for n in choice.split(",") if n.strip()]
+        if not names:
+            raise ValueError(
+                f"styles must be one of {', '.join(STYLE_CHOICES)} or tuned families' names"
+            )
+        known = {f.name: f for f in self.families}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(
+                f"no style family named {', '.join(unknown)}: styles must be one of "
+                f"{', '.join(STYLE_CHOICES)} or tuned families' names"
+            )
+        untuned = [n for n in names if known[n].split != "tuned"]
+        if untuned:
+            raise ValueError(
+                f"{', '.join(untuned)}: only tuned families can be named; a withheld family "
+                "is only measured with its split (--styles withheld or all), the house "
+                "family is --styles house"
+            )
+        if len(set(names)) != len(names):
+            raise ValueError("styles: a family is named twice")
+        return tuple(known[n] for n in names)
 
 
 @cache

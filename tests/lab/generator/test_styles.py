@@ -84,6 +84,47 @@ def test_house_draws_nothing_and_the_families_take_turns() -> None:
     assert [draw_style("all", 6, i) for i in range(len(families))] != drawn
 
 
+_NAMED = (
+    "[{name: house, split: house, ticks: [house]}, {name: t1, split: tuned, ticks: "
+    "[pen_cross]}, {name: t2, split: tuned, ticks: [pen_fill]}, {name: w, split: withheld, "
+    "ticks: [pen_slash]}]"
+)
+
+
+def test_tuned_families_can_be_named_and_withheld_ones_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "styles.yaml"
+    path.write_text(f"families: {_NAMED}\n", encoding="utf-8")
+    styles = load_styles(path)
+    assert [f.name for f in styles.of("t2, t1")] == ["t2", "t1"]
+    assert [f.name for f in styles.of("t1")] == ["t1"]
+    drawn = {draw_style("t1,t2", 3, i, styles).family for i in range(6)}
+    assert drawn == {"t1", "t2"}
+    assert {draw_style("t1,t2", 3, i, styles).split for i in range(6)} == {"tuned"}
+    with pytest.raises(ValueError, match="only tuned families"):
+        styles.of("t1,w")
+    with pytest.raises(ValueError, match="only tuned families"):
+        styles.of("house,t1")
+    with pytest.raises(ValueError, match="no style family named nope"):
+        styles.of("t1,nope")
+    with pytest.raises(ValueError, match="named twice"):
+        styles.of("t1,t1")
+    with pytest.raises(ValueError, match="one of"):
+        styles.of(",")
+
+
+def test_the_command_line_refuses_a_withheld_family_by_name(tmp_path: Path) -> None:
+    from shenbao_lab.cli import samples_app
+    from typer.testing import CliRunner
+
+    withheld = load_styles().of("withheld")[0].name
+    result = CliRunner().invoke(
+        samples_app, ["generate", "--out", str(tmp_path / "c"), "--styles", withheld]
+    )
+    assert result.exit_code != 0
+    assert "only tuned families" in result.output
+    assert not (tmp_path / "c").exists()
+
+
 def _ink(image: Image.Image) -> np.ndarray:
     """Where the pen wrote: blue ink on the white page."""
     rgb = np.asarray(image, dtype=np.int16)
