@@ -718,14 +718,17 @@ def _ring_outlines(
                     weak.append(found[-1])
     if rules.ring_search is not None and rules.over_seal_offset > 0 and searched is not None:
         # (Red only in effect: the other inks' over_seal_offset is 0.)
-        again = _searched_rings(fit_ink, tried + starred_tried, rules)
+        again = _searched_rings(fit_ink, tried + starred_tried, rules, star_ink)
         found += again
         searched.extend(again)
     return found
 
 
 def _searched_rings(
-    ink: np.ndarray, rings: Sequence[tuple[float, float, float]], rules: SealDetection
+    ink: np.ndarray,
+    rings: Sequence[tuple[float, float, float]],
+    rules: SealDetection,
+    star_ink: np.ndarray | None = None,
 ) -> list[_Outline]:
     """Each Hough ring found again by search (``ring_search``): the circle near it on
     which ink runs in the most directions on the image (``_best_circle``). Where two seals
@@ -733,7 +736,9 @@ def _searched_rings(
     ring or on lettering (the nearest ink along each ray is not this seal's); a circle is
     judged on all its directions at once, and a seal's ring runs round it where nothing
     else does. (Not refitted as an ellipse: held round the circle's centre, such fits
-    settled on lettering, tuning seed 7 page 0013, and on the real seal-06's red title.)"""
+    settled on lettering, tuning seed 7 page 0013, and on the real seal-06's red title.)
+    ``star_ink``: where ``_check_red`` looks for the star such a circle needs (default
+    ``ink``); a circle without one is not returned (the check would refuse it)."""
     spec = rules.ring_search
     if spec is None:
         return []
@@ -747,7 +752,11 @@ def _searched_rings(
         ):
             continue  # the same circle again
         done.append((cx, cy, radius))
-        found.append(((cx, cy), (radius, radius), 0.0, False))
+        star = disc_share(
+            ink if star_ink is None else star_ink, (cx, cy), rules.star_radius * radius
+        )
+        if star >= rules.star_share:
+            found.append(((cx, cy), (radius, radius), 0.0, False))
     return found
 
 
