@@ -162,6 +162,7 @@ class RingSearch(Spec):
     reach: float = Field(gt=0.0, le=1.0, description="centres this far off, share of the radius")
     radii: tuple[float, float] = Field(description="radii tried, shares of the Hough ring's")
     max_outside: float = Field(ge=0.0, le=1.0, description="ink just outside, at most")
+    max_width: float = Field(gt=0.0, le=1.0, description="the ring's width, at most")
     max_line: float = Field(gt=0.0, le=1.0, description="the ring's width where it is a line")
 
     @model_validator(mode="after")

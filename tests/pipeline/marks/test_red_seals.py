@@ -745,6 +745,11 @@ def test_a_searched_circle_is_a_seal_only_round_a_star_on_clear_paper() -> None:
     cv2.ellipse(printed, (150, 150), (96, 96), 0, 0, 140, 1, 6)
     assert check(printed, False) is not None
     assert check(printed, True) is None
+    # ... judged on all the ink, even where ``around`` leaves a neighbour's out
+    ink, clean = printed > 0, starred > 0
+    args = (CENTRE, (RADIUS, RADIUS), 0.0, False, ink, ink, ink, FRAME, SEALS, None, clean)
+    assert _check_red(*args) is not None
+    assert _check_red(*args, searched=True) is None
     assert (
         check(
             printed,
@@ -761,3 +766,7 @@ def test_a_searched_circle_is_a_seal_only_round_a_star_on_clear_paper() -> None:
         cv2.line(crossed, p0, p1, 1, 3)
     assert check(crossed, False) is not None
     assert check(crossed, True) is None
+    broad = starred.copy()  # a ring 0.125 of the radius wide: lettering, not a die's line
+    cv2.circle(broad, (150, 150), 75, 1, 10)
+    assert check(broad, False) is not None
+    assert check(broad, True) is None
