@@ -40,7 +40,7 @@ from pipeline.marks.seal_outlines import (
     thin_band_peak,
     unit_rays,
 )
-from pipeline.rulebook.marks import SealDetection
+from pipeline.rulebook.marks import RingSearch, SealDetection
 from pipeline.seal_ink import paper_relative_redness
 
 # An ink measure: ``(how much of the ink's colour, its channel's share)`` per pixel of a
@@ -147,6 +147,7 @@ def red_candidates(
         around: np.ndarray | None = None,
         clear: bool = False,
         partial_around: np.ndarray | None = None,
+        searched: bool = False,
     ) -> list[SealCandidate]:
         found = []
         for outline in outlines:
@@ -166,6 +167,7 @@ def red_candidates(
                 beyond,
                 clear=clear,
                 partial_around=partial_around,
+                searched=searched,
             )
             if seal is not None:
                 found.append(seal)
@@ -200,9 +202,12 @@ def red_candidates(
         # seal stamped half over another has that one's ring just outside its own.
         around = _without_rings(ink.astype(np.uint8), found)
         weak: list[_Outline] = []
-        rings = _ring_outlines(rest > 0, frame, rules, ink, hidden > 0, beyond, faint, weak)
+        searched: list[_Outline] = []
+        rings = _ring_outlines(
+            rest > 0, frame, rules, ink, hidden > 0, beyond, faint, weak, searched
+        )
         strong = [o for o in rings if o not in weak]
-        more = [checked([o], around > 0) for o in strong]
+        more = [checked([o], around > 0, searched=o in searched) for o in strong]
         found += [s for one in more for s in one]
         # What only a weaker search found is kept where nothing else was: it is there for
         # a seal the others missed, not to outrank them (an arc of a seal's lettering) -
@@ -219,7 +224,12 @@ def red_candidates(
             cleared = _without_rings(around.copy(), confident, disc=True) > 0
             for outline, passed in zip(strong, more, strict=True):
                 if not passed:
-                    rechecked = checked([outline], around > 0, partial_around=cleared)
+                    rechecked = checked(
+                        [outline],
+                        around > 0,
+                        partial_around=cleared,
+                        searched=outline in searched,
+                    )
                     alone += [s for s in rechecked if s.star]
         if rules.pair_oval_overlap > 0:
             for outline, pieces in _pair_ovals(suppress(found), ink, rules):
@@ -615,6 +625,7 @@ def _ring_outlines(
     beyond: np.ndarray | None = None,
     faint: np.ndarray | None = None,
     weak: list[_Outline] | None = None,
+    searched: list[_Outline] | None = None,
 ) -> list[_Outline]:
     """Rings found by the Hough transform on the ink, each refitted as an ellipse to the
     ring ink round it: seals that touch or overlap, arcs of a partial impression or of a
@@ -628,7 +639,8 @@ def _ring_outlines(
     the votes: its arc in view draws fewer; so is one round a star (``starred_ring_votes``).
     ``weak``: where the outlines only those weaker searches found are also put (a ring taken
     at fewer votes for its star alone, a circle for a fit that swung off): ``_check_red``
-    wants clear paper round them (``clear``).
+    wants clear paper round them (``clear``). ``searched``: where the outlines the circle
+    search round each ring tried found are also put (``ring_search``; none without it).
 
     The radii are searched an octave at a time, each on a copy scaled so its largest ring
     is ``HOUGH_RADIUS_PX``: the cost stays flat whatever the seal's size, and big rings
@@ -720,7 +732,90 @@ def _ring_outlines(
                 if fitted is not None and weak is not None:
                     found.append((fitted[0], fitted[1], fitted[2], False))
                     weak.append(found[-1])
+    if rules.ring_search is not None and rules.over_seal_offset > 0 and searched is not None:
+        # (Red only in effect: the other inks' over_seal_offset is 0.)
+        again = _searched_rings(fit_ink, tried + starred_tried, rules, star_ink)
+        found += again
+        searched.extend(again)
     return found
+
+
+def _searched_rings(
+    ink: np.ndarray,
+    rings: Sequence[tuple[float, float, float]],
+    rules: SealDetection,
+    star_ink: np.ndarray | None = None,
+) -> list[_Outline]:
+    """Each Hough ring found again by search (``ring_search``): the circle near it on
+    which ink runs in the most directions on the image (``_best_circle``). Where two seals
+    lie half over each other, the ring fits from a Hough ring settle on the other seal's
+    ring or on lettering (the nearest ink along each ray is not this seal's); a circle is
+    judged on all its directions at once, and a seal's ring runs round it where nothing
+    else does. (Not refitted as an ellipse: held round the circle's centre, such fits
+    settled on lettering, tuning seed 7 page 0013, and on the real seal-06's red title.)
+    ``star_ink``: where ``_check_red`` looks for the star such a circle needs (default
+    ``ink``); a circle without one is not returned (the check would refuse it)."""
+    spec = rules.ring_search
+    if spec is None:
+        return []
+    found: list[_Outline] = []
+    done: list[tuple[float, float, float]] = []
+    for x, y, r in rings:
+        (cx, cy), radius = _best_circle(ink, (x, y), r, spec, rules.min_in_view)
+        if any(
+            math.hypot(cx - dx, cy - dy) < 0.1 * radius and abs(radius - dr) < 0.1 * radius
+            for dx, dy, dr in done
+        ):
+            continue  # the same circle again
+        done.append((cx, cy, radius))
+        star = disc_share(
+            ink if star_ink is None else star_ink, (cx, cy), rules.star_radius * radius
+        )
+        if star >= rules.star_share:
+            found.append(((cx, cy), (radius, radius), 0.0, False))
+    return found
+
+
+# ``_best_circle``'s grids, shares of the Hough ring's radius: the coarse one's centre step
+# and radius step (with 48 directions), then a fine one round the best, its reach and
+# steps (with 180; 120 for the fine one lost tuning seed 18 page 0011; 90 for the
+# coarse one is a third dearer).
+_SEARCH_COARSE = (0.1, 0.05, 48)
+_SEARCH_FINE = (0.05, 0.025, 0.04, 0.01, 180)
+
+
+def _best_circle(
+    ink: np.ndarray,
+    centre: tuple[float, float],
+    radius: float,
+    spec: RingSearch,
+    min_in_view: float,
+) -> tuple[tuple[float, float], float]:
+    """The circle near a Hough ring (``centre``, ``radius``) with ink in the most of its
+    directions on the image (centres within ``spec.reach`` of the radius, radii within
+    ``spec.radii``; at least ``min_in_view`` of it on the image): a coarse grid, then a
+    fine one round the best."""
+    h, w = ink.shape
+    step, radius_step, bins = _SEARCH_COARSE
+    reach = spec.reach
+    radii = np.arange(spec.radii[0], spec.radii[1] + 1e-9, radius_step) * radius
+    best = (centre, radius)
+    for fine in (False, True):
+        if fine:
+            reach, step, radius_reach, radius_step, bins = _SEARCH_FINE
+            radii = best[1] + np.arange(-radius_reach, radius_reach + 1e-9, radius_step) * radius
+        angles = np.linspace(0.0, 2 * math.pi, bins, endpoint=False)
+        offsets = np.arange(-reach, reach + 1e-9, step) * radius
+        gx, gy = np.meshgrid(best[0][0] + offsets, best[0][1] + offsets)
+        xs = gx.ravel()[:, None, None] + radii[None, :, None] * np.cos(angles)[None, None, :]
+        ys = gy.ravel()[:, None, None] + radii[None, :, None] * np.sin(angles)[None, None, :]
+        on = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+        hit = ink[clipped(ys.astype(np.int64), h - 1), clipped(xs.astype(np.int64), w - 1)] & on
+        seen = on.sum(axis=2)
+        score = np.where(seen >= min_in_view * bins, hit.sum(axis=2) / np.maximum(seen, 1), 0.0)
+        k, j = np.unravel_index(int(score.argmax()), score.shape)
+        best = ((float(gx.ravel()[k]), float(gy.ravel()[k])), float(radii[j]))
+    return best
 
 
 def _starred(ink: np.ndarray, ring: np.ndarray, rules: SealDetection) -> bool:
@@ -975,6 +1070,7 @@ def _check_red(
     beyond: np.ndarray | None = None,
     clear: bool = False,
     partial_around: np.ndarray | None = None,
+    searched: bool = False,
 ) -> SealCandidate | None:
     """A seal from an outline, or None when it has the wrong size or build or no ring.
     ``tint``: the page's ``paper_tint`` (None: the paper inside is not compared);
@@ -984,7 +1080,9 @@ def _check_red(
     must have clear paper round it (``partial_ring.max_outside``) even when its ring is
     whole: red print round it (a red title's glyphs) makes stars and arcs too;
     ``partial_around``: the ink a partial ring's clear paper is judged on instead
-    (``around_ring_seals``: without all the ink of the sure seals found)."""
+    (``around_ring_seals``: without all the ink of the sure seals found); ``searched``: an
+    outline only the circle search found (``ring_search``), kept round a star of its own,
+    on clear paper, its ring a line."""
     long, short = max(axes), min(axes)
     if short <= 0 or long / short > rules.max_aspect:
         return None
@@ -1064,6 +1162,21 @@ def _check_red(
     star = disc_share(faint, centre, rules.star_radius * short) >= rules.star_share
     if not star and line > rules.starless_line[1]:
         return None  # no star: the ring alone must be a line, not strokes across it
+    if searched and rules.ring_search is not None:
+        # Found by the circle search alone: a thin ring round a star on clear paper (red
+        # print round a glyph cluster makes such circles too, the real seal-06's title).
+        # Its clear paper is judged on all the ink, the seals' found next to it too: a
+        # circle through a seal's own lettering, centred out near its ring, has that
+        # seal just outside (tuning seed 4 page 0025: 0.42; the gains 0.0-0.26).
+        search = rules.ring_search
+        if not star or width > search.max_width or line > search.max_line:
+            return None
+        if around is not None:
+            outside = band_coverage(
+                ink, centre, axes, angle, square, rules.outside_band, bins, view
+            )
+        if outside > search.max_outside:
+            return None
     # Lettering (or a square seal's glyphs) inside the ring: a red circle drawn round a
     # cell of black print, an annotation box, has none.
     lettering = _lettering(faint, centre, axes, angle, square, rules, view)

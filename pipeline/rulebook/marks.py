@@ -171,6 +171,22 @@ class GreyPartialRing(Spec):
     max_outside: float = Field(ge=0.0, le=1.0, description="ink just outside, at most")
 
 
+class RingSearch(Spec):
+    """A seal's ring looked for by search round each Hough ring
+    (``SealDetection.ring_search``)."""
+
+    reach: float = Field(gt=0.0, le=1.0, description="centres this far off, share of the radius")
+    radii: tuple[float, float] = Field(description="radii tried, shares of the Hough ring's")
+    max_outside: float = Field(ge=0.0, le=1.0, description="ink just outside, at most")
+    max_width: float = Field(gt=0.0, le=1.0, description="the ring's width, at most")
+    max_line: float = Field(gt=0.0, le=1.0, description="the ring's width where it is a line")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RingSearch:
+        _range(self.radii, "radii", upper=3.0)
+        return self
+
+
 class InkThresholds(Spec):
     """How a seal in another ink than red is found (``SealDetection.other_inks``)."""
 
@@ -306,6 +322,11 @@ class SealDetection(Spec):
         False,
         description="a ring cut by the edge also fitted as an ellipse held round the Hough "
         "ring's own centre",
+    )
+    ring_search: RingSearch | None = Field(
+        None,
+        description="each Hough ring also looked for as the circle nearby with ink in the "
+        "most directions, kept round a star on clear paper (None: not)",
     )
     ring_grow: float = Field(
         1.0, ge=1.0, le=1.5, description="a ring's fit tried again from this much larger (1: not)"

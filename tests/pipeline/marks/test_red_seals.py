@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from pipeline.marks.red_seals import (
+    _best_circle,
     _check_red,
     _fit_centred_ellipse,
     _fit_ring,
@@ -17,6 +18,7 @@ from pipeline.marks.red_seals import (
     _pair_ovals,
     _ring_fits,
     _ring_outlines,
+    _searched_rings,
     _sure_seal,
     _without_rings,
     beyond_page,
@@ -691,3 +693,80 @@ def test_a_sure_seals_whole_ink_is_left_out_of_the_paper_round_other_rings() -> 
         assert not _sure_seal(unsure, SEALS)
     assert not _sure_seal(seal, SEALS.model_copy(update={"around_ring_seals": False}))
     assert not _sure_seal(seal, SEALS.model_copy(update={"over_seal_offset": 0.0}))
+
+
+def _two_over_each_other() -> np.ndarray:
+    """Two lettered seals with stars half over each other (the second 0.8 of the sum of
+    their radii out); ink as bool."""
+    mask = np.zeros((360, 560), np.uint8)
+    _lettered_ring_at(mask, (190, 180), 90)
+    _lettered_ring_at(mask, (190 + 138, 180), 82)
+    return mask > 0
+
+
+def test_a_hough_ring_off_a_seal_under_another_is_found_again_by_search() -> None:
+    """``ring_search``: from a Hough ring 0.2 of its radius off the second seal's centre
+    and 0.85 of its size, the circle with ink in the most directions is that seal's ring
+    (the other seal's ring and lettering cross it in a few directions only)."""
+    ink = _two_over_each_other()
+    spec = SEALS.ring_search
+    assert spec is not None
+    (x, y), r = _best_circle(ink, (328.0 + 16.0, 180.0 - 8.0), 0.85 * 82, spec, 0.5)
+    assert math.dist((x, y), (328.0, 180.0)) < 4
+    assert abs(r - 80) < 4  # (the ring drawn 4 px wide inward from 82)
+    outlines = _searched_rings(ink, [(344.0, 172.0, 0.85 * 82)], SEALS)
+    assert outlines and all(math.dist(o[0], (328.0, 180.0)) < 4 for o in outlines)
+    assert (
+        _searched_rings(ink, [(344.0, 172.0, 70.0)], SEALS.model_copy(update={"ring_search": None}))
+        == []
+    )
+
+
+def test_a_searched_circle_is_a_seal_only_round_a_star_on_clear_paper() -> None:
+    """What only the circle search found must have a star, a thin line and clear paper
+    just outside (``ring_search``'s max_outside and max_line: red print round a glyph
+    cluster, the real seal-06's title, made such outlines); the same outline found
+    otherwise is judged as before."""
+    spec = SEALS.ring_search
+    assert spec is not None
+    starred = np.zeros((300, 300), np.uint8)
+    _lettered_ring_at(starred, (150, 150), 80)
+    starless = _ring(0.06, lettered=True).astype(np.uint8)
+
+    def check(mask: np.ndarray, searched: bool, rules: SealDetection = SEALS) -> object:
+        ink = mask > 0
+        return _check_red(
+            CENTRE, (RADIUS, RADIUS), 0.0, False, ink, ink, ink, FRAME, rules, searched=searched
+        )
+
+    assert check(starred, True) is not None
+    assert check(starless, False) is not None and check(starless, True) is None
+    printed = starred.copy()  # print just outside the ring, in a third of its directions
+    cv2.ellipse(printed, (150, 150), (96, 96), 0, 0, 140, 1, 6)
+    assert check(printed, False) is not None
+    assert check(printed, True) is None
+    # ... judged on all the ink, even where ``around`` leaves a neighbour's out
+    ink, clean = printed > 0, starred > 0
+    args = (CENTRE, (RADIUS, RADIUS), 0.0, False, ink, ink, ink, FRAME, SEALS, None, clean)
+    assert _check_red(*args) is not None
+    assert _check_red(*args, searched=True) is None
+    assert (
+        check(
+            printed,
+            True,
+            SEALS.model_copy(update={"ring_search": spec.model_copy(update={"max_outside": 0.5})}),
+        )
+        is not None
+    )
+    crossed = starred.copy()  # glyph strokes across the ring's line in 0.6 of directions
+    for degrees in np.arange(0.0, 360.0 * 0.6, 2.0):
+        t = math.radians(float(degrees))
+        p0 = (round(150 + 0.7 * RADIUS * math.cos(t)), round(150 + 0.7 * RADIUS * math.sin(t)))
+        p1 = (round(150 + RADIUS * math.cos(t)), round(150 + RADIUS * math.sin(t)))
+        cv2.line(crossed, p0, p1, 1, 3)
+    assert check(crossed, False) is not None
+    assert check(crossed, True) is None
+    broad = starred.copy()  # a ring 0.125 of the radius wide: lettering, not a die's line
+    cv2.circle(broad, (150, 150), 75, 1, 10)
+    assert check(broad, False) is not None
+    assert check(broad, True) is None
