@@ -354,6 +354,7 @@ def judge_owner(
     if (
         owner_score <= rules.not_owner
         and not fragment
+        and not any(misread_of(text, n, rules) for n in owned)
         and best_other < rules.match
         and mark.colour != "grey"
         and mark.text_confidence >= rules.sure_confidence
@@ -361,6 +362,18 @@ def judge_owner(
     ):
         return OwnerVerdict(False, mark.text, owner_score)
     return OwnerVerdict(None, None, owner_score, doubtful=not fragment)
+
+
+def misread_of(text: str, name: str, rules: OwnerRules) -> bool:
+    """Whether a reading keeps a name's shape — about as long, the same first and last
+    characters — so that it is that name misread in its middle, not another's name."""
+    keep = rules.misread_keep
+    return (
+        abs(len(text) - len(name)) <= rules.misread_length
+        and len(name) > 2 * keep
+        and text[:keep] == name[:keep]
+        and text[-keep:] == name[-keep:]
+    )
 
 
 def owners_of(

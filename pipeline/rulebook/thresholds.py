@@ -84,6 +84,16 @@ class OwnerRules(Spec):
     end_chars: int = Field(ge=0, description="a name's last characters, misread more often")
     end_cost: float = Field(ge=0.0, le=1.0, description="an edit among them costs this much")
     unreadable_red_is_unverifiable: bool = False
+    misread_length: int = Field(
+        ge=0,
+        description="a reading of no one known that is as long as the owner's name, give or "
+        "take this many characters, ...",
+    )
+    misread_keep: int = Field(
+        ge=1,
+        description="... and keeps its first and its last this many characters is the "
+        "owner's ring misread in its middle: unverifiable, never another owner",
+    )
 
     @model_validator(mode="after")
     def _not_owner_below_match(self) -> OwnerRules:

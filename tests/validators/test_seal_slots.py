@@ -409,6 +409,19 @@ def test_an_unknown_name_is_another_owner_only_when_well_formed_and_sure(
     assert _seal_codes(_cover_read_as(text, text_confidence)) == [(expected, "lead_org_cover")]
 
 
+def test_a_reading_shaped_like_the_owners_name_is_its_ring_misread_never_another() -> None:
+    """As long as the owner's name, its first and last characters kept, five of its middle
+    misread (a phone photo's ring: 贵州温爆电地材码研究院 for 贵州湄潭电池材料研究院 was a
+    false SEAL_OWNER_MISMATCH on session 15's corpus): unverifiable. The same reading two
+    characters longer (…有限责任公司) is not the owner's shape: still another's."""
+    misread = "贵阳温爆农严吕开友研究院有限公司"  # 都匀…产品…发 misread
+    assert _seal_codes(_cover_read_as(misread)) == [("SEAL_UNVERIFIABLE", "lead_org_cover")]
+    other = "贵阳温爆农严吕开友研究院有限责任公司"
+    assert _seal_codes(_cover_read_as(other)) == [
+        ("SEAL_OWNER_MISMATCH", "lead_org_cover")
+    ]
+
+
 def test_another_company_sharing_the_long_ending_is_not_accepted_as_the_owner() -> None:
     """贵阳凯里农产品开发研究院有限公司 scores 88 against the owner 贵阳都匀农产品开发研究院
     有限公司 as wholes, but two of its stem's characters differ: not the owner's name
