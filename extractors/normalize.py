@@ -331,9 +331,10 @@ class Normalizer:
         return text
 
     def email(self, s: str) -> str | None:
-        """NFKC (＠ → @), lower case, spaces removed, an @ read as (a put back; empty →
-        None. Check with ``is_valid_email``."""
-        text = self._text_in_case(s, str.lower)
+        """NFKC (＠ → @), lower case, spaces removed, a dot or comma at the end dropped
+        (``email.trailing``), an @ read as (a put back; empty → None. Check with
+        ``is_valid_email``."""
+        text = self._text_in_case(s, str.lower).rstrip(self.rules.email.trailing)
         if "@" not in text:
             found = [r for r in self.rules.email.at_readings if r in text]
             if len(found) == 1 and text.count(found[0]) == 1:

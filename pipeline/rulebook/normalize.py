@@ -58,6 +58,9 @@ class EmailRules(Spec):
     at_readings: tuple[str, ...] = Field(
         (), description="what the OCR reads an @ as; one of them in an address without @ is it"
     )
+    trailing: str = Field(
+        "", description="characters an address never ends with (a speck, a full stop), removed"
+    )
 
     _regex = field_validator("pattern")(compiles)
 

@@ -312,6 +312,10 @@ def test_mobile_and_email_examples() -> None:
     assert normalize.email("luo108(asina.com") == "luo108@sina.com"
     assert normalize.is_valid_email("luo108（asina.com")
     assert normalize.email("a(ab@qq.com") == "a(ab@qq.com"
+    # a speck or a full stop after the address is no part of it
+    assert normalize.email("wang881@163.com.") == "wang881@163.com"
+    assert normalize.email("wang881@163.com。") == "wang881@163.com"
+    assert normalize.is_valid_email("wang881@163.com.")
 
 
 def test_a_speck_after_a_credit_code_is_no_part_of_it() -> None:
