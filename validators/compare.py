@@ -33,6 +33,7 @@ from pipeline.model import (
     FindingCode,
     Frozen,
     Member,
+    SourceKind,
     Submission,
 )
 from pipeline.rulebook.compare import CompareRules
@@ -314,6 +315,27 @@ def compared_fields(template: TemplateSpec, context: Context) -> tuple[Compared,
     return fields + tables
 
 
+def _scanned(submission: Submission, reading: ExtractedField) -> bool:
+    page = next((p for p in submission.pages if p.number == reading.page), None)
+    return page is not None and page.kind is SourceKind.SCAN
+
+
+def _one_glyph(
+    found: Difference, spec_type: FieldType, rules: CompareRules
+) -> tuple[str, str] | None:
+    """The two characters, when a long name differs from the other side at one place only
+    (``one_glyph_types``): a recogniser's slip more likely than the applicant's."""
+    if found.kind != "value" or spec_type not in rules.one_glyph_types:
+        return None
+    a, b = found.a, found.b
+    if not isinstance(a, str) or not isinstance(b, str) or len(a) != len(b):
+        return None
+    if len(a) < rules.one_glyph_min_chars:
+        return None
+    places = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    return places[0] if len(places) == 1 else None
+
+
 @validator("online_fields", stage="online")
 def compare_online(submission: Submission, context: Context) -> list[Finding]:
     """FIELD_MISMATCH for each field whose paper and online values differ in meaning."""
@@ -334,6 +356,21 @@ def compare_online(submission: Submission, context: Context) -> list[Finding]:
         if found is None:
             continue
         name, unit = label_and_unit(spec.label, spec.type, rules)
+        slip = _one_glyph(found, spec.type, rules) if _scanned(submission, reading) else None
+        if slip is not None:
+            findings.append(
+                Finding.of(
+                    FindingCode.FIELD_LOW_CONFIDENCE,
+                    f"{name}：纸质材料识别为「{found.a}」，与{ONLINE}「{found.b}」仅差一字"
+                    f"（「{slip[0]}」/「{slip[1]}」），疑为识别误差，需人工核对",
+                    field=spec.key,
+                    paper=found.a,
+                    online=found.b,
+                    page=reading.page,
+                    bbox=reading.bbox,
+                )
+            )
+            continue
         message = describe(found, name, unit, rules)
         if reading.confidence < rules.show_confidence_below:
             message += f"（纸质材料识别置信度{reading.confidence:.2f}）"

@@ -33,6 +33,14 @@ class CompareRules(Spec):
     show_confidence_below: float = Field(
         ge=0.0, le=1.0, description="a paper reading less sure names its confidence"
     )
+    one_glyph_types: tuple[FieldType, ...] = Field(
+        (),
+        description="the types whose scanned value differing from the online one in one "
+        "character only, at one place, goes to review instead of a mismatch",
+    )
+    one_glyph_min_chars: int = Field(
+        6, ge=2, description="... when the value is at least this many characters long"
+    )
 
     @field_validator("field_tolerances")
     @classmethod

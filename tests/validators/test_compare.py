@@ -511,3 +511,29 @@ def test_a_cent_more_in_a_large_amount_is_a_mismatch() -> None:
     (found,) = _one("revenue", 5203766.80, 5203766.81)
     assert found.field == "revenue"
     assert _one("revenue", 17372.0, 17372.005) == []  # within half a cent
+
+
+# --- a scanned name one character off ---------------------------------------------------
+
+
+def test_a_scanned_name_one_character_off_its_filing_goes_to_review_not_a_mismatch() -> None:
+    """贵州省酱香自酒… read surely for 贵州省酱香白酒… (session 15's style corpus): on a scan
+    a long name that differs at one place only is sent to review naming both characters;
+    two places, or an electronic copy, stay a mismatch."""
+    from tests.validators.corpus import submission_of
+
+    p001 = submission_of("P001")
+    read = p001.fields["lead_org"].model_copy(update={"page": 1, "bbox": BBOX})
+    p001 = p001.model_copy(update={"fields": {**p001.fields, "lead_org": read}})
+    assert isinstance(read.value, str) and len(read.value) >= RULES.one_glyph_min_chars
+    one_off = read.value[:3] + ("甲" if read.value[3] != "甲" else "乙") + read.value[4:]
+    found = _compare(p001, _filing(lead_org=one_off))
+    (review,) = [f for f in found if f.field == "lead_org"]
+    assert review.code == "FIELD_LOW_CONFIDENCE" and review.severity == "warning"
+    assert one_off in review.message and review.page == read.page and review.bbox is not None
+    two_off = one_off[:5] + ("甲" if one_off[5] != "甲" else "乙") + one_off[6:]
+    assert [f.code for f in _compare(p001, _filing(lead_org=two_off)) if f.field == "lead_org"] == [
+        "FIELD_MISMATCH"
+    ]
+    electronic = _compare(_paper(lead_org=read.value), _filing(lead_org=one_off))
+    assert [f.code for f in electronic] == ["FIELD_MISMATCH"]
