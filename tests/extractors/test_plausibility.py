@@ -180,7 +180,6 @@ def test_a_recommending_authority_read_without_its_place_is_doubted() -> None:
         assert not _plausibility("recommender", FieldType.ORG_NAME, name, name, True).doubts
 
 
-
 @pytest.mark.parametrize(
     ("key", "field_type", "raw"),
     [
