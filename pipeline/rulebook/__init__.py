@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from pipeline.config import (
     Campaign,
@@ -38,7 +38,7 @@ from pipeline.rulebook.marks import (
     UnreadDetection,
 )
 from pipeline.rulebook.nlp import EntityRules, MatcherRules
-from pipeline.rulebook.normalize import NormalizeRules
+from pipeline.rulebook.normalize import NormalizeRules, TraditionalFold
 from pipeline.rulebook.plausibility import PlausibilityRules
 from pipeline.rulebook.review import ReviewRules
 from pipeline.rulebook.seal_names import LookAlikes
@@ -58,6 +58,7 @@ RULE_FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "seal_detection": ("seal_detection.yaml", SealDetection),
     "second_reading": ("second_reading.yaml", SecondReading),
     "normalize": ("normalize.yaml", NormalizeRules),
+    "traditional": ("traditional.yaml", TraditionalFold),
     "entities": ("entities.yaml", EntityRules),
     "matcher": ("matcher.yaml", MatcherRules),
     "plausibility": ("plausibility.yaml", PlausibilityRules),
@@ -100,6 +101,8 @@ class Rules(Spec):
     seal_detection: SealDetection
     second_reading: SecondReading
     normalize: NormalizeRules
+    """normalize.yaml with traditional.yaml's table as its ``traditional`` (``load_rules``)."""
+    traditional: TraditionalFold
     entities: EntityRules
     matcher: MatcherRules
     plausibility: PlausibilityRules
@@ -176,6 +179,15 @@ def _check_entities(entities: EntityRules, normalize: NormalizeRules, path: Path
                 )
 
 
+def _with_traditional(normalize: object, traditional: object, path: Path) -> NormalizeRules:
+    """normalize.yaml's rules folding traditional.yaml's table too, checked against its fold."""
+    assert isinstance(normalize, NormalizeRules) and isinstance(traditional, TraditionalFold)
+    try:
+        return NormalizeRules.model_validate({**dict(normalize), "traditional": traditional.fold})
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {exc.errors()[0]['msg']}", file=str(path)) from exc
+
+
 def load_rules(directory: Path) -> Rules:
     """Every rules file of ``directory``, validated alone and against each other.
 
@@ -185,6 +197,9 @@ def load_rules(directory: Path) -> Rules:
     specs: dict[str, object] = {
         field: load_yaml(directory / name, schema) for field, (name, schema) in RULE_FILES.items()
     }
+    specs["normalize"] = _with_traditional(
+        specs["normalize"], specs["traditional"], directory / "traditional.yaml"
+    )
     rules = Rules.model_validate(
         {
             "templates": load_templates(directory / TEMPLATES),

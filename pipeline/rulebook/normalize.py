@@ -6,7 +6,7 @@ import functools
 import re
 import unicodedata
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from pipeline.config import Spec, compiles
 
@@ -16,6 +16,40 @@ def _single_chars(value: dict[str, object] | tuple[str, ...]) -> object:
         if len(ch) != 1:
             raise ValueError(f"{ch!r} is not a single character")
     return value
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _traditional_fold(value: dict[str, str]) -> dict[str, str]:
+    """A traditional → simplified table that can only ever fold a non-simplified character:
+    single characters, no key in GB 2312 (a GB 2312 character is simplified in its own
+    right), every target in GB 2312 and none of them a key (folding once is enough)."""
+    for k, v in value.items():
+        if len(k) != 1 or len(v) != 1:
+            raise ValueError(f"{k!r} → {v!r}: not one character to one character")
+        if _in_gb2312(k):
+            raise ValueError(f"{k!r} is a GB 2312 character: simplified in its own right")
+        if not _in_gb2312(v):
+            raise ValueError(f"{k!r} → {v!r}: the target is not a GB 2312 character")
+        if v in value:
+            raise ValueError(f"{k!r} → {v!r}: the target is itself folded")
+    return value
+
+
+class TraditionalFold(Spec):
+    """The schema of ``rules/traditional.yaml``: traditional or variant form → simplified."""
+
+    fold: dict[str, str] = Field(
+        description="traditional or variant form → the one simplified character it is"
+    )
+
+    _fold = field_validator("fold")(_traditional_fold)
 
 
 class Numerals(Spec):
@@ -123,12 +157,31 @@ class NormalizeRules(Spec):
     uscc: UsccRules = UsccRules()
     doc_number: DocNumberRules
 
+    traditional: dict[str, str] = Field(
+        default_factory=dict,
+        description="traditional or variant form → the simplified character, folded after "
+        "``fold``: not written in normalize.yaml but taken from traditional.yaml at load "
+        "(``load_rules``)",
+    )
+
     _chars = field_validator("fold", "middle_dots", "label_separators")(_single_chars)
+    _traditional = field_validator("traditional")(_traditional_fold)
+
+    @model_validator(mode="after")
+    def _no_clash(self) -> NormalizeRules:
+        for k, v in self.fold.items():
+            if self.traditional.get(k, v) != v:
+                raise ValueError(
+                    f"fold {k!r} → {v!r} clashes with traditional {k!r} → {self.traditional[k]!r}"
+                )
+        return self
 
     @functools.cached_property
     def fold_table(self) -> dict[int, str]:
-        """``fold`` as a ``str.translate`` table (derived from these rules, kept with them)."""
-        return str.maketrans(self.fold)
+        """``fold`` then ``traditional`` as one ``str.translate`` table (derived from these
+        rules, kept with them): a traditional form ``fold`` maps is not mapped twice."""
+        table = {k: self.traditional.get(v, v) for k, v in self.fold.items()}
+        return str.maketrans({**self.traditional, **table})
 
     def text(self, s: str) -> str:
         """NFKC, full-width folded, 【】〔〕 → (), every whitespace removed."""

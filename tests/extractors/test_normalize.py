@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,8 +27,17 @@ _CN_DIGITS = "〇一二三四五六七八九"
 # names are drawn from characters the rules keep as they are (not the traditional forms
 # they fold to the simplified)
 CJK = st.characters(
-    min_codepoint=0x4E00, max_codepoint=0x9FA5, exclude_characters="".join(RULES.normalize.fold)
+    min_codepoint=0x4E00,
+    max_codepoint=0x9FA5,
+    exclude_characters="".join(RULES.normalize.fold) + "".join(RULES.normalize.traditional),
 )
+GB2312_LEVEL1 = "".join(
+    bytes((row, cell)).decode("gb2312")
+    for row in range(0xB0, 0xD8)
+    for cell in range(0xA1, 0xFF)
+    if (row, cell) < (0xD7, 0xFA)
+)
+"""The 3755 common simplified characters (GB 2312 level 1: rows 16-55)."""
 NAMES = st.text(CJK, min_size=2, max_size=8)
 DATES = st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2099, 12, 31))
 MONEY = st.decimals(min_value=0, max_value=Decimal("99999999.99"), places=2)
@@ -95,6 +105,81 @@ def usccs(draw: st.DrawFn) -> str:
 
 
 # --- idempotence -----------------------------------------------------------------------
+
+
+def test_gb2312_level1_is_the_3755_common_characters() -> None:
+    assert len(GB2312_LEVEL1) == len(set(GB2312_LEVEL1)) == 3755
+    assert GB2312_LEVEL1[0] == "啊" and GB2312_LEVEL1[-1] == "座"
+
+
+@FAST
+@given(st.text(st.sampled_from(GB2312_LEVEL1), min_size=1, max_size=20))
+def test_traditional_fold_keeps_simplified_text(s: str) -> None:
+    assert normalize.text(s) == s
+
+
+@FAST
+@given(
+    st.text(
+        st.sampled_from(GB2312_LEVEL1 + "".join(RULES.normalize.traditional)),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_traditional_fold_is_idempotent_and_leaves_no_traditional_form(s: str) -> None:
+    once = normalize.text(s)
+    assert normalize.text(once) == once
+    assert len(once) == len(s)
+    assert not set(once) & set(RULES.normalize.traditional)
+
+
+@pytest.mark.parametrize(
+    ("read", "printed"),
+    [
+        ("安順市", "安顺市"),
+        ("安順黔源科技有限公司", "安顺黔源科技有限公司"),
+        ("張終", "张终"),
+        ("梵凈山", "梵净山"),
+        ("貴州省銅仁市", "贵州省铜仁市"),
+    ],
+)
+def test_traditional_forms_read_as_the_printed_simplified(read: str, printed: str) -> None:
+    assert normalize.text(read) == printed
+    assert normalize.org_name(read) == printed
+    assert normalize.person_name(read) == printed
+    assert normalize.name_list(f"{read}、{read}") == [printed, printed]
+
+
+def test_ambiguous_or_standard_characters_are_not_folded() -> None:
+    # several simplified targets (乾 干/乾, 於 于/於, 鍾 钟/锺), standard in their own
+    # right (著, 後 in GB 2312), restored for names by the 通用规范汉字表 (昇, 陞)
+    for ch in "乾於鍾著後昇陞":
+        assert normalize.text(ch) == ch
+
+
+def test_traditional_table_is_checked_at_load(tmp_path: Path) -> None:
+    for name, table, problem in (
+        ("gb", {"干": "乾"}, "GB 2312"),
+        ("twice", {"順": "顺", "顺": "川"}, "itself folded"),
+        ("chain", {"順": "順"}, "not a GB 2312"),
+        ("long", {"順": "顺顺"}, "one character"),
+    ):
+        with pytest.raises(ConfigError, match=rf"traditional\.yaml.*{problem}"):
+            load_rules(rules_folder(tmp_path / name, {"traditional.yaml": {"fold": table}}))
+    clash = {"fold": {"順": "川"}}
+    with pytest.raises(ConfigError, match=r"traditional\.yaml.*clashes"):
+        load_rules(
+            rules_folder(
+                tmp_path / "clash",
+                {"traditional.yaml": {"fold": {"順": "顺"}}, "normalize.yaml": _with(clash)},
+            )
+        )
+
+
+def _with(change: dict[str, dict[str, str]]) -> str:
+    data = yaml.safe_load((RULES_DIR / "normalize.yaml").read_text(encoding="utf-8"))
+    data["fold"] = {**data["fold"], **change["fold"]}
+    return yaml.safe_dump(data, allow_unicode=True)
 
 
 @FAST

@@ -180,6 +180,24 @@ def test_a_recommending_authority_read_without_its_place_is_doubted() -> None:
         assert not _plausibility("recommender", FieldType.ORG_NAME, name, name, True).doubts
 
 
+@pytest.mark.parametrize(
+    ("key", "field_type", "raw"),
+    [
+        ("recommender", FieldType.ORG_NAME, "安順市工业和信息化局"),
+        ("lead_org", FieldType.ORG_NAME, "安順黔源科技有限公司"),
+        ("city", FieldType.TEXT, "安順市"),
+    ],
+)
+def test_a_traditional_form_of_a_known_place_or_authority_is_judged_as_it(
+    key: str, field_type: FieldType, raw: str
+) -> None:
+    """The OCR's traditional form (順 for 顺) is folded before the place and the
+    authority are looked up: no near miss, no missing place, nothing to doubt."""
+    assert pl.place_near_miss(raw, gazetteer(ALL), NORMALIZE) is None
+    got = _plausibility(key, field_type, raw, NORMALIZE.org_name(raw), True)
+    assert got.doubts == ()
+
+
 def _plausibility(
     key: str, field_type: FieldType, raw: str, value: object, parsed: bool
 ) -> pl.Plausibility:
