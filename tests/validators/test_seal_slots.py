@@ -417,9 +417,7 @@ def test_a_reading_shaped_like_the_owners_name_is_its_ring_misread_never_another
     misread = "贵阳温爆农严吕开友研究院有限公司"  # 都匀…产品…发 misread
     assert _seal_codes(_cover_read_as(misread)) == [("SEAL_UNVERIFIABLE", "lead_org_cover")]
     other = "贵阳温爆农严吕开友研究院有限责任公司"
-    assert _seal_codes(_cover_read_as(other)) == [
-        ("SEAL_OWNER_MISMATCH", "lead_org_cover")
-    ]
+    assert _seal_codes(_cover_read_as(other)) == [("SEAL_OWNER_MISMATCH", "lead_org_cover")]
 
 
 def test_another_company_sharing_the_long_ending_is_not_accepted_as_the_owner() -> None:
