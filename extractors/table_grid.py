@@ -20,6 +20,7 @@ empty gap several lines tall. What the rows say is read in ``tables``.
 from __future__ import annotations
 
 import statistics
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -502,17 +503,24 @@ def _completes_code(band: list[tuple[TextLine, Column]], row: dict[str, list[Tex
     """Whether a band with a credit code's line is the end of the row's code, wrapped in a
     narrow cell (large type): with it the code has exactly its 18 characters. Its other
     lines may only be wrapped ends of the row's other cells (贵州云岭汽车科技股份有限公 | 司
-    beside 91522600108589 | 590K)."""
+    beside 91522600108589 | 590K). Only letters and digits count: a speck read after the
+    end (417. on a photocopy) is no part of the code."""
     codes = [(line, column) for line, column in band if not column.wraps]
     if not codes:
         return False
     for line, column in codes:
         if column.spec.type is not FieldType.USCC:
             return False
-        before = "".join("".join(t.text.split()) for t in row.get(column.spec.key, []))
-        if not before or len(before) + len("".join(line.text.split())) != USCC_LENGTH:
+        before = _code_chars("".join(t.text for t in row.get(column.spec.key, [])))
+        if not before or before + _code_chars(line.text) != USCC_LENGTH:
             return False
     return True
+
+
+def _code_chars(text: str) -> int:
+    """How many of a text's characters a credit code may hold: ASCII letters and digits
+    (full width folded)."""
+    return sum(ch.isascii() and ch.isalnum() for ch in unicodedata.normalize("NFKC", text))
 
 
 def _opens_next_row(

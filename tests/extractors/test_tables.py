@@ -432,6 +432,23 @@ def test_a_credit_code_wrapped_in_a_narrow_cell_is_one_code_not_a_row() -> None:
     ]
 
 
+def test_a_wrapped_code_end_with_a_speck_after_it_still_ends_the_code() -> None:
+    """A photocopy's speck read after the wrapped end (417. on session 15's style corpus)
+    is no character of the code: the line still ends the row's code."""
+    y = 0.163
+    lines = [
+        *_members_header(),
+        *_member_row(y, "1", "贵州省材料产业技术研究院", "科研院所", USCC_B[:15]),
+        _centred(USCC_B[15:] + ".", _USCC, y + _WRAP),
+        *_member_row(y + _ROW + _WRAP, "2", "遵义医科大学", "高校", USCC_C),
+    ]
+    members = _members(lines)
+    assert members.value == [
+        Member(name="贵州省材料产业技术研究院", type="科研院所", uscc=USCC_B),
+        Member(name="遵义医科大学", type="高校", uscc=USCC_C),
+    ]
+
+
 def test_a_wrapped_name_beside_a_wrapped_code_end_stays_in_its_row() -> None:
     """In large type both the name and the code wrap: the band holding the name's end
     and the code's last characters is the row's, not a row of its own."""
