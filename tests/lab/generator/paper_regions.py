@@ -1,9 +1,17 @@
-"""Where on a test's generated paper to look: a region in millimetres, a box's inside."""
+"""Where on a test's generated paper to look: a region in millimetres, a box's inside; and
+a whole pilot form laid out with one tick mark."""
 
 from __future__ import annotations
 
-from shenbao_lab.generator.layout import TickBox
+import numpy as np
+from shenbao_lab.generator.applicant import make_applicant
+from shenbao_lab.generator.corpus import Context
+from shenbao_lab.generator.layout import FormLayout, PageLayout, TickBox
 from shenbao_lab.generator.paper import _Paper
+from shenbao_lab.generator.styles import Style, TickMark
+
+from pipeline.model import Annex
+from tests.rulebook import RULES
 
 
 def region(paper: _Paper, x0: float, y0: float, x1: float, y1: float) -> tuple[slice, slice]:
@@ -18,3 +26,15 @@ def box_inside(paper: _Paper, box: TickBox, inset: float = 0.4) -> tuple[slice, 
     return region(
         paper, box.x + inset, box.y + inset, box.x + box.size - inset, box.y + box.size - inset
     )
+
+
+def marked_form(mark: TickMark, index: int) -> tuple[dict[str, object], list[PageLayout]]:
+    """Applicant ``index``'s pilot form laid out on paper with every box marked ``mark``:
+    the applicant's values (the truth) and the pages."""
+    ctx = Context(RULES.templates, RULES.campaign, RULES.export_columns)
+    template = ctx.templates[Annex.PILOT]
+    rng = np.random.default_rng([5, index])
+    applicant = make_applicant(index, Annex.PILOT, template, ctx.campaign, ctx.online_keys, rng)
+    style = Style(family="w", split="withheld", ticks=mark)
+    pages = FormLayout(applicant, template, ctx.campaign, paper=True, style=style).pages()
+    return dict(applicant.values), pages

@@ -12,24 +12,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from shenbao_lab.generator.applicant import make_applicant
-from shenbao_lab.generator.corpus import Context
 from shenbao_lab.generator.layout import (
     PT,
     SHADING_GREY,
     UNDERLINE_PT,
-    FormLayout,
     PageLayout,
     Text,
     TickBox,
 )
 from shenbao_lab.generator.paper import _Paper, mark_boxes, rasterise
 from shenbao_lab.generator.pdf import ASCENT, render_pdf
-from shenbao_lab.generator.styles import Style, TickMark, load_styles
+from shenbao_lab.generator.styles import TickMark, load_styles
 
 from pipeline.config import FieldSpec
 from pipeline.model import Annex
-from tests.lab.generator.paper_regions import box_inside, region
+from tests.lab.generator.paper_regions import box_inside, marked_form, region
 from tests.lab.generator.withheld_history import (
     NEW_MARKS,
     NEW_WITHHELD,
@@ -275,20 +272,10 @@ def test_a_group_left_blank_stays_as_printed(mark: TickMark) -> None:
     assert not _ink(paper.image).any()  # no pen on it
 
 
-def _form(mark: TickMark, index: int) -> tuple[dict[str, object], list[PageLayout]]:
-    ctx = Context(RULES.templates, RULES.campaign, RULES.export_columns)
-    template = ctx.templates[Annex.PILOT]
-    rng = np.random.default_rng([5, index])
-    applicant = make_applicant(index, Annex.PILOT, template, ctx.campaign, ctx.online_keys, rng)
-    style = Style(family="w", split="withheld", ticks=mark)
-    pages = FormLayout(applicant, template, ctx.campaign, paper=True, style=style).pages()
-    return dict(applicant.values), pages
-
-
 @pytest.mark.parametrize("mark", NEW_MARKS)
 def test_on_a_form_the_marked_option_is_the_value_the_truth_holds(mark: TickMark) -> None:
     for index in (1, 2, 3):
-        values, pages = _form(mark, index)
+        values, pages = marked_form(mark, index)
         boxes = [b for p in pages for b in p.boxes]
         assert boxes and all(b.mark is mark for b in boxes)
         assert all(b.printed_tick is mark.typed for b in boxes)
