@@ -107,8 +107,8 @@ def paper_tint(small: np.ndarray) -> np.ndarray:
     peach or pink shading ~0.08, negative on blue or green paper)."""
     # In int16 then float32 (the same float32 values as the difference of float planes,
     # without the page's float (H, W, 3) copy: a third of the time).
-    rest = cv2.max(cv2.extractChannel(small, 1), cv2.extractChannel(small, 2))
-    diff = cv2.extractChannel(small, 0).astype(np.int16) - rest
+    red, green, blue = cv2.split(small)  # (one pass, not three extractChannel calls)
+    diff = red.astype(np.int16) - cv2.max(green, blue)
     tint: np.ndarray = diff.astype(np.float32) / np.float32(255.0)
     return tint
 
