@@ -15,6 +15,7 @@ round a cell is thick and has no red lettering inside; a filled block is too ful
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -106,8 +107,8 @@ def paper_tint(small: np.ndarray) -> np.ndarray:
     peach or pink shading ~0.08, negative on blue or green paper)."""
     # In int16 then float32 (the same float32 values as the difference of float planes,
     # without the page's float (H, W, 3) copy: a third of the time).
-    rest = cv2.max(cv2.extractChannel(small, 1), cv2.extractChannel(small, 2))
-    diff = cv2.extractChannel(small, 0).astype(np.int16) - rest
+    red, green, blue = cv2.split(small)  # (one pass, not three extractChannel calls)
+    diff = red.astype(np.int16) - cv2.max(green, blue)
     tint: np.ndarray = diff.astype(np.float32) / np.float32(255.0)
     return tint
 
@@ -804,18 +805,40 @@ def _best_circle(
         if fine:
             reach, step, radius_reach, radius_step, bins = _SEARCH_FINE
             radii = best[1] + np.arange(-radius_reach, radius_reach + 1e-9, radius_step) * radius
-        angles = np.linspace(0.0, 2 * math.pi, bins, endpoint=False)
+        cos_t, sin_t = _search_rays(bins)
         offsets = np.arange(-reach, reach + 1e-9, step) * radius
-        gx, gy = np.meshgrid(best[0][0] + offsets, best[0][1] + offsets)
-        xs = gx.ravel()[:, None, None] + radii[None, :, None] * np.cos(angles)[None, None, :]
-        ys = gy.ravel()[:, None, None] + radii[None, :, None] * np.sin(angles)[None, None, :]
-        on = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
-        hit = ink[clipped(ys.astype(np.int64), h - 1), clipped(xs.astype(np.int64), w - 1)] & on
-        seen = on.sum(axis=2)
-        score = np.where(seen >= min_in_view * bins, hit.sum(axis=2) / np.maximum(seen, 1), 0.0)
+        # The grid's centres are every (column, row) pair of these: a sample's x depends on
+        # the centre's column only, its y on its row, so each is worked out once per
+        # column or row (the same figures as over the whole grid) and the ink is read for
+        # every pair at once: (rows, columns, radii, directions).
+        cols = best[0][0] + offsets
+        rows = best[0][1] + offsets
+        xs = cols[:, None, None] + radii[None, :, None] * cos_t[None, None, :]
+        ys = rows[:, None, None] + radii[None, :, None] * sin_t[None, None, :]
+        x_on = (xs >= 0) & (xs < w)
+        y_on = (ys >= 0) & (ys < h)
+        xi = clipped(xs.astype(np.int64), w - 1)
+        yi = clipped(ys.astype(np.int64), h - 1)
+        on = y_on[:, None] & x_on[None, :]
+        hit = ink[yi[:, None], xi[None, :]] & on
+        n = len(offsets)
+        seen = np.count_nonzero(on, axis=3).reshape(n * n, len(radii))
+        hits = np.count_nonzero(hit, axis=3).reshape(n * n, len(radii))
+        score = np.where(seen >= min_in_view * bins, hits / np.maximum(seen, 1), 0.0)
         k, j = np.unravel_index(int(score.argmax()), score.shape)
-        best = ((float(gx.ravel()[k]), float(gy.ravel()[k])), float(radii[j]))
+        # (row-major over (row, column): the centre meshgrid's ravel order)
+        best = ((float(cols[k % n]), float(rows[k // n])), float(radii[j]))
     return best
+
+
+@functools.lru_cache(maxsize=8)
+def _search_rays(bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """``_best_circle``'s directions' cosines and sines, read-only, made once."""
+    angles = np.linspace(0.0, 2 * math.pi, bins, endpoint=False)
+    cos_t, sin_t = np.cos(angles), np.sin(angles)
+    cos_t.setflags(write=False)
+    sin_t.setflags(write=False)
+    return cos_t, sin_t
 
 
 def _starred(ink: np.ndarray, ring: np.ndarray, rules: SealDetection) -> bool:

@@ -722,6 +722,59 @@ def test_a_hough_ring_off_a_seal_under_another_is_found_again_by_search() -> Non
     )
 
 
+def _best_circle_plainly(
+    ink: np.ndarray, centre: tuple[float, float], radius: float, reach: float, radii: tuple
+) -> tuple[tuple[float, float], float]:
+    """``_best_circle`` written out over every centre of its grids one by one: what the
+    search worked out per grid row and column must give, to the bit."""
+    h, w = ink.shape
+    best = (centre, radius)
+    grids = ((reach, 0.1, np.arange(radii[0], radii[1] + 1e-9, 0.05) * radius, 48), None)
+    for fine in (False, True):
+        if fine:
+            rs = best[1] + np.arange(-0.04, 0.04 + 1e-9, 0.01) * radius
+            grid = (0.05, 0.025, rs, 180)
+        else:
+            grid = grids[0]
+        span, step, rs, bins = grid
+        angles = np.linspace(0.0, 2 * math.pi, bins, endpoint=False)
+        offsets = np.arange(-span, span + 1e-9, step) * radius
+        top, pick = -1.0, best
+        for y0 in best[0][1] + offsets:
+            for x0 in best[0][0] + offsets:
+                for r in rs:
+                    xs = x0 + r * np.cos(angles)
+                    ys = y0 + r * np.sin(angles)
+                    on = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+                    if on.sum() < 0.5 * bins:
+                        score = 0.0
+                    else:
+                        xi = np.clip(xs.astype(np.int64), 0, w - 1)
+                        yi = np.clip(ys.astype(np.int64), 0, h - 1)
+                        score = (ink[yi, xi] & on).sum() / on.sum()
+                    if score > top:
+                        top, pick = score, ((float(x0), float(y0)), float(r))
+        best = pick
+    return best
+
+
+def test_the_circle_search_gives_what_each_centre_searched_alone_gives() -> None:
+    """``_best_circle`` reads the ink for all its grid's centres at once: the same circle
+    as each centre, radius and direction worked out one by one, also where the grid runs
+    off the image."""
+    ink = _two_over_each_other()
+    spec = SEALS.ring_search
+    assert spec is not None
+    for centre, radius in (
+        ((344.0, 172.0), 0.85 * 82),
+        ((60.0, 40.0), 70.0),
+        ((190.0, 180.0), 95.0),
+    ):
+        assert _best_circle(ink, centre, radius, spec, 0.5) == _best_circle_plainly(
+            ink, centre, radius, spec.reach, spec.radii
+        )
+
+
 def test_a_searched_circle_is_a_seal_only_round_a_star_on_clear_paper() -> None:
     """What only the circle search found must have a star, a thin line and clear paper
     just outside (``ring_search``'s max_outside and max_line: red print round a glyph
