@@ -3,6 +3,8 @@ a whole pilot form laid out with one tick mark."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from shenbao_lab.generator.applicant import make_applicant
 from shenbao_lab.generator.corpus import Context
@@ -38,3 +40,18 @@ def marked_form(mark: TickMark, index: int) -> tuple[dict[str, object], list[Pag
     style = Style(family="w", split="withheld", ticks=mark)
     pages = FormLayout(applicant, template, ctx.campaign, paper=True, style=style).pages()
     return dict(applicant.values), pages
+
+
+def truly_marked_forms(mark: TickMark) -> Iterator[tuple[dict[str, object], list[PageLayout]]]:
+    """Three applicants' forms marked ``mark``, each checked first: every box carries the
+    mark, typed or drawn as the mark is, and in each group exactly the truth's option is
+    ticked. Yields the values and the pages for a test's own checks."""
+    for index in (1, 2, 3):
+        values, pages = marked_form(mark, index)
+        boxes = [b for p in pages for b in p.boxes]
+        assert boxes and all(b.mark is mark for b in boxes)
+        assert all(b.printed_tick is mark.typed for b in boxes)
+        for key in {b.field for b in boxes}:
+            ticked = [b.option for b in boxes if b.field == key and b.ticked]
+            assert ticked == [str(values[key])], key
+        yield values, pages

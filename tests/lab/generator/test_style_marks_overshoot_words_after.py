@@ -19,7 +19,7 @@ from shenbao_lab.generator.styles import TickMark, load_styles
 
 from pipeline.config import FieldSpec
 from pipeline.model import Annex
-from tests.lab.generator.paper_regions import box_inside, marked_form, region
+from tests.lab.generator.paper_regions import box_inside, region, truly_marked_forms
 from tests.lab.generator.withheld_history import (
     SESSION_14_MARKS,
     SESSION_14_RETIRED,
@@ -186,14 +186,7 @@ def test_a_typed_check_after_renders_where_the_layout_puts_it() -> None:
 
 @pytest.mark.parametrize("mark", SESSION_14_MARKS)
 def test_on_a_form_the_marked_option_is_the_value_the_truth_holds(mark: TickMark) -> None:
-    for index in (1, 2, 3):
-        values, pages = marked_form(mark, index)
-        boxes = [b for p in pages for b in p.boxes]
-        assert boxes and all(b.mark is mark for b in boxes)
-        assert all(b.printed_tick is mark.typed for b in boxes)
-        for key in {b.field for b in boxes}:
-            ticked = [b.option for b in boxes if b.field == key and b.ticked]
-            assert ticked == [str(values[key])], key
+    for values, pages in truly_marked_forms(mark):
         if mark is TickMark.TYPED_CHECK_AFTER:
             for page in pages:
                 checks = [t for t in page.texts if t.text == "√"]
