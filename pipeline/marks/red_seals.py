@@ -777,14 +777,6 @@ def _searched_rings(
     return found
 
 
-# ``_best_circle``'s grids, shares of the Hough ring's radius: the coarse one's centre step
-# and radius step (with 48 directions), then a fine one round the best, its reach and
-# steps (with 180; 120 for the fine one lost tuning seed 18 page 0011; 90 for the
-# coarse one is a third dearer).
-_SEARCH_COARSE = (0.1, 0.05, 48)
-_SEARCH_FINE = (0.05, 0.025, 0.04, 0.01, 180)
-
-
 def _best_circle(
     ink: np.ndarray,
     centre: tuple[float, float],
@@ -795,15 +787,15 @@ def _best_circle(
     """The circle near a Hough ring (``centre``, ``radius``) with ink in the most of its
     directions on the image (centres within ``spec.reach`` of the radius, radii within
     ``spec.radii``; at least ``min_in_view`` of it on the image): a coarse grid, then a
-    fine one round the best."""
+    fine one round the best (``spec.coarse``, ``spec.fine``)."""
     h, w = ink.shape
-    step, radius_step, bins = _SEARCH_COARSE
+    step, radius_step, bins = spec.coarse
     reach = spec.reach
     radii = np.arange(spec.radii[0], spec.radii[1] + 1e-9, radius_step) * radius
     best = (centre, radius)
     for fine in (False, True):
         if fine:
-            reach, step, radius_reach, radius_step, bins = _SEARCH_FINE
+            reach, step, radius_reach, radius_step, bins = spec.fine
             radii = best[1] + np.arange(-radius_reach, radius_reach + 1e-9, radius_step) * radius
         cos_t, sin_t = _search_rays(bins)
         offsets = np.arange(-reach, reach + 1e-9, step) * radius

@@ -180,10 +180,21 @@ class RingSearch(Spec):
     max_outside: float = Field(ge=0.0, le=1.0, description="ink just outside, at most")
     max_width: float = Field(gt=0.0, le=1.0, description="the ring's width, at most")
     max_line: float = Field(gt=0.0, le=1.0, description="the ring's width where it is a line")
+    coarse: tuple[float, float, int] = Field(
+        description="the coarse grid: centre step and radius step (shares of the radius), "
+        "directions sampled"
+    )
+    fine: tuple[float, float, float, float, int] = Field(
+        description="the fine grid round the coarse best: centre reach and step, radius reach "
+        "and step (shares of the radius), directions sampled"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> RingSearch:
         _range(self.radii, "radii", upper=3.0)
+        steps = (*self.coarse[:2], *self.fine[:4])
+        if min(steps) <= 0.0 or min(self.coarse[2], self.fine[4]) < 8:
+            raise ValueError("grid steps must be positive and at least 8 directions sampled")
         return self
 
 
