@@ -45,3 +45,16 @@ def morph_on_paper(mask: np.ndarray, op: int, kernel: tuple[int, int] | np.ndarr
     if isinstance(kernel, tuple):
         kernel = np.ones(kernel, np.uint8)
     return cv2.morphologyEx(mask, op, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def page_fractions(
+    box: tuple[float, float, float, float], width: int, height: int, digits: int = 4
+) -> tuple[float, float, float, float]:
+    """A box in pixels (x0, y0, x1, y1) as shares of the page's width and height, rounded."""
+    x0, y0, x1, y1 = box
+    return (
+        round(x0 / width, digits),
+        round(y0 / height, digits),
+        round(x1 / width, digits),
+        round(y1 / height, digits),
+    )

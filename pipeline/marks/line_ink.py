@@ -19,6 +19,7 @@ import numpy as np
 
 from pipeline.marks.tick_rows import inked_spans
 from pipeline.model import LineInk, TextLine
+from pipeline.pixels import page_fractions
 from pipeline.rulebook.marks import LineInkDetection
 
 
@@ -67,12 +68,7 @@ def line_ink(
         found.append(
             LineInk(
                 line=index,
-                bbox=(
-                    round(x0 / width, 4),
-                    round(top / height, 4),
-                    round(x1 / width, 4),
-                    round(bottom / height, 4),
-                ),
+                bbox=page_fractions((x0, top, x1, bottom), width, height),
                 height=round(tall / width, 5),
                 spans=spans,
             )

@@ -42,6 +42,7 @@ from pipeline.marks.seal_impressions import SealCandidate, detect_seals
 from pipeline.marks.seal_unwrap import Unwrapped, ink_image, unwrap_ring, unwrap_seal
 from pipeline.model import SealMark, TextLine
 from pipeline.ocr.engine import OcrEngine, recognize_tight
+from pipeline.pixels import page_fractions
 from pipeline.rulebook.marks import SealDetection
 
 log = logging.getLogger(__name__)
@@ -510,10 +511,9 @@ def read_seals(
                 lettering = read_lettering(inks[seal.colour], seal, engine, rules)
             except Exception as exc:  # the seal is still there when its text cannot be read
                 log.warning("seal text not read: %r", exc, exc_info=True)
-        x0, y0, x1, y1 = seal.bbox_px(w, h)
         marks.append(
             SealMark(
-                bbox=(round(x0 / w, 5), round(y0 / h, 5), round(x1 / w, 5), round(y1 / h, 5)),
+                bbox=page_fractions(seal.bbox_px(w, h), w, h, digits=5),
                 shape=seal.shape,
                 colour=seal.colour,
                 edge=seal_edge(seal, w, h, rules.edge_off_share),

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from pipeline.model import Span, TickBox, TickRow
-from pipeline.pixels import morph_on_paper
+from pipeline.pixels import morph_on_paper, page_fractions
 from pipeline.rulebook.marks import TickRowDetection
 
 
@@ -258,12 +258,7 @@ def tick_rows(
 
         found.append(
             TickRow(
-                bbox=(
-                    round(x0 / width, 4),
-                    round(top / height, 4),
-                    round(x1 / width, 4),
-                    round(bottom / height, 4),
-                ),
+                bbox=page_fractions((x0, top, x1, bottom), width, height),
                 side=round(side / width, 5),
                 above=band(above),
                 across=band((top + rules.across[0] * side, top + rules.across[1] * side)),
