@@ -54,9 +54,16 @@ SESSION_15_MARKS = (
     TickMark.PEN_DOT,
 )
 
+# session 16: three of session 15's retired (shading, the others deleted, ◎) ...
+SESSION_16_RETIRED = (
+    "grey-shaded-words-holes",
+    "bw-deleted-options-double",
+    "grey-double-circle-copy",
+)
+
 # the newest withheld families: the ones that must carry the dimensions the retired took
-NEW_WITHHELD = SESSION_15_WITHHELD
-NEW_MARKS = SESSION_15_MARKS
+NEW_WITHHELD = tuple(n for n in SESSION_15_WITHHELD if n not in SESSION_16_RETIRED)
+NEW_MARKS = (TickMark.TYPED_BOLD_UNDERLINE, TickMark.PEN_DOT)
 
 
 def other_choices(f: StyleFamily) -> set[tuple[str, object]]:
