@@ -26,6 +26,7 @@ __all__ = [
     "HANDS",
     "HandParams",
     "render_handwriting",
+    "render_highlighter",
     "render_pen_mark",
     "render_seal",
     "render_tick",
@@ -110,6 +111,11 @@ HANDS: dict[str, HandParams] = {
     ),
 }
 HOUSE_INK = (25, 35, 95)
+# a yellow highlighter (荧光笔): stamped by multiplying, it tints the paper and leaves
+# the print black; in a greyscale scan it shows light grey (about 215 of 255)
+HIGHLIGHTER_INK = (252, 236, 50)
+# a red ballpoint (the applicant's, not a seal's ink: darker and a little bluer)
+RED_PEN_INK = (196, 28, 48)
 INKS: dict[str, tuple[int, int, int]] = {
     "house": HOUSE_INK,
     "blue": (30, 62, 175),
@@ -637,7 +643,9 @@ def render_pen_mark(
     overlapping), ``underline`` (a line drawn under words, a little wavy), ``slash`` (one
     quick stroke from the lower left to the upper right, /), ``dot`` (a heavy round blot, a
     pen pressed and turned in one place), ``scribble`` (a quick open
-    zig-zag, the paper showing between its rows) or ``strike`` (a line struck
+    zig-zag, the paper showing between its rows), ``hatch`` (three to five separate
+    parallel strokes, /, laid across the box one after the other, the paper showing
+    between them) or ``strike`` (a line struck
     through words, nearly straight, rising a little), filling a ``width_px`` ×
     ``height_px`` canvas; RGBA, alpha = ink."""
     small = min(width_px, height_px)
@@ -710,6 +718,20 @@ def render_pen_mark(
             np.stack([0.5 + radius * np.cos(angle), 0.5 + squash * radius * np.sin(angle)], axis=1)
         ]
         pen = max(1.5, small * rng.uniform(0.34, 0.42))
+    elif kind == "hatch":
+        # separate strokes, the pen lifted between them, each along x + y = c (a / on the
+        # page: from the lower left up to the upper right), spread evenly across the square
+        lines = int(rng.integers(3, 6))
+        lo, hi = 0.1, 0.9
+        strokes = []
+        for c in np.linspace(0.47, 1.53, lines) + rng.uniform(-0.03, 0.03, lines):
+            c = float(c)
+            a = (max(lo, c - hi), min(hi, c - lo))  # where the line enters at the lower left
+            b = (min(hi, c - lo), max(lo, c - hi))  # and leaves at the upper right
+            start = (a[0] + j() / 3, a[1] + j() / 3)
+            end = (b[0] + j() / 3, b[1] + j() / 3)
+            strokes.append(_bowed(start, end, rng, 0.01))
+        pen = max(1.2, small * rng.uniform(0.07, 0.09))
     elif kind == "slash":
         strokes = [_bowed((0.18 + j(), 0.9 + j()), (0.82 + j(), 0.1 + j()), rng, 0.025)]
         pen = max(1.2, small * rng.uniform(0.06, 0.09))
@@ -720,6 +742,43 @@ def render_pen_mark(
     else:
         raise ValueError(f"unknown pen mark {kind!r}")
     return _pen_strokes(strokes, width_px, height_px, pen, ink)
+
+
+def render_highlighter(
+    width_px: int,
+    height_px: int,
+    rng: np.random.Generator,
+    ink: tuple[int, int, int] = HIGHLIGHTER_INK,
+) -> Image.Image:
+    """A highlighter's stroke (荧光笔) drawn along words: a band as tall as the canvas,
+    its chisel tip's ends cut on a slant, its long edges wavering a little, its ink
+    translucent and streaked along the stroke, a little heavier where the pen was set down
+    (RGBA, alpha = ink; ``stamp`` multiplies it, so the words stay black under it).
+
+    Args:
+        width_px: Length of the stroke.
+        height_px: Width of the chisel tip (the band's height).
+        rng: Source of randomness.
+        ink: The highlighter's colour.
+    """
+    h, w = max(2, height_px), max(2, width_px)
+    ys = (np.arange(h, dtype=np.float32) + 0.5)[:, None]
+    xs = (np.arange(w, dtype=np.float32) + 0.5)[None, :]
+    # the long edges: a little in from the canvas, wandering slowly along the stroke
+    wander = _smooth_noise(rng, (1, w), max(8.0, w / 3))[0]
+    top = h * (0.06 + 0.03 * wander)[None, :]
+    bottom = h * (0.94 + 0.03 * _smooth_noise(rng, (1, w), max(8.0, w / 3))[0])[None, :]
+    # the ends: the chisel tip's edge, on a slant
+    slant = float(rng.uniform(0.15, 0.35)) * h
+    start = float(rng.uniform(0.0, 0.04)) * w + slant * (1 - ys / h)
+    end = w - float(rng.uniform(0.0, 0.04)) * w - slant * (ys / h)
+    band = (ys >= top) & (ys <= bottom) & (xs >= start) & (xs <= end)
+    # streaks along the stroke (the felt tip lays ink unevenly across its width)
+    streaks = _smooth_noise(rng, (h, 1), max(2.0, h / 5))
+    alpha = band * np.clip(0.88 + 0.06 * streaks, 0.7, 1.0)
+    alpha = alpha * (1 + 0.1 * (xs < start + 0.6 * h))  # set down: a little more ink
+    alpha = cv2.GaussianBlur(alpha.astype(np.float32), (0, 0), max(0.6, h / 40))
+    return _to_rgba(np.clip(alpha, 0.0, 1.0), ink)
 
 
 def stamp(

@@ -21,8 +21,10 @@ from shenbao_lab.generator.ink import (
     HANDS,
     HOUSE_INK,
     INKS,
+    RED_PEN_INK,
     HandParams,
     render_handwriting,
+    render_highlighter,
     render_pen_mark,
     render_seal,
     render_tick,
@@ -135,6 +137,9 @@ class _Paper:
             return
         if box.mark is TickMark.PEN_STRIKE_OTHERS:
             return  # the chosen option is the one left standing: nothing on it
+        if box.mark is TickMark.PEN_HIGHLIGHT:
+            self.highlight(box, rng)
+            return
         angle = float(rng.uniform(-8, 8))
         opacity = 1.0
         if box.mark is TickMark.PEN_CHECK_LARGE:
@@ -187,6 +192,17 @@ class _Paper:
                 x + size * float(rng.uniform(0.43, 0.57)),
                 y + size * float(rng.uniform(0.43, 0.57)),
             )
+        elif box.mark is TickMark.PEN_HATCH:
+            # three to five parallel strokes laid across the box, reaching its sides
+            side = round(self.px(size * float(rng.uniform(1.0, 1.12))))
+            ink = render_pen_mark("hatch", side, side, rng)
+            centre = (x + size / 2, y + size / 2)
+            angle = float(rng.uniform(-6, 6))
+        elif box.mark is TickMark.PEN_CHECK_RED:
+            # a ✓ in red ballpoint, a little larger than the box: its turn in the box's
+            # lower half, its flick out past the top right corner
+            ink = render_tick(round(self.px(size * float(rng.uniform(1.3, 1.5)))), rng, RED_PEN_INK)
+            centre = (x + size * 0.6, y + size * 0.35)
         elif box.mark is TickMark.PEN_FILL:
             side = round(self.px(size * 0.95))
             ink = render_pen_mark("fill", side, side, rng)
@@ -216,6 +232,30 @@ class _Paper:
             rng=rng,
             opacity=opacity,
         )
+
+    def highlight(self, box: TickBox, rng: np.random.Generator) -> None:
+        """The chosen option's words run over with a highlighter (and the rest of them
+        where they run on at the next line's start), the box left empty: one stroke a
+        run, from just before the words to just past them, as tall as their line."""
+        runs = [(box.x + box.size + 1.0, box.y, box.label_w)]
+        if box.run_on is not None:
+            runs.append(box.run_on)
+        em = box.size / 0.95  # the words' size (a box is 0.95 of it)
+        for x, y, width in runs:
+            start = x - float(rng.uniform(0.2, 0.7))
+            end = x + width + float(rng.uniform(0.2, 0.9))
+            tall = em * float(rng.uniform(1.05, 1.2))
+            ink = render_highlighter(round(self.px(end - start)), round(self.px(tall)), rng)
+            # the words' middle: their line's top is 0.15 of the box above the box's top
+            middle = y - 0.15 * box.size + 0.5 * em + float(rng.normal(0.0, 0.04 * em))
+            self.image, _ = stamp(
+                self.image,
+                ink,
+                center=(self.px((start + end) / 2), self.px(middle)),
+                angle_deg=float(rng.uniform(-1.2, 1.2)),
+                rng=rng,
+                opacity=1.0,
+            )
 
     def strike(self, box: TickBox, rng: np.random.Generator) -> None:
         """An option not chosen struck out by pen: a line through its words (and through

@@ -65,6 +65,9 @@ class TickMark(StrEnum):
     TYPED_BOLD_UNDERLINE = "typed_bold_underline"
     TYPED_DOUBLE_CIRCLE = "typed_double_circle"
     PEN_DOT = "pen_dot"
+    PEN_HIGHLIGHT = "pen_highlight"
+    PEN_HATCH = "pen_hatch"
+    PEN_CHECK_RED = "pen_check_red"
 
     @property
     def strikes_others(self) -> bool:

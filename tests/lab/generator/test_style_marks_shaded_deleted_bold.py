@@ -30,6 +30,7 @@ from tests.lab.generator.paper_regions import box_inside, region, truly_marked_f
 from tests.lab.generator.withheld_history import (
     NEW_MARKS,
     NEW_WITHHELD,
+    SESSION_15_MARKS,
     SESSION_15_RETIRED,
     other_choices,
 )
@@ -261,7 +262,7 @@ def test_a_pen_dot_is_a_solid_blot_inside_the_box(seed: int) -> None:
 # --- a group left blank, and whole forms -------------------------------------------------
 
 
-@pytest.mark.parametrize("mark", NEW_MARKS)
+@pytest.mark.parametrize("mark", SESSION_15_MARKS)
 def test_a_group_left_blank_stays_as_printed(mark: TickMark) -> None:
     page, paper = _pen(mark, 0, chosen=None)
     assert [t.text for t in _words(page)] == OPTIONS  # nothing deleted
@@ -272,7 +273,7 @@ def test_a_group_left_blank_stays_as_printed(mark: TickMark) -> None:
     assert not _ink(paper.image).any()  # no pen on it
 
 
-@pytest.mark.parametrize("mark", NEW_MARKS)
+@pytest.mark.parametrize("mark", SESSION_15_MARKS)
 def test_on_a_form_the_marked_option_is_the_value_the_truth_holds(mark: TickMark) -> None:
     for values, pages in truly_marked_forms(mark):
         for page in pages:
