@@ -158,5 +158,7 @@ def words_marked(
         option, line, (x0, x1) = measured[order[0]]
         y0, y1 = page.lines[line].bbox[1], page.lines[line].bbox[3]
         return WordsReading((option, (x0, y0, x1, y1)), False, tuple(values))
-    unsure = top >= rules.noticed and top - others >= rules.noticed_margin
+    # Not clear: an option at ``marked`` (two of them shaded), or one standing out.
+    rest = median([values[i] for i in order[1:]]) if len(order) > 1 else 0.0
+    unsure = top >= rules.marked or (top >= rules.noticed and top - rest >= rules.noticed_margin)
     return WordsReading(None, unsure, tuple(values))
