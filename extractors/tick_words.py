@@ -80,6 +80,12 @@ def _words(
     return None
 
 
+def _overlap(seal: BBox, words: tuple[float, float, float, float]) -> bool:
+    """Whether a seal's box and an option's words (x0, x1, y0, y1) overlap."""
+    x0, x1, y0, y1 = words
+    return seal[0] < x1 and seal[2] > x0 and seal[1] < y1 and seal[3] > y0
+
+
 def _mean(values: tuple[float, ...], ink: LineInk, span: Span) -> float | None:
     """The mean of a line's profile over an x-range, or None when it holds no step."""
     if ink.step <= 0 or not values:
@@ -140,6 +146,9 @@ def words_marked(
         )
         if found is None or found[0] not in inks:
             return None
+        line = page.lines[found[0]]
+        if any(_overlap(s.bbox, (*found[1], line.bbox[1], line.bbox[3])) for s in page.seals):
+            return None  # a seal's ink (a copy's grey one is on the lines) is no mark
         measured.append((option, *found))
     # The group's type size: its options' lines' (a line round shaded words is taller).
     expected = _printed(page, median(inks[line].height for _, line, _ in measured), rules)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from extractors.review import needs_review
-from pipeline.model import Doubt, LineInk, Page, TextLine
+from pipeline.model import Doubt, LineInk, Page, SealMark, TextLine
 from tests.extractors.test_ticks import _line, _org_nature, _org_nature_page
 from tests.rulebook import RULES
 
@@ -91,5 +91,14 @@ def test_too_few_printed_lines_of_the_groups_size_decide_nothing() -> None:
     # Only the group's own six lines keep their profile: no expectation of print.
     kept = tuple(i for i in page.line_ink if page.lines[i.line].text in NAMES[:4])
     reading = _org_nature(page.model_copy(update={"line_ink": kept}))
+
+    assert reading is not None and reading.value is None
+
+
+def test_words_under_a_seal_decide_nothing() -> None:
+    # A copy's grey seal stamped over 民营企业: its ring darkens the words, no mark.
+    page = _page({"民营企业": 2 * PRINT})
+    seal = SealMark(bbox=(0.5, 0.17, 0.6, 0.24), shape="round", colour="grey", confidence=0.9)
+    reading = _org_nature(page.model_copy(update={"seals": (seal,)}))
 
     assert reading is not None and reading.value is None
