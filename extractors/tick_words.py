@@ -146,8 +146,8 @@ def words_marked(
         )
         if found is None or found[0] not in inks:
             return None
-        line = page.lines[found[0]]
-        if any(_overlap(s.bbox, (*found[1], line.bbox[1], line.bbox[3])) for s in page.seals):
+        where = page.lines[found[0]].bbox
+        if any(_overlap(s.bbox, (*found[1], where[1], where[3])) for s in page.seals):
             return None  # a seal's ink (a copy's grey one is on the lines) is no mark
         measured.append((option, *found))
     # The group's type size: its options' lines' (a line round shaded words is taller).
