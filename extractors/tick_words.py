@@ -147,8 +147,12 @@ def words_marked(
         if found is None or found[0] not in inks:
             return None
         where = page.lines[found[0]].bbox
-        if any(_overlap(s.bbox, (*found[1], where[1], where[3])) for s in page.seals):
-            return None  # a seal's ink (a copy's grey one is on the lines) is no mark
+        if any(
+            _overlap(s.bbox, (*found[1], where[1], where[3]))
+            for s in page.seals
+            if s.colour != "red"  # a red seal's ink is off the image the lines were measured on
+        ):
+            return None  # a copy's grey (or a black) seal's ink is on it, and no mark
         measured.append((option, *found))
     # The group's type size: its options' lines' (a line round shaded words is taller).
     expected = _printed(page, median(inks[line].height for _, line, _ in measured), rules)

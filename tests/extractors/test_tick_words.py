@@ -102,3 +102,11 @@ def test_words_under_a_seal_decide_nothing() -> None:
     reading = _org_nature(page.model_copy(update={"seals": (seal,)}))
 
     assert reading is not None and reading.value is None
+
+
+def test_a_red_seal_over_the_words_is_off_the_measured_image_and_does_not_stop_the_cue() -> None:
+    page = _page({"民营企业": 2 * PRINT})
+    seal = SealMark(bbox=(0.5, 0.17, 0.6, 0.24), shape="round", colour="red", confidence=0.9)
+    reading = _org_nature(page.model_copy(update={"seals": (seal,)}))
+
+    assert reading is not None and reading.value == "民营企业"
