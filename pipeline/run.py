@@ -156,10 +156,11 @@ def _name_digests(names: Sequence[str]) -> dict[str, str]:
 
 def without_reading(report: Report) -> Report:
     """``report`` without what its pages read (text lines, tick boxes, seal marks, unread
-    ink): all the checks across a batch, the index and the summary look at (fields,
-    findings, seals, source), in about a quarter of the memory. A batch keeps one of
-    these per submission while the full reports wait on disk (``ReportSpool``)."""
-    bare = {"lines": (), "boxes": (), "seals": (), "unread": ()}
+    ink, the ink along tick rows and text lines): all the checks across a batch, the
+    index and the summary look at (fields, findings, seals, source), in about a quarter
+    of the memory. A batch keeps one of these per submission while the full reports wait
+    on disk (``ReportSpool``)."""
+    bare = {"lines": (), "boxes": (), "seals": (), "unread": (), "tick_rows": (), "line_ink": ()}
     pages = tuple(page.model_copy(update=bare) for page in report.pages)
     return report.model_copy(update={"pages": pages})
 
