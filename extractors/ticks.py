@@ -27,6 +27,7 @@ from rapidfuzz import fuzz
 
 from extractors.doubts import ranked
 from extractors.normalize import Normalizer
+from extractors.tick_words import words_marked
 from pipeline.config import Campaign, Choice, FieldSpec, ReadMethod, TemplateSpec
 from pipeline.marks.tick_boxes import char_extents
 from pipeline.model import (
@@ -486,13 +487,23 @@ def _decide(
         confidence = clear
     confidence = min(confidence, mapping.factor) * label.quality
     if not inked:
-        if (
+        elsewhere = (
             (outside is not None and outside.unsure)
             or _unread_ink_round(group, page, rules)
             or _written_among(mapping, group, page, normalize)
-        ):
+        )
+        words = words_marked(
+            group, mapping.pairs, options, label.end_x, page, rules.words_ink, normalize
+        )
+        if words is not None and words.chosen is not None and not elsewhere:
+            return _words_reading(words.chosen, mapping, page, label, rules)
+        if elsewhere:
             confidence = min(confidence, rules.confidence.marked_elsewhere)
             cues.append((Doubt.TICK_MARKED_ELSEWHERE, rules.confidence.marked_elsewhere))
+        if words is not None and (words.chosen is not None or words.unsure):
+            # one option's words darker than print, not clearly or beside other marks
+            confidence = min(confidence, rules.confidence.marked_elsewhere)
+            cues.append((Doubt.TICK_WORDS_INK, rules.confidence.marked_elsewhere))
         return ExtractedField(
             value=None,
             raw="",
@@ -509,6 +520,23 @@ def _decide(
         bbox=box.bbox if len(inked) == 1 else _union([b for b, _ in inked]),
         confidence=round(confidence, 4),
         doubts=_doubts(label, *cues),
+    )
+
+
+def _words_reading(
+    chosen: tuple[Choice, BBox], mapping: _Mapping, page: Page, label: _Label, rules: TickRules
+) -> ExtractedField:
+    """Every box empty, no mark round the options, and one option's words clearly darker
+    than print (``extractors/tick_words.py``): that option, as a person reads it."""
+    option, bbox = chosen
+    confidence = min(rules.confidence.words_ink, mapping.factor) * label.quality
+    return ExtractedField(
+        value=option.name,
+        raw=option.name,
+        page=page.number,
+        bbox=bbox,
+        confidence=round(confidence, 4),
+        doubts=_doubts(label, mapping.doubt),
     )
 
 

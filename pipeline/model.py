@@ -258,6 +258,18 @@ class LineInk(Frozen):
         gt=0.0, description="the line's height, as a fraction of the page's width (as the x-ranges)"
     )
     spans: tuple[Span, ...] = Field((), description="x-ranges inked across the band")
+    step: float = Field(
+        0.0,
+        ge=0.0,
+        description="the width each value of ``shade`` covers (page-width share), from the "
+        "band's left; 0 when the line's darkness was not measured",
+    )
+    shade: tuple[float, ...] = Field(
+        (),
+        description="darkness across the line's full height, per step: the mean share by which "
+        "the pixels are darker than the paper there (print, a pen stroke over the words, a "
+        "grey shading behind them)",
+    )
 
 
 class SealMark(Frozen):
@@ -369,6 +381,7 @@ class Doubt(StrEnum):
     TICK_TEXT_ONLY = "tick_text_only"  # no box found: read from ☑/□ characters
     TICK_MARKED_ELSEWHERE = "tick_marked_elsewhere"  # boxes empty, a mark round the words
     TICK_NONE_TICKED = "tick_none_ticked"  # no group of the scan read ticked
+    TICK_WORDS_INK = "tick_words_ink"  # boxes empty, one option's words darker, not clearly
     CELL = "cell"  # a table cell scored low (detail: its text)
     CELL_BLANK = "cell_blank"  # a table cell left blank on a scan
     CELL_UNREADABLE = "cell_unreadable"  # a cell's text does not read as its type

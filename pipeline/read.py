@@ -133,7 +133,7 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
     )
     inked: tuple[LineInk, ...] = (
         _guarded(
-            lambda: line_ink(mask, dpi, lines, rules.line_ink),
+            lambda: line_ink(mask, dpi, lines, rules.line_ink, image),
             (),
             "ink along text lines not measured",
             number,

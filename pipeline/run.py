@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 NO_COVER = "no_cover"
 """The key of the ANNEX_UNKNOWN that reading gives a stream starting without a cover."""
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-READER_VERSION = "13"  # bump when ingest, normalisation or splitting read pages differently
+READER_VERSION = "14"  # bump when ingest, normalisation or splitting read pages differently
 
 
 _READ_PAGES = TypeAdapter(tuple[ReadPage, ...])
@@ -156,10 +156,11 @@ def _name_digests(names: Sequence[str]) -> dict[str, str]:
 
 def without_reading(report: Report) -> Report:
     """``report`` without what its pages read (text lines, tick boxes, seal marks, unread
-    ink): all the checks across a batch, the index and the summary look at (fields,
-    findings, seals, source), in about a quarter of the memory. A batch keeps one of
-    these per submission while the full reports wait on disk (``ReportSpool``)."""
-    bare = {"lines": (), "boxes": (), "seals": (), "unread": ()}
+    ink, the ink along tick rows and text lines): all the checks across a batch, the
+    index and the summary look at (fields, findings, seals, source), in about a quarter
+    of the memory. A batch keeps one of these per submission while the full reports wait
+    on disk (``ReportSpool``)."""
+    bare = {"lines": (), "boxes": (), "seals": (), "unread": (), "tick_rows": (), "line_ink": ()}
     pages = tuple(page.model_copy(update=bare) for page in report.pages)
     return report.model_copy(update={"pages": pages})
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
 
 from pipeline.marks.tick_rows import inked_spans
@@ -24,9 +25,13 @@ from pipeline.rulebook.marks import LineInkDetection
 
 
 def line_ink(
-    ink: np.ndarray, dpi: float, lines: Sequence[TextLine], rules: LineInkDetection
+    ink: np.ndarray,
+    dpi: float,
+    lines: Sequence[TextLine],
+    rules: LineInkDetection,
+    image: np.ndarray | None = None,
 ) -> tuple[LineInk, ...]:
-    """The inked x-ranges across each text line of a scan.
+    """The inked x-ranges across each text line of a scan, and how dark it is along its length.
 
     Args:
         ink: the page's ink mask (``tick_boxes.ink_mask`` of the image the lines were read
@@ -34,6 +39,8 @@ def line_ink(
         dpi: its resolution.
         lines: the page's text lines (page fractions).
         rules: the band, the reach and the thresholds (``Rules.line_ink``).
+        image: the image the mask was made of (grey or RGB), for the darkness along each
+            line (``LineInk.shade``); without it none is measured.
 
     Returns:
         One ``LineInk`` per line of at least ``min_chars`` characters, in the lines' order.
@@ -43,6 +50,7 @@ def line_ink(
     height, width = ink.shape
     margin = round(rules.page_margin_mm * dpi / 25.4)
     column_ink = max(1, round(rules.column_ink_mm * dpi / 25.4))
+    grey = None if image is None else _grey(image)
     found: list[LineInk] = []
     for index, line in enumerate(lines):
         if len(line.text.strip()) < rules.min_chars:
@@ -65,12 +73,61 @@ def line_ink(
             round(rules.merge_gap * tall),
             max(1, round(rules.min_span * tall)),
         )
+        dark = (
+            None
+            if grey is None
+            else _darkness(grey, (x0, x1), (ly0 * height, ly1 * height), tall, rules)
+        )
         found.append(
             LineInk(
                 line=index,
                 bbox=page_fractions((x0, top, x1, bottom), width, height),
                 height=round(tall / width, 5),
                 spans=spans,
+                step=0.0 if dark is None else round(dark[0] / width, 6),
+                shade=() if dark is None else dark[1],
             )
         )
     return tuple(found)
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return image
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
+def _darkness(
+    grey: np.ndarray,
+    columns: tuple[int, int],
+    rows: tuple[float, float],
+    tall: float,
+    rules: LineInkDetection,
+) -> tuple[int, tuple[float, ...]] | None:
+    """The step (pixels) and the darkness profile of one line (``LineInk.shade``): per
+    step of ``shade_step`` heights from ``columns[0]``, the mean share by which the pixels
+    of the line's height are darker than the paper of their column — the brightest pixel
+    ``paper_reach`` heights above to as far below the line, then the brightest such
+    column within ``paper_span`` heights (Word's grey shading behind words is darker than
+    that paper; light falling unevenly on a photo is not)."""
+    height = grey.shape[0]
+    x0, x1 = columns
+    ly0, ly1 = rows
+    reach = rules.paper_reach * tall
+    top, bottom = max(0, round(ly0 - reach)), min(height, round(ly1 + reach))
+    if bottom - top < 2 or x1 - x0 < 2:
+        return None
+    cut = grey[top:bottom, x0:x1].astype(np.float32)
+    paper = cut.max(axis=0)
+    span = 2 * round(rules.paper_span * tall) + 1
+    if span > 1:
+        paper = cv2.dilate(paper[None, :], np.ones((1, span), np.uint8)).ravel()
+    dark = np.clip(1.0 - cut / np.maximum(paper, 1.0)[None, :], 0.0, 1.0)
+    step = max(1, round(rules.shade_step * tall))
+    starts = np.arange(0, x1 - x0, step)
+    r0, r1 = max(0, round(ly0) - top), min(bottom - top, round(ly1) - top)
+    if r1 <= r0:
+        return None
+    sums = np.add.reduceat(dark[r0:r1].mean(axis=0), starts)
+    counts = np.diff(np.append(starts, x1 - x0))
+    return step, tuple(round(float(v), 3) for v in sums / counts)

@@ -140,6 +140,11 @@ class LineInkDetection(Spec):
     merge_gap: float = Field(ge=0.0, description="inked x-ranges this close (heights) are one")
     min_span: float = Field(ge=0.0, description="narrower inked x-ranges (heights) are left out")
     page_margin_mm: float = Field(ge=0.0)
+    shade_step: float = Field(gt=0.0, description="heights each darkness value covers")
+    paper_reach: float = Field(
+        gt=0.0, description="heights above and below the line where its paper is taken"
+    )
+    paper_span: float = Field(ge=0.0, description="heights across which the paper is taken")
 
     @model_validator(mode="after")
     def _consistent(self) -> LineInkDetection:

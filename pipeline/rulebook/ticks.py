@@ -25,6 +25,7 @@ class TickConfidence(Spec):
     pale: float = Field(ge=0.0, le=1.0)
     struck_others: float = Field(ge=0.0, le=1.0)
     glyph_before: float = Field(ge=0.0, le=1.0)
+    words_ink: float = Field(ge=0.0, le=1.0)
 
 
 class TypedMarks(Spec):
@@ -117,6 +118,25 @@ class GlyphBefore(Spec):
         return self
 
 
+class WordsInk(Spec):
+    """When a group is read from the ink its options' words carry besides their print
+    (``words_ink`` in ``rules/ticks.yaml``; the darkness is ``LineInk.shade``)."""
+
+    same_size: float = Field(gt=0.0, lt=1.0, description="lines this near in height are alike")
+    min_lines: int = Field(ge=1, description="printed lines needed for the page's expectation")
+    marked: float = Field(gt=0.0, description="the chosen words carry this many printed inks")
+    margin: float = Field(gt=0.0, description="...and this much more than any other option")
+    plain: float = Field(gt=0.0, description="every other option at most this")
+    noticed: float = Field(gt=0.0, description="an option this inked, not clear, is a doubt")
+    noticed_margin: float = Field(ge=0.0, description="...when this far above the others")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WordsInk:
+        if not self.plain < self.marked or not self.noticed <= self.marked:
+            raise ValueError("words_ink: needs plain < marked and noticed <= marked")
+        return self
+
+
 class TickRules(Spec):
     """The schema of ``rules/ticks.yaml``."""
 
@@ -146,6 +166,7 @@ class TickRules(Spec):
     outside: OutsideMarks
     pale: PaleMarks
     glyph_before: GlyphBefore
+    words_ink: WordsInk
 
     @model_validator(mode="after")
     def _ink_levels_ordered(self) -> TickRules:

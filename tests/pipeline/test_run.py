@@ -187,7 +187,9 @@ def test_a_spooled_report_comes_back_whole_and_its_lean_copy_keeps_all_but_the_r
 
     assert spooled.load() == report
     assert lean == without_reading(report)
-    assert not any(p.lines or p.boxes or p.seals or p.unread for p in lean.pages)
+    assert not any(
+        p.lines or p.boxes or p.seals or p.unread or p.tick_rows or p.line_ink for p in lean.pages
+    )
     assert [p.model_dump(exclude=READING) for p in lean.pages] == [
         p.model_dump(exclude=READING) for p in report.pages
     ]
@@ -195,7 +197,7 @@ def test_a_spooled_report_comes_back_whole_and_its_lean_copy_keeps_all_but_the_r
     assert len(lean.model_dump_json()) * 4 < len(report.model_dump_json())
 
 
-READING = {"lines", "boxes", "seals", "unread"}
+READING = {"lines", "boxes", "seals", "unread", "tick_rows", "line_ink"}
 
 
 EMPTY = hashlib.sha256(b"").hexdigest()

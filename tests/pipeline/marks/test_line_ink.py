@@ -57,3 +57,50 @@ def test_short_lines_are_not_measured_and_dpi_must_be_positive() -> None:
     assert line_ink(ink, DPI, [_line("企", 300, 318)], RULES.line_ink) == ()
     with pytest.raises(ValueError):
         line_ink(ink, 0.0, [_line("企业", 300, 340)], RULES.line_ink)
+
+
+def _grey_page(light: float = 1.0) -> np.ndarray:
+    """A grey page 400 × 1000 px, paper 240 times ``light`` to the right (a photo lit
+    unevenly), two options' words (100 px each, same strokes) on the row 100–130."""
+    grey = np.full((400, 1000), 240.0)
+    grey[:, 500:] *= light
+    for x0 in (300, 600):
+        for x in range(x0, x0 + 100, 10):
+            grey[104:126, x : x + 3] = 40.0
+    return grey.astype(np.uint8)
+
+
+def _profile_mean(values: tuple[float, ...], start: float, step: float, a: int, b: int) -> float:
+    first, last = round((a / 1000 - start) / step), round((b / 1000 - start) / step)
+    part = values[first:last]
+    return sum(part) / len(part)
+
+
+def test_grey_shading_behind_words_darkens_them_against_the_paper_about_them() -> None:
+    grey = _grey_page()
+    grey[97:134, 600:700] = np.minimum(grey[97:134, 600:700], 180)  # 25 % shading
+    ink = (grey < 120).astype(np.uint8) * 255
+    lines = [_line("国有企业", 300, 400), _line("民营企业", 600, 700)]
+
+    plain, shaded = line_ink(ink, DPI, lines, RULES.line_ink, grey)
+
+    assert plain.step > 0 and plain.shade
+    words = _profile_mean(plain.shade, plain.bbox[0], plain.step, 300, 400)
+    darker = _profile_mean(shaded.shade, shaded.bbox[0], shaded.step, 600, 700)
+    assert words == pytest.approx(0.73 * 0.3 * 22 / 30, abs=0.03)  # strokes over the height
+    assert darker > words + 0.15  # the shading's quarter of the paper, between the strokes
+    assert plain.shade[0] < 0.02  # paper before the words
+
+
+def test_light_falling_unevenly_is_not_darkness_and_no_image_no_profiles() -> None:
+    grey = _grey_page(light=0.8)
+    ink = (grey < 120).astype(np.uint8) * 255
+    lines = [_line("国有企业", 300, 400), _line("民营企业", 600, 700)]
+
+    left, right = line_ink(ink, DPI, lines, RULES.line_ink, grey)
+
+    a = _profile_mean(left.shade, left.bbox[0], left.step, 300, 400)
+    b = _profile_mean(right.shade, right.bbox[0], right.step, 600, 700)
+    assert b == pytest.approx(a, rel=0.25)
+    (bare,) = line_ink(ink, DPI, lines[:1], RULES.line_ink)
+    assert bare.step == 0.0 and bare.shade == ()

@@ -1,0 +1,177 @@
+"""The option whose printed words carry more ink than print: a tick cue read off the words.
+
+Not every hand marks the box. Word's grey shading behind the chosen option's words, the
+words typed bold, a pen ✓ drawn over them: a person sees at a glance which option's words
+are darker than the others', though every box is empty. The page records how dark each
+text line is along its length (``LineInk.shade``). Here each option's words are measured
+there as ink per width (the mean darkness times the line's height: a taller OCR box round
+shaded words holds more paper, not less ink), in units of what the page's printed lines of
+the group's type size carry (their median), and compared with the group's other options,
+printed alike.
+
+The cue decides only when it is clear: one option's words well above their printed
+expectation and well above every other option's, the others at print. Anything less
+decides nothing; an option that stands out without being clear makes a blank unsure, and
+the reviewer is told which cue (``Doubt.TICK_WORDS_INK``). Thresholds are data
+(``rules/ticks.yaml``: ``words_ink``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from math import ceil, floor
+from statistics import median
+
+from extractors.normalize import Normalizer
+from pipeline.config import Choice
+from pipeline.marks.tick_boxes import char_extents
+from pipeline.model import BBox, LineInk, Page, Span, TickBox
+from pipeline.rulebook.ticks import WordsInk
+
+
+@dataclass(frozen=True)
+class WordsReading:
+    """What the words' ink says of a group: the option it marks (and where its words are)
+    when that is clear; ``unsure`` when an option's words stand out without being clear."""
+
+    chosen: tuple[Choice, BBox] | None
+    unsure: bool
+    inks: tuple[float, ...] = ()  # each option's words' ink, in printed expectations
+
+
+def _find(read: str, name: str) -> int:
+    """Where ``name`` starts in ``read``: exactly, else (names of three characters or more)
+    with one character misread (a pen stroke over a word costs the OCR a character)."""
+    if not name or len(read) < len(name):
+        return -1
+    at = read.find(name)
+    if at >= 0 or len(name) < 3:
+        return at
+    for i in range(len(read) - len(name) + 1):
+        if sum(a != b for a, b in zip(read[i : i + len(name)], name, strict=True)) <= 1:
+            return i
+    return -1
+
+
+def _words(
+    option: Choice, y: float, start: float, page: Page, normalize: Normalizer
+) -> tuple[int, Span] | None:
+    """The text line (index in ``Page.lines``) through height ``y`` holding an option's
+    printed words right of ``start``, and their x-range (characters spread by width over
+    the line, ``char_extents``), or None."""
+    names = [normalize.text(n) for n in (option.name, *option.aliases)]
+    for index, line in sorted(enumerate(page.lines), key=lambda il: il[1].bbox[0]):
+        x0, y0, x1, y1 = line.bbox
+        if not (y0 <= y <= y1) or x1 <= start:
+            continue
+        extents = char_extents(line.text, x0, x1)
+        read, where = "", []
+        for i, char in enumerate(line.text):
+            if extents[i][0] < start:
+                continue
+            folded = normalize.text(char)
+            read += folded
+            where += [i] * len(folded)
+        for name in names:
+            at = _find(read, name)
+            if at >= 0:
+                return index, (extents[where[at]][0], extents[where[at + len(name) - 1]][1])
+    return None
+
+
+def _overlap(seal: BBox, words: tuple[float, float, float, float]) -> bool:
+    """Whether a seal's box and an option's words (x0, x1, y0, y1) overlap."""
+    x0, x1, y0, y1 = words
+    return seal[0] < x1 and seal[2] > x0 and seal[1] < y1 and seal[3] > y0
+
+
+def _mean(values: tuple[float, ...], ink: LineInk, span: Span) -> float | None:
+    """The mean of a line's profile over an x-range, or None when it holds no step."""
+    if ink.step <= 0 or not values:
+        return None
+    first = max(0, floor((span[0] - ink.bbox[0]) / ink.step))
+    last = min(len(values), ceil((span[1] - ink.bbox[0]) / ink.step))
+    if last <= first:
+        return None
+    part = values[first:last]
+    return sum(part) / len(part)
+
+
+def _printed(page: Page, height: float, rules: WordsInk) -> float | None:
+    """The ink per width printed words of about ``height`` carry on the page: the median
+    over its lines that tall (within ``same_size``) of each one's darkness over its own
+    text times its height; None with fewer than ``min_lines`` such lines."""
+    found = []
+    for ink in page.line_ink:
+        if abs(ink.height / height - 1.0) > rules.same_size:
+            continue
+        line = page.lines[ink.line]
+        value = _mean(ink.shade, ink, (line.bbox[0], line.bbox[2]))
+        if value is not None and value > 0:
+            found.append(value * ink.height)
+    if len(found) < rules.min_lines:
+        return None
+    return median(found)
+
+
+def words_marked(
+    group: Sequence[TickBox],
+    pairs: Sequence[tuple[TickBox, Choice]],
+    options: tuple[Choice, ...],
+    label_end: float,
+    page: Page,
+    rules: WordsInk,
+    normalize: Normalizer,
+) -> WordsReading | None:
+    """The option whose words carry clearly more ink than print (grey shading behind
+    them, bold type, a ✓ over them), judged against the page's printed words of their
+    size and the group's other options. None when the page has no darkness profiles, has
+    too few printed lines of the group's size, or not every option's words were found."""
+    if not page.line_ink or not any(i.shade for i in page.line_ink):
+        return None
+    inks = {i.line: i for i in page.line_ink}
+    boxed = {id(o): b for b, o in pairs}
+    rows = sorted({round((b.bbox[1] + b.bbox[3]) / 2, 4) for b in group})
+    measured: list[tuple[Choice, int, Span]] = []
+    for option in options:
+        box = boxed.get(id(option))
+        tries = (
+            [((box.bbox[1] + box.bbox[3]) / 2, box.bbox[0] - (box.bbox[2] - box.bbox[0]))]
+            if box is not None
+            else [(y, label_end) for y in rows]
+        )
+        found = next(
+            (w for y, start in tries if (w := _words(option, y, start, page, normalize))), None
+        )
+        if found is None or found[0] not in inks:
+            return None
+        where = page.lines[found[0]].bbox
+        if any(
+            _overlap(s.bbox, (*found[1], where[1], where[3]))
+            for s in page.seals
+            if s.colour != "red"  # a red seal's ink is off the image the lines were measured on
+        ):
+            return None  # a copy's grey (or a black) seal's ink is on it, and no mark
+        measured.append((option, *found))
+    # The group's type size: its options' lines' (a line round shaded words is taller).
+    expected = _printed(page, median(inks[line].height for _, line, _ in measured), rules)
+    if expected is None:
+        return None
+    values: list[float] = []
+    for _, line, span in measured:
+        shade = _mean(inks[line].shade, inks[line], span)
+        if shade is None:
+            return None
+        values.append(shade * inks[line].height / expected)
+    order = sorted(range(len(values)), key=lambda i: values[i], reverse=True)
+    top = values[order[0]]
+    others = max((values[i] for i in order[1:]), default=0.0)
+    if top >= rules.marked and top - others >= rules.margin and others <= rules.plain:
+        option, line, (x0, x1) = measured[order[0]]
+        y0, y1 = page.lines[line].bbox[1], page.lines[line].bbox[3]
+        return WordsReading((option, (x0, y0, x1, y1)), False, tuple(values))
+    # Not clear: an option at ``marked`` (two of them shaded), or one standing out.
+    rest = median([values[i] for i in order[1:]]) if len(order) > 1 else 0.0
+    unsure = top >= rules.marked or (top >= rules.noticed and top - rest >= rules.noticed_margin)
+    return WordsReading(None, unsure, tuple(values))
