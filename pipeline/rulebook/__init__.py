@@ -157,7 +157,16 @@ def _check_ticks(ticks: TickRules, review: ReviewRules, rows: TickRowDetection, 
             f"({rows.strike_run}): a shorter part's strike is never recorded",
             file=str(path),
         )
-    clear = ("exact", "scan", "mapped_by_text", "outside", "pale", "struck_others", "glyph_before")
+    clear = (
+        "exact",
+        "scan",
+        "mapped_by_text",
+        "outside",
+        "pale",
+        "struck_others",
+        "glyph_before",
+        "only_printed",
+    )
     for name in clear:
         if getattr(ticks.confidence, name) < threshold:
             raise ConfigError(

@@ -25,6 +25,7 @@ class TickConfidence(Spec):
     pale: float = Field(ge=0.0, le=1.0)
     struck_others: float = Field(ge=0.0, le=1.0)
     glyph_before: float = Field(ge=0.0, le=1.0)
+    only_printed: float = Field(ge=0.0, le=1.0)
 
 
 class TypedMarks(Spec):
