@@ -243,7 +243,17 @@ def _filled_among(
         x0, y0, x1, y1 = box.rect
         if abs(x1 - x0 - side) > slack or abs(y1 - y0 - side) > slack:
             continue
-        if any(abs((r[1] + r[3]) / 2 - (y0 + y1) / 2) <= 0.5 * side for r in clean):
+        # On a clean box's row, or in a column of one within ``marked_reach`` sides (the
+        # row's own empty box joined to a seal's ring, not found clean: ■院所型 beside it).
+        centre = (y0 + y1) / 2
+        if any(
+            abs((r[1] + r[3]) / 2 - centre) <= 0.5 * side
+            or (
+                abs((r[1] + r[3]) / 2 - centre) <= rules.marked_reach * side
+                and x1 > r[0] - 0.5 * side
+            )
+            for r in clean
+        ):
             found.append(box)
     return found
 

@@ -656,3 +656,21 @@ def test_no_round_glyph_is_a_box_on_a_page_without_clean_boxes() -> None:
     cv2.circle(image, (300 + side // 2, 150 + side // 2), side // 2, INK, -1)
 
     assert image_boxes(image, DPI, TICKS) == ()
+
+
+def test_a_box_blacked_in_by_pen_over_a_column_of_empty_boxes_is_read() -> None:
+    """A cover row whose only empty box a grey seal joins (found clean on no row): the
+    pen-filled box over the next row's empty box, within ``marked_reach`` sides, is read."""
+    image = _page()
+    side = _box(image, 250, 150)
+    _pen_fill(image, 250, 150, side)
+    _box(image, 100, 150 + round(2.8 * side))  # the next row's box, further left
+    _box(image, 250, 150 + round(2.8 * side))
+    scan = _scanned(image, np.random.default_rng(5), degraded=True)
+
+    boxes = image_boxes(scan, DPI, TICKS)
+
+    assert [round(_centre_x(b, scan.shape[1])) for b in boxes] == pytest.approx(
+        [250 + side / 2, 100 + side / 2, 250 + side / 2], abs=3
+    )
+    assert boxes[0].ink > 0.7 and all(b.ink < 0.03 for b in boxes[1:])
