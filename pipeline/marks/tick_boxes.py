@@ -388,8 +388,10 @@ def _measure(
     # the box's left edge is slanted, a neighbouring character's strokes are not.)
     # Measured from the box's left edge, not the part's: a pen's stray pixel left of the
     # edge (a fill's overshoot) widens the part and would put the cell's rule in reach.
+    # (A square found from its sides keeps the part's: a ×'s arm run out past its left
+    # edge holds straight runs of a thick pen, which would then stand beside it.)
     near = cv2.bitwise_or(across, down) if crossed else ink
-    edge_x = x + out_left
+    edge_x = x if crossed else x + out_left
     beside = near[
         y + round(0.15 * h) : y + h - round(0.15 * h), max(0, edge_x - clear) : max(0, edge_x - 1)
     ]
