@@ -674,3 +674,28 @@ def test_a_box_blacked_in_by_pen_over_a_column_of_empty_boxes_is_read() -> None:
         [250 + side / 2, 100 + side / 2, 250 + side / 2], abs=3
     )
     assert boxes[0].ink > 0.7 and all(b.ink < 0.03 for b in boxes[1:])
+
+
+def test_a_cross_running_out_along_both_edges_keeps_its_box() -> None:
+    """A ballpoint × whose arms leave the box along its edges: the upper one runs the top
+    edge on to the left into the cell's rule, the lower one the bottom edge on to the
+    right, so neither edge is a box long. The box is still found (clean □s of its size on
+    its row and in its column), its ink the ×'s."""
+    image = _page()
+    side = round(3.5 * MM)
+    top = 150
+    cv2.line(image, (80, 60), (80, 340), INK, 2)  # the cell's rule
+    _box(image, 95, top)
+    cv2.line(image, (95, top), (95 + side, top + side), BALLPOINT, 3)
+    cv2.line(image, (95 + side, top), (95, top + side), BALLPOINT, 3)
+    cv2.line(image, (80, top), (95, top), BALLPOINT, 2)  # the top edge run on to the rule
+    cv2.line(image, (95 + side, top + side), (95 + side + 8, top + side), BALLPOINT, 2)
+    _box(image, 250, top)
+    _box(image, 95, top + 2 * side)
+    scan = _scanned(image, np.random.default_rng(11), degraded=False)
+
+    boxes = image_boxes(scan, DPI, TICKS)
+
+    centres = [round(_centre_x(b, scan.shape[1])) for b in boxes]
+    assert centres == pytest.approx([95 + side / 2, 250 + side / 2, 95 + side / 2], abs=3)
+    assert boxes[0].ink >= 0.2 and boxes[1].ink < 0.03 and boxes[2].ink < 0.03
