@@ -45,8 +45,8 @@ from pipeline.model import (
 from pipeline.rulebook.ticks import GlyphBefore, OutsideMarks, TickRules
 
 # What OCR makes of a printed box in front of its option's text.
-_BOX_READINGS = "□☐☑☒▣■▢口√✓✔"
-_TICKED_READINGS = "☑☒▣■√✓✔"
+_BOX_READINGS = "□☐☑☒▣■▢口√✓✔◎●◉"
+_TICKED_READINGS = "☑☒▣■√✓✔◎●◉"
 
 
 # --- the label and the group -----------------------------------------------------------
@@ -1484,6 +1484,67 @@ def _from_text(
     )
 
 
+def _only_printed(
+    label: _Label,
+    options: tuple[Choice, ...],
+    page: Page,
+    rules: TickRules,
+    normalize: Normalizer,
+) -> ExtractedField | None:
+    """A group with one option left printed and nothing else: the other options deleted
+    in Word, boxes and words, so the chosen one's words stand alone in the cell.
+
+    Read only when clear: the group's rows (``_region``) hold words that are exactly one
+    option's printed name (or alias) once spaces and punctuation are left out; no box was
+    found there and no ink lies there that the OCR did not read (``Page.unread``: another
+    option's words lost, a mark beside). Anything else is left to the caller (None).
+    """
+    region = _region(label, page, rules)
+    if any(region.holds(b.bbox) for b in page.boxes):
+        return None
+    if any(region.holds(u.bbox) for u in page.unread):
+        return None
+    held = [t for t in page.lines if t is not label.line and region.holds(t.bbox)]
+    x0, _, x1, _ = label.line.bbox
+    after_label = "".join(
+        c
+        for c, (a, b) in zip(label.line.text, char_extents(label.line.text, x0, x1), strict=True)
+        if (a + b) / 2 > label.end_x
+    )
+    pieces = [t.text for t in sorted(held, key=lambda t: (t.bbox[1], t.bbox[0]))]
+    words = "".join(
+        c for c in normalize.text(after_label + "".join(pieces)) if c.isalnum() or c in "+（）()"
+    )
+    if not words or any(c in words for c in _BOX_READINGS):
+        return None
+    named = [
+        o
+        for o in options
+        if any(
+            words == "".join(c for c in normalize.text(n) if c.isalnum() or c in "+（）()")
+            for n in (o.name, *o.aliases)
+        )
+    ]
+    if len(named) != 1:
+        return None
+    (chosen,) = named
+    spots = [t.bbox for t in held] or [label.line.bbox]
+    bbox = (
+        min(b[0] for b in spots),
+        min(b[1] for b in spots),
+        max(b[2] for b in spots),
+        max(b[3] for b in spots),
+    )
+    return ExtractedField(
+        value=chosen.name,
+        raw=chosen.name,
+        page=page.number,
+        bbox=bbox,
+        confidence=round(rules.confidence.only_printed * label.quality, 4),
+        doubts=_doubts(label),
+    )
+
+
 def read_checkbox(
     spec: FieldSpec,
     page: Page,
@@ -1521,7 +1582,11 @@ def read_checkbox(
     group = _inside_words_left_out(group, options, page, normalize)
     if not group:
         typed = _typed_reading(label, options, {}, page, rules, normalize)
-        return typed or _from_text(label, options, page, rules, normalize)
+        return (
+            typed
+            or _from_text(label, options, page, rules, normalize)
+            or _only_printed(label, options, page, rules, normalize)
+        )
     mapping = _map_options(group, options, page, rules, normalize)
     if len(mapping.pairs) < len(options):
         boxed = {o.name: b for b, o in mapping.pairs}

@@ -193,6 +193,7 @@ def image_boxes(
     measured += _marked_squares(
         ink, across, down, refused, rects, [m.rect for m in measured], rules
     )
+    measured += _round_marks(ink, rects, [m.rect for m in measured], rules)
     ring = _seal_rings(ink, seals, rules) if seals and rects else None
     if ring is not None:
         places = [_pixels(s, width, height) for s in seals]
@@ -242,7 +243,17 @@ def _filled_among(
         x0, y0, x1, y1 = box.rect
         if abs(x1 - x0 - side) > slack or abs(y1 - y0 - side) > slack:
             continue
-        if any(abs((r[1] + r[3]) / 2 - (y0 + y1) / 2) <= 0.5 * side for r in clean):
+        # On a clean box's row, or in a column of one within ``marked_reach`` sides (the
+        # row's own empty box joined to a seal's ring, not found clean: ■院所型 beside it).
+        centre = (y0 + y1) / 2
+        if any(
+            abs((r[1] + r[3]) / 2 - centre) <= 0.5 * side
+            or (
+                abs((r[1] + r[3]) / 2 - centre) <= rules.marked_reach * side
+                and x1 > r[0] - 0.5 * side
+            )
+            for r in clean
+        ):
             found.append(box)
     return found
 
@@ -375,8 +386,15 @@ def _measure(
     clear = max(2, round(rules.left_clearance * side))
     # (In a box found from its sides, only straight ink counts there: a × overshooting
     # the box's left edge is slanted, a neighbouring character's strokes are not.)
+    # Measured from the box's left edge, not the part's: a pen's stray pixel left of the
+    # edge (a fill's overshoot) widens the part and would put the cell's rule in reach.
+    # (A square found from its sides keeps the part's: a ×'s arm run out past its left
+    # edge holds straight runs of a thick pen, which would then stand beside it.)
     near = cv2.bitwise_or(across, down) if crossed else ink
-    beside = near[y + round(0.15 * h) : y + h - round(0.15 * h), max(0, x - clear) : max(0, x - 1)]
+    edge_x = x if crossed else x + out_left
+    beside = near[
+        y + round(0.15 * h) : y + h - round(0.15 * h), max(0, edge_x - clear) : max(0, edge_x - 1)
+    ]
     if beside.size and cv2.countNonZero(beside) > 0.02 * beside.size:
         return None
     if ix1 - ix0 < 2 or iy1 - iy0 < 2:
@@ -521,19 +539,189 @@ def _crossed_boxes(
             x1 = _side(down, y0, y1, range(anchor[2] + near, anchor[2] - near, -1), cover)
             if x0 is None or x1 is None:
                 continue
-            x1 += 1
-            if any(_overlap((x0, y0, x1, y1), r) for r in taken):
-                continue
-            if not _among(clean, (x0, y0, x1, y1), side):
-                continue
-            w, h = x1 - x0, y1 - y0
-            mine = frame[y0:y1, x0:x1] > 0
-            box = _measure(ink, across, down, mine, (x0, y0, w, h), rules, crossed=True)
+            box = _crossed_square(
+                ink, across, down, frame, (x0, y0, x1 + 1, y1), clean, taken, rules
+            )
             if box is None:
                 continue
             found.append(box)
             taken.append(box.rect)
             break
+    found += _overrun_squares(ink, across, down, frame, (y_from, y_to, x_from), clean, taken, rules)
+    return found
+
+
+def _runs_on(across: np.ndarray, rect: Rect, reach: int) -> bool:
+    """Whether the square's top or bottom edge runs on unbroken past one of its corners for
+    ``reach`` pixels (``edge_run`` straight runs): the pen × that hid its edges did so."""
+    x0, y0, x1, y1 = rect
+    width = across.shape[1]
+    if reach < 1 or x0 - reach < 0 or x1 + reach > width:
+        return False
+    for row in (*range(y0, y0 + 3), *range(y1 - 3, y1)):
+        line = across[row] > 0
+        if line[x0 - reach : x0].all() or line[x1 : x1 + reach].all():
+            return True
+    return False
+
+
+def _crossed_square(
+    ink: np.ndarray,
+    across: np.ndarray,
+    down: np.ndarray,
+    frame: np.ndarray,
+    rect: Rect,
+    clean: list[Rect],
+    taken: list[Rect],
+    rules: TickDetection,
+) -> _Measured | None:
+    """A square found from its sides, measured as a box with a mark across it, or None:
+    it overlaps a box already taken, stands on no clean box's row or column, or fails a
+    box's tests (``_measure`` with ``crossed``)."""
+    x0, y0, x1, y1 = rect
+    sides = sorted((b[2] - b[0] + b[3] - b[1]) / 2 for b in clean)
+    if any(_overlap(rect, r) for r in taken) or not _among(clean, rect, sides[len(sides) // 2]):
+        return None
+    mine = frame[y0:y1, x0:x1] > 0
+    return _measure(ink, across, down, mine, (x0, y0, x1 - x0, y1 - y0), rules, crossed=True)
+
+
+def _overrun_squares(
+    ink: np.ndarray,
+    across: np.ndarray,
+    down: np.ndarray,
+    frame: np.ndarray,
+    band: tuple[int, int, int],
+    clean: list[Rect],
+    taken: list[Rect],
+    rules: TickDetection,
+) -> list[_Measured]:
+    """Boxes a thick pen × runs out of at its corners: its arms, thick and slanted, hold
+    straight runs as long as ``edge_run`` that join the box's edges (the top edge runs on
+    along the upper arm to the cell's rule, the bottom one along the lower arm), so no edge
+    is a box long and ``_crossed_boxes`` finds no anchor. Straight runs ``overrun_run`` of
+    the clean boxes' side long leave the arms out and keep the box's four sides: where two
+    such edges, a box's side apart, overlap by a box's width or more, the square's sides
+    are looked for between them (columns running down the whole square, ``edge_cover``, a
+    side apart), and taken only when an edge runs on past a corner (``overrun_reach``:
+    the × that hid it; a character's frame ends at its corners). Then judged as any square
+    found from its sides (``_crossed_square``).
+    ``band``: where boxes are looked for (top, bottom, left) as in ``_crossed_boxes``."""
+    sides = sorted((x1 - x0 + y1 - y0) / 2 for x0, y0, x1, y1 in clean)
+    side = sides[len(sides) // 2]
+    slack = rules.crossed_side * side
+    near, width = round(slack), round(side)
+    run = max(3, round(rules.overrun_run * side))
+    y_from, y_to, x_from = band
+    region = ink[y_from:y_to, x_from:]
+    long_across = morph_on_paper(region, cv2.MORPH_OPEN, (1, run))
+    long_down = np.zeros_like(down)
+    long_down[y_from:y_to, x_from:] = morph_on_paper(region, cv2.MORPH_OPEN, (run, 1))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(long_across, connectivity=8)
+    edges = sorted(
+        (
+            (int(x) + x_from, int(y) + y_from, int(x + w) + x_from, int(y + h) + y_from)
+            for x, y, w, h, _ in stats[1:count]
+            if w >= side - slack and h <= 0.3 * side
+        ),
+        key=lambda e: e[1],
+    )
+    found: list[_Measured] = []
+    taken = list(taken)
+    for top in edges:
+        for bottom in edges:
+            if bottom[1] <= top[1] or abs(bottom[3] - top[1] - side) > slack:
+                continue
+            start, end = max(top[0], bottom[0]), min(top[2], bottom[2])
+            if end - start < side - slack:
+                continue
+            y0, y1 = top[1], bottom[3]
+            for x0 in range(start - near, end - width + near + 1):
+                if _side(long_down, y0, y1, range(x0, x0 + 1), rules.edge_cover) is None:
+                    continue
+                x1 = _side(
+                    long_down,
+                    y0,
+                    y1,
+                    range(x0 + width + near, x0 + width - near - 1, -1),
+                    rules.edge_cover,
+                )
+                if x1 is None:
+                    continue
+                rect = (x0, y0, x1 + 1, y1)
+                if not _runs_on(across, rect, round(rules.overrun_reach * side)):
+                    continue  # a character's frame (国 blurred): its edges end at its corners
+                box = _crossed_square(ink, across, down, frame, rect, clean, taken, rules)
+                if box is not None:
+                    found.append(box)
+                    taken.append(box.rect)
+                    break
+    return found
+
+
+def _round_marks(
+    ink: np.ndarray, clean: list[Rect], taken: list[Rect], rules: TickDetection
+) -> list[_Measured]:
+    """Round glyphs typed in a box's place (◎ or ● for the chosen option, ○), as boxes.
+
+    A form typed in Word may mark the chosen option by typing another glyph in its box's
+    place; a round one is no square, so it is not found as a box, and the OCR often loses
+    it. On the rows of the page's clean boxes or rows near them (within ``round_reach``
+    sides: ◎其他 alone on a row, its box beside a seal's ring not found
+    clean), a connected part of ink the size of those
+    boxes (``round_side``) whose whole outline lies at one distance from its centre
+    (``round_radius``: a □ reaches out at its corners, a character's outline runs in and
+    out) and with paper on its left as a box has, is such a glyph. Its ink is the share
+    inked within ``round_inside`` of its radius: a ◎'s inner ring, a ● filled, a ○ none.
+    """
+    if not clean:
+        return []
+    sides = sorted((x1 - x0 + y1 - y0) / 2 for x0, y0, x1, y1 in clean)
+    side = sides[len(sides) // 2]
+    slack = rules.round_side * side
+    reach = rules.round_reach * side
+    y_from = max(0, round(min(r[1] for r in clean) - reach))
+    y_to = round(max(r[3] for r in clean) + reach)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink[y_from:y_to], connectivity=8)
+    inner, outer = rules.round_radius
+    clear = max(2, round(rules.left_clearance * side))
+    found: list[_Measured] = []
+    for index in range(1, count):
+        x, top, w, h, _ = (int(v) for v in stats[index])
+        if abs(w - side) > slack or abs(h - side) > slack:
+            continue
+        if abs(w - h) > rules.max_side_difference * max(w, h):
+            continue
+        y = top + y_from
+        centre = y + h / 2
+        if not any(abs((r[1] + r[3]) / 2 - centre) <= reach for r in clean):
+            continue
+        if any(x < r[2] and r[0] < x + w and y < r[3] and r[1] < y + h for r in taken):
+            continue
+        mine = (labels[top : top + h, x : x + w] == index).astype(np.uint8)
+        contours, _ = cv2.findContours(mine, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        outline = max(contours, key=cv2.contourArea)[:, 0, :].astype(np.float64)
+        cx, cy = (w - 1) / 2, (h - 1) / 2
+        radius = np.hypot((outline[:, 0] - cx) / (w / 2), (outline[:, 1] - cy) / (h / 2))
+        if radius.min() < inner or radius.max() > outer:
+            continue
+        beside = ink[
+            y + round(0.15 * h) : y + h - round(0.15 * h), max(0, x - clear) : max(0, x - 1)
+        ]
+        if beside.size and cv2.countNonZero(beside) > 0.02 * beside.size:
+            continue
+        yy, xx = np.mgrid[0:h, 0:w]
+        within = np.hypot((xx - cx) / (w / 2), (yy - cy) / (h / 2)) < rules.round_inside
+        area = max(1, int(np.count_nonzero(within)))
+        share = int(np.count_nonzero(ink[y : y + h, x : x + w][within])) / area
+        half_w, half_h = rules.round_inside * w / 2, rules.round_inside * h / 2
+        inside = (
+            round(x + cx - half_w),
+            round(y + cy - half_h),
+            round(x + cx + half_w) + 1,
+            round(y + cy + half_h) + 1,
+        )
+        found.append(_Measured((x, y, x + w, y + h), float(share), inside))
     return found
 
 

@@ -166,6 +166,7 @@ def _check_ticks(ticks: TickRules, review: ReviewRules, rows: TickRowDetection, 
         "struck_others",
         "glyph_before",
         "words_ink",
+        "only_printed",
     )
     for name in clear:
         if getattr(ticks.confidence, name) < threshold:

@@ -52,6 +52,22 @@ class TickDetection(Spec):
     )
     pale_lightest: float = Field(gt=0.0, lt=1.0, description="pale ink is darker than this × paper")
     pale_span: float = Field(gt=0.0, le=1.0, description="a pale stroke spans this of the inside")
+    overrun_run: float = Field(
+        gt=0.0, le=1.0, description="a box's sides found from straight runs this share of it"
+    )
+    overrun_reach: float = Field(
+        gt=0.0, le=1.0, description="...when an edge runs on this share of the side past a corner"
+    )
+    round_side: float = Field(
+        gt=0.0, lt=1.0, description="a round mark's sides within this share of the clean boxes'"
+    )
+    round_reach: float = Field(gt=0.0, description="a round mark lies this many sides from a box")
+    round_radius: tuple[float, float] = Field(
+        description="a round mark's outline lies between these radii, shares of its half sides"
+    )
+    round_inside: float = Field(
+        gt=0.0, lt=1.0, description="a round mark's inside: within this share of its radius"
+    )
     vector_inside: float = Field(gt=0.0, le=1.0)
     ticked_glyphs: tuple[str, ...]
     empty_glyphs: tuple[str, ...]
@@ -64,6 +80,9 @@ class TickDetection(Spec):
         inner, outer = self.seal_ring_search
         if not 0.0 < inner < 1.0 < outer:
             raise ValueError("seal_ring_search: needs 0 < inner < 1 < outer")
+        inner, outer = self.round_radius
+        if not 0.0 < inner < 1.0 < outer:
+            raise ValueError("round_radius: needs 0 < inner < 1 < outer")
         glyphs = self.ticked_glyphs + self.empty_glyphs
         if any(len(g) != 1 for g in glyphs):
             raise ValueError("ticked_glyphs/empty_glyphs: one character each")

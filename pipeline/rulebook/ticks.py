@@ -26,6 +26,7 @@ class TickConfidence(Spec):
     struck_others: float = Field(ge=0.0, le=1.0)
     glyph_before: float = Field(ge=0.0, le=1.0)
     words_ink: float = Field(ge=0.0, le=1.0)
+    only_printed: float = Field(ge=0.0, le=1.0)
 
 
 class TypedMarks(Spec):

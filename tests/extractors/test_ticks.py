@@ -892,3 +892,36 @@ def test_a_seals_lettering_read_under_the_label_does_not_take_its_boxes() -> Non
     page = _scan_page((*lines[:3], flush), (*boxes, _box(0.395, 0.606, 0.5)))
     reading = _center_type(page.model_copy(update={"seals": (seal,)}))
     assert reading is not None and reading.value == "院所型"
+
+
+def test_one_option_left_printed_alone_in_its_group_is_the_choice() -> None:
+    """The other options deleted in Word, boxes and words: the cell holds one option's
+    words and nothing else, which a person reads at a glance."""
+    reading = _center_type(_center_type_page(("院所型", 0.38)))
+
+    assert reading is not None and reading.value == "院所型" and reading.raw == "院所型"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize(
+    ("texts", "unread", "why"),
+    [
+        ((("院所型", 0.38),), True, "ink the OCR did not read beside the words: lost words?"),
+        ((("院所型 其它", 0.38),), False, "more than the option's words"),
+        ((("院所", 0.38),), False, "the words read short of the option"),
+    ],
+)
+def test_one_option_read_alone_is_no_choice_unless_the_rest_is_clearly_absent(
+    texts: tuple[tuple[str, float], ...], unread: bool, why: str
+) -> None:
+    page = _center_type_page(*texts)
+    if unread:
+        page = page.model_copy(
+            update={"unread": (UnreadInk(bbox=(0.5, 0.56, 0.56, 0.583), ink=0.3),)}
+        )
+
+    reading = _center_type(page)
+
+    assert (
+        reading is None or reading.value is None or needs_review(reading.confidence, RULES.review)
+    ), why

@@ -612,3 +612,90 @@ def test_no_box_is_looked_for_by_a_seal_off_the_rows_of_the_pages_boxes() -> Non
     boxes = image_boxes(image, DPI, TICKS, [seal])
 
     assert len(boxes) == 2
+
+
+def _double_circle(image: np.ndarray, cx: int, cy: int, radius: int) -> None:
+    """A typed ◎: an outer ring and an inner one."""
+    cv2.circle(image, (cx, cy), radius, INK, 2, cv2.LINE_AA)
+    cv2.circle(image, (cx, cy), radius // 2, INK, 2, cv2.LINE_AA)
+
+
+def test_a_round_glyph_typed_in_a_box_place_is_a_box_carrying_its_inner_ink() -> None:
+    """Word's ◎ (or ●) typed for the chosen □ is no square: beside the group's clean □s,
+    a round part of their size is a box, ticked by its inner ring or fill; a ○ is an
+    empty one. A character of that size is not round (its outline runs in and out), nor
+    is a round part far from every clean box (二〇二二 on a cover's foot)."""
+    image = _page()
+    side = round(3.5 * MM)
+    top = 150
+    _box(image, 100, top)
+    _double_circle(image, 200 + side // 2, top + side // 2, side // 2)  # ◎
+    cv2.circle(image, (300 + side // 2, top + side // 2), side // 2, INK, -1)  # ●
+    cv2.circle(image, (400 + side // 2, top + side // 2), side // 2, INK, 2)  # ○
+    _glyph_frame(image, 500, top, side)  # a character: not round, not a box
+    _double_circle(image, 300 + side // 2, 380, side // 2)  # far below every box
+    scan = _scanned(image, np.random.default_rng(5), degraded=False)
+
+    boxes = image_boxes(scan, DPI, TICKS)
+
+    centres = [round(_centre_x(b, scan.shape[1])) for b in boxes]
+    assert centres == pytest.approx(
+        [100 + side / 2 + 0.5, 200 + side / 2, 300 + side / 2, 400 + side / 2], abs=3
+    )
+    inks = [b.ink for b in boxes]
+    assert inks[0] < 0.03  # □
+    assert inks[1] >= 0.15  # ◎: its inner ring
+    assert inks[2] > 0.9  # ●
+    assert inks[3] < 0.03  # ○
+
+
+def test_no_round_glyph_is_a_box_on_a_page_without_clean_boxes() -> None:
+    image = _page()
+    side = round(3.5 * MM)
+    _double_circle(image, 200 + side // 2, 150 + side // 2, side // 2)
+    cv2.circle(image, (300 + side // 2, 150 + side // 2), side // 2, INK, -1)
+
+    assert image_boxes(image, DPI, TICKS) == ()
+
+
+def test_a_box_blacked_in_by_pen_over_a_column_of_empty_boxes_is_read() -> None:
+    """A cover row whose only empty box a grey seal joins (found clean on no row): the
+    pen-filled box over the next row's empty box, within ``marked_reach`` sides, is read."""
+    image = _page()
+    side = _box(image, 250, 150)
+    _pen_fill(image, 250, 150, side)
+    _box(image, 100, 150 + round(2.8 * side))  # the next row's box, further left
+    _box(image, 250, 150 + round(2.8 * side))
+    scan = _scanned(image, np.random.default_rng(5), degraded=True)
+
+    boxes = image_boxes(scan, DPI, TICKS)
+
+    assert [round(_centre_x(b, scan.shape[1])) for b in boxes] == pytest.approx(
+        [250 + side / 2, 100 + side / 2, 250 + side / 2], abs=3
+    )
+    assert boxes[0].ink > 0.7 and all(b.ink < 0.03 for b in boxes[1:])
+
+
+def test_a_cross_running_out_along_both_edges_keeps_its_box() -> None:
+    """A ballpoint × whose arms leave the box along its edges: the upper one runs the top
+    edge on to the left into the cell's rule, the lower one the bottom edge on to the
+    right, so neither edge is a box long. The box is still found (clean □s of its size on
+    its row and in its column), its ink the ×'s."""
+    image = _page()
+    side = round(3.5 * MM)
+    top = 150
+    cv2.line(image, (80, 60), (80, 340), INK, 2)  # the cell's rule
+    _box(image, 95, top)
+    cv2.line(image, (95, top), (95 + side, top + side), BALLPOINT, 3)
+    cv2.line(image, (95 + side, top), (95, top + side), BALLPOINT, 3)
+    cv2.line(image, (80, top), (95, top), BALLPOINT, 2)  # the top edge run on to the rule
+    cv2.line(image, (95 + side, top + side), (95 + side + 8, top + side), BALLPOINT, 2)
+    _box(image, 250, top)
+    _box(image, 95, top + 2 * side)
+    scan = _scanned(image, np.random.default_rng(11), degraded=False)
+
+    boxes = image_boxes(scan, DPI, TICKS)
+
+    centres = [round(_centre_x(b, scan.shape[1])) for b in boxes]
+    assert centres == pytest.approx([95 + side / 2, 250 + side / 2, 95 + side / 2], abs=3)
+    assert boxes[0].ink >= 0.2 and boxes[1].ink < 0.03 and boxes[2].ink < 0.03
