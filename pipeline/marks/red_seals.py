@@ -648,7 +648,9 @@ def _ring_outlines(
     (a red table frame) do not crowd out the seal-sized ones.
     """
     low, high = frame.long_axis
-    r_low = max(4.0, low / 2 / rules.max_aspect)
+    # (A ring refitted from the search is an ellipse, never a square: a seal only when
+    # at least min_round long; ``hough_from_round``.)
+    r_low = max(4.0, (frame.min_round if rules.hough_from_round else low) / 2 / rules.max_aspect)
     r_high = max(r_low + 2, high / 2)
     mask = ink.astype(np.uint8) * 255
     h, w = ink.shape
@@ -1151,6 +1153,49 @@ def _check_red(
             )
         if near > partial.max_outside:
             return None
+    width, line = _ring_width(ink, centre, axes, angle, square, bins, view, rules.starless_line[0])
+    # The star of a pale seal may be faint ink only, apart from the ring.
+    star = disc_share(faint, centre, rules.star_radius * short) >= rules.star_share
+    if not star and line > rules.starless_line[1]:
+        return None  # no star: the ring alone must be a line, not strokes across it
+    if searched and rules.ring_search is not None:
+        # Found by the circle search alone: a thin ring round a star on clear paper (red
+        # print round a glyph cluster makes such circles too, the real seal-06's title).
+        # Its clear paper is judged on all the ink, the seals' found next to it too: a
+        # circle through a seal's own lettering, centred out near its ring, has that
+        # seal just outside (tuning seed 4 page 0025: 0.42; the gains 0.0-0.26).
+        search = rules.ring_search
+        if not star or width > search.max_width or line > search.max_line:
+            return None
+        if around is not None:
+            outside = band_coverage(
+                ink, centre, axes, angle, square, rules.outside_band, bins, view
+            )
+        if outside > search.max_outside:
+            return None
+    # (Whatever the lettering inside: too wide even for a lettered ring, or a partial ring
+    # too wide for one; judged before the lettering is measured.)
+    if width > max(rules.lettered_ring_width, rules.max_ring_width):
+        return None
+    if not whole and (partial is None or width > partial.max_width):
+        return None
+    # Lettering (or a square seal's glyphs) inside the ring: a red circle drawn round a
+    # cell of black print, an annotation box, has none.
+    lettering = _lettering(faint, centre, axes, angle, square, rules, view)
+    lettered = (
+        lettering >= rules.lettered_coverage and lettering - outside >= rules.lettered_contrast
+    )
+    if width > (rules.lettered_ring_width if lettered else rules.max_ring_width):
+        return None  # a thick line drawn round something: a seal's ring is thin
+    if width > rules.max_ring_width and peak < rules.lettered_ring_peak:
+        return None  # thick and wavering: drawn by hand round print, not stamped by a die
+    bare = lettering < rules.lettering_coverage and not star
+    if bare and (width > rules.bare_ring_width or peak < rules.bare_ring_peak):
+        return None  # no lettering: only a thin ring running all round is a seal's
+    if not whole and (bare or partial is None or width > partial.max_width):
+        return None  # a partial ring: a seal's only when thin and lettered
+    # (The fill and the paper inside are dearer than the tests above and reject few
+    # outlines: judged last, the same seals.)
     # Red ink inside the outline (its part on the image), as a share of that area: a
     # ring, its lettering and a star leave most of it paper; a filled block does not.
     fill = _fill(ink, centre, axes, angle, square, beyond)
@@ -1172,41 +1217,6 @@ def _check_red(
         > rules.max_inside_tint
     ):
         return None
-    width, line = _ring_width(ink, centre, axes, angle, square, bins, view, rules.starless_line[0])
-    # The star of a pale seal may be faint ink only, apart from the ring.
-    star = disc_share(faint, centre, rules.star_radius * short) >= rules.star_share
-    if not star and line > rules.starless_line[1]:
-        return None  # no star: the ring alone must be a line, not strokes across it
-    if searched and rules.ring_search is not None:
-        # Found by the circle search alone: a thin ring round a star on clear paper (red
-        # print round a glyph cluster makes such circles too, the real seal-06's title).
-        # Its clear paper is judged on all the ink, the seals' found next to it too: a
-        # circle through a seal's own lettering, centred out near its ring, has that
-        # seal just outside (tuning seed 4 page 0025: 0.42; the gains 0.0-0.26).
-        search = rules.ring_search
-        if not star or width > search.max_width or line > search.max_line:
-            return None
-        if around is not None:
-            outside = band_coverage(
-                ink, centre, axes, angle, square, rules.outside_band, bins, view
-            )
-        if outside > search.max_outside:
-            return None
-    # Lettering (or a square seal's glyphs) inside the ring: a red circle drawn round a
-    # cell of black print, an annotation box, has none.
-    lettering = _lettering(faint, centre, axes, angle, square, rules, view)
-    lettered = (
-        lettering >= rules.lettered_coverage and lettering - outside >= rules.lettered_contrast
-    )
-    if width > (rules.lettered_ring_width if lettered else rules.max_ring_width):
-        return None  # a thick line drawn round something: a seal's ring is thin
-    if width > rules.max_ring_width and peak < rules.lettered_ring_peak:
-        return None  # thick and wavering: drawn by hand round print, not stamped by a die
-    bare = lettering < rules.lettering_coverage and not star
-    if bare and (width > rules.bare_ring_width or peak < rules.bare_ring_peak):
-        return None  # no lettering: only a thin ring running all round is a seal's
-    if not whole and (bare or partial is None or width > partial.max_width):
-        return None  # a partial ring: a seal's only when thin and lettered
     shape: Shape = "square" if square else ("oval" if long / short > rules.oval_aspect else "round")
     if shape == "round":
         # A round seal's fitted angle is noise (the two axes within a few per cent): the

@@ -301,6 +301,11 @@ class SealDetection(Spec):
     )
     hough_votes_red: float = Field(gt=0.0)
     max_rings_tried: int = Field(ge=0, le=200)
+    hough_from_round: bool = Field(
+        False,
+        description="rings looked for (Hough) from the smallest round seal's radius over "
+        "max_aspect (min_round), not the smallest seal's of any shape (long_axis' first)",
+    )
     pair_oval_overlap: float = Field(
         0.0, ge=0.0, le=2.0, description="two round seals overlapping this much: an oval tried"
     )

@@ -823,3 +823,30 @@ def test_a_searched_circle_is_a_seal_only_round_a_star_on_clear_paper() -> None:
     cv2.circle(broad, (150, 150), 75, 1, 10)
     assert check(broad, False) is not None
     assert check(broad, True) is None
+
+
+def _outlines_near(
+    ink: np.ndarray, centre: tuple[float, float], rules: SealDetection
+) -> list[tuple[float, float]]:
+    return [
+        (max(axes), min(axes))
+        for c, axes, _, _ in _ring_outlines(ink, FRAME, rules)
+        if math.dist(c, centre) < 5
+    ]
+
+
+def test_the_ring_search_starts_at_the_smallest_round_seals_radius() -> None:
+    """``hough_from_round``: the radii searched start at min_round / 2 / max_aspect, not
+    at the smallest seal of any shape's (a square's, which the search never yields): an
+    oval as small and flat as a round seal may be (min_round long, aspect 1.6) is still
+    found and refitted; a ring smaller than that is no longer looked for."""
+    on = SEALS.model_copy(update={"hough_from_round": True})
+    off = SEALS.model_copy(update={"hough_from_round": False})
+    oval = np.zeros((300, 300), np.uint8)
+    cv2.ellipse(oval, (150, 150), (58, 36), 0, 0, 360, 1, 3)
+    found = _outlines_near(oval > 0, (150.0, 150.0), on)
+    assert any(abs(a - 58) < 4 and abs(b - 36) < 4 for a, b in found)
+    small = np.zeros((300, 300), np.uint8)
+    cv2.circle(small, (150, 150), 22, 1, 3)  # 44 px across: min_round is 112
+    assert _outlines_near(small > 0, (150.0, 150.0), off)
+    assert not _outlines_near(small > 0, (150.0, 150.0), on)
