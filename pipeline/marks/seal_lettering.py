@@ -84,6 +84,8 @@ def _recognize(
 ) -> tuple[tuple[TextLine, ...], int, int]:
     """The lines in ``image`` padded with paper, and the padding and the padded width."""
     pad = max(8, image.shape[0] // 4)
+    if rules.lettering_pad_px:  # the text detector's work goes with the padded pixels
+        pad = min(pad, max(8, rules.lettering_pad_px))
     padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
     rgb = cv2.cvtColor(padded, cv2.COLOR_GRAY2RGB)
     # Each line at its own width: a strip's few short lines are not padded to a page's.
@@ -457,8 +459,9 @@ def read_lettering(
 
 def _may_be_mirrored(ring: _Ring, rules: SealDetection) -> bool:
     """Whether an unsure ring reading may be of a mirrored impression, worth reading
-    once more mirrored: enough glyphs for a name, and no legal form read in order."""
-    if len(ring.text) < rules.mirror_min_glyphs:
+    once more mirrored: enough hanzi for a name (a mirrored name reads as hanzi, never
+    as letters and digits alone), and no legal form read in order."""
+    if sum(1 for ch in ring.text if _is_cjk(ch)) < rules.mirror_min_glyphs:
         return False
     return not any(mark in ring.text for mark in rules.unmirrored_marks)
 
