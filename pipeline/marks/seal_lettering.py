@@ -80,9 +80,11 @@ class Lettering:
 
 
 def _recognize(
-    engine: OcrEngine, image: np.ndarray, rules: SealDetection
+    engine: OcrEngine, image: np.ndarray, rules: SealDetection, det_scale: float | None = None
 ) -> tuple[tuple[TextLine, ...], int, int]:
-    """The lines in ``image`` padded with paper, and the padding and the padded width."""
+    """The lines in ``image`` padded with paper, and the padding and the padded width;
+    the lines found on a copy scaled by ``det_scale`` (the rules' lettering_det_scale
+    when None)."""
     pad = max(8, image.shape[0] // 4)
     if rules.lettering_pad_px:  # the text detector's work goes with the padded pixels
         pad = min(pad, max(8, rules.lettering_pad_px))
@@ -90,7 +92,8 @@ def _recognize(
     rgb = cv2.cvtColor(padded, cv2.COLOR_GRAY2RGB)
     # Each line at its own width: a strip's few short lines are not padded to a page's.
     if rules.tight_lines:
-        lines = recognize_tight(engine, rgb, rules.lettering_det_scale)
+        scale = rules.lettering_det_scale if det_scale is None else det_scale
+        lines = recognize_tight(engine, rgb, scale)
     else:
         lines = engine.recognize(rgb)
     return lines, pad, int(padded.shape[1])
@@ -216,13 +219,13 @@ def _read_ring(
     when the strip's ends cut it. Returns the reading and the OCR passes spent."""
     start = unwrapped.gap_deg
     strip = unwrapped.strip(start)
-    lines, pad, width = _recognize(engine, strip, rules)
+    lines, pad, width = _recognize(engine, strip, rules, rules.ring_det_scale)
     first = _ring(lines, pad, width, strip.shape[1], start, rules)
     if first is None or not first.cut:
         return first, 1
     start = first.middle_deg + 180.0
     strip = unwrapped.strip(start)
-    lines, pad, width = _recognize(engine, strip, rules)
+    lines, pad, width = _recognize(engine, strip, rules, rules.ring_det_scale)
     second = _ring(lines, pad, width, strip.shape[1], start, rules)
     if second is None:
         return first, 2

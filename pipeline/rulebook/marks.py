@@ -395,6 +395,9 @@ class SealDetection(Spec):
     )
     tight_lines: bool = True
     lettering_det_scale: float = Field(1.0, gt=0.0, le=1.0)
+    ring_det_scale: float = Field(
+        1.0, gt=0.0, le=1.0, description="lettering_det_scale for the ring's strips"
+    )
     serial_sector_deg: float = Field(ge=0.0, lt=180.0)
     cut_margin_deg: float = Field(ge=0.0, lt=90.0)
     code_sector_deg: float = Field(gt=0.0, le=180.0)

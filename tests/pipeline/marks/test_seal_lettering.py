@@ -274,11 +274,11 @@ class _SayingTightly(_Saying):
     def __init__(self) -> None:
         super().__init__("页上的字", 0.95)
         self.tight = 0
-        self.det_scales: set[float] = set()
+        self.det_scales: list[float] = []
 
     def recognize_tight(self, image: np.ndarray, det_scale: float = 1.0) -> tuple[TextLine, ...]:
         self.tight += 1
-        self.det_scales.add(det_scale)
+        self.det_scales.append(det_scale)
         return (self.line.model_copy(update={"text": "天津某商贸有限公司"}),)
 
 
@@ -290,6 +290,11 @@ def test_the_lettering_is_read_tightly_when_the_rules_say_so(tight: bool) -> Non
     found = read_lettering(ink, seal, engine, rules)  # type: ignore[arg-type]
     assert found.text == ("天津某商贸有限公司" if tight else "页上的字"), found
     assert (engine.tight, engine.calls) == ((found.ocr_calls, 0) if tight else (0, found.ocr_calls))
-    # the lines found on a copy scaled as the rules say (lettering_det_scale)
-    assert engine.det_scales == ({SEALS.lettering_det_scale} if tight else set())
-    assert SEALS.lettering_det_scale < 1.0
+    # the lines found on a copy scaled as the rules say: the ring's strip by ring_det_scale,
+    # the inner lines and serial by lettering_det_scale
+    if tight:
+        assert found.ocr_calls == 2, found
+        assert engine.det_scales == [SEALS.ring_det_scale, SEALS.lettering_det_scale]
+    else:
+        assert engine.det_scales == []
+    assert SEALS.ring_det_scale < SEALS.lettering_det_scale < 1.0
