@@ -80,15 +80,20 @@ class Lettering:
 
 
 def _recognize(
-    engine: OcrEngine, image: np.ndarray, rules: SealDetection
+    engine: OcrEngine, image: np.ndarray, rules: SealDetection, det_scale: float | None = None
 ) -> tuple[tuple[TextLine, ...], int, int]:
-    """The lines in ``image`` padded with paper, and the padding and the padded width."""
+    """The lines in ``image`` padded with paper, and the padding and the padded width;
+    the lines found on a copy scaled by ``det_scale`` (the rules' lettering_det_scale
+    when None)."""
     pad = max(8, image.shape[0] // 4)
+    if rules.lettering_pad_px:  # the text detector's work goes with the padded pixels
+        pad = min(pad, max(8, rules.lettering_pad_px))
     padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
     rgb = cv2.cvtColor(padded, cv2.COLOR_GRAY2RGB)
     # Each line at its own width: a strip's few short lines are not padded to a page's.
     if rules.tight_lines:
-        lines = recognize_tight(engine, rgb, rules.lettering_det_scale)
+        scale = rules.lettering_det_scale if det_scale is None else det_scale
+        lines = recognize_tight(engine, rgb, scale)
     else:
         lines = engine.recognize(rgb)
     return lines, pad, int(padded.shape[1])
@@ -214,13 +219,13 @@ def _read_ring(
     when the strip's ends cut it. Returns the reading and the OCR passes spent."""
     start = unwrapped.gap_deg
     strip = unwrapped.strip(start)
-    lines, pad, width = _recognize(engine, strip, rules)
+    lines, pad, width = _recognize(engine, strip, rules, rules.ring_det_scale)
     first = _ring(lines, pad, width, strip.shape[1], start, rules)
     if first is None or not first.cut:
         return first, 1
     start = first.middle_deg + 180.0
     strip = unwrapped.strip(start)
-    lines, pad, width = _recognize(engine, strip, rules)
+    lines, pad, width = _recognize(engine, strip, rules, rules.ring_det_scale)
     second = _ring(lines, pad, width, strip.shape[1], start, rules)
     if second is None:
         return first, 2
@@ -457,8 +462,9 @@ def read_lettering(
 
 def _may_be_mirrored(ring: _Ring, rules: SealDetection) -> bool:
     """Whether an unsure ring reading may be of a mirrored impression, worth reading
-    once more mirrored: enough glyphs for a name, and no legal form read in order."""
-    if len(ring.text) < rules.mirror_min_glyphs:
+    once more mirrored: enough hanzi for a name (a mirrored name reads as hanzi, never
+    as letters and digits alone), and no legal form read in order."""
+    if sum(1 for ch in ring.text if _is_cjk(ch)) < rules.mirror_min_glyphs:
         return False
     return not any(mark in ring.text for mark in rules.unmirrored_marks)
 

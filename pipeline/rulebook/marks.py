@@ -419,8 +419,14 @@ class SealDetection(Spec):
     gap_band: tuple[float, float]
     gap_window_deg: float = Field(gt=0.0, lt=180.0)
     strip_height_px: int = Field(ge=16, le=256)
+    lettering_pad_px: int = Field(
+        0, ge=0, le=256, description="paper round an image the OCR reads, at most (0: no cap)"
+    )
     tight_lines: bool = True
     lettering_det_scale: float = Field(1.0, gt=0.0, le=1.0)
+    ring_det_scale: float = Field(
+        1.0, gt=0.0, le=1.0, description="lettering_det_scale for the ring's strips"
+    )
     serial_sector_deg: float = Field(ge=0.0, lt=180.0)
     cut_margin_deg: float = Field(ge=0.0, lt=90.0)
     code_sector_deg: float = Field(gt=0.0, le=180.0)

@@ -16,7 +16,13 @@ from shenbao_lab.generator.fonts import fonts
 from shenbao_lab.generator.ink import render_seal, stamp
 
 from pipeline.marks.seal_impressions import SealCandidate, detect_seals
-from pipeline.marks.seal_lettering import Lettering, _ink_image, _ring, read_lettering
+from pipeline.marks.seal_lettering import (
+    Lettering,
+    _ink_image,
+    _recognize,
+    _ring,
+    read_lettering,
+)
 from pipeline.model import SealMark, TextLine
 from pipeline.ocr.engine import OcrEngine, OcrSettings
 from pipeline.ocr.registry import create_engine
@@ -207,6 +213,10 @@ def _stamped_seal() -> tuple[np.ndarray, SealCandidate]:
         ("AB1", 0.9, 1, ""),
         # too short a reading for a mirrored name: not retried mirrored
         ("A", 0.5, 1, ""),
+        # an unsure reading of letters and digits only (a serial, specks): a mirrored
+        # name reads as hanzi, so not retried mirrored
+        ("A3223682681", 0.53, 1, ""),
+        ("2596914822", 0.53, 1, ""),
         # an unsure name with its legal form in reading order: not mirrored, inner read
         ("天津某商贸有限公司", 0.6, 2, "天津某商贸有限公司"),
         # an unsure reading of hanzi without one (a mirrored name reads so): retried
@@ -221,6 +231,31 @@ def test_passes_are_spent_only_where_they_can_change_the_reading(
     found = read_lettering(ink, seal, engine, SEALS)  # type: ignore[arg-type]
     assert found.text == kept, found
     assert engine.calls == found.ocr_calls == calls, found
+
+
+class _Seeing(_Saying):
+    """``_Saying`` that keeps the images it was given."""
+
+    def __init__(self) -> None:
+        super().__init__("发票专用章", 0.9)
+        self.images: list[np.ndarray] = []
+
+    def recognize(self, image: np.ndarray) -> tuple[TextLine, ...]:
+        self.images.append(image)
+        return super().recognize(image)
+
+
+def test_the_paper_round_an_image_read_is_a_quarter_of_its_height_at_most_the_cap() -> None:
+    engine = _Seeing()
+    strip = np.full((64, 400), 255, np.uint8)
+    stack = np.full((300, 270), 255, np.uint8)  # the inner lines and serial stacked
+    _, strip_pad, _ = _recognize(engine, strip, SEALS)  # type: ignore[arg-type]
+    _, stack_pad, width = _recognize(engine, stack, SEALS)  # type: ignore[arg-type]
+    assert SEALS.lettering_pad_px == 16
+    assert strip_pad == 16 and stack_pad == 16  # not 300 // 4
+    assert engine.images[1].shape[:2] == (300 + 32, 270 + 32) and width == 270 + 32
+    uncapped = SEALS.model_copy(update={"lettering_pad_px": 0})
+    assert _recognize(engine, stack, uncapped)[1] == 75  # type: ignore[arg-type]
 
 
 def test_a_name_keeps_the_hanzi_between_its_ends() -> None:
@@ -239,11 +274,11 @@ class _SayingTightly(_Saying):
     def __init__(self) -> None:
         super().__init__("页上的字", 0.95)
         self.tight = 0
-        self.det_scales: set[float] = set()
+        self.det_scales: list[float] = []
 
     def recognize_tight(self, image: np.ndarray, det_scale: float = 1.0) -> tuple[TextLine, ...]:
         self.tight += 1
-        self.det_scales.add(det_scale)
+        self.det_scales.append(det_scale)
         return (self.line.model_copy(update={"text": "天津某商贸有限公司"}),)
 
 
@@ -255,6 +290,11 @@ def test_the_lettering_is_read_tightly_when_the_rules_say_so(tight: bool) -> Non
     found = read_lettering(ink, seal, engine, rules)  # type: ignore[arg-type]
     assert found.text == ("天津某商贸有限公司" if tight else "页上的字"), found
     assert (engine.tight, engine.calls) == ((found.ocr_calls, 0) if tight else (0, found.ocr_calls))
-    # the lines found on a copy scaled as the rules say (lettering_det_scale)
-    assert engine.det_scales == ({SEALS.lettering_det_scale} if tight else set())
-    assert SEALS.lettering_det_scale < 1.0
+    # the lines found on a copy scaled as the rules say: the ring's strip by ring_det_scale,
+    # the inner lines and serial by lettering_det_scale
+    if tight:
+        assert found.ocr_calls == 2, found
+        assert engine.det_scales == [SEALS.ring_det_scale, SEALS.lettering_det_scale]
+    else:
+        assert engine.det_scales == []
+    assert SEALS.ring_det_scale < SEALS.lettering_det_scale < 1.0
