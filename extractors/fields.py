@@ -646,6 +646,16 @@ def _row_read_again(
     return None
 
 
+def _read_to_its_end(raw: str, rules: Rules) -> bool:
+    """Whether a date's text is read whole, from its year to the 日 that ends it
+    (``rules/second_reading.yaml`` ``row``: ``start``, ``whole``, ``end``): nothing written
+    after 日 belongs to the date, so ink beside it (a seal's ring stamped just past the
+    day, unread on a greyscale scan) does not mean the reading stopped short."""
+    row = rules.second_reading.row
+    text = normalizer(rules).text(raw).strip()
+    return all(re.search(p, text) for p in (row.start, row.whole, row.end))
+
+
 def _date_marks(text: str) -> str:
     """A date's digits and 年月日, the rest left out."""
     return "".join(c for c in text if c.isdigit() or c in "年月日")
@@ -803,11 +813,15 @@ def read_field(
             ).doubts
             if page.unread:  # ink the OCR did not read, where the value is or goes on
                 blank = source is None and not raw.strip()
+                # a date read to its 日 did not stop short, whatever ink lies past it
+                ended = spec.type is FieldType.DATE and parsed and _read_to_its_end(raw, rules)
                 unread = rules.plausibility.unread_ink
                 signs += plausibility.unread_ink(
                     blank_with_ink=blank
                     and _ink_where_value_is(spec, line, page, rules.plausibility, normalize),
-                    ink_continues=bool(read_from) and _ink_continues(read_from, page, unread),
+                    ink_continues=bool(read_from)
+                    and not ended
+                    and _ink_continues(read_from, page, unread),
                     rules=rules.plausibility,
                 ).doubts
             for sign in signs:

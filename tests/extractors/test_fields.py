@@ -206,6 +206,20 @@ def test_a_seal_ring_near_a_complete_reading_leaves_it_sure() -> None:
         assert reading.confidence > 0.9, blob
 
 
+def test_a_date_read_to_its_end_is_not_cut_short_by_a_seal_just_past_it() -> None:
+    """A seal stamped just past a whole date (its ring's box beginning under the 日 and
+    covering the row: greyscale, session-16 tuned corpus, copier-grey and
+    grey-shaded-words-holes): nothing after 日 belongs to the date, the reading is sure;
+    the same seal past a date without its 日 still is a reading that may have stopped."""
+    seal = UnreadInk(bbox=(0.665, 0.259, 0.888, 0.42), ink=0.1)
+    whole = _line("2022年6月7日", (0.529, 0.365, 0.67, 0.39))
+    reading = _read("commit_date", _page([COMMIT_LABEL, whole], [seal]))
+    assert reading.value == "2022-06-07" and reading.confidence > 0.9
+    begun = _line("2022年6月1", (0.529, 0.365, 0.67, 0.39))
+    reading = _read("commit_date", _page([COMMIT_LABEL, begun], [seal]))
+    assert needs_review(reading.confidence, RULES.review)
+
+
 @pytest.mark.parametrize("tail", ["（盖章）：", "(盖章):", "盖章）：", "（盖章）"])
 def test_a_label_split_across_two_lines_is_not_kept_in_the_value(tail: str) -> None:
     """The OCR read 推荐单位 and （盖章）：黔东南州… as two lines: the label's end and its
