@@ -393,8 +393,14 @@ def _anchors(
             found = True
             yield line, (quality, ""), None
         if not found:
-            for place in _seal_places(page, rules):
-                yield place, (rules.plausibility.sealed_label.seal_only_quality, ""), None
+            r = rules.plausibility.sealed_label
+            places = list(_seal_places(page, rules))
+            for place, date in places:
+                # the page's one seal over a whole date (to its 日): the date its hidden
+                # label signs; a date in part, or one of several, a reviewer places
+                whole = len(places) == 1 and _read_to_its_end(date.text, rules)
+                quality = r.seal_only_date_quality if whole else r.seal_only_quality
+                yield place, (quality, ""), None
     sealed = (
         _sealed_row(spec, page, template, rules)
         if not found and spec.method is ReadMethod.ANCHOR_RIGHT
@@ -427,11 +433,12 @@ def _sealed_labels(
         yield line, r.sealed_quality if sealed else r.quality
 
 
-def _seal_places(page: Page, rules: Rules) -> Iterator[TextLine]:
+def _seal_places(page: Page, rules: Rules) -> Iterator[tuple[TextLine, TextLine]]:
     """Where a label no line reads at all would be: a seal found on the page, stamped over
     its label, with a date read under its middle and inside it (the date the seal's
     lower half covers). The place is given as a line of no text over the date's first
-    piece (the leftmost on the first row under the seal's middle), ending at the middle."""
+    piece (the leftmost on the first row under the seal's middle), ending at the middle,
+    with that piece."""
     for seal in page.seals:
         x0, y0, x1, y1 = seal.bbox
         middle = (y0 + y1) / 2
@@ -443,7 +450,7 @@ def _seal_places(page: Page, rules: Rules) -> Iterator[TextLine]:
             key=lambda t: t.bbox[0],
         )
         if _dated(first, rules):
-            yield TextLine(text="", bbox=(first.bbox[0], y0, first.bbox[2], middle))
+            yield TextLine(text="", bbox=(first.bbox[0], y0, first.bbox[2], middle)), first
 
 
 def _sealed_row(

@@ -507,9 +507,11 @@ def test_a_sentence_sharing_words_with_the_label_is_no_label() -> None:
     assert read_field(PILOT.field("commit_date"), page, PILOT, RULES) is None
 
 
-def test_a_date_in_a_seal_whose_label_no_line_reads_goes_to_review() -> None:
-    reading = _read("commit_date", _sealed_page([COMMIT_DATE], (SEAL_ON_LABEL,)))
-    assert reading.value == "2022-07-12"
+def test_a_date_in_part_in_a_seal_whose_label_no_line_reads_goes_to_review() -> None:
+    # the day's end under the ring (a whole date there: the test after next)
+    begun = COMMIT_DATE.model_copy(update={"text": "2022年7月1"})
+    reading = _read("commit_date", _sealed_page([begun], (SEAL_ON_LABEL,)))
+    assert reading.value == "2022-07-01"
     assert needs_review(reading.confidence, RULES.review)
     # no seal: no place to anchor to
     assert (
@@ -611,6 +613,32 @@ def test_a_date_begun_left_of_a_seal_whose_label_no_line_reads_is_read_from_its_
     reading = read_field(PILOT.field("recommend_date"), page, PILOT, RULES)
     assert reading is not None and reading.value == "2022-07-24"
     assert needs_review(reading.confidence, RULES.review)
+
+
+def test_a_whole_date_under_the_seal_that_hid_its_label_is_read_sure() -> None:
+    """运营单位（盖章） under a greyscale seal whose ring took the whole label from the
+    detector (session-16 tuned corpus, pen-slash): the page's one seal over a date read
+    whole, to its 日, anchors it as surely as a label the seal left in part; a date begun
+    only, or a page with two such seals, still goes to a reviewer."""
+    seal = SealMark(bbox=(0.662, 0.293, 0.855, 0.429), shape="round", colour="grey", confidence=0.9)
+    date = _line("2022年6月14日", (0.526, 0.365, 0.668, 0.386))
+    page = _page([date], []).model_copy(update={"seals": (seal,)})
+    reading = read_field(PILOT.field("commit_date"), page, PILOT, RULES)
+    assert reading is not None and reading.value == "2022-06-14"
+    assert not needs_review(reading.confidence, RULES.review)
+    begun = _line("2022年6月14", (0.526, 0.365, 0.668, 0.386))
+    reading = read_field(
+        PILOT.field("commit_date"),
+        _page([begun], []).model_copy(update={"seals": (seal,)}),
+        PILOT,
+        RULES,
+    )
+    assert reading is not None and needs_review(reading.confidence, RULES.review)
+    other = SealMark(bbox=(0.1, 0.6, 0.3, 0.74), shape="round", colour="grey", confidence=0.9)
+    second = _line("2022年6月15日", (0.05, 0.68, 0.2, 0.70))
+    two = _page([date, second], []).model_copy(update={"seals": (seal, other)})
+    reading = read_field(PILOT.field("commit_date"), two, PILOT, RULES)
+    assert reading is not None and needs_review(reading.confidence, RULES.review)
 
 
 # --- a cover label its seal hid whole (推荐单位（盖章）： under the authority's seal) -------
