@@ -397,6 +397,24 @@ def test_a_recommendation_dated_before_the_application_sends_both_to_review(
     assert _doubt_date_order(in_order, PILOT, pages, RULES) == in_order
 
 
+def test_out_of_order_dates_leave_the_sure_one_sure_when_the_other_is_unsure() -> None:
+    """The recommendation read 2021年7月8日 (its 2 read 1, scored 0.41, and re-read 2022:
+    sent to review for that already; session-16 tuned corpus, phone-faint-tick-backhand)
+    before an application read sure: the unsure one explains the order; when both are
+    sure, both go to review."""
+    pages = {1: _page([], []), 8: _page([], []).model_copy(update={"number": 8})}
+    unsure = _dated("2021-07-08", 8).model_copy(update={"confidence": 0.25})
+    fields = {"apply_date": _dated("2022-07-04", 1), "recommend_date": unsure}
+    doubted = _doubt_date_order(fields, PILOT, pages, RULES)
+    assert doubted["apply_date"] == fields["apply_date"]
+    assert [d.cue for d in doubted["recommend_date"].doubts or ()] == [Doubt.OUT_OF_ORDER]
+    both_unsure = fields | {
+        "apply_date": _dated("2022-07-04", 1).model_copy(update={"confidence": 0.5})
+    }
+    doubted = _doubt_date_order(both_unsure, PILOT, pages, RULES)
+    assert all(doubted[k].doubts for k in both_unsure)
+
+
 @pytest.mark.parametrize(
     "cut", ["研发投入占营业收入比重（%", "研发投入占营业收入比重（", "研发投入占营业收入比重（%）"]
 )
