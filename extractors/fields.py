@@ -834,6 +834,7 @@ def read_field(
                 ).doubts
             for sign in signs:
                 ledger.times(sign.effect, sign.cue, sign.detail)
+            agreed: list[tuple[str, str]] = []  # the re-readings' dates, when they parse
             if source is not None and source.rereadings and value is not None:
                 for again in source.rereadings:
                     if (
@@ -850,9 +851,22 @@ def read_field(
                     )
                     if other is None and spec.type is FieldType.DATE:
                         other = (normalize.written_date(raw_again) or (None, ""))[0]
+                    if isinstance(other, str):
+                        agreed.append((raw_again, other))
                     if other is not None and other != value:
                         cap = rules.plausibility.agreement.disagreement_cap
                         ledger.cap(cap, Doubt.REREAD, normalize.text(raw_again))
+                if (
+                    spec.type is FieldType.DATE
+                    and len(agreed) == len(source.rereadings)
+                    and len({str(o) for _, o in agreed}) == 1
+                    and not plausibility.in_range(spec.key, value, rules.plausibility)
+                    and plausibility.in_range(spec.key, agreed[0][1], rules.plausibility)
+                ):
+                    # a date outside the campaign's (2021 for 2022: its 2 read 1) that every
+                    # re-reading reads alike inside it: theirs is proposed, for review (the
+                    # re-readings disagree with the first reading, capped above)
+                    raw, value = agreed[0][0], agreed[0][1]
         if lettering is not None:
             # the value's start taken from the seal's lettering: a reviewer confirms it
             ledger.cap(rules.plausibility.agreement.disagreement_cap, Doubt.DISAGREE, lettering)

@@ -250,6 +250,12 @@ class Plausibility(Spec):
         return cls(factor=math.prod(d.effect for d in doubts), doubts=tuple(doubts))
 
 
+def in_range(key: str, value: FieldValue, rules: PlausibilityRules) -> bool:
+    """Whether a field's value lies in the range it can plausibly hold (a value of another
+    kind, or a field with no range, does)."""
+    return _in_range(key, value, rules)
+
+
 def _in_range(key: str, value: FieldValue, rules: PlausibilityRules) -> bool:
     if key in rules.date_ranges and isinstance(value, str):
         low, high = rules.date_ranges[key]

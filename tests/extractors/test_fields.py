@@ -397,6 +397,23 @@ def test_a_recommendation_dated_before_the_application_sends_both_to_review(
     assert _doubt_date_order(in_order, PILOT, pages, RULES) == in_order
 
 
+def test_a_date_outside_the_calls_year_re_read_alike_inside_it_is_proposed() -> None:
+    """A handwritten 2022 read 2021 (its 2 scored 0.41) and re-read 2022 at both margins
+    (session-16 tuned corpus): the re-readings' date is proposed, for review; re-readings
+    that disagree among themselves propose nothing."""
+    label = _line("推荐单位（盖章)", (0.519, 0.51, 0.674, 0.531))
+    date = _line("2021年7月8日", (0.485, 0.549, 0.726, 0.574)).model_copy(
+        update={"rereadings": ("2022年7月8日", "2022年7月 8日")}
+    )
+    reading = _read("recommend_date", _page([label, date], []))
+    assert reading.value == "2022-07-08"
+    assert needs_review(reading.confidence, RULES.review)
+    split = date.model_copy(update={"rereadings": ("2022年7月8日", "2022年7月9日")})
+    reading = _read("recommend_date", _page([label, split], []))
+    assert reading.value == "2021-07-08"
+    assert needs_review(reading.confidence, RULES.review)
+
+
 def test_out_of_order_dates_leave_the_sure_one_sure_when_the_other_is_unsure() -> None:
     """The recommendation read 2021年7月8日 (its 2 read 1, scored 0.41, and re-read 2022:
     sent to review for that already; session-16 tuned corpus, phone-faint-tick-backhand)
