@@ -30,6 +30,7 @@ from extractors.checks import check_fields
 from extractors.doubts import Ledger, doubted, pruned
 from extractors.nlp import gazetteer
 from extractors.normalize import Normalizer, normalizer
+from extractors.review import needs_review
 from extractors.sections import check_sections, find_sections, page_order
 from extractors.tables import read_tables
 from extractors.ticks import read_checkbox
@@ -393,8 +394,14 @@ def _anchors(
             found = True
             yield line, (quality, ""), None
         if not found:
-            for place in _seal_places(page, rules):
-                yield place, (rules.plausibility.sealed_label.seal_only_quality, ""), None
+            r = rules.plausibility.sealed_label
+            places = list(_seal_places(page, rules))
+            for place, date in places:
+                # the page's one seal over a whole date (to its 日): the date its hidden
+                # label signs; a date in part, or one of several, a reviewer places
+                whole = len(places) == 1 and _read_to_its_end(date.text, rules)
+                quality = r.seal_only_date_quality if whole else r.seal_only_quality
+                yield place, (quality, ""), None
     sealed = (
         _sealed_row(spec, page, template, rules)
         if not found and spec.method is ReadMethod.ANCHOR_RIGHT
@@ -427,11 +434,12 @@ def _sealed_labels(
         yield line, r.sealed_quality if sealed else r.quality
 
 
-def _seal_places(page: Page, rules: Rules) -> Iterator[TextLine]:
+def _seal_places(page: Page, rules: Rules) -> Iterator[tuple[TextLine, TextLine]]:
     """Where a label no line reads at all would be: a seal found on the page, stamped over
     its label, with a date read under its middle and inside it (the date the seal's
     lower half covers). The place is given as a line of no text over the date's first
-    piece (the leftmost on the first row under the seal's middle), ending at the middle."""
+    piece (the leftmost on the first row under the seal's middle), ending at the middle,
+    with that piece."""
     for seal in page.seals:
         x0, y0, x1, y1 = seal.bbox
         middle = (y0 + y1) / 2
@@ -443,7 +451,7 @@ def _seal_places(page: Page, rules: Rules) -> Iterator[TextLine]:
             key=lambda t: t.bbox[0],
         )
         if _dated(first, rules):
-            yield TextLine(text="", bbox=(first.bbox[0], y0, first.bbox[2], middle))
+            yield TextLine(text="", bbox=(first.bbox[0], y0, first.bbox[2], middle)), first
 
 
 def _sealed_row(
@@ -646,6 +654,16 @@ def _row_read_again(
     return None
 
 
+def _read_to_its_end(raw: str, rules: Rules) -> bool:
+    """Whether a date's text is read whole, from its year to the 日 that ends it
+    (``rules/second_reading.yaml`` ``row``: ``start``, ``whole``, ``end``): nothing written
+    after 日 belongs to the date, so ink beside it (a seal's ring stamped just past the
+    day, unread on a greyscale scan) does not mean the reading stopped short."""
+    row = rules.second_reading.row
+    text = normalizer(rules).text(raw).strip()
+    return all(re.search(p, text) for p in (row.start, row.whole, row.end))
+
+
 def _date_marks(text: str) -> str:
     """A date's digits and 年月日, the rest left out."""
     return "".join(c for c in text if c.isdigit() or c in "年月日")
@@ -803,15 +821,20 @@ def read_field(
             ).doubts
             if page.unread:  # ink the OCR did not read, where the value is or goes on
                 blank = source is None and not raw.strip()
+                # a date read to its 日 did not stop short, whatever ink lies past it
+                ended = spec.type is FieldType.DATE and parsed and _read_to_its_end(raw, rules)
                 unread = rules.plausibility.unread_ink
                 signs += plausibility.unread_ink(
                     blank_with_ink=blank
                     and _ink_where_value_is(spec, line, page, rules.plausibility, normalize),
-                    ink_continues=bool(read_from) and _ink_continues(read_from, page, unread),
+                    ink_continues=bool(read_from)
+                    and not ended
+                    and _ink_continues(read_from, page, unread),
                     rules=rules.plausibility,
                 ).doubts
             for sign in signs:
                 ledger.times(sign.effect, sign.cue, sign.detail)
+            agreed: list[tuple[str, str]] = []  # the re-readings' dates, when they parse
             if source is not None and source.rereadings and value is not None:
                 for again in source.rereadings:
                     if (
@@ -828,9 +851,22 @@ def read_field(
                     )
                     if other is None and spec.type is FieldType.DATE:
                         other = (normalize.written_date(raw_again) or (None, ""))[0]
+                    if isinstance(other, str):
+                        agreed.append((raw_again, other))
                     if other is not None and other != value:
                         cap = rules.plausibility.agreement.disagreement_cap
                         ledger.cap(cap, Doubt.REREAD, normalize.text(raw_again))
+                if (
+                    spec.type is FieldType.DATE
+                    and len(agreed) == len(source.rereadings)
+                    and len({str(o) for _, o in agreed}) == 1
+                    and not plausibility.in_range(spec.key, value, rules.plausibility)
+                    and plausibility.in_range(spec.key, agreed[0][1], rules.plausibility)
+                ):
+                    # a date outside the campaign's (2021 for 2022: its 2 read 1) that every
+                    # re-reading reads alike inside it: theirs is proposed, for review (the
+                    # re-readings disagree with the first reading, capped above)
+                    raw, value = agreed[0][0], agreed[0][1]
         if lettering is not None:
             # the value's start taken from the seal's lettering: a reviewer confirms it
             ledger.cap(rules.plausibility.agreement.disagreement_cap, Doubt.DISAGREE, lettering)
@@ -904,7 +940,10 @@ def _doubt_date_order(
 ) -> dict[str, ExtractedField]:
     """Two dates read off a scan in an order the forms cannot have (a recommendation
     before the application): one of them is misread, so both go to review
-    (``rules/plausibility.yaml`` ``date_order``)."""
+    (``rules/plausibility.yaml`` ``date_order``) — unless one of them is sent to review
+    already for its own reading (a digit scored low, a re-reading that disagrees) while
+    the other is sure: that one's misread explains the order, as with two readings of one
+    field (``plausibility.combine_readings``), and the sure one stays sure."""
     r = rules.plausibility
     scanned = {n for n, page in pages.items() if page.kind is SourceKind.SCAN}
     out = dict(fields)
@@ -915,7 +954,12 @@ def _doubt_date_order(
         if not (isinstance(a.value, str) and isinstance(b.value, str) and a.value > b.value):
             continue  # ISO dates compare as text; a blank or unparsed one decides nothing
         factor = r.factors.out_of_range
+        unsure = {
+            k for k, f in ((first, a), (second, b)) if needs_review(f.confidence, rules.review)
+        }
         for key, field, other in ((first, a, second), (second, b, first)):
+            if len(unsure) == 1 and key not in unsure:
+                continue
             label = template.field(other).label
             out[key] = doubted(
                 out[key], field.confidence * factor, Doubt.OUT_OF_ORDER, label, effect=factor

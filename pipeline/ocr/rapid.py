@@ -11,6 +11,7 @@ a line's score is the mean of its characters', so one misread character in a lon
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Sequence
@@ -64,9 +65,11 @@ class RapidEngine:
             "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
         }
         try:
-            return RapidOCR(params=params)
+            ocr = RapidOCR(params=params)
         except Exception as exc:  # the models or ONNX Runtime are broken: a run failure
             raise OcrError(f"cannot start rapidocr: {exc}") from exc
+        _keep_line_scores(ocr)
+        return ocr
 
     @property
     def name(self) -> str:
@@ -75,7 +78,8 @@ class RapidEngine:
     @property
     def fingerprint(self) -> str:
         # "chars": lines carry character scores, so pages cached without them are read anew
-        return f"rapidocr-{self._version}-ppocrv6-small-chars-{self.settings.fingerprint()}"
+        # "chars2": a line with a space has them too (``_keep_line_scores``)
+        return f"rapidocr-{self._version}-ppocrv6-small-chars2-{self.settings.fingerprint()}"
 
     def _run(
         self,
@@ -95,10 +99,11 @@ class RapidEngine:
             with self._lock:
                 if self._ocr is None:
                     self._ocr = self._load()
+                self._ocr.shenbao_line_scores = []
                 if not tight:
                     # rapidocr keeps the steps of the last call (read_line's no detection):
                     # every call names its own.
-                    return self._ocr(image, **steps)
+                    return _with_line_scores(self._ocr(image, **steps), self._ocr)
                 rec = self._ocr._load_rec_model()
                 det = self._ocr._load_det_model()
                 shape, batch = list(rec.rec_image_shape), rec.rec_batch_num
@@ -110,7 +115,7 @@ class RapidEngine:
                     det.limit_side_len = max(32, round(max(image.shape[:2]) * det_scale))
                     det.limit_type = "max"
                 try:
-                    return self._ocr(image, **steps)
+                    return _with_line_scores(self._ocr(image, **steps), self._ocr)
                 finally:
                     rec.rec_image_shape, rec.rec_batch_num = shape, batch
                     det.limit_side_len, det.limit_type = limit, limit_type
@@ -140,7 +145,9 @@ class RapidEngine:
         )
         if result.boxes is None or result.txts is None:
             return ()
-        char_scores = _char_scores(result.txts, result.word_results)
+        char_scores = _char_scores(
+            result.txts, result.word_results, getattr(result, "shenbao_line_scores", ())
+        )
         lines = [
             TextLine(
                 text=text,
@@ -184,19 +191,52 @@ def _score(value: float) -> float:
     return round(float(min(max(value, 0.0), 1.0)), 4)
 
 
+def _keep_line_scores(ocr: Any) -> None:
+    """Keep each recognised line's own character scores on ``ocr`` (``shenbao_line_scores``:
+    the line's text and one score per character, its spaces included) as rapidocr decodes
+    them, before it pairs them with the characters of its word boxes: those leave the
+    spaces out while the scores keep them, so the pairs of a line with a space are
+    shifted (2022年7月 11 日: the space's 0.54 paired with the 1) and its last scores
+    dropped. A rapidocr without the step leaves the list empty."""
+    calc = getattr(ocr, "calc_word_boxes", None)
+    if calc is None:
+        return
+
+    def keeping(img: Any, dt_boxes: Any, rec_res: Any) -> Any:
+        infos = rec_res.word_results or ()
+        ocr.shenbao_line_scores = [
+            (str(text), tuple(float(c) for c in getattr(info, "confs", None) or ()))
+            for text, info in zip(rec_res.txts or (), infos, strict=False)
+        ]
+        return calc(img, dt_boxes, rec_res)
+
+    ocr.calc_word_boxes = keeping
+
+
+def _with_line_scores(result: Any, ocr: Any) -> Any:
+    """``result`` carrying the line scores its call kept (``_keep_line_scores``)."""
+    with contextlib.suppress(AttributeError):  # an output that takes no attribute
+        result.shenbao_line_scores = tuple(getattr(ocr, "shenbao_line_scores", ()))
+    return result
+
+
 def _char_scores(
-    texts: Sequence[str], word_results: Sequence[Any] | None
+    texts: Sequence[str],
+    word_results: Sequence[Any] | None,
+    line_scores: Sequence[tuple[str, tuple[float, ...]]] = (),
 ) -> list[tuple[float, ...] | None]:
     """Each line's character scores, or None where rapidocr's can't be trusted to align.
 
     rapidocr gives one ``(char, score, box)`` per character, but drops lines whose word
     boxes came out empty and pairs scores with characters after removing spaces (so a
     line with a space has its scores shifted). The results are matched to the lines by
-    their characters; a line with whitespace, or one that does not match, gets None and
-    is judged by its line score alone.
+    their characters; a line with whitespace takes its scores as decoded
+    (``line_scores``, one per character of the text, spaces included) when they are
+    there; one that does not match gets None and is judged by its line score alone.
     """
     out: list[tuple[float, ...] | None] = []
     words = list(word_results or ())
+    decoded = list(line_scores)
     at = 0
     for text in texts:
         chars: tuple[float, ...] | None = None
@@ -209,5 +249,19 @@ def _char_scores(
                 at += 1
                 if read == text and len(candidate) == len(text):
                     chars = tuple(_score(w[1]) for w in candidate)
+                else:
+                    chars = _decoded_scores(text, decoded)
         out.append(chars)
     return out
+
+
+def _decoded_scores(
+    text: str, decoded: list[tuple[str, tuple[float, ...]]]
+) -> tuple[float, ...] | None:
+    """The scores kept for the first line of ``decoded`` reading ``text``, one per
+    character (that entry and those before it used up), or None."""
+    for i, (read, scores) in enumerate(decoded):
+        if read == text and len(scores) == len(text):
+            del decoded[: i + 1]
+            return tuple(_score(s) for s in scores)
+    return None

@@ -84,6 +84,11 @@ class SealedLabelRules(Spec):
     seal_only_quality: float = Field(
         ge=0.0, le=1.0, description="label quality when no line reads the label, a seal does"
     )
+    seal_only_date_quality: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="... when the page's one such seal is over a date read whole, to its 日",
+    )
     lettering_ratio: float = Field(
         ge=0.0, le=100.0, description="rapidfuzz ratio a value reaches against a seal's lettering"
     )

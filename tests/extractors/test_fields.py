@@ -206,6 +206,20 @@ def test_a_seal_ring_near_a_complete_reading_leaves_it_sure() -> None:
         assert reading.confidence > 0.9, blob
 
 
+def test_a_date_read_to_its_end_is_not_cut_short_by_a_seal_just_past_it() -> None:
+    """A seal stamped just past a whole date (its ring's box beginning under the 日 and
+    covering the row: greyscale, session-16 tuned corpus, copier-grey and
+    grey-shaded-words-holes): nothing after 日 belongs to the date, the reading is sure;
+    the same seal past a date without its 日 still is a reading that may have stopped."""
+    seal = UnreadInk(bbox=(0.665, 0.259, 0.888, 0.42), ink=0.1)
+    whole = _line("2022年6月7日", (0.529, 0.365, 0.67, 0.39))
+    reading = _read("commit_date", _page([COMMIT_LABEL, whole], [seal]))
+    assert reading.value == "2022-06-07" and reading.confidence > 0.9
+    begun = _line("2022年6月1", (0.529, 0.365, 0.67, 0.39))
+    reading = _read("commit_date", _page([COMMIT_LABEL, begun], [seal]))
+    assert needs_review(reading.confidence, RULES.review)
+
+
 @pytest.mark.parametrize("tail", ["（盖章）：", "(盖章):", "盖章）：", "（盖章）"])
 def test_a_label_split_across_two_lines_is_not_kept_in_the_value(tail: str) -> None:
     """The OCR read 推荐单位 and （盖章）：黔东南州… as two lines: the label's end and its
@@ -383,6 +397,41 @@ def test_a_recommendation_dated_before_the_application_sends_both_to_review(
     assert _doubt_date_order(in_order, PILOT, pages, RULES) == in_order
 
 
+def test_a_date_outside_the_calls_year_re_read_alike_inside_it_is_proposed() -> None:
+    """A handwritten 2022 read 2021 (its 2 scored 0.41) and re-read 2022 at both margins
+    (session-16 tuned corpus): the re-readings' date is proposed, for review; re-readings
+    that disagree among themselves propose nothing."""
+    label = _line("推荐单位（盖章)", (0.519, 0.51, 0.674, 0.531))
+    date = _line("2021年7月8日", (0.485, 0.549, 0.726, 0.574)).model_copy(
+        update={"rereadings": ("2022年7月8日", "2022年7月 8日")}
+    )
+    reading = _read("recommend_date", _page([label, date], []))
+    assert reading.value == "2022-07-08"
+    assert needs_review(reading.confidence, RULES.review)
+    split = date.model_copy(update={"rereadings": ("2022年7月8日", "2022年7月9日")})
+    reading = _read("recommend_date", _page([label, split], []))
+    assert reading.value == "2021-07-08"
+    assert needs_review(reading.confidence, RULES.review)
+
+
+def test_out_of_order_dates_leave_the_sure_one_sure_when_the_other_is_unsure() -> None:
+    """The recommendation read 2021年7月8日 (its 2 read 1, scored 0.41, and re-read 2022:
+    sent to review for that already; session-16 tuned corpus, phone-faint-tick-backhand)
+    before an application read sure: the unsure one explains the order; when both are
+    sure, both go to review."""
+    pages = {1: _page([], []), 8: _page([], []).model_copy(update={"number": 8})}
+    unsure = _dated("2021-07-08", 8).model_copy(update={"confidence": 0.25})
+    fields = {"apply_date": _dated("2022-07-04", 1), "recommend_date": unsure}
+    doubted = _doubt_date_order(fields, PILOT, pages, RULES)
+    assert doubted["apply_date"] == fields["apply_date"]
+    assert [d.cue for d in doubted["recommend_date"].doubts or ()] == [Doubt.OUT_OF_ORDER]
+    both_unsure = fields | {
+        "apply_date": _dated("2022-07-04", 1).model_copy(update={"confidence": 0.5})
+    }
+    doubted = _doubt_date_order(both_unsure, PILOT, pages, RULES)
+    assert all(doubted[k].doubts for k in both_unsure)
+
+
 @pytest.mark.parametrize(
     "cut", ["研发投入占营业收入比重（%", "研发投入占营业收入比重（", "研发投入占营业收入比重（%）"]
 )
@@ -493,9 +542,11 @@ def test_a_sentence_sharing_words_with_the_label_is_no_label() -> None:
     assert read_field(PILOT.field("commit_date"), page, PILOT, RULES) is None
 
 
-def test_a_date_in_a_seal_whose_label_no_line_reads_goes_to_review() -> None:
-    reading = _read("commit_date", _sealed_page([COMMIT_DATE], (SEAL_ON_LABEL,)))
-    assert reading.value == "2022-07-12"
+def test_a_date_in_part_in_a_seal_whose_label_no_line_reads_goes_to_review() -> None:
+    # the day's end under the ring (a whole date there: the test after next)
+    begun = COMMIT_DATE.model_copy(update={"text": "2022年7月1"})
+    reading = _read("commit_date", _sealed_page([begun], (SEAL_ON_LABEL,)))
+    assert reading.value == "2022-07-01"
     assert needs_review(reading.confidence, RULES.review)
     # no seal: no place to anchor to
     assert (
@@ -597,6 +648,32 @@ def test_a_date_begun_left_of_a_seal_whose_label_no_line_reads_is_read_from_its_
     reading = read_field(PILOT.field("recommend_date"), page, PILOT, RULES)
     assert reading is not None and reading.value == "2022-07-24"
     assert needs_review(reading.confidence, RULES.review)
+
+
+def test_a_whole_date_under_the_seal_that_hid_its_label_is_read_sure() -> None:
+    """运营单位（盖章） under a greyscale seal whose ring took the whole label from the
+    detector (session-16 tuned corpus, pen-slash): the page's one seal over a date read
+    whole, to its 日, anchors it as surely as a label the seal left in part; a date begun
+    only, or a page with two such seals, still goes to a reviewer."""
+    seal = SealMark(bbox=(0.662, 0.293, 0.855, 0.429), shape="round", colour="grey", confidence=0.9)
+    date = _line("2022年6月14日", (0.526, 0.365, 0.668, 0.386))
+    page = _page([date], []).model_copy(update={"seals": (seal,)})
+    reading = read_field(PILOT.field("commit_date"), page, PILOT, RULES)
+    assert reading is not None and reading.value == "2022-06-14"
+    assert not needs_review(reading.confidence, RULES.review)
+    begun = _line("2022年6月14", (0.526, 0.365, 0.668, 0.386))
+    reading = read_field(
+        PILOT.field("commit_date"),
+        _page([begun], []).model_copy(update={"seals": (seal,)}),
+        PILOT,
+        RULES,
+    )
+    assert reading is not None and needs_review(reading.confidence, RULES.review)
+    other = SealMark(bbox=(0.1, 0.6, 0.3, 0.74), shape="round", colour="grey", confidence=0.9)
+    second = _line("2022年6月15日", (0.05, 0.68, 0.2, 0.70))
+    two = _page([date, second], []).model_copy(update={"seals": (seal, other)})
+    reading = read_field(PILOT.field("commit_date"), two, PILOT, RULES)
+    assert reading is not None and needs_review(reading.confidence, RULES.review)
 
 
 # --- a cover label its seal hid whole (推荐单位（盖章）： under the authority's seal) -------

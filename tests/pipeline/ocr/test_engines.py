@@ -54,6 +54,22 @@ def test_rapidocr_reads_chinese_lines_with_boxes_in_reading_order(rapid: OcrEngi
     assert rapid.name.startswith("rapidocr ") and "PP-OCRv6" in rapid.name
 
 
+def test_a_line_with_spaces_keeps_a_score_for_each_of_its_characters(rapid: OcrEngine) -> None:
+    """rapidocr pairs its scores with the characters of its word boxes, which leave the
+    spaces out: a spaced line's scores came out shifted (a handwritten 2022年7月 11 日:
+    its gap's 0.54 paired with the 1), so such a line had none. Now each character,
+    spaces included, has the score it was decoded with, and their mean is the line's."""
+    image = Image.new("RGB", (900, 160), "white")
+    font = ImageFont.truetype(str(FONT), 44)
+    ImageDraw.Draw(image).text((60, 50), "Li Ming 2022", font=font, fill="black")
+    (line,) = rapid.recognize(np.asarray(image))
+    assert line.text == "Li Ming 2022" and line.char_confidences is not None
+    assert len(line.char_confidences) == len(line.text)
+    assert abs(sum(line.char_confidences) / len(line.text) - line.confidence) < 0.002
+    scored = dict(enumerate(line.char_confidences))
+    assert min(s for i, s in scored.items() if not line.text[i].isspace()) > 0.9
+
+
 def test_rapidocr_reads_greyscale_and_blank_pages(rapid: OcrEngine) -> None:
     grey = np.asarray(Image.fromarray(_page()).convert("L"))
     assert [line.text for line in rapid.recognize(grey)] == LINES
