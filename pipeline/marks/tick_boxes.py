@@ -478,6 +478,24 @@ def _skeleton(mask: np.ndarray) -> np.ndarray:
             return (img[1:-1, 1:-1] * 255).astype(np.uint8)
 
 
+def _side_runs(
+    runs: np.ndarray, origin: tuple[int, int], side: float, slack: float
+) -> list[tuple[int, int, int, int]]:
+    """The thin horizontal runs of ``runs`` (a region whose top-left is ``origin`` on the
+    page) at least a box side long, less ``slack``: where a box's top or bottom edge can
+    be. Page boxes, top to bottom."""
+    x_from, y_from = origin
+    count, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    return sorted(
+        (
+            (int(x) + x_from, int(y) + y_from, int(x + w) + x_from, int(y + h) + y_from)
+            for x, y, w, h, _ in stats[1:count]
+            if w >= side - slack and h <= 0.3 * side
+        ),
+        key=lambda e: e[1],
+    )
+
+
 def _crossed_boxes(
     ink: np.ndarray,
     across: np.ndarray,
@@ -509,17 +527,9 @@ def _crossed_boxes(
     x_from = max(0, min(r[0] for r in clean) - reach)
     y_to = max(r[3] for r in clean) + reach
     band = across[y_from:y_to, x_from:]
-    count, _, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
     # Horizontal sides: thin straight runs at least one box long. One of the two must be a
     # box long (an anchor); the other may run on, joined by the mark to the words beside.
-    edges = sorted(
-        (
-            (int(x) + x_from, int(y) + y_from, int(x + w) + x_from, int(y + h) + y_from)
-            for x, y, w, h, _ in stats[1:count]
-            if w >= side - slack and h <= 0.3 * side
-        ),
-        key=lambda e: e[1],
-    )
+    edges = _side_runs(band, (x_from, y_from), side, slack)
     found: list[_Measured] = []
     taken = list(clean)
     for anchor in edges:
@@ -617,15 +627,7 @@ def _overrun_squares(
     long_across = morph_on_paper(region, cv2.MORPH_OPEN, (1, run))
     long_down = np.zeros_like(down)
     long_down[y_from:y_to, x_from:] = morph_on_paper(region, cv2.MORPH_OPEN, (run, 1))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(long_across, connectivity=8)
-    edges = sorted(
-        (
-            (int(x) + x_from, int(y) + y_from, int(x + w) + x_from, int(y + h) + y_from)
-            for x, y, w, h, _ in stats[1:count]
-            if w >= side - slack and h <= 0.3 * side
-        ),
-        key=lambda e: e[1],
-    )
+    edges = _side_runs(long_across, (x_from, y_from), side, slack)
     found: list[_Measured] = []
     taken = list(taken)
     for top in edges:
