@@ -81,10 +81,9 @@ def red_ink(
     x1, y1 = min(faint.shape[1], x + w + side), min(faint.shape[0], y + h + side)
     box = faint[y0:y1, x0:x1]  # a view: edits reach faint
     sure_box = sure[y0:y1, x0:x1]
-    broad = cv2.morphologyEx(
-        box, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
-    )
-    box[(broad > 0) & ~sure_box] = 0
+    broad = _broad(box, side)
+    if broad is not None:
+        box[broad & ~sure_box] = 0
     count, labels, stats, _ = cv2.connectedComponentsWithStats(box, connectivity=8)
     if count <= 1:
         return sure, sure, faint > 0
@@ -99,6 +98,51 @@ def red_ink(
     ink = np.zeros_like(sure)
     ink[y0:y1, x0:x1] = seeded[labels]
     return sure, ink, faint > 0
+
+
+def _broad(mask: np.ndarray, side: int) -> np.ndarray | None:
+    """Where ``mask`` (uint8 0/1) is opened by a disc ``side`` across (ink too broad for a
+    stroke), or None where nothing is: the same as the whole opening. The opening is
+    empty where an erosion by the square inside the disc is (the disc holds the square),
+    as it is on most pages: that one is cheap (a square's is separable); otherwise the
+    disc is eroded and dilated only round what the square left, a disc's reach about."""
+    disc = _disc(side)
+    core = np.ones((_inner_square(side),) * 2, np.uint8)
+    rough = cv2.erode(mask, core)
+    x, y, w, h = cv2.boundingRect(rough)
+    if w == 0 or h == 0:
+        return None
+    x0, y0 = max(0, x - side), max(0, y - side)
+    x1, y1 = min(mask.shape[1], x + w + side), min(mask.shape[0], y + h + side)
+    eroded = cv2.erode(mask[y0:y1, x0:x1], disc)
+    # (Outside the square's box the disc's erosion is empty; near the crop's rim it is
+    # not known, so it is kept to the box.)
+    held = np.zeros_like(eroded)
+    held[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = eroded[
+        y - y0 : y - y0 + h, x - x0 : x - x0 + w
+    ]
+    broad = np.zeros(mask.shape, bool)
+    broad[y0:y1, x0:x1] = cv2.dilate(held, disc) > 0
+    return broad
+
+
+@functools.lru_cache(maxsize=16)
+def _disc(side: int) -> np.ndarray:
+    """The disc (ellipse structuring element) ``side`` across, made once."""
+    disc: np.ndarray = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    disc.flags.writeable = False
+    return disc
+
+
+@functools.lru_cache(maxsize=16)
+def _inner_square(side: int) -> int:
+    """The side of the largest centred square (odd) inside ``_disc(side)``."""
+    disc = _disc(side)
+    c = side // 2
+    k = 0
+    while k + 1 <= c and disc[c - k - 1 : c + k + 2, c - k - 1 : c + k + 2].all():
+        k += 1
+    return 2 * k + 1
 
 
 def paper_tint(small: np.ndarray) -> np.ndarray:

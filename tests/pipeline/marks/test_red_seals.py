@@ -10,6 +10,7 @@ import numpy as np
 
 from pipeline.marks.red_seals import (
     _best_circle,
+    _broad,
     _check_red,
     _fit_centred_ellipse,
     _fit_ring,
@@ -850,3 +851,20 @@ def test_the_ring_search_starts_at_the_smallest_round_seals_radius() -> None:
     cv2.circle(small, (150, 150), 22, 1, 3)  # 44 px across: min_round is 112
     assert _outlines_near(small > 0, (150.0, 150.0), off)
     assert not _outlines_near(small > 0, (150.0, 150.0), on)
+
+
+def test_broad_ink_is_the_discs_opening_found_cheaply() -> None:
+    """``_broad`` (red_ink's broad faint ink: tinted paper, shaded cells) is the opening by
+    the disc, on masks of strokes, of blobs and of both, up to the mask's rim."""
+    rng = np.random.default_rng(16)
+    for side in (3, 7, 11, 21, 27):
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+        for density in (0.3, 0.7, 0.97):
+            mask = (rng.random((90, 130)) < density).astype(np.uint8)
+            mask = cv2.dilate(mask, np.ones((3, 3), np.uint8)) if density < 0.5 else mask
+            want = cv2.morphologyEx(mask, cv2.MORPH_OPEN, disc) > 0
+            got = _broad(mask, side)
+            assert np.array_equal(np.zeros_like(want) if got is None else got, want)
+    strokes = np.zeros((60, 200), np.uint8)
+    cv2.putText(strokes, "seal 16", (5, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 1, 3)
+    assert _broad(strokes, 11) is None  # strokes only: nothing broad
