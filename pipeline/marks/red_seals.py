@@ -193,6 +193,7 @@ def red_candidates(
         clear: bool = False,
         partial_around: np.ndarray | None = None,
         searched: bool = False,
+        near_refused: list[bool] | None = None,
     ) -> list[SealCandidate]:
         found = []
         for outline in outlines:
@@ -213,6 +214,7 @@ def red_candidates(
                 clear=clear,
                 partial_around=partial_around,
                 searched=searched,
+                near_refused=near_refused,
             )
             if seal is not None:
                 found.append(seal)
@@ -252,7 +254,13 @@ def red_candidates(
             rest > 0, frame, rules, ink, hidden > 0, beyond, faint, weak, searched
         )
         strong = [o for o in rings if o not in weak]
-        more = [checked([o], around > 0, searched=o in searched) for o in strong]
+        # (Which of them were refused for the ink just outside a partial ring only: the
+        # only ones the check with ``partial_around`` below can pass.)
+        near = [[] for _ in strong]  # type: list[list[bool]]
+        more = [
+            checked([o], around > 0, searched=o in searched, near_refused=n)
+            for o, n in zip(strong, near, strict=True)
+        ]
         found += [s for one in more for s in one]
         # What only a weaker search found is kept where nothing else was: it is there for
         # a seal the others missed, not to outrank them (an arc of a seal's lettering) -
@@ -267,8 +275,8 @@ def red_candidates(
         confident = [s for s in found if _sure_seal(s, rules)]
         if confident:
             cleared = _without_rings(around.copy(), confident, disc=True) > 0
-            for outline, passed in zip(strong, more, strict=True):
-                if not passed:
+            for outline, passed, refused in zip(strong, more, near, strict=True):
+                if not passed and refused:
                     rechecked = checked(
                         [outline],
                         around > 0,
@@ -1132,6 +1140,7 @@ def _check_red(
     clear: bool = False,
     partial_around: np.ndarray | None = None,
     searched: bool = False,
+    near_refused: list[bool] | None = None,
 ) -> SealCandidate | None:
     """A seal from an outline, or None when it has the wrong size or build or no ring.
     ``tint``: the page's ``paper_tint`` (None: the paper inside is not compared);
@@ -1143,7 +1152,9 @@ def _check_red(
     ``partial_around``: the ink a partial ring's clear paper is judged on instead
     (``around_ring_seals``: without all the ink of the sure seals found); ``searched``: an
     outline only the circle search found (``ring_search``), kept round a star of its own,
-    on clear paper, its ring a line."""
+    on clear paper, its ring a line. ``near_refused``: where True is put when the outline
+    is refused for the ink just outside a partial ring (the one test ``partial_around``
+    changes: an outline refused for anything else is refused with it too)."""
     long, short = max(axes), min(axes)
     if short <= 0 or long / short > rules.max_aspect:
         return None
@@ -1196,6 +1207,8 @@ def _check_red(
                 partial_around, centre, axes, angle, square, rules.outside_band, bins, view
             )
         if near > partial.max_outside:
+            if near_refused is not None:
+                near_refused.append(True)
             return None
     width, line = _ring_width(ink, centre, axes, angle, square, bins, view, rules.starless_line[0])
     # The star of a pale seal may be faint ink only, apart from the ring.

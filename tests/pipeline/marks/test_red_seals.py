@@ -158,6 +158,31 @@ def test_a_partial_ring_with_ink_just_outside_is_refused() -> None:
     assert _seal(mask > 0) is None
 
 
+def test_only_a_ring_refused_for_the_ink_outside_is_marked_so() -> None:
+    """``near_refused``: set for a partial ring refused for the ink just outside it (a
+    check with ``partial_around`` may pass it), not for one refused for its build.
+    (Print in about a fifth of the directions: clear of ``ring_contrast``, not clear
+    enough for ``partial_ring.max_outside``.)"""
+    mask = _ring(0.06, sweep=PARTIAL_SWEEP, lettered=True).astype(np.uint8)
+    for degrees in range(0, 360, 20):
+        t = math.radians(degrees)
+        x, y = round(150 + 1.2 * RADIUS * math.cos(t)), round(150 + 1.2 * RADIUS * math.sin(t))
+        cv2.circle(mask, (x, y), 3, 1, -1)
+    page = mask > 0
+    near: list[bool] = []
+    args = (CENTRE, (RADIUS, RADIUS), 0.0, False, page, page, page, FRAME, SEALS)
+    assert _check_red(*args, near_refused=near) is None
+    assert near == [True]
+    # Judged without that ink (as without the sure seals found next to it): a seal.
+    clear = _ring(0.06, sweep=PARTIAL_SWEEP, lettered=True)
+    assert _check_red(*args, partial_around=clear) is not None
+    bare = _ring(0.06, sweep=PARTIAL_SWEEP)
+    near = []
+    bare_args = (CENTRE, (RADIUS, RADIUS), 0.0, False, bare, bare, bare, FRAME, SEALS)
+    assert _check_red(*bare_args, near_refused=near) is None
+    assert near == []
+
+
 def test_a_bare_partial_ring_is_refused() -> None:
     assert _seal(_ring(0.06, sweep=PARTIAL_SWEEP)) is None
 
