@@ -84,7 +84,7 @@ def red_ink(
     broad = _broad(box, side)
     if broad is not None:
         box[broad & ~sure_box] = 0
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(box, connectivity=8)
+    count, labels, stats = _components(box)
     if count <= 1:
         return sure, sure, faint > 0
     seeded = np.zeros(count, bool)
@@ -143,6 +143,24 @@ def _inner_square(side: int) -> int:
     while k + 1 <= c and disc[c - k - 1 : c + k + 2, c - k - 1 : c + k + 2].all():
         k += 1
     return 2 * k + 1
+
+
+# Labels held in 16 bits: OpenCV labels such a mask at a third of the CPU of 32-bit ones.
+_LABELS_16 = 65535
+
+
+def _components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """``cv2.connectedComponentsWithStats`` of ``mask`` (uint8, 8-connected): count,
+    labels and stats; the labels 16-bit where they cannot run past it (fewer set pixels,
+    or fewer 2x2 blocks with one: the pixels of a block are all neighbours), else 32-bit.
+    The same labels either way."""
+    small = cv2.countNonZero(mask) < _LABELS_16
+    if not small:
+        blocks = cv2.dilate(mask, np.ones((2, 2), np.uint8), anchor=(0, 0))[::2, ::2]
+        small = int(np.count_nonzero(blocks)) < _LABELS_16
+    ltype = cv2.CV_16U if small else cv2.CV_32S
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=ltype)
+    return int(count), labels, stats
 
 
 def paper_tint(small: np.ndarray) -> np.ndarray:
@@ -300,7 +318,7 @@ def _ring_sized(rest: np.ndarray, least_px: float) -> np.ndarray:
     """The regions of ``rest`` (uint8, 0/1) at least ``least_px`` across (the ring search's
     ink when ``ring_search_extent`` is set): a ring nearly whole runs in one or a few long
     arcs, a line of print in glyphs far shorter than the smallest seal."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    count, labels, stats = _components(rest)
     extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     keep = extent >= least_px
     keep[0] = False

@@ -12,6 +12,7 @@ from pipeline.marks.red_seals import (
     _best_circle,
     _broad,
     _check_red,
+    _components,
     _fit_centred_ellipse,
     _fit_ring,
     _fuller,
@@ -893,3 +894,20 @@ def test_broad_ink_is_the_discs_opening_found_cheaply() -> None:
     strokes = np.zeros((60, 200), np.uint8)
     cv2.putText(strokes, "seal 16", (5, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 1, 3)
     assert _broad(strokes, 11) is None  # strokes only: nothing broad
+
+
+def test_components_are_labelled_the_same_in_16_or_32_bits() -> None:
+    """``_components``: 16-bit labels where they cannot run past 65535, the same labels
+    and stats as OpenCV's 32-bit ones; 32-bit where a mask may have more regions."""
+    rng = np.random.default_rng(16)
+    for density in (0.01, 0.3, 0.9):
+        mask = (rng.random((240, 310)) < density).astype(np.uint8)
+        count, labels, stats = _components(mask)
+        want = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        assert labels.dtype == np.uint16
+        assert count == want[0]
+        assert np.array_equal(labels, want[1]) and np.array_equal(stats, want[2])
+    dots = np.zeros((600, 600), np.uint8)
+    dots[::2, ::2] = 1  # 90000 regions of one pixel each
+    count, labels, _ = _components(dots)
+    assert count == 90001 and labels.dtype == np.int32
