@@ -81,11 +81,10 @@ def red_ink(
     x1, y1 = min(faint.shape[1], x + w + side), min(faint.shape[0], y + h + side)
     box = faint[y0:y1, x0:x1]  # a view: edits reach faint
     sure_box = sure[y0:y1, x0:x1]
-    broad = cv2.morphologyEx(
-        box, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
-    )
-    box[(broad > 0) & ~sure_box] = 0
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(box, connectivity=8)
+    broad = _broad(box, side)
+    if broad is not None:
+        box[broad & ~sure_box] = 0
+    count, labels, stats = _components(box)
     if count <= 1:
         return sure, sure, faint > 0
     seeded = np.zeros(count, bool)
@@ -99,6 +98,69 @@ def red_ink(
     ink = np.zeros_like(sure)
     ink[y0:y1, x0:x1] = seeded[labels]
     return sure, ink, faint > 0
+
+
+def _broad(mask: np.ndarray, side: int) -> np.ndarray | None:
+    """Where ``mask`` (uint8 0/1) is opened by a disc ``side`` across (ink too broad for a
+    stroke), or None where nothing is: the same as the whole opening. The opening is
+    empty where an erosion by the square inside the disc is (the disc holds the square),
+    as it is on most pages: that one is cheap (a square's is separable); otherwise the
+    disc is eroded and dilated only round what the square left, a disc's reach about."""
+    disc = _disc(side)
+    core = np.ones((_inner_square(side),) * 2, np.uint8)
+    rough = cv2.erode(mask, core)
+    x, y, w, h = cv2.boundingRect(rough)
+    if w == 0 or h == 0:
+        return None
+    x0, y0 = max(0, x - side), max(0, y - side)
+    x1, y1 = min(mask.shape[1], x + w + side), min(mask.shape[0], y + h + side)
+    eroded = cv2.erode(mask[y0:y1, x0:x1], disc)
+    # (Outside the square's box the disc's erosion is empty; near the crop's rim it is
+    # not known, so it is kept to the box.)
+    held = np.zeros_like(eroded)
+    held[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = eroded[
+        y - y0 : y - y0 + h, x - x0 : x - x0 + w
+    ]
+    broad = np.zeros(mask.shape, bool)
+    broad[y0:y1, x0:x1] = cv2.dilate(held, disc) > 0
+    return broad
+
+
+@functools.lru_cache(maxsize=16)
+def _disc(side: int) -> np.ndarray:
+    """The disc (ellipse structuring element) ``side`` across, made once."""
+    disc: np.ndarray = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    disc.flags.writeable = False
+    return disc
+
+
+@functools.lru_cache(maxsize=16)
+def _inner_square(side: int) -> int:
+    """The side of the largest centred square (odd) inside ``_disc(side)``."""
+    disc = _disc(side)
+    c = side // 2
+    k = 0
+    while k + 1 <= c and disc[c - k - 1 : c + k + 2, c - k - 1 : c + k + 2].all():
+        k += 1
+    return 2 * k + 1
+
+
+# Labels held in 16 bits: OpenCV labels such a mask at a third of the CPU of 32-bit ones.
+_LABELS_16 = 65535
+
+
+def _components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """``cv2.connectedComponentsWithStats`` of ``mask`` (uint8, 8-connected): count,
+    labels and stats; the labels 16-bit where they cannot run past it (fewer set pixels,
+    or fewer 2x2 blocks with one: the pixels of a block are all neighbours), else 32-bit.
+    The same labels either way."""
+    small = cv2.countNonZero(mask) < _LABELS_16
+    if not small:
+        blocks = cv2.dilate(mask, np.ones((2, 2), np.uint8), anchor=(0, 0))[::2, ::2]
+        small = int(np.count_nonzero(blocks)) < _LABELS_16
+    ltype = cv2.CV_16U if small else cv2.CV_32S
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=ltype)
+    return int(count), labels, stats
 
 
 def paper_tint(small: np.ndarray) -> np.ndarray:
@@ -149,6 +211,7 @@ def red_candidates(
         clear: bool = False,
         partial_around: np.ndarray | None = None,
         searched: bool = False,
+        near_refused: list[bool] | None = None,
     ) -> list[SealCandidate]:
         found = []
         for outline in outlines:
@@ -169,6 +232,7 @@ def red_candidates(
                 clear=clear,
                 partial_around=partial_around,
                 searched=searched,
+                near_refused=near_refused,
             )
             if seal is not None:
                 found.append(seal)
@@ -208,7 +272,13 @@ def red_candidates(
             rest > 0, frame, rules, ink, hidden > 0, beyond, faint, weak, searched
         )
         strong = [o for o in rings if o not in weak]
-        more = [checked([o], around > 0, searched=o in searched) for o in strong]
+        # (Which of them were refused for the ink just outside a partial ring only: the
+        # only ones the check with ``partial_around`` below can pass.)
+        near = [[] for _ in strong]  # type: list[list[bool]]
+        more = [
+            checked([o], around > 0, searched=o in searched, near_refused=n)
+            for o, n in zip(strong, near, strict=True)
+        ]
         found += [s for one in more for s in one]
         # What only a weaker search found is kept where nothing else was: it is there for
         # a seal the others missed, not to outrank them (an arc of a seal's lettering) -
@@ -223,8 +293,8 @@ def red_candidates(
         confident = [s for s in found if _sure_seal(s, rules)]
         if confident:
             cleared = _without_rings(around.copy(), confident, disc=True) > 0
-            for outline, passed in zip(strong, more, strict=True):
-                if not passed:
+            for outline, passed, refused in zip(strong, more, near, strict=True):
+                if not passed and refused:
                     rechecked = checked(
                         [outline],
                         around > 0,
@@ -248,7 +318,7 @@ def _ring_sized(rest: np.ndarray, least_px: float) -> np.ndarray:
     """The regions of ``rest`` (uint8, 0/1) at least ``least_px`` across (the ring search's
     ink when ``ring_search_extent`` is set): a ring nearly whole runs in one or a few long
     arcs, a line of print in glyphs far shorter than the smallest seal."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    count, labels, stats = _components(rest)
     extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     keep = extent >= least_px
     keep[0] = False
@@ -1088,6 +1158,7 @@ def _check_red(
     clear: bool = False,
     partial_around: np.ndarray | None = None,
     searched: bool = False,
+    near_refused: list[bool] | None = None,
 ) -> SealCandidate | None:
     """A seal from an outline, or None when it has the wrong size or build or no ring.
     ``tint``: the page's ``paper_tint`` (None: the paper inside is not compared);
@@ -1099,7 +1170,9 @@ def _check_red(
     ``partial_around``: the ink a partial ring's clear paper is judged on instead
     (``around_ring_seals``: without all the ink of the sure seals found); ``searched``: an
     outline only the circle search found (``ring_search``), kept round a star of its own,
-    on clear paper, its ring a line."""
+    on clear paper, its ring a line. ``near_refused``: where True is put when the outline
+    is refused for the ink just outside a partial ring (the one test ``partial_around``
+    changes: an outline refused for anything else is refused with it too)."""
     long, short = max(axes), min(axes)
     if short <= 0 or long / short > rules.max_aspect:
         return None
@@ -1152,6 +1225,8 @@ def _check_red(
                 partial_around, centre, axes, angle, square, rules.outside_band, bins, view
             )
         if near > partial.max_outside:
+            if near_refused is not None:
+                near_refused.append(True)
             return None
     width, line = _ring_width(ink, centre, axes, angle, square, bins, view, rules.starless_line[0])
     # The star of a pale seal may be faint ink only, apart from the ring.

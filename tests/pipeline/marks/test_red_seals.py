@@ -10,7 +10,9 @@ import numpy as np
 
 from pipeline.marks.red_seals import (
     _best_circle,
+    _broad,
     _check_red,
+    _components,
     _fit_centred_ellipse,
     _fit_ring,
     _fuller,
@@ -155,6 +157,31 @@ def test_a_partial_ring_with_ink_just_outside_is_refused() -> None:
         x, y = round(150 + 1.2 * RADIUS * math.cos(t)), round(150 + 1.2 * RADIUS * math.sin(t))
         cv2.circle(mask, (x, y), 3, 1, -1)
     assert _seal(mask > 0) is None
+
+
+def test_only_a_ring_refused_for_the_ink_outside_is_marked_so() -> None:
+    """``near_refused``: set for a partial ring refused for the ink just outside it (a
+    check with ``partial_around`` may pass it), not for one refused for its build.
+    (Print in about a fifth of the directions: clear of ``ring_contrast``, not clear
+    enough for ``partial_ring.max_outside``.)"""
+    mask = _ring(0.06, sweep=PARTIAL_SWEEP, lettered=True).astype(np.uint8)
+    for degrees in range(0, 360, 20):
+        t = math.radians(degrees)
+        x, y = round(150 + 1.2 * RADIUS * math.cos(t)), round(150 + 1.2 * RADIUS * math.sin(t))
+        cv2.circle(mask, (x, y), 3, 1, -1)
+    page = mask > 0
+    near: list[bool] = []
+    args = (CENTRE, (RADIUS, RADIUS), 0.0, False, page, page, page, FRAME, SEALS)
+    assert _check_red(*args, near_refused=near) is None
+    assert near == [True]
+    # Judged without that ink (as without the sure seals found next to it): a seal.
+    clear = _ring(0.06, sweep=PARTIAL_SWEEP, lettered=True)
+    assert _check_red(*args, partial_around=clear) is not None
+    bare = _ring(0.06, sweep=PARTIAL_SWEEP)
+    near = []
+    bare_args = (CENTRE, (RADIUS, RADIUS), 0.0, False, bare, bare, bare, FRAME, SEALS)
+    assert _check_red(*bare_args, near_refused=near) is None
+    assert near == []
 
 
 def test_a_bare_partial_ring_is_refused() -> None:
@@ -850,3 +877,37 @@ def test_the_ring_search_starts_at_the_smallest_round_seals_radius() -> None:
     cv2.circle(small, (150, 150), 22, 1, 3)  # 44 px across: min_round is 112
     assert _outlines_near(small > 0, (150.0, 150.0), off)
     assert not _outlines_near(small > 0, (150.0, 150.0), on)
+
+
+def test_broad_ink_is_the_discs_opening_found_cheaply() -> None:
+    """``_broad`` (red_ink's broad faint ink: tinted paper, shaded cells) is the opening by
+    the disc, on masks of strokes, of blobs and of both, up to the mask's rim."""
+    rng = np.random.default_rng(16)
+    for side in (3, 7, 11, 21, 27):
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+        for density in (0.3, 0.7, 0.97):
+            mask = (rng.random((90, 130)) < density).astype(np.uint8)
+            mask = cv2.dilate(mask, np.ones((3, 3), np.uint8)) if density < 0.5 else mask
+            want = cv2.morphologyEx(mask, cv2.MORPH_OPEN, disc) > 0
+            got = _broad(mask, side)
+            assert np.array_equal(np.zeros_like(want) if got is None else got, want)
+    strokes = np.zeros((60, 200), np.uint8)
+    cv2.putText(strokes, "seal 16", (5, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 1, 3)
+    assert _broad(strokes, 11) is None  # strokes only: nothing broad
+
+
+def test_components_are_labelled_the_same_in_16_or_32_bits() -> None:
+    """``_components``: 16-bit labels where they cannot run past 65535, the same labels
+    and stats as OpenCV's 32-bit ones; 32-bit where a mask may have more regions."""
+    rng = np.random.default_rng(16)
+    for density in (0.01, 0.3, 0.9):
+        mask = (rng.random((240, 310)) < density).astype(np.uint8)
+        count, labels, stats = _components(mask)
+        want = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        assert labels.dtype == np.uint16
+        assert count == want[0]
+        assert np.array_equal(labels, want[1]) and np.array_equal(stats, want[2])
+    dots = np.zeros((600, 600), np.uint8)
+    dots[::2, ::2] = 1  # 90000 regions of one pixel each
+    count, labels, _ = _components(dots)
+    assert count == 90001 and labels.dtype == np.int32
