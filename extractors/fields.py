@@ -30,7 +30,6 @@ from extractors.checks import check_fields
 from extractors.doubts import Ledger, doubted, pruned
 from extractors.nlp import gazetteer
 from extractors.normalize import Normalizer, normalizer
-from extractors.review import needs_review
 from extractors.sections import check_sections, find_sections, page_order
 from extractors.tables import read_tables
 from extractors.ticks import read_checkbox
@@ -940,10 +939,7 @@ def _doubt_date_order(
 ) -> dict[str, ExtractedField]:
     """Two dates read off a scan in an order the forms cannot have (a recommendation
     before the application): one of them is misread, so both go to review
-    (``rules/plausibility.yaml`` ``date_order``) — unless one of them is sent to review
-    already for its own reading (a digit scored low, a re-reading that disagrees) while
-    the other is sure: that one's misread explains the order, as with two readings of one
-    field (``plausibility.combine_readings``), and the sure one stays sure."""
+    (``rules/plausibility.yaml`` ``date_order``)."""
     r = rules.plausibility
     scanned = {n for n, page in pages.items() if page.kind is SourceKind.SCAN}
     out = dict(fields)
@@ -954,12 +950,7 @@ def _doubt_date_order(
         if not (isinstance(a.value, str) and isinstance(b.value, str) and a.value > b.value):
             continue  # ISO dates compare as text; a blank or unparsed one decides nothing
         factor = r.factors.out_of_range
-        unsure = {
-            k for k, f in ((first, a), (second, b)) if needs_review(f.confidence, rules.review)
-        }
         for key, field, other in ((first, a, second), (second, b, first)):
-            if len(unsure) == 1 and key not in unsure:
-                continue
             label = template.field(other).label
             out[key] = doubted(
                 out[key], field.confidence * factor, Doubt.OUT_OF_ORDER, label, effect=factor
