@@ -335,9 +335,10 @@ def judge_owner(
     if owner_score >= rules.match and owner_stem and owner_score - best_other >= rules.margin:
         return OwnerVerdict(True, None, owner_score)
     # a reading wholly inside the owner's name (南州工业和信息化 of 黔西南州工业和信息化局, a
-    # ring read only in part) cannot show the seal is another's, however much closer it
-    # is to a shorter name (黔南州工业和信息化局) that holds it too
-    part_of_owner = any(len(text) < len(n) and text in n for n in owned)
+    # ring read only in part), or the name with a character lost (黔南州工业和信息化局),
+    # cannot show the seal is another's, however much closer it is to a shorter name
+    # (黔南州工业和信息化局) that holds it too
+    part_of_owner = any(lost_from(text, n, rules.lost_chars) for n in owned)
     if (
         best_other >= rules.match
         and other_stem
@@ -362,6 +363,20 @@ def judge_owner(
     ):
         return OwnerVerdict(False, mark.text, owner_score)
     return OwnerVerdict(None, None, owner_score, doubtful=not fragment)
+
+
+def lost_from(text: str, name: str, lost: int) -> bool:
+    """Whether a reading is a name with characters lost: a part of it (a ring read in
+    part), or the whole name with at most ``lost`` characters dropped anywhere, the rest
+    in order."""
+    if len(text) >= len(name):
+        return False
+    if text in name:
+        return True
+    if len(name) - len(text) > lost:
+        return False
+    rest = iter(name)
+    return all(c in rest for c in text)
 
 
 def misread_of(text: str, name: str, rules: OwnerRules) -> bool:

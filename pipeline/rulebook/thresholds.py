@@ -94,6 +94,11 @@ class OwnerRules(Spec):
         description="... and keeps its first and its last this many characters is the "
         "owner's ring misread in its middle: unverifiable, never another owner",
     )
+    lost_chars: int = Field(
+        ge=0,
+        description="a reading that is the owner's name with at most this many characters "
+        "lost anywhere (or a part of it) cannot show the seal is another's",
+    )
 
     @model_validator(mode="after")
     def _not_owner_below_match(self) -> OwnerRules:
