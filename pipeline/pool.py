@@ -26,6 +26,8 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import TracebackType
 
+import cv2
+
 from pipeline.model import Page
 from pipeline.ocr.cache import CachedEngine, cached_engine
 from pipeline.ocr.engine import OcrSettings
@@ -92,10 +94,19 @@ def exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+def as_a_reader() -> None:
+    """Set this process up as a reader: OpenCV on one thread, as the OCR is. The pool's
+    processes, one a core, are the parallelism; OpenCV's own thread pool beside them only
+    contends for the same cores (seal work on the real images, the machine busy: 0.21 s
+    of CPU a page with OpenCV's threads, 0.17 without, the same wall time)."""
+    cv2.setNumThreads(1)
+
+
 def _start_worker(ocr: OcrSettings, cache_dir: Path, rules: Rules, parent: int) -> None:
     global _worker_engine, _worker_rules
     exit_with_parent(parent)
     return_large_buffers_to_the_os()
+    as_a_reader()
     _worker_engine = cached_engine(ocr, cache_dir)
     _worker_rules = rules
 

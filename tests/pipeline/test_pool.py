@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 import psutil
 import pytest
@@ -68,6 +69,25 @@ def test_a_dying_reader_costs_one_page_not_the_batch(tmp_path: Path) -> None:
     assert [r.error is not None for r in read] == [False, True, False, False, False]
     assert "崩溃" in (read[1].error or "")
     assert [r.error for r in again] == [None, None]
+
+
+def opencv_threads(source: SourcePage) -> ReadPage:
+    """A reader that tells how many threads OpenCV runs on in its process (as the page's
+    width)."""
+    read = _blank(source)
+    return ReadPage(page=read.page.model_copy(update={"width_pt": cv2.getNumThreads()}))
+
+
+class ThreadsPool(PagePool):
+    reader = staticmethod(opencv_threads)
+
+
+def test_a_reader_process_runs_opencv_on_one_thread(tmp_path: Path) -> None:
+    """The pool's processes are the parallelism: OpenCV's own threads beside them would
+    only contend for the cores."""
+    with ThreadsPool(OcrSettings(), tmp_path, RULES, workers=2) as pool:
+        read = list(pool.read(_source(n) for n in range(1, 4)))
+    assert [r.page.width_pt for r in read] == [1, 1, 1]
 
 
 def test_pages_without_pixels_are_read_in_this_process(tmp_path: Path) -> None:
