@@ -322,18 +322,25 @@ def _scanned(submission: Submission, reading: ExtractedField) -> bool:
 
 def _one_glyph(
     found: Difference, spec_type: FieldType, rules: CompareRules
-) -> tuple[str, str] | None:
-    """The two characters, when a long name differs from the other side at one place only
-    (``one_glyph_types``): a recogniser's slip more likely than the applicant's."""
-    if found.kind != "value" or spec_type not in rules.one_glyph_types:
+) -> tuple[str, str, str, str] | None:
+    """The two names and their two characters, when a long name differs from the other
+    side at one place only (``one_glyph_types``): a recogniser's slip more likely than the
+    applicant's. In a list of names (the members), when the only difference is one name
+    on each side, those two."""
+    if spec_type not in rules.one_glyph_types:
         return None
-    a, b = found.a, found.b
+    if found.kind == "value":
+        a, b = found.a, found.b
+    elif found.kind == "list" and len(found.only_a) == 1 and len(found.only_b) == 1:
+        (a,), (b,) = found.only_a, found.only_b
+    else:
+        return None
     if not isinstance(a, str) or not isinstance(b, str) or len(a) != len(b):
         return None
     if len(a) < rules.one_glyph_min_chars:
         return None
     places = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
-    return places[0] if len(places) == 1 else None
+    return (a, b, *places[0]) if len(places) == 1 else None
 
 
 @validator("online_fields", stage="online")
@@ -361,11 +368,11 @@ def compare_online(submission: Submission, context: Context) -> list[Finding]:
             findings.append(
                 Finding.of(
                     FindingCode.FIELD_LOW_CONFIDENCE,
-                    f"{name}：纸质材料识别为「{found.a}」，与{ONLINE}「{found.b}」仅差一字"
-                    f"（「{slip[0]}」/「{slip[1]}」），疑为识别误差，需人工核对",
+                    f"{name}：纸质材料识别为「{slip[0]}」，与{ONLINE}「{slip[1]}」仅差一字"
+                    f"（「{slip[2]}」/「{slip[3]}」），疑为识别误差，需人工核对",
                     field=spec.key,
-                    paper=found.a,
-                    online=found.b,
+                    paper=slip[0],
+                    online=slip[1],
                     page=reading.page,
                     bbox=reading.bbox,
                 )

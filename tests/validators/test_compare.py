@@ -537,3 +537,29 @@ def test_a_scanned_name_one_character_off_its_filing_goes_to_review_not_a_mismat
     ]
     electronic = _compare(_paper(lead_org=read.value), _filing(lead_org=one_off))
     assert [f.code for f in electronic] == ["FIELD_MISMATCH"]
+
+
+def test_a_scanned_member_one_character_off_its_filing_goes_to_review() -> None:
+    """贵州漏潭酿造… read for 贵州湄潭酿造… on a 1-bit copy (session 16's style corpus): a
+    members table whose only difference is one name each side, one character apart, goes
+    to review naming both; a second name off, or a name of another length, is a mismatch."""
+    from tests.validators.corpus import submission_of
+
+    p001 = submission_of("P001")
+    read = p001.fields["members"].model_copy(update={"page": 1, "bbox": BBOX})
+    p001 = p001.model_copy(update={"fields": {**p001.fields, "members": read}})
+    assert isinstance(read.value, list)
+    names = [m.name for m in read.value if isinstance(m, Member)]
+    assert len(names) >= 2 and len(names[0]) >= RULES.one_glyph_min_chars
+
+    def off(name: str) -> str:
+        return name[:3] + ("甲" if name[3] != "甲" else "乙") + name[4:]
+
+    found = _compare(p001, _filing(members=[off(names[0]), *names[1:]]))
+    (review,) = [f for f in found if f.field == "members"]
+    assert review.code == "FIELD_LOW_CONFIDENCE" and review.severity == "warning"
+    assert (review.paper, review.online) == (names[0], off(names[0]))
+    two = _compare(p001, _filing(members=[off(names[0]), off(names[1]), *names[2:]]))
+    assert [f.code for f in two if f.field == "members"] == ["FIELD_MISMATCH"]
+    longer = _compare(p001, _filing(members=[names[0] + "甲", *names[1:]]))
+    assert [f.code for f in longer if f.field == "members"] == ["FIELD_MISMATCH"]
