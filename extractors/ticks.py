@@ -1088,12 +1088,28 @@ def _printed_bands(bands: list[tuple[tuple[float, float], ...]], clear: float) -
 
 
 def _stroke(
-    bands: tuple[tuple[float, float], ...], printed: tuple[bool, ...]
+    bands: tuple[tuple[float, float], ...],
+    printed: tuple[bool, ...],
+    hidden: tuple[bool, ...] | None = None,
 ) -> tuple[float, float]:
     """The share of an option's words under a stroke above or below them (own, seen),
-    bands the whole group shows alike left out."""
-    kept = [b for b, alike in zip(bands, printed, strict=True) if not alike]
-    return max((b[0] for b in kept), default=0.0), max((b[1] for b in kept), default=0.0)
+    bands the whole group shows alike left out. A band ``hidden`` (a seal's ring took
+    another option's ink there: whether the group shows it alike cannot be told) is only
+    seen, never the option's own mark."""
+    hidden = hidden or tuple(False for _ in bands)
+    kept = [(b, h) for b, alike, h in zip(bands, printed, hidden, strict=True) if not alike]
+    own = max((b[0] for b, h in kept if not h), default=0.0)
+    seen = max((max(b) if h else b[1] for b, h in kept), default=0.0)
+    return own, seen
+
+
+def _ring_taken(p: _Placed, raw: TickRow, longest_sides: float) -> tuple[float, float]:
+    """Per band (above, below): the share of an option's words whose ink there was taken
+    as a seal's ring (``_off_seal_rings``): the words' own feet or shading went with it."""
+    longest = longest_sides * p.row.side
+    above = _covered(raw.above, p.words, longest) - _covered(p.row.above, p.words, longest)
+    below = _covered(raw.below, p.words, longest) - _covered(p.row.below, p.words, longest)
+    return max(0.0, above), max(0.0, below)
 
 
 def _by_order(
@@ -1293,11 +1309,14 @@ def _marked_outside(
     if not page.tick_rows or not group:
         return None
     centres = [_centre_y(b.bbox) for b in group]
-    rows = [
-        _off_seal_rings(r, page, rules.seal_ring)
+    # Each row off the seals' rings, and as read (what a ring took from an option's words).
+    pairs = [
+        (_off_seal_rings(r, page, rules.seal_ring), r)
         for r in page.tick_rows
         if any(r.bbox[1] <= c <= r.bbox[3] for c in centres)
     ]
+    rows = [off for off, _ in pairs]
+    as_read = {id(off): r for off, r in pairs}
     if not rows:
         return None
     boxes = _by_order({id(o): b for b, o in mapping.pairs}, group, options)
@@ -1338,7 +1357,18 @@ def _marked_outside(
     out = rules.outside
     bands = {id(p): _bands(p, page, out.longest_stroke) for p in placed}
     printed = _printed_bands(list(bands.values()), out.stroke_clear)
-    strokes = {id(p): _stroke(bands[id(p)], printed) for p in placed}
+    # A band where a seal's ring took another option's words' ink (their feet, shading
+    # behind them) cannot show the group printed alike: a stroke there on one option is
+    # no sure mark (grey-shaded-words-holes: a grey seal's top under shaded 企业型 took its
+    # band below, and 院所型's own feet there read as its underline, sure).
+    taken = {id(p): _ring_taken(p, as_read[id(p.row)], out.longest_stroke) for p in placed}
+    hidden = {
+        id(p): tuple(
+            any(taken[id(q)][k] > out.stroke_clear for q in placed if q is not p) for k in range(2)
+        )
+        for p in placed
+    }
+    strokes = {id(p): _stroke(bands[id(p)], printed, hidden[id(p)]) for p in placed}
     ringed = [p for p in placed if strokes[id(p)][0] >= out.stroke_marked]
     # A ring's left end lies in the gap after the option before the ringed one.
     before_ring = (
@@ -1421,7 +1451,7 @@ def _marked_outside(
             for q in placed
             if q is not p
         )
-        above = 0.0 if printed[0] else bands[id(p)][0][0]
+        above = 0.0 if printed[0] or hidden[id(p)][0] else bands[id(p)][0][0]
         # ...or above its box's place: a big × breaks the box it crosses (not found) and
         # its arms run out above it, where no other option's box has ink.
         places = {id(q): _above_box_place(q, out) for q in placed}

@@ -536,3 +536,24 @@ def test_a_grey_seals_ring_along_a_row_is_no_strike() -> None:
         assert (
             reading.value == "国有企业" and not needs_review(reading.confidence, RULES.review)
         ) is sure
+
+
+def test_a_band_a_grey_seals_ring_took_from_one_option_marks_no_other_surely() -> None:
+    """A grey seal's ring taken off a row takes what lies on it with it: the feet (or the
+    shading) under one option's words. That band then cannot show the options printed
+    alike, and ink in it under another option is no sure underline (grey-shaded-words-
+    holes: the ring under shaded 企业型 took its band below, 院所型's own feet read as its
+    underline, sure and wrong). A blank the reviewer sees, never a reading."""
+    image, placed = _form(None, "", np.random.default_rng(33))
+    page = _page(image, placed, "")
+    row = page.tick_rows[0]
+    feet = (_words(placed, "国有企业"), _words(placed, "科研院所"))
+    rows = (row.model_copy(update={"below": feet}), *page.tick_rows[1:])
+    page = page.model_copy(update={"tick_rows": rows})
+    assert _read(page).value is None  # type: ignore[union-attr]
+    centre, half = sum(feet[0]) / 2, 0.03
+    ring = (centre - half, row.bbox[3], centre + half, row.bbox[3] + 0.2)  # top under 国有企业
+    seal = SealMark(bbox=ring, shape="round", colour="grey", confidence=0.9)
+    reading = _read(page.model_copy(update={"seals": (seal,)}))
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
