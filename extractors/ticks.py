@@ -231,6 +231,27 @@ def _off_seal_rings(row: TickRow, page: Page, band: float) -> TickRow:
     )
 
 
+def _under_seal(span: Span, row: TickRow, page: Page, band: float) -> bool:
+    """Whether an option's words lie under a seal found on the page (not red: red ink is
+    off the image rows are measured on): their middle within its ring (``band`` past it,
+    shares of the box's half sides). Inside a grey or black seal, its lettering and star
+    run over the words: ink above or below them there is no pen's stroke one can be sure
+    of (a grey seal's lettering over 独立法人 read as the odd one out, sure, while the
+    faint ✓ sat in 公司+联盟's box the seal's ring broke)."""
+    x = (span[0] + span[1]) / 2
+    y = (row.bbox[1] + row.bbox[3]) / 2
+    for seal in page.seals:
+        if seal.colour == "red":
+            continue
+        x0, y0, x1, y1 = seal.bbox
+        a, b = (x1 - x0) / 2, (y1 - y0) / 2
+        if a <= 0 or b <= 0:
+            continue
+        if (((x - x0 - a) / a) ** 2 + ((y - y0 - b) / b) ** 2) ** 0.5 <= 1.0 + band:
+            return True
+    return False
+
+
 def _group(label: _Label, page: Page, rules: TickRules) -> list[TickBox]:
     """The boxes of a label's group, row by row, left to right."""
     region = _region(label, page, rules)
@@ -1458,7 +1479,14 @@ def _marked_outside(
         place = places[id(p)] >= out.place_alone and all(
             places[id(q)] <= out.place_quiet for q in placed if q is not p
         )
-        if quiet and (above >= out.stroke_alone or place) and gaps[id(p)] <= out.gap_clear:
+        # ...and not under a seal, whose lettering over the words no pen drew.
+        sealed = _under_seal(p.words, p.row, page, rules.seal_ring)
+        if (
+            quiet
+            and (above >= out.stroke_alone or place)
+            and gaps[id(p)] <= out.gap_clear
+            and not sealed
+        ):
             marked, unclear = [p], []
     if len(marked) == 1 and not unclear and complete and marked[0] not in struck:
         (p,) = marked

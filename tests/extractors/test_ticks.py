@@ -550,6 +550,47 @@ def test_ink_above_the_one_box_place_no_other_shows_is_the_mark() -> None:
     assert speck is not None and needs_review(speck.confidence, RULES.review)
 
 
+def _setup_mode_under_seal(seals: tuple[SealMark, ...]) -> ExtractedField | None:
+    """组建模式 on a greyscale scan (session 16, grey-faint-tick-skewed): 独立法人's box found
+    empty, a grey seal's lettering inked above and below 法人, 公司+联盟's box broken by the
+    seal's ring (not found) with a faint ✓ in it no band shows."""
+    row = TickRow(
+        bbox=(0.1432, 0.6084, 0.6979, 0.6229),
+        side=0.02054,
+        above=((0.4622, 0.4834),),
+        across=((0.1722, 0.2514), (0.3897, 0.3915), (0.4157, 0.4943), (0.539, 0.6296)),
+        below=((0.3897, 0.4103), (0.4175, 0.4242), (0.464, 0.4991)),
+    )
+    page = _scan_page(
+        (
+            _line("组建模式：", 0.16495, 0.60239, 0.26586, 0.62505),
+            _line("□独立法人", 0.3855, 0.59983, 0.49668, 0.62634),
+            _line("公司+联盟", 0.50332, 0.60111, 0.63384, 0.62634),
+        ),
+        (TickBox(bbox=(0.3897, 0.6084, 0.4103, 0.6229), ink=0.0, source="image"),),
+    ).model_copy(update={"tick_rows": (row,), "seals": seals})
+    return read_checkbox(PILOT.field("setup_mode"), page, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE)
+
+
+def test_a_grey_seals_lettering_over_one_options_words_is_no_sure_mark() -> None:
+    """The odd one out (a stroke above one option's words alone) is a pen's mark only off
+    a seal: inside a grey seal its lettering runs over the words, never 独立法人 sure."""
+    bare = _setup_mode_under_seal(())
+    assert bare is not None and bare.value == "独立法人"  # what the bands alone show
+    for colour, sure in (("grey", False), ("black", False), ("red", True)):
+        seal = SealMark(
+            bbox=(0.31707, 0.57236, 0.51072, 0.70938), shape="round", colour=colour, confidence=0.7
+        )  # type: ignore[arg-type]
+        reading = _setup_mode_under_seal((seal,))
+        assert reading is not None
+        assert (reading.value == "独立法人") is sure
+        assert needs_review(reading.confidence, RULES.review) is not sure
+    # a seal elsewhere on the page leaves the reading as it was
+    away = SealMark(bbox=(0.6, 0.75, 0.8, 0.89), shape="round", colour="grey", confidence=0.7)  # type: ignore[arg-type]
+    kept = _setup_mode_under_seal((away,))
+    assert kept is not None and kept.value == "独立法人"
+
+
 def test_a_square_inside_an_options_words_is_no_box() -> None:
     """属 of 市（州）属企业, solid in bold 1-bit type, taken for a filled box inside the words
     the OCR read (省属企业's □ typed over as × and not found): never 市（州）属企业 ticked."""
