@@ -231,8 +231,7 @@ def _filled_among(
     """
     if not clean:
         return []
-    sides = sorted((x1 - x0 + y1 - y0) / 2 for x0, y0, x1, y1 in clean)
-    side = sides[len(sides) // 2]
+    side = _clean_side(clean)
     slack = rules.crossed_side * side
     found: list[_Measured] = []
     for rect, mine in refused:
@@ -478,6 +477,13 @@ def _skeleton(mask: np.ndarray) -> np.ndarray:
             return (img[1:-1, 1:-1] * 255).astype(np.uint8)
 
 
+def _clean_side(clean: Sequence[tuple[int, int, int, int]]) -> float:
+    """The side of the page's clean boxes (their median; a printed form sets every box at
+    one size), in pixels."""
+    sides = sorted((x1 - x0 + y1 - y0) / 2 for x0, y0, x1, y1 in clean)
+    return sides[len(sides) // 2]
+
+
 def _side_runs(
     runs: np.ndarray, origin: tuple[int, int], side: float, slack: float
 ) -> list[tuple[int, int, int, int]]:
@@ -516,8 +522,7 @@ def _crossed_boxes(
     """
     if not clean:
         return []
-    sides = sorted((x1 - x0 + y1 - y0) / 2 for x0, y0, x1, y1 in clean)
-    side = sides[len(sides) // 2]
+    side = _clean_side(clean)
     slack = rules.crossed_side * side
     frame = cv2.bitwise_or(across, down)
     # Only where a box on a clean box's row or column can be: the rows they span, a
@@ -617,8 +622,7 @@ def _overrun_squares(
     the × that hid it; a character's frame ends at its corners). Then judged as any square
     found from its sides (``_crossed_square``).
     ``band``: where boxes are looked for (top, bottom, left) as in ``_crossed_boxes``."""
-    sides = sorted((x1 - x0 + y1 - y0) / 2 for x0, y0, x1, y1 in clean)
-    side = sides[len(sides) // 2]
+    side = _clean_side(clean)
     slack = rules.crossed_side * side
     near, width = round(slack), round(side)
     run = max(3, round(rules.overrun_run * side))
@@ -678,8 +682,7 @@ def _round_marks(
     """
     if not clean:
         return []
-    sides = sorted((x1 - x0 + y1 - y0) / 2 for x0, y0, x1, y1 in clean)
-    side = sides[len(sides) // 2]
+    side = _clean_side(clean)
     slack = rules.round_side * side
     reach = rules.round_reach * side
     y_from = max(0, round(min(r[1] for r in clean) - reach))
@@ -747,8 +750,7 @@ def _marked_squares(
     国 in 11 pt type, are only a few pixels long)."""
     if not clean:
         return []
-    sides = sorted((x1 - x0 + y1 - y0) / 2 for x0, y0, x1, y1 in clean)
-    side = sides[len(sides) // 2]
+    side = _clean_side(clean)
     slack = rules.crossed_side * side
     reach = rules.marked_reach * side
     top = min(r[1] for r in taken) - reach
@@ -857,8 +859,7 @@ def _joined_boxes(
     passes with the ring's pixels left out (``_measure``: no character's strokes inside,
     paper on its left, its ink measured on the inside the ring leaves free).
     """
-    sides = sorted((x1 - x0 + y1 - y0) / 2 for x0, y0, x1, y1 in clean)
-    side = sides[len(sides) // 2]
+    side = _clean_side(clean)
     slack = rules.crossed_side * side
     height, width = ink.shape
     keep = cv2.bitwise_not(ring)
