@@ -19,7 +19,7 @@ The value is the option's printed name (DESIGN.md). Thresholds and confidences a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from unicodedata import east_asian_width
 
@@ -196,6 +196,20 @@ def _seal_lettering(line: TextLine, label: _Label, page: Page, share: float) -> 
     return False
 
 
+def _seal_radii(x: float, y: float, page: Page) -> Iterator[float]:
+    """How far a point lies from the middle of each seal found on the page (not red: red
+    ink is off the image the rows are measured on), in shares of the seal's box's half
+    sides: 1 on its ring, which runs round the box's edge."""
+    for seal in page.seals:
+        if seal.colour == "red":
+            continue
+        x0, y0, x1, y1 = seal.bbox
+        a, b = (x1 - x0) / 2, (y1 - y0) / 2
+        if a <= 0 or b <= 0:
+            continue
+        yield (((x - x0 - a) / a) ** 2 + ((y - y0 - b) / b) ** 2) ** 0.5
+
+
 def _off_seal_rings(row: TickRow, page: Page, band: float) -> TickRow:
     """The row without the ink along it that lies on a seal's ring: a copy's grey seal
     stays on the OCR image, and its ring running level through an option's words is no
@@ -205,20 +219,12 @@ def _off_seal_rings(row: TickRow, page: Page, band: float) -> TickRow:
     A seal found on the page (not red: red ink is off the image the rows are measured
     on) has its ring round its box's edge; ink whose middle lies within ``band`` of it
     (shares of the box's half sides) is the ring's."""
-    rings = [s.bbox for s in page.seals if s.colour != "red"]
-    if not rings:
+    if not any(s.colour != "red" for s in page.seals):
         return row
 
     def on_ring(span: Span, y: float) -> bool:
         x = (span[0] + span[1]) / 2
-        for x0, y0, x1, y1 in rings:
-            a, b = (x1 - x0) / 2, (y1 - y0) / 2
-            if a <= 0 or b <= 0:
-                continue
-            radius = (((x - x0 - a) / a) ** 2 + ((y - y0 - b) / b) ** 2) ** 0.5
-            if abs(radius - 1.0) <= band:
-                return True
-        return False
+        return any(abs(r - 1.0) <= band for r in _seal_radii(x, y, page))
 
     top, bottom = row.bbox[1], row.bbox[3]
     middle = (top + bottom) / 2
@@ -240,16 +246,7 @@ def _under_seal(span: Span, row: TickRow, page: Page, band: float) -> bool:
     faint ✓ sat in 公司+联盟's box the seal's ring broke)."""
     x = (span[0] + span[1]) / 2
     y = (row.bbox[1] + row.bbox[3]) / 2
-    for seal in page.seals:
-        if seal.colour == "red":
-            continue
-        x0, y0, x1, y1 = seal.bbox
-        a, b = (x1 - x0) / 2, (y1 - y0) / 2
-        if a <= 0 or b <= 0:
-            continue
-        if (((x - x0 - a) / a) ** 2 + ((y - y0 - b) / b) ** 2) ** 0.5 <= 1.0 + band:
-            return True
-    return False
+    return any(r <= 1.0 + band for r in _seal_radii(x, y, page))
 
 
 def _group(label: _Label, page: Page, rules: TickRules) -> list[TickBox]:
