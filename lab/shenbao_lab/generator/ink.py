@@ -28,6 +28,7 @@ __all__ = [
     "render_handwriting",
     "render_highlighter",
     "render_pen_mark",
+    "render_pencil_tick",
     "render_seal",
     "render_tick",
     "stamp",
@@ -116,6 +117,8 @@ HOUSE_INK = (25, 35, 95)
 HIGHLIGHTER_INK = (252, 236, 50)
 # a red ballpoint (the applicant's, not a seal's ink: darker and a little bluer)
 RED_PEN_INK = (196, 28, 48)
+# a soft pencil's graphite (HB–2B): a neutral grey, never as dark as ink
+PENCIL_INK = (70, 70, 76)
 INKS: dict[str, tuple[int, int, int]] = {
     "house": HOUSE_INK,
     "blue": (30, 62, 175),
@@ -645,7 +648,8 @@ def render_pen_mark(
     pen pressed and turned in one place), ``scribble`` (a quick open
     zig-zag, the paper showing between its rows), ``hatch`` (three to five separate
     parallel strokes, /, laid across the box one after the other, the paper showing
-    between them) or ``strike`` (a line struck
+    between them), ``scratch`` (a mark scratched out: a dense back-and-forth zig-zag
+    whose rows touch, over the whole canvas, its ends ragged) or ``strike`` (a line struck
     through words, nearly straight, rising a little), filling a ``width_px`` ×
     ``height_px`` canvas; RGBA, alpha = ink."""
     small = min(width_px, height_px)
@@ -732,6 +736,23 @@ def render_pen_mark(
             end = (b[0] + j() / 3, b[1] + j() / 3)
             strokes.append(_bowed(start, end, rng, 0.01))
         pen = max(1.2, small * rng.uniform(0.07, 0.09))
+    elif kind == "scratch":
+        # scratched out: the pen run back and forth fast and hard over a mistaken mark,
+        # its rows close enough to touch, its turns wandering in and out
+        rows = int(rng.integers(8, 13))
+        points = []
+        for i in range(rows):
+            y = 0.1 + 0.8 * i / (rows - 1) + float(rng.uniform(-0.025, 0.025))
+            left, right = 0.06 + float(rng.uniform(0, 0.1)), 0.94 - float(rng.uniform(0, 0.1))
+            xs = (left, right) if i % 2 == 0 else (right, left)
+            points.extend([(xs[0], y), (xs[1], y + float(rng.uniform(0.0, 0.05)))])
+        t = np.linspace(0.0, 1.0, 12)[:, None]
+        strokes = [
+            np.vstack(
+                [(1 - t) * np.asarray(a) + t * np.asarray(b) for a, b in itertools.pairwise(points)]
+            )
+        ]
+        pen = max(1.5, small * rng.uniform(0.11, 0.15))
     elif kind == "slash":
         strokes = [_bowed((0.18 + j(), 0.9 + j()), (0.82 + j(), 0.1 + j()), rng, 0.025)]
         pen = max(1.2, small * rng.uniform(0.06, 0.09))
@@ -742,6 +763,42 @@ def render_pen_mark(
     else:
         raise ValueError(f"unknown pen mark {kind!r}")
     return _pen_strokes(strokes, width_px, height_px, pen, ink)
+
+
+def render_pencil_tick(
+    size_px: int, rng: np.random.Generator, ink: tuple[int, int, int] = PENCIL_INK
+) -> Image.Image:
+    """A ✓ drawn in pencil: a tick's path in graphite grey, laid on the paper's grain
+    (speckled, 70–90 % of the way to the graphite's grey where the point pressed) and
+    broken where the point skipped over the paper (one to three short gaps along it, one
+    always across the long stroke).
+
+    Args:
+        size_px: Side of the square output image; the tick fills most of it.
+        rng: Source of randomness (shape, grain, gaps).
+        ink: The graphite's colour.
+
+    Returns:
+        Square RGBA image, alpha = graphite coverage.
+    """
+    alpha = np.asarray(render_tick(size_px, rng, ink), dtype=np.float32)[..., 3] / 255.0
+    # the paper's tooth takes graphite unevenly: pixel-sized speckle over a soft pressure
+    grain = rng.uniform(0.55, 1.0, alpha.shape).astype(np.float32)
+    pressure = 0.85 + 0.15 * _smooth_noise(rng, alpha.shape, max(3.0, size_px / 4))
+    alpha = alpha * grain * np.clip(pressure, 0.6, 1.0) * float(rng.uniform(0.7, 0.9))
+    # skips: short gaps where the point lifted off the paper, one always across the
+    # long stroke's middle (so the ✓ is broken), up to two more anywhere on it
+    core = alpha > 0.5 * float(alpha.max(initial=0.0))
+    ys, xs = np.nonzero(core)
+    if ys.size:
+        middle = np.nonzero((xs > 0.55 * size_px) & (xs < 0.7 * size_px))[0]
+        picks = [int(rng.choice(middle))] if middle.size else []
+        picks += [int(rng.integers(ys.size)) for _ in range(int(rng.integers(0, 3)))]
+        yy, xx = np.mgrid[0 : alpha.shape[0], 0 : alpha.shape[1]]
+        for i in picks:
+            radius = size_px * float(rng.uniform(0.06, 0.08))
+            alpha[(yy - ys[i]) ** 2 + (xx - xs[i]) ** 2 < radius**2] = 0.0
+    return _to_rgba(alpha, ink)
 
 
 def render_highlighter(

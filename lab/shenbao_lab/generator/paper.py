@@ -26,6 +26,7 @@ from shenbao_lab.generator.ink import (
     render_handwriting,
     render_highlighter,
     render_pen_mark,
+    render_pencil_tick,
     render_seal,
     render_tick,
     stamp,
@@ -47,6 +48,9 @@ from shenbao_lab.generator.styles import Hand, Ink, ScanStyle, TickMark
 from shenbao_lab.generator.truth import TruthLine, TruthPage, TruthSeal
 
 SEAL_MM = 42.0  # 公章: 40–42 mm across
+# pen_check_corrected: the share of ticked groups where another option was ticked first,
+# then scratched out
+CORRECTED_SHARE = 0.5
 PX_BOX = tuple[float, float, float, float]
 
 
@@ -203,6 +207,23 @@ class _Paper:
             # lower half, its flick out past the top right corner
             ink = render_tick(round(self.px(size * float(rng.uniform(1.3, 1.5)))), rng, RED_PEN_INK)
             centre = (x + size * 0.6, y + size * 0.35)
+        elif box.mark is TickMark.PEN_CHECK_PENCIL:
+            # a ✓ in pencil, larger than the box: its turn in the box's lower
+            # half, its flick out past the top right corner
+            ink = render_pencil_tick(round(self.px(size * float(rng.uniform(1.3, 1.55)))), rng)
+            centre = (x + size * 0.6, y + size * 0.35)
+        elif box.mark is TickMark.PEN_CHECK_CORRECTED:
+            # the final choice: a plain pen ✓ (the mistaken one is scratched out elsewhere)
+            ink = render_tick(round(self.px(size * float(rng.uniform(1.2, 1.5)))), rng)
+            centre = (x + size * 0.6, y + size * 0.35)
+        elif box.mark is TickMark.PEN_RING_BOX:
+            # a small oval round the box alone, the box left empty; it passes through the
+            # gap before the words (pen_circle's takes the words in too)
+            wide = size * float(rng.uniform(1.85, 2.1))
+            tall = size * float(rng.uniform(1.7, 1.95))
+            ink = render_pen_mark("circle", round(self.px(wide)), round(self.px(tall)), rng)
+            centre = (x + size / 2, y + size / 2)
+            angle = float(rng.uniform(-10, 10))
         elif box.mark is TickMark.PEN_FILL:
             side = round(self.px(size * 0.95))
             ink = render_pen_mark("fill", side, side, rng)
@@ -231,6 +252,33 @@ class _Paper:
             angle_deg=angle,
             rng=rng,
             opacity=opacity,
+        )
+
+    def scratched_tick(self, box: TickBox, rng: np.random.Generator) -> None:
+        """A pen ✓ put in ``box`` by mistake, then scratched out: a dense zig-zag over
+        the whole tick, a little past it on every side (the box under it blacked out)."""
+        x, y, size = box.x, box.y, box.size
+        tick = render_tick(round(self.px(size * float(rng.uniform(1.2, 1.5)))), rng)
+        jitter = rng.normal(0.0, 0.06 * size, 2)
+        centre = (x + size * 0.6 + jitter[0], y + size * 0.35 + jitter[1])
+        self.image, _ = stamp(
+            self.image,
+            tick,
+            center=(self.px(centre[0]), self.px(centre[1])),
+            angle_deg=float(rng.uniform(-8, 8)),
+            rng=rng,
+            opacity=1.0,
+        )
+        wide = size * float(rng.uniform(1.5, 1.75))
+        tall = size * float(rng.uniform(1.3, 1.5))
+        scratch = render_pen_mark("scratch", round(self.px(wide)), round(self.px(tall)), rng)
+        self.image, _ = stamp(
+            self.image,
+            scratch,
+            center=(self.px(centre[0]), self.px(centre[1] + 0.05 * size)),
+            angle_deg=float(rng.uniform(-8, 8)),
+            rng=rng,
+            opacity=1.0,
         )
 
     def highlight(self, box: TickBox, rng: np.random.Generator) -> None:
@@ -316,7 +364,14 @@ def _date_parts(date: dt.date) -> dict[str, str]:
 def mark_boxes(paper: _Paper, boxes: list[TickBox], rng: np.random.Generator) -> None:
     """The pen on a page's tick groups: each chosen box marked the style's way, and where
     the style strikes the other options out, those struck (a group left blank is left
-    alone)."""
+    alone). Where the style corrects, some groups first had another option ticked, then
+    scratched out, before the chosen one was ticked."""
+    corrected = [b for b in boxes if b.ticked and b.mark is TickMark.PEN_CHECK_CORRECTED]
+    for chosen in corrected:
+        if rng.random() < CORRECTED_SHARE:
+            others = [b for b in boxes if b.field == chosen.field and not b.ticked]
+            if others:
+                paper.scratched_tick(others[int(rng.integers(len(others)))], rng)
     for box in boxes:
         if box.ticked and not box.printed_tick:
             paper.mark(box, rng)

@@ -68,6 +68,9 @@ class TickMark(StrEnum):
     PEN_HIGHLIGHT = "pen_highlight"
     PEN_HATCH = "pen_hatch"
     PEN_CHECK_RED = "pen_check_red"
+    PEN_CHECK_PENCIL = "pen_check_pencil"
+    PEN_CHECK_CORRECTED = "pen_check_corrected"
+    PEN_RING_BOX = "pen_ring_box"
 
     @property
     def strikes_others(self) -> bool:

@@ -73,12 +73,43 @@ SESSION_16_MARKS = (
     TickMark.PEN_CHECK_RED,
 )
 
-# the newest withheld families, session 16's and session 15's still withheld: the ones
-# that must carry the dimensions the retired took, each fresh beyond its mark
-NEW_WITHHELD = SESSION_16_WITHHELD + tuple(
-    n for n in SESSION_15_WITHHELD if n not in SESSION_16_RETIRED
+# session 17: three of session 16's and session 15's retired (a highlighter over the
+# words, the words bold and underlined, a pen scribble) ...
+SESSION_17_RETIRED = (
+    "grey-highlighter-holes",
+    "phone-bold-underlined",
+    "copy-scribble-hurried",
 )
-NEW_MARKS = (*SESSION_16_MARKS, TickMark.TYPED_BOLD_UNDERLINE, TickMark.PEN_DOT)
+# ... and three added as withheld, each with a mark the generator did not draw before,
+# carrying the scan and table dimensions the retired three took
+SESSION_17_WITHHELD = (
+    "grey-pencil-tick-holes",
+    "copy-corrected-merged",
+    "phone-ringed-box-spaced",
+)
+SESSION_17_MARKS = (
+    TickMark.PEN_CHECK_PENCIL,
+    TickMark.PEN_CHECK_CORRECTED,
+    TickMark.PEN_RING_BOX,
+)
+
+# the newest withheld families, session 17's and the earlier sessions' still withheld:
+# the ones that must carry the dimensions the retired took, each fresh beyond its mark
+NEW_WITHHELD = (
+    SESSION_17_WITHHELD
+    + tuple(n for n in SESSION_16_WITHHELD if n not in SESSION_17_RETIRED)
+    + tuple(
+        n
+        for n in SESSION_15_WITHHELD
+        if n not in SESSION_16_RETIRED and n not in SESSION_17_RETIRED
+    )
+)
+NEW_MARKS = (
+    *SESSION_17_MARKS,
+    TickMark.PEN_HATCH,
+    TickMark.PEN_CHECK_RED,
+    TickMark.PEN_DOT,
+)
 
 
 def other_choices(f: StyleFamily) -> set[tuple[str, object]]:
