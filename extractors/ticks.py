@@ -1485,9 +1485,16 @@ def _marked_outside(
             and not sealed
         ):
             marked, unclear = [p], []
+    # Words under a grey or black seal: its lettering and star run round and over them, so
+    # a stroke or strike there is no pen's one can be sure of (a copy's grey seal's
+    # lettering under 独立法人 read as its underline, sure, once the box beside it that
+    # the seal's face hid was found: grey-faint-tick-skewed). Seen, never a sure mark.
+    under_seals = {id(q) for q in placed if _under_seal(q.words, q.row, page, rules.seal_ring)}
     if len(marked) == 1 and not unclear and complete and marked[0] not in struck:
         (p,) = marked
         row = p.row
+        if id(p) in under_seals:
+            return _Outside(None, True)
         return _Outside((p.option, (p.words[0], row.bbox[1], p.words[1], row.bbox[3])), False)
     # The others struck out, the chosen one left standing (and nothing else marked).
     if (
@@ -1497,6 +1504,8 @@ def _marked_outside(
         and len(struck) == len(options) - 1
         and len(standing) == 1
     ):
+        if any(id(q) in under_seals for q in placed):
+            return _Outside(None, True)
         (p,) = standing
         row = p.row
         return _Outside(
