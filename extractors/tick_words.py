@@ -80,21 +80,43 @@ def _words(
     return None
 
 
-def _overlap(seal: BBox, words: tuple[float, float, float, float]) -> bool:
-    """Whether a seal's box and an option's words (x0, x1, y0, y1) overlap."""
-    x0, x1, y0, y1 = words
-    return seal[0] < x1 and seal[2] > x0 and seal[1] < y1 and seal[3] > y0
+def _reaches(seal: BBox, part: BBox, ring: float) -> bool:
+    """Whether a seal (the ellipse its box holds, its ring ``ring`` past it, in shares of
+    the box's half sides) reaches into a part of a line (x0, y0, x1, y1)."""
+    a, b = (seal[2] - seal[0]) / 2, (seal[3] - seal[1]) / 2
+    if a <= 0 or b <= 0:
+        return False
+    cx, cy = seal[0] + a, seal[1] + b
+    nx = min(max(cx, part[0]), part[2])
+    ny = min(max(cy, part[1]), part[3])
+    return bool(((nx - cx) / a) ** 2 + ((ny - cy) / b) ** 2 <= (1.0 + ring) ** 2)
 
 
-def _mean(values: tuple[float, ...], ink: LineInk, span: Span) -> float | None:
-    """The mean of a line's profile over an x-range, or None when it holds no step."""
+def _mean(
+    values: tuple[float, ...], ink: LineInk, span: Span, off: Sequence[BBox] = (), ring: float = 0.0
+) -> float | None:
+    """The mean of a line's profile over an x-range, or None when it holds no step; with
+    seals (``off``), over the steps none of them reaches, None when fewer than half of
+    the range's steps are left."""
     if ink.step <= 0 or not values:
         return None
     first = max(0, floor((span[0] - ink.bbox[0]) / ink.step))
     last = min(len(values), ceil((span[1] - ink.bbox[0]) / ink.step))
     if last <= first:
         return None
-    part = values[first:last]
+    y0, y1 = ink.bbox[1], ink.bbox[3]
+    part = [
+        values[k]
+        for k in range(first, last)
+        if not any(
+            _reaches(
+                s, (ink.bbox[0] + k * ink.step, y0, ink.bbox[0] + (k + 1) * ink.step, y1), ring
+            )
+            for s in off
+        )
+    ]
+    if 2 * len(part) < last - first:
+        return None
     return sum(part) / len(part)
 
 
@@ -123,11 +145,17 @@ def words_marked(
     page: Page,
     rules: WordsInk,
     normalize: Normalizer,
+    seal_ring: float = 0.0,
 ) -> WordsReading | None:
     """The option whose words carry clearly more ink than print (grey shading behind
     them, bold type, a ✓ over them), judged against the page's printed words of their
     size and the group's other options. None when the page has no darkness profiles, has
-    too few printed lines of the group's size, or not every option's words were found."""
+    too few printed lines of the group's size, or not every option's words were found.
+
+    A grey or black seal's ink is on the image the lines were measured on (a red seal's
+    is off it): each option's words are measured only where no such seal (its ring
+    ``seal_ring`` past its box's ellipse) reaches, and not at all (None) when it covers
+    half of them or more."""
     if not page.line_ink or not any(i.shade for i in page.line_ink):
         return None
     inks = {i.line: i for i in page.line_ink}
@@ -146,21 +174,16 @@ def words_marked(
         )
         if found is None or found[0] not in inks:
             return None
-        where = page.lines[found[0]].bbox
-        if any(
-            _overlap(s.bbox, (*found[1], where[1], where[3]))
-            for s in page.seals
-            if s.colour != "red"  # a red seal's ink is off the image the lines were measured on
-        ):
-            return None  # a copy's grey (or a black) seal's ink is on it, and no mark
         measured.append((option, *found))
+    # a copy's grey (or a black) seal's ink is on the lines, and no mark
+    seals = [s.bbox for s in page.seals if s.colour != "red"]
     # The group's type size: its options' lines' (a line round shaded words is taller).
     expected = _printed(page, median(inks[line].height for _, line, _ in measured), rules)
     if expected is None:
         return None
     values: list[float] = []
     for _, line, span in measured:
-        shade = _mean(inks[line].shade, inks[line], span)
+        shade = _mean(inks[line].shade, inks[line], span, seals, seal_ring)
         if shade is None:
             return None
         values.append(shade * inks[line].height / expected)

@@ -505,15 +505,30 @@ def _decide(
         confidence = clear
     confidence = min(confidence, mapping.factor) * label.quality
     if not inked:
-        elsewhere = (
-            (outside is not None and outside.unsure)
-            or _unread_ink_round(group, page, rules)
-            or _written_among(mapping, group, page, normalize)
+        around = _unread_ink_round(group, page, rules) or _written_among(
+            mapping, group, page, normalize
         )
+        elsewhere = (outside is not None and outside.unsure) or around
         words = words_marked(
-            group, mapping.pairs, options, label.end_x, page, rules.words_ink, normalize
+            group,
+            mapping.pairs,
+            options,
+            label.end_x,
+            page,
+            rules.words_ink,
+            normalize,
+            rules.seal_ring,
         )
-        if words is not None and words.chosen is not None and not elsewhere:
+        # A band a seal's ring took is unsure of itself, no mark: the words' own ink,
+        # measured where no seal lies, still reads (grey-shaded-words-holes: a grey seal
+        # under shaded 企业型 left the bands below the words unknown).
+        ring_only = (
+            outside is not None
+            and outside.ring_hidden
+            and not _unread_ink_round(group, page, rules, off_seals=True)
+            and not _written_among(mapping, group, page, normalize)
+        )
+        if words is not None and words.chosen is not None and (not elsewhere or ring_only):
             return _words_reading(words.chosen, mapping, page, label, rules)
         if elsewhere:
             confidence = min(confidence, rules.confidence.marked_elsewhere)
@@ -566,9 +581,13 @@ def _doubts(label: _Label, *cues: tuple[Doubt, float] | None) -> tuple[FieldDoub
     )
 
 
-def _unread_ink_round(group: list[TickBox], page: Page, rules: TickRules) -> bool:
+def _unread_ink_round(
+    group: list[TickBox], page: Page, rules: TickRules, *, off_seals: bool = False
+) -> bool:
     """Whether ink nobody read (``Page.unread``: no text line, tick box or rule explains
-    it) lies round a group's boxes and words: a mark made outside the boxes."""
+    it) lies round a group's boxes and words: a mark made outside the boxes. With
+    ``off_seals``, ink lying within a grey or black seal found on the page (its box grown
+    by ``seal_ring`` of its half sides) is the seal's own, no mark."""
     if not group or not page.unread:
         return False
     x0, y0, x1, y1 = _union(group)
@@ -576,8 +595,28 @@ def _unread_ink_round(group: list[TickBox], page: Page, rules: TickRules) -> boo
     width = max(b.bbox[2] - b.bbox[0] for b in group)
     top, bottom = y0 - rules.near_sides * side, y1 + rules.near_sides * side
     left, right = x0 - rules.near_sides * width, x1 + rules.near_words * width
+
+    def sealed(bbox: BBox) -> bool:
+        for seal in page.seals:
+            if seal.colour == "red":
+                continue
+            sx0, sy0, sx1, sy1 = seal.bbox
+            gx, gy = rules.seal_ring * (sx1 - sx0) / 2, rules.seal_ring * (sy1 - sy0) / 2
+            if (
+                bbox[0] >= sx0 - gx
+                and bbox[1] >= sy0 - gy
+                and bbox[2] <= sx1 + gx
+                and bbox[3] <= sy1 + gy
+            ):
+                return True
+        return False
+
     return any(
-        b.bbox[0] < right and b.bbox[2] > left and b.bbox[1] < bottom and b.bbox[3] > top
+        b.bbox[0] < right
+        and b.bbox[2] > left
+        and b.bbox[1] < bottom
+        and b.bbox[3] > top
+        and not (off_seals and sealed(b.bbox))
         for b in page.unread
     )
 
@@ -972,6 +1011,9 @@ class _Outside:
     chosen: tuple[Choice, BBox] | None  # the one option marked, and where its words are
     unsure: bool  # ink round the options that marks none clearly, or marks several
     struck: bool = False  # chosen as the one option of its group not struck out
+    # unsure only because a seal's ring took a band from the group (``hidden``): what the
+    # band shows cannot be told, nothing else round the options was seen
+    ring_hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -1119,6 +1161,15 @@ def _stroke(
     own = max((b[0] for b, h in kept if not h), default=0.0)
     seen = max((max(b) if h else b[1] for b, h in kept), default=0.0)
     return own, seen
+
+
+def _seen_off(
+    bands: tuple[tuple[float, float], ...], printed: tuple[bool, ...], hidden: tuple[bool, ...]
+) -> float:
+    """What an option's words show round them in the bands no seal's ring took from the
+    group (``_stroke``'s seen, the hidden bands left out)."""
+    kept = [b for b, alike, h in zip(bands, printed, hidden, strict=True) if not alike and not h]
+    return max((b[1] for b in kept), default=0.0)
 
 
 def _ring_taken(p: _Placed, raw: TickRow, longest_sides: float) -> tuple[float, float]:
@@ -1406,6 +1457,7 @@ def _marked_outside(
     standing = [p for p in placed if shares[id(p)][1] <= out.struck_clear]
     marked: list[_Placed] = []
     unclear: list[_Placed] = [p for p in placed if p not in struck and p not in standing]
+    hidden_only: set[int] = set()  # unclear only by what a band a ring took shows
     gaps: dict[int, float] = {}
     for p in placed:
         side = p.row.side
@@ -1455,6 +1507,12 @@ def _marked_outside(
             or (seen > out.stroke_clear and not ring_arc)
         ):
             unclear.append(p)
+            if (
+                stroke <= out.stroke_clear
+                and gap <= out.gap_clear
+                and _seen_off(bands[id(p)], printed, hidden[id(p)]) <= out.stroke_clear
+            ):
+                hidden_only.add(id(p))
     complete = len(placed) == len(options)
     lone = list({id(q): q for q in unclear}.values())
     if not marked and not struck and complete and len(lone) == 1:
@@ -1485,9 +1543,16 @@ def _marked_outside(
             and not sealed
         ):
             marked, unclear = [p], []
+    # Words under a grey or black seal: its lettering and star run round and over them, so
+    # a stroke or strike there is no pen's one can be sure of (a copy's grey seal's
+    # lettering under 独立法人 read as its underline, sure, once the box beside it that
+    # the seal's face hid was found: grey-faint-tick-skewed). Seen, never a sure mark.
+    under_seals = {id(q) for q in placed if _under_seal(q.words, q.row, page, rules.seal_ring)}
     if len(marked) == 1 and not unclear and complete and marked[0] not in struck:
         (p,) = marked
         row = p.row
+        if id(p) in under_seals:
+            return _Outside(None, True)
         return _Outside((p.option, (p.words[0], row.bbox[1], p.words[1], row.bbox[3])), False)
     # The others struck out, the chosen one left standing (and nothing else marked).
     if (
@@ -1497,12 +1562,17 @@ def _marked_outside(
         and len(struck) == len(options) - 1
         and len(standing) == 1
     ):
+        if any(id(q) in under_seals for q in placed):
+            return _Outside(None, True)
         (p,) = standing
         row = p.row
         return _Outside(
             (p.option, (p.words[0], row.bbox[1], p.words[1], row.bbox[3])), False, struck=True
         )
-    return _Outside(None, bool(marked or unclear or struck))
+    ring_hidden = (
+        not marked and not struck and bool(unclear) and all(id(q) in hidden_only for q in unclear)
+    )
+    return _Outside(None, bool(marked or unclear or struck), ring_hidden=ring_hidden)
 
 
 def _from_text(

@@ -305,7 +305,7 @@ def _measure(
     *,
     crossed: bool = False,
     among: bool = False,
-    free: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+    free: _Free | None = None,
 ) -> _Measured | None:
     """The square's box and inside ink share, or None when it is not a printed box.
 
@@ -318,7 +318,12 @@ def _measure(
     solid ink inside the border, not edge to edge, then makes it a box filled by pen.
     ``free``: the square joins a seal's ring (``_joined_boxes``): its edges are measured
     on the page's ink, the rest on ``free`` (ink, straight runs across and down without
-    the ring, the ring), and its inside share on the part the ring leaves free.
+    the ring, the ring, the seals' faces), and its inside share on the part the ring
+    leaves free. Paper on its left is looked for past its own border's blur, and not
+    inside a seal's face: there the seal's lettering or star may lie beside a box. A
+    square whose left is paper only with the face left out is taken only when its inside
+    is clear (``seal_face_clear``): inked there, its ink may be the lettering's as well as
+    a pen's, too covered to judge (left unfound, its group goes to review).
     """
     x, y, w, h = rect
     rows = ((across[y : y + h, x : x + w] > 0) & mine).mean(axis=1)
@@ -343,8 +348,9 @@ def _measure(
         past_top, past_bottom = out_top + border, out_bottom + border
         past_left, past_right = out_left + border, out_right + border
     ring: np.ndarray | None = None
+    face: np.ndarray | None = None
     if free is not None:
-        ink, across, down, ring = free
+        ink, across, down, ring, face = free
         rows = ((across[y : y + h, x : x + w] > 0) & mine).mean(axis=1)
         cols = ((down[y : y + h, x : x + w] > 0) & mine).mean(axis=0)
     side = (w + h) / 2
@@ -391,11 +397,22 @@ def _measure(
     # edge holds straight runs of a thick pen, which would then stand beside it.)
     near = cv2.bitwise_or(across, down) if crossed else ink
     edge_x = x if crossed else x + out_left
-    beside = near[
-        y + round(0.15 * h) : y + h - round(0.15 * h), max(0, edge_x - clear) : max(0, edge_x - 1)
-    ]
+    rows_beside = slice(y + round(0.15 * h), y + h - round(0.15 * h))
+    lettered = False
+    if face is not None:
+        # A square found from its sides may start a pixel or two inside its border: the
+        # border's blur (straight runs down, joined to the square) is no neighbour.
+        blur = max(1, round(0.15 * side))
+        while blur > 0 and edge_x > 1 and down[rows_beside, edge_x - 2].any():
+            edge_x -= 1
+            blur -= 1
+        seen = near[rows_beside, max(0, edge_x - clear) : max(0, edge_x - 1)]
+        near = cv2.bitwise_and(near, cv2.bitwise_not(face))
+    beside = near[rows_beside, max(0, edge_x - clear) : max(0, edge_x - 1)]
     if beside.size and cv2.countNonZero(beside) > 0.02 * beside.size:
         return None
+    if face is not None and beside.size:
+        lettered = cv2.countNonZero(seen) > 0.02 * beside.size
     if ix1 - ix0 < 2 or iy1 - iy0 < 2:
         return None
     inside = ink[iy0:iy1, ix0:ix1]
@@ -417,6 +434,8 @@ def _measure(
         if clear.mean() < rules.seal_ring_free:
             return None
         share = float(np.count_nonzero((inside > 0) & clear)) / float(np.count_nonzero(clear))
+    if lettered and share > rules.seal_face_clear:
+        return None
     return _Measured(
         (x + out_left, y + out_top, x + w - out_right, y + h - out_bottom),
         float(share),
@@ -784,6 +803,23 @@ def _marked_squares(
     return found
 
 
+# Ink, straight runs across and down, each without a seal's ring; the ring; the seals'
+# faces (inside their rings: lettering, star).
+_Free = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _seal_faces(shape: tuple[int, ...], seals: Sequence[Rect]) -> np.ndarray:
+    """The pixels (255) inside each seal's ring: the ellipse its found box holds."""
+    face = np.zeros(shape[:2], dtype=np.uint8)
+    for x0, y0, x1, y1 in seals:
+        a, b = (x1 - x0) / 2, (y1 - y0) / 2
+        if a < 1 or b < 1:
+            continue
+        centre = (round((x0 + x1) / 2), round((y0 + y1) / 2))
+        cv2.ellipse(face, centre, (round(a), round(b)), 0, 0, 360, 255, thickness=-1)
+    return face
+
+
 def _pixels(bbox: BBox, width: int, height: int) -> Rect:
     x0, y0, x1, y1 = bbox
     return round(x0 * width), round(y0 * height), round(x1 * width), round(y1 * height)
@@ -863,11 +899,12 @@ def _joined_boxes(
     slack = rules.crossed_side * side
     height, width = ink.shape
     keep = cv2.bitwise_not(ring)
-    free = (
+    free: _Free = (
         cv2.bitwise_and(ink, keep),
         cv2.bitwise_and(across, keep),
         cv2.bitwise_and(down, keep),
         ring,
+        cv2.bitwise_or(_seal_faces(ink.shape, seals), ring),
     )
     frame = cv2.bitwise_or(across, down)
     rows: list[float] = []

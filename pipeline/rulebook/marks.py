@@ -47,6 +47,9 @@ class TickDetection(Spec):
     seal_ring_free: float = Field(
         gt=0.0, le=1.0, description="a box by a seal is judged on this share of its inside free"
     )
+    seal_face_clear: float = Field(
+        ge=0.0, le=1.0, description="a box with a seal's face beside it: at most this inked"
+    )
     pale_contrast: float = Field(
         gt=0.0, lt=1.0, description="pale ink: darker than paper by this share of the border's"
     )

@@ -110,3 +110,18 @@ def test_a_red_seal_over_the_words_is_off_the_measured_image_and_does_not_stop_t
     reading = _org_nature(page.model_copy(update={"seals": (seal,)}))
 
     assert reading is not None and reading.value == "民营企业"
+
+
+def test_words_a_grey_seals_ring_reaches_in_part_are_measured_where_it_does_not() -> None:
+    # A copy's grey seal below the row, its ring reaching the last third of 民营企业's
+    # words and the start of 外资企业's: each is measured on the steps it leaves clear.
+    page = _page({"民营企业": 2 * PRINT})
+    seal = SealMark(bbox=(0.55, 0.205, 0.65, 0.29), shape="round", colour="grey", confidence=0.9)
+    reading = _org_nature(page.model_copy(update={"seals": (seal,)}))
+
+    assert reading is not None and reading.value == "民营企业"
+    assert not needs_review(reading.confidence, RULES.review)
+    # the same seal a little higher covers most of 民营企业's words: too covered to judge
+    over = SealMark(bbox=(0.52, 0.19, 0.62, 0.27), shape="round", colour="grey", confidence=0.9)
+    covered = _org_nature(page.model_copy(update={"seals": (over,)}))
+    assert covered is not None and covered.value is None

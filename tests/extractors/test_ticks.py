@@ -591,6 +591,71 @@ def test_a_grey_seals_lettering_over_one_options_words_is_no_sure_mark() -> None
     assert kept is not None and kept.value == "独立法人"
 
 
+def _setup_mode_both_boxes(seals: tuple[SealMark, ...], pale: float) -> ExtractedField | None:
+    """The same row once 公司+联盟's box beside the seal's ring is found too (session 17):
+    both boxes empty of dark ink, ``pale`` the faint ✓ in 公司+联盟's; the seal's lettering
+    above and below 独立法人's words."""
+    row = TickRow(
+        bbox=(0.1541, 0.6088, 0.8079, 0.6227),
+        side=0.01964,
+        above=((0.3275, 0.3366), (0.4616, 0.4834), (0.4918, 0.5009)),
+        across=(
+            (0.1722, 0.2514),
+            (0.255, 0.2586),
+            (0.3184, 0.3293),
+            (0.3897, 0.3915),
+            (0.4091, 0.4109),
+            (0.4157, 0.4943),
+            (0.4991, 0.5148),
+            (0.5323, 0.5341),
+            (0.539, 0.5571),
+            (0.5613, 0.6296),
+        ),
+        below=(
+            (0.316, 0.3239),
+            (0.3281, 0.3553),
+            (0.3897, 0.4103),
+            (0.4175, 0.4242),
+            (0.464, 0.4755),
+            (0.4792, 0.4991),
+            (0.5045, 0.5341),
+        ),
+    )
+    page = _scan_page(
+        (
+            _line("组建模式：", 0.16495, 0.60239, 0.26586, 0.62505),
+            _line("□独立法人", 0.3855, 0.59983, 0.49668, 0.62634),
+            _line("公司+联盟", 0.50332, 0.60111, 0.63384, 0.62634),
+        ),
+        (
+            TickBox(bbox=(0.3897, 0.6084, 0.4103, 0.6229), ink=0.0, source="image"),
+            TickBox(bbox=(0.5142, 0.6092, 0.5329, 0.6225), ink=0.0, pale=pale, source="image"),
+        ),
+    ).model_copy(update={"tick_rows": (row,), "seals": seals})
+    return read_checkbox(PILOT.field("setup_mode"), page, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE)
+
+
+def test_a_mark_round_words_under_a_grey_seal_is_never_sure() -> None:
+    """Strokes round an option's words inside a grey or black seal may be its lettering:
+    every box found, none ticked, they make the blank unsure, never that option sure; the
+    faint ✓ in the other box is read as before."""
+    bare = _setup_mode_both_boxes((), 0.0)
+    assert bare is not None and bare.value == "独立法人"  # what the bands alone show
+    for colour, sure in (("grey", False), ("black", False), ("red", True)):
+        seal = SealMark(
+            bbox=(0.31707, 0.57236, 0.51072, 0.70938), shape="round", colour=colour, confidence=0.7
+        )  # type: ignore[arg-type]
+        reading = _setup_mode_both_boxes((seal,), 0.0)
+        assert reading is not None
+        assert (reading.value == "独立法人") is sure
+        assert needs_review(reading.confidence, RULES.review) is not sure
+        faint = _setup_mode_both_boxes((seal,), 0.1746)
+        assert faint is not None
+        if not sure:
+            assert faint.value == "公司+联盟"
+            assert not needs_review(faint.confidence, RULES.review)
+
+
 def test_a_square_inside_an_options_words_is_no_box() -> None:
     """属 of 市（州）属企业, solid in bold 1-bit type, taken for a filled box inside the words
     the OCR read (省属企业's □ typed over as × and not found): never 市（州）属企业 ticked."""

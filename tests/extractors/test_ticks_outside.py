@@ -557,3 +557,42 @@ def test_a_band_a_grey_seals_ring_took_from_one_option_marks_no_other_surely() -
     reading = _read(page.model_copy(update={"seals": (seal,)}))
     assert reading is not None and reading.value is None
     assert needs_review(reading.confidence, RULES.review)
+
+
+def test_a_band_a_grey_seals_ring_took_leaves_the_words_own_ink_to_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same row, 国有企业's words clearly darker than print (Word's shading, read by
+    ``tick_words``): the band the ring took is unsure of itself, no mark, so the words'
+    ink reads 国有企业 (grey-shaded-words-holes, session 17). Ink nobody read round the
+    group off the seal still leaves it to review."""
+    import extractors.ticks as ticks
+    from extractors.tick_words import WordsReading
+    from pipeline.model import UnreadInk
+
+    image, placed = _form(None, "", np.random.default_rng(33))
+    page = _page(image, placed, "")
+    row = page.tick_rows[0]
+    feet = (_words(placed, "国有企业"), _words(placed, "科研院所"))
+    rows = (row.model_copy(update={"below": feet}), *page.tick_rows[1:])
+    page = page.model_copy(update={"tick_rows": rows})
+    centre, half = sum(feet[0]) / 2, 0.03
+    ring = (centre - half, row.bbox[3], centre + half, row.bbox[3] + 0.2)
+    seal = SealMark(bbox=ring, shape="round", colour="grey", confidence=0.9)
+    sealed = page.model_copy(update={"seals": (seal,)})
+
+    def shaded(group, pairs, options, *args, **kwargs):  # type: ignore[no-untyped-def]
+        chosen = next(o for o in options if o.name == "国有企业")
+        return WordsReading((chosen, (feet[0][0], row.bbox[1], feet[0][1], row.bbox[3])), False)
+
+    monkeypatch.setattr(ticks, "words_marked", shaded)
+    reading = _read(sealed)
+    assert reading is not None and reading.value == "国有企业"
+    assert not needs_review(reading.confidence, RULES.review)
+    # a pen's ink round the group, off the seal: review as before
+    _, by0, bx1, by1 = page.boxes[0].bbox
+    pen = UnreadInk(bbox=(bx1, by0 - 0.005, bx1 + 0.01, by1 + 0.005), ink=0.3)
+    marked = sealed.model_copy(update={"unread": (pen,)})
+    reading = _read(marked)
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
