@@ -719,8 +719,13 @@ def _ring_outlines(
     """
     low, high = frame.long_axis
     # (A ring refitted from the search is an ellipse, never a square: a seal only when
-    # at least min_round long; ``hough_from_round``.)
-    r_low = max(4.0, (frame.min_round if rules.hough_from_round else low) / 2 / rules.max_aspect)
+    # at least min_round long; ``hough_from_round``. Without believable mm, min_round is
+    # the smallest seal's of any shape: the search starts at ``unsized_round_share``.)
+    round_low = frame.min_round
+    if not frame.by_size and rules.unsized_round_share > 0:
+        short = low / rules.long_axis_share[0]
+        round_low = max(round_low, rules.unsized_round_share * short)
+    r_low = max(4.0, (round_low if rules.hough_from_round else low) / 2 / rules.max_aspect)
     r_high = max(r_low + 2, high / 2)
     mask = ink.astype(np.uint8) * 255
     h, w = ink.shape

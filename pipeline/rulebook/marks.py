@@ -309,6 +309,14 @@ class SealDetection(Spec):
         description="rings looked for (Hough) from the smallest round seal's radius over "
         "max_aspect (min_round), not the smallest seal's of any shape (long_axis' first)",
     )
+    unsized_round_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.1,
+        description="without believable mm, the smallest round seal's long axis as a share of "
+        "the image's short side, where the ring search starts (with hough_from_round; "
+        "0: long_axis_share's first)",
+    )
     pair_oval_overlap: float = Field(
         0.0, ge=0.0, le=2.0, description="two round seals overlapping this much: an oval tried"
     )

@@ -879,6 +879,43 @@ def test_the_ring_search_starts_at_the_smallest_round_seals_radius() -> None:
     assert not _outlines_near(small > 0, (150.0, 150.0), on)
 
 
+def test_without_believable_mm_the_ring_search_starts_at_the_smallest_round_seal() -> None:
+    """``unsized_round_share``: on an image without believable mm (min_round is then the
+    smallest seal's of any shape, long_axis_share's first) the radii searched start at a
+    round seal's, this share of the short side over 2 x max_aspect: an oval as small and
+    flat as that is still found and refitted; a ring of half that size, which the search
+    found before, is no longer looked for."""
+    rules = SEALS.model_copy(update={"hough_from_round": True, "unsized_round_share": 0.14})
+    before = rules.model_copy(update={"unsized_round_share": 0.0})
+    short = 600.0  # the image's short side, work pixels
+    low, high = (share * short for share in rules.long_axis_share)
+    frame = Frame(
+        scale=1.0, unit=short / 210.0, long_axis=(low, high), min_round=low, by_size=False
+    )
+    smallest = 0.14 * short  # 84 px long: its short semi-axis at aspect 1.6 is 26 px
+    oval = np.zeros((600, 600), np.uint8)
+    cv2.ellipse(oval, (300, 300), (round(smallest / 2), round(smallest / 2 / 1.6)), 0, 0, 360, 1, 3)
+    found = [
+        max(a)
+        for c, a, _, _ in _ring_outlines(oval > 0, frame, rules)
+        if math.dist(c, (300, 300)) < 5
+    ]
+    assert any(abs(a - smallest / 2) < 4 for a in found)
+    small = np.zeros((600, 600), np.uint8)
+    cv2.circle(small, (300, 300), 18, 1, 3)  # 36 px across: far under a round seal (84)
+    near = [
+        c for c, _, _, _ in _ring_outlines(small > 0, frame, before) if math.dist(c, (300, 300)) < 5
+    ]
+    assert near
+    assert not [
+        c for c, _, _, _ in _ring_outlines(small > 0, frame, rules) if math.dist(c, (300, 300)) < 5
+    ]
+    # Pages with believable mm are not touched.
+    assert _outlines_near(small > 0, (300.0, 300.0), rules) == _outlines_near(
+        small > 0, (300.0, 300.0), before
+    )
+
+
 def test_broad_ink_is_the_discs_opening_found_cheaply() -> None:
     """``_broad`` (red_ink's broad faint ink: tinted paper, shaded cells) is the opening by
     the disc, on masks of strokes, of blobs and of both, up to the mask's rim."""
