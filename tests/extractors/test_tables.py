@@ -589,3 +589,32 @@ def test_type_cells_a_row_apart_are_two_cells_with_no_numbering_read() -> None:
     members = _members(lines)
     assert members.value is not None
     assert [m.type for m in members.value] == ["高校", "企业"]
+
+
+def test_two_header_labels_read_as_one_line_are_two_columns() -> None:
+    # No rule between the type and code headers: the OCR reads them as one line with a
+    # space; the codes must not run into the type cells.
+    drop = ("单位类型（企业/科研", "统一社会信用代码", "院所/高校/其他）")
+    header = [t for t in _members_header() if t.text not in drop]
+    header.append(_centred("业/科研院所/高校/其他）", _TYPE, 0.117 + _WRAP))
+    x0, x1 = _TYPE - 0.0085 * 6, _USCC + 0.0085 * 8
+    header.append(_line("单位类型（企 统一社会信用代码", x0, 0.117, x1, 0.129))
+    rows = [
+        *_member_row(0.163, "1", "贵州花溪茶业有限公司", "企业", USCC_A),
+        *_member_row(0.163 + _ROW, "2", "遵义医科大学", "高校", USCC_C),
+    ]
+    members = _members([*header, *rows])
+    assert members.value == [
+        Member(name="贵州花溪茶业有限公司", type="企业", uscc=USCC_A),
+        Member(name="遵义医科大学", type="高校", uscc=USCC_C),
+    ]
+    assert not needs_review(members.confidence, RULES.review)
+
+
+def test_a_spaced_out_header_label_is_not_split() -> None:
+    header = [t for t in _members_header() if t.text != "单位名称"]
+    header.append(_centred("单 位 名 称", _NAME, 0.117))
+    rows = [*_member_row(0.163, "1", "贵州花溪茶业有限公司", "企业", USCC_A)]
+    members = _members([*header, *rows])
+    assert members.value == [Member(name="贵州花溪茶业有限公司", type="企业", uscc=USCC_A)]
+    assert not needs_review(members.confidence, RULES.review)
