@@ -20,6 +20,7 @@ KPI tables read as rows (``tables.py``), and the readings checked (``checks.py``
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Iterator
 from itertools import pairwise
 
@@ -362,6 +363,49 @@ def _ink_continues(lines: list[TextLine], page: Page, rules: UnreadInkRules) -> 
             over_end = by0 <= y0 and by1 >= y1 and bx0 <= x1
             if on_row or over_end:
                 return True
+    return False
+
+
+def _ink_precedes(line: TextLine, label: TextLine, page: Page, rules: UnreadInkRules) -> bool:
+    """Whether the value's line starts late with a seal's unread ink over the row up to
+    its start (its first characters under the seal, unseen by the OCR).
+
+    Late: the lines within ``precede_rows`` row heights above and below that start right
+    of the label's end (none inside a found seal: its lettering) start, in the median, at
+    least ``precede_late`` row heights left of this one — a form's values start where its
+    underlines do. The ink must cover the whole row, begin left of the line and end
+    within ``precede_gap`` row heights before its start or ``precede_lead`` after it. A
+    value read in full under a seal starts where its neighbours do.
+    """
+    aspect = _aspect(page)
+    x0, y0, _, y1 = line.bbox
+    height = y1 - y0
+    row = height * aspect  # the row's height, in fractions of the page's width
+
+    def in_seal(t: TextLine) -> bool:
+        cx, cy = (t.bbox[0] + t.bbox[2]) / 2, (t.bbox[1] + t.bbox[3]) / 2
+        return any(
+            s.bbox[0] <= cx <= s.bbox[2] and s.bbox[1] <= cy <= s.bbox[3] for s in page.seals
+        )
+
+    centre = (y0 + y1) / 2
+    starts = [
+        t.bbox[0]
+        for t in page.lines
+        if t is not line
+        and t is not label
+        and abs((t.bbox[1] + t.bbox[3]) / 2 - centre) <= rules.precede_rows * height
+        and t.bbox[0] > label.bbox[2]
+        and not in_seal(t)
+    ]
+    if not starts or x0 - statistics.median(starts) < rules.precede_late * row:
+        return False
+    for blob in page.unread:
+        bx0, by0, bx1, by1 = blob.bbox
+        if bx0 >= x0 or not x0 - rules.precede_gap * row <= bx1 <= x0 + rules.precede_lead * row:
+            continue
+        if by0 <= y0 and by1 >= y1:
+            return True
     return False
 
 
@@ -829,6 +873,11 @@ def read_field(
                     ink_continues=bool(read_from)
                     and not ended
                     and _ink_continues(read_from, page, unread),
+                    # the value's own line (no label read in it): where it starts is its start
+                    ink_precedes=source is not None
+                    and source is not line
+                    and not cut
+                    and _ink_precedes(source, line, page, unread),
                     rules=rules.plausibility,
                 ).doubts
             for sign in signs:
@@ -1003,7 +1052,7 @@ def extract(submission: Submission, rules: Rules) -> Submission:
     template = rules.templates[checked.annex]
     ordered, _ = page_order(checked, template, normalize)
     read_off = extract_fields(ordered, template, rules) | read_tables(
-        ordered, template, rules.campaign, normalize
+        ordered, template, rules.campaign, normalize, gazetteer(rules).places
     )
     fields = {key: pruned(field, rules.review) for key, field in read_off.items()}
     read = ordered.model_copy(update={"fields": fields})

@@ -73,6 +73,7 @@ class Normalizer:
         self._mobile_strip = str.maketrans("", "", rules.mobile.strip)
         self._email_pattern = re.compile(rules.email.pattern, re.ASCII)
         self._uscc_strip = str.maketrans("", "", rules.uscc.strip)
+        self._uscc_outside = str.maketrans(rules.uscc.outside_alphabet)
         self._doc_number = re.compile(rules.doc_number.pattern)
 
     # --- text and names ----------------------------------------------------------------
@@ -348,8 +349,14 @@ class Normalizer:
 
     def uscc(self, s: str) -> str:
         """NFKC, upper case, spaces and stray marks (``uscc.strip``) removed. No
-        OCR-confusion guessing of letters and digits: check with ``is_valid_uscc``."""
-        return self._text_in_case(s, str.upper).translate(self._uscc_strip)
+        OCR-confusion guessing of letters and digits (check with ``is_valid_uscc``), except
+        a letter no code holds (O for 0, ``uscc.outside_alphabet``), put back only when the
+        whole code then passes its check character."""
+        text = self._text_in_case(s, str.upper).translate(self._uscc_strip)
+        if is_valid_uscc(text) or not any(c in self.rules.uscc.outside_alphabet for c in text):
+            return text
+        digits = text.translate(self._uscc_outside)
+        return digits if is_valid_uscc(digits) else text
 
     # --- dispatch ----------------------------------------------------------------------
 

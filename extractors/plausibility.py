@@ -393,16 +393,26 @@ def combine_readings(
 
 
 def unread_ink(
-    *, blank_with_ink: bool, ink_continues: bool, rules: PlausibilityRules
+    *,
+    blank_with_ink: bool,
+    ink_continues: bool,
+    rules: PlausibilityRules,
+    ink_precedes: bool = False,
 ) -> Plausibility:
     """The signs that unread ink (``Page.unread``) leaves on a reading off a scan.
 
     ``blank_with_ink``: nothing was read, yet ink lies where the value would be (the
     value's print under a seal the OCR never proposed a box for). ``ink_continues``: a
     value was read, but unread ink starts right where it ends on its row (the reading
-    stopped short). Each multiplies the confidence by ``unread_ink.factor``.
+    stopped short). ``ink_precedes``: a seal's unread ink covers the row up to where the
+    value starts (its first characters under the seal). Each multiplies the confidence by
+    ``unread_ink.factor``.
     """
     factor = rules.unread_ink.factor
-    seen = {Doubt.BLANK_WITH_INK: blank_with_ink, Doubt.INK_CONTINUES: ink_continues}
+    seen = {
+        Doubt.BLANK_WITH_INK: blank_with_ink,
+        Doubt.INK_CONTINUES: ink_continues,
+        Doubt.INK_PRECEDES: ink_precedes,
+    }
     doubts = [FieldDoubt(cue=cue, effect=factor) for cue, there in seen.items() if there]
     return Plausibility.of(doubts)

@@ -231,6 +231,60 @@ def _match_header(
     return matched
 
 
+def _split_labels(
+    band: Sequence[TextLine], table: TableSpec, normalize: Normalizer
+) -> list[TextLine]:
+    """The band's lines, a line holding two column labels run together split in two.
+
+    With no rule between two header cells the OCR may read them as one line with a space
+    (单位类型（企 统一社会信用代码): split at the space where both sides match a label of a
+    different column (the best such split), each side given its share of the line's width
+    by its characters. A spaced-out label (单 位 名 称) has no such split: one character
+    is never a label.
+    """
+    out: list[TextLine] = []
+    for line in band:
+        best: tuple[float, int] | None = None
+        for k, char in enumerate(line.text):
+            if not char.isspace():
+                continue
+            left, right = line.text[:k], line.text[k + 1 :]
+            scores = [
+                max(
+                    (
+                        (_label_score(part, spec, table.reading, normalize), spec.key)
+                        for spec in table.columns
+                    ),
+                )
+                for part in (left, right)
+            ]
+            (s_left, key_left), (s_right, key_right) = scores
+            if key_left == key_right or min(s_left, s_right) < table.reading.header_match:
+                continue
+            if best is None or min(s_left, s_right) > best[0]:
+                best = (min(s_left, s_right), k)
+        if best is None:
+            out.append(line)
+            continue
+        k = best[1]
+        x0, y0, x1, y1 = line.bbox
+        per_char = (x1 - x0) / len(line.text)
+        chars = line.char_confidences
+        for start, end in ((0, k), (k + 1, len(line.text))):
+            out.append(
+                line.model_copy(
+                    update={
+                        "text": line.text[start:end],
+                        "bbox": (x0 + per_char * start, y0, x0 + per_char * end, y1),
+                        "char_confidences": chars[start:end] if chars is not None else None,
+                        "rereadings": None,
+                        "row_reading": None,
+                    }
+                )
+            )
+    return out
+
+
 def _infer_centres(located: dict[str, float], table: TableSpec) -> dict[str, float]:
     """Centres of the columns whose header was not read, placed between (or beyond) the
     located ones by the template's column order; none when the located ones disagree
@@ -289,7 +343,7 @@ def _find_header(
 ) -> _Header | None:
     needed = len(table.columns) // 2 + 1  # most of the columns
     for start, band in enumerate(candidate_bands):
-        matched = _match_header(band, table, normalize)
+        matched = _match_header(_split_labels(band, table, normalize), table, normalize)
         if len(matched) < needed:
             continue
         used = 1

@@ -11,11 +11,13 @@ the row. The thresholds are data: each table's ``reading`` in the template.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rapidfuzz import fuzz
 
 from extractors.doubts import Ledger
 from extractors.normalize import Normalizer, is_valid_uscc
-from extractors.table_grid import Grid, Row, locate
+from extractors.table_grid import Cell, Grid, Row, locate
 from pipeline.config import Campaign, ColumnSpec, FieldType, TableReading, TableSpec, TemplateSpec
 from pipeline.model import Doubt, ExtractedField, FieldDoubt, Member, Page, SourceKind, Submission
 
@@ -46,12 +48,49 @@ def _member_type(
     return read, reading.unreadable_confidence
 
 
+def _near_place(cell: Cell, places: Sequence[str], reading: TableReading) -> str | None:
+    """The known place a name cell's text is one doubted character from, or None.
+
+    The character must differ from the place's at one position of a window of the
+    place's length, have scored below ``near_place_score``, and the window must neither be
+    a known place itself nor start with a shorter place the longer one starts with (贵州
+    of 贵州省). Lines without character scores are not judged.
+    """
+    if reading.near_place_score <= 0 or not cell.lines:
+        return None
+    chars: list[tuple[str, float]] = []
+    for line in cell.lines:
+        if line.char_confidences is None:
+            return None
+        chars += [(c, s) for c, s in zip(line.text, line.char_confidences, strict=True)]
+    chars = [(c, s) for c, s in chars if not c.isspace()]
+    text = "".join(c for c, _ in chars)
+    known = set(places)
+    for place in places:
+        if len(place) < 2 or place in text:
+            continue
+        for i in range(len(text) - len(place) + 1):
+            window = text[i : i + len(place)]
+            if window in known or any(
+                len(q) < len(place) and place.startswith(q) and window.startswith(q) for q in known
+            ):
+                continue  # a place, or a shorter one read whole (贵州湄… is not 贵州省)
+            differ = [j for j in range(len(place)) if window[j] != place[j]]
+            if len(differ) == 1 and chars[i + differ[0]][1] < reading.near_place_score:
+                return place
+    return None
+
+
 def _row_raw(grid: Grid, row: Row) -> str:
     return CELL_SEPARATOR.join(row.cell(c.spec.key).text for c in grid.columns)
 
 
 def read_members(
-    grid: Grid, table: TableSpec, campaign: Campaign, normalize: Normalizer
+    grid: Grid,
+    table: TableSpec,
+    campaign: Campaign,
+    normalize: Normalizer,
+    places: Sequence[str] = (),
 ) -> ExtractedField:
     """The free rows of a members table as one field: a list of ``Member``."""
     reading = table.reading
@@ -74,17 +113,21 @@ def read_members(
         if not any(cell.text for cell in cells.values()):
             continue  # an empty printed row
         raws.append(_row_raw(grid, row))
-        for cell in cells.values():
+        uscc = normalize.uscc(cells["uscc"].text)
+        checked = reading.checked_code_confidence if is_valid_uscc(uscc) else 0.0
+        for key, cell in cells.items():
             if cell.text:
-                ledger.cap(cell.confidence, Doubt.CELL, cell.text)
+                floor = checked if key == "uscc" else 0.0  # the check character vouches
+                ledger.cap(max(cell.confidence, floor), Doubt.CELL, cell.text)
             else:
                 ledger.cap(blank, Doubt.CELL_BLANK)
         name = normalize.org_name(cells["name"].text, campaign.org_suffix_equivalents)
+        if scan and (place := _near_place(cells["name"], places, reading)) is not None:
+            ledger.cap(reading.near_place_confidence, Doubt.NEAR_PLACE, place)
         kind = ""
         if cells["type"].text:
             kind, kind_confidence = _member_type(cells["type"].text, type_spec, reading, normalize)
             ledger.cap(kind_confidence, Doubt.MEMBER_TYPE, cells["type"].text)
-        uscc = normalize.uscc(cells["uscc"].text)
         if uscc and scan and not is_valid_uscc(uscc):
             ledger.cap(reading.unreadable_confidence, Doubt.USCC_CHECK, uscc)  # a misread
         members.append(Member(name=name, type=kind, uscc=uscc))
@@ -172,7 +215,11 @@ def read_fixed_rows(
 
 
 def read_tables(
-    submission: Submission, template: TemplateSpec, campaign: Campaign, normalize: Normalizer
+    submission: Submission,
+    template: TemplateSpec,
+    campaign: Campaign,
+    normalize: Normalizer,
+    places: Sequence[str] = (),
 ) -> dict[str, ExtractedField]:
     """Every table of the template read as rows: ``members``, ``kpi_<row>_<column>``.
 
@@ -187,5 +234,5 @@ def read_tables(
         if table.rows:
             fields.update(read_fixed_rows(grid, table, normalize))
         else:
-            fields[table.key] = read_members(grid, table, campaign, normalize)
+            fields[table.key] = read_members(grid, table, campaign, normalize, places)
     return fields

@@ -171,6 +171,23 @@ class TableReading(Spec):
         le=1,
         description="factor for a cell read but not readable as its type, or a bad check digit",
     )
+    checked_code_confidence: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="a USCC cell whose code passes its check character is at least this sure, "
+        "whatever the OCR scored its pieces (a single misread always fails the check)",
+    )
+    near_place_score: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="a name's character the OCR scored below this, which changed gives a known "
+        "place where the name holds none (漏潭 → 湄潭), makes the cell unsure; 0: never",
+    )
+    near_place_confidence: float = Field(
+        0.5, ge=0, le=1, description="confidence of a name with such a character"
+    )
 
 
 class TableSpec(Spec):

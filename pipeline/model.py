@@ -369,6 +369,7 @@ class Doubt(StrEnum):
     OUT_OF_ORDER = "out_of_order"  # a date before one it must follow (detail: that field)
     BLANK_WITH_INK = "blank_with_ink"  # nothing read where ink lies
     INK_CONTINUES = "ink_continues"  # unread ink right where the reading stops
+    INK_PRECEDES = "ink_precedes"  # a seal's unread ink over the row up to where the reading starts
     DISAGREE = "disagree"  # another reading of the field differs (detail: it)
     REREAD = "reread"  # the value's line read again from another crop differs (detail: it)
     WRITTEN_DIGIT = "written_digit"  # a date read by taking a character for a written

@@ -101,6 +101,13 @@ class EmailRules(Spec):
 
 class UsccRules(Spec):
     strip: str = Field("", description="characters never part of a code, removed")
+    outside_alphabet: dict[str, str] = Field(
+        {},
+        description=(
+            "letters no credit code holds (I O S V Z), each with the digit the OCR reads as it;"
+            " put back only when the whole code then passes its check character"
+        ),
+    )
 
 
 class DocNumberRules(Spec):

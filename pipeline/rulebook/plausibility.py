@@ -62,6 +62,10 @@ class UnreadInkRules(Spec):
     continuation_gap: float = Field(ge=0.0, description="row heights past the value's end")
     continuation_lead: float = Field(ge=0.0, description="row heights before its end")
     continuation_margin: float = Field(ge=0.0, description="row heights above and below")
+    precede_gap: float = Field(ge=0.0, description="row heights before the value's start")
+    precede_lead: float = Field(ge=0.0, description="row heights past its start")
+    precede_late: float = Field(ge=0.0, description="row heights a neighbour starts further left")
+    precede_rows: float = Field(gt=0.0, description="row heights to the neighbours looked at")
     below_depth: float = Field(gt=0.0, description="label heights under a `below` label")
     mark_size: float = Field(gt=0.0, description="a printed mark's size, in its row's heights")
 

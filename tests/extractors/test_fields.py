@@ -220,6 +220,38 @@ def test_a_date_read_to_its_end_is_not_cut_short_by_a_seal_just_past_it() -> Non
     assert needs_review(reading.confidence, RULES.review)
 
 
+# A seal over 贵州省 on a 1-bit cover (session 17, tuned corpus): the OCR read the name
+# from 智能 on, the first characters hidden under the seal's ink.
+COVER_ROWS = [
+    _line("牵头单位", (0.165, 0.471, 0.255, 0.493)),
+    _line("贵州黔源智能终端有限公司", (0.384, 0.465, 0.637, 0.494)),
+    _line("所属产业领域", (0.165, 0.514, 0.278, 0.535)),
+    _line("大数据为引领的电子信息", (0.387, 0.514, 0.613, 0.535)),
+]
+SEAL_OVER_START = UnreadInk(bbox=(0.262, 0.399, 0.463, 0.511), ink=0.2)
+
+
+def test_a_value_starting_late_under_a_seal_is_not_sure() -> None:
+    late = _line("智能终端制造业创新中心", (0.441, 0.426, 0.674, 0.446))
+    reading = _read("center_name", _page([COVER_LABEL, late, *COVER_ROWS], [SEAL_OVER_START]))
+    assert reading.value == "智能终端制造业创新中心"
+    assert needs_review(reading.confidence, RULES.review)
+    assert Doubt.INK_PRECEDES in {d.cue for d in reading.doubts}
+    # no seal there: a value that merely starts late is read as it is
+    alone = _read("center_name", _page([COVER_LABEL, late, *COVER_ROWS], []))
+    assert Doubt.INK_PRECEDES not in {d.cue for d in alone.doubts}
+
+
+def test_a_value_starting_with_its_neighbours_under_a_seal_stays_sure() -> None:
+    """The seal's ink reaches the row's start as before, but the value starts where the
+    values above and below it do: read in full."""
+    whole = _line("贵州省智能终端制造业创新中心", (0.384, 0.426, 0.674, 0.446))
+    seal = UnreadInk(bbox=(0.262, 0.399, 0.40, 0.511), ink=0.2)
+    reading = _read("center_name", _page([COVER_LABEL, whole, *COVER_ROWS], [seal]))
+    assert reading.value == "贵州省智能终端制造业创新中心"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
 @pytest.mark.parametrize("tail", ["（盖章）：", "(盖章):", "盖章）：", "（盖章）"])
 def test_a_label_split_across_two_lines_is_not_kept_in_the_value(tail: str) -> None:
     """The OCR read 推荐单位 and （盖章）：黔东南州… as two lines: the label's end and its

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from extractors.normalize import Normalizer, is_valid_uscc, normalizer
@@ -258,6 +258,29 @@ def test_uscc_case_and_spaces_normalise_equal(code: str) -> None:
     spaced = f" {code[:6]} {code[6:12]} {code[12:]} ".lower()
     assert normalize.uscc(spaced) == normalize.uscc(code) == code
     assert is_valid_uscc(normalize.uscc(_full_width(spaced)))
+
+
+@FAST
+@given(usccs(), st.data())
+def test_uscc_zero_read_as_o_is_put_back_only_when_the_check_passes(
+    code: str, data: st.DataObject
+) -> None:
+    zeros = [i for i, c in enumerate(code) if c == "0"]
+    assume(zeros)
+    i = data.draw(st.sampled_from(zeros))
+    read = code[:i] + "O" + code[i + 1 :]
+    assert normalize.uscc(read) == code  # 70OE is 700E: no credit code holds an O
+    # a second misread as well: the swap does not pass the check, the code stays as read
+    j = data.draw(st.sampled_from([k for k in range(17) if k != i]))
+    other = next(c for c in USCC_ALPHABET if c != code[j])
+    twice = read[:j] + other + read[j + 1 :]
+    assert normalize.uscc(twice) == twice
+
+
+def test_uscc_o_that_does_not_check_stays_as_read() -> None:
+    assert normalize.uscc("9152060044491471OE") == "9152060044491471OE"
+    assert not is_valid_uscc(normalize.uscc("9152060044491471OE"))
+    assert normalize.uscc("9152060044491470oe") == "91520600444914700E"
 
 
 @FAST

@@ -589,3 +589,85 @@ def test_type_cells_a_row_apart_are_two_cells_with_no_numbering_read() -> None:
     members = _members(lines)
     assert members.value is not None
     assert [m.type for m in members.value] == ["高校", "企业"]
+
+
+def test_two_header_labels_read_as_one_line_are_two_columns() -> None:
+    # No rule between the type and code headers: the OCR reads them as one line with a
+    # space; the codes must not run into the type cells.
+    drop = ("单位类型（企业/科研", "统一社会信用代码", "院所/高校/其他）")
+    header = [t for t in _members_header() if t.text not in drop]
+    header.append(_centred("业/科研院所/高校/其他）", _TYPE, 0.117 + _WRAP))
+    x0, x1 = _TYPE - 0.0085 * 6, _USCC + 0.0085 * 8
+    header.append(_line("单位类型（企 统一社会信用代码", x0, 0.117, x1, 0.129))
+    rows = [
+        *_member_row(0.163, "1", "贵州花溪茶业有限公司", "企业", USCC_A),
+        *_member_row(0.163 + _ROW, "2", "遵义医科大学", "高校", USCC_C),
+    ]
+    members = _members([*header, *rows])
+    assert members.value == [
+        Member(name="贵州花溪茶业有限公司", type="企业", uscc=USCC_A),
+        Member(name="遵义医科大学", type="高校", uscc=USCC_C),
+    ]
+    assert not needs_review(members.confidence, RULES.review)
+
+
+def test_a_spaced_out_header_label_is_not_split() -> None:
+    header = [t for t in _members_header() if t.text != "单位名称"]
+    header.append(_centred("单 位 名 称", _NAME, 0.117))
+    rows = [*_member_row(0.163, "1", "贵州花溪茶业有限公司", "企业", USCC_A)]
+    members = _members([*header, *rows])
+    assert members.value == [Member(name="贵州花溪茶业有限公司", type="企业", uscc=USCC_A)]
+    assert not needs_review(members.confidence, RULES.review)
+
+
+def _scored(text: str, centre: float, y: float, low: int | None = None) -> TextLine:
+    """A name line with character scores, the character at ``low`` scored 0.91."""
+    line = _centred(text, centre, y)
+    scores = tuple(0.91 if i == low else 0.999 for i in range(len(text)))
+    return line.model_copy(update={"char_confidences": scores})
+
+
+@pytest.mark.parametrize(
+    ("name", "low", "sure"),
+    [
+        ("贵州漏潭酿造股份有限公司", 2, False),  # 漏 doubted, 湄潭 a place: for review
+        ("贵州漏潭酿造股份有限公司", None, True),  # printed clearly: read as it is
+        ("铜仁黔通茶业集团有限公司", 3, False),  # 通 doubted: 黔南 misread, or a brand
+        ("铜仁黔通茶业集团有限公司", 6, True),  # a doubted character far from any place
+        ("贵州湄潭酿造股份有限公司", 2, True),  # the place itself
+    ],
+)
+def test_a_member_name_one_doubted_character_from_a_place_is_for_review(
+    name: str, low: int | None, sure: bool
+) -> None:
+    places = ("贵州省", "贵州", "湄潭县", "湄潭", "黔南", "铜仁")
+    lines = [
+        *_members_header(),
+        *_member_row(0.163, "1", "", "企业", USCC_A),
+        _scored(name, _NAME, 0.163, low),
+    ]
+    fields = read_tables(_submission(_page(lines)), PILOT, CAMPAIGN, NORMALIZE, places)
+    members = fields["members"]
+    assert isinstance(members.value, list) and members.value[0].name == name
+    assert needs_review(members.confidence, RULES.review) is not sure
+
+
+USCC_0E = "91520600444914700E"  # its 17th character a 0 beside the check letter
+
+
+@pytest.mark.parametrize(("end", "sure"), [("0E", True), ("OE", True), ("1E", False)])
+def test_a_code_passing_its_check_is_sure_whatever_its_pieces_scored(end: str, sure: bool) -> None:
+    """The code's last characters wrapped onto the cell's second line and scored low (0
+    read as O): a code that passes its check character is the code printed; one that
+    fails it stays for review."""
+    y = 0.163
+    lines = [
+        *_members_header(),
+        *_member_row(y, "1", "贵州花溪茶业有限公司", "企业", USCC_0E[:16]),
+        _centred(end, _USCC, y + _WRAP, conf=0.82),
+        *_member_row(y + _ROW + _WRAP, "2", "遵义医科大学", "高校", USCC_C),
+    ]
+    members = _members(lines)
+    assert isinstance(members.value, list)
+    assert members.value[0].uscc == (USCC_0E if sure else USCC_0E[:16] + end)
+    assert needs_review(members.confidence, RULES.review) is not sure
