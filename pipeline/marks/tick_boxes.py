@@ -175,11 +175,17 @@ def image_boxes(
     count, labels, stats, _ = cv2.connectedComponentsWithStats(frame, connectivity=8)
     clean: list[_Measured] = []
     refused: list[tuple[tuple[int, int, int, int], np.ndarray]] = []
+    # Parts larger than a box: a box with pen strokes run out past its edges (a scribble, a
+    # ✓'s tail, a stroke on into its words) is one part with them (``_square_within``).
+    wider: list[tuple[tuple[int, int, int, int], np.ndarray]] = []
     for index in range(1, count):
         x, y, w, h, _ = (int(v) for v in stats[index])
-        if not (low <= w <= high and low <= h <= high):
-            continue
-        if abs(w - h) > rules.max_side_difference * max(w, h):
+        if not (low <= w <= high and low <= h <= high) or abs(w - h) > (
+            rules.max_side_difference * max(w, h)
+        ):
+            tall, wide = rules.scribble_part
+            if low <= w <= wide * high and low <= h <= tall * high:
+                wider.append(((x, y, w, h), labels[y : y + h, x : x + w] == index))
             continue
         mine = labels[y : y + h, x : x + w] == index
         box = _measure(ink, across, down, mine, (x, y, w, h), rules)
@@ -191,7 +197,7 @@ def image_boxes(
     measured = clean + _filled_among(ink, across, down, refused, rects, rules)
     measured += _crossed_boxes(ink, across, down, [m.rect for m in measured], rules)
     measured += _marked_squares(
-        ink, across, down, refused, rects, [m.rect for m in measured], rules
+        ink, across, down, refused + wider, rects, [m.rect for m in measured], rules
     )
     measured += _round_marks(ink, rects, [m.rect for m in measured], rules)
     ring = _seal_rings(ink, seals, rules) if seals and rects else None
@@ -395,7 +401,18 @@ def _measure(
         y + round(0.15 * h) : y + h - round(0.15 * h), max(0, edge_x - clear) : max(0, edge_x - 1)
     ]
     if beside.size and cv2.countNonZero(beside) > 0.02 * beside.size:
-        return None
+        # (In a square found from its sides, pen strokes run out past its left edge (a
+        # scribble's or a ×'s arm) are slanted: their centre lines hold no straight run
+        # as a neighbouring character's strokes or a table's rule do.)
+        if not crossed:
+            return None
+        # (the box's own border, blurred a pixel or two out past its edge, left out)
+        strokes = ink[
+            y + round(0.15 * h) : y + h - round(0.15 * h),
+            max(0, edge_x - clear) : max(0, edge_x - 3),
+        ]
+        if _straight_spine(strokes, spine, rules.glyph_straight_share):
+            return None
     if ix1 - ix0 < 2 or iy1 - iy0 < 2:
         return None
     inside = ink[iy0:iy1, ix0:ix1]
@@ -598,7 +615,16 @@ def _crossed_square(
     if any(_overlap(rect, r) for r in taken) or not _among(clean, rect, sides[len(sides) // 2]):
         return None
     mine = frame[y0:y1, x0:x1] > 0
-    return _measure(ink, across, down, mine, (x0, y0, x1 - x0, y1 - y0), rules, crossed=True)
+    box = _measure(ink, across, down, mine, (x0, y0, x1 - x0, y1 - y0), rules, crossed=True)
+    if box is None:
+        return None
+    # Its edges as measured (a mark's overshoot left out) are the clean boxes' size too:
+    # a square spanning a mark's stroke and the next character's is not.
+    side, slack = sides[len(sides) // 2], rules.crossed_side * sides[len(sides) // 2]
+    bx0, by0, bx1, by1 = box.rect
+    if abs(bx1 - bx0 - side) > slack or abs(by1 - by0 - side) > slack:
+        return None
+    return box
 
 
 def _overrun_squares(
@@ -760,6 +786,10 @@ def _marked_squares(
     taken = list(taken)
     for square, mine in refused:
         box = _measure(ink, across, down, mine, square, rules, crossed=True)
+        # (a larger part searched only where the page's boxes are: the search is dearer)
+        near_block = square[1] <= bottom and square[1] + square[3] >= top
+        if box is None and near_block and _within_reach(square, side, rules):
+            box = _square_within(ink, across, down, mine, square, side, taken, rules)
         if box is None:
             continue
         # The square's own edges, a mark's overshoot beyond them left out.
@@ -782,6 +812,91 @@ def _marked_squares(
         found.append(box)
         taken.append(rect)
     return found
+
+
+def _within_reach(part: tuple[int, int, int, int], side: float, rules: TickDetection) -> bool:
+    """A part a box with a few pen strokes across it can be: no taller than
+    ``scribble_part`` [0] box sides, no wider than [1] (a stroke run on into the option's
+    first words)."""
+    _, _, w, h = part
+    tall, wide = rules.scribble_part
+    return h <= tall * side and w <= wide * side
+
+
+def _square_within(
+    ink: np.ndarray,
+    across: np.ndarray,
+    down: np.ndarray,
+    mine: np.ndarray,
+    part: tuple[int, int, int, int],
+    side: float,
+    taken: list[Rect],
+    rules: TickDetection,
+) -> _Measured | None:
+    """A square of the clean boxes' size inside a part larger than it, measured as a box
+    with a mark across it, or None.
+
+    Pen strokes crossing a box's edges (a scribble's zig-zag, a ✓'s tail, a stroke running
+    on into the option's words) join the box's straight runs into one part wider or taller
+    than the box, so its edges no longer cover the part's sides. The box is a square of
+    the clean boxes' size (``crossed_side``) whose four sides the part's own straight runs
+    cover (``edge_cover``), tried best covered first (then the size nearest the clean
+    boxes'), near copies of a refused one skipped, at most ``joined_tries``; the first
+    that passes is judged as any square found from its sides (``_measure``, ``crossed``).
+    """
+    x, y, w, h = part
+    slack = rules.crossed_side * side
+    keep = mine.astype(np.uint8)
+    flat = cv2.bitwise_and(across[y : y + h, x : x + w], across[y : y + h, x : x + w], mask=keep)
+    tall = cv2.bitwise_and(down[y : y + h, x : x + w], down[y : y + h, x : x + w], mask=keep)
+    thick = max(2, round(0.15 * side))
+    candidates: list[tuple[float, float, float, Rect]] = []
+    for size in range(max(3, round(side - slack)), round(side + slack) + 1):
+        if size > w or size > h:
+            continue
+        corners = (0, 0, w - size, h - size)
+        cover = _four_sides(flat, tall, corners, size, thick)
+        # (of squares covered alike, the one whose sides lie on its outer lines: a blurred
+        # border is thick, a square shifted into it still finds each side within ``thick``)
+        tight = _four_sides(flat, tall, corners, size, 2)
+        for dy, dx in zip(*np.nonzero(cover >= rules.edge_cover), strict=True):
+            if not _outermost(flat, tall, (int(dx), int(dy), int(dx) + size, int(dy) + size)):
+                continue
+            rect = (x + int(dx), y + int(dy), x + int(dx) + size, y + int(dy) + size)
+            candidates.append((float(cover[dy, dx]), float(tight[dy, dx]), -abs(size - side), rect))
+    near = max(2, round(0.15 * side))
+    tried: list[Rect] = []
+    for *_, rect in sorted(candidates, key=lambda c: c[:3], reverse=True):
+        if any(_overlap(rect, r) for r in taken):
+            continue
+        if any(max(abs(a - b) for a, b in zip(rect, r, strict=True)) <= near for r in tried):
+            continue
+        if len(tried) >= rules.joined_tries:
+            break
+        tried.append(rect)
+        x0, y0, x1, y1 = rect
+        within = mine[y0 - y : y1 - y, x0 - x : x1 - x]
+        box = _measure(ink, across, down, within, (x0, y0, x1 - x0, y1 - y0), rules, crossed=True)
+        if box is not None:
+            return box
+    return None
+
+
+def _outermost(flat: np.ndarray, tall: np.ndarray, rect: Rect) -> bool:
+    """Whether a square's sides are the outermost lines of its straight runs: the line
+    just outside a side is covered over less than half of it, on two sides at least. A
+    printed box's border is one line (a pen mark may run along one or two of its sides);
+    a square inside a frame thicker all round (a dense character's, blurred) is not."""
+    x0, y0, x1, y1 = rect
+    height, width = flat.shape
+    half = 0.5 * (x1 - x0)
+    outside = [
+        flat[y0 - 1, x0:x1] if y0 > 0 else None,
+        flat[y1, x0:x1] if y1 < height else None,
+        tall[y0:y1, x0 - 1] if x0 > 0 else None,
+        tall[y0:y1, x1] if x1 < width else None,
+    ]
+    return sum(line is None or bool(np.count_nonzero(line) < half) for line in outside) >= 2
 
 
 def _pixels(bbox: BBox, width: int, height: int) -> Rect:
