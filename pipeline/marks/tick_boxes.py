@@ -196,13 +196,15 @@ def image_boxes(
     rects = [m.rect for m in clean]
     measured = clean + _filled_among(ink, across, down, refused, rects, rules)
     measured += _crossed_boxes(ink, across, down, [m.rect for m in measured], rules)
+    places = [_pixels(s, width, height) for s in seals]
+    # (a larger part over a seal is left to ``_joined_boxes``: its lettering is slanted)
+    wider = [p for p in wider if not any(_overlap(_corners(p[0]), s) for s in places)]
     measured += _marked_squares(
         ink, across, down, refused + wider, rects, [m.rect for m in measured], rules
     )
     measured += _round_marks(ink, rects, [m.rect for m in measured], rules)
     ring = _seal_rings(ink, seals, rules) if seals and rects else None
     if ring is not None:
-        places = [_pixels(s, width, height) for s in seals]
         measured += _joined_boxes(
             ink, across, down, rects, [m.rect for m in measured], places, ring, rules
         )
@@ -403,8 +405,9 @@ def _measure(
     if beside.size and cv2.countNonZero(beside) > 0.02 * beside.size:
         # (In a square found from its sides, pen strokes run out past its left edge (a
         # scribble's or a ×'s arm) are slanted: their centre lines hold no straight run
-        # as a neighbouring character's strokes or a table's rule do.)
-        if not crossed:
+        # as a neighbouring character's strokes or a table's rule do. Not by a seal: its
+        # lettering is slanted too, and a character under it would pass for a box.)
+        if not crossed or free is not None:
             return None
         # (the box's own border, blurred a pixel or two out past its edge, left out)
         strokes = ink[
@@ -841,8 +844,9 @@ def _square_within(
     than the box, so its edges no longer cover the part's sides. The box is a square of
     the clean boxes' size (``crossed_side``) whose four sides the part's own straight runs
     cover (``edge_cover``), tried best covered first (then the size nearest the clean
-    boxes'), near copies of a refused one skipped, at most ``joined_tries``; the first
-    that passes is judged as any square found from its sides (``_measure``, ``crossed``).
+    boxes'), a refused one's shifted copies skipped, at most ``joined_tries``; the first
+    that passes as any square found from its sides (``_measure``, ``crossed``) with its
+    measured edges the clean boxes' size is the box.
     """
     x, y, w, h = part
     slack = rules.crossed_side * side
@@ -869,17 +873,48 @@ def _square_within(
     for *_, rect in sorted(candidates, key=lambda c: c[:3], reverse=True):
         if any(_overlap(rect, r) for r in taken):
             continue
-        if any(max(abs(a - b) for a, b in zip(rect, r, strict=True)) <= near for r in tried):
-            continue
+        if any(
+            r[2] - r[0] == rect[2] - rect[0] and abs(r[0] - rect[0]) + abs(r[1] - rect[1]) <= near
+            for r in tried
+        ):
+            continue  # the same square shifted a pixel or two: refused alike
         if len(tried) >= rules.joined_tries:
             break
         tried.append(rect)
         x0, y0, x1, y1 = rect
         within = mine[y0 - y : y1 - y, x0 - x : x1 - x]
         box = _measure(ink, across, down, within, (x0, y0, x1 - x0, y1 - y0), rules, crossed=True)
-        if box is not None:
+        if box is None:
+            continue
+        # its edges as measured (a mark's overshoot left out) are the clean boxes' size too
+        bx0, by0, bx1, by1 = box.rect
+        if abs(bx1 - bx0 - side) > slack or abs(by1 - by0 - side) > slack:
+            continue
+        if _strokes_run_out(ink, box.rect, side, rules):
             return box
     return None
+
+
+def _strokes_run_out(ink: np.ndarray, rect: Rect, side: float, rules: TickDetection) -> bool:
+    """Whether the ink just round a square, left of it, above and below (a band
+    ``scribble_margin`` of its side wide, its border's blur left out; right of it the
+    option's words begin), is a pen's slanted strokes run out past its edges: their centre
+    lines hold no straight run (``marked_spine`` of ``glyph_run``). A square inside a
+    character's thicker frame, or between characters run together, has straight strokes
+    round it."""
+    height, width = ink.shape
+    x0, y0, x1, y1 = rect
+    reach = max(3, round(rules.scribble_margin * side))
+    blur = 3
+    ox0, oy0 = max(0, x0 - reach), max(0, y0 - reach)
+    ox1, oy1 = min(width, x1 + blur), min(height, y1 + reach)
+    around = ink[oy0:oy1, ox0:ox1].copy()
+    around[max(0, y0 - blur - oy0) : y1 + blur - oy0, max(0, x0 - blur - ox0) :] = 0
+    if not cv2.countNonZero(around):
+        return False
+    glyph = max(3, round(rules.glyph_run * side))
+    spine = max(3, round(rules.marked_spine * glyph))
+    return not _straight_spine(around, spine, rules.glyph_straight_share)
 
 
 def _outermost(flat: np.ndarray, tall: np.ndarray, rect: Rect) -> bool:
@@ -897,6 +932,11 @@ def _outermost(flat: np.ndarray, tall: np.ndarray, rect: Rect) -> bool:
         tall[y0:y1, x1] if x1 < width else None,
     ]
     return sum(line is None or bool(np.count_nonzero(line) < half) for line in outside) >= 2
+
+
+def _corners(part: tuple[int, int, int, int]) -> Rect:
+    x, y, w, h = part
+    return x, y, x + w, y + h
 
 
 def _pixels(bbox: BBox, width: int, height: int) -> Rect:

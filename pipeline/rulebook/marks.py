@@ -37,6 +37,11 @@ class TickDetection(Spec):
         gt=0.0, description="a marked square lies this many box sides from the page's boxes"
     )
     marked_spine: float = Field(gt=0.0, le=1.0, description="share of glyph_run")
+    scribble_margin: float = Field(
+        gt=0.0,
+        le=1.0,
+        description="strokes run out of a box: looked for this share of a side round it",
+    )
     scribble_part: tuple[float, float] = Field(
         description="a box with strokes run out of it: a part up to this many box sides tall, wide"
     )
