@@ -901,14 +901,18 @@ def _strokes_run_out(ink: np.ndarray, rect: Rect, side: float, rules: TickDetect
     option's words begin), is a pen's slanted strokes run out past its edges: their centre
     lines hold no straight run (``marked_spine`` of ``glyph_run``). A square inside a
     character's thicker frame, or between characters run together, has straight strokes
-    round it."""
+    round it. Only strokes joined to the square count (a mark crosses its border; the
+    character before it, 省 before 属 in bold type, stands apart)."""
     height, width = ink.shape
     x0, y0, x1, y1 = rect
     reach = max(3, round(rules.scribble_margin * side))
     blur = 3
     ox0, oy0 = max(0, x0 - reach), max(0, y0 - reach)
     ox1, oy1 = min(width, x1 + blur), min(height, y1 + reach)
-    around = ink[oy0:oy1, ox0:ox1].copy()
+    region = ink[oy0:oy1, ox0:ox1]
+    _, labels = cv2.connectedComponents(region, connectivity=8)
+    joined = np.unique(labels[y0 - oy0 : y1 - oy0, x0 - ox0 : x1 - ox0])
+    around = np.where(np.isin(labels, joined[joined > 0]), region, 0).astype(np.uint8)
     around[max(0, y0 - blur - oy0) : y1 + blur - oy0, max(0, x0 - blur - ox0) :] = 0
     if not cv2.countNonZero(around):
         return False
