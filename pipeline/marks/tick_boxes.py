@@ -175,11 +175,17 @@ def image_boxes(
     count, labels, stats, _ = cv2.connectedComponentsWithStats(frame, connectivity=8)
     clean: list[_Measured] = []
     refused: list[tuple[tuple[int, int, int, int], np.ndarray]] = []
+    # Parts larger than a box: a box with pen strokes run out past its edges (a scribble, a
+    # ✓'s tail, a stroke on into its words) is one part with them (``_square_within``).
+    wider: list[tuple[tuple[int, int, int, int], np.ndarray]] = []
     for index in range(1, count):
         x, y, w, h, _ = (int(v) for v in stats[index])
-        if not (low <= w <= high and low <= h <= high):
-            continue
-        if abs(w - h) > rules.max_side_difference * max(w, h):
+        if not (low <= w <= high and low <= h <= high) or abs(w - h) > (
+            rules.max_side_difference * max(w, h)
+        ):
+            tall, wide = rules.scribble_part
+            if low <= w <= wide * high and low <= h <= tall * high:
+                wider.append(((x, y, w, h), labels[y : y + h, x : x + w] == index))
             continue
         mine = labels[y : y + h, x : x + w] == index
         box = _measure(ink, across, down, mine, (x, y, w, h), rules)
@@ -189,14 +195,16 @@ def image_boxes(
             refused.append(((x, y, w, h), mine))
     rects = [m.rect for m in clean]
     measured = clean + _filled_among(ink, across, down, refused, rects, rules)
-    measured += _crossed_boxes(ink, across, down, [m.rect for m in measured], rules)
+    places = [_pixels(s, width, height) for s in seals]
+    measured += _crossed_boxes(ink, across, down, [m.rect for m in measured], places, rules)
+    # (a larger part over a seal is left to ``_joined_boxes``: its lettering is slanted)
+    wider = [p for p in wider if not any(_overlap(_corners(p[0]), s) for s in places)]
     measured += _marked_squares(
-        ink, across, down, refused, rects, [m.rect for m in measured], rules
+        ink, across, down, refused + wider, rects, [m.rect for m in measured], places, rules
     )
     measured += _round_marks(ink, rects, [m.rect for m in measured], rules)
     ring = _seal_rings(ink, seals, rules) if seals and rects else None
     if ring is not None:
-        places = [_pixels(s, width, height) for s in seals]
         measured += _joined_boxes(
             ink, across, down, rects, [m.rect for m in measured], places, ring, rules
         )
@@ -306,6 +314,7 @@ def _measure(
     crossed: bool = False,
     among: bool = False,
     free: _Free | None = None,
+    by_seal: bool = False,
 ) -> _Measured | None:
     """The square's box and inside ink share, or None when it is not a printed box.
 
@@ -323,7 +332,9 @@ def _measure(
     inside a seal's face: there the seal's lettering or star may lie beside a box. A
     square whose left is paper only with the face left out is taken only when its inside
     is clear (``seal_face_clear``): inked there, its ink may be the lettering's as well as
-    a pen's, too covered to judge (left unfound, its group goes to review).
+    a pen's, too covered to judge (left unfound, its group goes to review). ``by_seal``:
+    the square overlaps a seal found on the page, so slanted strokes on its left may be
+    the seal's lettering and are never taken for a pen's run out past it.
     """
     x, y, w, h = rect
     rows = ((across[y : y + h, x : x + w] > 0) & mine).mean(axis=1)
@@ -410,7 +421,19 @@ def _measure(
         near = cv2.bitwise_and(near, cv2.bitwise_not(face))
     beside = near[rows_beside, max(0, edge_x - clear) : max(0, edge_x - 1)]
     if beside.size and cv2.countNonZero(beside) > 0.02 * beside.size:
-        return None
+        # (In a square found from its sides, pen strokes run out past its left edge (a
+        # scribble's or a ×'s arm) are slanted: their centre lines hold no straight run
+        # as a neighbouring character's strokes or a table's rule do. Not by a seal: its
+        # lettering is slanted too, and a character under it would pass for a box.)
+        if not crossed or free is not None or by_seal:
+            return None
+        # (the box's own border, blurred a pixel or two out past its edge, left out)
+        strokes = ink[
+            y + round(0.15 * h) : y + h - round(0.15 * h),
+            max(0, edge_x - clear) : max(0, edge_x - 3),
+        ]
+        if _straight_spine(strokes, spine, rules.glyph_straight_share):
+            return None
     if face is not None and beside.size:
         lettered = cv2.countNonZero(seen) > 0.02 * beside.size
     if ix1 - ix0 < 2 or iy1 - iy0 < 2:
@@ -526,6 +549,7 @@ def _crossed_boxes(
     across: np.ndarray,
     down: np.ndarray,
     clean: list[Rect],
+    places: Sequence[Rect],
     rules: TickDetection,
 ) -> list[_Measured]:
     """Boxes a pen mark crossing their edge joined to other ink (the words beside them, a
@@ -574,14 +598,16 @@ def _crossed_boxes(
             if x0 is None or x1 is None:
                 continue
             box = _crossed_square(
-                ink, across, down, frame, (x0, y0, x1 + 1, y1), clean, taken, rules
+                ink, across, down, frame, (x0, y0, x1 + 1, y1), clean, taken, places, rules
             )
             if box is None:
                 continue
             found.append(box)
             taken.append(box.rect)
             break
-    found += _overrun_squares(ink, across, down, frame, (y_from, y_to, x_from), clean, taken, rules)
+    found += _overrun_squares(
+        ink, across, down, frame, (y_from, y_to, x_from), clean, taken, places, rules
+    )
     return found
 
 
@@ -607,6 +633,7 @@ def _crossed_square(
     rect: Rect,
     clean: list[Rect],
     taken: list[Rect],
+    places: Sequence[Rect],
     rules: TickDetection,
 ) -> _Measured | None:
     """A square found from its sides, measured as a box with a mark across it, or None:
@@ -617,7 +644,20 @@ def _crossed_square(
     if any(_overlap(rect, r) for r in taken) or not _among(clean, rect, sides[len(sides) // 2]):
         return None
     mine = frame[y0:y1, x0:x1] > 0
-    return _measure(ink, across, down, mine, (x0, y0, x1 - x0, y1 - y0), rules, crossed=True)
+    # (over a seal, its lettering's slanted strokes may stand beside a square)
+    by_seal = any(_overlap(rect, s) for s in places)
+    box = _measure(
+        ink, across, down, mine, (x0, y0, x1 - x0, y1 - y0), rules, crossed=True, by_seal=by_seal
+    )
+    if box is None:
+        return None
+    # Its edges as measured (a mark's overshoot left out) are the clean boxes' size too:
+    # a square spanning a mark's stroke and the next character's is not.
+    side, slack = sides[len(sides) // 2], rules.crossed_side * sides[len(sides) // 2]
+    bx0, by0, bx1, by1 = box.rect
+    if abs(bx1 - bx0 - side) > slack or abs(by1 - by0 - side) > slack:
+        return None
+    return box
 
 
 def _overrun_squares(
@@ -628,6 +668,7 @@ def _overrun_squares(
     band: tuple[int, int, int],
     clean: list[Rect],
     taken: list[Rect],
+    places: Sequence[Rect],
     rules: TickDetection,
 ) -> list[_Measured]:
     """Boxes a thick pen × runs out of at its corners: its arms, thick and slanted, hold
@@ -676,7 +717,7 @@ def _overrun_squares(
                 rect = (x0, y0, x1 + 1, y1)
                 if not _runs_on(across, rect, round(rules.overrun_reach * side)):
                     continue  # a character's frame (国 blurred): its edges end at its corners
-                box = _crossed_square(ink, across, down, frame, rect, clean, taken, rules)
+                box = _crossed_square(ink, across, down, frame, rect, clean, taken, places, rules)
                 if box is not None:
                     found.append(box)
                     taken.append(box.rect)
@@ -756,6 +797,7 @@ def _marked_squares(
     refused: list[tuple[tuple[int, int, int, int], np.ndarray]],
     clean: list[Rect],
     taken: list[Rect],
+    places: Sequence[Rect],
     rules: TickDetection,
 ) -> list[_Measured]:
     """Squares first refused as a character's frame that are the page's boxes with a thick
@@ -778,7 +820,13 @@ def _marked_squares(
     found: list[_Measured] = []
     taken = list(taken)
     for square, mine in refused:
-        box = _measure(ink, across, down, mine, square, rules, crossed=True)
+        # (over a seal, its lettering's slanted strokes may stand beside a square)
+        by_seal = any(_overlap(_corners(square), s) for s in places)
+        box = _measure(ink, across, down, mine, square, rules, crossed=True, by_seal=by_seal)
+        # (a larger part searched only where the page's boxes are: the search is dearer)
+        near_block = square[1] <= bottom and square[1] + square[3] >= top
+        if box is None and near_block and _within_reach(square, side, rules):
+            box = _square_within(ink, across, down, mine, square, side, taken, rules)
         if box is None:
             continue
         # The square's own edges, a mark's overshoot beyond them left out.
@@ -818,6 +866,132 @@ def _seal_faces(shape: tuple[int, ...], seals: Sequence[Rect]) -> np.ndarray:
         centre = (round((x0 + x1) / 2), round((y0 + y1) / 2))
         cv2.ellipse(face, centre, (round(a), round(b)), 0, 0, 360, 255, thickness=-1)
     return face
+
+
+def _within_reach(part: tuple[int, int, int, int], side: float, rules: TickDetection) -> bool:
+    """A part a box with a few pen strokes across it can be: no taller than
+    ``scribble_part`` [0] box sides, no wider than [1] (a stroke run on into the option's
+    first words)."""
+    _, _, w, h = part
+    tall, wide = rules.scribble_part
+    return h <= tall * side and w <= wide * side
+
+
+def _square_within(
+    ink: np.ndarray,
+    across: np.ndarray,
+    down: np.ndarray,
+    mine: np.ndarray,
+    part: tuple[int, int, int, int],
+    side: float,
+    taken: list[Rect],
+    rules: TickDetection,
+) -> _Measured | None:
+    """A square of the clean boxes' size inside a part larger than it, measured as a box
+    with a mark across it, or None.
+
+    Pen strokes crossing a box's edges (a scribble's zig-zag, a ✓'s tail, a stroke running
+    on into the option's words) join the box's straight runs into one part wider or taller
+    than the box, so its edges no longer cover the part's sides. The box is a square of
+    the clean boxes' size (``crossed_side``) whose four sides the part's own straight runs
+    cover (``edge_cover``), tried best covered first (then the size nearest the clean
+    boxes'), a refused one's shifted copies skipped, at most ``joined_tries``; the first
+    that passes as any square found from its sides (``_measure``, ``crossed``) with its
+    measured edges the clean boxes' size is the box.
+    """
+    x, y, w, h = part
+    slack = rules.crossed_side * side
+    keep = mine.astype(np.uint8)
+    flat = cv2.bitwise_and(across[y : y + h, x : x + w], across[y : y + h, x : x + w], mask=keep)
+    tall = cv2.bitwise_and(down[y : y + h, x : x + w], down[y : y + h, x : x + w], mask=keep)
+    thick = max(2, round(0.15 * side))
+    candidates: list[tuple[float, float, float, Rect]] = []
+    for size in range(max(3, round(side - slack)), round(side + slack) + 1):
+        if size > w or size > h:
+            continue
+        corners = (0, 0, w - size, h - size)
+        cover = _four_sides(flat, tall, corners, size, thick)
+        # (of squares covered alike, the one whose sides lie on its outer lines: a blurred
+        # border is thick, a square shifted into it still finds each side within ``thick``)
+        tight = _four_sides(flat, tall, corners, size, 2)
+        for dy, dx in zip(*np.nonzero(cover >= rules.edge_cover), strict=True):
+            if not _outermost(flat, tall, (int(dx), int(dy), int(dx) + size, int(dy) + size)):
+                continue
+            rect = (x + int(dx), y + int(dy), x + int(dx) + size, y + int(dy) + size)
+            candidates.append((float(cover[dy, dx]), float(tight[dy, dx]), -abs(size - side), rect))
+    near = max(2, round(0.15 * side))
+    tried: list[Rect] = []
+    for *_, rect in sorted(candidates, key=lambda c: c[:3], reverse=True):
+        if any(_overlap(rect, r) for r in taken):
+            continue
+        if any(
+            r[2] - r[0] == rect[2] - rect[0] and abs(r[0] - rect[0]) + abs(r[1] - rect[1]) <= near
+            for r in tried
+        ):
+            continue  # the same square shifted a pixel or two: refused alike
+        if len(tried) >= rules.joined_tries:
+            break
+        tried.append(rect)
+        x0, y0, x1, y1 = rect
+        within = mine[y0 - y : y1 - y, x0 - x : x1 - x]
+        box = _measure(ink, across, down, within, (x0, y0, x1 - x0, y1 - y0), rules, crossed=True)
+        if box is None:
+            continue
+        # its edges as measured (a mark's overshoot left out) are the clean boxes' size too
+        bx0, by0, bx1, by1 = box.rect
+        if abs(bx1 - bx0 - side) > slack or abs(by1 - by0 - side) > slack:
+            continue
+        if _strokes_run_out(ink, box.rect, side, rules):
+            return box
+    return None
+
+
+def _strokes_run_out(ink: np.ndarray, rect: Rect, side: float, rules: TickDetection) -> bool:
+    """Whether the ink just round a square, left of it, above and below (a band
+    ``scribble_margin`` of its side wide, its border's blur left out; right of it the
+    option's words begin), is a pen's slanted strokes run out past its edges: their centre
+    lines hold no straight run (``marked_spine`` of ``glyph_run``). A square inside a
+    character's thicker frame, or between characters run together, has straight strokes
+    round it. Only strokes joined to the square count (a mark crosses its border; the
+    character before it, 省 before 属 in bold type, stands apart)."""
+    height, width = ink.shape
+    x0, y0, x1, y1 = rect
+    reach = max(3, round(rules.scribble_margin * side))
+    blur = 3
+    ox0, oy0 = max(0, x0 - reach), max(0, y0 - reach)
+    ox1, oy1 = min(width, x1 + blur), min(height, y1 + reach)
+    region = ink[oy0:oy1, ox0:ox1]
+    _, labels = cv2.connectedComponents(region, connectivity=8)
+    joined = np.unique(labels[y0 - oy0 : y1 - oy0, x0 - ox0 : x1 - ox0])
+    around = np.where(np.isin(labels, joined[joined > 0]), region, 0).astype(np.uint8)
+    around[max(0, y0 - blur - oy0) : y1 + blur - oy0, max(0, x0 - blur - ox0) :] = 0
+    if not cv2.countNonZero(around):
+        return False
+    glyph = max(3, round(rules.glyph_run * side))
+    spine = max(3, round(rules.marked_spine * glyph))
+    return not _straight_spine(around, spine, rules.glyph_straight_share)
+
+
+def _outermost(flat: np.ndarray, tall: np.ndarray, rect: Rect) -> bool:
+    """Whether a square's sides are the outermost lines of its straight runs: the line
+    just outside a side is covered over less than half of it, on two sides at least. A
+    printed box's border is one line (a pen mark may run along one or two of its sides);
+    a square inside a frame thicker all round (a dense character's, blurred) is not."""
+    x0, y0, x1, y1 = rect
+    height, width = flat.shape
+    half = 0.5 * (x1 - x0)
+    outside = [
+        flat[y0 - 1, x0:x1] if y0 > 0 else None,
+        flat[y1, x0:x1] if y1 < height else None,
+        tall[y0:y1, x0 - 1] if x0 > 0 else None,
+        tall[y0:y1, x1] if x1 < width else None,
+    ]
+    return sum(line is None or bool(np.count_nonzero(line) < half) for line in outside) >= 2
+
+
+def _corners(part: tuple[int, int, int, int]) -> Rect:
+    x, y, w, h = part
+    return x, y, x + w, y + h
 
 
 def _pixels(bbox: BBox, width: int, height: int) -> Rect:

@@ -37,6 +37,14 @@ class TickDetection(Spec):
         gt=0.0, description="a marked square lies this many box sides from the page's boxes"
     )
     marked_spine: float = Field(gt=0.0, le=1.0, description="share of glyph_run")
+    scribble_margin: float = Field(
+        gt=0.0,
+        le=1.0,
+        description="strokes run out of a box: looked for this share of a side round it",
+    )
+    scribble_part: tuple[float, float] = Field(
+        description="a box with strokes run out of it: a part up to this many box sides tall, wide"
+    )
     seal_ring_search: tuple[float, float] = Field(
         description="a seal's ring lies between these radii, shares of its box's half sides"
     )
@@ -86,6 +94,9 @@ class TickDetection(Spec):
         inner, outer = self.round_radius
         if not 0.0 < inner < 1.0 < outer:
             raise ValueError("round_radius: needs 0 < inner < 1 < outer")
+        tall, wide = self.scribble_part
+        if not 1.0 <= tall <= wide:
+            raise ValueError("scribble_part: needs 1 <= tall <= wide (box sides)")
         glyphs = self.ticked_glyphs + self.empty_glyphs
         if any(len(g) != 1 for g in glyphs):
             raise ValueError("ticked_glyphs/empty_glyphs: one character each")
