@@ -270,6 +270,18 @@ class LineInk(Frozen):
         "the pixels are darker than the paper there (print, a pen stroke over the words, a "
         "grey shading behind them)",
     )
+    tint: tuple[float, ...] = Field(
+        (),
+        description="per step as ``shade``: how much darker than the paper the ground between "
+        "the strokes of the line's middle is (a highlighter or a shading behind the words; "
+        "print leaves paper there)",
+    )
+    stroke: tuple[float, ...] = Field(
+        (),
+        description="per step as ``shade``: the mean length of the horizontal runs of ink across "
+        "the line's middle, in line heights (the width of upright strokes: bold type's are "
+        "thicker); 0 where the step holds little ink",
+    )
 
 
 class SealMark(Frozen):

@@ -78,6 +78,11 @@ def line_ink(
             if grey is None
             else _darkness(grey, (x0, x1), (ly0 * height, ly1 * height), tall, rules)
         )
+        stroke = (
+            ()
+            if dark is None
+            else _strokes(ink[top:bottom, x0:x1] > 0, dark[0], tall, rules.stroke_min_ink)
+        )
         found.append(
             LineInk(
                 line=index,
@@ -86,6 +91,8 @@ def line_ink(
                 spans=spans,
                 step=0.0 if dark is None else round(dark[0] / width, 6),
                 shade=() if dark is None else dark[1],
+                tint=() if dark is None else dark[2],
+                stroke=stroke,
             )
         )
     return tuple(found)
@@ -103,13 +110,16 @@ def _darkness(
     rows: tuple[float, float],
     tall: float,
     rules: LineInkDetection,
-) -> tuple[int, tuple[float, ...]] | None:
-    """The step (pixels) and the darkness profile of one line (``LineInk.shade``): per
-    step of ``shade_step`` heights from ``columns[0]``, the mean share by which the pixels
-    of the line's height are darker than the paper of their column — the brightest pixel
-    ``paper_reach`` heights above to as far below the line, then the brightest such
-    column within ``paper_span`` heights (Word's grey shading behind words is darker than
-    that paper; light falling unevenly on a photo is not)."""
+) -> tuple[int, tuple[float, ...], tuple[float, ...]] | None:
+    """The step (pixels) and the darkness profiles of one line (``LineInk.shade`` and
+    ``LineInk.tint``): per step of ``shade_step`` heights from ``columns[0]``, the mean
+    share by which the pixels of the line's height are darker than the paper of their
+    column — the brightest pixel ``paper_reach`` heights above to as far below the line,
+    then the brightest such column within ``paper_span`` heights (Word's grey shading
+    behind words is darker than that paper; light falling unevenly on a photo is not) —
+    and how much darker than that paper the ground between the strokes is: the
+    ``tint_quantile`` lightest of the line's middle band (``band``), where a highlighter
+    or a shading lies behind the words and print leaves paper."""
     height = grey.shape[0]
     x0, x1 = columns
     ly0, ly1 = rows
@@ -130,4 +140,29 @@ def _darkness(
         return None
     sums = np.add.reduceat(dark[r0:r1].mean(axis=0), starts)
     counts = np.diff(np.append(starts, x1 - x0))
-    return step, tuple(round(float(v), 3) for v in sums / counts)
+    b0 = max(0, round(ly0 + rules.band[0] * tall) - top)
+    b1 = min(bottom - top, max(b0 + 1, round(ly0 + rules.band[1] * tall) - top))
+    middle = dark[b0:b1]
+    ground = tuple(
+        round(float(np.quantile(middle[:, s : s + step], rules.tint_quantile)), 3) for s in starts
+    )
+    return step, tuple(round(float(v), 3) for v in sums / counts), ground
+
+
+def _strokes(inked: np.ndarray, step: int, tall: float, min_ink: float) -> tuple[float, ...]:
+    """How thick the strokes across a line's middle band are, per step of ``step``
+    pixels (``LineInk.stroke``): the mean length of the band's horizontal runs of ink, in
+    line heights — the width of the characters' upright strokes (bold type's are
+    thicker). 0 where the step holds less than ``min_ink`` of its band as ink."""
+    rows, width = inked.shape
+    if rows == 0 or width == 0 or tall <= 0:
+        return ()
+    starts = np.arange(0, width, step)
+    begins = inked & ~np.pad(inked, ((0, 0), (1, 0)))[:, :-1]  # a run's first pixel
+    ink_sums = np.add.reduceat(inked.sum(axis=0), starts)
+    run_sums = np.add.reduceat(begins.sum(axis=0), starts)
+    areas = np.diff(np.append(starts, width)) * rows
+    return tuple(
+        round(float(i) / float(r) / tall, 4) if r > 0 and i >= min_ink * a else 0.0
+        for i, r, a in zip(ink_sums, run_sums, areas, strict=True)
+    )

@@ -164,6 +164,12 @@ class LineInkDetection(Spec):
         gt=0.0, description="heights above and below the line where its paper is taken"
     )
     paper_span: float = Field(ge=0.0, description="heights across which the paper is taken")
+    tint_quantile: float = Field(
+        gt=0.0, lt=1.0, description="the quantile of the middle band's darkness taken as its ground"
+    )
+    stroke_min_ink: float = Field(
+        ge=0.0, lt=1.0, description="steps with less ink (share of the band) have no stroke width"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> LineInkDetection:

@@ -104,3 +104,37 @@ def test_light_falling_unevenly_is_not_darkness_and_no_image_no_profiles() -> No
     assert b == pytest.approx(a, rel=0.25)
     (bare,) = line_ink(ink, DPI, lines[:1], RULES.line_ink)
     assert bare.step == 0.0 and bare.shade == ()
+
+
+def test_a_highlighter_behind_words_tints_their_ground_and_print_leaves_it_paper() -> None:
+    grey = _grey_page()
+    grey[98:132, 600:700] = np.minimum(grey[98:132, 600:700], 212)  # a highlighter, ~0.12
+    ink = (grey < 120).astype(np.uint8) * 255
+    lines = [_line("国有企业", 300, 400), _line("民营企业", 600, 700)]
+
+    plain, marked = line_ink(ink, DPI, lines, RULES.line_ink, grey)
+
+    ground = _profile_mean(plain.tint, plain.bbox[0], plain.step, 300, 400)
+    tinted = _profile_mean(marked.tint, marked.bbox[0], marked.step, 600, 700)
+    assert ground < 0.02  # between printed strokes lies paper
+    assert tinted == pytest.approx(1 - 212 / 240, abs=0.02)
+
+
+def test_bold_strokes_measure_thicker_than_the_same_words_printed_plain() -> None:
+    grey = np.full((400, 1000), 240, np.uint8)
+    for x in range(300, 400, 10):
+        grey[104:126, x : x + 3] = 40  # plain: strokes 3 px wide
+    for x in range(600, 700, 10):
+        grey[104:126, x : x + 6] = 40  # bold: 6 px
+    ink = (grey < 120).astype(np.uint8) * 255
+    lines = [_line("国有企业", 300, 400), _line("民营企业", 600, 700)]
+
+    plain, bold = line_ink(ink, DPI, lines, RULES.line_ink, grey)
+
+    thin = [w for w in plain.stroke if w > 0]
+    thick = [w for w in bold.stroke if w > 0]
+    # per step, runs cut by the step's edges count where they begin: about the width
+    assert sum(thin) / len(thin) == pytest.approx(3 / H, rel=0.25)
+    assert sum(thick) / len(thick) == pytest.approx(6 / H, rel=0.25)
+    assert sum(thick) / len(thick) > 1.6 * sum(thin) / len(thin)
+    assert plain.stroke[0] == 0.0  # paper before the words: no stroke
