@@ -505,15 +505,18 @@ def _decide(
         confidence = clear
     confidence = min(confidence, mapping.factor) * label.quality
     if not inked:
-        elsewhere = (
-            (outside is not None and outside.unsure)
-            or _unread_ink_round(group, page, rules)
-            or _written_among(mapping, group, page, normalize)
+        unread = _unread_ink_round(group, page, rules) or _written_among(
+            mapping, group, page, normalize
         )
+        elsewhere = unread or (outside is not None and outside.unsure)
         words = words_marked(
             group, mapping.pairs, options, label.end_x, page, rules.words_ink, normalize
         )
-        if words is not None and words.chosen is not None and not elsewhere:
+        if (
+            words is not None
+            and words.chosen is not None
+            and (not elsewhere or _only_on(outside, words.chosen[0], unread))
+        ):
             return _words_reading(words.chosen, mapping, page, label, rules)
         if elsewhere:
             confidence = min(confidence, rules.confidence.marked_elsewhere)
@@ -538,6 +541,21 @@ def _decide(
         bbox=box.bbox if len(inked) == 1 else _union([b for b, _ in inked]),
         confidence=round(confidence, 4),
         doubts=_doubts(label, *cues),
+    )
+
+
+def _only_on(outside: _Outside | None, option: Choice, unread: bool) -> bool:
+    """Whether the only ink seen round a group's words, besides their print, lies on one
+    option's words (an underline under the words typed bold, a highlighter's edge): then
+    it marks that option, as its words' ink does, and doubts nothing."""
+    return (
+        not unread
+        and outside is not None
+        and outside.chosen is None
+        and not outside.struck
+        and outside.strikes == 0
+        and len(outside.seen) == 1
+        and outside.seen[0] is option
     )
 
 
@@ -972,6 +990,8 @@ class _Outside:
     chosen: tuple[Choice, BBox] | None  # the one option marked, and where its words are
     unsure: bool  # ink round the options that marks none clearly, or marks several
     struck: bool = False  # chosen as the one option of its group not struck out
+    seen: tuple[Choice, ...] = ()  # the options whose words carry such ink (marked, unclear)
+    strikes: int = 0  # options read struck through
 
 
 @dataclass(frozen=True)
@@ -1502,7 +1522,10 @@ def _marked_outside(
         return _Outside(
             (p.option, (p.words[0], row.bbox[1], p.words[1], row.bbox[3])), False, struck=True
         )
-    return _Outside(None, bool(marked or unclear or struck))
+    inked = {id(p.option): p.option for p in (*marked, *unclear)}
+    return _Outside(
+        None, bool(marked or unclear or struck), seen=tuple(inked.values()), strikes=len(struck)
+    )
 
 
 def _from_text(

@@ -274,13 +274,13 @@ class LineInk(Frozen):
         (),
         description="per step as ``shade``: how much darker than the paper the ground between "
         "the strokes of the line's middle is (a highlighter or a shading behind the words; "
-        "print leaves paper there)",
+        "print leaves paper there); -1 where too little ground lies off the ink to tell",
     )
     stroke: tuple[float, ...] = Field(
         (),
-        description="per step as ``shade``: the mean length of the horizontal runs of ink across "
-        "the line's middle, in line heights (the width of upright strokes: bold type's are "
-        "thicker); 0 where the step holds little ink",
+        description="per step as ``shade``: the mean width of the strokes across the line's "
+        "middle (the shorter of the horizontal and vertical run of ink through each pixel), in "
+        "line heights (bold type's are thicker); 0 where the step holds little ink",
     )
 
 

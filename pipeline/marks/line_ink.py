@@ -78,10 +78,15 @@ def line_ink(
             if grey is None
             else _darkness(grey, (x0, x1), (ly0 * height, ly1 * height), tall, rules)
         )
+        tint = (
+            ()
+            if dark is None or grey is None
+            else _ground(grey, ink, (x0, x1), (ly0 * height, ly1 * height), dark[0], tall, rules)
+        )
         stroke = (
             ()
             if dark is None
-            else _strokes(ink[top:bottom, x0:x1] > 0, dark[0], tall, rules.stroke_min_ink)
+            else _strokes(ink, (x0, x1), (top, bottom), dark[0], tall, rules.stroke_min_ink)
         )
         found.append(
             LineInk(
@@ -91,7 +96,7 @@ def line_ink(
                 spans=spans,
                 step=0.0 if dark is None else round(dark[0] / width, 6),
                 shade=() if dark is None else dark[1],
-                tint=() if dark is None else dark[2],
+                tint=tint,
                 stroke=stroke,
             )
         )
@@ -110,16 +115,13 @@ def _darkness(
     rows: tuple[float, float],
     tall: float,
     rules: LineInkDetection,
-) -> tuple[int, tuple[float, ...], tuple[float, ...]] | None:
-    """The step (pixels) and the darkness profiles of one line (``LineInk.shade`` and
-    ``LineInk.tint``): per step of ``shade_step`` heights from ``columns[0]``, the mean
-    share by which the pixels of the line's height are darker than the paper of their
-    column — the brightest pixel ``paper_reach`` heights above to as far below the line,
-    then the brightest such column within ``paper_span`` heights (Word's grey shading
-    behind words is darker than that paper; light falling unevenly on a photo is not) —
-    and how much darker than that paper the ground between the strokes is: the
-    ``tint_quantile`` lightest of the line's middle band (``band``), where a highlighter
-    or a shading lies behind the words and print leaves paper."""
+) -> tuple[int, tuple[float, ...]] | None:
+    """The step (pixels) and the darkness profile of one line (``LineInk.shade``): per
+    step of ``shade_step`` heights from ``columns[0]``, the mean share by which the pixels
+    of the line's height are darker than the paper of their column — the brightest pixel
+    ``paper_reach`` heights above to as far below the line, then the brightest such
+    column within ``paper_span`` heights (Word's grey shading behind words is darker than
+    that paper; light falling unevenly on a photo is not)."""
     height = grey.shape[0]
     x0, x1 = columns
     ly0, ly1 = rows
@@ -140,29 +142,108 @@ def _darkness(
         return None
     sums = np.add.reduceat(dark[r0:r1].mean(axis=0), starts)
     counts = np.diff(np.append(starts, x1 - x0))
-    b0 = max(0, round(ly0 + rules.band[0] * tall) - top)
-    b1 = min(bottom - top, max(b0 + 1, round(ly0 + rules.band[1] * tall) - top))
-    middle = dark[b0:b1]
-    ground = tuple(
-        round(float(np.quantile(middle[:, s : s + step], rules.tint_quantile)), 3) for s in starts
-    )
-    return step, tuple(round(float(v), 3) for v in sums / counts), ground
+    return step, tuple(round(float(v), 3) for v in sums / counts)
 
 
-def _strokes(inked: np.ndarray, step: int, tall: float, min_ink: float) -> tuple[float, ...]:
+def _ground(
+    grey: np.ndarray,
+    ink: np.ndarray,
+    columns: tuple[int, int],
+    rows: tuple[float, float],
+    step: int,
+    tall: float,
+    rules: LineInkDetection,
+) -> tuple[float, ...]:
+    """How much darker than the paper about a line the ground between its strokes is,
+    per step of ``step`` pixels (``LineInk.tint``): the mean of the line's middle band
+    (``band``) off its ink (the ink mask grown by ``tint_clear`` heights: a stroke's
+    blurred edge is no ground), against the mean of the paper ``tint_paper`` heights
+    above and below the line, off ink too (a highlighter's band reaches a little past the
+    words; a rule or the next line's type is ink). Means over many pixels, so a light
+    tint (a yellow highlighter on a greyscale scan) stands out of the paper's grain. -1
+    where a step has too little of either (type set dense leaves little ground)."""
+    height = grey.shape[0]
+    x0, x1 = columns
+    ly0, ly1 = rows
+    near, far = rules.tint_paper
+    grow = max(1, round(rules.tint_clear * tall))
+    clear = cv2.dilate(ink, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) == 0
+    bands = {
+        "ground": (round(ly0 + rules.band[0] * tall), round(ly0 + rules.band[1] * tall)),
+        "above": (round(ly0 - far * tall), round(ly0 - near * tall)),
+        "below": (round(ly1 + near * tall), round(ly1 + far * tall)),
+    }
+    starts = np.arange(0, x1 - x0, step)
+    sums: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, (r0, r1) in bands.items():
+        r0, r1 = max(0, r0), min(height, r1)
+        if r1 <= r0:
+            sums[name] = (np.zeros(len(starts)), np.zeros(len(starts)))
+            continue
+        keep = clear[r0:r1, x0:x1]
+        values = np.where(keep, grey[r0:r1, x0:x1].astype(np.float64), 0.0)
+        sums[name] = (
+            np.add.reduceat(values.sum(axis=0), starts),
+            np.add.reduceat(keep.sum(axis=0), starts).astype(np.float64),
+        )
+    least = rules.tint_min_share * step * tall * (rules.band[1] - rules.band[0])
+    found = []
+    for k in range(len(starts)):
+        ground_sum, ground_n = sums["ground"][0][k], sums["ground"][1][k]
+        paper_sum = sums["above"][0][k] + sums["below"][0][k]
+        paper_n = sums["above"][1][k] + sums["below"][1][k]
+        if ground_n < least or paper_n < least:
+            found.append(-1.0)  # not measured
+            continue
+        paper = paper_sum / paper_n
+        found.append(round(max(0.0, 1.0 - (ground_sum / ground_n) / max(paper, 1.0)), 4))
+    return tuple(found)
+
+
+def _strokes(
+    ink: np.ndarray,
+    columns: tuple[int, int],
+    rows: tuple[int, int],
+    step: int,
+    tall: float,
+    min_ink: float,
+) -> tuple[float, ...]:
     """How thick the strokes across a line's middle band are, per step of ``step``
-    pixels (``LineInk.stroke``): the mean length of the band's horizontal runs of ink, in
-    line heights — the width of the characters' upright strokes (bold type's are
-    thicker). 0 where the step holds less than ``min_ink`` of its band as ink."""
-    rows, width = inked.shape
-    if rows == 0 or width == 0 or tall <= 0:
+    pixels (``LineInk.stroke``): the mean over the band's ink pixels of the shorter of the
+    horizontal and the vertical run of ink through each — the width of the stroke it lies
+    on, whichever way the stroke runs (bold type's are thicker) — in line heights. 0 where
+    the step holds less than ``min_ink`` of its band as ink. Runs are taken on the line's
+    full height and half a height round it (an upright stroke is not cut at the band)."""
+    x0, x1 = columns
+    top, bottom = rows
+    if bottom <= top or x1 <= x0 or tall <= 0:
         return ()
-    starts = np.arange(0, width, step)
-    begins = inked & ~np.pad(inked, ((0, 0), (1, 0)))[:, :-1]  # a run's first pixel
+    reach = round(0.5 * tall)
+    above, below = max(0, top - reach), min(ink.shape[0], bottom + reach)
+    cut = ink[above:below, x0:x1] > 0
+    width = np.minimum(_runs(cut), _runs(cut.T).T)[top - above : bottom - above]
+    inked = cut[top - above : bottom - above]
+    starts = np.arange(0, x1 - x0, step)
     ink_sums = np.add.reduceat(inked.sum(axis=0), starts)
-    run_sums = np.add.reduceat(begins.sum(axis=0), starts)
-    areas = np.diff(np.append(starts, width)) * rows
+    width_sums = np.add.reduceat(width.sum(axis=0), starts)
+    areas = np.diff(np.append(starts, x1 - x0)) * (bottom - top)
     return tuple(
-        round(float(i) / float(r) / tall, 4) if r > 0 and i >= min_ink * a else 0.0
-        for i, r, a in zip(ink_sums, run_sums, areas, strict=True)
+        round(float(d) / float(i) / tall, 4) if i > 0 and i >= min_ink * a else 0.0
+        for i, d, a in zip(ink_sums, width_sums, areas, strict=True)
     )
+
+
+def _runs(mask: np.ndarray) -> np.ndarray:
+    """For each pixel of a boolean mask, the length of the horizontal run of True it lies
+    on (0 off the mask)."""
+    height, width = mask.shape
+    padded = np.zeros((height, width + 2), bool)
+    padded[:, 1:-1] = mask
+    flat = padded.ravel()
+    change = np.diff(flat.astype(np.int8))
+    begins = np.flatnonzero(change == 1) + 1
+    ends = np.flatnonzero(change == -1) + 1
+    marks = np.zeros(flat.size + 1, np.int64)
+    np.add.at(marks, begins, ends - begins)
+    np.add.at(marks, ends, begins - ends)
+    return np.cumsum(marks)[:-1].reshape(height, width + 2)[:, 1:-1]

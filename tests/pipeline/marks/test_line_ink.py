@@ -114,9 +114,10 @@ def test_a_highlighter_behind_words_tints_their_ground_and_print_leaves_it_paper
 
     plain, marked = line_ink(ink, DPI, lines, RULES.line_ink, grey)
 
-    ground = _profile_mean(plain.tint, plain.bbox[0], plain.step, 300, 400)
+    measured = [t for t in plain.tint if t >= 0]  # -1: too little ground to tell
+    assert len(measured) > len(plain.tint) / 2
+    assert max(measured) < 0.01  # between printed strokes lies paper
     tinted = _profile_mean(marked.tint, marked.bbox[0], marked.step, 600, 700)
-    assert ground < 0.02  # between printed strokes lies paper
     assert tinted == pytest.approx(1 - 212 / 240, abs=0.02)
 
 
@@ -133,8 +134,6 @@ def test_bold_strokes_measure_thicker_than_the_same_words_printed_plain() -> Non
 
     thin = [w for w in plain.stroke if w > 0]
     thick = [w for w in bold.stroke if w > 0]
-    # per step, runs cut by the step's edges count where they begin: about the width
-    assert sum(thin) / len(thin) == pytest.approx(3 / H, rel=0.25)
-    assert sum(thick) / len(thick) == pytest.approx(6 / H, rel=0.25)
-    assert sum(thick) / len(thick) > 1.6 * sum(thin) / len(thin)
+    assert sum(thin) / len(thin) == pytest.approx(3 / H, rel=0.05)
+    assert sum(thick) / len(thick) == pytest.approx(6 / H, rel=0.05)
     assert plain.stroke[0] == 0.0  # paper before the words: no stroke
