@@ -51,6 +51,7 @@ def line_ink(
     margin = round(rules.page_margin_mm * dpi / 25.4)
     column_ink = max(1, round(rules.column_ink_mm * dpi / 25.4))
     grey = None if image is None else _grey(image)
+    clears: dict[int, np.ndarray] = {}  # the page off its ink grown so many pixels
     found: list[LineInk] = []
     for index, line in enumerate(lines):
         if len(line.text.strip()) < rules.min_chars:
@@ -81,7 +82,9 @@ def line_ink(
         tint = (
             ()
             if dark is None or grey is None
-            else _ground(grey, ink, (x0, x1), (ly0 * height, ly1 * height), dark[0], tall, rules)
+            else _ground(
+                grey, clears, ink, (x0, x1), (ly0 * height, ly1 * height), dark[0], tall, rules
+            )
         )
         stroke = (
             ()
@@ -147,6 +150,7 @@ def _darkness(
 
 def _ground(
     grey: np.ndarray,
+    clears: dict[int, np.ndarray],
     ink: np.ndarray,
     columns: tuple[int, int],
     rows: tuple[float, float],
@@ -161,13 +165,17 @@ def _ground(
     above and below the line, off ink too (a highlighter's band reaches a little past the
     words; a rule or the next line's type is ink). Means over many pixels, so a light
     tint (a yellow highlighter on a greyscale scan) stands out of the paper's grain. -1
-    where a step has too little of either (type set dense leaves little ground)."""
+    where a step has too little of either (type set dense leaves little ground). The
+    page off its grown ink is kept in ``clears`` per growth, for the page's other lines."""
     height = grey.shape[0]
     x0, x1 = columns
     ly0, ly1 = rows
     near, far = rules.tint_paper
     grow = max(1, round(rules.tint_clear * tall))
-    clear = cv2.dilate(ink, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) == 0
+    if grow not in clears:
+        kernel = np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)
+        clears[grow] = cv2.dilate(ink, kernel) == 0
+    clear = clears[grow]
     bands = {
         "ground": (round(ly0 + rules.band[0] * tall), round(ly0 + rules.band[1] * tall)),
         "above": (round(ly0 - far * tall), round(ly0 - near * tall)),
@@ -187,17 +195,13 @@ def _ground(
             np.add.reduceat(keep.sum(axis=0), starts).astype(np.float64),
         )
     least = rules.tint_min_share * step * tall * (rules.band[1] - rules.band[0])
-    found = []
-    for k in range(len(starts)):
-        ground_sum, ground_n = sums["ground"][0][k], sums["ground"][1][k]
-        paper_sum = sums["above"][0][k] + sums["below"][0][k]
-        paper_n = sums["above"][1][k] + sums["below"][1][k]
-        if ground_n < least or paper_n < least:
-            found.append(-1.0)  # not measured
-            continue
-        paper = paper_sum / paper_n
-        found.append(round(max(0.0, 1.0 - (ground_sum / ground_n) / max(paper, 1.0)), 4))
-    return tuple(found)
+    ground_sum, ground_n = sums["ground"]
+    paper_sum = sums["above"][0] + sums["below"][0]
+    paper_n = sums["above"][1] + sums["below"][1]
+    paper = np.maximum(paper_sum / np.maximum(paper_n, 1.0), 1.0)
+    tint = np.clip(1.0 - ground_sum / np.maximum(ground_n, 1.0) / paper, 0.0, None)
+    measured = (ground_n >= least) & (paper_n >= least)
+    return tuple(float(v) for v in np.where(measured, np.round(tint, 4), -1.0))
 
 
 def _strokes(
@@ -244,6 +248,6 @@ def _runs(mask: np.ndarray) -> np.ndarray:
     begins = np.flatnonzero(change == 1) + 1
     ends = np.flatnonzero(change == -1) + 1
     marks = np.zeros(flat.size + 1, np.int64)
-    np.add.at(marks, begins, ends - begins)
-    np.add.at(marks, ends, begins - ends)
+    marks[begins] = ends - begins  # a run's first pixel and the paper after it: never one
+    marks[ends] = begins - ends
     return np.cumsum(marks)[:-1].reshape(height, width + 2)[:, 1:-1]
