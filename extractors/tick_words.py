@@ -40,6 +40,7 @@ class WordsReading:
     inks: tuple[float, ...] = ()  # each option's words' ink, in printed expectations
     tints: tuple[float, ...] = ()  # the ground behind each option's words (LineInk.tint)
     strokes: tuple[float, ...] = ()  # each option's strokes' width, in line heights
+    colours: tuple[float, ...] = ()  # the share of each option's words' ink that is coloured
 
 
 def _find(read: str, name: str) -> int:
@@ -183,6 +184,7 @@ def words_marked(
     values: list[float] = []
     tints: list[float] = []
     strokes: list[float] = []
+    colours: list[float] = []
     for _, line, span in measured:
         shade = _mean(inks[line].shade, inks[line], span)
         if shade is None:
@@ -190,6 +192,7 @@ def words_marked(
         values.append(shade * inks[line].height / expected)
         tints.append(_ground(inks[line], span))
         strokes.append(_stroke(inks[line], span) or 0.0)
+        colours.append(_mean(inks[line].colour, inks[line], span) or 0.0)
     order = sorted(range(len(values)), key=lambda i: values[i], reverse=True)
     top = values[order[0]]
     others = max((values[i] for i in order[1:]), default=0.0)
@@ -201,6 +204,7 @@ def words_marked(
             else None,
             _tinted(tints, rules),
             _heavier(values, strokes, rules),
+            _coloured(colours, rules),
         )
         if i is not None
     }
@@ -209,7 +213,12 @@ def words_marked(
         option, line, (x0, x1) = measured[pick]
         y0, y1 = page.lines[line].bbox[1], page.lines[line].bbox[3]
         return WordsReading(
-            (option, (x0, y0, x1, y1)), False, tuple(values), tuple(tints), tuple(strokes)
+            (option, (x0, y0, x1, y1)),
+            False,
+            tuple(values),
+            tuple(tints),
+            tuple(strokes),
+            tuple(colours),
         )
     # Not clear: two cues for two options, an option at ``marked`` (two of them shaded),
     # or one standing out.
@@ -219,7 +228,7 @@ def words_marked(
         or top >= rules.marked
         or (top >= rules.noticed and top - rest >= rules.noticed_margin)
     )
-    return WordsReading(None, unsure, tuple(values), tuple(tints), tuple(strokes))
+    return WordsReading(None, unsure, tuple(values), tuple(tints), tuple(strokes), tuple(colours))
 
 
 def _alone(values: Sequence[float]) -> tuple[int, float] | None:
@@ -254,3 +263,15 @@ def _heavier(values: Sequence[float], strokes: Sequence[float], rules: WordsInk)
     heavy = values[top] >= rules.heavier_ink * ink[1]
     thick = strokes[top] >= rules.heavier_stroke * stroke[1]
     return top if heavy and thick else None
+
+
+def _coloured(colours: Sequence[float], rules: WordsInk) -> int | None:
+    """The one option whose words carry coloured ink the group's other options lack (a
+    pen's ✓ drawn over them on a colour scan; print is black): at least `colour_min` of
+    its words' ink coloured and `colour_ratio` times any other option's share."""
+    found = _alone(colours)
+    if found is None:
+        return None
+    top, rest = found
+    clear = colours[top] >= rules.colour_min and colours[top] >= rules.colour_ratio * rest
+    return top if clear else None

@@ -282,6 +282,11 @@ class LineInk(Frozen):
         "middle (the shorter of the horizontal and vertical run of ink through each pixel), in "
         "line heights (bold type's are thicker); 0 where the step holds little ink",
     )
+    colour: tuple[float, ...] = Field(
+        (),
+        description="per step as ``shade``: the share of the ink across the line's middle that "
+        "is coloured (a pen's ✓ over printed words); empty on a greyscale or 1-bit scan",
+    )
 
 
 class SealMark(Frozen):

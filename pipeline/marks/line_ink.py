@@ -52,6 +52,13 @@ def line_ink(
     column_ink = max(1, round(rules.column_ink_mm * dpi / 25.4))
     grey = None if image is None else _grey(image)
     clears: dict[int, np.ndarray] = {}  # the page off its ink grown so many pixels
+    # ink of a colour (a pen's blue, a red ballpoint) on a colour scan; print is black
+    coloured = (
+        None
+        if image is None or image.ndim != 3
+        else (cv2.cvtColor(image, cv2.COLOR_RGB2HSV)[:, :, 1] >= rules.colour_saturation)
+        & (ink > 0)
+    )
     found: list[LineInk] = []
     for index, line in enumerate(lines):
         if len(line.text.strip()) < rules.min_chars:
@@ -91,6 +98,11 @@ def line_ink(
             if dark is None
             else _strokes(ink, (x0, x1), (top, bottom), dark[0], tall, rules.stroke_min_ink)
         )
+        colour = (
+            ()
+            if dark is None or coloured is None
+            else _coloured(ink, coloured, (x0, x1), (top, bottom), dark[0])
+        )
         found.append(
             LineInk(
                 line=index,
@@ -101,9 +113,31 @@ def line_ink(
                 shade=() if dark is None else dark[1],
                 tint=tint,
                 stroke=stroke,
+                colour=colour,
             )
         )
     return tuple(found)
+
+
+def _coloured(
+    ink: np.ndarray,
+    coloured: np.ndarray,
+    columns: tuple[int, int],
+    rows: tuple[int, int],
+    step: int,
+) -> tuple[float, ...]:
+    """The share of the ink across a line's middle band that is coloured, per step of
+    ``step`` pixels (``LineInk.colour``): a pen's ✓ over printed words on a colour scan.
+    0 where a step holds no ink."""
+    x0, x1 = columns
+    top, bottom = rows
+    if bottom <= top or x1 <= x0:
+        return ()
+    starts = np.arange(0, x1 - x0, step)
+    inked = np.add.reduceat((ink[top:bottom, x0:x1] > 0).sum(axis=0), starts)
+    tinted = np.add.reduceat(coloured[top:bottom, x0:x1].sum(axis=0), starts)
+    share = np.where(inked > 0, tinted / np.maximum(inked, 1), 0.0)
+    return tuple(float(v) for v in np.round(share, 4))
 
 
 def _grey(image: np.ndarray) -> np.ndarray:

@@ -171,6 +171,9 @@ class LineInkDetection(Spec):
     tint_min_share: float = Field(
         gt=0.0, le=1.0, description="a step needs this share of its band clear of ink"
     )
+    colour_saturation: int = Field(
+        ge=1, le=255, description="ink this saturated (HSV, 0-255) is coloured, not print"
+    )
     stroke_min_ink: float = Field(
         ge=0.0, lt=1.0, description="steps with less ink (share of the band) have no stroke width"
     )

@@ -133,6 +133,8 @@ class WordsInk(Spec):
     tint_margin: float = Field(gt=0.0, description="a tinted ground this much darker")
     tint_ratio: float = Field(gt=1.0, description="...and this many times as dark")
     heavier_ink: float = Field(gt=1.0, description="heavier words: this many times the ink")
+    colour_min: float = Field(gt=0.0, le=1.0, description="coloured share of the words' ink")
+    colour_ratio: float = Field(gt=1.0, description="...this many times any other option's")
     heavier_stroke: float = Field(gt=1.0, description="...and this many times the strokes' width")
 
     @model_validator(mode="after")

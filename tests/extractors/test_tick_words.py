@@ -23,6 +23,7 @@ def _ink(
     height: float = HEIGHT,
     tint: float = 0.0,
     stroke: float = 0.0,
+    colour: float = 0.0,
 ) -> LineInk:
     """The darkness profile of one line: paper, ``darkness`` over its text, paper (and,
     over its text, the ground ``tint`` and the strokes' width ``stroke``)."""
@@ -39,6 +40,7 @@ def _ink(
         shade=shade,
         tint=tuple(tint if d != PAPER else 0.0 for d in shade),
         stroke=tuple(stroke if d != PAPER else 0.0 for d in shade),
+        colour=tuple(colour if d != PAPER else 0.0 for d in shade),
     )
 
 
@@ -47,6 +49,7 @@ def _page(
     inks: list[float] | None = None,
     tints: dict[str, float] | None = None,
     strokes: dict[str, float] | None = None,
+    colours: dict[str, float] | None = None,
 ) -> Page:
     """The 单位性质 group, every box empty unless ``inks`` says, the options' words at
     print unless ``dark`` names them, and five more printed lines of their size (the
@@ -59,7 +62,8 @@ def _page(
         darkness = dark.get(line.text, PRINT)
         tint = (tints or {}).get(line.text, PAPER)
         stroke = (strokes or {}).get(line.text, STROKE)
-        profiles.append(_ink(index, line, darkness, tint=tint, stroke=stroke))
+        colour = (colours or {}).get(line.text, 0.0)
+        profiles.append(_ink(index, line, darkness, tint=tint, stroke=stroke, colour=colour))
     return page.model_copy(update={"lines": lines, "line_ink": tuple(profiles)})
 
 
@@ -210,3 +214,25 @@ def test_ink_round_the_group_only_on_the_option_its_words_mark_is_no_doubt() -> 
     assert not _only_on(_Outside(None, True, seen=(chosen,), strikes=1), chosen, unread=False)
     assert not _only_on(_Outside(None, True, seen=(chosen,)), chosen, unread=True)
     assert not _only_on(None, chosen, unread=False)
+
+
+def test_the_one_option_whose_words_carry_a_pens_colour_is_read_sure() -> None:
+    # A blue pen's ✓ over 民营企业 on a phone photo: its words barely heavier than print,
+    # 8 % of their ink blue; the other options' black.
+    reading = _org_nature(_page({"民营企业": 1.2 * PRINT}, colours={"民营企业": 0.08}))
+
+    assert reading is not None and reading.value == "民营企业"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize(
+    ("colours", "why"),
+    [
+        ({"民营企业": 0.08, "外资企业": 0.06}, "two options' words coloured (struck, say)"),
+        ({"民营企业": 0.015}, "a few coloured pixels: a photo's cast"),
+    ],
+)
+def test_colour_not_alone_on_one_option_reads_nothing(colours: dict[str, float], why: str) -> None:
+    reading = _org_nature(_page({}, colours=colours))
+
+    assert reading is not None and reading.value is None, why

@@ -137,3 +137,19 @@ def test_bold_strokes_measure_thicker_than_the_same_words_printed_plain() -> Non
     assert sum(thin) / len(thin) == pytest.approx(3 / H, rel=0.05)
     assert sum(thick) / len(thick) == pytest.approx(6 / H, rel=0.05)
     assert plain.stroke[0] == 0.0  # paper before the words: no stroke
+
+
+def test_a_pen_tick_over_words_is_coloured_ink_print_is_not() -> None:
+    grey = _grey_page()
+    rgb = np.stack([grey, grey, grey], axis=2)
+    for i in range(20):  # a blue pen's ✓ across 民营企业
+        rgb[110 + i // 2 : 113 + i // 2, 620 + 2 * i : 623 + 2 * i] = (30, 62, 175)
+    ink = (rgb.min(axis=2) < 120).astype(np.uint8) * 255
+    lines = [_line("国有企业", 300, 400), _line("民营企业", 600, 700)]
+
+    plain, ticked = line_ink(ink, DPI, lines, RULES.line_ink, rgb)
+
+    assert max(plain.colour) == 0.0  # black print
+    assert _profile_mean(ticked.colour, ticked.bbox[0], ticked.step, 600, 700) > 0.05
+    (grey_line,) = line_ink(ink, DPI, lines[:1], RULES.line_ink, grey)
+    assert grey_line.colour == ()  # a greyscale scan has no colour to tell
