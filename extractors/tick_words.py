@@ -38,6 +38,9 @@ class WordsReading:
     chosen: tuple[Choice, BBox] | None
     unsure: bool
     inks: tuple[float, ...] = ()  # each option's words' ink, in printed expectations
+    tints: tuple[float, ...] = ()  # the ground behind each option's words (LineInk.tint)
+    strokes: tuple[float, ...] = ()  # each option's strokes' width, in line heights
+    colours: tuple[float, ...] = ()  # the share of each option's words' ink that is coloured
 
 
 def _find(read: str, name: str) -> int:
@@ -120,6 +123,26 @@ def _mean(
     return sum(part) / len(part)
 
 
+def _ground(ink: LineInk, span: Span) -> float:
+    """The mean tint of the ground (``LineInk.tint``) over an x-range's measured steps."""
+    if ink.step <= 0 or not ink.tint:
+        return 0.0
+    first = max(0, floor((span[0] - ink.bbox[0]) / ink.step))
+    last = min(len(ink.tint), ceil((span[1] - ink.bbox[0]) / ink.step))
+    tints = [t for t in ink.tint[first:last] if t >= 0]
+    return sum(tints) / len(tints) if tints else 0.0
+
+
+def _stroke(ink: LineInk, span: Span) -> float | None:
+    """The mean stroke width (``LineInk.stroke``) over an x-range's inked steps."""
+    if ink.step <= 0 or not ink.stroke:
+        return None
+    first = max(0, floor((span[0] - ink.bbox[0]) / ink.step))
+    last = min(len(ink.stroke), ceil((span[1] - ink.bbox[0]) / ink.step))
+    widths = [w for w in ink.stroke[first:last] if w > 0]
+    return sum(widths) / len(widths) if widths else None
+
+
 def _printed(page: Page, height: float, rules: WordsInk) -> float | None:
     """The ink per width printed words of about ``height`` carry on the page: the median
     over its lines that tall (within ``same_size``) of each one's darkness over its own
@@ -182,19 +205,96 @@ def words_marked(
     if expected is None:
         return None
     values: list[float] = []
+    tints: list[float] = []
+    strokes: list[float] = []
+    colours: list[float] = []
     for _, line, span in measured:
         shade = _mean(inks[line].shade, inks[line], span, seals, seal_ring)
         if shade is None:
             return None
         values.append(shade * inks[line].height / expected)
+        tints.append(_ground(inks[line], span))
+        strokes.append(_stroke(inks[line], span) or 0.0)
+        colours.append(_mean(inks[line].colour, inks[line], span) or 0.0)
     order = sorted(range(len(values)), key=lambda i: values[i], reverse=True)
     top = values[order[0]]
     others = max((values[i] for i in order[1:]), default=0.0)
-    if top >= rules.marked and top - others >= rules.margin and others <= rules.plain:
-        option, line, (x0, x1) = measured[order[0]]
+    picks = {
+        i
+        for i in (
+            order[0]
+            if top >= rules.marked and top - others >= rules.margin and others <= rules.plain
+            else None,
+            _tinted(tints, rules),
+            _heavier(values, strokes, rules),
+            _coloured(colours, rules),
+        )
+        if i is not None
+    }
+    if len(picks) == 1:
+        (pick,) = picks
+        option, line, (x0, x1) = measured[pick]
         y0, y1 = page.lines[line].bbox[1], page.lines[line].bbox[3]
-        return WordsReading((option, (x0, y0, x1, y1)), False, tuple(values))
-    # Not clear: an option at ``marked`` (two of them shaded), or one standing out.
+        return WordsReading(
+            (option, (x0, y0, x1, y1)),
+            False,
+            tuple(values),
+            tuple(tints),
+            tuple(strokes),
+            tuple(colours),
+        )
+    # Not clear: two cues for two options, an option at ``marked`` (two of them shaded),
+    # or one standing out.
     rest = median([values[i] for i in order[1:]]) if len(order) > 1 else 0.0
-    unsure = top >= rules.marked or (top >= rules.noticed and top - rest >= rules.noticed_margin)
-    return WordsReading(None, unsure, tuple(values))
+    unsure = (
+        len(picks) > 1
+        or top >= rules.marked
+        or (top >= rules.noticed and top - rest >= rules.noticed_margin)
+    )
+    return WordsReading(None, unsure, tuple(values), tuple(tints), tuple(strokes), tuple(colours))
+
+
+def _alone(values: Sequence[float]) -> tuple[int, float] | None:
+    """The index of the greatest value and the greatest of the rest, or None when fewer
+    than two."""
+    if len(values) < 2:
+        return None
+    top = max(range(len(values)), key=lambda i: values[i])
+    return top, max(v for i, v in enumerate(values) if i != top)
+
+
+def _tinted(tints: Sequence[float], rules: WordsInk) -> int | None:
+    """The one option whose words lie on a tinted ground the group's other options lack
+    (a highlighter, a shading behind them): its ground at least ``tint_margin`` darker and
+    ``tint_ratio`` times as dark as any other's."""
+    found = _alone(tints)
+    if found is None:
+        return None
+    top, rest = found
+    clear = tints[top] - rest >= rules.tint_margin and tints[top] >= rules.tint_ratio * rest
+    return top if clear else None
+
+
+def _heavier(values: Sequence[float], strokes: Sequence[float], rules: WordsInk) -> int | None:
+    """The one option whose words are heavier than the group's other options, printed
+    alike: both the most ink (``heavier_ink`` times any other's) and the thickest strokes
+    (``heavier_stroke`` times any other's) — bold type, a pen over the words."""
+    ink, stroke = _alone(values), _alone(strokes)
+    if ink is None or stroke is None or ink[0] != stroke[0] or min(ink[1], stroke[1]) <= 0:
+        return None  # not both measured on every option
+    top = ink[0]
+    heavy = values[top] >= rules.heavier_ink * ink[1]
+    thick = strokes[top] >= rules.heavier_stroke * stroke[1]
+    return top if heavy and thick else None
+
+
+def _coloured(colours: Sequence[float], rules: WordsInk) -> int | None:
+    """The one option whose words carry coloured ink the group's other options lack (a
+    pen's ✓ drawn over them on a colour scan; print is black): at least `colour_min` of
+    its words' ink coloured and `colour_ratio` times any other option's share."""
+    found = _alone(colours)
+    if found is None:
+        return None
+    top, rest = found
+    clear = colours[top] >= rules.colour_min and colours[top] >= rules.colour_ratio * rest
+    return top if clear else None

@@ -505,10 +505,10 @@ def _decide(
         confidence = clear
     confidence = min(confidence, mapping.factor) * label.quality
     if not inked:
-        around = _unread_ink_round(group, page, rules) or _written_among(
+        unread = _unread_ink_round(group, page, rules) or _written_among(
             mapping, group, page, normalize
         )
-        elsewhere = (outside is not None and outside.unsure) or around
+        elsewhere = unread or (outside is not None and outside.unsure)
         words = words_marked(
             group,
             mapping.pairs,
@@ -528,7 +528,11 @@ def _decide(
             and not _unread_ink_round(group, page, rules, off_seals=True)
             and not _written_among(mapping, group, page, normalize)
         )
-        if words is not None and words.chosen is not None and (not elsewhere or ring_only):
+        if (
+            words is not None
+            and words.chosen is not None
+            and (not elsewhere or ring_only or _only_on(outside, words.chosen[0], unread))
+        ):
             return _words_reading(words.chosen, mapping, page, label, rules)
         if elsewhere:
             confidence = min(confidence, rules.confidence.marked_elsewhere)
@@ -553,6 +557,21 @@ def _decide(
         bbox=box.bbox if len(inked) == 1 else _union([b for b, _ in inked]),
         confidence=round(confidence, 4),
         doubts=_doubts(label, *cues),
+    )
+
+
+def _only_on(outside: _Outside | None, option: Choice, unread: bool) -> bool:
+    """Whether the only ink seen round a group's words, besides their print, lies on one
+    option's words (an underline under the words typed bold, a highlighter's edge): then
+    it marks that option, as its words' ink does, and doubts nothing."""
+    return (
+        not unread
+        and outside is not None
+        and outside.chosen is None
+        and not outside.struck
+        and outside.strikes == 0
+        and len(outside.seen) == 1
+        and outside.seen[0] is option
     )
 
 
@@ -1014,6 +1033,8 @@ class _Outside:
     # unsure only because a seal's ring took a band from the group (``hidden``): what the
     # band shows cannot be told, nothing else round the options was seen
     ring_hidden: bool = False
+    seen: tuple[Choice, ...] = ()  # the options whose words carry such ink (marked, unclear)
+    strikes: int = 0  # options read struck through
 
 
 @dataclass(frozen=True)
@@ -1572,7 +1593,14 @@ def _marked_outside(
     ring_hidden = (
         not marked and not struck and bool(unclear) and all(id(q) in hidden_only for q in unclear)
     )
-    return _Outside(None, bool(marked or unclear or struck), ring_hidden=ring_hidden)
+    inked = {id(p.option): p.option for p in (*marked, *unclear)}
+    return _Outside(
+        None,
+        bool(marked or unclear or struck),
+        ring_hidden=ring_hidden,
+        seen=tuple(inked.values()),
+        strikes=len(struck),
+    )
 
 
 def _from_text(

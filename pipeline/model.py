@@ -270,6 +270,23 @@ class LineInk(Frozen):
         "the pixels are darker than the paper there (print, a pen stroke over the words, a "
         "grey shading behind them)",
     )
+    tint: tuple[float, ...] = Field(
+        (),
+        description="per step as ``shade``: how much darker than the paper the ground between "
+        "the strokes of the line's middle is (a highlighter or a shading behind the words; "
+        "print leaves paper there); -1 where too little ground lies off the ink to tell",
+    )
+    stroke: tuple[float, ...] = Field(
+        (),
+        description="per step as ``shade``: the mean width of the strokes across the line's "
+        "middle (the shorter of the horizontal and vertical run of ink through each pixel), in "
+        "line heights (bold type's are thicker); 0 where the step holds little ink",
+    )
+    colour: tuple[float, ...] = Field(
+        (),
+        description="per step as ``shade``: the share of the ink across the line's middle that "
+        "is coloured (a pen's ✓ over printed words); empty on a greyscale or 1-bit scan",
+    )
 
 
 class SealMark(Frozen):

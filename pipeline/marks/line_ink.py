@@ -51,6 +51,14 @@ def line_ink(
     margin = round(rules.page_margin_mm * dpi / 25.4)
     column_ink = max(1, round(rules.column_ink_mm * dpi / 25.4))
     grey = None if image is None else _grey(image)
+    clears: dict[int, np.ndarray] = {}  # the page off its ink grown so many pixels
+    # ink of a colour (a pen's blue, a red ballpoint) on a colour scan; print is black
+    coloured = (
+        None
+        if image is None or image.ndim != 3
+        else (cv2.cvtColor(image, cv2.COLOR_RGB2HSV)[:, :, 1] >= rules.colour_saturation)
+        & (ink > 0)
+    )
     found: list[LineInk] = []
     for index, line in enumerate(lines):
         if len(line.text.strip()) < rules.min_chars:
@@ -78,6 +86,23 @@ def line_ink(
             if grey is None
             else _darkness(grey, (x0, x1), (ly0 * height, ly1 * height), tall, rules)
         )
+        tint = (
+            ()
+            if dark is None or grey is None
+            else _ground(
+                grey, clears, ink, (x0, x1), (ly0 * height, ly1 * height), dark[0], tall, rules
+            )
+        )
+        stroke = (
+            ()
+            if dark is None
+            else _strokes(ink, (x0, x1), (top, bottom), dark[0], tall, rules.stroke_min_ink)
+        )
+        colour = (
+            ()
+            if dark is None or coloured is None
+            else _coloured(ink, coloured, (x0, x1), (top, bottom), dark[0])
+        )
         found.append(
             LineInk(
                 line=index,
@@ -86,9 +111,33 @@ def line_ink(
                 spans=spans,
                 step=0.0 if dark is None else round(dark[0] / width, 6),
                 shade=() if dark is None else dark[1],
+                tint=tint,
+                stroke=stroke,
+                colour=colour,
             )
         )
     return tuple(found)
+
+
+def _coloured(
+    ink: np.ndarray,
+    coloured: np.ndarray,
+    columns: tuple[int, int],
+    rows: tuple[int, int],
+    step: int,
+) -> tuple[float, ...]:
+    """The share of the ink across a line's middle band that is coloured, per step of
+    ``step`` pixels (``LineInk.colour``): a pen's ✓ over printed words on a colour scan.
+    0 where a step holds no ink."""
+    x0, x1 = columns
+    top, bottom = rows
+    if bottom <= top or x1 <= x0:
+        return ()
+    starts = np.arange(0, x1 - x0, step)
+    inked = np.add.reduceat((ink[top:bottom, x0:x1] > 0).sum(axis=0), starts)
+    tinted = np.add.reduceat(coloured[top:bottom, x0:x1].sum(axis=0), starts)
+    share = np.where(inked > 0, tinted / np.maximum(inked, 1), 0.0)
+    return tuple(float(v) for v in np.round(share, 4))
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
@@ -131,3 +180,108 @@ def _darkness(
     sums = np.add.reduceat(dark[r0:r1].mean(axis=0), starts)
     counts = np.diff(np.append(starts, x1 - x0))
     return step, tuple(round(float(v), 3) for v in sums / counts)
+
+
+def _ground(
+    grey: np.ndarray,
+    clears: dict[int, np.ndarray],
+    ink: np.ndarray,
+    columns: tuple[int, int],
+    rows: tuple[float, float],
+    step: int,
+    tall: float,
+    rules: LineInkDetection,
+) -> tuple[float, ...]:
+    """How much darker than the paper about a line the ground between its strokes is,
+    per step of ``step`` pixels (``LineInk.tint``): the mean of the line's middle band
+    (``band``) off its ink (the ink mask grown by ``tint_clear`` heights: a stroke's
+    blurred edge is no ground), against the mean of the paper ``tint_paper`` heights
+    above and below the line, off ink too (a highlighter's band reaches a little past the
+    words; a rule or the next line's type is ink). Means over many pixels, so a light
+    tint (a yellow highlighter on a greyscale scan) stands out of the paper's grain. -1
+    where a step has too little of either (type set dense leaves little ground). The
+    page off its grown ink is kept in ``clears`` per growth, for the page's other lines."""
+    height = grey.shape[0]
+    x0, x1 = columns
+    ly0, ly1 = rows
+    near, far = rules.tint_paper
+    grow = max(1, round(rules.tint_clear * tall))
+    if grow not in clears:
+        kernel = np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)
+        clears[grow] = cv2.dilate(ink, kernel) == 0
+    clear = clears[grow]
+    bands = {
+        "ground": (round(ly0 + rules.band[0] * tall), round(ly0 + rules.band[1] * tall)),
+        "above": (round(ly0 - far * tall), round(ly0 - near * tall)),
+        "below": (round(ly1 + near * tall), round(ly1 + far * tall)),
+    }
+    starts = np.arange(0, x1 - x0, step)
+    sums: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, (r0, r1) in bands.items():
+        r0, r1 = max(0, r0), min(height, r1)
+        if r1 <= r0:
+            sums[name] = (np.zeros(len(starts)), np.zeros(len(starts)))
+            continue
+        keep = clear[r0:r1, x0:x1]
+        values = np.where(keep, grey[r0:r1, x0:x1].astype(np.float64), 0.0)
+        sums[name] = (
+            np.add.reduceat(values.sum(axis=0), starts),
+            np.add.reduceat(keep.sum(axis=0), starts).astype(np.float64),
+        )
+    least = rules.tint_min_share * step * tall * (rules.band[1] - rules.band[0])
+    ground_sum, ground_n = sums["ground"]
+    paper_sum = sums["above"][0] + sums["below"][0]
+    paper_n = sums["above"][1] + sums["below"][1]
+    paper = np.maximum(paper_sum / np.maximum(paper_n, 1.0), 1.0)
+    tint = np.clip(1.0 - ground_sum / np.maximum(ground_n, 1.0) / paper, 0.0, None)
+    measured = (ground_n >= least) & (paper_n >= least)
+    return tuple(float(v) for v in np.where(measured, np.round(tint, 4), -1.0))
+
+
+def _strokes(
+    ink: np.ndarray,
+    columns: tuple[int, int],
+    rows: tuple[int, int],
+    step: int,
+    tall: float,
+    min_ink: float,
+) -> tuple[float, ...]:
+    """How thick the strokes across a line's middle band are, per step of ``step``
+    pixels (``LineInk.stroke``): the mean over the band's ink pixels of the shorter of the
+    horizontal and the vertical run of ink through each — the width of the stroke it lies
+    on, whichever way the stroke runs (bold type's are thicker) — in line heights. 0 where
+    the step holds less than ``min_ink`` of its band as ink. Runs are taken on the line's
+    full height and half a height round it (an upright stroke is not cut at the band)."""
+    x0, x1 = columns
+    top, bottom = rows
+    if bottom <= top or x1 <= x0 or tall <= 0:
+        return ()
+    reach = round(0.5 * tall)
+    above, below = max(0, top - reach), min(ink.shape[0], bottom + reach)
+    cut = ink[above:below, x0:x1] > 0
+    width = np.minimum(_runs(cut), _runs(cut.T).T)[top - above : bottom - above]
+    inked = cut[top - above : bottom - above]
+    starts = np.arange(0, x1 - x0, step)
+    ink_sums = np.add.reduceat(inked.sum(axis=0), starts)
+    width_sums = np.add.reduceat(width.sum(axis=0), starts)
+    areas = np.diff(np.append(starts, x1 - x0)) * (bottom - top)
+    return tuple(
+        round(float(d) / float(i) / tall, 4) if i > 0 and i >= min_ink * a else 0.0
+        for i, d, a in zip(ink_sums, width_sums, areas, strict=True)
+    )
+
+
+def _runs(mask: np.ndarray) -> np.ndarray:
+    """For each pixel of a boolean mask, the length of the horizontal run of True it lies
+    on (0 off the mask)."""
+    height, width = mask.shape
+    padded = np.zeros((height, width + 2), bool)
+    padded[:, 1:-1] = mask
+    flat = padded.ravel()
+    change = np.diff(flat.astype(np.int8))
+    begins = np.flatnonzero(change == 1) + 1
+    ends = np.flatnonzero(change == -1) + 1
+    marks = np.zeros(flat.size + 1, np.int64)
+    marks[begins] = ends - begins  # a run's first pixel and the paper after it: never one
+    marks[ends] = begins - ends
+    return np.cumsum(marks)[:-1].reshape(height, width + 2)[:, 1:-1]

@@ -178,6 +178,19 @@ class LineInkDetection(Spec):
         gt=0.0, description="heights above and below the line where its paper is taken"
     )
     paper_span: float = Field(ge=0.0, description="heights across which the paper is taken")
+    tint_clear: float = Field(ge=0.0, description="heights off ink where the ground is taken")
+    tint_paper: tuple[float, float] = Field(
+        description="heights above and below the line where its paper is taken"
+    )
+    tint_min_share: float = Field(
+        gt=0.0, le=1.0, description="a step needs this share of its band clear of ink"
+    )
+    colour_saturation: int = Field(
+        ge=1, le=255, description="ink this saturated (HSV, 0-255) is coloured, not print"
+    )
+    stroke_min_ink: float = Field(
+        ge=0.0, lt=1.0, description="steps with less ink (share of the band) have no stroke width"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> LineInkDetection:

@@ -130,6 +130,12 @@ class WordsInk(Spec):
     plain: float = Field(gt=0.0, description="every other option at most this")
     noticed: float = Field(gt=0.0, description="an option this inked, not clear, is a doubt")
     noticed_margin: float = Field(ge=0.0, description="...when this far above the others")
+    tint_margin: float = Field(gt=0.0, description="a tinted ground this much darker")
+    tint_ratio: float = Field(gt=1.0, description="...and this many times as dark")
+    heavier_ink: float = Field(gt=1.0, description="heavier words: this many times the ink")
+    colour_min: float = Field(gt=0.0, le=1.0, description="coloured share of the words' ink")
+    colour_ratio: float = Field(gt=1.0, description="...this many times any other option's")
+    heavier_stroke: float = Field(gt=1.0, description="...and this many times the strokes' width")
 
     @model_validator(mode="after")
     def _ordered(self) -> WordsInk:

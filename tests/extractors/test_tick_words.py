@@ -12,11 +12,21 @@ from tests.rulebook import RULES
 HEIGHT = 0.018  # the options' lines' height, a page-width fraction (as LineInk's)
 PRINT = 0.2  # the darkness printed words carry over their line's height
 PAPER = 0.01
+STROKE = 0.1  # printed strokes' width, in line heights
 NAMES = ["国有企业", "民营企业", "外资企业", "科研院所", "高等院校", "其他"]
 
 
-def _ink(index: int, line: TextLine, darkness: float, height: float = HEIGHT) -> LineInk:
-    """The darkness profile of one line: paper, ``darkness`` over its text, paper."""
+def _ink(
+    index: int,
+    line: TextLine,
+    darkness: float,
+    height: float = HEIGHT,
+    tint: float = 0.0,
+    stroke: float = 0.0,
+    colour: float = 0.0,
+) -> LineInk:
+    """The darkness profile of one line: paper, ``darkness`` over its text, paper (and,
+    over its text, the ground ``tint`` and the strokes' width ``stroke``)."""
     step = 0.25 * height
     x0, y0, x1, y1 = line.bbox
     start = x0 - 2 * height
@@ -28,10 +38,19 @@ def _ink(index: int, line: TextLine, darkness: float, height: float = HEIGHT) ->
         height=height,
         step=step,
         shade=shade,
+        tint=tuple(tint if d != PAPER else 0.0 for d in shade),
+        stroke=tuple(stroke if d != PAPER else 0.0 for d in shade),
+        colour=tuple(colour if d != PAPER else 0.0 for d in shade),
     )
 
 
-def _page(dark: dict[str, float], inks: list[float] | None = None) -> Page:
+def _page(
+    dark: dict[str, float],
+    inks: list[float] | None = None,
+    tints: dict[str, float] | None = None,
+    strokes: dict[str, float] | None = None,
+    colours: dict[str, float] | None = None,
+) -> Page:
     """The 单位性质 group, every box empty unless ``inks`` says, the options' words at
     print unless ``dark`` names them, and five more printed lines of their size (the
     page's expectation)."""
@@ -41,7 +60,10 @@ def _page(dark: dict[str, float], inks: list[float] | None = None) -> Page:
     profiles = []
     for index, line in enumerate(lines):
         darkness = dark.get(line.text, PRINT)
-        profiles.append(_ink(index, line, darkness))
+        tint = (tints or {}).get(line.text, PAPER)
+        stroke = (strokes or {}).get(line.text, STROKE)
+        colour = (colours or {}).get(line.text, 0.0)
+        profiles.append(_ink(index, line, darkness, tint=tint, stroke=stroke, colour=colour))
     return page.model_copy(update={"lines": lines, "line_ink": tuple(profiles)})
 
 
@@ -125,3 +147,107 @@ def test_words_a_grey_seals_ring_reaches_in_part_are_measured_where_it_does_not(
     over = SealMark(bbox=(0.52, 0.19, 0.62, 0.27), shape="round", colour="grey", confidence=0.9)
     covered = _org_nature(page.model_copy(update={"seals": (over,)}))
     assert covered is not None and covered.value is None
+
+
+def test_the_one_option_on_a_tinted_ground_is_read_sure() -> None:
+    # A yellow highlighter over 民营企业, light grey on a greyscale scan: its words barely
+    # darker than print (1.2), but the ground between their strokes is tinted (0.12).
+    reading = _org_nature(_page({"民营企业": 1.2 * PRINT}, tints={"民营企业": 0.12}))
+
+    assert reading is not None and reading.value == "民营企业"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize(
+    ("tints", "why"),
+    [
+        ({"民营企业": 0.12, "外资企业": 0.12}, "two options on a tinted ground"),
+        ({"民营企业": 0.12, "外资企业": 0.08}, "another option's ground not paper"),
+        ({"民营企业": 0.015}, "a ground a little off paper (a photo's light)"),
+    ],
+)
+def test_a_tint_not_alone_on_one_option_reads_nothing(tints: dict[str, float], why: str) -> None:
+    reading = _org_nature(_page({}, tints=tints))
+
+    assert reading is not None and reading.value is None, why
+
+
+def test_words_heavier_than_the_groups_others_in_ink_and_strokes_are_read_sure() -> None:
+    # 民营企业 typed bold (and underlined): 1.5 times the others' ink, short of the page's
+    # `marked`, and its strokes twice as thick.
+    reading = _org_nature(_page({"民营企业": 1.5 * PRINT}, strokes={"民营企业": 2 * STROKE}))
+
+    assert reading is not None and reading.value == "民营企业"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize(
+    ("dark", "strokes", "why"),
+    [
+        ({"民营企业": 1.5 * PRINT}, {}, "more ink, strokes alike: a thin ✓ over the words"),
+        ({}, {"民营企业": 2 * STROKE}, "thicker strokes, no more ink"),
+        ({"民营企业": 1.5 * PRINT}, {"外资企业": 2 * STROKE}, "the ink and the strokes disagree"),
+        (
+            {"民营企业": 1.5 * PRINT, "外资企业": 1.3 * PRINT},
+            {"民营企业": 2 * STROKE},
+            "ink not alone",
+        ),
+    ],
+)
+def test_words_not_clearly_heavier_read_nothing(
+    dark: dict[str, float], strokes: dict[str, float], why: str
+) -> None:
+    reading = _org_nature(_page(dark, strokes=strokes))
+
+    assert reading is not None and reading.value is None, why
+
+
+def test_a_tint_and_heavier_words_on_two_options_leave_a_flagged_blank() -> None:
+    reading = _org_nature(
+        _page(
+            {"外资企业": 1.5 * PRINT},
+            tints={"民营企业": 0.12},
+            strokes={"外资企业": 2 * STROKE},
+        )
+    )
+
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
+    assert Doubt.TICK_WORDS_INK in [d.cue for d in reading.doubts]
+
+
+def test_ink_round_the_group_only_on_the_option_its_words_mark_is_no_doubt() -> None:
+    # An underline under the words typed bold: the outside cue sees a stroke under that
+    # option alone, which marks what the words' ink marks.
+    from extractors.ticks import _only_on, _Outside
+    from pipeline.config import Choice
+
+    chosen, other = Choice(name="民营企业"), Choice(name="国有企业")
+    assert _only_on(_Outside(None, True, seen=(chosen,)), chosen, unread=False)
+    assert not _only_on(_Outside(None, True, seen=(other,)), chosen, unread=False)
+    assert not _only_on(_Outside(None, True, seen=(chosen, other)), chosen, unread=False)
+    assert not _only_on(_Outside(None, True, seen=(chosen,), strikes=1), chosen, unread=False)
+    assert not _only_on(_Outside(None, True, seen=(chosen,)), chosen, unread=True)
+    assert not _only_on(None, chosen, unread=False)
+
+
+def test_the_one_option_whose_words_carry_a_pens_colour_is_read_sure() -> None:
+    # A blue pen's ✓ over 民营企业 on a phone photo: its words barely heavier than print,
+    # 8 % of their ink blue; the other options' black.
+    reading = _org_nature(_page({"民营企业": 1.2 * PRINT}, colours={"民营企业": 0.08}))
+
+    assert reading is not None and reading.value == "民营企业"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize(
+    ("colours", "why"),
+    [
+        ({"民营企业": 0.08, "外资企业": 0.06}, "two options' words coloured (struck, say)"),
+        ({"民营企业": 0.015}, "a few coloured pixels: a photo's cast"),
+    ],
+)
+def test_colour_not_alone_on_one_option_reads_nothing(colours: dict[str, float], why: str) -> None:
+    reading = _org_nature(_page({}, colours=colours))
+
+    assert reading is not None and reading.value is None, why

@@ -104,3 +104,52 @@ def test_light_falling_unevenly_is_not_darkness_and_no_image_no_profiles() -> No
     assert b == pytest.approx(a, rel=0.25)
     (bare,) = line_ink(ink, DPI, lines[:1], RULES.line_ink)
     assert bare.step == 0.0 and bare.shade == ()
+
+
+def test_a_highlighter_behind_words_tints_their_ground_and_print_leaves_it_paper() -> None:
+    grey = _grey_page()
+    grey[98:132, 600:700] = np.minimum(grey[98:132, 600:700], 212)  # a highlighter, ~0.12
+    ink = (grey < 120).astype(np.uint8) * 255
+    lines = [_line("国有企业", 300, 400), _line("民营企业", 600, 700)]
+
+    plain, marked = line_ink(ink, DPI, lines, RULES.line_ink, grey)
+
+    measured = [t for t in plain.tint if t >= 0]  # -1: too little ground to tell
+    assert len(measured) > len(plain.tint) / 2
+    assert max(measured) < 0.01  # between printed strokes lies paper
+    tinted = _profile_mean(marked.tint, marked.bbox[0], marked.step, 600, 700)
+    assert tinted == pytest.approx(1 - 212 / 240, abs=0.02)
+
+
+def test_bold_strokes_measure_thicker_than_the_same_words_printed_plain() -> None:
+    grey = np.full((400, 1000), 240, np.uint8)
+    for x in range(300, 400, 10):
+        grey[104:126, x : x + 3] = 40  # plain: strokes 3 px wide
+    for x in range(600, 700, 10):
+        grey[104:126, x : x + 6] = 40  # bold: 6 px
+    ink = (grey < 120).astype(np.uint8) * 255
+    lines = [_line("国有企业", 300, 400), _line("民营企业", 600, 700)]
+
+    plain, bold = line_ink(ink, DPI, lines, RULES.line_ink, grey)
+
+    thin = [w for w in plain.stroke if w > 0]
+    thick = [w for w in bold.stroke if w > 0]
+    assert sum(thin) / len(thin) == pytest.approx(3 / H, rel=0.05)
+    assert sum(thick) / len(thick) == pytest.approx(6 / H, rel=0.05)
+    assert plain.stroke[0] == 0.0  # paper before the words: no stroke
+
+
+def test_a_pen_tick_over_words_is_coloured_ink_print_is_not() -> None:
+    grey = _grey_page()
+    rgb = np.stack([grey, grey, grey], axis=2)
+    for i in range(20):  # a blue pen's ✓ across 民营企业
+        rgb[110 + i // 2 : 113 + i // 2, 620 + 2 * i : 623 + 2 * i] = (30, 62, 175)
+    ink = (rgb.min(axis=2) < 120).astype(np.uint8) * 255
+    lines = [_line("国有企业", 300, 400), _line("民营企业", 600, 700)]
+
+    plain, ticked = line_ink(ink, DPI, lines, RULES.line_ink, rgb)
+
+    assert max(plain.colour) == 0.0  # black print
+    assert _profile_mean(ticked.colour, ticked.bbox[0], ticked.step, 600, 700) > 0.05
+    (grey_line,) = line_ink(ink, DPI, lines[:1], RULES.line_ink, grey)
+    assert grey_line.colour == ()  # a greyscale scan has no colour to tell
