@@ -31,6 +31,7 @@ from extractors.checks import check_fields
 from extractors.doubts import Ledger, doubted, pruned
 from extractors.nlp import gazetteer
 from extractors.normalize import Normalizer, normalizer
+from extractors.sealed_labels import sealed_remnant
 from extractors.sections import check_sections, find_sections, page_order
 from extractors.tables import read_tables
 from extractors.ticks import read_checkbox
@@ -432,6 +433,13 @@ def _anchors(
         if match is not None:
             found = True
             yield line, match, wrapped
+    if not found and spec.method is ReadMethod.ANCHOR_RIGHT and page.seals:
+        others = _other_labels(spec, template, normalize)
+        remnant = rules.plausibility.label_remnant
+        for line in page.lines:
+            if sealed_remnant(line, variants, others, page, normalize, remnant):
+                found = True
+                yield line, (remnant.quality, ""), None
     if not found and spec.method is ReadMethod.BELOW and spec.type is FieldType.DATE:
         for line, quality in _sealed_labels(page, variants, rules):
             found = True
@@ -452,6 +460,17 @@ def _anchors(
     )
     if sealed is not None:
         yield sealed[0], (sealed[1], ""), None
+
+
+def _other_labels(spec: FieldSpec, template: TemplateSpec, normalize: Normalizer) -> list[str]:
+    """Every other field's label variants (normalised): a label's start read alone is no
+    one's when another label begins as far alike."""
+    return [
+        v
+        for other in template.fields
+        if other.key != spec.key
+        for v in _label_variants(other, template, normalize)
+    ]
 
 
 def _sealed_labels(
@@ -957,7 +976,15 @@ def extract_fields(
         for key in page_spec.fields:
             spec = template.field(key)
             reading = (
-                read_checkbox(spec, page, template, rules.campaign, rules.ticks, normalize)
+                read_checkbox(
+                    spec,
+                    page,
+                    template,
+                    rules.campaign,
+                    rules.ticks,
+                    normalize,
+                    rules.plausibility.label_remnant,
+                )
                 if spec.method is ReadMethod.CHECKBOX
                 else read_field(spec, page, template, rules)
             )

@@ -27,6 +27,7 @@ from rapidfuzz import fuzz
 
 from extractors.doubts import ranked
 from extractors.normalize import Normalizer
+from extractors.sealed_labels import sealed_remnant
 from extractors.tick_words import words_marked
 from pipeline.config import Campaign, Choice, FieldSpec, ReadMethod, TemplateSpec
 from pipeline.marks.tick_boxes import char_extents
@@ -42,6 +43,7 @@ from pipeline.model import (
     TickBox,
     TickRow,
 )
+from pipeline.rulebook.plausibility import LabelRemnantRules
 from pipeline.rulebook.ticks import GlyphBefore, OutsideMarks, TickRules
 
 # What OCR makes of a printed box in front of its option's text.
@@ -81,6 +83,31 @@ def _find_labels(
             found.append(_Label(line, quality, _label_end(line, used, len(text))))
             break
     return found
+
+
+def _remnant_labels(
+    spec: FieldSpec,
+    page: Page,
+    template: TemplateSpec,
+    rules: LabelRemnantRules | None,
+    normalize: Normalizer,
+) -> list[_Label]:
+    """The label's start read alone, a found seal over the rest (组建 for 组建模式 on a grey
+    cover: ``extractors.sealed_labels``), at the remnant's label quality."""
+    if rules is None or not page.seals:
+        return []
+    variants = _label_variants(spec, normalize)
+    others = [
+        v
+        for other in template.fields
+        if other.key != spec.key
+        for v in _label_variants(other, normalize)
+    ]
+    return [
+        _Label(line, rules.quality, line.bbox[2])
+        for line in page.lines
+        if sealed_remnant(line, variants, others, page, normalize, rules)
+    ]
 
 
 def _label_by_options(
@@ -1705,6 +1732,7 @@ def read_checkbox(
     campaign: Campaign,
     rules: TickRules,
     normalize: Normalizer,
+    remnant: LabelRemnantRules | None = None,
 ) -> ExtractedField | None:
     """One tick-box field from one page, or None when its label is not on it.
 
@@ -1715,6 +1743,8 @@ def read_checkbox(
         campaign: where ``options_from`` lists live.
         rules: thresholds and confidences (``Rules.ticks``).
         normalize: the normaliser labels and options are matched with (``normalizer``).
+        remnant: with it, a label whose end a found seal hid is found by its start
+            (``extractors.sealed_labels``) when no line reads it whole.
 
     Returns:
         The ticked option's printed name as value; None with raw "" when no box is
@@ -1724,7 +1754,9 @@ def read_checkbox(
     options = campaign.choices(spec.options_from) if spec.options_from else spec.options
     if not options:
         return None
-    labels = _find_labels(spec, page, rules, normalize)
+    labels = _find_labels(spec, page, rules, normalize) or _remnant_labels(
+        spec, page, template, remnant, normalize
+    )
     if not labels:
         found = _label_by_options(spec, options, page, template, campaign, rules, normalize)
         if found is None:

@@ -15,9 +15,13 @@ is given to at most one slot, and each slot is judged (FORMS.md §3–§4, DESIG
   organisation, member units): it matches when it reads as the owner by a margin, and is a
   mismatch only when it reads clearly as someone else — a reading that is short, unsure,
   a fragment of the owner's name or close to two names decides nothing.
-- **Greyscale.** Without colour a seal is found by shape only: a slot without a mark, or
-  with a mark whose lettering does not read as the owner, is SEAL_UNVERIFIABLE, never
-  SEAL_MISSING. So is an empty slot where the page has ink no line explains.
+- **Greyscale.** Without colour a seal is found by shape only: a mark whose lettering
+  does not read as the owner is SEAL_UNVERIFIABLE. An empty slot is SEAL_MISSING only when
+  the copy shows rings found elsewhere (``marks.grey_absence``) and no ink no line explains
+  lies in the slot; otherwise SEAL_UNVERIFIABLE.
+- **Hidden anchors.** A seal as dark as the type hides its own anchor: a line reading as
+  the anchor's start with a seal within reach, or on a page of one slot its one seal,
+  stands in for it (``geometry.hidden_anchor``).
 - **Colour.** An official seal is red (``rules/seals.yaml``: ``official_colours``); a
   blue or black seal on a colour scan fills its slot but is SEAL_UNVERIFIABLE (a copy, or
   a stamp of another kind), its owner not matched.
@@ -135,6 +139,51 @@ def _another_slots_anchor(
         for other in template.seal_slots
         if other.page == slot.page and other.anchor != slot.anchor
     )
+
+
+def _anchor_start(text: str, printed: str) -> int:
+    """How many characters the line's text and the printed anchor begin with alike."""
+    n = 0
+    for a, b in zip(text, printed, strict=False):
+        if a != b:
+            break
+        n += 1
+    return n
+
+
+def hidden_anchor(
+    page: Page, slot: SealSlotSpec, template: TemplateSpec, context: Context, rules: SealRules
+) -> TextLine | None:
+    """Where the slot's anchor is when its own seal hid it (``rules/seals.yaml``
+    ``hidden_anchor``): a line reading as the anchor's start only (牵头单位, 推荐), with a
+    seal found on the page within the slot's reach of it, and that start no other slot's
+    of the page; else, on a page of this slot alone, its one whole seal (the anchor read
+    nowhere: the seal is taken for it, a line of no text over it)."""
+    r = rules.geometry.hidden_anchor
+    marks = [m for m in page.seals if m.edge is None and _area(m.bbox) > 0]
+    if not marks:
+        return None
+    siblings = [o for o in template.seal_slots if o.page == slot.page and o.id != slot.id]
+    own = [context.normalize_org(p) for p in (slot.anchor, *slot.anchor_aliases) if p]
+    others = [
+        context.normalize_org(p) for o in siblings for p in (o.anchor, *o.anchor_aliases) if p
+    ]
+    found: list[tuple[int, TextLine]] = []
+    for line in page.lines:
+        text = context.normalize_org(line.text)
+        start = max((_anchor_start(text, p) for p in own), default=0)
+        if start < r.min_chars or len(text) - start > r.max_extra:
+            continue
+        if any(_anchor_start(text, p) >= start for p in others):
+            continue  # as much another slot's anchor: not this one's
+        near = any(_overlaps(slot_zone(line.bbox, _size(m.bbox), rules), m.bbox) for m in marks)
+        if near:
+            found.append((start, line))
+    if found:
+        return max(found, key=lambda f: f[0])[1]
+    if r.lone_seal and not siblings and len(marks) == 1:
+        return TextLine(text="", bbox=marks[0].bbox)
+    return None
 
 
 def _joined(lines: tuple[TextLine, ...], rules: RowPieces) -> list[TextLine]:
@@ -452,7 +501,11 @@ def read_slots(submission: Submission, context: Context) -> tuple[SlotReading, .
             rules.geometry.anchor_match,
             rules.geometry.anchor_pieces,
         )
-        if anchor is not None and not _another_slots_anchor(anchor, slot, template, context):
+        if anchor is not None and _another_slots_anchor(anchor, slot, template, context):
+            anchor = None
+        if anchor is None:
+            anchor = hidden_anchor(page, slot, template, context, rules)
+        if anchor is not None:
             anchors[slot.id] = anchor
     marks = assign_marks(pages, anchors, template.seal_slots, rules)
     readings = []
@@ -535,6 +588,18 @@ def _nominal_size(submission: Submission, rules: SealRules) -> tuple[float, floa
     return max(s[0] for s in sizes), max(s[1] for s in sizes)
 
 
+def _grey_absence_seen(submission: Submission, rules: SealRules) -> bool:
+    """Whether an empty slot of a greyscale or 1-bit copy is a seal seen absent: a ring is
+    found by its shape whatever the ink, so where rings were found on the copy's other
+    slots and no unexplained ink lies in this one, a person sees no seal there
+    (``rules/seals.yaml`` ``marks.grey_absence``)."""
+    least = rules.marks.grey_absence
+    if least is None:
+        return False
+    found = sum(1 for p in submission.pages for m in p.seals if m.edge is None)
+    return found >= least
+
+
 # The inks of seals, for reviewers.
 _INK_NAMES = {"red": "红色", "blue": "蓝色", "black": "黑色", "grey": "灰色"}
 
@@ -562,10 +627,10 @@ def slot_findings(
     if mark is None:
         seal = _nominal_size(submission, rules)
         zone = slot_zone(reading.anchor.bbox, seal, rules)
-        if greyscale:
-            return unverifiable("未能确认公章（黑白扫描件，仅能凭形状识别）", zone)
         if _unread_ink_at(page, zone, seal, rules):
             return unverifiable("有未能识别的印迹，无法确认是否加盖公章", zone)
+        if greyscale and not _grey_absence_seen(submission, rules):
+            return unverifiable("未能确认公章（黑白扫描件，仅能凭形状识别）", zone)
         if reading.required is None:
             return unverifiable("未见公章；隶属关系未能确认，无法判断是否须加盖", zone)
         return finding(FindingCode.SEAL_MISSING, f"{place}未见公章", zone)

@@ -103,6 +103,17 @@ class SealedLabelRules(Spec):
     name_pattern: str = Field(description="a value read under a hidden label looks like this")
 
 
+class LabelRemnantRules(Spec):
+    """A label whose end a found seal hid (``extractors.sealed_labels``)."""
+
+    min_chars: int = Field(ge=2, description="the fewest characters of the label's start read")
+    max_extra: int = Field(ge=0, description="characters after them the seal's ink may add")
+    slack_chars: float = Field(
+        ge=0.0, description="character pitches past the hidden end a seal may still begin"
+    )
+    quality: float = Field(ge=0.0, le=1.0, description="label quality of such a start")
+
+
 class PlausibilityRules(Spec):
     """The schema of ``rules/plausibility.yaml``."""
 
@@ -141,6 +152,7 @@ class PlausibilityRules(Spec):
     agreement: AgreementRules
     unread_ink: UnreadInkRules
     sealed_label: SealedLabelRules
+    label_remnant: LabelRemnantRules
 
     @model_validator(mode="after")
     def _ordered_dates_are_dates(self) -> PlausibilityRules:

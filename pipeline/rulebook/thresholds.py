@@ -22,6 +22,16 @@ class RowPieces(Spec):
     )
 
 
+class HiddenAnchor(Spec):
+    """Where a slot's anchor is when its own seal hid all or part of it."""
+
+    min_chars: int = Field(ge=1, description="the fewest characters of the anchor's start")
+    max_extra: int = Field(ge=0, description="characters after them the seal's ink may add")
+    lone_seal: bool = Field(
+        description="on a page of one slot, its one seal stands in for an anchor read nowhere"
+    )
+
+
 class SlotGeometry(Spec):
     """How far from its （盖章） anchor a mark may sit, in seal sizes."""
 
@@ -30,6 +40,7 @@ class SlotGeometry(Spec):
     below: float = Field(ge=0.0, description="below the anchor line")
     anchor_match: float = Field(ge=0.0, le=100.0, description="partial_ratio for the anchor")
     anchor_pieces: RowPieces = Field(description="an anchor read in two pieces on its row")
+    hidden_anchor: HiddenAnchor = Field(description="an anchor its own seal hid")
     nominal_seal: tuple[
         Annotated[float, Field(gt=0.0, le=1.0)], Annotated[float, Field(gt=0.0, le=1.0)]
     ] = Field(description="a seal's width and height (page fractions) when none is measured")
@@ -45,6 +56,12 @@ class MarkRules(Spec):
         le=1.0,
         description="share of a seal's size (both ways) unexplained ink must reach to be a "
         "seal the detector missed, not a printed mark the OCR missed",
+    )
+    grey_absence: int | None = Field(
+        None,
+        ge=1,
+        description="an empty slot of a grey copy is SEAL_MISSING when the copy shows at "
+        "least this many whole seals elsewhere; None: always SEAL_UNVERIFIABLE",
     )
     official_colours: tuple[Literal["red", "blue", "black", "grey"], ...] = Field(
         ("red", "grey"),

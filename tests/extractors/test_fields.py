@@ -807,3 +807,36 @@ def test_seal_lettering_the_ocr_ran_into_the_label_is_not_the_value() -> None:
     assert _read("center_name", page).value == "贵州省铝及铝加工制造业创新中心"
     # no seal there: the label's line holds its value
     assert _read("center_name", _sealed_page([label, value], ())).value == "匀冶炼"
+
+
+# --- a label whose end its row's seal hid (a grey copy's cover) --------------------------
+
+
+def _sealed_cover(label: str, seal_x0: float) -> Page:
+    seal = SealMark(
+        bbox=(seal_x0, 0.62, seal_x0 + 0.19, 0.76), shape="round", colour="grey", confidence=0.7
+    )
+    lines = [
+        _line(label, (0.163, 0.689, 0.288, 0.715)),
+        _line("2022年7月4日", (0.384, 0.69, 0.531, 0.715)),
+    ]
+    return _page(lines, []).model_copy(update={"seals": (seal,)})
+
+
+def test_a_label_whose_end_a_seal_hid_is_read_by_its_start() -> None:
+    """申报日 for 申报日期 on a grey cover, a seal over the row where 期 was: the date is read
+    as under its label (no review for a clear date). No seal there, or one that begins
+    past where the label ended, and the start alone is no label."""
+    apply_date = PILOT.field("apply_date")
+    read = read_field(apply_date, _sealed_cover("申报日", 0.27), PILOT, RULES)
+    assert read is not None and read.value == "2022-07-04"
+    assert read.confidence >= RULES.review.review_threshold
+    assert read_field(apply_date, _sealed_cover("申报日", 0.6), PILOT, RULES) is None
+    unsealed = _sealed_cover("申报日", 0.27).model_copy(update={"seals": ()})
+    assert read_field(apply_date, unsealed, PILOT, RULES) is None
+
+
+def test_a_start_two_labels_share_is_no_ones_label() -> None:
+    """创新中心 begins both 创新中心名称 and 创新中心类型: under a seal it is neither's."""
+    center_name = PILOT.field("center_name")
+    assert read_field(center_name, _sealed_cover("创新中心", 0.2), PILOT, RULES) is None

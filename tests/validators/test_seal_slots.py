@@ -83,17 +83,59 @@ def _seal_codes(submission: Submission) -> list[tuple[str, str | None]]:
     return codes(validate(submission, CONTEXT), "SEAL_")
 
 
-def test_greyscale_never_reports_a_missing_seal() -> None:
-    """P002's cover lacks the lead seal: on a colour scan SEAL_MISSING, on a greyscale one
-    the absence cannot be established."""
+def test_greyscale_reports_a_missing_seal_only_where_rings_are_found() -> None:
+    """P002's cover lacks the lead seal: on a colour scan SEAL_MISSING; on a greyscale one
+    too when the copy's other slots show rings found by their shape (a person sees no seal
+    where one belongs), but unverifiable on a copy where no ring is found at all, or where
+    ink no line explains lies in the empty slot (a ring the detector missed)."""
     colour = submission_of("P002")
     assert _seal_codes(colour) == [("SEAL_MISSING", "lead_org_cover")]
     grey = _greyscale(colour)
-    assert _seal_codes(grey) == [("SEAL_UNVERIFIABLE", "lead_org_cover")]
-    # a whole greyscale applicant without any recommender seal and not exempt
-    p004 = _greyscale(submission_of("P004"))
-    assert "SEAL_MISSING" not in {c for c, _ in _seal_codes(p004)}
-    assert ("SEAL_UNVERIFIABLE", "recommender_cover") in _seal_codes(p004)
+    assert _seal_codes(grey) == [("SEAL_MISSING", "lead_org_cover")]
+    ringless = grey
+    for page in grey.pages:
+        ringless = replace_page(ringless, page.number, seals=(), greyscale=True)
+    assert "SEAL_MISSING" not in {c for c, _ in _seal_codes(ringless)}
+    assert ("SEAL_UNVERIFIABLE", "lead_org_cover") in _seal_codes(ringless)
+    cover = grey.pages[page_id(grey, "cover") - 1]
+    anchor = next(line for line in cover.lines if "牵头单位" in line.text)
+    _, y0, x1, y1 = anchor.bbox
+    faint = UnreadInk(bbox=(x1, y0 - 0.05, x1 + 0.12, y1 + 0.05), ink=0.1)
+    inked = replace_page(grey, cover.number, unread=(*cover.unread, faint))
+    assert _seal_codes(inked) == [("SEAL_UNVERIFIABLE", "lead_org_cover")]
+
+
+def test_a_seal_over_its_own_anchor_fills_the_slot() -> None:
+    """A grey copy's seal as dark as the type hides its anchor: the OCR reads its start
+    (推荐单位 for 推荐单位（盖章）) or, on a page of one slot, nothing of it. The start with
+    the seal beside it, or the page's one seal, stands in for the anchor, and the seal's
+    lettering is judged (here someone else's: a mismatch, not unverifiable)."""
+    grey = _greyscale(submission_of("P006"))  # sealed by another city's authority
+    assert _seal_codes(grey) == [
+        ("SEAL_OWNER_MISMATCH", "recommender_cover"),
+        ("SEAL_OWNER_MISMATCH", "recommender_opinion"),
+    ]
+    cover = grey.pages[page_id(grey, "cover") - 1]
+    cut = tuple(
+        line.model_copy(update={"text": "推荐单位"}) if "推荐单位" in line.text else line
+        for line in cover.lines
+    )
+    hidden = replace_page(grey, cover.number, lines=cut)
+    opinion = grey.pages[page_id(grey, "opinion") - 1]
+    unread = tuple(line for line in opinion.lines if "盖章" not in line.text)
+    hidden = replace_page(hidden, opinion.number, lines=unread)
+    assert _seal_codes(hidden) == [
+        ("SEAL_OWNER_MISMATCH", "recommender_cover"),
+        ("SEAL_OWNER_MISMATCH", "recommender_opinion"),
+    ]
+    # the start of another slot's anchor is not this one's (牵头单位 is the lead's)
+    other = tuple(
+        line.model_copy(update={"text": "牵头单位"}) if "推荐单位" in line.text else line
+        for line in cover.lines
+    )
+    assert ("SEAL_UNVERIFIABLE", "recommender_cover") in _seal_codes(
+        replace_page(grey, cover.number, lines=other)
+    )
 
 
 def test_greyscale_mark_passes_only_when_its_lettering_reads_as_the_owner() -> None:
@@ -248,7 +290,7 @@ def test_a_faint_mark_or_an_unfound_anchor_is_unverifiable_not_missing() -> None
 def test_an_anchor_read_in_two_pieces_round_its_seal_is_still_the_anchor() -> None:
     """A seal stamped over the middle of 牵头单位（盖章） hides 位（: the OCR reads 牵头单 and
     盖章） apart on the row, and the two read as the anchor again. Two pieces far apart,
-    or on different rows, are not joined."""
+    or on different rows, are not joined (``hidden_anchor`` then judges the start alone)."""
     p001 = submission_of("P001")
     commitment = page_id(p001, "commitment")
     page = p001.pages[commitment - 1]
@@ -267,9 +309,15 @@ def test_an_anchor_read_in_two_pieces_round_its_seal_is_still_the_anchor() -> No
     assert _seal_codes(replace_page(p001, commitment, lines=split(gap=1.0))) == []
     # the OCR's boxes of the two pieces overlapping by 0.4 of a character
     assert _seal_codes(replace_page(p001, commitment, lines=split(gap=-0.4))) == []
+    # two pieces far apart, or on different rows, are not joined; the start 牵头单 alone
+    # with the seal over where the rest was still stands in for the anchor (a seal hid
+    # it), but without a seal on the page it is no anchor
+    assert _seal_codes(replace_page(p001, commitment, lines=split(gap=6.0))) == []
     unfound = [("SEAL_UNVERIFIABLE", "lead_org_commitment")]
-    assert _seal_codes(replace_page(p001, commitment, lines=split(gap=6.0))) == unfound
-    assert _seal_codes(replace_page(p001, commitment, lines=split(1.0, 2 * height))) == unfound
+    far = replace_page(p001, commitment, lines=split(gap=6.0), seals=())
+    assert _seal_codes(far) == unfound
+    apart = replace_page(p001, commitment, lines=split(1.0, 2 * height), seals=())
+    assert _seal_codes(apart) == unfound
 
 
 def test_another_slots_anchor_is_not_taken_for_a_slot_whose_own_was_not_read() -> None:
