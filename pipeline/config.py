@@ -171,6 +171,11 @@ class TableReading(Spec):
         le=1,
         description="factor for a cell read but not readable as its type, or a bad check digit",
     )
+    stray_marks: str = Field(
+        "",
+        description="characters at the ends of a count's cell taken for specks: the count "
+        "is read without them and proposed for review (unreadable_confidence)",
+    )
 
 
 class TableSpec(Spec):
