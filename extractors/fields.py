@@ -38,6 +38,7 @@ from pipeline.model import (
     Annex,
     Doubt,
     ExtractedField,
+    FieldValue,
     Page,
     SourceKind,
     Submission,
@@ -653,6 +654,20 @@ def _row_read_again(
     return None
 
 
+def _year_only_misread(key: str, value: FieldValue, other: FieldValue, rules: Rules) -> bool:
+    """Whether a re-reading of a date differs from the value only in a year outside the
+    field's range while the value's lies inside it (2012年7月13日 re-read for 2022年7月13日,
+    the form signed for the 2022 call: rules/plausibility.yaml ``date_ranges``): the
+    re-reading misread a digit of the year, and agrees on the month and day; it is no sign
+    against the value."""
+    if not isinstance(value, str) or not isinstance(other, str) or value[4:] != other[4:]:
+        return False
+    judge = rules.plausibility
+    return key in judge.date_ranges and (
+        plausibility.in_range(key, value, judge) and not plausibility.in_range(key, other, judge)
+    )
+
+
 def _read_to_its_end(raw: str, rules: Rules) -> bool:
     """Whether a date's text is read whole, from its year to the 日 that ends it
     (``rules/second_reading.yaml`` ``row``: ``start``, ``whole``, ``end``): nothing written
@@ -775,6 +790,11 @@ def read_field(
         if row is not None and value is None:
             # the date's pieces read together through the seal cutting them: a proposal
             raw, value = row
+        elif row is not None and row[1] == value:
+            # the value's own line reads the date the row read through the seal makes (the
+            # pieces differ only by a fragment beside it): the two readings agree, nothing
+            # under the seal is added, no proposal to confirm
+            row = None
         parsed = value is not None
         if value is None and spec.type in _KEEP_AS_READ and normalize.text(raw):
             value = normalize.text(raw)
@@ -797,6 +817,11 @@ def read_field(
             ]
             if per_line and all(c is not None for c in per_line):
                 characters = tuple(pair for c in per_line for pair in c or ())
+        marks = rules.plausibility.structure_marks.get(spec.type.value, "")
+        if parsed and characters and marks:
+            # a parsed date's 年月日 (a period's dash) are placed by the parse: the digits
+            # carry the value, the marks cap nothing
+            characters = tuple(p for p in characters if p[0] not in marks) or characters
         line_confidence = min((t.confidence for t in read_from), default=1.0)
         ledger = Ledger()
         ledger.times(quality, Doubt.LABEL)
@@ -852,7 +877,11 @@ def read_field(
                         other = (normalize.written_date(raw_again) or (None, ""))[0]
                     if isinstance(other, str):
                         agreed.append((raw_again, other))
-                    if other is not None and other != value:
+                    if (
+                        other is not None
+                        and other != value
+                        and not _year_only_misread(spec.key, value, other, rules)
+                    ):
                         cap = rules.plausibility.agreement.disagreement_cap
                         ledger.cap(cap, Doubt.REREAD, normalize.text(raw_again))
                 if (
@@ -1003,7 +1032,7 @@ def extract(submission: Submission, rules: Rules) -> Submission:
     template = rules.templates[checked.annex]
     ordered, _ = page_order(checked, template, normalize)
     read_off = extract_fields(ordered, template, rules) | read_tables(
-        ordered, template, rules.campaign, normalize
+        ordered, template, rules.campaign, normalize, rules.plausibility
     )
     fields = {key: pruned(field, rules.review) for key, field in read_off.items()}
     read = ordered.model_copy(update={"fields": fields})

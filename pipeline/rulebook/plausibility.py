@@ -115,6 +115,10 @@ class PlausibilityRules(Spec):
         "", description="letters an e-mail's digits are misread as, doubted beside a digit"
     )
     blank_marks: str = Field("", description="characters of a printed blank (年月日)")
+    structure_marks: dict[str, str] = Field(
+        default_factory=dict,
+        description="per field type: characters a parsed value holds as marks, capping nothing",
+    )
     place_fields: tuple[str, ...] = Field((), description="keys whose start is a place")
     suffix_fields: tuple[str, ...] = Field((), description="keys that end on an org suffix")
     doc_issuers: tuple[str, ...] = Field(

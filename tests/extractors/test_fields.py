@@ -315,6 +315,10 @@ OPINION_LABEL = _line("推荐单位（盖章）", (0.533, 0.521, 0.696, 0.546))
         (("2022年7月1日", "2022年7月11日"), False),  # read otherwise from one crop: review
         (("2022年7月1日", "2022年7月1日"), True),  # read alike every time
         (("2022年7月1日", "2022年月11日"), True),  # a re-reading that is no date says nothing
+        # a re-reading whose year lies outside the call's (2012: a digit of the year
+        # misread) agreeing on the month and day says nothing against the value
+        (("2012年7月1日", "2022年7月1日"), True),
+        (("2022年7月11日", "2012年7月1日"), False),  # one disagrees on the day: review
         (None, True),  # not read again (an engine that cannot)
     ],
 )
@@ -775,3 +779,26 @@ def test_seal_lettering_the_ocr_ran_into_the_label_is_not_the_value() -> None:
     assert _read("center_name", page).value == "贵州省铝及铝加工制造业创新中心"
     # no seal there: the label's line holds its value
     assert _read("center_name", _sealed_page([label, value], ())).value == "匀冶炼"
+
+
+@pytest.mark.parametrize(
+    ("scores", "sure"),
+    [
+        # 月 scored 0.6 (capped 0.83 as a Chinese character): a mark the parse placed,
+        # the digits carry the value (tuned bw-black-circle-holes, session-16 corpus)
+        ((1.0,) * 4 + (0.99, 1.0, 0.6, 1.0, 1.0, 0.99), True),
+        ((1.0,) * 4 + (0.99, 1.0, 1.0, 0.3, 1.0, 0.99), False),  # a digit at 0.30: review
+    ],
+)
+def test_a_parsed_dates_marks_cap_nothing(scores: tuple[float, ...], sure: bool) -> None:
+    date = TextLine(
+        text="2022年7月11日",
+        bbox=(0.498, 0.562, 0.747, 0.588),
+        confidence=sum(scores) / len(scores),
+        char_confidences=scores,
+    )
+    reading = read_field(
+        PILOT.field("recommend_date"), _page([OPINION_LABEL, date], []), PILOT, RULES
+    )
+    assert reading is not None and reading.value == "2022-07-11"
+    assert needs_review(reading.confidence, RULES.review) is not sure
