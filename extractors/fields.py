@@ -826,11 +826,19 @@ def read_field(
         ledger = Ledger()
         ledger.times(quality, Doubt.LABEL)
         own = plausibility.reading_doubt(line_confidence, characters, rules.plausibility)
-        ledger.times(
-            plausibility.reading_confidence(line_confidence, characters, rules.plausibility),
-            own.cue,
-            own.detail,
-        )
+        read_as = plausibility.reading_confidence(line_confidence, characters, rules.plausibility)
+        judge = rules.plausibility
+        if (
+            page.kind is SourceKind.SCAN
+            and characters
+            and spec.key in judge.authority_fields
+            and read_as >= judge.authority_sure_from
+            and plausibility.sole_authority(normalize.text(raw), gazetteer(rules), judge)
+        ):
+            # one authority of the list read whole, none other near it: a character read
+            # a little weakly in place is where the list has it
+            read_as = 1.0
+        ledger.times(read_as, own.cue, own.detail)
         if page.kind is SourceKind.SCAN:  # text layers and DOCX are read exactly
             signs = plausibility.plausibility(
                 spec.key,

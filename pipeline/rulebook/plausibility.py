@@ -133,6 +133,13 @@ class PlausibilityRules(Spec):
     authority_near: float = Field(
         100.0, ge=0.0, le=100.0, description="rapidfuzz ratio of a misread authority"
     )
+    authority_sure_from: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="a value read as exactly one authority, none other near it: its weakest "
+        "character's cap at least this is no doubt",
+    )
     date_ranges: dict[str, tuple[dt.date, dt.date]] = Field(default_factory=dict)
     number_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
     date_order: tuple[tuple[str, str], ...] = Field(

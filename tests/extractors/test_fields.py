@@ -802,3 +802,30 @@ def test_a_parsed_dates_marks_cap_nothing(scores: tuple[float, ...], sure: bool)
     )
     assert reading is not None and reading.value == "2022-07-11"
     assert needs_review(reading.confidence, RULES.review) is not sure
+
+
+@pytest.mark.parametrize(
+    ("text", "weak", "sure"),
+    [
+        ("遵义市工业和信息化局", 0.64, True),  # one authority, none other near: in place
+        ("遵义市工业和信息化局", 0.45, False),  # too weak a character: review
+        ("黔南州工业和信息化局", 0.64, False),  # 黔东南州… is near: the 南 may hide a 东
+        ("遵义县工业和信息化局", 0.64, False),  # off the list: judged as before
+    ],
+)
+def test_an_authority_read_whole_is_not_doubted_for_a_character_a_little_weak(
+    text: str, weak: float, sure: bool
+) -> None:
+    """遵义市工业和信息化局 on a greyscale copy, its 市 scored 0.63 (capped 0.86): right, and
+    sent to review (session-16 tuned corpus)."""
+    label = _line("推荐单位（盖章）：", (0.167, 0.520, 0.330, 0.542))
+    scores = tuple(weak if i == 2 else 0.99 for i in range(len(text)))
+    value = TextLine(
+        text=text,
+        bbox=(0.340, 0.520, 0.620, 0.542),
+        confidence=sum(scores) / len(scores),
+        char_confidences=scores,
+    )
+    reading = _read("recommender", _page([label, value], []))
+    assert reading.value == text
+    assert needs_review(reading.confidence, RULES.review) is not sure
