@@ -654,6 +654,17 @@ def _row_read_again(
     return None
 
 
+def _repeat_collapsed(first: str, again: str) -> bool:
+    """Whether a re-reading is the first reading with one of a doubled character lost
+    (2004年1月26日 re-read for 2004年11月26日: the recogniser's decoding merges two like
+    characters with no gap scored between them, so the shorter reading lost one; it does
+    not invent one). Such a re-reading is no sign against the first."""
+    return len(again) == len(first) - 1 and any(
+        first[i] == first[i + 1] and first[:i] + first[i + 1 :] == again
+        for i in range(len(first) - 1)
+    )
+
+
 def _year_only_misread(key: str, value: FieldValue, other: FieldValue, rules: Rules) -> bool:
     """Whether a re-reading of a date differs from the value only in a year outside the
     field's range while the value's lies inside it (2012年7月13日 re-read for 2022年7月13日,
@@ -889,6 +900,7 @@ def read_field(
                         other is not None
                         and other != value
                         and not _year_only_misread(spec.key, value, other, rules)
+                        and not _repeat_collapsed(normalize.text(raw), normalize.text(raw_again))
                     ):
                         cap = rules.plausibility.agreement.disagreement_cap
                         ledger.cap(cap, Doubt.REREAD, normalize.text(raw_again))

@@ -829,3 +829,29 @@ def test_an_authority_read_whole_is_not_doubted_for_a_character_a_little_weak(
     reading = _read("recommender", _page([label, value], []))
     assert reading.value == text
     assert needs_review(reading.confidence, RULES.review) is not sure
+
+
+@pytest.mark.parametrize(
+    ("rereadings", "sure"),
+    [
+        # 11 re-read 1: two like digits merged by the recogniser's decoding, no sign
+        # (founded 2004年11月26日, session-16 tuned corpus, sent to review for it)
+        (("2022年7月1日", "2022年7月11日"), True),
+        (("2022年7月2日", "2022年7月11日"), False),  # another digit: review
+        (("2022年1月11日", "2022年7月11日"), False),  # the month otherwise: review
+    ],
+)
+def test_a_re_reading_that_lost_one_of_two_like_characters_is_no_sign(
+    rereadings: tuple[str, ...], sure: bool
+) -> None:
+    date = TextLine(
+        text="2022年7月11日",
+        bbox=(0.498, 0.562, 0.747, 0.588),
+        confidence=0.99,
+        rereadings=rereadings,
+    )
+    reading = read_field(
+        PILOT.field("recommend_date"), _page([OPINION_LABEL, date], []), PILOT, RULES
+    )
+    assert reading is not None and reading.value == "2022-07-11"
+    assert needs_review(reading.confidence, RULES.review) is not sure
