@@ -40,6 +40,7 @@ from pipeline.model import (
     Annex,
     Doubt,
     ExtractedField,
+    FieldValue,
     Page,
     SourceKind,
     Submission,
@@ -716,6 +717,31 @@ def _row_read_again(
     return None
 
 
+def _repeat_collapsed(first: str, again: str) -> bool:
+    """Whether a re-reading is the first reading with one of a doubled character lost
+    (2004年1月26日 re-read for 2004年11月26日: the recogniser's decoding merges two like
+    characters with no gap scored between them, so the shorter reading lost one; it does
+    not invent one). Such a re-reading is no sign against the first."""
+    return len(again) == len(first) - 1 and any(
+        first[i] == first[i + 1] and first[:i] + first[i + 1 :] == again
+        for i in range(len(first) - 1)
+    )
+
+
+def _year_only_misread(key: str, value: FieldValue, other: FieldValue, rules: Rules) -> bool:
+    """Whether a re-reading of a date differs from the value only in a year outside the
+    field's range while the value's lies inside it (2012年7月13日 re-read for 2022年7月13日,
+    the form signed for the 2022 call: rules/plausibility.yaml ``date_ranges``): the
+    re-reading misread a digit of the year, and agrees on the month and day; it is no sign
+    against the value."""
+    if not isinstance(value, str) or not isinstance(other, str) or value[4:] != other[4:]:
+        return False
+    judge = rules.plausibility
+    return key in judge.date_ranges and (
+        plausibility.in_range(key, value, judge) and not plausibility.in_range(key, other, judge)
+    )
+
+
 def _read_to_its_end(raw: str, rules: Rules) -> bool:
     """Whether a date's text is read whole, from its year to the 日 that ends it
     (``rules/second_reading.yaml`` ``row``: ``start``, ``whole``, ``end``): nothing written
@@ -838,6 +864,11 @@ def read_field(
         if row is not None and value is None:
             # the date's pieces read together through the seal cutting them: a proposal
             raw, value = row
+        elif row is not None and row[1] == value:
+            # the value's own line reads the date the row read through the seal makes (the
+            # pieces differ only by a fragment beside it): the two readings agree, nothing
+            # under the seal is added, no proposal to confirm
+            row = None
         parsed = value is not None
         if value is None and spec.type in _KEEP_AS_READ and normalize.text(raw):
             value = normalize.text(raw)
@@ -860,15 +891,28 @@ def read_field(
             ]
             if per_line and all(c is not None for c in per_line):
                 characters = tuple(pair for c in per_line for pair in c or ())
+        marks = rules.plausibility.structure_marks.get(spec.type.value, "")
+        if parsed and characters and marks:
+            # a parsed date's 年月日 (a period's dash) are placed by the parse: the digits
+            # carry the value, the marks cap nothing
+            characters = tuple(p for p in characters if p[0] not in marks) or characters
         line_confidence = min((t.confidence for t in read_from), default=1.0)
         ledger = Ledger()
         ledger.times(quality, Doubt.LABEL)
         own = plausibility.reading_doubt(line_confidence, characters, rules.plausibility)
-        ledger.times(
-            plausibility.reading_confidence(line_confidence, characters, rules.plausibility),
-            own.cue,
-            own.detail,
-        )
+        read_as = plausibility.reading_confidence(line_confidence, characters, rules.plausibility)
+        judge = rules.plausibility
+        if (
+            page.kind is SourceKind.SCAN
+            and characters
+            and spec.key in judge.authority_fields
+            and read_as >= judge.authority_sure_from
+            and plausibility.sole_authority(normalize.text(raw), gazetteer(rules), judge)
+        ):
+            # one authority of the list read whole, none other near it: a character read
+            # a little weakly in place is where the list has it
+            read_as = 1.0
+        ledger.times(read_as, own.cue, own.detail)
         if page.kind is SourceKind.SCAN:  # text layers and DOCX are read exactly
             signs = plausibility.plausibility(
                 spec.key,
@@ -920,7 +964,12 @@ def read_field(
                         other = (normalize.written_date(raw_again) or (None, ""))[0]
                     if isinstance(other, str):
                         agreed.append((raw_again, other))
-                    if other is not None and other != value:
+                    if (
+                        other is not None
+                        and other != value
+                        and not _year_only_misread(spec.key, value, other, rules)
+                        and not _repeat_collapsed(normalize.text(raw), normalize.text(raw_again))
+                    ):
                         cap = rules.plausibility.agreement.disagreement_cap
                         ledger.cap(cap, Doubt.REREAD, normalize.text(raw_again))
                 if (
@@ -1079,7 +1128,12 @@ def extract(submission: Submission, rules: Rules) -> Submission:
     template = rules.templates[checked.annex]
     ordered, _ = page_order(checked, template, normalize)
     read_off = extract_fields(ordered, template, rules) | read_tables(
-        ordered, template, rules.campaign, normalize, gazetteer(rules).places
+        ordered,
+        template,
+        rules.campaign,
+        normalize,
+        gazetteer(rules).places,
+        rules.plausibility,
     )
     fields = {key: pruned(field, rules.review) for key, field in read_off.items()}
     read = ordered.model_copy(update={"fields": fields})

@@ -343,6 +343,15 @@ def plausibility(
     return Plausibility.of(doubts)
 
 
+def sole_authority(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> bool:
+    """Whether the text is exactly one of the campaign's authorities and no other authority
+    is within ``authority_near`` of it (a character misread in place would leave a name off
+    the list, not another authority)."""
+    if text not in gaz.authorities:
+        return False
+    return all(a == text or fuzz.ratio(text, a) < rules.authority_near for a in gaz.authorities)
+
+
 def _authority_near_miss(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> str | None:
     """The campaign's authority the text is near to but not (黔南工业和信息化局: a
     character lost under the seal), or None when it is one or is near none."""

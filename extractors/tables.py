@@ -15,11 +15,13 @@ from collections.abc import Sequence
 
 from rapidfuzz import fuzz
 
+from extractors import plausibility
 from extractors.doubts import Ledger
 from extractors.normalize import Normalizer, is_valid_uscc
 from extractors.table_grid import Cell, Grid, Row, locate
 from pipeline.config import Campaign, ColumnSpec, FieldType, TableReading, TableSpec, TemplateSpec
 from pipeline.model import Doubt, ExtractedField, FieldDoubt, Member, Page, SourceKind, Submission
+from pipeline.rulebook.plausibility import PlausibilityRules
 
 CELL_SEPARATOR = " | "  # between the cells of a row in a table's raw text
 
@@ -150,10 +152,30 @@ def _row_label_score(text: str, spec: ColumnSpec, normalize: Normalizer) -> floa
     return max(fuzz.ratio(read, normalize.text(v)) for v in (spec.label, *spec.aliases))
 
 
+def _cell_confidence(cell: Cell, normalize: Normalizer, judge: PlausibilityRules | None) -> float:
+    """How sure the OCR is of a cell: its weakest character on its class's curve
+    (rules/plausibility.yaml ``characters``, as a field's value is judged) when every line
+    has character scores, else its weakest line's score; either times the cell's penalty.
+    A line's score is its characters' mean, dragged down by a wide gap or a ruling in the
+    crop: the KPI cell 11 read at 0.67, its digits sure (tuned pen-circle, session 16)."""
+    if judge is not None and cell.lines:
+        per_line = [
+            plausibility.value_characters(t.text, t.char_confidences, normalize) for t in cell.lines
+        ]
+        pairs = tuple(p for c in per_line for p in c or ())
+        if pairs and all(c is not None for c in per_line):
+            return cell.penalty * plausibility.reading_confidence(0.0, pairs, judge)
+    return cell.confidence
+
+
 def read_fixed_rows(
-    grid: Grid, table: TableSpec, normalize: Normalizer
+    grid: Grid,
+    table: TableSpec,
+    normalize: Normalizer,
+    judge: PlausibilityRules | None = None,
 ) -> dict[str, ExtractedField]:
-    """Each fixed row found by its label in the first column: a field per value column."""
+    """Each fixed row found by its label in the first column: a field per value column.
+    With ``judge`` (scans), a cell's characters are judged on their classes' curves."""
     reading = table.reading
     label_key = table.columns[0].key
     value_columns = table.columns[1:]
@@ -197,11 +219,16 @@ def read_fixed_rows(
             cell = row.cell(column.key)
             raw = cell.text
             value = normalize.value(spec.type, raw)
+            trimmed = raw.strip(reading.stray_marks) if reading.stray_marks else raw
+            proposed = value is None and spec.type is FieldType.INTEGER
+            proposed = proposed and bool(trimmed) and trimmed != raw
+            if proposed:  # a speck read as a dot at the count's end: the count, for review
+                value = normalize.value(spec.type, trimmed)
             if not raw:
                 ledger.times(_blank_confidence(grid.page, reading), Doubt.CELL_BLANK)
             else:
-                ledger.times(cell.confidence, Doubt.CELL, raw)
-                if value is None:
+                ledger.times(_cell_confidence(cell, normalize, judge), Doubt.CELL, raw)
+                if value is None or proposed:
                     ledger.times(reading.unreadable_confidence, Doubt.CELL_UNREADABLE, raw)
             fields[key] = ExtractedField(
                 value=value,
@@ -220,6 +247,7 @@ def read_tables(
     campaign: Campaign,
     normalize: Normalizer,
     places: Sequence[str] = (),
+    judge: PlausibilityRules | None = None,
 ) -> dict[str, ExtractedField]:
     """Every table of the template read as rows: ``members``, ``kpi_<row>_<column>``.
 
@@ -232,7 +260,8 @@ def read_tables(
         if grid is None:
             continue
         if table.rows:
-            fields.update(read_fixed_rows(grid, table, normalize))
+            scan = grid.page.kind is SourceKind.SCAN
+            fields.update(read_fixed_rows(grid, table, normalize, judge if scan else None))
         else:
             fields[table.key] = read_members(grid, table, campaign, normalize, places)
     return fields

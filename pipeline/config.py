@@ -188,6 +188,11 @@ class TableReading(Spec):
     near_place_confidence: float = Field(
         0.5, ge=0, le=1, description="confidence of a name with such a character"
     )
+    stray_marks: str = Field(
+        "",
+        description="characters at the ends of a count's cell taken for specks: the count "
+        "is read without them and proposed for review (unreadable_confidence)",
+    )
 
 
 class TableSpec(Spec):

@@ -130,6 +130,10 @@ class PlausibilityRules(Spec):
         "", description="letters an e-mail's digits are misread as, doubted beside a digit"
     )
     blank_marks: str = Field("", description="characters of a printed blank (年月日)")
+    structure_marks: dict[str, str] = Field(
+        default_factory=dict,
+        description="per field type: characters a parsed value holds as marks, capping nothing",
+    )
     place_fields: tuple[str, ...] = Field((), description="keys whose start is a place")
     suffix_fields: tuple[str, ...] = Field((), description="keys that end on an org suffix")
     doc_issuers: tuple[str, ...] = Field(
@@ -143,6 +147,13 @@ class PlausibilityRules(Spec):
     )
     authority_near: float = Field(
         100.0, ge=0.0, le=100.0, description="rapidfuzz ratio of a misread authority"
+    )
+    authority_sure_from: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="a value read as exactly one authority, none other near it: its weakest "
+        "character's cap at least this is no doubt",
     )
     date_ranges: dict[str, tuple[dt.date, dt.date]] = Field(default_factory=dict)
     number_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)

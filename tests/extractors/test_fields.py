@@ -347,6 +347,10 @@ OPINION_LABEL = _line("推荐单位（盖章）", (0.533, 0.521, 0.696, 0.546))
         (("2022年7月1日", "2022年7月11日"), False),  # read otherwise from one crop: review
         (("2022年7月1日", "2022年7月1日"), True),  # read alike every time
         (("2022年7月1日", "2022年月11日"), True),  # a re-reading that is no date says nothing
+        # a re-reading whose year lies outside the call's (2012: a digit of the year
+        # misread) agreeing on the month and day says nothing against the value
+        (("2012年7月1日", "2022年7月1日"), True),
+        (("2022年7月11日", "2012年7月1日"), False),  # one disagrees on the day: review
         (None, True),  # not read again (an engine that cannot)
     ],
 )
@@ -840,3 +844,79 @@ def test_a_start_two_labels_share_is_no_ones_label() -> None:
     """创新中心 begins both 创新中心名称 and 创新中心类型: under a seal it is neither's."""
     center_name = PILOT.field("center_name")
     assert read_field(center_name, _sealed_cover("创新中心", 0.2), PILOT, RULES) is None
+
+
+@pytest.mark.parametrize(
+    ("scores", "sure"),
+    [
+        # 月 scored 0.6 (capped 0.83 as a Chinese character): a mark the parse placed,
+        # the digits carry the value (tuned bw-black-circle-holes, session-16 corpus)
+        ((1.0,) * 4 + (0.99, 1.0, 0.6, 1.0, 1.0, 0.99), True),
+        ((1.0,) * 4 + (0.99, 1.0, 1.0, 0.3, 1.0, 0.99), False),  # a digit at 0.30: review
+    ],
+)
+def test_a_parsed_dates_marks_cap_nothing(scores: tuple[float, ...], sure: bool) -> None:
+    date = TextLine(
+        text="2022年7月11日",
+        bbox=(0.498, 0.562, 0.747, 0.588),
+        confidence=sum(scores) / len(scores),
+        char_confidences=scores,
+    )
+    reading = read_field(
+        PILOT.field("recommend_date"), _page([OPINION_LABEL, date], []), PILOT, RULES
+    )
+    assert reading is not None and reading.value == "2022-07-11"
+    assert needs_review(reading.confidence, RULES.review) is not sure
+
+
+@pytest.mark.parametrize(
+    ("text", "weak", "sure"),
+    [
+        ("遵义市工业和信息化局", 0.64, True),  # one authority, none other near: in place
+        ("遵义市工业和信息化局", 0.45, False),  # too weak a character: review
+        ("黔南州工业和信息化局", 0.64, False),  # 黔东南州… is near: the 南 may hide a 东
+        ("遵义县工业和信息化局", 0.64, False),  # off the list: judged as before
+    ],
+)
+def test_an_authority_read_whole_is_not_doubted_for_a_character_a_little_weak(
+    text: str, weak: float, sure: bool
+) -> None:
+    """遵义市工业和信息化局 on a greyscale copy, its 市 scored 0.63 (capped 0.86): right, and
+    sent to review (session-16 tuned corpus)."""
+    label = _line("推荐单位（盖章）：", (0.167, 0.520, 0.330, 0.542))
+    scores = tuple(weak if i == 2 else 0.99 for i in range(len(text)))
+    value = TextLine(
+        text=text,
+        bbox=(0.340, 0.520, 0.620, 0.542),
+        confidence=sum(scores) / len(scores),
+        char_confidences=scores,
+    )
+    reading = _read("recommender", _page([label, value], []))
+    assert reading.value == text
+    assert needs_review(reading.confidence, RULES.review) is not sure
+
+
+@pytest.mark.parametrize(
+    ("rereadings", "sure"),
+    [
+        # 11 re-read 1: two like digits merged by the recogniser's decoding, no sign
+        # (founded 2004年11月26日, session-16 tuned corpus, sent to review for it)
+        (("2022年7月1日", "2022年7月11日"), True),
+        (("2022年7月2日", "2022年7月11日"), False),  # another digit: review
+        (("2022年1月11日", "2022年7月11日"), False),  # the month otherwise: review
+    ],
+)
+def test_a_re_reading_that_lost_one_of_two_like_characters_is_no_sign(
+    rereadings: tuple[str, ...], sure: bool
+) -> None:
+    date = TextLine(
+        text="2022年7月11日",
+        bbox=(0.498, 0.562, 0.747, 0.588),
+        confidence=0.99,
+        rereadings=rereadings,
+    )
+    reading = read_field(
+        PILOT.field("recommend_date"), _page([OPINION_LABEL, date], []), PILOT, RULES
+    )
+    assert reading is not None and reading.value == "2022-07-11"
+    assert needs_review(reading.confidence, RULES.review) is not sure

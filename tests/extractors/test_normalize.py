@@ -393,6 +393,9 @@ def test_months_and_periods() -> None:
         assert normalize.period(f"2020年1月{dash}2022年6月") == "2020-01/2022-06", dash
     assert normalize.period("2020-01-2022-06") == "2020-01/2022-06"
     assert normalize.period("2020年1月") is None
+    # a dash the OCR read as the numeral 一, taken only when both ends read as months
+    assert normalize.period("2020年6月一2022年6月") == "2020-06/2022-06"
+    assert normalize.period("2020年十一月—2022年6月") == "2020-11/2022-06"
 
 
 def test_percent_does_not_guess_the_scale() -> None:

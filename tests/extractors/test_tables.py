@@ -671,3 +671,62 @@ def test_a_code_passing_its_check_is_sure_whatever_its_pieces_scored(end: str, s
     assert isinstance(members.value, list)
     assert members.value[0].uscc == (USCC_0E if sure else USCC_0E[:16] + end)
     assert needs_review(members.confidence, RULES.review) is not sure
+
+
+def _page_scored(page: Page, scores: dict[str, tuple[float, ...]]) -> Page:
+    """The page with character scores on the lines whose text is a key (line score their
+    mean, as rapidocr gives it)."""
+    lines = tuple(
+        t.model_copy(
+            update={
+                "char_confidences": scores[t.text],
+                "confidence": sum(scores[t.text]) / len(scores[t.text]),
+            }
+        )
+        if t.text in scores
+        else t
+        for t in page.lines
+    )
+    return page.model_copy(update={"lines": lines})
+
+
+def test_a_kpi_cell_on_a_scan_is_judged_by_its_characters() -> None:
+    # 11 read with a line score of 0.67 (a ruling in the crop drags it down), its digits
+    # 0.62 and 0.72: sure, as a field's digits are (rules/plausibility.yaml characters);
+    # a digit scored 0.30 is still for review
+    page = _kpi_page([("突破共性关键技术（项）", "5", "11"), ("制定标准（项）", "3", "4")])
+    page = _page_scored(page, {"11": (0.62, 0.72), "3": (0.30,)})
+    fields = read_tables(
+        _submission(page, annex=Annex.CERTIFICATION),
+        CERTIFICATION,
+        CAMPAIGN,
+        NORMALIZE,
+        judge=RULES.plausibility,
+    )
+    assert fields["kpi_key_tech_actual"].value == 11
+    assert not needs_review(fields["kpi_key_tech_actual"].confidence, RULES.review)
+    assert needs_review(fields["kpi_standards_target"].confidence, RULES.review)
+    # without the judge (as before), the line's score speaks
+    plain = read_tables(
+        _submission(page, annex=Annex.CERTIFICATION), CERTIFICATION, CAMPAIGN, NORMALIZE
+    )
+    assert needs_review(plain["kpi_key_tech_actual"].confidence, RULES.review)
+
+
+def test_a_speck_read_as_a_dot_at_a_counts_end_is_proposed_for_review() -> None:
+    page = _kpi_page(
+        [
+            ("制定标准（项）", "3", ".5"),
+            ("成果转化与孵化企业（家）", "1", "6."),
+            ("培养引进人才（人）", "89", "7.1"),
+        ]
+    )
+    fields = read_tables(
+        _submission(page, annex=Annex.CERTIFICATION), CERTIFICATION, CAMPAIGN, NORMALIZE
+    )
+    for key, value in (("kpi_standards_actual", 5), ("kpi_incubated_actual", 6)):
+        assert fields[key].value == value
+        assert needs_review(fields[key].confidence, RULES.review)
+    # a dot between digits is no speck at an end: not read as a count
+    assert fields["kpi_talent_actual"].value is None
+    assert needs_review(fields["kpi_talent_actual"].confidence, RULES.review)
