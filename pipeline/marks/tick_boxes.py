@@ -434,6 +434,10 @@ def _measure(
         ]
         if _straight_spine(strokes, spine, rules.glyph_straight_share):
             return None
+        # (and joined to the square: a pen's stroke crosses its border; the character
+        # before a square read inside a word, 联 before 盟's 皿, stands apart)
+        if not _joined_beside(ink, (x, y, x + w, y + h), clear):
+            return None
     if face is not None and beside.size:
         lettered = cv2.countNonZero(seen) > 0.02 * beside.size
     if ix1 - ix0 < 2 or iy1 - iy0 < 2:
@@ -970,6 +974,22 @@ def _strokes_run_out(ink: np.ndarray, rect: Rect, side: float, rules: TickDetect
     glyph = max(3, round(rules.glyph_run * side))
     spine = max(3, round(rules.marked_spine * glyph))
     return not _straight_spine(around, spine, rules.glyph_straight_share)
+
+
+def _joined_beside(ink: np.ndarray, rect: Rect, clear: int) -> bool:
+    """Whether most of the ink in the ``clear`` pixels left of a square is joined to the
+    square's own ink (8-connected within the square's rows): a pen's strokes run out past
+    its edge are, a neighbouring character's are not."""
+    x0, y0, x1, y1 = rect
+    ox0 = max(0, x0 - clear)
+    region = ink[y0:y1, ox0:x1]
+    _, labels = cv2.connectedComponents(region, connectivity=8)
+    mine = np.unique(labels[:, x0 - ox0 :])
+    strip = labels[:, : max(0, x0 - ox0 - 1)]
+    inked = strip[strip > 0]
+    if not inked.size:
+        return True
+    return bool(np.isin(inked, mine[mine > 0]).mean() >= 0.5)
 
 
 def _outermost(flat: np.ndarray, tall: np.ndarray, rect: Rect) -> bool:
