@@ -876,7 +876,12 @@ def read_field(
                 # a printed option cut or one character off on a scan (端装备制造, 生态特色:
                 # the rest under a seal or past the cell): the option is proposed, and the
                 # plausibility check sends it to review (near_choice, detail the option)
-                value = plausibility.choice_near_miss(raw, choices, normalize) or value
+                value = (
+                    plausibility.choice_near_miss(
+                        raw, choices, normalize, rules.plausibility.choice_kept
+                    )
+                    or value
+                )
         characters: tuple[tuple[str, float], ...] | None = None
         if source is line:
             characters = plausibility.value_characters(

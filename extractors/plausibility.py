@@ -197,11 +197,18 @@ def issuer_near_miss(text: str, issuers: Sequence[str], normalize: Normalizer) -
     return None
 
 
-def choice_near_miss(text: str, choices: Sequence[Choice], normalize: Normalizer) -> str | None:
+def choice_near_miss(
+    text: str,
+    choices: Sequence[Choice],
+    normalize: Normalizer,
+    kept: tuple[float, float] = (1.0, 1.0),
+) -> str | None:
     """The printed option a text is one character away from — one changed (新材科 → 新材料)
     or one missing (金 → 冶金: a dark seal over the option's first character) — or the
     start or end of (生态特色 of 生态特色食品: the rest under a seal or past the cell's
-    edge), or None. An option outside the list written whole (金融服务) is none of these."""
+    edge), or whose characters it keeps in order, ``kept`` [0] of the option's and [1] of
+    its own at least (生态特食, 州工临端装备制造: the one option so), or None. An option
+    outside the list written whole (金融服务) is none of these."""
     read = normalize.text(text)
     named = [
         (choice, normalize.text(n)) for choice in choices for n in (choice.name, *choice.aliases)
@@ -218,7 +225,29 @@ def choice_near_miss(text: str, choices: Sequence[Choice], normalize: Normalizer
     for choice, option in named:
         if 2 <= len(read) < len(option) and (option.startswith(read) or option.endswith(read)):
             return choice.name
-    return None
+    share_option, share_read = kept
+    held = {
+        choice.name
+        for choice, option in named
+        if len(option) >= 3
+        and (common := _in_order(read, option)) >= 3
+        and common >= share_option * len(option)
+        and common >= share_read * len(read)
+    }
+    return held.pop() if len(held) == 1 else None
+
+
+def _in_order(a: str, b: str) -> int:
+    """How many characters two texts share in the same order (their longest common
+    subsequence)."""
+    row = [0] * (len(b) + 1)
+    for ch in a:
+        diagonal = 0
+        for j, other in enumerate(b, start=1):
+            above = row[j]
+            row[j] = diagonal + 1 if ch == other else max(row[j], row[j - 1])
+            diagonal = above
+    return row[-1]
 
 
 def _at_misread(text: str, normalize: Normalizer) -> bool:
@@ -299,7 +328,7 @@ def plausibility(
         if field_type is FieldType.CHOICE:
             # an option outside the list can be what was written (an ineligible domain);
             # one character from a printed option, it is a misread option
-            near = choice_near_miss(text, choices, normalize)
+            near = choice_near_miss(text, choices, normalize, r.choice_kept)
             if near is not None:
                 sign(Doubt.NEAR_CHOICE, r.factors.near_miss, near)
         elif field_type in (FieldType.MOBILE, FieldType.EMAIL, FieldType.USCC):

@@ -145,6 +145,11 @@ class PlausibilityRules(Spec):
     authority_fields: tuple[str, ...] = Field(
         (), description="keys whose value is one of the campaign's authorities"
     )
+    choice_kept: tuple[float, float] = Field(
+        (1.0, 1.0),
+        description="a reading that is no option but keeps at least [0] of one option's "
+        "characters in order, which make at least [1] of the reading, is that option misread",
+    )
     authority_near: float = Field(
         100.0, ge=0.0, le=100.0, description="rapidfuzz ratio of a misread authority"
     )

@@ -176,6 +176,25 @@ def test_an_option_one_character_off_is_a_misread_option() -> None:
     assert pl.choice_near_miss("材", DOMAINS, NORMALIZE) is None  # one character: too little
 
 
+@pytest.mark.parametrize(
+    ("read", "option"),
+    [
+        ("生态特食", "生态特色食品"),  # 色 and 品 under a 1-bit copy's seal (session 17)
+        ("州工临端装备制造", "高端装备制造"),  # 高 lost, the seal's lettering before it
+        ("大健医药", "大健康医药"),
+        ("房地产开发", None),  # outside the list, written whole: the applicant's
+        ("金融服务", None),
+        ("商贸物流", None),
+        ("新型材料", None),  # as much 新材料's as 新型建材's: no one option
+    ],
+)
+def test_a_reading_holding_most_of_one_options_characters_is_that_option(
+    read: str, option: str | None
+) -> None:
+    kept = RULES.choice_kept
+    assert pl.choice_near_miss(read, DOMAINS, NORMALIZE, kept) == option
+
+
 def test_a_part_of_a_name_does_not_read_as_an_organisation() -> None:
     # 安 of 贵安新区经济发展局, the rest under a dark seal
     got = _plausibility("recommender", FieldType.ORG_NAME, "安", "安", True)
