@@ -21,18 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rapidfuzz.distance import Prefix
+
 from extractors.normalize import Normalizer
 from pipeline.model import Page, TextLine
 from pipeline.rulebook.plausibility import LabelRemnantRules
-
-
-def _common_start(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def remnant_start(
@@ -50,7 +43,7 @@ def remnant_start(
         return None
     best: tuple[int, int] | None = None
     for variant in variants:
-        start = _common_start(text, variant)
+        start = Prefix.similarity(text, variant)
         if start < rules.min_chars or start >= len(variant):
             continue
         if len(text) - start > rules.max_extra:
@@ -59,7 +52,7 @@ def remnant_start(
             best = (start, len(variant) - start)
     if best is None:
         return None
-    if any(_common_start(text, other) >= best[0] for other in others):
+    if any(Prefix.similarity(text, other) >= best[0] for other in others):
         return None
     return best
 

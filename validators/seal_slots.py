@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Prefix
 
 from pipeline.config import SealSlotSpec, SectionKind, TemplateSpec
 from pipeline.model import (
@@ -141,16 +142,6 @@ def _another_slots_anchor(
     )
 
 
-def _anchor_start(text: str, printed: str) -> int:
-    """How many characters the line's text and the printed anchor begin with alike."""
-    n = 0
-    for a, b in zip(text, printed, strict=False):
-        if a != b:
-            break
-        n += 1
-    return n
-
-
 def hidden_anchor(
     page: Page, slot: SealSlotSpec, template: TemplateSpec, context: Context, rules: SealRules
 ) -> TextLine | None:
@@ -171,10 +162,10 @@ def hidden_anchor(
     found: list[tuple[int, TextLine]] = []
     for line in page.lines:
         text = context.normalize_org(line.text)
-        start = max((_anchor_start(text, p) for p in own), default=0)
+        start = max((Prefix.similarity(text, p) for p in own), default=0)
         if start < r.min_chars or len(text) - start > r.max_extra:
             continue
-        if any(_anchor_start(text, p) >= start for p in others):
+        if any(Prefix.similarity(text, p) >= start for p in others):
             continue  # as much another slot's anchor: not this one's
         near = any(_overlaps(slot_zone(line.bbox, _size(m.bbox), rules), m.bbox) for m in marks)
         if near:

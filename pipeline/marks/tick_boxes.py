@@ -965,9 +965,8 @@ def _strokes_run_out(ink: np.ndarray, rect: Rect, side: float, rules: TickDetect
     ox0, oy0 = max(0, x0 - reach), max(0, y0 - reach)
     ox1, oy1 = min(width, x1 + blur), min(height, y1 + reach)
     region = ink[oy0:oy1, ox0:ox1]
-    _, labels = cv2.connectedComponents(region, connectivity=8)
-    joined = np.unique(labels[y0 - oy0 : y1 - oy0, x0 - ox0 : x1 - ox0])
-    around = np.where(np.isin(labels, joined[joined > 0]), region, 0).astype(np.uint8)
+    joined = _joined_to(region, (slice(y0 - oy0, y1 - oy0), slice(x0 - ox0, x1 - ox0)))
+    around = np.where(joined, region, 0).astype(np.uint8)
     around[max(0, y0 - blur - oy0) : y1 + blur - oy0, max(0, x0 - blur - ox0) :] = 0
     if not cv2.countNonZero(around):
         return False
@@ -983,13 +982,21 @@ def _joined_beside(ink: np.ndarray, rect: Rect, clear: int) -> bool:
     x0, y0, x1, y1 = rect
     ox0 = max(0, x0 - clear)
     region = ink[y0:y1, ox0:x1]
-    _, labels = cv2.connectedComponents(region, connectivity=8)
-    mine = np.unique(labels[:, x0 - ox0 :])
-    strip = labels[:, : max(0, x0 - ox0 - 1)]
-    inked = strip[strip > 0]
-    if not inked.size:
+    joined = _joined_to(region, (slice(None), slice(x0 - ox0, None)))
+    beside = slice(None, max(0, x0 - ox0 - 1))
+    inked = region[:, beside] > 0
+    if not inked.any():
         return True
-    return bool(np.isin(inked, mine[mine > 0]).mean() >= 0.5)
+    return bool(joined[:, beside][inked].mean() >= 0.5)
+
+
+def _joined_to(region: np.ndarray, square: tuple[slice, slice]) -> np.ndarray:
+    """The pixels of ``region``'s ink 8-connected (within the region) to its ink inside
+    ``square``."""
+    _, labels = cv2.connectedComponents(region, connectivity=8)
+    inside = np.unique(labels[square])
+    joined: np.ndarray = np.isin(labels, inside[inside > 0])
+    return joined
 
 
 def _outermost(flat: np.ndarray, tall: np.ndarray, rect: Rect) -> bool:
