@@ -93,6 +93,14 @@ SESSION_17_MARKS = (
     TickMark.PEN_RING_BOX,
 )
 
+# session 18: three of session 17's and session 16's retired (a pencil ✓, a pen oval
+# round the box, a red ✓) ...
+SESSION_18_RETIRED = (
+    "grey-pencil-tick-holes",
+    "phone-ringed-box-spaced",
+    "red-tick-wrapped-shadow",
+)
+
 # the newest withheld families, session 17's and the earlier sessions' still withheld:
 # the ones that must carry the dimensions the retired took, each fresh beyond its mark
 NEW_WITHHELD = (
