@@ -53,7 +53,7 @@ UNDERLINE_AT = 1.08  # of the em, from the top of the em box (a gap under the id
 UNDERLINE_PT = 0.075  # of the size in points: 0.8 pt at 10.5 pt
 # Word's font colour 红色 (standard red, FF0000) given to a chosen option's words, as a
 # colour laser prints it (RGB 0–1: a little darker and less pure than the screen's red);
-# about 90 of 255 in a greyscale scan, where black print is about 20–40
+# its strokes about 90 of 255 at their darkest in greyscale, where black print is about 10
 WORD_RED = (0.9, 0.11, 0.14)
 PT = 25.4 / 72  # mm per point
 BODY, SMALL, HEADING = 10.5, 9.0, 14.0
