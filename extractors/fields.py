@@ -48,7 +48,12 @@ from pipeline.model import (
     UnreadInk,
 )
 from pipeline.rulebook import Rules
-from pipeline.rulebook.plausibility import PlausibilityRules, SealedLabelRules, UnreadInkRules
+from pipeline.rulebook.plausibility import (
+    PlausibilityRules,
+    RowRhythmRules,
+    SealedLabelRules,
+    UnreadInkRules,
+)
 from pipeline.second_reading import row_pieces
 
 LABEL_MATCH = 90.0  # rapidfuzz ratio a line's start must reach against a label
@@ -205,11 +210,17 @@ def _below(label: TextLine, lines: tuple[TextLine, ...]) -> TextLine | None:
 
 
 def _continuation(
-    value: TextLine, lines: tuple[TextLine, ...], label: tuple[TextLine, ...] = ()
+    value: TextLine,
+    lines: tuple[TextLine, ...],
+    label: tuple[TextLine, ...] = (),
+    next_row: float | None = None,
 ) -> list[TextLine]:
     """Lines a value wraps onto inside its cell: straight below, starting where it starts,
     with nothing to their left on their row (a new row would have its label there) but
-    the field's own label where it wrapped too (``label``: its lines)."""
+    the field's own label where it wrapped too (``label``: its lines). On a form of spaced
+    rows, a line whose top lies ``next_row`` (a page fraction, ``_next_row``) or more
+    below the top of the line before it is the next row's value whose label went unread,
+    not a wrap."""
     following: list[TextLine] = []
     last = value
     for line in sorted(lines, key=lambda t: t.bbox[1]):
@@ -217,6 +228,8 @@ def _continuation(
             continue
         height = last.bbox[3] - last.bbox[1]
         if line.bbox[1] - last.bbox[3] > height:
+            break
+        if next_row is not None and line.bbox[1] - last.bbox[1] >= next_row:
             break
         if any(
             _same_row(line, other) and other.bbox[2] <= line.bbox[0] and other not in label
@@ -226,6 +239,30 @@ def _continuation(
         following.append(line)
         last = line
     return following
+
+
+def _next_row(
+    page: Page, template: TemplateSpec, normalize: Normalizer, rules: RowRhythmRules
+) -> float | None:
+    """How far below a line's top the next row of the page begins, when its rows are
+    spaced apart (a cover's label and underlined value every two line heights): ``rules.
+    next_row`` of the median distance between the tops of two lines that begin with a
+    field's label, when that distance is at least ``rules.spaced`` label heights; None on a
+    page of close rows (a table, where a wrapped line follows at a row's pitch)."""
+    variants = {
+        normalize.text(v) for spec in template.fields for v in (spec.label, *spec.aliases) if v
+    }
+    variants = {v for v in variants if len(v) >= 2}
+    labels = [t for t in page.lines if any(normalize.text(t.text).startswith(v) for v in variants)]
+    if len(labels) < 3:
+        return None
+    height = statistics.median(t.bbox[3] - t.bbox[1] for t in labels)
+    tops = sorted(t.bbox[1] for t in labels)
+    pitches = [b - a for a, b in pairwise(tops) if b - a > 0.5 * height]
+    if not pitches:
+        return None
+    pitch = statistics.median(pitches)
+    return rules.next_row * pitch if pitch >= rules.spaced * height else None
 
 
 def _joined(lines: list[TextLine], page: Page, field_type: FieldType, short: float) -> str:
@@ -520,8 +557,9 @@ def _seal_places(page: Page, rules: Rules) -> Iterator[tuple[TextLine, TextLine]
 def _sealed_row(
     spec: FieldSpec, page: Page, template: TemplateSpec, rules: Rules
 ) -> tuple[TextLine, float] | None:
-    """Where a label its own seal hid whole would be (推荐单位（盖章）： on a greyscale or
-    copied cover, the seal as dark as the type: no line reads any of it), and the label
+    """Where a label its own seal (or, for a choice, any seal) hid whole would be (推荐单位
+    （盖章）：, 所属产业领域 on a greyscale or copied cover, the seal as dark as the type: no
+    line reads any of it, or its first character only), and the label
     quality its value is read at. The labels of the fields printed before and after it on
     the page (the form's order) bound its row; the value is the first line between them
     with nothing read left of it on its row, beginning right of a seal found over that row
@@ -529,8 +567,12 @@ def _sealed_row(
     value. The value agreeing with the seal's lettering (the seal names the field's owner)
     is read as under a whole label (``sealed_quality``); otherwise a reviewer looks
     (``seal_only_quality``). Only a field that owns a seal slot on the page
-    (``rules/plausibility.yaml`` ``sealed_label``)."""
-    if not any(slot.owner == spec.key for slot in template.seal_slots) or not page.seals:
+    (``rules/plausibility.yaml`` ``sealed_label``), or a choice written on its row: its
+    value read as one of its options is read as under a whole label, one a character from
+    one (``plausibility.choice_near_miss``) is for review."""
+    slot = any(slot.owner == spec.key for slot in template.seal_slots)
+    choices = rules.campaign.choices(spec.options_from) if spec.options_from else spec.options
+    if not (slot or (spec.type is FieldType.CHOICE and choices)) or not page.seals:
         return None
     order = next((p.fields for p in template.pages if spec.key in p.fields), ())
     if spec.key not in order:
@@ -563,6 +605,7 @@ def _sealed_row(
             and _same_row(t, line)
             and t.bbox[0] < line.bbox[0]
             and not _label_remnant(t, own, r, normalize)
+            and (slot or not _label_start(t, own, normalize))
             for t in page.lines
         ):
             continue
@@ -570,7 +613,17 @@ def _sealed_row(
             s for s in page.seals if s.bbox[1] < middle < s.bbox[3] and s.bbox[0] < line.bbox[0]
         ]
         text = normalize.text(line.text)
-        if not seals or not re.fullmatch(r.name_pattern, text):
+        if not seals:
+            continue
+        if not slot:
+            # a choice (所属产业领域): the row's line reads as one of its printed options
+            # (read as under a whole label), or one character from one (a reviewer looks)
+            if normalize.value(spec.type, line.text, choices=choices) is not None:
+                found.append((line, True))
+            elif plausibility.choice_near_miss(line.text, choices, normalize) is not None:
+                found.append((line, False))
+            continue
+        if not re.fullmatch(r.name_pattern, text):
             continue
         agrees = any(
             fuzz.ratio(normalize.text(s.text), text) >= r.lettering_ratio for s in seals if s.text
@@ -584,6 +637,13 @@ def _sealed_row(
     x0 = line.bbox[0]
     place = TextLine(text="", bbox=(x0 - line.char_width, line.bbox[1], x0, line.bbox[3]))
     return place, r.sealed_quality if agrees else r.seal_only_quality
+
+
+def _label_start(line: TextLine, variants: list[str], normalize: Normalizer) -> bool:
+    """Whether the line reads only the start of the label (所 of 所属产业领域, the rest under
+    a seal)."""
+    text = normalize.text(line.text)
+    return bool(text) and any(v.startswith(text) and len(v) > len(text) for v in variants)
 
 
 def _label_remnant(
@@ -842,7 +902,8 @@ def read_field(
             label_lines = (line,) if wrapped is None else (line, wrapped)
             if spec.type is FieldType.DATE and spec.method is ReadMethod.BELOW:
                 read_from += _date_pieces(source, page, rules, normalize)
-            read_from += _continuation(source, page.lines, label_lines)
+            next_row = _next_row(page, template, normalize, rules.plausibility.row_rhythm)
+            read_from += _continuation(source, page.lines, label_lines, next_row)
             raw += _joined(read_from, page, spec.type, rules.normalize.list_line_short)
         lettering = (
             _lettering_start(spec, source, raw, page, template, normalize)
@@ -1022,6 +1083,7 @@ def extract_fields(
     hits = find_sections(submission, template, normalize)
     pages = {p.number: p for p in submission.pages}
     readings: dict[str, list[tuple[bool, ExtractedField]]] = {}
+    judge = rules.plausibility
     for page_spec in template.pages:
         found = [hits[s] for s in page_spec.sections if s in hits]
         if not found or found[0].page not in pages:
@@ -1050,11 +1112,13 @@ def extract_fields(
         # A reading with a value beats a blank one (the cover's name under a seal), and
         # among those the table's beats the cover's.
         filled = [(p, r) for p, r in candidates if r.value not in (None, [])] or candidates
+        # a reading of the form's shape (贵州省…制造业创新中心) before one without it
+        filled = [c for c in filled if plausibility.fits_form(key, c[1].value, judge)] or filled
         kept = next((r for preferred, r in reversed(filled) if preferred), filled[0][1])
         for _, other in candidates:
             if other is not kept:
                 kept = plausibility.combine_readings(
-                    kept, other, rules.plausibility, rules.review.review_threshold
+                    kept, other, judge, rules.review.review_threshold, key
                 )
         fields[key] = kept
     fields = _doubt_date_order(fields, template, pages, rules)

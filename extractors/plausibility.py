@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -399,11 +400,40 @@ def _same_value(a: FieldValue, b: FieldValue) -> bool:
     return a == b
 
 
+def fits_form(key: str, value: FieldValue, rules: PlausibilityRules) -> bool:
+    """Whether a value has the shape its field always has on the campaign's forms
+    (``form_patterns``); a field with no pattern fits any value."""
+    pattern = rules.form_patterns.patterns.get(key)
+    if pattern is None:
+        return True
+    return isinstance(value, str) and re.fullmatch(pattern, value) is not None
+
+
+def _start_misread(kept: FieldValue, other: FieldValue, key: str, rules: PlausibilityRules) -> bool:
+    """Whether ``other`` is ``kept`` with only its first few characters lost, changed or
+    preceded by others (有精细… for 贵州省精细…, 贵州贵州省… for 贵州省…), ``kept`` having
+    its field's form (贵州省…制造业创新中心) and ``other`` not: the form's fixed start
+    misread, under a seal stamped over it."""
+    if key not in rules.form_patterns.patterns or not isinstance(kept, str):
+        return False
+    if (
+        not isinstance(other, str)
+        or not fits_form(key, kept, rules)
+        or fits_form(key, other, rules)
+    ):
+        return False
+    pairs = zip(reversed(kept), reversed(other), strict=False)
+    common = sum(1 for _ in itertools.takewhile(lambda p: p[0] == p[1], pairs))
+    slack = rules.form_patterns.start_slack
+    return common > 0 and len(kept) - common <= slack and len(other) - common <= slack
+
+
 def combine_readings(
     kept: ExtractedField,
     other: ExtractedField,
     rules: PlausibilityRules,
     threshold: float,
+    key: str = "",
 ) -> ExtractedField:
     """``kept`` with its confidence revised by a second reading of the same field.
 
@@ -411,14 +441,18 @@ def combine_readings(
     ``1 - (1-a)(1-b)``. Disagreeing ones mean one is wrong: ``kept`` is capped at the
     disagreement cap (below the review threshold) — unless the other is blank, or is
     itself unsure (below the threshold) while ``kept`` is sure: then the other's misread
-    explains the difference (黔西南乌注… on the cover, its 注 scored 0.44).
+    explains the difference (黔西南乌注… on the cover, its 注 scored 0.44) — or differs
+    from ``kept`` only in the start of the form's fixed shape ``kept`` has (field ``key``,
+    ``form_patterns``: 有精细磷化工制造业创新中心 for 贵州省精细磷化工制造业创新中心).
     """
     r, limit = rules, threshold
     if other.value in (None, []) or kept.value in (None, []):
         return kept
     if _same_value(kept.value, other.value):
         confidence = 1.0 - (1.0 - kept.confidence) * (1.0 - other.confidence)
-    elif other.confidence < limit <= kept.confidence:
+    elif other.confidence < limit <= kept.confidence or _start_misread(
+        kept.value, other.value, key, rules
+    ):
         return kept
     else:
         cap = r.agreement.disagreement_cap

@@ -70,6 +70,28 @@ class UnreadInkRules(Spec):
     mark_size: float = Field(gt=0.0, description="a printed mark's size, in its row's heights")
 
 
+class RowRhythmRules(Spec):
+    """Where a value's cell ends on a form of spaced rows (``extractors.fields``)."""
+
+    spaced: float = Field(
+        gt=0.0, description="line heights the labels' row pitch reaches on a spaced form"
+    )
+    next_row: float = Field(
+        gt=0.0, le=1.0, description="share of the row pitch a line below starts a new row at"
+    )
+
+
+class FormPatternRules(Spec):
+    """The shape a field's value always has on the campaign's forms (``extractors.fields``)."""
+
+    patterns: dict[str, str] = Field(
+        default_factory=dict, description="per field key: a regex its whole value matches"
+    )
+    start_slack: int = Field(
+        ge=0, description="characters at a reading's start that alone may differ from another"
+    )
+
+
 class SealedLabelRules(Spec):
     """A ``below`` label its own seal is stamped over (``extractors.fields``)."""
 
@@ -167,6 +189,8 @@ class PlausibilityRules(Spec):
     )
     agreement: AgreementRules
     unread_ink: UnreadInkRules
+    row_rhythm: RowRhythmRules
+    form_patterns: FormPatternRules
     sealed_label: SealedLabelRules
     label_remnant: LabelRemnantRules
 

@@ -920,3 +920,70 @@ def test_a_re_reading_that_lost_one_of_two_like_characters_is_no_sign(
     )
     assert reading is not None and reading.value == "2022-07-11"
     assert needs_review(reading.confidence, RULES.review) is not sure
+
+
+# --- a cover's rows: where a value's cell ends when the next row's label is hidden ------
+# A greyscale photocopied certification cover (tuned grey-double-circle-copy, /tmp/s17-all
+# C020, session 18): the recommender's seal is stamped over 所属产业领域, and the OCR read
+# neither it nor any of it; the domain's value 现代化工 stands alone on its row, straight
+# under the approval number's value.
+CERT_COVER = [
+    _line("创新中心名称:", (0.16989, 0.42863, 0.32467, 0.45385)),
+    _line("贵州省精细磷化工制造业创新中心", (0.37848, 0.42607, 0.73942, 0.45513)),
+    _line("运营单位（盖章）", (0.16868, 0.47265, 0.33857, 0.49744)),
+    _line("贵州黔峰磷化有限责任公司", (0.38513, 0.46496, 0.67412, 0.50256)),
+    _line("试点批复时间:", (0.16868, 0.51624, 0.32467, 0.54145)),
+    _line("2020.4.17", (0.38694, 0.51496, 0.50181, 0.54145)),
+    _line("试点批复文号:", (0.16868, 0.55983, 0.32285, 0.58504)),
+    _line("黔工信科技〔2020〕40号", (0.39057, 0.56111, 0.65296, 0.58248)),
+    _line("现代化工", (0.38875, 0.60256, 0.49335, 0.62863)),
+    _line("推荐单位（盖章）", (0.16687, 0.64487, 0.34885, 0.67393)),
+    _line("申请日期:", (0.16687, 0.68761, 0.27932, 0.71752)),
+    _line("2022年6月12日", (0.39057, 0.69145, 0.552, 0.71624)),
+]
+SEAL_OVER_DOMAIN = SealMark(
+    bbox=(0.20463, 0.6019, 0.40118, 0.74083), shape="round", colour="grey", confidence=0.9
+)
+
+
+def _cert_cover(lines: list[TextLine], seals: tuple[SealMark, ...] = (SEAL_OVER_DOMAIN,)) -> Page:
+    return Page(
+        number=1, source_page=1, kind=SourceKind.SCAN, lines=tuple(lines), seals=seals, **A4
+    )
+
+
+def _read_cert(key: str, page: Page) -> ExtractedField | None:
+    return read_field(CERTIFICATION.field(key), page, CERTIFICATION, RULES)
+
+
+def test_the_next_rows_value_is_not_run_on_where_its_label_went_unread() -> None:
+    """现代化工 sits a whole row's pitch under the approval number (the cover's labels stand
+    two line heights apart): the next row's value, not the number wrapped in its cell."""
+    number = _read_cert("pilot_approval_no", _cert_cover(CERT_COVER))
+    assert number is not None and number.raw == "黔工信科技〔2020〕40号"
+
+
+def test_a_value_wrapped_at_a_lines_pitch_on_a_cover_is_still_joined() -> None:
+    name = _line("贵州省精细磷化工制造业", (0.37848, 0.42607, 0.73942, 0.45513))
+    wrapped = _line("创新中心", (0.37848, 0.45813, 0.50, 0.48513))  # 0.03 below: a line's pitch
+    # (the lead unit's row left out: the wrapped line takes its place)
+    lines = [t for t in CERT_COVER if "精细" not in t.text and t.bbox[1] not in (0.47265, 0.46496)]
+    reading = _read_cert("center_name", _cert_cover([name, wrapped, *lines]))
+    assert reading is not None and reading.raw == "贵州省精细磷化工制造业创新中心"
+
+
+def test_a_choice_under_a_seal_that_hid_its_label_is_read_on_its_row() -> None:
+    """The labels printed before and after the domain's bound its row; the row's line
+    reads as one of the domain's options, under a seal: the domain, read sure."""
+    domain = _read_cert("domain", _cert_cover(CERT_COVER))
+    assert domain is not None and domain.value == "现代化工"
+    assert not needs_review(domain.confidence, RULES.review)
+    # a line one character from an option is proposed, for review
+    near = [t if t.text != "现代化工" else _line("现代化", t.bbox) for t in CERT_COVER]
+    proposed = _read_cert("domain", _cert_cover(near))
+    assert proposed is not None and needs_review(proposed.confidence, RULES.review)
+    # no seal over the row: nothing explains the missing label, nothing is read
+    assert _read_cert("domain", _cert_cover(CERT_COVER, seals=())) is None
+    # a line that is no option is not taken for the domain
+    other = [t if t.text != "现代化工" else _line("黔东南州", t.bbox) for t in CERT_COVER]
+    assert _read_cert("domain", _cert_cover(other)) is None

@@ -422,3 +422,31 @@ def test_a_recommender_near_an_authority_but_not_it_goes_to_review(
     doubts = _plausibility("recommender", FieldType.ORG_NAME, read, read, True).doubts or ()
     got = [d.detail for d in doubts if d.cue is Doubt.NEAR_CHOICE]
     assert got == ([near] if near else [])
+
+
+def test_a_reading_differing_only_in_the_forms_fixed_start_leaves_the_other_sure() -> None:
+    """The centre's name read on the cover with 贵州省 under a seal (有精细…, 省辣椒…,
+    贵州贵州省… with the seal's lettering before it): the table's reading, of the form
+    贵州省…制造业创新中心, is not sent to review for it; a difference elsewhere still is."""
+    kept = _reading("贵州省精细磷化工制造业创新中心", 0.99)
+    for cover in (
+        "有精细磷化工制造业创新中心",
+        "省精细磷化工制造业创新中心",
+        "贵州贵州省精细磷化工制造业创新中心",
+    ):
+        got = pl.combine_readings(kept, _reading(cover, 0.95), RULES, THRESHOLD, "center_name")
+        assert got.confidence == 0.99, cover
+    for cover in ("贵州省精细磷化制造业创新中心", "细磷化工制造业创新中心"):  # mid; 4 lost
+        got = pl.combine_readings(kept, _reading(cover, 0.95), RULES, THRESHOLD, "center_name")
+        assert got.confidence < THRESHOLD, cover
+    # another field, or the kept reading not of the form: as before
+    got = pl.combine_readings(kept, _reading("有精细磷化工制造业创新中心", 0.95), RULES, THRESHOLD)
+    assert got.confidence < THRESHOLD
+    odd = _reading("精细磷化工制造业创新中心", 0.99)
+    got = pl.combine_readings(
+        odd, _reading("有精细磷化工制造业创新中心", 0.95), RULES, THRESHOLD, "center_name"
+    )
+    assert got.confidence < THRESHOLD
+    assert pl.fits_form("center_name", "贵州省精细磷化工制造业创新中心", RULES)
+    assert not pl.fits_form("center_name", "有精细磷化工制造业创新中心", RULES)
+    assert pl.fits_form("lead_org", "任何名称", RULES)
