@@ -399,20 +399,21 @@ def _group(label: _Label, page: Page, rules: TickRules) -> list[TickBox]:
 
 def _glyphs_left_out(boxes: list[TickBox], rules: TickRules) -> list[TickBox]:
     """The boxes less those that start right after another box on its row (nearer than
-    ``box_gap`` sides): a form sets words between two boxes, so such a square is the first
-    character of the words (国 of □国有企业, a square ideograph the finder took for a
-    marked box), never an option's box."""
+    ``box_gap`` sides): a form sets words between two boxes, so such a square is one of
+    the first characters of the words (国 of □国有企业, 属 of □省属企业: square
+    ideographs the finder took for a marked box), never an option's box."""
     kept: list[TickBox] = []
     for box in boxes:
         side = box.bbox[3] - box.bbox[1]
         before = kept[-1] if kept else None
-        if (
-            before is not None
-            and abs(_centre_y(before.bbox) - _centre_y(box.bbox)) <= 0.5 * side
-            and -0.2 * side <= box.bbox[0] - before.bbox[2] < rules.box_gap * side
-        ):
+        if before is None or abs(_centre_y(before.bbox) - _centre_y(box.bbox)) > 0.5 * side:
+            kept.append(box)
             continue
-        kept.append(box)
+        # across the page in the box before's own width (a page's x and y fractions
+        # differ by its aspect)
+        wide = before.bbox[2] - before.bbox[0]
+        if not -0.2 * wide <= box.bbox[0] - before.bbox[2] < rules.box_gap * wide:
+            kept.append(box)
     return kept
 
 
@@ -420,10 +421,9 @@ def _inside_words_left_out(
     group: list[TickBox], options: tuple[Choice, ...], page: Page, normalize: Normalizer
 ) -> list[TickBox]:
     """The boxes less those lying inside an option's words as the OCR read them on the
-    box's row (their middle past the start of the second character, short of the last):
-    a character of the words taken for a box (属 of 市（州）属企业 and of 省属企业, solid
-    in bold 1-bit type, taken for a filled or scribbled box), never an option's box, which
-    stands before its words (its middle a character and a half before the second)."""
+    box's row (past their first two characters, short of their last): a character of
+    the words taken for a box (属 of 市（州）属企业, solid in bold 1-bit type, taken for a
+    filled box), never an option's box, which stands before its words."""
     names = [normalize.text(n) for o in options for n in (o.name, *o.aliases)]
     inside: list[tuple[float, float, float, float]] = []  # x0, x1, y0, y1
     for line in page.lines:
@@ -439,7 +439,7 @@ def _inside_words_left_out(
             at = read.find(name)
             while at >= 0:
                 second, last = where[at + 1], where[at + len(name) - 1]
-                inside.append((extents[second][0], extents[last][0], line.bbox[1], line.bbox[3]))
+                inside.append((extents[second][1], extents[last][0], line.bbox[1], line.bbox[3]))
                 at = read.find(name, at + 1)
     return [
         b

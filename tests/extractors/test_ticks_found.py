@@ -127,9 +127,10 @@ def test_a_label_read_with_nothing_of_its_group_seen_is_a_blank_to_review() -> N
     assert [d.cue for d in reading.doubts] == [Doubt.TICK_MISSING_BOXES]
 
 
-def test_a_bold_character_after_the_first_of_an_options_words_is_no_box() -> None:
-    # 属 of 省属企业 in bold 1-bit type found as a scribbled box right after 省: inside the
-    # words as read, so not 省属企业's box; 市（州）属企业's ☒ alone is ticked.
+def test_a_bold_character_soon_after_a_box_is_no_box() -> None:
+    # 属 of □省属企业 in bold 1-bit type found as a scribbled box 1.9 box widths after 省属
+    # 企业's □ (the next option's box stands 3.4 or more widths on): a character of the
+    # words; 市（州）属企业's ☒ alone is ticked.
     lines = (
         _line("隶属关系", 0.113, 0.261, 0.271, 0.286),
         _line("口中央在黔企业口省属企业市（州）属企业", 0.378, 0.263, 0.84, 0.284),
@@ -146,3 +147,8 @@ def test_a_bold_character_after_the_first_of_an_options_words_is_no_box() -> Non
 
     assert reading is not None and reading.value == "市（州）属企业"
     assert not needs_review(reading.confidence, RULES.review)
+
+    # the same glyph where an option's box could stand (4 widths on): not left out
+    far = (*boxes[:2], _box(0.631, 0.268, 1.0), *boxes[3:])
+    several = _read("affiliation", _scan_page(lines, far, 3))
+    assert several is not None and needs_review(several.confidence, RULES.review)
