@@ -582,7 +582,59 @@ def _union(boxes: Sequence[TickBox | _Typed]) -> BBox:
     )
 
 
+def _in_seal_face(box: TickBox, page: Page, band: float) -> bool:
+    """Whether a box's middle lies inside a seal found on the page, up to ``band`` past
+    its ring (shares of the seal box's half sides), whatever the seal's colour: a red
+    ring taken off the image leaves a trace in the boxes it crossed, as a grey one is
+    ink in them."""
+    x, y = (box.bbox[0] + box.bbox[2]) / 2, _centre_y(box.bbox)
+    for seal in page.seals:
+        x0, y0, x1, y1 = seal.bbox
+        a, b = (x1 - x0) / 2, (y1 - y0) / 2
+        if a > 0 and b > 0 and ((x - x0 - a) / a) ** 2 + ((y - y0 - b) / b) ** 2 <= (1 + band) ** 2:
+            return True
+    return False
+
+
 def _decide(
+    mapping: _Mapping,
+    group: list[TickBox],
+    options: tuple[Choice, ...],
+    page: Page,
+    label: _Label,
+    rules: TickRules,
+    normalize: Normalizer,
+) -> ExtractedField:
+    """The group's reading from its boxes (``_read_boxes``). A box with only pale ink in
+    it, under a found seal (its ring or lettering crossing the box), does not stand
+    against another option read from its own marks (a faint ✓ in its box, a ring or an
+    underline round its words): the group is read as if that box were clean. When that
+    reads no option, the pale ink still keeps the group from a sure blank."""
+    reading = _read_boxes(mapping, group, options, page, label, rules, normalize)
+    sealed = {
+        id(b)
+        for b, _ in mapping.pairs
+        if b.ink <= rules.empty_ink
+        and b.pale > rules.pale.clear
+        and _in_seal_face(b, page, rules.seal_ring)
+    }
+    if not sealed:
+        return reading
+    cleared = {id(b): b.model_copy(update={"pale": 0.0}) for b in group if id(b) in sealed}
+    pairs = [(cleared.get(id(b), b), o) for b, o in mapping.pairs]
+    alone = _read_boxes(
+        _Mapping(pairs, mapping.factor, mapping.contradicted, mapping.cue),
+        [cleared.get(id(b), b) for b in group],
+        options,
+        page,
+        label,
+        rules,
+        normalize,
+    )
+    return alone if alone.value is not None else reading
+
+
+def _read_boxes(
     mapping: _Mapping,
     group: list[TickBox],
     options: tuple[Choice, ...],

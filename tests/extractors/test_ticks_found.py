@@ -152,3 +152,37 @@ def test_a_bold_character_soon_after_a_box_is_no_box() -> None:
     far = (*boxes[:2], _box(0.631, 0.268, 1.0), *boxes[3:])
     several = _read("affiliation", _scan_page(lines, far, 3))
     assert several is not None and needs_review(several.confidence, RULES.review)
+
+
+def _setup_mode_pale(seal: SealMark | None) -> ExtractedField | None:
+    """组建模式 on a phone photo: a faint ✓ in 公司+联盟's box (pale 0.15), and 独立法人's
+    box with a trace of pale ink where a seal's ring crosses it (0.43)."""
+    page = _scan_page(
+        (
+            _line("组建模式:", 0.169, 0.585, 0.264, 0.608),
+            _line("独立法人 公司+联盟", 0.373, 0.584, 0.62, 0.613),
+        ),
+        (
+            TickBox(bbox=(0.382, 0.593, 0.402, 0.607), ink=0.0, pale=0.43, source="image"),
+            TickBox(bbox=(0.501, 0.594, 0.52, 0.608), ink=0.0, pale=0.15, source="image"),
+        ),
+    )
+    seals = () if seal is None else (seal,)
+    return _read("setup_mode", page.model_copy(update={"seals": seals}))
+
+
+def test_pale_ink_in_a_box_a_seal_crosses_does_not_stand_against_a_faint_tick() -> None:
+    for colour in ("red", "grey"):
+        seal = SealMark(
+            bbox=(0.293, 0.568, 0.489, 0.707), shape="round", colour=colour, confidence=0.9
+        )  # type: ignore[arg-type]
+        reading = _setup_mode_pale(seal)
+        assert reading is not None and reading.value == "公司+联盟", colour
+        assert not needs_review(reading.confidence, RULES.review)
+    # with no seal there, two boxes hold pale ink: for review
+    bare = _setup_mode_pale(None)
+    assert bare is not None and needs_review(bare.confidence, RULES.review)
+    # a seal over both boxes: neither pale mark stands alone, for review as before
+    both = SealMark(bbox=(0.3, 0.52, 0.6, 0.68), shape="round", colour="red", confidence=0.9)  # type: ignore[arg-type]
+    unsure = _setup_mode_pale(both)
+    assert unsure is not None and needs_review(unsure.confidence, RULES.review)
