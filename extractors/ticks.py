@@ -249,8 +249,9 @@ def _lone_option(
 ) -> TextLine | None:
     """The label's start beside the one line holding a single option of the field (its
     others, and most of the label, under a seal: 组 before ☑公司+联盟): the option of
-    ``alone_option`` characters or more, no other tick field's, and the line left of it
-    on its row the start of the field's label. None unless exactly one line is such."""
+    ``alone_option`` characters or more, no other tick field's, and the first line on
+    its row left of it the start of the field's label. None unless exactly one line is
+    such."""
     long = {name for name in own if len(name) >= rules.alone_option}
     variants = _label_variants(spec, normalize)
     found: list[TextLine] = []
@@ -260,9 +261,11 @@ def _lone_option(
         beside = [t for t in page.lines if t.bbox[2] <= line.bbox[0] and t.shares_row(line, 0.5)]
         if not beside:
             continue
-        start = normalize.text(max(beside, key=lambda t: t.bbox[2]).text)
+        # the row's first line (a seal's lettering may be read between label and option)
+        first = min(beside, key=lambda t: t.bbox[0])
+        start = normalize.text(first.text)
         if start and any(v.startswith(start) for v in variants):
-            found.append(max(beside, key=lambda t: t.bbox[2]))
+            found.append(first)
     return found[0] if len(found) == 1 else None
 
 

@@ -107,6 +107,15 @@ def test_one_option_beside_the_labels_first_character_finds_its_group() -> None:
     reading = _read("setup_mode", page)
 
     assert reading is not None and reading.value == "公司+联盟"
+    # a seal's lettering read between the label's start and the option: the row's first
+    page = _cover(
+        _line("组", 0.169, 0.6, 0.207, 0.62),
+        _line("式", 0.288, 0.6, 0.323, 0.62),
+        _line("业租", 0.345, 0.592, 0.421, 0.623),
+        _line("☑公司+联盟", 0.505, 0.598, 0.637, 0.622),
+    )
+    lettered = _read("setup_mode", page)
+    assert lettered is not None and lettered.value == "公司+联盟"
     # ...but beside a line that begins no label of the field, no group
     other = _cover(
         _line("推", 0.165, 0.604, 0.196, 0.624), _line("☑公司+联盟", 0.512, 0.601, 0.651, 0.626)
