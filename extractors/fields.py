@@ -466,8 +466,60 @@ def _anchors(
         if not found and spec.method is ReadMethod.ANCHOR_RIGHT
         else None
     )
+    if sealed is None and not found and spec.method is ReadMethod.ANCHOR_RIGHT:
+        sealed = _sealed_last_date(spec, page, template, rules)
     if sealed is not None:
         yield sealed[0], (sealed[1], ""), None
+
+
+def _sealed_last_date(
+    spec: FieldSpec, page: Page, template: TemplateSpec, rules: Rules
+) -> tuple[TextLine, float] | None:
+    """Where a date printed last of its page's fields sits when a seal hid its label whole
+    (申报日期 on a grey or 1-bit cover, the recommender's seal over it): the first line on
+    the row right under the label of the field before it (its middle within
+    ``sealed_label.last_date_reach`` of that label's heights below it), beginning right of
+    that label, reading as a date or beginning one, with a found seal over its row
+    beginning left of it and nothing with a digit left of it on its row. Given as a line
+    of no text just left of the date, at ``sealed_label.seal_only_quality``: a reviewer
+    confirms it."""
+    if spec.type is not FieldType.DATE or not page.seals:
+        return None
+    order = next((p.fields for p in template.pages if spec.key in p.fields), ())
+    if not order or order[-1] != spec.key:
+        return None
+    normalize = normalizer(rules)
+    above: TextLine | None = None
+    for key in reversed(order[:-1]):
+        variants = _label_variants(template.field(key), template, normalize)
+        above = next((t for t in page.lines if _label_match(t, variants, normalize)), None)
+        if above is not None:
+            break
+    if above is None:
+        return None
+    height = above.bbox[3] - above.bbox[1]
+    candidates = []
+    for line in page.lines:
+        middle = (line.bbox[1] + line.bbox[3]) / 2
+        reach = above.bbox[3] + rules.plausibility.sealed_label.last_date_reach * height
+        if not above.bbox[3] < middle < reach or not _dated(line, rules):
+            continue
+        if line.bbox[0] <= above.bbox[2] or any(
+            t is not line
+            and _same_row(t, line)
+            and t.bbox[0] < line.bbox[0]
+            and any(c.isdigit() for c in t.text)
+            for t in page.lines
+        ):
+            continue
+        if any(s.bbox[1] < middle < s.bbox[3] and s.bbox[0] < line.bbox[0] for s in page.seals):
+            candidates.append(line)
+    if not candidates:
+        return None
+    line = min(candidates, key=lambda t: t.bbox[1])
+    x0 = line.bbox[0]
+    place = TextLine(text="", bbox=(x0 - line.char_width, line.bbox[1], x0, line.bbox[3]))
+    return place, rules.plausibility.sealed_label.seal_only_quality
 
 
 def _split_labels(

@@ -101,6 +101,9 @@ class SealedLabelRules(Spec):
     )
     lettering_height: float = Field(gt=0.0, description="label heights a lettering piece stands")
     name_pattern: str = Field(description="a value read under a hidden label looks like this")
+    last_date_reach: float = Field(
+        gt=0.0, description="label heights under the label before it a hidden-label date lies"
+    )
 
 
 class LabelRemnantRules(Spec):

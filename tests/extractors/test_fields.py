@@ -1081,3 +1081,22 @@ def test_an_apply_date_whose_years_start_a_seal_hid_is_proposed_for_review(
     reading = _read("apply_date", page)
     assert reading.value == value
     assert needs_review(reading.confidence, RULES.review)
+
+
+def test_a_last_date_whose_label_its_seal_hid_whole_is_proposed_for_review() -> None:
+    """申报日期 under the recommender's seal on a grey cover, no line reading any of it:
+    the date on the row right under 推荐单位（盖章）, right of the seal's start, is read for
+    review; with no seal over its row it is no one's."""
+    seal = SealMark(bbox=(0.184, 0.615, 0.38, 0.754), shape="round", colour="grey", confidence=0.7)
+    lines = [
+        _line("推荐单位（盖章）", (0.164, 0.645, 0.308, 0.67)),
+        _line("六盘水市工业和信息化局", (0.386, 0.646, 0.589, 0.666)),
+        _line("2022年7月21日", (0.387, 0.691, 0.514, 0.709)),
+    ]
+    reading = _read("apply_date", _sealed_page(lines, (seal,)))
+    assert reading.value == "2022-07-21"
+    assert needs_review(reading.confidence, RULES.review)
+    assert read_field(PILOT.field("apply_date"), _sealed_page(lines, ()), PILOT, RULES) is None
+    # a date two rows further down (the form's own 二〇二二年六月 at its foot) is not it
+    far = [lines[0], _line("2022年7月21日", (0.387, 0.80, 0.514, 0.82))]
+    assert read_field(PILOT.field("apply_date"), _sealed_page(far, (seal,)), PILOT, RULES) is None
