@@ -25,13 +25,14 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Prefix
 
 from extractors import plausibility
 from extractors.checks import check_fields
 from extractors.doubts import Ledger, doubted, pruned
 from extractors.nlp import gazetteer
 from extractors.normalize import Normalizer, normalizer
-from extractors.sealed_labels import sealed_remnant
+from extractors.sealed_labels import seal_over_end, sealed_remnant
 from extractors.sections import check_sections, find_sections, page_order
 from extractors.tables import read_tables
 from extractors.ticks import read_checkbox
@@ -471,6 +472,12 @@ def _anchors(
         if match is not None:
             found = True
             yield line, match, wrapped
+    if not found:
+        gap = rules.plausibility.label_remnant.pieces_gap
+        for joined in _split_labels(page, variants, normalize, gap):
+            if (match := _label_match(joined, variants, normalize)) is not None:
+                found = True
+                yield joined, match, None
     if not found and spec.method is ReadMethod.ANCHOR_RIGHT and page.seals:
         others = _other_labels(spec, template, normalize)
         remnant = rules.plausibility.label_remnant
@@ -496,8 +503,121 @@ def _anchors(
         if not found and spec.method is ReadMethod.ANCHOR_RIGHT
         else None
     )
+    if sealed is None and not found and spec.method is ReadMethod.ANCHOR_RIGHT:
+        sealed = _sealed_last_date(spec, page, template, rules)
     if sealed is not None:
         yield sealed[0], (sealed[1], ""), None
+
+
+def _sealed_last_date(
+    spec: FieldSpec, page: Page, template: TemplateSpec, rules: Rules
+) -> tuple[TextLine, float] | None:
+    """Where a date printed last of its page's fields sits when a seal hid its label whole
+    (申报日期 on a grey or 1-bit cover, the recommender's seal over it): the first line on
+    the row right under the label of the field before it (its middle within
+    ``sealed_label.last_date_reach`` of that label's heights below it), beginning right of
+    that label, reading as a date or beginning one, with a found seal over its row
+    beginning left of it and nothing with a digit left of it on its row. Given as a line
+    of no text just left of the date, at ``sealed_label.seal_only_quality``: a reviewer
+    confirms it."""
+    if spec.type is not FieldType.DATE or not page.seals:
+        return None
+    order = next((p.fields for p in template.pages if spec.key in p.fields), ())
+    if not order or order[-1] != spec.key:
+        return None
+    normalize = normalizer(rules)
+    above: TextLine | None = None
+    for key in reversed(order[:-1]):
+        variants = _label_variants(template.field(key), template, normalize)
+        above = next((t for t in page.lines if _label_match(t, variants, normalize)), None)
+        if above is not None:
+            break
+    if above is None:
+        return None
+    height = above.bbox[3] - above.bbox[1]
+    candidates = []
+    for line in page.lines:
+        middle = (line.bbox[1] + line.bbox[3]) / 2
+        reach = above.bbox[3] + rules.plausibility.sealed_label.last_date_reach * height
+        if not above.bbox[3] < middle < reach or not _dated(line, rules):
+            continue
+        if line.bbox[0] <= above.bbox[2] or any(
+            t is not line
+            and _same_row(t, line)
+            and t.bbox[0] < line.bbox[0]
+            and any(c.isdigit() for c in t.text)
+            for t in page.lines
+        ):
+            continue
+        if any(s.bbox[1] < middle < s.bbox[3] and s.bbox[0] < line.bbox[0] for s in page.seals):
+            candidates.append(line)
+    if not candidates:
+        return None
+    line = min(candidates, key=lambda t: t.bbox[1])
+    x0 = line.bbox[0]
+    place = TextLine(text="", bbox=(x0 - line.char_width, line.bbox[1], x0, line.bbox[3]))
+    return place, rules.plausibility.sealed_label.seal_only_quality
+
+
+def _split_labels(
+    page: Page, variants: list[str], normalize: Normalizer, gap: float
+) -> Iterator[TextLine]:
+    """A label the OCR's detector cut into pieces along its row (申请 | 日期: a spaced label
+    on a grey copy), as one line: pieces each beginning no more than ``gap`` character
+    widths past the one before (``rules/plausibility.yaml`` ``label_remnant.pieces_gap``),
+    whose texts together begin with a whole label variant, every piece but the last a part
+    of it. The line spans the pieces' boxes."""
+    separators = "".join(normalize.rules.label_separators)
+    for first in page.lines:
+        text = normalize.text(first.text)
+        if not text or not any(v.startswith(text) and len(v) > len(text) for v in variants):
+            continue
+        pieces, joined = [first], text
+        rest = sorted(
+            (t for t in page.lines if t.bbox[0] > first.bbox[0] and _same_row(first, t)),
+            key=lambda t: t.bbox[0],
+        )
+        for t in rest:
+            last = pieces[-1]
+            if t.bbox[0] - last.bbox[2] > gap * last.char_width:
+                break
+            pieces.append(t)
+            joined += normalize.text(t.text)
+            if any(joined.startswith(v) for v in variants):
+                yield TextLine(
+                    text=joined,
+                    bbox=(
+                        first.bbox[0],
+                        min(p.bbox[1] for p in pieces),
+                        pieces[-1].bbox[2],
+                        max(p.bbox[3] for p in pieces),
+                    ),
+                    confidence=min(p.confidence for p in pieces),
+                )
+                break
+            if not any(v.startswith(joined.rstrip(separators)) for v in variants):
+                break
+
+
+def _label_end(line: TextLine, variants: list[str], normalize: Normalizer) -> bool:
+    """Whether a line holds only a label's end, the rest of it hidden (期 of 申报日期, its
+    申报 read as the label's remnant and 日 under the seal): a date never begins so."""
+    separators = "".join(normalize.rules.label_separators)
+    text = normalize.text(line.text).rstrip(separators)
+    return (
+        bool(text)
+        and not any(c.isdigit() for c in text)
+        and any(v.endswith(text) and len(v) > len(text) for v in variants)
+    )
+
+
+def _lettering(line: TextLine, page: Page, rules: Rules) -> bool:
+    """Whether a line is a piece of a found seal's lettering over a date's place: inside the
+    seal's box (``sealed_label.lettering_inside`` of it), holding no digit and no 年月日."""
+    inside = rules.plausibility.sealed_label.lettering_inside
+    return not any(c.isdigit() or c in "年月日" for c in line.text) and any(
+        _covered(line.bbox, seal.bbox) >= inside for seal in page.seals
+    )
 
 
 def _other_labels(spec: FieldSpec, template: TemplateSpec, normalize: Normalizer) -> list[str]:
@@ -516,9 +636,9 @@ def _sealed_labels(
 ) -> Iterator[tuple[TextLine, float]]:
     """Short lines read like a label in part (牵头单(盖章, 买单位（盖章）: its seal stamped
     over it) with a date straight below, and the label quality each anchors at: higher
-    when a seal found on the page covers the line (``rules/plausibility.yaml``
-    ``sealed_label``)."""
-    r = rules.plausibility.sealed_label
+    when a seal found on the page covers the line, or begins where the label's rest would
+    be (``sealed_labels.seal_over_end``; ``rules/plausibility.yaml`` ``sealed_label``)."""
+    r, remnant = rules.plausibility.sealed_label, rules.plausibility.label_remnant
     normalize = normalizer(rules)
     labels = [v for v in variants if len(v) >= r.min_length]
     for line in page.lines:
@@ -531,6 +651,13 @@ def _sealed_labels(
         if below is None or not _dated(below, rules):
             continue
         sealed = any(_covered(line.bbox, seal.bbox) >= r.seal_overlap for seal in page.seals)
+        # or a seal begins where the label's rest would be (牵头单 | the seal over 位（盖章）),
+        # over a date read whole on one line (pieces the seal cuts may hide a digit)
+        start = max(Prefix.similarity(text, v) for v in labels)
+        missing = min(len(v) - start for v in labels if Prefix.similarity(text, v) == start)
+        whole = _read_to_its_end(below.text, rules)
+        if not sealed and whole and start >= remnant.min_chars and missing > 0:
+            sealed = seal_over_end(line, missing, page, normalize, remnant)
         yield line, r.sealed_quality if sealed else r.quality
 
 
@@ -550,6 +677,7 @@ def _seal_places(page: Page, rules: Rules) -> Iterator[tuple[TextLine, TextLine]
             (t for t in page.lines if _same_row(t, below) and t.bbox[2] > x0 and t.bbox[0] < x1),
             key=lambda t: t.bbox[0],
         )
+        first = _row_start(first, page, rules)  # the date may begin left of the seal
         if _dated(first, rules):
             yield TextLine(text="", bbox=(first.bbox[0], y0, first.bbox[2], middle)), first
 
@@ -777,6 +905,77 @@ def _row_read_again(
     return None
 
 
+def _row_start(source: TextLine, page: Page, rules: Rules) -> TextLine:
+    """The first piece of the date row ``source`` is on: the leftmost line beginning a date
+    (``row.start``, 2022 / 2022年) among the lines left of it on its row, each no more than
+    ``row.gap`` character widths before the next, or with a found seal over the gap
+    between them (the ring stamped over the date's middle); ``source`` when none."""
+    row = rules.second_reading.row
+    start, chain = source, source
+    left = sorted(
+        (t for t in page.lines if t.bbox[2] <= chain.bbox[0] + chain.char_width),
+        key=lambda t: -t.bbox[2],
+    )
+    for t in left:
+        if t is chain or t.bbox[0] >= chain.bbox[0] or not t.shares_row(source, row.row_overlap):
+            continue
+        gap = chain.bbox[0] - t.bbox[2]
+        bridged = any(
+            seal.bbox[0] <= t.bbox[2] + row.reach * t.char_width
+            and seal.bbox[2] >= chain.bbox[0]
+            and seal.bbox[1] < source.bbox[3]
+            and seal.bbox[3] > source.bbox[1]
+            for seal in page.seals
+        )
+        if gap > row.gap * t.char_width and not bridged:
+            break
+        chain = t
+        if re.search(row.start, t.text):
+            start = t
+    return start
+
+
+def _date_proposal(
+    key: str, raw: str, source: TextLine | None, page: Page, rules: Rules, normalize: Normalizer
+) -> tuple[str, str] | None:
+    """A date no reading of its row makes whole, proposed from its parts: the reading, its
+    row's pieces from the row's first (``_row_start``) read together, each piece as a
+    re-reading of it reads it when that keeps every digit and 年月日 of the piece in order
+    (2022年 | 月18日, the piece re-read 6月18日), and the row read as one crop through the
+    seal (``TextLine.row_reading``) when it keeps the pieces' in order; each parsed, or
+    completed by its structure (``plausibility.completed_date``: 022年7月16日, 20226月16).
+    (the text as read or completed, the date) when they make exactly one date, else None."""
+    texts = [raw]
+    if source is not None:
+        pieces = row_pieces(_row_start(source, page, rules), page.lines, rules.second_reading.row)
+        read = "".join(t.text for t in pieces)
+        texts.append(read)
+        for i, piece in enumerate(pieces):
+            for again in piece.rereadings or ():
+                if again != piece.text and _in_order(_date_marks(piece.text), _date_marks(again)):
+                    texts.append("".join(again if j == i else t.text for j, t in enumerate(pieces)))
+        texts += [
+            t.row_reading
+            for t in pieces
+            if t.row_reading and _in_order(_date_marks(read), _date_marks(t.row_reading))
+        ]
+    found: dict[str, str] = {}
+    for text in texts:
+        value = normalize.value(FieldType.DATE, text)
+        shown = text
+        if not isinstance(value, str):
+            completed = plausibility.completed_date(key, text, rules.plausibility, normalize)
+            if completed is None:
+                continue
+            value, shown = completed
+        if plausibility.in_range(key, value, rules.plausibility):
+            found.setdefault(value, shown)
+    if len(found) != 1:
+        return None
+    value, shown = next(iter(found.items()))
+    return shown, value
+
+
 def _repeat_collapsed(first: str, again: str) -> bool:
     """Whether a re-reading is the first reading with one of a doubled character lost
     (2004年1月26日 re-read for 2004年11月26日: the recogniser's decoding merges two like
@@ -872,7 +1071,10 @@ def read_field(
             source = line if right is None else right
         if source is line and spec.method is not ReadMethod.BELOW:
             source = _past_lettering_in_label(line, rest, page, rules, normalize)
-        if source is None:
+        if source is None and spec.method is ReadMethod.BELOW and spec.type is FieldType.DATE:
+            # a piece of the seal's lettering read between the label and the date (金)
+            source = _below(line, tuple(t for t in page.lines if not _lettering(t, page, rules)))
+        elif source is None:
             source = (
                 _below(line, page.lines)
                 if spec.method is ReadMethod.BELOW
@@ -887,6 +1089,8 @@ def read_field(
                 source = None
             else:
                 tail = _label_tail(line, source, variants, normalize)
+                if tail is None and spec.type is FieldType.DATE:
+                    tail = "" if _label_end(source, variants, normalize) else None
                 if tail == "":
                     # the OCR cut the label in three (推荐单位 | 盖章) | 黔西南州…): the line
                     # is the rest of the label, the value is the next one on
@@ -930,6 +1134,11 @@ def read_field(
             # pieces differ only by a fragment beside it): the two readings agree, nothing
             # under the seal is added, no proposal to confirm
             row = None
+        proposal = None  # a date read in part, proposed from its parts for review
+        if spec.type is FieldType.DATE and value is None and page.kind is SourceKind.SCAN:
+            proposal = _date_proposal(spec.key, raw, source, page, rules, normalize)
+            if proposal is not None:
+                raw, value = proposal
         parsed = value is not None
         if value is None and spec.type in _KEEP_AS_READ and normalize.text(raw):
             value = normalize.text(raw)
@@ -1056,6 +1265,9 @@ def read_field(
             # the row read through the seal makes another date than its pieces: what it
             # adds lay under the seal, a reviewer confirms it
             ledger.cap(rules.plausibility.agreement.disagreement_cap, Doubt.REREAD, row[0])
+        if proposal is not None:
+            cap = rules.plausibility.date_completion.cap
+            ledger.cap(cap, Doubt.DATE_COMPLETED, proposal[0])
         if written:  # a proposal: a reviewer confirms the digit
             ledger.cap(rules.normalize.written_digit_cap, Doubt.WRITTEN_DIGIT, written)
         return ExtractedField(

@@ -280,6 +280,35 @@ class Plausibility(Spec):
         return cls(factor=math.prod(d.effect for d in doubts), doubts=tuple(doubts))
 
 
+def completed_date(
+    key: str, text: str, rules: PlausibilityRules, normalize: Normalizer
+) -> tuple[str, str] | None:
+    """A date read in part (022年7月16日, 20226月16: the year's start or its 年 under a
+    seal) read by its 年月日 structure (``rules/plausibility.yaml`` ``date_completion``):
+    the year completed from the field's range when that lies in one year and ends with
+    the digits read, and the date inside the range. (``YYYY-MM-DD``, the date written
+    out as completed), or None."""
+    r = rules.date_completion
+    if key not in rules.date_ranges:
+        return None
+    low, high = rules.date_ranges[key]
+    m = re.fullmatch(r.pattern, normalize.text(text))
+    if low.year != high.year or m is None:
+        return None
+    year, month, day = str(low.year), int(m["month"]), int(m["day"])
+    if len(m["year"]) < r.min_year_digits or not year.endswith(m["year"]):
+        return None
+    if not m["end"] and len(m["day"]) < r.open_day_digits:
+        return None
+    try:
+        date = dt.date(low.year, month, day)
+    except ValueError:
+        return None
+    if not low <= date <= high:
+        return None
+    return date.isoformat(), f"{year}年{month}月{day}日"
+
+
 def in_range(key: str, value: FieldValue, rules: PlausibilityRules) -> bool:
     """Whether a field's value lies in the range it can plausibly hold (a value of another
     kind, or a field with no range, does)."""

@@ -123,6 +123,9 @@ class SealedLabelRules(Spec):
     )
     lettering_height: float = Field(gt=0.0, description="label heights a lettering piece stands")
     name_pattern: str = Field(description="a value read under a hidden label looks like this")
+    last_date_reach: float = Field(
+        gt=0.0, description="label heights under the label before it a hidden-label date lies"
+    )
 
 
 class LabelRemnantRules(Spec):
@@ -134,6 +137,22 @@ class LabelRemnantRules(Spec):
         ge=0.0, description="character pitches past the hidden end a seal may still begin"
     )
     quality: float = Field(ge=0.0, le=1.0, description="label quality of such a start")
+    pieces_gap: float = Field(
+        ge=0.0, description="character widths between two pieces of a label cut along its row"
+    )
+
+
+class DateCompletionRules(Spec):
+    """A date read in part, completed by its 年月日 structure (``extractors.fields``)."""
+
+    pattern: str = Field(
+        description="a date's structure: named groups year, month, day, end (its 日)"
+    )
+    min_year_digits: int = Field(ge=1, le=4, description="the fewest digits of the year read")
+    open_day_digits: int = Field(
+        ge=1, le=2, description="digits a day read without its 日 must have"
+    )
+    cap: float = Field(ge=0.0, le=1.0, description="the confidence a completed date is capped at")
 
 
 class PlausibilityRules(Spec):
@@ -193,6 +212,7 @@ class PlausibilityRules(Spec):
     form_patterns: FormPatternRules
     sealed_label: SealedLabelRules
     label_remnant: LabelRemnantRules
+    date_completion: DateCompletionRules
 
     @model_validator(mode="after")
     def _ordered_dates_are_dates(self) -> PlausibilityRules:

@@ -450,3 +450,23 @@ def test_a_reading_differing_only_in_the_forms_fixed_start_leaves_the_other_sure
     assert pl.fits_form("center_name", "贵州省精细磷化工制造业创新中心", RULES)
     assert not pl.fits_form("center_name", "有精细磷化工制造业创新中心", RULES)
     assert pl.fits_form("lead_org", "任何名称", RULES)
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "completed"),
+    [
+        ("apply_date", "022年7月16日", ("2022-07-16", "2022年7月16日")),
+        ("apply_date", "22年7月22日", ("2022-07-22", "2022年7月22日")),
+        ("recommend_date", "20226月16", ("2022-06-16", "2022年6月16日")),  # 年 lost, day whole
+        ("recommend_date", "2022無7月25日", ("2022-07-25", "2022年7月25日")),  # 年 misread
+        ("recommend_date", "2022年7月1", None),  # a day without its 日, one digit: cut?
+        ("recommend_date", "21年7月22日", None),  # not the call's year's end
+        ("recommend_date", "2022年13月2日", None),  # no such date
+        ("recommend_date", "2022年7月", None),  # no day
+        ("founded", "22年7月22日", None),  # a range of many years: nothing to complete from
+    ],
+)
+def test_a_date_read_in_part_is_completed_by_its_structure(
+    key: str, text: str, completed: tuple[str, str] | None
+) -> None:
+    assert pl.completed_date(key, text, RULES, NORMALIZE) == completed
