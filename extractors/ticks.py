@@ -516,14 +516,25 @@ def _decide(
         )
     )
     # Ink round one option's words and another option's words clearly marked (a pen ✓
-    # over 其他 whose strokes run up under 市（州）属企业 on the row above): two marks a
-    # person would weigh, never one read sure.
+    # over 其他 whose strokes run up under 市（州）属企业 on the row above), or standing out
+    # unclearly (其他 typed bold and underlined, ink 1.5 prints, while a rule beside
+    # 市（州）属企业 on a phone photo reads as a mark): two marks a person would weigh, never
+    # one read sure. Options struck out carry the strikes' ink on their words: no cue.
+    standing = (
+        None
+        if words is None
+        else words.chosen[0]
+        if words.chosen is not None
+        else options[max(range(len(words.inks)), key=lambda i: words.inks[i])]
+        if words.unsure and len(words.inks) == len(options)
+        else None
+    )
     conflict = (
         outside is not None
         and outside.chosen is not None
-        and words is not None
-        and words.chosen is not None
-        and words.chosen[0] is not outside.chosen[0]
+        and not outside.struck
+        and standing is not None
+        and standing is not outside.chosen[0]
     )
     if outside is not None and outside.chosen is not None and not conflict:
         chosen, span = outside.chosen

@@ -623,3 +623,25 @@ def test_ink_round_one_option_and_another_options_words_marked_leave_a_flagged_b
     assert reading is not None and reading.value is None
     assert needs_review(reading.confidence, RULES.review)
     assert Doubt.TICK_WORDS_INK in [d.cue for d in reading.doubts]
+
+
+def test_ink_round_one_option_while_another_options_words_stand_out_is_doubt() -> None:
+    """The words of 其他 typed bold stand out (1.5 prints: noticed, not clear) while ink
+    round 民营企业 reads as its mark: a person weighs both, the reader reads neither."""
+    from pipeline.marks.line_ink import line_ink
+
+    rng = np.random.default_rng([17, 4, 9])
+    image, placed = _form("underline", "民营企业", rng)
+    page = _page(image, placed, "民营企业")
+    inks = line_ink(ink_mask(image, DPI, RULES.tick_boxes), DPI, page.lines, RULES.line_ink, image)
+    other = next(i for i, line in enumerate(page.lines) if line.text == "□其他")
+    heavier = tuple(
+        i.model_copy(update={"shade": tuple(1.5 * v for v in i.shade)}) if i.line == other else i
+        for i in inks
+    )
+
+    reading = _read(page.model_copy(update={"line_ink": heavier}))
+
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
+    assert Doubt.TICK_WORDS_INK in [d.cue for d in reading.doubts]
