@@ -672,7 +672,42 @@ def _read_boxes(
         and outside.chosen[0] is not faint[1]
     ):
         faint = None  # a faint mark in one box, a ring round another option: review
-    if outside is not None and outside.chosen is not None:
+    words = (
+        None
+        if ticked
+        else words_marked(
+            group,
+            mapping.pairs,
+            options,
+            label.end_x,
+            page,
+            rules.words_ink,
+            normalize,
+            rules.seal_ring,
+        )
+    )
+    # Ink round one option's words and another option's words clearly marked (a pen ✓
+    # over 其他 whose strokes run up under 市（州）属企业 on the row above), or standing out
+    # unclearly (其他 typed bold and underlined, ink 1.5 prints, while a rule beside
+    # 市（州）属企业 on a phone photo reads as a mark): two marks a person would weigh, never
+    # one read sure. Options struck out carry the strikes' ink on their words: no cue.
+    standing = (
+        None
+        if words is None
+        else words.chosen[0]
+        if words.chosen is not None
+        else options[max(range(len(words.inks)), key=lambda i: words.inks[i])]
+        if words.unsure and len(words.inks) == len(options)
+        else None
+    )
+    conflict = (
+        outside is not None
+        and outside.chosen is not None
+        and not outside.struck
+        and standing is not None
+        and standing is not outside.chosen[0]
+    )
+    if outside is not None and outside.chosen is not None and not conflict:
         chosen, span = outside.chosen
         # A box a ring crossed may hold a little of the ring: no other option's. A box
         # not found is no doubt here (a ring across a box breaks its square; every option
@@ -706,17 +741,7 @@ def _read_boxes(
         unread = _unread_ink_round(group, page, rules) or _written_among(
             mapping, group, page, normalize
         )
-        elsewhere = unread or (outside is not None and outside.unsure)
-        words = words_marked(
-            group,
-            mapping.pairs,
-            options,
-            label.end_x,
-            page,
-            rules.words_ink,
-            normalize,
-            rules.seal_ring,
-        )
+        elsewhere = unread or conflict or (outside is not None and outside.unsure)
         # A band a seal's ring took is unsure of itself, no mark: the words' own ink,
         # measured where no seal lies, still reads (grey-shaded-words-holes: a grey seal
         # under shaded 企业型 left the bands below the words unknown).
@@ -726,10 +751,25 @@ def _read_boxes(
             and not _unread_ink_round(group, page, rules, off_seals=True)
             and not _written_among(mapping, group, page, normalize)
         )
+        # The only ink nobody read round the group lies in a grey or black seal found
+        # on the page (a copy's seal on the cover beside 创新中心类型), and the rows round
+        # the options show nothing: the seal's own ink, no mark; the words still read.
+        seal_only = (
+            unread
+            and not (outside is not None and outside.unsure)
+            and not _unread_ink_round(group, page, rules, off_seals=True)
+            and not _written_among(mapping, group, page, normalize)
+        )
         if (
             words is not None
             and words.chosen is not None
-            and (not elsewhere or ring_only or _only_on(outside, words.chosen[0], unread))
+            and not conflict
+            and (
+                not elsewhere
+                or ring_only
+                or seal_only
+                or _only_on(outside, words.chosen[0], unread)
+            )
         ):
             return _words_reading(words.chosen, mapping, page, label, rules)
         if elsewhere:

@@ -51,7 +51,6 @@ def line_ink(
     margin = round(rules.page_margin_mm * dpi / 25.4)
     column_ink = max(1, round(rules.column_ink_mm * dpi / 25.4))
     grey = None if image is None else _grey(image)
-    clears: dict[int, np.ndarray] = {}  # the page off its ink grown so many pixels
     # ink of a colour (a pen's blue, a red ballpoint) on a colour scan; print is black
     coloured = (
         None
@@ -89,9 +88,7 @@ def line_ink(
         tint = (
             ()
             if dark is None or grey is None
-            else _ground(
-                grey, clears, ink, (x0, x1), (ly0 * height, ly1 * height), dark[0], tall, rules
-            )
+            else _ground(grey, (x0, x1), (ly0 * height, ly1 * height), dark[0], tall, rules)
         )
         stroke = (
             ()
@@ -184,8 +181,6 @@ def _darkness(
 
 def _ground(
     grey: np.ndarray,
-    clears: dict[int, np.ndarray],
-    ink: np.ndarray,
     columns: tuple[int, int],
     rows: tuple[float, float],
     step: int,
@@ -193,49 +188,49 @@ def _ground(
     rules: LineInkDetection,
 ) -> tuple[float, ...]:
     """How much darker than the paper about a line the ground between its strokes is,
-    per step of ``step`` pixels (``LineInk.tint``): the mean of the line's middle band
-    (``band``) off its ink (the ink mask grown by ``tint_clear`` heights: a stroke's
-    blurred edge is no ground), against the mean of the paper ``tint_paper`` heights
-    above and below the line, off ink too (a highlighter's band reaches a little past the
-    words; a rule or the next line's type is ink). Means over many pixels, so a light
-    tint (a yellow highlighter on a greyscale scan) stands out of the paper's grain. -1
-    where a step has too little of either (type set dense leaves little ground). The
-    page off its grown ink is kept in ``clears`` per growth, for the page's other lines."""
+    per step of ``step`` pixels (``LineInk.tint``). Each pixel row is first taken at its
+    brightest within ``tint_window`` heights along the row (a grey dilation): print
+    leaves paper between its strokes within a fraction of a character, even blurred and
+    dense, while a highlighter or Word's shading lies under every pixel between them.
+    Per step, the ``tint_quantile`` of these rows' means across the ``tint_band`` of the
+    line (a highlighter drawn a little high or low still covers most of the band)
+    against the median row of the paper ``tint_paper`` heights above and below the line
+    (the highlighter's band reaches a little past the words; a rule there is a few rows
+    only). -1 where no paper row lies on the page."""
     height = grey.shape[0]
     x0, x1 = columns
     ly0, ly1 = rows
     near, far = rules.tint_paper
-    grow = max(1, round(rules.tint_clear * tall))
-    if grow not in clears:
-        kernel = np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)
-        clears[grow] = cv2.dilate(ink, kernel) == 0
-    clear = clears[grow]
-    bands = {
-        "ground": (round(ly0 + rules.band[0] * tall), round(ly0 + rules.band[1] * tall)),
-        "above": (round(ly0 - far * tall), round(ly0 - near * tall)),
-        "below": (round(ly1 + near * tall), round(ly1 + far * tall)),
-    }
+    top, bottom = max(0, round(ly0 - far * tall)), min(height, round(ly1 + far * tall))
     starts = np.arange(0, x1 - x0, step)
-    sums: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for name, (r0, r1) in bands.items():
-        r0, r1 = max(0, r0), min(height, r1)
-        if r1 <= r0:
-            sums[name] = (np.zeros(len(starts)), np.zeros(len(starts)))
-            continue
-        keep = clear[r0:r1, x0:x1]
-        values = np.where(keep, grey[r0:r1, x0:x1].astype(np.float64), 0.0)
-        sums[name] = (
-            np.add.reduceat(values.sum(axis=0), starts),
-            np.add.reduceat(keep.sum(axis=0), starts).astype(np.float64),
-        )
-    least = rules.tint_min_share * step * tall * (rules.band[1] - rules.band[0])
-    ground_sum, ground_n = sums["ground"]
-    paper_sum = sums["above"][0] + sums["below"][0]
-    paper_n = sums["above"][1] + sums["below"][1]
-    paper = np.maximum(paper_sum / np.maximum(paper_n, 1.0), 1.0)
-    tint = np.clip(1.0 - ground_sum / np.maximum(ground_n, 1.0) / paper, 0.0, None)
-    measured = (ground_n >= least) & (paper_n >= least)
-    return tuple(float(v) for v in np.where(measured, np.round(tint, 4), -1.0))
+    if bottom <= top or x1 <= x0:
+        return ()
+    size = 2 * max(1, round(rules.tint_window * tall / 2)) + 1
+    bright = cv2.dilate(grey[top:bottom, x0:x1], np.ones((1, size), np.uint8))
+    means = np.add.reduceat(bright.astype(np.float32), starts, axis=1) / np.diff(
+        np.append(starts, x1 - x0)
+    ).astype(np.float32)
+
+    def part(r0: float, r1: float) -> np.ndarray:
+        return means[max(0, round(r0) - top) : max(0, min(bottom, round(r1)) - top)]
+
+    ground = part(ly0 + rules.tint_band[0] * tall, ly0 + rules.tint_band[1] * tall)
+    paper = np.concatenate(
+        (part(ly0 - far * tall, ly0 - near * tall), part(ly1 + near * tall, ly1 + far * tall))
+    )
+    if len(ground) == 0 or len(paper) == 0:
+        return tuple(-1.0 for _ in starts)
+    level = _rank(ground, rules.tint_quantile)
+    paper_level = np.maximum(_rank(paper, 0.5), 1.0)
+    tint = np.clip(1.0 - level / paper_level, 0.0, None)
+    return tuple(float(v) for v in np.round(tint, 4))
+
+
+def _rank(rows: np.ndarray, share: float) -> np.ndarray:
+    """Per column, the value ``share`` of the way up the sorted rows (nearest rank)."""
+    at = min(len(rows) - 1, round(share * (len(rows) - 1)))
+    ranked: np.ndarray = np.partition(rows, at, axis=0)[at]
+    return ranked
 
 
 def _strokes(

@@ -178,12 +178,17 @@ class LineInkDetection(Spec):
         gt=0.0, description="heights above and below the line where its paper is taken"
     )
     paper_span: float = Field(ge=0.0, description="heights across which the paper is taken")
-    tint_clear: float = Field(ge=0.0, description="heights off ink where the ground is taken")
+    tint_window: float = Field(
+        gt=0.0, description="heights along a row within which its brightest pixel is taken"
+    )
+    tint_band: tuple[float, float] = Field(
+        description="the rows of the ground, shares of the line's height from its top"
+    )
+    tint_quantile: float = Field(
+        ge=0.0, le=1.0, description="of the band's rows, this quantile's brightness is the ground"
+    )
     tint_paper: tuple[float, float] = Field(
         description="heights above and below the line where its paper is taken"
-    )
-    tint_min_share: float = Field(
-        gt=0.0, le=1.0, description="a step needs this share of its band clear of ink"
     )
     colour_saturation: int = Field(
         ge=1, le=255, description="ink this saturated (HSV, 0-255) is coloured, not print"
@@ -195,6 +200,8 @@ class LineInkDetection(Spec):
     @model_validator(mode="after")
     def _consistent(self) -> LineInkDetection:
         _range(self.band, "band", upper=1.0)
+        _range(self.tint_band, "tint_band", upper=1.0)
+        _range(self.tint_paper, "tint_paper")
         return self
 
 

@@ -251,3 +251,21 @@ def test_colour_not_alone_on_one_option_reads_nothing(colours: dict[str, float],
     reading = _org_nature(_page({}, colours=colours))
 
     assert reading is not None and reading.value is None, why
+
+
+def test_unread_ink_only_inside_a_grey_seal_beside_the_group_leaves_the_words_to_read() -> None:
+    # A copy's grey seal stamped left of and above the row (the cover's seal beside
+    # 创新中心类型): its ring's ink nobody read lies by the boxes, inside the seal.
+    from pipeline.model import UnreadInk
+
+    page = _page({}, tints={"民营企业": 0.08})
+    seal = SealMark(bbox=(0.25, 0.1, 0.385, 0.205), shape="round", colour="grey", confidence=0.9)
+    ring = UnreadInk(bbox=(0.36, 0.186, 0.382, 0.2), ink=0.3)
+    reading = _org_nature(page.model_copy(update={"seals": (seal,), "unread": (ring,)}))
+
+    assert reading is not None and reading.value == "民营企业"
+    assert not needs_review(reading.confidence, RULES.review)
+    # the same ink with no seal found there is a mark nobody read: review
+    unsealed = _org_nature(page.model_copy(update={"unread": (ring,)}))
+    assert unsealed is not None and unsealed.value is None
+    assert Doubt.TICK_MARKED_ELSEWHERE in [d.cue for d in unsealed.doubts]

@@ -22,7 +22,7 @@ from extractors.review import needs_review
 from extractors.ticks import read_checkbox
 from pipeline.marks.tick_boxes import image_boxes, ink_mask
 from pipeline.marks.tick_rows import tick_rows
-from pipeline.model import Annex, Page, SealMark, SourceKind, TextLine, TickBox, TickRow
+from pipeline.model import Annex, Doubt, Page, SealMark, SourceKind, TextLine, TickBox, TickRow
 from tests.readers import TEMPLATES
 from tests.rulebook import RULES
 
@@ -596,3 +596,52 @@ def test_a_band_a_grey_seals_ring_took_leaves_the_words_own_ink_to_read(
     reading = _read(marked)
     assert reading is not None and reading.value is None
     assert needs_review(reading.confidence, RULES.review)
+
+
+def test_ink_round_one_option_and_another_options_words_marked_leave_a_flagged_blank() -> None:
+    """A pen ✓ drawn over 其他 whose strokes run up under the row above can read as a
+    mark round another option; when the words' own ink clearly marks 其他 (a blue pen on
+    a colour scan), the two cues disagree: a blank for review, never one read sure."""
+    from pipeline.marks.line_ink import line_ink
+
+    rng = np.random.default_rng([17, 4, 9])
+    image, placed = _form("underline", "民营企业", rng)
+    page = _page(image, placed, "民营企业")
+    inks = line_ink(ink_mask(image, DPI, RULES.tick_boxes), DPI, page.lines, RULES.line_ink, image)
+    page = page.model_copy(update={"line_ink": inks})
+    alone = _read(page)
+    assert alone is not None and alone.value == "民营企业"  # the underline alone reads
+    other = next(i for i, line in enumerate(page.lines) if line.text == "□其他")
+    # a tenth of 其他's ink coloured, as a blue pen's ✓ over print leaves it
+    coloured = tuple(
+        i.model_copy(update={"colour": tuple(0.1 for _ in i.shade)}) if i.line == other else i
+        for i in inks
+    )
+
+    reading = _read(page.model_copy(update={"line_ink": coloured}))
+
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
+    assert Doubt.TICK_WORDS_INK in [d.cue for d in reading.doubts]
+
+
+def test_ink_round_one_option_while_another_options_words_stand_out_is_doubt() -> None:
+    """The words of 其他 typed bold stand out (1.5 prints: noticed, not clear) while ink
+    round 民营企业 reads as its mark: a person weighs both, the reader reads neither."""
+    from pipeline.marks.line_ink import line_ink
+
+    rng = np.random.default_rng([17, 4, 9])
+    image, placed = _form("underline", "民营企业", rng)
+    page = _page(image, placed, "民营企业")
+    inks = line_ink(ink_mask(image, DPI, RULES.tick_boxes), DPI, page.lines, RULES.line_ink, image)
+    other = next(i for i, line in enumerate(page.lines) if line.text == "□其他")
+    heavier = tuple(
+        i.model_copy(update={"shade": tuple(1.5 * v for v in i.shade)}) if i.line == other else i
+        for i in inks
+    )
+
+    reading = _read(page.model_copy(update={"line_ink": heavier}))
+
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
+    assert Doubt.TICK_WORDS_INK in [d.cue for d in reading.doubts]
