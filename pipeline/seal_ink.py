@@ -140,6 +140,36 @@ def remove_seal_ink(image: np.ndarray) -> np.ndarray:
     return out
 
 
+def red_pen_kept(
+    image: np.ndarray, seal_free: np.ndarray, seals: list[tuple[int, int, int, int]]
+) -> np.ndarray:
+    """The seal-free image with the red ink outside every found seal put back.
+
+    ``remove_seal_ink`` takes every red pixel off the page, a red ballpoint's ✓ or ring
+    with the seals' ink. A person reads a red ✓ in a box as the choice, so the tick-box
+    readers look at this image: red ink where no seal was found (``seals``: pixel boxes,
+    x0, y0, x1, y1, already widened by the caller's margin) is the page's own colour
+    again; inside a seal's box it stays removed, so a seal over a box is never a tick.
+
+    Args:
+        image: the RGB uint8 page, colour as scanned.
+        seal_free: ``remove_seal_ink(image)``.
+        seals: where red ink is a seal's (pixel boxes).
+
+    Returns:
+        A new RGB uint8 page; ``seal_free`` unchanged (a copy) for a greyscale page.
+    """
+    check_rgb(image)
+    out = seal_free.copy()
+    if is_greyscale(image):
+        return out
+    red = _redness(image) > REDNESS_START
+    for x0, y0, x1, y1 in seals:
+        red[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)] = False
+    out[red] = image[red]
+    return out
+
+
 def paper_relative_shares(image: np.ndarray, window_px: int) -> Planes:
     """Each channel as a share of the local paper's level in it: three float32 (H, W)
     planes, R, G, B, 0-1 (kept apart: every measure below works plane by plane).
