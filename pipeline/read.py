@@ -110,7 +110,10 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
     inked_seals = tuple(s.bbox for s in seals if s.colour != "red")
     # the marks are read with a red pen's ink put back (off the OCR image with the seals')
     marks = _guarded(
-        lambda: _red_pen_kept(normalised.image, image, seals, rules), image, "red ink", number
+        lambda: _red_pen_kept(normalised.image, image, seals, dpi, rules),
+        image,
+        "red ink",
+        number,
     )
     boxes: tuple[TickBox, ...] = _guarded(
         lambda: image_boxes(marks, dpi, rules.tick_boxes, inked_seals),
@@ -168,11 +171,16 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
 
 
 def _red_pen_kept(
-    colour: np.ndarray, seal_free: np.ndarray, seals: tuple[SealMark, ...], rules: Rules
+    colour: np.ndarray,
+    seal_free: np.ndarray,
+    seals: tuple[SealMark, ...],
+    dpi: float,
+    rules: Rules,
 ) -> np.ndarray:
     """The seal-free page with red ink outside the red seals found put back: a red
     ballpoint's ✓ is a mark to read (``seal_ink.red_pen_kept``; the seals' boxes widened by
-    ``tick_boxes.red_pen_seal_margin``)."""
+    ``tick_boxes.red_pen_seal_margin``, and any red piece over ``red_pen_largest_mm``, a
+    seal not found, left off as well)."""
     height, width = colour.shape[:2]
     margin = rules.tick_boxes.red_pen_seal_margin
     keep_out = []
@@ -189,7 +197,8 @@ def _red_pen_kept(
                 ceil((y1 + dy) * height),
             )
         )
-    return red_pen_kept(colour, seal_free, keep_out)
+    largest = rules.tick_boxes.red_pen_largest_mm * dpi / 25.4
+    return red_pen_kept(colour, seal_free, keep_out, round(largest), margin)
 
 
 def _guarded(step: Callable[[], T], default: T, what: str, file_page: int) -> T:

@@ -141,7 +141,11 @@ def remove_seal_ink(image: np.ndarray) -> np.ndarray:
 
 
 def red_pen_kept(
-    image: np.ndarray, seal_free: np.ndarray, seals: list[tuple[int, int, int, int]]
+    image: np.ndarray,
+    seal_free: np.ndarray,
+    seals: list[tuple[int, int, int, int]],
+    largest: int = 0,
+    margin: float = 0.0,
 ) -> np.ndarray:
     """The seal-free image with the red ink outside every found seal put back.
 
@@ -150,11 +154,16 @@ def red_pen_kept(
     readers look at this image: red ink where no seal was found (``seals``: pixel boxes,
     x0, y0, x1, y1, already widened by the caller's margin) is the page's own colour
     again; inside a seal's box it stays removed, so a seal over a box is never a tick.
+    Red ink in one piece wider or taller than ``largest`` pixels (when set) is a seal's
+    too, found or not (a seal's ring, a red masthead: a pen's ✓ is a few millimetres):
+    its box, widened by ``margin`` of its size, stays seal-free with its lettering inside.
 
     Args:
         image: the RGB uint8 page, colour as scanned.
         seal_free: ``remove_seal_ink(image)``.
         seals: where red ink is a seal's (pixel boxes).
+        largest: red ink in a piece larger than this (pixels) is a seal's; 0: no limit.
+        margin: the share of such a piece's size its box is widened by.
 
     Returns:
         A new RGB uint8 page; ``seal_free`` unchanged (a copy) for a greyscale page.
@@ -164,7 +173,16 @@ def red_pen_kept(
     if is_greyscale(image):
         return out
     red = _redness(image) > REDNESS_START
-    for x0, y0, x1, y1 in seals:
+    keep_out = list(seals)
+    if largest > 0:
+        joined = cv2.dilate(red.astype(np.uint8), np.ones((3, 3), np.uint8))
+        count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+        for index in range(1, count):
+            x, y, w, h, _ = (int(v) for v in stats[index])
+            if max(w, h) > largest:
+                dx, dy = round(margin * w), round(margin * h)
+                keep_out.append((x - dx, y - dy, x + w + dx, y + h + dy))
+    for x0, y0, x1, y1 in keep_out:
         red[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)] = False
     out[red] = image[red]
     return out

@@ -58,6 +58,9 @@ class TickDetection(Spec):
     seal_face_clear: float = Field(
         ge=0.0, le=1.0, description="a box with a seal's face beside it: at most this inked"
     )
+    red_pen_largest_mm: float = Field(
+        gt=0.0, description="red ink in a piece larger than this (mm) is a seal's, found or not"
+    )
     red_pen_seal_margin: float = Field(
         ge=0.0, le=1.0, description="red ink within this share round a red seal's box is its"
     )

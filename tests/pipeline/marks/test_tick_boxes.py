@@ -862,8 +862,28 @@ def test_a_red_ballpoint_tick_is_kept_for_the_boxes_and_a_red_seal_is_not() -> N
         cv2.polylines(image, [path], False, red_pen, 2, cv2.LINE_AA)
     # the first box lies inside a red seal's box: its red ink is the seal's
     seal = (60, 100, 180, 220)
-    kept = red_pen_kept(image, remove_seal_ink(image), [seal])
+    kept = red_pen_kept(image, remove_seal_ink(image), [seal], round(15 * MM), 0.1)
 
     boxes = image_boxes(kept, DPI, TICKS)
     assert [b.ink > 0.1 for b in boxes] == [False, True]
     assert all(b.ink < 0.03 for b in image_boxes(remove_seal_ink(image), DPI, TICKS))
+
+
+def test_red_ink_of_a_seal_not_found_stays_off_the_boxes() -> None:
+    """A seal the detection missed: its ring is red ink in one piece far larger than a
+    pen's ✓, so it and the lettering inside it stay off, as a found seal's would."""
+    image = _page((900, 700))
+    side = _box(image, 400, 330)
+    seal = np.zeros(image.shape[:2], np.uint8)
+    cv2.circle(seal, (420, 350), round(20 * MM), 255, 6)  # a 40 mm ring round the box
+    cv2.line(seal, (404, 336), (400 + side - 4, 330 + side - 4), 255, 4)  # its lettering
+    red = np.array([215, 45, 50], np.float32) / 255
+    image = np.where(seal[..., None] > 0, image.astype(np.float32) * red, image).astype(np.uint8)
+
+    kept = red_pen_kept(image, remove_seal_ink(image), [], round(15 * MM), 0.1)
+
+    (box,) = [b for b in image_boxes(kept, DPI, TICKS)]
+    assert box.ink < 0.03
+    # with no limit on a red piece's size, the lettering would read as a tick
+    (loose,) = image_boxes(red_pen_kept(image, remove_seal_ink(image), []), DPI, TICKS)
+    assert loose.ink > 0.1
