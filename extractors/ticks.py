@@ -659,6 +659,14 @@ def _read_boxes(
         marked = [p for p in pale if p[0].pale > rules.pale.clear]
         if not inked and len(marked) == 1 and marked[0][0].pale >= rules.pale.marked:
             faint = marked[0]
+        # A pencil's ✓: a few pixels dark, the rest pale, in one box; the others empty.
+        if (
+            len(inked) == 1
+            and marked == inked
+            and inked[0][0].pale >= rules.pale.short_of_tick
+            and len(mapping.pairs) > 1
+        ):
+            faint = inked[0]
         inked += [p for p in marked if p not in inked]
     outside = (
         None
@@ -707,6 +715,30 @@ def _read_boxes(
         and standing is not None
         and standing is not outside.chosen[0]
     )
+    ringed = [p for p in mapping.pairs if p[0].ringed]
+    if (
+        not ticked
+        and len(ringed) == 1
+        and all(o is ringed[0][1] for _, o in inked)
+        and not _ring_contradicted(ringed[0][0], ringed[0][1], outside)
+        # (another option's words clearly marked besides: two marks, for review below)
+        and not (
+            words is not None and words.chosen is not None and words.chosen[0] is not ringed[0][1]
+        )
+        # (the option's words ringed with its box: read below as a circled option)
+        and not (
+            outside is not None and outside.chosen is not None and outside.chosen[0] is ringed[0][1]
+        )
+    ):
+        box, option = ringed[0]
+        return ExtractedField(
+            value=option.name,
+            raw=option.name,
+            page=page.number,
+            bbox=box.bbox,
+            confidence=round(min(rules.confidence.ringed, mapping.factor) * label.quality, 4),
+            doubts=_doubts(label, mapping.doubt),
+        )
     if outside is not None and outside.chosen is not None and not conflict:
         chosen, span = outside.chosen
         # A box a ring crossed may hold a little of the ring: no other option's. A box
@@ -741,7 +773,8 @@ def _read_boxes(
         unread = _unread_ink_round(group, page, rules) or _written_among(
             mapping, group, page, normalize
         )
-        elsewhere = unread or conflict or (outside is not None and outside.unsure)
+        # (a ring round a box not read as the choice: two rings, or other marks beside it)
+        elsewhere = unread or conflict or (outside is not None and outside.unsure) or bool(ringed)
         # A band a seal's ring took is unsure of itself, no mark: the words' own ink,
         # measured where no seal lies, still reads (grey-shaded-words-holes: a grey seal
         # under shaded 企业型 left the bands below the words unknown).
@@ -796,6 +829,21 @@ def _read_boxes(
         confidence=round(confidence, 4),
         doubts=_doubts(label, *cues),
     )
+
+
+def _ring_contradicted(box: TickBox, option: Choice, outside: _Outside | None) -> bool:
+    """Whether the marks round the options' words name another option than the ringed
+    box's: a stroke or strike elsewhere than the ring's own arcs. The ring's left arc lies
+    in the gap before its box, where a ✓ after the option before it would be: an option
+    whose words end within two box sides left of the ringed box is that arc."""
+    if outside is None or outside.chosen is None:
+        return False
+    chosen, (_, y0, x1, y1) = outside.chosen
+    if chosen is option:
+        return False
+    side = box.bbox[2] - box.bbox[0]
+    level = y0 <= (box.bbox[1] + box.bbox[3]) / 2 <= y1
+    return outside.struck or not (level and box.bbox[0] - 2 * side <= x1 <= box.bbox[0] + side)
 
 
 def _only_on(outside: _Outside | None, option: Choice, unread: bool) -> bool:

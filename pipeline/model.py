@@ -200,6 +200,9 @@ class TickBox(Frozen):
             "by a share of the box border's own contrast); 0 elsewhere"
         ),
     )
+    ringed: bool = Field(
+        False, description="scans: a pen's ring runs round the box alone (its words outside)"
+    )
     source: Literal["image", "vector", "glyph"] = Field(
         description="found in the scan's pixels, in a PDF's drawing, or as a ☑/□ character"
     )

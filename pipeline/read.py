@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from math import ceil, floor
 from typing import TypeVar
 
 import numpy as np
@@ -31,6 +32,7 @@ from pipeline.pages import SourcePage
 from pipeline.pixels import is_greyscale
 from pipeline.preprocess import normalise_page
 from pipeline.rulebook import Rules
+from pipeline.seal_ink import red_pen_kept
 from pipeline.second_reading import row_readings, second_readings
 
 log = logging.getLogger(__name__)
@@ -106,8 +108,15 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
     ocr_s += time.perf_counter() - started
     # a red seal's ink is off the OCR image; any other seal's is on it, joined to boxes
     inked_seals = tuple(s.bbox for s in seals if s.colour != "red")
+    # the marks are read with a red pen's ink put back (off the OCR image with the seals')
+    marks = _guarded(
+        lambda: _red_pen_kept(normalised.image, image, seals, dpi, rules),
+        image,
+        "red ink",
+        number,
+    )
     boxes: tuple[TickBox, ...] = _guarded(
-        lambda: image_boxes(image, dpi, rules.tick_boxes, inked_seals),
+        lambda: image_boxes(marks, dpi, rules.tick_boxes, inked_seals),
         (),
         "tick boxes not found",
         number,
@@ -119,7 +128,7 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
         number,
     )
     mask: np.ndarray | None = _guarded(
-        lambda: ink_mask(image, dpi, rules.tick_boxes), None, "ink not found", number
+        lambda: ink_mask(marks, dpi, rules.tick_boxes), None, "ink not found", number
     )
     rows: tuple[TickRow, ...] = (
         _guarded(
@@ -133,7 +142,7 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
     )
     inked: tuple[LineInk, ...] = (
         _guarded(
-            lambda: line_ink(mask, dpi, lines, rules.line_ink, image),
+            lambda: line_ink(mask, dpi, lines, rules.line_ink, marks),
             (),
             "ink along text lines not measured",
             number,
@@ -159,6 +168,37 @@ def read_page(source: SourcePage, engine: OcrEngine, rules: Rules) -> ReadPage:
         normalise_s=round(normalise_s, 4),
         seals_s=round(seals_s, 4),
     )
+
+
+def _red_pen_kept(
+    colour: np.ndarray,
+    seal_free: np.ndarray,
+    seals: tuple[SealMark, ...],
+    dpi: float,
+    rules: Rules,
+) -> np.ndarray:
+    """The seal-free page with red ink outside the red seals found put back: a red
+    ballpoint's ✓ is a mark to read (``seal_ink.red_pen_kept``; the seals' boxes widened by
+    ``tick_boxes.red_pen_seal_margin``, and any red piece over ``red_pen_largest_mm``, a
+    seal not found, left off as well)."""
+    height, width = colour.shape[:2]
+    margin = rules.tick_boxes.red_pen_seal_margin
+    keep_out = []
+    for seal in seals:
+        if seal.colour != "red":
+            continue
+        x0, y0, x1, y1 = seal.bbox
+        dx, dy = margin * (x1 - x0), margin * (y1 - y0)
+        keep_out.append(
+            (
+                floor((x0 - dx) * width),
+                floor((y0 - dy) * height),
+                ceil((x1 + dx) * width),
+                ceil((y1 + dy) * height),
+            )
+        )
+    largest = rules.tick_boxes.red_pen_largest_mm * dpi / 25.4
+    return red_pen_kept(colour, seal_free, keep_out, round(largest), margin)
 
 
 def _guarded(step: Callable[[], T], default: T, what: str, file_page: int) -> T:

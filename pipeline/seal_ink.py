@@ -30,6 +30,8 @@ MASK_MIN_RED = 90
 PRINT_RED_SHARE = 0.4
 # Pixels this red are seal ink for sure; their red share gives the ink's own red level.
 SOLID_SEAL_REDNESS = 80
+# A red piece's size (``red_pen_kept``) is measured on cells this many pixels a side.
+PIECE_GRID_PX = 4
 # Paper colour is sampled on a grid this many pixels apart, averaged over this window.
 PAPER_GRID_PX = 8
 PAPER_WINDOW_CELLS = 9
@@ -137,6 +139,64 @@ def remove_seal_ink(image: np.ndarray) -> np.ndarray:
     )
     blended = pixels + (recovered - pixels) * weight[:, None]
     out[ys, xs] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+    return out
+
+
+def red_pen_kept(
+    image: np.ndarray,
+    seal_free: np.ndarray,
+    seals: list[tuple[int, int, int, int]],
+    largest: int = 0,
+    margin: float = 0.0,
+) -> np.ndarray:
+    """The seal-free image with the red ink outside every found seal put back.
+
+    ``remove_seal_ink`` takes every red pixel off the page, a red ballpoint's ✓ or ring
+    with the seals' ink. A person reads a red ✓ in a box as the choice, so the tick-box
+    readers look at this image: red ink where no seal was found (``seals``: pixel boxes,
+    x0, y0, x1, y1, already widened by the caller's margin) is the page's own colour
+    again; inside a seal's box it stays removed, so a seal over a box is never a tick.
+    Red ink in one piece wider or taller than ``largest`` pixels (when set) is a seal's
+    too, found or not (a seal's ring, a red masthead: a pen's ✓ is a few millimetres):
+    its box, widened by ``margin`` of its size, stays seal-free with its lettering inside.
+
+    Args:
+        image: the RGB uint8 page, colour as scanned.
+        seal_free: ``remove_seal_ink(image)``.
+        seals: where red ink is a seal's (pixel boxes).
+        largest: red ink in a piece larger than this (pixels) is a seal's; 0: no limit.
+        margin: the share of such a piece's size its box is widened by.
+
+    Returns:
+        A new RGB uint8 page; ``seal_free`` unchanged (a copy) for a greyscale page.
+    """
+    check_rgb(image)
+    out = seal_free.copy()
+    if is_greyscale(image):
+        return out
+    red = cv2.threshold(_redness(image), REDNESS_START, 255, cv2.THRESH_BINARY)[1]
+    if not cv2.countNonZero(red):
+        return out
+    keep_out = list(seals)
+    if largest > 0:
+        # pieces measured on a quarter-size mask (each cell red if any pixel is: strokes a
+        # pixel or two apart joined), fast on a whole page
+        g = PIECE_GRID_PX
+        height, width = red.shape
+        small = cv2.resize(
+            red[: height // g * g, : width // g * g],
+            (width // g, height // g),
+            interpolation=cv2.INTER_AREA,
+        )
+        joined = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY)[1]
+        stats = cv2.connectedComponentsWithStats(joined, connectivity=8)[2]
+        for x, y, w, h, _ in (stats[1:] * g).tolist():
+            if max(w, h) > largest:
+                dx, dy = round(margin * w), round(margin * h)
+                keep_out.append((x - dx - g, y - dy - g, x + w + dx + g, y + h + dy + g))
+    for x0, y0, x1, y1 in keep_out:
+        red[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)] = 0
+    cv2.copyTo(image, red, out)
     return out
 
 

@@ -208,11 +208,19 @@ def image_boxes(
         measured += _joined_boxes(
             ink, across, down, rects, [m.rect for m in measured], places, ring, rules
         )
+    loose = _without_rules(ink, rules.ring_rule * _clean_side(rects)) if rects else ink
+    if rects:
+        measured += _ringed_squares(
+            loose, across, down, rects, [m.rect for m in measured], places, rules
+        )
     found = [
         TickBox(
             bbox=(x0 / width, y0 / height, x1 / width, y1 / height),
             ink=round(m.share, 4),
             pale=round(_pale(grey, paper, frame, m, rules, ring), 4),
+            ringed=bool(rects)
+            and not any(_overlap(m.rect, s) for s in places)
+            and _ring_round(loose, m.rect, rules),
             source="image",
         )
         for m in measured
@@ -791,6 +799,134 @@ def _round_marks(
             round(y + cy + half_h) + 1,
         )
         found.append(_Measured((x, y, x + w, y + h), float(share), inside))
+    return found
+
+
+def _without_rules(ink: np.ndarray, length: float) -> np.ndarray:
+    """The ink less its straight level and upright runs ``length`` pixels long or more:
+    a table's rules, never a pen's ring (its arcs curve away within a box's side or so)."""
+    run = max(3, round(length))
+    rules_ = cv2.bitwise_or(
+        morph_on_paper(ink, cv2.MORPH_OPEN, (1, run)), morph_on_paper(ink, cv2.MORPH_OPEN, (run, 1))
+    )
+    return cv2.bitwise_and(ink, cv2.bitwise_not(rules_))
+
+
+def _ring_round(ink: np.ndarray, rect: Rect, rules: TickDetection) -> bool:
+    """Whether a pen's ring runs round a square (the chosen box ringed, its words left
+    outside): along rays from the square's centre at ``ring_angles`` angles, ink from
+    ``ring_radius`` [0] sides past where the ray leaves the square (its border's blur) to
+    [1] sides from the centre, found on
+    ``ring_cover`` of the rays outside the words' side (``ring_words``: degrees either side
+    of the right, where the option's words begin and the ring may cross them), nearest at
+    radii that change little from ray to ray (``ring_step`` sides, on ``ring_smooth`` of
+    neighbouring rays: one line round it, not characters of the rows above and below or a
+    seal's lettering) and thin there (the ink's run along the ray, median ``ring_thick``
+    sides at most: a pen's line, not a character's body)."""
+    x0, y0, x1, y1 = rect
+    side = (x1 - x0 + y1 - y0) / 2
+    cx, cy = (x0 + x1 - 1) / 2, (y0 + y1 - 1) / 2
+    inner, outer = rules.ring_radius
+    angles = np.linspace(0.0, 2 * np.pi, rules.ring_angles, endpoint=False)
+    degrees = np.degrees(angles)
+    angles = angles[np.minimum(degrees, 360.0 - degrees) > rules.ring_words]
+    radii = np.arange(0.5 * side, outer * side, 0.5)
+    xs = np.rint(cx + np.outer(np.cos(angles), radii)).astype(int)
+    ys = np.rint(cy - np.outer(np.sin(angles), radii)).astype(int)
+    height, width = ink.shape
+    on_page = (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height)
+    inked = np.zeros(xs.shape, bool)
+    inked[on_page] = ink[ys[on_page], xs[on_page]] > 0
+    # each ray from ``inner`` sides past where it leaves the square (its border's blur)
+    leaves = 0.5 / np.maximum(np.abs(np.cos(angles)), np.abs(np.sin(angles)))
+    inked &= radii[None, :] >= (leaves[:, None] + inner) * side
+    cover, smooth, thick = _ring_stats(inked, radii / side, rules)
+    return cover >= rules.ring_cover and smooth >= rules.ring_smooth and thick <= rules.ring_thick
+
+
+def _ring_stats(
+    inked: np.ndarray, radii: np.ndarray, rules: TickDetection
+) -> tuple[float, float, float]:
+    """Along rays (rows of ``inked``, at ``radii`` sides): the share of rays with ink, the
+    share of neighbouring rays whose nearest ink lies within ``ring_step`` of each other's,
+    and the median run of ink along a ray from where it begins (sides)."""
+    has = np.any(inked, axis=1).astype(bool)
+    if not has.any():
+        return 0.0, 0.0, float("inf")
+    first = np.argmax(inked, axis=1)
+    near = radii[first]
+    both = has[1:] & has[:-1]
+    diffs: np.ndarray = np.abs(np.diff(near))
+    steps = diffs[both]
+    smooth = float((steps <= rules.ring_step).mean()) if steps.size else 0.0
+    step = float(radii[1] - radii[0]) if radii.size > 1 else 1.0
+    runs = []
+    for row, start in zip(inked[has], first[has], strict=True):
+        gaps = np.flatnonzero(~row[start:])
+        runs.append((gaps[0] if gaps.size else row.size - start) * step)
+    return float(has.mean()), smooth, float(np.median(runs))
+
+
+def _ringed_squares(
+    loose: np.ndarray,
+    across: np.ndarray,
+    down: np.ndarray,
+    clean: list[Rect],
+    taken: list[Rect],
+    places: Sequence[Rect],
+    rules: TickDetection,
+) -> list[_Measured]:
+    """Boxes a pen's ring round them hid from the search: the ring touches the box's
+    border where it passes close, and the two are one part, no square. On the rows of the
+    page's clean boxes (within ``ring_reach`` sides of their first and last), at places
+    no box was found, a square of the clean boxes' size (``crossed_side``) whose four
+    sides straight runs cover (``edge_cover``) with a ring round it (``_ring_round``) is
+    such a box; its inside ink is measured as a clean box's (the ring lies outside it).
+    Not by a seal (its lettering runs round a box too)."""
+    side = _clean_side(clean)
+    slack = rules.crossed_side * side
+    size = round(side)
+    thick = max(2, round(0.15 * side))
+    height, width = loose.shape
+    found: list[_Measured] = []
+    taken = list(taken)
+    rows: list[list[Rect]] = []
+    for rect in sorted(clean, key=lambda r: r[1] + r[3]):
+        if rows and abs((rows[-1][0][1] + rows[-1][0][3]) / 2 - (rect[1] + rect[3]) / 2) <= (
+            0.5 * side
+        ):
+            rows[-1].append(rect)
+        else:
+            rows.append([rect])
+    reach = rules.ring_reach * side
+    for row in rows:
+        y0 = round(min(r[1] for r in row) - slack)
+        y1 = round(max(r[3] for r in row) + slack)
+        xa = max(0, round(min(r[0] for r in row) - reach))
+        xb = min(width, round(max(r[2] for r in row) + reach))
+        if y0 < 0 or y1 > height or xb - xa <= size:
+            continue
+        flat = across[y0:y1, xa:xb]
+        tall = down[y0:y1, xa:xb]
+        corners = (0, 0, xb - xa - size, y1 - y0 - size)
+        if corners[3] < 0:
+            continue
+        cover = _four_sides(flat, tall, corners, size, thick)
+        for dy, dx in sorted(
+            zip(*np.nonzero(cover >= rules.edge_cover), strict=True),
+            key=lambda c: -float(cover[c[0], c[1]]),
+        ):
+            rect = (xa + int(dx), y0 + int(dy), xa + int(dx) + size, y0 + int(dy) + size)
+            if any(_overlap(rect, r) for r in taken) or any(_overlap(rect, s) for s in places):
+                continue
+            if not _ring_round(loose, rect, rules):
+                continue
+            margin = round((rules.inset + 0.1) * side)
+            inside = (rect[0] + margin, rect[1] + margin, rect[2] - margin, rect[3] - margin)
+            region = loose[inside[1] : inside[3], inside[0] : inside[2]]
+            share = cv2.countNonZero(region) / max(1, region.size)
+            found.append(_Measured(rect, float(share), inside))
+            taken.append(rect)
     return found
 
 

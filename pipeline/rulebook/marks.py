@@ -58,6 +58,25 @@ class TickDetection(Spec):
     seal_face_clear: float = Field(
         ge=0.0, le=1.0, description="a box with a seal's face beside it: at most this inked"
     )
+    red_pen_largest_mm: float = Field(
+        gt=0.0, description="red ink in a piece larger than this (mm) is a seal's, found or not"
+    )
+    red_pen_seal_margin: float = Field(
+        ge=0.0, le=1.0, description="red ink within this share round a red seal's box is its"
+    )
+    ring_rule: float = Field(gt=0.0, description="straight runs this many sides long: rules")
+    ring_radius: tuple[float, float] = Field(
+        description="a pen ring: from this many sides past the box to this far from its centre"
+    )
+    ring_angles: int = Field(ge=8, description="rays a ring is looked for along")
+    ring_words: float = Field(
+        ge=0.0, lt=90.0, description="degrees either side of the right left out (the words)"
+    )
+    ring_cover: float = Field(gt=0.0, le=1.0, description="share of the rays with ink")
+    ring_step: float = Field(gt=0.0, description="the ring's radius changes by this much a ray")
+    ring_smooth: float = Field(gt=0.0, le=1.0, description="share of rays changing that little")
+    ring_thick: float = Field(gt=0.0, description="the ring's median run along a ray, sides")
+    ring_reach: float = Field(gt=0.0, description="ringed boxes looked for this far along rows")
     pale_contrast: float = Field(
         gt=0.0, lt=1.0, description="pale ink: darker than paper by this share of the border's"
     )

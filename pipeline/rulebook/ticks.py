@@ -27,6 +27,7 @@ class TickConfidence(Spec):
     glyph_before: float = Field(ge=0.0, le=1.0)
     words_ink: float = Field(ge=0.0, le=1.0)
     only_printed: float = Field(ge=0.0, le=1.0)
+    ringed: float = Field(ge=0.0, le=1.0)
 
 
 class TypedMarks(Spec):
@@ -93,11 +94,16 @@ class PaleMarks(Spec):
 
     marked: float = Field(gt=0.0, le=1.0, description="the box's inside this pale-marked")
     clear: float = Field(ge=0.0, lt=1.0, description="...while every other box is at most this")
+    short_of_tick: float = Field(
+        gt=0.0, le=1.0, description="a box with dark ink short of a tick: this pale-marked"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> PaleMarks:
         if self.clear >= self.marked:
             raise ValueError("pale: a clear box must carry less pale ink than a marked one")
+        if self.short_of_tick < self.marked:
+            raise ValueError("pale: short_of_tick needs at least the marked share")
         return self
 
 

@@ -318,13 +318,72 @@ def test_faint_ink_not_clear_of_the_other_boxes_goes_to_review(
     assert reading.value == "科研院所", why  # the likeliest, proposed to the reviewer
 
 
-def test_dark_ink_short_of_a_tick_stays_unclear_whatever_its_pale_ink() -> None:
-    # a smudge or a stroke grazing the box: some dark ink, more pale round it
-    reading = _org_nature(_pale_page([0.0, 0.0, 0.0, 0.05, 0.0, 0.0], [0, 0, 0, 0.2, 0, 0]))
+def test_dark_ink_short_of_a_tick_stays_unclear_when_its_pale_ink_is_short_of_a_stroke() -> None:
+    # a smudge or a stroke grazing the box: some dark ink, a little pale round it
+    reading = _org_nature(_pale_page([0.0, 0.0, 0.0, 0.05, 0.0, 0.0], [0, 0, 0, 0.1, 0, 0]))
 
     assert reading is not None and reading.value == "科研院所"
     assert needs_review(reading.confidence, RULES.review)
     assert reading.doubts[0].cue is Doubt.TICK_AMBIGUOUS
+
+
+def test_a_pencil_tick_dark_in_places_pale_across_the_box_reads_beside_empty_boxes() -> None:
+    """A ✓ in pencil: a few grains darker than a tick needs, its stroke pale across the
+    box (``pale.short_of_tick``), every other box of the group empty by both measures."""
+    reading = _org_nature(_pale_page([0.0, 0.0, 0.0, 0.07, 0.0, 0.0], [0, 0, 0, 0.2, 0, 0]))
+
+    assert reading is not None and reading.value == "科研院所"
+    assert reading.confidence == RULES.ticks.confidence.pale
+    # ...but not when another box is not clearly empty
+    unclear = _org_nature(_pale_page([0.0, 0.0, 0.0, 0.07, 0.0, 0.0], [0, 0.04, 0, 0.2, 0, 0]))
+    assert unclear is not None and needs_review(unclear.confidence, RULES.review)
+
+
+def _ringed_page(inks: list[float], ringed: list[bool]) -> Page:
+    page = _org_nature_page(inks)
+    group = [b for b in page.boxes if b.bbox[1] < 0.24]
+    rings = {id(b): r for b, r in zip(group, ringed, strict=True)}
+    return page.model_copy(
+        update={
+            "boxes": tuple(
+                b.model_copy(update={"ringed": rings.get(id(b), False)}) for b in page.boxes
+            )
+        }
+    )
+
+
+def test_a_pen_ring_round_one_empty_box_reads_as_its_option() -> None:
+    reading = _org_nature(_ringed_page([0.0] * 6, [False, False, False, True, False, False]))
+
+    assert reading is not None and reading.value == "科研院所"
+    assert reading.confidence == RULES.ticks.confidence.ringed
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize(
+    ("inks", "ringed", "value", "sure"),
+    [
+        ([0.0] * 6, [False, True, False, True, False, False], None, False),
+        (
+            [0.0, 0.0, 0.0, 0.0, 0.31, 0.0],
+            [False, False, False, True, False, False],
+            "高等院校",
+            False,
+        ),
+        ([0.0, 0.0, 0.0, 0.0, 0.05, 0.0], [False, False, False, True, False, False], None, False),
+    ],
+    ids=["two rings", "a tick in another box", "ink in another box"],
+)
+def test_a_ring_beside_other_marks_decides_nothing_alone(
+    inks: list[float], ringed: list[bool], value: str | None, sure: bool
+) -> None:
+    reading = _org_nature(_ringed_page(inks, ringed))
+
+    assert reading is not None
+    if value is not None:
+        assert reading.value == value  # the tick decides, as before
+    else:
+        assert needs_review(reading.confidence, RULES.review)
 
 
 def test_pale_ink_does_not_weigh_against_a_box_ticked_in_dark_ink() -> None:

@@ -28,7 +28,7 @@ from pipeline.preprocess import normalise_page
 from pipeline.read import read_page
 from pipeline.rulebook import load_rules
 from pipeline.rulebook.marks import TickDetection
-from pipeline.seal_ink import remove_seal_ink
+from pipeline.seal_ink import red_pen_kept, remove_seal_ink
 from pipeline.settings import Settings
 from rules import RULES_DIR
 from tests.rulebook import RULES, rules_folder
@@ -792,3 +792,98 @@ def test_a_scribbled_square_is_no_box_without_clean_boxes_beside_it() -> None:
     scan = _scanned(image, np.random.default_rng(5), degraded=False)
 
     assert image_boxes(scan, DPI, TICKS) == ()
+
+
+# --- a pen's ring round a box, a red ballpoint's tick -------------------------------------
+
+
+def _ring(image: np.ndarray, x: int, y: int, side: int, shift: tuple[int, int] = (0, 0)) -> None:
+    """A small ballpoint oval round the box alone (about twice its side across)."""
+    centre = (x + side // 2 + shift[0], y + side // 2 + shift[1])
+    axes = (round(0.98 * side), round(0.9 * side))
+    cv2.ellipse(image, centre, axes, 4, 0, 360, BALLPOINT, 2, cv2.LINE_AA)
+
+
+def _words_after(image: np.ndarray, x: int, y: int, side: int, count: int = 3) -> None:
+    for k in range(count):
+        _word(image, x + side + round(0.3 * side) + k * (side + 2), y, side)
+
+
+@pytest.mark.parametrize("shift", [(0, 0), (-3, 4)], ids=["round", "off-centre"])
+def test_a_pen_ring_round_one_box_alone_is_seen_and_the_others_are_not(
+    shift: tuple[int, int],
+) -> None:
+    image = _page((900, 400))
+    xs = [60, 260, 460, 660]
+    sides = [_box(image, x, 150) for x in xs]
+    for x, side in zip(xs, sides, strict=True):
+        _words_after(image, x, 150, side)
+    cv2.line(image, (20, 120), (880, 120), INK, 1)  # the cell's rule above the row
+    _ring(image, xs[2], 150, sides[2], shift)
+    scan = _scanned(image, np.random.default_rng(3), degraded=False)
+
+    boxes = image_boxes(scan, DPI, TICKS)
+
+    mine = [
+        b
+        for b in boxes
+        if any(abs(_centre_x(b, 900) - x - s / 2) < 4 for x, s in zip(xs, sides, strict=True))
+    ]
+    assert len(mine) == 4
+    assert [b.ringed for b in mine] == [False, False, True, False]
+    assert all(b.ink < 0.03 for b in mine)
+
+
+def test_a_box_its_ring_touches_is_still_found_and_ringed() -> None:
+    """A ring drawn a little low grazes the box's top corners: the two may be one part."""
+    image = _page((900, 400))
+    xs = [60, 260, 460]
+    sides = [_box(image, x, 150) for x in xs]
+    for x, side in zip(xs, sides, strict=True):
+        _words_after(image, x, 150, side)
+    side = sides[1]
+    centre = (xs[1] + side // 2, 150 + side // 2 + round(0.15 * side))
+    cv2.ellipse(image, centre, (round(0.93 * side), round(0.85 * side)), 0, 0, 360, BALLPOINT, 3)
+
+    boxes = image_boxes(image, DPI, TICKS)
+
+    assert len(boxes) == 3
+    assert [b.ringed for b in boxes] == [False, True, False]
+
+
+def test_a_red_ballpoint_tick_is_kept_for_the_boxes_and_a_red_seal_is_not() -> None:
+    image = _page()
+    xs = [100, 400]
+    sides = [_box(image, x, 150) for x in xs]
+    red_pen = (196, 28, 48)
+    for x, side in zip(xs, sides, strict=True):
+        points = [(0.15, 0.45), (0.4, 0.88), (1.2, -0.25)]
+        path = np.array([(x + a * side, 150 + b * side) for a, b in points], np.int32)
+        cv2.polylines(image, [path], False, red_pen, 2, cv2.LINE_AA)
+    # the first box lies inside a red seal's box: its red ink is the seal's
+    seal = (60, 100, 180, 220)
+    kept = red_pen_kept(image, remove_seal_ink(image), [seal], round(15 * MM), 0.1)
+
+    boxes = image_boxes(kept, DPI, TICKS)
+    assert [b.ink > 0.1 for b in boxes] == [False, True]
+    assert all(b.ink < 0.03 for b in image_boxes(remove_seal_ink(image), DPI, TICKS))
+
+
+def test_red_ink_of_a_seal_not_found_stays_off_the_boxes() -> None:
+    """A seal the detection missed: its ring is red ink in one piece far larger than a
+    pen's ✓, so it and the lettering inside it stay off, as a found seal's would."""
+    image = _page((900, 700))
+    side = _box(image, 400, 330)
+    seal = np.zeros(image.shape[:2], np.uint8)
+    cv2.circle(seal, (420, 350), round(20 * MM), 255, 6)  # a 40 mm ring round the box
+    cv2.line(seal, (404, 336), (400 + side - 4, 330 + side - 4), 255, 4)  # its lettering
+    red = np.array([215, 45, 50], np.float32) / 255
+    image = np.where(seal[..., None] > 0, image.astype(np.float32) * red, image).astype(np.uint8)
+
+    kept = red_pen_kept(image, remove_seal_ink(image), [], round(15 * MM), 0.1)
+
+    (box,) = [b for b in image_boxes(kept, DPI, TICKS)]
+    assert box.ink < 0.03
+    # with no limit on a red piece's size, the lettering would read as a tick
+    (loose,) = image_boxes(red_pen_kept(image, remove_seal_ink(image), []), DPI, TICKS)
+    assert loose.ink > 0.1
