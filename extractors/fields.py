@@ -627,19 +627,27 @@ def _authority_read(
     normalize = normalizer(rules)
     gaz = gazetteer(rules)
     text = normalize.text(read)
-    name = plausibility.fitted_authority(text, gaz, judge)
-    if name is None:
-        return None
     middle = (source.bbox[1] + source.bbox[3]) / 2
-    over = [
-        s
+    letterings = [
+        normalize.text(s.text)
         for s in page.seals
         if s.bbox[1] < middle < s.bbox[3]
         and s.bbox[0] < source.bbox[2]
         and s.bbox[2] > label.bbox[0]
     ]
+    name = plausibility.fitted_authority(text, gaz, judge)
+    if name is None:
+        # several fit (市工业和信息化局: six cities' with two lost): the one the seal's
+        # lettering shows is proposed, for review
+        shown = {
+            n
+            for n in plausibility.fitting_authorities(text, gaz, judge)
+            for lettering in letterings
+            if plausibility.lettering_agrees(text, n, lettering, gaz, judge)
+        }
+        return (shown.pop(), False) if len(shown) == 1 else None
     sure = plausibility.fitted_alone(text, name, gaz, judge) and any(
-        plausibility.lettering_agrees(text, name, normalize.text(s.text), gaz, judge) for s in over
+        plausibility.lettering_agrees(text, name, lettering, gaz, judge) for lettering in letterings
     )
     return name, sure
 
@@ -1000,16 +1008,13 @@ def read_field(
                 rules=rules.plausibility,
                 normalize=normalize,
             ).doubts
-            if (
-                fitted is not None
-                and not sure_fit
-                and Doubt.NEAR_CHOICE not in {d.cue for d in signs}
-            ):
-                # an authority proposed for a reading that lost characters: a reviewer confirms
+            if fitted is not None and not sure_fit:
+                # an authority proposed for a reading that lost characters: a reviewer
+                # confirms it (the near miss named is the one proposed)
                 near = FieldDoubt(
                     cue=Doubt.NEAR_CHOICE, detail=fitted[0], effect=judge.factors.near_miss
                 )
-                signs = (*signs, near)
+                signs = (*(d for d in signs if d.cue is not Doubt.NEAR_CHOICE), near)
             # ink the OCR did not read, where the value is or goes on (the characters an
             # authority read surely lost are the seal's: explained)
             if page.unread and not sure_fit:

@@ -414,15 +414,20 @@ def fitted_authority(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> str
     return fits[0] if len(fits) == 1 else None
 
 
+def fitting_authorities(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> list[str]:
+    """Every authority holding the reading's characters in order with at most
+    ``authority_lost[1]`` of its own lost (市工业和信息化局: the five cities' named 某某市)."""
+    return [
+        name
+        for name in gaz.authorities
+        if (lost := _lost(text, name)) is not None and lost <= rules.authority_lost[1]
+    ]
+
+
 def fitted_alone(text: str, name: str, gaz: Gazetteer, rules: PlausibilityRules) -> bool:
     """Whether no other authority holds the reading's characters in order with at most
     ``authority_lost[1]`` lost (黔南州业和信息化局 holds 黔东南州… with two lost)."""
-    return not any(
-        other != name
-        and (lost := _lost(text, other)) is not None
-        and lost <= rules.authority_lost[1]
-        for other in gaz.authorities
-    )
+    return all(other == name for other in fitting_authorities(text, gaz, rules))
 
 
 def lettering_agrees(

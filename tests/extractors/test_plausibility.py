@@ -434,7 +434,7 @@ GAZ = gazetteer(ALL)
         ("铜市工业和信息化局", "铜仁市工业和信息化局", True),
         ("义市工业和信息化局", "遵义市工业和信息化局", True),  # its start lost
         ("东南州工业和信息化局", "黔东南州工业和信息化局", True),
-        # one lost of 黔南州…, two of 黔东南州…: proposed, not alone
+        # one lost of 黔南州…, two of 黔东南州… and 黔西南州…: proposed, not alone
         ("黔南州业和信息化局", "黔南州工业和信息化局", False),
         ("市工业和信息化局", None, False),  # two lost of six cities' authorities
         ("贵阳市工业和信息化局", None, False),  # an authority read whole: judged as before
@@ -467,3 +467,10 @@ def test_a_seal_s_lettering_agrees_when_it_shows_what_the_reading_lost(
     read: str, name: str, lettering: str, agrees: bool
 ) -> None:
     assert pl.lettering_agrees(read, name, lettering, GAZ, RULES) is agrees
+
+
+def test_a_reading_several_authorities_hold_with_two_lost_fits_each_of_them() -> None:
+    got = pl.fitting_authorities("市工业和信息化局", GAZ, RULES)
+    assert set(got) == {f"{c}市工业和信息化局" for c in ("贵阳", "遵义", "安顺", "毕节", "铜仁")}
+    got = pl.fitting_authorities("黔南州业和信息化局", GAZ, RULES)
+    assert set(got) == {f"{p}州工业和信息化局" for p in ("黔南", "黔东南", "黔西南")}
