@@ -384,11 +384,20 @@ def sole_authority(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> bool:
 
 def _authority_near_miss(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> str | None:
     """The campaign's authority the text is near to but not (黔南工业和信息化局: a
-    character lost under the seal), or None when it is one or is near none."""
+    character lost under the seal), or holds in part, its characters in order, however
+    many it lost (贵安新区经济 of 贵安新区经济发展局: its end read as another line); None
+    when it is one or is near none."""
     if not gaz.authorities or text in gaz.authorities:
         return None
     best = max(gaz.authorities, key=lambda a: fuzz.ratio(text, a))
-    return best if fuzz.ratio(text, best) >= rules.authority_near else None
+    if fuzz.ratio(text, best) >= rules.authority_near:
+        return best
+    if len(text) < rules.org_name_min_length:
+        return None  # too short to be a name at all (unparsed)
+    held = sorted((lost, a) for a in gaz.authorities if (lost := _lost(text, a)) is not None)
+    if not held or (len(held) > 1 and held[1][0] == held[0][0]):
+        return None  # held by none, or by several alike (业和信息化局): no one to name
+    return held[0][1]
 
 
 def _lost(text: str, name: str) -> int | None:

@@ -780,6 +780,9 @@ def test_a_value_missing_the_start_its_seal_hid_is_the_one_authority_its_letteri
         ("黔西州工业和信息化局", "", "黔西南州工业和信息化局", False),
         # one lost of 黔南州…, two of 黔东南州…: fits two, for review
         ("黔南州业和信息化局", "黔南州工业和信息化", "黔南州工业和信息化局", False),
+        # 黔南州… with one lost, 黔东南州… with two: the one the lettering shows, for review
+        ("南州工业和信息化局", "黔东南州工业和信料化局", "黔东南州工业和信息化局", False),
+        ("南州工业和信息化局", "", "南州工业和信息化局", False),
         # fits five cities' authorities with two lost: the one the lettering shows is
         # proposed, for review; a lettering showing none of them proposes nothing
         ("市工业和信息化局", "毕节市工业和信息化", "毕节市工业和信息化局", False),
@@ -1003,3 +1006,24 @@ def test_a_re_reading_that_lost_one_of_two_like_characters_is_no_sign(
     )
     assert reading is not None and reading.value == "2022-07-11"
     assert needs_review(reading.confidence, RULES.review) is not sure
+
+
+def test_an_authority_s_end_read_as_a_line_of_its_own_is_joined() -> None:
+    # 贵安新区经济 | 发展局, the boxes overlapping (a black copy): the authority, read whole
+    label = _line("推荐单位（盖章", (0.161, 0.645, 0.344, 0.67))
+    start = _line("贵安新区经济", (0.384, 0.643, 0.529, 0.669))
+    end = _line("发展局", (0.51, 0.642, 0.599, 0.672))
+    reading = _read("recommender", _cover([label, start, end], ()))
+    assert reading.value == "贵安新区经济发展局"
+    assert not needs_review(reading.confidence, RULES.review)
+    # the start alone is an authority in part: never sure
+    reading = _read("recommender", _cover([label, start], ()))
+    assert reading.value == "贵安新区经济"
+    assert needs_review(reading.confidence, RULES.review)
+
+
+def test_the_label_s_rest_and_the_value_in_a_box_reaching_over_the_label_are_read() -> None:
+    label = _line("推荐单位", (0.167, 0.647, 0.278, 0.673))
+    rest = _line("(盖章)遵义市工业和信息化局", (0.262, 0.642, 0.628, 0.676))
+    reading = _read("recommender", _cover([label, rest], ()))
+    assert reading.value == "遵义市工业和信息化局"
