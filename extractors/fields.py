@@ -1184,6 +1184,8 @@ def extract_fields(
                 if spec.method is ReadMethod.CHECKBOX
                 else read_field(spec, page, template, rules)
             )
+            if reading is None and spec.method is not ReadMethod.CHECKBOX:
+                reading = _authority_unplaced(spec, page, rules)
             if reading is not None:
                 preferred = spec.method is ReadMethod.TABLE_CELL and page_spec.id != "cover"
                 readings.setdefault(key, []).append((preferred, reading))
@@ -1201,6 +1203,39 @@ def extract_fields(
         fields[key] = kept
     fields = _doubt_date_order(fields, template, pages, rules)
     return _doubt_blank_ticks(fields, template, pages, rules)
+
+
+def _authority_unplaced(spec: FieldSpec, page: Page, rules: Rules) -> ExtractedField | None:
+    """An authority field whose label was found nowhere on a scanned page that shows an
+    authority's seal (its lettering keeps at least ``authority_lettering_kept`` of one
+    authority's characters in order): the authority's name is printed under it, unread,
+    so no reading is not a blank: a reviewer looks (session-17 tuned corpus: three covers
+    read so gave no field at all, never flagged). A page with no authority's seal (an
+    exempt applicant's cover) gives nothing, as before."""
+    judge = rules.plausibility
+    if spec.key not in judge.authority_fields or page.kind is not SourceKind.SCAN:
+        return None
+    normalize = normalizer(rules)
+    gaz = gazetteer(rules)
+    seal = next(
+        (
+            s
+            for s in page.seals
+            if plausibility.names_an_authority(normalize.text(s.text), gaz, judge) is not None
+        ),
+        None,
+    )
+    if seal is None:
+        return None
+    quality = judge.sealed_label.seal_only_quality
+    return ExtractedField(
+        value=None,
+        raw="",
+        page=page.number,
+        bbox=seal.bbox,
+        confidence=quality,
+        doubts=(FieldDoubt(cue=Doubt.LABEL, effect=quality),),
+    )
 
 
 def _doubt_date_order(

@@ -433,6 +433,16 @@ def fitting_authorities(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> 
     ]
 
 
+def names_an_authority(lettering: str, gaz: Gazetteer, rules: PlausibilityRules) -> str | None:
+    """The authority a seal's lettering keeps at least ``authority_lettering_kept`` of the
+    characters of, in order (the most of them), or None: a seal of no authority."""
+    if not lettering or not gaz.authorities:
+        return None
+    best = max(gaz.authorities, key=lambda a: _in_order(lettering, a) / len(a))
+    kept = _in_order(lettering, best)
+    return best if kept >= rules.authority_lettering_kept * len(best) else None
+
+
 def fitted_alone(text: str, name: str, gaz: Gazetteer, rules: PlausibilityRules) -> bool:
     """Whether no other authority holds the reading's characters in order with at most
     ``authority_lost[1]`` lost (黔南州业和信息化局 holds 黔东南州… with two lost)."""

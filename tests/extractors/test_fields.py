@@ -10,7 +10,7 @@ from shenbao_lab.bench.extract import same_value as _same
 from shenbao_lab.generator.truth import Truth
 
 from extractors.checks import check_fields
-from extractors.fields import _doubt_date_order, extract, read_field
+from extractors.fields import _authority_unplaced, _doubt_date_order, extract, read_field
 from extractors.normalize import normalizer
 from extractors.review import needs_review
 from pipeline.config import ReadMethod
@@ -1027,3 +1027,26 @@ def test_the_label_s_rest_and_the_value_in_a_box_reaching_over_the_label_are_rea
     rest = _line("(盖章)遵义市工业和信息化局", (0.262, 0.642, 0.628, 0.676))
     reading = _read("recommender", _cover([label, rest], ()))
     assert reading.value == "遵义市工业和信息化局"
+
+
+def test_no_label_found_under_an_authority_s_seal_is_no_blank() -> None:
+    # 推荐单买（董章） (no label variant) and no neighbouring label to bound the row: the
+    # authority's seal on the cover says its name is printed there, unread
+    garbled = _line("推荐单买（董章）", (0.167, 0.646, 0.328, 0.673))
+    value = _line("水市工业和信息化局", (0.408, 0.643, 0.62, 0.671))
+    seal = AUTHORITY_SEAL.model_copy(
+        update={"bbox": (0.227, 0.615, 0.42, 0.752), "text": "六盘水市工业和信息化局"}
+    )
+    page = _sealed_page([garbled, value], (seal,))
+    assert read_field(PILOT.field("recommender"), page, PILOT, RULES) is None
+    got = _authority_unplaced(PILOT.field("recommender"), page, RULES)
+    assert got is not None and got.value is None and needs_review(got.confidence, RULES.review)
+    # a lead organisation's seal only (an exempt applicant's cover): nothing said
+    lead = seal.model_copy(update={"text": "贵州织金特钢研究院"})
+    page = _sealed_page([garbled, value], (lead,))
+    assert _authority_unplaced(PILOT.field("recommender"), page, RULES) is None
+    # another field is never so
+    assert (
+        _authority_unplaced(PILOT.field("lead_org"), _sealed_page([garbled], (seal,)), RULES)
+        is None
+    )
