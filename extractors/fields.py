@@ -25,13 +25,14 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Prefix
 
 from extractors import plausibility
 from extractors.checks import check_fields
 from extractors.doubts import Ledger, doubted, pruned
 from extractors.nlp import gazetteer
 from extractors.normalize import Normalizer, normalizer
-from extractors.sealed_labels import sealed_remnant
+from extractors.sealed_labels import seal_over_end, sealed_remnant
 from extractors.sections import check_sections, find_sections, page_order
 from extractors.tables import read_tables
 from extractors.ticks import read_checkbox
@@ -49,7 +50,12 @@ from pipeline.model import (
     UnreadInk,
 )
 from pipeline.rulebook import Rules
-from pipeline.rulebook.plausibility import PlausibilityRules, SealedLabelRules, UnreadInkRules
+from pipeline.rulebook.plausibility import (
+    PlausibilityRules,
+    RowRhythmRules,
+    SealedLabelRules,
+    UnreadInkRules,
+)
 from pipeline.second_reading import row_pieces
 
 LABEL_MATCH = 90.0  # rapidfuzz ratio a line's start must reach against a label
@@ -237,11 +243,17 @@ def _below(label: TextLine, lines: tuple[TextLine, ...]) -> TextLine | None:
 
 
 def _continuation(
-    value: TextLine, lines: tuple[TextLine, ...], label: tuple[TextLine, ...] = ()
+    value: TextLine,
+    lines: tuple[TextLine, ...],
+    label: tuple[TextLine, ...] = (),
+    next_row: float | None = None,
 ) -> list[TextLine]:
     """Lines a value wraps onto inside its cell: straight below, starting where it starts,
     with nothing to their left on their row (a new row would have its label there) but
-    the field's own label where it wrapped too (``label``: its lines)."""
+    the field's own label where it wrapped too (``label``: its lines). On a form of spaced
+    rows, a line whose top lies ``next_row`` (a page fraction, ``_next_row``) or more
+    below the top of the line before it is the next row's value whose label went unread,
+    not a wrap."""
     following: list[TextLine] = []
     last = value
     for line in sorted(lines, key=lambda t: t.bbox[1]):
@@ -249,6 +261,8 @@ def _continuation(
             continue
         height = last.bbox[3] - last.bbox[1]
         if line.bbox[1] - last.bbox[3] > height:
+            break
+        if next_row is not None and line.bbox[1] - last.bbox[1] >= next_row:
             break
         if any(
             _same_row(line, other) and other.bbox[2] <= line.bbox[0] and other not in label
@@ -258,6 +272,30 @@ def _continuation(
         following.append(line)
         last = line
     return following
+
+
+def _next_row(
+    page: Page, template: TemplateSpec, normalize: Normalizer, rules: RowRhythmRules
+) -> float | None:
+    """How far below a line's top the next row of the page begins, when its rows are
+    spaced apart (a cover's label and underlined value every two line heights): ``rules.
+    next_row`` of the median distance between the tops of two lines that begin with a
+    field's label, when that distance is at least ``rules.spaced`` label heights; None on a
+    page of close rows (a table, where a wrapped line follows at a row's pitch)."""
+    variants = {
+        normalize.text(v) for spec in template.fields for v in (spec.label, *spec.aliases) if v
+    }
+    variants = {v for v in variants if len(v) >= 2}
+    labels = [t for t in page.lines if any(normalize.text(t.text).startswith(v) for v in variants)]
+    if len(labels) < 3:
+        return None
+    height = statistics.median(t.bbox[3] - t.bbox[1] for t in labels)
+    tops = sorted(t.bbox[1] for t in labels)
+    pitches = [b - a for a, b in pairwise(tops) if b - a > 0.5 * height]
+    if not pitches:
+        return None
+    pitch = statistics.median(pitches)
+    return rules.next_row * pitch if pitch >= rules.spaced * height else None
 
 
 def _joined(lines: list[TextLine], page: Page, field_type: FieldType, short: float) -> str:
@@ -466,6 +504,12 @@ def _anchors(
         if match is not None:
             found = True
             yield line, match, wrapped
+    if not found:
+        gap = rules.plausibility.label_remnant.pieces_gap
+        for joined in _split_labels(page, variants, normalize, gap):
+            if (match := _label_match(joined, variants, normalize)) is not None:
+                found = True
+                yield joined, match, None
     if not found and spec.method is ReadMethod.ANCHOR_RIGHT and page.seals:
         others = _other_labels(spec, template, normalize)
         remnant = rules.plausibility.label_remnant
@@ -491,8 +535,121 @@ def _anchors(
         if not found and spec.method is ReadMethod.ANCHOR_RIGHT
         else None
     )
+    if sealed is None and not found and spec.method is ReadMethod.ANCHOR_RIGHT:
+        sealed = _sealed_last_date(spec, page, template, rules)
     if sealed is not None:
         yield sealed[0], (sealed[1], ""), None
+
+
+def _sealed_last_date(
+    spec: FieldSpec, page: Page, template: TemplateSpec, rules: Rules
+) -> tuple[TextLine, float] | None:
+    """Where a date printed last of its page's fields sits when a seal hid its label whole
+    (申报日期 on a grey or 1-bit cover, the recommender's seal over it): the first line on
+    the row right under the label of the field before it (its middle within
+    ``sealed_label.last_date_reach`` of that label's heights below it), beginning right of
+    that label, reading as a date or beginning one, with a found seal over its row
+    beginning left of it and nothing with a digit left of it on its row. Given as a line
+    of no text just left of the date, at ``sealed_label.seal_only_quality``: a reviewer
+    confirms it."""
+    if spec.type is not FieldType.DATE or not page.seals:
+        return None
+    order = next((p.fields for p in template.pages if spec.key in p.fields), ())
+    if not order or order[-1] != spec.key:
+        return None
+    normalize = normalizer(rules)
+    above: TextLine | None = None
+    for key in reversed(order[:-1]):
+        variants = _label_variants(template.field(key), template, normalize)
+        above = next((t for t in page.lines if _label_match(t, variants, normalize)), None)
+        if above is not None:
+            break
+    if above is None:
+        return None
+    height = above.bbox[3] - above.bbox[1]
+    candidates = []
+    for line in page.lines:
+        middle = (line.bbox[1] + line.bbox[3]) / 2
+        reach = above.bbox[3] + rules.plausibility.sealed_label.last_date_reach * height
+        if not above.bbox[3] < middle < reach or not _dated(line, rules):
+            continue
+        if line.bbox[0] <= above.bbox[2] or any(
+            t is not line
+            and _same_row(t, line)
+            and t.bbox[0] < line.bbox[0]
+            and any(c.isdigit() for c in t.text)
+            for t in page.lines
+        ):
+            continue
+        if any(s.bbox[1] < middle < s.bbox[3] and s.bbox[0] < line.bbox[0] for s in page.seals):
+            candidates.append(line)
+    if not candidates:
+        return None
+    line = min(candidates, key=lambda t: t.bbox[1])
+    x0 = line.bbox[0]
+    place = TextLine(text="", bbox=(x0 - line.char_width, line.bbox[1], x0, line.bbox[3]))
+    return place, rules.plausibility.sealed_label.seal_only_quality
+
+
+def _split_labels(
+    page: Page, variants: list[str], normalize: Normalizer, gap: float
+) -> Iterator[TextLine]:
+    """A label the OCR's detector cut into pieces along its row (申请 | 日期: a spaced label
+    on a grey copy), as one line: pieces each beginning no more than ``gap`` character
+    widths past the one before (``rules/plausibility.yaml`` ``label_remnant.pieces_gap``),
+    whose texts together begin with a whole label variant, every piece but the last a part
+    of it. The line spans the pieces' boxes."""
+    separators = "".join(normalize.rules.label_separators)
+    for first in page.lines:
+        text = normalize.text(first.text)
+        if not text or not any(v.startswith(text) and len(v) > len(text) for v in variants):
+            continue
+        pieces, joined = [first], text
+        rest = sorted(
+            (t for t in page.lines if t.bbox[0] > first.bbox[0] and _same_row(first, t)),
+            key=lambda t: t.bbox[0],
+        )
+        for t in rest:
+            last = pieces[-1]
+            if t.bbox[0] - last.bbox[2] > gap * last.char_width:
+                break
+            pieces.append(t)
+            joined += normalize.text(t.text)
+            if any(joined.startswith(v) for v in variants):
+                yield TextLine(
+                    text=joined,
+                    bbox=(
+                        first.bbox[0],
+                        min(p.bbox[1] for p in pieces),
+                        pieces[-1].bbox[2],
+                        max(p.bbox[3] for p in pieces),
+                    ),
+                    confidence=min(p.confidence for p in pieces),
+                )
+                break
+            if not any(v.startswith(joined.rstrip(separators)) for v in variants):
+                break
+
+
+def _label_end(line: TextLine, variants: list[str], normalize: Normalizer) -> bool:
+    """Whether a line holds only a label's end, the rest of it hidden (期 of 申报日期, its
+    申报 read as the label's remnant and 日 under the seal): a date never begins so."""
+    separators = "".join(normalize.rules.label_separators)
+    text = normalize.text(line.text).rstrip(separators)
+    return (
+        bool(text)
+        and not any(c.isdigit() for c in text)
+        and any(v.endswith(text) and len(v) > len(text) for v in variants)
+    )
+
+
+def _lettering(line: TextLine, page: Page, rules: Rules) -> bool:
+    """Whether a line is a piece of a found seal's lettering over a date's place: inside the
+    seal's box (``sealed_label.lettering_inside`` of it), holding no digit and no 年月日."""
+    inside = rules.plausibility.sealed_label.lettering_inside
+    return not any(c.isdigit() or c in "年月日" for c in line.text) and any(
+        _covered(line.bbox, seal.bbox) >= inside for seal in page.seals
+    )
 
 
 def _other_labels(spec: FieldSpec, template: TemplateSpec, normalize: Normalizer) -> list[str]:
@@ -514,9 +671,9 @@ def _sealed_labels(
 ) -> Iterator[tuple[TextLine, float]]:
     """Short lines read like a label in part (牵头单(盖章, 买单位（盖章）: its seal stamped
     over it) with a date straight below, and the label quality each anchors at: higher
-    when a seal found on the page covers the line (``rules/plausibility.yaml``
-    ``sealed_label``)."""
-    r = rules.plausibility.sealed_label
+    when a seal found on the page covers the line, or begins where the label's rest would
+    be (``sealed_labels.seal_over_end``; ``rules/plausibility.yaml`` ``sealed_label``)."""
+    r, remnant = rules.plausibility.sealed_label, rules.plausibility.label_remnant
     normalize = normalizer(rules)
     labels = [v for v in variants if len(v) >= r.min_length]
     for line in page.lines:
@@ -529,6 +686,13 @@ def _sealed_labels(
         if below is None or not _dated(below, rules):
             continue
         sealed = any(_covered(line.bbox, seal.bbox) >= r.seal_overlap for seal in page.seals)
+        # or a seal begins where the label's rest would be (牵头单 | the seal over 位（盖章）),
+        # over a date read whole on one line (pieces the seal cuts may hide a digit)
+        start = max(Prefix.similarity(text, v) for v in labels)
+        missing = min(len(v) - start for v in labels if Prefix.similarity(text, v) == start)
+        whole = _read_to_its_end(below.text, rules)
+        if not sealed and whole and start >= remnant.min_chars and missing > 0:
+            sealed = seal_over_end(line, missing, page, normalize, remnant)
         yield line, r.sealed_quality if sealed else r.quality
 
 
@@ -548,6 +712,7 @@ def _seal_places(page: Page, rules: Rules) -> Iterator[tuple[TextLine, TextLine]
             (t for t in page.lines if _same_row(t, below) and t.bbox[2] > x0 and t.bbox[0] < x1),
             key=lambda t: t.bbox[0],
         )
+        first = _row_start(first, page, rules)  # the date may begin left of the seal
         if _dated(first, rules):
             yield TextLine(text="", bbox=(first.bbox[0], y0, first.bbox[2], middle)), first
 
@@ -555,8 +720,9 @@ def _seal_places(page: Page, rules: Rules) -> Iterator[tuple[TextLine, TextLine]
 def _sealed_row(
     spec: FieldSpec, page: Page, template: TemplateSpec, rules: Rules
 ) -> tuple[TextLine, float] | None:
-    """Where a label its own seal hid whole would be (推荐单位（盖章）： on a greyscale or
-    copied cover, the seal as dark as the type: no line reads any of it), and the label
+    """Where a label its own seal (or, for a choice, any seal) hid whole would be (推荐单位
+    （盖章）：, 所属产业领域 on a greyscale or copied cover, the seal as dark as the type: no
+    line reads any of it, or its first character only), and the label
     quality its value is read at. The labels of the fields printed before and after it on
     the page (the form's order) bound its row; the value is the first line between them
     with nothing read left of it on its row, beginning right of a seal found over that row
@@ -564,8 +730,12 @@ def _sealed_row(
     value. The value agreeing with the seal's lettering (the seal names the field's owner)
     is read as under a whole label (``sealed_quality``); otherwise a reviewer looks
     (``seal_only_quality``). Only a field that owns a seal slot on the page
-    (``rules/plausibility.yaml`` ``sealed_label``)."""
-    if not any(slot.owner == spec.key for slot in template.seal_slots) or not page.seals:
+    (``rules/plausibility.yaml`` ``sealed_label``), or a choice written on its row: its
+    value read as one of its options is read as under a whole label, one a character from
+    one (``plausibility.choice_near_miss``) is for review."""
+    slot = any(slot.owner == spec.key for slot in template.seal_slots)
+    choices = rules.campaign.choices(spec.options_from) if spec.options_from else spec.options
+    if not (slot or (spec.type is FieldType.CHOICE and choices)) or not page.seals:
         return None
     order = next((p.fields for p in template.pages if spec.key in p.fields), ())
     if spec.key not in order:
@@ -598,6 +768,7 @@ def _sealed_row(
             and _same_row(t, line)
             and t.bbox[0] < line.bbox[0]
             and not _label_remnant(t, own, r, normalize)
+            and (slot or not _label_start(t, own, normalize))
             for t in page.lines
         ):
             continue
@@ -605,7 +776,17 @@ def _sealed_row(
             s for s in page.seals if s.bbox[1] < middle < s.bbox[3] and s.bbox[0] < line.bbox[0]
         ]
         text = normalize.text(line.text)
-        if not seals or not re.fullmatch(r.name_pattern, text):
+        if not seals:
+            continue
+        if not slot:
+            # a choice (所属产业领域): the row's line reads as one of its printed options
+            # (read as under a whole label), or one character from one (a reviewer looks)
+            if normalize.value(spec.type, line.text, choices=choices) is not None:
+                found.append((line, True))
+            elif plausibility.choice_near_miss(line.text, choices, normalize) is not None:
+                found.append((line, False))
+            continue
+        if not re.fullmatch(r.name_pattern, text):
             continue
         agrees = any(
             fuzz.ratio(normalize.text(s.text), text) >= r.lettering_ratio for s in seals if s.text
@@ -619,6 +800,13 @@ def _sealed_row(
     x0 = line.bbox[0]
     place = TextLine(text="", bbox=(x0 - line.char_width, line.bbox[1], x0, line.bbox[3]))
     return place, r.sealed_quality if agrees else r.seal_only_quality
+
+
+def _label_start(line: TextLine, variants: list[str], normalize: Normalizer) -> bool:
+    """Whether the line reads only the start of the label (所 of 所属产业领域, the rest under
+    a seal)."""
+    text = normalize.text(line.text)
+    return bool(text) and any(v.startswith(text) and len(v) > len(text) for v in variants)
 
 
 def _label_remnant(
@@ -824,6 +1012,77 @@ def _row_read_again(
     return None
 
 
+def _row_start(source: TextLine, page: Page, rules: Rules) -> TextLine:
+    """The first piece of the date row ``source`` is on: the leftmost line beginning a date
+    (``row.start``, 2022 / 2022年) among the lines left of it on its row, each no more than
+    ``row.gap`` character widths before the next, or with a found seal over the gap
+    between them (the ring stamped over the date's middle); ``source`` when none."""
+    row = rules.second_reading.row
+    start, chain = source, source
+    left = sorted(
+        (t for t in page.lines if t.bbox[2] <= chain.bbox[0] + chain.char_width),
+        key=lambda t: -t.bbox[2],
+    )
+    for t in left:
+        if t is chain or t.bbox[0] >= chain.bbox[0] or not t.shares_row(source, row.row_overlap):
+            continue
+        gap = chain.bbox[0] - t.bbox[2]
+        bridged = any(
+            seal.bbox[0] <= t.bbox[2] + row.reach * t.char_width
+            and seal.bbox[2] >= chain.bbox[0]
+            and seal.bbox[1] < source.bbox[3]
+            and seal.bbox[3] > source.bbox[1]
+            for seal in page.seals
+        )
+        if gap > row.gap * t.char_width and not bridged:
+            break
+        chain = t
+        if re.search(row.start, t.text):
+            start = t
+    return start
+
+
+def _date_proposal(
+    key: str, raw: str, source: TextLine | None, page: Page, rules: Rules, normalize: Normalizer
+) -> tuple[str, str] | None:
+    """A date no reading of its row makes whole, proposed from its parts: the reading, its
+    row's pieces from the row's first (``_row_start``) read together, each piece as a
+    re-reading of it reads it when that keeps every digit and 年月日 of the piece in order
+    (2022年 | 月18日, the piece re-read 6月18日), and the row read as one crop through the
+    seal (``TextLine.row_reading``) when it keeps the pieces' in order; each parsed, or
+    completed by its structure (``plausibility.completed_date``: 022年7月16日, 20226月16).
+    (the text as read or completed, the date) when they make exactly one date, else None."""
+    texts = [raw]
+    if source is not None:
+        pieces = row_pieces(_row_start(source, page, rules), page.lines, rules.second_reading.row)
+        read = "".join(t.text for t in pieces)
+        texts.append(read)
+        for i, piece in enumerate(pieces):
+            for again in piece.rereadings or ():
+                if again != piece.text and _in_order(_date_marks(piece.text), _date_marks(again)):
+                    texts.append("".join(again if j == i else t.text for j, t in enumerate(pieces)))
+        texts += [
+            t.row_reading
+            for t in pieces
+            if t.row_reading and _in_order(_date_marks(read), _date_marks(t.row_reading))
+        ]
+    found: dict[str, str] = {}
+    for text in texts:
+        value = normalize.value(FieldType.DATE, text)
+        shown = text
+        if not isinstance(value, str):
+            completed = plausibility.completed_date(key, text, rules.plausibility, normalize)
+            if completed is None:
+                continue
+            value, shown = completed
+        if plausibility.in_range(key, value, rules.plausibility):
+            found.setdefault(value, shown)
+    if len(found) != 1:
+        return None
+    value, shown = next(iter(found.items()))
+    return shown, value
+
+
 def _repeat_collapsed(first: str, again: str) -> bool:
     """Whether a re-reading is the first reading with one of a doubled character lost
     (2004年1月26日 re-read for 2004年11月26日: the recogniser's decoding merges two like
@@ -919,7 +1178,10 @@ def read_field(
             source = line if right is None else right
         if source is line and spec.method is not ReadMethod.BELOW:
             source = _past_lettering_in_label(line, rest, page, rules, normalize)
-        if source is None:
+        if source is None and spec.method is ReadMethod.BELOW and spec.type is FieldType.DATE:
+            # a piece of the seal's lettering read between the label and the date (金)
+            source = _below(line, tuple(t for t in page.lines if not _lettering(t, page, rules)))
+        elif source is None:
             source = (
                 _below(line, page.lines)
                 if spec.method is ReadMethod.BELOW
@@ -935,6 +1197,8 @@ def read_field(
                 source = None
             else:
                 tail = _label_tail(line, source, variants, normalize)
+                if tail is None and spec.type is FieldType.DATE:
+                    tail = "" if _label_end(source, variants, normalize) else None
                 if tail == "":
                     # the OCR cut the label in three (推荐单位 | 盖章) | 黔西南州…): the line
                     # is the rest of the label, the value is the next one on
@@ -950,7 +1214,8 @@ def read_field(
             label_lines = (line,) if wrapped is None else (line, wrapped)
             if spec.type is FieldType.DATE and spec.method is ReadMethod.BELOW:
                 read_from += _date_pieces(source, page, rules, normalize)
-            read_from += _continuation(source, page.lines, label_lines)
+            next_row = _next_row(page, template, normalize, rules.plausibility.row_rhythm)
+            read_from += _continuation(source, page.lines, label_lines, next_row)
             raw += _joined(read_from, page, spec.type, rules.normalize.list_line_short)
             if (piece := _authority_rest(spec, source, raw, page, rules)) is not None:
                 read_from.append(piece)
@@ -990,6 +1255,11 @@ def read_field(
             # pieces differ only by a fragment beside it): the two readings agree, nothing
             # under the seal is added, no proposal to confirm
             row = None
+        proposal = None  # a date read in part, proposed from its parts for review
+        if spec.type is FieldType.DATE and value is None and page.kind is SourceKind.SCAN:
+            proposal = _date_proposal(spec.key, raw, source, page, rules, normalize)
+            if proposal is not None:
+                raw, value = proposal
         parsed = value is not None
         if value is None and spec.type in _KEEP_AS_READ and normalize.text(raw):
             value = normalize.text(raw)
@@ -1137,6 +1407,9 @@ def read_field(
             # the row read through the seal makes another date than its pieces: what it
             # adds lay under the seal, a reviewer confirms it
             ledger.cap(rules.plausibility.agreement.disagreement_cap, Doubt.REREAD, row[0])
+        if proposal is not None:
+            cap = rules.plausibility.date_completion.cap
+            ledger.cap(cap, Doubt.DATE_COMPLETED, proposal[0])
         if written:  # a proposal: a reviewer confirms the digit
             ledger.cap(rules.normalize.written_digit_cap, Doubt.WRITTEN_DIGIT, written)
         return ExtractedField(
@@ -1164,6 +1437,7 @@ def extract_fields(
     hits = find_sections(submission, template, normalize)
     pages = {p.number: p for p in submission.pages}
     readings: dict[str, list[tuple[bool, ExtractedField]]] = {}
+    judge = rules.plausibility
     for page_spec in template.pages:
         found = [hits[s] for s in page_spec.sections if s in hits]
         if not found or found[0].page not in pages:
@@ -1194,11 +1468,13 @@ def extract_fields(
         # A reading with a value beats a blank one (the cover's name under a seal), and
         # among those the table's beats the cover's.
         filled = [(p, r) for p, r in candidates if r.value not in (None, [])] or candidates
+        # a reading of the form's shape (贵州省…制造业创新中心) before one without it
+        filled = [c for c in filled if plausibility.fits_form(key, c[1].value, judge)] or filled
         kept = next((r for preferred, r in reversed(filled) if preferred), filled[0][1])
         for _, other in candidates:
             if other is not kept:
                 kept = plausibility.combine_readings(
-                    kept, other, rules.plausibility, rules.review.review_threshold
+                    kept, other, judge, rules.review.review_threshold, key
                 )
         fields[key] = kept
     fields = _doubt_date_order(fields, template, pages, rules)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
@@ -280,6 +281,35 @@ class Plausibility(Spec):
         return cls(factor=math.prod(d.effect for d in doubts), doubts=tuple(doubts))
 
 
+def completed_date(
+    key: str, text: str, rules: PlausibilityRules, normalize: Normalizer
+) -> tuple[str, str] | None:
+    """A date read in part (022年7月16日, 20226月16: the year's start or its 年 under a
+    seal) read by its 年月日 structure (``rules/plausibility.yaml`` ``date_completion``):
+    the year completed from the field's range when that lies in one year and ends with
+    the digits read, and the date inside the range. (``YYYY-MM-DD``, the date written
+    out as completed), or None."""
+    r = rules.date_completion
+    if key not in rules.date_ranges:
+        return None
+    low, high = rules.date_ranges[key]
+    m = re.fullmatch(r.pattern, normalize.text(text))
+    if low.year != high.year or m is None:
+        return None
+    year, month, day = str(low.year), int(m["month"]), int(m["day"])
+    if len(m["year"]) < r.min_year_digits or not year.endswith(m["year"]):
+        return None
+    if not m["end"] and len(m["day"]) < r.open_day_digits:
+        return None
+    try:
+        date = dt.date(low.year, month, day)
+    except ValueError:
+        return None
+    if not low <= date <= high:
+        return None
+    return date.isoformat(), f"{year}年{month}月{day}日"
+
+
 def in_range(key: str, value: FieldValue, rules: PlausibilityRules) -> bool:
     """Whether a field's value lies in the range it can plausibly hold (a value of another
     kind, or a field with no range, does)."""
@@ -474,11 +504,40 @@ def _same_value(a: FieldValue, b: FieldValue) -> bool:
     return a == b
 
 
+def fits_form(key: str, value: FieldValue, rules: PlausibilityRules) -> bool:
+    """Whether a value has the shape its field always has on the campaign's forms
+    (``form_patterns``); a field with no pattern fits any value."""
+    pattern = rules.form_patterns.patterns.get(key)
+    if pattern is None:
+        return True
+    return isinstance(value, str) and re.fullmatch(pattern, value) is not None
+
+
+def _start_misread(kept: FieldValue, other: FieldValue, key: str, rules: PlausibilityRules) -> bool:
+    """Whether ``other`` is ``kept`` with only its first few characters lost, changed or
+    preceded by others (有精细… for 贵州省精细…, 贵州贵州省… for 贵州省…), ``kept`` having
+    its field's form (贵州省…制造业创新中心) and ``other`` not: the form's fixed start
+    misread, under a seal stamped over it."""
+    if key not in rules.form_patterns.patterns or not isinstance(kept, str):
+        return False
+    if (
+        not isinstance(other, str)
+        or not fits_form(key, kept, rules)
+        or fits_form(key, other, rules)
+    ):
+        return False
+    pairs = zip(reversed(kept), reversed(other), strict=False)
+    common = sum(1 for _ in itertools.takewhile(lambda p: p[0] == p[1], pairs))
+    slack = rules.form_patterns.start_slack
+    return common > 0 and len(kept) - common <= slack and len(other) - common <= slack
+
+
 def combine_readings(
     kept: ExtractedField,
     other: ExtractedField,
     rules: PlausibilityRules,
     threshold: float,
+    key: str = "",
 ) -> ExtractedField:
     """``kept`` with its confidence revised by a second reading of the same field.
 
@@ -486,14 +545,18 @@ def combine_readings(
     ``1 - (1-a)(1-b)``. Disagreeing ones mean one is wrong: ``kept`` is capped at the
     disagreement cap (below the review threshold) — unless the other is blank, or is
     itself unsure (below the threshold) while ``kept`` is sure: then the other's misread
-    explains the difference (黔西南乌注… on the cover, its 注 scored 0.44).
+    explains the difference (黔西南乌注… on the cover, its 注 scored 0.44) — or differs
+    from ``kept`` only in the start of the form's fixed shape ``kept`` has (field ``key``,
+    ``form_patterns``: 有精细磷化工制造业创新中心 for 贵州省精细磷化工制造业创新中心).
     """
     r, limit = rules, threshold
     if other.value in (None, []) or kept.value in (None, []):
         return kept
     if _same_value(kept.value, other.value):
         confidence = 1.0 - (1.0 - kept.confidence) * (1.0 - other.confidence)
-    elif other.confidence < limit <= kept.confidence:
+    elif other.confidence < limit <= kept.confidence or _start_misread(
+        kept.value, other.value, key, rules
+    ):
         return kept
     else:
         cap = r.agreement.disagreement_cap

@@ -72,6 +72,15 @@ def sealed_remnant(
     if found is None:
         return False
     _, missing = found
+    return seal_over_end(line, missing, page, normalize, rules)
+
+
+def seal_over_end(
+    line: TextLine, missing: int, page: Page, normalize: Normalizer, rules: LabelRemnantRules
+) -> bool:
+    """Whether a found seal crosses the line's row, begins before where ``missing`` more
+    characters at the line's pitch (and ``slack_chars``) would end, and ends right of the
+    line: the seal hid the rest of a label the line begins."""
     x0, y0, x1, y1 = line.bbox
     chars = max(1, len(normalize.text(line.text)))
     pitch = (x1 - x0) / chars

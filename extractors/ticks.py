@@ -85,6 +85,80 @@ def _find_labels(
     return found
 
 
+def _aspect(page: Page) -> float:
+    """The page's height over its width as read: a length in fractions of the height
+    times this is the same length in fractions of the width."""
+    width, height = page.width_pt, page.height_pt
+    if page.rotation in (90, 270):  # the sizes are the source's, before the turn
+        width, height = height, width
+    return height / width if width > 0 else 1.0
+
+
+def _spaced_pieces_joined(
+    spec: FieldSpec, page: Page, rules: TickRules, normalize: Normalizer
+) -> Page:
+    """The page with a label printed spaced out (组 建 模 式) and read as pieces on its
+    row, each a line, read as one line: pieces left to right, each starting within
+    ``spaced_gap`` of its height after the one before, whose text together begins one of
+    the field's labels (a value's words never do). The page itself when none are."""
+    variants = _label_variants(spec, normalize)
+    aspect = _aspect(page)
+    lines = sorted(page.lines, key=lambda t: t.bbox[0])
+    joined: dict[int, TextLine] = {}  # first piece's index in page.lines -> the whole
+    used: set[int] = set()
+    for first in lines:
+        start = normalize.text(first.text)
+        if (
+            not start
+            or id(first) in used
+            or not any(v.startswith(start) and len(v) > len(start) for v in variants)
+        ):
+            continue
+        pieces, read = [first], start
+        while not any(read.startswith(v) for v in variants):
+            last = pieces[-1]
+            gap = rules.spaced_gap * (last.bbox[3] - last.bbox[1]) * aspect
+            after = [
+                t
+                for t in lines
+                if t is not last
+                and t.shares_row(last, 0.5)
+                and last.bbox[0] < t.bbox[0]
+                and t.bbox[0] - last.bbox[2] <= gap
+            ]
+            following = next(iter(after), None)
+            if following is None:
+                break
+            longer = read + normalize.text(following.text)
+            if not any(v.startswith(longer) or longer.startswith(v) for v in variants):
+                break
+            pieces.append(following)
+            read = longer
+        if len(pieces) < 2:
+            continue
+        used |= {id(t) for t in pieces}
+        scores = [t.char_confidences for t in pieces]
+        joined[id(first)] = TextLine(
+            text="".join(t.text for t in pieces),
+            bbox=(
+                min(t.bbox[0] for t in pieces),
+                min(t.bbox[1] for t in pieces),
+                max(t.bbox[2] for t in pieces),
+                max(t.bbox[3] for t in pieces),
+            ),
+            confidence=min(t.confidence for t in pieces),
+            char_confidences=(
+                tuple(c for s in scores if s is not None for c in s)
+                if all(s is not None for s in scores)
+                else None
+            ),
+        )
+    if not joined:
+        return page
+    kept = tuple(joined.get(id(t), t) for t in page.lines if id(t) not in used or id(t) in joined)
+    return page.model_copy(update={"lines": kept})
+
+
 def _remnant_labels(
     spec: FieldSpec,
     page: Page,
@@ -134,6 +208,14 @@ def _label_by_options(
     holding = [
         line for line in page.lines if sum(name in normalize.text(line.text) for name in own) >= 2
     ]
+    # Options wrapped onto a second row (□科研院所 □高等院校 under □国有企业 …): the group
+    # starts on the first row.
+    holding = [t for t in holding if not any(_wrapped_under(t, above) for above in holding)]
+    if not holding:
+        lone = _lone_option(spec, own, page, rules, normalize)
+        if lone is None:
+            return None
+        return _Label(lone, rules.unread_label, lone.bbox[2]), page
     if len(holding) != 1:
         return None
     (first,) = holding
@@ -149,6 +231,42 @@ def _label_by_options(
     stand_in = TextLine(text=spec.label, bbox=(start, y0, end, y1), confidence=rules.unread_label)
     page = page.model_copy(update={"lines": (*page.lines, stand_in)})
     return _Label(stand_in, rules.unread_label, end), page
+
+
+def _wrapped_under(line: TextLine, above: TextLine) -> bool:
+    """Whether ``line`` is a group's row wrapped under ``above``: starting about where it
+    starts (within a line's height), at most two line heights below it."""
+    height = above.bbox[3] - above.bbox[1]
+    return (
+        line is not above
+        and 0 < line.bbox[1] - above.bbox[1] <= 2 * height
+        and abs(line.bbox[0] - above.bbox[0]) <= height
+    )
+
+
+def _lone_option(
+    spec: FieldSpec, own: set[str], page: Page, rules: TickRules, normalize: Normalizer
+) -> TextLine | None:
+    """The label's start beside the one line holding a single option of the field (its
+    others, and most of the label, under a seal: 组 before ☑公司+联盟): the option of
+    ``alone_option`` characters or more, no other tick field's, and the first line on
+    its row left of it the start of the field's label. None unless exactly one line is
+    such."""
+    long = {name for name in own if len(name) >= rules.alone_option}
+    variants = _label_variants(spec, normalize)
+    found: list[TextLine] = []
+    for line in page.lines:
+        if not any(name in normalize.text(line.text) for name in long):
+            continue
+        beside = [t for t in page.lines if t.bbox[2] <= line.bbox[0] and t.shares_row(line, 0.5)]
+        if not beside:
+            continue
+        # the row's first line (a seal's lettering may be read between label and option)
+        first = min(beside, key=lambda t: t.bbox[0])
+        start = normalize.text(first.text)
+        if start and any(v.startswith(start) for v in variants):
+            found.append(first)
+    return found[0] if len(found) == 1 else None
 
 
 def _label_end(line: TextLine, used: int, normalised_length: int) -> float:
@@ -284,20 +402,21 @@ def _group(label: _Label, page: Page, rules: TickRules) -> list[TickBox]:
 
 def _glyphs_left_out(boxes: list[TickBox], rules: TickRules) -> list[TickBox]:
     """The boxes less those that start right after another box on its row (nearer than
-    ``box_gap`` sides): a form sets words between two boxes, so such a square is the first
-    character of the words (国 of □国有企业, a square ideograph the finder took for a
-    marked box), never an option's box."""
+    ``box_gap`` sides): a form sets words between two boxes, so such a square is one of
+    the first characters of the words (国 of □国有企业, 属 of □省属企业: square
+    ideographs the finder took for a marked box), never an option's box."""
     kept: list[TickBox] = []
     for box in boxes:
         side = box.bbox[3] - box.bbox[1]
         before = kept[-1] if kept else None
-        if (
-            before is not None
-            and abs(_centre_y(before.bbox) - _centre_y(box.bbox)) <= 0.5 * side
-            and -0.2 * side <= box.bbox[0] - before.bbox[2] < rules.box_gap * side
-        ):
+        if before is None or abs(_centre_y(before.bbox) - _centre_y(box.bbox)) > 0.5 * side:
+            kept.append(box)
             continue
-        kept.append(box)
+        # across the page in the box before's own width (a page's x and y fractions
+        # differ by its aspect)
+        wide = before.bbox[2] - before.bbox[0]
+        if not -0.2 * wide <= box.bbox[0] - before.bbox[2] < rules.box_gap * wide:
+            kept.append(box)
     return kept
 
 
@@ -466,7 +585,59 @@ def _union(boxes: Sequence[TickBox | _Typed]) -> BBox:
     )
 
 
+def _in_seal_face(box: TickBox, page: Page, band: float) -> bool:
+    """Whether a box's middle lies inside a seal found on the page, up to ``band`` past
+    its ring (shares of the seal box's half sides), whatever the seal's colour: a red
+    ring taken off the image leaves a trace in the boxes it crossed, as a grey one is
+    ink in them."""
+    x, y = (box.bbox[0] + box.bbox[2]) / 2, _centre_y(box.bbox)
+    for seal in page.seals:
+        x0, y0, x1, y1 = seal.bbox
+        a, b = (x1 - x0) / 2, (y1 - y0) / 2
+        if a > 0 and b > 0 and ((x - x0 - a) / a) ** 2 + ((y - y0 - b) / b) ** 2 <= (1 + band) ** 2:
+            return True
+    return False
+
+
 def _decide(
+    mapping: _Mapping,
+    group: list[TickBox],
+    options: tuple[Choice, ...],
+    page: Page,
+    label: _Label,
+    rules: TickRules,
+    normalize: Normalizer,
+) -> ExtractedField:
+    """The group's reading from its boxes (``_read_boxes``). A box with only pale ink in
+    it, under a found seal (its ring or lettering crossing the box), does not stand
+    against another option read from its own marks (a faint ✓ in its box, a ring or an
+    underline round its words): the group is read as if that box were clean. When that
+    reads no option, the pale ink still keeps the group from a sure blank."""
+    reading = _read_boxes(mapping, group, options, page, label, rules, normalize)
+    sealed = {
+        id(b)
+        for b, _ in mapping.pairs
+        if b.ink <= rules.empty_ink
+        and b.pale > rules.pale.clear
+        and _in_seal_face(b, page, rules.seal_ring)
+    }
+    if not sealed:
+        return reading
+    cleared = {id(b): b.model_copy(update={"pale": 0.0}) for b in group if id(b) in sealed}
+    pairs = [(cleared.get(id(b), b), o) for b, o in mapping.pairs]
+    alone = _read_boxes(
+        _Mapping(pairs, mapping.factor, mapping.contradicted, mapping.cue),
+        [cleared.get(id(b), b) for b in group],
+        options,
+        page,
+        label,
+        rules,
+        normalize,
+    )
+    return alone if alone.value is not None else reading
+
+
+def _read_boxes(
     mapping: _Mapping,
     group: list[TickBox],
     options: tuple[Choice, ...],
@@ -1664,6 +1835,21 @@ def _from_text(
     )
 
 
+def _nothing_seen(label: _Label, page: Page, rules: TickRules) -> ExtractedField:
+    """The label found and nothing of its group read: no box, no typed mark, no option's
+    words standing alone (a seal over the boxes, a scan that broke them). No option was
+    seen ticked, nor every box seen empty: a blank to review, never a sure one."""
+    confidence = rules.confidence.missing_boxes
+    return ExtractedField(
+        value=None,
+        raw="",
+        page=page.number,
+        bbox=label.line.bbox,
+        confidence=round(confidence * label.quality, 4),
+        doubts=_doubts(label, (Doubt.TICK_MISSING_BOXES, confidence)),
+    )
+
+
 def _only_printed(
     label: _Label,
     options: tuple[Choice, ...],
@@ -1758,6 +1944,13 @@ def read_checkbox(
         spec, page, template, remnant, normalize
     )
     if not labels:
+        spaced = _spaced_pieces_joined(spec, page, rules, normalize)
+        if spaced is not page:
+            labels = _find_labels(spec, spaced, rules, normalize) or _remnant_labels(
+                spec, spaced, template, remnant, normalize
+            )
+            page = spaced if labels else page
+    if not labels:
         found = _label_by_options(spec, options, page, template, campaign, rules, normalize)
         if found is None:
             return None
@@ -1771,6 +1964,7 @@ def read_checkbox(
             typed
             or _from_text(label, options, page, rules, normalize)
             or _only_printed(label, options, page, rules, normalize)
+            or _nothing_seen(label, page, rules)
         )
     mapping = _map_options(group, options, page, rules, normalize)
     if len(mapping.pairs) < len(options):

@@ -391,6 +391,8 @@ class Doubt(StrEnum):
     REREAD = "reread"  # the value's line read again from another crop differs (detail: it)
     WRITTEN_DIGIT = "written_digit"  # a date read by taking a character for a written
     # digit (detail: the date as then read)
+    DATE_COMPLETED = "date_completed"  # a date read in part, completed by its 年月日
+    # structure and the call's year (detail: the date as completed)
     TICK_SEVERAL = "tick_several"  # more than one box of the group marked
     TICK_AMBIGUOUS = "tick_ambiguous"  # a box with some ink, neither empty nor ticked
     TICK_ORDER = "tick_order"  # the boxes' words do not follow the printed options' order

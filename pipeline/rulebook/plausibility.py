@@ -70,6 +70,28 @@ class UnreadInkRules(Spec):
     mark_size: float = Field(gt=0.0, description="a printed mark's size, in its row's heights")
 
 
+class RowRhythmRules(Spec):
+    """Where a value's cell ends on a form of spaced rows (``extractors.fields``)."""
+
+    spaced: float = Field(
+        gt=0.0, description="line heights the labels' row pitch reaches on a spaced form"
+    )
+    next_row: float = Field(
+        gt=0.0, le=1.0, description="share of the row pitch a line below starts a new row at"
+    )
+
+
+class FormPatternRules(Spec):
+    """The shape a field's value always has on the campaign's forms (``extractors.fields``)."""
+
+    patterns: dict[str, str] = Field(
+        default_factory=dict, description="per field key: a regex its whole value matches"
+    )
+    start_slack: int = Field(
+        ge=0, description="characters at a reading's start that alone may differ from another"
+    )
+
+
 class SealedLabelRules(Spec):
     """A ``below`` label its own seal is stamped over (``extractors.fields``)."""
 
@@ -101,6 +123,9 @@ class SealedLabelRules(Spec):
     )
     lettering_height: float = Field(gt=0.0, description="label heights a lettering piece stands")
     name_pattern: str = Field(description="a value read under a hidden label looks like this")
+    last_date_reach: float = Field(
+        gt=0.0, description="label heights under the label before it a hidden-label date lies"
+    )
 
 
 class LabelRemnantRules(Spec):
@@ -112,6 +137,22 @@ class LabelRemnantRules(Spec):
         ge=0.0, description="character pitches past the hidden end a seal may still begin"
     )
     quality: float = Field(ge=0.0, le=1.0, description="label quality of such a start")
+    pieces_gap: float = Field(
+        ge=0.0, description="character widths between two pieces of a label cut along its row"
+    )
+
+
+class DateCompletionRules(Spec):
+    """A date read in part, completed by its 年月日 structure (``extractors.fields``)."""
+
+    pattern: str = Field(
+        description="a date's structure: named groups year, month, day, end (its 日)"
+    )
+    min_year_digits: int = Field(ge=1, le=4, description="the fewest digits of the year read")
+    open_day_digits: int = Field(
+        ge=1, le=2, description="digits a day read without its 日 must have"
+    )
+    cap: float = Field(ge=0.0, le=1.0, description="the confidence a completed date is capped at")
 
 
 class PlausibilityRules(Spec):
@@ -179,8 +220,11 @@ class PlausibilityRules(Spec):
     )
     agreement: AgreementRules
     unread_ink: UnreadInkRules
+    row_rhythm: RowRhythmRules
+    form_patterns: FormPatternRules
     sealed_label: SealedLabelRules
     label_remnant: LabelRemnantRules
+    date_completion: DateCompletionRules
 
     @model_validator(mode="after")
     def _ordered_dates_are_dates(self) -> PlausibilityRules:

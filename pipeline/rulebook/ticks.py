@@ -166,6 +166,12 @@ class TickRules(Spec):
     box_gap: float = Field(
         gt=0.0, description="a box starting nearer than this many sides after another is a glyph"
     )
+    spaced_gap: float = Field(
+        gt=0.0, description="a spaced label's pieces on a row stand at most this many heights apart"
+    )
+    alone_option: int = Field(
+        ge=2, description="a lone option this long, a label's start beside it, finds the group"
+    )
     confidence: TickConfidence
     near_sides: float = Field(ge=0.0, description="unread ink this many box sides round")
     near_words: float = Field(ge=0.0, description="...and this many right of the last box")

@@ -672,7 +672,10 @@ def test_a_date_begun_left_of_a_seal_whose_label_no_line_reads_is_read_from_its_
     month = _line("7月24日", (0.61, 0.558, 0.70, 0.581))
     page = _page([year, month], []).model_copy(update={"seals": (seal,)})
     reading = read_field(PILOT.field("recommend_date"), page, PILOT, RULES)
-    assert reading is not None and reading.raw == "2022" and reading.value is None
+    # every digit read, the 年 under the seal: the pieces by their structure, for review
+    assert reading is not None and reading.value == "2022-07-24"
+    assert reading.raw == "2022年7月24日" and needs_review(reading.confidence, RULES.review)
+    assert Doubt.DATE_COMPLETED in {d.cue for d in reading.doubts or ()}
     # its row read again whole through the seal: proposed, for review
     again = year.model_copy(update={"row_reading": "2022年7月24日"})
     page = page.model_copy(update={"lines": (again, month)})
@@ -1050,3 +1053,247 @@ def test_no_label_found_under_an_authority_s_seal_is_no_blank() -> None:
         _authority_unplaced(PILOT.field("lead_org"), _sealed_page([garbled], (seal,)), RULES)
         is None
     )
+
+
+# --- a cover's rows: where a value's cell ends when the next row's label is hidden ------
+# A greyscale photocopied certification cover (tuned grey-double-circle-copy, /tmp/s17-all
+# C020, session 18): the recommender's seal is stamped over 所属产业领域, and the OCR read
+# neither it nor any of it; the domain's value 现代化工 stands alone on its row, straight
+# under the approval number's value.
+CERT_COVER = [
+    _line("创新中心名称:", (0.16989, 0.42863, 0.32467, 0.45385)),
+    _line("贵州省精细磷化工制造业创新中心", (0.37848, 0.42607, 0.73942, 0.45513)),
+    _line("运营单位（盖章）", (0.16868, 0.47265, 0.33857, 0.49744)),
+    _line("贵州黔峰磷化有限责任公司", (0.38513, 0.46496, 0.67412, 0.50256)),
+    _line("试点批复时间:", (0.16868, 0.51624, 0.32467, 0.54145)),
+    _line("2020.4.17", (0.38694, 0.51496, 0.50181, 0.54145)),
+    _line("试点批复文号:", (0.16868, 0.55983, 0.32285, 0.58504)),
+    _line("黔工信科技〔2020〕40号", (0.39057, 0.56111, 0.65296, 0.58248)),
+    _line("现代化工", (0.38875, 0.60256, 0.49335, 0.62863)),
+    _line("推荐单位（盖章）", (0.16687, 0.64487, 0.34885, 0.67393)),
+    _line("申请日期:", (0.16687, 0.68761, 0.27932, 0.71752)),
+    _line("2022年6月12日", (0.39057, 0.69145, 0.552, 0.71624)),
+]
+SEAL_OVER_DOMAIN = SealMark(
+    bbox=(0.20463, 0.6019, 0.40118, 0.74083), shape="round", colour="grey", confidence=0.9
+)
+
+
+def _cert_cover(lines: list[TextLine], seals: tuple[SealMark, ...] = (SEAL_OVER_DOMAIN,)) -> Page:
+    return Page(
+        number=1, source_page=1, kind=SourceKind.SCAN, lines=tuple(lines), seals=seals, **A4
+    )
+
+
+def _read_cert(key: str, page: Page) -> ExtractedField | None:
+    return read_field(CERTIFICATION.field(key), page, CERTIFICATION, RULES)
+
+
+def test_the_next_rows_value_is_not_run_on_where_its_label_went_unread() -> None:
+    """现代化工 sits a whole row's pitch under the approval number (the cover's labels stand
+    two line heights apart): the next row's value, not the number wrapped in its cell."""
+    number = _read_cert("pilot_approval_no", _cert_cover(CERT_COVER))
+    assert number is not None and number.raw == "黔工信科技〔2020〕40号"
+
+
+def test_a_value_wrapped_at_a_lines_pitch_on_a_cover_is_still_joined() -> None:
+    name = _line("贵州省精细磷化工制造业", (0.37848, 0.42607, 0.73942, 0.45513))
+    wrapped = _line("创新中心", (0.37848, 0.45813, 0.50, 0.48513))  # 0.03 below: a line's pitch
+    # (the lead unit's row left out: the wrapped line takes its place)
+    lines = [t for t in CERT_COVER if "精细" not in t.text and t.bbox[1] not in (0.47265, 0.46496)]
+    reading = _read_cert("center_name", _cert_cover([name, wrapped, *lines]))
+    assert reading is not None and reading.raw == "贵州省精细磷化工制造业创新中心"
+
+
+def test_a_choice_under_a_seal_that_hid_its_label_is_read_on_its_row() -> None:
+    """The labels printed before and after the domain's bound its row; the row's line
+    reads as one of the domain's options, under a seal: the domain, read sure."""
+    domain = _read_cert("domain", _cert_cover(CERT_COVER))
+    assert domain is not None and domain.value == "现代化工"
+    assert not needs_review(domain.confidence, RULES.review)
+    # a line one character from an option is proposed, for review
+    near = [t if t.text != "现代化工" else _line("现代化", t.bbox) for t in CERT_COVER]
+    proposed = _read_cert("domain", _cert_cover(near))
+    assert proposed is not None and needs_review(proposed.confidence, RULES.review)
+    # no seal over the row: nothing explains the missing label, nothing is read
+    assert _read_cert("domain", _cert_cover(CERT_COVER, seals=())) is None
+    # a line that is no option is not taken for the domain
+    other = [t if t.text != "现代化工" else _line("黔东南州", t.bbox) for t in CERT_COVER]
+    assert _read_cert("domain", _cert_cover(other)) is None
+
+
+# --- dates on degraded copies (session 18) ------------------------------------------------
+
+
+def test_a_label_the_detector_cut_along_its_row_is_one_label() -> None:
+    """申请 | 日期 on a grey cover with spaced labels (the two boxes overlap): together the
+    label, its date beside it read as under any label; two pieces making no label, none."""
+    date = _line("2022年6月15日", (0.384, 0.691, 0.529, 0.712))
+    pieces = [_line("申请", (0.163, 0.69, 0.24, 0.712)), _line("日期", (0.227, 0.69, 0.318, 0.712))]
+    reading = read_field(
+        CERTIFICATION.field("apply_date"), _page([*pieces, date], []), CERTIFICATION, RULES
+    )
+    assert reading is not None and reading.value == "2022-06-15"
+    assert not needs_review(reading.confidence, RULES.review)
+    other = [pieces[0], _line("金额", (0.227, 0.69, 0.318, 0.712))]
+    assert (
+        read_field(
+            CERTIFICATION.field("apply_date"), _page([*other, date], []), CERTIFICATION, RULES
+        )
+        is None
+    )
+    # the second piece far along the row (not the label's own): no label
+    far = [pieces[0], _line("日期", (0.45, 0.69, 0.54, 0.712))]
+    assert (
+        read_field(CERTIFICATION.field("apply_date"), _page(far, []), CERTIFICATION, RULES) is None
+    )
+
+
+def test_a_labels_end_read_alone_before_a_date_is_not_the_date() -> None:
+    """申报 | 期 | 2022年7月13日, the seal over 日 (a 1-bit cover): 期 is the label's end, the
+    date right of it the value."""
+    seal = SealMark(bbox=(0.234, 0.589, 0.425, 0.724), shape="round", colour="grey", confidence=0.7)
+    lines = [
+        _line("申报", (0.161, 0.694, 0.234, 0.716)),
+        _line("期", (0.285, 0.696, 0.311, 0.714)),
+        _line("2022年7月13日", (0.387, 0.69, 0.528, 0.718)),
+    ]
+    reading = _read("apply_date", _sealed_page(lines, (seal,)))
+    assert reading.value == "2022-07-13" and reading.raw == "2022年7月13日"
+
+
+def test_a_piece_of_seal_lettering_above_a_date_is_passed() -> None:
+    """金 of the seal's lettering read between 牵头单位（盖章） and the date under it."""
+    seal = SealMark(bbox=(0.563, 0.286, 0.76, 0.426), shape="round", colour="grey", confidence=0.8)
+    lines = [
+        _line("牵头单位（盖章）", (0.527, 0.323, 0.691, 0.347)),
+        _line("金", (0.568, 0.35, 0.599, 0.364)),
+        _line("2022年7月22日", (0.527, 0.362, 0.68, 0.388)),
+    ]
+    reading = _read("commit_date", _sealed_page(lines, (seal,)))
+    assert reading.value == "2022-07-22"
+    assert not needs_review(reading.confidence, RULES.review)
+    # no seal there: the line under the label is the value, and it is no date
+    assert _read("commit_date", _sealed_page(lines, ())).value is None
+
+
+@pytest.mark.parametrize(
+    ("date", "sure"),
+    [
+        (["2022年7月17日"], True),  # read whole on one line: as under a label the seal cut
+        (["2022年", "7月17日"], False),  # pieces the seal cuts: a digit may be lost, review
+    ],
+)
+def test_a_label_start_with_a_seal_where_its_rest_would_be_anchors_its_date(
+    date: list[str], sure: bool
+) -> None:
+    """牵头单 with the seal's ring from 位 on (no 30 % of the line under the seal)."""
+    seal = SealMark(bbox=(0.589, 0.262, 0.78, 0.397), shape="round", colour="grey", confidence=0.8)
+    boxes = (
+        [(0.523, 0.36, 0.674, 0.386)]
+        if len(date) == 1
+        else [(0.523, 0.36, 0.6, 0.386), (0.61, 0.36, 0.674, 0.386)]
+    )
+    lines = [_line("牵头单", (0.524, 0.321, 0.59, 0.345))]
+    lines += [_line(t, b) for t, b in zip(date, boxes, strict=True)]
+    reading = _read("commit_date", _sealed_page(lines, (seal,)))
+    assert reading.value == "2022-07-17"
+    assert needs_review(reading.confidence, RULES.review) is not sure
+
+
+@pytest.mark.parametrize(
+    ("pieces", "rereadings", "again", "value"),
+    [
+        # 2022 | 6月13 (年 under the seal, the month's line a hair higher): every digit read
+        (
+            [("2022", (0.488, 0.556, 0.559, 0.585)), ("6月13", (0.603, 0.553, 0.716, 0.588))],
+            {},
+            None,
+            "2022-06-13",
+        ),
+        # 2022年 | 月18日, the month under the ring, another crop of the piece reads 6月18日
+        (
+            [("2022年", (0.489, 0.558, 0.59, 0.584)), ("月18日", (0.628, 0.559, 0.743, 0.584))],
+            {1: ("6月18日", "明月18日")},
+            None,
+            "2022-06-18",
+        ),
+        # ... two crops reading two months: nothing proposed
+        (
+            [("2022年", (0.489, 0.558, 0.59, 0.584)), ("月18日", (0.628, 0.559, 0.743, 0.584))],
+            {1: ("6月18日", "7月18日")},
+            None,
+            None,
+        ),
+        # ... no crop reads the month: nothing proposed
+        (
+            [("2022年", (0.489, 0.558, 0.59, 0.584)), ("月18日", (0.628, 0.559, 0.743, 0.584))],
+            {},
+            None,
+            None,
+        ),
+        # 2022 alone, the row read through the seal 2022無7月25日 (年 misread)
+        ([("2022", (0.495, 0.559, 0.545, 0.581))], {}, "2022無7月25日", "2022-07-25"),
+        # ... a day read without its 日 and one digit only (1 for 16?): nothing
+        ([("2022", (0.495, 0.559, 0.545, 0.581))], {}, "20227月1", None),
+    ],
+)
+def test_a_date_read_in_part_is_proposed_from_its_structure_for_review(
+    pieces: list[tuple[str, tuple[float, float, float, float]]],
+    rereadings: dict[int, tuple[str, ...]],
+    again: str | None,
+    value: str | None,
+) -> None:
+    lines = [_line(text, bbox) for text, bbox in pieces]
+    for i, texts in rereadings.items():
+        lines[i] = lines[i].model_copy(update={"rereadings": texts})
+    if again is not None:
+        lines[0] = lines[0].model_copy(update={"row_reading": again})
+    reading = _read("recommend_date", _page([OPINION_SEAL_LABEL, *lines], []))
+    assert reading.value == value
+    assert needs_review(reading.confidence, RULES.review)  # never sure: read in part
+    if value is not None:
+        assert Doubt.DATE_COMPLETED in {d.cue for d in reading.doubts or ()}
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("022年7月16日", "2022-07-16"),  # the year's first digit under the seal
+        ("22年7月22日", "2022-07-22"),
+        ("2年7月22日", None),  # one digit: anything the seal left
+        ("2072年1月20日", "2072-01-20"),  # a whole year outside the call: as read (out of range)
+    ],
+)
+def test_an_apply_date_whose_years_start_a_seal_hid_is_proposed_for_review(
+    raw: str, value: str | None
+) -> None:
+    page = _page(
+        [
+            _line("申报日期：", (0.165, 0.688, 0.271, 0.714)),
+            _line(raw, (0.403, 0.688, 0.541, 0.712)),
+        ],
+        [],
+    )
+    reading = _read("apply_date", page)
+    assert reading.value == value
+    assert needs_review(reading.confidence, RULES.review)
+
+
+def test_a_last_date_whose_label_its_seal_hid_whole_is_proposed_for_review() -> None:
+    """申报日期 under the recommender's seal on a grey cover, no line reading any of it:
+    the date on the row right under 推荐单位（盖章）, right of the seal's start, is read for
+    review; with no seal over its row it is no one's."""
+    seal = SealMark(bbox=(0.184, 0.615, 0.38, 0.754), shape="round", colour="grey", confidence=0.7)
+    lines = [
+        _line("推荐单位（盖章）", (0.164, 0.645, 0.308, 0.67)),
+        _line("六盘水市工业和信息化局", (0.386, 0.646, 0.589, 0.666)),
+        _line("2022年7月21日", (0.387, 0.691, 0.514, 0.709)),
+    ]
+    reading = _read("apply_date", _sealed_page(lines, (seal,)))
+    assert reading.value == "2022-07-21"
+    assert needs_review(reading.confidence, RULES.review)
+    assert read_field(PILOT.field("apply_date"), _sealed_page(lines, ()), PILOT, RULES) is None
+    # a date two rows further down (the form's own 二〇二二年六月 at its foot) is not it
+    far = [lines[0], _line("2022年7月21日", (0.387, 0.80, 0.514, 0.82))]
+    assert read_field(PILOT.field("apply_date"), _sealed_page(far, (seal,)), PILOT, RULES) is None

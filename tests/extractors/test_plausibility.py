@@ -474,3 +474,51 @@ def test_a_reading_several_authorities_hold_with_two_lost_fits_each_of_them() ->
     assert set(got) == {f"{c}市工业和信息化局" for c in ("贵阳", "遵义", "安顺", "毕节", "铜仁")}
     got = pl.fitting_authorities("黔南州业和信息化局", GAZ, RULES)
     assert set(got) == {f"{p}州工业和信息化局" for p in ("黔南", "黔东南", "黔西南")}
+
+
+def test_a_reading_differing_only_in_the_forms_fixed_start_leaves_the_other_sure() -> None:
+    """The centre's name read on the cover with 贵州省 under a seal (有精细…, 省辣椒…,
+    贵州贵州省… with the seal's lettering before it): the table's reading, of the form
+    贵州省…制造业创新中心, is not sent to review for it; a difference elsewhere still is."""
+    kept = _reading("贵州省精细磷化工制造业创新中心", 0.99)
+    for cover in (
+        "有精细磷化工制造业创新中心",
+        "省精细磷化工制造业创新中心",
+        "贵州贵州省精细磷化工制造业创新中心",
+    ):
+        got = pl.combine_readings(kept, _reading(cover, 0.95), RULES, THRESHOLD, "center_name")
+        assert got.confidence == 0.99, cover
+    for cover in ("贵州省精细磷化制造业创新中心", "细磷化工制造业创新中心"):  # mid; 4 lost
+        got = pl.combine_readings(kept, _reading(cover, 0.95), RULES, THRESHOLD, "center_name")
+        assert got.confidence < THRESHOLD, cover
+    # another field, or the kept reading not of the form: as before
+    got = pl.combine_readings(kept, _reading("有精细磷化工制造业创新中心", 0.95), RULES, THRESHOLD)
+    assert got.confidence < THRESHOLD
+    odd = _reading("精细磷化工制造业创新中心", 0.99)
+    got = pl.combine_readings(
+        odd, _reading("有精细磷化工制造业创新中心", 0.95), RULES, THRESHOLD, "center_name"
+    )
+    assert got.confidence < THRESHOLD
+    assert pl.fits_form("center_name", "贵州省精细磷化工制造业创新中心", RULES)
+    assert not pl.fits_form("center_name", "有精细磷化工制造业创新中心", RULES)
+    assert pl.fits_form("lead_org", "任何名称", RULES)
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "completed"),
+    [
+        ("apply_date", "022年7月16日", ("2022-07-16", "2022年7月16日")),
+        ("apply_date", "22年7月22日", ("2022-07-22", "2022年7月22日")),
+        ("recommend_date", "20226月16", ("2022-06-16", "2022年6月16日")),  # 年 lost, day whole
+        ("recommend_date", "2022無7月25日", ("2022-07-25", "2022年7月25日")),  # 年 misread
+        ("recommend_date", "2022年7月1", None),  # a day without its 日, one digit: cut?
+        ("recommend_date", "21年7月22日", None),  # not the call's year's end
+        ("recommend_date", "2022年13月2日", None),  # no such date
+        ("recommend_date", "2022年7月", None),  # no day
+        ("founded", "22年7月22日", None),  # a range of many years: nothing to complete from
+    ],
+)
+def test_a_date_read_in_part_is_completed_by_its_structure(
+    key: str, text: str, completed: tuple[str, str] | None
+) -> None:
+    assert pl.completed_date(key, text, RULES, NORMALIZE) == completed

@@ -989,7 +989,11 @@ def test_a_seals_lettering_read_under_the_label_does_not_take_its_boxes() -> Non
     )
     boxes = (_box(0.395, 0.568, 0.0), _box(0.511, 0.566, 0.41))
     page = _scan_page(lines, boxes)
-    assert _center_type(page) is None  # the lettering line took the row
+    # the lettering line took the row: nothing of the group seen, a blank to review
+    lost = _center_type(page)
+    assert lost is not None and lost.value is None
+    assert needs_review(lost.confidence, RULES.review)
+    assert [d.cue for d in lost.doubts] == [Doubt.TICK_MISSING_BOXES]
     seal = SealMark(bbox=(0.261, 0.54, 0.458, 0.715), shape="round", colour="grey", confidence=0.9)
     reading = _center_type(page.model_copy(update={"seals": (seal,)}))
     assert reading is not None and reading.value == "院所型" and reading.confidence >= 0.9

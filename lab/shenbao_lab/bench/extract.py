@@ -7,8 +7,9 @@ truth lists for a source is then scored:
 
 - **exact**: the extracted value equals the truth's in meaning (``same_value``); a field
   that was not extracted at all counts as wrong, unless the truth is blank too;
-- **flagged**: its confidence is below the review threshold (``needs_review``), so a
-  reviewer sees it instead of a decision. Wrong values should be flagged (wrong-and-sure
+- **flagged**: its confidence is below the review threshold (``needs_review``), or it
+  was not extracted and the report's FIELD_LOW_CONFIDENCE sends it to review as not
+  read, so a reviewer sees it instead of a decision. Wrong values should be flagged (wrong-and-sure
   is the worst error); right ones should not (each false flag costs a reviewer's time).
 
 Figures come per field, per source kind and, for scans, per degradation of the page the
@@ -29,7 +30,7 @@ from extractors.normalize import Normalizer, normalizer
 from extractors.review import needs_review
 from pipeline.config import ReadMethod, TemplateSpec
 from pipeline.errors import InputError
-from pipeline.model import Annex, ExtractedField, FieldValue, SourceKind
+from pipeline.model import Annex, ExtractedField, FieldValue, FindingCode, SourceKind
 from pipeline.ocr.engine import OcrEngine
 from pipeline.rulebook import load_rules
 from pipeline.rulebook.review import ReviewRules
@@ -85,7 +86,10 @@ class FieldOutcome(BaseModel):
     raw: str | None = Field(description="the text it was read from; None when not extracted")
     confidence: float | None = Field(description="None when the field was not extracted")
     correct: bool
-    flagged: bool = Field(description="confidence below the review threshold")
+    flagged: bool = Field(
+        description="confidence below the review threshold; a field not extracted: the "
+        "report sends it to review as not read (FIELD_LOW_CONFIDENCE)"
+    )
     tick: bool = Field(False, description="a tick-box field (read from marked boxes)")
     style: str = Field("house", description="the style family of the paper (scans)")
     split: Split = Field("house", description="its family's split: house, tuned, withheld")
@@ -295,9 +299,13 @@ def score_source(
     review: ReviewRules,
     normalize: Normalizer,
     style: Style = HOUSE,
+    unread: Collection[str] = (),
 ) -> list[FieldOutcome]:
     """Every field the truth lists for one source, scored against what was extracted;
-    a scan carries its paper's ``style``."""
+    a scan carries its paper's ``style``. A field not extracted at all is flagged when the
+    submission's findings send it to review as not read (``unread``: the keys of its
+    FIELD_LOW_CONFIDENCE findings, 所属产业领域：第1页未能识别到该栏目，需人工核对, a label
+    the OCR never read under a seal): a reviewer sees it, it is not silently absent."""
     outcomes: list[FieldOutcome] = []
     ticks = (
         {f.key for f in template.fields if f.method is ReadMethod.CHECKBOX} if template else set()
@@ -319,7 +327,9 @@ def score_source(
                 raw=field.raw if field else None,
                 confidence=field.confidence if field else None,
                 correct=same_value(field.value if field else None, expected, normalize),
-                flagged=field is not None and needs_review(field.confidence, review),
+                flagged=(
+                    needs_review(field.confidence, review) if field is not None else key in unread
+                ),
                 tick=key in ticks,
                 style=style.family if scan else "house",
                 split=style.split if scan else "house",
@@ -374,15 +384,22 @@ def bench_extract(
     for truth, source in wanted:
         submission = submissions.get((Path(source.file).name, source.submission_id))
         fields: dict[str, ExtractedField] = {}
+        unread: set[str] = set()
         if submission is None:
             missing.append(source.submission_id)
         else:
             started = time.perf_counter()
-            fields = extract(submission, rules).fields
+            read = extract(submission, rules)
             extract_s += time.perf_counter() - started
+            fields = read.fields
+            unread = {
+                f.field
+                for f in read.findings
+                if f.code is FindingCode.FIELD_LOW_CONFIDENCE and f.field and f.field not in fields
+            }
         template = templates.get(truth.annex) if truth.annex is not Annex.UNKNOWN else None
         style = styles.get(truth.applicant, HOUSE)
-        outcomes += score_source(truth, source, fields, template, review, normalize, style)
+        outcomes += score_source(truth, source, fields, template, review, normalize, style, unread)
     return ExtractFigures(
         corpus=str(corpus),
         review_threshold=review.review_threshold,

@@ -119,6 +119,8 @@ HIGHLIGHTER_INK = (252, 236, 50)
 RED_PEN_INK = (196, 28, 48)
 # a soft pencil's graphite (HB–2B): a neutral grey, never as dark as ink
 PENCIL_INK = (70, 70, 76)
+# a black felt-tip marker (记号笔): denser and blacker than a ballpoint
+MARKER_INK = (22, 22, 26)
 INKS: dict[str, tuple[int, int, int]] = {
     "house": HOUSE_INK,
     "blue": (30, 62, 175),
@@ -799,6 +801,79 @@ def render_pencil_tick(
             radius = size_px * float(rng.uniform(0.06, 0.08))
             alpha[(yy - ys[i]) ** 2 + (xx - xs[i]) ** 2 < radius**2] = 0.0
     return _to_rgba(alpha, ink)
+
+
+def render_marker_tick(
+    size_px: int, rng: np.random.Generator, ink: tuple[int, int, int] = MARKER_INK
+) -> Image.Image:
+    """A ✓ drawn with a felt-tip marker: one even, broad stroke (0.13–0.16 of the tick's
+    size wide: a 0.8–1.1 mm tip on a tick 1.7–2 times a box), solid black, with a blot
+    where the tip was set down and rested at the turn, and its edges bled into the paper's
+    fibres (ragged, with a faint halo round them).
+
+    Args:
+        size_px: Side of the square output image; the tick fills most of it.
+        rng: Source of randomness (shape, tip, bleeding).
+        ink: The marker's colour.
+
+    Returns:
+        Square RGBA image, alpha = ink coverage.
+    """
+    ss = 4
+    s = size_px * ss
+    start = np.array([rng.uniform(0.12, 0.22), rng.uniform(0.4, 0.52)]) * s
+    turn = np.array([rng.uniform(0.36, 0.44), rng.uniform(0.74, 0.82)]) * s
+    end = np.array([rng.uniform(0.82, 0.9), rng.uniform(0.12, 0.2)]) * s
+    bow1 = (start + turn) / 2 + rng.normal(0.0, 0.02, 2) * s
+    bow2 = (turn + end) / 2 + np.array([rng.uniform(-0.05, 0.01), rng.uniform(0.0, 0.05)]) * s
+    t = np.linspace(0.0, 1.0, 60)[:, None]
+    seg1 = (1 - t) ** 2 * start + 2 * (1 - t) * t * bow1 + t**2 * turn
+    seg2 = (1 - t) ** 2 * turn + 2 * (1 - t) * t * bow2 + t**2 * end
+    path = np.vstack([seg1, seg2[1:]])
+    tip = size_px * float(rng.uniform(0.13, 0.16)) * ss
+    canvas = np.zeros((s, s), dtype=np.uint8)
+    # a felt tip lays the same width all along (no ballpoint's pressure), a little
+    # narrower only where it lifts off at the flick's very end
+    width = np.interp(np.linspace(0.0, 1.0, len(path)), [0.0, 0.9, 1.0], [1.0, 1.0, 0.8])
+    for (px, py), w in zip(path, width, strict=True):
+        centre = (round((px - 0.5) * 16), round((py - 0.5) * 16))
+        cv2.circle(canvas, centre, round(tip * w / 2 * 16), 255, -1, cv2.LINE_AA, 4)
+    for spot in (start, turn):  # the tip set down, and resting at the turn: ink pools
+        centre = (round((spot[0] - 0.5) * 16), round((spot[1] - 0.5) * 16))
+        blot = tip * float(rng.uniform(0.55, 0.62))
+        cv2.circle(canvas, centre, round(blot * 16), 255, -1, cv2.LINE_AA, 4)
+    core = cv2.resize(canvas.astype(np.float32) / 255.0, (size_px, size_px), cv2.INTER_AREA)
+    # the ink wicks into the paper: ragged edges, and a faint halo a little past them
+    bled = _roughen(core, rng, max(1.2, tip / ss * 0.25), 0.12)
+    halo = cv2.GaussianBlur(core, (0, 0), max(0.8, tip / ss * 0.3))
+    alpha = np.maximum(bled, np.clip(halo * 0.4, 0.0, 0.4)) * float(rng.uniform(0.94, 1.0))
+    return _to_rgba(alpha, ink)
+
+
+def render_lifted_tick(
+    size_px: int, rng: np.random.Generator, ink: tuple[int, int, int] = (25, 35, 95)
+) -> Image.Image:
+    """A ✓ written in two strokes with the pen lifted between them: the short stroke down
+    to where the turn would be, then the long one up and out, set down a little to the
+    right of where the first ended and a little above it, so the two never touch (a ✓
+    that reads as \\ / with a gap at its foot). Ballpoint, a pen ✓'s width and pressure.
+
+    Args:
+        size_px: Side of the square output image; the tick fills most of it.
+        rng: Source of randomness (shape, gap, pen).
+        ink: Ink colour.
+
+    Returns:
+        Square RGBA image, alpha = ink coverage.
+    """
+    start = (float(rng.uniform(0.06, 0.15)), float(rng.uniform(0.4, 0.52)))
+    foot = (float(rng.uniform(0.32, 0.4)), float(rng.uniform(0.82, 0.9)))
+    gap = float(rng.uniform(0.14, 0.2))  # centre to centre: twice the pen's width or more
+    lift = (foot[0] + gap, foot[1] - gap * float(rng.uniform(0.25, 0.5)))
+    end = (float(rng.uniform(0.84, 0.94)), float(rng.uniform(0.06, 0.18)))
+    strokes = [_bowed(start, foot, rng, 0.015), _bowed(lift, end, rng, 0.02)]
+    pen = max(1.2, size_px * float(rng.uniform(0.06, 0.08)))
+    return _pen_strokes(strokes, size_px, size_px, pen, ink)
 
 
 def render_highlighter(

@@ -51,6 +51,10 @@ SHADING_ABOVE, SHADING_BELOW = 0.12, 1.12  # of the em, from the top of the em b
 # of the em from the top, see pdf.ASCENT), as thick as a bold face's underline
 UNDERLINE_AT = 1.08  # of the em, from the top of the em box (a gap under the ideographs)
 UNDERLINE_PT = 0.075  # of the size in points: 0.8 pt at 10.5 pt
+# Word's font colour 红色 (standard red, FF0000) given to a chosen option's words, as a
+# colour laser prints it (RGB 0–1: a little darker and less pure than the screen's red);
+# its strokes about 90 of 255 at their darkest in greyscale, where black print is about 10
+WORD_RED = (0.9, 0.11, 0.14)
 PT = 25.4 / 72  # mm per point
 BODY, SMALL, HEADING = 10.5, 9.0, 14.0
 BoxMM = tuple[float, float, float, float]
@@ -95,6 +99,7 @@ class Text:
     size: float
     role: str = ""
     bold: bool = False  # Word's bold for a face with no bold: the outline stroked too
+    colour: tuple[float, float, float] | None = None  # Word's font colour (RGB 0–1); None: black
 
     @property
     def box(self) -> BoxMM:
@@ -172,8 +177,9 @@ class PageLayout:
         size: float = BODY,
         role: str = "",
         bold: bool = False,
+        colour: tuple[float, float, float] | None = None,
     ) -> Text:
-        run = Text(x, y, text, font, size, role, bold)
+        run = Text(x, y, text, font, size, role, bold, colour)
         if text:
             self.texts.append(run)
         return run
@@ -231,7 +237,8 @@ class PageLayout:
 
         With a ``mark`` whose boxes are typed glyphs, each box is the character □ (the
         chosen one ■, √, ×, ●, ◎, ☑ or ☒; or left □ with a √ typed just after its words,
-        or with its words shaded grey, or typed bold and underlined) instead of a ruled
+        or with its words shaded grey, typed bold and underlined, or coloured red) instead
+        of a ruled
         square; with a boxless mark there is no box, only a ✔ typed where the chosen
         option's box would be. A mark that deletes the others leaves the chosen option's
         words alone where the group began (a group left blank keeps every □). With
@@ -294,12 +301,15 @@ class PageLayout:
                         TickMark.TYPED_DOUBLE_CIRCLE: "◎",
                     }.get(mark, "√")
                 self.text(cx, y, glyph, font=glyph_font, size=size, role=f"box:{spec.key}")
-            # the chosen option's words set apart in Word (shaded, or bold and underlined)
+            # the chosen option's words set apart in Word (shaded, bold and underlined, or
+            # coloured red)
             set_apart = ticked and mark.marks_words
             bold = set_apart and mark is TickMark.TYPED_BOLD_UNDERLINE
+            colour = WORD_RED if set_apart and mark is TickMark.TYPED_RED_WORDS else None
             parts = [(words_x, y, words[0])]
+            role = f"option:{spec.key}"
             self.text(
-                words_x, y, words[0][0], font=font, size=size, role=f"option:{spec.key}", bold=bold
+                words_x, y, words[0][0], font=font, size=size, role=role, bold=bold, colour=colour
             )
             if run_on is None:
                 words_end = words_x + words[0][1]
@@ -307,7 +317,7 @@ class PageLayout:
             else:  # the rest of the words at the start of the next line
                 y += step
                 self.text(
-                    x, y, words[1][0], font=font, size=size, role=f"option:{spec.key}", bold=bold
+                    x, y, words[1][0], font=font, size=size, role=role, bold=bold, colour=colour
                 )
                 parts.append((x, y, words[1]))
                 words_end = x + words[1][1]
@@ -322,7 +332,7 @@ class PageLayout:
                     if mark is TickMark.TYPED_SHADING:
                         top, bottom = py - SHADING_ABOVE * em, py + SHADING_BELOW * em
                         self.shades.append(Shade(px, top, px + pw, bottom))
-                    else:
+                    elif mark is TickMark.TYPED_BOLD_UNDERLINE:
                         under = py + UNDERLINE_AT * em
                         self.rule(px, under, px + pw, under, UNDERLINE_PT * size)
         return y + step

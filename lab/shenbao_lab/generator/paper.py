@@ -25,6 +25,8 @@ from shenbao_lab.generator.ink import (
     HandParams,
     render_handwriting,
     render_highlighter,
+    render_lifted_tick,
+    render_marker_tick,
     render_pen_mark,
     render_pencil_tick,
     render_seal,
@@ -224,6 +226,17 @@ class _Paper:
             ink = render_pen_mark("circle", round(self.px(wide)), round(self.px(tall)), rng)
             centre = (x + size / 2, y + size / 2)
             angle = float(rng.uniform(-10, 10))
+        elif box.mark is TickMark.PEN_CHECK_MARKER:
+            # a broad felt-tip ✓, 1.7–2 of the box: set down at the box's left edge, its
+            # turn in the box's lower half, its flick out past the top right corner; its
+            # broad stroke lies over the box's rules where it crosses them
+            ink = render_marker_tick(round(self.px(size * float(rng.uniform(1.7, 2.0)))), rng)
+            centre = (x + size * 0.62, y + size * 0.22)
+        elif box.mark is TickMark.PEN_CHECK_LIFTED:
+            # a ✓ in two strokes, the pen lifted at its foot: the short one down into the
+            # box's lower half, the long one up past the top right corner
+            ink = render_lifted_tick(round(self.px(size * float(rng.uniform(1.6, 1.9)))), rng)
+            centre = (x + size * 0.62, y + size * 0.25)
         elif box.mark is TickMark.PEN_FILL:
             side = round(self.px(size * 0.95))
             ink = render_pen_mark("fill", side, side, rng)

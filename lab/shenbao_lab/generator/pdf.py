@@ -65,11 +65,15 @@ def render_pdf(pages: list[PageLayout], *, title: str, author: str = "") -> byte
                 register_symbol_font()
             canvas.setFont(text.font, text.size)
             baseline = text.y + text.size * 25.4 / 72 * ASCENT
+            if text.colour is not None:  # Word's font colour on these words alone
+                canvas.setFillColorRGB(*text.colour)
             if text.bold:  # filled and stroked (render mode 2)
                 canvas.setLineWidth(FAKE_BOLD * text.size)
                 canvas.drawString(text.x * mm, (PAGE_H - baseline) * mm, text.text, mode=2)
             else:
                 canvas.drawString(text.x * mm, (PAGE_H - baseline) * mm, text.text)
+            if text.colour is not None:
+                canvas.setFillColorRGB(0, 0, 0)
         for box in page.boxes:
             if box.mark.glyph_boxes or box.mark.boxless:
                 continue  # typed as characters (□ ■ √ ☑ ✔) or none: set with the text

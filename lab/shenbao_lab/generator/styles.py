@@ -71,6 +71,9 @@ class TickMark(StrEnum):
     PEN_CHECK_PENCIL = "pen_check_pencil"
     PEN_CHECK_CORRECTED = "pen_check_corrected"
     PEN_RING_BOX = "pen_ring_box"
+    TYPED_RED_WORDS = "typed_red_words"
+    PEN_CHECK_MARKER = "pen_check_marker"
+    PEN_CHECK_LIFTED = "pen_check_lifted"
 
     @property
     def strikes_others(self) -> bool:
@@ -97,6 +100,7 @@ class TickMark(StrEnum):
             TickMark.TYPED_OTHERS_DELETED,
             TickMark.TYPED_BOLD_UNDERLINE,
             TickMark.TYPED_DOUBLE_CIRCLE,
+            TickMark.TYPED_RED_WORDS,
         )
 
     @property
@@ -108,8 +112,12 @@ class TickMark(StrEnum):
     @property
     def marks_words(self) -> bool:
         """The chosen option's box is left as the others (□) and its words are set apart
-        in Word: shaded grey behind them, or typed bold and underlined."""
-        return self in (TickMark.TYPED_SHADING, TickMark.TYPED_BOLD_UNDERLINE)
+        in Word: shaded grey behind them, typed bold and underlined, or coloured red."""
+        return self in (
+            TickMark.TYPED_SHADING,
+            TickMark.TYPED_BOLD_UNDERLINE,
+            TickMark.TYPED_RED_WORDS,
+        )
 
     @property
     def deletes_others(self) -> bool:

@@ -98,6 +98,15 @@ def test_scoring_counts_right_wrong_flagged_and_unread() -> None:
     assert figures.by_degradation["degraded"] == figures.overall
     assert figures.by_degradation["clean"].total == 0
     assert figures.by_source["scan"] == figures.overall
+    assert not legal_rep.flagged  # nothing in the report sends it to review
+
+    # the report's FIELD_LOW_CONFIDENCE for a field not read (第3页未能识别到该栏目): a
+    # reviewer sees it, so the unread field is flagged, not silently absent
+    again = score_source(
+        truth, source, fields, TEMPLATES[truth.annex], REVIEW, NORMALIZE, unread={"legal_rep"}
+    )
+    legal_rep = next(o for o in again if o.field == "legal_rep")
+    assert not legal_rep.correct and legal_rep.flagged
     assert figures.by_field["city"] == {"scan": figures.by_field["city"]["scan"]}
 
 

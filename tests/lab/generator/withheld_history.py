@@ -100,22 +100,32 @@ SESSION_18_RETIRED = (
     "phone-ringed-box-spaced",
     "red-tick-wrapped-shadow",
 )
+# ... and three added as withheld, each with a mark the generator did not draw before,
+# carrying the scan and table dimensions the retired three took
+SESSION_18_WITHHELD = (
+    "phone-red-words-spaced",
+    "grey-marker-tick-holes",
+    "lifted-tick-wrapped-shadow",
+)
+SESSION_18_MARKS = (
+    TickMark.TYPED_RED_WORDS,
+    TickMark.PEN_CHECK_MARKER,
+    TickMark.PEN_CHECK_LIFTED,
+)
 
-# the newest withheld families, session 17's and the earlier sessions' still withheld:
+# the newest withheld families, session 18's and the earlier sessions' still withheld:
 # the ones that must carry the dimensions the retired took, each fresh beyond its mark
+_RETIRED_SINCE_15 = SESSION_16_RETIRED + SESSION_17_RETIRED + SESSION_18_RETIRED
 NEW_WITHHELD = (
-    SESSION_17_WITHHELD
-    + tuple(n for n in SESSION_16_WITHHELD if n not in SESSION_17_RETIRED)
-    + tuple(
-        n
-        for n in SESSION_15_WITHHELD
-        if n not in SESSION_16_RETIRED and n not in SESSION_17_RETIRED
-    )
+    SESSION_18_WITHHELD
+    + tuple(n for n in SESSION_17_WITHHELD if n not in SESSION_18_RETIRED)
+    + tuple(n for n in SESSION_16_WITHHELD if n not in _RETIRED_SINCE_15)
+    + tuple(n for n in SESSION_15_WITHHELD if n not in _RETIRED_SINCE_15)
 )
 NEW_MARKS = (
-    *SESSION_17_MARKS,
+    *SESSION_18_MARKS,
+    TickMark.PEN_CHECK_CORRECTED,
     TickMark.PEN_HATCH,
-    TickMark.PEN_CHECK_RED,
     TickMark.PEN_DOT,
 )
 
