@@ -41,6 +41,7 @@ from pipeline.model import (
     Annex,
     Doubt,
     ExtractedField,
+    FieldDoubt,
     FieldValue,
     Page,
     SourceKind,
@@ -103,6 +104,10 @@ def _label_residue(rest: str, label: str, variants: list[str]) -> str:
                 return ""
             if rest.startswith(words):
                 return rest[len(words) :]
+        # ... or read as another character (推荐单位从盖章）：, 从 for （ under the ring): the
+        # bracketed words whole after it are still the label's
+        if words != tail and len(words) > 2 and rest[1:].startswith(words):
+            return rest[1 + len(words) :]
         # the unit's bracket opened on the line, the unit wrapped below, and the value read
         # on to it (研发投入占营业收入比重（4.89% over %）: no rule between label and value);
         # a unit read further than its bracket ends the label's part of the line there
@@ -150,7 +155,34 @@ def _label_tail(
         for start in (tail, tail.strip("()"), *ends):
             if start and text.startswith(start):
                 return text[len(start) :].lstrip(separators + ")")
+        # the tail begun and cut (推荐单位 | (盖 | 业和信息化局: the seal over 章）and the
+        # value's start): a piece of the label alone, never a value
+        piece = text.rstrip(separators)
+        if any(c.isalnum() for c in piece) and tail.startswith(piece):
+            return ""
     return None
+
+
+def _label_rest_line(
+    label: TextLine, lines: tuple[TextLine, ...], variants: list[str], normalize: Normalizer
+) -> TextLine | None:
+    """A line on the label's row beginning with the rest of the label whose box reaches
+    back over the label's end further than ``_right_of`` allows (推荐单位 | (盖章)遵…, the
+    second box 0.015 of the page over the first on a grey cover: session-18 tuned corpus)."""
+    x0, _, x1, _ = label.bbox
+    return min(
+        (
+            t
+            for t in lines
+            if t is not label
+            and _same_row(label, t)
+            and (x0 + x1) / 2 < t.bbox[0] < x1
+            and t.bbox[2] > x1
+            and _label_tail(label, t, variants, normalize) is not None
+        ),
+        key=lambda t: t.bbox[0],
+        default=None,
+    )
 
 
 def _reread_raw(
@@ -621,12 +653,15 @@ def _lettering(line: TextLine, page: Page, rules: Rules) -> bool:
 
 
 def _other_labels(spec: FieldSpec, template: TemplateSpec, normalize: Normalizer) -> list[str]:
-    """Every other field's label variants (normalised): a label's start read alone is no
-    one's when another label begins as far alike."""
+    """Every other field's label variants (normalised) printed on a page with this one: a
+    label's start read alone is no one's when another label of its page begins as far
+    alike. A field of another page may print the same label (推荐单位（盖章） signs the
+    opinion page's date too): it is not on this page to be mistaken for."""
+    beside = {k for p in template.pages if spec.key in p.fields for k in p.fields}
     return [
         v
         for other in template.fields
-        if other.key != spec.key
+        if other.key != spec.key and other.key in beside
         for v in _label_variants(other, template, normalize)
     ]
 
@@ -788,6 +823,68 @@ def _label_remnant(
     )
 
 
+def _authority_rest(
+    spec: FieldSpec, source: TextLine, raw: str, page: Page, rules: Rules
+) -> TextLine | None:
+    """The rest of an authority's name the OCR read as a line of its own right where the
+    value's line ends (贵安新区经济 | 发展局, the two boxes overlapping, on a black copy:
+    session-18 tuned corpus), when the two together are an authority of the list."""
+    if spec.key not in rules.plausibility.authority_fields:
+        return None
+    normalize = normalizer(rules)
+    authorities = gazetteer(rules).authorities
+    if normalize.text(raw) in authorities:
+        return None
+    x0, _, x1, _ = source.bbox
+    pieces = [
+        t
+        for t in page.lines
+        if t is not source
+        and _same_row(source, t)
+        and (x0 + x1) / 2 < t.bbox[0] <= x1 + source.char_width
+        and t.bbox[2] > x1
+    ]
+    piece = min(pieces, key=lambda t: t.bbox[0], default=None)
+    return piece if piece and normalize.text(raw + piece.text) in authorities else None
+
+
+def _authority_read(
+    spec: FieldSpec, label: TextLine, source: TextLine, read: str, page: Page, rules: Rules
+) -> tuple[str, bool] | None:
+    """The authority an authority field's reading is with characters lost under its seal
+    (黔西南州工业和信息化局 for 黔西州工业和信息化局), and whether that is sure: no other
+    authority holds the reading nearly (``plausibility.fitted_alone``) and the lettering of
+    a seal found over the row agrees (``plausibility.lettering_agrees``); else the
+    authority is proposed, for review. None when the reading is no such authority."""
+    judge = rules.plausibility
+    if spec.key not in judge.authority_fields:
+        return None
+    normalize = normalizer(rules)
+    gaz = gazetteer(rules)
+    text = normalize.text(read)
+    middle = (source.bbox[1] + source.bbox[3]) / 2
+    letterings = [
+        normalize.text(s.text)
+        for s in page.seals
+        if s.bbox[1] < middle < s.bbox[3]
+        and s.bbox[0] < source.bbox[2]
+        and s.bbox[2] > label.bbox[0]
+    ]
+    shown = {
+        n
+        for n in plausibility.fitting_authorities(text, gaz, judge)
+        for lettering in letterings
+        if plausibility.lettering_agrees(text, n, lettering, gaz, judge)
+    }
+    name = plausibility.fitted_authority(text, gaz, judge)
+    if name is not None and plausibility.fitted_alone(text, name, gaz, judge):
+        return name, name in shown
+    # several fit (市工业和信息化局: five cities' with two lost; 南州工业和信息化局: 黔南州…
+    # with one, 黔东南州… with two): the one the seal's lettering shows is proposed, for
+    # review; with none shown, the reading is kept as read
+    return (shown.pop(), False) if len(shown) == 1 else None
+
+
 def _lettering_start(
     spec: FieldSpec,
     source: TextLine,
@@ -824,8 +921,16 @@ def _past_lettering(label: TextLine, source: TextLine, page: Page, rules: Rules)
     lies inside a found seal and stands taller than the label's row (the ring's curve);
     it is passed only when a line right of it on the row lies outside every seal."""
     r = rules.plausibility.sealed_label
+    normalize = normalizer(rules)
     height = label.bbox[3] - label.bbox[1]
-    if (source.bbox[3] - source.bbox[1]) < r.lettering_height * height or not any(
+    tall = (source.bbox[3] - source.bbox[1]) >= r.lettering_height * height
+    # ... or a character or two of the lettering, no name, as much smaller than the row's
+    # print (可 of the ring's 局, 0.54 of the label's height, read between 推荐单位（盖章） and
+    # 黔东南州工业和信息化局 on a grey cover, session-17 tuned corpus), when what lies right
+    # of it reads as a name
+    small = (source.bbox[3] - source.bbox[1]) * r.lettering_height <= height
+    piece = small and not re.fullmatch(r.name_pattern, normalize.text(source.text))
+    if not (tall or piece) or not any(
         _covered(source.bbox, seal.bbox) >= r.lettering_inside for seal in page.seals
     ):
         return source
@@ -834,6 +939,8 @@ def _past_lettering(label: TextLine, source: TextLine, page: Page, rules: Rules)
     if further is None or any(
         _covered(further.bbox, seal.bbox) >= r.lettering_inside for seal in page.seals
     ):
+        return source
+    if not tall and not re.fullmatch(r.name_pattern, normalize.text(further.text)):
         return source
     return further
 
@@ -1079,6 +1186,7 @@ def read_field(
                 _below(line, page.lines)
                 if spec.method is ReadMethod.BELOW
                 else _right_of(line, page.lines)
+                or _label_rest_line(line, page.lines, variants, normalize)
             )
         if source is not None and source is not line and spec.method is not ReadMethod.BELOW:
             source = _past_lettering(line, source, page, rules)
@@ -1109,6 +1217,9 @@ def read_field(
             next_row = _next_row(page, template, normalize, rules.plausibility.row_rhythm)
             read_from += _continuation(source, page.lines, label_lines, next_row)
             raw += _joined(read_from, page, spec.type, rules.normalize.list_line_short)
+            if (piece := _authority_rest(spec, source, raw, page, rules)) is not None:
+                read_from.append(piece)
+                raw += piece.text
         lettering = (
             _lettering_start(spec, source, raw, page, template, normalize)
             if source is not None and page.kind is SourceKind.SCAN
@@ -1116,6 +1227,16 @@ def read_field(
         )
         if lettering is not None:
             lettering, raw = raw, lettering
+        fitted = (
+            _authority_read(
+                spec, line, source, raw if lettering is None else lettering, page, rules
+            )
+            if source is not None and page.kind is SourceKind.SCAN
+            else None
+        )
+        if fitted is not None and fitted[1] and lettering is not None:
+            # the reading is the authority, its lost start the seal's: no start to confirm
+            raw, lettering = lettering, None
         choices = campaign.choices(spec.options_from) if spec.options_from else spec.options
         value = normalize.value(
             spec.type, raw, choices=choices, equivalents=campaign.org_suffix_equivalents
@@ -1152,6 +1273,8 @@ def read_field(
                     )
                     or value
                 )
+        if fitted is not None:
+            value = fitted[0]  # sure, or proposed for review (below)
         characters: tuple[tuple[str, float], ...] | None = None
         if source is line:
             characters = plausibility.value_characters(
@@ -1177,12 +1300,16 @@ def read_field(
         own = plausibility.reading_doubt(line_confidence, characters, rules.plausibility)
         read_as = plausibility.reading_confidence(line_confidence, characters, rules.plausibility)
         judge = rules.plausibility
+        sure_fit = fitted is not None and fitted[1]
         if (
             page.kind is SourceKind.SCAN
             and characters
             and spec.key in judge.authority_fields
             and read_as >= judge.authority_sure_from
-            and plausibility.sole_authority(normalize.text(raw), gazetteer(rules), judge)
+            and (
+                sure_fit
+                or plausibility.sole_authority(normalize.text(raw), gazetteer(rules), judge)
+            )
         ):
             # one authority of the list read whole, none other near it: a character read
             # a little weakly in place is where the list has it
@@ -1192,15 +1319,24 @@ def read_field(
             signs = plausibility.plausibility(
                 spec.key,
                 spec.type,
-                raw,
+                str(value) if sure_fit else raw,
                 value,
-                parsed=parsed,
+                parsed=parsed or sure_fit,
                 choices=choices,
                 gaz=gazetteer(rules),
                 rules=rules.plausibility,
                 normalize=normalize,
             ).doubts
-            if page.unread:  # ink the OCR did not read, where the value is or goes on
+            if fitted is not None and not sure_fit:
+                # an authority proposed for a reading that lost characters: a reviewer
+                # confirms it (the near miss named is the one proposed)
+                near = FieldDoubt(
+                    cue=Doubt.NEAR_CHOICE, detail=fitted[0], effect=judge.factors.near_miss
+                )
+                signs = (*(d for d in signs if d.cue is not Doubt.NEAR_CHOICE), near)
+            # ink the OCR did not read, where the value is or goes on (the characters an
+            # authority read surely lost are the seal's: explained)
+            if page.unread and not sure_fit:
                 blank = source is None and not raw.strip()
                 # a date read to its 日 did not stop short, whatever ink lies past it
                 ended = spec.type is FieldType.DATE and parsed and _read_to_its_end(raw, rules)
@@ -1237,6 +1373,12 @@ def read_field(
                     )
                     if other is None and spec.type is FieldType.DATE:
                         other = (normalize.written_date(raw_again) or (None, ""))[0]
+                    if fitted is not None and isinstance(other, str):
+                        # read again with as many lost, the same authority
+                        again_fit = plausibility.fitted_authority(
+                            normalize.text(other), gazetteer(rules), judge
+                        )
+                        other = again_fit or other
                     if isinstance(other, str):
                         agreed.append((raw_again, other))
                     if (
@@ -1316,6 +1458,8 @@ def extract_fields(
                 if spec.method is ReadMethod.CHECKBOX
                 else read_field(spec, page, template, rules)
             )
+            if reading is None and spec.method is not ReadMethod.CHECKBOX:
+                reading = _authority_unplaced(spec, page, rules)
             if reading is not None:
                 preferred = spec.method is ReadMethod.TABLE_CELL and page_spec.id != "cover"
                 readings.setdefault(key, []).append((preferred, reading))
@@ -1335,6 +1479,39 @@ def extract_fields(
         fields[key] = kept
     fields = _doubt_date_order(fields, template, pages, rules)
     return _doubt_blank_ticks(fields, template, pages, rules)
+
+
+def _authority_unplaced(spec: FieldSpec, page: Page, rules: Rules) -> ExtractedField | None:
+    """An authority field whose label was found nowhere on a scanned page that shows an
+    authority's seal (its lettering keeps at least ``authority_lettering_kept`` of one
+    authority's characters in order): the authority's name is printed under it, unread,
+    so no reading is not a blank: a reviewer looks (session-17 tuned corpus: three covers
+    read so gave no field at all, never flagged). A page with no authority's seal (an
+    exempt applicant's cover) gives nothing, as before."""
+    judge = rules.plausibility
+    if spec.key not in judge.authority_fields or page.kind is not SourceKind.SCAN:
+        return None
+    normalize = normalizer(rules)
+    gaz = gazetteer(rules)
+    seal = next(
+        (
+            s
+            for s in page.seals
+            if plausibility.names_an_authority(normalize.text(s.text), gaz, judge) is not None
+        ),
+        None,
+    )
+    if seal is None:
+        return None
+    quality = judge.sealed_label.seal_only_quality
+    return ExtractedField(
+        value=None,
+        raw="",
+        page=page.number,
+        bbox=seal.bbox,
+        confidence=quality,
+        doubts=(FieldDoubt(cue=Doubt.LABEL, effect=quality),),
+    )
 
 
 def _doubt_date_order(

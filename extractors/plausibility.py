@@ -27,6 +27,7 @@ import itertools
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 
 from pydantic import Field
@@ -413,11 +414,85 @@ def sole_authority(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> bool:
 
 def _authority_near_miss(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> str | None:
     """The campaign's authority the text is near to but not (黔南工业和信息化局: a
-    character lost under the seal), or None when it is one or is near none."""
+    character lost under the seal), or holds in part, its characters in order, however
+    many it lost (贵安新区经济 of 贵安新区经济发展局: its end read as another line); None
+    when it is one or is near none."""
     if not gaz.authorities or text in gaz.authorities:
         return None
     best = max(gaz.authorities, key=lambda a: fuzz.ratio(text, a))
-    return best if fuzz.ratio(text, best) >= rules.authority_near else None
+    if fuzz.ratio(text, best) >= rules.authority_near:
+        return best
+    if len(text) < rules.org_name_min_length:
+        return None  # too short to be a name at all (unparsed)
+    held = sorted((lost, a) for a in gaz.authorities if (lost := _lost(text, a)) is not None)
+    if not held or (len(held) > 1 and held[1][0] == held[0][0]):
+        return None  # held by none, or by several alike (业和信息化局): no one to name
+    return held[0][1]
+
+
+def _lost(text: str, name: str) -> int | None:
+    """How many of the name's characters a reading lost, when it holds the rest in their
+    order (黔西州… of 黔西南州…: one); None when it reads a character the name has not
+    there, or is no shorter."""
+    if not text or len(text) >= len(name) or _in_order(text, name) < len(text):
+        return None
+    return len(name) - len(text)
+
+
+def fitted_authority(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> str | None:
+    """The one authority a reading is with characters lost (at most
+    ``authority_lost[0]``, the rest in order): 黔西南州工业和信息化局 for 黔西州工业和信息化局.
+    None when the reading is an authority, or fits none or several so."""
+    if text in gaz.authorities:
+        return None
+    fits = [
+        name
+        for name in gaz.authorities
+        if (lost := _lost(text, name)) is not None and lost <= rules.authority_lost[0]
+    ]
+    return fits[0] if len(fits) == 1 else None
+
+
+def fitting_authorities(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> list[str]:
+    """Every authority holding the reading's characters in order with at most
+    ``authority_lost[1]`` of its own lost (市工业和信息化局: the five cities' named 某某市)."""
+    return [
+        name
+        for name in gaz.authorities
+        if (lost := _lost(text, name)) is not None and lost <= rules.authority_lost[1]
+    ]
+
+
+def names_an_authority(lettering: str, gaz: Gazetteer, rules: PlausibilityRules) -> str | None:
+    """The authority a seal's lettering keeps at least ``authority_lettering_kept`` of the
+    characters of, in order (the most of them), or None: a seal of no authority."""
+    if not lettering or not gaz.authorities:
+        return None
+    best = max(gaz.authorities, key=lambda a: _in_order(lettering, a) / len(a))
+    kept = _in_order(lettering, best)
+    return best if kept >= rules.authority_lettering_kept * len(best) else None
+
+
+def fitted_alone(text: str, name: str, gaz: Gazetteer, rules: PlausibilityRules) -> bool:
+    """Whether no other authority holds the reading's characters in order with at most
+    ``authority_lost[1]`` lost (黔南州业和信息化局 holds 黔东南州… with two lost)."""
+    return all(other == name for other in fitting_authorities(text, gaz, rules))
+
+
+def lettering_agrees(
+    text: str, name: str, lettering: str, gaz: Gazetteer, rules: PlausibilityRules
+) -> bool:
+    """Whether a seal's lettering over a reading says the reading is the authority ``name``:
+    it shows every character the reading lost (南 of 黔西州… in 南州工信化局), keeps at least
+    ``authority_lettering_kept`` of the name's characters in order, and keeps no more of
+    another authority's (a seal reading another's name, or a garble, does not agree)."""
+    lost = Counter(name) - Counter(text)
+    if not lettering or any(lettering.count(c) < n for c, n in lost.items()):
+        return False
+    kept = _in_order(lettering, name)
+    if kept < rules.authority_lettering_kept * len(name):
+        return False
+    return all(_in_order(lettering, other) <= kept for other in gaz.authorities)
 
 
 # --- two readings of one field ---------------------------------------------------------

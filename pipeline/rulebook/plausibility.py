@@ -201,6 +201,18 @@ class PlausibilityRules(Spec):
         description="a value read as exactly one authority, none other near it: its weakest "
         "character's cap at least this is no doubt",
     )
+    authority_lost: tuple[int, int] = Field(
+        (0, 0),
+        description="a reading that is one authority with at most [0] of its characters "
+        "lost (the rest in order), and no other authority with at most [1] lost",
+    )
+    authority_lettering_kept: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="share of an authority's characters a seal's lettering over the reading "
+        "keeps in order, to agree that the reading is that authority",
+    )
     date_ranges: dict[str, tuple[dt.date, dt.date]] = Field(default_factory=dict)
     number_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
     date_order: tuple[tuple[str, str], ...] = Field(

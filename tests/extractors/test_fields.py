@@ -10,7 +10,7 @@ from shenbao_lab.bench.extract import same_value as _same
 from shenbao_lab.generator.truth import Truth
 
 from extractors.checks import check_fields
-from extractors.fields import _doubt_date_order, extract, read_field
+from extractors.fields import _authority_unplaced, _doubt_date_order, extract, read_field
 from extractors.normalize import normalizer
 from extractors.review import needs_review
 from pipeline.config import ReadMethod
@@ -755,16 +755,102 @@ def test_an_option_row_standing_alone_under_the_seal_is_no_value() -> None:
     assert read_field(PILOT.field("recommender"), _cover([options]), PILOT, RULES) is None
 
 
-def test_a_value_missing_the_start_its_seal_hid_takes_it_from_the_lettering_for_review() -> None:
+def test_a_value_missing_the_start_its_seal_hid_is_the_one_authority_its_lettering_shows() -> None:
     seal = AUTHORITY_SEAL.model_copy(
         update={"bbox": (0.235, 0.588, 0.428, 0.725), "text": "遵义市工业和信息化局"}
     )
     remnant = _line("推荐单盖章", (0.16, 0.637, 0.36, 0.67))
     value = _line("义市工业和信息化局", (0.378, 0.638, 0.611, 0.668))
     reading = _read("recommender", _cover([remnant, value], (seal,)))
+    assert (reading.value, reading.raw) == ("遵义市工业和信息化局", "义市工业和信息化局")
+    assert not needs_review(reading.confidence, RULES.review)
+    # a lettering without the lost 遵 (another city's name) does not agree: the start is
+    # taken from it for review, the list's authority proposed
+    other = seal.model_copy(update={"text": "兴义市工业和信息化局"})
+    reading = _read("recommender", _cover([remnant, value], (other,)))
     assert reading.value == "遵义市工业和信息化局"
     assert needs_review(reading.confidence, RULES.review)
     assert Doubt.DISAGREE in {d.cue for d in reading.doubts or ()}
+
+
+@pytest.mark.parametrize(
+    ("read", "lettering", "value", "sure"),
+    [
+        ("黔西州工业和信息化局", "南州工信化局", "黔西南州工业和信息化局", True),
+        ("铜市工业和信息化局", "铜仁工业和信息化制", "铜仁市工业和信息化局", True),
+        # the lettering names another authority, or none: proposed for review
+        ("黔西州工业和信息化局", "贵安新区经济发局", "黔西南州工业和信息化局", False),
+        ("黔西州工业和信息化局", "", "黔西南州工业和信息化局", False),
+        # one lost of 黔南州…, two of 黔东南州…: fits two, for review
+        ("黔南州业和信息化局", "黔南州工业和信息化", "黔南州工业和信息化局", False),
+        # 黔南州… with one lost, 黔东南州… with two: the one the lettering shows, for review
+        ("南州工业和信息化局", "黔东南州工业和信料化局", "黔东南州工业和信息化局", False),
+        ("南州工业和信息化局", "", "南州工业和信息化局", False),
+        # fits five cities' authorities with two lost: the one the lettering shows is
+        # proposed, for review; a lettering showing none of them proposes nothing
+        ("市工业和信息化局", "毕节市工业和信息化", "毕节市工业和信息化局", False),
+        ("市工业和信息化局", "工业和信息化", "市工业和信息化局", False),
+    ],
+)
+def test_an_authority_read_with_characters_lost_under_its_seal(
+    read: str, lettering: str, value: str, sure: bool
+) -> None:
+    label = _line("推荐单位（盖章）：", (0.167, 0.644, 0.312, 0.665))
+    seal = AUTHORITY_SEAL.model_copy(update={"bbox": (0.26, 0.59, 0.457, 0.73), "text": lettering})
+    reading = _read(
+        "recommender", _cover([label, _line(read, (0.372, 0.644, 0.58, 0.669))], (seal,))
+    )
+    assert (reading.value, reading.raw) == (value, read)
+    assert needs_review(reading.confidence, RULES.review) is not sure
+
+
+def test_the_label_s_start_its_seal_cut_is_found_though_another_page_prints_the_same_label() -> (
+    None
+):
+    # 推荐单 | 东南州工业和信息化局 under 黔东南州…'s seal: the opinion page's date is signed
+    # under the same printed 推荐单位（盖章）, no label of the cover's
+    seal = AUTHORITY_SEAL.model_copy(
+        update={"bbox": (0.231, 0.599, 0.425, 0.736), "text": "黔东南州工业和信总化局"}
+    )
+    remnant = _line("推荐单", (0.16, 0.644, 0.241, 0.67))
+    value = _line("东南州工业和信息化局", (0.363, 0.642, 0.634, 0.673))
+    reading = _read("recommender", _cover([remnant, value], (seal,)))
+    assert reading.value == "黔东南州工业和信息化局"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        ["推荐单位", "(盖"],  # the bracket begun, the rest under the seal
+        ["推荐单位从盖章）："],  # its bracket read as 从
+    ],
+)
+def test_a_label_remnant_is_never_the_value(pieces: list[str]) -> None:
+    x = 0.16
+    lines = []
+    for text in pieces:
+        lines.append(_line(text, (x, 0.644, x + 0.026 * len(text), 0.667)))
+        x += 0.026 * len(text) + 0.005
+    value = _line("业和信息化局", (0.51, 0.647, 0.634, 0.669))
+    reading = _read("recommender", _cover([*lines, value], ()))
+    assert reading.raw == "业和信息化局"
+    assert needs_review(reading.confidence, RULES.review)
+
+
+def test_a_small_piece_of_seal_lettering_before_the_value_is_passed() -> None:
+    # 可 (the ring's 局, half the row's height) between the label and the name
+    seal = AUTHORITY_SEAL.model_copy(
+        update={"bbox": (0.17, 0.567, 0.363, 0.704), "text": "东南州工业和信息化局"}
+    )
+    label = _line("推荐单位（盖章）", (0.168, 0.64, 0.311, 0.668))
+    piece = _line("可", (0.318, 0.646, 0.352, 0.661))
+    value = _line("黔东南州工业和信息化局", (0.387, 0.644, 0.59, 0.664))
+    reading = _read("recommender", _cover([label, piece, value], (seal,)))
+    assert reading.value == "黔东南州工业和信息化局"
+    # of the row's height, it is no piece of lettering: the value, for review
+    whole = _line("可", (0.318, 0.641, 0.352, 0.667))
+    assert _read("recommender", _cover([label, whole, value], (seal,))).value == "可"
 
 
 def test_the_end_of_a_label_its_seal_cut_is_kept_out_of_the_value() -> None:
@@ -923,6 +1009,50 @@ def test_a_re_reading_that_lost_one_of_two_like_characters_is_no_sign(
     )
     assert reading is not None and reading.value == "2022-07-11"
     assert needs_review(reading.confidence, RULES.review) is not sure
+
+
+def test_an_authority_s_end_read_as_a_line_of_its_own_is_joined() -> None:
+    # 贵安新区经济 | 发展局, the boxes overlapping (a black copy): the authority, read whole
+    label = _line("推荐单位（盖章", (0.161, 0.645, 0.344, 0.67))
+    start = _line("贵安新区经济", (0.384, 0.643, 0.529, 0.669))
+    end = _line("发展局", (0.51, 0.642, 0.599, 0.672))
+    reading = _read("recommender", _cover([label, start, end], ()))
+    assert reading.value == "贵安新区经济发展局"
+    assert not needs_review(reading.confidence, RULES.review)
+    # the start alone is an authority in part: never sure
+    reading = _read("recommender", _cover([label, start], ()))
+    assert reading.value == "贵安新区经济"
+    assert needs_review(reading.confidence, RULES.review)
+
+
+def test_the_label_s_rest_and_the_value_in_a_box_reaching_over_the_label_are_read() -> None:
+    label = _line("推荐单位", (0.167, 0.647, 0.278, 0.673))
+    rest = _line("(盖章)遵义市工业和信息化局", (0.262, 0.642, 0.628, 0.676))
+    reading = _read("recommender", _cover([label, rest], ()))
+    assert reading.value == "遵义市工业和信息化局"
+
+
+def test_no_label_found_under_an_authority_s_seal_is_no_blank() -> None:
+    # 推荐单买（董章） (no label variant) and no neighbouring label to bound the row: the
+    # authority's seal on the cover says its name is printed there, unread
+    garbled = _line("推荐单买（董章）", (0.167, 0.646, 0.328, 0.673))
+    value = _line("水市工业和信息化局", (0.408, 0.643, 0.62, 0.671))
+    seal = AUTHORITY_SEAL.model_copy(
+        update={"bbox": (0.227, 0.615, 0.42, 0.752), "text": "六盘水市工业和信息化局"}
+    )
+    page = _sealed_page([garbled, value], (seal,))
+    assert read_field(PILOT.field("recommender"), page, PILOT, RULES) is None
+    got = _authority_unplaced(PILOT.field("recommender"), page, RULES)
+    assert got is not None and got.value is None and needs_review(got.confidence, RULES.review)
+    # a lead organisation's seal only (an exempt applicant's cover): nothing said
+    lead = seal.model_copy(update={"text": "贵州织金特钢研究院"})
+    page = _sealed_page([garbled, value], (lead,))
+    assert _authority_unplaced(PILOT.field("recommender"), page, RULES) is None
+    # another field is never so
+    assert (
+        _authority_unplaced(PILOT.field("lead_org"), _sealed_page([garbled], (seal,)), RULES)
+        is None
+    )
 
 
 # --- a cover's rows: where a value's cell ends when the next row's label is hidden ------

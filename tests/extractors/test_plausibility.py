@@ -424,6 +424,58 @@ def test_a_recommender_near_an_authority_but_not_it_goes_to_review(
     assert got == ([near] if near else [])
 
 
+GAZ = gazetteer(ALL)
+
+
+@pytest.mark.parametrize(
+    ("read", "fitted", "alone"),
+    [
+        ("黔西州工业和信息化局", "黔西南州工业和信息化局", True),  # 南 lost under the seal
+        ("铜市工业和信息化局", "铜仁市工业和信息化局", True),
+        ("义市工业和信息化局", "遵义市工业和信息化局", True),  # its start lost
+        ("东南州工业和信息化局", "黔东南州工业和信息化局", True),
+        # one lost of 黔南州…, two of 黔东南州… and 黔西南州…: proposed, not alone
+        ("黔南州业和信息化局", "黔南州工业和信息化局", False),
+        ("市工业和信息化局", None, False),  # two lost of six cities' authorities
+        ("贵阳市工业和信息化局", None, False),  # an authority read whole: judged as before
+        ("罗西南州工业和信息化局", None, False),  # a character misread, not lost
+        ("毕书工业息化局", None, False),
+        ("有色贵安新区经发展局", None, False),  # another field's words run in
+    ],
+)
+def test_a_reading_that_lost_characters_of_one_authority_is_it(
+    read: str, fitted: str | None, alone: bool
+) -> None:
+    assert pl.fitted_authority(read, GAZ, RULES) == fitted
+    if fitted is not None:
+        assert pl.fitted_alone(read, fitted, GAZ, RULES) is alone
+
+
+@pytest.mark.parametrize(
+    ("read", "name", "lettering", "agrees"),
+    [
+        ("黔西州工业和信息化局", "黔西南州工业和信息化局", "南州工信化局", True),  # shows 南
+        ("铜市工业和信息化局", "铜仁市工业和信息化局", "铜仁工业和信息化制", True),
+        ("义市工业和信息化局", "遵义市工业和信息化局", "遵义工业信息他", True),
+        ("义市工业和信息化局", "遵义市工业和信息化局", "兴义市工业和信息化局", False),  # no 遵
+        ("黔西州工业和信息化局", "黔西南州工业和信息化局", "贵安新区经济发局", False),
+        ("铜市工业和信息化局", "铜仁市工业和信息化局", "息自仁味出工市进半", False),  # a garble
+        ("黔西州工业和信息化局", "黔西南州工业和信息化局", "", False),
+    ],
+)
+def test_a_seal_s_lettering_agrees_when_it_shows_what_the_reading_lost(
+    read: str, name: str, lettering: str, agrees: bool
+) -> None:
+    assert pl.lettering_agrees(read, name, lettering, GAZ, RULES) is agrees
+
+
+def test_a_reading_several_authorities_hold_with_two_lost_fits_each_of_them() -> None:
+    got = pl.fitting_authorities("市工业和信息化局", GAZ, RULES)
+    assert set(got) == {f"{c}市工业和信息化局" for c in ("贵阳", "遵义", "安顺", "毕节", "铜仁")}
+    got = pl.fitting_authorities("黔南州业和信息化局", GAZ, RULES)
+    assert set(got) == {f"{p}州工业和信息化局" for p in ("黔南", "黔东南", "黔西南")}
+
+
 def test_a_reading_differing_only_in_the_forms_fixed_start_leaves_the_other_sure() -> None:
     """The centre's name read on the cover with 贵州省 under a seal (有精细…, 省辣椒…,
     贵州贵州省… with the seal's lettering before it): the table's reading, of the form
