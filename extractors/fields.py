@@ -76,14 +76,15 @@ def _label_match(
     best: tuple[float, str] | None = None
     for label in sorted(variants, key=len, reverse=True):
         if text.startswith(label):
-            return 1.0, _label_residue(text[len(label) :], label, variants).lstrip(separators)
+            residue = _label_residue(text[len(label) :], label, variants, separators)
+            return 1.0, residue.lstrip(separators)
         score = fuzz.ratio(text[: len(label)], label) if len(label) >= 4 else 0.0
         if score >= LABEL_MATCH and (best is None or score / 100 > best[0]):
             best = (score / 100, text[len(label) :].lstrip(separators))
     return best
 
 
-def _label_residue(rest: str, label: str, variants: list[str]) -> str:
+def _label_residue(rest: str, label: str, variants: list[str], separators: str = "") -> str:
     """``rest`` without what a longer variant of the label prints after ``label``: a unit
     the line ends in the middle of (研发投入占营业收入比重（% — its ）wrapped onto the next
     line: the value is then the next cell's), prints whole before a value, or begins
@@ -113,7 +114,12 @@ def _label_residue(rest: str, label: str, variants: list[str]) -> str:
         # a unit read further than its bracket ends the label's part of the line there
         # (研发投入占营业收入比重(%0: its ）read as 0): the value is the next cell's
         if begun := _begun(rest, tail):
-            return rest[begun:] if begun == 1 else ""
+            # ... unless the unit's closing bracket was read as the separator after it
+            # (推荐单位（盖章：铜仁市工业和信息化局 on one line): the value follows it
+            after = rest[begun:]
+            if begun > 1 and after[:1] in tuple(separators) and any(c.isalnum() for c in after):
+                return after
+            return after if begun == 1 else ""
     return rest
 
 
@@ -400,9 +406,14 @@ def _ink_where_value_is(
                 return True
         return False
 
+    # a ``below`` value's first row, the label's height under it: a seal's ring stamped
+    # over the date under 牵头单位（盖章） covers that row, not the band's depth
+    first = top + (ly1 - ly0) if spec.method is ReadMethod.BELOW else bottom
     return any(
         min(b.bbox[2], right) > max(b.bbox[0], left)
-        and _on_row(b, top, bottom, rules.row_overlap)
+        and (
+            _on_row(b, top, bottom, rules.row_overlap) or _on_row(b, top, first, rules.row_overlap)
+        )
         and not printed_mark(b)
         for b in page.unread
     )

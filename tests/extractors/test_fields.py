@@ -163,6 +163,33 @@ def test_a_blank_below_date_with_ink_under_its_label_is_not_sure() -> None:
     assert _read("commit_date", _page([COMMIT_LABEL], [far_below])).confidence == 1.0
 
 
+def test_a_seal_over_the_first_row_under_a_below_label_makes_its_blank_unsure() -> None:
+    """A grey copy's commitment page (tuned pen-circle, /tmp/s18-all P051, session 18): the
+    lead's seal stamped over the date under 牵头单位（盖章）, nothing of it read; the seal's
+    blob reaches one row under the label, not the band's three: the blank was sure and
+    raised a false FIELD_MISSING."""
+    label = _line("牵头单位(盖章)", (0.52447, 0.31637, 0.72387, 0.35357))
+    seal = UnreadInk(bbox=(0.5366, 0.2617, 0.7927, 0.4036), ink=0.12)
+    reading = _read("commit_date", _page([label], [seal]))
+    assert reading.value is None and needs_review(reading.confidence, RULES.review)
+    assert Doubt.BLANK_WITH_INK in {d.cue for d in reading.doubts}
+    # a seal ending above the row under the label leaves the blank sure
+    above = UnreadInk(bbox=(0.5366, 0.2617, 0.7927, 0.36), ink=0.12)
+    assert _read("commit_date", _page([label], [above])).confidence == 1.0
+
+
+def test_a_units_closing_bracket_read_as_the_colon_leaves_the_value_on_the_line() -> None:
+    """推荐单位（盖章：铜仁市工业和信息化局 read as one line on a grey copy (tuned copier-grey,
+    /tmp/s18-all P064, session 18): the ） under the seal's ring read as ：, the name after it
+    was dropped as the rest of a unit the line began, a blank read sure."""
+    line = _line("推荐单位（盖章：铜仁市工业和信息化局", (0.16133, 0.63489, 0.63565, 0.67123))
+    reading = _read("recommender", _page([line], []))
+    assert reading.value == "铜仁市工业和信息化局"
+    # the unit begun and cut with nothing after it is still the label's, no value
+    cut = _line("推荐单位（盖章", (0.16133, 0.63489, 0.40, 0.67123))
+    assert _read("recommender", _page([cut], [])).value is None
+
+
 def test_the_printed_marks_of_a_blank_date_the_ocr_missed_are_no_value() -> None:
     # 年 and 月 unread, 日 read: the form's printed blank, nothing written
     day = _line("日", (0.705, 0.355, 0.736, 0.38))
