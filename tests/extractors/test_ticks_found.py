@@ -195,3 +195,37 @@ def test_pale_ink_in_a_box_a_seal_crosses_does_not_stand_against_a_faint_tick() 
     both = SealMark(bbox=(0.3, 0.52, 0.6, 0.68), shape="round", colour="red", confidence=0.9)  # type: ignore[arg-type]
     unsure = _setup_mode_pale(both)
     assert unsure is not None and needs_review(unsure.confidence, RULES.review)
+
+
+def _setup_mode_dark(seal: SealMark | None) -> ExtractedField | None:
+    """组建模式 on a greyscale copy (tuned grey-highlighter-holes, /tmp/s18-all P075,
+    session 18): 独立法人's box dark (ink 0.51), 公司+联盟's clean; the chosen words
+    highlighted, which the grey 推荐单位 seal over the row keeps the words' cue from
+    judging."""
+    page = _scan_page(
+        (
+            _line("组建模式:", 0.163, 0.6, 0.255, 0.621),
+            _line("独立法人 公司+联盟", 0.38, 0.6, 0.62, 0.622),
+        ),
+        (
+            TickBox(bbox=(0.388, 0.606, 0.407, 0.618), ink=0.51, pale=0.68, source="image"),
+            TickBox(bbox=(0.503, 0.606, 0.521, 0.619), ink=0.0, pale=0.0, source="image"),
+        ),
+    )
+    seals = () if seal is None else (seal,)
+    return _read("setup_mode", page.model_copy(update={"seals": seals}))
+
+
+def test_a_box_dark_only_inside_a_grey_seals_face_is_not_read_sure() -> None:
+    grey = SealMark(bbox=(0.264, 0.581, 0.455, 0.716), shape="round", colour="grey", confidence=0.7)  # type: ignore[arg-type]
+    doubted = _setup_mode_dark(grey)
+    assert doubted is not None and doubted.value == "独立法人"
+    assert needs_review(doubted.confidence, RULES.review)
+    assert Doubt.TICK_WORDS_INK in {d.cue for d in doubted.doubts}
+    # a red seal is taken off the image (its lettering is no ink in the box), and no seal
+    # at all: the dark box reads sure, as before
+    red = grey.model_copy(update={"colour": "red"})
+    for seal in (red, None):
+        sure = _setup_mode_dark(seal)
+        assert sure is not None and sure.value == "独立法人"
+        assert not needs_review(sure.confidence, RULES.review)
