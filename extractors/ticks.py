@@ -28,7 +28,7 @@ from rapidfuzz import fuzz
 from extractors.doubts import ranked
 from extractors.normalize import Normalizer
 from extractors.sealed_labels import sealed_remnant
-from extractors.tick_words import words_marked
+from extractors.tick_words import WordsReading, words_marked
 from pipeline.config import Campaign, Choice, FieldSpec, ReadMethod, TemplateSpec
 from pipeline.marks.tick_boxes import char_extents
 from pipeline.model import (
@@ -683,10 +683,10 @@ def _read_boxes(
         and outside.chosen[0] is not faint[1]
     ):
         faint = None  # a faint mark in one box, a ring round another option: review
-    words = (
-        None
-        if ticked
-        else words_marked(
+
+    def options_words() -> WordsReading | None:
+        """The options' words' own ink (``extractors/tick_words.py``)."""
+        return words_marked(
             group,
             mapping.pairs,
             options,
@@ -696,7 +696,8 @@ def _read_boxes(
             normalize,
             rules.seal_ring,
         )
-    )
+
+    words = None if ticked else options_words()
     # Ink round one option's words and another option's words clearly marked (a pen ✓
     # over 其他 whose strokes run up under 市（州）属企业 on the row above), or standing out
     # unclearly (其他 typed bold and underlined, ink 1.5 prints, while a rule beside
@@ -837,16 +838,7 @@ def _read_boxes(
         # highlighter over 公司+联盟 under the seal, s18-all P075, read 独立法人 at 0.98, a
         # false FIELD_MISMATCH). Measured on session 18's corpus: that one to review, three
         # right readings with it (false warnings 0.64 -> 0.68 a submission).
-        other = words_marked(
-            group,
-            mapping.pairs,
-            options,
-            label.end_x,
-            page,
-            rules.words_ink,
-            normalize,
-            rules.seal_ring,
-        )
+        other = options_words()
         if other is None or (other.chosen is not None and other.chosen[0] is not option):
             confidence = min(confidence, rules.confidence.ambiguous)
             cues.append((Doubt.TICK_WORDS_INK, rules.confidence.ambiguous))
