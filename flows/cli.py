@@ -264,6 +264,181 @@ def inspect(
         console.print(_report_summary(report))
 
 
+users_app = typer.Typer(
+    help="The reviewers' workbench accounts, kept in the store (auth/users.json).",
+    no_args_is_help=True,
+)
+app.add_typer(users_app, name="users")
+
+_STORE_HELP = "store URI, as for run (default: SHENBAO_STORE or var/store)"
+
+
+def _new_password(password_stdin: bool) -> str:
+    """A new password: one line of standard input, or typed twice, hidden; checked."""
+    from workbench.security import load_settings
+    from workbench.users import check_password
+
+    settings = load_settings()
+    if password_stdin:
+        import sys
+
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    return check_password(password, settings.password_min_length, settings.password_max_length)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="2-32 of a-z 0-9 _ . -, starting with a letter")],
+    role: Annotated[str, typer.Option(help="viewer (reads), reviewer (decides), admin (users)")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+    store: Annotated[str | None, typer.Option(help=_STORE_HELP)] = None,
+) -> None:
+    """Add a user of the workbench (asks the password twice, hidden)."""
+    from storage.local_store import open_store
+    from workbench.users import Role, add_user, check_name, hash_password
+
+    try:
+        if role not in {r.value for r in Role}:
+            from pipeline.errors import InputError
+
+            raise InputError(f"invalid role {role!r}: use viewer, reviewer or admin")
+        check_name(name)
+        object_store = open_store(store or Settings().store)
+        add_user(object_store, name, Role(role), hash_password(_new_password(password_stdin)))
+    except PipelineError as exc:
+        fail(exc)
+    say(f"user {name} added ({role})")
+
+
+@users_app.command("list")
+def users_list(store: Annotated[str | None, typer.Option(help=_STORE_HELP)] = None) -> None:
+    """The users: name, role, created, password changed (never a password or hash)."""
+    from storage.local_store import open_store
+    from workbench.users import load_users
+
+    try:
+        book = load_users(open_store(store or Settings().store))
+    except PipelineError as exc:
+        fail(exc)
+    table = Table(title="users", title_justify="left")
+    for column in ("name", "role", "created", "password changed"):
+        table.add_column(column)
+    for user in book.users:
+        table.add_row(
+            user.name,
+            user.role.value,
+            f"{user.created:%Y-%m-%d %H:%M}",
+            f"{user.password_changed:%Y-%m-%d %H:%M}",
+        )
+    console.print(table)
+
+
+@users_app.command("remove")
+def users_remove(
+    name: Annotated[str, typer.Argument(help="the user's name")],
+    store: Annotated[str | None, typer.Option(help=_STORE_HELP)] = None,
+) -> None:
+    """Remove a user; their sessions end."""
+    from storage.local_store import open_store
+    from workbench.users import remove_user
+
+    try:
+        remove_user(open_store(store or Settings().store), name)
+    except PipelineError as exc:
+        fail(exc)
+    say(f"user {name} removed")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="the user's name")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+    store: Annotated[str | None, typer.Option(help=_STORE_HELP)] = None,
+) -> None:
+    """Set a user's password; their sessions end."""
+    from storage.local_store import open_store
+    from workbench.users import hash_password, load_users, set_password
+
+    try:
+        object_store = open_store(store or Settings().store)
+        if load_users(object_store).find(name) is None:
+            from pipeline.errors import InputError
+
+            raise InputError(f"no user {name!r}")
+        set_password(object_store, name, hash_password(_new_password(password_stdin)))
+    except PipelineError as exc:
+        fail(exc)
+    say(f"password of {name} changed")
+
+
+review_app = typer.Typer(
+    help="The reviewers' workbench: without a sub-command, serve it.",
+    invoke_without_command=True,
+)
+app.add_typer(review_app, name="review")
+
+
+@review_app.callback()
+def review(
+    ctx: typer.Context,
+    store: Annotated[str | None, typer.Option(help=_STORE_HELP)] = None,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 8700,
+    secure_cookies: Annotated[
+        bool,
+        typer.Option(
+            "--secure-cookies",
+            help="mark cookies Secure although served over http: behind a proxy ending TLS",
+        ),
+    ] = False,
+) -> None:
+    """Serve the reviewers' workbench (a web app) on the store, until Ctrl-C.
+
+    Needs at least one user (``shenbao users add``). The signing secret is
+    SHENBAO_REVIEW_SECRET, or one kept in the store (auth/secret) so several servers of
+    one store share it.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from storage.local_store import open_store
+    from workbench.users import load_users
+
+    store_uri = store or Settings().store
+    try:
+        object_store = open_store(store_uri)
+        if not load_users(object_store).users:
+            from pipeline.errors import ConfigError
+
+            raise ConfigError(
+                "the store has no user: add one first with\n"
+                f"  shenbao users add NAME --role admin --store {_quoted(store_uri)}"
+            )
+        import uvicorn
+
+        from workbench.app import create_app
+        from workbench.security import load_secret
+
+        web_app = create_app(
+            object_store, key=load_secret(object_store), secure_cookies=secure_cookies
+        )
+    except PipelineError as exc:
+        fail(exc)
+    say(f"serving the store {store_uri} on http://{host}:{port}/ (Ctrl-C stops)")
+    uvicorn.run(web_app, host=host, port=port, server_header=False, log_level="info")
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
 def _report_summary(report: Report) -> Table:
     from reports.shown import visible
 
