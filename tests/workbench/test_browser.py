@@ -1,0 +1,119 @@
+"""The workbench in a real browser: Debian's Chromium driven by Playwright (no browser
+download), against uvicorn serving the app in a thread on a free port."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from storage.local_store import LocalStore
+from tests.workbench.conftest import BATCH, KEY, PASSWORD, PNG, SUBMISSIONS, put_batch, put_users
+from workbench.app import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).is_file() and shutil.which("chromium") is None,
+    reason="chromium is not installed (apt-get install chromium)",
+)
+
+CROP = f"/files/reports/{BATCH}/{SUBMISSIONS[0]}/evidence/finding-01.png"
+SUMMARY = f"/files/batches/{BATCH}/summary.xlsx"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    store = LocalStore(tmp_path_factory.mktemp("browser") / "store")
+    put_batch(store)
+    put_users(store)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(store, key=KEY), host="127.0.0.1", port=port, log_level="warning"
+    )
+    served = uvicorn.Server(config)
+    thread = threading.Thread(target=served.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not served.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    served.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=shutil.which("chromium") or CHROMIUM)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    context = browser.new_context(base_url=server, locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
+def _log_in(page: Page, name: str, password: str) -> None:
+    page.goto("/")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+def test_log_in_see_the_batches_log_out(page: Page, server: str) -> None:
+    _log_in(page, "rui", PASSWORD)
+    page.wait_for_url(f"{server}/")
+    assert page.locator("h1").inner_text() == "批次"
+    row = page.locator(f"tr[data-batch='{BATCH}']")
+    assert row.locator("td.submissions").inner_text() == "2"
+    assert page.locator(".user-name").inner_text() == "rui"
+    crop = page.request.get(CROP)
+    assert crop.status == 200 and crop.body() == PNG
+    page.click("#logout")
+    page.wait_for_url(f"{server}/login")
+    page.goto("/")
+    assert page.url.startswith(f"{server}/login")
+
+
+def test_a_wrong_password_is_refused(page: Page, server: str) -> None:
+    _log_in(page, "rui", "not the password")
+    assert page.locator(".error").inner_text() == "用户名或密码错误。"
+    assert page.url.startswith(f"{server}/login")
+    assert not [c for c in page.context.cookies() if c["name"] == "shenbao_session"]
+
+
+def test_anonymous_requests_are_refused(page: Page, server: str) -> None:
+
+    page.goto(f"/files/reports/{BATCH}/{SUBMISSIONS[0]}/report.html")
+    assert "scan_0001" not in page.content()
+    page.goto("/admin/users")
+    assert page.url == f"{server}/login?next=/admin/users"
+    assert page.request.get(CROP).status == 401
+    assert page.request.get(SUMMARY).status == 401
+
+
+def test_a_wrong_csrf_token_is_refused(page: Page, server: str) -> None:
+    _log_in(page, "vic", PASSWORD)
+    page.wait_for_url(f"{server}/")
+    page.evaluate(
+        "document.querySelector('form[action=\"/logout\"] input[name=csrf]').value = 'forged'"
+    )
+    with page.expect_response(f"{server}/logout") as answer:
+        page.click("#logout")
+    assert answer.value.status == 403
+    page.goto("/")
+    assert page.url == f"{server}/"  # still logged in
