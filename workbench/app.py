@@ -29,6 +29,8 @@ How to add a page (for whoever builds the batch, submission and decision pages):
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import secrets
 import time
@@ -49,7 +51,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from pipeline.errors import StorageError
+from pipeline.errors import PipelineError, StorageError
 from pipeline.model import Manifest, Status
 from storage.base import ObjectMissingError, ObjectStore, report_key
 from workbench import security
@@ -61,7 +63,7 @@ from workbench.security import (
     Session,
     WorkbenchSettings,
 )
-from workbench.users import Role, User, UserBook, load_users, password_matches
+from workbench.users import Role, User, UserBook, end_sessions, load_users, password_matches
 
 HERE = Path(__file__).resolve().parent
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -106,6 +108,10 @@ class Workbench:
             self._users_read = now
         return self._users
 
+    def forget_users(self) -> None:
+        """Read the users again at the next request (this server changed them)."""
+        self._users = None
+
 
 class LoginRequiredError(Exception):
     """An anonymous visitor asked for a page: they are sent to the login page."""
@@ -132,7 +138,7 @@ def _session_user(request: Request) -> User | None:
     if session is None:
         return None
     user = wb.users().find(session.user)
-    if user is None or user.password_stamp != session.password_changed:
+    if user is None or not user.accepts_session(session.password_changed, session.issued):
         return None
     request.state.session = session
     return user
@@ -434,6 +440,13 @@ def _routes(app: FastAPI) -> None:
 
     @app.post("/logout")
     def logout(request: Request, form: Annotated[FormData, Depends(checked_form)]) -> Response:
+        wb = workbench(request)
+        session: Session = request.state.session
+        # every session begun before now ends, on every server (within their recheck time)
+        when = dt.datetime.fromtimestamp(wb.clock(), dt.UTC)
+        with contextlib.suppress(PipelineError):  # the cookie goes whatever the store says
+            end_sessions(wb.store, session.user, when)
+            wb.forget_users()
         response = RedirectResponse("/login", status_code=303)
         _drop_cookie(request, response, SESSION_COOKIE, "/")
         return response

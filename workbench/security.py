@@ -7,8 +7,9 @@ checks on ids taken from URLs. Pure functions and small classes, no web framewor
   alike. It is never logged nor shown.
 - A session is a signed token (HMAC-SHA256, a purpose string mixed in so a CSRF token or
   a login nonce can never pass for a session) holding the user's name, a random session
-  id, its expiry and when the user's password last changed: a changed password ends
-  every session made before it.
+  id, when it began, its expiry and when the user's password last changed: a changed
+  password ends every session made before it, and so does a logout (the user's
+  ``sessions_ended`` in the store), on every server of the store.
 - The CSRF token of a form is an HMAC of the session id (or of the login page's nonce):
   a page of another site cannot know it, and it needs no server-side state.
 - Throttling counts failed logins per user name and per client address in this process.
@@ -182,6 +183,7 @@ class Session(BaseModel):
 
     user: str
     sid: str = Field(pattern=r"^[0-9a-f]{32}$")
+    issued: float = Field(description="Unix time the session began (a logout ends it)")
     expires: int = Field(description="Unix time after which the cookie is refused")
     password_changed: str = Field(
         description="the user's password_changed when the session began: a later change "
@@ -194,6 +196,7 @@ def new_session(user: str, password_changed: str, hours: float, now: float) -> S
     return Session(
         user=user,
         sid=secrets.token_hex(16),
+        issued=now,
         expires=int(now + hours * 3600),
         password_changed=password_changed,
     )

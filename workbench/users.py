@@ -65,11 +65,23 @@ class User(BaseModel):
     password_hash: str = Field(repr=False, description="argon2id, encoded (PHC string)")
     created: dt.datetime
     password_changed: dt.datetime
+    sessions_ended: dt.datetime | None = Field(
+        None,
+        description="when the user last logged out: every session begun before it is "
+        "refused by every server of the store (a copied cookie dies with the logout)",
+    )
 
     @property
     def password_stamp(self) -> str:
         """When the password last changed, as sessions record it."""
         return self.password_changed.isoformat()
+
+    def accepts_session(self, password_stamp: str, issued: float) -> bool:
+        """Whether a session begun at ``issued`` (Unix time) under ``password_stamp`` is
+        still this user's: same password, not ended by a logout since."""
+        if password_stamp != self.password_stamp:
+            return False
+        return self.sessions_ended is None or issued > self.sessions_ended.timestamp()
 
 
 class UserBook(BaseModel):
@@ -178,6 +190,25 @@ def change_users(store: ObjectStore, change: Callable[[UserBook], UserBook]) -> 
             )
         return written
     raise UsersChangedError("the users keep changing under this command: run it again")
+
+
+def end_sessions(store: ObjectStore, name: str, when: dt.datetime) -> None:
+    """End every session of ``name`` begun before ``when`` (a logout), on every server.
+
+    Raises:
+        InputError: no such user.
+    """
+
+    def update(book: UserBook) -> UserBook:
+        user = book.find(name)
+        if user is None:
+            raise InputError(f"no user {name!r}")
+        ended = user.model_copy(update={"sessions_ended": when})
+        return book.model_copy(
+            update={"users": tuple(ended if u.name == name else u for u in book.users)}
+        )
+
+    change_users(store, update)
 
 
 def _now() -> dt.datetime:

@@ -19,7 +19,7 @@ from tests.workbench.conftest import (
     csrf_of,
     log_in,
 )
-from workbench.security import SESSION_COOKIE
+from workbench.security import SESSION_COOKIE, WorkbenchSettings
 from workbench.users import hash_password, remove_user, set_password
 
 MakeClient = Callable[..., TestClient]
@@ -181,14 +181,10 @@ def test_a_forged_or_altered_cookie_is_refused(
 
 
 def test_a_changed_password_or_a_removed_user_ends_the_sessions(
-    make_client: MakeClient, any_store: ObjectStore, settings: object
+    make_client: MakeClient, any_store: ObjectStore, settings: WorkbenchSettings
 ) -> None:
-    client = make_client(
-        any_store, settings=settings.model_copy(update={"users_recheck_seconds": 0})
-    )  # type: ignore[attr-defined]
-    other = make_client(
-        any_store, settings=settings.model_copy(update={"users_recheck_seconds": 0})
-    )  # type: ignore[attr-defined]
+    eager = settings.model_copy(update={"users_recheck_seconds": 0})
+    client, other = make_client(any_store, settings=eager), make_client(any_store, settings=eager)
     assert log_in(client, "rui") == 303 and log_in(other, "vic") == 303
     set_password(any_store, "rui", hash_password("a brand new one"))
     assert client.get("/").status_code == 303
@@ -259,3 +255,26 @@ def test_what_the_page_shows_is_escaped(
     client = make_client(local_store)
     answer = client.get("/login", params={"next": f"/{hostile}"})
     assert hostile not in answer.text
+
+
+def test_a_logout_ends_a_copied_cookie_on_every_server(
+    make_client: MakeClient, any_store: ObjectStore, clock: Clock, settings: WorkbenchSettings
+) -> None:
+    eager = settings.model_copy(update={"users_recheck_seconds": 0})
+    client = make_client(any_store, settings=eager)
+    assert log_in(client, "rui") == 303
+    copied = client.cookies[SESSION_COOKIE]
+    second_server = make_client(any_store, settings=eager)  # another instance, same store
+    second_server.cookies.set(SESSION_COOKIE, copied)
+    assert second_server.get("/").status_code == 200
+    clock.now += 1
+    page = client.get("/")
+    assert client.post("/logout", data={"csrf": csrf_of(page.text)}).status_code == 303
+    assert second_server.get("/").status_code == 303
+    assert second_server.get(CROP).status_code == 401
+    client.cookies.set(SESSION_COOKIE, copied)
+    assert client.get("/").status_code == 303
+    clock.now += 1
+    client.cookies.clear()
+    assert log_in(client, "rui") == 303  # a new login works
+    assert client.get("/").status_code == 200
