@@ -3,9 +3,9 @@
 Exit status: 0 when the batch ran, quarantined files and findings included; 1 when the
 run itself failed, told in one line (a traceback only for what nobody expected).
 
-``run``, ``reconcile``, ``serve`` and ``inspect`` are here; other command groups (the
-lab's ``samples`` and ``bench``) join from the ``shenbao.commands`` entry points of what
-is installed.
+``run``, ``reconcile``, ``serve``, ``inspect``, ``users`` and ``review`` (the reviewers'
+workbench) are here; other command groups (the lab's ``samples`` and ``bench``) join from
+the ``shenbao.commands`` entry points of what is installed.
 """
 
 from __future__ import annotations
@@ -335,6 +335,8 @@ def users_list(store: Annotated[str | None, typer.Option(help=_STORE_HELP)] = No
             f"{user.password_changed:%Y-%m-%d %H:%M}",
         )
     console.print(table)
+    if not book.users:
+        say("no user yet: add one with shenbao users add NAME --role admin")
 
 
 @users_app.command("remove")
@@ -378,7 +380,8 @@ def users_passwd(
 
 
 review_app = typer.Typer(
-    help="The reviewers' workbench: without a sub-command, serve it.",
+    help="The reviewers' workbench. Without a sub-command: serve it (a web app) on the store "
+    "until Ctrl-C; it needs a user first (shenbao users add).",
     invoke_without_command=True,
 )
 app.add_typer(review_app, name="review")

@@ -191,8 +191,16 @@ def test_only_the_commands_of_this_stage_exist() -> None:
         "inspect",
         "reconcile",
         "serve",
+        "users",
+        "review",
         "samples",
         "bench",
+    }
+    assert set(getattr(group.commands["users"], "commands", {})) == {
+        "add",
+        "list",
+        "remove",
+        "passwd",
     }
     assert set(getattr(group.commands["samples"], "commands", {})) == {"generate", "stamped"}
     assert set(getattr(group.commands["bench"], "commands", {})) == {

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 import pytest
+from fastapi import Depends
+from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
+from starlette.datastructures import FormData
 
 from storage.base import ObjectStore
 from tests.workbench.conftest import (
@@ -19,8 +23,9 @@ from tests.workbench.conftest import (
     csrf_of,
     log_in,
 )
+from workbench.app import checked_form, require_role
 from workbench.security import SESSION_COOKIE, WorkbenchSettings
-from workbench.users import hash_password, remove_user, set_password
+from workbench.users import Role, User, hash_password, remove_user, set_password
 
 MakeClient = Callable[..., TestClient]
 CROP = f"/files/reports/{BATCH}/{SUBMISSIONS[0]}/evidence/finding-01.png"
@@ -278,3 +283,28 @@ def test_a_logout_ends_a_copied_cookie_on_every_server(
     client.cookies.clear()
     assert log_in(client, "rui") == 303  # a new login works
     assert client.get("/").status_code == 200
+
+
+def test_the_helpers_a_decision_form_will_use(
+    make_client: MakeClient, local_store: ObjectStore
+) -> None:
+    # what the next pages build on: require_role, checked_form and the CSRF field
+    client = make_client(local_store)
+
+    @client.app.post("/probe")  # type: ignore[attr-defined]
+    def probe(
+        user: Annotated[User, Depends(require_role(Role.REVIEWER))],
+        form: Annotated[FormData, Depends(checked_form)],
+    ) -> PlainTextResponse:
+        return PlainTextResponse(f"{user.name}:{form.get('value')}")
+
+    assert client.post("/probe", data={"value": "x"}).status_code == 303  # anonymous
+    assert log_in(client, "rui") == 303
+    token = csrf_of(client.get("/").text)
+    answer = client.post("/probe", data={"value": "x", "csrf": token})
+    assert answer.status_code == 200 and answer.text == "rui:x"
+    assert client.post("/probe", data={"value": "x", "csrf": "nope"}).status_code == 403
+    viewer = TestClient(client.app, follow_redirects=False)
+    assert log_in(viewer, "vic") == 303
+    token = csrf_of(viewer.get("/").text)
+    assert viewer.post("/probe", data={"value": "x", "csrf": token}).status_code == 403
