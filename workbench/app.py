@@ -47,6 +47,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -186,7 +187,7 @@ def csrf_field(token: str) -> Markup:
 
 async def checked_form(request: Request) -> FormData:
     """The posted form of a logged-in user, its CSRF token checked (403 when wrong)."""
-    file_user(request)  # sets request.state.session
+    await run_in_threadpool(file_user, request)  # sets request.state.session; may read the store
     form = await request.form()
     session: Session = request.state.session
     if not security.csrf_ok(workbench(request).key, session.sid, form.get("csrf")):
@@ -417,8 +418,11 @@ def _routes(app: FastAPI) -> None:
         if wait > 0:
             minutes = max(1, round(wait / 60))
             return _login_form(request, target, f"登录失败次数过多，请 {minutes} 分钟后再试。", 429)
-        user = wb.users(fresh=True).find(name)
-        if len(password) > wb.settings.password_max_length or not password_matches(user, password):
+        # the store read and the deliberately slow hash off the event loop
+        book = await run_in_threadpool(wb.users, fresh=True)
+        user = book.find(name)
+        too_long = len(password) > wb.settings.password_max_length
+        if too_long or not await run_in_threadpool(password_matches, user, password):
             wb.throttle.failed(name, address)
             return _login_form(request, target, "用户名或密码错误。", 401)
         assert user is not None  # password_matches is False without a user
