@@ -418,15 +418,22 @@ def _routes(app: FastAPI) -> None:
         if wait > 0:
             minutes = max(1, round(wait / 60))
             return _login_form(request, target, f"登录失败次数过多，请 {minutes} 分钟后再试。", 429)
-        # the store read and the deliberately slow hash off the event loop
-        book = await run_in_threadpool(wb.users, fresh=True)
-        user = book.find(name)
-        too_long = len(password) > wb.settings.password_max_length
-        if too_long or not await run_in_threadpool(password_matches, user, password):
+        # the store read and the deliberately slow hash off the event loop; the checks
+        # under way count against the throttle's limit meanwhile
+        wb.throttle.begin(name, address)
+        try:
+            book = await run_in_threadpool(wb.users, fresh=True)
+            user = book.find(name)
+            too_long = len(password) > wb.settings.password_max_length
+            right = not too_long and await run_in_threadpool(password_matches, user, password)
+        except BaseException:
+            wb.throttle.release(name, address)
+            raise
+        if not right:
             wb.throttle.failed(name, address)
             return _login_form(request, target, "用户名或密码错误。", 401)
         assert user is not None  # password_matches is False without a user
-        wb.throttle.succeeded(name)
+        wb.throttle.succeeded(name, address)
         session = security.new_session(
             user.name, user.password_stamp, wb.settings.session_hours, wb.clock()
         )

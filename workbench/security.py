@@ -26,7 +26,7 @@ import os
 import re
 import secrets
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,43 +270,69 @@ def safe_next(target: str | None) -> str:
 class LoginThrottle:
     """Failed logins per user name and per client address, in this process.
 
-    ``locked_for`` says how long a name or address is still refused; a success clears
-    the user's count (not the address's: one success must not reset a guesser's tally).
+    A login calls ``locked_for`` (seconds it must wait; 0: go on), then ``begin`` before
+    its password is checked and ``failed`` or ``succeeded`` after: checks under way
+    count against the limit, so many guesses sent at once get no more tries than guesses
+    sent one by one. A success clears the user's count (not the address's: one success
+    must not reset a guesser's tally). Meant for one event loop (no locking).
     """
 
     settings: ThrottleSettings
     clock: Callable[[], float] = time.monotonic
     _failures: dict[str, deque[float]] = field(default_factory=dict)
     _locked_until: dict[str, float] = field(default_factory=dict)
+    _pending: Counter[str] = field(default_factory=Counter)
 
     def locked_for(self, user: str, address: str) -> float:
-        """Seconds before a login for ``user`` from ``address`` is checked again; 0: now."""
+        """Seconds before a login for ``user`` from ``address`` is checked; 0: now."""
         now = self.clock()
-        waits = [self._locked_until.get(k, 0.0) - now for k in self._keys(user, address)]
-        return max(0.0, *waits)
+        waits = [0.0]
+        for key, limit in self._limits(user, address):
+            waits.append(self._locked_until.get(key, 0.0) - now)
+            if len(self._recent(key, now)) + self._pending[key] >= limit:
+                waits.append(1.0)  # the checks under way may use the last tries: wait for them
+        return max(waits)
+
+    def begin(self, user: str, address: str) -> None:
+        """A password check starts."""
+        for key, _ in self._limits(user, address):
+            self._pending[key] += 1
 
     def failed(self, user: str, address: str) -> None:
-        """Count a failed login."""
+        """The check ended: a wrong password (or a name nobody has)."""
+        self.release(user, address)
         now = self.clock()
-        limits = (self.settings.max_failures_per_user, self.settings.max_failures_per_address)
-        for key, limit in zip(self._keys(user, address), limits, strict=True):
-            times = self._failures.setdefault(key, deque())
+        for key, limit in self._limits(user, address):
+            times = self._recent(key, now)
             times.append(now)
-            while times and times[0] <= now - self.settings.window_seconds:
-                times.popleft()
             if len(times) >= limit:
                 self._locked_until[key] = now + self.settings.lockout_seconds
                 times.clear()
         self._forget_old(now)
 
-    def succeeded(self, user: str) -> None:
-        """A right password: the user's failures are forgotten."""
-        key = self._keys(user, "")[0]
-        self._failures.pop(key, None)
+    def succeeded(self, user: str, address: str) -> None:
+        """The check ended: the right password; the user's failures are forgotten."""
+        self.release(user, address)
+        self._failures.pop(self._limits(user, address)[0][0], None)
 
-    @staticmethod
-    def _keys(user: str, address: str) -> tuple[str, str]:
-        return (f"user:{user.casefold()}", f"addr:{address}")
+    def release(self, user: str, address: str) -> None:
+        """The check ended without an answer (the store failed): it counts no more."""
+        for key, _ in self._limits(user, address):
+            self._pending[key] -= 1
+            if self._pending[key] <= 0:
+                del self._pending[key]
+
+    def _limits(self, user: str, address: str) -> tuple[tuple[str, int], tuple[str, int]]:
+        return (
+            (f"user:{user.casefold()}", self.settings.max_failures_per_user),
+            (f"addr:{address}", self.settings.max_failures_per_address),
+        )
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(key, deque())
+        while times and times[0] <= now - self.settings.window_seconds:
+            times.popleft()
+        return times
 
     def _forget_old(self, now: float) -> None:
         # Bounded memory under a spray of names: drop what no longer counts.

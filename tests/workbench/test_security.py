@@ -103,13 +103,34 @@ class Ticks:
         return self.now
 
 
+def _fail(throttle: LoginThrottle, user: str, address: str) -> None:
+    throttle.begin(user, address)
+    throttle.failed(user, address)
+
+
+def test_checks_under_way_count_against_the_limit() -> None:
+    # guesses sent at once get no more tries than guesses sent one by one (limit 3)
+    throttle = LoginThrottle(THROTTLE, clock=Ticks())
+    for _ in range(3):
+        assert throttle.locked_for("ada", "10.0.0.1") == 0
+        throttle.begin("ada", "10.0.0.1")
+    assert throttle.locked_for("ada", "10.0.0.1") > 0  # the fourth waits
+    throttle.failed("ada", "10.0.0.1")
+    throttle.failed("ada", "10.0.0.1")
+    assert throttle.locked_for("ada", "10.0.0.1") > 0  # one still under way
+    throttle.release("ada", "10.0.0.1")  # the store failed: no answer, no count
+    assert throttle.locked_for("ada", "10.0.0.1") == 0
+    _fail(throttle, "ada", "10.0.0.1")
+    assert throttle.locked_for("ada", "10.0.0.1") == 120
+
+
 def test_a_user_is_locked_after_n_failures_and_free_after_the_lockout() -> None:
     ticks = Ticks()
     throttle = LoginThrottle(THROTTLE, clock=ticks)
     for _ in range(2):
-        throttle.failed("ada", "10.0.0.1")
+        _fail(throttle, "ada", "10.0.0.1")
     assert throttle.locked_for("ada", "10.0.0.1") == 0
-    throttle.failed("ADA", "10.0.0.2")  # the name is one whatever its case or address
+    _fail(throttle, "ADA", "10.0.0.2")  # the name is one whatever its case or address
     assert throttle.locked_for("ada", "10.0.0.9") == 120
     assert throttle.locked_for("rui", "10.0.0.9") == 0  # another user is not
     ticks.now = 119.0
@@ -123,7 +144,7 @@ def test_failures_outside_the_window_do_not_count() -> None:
     throttle = LoginThrottle(THROTTLE, clock=ticks)
     for step in range(6):
         ticks.now = step * 31.0  # two per window at most
-        throttle.failed("ada", f"10.0.0.{step}")
+        _fail(throttle, "ada", f"10.0.0.{step}")
     assert throttle.locked_for("ada", "10.0.0.1") == 0
 
 
@@ -131,7 +152,7 @@ def test_an_address_guessing_many_names_is_locked() -> None:
     ticks = Ticks()
     throttle = LoginThrottle(THROTTLE, clock=ticks)
     for name in ("a1", "a2", "a3", "a4", "a5"):
-        throttle.failed(name, "10.0.0.7")
+        _fail(throttle, name, "10.0.0.7")
     assert throttle.locked_for("someone", "10.0.0.7") == 120
     assert throttle.locked_for("someone", "10.0.0.8") == 0
 
@@ -140,12 +161,13 @@ def test_a_success_clears_the_users_failures_not_the_addresses() -> None:
     ticks = Ticks()
     throttle = LoginThrottle(THROTTLE, clock=ticks)
     for name in ("ada", "ada", "x", "y"):
-        throttle.failed(name, "10.0.0.7")
-    throttle.succeeded("ada")
-    throttle.failed("ada", "10.0.0.8")
-    throttle.failed("ada", "10.0.0.8")
+        _fail(throttle, name, "10.0.0.7")
+    throttle.begin("ada", "10.0.0.7")
+    throttle.succeeded("ada", "10.0.0.7")
+    _fail(throttle, "ada", "10.0.0.8")
+    _fail(throttle, "ada", "10.0.0.8")
     assert throttle.locked_for("ada", "10.0.0.8") == 0  # 2 since the success
-    throttle.failed("z", "10.0.0.7")  # the address's fifth
+    _fail(throttle, "z", "10.0.0.7")  # the address's fifth
     assert throttle.locked_for("ada", "10.0.0.7") == 120
 
 
