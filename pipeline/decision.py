@@ -229,6 +229,8 @@ def review_of(
                 FindingReview(
                     finding=decision.finding,
                     decision=decision.id,
+                    code=decision.seen.code,
+                    field=decision.seen.field,
                     action=decision.action,
                     user=decision.user,
                     time=decision.time,
@@ -257,6 +259,8 @@ def review_of(
             FindingReview(
                 finding=decision.finding,
                 decision=decision.id,
+                code=decision.seen.code,
+                field=decision.seen.field,
                 action=decision.action,
                 user=decision.user,
                 time=decision.time,
@@ -265,7 +269,9 @@ def review_of(
                 stale=not applies,
             )
         )
-        if not applies:  # the field reads otherwise now: to review again
+        if applies:
+            decided += 1
+        else:  # the field reads otherwise now: to review again
             stale += 1
             warning_open = True
     if not shown:

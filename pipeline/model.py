@@ -591,6 +591,8 @@ class FindingReview(Frozen):
 
     finding: str = Field(pattern=r"^[0-9a-f]{12}$")
     decision: str = Field(pattern=r"^[0-9a-f]{12}$")
+    code: FindingCode = Field(description="the finding's code, as the decision saw it")
+    field: str | None = Field(None, description="the finding's field, as the decision saw it")
     action: Action
     user: str
     time: dt.datetime
@@ -609,7 +611,11 @@ class Review(Frozen):
         description="effective status: pass_reviewed when every error is dismissed or "
         "corrected and no finding is left open"
     )
-    decided: int = Field(ge=0, description="findings (errors, warnings) with a decision in force")
+    decided: int = Field(
+        ge=0,
+        description="findings (errors, warnings) with a decision in force, and corrections "
+        "in force whose finding the corrected value cleared",
+    )
     open: int = Field(ge=0, description="findings (errors, warnings) without one, stale included")
     stale: int = Field(ge=0, description="findings whose decision no longer applies: re-review")
     decisions: tuple[FindingReview, ...] = ()

@@ -449,10 +449,11 @@ def corrections_carried(
     out = []
     for spooled, lean in waiting:
         corrections = corrections_in_force(by_submission.get(lean.submission_id, ()))
+        doubted = {f.field for f in lean.findings if f.code in READING_CODES}
         due = {
             key: value
             for key, value in corrections.items()
-            if key not in lean.fields or lean.fields[key].value != value
+            if key in doubted or key not in lean.fields or lean.fields[key].value != value
         }
         if not due:
             out.append((spooled, lean))
