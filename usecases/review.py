@@ -467,3 +467,40 @@ def corrections_carried(
         out.append((spooled, without_reading(fixed)))
         log.info("%s: %d reviewers' corrections applied again", lean.submission_id, len(due))
     return out
+
+
+# --- who may decide --------------------------------------------------------------------
+
+USERS_KEY = "auth/users.json"
+"""The store's users (``shenbao users``): read here only for the names and roles."""
+
+DECIDING_ROLES = frozenset({"reviewer", "admin"})
+
+
+def check_reviewer(store: ObjectStore, name: str) -> str:
+    """``name``, when the store's users (``auth/users.json``) hold it with a role that
+    decides (reviewer, admin); its role.
+
+    Raises:
+        InputError: the store has no users yet, the name is not one of them, or a viewer's.
+    """
+    try:
+        data = json.loads(store.get_bytes(USERS_KEY))
+    except ObjectMissingError:
+        raise InputError(
+            "存储中尚无用户：请先用 shenbao users add NAME --role reviewer 添加复核人 / "
+            "the store has no users: add one with `shenbao users add NAME --role reviewer`"
+        ) from None
+    except ValueError:
+        raise InputError(f"{USERS_KEY} 不是有效的 JSON / is not valid JSON") from None
+    users = data.get("users", []) if isinstance(data, dict) else []
+    role = next(
+        (u.get("role") for u in users if isinstance(u, dict) and u.get("name") == name), None
+    )
+    if role is None:
+        raise InputError(f"用户 {name} 不存在 / no user {name!r} (shenbao users list)")
+    if role not in DECIDING_ROLES:
+        raise InputError(
+            f"用户 {name} 的角色为 {role}，只能查看，不能复核 / a {role} cannot decide"
+        )
+    return str(role)
