@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from extractors.fields import extract
 from extractors.normalize import normalizer
+from pipeline import ingest
 from pipeline.config import FieldType
 from pipeline.decision import (
     CORRECTABLE,
@@ -95,14 +96,19 @@ def record_decision(store: ObjectStore, decision: Decision) -> str:
     return key
 
 
-def load_decisions(store: ObjectStore, batch: str, submission: str | None = None) -> list[Decision]:
-    """The decisions on a batch (or one submission of it), in time order.
+def load_decisions(
+    store: ObjectStore, batch: str, submission: str | None = None, among: set[str] | None = None
+) -> list[Decision]:
+    """The decisions on a batch (or on one ``submission`` of it, or on those ``among``
+    the given ones: the batch listed once, only theirs read), in time order.
 
     An object that is not a ``shenbao.decision/1`` of the place it lies in is logged and
     left out, never taken on trust.
     """
     decisions = []
     for key in store.list(decisions_prefix(batch, submission)):
+        if among is not None and key.split("/")[2] not in among:
+            continue
         try:
             decision = Decision.model_validate_json(store.get_bytes(key))
         except (ValidationError, ObjectMissingError) as exc:
@@ -135,7 +141,8 @@ def reviewed_from(store: ObjectStore, reports: list[Report]) -> list[Report]:
     if not reports:
         return reports
     by_submission: dict[str, list[Decision]] = {}
-    for decision in load_decisions(store, reports[0].batch):
+    among = {r.submission_id for r in reports}
+    for decision in load_decisions(store, reports[0].batch, among=among):
         by_submission.setdefault(decision.submission, []).append(decision)
     return [reviewed(r, by_submission.get(r.submission_id, ())) for r in reports]
 
@@ -380,16 +387,19 @@ def decide(
         )
     except ValidationError as exc:
         raise InputError(f"无效的复核决定 / invalid decision: {exc.errors()[0]['msg']}") from None
-    if new_report is not None:
-        # the corrected report first (its checks re-run), which the decision names; then
-        # (``republish_review``) the report again with the decision in its review
-        publish_reports(store, None, [new_report], rules, settings)
-        decision = decision.model_copy(
-            update={"report_version": Stored(store, batch, submission).sha256}
-        )
-    record_decision(store, decision)
-    if republish:
-        republish_review(store, manifest, rules, settings, submission)
+    with tempfile.TemporaryDirectory(prefix="shenbao-review-") as folder:
+        rendered = new_report is not None or republish
+        sniffed = original_of(store, manifest, report, Path(folder), settings) if rendered else None
+        if new_report is not None:
+            # the corrected report first (its checks re-run), which the decision names;
+            # then the report again with the decision in its review
+            publish_reports(store, sniffed, [new_report], rules, settings)
+            decision = decision.model_copy(
+                update={"report_version": Stored(store, batch, submission).sha256}
+            )
+        record_decision(store, decision)
+        if republish:
+            republish_review(store, manifest, rules, settings, submission, sniffed)
     return decision
 
 
@@ -403,27 +413,33 @@ def corrections_in_force(decisions: Iterable[Decision]) -> dict[str, FieldValue]
     return out
 
 
+def original_of(
+    store: ObjectStore, manifest: Manifest, report: Report, folder: Path, settings: Settings
+) -> ingest.SniffedFile | None:
+    """The report's input file from the batch's kept originals, into ``folder`` (its
+    evidence is cut from it); None when the store does not keep it."""
+    from usecases.reconcile import fetch_original
+
+    entry = next((e for e in manifest.files if e.file == report.source.file), None)
+    sha256 = entry.sha256 if entry else None
+    return fetch_original(store, report.source.file, sha256, folder, settings)
+
+
 def republish_review(
     store: ObjectStore,
     manifest: Manifest,
     rules: Rules,
     settings: Settings,
     submission: str,
-    report_too: bool = True,
+    sniffed: ingest.SniffedFile | None,
 ) -> None:
-    """After a decision: the submission's report (its review; from the original's pages
-    when it changed) and the batch's index and summary published again."""
+    """After a decision: the submission's report with its review (its evidence cut from
+    ``sniffed``, its input file) and the batch's index and summary published again."""
     from usecases.publish import publish_reports, write_batch_pages
-    from usecases.reconcile import fetch_original, load_reports
+    from usecases.reconcile import load_reports
 
-    if report_too:
-        report = Stored(store, manifest.batch, submission).report
-        source = next((e for e in manifest.files if e.file == report.source.file), None)
-        with tempfile.TemporaryDirectory(prefix="shenbao-review-") as folder:
-            sniffed = fetch_original(
-                store, report.source.file, source.sha256 if source else None, Path(folder), settings
-            )
-            publish_reports(store, sniffed, [report], rules, settings)
+    report = Stored(store, manifest.batch, submission).report
+    publish_reports(store, sniffed, [report], rules, settings)
     reports = [without_reading(r) for r in load_reports(store, manifest) if isinstance(r, Report)]
     write_batch_pages(store, manifest, reviewed_from(store, reports), rules)
 
