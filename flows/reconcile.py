@@ -81,7 +81,7 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
         )
         # the reviewers' corrections applied again, the online export kept for later ones
         waiting = corrections_carried(object_store, batch, waiting, rules)
-        keep_export(object_store, Path(online))
+        export_kept = keep_export(object_store, Path(online))
         found = batch_check([lean for _, lean in waiting], export.records, rules)
         progress.set_total(Stage.SUBMISSIONS, len(waiting))
         for finding in found.batch_findings:
@@ -109,6 +109,7 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
             done=functools.partial(progress.advance, Stage.SUBMISSIONS),
             log=RUN_LOG,
         )
+        result = result.model_copy(update={"written": result.written + export_kept})
     publish_batch_artifacts(object_store, manifest, reports)
     logger.info(
         "batch %s reconciled with %s: %d reports, %d objects written; index at %s",
