@@ -34,9 +34,11 @@ from pipeline.decision import (
     CORRECTABLE,
     Action,
     Decision,
+    Progress,
     Seen,
     effective,
     new_decision_id,
+    progress_of,
     review_of,
     utc_now,
 )
@@ -520,3 +522,19 @@ def check_reviewer(store: ObjectStore, name: str) -> str:
             f"用户 {name} 的角色为 {role}，只能查看，不能复核 / a {role} cannot decide"
         )
     return str(role)
+
+
+# --- how far review has got ------------------------------------------------------------
+
+
+def batch_progress(store: ObjectStore, batch: str) -> dict[str, Progress]:
+    """Each submission's review progress (findings decided, open, stale) as its stored
+    report's review gives it, in manifest order; sum the values for the batch's."""
+    from usecases.reconcile import load_reports
+
+    manifest = load_manifest(store, batch)
+    return {
+        r.submission_id: progress_of(r.findings, r.review)
+        for r in load_reports(store, manifest)
+        if isinstance(r, Report)
+    }

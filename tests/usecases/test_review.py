@@ -26,7 +26,14 @@ from tests.rulebook import RULES
 from usecases.check import checker
 from usecases.publish import check_and_publish
 from usecases.read import export_ref
-from usecases.review import decide, decision_log, keep_export, load_decisions, record_decision
+from usecases.review import (
+    batch_progress,
+    decide,
+    decision_log,
+    keep_export,
+    load_decisions,
+    record_decision,
+)
 
 BATCH = "b1"
 P001 = "P001-p001-009"
@@ -199,6 +206,9 @@ def test_two_reviewers_at_once_both_keep_their_decisions_and_the_log_has_both(
     )
     assert first.id != second.id
     assert {d.id for d in decision_log(store, BATCH)} == {first.id, second.id}
+    assert second.supersedes is None or second.supersedes == first.id
+    (progress,) = batch_progress(store, BATCH).values()
+    assert (progress.decided, progress.open) == (1, 0)  # the dismissal is in force
     assert len(store.list(decisions_prefix(BATCH))) == 2
 
 
