@@ -199,6 +199,22 @@ REVIEWED: Final = frozenset({Severity.ERROR, Severity.WARNING})
 """Findings that call for a decision (info findings do not)."""
 
 
+def _shown(decision: Decision, *, stale: bool) -> FindingReview:
+    """A decision as a report's review shows it."""
+    return FindingReview(
+        finding=decision.finding,
+        decision=decision.id,
+        code=decision.seen.code,
+        field=decision.seen.field,
+        action=decision.action,
+        user=decision.user,
+        time=decision.time,
+        reason=decision.reason,
+        value=decision.value,
+        stale=stale,
+    )
+
+
 def review_of(
     findings: Sequence[Finding],
     decisions: Iterable[Decision],
@@ -225,20 +241,7 @@ def review_of(
         decision = by_finding.get(finding.id or "")
         applies = decision is not None and still_applies(decision, finding)
         if decision is not None:
-            shown.append(
-                FindingReview(
-                    finding=decision.finding,
-                    decision=decision.id,
-                    code=decision.seen.code,
-                    field=decision.seen.field,
-                    action=decision.action,
-                    user=decision.user,
-                    time=decision.time,
-                    reason=decision.reason,
-                    value=decision.value,
-                    stale=not applies,
-                )
-            )
+            shown.append(_shown(decision, stale=not applies))
         if applies:
             decided += 1
         else:
@@ -255,20 +258,7 @@ def review_of(
             continue
         field = (fields or {}).get(decision.seen.field or "")
         applies = field is not None and field.value == decision.value
-        shown.append(
-            FindingReview(
-                finding=decision.finding,
-                decision=decision.id,
-                code=decision.seen.code,
-                field=decision.seen.field,
-                action=decision.action,
-                user=decision.user,
-                time=decision.time,
-                reason=decision.reason,
-                value=decision.value,
-                stale=not applies,
-            )
-        )
+        shown.append(_shown(decision, stale=not applies))
         if applies:
             decided += 1
         else:  # the field reads otherwise now: to review again
