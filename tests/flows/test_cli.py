@@ -191,6 +191,7 @@ def test_only_the_commands_of_this_stage_exist() -> None:
         "inspect",
         "reconcile",
         "serve",
+        "review",
         "samples",
         "bench",
     }
