@@ -69,6 +69,7 @@ from pipeline.settings import Settings
 from usecases import check, read
 from usecases.publish import BatchResult, check_and_publish
 from usecases.read import check_run, read_and_check
+from usecases.review import keep_export
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -254,6 +255,8 @@ def process_batch(
     received_on = ingest.parse_received(received) if received is not None else None
     rules = load_rules(settings.rules_dir)
     export = load_export(Path(online), rules) if online is not None else None
+    # the export kept, so a reviewer's correction is compared with it again
+    export_kept = keep_export(object_store, Path(online)) if online is not None else False
     client = cluster_of(FlowRunContext.get().task_runner)  # type: ignore[union-attr]
 
     sources = find_files(paths)
@@ -306,6 +309,7 @@ def process_batch(
             done=functools.partial(progress.advance, Stage.SUBMISSIONS),
             log=RUN_LOG,
         )
+        result = result.model_copy(update={"written": result.written + export_kept})
     publish_batch_artifacts(object_store, manifest, reports)
     logger.info(
         "batch %s: %d files, %d quarantined, %d objects written; index at %s",

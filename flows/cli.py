@@ -550,6 +550,116 @@ def _submissions_table(batch: str, rows: list[SubmissionRow]) -> Table:
     return table
 
 
+@review_app.command("decide")
+def review_decide(
+    batch: Annotated[str, typer.Option(help="the id of a batch the store holds")],
+    submission: Annotated[str, typer.Option(help="the submission's id (申报编号)")],
+    finding: Annotated[str, typer.Option(help="the finding's id (12 hex, in report.json)")],
+    action: Annotated[
+        str, typer.Option(help="confirm (it stands), dismiss (a reason needed), correct")
+    ],
+    user: Annotated[str, typer.Option(help="who decides: a reviewer or admin of the store")],
+    reason: Annotated[str, typer.Option(help="why (required for dismiss)")] = "",
+    value: Annotated[
+        str | None, typer.Option(help="correct: the field's right value, as written")
+    ] = None,
+    online: Annotated[
+        Path | None,
+        typer.Option(help="correct: the batch's online export, when the store does not keep it"),
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(help="store URI, as for run (default: SHENBAO_STORE or var/store)"),
+    ] = None,
+) -> None:
+    """Record a decision on one finding; a correction re-runs that field's checks."""
+    from pipeline.decision import REVIEW_STATUS_LABELS, Action
+    from pipeline.errors import InputError
+    from pipeline.rulebook import load_rules
+    from storage.base import decision_key, report_key
+    from storage.local_store import open_store
+    from usecases.review import Stored, check_reviewer, decide
+
+    settings = Settings()
+    try:
+        try:
+            chosen = Action(action)
+        except ValueError:
+            raise InputError(
+                f"--action must be confirm, dismiss or correct, not {action!r}"
+            ) from None
+        object_store = open_store(store or settings.store)
+        check_reviewer(object_store, user)
+        with expected_errors_without_traceback():
+            made = decide(
+                object_store,
+                load_rules(settings.rules_dir),
+                settings,
+                batch=batch,
+                submission=submission,
+                finding=finding,
+                action=chosen,
+                user=user,
+                reason=reason,
+                value=value,
+                online=online,
+            )
+        report = Stored(object_store, batch, submission).report
+    except PipelineError as exc:
+        fail(exc)
+    say(
+        f"decision {made.id} ({made.action}) recorded: "
+        f"{object_store.location(decision_key(batch, submission, made.stamp, made.id))}"
+    )
+    review = report.review
+    status = REVIEW_STATUS_LABELS[review.status] if review else report.status.value
+    say(f"report {object_store.location(report_key(batch, submission))}: {status}")
+
+
+@review_app.command("log")
+def review_log(
+    batch: Annotated[str, typer.Option(help="the id of a batch the store holds")],
+    store: Annotated[
+        str | None,
+        typer.Option(help="store URI, as for run (default: SHENBAO_STORE or var/store)"),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="every decision as JSON (shenbao.decision/1)")
+    ] = False,
+) -> None:
+    """Every decision on a batch, in time order: the audit log."""
+    from pipeline import ingest
+    from pipeline.decision import ACTION_LABELS
+    from reports.shown import visible
+    from storage.local_store import open_store
+    from usecases.review import decision_log
+
+    try:
+        ingest.check_batch_id(batch)
+        decisions = decision_log(open_store(store or Settings().store), batch)
+    except PipelineError as exc:
+        fail(exc)
+    if as_json:
+        payload = [d.model_dump(mode="json", by_alias=True) for d in decisions]
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"批次 {batch} 复核记录（{len(decisions)}）")
+    for column in ("时间（UTC）", "复核人", "申报编号", "问题", "决定", "更正值", "理由", "取代"):
+        table.add_column(column)
+    for d in decisions:
+        table.add_row(
+            d.time.strftime("%Y-%m-%d %H:%M:%S"),
+            Text(visible(d.user)),
+            d.submission,
+            f"{d.finding} {d.seen.code.value}",
+            ACTION_LABELS[d.action],
+            Text(visible("" if d.value is None else str(d.value))),
+            Text(visible(d.reason)),
+            d.supersedes or "",
+        )
+    console.print(table)
+
+
 def _add_installed_command_groups() -> None:
     """The command groups other installed packages offer (the lab's ``samples`` and
     ``bench``), each under its entry point's name; loading one imports only its commands."""

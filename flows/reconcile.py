@@ -37,6 +37,7 @@ from usecases.check import batch_check
 from usecases.publish import BatchResult, publish_batch
 from usecases.read import export_ref
 from usecases.reconcile import check_reconcile, newest_export, reconciled_manifest, stored_batches
+from usecases.review import corrections_carried, keep_export
 
 load_reports = as_step(reconcile.load_reports)
 fetch_original = as_step(reconcile.fetch_original)
@@ -78,6 +79,9 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
             rules,
             manifest.received,
         )
+        # the reviewers' corrections applied again, the online export kept for later ones
+        waiting = corrections_carried(object_store, batch, waiting, rules)
+        export_kept = keep_export(object_store, Path(online))
         found = batch_check([lean for _, lean in waiting], export.records, rules)
         progress.set_total(Stage.SUBMISSIONS, len(waiting))
         for finding in found.batch_findings:
@@ -105,6 +109,7 @@ def reconcile_batch(batch: str, online: str, store: str | None = None) -> BatchR
             done=functools.partial(progress.advance, Stage.SUBMISSIONS),
             log=RUN_LOG,
         )
+        result = result.model_copy(update={"written": result.written + export_kept})
     publish_batch_artifacts(object_store, manifest, reports)
     logger.info(
         "batch %s reconciled with %s: %d reports, %d objects written; index at %s",

@@ -568,6 +568,62 @@ def status_of(findings: tuple[Finding, ...] | list[Finding]) -> Status:
     return Status.PASS
 
 
+# --- a report's review: what reviewers' decisions make of it (pipeline/decision.py) --
+
+
+class Action(StrEnum):
+    CONFIRM = "confirm"  # the finding stands
+    DISMISS = "dismiss"  # a false alarm (a reason is required)
+    CORRECT = "correct"  # the field's right value; its checks re-run
+
+
+class ReviewStatus(StrEnum):
+    """The effective status of a report once reviewed (``Review.status``)."""
+
+    PASS = "pass"
+    NEEDS_REVIEW = "needs_review"
+    FAIL = "fail"
+    PASS_REVIEWED = "pass_reviewed"  # every error dismissed or corrected: 通过（已复核）
+
+
+class FindingReview(Frozen):
+    """One finding's effective decision, as a report shows it."""
+
+    finding: str = Field(pattern=r"^[0-9a-f]{12}$")
+    decision: str = Field(pattern=r"^[0-9a-f]{12}$")
+    code: FindingCode = Field(description="the finding's code, as the decision saw it")
+    field: str | None = Field(None, description="the finding's field, as the decision saw it")
+    action: Action
+    user: str
+    time: dt.datetime
+    reason: str = ""
+    value: FieldValue = None
+    stale: bool = Field(
+        False, description="the finding changed since (its evidence differs): to re-review"
+    )
+
+
+class Review(Frozen):
+    """A report's review: what the decisions make of it (an addition to
+    ``shenbao.report/1``; the report's ``status`` stays the checks' own verdict)."""
+
+    status: ReviewStatus = Field(
+        description="effective status: pass_reviewed when every error is dismissed or "
+        "corrected and no finding is left open"
+    )
+    decided: int = Field(
+        ge=0,
+        description="findings (errors, warnings) with a decision in force, and corrections "
+        "in force whose finding the corrected value cleared",
+    )
+    open: int = Field(ge=0, description="findings (errors, warnings) without one, stale included")
+    stale: int = Field(ge=0, description="findings whose decision no longer applies: re-review")
+    decisions: tuple[FindingReview, ...] = ()
+
+    def of(self, finding_id: str | None) -> FindingReview | None:
+        return next((d for d in self.decisions if d.finding == finding_id), None)
+
+
 class SubmissionSource(Frozen):
     """Where a submission came from: the file and its page range (1-based, inclusive)."""
 
@@ -632,8 +688,22 @@ class Report(Frozen):
         description="the day the paper was received, as staff gave it for the batch; None: "
         "not given, so the paper deadline was not checked (an addition)",
     )
+    review: Review | None = Field(
+        None,
+        description="what reviewers' decisions make of the findings: the effective status "
+        "(pass_reviewed: 通过（已复核）) and counts; absent when nothing is decided. "
+        "``status`` stays the checks' own verdict (an addition, shenbao.decision/1)",
+    )
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_review(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A report nobody decided on serialises as before decisions existed.
+        data = handler(self)
+        if self.review is None and isinstance(data, dict):
+            data.pop("review", None)
+        return data
 
     @field_validator("findings")
     @classmethod

@@ -14,11 +14,13 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from pipeline.decision import Decision
 from pipeline.model import Manifest, Report
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "report.schema.json": Report,
     "manifest.schema.json": Manifest,
+    "decision.schema.json": Decision,
 }
 DEFAULT_DIR = Path("schemas")
 REGENERATE = "python -m pipeline.schema"

@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from pipeline.config import TemplateSpec
+from pipeline.decision import ACTION_LABELS, REVIEW_STATUS_LABELS, progress_of
 from pipeline.model import (
     Annex,
     FieldValue,
@@ -132,6 +133,44 @@ class FindingView:
     online: str | None
     crop: str | None
     text: str
+    decision: DecisionView | None = None
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    """A reviewer's decision in force on a finding, in reviewers' words."""
+
+    finding: str
+    subject: str
+    code: str
+    action: str
+    action_label: str
+    user: str
+    time: str
+    reason: str
+    value: str | None
+    stale: bool
+
+
+def decision_views(report: Report, fields: Mapping[str, str] | None = None) -> list[DecisionView]:
+    """The decisions in force on the report's findings (its ``review``), in time order."""
+    if report.review is None:
+        return []
+    return [
+        DecisionView(
+            finding=d.finding,
+            subject=label_of(d.field, fields or {}) if d.field else "—",
+            code=d.code.value,
+            action=d.action.value,
+            action_label=ACTION_LABELS[d.action],
+            user=d.user,
+            time=d.time.strftime("%Y-%m-%d %H:%M UTC"),
+            reason=d.reason,
+            value=None if d.value is None else format_value(d.value),
+            stale=d.stale,
+        )
+        for d in sorted(report.review.decisions, key=lambda d: (d.time, d.decision))
+    ]
 
 
 @dataclass(frozen=True)
@@ -194,6 +233,12 @@ class ReportView:
     pages: list[PageView]
     order: list[OrderRow] = field(default_factory=list)
     review_threshold: str = ""
+    review_status: str | None = None
+    review_label: str | None = None
+    decided: int = 0
+    open: int = 0
+    stale: int = 0
+    decisions: list[DecisionView] = field(default_factory=list)
 
 
 def render_report_html(
@@ -246,8 +291,10 @@ def report_view(
     ordered = sorted(
         enumerate(report.findings, start=1), key=lambda item: SEVERITY_ORDER[item[1].severity]
     )
+    decisions = decision_views(report, fields)
+    by_finding = {d.finding: d for d in decisions}
     finding_views = [
-        _finding_view(number, finding, fields, slots, sections, pages, crops)
+        _finding_view(number, finding, fields, slots, sections, pages, crops, by_finding)
         for number, finding in ordered
     ]
     field_views = [
@@ -322,6 +369,7 @@ def report_view(
         if report.online
         else "未匹配"
     )
+    review = report.review
     return ReportView(
         title=title,
         status=report.status.value,
@@ -337,6 +385,12 @@ def report_view(
         pages=page_views,
         order=order,
         review_threshold=f"{review_threshold:.2f}",
+        review_status=review.status.value if review else None,
+        review_label=REVIEW_STATUS_LABELS[review.status] if review else None,
+        decided=review.decided if review else 0,
+        open=review.open if review else 0,
+        stale=review.stale if review else 0,
+        decisions=decisions,
     )
 
 
@@ -348,6 +402,7 @@ def _finding_view(
     sections: Mapping[str, str],
     pages: Mapping[int, Page],
     crops: Mapping[str, str],
+    decisions: Mapping[str, DecisionView] | None = None,
 ) -> FindingView:
     if finding.field:
         subject = label_of(finding.field, fields)
@@ -377,6 +432,7 @@ def _finding_view(
         online=None if finding.online is None else format_value(finding.online),
         crop=crops.get(f"finding-{number:02d}.png"),
         text=text,
+        decision=(decisions or {}).get(finding.id or ""),
     )
 
 
@@ -408,6 +464,10 @@ class IndexRow:
     file: str
     center_name: str
     center_unsure: bool = False
+    review_status: str | None = None
+    review_label: str | None = None
+    decided: int = 0
+    open: int = 0
 
 
 @dataclass(frozen=True)
@@ -426,6 +486,8 @@ class IndexView:
     batch_findings: list[Finding]
     status_counts: list[tuple[str, str, int]]
     files: int
+    decided: int = 0
+    open: int = 0
 
 
 def relative_link(from_key: str) -> LinkFor:
@@ -462,8 +524,10 @@ def render_index_html(
         review_threshold: a centre name read with less confidence is marked unsure.
     """
     rows = []
+    decided = open_ = 0
     for report in reports:
         center = report.fields.get("center_name")
+        progress = progress_of(report.findings, report.review)
         rows.append(
             IndexRow(
                 submission_id=report.submission_id,
@@ -476,8 +540,14 @@ def render_index_html(
                 file=report.source.file,
                 center_name=format_value(center.value) if center else EMPTY,
                 center_unsure=center is not None and center.confidence < review_threshold,
+                review_status=report.review.status.value if report.review else None,
+                review_label=REVIEW_STATUS_LABELS[report.review.status] if report.review else None,
+                decided=progress.decided,
+                open=progress.open,
             )
         )
+        decided += progress.decided
+        open_ += progress.open
     quarantined = [
         QuarantineRow(file=e.file, size=e.size, reason=e.reason or "（未说明原因）")
         for e in manifest.files
@@ -495,5 +565,7 @@ def render_index_html(
         batch_findings=list(batch_findings),
         status_counts=status_counts,
         files=len(manifest.files),
+        decided=decided,
+        open=open_,
     )
     return _environment().get_template("index.html.j2").render(view=view).encode("utf-8")

@@ -24,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from pipeline.config import TemplateSpec
+from pipeline.decision import ACTION_LABELS, REVIEW_STATUS_LABELS
 from pipeline.model import Annex, FieldValue, Finding, Manifest, Report, Severity
 from reports.html import format_value
 from reports.labels import (
@@ -50,6 +51,7 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 SHEET_SUBMISSIONS = "申报汇总"
 SHEET_FINDINGS = "问题清单"
 SHEET_QUARANTINED = "隔离文件"
+SHEET_DECISIONS = "复核记录"
 
 
 def render_summary_xlsx(
@@ -66,6 +68,9 @@ def render_summary_xlsx(
         templates: the forms, for the printed labels of fields and seal slots.
         batch_findings: findings of the batch itself (PAPER_MISSING: an online filing
             with no paper), on sheet 2 without a submission.
+
+    Sheet 4 (复核记录) holds the reviewers' decisions in force on each report (its
+    ``review``); every decision ever made is the store's ``decisions/`` (``review log``).
     """
     labels = field_labels(templates)
     slots = seal_slot_labels(templates)
@@ -78,7 +83,7 @@ def render_summary_xlsx(
         submissions,
         ["申报编号", "文件", "页码", "页数", "申报类型", "审核结论", "错误", "警告", "提示"]
         + [label_of(key, labels) for key in KEY_FIELDS]
-        + ["网上填报编号"],
+        + ["网上填报编号", "复核结论"],
         [
             [
                 r.submission_id,
@@ -90,6 +95,7 @@ def render_summary_xlsx(
                 *(sum(f.severity is s for f in r.findings) for s in Severity),
                 *(_cell_value(r.fields[k].value) if k in r.fields else None for k in KEY_FIELDS),
                 r.online.record_id if r.online else None,
+                REVIEW_STATUS_LABELS[r.review.status] if r.review else None,
             ]
             for r in reports
         ],
@@ -133,6 +139,38 @@ def render_summary_xlsx(
         book.create_sheet(SHEET_QUARANTINED),
         ["文件", "大小（字节）", "SHA-256", "原因"],
         [[e.file, e.size, e.sha256, e.reason] for e in manifest.files if e.state == "quarantined"],
+    )
+    _fill(
+        book.create_sheet(SHEET_DECISIONS),
+        [
+            "申报编号",
+            "问题编号",
+            "问题代码",
+            "填报项",
+            "复核决定",
+            "更正值",
+            "理由",
+            "复核人",
+            "时间（UTC）",
+            "状态",
+        ],
+        [
+            [
+                r.submission_id,
+                d.finding,
+                d.code.value,
+                label_of(d.field, labels) if d.field else None,
+                ACTION_LABELS[d.action],
+                _cell_value(d.value),
+                d.reason or None,
+                d.user,
+                d.time.strftime("%Y-%m-%d %H:%M:%S"),
+                "问题已变化，需重新复核" if d.stale else "有效",
+            ]
+            for r in reports
+            if r.review is not None
+            for d in sorted(r.review.decisions, key=lambda d: (d.time, d.decision))
+        ],
     )
     return _deterministic_bytes(book)
 

@@ -250,3 +250,15 @@ def json_bytes(document: BaseModel) -> bytes:
     """
     payload = document.model_dump(mode="json", by_alias=True)
     return (json.dumps(payload, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
+
+
+def decisions_prefix(batch: str, submission: str | None = None) -> str:
+    """``decisions/{batch}/`` or ``decisions/{batch}/{submission}/``: what to list."""
+    parts = ("decisions", batch) if submission is None else ("decisions", batch, submission)
+    return safe_key(*parts) + "/"
+
+
+def decision_key(batch: str, submission: str, stamp: str, decision_id: str) -> str:
+    """``decisions/{batch}/{submission}/{stamp}-{id}.json``: one object per decision,
+    written once (the time first, so a listing is in time order)."""
+    return safe_key("decisions", batch, submission, f"{stamp}-{decision_id}.json")

@@ -61,6 +61,7 @@ from storage.base import (
 )
 from storage.minio_store import MinioStore
 from usecases.check import BatchCheck, batch_check
+from usecases.review import corrections_carried, reviewed_from
 from usecases.steps import InTurn, Log, Steps
 
 log = logging.getLogger(__name__)
@@ -134,8 +135,10 @@ def publish_reports(
     A report the store already holds exactly (``already_published``) is skipped, pages and
     all: an unchanged batch re-runs without rendering. ``done`` is told of the skipped
     ones at once, then of each report as it is written.
+    Each report carries its review: what the store's decisions make of it (``reviewed``).
     Returns how many objects were written.
     """
+    reports = reviewed_from(store, reports)
     published = {r.submission_id for r in reports if already_published(store, r)}
     if done is not None:
         done(len(published))
@@ -321,7 +324,7 @@ def publish_batch(
         What the run produced, and the batch's reports as published (lean).
     """
     steps = steps or InTurn()
-    reports = [check.apply(lean) for _, lean in waiting]
+    reports = reviewed_from(store, [check.apply(lean) for _, lean in waiting])
     by_file: dict[str, list[SpooledReport]] = {}
     for (spooled, _), report in zip(waiting, reports, strict=True):
         by_file.setdefault(report.source.file, []).append(spooled)
@@ -401,6 +404,8 @@ def check_and_publish(
     Returns:
         What the run produced, the manifest written, and the reports as published (lean).
     """
+    # a re-run keeps the reviewers' corrections: applied again before the batch checks
+    waiting = corrections_carried(store, batch, list(waiting), rules)
     leans = [lean for _, lean in waiting]
     found = batch_check(leans, records, rules)
     for finding in found.batch_findings:  # in the manifest, not a report

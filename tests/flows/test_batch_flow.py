@@ -243,7 +243,7 @@ def test_the_flow_writes_reports_evidence_index_summary_and_originals(
     assert 'href="../../reports/b1/P001-p001-009/report.html"' in index
     assert "notes.pdf" in index and "隔离文件（1）" in index
     book = load_workbook(root / "batches" / "b1" / "summary.xlsx")
-    assert book.sheetnames == ["申报汇总", "问题清单", "隔离文件"]
+    assert book.sheetnames == ["申报汇总", "问题清单", "隔离文件", "复核记录"]
     assert book["申报汇总"].max_row == 4  # header and three submissions (one FILE_UNREADABLE)
 
     for sid in ("P001-p001-009", "C003-p001-006"):

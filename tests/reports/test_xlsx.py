@@ -12,6 +12,7 @@ from reports.labels import field_labels, label_of
 from reports.xlsx import (
     MAX_WIDTH,
     MIN_WIDTH,
+    SHEET_DECISIONS,
     SHEET_FINDINGS,
     SHEET_QUARANTINED,
     SHEET_SUBMISSIONS,
@@ -55,9 +56,15 @@ def manifest(reports: list[Report]) -> Manifest:
     return Manifest(batch="b1", files=tuple(files))
 
 
-def test_the_summary_has_its_three_sheets(manifest: Manifest, reports: list[Report]) -> None:
+def test_the_summary_has_its_four_sheets(manifest: Manifest, reports: list[Report]) -> None:
     book = load_workbook(io.BytesIO(render_summary_xlsx(manifest, reports, TEMPLATES)))
-    assert book.sheetnames == [SHEET_SUBMISSIONS, SHEET_FINDINGS, SHEET_QUARANTINED]
+    assert book.sheetnames == [
+        SHEET_SUBMISSIONS,
+        SHEET_FINDINGS,
+        SHEET_QUARANTINED,
+        SHEET_DECISIONS,
+    ]
+    assert book[SHEET_DECISIONS].max_row == 1  # nothing decided: the header alone
 
     submissions = book[SHEET_SUBMISSIONS]
     header = [c.value for c in submissions[1]]

@@ -1,0 +1,105 @@
+"""``shenbao review decide`` and ``shenbao review log``: scripting and audits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from pipeline.model import FindingCode, Report
+from storage.base import decisions_prefix, report_key
+from storage.local_store import LocalStore
+from tests.usecases.test_review import BATCH, P001, export_with, publish
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def stored(tmp_path: Path) -> tuple[str, str]:
+    """A batch ``b1`` whose P001 carries a FIELD_MISMATCH (legal_rep), and its id."""
+    store = LocalStore(tmp_path / "store")
+    publish(store, tmp_path, export_with(tmp_path, "法定代表人", "王大明"))
+    report = Report.model_validate_json(store.get_bytes(report_key(BATCH, P001)))
+    (mismatch,) = [f.id for f in report.findings if f.code is FindingCode.FIELD_MISMATCH]
+    assert mismatch is not None
+    return str(tmp_path / "store"), mismatch
+
+
+def with_users(store: str, *users: tuple[str, str]) -> None:
+    folder = Path(store) / "auth"
+    folder.mkdir(exist_ok=True)
+    body = {"users": [{"name": name, "role": role} for name, role in users]}
+    (folder / "users.json").write_text(json.dumps(body), encoding="utf-8")
+
+
+def decide(store: str, finding: str, *extra: str) -> list[str]:
+    return [
+        "review",
+        "decide",
+        "--store",
+        store,
+        "--batch",
+        BATCH,
+        "--submission",
+        P001,
+        "--finding",
+        finding,
+        *extra,
+    ]
+
+
+def test_without_users_nobody_decides_and_the_message_says_how_to_add_one(
+    stored: tuple[str, str],
+) -> None:
+    store, finding = stored
+    result = runner.invoke(app, decide(store, finding, "--action", "confirm", "--user", "li.na"))
+    assert result.exit_code == 1
+    assert "shenbao users add" in result.output
+    assert LocalStore(Path(store)).list(decisions_prefix(BATCH)) == []
+
+
+def test_a_viewer_and_an_unknown_user_cannot_decide(stored: tuple[str, str]) -> None:
+    store, finding = stored
+    with_users(store, ("zhao.liu", "viewer"))
+    for user in ("zhao.liu", "nobody"):
+        result = runner.invoke(app, decide(store, finding, "--action", "confirm", "--user", user))
+        assert result.exit_code == 1, result.output
+    assert LocalStore(Path(store)).list(decisions_prefix(BATCH)) == []
+
+
+def test_a_reviewer_dismisses_then_corrects_and_the_log_has_both_in_order(
+    stored: tuple[str, str],
+) -> None:
+    store, finding = stored
+    with_users(store, ("li.na", "reviewer"), ("wang.wu", "admin"))
+    refused = runner.invoke(app, decide(store, finding, "--action", "dismiss", "--user", "li.na"))
+    assert refused.exit_code == 1 and "reason" in refused.output
+
+    dismissed = runner.invoke(
+        app,
+        decide(
+            store, finding, "--action", "dismiss", "--reason", "网上填报有误", "--user", "li.na"
+        ),
+    )
+    assert dismissed.exit_code == 0, dismissed.output
+    assert "通过（已复核）" in dismissed.output
+    corrected = runner.invoke(
+        app,
+        decide(store, finding, "--action", "correct", "--value", "王大明", "--user", "wang.wu"),
+    )
+    assert corrected.exit_code == 0, corrected.output
+
+    logged = runner.invoke(app, ["review", "log", "--store", store, "--batch", BATCH, "--json"])
+    assert logged.exit_code == 0, logged.output
+    entries = json.loads(logged.output)
+    assert [(e["user"], e["action"]) for e in entries] == [
+        ("li.na", "dismiss"),
+        ("wang.wu", "correct"),
+    ]
+    assert entries[1]["supersedes"] == entries[0]["id"]
+    assert entries[1]["value"] == "王大明" and entries[0]["schema"] == "shenbao.decision/1"
+    table = runner.invoke(app, ["review", "log", "--store", store, "--batch", BATCH])
+    assert table.exit_code == 0 and "驳回" in table.output and "更正" in table.output

@@ -1,0 +1,540 @@
+"""Reviewers' decisions on a stored batch: record, list, apply (``shenbao.decision/1``).
+
+A decision is written once, as its own object ``decisions/{batch}/{submission}/{time}-{id}.json``
+(``storage.base.decision_key``), never overwritten: two reviewers deciding at once both
+keep theirs, and the objects are the audit log (``decision_log``). What they make of a
+report — its effective status, which findings are decided or open, which decision no
+longer applies because its finding changed — is worked out from them whenever a report is
+published (``reviewed``), so ``shenbao run`` and ``shenbao reconcile`` carry them over.
+
+*correct* gives a field's right value: the submission is checked again from its pages as
+read with that value in place of the reading (its paper checks and, with the batch's
+online export, the online comparison), a new version of its report is published (the
+earlier kept under ``versions/``), and the decision records the new report's sha256.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from extractors.fields import extract
+from extractors.normalize import normalizer
+from pipeline import ingest
+from pipeline.config import FieldType
+from pipeline.decision import (
+    CORRECTABLE,
+    Action,
+    Decision,
+    Progress,
+    Seen,
+    effective,
+    new_decision_id,
+    progress_of,
+    review_of,
+    utc_now,
+)
+from pipeline.errors import InputError
+from pipeline.files import write_atomic
+from pipeline.model import (
+    ExtractedField,
+    FieldValue,
+    Finding,
+    FindingCode,
+    Manifest,
+    OnlineRecord,
+    Report,
+    Submission,
+    status_of,
+)
+from pipeline.online import load_online_export
+from pipeline.rulebook import Rules
+from pipeline.run import SpooledReport, as_read, without_reading
+from pipeline.settings import Settings
+from storage.base import (
+    ObjectMissingError,
+    ObjectStore,
+    decision_key,
+    decisions_prefix,
+    manifest_key,
+    original_key,
+    report_key,
+)
+from usecases.check import validation_context
+from validators import validate, validate_online
+
+log = logging.getLogger(__name__)
+
+READING_CODES = frozenset(
+    {FindingCode.FIELD_LOW_CONFIDENCE, FindingCode.FIELD_MISSING, FindingCode.FIELD_INVALID}
+)
+"""What the extraction says of a reading: a corrected value replaces the reading, so these
+findings on its field are gone with it."""
+
+
+# --- the decision objects --------------------------------------------------------------
+
+
+def record_decision(store: ObjectStore, decision: Decision) -> str:
+    """Write ``decision`` as a new object; its key.
+
+    Raises:
+        InputError: the key already holds a decision (a decision is never overwritten).
+    """
+    key = decision_key(decision.batch, decision.submission, decision.stamp, decision.id)
+    if store.exists(key):
+        raise InputError(f"decision {key} exists already: decisions are never overwritten")
+    payload = json.loads(decision.model_dump_json(by_alias=True))
+    data = (json.dumps(payload, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
+    store.put_bytes(key, data, "application/json")
+    return key
+
+
+def load_decisions(
+    store: ObjectStore, batch: str, submission: str | None = None, among: set[str] | None = None
+) -> list[Decision]:
+    """The decisions on a batch (or on one ``submission`` of it, or on those ``among``
+    the given ones: the batch listed once, only theirs read), in time order.
+
+    An object that is not a ``shenbao.decision/1`` of the place it lies in is logged and
+    left out, never taken on trust.
+    """
+    decisions = []
+    for key in store.list(decisions_prefix(batch, submission)):
+        if among is not None and key.split("/")[2] not in among:
+            continue
+        try:
+            decision = Decision.model_validate_json(store.get_bytes(key))
+        except (ValidationError, ObjectMissingError) as exc:
+            log.error("%s: not a decision, left out: %s", key, exc)
+            continue
+        expected = decision_key(decision.batch, decision.submission, decision.stamp, decision.id)
+        if expected != key:
+            log.error("%s: holds the decision of another place (%s), left out", key, expected)
+            continue
+        decisions.append(decision)
+    return sorted(decisions, key=lambda d: d.order)
+
+
+def decision_log(store: ObjectStore, batch: str) -> list[Decision]:
+    """Every decision on the batch, in time order: the audit log."""
+    return load_decisions(store, batch)
+
+
+def reviewed(report: Report, decisions: Iterable[Decision]) -> Report:
+    """``report`` with its ``review`` as ``decisions`` (of its submission) make it."""
+    mine = [d for d in decisions if d.submission == report.submission_id]
+    review = review_of(report.findings, mine, report.fields)
+    if review == report.review:
+        return report
+    return report.model_copy(update={"review": review})
+
+
+def reviewed_from(store: ObjectStore, reports: list[Report]) -> list[Report]:
+    """``reports`` (of one batch) each with the store's decisions on it (``reviewed``)."""
+    if not reports:
+        return reports
+    by_submission: dict[str, list[Decision]] = {}
+    among = {r.submission_id for r in reports}
+    for decision in load_decisions(store, reports[0].batch, among=among):
+        by_submission.setdefault(decision.submission, []).append(decision)
+    return [reviewed(r, by_submission.get(r.submission_id, ())) for r in reports]
+
+
+# --- corrections -----------------------------------------------------------------------
+
+
+def corrected_value(report: Report, field: str, text: str, rules: Rules) -> FieldValue:
+    """A reviewer's ``text`` for ``field``, normalised as the field's type.
+
+    Raises:
+        InputError: the report's form has no such field, the field is a table, or the text
+            does not read as the field's type (a date that is no date).
+    """
+    template = rules.templates.get(report.annex)
+    spec = next((f for f in template.fields if f.key == field), None) if template else None
+    if spec is None:
+        raise InputError(f"字段 {field} 不在该表单中，无法更正 / no field {field} on this form")
+    campaign = rules.campaign
+    choices = campaign.choices(spec.options_from) if spec.options_from else spec.options
+    value = normalizer(rules).value(
+        spec.type, text, choices=choices, equivalents=campaign.org_suffix_equivalents
+    )
+    if value is None or (spec.type is FieldType.CHOICE and not value):
+        raise InputError(
+            f"“{text}” 不是字段 {spec.label} 的有效值 / {text!r} does not read as {spec.type}"
+        )
+    if isinstance(value, list) and any(not isinstance(v, str) for v in value):
+        raise InputError(f"字段 {spec.label} 是表格，请逐项复核 / {field} is a table")
+    return value
+
+
+def _with_corrections(submission: Submission, corrections: Mapping[str, FieldValue]) -> Submission:
+    """The extracted ``submission`` with the reviewers' values in place of the readings."""
+    fields = dict(submission.fields)
+    for key, value in corrections.items():
+        old = fields.get(key)
+        raw = "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        fields[key] = ExtractedField(
+            value=value,
+            raw=raw,
+            page=old.page if old else None,
+            bbox=old.bbox if old else None,
+            confidence=1.0,
+        )
+    findings = tuple(
+        f for f in submission.findings if not (f.field in corrections and f.code in READING_CODES)
+    )
+    return submission.model_copy(update={"fields": fields, "findings": findings})
+
+
+def _alike(finding: Finding) -> str:
+    return finding.model_dump_json(exclude={"id", "evidence"})
+
+
+def recheck_corrected(
+    report: Report,
+    corrections: Mapping[str, FieldValue],
+    rules: Rules,
+    online: tuple[OnlineRecord, ...] | None,
+) -> Report:
+    """``report`` checked again with ``corrections`` (field → right value) in place of
+    its readings: extraction from the pages as read, the paper validators, and — with the
+    batch's online export (``online``; None: the batch has none) — the comparison with
+    the submission's filing. What the checks across the batch added besides (matching,
+    copies) is kept as it was.
+
+    Raises:
+        InputError: the report has no pages to check again (a quarantined file).
+    """
+    submission = as_read(report)
+    if submission is None:
+        raise InputError(f"{report.submission_id} 无可复核的页面 / has no pages to check again")
+    context = validation_context(rules, report.received)
+    extracted = extract(submission, rules)
+    before = validate(extracted, context)
+    after = validate(_with_corrections(extracted, corrections), context)
+    before_found, after_found = list(before.findings), list(after.findings)
+    if online is not None:
+        match = report.online
+        record = next((r for r in online if match and r.record_id == match.record_id), None)
+        online_context = context.model_copy(update={"online": record})
+        before_found += validate_online(before, online_context)
+        after_found += validate_online(after, online_context)
+    # what the batch checks added (matching, copies): the stored findings the checks of
+    # the uncorrected submission do not give again
+    machine = Counter(_alike(f) for f in before_found)
+    kept = []
+    for finding in report.findings:
+        if machine[_alike(finding)] > 0:
+            machine[_alike(finding)] -= 1
+        else:
+            kept.append(finding)
+    findings = (*after_found, *kept)
+    update: dict[str, object] = {
+        "fields": after.fields,
+        "seals": after.seals,
+        "findings": [f.model_dump() for f in findings],
+        "status": status_of(findings),
+    }
+    data = report.model_dump(by_alias=True) | update
+    data.pop("review", None)
+    return Report.model_validate(data)
+
+
+def stored_online(
+    store: ObjectStore, manifest: Manifest, rules: Rules, export: Path | None = None
+) -> tuple[OnlineRecord, ...] | None:
+    """The online export the batch was last checked against: kept in the store (under
+    ``originals/{sha256}``), or ``export`` (its sha256 must match); None when the batch
+    has none.
+
+    Raises:
+        InputError: the batch has an export, but the store does not keep it and ``export``
+            is not it.
+    """
+    ref = manifest.online
+    if ref is None:
+        return None
+    if export is not None:
+        data = export.read_bytes()
+    else:
+        try:
+            data = store.get_bytes(original_key(ref.sha256))
+        except ObjectMissingError:
+            raise InputError(
+                f"该批次核对所用的网上填报导出 {ref.file} 未存于存储中：请用 --online 指定该文件 / "
+                f"the batch's online export {ref.file} is not in the store: give it with --online"
+            ) from None
+    if hashlib.sha256(data).hexdigest() != ref.sha256:
+        raise InputError(
+            f"{export} 不是该批次核对所用的导出 {ref.file} / not the batch's export {ref.file}"
+        )
+    with tempfile.TemporaryDirectory(prefix="shenbao-export-") as folder:
+        path = Path(folder) / Path(ref.file).name
+        path.write_bytes(data)
+        return load_online_export(path, rules.export_columns).records
+
+
+def keep_export(store: ObjectStore, export: Path) -> bool:
+    """Keep the online export under ``originals/{sha256}`` (once), so a correction can
+    compare again with it; whether it was written."""
+    data = export.read_bytes()
+    key = original_key(hashlib.sha256(data).hexdigest())
+    if store.exists(key):
+        return False
+    store.put_bytes(key, data, "application/octet-stream")
+    return True
+
+
+# --- deciding --------------------------------------------------------------------------
+
+
+class Stored:
+    """A stored report as a reviewer saw it: the report and the sha256 of its bytes."""
+
+    def __init__(self, store: ObjectStore, batch: str, submission: str) -> None:
+        key = report_key(batch, submission)
+        try:
+            data = store.get_bytes(key)
+        except ObjectMissingError:
+            raise InputError(
+                f"批次 {batch} 中没有申报材料 {submission} / no report {key}"
+            ) from None
+        self.report = Report.model_validate_json(data)
+        self.sha256 = hashlib.sha256(data).hexdigest()
+
+
+def load_manifest(store: ObjectStore, batch: str) -> Manifest:
+    try:
+        return Manifest.model_validate_json(store.get_bytes(manifest_key(batch)))
+    except ObjectMissingError:
+        raise InputError(f"存储中没有批次 {batch} / the store holds no batch {batch!r}") from None
+
+
+def decide(
+    store: ObjectStore,
+    rules: Rules,
+    settings: Settings,
+    *,
+    batch: str,
+    submission: str,
+    finding: str,
+    action: Action,
+    user: str,
+    reason: str = "",
+    value: str | None = None,
+    online: Path | None = None,
+    now: dt.datetime | None = None,
+    republish: bool = True,
+) -> Decision:
+    """Record one reviewer's decision on a finding of a stored report, and publish what
+    it changes: the report (a new version, with its review), its HTML, the batch's index
+    and summary. *correct* first checks the submission again with the value
+    (``recheck_corrected``).
+
+    Raises:
+        InputError: an unknown batch, submission or finding; a value where none is taken
+            or none where one is needed; a dismiss without reason; a finding that is no
+            field's reading corrected; a value that does not read as the field's type.
+    """
+    from usecases.publish import publish_reports
+
+    manifest = load_manifest(store, batch)
+    stored = Stored(store, batch, submission)
+    report = stored.report
+    target = next((f for f in report.findings if f.id == finding), None)
+    if target is None:
+        raise InputError(f"报告 {submission} 中没有问题 {finding} / no finding {finding}")
+    earlier = effective(load_decisions(store, batch, submission)).get(finding)
+    if action is not Action.CORRECT and value is not None:
+        raise InputError(f"{action} 不需要 --value / {action} takes no value")
+    new_report: Report | None = None
+    normalised: FieldValue = None
+    if action is Action.CORRECT:
+        if value is None or not value.strip():
+            raise InputError("更正需要 --value / correct needs --value")
+        if target.code not in CORRECTABLE or target.field is None:
+            raise InputError(
+                f"{target.code} 不是字段读取结果，不能更正 / {target.code} cannot be corrected"
+            )
+        normalised = corrected_value(report, target.field, value, rules)
+        corrections = corrections_in_force(load_decisions(store, batch, submission))
+        corrections[target.field] = normalised
+        new_report = recheck_corrected(
+            report, corrections, rules, stored_online(store, manifest, rules, online)
+        )
+    try:
+        decision = Decision(
+            id=new_decision_id(),
+            batch=batch,
+            submission=submission,
+            finding=finding,
+            action=action,
+            value=normalised,
+            reason=reason,
+            user=user,
+            time=now or utc_now(),
+            report_sha256=stored.sha256,
+            seen=Seen.of(target),
+            supersedes=earlier.id if earlier else None,
+        )
+    except ValidationError as exc:
+        raise InputError(f"无效的复核决定 / invalid decision: {exc.errors()[0]['msg']}") from None
+    with tempfile.TemporaryDirectory(prefix="shenbao-review-") as folder:
+        rendered = new_report is not None or republish
+        sniffed = original_of(store, manifest, report, Path(folder), settings) if rendered else None
+        if new_report is not None:
+            # the corrected report first (its checks re-run), which the decision names;
+            # then the report again with the decision in its review
+            publish_reports(store, sniffed, [new_report], rules, settings)
+            decision = decision.model_copy(
+                update={"report_version": Stored(store, batch, submission).sha256}
+            )
+        record_decision(store, decision)
+        if republish:
+            republish_review(store, manifest, rules, settings, submission, sniffed)
+    return decision
+
+
+def corrections_in_force(decisions: Iterable[Decision]) -> dict[str, FieldValue]:
+    """The field values reviewers' corrections give a submission (field → value): the
+    effective *correct* decisions, latest last."""
+    out: dict[str, FieldValue] = {}
+    for decision in sorted(effective(decisions).values(), key=lambda d: d.order):
+        if decision.action is Action.CORRECT and decision.seen.field is not None:
+            out[decision.seen.field] = decision.value
+    return out
+
+
+def original_of(
+    store: ObjectStore, manifest: Manifest, report: Report, folder: Path, settings: Settings
+) -> ingest.SniffedFile | None:
+    """The report's input file from the batch's kept originals, into ``folder`` (its
+    evidence is cut from it); None when the store does not keep it."""
+    from usecases.reconcile import fetch_original
+
+    entry = next((e for e in manifest.files if e.file == report.source.file), None)
+    sha256 = entry.sha256 if entry else None
+    return fetch_original(store, report.source.file, sha256, folder, settings)
+
+
+def republish_review(
+    store: ObjectStore,
+    manifest: Manifest,
+    rules: Rules,
+    settings: Settings,
+    submission: str,
+    sniffed: ingest.SniffedFile | None,
+) -> None:
+    """After a decision: the submission's report with its review (its evidence cut from
+    ``sniffed``, its input file) and the batch's index and summary published again."""
+    from usecases.publish import publish_reports, write_batch_pages
+    from usecases.reconcile import load_reports
+
+    report = Stored(store, manifest.batch, submission).report
+    publish_reports(store, sniffed, [report], rules, settings)
+    reports = [without_reading(r) for r in load_reports(store, manifest) if isinstance(r, Report)]
+    write_batch_pages(store, manifest, reviewed_from(store, reports), rules)
+
+
+# --- re-runs: the corrections carried over ---------------------------------------------
+
+
+def corrections_carried(
+    store: ObjectStore,
+    batch: str,
+    waiting: list[tuple[SpooledReport, Report]],
+    rules: Rules,
+) -> list[tuple[SpooledReport, Report]]:
+    """A re-run's reports (``waiting``, before the checks across the batch) with the
+    corrections reviewers made to the batch's fields applied again: each such submission
+    checked again with the values (``recheck_corrected``, paper checks; the online
+    comparison follows in the batch checks), its spooled report replaced. A correction
+    whose finding is now different is still applied; the report's review marks it.
+    """
+    by_submission: dict[str, list[Decision]] = {}
+    for decision in load_decisions(store, batch):
+        by_submission.setdefault(decision.submission, []).append(decision)
+    out = []
+    for spooled, lean in waiting:
+        corrections = corrections_in_force(by_submission.get(lean.submission_id, ()))
+        doubted = {f.field for f in lean.findings if f.code in READING_CODES}
+        due = {
+            key: value
+            for key, value in corrections.items()
+            if key in doubted or key not in lean.fields or lean.fields[key].value != value
+        }
+        if not due:
+            out.append((spooled, lean))
+            continue
+        full = spooled.load()
+        if as_read(full) is None:
+            out.append((spooled, lean))
+            continue
+        fixed = recheck_corrected(full, corrections, rules, None)
+        write_atomic(spooled.path, fixed.model_dump_json(by_alias=True).encode("utf-8"))
+        out.append((spooled, without_reading(fixed)))
+        log.info("%s: %d reviewers' corrections applied again", lean.submission_id, len(due))
+    return out
+
+
+# --- who may decide --------------------------------------------------------------------
+
+USERS_KEY = "auth/users.json"
+"""The store's users (``shenbao users``): read here only for the names and roles."""
+
+DECIDING_ROLES = frozenset({"reviewer", "admin"})
+
+
+def check_reviewer(store: ObjectStore, name: str) -> str:
+    """``name``, when the store's users (``auth/users.json``) hold it with a role that
+    decides (reviewer, admin); its role.
+
+    Raises:
+        InputError: the store has no users yet, the name is not one of them, or a viewer's.
+    """
+    try:
+        data = json.loads(store.get_bytes(USERS_KEY))
+    except ObjectMissingError:
+        raise InputError(
+            "存储中尚无用户：请先用 shenbao users add NAME --role reviewer 添加复核人 / "
+            "the store has no users: add one with `shenbao users add NAME --role reviewer`"
+        ) from None
+    except ValueError:
+        raise InputError(f"{USERS_KEY} 不是有效的 JSON / is not valid JSON") from None
+    users = data.get("users", []) if isinstance(data, dict) else []
+    role = next(
+        (u.get("role") for u in users if isinstance(u, dict) and u.get("name") == name), None
+    )
+    if role is None:
+        raise InputError(f"用户 {name} 不存在 / no user {name!r} (shenbao users list)")
+    if role not in DECIDING_ROLES:
+        raise InputError(
+            f"用户 {name} 的角色为 {role}，只能查看，不能复核 / a {role} cannot decide"
+        )
+    return str(role)
+
+
+# --- how far review has got ------------------------------------------------------------
+
+
+def batch_progress(store: ObjectStore, batch: str) -> dict[str, Progress]:
+    """Each submission's review progress (findings decided, open, stale) as its stored
+    report's review gives it, in manifest order; sum the values for the batch's."""
+    from usecases.reconcile import load_reports
+
+    manifest = load_manifest(store, batch)
+    return {
+        r.submission_id: progress_of(r.findings, r.review)
+        for r in load_reports(store, manifest)
+        if isinstance(r, Report)
+    }
