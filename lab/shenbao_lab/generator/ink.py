@@ -121,6 +121,10 @@ RED_PEN_INK = (196, 28, 48)
 PENCIL_INK = (70, 70, 76)
 # a black felt-tip marker (记号笔): denser and blacker than a ballpoint
 MARKER_INK = (22, 22, 26)
+# a rubber stamp's violet ink pad (紫色印油): neither a seal's red nor a pen's blue
+STAMP_INK = (104, 46, 150)
+# correction tape (修正带): a film whiter than the paper, hiding what it is laid on
+TAPE_WHITE = (252, 252, 250)
 INKS: dict[str, tuple[int, int, int]] = {
     "house": HOUSE_INK,
     "blue": (30, 62, 175),
@@ -874,6 +878,110 @@ def render_lifted_tick(
     strokes = [_bowed(start, foot, rng, 0.015), _bowed(lift, end, rng, 0.02)]
     pen = max(1.2, size_px * float(rng.uniform(0.06, 0.08)))
     return _pen_strokes(strokes, size_px, size_px, pen, ink)
+
+
+def render_check_stamp(
+    size_px: int, rng: np.random.Generator, ink: tuple[int, int, int] = STAMP_INK
+) -> Image.Image:
+    """A ✓ rubber stamp (对勾印章) pressed on the form: a ring with a bold ✓ inside it, as
+    the stamp's rubber face carries them (the ✓ an even line, 0.1 of the ring wide, its
+    turn below the ring's middle and its flick near the ring's upper right), in stamp-pad
+    ink: edges a little ragged, the ink patchy, one side pressed lighter where the stamp
+    was tilted, a few pinholes where the pad left none.
+
+    Args:
+        size_px: Side of the square output image; the ring nearly fills it.
+        rng: Source of randomness (the rubber's ink, the tilt, the pad).
+        ink: The stamp pad's colour.
+
+    Returns:
+        Square RGBA image, alpha = ink coverage; the ring's centre is the image centre.
+    """
+    ss = 2
+    s = size_px * ss
+    c = s / 2
+    coords = np.arange(s, dtype=np.float32) + 0.5 - c
+    r = np.hypot(coords[None, :], coords[:, None])
+    r_out = 0.47 * s
+    ring_w = float(rng.uniform(0.06, 0.075)) * s
+    mask = np.clip(r_out - r + 0.5, 0, 1) * np.clip(r - (r_out - ring_w) + 0.5, 0, 1)
+    # the ✓ cut in the rubber: a clean, even stroke (no pen's pressure), inside the ring
+    start = np.array([0.27, 0.5]) * s
+    turn = np.array([0.43, 0.69]) * s
+    end = np.array([0.74, 0.3]) * s
+    line = round(float(rng.uniform(0.09, 0.11)) * s)
+    check = np.zeros((s, s), dtype=np.uint8)
+    points = np.rint(np.array([start, turn, end]) * 16 - 8).astype(np.int32)
+    cv2.polylines(check, [points], False, 255, line, cv2.LINE_AA, 4)
+    np.maximum(mask, check.astype(np.float32) / 255.0, out=mask)
+    mask = _roughen(mask, rng, grain_px=1.2 * ss, amount=0.1)
+    cov = cv2.resize(mask, (size_px, size_px), interpolation=cv2.INTER_AREA)
+    # the pad's ink: patchy, lighter on the side the stamp was tilted off, pinholes
+    density = 0.84 + 0.08 * _smooth_noise(rng, cov.shape, max(2.0, size_px / 5))
+    rel = np.arange(size_px, dtype=np.float32) + 0.5 - size_px / 2
+    tilt = rng.uniform(0.0, 2 * math.pi)
+    lean = (math.cos(tilt) * rel[None, :] + math.sin(tilt) * rel[:, None]) / (size_px / 2)
+    density -= float(rng.uniform(0.08, 0.22)) * np.clip(lean, -1.0, 1.0)
+    density[_smooth_noise(rng, cov.shape, 1.2) > 2.0] *= 0.4
+    alpha = cov * np.clip(density, 0.0, 1.0)
+    return _to_rgba(alpha, ink)
+
+
+def render_tape(width_px: int, height_px: int, rng: np.random.Generator) -> Image.Image:
+    """A strip of correction tape (修正带) as it lies on the paper: a film whiter than
+    the paper, nearly opaque (what it covers shows only as a faint ghost), its two long
+    edges a thin grey line where the film's edge throws a shadow in the scanner's light,
+    its ends cut straight by the applicator, the start a little heavier.
+
+    Returns an RGBA patch to lay over the page with ``cover`` (not ``stamp``: tape hides
+    what is under it, ink darkens it); alpha = how much of the page it hides.
+    """
+    h, w = max(3, height_px), max(3, width_px)
+    alpha = np.full((h, w), float(rng.uniform(0.95, 0.985)), dtype=np.float32)
+    alpha *= 1.0 + 0.015 * _smooth_noise(rng, (h, w), max(3.0, h / 2))
+    rgb = np.empty((h, w, 3), dtype=np.float32)
+    rgb[...] = TAPE_WHITE
+    edge = max(1, round(h * 0.03))  # the film's edge: about 0.1–0.15 mm
+    shadow = float(rng.uniform(150, 190))
+    for rows in (slice(0, edge), slice(h - edge, h)):
+        rgb[rows] = shadow
+        alpha[rows] = float(rng.uniform(0.55, 0.8))
+    rgb[:, :edge] = np.minimum(rgb[:, :edge], shadow + 40)  # the cut ends: fainter
+    rgb[:, w - edge :] = np.minimum(rgb[:, w - edge :], shadow + 40)
+    out = np.empty((h, w, 4), dtype=np.uint8)
+    out[..., :3] = np.rint(np.clip(rgb, 0, 255)).astype(np.uint8)
+    out[..., 3] = np.rint(np.clip(alpha, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return Image.fromarray(out, "RGBA")
+
+
+def cover(
+    page: Image.Image, patch: Image.Image, *, center: tuple[float, float], angle_deg: float
+) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """Lay an opaque patch (correction tape) on a copy of the page: the patch's colour
+    replaces the page's by its alpha (print and ink under it hidden), unlike ``stamp``,
+    which only darkens.
+
+    Returns ``(new_page, bbox)`` as ``stamp`` does.
+    """
+    base = np.asarray(page.convert("RGB"), dtype=np.float32)
+    rgba = np.asarray(patch.convert("RGBA"), dtype=np.float32)
+    src = np.empty(rgba.shape, dtype=np.float32)
+    src[..., 3] = rgba[..., 3] / 255.0
+    src[..., :3] = rgba[..., :3] * src[..., 3:4]  # premultiplied, so it interpolates
+    h, w = rgba.shape[:2]
+    placed = _warp_region(src, _affine((w / 2, h / 2), center, _linear(angle_deg)), base.shape[:2])
+    if placed is None:
+        return Image.fromarray(base.astype(np.uint8), "RGB"), (0, 0, 0, 0)
+    region, x0, y0 = placed
+    view = base[y0 : y0 + region.shape[0], x0 : x0 + region.shape[1]]
+    a = np.clip(region[..., 3:4], 0.0, 1.0)
+    view[...] = view * (1.0 - a) + region[..., :3]
+    out = Image.fromarray(np.rint(np.clip(base, 0, 255)).astype(np.uint8), "RGB")
+    ys, xs = np.nonzero(region[..., 3] >= 1.0 / 255.0)
+    if ys.size == 0:
+        return out, (0, 0, 0, 0)
+    bbox = (x0 + int(xs.min()), y0 + int(ys.min()), x0 + int(xs.max()) + 1, y0 + int(ys.max()) + 1)
+    return out, bbox
 
 
 def render_highlighter(

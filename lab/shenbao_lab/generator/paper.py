@@ -23,6 +23,8 @@ from shenbao_lab.generator.ink import (
     INKS,
     RED_PEN_INK,
     HandParams,
+    cover,
+    render_check_stamp,
     render_handwriting,
     render_highlighter,
     render_lifted_tick,
@@ -30,6 +32,7 @@ from shenbao_lab.generator.ink import (
     render_pen_mark,
     render_pencil_tick,
     render_seal,
+    render_tape,
     render_tick,
     stamp,
 )
@@ -53,6 +56,9 @@ SEAL_MM = 42.0  # 公章: 40–42 mm across
 # pen_check_corrected: the share of ticked groups where another option was ticked first,
 # then scratched out
 CORRECTED_SHARE = 0.5
+# pen_check_taped: the share of ticked groups where another option was ticked first,
+# then hidden under correction tape
+TAPED_SHARE = 0.5
 PX_BOX = tuple[float, float, float, float]
 
 
@@ -237,6 +243,17 @@ class _Paper:
             # box's lower half, the long one up past the top right corner
             ink = render_lifted_tick(round(self.px(size * float(rng.uniform(1.6, 1.9)))), rng)
             centre = (x + size * 0.62, y + size * 0.25)
+        elif box.mark is TickMark.STAMP_CHECK:
+            # a ✓ rubber stamp pressed on the box, aimed at its middle: the ring 2–2.3 of
+            # the box across (its ✓ about the box's size), turned as the hand held it
+            side = round(self.px(size * float(rng.uniform(2.0, 2.3))))
+            ink = render_check_stamp(side, rng)
+            centre = (x + size / 2, y + size / 2)
+            angle = float(rng.uniform(-15, 15))
+        elif box.mark is TickMark.PEN_CHECK_TAPED:
+            # the final choice: a plain pen ✓ (the mistaken one is under tape elsewhere)
+            ink = render_tick(round(self.px(size * float(rng.uniform(1.2, 1.5)))), rng)
+            centre = (x + size * 0.6, y + size * 0.35)
         elif box.mark is TickMark.PEN_FILL:
             side = round(self.px(size * 0.95))
             ink = render_pen_mark("fill", side, side, rng)
@@ -292,6 +309,35 @@ class _Paper:
             angle_deg=float(rng.uniform(-8, 8)),
             rng=rng,
             opacity=1.0,
+        )
+
+    def taped_tick(self, box: TickBox, rng: np.random.Generator) -> None:
+        """A pen ✓ put in ``box`` by mistake, then hidden under correction tape: one strip
+        run along the line over the box and the ✓, from 1.5–2.5 mm before the box to just
+        past it (short of the words), 1.2–1.3 of the box tall (a 5 mm tape on a 12 pt
+        form's box), the box's rules hidden with the ✓ (a faint ghost of them shows)."""
+        x, y, size = box.x, box.y, box.size
+        tick = render_tick(round(self.px(size * float(rng.uniform(0.95, 1.1)))), rng)
+        jitter = rng.normal(0.0, 0.03 * size, 2)
+        centre = (x + size * 0.5 + jitter[0], y + size * 0.5 + jitter[1])
+        self.image, _ = stamp(
+            self.image,
+            tick,
+            center=(self.px(centre[0]), self.px(centre[1])),
+            angle_deg=float(rng.uniform(-8, 8)),
+            rng=rng,
+            opacity=1.0,
+        )
+        start = x - float(rng.uniform(1.5, 2.5))
+        end = x + size + float(rng.uniform(0.3, 0.7))
+        tall = size * float(rng.uniform(1.2, 1.3))
+        tape = render_tape(round(self.px(end - start)), round(self.px(tall)), rng)
+        middle = y + size / 2 + float(rng.normal(0.0, 0.02 * size))
+        self.image, _ = cover(
+            self.image,
+            tape,
+            center=(self.px((start + end) / 2), self.px(middle)),
+            angle_deg=float(rng.uniform(-1.5, 1.5)),
         )
 
     def highlight(self, box: TickBox, rng: np.random.Generator) -> None:
@@ -378,13 +424,19 @@ def mark_boxes(paper: _Paper, boxes: list[TickBox], rng: np.random.Generator) ->
     """The pen on a page's tick groups: each chosen box marked the style's way, and where
     the style strikes the other options out, those struck (a group left blank is left
     alone). Where the style corrects, some groups first had another option ticked, then
-    scratched out, before the chosen one was ticked."""
+    scratched out or hidden under correction tape, before the chosen one was ticked."""
     corrected = [b for b in boxes if b.ticked and b.mark is TickMark.PEN_CHECK_CORRECTED]
     for chosen in corrected:
         if rng.random() < CORRECTED_SHARE:
             others = [b for b in boxes if b.field == chosen.field and not b.ticked]
             if others:
                 paper.scratched_tick(others[int(rng.integers(len(others)))], rng)
+    taped = [b for b in boxes if b.ticked and b.mark is TickMark.PEN_CHECK_TAPED]
+    for chosen in taped:
+        if rng.random() < TAPED_SHARE:
+            others = [b for b in boxes if b.field == chosen.field and not b.ticked]
+            if others:
+                paper.taped_tick(others[int(rng.integers(len(others)))], rng)
     for box in boxes:
         if box.ticked and not box.printed_tick:
             paper.mark(box, rng)

@@ -74,6 +74,8 @@ class TickMark(StrEnum):
     TYPED_RED_WORDS = "typed_red_words"
     PEN_CHECK_MARKER = "pen_check_marker"
     PEN_CHECK_LIFTED = "pen_check_lifted"
+    STAMP_CHECK = "stamp_check"
+    PEN_CHECK_TAPED = "pen_check_taped"
 
     @property
     def strikes_others(self) -> bool:

@@ -119,18 +119,32 @@ SESSION_19_RETIRED = (
     "phone-red-words-spaced",
     "grey-marker-tick-holes",
 )
+# ... and two added as withheld, each with a mark the generator did not draw before,
+# carrying the scan and table dimensions the retired two took
+SESSION_19_WITHHELD = (
+    "phone-stamped-tick-spaced",
+    "grey-taped-tick-holes",
+)
+SESSION_19_MARKS = (
+    TickMark.STAMP_CHECK,
+    TickMark.PEN_CHECK_TAPED,
+)
 
-# the newest withheld families, session 18's and the earlier sessions' still withheld:
+# the newest withheld families, session 19's and the earlier sessions' still withheld:
 # the ones that must carry the dimensions the retired took, each fresh beyond its mark
-_RETIRED_SINCE_15 = SESSION_16_RETIRED + SESSION_17_RETIRED + SESSION_18_RETIRED
+_RETIRED_SINCE_15 = (
+    SESSION_16_RETIRED + SESSION_17_RETIRED + SESSION_18_RETIRED + SESSION_19_RETIRED
+)
 NEW_WITHHELD = (
-    SESSION_18_WITHHELD
-    + tuple(n for n in SESSION_17_WITHHELD if n not in SESSION_18_RETIRED)
+    SESSION_19_WITHHELD
+    + tuple(n for n in SESSION_18_WITHHELD if n not in SESSION_19_RETIRED)
+    + tuple(n for n in SESSION_17_WITHHELD if n not in _RETIRED_SINCE_15)
     + tuple(n for n in SESSION_16_WITHHELD if n not in _RETIRED_SINCE_15)
     + tuple(n for n in SESSION_15_WITHHELD if n not in _RETIRED_SINCE_15)
 )
 NEW_MARKS = (
-    *SESSION_18_MARKS,
+    *SESSION_19_MARKS,
+    TickMark.PEN_CHECK_LIFTED,
     TickMark.PEN_CHECK_CORRECTED,
     TickMark.PEN_HATCH,
     TickMark.PEN_DOT,
