@@ -5,10 +5,13 @@ on its pages, an unreadable report, a quarantined file and a batch-level finding
 Submission ``REVIEWED[0]`` (pages 1–2, 贵阳市, fail): a red square on page 1 under its
 FIELD_MISMATCH finding, a blue square on page 2 under its SEAL_MISSING, a low-confidence
 warning on page 2 and a FIELD_MISSING without a page; shown errors first, in report
-order: mismatch, seal, missing, then the warning. ``REVIEWED[1]`` (pages 3–4, no city field, its address in
-遵义市, needs review): page 4 was scanned upside down (rotation 180): the red square drawn
-at the PDF page's bottom right is at the upright page's top left, where its finding's box
-is. ``REVIEWED[2]``: its report.json is not a report.
+order: mismatch, seal, missing, then the warning.
+
+``REVIEWED[1]`` (pages 3–4, no city field, its address in 遵义市, needs review): page 4
+was scanned upside down (rotation 180): the red square drawn at the PDF page's bottom
+right is at the upright page's top left, where its finding's box is.
+
+``REVIEWED[2]``: its report.json is not a report.
 """
 
 from __future__ import annotations
