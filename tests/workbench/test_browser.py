@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 from storage.local_store import LocalStore
 from tests.workbench.conftest import BATCH, KEY, PASSWORD, PNG, SUBMISSIONS, put_batch, put_users
@@ -67,6 +67,15 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
     context = browser.new_context(base_url=server, locale="zh-CN")
     yield context.new_page()
     context.close()
+
+
+def _wait_until_loaded(image: Locator, seconds: float = 30) -> None:
+    """Until the image is drawn (polled from here: the page's policy forbids the eval
+    ``wait_for_function`` would use)."""
+    deadline = time.monotonic() + seconds
+    while not image.evaluate("img => img.complete && img.naturalWidth > 0"):
+        assert time.monotonic() < deadline, "the page image did not load"
+        time.sleep(0.1)
 
 
 def _log_in(page: Page, name: str, password: str) -> None:
@@ -154,9 +163,7 @@ def test_a_batch_filtered_and_a_submission_stepped_through_by_keyboard(
     assert page.locator("rect.box.current").count() == 1
     image = page.locator("figure.page#page-2 img")
     image.scroll_into_view_if_needed()
-    page.wait_for_function(
-        "document.querySelector('figure.page#page-2 img').naturalWidth > 0", timeout=20000
-    )
+    _wait_until_loaded(image)
     # the box sits over the image where the report puts it (x 0.6–0.8, y 0.5–0.6)
     sheet = image.bounding_box()
     drawn = box.bounding_box()

@@ -124,6 +124,8 @@ def test_the_submission_page_shows_findings_fields_and_boxes(
     ids = re.findall(r'<li class="finding [^"]*" id="finding-([0-9a-f]{12})"', html)
     assert ids == [mismatch.id, seal.id, missing.id, low.id]
     assert "研发投入：纸质 848.71 与网上填报 848.17 不一致" in html
+    assert '纸质：<b class="paper">848.71</b> · 网上：<b class="online">848.17</b>' in html
+    assert "None" not in html
     crop = f"/files/reports/{REVIEW_BATCH}/{REVIEWED[0]}/evidence/finding-01.png"
     assert f'src="{crop}"' in html
     assert client.get(crop).content == PNG

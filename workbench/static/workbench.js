@@ -48,6 +48,14 @@ function submissionPage() {
     }
     if (item.dataset.page) showPage(item.dataset.page);
     item.scrollIntoView({ block: "nearest" });
+    // the box into the page column's view (the column scrolls, the window stays)
+    const box = document.querySelector(`rect.box[data-finding="${item.dataset.finding}"]`);
+    const column = document.querySelector(".pages-column");
+    if (box && column) {
+      const shown = column.getBoundingClientRect();
+      const drawn = box.getBoundingClientRect();
+      column.scrollTop += drawn.top - shown.top - (shown.height - drawn.height) / 2;
+    }
     item.focus({ preventScroll: true });
     history.replaceState(null, "", "#finding-" + item.dataset.finding);
   }
