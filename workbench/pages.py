@@ -55,6 +55,8 @@ UNREADABLE = "unreadable"
 UNREADABLE_LABEL = "报告无法读取"
 NO_CITY = "未识别"
 # A locality as addresses print it: an optional province, then the 市 / 州 / 地区 / 盟.
+# A page number in a URL: 1–9999, no sign, no leading zero.
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,3}")
 _LOCALITY = re.compile(r"^(?:.{2,3}省)?(.{1,8}?(?:自治州|市|州|地区|盟))")
 
 
@@ -469,13 +471,16 @@ def add_pages(app: FastAPI) -> None:
         request: Request,
         batch: str,
         submission: str,
-        number: int,
+        number: str,
         user: Annotated[User, Depends(file_user)],
     ) -> Response:
         store = workbench(request).store
         security.submission_report(store, batch, submission)
+        if not _PAGE_NUMBER.fullmatch(number):
+            raise NotStoredError(f"{batch}/{submission}/page {number!r}")
         report = load_report(store, batch, submission)
-        page = next((p for p in report.pages if p.number == number), None) if report else None
+        wanted = int(number)
+        page = next((p for p in report.pages if p.number == wanted), None) if report else None
         if report is None or page is None:
             raise NotStoredError(f"{batch}/{submission}/page {number}")
         data = _page_images(request).image(store, report, page)

@@ -220,6 +220,10 @@ def test_a_page_whose_original_is_gone_is_not_found(
         "/batches/..%2fauth/users.json",
         f"{FIRST}/pages/3.jpg",
         f"{FIRST}/pages/0.jpg",
+        f"{FIRST}/pages/01.jpg",
+        f"{FIRST}/pages/-1.jpg",
+        f"{FIRST}/pages/x.jpg",
+        f"{FIRST}/pages/1.png",
         f"/batches/nope/{REVIEWED[0]}/pages/1.jpg",
     ],
 )
