@@ -18,6 +18,7 @@ import re
 import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -285,6 +286,22 @@ def rules_of(directory: Path) -> Rules:
     return load_rules(directory)
 
 
+def form_order(rules: Rules, report: Report) -> Callable[[FieldView], tuple[int, int, str]]:
+    """A sort key putting fields in the order the annex's form prints them (its fields,
+    then its tables' rows), any other field after them by key."""
+    template = rules.templates.get(report.annex)
+    keys: list[str] = []
+    if template is not None:
+        keys += [spec.key for spec in template.fields]
+        for table in template.tables:
+            keys.append(table.key)
+            keys += [
+                f"{row.key}_{column.key}" for row in table.rows for column in table.columns[1:]
+            ]
+    place = {key: i for i, key in enumerate(keys)}
+    return lambda view: (0, place[view.key], "") if view.key in place else (1, 0, view.key)
+
+
 def _online_value(report: Report, key: str, compared: frozenset[str]) -> tuple[str, bool]:
     """The online record's value of field ``key`` as the report knows it, and whether it
     differs: a finding on the field carrying the online value gives it; a field the export
@@ -335,7 +352,7 @@ def submission_view(
         )
     compared = frozenset(c.key for c in rules.export_columns.columns)
     fields = []
-    for field_view in view.fields:
+    for field_view in sorted(view.fields, key=form_order(rules, report)):
         online, differs = _online_value(report, field_view.key, compared)
         fields.append(FieldItem(view=field_view, online=online, differs=differs))
     page_items = [

@@ -150,6 +150,10 @@ def test_the_submission_page_shows_findings_fields_and_boxes(
     contact = html[html.index('<tr data-field="contact"') :]
     contact = contact[: contact.index("</tr>")]
     assert 'class="low' in contact and "需核对" in contact and "0.41" in contact
+    # fields in the order the pilot form prints them
+    order = re.findall(r'<tr data-field="([a-z_]+)"', html)
+    assert sorted(order) == sorted(report.fields)
+    assert order.index("lead_org") < order.index("legal_rep") < order.index("contact")
     # the keys, and no decision form yet
     assert "<kbd>j</kbd>" in html and "尚未开放" in html
     assert 'method="post"' not in html.replace('action="/logout"', "").split("<main>")[1]
