@@ -75,6 +75,8 @@ def test_the_batch_page_lists_its_submissions(client: TestClient) -> None:
     assert "遵义&lt;b&gt;装备&lt;/b&gt;有限公司" in second  # escaped
     assert "未匹配" in second
     assert "报告无法读取" in html
+    assert f'href="{BATCH_URL}/{REVIEWED[2]}"' not in html  # its page would be a 404
+    assert f'href="{BATCH_URL}/{REVIEWED[0]}"' in html
     # the batch's own findings and the quarantined file with its reason
     assert 'data-code="PAPER_MISSING"' in html and "GZ2022-0192" in html
     assert "broken.pdf" in html and "文件已损坏，无法打开" in html
