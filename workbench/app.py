@@ -366,6 +366,9 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _handlers(app)
     _routes(app)
+    from workbench.pages import add_pages  # the pages use this module's dependencies
+
+    add_pages(app)
     return app
 
 

@@ -69,6 +69,17 @@ class ThrottleSettings(BaseModel):
     lockout_seconds: float = Field(gt=0)
 
 
+class PageImageSettings(BaseModel):
+    """workbench.yaml's ``page_images``: how the submission page's page images are drawn."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dpi: int = Field(ge=36, le=300)
+    max_pixels: int = Field(gt=0)
+    jpeg_quality: int = Field(ge=30, le=100)
+    cache_pages: int = Field(ge=0)
+
+
 class WorkbenchSettings(BaseModel):
     """workbench.yaml: sessions, passwords, throttling (each value's reason is there)."""
 
@@ -79,6 +90,7 @@ class WorkbenchSettings(BaseModel):
     password_max_length: int = Field(ge=16, le=4096)
     throttle: ThrottleSettings
     users_recheck_seconds: float = Field(ge=0)
+    page_images: PageImageSettings
 
 
 def load_settings(path: Path = SETTINGS_PATH) -> WorkbenchSettings:

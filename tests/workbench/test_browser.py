@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 from storage.local_store import LocalStore
 from tests.workbench.conftest import BATCH, KEY, PASSWORD, PNG, SUBMISSIONS, put_batch, put_users
+from tests.workbench.review_batch import REVIEW_BATCH, REVIEWED, put_review_batch
 from workbench.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -32,6 +33,7 @@ SUMMARY = f"/files/batches/{BATCH}/summary.xlsx"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = LocalStore(tmp_path_factory.mktemp("browser") / "store")
     put_batch(store)
+    put_review_batch(store)
     put_users(store)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -65,6 +67,15 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
     context = browser.new_context(base_url=server, locale="zh-CN")
     yield context.new_page()
     context.close()
+
+
+def _wait_until_loaded(image: Locator, seconds: float = 30) -> None:
+    """Until the image is drawn (polled from here: the page's policy forbids the eval
+    ``wait_for_function`` would use)."""
+    deadline = time.monotonic() + seconds
+    while not image.evaluate("img => img.complete && img.naturalWidth > 0"):
+        assert time.monotonic() < deadline, "the page image did not load"
+        time.sleep(0.1)
 
 
 def _log_in(page: Page, name: str, password: str) -> None:
@@ -117,3 +128,55 @@ def test_a_wrong_csrf_token_is_refused(page: Page, server: str) -> None:
     assert answer.value.status == 403
     page.goto("/")
     assert page.url == f"{server}/"  # still logged in
+
+
+def test_a_batch_filtered_and_a_submission_stepped_through_by_keyboard(
+    page: Page, server: str
+) -> None:
+    _log_in(page, "rui", PASSWORD)
+    page.wait_for_url(f"{server}/")
+    page.click(f"a[href='/batches/{REVIEW_BATCH}']")
+    page.wait_for_url(f"{server}/batches/{REVIEW_BATCH}")
+    assert page.locator("table.submissions tbody tr").count() == 3
+    # a changed filter applies at once (no button pressed)
+    page.select_option("select[name=status]", "fail")
+    page.wait_for_url(f"{server}/batches/{REVIEW_BATCH}?status=fail*")
+    rows = page.locator("table.submissions tbody tr")
+    assert rows.count() == 1
+    assert rows.first.get_attribute("data-submission") == REVIEWED[0]
+    rows.first.locator("a").click()
+    page.wait_for_url(f"{server}/batches/{REVIEW_BATCH}/{REVIEWED[0]}")
+    findings = page.locator("li.finding")
+    assert findings.count() == 4
+    assert page.locator("figure.page#page-1").is_visible()  # the first page at first
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    second = findings.nth(1)
+    assert "current" in (second.get_attribute("class") or "")
+    assert "current" not in (findings.nth(0).get_attribute("class") or "")
+    chosen = second.get_attribute("data-finding")
+    # its page is shown, the other hidden, and its box highlighted on the page image
+    assert page.locator("figure.page#page-2").is_visible()
+    assert not page.locator("figure.page#page-1").is_visible()
+    box = page.locator(f"figure.page#page-2 rect.box[data-finding='{chosen}']")
+    assert "current" in (box.get_attribute("class") or "")
+    assert page.locator("rect.box.current").count() == 1
+    image = page.locator("figure.page#page-2 img")
+    image.scroll_into_view_if_needed()
+    _wait_until_loaded(image)
+    # the box sits over the image where the report puts it (x 0.6–0.8, y 0.5–0.6)
+    sheet = image.bounding_box()
+    drawn = box.bounding_box()
+    assert sheet is not None and drawn is not None
+    assert abs((drawn["x"] - sheet["x"]) / sheet["width"] - 0.6) < 0.02
+    assert abs((drawn["y"] - sheet["y"]) / sheet["height"] - 0.5) < 0.02
+    # k goes back; the decision keys make no decision, they say so
+    page.keyboard.press("k")
+    assert "current" in (findings.nth(0).get_attribute("class") or "")
+    assert page.locator("figure.page#page-1").is_visible()
+    page.keyboard.press("d")
+    assert (
+        "尚未" in page.locator("#keys-note").inner_text()
+        or "未记录" in page.locator("#keys-note").inner_text()
+    )
+    assert page.locator("form[method=post]").count() == 1  # the logout only

@@ -7,4 +7,89 @@ document.addEventListener("DOMContentLoaded", () => {
       link.setAttribute("aria-current", "page");
     }
   }
+  batchFilters();
+  submissionPage();
 });
+
+// The batch page: a changed filter applies at once.
+function batchFilters() {
+  const form = document.getElementById("filters");
+  if (!form) return;
+  for (const input of form.querySelectorAll("select, input[type=checkbox]")) {
+    input.addEventListener("change", () => form.submit());
+  }
+}
+
+// The submission page: one page shown at a time; a finding chosen (click, j/k, ↓/↑)
+// shows its page with its box highlighted. Enter/c, d, e are kept for the decisions.
+function submissionPage() {
+  const findings = Array.from(document.querySelectorAll("li.finding"));
+  const figures = Array.from(document.querySelectorAll("figure.page"));
+  if (!figures.length && !findings.length) return;
+  document.body.classList.add("js");
+  let index = -1;
+
+  function showPage(number) {
+    for (const figure of figures) {
+      figure.classList.toggle("current", figure.dataset.page === String(number));
+    }
+    for (const tab of document.querySelectorAll("nav.page-tabs a")) {
+      tab.classList.toggle("current", tab.dataset.page === String(number));
+    }
+  }
+
+  function choose(i) {
+    if (!findings.length) return;
+    index = Math.max(0, Math.min(findings.length - 1, i));
+    const item = findings[index];
+    for (const other of findings) other.classList.toggle("current", other === item);
+    for (const rect of document.querySelectorAll("rect.box")) {
+      rect.classList.toggle("current", rect.dataset.finding === item.dataset.finding);
+    }
+    if (item.dataset.page) showPage(item.dataset.page);
+    item.scrollIntoView({ block: "nearest" });
+    // the box into the page column's view (the column scrolls, the window stays)
+    const box = document.querySelector(`rect.box[data-finding="${item.dataset.finding}"]`);
+    const column = document.querySelector(".pages-column");
+    if (box && column) {
+      const shown = column.getBoundingClientRect();
+      const drawn = box.getBoundingClientRect();
+      column.scrollTop += drawn.top - shown.top - (shown.height - drawn.height) / 2;
+    }
+    item.focus({ preventScroll: true });
+    history.replaceState(null, "", "#finding-" + item.dataset.finding);
+  }
+
+  findings.forEach((item, i) => item.addEventListener("click", () => choose(i)));
+  for (const tab of document.querySelectorAll("nav.page-tabs a")) {
+    tab.addEventListener("click", (event) => {
+      event.preventDefault();
+      showPage(tab.dataset.page);
+    });
+  }
+
+  const note = document.getElementById("keys-note");
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select") return;
+    if (event.key === "j" || event.key === "ArrowDown") {
+      event.preventDefault();
+      choose(index + 1);
+    } else if (event.key === "k" || event.key === "ArrowUp") {
+      event.preventDefault();
+      choose(index - 1);
+    } else if (["Enter", "c", "d", "e"].includes(event.key) && index >= 0 && note) {
+      // no decision is made here: the decisions come with their own forms
+      event.preventDefault();
+      note.hidden = false;
+      note.textContent = "确认、驳回、更正将随复核决定功能提供，当前未记录任何决定。";
+    }
+  });
+
+  // the finding named in the address (after a reload), else the first page
+  const named = window.location.hash.replace("#finding-", "");
+  const start = findings.findIndex((item) => item.dataset.finding === named);
+  if (start >= 0) choose(start);
+  else if (figures.length) showPage(figures[0].dataset.page);
+}

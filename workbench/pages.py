@@ -1,0 +1,506 @@
+"""The reviewer's pages: a batch (its submissions, filters, batch findings, quarantined
+files) and a submission (findings with crops, fields, paper beside online, the page images
+with every finding's box), and the page images themselves.
+
+Everything is read from the store as ``shenbao run`` left it: the batch's manifest.json
+and each submission's report.json (validated); the page images are rendered from the
+kept original (``originals/{sha256}``) by the pipeline's own rasteriser, turned and
+deskewed as the report recorded, so the findings' boxes (fractions of the upright page)
+fit them.
+
+Whether a finding is still open is asked of one function, ``open_finding_ids``: today
+every finding is open; with the decisions it answers from the effective decisions.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+
+import cv2
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from pipeline.errors import PipelineError, StorageError
+from pipeline.model import (
+    Finding,
+    FindingCode,
+    Manifest,
+    Page,
+    Report,
+    Severity,
+    SourceKind,
+    Status,
+)
+from pipeline.rulebook import Rules, load_rules
+from pipeline.run import normalised_page_images
+from pipeline.settings import Settings
+from reports.html import FieldView, FindingView, format_value, report_view
+from reports.labels import ANNEX_LABELS, CODE_LABELS, STATUS_LABELS
+from storage.base import ObjectMissingError, ObjectStore, report_key
+from usecases.reconcile import fetch_original
+from workbench import security
+from workbench.app import current_user, file_user, render, workbench
+from workbench.security import NotStoredError, PageImageSettings
+from workbench.users import User
+
+UNREADABLE = "unreadable"
+UNREADABLE_LABEL = "报告无法读取"
+NO_CITY = "未识别"
+# A locality as addresses print it: an optional province, then the 市 / 州 / 地区 / 盟.
+# A page number in a URL: 1–9999, no sign, no leading zero.
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,3}")
+_LOCALITY = re.compile(r"^(?:.{2,3}省)?(.{1,8}?(?:自治州|市|州|地区|盟))")
+
+
+# --- open or decided --------------------------------------------------------------------
+
+
+def open_finding_ids(store: ObjectStore, report: Report) -> frozenset[str]:
+    """The ids of ``report``'s findings still waiting for a reviewer's decision.
+
+    Today no decision exists: every finding is open. At merge this answers from the
+    effective decisions (decisions19: ``usecases/review.py`` over ``pipeline/decision.py``):
+    a finding whose effective decision is confirm / dismiss / correct, and not stale, is
+    decided.
+    """
+    return frozenset(f.id for f in report.findings if f.id is not None)
+
+
+# --- the batch page ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    """One submission of the batch page."""
+
+    submission: str
+    file: str
+    status: str
+    status_label: str
+    annex_label: str
+    errors: int
+    warnings: int
+    online: str | None
+    applicant: str
+    city: str
+    codes: frozenset[str]
+    open: int
+
+
+@dataclass(frozen=True)
+class BatchView:
+    batch: str
+    rows: list[SubmissionRow]
+    shown: list[SubmissionRow]
+    batch_findings: list[tuple[Finding, str]]
+    quarantined: list[tuple[str, str]]
+    statuses: list[tuple[str, str]]
+    codes: list[tuple[str, str]]
+    cities: list[str]
+    chosen: dict[str, str]
+
+
+def _text(report: Report, key: str) -> str | None:
+    item = report.fields.get(key)
+    if item is None or not isinstance(item.value, str) or not item.value.strip():
+        return None
+    return item.value.strip()
+
+
+def city_of(report: Report) -> str:
+    """The submission's 市（州）: the form's own field, else the locality its address names."""
+    city = _text(report, "city")
+    if city:
+        return city
+    address = _text(report, "address")
+    found = _LOCALITY.match(address) if address else None
+    return found.group(1) if found else NO_CITY
+
+
+def submission_row(store: ObjectStore, report: Report, file: str) -> SubmissionRow:
+    return SubmissionRow(
+        submission=report.submission_id,
+        file=file,
+        status=report.status.value,
+        status_label=STATUS_LABELS[report.status],
+        annex_label=ANNEX_LABELS[report.annex],
+        errors=sum(f.severity is Severity.ERROR for f in report.findings),
+        warnings=sum(f.severity is Severity.WARNING for f in report.findings),
+        online=report.online.record_id if report.online else None,
+        applicant=_text(report, "lead_org") or _text(report, "center_name") or "—",
+        city=city_of(report),
+        codes=frozenset(f.code.value for f in report.findings),
+        open=len(open_finding_ids(store, report)),
+    )
+
+
+def _unreadable_row(submission: str, file: str) -> SubmissionRow:
+    return SubmissionRow(
+        submission=submission,
+        file=file,
+        status=UNREADABLE,
+        status_label=UNREADABLE_LABEL,
+        annex_label="—",
+        errors=0,
+        warnings=0,
+        online=None,
+        applicant="—",
+        city=NO_CITY,
+        codes=frozenset(),
+        open=0,
+    )
+
+
+def load_report(store: ObjectStore, batch: str, submission: str) -> Report | None:
+    """The stored report, validated; None when it is missing or unreadable."""
+    try:
+        return Report.model_validate_json(store.get_bytes(report_key(batch, submission)))
+    except (ObjectMissingError, StorageError, ValidationError, ValueError):
+        return None
+
+
+def load_manifest(store: ObjectStore, batch: str) -> Manifest:
+    """The batch's manifest (404 when the id is wrong, absent or the manifest unreadable)."""
+    key = security.batch_manifest(store, batch)
+    try:
+        return Manifest.model_validate_json(store.get_bytes(key))
+    except (ValidationError, PipelineError) as exc:
+        raise NotStoredError(key) from exc
+
+
+def keep(row: SubmissionRow, status: str, code: str, city: str, still_open: bool) -> bool:
+    """Whether ``row`` passes the batch page's filters (an empty filter lets all pass)."""
+    return (
+        (not status or row.status == status)
+        and (not code or code in row.codes)
+        and (not city or row.city == city)
+        and (not still_open or row.open > 0)
+    )
+
+
+def batch_view(
+    store: ObjectStore, batch: str, status: str, code: str, city: str, still_open: bool
+) -> BatchView:
+    manifest = load_manifest(store, batch)
+    rows = []
+    for entry in manifest.files:
+        for sid in entry.submissions:
+            report = load_report(store, manifest.batch, sid)
+            rows.append(
+                _unreadable_row(sid, entry.file)
+                if report is None
+                else submission_row(store, report, entry.file)
+            )
+    present = {r.status for r in rows}
+    statuses: list[tuple[str, str]] = [
+        (str(s.value), STATUS_LABELS[s]) for s in Status if s.value in present
+    ]
+    if UNREADABLE in present:
+        statuses.append((UNREADABLE, UNREADABLE_LABEL))
+    codes = sorted({c for r in rows for c in r.codes})
+    return BatchView(
+        batch=manifest.batch,
+        rows=rows,
+        shown=[r for r in rows if keep(r, status, code, city, still_open)],
+        batch_findings=[(f, CODE_LABELS[f.code]) for f in manifest.findings],
+        quarantined=[
+            (e.file, e.reason or "（未说明原因）")
+            for e in manifest.files
+            if e.state == "quarantined"
+        ],
+        statuses=statuses,
+        codes=[(c, CODE_LABELS[FindingCode(c)]) for c in codes],
+        cities=sorted({r.city for r in rows}),
+        chosen={
+            "status": status,
+            "code": code,
+            "city": city,
+            "open": "1" if still_open else "",
+        },
+    )
+
+
+# --- the submission page ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FindingItem:
+    """One finding of the submission page: its words (``view``) and where it is."""
+
+    id: str
+    view: FindingView
+    page: int | None
+    bbox: tuple[float, float, float, float] | None
+    crop: str | None
+    open: bool
+
+
+@dataclass(frozen=True)
+class FieldItem:
+    view: FieldView
+    online: str
+    differs: bool
+
+
+@dataclass(frozen=True)
+class PageItem:
+    number: int
+    source_page: int
+    image: bool
+    width: float
+    height: float
+    boxes: list[FindingItem]
+
+
+@dataclass(frozen=True)
+class SubmissionView:
+    batch: str
+    submission: str
+    title: str
+    status: str
+    status_label: str
+    annex_label: str
+    online_label: str
+    source: str
+    errors: int
+    warnings: int
+    findings: list[FindingItem]
+    fields: list[FieldItem]
+    pages: list[PageItem]
+    review_threshold: str
+    has_html: bool
+
+
+@cache
+def rules_of(directory: Path) -> Rules:
+    """The rules the labels and the review threshold come from (read once per server)."""
+    return load_rules(directory)
+
+
+def form_order(rules: Rules, report: Report) -> Callable[[FieldView], tuple[int, int, str]]:
+    """A sort key putting fields in the order the annex's form prints them (its fields,
+    then its tables' rows), any other field after them by key."""
+    template = rules.templates.get(report.annex)
+    keys: list[str] = []
+    if template is not None:
+        keys += [spec.key for spec in template.fields]
+        for table in template.tables:
+            keys.append(table.key)
+            keys += [
+                f"{row.key}_{column.key}" for row in table.rows for column in table.columns[1:]
+            ]
+    place = {key: i for i, key in enumerate(keys)}
+    return lambda view: (0, place[view.key], "") if view.key in place else (1, 0, view.key)
+
+
+def _online_value(report: Report, key: str, compared: frozenset[str]) -> tuple[str, bool]:
+    """The online record's value of field ``key`` as the report knows it, and whether it
+    differs: a finding on the field carrying the online value gives it; a field the export
+    holds, with no such finding, agreed with the paper."""
+    for finding in report.findings:
+        if finding.field == key and finding.online is not None:
+            return format_value(finding.online), True
+    if report.online is None:
+        return "—（未匹配网上记录）", False
+    if key in compared:
+        return "与纸质一致", False
+    return "—（网上无此项）", False
+
+
+def _has_image(page: Page) -> bool:
+    return page.kind is not SourceKind.DOCX
+
+
+def submission_view(
+    store: ObjectStore, rules: Rules, batch: str, submission: str
+) -> SubmissionView:
+    security.submission_report(store, batch, submission)  # 404 unless stored
+    report = load_report(store, batch, submission)
+    if report is None:
+        raise NotStoredError(report_key(batch, submission))
+    view = report_view(
+        report,
+        rules.templates,
+        evidence={},
+        thumbnails={},
+        review_threshold=rules.review.review_threshold,
+    )
+    opened = open_finding_ids(store, report)
+    pages = {p.number: p for p in report.pages}
+    items = []
+    for finding_view in view.findings:
+        finding = report.findings[finding_view.number - 1]
+        on_page = finding.page if finding.page in pages else None
+        items.append(
+            FindingItem(
+                id=finding.id or f"n{finding_view.number}",
+                view=finding_view,
+                page=on_page,
+                bbox=tuple(finding.bbox) if finding.bbox and on_page else None,  # type: ignore[arg-type]
+                crop=f"/files/{finding.evidence}" if finding.evidence else None,
+                open=finding.id in opened,
+            )
+        )
+    compared = frozenset(c.key for c in rules.export_columns.columns)
+    fields = []
+    for field_view in sorted(view.fields, key=form_order(rules, report)):
+        online, differs = _online_value(report, field_view.key, compared)
+        fields.append(FieldItem(view=field_view, online=online, differs=differs))
+    page_items = [
+        PageItem(
+            number=p.number,
+            source_page=p.source_page,
+            image=_has_image(p),
+            width=p.width_pt,
+            height=p.height_pt,
+            boxes=[i for i in items if i.page == p.number and i.bbox is not None],
+        )
+        for p in report.pages
+    ]
+    return SubmissionView(
+        batch=batch,
+        submission=submission,
+        title=view.title,
+        status=view.status,
+        status_label=view.status_label,
+        annex_label=view.annex_label,
+        online_label=view.online_label,
+        source=f"{report.source.file}（{view.pages_label}）",
+        errors=view.counts.get("error", 0),
+        warnings=view.counts.get("warning", 0),
+        findings=items,
+        fields=fields,
+        pages=page_items,
+        review_threshold=view.review_threshold,
+        has_html=store.exists(f"reports/{batch}/{submission}/report.html"),
+    )
+
+
+# --- page images ------------------------------------------------------------------------
+
+
+class PageImages:
+    """Page images rendered from the kept originals, the last few kept in memory."""
+
+    def __init__(self, settings: PageImageSettings) -> None:
+        self.settings = settings
+        self._cache: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def image(self, store: ObjectStore, report: Report, page: Page) -> bytes | None:
+        """The upright page as JPEG; None when it cannot be drawn (original gone, page too
+        large, a Word page)."""
+        if not _has_image(page):
+            return None
+        key = (report.source.sha256, page.source_page, page.rotation, page.skew_deg, page.kind)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        data = self._render(store, report, page)
+        if data is not None and self.settings.cache_pages:
+            with self._lock:
+                self._cache[key] = data
+                while len(self._cache) > self.settings.cache_pages:
+                    self._cache.popitem(last=False)
+        return data
+
+    def _render(self, store: ObjectStore, report: Report, page: Page) -> bytes | None:
+        dpi = self.settings.dpi
+        width = round(page.width_pt / 72 * dpi)
+        height = round(page.height_pt / 72 * dpi)
+        if width * height > self.settings.max_pixels:
+            return None
+        settings = Settings()
+        with tempfile.TemporaryDirectory(prefix="shenbao-page-") as folder:
+            try:
+                sniffed = fetch_original(
+                    store, report.source.file, report.source.sha256, Path(folder), settings
+                )
+            except PipelineError:
+                return None
+            if sniffed is None or sniffed.quarantined:
+                return None
+            for _, image in normalised_page_images(
+                sniffed, {page.source_page: page}, set(), settings, detailed_dpi=dpi, small_dpi=dpi
+            ):
+                if image.shape[1] > width * 1.1:  # a scan comes at its own resolution
+                    size = (width, round(image.shape[0] * width / image.shape[1]))
+                    image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+                ok, encoded = cv2.imencode(
+                    ".jpg",
+                    cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
+                    [cv2.IMWRITE_JPEG_QUALITY, self.settings.jpeg_quality],
+                )
+                return encoded.tobytes() if ok else None
+        return None
+
+
+def _page_images(request: Request) -> PageImages:
+    state = request.app.state
+    if not hasattr(state, "page_images"):
+        state.page_images = PageImages(workbench(request).settings.page_images)
+    images: PageImages = state.page_images
+    return images
+
+
+# --- routes -----------------------------------------------------------------------------
+
+
+def add_pages(app: FastAPI) -> None:
+    """The batch page, the submission page and the page images."""
+
+    @app.get("/batches/{batch}", response_class=HTMLResponse)
+    def batch_page(
+        request: Request,
+        batch: str,
+        user: Annotated[User, Depends(current_user)],
+        status: str = "",
+        code: str = "",
+        city: str = "",
+        open: str = "",
+    ) -> Response:
+        view = batch_view(workbench(request).store, batch, status, code, city, open == "1")
+        return render(request, "batch.html.j2", {"view": view}, user=user)
+
+    @app.get("/batches/{batch}/{submission}", response_class=HTMLResponse)
+    def submission_page(
+        request: Request,
+        batch: str,
+        submission: str,
+        user: Annotated[User, Depends(current_user)],
+    ) -> Response:
+        rules = rules_of(Settings().rules_dir)
+        view = submission_view(workbench(request).store, rules, batch, submission)
+        return render(request, "submission.html.j2", {"view": view}, user=user)
+
+    @app.get("/batches/{batch}/{submission}/pages/{number}.jpg")
+    def page_image(
+        request: Request,
+        batch: str,
+        submission: str,
+        number: str,
+        user: Annotated[User, Depends(file_user)],
+    ) -> Response:
+        store = workbench(request).store
+        security.submission_report(store, batch, submission)
+        if not _PAGE_NUMBER.fullmatch(number):
+            raise NotStoredError(f"{batch}/{submission}/page {number!r}")
+        report = load_report(store, batch, submission)
+        wanted = int(number)
+        page = next((p for p in report.pages if p.number == wanted), None) if report else None
+        if report is None or page is None:
+            raise NotStoredError(f"{batch}/{submission}/page {number}")
+        data = _page_images(request).image(store, report, page)
+        if data is None:
+            raise NotStoredError(f"{batch}/{submission}/page {number}")
+        return Response(data, media_type="image/jpeg")
