@@ -406,14 +406,16 @@ def _ink_where_value_is(
                 return True
         return False
 
-    # a ``below`` value's first row, the label's height under it: a seal's ring stamped
-    # over the date under 牵头单位（盖章） covers that row, not the band's depth
-    first = top + (ly1 - ly0) if spec.method is ReadMethod.BELOW else bottom
+    # the rows a blob may cover: the value's band, and for a ``below`` value also its
+    # first row, the label's height under it (a seal's ring stamped over the date under
+    # 牵头单位（盖章） covers that row, not the band's depth); a value right of its label
+    # has one row, its label's
+    rows = [(top, bottom)]
+    if spec.method is ReadMethod.BELOW:
+        rows.append((top, top + (ly1 - ly0)))
     return any(
         min(b.bbox[2], right) > max(b.bbox[0], left)
-        and (
-            _on_row(b, top, bottom, rules.row_overlap) or _on_row(b, top, first, rules.row_overlap)
-        )
+        and any(_on_row(b, t, u, rules.row_overlap) for t, u in rows)
         and not printed_mark(b)
         for b in page.unread
     )
