@@ -696,6 +696,10 @@ def _sealed_labels(
         ):
             continue
         below = _below(line, page.lines)
+        if below is not None and not _dated(below, rules):
+            # the date's end read as a piece of its own nearer the label (2022年7月 | 8日
+            # under 单位（盖章）): the row's first piece begins the date
+            below = _row_start(below, page, rules)
         if below is None or not _dated(below, rules):
             continue
         sealed = any(_covered(line.bbox, seal.bbox) >= r.seal_overlap for seal in page.seals)
@@ -1194,6 +1198,10 @@ def read_field(
         if source is None and spec.method is ReadMethod.BELOW and spec.type is FieldType.DATE:
             # a piece of the seal's lettering read between the label and the date (金)
             source = _below(line, tuple(t for t in page.lines if not _lettering(t, page, rules)))
+            if source is not None and not _dated(source, rules):
+                # the date's end read as a piece of its own nearer the label (2022年7月 |
+                # 8日): the date is read from the row's first piece
+                source = _row_start(source, page, rules)
         elif source is None:
             source = (
                 _below(line, page.lines)
