@@ -30,7 +30,7 @@ from rapidfuzz.distance import Prefix
 from extractors import plausibility
 from extractors.checks import check_fields
 from extractors.doubts import Ledger, doubted, pruned
-from extractors.nlp import gazetteer
+from extractors.nlp import gazetteer, vocabulary
 from extractors.normalize import Normalizer, normalizer
 from extractors.sealed_labels import seal_over_end, sealed_remnant
 from extractors.sections import check_sections, find_sections, page_order
@@ -1347,6 +1347,9 @@ def read_field(
                 gaz=gazetteer(rules),
                 rules=rules.plausibility,
                 normalize=normalize,
+                vocabulary=vocabulary(rules)
+                if spec.key in rules.plausibility.vocabulary.fields
+                else None,
             ).doubts
             if fitted is not None and not sure_fit:
                 # an authority proposed for a reading that lost characters: a reviewer
