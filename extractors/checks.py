@@ -11,11 +11,12 @@ paper: the comparison with the online filing (FIELD_MISMATCH) is elsewhere.
   empty, or only blank marks (the printed 年 月 日 of an unfilled date, a dash, 无). Tick
   groups with nothing ticked and tables with no rows are blanks too, as is a blank cell
   in a member row.
-- **Label not found**: a required field that is not in ``fields`` at all although a page
-  that prints it is there. On a missing page nothing is said here (SECTION_MISSING has
-  it). Otherwise the code depends on the page's kind (``rules/checks.yaml``,
+- **Label not found**: a field that is not in ``fields`` at all although a page that
+  prints it is there. On a missing page nothing is said here (SECTION_MISSING has it).
+  Otherwise the code depends on the page's kind (``rules/checks.yaml``,
   ``absent_label``): on a born-digital copy the text is exact, so the row really is not
-  there (FIELD_MISSING); on a scan the OCR may have missed the label (FIELD_LOW_CONFIDENCE).
+  there (FIELD_MISSING, for a required field only); on a scan the OCR may have missed the
+  label (FIELD_LOW_CONFIDENCE, for any field: one that may be left blank is unread too).
 - **Invalid** (FIELD_INVALID): a USCC whose GB 32100-2015 check character is wrong (the
   lead organisation's and every member's), a mobile that is not a mainland mobile, a
   malformed e-mail, a number or date that does not read as one, and the consistency
@@ -409,7 +410,13 @@ def check_fields(
     for key in ordered:
         field = fields.get(key)
         if field is None:
-            if printed[key].required and (absent := _absent(printed[key], present, ctx)):
+            absent = _absent(printed[key], present, ctx)
+            if absent is not None and (
+                printed[key].required or absent.code is FindingCode.FIELD_LOW_CONFIDENCE
+            ):
+                # a field that may be left blank (推荐单位 of an exempt applicant) still
+                # has its label printed: on a scan, its label not read is a value unread
+                # (blank or not: a reviewer looks), never silently absent
                 findings.append(absent)
             continue
         if needs_review(field.confidence, review):

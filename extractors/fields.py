@@ -30,7 +30,7 @@ from rapidfuzz.distance import Prefix
 from extractors import plausibility
 from extractors.checks import check_fields
 from extractors.doubts import Ledger, doubted, pruned
-from extractors.nlp import gazetteer
+from extractors.nlp import gazetteer, vocabulary
 from extractors.normalize import Normalizer, normalizer
 from extractors.sealed_labels import seal_over_end, sealed_remnant
 from extractors.sections import check_sections, find_sections, page_order
@@ -406,14 +406,16 @@ def _ink_where_value_is(
                 return True
         return False
 
-    # a ``below`` value's first row, the label's height under it: a seal's ring stamped
-    # over the date under 牵头单位（盖章） covers that row, not the band's depth
-    first = top + (ly1 - ly0) if spec.method is ReadMethod.BELOW else bottom
+    # the rows a blob may cover: the value's band, and for a ``below`` value also its
+    # first row, the label's height under it (a seal's ring stamped over the date under
+    # 牵头单位（盖章） covers that row, not the band's depth); a value right of its label
+    # has one row, its label's
+    rows = [(top, bottom)]
+    if spec.method is ReadMethod.BELOW:
+        rows.append((top, top + (ly1 - ly0)))
     return any(
         min(b.bbox[2], right) > max(b.bbox[0], left)
-        and (
-            _on_row(b, top, bottom, rules.row_overlap) or _on_row(b, top, first, rules.row_overlap)
-        )
+        and any(_on_row(b, t, u, rules.row_overlap) for t, u in rows)
         and not printed_mark(b)
         for b in page.unread
     )
@@ -694,6 +696,10 @@ def _sealed_labels(
         ):
             continue
         below = _below(line, page.lines)
+        if below is not None and not _dated(below, rules):
+            # the date's end read as a piece of its own nearer the label (2022年7月 | 8日
+            # under 单位（盖章）): the row's first piece begins the date
+            below = _row_start(below, page, rules)
         if below is None or not _dated(below, rules):
             continue
         sealed = any(_covered(line.bbox, seal.bbox) >= r.seal_overlap for seal in page.seals)
@@ -1192,6 +1198,10 @@ def read_field(
         if source is None and spec.method is ReadMethod.BELOW and spec.type is FieldType.DATE:
             # a piece of the seal's lettering read between the label and the date (金)
             source = _below(line, tuple(t for t in page.lines if not _lettering(t, page, rules)))
+            if source is not None and not _dated(source, rules):
+                # the date's end read as a piece of its own nearer the label (2022年7月 |
+                # 8日): the date is read from the row's first piece
+                source = _row_start(source, page, rules)
         elif source is None:
             source = (
                 _below(line, page.lines)
@@ -1337,6 +1347,9 @@ def read_field(
                 gaz=gazetteer(rules),
                 rules=rules.plausibility,
                 normalize=normalize,
+                vocabulary=vocabulary(rules)
+                if spec.key in rules.plausibility.vocabulary.fields
+                else None,
             ).doubts
             if fitted is not None and not sure_fit:
                 # an authority proposed for a reading that lost characters: a reviewer

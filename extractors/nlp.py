@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
@@ -76,6 +77,51 @@ def _gazetteer(rules: Rules) -> Gazetteer:
 def gazetteer(rules: Rules) -> Gazetteer:
     """The rules' gazetteer (entities.yaml + the campaign), built once per ``Rules``."""
     return derived(rules, _gazetteer)
+
+
+# --- common words ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What a name's characters are checked against (``rules/plausibility.yaml``
+    ``vocabulary``): the characters each may be misread for, and the dictionary's
+    two-character words with their frequencies."""
+
+    look_alikes: dict[str, tuple[str, ...]]
+    words: dict[str, int]
+    min_frequency: int
+
+
+def _vocabulary(rules: Rules) -> Vocabulary:
+    """The look-alike pairs of ``look_alikes.yaml`` and ``vocabulary.look_alikes``, and
+    the two-character words of jieba's dictionary, read as a file: jieba's process-wide
+    dictionary gains the campaign's places once the spaCy pipeline is built, and a
+    reading must not depend on whether it was."""
+    import jieba
+
+    v = rules.plausibility.vocabulary
+    alike: dict[str, set[str]] = {}
+    for pair in (*rules.look_alikes.pairs, *v.look_alikes):
+        a, b = pair[0], pair[1]
+        alike.setdefault(a, set()).add(b)
+        alike.setdefault(b, set()).add(a)
+    words: dict[str, int] = {}
+    with jieba.get_dict_file() as dictionary:
+        for raw in dictionary:
+            word, frequency, *_ = raw.decode("utf-8").split(" ")
+            if len(word) == 2:
+                words[word] = int(frequency)
+    return Vocabulary(
+        look_alikes={c: tuple(sorted(o)) for c, o in alike.items()},
+        words=words,
+        min_frequency=v.min_frequency,
+    )
+
+
+def vocabulary(rules: Rules) -> Vocabulary:
+    """The rules' vocabulary, built once per ``Rules`` (the dictionary read on first use)."""
+    return derived(rules, _vocabulary)
 
 
 # --- rules/matcher.yaml ----------------------------------------------------------------

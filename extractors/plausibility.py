@@ -35,7 +35,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Hamming, Levenshtein
 
 from extractors.doubts import doubted
-from extractors.nlp import Gazetteer
+from extractors.nlp import Gazetteer, Vocabulary
 from extractors.normalize import Normalizer
 from pipeline.config import Choice, FieldType, Spec
 from pipeline.model import Doubt, ExtractedField, FieldDoubt, FieldValue
@@ -199,6 +199,28 @@ def issuer_near_miss(text: str, issuers: Sequence[str], normalize: Normalizer) -
     return None
 
 
+def word_near_miss(text: str, vocabulary: Vocabulary) -> str | None:
+    """The common word a name's character is one look-alike from making — 白酒 for the
+    自 of 贵州省自酒… — when that character makes a word with neither neighbour, or None."""
+    words, alike = vocabulary.words, vocabulary.look_alikes
+    for i, ch in enumerate(text):
+        starts = [j for j in (i - 1, i) if j >= 0 and j + 2 <= len(text)]
+        if any(text[j : j + 2] in words for j in starts):
+            continue
+        for other in alike.get(ch, ()):
+            misread = text[:i] + other + text[i + 1 :]
+            for j in starts:
+                if words.get(misread[j : j + 2], 0) >= vocabulary.min_frequency:
+                    return misread[j : j + 2]
+    return None
+
+
+def _issued(text: str, issuers: Sequence[str], normalize: Normalizer) -> bool:
+    """Whether a document number begins with one of the issuers."""
+    read = normalize.text(text)
+    return any(read.startswith(name) for i in issuers if (name := normalize.text(i)))
+
+
 def choice_near_miss(
     text: str,
     choices: Sequence[Choice],
@@ -340,11 +362,13 @@ def plausibility(
     gaz: Gazetteer,
     rules: PlausibilityRules,
     normalize: Normalizer,
+    vocabulary: Vocabulary | None = None,
 ) -> Plausibility:
     """The signs that a value was misread, each multiplying the confidence by its factor.
 
     ``parsed`` is whether the field's normaliser read the text as its type (a value kept
-    as read, or none at all, is not parsed).
+    as read, or none at all, is not parsed). ``vocabulary``: the common words a name of
+    ``rules.vocabulary.fields`` is checked against (none: not checked).
     """
     r, g = rules, gaz
     doubts: list[FieldDoubt] = []
@@ -378,11 +402,16 @@ def plausibility(
     is_org = field_type is FieldType.ORG_NAME
     # a part of a name, never a whole one (an organisation's or a person's); a locality's
     # authority names its place first
-    short = (is_org and len(text) < r.org_name_min_length) or (
-        field_type is FieldType.PERSON_NAME and len(text) < r.person_name_min_length
+    is_person = field_type is FieldType.PERSON_NAME
+    partial = (is_org and len(text) < r.org_name_min_length) or (
+        is_person
+        and (
+            len(text) < r.person_name_min_length
+            or re.fullmatch(r.person_name_pattern, normalize.person_name(text)) is None
+        )
     )
     placeless = key in r.place_start_fields and not any(text.startswith(p) for p in g.places)
-    if short or placeless:
+    if partial or placeless:
         sign(Doubt.UNPARSED, r.factors.unparsed)
     if key in r.authority_fields and (near := _authority_near_miss(text, g, r)) is not None:
         sign(Doubt.NEAR_CHOICE, r.factors.near_miss, near)
@@ -394,10 +423,18 @@ def plausibility(
         suffix = suffix_near_miss(text, g.org_suffixes, normalize, r.near_miss_min_length)
         if suffix is not None:
             sign(Doubt.NEAR_SUFFIX, r.factors.near_miss, suffix)
+    if (
+        vocabulary is not None
+        and key in r.vocabulary.fields
+        and (word := word_near_miss(text, vocabulary)) is not None
+    ):
+        sign(Doubt.NEAR_WORD, r.factors.near_miss, word)
     if field_type is FieldType.DOC_NUMBER:
         issuer = issuer_near_miss(text, r.doc_issuers, normalize)
         if issuer is not None:
             sign(Doubt.NEAR_ISSUER, r.factors.near_miss, issuer)
+        elif key in r.issuer_fields and not _issued(text, r.doc_issuers, normalize):
+            sign(Doubt.UNPARSED, r.factors.unparsed)
     if not _in_range(key, value, r):
         sign(Doubt.OUT_OF_RANGE, r.factors.out_of_range)
     return Plausibility.of(doubts)

@@ -829,7 +829,7 @@ def _read_boxes(
         len(inked) == 1
         and not cues[1:]
         and words is None
-        and _in_seal_face(box, page, 0.0, dark_only=True)
+        and _in_seal_face(box, page, rules.seal_face, dark_only=True)
     ):
         # The only dark box lies in the face of a seal left on the image (a grey copy's
         # 推荐单位 seal over 组建模式): its ink may be the seal's lettering. Unless the

@@ -385,6 +385,7 @@ class Doubt(StrEnum):
     NEAR_PLACE = "near_place"  # one character from a known place (detail: it)
     NEAR_SUFFIX = "near_suffix"  # one character from an organisation suffix (detail: it)
     NEAR_ISSUER = "near_issuer"  # a document number one character from an issuer (detail: it)
+    NEAR_WORD = "near_word"  # a character one look-alike from making a common word (detail: it)
     OUT_OF_RANGE = "out_of_range"  # a date or figure outside what is possible
     OUT_OF_ORDER = "out_of_order"  # a date before one it must follow (detail: that field)
     BLANK_WITH_INK = "blank_with_ink"  # nothing read where ink lies

@@ -202,9 +202,16 @@ def check_opinion(submission: Submission, context: Context) -> list[Finding]:
                 **evidence,
             )
         )
-    elif when is None and template.opinion.date_field not in submission.fields:
-        # an unsure reading is the extractors' FIELD_LOW_CONFIDENCE; a date not found
-        # at all is said here, where it matters
+    elif (
+        when is None
+        and template.opinion.date_field not in submission.fields
+        and not any(
+            f.code is FindingCode.FIELD_LOW_CONFIDENCE and f.field == template.opinion.date_field
+            for f in submission.findings
+        )
+    ):
+        # an unsure reading is the extractors' FIELD_LOW_CONFIDENCE, as is a date whose
+        # label they did not read on a scan; a date not found otherwise is said here
         findings.append(
             Finding.of(
                 FindingCode.FIELD_LOW_CONFIDENCE,

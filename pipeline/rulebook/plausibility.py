@@ -155,6 +155,26 @@ class DateCompletionRules(Spec):
     cap: float = Field(ge=0.0, le=1.0, description="the confidence a completed date is capped at")
 
 
+class VocabularyRules(Spec):
+    """Names made of common words, checked against the dictionary (``vocabulary``)."""
+
+    fields: tuple[str, ...] = Field((), description="fields whose names are common words")
+    look_alikes: tuple[str, ...] = Field(
+        (), description="pairs the recogniser confuses, beside rules/look_alikes.yaml's"
+    )
+    min_frequency: int = Field(
+        1, ge=1, description="a look-alike's word counts when at least this frequent"
+    )
+
+    @field_validator("look_alikes")
+    @classmethod
+    def _pairs(cls, pairs: tuple[str, ...]) -> tuple[str, ...]:
+        for pair in pairs:
+            if len(pair) != 2 or pair[0] == pair[1]:
+                raise ValueError(f"{pair!r}: a pair is two distinct characters")
+        return pairs
+
+
 class PlausibilityRules(Spec):
     """The schema of ``rules/plausibility.yaml``."""
 
@@ -166,6 +186,9 @@ class PlausibilityRules(Spec):
     )
     person_name_min_length: int = Field(
         ge=1, description="a person's name in Chinese characters is never shorter"
+    )
+    person_name_pattern: str = Field(
+        ".+", description="a person's name read whole matches this (regex), else unparsed"
     )
     email_digit_look_alikes: str = Field(
         "", description="letters an e-mail's digits are misread as, doubted beside a digit"
@@ -179,6 +202,10 @@ class PlausibilityRules(Spec):
     suffix_fields: tuple[str, ...] = Field((), description="keys that end on an org suffix")
     doc_issuers: tuple[str, ...] = Field(
         (), description="issuers' abbreviations a document number begins with"
+    )
+    vocabulary: VocabularyRules = Field(default_factory=VocabularyRules)
+    issuer_fields: tuple[str, ...] = Field(
+        (), description="fields whose number always begins with one of doc_issuers"
     )
     place_start_fields: tuple[str, ...] = Field(
         (), description="keys whose value always begins with a known place"

@@ -160,6 +160,11 @@ class TickRules(Spec):
     seal_ring: float = Field(
         ge=0.0, lt=1.0, description="ink this near a non-red seal's ring is the ring's"
     )
+    seal_face: float = Field(
+        ge=0.0,
+        lt=1.0,
+        description="a box this near inside a dark seal's face may hold its lettering",
+    )
     seal_lettering: float = Field(
         gt=0.0,
         le=1.0,

@@ -360,6 +360,21 @@ def test_a_field_absent_from_a_present_scan_page_goes_to_review() -> None:
     assert {f.code for f in findings} == {FindingCode.FIELD_LOW_CONFIDENCE}
 
 
+def test_an_optional_field_whose_label_a_scan_did_not_read_goes_to_review() -> None:
+    # 推荐单位（盖章） is printed on every cover, though an exempt applicant leaves it blank:
+    # on a scan its label not read leaves the value unread, blank or not (a 1-bit cover
+    # read it 推荐单传理章）, the recommender nowhere: s18-all tuned P054, session 19)
+    cover = ("贵州省制造业创新中心建设试点", "申报书")
+    scan = _check({}, pages=(_page(1, SourceKind.SCAN, *cover),))
+    recommender = next(f for f in scan if f.field == "recommender")
+    assert recommender.code is FindingCode.FIELD_LOW_CONFIDENCE
+    assert recommender.message == "推荐单位（盖章）：第1页未能识别到该栏目，需人工核对"
+    # on a born-digital cover the text is exact: an optional row not there is no finding
+    text = _check({}, pages=(_page(1, SourceKind.TEXT_LAYER, *cover),))
+    assert "recommender" not in {f.field for f in text}
+    assert "apply_date" in {f.field for f in text}  # required
+
+
 def test_a_missing_page_is_not_reported_again_per_field() -> None:
     assert _check({}) == ()  # no page found at all: SECTION_MISSING covers it
 

@@ -583,6 +583,24 @@ def test_a_date_under_a_label_its_seal_left_in_part_is_read(
     assert Doubt.LABEL in {d.cue for d in reading.doubts or ()}
 
 
+def test_a_date_whose_end_was_read_apart_nearer_the_label_is_read_from_its_start() -> None:
+    # 推 | 单位（盖章） over 2022年7月 | 8日, the 8日 a hair higher: the line straight under
+    # the label was the date's end, and the date was never attached (a grey seal over
+    # the label, tuned grey-shaded-words-holes, s18-all P091, session 19)
+    seal = SealMark(
+        bbox=(0.56, 0.45, 0.75, 0.58), shape="round", colour="grey", confidence=0.9
+    )  # fmt: skip
+    lines = [
+        _line("推", (0.531, 0.522, 0.562, 0.543)),
+        _line("单位（盖章）", (0.548, 0.515, 0.69, 0.549)),
+        _line("2022年7月", (0.493, 0.561, 0.672, 0.586)),
+        _line("8日", (0.68, 0.56, 0.737, 0.583)),
+    ]
+    reading = _read("recommend_date", _sealed_page(lines, (seal,)))
+    assert reading.value == "2022-07-08"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
 def test_a_line_like_the_label_with_no_date_under_it_anchors_nothing() -> None:
     page = _sealed_page(
         [

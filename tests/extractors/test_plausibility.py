@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from extractors import plausibility as pl
-from extractors.nlp import gazetteer
+from extractors.nlp import Vocabulary, gazetteer, vocabulary
 from extractors.normalize import normalizer
 from pipeline.config import Choice, FieldType, load_yaml
 from pipeline.errors import ConfigError
@@ -376,8 +376,19 @@ def test_choices_of_a_template_are_checked_like_the_campaigns() -> None:
 
 def test_a_document_number_from_a_known_issuer_or_another_is_no_near_miss() -> None:
     for number in ("黔工信科技〔2020〕53号", "工信部科〔2019〕12号"):
-        got = _plausibility("pilot_approval_no", FieldType.DOC_NUMBER, number, number, True)
+        got = _plausibility("doc_no", FieldType.DOC_NUMBER, number, number, True)
         assert not got.doubts
+
+
+def test_a_pilot_approval_not_of_its_issuer_does_not_read_as_one() -> None:
+    # 黔工 of 黔工信科技〔2020〕8号 under a grey seal on a 1-bit copy, read sure (tuned
+    # bw-copy-glyph-check, s18-all C031, session 19); the pilot approval is always the
+    # province's department's, so another issuer's number is for a reviewer too
+    for number in ("信科技〔2020〕8号", "工信部科〔2019〕12号"):
+        got = _plausibility("pilot_approval_no", FieldType.DOC_NUMBER, number, number, True)
+        assert [d.cue for d in got.doubts] == [Doubt.UNPARSED], number
+    number = "黔工信科技〔2020〕8号"
+    assert not _plausibility("pilot_approval_no", FieldType.DOC_NUMBER, number, number, True).doubts
 
 
 def test_a_single_character_does_not_read_as_a_person_s_name() -> None:
@@ -385,6 +396,45 @@ def test_a_single_character_does_not_read_as_a_person_s_name() -> None:
     got = _plausibility("legal_rep", FieldType.PERSON_NAME, "明", "明", True)
     assert [d.cue for d in got.doubts] == [Doubt.UNPARSED]
     assert _plausibility("legal_rep", FieldType.PERSON_NAME, "冯明", "冯明", True).doubts == ()
+
+
+def test_a_centre_name_one_look_alike_from_a_common_word_goes_to_review() -> None:
+    # 贵州省自酒智能酿造… read sure on the cover and in the table alike for 白酒 (tuned
+    # bw-black-circle-holes, s18-all P072, session 19): 自 makes no word beside 省 or 酒
+    def judged(name: str, key: str = "center_name") -> list[tuple[Doubt, str]]:
+        got = pl.plausibility(
+            key, FieldType.TEXT, name, name, parsed=True, gaz=gazetteer(ALL), rules=RULES,
+            normalize=NORMALIZE, vocabulary=vocabulary(ALL),
+        )  # fmt: skip
+        return [(d.cue, d.detail) for d in got.doubts]
+
+    assert judged("贵州省自酒智能酿造制造业创新中心") == [(Doubt.NEAR_WORD, "白酒")]
+    for right in (
+        "贵州省白酒智能酿造制造业创新中心",
+        "贵州省工业固废综合利用制造业创新中心",  # 固废 is no word, nor is 国废 or 业国
+        "贵州省精细磷化工制造业创新中心",
+    ):
+        assert judged(right) == [], right
+    # only the fields whose names are common words: an address's places are not
+    assert judged("贵州省自酒智能酿造制造业创新中心", key="lead_org") == []
+
+
+def test_a_character_making_a_word_with_a_neighbour_is_not_doubted() -> None:
+    words = Vocabulary(look_alikes={"自": ("白",), "白": ("自",)}, words={"白酒": 248, "自动": 900},
+                       min_frequency=50)  # fmt: skip
+    assert pl.word_near_miss("自酒", words) == "白酒"
+    assert pl.word_near_miss("自动酒", words) is None  # 自 makes 自动
+    rare = Vocabulary(look_alikes=words.look_alikes, words={"白酒": 3}, min_frequency=50)
+    assert pl.word_near_miss("自酒", rare) is None  # too rare a word to stand against it
+
+
+def test_a_person_s_name_in_latin_letters_does_not_read_as_a_name() -> None:
+    # 王玉兰 read EE on a 1-bit cover, sure (tuned bw-sideways, s18-all P054, session 19)
+    for read in ("EE", "王E兰", "王玉1"):
+        got = _plausibility("contact", FieldType.PERSON_NAME, read, read, True)
+        assert [d.cue for d in got.doubts] == [Doubt.UNPARSED], read
+    for name in ("王玉兰", "阿不都·热合曼", "阿不都・热合曼"):
+        assert _plausibility("contact", FieldType.PERSON_NAME, name, name, True).doubts == ()
 
 
 def test_an_address_whose_at_was_misread_is_doubted_and_an_invalid_one_is_kept() -> None:

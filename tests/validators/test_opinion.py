@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.model import FindingCode, SealMark, Submission, TextLine
+from pipeline.model import Finding, FindingCode, SealMark, Submission, TextLine
 from pipeline.rulebook import load_rules
 from rules import RULES_DIR
 from tests.rulebook import rules_folder
@@ -114,6 +114,21 @@ def test_a_date_whose_place_was_not_found_is_for_review_not_undated() -> None:
     (review,) = [f for f in found if f.field == "recommend_date"]
     assert review.code is FindingCode.FIELD_LOW_CONFIDENCE
     assert review.page == page_id(p001, "opinion") and "需人工核对" in review.message
+
+
+def test_a_date_the_extractors_already_sent_to_review_is_not_said_twice() -> None:
+    """Its label not read on a scan, the extractors' FIELD_LOW_CONFIDENCE says so."""
+    p001 = submission_of("P001")
+    fields = {k: v for k, v in p001.fields.items() if k != "recommend_date"}
+    unread = Finding.of(
+        FindingCode.FIELD_LOW_CONFIDENCE,
+        "推荐单位（盖章）：第8页未能识别到该栏目，需人工核对",
+        field="recommend_date",
+        page=page_id(p001, "opinion"),
+    )
+    checked = p001.model_copy(update={"fields": fields, "findings": (unread,)})
+    found = validate(checked, CONTEXT).findings
+    assert [f for f in found if f.field == "recommend_date"] == [unread]
 
 
 def _opinion_seal(submission: Submission, text: str) -> Submission:
