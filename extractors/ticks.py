@@ -1904,6 +1904,11 @@ def _marked_outside(
     ):
         if any(id(q) in under_seals for q in placed):
             return _Outside(None, True)
+        # A strike runs through the words; a ✓ drawn over them crosses them, its strokes
+        # reaching above and below them too (a pen ✓ over 企业型 on a phone photo read as
+        # its strike, 院所型 left standing read sure): no sure strike, review.
+        if any(min(bands[id(q)][0][0], bands[id(q)][1][0]) > out.struck_crossed for q in struck):
+            return _Outside(None, True)
         (p,) = standing
         row = p.row
         return _Outside(
