@@ -43,18 +43,26 @@ class WordsReading:
     colours: tuple[float, ...] = ()  # the share of each option's words' ink that is coloured
 
 
-def _find(read: str, name: str) -> int:
-    """Where ``name`` starts in ``read``: exactly, else (names of three characters or more)
-    with one character misread (a pen stroke over a word costs the OCR a character)."""
-    if not name or len(read) < len(name):
-        return -1
+def _find(read: str, name: str) -> tuple[int, int]:
+    """Where ``name`` starts in ``read`` and how many characters of ``read`` it spans:
+    exactly, else (names of three characters or more) with one character misread, else
+    (names of four or more) with one character lost — a pen stroke over a word costs the
+    OCR a character, misread or dropped (外企业 for 外资企业 under a ✓). (-1, 0) when
+    nowhere."""
+    if not name or len(read) < len(name) - 1:
+        return -1, 0
     at = read.find(name)
     if at >= 0 or len(name) < 3:
-        return at
+        return at, len(name)
     for i in range(len(read) - len(name) + 1):
         if sum(a != b for a, b in zip(read[i : i + len(name)], name, strict=True)) <= 1:
-            return i
-    return -1
+            return i, len(name)
+    if len(name) >= 4:
+        for k in range(1, len(name) - 1):  # the first and last characters kept
+            at = read.find(name[:k] + name[k + 1 :])
+            if at >= 0:
+                return at, len(name) - 1
+    return -1, 0
 
 
 def _words(
@@ -77,9 +85,9 @@ def _words(
             read += folded
             where += [i] * len(folded)
         for name in names:
-            at = _find(read, name)
+            at, length = _find(read, name)
             if at >= 0:
-                return index, (extents[where[at]][0], extents[where[at + len(name) - 1]][1])
+                return index, (extents[where[at]][0], extents[where[at + length - 1]][1])
     return None
 
 
@@ -211,7 +219,7 @@ def words_marked(
     for _, line, span in measured:
         shade = _mean(inks[line].shade, inks[line], span, seals, seal_ring)
         if shade is None:
-            return None
+            return _tint_alone(measured, inks, page, rules)
         values.append(shade * inks[line].height / expected)
         tints.append(_ground(inks[line], span))
         strokes.append(_stroke(inks[line], span) or 0.0)
@@ -252,6 +260,27 @@ def words_marked(
         or (top >= rules.noticed and top - rest >= rules.noticed_margin)
     )
     return WordsReading(None, unsure, tuple(values), tuple(tints), tuple(strokes), tuple(colours))
+
+
+def _tint_alone(
+    measured: Sequence[tuple[Choice, int, Span]],
+    inks: dict[int, LineInk],
+    page: Page,
+    rules: WordsInk,
+) -> WordsReading | None:
+    """A seal over half of an option's words or more leaves their ink unmeasured (its
+    ring and lettering are ink too), but not the ground between their strokes: each
+    pixel row at its brightest within a fraction of a character (``LineInk.tint``) finds
+    the paper between a ring's or lettering's strokes as between print's, while a
+    highlighter or Word's shading lies under all of it. The one option on a clearly tinted
+    ground (``_tinted``) is read; anything else decides nothing (None, as before)."""
+    tints = [_ground(inks[line], span) for _, line, span in measured]
+    pick = _tinted(tints, rules)
+    if pick is None:
+        return None
+    option, line, (x0, x1) = measured[pick]
+    y0, y1 = page.lines[line].bbox[1], page.lines[line].bbox[3]
+    return WordsReading((option, (x0, y0, x1, y1)), False, tints=tuple(tints))
 
 
 def _alone(values: Sequence[float]) -> tuple[int, float] | None:

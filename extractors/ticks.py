@@ -913,7 +913,10 @@ def _unread_ink_round(
     """Whether ink nobody read (``Page.unread``: no text line, tick box or rule explains
     it) lies round a group's boxes and words: a mark made outside the boxes. With
     ``off_seals``, ink lying within a grey or black seal found on the page (its box grown
-    by ``seal_ring`` of its half sides) is the seal's own, no mark."""
+    by ``seal_ring`` of its half sides) is the seal's own, no mark; so is ink joined to
+    such a seal (its blob reaches into the seal's box) that stays above or below the
+    group's own rows: a seal's ring touching a rule or a highlight beside it is one blob
+    wider than the seal, while a mark round an option's words crosses their row."""
     if not group or not page.unread:
         return False
     x0, y0, x1, y1 = _union(group)
@@ -923,6 +926,7 @@ def _unread_ink_round(
     left, right = x0 - rules.near_sides * width, x1 + rules.near_words * width
 
     def sealed(bbox: BBox) -> bool:
+        off_rows = bbox[3] <= y0 or bbox[1] >= y1
         for seal in page.seals:
             if seal.colour == "red":
                 continue
@@ -933,6 +937,14 @@ def _unread_ink_round(
                 and bbox[1] >= sy0 - gy
                 and bbox[2] <= sx1 + gx
                 and bbox[3] <= sy1 + gy
+            ):
+                return True
+            if (
+                off_rows
+                and bbox[0] < sx1 + gx
+                and bbox[2] > sx0 - gx
+                and bbox[1] < sy1 + gy
+                and bbox[3] > sy0 - gy
             ):
                 return True
         return False
@@ -1892,6 +1904,11 @@ def _marked_outside(
     ):
         if any(id(q) in under_seals for q in placed):
             return _Outside(None, True)
+        # A strike runs through the words; a ✓ drawn over them crosses them, its strokes
+        # reaching above and below them too (a pen ✓ over 企业型 on a phone photo read as
+        # its strike, 院所型 left standing read sure): no sure strike, review.
+        if any(min(bands[id(q)][0][0], bands[id(q)][1][0]) > out.struck_crossed for q in struck):
+            return _Outside(None, True)
         (p,) = standing
         row = p.row
         return _Outside(
@@ -1934,6 +1951,20 @@ def _from_text(
     if len(ticked) > 1:
         confidence = min(confidence, rules.confidence.several)
         cues.append((Doubt.TICK_SEVERAL, rules.confidence.several))
+    words = None if ticked else _text_rows_words(label, options, page, rules, normalize)
+    if words is not None and words.chosen is not None:
+        # Every box read as a character and none ticked, one option's words clearly
+        # marked (typed bold and underlined, shaded): that option, as a person reads it —
+        # but the boxes themselves were not seen, so always for review.
+        option, bbox = words.chosen
+        return ExtractedField(
+            value=option.name,
+            raw=option.name,
+            page=page.number,
+            bbox=bbox,
+            confidence=round(confidence, 4),
+            doubts=_doubts(label, *cues),
+        )
     return ExtractedField(
         value=ticked[0].name if ticked else None,
         raw="、".join(o.name for o in ticked),
@@ -1941,6 +1972,29 @@ def _from_text(
         bbox=label.line.bbox,
         confidence=round(confidence, 4),
         doubts=_doubts(label, *cues),
+    )
+
+
+def _text_rows_words(
+    label: _Label,
+    options: tuple[Choice, ...],
+    page: Page,
+    rules: TickRules,
+    normalize: Normalizer,
+) -> WordsReading | None:
+    """The options' words' own ink (``extractors/tick_words.py``) on the rows of a group
+    whose boxes were read only as characters (□): each line of the label's region that
+    holds a box character is a row of options."""
+    region = _region(label, page, rules)
+    rows = [
+        TickBox(bbox=line.bbox, ink=0.0, source="glyph")
+        for line in page.lines
+        if region.holds(line.bbox) and any(c in _BOX_READINGS for c in line.text)
+    ]
+    if not rows:
+        return None
+    return words_marked(
+        rows, [], options, label.end_x, page, rules.words_ink, normalize, rules.seal_ring
     )
 
 

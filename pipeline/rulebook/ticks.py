@@ -71,6 +71,9 @@ class OutsideMarks(Spec):
     struck_marked: float = Field(gt=0.0, le=1.0, description="words' share struck through")
     struck_clear: float = Field(ge=0.0, lt=1.0, description="...at most this on the one left")
     struck_part: float = Field(gt=0.0, description="parts this long (sides) judged on their own")
+    struck_crossed: float = Field(
+        ge=0.0, lt=1.0, description="struck words with strokes above and below past this: a ✓"
+    )
     after_em: float = Field(
         gt=0.0, description="words' ink this many ems wider than the siblings' print: a glyph after"
     )

@@ -269,3 +269,85 @@ def test_unread_ink_only_inside_a_grey_seal_beside_the_group_leaves_the_words_to
     unsealed = _org_nature(page.model_copy(update={"unread": (ring,)}))
     assert unsealed is not None and unsealed.value is None
     assert Doubt.TICK_MARKED_ELSEWHERE in [d.cue for d in unsealed.doubts]
+
+
+def test_words_a_grey_seal_covers_on_a_tinted_ground_are_read_by_the_tint() -> None:
+    # A copy's grey seal stamped over 民营企业, which a highlighter marks: the seal's ring
+    # leaves the words' ink unmeasured, not the ground between their strokes.
+    page = _page({"民营企业": 2 * PRINT}, tints={"民营企业": 0.12})
+    seal = SealMark(bbox=(0.5, 0.17, 0.6, 0.24), shape="round", colour="grey", confidence=0.9)
+    reading = _org_nature(page.model_copy(update={"seals": (seal,)}))
+
+    assert reading is not None and reading.value == "民营企业"
+    # a ground tinted on two options under the seal decides nothing
+    both = _page({"民营企业": 2 * PRINT}, tints={"民营企业": 0.12, "外资企业": 0.1})
+    unclear = _org_nature(both.model_copy(update={"seals": (seal,)}))
+    assert unclear is not None and unclear.value is None
+
+
+def test_an_options_words_read_with_a_character_lost_are_still_measured() -> None:
+    # A pen ✓ over 外资企业 cost the OCR its 资 (外企业): the words are still found, and
+    # their pen's colour read.
+    page = _page({}, colours={"外资企业": 0.2})
+    lines = tuple(
+        line.model_copy(update={"text": "外企业"}) if line.text == "外资企业" else line
+        for line in page.lines
+    )
+    inks = tuple(
+        i.model_copy(update={"colour": tuple(0.2 if c > 0 else 0.0 for c in i.colour)})
+        if lines[i.line].text == "外企业"
+        else i
+        for i in page.line_ink
+    )
+    reading = _org_nature(page.model_copy(update={"lines": lines, "line_ink": inks}))
+
+    assert reading is not None and reading.value == "外资企业"
+
+
+def test_ink_joined_to_a_grey_seal_off_the_groups_rows_is_the_seals() -> None:
+    # A copy's grey seal above the row, its ring touching a rule to its right: one blob of
+    # unread ink wider than the seal, ending above the boxes.
+    from pipeline.model import UnreadInk
+
+    page = _page({}, tints={"民营企业": 0.08})
+    seal = SealMark(bbox=(0.25, 0.1, 0.385, 0.205), shape="round", colour="grey", confidence=0.9)
+    joined = UnreadInk(bbox=(0.3, 0.15, 0.55, 0.197), ink=0.2)
+    reading = _org_nature(page.model_copy(update={"seals": (seal,), "unread": (joined,)}))
+
+    assert reading is not None and reading.value == "民营企业"
+    assert not needs_review(reading.confidence, RULES.review)
+    # the same blob reaching down across the options' row may be a mark: review
+    across = UnreadInk(bbox=(0.3, 0.15, 0.55, 0.205), ink=0.2)
+    unsure = _org_nature(page.model_copy(update={"seals": (seal,), "unread": (across,)}))
+    assert unsure is not None and unsure.value is None
+    assert Doubt.TICK_MARKED_ELSEWHERE in [d.cue for d in unsure.doubts]
+
+
+def _text_only_page(tint: float) -> Page:
+    """The 单位性质 group with no box found, its boxes read as □ in the text (a phone
+    photo's blurred squares), 其他's words on a ground ``tint``."""
+    label = _line("单位性质", 0.128, 0.197, 0.195, 0.209)
+    rows = (
+        _line("□国有企业 □民营企业 □外资企业 □科研院所", 0.39, 0.198, 0.79, 0.211),
+        _line("□高等院校", 0.39, 0.219, 0.49, 0.232),
+        _line("□其他", 0.497, 0.219, 0.56, 0.232),
+    )
+    others = [_line("注册地址：", 0.128, 0.3 + 0.03 * i, 0.2, 0.313 + 0.03 * i) for i in range(5)]
+    lines = (label, *rows, *others)
+    profiles = tuple(
+        _ink(i, line, PRINT, tint=tint if line.text == "□其他" else PAPER, stroke=STROKE)
+        for i, line in enumerate(lines)
+    )
+    page = _org_nature_page([0.0] * 6)
+    return page.model_copy(update={"lines": lines, "boxes": (), "line_ink": profiles})
+
+
+def test_boxes_read_only_as_characters_and_one_options_words_marked_read_it_for_review() -> None:
+    reading = _org_nature(_text_only_page(0.12))
+
+    assert reading is not None and reading.value == "其他"
+    # the boxes themselves were not seen: always for review, saying so
+    assert needs_review(reading.confidence, RULES.review)
+    assert Doubt.TICK_TEXT_ONLY in [d.cue for d in reading.doubts]
+    plain = _org_nature(_text_only_page(PAPER))
+    assert plain is not None and plain.value is None

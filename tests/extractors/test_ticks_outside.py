@@ -386,6 +386,32 @@ def test_an_option_struck_in_part_is_doubt_not_a_reading() -> None:
     assert needs_review(reading.confidence, RULES.review)
 
 
+def test_a_struck_option_whose_mark_also_reaches_above_and_below_its_words_is_doubt() -> None:
+    """Every other option read struck, but on one of them the stroke read as a strike
+    also has ink above and below the words (a pen ✓ drawn over them crosses them; a
+    strike runs through): the one left standing is not sure."""
+    image, placed = _form(None, "", np.random.default_rng(12), struck=_others("民营企业"))
+    page = _page(image, placed, "民营企业")
+    assert _read(page).value == "民营企业"  # type: ignore[union-attr]
+    a, b = _words(placed, "国有企业")
+    rows = list(page.tick_rows)
+    crossed = rows[0].model_copy(
+        update={
+            "above": (*rows[0].above, (a + 0.5 * (b - a), a + 0.8 * (b - a))),
+            "below": (*rows[0].below, (a + 0.2 * (b - a), a + 0.5 * (b - a))),
+        }
+    )
+    reading = _read(page.model_copy(update={"tick_rows": (crossed, *rows[1:])}))
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
+    # ink above the struck words only (a ring's arc from the row above) changes nothing
+    above = rows[0].model_copy(
+        update={"above": (*rows[0].above, (a + 0.5 * (b - a), a + 0.8 * (b - a)))}
+    )
+    kept = _read(page.model_copy(update={"tick_rows": (above, *rows[1:])}))
+    assert kept is not None and kept.value == "民营企业"
+
+
 def _minus_span(
     spans: tuple[tuple[float, float], ...], cut: tuple[float, float]
 ) -> list[tuple[float, float]]:
