@@ -1488,7 +1488,8 @@ def extract_fields(
                     kept, other, judge, rules.review.review_threshold, key
                 )
         fields[key] = kept
-    fields = _doubt_date_order(fields, template, pages, rules)
+    fields, confirmed = _same_day_dates(fields, pages, rules)
+    fields = _doubt_date_order(fields, template, pages, rules, confirmed)
     return _doubt_blank_ticks(fields, template, pages, rules)
 
 
@@ -1525,15 +1526,46 @@ def _authority_unplaced(spec: FieldSpec, page: Page, rules: Rules) -> ExtractedF
     )
 
 
+def _same_day_dates(
+    fields: dict[str, ExtractedField], pages: dict[int, Page], rules: Rules
+) -> tuple[dict[str, ExtractedField], frozenset[str]]:
+    """Dates signed together on two pages (``rules/plausibility.yaml`` ``same_day``) read
+    alike off a scan, each on its own page: two readings of one date, each revised by the
+    other (``plausibility.combine_readings``). Also the keys so confirmed."""
+    judge = rules.plausibility
+    scanned = {n for n, page in pages.items() if page.kind is SourceKind.SCAN}
+    out = dict(fields)
+    confirmed: set[str] = set()
+    for first, second in judge.same_day:
+        a, b = fields.get(first), fields.get(second)
+        if (
+            a is None
+            or b is None
+            or a.page not in scanned
+            or b.page not in scanned
+            or a.page == b.page  # one page's two dates are not read apart
+            or not isinstance(a.value, str)
+            or a.value != b.value
+        ):
+            continue
+        threshold = rules.review.review_threshold
+        out[first] = plausibility.combine_readings(a, b, judge, threshold, first)
+        out[second] = plausibility.combine_readings(b, a, judge, threshold, second)
+        confirmed |= {first, second}
+    return out, frozenset(confirmed)
+
+
 def _doubt_date_order(
     fields: dict[str, ExtractedField],
     template: TemplateSpec,
     pages: dict[int, Page],
     rules: Rules,
+    confirmed: frozenset[str] = frozenset(),
 ) -> dict[str, ExtractedField]:
     """Two dates read off a scan in an order the forms cannot have (a recommendation
     before the application): one of them is misread, so both go to review
-    (``rules/plausibility.yaml`` ``date_order``)."""
+    (``rules/plausibility.yaml`` ``date_order``) — unless one was read alike on another
+    page (``confirmed``, ``same_day``) and the other not: the other is the one misread."""
     r = rules.plausibility
     scanned = {n for n, page in pages.items() if page.kind is SourceKind.SCAN}
     out = dict(fields)
@@ -1544,7 +1576,10 @@ def _doubt_date_order(
         if not (isinstance(a.value, str) and isinstance(b.value, str) and a.value > b.value):
             continue  # ISO dates compare as text; a blank or unparsed one decides nothing
         factor = r.factors.out_of_range
-        for key, field, other in ((first, a, second), (second, b, first)):
+        doubted_pair = [(first, a, second), (second, b, first)]
+        if (first in confirmed) != (second in confirmed):
+            doubted_pair = [p for p in doubted_pair if p[0] not in confirmed]
+        for key, field, other in doubted_pair:
             label = template.field(other).label
             out[key] = doubted(
                 out[key], field.confidence * factor, Doubt.OUT_OF_ORDER, label, effect=factor

@@ -218,6 +218,11 @@ class PlausibilityRules(Spec):
     date_order: tuple[tuple[str, str], ...] = Field(
         (), description="pairs of date fields: the first on or before the second"
     )
+    same_day: tuple[tuple[str, str], ...] = Field(
+        (),
+        description="pairs of date fields signed together on two pages: read alike, each "
+        "is a second reading of the other",
+    )
     agreement: AgreementRules
     unread_ink: UnreadInkRules
     row_rhythm: RowRhythmRules
@@ -228,10 +233,10 @@ class PlausibilityRules(Spec):
 
     @model_validator(mode="after")
     def _ordered_dates_are_dates(self) -> PlausibilityRules:
-        for pair in self.date_order:
+        for pair in (*self.date_order, *self.same_day):
             unknown = [key for key in pair if key not in self.date_ranges]
             if unknown:
-                raise ValueError(f"date_order: {', '.join(unknown)} not in date_ranges")
+                raise ValueError(f"date pair: {', '.join(unknown)} not in date_ranges")
         return self
 
     @model_validator(mode="after")

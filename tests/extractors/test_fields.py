@@ -10,7 +10,13 @@ from shenbao_lab.bench.extract import same_value as _same
 from shenbao_lab.generator.truth import Truth
 
 from extractors.checks import check_fields
-from extractors.fields import _authority_unplaced, _doubt_date_order, extract, read_field
+from extractors.fields import (
+    _authority_unplaced,
+    _doubt_date_order,
+    _same_day_dates,
+    extract,
+    read_field,
+)
 from extractors.normalize import normalizer
 from extractors.review import needs_review
 from pipeline.config import ReadMethod
@@ -458,6 +464,59 @@ def test_a_recommendation_dated_before_the_application_sends_both_to_review(
         assert [(d.cue, d.detail) for d in doubted[key].doubts] == [(Doubt.OUT_OF_ORDER, other)]
     in_order = fields | {"recommend_date": _dated("2022-07-14", 8)}
     assert _doubt_date_order(in_order, PILOT, pages, RULES) == in_order
+
+
+def _three_pages() -> dict[int, Page]:
+    return {n: _page([], []).model_copy(update={"number": n}) for n in (1, 6, 8)}
+
+
+def test_the_application_and_commitment_dates_read_alike_confirm_each_other() -> None:
+    """承诺日期 read 2022年6月6 with unread ink after it (its 日, or a second digit: for
+    review alone), the application on another page read 2022-06-06 surely: two readings of
+    one date agreeing, neither goes to review (session-18 tuned corpus)."""
+    unsure = _dated("2022-06-06", 6).model_copy(update={"confidence": 0.5, "doubts": ()})
+    fields = {"apply_date": _dated("2022-06-06", 1), "commit_date": unsure}
+    revised, confirmed = _same_day_dates(fields, _three_pages(), RULES)
+    assert confirmed == {"apply_date", "commit_date"}
+    assert not needs_review(revised["commit_date"].confidence, RULES.review)
+    assert revised["commit_date"].confidence >= revised["apply_date"].confidence - 1e-9
+
+
+@pytest.mark.parametrize(
+    ("commit", "page"),
+    [("2022-06-16", 6), ("2022-06-06", 1)],
+    ids=["read otherwise", "on the same page"],
+)
+def test_dates_read_apart_or_on_one_page_confirm_nothing(commit: str, page: int) -> None:
+    """Read as two dates (signed on two days, or one misread), or both off one page (not
+    two independent readings): neither is revised."""
+    unsure = _dated(commit, page).model_copy(update={"confidence": 0.5})
+    fields = {"apply_date": _dated("2022-06-06", 1), "commit_date": unsure}
+    revised, confirmed = _same_day_dates(fields, _three_pages(), RULES)
+    assert revised == fields
+    assert not confirmed
+
+
+def test_a_recommendation_before_a_confirmed_application_is_the_one_doubted() -> None:
+    """A recommendation read 2022年1月15日 (written 7月15日) before an application read
+    2022-07-09 on its page and on the commitment letter's: the application is read twice
+    alike, the recommendation alone is sent to review; with the commitment read otherwise
+    both are, as before."""
+    fields = {
+        "apply_date": _dated("2022-07-09", 1),
+        "commit_date": _dated("2022-07-09", 6),
+        "recommend_date": _dated("2022-01-15", 8),
+    }
+    revised, confirmed = _same_day_dates(fields, _three_pages(), RULES)
+    doubted = _doubt_date_order(revised, PILOT, _three_pages(), RULES, confirmed)
+    assert needs_review(doubted["recommend_date"].confidence, RULES.review)
+    assert not needs_review(doubted["apply_date"].confidence, RULES.review)
+    assert not doubted["apply_date"].doubts
+    apart = fields | {"commit_date": _dated("2022-07-19", 6)}
+    revised, confirmed = _same_day_dates(apart, _three_pages(), RULES)
+    doubted = _doubt_date_order(revised, PILOT, _three_pages(), RULES, confirmed)
+    assert needs_review(doubted["apply_date"].confidence, RULES.review)
+    assert needs_review(doubted["recommend_date"].confidence, RULES.review)
 
 
 def test_a_date_outside_the_calls_year_re_read_alike_inside_it_is_proposed() -> None:
