@@ -239,6 +239,30 @@ def choice_near_miss(
     return held.pop() if len(held) == 1 else None
 
 
+def _one_lost_of(
+    read: str, name: str, choices: Sequence[Choice], normalize: Normalizer, rules: PlausibilityRules
+) -> bool:
+    """Whether ``read`` is the option ``name`` with one character lost (its others all in
+    order), the option at least ``choice_one_lost`` long and no other option (or alias)
+    within two characters of the reading: it is that option, read plainly but for one
+    character (生态特色品 for 生态特色食品)."""
+    if rules.choice_one_lost <= 0:
+        return False
+    text = normalize.text(read)
+    option = normalize.text(name)
+    if len(option) < rules.choice_one_lost or len(text) != len(option) - 1:
+        return False
+    if _in_order(text, option) != len(text):
+        return False
+    others = [
+        normalize.text(n)
+        for choice in choices
+        if choice.name != name
+        for n in (choice.name, *choice.aliases)
+    ]
+    return all(Levenshtein.distance(text, other) > 2 for other in others)
+
+
 def _in_order(a: str, b: str) -> int:
     """How many characters two texts share in the same order (their longest common
     subsequence)."""
@@ -360,7 +384,7 @@ def plausibility(
             # an option outside the list can be what was written (an ineligible domain);
             # one character from a printed option, it is a misread option
             near = choice_near_miss(text, choices, normalize, r.choice_kept)
-            if near is not None:
+            if near is not None and not _one_lost_of(text, near, choices, normalize, r):
                 sign(Doubt.NEAR_CHOICE, r.factors.near_miss, near)
         elif field_type in (FieldType.MOBILE, FieldType.EMAIL, FieldType.USCC):
             pass  # kept as read for the validators (FIELD_INVALID), judged by the OCR scores

@@ -191,6 +191,12 @@ class PlausibilityRules(Spec):
         description="a reading that is no option but keeps at least [0] of one option's "
         "characters in order, which make at least [1] of the reading, is that option misread",
     )
+    choice_one_lost: int = Field(
+        0,
+        ge=0,
+        description="a reading that is one option with one character lost, the option at "
+        "least this long and no other option so near, is that option (0: never)",
+    )
     authority_near: float = Field(
         100.0, ge=0.0, le=100.0, description="rapidfuzz ratio of a misread authority"
     )

@@ -948,7 +948,7 @@ def test_the_end_of_a_label_its_seal_cut_is_kept_out_of_the_value() -> None:
 @pytest.mark.parametrize(
     ("read", "value"),
     [
-        ("端装备制造", "高端装备制造"),  # its start under a seal
+        ("装备制造", "高端装备制造"),  # its start under a seal
         ("生态特色", "生态特色食品"),  # its end past the cell
         ("金融服务", "金融服务"),  # an option outside the list, written whole: kept as read
     ],
@@ -960,6 +960,21 @@ def test_a_cut_option_on_a_scan_is_proposed_for_review(read: str, value: str) ->
     assert reading.value == value and reading.raw == read
     if value != read:
         assert needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize(
+    ("read", "value"),
+    [("端装备制造", "高端装备制造"), ("生态特色品", "生态特色食品")],
+)
+def test_a_long_option_with_one_character_lost_is_that_option(read: str, value: str) -> None:
+    """One character of a six-character option lost (under a seal, or dropped), the rest
+    read in order and no other option near: a person reads the option at a glance
+    (rules/plausibility.yaml ``choice_one_lost``)."""
+    label = _line("所属产业领域：", (0.169, 0.513, 0.309, 0.534))
+    page = _page([label, _line(read, (0.39, 0.513, 0.62, 0.534))], [])
+    reading = _read("domain", page)
+    assert reading.value == value and reading.raw == read
+    assert not needs_review(reading.confidence, RULES.review)
 
 
 def test_a_piece_of_seal_lettering_between_label_and_value_is_passed() -> None:

@@ -255,6 +255,12 @@ def _plausibility(
         ("center_name", FieldType.TEXT, MISREAD, MISREAD, True, (Doubt.NEAR_PLACE, "贵州省")),
         ("lead_org", FieldType.ORG_NAME, ORG_OFF, ORG_OFF, True, (Doubt.NEAR_SUFFIX, "有限公司")),
         ("domain", FieldType.CHOICE, "新材科", "新材科", False, (Doubt.NEAR_CHOICE, "新材料")),
+        # a short option with a character lost, or a long one with one changed: for review
+        ("domain", FieldType.CHOICE, "新材", "新材", False, (Doubt.NEAR_CHOICE, "新材料")),
+        ("domain", FieldType.CHOICE, "生态特色良品", "生态特色良品", False,
+         (Doubt.NEAR_CHOICE, "生态特色食品")),
+        ("domain", FieldType.CHOICE, "生态特食", "生态特食", False,
+         (Doubt.NEAR_CHOICE, "生态特色食品")),
         ("founded", FieldType.DATE, "2O19年5月3日", None, False, (Doubt.UNPARSED, "")),
         ("revenue", FieldType.MONEY_WAN, "12,3a4.5", None, False, (Doubt.UNPARSED, "")),
         ("apply_date", FieldType.DATE, "2072年6月16日", "2072-06-16", True,
@@ -284,6 +290,9 @@ def test_each_sign_of_a_misread_takes_the_confidence_below_the_threshold(
         ("center_name", FieldType.TEXT, CENTRE, CENTRE, True),
         ("lead_org", FieldType.ORG_NAME, ORG, ORG, True),
         ("domain", FieldType.CHOICE, "房地产开发", "房地产开发", False),
+        # one character lost of a long option, no other near: that option, read plainly
+        ("domain", FieldType.CHOICE, "生态特色品", "生态特色食品", False),
+        ("domain", FieldType.CHOICE, "数据为引领的电子信息", "大数据为引领的电子信息", False),
         ("mobile", FieldType.MOBILE, "1390851234", "1390851234", False),
         ("uscc", FieldType.USCC, "91520000214434146X", "91520000214434146X", False),
         ("founded", FieldType.DATE, "1998年3月1日", "1998-03-01", True),
