@@ -1253,6 +1253,7 @@ def read_field(
             spec.type, raw, choices=choices, equivalents=campaign.org_suffix_equivalents
         )
         written = ""  # a date read only by taking a character for a written digit
+        digit_read = False  # a re-reading read that digit as the digit proposed
         if spec.type is FieldType.DATE and value is None and (found := normalize.written_date(raw)):
             value, written = found
         row = (
@@ -1382,6 +1383,7 @@ def read_field(
                         choices=choices,
                         equivalents=campaign.org_suffix_equivalents,
                     )
+                    digit_read = digit_read or bool(written and other == value)
                     if other is None and spec.type is FieldType.DATE:
                         other = (normalize.written_date(raw_again) or (None, ""))[0]
                     if fitted is not None and isinstance(other, str):
@@ -1421,7 +1423,7 @@ def read_field(
         if proposal is not None:
             cap = rules.plausibility.date_completion.cap
             ledger.cap(cap, Doubt.DATE_COMPLETED, proposal[0])
-        if written:  # a proposal: a reviewer confirms the digit
+        if written and not digit_read:  # a proposal: a reviewer confirms the digit
             ledger.cap(rules.normalize.written_digit_cap, Doubt.WRITTEN_DIGIT, written)
         return ExtractedField(
             value=value,

@@ -430,6 +430,32 @@ def test_a_written_digit_read_as_a_character_is_proposed_for_review(
         )
 
 
+@pytest.mark.parametrize(
+    ("rereadings", "sure"),
+    [
+        (("2022年7月56日", "2022年7月16日"), True),  # one crop read the 7 itself
+        (("2022年了月16日", "202年丁月16日"), False),  # the 了 again, or nothing that parses
+        (("2022年7月16日", "2022年7月18日"), False),  # another date read: for review
+    ],
+)
+def test_a_written_digit_a_re_reading_reads_as_the_digit_is_confirmed(
+    rereadings: tuple[str, str], sure: bool
+) -> None:
+    """2022年了月16日 (a hurried 7 read 了) re-read 2022年7月16日 in another crop: the
+    recogniser saw the 7, the proposal is the date read (session-18 tuned corpus)."""
+    date = TextLine(
+        text="2022年了月16日",
+        bbox=(0.493, 0.561, 0.741, 0.586),
+        confidence=0.95,
+        rereadings=rereadings,
+    )
+    reading = read_field(
+        PILOT.field("recommend_date"), _page([OPINION_LABEL, date], []), PILOT, RULES
+    )
+    assert reading is not None and reading.value == "2022-07-16"
+    assert needs_review(reading.confidence, RULES.review) is not sure
+
+
 def test_a_re_reading_of_a_line_with_its_label_is_taken_after_the_label() -> None:
     inline = TextLine(
         text="申报日期：2022年6月16日",
