@@ -889,7 +889,10 @@ def _authority_read(
     }
     name = plausibility.fitted_authority(text, gaz, judge)
     if name is not None and plausibility.fitted_alone(text, name, gaz, judge):
-        return name, name in shown
+        # sure when the seal's lettering shows the lost characters, or when they were lost
+        # from the ending every authority shares, the place that names it read whole
+        place_whole = judge.authority_place_whole and plausibility.place_read_whole(text, name, gaz)
+        return name, name in shown or place_whole
     # several fit (市工业和信息化局: five cities' with two lost; 南州工业和信息化局: 黔南州…
     # with one, 黔东南州… with two): the one the seal's lettering shows is proposed, for
     # review; with none shown, the reading is kept as read

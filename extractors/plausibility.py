@@ -477,6 +477,24 @@ def fitted_authority(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> str
     return fits[0] if len(fits) == 1 else None
 
 
+def place_read_whole(text: str, name: str, gaz: Gazetteer) -> bool:
+    """Whether a reading begins with the part of the authority ``name`` before the ending
+    most authorities share (工业和信息化局, half of them at least): its place (贵阳市,
+    黔西南州), which tells it from the others, read whole, so the characters it lost are
+    in that common ending (贵阳市业和信息化局: 工 lost)."""
+    authorities = list(gaz.authorities)
+    shared = max(
+        (
+            n
+            for n in range(1, len(name))
+            if 2 * sum(a.endswith(name[-n:]) for a in authorities) >= len(authorities)
+        ),
+        default=0,
+    )
+    start = name[: len(name) - shared]
+    return bool(start) and text.startswith(start)
+
+
 def fitting_authorities(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> list[str]:
     """Every authority holding the reading's characters in order with at most
     ``authority_lost[1]`` of its own lost (市工业和信息化局: the five cities' named 某某市)."""

@@ -191,6 +191,11 @@ class PlausibilityRules(Spec):
         description="a reading that is no option but keeps at least [0] of one option's "
         "characters in order, which make at least [1] of the reading, is that option misread",
     )
+    authority_place_whole: bool = Field(
+        False,
+        description="an authority read with one character lost from the ending all "
+        "authorities share, its place read whole and no other authority near, is sure",
+    )
     choice_one_lost: int = Field(
         0,
         ge=0,

@@ -890,6 +890,11 @@ def test_a_value_missing_the_start_its_seal_hid_is_the_one_authority_its_letteri
     [
         ("黔西州工业和信息化局", "南州工信化局", "黔西南州工业和信息化局", True),
         ("铜市工业和信息化局", "铜仁工业和信息化制", "铜仁市工业和信息化局", True),
+        # the place read whole, a character of the ending every authority shares lost:
+        # sure without the lettering; a character of the place lost: proposed for review
+        ("贵阳市业和信息化局", "", "贵阳市工业和信息化局", True),
+        ("黔西南州工业和信化局", "", "黔西南州工业和信息化局", True),
+        ("铜市工业和信息化局", "", "铜仁市工业和信息化局", False),
         # the lettering names another authority, or none: proposed for review
         ("黔西州工业和信息化局", "贵安新区经济发局", "黔西南州工业和信息化局", False),
         ("黔西州工业和信息化局", "", "黔西南州工业和信息化局", False),

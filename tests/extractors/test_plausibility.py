@@ -461,6 +461,23 @@ def test_a_reading_that_lost_characters_of_one_authority_is_it(
 
 
 @pytest.mark.parametrize(
+    ("read", "name", "whole"),
+    [
+        ("贵阳市业和信息化局", "贵阳市工业和信息化局", True),
+        ("黔东南州工业和息化局", "黔东南州工业和信息化局", True),
+        ("黔东南工业和信息化局", "黔东南州工业和信息化局", False),  # 州 of its place lost
+        ("铜市工业和信息化局", "铜仁市工业和信息化局", False),
+        ("黔西州工业和信息化局", "黔西南州工业和信息化局", False),
+        ("贵安新区经济发局", "贵安新区经济发展局", False),  # no ending shared but 局
+    ],
+)
+def test_an_authority_s_place_is_read_whole_when_it_tells_it_from_the_others(
+    read: str, name: str, whole: bool
+) -> None:
+    assert pl.place_read_whole(read, name, GAZ) is whole
+
+
+@pytest.mark.parametrize(
     ("read", "name", "lettering", "agrees"),
     [
         ("黔西州工业和信息化局", "黔西南州工业和信息化局", "南州工信化局", True),  # shows 南
