@@ -1643,6 +1643,7 @@ def extract(submission: Submission, rules: Rules) -> Submission:
         normalize,
         gazetteer(rules).places,
         rules.plausibility,
+        gazetteer(rules).org_suffixes,
     )
     fields = {key: pruned(field, rules.review) for key, field in read_off.items()}
     read = ordered.model_copy(update={"fields": fields})

@@ -161,6 +161,12 @@ class PlausibilityRules(Spec):
     characters: CharacterRules
     factors: Factors
     near_miss_min_length: int = Field(ge=2)
+    member_suffix_fixed_from: int = Field(
+        0,
+        ge=0,
+        description="a member's name ending one character from a suffix at least this long "
+        "is proposed with that suffix, for review (0: never)",
+    )
     org_name_min_length: int = Field(
         ge=1, description="an organisation's name is never shorter (characters)"
     )
