@@ -663,6 +663,30 @@ def _lettering(line: TextLine, page: Page, rules: Rules) -> bool:
     )
 
 
+def _lettering_before_option(
+    raw: str, value: FieldValue, source: TextLine, page: Page, rules: Rules, normalize: Normalizer
+) -> bool:
+    """Whether a choice's reading is the option ``value`` whole at its end, after
+    characters that a seal found over the reading's row holds in order in its lettering,
+    at least ``lettering_before_option`` of them (业和信高端装备制造: 业和信 of the
+    authority's seal, 黔西南州工业和信息保局, stamped over the row's start)."""
+    least = rules.plausibility.lettering_before_option
+    if least <= 0 or not isinstance(value, str):
+        return False
+    text, option = normalize.text(raw), normalize.text(value)
+    before = text[: len(text) - len(option)]
+    if not option or not text.endswith(option) or len(before) < least:
+        return False
+    middle = (source.bbox[1] + source.bbox[3]) / 2
+    return any(
+        seal.bbox[1] < middle < seal.bbox[3]
+        and seal.bbox[0] < source.bbox[2]
+        and seal.bbox[2] > source.bbox[0]
+        and plausibility.in_order(before, normalize.text(seal.text)) == len(before)
+        for seal in page.seals
+    )
+
+
 def _other_labels(spec: FieldSpec, template: TemplateSpec, normalize: Normalizer) -> list[str]:
     """Every other field's label variants (normalised) printed on a page with this one: a
     label's start read alone is no one's when another label of its page begins as far
@@ -1369,6 +1393,14 @@ def read_field(
                     and _ink_precedes(source, line, page, unread),
                     rules=rules.plausibility,
                 ).doubts
+            if (
+                spec.type is FieldType.CHOICE
+                and source is not None
+                and _lettering_before_option(raw, value, source, page, rules, normalize)
+            ):
+                # the option read whole after a found seal's lettering stamped over its
+                # row: a person reads the option beside the seal at a glance
+                signs = tuple(d for d in signs if d.cue is not Doubt.NEAR_CHOICE)
             for sign in signs:
                 ledger.times(sign.effect, sign.cue, sign.detail)
             agreed: list[tuple[str, str]] = []  # the re-readings' dates, when they parse

@@ -263,6 +263,12 @@ def _one_lost_of(
     return all(Levenshtein.distance(text, other) > 2 for other in others)
 
 
+def in_order(a: str, b: str) -> int:
+    """How many characters two texts share in the same order (their longest common
+    subsequence)."""
+    return _in_order(a, b)
+
+
 def _in_order(a: str, b: str) -> int:
     """How many characters two texts share in the same order (their longest common
     subsequence)."""

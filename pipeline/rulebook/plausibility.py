@@ -202,6 +202,12 @@ class PlausibilityRules(Spec):
         description="an authority read with one character lost from the ending all "
         "authorities share, its place read whole and no other authority near, is sure",
     )
+    lettering_before_option: int = Field(
+        0,
+        ge=0,
+        description="a choice read as an option after at least this many characters of a "
+        "seal's lettering over its row is that option (0: never)",
+    )
     choice_one_lost: int = Field(
         0,
         ge=0,

@@ -1008,6 +1008,37 @@ def test_a_long_option_with_one_character_lost_is_that_option(read: str, value: 
     assert not needs_review(reading.confidence, RULES.review)
 
 
+@pytest.mark.parametrize(
+    ("lettering", "sure"),
+    [
+        ("黔西南州工业和信息保局", True),  # holds 业和信: the seal's lettering read in
+        ("贵州赤水智造有限公司", False),  # holds none of it: as before, for review
+        (None, False),  # no seal over the row
+    ],
+)
+def test_an_option_read_after_a_seal_s_lettering_over_its_row_is_that_option(
+    lettering: str | None, sure: bool
+) -> None:
+    label = _line("所属产业领域：", (0.161, 0.597, 0.30, 0.631))
+    value = _line("业和信高端装备制造", (0.31, 0.597, 0.531, 0.631))
+    seals = (
+        ()
+        if lettering is None
+        else (
+            SealMark(
+                bbox=(0.238, 0.597, 0.433, 0.735),
+                shape="round",
+                colour="grey",
+                confidence=0.7,
+                text=lettering,
+            ),
+        )
+    )
+    reading = _read("domain", _sealed_page([label, value], seals))
+    assert reading.value == "高端装备制造"
+    assert needs_review(reading.confidence, RULES.review) is not sure
+
+
 def test_a_piece_of_seal_lettering_between_label_and_value_is_passed() -> None:
     seal = SealMark(
         bbox=(0.15466, 0.39759, 0.34685, 0.53358), shape="round", colour="grey", confidence=0.7
