@@ -665,6 +665,30 @@ def _lettering(line: TextLine, page: Page, rules: Rules) -> bool:
     )
 
 
+def _lettering_before_option(
+    raw: str, value: FieldValue, source: TextLine, page: Page, rules: Rules, normalize: Normalizer
+) -> bool:
+    """Whether a choice's reading is the option ``value`` whole at its end, after
+    characters that a seal found over the reading's row holds in order in its lettering,
+    at least ``lettering_before_option`` of them (业和信高端装备制造: 业和信 of the
+    authority's seal, 黔西南州工业和信息保局, stamped over the row's start)."""
+    least = rules.plausibility.lettering_before_option
+    if least <= 0 or not isinstance(value, str):
+        return False
+    text, option = normalize.text(raw), normalize.text(value)
+    before = text[: len(text) - len(option)]
+    if not option or not text.endswith(option) or len(before) < least:
+        return False
+    middle = (source.bbox[1] + source.bbox[3]) / 2
+    return any(
+        seal.bbox[1] < middle < seal.bbox[3]
+        and seal.bbox[0] < source.bbox[2]
+        and seal.bbox[2] > source.bbox[0]
+        and plausibility.in_order(before, normalize.text(seal.text)) == len(before)
+        for seal in page.seals
+    )
+
+
 def _other_labels(spec: FieldSpec, template: TemplateSpec, normalize: Normalizer) -> list[str]:
     """Every other field's label variants (normalised) printed on a page with this one: a
     label's start read alone is no one's when another label of its page begins as far
@@ -895,7 +919,10 @@ def _authority_read(
     }
     name = plausibility.fitted_authority(text, gaz, judge)
     if name is not None and plausibility.fitted_alone(text, name, gaz, judge):
-        return name, name in shown
+        # sure when the seal's lettering shows the lost characters, or when they were lost
+        # from the ending every authority shares, the place that names it read whole
+        place_whole = judge.authority_place_whole and plausibility.place_read_whole(text, name, gaz)
+        return name, name in shown or place_whole
     # several fit (市工业和信息化局: five cities' with two lost; 南州工业和信息化局: 黔南州…
     # with one, 黔东南州… with two): the one the seal's lettering shows is proposed, for
     # review; with none shown, the reading is kept as read
@@ -1263,6 +1290,7 @@ def read_field(
             spec.type, raw, choices=choices, equivalents=campaign.org_suffix_equivalents
         )
         written = ""  # a date read only by taking a character for a written digit
+        digit_read = False  # a re-reading read that digit as the digit proposed
         if spec.type is FieldType.DATE and value is None and (found := normalize.written_date(raw)):
             value, written = found
         row = (
@@ -1378,6 +1406,14 @@ def read_field(
                     and _ink_precedes(source, line, page, unread),
                     rules=rules.plausibility,
                 ).doubts
+            if (
+                spec.type is FieldType.CHOICE
+                and source is not None
+                and _lettering_before_option(raw, value, source, page, rules, normalize)
+            ):
+                # the option read whole after a found seal's lettering stamped over its
+                # row: a person reads the option beside the seal at a glance
+                signs = tuple(d for d in signs if d.cue is not Doubt.NEAR_CHOICE)
             for sign in signs:
                 ledger.times(sign.effect, sign.cue, sign.detail)
             agreed: list[tuple[str, str]] = []  # the re-readings' dates, when they parse
@@ -1395,6 +1431,7 @@ def read_field(
                         choices=choices,
                         equivalents=campaign.org_suffix_equivalents,
                     )
+                    digit_read = digit_read or bool(written and other == value)
                     if other is None and spec.type is FieldType.DATE:
                         other = (normalize.written_date(raw_again) or (None, ""))[0]
                     if fitted is not None and isinstance(other, str):
@@ -1434,7 +1471,7 @@ def read_field(
         if proposal is not None:
             cap = rules.plausibility.date_completion.cap
             ledger.cap(cap, Doubt.DATE_COMPLETED, proposal[0])
-        if written:  # a proposal: a reviewer confirms the digit
+        if written and not digit_read:  # a proposal: a reviewer confirms the digit
             ledger.cap(rules.normalize.written_digit_cap, Doubt.WRITTEN_DIGIT, written)
         return ExtractedField(
             value=value,
@@ -1501,7 +1538,8 @@ def extract_fields(
                     kept, other, judge, rules.review.review_threshold, key
                 )
         fields[key] = kept
-    fields = _doubt_date_order(fields, template, pages, rules)
+    fields, confirmed = _same_day_dates(fields, pages, rules)
+    fields = _doubt_date_order(fields, template, pages, rules, confirmed)
     return _doubt_blank_ticks(fields, template, pages, rules)
 
 
@@ -1538,15 +1576,46 @@ def _authority_unplaced(spec: FieldSpec, page: Page, rules: Rules) -> ExtractedF
     )
 
 
+def _same_day_dates(
+    fields: dict[str, ExtractedField], pages: dict[int, Page], rules: Rules
+) -> tuple[dict[str, ExtractedField], frozenset[str]]:
+    """Dates signed together on two pages (``rules/plausibility.yaml`` ``same_day``) read
+    alike off a scan, each on its own page: two readings of one date, each revised by the
+    other (``plausibility.combine_readings``). Also the keys so confirmed."""
+    judge = rules.plausibility
+    scanned = {n for n, page in pages.items() if page.kind is SourceKind.SCAN}
+    out = dict(fields)
+    confirmed: set[str] = set()
+    for first, second in judge.same_day:
+        a, b = fields.get(first), fields.get(second)
+        if (
+            a is None
+            or b is None
+            or a.page not in scanned
+            or b.page not in scanned
+            or a.page == b.page  # one page's two dates are not read apart
+            or not isinstance(a.value, str)
+            or a.value != b.value
+        ):
+            continue
+        threshold = rules.review.review_threshold
+        out[first] = plausibility.combine_readings(a, b, judge, threshold, first)
+        out[second] = plausibility.combine_readings(b, a, judge, threshold, second)
+        confirmed |= {first, second}
+    return out, frozenset(confirmed)
+
+
 def _doubt_date_order(
     fields: dict[str, ExtractedField],
     template: TemplateSpec,
     pages: dict[int, Page],
     rules: Rules,
+    confirmed: frozenset[str] = frozenset(),
 ) -> dict[str, ExtractedField]:
     """Two dates read off a scan in an order the forms cannot have (a recommendation
     before the application): one of them is misread, so both go to review
-    (``rules/plausibility.yaml`` ``date_order``)."""
+    (``rules/plausibility.yaml`` ``date_order``) — unless one was read alike on another
+    page (``confirmed``, ``same_day``) and the other not: the other is the one misread."""
     r = rules.plausibility
     scanned = {n for n, page in pages.items() if page.kind is SourceKind.SCAN}
     out = dict(fields)
@@ -1557,7 +1626,10 @@ def _doubt_date_order(
         if not (isinstance(a.value, str) and isinstance(b.value, str) and a.value > b.value):
             continue  # ISO dates compare as text; a blank or unparsed one decides nothing
         factor = r.factors.out_of_range
-        for key, field, other in ((first, a, second), (second, b, first)):
+        doubted_pair = [(first, a, second), (second, b, first)]
+        if (first in confirmed) != (second in confirmed):
+            doubted_pair = [p for p in doubted_pair if p[0] not in confirmed]
+        for key, field, other in doubted_pair:
             label = template.field(other).label
             out[key] = doubted(
                 out[key], field.confidence * factor, Doubt.OUT_OF_ORDER, label, effect=factor
@@ -1616,6 +1688,7 @@ def extract(submission: Submission, rules: Rules) -> Submission:
         normalize,
         gazetteer(rules).places,
         rules.plausibility,
+        gazetteer(rules).org_suffixes,
     )
     fields = {key: pruned(field, rules.review) for key, field in read_off.items()}
     read = ordered.model_copy(update={"fields": fields})

@@ -261,6 +261,36 @@ def choice_near_miss(
     return held.pop() if len(held) == 1 else None
 
 
+def _one_lost_of(
+    read: str, name: str, choices: Sequence[Choice], normalize: Normalizer, rules: PlausibilityRules
+) -> bool:
+    """Whether ``read`` is the option ``name`` with one character lost (its others all in
+    order), the option at least ``choice_one_lost`` long and no other option (or alias)
+    within two characters of the reading: it is that option, read plainly but for one
+    character (生态特色品 for 生态特色食品)."""
+    if rules.choice_one_lost <= 0:
+        return False
+    text = normalize.text(read)
+    option = normalize.text(name)
+    if len(option) < rules.choice_one_lost or len(text) != len(option) - 1:
+        return False
+    if _in_order(text, option) != len(text):
+        return False
+    others = [
+        normalize.text(n)
+        for choice in choices
+        if choice.name != name
+        for n in (choice.name, *choice.aliases)
+    ]
+    return all(Levenshtein.distance(text, other) > 2 for other in others)
+
+
+def in_order(a: str, b: str) -> int:
+    """How many characters two texts share in the same order (their longest common
+    subsequence)."""
+    return _in_order(a, b)
+
+
 def _in_order(a: str, b: str) -> int:
     """How many characters two texts share in the same order (their longest common
     subsequence)."""
@@ -384,7 +414,7 @@ def plausibility(
             # an option outside the list can be what was written (an ineligible domain);
             # one character from a printed option, it is a misread option
             near = choice_near_miss(text, choices, normalize, r.choice_kept)
-            if near is not None:
+            if near is not None and not _one_lost_of(text, near, choices, normalize, r):
                 sign(Doubt.NEAR_CHOICE, r.factors.near_miss, near)
         elif field_type in (FieldType.MOBILE, FieldType.EMAIL, FieldType.USCC):
             pass  # kept as read for the validators (FIELD_INVALID), judged by the OCR scores
@@ -488,6 +518,24 @@ def fitted_authority(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> str
         if (lost := _lost(text, name)) is not None and lost <= rules.authority_lost[0]
     ]
     return fits[0] if len(fits) == 1 else None
+
+
+def place_read_whole(text: str, name: str, gaz: Gazetteer) -> bool:
+    """Whether a reading begins with the part of the authority ``name`` before the ending
+    most authorities share (工业和信息化局, half of them at least): its place (贵阳市,
+    黔西南州), which tells it from the others, read whole, so the characters it lost are
+    in that common ending (贵阳市业和信息化局: 工 lost)."""
+    authorities = list(gaz.authorities)
+    shared = max(
+        (
+            n
+            for n in range(1, len(name))
+            if 2 * sum(a.endswith(name[-n:]) for a in authorities) >= len(authorities)
+        ),
+        default=0,
+    )
+    start = name[: len(name) - shared]
+    return bool(start) and text.startswith(start)
 
 
 def fitting_authorities(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> list[str]:

@@ -93,8 +93,12 @@ def read_members(
     campaign: Campaign,
     normalize: Normalizer,
     places: Sequence[str] = (),
+    judge: PlausibilityRules | None = None,
+    suffixes: Sequence[str] = (),
 ) -> ExtractedField:
-    """The free rows of a members table as one field: a list of ``Member``."""
+    """The free rows of a members table as one field: a list of ``Member``. On a scan, a
+    name ending one character from an organisation suffix (有限贵任公司) ends with that
+    suffix, proposed for review (``judge``'s near_miss factor, cue ``near_suffix``)."""
     reading = table.reading
     blank = _blank_confidence(grid.page, reading)
     scan = grid.page.kind is SourceKind.SCAN
@@ -126,6 +130,13 @@ def read_members(
         name = normalize.org_name(cells["name"].text, campaign.org_suffix_equivalents)
         if scan and (place := _near_place(cells["name"], places, reading)) is not None:
             ledger.cap(reading.near_place_confidence, Doubt.NEAR_PLACE, place)
+        if scan and judge is not None and suffixes:
+            suffix = plausibility.suffix_near_miss(
+                name, suffixes, normalize, judge.near_miss_min_length
+            )
+            if suffix is not None and 0 < judge.member_suffix_fixed_from <= len(suffix):
+                name = name[: len(name) - len(suffix)] + suffix
+                ledger.cap(judge.factors.near_miss, Doubt.NEAR_SUFFIX, suffix)
         kind = ""
         if cells["type"].text:
             kind, kind_confidence = _member_type(cells["type"].text, type_spec, reading, normalize)
@@ -248,6 +259,7 @@ def read_tables(
     normalize: Normalizer,
     places: Sequence[str] = (),
     judge: PlausibilityRules | None = None,
+    suffixes: Sequence[str] = (),
 ) -> dict[str, ExtractedField]:
     """Every table of the template read as rows: ``members``, ``kpi_<row>_<column>``.
 
@@ -263,5 +275,7 @@ def read_tables(
             scan = grid.page.kind is SourceKind.SCAN
             fields.update(read_fixed_rows(grid, table, normalize, judge if scan else None))
         else:
-            fields[table.key] = read_members(grid, table, campaign, normalize, places)
+            fields[table.key] = read_members(
+                grid, table, campaign, normalize, places, judge, suffixes
+            )
     return fields

@@ -181,6 +181,12 @@ class PlausibilityRules(Spec):
     characters: CharacterRules
     factors: Factors
     near_miss_min_length: int = Field(ge=2)
+    member_suffix_fixed_from: int = Field(
+        0,
+        ge=0,
+        description="a member's name ending one character from a suffix at least this long "
+        "is proposed with that suffix, for review (0: never)",
+    )
     org_name_min_length: int = Field(
         ge=1, description="an organisation's name is never shorter (characters)"
     )
@@ -218,6 +224,23 @@ class PlausibilityRules(Spec):
         description="a reading that is no option but keeps at least [0] of one option's "
         "characters in order, which make at least [1] of the reading, is that option misread",
     )
+    authority_place_whole: bool = Field(
+        False,
+        description="an authority read with one character lost from the ending all "
+        "authorities share, its place read whole and no other authority near, is sure",
+    )
+    lettering_before_option: int = Field(
+        0,
+        ge=0,
+        description="a choice read as an option after at least this many characters of a "
+        "seal's lettering over its row is that option (0: never)",
+    )
+    choice_one_lost: int = Field(
+        0,
+        ge=0,
+        description="a reading that is one option with one character lost, the option at "
+        "least this long and no other option so near, is that option (0: never)",
+    )
     authority_near: float = Field(
         100.0, ge=0.0, le=100.0, description="rapidfuzz ratio of a misread authority"
     )
@@ -245,6 +268,11 @@ class PlausibilityRules(Spec):
     date_order: tuple[tuple[str, str], ...] = Field(
         (), description="pairs of date fields: the first on or before the second"
     )
+    same_day: tuple[tuple[str, str], ...] = Field(
+        (),
+        description="pairs of date fields signed together on two pages: read alike, each "
+        "is a second reading of the other",
+    )
     agreement: AgreementRules
     unread_ink: UnreadInkRules
     row_rhythm: RowRhythmRules
@@ -255,10 +283,10 @@ class PlausibilityRules(Spec):
 
     @model_validator(mode="after")
     def _ordered_dates_are_dates(self) -> PlausibilityRules:
-        for pair in self.date_order:
+        for pair in (*self.date_order, *self.same_day):
             unknown = [key for key in pair if key not in self.date_ranges]
             if unknown:
-                raise ValueError(f"date_order: {', '.join(unknown)} not in date_ranges")
+                raise ValueError(f"date pair: {', '.join(unknown)} not in date_ranges")
         return self
 
     @model_validator(mode="after")

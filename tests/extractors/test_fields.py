@@ -10,7 +10,13 @@ from shenbao_lab.bench.extract import same_value as _same
 from shenbao_lab.generator.truth import Truth
 
 from extractors.checks import check_fields
-from extractors.fields import _authority_unplaced, _doubt_date_order, extract, read_field
+from extractors.fields import (
+    _authority_unplaced,
+    _doubt_date_order,
+    _same_day_dates,
+    extract,
+    read_field,
+)
 from extractors.normalize import normalizer
 from extractors.review import needs_review
 from pipeline.config import ReadMethod
@@ -424,6 +430,32 @@ def test_a_written_digit_read_as_a_character_is_proposed_for_review(
         )
 
 
+@pytest.mark.parametrize(
+    ("rereadings", "sure"),
+    [
+        (("2022年7月56日", "2022年7月16日"), True),  # one crop read the 7 itself
+        (("2022年了月16日", "202年丁月16日"), False),  # the 了 again, or nothing that parses
+        (("2022年7月16日", "2022年7月18日"), False),  # another date read: for review
+    ],
+)
+def test_a_written_digit_a_re_reading_reads_as_the_digit_is_confirmed(
+    rereadings: tuple[str, str], sure: bool
+) -> None:
+    """2022年了月16日 (a hurried 7 read 了) re-read 2022年7月16日 in another crop: the
+    recogniser saw the 7, the proposal is the date read (session-18 tuned corpus)."""
+    date = TextLine(
+        text="2022年了月16日",
+        bbox=(0.493, 0.561, 0.741, 0.586),
+        confidence=0.95,
+        rereadings=rereadings,
+    )
+    reading = read_field(
+        PILOT.field("recommend_date"), _page([OPINION_LABEL, date], []), PILOT, RULES
+    )
+    assert reading is not None and reading.value == "2022-07-16"
+    assert needs_review(reading.confidence, RULES.review) is not sure
+
+
 def test_a_re_reading_of_a_line_with_its_label_is_taken_after_the_label() -> None:
     inline = TextLine(
         text="申报日期：2022年6月16日",
@@ -458,6 +490,59 @@ def test_a_recommendation_dated_before_the_application_sends_both_to_review(
         assert [(d.cue, d.detail) for d in doubted[key].doubts] == [(Doubt.OUT_OF_ORDER, other)]
     in_order = fields | {"recommend_date": _dated("2022-07-14", 8)}
     assert _doubt_date_order(in_order, PILOT, pages, RULES) == in_order
+
+
+def _three_pages() -> dict[int, Page]:
+    return {n: _page([], []).model_copy(update={"number": n}) for n in (1, 6, 8)}
+
+
+def test_the_application_and_commitment_dates_read_alike_confirm_each_other() -> None:
+    """承诺日期 read 2022年6月6 with unread ink after it (its 日, or a second digit: for
+    review alone), the application on another page read 2022-06-06 surely: two readings of
+    one date agreeing, neither goes to review (session-18 tuned corpus)."""
+    unsure = _dated("2022-06-06", 6).model_copy(update={"confidence": 0.5, "doubts": ()})
+    fields = {"apply_date": _dated("2022-06-06", 1), "commit_date": unsure}
+    revised, confirmed = _same_day_dates(fields, _three_pages(), RULES)
+    assert confirmed == {"apply_date", "commit_date"}
+    assert not needs_review(revised["commit_date"].confidence, RULES.review)
+    assert revised["commit_date"].confidence >= revised["apply_date"].confidence - 1e-9
+
+
+@pytest.mark.parametrize(
+    ("commit", "page"),
+    [("2022-06-16", 6), ("2022-06-06", 1)],
+    ids=["read otherwise", "on the same page"],
+)
+def test_dates_read_apart_or_on_one_page_confirm_nothing(commit: str, page: int) -> None:
+    """Read as two dates (signed on two days, or one misread), or both off one page (not
+    two independent readings): neither is revised."""
+    unsure = _dated(commit, page).model_copy(update={"confidence": 0.5})
+    fields = {"apply_date": _dated("2022-06-06", 1), "commit_date": unsure}
+    revised, confirmed = _same_day_dates(fields, _three_pages(), RULES)
+    assert revised == fields
+    assert not confirmed
+
+
+def test_a_recommendation_before_a_confirmed_application_is_the_one_doubted() -> None:
+    """A recommendation read 2022年1月15日 (written 7月15日) before an application read
+    2022-07-09 on its page and on the commitment letter's: the application is read twice
+    alike, the recommendation alone is sent to review; with the commitment read otherwise
+    both are, as before."""
+    fields = {
+        "apply_date": _dated("2022-07-09", 1),
+        "commit_date": _dated("2022-07-09", 6),
+        "recommend_date": _dated("2022-01-15", 8),
+    }
+    revised, confirmed = _same_day_dates(fields, _three_pages(), RULES)
+    doubted = _doubt_date_order(revised, PILOT, _three_pages(), RULES, confirmed)
+    assert needs_review(doubted["recommend_date"].confidence, RULES.review)
+    assert not needs_review(doubted["apply_date"].confidence, RULES.review)
+    assert not doubted["apply_date"].doubts
+    apart = fields | {"commit_date": _dated("2022-07-19", 6)}
+    revised, confirmed = _same_day_dates(apart, _three_pages(), RULES)
+    doubted = _doubt_date_order(revised, PILOT, _three_pages(), RULES, confirmed)
+    assert needs_review(doubted["apply_date"].confidence, RULES.review)
+    assert needs_review(doubted["recommend_date"].confidence, RULES.review)
 
 
 def test_a_date_outside_the_calls_year_re_read_alike_inside_it_is_proposed() -> None:
@@ -823,6 +908,11 @@ def test_a_value_missing_the_start_its_seal_hid_is_the_one_authority_its_letteri
     [
         ("黔西州工业和信息化局", "南州工信化局", "黔西南州工业和信息化局", True),
         ("铜市工业和信息化局", "铜仁工业和信息化制", "铜仁市工业和信息化局", True),
+        # the place read whole, a character of the ending every authority shares lost:
+        # sure without the lettering; a character of the place lost: proposed for review
+        ("贵阳市业和信息化局", "", "贵阳市工业和信息化局", True),
+        ("黔西南州工业和信化局", "", "黔西南州工业和信息化局", True),
+        ("铜市工业和信息化局", "", "铜仁市工业和信息化局", False),
         # the lettering names another authority, or none: proposed for review
         ("黔西州工业和信息化局", "贵安新区经济发局", "黔西南州工业和信息化局", False),
         ("黔西州工业和信息化局", "", "黔西南州工业和信息化局", False),
@@ -907,7 +997,7 @@ def test_the_end_of_a_label_its_seal_cut_is_kept_out_of_the_value() -> None:
 @pytest.mark.parametrize(
     ("read", "value"),
     [
-        ("端装备制造", "高端装备制造"),  # its start under a seal
+        ("装备制造", "高端装备制造"),  # its start under a seal
         ("生态特色", "生态特色食品"),  # its end past the cell
         ("金融服务", "金融服务"),  # an option outside the list, written whole: kept as read
     ],
@@ -919,6 +1009,52 @@ def test_a_cut_option_on_a_scan_is_proposed_for_review(read: str, value: str) ->
     assert reading.value == value and reading.raw == read
     if value != read:
         assert needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize(
+    ("read", "value"),
+    [("端装备制造", "高端装备制造"), ("生态特色品", "生态特色食品")],
+)
+def test_a_long_option_with_one_character_lost_is_that_option(read: str, value: str) -> None:
+    """One character of a six-character option lost (under a seal, or dropped), the rest
+    read in order and no other option near: a person reads the option at a glance
+    (rules/plausibility.yaml ``choice_one_lost``)."""
+    label = _line("所属产业领域：", (0.169, 0.513, 0.309, 0.534))
+    page = _page([label, _line(read, (0.39, 0.513, 0.62, 0.534))], [])
+    reading = _read("domain", page)
+    assert reading.value == value and reading.raw == read
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+@pytest.mark.parametrize(
+    ("lettering", "sure"),
+    [
+        ("黔西南州工业和信息保局", True),  # holds 业和信: the seal's lettering read in
+        ("贵州赤水智造有限公司", False),  # holds none of it: as before, for review
+        (None, False),  # no seal over the row
+    ],
+)
+def test_an_option_read_after_a_seal_s_lettering_over_its_row_is_that_option(
+    lettering: str | None, sure: bool
+) -> None:
+    label = _line("所属产业领域：", (0.161, 0.597, 0.30, 0.631))
+    value = _line("业和信高端装备制造", (0.31, 0.597, 0.531, 0.631))
+    seals = (
+        ()
+        if lettering is None
+        else (
+            SealMark(
+                bbox=(0.238, 0.597, 0.433, 0.735),
+                shape="round",
+                colour="grey",
+                confidence=0.7,
+                text=lettering,
+            ),
+        )
+    )
+    reading = _read("domain", _sealed_page([label, value], seals))
+    assert reading.value == "高端装备制造"
+    assert needs_review(reading.confidence, RULES.review) is not sure
 
 
 def test_a_piece_of_seal_lettering_between_label_and_value_is_passed() -> None:

@@ -255,6 +255,12 @@ def _plausibility(
         ("center_name", FieldType.TEXT, MISREAD, MISREAD, True, (Doubt.NEAR_PLACE, "贵州省")),
         ("lead_org", FieldType.ORG_NAME, ORG_OFF, ORG_OFF, True, (Doubt.NEAR_SUFFIX, "有限公司")),
         ("domain", FieldType.CHOICE, "新材科", "新材科", False, (Doubt.NEAR_CHOICE, "新材料")),
+        # a short option with a character lost, or a long one with one changed: for review
+        ("domain", FieldType.CHOICE, "新材", "新材", False, (Doubt.NEAR_CHOICE, "新材料")),
+        ("domain", FieldType.CHOICE, "生态特色良品", "生态特色良品", False,
+         (Doubt.NEAR_CHOICE, "生态特色食品")),
+        ("domain", FieldType.CHOICE, "生态特食", "生态特食", False,
+         (Doubt.NEAR_CHOICE, "生态特色食品")),
         ("founded", FieldType.DATE, "2O19年5月3日", None, False, (Doubt.UNPARSED, "")),
         ("revenue", FieldType.MONEY_WAN, "12,3a4.5", None, False, (Doubt.UNPARSED, "")),
         ("apply_date", FieldType.DATE, "2072年6月16日", "2072-06-16", True,
@@ -284,6 +290,9 @@ def test_each_sign_of_a_misread_takes_the_confidence_below_the_threshold(
         ("center_name", FieldType.TEXT, CENTRE, CENTRE, True),
         ("lead_org", FieldType.ORG_NAME, ORG, ORG, True),
         ("domain", FieldType.CHOICE, "房地产开发", "房地产开发", False),
+        # one character lost of a long option, no other near: that option, read plainly
+        ("domain", FieldType.CHOICE, "生态特色品", "生态特色食品", False),
+        ("domain", FieldType.CHOICE, "数据为引领的电子信息", "大数据为引领的电子信息", False),
         ("mobile", FieldType.MOBILE, "1390851234", "1390851234", False),
         ("uscc", FieldType.USCC, "91520000214434146X", "91520000214434146X", False),
         ("founded", FieldType.DATE, "1998年3月1日", "1998-03-01", True),
@@ -499,6 +508,23 @@ def test_a_reading_that_lost_characters_of_one_authority_is_it(
     assert pl.fitted_authority(read, GAZ, RULES) == fitted
     if fitted is not None:
         assert pl.fitted_alone(read, fitted, GAZ, RULES) is alone
+
+
+@pytest.mark.parametrize(
+    ("read", "name", "whole"),
+    [
+        ("贵阳市业和信息化局", "贵阳市工业和信息化局", True),
+        ("黔东南州工业和息化局", "黔东南州工业和信息化局", True),
+        ("黔东南工业和信息化局", "黔东南州工业和信息化局", False),  # 州 of its place lost
+        ("铜市工业和信息化局", "铜仁市工业和信息化局", False),
+        ("黔西州工业和信息化局", "黔西南州工业和信息化局", False),
+        ("贵安新区经济发局", "贵安新区经济发展局", False),  # no ending shared but 局
+    ],
+)
+def test_an_authority_s_place_is_read_whole_when_it_tells_it_from_the_others(
+    read: str, name: str, whole: bool
+) -> None:
+    assert pl.place_read_whole(read, name, GAZ) is whole
 
 
 @pytest.mark.parametrize(

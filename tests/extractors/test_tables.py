@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 from shenbao_lab.generator.truth import Truth
 
+from extractors.nlp import gazetteer
 from extractors.normalize import normalizer
 from extractors.review import needs_review
 from extractors.table_grid import bands
@@ -649,6 +650,38 @@ def test_a_member_name_one_doubted_character_from_a_place_is_for_review(
     fields = read_tables(_submission(_page(lines)), PILOT, CAMPAIGN, NORMALIZE, places)
     members = fields["members"]
     assert isinstance(members.value, list) and members.value[0].name == name
+    assert needs_review(members.confidence, RULES.review) is not sure
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "sure"),
+    [
+        # one character from 有限责任公司: proposed with it, for review
+        ("贵州云岭酿造有限贵任公司", "贵州云岭酿造有限责任公司", False),
+        ("贵州云岭酿造有限责任公司", "贵州云岭酿造有限责任公司", True),
+        # one from 研究院 / 研究所, too short to tell from a real ending: as read
+        ("贵州省机械工程研究会", "贵州省机械工程研究会", True),
+    ],
+)
+def test_a_member_name_one_character_from_a_long_suffix_ends_with_it(
+    name: str, value: str, sure: bool
+) -> None:
+    lines = [
+        *_members_header(),
+        *_member_row(0.163, "1", "", "企业", USCC_A),
+        _scored(name, _NAME, 0.163, None),
+    ]
+    fields = read_tables(
+        _submission(_page(lines)),
+        PILOT,
+        CAMPAIGN,
+        NORMALIZE,
+        (),
+        RULES.plausibility,
+        gazetteer(RULES).org_suffixes,
+    )
+    members = fields["members"]
+    assert isinstance(members.value, list) and members.value[0].name == value
     assert needs_review(members.confidence, RULES.review) is not sure
 
 
