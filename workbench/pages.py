@@ -8,8 +8,10 @@ kept original (``originals/{sha256}``) by the pipeline's own rasteriser, turned 
 deskewed as the report recorded, so the findings' boxes (fractions of the upright page)
 fit them.
 
-Whether a finding is still open is asked of one function, ``open_finding_ids``: today
-every finding is open; with the decisions it answers from the effective decisions.
+Whether a finding is still open is asked of one function, ``open_finding_ids``, over the
+report's review as the store's decisions make it (``with_decisions``: ``usecases.review.
+reviewed`` over ``pipeline.decision.review_of``), never the stored report's review block
+alone (a decision made meanwhile on another server counts at once).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
+from pipeline.decision import REVIEW_STATUS_LABELS
+from pipeline.decision import REVIEWED as REVIEWED_SEVERITIES
 from pipeline.errors import PipelineError, StorageError
 from pipeline.model import (
     Finding,
@@ -47,6 +51,7 @@ from reports.html import FieldView, FindingView, format_value, report_view
 from reports.labels import ANNEX_LABELS, CODE_LABELS, STATUS_LABELS
 from storage.base import ObjectMissingError, ObjectStore, report_key
 from usecases.reconcile import fetch_original
+from usecases.review import load_decisions, reviewed, reviewed_from
 from workbench import security
 from workbench.app import current_user, file_user, render, workbench
 from workbench.security import NotStoredError, PageImageSettings
@@ -64,15 +69,34 @@ _LOCALITY = re.compile(r"^(?:.{2,3}省)?(.{1,8}?(?:自治州|市|州|地区|盟)
 # --- open or decided --------------------------------------------------------------------
 
 
-def open_finding_ids(store: ObjectStore, report: Report) -> frozenset[str]:
-    """The ids of ``report``'s findings still waiting for a reviewer's decision.
+def with_decisions(store: ObjectStore, report: Report) -> Report:
+    """``report`` with its review as the store's decisions on it make it now."""
+    return reviewed(report, load_decisions(store, report.batch, report.submission_id))
 
-    Today no decision exists: every finding is open. At merge this answers from the
-    effective decisions (decisions19: ``usecases/review.py`` over ``pipeline/decision.py``):
-    a finding whose effective decision is confirm / dismiss / correct, and not stale, is
-    decided.
-    """
-    return frozenset(f.id for f in report.findings if f.id is not None)
+
+def open_finding_ids(report: Report) -> frozenset[str]:
+    """The ids of ``report``'s findings still waiting for a reviewer's decision, by its
+    ``review`` (``with_decisions``): errors and warnings without a decision in force, or
+    whose decision is stale (the finding changed since); info findings need none."""
+    review = report.review
+    decided = {d.finding for d in review.decisions if not d.stale} if review else set()
+    return frozenset(
+        f.id
+        for f in report.findings
+        if f.id is not None and f.severity in REVIEWED_SEVERITIES and f.id not in decided
+    )
+
+
+def last_reviewer(report: Report) -> str | None:
+    """Who decided last on ``report`` (its review's latest decision), None when nobody."""
+    if report.review is None or not report.review.decisions:
+        return None
+    return max(report.review.decisions, key=lambda d: (d.time, d.decision)).user
+
+
+def review_label(report: Report) -> str | None:
+    """The effective status's words (通过（已复核）…), None when nothing is decided."""
+    return REVIEW_STATUS_LABELS[report.review.status] if report.review else None
 
 
 # --- the batch page ---------------------------------------------------------------------
@@ -94,6 +118,8 @@ class SubmissionRow:
     city: str
     codes: frozenset[str]
     open: int
+    review: str | None = None
+    reviewer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +152,8 @@ def city_of(report: Report) -> str:
     return found.group(1) if found else NO_CITY
 
 
-def submission_row(store: ObjectStore, report: Report, file: str) -> SubmissionRow:
+def submission_row(report: Report, file: str) -> SubmissionRow:
+    """The batch page's row of ``report`` (its review as the decisions make it)."""
     return SubmissionRow(
         submission=report.submission_id,
         file=file,
@@ -139,7 +166,9 @@ def submission_row(store: ObjectStore, report: Report, file: str) -> SubmissionR
         applicant=_text(report, "lead_org") or _text(report, "center_name") or "—",
         city=city_of(report),
         codes=frozenset(f.code.value for f in report.findings),
-        open=len(open_finding_ids(store, report)),
+        open=len(open_finding_ids(report)),
+        review=review_label(report),
+        reviewer=last_reviewer(report),
     )
 
 
@@ -191,15 +220,20 @@ def batch_view(
     store: ObjectStore, batch: str, status: str, code: str, city: str, still_open: bool
 ) -> BatchView:
     manifest = load_manifest(store, batch)
+    placed = [
+        (entry.file, sid, load_report(store, manifest.batch, sid))
+        for entry in manifest.files
+        for sid in entry.submissions
+    ]
+    # the decisions listed once for the batch, each report's review as they make it
+    readable = reviewed_from(store, [r for _, _, r in placed if r is not None])
+    by_id = {r.submission_id: r for r in readable}
     rows = []
-    for entry in manifest.files:
-        for sid in entry.submissions:
-            report = load_report(store, manifest.batch, sid)
-            rows.append(
-                _unreadable_row(sid, entry.file)
-                if report is None
-                else submission_row(store, report, entry.file)
-            )
+    for file, sid, report in placed:
+        current = by_id.get(sid) if report is not None else None
+        rows.append(
+            _unreadable_row(sid, file) if current is None else submission_row(current, file)
+        )
     present = {r.status for r in rows}
     statuses: list[tuple[str, str]] = [
         (str(s.value), STATUS_LABELS[s]) for s in Status if s.value in present
@@ -327,6 +361,7 @@ def submission_view(
     report = load_report(store, batch, submission)
     if report is None:
         raise NotStoredError(report_key(batch, submission))
+    report = with_decisions(store, report)
     view = report_view(
         report,
         rules.templates,
@@ -334,7 +369,7 @@ def submission_view(
         thumbnails={},
         review_threshold=rules.review.review_threshold,
     )
-    opened = open_finding_ids(store, report)
+    opened = open_finding_ids(report)
     pages = {p.number: p for p in report.pages}
     items = []
     for finding_view in view.findings:
