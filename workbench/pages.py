@@ -21,19 +21,21 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 import cv2
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
-from pipeline.decision import REVIEW_STATUS_LABELS
+from pipeline.decision import CORRECTABLE, REVIEW_STATUS_LABELS, Action
 from pipeline.decision import REVIEWED as REVIEWED_SEVERITIES
-from pipeline.errors import PipelineError, StorageError
+from pipeline.errors import InputError, PipelineError, StorageError
 from pipeline.model import (
     Finding,
     FindingCode,
@@ -47,15 +49,15 @@ from pipeline.model import (
 from pipeline.rulebook import Rules, load_rules
 from pipeline.run import normalised_page_images
 from pipeline.settings import Settings
-from reports.html import FieldView, FindingView, format_value, report_view
+from reports.html import DecisionView, FieldView, FindingView, format_value, report_view
 from reports.labels import ANNEX_LABELS, CODE_LABELS, STATUS_LABELS
 from storage.base import ObjectMissingError, ObjectStore, report_key
 from usecases.reconcile import fetch_original
-from usecases.review import load_decisions, reviewed, reviewed_from
+from usecases.review import decide, load_decisions, reviewed, reviewed_from
 from workbench import security
-from workbench.app import current_user, file_user, render, workbench
+from workbench.app import checked_form, current_user, file_user, render, require_role, workbench
 from workbench.security import NotStoredError, PageImageSettings
-from workbench.users import User
+from workbench.users import Role, User
 
 UNREADABLE = "unreadable"
 UNREADABLE_LABEL = "报告无法读取"
@@ -276,6 +278,8 @@ class FindingItem:
     bbox: tuple[float, float, float, float] | None
     crop: str | None
     open: bool
+    correctable: bool = False
+    field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -312,6 +316,12 @@ class SubmissionView:
     pages: list[PageItem]
     review_threshold: str
     has_html: bool
+    review_label: str | None = None
+    review_status: str | None = None
+    decided: int = 0
+    open: int = 0
+    stale: int = 0
+    gone: list[DecisionView] = field(default_factory=list)
 
 
 @cache
@@ -383,6 +393,8 @@ def submission_view(
                 bbox=tuple(finding.bbox) if finding.bbox and on_page else None,  # type: ignore[arg-type]
                 crop=f"/files/{finding.evidence}" if finding.evidence else None,
                 open=finding.id in opened,
+                correctable=finding.code in CORRECTABLE and finding.field is not None,
+                field=finding.field,
             )
         )
     compared = frozenset(c.key for c in rules.export_columns.columns)
@@ -417,6 +429,13 @@ def submission_view(
         pages=page_items,
         review_threshold=view.review_threshold,
         has_html=store.exists(f"reports/{batch}/{submission}/report.html"),
+        review_label=view.review_label,
+        review_status=view.review_status,
+        decided=view.decided,
+        open=view.open,
+        stale=view.stale,
+        # corrections in force whose finding the corrected value cleared
+        gone=[d for d in view.decisions if d.finding not in {f.id for f in report.findings}],
     )
 
 
@@ -488,6 +507,32 @@ def _page_images(request: Request) -> PageImages:
     return images
 
 
+# --- decisions --------------------------------------------------------------------------
+
+
+def next_open(before: list[str], decided: str, still_open: list[str]) -> str | None:
+    """The finding to select after a decision on ``decided``: the first still-open one
+    after it in the page's order as it was (``before``), wrapping round; else the first
+    open one of the page now (a correction may raise new ones); None when none is open."""
+    if decided in before:
+        place = before.index(decided)
+        for finding in before[place + 1 :] + before[:place]:
+            if finding in still_open:
+                return finding
+    return still_open[0] if still_open else None
+
+
+def _text_of(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _chinese(message: str) -> str:
+    """An InputError's words for the page: its Chinese half (the errors read
+    "中文 / English")."""
+    return message.split(" / ", 1)[0]
+
+
 # --- routes -----------------------------------------------------------------------------
 
 
@@ -514,9 +559,84 @@ def add_pages(app: FastAPI) -> None:
         submission: str,
         user: Annotated[User, Depends(current_user)],
     ) -> Response:
+        return _submission_page(request, batch, submission, user)
+
+    @app.post("/batches/{batch}/{submission}/decisions", response_class=HTMLResponse)
+    def decision(
+        request: Request,
+        batch: str,
+        submission: str,
+        user: Annotated[User, Depends(require_role(Role.REVIEWER))],
+        form: Annotated[FormData, Depends(checked_form)],
+    ) -> Response:
+        """A reviewer's decision on one finding (``usecases.review.decide``, as the
+        command line's), then back to the page at the next open finding; a refused
+        decision shows the page again with the reason in Chinese."""
+        store = workbench(request).store
+        security.submission_report(store, batch, submission)  # 404 unless stored
+        finding = _text_of(form, "finding")
+        settings = Settings()
+        rules = rules_of(settings.rules_dir)
+        before = [i.id for i in submission_view(store, rules, batch, submission).findings]
+        reason, value = _text_of(form, "reason"), _text_of(form, "value")
+        try:
+            action = Action(_text_of(form, "action"))
+            if action is Action.DISMISS and not reason:
+                raise InputError("驳回需要填写理由。")
+            if action is Action.CORRECT and not value:
+                raise InputError("更正需要填写正确的值。")
+            decide(
+                store,
+                rules,
+                settings,
+                batch=batch,
+                submission=submission,
+                finding=finding,
+                action=action,
+                user=user.name,
+                reason=reason,
+                value=value if action is Action.CORRECT else None,
+            )
+        except ValueError:
+            return _submission_page(
+                request, batch, submission, user, error="未知的复核操作。", status_code=400
+            )
+        except InputError as exc:
+            return _submission_page(
+                request,
+                batch,
+                submission,
+                user,
+                error=_chinese(str(exc)),
+                chosen=finding,
+                status_code=400,
+            )
+        after = submission_view(store, rules, batch, submission)
+        target = next_open(before, finding, [i.id for i in after.findings if i.open])
+        where = f"/batches/{quote(batch)}/{quote(submission)}"
+        return RedirectResponse(
+            where + (f"#finding-{target}" if target else "#findings"), status_code=303
+        )
+
+    def _submission_page(
+        request: Request,
+        batch: str,
+        submission: str,
+        user: User,
+        *,
+        error: str | None = None,
+        chosen: str | None = None,
+        status_code: int = 200,
+    ) -> Response:
         rules = rules_of(Settings().rules_dir)
         view = submission_view(workbench(request).store, rules, batch, submission)
-        return render(request, "submission.html.j2", {"view": view}, user=user)
+        context = {
+            "view": view,
+            "can_decide": user.role.allows(Role.REVIEWER),
+            "error": error,
+            "chosen": chosen,
+        }
+        return render(request, "submission.html.j2", context, user=user, status_code=status_code)
 
     @app.get("/batches/{batch}/{submission}/pages/{number}.jpg")
     def page_image(

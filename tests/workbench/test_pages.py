@@ -166,8 +166,8 @@ def test_the_submission_page_shows_findings_fields_and_boxes(
     order = re.findall(r'<tr data-field="([a-z_]+)"', html)
     assert sorted(order) == sorted(report.fields)
     assert order.index("lead_org") < order.index("legal_rep") < order.index("contact")
-    # the keys, and no decision form yet
-    assert "<kbd>j</kbd>" in html and "尚未开放" in html
+    # the keys; a viewer gets no decision form
+    assert "<kbd>j</kbd>" in html and "只能查看" in html
     assert 'method="post"' not in html.replace('action="/logout"', "").split("<main>")[1]
 
 
