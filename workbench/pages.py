@@ -16,11 +16,14 @@ alone (a decision made meanwhile on another server counts at once).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -53,11 +56,21 @@ from reports.html import DecisionView, FieldView, FindingView, format_value, rep
 from reports.labels import ANNEX_LABELS, CODE_LABELS, STATUS_LABELS
 from storage.base import ObjectMissingError, ObjectStore, report_key
 from usecases.reconcile import fetch_original
-from usecases.review import decide, load_decisions, reviewed, reviewed_from
+from usecases.review import (
+    decide,
+    load_decisions,
+    original_of,
+    republish_review,
+    reviewed,
+    reviewed_from,
+)
+from usecases.review import load_manifest as review_manifest
 from workbench import security
 from workbench.app import checked_form, current_user, file_user, render, require_role, workbench
 from workbench.security import NotStoredError, PageImageSettings
 from workbench.users import Role, User
+
+log = logging.getLogger(__name__)
 
 UNREADABLE = "unreadable"
 UNREADABLE_LABEL = "报告无法读取"
@@ -510,6 +523,71 @@ def _page_images(request: Request) -> PageImages:
 # --- decisions --------------------------------------------------------------------------
 
 
+class Republisher:
+    """What a decision changes in the published pages (the report with its review, its
+    report.html, the batch's index.html and summary.xlsx: ``usecases.review.
+    republish_review``), done after the answer, one at a time, by one worker thread.
+
+    Republishing re-renders the submission's evidence from its original: seconds per
+    decision (PNG encoding of the crops dominates), which the reviewer need not wait for:
+    the workbench's own pages follow the decision objects (``with_decisions``) at once.
+    One worker in order, each job reading the latest decisions, so the last one published
+    holds them all; a job waiting for a submission already queued is not queued again. A
+    correction publishes its re-checked report at once under ``lock``, which the worker
+    also holds, so an older report is never published over a corrected one.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._queued: set[tuple[str, str]] = set()
+        self._guard = threading.Lock()
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="shenbao-republish")
+        self._last: Future[None] | None = None
+
+    def submit(self, store: ObjectStore, batch: str, submission: str) -> None:
+        with self._guard:
+            if (batch, submission) in self._queued:
+                return
+            self._queued.add((batch, submission))
+            self._last = self._pool.submit(self._run, store, batch, submission)
+
+    def _run(self, store: ObjectStore, batch: str, submission: str) -> None:
+        with self._guard:
+            self._queued.discard((batch, submission))
+        settings = Settings()
+        rules = rules_of(settings.rules_dir)
+        try:
+            with self.lock, tempfile.TemporaryDirectory(prefix="shenbao-review-") as folder:
+                manifest = review_manifest(store, batch)
+                report = load_report(store, batch, submission)
+                if report is None:
+                    return
+                sniffed = original_of(store, manifest, report, Path(folder), settings)
+                republish_review(store, manifest, rules, settings, submission, sniffed)
+        except Exception:  # a failed republish must not end the worker; the decision is kept
+            log.exception("%s/%s: pages not republished after a decision", batch, submission)
+
+    def wait(self) -> None:
+        """Until every job submitted so far is done (tests; a server's shutdown)."""
+        while True:
+            with self._guard:
+                last = self._last
+            if last is None:
+                return
+            last.result()
+            with self._guard:
+                if self._last is last:
+                    return
+
+
+def _republisher(request: Request) -> Republisher:
+    state = request.app.state
+    if not hasattr(state, "republisher"):
+        state.republisher = Republisher()
+    republisher: Republisher = state.republisher
+    return republisher
+
+
 def next_open(before: list[str], decided: str, still_open: list[str]) -> str | None:
     """The finding to select after a decision on ``decided``: the first still-open one
     after it in the page's order as it was (``before``), wrapping round; else the first
@@ -585,18 +663,24 @@ def add_pages(app: FastAPI) -> None:
                 raise InputError("驳回需要填写理由。")
             if action is Action.CORRECT and not value:
                 raise InputError("更正需要填写正确的值。")
-            decide(
-                store,
-                rules,
-                settings,
-                batch=batch,
-                submission=submission,
-                finding=finding,
-                action=action,
-                user=user.name,
-                reason=reason,
-                value=value if action is Action.CORRECT else None,
-            )
+            republisher = _republisher(request)
+            # a correction publishes its re-checked report now (under the worker's lock);
+            # the pages with the review follow after the answer (``Republisher``)
+            with republisher.lock if action is Action.CORRECT else contextlib.nullcontext():
+                decide(
+                    store,
+                    rules,
+                    settings,
+                    batch=batch,
+                    submission=submission,
+                    finding=finding,
+                    action=action,
+                    user=user.name,
+                    reason=reason,
+                    value=value if action is Action.CORRECT else None,
+                    republish=False,
+                )
+            republisher.submit(store, batch, submission)
         except ValueError:
             return _submission_page(
                 request, batch, submission, user, error="未知的复核操作。", status_code=400

@@ -65,6 +65,13 @@ def decisions_in(store: ObjectStore) -> list[Decision]:
     ]
 
 
+def settle(client: TestClient) -> None:
+    """Until the pages a decision changes are published again (after the answer)."""
+    republisher = getattr(client.app.state, "republisher", None)  # type: ignore[attr-defined]
+    if republisher is not None:
+        republisher.wait()
+
+
 def post(client: TestClient, data: dict[str, str], token: str | None = None) -> object:
     token = token if token is not None else csrf_of(client.get(PAGE).text)
     return client.post(POST, data={"csrf": token} | data)
@@ -103,6 +110,12 @@ def test_a_dismissal_with_a_reason_is_stored_and_shown_and_one_without_refused(
     row = row[: row.index("</tr>")]
     assert re.search(r'class="open">0<', row) and 'class="reviewer">rui<' in row
     assert f"/batches/{BATCH}" in client.get("/").text
+    # the stored pages follow after the answer: report.json's review, report.html
+    settle(client)
+    stored = report_of(decided_store)
+    assert stored.review is not None and stored.review.decisions[0].user == "rui"
+    html = decided_store.get_bytes(f"reports/{BATCH}/{P001}/report.html").decode()
+    assert "网上填报有误" in html
 
 
 def test_a_correction_reruns_the_checks_and_the_status_changes(
@@ -116,9 +129,11 @@ def test_a_correction_reruns_the_checks_and_the_status_changes(
 
     answer = post(client, {"finding": finding, "action": "correct", "value": "王大明"})
     assert answer.status_code == 303  # type: ignore[attr-defined]
+    after = report_of(decided_store)  # the re-checked report is published at once
+    assert after.fields["legal_rep"].value == "王大明" and after.status == "pass"
+    settle(client)
     after = report_of(decided_store)
-    assert after.fields["legal_rep"].value == "王大明"
-    assert after.status == "pass" and after.review is not None
+    assert after.review is not None
     assert after.review.status == "pass_reviewed"
     page = client.get(PAGE).text
     assert "通过（已复核）" in page and "王大明" in page
