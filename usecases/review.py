@@ -528,13 +528,14 @@ def check_reviewer(store: ObjectStore, name: str) -> str:
 
 
 def batch_progress(store: ObjectStore, batch: str) -> dict[str, Progress]:
-    """Each submission's review progress (findings decided, open, stale) as its stored
-    report's review gives it, in manifest order; sum the values for the batch's."""
+    """Each submission's review progress (findings decided, open, stale) as the store's
+    decisions make it (not only the stored review block, which a decision made at the same
+    moment elsewhere may not be in yet), in manifest order; sum the values for the
+    batch's."""
     from usecases.reconcile import load_reports
 
     manifest = load_manifest(store, batch)
+    reports = [r for r in load_reports(store, manifest) if isinstance(r, Report)]
     return {
-        r.submission_id: progress_of(r.findings, r.review)
-        for r in load_reports(store, manifest)
-        if isinstance(r, Report)
+        r.submission_id: progress_of(r.findings, r.review) for r in reviewed_from(store, reports)
     }

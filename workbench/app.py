@@ -52,9 +52,11 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from pipeline.decision import Progress
 from pipeline.errors import PipelineError, StorageError
 from pipeline.model import Manifest, Status
 from storage.base import ObjectMissingError, ObjectStore, report_key
+from usecases.review import batch_progress
 from workbench import security
 from workbench.security import (
     LOGIN_COOKIE,
@@ -254,13 +256,17 @@ class ReviewProgress:
 
     decided: int
     open: int
+    stale: int = 0
 
 
 def review_progress(store: ObjectStore, manifest: Manifest) -> ReviewProgress | None:
-    """How far review of a batch has got. None until the decisions exist: at merge this
-    calls the decisions' counts (decisions19: ``pipeline/decision.py`` /
-    ``usecases/review.py``) and the batches page shows them."""
-    return None
+    """How far review of a batch has got (``usecases.review.batch_progress`` summed);
+    None when the batch cannot be read."""
+    try:
+        total = sum(batch_progress(store, manifest.batch).values(), Progress())
+    except PipelineError:
+        return None
+    return ReviewProgress(decided=total.decided, open=total.open, stale=total.stale)
 
 
 @dataclass(frozen=True)

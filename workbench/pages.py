@@ -8,28 +8,37 @@ kept original (``originals/{sha256}``) by the pipeline's own rasteriser, turned 
 deskewed as the report recorded, so the findings' boxes (fractions of the upright page)
 fit them.
 
-Whether a finding is still open is asked of one function, ``open_finding_ids``: today
-every finding is open; with the decisions it answers from the effective decisions.
+Whether a finding is still open is asked of one function, ``open_finding_ids``, over the
+report's review as the store's decisions make it (``with_decisions``: ``usecases.review.
+reviewed`` over ``pipeline.decision.review_of``), never the stored report's review block
+alone (a decision made meanwhile on another server counts at once).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 import cv2
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
-from pipeline.errors import PipelineError, StorageError
+from pipeline.decision import CORRECTABLE, REVIEW_STATUS_LABELS, Action
+from pipeline.decision import REVIEWED as REVIEWED_SEVERITIES
+from pipeline.errors import InputError, PipelineError, StorageError
 from pipeline.model import (
     Finding,
     FindingCode,
@@ -43,14 +52,25 @@ from pipeline.model import (
 from pipeline.rulebook import Rules, load_rules
 from pipeline.run import normalised_page_images
 from pipeline.settings import Settings
-from reports.html import FieldView, FindingView, format_value, report_view
+from reports.html import DecisionView, FieldView, FindingView, format_value, report_view
 from reports.labels import ANNEX_LABELS, CODE_LABELS, STATUS_LABELS
 from storage.base import ObjectMissingError, ObjectStore, report_key
 from usecases.reconcile import fetch_original
+from usecases.review import (
+    decide,
+    load_decisions,
+    original_of,
+    republish_review,
+    reviewed,
+    reviewed_from,
+)
+from usecases.review import load_manifest as review_manifest
 from workbench import security
-from workbench.app import current_user, file_user, render, workbench
+from workbench.app import checked_form, current_user, file_user, render, require_role, workbench
 from workbench.security import NotStoredError, PageImageSettings
-from workbench.users import User
+from workbench.users import Role, User
+
+log = logging.getLogger(__name__)
 
 UNREADABLE = "unreadable"
 UNREADABLE_LABEL = "报告无法读取"
@@ -64,15 +84,34 @@ _LOCALITY = re.compile(r"^(?:.{2,3}省)?(.{1,8}?(?:自治州|市|州|地区|盟)
 # --- open or decided --------------------------------------------------------------------
 
 
-def open_finding_ids(store: ObjectStore, report: Report) -> frozenset[str]:
-    """The ids of ``report``'s findings still waiting for a reviewer's decision.
+def with_decisions(store: ObjectStore, report: Report) -> Report:
+    """``report`` with its review as the store's decisions on it make it now."""
+    return reviewed(report, load_decisions(store, report.batch, report.submission_id))
 
-    Today no decision exists: every finding is open. At merge this answers from the
-    effective decisions (decisions19: ``usecases/review.py`` over ``pipeline/decision.py``):
-    a finding whose effective decision is confirm / dismiss / correct, and not stale, is
-    decided.
-    """
-    return frozenset(f.id for f in report.findings if f.id is not None)
+
+def open_finding_ids(report: Report) -> frozenset[str]:
+    """The ids of ``report``'s findings still waiting for a reviewer's decision, by its
+    ``review`` (``with_decisions``): errors and warnings without a decision in force, or
+    whose decision is stale (the finding changed since); info findings need none."""
+    review = report.review
+    decided = {d.finding for d in review.decisions if not d.stale} if review else set()
+    return frozenset(
+        f.id
+        for f in report.findings
+        if f.id is not None and f.severity in REVIEWED_SEVERITIES and f.id not in decided
+    )
+
+
+def last_reviewer(report: Report) -> str | None:
+    """Who decided last on ``report`` (its review's latest decision), None when nobody."""
+    if report.review is None or not report.review.decisions:
+        return None
+    return max(report.review.decisions, key=lambda d: (d.time, d.decision)).user
+
+
+def review_label(report: Report) -> str | None:
+    """The effective status's words (通过（已复核）…), None when nothing is decided."""
+    return REVIEW_STATUS_LABELS[report.review.status] if report.review else None
 
 
 # --- the batch page ---------------------------------------------------------------------
@@ -94,6 +133,8 @@ class SubmissionRow:
     city: str
     codes: frozenset[str]
     open: int
+    review: str | None = None
+    reviewer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +167,8 @@ def city_of(report: Report) -> str:
     return found.group(1) if found else NO_CITY
 
 
-def submission_row(store: ObjectStore, report: Report, file: str) -> SubmissionRow:
+def submission_row(report: Report, file: str) -> SubmissionRow:
+    """The batch page's row of ``report`` (its review as the decisions make it)."""
     return SubmissionRow(
         submission=report.submission_id,
         file=file,
@@ -139,7 +181,9 @@ def submission_row(store: ObjectStore, report: Report, file: str) -> SubmissionR
         applicant=_text(report, "lead_org") or _text(report, "center_name") or "—",
         city=city_of(report),
         codes=frozenset(f.code.value for f in report.findings),
-        open=len(open_finding_ids(store, report)),
+        open=len(open_finding_ids(report)),
+        review=review_label(report),
+        reviewer=last_reviewer(report),
     )
 
 
@@ -191,15 +235,20 @@ def batch_view(
     store: ObjectStore, batch: str, status: str, code: str, city: str, still_open: bool
 ) -> BatchView:
     manifest = load_manifest(store, batch)
+    placed = [
+        (entry.file, sid, load_report(store, manifest.batch, sid))
+        for entry in manifest.files
+        for sid in entry.submissions
+    ]
+    # the decisions listed once for the batch, each report's review as they make it
+    readable = reviewed_from(store, [r for _, _, r in placed if r is not None])
+    by_id = {r.submission_id: r for r in readable}
     rows = []
-    for entry in manifest.files:
-        for sid in entry.submissions:
-            report = load_report(store, manifest.batch, sid)
-            rows.append(
-                _unreadable_row(sid, entry.file)
-                if report is None
-                else submission_row(store, report, entry.file)
-            )
+    for file, sid, report in placed:
+        current = by_id.get(sid) if report is not None else None
+        rows.append(
+            _unreadable_row(sid, file) if current is None else submission_row(current, file)
+        )
     present = {r.status for r in rows}
     statuses: list[tuple[str, str]] = [
         (str(s.value), STATUS_LABELS[s]) for s in Status if s.value in present
@@ -242,6 +291,8 @@ class FindingItem:
     bbox: tuple[float, float, float, float] | None
     crop: str | None
     open: bool
+    correctable: bool = False
+    field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -278,6 +329,12 @@ class SubmissionView:
     pages: list[PageItem]
     review_threshold: str
     has_html: bool
+    review_label: str | None = None
+    review_status: str | None = None
+    decided: int = 0
+    open: int = 0
+    stale: int = 0
+    gone: list[DecisionView] = field(default_factory=list)
 
 
 @cache
@@ -327,6 +384,7 @@ def submission_view(
     report = load_report(store, batch, submission)
     if report is None:
         raise NotStoredError(report_key(batch, submission))
+    report = with_decisions(store, report)
     view = report_view(
         report,
         rules.templates,
@@ -334,7 +392,7 @@ def submission_view(
         thumbnails={},
         review_threshold=rules.review.review_threshold,
     )
-    opened = open_finding_ids(store, report)
+    opened = open_finding_ids(report)
     pages = {p.number: p for p in report.pages}
     items = []
     for finding_view in view.findings:
@@ -348,6 +406,8 @@ def submission_view(
                 bbox=tuple(finding.bbox) if finding.bbox and on_page else None,  # type: ignore[arg-type]
                 crop=f"/files/{finding.evidence}" if finding.evidence else None,
                 open=finding.id in opened,
+                correctable=finding.code in CORRECTABLE and finding.field is not None,
+                field=finding.field,
             )
         )
     compared = frozenset(c.key for c in rules.export_columns.columns)
@@ -382,6 +442,13 @@ def submission_view(
         pages=page_items,
         review_threshold=view.review_threshold,
         has_html=store.exists(f"reports/{batch}/{submission}/report.html"),
+        review_label=view.review_label,
+        review_status=view.review_status,
+        decided=view.decided,
+        open=view.open,
+        stale=view.stale,
+        # corrections in force whose finding the corrected value cleared
+        gone=[d for d in view.decisions if d.finding not in {f.id for f in report.findings}],
     )
 
 
@@ -453,6 +520,97 @@ def _page_images(request: Request) -> PageImages:
     return images
 
 
+# --- decisions --------------------------------------------------------------------------
+
+
+class Republisher:
+    """What a decision changes in the published pages (the report with its review, its
+    report.html, the batch's index.html and summary.xlsx: ``usecases.review.
+    republish_review``), done after the answer, one at a time, by one worker thread.
+
+    Republishing re-renders the submission's evidence from its original: seconds per
+    decision (PNG encoding of the crops dominates), which the reviewer need not wait for:
+    the workbench's own pages follow the decision objects (``with_decisions``) at once.
+    One worker in order, each job reading the latest decisions, so the last one published
+    holds them all; a job waiting for a submission already queued is not queued again. A
+    correction publishes its re-checked report at once under ``lock``, which the worker
+    also holds, so an older report is never published over a corrected one.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._queued: set[tuple[str, str]] = set()
+        self._guard = threading.Lock()
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="shenbao-republish")
+        self._last: Future[None] | None = None
+
+    def submit(self, store: ObjectStore, batch: str, submission: str) -> None:
+        with self._guard:
+            if (batch, submission) in self._queued:
+                return
+            self._queued.add((batch, submission))
+            self._last = self._pool.submit(self._run, store, batch, submission)
+
+    def _run(self, store: ObjectStore, batch: str, submission: str) -> None:
+        with self._guard:
+            self._queued.discard((batch, submission))
+        settings = Settings()
+        rules = rules_of(settings.rules_dir)
+        try:
+            with self.lock, tempfile.TemporaryDirectory(prefix="shenbao-review-") as folder:
+                manifest = review_manifest(store, batch)
+                report = load_report(store, batch, submission)
+                if report is None:
+                    return
+                sniffed = original_of(store, manifest, report, Path(folder), settings)
+                republish_review(store, manifest, rules, settings, submission, sniffed)
+        except Exception:  # a failed republish must not end the worker; the decision is kept
+            log.exception("%s/%s: pages not republished after a decision", batch, submission)
+
+    def wait(self) -> None:
+        """Until every job submitted so far is done (tests; a server's shutdown)."""
+        while True:
+            with self._guard:
+                last = self._last
+            if last is None:
+                return
+            last.result()
+            with self._guard:
+                if self._last is last:
+                    return
+
+
+def _republisher(request: Request) -> Republisher:
+    state = request.app.state
+    if not hasattr(state, "republisher"):
+        state.republisher = Republisher()
+    republisher: Republisher = state.republisher
+    return republisher
+
+
+def next_open(before: list[str], decided: str, still_open: list[str]) -> str | None:
+    """The finding to select after a decision on ``decided``: the first still-open one
+    after it in the page's order as it was (``before``), wrapping round; else the first
+    open one of the page now (a correction may raise new ones); None when none is open."""
+    if decided in before:
+        place = before.index(decided)
+        for finding in before[place + 1 :] + before[:place]:
+            if finding in still_open:
+                return finding
+    return still_open[0] if still_open else None
+
+
+def _text_of(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _chinese(message: str) -> str:
+    """An InputError's words for the page: its Chinese half (the errors read
+    "中文 / English")."""
+    return message.split(" / ", 1)[0]
+
+
 # --- routes -----------------------------------------------------------------------------
 
 
@@ -479,9 +637,90 @@ def add_pages(app: FastAPI) -> None:
         submission: str,
         user: Annotated[User, Depends(current_user)],
     ) -> Response:
+        return _submission_page(request, batch, submission, user)
+
+    @app.post("/batches/{batch}/{submission}/decisions", response_class=HTMLResponse)
+    def decision(
+        request: Request,
+        batch: str,
+        submission: str,
+        user: Annotated[User, Depends(require_role(Role.REVIEWER))],
+        form: Annotated[FormData, Depends(checked_form)],
+    ) -> Response:
+        """A reviewer's decision on one finding (``usecases.review.decide``, as the
+        command line's), then back to the page at the next open finding; a refused
+        decision shows the page again with the reason in Chinese."""
+        store = workbench(request).store
+        security.submission_report(store, batch, submission)  # 404 unless stored
+        finding = _text_of(form, "finding")
+        settings = Settings()
+        rules = rules_of(settings.rules_dir)
+        before = [i.id for i in submission_view(store, rules, batch, submission).findings]
+        reason, value = _text_of(form, "reason"), _text_of(form, "value")
+        try:
+            action = Action(_text_of(form, "action"))
+            if action is Action.DISMISS and not reason:
+                raise InputError("驳回需要填写理由。")
+            if action is Action.CORRECT and not value:
+                raise InputError("更正需要填写正确的值。")
+            republisher = _republisher(request)
+            # a correction publishes its re-checked report now (under the worker's lock);
+            # the pages with the review follow after the answer (``Republisher``)
+            with republisher.lock if action is Action.CORRECT else contextlib.nullcontext():
+                decide(
+                    store,
+                    rules,
+                    settings,
+                    batch=batch,
+                    submission=submission,
+                    finding=finding,
+                    action=action,
+                    user=user.name,
+                    reason=reason,
+                    value=value if action is Action.CORRECT else None,
+                    republish=False,
+                )
+            republisher.submit(store, batch, submission)
+        except ValueError:
+            return _submission_page(
+                request, batch, submission, user, error="未知的复核操作。", status_code=400
+            )
+        except InputError as exc:
+            return _submission_page(
+                request,
+                batch,
+                submission,
+                user,
+                error=_chinese(str(exc)),
+                chosen=finding,
+                status_code=400,
+            )
+        after = submission_view(store, rules, batch, submission)
+        target = next_open(before, finding, [i.id for i in after.findings if i.open])
+        where = f"/batches/{quote(batch)}/{quote(submission)}"
+        return RedirectResponse(
+            where + (f"#finding-{target}" if target else "#findings"), status_code=303
+        )
+
+    def _submission_page(
+        request: Request,
+        batch: str,
+        submission: str,
+        user: User,
+        *,
+        error: str | None = None,
+        chosen: str | None = None,
+        status_code: int = 200,
+    ) -> Response:
         rules = rules_of(Settings().rules_dir)
         view = submission_view(workbench(request).store, rules, batch, submission)
-        return render(request, "submission.html.j2", {"view": view}, user=user)
+        context = {
+            "view": view,
+            "can_decide": user.role.allows(Role.REVIEWER),
+            "error": error,
+            "chosen": chosen,
+        }
+        return render(request, "submission.html.j2", context, user=user, status_code=status_code)
 
     @app.get("/batches/{batch}/{submission}/pages/{number}.jpg")
     def page_image(

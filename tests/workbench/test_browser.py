@@ -14,7 +14,12 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
+from pipeline.decision import Action, Decision
+from pipeline.model import FindingCode, Report
+from storage.base import decisions_prefix, report_key
 from storage.local_store import LocalStore
+from tests.usecases.test_review import BATCH as DECIDED_BATCH
+from tests.usecases.test_review import P001, export_with, publish, unsure_legal_rep
 from tests.workbench.conftest import BATCH, KEY, PASSWORD, PNG, SUBMISSIONS, put_batch, put_users
 from tests.workbench.review_batch import REVIEW_BATCH, REVIEWED, put_review_batch
 from workbench.app import create_app
@@ -25,6 +30,7 @@ pytestmark = pytest.mark.skipif(
     reason="chromium is not installed (apt-get install chromium)",
 )
 
+STORES: dict[str, LocalStore] = {}
 CROP = f"/files/reports/{BATCH}/{SUBMISSIONS[0]}/evidence/finding-01.png"
 SUMMARY = f"/files/batches/{BATCH}/summary.xlsx"
 
@@ -34,6 +40,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = LocalStore(tmp_path_factory.mktemp("browser") / "store")
     put_batch(store)
     put_review_batch(store)
+    # the sample P001 as run (its pages as read, so a correction re-runs its checks): the
+    # contact differs online (an error) and the legal representative read unsure (a warning)
+    work = tmp_path_factory.mktemp("p001")
+    publish(store, work, export_with(work, "联系人", "王小二"), edit=unsure_legal_rep)
     put_users(store)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -49,6 +59,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
+    STORES[f"http://127.0.0.1:{port}"] = store
     yield f"http://127.0.0.1:{port}"
     served.should_exit = True
     thread.join(timeout=10)
@@ -170,13 +181,68 @@ def test_a_batch_filtered_and_a_submission_stepped_through_by_keyboard(
     assert sheet is not None and drawn is not None
     assert abs((drawn["x"] - sheet["x"]) / sheet["width"] - 0.6) < 0.02
     assert abs((drawn["y"] - sheet["y"]) / sheet["height"] - 0.5) < 0.02
-    # k goes back; the decision keys make no decision, they say so
+    # k goes back; d opens the reason box of the chosen finding, Esc leaves it
     page.keyboard.press("k")
     assert "current" in (findings.nth(0).get_attribute("class") or "")
     assert page.locator("figure.page#page-1").is_visible()
     page.keyboard.press("d")
-    assert (
-        "尚未" in page.locator("#keys-note").inner_text()
-        or "未记录" in page.locator("#keys-note").inner_text()
-    )
-    assert page.locator("form[method=post]").count() == 1  # the logout only
+    reason = findings.nth(0).locator("form.dismiss input[name=reason]")
+    assert reason.evaluate("box => box === document.activeElement")
+    page.keyboard.press("Escape")
+    assert not reason.evaluate("box => box === document.activeElement")
+
+
+def test_a_submission_cleared_by_keyboard(page: Page, server: str) -> None:
+    """Dismiss the error with a reason, correct the unsure field, without the mouse; the
+    status changes, the decisions are in the store."""
+    store = STORES[server]
+    report = Report.model_validate_json(store.get_bytes(report_key(DECIDED_BATCH, P001)))
+    by_code = {f.code: f.id for f in report.findings}
+    mismatch = by_code[FindingCode.FIELD_MISMATCH]
+    unsure = by_code[FindingCode.FIELD_LOW_CONFIDENCE]
+    _log_in(page, "rui", PASSWORD)
+    page.wait_for_url(f"{server}/")
+    url = f"{server}/batches/{DECIDED_BATCH}/{P001}"
+    page.goto(url)
+    page.keyboard.press("j")
+    assert page.locator("li.finding.current").get_attribute("data-finding") == mismatch
+    page.keyboard.press("d")
+    page.keyboard.type("网上填报的联系人有误")
+    started = time.monotonic()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#finding-{mismatch} p.decision", timeout=60_000)
+    dismissed = time.monotonic() - started
+    # the next open finding is chosen (the one after the dismissed, still open)
+    order = [item.get_attribute("data-finding") for item in page.locator("li.finding").all()]
+    following = order[order.index(mismatch) + 1]
+    assert page.url == f"{url}#finding-{following}"
+    current = page.locator("li.finding.current")
+    assert current.get_attribute("data-finding") == following
+    assert current.get_attribute("data-open") == "yes"
+    for _ in range(order.index(unsure) - order.index(following)):
+        page.keyboard.press("j")
+    assert page.locator("li.finding.current").get_attribute("data-finding") == unsure
+    done = page.locator(f"#finding-{mismatch} p.decision")
+    assert "驳回" in done.inner_text() and "网上填报的联系人有误" in done.inner_text()
+    assert "rui" in done.inner_text()
+    page.keyboard.press("e")
+    page.keyboard.type("余晓燕")
+    started = time.monotonic()
+    page.keyboard.press("Enter")
+    # the unsure reading's warning is gone with the reading; the correction listed apart
+    page.wait_for_selector("ul.decisions-gone", timeout=60_000)
+    corrected = time.monotonic() - started
+    assert page.locator("#review-status").inner_text() == "通过（已复核）"
+    assert not page.locator("#decision-error").count()
+    decisions = [
+        Decision.model_validate_json(store.get_bytes(key))
+        for key in store.list(decisions_prefix(DECIDED_BATCH, P001))
+    ]
+    assert [(d.finding, d.action, d.user) for d in decisions] == [
+        (mismatch, Action.DISMISS, "rui"),
+        (unsure, Action.CORRECT, "rui"),
+    ]
+    assert decisions[1].value == "余晓燕"
+    print(f"keyboard, browser: dismiss {dismissed:.1f} s, correct {corrected:.1f} s")
+    page.click("#logout")
+    page.wait_for_url(f"{server}/login")

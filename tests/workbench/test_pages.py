@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline.model import Report
+from pipeline.decision import Action, Decision, Seen, new_decision_id, utc_now
+from pipeline.model import Finding, FindingCode, Report
 from storage.base import ObjectStore, report_key
 from tests.workbench.conftest import log_in
 from tests.workbench.review_batch import (
@@ -22,7 +23,16 @@ from tests.workbench.review_batch import (
     REVIEWED,
     put_review_batch,
 )
-from workbench.pages import PageImages, city_of, keep, open_finding_ids, submission_row
+from usecases.review import record_decision
+from workbench.pages import (
+    PageImages,
+    city_of,
+    keep,
+    last_reviewer,
+    open_finding_ids,
+    submission_row,
+    with_decisions,
+)
 from workbench.security import load_settings
 
 BATCH_URL = f"/batches/{REVIEW_BATCH}"
@@ -156,8 +166,8 @@ def test_the_submission_page_shows_findings_fields_and_boxes(
     order = re.findall(r'<tr data-field="([a-z_]+)"', html)
     assert sorted(order) == sorted(report.fields)
     assert order.index("lead_org") < order.index("legal_rep") < order.index("contact")
-    # the keys, and no decision form yet
-    assert "<kbd>j</kbd>" in html and "尚未开放" in html
+    # the keys; a viewer gets no decision form
+    assert "<kbd>j</kbd>" in html and "只能查看" in html
     assert 'method="post"' not in html.replace('action="/logout"', "").split("<main>")[1]
 
 
@@ -252,10 +262,49 @@ def test_anonymous_visitors_are_refused(
 # --- the pieces -------------------------------------------------------------------------
 
 
-def test_every_finding_is_open_until_decisions_exist(any_store: ObjectStore) -> None:
+def _decision(report: Report, finding: Finding, action: Action, **extra: object) -> Decision:
+    return Decision.model_validate(
+        {
+            "id": new_decision_id(),
+            "batch": report.batch,
+            "submission": report.submission_id,
+            "finding": finding.id,
+            "action": action,
+            "user": "rui",
+            "time": utc_now(),
+            "report_sha256": "0" * 64,
+            "seen": Seen.of(finding),
+        }
+        | extra
+    )
+
+
+def test_open_findings_follow_the_store_decisions(any_store: ObjectStore) -> None:
     put_review_batch(any_store)
     report = _report(any_store, 0)
-    assert open_finding_ids(any_store, report) == {f.id for f in report.findings}
+    assert open_finding_ids(with_decisions(any_store, report)) == {f.id for f in report.findings}
+    by_code = {f.code: f for f in report.findings}
+    mismatch = by_code[FindingCode.FIELD_MISMATCH]
+    low = by_code[FindingCode.FIELD_LOW_CONFIDENCE]
+    seal = by_code[FindingCode.SEAL_MISSING]
+    record_decision(any_store, _decision(report, mismatch, Action.DISMISS, reason="网上填错"))
+    record_decision(any_store, _decision(report, seal, Action.CONFIRM))
+    # a decision on the warning as it was before: its evidence differs now (stale)
+    old = low.model_copy(update={"paper": "何勇刚"})
+    record_decision(any_store, _decision(report, old, Action.CONFIRM))
+    current = with_decisions(any_store, report)
+    assert open_finding_ids(current) == {
+        f.id for f in report.findings if f.id not in {mismatch.id, seal.id}
+    }
+    assert last_reviewer(current) == "rui"
+    assert current.review is not None and current.review.stale == 1
+    row = submission_row(current, "forms.pdf")
+    assert row.open == 2 and row.reviewer == "rui" and row.review == "不通过"
+    # info findings call for no decision
+    info = Finding.of(FindingCode.RECOMMENDATION_EXEMPT, "免于推荐")
+    assert info.id not in open_finding_ids(
+        report.model_copy(update={"findings": (*report.findings, info)})
+    )
 
 
 def test_the_city_comes_from_the_field_then_the_address(any_store: ObjectStore) -> None:
@@ -265,5 +314,5 @@ def test_the_city_comes_from_the_field_then_the_address(any_store: ObjectStore) 
     assert city_of(second) == "遵义市"
     fields = {k: v for k, v in second.fields.items() if k != "address"}
     assert city_of(second.model_copy(update={"fields": fields})) == "未识别"
-    row = submission_row(any_store, second, "forms.pdf")
+    row = submission_row(second, "forms.pdf")
     assert keep(row, "", "", "遵义市", True) and not keep(row, "fail", "", "", False)

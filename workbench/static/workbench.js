@@ -21,7 +21,8 @@ function batchFilters() {
 }
 
 // The submission page: one page shown at a time; a finding chosen (click, j/k, ↓/↑)
-// shows its page with its box highlighted. Enter/c, d, e are kept for the decisions.
+// shows its page with its box highlighted; Enter/c confirms it, d dismisses it (with a
+// reason), e corrects its field (after a decision the server sends the next open one).
 function submissionPage() {
   const findings = Array.from(document.querySelectorAll("li.finding"));
   const figures = Array.from(document.querySelectorAll("figure.page"));
@@ -69,24 +70,65 @@ function submissionPage() {
   }
 
   const note = document.getElementById("keys-note");
+  function say(text) {
+    if (!note) return;
+    note.hidden = false;
+    note.textContent = text;
+  }
+
+  // a decision on the chosen finding: Enter/c confirms at once; d and e open the reason
+  // or value box (Enter there submits, Esc goes back to the findings)
+  function decide(key) {
+    if (index < 0) {
+      const first = findings.findIndex((item) => item.dataset.open === "yes");
+      choose(first >= 0 ? first : 0);
+      return;
+    }
+    const item = findings[index];
+    if (!item.querySelector("div.decide")) {
+      say("您的角色只能查看，不能复核。");
+      return;
+    }
+    if (key === "Enter" || key === "c") {
+      item.querySelector("form.confirm").requestSubmit();
+    } else if (key === "d") {
+      item.querySelector("form.dismiss input[name=reason]").focus();
+    } else if (key === "e") {
+      const box = item.querySelector("form.correct input[name=value]");
+      if (box) box.focus();
+      else say("这条问题不是字段的识别结果，不能更正；可确认或驳回。");
+    }
+  }
+
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const tag = (event.target.tagName || "").toLowerCase();
-    if (tag === "input" || tag === "textarea" || tag === "select") return;
+    if (tag === "input" || tag === "textarea" || tag === "select" || tag === "button") {
+      if (event.key === "Escape" && index >= 0) {
+        event.preventDefault();
+        event.target.blur();
+        findings[index].focus({ preventScroll: true });
+      }
+      return;
+    }
     if (event.key === "j" || event.key === "ArrowDown") {
       event.preventDefault();
       choose(index + 1);
     } else if (event.key === "k" || event.key === "ArrowUp") {
       event.preventDefault();
       choose(index - 1);
-    } else if (["Enter", "c", "d", "e"].includes(event.key) && index >= 0 && note) {
-      // no decision is made here: the decisions come with their own forms
+    } else if (["Enter", "c", "d", "e"].includes(event.key)) {
       event.preventDefault();
-      note.hidden = false;
-      note.textContent = "确认、驳回、更正将随复核决定功能提供，当前未记录任何决定。";
+      decide(event.key);
     }
   });
 
+  // a refused decision: its finding chosen again, its reason box ready
+  const refused = findings.findIndex((item) => item.classList.contains("chosen"));
+  if (refused >= 0) {
+    choose(refused);
+    return;
+  }
   // the finding named in the address (after a reload), else the first page
   const named = window.location.hash.replace("#finding-", "");
   const start = findings.findIndex((item) => item.dataset.finding === named);
