@@ -839,7 +839,11 @@ def _read_boxes(
         # false FIELD_MISMATCH). Measured on session 18's corpus: that one to review, three
         # right readings with it (false warnings 0.64 -> 0.68 a submission).
         other = options_words()
-        if other is None or (other.chosen is not None and other.chosen[0] is not option):
+        if (
+            other is None
+            or other.placed
+            or (other.chosen is not None and other.chosen[0] is not option)
+        ):
             confidence = min(confidence, rules.confidence.ambiguous)
             cues.append((Doubt.TICK_WORDS_INK, rules.confidence.ambiguous))
     return ExtractedField(

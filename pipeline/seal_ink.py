@@ -148,6 +148,7 @@ def red_pen_kept(
     seals: list[tuple[int, int, int, int]],
     largest: int = 0,
     margin: float = 0.0,
+    words: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """The seal-free image with the red ink outside every found seal put back.
 
@@ -159,6 +160,9 @@ def red_pen_kept(
     Red ink in one piece wider or taller than ``largest`` pixels (when set) is a seal's
     too, found or not (a seal's ring, a red masthead: a pen's ✓ is a few millimetres):
     its box, widened by ``margin`` of its size, stays seal-free with its lettering inside.
+    Such a piece as tall as a line of type and no taller (``words``: its least and most
+    height, pixels) is words printed in red, the chosen option's words coloured in Word,
+    not a seal: a seal's ring is as tall as it is wide.
 
     Args:
         image: the RGB uint8 page, colour as scanned.
@@ -166,6 +170,8 @@ def red_pen_kept(
         seals: where red ink is a seal's (pixel boxes).
         largest: red ink in a piece larger than this (pixels) is a seal's; 0: no limit.
         margin: the share of such a piece's size its box is widened by.
+        words: a piece longer than ``largest`` whose height lies in this range (pixels)
+            is a line of red type and kept; None: none is.
 
     Returns:
         A new RGB uint8 page; ``seal_free`` unchanged (a copy) for a greyscale page.
@@ -191,7 +197,8 @@ def red_pen_kept(
         joined = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY)[1]
         stats = cv2.connectedComponentsWithStats(joined, connectivity=8)[2]
         for x, y, w, h, _ in (stats[1:] * g).tolist():
-            if max(w, h) > largest:
+            typed = words is not None and words[0] <= h <= words[1]
+            if max(w, h) > largest and not typed:
                 dx, dy = round(margin * w), round(margin * h)
                 keep_out.append((x - dx - g, y - dy - g, x + w + dx + g, y + h + dy + g))
     for x0, y0, x1, y1 in keep_out:

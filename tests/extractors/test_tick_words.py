@@ -24,6 +24,7 @@ def _ink(
     tint: float = 0.0,
     stroke: float = 0.0,
     colour: float = 0.0,
+    chroma: float = 0.0,
 ) -> LineInk:
     """The darkness profile of one line: paper, ``darkness`` over its text, paper (and,
     over its text, the ground ``tint`` and the strokes' width ``stroke``)."""
@@ -41,6 +42,7 @@ def _ink(
         tint=tuple(tint if d != PAPER else 0.0 for d in shade),
         stroke=tuple(stroke if d != PAPER else 0.0 for d in shade),
         colour=tuple(colour if d != PAPER else 0.0 for d in shade),
+        chroma=tuple(chroma if d != PAPER else 0.0 for d in shade),
     )
 
 
@@ -50,10 +52,12 @@ def _page(
     tints: dict[str, float] | None = None,
     strokes: dict[str, float] | None = None,
     colours: dict[str, float] | None = None,
+    chromas: dict[str, float] | None = None,
+    read: dict[str, str] | None = None,
 ) -> Page:
     """The 单位性质 group, every box empty unless ``inks`` says, the options' words at
     print unless ``dark`` names them, and five more printed lines of their size (the
-    page's expectation)."""
+    page's expectation); ``read`` names what the OCR read of an option's words instead."""
     page = _org_nature_page(inks or [0.0] * 6)
     others = [_line("注册地址：", 0.128, 0.3 + 0.03 * i, 0.2, 0.313 + 0.03 * i) for i in range(5)]
     lines = (*page.lines, *others)
@@ -63,7 +67,13 @@ def _page(
         tint = (tints or {}).get(line.text, PAPER)
         stroke = (strokes or {}).get(line.text, STROKE)
         colour = (colours or {}).get(line.text, 0.0)
-        profiles.append(_ink(index, line, darkness, tint=tint, stroke=stroke, colour=colour))
+        chroma = (chromas or {}).get(line.text, 0.0)
+        profiles.append(
+            _ink(index, line, darkness, tint=tint, stroke=stroke, colour=colour, chroma=chroma)
+        )
+    lines = tuple(
+        line.model_copy(update={"text": (read or {}).get(line.text, line.text)}) for line in lines
+    )
     return page.model_copy(update={"lines": lines, "line_ink": tuple(profiles)})
 
 
@@ -269,3 +279,63 @@ def test_unread_ink_only_inside_a_grey_seal_beside_the_group_leaves_the_words_to
     unsealed = _org_nature(page.model_copy(update={"unread": (ring,)}))
     assert unsealed is not None and unsealed.value is None
     assert Doubt.TICK_MARKED_ELSEWHERE in [d.cue for d in unsealed.doubts]
+
+
+def test_the_one_option_whose_words_are_printed_red_is_read_sure() -> None:
+    # The chosen words coloured red in Word, every box left □: 90 % of their ink coloured
+    # (lighter than print in grey), the other options' words black.
+    reading = _org_nature(_page({"民营企业": 0.7 * PRINT}, chromas={"民营企业": 0.9}))
+
+    assert reading is not None and reading.value == "民营企业"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+def test_red_words_the_ocr_did_not_read_are_found_after_their_box() -> None:
+    # Red is off the image the OCR reads: 民营企业's words came back as one stray
+    # character. They lie after their box, where the line's ink is red.
+    page = _page({"民营企业": 0.7 * PRINT}, chromas={"民营企业": 0.9}, read={"民营企业": "氏"})
+    reading = _org_nature(page)
+
+    assert reading is not None and reading.value == "民营企业"
+    assert not needs_review(reading.confidence, RULES.review)
+    # placed so, the words' darkness alone decides nothing (measured where they should be)
+    dark = _org_nature(_page({"民营企业": 2 * PRINT}, read={"民营企业": "氏"}))
+    assert dark is not None and dark.value is None
+
+
+@pytest.mark.parametrize(
+    ("chromas", "why"),
+    [
+        ({"民营企业": 0.9, "其他": 0.85}, "two options' words coloured"),
+        ({"民营企业": 0.25}, "a few coloured strokes on the words, not words printed red"),
+    ],
+)
+def test_coloured_words_not_alone_or_not_clear_leave_a_flagged_blank(
+    chromas: dict[str, float], why: str
+) -> None:
+    reading = _org_nature(_page({}, chromas=chromas))
+
+    assert reading is not None and reading.value is None, why
+    assert needs_review(reading.confidence, RULES.review), why
+    assert Doubt.TICK_WORDS_INK in [d.cue for d in reading.doubts], why
+
+
+def test_a_red_seal_over_another_options_words_leaves_red_words_unread_and_flagged() -> None:
+    # A red seal's ring over 外资企业: whether its words are red cannot be told there, so
+    # 民营企业's red is no sure choice (and a seal's red is never a choice).
+    page = _page({"民营企业": 0.7 * PRINT}, chromas={"民营企业": 0.9, "外资企业": 0.6})
+    seal = SealMark(bbox=(0.6, 0.17, 0.7, 0.24), shape="round", colour="red", confidence=0.9)
+    reading = _org_nature(page.model_copy(update={"seals": (seal,)}))
+
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
+
+
+def test_words_heavier_only_than_lighter_words_beside_them_are_not_read() -> None:
+    # The chosen words printed red, grey on a greyscale scan: 民营企业 lighter than print,
+    # the others at print. None is heavier than print: nothing is read sure.
+    light = {name: 0.65 * PRINT for name in NAMES if name != "国有企业"}
+    thin = {name: 0.6 * STROKE for name in NAMES if name != "国有企业"}
+    reading = _org_nature(_page(light, strokes=thin))
+
+    assert reading is not None and reading.value != "国有企业"
