@@ -388,3 +388,67 @@ def _after_box(
     if best is None or best[0] < 0.5 * (end - begin):
         return None
     return best[1], (begin, end)
+
+
+def coloured_after_glyphs(
+    options: tuple[Choice, ...],
+    lines: Sequence[int],
+    page: Page,
+    rules: WordsInk,
+    normalize: Normalizer,
+    boxes: str,
+    seal_ring: float = 0.0,
+) -> WordsReading | None:
+    """No box found, the OCR's □ read before the options' words: the one option whose
+    words are printed in colour (``_coloured_words``). Red is off the image the OCR
+    reads, so the chosen words may be missing from its text, leaving a □ with nothing
+    after it (□企业型 □): when exactly one option's words were read nowhere in the
+    group's ``lines`` (indices in ``Page.lines``) and exactly one □ stands bare, its
+    words lie after it (as wide as its name in the □'s widths, past the line's end as
+    far as the line's ink was measured). None when the options cannot all be placed so.
+    ``boxes``: the characters the OCR reads a typed box as."""
+    inks = {i.line: i for i in page.line_ink}
+    if not inks or not any(i.chroma for i in page.line_ink):
+        return None
+    placed: dict[int, tuple[int, Span]] = {}
+    bare: list[tuple[int, Span]] = []
+    for index in lines:
+        line = page.lines[index]
+        if index not in inks:
+            continue
+        extents = char_extents(line.text, line.bbox[0], line.bbox[2])
+        text = line.text
+        for i, char in enumerate(text):
+            if char not in boxes:
+                continue
+            rest = text[i + 1 :].lstrip()
+            start = extents[i][1]
+            found = None
+            for k, option in enumerate(options):
+                names = [normalize.text(n) for n in (option.name, *option.aliases)]
+                if any(normalize.text(rest).startswith(n) for n in names):
+                    found = k
+                    break
+            if found is not None:
+                last = min(len(text) - 1, len(text) - len(rest) + len(options[found].name) - 1)
+                placed.setdefault(found, (index, (start, extents[last][1])))
+            elif not rest or rest[0] in boxes:
+                bare.append((index, (start, extents[i][1] - extents[i][0])))
+    missing = [k for k in range(len(options)) if k not in placed]
+    if len(missing) != 1 or len(bare) != 1 or len(options) < 2:
+        return None
+    index, (start, side) = bare[0]
+    name = normalize.text(options[missing[0]].name)
+    width = sum(e - s for s, e in char_extents(name, 0.0, float(len(name)))) if name else 0.0
+    placed[missing[0]] = (index, (start + 0.2 * side, start + (width + 0.2) * side))
+    every_seal = [s.bbox for s in page.seals]
+    shares = [
+        _mean(inks[at].chroma, inks[at], span, every_seal, seal_ring)
+        for at, span in (placed[k] for k in range(len(options)))
+    ]
+    pick, seen = _coloured_words(shares, rules)
+    if pick is None:
+        return WordsReading(None, seen, placed=True)
+    at, (x0, x1) = placed[pick]
+    y0, y1 = page.lines[at].bbox[1], page.lines[at].bbox[3]
+    return WordsReading((options[pick], (x0, y0, x1, y1)), False, placed=True)

@@ -32,6 +32,12 @@ PRINT_RED_SHARE = 0.4
 SOLID_SEAL_REDNESS = 80
 # A red piece's size (``red_pen_kept``) is measured on cells this many pixels a side.
 PIECE_GRID_PX = 4
+# More than this share of a page past REDNESS_START is a colour cast on its paper, not
+# ink (a seal's ring and lettering cover under 1 % of an A4 page, its pale JPEG fringe
+# about as much again; a phone photo under warm light 0.108, tuned phone-red-words-spaced
+# seed 23, its paper one red piece the size of the page): there a red piece is measured
+# on MASK_REDNESS.
+CAST_SHARE = 0.05
 # Paper colour is sampled on a grid this many pixels apart, averaged over this window.
 PAPER_GRID_PX = 8
 PAPER_WINDOW_CELLS = 9
@@ -180,17 +186,23 @@ def red_pen_kept(
     out = seal_free.copy()
     if is_greyscale(image):
         return out
-    red = cv2.threshold(_redness(image), REDNESS_START, 255, cv2.THRESH_BINARY)[1]
+    redness = _redness(image)
+    red = cv2.threshold(redness, REDNESS_START, 255, cv2.THRESH_BINARY)[1]
     if not cv2.countNonZero(red):
         return out
     keep_out = list(seals)
     if largest > 0:
         # pieces measured on a quarter-size mask (each cell red if any pixel is: strokes a
-        # pixel or two apart joined), fast on a whole page
+        # pixel or two apart joined), fast on a whole page; where the paper itself reads
+        # red (a warm cast on a phone photo lifts its redness past ``REDNESS_START`` over
+        # a tenth of the page: one piece the size of the page, every red ✓ and red word
+        # kept off), of clearly red ink only (``MASK_REDNESS``)
+        cast = cv2.countNonZero(red) > CAST_SHARE * red.size
+        clear = cv2.threshold(redness, MASK_REDNESS - 1, 255, cv2.THRESH_BINARY)[1] if cast else red
         g = PIECE_GRID_PX
         height, width = red.shape
         small = cv2.resize(
-            red[: height // g * g, : width // g * g],
+            clear[: height // g * g, : width // g * g],
             (width // g, height // g),
             interpolation=cv2.INTER_AREA,
         )

@@ -339,3 +339,50 @@ def test_words_heavier_only_than_lighter_words_beside_them_are_not_read() -> Non
     reading = _org_nature(_page(light, strokes=thin))
 
     assert reading is not None and reading.value != "国有企业"
+
+
+def _center_type_typed(chroma_after: float, tail: str = " □") -> Page:
+    """The cover's 创新中心类型 row typed with □ glyphs the box finder did not find, the
+    OCR's line ending at the second □: 院所型's words printed red, off its image."""
+    from tests.extractors.test_ticks import _scan_page
+
+    label = _line("创新中心类型", 0.128, 0.55, 0.25, 0.57)
+    row = _line("□企业型" + tail, 0.39, 0.551, 0.39 + 0.0168 * (4 + len(tail)), 0.569)
+    others = [_line("注册地址：", 0.128, 0.3 + 0.03 * i, 0.2, 0.313 + 0.03 * i) for i in range(5)]
+    lines = (label, row, *others)
+    profiles = []
+    for index, line in enumerate(lines):
+        ink = _ink(index, line, PRINT, stroke=STROKE)
+        if index == 1:
+            # measured to two heights past the line's end: red there, black before
+            start, step, end = ink.bbox[0], ink.step, row.bbox[2]
+            chroma = tuple(
+                chroma_after if start + (k + 0.5) * step > end else 0.0 for k in range(60)
+            )
+            shade = tuple(PRINT for _ in range(60))
+            ink = ink.model_copy(update={"shade": shade, "chroma": chroma})
+        profiles.append(ink)
+    return _scan_page(lines).model_copy(update={"line_ink": tuple(profiles)})
+
+
+def _center_type(page: Page):  # type: ignore[no-untyped-def]
+    from tests.extractors.test_ticks import CAMPAIGN, NORMALIZE, PILOT, read_checkbox
+
+    return read_checkbox(PILOT.field("center_type"), page, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE)
+
+
+def test_red_words_after_a_bare_typed_box_are_read_sure() -> None:
+    reading = _center_type(_center_type_typed(0.9))
+
+    assert reading is not None and reading.value == "院所型"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+def test_a_bare_typed_box_with_black_or_no_words_after_it_reads_nothing_sure() -> None:
+    plain = _center_type(_center_type_typed(0.0))
+    assert plain is not None and plain.value is None
+    assert needs_review(plain.confidence, RULES.review)
+    # a little colour there (a seal's fringe, a pen's stroke): not words printed red
+    faint = _center_type(_center_type_typed(0.25))
+    assert faint is not None and faint.value is None
+    assert Doubt.TICK_WORDS_INK in [d.cue for d in faint.doubts]

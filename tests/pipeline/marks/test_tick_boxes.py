@@ -917,3 +917,19 @@ def test_words_printed_red_are_kept_for_the_marks_and_a_red_ring_as_long_is_not(
     # without the line of type's height range, the words are a seal's too
     off = red_pen_kept(image, remove_seal_ink(image), [], round(15 * MM), 0.1)
     assert dark(off[290 : 310 + tall, 90:300]) == 0
+
+
+def test_a_red_tick_on_a_photo_whose_paper_reads_pinkish_is_kept() -> None:
+    """A phone photo under warm light: the paper's redness just past the start of red
+    ink all over the page, one red piece the size of the page were it measured so."""
+    image = _page((900, 700))
+    image[..., 1:] = np.clip(image[..., 1:].astype(np.int16) - 8, 0, 255).astype(np.uint8)
+    side = _box(image, 400, 330)
+    points = [(0.15, 0.45), (0.4, 0.88), (1.2, -0.25)]
+    path = np.array([(400 + a * side, 330 + b * side) for a, b in points], np.int32)
+    cv2.polylines(image, [path], False, (196, 28, 48), 2, cv2.LINE_AA)
+
+    kept = red_pen_kept(image, remove_seal_ink(image), [], round(15 * MM), 0.1)
+
+    (box,) = image_boxes(kept, DPI, TICKS)
+    assert box.ink > 0.1
