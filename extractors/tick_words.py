@@ -44,6 +44,9 @@ class WordsReading:
     # some option's words placed by its box alone (the OCR did not read them): only their
     # colour was judged, so no reading here confirms a box's ink
     placed: bool = False
+    # on a greyscale scan, one option's words clearly lighter than every other's: words
+    # printed in a colour the scan greys (red), or faded: a doubt, never a reading
+    lighter: bool = False
 
 
 def _find(read: str, name: str) -> int:
@@ -279,6 +282,14 @@ def words_marked(
             )
         )
     )
+    lightest = min(range(len(values)), key=lambda i: values[i])
+    lighter = (
+        bool(page.greyscale)
+        and not placed
+        and len(values) > 1
+        and values[lightest]
+        <= rules.lighter * min(v for i, v in enumerate(values) if i != lightest)
+    )
     return WordsReading(
         None,
         unsure,
@@ -287,6 +298,7 @@ def words_marked(
         tuple(strokes),
         tuple(colours),
         bool(placed),
+        lighter,
     )
 
 

@@ -812,8 +812,9 @@ def _read_boxes(
         if elsewhere:
             confidence = min(confidence, rules.confidence.marked_elsewhere)
             cues.append((Doubt.TICK_MARKED_ELSEWHERE, rules.confidence.marked_elsewhere))
-        if words is not None and (words.chosen is not None or words.unsure):
-            # one option's words darker than print, not clearly or beside other marks
+        if words is not None and (words.chosen is not None or words.unsure or words.lighter):
+            # one option's words darker than print, not clearly or beside other marks, or
+            # lighter than every other's on a greyscale scan (printed red, greyed)
             confidence = min(confidence, rules.confidence.marked_elsewhere)
             cues.append((Doubt.TICK_WORDS_INK, rules.confidence.marked_elsewhere))
         return ExtractedField(

@@ -143,6 +143,9 @@ class WordsInk(Spec):
     colour_ratio: float = Field(gt=1.0, description="...this many times any other option's")
     heavier_stroke: float = Field(gt=1.0, description="...and this many times the strokes' width")
     heavier_print: float = Field(gt=0.0, description="...and at least this many printed inks")
+    lighter: float = Field(
+        gt=0.0, lt=1.0, description="greyscale: words this share of every other's ink: a doubt"
+    )
     coloured_words: float = Field(
         gt=0.0, le=1.0, description="words printed in colour: this share of their ink coloured"
     )

@@ -386,3 +386,19 @@ def test_a_bare_typed_box_with_black_or_no_words_after_it_reads_nothing_sure() -
     faint = _center_type(_center_type_typed(0.25))
     assert faint is not None and faint.value is None
     assert Doubt.TICK_WORDS_INK in [d.cue for d in faint.doubts]
+
+
+def test_words_lighter_than_every_other_options_on_a_greyscale_scan_leave_a_flagged_blank() -> None:
+    # The chosen words printed red, greyed by the scan: 民营企业 at 0.65 of print.
+    page = _page({"民营企业": 0.65 * PRINT})
+    grey = _org_nature(page.model_copy(update={"greyscale": True}))
+
+    assert grey is not None and grey.value is None
+    assert needs_review(grey.confidence, RULES.review)
+    assert Doubt.TICK_WORDS_INK in [d.cue for d in grey.doubts]
+    # on a colour scan the words' colour is measured instead: lighter alone is no doubt
+    colour = _org_nature(page)
+    assert colour is not None and Doubt.TICK_WORDS_INK not in [d.cue for d in colour.doubts]
+    # words a little lighter (fewer strokes) are print
+    plain = _org_nature(_page({"民营企业": 0.9 * PRINT}).model_copy(update={"greyscale": True}))
+    assert plain is not None and Doubt.TICK_WORDS_INK not in [d.cue for d in plain.doubts]
