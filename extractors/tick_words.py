@@ -41,6 +41,12 @@ class WordsReading:
     tints: tuple[float, ...] = ()  # the ground behind each option's words (LineInk.tint)
     strokes: tuple[float, ...] = ()  # each option's strokes' width, in line heights
     colours: tuple[float, ...] = ()  # the share of each option's words' ink that is coloured
+    # some option's words placed by its box alone (the OCR did not read them): only their
+    # colour was judged, so no reading here confirms a box's ink
+    placed: bool = False
+    # on a greyscale scan, one option's words clearly lighter than every other's: words
+    # printed in a colour the scan greys (red), or faded: a doubt, never a reading
+    lighter: bool = False
 
 
 def _find(read: str, name: str) -> tuple[int, int]:
@@ -193,6 +199,7 @@ def words_marked(
     boxed = {id(o): b for b, o in pairs}
     rows = sorted({round((b.bbox[1] + b.bbox[3]) / 2, 4) for b in group})
     measured: list[tuple[Choice, int, Span]] = []
+    placed: list[int] = []  # the options whose words were placed by their box alone
     for option in options:
         box = boxed.get(id(option))
         tries = (
@@ -203,6 +210,10 @@ def words_marked(
         found = next(
             (w for y, start in tries if (w := _words(option, y, start, page, normalize))), None
         )
+        if found is None and box is not None:
+            # words the OCR did not read (printed red: red is off the image it reads)
+            found = _after_box(option, box, group, page, normalize)
+            placed.append(len(measured))
         if found is None or found[0] not in inks:
             return None
         measured.append((option, *found))
@@ -216,6 +227,10 @@ def words_marked(
     tints: list[float] = []
     strokes: list[float] = []
     colours: list[float] = []
+    # the words' own colour, measured only where no seal of any colour reaches (a red
+    # seal's ring crossing the words is no colour of theirs)
+    printed_in: list[float | None] = []
+    every_seal = [s.bbox for s in page.seals]
     for _, line, span in measured:
         shade = _mean(inks[line].shade, inks[line], span, seals, seal_ring)
         if shade is None:
@@ -224,21 +239,31 @@ def words_marked(
         tints.append(_ground(inks[line], span))
         strokes.append(_stroke(inks[line], span) or 0.0)
         colours.append(_mean(inks[line].colour, inks[line], span) or 0.0)
+        printed_in.append(_mean(inks[line].chroma, inks[line], span, every_seal, seal_ring))
+    coloured, coloured_seen = _coloured_words(printed_in, rules)
     order = sorted(range(len(values)), key=lambda i: values[i], reverse=True)
     top = values[order[0]]
     others = max((values[i] for i in order[1:]), default=0.0)
-    picks = {
-        i
-        for i in (
-            order[0]
-            if top >= rules.marked and top - others >= rules.margin and others <= rules.plain
-            else None,
-            _tinted(tints, rules),
-            _heavier(values, strokes, rules),
-            _coloured(colours, rules),
-        )
-        if i is not None
-    }
+    picks = (
+        # words placed by their box alone: only their colour is measured where they are
+        {coloured}
+        if placed and coloured is not None
+        else set()
+        if placed
+        else {
+            i
+            for i in (
+                order[0]
+                if top >= rules.marked and top - others >= rules.margin and others <= rules.plain
+                else None,
+                _tinted(tints, rules),
+                _heavier(values, strokes, rules),
+                _coloured(colours, rules),
+                coloured,
+            )
+            if i is not None
+        }
+    )
     if len(picks) == 1:
         (pick,) = picks
         option, line, (x0, x1) = measured[pick]
@@ -250,16 +275,39 @@ def words_marked(
             tuple(tints),
             tuple(strokes),
             tuple(colours),
+            bool(placed),
         )
     # Not clear: two cues for two options, an option at ``marked`` (two of them shaded),
     # or one standing out.
     rest = median([values[i] for i in order[1:]]) if len(order) > 1 else 0.0
     unsure = (
         len(picks) > 1
-        or top >= rules.marked
-        or (top >= rules.noticed and top - rest >= rules.noticed_margin)
+        or coloured_seen
+        or (
+            not placed
+            and (
+                top >= rules.marked or (top >= rules.noticed and top - rest >= rules.noticed_margin)
+            )
+        )
     )
-    return WordsReading(None, unsure, tuple(values), tuple(tints), tuple(strokes), tuple(colours))
+    lightest = min(range(len(values)), key=lambda i: values[i])
+    lighter = (
+        bool(page.greyscale)
+        and not placed
+        and len(values) > 1
+        and values[lightest]
+        <= rules.lighter * min(v for i, v in enumerate(values) if i != lightest)
+    )
+    return WordsReading(
+        None,
+        unsure,
+        tuple(values),
+        tuple(tints),
+        tuple(strokes),
+        tuple(colours),
+        bool(placed),
+        lighter,
+    )
 
 
 def _tint_alone(
@@ -306,13 +354,15 @@ def _tinted(tints: Sequence[float], rules: WordsInk) -> int | None:
 
 def _heavier(values: Sequence[float], strokes: Sequence[float], rules: WordsInk) -> int | None:
     """The one option whose words are heavier than the group's other options, printed
-    alike: both the most ink (``heavier_ink`` times any other's) and the thickest strokes
-    (``heavier_stroke`` times any other's) — bold type, a pen over the words."""
+    alike: both the most ink (``heavier_ink`` times any other's, and ``heavier_print``
+    printed inks at least: words only at print are no heavier than print, whatever the
+    others' lightness says) and the thickest strokes (``heavier_stroke`` times any
+    other's) — bold type, a pen over the words."""
     ink, stroke = _alone(values), _alone(strokes)
     if ink is None or stroke is None or ink[0] != stroke[0] or min(ink[1], stroke[1]) <= 0:
         return None  # not both measured on every option
     top = ink[0]
-    heavy = values[top] >= rules.heavier_ink * ink[1]
+    heavy = values[top] >= rules.heavier_ink * ink[1] and values[top] >= rules.heavier_print
     thick = strokes[top] >= rules.heavier_stroke * stroke[1]
     return top if heavy and thick else None
 
@@ -327,3 +377,119 @@ def _coloured(colours: Sequence[float], rules: WordsInk) -> int | None:
     top, rest = found
     clear = colours[top] >= rules.colour_min and colours[top] >= rules.colour_ratio * rest
     return top if clear else None
+
+
+def _coloured_words(shares: Sequence[float | None], rules: WordsInk) -> tuple[int | None, bool]:
+    """The one option whose words are printed in colour (the chosen words coloured red in
+    Word): at least ``coloured_words`` of their ink coloured, every other option's words
+    at most ``coloured_plain`` (black print), each measured off the seals (None where a
+    seal covers them). Then whether the colour was seen without deciding: two options'
+    words coloured, one short of clear, or coloured words beside words a seal keeps from
+    being judged — a person would look, never a guess."""
+    seen = any(v is not None and v > rules.coloured_plain for v in shares)
+    if len(shares) < 2 or any(v is None for v in shares):
+        return None, seen
+    known = [v for v in shares if v is not None]
+    top = max(range(len(known)), key=lambda i: known[i])
+    rest = max(v for i, v in enumerate(known) if i != top)
+    if known[top] >= rules.coloured_words and rest <= rules.coloured_plain:
+        return top, False
+    return None, seen
+
+
+def _after_box(
+    option: Choice, box: TickBox, group: Sequence[TickBox], page: Page, normalize: Normalizer
+) -> tuple[int, Span] | None:
+    """Where an option's printed words lie when the OCR did not read them: from just
+    after its box, as wide as its name in box sides (a character is about a box wide),
+    short of the next box on its row; on the measured line (``Page.line_ink``) through
+    the box's middle that reaches furthest over them. None when no line does."""
+    x0, y0, x1, y1 = box.bbox
+    side, middle = x1 - x0, (y0 + y1) / 2
+    name = normalize.text(option.name)
+    width = sum(e - s for s, e in char_extents(name, 0.0, float(len(name)))) if name else 0.0
+    begin = x1 + 0.2 * side
+    end = min(
+        [begin + width * side]
+        + [
+            b.bbox[0] - 0.2 * side
+            for b in group
+            if b.bbox[0] > x1 and b.bbox[1] <= middle <= b.bbox[3]
+        ]
+    )
+    if end <= begin:
+        return None
+    best: tuple[float, int] | None = None
+    for ink in page.line_ink:
+        if not ink.bbox[1] <= middle <= ink.bbox[3]:
+            continue
+        cover = min(end, ink.bbox[2]) - max(begin, ink.bbox[0])
+        if cover > 0 and (best is None or cover > best[0]):
+            best = (cover, ink.line)
+    if best is None or best[0] < 0.5 * (end - begin):
+        return None
+    return best[1], (begin, end)
+
+
+def coloured_after_glyphs(
+    options: tuple[Choice, ...],
+    lines: Sequence[int],
+    page: Page,
+    rules: WordsInk,
+    normalize: Normalizer,
+    boxes: str,
+    seal_ring: float = 0.0,
+) -> WordsReading | None:
+    """No box found, the OCR's □ read before the options' words: the one option whose
+    words are printed in colour (``_coloured_words``). Red is off the image the OCR
+    reads, so the chosen words may be missing from its text, leaving a □ with nothing
+    after it (□企业型 □): when exactly one option's words were read nowhere in the
+    group's ``lines`` (indices in ``Page.lines``) and exactly one □ stands bare, its
+    words lie after it (as wide as its name in the □'s widths, past the line's end as
+    far as the line's ink was measured). None when the options cannot all be placed so.
+    ``boxes``: the characters the OCR reads a typed box as."""
+    inks = {i.line: i for i in page.line_ink}
+    if not inks or not any(i.chroma for i in page.line_ink):
+        return None
+    placed: dict[int, tuple[int, Span]] = {}
+    bare: list[tuple[int, Span]] = []
+    for index in lines:
+        line = page.lines[index]
+        if index not in inks:
+            continue
+        extents = char_extents(line.text, line.bbox[0], line.bbox[2])
+        text = line.text
+        for i, char in enumerate(text):
+            if char not in boxes:
+                continue
+            rest = text[i + 1 :].lstrip()
+            start = extents[i][1]
+            found = None
+            for k, option in enumerate(options):
+                names = [normalize.text(n) for n in (option.name, *option.aliases)]
+                if any(normalize.text(rest).startswith(n) for n in names):
+                    found = k
+                    break
+            if found is not None:
+                last = min(len(text) - 1, len(text) - len(rest) + len(options[found].name) - 1)
+                placed.setdefault(found, (index, (start, extents[last][1])))
+            elif not rest or rest[0] in boxes:
+                bare.append((index, (start, extents[i][1] - extents[i][0])))
+    missing = [k for k in range(len(options)) if k not in placed]
+    if len(missing) != 1 or len(bare) != 1 or len(options) < 2:
+        return None
+    index, (start, side) = bare[0]
+    name = normalize.text(options[missing[0]].name)
+    width = sum(e - s for s, e in char_extents(name, 0.0, float(len(name)))) if name else 0.0
+    placed[missing[0]] = (index, (start + 0.2 * side, start + (width + 0.2) * side))
+    every_seal = [s.bbox for s in page.seals]
+    shares = [
+        _mean(inks[at].chroma, inks[at], span, every_seal, seal_ring)
+        for at, span in (placed[k] for k in range(len(options)))
+    ]
+    pick, seen = _coloured_words(shares, rules)
+    if pick is None:
+        return WordsReading(None, seen, placed=True)
+    at, (x0, x1) = placed[pick]
+    y0, y1 = page.lines[at].bbox[1], page.lines[at].bbox[3]
+    return WordsReading((options[pick], (x0, y0, x1, y1)), False, placed=True)

@@ -28,7 +28,7 @@ from rapidfuzz import fuzz
 from extractors.doubts import ranked
 from extractors.normalize import Normalizer
 from extractors.sealed_labels import sealed_remnant
-from extractors.tick_words import WordsReading, words_marked
+from extractors.tick_words import WordsReading, coloured_after_glyphs, words_marked
 from pipeline.config import Campaign, Choice, FieldSpec, ReadMethod, TemplateSpec
 from pipeline.marks.tick_boxes import char_extents
 from pipeline.model import (
@@ -812,8 +812,9 @@ def _read_boxes(
         if elsewhere:
             confidence = min(confidence, rules.confidence.marked_elsewhere)
             cues.append((Doubt.TICK_MARKED_ELSEWHERE, rules.confidence.marked_elsewhere))
-        if words is not None and (words.chosen is not None or words.unsure):
-            # one option's words darker than print, not clearly or beside other marks
+        if words is not None and (words.chosen is not None or words.unsure or words.lighter):
+            # one option's words darker than print, not clearly or beside other marks, or
+            # lighter than every other's on a greyscale scan (printed red, greyed)
             confidence = min(confidence, rules.confidence.marked_elsewhere)
             cues.append((Doubt.TICK_WORDS_INK, rules.confidence.marked_elsewhere))
         return ExtractedField(
@@ -839,7 +840,11 @@ def _read_boxes(
         # false FIELD_MISMATCH). Measured on session 18's corpus: that one to review, three
         # right readings with it (false warnings 0.64 -> 0.68 a submission).
         other = options_words()
-        if other is None or (other.chosen is not None and other.chosen[0] is not option):
+        if (
+            other is None
+            or other.placed
+            or (other.chosen is not None and other.chosen[0] is not option)
+        ):
             confidence = min(confidence, rules.confidence.ambiguous)
             cues.append((Doubt.TICK_WORDS_INK, rules.confidence.ambiguous))
     return ExtractedField(
@@ -1948,6 +1953,29 @@ def _from_text(
         return None
     confidence = rules.confidence.text_only * label.quality
     cues: list[tuple[Doubt, float] | None] = [(Doubt.TICK_TEXT_ONLY, rules.confidence.text_only)]
+    if not ticked:
+        # every □ read empty: the chosen option's words may be printed in colour
+        region = _region(label, page, rules)
+        held = [
+            i
+            for i, t in enumerate(page.lines)
+            if t is label.line or (t is not label.line and region.holds(t.bbox))
+        ]
+        words = coloured_after_glyphs(
+            options, held, page, rules.words_ink, normalize, _BOX_READINGS, rules.seal_ring
+        )
+        if words is not None and words.chosen is not None:
+            option, bbox = words.chosen
+            return ExtractedField(
+                value=option.name,
+                raw=option.name,
+                page=page.number,
+                bbox=bbox,
+                confidence=round(rules.confidence.words_ink * label.quality, 4),
+                doubts=_doubts(label),
+            )
+        if words is not None and words.unsure:
+            cues.append((Doubt.TICK_WORDS_INK, rules.confidence.text_only))
     if len(ticked) > 1:
         confidence = min(confidence, rules.confidence.several)
         cues.append((Doubt.TICK_SEVERAL, rules.confidence.several))

@@ -290,6 +290,12 @@ class LineInk(Frozen):
         description="per step as ``shade``: the share of the ink across the line's middle that "
         "is coloured (a pen's ✓ over printed words); empty on a greyscale or 1-bit scan",
     )
+    chroma: tuple[float, ...] = Field(
+        (),
+        description="per step as ``shade``: the share of the ink across the line's middle whose "
+        "colour stands clear of grey in absolute levels (words printed in red or blue; dark "
+        "print under a colour cast does not); empty on a greyscale or 1-bit scan",
+    )
 
 
 class SealMark(Frozen):

@@ -180,7 +180,7 @@ def _red_pen_kept(
     """The seal-free page with red ink outside the red seals found put back: a red
     ballpoint's ✓ is a mark to read (``seal_ink.red_pen_kept``; the seals' boxes widened by
     ``tick_boxes.red_pen_seal_margin``, and any red piece over ``red_pen_largest_mm``, a
-    seal not found, left off as well)."""
+    seal not found, left off as well, unless it is a line of red type: ``red_words_mm``)."""
     height, width = colour.shape[:2]
     margin = rules.tick_boxes.red_pen_seal_margin
     keep_out = []
@@ -198,7 +198,8 @@ def _red_pen_kept(
             )
         )
     largest = rules.tick_boxes.red_pen_largest_mm * dpi / 25.4
-    return red_pen_kept(colour, seal_free, keep_out, round(largest), margin)
+    low, high = (round(v * dpi / 25.4) for v in rules.tick_boxes.red_words_mm)
+    return red_pen_kept(colour, seal_free, keep_out, round(largest), margin, (low, high))
 
 
 def _guarded(step: Callable[[], T], default: T, what: str, file_page: int) -> T:

@@ -32,6 +32,12 @@ PRINT_RED_SHARE = 0.4
 SOLID_SEAL_REDNESS = 80
 # A red piece's size (``red_pen_kept``) is measured on cells this many pixels a side.
 PIECE_GRID_PX = 4
+# More than this share of a page past REDNESS_START is a colour cast on its paper, not
+# ink (a seal's ring and lettering cover under 1 % of an A4 page, its pale JPEG fringe
+# about as much again; a phone photo under warm light 0.108, tuned phone-red-words-spaced
+# seed 23, its paper one red piece the size of the page): there a red piece is measured
+# on MASK_REDNESS.
+CAST_SHARE = 0.05
 # Paper colour is sampled on a grid this many pixels apart, averaged over this window.
 PAPER_GRID_PX = 8
 PAPER_WINDOW_CELLS = 9
@@ -148,6 +154,7 @@ def red_pen_kept(
     seals: list[tuple[int, int, int, int]],
     largest: int = 0,
     margin: float = 0.0,
+    words: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """The seal-free image with the red ink outside every found seal put back.
 
@@ -159,6 +166,9 @@ def red_pen_kept(
     Red ink in one piece wider or taller than ``largest`` pixels (when set) is a seal's
     too, found or not (a seal's ring, a red masthead: a pen's ✓ is a few millimetres):
     its box, widened by ``margin`` of its size, stays seal-free with its lettering inside.
+    Such a piece as tall as a line of type and no taller (``words``: its least and most
+    height, pixels) is words printed in red, the chosen option's words coloured in Word,
+    not a seal: a seal's ring is as tall as it is wide.
 
     Args:
         image: the RGB uint8 page, colour as scanned.
@@ -166,6 +176,8 @@ def red_pen_kept(
         seals: where red ink is a seal's (pixel boxes).
         largest: red ink in a piece larger than this (pixels) is a seal's; 0: no limit.
         margin: the share of such a piece's size its box is widened by.
+        words: a piece longer than ``largest`` whose height lies in this range (pixels)
+            is a line of red type and kept; None: none is.
 
     Returns:
         A new RGB uint8 page; ``seal_free`` unchanged (a copy) for a greyscale page.
@@ -174,24 +186,31 @@ def red_pen_kept(
     out = seal_free.copy()
     if is_greyscale(image):
         return out
-    red = cv2.threshold(_redness(image), REDNESS_START, 255, cv2.THRESH_BINARY)[1]
+    redness = _redness(image)
+    red = cv2.threshold(redness, REDNESS_START, 255, cv2.THRESH_BINARY)[1]
     if not cv2.countNonZero(red):
         return out
     keep_out = list(seals)
     if largest > 0:
         # pieces measured on a quarter-size mask (each cell red if any pixel is: strokes a
-        # pixel or two apart joined), fast on a whole page
+        # pixel or two apart joined), fast on a whole page; where the paper itself reads
+        # red (a warm cast on a phone photo lifts its redness past ``REDNESS_START`` over
+        # a tenth of the page: one piece the size of the page, every red ✓ and red word
+        # kept off), of clearly red ink only (``MASK_REDNESS``)
+        cast = cv2.countNonZero(red) > CAST_SHARE * red.size
+        clear = cv2.threshold(redness, MASK_REDNESS - 1, 255, cv2.THRESH_BINARY)[1] if cast else red
         g = PIECE_GRID_PX
         height, width = red.shape
         small = cv2.resize(
-            red[: height // g * g, : width // g * g],
+            clear[: height // g * g, : width // g * g],
             (width // g, height // g),
             interpolation=cv2.INTER_AREA,
         )
         joined = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY)[1]
         stats = cv2.connectedComponentsWithStats(joined, connectivity=8)[2]
         for x, y, w, h, _ in (stats[1:] * g).tolist():
-            if max(w, h) > largest:
+            typed = words is not None and words[0] <= h <= words[1]
+            if max(w, h) > largest and not typed:
                 dx, dy = round(margin * w), round(margin * h)
                 keep_out.append((x - dx - g, y - dy - g, x + w + dx + g, y + h + dy + g))
     for x0, y0, x1, y1 in keep_out:

@@ -58,6 +58,13 @@ def line_ink(
         else (cv2.cvtColor(image, cv2.COLOR_RGB2HSV)[:, :, 1] >= rules.colour_saturation)
         & (ink > 0)
     )
+    # ink whose colour stands clear of grey in absolute levels: words printed in colour
+    # (HSV saturation is high on dark print under a phone photo's cast; this is not)
+    chromatic = (
+        None
+        if image is None or image.ndim != 3
+        else (cv2.subtract(image.max(axis=2), image.min(axis=2)) >= rules.chroma_levels) & (ink > 0)
+    )
     found: list[LineInk] = []
     for index, line in enumerate(lines):
         if len(line.text.strip()) < rules.min_chars:
@@ -100,6 +107,11 @@ def line_ink(
             if dark is None or coloured is None
             else _coloured(ink, coloured, (x0, x1), (top, bottom), dark[0])
         )
+        chroma = (
+            ()
+            if dark is None or chromatic is None
+            else _coloured(ink, chromatic, (x0, x1), (top, bottom), dark[0])
+        )
         found.append(
             LineInk(
                 line=index,
@@ -111,6 +123,7 @@ def line_ink(
                 tint=tint,
                 stroke=stroke,
                 colour=colour,
+                chroma=chroma,
             )
         )
     return tuple(found)

@@ -61,6 +61,9 @@ class TickDetection(Spec):
     red_pen_largest_mm: float = Field(
         gt=0.0, description="red ink in a piece larger than this (mm) is a seal's, found or not"
     )
+    red_words_mm: tuple[float, float] = Field(
+        description="a red piece longer than red_pen_largest_mm but this tall (mm): red type"
+    )
     red_pen_seal_margin: float = Field(
         ge=0.0, le=1.0, description="red ink within this share round a red seal's box is its"
     )
@@ -211,6 +214,9 @@ class LineInkDetection(Spec):
     )
     colour_saturation: int = Field(
         ge=1, le=255, description="ink this saturated (HSV, 0-255) is coloured, not print"
+    )
+    chroma_levels: int = Field(
+        ge=0, le=255, description="ink this far between its brightest and darkest channel: coloured"
     )
     stroke_min_ink: float = Field(
         ge=0.0, lt=1.0, description="steps with less ink (share of the band) have no stroke width"

@@ -145,11 +145,23 @@ class WordsInk(Spec):
     colour_min: float = Field(gt=0.0, le=1.0, description="coloured share of the words' ink")
     colour_ratio: float = Field(gt=1.0, description="...this many times any other option's")
     heavier_stroke: float = Field(gt=1.0, description="...and this many times the strokes' width")
+    heavier_print: float = Field(gt=0.0, description="...and at least this many printed inks")
+    lighter: float = Field(
+        gt=0.0, lt=1.0, description="greyscale: words this share of every other's ink: a doubt"
+    )
+    coloured_words: float = Field(
+        gt=0.0, le=1.0, description="words printed in colour: this share of their ink coloured"
+    )
+    coloured_plain: float = Field(
+        ge=0.0, lt=1.0, description="...while every other option's words at most this"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> WordsInk:
         if not self.plain < self.marked or not self.noticed <= self.marked:
             raise ValueError("words_ink: needs plain < marked and noticed <= marked")
+        if not self.coloured_plain < self.coloured_words:
+            raise ValueError("words_ink: needs coloured_plain < coloured_words")
         return self
 
 

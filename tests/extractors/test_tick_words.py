@@ -24,6 +24,7 @@ def _ink(
     tint: float = 0.0,
     stroke: float = 0.0,
     colour: float = 0.0,
+    chroma: float = 0.0,
 ) -> LineInk:
     """The darkness profile of one line: paper, ``darkness`` over its text, paper (and,
     over its text, the ground ``tint`` and the strokes' width ``stroke``)."""
@@ -41,6 +42,7 @@ def _ink(
         tint=tuple(tint if d != PAPER else 0.0 for d in shade),
         stroke=tuple(stroke if d != PAPER else 0.0 for d in shade),
         colour=tuple(colour if d != PAPER else 0.0 for d in shade),
+        chroma=tuple(chroma if d != PAPER else 0.0 for d in shade),
     )
 
 
@@ -50,10 +52,12 @@ def _page(
     tints: dict[str, float] | None = None,
     strokes: dict[str, float] | None = None,
     colours: dict[str, float] | None = None,
+    chromas: dict[str, float] | None = None,
+    read: dict[str, str] | None = None,
 ) -> Page:
     """The 单位性质 group, every box empty unless ``inks`` says, the options' words at
     print unless ``dark`` names them, and five more printed lines of their size (the
-    page's expectation)."""
+    page's expectation); ``read`` names what the OCR read of an option's words instead."""
     page = _org_nature_page(inks or [0.0] * 6)
     others = [_line("注册地址：", 0.128, 0.3 + 0.03 * i, 0.2, 0.313 + 0.03 * i) for i in range(5)]
     lines = (*page.lines, *others)
@@ -63,7 +67,13 @@ def _page(
         tint = (tints or {}).get(line.text, PAPER)
         stroke = (strokes or {}).get(line.text, STROKE)
         colour = (colours or {}).get(line.text, 0.0)
-        profiles.append(_ink(index, line, darkness, tint=tint, stroke=stroke, colour=colour))
+        chroma = (chromas or {}).get(line.text, 0.0)
+        profiles.append(
+            _ink(index, line, darkness, tint=tint, stroke=stroke, colour=colour, chroma=chroma)
+        )
+    lines = tuple(
+        line.model_copy(update={"text": (read or {}).get(line.text, line.text)}) for line in lines
+    )
     return page.model_copy(update={"lines": lines, "line_ink": tuple(profiles)})
 
 
@@ -351,3 +361,126 @@ def test_boxes_read_only_as_characters_and_one_options_words_marked_read_it_for_
     assert Doubt.TICK_TEXT_ONLY in [d.cue for d in reading.doubts]
     plain = _org_nature(_text_only_page(PAPER))
     assert plain is not None and plain.value is None
+
+
+def test_the_one_option_whose_words_are_printed_red_is_read_sure() -> None:
+    # The chosen words coloured red in Word, every box left □: 90 % of their ink coloured
+    # (lighter than print in grey), the other options' words black.
+    reading = _org_nature(_page({"民营企业": 0.7 * PRINT}, chromas={"民营企业": 0.9}))
+
+    assert reading is not None and reading.value == "民营企业"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+def test_red_words_the_ocr_did_not_read_are_found_after_their_box() -> None:
+    # Red is off the image the OCR reads: 民营企业's words came back as one stray
+    # character. They lie after their box, where the line's ink is red.
+    page = _page({"民营企业": 0.7 * PRINT}, chromas={"民营企业": 0.9}, read={"民营企业": "氏"})
+    reading = _org_nature(page)
+
+    assert reading is not None and reading.value == "民营企业"
+    assert not needs_review(reading.confidence, RULES.review)
+    # placed so, the words' darkness alone decides nothing (measured where they should be)
+    dark = _org_nature(_page({"民营企业": 2 * PRINT}, read={"民营企业": "氏"}))
+    assert dark is not None and dark.value is None
+
+
+@pytest.mark.parametrize(
+    ("chromas", "why"),
+    [
+        ({"民营企业": 0.9, "其他": 0.85}, "two options' words coloured"),
+        ({"民营企业": 0.25}, "a few coloured strokes on the words, not words printed red"),
+    ],
+)
+def test_coloured_words_not_alone_or_not_clear_leave_a_flagged_blank(
+    chromas: dict[str, float], why: str
+) -> None:
+    reading = _org_nature(_page({}, chromas=chromas))
+
+    assert reading is not None and reading.value is None, why
+    assert needs_review(reading.confidence, RULES.review), why
+    assert Doubt.TICK_WORDS_INK in [d.cue for d in reading.doubts], why
+
+
+def test_a_red_seal_over_another_options_words_leaves_red_words_unread_and_flagged() -> None:
+    # A red seal's ring over 外资企业: whether its words are red cannot be told there, so
+    # 民营企业's red is no sure choice (and a seal's red is never a choice).
+    page = _page({"民营企业": 0.7 * PRINT}, chromas={"民营企业": 0.9, "外资企业": 0.6})
+    seal = SealMark(bbox=(0.6, 0.17, 0.7, 0.24), shape="round", colour="red", confidence=0.9)
+    reading = _org_nature(page.model_copy(update={"seals": (seal,)}))
+
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
+
+
+def test_words_heavier_only_than_lighter_words_beside_them_are_not_read() -> None:
+    # The chosen words printed red, grey on a greyscale scan: 民营企业 lighter than print,
+    # the others at print. None is heavier than print: nothing is read sure.
+    light = {name: 0.65 * PRINT for name in NAMES if name != "国有企业"}
+    thin = {name: 0.6 * STROKE for name in NAMES if name != "国有企业"}
+    reading = _org_nature(_page(light, strokes=thin))
+
+    assert reading is not None and reading.value != "国有企业"
+
+
+def _center_type_typed(chroma_after: float, tail: str = " □") -> Page:
+    """The cover's 创新中心类型 row typed with □ glyphs the box finder did not find, the
+    OCR's line ending at the second □: 院所型's words printed red, off its image."""
+    from tests.extractors.test_ticks import _scan_page
+
+    label = _line("创新中心类型", 0.128, 0.55, 0.25, 0.57)
+    row = _line("□企业型" + tail, 0.39, 0.551, 0.39 + 0.0168 * (4 + len(tail)), 0.569)
+    others = [_line("注册地址：", 0.128, 0.3 + 0.03 * i, 0.2, 0.313 + 0.03 * i) for i in range(5)]
+    lines = (label, row, *others)
+    profiles = []
+    for index, line in enumerate(lines):
+        ink = _ink(index, line, PRINT, stroke=STROKE)
+        if index == 1:
+            # measured to two heights past the line's end: red there, black before
+            start, step, end = ink.bbox[0], ink.step, row.bbox[2]
+            chroma = tuple(
+                chroma_after if start + (k + 0.5) * step > end else 0.0 for k in range(60)
+            )
+            shade = tuple(PRINT for _ in range(60))
+            ink = ink.model_copy(update={"shade": shade, "chroma": chroma})
+        profiles.append(ink)
+    return _scan_page(lines).model_copy(update={"line_ink": tuple(profiles)})
+
+
+def _center_type(page: Page):  # type: ignore[no-untyped-def]
+    from tests.extractors.test_ticks import CAMPAIGN, NORMALIZE, PILOT, read_checkbox
+
+    return read_checkbox(PILOT.field("center_type"), page, PILOT, CAMPAIGN, RULES.ticks, NORMALIZE)
+
+
+def test_red_words_after_a_bare_typed_box_are_read_sure() -> None:
+    reading = _center_type(_center_type_typed(0.9))
+
+    assert reading is not None and reading.value == "院所型"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+def test_a_bare_typed_box_with_black_or_no_words_after_it_reads_nothing_sure() -> None:
+    plain = _center_type(_center_type_typed(0.0))
+    assert plain is not None and plain.value is None
+    assert needs_review(plain.confidence, RULES.review)
+    # a little colour there (a seal's fringe, a pen's stroke): not words printed red
+    faint = _center_type(_center_type_typed(0.25))
+    assert faint is not None and faint.value is None
+    assert Doubt.TICK_WORDS_INK in [d.cue for d in faint.doubts]
+
+
+def test_words_lighter_than_every_other_options_on_a_greyscale_scan_leave_a_flagged_blank() -> None:
+    # The chosen words printed red, greyed by the scan: 民营企业 at 0.65 of print.
+    page = _page({"民营企业": 0.65 * PRINT})
+    grey = _org_nature(page.model_copy(update={"greyscale": True}))
+
+    assert grey is not None and grey.value is None
+    assert needs_review(grey.confidence, RULES.review)
+    assert Doubt.TICK_WORDS_INK in [d.cue for d in grey.doubts]
+    # on a colour scan the words' colour is measured instead: lighter alone is no doubt
+    colour = _org_nature(page)
+    assert colour is not None and Doubt.TICK_WORDS_INK not in [d.cue for d in colour.doubts]
+    # words a little lighter (fewer strokes) are print
+    plain = _org_nature(_page({"民营企业": 0.9 * PRINT}).model_copy(update={"greyscale": True}))
+    assert plain is not None and Doubt.TICK_WORDS_INK not in [d.cue for d in plain.doubts]

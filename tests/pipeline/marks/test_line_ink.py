@@ -179,3 +179,21 @@ def test_a_pen_tick_over_words_is_coloured_ink_print_is_not() -> None:
     assert _profile_mean(ticked.colour, ticked.bbox[0], ticked.step, 600, 700) > 0.05
     (grey_line,) = line_ink(ink, DPI, lines[:1], RULES.line_ink, grey)
     assert grey_line.colour == ()  # a greyscale scan has no colour to tell
+
+
+def test_words_printed_red_are_chroma_and_dark_print_under_a_phones_cast_is_not() -> None:
+    # A phone photo's bluish cast: paper (205, 212, 228), print (38, 46, 66): dark print
+    # is saturated in HSV terms, its channels a few levels apart. 民营企业 printed red.
+    grey = _grey_page()
+    rgb = np.where(grey[..., None] < 120, (38, 46, 66), (205, 212, 228)).astype(np.uint8)
+    rgb[:, 600:700] = np.where(grey[:, 600:700, None] < 120, (200, 52, 60), rgb[:, 600:700])
+    ink = (grey < 120).astype(np.uint8) * 255
+    lines = [_line("国有企业", 300, 400), _line("民营企业", 600, 700)]
+
+    plain, red = line_ink(ink, DPI, lines, RULES.line_ink, rgb)
+
+    assert max(plain.chroma) == 0.0
+    assert max(plain.colour) > 0.5  # what HSV saturation makes of the cast
+    assert _profile_mean(red.chroma, red.bbox[0], red.step, 600, 700) > 0.5
+    (grey_line,) = line_ink(ink, DPI, lines[:1], RULES.line_ink, grey)
+    assert grey_line.chroma == ()

@@ -887,3 +887,49 @@ def test_red_ink_of_a_seal_not_found_stays_off_the_boxes() -> None:
     # with no limit on a red piece's size, the lettering would read as a tick
     (loose,) = image_boxes(red_pen_kept(image, remove_seal_ink(image), []), DPI, TICKS)
     assert loose.ink > 0.1
+
+
+def test_words_printed_red_are_kept_for_the_marks_and_a_red_ring_as_long_is_not() -> None:
+    """Words printed red in Word (the chosen option's) make one red piece longer than a
+    pen's ✓ but only a line of type tall: kept, where a seal's ring as long is not."""
+    image = _page((900, 700))
+    words = np.zeros(image.shape[:2], np.uint8)
+    tall = round(3.8 * MM)
+    for i in range(5):  # 公司+联盟: 19 mm of characters set solid
+        x = 100 + i * round(3.9 * MM)
+        cv2.rectangle(words, (x, 300), (x + round(3.9 * MM) - 1, 300 + tall), 255, 3)
+    ring = np.zeros(image.shape[:2], np.uint8)
+    cv2.circle(ring, (650, 350), round(10 * MM), 255, 6)  # a ring 20 mm across
+    red = np.array([215, 45, 50], np.float32) / 255
+    for mask in (words, ring):
+        image = np.where(mask[..., None] > 0, image.astype(np.float32) * red, image).astype(
+            np.uint8
+        )
+    line = (round(2.0 * MM), round(7.0 * MM))
+
+    kept = red_pen_kept(image, remove_seal_ink(image), [], round(15 * MM), 0.1, line)
+
+    def dark(part: np.ndarray) -> int:
+        return int((part.min(axis=2) < 128).sum())
+
+    assert dark(kept[290 : 310 + tall, 90:300]) > 0.8 * int((words > 0).sum())
+    assert dark(kept[250:450, 550:750]) == 0
+    # without the line of type's height range, the words are a seal's too
+    off = red_pen_kept(image, remove_seal_ink(image), [], round(15 * MM), 0.1)
+    assert dark(off[290 : 310 + tall, 90:300]) == 0
+
+
+def test_a_red_tick_on_a_photo_whose_paper_reads_pinkish_is_kept() -> None:
+    """A phone photo under warm light: the paper's redness just past the start of red
+    ink all over the page, one red piece the size of the page were it measured so."""
+    image = _page((900, 700))
+    image[..., 1:] = np.clip(image[..., 1:].astype(np.int16) - 8, 0, 255).astype(np.uint8)
+    side = _box(image, 400, 330)
+    points = [(0.15, 0.45), (0.4, 0.88), (1.2, -0.25)]
+    path = np.array([(400 + a * side, 330 + b * side) for a, b in points], np.int32)
+    cv2.polylines(image, [path], False, (196, 28, 48), 2, cv2.LINE_AA)
+
+    kept = red_pen_kept(image, remove_seal_ink(image), [], round(15 * MM), 0.1)
+
+    (box,) = image_boxes(kept, DPI, TICKS)
+    assert box.ink > 0.1
