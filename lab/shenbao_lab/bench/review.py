@@ -6,9 +6,11 @@ port); Chromium, through Playwright, logs in and then opens every submission of 
 in turn and clears each open finding with the keyboard only: j/k to the finding, then
 Enter-less ``c`` to confirm, ``d`` + a reason + Enter to dismiss, ``e`` + the right value +
 Enter to correct. Which of the three is chosen per finding from the samples' truth
-(``choose``): a planted fault is confirmed; a finding about a field whose reading differs
-from the truth is corrected to the truth; any other finding on a submission with a truth
-is dismissed (the reading or the seal is right); without a truth, confirmed.
+(``choose``): a planted fault is confirmed; an unsure reading (FIELD_LOW_CONFIDENCE), or a
+finding about a field whose reading differs from the truth, is corrected to the truth's
+value (what the reviewer reads off the paper); any other finding on a submission with a
+truth is dismissed with a reason (the reading or the seal is right); without a truth,
+confirmed.
 """
 
 from __future__ import annotations
@@ -33,16 +35,18 @@ from pydantic import BaseModel
 from rich.table import Table
 
 from pipeline.decision import CORRECTABLE, Action, Decision
-from pipeline.model import Finding, Manifest, Report
+from pipeline.model import Finding, FindingCode, Manifest, Report
 from storage.base import ObjectStore, decisions_prefix, manifest_key, report_key
 from storage.local_store import open_store
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
     from playwright.sync_api import Page
 
 CHROMIUM = "/usr/bin/chromium"
 REVIEWER = "bench-reviewer"
-VIEWPORT = {"width": 1600, "height": 1000}
+SCREENSHOT_BUDGET = 300_000
+"""Bytes a committed screenshot may take (docs/img) before it is palette-reduced."""
 DISMISS_REASON = "核对原件：读数无误，问题不成立"
 """The reason typed for a finding the truth says does not stand."""
 
@@ -68,6 +72,7 @@ class ReviewFigures(BaseModel):
     open_at_end: int
     refused: int
     clearing_seconds: float
+    republished_after_seconds: float
     seconds_per_decision: float
     run_seconds: float | None
     screenshot: str | None
@@ -107,7 +112,9 @@ def choose(finding: Finding, truth: Mapping[str, Any] | None) -> Choice:
     if finding.code in CORRECTABLE and field is not None and field in fields:
         right = fields[field].get("value")
         scalar = isinstance(right, str | int | float) and not isinstance(right, bool)
-        if scalar and (finding.paper is None or not _same(finding.paper, right)):
+        unsure = finding.code is FindingCode.FIELD_LOW_CONFIDENCE
+        if scalar and (unsure or finding.paper is None or not _same(finding.paper, right)):
+            # a reading the machine doubts, or a wrong one: the value off the paper typed
             return Choice(Action.CORRECT, value=str(right))
     return Choice(Action.DISMISS, reason=DISMISS_REASON)
 
@@ -147,8 +154,9 @@ def only_batch(store: ObjectStore) -> str:
 
 
 @contextmanager
-def served(store: ObjectStore) -> Iterator[str]:
-    """The workbench over ``store`` on a free local port (a fresh signing key)."""
+def served(store: ObjectStore) -> Iterator[tuple[str, FastAPI]]:
+    """The workbench over ``store`` on a free local port (a fresh signing key): its URL and
+    the app."""
     import uvicorn
 
     from workbench.app import create_app
@@ -166,7 +174,7 @@ def served(store: ObjectStore) -> Iterator[str]:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", app
     finally:
         server.should_exit = True
         thread.join(timeout=60)
@@ -320,9 +328,11 @@ def bench_review(
         start_open = sum(len(open_finding_ids(with_decisions(store, r))) for r in reports)
         counts: Counter[str] = Counter()
         browser_path = shutil.which("chromium") or CHROMIUM
-        with served(store) as base, sync_playwright() as driver:
+        with served(store) as (base, app), sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=browser_path)
-            context = browser.new_context(base_url=base, locale="zh-CN", viewport=VIEWPORT)
+            context = browser.new_context(
+                base_url=base, locale="zh-CN", viewport={"width": 1600, "height": 1000}
+            )
             page = context.new_page()
             page.goto("/login")
             page.fill("input[name=name]", REVIEWER)
@@ -350,9 +360,14 @@ def bench_review(
                 page.keyboard.press("j")
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(screenshot), full_page=True)
+                shrink_png(screenshot)
                 shot = str(screenshot)
             context.close()
             browser.close()
+            republisher = getattr(app.state, "republisher", None)
+            if republisher is not None:
+                republisher.wait()  # the stored pages, re-published after the answers
+            republished = time.monotonic() - started - clearing
         objects = [
             Decision.model_validate_json(store.get_bytes(key))
             for key in store.list(decisions_prefix(batch))
@@ -368,6 +383,7 @@ def bench_review(
             open_at_end=open_at_end,
             refused=counts["refused"],
             clearing_seconds=round(clearing, 2),
+            republished_after_seconds=round(republished, 1),
             seconds_per_decision=round(clearing / decided, 3) if decided else 0.0,
             run_seconds=round(run_seconds, 1) if run_seconds is not None else None,
             screenshot=shot,
@@ -375,6 +391,18 @@ def bench_review(
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def shrink_png(path: Path, budget: int = SCREENSHOT_BUDGET) -> None:
+    """A PNG larger than ``budget`` bytes rewritten with a 256-colour palette (a page of
+    text and crops keeps readable; ~1 MB -> ~0.3 MB at 1600 px wide)."""
+    if path.suffix.lower() != ".png" or path.stat().st_size <= budget:
+        return
+    from PIL import Image
+
+    with Image.open(path) as image:
+        palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE)
+    palette.save(path, optimize=True)
 
 
 def _batch_open(page: Page) -> int:
@@ -401,6 +429,10 @@ def review_tables(figures: ReviewFigures) -> list[Table]:
         ("open on the batch page at the end", str(figures.open_at_end)),
         ("clearing wall time", f"{figures.clearing_seconds:.1f} s"),
         ("per decision", f"{figures.seconds_per_decision:.2f} s"),
+        (
+            "stored pages all republished, after the last answer",
+            f"{figures.republished_after_seconds:.0f} s",
+        ),
         (
             "the run (not in the clearing)",
             "—" if figures.run_seconds is None else f"{figures.run_seconds:.0f} s",
