@@ -47,7 +47,7 @@ CHROMIUM = "/usr/bin/chromium"
 REVIEWER = "bench-reviewer"
 SCREENSHOT_BUDGET = 300_000
 """Bytes a committed screenshot may take (docs/img) before it is palette-reduced."""
-DISMISS_REASON = "核对原件：读数无误，问题不成立"
+DISMISS_REASON = "核对原件：与原件相符，问题不成立"
 """The reason typed for a finding the truth says does not stand."""
 
 
