@@ -506,6 +506,39 @@ def _one_pdf_per_annex(folder: Path) -> list[Path]:
     return list(firsts.values())
 
 
+@bench_app.command("review")
+def bench_review_command(
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="the store holding the sample batch already run (default: a temporary "
+            "store the batch is run into first)"
+        ),
+    ] = None,
+    samples: Annotated[
+        Path, typer.Option(help="the samples folder: batch/, online/export.xlsx, truth/")
+    ] = Path("samples"),
+    screenshot: Annotated[
+        Path | None,
+        typer.Option(help="save a submission page (full page, 1600x1000 viewport) here"),
+    ] = None,
+    json_path: JsonOption = None,
+) -> None:
+    """A reviewer clears the sample batch's findings by keyboard in Chromium, timed: every
+    submission opened in turn, each open finding confirmed, dismissed with a reason or
+    corrected (as the samples' truth says), then the batch page must show 0 open."""
+    from shenbao_lab.bench.review import bench_review, review_tables
+
+    try:
+        with expected_errors_without_traceback():
+            figures = bench_review(
+                samples, store, screenshot, progress=lambda line: console.print(Text(line))
+            )
+    except PipelineError as exc:
+        fail(exc)
+    _show_figures(figures, review_tables, json_path)
+
+
 @bench_app.command("look-alikes")
 def bench_look_alikes_command(
     out: Annotated[Path, typer.Option(help="where to write the pairs (YAML)")] = Path(
