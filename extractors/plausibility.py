@@ -37,6 +37,7 @@ from rapidfuzz.distance import Hamming, Levenshtein
 from extractors.doubts import doubted
 from extractors.nlp import Gazetteer, Vocabulary
 from extractors.normalize import Normalizer
+from pipeline.codes import USCC_PATTERN
 from pipeline.config import Choice, FieldType, Spec
 from pipeline.model import Doubt, ExtractedField, FieldDoubt, FieldValue
 from pipeline.rulebook.plausibility import (
@@ -420,6 +421,12 @@ def plausibility(
             pass  # kept as read for the validators (FIELD_INVALID), judged by the OCR scores
         else:
             sign(Doubt.UNPARSED, r.factors.unparsed)
+    if field_type is FieldType.USCC and not USCC_PATTERN.match(normalize.uscc(text)):
+        # a code of the wrong length or holding a mark no code has (…904] for …904J, a last
+        # character lost at a 1-bit page's edge): a misread a person sees at a glance, not
+        # a code printed wrong; a wrong check character alone (the code's shape kept)
+        # stays the validators' FIELD_INVALID
+        sign(Doubt.UNPARSED, r.factors.unparsed)
     if field_type is FieldType.EMAIL and _at_misread(text, normalize):
         # no @, and one character in its place makes an address: the @ misread
         # (zhou778a126.com on a 1-bit scan, session 14), not an invalid address written;
@@ -438,6 +445,7 @@ def plausibility(
         and (
             len(text) < r.person_name_min_length
             or re.fullmatch(r.person_name_pattern, normalize.person_name(text)) is None
+            or not _has_surname(normalize.person_name(text), r)
         )
     )
     placeless = key in r.place_start_fields and not any(text.startswith(p) for p in g.places)
@@ -468,6 +476,14 @@ def plausibility(
     if not _in_range(key, value, r):
         sign(Doubt.OUT_OF_RANGE, r.factors.out_of_range)
     return Plausibility.of(doubts)
+
+
+def _has_surname(name: str, rules: PlausibilityRules) -> bool:
+    """Whether a person's name begins with a surname of the rules' lists (a name with a
+    middle dot, or no list given: not judged)."""
+    if not rules.surnames or "·" in name or not name:
+        return True
+    return name[0] in rules.surnames or any(name.startswith(c) for c in rules.compound_surnames)
 
 
 def sole_authority(text: str, gaz: Gazetteer, rules: PlausibilityRules) -> bool:

@@ -196,6 +196,15 @@ class PlausibilityRules(Spec):
     person_name_pattern: str = Field(
         ".+", description="a person's name read whole matches this (regex), else unparsed"
     )
+    surnames: str = Field(
+        "",
+        description="the single-character surnames a person's name begins with (empty: not "
+        "checked); a name without a middle dot beginning with none of them (nor with one of "
+        "compound_surnames) is unparsed",
+    )
+    compound_surnames: list[str] = Field(
+        default_factory=list, description="two-character surnames (欧阳, 司马, …)"
+    )
     email_digit_look_alikes: str = Field(
         "", description="letters an e-mail's digits are misread as, doubted beside a digit"
     )
@@ -280,6 +289,20 @@ class PlausibilityRules(Spec):
     sealed_label: SealedLabelRules
     label_remnant: LabelRemnantRules
     date_completion: DateCompletionRules
+
+    @field_validator("surnames")
+    @classmethod
+    def _surnames_without_spaces(cls, value: str) -> str:
+        # the YAML folds the list over several lines (spaces between them)
+        return "".join(value.split())
+
+    @field_validator("compound_surnames")
+    @classmethod
+    def _compound_surnames_are_two(cls, value: list[str]) -> list[str]:
+        wrong = [name for name in value if len(name) != 2]
+        if wrong:
+            raise ValueError(f"compound_surnames: not two characters: {', '.join(wrong)}")
+        return value
 
     @model_validator(mode="after")
     def _ordered_dates_are_dates(self) -> PlausibilityRules:

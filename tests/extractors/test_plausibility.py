@@ -268,6 +268,13 @@ def _plausibility(
         ("rd_ratio", FieldType.PERCENT, "523", 523.0, True, (Doubt.OUT_OF_RANGE, "")),
         ("pilot_approval_no", FieldType.DOC_NUMBER, "黔王信科技〔2020〕53号",
          "黔王信科技〔2020〕53号", True, (Doubt.NEAR_ISSUER, "黔工信")),
+        # a person's name beginning with no surname: read in part or misread
+        ("legal_rep", FieldType.PERSON_NAME, "之博", "之博", True, (Doubt.UNPARSED, "")),
+        # a code with a mark no code holds, or a character short: misread, not misprinted
+        ("uscc", FieldType.USCC, "91522300846597904]", "91522300846597904]", True,
+         (Doubt.UNPARSED, "")),
+        ("uscc", FieldType.USCC, "91520300510422166", "91520300510422166", True,
+         (Doubt.UNPARSED, "")),
     ],
 )  # fmt: skip
 def test_each_sign_of_a_misread_takes_the_confidence_below_the_threshold(
@@ -598,3 +605,13 @@ def test_a_date_read_in_part_is_completed_by_its_structure(
     key: str, text: str, completed: tuple[str, str] | None
 ) -> None:
     assert pl.completed_date(key, text, RULES, NORMALIZE) == completed
+
+
+@pytest.mark.parametrize("name", ["冯明", "欧阳娜", "阿不都·热合曼", "覃雪梅", "龙泽宇"])
+def test_a_name_beginning_with_a_surname_is_not_doubted_for_it(name: str) -> None:
+    assert _plausibility("contact", FieldType.PERSON_NAME, name, name, True).doubts == ()
+
+
+def test_the_surname_list_is_read_without_the_yaml_folds() -> None:
+    assert " " not in RULES.surnames and "王" in RULES.surnames
+    assert len(set(RULES.surnames)) == len(RULES.surnames)
