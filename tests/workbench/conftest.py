@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from storage.base import (
     summary_key,
 )
 from storage.local_store import LocalStore
+from storage.minio_store import MinioStore
+from tests.seaweed import SeaweedServer
 from workbench.app import create_app
 from workbench.security import WorkbenchSettings, load_settings
 from workbench.users import Role, add_user, hash_password, load_users
@@ -88,11 +91,25 @@ def settings() -> WorkbenchSettings:
     return load_settings()
 
 
+@pytest.fixture(scope="session")
+def workbench_bucket() -> str:
+    """One bucket for every workbench test on S3, each test under its own prefix:
+    SeaweedFS gives each bucket volumes of its own, and a test session's server runs out
+    of them after about fifty buckets."""
+    return f"shenbao-wb-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def any_store_s3(seaweed: SeaweedServer, workbench_bucket: str) -> ObjectStore:
+    """A store of its own in the workbench tests' one bucket (its own prefix)."""
+    return MinioStore(workbench_bucket, seaweed.settings(), prefix=f"t-{uuid.uuid4().hex[:12]}")
+
+
 @pytest.fixture(params=["local", "s3"])
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
     if request.param == "local":
         return LocalStore(tmp_path / "store")
-    store: ObjectStore = request.getfixturevalue("s3_store")
+    store: ObjectStore = request.getfixturevalue("any_store_s3")
     return store
 
 

@@ -32,7 +32,7 @@ def decided_store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore
     store: ObjectStore = (
         LocalStore(tmp_path / "store")
         if request.param == "local"
-        else request.getfixturevalue("s3_store")
+        else request.getfixturevalue("any_store_s3")
     )
     publish(store, tmp_path, export_with(tmp_path, "法定代表人", "王大明"))
     put_users(store)

@@ -60,6 +60,7 @@ from storage.local_store import open_store
 from usecases.check import checker
 from usecases.publish import check_and_publish
 from usecases.read import export_ref, load_export, read_and_check
+from usecases.review import keep_export
 
 MAX_OVERHEAD = 0.25
 """Issue 8: the Prefect run at most 25 % slower than the bare pipeline."""
@@ -397,7 +398,10 @@ def bare_batch(
             rules,
             settings,
         )
-    return result.manifest_key, result.written
+    # the export kept in the store, as process_batch keeps it (a reviewer's correction is
+    # compared with it again)
+    kept = keep_export(store, Path(online)) if online is not None else False
+    return result.manifest_key, result.written + kept
 
 
 def _line(name: str, run: RunFigures) -> str:
