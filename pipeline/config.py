@@ -89,6 +89,12 @@ class FieldSpec(Spec):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str = Field(description="the printed label")
     aliases: tuple[str, ...] = Field((), description="other printings of the label")
+    name: str | None = Field(
+        None,
+        description="what reviewers call the field where the printed label it is read by "
+        "names something else: a date written under a seal line (承诺日期, read under "
+        "牵头单位（盖章）); the label when None",
+    )
     type: FieldType
     method: ReadMethod
     required: bool = True

@@ -90,7 +90,8 @@ def _in_order(templates: Mapping[Annex, TemplateSpec], annex: Annex | None) -> l
 def field_labels(
     templates: Mapping[Annex, TemplateSpec], annex: Annex | None = None
 ) -> dict[str, str]:
-    """Field key → its printed label, as the annex's form prints it (others as fallback)."""
+    """Field key → its printed label, as the annex's form prints it (others as fallback);
+    a field whose label names something else (a date under a seal line) by its ``name``."""
     labels = dict(_EXTRA_FIELD_LABELS)
     for template in _in_order(templates, annex):
         for table in template.tables:
@@ -101,9 +102,12 @@ def field_labels(
                 for column in table.columns[1:]:
                     labels.setdefault(f"{row.key}_{column.key}", f"{row.label}·{column.label}")
         for spec in template.fields:
-            labels.setdefault(spec.key, _strip_colon(spec.label))
+            # a field's own name where its printed label names something else (a date
+            # read under a seal line is 承诺日期, not 牵头单位（盖章）)
+            own = _strip_colon(spec.name or spec.label)
+            labels.setdefault(spec.key, own)
             if spec.key in _EXTRA_FIELD_LABELS:
-                labels[spec.key] = _strip_colon(spec.label)
+                labels[spec.key] = own
     return labels
 
 

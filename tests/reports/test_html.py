@@ -314,3 +314,17 @@ def test_the_seal_table_shows_each_seals_colour_and_a_half_seal_at_an_edge(
     assert "<td>蓝色</td>" in rows[1] and "（未对应印章位置）" in rows[1]
     assert "骑缝章（右边缘）" in rows[2] and "<td>红色</td>" in rows[2]
     assert "<td>（空）</td>" in rows[3]
+
+
+@pytest.mark.parametrize("name", ["P001.pdf", "C003.pdf"])
+def test_a_date_under_a_seal_line_is_shown_by_its_own_name(name: str) -> None:
+    """The commitment's and the opinion's dates are read under the seal lines (牵头单位（盖章）,
+    推荐单位（盖章）), but they are dates: their rows say so, not the seal's line."""
+    report = electronic_report(name)
+    labels = field_labels(TEMPLATES, report.annex)
+    assert (labels["commit_date"], labels["recommend_date"]) == ("承诺日期", "推荐日期")
+    assert labels["lead_org"] in ("牵头单位名称", "运营单位名称")
+    html = _render(report).decode("utf-8")
+    row = html[html.index('data-key="commit_date"') :]
+    row = row[: row.index("</tr>")]
+    assert "承诺日期" in row and "（盖章）" not in row
