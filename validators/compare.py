@@ -21,7 +21,7 @@ paper copies of one applicant (COPIES_DIFFER).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,6 +33,7 @@ from pipeline.model import (
     FindingCode,
     Frozen,
     Member,
+    OnlineRecord,
     SourceKind,
     Submission,
 )
@@ -343,6 +344,52 @@ def _one_glyph(
     return (a, b, *places[0]) if len(places) == 1 else None
 
 
+@dataclass(frozen=True)
+class Pair:
+    """One field of the online comparison, paper beside online, as compared.
+
+    ``paper`` and ``online`` are normalised as the comparison takes them (``paper_value``,
+    ``online_value``); ``paper`` is None when the paper has no reading of the field.
+    ``sure``: the paper's reading reaches the review threshold, so it was compared — an
+    unsure or absent reading never is (FIELD_LOW_CONFIDENCE / FIELD_MISSING speak for it).
+    ``found``: how the two differ (None when they agree or were not compared).
+    """
+
+    spec: Compared
+    reading: ExtractedField | None
+    sure: bool
+    paper: FieldValue
+    online: FieldValue
+    found: Difference | None
+
+
+def compared_pairs(
+    fields: Mapping[str, ExtractedField],
+    template: TemplateSpec,
+    record: OnlineRecord,
+    context: Context,
+) -> list[Pair]:
+    """Every field the online comparison covers for a form of ``template`` against its
+    filing ``record`` (the template's fields and free-row tables the export has a column
+    for, those ``compare.yaml`` skips aside), in the template's order, each as compared."""
+    rules = context.rules.compare
+    pairs = []
+    for spec in compared_fields(template, context):
+        if spec.key in rules.skip or spec.key not in record.fields:
+            continue  # not compared, or a column the export lacks (not an empty value)
+        reading = fields.get(spec.key)
+        sure = reading is not None and reading.confidence >= context.review_threshold
+        paper = paper_value(spec.type, reading, context) if reading is not None else None
+        online = online_value(spec.type, record.fields[spec.key], spec.choices, context)
+        found = (
+            difference(spec.key, spec.type, paper, online, rules, context.normalize_org)
+            if sure
+            else None
+        )
+        pairs.append(Pair(spec, reading, sure, paper, online, found))
+    return pairs
+
+
 @validator("online_fields", stage="online")
 def compare_online(submission: Submission, context: Context) -> list[Finding]:
     """FIELD_MISMATCH for each field whose paper and online values differ in meaning."""
@@ -351,16 +398,10 @@ def compare_online(submission: Submission, context: Context) -> list[Finding]:
         return []
     rules = context.rules.compare
     findings: list[Finding] = []
-    for spec in compared_fields(template, context):
-        if spec.key in rules.skip or spec.key not in record.fields:
-            continue  # not compared, or a column the export lacks (not an empty value)
-        reading = context.sure(submission, spec.key)
-        if reading is None:  # unsure or unread: FIELD_LOW_CONFIDENCE / FIELD_MISSING say so
-            continue
-        paper = paper_value(spec.type, reading, context)
-        online = online_value(spec.type, record.fields[spec.key], spec.choices, context)
-        found = difference(spec.key, spec.type, paper, online, rules, context.normalize_org)
-        if found is None:
+    for pair in compared_pairs(submission.fields, template, record, context):
+        reading, found, spec = pair.reading, pair.found, pair.spec
+        if reading is None or found is None:
+            # agreed, or unsure or unread: FIELD_LOW_CONFIDENCE / FIELD_MISSING say so
             continue
         name, unit = label_and_unit(spec.label, spec.type, rules)
         slip = _one_glyph(found, spec.type, rules) if _scanned(submission, reading) else None
@@ -400,8 +441,10 @@ __all__ = [
     "Compared",
     "Difference",
     "DifferenceKind",
+    "Pair",
     "compare_online",
     "compared_fields",
+    "compared_pairs",
     "describe",
     "difference",
     "label_and_unit",
