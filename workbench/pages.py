@@ -52,9 +52,10 @@ from pipeline.model import (
 from pipeline.rulebook import Rules, load_rules
 from pipeline.run import normalised_page_images
 from pipeline.settings import Settings
-from reports.html import DecisionView, FieldView, FindingView, format_value, report_view
-from reports.labels import ANNEX_LABELS, CODE_LABELS, STATUS_LABELS
+from reports.html import EMPTY, DecisionView, FieldView, FindingView, format_value, report_view
+from reports.labels import ANNEX_LABELS, CODE_LABELS, STATUS_LABELS, field_labels, label_of
 from storage.base import ObjectMissingError, ObjectStore, report_key
+from usecases.filing import Agreement, BatchExport, ExportState, batch_export, beside_filing
 from usecases.reconcile import fetch_original
 from usecases.review import (
     decide,
@@ -297,9 +298,12 @@ class FindingItem:
 
 @dataclass(frozen=True)
 class FieldItem:
+    """One row of the fields table: the paper's reading, the filing's value, how they stand."""
+
     view: FieldView
     online: str
     differs: bool
+    agreement: str = ""
 
 
 @dataclass(frozen=True)
@@ -329,6 +333,7 @@ class SubmissionView:
     pages: list[PageItem]
     review_threshold: str
     has_html: bool
+    online_note: str | None = None
     review_label: str | None = None
     review_status: str | None = None
     decided: int = 0
@@ -359,18 +364,146 @@ def form_order(rules: Rules, report: Report) -> Callable[[FieldView], tuple[int,
     return lambda view: (0, place[view.key], "") if view.key in place else (1, 0, view.key)
 
 
-def _online_value(report: Report, key: str, compared: frozenset[str]) -> tuple[str, bool]:
-    """The online record's value of field ``key`` as the report knows it, and whether it
-    differs: a finding on the field carrying the online value gives it; a field the export
-    holds, with no such finding, agreed with the paper."""
+AGREEMENT_LABELS: dict[Agreement, str] = {
+    Agreement.SAME: "一致",
+    Agreement.DIFFERS: "不一致",
+    Agreement.UNSURE: "未比对（纸质识别存疑）",
+    Agreement.UNREAD: "未比对（纸质未识别）",
+}
+NOT_MATCHED = "—（未匹配网上记录）"
+NOT_ONLINE = "—（网上无此项）"
+ONLINE_BLANK = "（网上未填）"
+
+
+class OnlineExports:
+    """The batches' online exports, each loaded once (``usecases.filing.batch_export``)
+    and the last few kept, keyed by the export's sha256: the app serves many requests, and
+    an export of thousands of filings takes a while to read. An export the store does not
+    hold (yet) is not kept: a ``shenbao reconcile`` may store it meanwhile."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._cache: OrderedDict[str, BatchExport] = OrderedDict()
+        self._lock = threading.Lock()
+        self._loading = threading.Lock()
+        self.loads = 0  # exports read from the store (tests)
+
+    def of(self, store: ObjectStore, manifest: Manifest, rules: Rules) -> BatchExport:
+        ref = manifest.online
+        if ref is None:
+            return BatchExport(ExportState.NONE)
+        with self._loading:  # one reading of an export at a time, never two of the same
+            with self._lock:
+                if ref.sha256 in self._cache:
+                    self._cache.move_to_end(ref.sha256)
+                    return self._cache[ref.sha256]
+            export = batch_export(store, manifest, rules)
+            self.loads += export.state is ExportState.LOADED
+            if export.state is ExportState.LOADED and self.size:
+                with self._lock:
+                    self._cache[ref.sha256] = export
+                    while len(self._cache) > self.size:
+                        self._cache.popitem(last=False)
+        return export
+
+
+def _export_note(report: Report, export: BatchExport) -> str | None:
+    """Why the submission's filing cannot be shown field by field (one line), or None."""
+    if report.online is None:
+        return None
+    record = report.online.record_id
+    if export.state is ExportState.LOADED:
+        if export.records is not None and record in export.records:
+            return None
+        return f"网上填报导出（{export.file}）中没有记录 {record}，无法逐项对照。"
+    if export.state is ExportState.NOT_KEPT:
+        return (
+            f"本批次保存时存储中尚未保留网上填报导出（{export.file}），无法逐项对照；"
+            f"用 shenbao reconcile --batch {report.batch} --online 导出文件 重新核对后即可。"
+        )
+    if export.state is ExportState.UNREADABLE:
+        return f"存储中的网上填报导出（{export.file}）无法读取，无法逐项对照。"
+    return "本批次核对时没有网上填报导出，无法逐项对照。"
+
+
+def _from_findings(
+    report: Report, key: str, compared: frozenset[str], threshold: float
+) -> tuple[str, bool, str]:
+    """The online value of field ``key`` as the report alone knows it (the export is not
+    at hand): a finding on the field carrying it; a field the export's columns hold, read
+    surely and with no such finding, agreed with the paper."""
     for finding in report.findings:
         if finding.field == key and finding.online is not None:
-            return format_value(finding.online), True
+            return format_value(finding.online), True, AGREEMENT_LABELS[Agreement.DIFFERS]
     if report.online is None:
-        return "—（未匹配网上记录）", False
-    if key in compared:
-        return "与纸质一致", False
-    return "—（网上无此项）", False
+        return NOT_MATCHED, False, ""
+    if key not in compared:
+        return NOT_ONLINE, False, ""
+    reading = report.fields.get(key)
+    if reading is None:
+        return "—", False, AGREEMENT_LABELS[Agreement.UNREAD]
+    if reading.confidence < threshold:
+        return "—", False, AGREEMENT_LABELS[Agreement.UNSURE]
+    return "与纸质一致", False, AGREEMENT_LABELS[Agreement.SAME]
+
+
+def field_items(
+    report: Report,
+    views: list[FieldView],
+    rules: Rules,
+    export: BatchExport,
+) -> list[FieldItem]:
+    """The submission page's fields: each paper value beside its online filing's.
+
+    With the batch's export at hand and the report's filing in it, every field the online
+    comparison covers is shown with the filing's value and how the two stand (compared as
+    the checks compare them, ``usecases.filing.beside_filing``) — a field the paper lacks
+    too. Otherwise the online values the findings carry (``_from_findings``).
+    """
+    record = None
+    if report.online is not None and export.records is not None:
+        record = export.records.get(report.online.record_id)
+    order = form_order(rules, report)
+    if record is None:
+        compared = frozenset(c.key for c in rules.export_columns.columns)
+        threshold = rules.review.review_threshold
+        items = []
+        for view in sorted(views, key=order):
+            online, differs, agreement = _from_findings(report, view.key, compared, threshold)
+            items.append(FieldItem(view=view, online=online, differs=differs, agreement=agreement))
+        return items
+    beside = beside_filing(report, record, rules)
+    labels = field_labels(rules.templates, report.annex)
+    unread = [
+        FieldView(
+            key=key,
+            label=label_of(key, labels),
+            value="—（未识别）",
+            raw="",
+            page="—",
+            confidence="—",
+            flagged=False,
+            crop=None,
+        )
+        for key in beside
+        if key not in report.fields
+    ]
+    items = []
+    for view in sorted([*views, *unread], key=order):
+        pair = beside.get(view.key)
+        if pair is None:
+            items.append(FieldItem(view=view, online=NOT_ONLINE, differs=False, agreement=""))
+            continue
+        online = format_value(pair.online)
+        items.append(
+            FieldItem(
+                view=view,
+                online=ONLINE_BLANK if online == EMPTY else online,
+                differs=pair.agreement is Agreement.DIFFERS,
+                agreement=AGREEMENT_LABELS[pair.agreement],
+            )
+        )
+    return items
 
 
 def _has_image(page: Page) -> bool:
@@ -378,7 +511,7 @@ def _has_image(page: Page) -> bool:
 
 
 def submission_view(
-    store: ObjectStore, rules: Rules, batch: str, submission: str
+    store: ObjectStore, rules: Rules, batch: str, submission: str, exports: OnlineExports
 ) -> SubmissionView:
     security.submission_report(store, batch, submission)  # 404 unless stored
     report = load_report(store, batch, submission)
@@ -410,11 +543,8 @@ def submission_view(
                 field=finding.field,
             )
         )
-    compared = frozenset(c.key for c in rules.export_columns.columns)
-    fields = []
-    for field_view in sorted(view.fields, key=form_order(rules, report)):
-        online, differs = _online_value(report, field_view.key, compared)
-        fields.append(FieldItem(view=field_view, online=online, differs=differs))
+    export = exports.of(store, load_manifest(store, batch), rules)
+    fields = field_items(report, view.fields, rules, export)
     page_items = [
         PageItem(
             number=p.number,
@@ -442,6 +572,7 @@ def submission_view(
         pages=page_items,
         review_threshold=view.review_threshold,
         has_html=store.exists(f"reports/{batch}/{submission}/report.html"),
+        online_note=_export_note(report, export),
         review_label=view.review_label,
         review_status=view.review_status,
         decided=view.decided,
@@ -510,6 +641,14 @@ class PageImages:
                 )
                 return encoded.tobytes() if ok else None
         return None
+
+
+def _online_exports(request: Request) -> OnlineExports:
+    state = request.app.state
+    if not hasattr(state, "online_exports"):
+        state.online_exports = OnlineExports(workbench(request).settings.online_exports)
+    exports: OnlineExports = state.online_exports
+    return exports
 
 
 def _page_images(request: Request) -> PageImages:
@@ -655,7 +794,8 @@ def add_pages(app: FastAPI) -> None:
         finding = _text_of(form, "finding")
         settings = Settings()
         rules = rules_of(settings.rules_dir)
-        before = [i.id for i in submission_view(store, rules, batch, submission).findings]
+        exports = _online_exports(request)
+        before = [i.id for i in submission_view(store, rules, batch, submission, exports).findings]
         reason, value = _text_of(form, "reason"), _text_of(form, "value")
         try:
             action = Action(_text_of(form, "action"))
@@ -695,7 +835,7 @@ def add_pages(app: FastAPI) -> None:
                 chosen=finding,
                 status_code=400,
             )
-        after = submission_view(store, rules, batch, submission)
+        after = submission_view(store, rules, batch, submission, exports)
         target = next_open(before, finding, [i.id for i in after.findings if i.open])
         where = f"/batches/{quote(batch)}/{quote(submission)}"
         return RedirectResponse(
@@ -713,7 +853,9 @@ def add_pages(app: FastAPI) -> None:
         status_code: int = 200,
     ) -> Response:
         rules = rules_of(Settings().rules_dir)
-        view = submission_view(workbench(request).store, rules, batch, submission)
+        view = submission_view(
+            workbench(request).store, rules, batch, submission, _online_exports(request)
+        )
         context = {
             "view": view,
             "can_decide": user.role.allows(Role.REVIEWER),

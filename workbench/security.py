@@ -91,6 +91,7 @@ class WorkbenchSettings(BaseModel):
     throttle: ThrottleSettings
     users_recheck_seconds: float = Field(ge=0)
     page_images: PageImageSettings
+    online_exports: int = Field(ge=0)
 
 
 def load_settings(path: Path = SETTINGS_PATH) -> WorkbenchSettings:

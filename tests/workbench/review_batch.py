@@ -29,6 +29,7 @@ from pipeline.model import (
     FindingCode,
     Manifest,
     ManifestEntry,
+    OnlineExportRef,
     OnlineMatch,
     Page,
     Report,
@@ -212,3 +213,31 @@ def put_review_batch(store: ObjectStore) -> None:
         store.put_bytes(report_key(REVIEW_BATCH, report.submission_id), report.to_json().encode())
     store.put_bytes(report_key(REVIEW_BATCH, REVIEWED[2]), b'{"not": "a report"}')
     store.put_bytes(evidence_key(REVIEW_BATCH, REVIEWED[0], "finding-01.png"), PNG)
+
+
+EXPORT_FILE = "online-export.csv"
+# The filing REVIEWED[0] was matched to (GZ2022-0108) and another: 研发投入 848.17 against
+# the paper's 848.71, 法定代表人 as on paper, 联系人 filed (the paper's reading is unsure),
+# 手机 filed (the paper has no reading), no 注册地址 column (not compared).
+EXPORT_CSV = (
+    "申报编号,申报类型(试点/认定),牵头单位名称,所在市（州）,法定代表人,"
+    "上年度研发投入（万元）,联系人,手机\n"
+    "GZ2022-0108,试点,贵阳都匀农产品开发研究院有限公司,贵阳市,余晓燕,848.17,何勇刚,13985012345\n"
+    "GZ2022-0192,试点,遵义装备有限公司,遵义市,王大明,120.5,李四,13600000000\n"
+)
+
+
+def put_review_export(store: ObjectStore, *, kept: bool = True) -> str:
+    """Name the online export in the batch's manifest (as ``shenbao run --online`` does)
+    and, when ``kept``, keep it under ``originals/{sha256}`` as run and reconcile do now;
+    its sha256."""
+    data = EXPORT_CSV.encode("utf-8")
+    sha256 = hashlib.sha256(data).hexdigest()
+    manifest = Manifest.model_validate_json(store.get_bytes(manifest_key(REVIEW_BATCH)))
+    online = OnlineExportRef(file=EXPORT_FILE, sha256=sha256, size=len(data))
+    store.put_bytes(
+        manifest_key(REVIEW_BATCH), json_bytes(manifest.model_copy(update={"online": online}))
+    )
+    if kept:
+        store.put_bytes(original_key(sha256), data)
+    return sha256
