@@ -494,7 +494,10 @@ def field_items(
         if pair is None:
             items.append(FieldItem(view=view, online=NOT_ONLINE, differs=False, agreement=""))
             continue
-        online = format_value(pair.online)
+        filed = pair.online
+        if isinstance(filed, int) and not isinstance(filed, bool) and isinstance(pair.paper, float):
+            filed = float(filed)  # 5000 filed for 5000.00 written: shown as the form prints it
+        online = format_value(filed)
         items.append(
             FieldItem(
                 view=view,
