@@ -27,7 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import quote
 
 import cv2
@@ -646,20 +646,28 @@ class PageImages:
         return None
 
 
-def _online_exports(request: Request) -> OnlineExports:
+_SHARED = threading.Lock()
+T = TypeVar("T")
+
+
+def _shared(request: Request, name: str, make: Callable[[], T]) -> T:
+    """The app's one ``name`` (a cache, the republisher), made on first use."""
     state = request.app.state
-    if not hasattr(state, "online_exports"):
-        state.online_exports = OnlineExports(workbench(request).settings.online_exports)
-    exports: OnlineExports = state.online_exports
-    return exports
+    with _SHARED:
+        if not hasattr(state, name):
+            setattr(state, name, make())
+        found: T = getattr(state, name)
+    return found
+
+
+def _online_exports(request: Request) -> OnlineExports:
+    size = workbench(request).settings.online_exports
+    return _shared(request, "online_exports", lambda: OnlineExports(size))
 
 
 def _page_images(request: Request) -> PageImages:
-    state = request.app.state
-    if not hasattr(state, "page_images"):
-        state.page_images = PageImages(workbench(request).settings.page_images)
-    images: PageImages = state.page_images
-    return images
+    settings = workbench(request).settings.page_images
+    return _shared(request, "page_images", lambda: PageImages(settings))
 
 
 # --- decisions --------------------------------------------------------------------------
@@ -723,11 +731,7 @@ class Republisher:
 
 
 def _republisher(request: Request) -> Republisher:
-    state = request.app.state
-    if not hasattr(state, "republisher"):
-        state.republisher = Republisher()
-    republisher: Republisher = state.republisher
-    return republisher
+    return _shared(request, "republisher", Republisher)
 
 
 def next_open(before: list[str], decided: str, still_open: list[str]) -> str | None:
