@@ -403,12 +403,13 @@ class _Paper:
 
     def check_above(self, box: TickBox, rng: np.random.Generator) -> None:
         """A small pen √ written above the chosen option's words, in the space between
-        their line and the one above, the box left empty: 0.85–1.05 of the box's side, its
+        their line and the one above, the box left empty: 0.75–0.95 of the box's side, its
         foot 0.1–0.4 mm above the top of the words' line, over their middle (±20 % of
-        their width; the first part where they run on). pen_check_words's ✓ is twice as
-        tall and lies on the words."""
+        their width; the first part where they run on). On a table cell's first line it
+        runs up over the cell's top rule, short of the text in the cell above.
+        pen_check_words's ✓ is twice as tall and lies on the words."""
         size = box.size
-        side = size * float(rng.uniform(0.85, 1.05))
+        side = size * float(rng.uniform(0.75, 0.95))
         ink = render_tick(round(self.px(side)), rng)
         words_mid = box.x + size + 1.0 + box.label_w / 2
         x = words_mid + float(rng.uniform(-0.2, 0.2)) * box.label_w

@@ -278,6 +278,10 @@ def test_on_a_form_the_mark_is_on_the_value_the_truth_holds_and_nowhere_else(
                     assert any(ink[region(paper, *near)].any() for near in _near(mark, box))
                 else:  # another option's box: at most a loop's arc passing through it
                     assert ink[box_inside(paper, box)].mean() < 0.15, (page.id, box.option)
+            if mark is TickMark.PEN_CHECK_ABOVE:
+                # between the lines: on no printed text (a cell's rule it may cross)
+                for text in page.texts:
+                    assert not ink[region(paper, *text.box)].any(), (page.id, text.text)
             for box in page.boxes:
                 if box.ticked:
                     for near in _near(mark, box):
