@@ -649,15 +649,16 @@ def render_pen_mark(
 ) -> Image.Image:
     """A mark made by pen on a form: ``cross`` (×), ``fill`` (a box blacked in with
     back-and-forth strokes), ``circle`` (an oval drawn round something, its ends
-    overlapping), ``underline`` (a line drawn under words, a little wavy), ``slash`` (one
-    quick stroke from the lower left to the upper right, /), ``dot`` (a heavy round blot, a
-    pen pressed and turned in one place), ``scribble`` (a quick open
-    zig-zag, the paper showing between its rows), ``hatch`` (three to five separate
-    parallel strokes, /, laid across the box one after the other, the paper showing
-    between them), ``scratch`` (a mark scratched out: a dense back-and-forth zig-zag
-    whose rows touch, over the whole canvas, its ends ragged) or ``strike`` (a line struck
-    through words, nearly straight, rising a little), filling a ``width_px`` ×
-    ``height_px`` canvas; RGBA, alpha = ink."""
+    overlapping), ``lasso`` (a hand's loop thrown round words, its top and bottom arcs
+    wandering, swung on past its start and flicked away up at its end), ``underline`` (a
+    line drawn under words, a little wavy), ``slash`` (one quick stroke from the lower
+    left to the upper right, /), ``dot`` (a heavy round blot, a pen pressed and turned in
+    one place), ``scribble`` (a quick open zig-zag, the paper showing between its rows),
+    ``hatch`` (three to five separate parallel strokes, /, laid across the box one after
+    the other, the paper showing between them), ``scratch`` (a mark scratched out: a
+    dense back-and-forth zig-zag whose rows touch, over the whole canvas, its ends
+    ragged) or ``strike`` (a line struck through words, nearly straight, rising a
+    little), filling a ``width_px`` × ``height_px`` canvas; RGBA, alpha = ink."""
     small = min(width_px, height_px)
 
     def j() -> float:
@@ -692,6 +693,32 @@ def render_pen_mark(
         rx, ry = 0.46 * wobble, 0.42 * wobble * np.linspace(1.0, 1.08, t.size)
         strokes = [np.stack([0.5 + rx * np.cos(t), 0.5 + ry * np.sin(t)], axis=1)]
         pen = max(1.2, small * rng.uniform(0.05, 0.08))
+    elif kind == "lasso":
+        # a quick loop thrown round words by hand, one stroke: set down on its top arc,
+        # a little right of its middle, swung round once anticlockwise (as a right hand
+        # loops) and on past where it began, drifting outward so its end misses
+        # its start, then flicked away up and out (a tail); its left and right ends stay
+        # where the hand aimed them (within 1.5 % of the half-width), its top and bottom
+        # arcs wander (±12 % of the half-height) and lean: the loop is a hand's, not an oval
+        start = float(rng.uniform(1.15, 1.35)) * math.pi  # the top arc, right of its middle
+        turn = 2 * math.pi + float(rng.uniform(0.35, 0.8))
+        t = np.linspace(start, start + turn, 720)  # dense: a long stroke, a fine pen
+        u = np.linspace(0.0, 1.0, t.size)
+        phases = rng.uniform(0, 2 * math.pi, 3)
+        wander = (
+            0.6 * np.sin(2 * t + phases[0])
+            + 0.3 * np.sin(3 * t + phases[1])
+            + 0.1 * np.sin(5 * t + phases[2])
+        )
+        drift = 1.0 + 0.05 * u  # the second pass a little outside the first
+        rx = 0.4 * (1.0 + 0.015 * wander) * np.minimum(drift, 1.02)
+        ry = 0.36 * (1.0 + 0.12 * wander) * drift
+        xs, ys = 0.5 - rx * np.cos(t), 0.5 + ry * np.sin(t)
+        xs += float(rng.uniform(-0.12, 0.12)) * (ys - 0.5)  # leaning as the hand swung it
+        tail = u > 0.92  # the flick: up and away from the loop
+        ys[tail] -= 0.5 * ((u[tail] - 0.92) / 0.08) ** 2 * 0.08
+        strokes = [np.stack([xs, ys], axis=1)]
+        pen = max(1.2, height_px * rng.uniform(0.024, 0.032))
     elif kind == "underline":
         t = np.linspace(0.0, 1.0, 80)
         wave = 0.12 * np.sin(

@@ -152,6 +152,12 @@ class _Paper:
         if box.mark is TickMark.PEN_HIGHLIGHT:
             self.highlight(box, rng)
             return
+        if box.mark is TickMark.PEN_LASSO_WORDS:
+            self.lasso(box, rng)
+            return
+        if box.mark is TickMark.PEN_CHECK_ABOVE:
+            self.check_above(box, rng)
+            return
         angle = float(rng.uniform(-8, 8))
         opacity = 1.0
         if box.mark is TickMark.PEN_CHECK_LARGE:
@@ -363,6 +369,61 @@ class _Paper:
                 rng=rng,
                 opacity=1.0,
             )
+
+    def lasso(self, box: TickBox, rng: np.random.Generator) -> None:
+        """The chosen option's words looped round by hand, the box left empty: one loop a
+        run of the words (both parts where they run on at the next line), its left end
+        0.3–0.6 mm before the words (in the gap after the box, at most on the box's right
+        rule), its right end 1.5–3.2 mm past them (short of the next option's box, 4 mm
+        on), its top and bottom arcs 1.1–1.4 of the words' size from their middle, so they
+        run through the rows above and below (a wrapped group's other options, or the
+        cell's rules). pen_circle's oval takes the box in and stays on the line."""
+        runs = [(box.x + box.size + 1.0, box.y, box.label_w)]
+        if box.run_on is not None:
+            runs.append(box.run_on)
+        em = box.size / 0.95  # the words' size (a box is 0.95 of it)
+        for x, y, width in runs:
+            left = x - float(rng.uniform(0.3, 0.6))
+            right = x + width + float(rng.uniform(1.5, 3.2))
+            half = em * float(rng.uniform(1.1, 1.4))
+            # the loop's nominal ends are 0.4 of its canvas from the middle across, 0.36
+            # up and down (the rest: the arcs' wander, the tail, the pen)
+            wide, tall = (right - left) / 0.8, half / 0.36
+            ink = render_pen_mark("lasso", round(self.px(wide)), round(self.px(tall)), rng)
+            # the words' middle: their line's top is 0.15 of the box above the box's top
+            middle = y - 0.15 * box.size + 0.5 * em + float(rng.normal(0.0, 0.04 * em))
+            self.image, _ = stamp(
+                self.image,
+                ink,
+                center=(self.px((left + right) / 2), self.px(middle)),
+                angle_deg=float(rng.uniform(-2.5, 2.5)),
+                rng=rng,
+                opacity=1.0,
+            )
+
+    def check_above(self, box: TickBox, rng: np.random.Generator) -> None:
+        """A small pen √ written above the chosen option's words, in the space between
+        their line and the one above, the box left empty: 0.75–0.95 of the box's side, its
+        foot 0.1–0.4 mm above the top of the words' line, over their middle (±20 % of
+        their width; the first part where they run on). On a table cell's first line it
+        runs up over the cell's top rule, short of the text in the cell above.
+        pen_check_words's ✓ is twice as tall and lies on the words."""
+        size = box.size
+        side = size * float(rng.uniform(0.75, 0.95))
+        ink = render_tick(round(self.px(side)), rng)
+        words_mid = box.x + size + 1.0 + box.label_w / 2
+        x = words_mid + float(rng.uniform(-0.2, 0.2)) * box.label_w
+        # a tick's foot is about 0.95 of its square down: the square's centre 0.45 above
+        top = box.y - 0.15 * size  # the words' line
+        y = top - float(rng.uniform(0.1, 0.4)) - 0.45 * side
+        self.image, _ = stamp(
+            self.image,
+            ink,
+            center=(self.px(x), self.px(y)),
+            angle_deg=float(rng.uniform(-8, 8)),
+            rng=rng,
+            opacity=1.0,
+        )
 
     def strike(self, box: TickBox, rng: np.random.Generator) -> None:
         """An option not chosen struck out by pen: a line through its words (and through

@@ -76,6 +76,8 @@ class TickMark(StrEnum):
     PEN_CHECK_LIFTED = "pen_check_lifted"
     STAMP_CHECK = "stamp_check"
     PEN_CHECK_TAPED = "pen_check_taped"
+    PEN_LASSO_WORDS = "pen_lasso_words"
+    PEN_CHECK_ABOVE = "pen_check_above"
 
     @property
     def strikes_others(self) -> bool:

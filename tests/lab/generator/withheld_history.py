@@ -130,23 +130,46 @@ SESSION_19_MARKS = (
     TickMark.PEN_CHECK_TAPED,
 )
 
-# the newest withheld families, session 19's and the earlier sessions' still withheld:
+# session 20: one of session 19's and one of session 16's retired, so that the other
+# helpers may tune on them (a ✓ beside another option's ✓ hidden under correction tape:
+# 5/6; the box hatched with parallel pen strokes: 5/6) ...
+SESSION_20_RETIRED = (
+    "bw-hatched-double-merged",
+    "grey-taped-tick-holes",
+)
+# ... and two added as withheld, each with a mark the generator did not draw before,
+# carrying the scan and table dimensions the retired two took
+SESSION_20_WITHHELD = (
+    "bw-lasso-double-merged",
+    "grey-tick-above-holes",
+)
+SESSION_20_MARKS = (
+    TickMark.PEN_LASSO_WORDS,
+    TickMark.PEN_CHECK_ABOVE,
+)
+
+# the newest withheld families, session 20's and the earlier sessions' still withheld:
 # the ones that must carry the dimensions the retired took, each fresh beyond its mark
 _RETIRED_SINCE_15 = (
-    SESSION_16_RETIRED + SESSION_17_RETIRED + SESSION_18_RETIRED + SESSION_19_RETIRED
+    SESSION_16_RETIRED
+    + SESSION_17_RETIRED
+    + SESSION_18_RETIRED
+    + SESSION_19_RETIRED
+    + SESSION_20_RETIRED
 )
 NEW_WITHHELD = (
-    SESSION_19_WITHHELD
-    + tuple(n for n in SESSION_18_WITHHELD if n not in SESSION_19_RETIRED)
+    SESSION_20_WITHHELD
+    + tuple(n for n in SESSION_19_WITHHELD if n not in SESSION_20_RETIRED)
+    + tuple(n for n in SESSION_18_WITHHELD if n not in _RETIRED_SINCE_15)
     + tuple(n for n in SESSION_17_WITHHELD if n not in _RETIRED_SINCE_15)
     + tuple(n for n in SESSION_16_WITHHELD if n not in _RETIRED_SINCE_15)
     + tuple(n for n in SESSION_15_WITHHELD if n not in _RETIRED_SINCE_15)
 )
 NEW_MARKS = (
-    *SESSION_19_MARKS,
+    *SESSION_20_MARKS,
+    TickMark.STAMP_CHECK,
     TickMark.PEN_CHECK_LIFTED,
     TickMark.PEN_CHECK_CORRECTED,
-    TickMark.PEN_HATCH,
     TickMark.PEN_DOT,
 )
 
