@@ -1,6 +1,7 @@
-"""The reviewer's pages: a batch (its submissions, filters, batch findings, quarantined
-files) and a submission (findings with crops, fields, paper beside online, the page images
-with every finding's box), and the page images themselves.
+"""The reviewer's pages: a batch (its submissions, filters, its own findings — decided
+there, confirm or dismiss —, quarantined files) and a submission (findings with crops,
+fields, paper beside online, the page images with every finding's box), and the page
+images themselves.
 
 Everything is read from the store as ``shenbao run`` left it: the batch's manifest.json
 and each submission's report.json (validated); the page images are rendered from the
