@@ -553,12 +553,24 @@ def _submissions_table(batch: str, rows: list[SubmissionRow]) -> Table:
 @review_app.command("decide")
 def review_decide(
     batch: Annotated[str, typer.Option(help="the id of a batch the store holds")],
-    submission: Annotated[str, typer.Option(help="the submission's id (申报编号)")],
-    finding: Annotated[str, typer.Option(help="the finding's id (12 hex, in report.json)")],
+    finding: Annotated[
+        str,
+        typer.Option(
+            help="the finding's id (12 hex, in report.json; in manifest.json for "
+            "one of the batch's own findings)"
+        ),
+    ],
     action: Annotated[
         str, typer.Option(help="confirm (it stands), dismiss (a reason needed), correct")
     ],
     user: Annotated[str, typer.Option(help="who decides: a reviewer or admin of the store")],
+    submission: Annotated[
+        str | None,
+        typer.Option(
+            help="the submission's id (申报编号); leave it out for one of the batch's own "
+            "findings (manifest.json's: PAPER_MISSING …), which take confirm or dismiss"
+        ),
+    ] = None,
     reason: Annotated[str, typer.Option(help="why (required for dismiss)")] = "",
     value: Annotated[
         str | None, typer.Option(help="correct: the field's right value, as written")
@@ -572,13 +584,15 @@ def review_decide(
         typer.Option(help="store URI, as for run (default: SHENBAO_STORE or var/store)"),
     ] = None,
 ) -> None:
-    """Record a decision on one finding; a correction re-runs that field's checks."""
+    """Record a decision on one finding; a correction re-runs that field's checks. Without
+    --submission the finding is one of the batch's own (its decision under
+    decisions/{batch}/_batch/)."""
     from pipeline.decision import REVIEW_STATUS_LABELS, Action
     from pipeline.errors import InputError
     from pipeline.rulebook import load_rules
     from storage.base import decision_key, report_key
     from storage.local_store import open_store
-    from usecases.review import Stored, check_reviewer, decide
+    from usecases.review import Stored, StoredManifest, batch_level_progress, check_reviewer, decide
 
     settings = Settings()
     try:
@@ -604,13 +618,21 @@ def review_decide(
                 value=value,
                 online=online,
             )
-        report = Stored(object_store, batch, submission).report
+        if submission is None:
+            manifest = StoredManifest(object_store, batch).manifest
+            progress = batch_level_progress(object_store, manifest)
+        else:
+            report = Stored(object_store, batch, submission).report
     except PipelineError as exc:
         fail(exc)
-    say(
-        f"decision {made.id} ({made.action}) recorded: "
-        f"{object_store.location(decision_key(batch, submission, made.stamp, made.id))}"
-    )
+    key = decision_key(batch, made.submission, made.stamp, made.id)
+    say(f"decision {made.id} ({made.action}) recorded: {object_store.location(key)}")
+    if submission is None:
+        say(
+            f"batch {batch}'s own findings: {progress.decided} decided, {progress.open} open"
+            + (f" ({progress.stale} to re-review)" if progress.stale else "")
+        )
+        return
     review = report.review
     status = REVIEW_STATUS_LABELS[review.status] if review else report.status.value
     say(f"report {object_store.location(report_key(batch, submission))}: {status}")
@@ -650,7 +672,7 @@ def review_log(
         table.add_row(
             d.time.strftime("%Y-%m-%d %H:%M:%S"),
             Text(visible(d.user)),
-            d.submission,
+            "（批次）" if d.batch_level else d.submission,
             f"{d.finding} {d.seen.code.value}",
             ACTION_LABELS[d.action],
             Text(visible("" if d.value is None else str(d.value))),

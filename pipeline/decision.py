@@ -11,6 +11,10 @@ decisions are the audit log. Here are the model and pure functions over it:
   is *stale*, its finding back to review (``re-review``);
 - ``review_of``: a report's review block: the effective status (``ReviewStatus``, beside
   the report's own ``status``, which stays the machine's verdict) and counts decided/open.
+
+A batch's own findings (the manifest's: PAPER_MISSING, FILE_UNREADABLE) are decided the
+same way; their decisions name the reserved submission ``BATCH_LEVEL`` (``_batch``), which
+no submission id can be, and hold the manifest's sha256 where a report's would be.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from pipeline.model import (
 )
 
 __all__ = [
+    "BATCH_LEVEL",
     "Action",
     "Decision",
     "FindingReview",
@@ -55,6 +60,11 @@ DECISION_SCHEMA_ID: Final = "shenbao.decision/1"
 BATCH_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$"  # pipeline.ingest.BATCH_ID_PATTERN
 SUBMISSION_PATTERN: Final = r"^[A-Za-z0-9_.-]{1,120}$"  # pipeline.model.Submission.id
 ID_PATTERN: Final = r"^[0-9a-f]{12}$"
+BATCH_LEVEL: Final = "_batch"
+"""The submission segment of a decision on one of the batch's own findings (the manifest's):
+``decisions/{batch}/_batch/{time}-{id}.json``. No submission id starts with ``_`` (its
+stem is stripped of ``._-`` at both ends: ``pipeline.run.submission_ids``), so it can be
+no submission's."""
 USER_PATTERN: Final = r"^[A-Za-z0-9_.@-]{1,64}$"
 
 CORRECTABLE: Final = frozenset(
@@ -80,15 +90,28 @@ class Seen(Frozen):
     paper: FieldValue = None
     online: FieldValue = None
     page: PageNumber | None = None
+    key: str | None = Field(
+        None, description="a batch's own finding: its key (the filing's 申报编号, an object key)"
+    )
+    message: str | None = Field(
+        None,
+        description="a batch's own finding: its message, which is its evidence (the "
+        "filing's annex, lead organisation and centre for PAPER_MISSING); None for a "
+        "submission's finding, whose evidence is its values and page",
+    )
 
     @classmethod
-    def of(cls, finding: Finding) -> Seen:
+    def of(cls, finding: Finding, *, batch_level: bool = False) -> Seen:
+        """The evidence of ``finding``; of a batch's own finding (``batch_level``) its key
+        and message besides, since it has no values or page."""
         return cls(
             code=finding.code,
             field=finding.field,
             paper=finding.paper,
             online=finding.online,
             page=finding.page,
+            key=finding.key if batch_level else None,
+            message=finding.message if batch_level else None,
         )
 
 
@@ -107,7 +130,11 @@ class Decision(Frozen):
     schema_: Literal["shenbao.decision/1"] = Field(DECISION_SCHEMA_ID, alias="schema")
     id: str = Field(pattern=ID_PATTERN, description="random, 12 hex characters")
     batch: str = Field(pattern=BATCH_PATTERN)
-    submission: str = Field(pattern=SUBMISSION_PATTERN)
+    submission: str = Field(
+        pattern=SUBMISSION_PATTERN,
+        description="the submission whose report holds the finding; ``_batch`` for one of "
+        "the batch's own findings (the manifest's)",
+    )
     finding: str = Field(pattern=ID_PATTERN, description="the finding's stable id")
     action: Action
     value: FieldValue = Field(
@@ -120,7 +147,8 @@ class Decision(Frozen):
     time: dt.datetime = Field(description="when, UTC")
     report_sha256: str = Field(
         pattern=r"^[0-9a-f]{64}$",
-        description="sha256 of the report.json the reviewer saw when deciding",
+        description="sha256 of the report.json the reviewer saw when deciding; of the "
+        "batch's manifest.json for one of the batch's own findings",
     )
     seen: Seen = Field(description="the finding as the reviewer saw it")
     supersedes: str | None = Field(
@@ -159,6 +187,11 @@ class Decision(Frozen):
         return self
 
     @property
+    def batch_level(self) -> bool:
+        """Whether the decision is on one of the batch's own findings (the manifest's)."""
+        return self.submission == BATCH_LEVEL
+
+    @property
     def stamp(self) -> str:
         """The time as the key's sortable first part: ``20261205T165000123456Z``."""
         return self.time.strftime("%Y%m%dT%H%M%S%fZ")
@@ -182,9 +215,12 @@ def effective(decisions: Iterable[Decision]) -> dict[str, Decision]:
 
 def still_applies(decision: Decision, finding: Finding) -> bool:
     """Whether ``decision`` holds for ``finding`` as it is now: the same finding (id) with
-    the same evidence it saw (code, field, paper and online values, page). A changed
-    finding goes back to review; its decision is kept in the log."""
-    return decision.finding == finding.id and decision.seen == Seen.of(finding)
+    the same evidence it saw (code, field, paper and online values, page; for a batch's
+    own finding its key and message). A changed finding goes back to review; its decision
+    is kept in the log."""
+    return decision.finding == finding.id and decision.seen == Seen.of(
+        finding, batch_level=decision.batch_level
+    )
 
 
 REVIEW_STATUS_LABELS: Final = {

@@ -31,6 +31,7 @@ from pipeline.model import (
     Member,
     Page,
     Report,
+    Review,
     Severity,
     SourceKind,
     Status,
@@ -171,6 +172,28 @@ def decision_views(report: Report, fields: Mapping[str, str] | None = None) -> l
         )
         for d in sorted(report.review.decisions, key=lambda d: (d.time, d.decision))
     ]
+
+
+def batch_decision_views(review: Review | None) -> dict[str, DecisionView]:
+    """The decisions in force on the batch's own findings (``usecases.review.batch_review``),
+    by finding id."""
+    if review is None:
+        return {}
+    return {
+        d.finding: DecisionView(
+            finding=d.finding,
+            subject="—",
+            code=d.code.value,
+            action=d.action.value,
+            action_label=ACTION_LABELS[d.action],
+            user=d.user,
+            time=d.time.strftime("%Y-%m-%d %H:%M UTC"),
+            reason=d.reason,
+            value=None,
+            stale=d.stale,
+        )
+        for d in review.decisions
+    }
 
 
 @dataclass(frozen=True)
@@ -488,6 +511,8 @@ class IndexView:
     files: int
     decided: int = 0
     open: int = 0
+    stale: int = 0
+    batch_decisions: dict[str, DecisionView] = field(default_factory=dict)
 
 
 def relative_link(from_key: str) -> LinkFor:
@@ -512,6 +537,7 @@ def render_index_html(
     batch_findings: Sequence[Finding] = (),
     *,
     review_threshold: float,
+    batch_review: Review | None = None,
 ) -> bytes:
     """The batch at a glance: every submission with its status, and the quarantined files.
 
@@ -522,9 +548,12 @@ def render_index_html(
         report_html_key: the key of a report's ``report.html``.
         batch_findings: findings of the batch itself (PAPER_MISSING), listed on their own.
         review_threshold: a centre name read with less confidence is marked unsure.
+        batch_review: the reviewers' decisions on ``batch_findings`` (``usecases.review.
+            batch_review``): each shown beside its finding, counted in the progress.
     """
     rows = []
-    decided = open_ = 0
+    own = progress_of(batch_findings, batch_review)
+    decided, open_, stale = own.decided, own.open, own.stale
     for report in reports:
         center = report.fields.get("center_name")
         progress = progress_of(report.findings, report.review)
@@ -548,6 +577,7 @@ def render_index_html(
         )
         decided += progress.decided
         open_ += progress.open
+        stale += progress.stale
     quarantined = [
         QuarantineRow(file=e.file, size=e.size, reason=e.reason or "（未说明原因）")
         for e in manifest.files
@@ -567,5 +597,7 @@ def render_index_html(
         files=len(manifest.files),
         decided=decided,
         open=open_,
+        stale=stale,
+        batch_decisions=batch_decision_views(batch_review),
     )
     return _environment().get_template("index.html.j2").render(view=view).encode("utf-8")

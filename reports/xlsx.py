@@ -25,7 +25,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from pipeline.config import TemplateSpec
 from pipeline.decision import ACTION_LABELS, REVIEW_STATUS_LABELS
-from pipeline.model import Annex, FieldValue, Finding, Manifest, Report, Severity
+from pipeline.model import Annex, FieldValue, Finding, Manifest, Report, Review, Severity
 from reports.html import format_value
 from reports.labels import (
     ANNEX_LABELS,
@@ -52,6 +52,8 @@ SHEET_SUBMISSIONS = "申报汇总"
 SHEET_FINDINGS = "问题清单"
 SHEET_QUARANTINED = "隔离文件"
 SHEET_DECISIONS = "复核记录"
+BATCH_ROW = "（批次）"
+"""The 申报编号 of a decision on one of the batch's own findings (it has no submission)."""
 
 
 def render_summary_xlsx(
@@ -59,6 +61,8 @@ def render_summary_xlsx(
     reports: Sequence[Report],
     templates: Mapping[Annex, TemplateSpec],
     batch_findings: Sequence[Finding] = (),
+    *,
+    batch_review: Review | None = None,
 ) -> bytes:
     """The batch summary workbook.
 
@@ -70,7 +74,9 @@ def render_summary_xlsx(
             with no paper), on sheet 2 without a submission.
 
     Sheet 4 (复核记录) holds the reviewers' decisions in force on each report (its
-    ``review``); every decision ever made is the store's ``decisions/`` (``review log``).
+    ``review``), then those on the batch's own findings (``batch_review``:
+    ``usecases.review.batch_review``; 申报编号 "（批次）", 填报项 the finding's key); every
+    decision ever made is the store's ``decisions/`` (``review log``).
     """
     labels = field_labels(templates)
     slots = seal_slot_labels(templates)
@@ -140,6 +146,7 @@ def render_summary_xlsx(
         ["文件", "大小（字节）", "SHA-256", "原因"],
         [[e.file, e.size, e.sha256, e.reason] for e in manifest.files if e.state == "quarantined"],
     )
+    keys = {f.id: f.key for f in batch_findings}
     _fill(
         book.create_sheet(SHEET_DECISIONS),
         [
@@ -170,6 +177,23 @@ def render_summary_xlsx(
             for r in reports
             if r.review is not None
             for d in sorted(r.review.decisions, key=lambda d: (d.time, d.decision))
+        ]
+        + [
+            [
+                BATCH_ROW,
+                d.finding,
+                d.code.value,
+                keys.get(d.finding),
+                ACTION_LABELS[d.action],
+                None,
+                d.reason or None,
+                d.user,
+                d.time.strftime("%Y-%m-%d %H:%M:%S"),
+                "问题已变化，需重新复核" if d.stale else "有效",
+            ]
+            for d in sorted(
+                batch_review.decisions if batch_review else (), key=lambda d: (d.time, d.decision)
+            )
         ],
     )
     return _deterministic_bytes(book)

@@ -61,7 +61,7 @@ from storage.base import (
 )
 from storage.minio_store import MinioStore
 from usecases.check import BatchCheck, batch_check
-from usecases.review import corrections_carried, reviewed_from
+from usecases.review import batch_review, corrections_carried, reviewed_from
 from usecases.steps import InTurn, Log, Steps
 
 log = logging.getLogger(__name__)
@@ -252,9 +252,12 @@ def write_batch_pages(
 ) -> tuple[str, int]:
     """``index.html`` and ``summary.xlsx`` of the batch; the index's key and objects written.
 
-    The batch's own findings (PAPER_MISSING …) are the manifest's: one source for both.
+    The batch's own findings (PAPER_MISSING …) are the manifest's: one source for both;
+    the reviewers' decisions on them are the store's (``review.batch_review``), held to
+    the findings as they are now (a changed one shown 需重新复核).
     """
     batch = manifest.batch
+    own_review = batch_review(store, manifest)
     index = render_index_html(
         manifest,
         reports,
@@ -262,8 +265,11 @@ def write_batch_pages(
         lambda report: report_html_key(batch, report.submission_id),
         manifest.findings,
         review_threshold=rules.review.review_threshold,
+        batch_review=own_review,
     )
-    summary = render_summary_xlsx(manifest, reports, rules.templates, manifest.findings)
+    summary = render_summary_xlsx(
+        manifest, reports, rules.templates, manifest.findings, batch_review=own_review
+    )
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     written = int(put_if_changed(store, index_key(batch), index, "text/html; charset=utf-8"))
     written += put_if_changed(store, summary_key(batch), summary, xlsx)

@@ -11,6 +11,12 @@ published (``reviewed``), so ``shenbao run`` and ``shenbao reconcile`` carry the
 read with that value in place of the reading (its paper checks and, with the batch's
 online export, the online comparison), a new version of its report is published (the
 earlier kept under ``versions/``), and the decision records the new report's sha256.
+
+The batch's own findings (the manifest's: PAPER_MISSING, FILE_UNREADABLE) are confirmed
+or dismissed the same way (``decide`` with no submission): their decisions lie under the
+reserved ``decisions/{batch}/_batch/`` (``pipeline.decision.BATCH_LEVEL``), hold the
+manifest's sha256 as the one the reviewer saw, and make the batch's own review
+(``batch_review``), shown by the index and the summary and counted in the progress.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from extractors.normalize import normalizer
 from pipeline import ingest
 from pipeline.config import FieldType
 from pipeline.decision import (
+    BATCH_LEVEL,
     CORRECTABLE,
     Action,
     Decision,
@@ -52,6 +59,7 @@ from pipeline.model import (
     Manifest,
     OnlineRecord,
     Report,
+    Review,
     Submission,
     status_of,
 )
@@ -136,6 +144,18 @@ def reviewed(report: Report, decisions: Iterable[Decision]) -> Report:
     if review == report.review:
         return report
     return report.model_copy(update={"review": review})
+
+
+def batch_decisions(store: ObjectStore, batch: str) -> list[Decision]:
+    """The decisions on the batch's own findings (``decisions/{batch}/_batch/``)."""
+    return load_decisions(store, batch, BATCH_LEVEL)
+
+
+def batch_review(store: ObjectStore, manifest: Manifest) -> Review | None:
+    """The review of the batch's own findings (the manifest's) as the store's decisions on
+    them make it: each decision kept while its finding is there with the same key and
+    message, shown stale (需重新复核) when it changed; None when none is decided."""
+    return review_of(manifest.findings, batch_decisions(store, manifest.batch))
 
 
 def reviewed_from(store: ObjectStore, reports: list[Report]) -> list[Report]:
@@ -314,10 +334,21 @@ class Stored:
 
 
 def load_manifest(store: ObjectStore, batch: str) -> Manifest:
-    try:
-        return Manifest.model_validate_json(store.get_bytes(manifest_key(batch)))
-    except ObjectMissingError:
-        raise InputError(f"存储中没有批次 {batch} / the store holds no batch {batch!r}") from None
+    return StoredManifest(store, batch).manifest
+
+
+class StoredManifest:
+    """A stored manifest as a reviewer saw it: the manifest and the sha256 of its bytes."""
+
+    def __init__(self, store: ObjectStore, batch: str) -> None:
+        try:
+            data = store.get_bytes(manifest_key(batch))
+        except ObjectMissingError:
+            raise InputError(
+                f"存储中没有批次 {batch} / the store holds no batch {batch!r}"
+            ) from None
+        self.manifest = Manifest.model_validate_json(data)
+        self.sha256 = hashlib.sha256(data).hexdigest()
 
 
 def decide(
@@ -326,7 +357,7 @@ def decide(
     settings: Settings,
     *,
     batch: str,
-    submission: str,
+    submission: str | None,
     finding: str,
     action: Action,
     user: str,
@@ -339,7 +370,8 @@ def decide(
     """Record one reviewer's decision on a finding of a stored report, and publish what
     it changes: the report (a new version, with its review), its HTML, the batch's index
     and summary. *correct* first checks the submission again with the value
-    (``recheck_corrected``).
+    (``recheck_corrected``). With no ``submission``, the finding is one of the batch's
+    own (``decide_batch_finding``).
 
     Raises:
         InputError: an unknown batch, submission or finding; a value where none is taken
@@ -348,6 +380,27 @@ def decide(
     """
     from usecases.publish import publish_reports
 
+    if submission is None:
+        if value is not None:
+            raise InputError(
+                "批次问题只能确认或驳回，不能更正 / a batch's own finding takes no --value"
+            )
+        return decide_batch_finding(
+            store,
+            rules,
+            batch=batch,
+            finding=finding,
+            action=action,
+            user=user,
+            reason=reason,
+            now=now,
+            republish=republish,
+        )
+    if submission == BATCH_LEVEL:
+        raise InputError(
+            f"{BATCH_LEVEL} 不是申报编号：批次问题请不指定 --submission / {BATCH_LEVEL} is no "
+            "submission: leave out --submission for one of the batch's own findings"
+        )
     manifest = load_manifest(store, batch)
     stored = Stored(store, batch, submission)
     report = stored.report
@@ -405,6 +458,74 @@ def decide(
     return decision
 
 
+def decide_batch_finding(
+    store: ObjectStore,
+    rules: Rules,
+    *,
+    batch: str,
+    finding: str,
+    action: Action,
+    user: str,
+    reason: str = "",
+    now: dt.datetime | None = None,
+    republish: bool = True,
+) -> Decision:
+    """Record one reviewer's decision on one of the batch's own findings (the manifest's:
+    PAPER_MISSING, FILE_UNREADABLE): confirm or dismiss, never correct (no field's
+    reading). The decision names the submission ``_batch``, holds the manifest's sha256 as
+    the one seen and the finding's key and message as its evidence; then the batch's index
+    and summary are published again (``republish``).
+
+    Raises:
+        InputError: an unknown batch or batch finding; *correct*; a dismiss without reason.
+    """
+    stored = StoredManifest(store, batch)
+    manifest = stored.manifest
+    target = next((f for f in manifest.findings if f.id == finding), None)
+    if target is None:
+        raise InputError(
+            f"批次 {batch} 没有批次问题 {finding}（申报材料的问题需指定 --submission） / "
+            f"no batch-level finding {finding} (a submission's finding needs --submission)"
+        )
+    if action is Action.CORRECT:
+        raise InputError(
+            f"批次问题 {target.code} 只能确认或驳回，不能更正 / a batch's own finding "
+            "can be confirmed or dismissed, not corrected"
+        )
+    earlier = effective(batch_decisions(store, batch)).get(finding)
+    try:
+        decision = Decision(
+            id=new_decision_id(),
+            batch=batch,
+            submission=BATCH_LEVEL,
+            finding=finding,
+            action=action,
+            reason=reason,
+            user=user,
+            time=now or utc_now(),
+            report_sha256=stored.sha256,
+            seen=Seen.of(target, batch_level=True),
+            supersedes=earlier.id if earlier else None,
+        )
+    except ValidationError as exc:
+        raise InputError(f"无效的复核决定 / invalid decision: {exc.errors()[0]['msg']}") from None
+    record_decision(store, decision)
+    if republish:
+        republish_batch_pages(store, batch, rules)
+    return decision
+
+
+def republish_batch_pages(store: ObjectStore, batch: str, rules: Rules) -> None:
+    """The batch's index and summary published again, with the store's decisions (after a
+    decision on one of the batch's own findings)."""
+    from usecases.publish import write_batch_pages
+    from usecases.reconcile import load_reports
+
+    manifest = load_manifest(store, batch)
+    reports = [without_reading(r) for r in load_reports(store, manifest) if isinstance(r, Report)]
+    write_batch_pages(store, manifest, reviewed_from(store, reports), rules)
+
+
 def corrections_in_force(decisions: Iterable[Decision]) -> dict[str, FieldValue]:
     """The field values reviewers' corrections give a submission (field → value): the
     effective *correct* decisions, latest last."""
@@ -437,13 +558,11 @@ def republish_review(
 ) -> None:
     """After a decision: the submission's report with its review (its evidence cut from
     ``sniffed``, its input file) and the batch's index and summary published again."""
-    from usecases.publish import publish_reports, write_batch_pages
-    from usecases.reconcile import load_reports
+    from usecases.publish import publish_reports
 
     report = Stored(store, manifest.batch, submission).report
     publish_reports(store, sniffed, [report], rules, settings)
-    reports = [without_reading(r) for r in load_reports(store, manifest) if isinstance(r, Report)]
-    write_batch_pages(store, manifest, reviewed_from(store, reports), rules)
+    republish_batch_pages(store, manifest.batch, rules)
 
 
 # --- re-runs: the corrections carried over ---------------------------------------------
@@ -539,3 +658,9 @@ def batch_progress(store: ObjectStore, batch: str) -> dict[str, Progress]:
     return {
         r.submission_id: progress_of(r.findings, r.review) for r in reviewed_from(store, reports)
     }
+
+
+def batch_level_progress(store: ObjectStore, manifest: Manifest) -> Progress:
+    """The review progress of the batch's own findings (the manifest's: decided, open,
+    stale), as the store's decisions on them make it."""
+    return progress_of(manifest.findings, batch_review(store, manifest))

@@ -56,7 +56,7 @@ from pipeline.decision import Progress
 from pipeline.errors import PipelineError, StorageError
 from pipeline.model import Manifest, Status
 from storage.base import ObjectMissingError, ObjectStore, report_key
-from usecases.review import batch_progress
+from usecases.review import batch_level_progress, batch_progress
 from workbench import security
 from workbench.security import (
     LOGIN_COOKIE,
@@ -260,10 +260,12 @@ class ReviewProgress:
 
 
 def review_progress(store: ObjectStore, manifest: Manifest) -> ReviewProgress | None:
-    """How far review of a batch has got (``usecases.review.batch_progress`` summed);
-    None when the batch cannot be read."""
+    """How far review of a batch has got, its submissions' findings and its own
+    (``usecases.review.batch_progress`` summed, ``batch_level_progress``); None when the
+    batch cannot be read."""
     try:
         total = sum(batch_progress(store, manifest.batch).values(), Progress())
+        total += batch_level_progress(store, manifest)
     except PipelineError:
         return None
     return ReviewProgress(decided=total.decided, open=total.open, stale=total.stale)

@@ -1,6 +1,7 @@
-"""The reviewer's pages: a batch (its submissions, filters, batch findings, quarantined
-files) and a submission (findings with crops, fields, paper beside online, the page images
-with every finding's box), and the page images themselves.
+"""The reviewer's pages: a batch (its submissions, filters, its own findings — decided
+there, confirm or dismiss —, quarantined files) and a submission (findings with crops,
+fields, paper beside online, the page images with every finding's box), and the page
+images themselves.
 
 Everything is read from the store as ``shenbao run`` left it: the batch's manifest.json
 and each submission's report.json (validated); the page images are rendered from the
@@ -22,7 +23,7 @@ import re
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -36,7 +37,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from pipeline.decision import CORRECTABLE, REVIEW_STATUS_LABELS, Action
+from pipeline.decision import BATCH_LEVEL, CORRECTABLE, REVIEW_STATUS_LABELS, Action, progress_of
 from pipeline.decision import REVIEWED as REVIEWED_SEVERITIES
 from pipeline.errors import InputError, PipelineError, StorageError
 from pipeline.model import (
@@ -45,6 +46,7 @@ from pipeline.model import (
     Manifest,
     Page,
     Report,
+    Review,
     Severity,
     SourceKind,
     Status,
@@ -52,15 +54,32 @@ from pipeline.model import (
 from pipeline.rulebook import Rules, load_rules
 from pipeline.run import normalised_page_images
 from pipeline.settings import Settings
-from reports.html import EMPTY, DecisionView, FieldView, FindingView, format_value, report_view
-from reports.labels import ANNEX_LABELS, CODE_LABELS, STATUS_LABELS, field_labels, label_of
+from reports.html import (
+    EMPTY,
+    DecisionView,
+    FieldView,
+    FindingView,
+    batch_decision_views,
+    format_value,
+    report_view,
+)
+from reports.labels import (
+    ANNEX_LABELS,
+    CODE_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+    field_labels,
+    label_of,
+)
 from storage.base import ObjectMissingError, ObjectStore, report_key
 from usecases.filing import Agreement, BatchExport, ExportState, batch_export, beside_filing
 from usecases.reconcile import fetch_original
 from usecases.review import (
+    batch_review,
     decide,
     load_decisions,
     original_of,
+    republish_batch_pages,
     republish_review,
     reviewed,
     reviewed_from,
@@ -139,16 +158,35 @@ class SubmissionRow:
 
 
 @dataclass(frozen=True)
+class BatchFindingItem:
+    """One of the batch's own findings (the manifest's) on the batch page, with the
+    decision in force on it."""
+
+    id: str
+    code: str
+    code_label: str
+    severity: str
+    severity_label: str
+    key: str | None
+    message: str
+    open: bool
+    decision: DecisionView | None = None
+
+
+@dataclass(frozen=True)
 class BatchView:
     batch: str
     rows: list[SubmissionRow]
     shown: list[SubmissionRow]
-    batch_findings: list[tuple[Finding, str]]
+    batch_findings: list[BatchFindingItem]
     quarantined: list[tuple[str, str]]
     statuses: list[tuple[str, str]]
     codes: list[tuple[str, str]]
     cities: list[str]
     chosen: dict[str, str]
+    decided: int = 0
+    open: int = 0
+    stale: int = 0
 
 
 def _text(report: Report, key: str) -> str | None:
@@ -257,11 +295,13 @@ def batch_view(
     if UNREADABLE in present:
         statuses.append((UNREADABLE, UNREADABLE_LABEL))
     codes = sorted({c for r in rows for c in r.codes})
+    own = batch_review(store, manifest)
+    progress = progress_of(manifest.findings, own)
     return BatchView(
         batch=manifest.batch,
         rows=rows,
         shown=[r for r in rows if keep(r, status, code, city, still_open)],
-        batch_findings=[(f, CODE_LABELS[f.code]) for f in manifest.findings],
+        batch_findings=batch_finding_items(manifest.findings, own),
         quarantined=[
             (e.file, e.reason or "（未说明原因）")
             for e in manifest.files
@@ -276,7 +316,39 @@ def batch_view(
             "city": city,
             "open": "1" if still_open else "",
         },
+        decided=progress.decided,
+        open=progress.open,
+        stale=progress.stale,
     )
+
+
+def own_findings(store: ObjectStore, batch: str) -> list[BatchFindingItem]:
+    """The batch's own findings as the batch page shows them (without its submissions)."""
+    manifest = load_manifest(store, batch)
+    return batch_finding_items(manifest.findings, batch_review(store, manifest))
+
+
+def batch_finding_items(
+    findings: Sequence[Finding], review: Review | None
+) -> list[BatchFindingItem]:
+    """The batch's own ``findings`` as the batch page shows them, each open (an error or
+    warning without a decision in force, or whose decision is stale) or decided."""
+    decisions = batch_decision_views(review)
+    return [
+        BatchFindingItem(
+            id=f.id or f"n{number}",
+            code=f.code.value,
+            code_label=CODE_LABELS[f.code],
+            severity=f.severity.value,
+            severity_label=SEVERITY_LABELS[f.severity],
+            key=f.key,
+            message=f.message,
+            open=f.severity in REVIEWED_SEVERITIES
+            and (f.id not in decisions or decisions[f.id].stale),
+            decision=decisions.get(f.id or ""),
+        )
+        for number, f in enumerate(findings, start=1)
+    ]
 
 
 # --- the submission page ----------------------------------------------------------------
@@ -707,6 +779,10 @@ class Republisher:
         settings = Settings()
         rules = rules_of(settings.rules_dir)
         try:
+            if submission == BATCH_LEVEL:  # one of the batch's own findings: its pages only
+                with self.lock:
+                    republish_batch_pages(store, batch, rules)
+                return
             with self.lock, tempfile.TemporaryDirectory(prefix="shenbao-review-") as folder:
                 manifest = review_manifest(store, batch)
                 report = load_report(store, batch, submission)
@@ -773,8 +849,77 @@ def add_pages(app: FastAPI) -> None:
         city: str = "",
         open: str = "",
     ) -> Response:
-        view = batch_view(workbench(request).store, batch, status, code, city, open == "1")
-        return render(request, "batch.html.j2", {"view": view}, user=user)
+        return _batch_page(request, batch, user, status, code, city, open == "1")
+
+    def _batch_page(
+        request: Request,
+        batch: str,
+        user: User,
+        status: str = "",
+        code: str = "",
+        city: str = "",
+        still_open: bool = False,
+        *,
+        error: str | None = None,
+        chosen: str | None = None,
+        status_code: int = 200,
+    ) -> Response:
+        view = batch_view(workbench(request).store, batch, status, code, city, still_open)
+        context = {
+            "view": view,
+            "can_decide": user.role.allows(Role.REVIEWER),
+            "error": error,
+            "chosen": chosen,
+        }
+        return render(request, "batch.html.j2", context, user=user, status_code=status_code)
+
+    @app.post("/batches/{batch}/decisions", response_class=HTMLResponse)
+    def batch_decision(
+        request: Request,
+        batch: str,
+        user: Annotated[User, Depends(require_role(Role.REVIEWER))],
+        form: Annotated[FormData, Depends(checked_form)],
+    ) -> Response:
+        """A reviewer's decision on one of the batch's own findings (confirm or dismiss:
+        ``usecases.review.decide`` with no submission, as ``review decide`` without
+        ``--submission``), then back to the batch page at the next open one; a refused
+        decision shows the page again with the reason in Chinese."""
+        store = workbench(request).store
+        security.batch_manifest(store, batch)  # 404 unless stored
+        finding = _text_of(form, "finding")
+        reason = _text_of(form, "reason")
+        before = [i.id for i in own_findings(store, batch)]
+        try:
+            action = Action(_text_of(form, "action"))
+            if action is Action.CORRECT:
+                raise InputError("批次问题只能确认或驳回，不能更正。")
+            if action is Action.DISMISS and not reason:
+                raise InputError("驳回需要填写理由。")
+            decide(
+                store,
+                rules_of(Settings().rules_dir),
+                Settings(),
+                batch=batch,
+                submission=None,
+                finding=finding,
+                action=action,
+                user=user.name,
+                reason=reason,
+                republish=False,
+            )
+            _republisher(request).submit(store, batch, BATCH_LEVEL)
+        except ValueError:
+            return _batch_page(request, batch, user, error="未知的复核操作。", status_code=400)
+        except InputError as exc:
+            return _batch_page(
+                request, batch, user, error=_chinese(str(exc)), chosen=finding, status_code=400
+            )
+        after = own_findings(store, batch)
+        target = next_open(before, finding, [i.id for i in after if i.open])
+        where = f"/batches/{quote(batch)}"
+        return RedirectResponse(
+            where + (f"#finding-{target}" if target else "#batch-findings"), status_code=303
+        )
 
     @app.get("/batches/{batch}/{submission}", response_class=HTMLResponse)
     def submission_page(

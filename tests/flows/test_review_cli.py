@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from pipeline.model import FindingCode, Report
-from storage.base import decisions_prefix, report_key
+from pipeline.model import FindingCode, Manifest, Report
+from storage.base import decisions_prefix, manifest_key, report_key
 from storage.local_store import LocalStore
 from tests.usecases.test_review import BATCH, P001, export_with, publish
 
@@ -103,3 +103,32 @@ def test_a_reviewer_dismisses_then_corrects_and_the_log_has_both_in_order(
     assert entries[1]["value"] == "王大明" and entries[0]["schema"] == "shenbao.decision/1"
     table = runner.invoke(app, ["review", "log", "--store", store, "--batch", BATCH])
     assert table.exit_code == 0 and "驳回" in table.output and "更正" in table.output
+
+
+def test_a_batch_finding_is_decided_without_submission_and_logged(
+    stored: tuple[str, str],
+) -> None:
+    store, _ = stored
+    with_users(store, ("li.na", "reviewer"))
+    manifest = Manifest.model_validate_json(LocalStore(Path(store)).get_bytes(manifest_key(BATCH)))
+    own = next(f.id for f in manifest.findings if f.key == "GZ2022-0115")
+    assert own is not None
+    base = ["review", "decide", "--store", store, "--batch", BATCH, "--finding", own]
+    refused = runner.invoke(app, [*base, "--action", "correct", "--value", "x", "--user", "li.na"])
+    assert refused.exit_code == 1 and "no --value" in refused.output
+    reserved = runner.invoke(
+        app, [*base, "--submission", "_batch", "--action", "confirm", "--user", "li.na"]
+    )
+    assert reserved.exit_code == 1 and "leave out --submission" in reserved.output
+
+    confirmed = runner.invoke(app, [*base, "--action", "confirm", "--user", "li.na"])
+    assert confirmed.exit_code == 0, confirmed.output
+    assert "decisions/b1/_batch/" in confirmed.output
+    assert f"1 decided, {len(manifest.findings) - 1} open" in confirmed.output
+
+    logged = runner.invoke(app, ["review", "log", "--store", store, "--batch", BATCH, "--json"])
+    (entry,) = json.loads(logged.output)
+    assert (entry["submission"], entry["finding"], entry["action"]) == ("_batch", own, "confirm")
+    assert entry["seen"]["key"] == "GZ2022-0115"
+    table = runner.invoke(app, ["review", "log", "--store", store, "--batch", BATCH])
+    assert table.exit_code == 0 and "（批次）" in table.output and "确认" in table.output

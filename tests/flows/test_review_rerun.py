@@ -11,8 +11,8 @@ import pytest
 from flows.batch import process_batch
 from flows.reconcile import reconcile_batch
 from pipeline.decision import Action
-from pipeline.model import FindingCode, Report
-from storage.base import report_key
+from pipeline.model import FindingCode, Manifest, Report
+from storage.base import manifest_key, report_key
 from storage.local_store import LocalStore
 from tests.readers import SAMPLES, SETTINGS
 from tests.rulebook import RULES
@@ -118,3 +118,33 @@ def test_reconcile_applies_a_correction_again(
     assert report.fields["legal_rep"].value == "王大明" and report.status == "pass"
     assert report.review is not None and report.review.status == "pass_reviewed"
     assert json.loads((store / report_key("b1", P001)).read_text("utf-8"))["review"]["decided"] == 1
+
+
+def test_run_and_reconcile_keep_a_batch_decision_and_reopen_it_when_its_filing_changed(
+    mismatched: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    store, export, _ = mismatched
+    manifest = Manifest.model_validate_json((store / manifest_key("b1")).read_bytes())
+    own = next(f.id for f in manifest.findings if f.key == "GZ2022-0115")
+    decide(
+        LocalStore(store),
+        RULES,
+        SETTINGS,
+        batch="b1",
+        submission=None,
+        finding=own or "",
+        action=Action.DISMISS,
+        reason="该中心已撤回申报",
+        user="li.na",
+    )
+    process_batch(paths=[str(tmp_path / "in")], online=str(export), batch="b1", store=str(store))
+    reconcile_batch(batch="b1", online=str(export), store=str(store))
+    index = (store / "batches/b1/index.html").read_text("utf-8")
+    assert "驳回 · li.na" in index and "需重新复核" not in index
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    changed = export_with(newer, "牵头单位名称", "贵州另一家公司", "GZ2022-0115")
+    reconcile_batch(batch="b1", online=str(changed), store=str(store))
+    index = (store / "batches/b1/index.html").read_text("utf-8")
+    assert "需重新复核" in index and "该中心已撤回申报" in index
+    assert len(decision_log(LocalStore(store), "b1")) == 1

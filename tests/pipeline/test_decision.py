@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from pipeline.decision import (
+    BATCH_LEVEL,
     Action,
     Decision,
+    Progress,
     ReviewStatus,
     Seen,
     effective,
@@ -121,6 +123,36 @@ def test_a_decision_no_longer_applies_when_its_findings_evidence_changed() -> No
     assert not still_applies(made, MISMATCH.model_copy(update={"online": "赵六"}))
     assert not still_applies(made, MISMATCH.model_copy(update={"page": 3}))
     assert still_applies(made, MISMATCH.model_copy(update={"message": "换了措辞"}))
+
+
+(PAPER,) = identified(
+    (
+        Finding.of(
+            FindingCode.PAPER_MISSING,
+            "网上填报记录 GZ2022-0115（试点，牵头单位「黔源建材」）没有对应的纸质材料",
+            key="GZ2022-0115",
+        ),
+    ),
+    None,
+)
+
+
+def test_a_batch_findings_decision_holds_its_key_and_message_as_evidence() -> None:
+    seen = Seen.of(PAPER, batch_level=True)
+    assert (seen.key, seen.message) == (PAPER.key, PAPER.message)
+    assert (Seen.of(MISMATCH).key, Seen.of(MISMATCH).message) == (None, None)
+    made = Decision.model_validate(
+        decision(PAPER, seen=seen).model_dump(by_alias=True) | {"submission": BATCH_LEVEL}
+    )
+    assert made.batch_level and not decision(MISMATCH).batch_level
+    assert still_applies(made, PAPER)
+    # the filing names another lead organisation: the same finding (id), other evidence
+    assert not still_applies(made, PAPER.model_copy(update={"message": "牵头单位「另一家」"}))
+    review = review_of((PAPER,), [made])
+    assert review is not None and review.status is ReviewStatus.FAIL  # a confirmed error stands
+    assert progress_of((PAPER,), review) == Progress(decided=1)
+    with pytest.raises(ValidationError, match="cannot be corrected"):
+        decision(PAPER, Action.CORRECT, value="x", seen=seen)
 
 
 def test_no_decision_no_review() -> None:

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline.decision import BATCH_LEVEL
 from pipeline.ingest import discover, display_name, sniff
 from pipeline.model import Annex, FindingCode, SourceKind, TextLine
 from pipeline.ocr.engine import OcrSettings
@@ -255,3 +256,15 @@ def test_no_two_files_share_a_submission_id(
     made = [ids[name].of(first, first + more) for name in files for first, more in ranges]
     assert len(set(made)) == len(made)
     assert all(re.fullmatch(r"[A-Za-z0-9_.-]+", sid) for sid in made)
+    # none is the reserved place of the batch's own findings' decisions
+    assert not any(sid.startswith("_") or sid == BATCH_LEVEL for sid in made)
+
+
+def test_a_file_named_like_the_reserved_segment_gets_another_id() -> None:
+    """``_batch`` (``decisions/{batch}/_batch/``) can be no submission's id: a stem is
+    stripped of ``._-`` at both ends."""
+    names = ["_batch.pdf", "__batch", "._batch.pdf", "sub/_batch.pdf", "_.pdf"]
+    ids = submission_ids([(name, "a" * 64) for name in names])
+    made = [ids[name].of(1, 9) for name in names]
+    assert made[0].startswith("batch-")  # the name was changed: its sha256 appended
+    assert not any(sid.startswith("_") for sid in made), made

@@ -14,9 +14,9 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
-from pipeline.decision import Action, Decision
-from pipeline.model import FindingCode, Report
-from storage.base import decisions_prefix, report_key
+from pipeline.decision import BATCH_LEVEL, Action, Decision
+from pipeline.model import FindingCode, Manifest, Report
+from storage.base import decisions_prefix, manifest_key, report_key
 from storage.local_store import LocalStore
 from tests.usecases.test_review import BATCH as DECIDED_BATCH
 from tests.usecases.test_review import P001, export_with, publish, unsure_legal_rep
@@ -246,3 +246,38 @@ def test_a_submission_cleared_by_keyboard(page: Page, server: str) -> None:
     print(f"keyboard, browser: dismiss {dismissed:.1f} s, correct {corrected:.1f} s")
     page.click("#logout")
     page.wait_for_url(f"{server}/login")
+
+
+def test_a_batchs_own_findings_decided_by_keyboard(page: Page, server: str) -> None:
+    """On the batch page, without the mouse: j to the first PAPER_MISSING, c confirms it,
+    the next one is chosen, d + reason + Enter dismisses it; both decisions in the store
+    under the batch's reserved place."""
+    store = STORES[server]
+    manifest = Manifest.model_validate_json(store.get_bytes(manifest_key(DECIDED_BATCH)))
+    first, second, third = (f.id for f in manifest.findings[:3])
+    _log_in(page, "rui", PASSWORD)
+    page.wait_for_url(f"{server}/")
+    url = f"{server}/batches/{DECIDED_BATCH}"
+    page.goto(url)
+    page.keyboard.press("j")
+    assert page.locator("li.finding.current").get_attribute("data-finding") == first
+    page.keyboard.press("c")
+    page.wait_for_selector(f"#finding-{first} p.decision", timeout=60_000)
+    assert page.url == f"{url}#finding-{second}"
+    assert page.locator("li.finding.current").get_attribute("data-finding") == second
+    page.keyboard.press("d")
+    page.keyboard.type("纸质材料已另行寄到")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#finding-{second} p.decision", timeout=60_000)
+    assert page.locator("li.finding.current").get_attribute("data-finding") == third
+    assert "确认" in page.locator(f"#finding-{first} p.decision").inner_text()
+    assert "纸质材料已另行寄到" in page.locator(f"#finding-{second} p.decision").inner_text()
+    assert "已复核 2 · 待复核" in page.locator("#batch-progress").inner_text()
+    decisions = [
+        Decision.model_validate_json(store.get_bytes(key))
+        for key in store.list(decisions_prefix(DECIDED_BATCH, BATCH_LEVEL))
+    ]
+    assert [(d.finding, d.action, d.user) for d in decisions] == [
+        (first, Action.CONFIRM, "rui"),
+        (second, Action.DISMISS, "rui"),
+    ]

@@ -20,7 +20,7 @@ function batchFilters() {
   }
 }
 
-// The submission page: one page shown at a time; a finding chosen (click, j/k, ↓/↑)
+// The submission page (and the batch page's own findings, which have no pages): one page shown at a time; a finding chosen (click, j/k, ↓/↑)
 // shows its page with its box highlighted; Enter/c confirms it, d dismisses it (with a
 // reason), e corrects its field (after a decision the server sends the next open one).
 function submissionPage() {
@@ -103,6 +103,7 @@ function submissionPage() {
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "a" && event.key === "Enter") return; // a focused link opens
     if (tag === "input" || tag === "textarea" || tag === "select" || tag === "button") {
       if (event.key === "Escape" && index >= 0) {
         event.preventDefault();

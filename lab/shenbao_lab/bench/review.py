@@ -10,7 +10,8 @@ Enter to correct. Which of the three is chosen per finding from the samples' tru
 finding about a field whose reading differs from the truth, is corrected to the truth's
 value (what the reviewer reads off the paper); any other finding on a submission with a
 truth is dismissed with a reason (the reading or the seal is right); without a truth,
-confirmed.
+confirmed. Then the batch page's own findings (PAPER_MISSING) the same way: one the
+batch's truth expects (``expected_batch_findings``) confirmed, another dismissed.
 """
 
 from __future__ import annotations
@@ -117,6 +118,16 @@ def choose(finding: Finding, truth: Mapping[str, Any] | None) -> Choice:
             # a reading the machine doubts, or a wrong one: the value off the paper typed
             return Choice(Action.CORRECT, value=str(right))
     return Choice(Action.DISMISS, reason=DISMISS_REASON)
+
+
+def load_batch_truth(samples: Path) -> dict[str, Any] | None:
+    """The batch's own expected findings (``truth/batch.json``'s
+    ``expected_batch_findings``) as a truth ``choose`` reads; None without that file."""
+    path = samples / "truth" / "batch.json"
+    if not path.is_file():
+        return None
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return {"expected_findings": document.get("expected_batch_findings", [])}
 
 
 def load_truths(samples: Path) -> dict[str, dict[str, Any]]:
@@ -266,9 +277,22 @@ def clear_submission(
 ) -> None:
     """Every open finding of one submission decided by keyboard (a refused decision is
     counted and the finding confirmed instead)."""
+    clear_page(page, url, lambda: report_of().findings, truth, counts)
+
+
+def clear_page(
+    page: Page,
+    url: str,
+    findings_of: Callable[[], Sequence[Finding]],
+    truth: Mapping[str, Any] | None,
+    counts: Counter[str],
+) -> None:
+    """Every open finding of the page at ``url`` (a submission's, or the batch page's own
+    findings) decided by keyboard; ``findings_of`` gives the findings as stored now (a
+    refused decision is counted and the finding confirmed instead)."""
     page.goto(url)
     tried: set[tuple[str, Action]] = set()
-    report = report_of()
+    findings = {f.id: f for f in findings_of()}
     for _ in range(200):
         open_ids: list[str] = page.locator("li.finding[data-open='yes']").evaluate_all(
             "items => items.map(item => item.dataset.finding)"
@@ -277,10 +301,8 @@ def clear_submission(
             return
         now = _current(page)
         target = now if now in open_ids else open_ids[0]
-        findings = {f.id: f for f in report.findings}
         if target not in findings:
-            report = report_of()  # a correction re-checked the report
-            findings = {f.id: f for f in report.findings}
+            findings = {f.id: f for f in findings_of()}  # a correction re-checked the report
         choice = choose(findings[target], truth) if target in findings else Choice(Action.CONFIRM)
         if (target, choice.action) in tried:
             counts["refused"] += 1
@@ -294,7 +316,7 @@ def clear_submission(
             continue
         counts[choice.action.value] += 1
         if choice.action is Action.CORRECT:
-            report = report_of()
+            findings = {f.id: f for f in findings_of()}
     raise RuntimeError(f"{url}: findings still open after 200 decisions")
 
 
@@ -321,11 +343,12 @@ def bench_review(
         password = add_reviewer(store)
         truths = load_truths(samples)
         from usecases.reconcile import load_reports
-        from workbench.pages import open_finding_ids, with_decisions
+        from workbench.pages import open_finding_ids, own_findings, with_decisions
 
         manifest = Manifest.model_validate_json(store.get_bytes(manifest_key(batch)))
         reports = [r for r in load_reports(store, manifest) if isinstance(r, Report)]
         start_open = sum(len(open_finding_ids(with_decisions(store, r))) for r in reports)
+        start_open += sum(item.open for item in own_findings(store, batch))
         counts: Counter[str] = Counter()
         browser_path = shutil.which("chromium") or CHROMIUM
         with served(store) as (base, app), sync_playwright() as driver:
@@ -350,6 +373,13 @@ def bench_review(
                     page, f"{base}/batches/{batch}/{sid}", current, truths.get(sid), counts
                 )
                 progress(f"{sid}: cleared")
+
+            def own() -> tuple[Finding, ...]:
+                stored = store.get_bytes(manifest_key(batch))
+                return Manifest.model_validate_json(stored).findings
+
+            clear_page(page, f"{base}/batches/{batch}", own, load_batch_truth(samples), counts)
+            progress("the batch's own findings: cleared")
             clearing = time.monotonic() - started
             page.goto(f"/batches/{batch}")
             open_at_end = _batch_open(page)
@@ -406,12 +436,12 @@ def shrink_png(path: Path, budget: int = SCREENSHOT_BUDGET) -> None:
 
 
 def _batch_open(page: Page) -> int:
-    """The batch page's open findings (待处理), summed over its rows."""
+    """The batch page's open findings (待处理): summed over its rows, and its own."""
     total = 0
     for cell in page.locator("td.open").all():
         text = cell.inner_text().strip()
         total += int(text) if text.isdigit() else 0
-    return total
+    return total + page.locator("li.finding[data-open='yes']").count()
 
 
 def review_tables(figures: ReviewFigures) -> list[Table]:
