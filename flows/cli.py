@@ -693,6 +693,8 @@ def review_log(
     """Every decision on a batch, in time order: the audit log."""
     from pipeline import ingest
     from pipeline.decision import ACTION_LABELS
+    from pipeline.rulebook import load_rules
+    from reports.labels import member_column_labels
     from reports.shown import visible
     from storage.local_store import open_store
     from usecases.review import decision_log
@@ -709,14 +711,18 @@ def review_log(
     table = Table(title=f"批次 {batch} 复核记录（{len(decisions)}）")
     for column in ("时间（UTC）", "复核人", "申报编号", "问题", "决定", "更正值", "理由", "取代"):
         table.add_column(column)
+    columns = member_column_labels(load_rules(Settings().rules_dir).templates)
     for d in decisions:
+        value = "" if d.value is None else str(d.value)
+        if d.cell is not None:  # a member's cell: 第6行·单位名称：贵州大学
+            value = f"第{d.cell.row}行·{columns.get(d.cell.column, d.cell.column)}：{value}"
         table.add_row(
             d.time.strftime("%Y-%m-%d %H:%M:%S"),
             Text(visible(d.user)),
             d.submission,
             f"{d.finding} {d.seen.code.value}",
             ACTION_LABELS[d.action],
-            Text(visible("" if d.value is None else str(d.value))),
+            Text(visible(value)),
             Text(visible(d.reason)),
             d.supersedes or "",
         )
