@@ -8,15 +8,18 @@ The batch is the sample P001 (six members read off its text layer) run as in
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from pipeline.decision import Action, Decision, ReviewStatus
 from pipeline.errors import InputError
 from pipeline.model import Finding, FindingCode, Member, MemberCell, Report
+from reports.xlsx import SHEET_DECISIONS
 from storage.base import ObjectStore, decisions_prefix, report_key
 from storage.local_store import LocalStore
 from tests.readers import SETTINGS
@@ -125,6 +128,9 @@ def test_a_member_named_otherwise_online_is_corrected_by_its_cell(
     assert Decision.model_validate(stored) == made and made.report_version is not None
     html = store.get_bytes(f"reports/{BATCH}/{P001}/report.html").decode()
     assert "成员单位第6行·单位名称" in html and "贵州大学" in html
+    book = load_workbook(io.BytesIO(store.get_bytes(f"batches/{BATCH}/summary.xlsx")))
+    (row,) = book[SHEET_DECISIONS].iter_rows(min_row=2, values_only=True)
+    assert row[3:6] == ("成员单位第6行·单位名称", "更正", "贵州大学")
 
 
 def test_a_blank_cell_is_corrected_from_its_own_finding_and_the_other_stays_open(
