@@ -43,6 +43,7 @@ from pipeline.model import (
     Review,
     ReviewStatus,
     Severity,
+    without_cell,
 )
 
 __all__ = [
@@ -191,11 +192,7 @@ class Decision(Frozen):
 
     @model_serializer(mode="wrap")
     def _omit_no_cell(self, handler: SerializerFunctionWrapHandler) -> Any:
-        # a decision on anything but a member's cell serialises as before cells were kept
-        data = handler(self)
-        if self.cell is None and isinstance(data, dict):
-            data.pop("cell", None)
-        return data
+        return without_cell(self.cell, handler(self))
 
 
 def effective(decisions: Iterable[Decision]) -> dict[str, Decision]:

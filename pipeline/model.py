@@ -382,6 +382,14 @@ MemberColumn = Literal["name", "type", "uscc"]
 """A column of the members table as a ``Member`` keeps it (序号 is not kept)."""
 
 
+def without_cell(cell: object, data: Any) -> Any:
+    """A serialised decision without ``cell`` when it names none: a decision on anything
+    but a member's cell serialises as before cells were kept."""
+    if cell is None and isinstance(data, dict):
+        data.pop("cell", None)
+    return data
+
+
 class MemberCell(Frozen):
     """One cell of the members table (成员单位表): where a finding about a member lies
     (its ``key``, ``MemberCell.key_of``) and what a reviewer's correction of a member
@@ -653,11 +661,7 @@ class FindingReview(Frozen):
 
     @model_serializer(mode="wrap")
     def _omit_no_cell(self, handler: SerializerFunctionWrapHandler) -> Any:
-        # a decision on anything but a member's cell serialises as before cells were kept
-        data = handler(self)
-        if self.cell is None and isinstance(data, dict):
-            data.pop("cell", None)
-        return data
+        return without_cell(self.cell, handler(self))
 
 
 class Review(Frozen):

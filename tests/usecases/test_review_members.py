@@ -72,12 +72,23 @@ def members_export(tmp_path: Path, replace: str, by: str) -> Path:
     return path
 
 
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
-    if request.param == "s3":
-        s3: ObjectStore = request.getfixturevalue("s3_store")
-        return s3
-    return LocalStore(tmp_path / "store")
+def correct(
+    store: ObjectStore, finding: str | None, value: str, cell: MemberCell | None = None
+) -> Decision:
+    """li.na's correction of ``finding`` of P001 to ``value`` (of ``cell``)."""
+    assert finding is not None
+    return decide(
+        store,
+        RULES,
+        SETTINGS,
+        batch=BATCH,
+        submission=P001,
+        finding=finding,
+        action=Action.CORRECT,
+        value=value,
+        cell=cell,
+        user="li.na",
+    )
 
 
 def table_findings(report: Report, code: FindingCode) -> list[Finding]:
@@ -145,17 +156,7 @@ def test_a_blank_cell_is_corrected_from_its_own_finding_and_the_other_stays_open
     second, fourth = blanks
     assert second.id is not None and fourth.id is not None
 
-    decide(
-        store,
-        RULES,
-        SETTINGS,
-        batch=BATCH,
-        submission=P001,
-        finding=second.id,
-        action=Action.CORRECT,
-        value=SECOND_USCC.lower(),
-        user="li.na",
-    )
+    correct(store, second.id, SECOND_USCC.lower())
 
     after = stored_report(store)
     assert member(after, 2).uscc == SECOND_USCC
@@ -164,17 +165,7 @@ def test_a_blank_cell_is_corrected_from_its_own_finding_and_the_other_stays_open
     assert after.review is not None and after.review.status is ReviewStatus.FAIL
     assert (after.review.decided, after.review.open) == (1, 1)
 
-    decide(
-        store,
-        RULES,
-        SETTINGS,
-        batch=BATCH,
-        submission=P001,
-        finding=fourth.id,
-        action=Action.CORRECT,
-        value=FOURTH_USCC,
-        user="li.na",
-    )
+    correct(store, fourth.id, FOURTH_USCC)
     done = stored_report(store)
     assert (member(done, 2).uscc, member(done, 4).uscc) == (SECOND_USCC, FOURTH_USCC)
     assert done.status == "pass"
@@ -218,17 +209,7 @@ def test_a_cell_correction_on_a_cells_finding_leaves_the_tables_doubt_standing(
     publish(store, tmp_path, export_with(tmp_path), edit=without_lines(SECOND_USCC))
     (blank,) = table_findings(stored_report(store), FindingCode.FIELD_MISSING)
     assert blank.id is not None
-    decide(
-        store,
-        RULES,
-        SETTINGS,
-        batch=BATCH,
-        submission=P001,
-        finding=blank.id,
-        action=Action.CORRECT,
-        value=SECOND_USCC,
-        user="li.na",
-    )
+    correct(store, blank.id, SECOND_USCC)
     # a re-run reading the table unsure besides: the corrected cell is applied again, the
     # table's own doubt (which no correction answered) is for review
     publish(
@@ -249,18 +230,7 @@ def test_a_rerun_applies_a_cell_correction_again(tmp_path: Path) -> None:
     publish(store, tmp_path, export)
     (mismatch,) = table_findings(stored_report(store), FindingCode.FIELD_MISMATCH)
     assert mismatch.id is not None
-    decide(
-        store,
-        RULES,
-        SETTINGS,
-        batch=BATCH,
-        submission=P001,
-        finding=mismatch.id,
-        action=Action.CORRECT,
-        value="贵州大学",
-        cell=MemberCell(row=6, column="name"),
-        user="li.na",
-    )
+    correct(store, mismatch.id, "贵州大学", MemberCell(row=6, column="name"))
     publish(store, tmp_path, export)  # read as before: 贵州师范大学 on the paper
     again = stored_report(store)
     assert member(again, 6).name == "贵州大学" and again.status == "pass"
@@ -273,18 +243,7 @@ def test_a_member_the_reading_lost_is_added_as_the_next_row(tmp_path: Path) -> N
     publish(store, tmp_path, members_export(tmp_path, SIXTH, f"{SIXTH}；贵州大学"))
     (mismatch,) = table_findings(stored_report(store), FindingCode.FIELD_MISMATCH)
     assert mismatch.id is not None
-    decide(
-        store,
-        RULES,
-        SETTINGS,
-        batch=BATCH,
-        submission=P001,
-        finding=mismatch.id,
-        action=Action.CORRECT,
-        value="贵州大学",
-        cell=MemberCell(row=7, column="name"),
-        user="li.na",
-    )
+    correct(store, mismatch.id, "贵州大学", MemberCell(row=7, column="name"))
     after = stored_report(store)
     assert member(after, 7) == Member(name="贵州大学", type="", uscc="")
     assert table_findings(after, FindingCode.FIELD_MISMATCH) == []

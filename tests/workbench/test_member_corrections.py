@@ -31,15 +31,11 @@ NAME = {"column": "name"}
 SIXTH_NAME = {"row": "6"} | NAME
 
 
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
-    chosen: ObjectStore = (
-        LocalStore(tmp_path / "store")
-        if request.param == "local"
-        else request.getfixturevalue("any_store_s3")
-    )
-    put_users(chosen)
-    return chosen
+@pytest.fixture
+def store(any_store: ObjectStore) -> ObjectStore:
+    """The local store and S3, with the test users."""
+    put_users(any_store)
+    return any_store
 
 
 def finding_item(page: str, finding: str) -> str:
