@@ -373,13 +373,15 @@ def recheck_corrected(
         before_found += validate_online(before, online_context)
         after_found += validate_online(after, online_context)
     # what the batch checks added (matching, copies): the stored findings the checks of
-    # the uncorrected submission do not give again
+    # the uncorrected submission do not give again. A reading's findings are never the
+    # batch's: one the checks no longer give (a report stored before member cells were
+    # keyed, its blank cell's finding without its cell) is not carried beside the new one
     machine = Counter(_alike(f) for f in before_found)
     kept = []
     for finding in report.findings:
         if machine[_alike(finding)] > 0:
             machine[_alike(finding)] -= 1
-        else:
+        elif finding.code not in READING_CODES:
             kept.append(finding)
     findings = (*after_found, *kept)
     update: dict[str, object] = {

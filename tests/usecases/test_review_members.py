@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 from pipeline.decision import Action, Decision, ReviewStatus
 from pipeline.errors import InputError
-from pipeline.model import Finding, FindingCode, Member, MemberCell, Report
+from pipeline.model import Finding, FindingCode, Member, MemberCell, Report, identified
 from reports.xlsx import SHEET_DECISIONS
 from storage.base import ObjectStore, decisions_prefix, report_key
 from storage.local_store import LocalStore
@@ -288,3 +288,30 @@ def test_wrong_member_corrections_are_refused(tmp_path: Path) -> None:
     # a member's type is one of the printed choices, by any of its names
     made = decide(store, RULES, SETTINGS, value="高等院校", cell=sixth_type, **common)
     assert made.value == "高校"
+
+
+def test_a_report_stored_before_cells_were_keyed_is_corrected_without_a_doubled_finding(
+    tmp_path: Path,
+) -> None:
+    store = LocalStore(tmp_path / "store")
+    publish(store, tmp_path, export_with(tmp_path), edit=without_lines(SECOND_USCC, FOURTH_USCC))
+    # as stored before session 20: the blank cells' findings without their cell
+    data = json.loads(store.get_bytes(report_key(BATCH, P001)))
+    for finding in data["findings"]:
+        if finding["field"] == "members":
+            finding["key"] = None
+    old = Report.model_validate(data)
+    old = old.model_copy(
+        update={
+            "findings": identified([f.model_copy(update={"id": None}) for f in old.findings], P001)
+        }
+    )
+    store.put_bytes(
+        report_key(BATCH, P001), old.model_dump_json(by_alias=True).encode(), "application/json"
+    )
+    first = table_findings(old, FindingCode.FIELD_MISSING)[0]
+
+    correct(store, first.id, SECOND_USCC, MemberCell(row=2, column="uscc"))
+
+    after = stored_report(store)
+    assert [f.key for f in table_findings(after, FindingCode.FIELD_MISSING)] == ["4.uscc"]
