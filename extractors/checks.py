@@ -52,6 +52,7 @@ from pipeline.model import (
     Finding,
     FindingCode,
     Member,
+    MemberCell,
     Page,
     Submission,
 )
@@ -280,16 +281,21 @@ def _member_findings(
             if column.key not in Member.model_fields:
                 continue  # 序号: not kept on the row
             cell = getattr(member, column.key)
+            # keyed by its cell (``2.uscc``): two blank cells of the table are two
+            # findings a decision tells apart, and a correction knows its cell
+            place = MemberCell.key_of(number, column.key)
             if _is_blank(cell, ctx):
                 yield Finding.of(
                     FindingCode.FIELD_MISSING,
                     f"{row}：{column.label}未填写",
+                    key=place,
                     **_evidence(key, field, cell or None),
                 )
             elif problem := _format_problem(column.type, cell, ctx.normalize):
                 yield Finding.of(
                     FindingCode.FIELD_INVALID,
                     f"{row}：{column.label}{problem}",
+                    key=place,
                     **_evidence(key, field, cell),
                 )
 

@@ -29,7 +29,7 @@ from flows.console import (
     say,
 )
 from pipeline.errors import PipelineError
-from pipeline.model import Manifest, Report
+from pipeline.model import Manifest, MemberCell, Report
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
@@ -273,10 +273,16 @@ app.add_typer(users_app, name="users")
 _STORE_HELP = "store URI, as for run (default: SHENBAO_STORE or var/store)"
 
 
-def _new_password(password_stdin: bool) -> str:
-    """A new password: one line of standard input, or typed twice, hidden; checked."""
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="read the password from standard input")
+]
+
+
+def _new_password_hash(password_stdin: bool) -> str:
+    """The hash of a new password: one line of standard input, or typed twice, hidden;
+    checked first (the password itself is never kept nor shown)."""
     from workbench.security import load_settings
-    from workbench.users import check_password
+    from workbench.users import check_password, hash_password
 
     settings = load_settings()
     if password_stdin:
@@ -285,21 +291,20 @@ def _new_password(password_stdin: bool) -> str:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    return check_password(password, settings.password_min_length, settings.password_max_length)
+    check_password(password, settings.password_min_length, settings.password_max_length)
+    return hash_password(password)
 
 
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="2-32 of a-z 0-9 _ . -, starting with a letter")],
     role: Annotated[str, typer.Option(help="viewer (reads), reviewer (decides), admin (users)")],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="read the password from standard input")
-    ] = False,
+    password_stdin: PasswordStdin = False,
     store: Annotated[str | None, typer.Option(help=_STORE_HELP)] = None,
 ) -> None:
     """Add a user of the workbench (asks the password twice, hidden)."""
     from storage.local_store import open_store
-    from workbench.users import Role, add_user, check_name, hash_password
+    from workbench.users import Role, add_user, check_name
 
     try:
         if role not in {r.value for r in Role}:
@@ -308,7 +313,7 @@ def users_add(
             raise InputError(f"invalid role {role!r}: use viewer, reviewer or admin")
         check_name(name)
         object_store = open_store(store or Settings().store)
-        add_user(object_store, name, Role(role), hash_password(_new_password(password_stdin)))
+        add_user(object_store, name, Role(role), _new_password_hash(password_stdin))
     except PipelineError as exc:
         fail(exc)
     say(f"user {name} added ({role})")
@@ -358,14 +363,12 @@ def users_remove(
 @users_app.command("passwd")
 def users_passwd(
     name: Annotated[str, typer.Argument(help="the user's name")],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="read the password from standard input")
-    ] = False,
+    password_stdin: PasswordStdin = False,
     store: Annotated[str | None, typer.Option(help=_STORE_HELP)] = None,
 ) -> None:
     """Set a user's password; their sessions end."""
     from storage.local_store import open_store
-    from workbench.users import hash_password, load_users, set_password
+    from workbench.users import load_users, set_password
 
     try:
         object_store = open_store(store or Settings().store)
@@ -373,7 +376,7 @@ def users_passwd(
             from pipeline.errors import InputError
 
             raise InputError(f"no user {name!r}")
-        set_password(object_store, name, hash_password(_new_password(password_stdin)))
+        set_password(object_store, name, _new_password_hash(password_stdin))
     except PipelineError as exc:
         fail(exc)
     say(f"password of {name} changed")
@@ -550,6 +553,50 @@ def _submissions_table(batch: str, rows: list[SubmissionRow]) -> Table:
     return table
 
 
+def _check_reviewer(store: ObjectStore, name: str) -> None:
+    """That the store's users hold ``name`` with a role that decides (reviewer, admin).
+
+    Raises:
+        InputError: the store has no users yet, the name is not one of them, or a viewer's.
+    """
+    from pipeline.errors import InputError
+    from workbench.users import Role, load_users
+
+    book = load_users(store)
+    if not book.users:
+        raise InputError(
+            "存储中尚无用户：请先用 shenbao users add NAME --role reviewer 添加复核人 / "
+            "the store has no users: add one with `shenbao users add NAME --role reviewer`"
+        )
+    user = book.find(name)
+    if user is None:
+        raise InputError(f"用户 {name} 不存在 / no user {name!r} (shenbao users list)")
+    if not user.role.allows(Role.REVIEWER):
+        raise InputError(
+            f"用户 {name} 的角色为 {user.role}，只能查看，不能复核 / a {user.role} cannot decide"
+        )
+
+
+def _member_cell(row: int | None, column: str | None) -> MemberCell | None:
+    """The member's cell --row and --column name; None when neither is given.
+
+    Raises:
+        InputError: one without the other, or a column the members table has not.
+    """
+    from pydantic import ValidationError
+
+    from pipeline.errors import InputError
+
+    if row is None and column is None:
+        return None
+    if row is None or column is None:
+        raise InputError("--row and --column go together: the member's row and its column")
+    try:
+        return MemberCell.model_validate({"row": row, "column": column})
+    except ValidationError:
+        raise InputError(f"--column must be name, type or uscc, not {column!r}") from None
+
+
 @review_app.command("decide")
 def review_decide(
     batch: Annotated[str, typer.Option(help="the id of a batch the store holds")],
@@ -573,7 +620,20 @@ def review_decide(
     ] = None,
     reason: Annotated[str, typer.Option(help="why (required for dismiss)")] = "",
     value: Annotated[
-        str | None, typer.Option(help="correct: the field's right value, as written")
+        str | None,
+        typer.Option(help="correct: the field's right value (or the member's cell's), as written"),
+    ] = None,
+    row: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="correct, on the members table: the member's row (序号; one past the last "
+            "adds a member); a finding about one cell names it already",
+        ),
+    ] = None,
+    column: Annotated[
+        str | None,
+        typer.Option(help="correct, on the members table: name, type or uscc"),
     ] = None,
     online: Annotated[
         Path | None,
@@ -584,15 +644,15 @@ def review_decide(
         typer.Option(help="store URI, as for run (default: SHENBAO_STORE or var/store)"),
     ] = None,
 ) -> None:
-    """Record a decision on one finding; a correction re-runs that field's checks. Without
-    --submission the finding is one of the batch's own (its decision under
-    decisions/{batch}/_batch/)."""
+    """Record a decision on one finding; a correction re-runs that field's checks (on the
+    members table: one member's cell, --row and --column). Without --submission the
+    finding is one of the batch's own (its decision under decisions/{batch}/_batch/)."""
     from pipeline.decision import REVIEW_STATUS_LABELS, Action
     from pipeline.errors import InputError
     from pipeline.rulebook import load_rules
     from storage.base import decision_key, report_key
     from storage.local_store import open_store
-    from usecases.review import Stored, StoredManifest, batch_level_progress, check_reviewer, decide
+    from usecases.review import Stored, StoredManifest, batch_level_progress, decide
 
     settings = Settings()
     try:
@@ -602,8 +662,9 @@ def review_decide(
             raise InputError(
                 f"--action must be confirm, dismiss or correct, not {action!r}"
             ) from None
+        cell = _member_cell(row, column)
         object_store = open_store(store or settings.store)
-        check_reviewer(object_store, user)
+        _check_reviewer(object_store, user)
         with expected_errors_without_traceback():
             made = decide(
                 object_store,
@@ -616,6 +677,7 @@ def review_decide(
                 user=user,
                 reason=reason,
                 value=value,
+                cell=cell,
                 online=online,
             )
         if submission is None:
@@ -652,6 +714,8 @@ def review_log(
     """Every decision on a batch, in time order: the audit log."""
     from pipeline import ingest
     from pipeline.decision import ACTION_LABELS
+    from pipeline.rulebook import load_rules
+    from reports.labels import member_column_labels
     from reports.shown import visible
     from storage.local_store import open_store
     from usecases.review import decision_log
@@ -668,14 +732,18 @@ def review_log(
     table = Table(title=f"批次 {batch} 复核记录（{len(decisions)}）")
     for column in ("时间（UTC）", "复核人", "申报编号", "问题", "决定", "更正值", "理由", "取代"):
         table.add_column(column)
+    columns = member_column_labels(load_rules(Settings().rules_dir).templates)
     for d in decisions:
+        value = "" if d.value is None else str(d.value)
+        if d.cell is not None:  # a member's cell: 第6行·单位名称：贵州大学
+            value = f"第{d.cell.row}行·{columns.get(d.cell.column, d.cell.column)}：{value}"
         table.add_row(
             d.time.strftime("%Y-%m-%d %H:%M:%S"),
             Text(visible(d.user)),
             "（批次）" if d.batch_level else d.submission,
             f"{d.finding} {d.seen.code.value}",
             ACTION_LABELS[d.action],
-            Text(visible("" if d.value is None else str(d.value))),
+            Text(visible(value)),
             Text(visible(d.reason)),
             d.supersedes or "",
         )

@@ -22,9 +22,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from pipeline.model import (
     Action,
@@ -34,10 +41,13 @@ from pipeline.model import (
     FindingCode,
     FindingReview,
     Frozen,
+    Member,
+    MemberCell,
     PageNumber,
     Review,
     ReviewStatus,
     Severity,
+    without_cell,
 )
 
 __all__ = [
@@ -76,7 +86,8 @@ CORRECTABLE: Final = frozenset(
         FindingCode.COPIES_DIFFER,
     }
 )
-"""Findings about one field's reading: *correct* gives the field's right value."""
+"""Findings about one field's reading: *correct* gives the field's right value (on the
+members table: one member's cell, ``Decision.cell``)."""
 
 
 ACTION_LABELS: Final = {Action.CONFIRM: "确认", Action.DISMISS: "驳回", Action.CORRECT: "更正"}
@@ -139,8 +150,15 @@ class Decision(Frozen):
     action: Action
     value: FieldValue = Field(
         None,
-        description="correct: the field's right value, normalised as the field's type; "
-        "None for confirm and dismiss",
+        description="correct: the field's right value, normalised as the field's type (on "
+        "the members table: the right text of the one cell ``cell`` names, normalised as "
+        "its column's type); None for confirm and dismiss",
+    )
+    cell: MemberCell | None = Field(
+        None,
+        description="correct, on a finding of the members table only: the member's cell "
+        "``value`` is for (row, column); the other cells stay as read or as other "
+        "corrections made them. Omitted otherwise",
     )
     reason: str = Field("", max_length=2000, description="free text; required for dismiss")
     user: str = Field(pattern=USER_PATTERN, description="who decided (auth/users.json)")
@@ -180,7 +198,9 @@ class Decision(Frozen):
                 raise ValueError(
                     f"{self.seen.code} is not a field's reading: it cannot be corrected"
                 )
-        elif self.value is not None:
+            if self.cell is not None and not isinstance(self.value, str):
+                raise ValueError("a member's cell is corrected with one text")
+        elif self.value is not None or self.cell is not None:
             raise ValueError(f"{self.action} takes no value")
         if self.supersedes == self.id:
             raise ValueError("a decision cannot supersede itself")
@@ -202,6 +222,10 @@ class Decision(Frozen):
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2)
+
+    @model_serializer(mode="wrap")
+    def _omit_no_cell(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return without_cell(self.cell, handler(self))
 
 
 def effective(decisions: Iterable[Decision]) -> dict[str, Decision]:
@@ -247,8 +271,24 @@ def _shown(decision: Decision, *, stale: bool) -> FindingReview:
         time=decision.time,
         reason=decision.reason,
         value=decision.value,
+        cell=decision.cell,
         stale=stale,
     )
+
+
+def holds(decision: Decision, field: ExtractedField | None) -> bool:
+    """Whether ``field`` (as now read or corrected) holds what correction ``decision``
+    gave it: the field's value, or the member's cell it names."""
+    if field is None:
+        return False
+    cell = decision.cell
+    if cell is None:
+        return field.value == decision.value
+    members = field.value if isinstance(field.value, list) else []
+    if not 1 <= cell.row <= len(members):
+        return False
+    member = members[cell.row - 1]
+    return isinstance(member, Member) and getattr(member, cell.column) == decision.value
 
 
 def review_of(
@@ -292,8 +332,7 @@ def review_of(
     for decision in by_finding.values():
         if decision.action is not Action.CORRECT or decision.finding in present:
             continue
-        field = (fields or {}).get(decision.seen.field or "")
-        applies = field is not None and field.value == decision.value
+        applies = holds(decision, (fields or {}).get(decision.seen.field or ""))
         shown.append(_shown(decision, stale=not applies))
         if applies:
             decided += 1

@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_serializer,
@@ -377,6 +378,52 @@ class Member(Frozen):
 
 FieldValue = str | int | float | list[str] | list[Member] | None
 
+MemberColumn = Literal["name", "type", "uscc"]
+"""A column of the members table as a ``Member`` keeps it (序号 is not kept)."""
+
+
+def without_cell(cell: object, data: Any) -> Any:
+    """A serialised decision without ``cell`` when it names none: a decision on anything
+    but a member's cell serialises as before cells were kept."""
+    if cell is None and isinstance(data, dict):
+        data.pop("cell", None)
+    return data
+
+
+class MemberCell(Frozen):
+    """One cell of the members table (成员单位表): where a finding about a member lies
+    (its ``key``, ``MemberCell.key_of``) and what a reviewer's correction of a member
+    changes."""
+
+    row: int = Field(
+        ge=1,
+        le=500,
+        description="the row, 1-based, as the table was read (the 序号 printed); one past "
+        "the last row read adds a member the reading lost",
+    )
+    column: MemberColumn
+
+    @property
+    def key(self) -> str:
+        """As a finding's ``key``: ``2.uscc``."""
+        return self.key_of(self.row, self.column)
+
+    @staticmethod
+    def key_of(row: int, column: str) -> str:
+        """The ``key`` of a finding about the cell at ``row`` (1-based) and ``column``."""
+        return f"{row}.{column}"
+
+    @classmethod
+    def from_key(cls, key: str | None) -> MemberCell | None:
+        """The cell a finding's ``key`` names (``2.uscc``); None when it names none."""
+        row, _, column = (key or "").partition(".")
+        if not row.isdigit() or column not in Member.model_fields:
+            return None
+        try:
+            return cls.model_validate({"row": int(row), "column": column})
+        except ValidationError:
+            return None
+
 
 class Doubt(StrEnum):
     """A cue that lowered a reading's confidence: what a reviewer is asked to look at.
@@ -605,9 +652,16 @@ class FindingReview(Frozen):
     time: dt.datetime
     reason: str = ""
     value: FieldValue = None
+    cell: MemberCell | None = Field(
+        None, description="a correction of the members table: the cell ``value`` is for"
+    )
     stale: bool = Field(
         False, description="the finding changed since (its evidence differs): to re-review"
     )
+
+    @model_serializer(mode="wrap")
+    def _omit_no_cell(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return without_cell(self.cell, handler(self))
 
 
 class Review(Frozen):

@@ -47,6 +47,7 @@ from reports.labels import (
     STATUS_LABELS,
     field_labels,
     label_of,
+    member_column_labels,
     seal_slot_labels,
     section_labels,
 )
@@ -153,14 +154,25 @@ class DecisionView:
     stale: bool
 
 
-def decision_views(report: Report, fields: Mapping[str, str] | None = None) -> list[DecisionView]:
-    """The decisions in force on the report's findings (its ``review``), in time order."""
+def decision_views(
+    report: Report,
+    fields: Mapping[str, str] | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> list[DecisionView]:
+    """The decisions in force on the report's findings (its ``review``), in time order; a
+    correction of a member's cell names it (成员单位第6行·单位名称), its columns' headers
+    from ``columns`` (``member_column_labels``)."""
     if report.review is None:
         return []
     return [
         DecisionView(
             finding=d.finding,
-            subject=label_of(d.field, fields or {}) if d.field else "—",
+            subject=(label_of(d.field, fields or {}) if d.field else "—")
+            + (
+                f"第{d.cell.row}行·{(columns or {}).get(d.cell.column, d.cell.column)}"
+                if d.cell
+                else ""
+            ),
             code=d.code.value,
             action=d.action.value,
             action_label=ACTION_LABELS[d.action],
@@ -314,7 +326,7 @@ def report_view(
     ordered = sorted(
         enumerate(report.findings, start=1), key=lambda item: SEVERITY_ORDER[item[1].severity]
     )
-    decisions = decision_views(report, fields)
+    decisions = decision_views(report, fields, member_column_labels(templates, report.annex))
     by_finding = {d.finding: d for d in decisions}
     finding_views = [
         _finding_view(number, finding, fields, slots, sections, pages, crops, by_finding)

@@ -111,6 +111,21 @@ def field_labels(
     return labels
 
 
+def member_column_labels(
+    templates: Mapping[Annex, TemplateSpec], annex: Annex | None = None
+) -> dict[str, str]:
+    """Column key → its printed header, for the members table's columns (``name``,
+    ``type``, ``uscc``; a header's parenthesised options left out)."""
+    labels: dict[str, str] = {}
+    for template in _in_order(templates, annex):
+        for table in template.tables:
+            if table.rows:
+                continue  # a fixed-row table: no members
+            for column in table.columns:
+                labels.setdefault(column.key, column.label.split("（", 1)[0])
+    return labels
+
+
 # A seal's ink and the page edge a half seal runs off, for reviewers.
 SEAL_COLOURS: dict[str, str] = {"red": "红色", "blue": "蓝色", "black": "黑色", "grey": "灰度"}
 SEAL_EDGES: dict[str, str] = {

@@ -35,6 +35,7 @@ from reports.labels import (
     STATUS_LABELS,
     field_labels,
     label_of,
+    member_column_labels,
     seal_slot_labels,
     section_labels,
 )
@@ -79,6 +80,7 @@ def render_summary_xlsx(
     decision ever made is the store's ``decisions/`` (``review log``).
     """
     labels = field_labels(templates)
+    columns = member_column_labels(templates)
     slots = seal_slot_labels(templates)
     sections = section_labels(templates)
     book = Workbook()
@@ -166,7 +168,13 @@ def render_summary_xlsx(
                 r.submission_id,
                 d.finding,
                 d.code.value,
-                label_of(d.field, labels) if d.field else None,
+                (label_of(d.field, labels) if d.field else "")
+                + (
+                    f"第{d.cell.row}行·{columns.get(d.cell.column, d.cell.column)}"
+                    if d.cell
+                    else ""
+                )
+                or None,
                 ACTION_LABELS[d.action],
                 _cell_value(d.value),
                 d.reason or None,

@@ -17,6 +17,15 @@ or dismissed the same way (``decide`` with no submission): their decisions lie u
 reserved ``decisions/{batch}/_batch/`` (``pipeline.decision.BATCH_LEVEL``), hold the
 manifest's sha256 as the one the reviewer saw, and make the batch's own review
 (``batch_review``), shown by the index and the summary and counted in the progress.
+
+On the members table (成员单位表) a correction gives one member's cell: the decision's
+``cell`` (row, column) and its ``value``, the cell's right text normalised as its column's
+type. The table is rebuilt as read with every cell correction in force in place (the
+latest per cell; one past the last row adds a member), its cells' findings worked out
+again, and the checks that use the members (the online comparison, the seals' owners) run
+again. The table's own doubt (FIELD_LOW_CONFIDENCE) is answered by a correction made on
+that finding — the reviewer had the whole table before them —, not by one made on a cell's
+finding.
 """
 
 from __future__ import annotations
@@ -27,15 +36,17 @@ import json
 import logging
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from extractors.checks import check_fields
 from extractors.fields import extract
 from extractors.normalize import normalizer
 from pipeline import ingest
-from pipeline.config import FieldType
+from pipeline.config import FieldType, TableSpec
 from pipeline.decision import (
     BATCH_LEVEL,
     CORRECTABLE,
@@ -57,6 +68,8 @@ from pipeline.model import (
     Finding,
     FindingCode,
     Manifest,
+    Member,
+    MemberCell,
     OnlineRecord,
     Report,
     Review,
@@ -182,6 +195,11 @@ def corrected_value(report: Report, field: str, text: str, rules: Rules) -> Fiel
     template = rules.templates.get(report.annex)
     spec = next((f for f in template.fields if f.key == field), None) if template else None
     if spec is None:
+        if member_table(report, field, rules) is not None:
+            raise InputError(
+                f"字段 {field} 是成员单位表，请指定要更正的行和列 / {field} is the members "
+                "table: give the cell (row, column) to correct"
+            )
         raise InputError(f"字段 {field} 不在该表单中，无法更正 / no field {field} on this form")
     campaign = rules.campaign
     choices = campaign.choices(spec.options_from) if spec.options_from else spec.options
@@ -197,10 +215,80 @@ def corrected_value(report: Report, field: str, text: str, rules: Rules) -> Fiel
     return value
 
 
-def _with_corrections(submission: Submission, corrections: Mapping[str, FieldValue]) -> Submission:
+def member_table(report: Report, field: str | None, rules: Rules) -> TableSpec | None:
+    """The free-row table (the members table) of the report's form keyed ``field``; None
+    when ``field`` is no such table."""
+    template = rules.templates.get(report.annex)
+    if template is None or field is None:
+        return None
+    return next((t for t in template.tables if t.key == field and not t.rows), None)
+
+
+def members_of(report: Report, table: str) -> list[Member]:
+    """The members as the report holds them (read, or corrected)."""
+    read = report.fields.get(table)
+    value = read.value if read is not None else None
+    return [m for m in value if isinstance(m, Member)] if isinstance(value, list) else []
+
+
+def corrected_cell(report: Report, table: str, cell: MemberCell, text: str, rules: Rules) -> str:
+    """A reviewer's ``text`` for one member's ``cell`` of ``table``, normalised as its
+    column's type (a name as an organisation's, a type as one of the printed choices, a
+    credit code as one: upper case, no spaces).
+
+    Raises:
+        InputError: ``table`` is not the form's members table; the row is neither one of
+            the rows the report holds nor the next (a member added); the text does not
+            read as the column's type.
+    """
+    spec = member_table(report, table, rules)
+    if spec is None:
+        raise InputError(f"字段 {table} 不是成员单位表 / {table} is not the members table")
+    rows = len(members_of(report, table))
+    if cell.row > rows + 1:
+        raise InputError(
+            f"成员单位表只有{rows}行：可更正第1至{rows}行，或以第{rows + 1}行补充一家成员单位 / "
+            f"the table has {rows} rows: correct one of them or add row {rows + 1}"
+        )
+    column = next(c for c in spec.columns if c.key == cell.column)
+    campaign = rules.campaign
+    value = normalizer(rules).value(
+        column.type, text, choices=column.options, equivalents=campaign.org_suffix_equivalents
+    )
+    if not isinstance(value, str) or not value:
+        raise InputError(
+            f"“{text}” 不是{column.label}的有效值 / {text!r} does not read as {column.type}"
+        )
+    return value
+
+
+def finding_cell(finding: Finding) -> MemberCell | None:
+    """The member's cell a finding of the members table is about (its ``key``), if one."""
+    return MemberCell.from_key(finding.key) if finding.field is not None else None
+
+
+@dataclass
+class Corrections:
+    """The corrections in force on one submission (``corrections_in_force``)."""
+
+    fields: dict[str, FieldValue] = field(default_factory=dict)
+    """field → the right value (fields other than the members table)"""
+    cells: dict[tuple[str, MemberCell], str] = field(default_factory=dict)
+    """(table, cell) → the cell's right text: the latest correction of each cell"""
+    answered: set[str] = field(default_factory=set)
+    """tables whose own doubt (FIELD_LOW_CONFIDENCE) a correction made on it answered"""
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.cells)
+
+    def tables(self) -> set[str]:
+        return {table for table, _ in self.cells}
+
+
+def _with_corrections(submission: Submission, corrections: Corrections, rules: Rules) -> Submission:
     """The extracted ``submission`` with the reviewers' values in place of the readings."""
     fields = dict(submission.fields)
-    for key, value in corrections.items():
+    for key, value in corrections.fields.items():
         old = fields.get(key)
         raw = "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
         fields[key] = ExtractedField(
@@ -210,10 +298,65 @@ def _with_corrections(submission: Submission, corrections: Mapping[str, FieldVal
             bbox=old.bbox if old else None,
             confidence=1.0,
         )
+    tables = corrections.tables()
+    for table in tables:
+        fields[table] = _with_cells(fields.get(table), table, corrections)
     findings = tuple(
-        f for f in submission.findings if not (f.field in corrections and f.code in READING_CODES)
+        f
+        for f in submission.findings
+        if f.code not in READING_CODES
+        or (f.field not in corrections.fields and f.field not in tables)
     )
-    return submission.model_copy(update={"fields": fields, "findings": findings})
+    corrected = submission.model_copy(update={"fields": fields, "findings": findings})
+    if not tables or submission.annex not in rules.templates:
+        return corrected
+    # the corrected tables' own findings worked out again: the cells still blank or
+    # malformed, the table's doubt while no correction answered it
+    normalize = normalizer(rules)
+    again = check_fields(
+        corrected,
+        rules.templates[submission.annex],
+        rules.campaign,
+        rules=rules.checks,
+        review=rules.review,
+        normalize=normalize,
+    )
+    return corrected.model_copy(
+        update={"findings": (*findings, *(f for f in again if f.field in tables))}
+    )
+
+
+def _with_cells(
+    read: ExtractedField | None, table: str, corrections: Corrections
+) -> ExtractedField:
+    """The members table ``read`` with the corrections of its cells in place (rows in
+    order, so that rows added one after another follow each other)."""
+    members = (
+        [m for m in read.value if isinstance(m, Member)]
+        if read is not None and isinstance(read.value, list)
+        else []
+    )
+    cells = sorted(
+        ((cell, text) for (key, cell), text in corrections.cells.items() if key == table),
+        key=lambda item: (item[0].row, item[0].column),
+    )
+    for cell, text in cells:
+        if cell.row == len(members) + 1:
+            members.append(Member(name="", type="", uscc=""))
+        if cell.row > len(members):
+            log.warning("%s row %d: no such row now, correction not applied", table, cell.row)
+            continue
+        members[cell.row - 1] = members[cell.row - 1].model_copy(update={cell.column: text})
+    answered = table in corrections.answered
+    if read is None:
+        return ExtractedField(value=members, raw="", confidence=1.0)
+    return read.model_copy(
+        update={
+            "value": members,
+            "confidence": 1.0 if answered else read.confidence,
+            "doubts": () if answered else read.doubts,
+        }
+    )
 
 
 def _alike(finding: Finding) -> str:
@@ -222,15 +365,15 @@ def _alike(finding: Finding) -> str:
 
 def recheck_corrected(
     report: Report,
-    corrections: Mapping[str, FieldValue],
+    corrections: Corrections,
     rules: Rules,
     online: tuple[OnlineRecord, ...] | None,
 ) -> Report:
-    """``report`` checked again with ``corrections`` (field → right value) in place of
-    its readings: extraction from the pages as read, the paper validators, and — with the
-    batch's online export (``online``; None: the batch has none) — the comparison with
-    the submission's filing. What the checks across the batch added besides (matching,
-    copies) is kept as it was.
+    """``report`` checked again with ``corrections`` (fields' and members' cells' right
+    values) in place of its readings: extraction from the pages as read, the paper
+    validators, and — with the batch's online export (``online``; None: the batch has
+    none) — the comparison with the submission's filing. What the checks across the
+    batch added besides (matching, copies) is kept as it was.
 
     Raises:
         InputError: the report has no pages to check again (a quarantined file).
@@ -241,7 +384,7 @@ def recheck_corrected(
     context = validation_context(rules, report.received)
     extracted = extract(submission, rules)
     before = validate(extracted, context)
-    after = validate(_with_corrections(extracted, corrections), context)
+    after = validate(_with_corrections(extracted, corrections, rules), context)
     before_found, after_found = list(before.findings), list(after.findings)
     if online is not None:
         match = report.online
@@ -250,13 +393,15 @@ def recheck_corrected(
         before_found += validate_online(before, online_context)
         after_found += validate_online(after, online_context)
     # what the batch checks added (matching, copies): the stored findings the checks of
-    # the uncorrected submission do not give again
+    # the uncorrected submission do not give again. A reading's findings are never the
+    # batch's: one the checks no longer give (a report stored before member cells were
+    # keyed, its blank cell's finding without its cell) is not carried beside the new one
     machine = Counter(_alike(f) for f in before_found)
     kept = []
     for finding in report.findings:
         if machine[_alike(finding)] > 0:
             machine[_alike(finding)] -= 1
-        else:
+        elif finding.code not in READING_CODES:
             kept.append(finding)
     findings = (*after_found, *kept)
     update: dict[str, object] = {
@@ -363,6 +508,7 @@ def decide(
     user: str,
     reason: str = "",
     value: str | None = None,
+    cell: MemberCell | None = None,
     online: Path | None = None,
     now: dt.datetime | None = None,
     republish: bool = True,
@@ -370,18 +516,22 @@ def decide(
     """Record one reviewer's decision on a finding of a stored report, and publish what
     it changes: the report (a new version, with its review), its HTML, the batch's index
     and summary. *correct* first checks the submission again with the value
-    (``recheck_corrected``). With no ``submission``, the finding is one of the batch's
-    own (``decide_batch_finding``).
+    (``recheck_corrected``). On a finding of the members table it corrects one member's
+    ``cell``: the one the finding is about when it is a cell's (its ``key``), else the
+    one given (``cell`` given always wins). With no ``submission``, the finding is one of
+    the batch's own (``decide_batch_finding``).
 
     Raises:
         InputError: an unknown batch, submission or finding; a value where none is taken
             or none where one is needed; a dismiss without reason; a finding that is no
-            field's reading corrected; a value that does not read as the field's type.
+            field's reading corrected; a value that does not read as the field's type; a
+            cell given for a field that is no table, or none for a finding of the table
+            that is about no one cell.
     """
     from usecases.publish import publish_reports
 
     if submission is None:
-        if value is not None:
+        if value is not None or cell is not None:
             raise InputError(
                 "批次问题只能确认或驳回，不能更正 / a batch's own finding takes no --value"
             )
@@ -408,7 +558,7 @@ def decide(
     if target is None:
         raise InputError(f"报告 {submission} 中没有问题 {finding} / no finding {finding}")
     earlier = effective(load_decisions(store, batch, submission)).get(finding)
-    if action is not Action.CORRECT and value is not None:
+    if action is not Action.CORRECT and (value is not None or cell is not None):
         raise InputError(f"{action} 不需要 --value / {action} takes no value")
     new_report: Report | None = None
     normalised: FieldValue = None
@@ -419,9 +569,26 @@ def decide(
             raise InputError(
                 f"{target.code} 不是字段读取结果，不能更正 / {target.code} cannot be corrected"
             )
-        normalised = corrected_value(report, target.field, value, rules)
         corrections = corrections_in_force(load_decisions(store, batch, submission))
-        corrections[target.field] = normalised
+        if member_table(report, target.field, rules) is not None:
+            cell = cell or finding_cell(target)
+            if cell is None:
+                raise InputError(
+                    "请指定要更正的成员单位所在行和列（名称、类型或统一社会信用代码） / "
+                    "give the member's cell to correct: --row N --column name|type|uscc"
+                )
+            normalised = corrected_cell(report, target.field, cell, value, rules)
+            corrections.cells[(target.field, cell)] = normalised
+            if target.code is FindingCode.FIELD_LOW_CONFIDENCE:
+                corrections.answered.add(target.field)
+        else:
+            if cell is not None:
+                raise InputError(
+                    f"字段 {target.field} 不是成员单位表，不能指定行列 / "
+                    f"{target.field} is no table: a cell is not taken"
+                )
+            normalised = corrected_value(report, target.field, value, rules)
+            corrections.fields[target.field] = normalised
         new_report = recheck_corrected(
             report, corrections, rules, stored_online(store, manifest, rules, online)
         )
@@ -433,6 +600,7 @@ def decide(
             finding=finding,
             action=action,
             value=normalised,
+            cell=cell,
             reason=reason,
             user=user,
             time=now or utc_now(),
@@ -526,13 +694,26 @@ def republish_batch_pages(store: ObjectStore, batch: str, rules: Rules) -> None:
     write_batch_pages(store, manifest, reviewed_from(store, reports), rules)
 
 
-def corrections_in_force(decisions: Iterable[Decision]) -> dict[str, FieldValue]:
-    """The field values reviewers' corrections give a submission (field → value): the
-    effective *correct* decisions, latest last."""
-    out: dict[str, FieldValue] = {}
+def corrections_in_force(decisions: Iterable[Decision]) -> Corrections:
+    """The values reviewers' corrections give a submission: each field's by the effective
+    *correct* decision on its finding, latest last; each member's cell by the latest
+    correction of that cell, whatever came after on its finding (a cell corrected on a
+    FIELD_MISMATCH of the members, which another member keeps, stays corrected when the
+    mismatch is then confirmed); and the tables a correction on their own doubt answered
+    (``Corrections.answered``)."""
+    out = Corrections()
     for decision in sorted(effective(decisions).values(), key=lambda d: d.order):
-        if decision.action is Action.CORRECT and decision.seen.field is not None:
-            out[decision.seen.field] = decision.value
+        if decision.action is not Action.CORRECT or decision.seen.field is None:
+            continue
+        if decision.cell is None:
+            out.fields[decision.seen.field] = decision.value
+    for decision in sorted(decisions, key=lambda d: d.order):
+        table, cell = decision.seen.field, decision.cell
+        if decision.action is not Action.CORRECT or table is None or cell is None:
+            continue
+        out.cells[(table, cell)] = str(decision.value)
+        if decision.seen.code is FindingCode.FIELD_LOW_CONFIDENCE:
+            out.answered.add(table)
     return out
 
 
@@ -587,11 +768,15 @@ def corrections_carried(
     for spooled, lean in waiting:
         corrections = corrections_in_force(by_submission.get(lean.submission_id, ()))
         doubted = {f.field for f in lean.findings if f.code in READING_CODES}
-        due = {
-            key: value
-            for key, value in corrections.items()
+        due = [
+            key
+            for key, value in corrections.fields.items()
             if key in doubted or key not in lean.fields or lean.fields[key].value != value
-        }
+        ] + [
+            f"{table}:{cell.key}"
+            for (table, cell), text in corrections.cells.items()
+            if table in doubted or _cell_text(lean, table, cell) != text
+        ]
         if not due:
             out.append((spooled, lean))
             continue
@@ -606,41 +791,9 @@ def corrections_carried(
     return out
 
 
-# --- who may decide --------------------------------------------------------------------
-
-USERS_KEY = "auth/users.json"
-"""The store's users (``shenbao users``): read here only for the names and roles."""
-
-DECIDING_ROLES = frozenset({"reviewer", "admin"})
-
-
-def check_reviewer(store: ObjectStore, name: str) -> str:
-    """``name``, when the store's users (``auth/users.json``) hold it with a role that
-    decides (reviewer, admin); its role.
-
-    Raises:
-        InputError: the store has no users yet, the name is not one of them, or a viewer's.
-    """
-    try:
-        data = json.loads(store.get_bytes(USERS_KEY))
-    except ObjectMissingError:
-        raise InputError(
-            "存储中尚无用户：请先用 shenbao users add NAME --role reviewer 添加复核人 / "
-            "the store has no users: add one with `shenbao users add NAME --role reviewer`"
-        ) from None
-    except ValueError:
-        raise InputError(f"{USERS_KEY} 不是有效的 JSON / is not valid JSON") from None
-    users = data.get("users", []) if isinstance(data, dict) else []
-    role = next(
-        (u.get("role") for u in users if isinstance(u, dict) and u.get("name") == name), None
-    )
-    if role is None:
-        raise InputError(f"用户 {name} 不存在 / no user {name!r} (shenbao users list)")
-    if role not in DECIDING_ROLES:
-        raise InputError(
-            f"用户 {name} 的角色为 {role}，只能查看，不能复核 / a {role} cannot decide"
-        )
-    return str(role)
+def _cell_text(report: Report, table: str, cell: MemberCell) -> str | None:
+    members = members_of(report, table)
+    return getattr(members[cell.row - 1], cell.column) if cell.row <= len(members) else None
 
 
 # --- how far review has got ------------------------------------------------------------

@@ -44,6 +44,7 @@ from pipeline.model import (
     Finding,
     FindingCode,
     Manifest,
+    MemberCell,
     Page,
     Report,
     Review,
@@ -70,6 +71,7 @@ from reports.labels import (
     STATUS_LABELS,
     field_labels,
     label_of,
+    member_column_labels,
 )
 from storage.base import ObjectMissingError, ObjectStore, report_key
 from usecases.filing import Agreement, BatchExport, ExportState, batch_export, beside_filing
@@ -77,7 +79,10 @@ from usecases.reconcile import fetch_original
 from usecases.review import (
     batch_review,
     decide,
+    finding_cell,
     load_decisions,
+    member_table,
+    members_of,
     original_of,
     republish_batch_pages,
     republish_review,
@@ -355,6 +360,37 @@ def batch_finding_items(
 
 
 @dataclass(frozen=True)
+class CellChoice:
+    """A correction of the members table: which member's cell (the rows read, one more to
+    add a member the reading lost; the columns), chosen beforehand when the finding is
+    about one cell."""
+
+    rows: list[tuple[int, str]]
+    columns: list[tuple[str, str]]
+    row: int | None
+    column: str | None
+
+
+def cell_choice(report: Report, finding: Finding, rules: Rules) -> CellChoice | None:
+    """The cell choice of a correctable finding of the members table; None for any other."""
+    table = member_table(report, finding.field, rules)
+    if table is None:
+        return None
+    members = members_of(report, table.key)
+    rows = [(n, f"{n} {m.name or '（名称空白）'}") for n, m in enumerate(members, start=1)]
+    rows.append((len(members) + 1, f"{len(members) + 1}（补充一家成员单位）"))
+    labels = member_column_labels(rules.templates, report.annex)
+    columns = [(key, labels.get(key, key)) for key in ("name", "type", "uscc")]
+    cell = finding_cell(finding)
+    return CellChoice(
+        rows=rows,
+        columns=columns,
+        row=cell.row if cell else None,
+        column=cell.column if cell else None,
+    )
+
+
+@dataclass(frozen=True)
 class FindingItem:
     """One finding of the submission page: its words (``view``) and where it is."""
 
@@ -366,6 +402,7 @@ class FindingItem:
     open: bool
     correctable: bool = False
     field: str | None = None
+    cell: CellChoice | None = None
 
 
 @dataclass(frozen=True)
@@ -606,6 +643,7 @@ def submission_view(
     for finding_view in view.findings:
         finding = report.findings[finding_view.number - 1]
         on_page = finding.page if finding.page in pages else None
+        correctable = finding.code in CORRECTABLE and finding.field is not None
         items.append(
             FindingItem(
                 id=finding.id or f"n{finding_view.number}",
@@ -614,8 +652,9 @@ def submission_view(
                 bbox=tuple(finding.bbox) if finding.bbox and on_page else None,  # type: ignore[arg-type]
                 crop=f"/files/{finding.evidence}" if finding.evidence else None,
                 open=finding.id in opened,
-                correctable=finding.code in CORRECTABLE and finding.field is not None,
+                correctable=correctable,
                 field=finding.field,
+                cell=cell_choice(report, finding, rules) if correctable else None,
             )
         )
     export = exports.of(store, load_manifest(store, batch), rules)
@@ -827,6 +866,21 @@ def _text_of(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _cell_of(form: FormData) -> MemberCell | None:
+    """The member's cell a correction's form names (``row``, ``column``); None without.
+
+    Raises:
+        InputError: a row or column that is none of the table's.
+    """
+    row, column = _text_of(form, "row"), _text_of(form, "column")
+    if not row and not column:
+        return None
+    try:
+        return MemberCell.model_validate({"row": row, "column": column})
+    except ValidationError:
+        raise InputError("请选择要更正的成员单位所在行和列。") from None
+
+
 def _chinese(message: str) -> str:
     """An InputError's words for the page: its Chinese half (the errors read
     "中文 / English")."""
@@ -951,6 +1005,7 @@ def add_pages(app: FastAPI) -> None:
         reason, value = _text_of(form, "reason"), _text_of(form, "value")
         try:
             action = Action(_text_of(form, "action"))
+            cell = _cell_of(form) if action is Action.CORRECT else None
             if action is Action.DISMISS and not reason:
                 raise InputError("驳回需要填写理由。")
             if action is Action.CORRECT and not value:
@@ -970,6 +1025,7 @@ def add_pages(app: FastAPI) -> None:
                     user=user.name,
                     reason=reason,
                     value=value if action is Action.CORRECT else None,
+                    cell=cell,
                     republish=False,
                 )
             republisher.submit(store, batch, submission)

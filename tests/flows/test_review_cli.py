@@ -9,10 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from pipeline.model import FindingCode, Manifest, Report
+from pipeline.model import FindingCode, Manifest, Member, Report
 from storage.base import decisions_prefix, manifest_key, report_key
 from storage.local_store import LocalStore
 from tests.usecases.test_review import BATCH, P001, export_with, publish
+from tests.usecases.test_review_members import SIXTH, members_export
+from workbench.users import Role, add_user, hash_password
 
 runner = CliRunner()
 
@@ -29,10 +31,10 @@ def stored(tmp_path: Path) -> tuple[str, str]:
 
 
 def with_users(store: str, *users: tuple[str, str]) -> None:
-    folder = Path(store) / "auth"
-    folder.mkdir(exist_ok=True)
-    body = {"users": [{"name": name, "role": role} for name, role in users]}
-    (folder / "users.json").write_text(json.dumps(body), encoding="utf-8")
+    """The store's users (``shenbao users add``), each with a password of no use here."""
+    hashed = hash_password("not used by these tests")
+    for name, role in users:
+        add_user(LocalStore(Path(store)), name, Role(role), hashed)
 
 
 def decide(store: str, finding: str, *extra: str) -> list[str]:
@@ -132,3 +134,55 @@ def test_a_batch_finding_is_decided_without_submission_and_logged(
     assert entry["seen"]["key"] == "GZ2022-0115"
     table = runner.invoke(app, ["review", "log", "--store", store, "--batch", BATCH])
     assert table.exit_code == 0 and "（批次）" in table.output and "确认" in table.output
+
+
+def test_a_member_is_corrected_by_row_and_column(tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    store = LocalStore(store_dir)
+    publish(store, tmp_path, members_export(tmp_path, SIXTH, "贵州大学"))
+    report = Report.model_validate_json(store.get_bytes(report_key(BATCH, P001)))
+    (mismatch,) = [
+        f.id
+        for f in report.findings
+        if f.code is FindingCode.FIELD_MISMATCH and f.field == "members"
+    ]
+    assert mismatch is not None
+    with_users(str(store_dir), ("wang.wu", "admin"))
+    correct = decide(str(store_dir), mismatch, "--action", "correct", "--user", "wang.wu")
+
+    alone = runner.invoke(app, [*correct, "--value", "贵州大学", "--row", "6"])
+    assert alone.exit_code == 1 and "--row and --column go together" in alone.output
+    unknown = runner.invoke(app, [*correct, "--value", "x", "--row", "6", "--column", "phone"])
+    assert unknown.exit_code == 1 and "name, type or uscc" in unknown.output
+    uncelled = runner.invoke(app, [*correct, "--value", "贵州大学"])
+    assert uncelled.exit_code == 1 and "--row N --column" in uncelled.output
+    assert store.list(decisions_prefix(BATCH)) == []
+
+    done = runner.invoke(app, [*correct, "--value", "贵州大学", "--row", "6", "--column", "name"])
+    assert done.exit_code == 0, done.output
+    assert "通过（已复核）" in done.output
+    after = Report.model_validate_json(store.get_bytes(report_key(BATCH, P001)))
+    members = after.fields["members"].value
+    assert isinstance(members, list) and isinstance(members[5], Member)
+    assert members[5].name == "贵州大学"
+    log = ["review", "log", "--store", str(store_dir), "--batch", BATCH]
+    logged = runner.invoke(app, [*log, "--json"])
+    assert logged.exit_code == 0, logged.output
+    (entry,) = json.loads(logged.output)
+    assert entry["cell"] == {"row": 6, "column": "name"} and entry["value"] == "贵州大学"
+    table = runner.invoke(app, log)
+    assert table.exit_code == 0 and "第6行" in "".join(table.output.split())
+
+
+def test_a_correction_of_a_field_takes_no_cell(stored: tuple[str, str]) -> None:
+    store, finding = stored
+    with_users(store, ("li.na", "reviewer"))
+    result = runner.invoke(
+        app,
+        [
+            *decide(store, finding, "--action", "correct", "--value", "王大明"),
+            *("--user", "li.na", "--row", "1", "--column", "name"),
+        ],
+    )
+    assert result.exit_code == 1 and "a cell is not taken" in result.output
+    assert LocalStore(Path(store)).list(decisions_prefix(BATCH)) == []

@@ -21,7 +21,7 @@ from pipeline.decision import (
     review_of,
     still_applies,
 )
-from pipeline.model import ExtractedField, Finding, FindingCode, identified
+from pipeline.model import ExtractedField, Finding, FindingCode, Member, MemberCell, identified
 
 T0 = dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.UTC)
 SHA = "a" * 64
@@ -203,3 +203,52 @@ def test_a_correction_that_cleared_its_finding_shows_while_the_field_holds_its_v
     changed = review_of((), (corrected,), other)
     assert changed is not None and changed.decisions[0].stale and changed.stale == 1
     assert changed.status is ReviewStatus.NEEDS_REVIEW
+
+
+(BLANK_USCC,) = identified(
+    (
+        Finding.of(
+            FindingCode.FIELD_MISSING, "第2行统一社会信用代码未填写", field="members", key="2.uscc"
+        ),
+    ),
+    "P001-p001-009",
+)
+
+
+def members(*uscc: str) -> dict[str, ExtractedField]:
+    rows = [Member(name=f"单位{n}", type="企业", uscc=code) for n, code in enumerate(uscc, 1)]
+    return {"members": ExtractedField(value=rows, raw="", confidence=1.0)}
+
+
+def test_a_correction_of_a_members_cell_names_its_cell_and_serialises_it_only_then() -> None:
+    cell = MemberCell(row=2, column="uscc")
+    made = decision(BLANK_USCC, Action.CORRECT, value="915202004618874330").model_copy(
+        update={"cell": cell}
+    )
+    again = Decision.model_validate_json(made.to_json())
+    assert again == made and again.cell == cell
+    assert '"cell"' not in decision(MISMATCH, Action.CORRECT, value="王五").to_json()
+    with pytest.raises(ValidationError, match="takes no value"):
+        Decision.model_validate(
+            decision(BLANK_USCC).model_dump(by_alias=True) | {"cell": cell.model_dump()}
+        )
+    with pytest.raises(ValidationError, match="one text"):
+        Decision.model_validate(
+            decision(BLANK_USCC, Action.CORRECT, value=["a", "b"]).model_dump(by_alias=True)
+            | {"cell": cell.model_dump()}
+        )
+    assert MemberCell.from_key(BLANK_USCC.key) == cell and MemberCell.from_key("2.phone") is None
+
+
+def test_a_members_cell_correction_holds_while_that_cell_holds_its_value() -> None:
+    corrected = decision(BLANK_USCC, Action.CORRECT, value="915202004618874330").model_copy(
+        update={"cell": MemberCell(row=2, column="uscc")}
+    )
+    review = review_of((), (corrected,), members("91520300277218969X", "915202004618874330"))
+    assert review is not None and review.status is ReviewStatus.PASS_REVIEWED
+    assert review.decisions[0].cell == corrected.cell and not review.decisions[0].stale
+    # the row read otherwise, or lost: to review again
+    for fields in (members("91520300277218969X", "915202004618874331"), members("9152")):
+        changed = review_of((), (corrected,), fields)
+        assert changed is not None and changed.decisions[0].stale
+        assert changed.status is ReviewStatus.NEEDS_REVIEW

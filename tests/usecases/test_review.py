@@ -29,7 +29,6 @@ from storage.base import (
     versions_of,
 )
 from storage.local_store import LocalStore
-from storage.minio_store import MinioStore
 from tests.readers import SAMPLES, SETTINGS, NoOcr
 from tests.rulebook import RULES
 from usecases.check import checker
@@ -119,14 +118,6 @@ def unsure_legal_rep(report: Report) -> Report:
         )
         pages.append(page.model_copy(update={"lines": lines}))
     return report.model_copy(update={"pages": tuple(pages)})
-
-
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
-    if request.param == "s3":
-        s3: MinioStore = request.getfixturevalue("s3_store")
-        return s3
-    return LocalStore(tmp_path / "store")
 
 
 def finding_of(report: Report, code: FindingCode, field: str) -> str:

@@ -22,7 +22,8 @@ function batchFilters() {
 
 // The submission page (and the batch page's own findings, which have no pages): one page shown at a time; a finding chosen (click, j/k, ↓/↑)
 // shows its page with its box highlighted; Enter/c confirms it, d dismisses it (with a
-// reason), e corrects its field (after a decision the server sends the next open one).
+// reason), e corrects its field — on the members table one member's cell, its row and
+// column chosen in the form — (after a decision the server sends the next open one).
 function submissionPage() {
   const findings = Array.from(document.querySelectorAll("li.finding"));
   const figures = Array.from(document.querySelectorAll("figure.page"));
@@ -94,7 +95,9 @@ function submissionPage() {
     } else if (key === "d") {
       item.querySelector("form.dismiss input[name=reason]").focus();
     } else if (key === "e") {
-      const box = item.querySelector("form.correct input[name=value]");
+      // a member's cell not yet chosen: its row first (Tab to the column, then the value)
+      const row = item.querySelector("form.correct select[name=row]");
+      const box = row && !row.value ? row : item.querySelector("form.correct input[name=value]");
       if (box) box.focus();
       else say("这条问题不是字段的识别结果，不能更正；可确认或驳回。");
     }
