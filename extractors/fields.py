@@ -452,8 +452,8 @@ def _ink_continues(lines: list[TextLine], page: Page, rules: UnreadInkRules) -> 
 
 
 def _ink_precedes(line: TextLine, label: TextLine, page: Page, rules: UnreadInkRules) -> bool:
-    """Whether the value's line starts late with a seal's unread ink over the row up to
-    its start (its first characters under the seal, unseen by the OCR).
+    """Whether the value's line starts late with a seal's unread ink, or a seal found,
+    over the row up to its start (its first characters under the seal, unseen by the OCR).
 
     Late: the lines within ``precede_rows`` row heights above and below that start right
     of the label's end (none inside a found seal: its lettering) start, in the median, at
@@ -485,8 +485,12 @@ def _ink_precedes(line: TextLine, label: TextLine, page: Page, rules: UnreadInkR
     ]
     if not starts or x0 - statistics.median(starts) < rules.precede_late * row:
         return False
-    for blob in page.unread:
-        bx0, by0, bx1, by1 = blob.bbox
+    # a seal found over the row counts as its ink (a 1-bit copy's seal, as dark as the
+    # type, over the value's start: 毕节 of 毕节黔通… unread, the value read from right of
+    # the ring); unread ink left of the value may run on past it, a seal's box does not
+    inks = [blob.bbox for blob in page.unread]
+    inks += [seal.bbox for seal in page.seals if seal.edge is None]
+    for bx0, by0, bx1, by1 in inks:
         if bx0 >= x0 or not x0 - rules.precede_gap * row <= bx1 <= x0 + rules.precede_lead * row:
             continue
         if by0 <= y0 and by1 >= y1:
@@ -1388,7 +1392,7 @@ def read_field(
                 signs = (*(d for d in signs if d.cue is not Doubt.NEAR_CHOICE), near)
             # ink the OCR did not read, where the value is or goes on (the characters an
             # authority read surely lost are the seal's: explained)
-            if page.unread and not sure_fit:
+            if (page.unread or page.seals) and not sure_fit:
                 blank = source is None and not raw.strip()
                 # a date read to its 日 did not stop short, whatever ink lies past it
                 ended = spec.type is FieldType.DATE and parsed and _read_to_its_end(raw, rules)

@@ -275,6 +275,29 @@ def test_a_value_starting_late_under_a_seal_is_not_sure() -> None:
     assert Doubt.INK_PRECEDES not in {d.cue for d in alone.doubts}
 
 
+def test_a_value_starting_late_right_of_a_found_seal_is_not_sure() -> None:
+    """A 1-bit cover (tuned bw-turned-glyph-cross, s20-all P037): the seal found over the
+    row as dark as the type, 毕节 of 毕节黔通农产品开发研究院 lost under it, the value read
+    from the seal's edge on and no unread ink said so (the seal's own blob runs on past
+    the value's start)."""
+    late = _line("智能终端制造业创新中心", (0.441, 0.426, 0.674, 0.446))
+    page = _page([COVER_LABEL, late, *COVER_ROWS], [])
+    seal = SealMark(bbox=(0.235, 0.399, 0.44, 0.536), shape="round", colour="grey", confidence=0.69)
+    reading = _read("center_name", page.model_copy(update={"seals": (seal,)}))
+    assert needs_review(reading.confidence, RULES.review)
+    assert Doubt.INK_PRECEDES in {d.cue for d in reading.doubts}
+    # the same seal, the value read in full from where its neighbours start: sure
+    whole = _line("贵州省智能终端制造业创新中心", (0.384, 0.426, 0.674, 0.446))
+    page = _page([COVER_LABEL, whole, *COVER_ROWS], [])
+    reading = _read("center_name", page.model_copy(update={"seals": (seal,)}))
+    assert not needs_review(reading.confidence, RULES.review)
+    # a seal half off the page's edge (骑缝章) is no seal over the row
+    edge = seal.model_copy(update={"edge": "left"})
+    page = _page([COVER_LABEL, late, *COVER_ROWS], [])
+    reading = _read("center_name", page.model_copy(update={"seals": (edge,)}))
+    assert Doubt.INK_PRECEDES not in {d.cue for d in reading.doubts}
+
+
 def test_a_value_starting_with_its_neighbours_under_a_seal_stays_sure() -> None:
     """The seal's ink reaches the row's start as before, but the value starts where the
     values above and below it do: read in full."""
