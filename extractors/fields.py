@@ -452,8 +452,8 @@ def _ink_continues(lines: list[TextLine], page: Page, rules: UnreadInkRules) -> 
 
 
 def _ink_precedes(line: TextLine, label: TextLine, page: Page, rules: UnreadInkRules) -> bool:
-    """Whether the value's line starts late with a seal's unread ink over the row up to
-    its start (its first characters under the seal, unseen by the OCR).
+    """Whether the value's line starts late with a seal's unread ink, or a seal found,
+    over the row up to its start (its first characters under the seal, unseen by the OCR).
 
     Late: the lines within ``precede_rows`` row heights above and below that start right
     of the label's end (none inside a found seal: its lettering) start, in the median, at
@@ -485,8 +485,12 @@ def _ink_precedes(line: TextLine, label: TextLine, page: Page, rules: UnreadInkR
     ]
     if not starts or x0 - statistics.median(starts) < rules.precede_late * row:
         return False
-    for blob in page.unread:
-        bx0, by0, bx1, by1 = blob.bbox
+    # a seal found over the row counts as its ink (a 1-bit copy's seal, as dark as the
+    # type, over the value's start: 毕节 of 毕节黔通… unread, the value read from right of
+    # the ring); unread ink left of the value may run on past it, a seal's box does not
+    inks = [blob.bbox for blob in page.unread]
+    inks += [seal.bbox for seal in page.seals if seal.edge is None]
+    for bx0, by0, bx1, by1 in inks:
         if bx0 >= x0 or not x0 - rules.precede_gap * row <= bx1 <= x0 + rules.precede_lead * row:
             continue
         if by0 <= y0 and by1 >= y1:
@@ -1388,7 +1392,7 @@ def read_field(
                 signs = (*(d for d in signs if d.cue is not Doubt.NEAR_CHOICE), near)
             # ink the OCR did not read, where the value is or goes on (the characters an
             # authority read surely lost are the seal's: explained)
-            if page.unread and not sure_fit:
+            if (page.unread or page.seals) and not sure_fit:
                 blank = source is None and not raw.strip()
                 # a date read to its 日 did not stop short, whatever ink lies past it
                 ended = spec.type is FieldType.DATE and parsed and _read_to_its_end(raw, rules)
@@ -1581,7 +1585,12 @@ def _same_day_dates(
 ) -> tuple[dict[str, ExtractedField], frozenset[str]]:
     """Dates signed together on two pages (``rules/plausibility.yaml`` ``same_day``) read
     alike off a scan, each on its own page: two readings of one date, each revised by the
-    other (``plausibility.combine_readings``). Also the keys so confirmed."""
+    other (``plausibility.combine_readings``). Also the keys so confirmed.
+
+    Read differently, they may be signed on different days — but not when one reads as the
+    other with one character lost (2022年7月1日 and 2022年7月16日: the 6 lost under a seal's
+    ring on a 1-bit page, read at 1.0): one of the two is misread, both go to review — or
+    the shorter alone, when a found seal lies over it and none over the other."""
     judge = rules.plausibility
     scanned = {n for n, page in pages.items() if page.kind is SourceKind.SCAN}
     out = dict(fields)
@@ -1595,14 +1604,46 @@ def _same_day_dates(
             or b.page not in scanned
             or a.page == b.page  # one page's two dates are not read apart
             or not isinstance(a.value, str)
-            or a.value != b.value
         ):
+            continue
+        if a.value != b.value:
+            if isinstance(b.value, str) and _one_lost(a.raw, b.raw, rules):
+                cap = judge.agreement.disagreement_cap
+                pair = [(first, a, b), (second, b, a)]
+                sealed = [p for p in pair if _under_seal(p[1], pages)]
+                shorter = min(pair, key=lambda p: len(normalizer(rules).text(p[1].raw)))
+                if sealed == [shorter]:
+                    pair = sealed  # the one under a seal lost it, the other is read clear
+                for key, field, other in pair:
+                    shown = other.raw or str(other.value)
+                    out[key] = doubted(
+                        field, min(field.confidence, cap), Doubt.DISAGREE, shown, effect=cap
+                    )
             continue
         threshold = rules.review.review_threshold
         out[first] = plausibility.combine_readings(a, b, judge, threshold, first)
         out[second] = plausibility.combine_readings(b, a, judge, threshold, second)
         confirmed |= {first, second}
     return out, frozenset(confirmed)
+
+
+def _under_seal(field: ExtractedField, pages: dict[int, Page]) -> bool:
+    """Whether a found seal (not a half one at the page's edge) overlaps the field's box."""
+    page = pages.get(field.page) if field.page is not None else None
+    if page is None or field.bbox is None:
+        return False
+    x0, y0, x1, y1 = field.bbox
+    return any(
+        s.edge is None and s.bbox[0] < x1 and x0 < s.bbox[2] and s.bbox[1] < y1 and y0 < s.bbox[3]
+        for s in page.seals
+    )
+
+
+def _one_lost(one: str, other: str, rules: Rules) -> bool:
+    """Whether one text is the other with one character lost (spaces aside)."""
+    normalize = normalizer(rules)
+    a, b = sorted((normalize.text(one), normalize.text(other)), key=len)
+    return bool(a) and len(b) == len(a) + 1 and plausibility.in_order(a, b) == len(a)
 
 
 def _doubt_date_order(

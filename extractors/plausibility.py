@@ -200,13 +200,16 @@ def issuer_near_miss(text: str, issuers: Sequence[str], normalize: Normalizer) -
     return None
 
 
-def word_near_miss(text: str, vocabulary: Vocabulary) -> str | None:
+def word_near_miss(text: str, vocabulary: Vocabulary, common: bool = False) -> str | None:
     """The common word a name's character is one look-alike from making — 白酒 for the
-    自 of 贵州省自酒… — when that character makes a word with neither neighbour, or None."""
+    自 of 贵州省自酒… — when that character makes a word with neither neighbour, or None.
+    ``common``: a name of common words only (an innovation platform's), where a rare word
+    (小范, for 示范) is none."""
     words, alike = vocabulary.words, vocabulary.look_alikes
+    least = vocabulary.min_frequency if common else 1
     for i, ch in enumerate(text):
         starts = [j for j in (i - 1, i) if j >= 0 and j + 2 <= len(text)]
-        if any(text[j : j + 2] in words for j in starts):
+        if any(words.get(text[j : j + 2], 0) >= least for j in starts):
             continue
         for other in alike.get(ch, ()):
             misread = text[:i] + other + text[i + 1 :]
@@ -464,7 +467,8 @@ def plausibility(
     if (
         vocabulary is not None
         and key in r.vocabulary.fields
-        and (word := word_near_miss(text, vocabulary)) is not None
+        and (word := word_near_miss(text, vocabulary, key in r.vocabulary.common_fields))
+        is not None
     ):
         sign(Doubt.NEAR_WORD, r.factors.near_miss, word)
     if field_type is FieldType.DOC_NUMBER:

@@ -33,7 +33,7 @@ is given to at most one slot, and each slot is judged (FORMS.md §3–§4, DESIG
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -560,14 +560,45 @@ def owner_label(reading: SlotReading) -> str:
 
 
 def _unread_ink_at(page: Page, zone: BBox, seal: tuple[float, float], rules: SealRules) -> bool:
-    """Seal-sized ink no line explains in the slot's zone: a seal the detector missed."""
+    """Seal-sized ink no line explains in the slot's zone: a seal the detector missed.
+
+    One piece of it a seal's size (``marks.unread_ink_min_size`` of one, both ways), or
+    (``marks.unread_ink_pieces``) the remains of a faded impression on a 1-bit or
+    photocopied page: an arc of its ring at least that share of a seal long one way, and
+    with the other pieces round it, all within one seal's size, that share both ways (a
+    ring left only on one side, its lettering read as a line or lost)."""
     least = rules.marks.unread_ink_min_size
-    return any(
-        overlap_area(zone, ink.bbox) >= rules.marks.unread_ink_min_overlap * _area(ink.bbox)
-        and _size(ink.bbox)[0] >= least * seal[0]
-        and _size(ink.bbox)[1] >= least * seal[1]
+    pieces = [
+        ink.bbox
         for ink in page.unread
         if _area(ink.bbox) > 0
+        and overlap_area(zone, ink.bbox) >= rules.marks.unread_ink_min_overlap * _area(ink.bbox)
+    ]
+
+    def spans(box: BBox, share: float) -> tuple[bool, bool]:
+        w, h = _size(box)
+        return w >= share * seal[0], h >= share * seal[1]
+
+    if any(all(spans(box, least)) for box in pieces):
+        return True
+    within = rules.marks.unread_ink_pieces
+    if within is None:
+        return False
+    for arc in (box for box in pieces if any(spans(box, least))):
+        near = [box for box in pieces if not any(spans(_joint((arc, box)), within)) or box is arc]
+        joint = _joint(near)
+        if len(near) >= 2 and all(spans(joint, least)) and not any(spans(joint, within)):
+            return True
+    return False
+
+
+def _joint(boxes: Sequence[BBox]) -> BBox:
+    """The box round all of them."""
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
     )
 
 

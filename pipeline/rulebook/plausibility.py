@@ -159,6 +159,11 @@ class VocabularyRules(Spec):
     """Names made of common words, checked against the dictionary (``vocabulary``)."""
 
     fields: tuple[str, ...] = Field((), description="fields whose names are common words")
+    common_fields: tuple[str, ...] = Field(
+        (),
+        description="of fields, those whose names hold no proper name at all: a character "
+        "is in place only in a word at least min_frequency frequent, not a rare one",
+    )
     look_alikes: tuple[str, ...] = Field(
         (), description="pairs the recogniser confuses, beside rules/look_alikes.yaml's"
     )
@@ -173,6 +178,12 @@ class VocabularyRules(Spec):
             if len(pair) != 2 or pair[0] == pair[1]:
                 raise ValueError(f"{pair!r}: a pair is two distinct characters")
         return pairs
+
+    @model_validator(mode="after")
+    def _common_checked(self) -> VocabularyRules:
+        if unchecked := set(self.common_fields) - set(self.fields):
+            raise ValueError(f"common_fields {sorted(unchecked)} are not among fields")
+        return self
 
 
 class PlausibilityRules(Spec):

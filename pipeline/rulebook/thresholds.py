@@ -57,6 +57,13 @@ class MarkRules(Spec):
         description="share of a seal's size (both ways) unexplained ink must reach to be a "
         "seal the detector missed, not a printed mark the OCR missed",
     )
+    unread_ink_pieces: float | None = Field(
+        None,
+        gt=0.0,
+        description="pieces of unread ink within this many seal sizes of an arc of a ring "
+        "(one piece unread_ink_min_size of a seal long one way) are one faded seal's, "
+        "together unread_ink_min_size of one both ways; None: one piece must be so alone",
+    )
     grey_absence: int | None = Field(
         None,
         ge=1,

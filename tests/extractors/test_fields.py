@@ -275,6 +275,29 @@ def test_a_value_starting_late_under_a_seal_is_not_sure() -> None:
     assert Doubt.INK_PRECEDES not in {d.cue for d in alone.doubts}
 
 
+def test_a_value_starting_late_right_of_a_found_seal_is_not_sure() -> None:
+    """A 1-bit cover (tuned bw-turned-glyph-cross, s20-all P037): the seal found over the
+    row as dark as the type, 毕节 of 毕节黔通农产品开发研究院 lost under it, the value read
+    from the seal's edge on and no unread ink said so (the seal's own blob runs on past
+    the value's start)."""
+    late = _line("智能终端制造业创新中心", (0.441, 0.426, 0.674, 0.446))
+    page = _page([COVER_LABEL, late, *COVER_ROWS], [])
+    seal = SealMark(bbox=(0.235, 0.399, 0.44, 0.536), shape="round", colour="grey", confidence=0.69)
+    reading = _read("center_name", page.model_copy(update={"seals": (seal,)}))
+    assert needs_review(reading.confidence, RULES.review)
+    assert Doubt.INK_PRECEDES in {d.cue for d in reading.doubts}
+    # the same seal, the value read in full from where its neighbours start: sure
+    whole = _line("贵州省智能终端制造业创新中心", (0.384, 0.426, 0.674, 0.446))
+    page = _page([COVER_LABEL, whole, *COVER_ROWS], [])
+    reading = _read("center_name", page.model_copy(update={"seals": (seal,)}))
+    assert not needs_review(reading.confidence, RULES.review)
+    # a seal half off the page's edge (骑缝章) is no seal over the row
+    edge = seal.model_copy(update={"edge": "left"})
+    page = _page([COVER_LABEL, late, *COVER_ROWS], [])
+    reading = _read("center_name", page.model_copy(update={"seals": (edge,)}))
+    assert Doubt.INK_PRECEDES not in {d.cue for d in reading.doubts}
+
+
 def test_a_value_starting_with_its_neighbours_under_a_seal_stays_sure() -> None:
     """The seal's ink reaches the row's start as before, but the value starts where the
     values above and below it do: read in full."""
@@ -521,6 +544,43 @@ def test_dates_read_apart_or_on_one_page_confirm_nothing(commit: str, page: int)
     revised, confirmed = _same_day_dates(fields, _three_pages(), RULES)
     assert revised == fields
     assert not confirmed
+
+
+def test_dates_one_character_apart_by_one_lost_both_go_to_review() -> None:
+    """承诺日期 read 2022年7月1日 at 1.0 (its 6 lost under a seal's ring on a 1-bit page;
+    tuned bw-black-circle-holes, s20-all P028), the application read 2022年7月16日: not two
+    days signed, a character lost in one of them — which, a reviewer sees. A digit read
+    otherwise (7月6日 beside 7月8日) may be another day: nothing is said."""
+
+    def read(raw: str, value: str, page: int) -> ExtractedField:
+        return ExtractedField(value=value, raw=raw, page=page, confidence=1.0)
+
+    fields = {
+        "apply_date": read("2022年7月16日", "2022-07-16", 1),
+        "commit_date": read("2022年7月1日", "2022-07-01", 6),
+    }
+    revised, confirmed = _same_day_dates(fields, _three_pages(), RULES)
+    assert not confirmed
+    for key, other in (("apply_date", "2022年7月1日"), ("commit_date", "2022年7月16日")):
+        assert revised[key].value == fields[key].value
+        assert needs_review(revised[key].confidence, RULES.review), key
+        assert [(d.cue, d.detail) for d in revised[key].doubts] == [(Doubt.DISAGREE, other)]
+    other_day = fields | {"commit_date": read("2022年7月18日", "2022-07-18", 6)}
+    assert _same_day_dates(other_day, _three_pages(), RULES) == (other_day, frozenset())
+    # a seal found over the shorter reading's row, none over the other's: it lost the 6
+    boxed = {k: f.model_copy(update={"bbox": (0.52, 0.36, 0.67, 0.38)}) for k, f in fields.items()}
+    pages = _three_pages()
+    seal = SealMark(bbox=(0.6, 0.25, 0.8, 0.39), shape="round", colour="grey", confidence=0.69)
+    pages[6] = pages[6].model_copy(update={"seals": (seal,)})
+    revised, _ = _same_day_dates(boxed, pages, RULES)
+    assert needs_review(revised["commit_date"].confidence, RULES.review)
+    assert revised["apply_date"] == boxed["apply_date"]
+    # the seal over the longer one's row instead: which lost or gained a character is
+    # not told, both go to review
+    pages = _three_pages()
+    pages[1] = pages[1].model_copy(update={"seals": (seal,)})
+    revised, _ = _same_day_dates(boxed, pages, RULES)
+    assert all(needs_review(revised[k].confidence, RULES.review) for k in boxed)
 
 
 def test_a_recommendation_before_a_confirmed_application_is_the_one_doubted() -> None:

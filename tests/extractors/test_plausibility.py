@@ -366,6 +366,7 @@ def _rules_yaml() -> dict[str, object]:
         (lambda d: d["date_ranges"].update({"founded": ["2022-01-01", "2000-01-01"]}), "founded"),
         (lambda d: d.update({"near_miss_min_length": 1}), "near_miss_min_length"),
         (lambda d: d.update({"unknown_key": 1}), "unknown_key"),
+        (lambda d: d["vocabulary"].update({"common_fields": ["address"]}), "address"),
     ],
 )  # fmt: skip
 def test_a_malformed_rules_file_fails_at_load_naming_the_key(
@@ -442,6 +443,37 @@ def test_a_character_making_a_word_with_a_neighbour_is_not_doubted() -> None:
     assert pl.word_near_miss("自动酒", words) is None  # 自 makes 自动
     rare = Vocabulary(look_alikes=words.look_alikes, words={"白酒": 3}, min_frequency=50)
     assert pl.word_near_miss("自酒", rare) is None  # too rare a word to stand against it
+
+
+def test_a_platform_s_name_holds_common_words_only() -> None:
+    """省级技术创新小范企业 read at 0.98 on a 1-bit page for 示范 (its top strokes broken
+    off; tuned bw-black-circle-holes, s20-all P076): 小范 is a word, but a rare one (3), and
+    a platform's name holds no proper name for it to be part of."""
+    words = Vocabulary(look_alikes={"小": ("示",), "示": ("小",)},
+                       words={"示范": 981, "小范": 3, "创新": 4681}, min_frequency=50)  # fmt: skip
+    assert pl.word_near_miss("创新小范", words) is None  # a centre's name may hold 小范
+    assert pl.word_near_miss("创新小范", words, common=True) == "示范"
+    assert pl.word_near_miss("创新示范", words, common=True) is None
+
+    def judged(key: str, name: str) -> list[tuple[Doubt, str]]:
+        got = pl.plausibility(
+            key, FieldType.NAME_LIST, name, [name], parsed=True, gaz=gazetteer(ALL), rules=RULES,
+            normalize=NORMALIZE, vocabulary=vocabulary(ALL),
+        )  # fmt: skip
+        return [(d.cue, d.detail) for d in got.doubts]
+
+    assert judged("platforms", "省级技术创新小范企业") == [(Doubt.NEAR_WORD, "示范")]
+    for right in (
+        "省级技术创新示范企业",
+        "国家地方联合工程研究中心",
+        "省级企业技术中心",
+        "省级重点实验室",
+        "省级工业设计中心",
+        "省级工程技术研究中心",
+        "国家级专精特新小巨人企业",
+        "博士后科研工作站",
+    ):
+        assert judged("platforms", right) == [], right
 
 
 def test_a_person_s_name_in_latin_letters_does_not_read_as_a_name() -> None:

@@ -273,6 +273,40 @@ def test_a_character_of_unread_ink_at_an_empty_slot_does_not_hide_a_missing_seal
     ]
 
 
+def _cover_slot_ink(*boxes: tuple[float, float, float, float]) -> list[tuple[str, str | None]]:
+    """P002's seal codes with unread ink at its cover's empty lead slot: each box in seal
+    sizes (the largest seal the submission shows), from the anchor line's right end."""
+    p002 = submission_of("P002")
+    page = p002.pages[page_id(p002, "cover") - 1]
+    anchor = next(line for line in page.lines if "牵头单位" in line.text)
+    w = max(m.bbox[2] - m.bbox[0] for p in p002.pages for m in p.seals)
+    h = max(m.bbox[3] - m.bbox[1] for p in p002.pages for m in p.seals)
+    x, y = anchor.bbox[2], anchor.bbox[1] - 0.3 * h
+    ink = tuple(
+        UnreadInk(bbox=(x + a * w, y + b * h, x + c * w, y + d * h), ink=0.2)
+        for a, b, c, d in boxes
+    )
+    return _seal_codes(replace_page(p002, page.number, unread=ink))
+
+
+def test_a_faded_seals_arc_and_specks_at_an_empty_slot_make_it_unverifiable() -> None:
+    """bw-sideways, 1-bit: a seal pressed pale on its left kept an arc of its ring 0.6 of
+    a seal tall and 0.24 wide, and a speck by its top; no piece alone is a seal's size."""
+    arc, speck = (0.6, 0.2, 0.84, 0.8), (0.4, 0.05, 0.52, 0.09)
+    assert _cover_slot_ink(arc) == [("SEAL_MISSING", "lead_org_cover")]
+    assert _cover_slot_ink(arc, speck) == [("SEAL_UNVERIFIABLE", "lead_org_cover")]
+
+
+def test_printed_glyphs_or_pieces_far_apart_at_an_empty_slot_are_no_faded_seal() -> None:
+    # two characters of print on two rows: no piece is an arc a third of a seal long
+    glyphs = (0.1, 0.1, 0.2, 0.22), (0.1, 0.5, 0.2, 0.62)
+    assert _cover_slot_ink(*glyphs) == [("SEAL_MISSING", "lead_org_cover")]
+    # an arc, and the other piece (in the slot's zone) further than a seal's size from it
+    arc, far = (-0.9, 0.2, -0.66, 0.8), (0.6, 0.3, 0.7, 0.4)
+    assert _cover_slot_ink(arc, (-0.6, 0.3, -0.5, 0.4)) == [("SEAL_UNVERIFIABLE", "lead_org_cover")]
+    assert _cover_slot_ink(arc, far) == [("SEAL_MISSING", "lead_org_cover")]
+
+
 def test_a_faint_mark_or_an_unfound_anchor_is_unverifiable_not_missing() -> None:
     p001 = submission_of("P001")
     commitment = page_id(p001, "commitment")
