@@ -277,27 +277,6 @@ def test_uscc_zero_read_as_o_is_put_back_only_when_the_check_passes(
     assert normalize.uscc(twice) == twice
 
 
-@FAST
-@given(usccs(), st.data())
-def test_uscc_one_read_as_i_is_put_back_only_when_the_check_passes(
-    code: str, data: st.DataObject
-) -> None:
-    ones = [i for i, c in enumerate(code) if c == "1"]
-    assume(ones)
-    i = data.draw(st.sampled_from(ones))
-    read = code[:i] + "I" + code[i + 1 :]
-    assert normalize.uscc(read) == code  # no credit code holds an I
-    j = data.draw(st.sampled_from([k for k in range(17) if k != i]))
-    other = next(c for c in USCC_ALPHABET if c != code[j])
-    twice = read[:j] + other + read[j + 1 :]
-    assert normalize.uscc(twice) == twice
-
-
-def test_a_members_code_with_i_for_1_on_a_1_bit_page_is_its_code() -> None:
-    # tuned bw-turned-glyph-cross, /tmp/s20-all P085 (session 20)
-    assert normalize.uscc("1252040093620819IR") == "12520400936208191R"
-
-
 def test_uscc_o_that_does_not_check_stays_as_read() -> None:
     assert normalize.uscc("9152060044491471OE") == "9152060044491471OE"
     assert not is_valid_uscc(normalize.uscc("9152060044491471OE"))
