@@ -789,3 +789,19 @@ def test_a_speck_read_as_a_dot_at_a_counts_end_is_proposed_for_review() -> None:
     # a dot between digits is no speck at an end: not read as a count
     assert fields["kpi_talent_actual"].value is None
     assert needs_review(fields["kpi_talent_actual"].confidence, RULES.review)
+
+
+@pytest.mark.parametrize("kind", [SourceKind.SCAN, SourceKind.TEXT_LAYER])
+def test_a_members_code_with_i_for_1_on_a_scan_is_proposed_for_review(kind: SourceKind) -> None:
+    """1252040093620819IR for 12520400936208191R (a 1-bit turned page: tuned
+    bw-turned-glyph-cross, /tmp/s20-all P085): no code holds an I and with 1 it passes its
+    check character, so on a scan that code is proposed, for review; a born-digital copy
+    keeps the I a typist typed (its FIELD_INVALID is the checks')."""
+    read, meant = "1252040093620819IR", "12520400936208191R"
+    lines = [*_members_header(), *_member_row(0.163, "1", "贵州理工学院", "高校", read)]
+    members = _members(lines, kind)
+    assert members.value is not None
+    assert members.value[0].uscc == (meant if kind is SourceKind.SCAN else read)
+    if kind is SourceKind.SCAN:
+        assert needs_review(members.confidence, RULES.review)
+        assert any(d.detail == read for d in members.doubts)
