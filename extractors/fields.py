@@ -119,6 +119,11 @@ def _label_residue(rest: str, label: str, variants: list[str], separators: str =
             after = rest[begun:]
             if begun > 1 and after[:1] in tuple(separators) and any(c.isalnum() for c in after):
                 return after
+            # ... or read on far past it: more characters than the unit's rest could be
+            # misread as (推荐单位（盖重区今南州业和信息化局: 章 and the value's start under
+            # the seal's ring, a grey cover): the value is read on the line, not left blank
+            if begun > 1 and sum(c.isalnum() for c in after) > len(tail) - begun:
+                return after
             return after if begun == 1 else ""
     return rest
 

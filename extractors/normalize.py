@@ -74,6 +74,7 @@ class Normalizer:
         self._email_pattern = re.compile(rules.email.pattern, re.ASCII)
         self._uscc_strip = str.maketrans("", "", rules.uscc.strip)
         self._uscc_outside = str.maketrans(rules.uscc.outside_alphabet)
+        self._uscc_proposed = str.maketrans(rules.uscc.proposed_on_scans)
         self._doc_number = re.compile(rules.doc_number.pattern)
 
     # --- text and names ----------------------------------------------------------------
@@ -357,6 +358,16 @@ class Normalizer:
             return text
         digits = text.translate(self._uscc_outside)
         return digits if is_valid_uscc(digits) else text
+
+    def uscc_proposal(self, code: str) -> str | None:
+        """A normalised code failing its check character with a letter a scan may show
+        for a digit (``uscc.proposed_on_scans``, I for 1): the code with the digit when it
+        then passes, else None. A proposal, for review: a typist may have typed the letter."""
+        swaps = self.rules.uscc.proposed_on_scans
+        if is_valid_uscc(code) or not any(c in swaps for c in code):
+            return None
+        digits = code.translate(self._uscc_proposed)
+        return digits if is_valid_uscc(digits) else None
 
     # --- dispatch ----------------------------------------------------------------------
 

@@ -454,7 +454,8 @@ def _group_rows(
         held = []
         previous = centre
     if merging:
-        rows = _spread_merged(merging, rows, reading, pitch)
+        numbering = next((c.spec.key for c in columns if c.spec.numbering), None)
+        rows = _spread_merged(merging, rows, reading, pitch, numbering)
     out: list[Row] = []
     for cells in rows:
         box = _union(line.bbox for lines in cells.values() for line in lines)
@@ -482,6 +483,7 @@ def _spread_merged(
     rows: list[dict[str, list[TextLine]]],
     reading: TableReading,
     pitch: float,
+    numbering: str | None = None,
 ) -> list[dict[str, list[TextLine]]]:
     """The rows with the cells of merging columns given to them, as a person reads them.
 
@@ -490,8 +492,12 @@ def _spread_merged(
     of that column themselves are the ones a merged cell may span. Of the runs of such rows
     around the cell, the longest whose middle is the cell's centre (within
     ``merged_centre`` of the row pitch) takes its value: a value written once, centred
-    across its rows, is each row's value. A cell that fits no run stays in its own (or
-    nearest) row; a row two cells land in holds both (read as unreadable, so reviewed).
+    across its rows, is each row's value. The middle is the run's text's, or (cells set at
+    the top of their row, rows two lines tall) half-way between where its first and last
+    rows set a line of their own (``_row_lines``): a one-line 企业 half a line above the
+    middle of two such rows' text is still their cell. A cell that fits no run stays in
+    its own (or nearest) row; a row two cells land in holds both (read as unreadable, so
+    reviewed).
     """
     if not rows:
         return rows
@@ -500,6 +506,7 @@ def _spread_merged(
         box = _union(line.bbox for lines in row.values() for line in lines)
         assert box is not None
         extents.append((box[1], box[3]))
+    own = [_row_line(row, numbering) for row in rows]
     # the pitch of the rows as made (with no 序号 read, the anchors' pitch is a guess)
     centres = [(top + bottom) / 2 for top, bottom in extents]
     pitch = min([pitch, *(b - a for a, b in pairwise(centres) if b > a)])
@@ -534,8 +541,17 @@ def _spread_merged(
                 lo -= 1
             while hi + 1 < len(rows) and hi + 1 not in held:
                 hi += 1
+            line_centre = (cell[0].bbox[1] + cell[0].bbox[3]) / 2  # its first line's
             runs = [
-                (b - a, -abs((extents[a][0] + extents[b][1]) / 2 - centre), a, b)
+                (
+                    b - a,
+                    -min(
+                        abs((extents[a][0] + extents[b][1]) / 2 - centre),
+                        abs((own[a] + own[b]) / 2 - line_centre),
+                    ),
+                    a,
+                    b,
+                )
                 for a in range(lo, first + 1)
                 for b in range(last, hi + 1)
             ]
@@ -551,6 +567,15 @@ def _spread_merged(
             for r in spanned:
                 rows[r].setdefault(key, []).extend(cell)
     return rows
+
+
+def _row_line(row: dict[str, list[TextLine]], numbering: str | None) -> float:
+    """Where a row sets a line of its own: its number's centre when read (one line,
+    wherever the row sets its cells), else its top line's."""
+    if numbering is not None and row.get(numbering):
+        return _centre_y(row[numbering])
+    top = min((line for lines in row.values() for line in lines), key=lambda t: t.bbox[1])
+    return (top.bbox[1] + top.bbox[3]) / 2
 
 
 def _completes_code(band: list[tuple[TextLine, Column]], row: dict[str, list[TextLine]]) -> bool:

@@ -143,6 +143,8 @@ def read_members(
             ledger.cap(kind_confidence, Doubt.MEMBER_TYPE, cells["type"].text)
         if uscc and scan and not is_valid_uscc(uscc):
             ledger.cap(reading.unreadable_confidence, Doubt.USCC_CHECK, uscc)  # a misread
+            # a letter the scan showed for a digit (I for 1): the code it then is, proposed
+            uscc = normalize.uscc_proposal(uscc) or uscc
         members.append(Member(name=name, type=kind, uscc=uscc))
     if len(members) < table.min_rows:
         ledger.cap(blank, Doubt.ROWS_FEW)

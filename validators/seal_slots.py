@@ -407,16 +407,23 @@ def judge_owner(
 
 def lost_from(text: str, name: str, lost: int) -> bool:
     """Whether a reading is a name with characters lost: a part of it (a ring read in
-    part), or the whole name with at most ``lost`` characters dropped anywhere, the rest
-    in order."""
-    if len(text) >= len(name):
+    part: the whole name, or a run of it) with at most ``lost`` characters dropped inside
+    that part, the rest in order. 黔南州工业和信息化 is 黔西南州工业和信息化局's ring read
+    to 化 with 西 lost (a greyscale opinion page turned 90°, session 20)."""
+    if len(text) >= len(name) or not text:
         return False
-    if text in name:
-        return True
-    if len(name) - len(text) > lost:
-        return False
-    rest = iter(name)
-    return all(c in rest for c in text)
+    for start, char in enumerate(name):
+        if char != text[0]:
+            continue
+        end = start  # the earliest end of the part that holds the reading from here
+        for c in text[1:]:
+            end = name.find(c, end + 1)
+            if end < 0:
+                break
+        else:
+            if end - start + 1 - len(text) <= lost:
+                return True
+    return False
 
 
 def misread_of(text: str, name: str, rules: OwnerRules) -> bool:

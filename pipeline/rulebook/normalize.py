@@ -108,6 +108,14 @@ class UsccRules(Spec):
             " put back only when the whole code then passes its check character"
         ),
     )
+    proposed_on_scans: dict[str, str] = Field(
+        {},
+        description=(
+            "letters no credit code holds that a scan may show for a digit, and a typist may"
+            " type too: on a scan the code with the digit is proposed, for review, when it"
+            " then passes its check character (a born-digital copy keeps the letter)"
+        ),
+    )
 
 
 class DocNumberRules(Spec):

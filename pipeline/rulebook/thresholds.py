@@ -120,8 +120,8 @@ class OwnerRules(Spec):
     )
     lost_chars: int = Field(
         ge=0,
-        description="a reading that is the owner's name with at most this many characters "
-        "lost anywhere (or a part of it) cannot show the seal is another's",
+        description="a reading that is the owner's name, or a part of it, with at most this "
+        "many characters lost inside it cannot show the seal is another's",
     )
 
     @model_validator(mode="after")

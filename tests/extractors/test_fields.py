@@ -196,6 +196,20 @@ def test_a_units_closing_bracket_read_as_the_colon_leaves_the_value_on_the_line(
     assert _read("recommender", _page([cut], [])).value is None
 
 
+def test_a_label_line_read_on_far_past_its_units_start_is_never_a_sure_blank() -> None:
+    """推荐单位（盖重区今南州业和信息化局 read as one line on a grey cover (tuned
+    grey-word-check-after, /tmp/s20-all P048, session 20): 章 and the value's start under the
+    seal's ring read as 重区今. More characters than the unit's rest could be misread as are
+    the value read badly — for review — not the unit misread before a blank read sure."""
+    line = _line("推荐单位（盖重区今南州业和信息化局", (0.163, 0.626, 0.611, 0.671))
+    reading = _read("recommender", _page([line], []))
+    assert reading.value is not None and "南州业和信息化局" in str(reading.value)
+    assert needs_review(reading.confidence, RULES.review)
+    # the unit's rest misread in as many characters is still the label's: no value
+    misread = _line("推荐单位（盖草）", (0.163, 0.626, 0.40, 0.671))
+    assert _read("recommender", _page([misread], [])).value is None
+
+
 def test_the_printed_marks_of_a_blank_date_the_ocr_missed_are_no_value() -> None:
     # 年 and 月 unread, 日 read: the form's printed blank, nothing written
     day = _line("日", (0.705, 0.355, 0.736, 0.38))

@@ -555,6 +555,32 @@ def test_rows_with_their_own_type_cells_keep_them_beside_a_merged_one(numbered: 
     assert [m.type for m in members.value] == ["高校", "企业", "企业", "科研院所", "高校"]
 
 
+def test_a_merged_cell_set_at_the_top_of_two_tall_rows_is_both_rows() -> None:
+    # Codes wrapped on two lines make every row two lines tall, each cell set at its
+    # row's top. 企业 once for rows 3-4, its row's height centred across the two: its line
+    # stands half a row below row 3's own line, half a line above the middle of the two
+    # rows' text (the OCR's box a little higher still: copy-scribble-hurried, s20 seed 7).
+    y, pitch = 0.163, _ROW + _WRAP
+    rows = [
+        ("1", "贵州省轻工业科学研究所", "科研院所", USCC_B),
+        ("2", "贵州师范大学", "高校", USCC_C),
+        ("3", "贵州苗岭电池材料有限公司", "", USCC_A),
+        ("4", "贵安新区黔通电池材料股份有", "", USCC_D),
+    ]
+    lines = [*_members_header()]
+    for i, (index, name, kind, uscc) in enumerate(rows):
+        top = y + i * pitch
+        lines += _member_row(top, index, name, kind, uscc[:14])
+        lines.append(_centred(uscc[14:], _USCC, top + _WRAP))
+    lines.append(_centred("限公司", _NAME, y + 3 * pitch + _WRAP))
+    lines.append(_centred("企业", _TYPE, y + 2 * pitch + pitch / 2 - 0.0025))
+    members = _members(lines)
+    assert members.value is not None
+    assert [m.type for m in members.value] == ["科研院所", "高校", "企业", "企业"]
+    assert members.value[3].name == "贵安新区黔通电池材料股份有限公司"
+    assert not needs_review(members.confidence, RULES.review)
+
+
 def test_a_blank_type_cell_beside_a_row_centred_one_stays_blank() -> None:
     # 企业 on row 2's line, row 3 blank between it and row 4's own cell: no run of rows
     # without their own cell has its middle at 企业 but row 2 itself, so row 3 stays blank
@@ -763,3 +789,19 @@ def test_a_speck_read_as_a_dot_at_a_counts_end_is_proposed_for_review() -> None:
     # a dot between digits is no speck at an end: not read as a count
     assert fields["kpi_talent_actual"].value is None
     assert needs_review(fields["kpi_talent_actual"].confidence, RULES.review)
+
+
+@pytest.mark.parametrize("kind", [SourceKind.SCAN, SourceKind.TEXT_LAYER])
+def test_a_members_code_with_i_for_1_on_a_scan_is_proposed_for_review(kind: SourceKind) -> None:
+    """1252040093620819IR for 12520400936208191R (a 1-bit turned page: tuned
+    bw-turned-glyph-cross, /tmp/s20-all P085): no code holds an I and with 1 it passes its
+    check character, so on a scan that code is proposed, for review; a born-digital copy
+    keeps the I a typist typed (its FIELD_INVALID is the checks')."""
+    read, meant = "1252040093620819IR", "12520400936208191R"
+    lines = [*_members_header(), *_member_row(0.163, "1", "贵州理工学院", "高校", read)]
+    members = _members(lines, kind)
+    assert members.value is not None
+    assert members.value[0].uscc == (meant if kind is SourceKind.SCAN else read)
+    if kind is SourceKind.SCAN:
+        assert needs_review(members.confidence, RULES.review)
+        assert any(d.detail == read for d in members.doubts)
