@@ -137,27 +137,21 @@ def _mean(
     return sum(part) / len(part)
 
 
-def _ground(ink: LineInk, span: Span, trim: float) -> float:
-    """The tint of the ground (``LineInk.tint``) under an x-range's measured steps: their
-    mean with the lightest and the darkest ``trim`` of them left out.
+def _ground(ink: LineInk, span: Span) -> float:
+    """The median tint of the ground (``LineInk.tint``) over an x-range's measured steps.
 
-    A highlighter or Word's shading lies under most of the words' steps, but not every
-    step says so: a dense character on a blurred greyscale copy (属, 黔) shows no paper
-    between its strokes and reads as tinted alone (0.10-0.24 on tuned
-    grey-highlighter-holes, seed 7: an unmarked 省属企业's plain mean 0.049 beside the
-    highlighted 市（州）属企业's 0.114, which the tint then did not read), and the OCR's
-    character extents put a step or two of paper or box at the words' ends (a
-    highlighted 其他 tinted on 3 of its 7 steps: its median 0.001, its mean 0.041)."""
+    The median, not the mean: a highlighter or Word's shading lies under most of the
+    words' steps, while a dense character's step on a blurred greyscale copy (属, 黔)
+    shows no paper between its strokes and reads as tinted alone (0.10-0.24 on tuned
+    grey-highlighter-holes, seed 7): a few such steps took an unmarked 省属企业's mean
+    to 0.049, beside the highlighted 市（州）属企业's 0.114 (its mean lowered by the
+    市 the highlighter missed), and the tint decided nothing."""
     if ink.step <= 0 or not ink.tint:
         return 0.0
     first = max(0, floor((span[0] - ink.bbox[0]) / ink.step))
     last = min(len(ink.tint), ceil((span[1] - ink.bbox[0]) / ink.step))
-    tints = sorted(t for t in ink.tint[first:last] if t >= 0)
-    if not tints:
-        return 0.0
-    cut = floor(trim * len(tints))
-    kept = tints[cut : len(tints) - cut]
-    return sum(kept) / len(kept)
+    tints = [t for t in ink.tint[first:last] if t >= 0]
+    return median(tints) if tints else 0.0
 
 
 def _stroke(ink: LineInk, span: Span) -> float | None:
@@ -249,7 +243,7 @@ def words_marked(
         if shade is None:
             return _tint_alone(measured, inks, page, rules)
         values.append(shade * inks[line].height / expected)
-        tints.append(_ground(inks[line], span, rules.tint_trim))
+        tints.append(_ground(inks[line], span))
         strokes.append(_stroke(inks[line], span) or 0.0)
         colours.append(_mean(inks[line].colour, inks[line], span) or 0.0)
         printed_in.append(_mean(inks[line].chroma, inks[line], span, every_seal, seal_ring))
@@ -335,7 +329,7 @@ def _tint_alone(
     the paper between a ring's or lettering's strokes as between print's, while a
     highlighter or Word's shading lies under all of it. The one option on a clearly tinted
     ground (``_tinted``) is read; anything else decides nothing (None, as before)."""
-    tints = [_ground(inks[line], span, rules.tint_trim) for _, line, span in measured]
+    tints = [_ground(inks[line], span) for _, line, span in measured]
     pick = _tinted(tints, rules)
     if pick is None:
         return None

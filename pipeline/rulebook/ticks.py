@@ -141,9 +141,6 @@ class WordsInk(Spec):
     noticed_margin: float = Field(ge=0.0, description="...when this far above the others")
     tint_margin: float = Field(gt=0.0, description="a tinted ground this much darker")
     tint_ratio: float = Field(gt=1.0, description="...and this many times as dark")
-    tint_trim: float = Field(
-        ge=0.0, lt=0.5, description="share of a word's steps left out at each end of their tints"
-    )
     heavier_ink: float = Field(gt=1.0, description="heavier words: this many times the ink")
     colour_min: float = Field(gt=0.0, le=1.0, description="coloured share of the words' ink")
     colour_ratio: float = Field(gt=1.0, description="...this many times any other option's")
