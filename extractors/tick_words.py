@@ -138,20 +138,13 @@ def _mean(
 
 
 def _ground(ink: LineInk, span: Span) -> float:
-    """The median tint of the ground (``LineInk.tint``) over an x-range's measured steps.
-
-    The median, not the mean: a highlighter or Word's shading lies under most of the
-    words' steps, while a dense character's step on a blurred greyscale copy (属, 黔)
-    shows no paper between its strokes and reads as tinted alone (0.10-0.24 on tuned
-    grey-highlighter-holes, seed 7): a few such steps took an unmarked 省属企业's mean
-    to 0.049, beside the highlighted 市（州）属企业's 0.114 (its mean lowered by the
-    市 the highlighter missed), and the tint decided nothing."""
+    """The mean tint of the ground (``LineInk.tint``) over an x-range's measured steps."""
     if ink.step <= 0 or not ink.tint:
         return 0.0
     first = max(0, floor((span[0] - ink.bbox[0]) / ink.step))
     last = min(len(ink.tint), ceil((span[1] - ink.bbox[0]) / ink.step))
     tints = [t for t in ink.tint[first:last] if t >= 0]
-    return median(tints) if tints else 0.0
+    return sum(tints) / len(tints) if tints else 0.0
 
 
 def _stroke(ink: LineInk, span: Span) -> float | None:

@@ -182,42 +182,6 @@ def test_a_tint_not_alone_on_one_option_reads_nothing(tints: dict[str, float], w
     assert reading is not None and reading.value is None, why
 
 
-def _spiked(profile: LineInk, every: int, value: float) -> LineInk:
-    """A line's ground with every ``every``-th step over its words at ``value``."""
-    inked = [i for i, t in enumerate(profile.tint) if t > 0]
-    tint = list(profile.tint)
-    for i in inked[::every]:
-        tint[i] = value
-    return profile.model_copy(update={"tint": tuple(tint)})
-
-
-def test_a_highlighted_option_is_read_past_dense_characters_and_a_missed_character() -> None:
-    # A blurred greyscale copy: dense characters (属, 黔) show no paper between their
-    # strokes, one step in four of 国有企业's words as dark as a highlighter or darker
-    # (0.24), and the highlighter over 民营企业 missed its first character. The ground
-    # under most of each option's words decides (tuned grey-highlighter-holes: an
-    # unmarked 省属企业 read 0.049 on the mean beside the highlighted option's 0.114).
-    page = _page({}, tints={"民营企业": 0.1})
-    texts = [page.lines[i.line].text for i in page.line_ink]
-    profiles = list(page.line_ink)
-    state = texts.index("国有企业")
-    profiles[state] = _spiked(profiles[state], 4, 0.24)
-    private = texts.index("民营企业")
-    first = next(i for i, t in enumerate(profiles[private].tint) if t > 0)
-    tint = list(profiles[private].tint)
-    tint[first] = 0.0
-    profiles[private] = profiles[private].model_copy(update={"tint": tuple(tint)})
-    reading = _org_nature(page.model_copy(update={"line_ink": tuple(profiles)}))
-
-    assert reading is not None and reading.value == "民营企业"
-    assert not needs_review(reading.confidence, RULES.review)
-    # dense characters alone, no highlighter: no option is read
-    plain = list(_page({}).line_ink)
-    plain[state] = _spiked(plain[state], 3, 0.24)
-    blank = _org_nature(page.model_copy(update={"line_ink": tuple(plain)}))
-    assert blank is not None and blank.value is None
-
-
 def test_words_heavier_than_the_groups_others_in_ink_and_strokes_are_read_sure() -> None:
     # 民营企业 typed bold (and underlined): 1.5 times the others' ink, short of the page's
     # `marked`, and its strokes twice as thick.
