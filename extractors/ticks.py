@@ -930,7 +930,9 @@ def _unread_ink_round(
     by ``seal_ring`` of its half sides) is the seal's own, no mark; so is ink joined to
     such a seal (its blob reaches into the seal's box) that stays above or below the
     group's own rows: a seal's ring touching a rule or a highlight beside it is one blob
-    wider than the seal, while a mark round an option's words crosses their row."""
+    wider than the seal, while a mark round an option's words crosses their row; and so
+    is a blob within the seal's height that runs past its box only away from the group
+    (the print the seal covers joined to it: a label under it, left of the options)."""
     if not group or not page.unread:
         return False
     x0, y0, x1, y1 = _union(group)
@@ -959,6 +961,20 @@ def _unread_ink_round(
                 and bbox[2] > sx0 - gx
                 and bbox[1] < sy1 + gy
                 and bbox[3] > sy0 - gy
+            ):
+                return True
+            # The seal joined to print it covers on the side away from the group (a
+            # label under the seal, 组建模式 left of 推荐单位's seal, its characters one
+            # blob with the ring): as tall as the seal, and wider only where no option
+            # of the group lies. A pen's ring round an option joined to a seal runs out
+            # over the options themselves.
+            if (
+                bbox[1] >= sy0 - gy
+                and bbox[3] <= sy1 + gy
+                and bbox[0] < sx1 + gx
+                and bbox[2] > sx0 - gx
+                and (bbox[0] >= sx0 - gx or sx0 - gx <= x0)
+                and (bbox[2] <= sx1 + gx or sx1 + gx >= x1)
             ):
                 return True
         return False

@@ -717,3 +717,42 @@ def test_ink_under_a_row_inside_a_grey_seals_face_is_no_underline(
     reading = _read(page.model_copy(update={"seals": (mark,)}))
     assert reading is not None and reading.value == "科研院所"
     assert not needs_review(reading.confidence, RULES.review)
+
+
+def test_a_seals_blob_running_past_it_away_from_the_group_is_the_seals(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A grey seal left of the options, over the label, joined to the label's characters
+    in one blob of unread ink (tuned grey-highlighter-holes: 组建模式 under 推荐单位's
+    seal, the blob 0.03 of the page wider than the seal on its left): the seal's, no mark
+    round the group, and the highlighted words still read. The same blob running out over
+    the options' columns is a mark a person weighs: review."""
+    import extractors.ticks as ticks
+    from extractors.tick_words import WordsReading
+    from pipeline.model import UnreadInk
+
+    image, placed = _form(None, "", np.random.default_rng(41))
+    page = _page(image, placed, "")
+    row = page.tick_rows[0]
+    k0, k1 = _words(placed, "国有企业")
+
+    def highlighted(group, pairs, options, *args, **kwargs):  # type: ignore[no-untyped-def]
+        chosen = next(o for o in options if o.name == "国有企业")
+        return WordsReading((chosen, (k0, row.bbox[1], k1, row.bbox[3])), False)
+
+    monkeypatch.setattr(ticks, "words_marked", highlighted)
+    first = min(b.bbox[0] for b in page.boxes)
+    seal = (first - 0.2, row.bbox[1] - 0.05, first - 0.01, row.bbox[3] + 0.3)
+    mark = SealMark(bbox=seal, shape="round", colour="grey", confidence=0.9)
+    sealed = page.model_copy(update={"seals": (mark,)})
+    assert _read(sealed).value == "国有企业"  # type: ignore[union-attr]
+
+    label = UnreadInk(bbox=(seal[0] - 0.04, seal[1], seal[2], seal[3]), ink=0.15)
+    reading = _read(sealed.model_copy(update={"unread": (label,)}))
+    assert reading is not None and reading.value == "国有企业"
+    assert not needs_review(reading.confidence, RULES.review)
+
+    over = UnreadInk(bbox=(seal[0], seal[1], k1 + 0.01, seal[3]), ink=0.15)
+    reading = _read(sealed.model_copy(update={"unread": (over,)}))
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
