@@ -363,7 +363,12 @@ def _off_seal_rings(row: TickRow, page: Page, band: float) -> TickRow:
 
     A seal found on the page (not red: red ink is off the image the rows are measured
     on) has its ring round its box's edge; ink whose middle lies within ``band`` of it
-    (shares of the box's half sides) is the ring's."""
+    (shares of the box's half sides) is the ring's. Ink above or below the row whose
+    middle lies inside the ring is the seal's lettering or star, no pen's ring or
+    underline either, though the words it runs under stand half outside the seal (tuned
+    grey-highlighter-holes: a grey seal's top on the 组建模式 row, its lettering under
+    独立法人 read as a mark round them against the highlighted 公司+联盟, a flagged blank).
+    A strike runs through the words' middle, where only the ring is taken off."""
     if not any(s.colour != "red" for s in page.seals):
         return row
 
@@ -371,13 +376,17 @@ def _off_seal_rings(row: TickRow, page: Page, band: float) -> TickRow:
         x = (span[0] + span[1]) / 2
         return any(abs(r - 1.0) <= band for r in _seal_radii(x, y, page))
 
+    def in_seal(span: Span, y: float) -> bool:
+        x = (span[0] + span[1]) / 2
+        return any(r <= 1.0 + band for r in _seal_radii(x, y, page))
+
     top, bottom = row.bbox[1], row.bbox[3]
     middle = (top + bottom) / 2
     return row.model_copy(
         update={
             "struck": tuple(s for s in row.struck if not on_ring(s, middle)),
-            "above": tuple(s for s in row.above if not on_ring(s, top)),
-            "below": tuple(s for s in row.below if not on_ring(s, bottom)),
+            "above": tuple(s for s in row.above if not in_seal(s, top)),
+            "below": tuple(s for s in row.below if not in_seal(s, bottom)),
         }
     )
 
@@ -921,7 +930,9 @@ def _unread_ink_round(
     by ``seal_ring`` of its half sides) is the seal's own, no mark; so is ink joined to
     such a seal (its blob reaches into the seal's box) that stays above or below the
     group's own rows: a seal's ring touching a rule or a highlight beside it is one blob
-    wider than the seal, while a mark round an option's words crosses their row."""
+    wider than the seal, while a mark round an option's words crosses their row; and so
+    is a blob within the seal's height that runs past its box only away from the group
+    (the print the seal covers joined to it: a label under it, left of the options)."""
     if not group or not page.unread:
         return False
     x0, y0, x1, y1 = _union(group)
@@ -950,6 +961,20 @@ def _unread_ink_round(
                 and bbox[2] > sx0 - gx
                 and bbox[1] < sy1 + gy
                 and bbox[3] > sy0 - gy
+            ):
+                return True
+            # The seal joined to print it covers on the side away from the group (a
+            # label under the seal, 组建模式 left of 推荐单位's seal, its characters one
+            # blob with the ring): as tall as the seal, and wider only where no option
+            # of the group lies. A pen's ring round an option joined to a seal runs out
+            # over the options themselves.
+            if (
+                bbox[1] >= sy0 - gy
+                and bbox[3] <= sy1 + gy
+                and bbox[0] < sx1 + gx
+                and bbox[2] > sx0 - gx
+                and (bbox[0] >= sx0 - gx or sx0 - gx <= x0)
+                and (bbox[2] <= sx1 + gx or sx1 + gx >= x1)
             ):
                 return True
         return False

@@ -19,6 +19,12 @@ class TickDetection(Spec):
     paper_window_mm: float = Field(gt=0.0)
     edge_run: float = Field(gt=0.0, le=1.0)
     edge_cover: float = Field(gt=0.0, le=1.0)
+    wobbly_floor: float = Field(
+        gt=0.0, le=1.0, description="least single-line cover before a pixel's wobble is allowed"
+    )
+    wobbly_clear: float = Field(
+        ge=0.0, lt=1.0, description="most ink inside a square found with a wobble allowed"
+    )
     inset: float = Field(ge=0.0, lt=0.4)
     glyph_run: float = Field(gt=0.0, le=1.0)
     glyph_straight_share: float = Field(gt=0.0, le=1.0)

@@ -671,3 +671,88 @@ def test_ink_round_one_option_while_another_options_words_stand_out_is_doubt() -
     assert reading is not None and reading.value is None
     assert needs_review(reading.confidence, RULES.review)
     assert Doubt.TICK_WORDS_INK in [d.cue for d in reading.doubts]
+
+
+def test_ink_under_a_row_inside_a_grey_seals_face_is_no_underline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A copy's grey seal whose top lies on the options' row, its ring just left of an
+    option's words: its lettering under the row, half under those words, is the seal's,
+    not a pen's mark round them, though the words' own middle lies outside the seal
+    (tuned grey-highlighter-holes: the lettering under 独立法人 stood against the
+    highlighted 公司+联盟 the words' ink read, and left a flagged blank). The same ink
+    clear of any seal still stands against the words' cue: review, as before."""
+    import extractors.ticks as ticks
+    from extractors.tick_words import WordsReading
+
+    image, placed = _form(None, "", np.random.default_rng(37))
+    page = _page(image, placed, "")
+    row = page.tick_rows[0]
+    x0, x1 = _words(placed, "外资企业")
+    lettering = (x0 - 0.02, x0 + 0.03)
+    rows = (row.model_copy(update={"below": (lettering,)}), *page.tick_rows[1:])
+    page = page.model_copy(update={"tick_rows": rows})
+    k0, k1 = _words(placed, "科研院所")
+
+    def highlighted(group, pairs, options, *args, **kwargs):  # type: ignore[no-untyped-def]
+        chosen = next(o for o in options if o.name == "科研院所")
+        return WordsReading((chosen, (k0, row.bbox[1], k1, row.bbox[3])), False)
+
+    monkeypatch.setattr(ticks, "words_marked", highlighted)
+    alone = _read(page)
+    assert alone is not None and alone.value is None
+    assert needs_review(alone.confidence, RULES.review)
+
+    a, b = 0.1, 0.15
+    cx = x0 - 0.05
+    seal = (cx - a, row.bbox[1], cx + a, row.bbox[1] + 2 * b)
+
+    def radius(x: float, y: float) -> float:
+        return float(np.hypot((x - cx) / a, (y - row.bbox[1] - b) / b))
+
+    # the lettering inside the face, off the ring's band; the words' middle outside it
+    assert radius(sum(lettering) / 2, row.bbox[3]) < 1.0 - RULES.ticks.seal_ring
+    assert radius((x0 + x1) / 2, (row.bbox[1] + row.bbox[3]) / 2) > 1.0 + RULES.ticks.seal_ring
+    mark = SealMark(bbox=seal, shape="round", colour="grey", confidence=0.9)
+    reading = _read(page.model_copy(update={"seals": (mark,)}))
+    assert reading is not None and reading.value == "科研院所"
+    assert not needs_review(reading.confidence, RULES.review)
+
+
+def test_a_seals_blob_running_past_it_away_from_the_group_is_the_seals(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A grey seal left of the options, over the label, joined to the label's characters
+    in one blob of unread ink (tuned grey-highlighter-holes: 组建模式 under 推荐单位's
+    seal, the blob 0.03 of the page wider than the seal on its left): the seal's, no mark
+    round the group, and the highlighted words still read. The same blob running out over
+    the options' columns is a mark a person weighs: review."""
+    import extractors.ticks as ticks
+    from extractors.tick_words import WordsReading
+    from pipeline.model import UnreadInk
+
+    image, placed = _form(None, "", np.random.default_rng(41))
+    page = _page(image, placed, "")
+    row = page.tick_rows[0]
+    k0, k1 = _words(placed, "国有企业")
+
+    def highlighted(group, pairs, options, *args, **kwargs):  # type: ignore[no-untyped-def]
+        chosen = next(o for o in options if o.name == "国有企业")
+        return WordsReading((chosen, (k0, row.bbox[1], k1, row.bbox[3])), False)
+
+    monkeypatch.setattr(ticks, "words_marked", highlighted)
+    first = min(b.bbox[0] for b in page.boxes)
+    seal = (first - 0.2, row.bbox[1] - 0.05, first - 0.01, row.bbox[3] + 0.3)
+    mark = SealMark(bbox=seal, shape="round", colour="grey", confidence=0.9)
+    sealed = page.model_copy(update={"seals": (mark,)})
+    assert _read(sealed).value == "国有企业"  # type: ignore[union-attr]
+
+    label = UnreadInk(bbox=(seal[0] - 0.04, seal[1], seal[2], seal[3]), ink=0.15)
+    reading = _read(sealed.model_copy(update={"unread": (label,)}))
+    assert reading is not None and reading.value == "国有企业"
+    assert not needs_review(reading.confidence, RULES.review)
+
+    over = UnreadInk(bbox=(seal[0], seal[1], k1 + 0.01, seal[3]), ink=0.15)
+    reading = _read(sealed.model_copy(update={"unread": (over,)}))
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
