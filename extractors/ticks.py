@@ -2041,6 +2041,22 @@ def _nothing_seen(label: _Label, page: Page, rules: TickRules) -> ExtractedField
     )
 
 
+def _ink_beside(lines: Sequence[TextLine], page: Page, slack: float) -> bool:
+    """Whether any of the lines carries ink (``Page.line_ink``) further than ``slack`` of
+    its height before its start or past its end: characters the OCR did not read (words
+    printed red, off the image it reads), a mark beside the words."""
+    index = {id(line): i for i, line in enumerate(page.lines)}
+    inks = {ink.line: ink for ink in page.line_ink}
+    for line in lines:
+        ink = inks.get(index.get(id(line), -1))
+        if ink is None:
+            continue
+        reach = slack * ink.height
+        if any(e > line.bbox[2] + reach or s < line.bbox[0] - reach for s, e in ink.spans):
+            return True
+    return False
+
+
 def _only_printed(
     label: _Label,
     options: tuple[Choice, ...],
@@ -2062,6 +2078,8 @@ def _only_printed(
     if any(region.holds(u.bbox) for u in page.unread):
         return None
     held = [t for t in page.lines if t is not label.line and region.holds(t.bbox)]
+    if _ink_beside(held, page, rules.alone_words_slack):
+        return None
     x0, _, x1, _ = label.line.bbox
     after_label = "".join(
         c

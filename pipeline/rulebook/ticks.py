@@ -206,6 +206,11 @@ class TickRules(Spec):
     alone_option: int = Field(
         ge=2, description="a lone option this long, a label's start beside it, finds the group"
     )
+    alone_words_slack: float = Field(
+        ge=0.0,
+        description="ink on a lone option's line further than this many line heights past its "
+        "words (LineInk.spans) is words the OCR did not read: the option is not alone",
+    )
     confidence: TickConfidence
     near_sides: float = Field(ge=0.0, description="unread ink this many box sides round")
     near_words: float = Field(ge=0.0, description="...and this many right of the last box")
