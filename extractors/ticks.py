@@ -2042,18 +2042,27 @@ def _nothing_seen(label: _Label, page: Page, rules: TickRules) -> ExtractedField
 
 
 def _ink_beside(lines: Sequence[TextLine], page: Page, slack: float) -> bool:
-    """Whether any of the lines carries ink (``Page.line_ink``) further than ``slack`` of
-    its height before its start or past its end: characters the OCR did not read (words
-    printed red, off the image it reads), a mark beside the words."""
+    """Whether, on a colour scan, any of the lines carries ink (``Page.line_ink``) further
+    than ``slack`` of its height before its start or past its end, outside every seal
+    found: words printed red, off the image the OCR reads. (On a greyscale or 1-bit scan
+    red print is grey and read; a seal's ring crossing the line is the seal's.)"""
+    if page.greyscale is not False:
+        return False
     index = {id(line): i for i, line in enumerate(page.lines)}
     inks = {ink.line: ink for ink in page.line_ink}
+    seals = [seal.bbox for seal in page.seals]
     for line in lines:
         ink = inks.get(index.get(id(line), -1))
         if ink is None:
             continue
         reach = slack * ink.height
-        if any(e > line.bbox[2] + reach or s < line.bbox[0] - reach for s, e in ink.spans):
-            return True
+        middle = (line.bbox[1] + line.bbox[3]) / 2
+        for s, e in ink.spans:
+            if line.bbox[0] - reach <= s and e <= line.bbox[2] + reach:
+                continue
+            x = (s + e) / 2
+            if not any(b[0] <= x <= b[2] and b[1] <= middle <= b[3] for b in seals):
+                return True
     return False
 
 
