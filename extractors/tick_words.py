@@ -230,6 +230,8 @@ def words_marked(
     # the words' own colour, measured only where no seal of any colour reaches (a red
     # seal's ring crossing the words is no colour of theirs)
     printed_in: list[float | None] = []
+    # a pen's colour over the words with the paper taken for white, off every seal too
+    pens: list[float | None] = []
     every_seal = [s.bbox for s in page.seals]
     for _, line, span in measured:
         shade = _mean(inks[line].shade, inks[line], span, seals, seal_ring)
@@ -240,6 +242,7 @@ def words_marked(
         strokes.append(_stroke(inks[line], span) or 0.0)
         colours.append(_mean(inks[line].colour, inks[line], span) or 0.0)
         printed_in.append(_mean(inks[line].chroma, inks[line], span, every_seal, seal_ring))
+        pens.append(_mean(inks[line].pen, inks[line], span, every_seal, seal_ring))
     coloured, coloured_seen = _coloured_words(printed_in, rules)
     order = sorted(range(len(values)), key=lambda i: values[i], reverse=True)
     top = values[order[0]]
@@ -259,6 +262,7 @@ def words_marked(
                 _tinted(tints, rules),
                 _heavier(values, strokes, rules),
                 _coloured(colours, rules),
+                _penned(pens, rules),
                 coloured,
             )
             if i is not None
@@ -377,6 +381,20 @@ def _coloured(colours: Sequence[float], rules: WordsInk) -> int | None:
     top, rest = found
     clear = colours[top] >= rules.colour_min and colours[top] >= rules.colour_ratio * rest
     return top if clear else None
+
+
+def _penned(pens: Sequence[float | None], rules: WordsInk) -> int | None:
+    """The one option whose words carry a pen's colour (``LineInk.pen``: the page's paper
+    taken for white, so that black print under a phone photo's cast is black): at least
+    ``pen_min`` of its words' ink coloured while every other option's words are at most
+    ``pen_plain`` — the others print alone. None when any option's words lie under a seal
+    (its ink is no pen's one can tell) or a second option carries colour too."""
+    if len(pens) < 2 or any(v is None for v in pens):
+        return None
+    known = [v for v in pens if v is not None]
+    top = max(range(len(known)), key=lambda i: known[i])
+    rest = max(v for i, v in enumerate(known) if i != top)
+    return top if known[top] >= rules.pen_min and rest <= rules.pen_plain else None
 
 
 def _coloured_words(shares: Sequence[float | None], rules: WordsInk) -> tuple[int | None, bool]:

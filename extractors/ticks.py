@@ -2066,6 +2066,31 @@ def _nothing_seen(label: _Label, page: Page, rules: TickRules) -> ExtractedField
     )
 
 
+def _ink_beside(lines: Sequence[TextLine], page: Page, slack: float) -> bool:
+    """Whether, on a colour scan, any of the lines carries ink (``Page.line_ink``) further
+    than ``slack`` of its height before its start or past its end, outside every seal
+    found: words printed red, off the image the OCR reads. (On a greyscale or 1-bit scan
+    red print is grey and read; a seal's ring crossing the line is the seal's.)"""
+    if page.greyscale is not False:
+        return False
+    index = {id(line): i for i, line in enumerate(page.lines)}
+    inks = {ink.line: ink for ink in page.line_ink}
+    seals = [seal.bbox for seal in page.seals]
+    for line in lines:
+        ink = inks.get(index.get(id(line), -1))
+        if ink is None:
+            continue
+        reach = slack * ink.height
+        middle = (line.bbox[1] + line.bbox[3]) / 2
+        for s, e in ink.spans:
+            if line.bbox[0] - reach <= s and e <= line.bbox[2] + reach:
+                continue
+            x = (s + e) / 2
+            if not any(b[0] <= x <= b[2] and b[1] <= middle <= b[3] for b in seals):
+                return True
+    return False
+
+
 def _only_printed(
     label: _Label,
     options: tuple[Choice, ...],
@@ -2087,6 +2112,8 @@ def _only_printed(
     if any(region.holds(u.bbox) for u in page.unread):
         return None
     held = [t for t in page.lines if t is not label.line and region.holds(t.bbox)]
+    if _ink_beside(held, page, rules.alone_words_slack):
+        return None
     x0, _, x1, _ = label.line.bbox
     after_label = "".join(
         c

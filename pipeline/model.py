@@ -297,6 +297,12 @@ class LineInk(Frozen):
         "colour stands clear of grey in absolute levels (words printed in red or blue; dark "
         "print under a colour cast does not); empty on a greyscale or 1-bit scan",
     )
+    pen: tuple[float, ...] = Field(
+        (),
+        description="per step as ``shade``: the share of the ink across the line's middle whose "
+        "channels lie apart once the page's paper is taken for white (a pen's blue or red over "
+        "black print under a phone photo's cast); empty on a greyscale or 1-bit scan",
+    )
 
 
 class SealMark(Frozen):

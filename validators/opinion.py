@@ -131,6 +131,17 @@ def decide(box: OpinionBox, context: Context) -> tuple[bool, Stance, bool]:
     return present, context.stance(text) if present else "none", sure
 
 
+def _misread_favour(box: OpinionBox, context: Context) -> bool:
+    """Whether an opinion that recommends neither way holds the favourable phrase with its
+    first character misread (a hand's 同 left alone at a line's end read 局), and nothing
+    of a refusal: for a reviewer, not a refusal (``rules/opinion.yaml``)."""
+    rules = context.opinion_rules
+    text = context.normalize_org(box.text)
+    if any(mark in text for mark in rules.refusal_marks):
+        return False
+    return re.search(rules.misread_favourable, text) is not None
+
+
 def dated(submission: Submission, template: TemplateSpec, context: Context) -> bool | None:
     """The date field read and not blank; None when the reading is unsure, or when the
     date's place was not found at all (its label under a seal or misread: whether a date
@@ -184,7 +195,15 @@ def check_opinion(submission: Submission, context: Context) -> list[Finding]:
         ]
     evidence = {"page": page.number, "bbox": box.bbox}
     findings: list[Finding] = []
-    if stance == "unfavourable" or (stance == "none" and sure):
+    if stance == "none" and sure and _misread_favour(box, context):
+        findings.append(
+            Finding.of(
+                FindingCode.FIELD_LOW_CONFIDENCE,
+                f"推荐意见：“{box.text}”疑似“同意推荐”识别有误，未能确认是否同意推荐，需人工核对",
+                **evidence,
+            )
+        )
+    elif stance == "unfavourable" or (stance == "none" and sure):
         said = "未同意推荐" if stance == "unfavourable" else "未明确同意推荐"
         findings.append(
             Finding.of(

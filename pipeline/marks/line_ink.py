@@ -58,6 +58,13 @@ def line_ink(
         else (cv2.cvtColor(image, cv2.COLOR_RGB2HSV)[:, :, 1] >= rules.colour_saturation)
         & (ink > 0)
     )
+    # the same, with the paper taken for white: print is black under the light's colour
+    # too, and a thin pen stroke is not drowned in the cast (``LineInk.pen``)
+    penned = (
+        None
+        if image is None or image.ndim != 3
+        else (_balanced_spread(image) >= rules.pen_levels) & (ink > 0)
+    )
     # ink whose colour stands clear of grey in absolute levels: words printed in colour
     # (HSV saturation is high on dark print under a phone photo's cast; this is not)
     chromatic = (
@@ -112,6 +119,11 @@ def line_ink(
             if dark is None or chromatic is None
             else _coloured(ink, chromatic, (x0, x1), (top, bottom), dark[0])
         )
+        pen = (
+            ()
+            if dark is None or penned is None
+            else _coloured(ink, penned, (x0, x1), (top, bottom), dark[0])
+        )
         found.append(
             LineInk(
                 line=index,
@@ -124,6 +136,7 @@ def line_ink(
                 stroke=stroke,
                 colour=colour,
                 chroma=chroma,
+                pen=pen,
             )
         )
     return tuple(found)
@@ -148,6 +161,26 @@ def _coloured(
     tinted = np.add.reduceat(coloured[top:bottom, x0:x1].sum(axis=0), starts)
     share = np.where(inked > 0, tinted / np.maximum(inked, 1), 0.0)
     return tuple(float(v) for v in np.round(share, 4))
+
+
+def _balanced_spread(image: np.ndarray) -> np.ndarray:
+    """How far apart each pixel's brightest and darkest channels lie (0-255) once the
+    page's paper is taken for white (each channel scaled by the paper's).
+
+    A phone photo's light tints the whole page — paper, print and pen alike, as a factor
+    per channel — so dark print under a warm or cool cast is saturated in HSV terms, and a
+    thin pen stroke's colour is drowned in it. Divided by the paper's colour, print and
+    paper are grey again and only ink of a colour of its own (a pen's blue, a red
+    ballpoint) keeps its channels apart."""
+    step = max(1, min(image.shape[:2]) // 200)
+    sample = image[::step, ::step].reshape(-1, 3)
+    bright = sample.max(axis=1)
+    paper = sample[bright >= np.percentile(bright, 60)]
+    white = np.median(paper, axis=0) if paper.size else np.full(3, 255.0)
+    scale = (255.0 / np.maximum(white, 1.0)).astype(np.float32)
+    balanced: np.ndarray = np.minimum(image.astype(np.float32) * scale, 255.0)
+    spread: np.ndarray = balanced.max(axis=2) - balanced.min(axis=2)
+    return spread
 
 
 def _grey(image: np.ndarray) -> np.ndarray:

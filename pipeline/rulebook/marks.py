@@ -224,6 +224,11 @@ class LineInkDetection(Spec):
     chroma_levels: int = Field(
         ge=0, le=255, description="ink this far between its brightest and darkest channel: coloured"
     )
+    pen_levels: int = Field(
+        ge=1,
+        le=255,
+        description="ink whose channels lie this far apart once the paper is white: a pen's",
+    )
     stroke_min_ink: float = Field(
         ge=0.0, lt=1.0, description="steps with less ink (share of the band) have no stroke width"
     )

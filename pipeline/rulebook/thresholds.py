@@ -151,6 +151,13 @@ class OpinionRules(Spec):
     seal_lettering_max_chars: int = Field(ge=0)
     seal_lettering_match: float = Field(ge=0.0, le=100.0)
     date_line: Regex = Field(description="a line wholly matching it is the date, not opinion")
+    misread_favourable: Regex = Field(
+        description="an opinion read sure that recommends neither way but holds this: the "
+        "favourable phrase with a character misread, for review, not a refusal"
+    )
+    refusal_marks: tuple[str, ...] = Field(
+        description="characters of a refusal: an opinion holding one is not read as misread favour"
+    )
 
 
 class FuzzyStage(Spec):

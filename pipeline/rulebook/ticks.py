@@ -155,6 +155,12 @@ class WordsInk(Spec):
     coloured_plain: float = Field(
         ge=0.0, lt=1.0, description="...while every other option's words at most this"
     )
+    pen_min: float = Field(
+        gt=0.0, le=1.0, description="a pen's colour over words: this share of their ink"
+    )
+    pen_plain: float = Field(
+        ge=0.0, lt=1.0, description="...while every other option's words at most this"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> WordsInk:
@@ -162,6 +168,8 @@ class WordsInk(Spec):
             raise ValueError("words_ink: needs plain < marked and noticed <= marked")
         if not self.coloured_plain < self.coloured_words:
             raise ValueError("words_ink: needs coloured_plain < coloured_words")
+        if not self.pen_plain < self.pen_min:
+            raise ValueError("words_ink: needs pen_plain < pen_min")
         return self
 
 
@@ -197,6 +205,11 @@ class TickRules(Spec):
     )
     alone_option: int = Field(
         ge=2, description="a lone option this long, a label's start beside it, finds the group"
+    )
+    alone_words_slack: float = Field(
+        ge=0.0,
+        description="ink on a lone option's line further than this many line heights past its "
+        "words (LineInk.spans) is words the OCR did not read: the option is not alone",
     )
     confidence: TickConfidence
     near_sides: float = Field(ge=0.0, description="unread ink this many box sides round")

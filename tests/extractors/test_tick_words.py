@@ -25,6 +25,7 @@ def _ink(
     stroke: float = 0.0,
     colour: float = 0.0,
     chroma: float = 0.0,
+    pen: float = 0.0,
 ) -> LineInk:
     """The darkness profile of one line: paper, ``darkness`` over its text, paper (and,
     over its text, the ground ``tint`` and the strokes' width ``stroke``)."""
@@ -43,6 +44,7 @@ def _ink(
         stroke=tuple(stroke if d != PAPER else 0.0 for d in shade),
         colour=tuple(colour if d != PAPER else 0.0 for d in shade),
         chroma=tuple(chroma if d != PAPER else 0.0 for d in shade),
+        pen=tuple(pen if d != PAPER else 0.0 for d in shade),
     )
 
 
@@ -54,6 +56,7 @@ def _page(
     colours: dict[str, float] | None = None,
     chromas: dict[str, float] | None = None,
     read: dict[str, str] | None = None,
+    pens: dict[str, float] | None = None,
 ) -> Page:
     """The 单位性质 group, every box empty unless ``inks`` says, the options' words at
     print unless ``dark`` names them, and five more printed lines of their size (the
@@ -68,8 +71,18 @@ def _page(
         stroke = (strokes or {}).get(line.text, STROKE)
         colour = (colours or {}).get(line.text, 0.0)
         chroma = (chromas or {}).get(line.text, 0.0)
+        pen = (pens or {}).get(line.text, 0.0)
         profiles.append(
-            _ink(index, line, darkness, tint=tint, stroke=stroke, colour=colour, chroma=chroma)
+            _ink(
+                index,
+                line,
+                darkness,
+                tint=tint,
+                stroke=stroke,
+                colour=colour,
+                chroma=chroma,
+                pen=pen,
+            )
         )
     lines = tuple(
         line.model_copy(update={"text": (read or {}).get(line.text, line.text)}) for line in lines
@@ -261,6 +274,43 @@ def test_colour_not_alone_on_one_option_reads_nothing(colours: dict[str, float],
     reading = _org_nature(_page({}, colours=colours))
 
     assert reading is not None and reading.value is None, why
+
+
+def test_a_pens_colour_on_one_options_words_with_the_paper_taken_for_white_is_read() -> None:
+    # A small blurred blue ✓ over 民营企业 on a phone photo under a warm cast: in HSV terms
+    # (``colour``) its words 0.02 coloured, every other option's print 0.015 (the cast on
+    # dark print): no reading; with the paper taken for white (``pen``) the others' print
+    # is black and 民营企业's words carry 0.024 of a pen's colour.
+    hsv = {name: 0.015 for name in NAMES} | {"民营企业": 0.02}
+    reading = _org_nature(_page({}, colours=hsv, pens={"民营企业": 0.024}))
+
+    assert reading is not None and reading.value == "民营企业"
+    assert not needs_review(reading.confidence, RULES.review)
+    assert _org_nature(_page({}, colours=hsv)).value is None  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("pens", "why"),
+    [
+        ({"民营企业": 0.05, "外资企业": 0.01}, "a pen's colour on two options' words (a ring)"),
+        ({"民营企业": 0.01}, "a few pixels: short of a pen's stroke"),
+    ],
+)
+def test_a_pens_colour_not_alone_on_one_option_reads_nothing(
+    pens: dict[str, float], why: str
+) -> None:
+    reading = _org_nature(_page({}, pens=pens))
+
+    assert reading is not None and reading.value is None, why
+
+
+def test_a_pens_colour_beside_words_under_a_seal_reads_nothing() -> None:
+    # 外资企业's words under a grey seal: whether they carry a pen's colour is unknown.
+    page = _page({}, pens={"民营企业": 0.05})
+    seal = SealMark(bbox=(0.5, 0.17, 0.6, 0.24), shape="round", colour="grey", confidence=0.9)
+    reading = _org_nature(page.model_copy(update={"seals": (seal,)}))
+
+    assert reading is not None and reading.value is None
 
 
 def test_unread_ink_only_inside_a_grey_seal_beside_the_group_leaves_the_words_to_read() -> None:

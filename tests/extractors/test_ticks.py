@@ -1072,6 +1072,40 @@ def test_one_option_left_printed_alone_in_its_group_is_the_choice() -> None:
     assert not needs_review(reading.confidence, RULES.review)
 
 
+def test_one_option_read_alone_beside_ink_on_its_line_the_ocr_did_not_read_is_no_choice() -> None:
+    """企业型 read alone where □院所型 was printed red (off the image the OCR reads) and a
+    blurred photo lost the boxes: the line's ink runs on past the words read. A blank to
+    review, never 企业型 sure; the same line's ink within its words reads as before."""
+    from pipeline.model import LineInk
+
+    page = _center_type_page(("企业型", 0.38)).model_copy(update={"greyscale": False})
+    index = next(i for i, t in enumerate(page.lines) if t.text == "企业型")
+    x0, _, x1, _ = page.lines[index].bbox  # 0.38-0.452; the line's height 0.025
+    beside = LineInk(
+        line=index,
+        bbox=(x0 - 0.05, 0.565, x1 + 0.05, 0.578),
+        height=0.025,
+        spans=((0.386, 0.449), (0.467, 0.475), (0.481, 0.502)),
+    )
+    alone = beside.model_copy(update={"spans": ((0.386, 0.449),)})
+
+    reading = _center_type(page.model_copy(update={"line_ink": (beside,)}))
+    assert reading is not None and reading.value is None
+    assert needs_review(reading.confidence, RULES.review)
+    kept = _center_type(page.model_copy(update={"line_ink": (alone,)}))
+    assert kept is not None and kept.value == "企业型"
+    assert not needs_review(kept.confidence, RULES.review)
+    # the ink beside inside a found seal's box (its ring crossing the line), or on a
+    # greyscale scan (red print read grey there): the one option left is read as before
+    seal = SealMark(bbox=(0.46, 0.5, 0.6, 0.62), shape="round", colour="black", confidence=0.9)
+    for other in (
+        page.model_copy(update={"line_ink": (beside,), "seals": (seal,)}),
+        page.model_copy(update={"line_ink": (beside,), "greyscale": True}),
+    ):
+        read = _center_type(other)
+        assert read is not None and read.value == "企业型"
+
+
 @pytest.mark.parametrize(
     ("texts", "unread", "why"),
     [

@@ -92,6 +92,46 @@ def test_a_negation_split_over_two_lines_still_refuses() -> None:
     assert _recommendation(p001) == ["RECOMMENDATION_UNFAVOURABLE"]
 
 
+def _findings(submission: Submission) -> list[Finding]:
+    """The opinion's findings: RECOMMENDATION_* and its own FIELD_LOW_CONFIDENCE."""
+    return [
+        f
+        for f in validate(submission, CONTEXT).findings
+        if f.code.startswith("RECOMMENDATION_")
+        or (f.code is FindingCode.FIELD_LOW_CONFIDENCE and f.message.startswith("推荐意见："))
+    ]
+
+
+@pytest.mark.parametrize("misread", ["局", "司", "回"])
+def test_a_favour_whose_lone_first_character_was_misread_sure_goes_to_review(
+    misread: str,
+) -> None:
+    # A hand's 同意推荐 wrapped at the box's edge, its 同 left alone at the line's end and
+    # read as another character, sure: no refusal, a reviewer looks.
+    p001 = _with_opinion(
+        submission_of("P001"),
+        f"经审核，该单位申报材料真实有效，符合申报条件，{misread}",
+        "意推荐。",
+    )
+
+    found = _findings(p001)
+    assert [f.code for f in found] == [FindingCode.FIELD_LOW_CONFIDENCE]
+    assert "同意推荐" in found[0].message and found[0].page is not None
+
+
+@pytest.mark.parametrize(
+    "opinion",
+    [
+        ("经审核，该单位材料不完整，不局", "意推荐。"),  # a refusal's 同 misread: its 不 kept
+        ("经审核，暂缓推荐，局意推荐。",),
+        ("情况属实。",),
+    ],
+)
+def test_text_of_a_refusal_or_no_favour_at_all_stays_unfavourable(opinion: tuple[str, ...]) -> None:
+    found = _findings(_with_opinion(submission_of("P001"), *opinion))
+    assert [f.code for f in found] == [FindingCode.RECOMMENDATION_UNFAVOURABLE]
+
+
 def test_an_unsure_opinion_without_a_recommending_phrase_is_not_decided() -> None:
     misread = "情况属宴，符合申报要求，同竟推荐。"  # 实 and 意 misread
     p001 = _with_opinion(submission_of("P001"), misread, confidence=0.5)

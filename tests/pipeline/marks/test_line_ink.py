@@ -197,3 +197,33 @@ def test_words_printed_red_are_chroma_and_dark_print_under_a_phones_cast_is_not(
     assert _profile_mean(red.chroma, red.bbox[0], red.step, 600, 700) > 0.5
     (grey_line,) = line_ink(ink, DPI, lines[:1], RULES.line_ink, grey)
     assert grey_line.chroma == ()
+
+
+def test_a_thin_blue_tick_under_a_phones_warm_cast_is_a_pens_and_the_print_is_not() -> None:
+    """A phone photo's light tints paper, print and pen alike by a factor per channel
+    (warm: paper (227, 218, 203)), then blurs, and JPEG puts a few levels of colour noise
+    on every pixel: dense dark print is then saturated in HSV terms (``colour``), while
+    with the paper taken for white (``pen``) print is black and the blurred pen stroke's
+    colour is what sets its words apart."""
+    import cv2
+
+    grey = _grey_page().astype(np.float32)
+    grey[grey < 120] = 18.0  # dense black print
+    rgb = np.stack([grey, grey, grey], axis=2)
+    for i in range(16):  # a thin blue ✓ (2 px) across 民营企业's last characters
+        rgb[112 + i // 2 : 114 + i // 2, 650 + 2 * i : 652 + 2 * i] = (40, 60, 150)
+    cast = np.array([227, 218, 203], np.float32) / 240.0
+    photo = cv2.GaussianBlur(rgb * cast, (0, 0), 1.0)
+    ink = (photo.min(axis=2) < 150).astype(np.uint8) * 255
+    noise = np.random.default_rng(7).normal(0.0, 3.0, photo.shape)
+    photo = np.clip(np.rint(photo + noise), 0, 255).astype(np.uint8)
+    lines = [_line("国有企业", 300, 400), _line("民营企业", 600, 700)]
+
+    plain, ticked = line_ink(ink, DPI, lines, RULES.line_ink, photo)
+
+    assert max(plain.colour) > 0.0  # HSV saturation: print under the cast reads coloured
+    assert max(plain.pen) == 0.0  # the paper taken for white: black print
+    assert _profile_mean(ticked.pen, ticked.bbox[0], ticked.step, 600, 700) > 0.03
+    assert _profile_mean(ticked.pen, ticked.bbox[0], ticked.step, 600, 640) == 0.0
+    (grey_line,) = line_ink(ink, DPI, lines[:1], RULES.line_ink, grey.astype(np.uint8))
+    assert grey_line.pen == ()  # a greyscale scan has no colour to tell
