@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 NO_COVER = "no_cover"
 """The key of the ANNEX_UNKNOWN that reading gives a stream starting without a cover."""
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-READER_VERSION = "30"  # bump when ingest, normalisation or splitting read pages differently
+READER_VERSION = "31"  # bump when ingest, normalisation or splitting read pages differently
 
 
 _READ_PAGES = TypeAdapter(tuple[ReadPage, ...])
