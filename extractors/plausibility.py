@@ -420,6 +420,11 @@ def plausibility(
             near = choice_near_miss(text, choices, normalize, r.choice_kept)
             if near is not None and not _one_lost_of(text, near, choices, normalize, r):
                 sign(Doubt.NEAR_CHOICE, r.factors.near_miss, near)
+            elif near is None and len(text) < r.choice_min_length:
+                # a lone character is no option written outside the list (an ineligible
+                # domain is a word: 房地产开发), it is a fragment: 和 of a seal's 工业和信息化局
+                # read over the row whose value it hid
+                sign(Doubt.UNPARSED, r.factors.unparsed)
         elif field_type in (FieldType.MOBILE, FieldType.EMAIL, FieldType.USCC):
             pass  # kept as read for the validators (FIELD_INVALID), judged by the OCR scores
         else:

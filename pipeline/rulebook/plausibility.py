@@ -255,6 +255,12 @@ class PlausibilityRules(Spec):
         description="a choice read as an option after at least this many characters of a "
         "seal's lettering over its row is that option (0: never)",
     )
+    choice_min_length: int = Field(
+        1,
+        ge=1,
+        description="a choice read as no option and shorter than this is a fragment "
+        "misread (a seal's lettering, a cut line), never an option written outside the list",
+    )
     choice_one_lost: int = Field(
         0,
         ge=0,

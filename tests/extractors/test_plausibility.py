@@ -261,6 +261,8 @@ def _plausibility(
          (Doubt.NEAR_CHOICE, "生态特色食品")),
         ("domain", FieldType.CHOICE, "生态特食", "生态特食", False,
          (Doubt.NEAR_CHOICE, "生态特色食品")),
+        # a lone character is a fragment (a seal's lettering), not a domain written
+        ("domain", FieldType.CHOICE, "和", "和", False, (Doubt.UNPARSED, "")),
         ("founded", FieldType.DATE, "2O19年5月3日", None, False, (Doubt.UNPARSED, "")),
         ("revenue", FieldType.MONEY_WAN, "12,3a4.5", None, False, (Doubt.UNPARSED, "")),
         ("apply_date", FieldType.DATE, "2072年6月16日", "2072-06-16", True,
