@@ -16,7 +16,7 @@ from shenbao_lab.generator.ink import render_pen_mark
 from shenbao_lab.generator.layout import PAGE_H, PAGE_W, PageLayout, TickBox
 from shenbao_lab.generator.paper import _Paper, mark_boxes, rasterise
 from shenbao_lab.generator.pdf import render_pdf
-from shenbao_lab.generator.styles import StyleFamily, TickMark, load_styles
+from shenbao_lab.generator.styles import TickMark, load_styles
 
 from pipeline.config import FieldSpec
 from pipeline.model import Annex
@@ -27,6 +27,7 @@ from tests.lab.generator.withheld_history import (
     SESSION_20_MARKS,
     SESSION_20_RETIRED,
     SESSION_20_WITHHELD,
+    carried_dimensions,
     other_choices,
 )
 from tests.rulebook import RULES
@@ -322,30 +323,11 @@ def test_the_retired_families_are_tuned_and_the_new_withheld_ones_are_fresh() ->
     assert len(withheld_marks) == len(set(withheld_marks))
 
 
-def _carried(families: list[StyleFamily]) -> set[tuple[str, object]]:
-    out: set[tuple[str, object]] = set()
-    for f in families:
-        out |= {("mode", m) for m in f.scan.modes if m != "house"}
-        out |= {("turn", t) for t in f.scan.turns if t}
-        out |= {("holes", h) for h in f.scan.punched_holes if h}
-        out |= {("shadow", h) for h in f.scan.binding_shadow if h}
-        out |= {("photocopy", p) for p in f.scan.photocopy if p}
-        out |= {("phone", p) for p in f.scan.phone_photo if p}
-        out |= {("rules", r) for r in f.tables.rules if r != "house"}
-        out |= {("merged", m) for m in f.tables.merged_cells if m}
-        out |= {("lines", x) for x in f.tables.lists if x != "house"}
-        out |= {("wrapped", w) for w in f.type.wrapped_options if w}
-        out |= {("spaced", s) for s in f.type.spaced_labels if s}
-        out |= {("hand", h.value) for h in f.handwriting.hands if h.value != "house"}
-        out |= {("ink", i) for i in f.handwriting.inks if i != "house"}
-    return out
-
-
 def test_the_new_withheld_families_carry_the_dimensions_the_retired_took() -> None:
     styles = load_styles()
     retired = [styles.family(n) for n in SESSION_20_RETIRED]
     new = [styles.family(n) for n in SESSION_20_WITHHELD]
-    assert _carried(retired) <= _carried(new)
+    assert carried_dimensions(retired) <= carried_dimensions(new)
     assert {
         ("mode", "bilevel"),
         ("mode", "greyscale"),
@@ -357,11 +339,14 @@ def test_the_new_withheld_families_carry_the_dimensions_the_retired_took() -> No
         ("merged", True),
         ("lines", "lines"),
         ("spaced", True),
-    } <= _carried(new)
+    } <= carried_dimensions(new)
     # every dimension the tuned split carries, the withheld split carries too (and every
     # scan mode and ruling)
     tuned = styles.of("tuned")
-    tuned_carried, withheld_carried = _carried(list(tuned)), _carried(list(styles.of("withheld")))
+    tuned_carried, withheld_carried = (
+        carried_dimensions(list(tuned)),
+        carried_dimensions(list(styles.of("withheld"))),
+    )
     assert {k for k, _ in tuned_carried} <= {k for k, _ in withheld_carried}
     for kind in ("mode", "rules"):
         assert {c for c in tuned_carried if c[0] == kind} <= withheld_carried, kind

@@ -188,3 +188,25 @@ def other_choices(f: StyleFamily) -> set[tuple[str, object]]:
         if (h, i) != ("house", "house")
     }
     return own
+
+
+def carried_dimensions(families: list[StyleFamily]) -> set[tuple[str, object]]:
+    """The scan, table, type and hand choices the families make between them (those a
+    withheld family retired must hand on to the new ones, so that both splits keep using
+    every dimension)."""
+    out: set[tuple[str, object]] = set()
+    for f in families:
+        out |= {("mode", m) for m in f.scan.modes if m != "house"}
+        out |= {("turn", t) for t in f.scan.turns if t}
+        out |= {("holes", h) for h in f.scan.punched_holes if h}
+        out |= {("shadow", h) for h in f.scan.binding_shadow if h}
+        out |= {("photocopy", p) for p in f.scan.photocopy if p}
+        out |= {("phone", p) for p in f.scan.phone_photo if p}
+        out |= {("rules", r) for r in f.tables.rules if r != "house"}
+        out |= {("merged", m) for m in f.tables.merged_cells if m}
+        out |= {("lines", x) for x in f.tables.lists if x != "house"}
+        out |= {("wrapped", w) for w in f.type.wrapped_options if w}
+        out |= {("spaced", s) for s in f.type.spaced_labels if s}
+        out |= {("hand", h.value) for h in f.handwriting.hands if h.value != "house"}
+        out |= {("ink", i) for i in f.handwriting.inks if i != "house"}
+    return out
