@@ -34,6 +34,7 @@ from storage.base import (
 from storage.local_store import LocalStore
 from storage.minio_store import MinioStore
 from tests.seaweed import SeaweedServer
+from tests.usecases.test_review import export_with, publish
 from workbench.app import create_app
 from workbench.security import WorkbenchSettings, load_settings
 from workbench.users import Role, add_user, hash_password, load_users
@@ -171,3 +172,17 @@ def log_in(client: TestClient, name: str, password: str = PASSWORD) -> int:
         "/login", data={"name": name, "password": password, "csrf": token, "next": "/"}
     )
     return answer.status_code
+
+
+@pytest.fixture(params=["local", "s3"])
+def decided_store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
+    """The review use cases' published batch (a FIELD_MISMATCH on 法定代表人 among its
+    findings) with the users, on the local store and on S3 in turn."""
+    store: ObjectStore = (
+        LocalStore(tmp_path / "store")
+        if request.param == "local"
+        else request.getfixturevalue("any_store_s3")
+    )
+    publish(store, tmp_path, export_with(tmp_path, "法定代表人", "王大明"))
+    put_users(store)
+    return store

@@ -11,36 +11,21 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from pipeline.decision import BATCH_LEVEL, Action, Decision, Seen, new_decision_id, utc_now
 from pipeline.model import FindingCode, Manifest
 from storage.base import ObjectStore, decisions_prefix, manifest_key, summary_key
-from storage.local_store import LocalStore
-from tests.usecases.test_review import BATCH, export_with, publish
-from tests.workbench.conftest import Clock, csrf_of, put_users
+from tests.usecases.test_review import BATCH
+from tests.workbench.conftest import Clock, csrf_of
 from tests.workbench.test_decisions import client_of, settle
 from usecases.review import record_decision
 from workbench.security import WorkbenchSettings
 
 PAGE = f"/batches/{BATCH}"
 POST = f"{PAGE}/decisions"
-
-
-@pytest.fixture(params=["local", "s3"])
-def decided_store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
-    store: ObjectStore = (
-        LocalStore(tmp_path / "store")
-        if request.param == "local"
-        else request.getfixturevalue("any_store_s3")
-    )
-    publish(store, tmp_path, export_with(tmp_path, "法定代表人", "王大明"))
-    put_users(store)
-    return store
 
 
 def own_findings(store: ObjectStore) -> list[str]:

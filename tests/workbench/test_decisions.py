@@ -9,34 +9,19 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from pipeline.decision import Action, Decision
 from pipeline.model import FindingCode, Report
 from storage.base import ObjectStore, decisions_prefix, report_key
-from storage.local_store import LocalStore
-from tests.usecases.test_review import BATCH, P001, export_with, publish
-from tests.workbench.conftest import KEY, Clock, csrf_of, log_in, put_users
+from tests.usecases.test_review import BATCH, P001
+from tests.workbench.conftest import KEY, Clock, csrf_of, log_in
 from workbench.app import create_app
 from workbench.security import WorkbenchSettings
 
 PAGE = f"/batches/{BATCH}/{P001}"
 POST = f"{PAGE}/decisions"
-
-
-@pytest.fixture(params=["local", "s3"])
-def decided_store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
-    store: ObjectStore = (
-        LocalStore(tmp_path / "store")
-        if request.param == "local"
-        else request.getfixturevalue("any_store_s3")
-    )
-    publish(store, tmp_path, export_with(tmp_path, "法定代表人", "王大明"))
-    put_users(store)
-    return store
 
 
 def client_of(
