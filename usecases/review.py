@@ -39,6 +39,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -592,24 +593,20 @@ def decide(
         new_report = recheck_corrected(
             report, corrections, rules, stored_online(store, manifest, rules, online)
         )
-    try:
-        decision = Decision(
-            id=new_decision_id(),
-            batch=batch,
-            submission=submission,
-            finding=finding,
-            action=action,
-            value=normalised,
-            cell=cell,
-            reason=reason,
-            user=user,
-            time=now or utc_now(),
-            report_sha256=stored.sha256,
-            seen=Seen.of(target),
-            supersedes=earlier.id if earlier else None,
-        )
-    except ValidationError as exc:
-        raise InputError(f"无效的复核决定 / invalid decision: {exc.errors()[0]['msg']}") from None
+    decision = _new_decision(
+        batch=batch,
+        submission=submission,
+        finding=finding,
+        action=action,
+        value=normalised,
+        cell=cell,
+        reason=reason,
+        user=user,
+        time=now or utc_now(),
+        report_sha256=stored.sha256,
+        seen=Seen.of(target),
+        supersedes=earlier.id if earlier else None,
+    )
     with tempfile.TemporaryDirectory(prefix="shenbao-review-") as folder:
         rendered = new_report is not None or republish
         sniffed = original_of(store, manifest, report, Path(folder), settings) if rendered else None
@@ -624,6 +621,15 @@ def decide(
         if republish:
             republish_review(store, manifest, rules, settings, submission, sniffed)
     return decision
+
+
+def _new_decision(**fields: Any) -> Decision:
+    """A new decision with a fresh id; what the model refuses (a dismiss without its reason,
+    a value where none is taken) is the reviewer's error, said as one line."""
+    try:
+        return Decision(id=new_decision_id(), **fields)
+    except ValidationError as exc:
+        raise InputError(f"无效的复核决定 / invalid decision: {exc.errors()[0]['msg']}") from None
 
 
 def decide_batch_finding(
@@ -661,22 +667,18 @@ def decide_batch_finding(
             "can be confirmed or dismissed, not corrected"
         )
     earlier = effective(batch_decisions(store, batch)).get(finding)
-    try:
-        decision = Decision(
-            id=new_decision_id(),
-            batch=batch,
-            submission=BATCH_LEVEL,
-            finding=finding,
-            action=action,
-            reason=reason,
-            user=user,
-            time=now or utc_now(),
-            report_sha256=stored.sha256,
-            seen=Seen.of(target, batch_level=True),
-            supersedes=earlier.id if earlier else None,
-        )
-    except ValidationError as exc:
-        raise InputError(f"无效的复核决定 / invalid decision: {exc.errors()[0]['msg']}") from None
+    decision = _new_decision(
+        batch=batch,
+        submission=BATCH_LEVEL,
+        finding=finding,
+        action=action,
+        reason=reason,
+        user=user,
+        time=now or utc_now(),
+        report_sha256=stored.sha256,
+        seen=Seen.of(target, batch_level=True),
+        supersedes=earlier.id if earlier else None,
+    )
     record_decision(store, decision)
     if republish:
         republish_batch_pages(store, batch, rules)
