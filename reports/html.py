@@ -27,6 +27,7 @@ from pipeline.model import (
     Annex,
     FieldValue,
     Finding,
+    FindingReview,
     Manifest,
     Member,
     Page,
@@ -154,6 +155,32 @@ class DecisionView:
     stale: bool
 
 
+def _decision_view(
+    d: FindingReview,
+    fields: Mapping[str, str] | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> DecisionView:
+    """One decision in force as shown; a correction of a member's cell names it
+    (成员单位第6行·单位名称), its columns' headers from ``columns``."""
+    return DecisionView(
+        finding=d.finding,
+        subject=(label_of(d.field, fields or {}) if d.field else "—")
+        + (
+            f"第{d.cell.row}行·{(columns or {}).get(d.cell.column, d.cell.column)}"
+            if d.cell
+            else ""
+        ),
+        code=d.code.value,
+        action=d.action.value,
+        action_label=ACTION_LABELS[d.action],
+        user=d.user,
+        time=d.time.strftime("%Y-%m-%d %H:%M UTC"),
+        reason=d.reason,
+        value=None if d.value is None else format_value(d.value),
+        stale=d.stale,
+    )
+
+
 def decision_views(
     report: Report,
     fields: Mapping[str, str] | None = None,
@@ -165,47 +192,17 @@ def decision_views(
     if report.review is None:
         return []
     return [
-        DecisionView(
-            finding=d.finding,
-            subject=(label_of(d.field, fields or {}) if d.field else "—")
-            + (
-                f"第{d.cell.row}行·{(columns or {}).get(d.cell.column, d.cell.column)}"
-                if d.cell
-                else ""
-            ),
-            code=d.code.value,
-            action=d.action.value,
-            action_label=ACTION_LABELS[d.action],
-            user=d.user,
-            time=d.time.strftime("%Y-%m-%d %H:%M UTC"),
-            reason=d.reason,
-            value=None if d.value is None else format_value(d.value),
-            stale=d.stale,
-        )
+        _decision_view(d, fields, columns)
         for d in sorted(report.review.decisions, key=lambda d: (d.time, d.decision))
     ]
 
 
 def batch_decision_views(review: Review | None) -> dict[str, DecisionView]:
     """The decisions in force on the batch's own findings (``usecases.review.batch_review``),
-    by finding id."""
+    by finding id (no field, cell or value: confirmed or dismissed only)."""
     if review is None:
         return {}
-    return {
-        d.finding: DecisionView(
-            finding=d.finding,
-            subject="—",
-            code=d.code.value,
-            action=d.action.value,
-            action_label=ACTION_LABELS[d.action],
-            user=d.user,
-            time=d.time.strftime("%Y-%m-%d %H:%M UTC"),
-            reason=d.reason,
-            value=None,
-            stale=d.stale,
-        )
-        for d in review.decisions
-    }
+    return {d.finding: _decision_view(d) for d in review.decisions}
 
 
 @dataclass(frozen=True)
